@@ -1,0 +1,149 @@
+// Shared contracts between core, model, detector, worker, CLI and UI. Types only.
+
+/** How a layer tensor becomes nodes. */
+export type Reduction = 'element' | 'channel-mean' | 'channel-max';
+/** Bin edge placement of the histogram profile. */
+export type BinStrategy = 'uniform' | 'tail';
+/** Which tail of the background counts as surprising. */
+export type Tail = 'upper' | 'lower' | 'two';
+/** Scan scoring functions: Berk-Jones, Higher Criticism, Kolmogorov-Smirnov. */
+export type ScoringName = 'bj' | 'hc' | 'ks';
+/** Which point of a p-value range [pMin, pMax] the scan uses. */
+export type PointP = 'mid' | 'max';
+export type Provider = 'webgpu' | 'wasm';
+export type ProviderRequest = 'auto' | Provider;
+
+/** Preprocessing of pixels into the model input: x = (pixel / scale - mean) / std per channel. */
+export interface ModelSpec {
+  inputName: string;
+  /** Logits output; the first graph output when absent. */
+  outputName?: string;
+  height: number;
+  width: number;
+  channels: 1 | 3;
+  layout: 'nchw' | 'nhwc';
+  scale: number;
+  mean: number[];
+  std: number[];
+  /** Channel order BGR instead of RGB. */
+  bgr?: boolean;
+  resize: 'stretch' | 'center-crop';
+  classNames?: string[];
+}
+
+/** Decoded image in RGBA, 8 bits per channel (what a canvas or pngjs gives). */
+export interface RgbaImage {
+  width: number;
+  height: number;
+  data: Uint8Array | Uint8ClampedArray;
+}
+
+/** A monitored layer and where its nodes sit in the flat node vector. */
+export interface LayerLayout {
+  name: string;
+  /** Shape of the layer tensor for one image, batch dimension removed. */
+  shape: number[];
+  nodes: number;
+}
+
+export interface CalibrationTable {
+  count: number;
+  /** Scan scores of held-out clean images per scoring function, ascending. */
+  scores: Partial<Record<ScoringName, number[]>>;
+}
+
+/** JSON header of a .hsp profile. */
+export interface ProfileHeader {
+  /** Fingerprint of the (uninstrumented) model the profile was built for. */
+  fingerprint: string;
+  modelName?: string;
+  spec?: ModelSpec;
+  layers: LayerLayout[];
+  reduction: Reduction;
+  nodes: number;
+  /** Number of background inputs. */
+  count: number;
+  /** Where the background came from (a path, a list digest), for provenance. */
+  source?: string;
+  strategy: BinStrategy;
+  bins: number;
+  /** Scan settings the calibration table was computed with. */
+  scan: { aMax: number; tail: Tail; pointP: PointP };
+  calibration?: CalibrationTable;
+  /** When set, one histogram set per predicted class follows the pooled one (class-conditional profile). */
+  classes?: number;
+  createdAt?: string;
+  generator?: string;
+}
+
+/** Per-layer p-values of one image, node order as in the profile. */
+export interface LayerPValues {
+  name: string;
+  shape: number[];
+  /** Node values (after reduction). */
+  values: Float32Array;
+  pMin: Float32Array;
+  pMax: Float32Array;
+}
+
+export interface NodeRef {
+  /** Index into the flat node vector of all monitored layers. */
+  node: number;
+  layer: string;
+  /** Index within the layer. */
+  index: number;
+  value: number;
+  p: number;
+}
+
+export interface Timings {
+  decode: number;
+  preprocess: number;
+  inference: number;
+  pvalues: number;
+  scan: number;
+}
+
+/** What the detector returns for one image. */
+export interface ImageResult {
+  file: string;
+  width: number;
+  height: number;
+  /** Top classes of the model's own prediction, best first. */
+  top: { index: number; label: string; prob: number }[];
+  score: number;
+  alpha: number;
+  /** Calibrated p-value of the score against clean calibration inputs; NaN without calibration. */
+  q: number;
+  flagged: boolean;
+  fpr: number;
+  scoring: ScoringName;
+  layers: LayerPValues[];
+  /** Anomalous subset found by the scan: flat node indices, ascending. */
+  subset: Uint32Array;
+  /** Most anomalous nodes, smallest p first. */
+  topNodes: NodeRef[];
+  provider: Provider;
+  timings: Timings;
+}
+
+/** A per-image failure: the batch goes on. */
+export interface ImageError {
+  file: string;
+  error: string;
+  /** Machine-readable kind, e.g. 'decode', 'too-large', 'empty', 'unsupported'. */
+  code: string;
+}
+
+export interface GroupScanResult {
+  score: number;
+  alpha: number;
+  images: number[];
+  nodes: number[];
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  stage: string;
+}
