@@ -1,0 +1,201 @@
+import type { ProfileHeader } from '../types.ts';
+import { ProfileError } from './errors.ts';
+import { edgesPerNode, type Profile } from './profile.ts';
+
+/**
+ * .hsp — histoscan profile file, little-endian:
+ *
+ *   0  "HSPF" magic            8  u32 header length L
+ *   4  u16 version (1)        12  header: UTF-8 JSON (ProfileHeader), zero-padded to 4 bytes
+ *   6  u8 count width (1|2|4)     payload: lo f32[nodes], hi f32[nodes], edges f32[nodes*E],
+ *   7  u8 reserved (0)                     tails u{8|16|32}[nodes*B], zero-padded to 4 bytes
+ *                                 last 4 bytes: CRC-32 of everything before
+ *
+ * E = 2 for uniform bins (e_0, e_B), B + 1 for tail bins. Tail counts use the narrowest unsigned
+ * type that holds the background size. Bytes per node = 8 + 4E + width*B, e.g. uniform B = 16 at
+ * n = 10k: 8 + 8 + 32 = 48 B (raw float32 background: 40,000 B); tail B = 32: 8 + 132 + 64 = 204 B.
+ */
+export const HSP_VERSION = 1;
+const MAGIC = [0x48, 0x53, 0x50, 0x46]; // "HSPF"
+const PREFIX = 12;
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const pad4 = (n: number) => (n + 3) & ~3;
+
+export function countWidth(count: number): 1 | 2 | 4 {
+  return count <= 0xff ? 1 : count <= 0xffff ? 2 : 4;
+}
+
+/** Bytes a profile takes on disk, without the JSON header. */
+export function payloadBytes(nodes: number, strategy: Profile['header']['strategy'], bins: number, count: number): number {
+  return pad4(4 * nodes * (2 + edgesPerNode(strategy, bins)) + countWidth(count) * nodes * bins);
+}
+
+export function encodeProfile(p: Profile): Uint8Array {
+  const { nodes, bins, strategy, count } = p.header;
+  const width = countWidth(count);
+  const json = new TextEncoder().encode(JSON.stringify(p.header));
+  const headerEnd = PREFIX + pad4(json.length);
+  const total = headerEnd + payloadBytes(nodes, strategy, bins, count) + 4;
+  const buf = new ArrayBuffer(total);
+  const bytes = new Uint8Array(buf);
+  const view = new DataView(buf);
+  bytes.set(MAGIC, 0);
+  view.setUint16(4, HSP_VERSION, true);
+  view.setUint8(6, width);
+  view.setUint32(8, json.length, true);
+  bytes.set(json, PREFIX);
+  let off = headerEnd;
+  for (const arr of [p.lo, p.hi, p.edges]) {
+    for (let i = 0; i < arr.length; i++, off += 4) view.setFloat32(off, arr[i], true);
+  }
+  const tails = p.tails;
+  for (let i = 0; i < tails.length; i++, off += width) {
+    if (width === 1) view.setUint8(off, tails[i]);
+    else if (width === 2) view.setUint16(off, tails[i], true);
+    else view.setUint32(off, tails[i], true);
+  }
+  view.setUint32(total - 4, crc32(bytes.subarray(0, total - 4)), true);
+  return bytes;
+}
+
+const isInt = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
+
+function validateHeader(h: unknown): asserts h is ProfileHeader {
+  const bad = (what: string): never => {
+    throw new ProfileError(`Profile header is invalid: ${what}.`, 'header');
+  };
+  if (!h || typeof h !== 'object' || Array.isArray(h)) bad('not an object');
+  const o = h as Record<string, unknown>;
+  if (typeof o.fingerprint !== 'string') bad('missing model fingerprint');
+  if (!['element', 'channel-mean', 'channel-max'].includes(o.reduction as string)) bad(`unknown reduction ${JSON.stringify(o.reduction)}`);
+  if (!['uniform', 'tail'].includes(o.strategy as string)) bad(`unknown bin strategy ${JSON.stringify(o.strategy)}`);
+  if (!isInt(o.bins, 1) || (o.bins as number) > 65535) bad('bin count must be an integer in [1, 65535]');
+  if (!isInt(o.nodes, 1)) bad('node count must be a positive integer');
+  if (!isInt(o.count, 1)) bad('background size must be a positive integer');
+  if (!Array.isArray(o.layers) || o.layers.length === 0) bad('no monitored layers');
+  let sum = 0;
+  for (const l of o.layers as unknown[]) {
+    const layer = l as Record<string, unknown>;
+    if (!layer || typeof layer.name !== 'string' || !isInt(layer.nodes, 1) || !Array.isArray(layer.shape)) bad('a layer entry lacks name, shape or node count');
+    if (!(layer.shape as unknown[]).every((d) => isInt(d, 0))) bad(`layer ${String(layer.name)} has a bad shape`);
+    sum += layer.nodes as number;
+  }
+  if (sum !== o.nodes) bad(`layers hold ${sum} nodes but the header says ${String(o.nodes)}`);
+  const scan = o.scan as Record<string, unknown> | undefined;
+  if (!scan || typeof scan.aMax !== 'number' || !['upper', 'lower', 'two'].includes(scan.tail as string) || !['mid', 'max'].includes(scan.pointP as string)) {
+    bad('scan settings missing or malformed');
+  }
+  if (o.calibration !== undefined) {
+    const c = o.calibration as Record<string, unknown>;
+    if (!c || !isInt(c.count) || !c.scores || typeof c.scores !== 'object') bad('calibration table malformed');
+    for (const [k, v] of Object.entries(c.scores as object)) {
+      if (!['bj', 'hc', 'ks'].includes(k) || !Array.isArray(v) || !v.every((x) => typeof x === 'number')) bad(`calibration scores for ${k} malformed`);
+    }
+  }
+}
+
+/** Decode and validate a .hsp file. Every problem is a ProfileError with a message for users. */
+export function decodeProfile(input: Uint8Array | ArrayBuffer): Profile {
+  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < PREFIX + 4) {
+    if (bytes.length >= 4 && !MAGIC.every((m, i) => bytes[i] === m)) throw new ProfileError('Not a histoscan profile (.hsp): the file does not start with the HSPF signature.', 'magic');
+    throw new ProfileError(`Profile file is truncated: only ${bytes.length} bytes.`, 'truncated');
+  }
+  if (!MAGIC.every((m, i) => bytes[i] === m)) {
+    throw new ProfileError('Not a histoscan profile (.hsp): the file does not start with the HSPF signature.', 'magic');
+  }
+  const version = view.getUint16(4, true);
+  if (version !== HSP_VERSION) {
+    throw new ProfileError(
+      version > HSP_VERSION
+        ? `Profile format version ${version} is newer than this histoscan understands (${HSP_VERSION}); update histoscan.`
+        : `Unknown profile format version ${version}.`,
+      'version',
+    );
+  }
+  const width = view.getUint8(6);
+  const jsonLen = view.getUint32(8, true);
+  const headerEnd = PREFIX + pad4(jsonLen);
+  if (headerEnd + 4 > bytes.length) {
+    throw new ProfileError(`Profile file is truncated: the header needs ${headerEnd + 4} bytes, the file has ${bytes.length}.`, 'truncated');
+  }
+  const crcOk = view.getUint32(bytes.length - 4, true) === crc32(bytes.subarray(0, bytes.length - 4));
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREFIX, PREFIX + jsonLen)));
+  } catch {
+    if (!crcOk) throw new ProfileError('Profile file is corrupt: checksum mismatch.', 'checksum');
+    throw new ProfileError('Profile header is not valid JSON.', 'header');
+  }
+  let expected = -1;
+  try {
+    validateHeader(header);
+    expected = headerEnd + payloadBytes(header.nodes, header.strategy, header.bins, header.count) + 4;
+  } catch (e) {
+    if (crcOk) throw e;
+  }
+  if (expected > bytes.length) {
+    throw new ProfileError(`Profile file is truncated: expected ${expected} bytes, got ${bytes.length}.`, 'truncated');
+  }
+  if (!crcOk) throw new ProfileError('Profile file is corrupt: checksum mismatch (the file was altered or damaged).', 'checksum');
+  const h = header as ProfileHeader;
+  if (expected !== bytes.length) {
+    throw new ProfileError(`Profile sizes do not add up: header describes ${expected} bytes, file has ${bytes.length}.`, 'size');
+  }
+  if (width !== countWidth(h.count)) {
+    throw new ProfileError(`Profile count width ${width} does not fit a background of ${h.count}.`, 'size');
+  }
+
+  const { nodes, bins, strategy, count } = h;
+  const E = edgesPerNode(strategy, bins);
+  let off = headerEnd;
+  const readF32 = (n: number) => {
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++, off += 4) a[i] = view.getFloat32(off, true);
+    return a;
+  };
+  const lo = readF32(nodes);
+  const hi = readF32(nodes);
+  const edges = readF32(nodes * E);
+  const tails = new Uint32Array(nodes * bins);
+  for (let i = 0; i < tails.length; i++, off += width) {
+    tails[i] = width === 1 ? view.getUint8(off) : width === 2 ? view.getUint16(off, true) : view.getUint32(off, true);
+  }
+  for (let j = 0; j < nodes; j++) {
+    if (!(Number.isFinite(lo[j]) && Number.isFinite(hi[j]) && lo[j] <= hi[j])) {
+      throw new ProfileError(`Profile node ${j} has an invalid range [${lo[j]}, ${hi[j]}].`, 'edges');
+    }
+    for (let k = 0; k < E; k++) {
+      const e = edges[j * E + k];
+      if (!Number.isFinite(e) || (k > 0 && e < edges[j * E + k - 1])) {
+        throw new ProfileError(`Profile node ${j} has non-monotone or non-finite bin edges.`, 'edges');
+      }
+    }
+    if (tails[j * bins] !== count) {
+      throw new ProfileError(`Profile node ${j} counts ${tails[j * bins]} values, the header says ${count}.`, 'counts');
+    }
+    for (let k = 1; k < bins; k++) {
+      if (tails[j * bins + k] > tails[j * bins + k - 1]) {
+        throw new ProfileError(`Profile node ${j} has inconsistent tail counts.`, 'counts');
+      }
+    }
+  }
+  return { header: h, lo, hi, edges, tails };
+}

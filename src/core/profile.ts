@@ -1,0 +1,329 @@
+import type { BinStrategy, LayerLayout, ProfileHeader, Tail } from '../types.ts';
+import { ActivationError, ProfileError } from './errors.ts';
+import { locateNode } from './layout.ts';
+import { rng } from './rng.ts';
+
+/**
+ * Per-node histogram profile of background activations.
+ *
+ * Node j owns bins 0..B-1. `tails[j*B + k]` = T_k = number of background values in bins >= k
+ * (so T_0 = count). `lo`/`hi` are the observed extremes: above `hi` nothing in the background is
+ * as large, below `lo` everything is larger. Edges are separate from the extremes so that shards
+ * built on shared edges merge exactly (counts add, extremes take min/max).
+ *
+ * Edges per node: uniform stores [e_0, e_B] (bins by arithmetic), tail stores all B + 1 edges.
+ */
+export interface Profile {
+  header: ProfileHeader;
+  lo: Float32Array;
+  hi: Float32Array;
+  edges: Float32Array;
+  tails: Uint32Array;
+}
+
+export function edgesPerNode(strategy: BinStrategy, bins: number): number {
+  return strategy === 'uniform' ? 2 : bins + 1;
+}
+
+/**
+ * Bin of x for node j: the largest k in [0, B-1] with e_k <= x, clamped to the end bins.
+ * Used both to count background values and to look up observed ones, so the two always agree.
+ */
+export function binOf(strategy: BinStrategy, bins: number, edges: Float32Array, j: number, x: number): number {
+  if (strategy === 'uniform') {
+    const e0 = edges[2 * j];
+    const eB = edges[2 * j + 1];
+    const span = eB - e0;
+    if (!(span > 0)) return x >= e0 ? bins - 1 : 0;
+    const k = Math.floor(((x - e0) / span) * bins);
+    return k < 0 ? 0 : k >= bins ? bins - 1 : k;
+  }
+  const base = j * (bins + 1);
+  // Binary search over e_1..e_{B-1}: count of interior edges <= x.
+  let lo = 1;
+  let hi = bins; // exclusive
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (edges[base + mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/**
+ * Interior tail-mass levels for `tail` edges: geometric from 1/2 down to `minMass`, so bins are
+ * dense where p-values are small (the only place a subset scan with a_max = 0.5 looks).
+ * Returns quantile levels u in (0, 1), ascending.
+ */
+export function tailLevels(bins: number, minMass: number, tail: Tail): number[] {
+  const interior = bins - 1;
+  const geometric = (m: number) =>
+    m <= 1 ? [0.5] : Array.from({ length: m }, (_, i) => 0.5 * Math.pow(minMass / 0.5, i / (m - 1)));
+  if (interior <= 0) return [];
+  if (tail === 'upper') return geometric(interior).map((t) => 1 - t).sort((a, b) => a - b);
+  if (tail === 'lower') return geometric(interior).sort((a, b) => a - b);
+  const upper = Math.ceil(interior / 2);
+  const lower = interior - upper;
+  const levels = [...geometric(upper).map((t) => 1 - t), ...(lower > 0 ? geometric(lower + 1).slice(1) : [])];
+  return levels.sort((a, b) => a - b);
+}
+
+export interface BuilderOptions {
+  layers: LayerLayout[];
+  bins: number;
+  strategy: BinStrategy;
+  /** Which tail the `tail` strategy refines. */
+  tail?: Tail;
+  /** Take edges from this profile (shards that merge exactly); skips the edge pass. */
+  edgesFrom?: Profile;
+  /** Rows kept in the bounded reservoir for `tail` quantiles; default adapts to the node count. */
+  sampleSize?: number;
+  seed?: number;
+}
+
+/**
+ * Streaming profile builder. Two passes over the background, never holding it:
+ *  1. `observe(batch)` — exact per-node min/max, and for `tail` a bounded reservoir sample of
+ *     rows (uniform reservoir over all rows, seeded) from which interior quantile edges come.
+ *     Exact extremes matter (uniform bins span them); interior tail quantiles only need a sample.
+ *  2. `add(batch)` — counts per bin. The first `add` fixes the edges.
+ * With `edgesFrom`, pass 1 is skipped: edges are the given profile's, so shards merge exactly.
+ */
+export class ProfileBuilder {
+  readonly nodes: number;
+  readonly bins: number;
+  readonly strategy: BinStrategy;
+  readonly tail: Tail;
+  private readonly layers: LayerLayout[];
+  private readonly sampleSize: number;
+  private readonly random: () => number;
+  private edges: Float32Array | null = null;
+  private min: Float32Array;
+  private max: Float32Array;
+  private counts: Uint32Array;
+  private lo: Float32Array;
+  private hi: Float32Array;
+  private seen = 0;
+  private counted = 0;
+  private sample: Float32Array | null = null;
+  private sampleRows = 0;
+
+  constructor(opts: BuilderOptions) {
+    this.layers = opts.layers;
+    this.nodes = opts.layers.reduce((s, l) => s + l.nodes, 0);
+    this.bins = opts.edgesFrom?.header.bins ?? opts.bins;
+    this.strategy = opts.edgesFrom?.header.strategy ?? opts.strategy;
+    this.tail = opts.tail ?? 'upper';
+    if (!Number.isInteger(this.bins) || this.bins < 1 || this.bins > 65535) {
+      throw new RangeError(`bins must be an integer in [1, 65535], got ${this.bins}`);
+    }
+    if (opts.edgesFrom) {
+      if (opts.edgesFrom.header.nodes !== this.nodes) {
+        throw new ProfileError(
+          `Edges come from a profile with ${opts.edgesFrom.header.nodes} nodes, but this build has ${this.nodes}.`,
+          'mismatch',
+        );
+      }
+      this.edges = opts.edgesFrom.edges.slice();
+    }
+    // Bound the reservoir to ~64 M floats (256 MB) whatever the node count.
+    this.sampleSize = opts.sampleSize ?? Math.max(256, Math.min(4096, Math.floor(64e6 / Math.max(1, this.nodes))));
+    this.random = rng(opts.seed ?? 1);
+    this.min = new Float32Array(this.nodes).fill(Infinity);
+    this.max = new Float32Array(this.nodes).fill(-Infinity);
+    this.lo = new Float32Array(this.nodes).fill(Infinity);
+    this.hi = new Float32Array(this.nodes).fill(-Infinity);
+    this.counts = new Uint32Array(this.nodes * this.bins);
+  }
+
+  /** True while edges are still open: feed the background to `observe` first. */
+  get needsEdgePass(): boolean {
+    return this.edges === null;
+  }
+
+  private check(batch: Float32Array, rows: number): void {
+    if (batch.length !== rows * this.nodes) {
+      throw new RangeError(`Batch has ${batch.length} values, expected ${rows} rows x ${this.nodes} nodes.`);
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const v = batch[i];
+      if (!Number.isFinite(v)) {
+        const { layer, index } = locateNode(this.layers, i % this.nodes);
+        throw new ActivationError(layer, index, v);
+      }
+    }
+  }
+
+  /** Pass 1: extremes and the reservoir sample. `batch` is row-major [rows, nodes]. */
+  observe(batch: Float32Array, rows: number): void {
+    if (this.edges) throw new Error('Edges are already fixed; observe() belongs to the first pass.');
+    this.check(batch, rows);
+    const { nodes, min, max } = this;
+    for (let r = 0; r < rows; r++) {
+      const off = r * nodes;
+      for (let j = 0; j < nodes; j++) {
+        const v = batch[off + j];
+        if (v < min[j]) min[j] = v;
+        if (v > max[j]) max[j] = v;
+      }
+      if (this.strategy === 'tail') this.reservoir(batch.subarray(off, off + nodes));
+      this.seen++;
+    }
+  }
+
+  private reservoir(row: Float32Array): void {
+    if (!this.sample) this.sample = new Float32Array(this.sampleSize * this.nodes);
+    let slot = -1;
+    if (this.sampleRows < this.sampleSize) slot = this.sampleRows++;
+    else {
+      const r = Math.floor(this.random() * (this.seen + 1));
+      if (r < this.sampleSize) slot = r;
+    }
+    if (slot >= 0) this.sample.set(row, slot * this.nodes);
+  }
+
+  private fixEdges(): void {
+    if (this.seen === 0) throw new Error('No background rows observed: call observe() on the background before add().');
+    const { nodes, bins, min, max } = this;
+    if (this.strategy === 'uniform') {
+      const e = new Float32Array(nodes * 2);
+      for (let j = 0; j < nodes; j++) {
+        e[2 * j] = min[j];
+        e[2 * j + 1] = max[j];
+      }
+      this.edges = e;
+      return;
+    }
+    const s = this.sampleRows;
+    const levels = tailLevels(bins, Math.min(0.5, 2 / s), this.tail);
+    const e = new Float32Array(nodes * (bins + 1));
+    const col = new Float32Array(s);
+    const sample = this.sample!;
+    for (let j = 0; j < nodes; j++) {
+      for (let r = 0; r < s; r++) col[r] = sample[r * nodes + j];
+      col.sort();
+      const base = j * (bins + 1);
+      e[base] = min[j];
+      for (let k = 1; k < bins; k++) {
+        const v = col[Math.min(s - 1, Math.max(0, Math.ceil(levels[k - 1] * s) - 1))];
+        // Keep edges monotone and inside the exact extremes.
+        e[base + k] = Math.min(max[j], Math.max(e[base + k - 1], v));
+      }
+      e[base + bins] = max[j];
+    }
+    this.edges = e;
+    this.sample = null;
+  }
+
+  /** Pass 2: count every background row into its bin. */
+  add(batch: Float32Array, rows: number): void {
+    if (!this.edges) this.fixEdges();
+    this.check(batch, rows);
+    const { nodes, bins, strategy, counts, lo, hi } = this;
+    const edges = this.edges!;
+    for (let r = 0; r < rows; r++) {
+      const off = r * nodes;
+      for (let j = 0; j < nodes; j++) {
+        const v = batch[off + j];
+        if (v < lo[j]) lo[j] = v;
+        if (v > hi[j]) hi[j] = v;
+        counts[j * bins + binOf(strategy, bins, edges, j, v)]++;
+      }
+    }
+    this.counted += rows;
+  }
+
+  /** The finished profile; `header` supplies model, spec and provenance fields. */
+  finish(header: Omit<ProfileHeader, 'nodes' | 'count' | 'strategy' | 'bins' | 'layers'> & { layers?: LayerLayout[] }): Profile {
+    if (this.counted === 0) throw new Error('No background rows counted: call add() on the background.');
+    const { nodes, bins, counts } = this;
+    const tails = new Uint32Array(nodes * bins);
+    for (let j = 0; j < nodes; j++) {
+      let acc = 0;
+      for (let k = bins - 1; k >= 0; k--) {
+        acc += counts[j * bins + k];
+        tails[j * bins + k] = acc;
+      }
+    }
+    return {
+      header: {
+        ...header,
+        layers: this.layers,
+        nodes,
+        count: this.counted,
+        strategy: this.strategy,
+        bins,
+      },
+      lo: this.lo,
+      hi: this.hi,
+      edges: this.edges!,
+      tails,
+    };
+  }
+}
+
+/** Convenience: build from in-memory rows (tests, small sets) with both passes. */
+export function buildProfile(
+  rows: Float32Array,
+  count: number,
+  opts: BuilderOptions,
+  header: Partial<ProfileHeader> = {},
+): Profile {
+  const b = new ProfileBuilder(opts);
+  if (b.needsEdgePass) b.observe(rows, count);
+  b.add(rows, count);
+  return b.finish({
+    fingerprint: header.fingerprint ?? '',
+    reduction: header.reduction ?? 'element',
+    scan: header.scan ?? { aMax: 0.5, tail: opts.tail ?? 'upper', pointP: 'mid' },
+    ...header,
+  });
+}
+
+function sameEdges(a: Profile, b: Profile): boolean {
+  if (a.header.strategy !== b.header.strategy || a.header.bins !== b.header.bins) return false;
+  if (a.edges.length !== b.edges.length) return false;
+  for (let i = 0; i < a.edges.length; i++) if (!Object.is(a.edges[i], b.edges[i])) return false;
+  return true;
+}
+
+/**
+ * Merge shard profiles built on the same edges: counts add and extremes take min/max, which
+ * equals the profile built on the union. Different edges cannot merge exactly and are refused.
+ */
+export function mergeProfiles(profiles: Profile[]): Profile {
+  if (profiles.length === 0) throw new ProfileError('Nothing to merge: give at least one profile.', 'merge');
+  const [first] = profiles;
+  for (const [i, p] of profiles.entries()) {
+    if (p.header.fingerprint !== first.header.fingerprint) {
+      throw new ProfileError(`Profile ${i + 1} was built for another model (fingerprint differs); cannot merge.`, 'merge');
+    }
+    if (p.header.nodes !== first.header.nodes || p.header.reduction !== first.header.reduction) {
+      throw new ProfileError(`Profile ${i + 1} monitors different nodes (${p.header.nodes} vs ${first.header.nodes}); cannot merge.`, 'merge');
+    }
+    if (!sameEdges(p, first)) {
+      throw new ProfileError(
+        `Profile ${i + 1} has different bin edges; only shards built with shared edges merge exactly. Rebuild the shards with --edges-from the same profile.`,
+        'merge',
+      );
+    }
+  }
+  const nodes = first.header.nodes;
+  const lo = first.lo.slice();
+  const hi = first.hi.slice();
+  const tails = new Uint32Array(first.tails.length);
+  let count = 0;
+  for (const p of profiles) {
+    count += p.header.count;
+    for (let j = 0; j < nodes; j++) {
+      if (p.lo[j] < lo[j]) lo[j] = p.lo[j];
+      if (p.hi[j] > hi[j]) hi[j] = p.hi[j];
+    }
+    for (let i = 0; i < tails.length; i++) tails[i] += p.tails[i];
+  }
+  const header: ProfileHeader = { ...first.header, count, calibration: undefined };
+  delete header.calibration;
+  const sources = profiles.map((p) => p.header.source).filter(Boolean);
+  if (sources.length) header.source = sources.join(' + ');
+  return { header, lo, hi, edges: first.edges.slice(), tails };
+}

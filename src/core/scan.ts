@@ -1,0 +1,203 @@
+import type { GroupScanResult, ScoringName } from '../types.ts';
+import { rng } from './rng.ts';
+
+/**
+ * Non-parametric scan statistics F(N_a, N, a): N nodes in the subset, N_a of them with p <= a.
+ * Each is 0 unless N_a > N a (more small p-values than chance gives).
+ */
+export type ScoreFn = (nA: number, n: number, a: number) => number;
+
+function kl(q: number, a: number): number {
+  if (q >= 1) return Math.log(1 / a);
+  if (q <= 0) return Math.log(1 / (1 - a));
+  return q * Math.log(q / a) + (1 - q) * Math.log((1 - q) / (1 - a));
+}
+
+export const scoring: Record<ScoringName, ScoreFn> = {
+  bj: (nA, n, a) => (n > 0 && nA > n * a ? n * kl(nA / n, a) : 0),
+  hc: (nA, n, a) => (n > 0 && nA > n * a ? (nA - n * a) / Math.sqrt(n * a * (1 - a)) : 0),
+  ks: (nA, n, a) => (n > 0 && nA > n * a ? (nA - n * a) / Math.sqrt(n) : 0),
+};
+
+export const scoringNames: Record<ScoringName, string> = {
+  bj: 'Berk-Jones',
+  hc: 'Higher Criticism',
+  ks: 'Kolmogorov-Smirnov',
+};
+
+export interface ScanOptions {
+  scoring?: ScoringName;
+  aMax?: number;
+}
+
+export interface IndividualScan {
+  score: number;
+  alpha: number;
+  /** Nodes of the best subset, ascending. */
+  subset: Uint32Array;
+}
+
+/**
+ * Individual scan of one image over its nodes. By the linear-time subset scanning property the
+ * best subset for a threshold a is a prefix of the nodes sorted by p; for these scoring functions
+ * that prefix is exactly {j : p_j <= a} (adding a node with p > a only lowers the score). So the
+ * scan sorts the p-values <= a_max once and evaluates F(c, c, a) at each distinct value: O(N log N).
+ */
+export function individualScan(p: Float32Array, opts: ScanOptions = {}): IndividualScan {
+  const f = scoring[opts.scoring ?? 'bj'];
+  const aMax = opts.aMax ?? 0.5;
+  let m = 0;
+  const small = new Float32Array(p.length);
+  for (let j = 0; j < p.length; j++) if (p[j] <= aMax) small[m++] = p[j];
+  const sorted = small.subarray(0, m).sort();
+  let best = 0;
+  let alpha = aMax;
+  for (let i = 0; i < m; i++) {
+    const a = sorted[i];
+    if (i + 1 < m && sorted[i + 1] === a) continue; // evaluate once per distinct value, with all ties in
+    const s = f(i + 1, i + 1, a);
+    if (s > best) {
+      best = s;
+      alpha = a;
+    }
+  }
+  if (best <= 0) return { score: 0, alpha, subset: new Uint32Array(0) };
+  let c = 0;
+  for (let j = 0; j < p.length; j++) if (p[j] <= alpha) c++;
+  const subset = new Uint32Array(c);
+  c = 0;
+  for (let j = 0; j < p.length; j++) if (p[j] <= alpha) subset[c++] = j;
+  return { score: best, alpha, subset };
+}
+
+export interface GroupScanOptions extends ScanOptions {
+  restarts?: number;
+  seed?: number;
+  maxIterations?: number;
+  /** Thresholds tried per step: distinct p-values <= a_max, thinned evenly by rank to this many. */
+  maxAlphas?: number;
+}
+
+/** Distinct p-values <= aMax, ascending, thinned to at most `max` (always keeping the largest). */
+export function alphaGrid(values: Float32Array, aMax: number, max: number): Float64Array {
+  let m = 0;
+  const small = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) if (values[i] <= aMax) small[m++] = values[i];
+  const sorted = small.subarray(0, m).sort();
+  const distinct: number[] = [];
+  for (let i = 0; i < m; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]);
+  if (distinct.length <= max) return Float64Array.from(distinct);
+  const out = new Float64Array(max);
+  for (let i = 0; i < max; i++) out[i] = distinct[Math.round(((i + 1) * distinct.length) / max) - 1];
+  return out;
+}
+
+/**
+ * Best subset along one dimension of the images x nodes matrix, given the chosen members of the
+ * other dimension. For each threshold a, element e has count_e(a) = #{given g : p(e, g) <= a};
+ * the best subset is a prefix of elements sorted by count (descending), N_a = the prefix's count
+ * sum, N = prefix size x |given|.
+ */
+function optimizeDimension(
+  P: Float32Array,
+  nodes: number,
+  alongImages: boolean,
+  elements: number,
+  given: Uint32Array,
+  alphas: Float64Array,
+  f: ScoreFn,
+): { score: number; alpha: number; chosen: Uint32Array } {
+  const T = alphas.length;
+  const g = given.length;
+  // counts[e*T + t] = #{given : p <= alphas[t]}; built by bucketing each p, then a prefix sum.
+  const counts = new Uint32Array(elements * T);
+  for (let e = 0; e < elements; e++) {
+    const base = e * T;
+    for (let gi = 0; gi < g; gi++) {
+      const v = alongImages ? P[e * nodes + given[gi]] : P[given[gi] * nodes + e];
+      if (v > alphas[T - 1]) continue;
+      let lo = 0;
+      let hi = T - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (alphas[mid] >= v) hi = mid;
+        else lo = mid + 1;
+      }
+      counts[base + lo]++;
+    }
+    for (let t = 1; t < T; t++) counts[base + t] += counts[base + t - 1];
+  }
+  let best = 0;
+  let bestT = -1;
+  let bestM = 0;
+  const byCount = new Uint32Array(g + 2);
+  for (let t = 0; t < T; t++) {
+    // Counting sort by count descending: walk count levels from g down.
+    byCount.fill(0);
+    for (let e = 0; e < elements; e++) byCount[counts[e * T + t]]++;
+    let nA = 0;
+    let m = 0;
+    for (let c = g; c >= 0; c--) {
+      const k = byCount[c];
+      for (let r = 0; r < k; r++) {
+        nA += c;
+        m++;
+        const s = f(nA, m * g, alphas[t]);
+        if (s > best) {
+          best = s;
+          bestT = t;
+          bestM = m;
+        }
+      }
+    }
+  }
+  if (bestT < 0) return { score: 0, alpha: alphas[T - 1] ?? 0, chosen: new Uint32Array(0) };
+  // The top bestM elements by count at the best threshold; ties broken by index.
+  const order = Array.from({ length: elements }, (_, e) => e).sort(
+    (a, b) => counts[b * T + bestT] - counts[a * T + bestT] || a - b,
+  );
+  const chosen = Uint32Array.from(order.slice(0, bestM)).sort();
+  return { score: best, alpha: alphas[bestT], chosen };
+}
+
+/**
+ * Group scan of a batch (IBM ART's detector): find images S_I and nodes S_N maximising
+ * F(N_a, |S_I||S_N|, a). Alternates: best nodes given images, best images given nodes, until the
+ * score stops improving; the first start uses every image, later restarts random image subsets.
+ * `P` is row-major [images, nodes] of point p-values.
+ */
+export function groupScan(P: Float32Array, images: number, nodes: number, opts: GroupScanOptions = {}): GroupScanResult {
+  const f = scoring[opts.scoring ?? 'bj'];
+  const aMax = opts.aMax ?? 0.5;
+  const restarts = opts.restarts ?? 10;
+  const maxIterations = opts.maxIterations ?? 20;
+  const alphas = alphaGrid(P, aMax, opts.maxAlphas ?? 64);
+  const random = rng(opts.seed ?? 7);
+  let best: GroupScanResult = { score: 0, alpha: aMax, images: [], nodes: [] };
+  if (alphas.length === 0 || images === 0 || nodes === 0) return best;
+  for (let r = 0; r < restarts; r++) {
+    let imgs: Uint32Array;
+    if (r === 0) imgs = Uint32Array.from({ length: images }, (_, i) => i);
+    else {
+      const pick: number[] = [];
+      for (let i = 0; i < images; i++) if (random() < 0.5) pick.push(i);
+      if (pick.length === 0) pick.push(Math.floor(random() * images));
+      imgs = Uint32Array.from(pick);
+    }
+    let score = -1;
+    let current: { score: number; alpha: number; images: Uint32Array; nodes: Uint32Array } = { score: 0, alpha: aMax, images: imgs, nodes: new Uint32Array(0) };
+    for (let it = 0; it < maxIterations; it++) {
+      const n = optimizeDimension(P, nodes, false, nodes, current.images, alphas, f);
+      if (n.chosen.length === 0) break;
+      const i = optimizeDimension(P, nodes, true, images, n.chosen, alphas, f);
+      if (i.chosen.length === 0) break;
+      current = { score: i.score, alpha: i.alpha, images: i.chosen, nodes: n.chosen };
+      if (i.score <= score + 1e-12) break;
+      score = i.score;
+    }
+    if (current.score > best.score) {
+      best = { score: current.score, alpha: current.alpha, images: Array.from(current.images), nodes: Array.from(current.nodes) };
+    }
+  }
+  return best;
+}

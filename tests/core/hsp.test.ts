@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildProfile,
+  crc32,
+  decodeProfile,
+  encodeProfile,
+  mergeProfiles,
+  ProfileBuilder,
+  ProfileError,
+  type Profile,
+} from '../../src/core/index.ts';
+import { rng } from '../../src/core/rng.ts';
+import { layers1, reluRows } from './helpers.ts';
+
+const header = { fingerprint: 'abc123', reduction: 'element' as const, scan: { aMax: 0.5, tail: 'upper' as const, pointP: 'mid' as const } };
+
+function sample(strategy: 'uniform' | 'tail', n = 300, nodes = 12): Profile {
+  const rows = reluRows(n, nodes, 17);
+  const p = buildProfile(rows, n, { layers: layers1(nodes), bins: 8, strategy }, header);
+  p.header.calibration = { count: 3, scores: { bj: [0.5, 1, 2] } };
+  return p;
+}
+
+/** Re-seal a modified file with a valid checksum, to reach the checks behind it. */
+function reseal(bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice();
+  new DataView(out.buffer).setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
+  return out;
+}
+
+function expectProfileError(bytes: Uint8Array, code?: string): void {
+  let err: unknown;
+  try {
+    decodeProfile(bytes);
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(ProfileError);
+  if (code) expect((err as ProfileError).code).toBe(code);
+}
+
+describe('.hsp profile file', () => {
+  it('round-trips encode -> decode for both strategies and count widths', () => {
+    for (const strategy of ['uniform', 'tail'] as const) {
+      for (const n of [100, 1000, 70000]) {
+        const p = n === 70000 ? (() => {
+          const q = sample(strategy);
+          q.header.count = n;
+          q.tails = q.tails.map((t) => Math.round((t * n) / 300));
+          for (let j = 0; j < q.header.nodes; j++) q.tails[j * 8] = n;
+          return q;
+        })() : buildProfile(reluRows(n, 5, 1), n, { layers: layers1(5), bins: 16, strategy }, header);
+        const back = decodeProfile(encodeProfile(p));
+        expect(back.header).toEqual(p.header);
+        expect(back.lo).toEqual(p.lo);
+        expect(back.hi).toEqual(p.hi);
+        expect(back.edges).toEqual(p.edges);
+        expect(back.tails).toEqual(p.tails);
+      }
+    }
+  });
+
+  it('merging shards built on shared edges equals the profile built on the union', () => {
+    const n = 900;
+    const nodes = 10;
+    const rows = reluRows(n, nodes, 31);
+    for (const strategy of ['uniform', 'tail'] as const) {
+      const edgeSample = buildProfile(rows.subarray(0, 200 * nodes), 200, { layers: layers1(nodes), bins: 16, strategy }, header);
+      const shard = (from: number, to: number) => {
+        const b = new ProfileBuilder({ layers: layers1(nodes), bins: 16, strategy, edgesFrom: edgeSample });
+        b.add(rows.subarray(from * nodes, to * nodes), to - from);
+        return b.finish(header);
+      };
+      const merged = mergeProfiles([shard(0, 250), shard(250, 600), shard(600, 900)]);
+      const whole = shard(0, 900);
+      expect(merged.tails).toEqual(whole.tails);
+      expect(merged.lo).toEqual(whole.lo);
+      expect(merged.hi).toEqual(whole.hi);
+      expect(merged.edges).toEqual(whole.edges);
+      expect(merged.header.count).toBe(900);
+      expect(encodeProfile(merged)).toEqual(encodeProfile(whole));
+    }
+  });
+
+  it('refuses to merge profiles with different edges or models', () => {
+    const a = sample('tail', 300);
+    const b = buildProfile(reluRows(200, 12, 99), 200, { layers: layers1(12), bins: 8, strategy: 'tail' }, header);
+    expect(() => mergeProfiles([a, b])).toThrowError(/different bin edges/);
+    const c = { ...a, header: { ...a.header, fingerprint: 'other' } };
+    expect(() => mergeProfiles([a, c])).toThrowError(/another model/);
+  });
+
+  it('a truncation at every byte gives ProfileError', () => {
+    const bytes = encodeProfile(sample('tail'));
+    for (let len = 0; len < bytes.length; len++) expectProfileError(bytes.subarray(0, len));
+  });
+
+  it('random byte flips always give ProfileError, never another exception', () => {
+    const r = rng(5);
+    for (const strategy of ['uniform', 'tail'] as const) {
+      const bytes = encodeProfile(sample(strategy));
+      for (let t = 0; t < 2000; t++) {
+        const bad = bytes.slice();
+        const flips = 1 + Math.floor(r() * 4);
+        for (let f = 0; f < flips; f++) bad[Math.floor(r() * bad.length)] ^= 1 + Math.floor(r() * 255);
+        expectProfileError(bad);
+      }
+    }
+  });
+
+  it('names the problem: magic, future version, sizes, edges, counts, header', () => {
+    const p = sample('tail');
+    const bytes = encodeProfile(p);
+    expectProfileError(new TextEncoder().encode('PK\x03\x04 this is a zip file, not a profile'), 'magic');
+    const future = bytes.slice();
+    new DataView(future.buffer).setUint16(4, 9, true);
+    expect(() => decodeProfile(future)).toThrowError(/version 9 is newer/);
+    // Extra bytes with a valid checksum: sizes do not add up.
+    const longer = new Uint8Array(bytes.length + 8);
+    longer.set(bytes.subarray(0, bytes.length - 4));
+    expectProfileError(reseal(longer), 'size');
+    // Non-monotone edges behind a valid checksum.
+    const q = sample('tail');
+    q.edges[3] = q.edges[4] + 100;
+    expectProfileError(reseal(encodeProfile(q)), 'edges');
+    const r2 = sample('uniform');
+    r2.tails[1] = r2.tails[0] + 1;
+    expectProfileError(reseal(encodeProfile(r2)), 'counts');
+    const h = sample('uniform');
+    (h.header as { reduction: string }).reduction = 'median';
+    expectProfileError(encodeProfile(h), 'header');
+  });
+});

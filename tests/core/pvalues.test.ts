@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ActivationError,
+  allocRanges,
+  bruteEmpiricalPValues,
+  buildProfile,
+  histogramPValues,
+  kdePValues,
+  ProfileBuilder,
+  silvermanBandwidths,
+  sortedEmpiricalPValues,
+  toBackground,
+  type Profile,
+} from '../../src/core/index.ts';
+import { rng } from '../../src/core/rng.ts';
+import type { Tail } from '../../src/types.ts';
+import { layers1, reluRows } from './helpers.ts';
+
+const tails: Tail[] = ['upper', 'lower', 'two'];
+
+describe('histogram p-value ranges', () => {
+  it('equal the empirical ranges exactly when every bin holds one distinct background value', () => {
+    const r = rng(3);
+    const n = 50;
+    const nodes = 4;
+    const rows = new Float32Array(n * nodes);
+    for (let i = 0; i < rows.length; i++) rows[i] = Math.fround(r() * 10 - 5);
+    const bg = toBackground(rows, n, nodes, true);
+    // Edges at the sorted background values: bin k = [v_k, v_{k+1}) holds exactly v_k.
+    const edges = new Float32Array(nodes * (n + 1));
+    for (let j = 0; j < nodes; j++) {
+      for (let k = 0; k < n; k++) edges[j * (n + 1) + k] = bg.values[j * n + k];
+      edges[j * (n + 1) + n] = bg.values[j * n + n - 1];
+    }
+    const template = { header: { nodes, bins: n, strategy: 'tail' }, edges } as unknown as Profile;
+    const b = new ProfileBuilder({ layers: layers1(nodes), bins: n, strategy: 'tail', edgesFrom: template });
+    b.add(rows, n);
+    const prof = b.finish({ fingerprint: 'x', reduction: 'element', scan: { aMax: 0.5, tail: 'upper', pointP: 'mid' } });
+    for (let k = 0; k < prof.tails.length; k++) expect(prof.tails[k]).toBe(n - (k % n));
+
+    for (const tail of tails) {
+      // Every background value, and values beyond both ends.
+      for (let i = -1; i <= n; i++) {
+        const x = new Float32Array(nodes);
+        for (let j = 0; j < nodes; j++) x[j] = i < 0 ? bg.values[j * n] - 1 : i === n ? bg.values[j * n + n - 1] + 1 : bg.values[j * n + i];
+        const h = allocRanges(nodes);
+        const e = allocRanges(nodes);
+        histogramPValues(prof, x, h, tail);
+        sortedEmpiricalPValues(bg, x, e, tail);
+        expect(Array.from(h.pMin)).toEqual(Array.from(e.pMin));
+        expect(Array.from(h.pMax)).toEqual(Array.from(e.pMax));
+      }
+    }
+  });
+
+  it('contain the empirical range for any x, on ReLU-like data with ties, for both strategies', () => {
+    const n = 500;
+    const nodes = 30;
+    const rows = reluRows(n, nodes, 5);
+    const bg = toBackground(rows, n, nodes, true);
+    const test = reluRows(200, nodes, 6);
+    for (const strategy of ['uniform', 'tail'] as const) {
+      for (const tail of tails) {
+        const prof = buildProfile(rows, n, { layers: layers1(nodes), bins: 16, strategy, tail });
+        for (let t = 0; t < 200; t++) {
+          const x = test.subarray(t * nodes, (t + 1) * nodes);
+          const h = allocRanges(nodes);
+          const e = allocRanges(nodes);
+          histogramPValues(prof, x, h, tail);
+          sortedEmpiricalPValues(bg, x, e, tail);
+          for (let j = 0; j < nodes; j++) {
+            expect(h.pMin[j]).toBeGreaterThan(0);
+            expect(h.pMin[j]).toBeLessThanOrEqual(e.pMin[j] + 1e-7);
+            expect(h.pMax[j]).toBeGreaterThanOrEqual(e.pMax[j] - 1e-7);
+            expect(h.pMax[j]).toBeLessThanOrEqual(1);
+          }
+        }
+      }
+    }
+  });
+
+  it('0 < p_min <= p_max <= 1 and p_max is non-increasing in x (upper tail)', () => {
+    const n = 1000;
+    const nodes = 20;
+    const rows = reluRows(n, nodes, 9);
+    for (const strategy of ['uniform', 'tail'] as const) {
+      const prof = buildProfile(rows, n, { layers: layers1(nodes), bins: 32, strategy });
+      let prev = allocRanges(nodes);
+      prev.pMax.fill(1);
+      for (let step = 0; step <= 400; step++) {
+        const x = new Float32Array(nodes).fill(-1 + step * 0.05);
+        const h = allocRanges(nodes);
+        histogramPValues(prof, x, h);
+        for (let j = 0; j < nodes; j++) {
+          expect(h.pMin[j]).toBeGreaterThan(0);
+          expect(h.pMin[j]).toBeLessThanOrEqual(h.pMax[j]);
+          expect(h.pMax[j]).toBeLessThanOrEqual(1);
+          expect(h.pMax[j]).toBeLessThanOrEqual(prev.pMax[j]);
+        }
+        prev = h;
+      }
+    }
+  });
+
+  it('handles constant nodes, dead ReLUs and huge ranges', () => {
+    const n = 100;
+    const nodes = 3;
+    const rows = new Float32Array(n * nodes);
+    for (let i = 0; i < n; i++) {
+      rows[i * nodes] = 2.5; // constant
+      rows[i * nodes + 1] = i < 97 ? 0 : i; // dead ReLU: mostly exact zeros
+      rows[i * nodes + 2] = i % 2 ? 1e30 * i : -1e30 * i; // huge range
+    }
+    const bg = toBackground(rows, n, nodes, true);
+    for (const strategy of ['uniform', 'tail'] as const) {
+      const prof = buildProfile(rows, n, { layers: layers1(nodes), bins: 8, strategy });
+      for (const x of [
+        [2.5, 0, 0],
+        [3, 98, 1e31],
+        [2, -1, -1e33],
+        [2.5, 99, 9.9e31],
+      ]) {
+        const h = allocRanges(nodes);
+        const e = allocRanges(nodes);
+        histogramPValues(prof, Float32Array.from(x), h);
+        sortedEmpiricalPValues(bg, Float32Array.from(x), e);
+        for (let j = 0; j < nodes; j++) {
+          expect(Number.isFinite(h.pMin[j]) && Number.isFinite(h.pMax[j])).toBe(true);
+          expect(h.pMin[j]).toBeLessThanOrEqual(e.pMin[j] + 1e-7);
+          expect(h.pMax[j]).toBeGreaterThanOrEqual(e.pMax[j] - 1e-7);
+        }
+      }
+      // The constant node: equal to its value is p in [1/(n+1), 1], above it 1/(n+1), below 1.
+      const h = allocRanges(nodes);
+      histogramPValues(prof, Float32Array.from([2.5, 0, 0]), h);
+      expect([h.pMin[0], h.pMax[0]]).toEqual([Math.fround(1 / (n + 1)), 1]);
+    }
+  });
+
+  it('rejects NaN and Infinity naming the layer and node', () => {
+    const layers = [
+      { name: 'conv1', shape: [2], nodes: 2 },
+      { name: 'fc', shape: [3], nodes: 3 },
+    ];
+    const b = new ProfileBuilder({ layers, bins: 4, strategy: 'uniform' });
+    const rows = Float32Array.from([0, 1, 2, 3, 4, 0, 1, 2, NaN, 4]);
+    expect(() => b.observe(rows, 2)).toThrowError(ActivationError);
+    expect(() => b.observe(rows, 2)).toThrowError(/layer "fc" at node 1/);
+    const b2 = new ProfileBuilder({ layers, bins: 4, strategy: 'tail' });
+    expect(() => b2.observe(Float32Array.from([0, Infinity, 2, 3, 4]), 1)).toThrowError(/layer "conv1" at node 1/);
+  });
+});
+
+describe('empirical and KDE baselines', () => {
+  it('sorted (binary search) equals brute-force counting, with ties, every tail', () => {
+    const n = 300;
+    const nodes = 25;
+    const rows = reluRows(n, nodes, 11).map((v) => Math.round(v * 4) / 4);
+    const sorted = toBackground(rows, n, nodes, true);
+    const raw = toBackground(rows, n, nodes, false);
+    const test = reluRows(50, nodes, 12).map((v) => Math.round(v * 4) / 4);
+    for (const tail of tails) {
+      for (let t = 0; t < 50; t++) {
+        const x = test.subarray(t * nodes, (t + 1) * nodes);
+        const a = allocRanges(nodes);
+        const b = allocRanges(nodes);
+        sortedEmpiricalPValues(sorted, x, a, tail);
+        bruteEmpiricalPValues(raw, x, b, tail);
+        expect(a).toEqual(b);
+      }
+    }
+  });
+
+  it('KDE tail mass matches numerical integration of the Gaussian mixture', () => {
+    const n = 40;
+    const rows = reluRows(n, 1, 13);
+    const bg = toBackground(rows, n, 1, true);
+    const h = silvermanBandwidths(bg);
+    expect(h[0]).toBeGreaterThan(0);
+    for (const x of [-1, 0, 0.3, 1, 3]) {
+      const out = allocRanges(1);
+      kdePValues(bg, h, Float32Array.from([x]), out);
+      // Trapezoid integration of the density from x to far beyond the data.
+      let mass = 0;
+      const top = Math.max(...bg.values) + 12 * h[0];
+      const steps = 40000;
+      const dx = (top - x) / steps;
+      const dens = (u: number) => {
+        let s = 0;
+        for (const b of bg.values) s += Math.exp(-0.5 * ((u - b) / h[0]) ** 2);
+        return s / (n * h[0] * Math.sqrt(2 * Math.PI));
+      };
+      for (let i = 0; i <= steps; i++) mass += (i === 0 || i === steps ? 0.5 : 1) * dens(x + i * dx) * dx;
+      expect(out.pMin[0]).toBeCloseTo(mass, 4);
+      expect(out.pMax[0]).toBe(out.pMin[0]);
+    }
+  });
+});
