@@ -30,6 +30,31 @@ export interface ScanOptions {
   aMax?: number;
 }
 
+/**
+ * Ascending sort of non-negative float32 values in O(N): their IEEE bit patterns order like the
+ * unsigned integers, so three 11-bit LSD radix passes sort them (several times faster than
+ * Float32Array.prototype.sort on the 10k-100k p-values of one image).
+ */
+export function radixSortPositive(values: Float32Array): Float32Array {
+  const n = values.length;
+  let src = new Uint32Array(values.buffer, values.byteOffset, n);
+  let dst = new Uint32Array(n);
+  const count = new Uint32Array(2048);
+  for (let shift = 0; shift < 33; shift += 11) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(src[i] >>> shift) & 2047]++;
+    let sum = 0;
+    for (let b = 0; b < 2048; b++) {
+      const c = count[b];
+      count[b] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) dst[count[(src[i] >>> shift) & 2047]++] = src[i];
+    [src, dst] = [dst, src];
+  }
+  return new Float32Array(src.buffer, src.byteOffset, n);
+}
+
 export interface IndividualScan {
   score: number;
   alpha: number;
@@ -49,7 +74,7 @@ export function individualScan(p: Float32Array, opts: ScanOptions = {}): Individ
   let m = 0;
   const small = new Float32Array(p.length);
   for (let j = 0; j < p.length; j++) if (p[j] <= aMax) small[m++] = p[j];
-  const sorted = small.subarray(0, m).sort();
+  const sorted = radixSortPositive(small.subarray(0, m));
   let best = 0;
   let alpha = aMax;
   for (let i = 0; i < m; i++) {

@@ -109,3 +109,14 @@ describe('group scan', () => {
     }
   });
 });
+
+describe('radix sort of p-values', () => {
+  it('sorts like Float32Array.prototype.sort, with zeros, ties and subnormals', async () => {
+    const { radixSortPositive } = await import('../../src/core/scan.ts');
+    const r = rng(77);
+    for (const n of [0, 1, 2, 100, 5000]) {
+      const v = Float32Array.from({ length: n }, () => (r() < 0.1 ? 0 : r() < 0.1 ? 1e-40 : r() < 0.2 ? 0.25 : r()));
+      expect(Array.from(radixSortPositive(v.slice()))).toEqual(Array.from(v.slice().sort()));
+    }
+  });
+});
