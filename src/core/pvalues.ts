@@ -191,7 +191,7 @@ export function kdePValues(bg: Background, h: Float32Array, x: Float32Array, out
 }
 
 /** One p-value per node for the scan: the range's midpoint (mid-p) or its conservative end. */
-export function pointPValues(r: PValueRanges, mode: PointP, out = new Float32Array(r.pMin.length)): Float32Array {
+export function pointPValues(r: PValueRanges, mode: PointP, out: Float32Array = new Float32Array(r.pMin.length)): Float32Array {
   if (mode === 'max') out.set(r.pMax);
   else for (let j = 0; j < out.length; j++) out[j] = 0.5 * (r.pMin[j] + r.pMax[j]);
   return out;

@@ -37,8 +37,8 @@ export interface ScanOptions {
  */
 export function radixSortPositive(values: Float32Array): Float32Array {
   const n = values.length;
-  let src = new Uint32Array(values.buffer, values.byteOffset, n);
-  let dst = new Uint32Array(n);
+  let src: Uint32Array = new Uint32Array(values.buffer, values.byteOffset, n);
+  let dst: Uint32Array = new Uint32Array(n);
   const count = new Uint32Array(2048);
   for (let shift = 0; shift < 33; shift += 11) {
     count.fill(0);

@@ -1,0 +1,145 @@
+// Node-side plumbing of the CLI: files, folders, specs, atomic writes. No pipeline logic here.
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { decodeProfile, type Profile } from '../core/index.ts';
+import type { ImageSource } from '../detector.ts';
+import { decodeImage } from '../model/decode-node.ts';
+import { inspectModel, type ModelInfo } from '../model/onnx.ts';
+import { parseSpec, specFromModel } from '../model/preprocess.ts';
+import type { ModelSpec } from '../types.ts';
+
+/** A user-facing failure: printed as one line, exit status 2, never a stack trace. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.bmp', '.svg', '.tif', '.tiff']);
+
+/** Image files of the given paths; a folder means its image files in sorted filename order. */
+export function listImages(paths: string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    if (!existsSync(p)) throw new UsageError(`No such file or folder: ${p}`);
+    if (statSync(p).isDirectory()) {
+      const names = readdirSync(p)
+        .filter((n) => !n.startsWith('.') && IMAGE_EXT.has(extname(n).toLowerCase()))
+        .sort();
+      out.push(...names.map((n) => join(p, n)));
+    } else out.push(p);
+  }
+  return out;
+}
+
+/** Every `step`-th file starting at `k` (0-based) for `--shard K/N`. */
+export function shard(files: string[], spec?: string): string[] {
+  if (!spec) return files;
+  const m = /^(\d+)\/(\d+)$/.exec(spec);
+  if (!m || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard wants K/N with 0 <= K < N, got "${spec}"`);
+  const [k, n] = [Number(m[1]), Number(m[2])];
+  return files.filter((_, i) => i % n === k);
+}
+
+export function fileSource(files: string[]): ImageSource {
+  return {
+    count: files.length,
+    name: (i) => files[i],
+    load: async (i) => decodeImage(new Uint8Array(readFileSync(files[i])), basename(files[i])),
+  };
+}
+
+export function readModel(path: string): { bytes: Uint8Array; info: ModelInfo } {
+  if (!existsSync(path)) throw new UsageError(`No such model file: ${path}`);
+  const bytes = new Uint8Array(readFileSync(path));
+  return { bytes, info: inspectModel(bytes) };
+}
+
+export function readProfile(path: string): Profile {
+  if (!existsSync(path)) throw new UsageError(`No such profile file: ${path}`);
+  return decodeProfile(new Uint8Array(readFileSync(path)));
+}
+
+export interface SpecFlags {
+  spec?: string;
+  size?: string;
+  channels?: string;
+  layout?: string;
+  scale?: string;
+  mean?: string;
+  std?: string;
+  bgr?: boolean;
+  centerCrop?: boolean;
+  input?: string;
+}
+
+const numbers = (s: string, flag: string) => {
+  const v = s.split(',').map(Number);
+  if (v.some((x) => !Number.isFinite(x))) throw new UsageError(`${flag} wants numbers, got "${s}"`);
+  return v;
+};
+
+/**
+ * Preprocessing spec, most specific first: flags, then --spec, then the profile's, then a
+ * `<model>.json` spec beside the model, then what the model's static input shape implies.
+ */
+export function resolveSpec(flags: SpecFlags, modelPath: string, info: ModelInfo, profile?: Profile): ModelSpec {
+  const o: Partial<ModelSpec> = {};
+  if (flags.size) {
+    const m = /^(\d+)x(\d+)$/i.exec(flags.size);
+    if (!m) throw new UsageError(`--size wants HxW, e.g. 224x224, got "${flags.size}"`);
+    o.height = Number(m[1]);
+    o.width = Number(m[2]);
+  }
+  if (flags.channels) {
+    if (flags.channels !== '1' && flags.channels !== '3') throw new UsageError('--channels wants 1 or 3');
+    o.channels = Number(flags.channels) as 1 | 3;
+  }
+  if (flags.layout) {
+    if (flags.layout !== 'nchw' && flags.layout !== 'nhwc') throw new UsageError('--layout wants nchw or nhwc');
+    o.layout = flags.layout;
+  }
+  if (flags.scale) o.scale = numbers(flags.scale, '--scale')[0];
+  if (flags.mean) o.mean = numbers(flags.mean, '--mean');
+  if (flags.std) o.std = numbers(flags.std, '--std');
+  if (flags.bgr) o.bgr = true;
+  if (flags.centerCrop) o.resize = 'center-crop';
+  if (flags.input) o.inputName = flags.input;
+
+  let base: ModelSpec | undefined;
+  if (flags.spec) base = parseSpec(JSON.parse(readFileSync(flags.spec, 'utf8')));
+  else if (profile?.header.spec) base = profile.header.spec;
+  else {
+    const beside = join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.json`);
+    if (existsSync(beside)) {
+      try {
+        base = parseSpec(JSON.parse(readFileSync(beside, 'utf8')));
+      } catch {
+        base = undefined; // not a spec file: infer instead
+      }
+    }
+  }
+  return base ? parseSpec({ ...base, ...o }) : specFromModel(info, o);
+}
+
+/** Write via a temporary file and rename, so an interrupted run leaves no half-written file. */
+export function writeAtomic(path: string, bytes: Uint8Array | string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } finally {
+    if (existsSync(tmp)) rmSync(tmp);
+  }
+}
+
+/** NumPy .npy v1.0 of a float32 C-order array. */
+export function npy(data: Float32Array, shape: number[]): Uint8Array {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const out = new Uint8Array(10 + header.length + data.byteLength);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
+  return out;
+}

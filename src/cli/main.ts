@@ -1,0 +1,312 @@
+// histoscan command line: inspect | profile | activations | score | eval | merge.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import cliProgress from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { encodeProfile, mergeProfiles, payloadBytes, ProfileError, type Profile } from '../core/index.ts';
+import { DEFAULTS } from '../defaults.ts';
+import { Detector, type ImageSource } from '../detector.ts';
+import { backgroundOf, collectNodes, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, type PValueMethod } from '../evaluate.ts';
+import { decodeImage } from '../model/decode-node.ts';
+import type { ImageError, ImageResult, Progress, Reduction, ScoringName } from '../types.ts';
+import { fileSource, listImages, npy, readModel, readProfile, resolveSpec, shard, UsageError, writeAtomic, type SpecFlags } from './io.ts';
+
+const program = new Command('histoscan')
+  .description('Detect unusual inputs to an ONNX image model from histograms of its activations, on your own machine.')
+  .showHelpAfterError();
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('wants a positive integer');
+  return n;
+};
+const float = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('wants a number');
+  return n;
+};
+
+function specOptions(cmd: Command): Command {
+  return cmd
+    .option('--spec <file>', 'model spec JSON (input size, channels, layout, scaling, class names)')
+    .option('--size <HxW>', 'model input size, e.g. 224x224')
+    .addOption(new Option('--channels <n>', 'input channels').choices(['1', '3']))
+    .addOption(new Option('--layout <layout>', 'input layout').choices(['nchw', 'nhwc']))
+    .option('--scale <s>', 'x = (pixel / scale - mean) / std', undefined)
+    .option('--mean <m>', 'per-channel mean, e.g. 0.485,0.456,0.406')
+    .option('--std <s>', 'per-channel std, e.g. 0.229,0.224,0.225')
+    .option('--bgr', 'feed channels in BGR order')
+    .option('--center-crop', 'centre-crop to the input aspect ratio instead of stretching')
+    .option('--input <name>', 'input tensor name');
+}
+
+function layerOptions(cmd: Command): Command {
+  return cmd
+    .option('--layers <list>', "monitored layers: 'auto' or comma-separated tensor names", 'auto')
+    .addOption(new Option('--reduce <how>', 'layer tensor to nodes').choices(['element', 'channel-mean', 'channel-max']).default(DEFAULTS.reduction))
+    .addOption(new Option('--provider <p>', 'execution provider').choices(['auto', 'wasm', 'webgpu']).default('auto'));
+}
+
+const layersOf = (s: string) => (s === 'auto' ? 'auto' : s.split(',').map((x) => x.trim()).filter(Boolean));
+
+/** A progress bar on stderr, only when stderr is a terminal. */
+function progress() {
+  const bar = new cliProgress.SingleBar(
+    { format: '{stage} {bar} {value}/{total} | {eta_formatted} left', stream: process.stderr, hideCursor: true, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(p: Progress) {
+      if (!started) {
+        bar.start(p.total, p.done, { stage: p.stage });
+        started = true;
+      }
+      bar.setTotal(p.total);
+      bar.update(p.done, { stage: p.stage.padEnd(12) });
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+async function openDetector(opts: SpecFlags & { model: string; layers?: string; reduce?: Reduction; provider?: string }, profile?: Profile): Promise<Detector> {
+  const { bytes, info } = readModel(opts.model);
+  const spec = resolveSpec(opts, opts.model, info, profile);
+  return Detector.create({
+    model: bytes,
+    spec,
+    profile,
+    layers: layersOf(opts.layers ?? 'auto'),
+    reduction: opts.reduce,
+    provider: (opts.provider ?? 'auto') as 'auto',
+  });
+}
+
+const imagesOf = (dir: string, shardSpec?: string): ImageSource => {
+  const files = shard(listImages([dir]), shardSpec);
+  if (files.length === 0) throw new UsageError(`No image files in ${dir}`);
+  return fileSource(files);
+};
+
+specOptions(
+  program
+    .command('inspect')
+    .description("the model's input, its inferred preprocessing, and the layers histoscan can monitor")
+    .requiredOption('--model <file>', 'ONNX model')
+    .option('--json', 'machine-readable output'),
+).action(async (opts) => {
+  const { info } = readModel(opts.model);
+  let spec: unknown = null;
+  try {
+    spec = resolveSpec(opts, opts.model, info);
+  } catch (e) {
+    spec = { error: (e as Error).message };
+  }
+  if (opts.json) {
+    console.log(JSON.stringify({ ...info, spec }, null, 2));
+    return;
+  }
+  console.log(`opset ${info.opset}`);
+  for (const i of info.inputs) console.log(`input  ${i.name} [${i.shape.join(', ')}]`);
+  for (const o of info.outputs) console.log(`output ${o.name} [${o.shape.join(', ')}]`);
+  console.log(`spec   ${JSON.stringify(spec)}`);
+  console.log(`\ncandidate layers (* = auto):`);
+  for (const c of info.candidates) {
+    console.log(`${info.autoLayers.includes(c.name) ? '*' : ' '} ${c.opType.padEnd(20)} ${c.name}${c.shape ? ` [${c.shape.join(', ')}]` : ''}`);
+  }
+});
+
+layerOptions(
+  specOptions(
+    program
+      .command('profile')
+      .description('build a histogram profile (.hsp) from known-good images')
+      .requiredOption('--model <file>', 'ONNX model')
+      .requiredOption('--images <dir>', 'known-good (background) images')
+      .option('--calibration <dir>', 'held-out known-good images for the verdict calibration table')
+      .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
+      .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
+      .addOption(new Option('--tail <t>', 'which tail is surprising').choices(['upper', 'lower', 'two']).default(DEFAULTS.tail))
+      .option('--edges-from <hsp>', 'take bin edges from this profile (shards that merge exactly)')
+      .option('--shard <K/N>', 'use every N-th image starting at K (0-based)')
+      .requiredOption('--out <file>', 'output .hsp'),
+  ),
+).action(async (opts) => {
+  const edgesFrom = opts.edgesFrom ? readProfile(opts.edgesFrom) : undefined;
+  const detector = await openDetector({ ...opts, ...(edgesFrom ? { layers: edgesFrom.header.layers.map((l) => l.name).join(','), reduce: edgesFrom.header.reduction } : {}) });
+  const bar = progress();
+  const { profile, skipped } = await detector.buildProfile(imagesOf(opts.images, opts.shard), opts.calibration ? imagesOf(opts.calibration) : null, {
+    bins: opts.bins,
+    strategy: opts.strategy,
+    tail: opts.tail,
+    edgesFrom,
+    source: `${opts.images}${opts.shard ? ` shard ${opts.shard}` : ''}`,
+    modelName: basename(opts.model),
+    onProgress: (p) => bar.update(p),
+  });
+  bar.stop();
+  const bytes = encodeProfile(profile);
+  writeAtomic(opts.out, bytes);
+  const h = profile.header;
+  for (const s of skipped) console.error(`skipped ${s.file}: ${s.error}`);
+  console.error(
+    `wrote ${opts.out}: ${h.nodes} nodes in ${h.layers.length} layers (${h.reduction}), ${h.count} background images, ${h.strategy} B=${h.bins}, ` +
+      `${bytes.length.toLocaleString('en')} bytes (${(payloadBytes(h.nodes, h.strategy, h.bins, h.count) / h.nodes).toFixed(1)} B/node)` +
+      `${h.calibration ? `, calibrated on ${h.calibration.count}` : ', not calibrated'}; provider ${detector.provider}`,
+  );
+  detector.release();
+});
+
+layerOptions(
+  specOptions(
+    program
+      .command('activations')
+      .description('node values of images as a float32 .npy [images, nodes] plus a .json index')
+      .requiredOption('--model <file>', 'ONNX model')
+      .requiredOption('--images <dir>', 'images')
+      .requiredOption('--out <file>', 'output .npy'),
+  ),
+).action(async (opts) => {
+  const detector = await openDetector(opts);
+  const bar = progress();
+  const set = await collectNodes(detector, 'activations', imagesOf(opts.images), (p) => bar.update(p));
+  bar.stop();
+  writeAtomic(opts.out, npy(set.values, [set.rows, set.nodes]));
+  let offset = 0;
+  const layers = detector.layers.map((l) => ({ ...l, offset: (offset += l.nodes) - l.nodes }));
+  writeAtomic(opts.out.replace(/\.npy$/, '') + '.json', JSON.stringify({ files: set.files, layers, reduction: detector.reduction, skipped: set.skipped }, null, 2));
+  console.error(`wrote ${opts.out}: ${set.rows} x ${set.nodes}`);
+  detector.release();
+});
+
+specOptions(
+  program
+    .command('score')
+    .description('score images against a profile: anomaly score, calibrated q and verdict')
+    .requiredOption('--model <file>', 'ONNX model')
+    .requiredOption('--profile <file>', 'profile (.hsp) built for this model')
+    .addOption(new Option('--scoring <f>', 'scan scoring function').choices(['bj', 'hc', 'ks']).default(DEFAULTS.scoring))
+    .option('--fpr <rate>', 'false-positive rate of the verdict', float, DEFAULTS.fpr)
+    .addOption(new Option('--provider <p>', 'execution provider').choices(['auto', 'wasm', 'webgpu']).default('auto'))
+    .option('--json', 'print a JSON array on stdout')
+    .argument('<paths...>', 'image files or folders'),
+).action(async (paths: string[], opts) => {
+  const profile = readProfile(opts.profile);
+  const detector = await openDetector(opts, profile);
+  const files = listImages(paths);
+  const bar = progress();
+  const out: (ReturnType<typeof summary> | ImageError)[] = [];
+  for (const [i, file] of files.entries()) {
+    try {
+      const t0 = performance.now();
+      const img = decodeImage(new Uint8Array(readFileSync(file)), basename(file));
+      const r = await detector.check(img, file, { scoring: opts.scoring, fpr: opts.fpr }, performance.now() - t0);
+      out.push(summary(r));
+    } catch (e) {
+      out.push({ file, error: (e as Error).message, code: (e as { code?: string }).code ?? 'error' });
+    }
+    bar.update({ done: i + 1, total: files.length, stage: 'scoring' });
+  }
+  bar.stop();
+  if (opts.json) console.log(JSON.stringify(out, null, 2));
+  else {
+    for (const r of out) {
+      if ('error' in r) console.log(`${r.file}\tERROR\t${r.error}`);
+      else console.log(`${r.file}\t${r.flagged ? 'UNUSUAL' : 'ok'}\tscore ${r.score.toFixed(3)}\tq ${r.q.toFixed(4)}\t${r.top}`);
+    }
+  }
+  detector.release();
+  if (out.some((r) => 'error' in r)) process.exitCode = 2;
+});
+
+function summary(r: ImageResult) {
+  return {
+    file: r.file,
+    score: r.score,
+    alpha: r.alpha,
+    q: r.q,
+    flagged: r.flagged,
+    top: `${r.top[0].label} ${(100 * r.top[0].prob).toFixed(1)}%`,
+    topNodes: r.topNodes.map((n) => ({ layer: n.layer, index: n.index, value: n.value, p: n.p })),
+  };
+}
+
+layerOptions(
+  specOptions(
+    program
+      .command('eval')
+      .description('detection power (AUC), bytes and time of histogram vs empirical vs KDE p-values')
+      .requiredOption('--model <file>', 'ONNX model')
+      .requiredOption('--background <dir>', 'known-good images the methods learn from')
+      .option('--calibration <dir>', 'held-out known-good images (calibration table of the histogram profile)')
+      .requiredOption('--clean <dir>', 'clean test images (label 0)')
+      .option('--anomalous <NAME=DIR...>', 'anomalous test sets (label 1)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+      .option('--methods <list>', 'histogram,empirical,kde', 'histogram,empirical')
+      .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
+      .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
+      .addOption(new Option('--scoring <f>', 'scan scoring function').choices(['bj', 'hc', 'ks']).default(DEFAULTS.scoring))
+      .option('--kde-background <n>', 'background images the KDE keeps (it costs O(n) per node)', int, 1000)
+      .option('--kde-images <n>', 'test images per set scored by KDE', int, 200)
+      .option('--json', 'print {"results": [...]} on stdout'),
+  ),
+).action(async (opts) => {
+  if (opts.anomalous.length === 0) throw new UsageError('give at least one --anomalous NAME=DIR');
+  const detector = await openDetector(opts);
+  const bar = progress();
+  const tick = (p: Progress) => bar.update(p);
+  const sets = opts.anomalous.map((s: string) => {
+    const i = s.indexOf('=');
+    if (i < 1) throw new UsageError(`--anomalous wants NAME=DIR, got "${s}"`);
+    return { name: s.slice(0, i), dir: s.slice(i + 1) };
+  });
+  const { profile } = await detector.buildProfile(imagesOf(opts.background), opts.calibration ? imagesOf(opts.calibration) : null, {
+    bins: opts.bins,
+    strategy: opts.strategy,
+    onProgress: tick,
+  });
+  const background = await collectNodes(detector, 'background', imagesOf(opts.background), tick);
+  const clean = await collectNodes(detector, 'clean', imagesOf(opts.clean), tick);
+  const anomalous = [];
+  for (const s of sets) anomalous.push(await collectNodes(detector, s.name, imagesOf(s.dir), tick));
+  const wanted = String(opts.methods).split(',');
+  const methods: PValueMethod[] = [];
+  if (wanted.includes('histogram')) methods.push(histogramMethod(profile, 'histogram'));
+  if (wanted.includes('empirical')) methods.push(empiricalMethod(backgroundOf(background)));
+  if (wanted.includes('kde')) methods.push(kdeMethod(backgroundOf(background, opts.kdeBackground)));
+  const rows = evaluateMethods(methods, clean, anomalous, {
+    pointP: profile.header.scan.pointP,
+    aMax: profile.header.scan.aMax,
+    scorings: [opts.scoring as ScoringName],
+    limit: (m) => (m.name.startsWith('KDE') ? opts.kdeImages : undefined),
+    onProgress: tick,
+  });
+  bar.stop();
+  const results = rows.map(({ method, set, auc, bytes, pvalueMsPerImage, scanMsPerImage }) => ({ method, set, auc, bytes, pvalueMsPerImage, scanMsPerImage }));
+  if (opts.json) console.log(JSON.stringify({ results }, null, 2));
+  else for (const r of results) console.log(`${r.method.padEnd(24)} ${r.set.padEnd(16)} AUC ${r.auc.toFixed(4)}  ${r.bytes.toLocaleString('en')} B  p ${r.pvalueMsPerImage.toFixed(3)} ms  scan ${r.scanMsPerImage.toFixed(3)} ms`);
+  detector.release();
+});
+
+program
+  .command('merge')
+  .description('merge shard profiles built with shared edges (exact: counts add)')
+  .argument('<profiles...>', '.hsp files')
+  .requiredOption('--out <file>', 'output .hsp')
+  .action((paths: string[], opts) => {
+    const merged = mergeProfiles(paths.map(readProfile));
+    writeAtomic(opts.out, encodeProfile(merged));
+    console.error(`wrote ${opts.out}: ${merged.header.count} background images from ${paths.length} shards`);
+  });
+
+const known = (e: unknown) => e instanceof UsageError || e instanceof ProfileError || ['ModelError', 'ImageDecodeError', 'ActivationError', 'CancelledError'].includes((e as Error)?.name);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  const err = e as Error;
+  console.error(`histoscan: ${err.message}`);
+  if (process.env.DEBUG) console.error(err.stack);
+  process.exitCode = known(e) ? 2 : 1;
+}

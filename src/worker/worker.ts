@@ -1,0 +1,179 @@
+// The detector in a module Web Worker, exposed with comlink. One session at a time; images,
+// activations and profiles stay in this worker and the page that owns it.
+import * as Comlink from 'comlink';
+import { decodeProfile, encodeProfile, type Profile } from '../core/index.ts';
+import { DEFAULTS } from '../defaults.ts';
+import { CancelledError, Detector, type ImageSource } from '../detector.ts';
+import { inspectModel } from '../model/onnx.ts';
+import { parseSpec, specFromModel } from '../model/preprocess.ts';
+import type { BinStrategy, ImageError, ImageResult, ModelSpec, Progress, ProviderRequest, Reduction, ScoringName } from '../types.ts';
+import { decodeBlob } from './decode.ts';
+
+export interface InitOptions {
+  model: string | ArrayBuffer;
+  profile?: string | ArrayBuffer | null;
+  spec?: string | ModelSpec | null;
+  provider?: ProviderRequest;
+  reduction?: Reduction;
+}
+
+export interface InitInfo {
+  provider: string;
+  note?: string;
+  modelBytes: number;
+  profileBytes: number;
+  nodes: number;
+  layers: { name: string; shape: number[]; nodes: number }[];
+  classNames?: string[];
+  calibrated: boolean;
+  profileCount: number;
+}
+
+export interface NodeHistogram {
+  layer: string;
+  index: number;
+  /** Bin edges e_0..e_B (expanded for uniform bins). */
+  edges: number[];
+  counts: number[];
+  lo: number;
+  hi: number;
+  count: number;
+}
+
+async function fetchBytes(src: string | ArrayBuffer, what: string): Promise<ArrayBuffer> {
+  if (typeof src !== 'string') return src;
+  const res = await fetch(src);
+  if (!res.ok) throw new Error(`Could not load the ${what} from ${src} (HTTP ${res.status}).`);
+  return res.arrayBuffer();
+}
+
+let detector: Detector | null = null;
+let modelSize = 0;
+let profileSize = 0;
+let note: string | undefined;
+const signal = { aborted: false };
+
+const errorOf = (file: string, e: unknown): ImageError => ({
+  file,
+  error: (e as Error)?.message ?? String(e),
+  code: (e as { code?: string })?.code ?? (e as Error)?.name ?? 'error',
+});
+
+const api = {
+  async init(opts: InitOptions): Promise<InitInfo> {
+    detector?.release();
+    detector = null;
+    const modelBuf = new Uint8Array(await fetchBytes(opts.model, 'model'));
+    const profile = opts.profile ? decodeProfile(await fetchBytes(opts.profile, 'profile')) : undefined;
+    let spec: ModelSpec;
+    if (typeof opts.spec === 'string') spec = parseSpec(JSON.parse(new TextDecoder().decode(await fetchBytes(opts.spec, 'model spec'))));
+    else if (opts.spec) spec = parseSpec(opts.spec);
+    else spec = profile?.header.spec ?? specFromModel(inspectModel(modelBuf));
+    detector = await Detector.create({ model: modelBuf, spec, profile, provider: opts.provider ?? 'auto', reduction: opts.reduction });
+    modelSize = modelBuf.byteLength;
+    profileSize = profile ? encodeProfile(profile).byteLength : 0;
+    note = detector.model.note;
+    return info();
+  },
+
+  /** Check one image; a bad file resolves to an ImageError instead of rejecting. */
+  async check(file: Blob, name: string, opts: { fpr?: number; scoring?: ScoringName } = {}): Promise<ImageResult | ImageError> {
+    const d = need();
+    try {
+      const t0 = performance.now();
+      const img = await decodeBlob(file, name);
+      const r = await d.check(img, name, opts, performance.now() - t0);
+      return Comlink.transfer(r, r.layers.flatMap((l) => [l.values.buffer, l.pMin.buffer, l.pMax.buffer]) as ArrayBuffer[]);
+    } catch (e) {
+      return errorOf(name, e);
+    }
+  },
+
+  /** Build a profile from known-good images on this device; the last `calibrationShare` calibrate it. */
+  async buildProfile(
+    files: Blob[],
+    names: string[],
+    opts: { bins?: number; strategy?: BinStrategy; calibrationShare?: number },
+    onProgress?: (p: Progress) => void,
+  ): Promise<{ bytes: ArrayBuffer; count: number; skipped: { file: string; error: string }[] }> {
+    const d = need();
+    signal.aborted = false;
+    const share = opts.calibrationShare ?? 0.2;
+    const nCal = files.length >= 10 ? Math.max(1, Math.round(files.length * share)) : 0;
+    const source = (from: number, to: number): ImageSource => ({
+      count: to - from,
+      name: (i) => names[from + i],
+      load: (i) => decodeBlob(files[from + i], names[from + i]),
+    });
+    const { profile, skipped } = await d.buildProfile(source(0, files.length - nCal), nCal ? source(files.length - nCal, files.length) : null, {
+      bins: opts.bins ?? DEFAULTS.bins,
+      strategy: opts.strategy ?? DEFAULTS.strategy,
+      source: `${files.length - nCal} images built in the browser`,
+      onProgress,
+      signal,
+    });
+    d.useProfile(profile);
+    const bytes = encodeProfile(profile);
+    profileSize = bytes.byteLength;
+    const buf = bytes.buffer as ArrayBuffer;
+    return Comlink.transfer({ bytes: buf, count: profile.header.count, skipped }, [buf]);
+  },
+
+  async useProfile(bytes: ArrayBuffer): Promise<InitInfo> {
+    const d = need();
+    d.useProfile(decodeProfile(bytes));
+    profileSize = bytes.byteLength;
+    return info();
+  },
+
+  /** Background histogram of one node, for the detail view. */
+  histogram(node: number): NodeHistogram {
+    const d = need();
+    const p = d.profile as Profile;
+    const { bins, strategy } = p.header;
+    let layer = '';
+    let index = node;
+    for (const l of p.header.layers) {
+      if (index < l.nodes) {
+        layer = l.name;
+        break;
+      }
+      index -= l.nodes;
+    }
+    const edges =
+      strategy === 'uniform'
+        ? Array.from({ length: bins + 1 }, (_, k) => p.edges[2 * node] + ((p.edges[2 * node + 1] - p.edges[2 * node]) * k) / bins)
+        : Array.from(p.edges.subarray(node * (bins + 1), (node + 1) * (bins + 1)));
+    const t = p.tails.subarray(node * bins, (node + 1) * bins);
+    const counts = Array.from(t, (v, k) => v - (k + 1 < bins ? t[k + 1] : 0));
+    return { layer, index, edges, counts, lo: p.lo[node], hi: p.hi[node], count: p.header.count };
+  },
+
+  cancel(): void {
+    signal.aborted = true;
+  },
+};
+
+function need(): Detector {
+  if (!detector) throw new Error('The detector is not initialised yet.');
+  return detector;
+}
+
+function info(): InitInfo {
+  const d = need();
+  return {
+    provider: d.provider,
+    note,
+    modelBytes: modelSize,
+    profileBytes: profileSize,
+    nodes: d.nodes,
+    layers: d.layers,
+    classNames: d.spec.classNames,
+    calibrated: Boolean(d.profile?.header.calibration),
+    profileCount: d.profile?.header.count ?? 0,
+  };
+}
+
+export type DetectorWorkerApi = typeof api;
+export { CancelledError };
+Comlink.expose(api);
