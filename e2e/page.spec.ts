@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { el, openDemo, rows, shot, waitDone } from './helpers.ts';
 
 test('demo page is served cross-origin isolated with a same-origin CSP', async ({ page }) => {
   const response = await page.goto('/');
@@ -6,6 +7,18 @@ test('demo page is served cross-origin isolated with a same-origin CSP', async (
   expect(headers['cross-origin-opener-policy']).toBe('same-origin');
   expect(headers['cross-origin-embedder-policy']).toBe('require-corp');
   expect(headers['content-security-policy']).toContain("connect-src 'self'");
-  await expect(page.locator('html')).toHaveAttribute('data-ready', 'true');
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+});
+
+test('checks dropped files and shows the verdict with the WASM fallback', async ({ page }) => {
+  await openDemo(page);
+  await expect(page.locator(`${el} [data-provider]`)).toHaveAttribute('data-provider', 'wasm');
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00001.png', 'data/pgd-0.1/00000.png', 'data/fgsm-0.1/00003.png']);
+  await waitDone(page, 3);
+  await shot(page, 'results');
+  await rows(page).nth(1).click();
+  await expect(page.locator(`${el} #detail hs-pvalue-map`)).toHaveCount(3);
+  await page.locator(`${el} .nodes button`).first().click();
+  await expect(page.locator(`${el} hs-node-histogram`)).toBeVisible();
+  await shot(page, 'detail');
 });

@@ -152,6 +152,11 @@ const api = {
   cancel(): void {
     signal.aborted = true;
   },
+
+  /** Liveness probe: the page restarts a worker that stops answering. */
+  ping(): boolean {
+    return true;
+  },
 };
 
 function need(): Detector {

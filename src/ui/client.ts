@@ -1,0 +1,127 @@
+// Page side of the detector worker: spawns it, notices when it dies, restarts it with the same
+// model and profile, and reports which calls were lost so the caller can retry them.
+import * as Comlink from 'comlink';
+import type { ImageError, ImageResult, ScoringName } from '../types.ts';
+import type { DetectorWorkerApi, InitInfo, InitOptions } from '../worker/worker.ts';
+
+export class WorkerDiedError extends Error {
+  override name = 'WorkerDiedError';
+  constructor() {
+    super('The detector worker stopped; it was restarted.');
+  }
+}
+
+const HEARTBEAT_MS = 1000;
+const DEAD_AFTER_MS = 5000;
+
+export class DetectorClient extends EventTarget {
+  worker: Worker | null = null;
+  private api: Comlink.Remote<DetectorWorkerApi> | null = null;
+  private opts: InitOptions | null = null;
+  /** A profile built or loaded in this session, re-applied after a restart. */
+  private profileBytes: ArrayBuffer | null = null;
+  private generation = 0;
+  private died: (() => void) | null = null;
+  private deathPromise: Promise<never> = new Promise(() => {});
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private lastPong = 0;
+  info: InitInfo | null = null;
+  restarts = 0;
+
+  private spawn(): void {
+    this.worker?.terminate();
+    this.generation++;
+    const gen = this.generation;
+    this.worker = new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: 'histoscan-detector' });
+    this.api = Comlink.wrap<DetectorWorkerApi>(this.worker);
+    this.deathPromise = new Promise<never>((_, reject) => {
+      this.died = () => reject(new WorkerDiedError());
+    });
+    this.deathPromise.catch(() => {});
+    this.worker.addEventListener('error', () => gen === this.generation && this.markDead());
+    this.lastPong = performance.now();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => this.probe(gen), HEARTBEAT_MS);
+  }
+
+  private probe(gen: number): void {
+    if (gen !== this.generation || !this.api) return;
+    if (performance.now() - this.lastPong > DEAD_AFTER_MS) {
+      this.markDead();
+      return;
+    }
+    void this.api.ping().then(() => {
+      if (gen === this.generation) this.lastPong = performance.now();
+    });
+  }
+
+  private markDead(): void {
+    const died = this.died;
+    this.died = null;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    this.dispatchEvent(new CustomEvent('worker-died'));
+    died?.();
+  }
+
+  async start(opts: InitOptions): Promise<InitInfo> {
+    this.opts = opts;
+    this.profileBytes = null;
+    this.spawn();
+    this.info = await this.guard(this.api!.init(opts));
+    return this.info;
+  }
+
+  /** Start a fresh worker after a death, restoring model and profile. */
+  async restart(): Promise<InitInfo> {
+    if (!this.opts) throw new Error('not started');
+    this.restarts++;
+    this.spawn();
+    this.info = await this.guard(this.api!.init(this.opts));
+    if (this.profileBytes) this.info = await this.guard(this.api!.useProfile(this.profileBytes.slice(0)));
+    return this.info;
+  }
+
+  /** A call that rejects with WorkerDiedError when the worker dies while it is pending. */
+  private guard<T>(p: Promise<T>): Promise<T> {
+    return Promise.race([p, this.deathPromise]);
+  }
+
+  get remote(): Comlink.Remote<DetectorWorkerApi> {
+    if (!this.api) throw new Error('Detector worker not started.');
+    return this.api;
+  }
+
+  check(file: Blob, name: string, opts: { fpr?: number; scoring?: ScoringName } = {}): Promise<ImageResult | ImageError> {
+    return this.guard(this.remote.check(file, name, opts) as Promise<ImageResult | ImageError>);
+  }
+
+  async buildProfile(files: File[], opts: { bins?: number; strategy?: 'uniform' | 'tail' }, onProgress: (p: { done: number; total: number; stage: string }) => void) {
+    const r = await this.guard(this.remote.buildProfile(files, files.map((f) => f.webkitRelativePath || f.name), opts, Comlink.proxy(onProgress)));
+    this.profileBytes = r.bytes.slice(0);
+    this.info = await this.guard(this.remote.useProfile(r.bytes.slice(0)));
+    return r;
+  }
+
+  async useProfile(bytes: ArrayBuffer): Promise<InitInfo> {
+    this.info = await this.guard(this.remote.useProfile(bytes.slice(0)));
+    this.profileBytes = bytes.slice(0);
+    return this.info;
+  }
+
+  histogram(node: number) {
+    return this.guard(this.remote.histogram(node));
+  }
+
+  cancel(): void {
+    void this.api?.cancel();
+  }
+
+  dispose(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.generation++;
+    this.worker?.terminate();
+    this.worker = null;
+    this.api = null;
+  }
+}
