@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { toTensor, parseSpec } from '../../src/model/preprocess.ts';
+import { reduceLayer } from '../../src/model/reduce.ts';
+import type { ModelSpec, RgbaImage } from '../../src/types.ts';
+import { rng } from '../../src/core/rng.ts';
+
+const spec = (o: Partial<ModelSpec>): ModelSpec => ({ inputName: 'x', height: 2, width: 2, channels: 3, layout: 'nchw', scale: 255, mean: [0], std: [1], resize: 'stretch', ...o });
+const image = (w: number, h: number, px: (x: number, y: number) => [number, number, number, number]): RgbaImage => {
+  const data = new Uint8Array(w * h * 4);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set(px(x, y), (y * w + x) * 4);
+  return { width: w, height: h, data };
+};
+
+describe('preprocessing', () => {
+  it('maps pixels to (pixel/scale - mean)/std in NCHW and NHWC, RGB and BGR', () => {
+    const img = image(2, 2, (x, y) => [10 * (x + 2 * y), 100, 200, 255]);
+    const nchw = toTensor(img, spec({ mean: [0.5, 0.5, 0.5], std: [0.25, 0.5, 1] }));
+    expect(nchw[0]).toBeCloseTo((0 / 255 - 0.5) / 0.25);
+    expect(nchw[3]).toBeCloseTo((30 / 255 - 0.5) / 0.25);
+    expect(nchw[4]).toBeCloseTo((100 / 255 - 0.5) / 0.5);
+    expect(nchw[8]).toBeCloseTo(200 / 255 - 0.5);
+    const nhwc = toTensor(img, spec({ layout: 'nhwc' }));
+    expect(Array.from(nhwc.subarray(0, 3)).map((v) => Math.round(v * 255))).toEqual([0, 100, 200]);
+    const bgr = toTensor(img, spec({ layout: 'nhwc', bgr: true }));
+    expect(Array.from(bgr.subarray(0, 3)).map((v) => Math.round(v * 255))).toEqual([200, 100, 0]);
+  });
+
+  it('converts RGB to gray, composites alpha over black', () => {
+    const g = toTensor(image(2, 2, () => [100, 150, 50, 255]), spec({ channels: 1 }));
+    expect(g[0] * 255).toBeCloseTo(Math.round(0.299 * 100 + 0.587 * 150 + 0.114 * 50));
+    const a = toTensor(image(2, 2, () => [200, 200, 200, 0]), spec({ channels: 1 }));
+    expect(Array.from(a)).toEqual([0, 0, 0, 0]);
+    const half = toTensor(image(2, 2, () => [200, 200, 200, 128]), spec({ channels: 1 }));
+    expect(half[0] * 255).toBeCloseTo(Math.round(200 * (128 / 255)));
+  });
+
+  it('resizing a constant image keeps it constant; centre crop takes the centre', () => {
+    const c = toTensor(image(37, 23, () => [77, 77, 77, 255]), spec({ channels: 1, height: 8, width: 8 }));
+    for (const v of c) expect(v * 255).toBeCloseTo(77, 4);
+    const up = toTensor(image(3, 3, () => [9, 9, 9, 255]), spec({ channels: 1, height: 7, width: 5 }));
+    for (const v of up) expect(v * 255).toBeCloseTo(9, 4);
+    // 6x2 image: left/right thirds black, centre white; a centre crop to 1:1 keeps only white.
+    const img = image(6, 2, (x) => (x >= 2 && x < 4 ? [255, 255, 255, 255] : [0, 0, 0, 255]));
+    const crop = toTensor(img, spec({ channels: 1, height: 2, width: 2, resize: 'center-crop' }));
+    expect(Array.from(crop)).toEqual([1, 1, 1, 1]);
+    const stretch = toTensor(img, spec({ channels: 1, height: 2, width: 2 }));
+    expect(Array.from(stretch).some((v) => v < 1)).toBe(true);
+  });
+
+  it('validates spec files', () => {
+    expect(() => parseSpec({ inputName: 'x', height: 0, width: 2, channels: 3, layout: 'nchw', scale: 255 })).toThrow(/height/);
+    expect(() => parseSpec({ inputName: 'x', height: 2, width: 2, channels: 2, layout: 'nchw', scale: 255 })).toThrow(/channels/);
+    expect(parseSpec({ inputName: 'x', height: 2, width: 2, channels: 1, layout: 'nhwc', scale: 1 }).mean).toEqual([0]);
+  });
+});
+
+describe('reduction', () => {
+  it('channel mean/max equal a naive reference; element is the identity', () => {
+    const r = rng(4);
+    const dims = [5, 3, 4];
+    const data = Float32Array.from({ length: 60 }, () => r() * 2 - 1);
+    const mean = reduceLayer(data, dims, 'channel-mean');
+    const max = reduceLayer(data, dims, 'channel-max');
+    for (let c = 0; c < 5; c++) {
+      const vals = Array.from(data.subarray(c * 12, c * 12 + 12));
+      expect(mean[c]).toBeCloseTo(vals.reduce((a, b) => a + b, 0) / 12, 6);
+      expect(max[c]).toBe(Math.fround(Math.max(...vals)));
+    }
+    expect(reduceLayer(data, dims, 'element')).toEqual(data);
+    expect(reduceLayer(data.subarray(0, 7), [7], 'channel-mean')).toEqual(data.subarray(0, 7));
+  });
+});

@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""Small ONNX fixtures for tests of model instrumentation on models nobody made for histoscan.
+
+Run: /usr/bin/python3 tools/testmodels/make.py   (Debian python3-torch, python3-onnx)
+Writes tests/fixtures/models/:
+  constant-weights.onnx    onnx.helper graph, weights as Constant nodes (no initializers), opset 9,
+                           Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm, input [N,1,8,8]
+  resnetish-nhwc-rgb.onnx  torch: BatchNorm, residual Add, depthwise conv, global pooling;
+                           NHWC RGB input [N,16,16,3] permuted inside the model; opset 13
+  rgb-opset11.onnx         torch: plain CNN, RGB NCHW [N,3,12,12], opset 11
+  gray-opset21.onnx        torch: plain CNN with LeakyReLU and Sigmoid, gray NCHW [N,1,10,10], exported at
+                           opset 17 (torch 1.13's highest) and re-stamped opset 21 / IR 10: every op it
+                           uses is unchanged between those opsets
+  nan.onnx                 Conv -> Log (of negative values: NaN) -> Relu -> Gemm, opset 13
+  no-image-input.onnx      Gemm -> Relu -> Gemm on a [N,10] vector, opset 13
+"""
+import os
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+from onnx import TensorProto, helper, numpy_helper
+
+OUT = os.path.join(os.path.dirname(__file__), '..', '..', 'tests', 'fixtures', 'models')
+os.makedirs(OUT, exist_ok=True)
+torch.manual_seed(7)
+rng = np.random.RandomState(7)
+
+
+def const(name, arr):
+    return helper.make_node('Constant', [], [name], value=numpy_helper.from_array(arr.astype(np.float32), name + '_v'))
+
+
+def constant_weights():
+    nodes = [
+        const('w1', rng.randn(4, 1, 3, 3) * 0.5), const('b1', rng.randn(4) * 0.1),
+        helper.make_node('Conv', ['x', 'w1', 'b1'], ['c1'], pads=[1, 1, 1, 1]),
+        helper.make_node('Relu', ['c1'], ['r1']),
+        helper.make_node('GlobalAveragePool', ['r1'], ['g1']),
+        helper.make_node('Flatten', ['g1'], ['f1']),
+        const('w2', rng.randn(3, 4) * 0.5), const('b2', rng.randn(3) * 0.1),
+        helper.make_node('Gemm', ['f1', 'w2', 'b2'], ['y'], transB=1),
+    ]
+    g = helper.make_graph(nodes, 'constant_weights',
+                          [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 1, 8, 8])],
+                          [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 3])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 9)], ir_version=4)
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(OUT, 'constant-weights.onnx'))
+
+
+class ResNetish(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.bn = nn.BatchNorm2d(8)
+        self.pw = nn.Conv2d(8, 8, 1)
+        self.relu = nn.ReLU()
+        self.head = nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = x.permute(0, 3, 1, 2)
+        h = self.stem(x)
+        h = self.relu(h + self.pw(self.bn(self.dw(h))))
+        return self.head(h.mean(dim=(2, 3)))
+
+
+def export(model, shape, name, opset):
+    model.eval()
+    # Non-trivial BatchNorm statistics, so folding them is really exercised.
+    for mod in model.modules():
+        if isinstance(mod, nn.BatchNorm2d):
+            mod.running_mean.uniform_(-0.2, 0.2)
+            mod.running_var.uniform_(0.5, 1.5)
+    torch.onnx.export(model, torch.rand(*shape), os.path.join(OUT, name), opset_version=opset, input_names=['input'],
+                      output_names=['logits'], dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}})
+
+
+class SmallCnn(nn.Module):
+    def __init__(self, cin, act, size):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, 6, 3, padding=1)
+        self.act = act
+        self.fc1 = nn.Linear(6 * (size // 2) ** 2, 16)
+        self.act2 = nn.Sigmoid()
+        self.fc2 = nn.Linear(16, 4)
+
+    def forward(self, x):
+        x = nn.functional.max_pool2d(self.act(self.conv(x)), 2)
+        return self.fc2(self.act2(self.fc1(torch.flatten(x, 1))))
+
+
+class NanNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3, padding=1)
+        self.fc = nn.Linear(2 * 6 * 6, 2)
+
+    def forward(self, x):
+        h = torch.relu(torch.log(self.conv(x) - 10.0))  # log of negatives: NaN
+        return self.fc(torch.flatten(h, 1))
+
+
+class Vector(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(10, 8)
+        self.b = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.b(torch.relu(self.a(x)))
+
+
+if __name__ == '__main__':
+    constant_weights()
+    export(ResNetish(), (1, 16, 16, 3), 'resnetish-nhwc-rgb.onnx', 13)
+    export(SmallCnn(3, nn.ReLU(), 12), (1, 3, 12, 12), 'rgb-opset11.onnx', 11)
+    export(SmallCnn(1, nn.LeakyReLU(0.1), 10), (1, 1, 10, 10), 'gray-opset21.onnx', 17)
+    m = onnx.load(os.path.join(OUT, 'gray-opset21.onnx'))
+    m.opset_import[0].version = 21
+    m.ir_version = 10
+    onnx.save(m, os.path.join(OUT, 'gray-opset21.onnx'))
+    export(NanNet(), (1, 1, 6, 6), 'nan.onnx', 13)
+    export(Vector(), (1, 10), 'no-image-input.onnx', 13)
+    for f in sorted(os.listdir(OUT)):
+        print(f, os.path.getsize(os.path.join(OUT, f)))
