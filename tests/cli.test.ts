@@ -1,0 +1,133 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeProfile } from '../src/core/index.ts';
+
+const MODEL = 'public/models/fashion-cnn.onnx';
+let dir = '';
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/histoscan.js', ...args], { encoding: 'utf8', env: { ...process.env, DEBUG: '' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function subset(set: string, count: number, from = 0): string {
+  const out = join(dir, `${set}-${from}-${count}`);
+  mkdirSync(out, { recursive: true });
+  const files = readdirSync(`data/${set}`).filter((f) => f.endsWith('.png')).sort().slice(from, from + count);
+  for (const f of files) copyFileSync(`data/${set}/${f}`, join(out, f));
+  return out;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'histoscan-cli-'));
+});
+
+describe('CLI end to end on the default model', () => {
+  it('profile -> score -> eval', () => {
+    const bg = subset('background', 120);
+    const cal = subset('calibration', 40);
+    const clean = subset('clean', 30);
+    const pgd = subset('pgd-0.1', 30);
+    const hsp = join(dir, 'p.hsp');
+    const p = cli(['profile', '--model', MODEL, '--images', bg, '--calibration', cal, '--out', hsp]);
+    expect(p.status, p.stderr).toBe(0);
+    const prof = decodeProfile(readFileSync(hsp));
+    expect(prof.header.count).toBe(120);
+    expect(prof.header.calibration?.count).toBe(40);
+    expect(prof.header.layers.map((l) => l.name)).toEqual(['/relu1/Relu_output_0', '/relu2/Relu_output_0', '/relu3/Relu_output_0']);
+
+    const s = cli(['score', '--model', MODEL, '--profile', hsp, '--json', join(clean, '00000.png'), pgd]);
+    expect(s.status, s.stderr).toBe(0);
+    const scored = JSON.parse(s.stdout);
+    expect(scored).toHaveLength(31);
+    for (const r of scored) {
+      expect(Object.keys(r)).toEqual(expect.arrayContaining(['file', 'score', 'alpha', 'q', 'flagged', 'topNodes']));
+      expect(r.q).toBeGreaterThan(0);
+      expect(r.q).toBeLessThanOrEqual(1);
+    }
+
+    const e = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram,empirical,kde', '--kde-background', '50', '--kde-images', '10', '--json']);
+    expect(e.status, e.stderr).toBe(0);
+    const { results } = JSON.parse(e.stdout);
+    expect(results.map((r: { method: string }) => r.method)).toEqual(['histogram', 'empirical', 'KDE (n=50)']);
+    for (const r of results) {
+      expect(r.set).toBe('pgd');
+      expect(r.auc).toBeGreaterThanOrEqual(0);
+      expect(r.auc).toBeLessThanOrEqual(1);
+      expect(r.bytes).toBeGreaterThan(0);
+    }
+    expect(results[0].bytes).toBeLessThan(results[1].bytes);
+  });
+
+  it('merging shard profiles equals the profile built in one go', () => {
+    const bg = subset('background', 90, 200);
+    const base = join(dir, 'edges.hsp');
+    expect(cli(['profile', '--model', MODEL, '--images', bg, '--shard', '0/3', '--out', base]).status).toBe(0);
+    const shards = [0, 1, 2].map((k) => {
+      const out = join(dir, `shard${k}.hsp`);
+      const r = cli(['profile', '--model', MODEL, '--images', bg, '--edges-from', base, '--shard', `${k}/3`, '--out', out]);
+      expect(r.status, r.stderr).toBe(0);
+      return out;
+    });
+    const whole = join(dir, 'whole.hsp');
+    expect(cli(['profile', '--model', MODEL, '--images', bg, '--edges-from', base, '--out', whole]).status).toBe(0);
+    const merged = join(dir, 'merged.hsp');
+    const m = cli(['merge', ...shards, '--out', merged]);
+    expect(m.status, m.stderr).toBe(0);
+    const a = decodeProfile(readFileSync(merged));
+    const b = decodeProfile(readFileSync(whole));
+    expect(a.header.count).toBe(90);
+    expect(a.tails).toEqual(b.tails);
+    expect(a.lo).toEqual(b.lo);
+    expect(a.hi).toEqual(b.hi);
+    expect(a.edges).toEqual(b.edges);
+  });
+
+  it('reports bad files per file and still scores the rest; bad profiles and models exit 2 without a stack trace', () => {
+    const hsp = join(dir, 'p.hsp');
+    const mixed = subset('clean', 3, 500);
+    writeFileSync(join(mixed, 'empty.png'), '');
+    writeFileSync(join(mixed, 'notes.png'), 'this is text, not a picture');
+    writeFileSync(join(mixed, 'cut.png'), readFileSync(join(mixed, '00500.png')).subarray(0, 100));
+    const s = cli(['score', '--model', MODEL, '--profile', hsp, '--json', mixed]);
+    expect(s.status).toBe(2);
+    const out = JSON.parse(s.stdout);
+    expect(out).toHaveLength(6);
+    expect(out.filter((r: { error?: string }) => r.error)).toHaveLength(3);
+    expect(out.find((r: { file: string }) => r.file.endsWith('notes.png')).error).toMatch(/text file/);
+    expect(out.filter((r: { score?: number }) => typeof r.score === 'number')).toHaveLength(3);
+
+    const bad = join(dir, 'bad.hsp');
+    const bytes = readFileSync(hsp);
+    writeFileSync(bad, bytes.subarray(0, bytes.length - 1000));
+    for (const args of [
+      ['score', '--model', MODEL, '--profile', bad, mixed],
+      ['score', '--model', 'tests/fixtures/models/rgb-opset11.onnx', '--profile', hsp, mixed],
+      ['score', '--model', join(mixed, 'notes.png'), '--profile', hsp, mixed],
+      ['inspect', '--model', join(dir, 'missing.onnx')],
+    ]) {
+      const r = cli(args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^histoscan: /m);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(cli(['score', '--model', MODEL, '--profile', bad, mixed]).stderr).toMatch(/truncated/);
+    expect(cli(['score', '--model', 'tests/fixtures/models/rgb-opset11.onnx', '--profile', hsp, mixed]).stderr).toMatch(/another model/);
+  });
+
+  it('activations writes a float32 .npy with an index', () => {
+    const imgs = subset('clean', 4, 900);
+    const out = join(dir, 'x.npy');
+    expect(cli(['activations', '--model', MODEL, '--images', imgs, '--reduce', 'channel-mean', '--out', out]).status).toBe(0);
+    const npy = readFileSync(out);
+    expect(npy.subarray(1, 6).toString()).toBe('NUMPY');
+    expect(npy.toString('latin1', 10, 80)).toContain("'shape': (4, 176)");
+    const index = JSON.parse(readFileSync(join(dir, 'x.json'), 'utf8'));
+    expect(index.files).toHaveLength(4);
+    expect(index.layers.map((l: { nodes: number }) => l.nodes)).toEqual([16, 32, 128]);
+    expect(execFileSync(process.execPath, ['bin/histoscan.js', '--help'], { encoding: 'utf8' })).toMatch(/profile/);
+  });
+});
