@@ -1,0 +1,53 @@
+// Minimal SVG line/scatter plots for the evaluation report (no DOM needed in Node).
+
+export interface Series {
+  name: string;
+  x: number[];
+  y: number[];
+  color?: string;
+  dashed?: boolean;
+  points?: boolean;
+}
+
+const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#000000', '#f0e442'];
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+export function plot(opts: { title: string; xLabel: string; yLabel: string; series: Series[]; xLog?: boolean; xRange?: [number, number]; yRange?: [number, number]; diagonal?: boolean }): string {
+  const W = 520;
+  const H = 380;
+  const m = { l: 56, r: 16, t: 34, b: 46 };
+  const xs = opts.series.flatMap((s) => s.x);
+  const ys = opts.series.flatMap((s) => s.y);
+  const tx = (v: number) => (opts.xLog ? Math.log10(v) : v);
+  const [x0, x1] = opts.xRange ?? [Math.min(...xs.map(tx)), Math.max(...xs.map(tx))];
+  const [y0, y1] = opts.yRange ?? [Math.min(...ys), Math.max(...ys)];
+  const px = (v: number) => m.l + ((tx(v) - x0) / (x1 - x0 || 1)) * (W - m.l - m.r);
+  const py = (v: number) => H - m.b - ((v - y0) / (y1 - y0 || 1)) * (H - m.t - m.b);
+  const ticks = (a: number, b: number) => Array.from({ length: 6 }, (_, i) => a + ((b - a) * i) / 5);
+  const fmt = (v: number) => (Math.abs(v) >= 1000 ? v.toExponential(0) : Number(v.toFixed(2)).toString());
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
+  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  out.push(`<text x="${W / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${esc(opts.title)}</text>`);
+  for (const t of ticks(x0, x1)) {
+    const x = m.l + ((t - x0) / (x1 - x0 || 1)) * (W - m.l - m.r);
+    out.push(`<line x1="${x}" x2="${x}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${x}" y="${H - m.b + 14}" text-anchor="middle">${opts.xLog ? `1e${t.toFixed(1)}` : fmt(t)}</text>`);
+  }
+  for (const t of ticks(y0, y1)) {
+    out.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${py(t)}" y2="${py(t)}" stroke="#eee"/><text x="${m.l - 6}" y="${py(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
+  }
+  out.push(`<rect x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}" fill="none" stroke="#999"/>`);
+  out.push(`<text x="${W / 2}" y="${H - 8}" text-anchor="middle">${esc(opts.xLabel)}</text>`);
+  out.push(`<text transform="translate(14 ${H / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text>`);
+  if (opts.diagonal) out.push(`<line x1="${px(x0)}" y1="${py(y0)}" x2="${px(x1)}" y2="${py(y1)}" stroke="#bbb" stroke-dasharray="4 4"/>`);
+  opts.series.forEach((s, i) => {
+    const c = s.color ?? PALETTE[i % PALETTE.length];
+    const pts = s.x.map((x, k) => `${px(x).toFixed(1)},${py(s.y[k]).toFixed(1)}`);
+    if (s.points) for (const p of pts) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="4" fill="${c}"/>`);
+    else out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" ${s.dashed ? 'stroke-dasharray="6 3"' : ''} points="${pts.join(' ')}"/>`);
+    const ly = m.t + 14 + i * 15;
+    out.push(`<rect x="${W - m.r - 190}" y="${ly - 9}" width="12" height="3" fill="${c}"/><text x="${W - m.r - 174}" y="${ly - 4}">${esc(s.name)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n');
+}
