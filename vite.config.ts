@@ -20,7 +20,8 @@ export default defineConfig(({ mode }) => ({
   server: { headers: securityHeaders, strictPort: true },
   preview: { headers: securityHeaders, strictPort: true },
   // Pre-bundling onnxruntime-web makes the dev server re-optimise and reload mid-session.
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // Listing the rest up front keeps the dev server from discovering them later and reloading.
+  optimizeDeps: { exclude: ['onnxruntime-web'], include: ['lit', 'lit/directives/repeat.js', 'comlink'] },
   worker: { format: 'es' },
   build:
     mode === 'lib'

@@ -6,7 +6,19 @@ import { checkImageBytes, ImageDecodeError } from './image-errors.ts';
 
 export const MAX_PIXELS = 40_000_000;
 
-export function decodeImage(bytes: Uint8Array, name = 'image', maxPixels = MAX_PIXELS): RgbaImage {
+export interface DecodeLimits {
+  /** Width x height above which an image is refused from its header, before decoding. */
+  maxPixels: number;
+}
+
+/**
+ * PNG or JPEG bytes (format sniffed from the magic bytes, never the name) to RGBA. Throws
+ * ImageDecodeError: 'empty', 'unsupported' (says what the bytes look like), 'too-large' (from the
+ * declared header size, before any pixel is allocated), 'too-small', 'corrupt'.
+ * `limits` may also be given as the bare pixel limit.
+ */
+export function decodeImage(bytes: Uint8Array, name = 'image', limits: DecodeLimits | number = { maxPixels: MAX_PIXELS }): RgbaImage {
+  const maxPixels = typeof limits === 'number' ? limits : (limits.maxPixels ?? MAX_PIXELS);
   const info = checkImageBytes(bytes, name, maxPixels);
   try {
     if (info.format === 'png') {

@@ -60,6 +60,9 @@ export function sniffImage(b: Uint8Array): SniffResult {
   return { format: 'unknown' };
 }
 
+/** How many trailing bytes `checkImageBytes` looks at for the end marker (some cameras append data after a JPEG's EOI). */
+export const TAIL_BYTES = 4096;
+
 /** A PNG ends with an IEND chunk and a JPEG with an EOI marker; a cut file lacks them. */
 function looksComplete(format: string, tail: Uint8Array): boolean {
   if (format === 'png') return new TextDecoder('latin1').decode(tail).includes('IEND');
@@ -69,9 +72,9 @@ function looksComplete(format: string, tail: Uint8Array): boolean {
 
 /**
  * Throws the right ImageDecodeError for bytes that must not be decoded; returns the sniffed info.
- * `head` is the start of the file (64 KiB is plenty), `tail` its last bytes.
+ * `bytes` is the file, or its start (64 KiB is plenty for the headers); `tail` its last TAIL_BYTES bytes.
  */
-export function checkImageBytes(bytes: Uint8Array, name: string, maxPixels: number, tail: Uint8Array = bytes.subarray(Math.max(0, bytes.length - 64))): SniffResult {
+export function checkImageBytes(bytes: Uint8Array, name: string, maxPixels: number, tail: Uint8Array = bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES))): SniffResult {
   if (bytes.length === 0) throw new ImageDecodeError('empty', `${name}: the file is empty (0 bytes).`);
   const info = sniffImage(bytes);
   const unsupported: Record<string, string> = {

@@ -2,7 +2,6 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
   ModelProtoSchema,
-  TensorProto_DataType,
   TypeProto_TensorSchema,
   TypeProtoSchema,
   ValueInfoProtoSchema,
@@ -10,11 +9,17 @@ import {
   type ValueInfoProto,
 } from 'onnx-buf';
 
+/**
+ * Machine-readable kinds of model failure: not an ONNX file; no image-shaped float input; a layer
+ * name the graph lacks; non-finite activations; an invalid model spec; onnxruntime itself failed.
+ */
+export type ModelErrorCode = 'not-onnx' | 'no-image-input' | 'unknown-layer' | 'nan-activation' | 'bad-spec' | 'runtime';
+
 export class ModelError extends Error {
   override name = 'ModelError';
   constructor(
     message: string,
-    readonly code: 'not-onnx' | 'no-image-input' | 'unknown-layer' | 'nan-activation' | 'runtime',
+    readonly code: ModelErrorCode,
   ) {
     super(message);
   }
@@ -24,6 +29,8 @@ export interface TensorInfo {
   name: string;
   opType: string;
   shape?: (number | string)[];
+  /** TensorProto data type (1 = float) when value_info declares it. */
+  elemType?: number;
   producer: string;
 }
 
@@ -41,10 +48,13 @@ export interface ModelInfo {
   autoLayers: string[];
 }
 
+// Activation ops that close a conv/dense block (Relu6 exports as Clip).
 const ACTIVATIONS = new Set(['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSwish', 'HardSigmoid', 'Elu', 'Selu', 'PRelu', 'Tanh', 'Gelu', 'Mish', 'Softplus']);
 const LINEAR = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
-// Ops between a linear op and its activation that keep the "block" together.
+// Ops between a linear op and its activation that keep the "block" together (bias Add of MatMul,
+// folded or unfolded BatchNorm, residual Add, scaling Mul).
 const PASS = new Set(['BatchNormalization', 'Add', 'Identity', 'Mul', 'InstanceNormalization', 'LayerNormalization']);
+const DENSE = new Set(['Gemm', 'MatMul']);
 
 function parse(bytes: Uint8Array): ModelProto {
   let model: ModelProto;
@@ -61,54 +71,66 @@ function parse(bytes: Uint8Array): ModelProto {
 
 const shapeOf = (v: ValueInfoProto): (number | string)[] => {
   const t = v.type?.value;
-  if (!t || v.type?.value.case !== 'tensorType') return [];
-  return (t.value as { shape?: { dim: { value: { case?: string; value?: unknown } }[] } }).shape?.dim.map((d) =>
-    d.value.case === 'dimValue' ? Number(d.value.value) : d.value.case === 'dimParam' ? String(d.value.value) : '?',
-  ) ?? [];
+  if (!t || t.case !== 'tensorType') return [];
+  return (
+    t.value.shape?.dim.map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : d.value.case === 'dimParam' ? d.value.value : '?')) ?? []
+  );
 };
-const elemOf = (v: ValueInfoProto): number => (v.type?.value.case === 'tensorType' ? (v.type.value.value as { elemType: number }).elemType : 0);
+const elemOf = (v: ValueInfoProto): number => (v.type?.value.case === 'tensorType' ? v.type.value.value.elemType : 0);
 
 /** Inputs, outputs, opset, every intermediate tensor, and the layers `auto` would monitor. */
 export function inspectModel(bytes: Uint8Array): ModelInfo {
   const model = parse(bytes);
   const g = model.graph!;
   const inits = new Set(g.initializer.map((t) => t.name));
+  const graphInputs = new Set(g.input.map((i) => i.name));
   const outputs = new Set(g.output.map((o) => o.name));
   const known = new Map<string, ValueInfoProto>();
   for (const v of [...g.valueInfo, ...g.input, ...g.output]) known.set(v.name, v);
   const opset = Number(model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0);
 
-  const producer = new Map<string, { opType: string; inputs: string[]; name: string }>();
+  type Prod = { opType: string; inputs: string[]; name: string; index: number };
+  const producer = new Map<string, Prod>();
   const candidates: TensorInfo[] = [];
   g.node.forEach((n, i) => {
+    const name = n.name || `${n.opType}_${i}`;
     for (const out of n.output) {
       if (!out) continue;
-      producer.set(out, { opType: n.opType, inputs: n.input, name: n.name || `${n.opType}_${i}` });
-      if (n.opType === 'Constant' || outputs.has(out)) continue;
+      producer.set(out, { opType: n.opType, inputs: n.input, name, index: i });
+      if (n.opType === 'Constant' || outputs.has(out) || graphInputs.has(out)) continue;
       const v = known.get(out);
-      candidates.push({ name: out, opType: n.opType, shape: v ? shapeOf(v) : undefined, producer: n.name || `${n.opType}_${i}` });
+      const c: TensorInfo = { name: out, opType: n.opType, producer: name };
+      if (v && shapeOf(v).length) c.shape = shapeOf(v);
+      if (v && elemOf(v)) c.elemType = elemOf(v);
+      candidates.push(c);
     }
   });
+  const isCandidate = new Set(candidates.map((c) => c.name));
+  // A data input of a node: not a weight (initializer or Constant output).
+  const isData = (t: string) => !!t && !inits.has(t) && producer.get(t)?.opType !== 'Constant';
 
   // Does tensor t come from a Conv/Gemm/MatMul, possibly through normalisation or residual adds?
   const fromLinear = (t: string, depth = 0): boolean => {
     const p = producer.get(t);
-    if (!p || depth > 6) return false;
+    if (!p || depth > 8) return false;
     if (LINEAR.has(p.opType)) return true;
-    return PASS.has(p.opType) && p.inputs.some((i) => fromLinear(i, depth + 1));
+    return PASS.has(p.opType) && p.inputs.some((i) => isData(i) && fromLinear(i, depth + 1));
   };
-  const auto: string[] = candidates.filter((c) => ACTIVATIONS.has(c.opType) && fromLinear(producer.get(c.name)!.inputs[0] ?? '')).map((c) => c.name);
-  // The penultimate features: the data input of the last dense op that feeds the output.
-  const dense = g.node.filter((n) => n.opType === 'Gemm' || n.opType === 'MatMul');
-  const last = dense.at(-1);
-  if (last) {
-    const feat = last.input.find((i) => !inits.has(i) && producer.get(i)?.opType !== 'Constant');
-    if (feat && !inputsSet(g).has(feat) && !auto.includes(feat)) auto.push(feat);
+  // Tensors from which some graph output is reachable.
+  const feedsOutput = new Set<string>(outputs);
+  for (let i = g.node.length - 1; i >= 0; i--) {
+    const n = g.node[i];
+    if (n.output.some((o) => feedsOutput.has(o))) for (const t of n.input) if (t) feedsOutput.add(t);
   }
-  let autoLayers = auto;
-  if (autoLayers.length === 0) autoLayers = candidates.filter((c) => c.opType === 'Conv').map((c) => c.name);
+  // The penultimate features: the data input of the last dense op that feeds the output.
+  const lastDense = [...g.node].reverse().find((n) => DENSE.has(n.opType) && n.output.some((o) => feedsOutput.has(o)));
+  const penultimate = lastDense?.input.find((t) => isData(t) && isCandidate.has(t));
+
+  let auto = candidates.filter((c) => ACTIVATIONS.has(c.opType) && fromLinear(producer.get(c.name)!.inputs[0] ?? '')).map((c) => c.name);
+  if (auto.length === 0) auto = candidates.filter((c) => c.opType === 'Conv').map((c) => c.name);
+  if (penultimate) auto.push(penultimate);
   const order = new Map(candidates.map((c, i) => [c.name, i]));
-  autoLayers = [...new Set(autoLayers)].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  const autoLayers = [...new Set(auto)].sort((a, b) => order.get(a)! - order.get(b)!);
 
   return {
     opset,
@@ -119,39 +141,46 @@ export function inspectModel(bytes: Uint8Array): ModelInfo {
   };
 }
 
-function inputsSet(g: NonNullable<ModelProto['graph']>): Set<string> {
-  return new Set(g.input.map((i) => i.name));
-}
-
-/** The layers to monitor: `auto`, or explicit tensor names checked against the model. */
+/** The layers to monitor: `auto`, or explicit tensor names checked against the model (an empty list: logits only). */
 export function resolveLayers(info: ModelInfo, choice: 'auto' | string[]): string[] {
   if (choice === 'auto') {
-    if (info.autoLayers.length === 0) throw new ModelError('Found no layers to monitor automatically; name them with --layers.', 'unknown-layer');
+    if (info.autoLayers.length === 0) throw new ModelError('Found no layers to monitor automatically; name them with --layers (see "histoscan inspect").', 'unknown-layer');
     return info.autoLayers;
   }
   const names = new Set(info.candidates.map((c) => c.name));
   for (const l of choice) {
     if (!names.has(l)) {
-      const some = info.autoLayers.length ? info.autoLayers : info.candidates.slice(0, 5).map((c) => c.name);
-      throw new ModelError(`The model has no intermediate tensor "${l}". Candidates include: ${some.slice(0, 5).join(', ')} (see "histoscan inspect").`, 'unknown-layer');
+      const some = info.autoLayers.length ? info.autoLayers : info.candidates.map((c) => c.name);
+      const why = info.outputs.some((o) => o.name === l) ? 'is a graph output, not an intermediate tensor' : 'is not an intermediate tensor of this model';
+      throw new ModelError(
+        `Layer "${l}" ${why}. Valid names include: ${some.slice(0, 5).map((n) => `"${n}"`).join(', ')}${some.length > 5 ? ', …' : ''} (see "histoscan inspect").`,
+        'unknown-layer',
+      );
     }
   }
-  return choice;
+  return [...new Set(choice)];
 }
 
-/** The model with the chosen tensors appended to its graph outputs; original outputs first, unchanged. */
+/**
+ * The model with the chosen tensors appended to its graph outputs; the original outputs stay first
+ * and unchanged. An appended output carries its element type when value_info declares it, else
+ * only its name (onnxruntime infers the rest). Weights may be initializers or Constant nodes.
+ */
 export function instrumentModel(bytes: Uint8Array, layers: string[]): Uint8Array {
   const model = parse(bytes);
   const g = model.graph!;
   const have = new Set(g.output.map((o) => o.name));
+  const declared = new Map<string, number>();
+  for (const v of g.valueInfo) if (elemOf(v)) declared.set(v.name, elemOf(v));
   for (const name of layers) {
     if (have.has(name)) continue;
+    const elemType = declared.get(name);
     g.output.push(
       create(ValueInfoProtoSchema, {
         name,
-        type: create(TypeProtoSchema, {
-          value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType: TensorProto_DataType.FLOAT }) },
-        }),
+        ...(elemType
+          ? { type: create(TypeProtoSchema, { value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType }) } }) }
+          : {}),
       }),
     );
     have.add(name);

@@ -42,12 +42,23 @@ function resizePlane(src: Float32Array, w: number, h: number, dw: number, dh: nu
 }
 
 /**
- * One image to a Float32Array in the model's layout: x = (pixel / scale - mean[c]) / std[c].
- * Transparent pixels are composited over black (the background of MNIST-like data); grayscale
- * is round(0.299 R + 0.587 G + 0.114 B) on the 8-bit values, before resizing.
+ * One image (RGBA, 8-bit) to a Float32Array in the model's layout, batch axis excluded:
+ * x = (pixel / scale - mean[c]) / std[c].
+ * - Alpha: transparent pixels are composited over BLACK (the background of MNIST / Fashion-MNIST
+ *   style data; a transparent PNG of a garment then looks like the training images).
+ * - Gray (channels 1): round(0.299 R + 0.587 G + 0.114 B) on the 8-bit composited values, before
+ *   resizing (so it matches PIL's convert('L')).
+ * - Channels 3: RGB, or BGR when spec.bgr.
+ * - Resize to spec.height x spec.width: 'stretch', or 'center-crop' (the largest centred region
+ *   with the target aspect ratio, then resize). Sampling is separable: bilinear (pixel-centre
+ *   aligned, like align_corners=false) when enlarging an axis, area-average when shrinking it, so
+ *   large photos do not alias; a constant image stays constant either way.
  */
 export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
   const { width: w, height: h, data } = img;
+  if (!(w >= 1 && h >= 1) || data.length < w * h * 4) {
+    throw new RangeError(`Image of ${w}x${h} pixels needs ${w * h * 4} RGBA bytes, has ${data.length}.`);
+  }
   let x0 = 0;
   let y0 = 0;
   let cw = w;
@@ -97,56 +108,82 @@ export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
   return out;
 }
 
-/** Spec from a static image input: [N,C,H,W] or [N,H,W,C] with C in {1, 3}; pixels to [0, 1]. */
+/** [channels, height, width, layout] when `shape` is a float image batch with static size, else null. */
+function imageShape(shape: (number | string)[]): Pick<ModelSpec, 'channels' | 'height' | 'width' | 'layout'> | null {
+  const num = (v: number | string | undefined): v is number => typeof v === 'number' && v > 0;
+  if (shape.length === 4) {
+    const [, a, b, c] = shape;
+    if ((a === 1 || a === 3) && num(b) && num(c)) return { channels: a, height: b, width: c, layout: 'nchw' };
+    if ((c === 1 || c === 3) && num(a) && num(b)) return { channels: c, height: a, width: b, layout: 'nhwc' };
+  }
+  // [N, H, W]: gray images without a channel axis (the session drops the unit channel when feeding).
+  if (shape.length === 3 && num(shape[1]) && num(shape[2])) return { channels: 1, height: shape[1], width: shape[2], layout: 'nchw' };
+  return null;
+}
+
+/**
+ * Spec from a static image input: [N,C,H,W] (nchw) or [N,H,W,C] (nhwc) with C in {1, 3}, or a gray
+ * [N,H,W]; pixels to [0, 1] (scale 255, mean 0, std 1), stretch resize. `overrides` win, and may
+ * supply what the shape leaves open (a symbolic size, an ambiguous layout).
+ */
 export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {}): ModelSpec {
-  const input = overrides.inputName ? info.inputs.find((i) => i.name === overrides.inputName) : info.inputs[0];
   const fail = (why: string): never => {
     throw new ModelError(`No image input: ${why}. Give the input size and layout with --size, --channels and --layout or a --spec file.`, 'no-image-input');
   };
-  if (!input) fail('the model has no inputs');
-  const shape = input!.shape;
-  let guess: Partial<ModelSpec> = {};
-  if (input!.elemType !== 1 && input!.elemType !== 0) fail(`input "${input!.name}" is not float32`);
-  if (shape.length === 4) {
-    const [, a, b, c] = shape;
-    if ((a === 1 || a === 3) && typeof b === 'number' && typeof c === 'number') guess = { channels: a, height: b, width: c, layout: 'nchw' };
-    else if ((c === 1 || c === 3) && typeof a === 'number' && typeof b === 'number') guess = { channels: c, height: a, width: b, layout: 'nhwc' };
-  } else if (!overrides.height) fail(`input "${input!.name}" has shape [${shape.join(', ')}], not an image batch`);
-  const spec = { inputName: input!.name, scale: 255, mean: [0], std: [1], resize: 'stretch' as const, ...guess, ...overrides };
-  if (!spec.height || !spec.width || !spec.channels || !spec.layout) fail(`input "${input!.name}" has shape [${shape.join(', ')}]; its size or channels are not fixed`);
+  const isFloat = (t: number) => t === 1 || t === 0; // 0: undeclared
+  let input = overrides.inputName ? info.inputs.find((i) => i.name === overrides.inputName) : undefined;
+  if (overrides.inputName && !input) fail(`the model has no input "${overrides.inputName}" (its inputs: ${info.inputs.map((i) => i.name).join(', ') || 'none'})`);
+  input ??= info.inputs.find((i) => isFloat(i.elemType) && imageShape(i.shape)) ?? info.inputs.find((i) => isFloat(i.elemType) && (i.shape.length === 4 || i.shape.length === 3)) ?? info.inputs[0];
+  if (!input) return fail('the model has no inputs');
+  const shape = input.shape;
+  const desc = `input "${input.name}" has shape [${shape.join(', ')}]`;
+  if (!isFloat(input.elemType)) fail(`input "${input.name}" is not float32 (ONNX type ${input.elemType})`);
+  const guess = imageShape(shape) ?? {};
+  const explicit = overrides.height && overrides.width && overrides.channels && overrides.layout;
+  if (!explicit && shape.length !== 4 && shape.length !== 3) fail(`${desc}, not a batch of images (rank 4 or 3)`);
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<ModelSpec>;
+  const spec = { inputName: input.name, scale: 255, mean: [0], std: [1], resize: 'stretch' as const, ...guess, ...given };
+  if (!spec.height || !spec.width || !spec.channels || !spec.layout) fail(`${desc}; its size or channels are not fixed`);
   return parseSpec(spec);
 }
 
-/** Validate a spec (a spec file, or a spec stored in a profile). */
+/** Validate a spec (a spec file, or a spec stored in a profile); throws ModelError 'bad-spec'. */
 export function parseSpec(json: unknown): ModelSpec {
-  const o = json as Record<string, unknown>;
   const bad = (why: string): never => {
-    throw new ModelError(`Invalid model spec: ${why}.`, 'no-image-input');
+    throw new ModelError(`Invalid model spec: ${why}.`, 'bad-spec');
   };
-  if (!o || typeof o !== 'object') bad('not a JSON object');
-  if (typeof o.inputName !== 'string') bad('inputName must be a string');
-  for (const k of ['height', 'width'] as const) if (!Number.isInteger(o[k]) || (o[k] as number) < 1 || (o[k] as number) > 8192) bad(`${k} must be an integer in [1, 8192]`);
-  if (o.channels !== 1 && o.channels !== 3) bad('channels must be 1 or 3');
-  if (o.layout !== 'nchw' && o.layout !== 'nhwc') bad('layout must be nchw or nhwc');
-  if (typeof o.scale !== 'number' || !(o.scale > 0)) bad('scale must be a positive number');
+  if (!json || typeof json !== 'object' || Array.isArray(json)) bad('not a JSON object');
+  const o = json as Record<string, unknown>;
+  if (typeof o.inputName !== 'string' || !o.inputName) bad('inputName must be a non-empty string');
+  if (o.outputName !== undefined && typeof o.outputName !== 'string') bad('outputName must be a string');
+  for (const k of ['height', 'width'] as const) if (!Number.isInteger(o[k]) || (o[k] as number) < 1 || (o[k] as number) > 8192) bad(`${k} must be an integer in [1, 8192], not ${JSON.stringify(o[k])}`);
+  if (o.channels !== 1 && o.channels !== 3) bad(`channels must be 1 or 3, not ${JSON.stringify(o.channels)}`);
+  const channels = o.channels as 1 | 3;
+  if (o.layout !== 'nchw' && o.layout !== 'nhwc') bad(`layout must be "nchw" or "nhwc", not ${JSON.stringify(o.layout)}`);
+  if (typeof o.scale !== 'number' || !(o.scale > 0) || !Number.isFinite(o.scale)) bad('scale must be a positive number (255 maps 8-bit pixels to [0, 1])');
   const arr = (k: string, d: number) => {
     const v = o[k] ?? [d];
-    if (!Array.isArray(v) || !v.length || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) bad(`${k} must be a list of numbers`);
-    return v as number[];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) bad(`${k} must be a list of numbers`);
+    const a = v as number[];
+    if (a.length !== 1 && a.length !== channels) bad(`${k} must have 1 or ${channels} values, not ${a.length}`);
+    return a;
   };
+  const mean = arr('mean', 0);
   const std = arr('std', 1);
   if (std.some((s) => s === 0)) bad('std must not be 0');
-  const resize = (o.resize ?? 'stretch') as string;
-  if (resize !== 'stretch' && resize !== 'center-crop') bad('resize must be stretch or center-crop');
+  const resize = o.resize ?? 'stretch';
+  if (resize !== 'stretch' && resize !== 'center-crop') bad(`resize must be "stretch" or "center-crop", not ${JSON.stringify(resize)}`);
+  if (o.bgr !== undefined && typeof o.bgr !== 'boolean') bad('bgr must be true or false');
+  if (o.classNames !== undefined && !Array.isArray(o.classNames)) bad('classNames must be a list of strings');
   return {
     inputName: o.inputName as string,
     ...(typeof o.outputName === 'string' ? { outputName: o.outputName } : {}),
     height: o.height as number,
     width: o.width as number,
-    channels: o.channels as 1 | 3,
+    channels,
     layout: o.layout as 'nchw' | 'nhwc',
     scale: o.scale as number,
-    mean: arr('mean', 0),
+    mean,
     std,
     ...(o.bgr ? { bgr: true } : {}),
     resize: resize as 'stretch' | 'center-crop',

@@ -1,11 +1,30 @@
+// An onnxruntime session on the instrumented model: one run gives the logits and the monitored
+// layers' tensors, and nothing else is fetched.
 import { createSession, ort } from './runtime.ts';
 import { inspectModel, instrumentModel, ModelError, resolveLayers, type ModelInfo } from './onnx.ts';
 import type { Provider, ProviderRequest } from '../types.ts';
 
 export interface Activation {
   name: string;
+  /** Dimensions as the model gives them, batch first. */
   dims: number[];
   data: Float32Array;
+}
+
+export interface RunResult {
+  logits: Float32Array;
+  logitDims: number[];
+  activations: Activation[];
+}
+
+export interface InstrumentedModelOptions {
+  layers?: 'auto' | string[];
+  provider?: ProviderRequest;
+  numThreads?: number;
+  /** Model input to feed; the first real input when absent. */
+  inputName?: string;
+  /** Logits output; the first graph output when absent. */
+  outputName?: string;
 }
 
 /** An ONNX session whose chosen intermediate tensors are extra outputs. */
@@ -15,17 +34,24 @@ export class InstrumentedModel {
     readonly info: ModelInfo,
     readonly layers: string[],
     readonly provider: Provider,
+    /** Why the provider differs from the one asked for, when it does. */
     readonly note: string | undefined,
     readonly inputName: string,
     readonly outputName: string,
   ) {}
 
-  static async create(modelBytes: Uint8Array, opts: { layers?: 'auto' | string[]; provider?: ProviderRequest; numThreads?: number; inputName?: string; outputName?: string } = {}): Promise<InstrumentedModel> {
+  static async create(modelBytes: Uint8Array, opts: InstrumentedModelOptions = {}): Promise<InstrumentedModel> {
     const info = inspectModel(modelBytes);
     const layers = resolveLayers(info, opts.layers ?? 'auto');
     const inputName = opts.inputName ?? info.inputs[0]?.name;
-    if (!inputName) throw new ModelError('The model has no input.', 'no-image-input');
+    if (!inputName) throw new ModelError('The model has no input to feed an image to.', 'no-image-input');
+    if (!info.inputs.some((i) => i.name === inputName)) {
+      throw new ModelError(`The model has no input "${inputName}"; its inputs are ${info.inputs.map((i) => `"${i.name}"`).join(', ')}.`, 'no-image-input');
+    }
     const outputName = opts.outputName ?? info.outputs[0].name;
+    if (!info.outputs.some((o) => o.name === outputName)) {
+      throw new ModelError(`The model has no output "${outputName}"; its outputs are ${info.outputs.map((o) => `"${o.name}"`).join(', ')}.`, 'unknown-layer');
+    }
     let choice;
     try {
       choice = await createSession(instrumentModel(modelBytes, layers), opts);
@@ -35,35 +61,59 @@ export class InstrumentedModel {
     return new InstrumentedModel(choice.session, info, layers, choice.provider, choice.note, inputName, outputName);
   }
 
+  /**
+   * The dims to feed: the caller's image batch dims, with a unit channel axis dropped when the
+   * model takes rank-3 gray images ([N,H,W]).
+   */
+  private feedDims(dims: number[]): number[] {
+    const declared = this.info.inputs.find((i) => i.name === this.inputName)?.shape ?? [];
+    if (declared.length === 3 && dims.length === 4) {
+      if (dims[1] === 1) return [dims[0], dims[2], dims[3]];
+      if (dims[3] === 1) return dims.slice(0, 3);
+    }
+    return dims;
+  }
+
   /** Run a batch; returns the logits and each monitored layer's tensor (batch first). */
-  async run(input: Float32Array, dims: number[]): Promise<{ logits: Float32Array; logitDims: number[]; activations: Activation[] }> {
+  async run(input: Float32Array, dims: number[]): Promise<RunResult> {
+    const size = dims.reduce((a, b) => a * b, 1);
+    if (size !== input.length) throw new RangeError(`Input has ${input.length} values but dims [${dims.join(', ')}] need ${size}.`);
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
-      out = await this.session.run({ [this.inputName]: new ort.Tensor('float32', input, dims) }, [this.outputName, ...this.layers]);
+      out = await this.session.run({ [this.inputName]: new ort.Tensor('float32', input, this.feedDims(dims)) }, [this.outputName, ...this.layers]);
     } catch (e) {
       throw new ModelError(`Inference failed: ${(e as Error).message}`, 'runtime');
     }
-    const read = async (name: string) => {
-      const t = out[name];
-      const data = (t.location === 'cpu' ? t.data : await t.getData()) as Float32Array;
-      return { dims: t.dims.map(Number), data: data instanceof Float32Array ? data : Float32Array.from(data as unknown as ArrayLike<number>) };
-    };
-    const logits = await read(this.outputName);
-    const activations: Activation[] = [];
-    for (const name of this.layers) {
-      const a = await read(name);
-      for (let i = 0; i < a.data.length; i++) {
-        if (!Number.isFinite(a.data[i])) {
-          throw new ModelError(`The model produced ${a.data[i]} in layer "${name}" at element ${i}: its activations are not finite for this input.`, 'nan-activation');
+    try {
+      const read = async (name: string) => {
+        const t = out[name];
+        const raw = t.location === 'cpu' ? t.data : await t.getData();
+        const data = raw instanceof Float32Array ? raw : Float32Array.from(raw as ArrayLike<number>, Number);
+        return { dims: t.dims.map(Number), data };
+      };
+      const logits = await read(this.outputName);
+      const activations: Activation[] = [];
+      for (const name of this.layers) {
+        const a = await read(name);
+        const d = a.data;
+        for (let i = 0; i < d.length; i++) {
+          // v - v is 0 for finite v and NaN for NaN and ±Infinity: one cheap test per element.
+          if (d[i] - d[i] !== 0) {
+            throw new ModelError(
+              `The model produced ${d[i]} in layer "${name}" at element ${i} (of ${d.length}): its activations are not finite for this input.`,
+              'nan-activation',
+            );
+          }
         }
+        activations.push({ name, ...a });
       }
-      activations.push({ name, ...a });
+      return { logits: logits.data, logitDims: logits.dims, activations };
+    } finally {
+      for (const t of Object.values(out)) t.dispose?.();
     }
-    for (const t of Object.values(out)) t.dispose?.();
-    return { logits: logits.data, logitDims: logits.dims, activations };
   }
 
   release(): void {
-    void this.session.release();
+    void this.session.release().catch(() => undefined);
   }
 }

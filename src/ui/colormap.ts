@@ -1,12 +1,17 @@
-// cividis: perceptually uniform and readable with colour-vision deficiencies (Nuñez et al. 2018).
-const STOPS: [number, number, number][] = [
-  [0, 34, 78], [0, 42, 102], [18, 53, 112], [52, 64, 108], [75, 76, 107], [94, 88, 110], [111, 100, 115],
-  [127, 112, 118], [143, 124, 118], [160, 136, 117], [178, 149, 113], [196, 162, 107], [214, 176, 98],
-  [232, 190, 85], [249, 205, 68], [255, 234, 70],
+/**
+ * cividis: perceptually uniform and readable with colour-vision deficiencies (Nuñez, Anderton and
+ * Renslow 2018). 16 evenly spaced stops of matplotlib's 256-entry table (sRGB, 0-255), linearly
+ * interpolated.
+ */
+const STOPS: readonly (readonly [number, number, number])[] = [
+  [0, 34, 78], [0, 46, 108], [30, 58, 111], [53, 69, 108], [71, 81, 108], [87, 93, 109], [102, 105, 112], [117, 117, 117],
+  [132, 130, 121], [148, 142, 119], [165, 156, 116], [183, 169, 110], [200, 184, 102], [219, 199, 90], [238, 214, 73], [254, 232, 56],
 ];
 
+/** Colour at t in [0, 1] (clamped; +Infinity gives the top colour, NaN the bottom one). */
 export function cividis(t: number): [number, number, number] {
-  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (STOPS.length - 1);
+  const u = Number.isNaN(t) ? 0 : Math.min(1, Math.max(0, t));
+  const x = u * (STOPS.length - 1);
   const i = Math.min(STOPS.length - 2, Math.floor(x));
   const f = x - i;
   const a = STOPS[i];
@@ -14,4 +19,7 @@ export function cividis(t: number): [number, number, number] {
   return [Math.round(a[0] + (b[0] - a[0]) * f), Math.round(a[1] + (b[1] - a[1]) * f), Math.round(a[2] + (b[2] - a[2]) * f)];
 }
 
-export const cssColor = (t: number) => `rgb(${cividis(t).join(',')})`;
+/** CSS colour string 'rgb(r,g,b)' for t in [0, 1]. */
+export function cssColor(t: number): string {
+  return `rgb(${cividis(t).join(',')})`;
+}

@@ -24,6 +24,9 @@ interface Row {
 }
 
 const LRU_SIZE = 12;
+// A dropped folder may hold other files (manifests, notes): keep what looks like an image.
+const IMAGE_NAME = /\.(png|jpe?g|gif|webp|bmp|svg|tiff?)$/i;
+const imagesOnly = (files: File[]) => files.filter((f) => IMAGE_NAME.test(f.name) || f.type.startsWith('image/'));
 const isError = (r: ImageResult | ImageError): r is ImageError => 'error' in r;
 
 /** Files of a dropped folder tree (webkitGetAsEntry), in name order. */
@@ -263,8 +266,12 @@ export class HistoscanDetector extends LitElement {
     if (!dt) return;
     const files: File[] = [];
     const entries = [...dt.items].map((it) => it.webkitGetAsEntry?.()).filter((x): x is FileSystemEntry => !!x);
-    if (entries.length) for (const en of entries) await entryFiles(en, files);
-    else files.push(...dt.files);
+    if (entries.some((en) => en.isDirectory)) {
+      for (const en of entries) await entryFiles(en, files);
+      const images = imagesOnly(files);
+      if (images.length < files.length) this.notice = `Skipped ${files.length - images.length} non-image files in the dropped folder.`;
+      files.splice(0, files.length, ...images);
+    } else files.push(...dt.files);
     if (files.length) {
       this.addFiles(files);
       return;
@@ -329,6 +336,7 @@ export class HistoscanDetector extends LitElement {
     .batch { display: flex; gap: 0.75rem; align-items: center; margin: 0.75rem 0; font-size: 0.9rem; }
     progress { flex: 1; height: 0.8rem; accent-color: var(--hs-accent); }
     .notice { background: #fff7ed; border: 1px solid #fdba74; border-radius: 8px; padding: 0.5rem 0.75rem; font-size: 0.85rem; margin: 0.5rem 0; }
+    .table { overflow-x: auto; }
     table { width: 100%; border-collapse: collapse; font-size: 0.88rem; }
     th { text-align: left; font-weight: 600; color: var(--hs-muted); border-bottom: 1px solid #dbe1e8; padding: 0.35rem; }
     td { border-bottom: 1px solid #eef1f5; padding: 0.3rem 0.35rem; vertical-align: middle; }
@@ -349,7 +357,8 @@ export class HistoscanDetector extends LitElement {
     .nodes button { font-size: 0.78rem; padding: 0.2rem 0.45rem; }
     .calibrate { margin-top: 1.25rem; border-top: 1px solid #dbe1e8; padding-top: 0.5rem; font-size: 0.9rem; }
     .calibrate .actions { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
-    @media (max-width: 560px) { .hide-sm { display: none; } .name { max-width: 8rem; } }
+    .maps > * { min-width: 0; }
+    @media (max-width: 560px) { .hide-sm { display: none; } .name { max-width: 6rem; } .maps { grid-template-columns: 1fr; } td, th { padding: 0.25rem 0.2rem; } }
   `;
 
   private renderStatus() {
@@ -388,7 +397,7 @@ export class HistoscanDetector extends LitElement {
       <td class="name" title=${r.name}>${r.name}</td>
       <td class="hide-sm">${s ? `${s.top} ${(100 * s.prob).toFixed(0)}%` : ''}</td>
       <td class="num" data-score=${s ? String(s.score) : ''}>${s ? s.score.toFixed(1) : ''}</td>
-      <td class="num">${s ? (Number.isFinite(s.q) ? s.q.toFixed(3) : '—') : ''}</td>
+      <td class="num hide-sm">${s ? (Number.isFinite(s.q) ? s.q.toFixed(3) : '—') : ''}</td>
       <td>${verdict}</td>
       <td class="num hide-sm">${s ? `${s.provider} · ${s.ms.toFixed(0)} ms` : ''}</td>
     </tr>`;
@@ -452,7 +461,7 @@ export class HistoscanDetector extends LitElement {
         <button class="primary" @click=${() => pickFiles('#files')}>Choose images</button>
         <button @click=${() => pickFiles('#folder')}>Choose a folder</button>
         <input id="files" type="file" accept="image/png,image/jpeg,image/*" multiple aria-label="Choose images" @change=${(e: Event) => (this.addFiles([...((e.target as HTMLInputElement).files ?? [])]), ((e.target as HTMLInputElement).value = ''))} />
-        <input id="folder" type="file" webkitdirectory multiple aria-label="Choose a folder" @change=${(e: Event) => (this.addFiles([...((e.target as HTMLInputElement).files ?? [])]), ((e.target as HTMLInputElement).value = ''))} />
+        <input id="folder" type="file" webkitdirectory multiple aria-label="Choose a folder" @change=${(e: Event) => (this.addFiles(imagesOnly([...((e.target as HTMLInputElement).files ?? [])])), ((e.target as HTMLInputElement).value = ''))} />
       </div>
       ${this.sampleList.length
         ? html`<h3>Or try a sample (click or drag)</h3>
@@ -479,10 +488,10 @@ export class HistoscanDetector extends LitElement {
           </div>`
         : nothing}
       ${this.rows.length
-        ? html`<table>
-            <thead><tr><th></th><th>Image</th><th class="hide-sm">Model says</th><th>Score</th><th>q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
+        ? html`<div class="table"><table>
+            <thead><tr><th></th><th>Image</th><th class="hide-sm">Model says</th><th>Score</th><th class="hide-sm">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
             <tbody>${repeat(this.rows, (r) => r.id, (r) => this.renderRow(r))}</tbody>
-          </table>`
+          </table></div>`
         : nothing}
       ${this.renderDetail()}
       <section class="calibrate">
@@ -490,7 +499,7 @@ export class HistoscanDetector extends LitElement {
         <p>Build a profile from a folder of known-good images in this browser (the last 20% calibrate the verdict). It is used at once and can be downloaded as .hsp; nothing is uploaded.</p>
         <div class="actions">
           <button @click=${() => pickFiles('#calib')} ?disabled=${bd.state === 'running' || this.status.state !== 'ready'}>Build a profile from a folder…</button>
-          <input id="calib" type="file" webkitdirectory multiple aria-label="Folder of known-good images" @change=${(e: Event) => this.buildFrom([...((e.target as HTMLInputElement).files ?? [])])} />
+          <input id="calib" type="file" webkitdirectory multiple aria-label="Folder of known-good images" @change=${(e: Event) => this.buildFrom(imagesOnly([...((e.target as HTMLInputElement).files ?? [])]))} />
           <input id="calib-files" type="file" multiple accept="image/*" aria-label="Known-good images" @change=${(e: Event) => this.buildFrom([...((e.target as HTMLInputElement).files ?? [])])} />
           <button @click=${() => pickFiles('#hsp')}>Load a .hsp profile…</button>
           <input id="hsp" type="file" accept=".hsp" aria-label="Profile file" @change=${(e: Event) => this.loadProfileFile((e.target as HTMLInputElement).files?.[0])} />

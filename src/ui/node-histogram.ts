@@ -1,24 +1,45 @@
 import { css, html, LitElement, svg } from 'lit';
 import type { NodeHistogram as Hist } from '../worker/worker.ts';
 
-/** One node's background histogram (bars as wide as their bins), the observed value marked. */
+const fmt = (v: number) => {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (v === 0) return '0';
+  if (a >= 10000 || a < 0.01) return v.toExponential(1);
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
+};
+const fmtP = (p: number) => (!Number.isFinite(p) ? '?' : p === 0 ? '0' : p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+
+/**
+ * One node's background histogram with the observed value marked. Bars are as wide as their bins
+ * in value space (tail bins can be much wider than the rest), so their height is a density
+ * (count / bin width); hovering a bar shows its range and count. The observed value is a red line
+ * labelled with its p-value range; beyond the background range it sits at the edge with an arrow.
+ */
 export class NodeHistogram extends LitElement {
   static override properties = {
     hist: { attribute: false },
     value: { type: Number },
     pRange: { attribute: false },
+    logY: { type: Boolean, attribute: 'log-y' },
   };
 
   hist: Hist | null = null;
+  /** Observed value of the node for this image. */
   value = NaN;
+  /** [pMin, pMax] of the observed value. */
   pRange: [number, number] = [NaN, NaN];
+  /** Log-scaled y axis (log(1 + density)); linear by default. */
+  logY = false;
 
   static override styles = css`
     :host { display: block; max-width: 460px; }
-    svg { width: 100%; height: auto; font: 11px system-ui, sans-serif; }
+    svg { display: block; width: 100%; height: auto; font: 11px system-ui, sans-serif; overflow: visible; }
     .bar { fill: #5b7aa8; }
-    .axis { stroke: #888; }
-    .mark { stroke: #d7263d; stroke-width: 2; }
+    .bar:hover { fill: #2f4f80; }
+    .axis { stroke: #888; fill: none; }
+    .mark { stroke: #d7263d; stroke-width: 2; fill: none; }
+    .mark-label { fill: #d7263d; font-weight: 600; }
     text { fill: currentColor; }
     p { margin: 0.25rem 0; font-size: 0.85rem; }
   `;
@@ -26,40 +47,66 @@ export class NodeHistogram extends LitElement {
   override render() {
     const h = this.hist;
     if (!h) return html``;
+    if (!h.counts.length || h.edges.length < 2) return html`<p>No background histogram for ${h.layer} node ${h.index}.</p>`;
     const W = 440;
-    const H = 160;
-    const pad = { l: 36, r: 12, t: 22, b: 26 };
-    const lo = Math.min(h.lo, h.edges[0]);
-    const hiEdge = Math.max(h.hi, h.edges[h.edges.length - 1]);
-    const above = this.value > h.hi;
-    const below = this.value < h.lo;
-    const span = hiEdge - lo || 1;
-    const xs = (v: number) => pad.l + ((Math.min(hiEdge, Math.max(lo, v)) - lo) / span) * (W - pad.l - pad.r);
-    // Density (count per unit width) so unequal tail bins are drawn honestly; log axis keeps tails visible.
-    const dens = h.counts.map((c, k) => c / Math.max(1e-12, h.edges[k + 1] - h.edges[k] || span / 1e6));
-    const maxD = Math.max(...dens.map((d) => Math.log1p(d)), 1e-9);
-    const ys = (d: number) => H - pad.b - (Math.log1p(d) / maxD) * (H - pad.t - pad.b);
-    const ticks = [lo, lo + span / 2, hiEdge];
-    const mx = xs(this.value);
-    const fmt = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : v.toFixed(2));
-    const fmtP = (p: number) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
-    const where = above ? 'above every background value' : below ? 'below every background value' : `p ∈ [${fmtP(this.pRange[0])}, ${fmtP(this.pRange[1])}]`;
-    const label = `Background histogram of ${h.layer} node ${h.index} (${h.count} images); this image: ${fmt(this.value)}, ${where}`;
+    const H = 170;
+    const pad = { l: 40, r: 16, t: 30, b: 30 };
+    const plotW = W - pad.l - pad.r;
+    const plotH = H - pad.t - pad.b;
+    let lo = Math.min(h.lo, h.edges[0]);
+    let hi = Math.max(h.hi, h.edges[h.edges.length - 1]);
+    if (!(hi > lo)) {
+      const d = Math.abs(lo) * 0.05 || 0.5;
+      lo -= d;
+      hi += d;
+    }
+    const span = hi - lo;
+    const xs = (v: number) => pad.l + ((Math.min(hi, Math.max(lo, v)) - lo) / span) * plotW;
+    const base = H - pad.b;
+
+    // Density per bin; a zero-width bin (all its values equal) is drawn as a narrow spike.
+    const minW = span / plotW;
+    const dens = h.counts.map((c, k) => c / Math.max(minW, h.edges[k + 1] - h.edges[k]));
+    const yv = (d: number) => (this.logY ? Math.log1p(d) : d);
+    const maxY = Math.max(...dens.map(yv), 1e-12);
+    const ys = (d: number) => base - (yv(d) / maxY) * plotH;
+    const ticks = Array.from({ length: 5 }, (_, i) => lo + (span * i) / 4);
+
+    const v = this.value;
+    const has = Number.isFinite(v);
+    const above = has && v > h.hi;
+    const below = has && v < h.lo;
+    const mx = above ? W - pad.r : below ? pad.l : xs(v);
+    const pText = `p ∈ [${fmtP(this.pRange[0])}, ${fmtP(this.pRange[1])}]`;
+    const where = above ? 'above every background value' : below ? 'below every background value' : pText;
+    const markLabel = above || below ? `this image: ${fmt(v)}, ${where}` : `this image: ${fmt(v)} (${pText})`;
+    const right = mx > pad.l + plotW / 2;
+    const label =
+      `Background histogram of ${h.layer} node ${h.index} over ${h.count} images, values ${fmt(h.lo)} to ${fmt(h.hi)}` +
+      (has ? `; this image: ${fmt(v)}, ${above || below ? `${where}, ${pText}` : pText}.` : '.');
+    const ay = pad.t - 10;
+
     return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label=${label}>
         ${h.counts.map((c, k) => {
           const x0 = xs(h.edges[k]);
           const x1 = Math.max(x0 + 1, xs(h.edges[k + 1]));
-          const y = ys(dens[k]);
-          return svg`<rect class="bar" x=${x0} y=${y} width=${Math.max(1, x1 - x0 - 0.5)} height=${H - pad.b - y}><title>[${fmt(h.edges[k])}, ${fmt(h.edges[k + 1])}): ${c} images</title></rect>`;
+          const y = c > 0 ? Math.min(base - 1, ys(dens[k])) : base;
+          return svg`<rect class="bar" x=${x0} y=${y} width=${Math.max(1, x1 - x0 - 0.5)} height=${base - y}><title>[${fmt(h.edges[k])}, ${fmt(h.edges[k + 1])}): ${c.toLocaleString('en')} images</title></rect>`;
         })}
-        <line class="axis" x1=${pad.l} x2=${W - pad.r} y1=${H - pad.b} y2=${H - pad.b}></line>
-        ${ticks.map((t) => svg`<text x=${xs(t)} y=${H - 8} text-anchor="middle">${fmt(t)}</text>`)}
-        <text x=${pad.l - 4} y=${pad.t + 4} text-anchor="end">log</text>
-        <line class="mark" x1=${mx} x2=${mx} y1=${pad.t - 6} y2=${H - pad.b}></line>
-        ${above ? svg`<path d="M ${mx - 6} ${pad.t - 10} l 6 4 l -6 4" stroke="#d7263d" fill="none"></path>` : ''}
-        <text x=${Math.min(W - 120, Math.max(pad.l, mx - 60))} y=${12} fill="#d7263d">this image: ${fmt(this.value)}</text>
+        <path class="axis" d="M ${pad.l} ${pad.t - 4} V ${base} H ${W - pad.r}"></path>
+        ${ticks.map(
+          (t, i) => svg`<line class="axis" x1=${xs(t)} x2=${xs(t)} y1=${base} y2=${base + 4}></line>
+            <text x=${xs(t)} y=${base + 16} text-anchor=${i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}>${fmt(t)}</text>`,
+        )}
+        <text x=${pad.l - 6} y=${pad.t + plotH / 2} text-anchor="middle" transform="rotate(-90 ${pad.l - 6} ${pad.t + plotH / 2})">${this.logY ? 'log density' : 'density'}</text>
+        ${has
+          ? svg`<line class="mark" x1=${mx} x2=${mx} y1=${ay} y2=${base}></line>
+            ${above ? svg`<path class="mark" d="M ${mx - 16} ${ay + 8} H ${mx - 3} M ${mx - 8} ${ay + 4} L ${mx - 3} ${ay + 8} L ${mx - 8} ${ay + 12}"></path>` : ''}
+            ${below ? svg`<path class="mark" d="M ${mx + 16} ${ay + 8} H ${mx + 3} M ${mx + 8} ${ay + 4} L ${mx + 3} ${ay + 8} L ${mx + 8} ${ay + 12}"></path>` : ''}
+            <text class="mark-label" x=${right ? mx - 4 : mx + 4} y=${ay - 4} text-anchor=${right ? 'end' : 'start'}>${markLabel}</text>`
+          : ''}
       </svg>
-      <p>${h.layer} · node ${h.index} · ${where} · ${h.count.toLocaleString('en')} background images</p>`;
+      <p>${h.layer} · node ${h.index} · ${h.count.toLocaleString('en')} background images${has ? html` · this image ${fmt(v)}: ${where}${above || below ? ` (${pText})` : ''}` : ''}</p>`;
   }
 }
 

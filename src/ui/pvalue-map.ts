@@ -1,11 +1,37 @@
-import { css, html, LitElement, type PropertyValues } from 'lit';
+import { css, html, LitElement, unsafeCSS, type PropertyValues } from 'lit';
 import type { LayerPValues } from '../types.ts';
 import { cividis, cssColor } from './colormap.ts';
 
+/** Widest the map is drawn, in CSS pixels (it shrinks with its container: width 100%). */
+const MAX_WIDTH = 360;
+/** Largest cell of a per-channel / dense layer, in CSS pixels. */
+const MAX_CELL = 18;
+const SUBSET = '#ff2d55';
+const SUBSET_FILL = 'rgba(255, 45, 85, 0.8)';
+
+interface Geometry {
+  /** One tile per channel (per-element layer) or one grid of cells (per-channel / dense layer). */
+  tiled: boolean;
+  /** Tile width / height in cells (tiled), or columns / rows of the single grid. */
+  tileW: number;
+  tileH: number;
+  tilesPerRow: number;
+  /** Grid size in cells, gaps of one cell between tiles included. */
+  gridW: number;
+  gridH: number;
+  /** CSS pixels per cell. */
+  scale: number;
+}
+
+const fmtP = (p: number) => (p === 0 ? '0' : p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+const fmtV = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
+
 /**
- * Per-node p-value map of one layer: each node a cell coloured by -log10 p (cividis), nodes of
- * the anomalous subset outlined. Per-element layers draw one tile per channel (H x W cells).
- * Click or arrow keys + Enter select a node: fires `node-select` with { index }.
+ * Per-node p-value map of one layer: each node a cell coloured by -log10 p (cividis, p = 1 darkest,
+ * p <= 10^-nMax brightest), nodes of the anomalous subset marked in red. Per-element layers
+ * ([C, H, W] with one node per element) draw one H x W tile per channel; other layers a grid of
+ * square cells. Click, or arrow keys + Enter, selects a node: fires `node-select` with
+ * { index, layer } (index within the layer), bubbling and composed.
  */
 export class PValueMap extends LitElement {
   static override properties = {
@@ -13,69 +39,102 @@ export class PValueMap extends LitElement {
     subset: { attribute: false },
     nMax: { type: Number },
     selected: { type: Number },
+    status: { state: true },
   };
 
   layer: LayerPValues | null = null;
+  /** Indices within this layer of the nodes in the anomalous subset. */
   subset: Set<number> = new Set();
+  /** -log10 p at the top of the colour scale. */
   nMax = 4;
+  /** Highlighted node (index within the layer), -1 for none. */
   selected = -1;
+  private status = '';
   private cursor = 0;
-  private geometry = { cols: 1, cell: 4, tileW: 1, tileH: 1, tilesPerRow: 1, gap: 2, tiled: false, width: 0, height: 0 };
+  private focused = false;
+  private geometry: Geometry = { tiled: false, tileW: 1, tileH: 1, tilesPerRow: 1, gridW: 1, gridH: 1, scale: 1 };
 
   static override styles = css`
     :host { display: block; }
     figure { margin: 0; }
-    canvas { width: 100%; max-width: 420px; image-rendering: pixelated; border-radius: 4px; cursor: crosshair; display: block; }
+    canvas { display: block; width: 100%; height: auto; image-rendering: pixelated; border-radius: 4px; cursor: crosshair; }
     canvas:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }
-    figcaption { font-size: 0.8rem; color: var(--hs-muted, #555); margin-top: 0.25rem; display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; }
-    .bar { display: inline-block; width: 90px; height: 10px; border-radius: 2px; vertical-align: middle; }
+    figcaption { font-size: 0.8rem; color: var(--hs-muted, #555); margin-top: 0.25rem; display: flex; gap: 0.25rem 0.75rem; align-items: center; flex-wrap: wrap; }
+    .legend { display: inline-flex; gap: 0.3rem; align-items: center; white-space: nowrap; }
+    .bar { display: inline-block; width: 90px; height: 10px; border-radius: 2px; }
+    .swatch { display: inline-block; width: 9px; height: 9px; border: 2px solid ${unsafeCSS(SUBSET)}; border-radius: 1px; }
+    .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }
   `;
+
+  private get count(): number {
+    return this.layer?.pMin.length ?? 0;
+  }
 
   private layout(): void {
     const l = this.layer!;
     const n = l.pMin.length;
-    const per = l.shape.slice(1).reduce((a, b) => a * b, 1);
-    const tiled = l.shape.length === 3 && l.shape[0] * per === n && per > 1;
-    if (tiled) {
-      const [c, h, w] = l.shape;
-      const tilesPerRow = Math.ceil(Math.sqrt(c * 1.6));
-      const cell = Math.max(1, Math.floor(420 / (tilesPerRow * (w + 2))));
+    const product = l.shape.reduce((a, b) => a * b, 1);
+    const h = l.shape.length >= 2 ? l.shape[l.shape.length - 2] : 1;
+    const w = l.shape.length >= 2 ? l.shape[l.shape.length - 1] : 1;
+    if (product === n && n > 0 && h * w > 1) {
+      const c = n / (h * w);
+      const tilesPerRow = Math.max(1, Math.min(c, Math.ceil(Math.sqrt((c * 1.6 * h) / w))));
       const rows = Math.ceil(c / tilesPerRow);
-      this.geometry = { cols: w, cell, tileW: w, tileH: h, tilesPerRow, gap: 2, tiled, width: tilesPerRow * (w * cell + 2), height: rows * (h * cell + 2) };
+      const gridW = tilesPerRow * (w + 1) - 1;
+      const gridH = rows * (h + 1) - 1;
+      this.geometry = { tiled: true, tileW: w, tileH: h, tilesPerRow, gridW, gridH, scale: fit(MAX_WIDTH / gridW, MAX_CELL) };
     } else {
-      const cols = Math.min(n, Math.ceil(Math.sqrt(n * 4)));
-      const cell = Math.max(3, Math.min(18, Math.floor(420 / cols)));
-      this.geometry = { cols, cell, tileW: cols, tileH: Math.ceil(n / cols), tilesPerRow: 1, gap: 0, tiled, width: cols * cell, height: Math.ceil(n / cols) * cell };
+      const cols = Math.max(1, Math.min(n, Math.ceil(Math.sqrt(n * 4))));
+      const rows = Math.max(1, Math.ceil(n / cols));
+      this.geometry = { tiled: false, tileW: cols, tileH: rows, tilesPerRow: 1, gridW: cols, gridH: rows, scale: fit(MAX_WIDTH / cols, MAX_CELL) };
     }
   }
 
-  /** Top-left pixel of node i. */
+  /** Grid cell (x, y) of node i. */
   private position(i: number): [number, number] {
     const g = this.geometry;
-    if (!g.tiled) return [(i % g.cols) * g.cell, Math.floor(i / g.cols) * g.cell];
+    if (!g.tiled) return [i % g.tileW, Math.floor(i / g.tileW)];
     const per = g.tileW * g.tileH;
     const tile = Math.floor(i / per);
     const r = i % per;
-    const tx = (tile % g.tilesPerRow) * (g.tileW * g.cell + g.gap);
-    const ty = Math.floor(tile / g.tilesPerRow) * (g.tileH * g.cell + g.gap);
-    return [tx + (r % g.tileW) * g.cell, ty + Math.floor(r / g.tileW) * g.cell];
+    return [(tile % g.tilesPerRow) * (g.tileW + 1) + (r % g.tileW), Math.floor(tile / g.tilesPerRow) * (g.tileH + 1) + Math.floor(r / g.tileW)];
   }
 
-  private nodeAt(x: number, y: number): number {
+  /** Node at grid coordinates (fractional cells), -1 for a gap or outside. */
+  private nodeAt(gx: number, gy: number): number {
     const g = this.geometry;
-    const n = this.layer!.pMin.length;
+    const n = this.count;
+    if (gx < 0 || gy < 0 || gx >= g.gridW || gy >= g.gridH) return -1;
     if (!g.tiled) {
-      const i = Math.floor(y / g.cell) * g.cols + Math.floor(x / g.cell);
-      return i < n && x < g.width ? i : -1;
+      const i = Math.floor(gy) * g.tileW + Math.floor(gx);
+      return i < n ? i : -1;
     }
-    const tw = g.tileW * g.cell + g.gap;
-    const th = g.tileH * g.cell + g.gap;
-    const tile = Math.floor(y / th) * g.tilesPerRow + Math.floor(x / tw);
-    const cx = Math.floor((x % tw) / g.cell);
-    const cy = Math.floor((y % th) / g.cell);
-    if (cx >= g.tileW || cy >= g.tileH) return -1;
-    const i = tile * g.tileW * g.tileH + cy * g.tileW + cx;
+    const tx = Math.floor(gx / (g.tileW + 1));
+    const ty = Math.floor(gy / (g.tileH + 1));
+    const cx = Math.floor(gx - tx * (g.tileW + 1));
+    const cy = Math.floor(gy - ty * (g.tileH + 1));
+    if (cx >= g.tileW || cy >= g.tileH || tx >= g.tilesPerRow) return -1;
+    const i = (ty * g.tilesPerRow + tx) * g.tileW * g.tileH + cy * g.tileW + cx;
     return i < n ? i : -1;
+  }
+
+  private describe(i: number): string {
+    const l = this.layer!;
+    const g = this.geometry;
+    let where = '';
+    if (g.tiled) {
+      const per = g.tileW * g.tileH;
+      const r = i % per;
+      where = ` (channel ${Math.floor(i / per)}, row ${Math.floor(r / g.tileW)}, column ${r % g.tileW})`;
+    }
+    const sub = this.subset.has(i) ? ', in the anomalous subset' : '';
+    return `Node ${i}${where}: value ${fmtV(l.values[i])}, p ∈ [${fmtP(l.pMin[i])}, ${fmtP(l.pMax[i])}]${sub}`;
+  }
+
+  protected override willUpdate(changed: PropertyValues): void {
+    if (changed.has('layer')) this.cursor = 0;
+    if (changed.has('selected') && this.selected >= 0) this.cursor = this.selected;
+    if (this.layer && (changed.has('layer') || changed.has('nMax'))) this.layout();
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -85,94 +144,160 @@ export class PValueMap extends LitElement {
   private draw(): void {
     const canvas = this.renderRoot.querySelector('canvas');
     if (!canvas || !this.layer) return;
-    this.layout();
     const g = this.geometry;
-    canvas.width = g.width;
-    canvas.height = g.height;
-    const ctx = canvas.getContext('2d')!;
-    const img = ctx.createImageData(g.width, g.height);
+    const dpr = Math.max(1, Math.min(4, globalThis.devicePixelRatio || 1));
+    const cssW = g.gridW * g.scale;
+    canvas.width = Math.max(1, Math.round(cssW * dpr));
+    canvas.height = Math.max(1, Math.round(g.gridH * g.scale * dpr));
+    canvas.style.maxWidth = `${cssW}px`;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return;
+
+    // One pixel per node, then scaled up without smoothing.
+    const base = document.createElement('canvas');
+    base.width = g.gridW;
+    base.height = g.gridH;
+    const bctx = base.getContext('2d')!;
+    const img = bctx.createImageData(g.gridW, g.gridH);
     const { pMin, pMax } = this.layer;
-    const paint = (i: number, rgb: [number, number, number], inset = 0) => {
-      const [x0, y0] = this.position(i);
-      for (let y = y0 + inset; y < y0 + g.cell - inset; y++) {
-        for (let x = x0 + inset; x < x0 + g.cell - inset; x++) {
-          const o = (y * g.width + x) * 4;
-          img.data[o] = rgb[0];
-          img.data[o + 1] = rgb[1];
-          img.data[o + 2] = rgb[2];
-          img.data[o + 3] = 255;
-        }
-      }
-    };
+    const nMax = this.nMax > 0 ? this.nMax : 1;
     for (let i = 0; i < pMin.length; i++) {
       const p = 0.5 * (pMin[i] + pMax[i]);
-      paint(i, cividis(-Math.log10(p) / this.nMax));
-    }
-    ctx.putImageData(img, 0, 0);
-    // Subset: outline cells (big cells) or a magenta dot (tiny cells).
-    ctx.strokeStyle = '#ff2d95';
-    ctx.fillStyle = '#ff2d95';
-    ctx.lineWidth = 1;
-    for (const i of this.subset) {
+      const rgb = cividis(p > 0 ? -Math.log10(p) / nMax : 1);
       const [x, y] = this.position(i);
-      if (g.cell >= 6) ctx.strokeRect(x + 0.5, y + 0.5, g.cell - 1, g.cell - 1);
-      else if (g.cell >= 3) ctx.fillRect(x + g.cell / 2 - 0.5, y + g.cell / 2 - 0.5, 1, 1);
+      const o = (y * g.gridW + x) * 4;
+      img.data[o] = rgb[0];
+      img.data[o + 1] = rgb[1];
+      img.data[o + 2] = rgb[2];
+      img.data[o + 3] = 255;
     }
-    const mark = this.selected >= 0 ? this.selected : this.matches(':focus-within') ? this.cursor : -1;
-    if (mark >= 0) {
-      const [x, y] = this.position(mark);
-      ctx.strokeStyle = '#ffffff';
-      ctx.lineWidth = 2;
-      ctx.strokeRect(x - 1, y - 1, g.cell + 2, g.cell + 2);
+    bctx.putImageData(img, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(base, 0, 0, canvas.width, canvas.height);
+
+    // From here on, coordinates are grid cells; one CSS pixel is 1 / scale cells.
+    const k = canvas.width / g.gridW;
+    ctx.setTransform(k, 0, 0, canvas.height / g.gridH, 0, 0);
+    const px = 1 / g.scale;
+    if (g.scale >= 5) {
+      ctx.strokeStyle = SUBSET;
+      ctx.lineWidth = 1.5 * px;
+      const inset = 0.75 * px;
+      for (const i of this.subset) {
+        if (i >= pMin.length) continue;
+        const [x, y] = this.position(i);
+        ctx.strokeRect(x + inset, y + inset, 1 - 2 * inset, 1 - 2 * inset);
+      }
+    } else {
+      ctx.fillStyle = SUBSET_FILL;
+      for (const i of this.subset) {
+        if (i >= pMin.length) continue;
+        const [x, y] = this.position(i);
+        ctx.fillRect(x, y, 1, 1);
+      }
     }
+    const ring = (i: number, dashed: boolean) => {
+      const [x, y] = this.position(i);
+      ctx.setLineDash(dashed ? [2 * px, 2 * px] : []);
+      ctx.lineWidth = 3 * px;
+      ctx.strokeStyle = '#111';
+      ctx.strokeRect(x - 1.5 * px, y - 1.5 * px, 1 + 3 * px, 1 + 3 * px);
+      ctx.lineWidth = 1.5 * px;
+      ctx.strokeStyle = '#fff';
+      ctx.strokeRect(x - 1.5 * px, y - 1.5 * px, 1 + 3 * px, 1 + 3 * px);
+    };
+    if (this.selected >= 0 && this.selected < pMin.length) ring(this.selected, false);
+    if (this.focused && this.cursor !== this.selected) ring(this.cursor, true);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
   }
 
   private select(index: number): void {
-    if (index < 0) return;
+    if (index < 0 || index >= this.count) return;
+    this.cursor = index;
     this.selected = index;
     this.dispatchEvent(new CustomEvent('node-select', { detail: { index, layer: this.layer?.name }, bubbles: true, composed: true }));
   }
 
-  private onClick(e: MouseEvent): void {
+  private gridPoint(e: MouseEvent): [number, number] {
     const canvas = e.currentTarget as HTMLCanvasElement;
     const rect = canvas.getBoundingClientRect();
-    const x = ((e.clientX - rect.left) / rect.width) * canvas.width;
-    const y = ((e.clientY - rect.top) / rect.height) * canvas.height;
-    this.select(this.nodeAt(x, y));
+    const g = this.geometry;
+    return [((e.clientX - rect.left) / rect.width) * g.gridW, ((e.clientY - rect.top) / rect.height) * g.gridH];
+  }
+
+  private onClick(e: MouseEvent): void {
+    this.select(this.nodeAt(...this.gridPoint(e)));
+  }
+
+  private onMove(e: MouseEvent): void {
+    const i = this.nodeAt(...this.gridPoint(e));
+    (e.currentTarget as HTMLCanvasElement).title = i >= 0 ? this.describe(i) : '';
   }
 
   private onKey(e: KeyboardEvent): void {
-    const n = this.layer?.pMin.length ?? 0;
-    const step: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: this.geometry.tiled ? this.geometry.tileW : this.geometry.cols, ArrowUp: -(this.geometry.tiled ? this.geometry.tileW : this.geometry.cols) };
+    const n = this.count;
+    if (!n) return;
+    const g = this.geometry;
+    const step: Record<string, number> = {
+      ArrowRight: 1,
+      ArrowLeft: -1,
+      ArrowDown: g.tileW,
+      ArrowUp: -g.tileW,
+      PageDown: g.tiled ? g.tileW * g.tileH : g.tileW * 4,
+      PageUp: g.tiled ? -g.tileW * g.tileH : -g.tileW * 4,
+      Home: -n,
+      End: n,
+    };
     if (e.key in step) {
       e.preventDefault();
       this.cursor = Math.min(n - 1, Math.max(0, this.cursor + step[e.key]));
+      this.status = this.describe(this.cursor);
       this.draw();
     } else if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
       this.select(this.cursor);
+      this.status = `Selected. ${this.describe(this.cursor)}`;
     }
+  }
+
+  private onFocus(on: boolean): void {
+    this.focused = on;
+    if (on) this.status = this.describe(this.cursor);
+    this.draw();
   }
 
   override render() {
     if (!this.layer) return html``;
     const l = this.layer;
+    const n = l.pMin.length;
+    const nMax = this.nMax > 0 ? this.nMax : 1;
+    const stops = Array.from({ length: 9 }, (_, i) => cssColor(i / 8)).join(',');
+    const kind = this.geometry.tiled ? `one ${this.geometry.tileH}×${this.geometry.tileW} tile per channel` : 'a grid of cells';
     return html`<figure>
       <canvas
         tabindex="0"
         role="img"
-        aria-label="p-value map of layer ${l.name}: ${l.pMin.length} nodes, ${this.subset.size} in the anomalous subset. Arrow keys move, Enter shows a node's histogram."
+        aria-label="p-value map of layer ${l.name}: ${n} nodes drawn as ${kind}, ${this.subset.size} in the anomalous subset. Brighter is a smaller p-value. Arrow keys move between nodes (Page Up/Down by channel), Enter shows a node's background histogram."
         @click=${this.onClick}
+        @mousemove=${this.onMove}
         @keydown=${this.onKey}
-        @focus=${() => this.draw()}
-        @blur=${() => this.draw()}
+        @focus=${() => this.onFocus(true)}
+        @blur=${() => this.onFocus(false)}
       ></canvas>
+      <span class="sr" aria-live="polite">${this.status}</span>
       <figcaption>
-        <strong>${l.name}</strong> · ${l.pMin.length.toLocaleString('en')} nodes [${l.shape.join('×')}] · ${this.subset.size} in subset
-        <span>p = 1 <span class="bar" style="background: linear-gradient(90deg, ${[0, 0.25, 0.5, 0.75, 1].map(cssColor).join(',')})"></span> 10<sup>−${this.nMax}</sup></span>
+        <span><strong>${l.name}</strong> · ${n.toLocaleString('en')} nodes [${l.shape.join('×')}] · ${this.subset.size.toLocaleString('en')} in subset</span>
+        <span class="legend" aria-hidden="true">p = 1 <span class="bar" style="background: linear-gradient(90deg, ${stops})"></span> ≤ 10<sup>−${nMax}</sup>
+          <span class="swatch"></span> subset</span>
       </figcaption>
     </figure>`;
   }
+}
+
+/** Cell size: whole CSS pixels when a cell is at least one pixel wide, capped at `max`. */
+function fit(s: number, max: number): number {
+  return s >= 1 ? Math.min(max, Math.floor(s)) : s;
 }
 
 if (!customElements.get('hs-pvalue-map')) customElements.define('hs-pvalue-map', PValueMap);

@@ -1,13 +1,13 @@
 // Browser (worker) image decoding: the browser's own decoders via createImageBitmap and an
 // OffscreenCanvas, after the same header checks as Node (size limits before any decoding).
-import { checkImageBytes, ImageDecodeError } from '../model/image-errors.ts';
+import { checkImageBytes, ImageDecodeError, TAIL_BYTES } from '../model/image-errors.ts';
 import type { RgbaImage } from '../types.ts';
 
 export const MAX_PIXELS = 40_000_000;
 
 export async function decodeBlob(blob: Blob, name: string, maxPixels = MAX_PIXELS): Promise<RgbaImage> {
   const head = new Uint8Array(await blob.slice(0, 65536).arrayBuffer());
-  const tail = new Uint8Array(await blob.slice(Math.max(0, blob.size - 64)).arrayBuffer());
+  const tail = new Uint8Array(await blob.slice(Math.max(0, blob.size - TAIL_BYTES)).arrayBuffer());
   const info = checkImageBytes(head, name, maxPixels, tail);
   let bitmap: ImageBitmap;
   try {

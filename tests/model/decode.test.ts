@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { deflateSync } from 'node:zlib';
 import { decodeImage } from '../../src/model/decode-node.ts';
 import { crc32 } from '../../src/core/hsp.ts';
-import { ImageDecodeError } from '../../src/model/image-errors.ts';
+import { ImageDecodeError, sniffImage } from '../../src/model/image-errors.ts';
 
 function png(width: number, height: number, colorType: 0 | 2 | 4 | 6, bitDepth: 8 | 16 = 8): Uint8Array {
   const p = new PNG({ width, height, colorType, inputColorType: 6, bitDepth, inputHasAlpha: true });
@@ -21,27 +22,47 @@ function code(bytes: Uint8Array): string {
   return 'ok';
 }
 
-/** A PNG signature + IHDR declaring w x h (valid CRC) and a tiny IDAT: a decompression-bomb header. */
-function bombHeader(w: number, h: number): Uint8Array {
-  const chunk = (type: string, data: Uint8Array) => {
-    const out = new Uint8Array(12 + data.length);
-    const v = new DataView(out.buffer);
-    v.setUint32(0, data.length);
-    out.set(new TextEncoder().encode(type), 4);
-    out.set(data, 8);
-    v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-    return out;
-  };
-  const ihdr = new Uint8Array(13);
-  const v = new DataView(ihdr.buffer);
-  v.setUint32(0, w);
-  v.setUint32(4, h);
-  ihdr.set([8, 0, 0, 0, 0], 8);
-  const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', new Uint8Array([0x78, 0x9c, 0x03, 0x00])), chunk('IEND', new Uint8Array())];
+const chunk = (type: string, data: Uint8Array) => {
+  const out = new Uint8Array(12 + data.length);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, data.length);
+  out.set(new TextEncoder().encode(type), 4);
+  out.set(data, 8);
+  v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+};
+const concat = (parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
   for (const p of parts) (out.set(p, o), (o += p.length));
   return out;
+};
+const SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+function ihdr(w: number, h: number, depth: number, colorType: number): Uint8Array {
+  const b = new Uint8Array(13);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, w);
+  v.setUint32(4, h);
+  b.set([depth, colorType, 0, 0, 0], 8);
+  return chunk('IHDR', b);
+}
+
+/** A PNG signature + IHDR declaring w x h (valid CRC) and a tiny IDAT: a decompression-bomb header. */
+function bombHeader(w: number, h: number): Uint8Array {
+  return concat([SIGNATURE, ihdr(w, h, 8, 0), chunk('IDAT', new Uint8Array([0x78, 0x9c, 0x03, 0x00])), chunk('IEND', new Uint8Array())]);
+}
+
+/** A hand-made palette PNG (pngjs cannot write one): 3x2, 8-bit indices into 3 colours, the last one half transparent. */
+function palettePng(): Uint8Array {
+  const plte = Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255]);
+  const trns = Uint8Array.from([255, 255, 128]);
+  const rows = Uint8Array.from([0, 0, 1, 2, 0, 2, 1, 0]); // filter byte 0 + 3 indices, twice
+  return concat([SIGNATURE, ihdr(3, 2, 8, 3), chunk('PLTE', plte), chunk('tRNS', trns), chunk('IDAT', new Uint8Array(deflateSync(rows))), chunk('IEND', new Uint8Array())]);
+}
+
+/** A JPEG whose SOF0 declares w x h and that stops there. */
+function jpegHeader(w: number, h: number): Uint8Array {
+  return Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 0xff, 0xc0, 0, 11, 8, h >> 8, h & 255, w >> 8, w & 255, 1, 1, 0x11, 0, 0xff, 0xd9]);
 }
 
 describe('Node image decoding', () => {
@@ -54,6 +75,29 @@ describe('Node image decoding', () => {
     const j = decodeImage(new Uint8Array(jpeg.encode(raw, 90).data), 'x.jpg');
     expect([j.width, j.height]).toEqual([4, 4]);
     expect(Math.abs(j.data[0] - 200)).toBeLessThan(4);
+  });
+
+  it('decodes palette (with tRNS) and 16-bit gray PNGs to the right pixels', () => {
+    const p = decodeImage(palettePng(), 'palette.png');
+    expect([p.width, p.height]).toEqual([3, 2]);
+    expect(Array.from(p.data.subarray(0, 12))).toEqual([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 128]);
+    // 16-bit gray, 2x1: samples 10*257 and 250*257 (big-endian), scaled down to 8 bits.
+    const rows = Uint8Array.from([0, 0x0a, 0x0a, 0xfa, 0xfa]);
+    const g = decodeImage(concat([SIGNATURE, ihdr(2, 1, 16, 0), chunk('IDAT', new Uint8Array(deflateSync(rows))), chunk('IEND', new Uint8Array())]), 'g16.png');
+    expect(Array.from(g.data)).toEqual([10, 10, 10, 255, 250, 250, 250, 255]);
+  });
+
+  it('sniffs formats and declared sizes from the magic bytes', () => {
+    expect(sniffImage(png(7, 5, 2))).toEqual({ format: 'png', width: 7, height: 5 });
+    expect(sniffImage(jpegHeader(640, 480))).toEqual({ format: 'jpeg', width: 640, height: 480 });
+    const j = new Uint8Array(jpeg.encode({ width: 9, height: 4, data: new Uint8Array(144).fill(30) }, 80).data);
+    expect(sniffImage(j)).toEqual({ format: 'jpeg', width: 9, height: 4 });
+    expect(sniffImage(new TextEncoder().encode('GIF89a\x05\x00\x03\x00')).format).toBe('gif');
+    expect(sniffImage(new TextEncoder().encode('<?xml version="1.0"?><svg/>')).format).toBe('svg');
+    expect(sniffImage(new TextEncoder().encode('RIFF\0\0\0\0WEBPVP8 ')).format).toBe('webp');
+    expect(sniffImage(Uint8Array.from([0x42, 0x4d, 0, 0])).format).toBe('bmp');
+    expect(sniffImage(new TextEncoder().encode('just some notes')).format).toBe('text');
+    expect(sniffImage(Uint8Array.from([0, 1, 2, 3, 0xfe, 0])).format).toBe('unknown');
   });
 
   it('refuses bad files with a clear typed error', () => {
@@ -70,5 +114,15 @@ describe('Node image decoding', () => {
     expect(performance.now() - t0).toBeLessThan(1000); // refused from the header, not by decoding
     expect(() => decodeImage(bombHeader(20000, 20000), 'bomb.png')).toThrow(/20000x20000 pixels is over the limit/);
     expect(code(png(1, 1, 0))).toBe('ok');
+    // A JPEG header declaring 60000x60000 is refused the same way; limits are configurable.
+    expect(code(jpegHeader(60000, 60000))).toBe('too-large');
+    expect(code(concat([jpg, new Uint8Array(300).fill(7)]))).toBe('ok'); // data appended after EOI (some cameras do)
+    expect(() => decodeImage(png(8, 8, 2), 'small-limit.png', { maxPixels: 63 })).toThrow(/over the limit/);
+    expect(decodeImage(png(8, 8, 2), 'limit.png', { maxPixels: 64 }).width).toBe(8);
+    expect(code(bombHeader(0, 10))).toBe('too-small');
+    expect(code(Uint8Array.from([0xff, 0xd8, 0xff]))).toBe('corrupt');
+    expect(() => decodeImage(new TextEncoder().encode('hello'), 'notes.png')).toThrow(/notes\.png: this is a text file/);
+    expect(() => decodeImage(new TextEncoder().encode('GIF89a\x01\x00\x01\x00'), 'a.png')).toThrow(/GIF .*not supported/);
+    expect(() => decodeImage(new TextEncoder().encode('<svg/>'), 'a.png')).toThrow(/SVG/);
   });
 });

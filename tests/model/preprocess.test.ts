@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toTensor, parseSpec } from '../../src/model/preprocess.ts';
-import { reduceLayer } from '../../src/model/reduce.ts';
+import { layerNodeCount, reduceLayer } from '../../src/model/reduce.ts';
+import { ModelError } from '../../src/model/onnx.ts';
 import type { ModelSpec, RgbaImage } from '../../src/types.ts';
 import { rng } from '../../src/core/rng.ts';
 
@@ -51,6 +52,27 @@ describe('preprocessing', () => {
     expect(() => parseSpec({ inputName: 'x', height: 0, width: 2, channels: 3, layout: 'nchw', scale: 255 })).toThrow(/height/);
     expect(() => parseSpec({ inputName: 'x', height: 2, width: 2, channels: 2, layout: 'nchw', scale: 255 })).toThrow(/channels/);
     expect(parseSpec({ inputName: 'x', height: 2, width: 2, channels: 1, layout: 'nhwc', scale: 1 }).mean).toEqual([0]);
+    expect(() => parseSpec({ inputName: 'x', height: 2, width: 2, channels: 1, layout: 'nhwc', scale: 1, mean: [0, 0, 0] })).toThrow(/mean must have 1 or 1 values, not 3/);
+    expect(() => parseSpec({ inputName: 'x', height: 2, width: 2, channels: 3, layout: 'chw', scale: 1 })).toThrow(/layout/);
+    expect(() => parseSpec({ inputName: 'x', height: 2, width: 2, channels: 3, layout: 'nchw', scale: 1, std: [1, 0, 1] })).toThrow(/std must not be 0/);
+    expect(() => parseSpec('nope')).toThrow(ModelError);
+    try {
+      parseSpec(null);
+    } catch (e) {
+      expect((e as ModelError).code).toBe('bad-spec');
+    }
+    const full = { inputName: 'x', outputName: 'y', height: 4, width: 6, channels: 3, layout: 'nhwc', scale: 1, mean: [1, 2, 3], std: [4, 5, 6], bgr: true, resize: 'center-crop', classNames: ['a'] };
+    expect(parseSpec(full)).toEqual(full);
+  });
+
+  it('refuses pixel buffers that do not match the declared size', () => {
+    expect(() => toTensor({ width: 4, height: 4, data: new Uint8Array(10) }, spec({}))).toThrow(RangeError);
+  });
+
+  it('centre crop of a tall image takes the vertical centre', () => {
+    const img = image(2, 6, (_x, y) => (y >= 2 && y < 4 ? [255, 0, 0, 255] : [0, 0, 255, 255]));
+    const crop = toTensor(img, spec({ height: 1, width: 1, resize: 'center-crop' }));
+    expect(Array.from(crop)).toEqual([1, 0, 0]);
   });
 });
 
@@ -68,5 +90,24 @@ describe('reduction', () => {
     }
     expect(reduceLayer(data, dims, 'element')).toEqual(data);
     expect(reduceLayer(data.subarray(0, 7), [7], 'channel-mean')).toEqual(data.subarray(0, 7));
+    expect(reduceLayer(data.subarray(0, 7), [7], 'channel-max')).toEqual(data.subarray(0, 7));
+    expect(layerNodeCount(dims, 'element')).toBe(60);
+    expect(layerNodeCount(dims, 'channel-mean')).toBe(5);
+    expect(layerNodeCount([7], 'channel-max')).toBe(7);
+    expect(() => reduceLayer(data, [5, 3, 5], 'channel-mean')).toThrow(RangeError);
+  });
+
+  it('a channel-last axis reduces like the naive reference too', () => {
+    const r = rng(5);
+    const dims = [3, 4, 6]; // H, W, C
+    const data = Float32Array.from({ length: 72 }, () => r() * 10 - 5);
+    const mean = reduceLayer(data, dims, 'channel-mean', 2);
+    const max = reduceLayer(data, dims, 'channel-max', 2);
+    expect(layerNodeCount(dims, 'channel-max', 2)).toBe(6);
+    for (let c = 0; c < 6; c++) {
+      const vals = Array.from({ length: 12 }, (_, k) => data[k * 6 + c]);
+      expect(mean[c]).toBeCloseTo(vals.reduce((a, b) => a + b, 0) / 12, 5);
+      expect(max[c]).toBe(Math.max(...vals));
+    }
   });
 });

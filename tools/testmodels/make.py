@@ -13,6 +13,8 @@ Writes tests/fixtures/models/:
                            uses is unchanged between those opsets
   nan.onnx                 Conv -> Log (of negative values: NaN) -> Relu -> Gemm, opset 13
   no-image-input.onnx      Gemm -> Relu -> Gemm on a [N,10] vector, opset 13
+  gray-rank3.onnx          onnx.helper graph on gray images without a channel axis [N,8,8]: Unsqueeze ->
+                           Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm, initializers, opset 13
 """
 import os
 
@@ -48,6 +50,27 @@ def constant_weights():
     m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 9)], ir_version=4)
     onnx.checker.check_model(m)
     onnx.save(m, os.path.join(OUT, 'constant-weights.onnx'))
+
+
+def gray_rank3():
+    r = np.random.RandomState(11)
+    inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in
+             [('w1', r.randn(3, 1, 3, 3) * 0.5), ('b1', r.randn(3) * 0.1), ('w2', r.randn(2, 3) * 0.5), ('b2', r.randn(2) * 0.1)]]
+    inits.append(numpy_helper.from_array(np.array([1], dtype=np.int64), 'axes'))
+    nodes = [
+        helper.make_node('Unsqueeze', ['x', 'axes'], ['u'], name='unsqueeze'),
+        helper.make_node('Conv', ['u', 'w1', 'b1'], ['c1'], pads=[1, 1, 1, 1], name='conv'),
+        helper.make_node('Relu', ['c1'], ['r1'], name='relu'),
+        helper.make_node('GlobalAveragePool', ['r1'], ['g1'], name='pool'),
+        helper.make_node('Flatten', ['g1'], ['f1'], name='flatten'),
+        helper.make_node('Gemm', ['f1', 'w2', 'b2'], ['y'], transB=1, name='fc'),
+    ]
+    g = helper.make_graph(nodes, 'gray_rank3',
+                          [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 8, 8])],
+                          [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 2])], initializer=inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], ir_version=7)
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(OUT, 'gray-rank3.onnx'))
 
 
 class ResNetish(nn.Module):
@@ -124,5 +147,6 @@ if __name__ == '__main__':
     onnx.save(m, os.path.join(OUT, 'gray-opset21.onnx'))
     export(NanNet(), (1, 1, 6, 6), 'nan.onnx', 13)
     export(Vector(), (1, 10), 'no-image-input.onnx', 13)
+    gray_rank3()
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
