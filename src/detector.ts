@@ -6,6 +6,7 @@ import {
   allocRanges,
   calibratedQ,
   calibrationTable,
+  fisherCombine,
   groupScan,
   histogramPValues,
   individualScan,
@@ -16,7 +17,7 @@ import {
   ProfileError,
   type Profile,
 } from './core/index.ts';
-import { fingerprint } from './model/onnx.ts';
+import { fingerprint, inspectModel } from './model/onnx.ts';
 import { toTensor } from './model/preprocess.ts';
 import { reduceLayer } from './model/reduce.ts';
 import { InstrumentedModel } from './model/session.ts';
@@ -29,6 +30,7 @@ import type {
   NodeRef,
   PointP,
   Progress,
+  ScanTail,
   ProviderRequest,
   Reduction,
   RgbaImage,
@@ -59,7 +61,7 @@ export interface CheckOptions {
 export interface BuildOptions {
   bins?: number;
   strategy?: BinStrategy;
-  tail?: Tail;
+  tail?: ScanTail;
   pointP?: PointP;
   aMax?: number;
   edgesFrom?: Profile;
@@ -111,6 +113,7 @@ export class Detector {
   ) {}
 
   static async create(opts: DetectorOptions): Promise<Detector> {
+    inspectModel(opts.model); // "not an ONNX model" comes before "profile for another model"
     const fp = await fingerprint(opts.model);
     const p = opts.profile;
     if (p && p.header.fingerprint && p.header.fingerprint !== fp) {
@@ -191,16 +194,47 @@ export class Detector {
     return { logits, nodes, preprocessMs: t1 - t0, inferenceMs: performance.now() - t1 };
   }
 
-  /** p-value ranges, point p-values and the individual scan of one node vector. */
+  /**
+   * p-value ranges, point p-values and the individual scan of one node vector. With scan tail
+   * 'both', an upper-tail and a lower-tail scan (nodes unusually active, and unusually silent)
+   * are each calibrated and combined by Fisher's method; ranges shown are then two-tailed.
+   */
   scoreNodes(values: Float32Array, scoring: ScoringName = 'bj') {
     const p = this.requireProfile();
+    const { tail, pointP, aMax } = p.header.scan;
     const t0 = performance.now();
-    const ranges = allocRanges(this.nodes);
-    histogramPValues(p, values, ranges, p.header.scan.tail);
-    const point = pointPValues(ranges, p.header.scan.pointP);
+    if (tail !== 'both') {
+      const ranges = allocRanges(this.nodes);
+      histogramPValues(p, values, ranges, tail);
+      const point = pointPValues(ranges, pointP);
+      const t1 = performance.now();
+      const scan = individualScan(point, { scoring, aMax });
+      return { ranges, point, scan, parts: null, pvaluesMs: t1 - t0, scanMs: performance.now() - t1 };
+    }
+    const up = allocRanges(this.nodes);
+    const low = allocRanges(this.nodes);
+    histogramPValues(p, values, up, 'upper');
+    histogramPValues(p, values, low, 'lower');
+    const pu = pointPValues(up, pointP);
+    const pl = pointPValues(low, pointP);
     const t1 = performance.now();
-    const scan = individualScan(point, { scoring, aMax: p.header.scan.aMax });
-    return { ranges, point, scan, pvaluesMs: t1 - t0, scanMs: performance.now() - t1 };
+    const su = individualScan(pu, { scoring, aMax });
+    const sl = individualScan(pl, { scoring, aMax });
+    const parts = { upper: su.score, lower: sl.score };
+    const cal = p.header.calibration?.parts;
+    const qu = cal?.upper[scoring] ? calibratedQ(su.score, cal.upper[scoring]!) : NaN;
+    const ql = cal?.lower[scoring] ? calibratedQ(sl.score, cal.lower[scoring]!) : NaN;
+    const score = Number.isFinite(qu) && Number.isFinite(ql) ? fisherCombine([qu, ql]) : su.score + sl.score;
+    const lowerWins = Number.isFinite(qu) ? ql < qu : sl.score > su.score;
+    const best = lowerWins ? sl : su;
+    const ranges = allocRanges(this.nodes);
+    const point = new Float32Array(this.nodes);
+    for (let j = 0; j < this.nodes; j++) {
+      ranges.pMin[j] = Math.min(1, 2 * Math.min(up.pMin[j], low.pMin[j]));
+      ranges.pMax[j] = Math.min(1, 2 * Math.min(up.pMax[j], low.pMax[j]));
+      point[j] = Math.min(1, 2 * Math.min(pu[j], pl[j]));
+    }
+    return { ranges, point, scan: { ...best, score }, parts, pvaluesMs: t1 - t0, scanMs: performance.now() - t1 };
   }
 
   private requireProfile(): Profile {
@@ -327,6 +361,8 @@ export class Detector {
       const prev = this.profile;
       this.profile = profile;
       const scores: Record<ScoringName, number[]> = { bj: [], hc: [], ks: [] };
+      const upper: Record<ScoringName, number[]> = { bj: [], hc: [], ks: [] };
+      const lower: Record<ScoringName, number[]> = { bj: [], hc: [], ks: [] };
       const calSkipped = new Map<number, string>();
       try {
         await forEachBatch(
@@ -335,7 +371,14 @@ export class Detector {
           (nodes, rows) => {
             for (let r = 0; r < rows; r++) {
               const v = nodes.subarray(r * this.nodes, (r + 1) * this.nodes);
-              for (const s of ['bj', 'hc', 'ks'] as const) scores[s].push(this.scoreNodes(v, s).scan.score);
+              for (const s of ['bj', 'hc', 'ks'] as const) {
+                const r = this.scoreNodes(v, s);
+                scores[s].push(r.scan.score);
+                if (r.parts) {
+                  upper[s].push(r.parts.upper);
+                  lower[s].push(r.parts.lower);
+                }
+              }
             }
           },
           calSkipped,
@@ -343,7 +386,14 @@ export class Detector {
       } finally {
         this.profile = prev;
       }
-      profile.header.calibration = calibrationTable(scores);
+      if (scan.tail === 'both') {
+        // Component tables first; then each calibration image's combined score against them.
+        const parts = { upper: calibrationTable(upper).scores, lower: calibrationTable(lower).scores };
+        for (const s of ['bj', 'hc', 'ks'] as const) {
+          scores[s] = upper[s].map((u, i) => fisherCombine([calibratedQ(u, parts.upper[s]!), calibratedQ(lower[s][i], parts.lower[s]!)]));
+        }
+        profile.header.calibration = { ...calibrationTable(scores), parts };
+      } else profile.header.calibration = calibrationTable(scores);
       for (const [i, error] of calSkipped) skippedList.push({ file: calibration.name(i), error });
     }
     return { profile, skipped: skippedList };

@@ -74,9 +74,8 @@ export interface PValueMethod {
   pvalues(x: Float32Array, out: PValueRanges): void;
 }
 
-export function histogramMethod(profile: Profile, name = `histogram ${profile.header.strategy} B=${profile.header.bins}`): PValueMethod {
+export function histogramMethod(profile: Profile, name = `histogram ${profile.header.strategy} B=${profile.header.bins}`, tail: Tail = 'upper'): PValueMethod {
   const { nodes, strategy, bins, count } = profile.header;
-  const tail = profile.header.scan.tail;
   return { name, bytes: payloadBytes(nodes, strategy, bins, count), pvalues: (x, out) => histogramPValues(profile, x, out, tail) };
 }
 

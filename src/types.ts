@@ -6,6 +6,8 @@ export type Reduction = 'element' | 'channel-mean' | 'channel-max';
 export type BinStrategy = 'uniform' | 'tail';
 /** Which tail of the background counts as surprising. */
 export type Tail = 'upper' | 'lower' | 'two';
+/** A scan's tail: one of the above, or 'both' = an upper-tail and a lower-tail scan, each calibrated, combined (Fisher). */
+export type ScanTail = Tail | 'both';
 /** Scan scoring functions: Berk-Jones, Higher Criticism, Kolmogorov-Smirnov. */
 export type ScoringName = 'bj' | 'hc' | 'ks';
 /** Which point of a p-value range [pMin, pMax] the scan uses. */
@@ -50,6 +52,8 @@ export interface CalibrationTable {
   count: number;
   /** Scan scores of held-out clean images per scoring function, ascending. */
   scores: Partial<Record<ScoringName, number[]>>;
+  /** For scan tail 'both': the upper- and lower-tail scan scores the combined score is built from. */
+  parts?: { upper: Partial<Record<ScoringName, number[]>>; lower: Partial<Record<ScoringName, number[]>> };
 }
 
 /** JSON header of a .hsp profile. */
@@ -68,7 +72,7 @@ export interface ProfileHeader {
   strategy: BinStrategy;
   bins: number;
   /** Scan settings the calibration table was computed with. */
-  scan: { aMax: number; tail: Tail; pointP: PointP };
+  scan: { aMax: number; tail: ScanTail; pointP: PointP };
   calibration?: CalibrationTable;
   /** When set, one histogram set per predicted class follows the pooled one (class-conditional profile). */
   classes?: number;

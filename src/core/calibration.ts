@@ -15,6 +15,11 @@ export function calibratedQ(score: number, sortedCal: ArrayLike<number>): number
   return (m - a + 1) / (m + 1);
 }
 
+/** Fisher's combination of p-values: -2 sum log q (larger = more unusual). */
+export function fisherCombine(qs: number[]): number {
+  return qs.reduce((s, q) => s - 2 * Math.log(q), 0);
+}
+
 /** Calibration table from scan scores of held-out clean inputs, per scoring function. */
 export function calibrationTable(scores: Partial<Record<ScoringName, number[]>>): CalibrationTable {
   const out: CalibrationTable = { count: 0, scores: {} };

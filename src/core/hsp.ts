@@ -98,14 +98,18 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
   }
   if (sum !== o.nodes) bad(`layers hold ${sum} nodes but the header says ${String(o.nodes)}`);
   const scan = o.scan as Record<string, unknown> | undefined;
-  if (!scan || typeof scan.aMax !== 'number' || !['upper', 'lower', 'two'].includes(scan.tail as string) || !['mid', 'max'].includes(scan.pointP as string)) {
+  if (!scan || typeof scan.aMax !== 'number' || !['upper', 'lower', 'two', 'both'].includes(scan.tail as string) || !['mid', 'max'].includes(scan.pointP as string)) {
     bad('scan settings missing or malformed');
   }
   if (o.calibration !== undefined) {
     const c = o.calibration as Record<string, unknown>;
     if (!c || !isInt(c.count) || !c.scores || typeof c.scores !== 'object') bad('calibration table malformed');
-    for (const [k, v] of Object.entries(c.scores as object)) {
-      if (!['bj', 'hc', 'ks'].includes(k) || !Array.isArray(v) || !v.every((x) => typeof x === 'number')) bad(`calibration scores for ${k} malformed`);
+    const parts = c.parts as Record<string, unknown> | undefined;
+    for (const t of [c.scores, ...(parts ? [parts.upper, parts.lower] : [])]) {
+      if (!t || typeof t !== 'object') bad('calibration parts malformed');
+      for (const [k, v] of Object.entries(t as object)) {
+        if (!['bj', 'hc', 'ks'].includes(k) || !Array.isArray(v) || !v.every((x) => typeof x === 'number')) bad(`calibration scores for ${k} malformed`);
+      }
     }
   }
 }

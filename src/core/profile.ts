@@ -1,4 +1,4 @@
-import type { BinStrategy, LayerLayout, ProfileHeader, Tail } from '../types.ts';
+import type { BinStrategy, LayerLayout, ProfileHeader, ScanTail } from '../types.ts';
 import { ActivationError, ProfileError } from './errors.ts';
 import { locateNode } from './layout.ts';
 import { rng } from './rng.ts';
@@ -55,7 +55,7 @@ export function binOf(strategy: BinStrategy, bins: number, edges: Float32Array, 
  * dense where p-values are small (the only place a subset scan with a_max = 0.5 looks).
  * Returns quantile levels u in (0, 1), ascending.
  */
-export function tailLevels(bins: number, minMass: number, tail: Tail): number[] {
+export function tailLevels(bins: number, minMass: number, tail: ScanTail): number[] {
   const interior = bins - 1;
   const geometric = (m: number) =>
     m <= 1 ? [0.5] : Array.from({ length: m }, (_, i) => 0.5 * Math.pow(minMass / 0.5, i / (m - 1)));
@@ -72,8 +72,8 @@ export interface BuilderOptions {
   layers: LayerLayout[];
   bins: number;
   strategy: BinStrategy;
-  /** Which tail the `tail` strategy refines. */
-  tail?: Tail;
+  /** Which tail the `tail` strategy refines ('two' and 'both' refine both). */
+  tail?: ScanTail;
   /** Take edges from this profile (shards that merge exactly); skips the edge pass. */
   edgesFrom?: Profile;
   /** Rows kept in the bounded reservoir for `tail` quantiles; default adapts to the node count. */
@@ -93,7 +93,7 @@ export class ProfileBuilder {
   readonly nodes: number;
   readonly bins: number;
   readonly strategy: BinStrategy;
-  readonly tail: Tail;
+  readonly tail: ScanTail;
   private readonly layers: LayerLayout[];
   private readonly sampleSize: number;
   private readonly random: () => number;

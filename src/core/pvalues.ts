@@ -186,7 +186,8 @@ export function kdePValues(bg: Background, h: Float32Array, x: Float32Array, out
     for (let i = 0; i < n; i++) up += erfc((v - values[base + i]) * s);
     up = (0.5 * up) / n;
     const p = tail === 'upper' ? up : tail === 'lower' ? 1 - up : Math.min(1, 2 * Math.min(up, 1 - up));
-    out.pMin[j] = out.pMax[j] = p;
+    // Far outside the data the mixture's tail underflows to 0; keep it positive so scans stay finite.
+    out.pMin[j] = out.pMax[j] = Math.max(p, 1e-30);
   }
 }
 

@@ -59,6 +59,7 @@ export class HistoscanDetector extends LitElement {
     fpr: { type: Number },
     scoring: { type: String },
     provider: { type: String },
+    threads: { type: Number },
     samples: { type: String },
     status: { state: true },
     rows: { state: true },
@@ -78,6 +79,8 @@ export class HistoscanDetector extends LitElement {
   fpr = 0.05;
   scoring: ScoringName = 'bj';
   provider: ProviderRequest = 'auto';
+  /** WASM threads (0 = automatic). */
+  threads = 0;
   /** URL of a sample manifest (JSON list of {file, kind, label}); files relative to it. */
   samples = '';
 
@@ -117,7 +120,7 @@ export class HistoscanDetector extends LitElement {
   }
 
   protected override updated(changed: PropertyValues): void {
-    if (changed.has('model') || changed.has('profile') || changed.has('spec') || changed.has('provider')) {
+    if (changed.has('model') || changed.has('profile') || changed.has('spec') || changed.has('provider') || changed.has('threads')) {
       if (this.model) void this.start();
     }
     if (changed.has('samples') && this.samples) void this.loadSamples();
@@ -126,7 +129,7 @@ export class HistoscanDetector extends LitElement {
   private async start(): Promise<void> {
     this.status = { state: 'loading', message: 'Loading the model and profile…' };
     try {
-      const info = await this.client.start({ model: this.model, profile: this.profile || null, spec: this.spec || null, provider: this.provider });
+      const info = await this.client.start({ model: this.model, profile: this.profile || null, spec: this.spec || null, provider: this.provider, numThreads: this.threads || undefined });
       this.status = { state: 'ready' };
       this.dispatchEvent(new CustomEvent('histoscan-ready', { detail: info, bubbles: true, composed: true }));
       this.pump();

@@ -15,6 +15,8 @@ export interface InitOptions {
   spec?: string | ModelSpec | null;
   provider?: ProviderRequest;
   reduction?: Reduction;
+  /** WASM threads; default: as many as useful when cross-origin isolated, else 1. */
+  numThreads?: number;
 }
 
 export interface InitInfo {
@@ -69,7 +71,7 @@ const api = {
     if (typeof opts.spec === 'string') spec = parseSpec(JSON.parse(new TextDecoder().decode(await fetchBytes(opts.spec, 'model spec'))));
     else if (opts.spec) spec = parseSpec(opts.spec);
     else spec = profile?.header.spec ?? specFromModel(inspectModel(modelBuf));
-    detector = await Detector.create({ model: modelBuf, spec, profile, provider: opts.provider ?? 'auto', reduction: opts.reduction });
+    detector = await Detector.create({ model: modelBuf, spec, profile, provider: opts.provider ?? 'auto', reduction: opts.reduction, numThreads: opts.numThreads });
     modelSize = modelBuf.byteLength;
     profileSize = profile ? encodeProfile(profile).byteLength : 0;
     note = detector.model.note;

