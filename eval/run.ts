@@ -28,7 +28,7 @@ const LIMIT = quick ? 300 : Infinity;
 const BG_LIMIT = quick ? 3000 : Infinity;
 const TASKS = ['fgsm-0.05', 'fgsm-0.1', 'pgd-0.05', 'pgd-0.1', 'synth', 'ood-mnist'];
 const KDE_BG = 1000;
-const KDE_IMAGES = quick ? 60 : 200;
+const KDE_IMAGES = quick ? 60 : 100;
 const OUT = 'eval';
 
 const bars = new cliProgress.MultiBar({ format: '{stage} {bar} {value}/{total}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
@@ -100,10 +100,10 @@ const bgSorted = backgroundOf(background);
 settings.push({ id: 'empirical (sorted)', reduction: 'element', method: empiricalMethod(bgSorted), pointP: 'mid', tail: 'upper' });
 settings.push({ id: `KDE (n=${KDE_BG})`, reduction: 'element', method: kdeMethod(backgroundOf(background, KDE_BG)), pointP: 'mid', tail: 'upper' });
 // ablations around the default
-const tailTwo = profileOf(background, layers, DEFAULTS.strategy, DEFAULTS.bins, 'two');
-settings.push({ id: `two-tailed ${DEFAULTS.strategy} B=${DEFAULTS.bins}`, reduction: 'element', method: histogramMethod(tailTwo), pointP: 'mid', tail: 'two', profile: tailTwo });
-const upperDefault = settings.find((s) => s.id === `histogram ${DEFAULTS.strategy} B=${DEFAULTS.bins}`)!;
-settings.push({ id: `p = p_max ${DEFAULTS.strategy} B=${DEFAULTS.bins}`, reduction: 'element', method: upperDefault.method, pointP: 'max', tail: 'upper', profile: upperDefault.profile });
+const tailTwo = profileOf(background, layers, 'tail', 32, 'two');
+settings.push({ id: 'two-tailed tail B=32', reduction: 'element', method: histogramMethod(tailTwo, undefined, 'two'), pointP: 'mid', tail: 'two', profile: tailTwo });
+const upperDefault = settings.find((s) => s.id === 'histogram tail B=32')!;
+settings.push({ id: 'p = p_max tail B=32', reduction: 'element', method: upperDefault.method, pointP: 'max', tail: 'upper', profile: upperDefault.profile });
 const cm = { background: channelMean(background), calibration: channelMean(calibration), clean: channelMean(clean), anomalous: anomalous.map(channelMean) };
 for (const [strategy, bins] of [['tail', 32], ['uniform', 16]] as [BinStrategy, number][]) {
   const p = profileOf(cm.background, cmLayers, strategy, bins, 'upper');
@@ -184,6 +184,36 @@ for (const [si, s] of settings.entries()) {
   tasks.forEach((t, ti) => results.push({ setting: 'per-layer combined (Fisher)', scoring: 'bj', layer: 'all', task: TASKS[ti], auc: auc(base, t), bytes: upperDefault.method.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: NaN, scanMs: NaN }));
 }
 
+// ---- upper- and lower-tail scans, each calibrated on the calibration set, combined (Fisher):
+// the scan tail 'both' that the detector implements (nodes unusually active and unusually silent)
+const combined: { id: string; profile: Profile; scoring: ScoringName; empirical?: boolean }[] = [];
+for (const scoring of ['bj', 'hc'] as ScoringName[]) {
+  combined.push({ id: `upper+lower (Fisher) tail-two B=32 ${scoring}`, profile: tailTwo, scoring });
+  combined.push({ id: `upper+lower (Fisher) tail-upper B=32 ${scoring}`, profile: upperDefault.profile!, scoring });
+}
+for (const B of [16, 64]) {
+  combined.push({ id: `upper+lower (Fisher) tail-two B=${B} hc${B === DEFAULTS.bins ? ' — default' : ''}`, profile: profileOf(background, layers, 'tail', B, 'two'), scoring: 'hc' });
+}
+combined.push({ id: 'upper+lower (Fisher) uniform B=32 hc', profile: settings.find((s) => s.id === 'histogram uniform B=32')!.profile!, scoring: 'hc' });
+combined.push({ id: 'upper+lower (Fisher) empirical hc', profile: upperDefault.profile!, scoring: 'hc', empirical: true });
+for (const c of combined) {
+  tick(c.id, 0, 1);
+  const method = (t: Tail) => (c.empirical ? empiricalMethod(bgSorted, t) : histogramMethod(c.profile, undefined, t));
+  const parts = (set: NodeSet) =>
+    (['upper', 'lower'] as Tail[]).map((t) => scoreSet(method(t), set, { pointP: 'mid', aMax: DEFAULTS.aMax, scorings: [c.scoring] }));
+  const cal = parts(calibration).map((r) => [...r.scores[c.scoring]].sort((a, b) => a - b));
+  const fisher = (set: NodeSet) => {
+    const [u, l] = parts(set);
+    const scoresOf = u.scores[c.scoring].map((s, i) => -2 * Math.log(calibratedQ(s, cal[0])) - 2 * Math.log(calibratedQ(l.scores[c.scoring][i], cal[1])));
+    return { scores: scoresOf, pMs: u.pvalueMsPerImage + l.pvalueMsPerImage, sMs: u.scanMsPerImage + l.scanMsPerImage };
+  };
+  const base = fisher(clean);
+  const tasks = anomalous.map(fisher);
+  scores.set(c.id, { clean: base.scores, tasks: tasks.map((t) => t.scores) });
+  const bytes = c.empirical ? bgSorted.values.byteLength : histogramMethod(c.profile).bytes;
+  tasks.forEach((t, ti) => results.push({ setting: c.id, scoring: c.scoring, layer: 'all', task: TASKS[ti], auc: auc(base.scores, t.scores), bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: base.pMs, scanMs: base.sMs }));
+}
+
 // ---- baselines on the same activations
 const baselineResults: { name: string; task: string; auc: number; bytes: number }[] = [];
 function baseline(name: string, bytes: number, score: (set: NodeSet) => number[]) {
@@ -239,14 +269,14 @@ const groupResults: { task: string; auc: number; recall: number; precision: numb
       const c = pick(clean.rows, 100);
       c.slice(0, 85).forEach((i, k) => G.set(cleanPts.subarray(i * N, (i + 1) * N), k * N));
       pick(set.rows, 15).forEach((i, k) => G.set(anPts.subarray(i * N, (i + 1) * N), (85 + k) * N));
-      const g = groupScan(G, 100, N, { scoring: 'bj', restarts: 3, maxAlphas: 24, seed: draw });
+      const g = groupScan(G, 100, N, { scoring: 'hc', restarts: 3, maxAlphas: 24, seed: draw });
       mixed.push(g.score);
       const found = g.images.filter((i) => i >= 85).length;
       recall += found / 15 / 10;
       precision += (g.images.length ? found / g.images.length : 0) / 10;
       const P = new Float32Array(100 * N);
       c.forEach((i, k) => P.set(cleanPts.subarray(i * N, (i + 1) * N), k * N));
-      pure.push(groupScan(P, 100, N, { scoring: 'bj', restarts: 3, maxAlphas: 24, seed: draw }).score);
+      pure.push(groupScan(P, 100, N, { scoring: 'hc', restarts: 3, maxAlphas: 24, seed: draw }).score);
     }
     groupResults.push({ task: TASKS[ti], auc: auc(pure, mixed), recall, precision });
   }
@@ -270,6 +300,10 @@ for (const s of settings) {
   L.push(`| ${s.id} | ${mb(s.method.bytes)} | ${((100 * s.method.bytes) / r0.rawBytes).toFixed(2)}% | ${r0.pvalueMs.toFixed(3)} | ${r0.scanMs.toFixed(3)} | ${TASKS.map((t) => f3(get(s.id, t)?.auc)).join(' | ')} |`);
 }
 L.push(`| per-layer combined (Fisher, default profile) | ${mb(upperDefault.method.bytes)} | | | | ${TASKS.map((t) => f3(get('per-layer combined (Fisher)', t)?.auc)).join(' | ')} |`);
+for (const c of combined) {
+  const r0 = get(c.id, TASKS[0], c.scoring)!;
+  L.push(`| ${c.id} | ${mb(r0.bytes)} | ${((100 * r0.bytes) / r0.rawBytes).toFixed(2)}% | ${r0.pvalueMs.toFixed(3)} | ${r0.scanMs.toFixed(3)} | ${TASKS.map((t) => f3(get(c.id, t, c.scoring)?.auc)).join(' | ')} |`);
+}
 L.push('', '## Baselines users pick instead (same activations)', '');
 L.push(`| detector | bytes held | ${TASKS.join(' | ')} |`, `|---|---:|${TASKS.map(() => '---:').join('|')}|`);
 for (const name of [...new Set(baselineResults.map((b) => b.name))]) {
@@ -281,7 +315,7 @@ L.push(`| method | scoring | layer | ${TASKS.join(' | ')} |`, `|---|---|---|${TA
 for (const r of results.filter((x) => x.task === TASKS[0] && (x.setting === upperDefault.id || x.setting.startsWith('empirical') || x.setting.startsWith('channel-mean')))) {
   L.push(`| ${r.setting} | ${r.scoring} | ${r.layer} | ${TASKS.map((t) => f3(get(r.setting, t, r.scoring, r.layer)?.auc)).join(' | ')} |`);
 }
-L.push('', `## Group scan (default profile; groups of 100 images, 15 anomalous; 10 draws vs 10 clean-only groups)`, '');
+L.push('', `## Group scan (upper-tail tail B=32 profile, Higher Criticism; groups of 100 images, 15 anomalous; 10 draws vs 10 clean-only groups)`, '');
 L.push('| task | AUC (mixed vs clean groups) | recall of anomalous images | precision |', '|---|---:|---:|---:|');
 for (const g of groupResults) L.push(`| ${g.task} | ${f3(g.auc)} | ${f3(g.recall)} | ${f3(g.precision)} |`);
 writeFileSync(`${OUT}/report.md`, L.join('\n') + '\n');
@@ -289,7 +323,7 @@ writeFileSync(`${OUT}/report.json`, JSON.stringify({ date: new Date().toISOStrin
 
 // ---- plots: ROC per task (default vs empirical vs the best baseline), AUC vs bytes
 for (const [ti, task] of TASKS.entries()) {
-  const series = [upperDefault.id, 'empirical (sorted)', 'per-layer combined (Fisher)', 'Mahalanobis (penultimate)', 'k-NN distance (penultimate, k=10)', 'max softmax probability']
+  const series = [`upper+lower (Fisher) tail-two B=${DEFAULTS.bins} hc — default`, 'upper+lower (Fisher) empirical hc', upperDefault.id, 'Mahalanobis (penultimate)', 'k-NN distance (penultimate, k=10)', 'max softmax probability']
     .filter((k) => scores.has(k))
     .map((k) => {
       const s = scores.get(k)!;

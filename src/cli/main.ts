@@ -128,7 +128,7 @@ layerOptions(
       .option('--calibration <dir>', 'held-out known-good images for the verdict calibration table')
       .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
       .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
-      .addOption(new Option('--tail <t>', 'which tail is surprising').choices(['upper', 'lower', 'two']).default(DEFAULTS.tail))
+      .addOption(new Option('--tail <t>', "which tail is surprising ('both': upper and lower scans, combined)").choices(['upper', 'lower', 'two', 'both']).default(DEFAULTS.tail))
       .option('--edges-from <hsp>', 'take bin edges from this profile (shards that merge exactly)')
       .option('--shard <K/N>', 'use every N-th image starting at K (0-based)')
       .requiredOption('--out <file>', 'output .hsp'),

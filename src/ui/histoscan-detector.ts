@@ -1,5 +1,6 @@
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
+import { DEFAULTS } from '../defaults.ts';
 import type { ImageError, ImageResult, ProviderRequest, ScoringName } from '../types.ts';
 import type { NodeHistogram as Hist } from '../worker/worker.ts';
 import { DetectorClient, WorkerDiedError } from './client.ts';
@@ -71,13 +72,14 @@ export class HistoscanDetector extends LitElement {
     build: { state: true },
     sampleList: { state: true },
     notice: { state: true },
+    rowLimit: { state: true },
   };
 
   model = '';
   profile = '';
   spec = '';
-  fpr = 0.05;
-  scoring: ScoringName = 'bj';
+  fpr = DEFAULTS.fpr;
+  scoring: ScoringName = DEFAULTS.scoring;
   provider: ProviderRequest = 'auto';
   /** WASM threads (0 = automatic). */
   threads = 0;
@@ -94,6 +96,8 @@ export class HistoscanDetector extends LitElement {
   build: { state: 'idle' | 'running' | 'done' | 'error'; done: number; total: number; stage: string; message?: string; url?: string } = { state: 'idle', done: 0, total: 0, stage: '' };
   sampleList: Sample[] = [];
   notice = '';
+  /** Rows rendered; more on request, so a drop of thousands of files stays responsive. */
+  rowLimit = 50;
 
   readonly client = new DetectorClient();
   private nextId = 1;
@@ -231,6 +235,7 @@ export class HistoscanDetector extends LitElement {
     this.cancel();
     for (const r of this.rows) if (r.thumb) URL.revokeObjectURL(r.thumb);
     this.rows = [];
+    this.rowLimit = 50;
     this.lru.clear();
     this.selected = -1;
     this.detail = null;
@@ -340,6 +345,8 @@ export class HistoscanDetector extends LitElement {
     progress { flex: 1; height: 0.8rem; accent-color: var(--hs-accent); }
     .notice { background: #fff7ed; border: 1px solid #fdba74; border-radius: 8px; padding: 0.5rem 0.75rem; font-size: 0.85rem; margin: 0.5rem 0; }
     .table { overflow-x: auto; }
+    .summary { font-size: 0.88rem; margin: 0.25rem 0; }
+    button.more { margin-top: 0.5rem; }
     table { width: 100%; border-collapse: collapse; font-size: 0.88rem; }
     th { text-align: left; font-weight: 600; color: var(--hs-muted); border-bottom: 1px solid #dbe1e8; padding: 0.35rem; }
     td { border-bottom: 1px solid #eef1f5; padding: 0.3rem 0.35rem; vertical-align: middle; }
@@ -378,6 +385,17 @@ export class HistoscanDetector extends LitElement {
       ${info.note ? html`<span class="chip" data-note>${info.note}</span>` : nothing}
       ${this.client.restarts ? html`<span class="chip">worker restarted ${this.client.restarts}×</span>` : nothing}
     </div>`;
+  }
+
+  private renderSummary() {
+    const count = (f: (r: Row) => boolean) => this.rows.reduce((n, r) => n + (f(r) ? 1 : 0), 0);
+    const done = count((r) => r.state === 'done');
+    const flagged = count((r) => r.state === 'done' && !!r.summary?.flagged);
+    const errors = count((r) => r.state === 'error');
+    const cancelled = count((r) => r.state === 'cancelled');
+    return html`<p class="summary" data-summary data-done=${done} data-flagged=${flagged} data-errors=${errors} data-cancelled=${cancelled}>
+      ${done.toLocaleString('en')} checked · <strong>${flagged.toLocaleString('en')} unusual</strong>${errors ? html` · ${errors} could not be read` : nothing}${cancelled ? html` · ${cancelled} cancelled` : nothing}
+    </p>`;
   }
 
   private renderRow(r: Row) {
@@ -490,11 +508,15 @@ export class HistoscanDetector extends LitElement {
             ${b.running ? html`<button @click=${() => this.cancel()}>Cancel</button>` : html`<button @click=${() => this.clear()}>Clear</button>`}
           </div>`
         : nothing}
+      ${this.rows.length ? this.renderSummary() : nothing}
       ${this.rows.length
         ? html`<div class="table"><table>
             <thead><tr><th></th><th>Image</th><th class="hide-sm">Model says</th><th>Score</th><th class="hide-sm">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
-            <tbody>${repeat(this.rows, (r) => r.id, (r) => this.renderRow(r))}</tbody>
+            <tbody>${repeat(this.rows.slice(0, this.rowLimit), (r) => r.id, (r) => this.renderRow(r))}</tbody>
           </table></div>`
+        : nothing}
+      ${this.rows.length > this.rowLimit
+        ? html`<button class="more" @click=${() => (this.rowLimit += 50)}>Show 50 more rows (${(this.rows.length - this.rowLimit).toLocaleString('en')} not shown)</button>`
         : nothing}
       ${this.renderDetail()}
       <section class="calibrate">

@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { decodeProfile } from '../src/core/index.ts';
+import { Detector } from '../src/detector.ts';
+import { decodeImage } from '../src/model/decode-node.ts';
+import { parseSpec } from '../src/model/preprocess.ts';
+import { el, openDemo, rows, shot, waitDone } from './helpers.ts';
+
+const manifest: { file: string; kind: string; set: string }[] = JSON.parse(readFileSync('public/samples/manifest.json', 'utf8'));
+
+async function nodeScore(path: string): Promise<number> {
+  const d = await Detector.create({
+    model: new Uint8Array(readFileSync('public/models/fashion-cnn.onnx')),
+    spec: parseSpec(JSON.parse(readFileSync('public/models/fashion-cnn.json', 'utf8'))),
+    profile: decodeProfile(readFileSync('public/profiles/fashion-cnn.hsp')),
+  });
+  const r = await d.check(decodeImage(readFileSync(path)), path);
+  d.release();
+  return r.score;
+}
+
+test('gallery samples get the expected verdicts, with the same score as the Node CLI', async ({ page }) => {
+  await openDemo(page);
+  const clean = manifest.find((m) => m.set === 'clean')!;
+  const pgd = manifest.filter((m) => m.set === 'pgd-0.1');
+  await page.locator(`${el} .gallery button[data-sample="${clean.file}"]`).click();
+  for (const p of pgd) await page.locator(`${el} .gallery button[data-sample="${p.file}"]`).click();
+  await waitDone(page, 1 + pgd.length);
+  await expect(rows(page).nth(0)).toHaveAttribute('data-flagged', 'false');
+  const flagged = await rows(page).evaluateAll((rs) => rs.slice(1).map((r) => r.getAttribute('data-flagged')));
+  expect(flagged.filter((f) => f === 'true').length).toBeGreaterThanOrEqual(2);
+  for (const [i, m] of [clean, ...pgd].entries()) {
+    const browser = Number(await rows(page).nth(i).locator('[data-score]').getAttribute('data-score'));
+    expect(browser).toBeCloseTo(await nodeScore(`public/samples/${m.file}`), 3);
+  }
+  await shot(page, 'gallery-verdicts');
+});
+
+test('folder upload, paste and cancel mid-batch', async ({ page }) => {
+  await openDemo(page);
+  await page.locator(`${el} #folder`).setInputFiles('public/samples');
+  await waitDone(page, manifest.length);
+  await expect(rows(page)).toHaveCount(manifest.length);
+  // Paste an image from the clipboard.
+  const bytes = [...readFileSync('public/samples/' + manifest[0].file)];
+  await page.evaluate((b) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(b)], 'clipboard.png', { type: 'image/png' }));
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt }));
+  }, bytes);
+  await expect(page.locator(`${el} tr.row[data-name="clipboard.png"][data-state="done"]`)).toHaveCount(1);
+  // Cancel: queue many, stop early; the rest are marked cancelled.
+  await page.locator(`${el} #files`).setInputFiles(Array.from({ length: 150 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`));
+  await expect(page.locator(`${el} tr.row[data-state="done"]`)).not.toHaveCount(manifest.length + 1);
+  await page.locator(`${el} .batch button`, { hasText: 'Cancel' }).click();
+  await expect(page.locator(`${el} [data-summary]`)).not.toHaveAttribute('data-cancelled', '0');
+  const cancelled = Number(await page.locator(`${el} [data-summary]`).getAttribute('data-cancelled'));
+  expect(cancelled).toBeGreaterThan(0);
+  expect(cancelled).toBeLessThan(150);
+});
+
+test('builds a profile in the browser, downloads it and reuses it', async ({ page }) => {
+  await openDemo(page);
+  await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 60 }, (_, i) => `data/calibration/${String(i).padStart(5, '0')}.png`));
+  await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built from 48 images', { timeout: 60_000 });
+  const download = page.waitForEvent('download');
+  await page.locator(`${el} [data-download]`).click();
+  const file = await (await download).path();
+  const profile = decodeProfile(readFileSync(file!));
+  expect(profile.header.count).toBe(48);
+  expect(profile.header.calibration?.count).toBe(12);
+  await shot(page, 'profile-built');
+  await page.reload();
+  await expect(page.locator('html')).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
+  await page.locator(`${el} #hsp`).setInputFiles(file!);
+  await expect(page.locator(`${el} [data-build]`)).toContainText('Using profile');
+  await expect(page.locator(`${el} .chip`, { hasText: '48 images' })).toBeVisible();
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00010.png']);
+  await waitDone(page, 1);
+});
+
+test('works embedded in a bare HTML page and fires its events', async ({ page }) => {
+  await page.goto('/e2e/fixtures/embed.html');
+  await expect.poll(() => page.evaluate(() => (window as unknown as { events: { type: string }[] }).events.map((e) => e.type))).toContain('histoscan-ready');
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00000.png', 'data/pgd-0.1/00001.png']);
+  await page.locator(`${el} #files`).setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image') });
+  await expect.poll(() => page.evaluate(() => (window as unknown as { events: unknown[] }).events.length)).toBe(4);
+  const events = await page.evaluate(() => (window as unknown as { events: { type: string; provider: string; error: string }[] }).events);
+  expect(events[0]).toMatchObject({ type: 'histoscan-ready', provider: 'wasm' });
+  expect(events.filter((e) => e.type === 'histoscan-result')).toHaveLength(2);
+  expect(events.find((e) => e.type === 'histoscan-error')!.error).toMatch(/text file/);
+});
+
+test('WebGPU requested without an adapter falls back to WASM and says so', async ({ page }) => {
+  await page.goto('/e2e/fixtures/embed.html?provider=webgpu');
+  await expect(page.locator(`${el} [data-provider]`)).toHaveAttribute('data-provider', 'wasm', { timeout: 60_000 });
+  await expect(page.locator(`${el} [data-note]`)).toContainText('no WebGPU adapter');
+});
+
+test('readable on a phone-sized viewport', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openDemo(page);
+  await page.locator(`${el} .gallery button`).nth(8).click();
+  await waitDone(page, 1);
+  await rows(page).first().click();
+  await expect(page.locator(`${el} #detail`)).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(1);
+  await shot(page, 'phone');
+});
