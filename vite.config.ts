@@ -17,6 +17,9 @@ export const securityHeaders = {
 };
 
 export default defineConfig(({ mode }) => ({
+  publicDir: mode === 'lib' ? false : 'public',
+  // Library assets (worker, .wasm) resolve next to histoscan.js wherever it is hosted.
+  base: mode === 'lib' ? './' : '/',
   server: { headers: securityHeaders, strictPort: true },
   preview: { headers: securityHeaders, strictPort: true },
   // Pre-bundling onnxruntime-web makes the dev server re-optimise and reload mid-session.
@@ -26,9 +29,16 @@ export default defineConfig(({ mode }) => ({
   build:
     mode === 'lib'
       ? {
+          // The component as one ES module (+ its worker and onnxruntime's .wasm as files). Vite's
+          // lib mode would inline the 28 MB .wasm into the worker as base64, so this is a plain
+          // build of the library entry that keeps its exports.
           outDir: 'dist-lib',
-          lib: { entry: 'src/ui/index.ts', formats: ['es'], fileName: 'histoscan' },
-          rollupOptions: { external: [] },
+          target: 'es2022',
+          rollupOptions: {
+            input: { histoscan: 'src/ui/index.ts' },
+            preserveEntrySignatures: 'strict' as const,
+            output: { entryFileNames: '[name].js', format: 'es' as const },
+          },
         }
       : { outDir: 'dist', target: 'es2022' },
 }));

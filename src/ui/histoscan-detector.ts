@@ -168,7 +168,8 @@ export class HistoscanDetector extends LitElement {
     if (!rows.length) return;
     this.rows = [...this.rows, ...rows];
     this.queue.push(...rows);
-    this.batch = { done: this.batch.running ? this.batch.done : 0, total: (this.batch.running ? this.batch.total : 0) + rows.length, running: true };
+    // Progress counts everything since the last Clear, so single clicks add up too.
+    this.batch = { done: this.batch.done, total: this.batch.total + rows.length, running: true };
     this.cancelled = false;
     this.pump();
   }
@@ -226,8 +227,8 @@ export class HistoscanDetector extends LitElement {
   cancel(): void {
     this.cancelled = true;
     for (const r of this.queue) this.patch(r.id, { state: 'cancelled' });
+    this.batch = { ...this.batch, total: this.batch.total - this.queue.length, running: false };
     this.queue = [];
-    this.batch = { ...this.batch, running: false };
     this.client.cancel();
   }
 

@@ -30,7 +30,7 @@ export class NodeHistogram extends LitElement {
   /** [pMin, pMax] of the observed value. */
   pRange: [number, number] = [NaN, NaN];
   /** Log-scaled y axis (log(1 + density)); linear by default. */
-  logY = false;
+  logY = true;
 
   static override styles = css`
     :host { display: block; max-width: 460px; }
