@@ -84,11 +84,11 @@ test('bad profiles are refused with their message and the detector keeps working
 });
 
 test('a profile for another model is refused; a non-ONNX model or one without an image input fails to start with a message', async ({ page }) => {
-  await page.goto('/e2e/fixtures/embed.html?model=/e2e/fixtures/rgb-opset11.onnx');
+  await page.goto('/e2e/fixtures/embed.html?model=/tests/fixtures/models/rgb-opset11.onnx');
   await expect(page.locator(`${el} .status.error`)).toContainText('built for another model');
   await page.goto('/e2e/fixtures/embed.html?model=/e2e/fixtures/embed.html');
   await expect(page.locator(`${el} .status.error`)).toContainText('not an ONNX model');
-  await page.goto('/e2e/fixtures/embed.html?model=/e2e/fixtures/no-image-input.onnx&profile=');
+  await page.goto('/e2e/fixtures/embed.html?model=/tests/fixtures/models/no-image-input.onnx&profile=');
   await expect(page.locator(`${el} .status.error`)).toContainText('No image input');
 });
 

@@ -174,6 +174,20 @@ export class Detector {
 
   /** Logits and node values for a batch of images, nodes row-major [batch, nodes]. */
   async nodeValues(images: RgbaImage[]): Promise<{ logits: Float32Array[]; nodes: Float32Array; preprocessMs: number; inferenceMs: number }> {
+    // Models exported with a fixed batch size (often 1) get their batches in slices of that size.
+    const fixed = this.model.info.inputs.find((i) => i.name === this.model.inputName)?.shape[0];
+    if (typeof fixed === 'number' && fixed > 0 && images.length > fixed) {
+      const parts = [];
+      for (let i = 0; i < images.length; i += fixed) parts.push(await this.nodeValues(images.slice(i, i + fixed)));
+      const nodes = new Float32Array(images.length * this.nodes);
+      parts.forEach((p, k) => nodes.set(p.nodes, k * fixed * this.nodes));
+      return {
+        logits: parts.flatMap((p) => p.logits),
+        nodes,
+        preprocessMs: parts.reduce((a, p) => a + p.preprocessMs, 0),
+        inferenceMs: parts.reduce((a, p) => a + p.inferenceMs, 0),
+      };
+    }
     const t0 = performance.now();
     const size = this.spec.channels * this.spec.height * this.spec.width;
     const input = new Float32Array(images.length * size);

@@ -118,6 +118,19 @@ describe('CLI end to end on the default model', () => {
     expect(cli(['score', '--model', 'tests/fixtures/models/rgb-opset11.onnx', '--profile', hsp, mixed]).stderr).toMatch(/another model/);
   });
 
+  it('works with flags only on a model nobody made for it: RGB, fixed batch of 1, other size', () => {
+    const imgs = subset('clean', 40, 700);
+    const out = join(dir, 'rgb.hsp');
+    const r = cli(['profile', '--model', 'tests/fixtures/models/fixed-batch-rgb.onnx', '--images', imgs, '--reduce', 'channel-max', '--strategy', 'uniform', '--bins', '8', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const p = decodeProfile(readFileSync(out));
+    expect(p.header.spec).toMatchObject({ channels: 3, height: 12, width: 12, layout: 'nchw' });
+    expect(p.header.count).toBe(40);
+    const s = cli(['score', '--model', 'tests/fixtures/models/fixed-batch-rgb.onnx', '--profile', out, '--json', imgs]);
+    expect(s.status, s.stderr).toBe(0);
+    expect(JSON.parse(s.stdout)).toHaveLength(40);
+  });
+
   it('activations writes a float32 .npy with an index', () => {
     const imgs = subset('clean', 4, 900);
     const out = join(dir, 'x.npy');

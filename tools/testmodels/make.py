@@ -11,6 +11,7 @@ Writes tests/fixtures/models/:
   gray-opset21.onnx        torch: plain CNN with LeakyReLU and Sigmoid, gray NCHW [N,1,10,10], exported at
                            opset 17 (torch 1.13's highest) and re-stamped opset 21 / IR 10: every op it
                            uses is unchanged between those opsets
+  fixed-batch-rgb.onnx     rgb-opset11.onnx with its batch dimension fixed to 1 (as many exporters leave it)
   nan.onnx                 Conv -> Log (of negative values: NaN) -> Relu -> Gemm, opset 13
   no-image-input.onnx      Gemm -> Relu -> Gemm on a [N,10] vector, opset 13
   gray-rank3.onnx          onnx.helper graph on gray images without a channel axis [N,8,8]: Unsqueeze ->
@@ -140,6 +141,12 @@ if __name__ == '__main__':
     constant_weights()
     export(ResNetish(), (1, 16, 16, 3), 'resnetish-nhwc-rgb.onnx', 13)
     export(SmallCnn(3, nn.ReLU(), 12), (1, 3, 12, 12), 'rgb-opset11.onnx', 11)
+    m = onnx.load(os.path.join(OUT, 'rgb-opset11.onnx'))
+    for v in list(m.graph.input) + list(m.graph.output):
+        d = v.type.tensor_type.shape.dim[0]
+        d.ClearField('dim_param')
+        d.dim_value = 1
+    onnx.save(m, os.path.join(OUT, 'fixed-batch-rgb.onnx'))
     export(SmallCnn(1, nn.LeakyReLU(0.1), 10), (1, 1, 10, 10), 'gray-opset21.onnx', 17)
     m = onnx.load(os.path.join(OUT, 'gray-opset21.onnx'))
     m.opset_import[0].version = 21
