@@ -49,6 +49,13 @@ describe('CLI end to end on the default model', () => {
       expect(r.q).toBeLessThanOrEqual(1);
     }
 
+    // Group scan of a batch: 10 PGD images hidden among 29 clean ones.
+    const g = cli(['score', '--model', MODEL, '--profile', hsp, '--group', '--json', clean, ...readdirSync(pgd).slice(0, 10).map((f) => join(pgd, f))]);
+    expect(g.status, g.stderr).toBe(0);
+    const group = JSON.parse(g.stdout).group;
+    expect(group.images.length).toBeGreaterThan(0);
+    expect(group.images.filter((f: string) => f.includes('pgd')).length / group.images.length).toBeGreaterThan(0.5);
+
     const e = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram,empirical,kde', '--kde-background', '50', '--kde-images', '10', '--json']);
     expect(e.status, e.stderr).toBe(0);
     const { results } = JSON.parse(e.stdout);

@@ -191,6 +191,7 @@ specOptions(
     .option('--fpr <rate>', 'false-positive rate of the verdict', float, DEFAULTS.fpr)
     .addOption(new Option('--provider <p>', 'execution provider').choices(['auto', 'wasm', 'webgpu']).default('auto'))
     .option('--json', 'print a JSON array on stdout')
+    .option('--group', 'also scan the batch as a group (images x nodes) for a coordinated anomaly')
     .argument('<paths...>', 'image files or folders'),
 ).action(async (paths: string[], opts) => {
   const profile = readProfile(opts.profile);
@@ -198,20 +199,25 @@ specOptions(
   const files = listImages(paths);
   const bar = progress();
   const out: (ReturnType<typeof summary> | ImageError)[] = [];
+  const full: ImageResult[] = [];
   for (const [i, file] of files.entries()) {
     try {
       const t0 = performance.now();
       const img = decodeImage(new Uint8Array(readFileSync(file)), basename(file));
       const r = await detector.check(img, file, { scoring: opts.scoring, fpr: opts.fpr }, performance.now() - t0);
       out.push(summary(r));
+      if (opts.group) full.push(r);
     } catch (e) {
       out.push({ file, error: (e as Error).message, code: (e as { code?: string }).code ?? 'error' });
     }
     bar.update({ done: i + 1, total: files.length, stage: 'scoring' });
   }
   bar.stop();
-  if (opts.json) console.log(JSON.stringify(out, null, 2));
+  const group = opts.group && full.length ? detector.groupScan(full, opts.scoring) : null;
+  const groupOut = group && { score: group.score, alpha: group.alpha, images: group.images.map((i) => full[i].file), nodes: group.nodes.length };
+  if (opts.json) console.log(JSON.stringify(groupOut ? { results: out, group: groupOut } : out, null, 2));
   else {
+    if (groupOut) console.log(`group scan: score ${groupOut.score.toFixed(3)} at alpha ${groupOut.alpha.toPrecision(2)}: ${groupOut.images.length} images x ${groupOut.nodes} nodes`);
     for (const r of out) {
       if ('error' in r) console.log(`${r.file}\tERROR\t${r.error}`);
       else console.log(`${r.file}\t${r.flagged ? 'UNUSUAL' : 'ok'}\tscore ${r.score.toFixed(3)}\tq ${r.q.toFixed(4)}\t${r.top}`);
