@@ -16,7 +16,7 @@ import {
 } from '../src/core/index.ts';
 import { DEFAULTS } from '../src/defaults.ts';
 import { Detector } from '../src/detector.ts';
-import { backgroundOf, collectNodes, empiricalMethod, histogramMethod, kdeMethod, scoreSet, type NodeSet, type PValueMethod } from '../src/evaluate.ts';
+import { backgroundOf, bothTailsScorer, collectNodes, empiricalMethod, histogramMethod, kdeMethod, scoreSet, type NodeSet, type PValueMethod } from '../src/evaluate.ts';
 import { fileSource, listImages } from '../src/cli/io.ts';
 import { parseSpec } from '../src/model/preprocess.ts';
 import type { BinStrategy, LayerLayout, PointP, ScoringName, Tail } from '../src/types.ts';
@@ -198,20 +198,14 @@ combined.push({ id: 'upper+lower (Fisher) uniform B=32 hc', profile: settings.fi
 combined.push({ id: 'upper+lower (Fisher) empirical hc', profile: upperDefault.profile!, scoring: 'hc', empirical: true });
 for (const c of combined) {
   tick(c.id, 0, 1);
-  const method = (t: Tail) => (c.empirical ? empiricalMethod(bgSorted, t) : histogramMethod(c.profile, undefined, t));
-  const parts = (set: NodeSet) =>
-    (['upper', 'lower'] as Tail[]).map((t) => scoreSet(method(t), set, { pointP: 'mid', aMax: DEFAULTS.aMax, scorings: [c.scoring] }));
-  const cal = parts(calibration).map((r) => [...r.scores[c.scoring]].sort((a, b) => a - b));
-  const fisher = (set: NodeSet) => {
-    const [u, l] = parts(set);
-    const scoresOf = u.scores[c.scoring].map((s, i) => -2 * Math.log(calibratedQ(s, cal[0])) - 2 * Math.log(calibratedQ(l.scores[c.scoring][i], cal[1])));
-    return { scores: scoresOf, pMs: u.pvalueMsPerImage + l.pvalueMsPerImage, sMs: u.scanMsPerImage + l.scanMsPerImage };
-  };
-  const base = fisher(clean);
-  const tasks = anomalous.map(fisher);
-  scores.set(c.id, { clean: base.scores, tasks: tasks.map((t) => t.scores) });
-  const bytes = c.empirical ? bgSorted.values.byteLength : histogramMethod(c.profile).bytes;
-  tasks.forEach((t, ti) => results.push({ setting: c.id, scoring: c.scoring, layer: 'all', task: TASKS[ti], auc: auc(base.scores, t.scores), bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: base.pMs, scanMs: base.sMs }));
+  const methodFor = (t: Tail) => (c.empirical ? empiricalMethod(bgSorted, t) : histogramMethod(c.profile, undefined, t));
+  const scorer = bothTailsScorer(c.id, methodFor, calibration, { pointP: 'mid', aMax: DEFAULTS.aMax });
+  const base = scorer.score(clean, [c.scoring]);
+  const tasks = anomalous.map((set) => scorer.score(set, [c.scoring]));
+  scores.set(c.id, { clean: base.scores[c.scoring], tasks: tasks.map((t) => t.scores[c.scoring]) });
+  tasks.forEach((t, ti) =>
+    results.push({ setting: c.id, scoring: c.scoring, layer: 'all', task: TASKS[ti], auc: auc(base.scores[c.scoring], t.scores[c.scoring]), bytes: scorer.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: base.pvalueMsPerImage, scanMs: base.scanMsPerImage }),
+  );
 }
 
 // ---- baselines on the same activations

@@ -3,6 +3,8 @@
 import {
   allocRanges,
   auc,
+  calibratedQ,
+  fisherCombine,
   bruteEmpiricalPValues,
   histogramPValues,
   individualScan,
@@ -147,23 +149,62 @@ export interface EvalRow {
   scanMsPerImage: number;
 }
 
-/** AUC of clean (0) vs each anomalous set (1), per method and scoring function. */
+/** Something that turns a node set into scan scores: one p-value method, or two tails combined. */
+export interface Scorer {
+  name: string;
+  bytes: number;
+  score(set: NodeSet, scorings: ScoringName[], limit?: number): ScoredSet;
+}
+
+export function scanScorer(m: PValueMethod, opts: { pointP: PointP; aMax: number }): Scorer {
+  return { name: m.name, bytes: m.bytes, score: (set, scorings, limit) => scoreSet(m, set, { ...opts, scorings, limit }) };
+}
+
+/**
+ * The scan tail 'both' of the detector: an upper-tail and a lower-tail scan, each calibrated on
+ * held-out clean images, combined with Fisher's method.
+ */
+export function bothTailsScorer(name: string, methodFor: (t: Tail) => PValueMethod, calibration: NodeSet, opts: { pointP: PointP; aMax: number }): Scorer {
+  const tables = new Map<ScoringName, number[][]>();
+  const parts = (set: NodeSet, scorings: ScoringName[], limit?: number) =>
+    (['upper', 'lower'] as Tail[]).map((t) => scoreSet(methodFor(t), set, { ...opts, scorings, limit }));
+  return {
+    name,
+    bytes: methodFor('upper').bytes,
+    score(set, scorings, limit) {
+      const missing = scorings.filter((s) => !tables.has(s));
+      if (missing.length) {
+        const cal = parts(calibration, missing);
+        for (const s of missing) tables.set(s, cal.map((c) => [...c.scores[s]].sort((a, b) => a - b)));
+      }
+      const [u, l] = parts(set, scorings, limit);
+      const scores = { bj: [], hc: [], ks: [] } as Record<ScoringName, number[]>;
+      for (const s of scorings) {
+        const [tu, tl] = tables.get(s)!;
+        scores[s] = u.scores[s].map((x, i) => fisherCombine([calibratedQ(x, tu), calibratedQ(l.scores[s][i], tl)]));
+      }
+      return { scores, pvalueMsPerImage: u.pvalueMsPerImage + l.pvalueMsPerImage, scanMsPerImage: u.scanMsPerImage + l.scanMsPerImage };
+    },
+  };
+}
+
+/** AUC of clean (0) vs each anomalous set (1), per scorer and scoring function. */
 export function evaluateMethods(
-  methods: PValueMethod[],
+  scorers: Scorer[],
   clean: NodeSet,
   anomalous: NodeSet[],
-  opts: { pointP: PointP; aMax: number; scorings?: ScoringName[]; limit?: (m: PValueMethod) => number | undefined; onProgress?: (p: Progress) => void },
+  opts: { scorings?: ScoringName[]; limit?: (m: Scorer) => number | undefined; onProgress?: (p: Progress) => void },
 ): EvalRow[] {
   const rows: EvalRow[] = [];
   const scorings = opts.scorings ?? ['bj'];
   let done = 0;
-  const total = methods.length * (1 + anomalous.length);
-  for (const m of methods) {
+  const total = scorers.length * (1 + anomalous.length);
+  for (const m of scorers) {
     const limit = opts.limit?.(m);
-    const base = scoreSet(m, clean, { ...opts, scorings, limit });
+    const base = m.score(clean, scorings, limit);
     opts.onProgress?.({ done: ++done, total, stage: `${m.name}: clean` });
     for (const set of anomalous) {
-      const s = scoreSet(m, set, { ...opts, scorings, limit });
+      const s = m.score(set, scorings, limit);
       for (const scoring of scorings) {
         rows.push({
           method: m.name,

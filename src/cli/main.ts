@@ -6,9 +6,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { encodeProfile, mergeProfiles, payloadBytes, ProfileError, type Profile } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { Detector, type ImageSource } from '../detector.ts';
-import { backgroundOf, collectNodes, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, type PValueMethod } from '../evaluate.ts';
+import { backgroundOf, bothTailsScorer, collectNodes, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, scanScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
 import { decodeImage } from '../model/decode-node.ts';
-import type { ImageError, ImageResult, Progress, Reduction, ScoringName } from '../types.ts';
+import type { ImageError, ImageResult, Progress, Reduction, ScoringName, Tail } from '../types.ts';
 import { fileSource, listImages, npy, readModel, readProfile, resolveSpec, shard, UsageError, writeAtomic, type SpecFlags } from './io.ts';
 
 const program = new Command('histoscan')
@@ -277,13 +277,19 @@ layerOptions(
   const anomalous = [];
   for (const s of sets) anomalous.push(await collectNodes(detector, s.name, imagesOf(s.dir), tick));
   const wanted = String(opts.methods).split(',');
-  const methods: PValueMethod[] = [];
-  if (wanted.includes('histogram')) methods.push(histogramMethod(profile, 'histogram'));
-  if (wanted.includes('empirical')) methods.push(empiricalMethod(backgroundOf(background)));
-  if (wanted.includes('kde')) methods.push(kdeMethod(backgroundOf(background, opts.kdeBackground)));
-  const rows = evaluateMethods(methods, clean, anomalous, {
-    pointP: profile.header.scan.pointP,
-    aMax: profile.header.scan.aMax,
+  const scan = profile.header.scan;
+  const both = scan.tail === 'both';
+  if (both && !opts.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR');
+  const calibration = both ? await collectNodes(detector, 'calibration', imagesOf(opts.calibration), tick) : null;
+  const bg = wanted.some((w) => w !== 'histogram') ? backgroundOf(background) : null;
+  const kdeBg = wanted.includes('kde') ? backgroundOf(background, opts.kdeBackground) : null;
+  const make = (name: string, methodFor: (t: Tail) => PValueMethod): Scorer =>
+    both ? bothTailsScorer(name, methodFor, calibration!, scan) : scanScorer(methodFor(scan.tail as Tail), scan);
+  const scorers: Scorer[] = [];
+  if (wanted.includes('histogram')) scorers.push(make('histogram', (t) => histogramMethod(profile, 'histogram', t)));
+  if (wanted.includes('empirical')) scorers.push(make('empirical', (t) => empiricalMethod(bg!, t)));
+  if (wanted.includes('kde')) scorers.push(make(`KDE (n=${kdeBg!.n})`, (t) => kdeMethod(kdeBg!, t)));
+  const rows = evaluateMethods(scorers, clean, anomalous, {
     scorings: [opts.scoring as ScoringName],
     limit: (m) => (m.name.startsWith('KDE') ? opts.kdeImages : undefined),
     onProgress: tick,
