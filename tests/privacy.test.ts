@@ -1,0 +1,58 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { buildProfile, encodeProfile, rng } from '../src/core/index.ts';
+import { Detector } from '../src/detector.ts';
+import { decodeImage } from '../src/model/decode-node.ts';
+import { parseSpec } from '../src/model/preprocess.ts';
+
+const includes = (hay: Uint8Array, needle: Uint8Array) => Buffer.from(hay).indexOf(Buffer.from(needle)) >= 0;
+
+describe('a profile holds per-node histograms, not inputs', () => {
+  it('is unchanged when each node\u2019s values are shuffled across images, and no image or activation vector is in its bytes', async () => {
+    const files = readdirSync('data/background').filter((f) => f.endsWith('.png')).sort().slice(0, 60).map((f) => `data/background/${f}`);
+    const images = files.map((f) => decodeImage(readFileSync(f)));
+    const d = await Detector.create({
+      model: new Uint8Array(readFileSync('public/models/fashion-cnn.onnx')),
+      spec: parseSpec(JSON.parse(readFileSync('public/models/fashion-cnn.json', 'utf8'))),
+    });
+    const { nodes } = await d.nodeValues(images);
+    const N = d.nodes;
+    const n = images.length;
+    // Independently permute every node's column across images: any per-image (joint) information is destroyed.
+    const shuffled = new Float32Array(nodes.length);
+    const r = rng(5);
+    for (let j = 0; j < N; j++) {
+      const order = Array.from({ length: n }, (_, i) => i).sort(() => r() - 0.5);
+      for (let i = 0; i < n; i++) shuffled[i * N + j] = nodes[order[i] * N + j];
+    }
+    for (const strategy of ['uniform', 'tail'] as const) {
+      const opts = { layers: d.layers, bins: 16, strategy, tail: 'two' as const };
+      const a = buildProfile(nodes, n, opts, { fingerprint: d.fingerprint });
+      const b = buildProfile(shuffled, n, opts, { fingerprint: d.fingerprint });
+      expect(encodeProfile(a)).toEqual(encodeProfile(b)); // byte-identical: only marginals are stored
+      const bytes = encodeProfile(a);
+      // Look for every image's most distinctive runs: 24 non-zero pixels, 8 non-zero activations.
+      const run = (v: ArrayLike<number>, len: number) => {
+        for (let k = 0; k + len <= v.length; k++) if (Array.from({ length: len }, (_, t) => v[k + t]).every((x) => x !== 0)) return k;
+        return -1;
+      };
+      let checked = 0;
+      for (let i = 0; i < n; i++) {
+        const pixels = Uint8Array.from({ length: 28 * 28 }, (_, k) => images[i].data[4 * k]);
+        const pk = run(pixels, 24);
+        if (pk >= 0) expect(includes(bytes, pixels.subarray(pk, pk + 24))).toBe(false);
+        // An image may legitimately hold a node's extreme or an edge (a marginal statistic);
+        // look for runs of its other values.
+        const row = nodes.subarray(i * N, (i + 1) * N);
+        const E = a.header.strategy === 'uniform' ? 2 : a.header.bins + 1;
+        const marginal = (j: number, v: number) => v === a.lo[j] || v === a.hi[j] || a.edges.subarray(j * E, (j + 1) * E).includes(v);
+        const own = row.map((v, j) => (v === 0 || marginal(j, v) ? 0 : v));
+        const ak = run(own, 8);
+        if (ak >= 0) expect(includes(bytes, new Uint8Array(row.buffer, row.byteOffset + 4 * ak, 32))).toBe(false);
+        if (pk >= 0 && ak >= 0) checked++;
+      }
+      expect(checked).toBeGreaterThan(10);
+    }
+    d.release();
+  });
+});
