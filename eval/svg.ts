@@ -15,6 +15,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 export function plot(opts: { title: string; xLabel: string; yLabel: string; series: Series[]; xLog?: boolean; xRange?: [number, number]; yRange?: [number, number]; diagonal?: boolean }): string {
   const W = 520;
   const H = 380;
+  const total = H + 16 * opts.series.length + 20; // legend below the plot, never over the curves
   const m = { l: 56, r: 16, t: 34, b: 46 };
   const xs = opts.series.flatMap((s) => s.x);
   const ys = opts.series.flatMap((s) => s.y);
@@ -26,8 +27,8 @@ export function plot(opts: { title: string; xLabel: string; yLabel: string; seri
   const ticks = (a: number, b: number) => Array.from({ length: 6 }, (_, i) => a + ((b - a) * i) / 5);
   const fmt = (v: number) => (Math.abs(v) >= 1000 ? v.toExponential(0) : Number(v.toFixed(2)).toString());
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
-  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${total}" font-family="sans-serif" font-size="11">`);
+  out.push(`<rect width="${W}" height="${total}" fill="white"/>`);
   out.push(`<text x="${W / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${esc(opts.title)}</text>`);
   for (const t of ticks(x0, x1)) {
     const x = m.l + ((t - x0) / (x1 - x0 || 1)) * (W - m.l - m.r);
@@ -45,8 +46,8 @@ export function plot(opts: { title: string; xLabel: string; yLabel: string; seri
     const pts = s.x.map((x, k) => `${px(x).toFixed(1)},${py(s.y[k]).toFixed(1)}`);
     if (s.points) for (const p of pts) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="4" fill="${c}"/>`);
     else out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" ${s.dashed ? 'stroke-dasharray="6 3"' : ''} points="${pts.join(' ')}"/>`);
-    const ly = m.t + 14 + i * 15;
-    out.push(`<rect x="${W - m.r - 190}" y="${ly - 9}" width="12" height="3" fill="${c}"/><text x="${W - m.r - 174}" y="${ly - 4}">${esc(s.name)}</text>`);
+    const ly = H + 16 + i * 16;
+    out.push(`<rect x="${m.l}" y="${ly - 9}" width="12" height="3" fill="${c}"/><text x="${m.l + 16}" y="${ly - 4}">${esc(s.name)}</text>`);
   });
   out.push('</svg>');
   return out.join('\n');
