@@ -13,7 +13,6 @@ import {
   payloadBytes,
   pointPValues,
   ProfileBuilder,
-  rng,
   silvermanBandwidths,
   sortedEmpiricalPValues,
   type Background,

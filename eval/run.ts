@@ -8,8 +8,6 @@ import {
   buildProfile,
   calibratedQ,
   groupScan,
-  individualScan,
-  ProfileBuilder,
   rng,
   roc,
   type Profile,

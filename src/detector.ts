@@ -35,7 +35,6 @@ import type {
   Reduction,
   RgbaImage,
   ScoringName,
-  Tail,
   Timings,
 } from './types.ts';
 

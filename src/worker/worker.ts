@@ -3,7 +3,7 @@
 import * as Comlink from 'comlink';
 import { decodeProfile, encodeProfile, type Profile } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
-import { CancelledError, Detector, type ImageSource } from '../detector.ts';
+import { Detector, type ImageSource } from '../detector.ts';
 import { inspectModel } from '../model/onnx.ts';
 import { parseSpec, specFromModel } from '../model/preprocess.ts';
 import type { BinStrategy, ImageError, ImageResult, ModelSpec, Progress, ProviderRequest, Reduction, ScoringName } from '../types.ts';
@@ -182,5 +182,4 @@ function info(): InitInfo {
 }
 
 export type DetectorWorkerApi = typeof api;
-export { CancelledError };
 Comlink.expose(api);
