@@ -418,7 +418,7 @@ export class HistoscanDetector extends LitElement {
       <td>${r.state === 'error' ? '' : html`<img src=${this.thumb(r)} alt="" loading="lazy" />`}</td>
       <td class="name" title=${r.name}>${r.name}</td>
       <td class="hide-sm">${s ? `${s.top} ${(100 * s.prob).toFixed(0)}%` : ''}</td>
-      <td class="num" data-score=${s ? String(s.score) : ''}>${s ? s.score.toFixed(1) : ''}</td>
+      <td class="num hide-sm" data-score=${s ? String(s.score) : ''}>${s ? s.score.toFixed(1) : ''}</td>
       <td class="num hide-sm">${s ? (Number.isFinite(s.q) ? s.q.toFixed(3) : '—') : ''}</td>
       <td>${verdict}</td>
       <td class="num hide-sm">${s ? `${s.provider} · ${s.ms.toFixed(0)} ms` : ''}</td>
@@ -512,7 +512,7 @@ export class HistoscanDetector extends LitElement {
       ${this.rows.length ? this.renderSummary() : nothing}
       ${this.rows.length
         ? html`<div class="table"><table>
-            <thead><tr><th></th><th>Image</th><th class="hide-sm">Model says</th><th>Score</th><th class="hide-sm">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
+            <thead><tr><th></th><th>Image</th><th class="hide-sm">Model says</th><th class="hide-sm">Score</th><th class="hide-sm">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
             <tbody>${repeat(this.rows.slice(0, this.rowLimit), (r) => r.id, (r) => this.renderRow(r))}</tbody>
           </table></div>`
         : nothing}
