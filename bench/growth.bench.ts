@@ -1,11 +1,11 @@
 // `npm run bench:growth`: how bytes held and p-value time per test vector grow with the number of
 // nodes (1k -> 1M, background n = 1k) and with the background size (1k -> 1M, 1k nodes), for the
-// histogram (uniform B=16, tail B=32), sorted empirical and KDE. Writes bench/results/growth.{json,md,svg}.
+// histogram (uniform B=16, tail B=32), sorted empirical and KDE. Writes bench/results/growth.{json,md,html}.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import { allocRanges, histogramPValues, kdePValues, payloadBytes, ProfileBuilder, silvermanBandwidths, sortedEmpiricalPValues, type Background } from '../src/core/index.ts';
-import { plot } from '../eval/svg.ts';
+import { plot, plotPage } from '../eval/svg.ts';
 import { generator } from './synthetic.ts';
 
 const RAW_LIMIT = 2.1e9; // bytes of raw background held for the empirical baseline
@@ -69,10 +69,11 @@ mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/growth.json', JSON.stringify(rows, null, 2));
 writeFileSync('bench/results/growth.md', lines.join('\n') + '\n');
 const methods = [...new Set(rows.map((r) => r.method))];
-for (const axis of ['nodes', 'background'] as const) {
+const plots = (['nodes', 'background'] as const).map((axis) => {
   const series = methods.map((m) => {
     const rs = rows.filter((r) => r.axis === axis && r.method === m && r.ms !== null);
     return { name: m, x: rs.map((r) => (axis === 'nodes' ? r.nodes : r.n)), y: rs.map((r) => Math.log10(r.ms!)) };
   });
-  writeFileSync(`bench/results/growth-${axis}.svg`, plot({ title: `p-value time per vector as ${axis === 'nodes' ? 'nodes' : 'background size'} grow`, xLabel: axis === 'nodes' ? 'nodes (log10)' : 'background images n (log10)', yLabel: 'log10 ms per test vector', xLog: true, series }));
-}
+  return plot({ title: `p-value time per vector as ${axis === 'nodes' ? 'nodes' : 'background size'} grow`, xLabel: axis === 'nodes' ? 'nodes (log10)' : 'background images n (log10)', yLabel: 'log10 ms per test vector', xLog: true, series });
+});
+writeFileSync('bench/results/growth.html', plotPage('p-value time as nodes and background grow', plots));

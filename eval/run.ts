@@ -1,6 +1,6 @@
 // `npm run eval`: detection power, bytes and time of histogram profiles against the empirical and
 // KDE baselines and the detectors users pick instead, on the default model and the real sets.
-// Writes eval/report.md, eval/report.json and SVG plots. `-- --quick` uses fewer images.
+// Writes eval/report.md, eval/report.json and eval/plots.html (SVG plots). `-- --quick` uses fewer images.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import {
@@ -19,7 +19,7 @@ import { fileSource, listImages } from '../src/cli/io.ts';
 import { parseSpec } from '../src/model/preprocess.ts';
 import type { BinStrategy, LayerLayout, PointP, ScoringName, Tail } from '../src/types.ts';
 import { columns, fitKnn, fitMahalanobis, msp } from './baselines.ts';
-import { plot } from './svg.ts';
+import { plot, plotPage } from './svg.ts';
 
 const quick = process.argv.includes('--quick');
 const LIMIT = quick ? 300 : Infinity;
@@ -314,6 +314,7 @@ writeFileSync(`${OUT}/report.md`, L.join('\n') + '\n');
 writeFileSync(`${OUT}/report.json`, JSON.stringify({ date: new Date().toISOString(), quick, defaults: DEFAULTS, tasks: TASKS, results, baselines: baselineResults, group: groupResults }, null, 2));
 
 // ---- plots: ROC per task (default vs empirical vs the best baseline), AUC vs bytes
+const plots: string[] = [];
 for (const [ti, task] of TASKS.entries()) {
   const series = [`upper+lower (Fisher) tail-two B=${DEFAULTS.bins} hc — default`, 'upper+lower (Fisher) empirical hc', upperDefault.id, 'Mahalanobis (penultimate)', 'k-NN distance (penultimate, k=10)', 'max softmax probability']
     .filter((k) => scores.has(k))
@@ -322,11 +323,10 @@ for (const [ti, task] of TASKS.entries()) {
       const c = roc(s.clean, s.tasks[ti]);
       return { name: `${k} (${auc(s.clean, s.tasks[ti]).toFixed(3)})`, x: c.fpr, y: c.tpr };
     });
-  writeFileSync(`${OUT}/roc-${task}.svg`, plot({ title: `ROC: clean vs ${task}`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series, xRange: [0, 1], yRange: [0, 1], diagonal: true }));
+  plots.push(plot({ title: `ROC: clean vs ${task}`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series, xRange: [0, 1], yRange: [0, 1], diagonal: true }));
 }
 const binSettings = settings.filter((s) => s.id.startsWith('histogram') || s.id.startsWith('empirical'));
-writeFileSync(
-  `${OUT}/auc-vs-bytes.svg`,
+plots.push(
   plot({
     title: 'Mean AUC over tasks vs bytes held',
     xLabel: 'bytes (log10)',
@@ -335,4 +335,5 @@ writeFileSync(
     series: binSettings.map((s) => ({ name: s.id, x: [s.method.bytes], y: [TASKS.reduce((a, t) => a + (get(s.id, t)?.auc ?? 0), 0) / TASKS.length], points: true })),
   }),
 );
+writeFileSync(`${OUT}/plots.html`, plotPage('histoscan evaluation: ROC curves per task, AUC against bytes', plots));
 console.log(readFileSync(`${OUT}/report.md`, 'utf8'));

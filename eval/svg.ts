@@ -1,4 +1,5 @@
-// Minimal SVG line/scatter plots for the evaluation report (no DOM needed in Node).
+// Minimal SVG line/scatter plots for reports (no DOM needed in Node). Plots are inline SVG in one
+// self-contained HTML page, which needs no namespace declaration and loads nothing.
 
 export interface Series {
   name: string;
@@ -27,7 +28,7 @@ export function plot(opts: { title: string; xLabel: string; yLabel: string; seri
   const ticks = (a: number, b: number) => Array.from({ length: 6 }, (_, i) => a + ((b - a) * i) / 5);
   const fmt = (v: number) => (Math.abs(v) >= 1000 ? v.toExponential(0) : Number(v.toFixed(2)).toString());
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${total}" font-family="sans-serif" font-size="11">`);
+  out.push(`<svg viewBox="0 0 ${W} ${total}" width="${W}" font-family="sans-serif" font-size="11" role="img" aria-label="${esc(opts.title)}">`);
   out.push(`<rect width="${W}" height="${total}" fill="white"/>`);
   out.push(`<text x="${W / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${esc(opts.title)}</text>`);
   for (const t of ticks(x0, x1)) {
@@ -51,4 +52,15 @@ export function plot(opts: { title: string; xLabel: string; yLabel: string; seri
   });
   out.push('</svg>');
   return out.join('\n');
+}
+
+/** One offline HTML page holding the plots side by side. */
+export function plotPage(title: string, plots: string[]): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>body{font-family:sans-serif;margin:1rem}main{display:flex;flex-wrap:wrap;gap:1rem}</style></head>
+<body><h1>${esc(title)}</h1><main>
+${plots.join('\n')}
+</main></body></html>
+`;
 }
