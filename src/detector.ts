@@ -208,6 +208,39 @@ export class Detector {
   }
 
   /**
+   * Run a source through the model in batches. Images that fail to load are recorded in `skip`
+   * (index -> message) and left out, also on later passes over the same source. `fn` gets the
+   * node values of the loaded images and their indices.
+   */
+  async eachBatch(
+    src: ImageSource,
+    fn: (nodes: Float32Array, loaded: number[], logits: Float32Array[]) => void,
+    opts: { batchSize?: number; skip?: Map<number, string>; signal?: { aborted: boolean }; onBatch?: (images: number) => void } = {},
+  ): Promise<void> {
+    const batchSize = opts.batchSize ?? 32;
+    const skip = opts.skip ?? new Map<number, string>();
+    for (let start = 0; start < src.count; start += batchSize) {
+      if (opts.signal?.aborted) throw new CancelledError();
+      const imgs: RgbaImage[] = [];
+      const loaded: number[] = [];
+      for (let i = start; i < Math.min(src.count, start + batchSize); i++) {
+        if (skip.has(i)) continue;
+        try {
+          imgs.push(await src.load(i));
+          loaded.push(i);
+        } catch (e) {
+          skip.set(i, (e as Error).message);
+        }
+      }
+      if (imgs.length) {
+        const { nodes, logits } = await this.nodeValues(imgs);
+        fn(nodes, loaded, logits);
+      }
+      opts.onBatch?.(Math.min(batchSize, src.count - start));
+    }
+  }
+
+  /**
    * p-value ranges, point p-values and the individual scan of one node vector. With scan tail
    * 'both', an upper-tail and a lower-tail scan (nodes unusually active, and unusually silent)
    * are each calibrated and combined by Fisher's method; ranges shown are then two-tailed.
@@ -334,26 +367,16 @@ export class Detector {
     let done = 0;
     const report = (stage: string) => opts.onProgress?.({ done, total, stage });
 
-    const forEachBatch = async (src: ImageSource, stage: string, fn: (nodes: Float32Array, rows: number, logits: Float32Array[]) => void, skip?: Map<number, string>) => {
-      for (let start = 0; start < src.count; start += batchSize) {
-        if (opts.signal?.aborted) throw new CancelledError();
-        const imgs: RgbaImage[] = [];
-        for (let i = start; i < Math.min(src.count, start + batchSize); i++) {
-          if (skip?.has(i)) continue;
-          try {
-            imgs.push(await src.load(i));
-          } catch (e) {
-            skip?.set(i, (e as Error).message);
-          }
-        }
-        if (imgs.length) {
-          const { nodes, logits } = await this.nodeValues(imgs);
-          fn(nodes, imgs.length, logits);
-        }
-        done += Math.min(batchSize, src.count - start);
-        report(stage);
-      }
-    };
+    const forEachBatch = (src: ImageSource, stage: string, fn: (nodes: Float32Array, rows: number) => void, skip: Map<number, string>) =>
+      this.eachBatch(src, (nodes, loaded) => fn(nodes, loaded.length), {
+        batchSize,
+        skip,
+        signal: opts.signal,
+        onBatch: (n) => {
+          done += n;
+          report(stage);
+        },
+      });
 
     report('background');
     if (builder.needsEdgePass) await forEachBatch(background, 'bin edges', (n, r) => builder.observe(n, r), skipped);

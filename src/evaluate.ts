@@ -38,35 +38,28 @@ export async function collectNodes(
   onProgress?: (p: Progress) => void,
   batchSize = 64,
 ): Promise<NodeSet> {
-  const N = detector.nodes;
   const chunks: Float32Array[] = [];
   const logits: Float32Array[] = [];
   const files: string[] = [];
-  const skipped: SkippedImage[] = [];
-  for (let start = 0; start < src.count; start += batchSize) {
-    const imgs = [];
-    for (let i = start; i < Math.min(src.count, start + batchSize); i++) {
-      try {
-        imgs.push(await src.load(i));
-        files.push(src.name(i));
-      } catch (e) {
-        skipped.push({ file: src.name(i), error: (e as Error).message });
-      }
-    }
-    if (imgs.length) {
-      const out = await detector.nodeValues(imgs);
-      chunks.push(out.nodes);
-      logits.push(...out.logits);
-    }
-    onProgress?.({ done: Math.min(src.count, start + batchSize), total: src.count, stage: name });
-  }
-  const values = new Float32Array(files.length * N);
+  const skip = new Map<number, string>();
+  let done = 0;
+  await detector.eachBatch(
+    src,
+    (nodes, loaded, l) => {
+      chunks.push(nodes);
+      logits.push(...l);
+      files.push(...loaded.map((i) => src.name(i)));
+    },
+    { batchSize, skip, onBatch: (n) => onProgress?.({ done: (done += n), total: src.count, stage: name }) },
+  );
+  const values = new Float32Array(files.length * detector.nodes);
   let off = 0;
   for (const c of chunks) {
     values.set(c, off);
     off += c.length;
   }
-  return { name, rows: files.length, nodes: N, values, logits, files, skipped };
+  const skipped = [...skip].map(([i, error]) => ({ file: src.name(i), error }));
+  return { name, rows: files.length, nodes: detector.nodes, values, logits, files, skipped };
 }
 
 /** A way to turn node values into p-value ranges, with what it holds in memory. */
