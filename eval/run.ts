@@ -6,7 +6,6 @@ import cliProgress from 'cli-progress';
 import {
   auc,
   buildProfile,
-  calibratedQ,
   groupScan,
   rng,
   roc,
@@ -14,9 +13,10 @@ import {
 } from '../src/core/index.ts';
 import { DEFAULTS } from '../src/defaults.ts';
 import { Detector } from '../src/detector.ts';
-import { backgroundOf, bothTailsScorer, collectNodes, empiricalMethod, histogramMethod, kdeMethod, scoreSet, type NodeSet, type PValueMethod } from '../src/evaluate.ts';
+import { backgroundOf, bothTailsScorer, collectNodes, fisherScorer, empiricalMethod, histogramMethod, kdeMethod, scoreSet, type NodeSet, type PValueMethod } from '../src/evaluate.ts';
 import { fileSource, listImages } from '../src/cli/io.ts';
 import { parseSpec } from '../src/model/preprocess.ts';
+import { reduceLayer } from '../src/model/reduce.ts';
 import type { BinStrategy, LayerLayout, PointP, ScoringName, Tail } from '../src/types.ts';
 import { columns, fitKnn, fitMahalanobis, msp } from './baselines.ts';
 import { plot, plotPage } from './svg.ts';
@@ -49,25 +49,19 @@ const anomalous: NodeSet[] = [];
 for (const t of TASKS) anomalous.push(await collect(t));
 const layers = detector.layers;
 
-/** Channel-mean node set derived from per-element values (no second model run). */
+/** Channel-mean node set derived from per-element values with the model's reduction (no second model run). */
 function channelMean(set: NodeSet): NodeSet {
-  const outLayers = layers.map((l) => (l.shape.length >= 2 ? l.shape[0] : l.nodes));
-  const N = outLayers.reduce((a, b) => a + b, 0);
+  const N = cmLayers.reduce((a, l) => a + l.nodes, 0);
   const values = new Float32Array(set.rows * N);
   for (let r = 0; r < set.rows; r++) {
     let src = r * set.nodes;
     let dst = r * N;
-    layers.forEach((l, li) => {
-      const c = outLayers[li];
-      const per = l.nodes / c;
-      for (let k = 0; k < c; k++) {
-        let s = 0;
-        for (let i = 0; i < per; i++) s += set.values[src + k * per + i];
-        values[dst + k] = s / per;
-      }
+    for (const l of layers) {
+      const reduced = reduceLayer(set.values.subarray(src, src + l.nodes), l.shape, 'channel-mean');
+      values.set(reduced, dst);
       src += l.nodes;
-      dst += c;
-    });
+      dst += reduced.length;
+    }
   }
   return { ...set, nodes: N, values };
 }
@@ -167,19 +161,13 @@ for (const [si, s] of settings.entries()) {
 // ---- per-layer scans combined (Fisher's method on per-layer calibrated q) for the default profile
 {
   tick('per-layer combined', 0, 1);
-  const ranges: [number, number][] = [];
   let off = 0;
-  for (const l of layers) (ranges.push([off, off + l.nodes]), (off += l.nodes));
-  const perLayer = (set: NodeSet) => ranges.map((r) => scoreSet(upperDefault.method, set, { pointP: 'mid', aMax: DEFAULTS.aMax, scorings: ['bj'], nodeRange: r }).scores.bj);
-  const cal = perLayer(calibration).map((v) => [...v].sort((a, b) => a - b));
-  const fisher = (set: NodeSet) => {
-    const per = perLayer(set);
-    return per[0].map((_, i) => per.reduce((s, layerScores, li) => s - 2 * Math.log(calibratedQ(layerScores[i], cal[li])), 0));
-  };
-  const base = fisher(clean);
-  const tasks = anomalous.map(fisher);
-  scores.set('per-layer combined (Fisher)', { clean: base, tasks });
-  tasks.forEach((t, ti) => results.push({ setting: 'per-layer combined (Fisher)', scoring: 'bj', layer: 'all', task: TASKS[ti], auc: auc(base, t), bytes: upperDefault.method.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: NaN, scanMs: NaN }));
+  const parts = layers.map((l) => ({ method: upperDefault.method, nodeRange: [off, (off += l.nodes)] as [number, number] }));
+  const scorer = fisherScorer('per-layer combined (Fisher)', parts, calibration, { pointP: 'mid', aMax: DEFAULTS.aMax });
+  const base = scorer.score(clean, ['bj']).scores.bj;
+  const tasks = anomalous.map((set) => scorer.score(set, ['bj']).scores.bj);
+  scores.set(scorer.name, { clean: base, tasks });
+  tasks.forEach((t, ti) => results.push({ setting: scorer.name, scoring: 'bj', layer: 'all', task: TASKS[ti], auc: auc(base, t), bytes: scorer.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: NaN, scanMs: NaN }));
 }
 
 // ---- upper- and lower-tail scans, each calibrated on the calibration set, combined (Fisher):

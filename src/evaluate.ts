@@ -154,31 +154,42 @@ export function scanScorer(m: PValueMethod, opts: { pointP: PointP; aMax: number
 }
 
 /**
- * The scan tail 'both' of the detector: an upper-tail and a lower-tail scan, each calibrated on
- * held-out clean images, combined with Fisher's method.
+ * Several scans of each image (parts: a tail, or a range of nodes such as one layer), each
+ * calibrated on held-out clean images, combined with Fisher's method.
  */
-export function bothTailsScorer(name: string, methodFor: (t: Tail) => PValueMethod, calibration: NodeSet, opts: { pointP: PointP; aMax: number }): Scorer {
+export function fisherScorer(
+  name: string,
+  parts: { method: PValueMethod; nodeRange?: [number, number] }[],
+  calibration: NodeSet,
+  opts: { pointP: PointP; aMax: number },
+): Scorer {
   const tables = new Map<ScoringName, number[][]>();
-  const parts = (set: NodeSet, scorings: ScoringName[], limit?: number) =>
-    (['upper', 'lower'] as Tail[]).map((t) => scoreSet(methodFor(t), set, { ...opts, scorings, limit }));
+  const run = (set: NodeSet, scorings: ScoringName[], limit?: number) =>
+    parts.map((p) => scoreSet(p.method, set, { ...opts, scorings, limit, nodeRange: p.nodeRange }));
   return {
     name,
-    bytes: methodFor('upper').bytes,
+    bytes: parts[0].method.bytes,
     score(set, scorings, limit) {
       const missing = scorings.filter((s) => !tables.has(s));
       if (missing.length) {
-        const cal = parts(calibration, missing);
+        const cal = run(calibration, missing);
         for (const s of missing) tables.set(s, cal.map((c) => [...c.scores[s]].sort((a, b) => a - b)));
       }
-      const [u, l] = parts(set, scorings, limit);
+      const scanned = run(set, scorings, limit);
       const scores = { bj: [], hc: [], ks: [] } as Record<ScoringName, number[]>;
       for (const s of scorings) {
-        const [tu, tl] = tables.get(s)!;
-        scores[s] = u.scores[s].map((x, i) => fisherCombine([calibratedQ(x, tu), calibratedQ(l.scores[s][i], tl)]));
+        const t = tables.get(s)!;
+        scores[s] = scanned[0].scores[s].map((_, i) => fisherCombine(scanned.map((r, k) => calibratedQ(r.scores[s][i], t[k]))));
       }
-      return { scores, pvalueMsPerImage: u.pvalueMsPerImage + l.pvalueMsPerImage, scanMsPerImage: u.scanMsPerImage + l.scanMsPerImage };
+      const sum = (f: (r: ScoredSet) => number) => scanned.reduce((a, r) => a + f(r), 0);
+      return { scores, pvalueMsPerImage: sum((r) => r.pvalueMsPerImage), scanMsPerImage: sum((r) => r.scanMsPerImage) };
     },
   };
+}
+
+/** The scan tail 'both' of the detector: an upper-tail and a lower-tail scan, calibrated and combined. */
+export function bothTailsScorer(name: string, methodFor: (t: Tail) => PValueMethod, calibration: NodeSet, opts: { pointP: PointP; aMax: number }): Scorer {
+  return fisherScorer(name, [{ method: methodFor('upper') }, { method: methodFor('lower') }], calibration, opts);
 }
 
 /** AUC of clean (0) vs each anomalous set (1), per scorer and scoring function. */
