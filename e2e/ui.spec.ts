@@ -110,7 +110,7 @@ test('readable on a phone-sized viewport', async ({ page }) => {
 });
 
 test('the library build (dist-lib/histoscan.js) works from a bare page with one module script', async ({ page }) => {
-  await page.goto('/e2e/fixtures/embed-lib.html');
+  await page.goto('/e2e/fixtures/embed.html?lib');
   await expect.poll(() => page.evaluate(() => (window as unknown as { events: { type: string }[] }).events.map((e) => e.type)), { timeout: 60_000 }).toContain('histoscan-ready');
   await page.locator(`${el} #files`).setInputFiles(['data/pgd-0.1/00002.png']);
   await expect.poll(() => page.evaluate(() => (window as unknown as { events: { type: string }[] }).events.map((e) => e.type))).toContain('histoscan-result');

@@ -115,12 +115,7 @@ export class Detector {
     inspectModel(opts.model); // "not an ONNX model" comes before "profile for another model"
     const fp = await fingerprint(opts.model);
     const p = opts.profile;
-    if (p && p.header.fingerprint && p.header.fingerprint !== fp) {
-      throw new ProfileError(
-        `This profile was built for another model (profile fingerprint ${p.header.fingerprint.slice(0, 12)}…, model ${fp.slice(0, 12)}…). Build a profile for this model with "histoscan profile".`,
-        'mismatch',
-      );
-    }
+    if (p) checkFingerprint(p, fp); // before the session: fail fast
     const reduction = p?.header.reduction ?? opts.reduction ?? DEFAULTS.reduction;
     const wanted = p ? p.header.layers.map((l) => l.name) : (opts.layers ?? 'auto');
     const spec = opts.spec;
@@ -153,9 +148,7 @@ export class Detector {
 
   /** Use a profile: refused when built for another model or other layers. */
   useProfile(p: Profile): void {
-    if (p.header.fingerprint && p.header.fingerprint !== this.fingerprint) {
-      throw new ProfileError('This profile was built for another model (fingerprints differ).', 'mismatch');
-    }
+    checkFingerprint(p, this.fingerprint);
     const a = p.header.layers;
     const b = this.layers;
     const same =
@@ -437,6 +430,15 @@ export class Detector {
 
   release(): void {
     this.model.release();
+  }
+}
+
+function checkFingerprint(p: Profile, fp: string): void {
+  if (p.header.fingerprint && p.header.fingerprint !== fp) {
+    throw new ProfileError(
+      `This profile was built for another model (profile fingerprint ${p.header.fingerprint.slice(0, 12)}…, model ${fp.slice(0, 12)}…). Build a profile for this model with "histoscan profile".`,
+      'mismatch',
+    );
   }
 }
 

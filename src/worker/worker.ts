@@ -1,7 +1,7 @@
 // The detector in a module Web Worker, exposed with comlink. One session at a time; images,
 // activations and profiles stay in this worker and the page that owns it.
 import * as Comlink from 'comlink';
-import { decodeProfile, encodeProfile, type Profile } from '../core/index.ts';
+import { decodeProfile, encodeProfile, locateNode, type Profile } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { Detector, type ImageSource } from '../detector.ts';
 import { inspectModel } from '../model/onnx.ts';
@@ -133,15 +133,7 @@ const api = {
     const d = need();
     const p = d.profile as Profile;
     const { bins, strategy } = p.header;
-    let layer = '';
-    let index = node;
-    for (const l of p.header.layers) {
-      if (index < l.nodes) {
-        layer = l.name;
-        break;
-      }
-      index -= l.nodes;
-    }
+    const { layer, index } = locateNode(p.header.layers, node);
     const edges =
       strategy === 'uniform'
         ? Array.from({ length: bins + 1 }, (_, k) => p.edges[2 * node] + ((p.edges[2 * node + 1] - p.edges[2 * node]) * k) / bins)
