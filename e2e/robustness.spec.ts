@@ -1,31 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { PNG } from 'pngjs';
-import { crc32 } from '../src/core/hsp.ts';
+import { bombHeader, png } from '../tests/fixtures/png-bytes.ts';
 import { el, openDemo, rows, shot, waitDone } from './helpers.ts';
-
-const png = (w: number, h: number, colorType: 0 | 2 | 6) => {
-  const p = new PNG({ width: w, height: h, colorType, inputColorType: 6, inputHasAlpha: true });
-  for (let i = 0; i < w * h; i++) p.data.set([(i * 7) % 256, (i * 3) % 256, 100, colorType === 6 ? 90 : 255], i * 4);
-  return PNG.sync.write(p, { colorType, inputColorType: 6, inputHasAlpha: true });
-};
-
-/** A PNG that declares 20000 x 20000 pixels (valid header CRC): a decompression bomb. */
-function bomb(): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    out.write(type, 4, 'latin1');
-    data.copy(out, 8);
-    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(20000, 0);
-  ihdr.writeUInt32BE(20000, 4);
-  ihdr.set([8, 0, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00])), chunk('IEND', Buffer.alloc(0))]);
-}
 
 test('bad inputs each get a clear message in their own row; every other image is still checked', async ({ page }) => {
   await openDemo(page);
@@ -39,10 +15,10 @@ test('bad inputs each get a clear message in their own row; every other image is
     { name: 'cut.jpg', buffer: jpg.subarray(0, Math.floor(jpg.length / 2)) },
     { name: 'script.svg', buffer: Buffer.from('<svg viewBox="0 0 1 1"><script>fetch("/leak?" + document.cookie)</script></svg>') },
     { name: 'animated.gif', buffer: Buffer.from('GIF89a\x02\x00\x02\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00', 'latin1') },
-    { name: 'bomb.png', buffer: bomb() },
-    { name: 'tiny-1x1.png', buffer: png(1, 1, 0) },
-    { name: 'rgb-for-gray-model.png', buffer: png(28, 28, 2) },
-    { name: 'alpha.png', buffer: png(28, 28, 6) },
+    { name: 'bomb.png', buffer: Buffer.from(bombHeader(20000, 20000)) },
+    { name: 'tiny-1x1.png', buffer: Buffer.from(png(1, 1, 0)) },
+    { name: 'rgb-for-gray-model.png', buffer: Buffer.from(png(28, 28, 2)) },
+    { name: 'alpha.png', buffer: Buffer.from(png(28, 28, 6)) },
     { name: 'photo.jpg', buffer: jpg },
     { name: 'good-2.png', buffer: readFileSync('data/clean/00001.png') },
   ];

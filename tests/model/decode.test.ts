@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 import { deflateSync } from 'node:zlib';
 import { decodeImage } from '../../src/model/decode-node.ts';
-import { crc32 } from '../../src/core/hsp.ts';
+import { bombHeader, chunk, concat, ihdr, png, SIGNATURE } from '../fixtures/png-bytes.ts';
 import { ImageDecodeError, sniffImage } from '../../src/model/image-errors.ts';
-
-function png(width: number, height: number, colorType: 0 | 2 | 4 | 6, bitDepth: 8 | 16 = 8): Uint8Array {
-  const p = new PNG({ width, height, colorType, inputColorType: 6, bitDepth, inputHasAlpha: true });
-  for (let i = 0; i < width * height; i++) p.data.set([(i * 37) % 256, (i * 11) % 256, 90, colorType >= 4 ? 128 : 255], i * 4);
-  return new Uint8Array(PNG.sync.write(p, { colorType, bitDepth, inputColorType: 6, inputHasAlpha: true }));
-}
 
 function code(bytes: Uint8Array): string {
   try {
@@ -20,36 +13,6 @@ function code(bytes: Uint8Array): string {
     return (e as ImageDecodeError).code;
   }
   return 'ok';
-}
-
-const chunk = (type: string, data: Uint8Array) => {
-  const out = new Uint8Array(12 + data.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, data.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(data, 8);
-  v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-};
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) (out.set(p, o), (o += p.length));
-  return out;
-};
-const SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-function ihdr(w: number, h: number, depth: number, colorType: number): Uint8Array {
-  const b = new Uint8Array(13);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, w);
-  v.setUint32(4, h);
-  b.set([depth, colorType, 0, 0, 0], 8);
-  return chunk('IHDR', b);
-}
-
-/** A PNG signature + IHDR declaring w x h (valid CRC) and a tiny IDAT: a decompression-bomb header. */
-function bombHeader(w: number, h: number): Uint8Array {
-  return concat([SIGNATURE, ihdr(w, h, 8, 0), chunk('IDAT', new Uint8Array([0x78, 0x9c, 0x03, 0x00])), chunk('IEND', new Uint8Array())]);
 }
 
 /** A hand-made palette PNG (pngjs cannot write one): 3x2, 8-bit indices into 3 colours, the last one half transparent. */
