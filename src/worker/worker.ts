@@ -66,14 +66,15 @@ const api = {
     detector?.release();
     detector = null;
     const modelBuf = new Uint8Array(await fetchBytes(opts.model, 'model'));
-    const profile = opts.profile ? decodeProfile(await fetchBytes(opts.profile, 'profile')) : undefined;
+    const profileBuf = opts.profile ? await fetchBytes(opts.profile, 'profile') : null;
+    const profile = profileBuf ? decodeProfile(profileBuf) : undefined;
     let spec: ModelSpec;
     if (typeof opts.spec === 'string') spec = parseSpec(JSON.parse(new TextDecoder().decode(await fetchBytes(opts.spec, 'model spec'))));
     else if (opts.spec) spec = parseSpec(opts.spec);
     else spec = profile?.header.spec ?? specFromModel(inspectModel(modelBuf));
     detector = await Detector.create({ model: modelBuf, spec, profile, provider: opts.provider ?? 'auto', reduction: opts.reduction, numThreads: opts.numThreads });
     modelSize = modelBuf.byteLength;
-    profileSize = profile ? encodeProfile(profile).byteLength : 0;
+    profileSize = profileBuf?.byteLength ?? 0;
     note = detector.model.note;
     return info();
   },
