@@ -17,6 +17,7 @@ import {
   ProfileError,
   type Profile,
 } from './core/index.ts';
+import { verdictOf } from './core/verdict.ts';
 import { fingerprint, inspectModel } from './model/onnx.ts';
 import { toTensor } from './model/preprocess.ts';
 import { reduceLayer } from './model/reduce.ts';
@@ -295,6 +296,8 @@ export class Detector {
     const { ranges, point, scan, pvaluesMs, scanMs } = this.scoreNodes(values, scoring);
     const cal = p.header.calibration?.scores[scoring];
     const q = cal?.length ? calibratedQ(scan.score, cal) : NaN;
+    const calibrationCount = cal?.length ?? 0;
+    const verdict = verdictOf(q, fpr, calibrationCount);
     const offsets = layerOffsets(this.layers);
     const layers = this.layers.map((l, i) => ({
       name: l.name,
@@ -313,7 +316,10 @@ export class Detector {
       score: scan.score,
       alpha: scan.alpha,
       q,
-      flagged: Number.isFinite(q) ? q <= fpr : false,
+      flagged: verdict.state === 'unusual',
+      verdict: verdict.state,
+      verdictReason: verdict.reason,
+      calibrationCount,
       fpr,
       scoring,
       layers,

@@ -1,4 +1,5 @@
 // Shared contracts between core, model, detector, worker, CLI and UI. Types only.
+import type { VerdictState } from './core/verdict.ts';
 
 /** How a layer tensor becomes nodes. */
 export type Reduction = 'element' | 'channel-mean' | 'channel-max';
@@ -119,7 +120,13 @@ export interface ImageResult {
   alpha: number;
   /** Calibrated p-value of the score against clean calibration inputs; NaN without calibration. */
   q: number;
+  /** verdict === 'unusual'. */
   flagged: boolean;
+  /** 'uncalibrated' when this profile cannot flag at `fpr` (see core/verdict.ts); never read it as typical. */
+  verdict: VerdictState;
+  verdictReason?: string;
+  /** Calibration images behind q (0: none), so a new FPR can be applied to q without the worker. */
+  calibrationCount: number;
   fpr: number;
   scoring: ScoringName;
   layers: LayerPValues[];

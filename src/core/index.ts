@@ -7,3 +7,4 @@ export * from './metrics.ts';
 export * from './calibration.ts';
 export * from './layout.ts';
 export { rng } from './rng.ts';
+export * from './verdict.ts';
