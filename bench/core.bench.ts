@@ -111,11 +111,11 @@ for (const { nodes, n } of cells) {
     const p = pointPValues(out, 'mid');
     histogramPValues(profiles[0], tests.subarray(0, nodes), out);
     pointPValues(out, 'mid', p);
-    individualScan(p);
+    individualScan(p, { scoring: 'bj', aMax: 0.5 });
     const t0 = performance.now();
     let reps = 0;
     while (performance.now() - t0 < 500 || reps < 5) {
-      individualScan(p);
+      individualScan(p, { scoring: 'bj', aMax: 0.5 });
       reps++;
     }
     scanRows.push({ nodes, ms: (performance.now() - t0) / reps });
@@ -138,7 +138,7 @@ bar.stop();
   const t0 = performance.now();
   let reps = 0;
   while (performance.now() - t0 < 1000 || reps < 10) {
-    individualScan(p);
+    individualScan(p, { scoring: 'bj', aMax: 0.5 });
     reps++;
   }
   scanRows.push({ nodes: 50000, ms: (performance.now() - t0) / reps });

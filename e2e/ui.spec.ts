@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { decodeProfile } from '../src/core/index.ts';
-import { Detector } from '../src/detector.ts';
+import { Detector } from '../src/detector/index.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
 import { parseSpec } from '../src/model/preprocess.ts';
 import { el, openDemo, rows, shot, waitDone } from './helpers.ts';

@@ -12,8 +12,8 @@ import {
   type Profile,
 } from '../src/core/index.ts';
 import { DEFAULTS } from '../src/defaults.ts';
-import { Detector } from '../src/detector.ts';
-import { backgroundOf, bothTailsScorer, collectNodes, fisherScorer, empiricalMethod, histogramMethod, kdeMethod, scoreSet, type NodeSet, type PValueMethod } from '../src/evaluate.ts';
+import { Detector } from '../src/detector/index.ts';
+import { backgroundOf, collectNodes, fisherScorer, empiricalMethod, histogramMethod, kdeMethod, productScorer, scoreSet, type NodeSet, type PValueMethod } from '../src/evaluate.ts';
 import { fileSource, listImages } from '../src/cli/io.ts';
 import { parseSpec } from '../src/model/preprocess.ts';
 import { reduceLayer } from '../src/model/reduce.ts';
@@ -40,14 +40,14 @@ const model = new Uint8Array(readFileSync('public/models/fashion-cnn.onnx'));
 const spec = parseSpec(JSON.parse(readFileSync('public/models/fashion-cnn.json', 'utf8')));
 const detector = await Detector.create({ model, spec, reduction: 'element' });
 const images = (set: string, limit = LIMIT) => fileSource(listImages([`data/${set}`]).slice(0, limit));
-const collect = (name: string, limit = LIMIT) => collectNodes(detector, name, images(name, limit), (p) => tick(`activations ${p.stage}`, p.done, p.total));
+const collect = (name: string, limit = LIMIT) => collectNodes(detector.features, name, images(name, limit), 64, (p) => tick(`activations ${p.stage}`, p.done, p.total));
 
 const background = await collect('background', BG_LIMIT);
 const calibration = await collect('calibration');
 const clean = await collect('clean');
 const anomalous: NodeSet[] = [];
 for (const t of TASKS) anomalous.push(await collect(t));
-const layers = detector.layers;
+const layers = detector.features.layers;
 
 /** Channel-mean node set derived from per-element values with the model's reduction (no second model run). */
 function channelMean(set: NodeSet): NodeSet {
@@ -78,7 +78,7 @@ interface Setting {
 
 function profileOf(set: NodeSet, lay: LayerLayout[], strategy: BinStrategy, bins: number, tail: Tail): Profile {
   tick(`profile ${strategy} B=${bins} ${tail}`, 0, 1);
-  return buildProfile(set.values, set.rows, { layers: lay, bins, strategy, tail }, { fingerprint: detector.fingerprint, reduction: 'element', scan: { aMax: DEFAULTS.aMax, tail, pointP: DEFAULTS.pointP } });
+  return buildProfile(set.values, set.rows, { layers: lay, bins, strategy, tail }, { fingerprint: detector.features.fingerprint, reduction: 'element', scan: { aMax: DEFAULTS.aMax, tail, pointP: DEFAULTS.pointP } });
 }
 
 // ---- the settings compared
@@ -93,7 +93,7 @@ settings.push({ id: 'empirical (sorted)', reduction: 'element', method: empirica
 settings.push({ id: `KDE (n=${KDE_BG})`, reduction: 'element', method: kdeMethod(backgroundOf(background, KDE_BG)), pointP: 'mid', tail: 'upper' });
 // ablations around the default
 const tailTwo = profileOf(background, layers, 'tail', 32, 'two');
-settings.push({ id: 'two-tailed tail B=32', reduction: 'element', method: histogramMethod(tailTwo, undefined, 'two'), pointP: 'mid', tail: 'two', profile: tailTwo });
+settings.push({ id: 'two-tailed tail B=32', reduction: 'element', method: histogramMethod(tailTwo), pointP: 'mid', tail: 'two', profile: tailTwo });
 const upperDefault = settings.find((s) => s.id === 'histogram tail B=32')!;
 settings.push({ id: 'p = p_max tail B=32', reduction: 'element', method: upperDefault.method, pointP: 'max', tail: 'upper', profile: upperDefault.profile });
 const cm = { background: channelMean(background), calibration: channelMean(calibration), clean: channelMean(clean), anomalous: anomalous.map(channelMean) };
@@ -136,7 +136,7 @@ for (const [si, s] of settings.entries()) {
   const scorings: ScoringName[] = detailed || s.id.startsWith('channel-mean') ? ['bj', 'hc', 'ks'] : ['bj'];
   for (const [layer, range] of layerRanges) {
     tick(`${s.id} ${layer === 'all' ? '' : layer}`, si, settings.length);
-    const opts = { pointP: s.pointP, aMax: DEFAULTS.aMax, scorings, limit, nodeRange: range };
+    const opts = { pointP: s.pointP, aMax: DEFAULTS.aMax, tail: s.tail, scorings, limit, nodeRange: range };
     const base = scoreSet(s.method, c, opts);
     const perTask = an.map((set) => scoreSet(s.method, set, opts));
     for (const sc of scorings) {
@@ -162,7 +162,7 @@ for (const [si, s] of settings.entries()) {
 {
   tick('per-layer combined', 0, 1);
   let off = 0;
-  const parts = layers.map((l) => ({ method: upperDefault.method, nodeRange: [off, (off += l.nodes)] as [number, number] }));
+  const parts = layers.map((l) => ({ method: upperDefault.method, tail: 'upper' as const, nodeRange: [off, (off += l.nodes)] as [number, number] }));
   const scorer = fisherScorer('per-layer combined (Fisher)', parts, calibration, { pointP: 'mid', aMax: DEFAULTS.aMax });
   const base = scorer.score(clean, ['bj']).scores.bj;
   const tasks = anomalous.map((set) => scorer.score(set, ['bj']).scores.bj);
@@ -184,8 +184,8 @@ combined.push({ id: 'upper+lower (Fisher) uniform B=32 hc', profile: settings.fi
 combined.push({ id: 'upper+lower (Fisher) empirical hc', profile: upperDefault.profile!, scoring: 'hc', empirical: true });
 for (const c of combined) {
   tick(c.id, 0, 1);
-  const methodFor = (t: Tail) => (c.empirical ? empiricalMethod(bgSorted, t) : histogramMethod(c.profile, undefined, t));
-  const scorer = bothTailsScorer(c.id, methodFor, calibration, { pointP: 'mid', aMax: DEFAULTS.aMax });
+  const method = c.empirical ? empiricalMethod(bgSorted) : histogramMethod(c.profile);
+  const scorer = productScorer(method, { tail: 'both', pointP: 'mid', aMax: DEFAULTS.aMax }, calibration, c.id);
   const base = scorer.score(clean, [c.scoring]);
   const tasks = anomalous.map((set) => scorer.score(set, [c.scoring]));
   scores.set(c.id, { clean: base.scores[c.scoring], tasks: tasks.map((t) => t.scores[c.scoring]) });
@@ -235,11 +235,11 @@ const groupResults: { task: string; auc: number; recall: number; precision: numb
     }
     return idx.slice(0, k);
   };
-  const cleanPts = scoreSet(m.method, clean, { pointP: 'mid', aMax: DEFAULTS.aMax, scorings: ['bj'], keepPoints: true }).points!;
+  const cleanPts = scoreSet(m.method, clean, { pointP: 'mid', aMax: DEFAULTS.aMax, tail: 'upper', scorings: ['bj'], keepPoints: true }).points!;
   const N = clean.nodes;
   for (const [ti, set] of anomalous.entries()) {
     tick(`group scan ${TASKS[ti]}`, ti, anomalous.length);
-    const anPts = scoreSet(m.method, set, { pointP: 'mid', aMax: DEFAULTS.aMax, scorings: ['bj'], keepPoints: true }).points!;
+    const anPts = scoreSet(m.method, set, { pointP: 'mid', aMax: DEFAULTS.aMax, tail: 'upper', scorings: ['bj'], keepPoints: true }).points!;
     const mixed: number[] = [];
     const pure: number[] = [];
     let recall = 0;
@@ -249,14 +249,14 @@ const groupResults: { task: string; auc: number; recall: number; precision: numb
       const c = pick(clean.rows, 100);
       c.slice(0, 85).forEach((i, k) => G.set(cleanPts.subarray(i * N, (i + 1) * N), k * N));
       pick(set.rows, 15).forEach((i, k) => G.set(anPts.subarray(i * N, (i + 1) * N), (85 + k) * N));
-      const g = groupScan(G, 100, N, { scoring: 'hc', restarts: 3, maxAlphas: 24, seed: draw });
+      const g = groupScan(G, 100, N, { scoring: 'hc', aMax: DEFAULTS.aMax, restarts: 3, seed: draw });
       mixed.push(g.score);
       const found = g.images.filter((i) => i >= 85).length;
       recall += found / 15 / 10;
       precision += (g.images.length ? found / g.images.length : 0) / 10;
       const P = new Float32Array(100 * N);
       c.forEach((i, k) => P.set(cleanPts.subarray(i * N, (i + 1) * N), k * N));
-      pure.push(groupScan(P, 100, N, { scoring: 'hc', restarts: 3, maxAlphas: 24, seed: draw }).score);
+      pure.push(groupScan(P, 100, N, { scoring: 'hc', aMax: DEFAULTS.aMax, restarts: 3, seed: draw }).score);
     }
     groupResults.push({ task: TASKS[ti], auc: auc(pure, mixed), recall, precision });
   }

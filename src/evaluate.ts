@@ -3,22 +3,23 @@
 import {
   allocRanges,
   auc,
-  calibratedQ,
-  fisherCombine,
-  bruteEmpiricalPValues,
+  CalibrationCollector,
+  combine,
   histogramPValues,
   individualScan,
   kdePValues,
   payloadBytes,
   pointPValues,
+  scanParts,
   silvermanBandwidths,
   sortedEmpiricalPValues,
   type Background,
-  type PValueRanges,
   type Profile,
+  type PValueFn,
+  type ScanSettings,
 } from './core/index.ts';
-import type { Detector, ImageSource, SkippedImage } from './detector.ts';
-import type { PointP, Progress, ScoringName, Tail } from './types.ts';
+import type { FeatureExtractor, ImageSource, SkippedImage } from './detector/index.ts';
+import type { Progress, ScoringName, Tail } from './types.ts';
 
 /** Node values (row-major [rows, nodes]) and logits of a set of images. */
 export interface NodeSet {
@@ -31,19 +32,13 @@ export interface NodeSet {
   skipped: SkippedImage[];
 }
 
-export async function collectNodes(
-  detector: Detector,
-  name: string,
-  src: ImageSource,
-  onProgress?: (p: Progress) => void,
-  batchSize = 64,
-): Promise<NodeSet> {
+export async function collectNodes(features: FeatureExtractor, name: string, src: ImageSource, batchSize: number, onProgress?: (p: Progress) => void): Promise<NodeSet> {
   const chunks: Float32Array[] = [];
   const logits: Float32Array[] = [];
   const files: string[] = [];
   const skip = new Map<number, string>();
   let done = 0;
-  await detector.eachBatch(
+  await features.eachBatch(
     src,
     (nodes, loaded, l) => {
       chunks.push(nodes);
@@ -52,26 +47,26 @@ export async function collectNodes(
     },
     { batchSize, skip, onBatch: (n) => onProgress?.({ done: (done += n), total: src.count, stage: name }) },
   );
-  const values = new Float32Array(files.length * detector.nodes);
+  const values = new Float32Array(files.length * features.nodes);
   let off = 0;
   for (const c of chunks) {
     values.set(c, off);
     off += c.length;
   }
   const skipped = [...skip].map(([i, error]) => ({ file: src.name(i), error }));
-  return { name, rows: files.length, nodes: detector.nodes, values, logits, files, skipped };
+  return { name, rows: files.length, nodes: features.nodes, values, logits, files, skipped };
 }
 
 /** A way to turn node values into p-value ranges, with what it holds in memory. */
 export interface PValueMethod {
   name: string;
   bytes: number;
-  pvalues(x: Float32Array, out: PValueRanges): void;
+  pvalues: PValueFn;
 }
 
-export function histogramMethod(profile: Profile, name = `histogram ${profile.header.strategy} B=${profile.header.bins}`, tail: Tail = 'upper'): PValueMethod {
+export function histogramMethod(profile: Profile, name = `histogram ${profile.header.strategy} B=${profile.header.bins}`): PValueMethod {
   const { nodes, strategy, bins, count } = profile.header;
-  return { name, bytes: payloadBytes(nodes, strategy, bins, count), pvalues: (x, out) => histogramPValues(profile, x, out, tail) };
+  return { name, bytes: payloadBytes(nodes, strategy, bins, count), pvalues: (x, out, tail) => histogramPValues(profile, x, out, tail) };
 }
 
 /** Node-major sorted copy of a node set: what the empirical baselines hold. */
@@ -83,53 +78,53 @@ export function backgroundOf(set: NodeSet, rows = set.rows): Background {
   return { nodes: set.nodes, n, values };
 }
 
-export function empiricalMethod(bg: Background, tail: Tail = 'upper'): PValueMethod {
-  return { name: 'empirical', bytes: bg.values.byteLength, pvalues: (x, out) => sortedEmpiricalPValues(bg, x, out, tail) };
+export function empiricalMethod(bg: Background): PValueMethod {
+  return { name: 'empirical', bytes: bg.values.byteLength, pvalues: (x, out, tail) => sortedEmpiricalPValues(bg, x, out, tail) };
 }
 
-export function bruteMethod(bg: Background, tail: Tail = 'upper'): PValueMethod {
-  return { name: 'empirical brute force', bytes: bg.values.byteLength, pvalues: (x, out) => bruteEmpiricalPValues(bg, x, out, tail) };
-}
-
-export function kdeMethod(bg: Background, tail: Tail = 'upper'): PValueMethod {
+export function kdeMethod(bg: Background): PValueMethod {
   const h = silvermanBandwidths(bg);
-  return { name: `KDE (n=${bg.n})`, bytes: bg.values.byteLength + h.byteLength, pvalues: (x, out) => kdePValues(bg, h, x, out, tail) };
+  return { name: `KDE (n=${bg.n})`, bytes: bg.values.byteLength + h.byteLength, pvalues: (x, out, tail) => kdePValues(bg, h, x, out, tail) };
 }
+
+const row = (set: NodeSet, r: number) => set.values.subarray(r * set.nodes, (r + 1) * set.nodes);
+const perScoring = <T>(make: () => T) => ({ bj: make(), hc: make(), ks: make() }) as Record<ScoringName, T>;
 
 export interface ScoredSet {
   scores: Record<ScoringName, number[]>;
+  /** Calibrated q per image (NaN without calibration). */
+  q: Record<ScoringName, number[]>;
   pvalueMsPerImage: number;
   scanMsPerImage: number;
   /** Point p-values row-major [rows, nodes], kept when asked (group scans). */
   points?: Float32Array;
 }
 
-/** Scan scores of every image of a set under one p-value method; `limit` caps the images. */
+/** Raw scan scores of one tail over a node range (ablations: a layer alone, a tail alone). */
 export function scoreSet(
   method: PValueMethod,
   set: NodeSet,
-  opts: { pointP: PointP; aMax: number; scorings?: ScoringName[]; limit?: number; keepPoints?: boolean; nodeRange?: [number, number] },
+  opts: ScanSettings & { tail: Tail; scorings: ScoringName[]; limit?: number; keepPoints?: boolean; nodeRange?: [number, number] },
 ): ScoredSet {
-  const scorings = opts.scorings ?? ['bj', 'hc', 'ks'];
   const rows = Math.min(set.rows, opts.limit ?? Infinity);
   const N = set.nodes;
   const out = allocRanges(N);
-  const scores = { bj: [], hc: [], ks: [] } as Record<ScoringName, number[]>;
+  const scores = perScoring<number[]>(() => []);
   const points = opts.keepPoints ? new Float32Array(rows * N) : undefined;
   let pMs = 0;
   let sMs = 0;
   const [from, to] = opts.nodeRange ?? [0, N];
   for (let r = 0; r < rows; r++) {
     const t0 = performance.now();
-    method.pvalues(set.values.subarray(r * N, (r + 1) * N), out);
-    const point = pointPValues(out, opts.pointP).subarray(from, to);
+    method.pvalues(row(set, r), out, opts.tail);
+    const all = pointPValues(out, opts.pointP);
     const t1 = performance.now();
-    for (const s of scorings) scores[s].push(individualScan(point, { scoring: s, aMax: opts.aMax }).score);
-    sMs += (performance.now() - t1) / scorings.length;
+    for (const s of opts.scorings) scores[s].push(individualScan(all.subarray(from, to), { scoring: s, aMax: opts.aMax }).score);
+    sMs += (performance.now() - t1) / opts.scorings.length;
     pMs += t1 - t0;
-    points?.set(pointPValues(out, opts.pointP), r * N);
+    points?.set(all, r * N);
   }
-  return { scores, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows, points };
+  return { scores, q: perScoring(() => []), pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows, points };
 }
 
 export interface EvalRow {
@@ -142,30 +137,64 @@ export interface EvalRow {
   scanMsPerImage: number;
 }
 
-/** Something that turns a node set into scan scores: one p-value method, or two tails combined. */
+/** Something that turns a node set into scan scores and calibrated q. */
 export interface Scorer {
   name: string;
   bytes: number;
   score(set: NodeSet, scorings: ScoringName[], limit?: number): ScoredSet;
 }
 
-export function scanScorer(m: PValueMethod, opts: { pointP: PointP; aMax: number }): Scorer {
-  return { name: m.name, bytes: m.bytes, score: (set, scorings, limit) => scoreSet(m, set, { ...opts, scorings, limit }) };
+/**
+ * The product's scoring on any p-value method: core's scanParts and combine, calibrated on the
+ * calibration set with core's CalibrationCollector, exactly as the CLI and the worker score.
+ */
+export function productScorer(method: PValueMethod, scan: ScanSettings, calibration: NodeSet | null, name = method.name): Scorer {
+  const tables = new Map<ScoringName, number[]>();
+  return {
+    name,
+    bytes: method.bytes,
+    score(set, scorings, limit) {
+      const missing = scorings.filter((s) => !tables.has(s));
+      if (calibration && missing.length) {
+        const c = new CalibrationCollector(method.pvalues, scan, missing);
+        for (let r = 0; r < calibration.rows; r++) c.add(row(calibration, r));
+        const t = c.finish();
+        for (const s of missing) tables.set(s, t.scores[s]!);
+      }
+      const rows = Math.min(set.rows, limit ?? Infinity);
+      const scores = perScoring<number[]>(() => []);
+      const q = perScoring<number[]>(() => []);
+      let pMs = 0;
+      let sMs = 0;
+      for (let r = 0; r < rows; r++) {
+        const p = scanParts(method.pvalues, row(set, r), scan, scorings);
+        for (const s of scorings) {
+          const c = combine(p.scans[s]!.map((x) => x.score), tables.get(s));
+          scores[s].push(c.score);
+          q[s].push(c.q);
+        }
+        pMs += p.pvaluesMs;
+        sMs += p.scanMs / scorings.length;
+      }
+      return { scores, q, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows };
+    },
+  };
 }
 
 /**
- * Several scans of each image (parts: a tail, or a range of nodes such as one layer), each
- * calibrated on held-out clean images, combined with Fisher's method.
+ * Several raw scans of each image (parts: a tail over a range of nodes, such as one layer), each
+ * calibrated on held-out clean images and combined by core's combine (Fisher, full conformal q).
  */
 export function fisherScorer(
   name: string,
-  parts: { method: PValueMethod; nodeRange?: [number, number] }[],
+  parts: { method: PValueMethod; tail: Tail; nodeRange?: [number, number] }[],
   calibration: NodeSet,
-  opts: { pointP: PointP; aMax: number },
+  scan: Omit<ScanSettings, 'tail'>,
 ): Scorer {
-  const tables = new Map<ScoringName, number[][]>();
+  const tables = new Map<ScoringName, number[]>();
   const run = (set: NodeSet, scorings: ScoringName[], limit?: number) =>
-    parts.map((p) => scoreSet(p.method, set, { ...opts, scorings, limit, nodeRange: p.nodeRange }));
+    parts.map((p) => scoreSet(p.method, set, { ...scan, tail: p.tail, scorings, limit, nodeRange: p.nodeRange }));
+  const interleave = (per: ScoredSet[], s: ScoringName) => per[0].scores[s].flatMap((_, i) => per.map((r) => r.scores[s][i]));
   return {
     name,
     bytes: parts[0].method.bytes,
@@ -173,23 +202,22 @@ export function fisherScorer(
       const missing = scorings.filter((s) => !tables.has(s));
       if (missing.length) {
         const cal = run(calibration, missing);
-        for (const s of missing) tables.set(s, cal.map((c) => [...c.scores[s]].sort((a, b) => a - b)));
+        for (const s of missing) tables.set(s, interleave(cal, s));
       }
       const scanned = run(set, scorings, limit);
-      const scores = { bj: [], hc: [], ks: [] } as Record<ScoringName, number[]>;
+      const scores = perScoring<number[]>(() => []);
+      const q = perScoring<number[]>(() => []);
       for (const s of scorings) {
-        const t = tables.get(s)!;
-        scores[s] = scanned[0].scores[s].map((_, i) => fisherCombine(scanned.map((r, k) => calibratedQ(r.scores[s][i], t[k]))));
+        for (let i = 0; i < scanned[0].scores[s].length; i++) {
+          const c = combine(scanned.map((r) => r.scores[s][i]), tables.get(s));
+          scores[s].push(c.score);
+          q[s].push(c.q);
+        }
       }
       const sum = (f: (r: ScoredSet) => number) => scanned.reduce((a, r) => a + f(r), 0);
-      return { scores, pvalueMsPerImage: sum((r) => r.pvalueMsPerImage), scanMsPerImage: sum((r) => r.scanMsPerImage) };
+      return { scores, q, pvalueMsPerImage: sum((r) => r.pvalueMsPerImage), scanMsPerImage: sum((r) => r.scanMsPerImage) };
     },
   };
-}
-
-/** The scan tail 'both' of the detector: an upper-tail and a lower-tail scan, calibrated and combined. */
-export function bothTailsScorer(name: string, methodFor: (t: Tail) => PValueMethod, calibration: NodeSet, opts: { pointP: PointP; aMax: number }): Scorer {
-  return fisherScorer(name, [{ method: methodFor('upper') }, { method: methodFor('lower') }], calibration, opts);
 }
 
 /** AUC of clean (0) vs each anomalous set (1), per scorer and scoring function. */
@@ -197,19 +225,18 @@ export function evaluateMethods(
   scorers: Scorer[],
   clean: NodeSet,
   anomalous: NodeSet[],
-  opts: { scorings?: ScoringName[]; limit?: (m: Scorer) => number | undefined; onProgress?: (p: Progress) => void },
+  opts: { scorings: ScoringName[]; limit?: (m: Scorer) => number | undefined; onProgress?: (p: Progress) => void },
 ): EvalRow[] {
   const rows: EvalRow[] = [];
-  const scorings = opts.scorings ?? ['bj'];
   let done = 0;
   const total = scorers.length * (1 + anomalous.length);
   for (const m of scorers) {
     const limit = opts.limit?.(m);
-    const base = m.score(clean, scorings, limit);
+    const base = m.score(clean, opts.scorings, limit);
     opts.onProgress?.({ done: ++done, total, stage: `${m.name}: clean` });
     for (const set of anomalous) {
-      const s = m.score(set, scorings, limit);
-      for (const scoring of scorings) {
+      const s = m.score(set, opts.scorings, limit);
+      for (const scoring of opts.scorings) {
         rows.push({
           method: m.name,
           set: set.name,

@@ -1,5 +1,6 @@
 // Shared contracts between core, model, detector, worker, CLI and UI. Types only.
 import type { VerdictState } from './core/verdict.ts';
+export type { ImageError } from './core/errors.ts';
 
 /** How a layer tensor becomes nodes. */
 export type Reduction = 'element' | 'channel-mean' | 'channel-max';
@@ -50,11 +51,14 @@ export interface LayerLayout {
 }
 
 export interface CalibrationTable {
+  /** Held-out clean images behind the table. */
   count: number;
-  /** Scan scores of held-out clean images per scoring function, ascending. */
+  /** The separately scanned parts, in column order (e.g. ['upper', 'lower'] for scan tail 'both'). */
+  parts: string[];
+  /** Per scoring function: each calibration image's part scores, row-major [count, parts], in image order. */
   scores: Partial<Record<ScoringName, number[]>>;
-  /** For scan tail 'both': the upper- and lower-tail scan scores the combined score is built from. */
-  parts?: { upper: Partial<Record<ScoringName, number[]>>; lower: Partial<Record<ScoringName, number[]>> };
+  /** Digest of the histograms and scan settings the table was computed with: another profile's table is refused. */
+  digest?: string;
 }
 
 /** JSON header of a .hsp profile. */
@@ -75,8 +79,6 @@ export interface ProfileHeader {
   /** Scan settings the calibration table was computed with. */
   scan: { aMax: number; tail: ScanTail; pointP: PointP };
   calibration?: CalibrationTable;
-  /** When set, one histogram set per predicted class follows the pooled one (class-conditional profile). */
-  classes?: number;
   createdAt?: string;
   generator?: string;
 }
@@ -136,14 +138,6 @@ export interface ImageResult {
   topNodes: NodeRef[];
   provider: Provider;
   timings: Timings;
-}
-
-/** A per-image failure: the batch goes on. */
-export interface ImageError {
-  file: string;
-  error: string;
-  /** Machine-readable kind, e.g. 'decode', 'too-large', 'empty', 'unsupported'. */
-  code: string;
 }
 
 export interface GroupScanResult {

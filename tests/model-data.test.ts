@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Detector } from '../src/detector.ts';
+import { Detector } from '../src/detector/index.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
 import { parseSpec, toTensor } from '../src/model/preprocess.ts';
 import { InstrumentedModel } from '../src/model/session.ts';

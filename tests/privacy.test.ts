@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildProfile, encodeProfile, rng } from '../src/core/index.ts';
-import { Detector } from '../src/detector.ts';
+import { Detector } from '../src/detector/index.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
 import { parseSpec } from '../src/model/preprocess.ts';
 
@@ -15,8 +15,8 @@ describe('a profile holds per-node histograms, not inputs', () => {
       model: new Uint8Array(readFileSync('public/models/fashion-cnn.onnx')),
       spec: parseSpec(JSON.parse(readFileSync('public/models/fashion-cnn.json', 'utf8'))),
     });
-    const { nodes } = await d.nodeValues(images);
-    const N = d.nodes;
+    const { nodes } = await d.features.nodeValues(images);
+    const N = d.features.nodes;
     const n = images.length;
     // Independently permute every node's column across images: any per-image (joint) information is destroyed.
     const shuffled = new Float32Array(nodes.length);
@@ -26,9 +26,9 @@ describe('a profile holds per-node histograms, not inputs', () => {
       for (let i = 0; i < n; i++) shuffled[i * N + j] = nodes[order[i] * N + j];
     }
     for (const strategy of ['uniform', 'tail'] as const) {
-      const opts = { layers: d.layers, bins: 16, strategy, tail: 'two' as const };
-      const a = buildProfile(nodes, n, opts, { fingerprint: d.fingerprint });
-      const b = buildProfile(shuffled, n, opts, { fingerprint: d.fingerprint });
+      const opts = { layers: d.features.layers, bins: 16, strategy, tail: 'two' as const };
+      const a = buildProfile(nodes, n, opts, { fingerprint: d.features.fingerprint });
+      const b = buildProfile(shuffled, n, opts, { fingerprint: d.features.fingerprint });
       expect(encodeProfile(a)).toEqual(encodeProfile(b)); // byte-identical: only marginals are stored
       const bytes = encodeProfile(a);
       // Look for every image's most distinctive runs: 24 non-zero pixels, 8 non-zero activations.

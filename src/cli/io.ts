@@ -1,17 +1,12 @@
 // Node-side plumbing of the CLI: files, folders, specs, atomic writes. No pipeline logic here.
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { decodeProfile, type Profile } from '../core/index.ts';
-import type { ImageSource } from '../detector.ts';
+import { decodeProfile, UsageError, type Profile } from '../core/index.ts';
+import type { ImageSource } from '../detector/index.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import { inspectModel, type ModelInfo } from '../model/onnx.ts';
-import { parseSpec, specFromModel } from '../model/preprocess.ts';
+import { parseSpec, type SpecSources } from '../model/preprocess.ts';
 import type { ModelSpec } from '../types.ts';
-
-/** A user-facing failure: printed as one line, exit status 2, never a stack trace. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.bmp', '.svg', '.tif', '.tiff']);
 
@@ -78,10 +73,11 @@ const numbers = (s: string, flag: string) => {
 };
 
 /**
- * Preprocessing spec, most specific first: flags, then --spec, then the profile's, then a
- * `<model>.json` spec beside the model, then what the model's static input shape implies.
+ * Where the preprocessing spec can come from on the command line: single flags, a --spec file,
+ * a `<model>.json` beside the model. The profile's own spec and the model's input shape are
+ * the pipeline's fallbacks (model/preprocess.ts resolveSpec).
  */
-export function resolveSpec(flags: SpecFlags, modelPath: string, info: ModelInfo, profile?: Profile): ModelSpec {
+export function specSources(flags: SpecFlags, modelPath: string): SpecSources {
   const o: Partial<ModelSpec> = {};
   if (flags.size) {
     const m = /^(\d+)x(\d+)$/i.exec(flags.size);
@@ -103,21 +99,17 @@ export function resolveSpec(flags: SpecFlags, modelPath: string, info: ModelInfo
   if (flags.bgr) o.bgr = true;
   if (flags.centerCrop) o.resize = 'center-crop';
   if (flags.input) o.inputName = flags.input;
-
-  let base: ModelSpec | undefined;
-  if (flags.spec) base = parseSpec(JSON.parse(readFileSync(flags.spec, 'utf8')));
-  else if (profile?.header.spec) base = profile.header.spec;
-  else {
-    const beside = join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.json`);
-    if (existsSync(beside)) {
-      try {
-        base = parseSpec(JSON.parse(readFileSync(beside, 'utf8')));
-      } catch {
-        base = undefined; // not a spec file: infer instead
-      }
+  const spec = flags.spec ? parseSpec(JSON.parse(readFileSync(flags.spec, 'utf8'))) : undefined;
+  let beside: ModelSpec | undefined;
+  const path = join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.json`);
+  if (!spec && existsSync(path)) {
+    try {
+      beside = parseSpec(JSON.parse(readFileSync(path, 'utf8')));
+    } catch {
+      beside = undefined; // not a spec file: infer instead
     }
   }
-  return base ? parseSpec({ ...base, ...o }) : specFromModel(info, o);
+  return { overrides: o, spec, beside };
 }
 
 /** Write via a temporary file and rename, so an interrupted run leaves no half-written file. */

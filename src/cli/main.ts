@@ -3,13 +3,14 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { encodeProfile, mergeProfiles, payloadBytes, ProfileError, type Profile } from '../core/index.ts';
-import { DEFAULTS } from '../defaults.ts';
-import { Detector, type ImageSource } from '../detector.ts';
-import { backgroundOf, bothTailsScorer, collectNodes, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, scanScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
+import { encodeProfile, HistoscanError, mergeProfiles, payloadBytes, toImageError, UsageError, type Profile } from '../core/index.ts';
+import { buildDefaults, DEFAULTS } from '../defaults.ts';
+import { Detector, type BuildResult, type ImageSource } from '../detector/index.ts';
+import { backgroundOf, collectNodes, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, productScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
 import { decodeImage } from '../model/decode-node.ts';
-import type { ImageError, ImageResult, Progress, Reduction, ScoringName, Tail } from '../types.ts';
-import { fileSource, listImages, npy, readModel, readProfile, resolveSpec, shard, UsageError, writeAtomic, type SpecFlags } from './io.ts';
+import { resolveSpec } from '../model/preprocess.ts';
+import type { ImageError, ImageResult, Progress, Reduction, ScoringName } from '../types.ts';
+import { fileSource, listImages, npy, readModel, readProfile, shard, specSources, writeAtomic, type SpecFlags } from './io.ts';
 
 const program = new Command('histoscan')
   .description('Detect unusual inputs to an ONNX image model from histograms of its activations, on your own machine.')
@@ -72,16 +73,21 @@ function progress() {
 }
 
 async function openDetector(opts: SpecFlags & { model: string; layers?: string; reduce?: Reduction; provider?: string }, profile?: Profile): Promise<Detector> {
-  const { bytes, info } = readModel(opts.model);
-  const spec = resolveSpec(opts, opts.model, info, profile);
+  const { bytes } = readModel(opts.model);
   return Detector.create({
     model: bytes,
-    spec,
+    ...specSources(opts, opts.model),
     profile,
-    layers: layersOf(opts.layers ?? 'auto'),
-    reduction: opts.reduce,
-    provider: (opts.provider ?? 'auto') as 'auto',
+    layers: layersOf(opts.layers ?? DEFAULTS.layers),
+    reduction: opts.reduce ?? DEFAULTS.reduction,
+    provider: (opts.provider ?? DEFAULTS.provider) as 'auto',
   });
+}
+
+/** Skipped files and warnings of a build or calibration, on stderr. */
+function report(r: BuildResult): void {
+  for (const s of r.skipped) console.error(`skipped ${s.file}: ${s.error}`);
+  for (const w of r.warnings) console.error(`warning: ${w}`);
 }
 
 const imagesOf = (dir: string, shardSpec?: string): ImageSource => {
@@ -100,7 +106,7 @@ specOptions(
   const { info } = readModel(opts.model);
   let spec: unknown = null;
   try {
-    spec = resolveSpec(opts, opts.model, info);
+    spec = resolveSpec(info, specSources(opts, opts.model));
   } catch (e) {
     spec = { error: (e as Error).message };
   }
@@ -126,6 +132,7 @@ layerOptions(
       .requiredOption('--model <file>', 'ONNX model')
       .requiredOption('--images <dir>', 'known-good (background) images')
       .option('--calibration <dir>', 'held-out known-good images for the verdict calibration table')
+      .option('--fpr <rate>', 'the verdict FPR the calibration set must be able to reach (warns when it is too small)', float, DEFAULTS.fpr)
       .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
       .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
       .addOption(new Option('--tail <t>', "which tail is surprising ('both': upper and lower scans, combined)").choices(['upper', 'lower', 'two', 'both']).default(DEFAULTS.tail))
@@ -137,24 +144,29 @@ layerOptions(
   const edgesFrom = opts.edgesFrom ? readProfile(opts.edgesFrom) : undefined;
   const detector = await openDetector({ ...opts, ...(edgesFrom ? { layers: edgesFrom.header.layers.map((l) => l.name).join(','), reduce: edgesFrom.header.reduction } : {}) });
   const bar = progress();
-  const { profile, skipped } = await detector.buildProfile(imagesOf(opts.images, opts.shard), opts.calibration ? imagesOf(opts.calibration) : null, {
-    bins: opts.bins,
-    strategy: opts.strategy,
-    tail: opts.tail,
-    edgesFrom,
-    source: `${opts.images}${opts.shard ? ` shard ${opts.shard}` : ''}`,
-    modelName: basename(opts.model),
-    onProgress: (p) => bar.update(p),
-  });
+  const built = await detector.build(
+    imagesOf(opts.images, opts.shard),
+    opts.calibration ? imagesOf(opts.calibration) : null,
+    buildDefaults({
+      bins: opts.bins,
+      strategy: opts.strategy,
+      tail: opts.tail,
+      fpr: opts.fpr,
+      edgesFrom,
+      source: `${opts.images}${opts.shard ? ` shard ${opts.shard}` : ''}`,
+      modelName: basename(opts.model),
+      onProgress: (p: Progress) => bar.update(p),
+    }),
+  );
   bar.stop();
-  const bytes = encodeProfile(profile);
+  const bytes = encodeProfile(built.profile);
   writeAtomic(opts.out, bytes);
-  const h = profile.header;
-  for (const s of skipped) console.error(`skipped ${s.file}: ${s.error}`);
+  const h = built.profile.header;
+  report(built);
   console.error(
     `wrote ${opts.out}: ${h.nodes} nodes in ${h.layers.length} layers (${h.reduction}), ${h.count} background images, ${h.strategy} B=${h.bins}, ` +
       `${bytes.length.toLocaleString('en')} bytes (${(payloadBytes(h.nodes, h.strategy, h.bins, h.count) / h.nodes).toFixed(1)} B/node)` +
-      `${h.calibration ? `, calibrated on ${h.calibration.count}` : ', not calibrated'}; provider ${detector.provider}`,
+      `${h.calibration ? `, calibrated on ${h.calibration.count}` : ', not calibrated'}; provider ${detector.features.provider}`,
   );
   detector.release();
 });
@@ -171,12 +183,13 @@ layerOptions(
 ).action(async (opts) => {
   const detector = await openDetector(opts);
   const bar = progress();
-  const set = await collectNodes(detector, 'activations', imagesOf(opts.images), (p) => bar.update(p));
+  const f = detector.features;
+  const set = await collectNodes(f, 'activations', imagesOf(opts.images), DEFAULTS.batchSize, (p) => bar.update(p));
   bar.stop();
   writeAtomic(opts.out, npy(set.values, [set.rows, set.nodes]));
   let offset = 0;
-  const layers = detector.layers.map((l) => ({ ...l, offset: (offset += l.nodes) - l.nodes }));
-  writeAtomic(opts.out.replace(/\.npy$/, '') + '.json', JSON.stringify({ files: set.files, layers, reduction: detector.reduction, skipped: set.skipped }, null, 2));
+  const layers = f.layers.map((l) => ({ ...l, offset: (offset += l.nodes) - l.nodes }));
+  writeAtomic(opts.out.replace(/\.npy$/, '') + '.json', JSON.stringify({ files: set.files, layers, reduction: f.reduction, skipped: set.skipped }, null, 2));
   console.error(`wrote ${opts.out}: ${set.rows} x ${set.nodes}`);
   detector.release();
 });
@@ -204,28 +217,30 @@ specOptions(
     try {
       const t0 = performance.now();
       const img = decodeImage(new Uint8Array(readFileSync(file)), basename(file));
-      const r = await detector.check(img, file, { scoring: opts.scoring, fpr: opts.fpr }, performance.now() - t0);
+      const r = await detector.check(img, file, { scoring: opts.scoring, fpr: opts.fpr, topNodes: DEFAULTS.topNodes }, performance.now() - t0);
       out.push(summary(r));
       if (opts.group) full.push(r);
     } catch (e) {
-      out.push({ file, error: (e as Error).message, code: (e as { code?: string }).code ?? 'error' });
+      out.push(toImageError(file, e));
     }
     bar.update({ done: i + 1, total: files.length, stage: 'scoring' });
   }
   bar.stop();
-  const group = opts.group && full.length ? detector.groupScan(full, opts.scoring) : null;
+  const group = opts.group && full.length ? detector.scorer!.groupScan(full, opts.scoring, DEFAULTS.groupSeed) : null;
   const groupOut = group && { score: group.score, alpha: group.alpha, images: group.images.map((i) => full[i].file), nodes: group.nodes.length };
   if (opts.json) console.log(JSON.stringify(groupOut ? { results: out, group: groupOut } : out, null, 2));
   else {
     if (groupOut) console.log(`group scan: score ${groupOut.score.toFixed(3)} at alpha ${groupOut.alpha.toPrecision(2)}: ${groupOut.images.length} images x ${groupOut.nodes} nodes`);
     for (const r of out) {
       if ('error' in r) console.log(`${r.file}\tERROR\t${r.error}`);
-      else console.log(`${r.file}\t${r.flagged ? 'UNUSUAL' : 'ok'}\tscore ${r.score.toFixed(3)}\tq ${r.q.toFixed(4)}\t${r.top}`);
+      else console.log(`${r.file}\t${VERDICT_TEXT[r.verdict]}\tscore ${r.score.toFixed(3)}\tq ${r.q.toFixed(4)}\t${r.top}${r.verdictReason ? `\t${r.verdictReason}` : ''}`);
     }
   }
   detector.release();
   if (out.some((r) => 'error' in r)) process.exitCode = 2;
 });
+
+const VERDICT_TEXT = { unusual: 'UNUSUAL', typical: 'typical', uncalibrated: 'NOT CALIBRATED' } as const;
 
 function summary(r: ImageResult) {
   return {
@@ -234,6 +249,8 @@ function summary(r: ImageResult) {
     alpha: r.alpha,
     q: r.q,
     flagged: r.flagged,
+    verdict: r.verdict,
+    ...(r.verdictReason ? { verdictReason: r.verdictReason } : {}),
     top: `${r.top[0].label} ${(100 * r.top[0].prob).toFixed(1)}%`,
     topNodes: r.topNodes.map((n) => ({ layer: n.layer, index: n.index, value: n.value, p: n.p })),
   };
@@ -267,28 +284,24 @@ layerOptions(
     if (i < 1) throw new UsageError(`--anomalous wants NAME=DIR, got "${s}"`);
     return { name: s.slice(0, i), dir: s.slice(i + 1) };
   });
-  const { profile } = await detector.buildProfile(imagesOf(opts.background), opts.calibration ? imagesOf(opts.calibration) : null, {
-    bins: opts.bins,
-    strategy: opts.strategy,
-    onProgress: tick,
-  });
-  const background = await collectNodes(detector, 'background', imagesOf(opts.background), tick);
-  const clean = await collectNodes(detector, 'clean', imagesOf(opts.clean), tick);
+  const f = detector.features;
+  const { profile } = await detector.build(imagesOf(opts.background), null, buildDefaults({ bins: opts.bins, strategy: opts.strategy, onProgress: tick }));
+  const collect = (name: string, dir: string) => collectNodes(f, name, imagesOf(dir), DEFAULTS.batchSize, tick);
+  const background = await collect('background', opts.background);
+  const clean = await collect('clean', opts.clean);
   const anomalous = [];
-  for (const s of sets) anomalous.push(await collectNodes(detector, s.name, imagesOf(s.dir), tick));
+  for (const s of sets) anomalous.push(await collect(s.name, s.dir));
   const wanted = String(opts.methods).split(',');
   const scan = profile.header.scan;
-  const both = scan.tail === 'both';
-  if (both && !opts.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR');
-  const calibration = both ? await collectNodes(detector, 'calibration', imagesOf(opts.calibration), tick) : null;
+  if (scan.tail === 'both' && !opts.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR');
+  const calibration = opts.calibration ? await collect('calibration', opts.calibration) : null;
   const bg = wanted.some((w) => w !== 'histogram') ? backgroundOf(background) : null;
   const kdeBg = wanted.includes('kde') ? backgroundOf(background, opts.kdeBackground) : null;
-  const make = (name: string, methodFor: (t: Tail) => PValueMethod): Scorer =>
-    both ? bothTailsScorer(name, methodFor, calibration!, scan) : scanScorer(methodFor(scan.tail as Tail), scan);
-  const scorers: Scorer[] = [];
-  if (wanted.includes('histogram')) scorers.push(make('histogram', (t) => histogramMethod(profile, 'histogram', t)));
-  if (wanted.includes('empirical')) scorers.push(make('empirical', (t) => empiricalMethod(bg!, t)));
-  if (wanted.includes('kde')) scorers.push(make(`KDE (n=${kdeBg!.n})`, (t) => kdeMethod(kdeBg!, t)));
+  const methods: PValueMethod[] = [];
+  if (wanted.includes('histogram')) methods.push(histogramMethod(profile, 'histogram'));
+  if (wanted.includes('empirical')) methods.push(empiricalMethod(bg!));
+  if (wanted.includes('kde')) methods.push(kdeMethod(kdeBg!));
+  const scorers: Scorer[] = methods.map((m) => productScorer(m, scan, calibration));
   const rows = evaluateMethods(scorers, clean, anomalous, {
     scorings: [opts.scoring as ScoringName],
     limit: (m) => (m.name.startsWith('KDE') ? opts.kdeImages : undefined),
@@ -299,6 +312,30 @@ layerOptions(
   if (opts.json) console.log(JSON.stringify({ results }, null, 2));
   else for (const r of results) console.log(`${r.method.padEnd(24)} ${r.set.padEnd(16)} AUC ${r.auc.toFixed(4)}  ${r.bytes.toLocaleString('en')} B  p ${r.pvalueMsPerImage.toFixed(3)} ms  scan ${r.scanMsPerImage.toFixed(3)} ms`);
   detector.release();
+});
+
+layerOptions(
+  specOptions(
+    program
+      .command('calibrate')
+      .description("(re)calibrate a profile's verdict on held-out known-good images (merged shard profiles need this)")
+      .requiredOption('--model <file>', 'ONNX model')
+      .requiredOption('--profile <file>', 'profile (.hsp) built for this model')
+      .requiredOption('--images <dir>', 'held-out known-good images, not used for the background')
+      .option('--fpr <rate>', 'the verdict FPR the calibration set must be able to reach (warns when it is too small)', float, DEFAULTS.fpr)
+      .requiredOption('--out <file>', 'output .hsp (may be the input profile)'),
+  ),
+).action(async (opts) => {
+  const profile = readProfile(opts.profile);
+  const detector = await openDetector(opts, profile);
+  const bar = progress();
+  const result = await detector.calibrate(profile, imagesOf(opts.images), { batchSize: DEFAULTS.batchSize, fpr: opts.fpr, onProgress: (p: Progress) => bar.update(p) });
+  bar.stop();
+  writeAtomic(opts.out, encodeProfile(result.profile));
+  report(result);
+  console.error(`wrote ${opts.out}: calibrated on ${result.profile.header.calibration!.count} images`);
+  detector.release();
+  if (result.skipped.length) process.exitCode = 2;
 });
 
 program
@@ -312,7 +349,6 @@ program
     console.error(`wrote ${opts.out}: ${merged.header.count} background images from ${paths.length} shards`);
   });
 
-const known = (e: unknown) => e instanceof UsageError || e instanceof ProfileError || ['ModelError', 'ImageDecodeError', 'ActivationError', 'CancelledError'].includes((e as Error)?.name);
 
 try {
   await program.parseAsync(process.argv);
@@ -320,5 +356,5 @@ try {
   const err = e as Error;
   console.error(`histoscan: ${err.message}`);
   if (process.env.DEBUG) console.error(err.stack);
-  process.exitCode = known(e) ? 2 : 1;
+  process.exitCode = e instanceof HistoscanError ? 2 : 1;
 }

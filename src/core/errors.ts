@@ -1,33 +1,64 @@
-/** A profile file that cannot be used: wrong magic, version, checksum, truncated, inconsistent. */
-export class ProfileError extends Error {
-  override name = 'ProfileError';
+// One error base for everything histoscan throws on purpose: a machine-readable `code` and a
+// message a user can act on. Anything else that reaches a caller is a bug.
+
+export type ProfileErrorCode = 'magic' | 'version' | 'checksum' | 'truncated' | 'size' | 'header' | 'edges' | 'counts' | 'mismatch' | 'merge';
+/** Not an ONNX file; no image-shaped float input; a layer name the graph lacks; an invalid model spec; onnxruntime itself failed. */
+export type ModelErrorCode = 'not-onnx' | 'no-image-input' | 'unknown-layer' | 'bad-spec' | 'runtime';
+export type ImageErrorCode = 'empty' | 'unsupported' | 'corrupt' | 'too-large' | 'too-small';
+export type ErrorCode = ProfileErrorCode | ModelErrorCode | ImageErrorCode | 'non-finite' | 'cancelled' | 'usage' | 'worker-died';
+
+export class HistoscanError<C extends ErrorCode = ErrorCode> extends Error {
   constructor(
     message: string,
-    readonly code:
-      | 'magic'
-      | 'version'
-      | 'checksum'
-      | 'truncated'
-      | 'size'
-      | 'header'
-      | 'edges'
-      | 'counts'
-      | 'mismatch'
-      | 'merge',
+    readonly code: C,
   ) {
     super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A profile file that cannot be used: wrong magic, version, checksum, truncated, inconsistent, for another model. */
+export class ProfileError extends HistoscanError<ProfileErrorCode> {}
+
+/** A model that cannot be loaded, instrumented or run. */
+export class ModelError extends HistoscanError<ModelErrorCode> {}
+
+/** An image that cannot be decoded (checked before any pixel buffer is allocated where possible). */
+export class ImageDecodeError extends HistoscanError<ImageErrorCode> {}
+
+/** A user's own mistake on the command line or in an API call: printed as one line. */
+export class UsageError extends HistoscanError<'usage'> {
+  constructor(message: string) {
+    super(message, 'usage');
+  }
+}
+
+export class CancelledError extends HistoscanError<'cancelled'> {
+  constructor() {
+    super('Cancelled.', 'cancelled');
   }
 }
 
 /** An activation that is NaN or infinite, named by layer and node so the user can find it. */
-export class ActivationError extends Error {
-  override name = 'ActivationError';
-  readonly code = 'non-finite';
+export class ActivationError extends HistoscanError<'non-finite'> {
   constructor(
     readonly layer: string,
     readonly index: number,
     readonly value: number,
   ) {
-    super(`Activation ${value} (not finite) in layer "${layer}" at node ${index}: the model produced NaN or Infinity for this input.`);
+    super(`Activation ${value} (not finite) in layer "${layer}" at node ${index}: the model produced NaN or Infinity for this input.`, 'non-finite');
   }
+}
+
+/** A per-image failure: the batch goes on. */
+export interface ImageError {
+  file: string;
+  error: string;
+  /** Machine-readable kind, e.g. 'corrupt', 'too-large', 'non-finite'; 'error' for anything unexpected. */
+  code: ErrorCode | 'error';
+}
+
+/** The one conversion of an exception into a per-image error (worker and CLI alike). */
+export function toImageError(file: string, e: unknown): ImageError {
+  return { file, error: e instanceof Error ? e.message : String(e), code: e instanceof HistoscanError ? e.code : 'error' };
 }

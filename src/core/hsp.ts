@@ -103,15 +103,29 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
   }
   if (o.calibration !== undefined) {
     const c = o.calibration as Record<string, unknown>;
-    if (!c || !isInt(c.count) || !c.scores || typeof c.scores !== 'object') bad('calibration table malformed');
-    const parts = c.parts as Record<string, unknown> | undefined;
-    for (const t of [c.scores, ...(parts ? [parts.upper, parts.lower] : [])]) {
-      if (!t || typeof t !== 'object') bad('calibration parts malformed');
-      for (const [k, v] of Object.entries(t as object)) {
-        if (!['bj', 'hc', 'ks'].includes(k) || !Array.isArray(v) || !v.every((x) => typeof x === 'number')) bad(`calibration scores for ${k} malformed`);
+    if (!c || typeof c !== 'object' || !isInt(c.count) || !c.scores || typeof c.scores !== 'object') bad('calibration table malformed');
+    // Tables of histoscan 0.1 (sorted per scoring, no parts) cannot be ranked without self-inclusion: drop them, so the
+    // verdict says "not calibrated" and the user recalibrates.
+    if (!Array.isArray(c.parts)) {
+      delete o.calibration;
+      return;
+    }
+    const parts = c.parts as unknown[];
+    if (parts.length === 0 || !parts.every((x) => typeof x === 'string')) bad('calibration parts malformed');
+    for (const [k, v] of Object.entries(c.scores as object)) {
+      if (!['bj', 'hc', 'ks'].includes(k) || !Array.isArray(v) || v.length !== (c.count as number) * parts.length || !v.every((x) => typeof x === 'number')) {
+        bad(`calibration scores for ${k} malformed`);
       }
     }
+    if (c.digest !== undefined && typeof c.digest !== 'string') bad('calibration digest malformed');
   }
+}
+
+/** Digest of what a calibration table depends on: the histograms and the scan settings. */
+export function profileDigest(p: Profile): string {
+  const arrays = [p.lo, p.hi, p.edges, p.tails].map((a) => crc32(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).toString(16).padStart(8, '0'));
+  const scan = new TextEncoder().encode(JSON.stringify([p.header.scan.tail, p.header.scan.pointP, p.header.scan.aMax, p.header.count]));
+  return [...arrays, crc32(scan).toString(16).padStart(8, '0')].join('');
 }
 
 /** Decode and validate a .hsp file. Every problem is a ProfileError with a message for users. */

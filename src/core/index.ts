@@ -4,7 +4,7 @@ export * from './hsp.ts';
 export * from './pvalues.ts';
 export * from './scan.ts';
 export * from './metrics.ts';
-export * from './calibration.ts';
 export * from './layout.ts';
 export { rng } from './rng.ts';
 export * from './verdict.ts';
+export * from './score.ts';

@@ -2,10 +2,11 @@ import type { PointP, Tail } from '../types.ts';
 import { binOf, type Profile } from './profile.ts';
 
 /**
- * Empirical p-value ranges of observed node values against a background, one node per entry.
- * Upper tail (default): p_min = (#{b > x} + 1)/(n + 1), p_max = (#{b >= x} + 1)/(n + 1) — the
- * convention of IBM ART's subset-scanning detector, which keeps p > 0. Lower tail mirrors it;
- * two-tailed doubles the smaller tail (capped at 1).
+ * p-value ranges of observed node values against a background, one node per entry. One
+ * convention for every method (that of IBM ART's subset-scanning detector):
+ *   upper tail  p_min = #{b > x} / (n + 1),  p_max = (#{b >= x} + 1) / (n + 1);
+ * the lower tail mirrors it; two-tailed doubles the smaller tail (capped at 1). A histogram gives
+ * the widest range its bins allow, which equals the empirical one when each bin holds one value.
  */
 export interface PValueRanges {
   pMin: Float32Array;
@@ -27,19 +28,19 @@ function put(
 ): void {
   const inv = 1 / (n + 1);
   if (tail === 'upper') {
-    out.pMin[j] = (gtLow + 1) * inv;
+    out.pMin[j] = gtLow * inv;
     out.pMax[j] = (geHigh + 1) * inv;
     return;
   }
   // #{b < x} >= n - geHigh and #{b <= x} <= n - gtLow.
-  const loMin = (n - geHigh + 1) * inv;
+  const loMin = (n - geHigh) * inv;
   const loMax = (n - gtLow + 1) * inv;
   if (tail === 'lower') {
     out.pMin[j] = loMin;
     out.pMax[j] = loMax;
     return;
   }
-  out.pMin[j] = Math.min(1, 2 * Math.min((gtLow + 1) * inv, loMin));
+  out.pMin[j] = Math.min(1, 2 * Math.min(gtLow * inv, loMin));
   out.pMax[j] = Math.min(1, 2 * Math.min((geHigh + 1) * inv, loMax));
 }
 
@@ -58,13 +59,15 @@ export function histogramPValues(p: Profile, x: Float32Array, out: PValueRanges,
     for (let j = 0; j < nodes; j++) {
       const v = x[j];
       if (v > hi[j]) {
-        out.pMin[j] = out.pMax[j] = inv;
+        out.pMin[j] = 0;
+        out.pMax[j] = inv;
       } else if (v < lo[j]) {
-        out.pMin[j] = out.pMax[j] = 1;
+        out.pMin[j] = n * inv;
+        out.pMax[j] = 1;
       } else {
         const k = binOf(strategy, bins, edges, j, v);
         const base = j * bins;
-        out.pMin[j] = ((k + 1 < bins ? tails[base + k + 1] : 0) + 1) * inv;
+        out.pMin[j] = (k + 1 < bins ? tails[base + k + 1] : 0) * inv;
         out.pMax[j] = (tails[base + k] + 1) * inv;
       }
     }
@@ -191,9 +194,16 @@ export function kdePValues(bg: Background, h: Float32Array, x: Float32Array, out
   }
 }
 
-/** One p-value per node for the scan: the range's midpoint (mid-p) or its conservative end. */
+/**
+ * One p-value per node for the scan: the conservative end p_max ('max', what ART counts), or
+ * the tie-aware mid-p ('mid'): the range's midpoint, except where p_min = 0 — the value is at or
+ * beyond the background's extreme in this tail, where a point mass sits (ReLU zeros in the lower
+ * tail, ReLU6 or saturation in the upper) — and only p_max is valid. Plain mid-p at such an atom
+ * of mass f gives f/2 with probability f, twice nominal, so a node that is often 0 would count
+ * as evidence by being 0; with this rule P(p <= a) <= a (up to the 1/(2(n+1)) of mid-p) there too.
+ */
 export function pointPValues(r: PValueRanges, mode: PointP, out: Float32Array = new Float32Array(r.pMin.length)): Float32Array {
   if (mode === 'max') out.set(r.pMax);
-  else for (let j = 0; j < out.length; j++) out[j] = 0.5 * (r.pMin[j] + r.pMax[j]);
+  else for (let j = 0; j < out.length; j++) out[j] = r.pMin[j] > 0 ? 0.5 * (r.pMin[j] + r.pMax[j]) : r.pMax[j];
   return out;
 }

@@ -19,15 +19,9 @@ export const scoring: Record<ScoringName, ScoreFn> = {
   ks: (nA, n, a) => (n > 0 && nA > n * a ? (nA - n * a) / Math.sqrt(n) : 0),
 };
 
-export const scoringNames: Record<ScoringName, string> = {
-  bj: 'Berk-Jones',
-  hc: 'Higher Criticism',
-  ks: 'Kolmogorov-Smirnov',
-};
-
 export interface ScanOptions {
-  scoring?: ScoringName;
-  aMax?: number;
+  scoring: ScoringName;
+  aMax: number;
 }
 
 /**
@@ -68,9 +62,9 @@ export interface IndividualScan {
  * that prefix is exactly {j : p_j <= a} (adding a node with p > a only lowers the score). So the
  * scan sorts the p-values <= a_max once and evaluates F(c, c, a) at each distinct value: O(N log N).
  */
-export function individualScan(p: Float32Array, opts: ScanOptions = {}): IndividualScan {
-  const f = scoring[opts.scoring ?? 'bj'];
-  const aMax = opts.aMax ?? 0.5;
+export function individualScan(p: Float32Array, opts: ScanOptions): IndividualScan {
+  const f = scoring[opts.scoring];
+  const aMax = opts.aMax;
   let m = 0;
   const small = new Float32Array(p.length);
   for (let j = 0; j < p.length; j++) if (p[j] <= aMax) small[m++] = p[j];
@@ -103,7 +97,11 @@ export interface GroupScanOptions extends ScanOptions {
   maxAlphas?: number;
 }
 
-/** Distinct p-values <= aMax, ascending, thinned to at most `max` (always keeping the largest). */
+/**
+ * Distinct p-values <= aMax, ascending, thinned to at most `max`. Thinning keeps ranks spaced
+ * geometrically from the smallest, with the largest: the strongest evidence (a block of tiny
+ * p-values) lives at the smallest thresholds, which thinning evenly by rank would drop.
+ */
 export function alphaGrid(values: Float32Array, aMax: number, max: number): Float64Array {
   let m = 0;
   const small = new Float32Array(values.length);
@@ -112,9 +110,11 @@ export function alphaGrid(values: Float32Array, aMax: number, max: number): Floa
   const distinct: number[] = [];
   for (let i = 0; i < m; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]);
   if (distinct.length <= max) return Float64Array.from(distinct);
-  const out = new Float64Array(max);
-  for (let i = 0; i < max; i++) out[i] = distinct[Math.round(((i + 1) * distinct.length) / max) - 1];
-  return out;
+  const ranks = new Set<number>();
+  const last = distinct.length - 1;
+  for (let i = 0; i < max - 1; i++) ranks.add(Math.round(Math.expm1((i / (max - 2)) * Math.log1p(last))));
+  ranks.add(last);
+  return Float64Array.from([...ranks].sort((a, b) => a - b), (r) => distinct[r]);
 }
 
 /**
@@ -191,9 +191,9 @@ function optimizeDimension(
  * score stops improving; the first start uses every image, later restarts random image subsets.
  * `P` is row-major [images, nodes] of point p-values.
  */
-export function groupScan(P: Float32Array, images: number, nodes: number, opts: GroupScanOptions = {}): GroupScanResult {
-  const f = scoring[opts.scoring ?? 'bj'];
-  const aMax = opts.aMax ?? 0.5;
+export function groupScan(P: Float32Array, images: number, nodes: number, opts: GroupScanOptions): GroupScanResult {
+  const f = scoring[opts.scoring];
+  const aMax = opts.aMax;
   const restarts = opts.restarts ?? 10;
   const maxIterations = opts.maxIterations ?? 20;
   const alphas = alphaGrid(P, aMax, opts.maxAlphas ?? 64);

@@ -2,7 +2,8 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { RgbaImage } from '../types.ts';
-import { checkImageBytes, ImageDecodeError } from './image-errors.ts';
+import { ImageDecodeError } from '../core/errors.ts';
+import { checkImageBytes } from './image-errors.ts';
 
 export const MAX_PIXELS = 40_000_000;
 
@@ -28,6 +29,6 @@ export function decodeImage(bytes: Uint8Array, name = 'image', limits: DecodeLim
     const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
     return { width: img.width, height: img.height, data: img.data };
   } catch (e) {
-    throw new ImageDecodeError('corrupt', `${name}: the ${info.format.toUpperCase()} is corrupt or truncated (${(e as Error).message}).`);
+    throw new ImageDecodeError(`${name}: the ${info.format.toUpperCase()} is corrupt or truncated (${(e as Error).message}).`, 'corrupt');
   }
 }

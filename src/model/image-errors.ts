@@ -1,16 +1,6 @@
 // Image format sniffing and decode errors shared by the Node and browser decoders (DOM-free).
 
-export type ImageErrorCode = 'empty' | 'unsupported' | 'corrupt' | 'too-large' | 'too-small';
-
-export class ImageDecodeError extends Error {
-  override name = 'ImageDecodeError';
-  constructor(
-    readonly code: ImageErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { ImageDecodeError } from '../core/errors.ts';
 
 export interface SniffResult {
   format: 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'svg' | 'text' | 'unknown';
@@ -75,7 +65,7 @@ function looksComplete(format: string, tail: Uint8Array): boolean {
  * `bytes` is the file, or its start (64 KiB is plenty for the headers); `tail` its last TAIL_BYTES bytes.
  */
 export function checkImageBytes(bytes: Uint8Array, name: string, maxPixels: number, tail: Uint8Array = bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES))): SniffResult {
-  if (bytes.length === 0) throw new ImageDecodeError('empty', `${name}: the file is empty (0 bytes).`);
+  if (bytes.length === 0) throw new ImageDecodeError(`${name}: the file is empty (0 bytes).`, 'empty');
   const info = sniffImage(bytes);
   const unsupported: Record<string, string> = {
     gif: 'GIF (animated or not) is not supported',
@@ -86,14 +76,14 @@ export function checkImageBytes(bytes: Uint8Array, name: string, maxPixels: numb
     unknown: 'this is not a PNG or JPEG image',
   };
   if (info.format !== 'png' && info.format !== 'jpeg') {
-    throw new ImageDecodeError('unsupported', `${name}: ${unsupported[info.format]}; use PNG or JPEG.`);
+    throw new ImageDecodeError(`${name}: ${unsupported[info.format]}; use PNG or JPEG.`, 'unsupported');
   }
   if (info.width !== undefined && info.height !== undefined) {
     if (info.width * info.height > maxPixels) {
-      throw new ImageDecodeError('too-large', `${name}: ${info.width}x${info.height} pixels is over the limit of ${maxPixels.toLocaleString('en')}; refused before decoding.`);
+      throw new ImageDecodeError(`${name}: ${info.width}x${info.height} pixels is over the limit of ${maxPixels.toLocaleString('en')}; refused before decoding.`, 'too-large');
     }
-    if (info.width < 1 || info.height < 1) throw new ImageDecodeError('too-small', `${name}: the image declares ${info.width}x${info.height} pixels.`);
+    if (info.width < 1 || info.height < 1) throw new ImageDecodeError(`${name}: the image declares ${info.width}x${info.height} pixels.`, 'too-small');
   }
-  if (!looksComplete(info.format, tail)) throw new ImageDecodeError('corrupt', `${name}: the ${info.format.toUpperCase()} is truncated or corrupt.`);
+  if (!looksComplete(info.format, tail)) throw new ImageDecodeError(`${name}: the ${info.format.toUpperCase()} is truncated or corrupt.`, 'corrupt');
   return info;
 }

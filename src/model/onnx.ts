@@ -8,22 +8,7 @@ import {
   type ModelProto,
   type ValueInfoProto,
 } from 'onnx-buf';
-
-/**
- * Machine-readable kinds of model failure: not an ONNX file; no image-shaped float input; a layer
- * name the graph lacks; non-finite activations; an invalid model spec; onnxruntime itself failed.
- */
-export type ModelErrorCode = 'not-onnx' | 'no-image-input' | 'unknown-layer' | 'nan-activation' | 'bad-spec' | 'runtime';
-
-export class ModelError extends Error {
-  override name = 'ModelError';
-  constructor(
-    message: string,
-    readonly code: ModelErrorCode,
-  ) {
-    super(message);
-  }
-}
+import { ModelError } from '../core/errors.ts';
 
 export interface TensorInfo {
   name: string;
@@ -56,7 +41,8 @@ const LINEAR = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
 const PASS = new Set(['BatchNormalization', 'Add', 'Identity', 'Mul', 'InstanceNormalization', 'LayerNormalization']);
 const DENSE = new Set(['Gemm', 'MatMul']);
 
-function parse(bytes: Uint8Array): ModelProto {
+/** Parse ONNX bytes once; inspect and instrument take the parsed model. */
+export function parseModel(bytes: Uint8Array): ModelProto {
   let model: ModelProto;
   try {
     model = fromBinary(ModelProtoSchema, bytes);
@@ -79,8 +65,8 @@ const shapeOf = (v: ValueInfoProto): (number | string)[] => {
 const elemOf = (v: ValueInfoProto): number => (v.type?.value.case === 'tensorType' ? v.type.value.value.elemType : 0);
 
 /** Inputs, outputs, opset, every intermediate tensor, and the layers `auto` would monitor. */
-export function inspectModel(bytes: Uint8Array): ModelInfo {
-  const model = parse(bytes);
+export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
+  const model = input instanceof Uint8Array ? parseModel(input) : input;
   const g = model.graph!;
   const inits = new Set(g.initializer.map((t) => t.name));
   const graphInputs = new Set(g.input.map((i) => i.name));
@@ -166,8 +152,9 @@ export function resolveLayers(info: ModelInfo, choice: 'auto' | string[]): strin
  * and unchanged. An appended output carries its element type when value_info declares it, else
  * only its name (onnxruntime infers the rest). Weights may be initializers or Constant nodes.
  */
-export function instrumentModel(bytes: Uint8Array, layers: string[]): Uint8Array {
-  const model = parse(bytes);
+export function instrumentModel(input: Uint8Array | ModelProto, layers: string[]): Uint8Array {
+  // A parsed model is changed in place: its graph outputs gain the layers.
+  const model = input instanceof Uint8Array ? parseModel(input) : input;
   const g = model.graph!;
   const have = new Set(g.output.map((o) => o.name));
   const declared = new Map<string, number>();

@@ -1,6 +1,7 @@
 // Pixels to model input, from a model spec. Pure and DOM-free: the worker and the CLI both call
 // it on RGBA pixels, so the same image gives the same tensor in the browser and in Node.
-import { ModelError, type ModelInfo } from './onnx.ts';
+import { ModelError } from '../core/errors.ts';
+import type { ModelInfo } from './onnx.ts';
 import type { ModelSpec, RgbaImage } from '../types.ts';
 
 /** Resample one plane: box-average when shrinking an axis, linear when enlarging. */
@@ -189,4 +190,31 @@ export function parseSpec(json: unknown): ModelSpec {
     resize: resize as 'stretch' | 'center-crop',
     ...(Array.isArray(o.classNames) ? { classNames: (o.classNames as unknown[]).map(String) } : {}),
   };
+}
+
+/** Where a model's preprocessing can come from, most specific first. */
+export interface SpecSources {
+  /** Single fields given by the user (CLI flags); they win over everything. */
+  overrides?: Partial<ModelSpec>;
+  /** A spec the user named (a --spec file, the element's `spec` property). */
+  spec?: ModelSpec;
+  /** The spec stored in the profile being used. */
+  profileSpec?: ModelSpec;
+  /** A `<model>.json` found beside the model file. */
+  beside?: ModelSpec;
+}
+
+/**
+ * The one spec fallback: the user's spec, else the profile's, else one beside the model, else
+ * what the model's static input shape implies; single overrides applied on top.
+ */
+export function resolveSpec(info: ModelInfo, s: SpecSources): ModelSpec {
+  const base = s.spec ?? s.profileSpec ?? s.beside;
+  const overrides = Object.fromEntries(Object.entries(s.overrides ?? {}).filter(([, v]) => v !== undefined)) as Partial<ModelSpec>;
+  return base ? parseSpec({ ...base, ...overrides }) : specFromModel(info, overrides);
+}
+
+/** Input tensor dims of a batch of images under a spec. */
+export function inputDims(spec: ModelSpec, batch: number): number[] {
+  return spec.layout === 'nchw' ? [batch, spec.channels, spec.height, spec.width] : [batch, spec.height, spec.width, spec.channels];
 }

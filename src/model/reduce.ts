@@ -34,7 +34,8 @@ export function reduceLayer(data: Float32Array, dims: readonly number[], how: Re
       for (let c = 0; c < channels; c++) {
         const base = (o * channels + c) * inner;
         let m = out[c];
-        for (let i = base, end = base + inner; i < end; i++) if (data[i] > m) m = data[i];
+        // NaN sticks (v !== v), so a non-finite activation still shows in the node.
+        for (let i = base, end = base + inner; i < end; i++) if (data[i] > m || data[i] !== data[i]) m = data[i];
         out[c] = m;
       }
     }

@@ -2,7 +2,7 @@ import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { DEFAULTS } from '../defaults.ts';
 import type { ImageError, ImageResult, ProviderRequest, ScoringName } from '../types.ts';
-import type { NodeHistogram as Hist } from '../worker/worker.ts';
+import type { NodeHistogramData as Hist } from '../worker/worker.ts';
 import { DetectorClient, WorkerDiedError } from './client.ts';
 import './node-histogram.ts';
 import './pvalue-map.ts';
@@ -190,7 +190,7 @@ export class HistoscanDetector extends LitElement {
         } catch (e) {
           if (!(e instanceof WorkerDiedError)) throw e;
           await this.client.restart();
-          result = await this.client.check(row.file, row.name, { fpr: this.fpr, scoring: this.scoring }).catch((e2: Error) => ({ file: row.name, error: `The worker died twice on this image: ${e2.message}`, code: 'worker' }));
+          result = await this.client.check(row.file, row.name, { fpr: this.fpr, scoring: this.scoring }).catch((e2: Error) => ({ file: row.name, error: `The worker died twice on this image: ${e2.message}`, code: 'worker-died' }));
         }
         this.finish(row, result);
       }

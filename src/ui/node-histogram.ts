@@ -1,5 +1,5 @@
 import { css, html, LitElement, svg } from 'lit';
-import type { NodeHistogram as Hist } from '../worker/worker.ts';
+import type { NodeHistogramData as Hist } from '../worker/worker.ts';
 
 const fmt = (v: number) => {
   if (!Number.isFinite(v)) return String(v);

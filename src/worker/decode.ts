@@ -1,6 +1,7 @@
 // Browser (worker) image decoding: the browser's own decoders via createImageBitmap and an
 // OffscreenCanvas, after the same header checks as Node (size limits before any decoding).
-import { checkImageBytes, ImageDecodeError, TAIL_BYTES } from '../model/image-errors.ts';
+import { ImageDecodeError } from '../core/errors.ts';
+import { checkImageBytes, TAIL_BYTES } from '../model/image-errors.ts';
 import type { RgbaImage } from '../types.ts';
 
 export const MAX_PIXELS = 40_000_000;
@@ -13,7 +14,7 @@ export async function decodeBlob(blob: Blob, name: string, maxPixels = MAX_PIXEL
   try {
     bitmap = await createImageBitmap(blob, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
   } catch {
-    throw new ImageDecodeError('corrupt', `${name}: the browser could not decode this ${info.format.toUpperCase()}; it is corrupt or truncated.`);
+    throw new ImageDecodeError(`${name}: the browser could not decode this ${info.format.toUpperCase()}; it is corrupt or truncated.`, 'corrupt');
   }
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;

@@ -1,11 +1,10 @@
 // The detector in a module Web Worker, exposed with comlink. One session at a time; images,
 // activations and profiles stay in this worker and the page that owns it.
 import * as Comlink from 'comlink';
-import { decodeProfile, encodeProfile, locateNode, type Profile } from '../core/index.ts';
-import { DEFAULTS } from '../defaults.ts';
-import { Detector, type ImageSource } from '../detector.ts';
-import { inspectModel } from '../model/onnx.ts';
-import { parseSpec, specFromModel } from '../model/preprocess.ts';
+import { decodeProfile, encodeProfile, locateNode, toImageError } from '../core/index.ts';
+import { buildDefaults, DEFAULTS } from '../defaults.ts';
+import { Detector, type ImageSource } from '../detector/index.ts';
+import { parseSpec } from '../model/preprocess.ts';
 import type { BinStrategy, ImageError, ImageResult, ModelSpec, Progress, ProviderRequest, Reduction, ScoringName } from '../types.ts';
 import { decodeBlob } from './decode.ts';
 
@@ -27,11 +26,12 @@ export interface InitInfo {
   nodes: number;
   layers: { name: string; shape: number[]; nodes: number }[];
   classNames?: string[];
-  calibrated: boolean;
+  /** Calibration images behind the verdict (0: it cannot flag; see ImageResult.verdict). */
+  calibrated: number;
   profileCount: number;
 }
 
-export interface NodeHistogram {
+export interface NodeHistogramData {
   layer: string;
   index: number;
   /** Bin edges e_0..e_B (expanded for uniform bins). */
@@ -55,12 +55,6 @@ let profileSize = 0;
 let note: string | undefined;
 const signal = { aborted: false };
 
-const errorOf = (file: string, e: unknown): ImageError => ({
-  file,
-  error: (e as Error)?.message ?? String(e),
-  code: (e as { code?: string })?.code ?? (e as Error)?.name ?? 'error',
-});
-
 const api = {
   async init(opts: InitOptions): Promise<InitInfo> {
     detector?.release();
@@ -68,14 +62,21 @@ const api = {
     const modelBuf = new Uint8Array(await fetchBytes(opts.model, 'model'));
     const profileBuf = opts.profile ? await fetchBytes(opts.profile, 'profile') : null;
     const profile = profileBuf ? decodeProfile(profileBuf) : undefined;
-    let spec: ModelSpec;
+    let spec: ModelSpec | undefined;
     if (typeof opts.spec === 'string') spec = parseSpec(JSON.parse(new TextDecoder().decode(await fetchBytes(opts.spec, 'model spec'))));
     else if (opts.spec) spec = parseSpec(opts.spec);
-    else spec = profile?.header.spec ?? specFromModel(inspectModel(modelBuf));
-    detector = await Detector.create({ model: modelBuf, spec, profile, provider: opts.provider ?? 'auto', reduction: opts.reduction, numThreads: opts.numThreads });
+    detector = await Detector.create({
+      model: modelBuf,
+      spec,
+      profile,
+      layers: DEFAULTS.layers,
+      reduction: opts.reduction ?? DEFAULTS.reduction,
+      provider: opts.provider ?? DEFAULTS.provider,
+      numThreads: opts.numThreads,
+    });
     modelSize = modelBuf.byteLength;
     profileSize = profileBuf?.byteLength ?? 0;
-    note = detector.model.note;
+    note = detector.features.model.note;
     return info();
   },
 
@@ -85,10 +86,10 @@ const api = {
     try {
       const t0 = performance.now();
       const img = await decodeBlob(file, name);
-      const r = await d.check(img, name, opts, performance.now() - t0);
+      const r = await d.check(img, name, { fpr: opts.fpr ?? DEFAULTS.fpr, scoring: opts.scoring ?? DEFAULTS.scoring, topNodes: DEFAULTS.topNodes }, performance.now() - t0);
       return Comlink.transfer(r, r.layers.flatMap((l) => [l.values.buffer, l.pMin.buffer, l.pMax.buffer]) as ArrayBuffer[]);
     } catch (e) {
-      return errorOf(name, e);
+      return toImageError(name, e);
     }
   },
 
@@ -96,30 +97,28 @@ const api = {
   async buildProfile(
     files: Blob[],
     names: string[],
-    opts: { bins?: number; strategy?: BinStrategy; calibrationShare?: number },
+    opts: { bins?: number; strategy?: BinStrategy; calibrationShare?: number; fpr?: number },
     onProgress?: (p: Progress) => void,
-  ): Promise<{ bytes: ArrayBuffer; count: number; skipped: { file: string; error: string }[] }> {
+  ): Promise<{ bytes: ArrayBuffer; count: number; skipped: { file: string; error: string }[]; warnings: string[] }> {
     const d = need();
     signal.aborted = false;
-    const share = opts.calibrationShare ?? 0.2;
+    const share = opts.calibrationShare ?? DEFAULTS.calibrationShare;
     const nCal = files.length >= 10 ? Math.max(1, Math.round(files.length * share)) : 0;
     const source = (from: number, to: number): ImageSource => ({
       count: to - from,
       name: (i) => names[from + i],
       load: (i) => decodeBlob(files[from + i], names[from + i]),
     });
-    const { profile, skipped } = await d.buildProfile(source(0, files.length - nCal), nCal ? source(files.length - nCal, files.length) : null, {
-      bins: opts.bins ?? DEFAULTS.bins,
-      strategy: opts.strategy ?? DEFAULTS.strategy,
-      source: `${files.length - nCal} images built in the browser`,
-      onProgress,
-      signal,
-    });
+    const { profile, skipped, warnings } = await d.build(
+      source(0, files.length - nCal),
+      nCal ? source(files.length - nCal, files.length) : null,
+      buildDefaults({ bins: opts.bins, strategy: opts.strategy, fpr: opts.fpr, source: `${files.length - nCal} images built in the browser`, onProgress, signal }),
+    );
     d.useProfile(profile);
     const bytes = encodeProfile(profile);
     profileSize = bytes.byteLength;
     const buf = bytes.buffer as ArrayBuffer;
-    return Comlink.transfer({ bytes: buf, count: profile.header.count, skipped }, [buf]);
+    return Comlink.transfer({ bytes: buf, count: profile.header.count, skipped, warnings }, [buf]);
   },
 
   async useProfile(bytes: ArrayBuffer): Promise<InitInfo> {
@@ -130,9 +129,8 @@ const api = {
   },
 
   /** Background histogram of one node, for the detail view. */
-  histogram(node: number): NodeHistogram {
-    const d = need();
-    const p = d.profile as Profile;
+  histogram(node: number): NodeHistogramData {
+    const p = need().profile!;
     const { bins, strategy } = p.header;
     const { layer, index } = locateNode(p.header.layers, node);
     const edges =
@@ -162,14 +160,14 @@ function need(): Detector {
 function info(): InitInfo {
   const d = need();
   return {
-    provider: d.provider,
+    provider: d.features.provider,
     note,
     modelBytes: modelSize,
     profileBytes: profileSize,
-    nodes: d.nodes,
-    layers: d.layers,
-    classNames: d.spec.classNames,
-    calibrated: Boolean(d.profile?.header.calibration),
+    nodes: d.features.nodes,
+    layers: d.features.layers,
+    classNames: d.features.spec.classNames,
+    calibrated: d.scorer?.calibrated ?? 0,
     profileCount: d.profile?.header.count ?? 0,
   };
 }

@@ -17,7 +17,7 @@ const header = { fingerprint: 'abc123', reduction: 'element' as const, scan: { a
 function sample(strategy: 'uniform' | 'tail', n = 300, nodes = 12): Profile {
   const rows = reluRows(n, nodes, 17);
   const p = buildProfile(rows, n, { layers: layers1(nodes), bins: 8, strategy }, header);
-  p.header.calibration = { count: 3, scores: { bj: [0.5, 1, 2] } };
+  p.header.calibration = { count: 3, parts: ['upper'], scores: { bj: [0.5, 1, 2] } };
   return p;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { auc, roc } from '../../src/core/metrics.ts';
-import { calibratedQ } from '../../src/core/calibration.ts';
+import { combine } from '../../src/core/score.ts';
 import { rng } from '../../src/core/rng.ts';
 
 describe('ROC and AUC', () => {
@@ -28,10 +28,10 @@ describe('ROC and AUC', () => {
   });
 
   it('calibrated q counts calibration scores at or above the score', () => {
-    const cal = [1, 2, 2, 3, 5];
-    expect(calibratedQ(0, cal)).toBeCloseTo(6 / 6);
-    expect(calibratedQ(2, cal)).toBeCloseTo(5 / 6);
-    expect(calibratedQ(4, cal)).toBeCloseTo(2 / 6);
-    expect(calibratedQ(9, cal)).toBeCloseTo(1 / 6);
+    const cal = [3, 2, 5, 1, 2];
+    expect(combine([0], cal).q).toBeCloseTo(6 / 6);
+    expect(combine([2], cal).q).toBeCloseTo(5 / 6);
+    expect(combine([4], cal).q).toBeCloseTo(2 / 6);
+    expect(combine([9], cal).q).toBeCloseTo(1 / 6);
   });
 });

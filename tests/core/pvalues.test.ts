@@ -6,6 +6,7 @@ import {
   buildProfile,
   histogramPValues,
   kdePValues,
+  pointPValues,
   ProfileBuilder,
   silvermanBandwidths,
   sortedEmpiricalPValues,
@@ -69,7 +70,7 @@ describe('histogram p-value ranges', () => {
           histogramPValues(prof, x, h, tail);
           sortedEmpiricalPValues(bg, x, e, tail);
           for (let j = 0; j < nodes; j++) {
-            expect(h.pMin[j]).toBeGreaterThan(0);
+            expect(h.pMin[j]).toBeGreaterThanOrEqual(0);
             expect(h.pMin[j]).toBeLessThanOrEqual(e.pMin[j] + 1e-7);
             expect(h.pMax[j]).toBeGreaterThanOrEqual(e.pMax[j] - 1e-7);
             expect(h.pMax[j]).toBeLessThanOrEqual(1);
@@ -92,7 +93,8 @@ describe('histogram p-value ranges', () => {
         const h = allocRanges(nodes);
         histogramPValues(prof, x, h);
         for (let j = 0; j < nodes; j++) {
-          expect(h.pMin[j]).toBeGreaterThan(0);
+          expect(h.pMin[j]).toBeGreaterThanOrEqual(0);
+          expect(h.pMax[j]).toBeGreaterThan(0);
           expect(h.pMin[j]).toBeLessThanOrEqual(h.pMax[j]);
           expect(h.pMax[j]).toBeLessThanOrEqual(1);
           expect(h.pMax[j]).toBeLessThanOrEqual(prev.pMax[j]);
@@ -130,10 +132,10 @@ describe('histogram p-value ranges', () => {
           expect(h.pMax[j]).toBeGreaterThanOrEqual(e.pMax[j] - 1e-7);
         }
       }
-      // The constant node: equal to its value is p in [1/(n+1), 1], above it 1/(n+1), below 1.
+      // The constant node: equal to its value is p in [0, 1] (all n tie: #{b > x} = 0, #{b >= x} = n).
       const h = allocRanges(nodes);
       histogramPValues(prof, Float32Array.from([2.5, 0, 0]), h);
-      expect([h.pMin[0], h.pMax[0]]).toEqual([Math.fround(1 / (n + 1)), 1]);
+      expect([h.pMin[0], h.pMax[0]]).toEqual([0, 1]);
     }
   });
 
@@ -195,4 +197,57 @@ describe('empirical and KDE baselines', () => {
       expect(out.pMax[0]).toBe(out.pMin[0]);
     }
   });
+});
+
+describe('tie-aware point p-values at point masses', () => {
+  // Two nodes with atoms: a ReLU that is exactly 0 half the time, and a ReLU6 saturated at 6 on
+  // 15% of inputs. Under the null (fresh draws from the same distribution) a valid p-value has
+  // P(p <= a) <= a for every a; plain mid-p at an atom of mass f gives f/2 with probability f.
+  // Inside one wide histogram bin every value gets the bin's midpoint, so the histogram is held
+  // to this only where its tail bins are fine (a <= 0.1); the empirical twin at every level.
+  const draw = (r: () => number, node: number) => {
+    if (node === 0) return r() < 0.5 ? 0 : -Math.log(1 - r());
+    return Math.min(6, 12 * r() * r());
+  };
+  const n = 2000;
+  const m = 6000;
+  const r = rng(31);
+  const rows = Float32Array.from({ length: n * 2 }, (_, i) => draw(r, i % 2));
+  const test = Float32Array.from({ length: m * 2 }, (_, i) => draw(r, i % 2));
+  const bg = toBackground(rows, n, 2, true);
+  const levels = { histogram: [0.01, 0.02, 0.05, 0.1], empirical: [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.49, 0.5] };
+
+  for (const tail of ['upper', 'lower'] as const) {
+    it(`are uniform or conservative under the null (${tail} tail; histogram and empirical)`, () => {
+      const prof = buildProfile(rows, n, { layers: layers1(2), bins: 16, strategy: 'tail', tail: 'both' });
+      const methods = {
+        histogram: (x: Float32Array, out: ReturnType<typeof allocRanges>) => histogramPValues(prof, x, out, tail),
+        empirical: (x: Float32Array, out: ReturnType<typeof allocRanges>) => sortedEmpiricalPValues(bg, x, out, tail),
+      };
+      for (const [name, pv] of Object.entries(methods) as [keyof typeof methods, (typeof methods)['histogram']][]) {
+        const points = [new Float32Array(m), new Float32Array(m)];
+        const plain = [new Float32Array(m), new Float32Array(m)];
+        const out = allocRanges(2);
+        for (let t = 0; t < m; t++) {
+          pv(test.subarray(2 * t, 2 * t + 2), out);
+          const pt = pointPValues(out, 'mid');
+          for (let j = 0; j < 2; j++) {
+            points[j][t] = pt[j];
+            plain[j][t] = 0.5 * (out.pMin[j] + out.pMax[j]);
+          }
+        }
+        for (let j = 0; j < 2; j++) {
+          for (const a of levels[name]) {
+            const share = points[j].filter((p) => p <= a).length / m;
+            // 3 sigma of the test sample and of the background's own sampling error.
+            expect(share).toBeLessThanOrEqual(a + 3 * Math.sqrt(a * (1 - a) * (1 / m + 1 / n)) + 1 / (n + 1));
+          }
+        }
+        // Plain mid-p of the exact (empirical) range is not valid at the atoms: the zeros (lower tail),
+        // the saturation (upper tail).
+        const [j, a] = tail === 'lower' ? [0, 0.3] : [1, 0.1];
+        if (name === 'empirical') expect(plain[j].filter((p) => p <= a).length / m).toBeGreaterThan(a + 0.04);
+      }
+    });
+  }
 });

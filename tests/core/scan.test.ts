@@ -47,10 +47,10 @@ describe('individual scan', () => {
   });
 
   it('scores zero without small p-values and finds planted nodes', () => {
-    expect(individualScan(new Float32Array([0.9, 0.7, 0.6])).score).toBe(0);
+    expect(individualScan(new Float32Array([0.9, 0.7, 0.6]), { scoring: 'bj', aMax: 0.5 }).score).toBe(0);
     const p = new Float32Array(1000).fill(0.8);
     for (const j of [3, 50, 700]) p[j] = 0.0001;
-    const s = individualScan(p);
+    const s = individualScan(p, { scoring: 'bj', aMax: 0.5 });
     expect(Array.from(s.subset)).toEqual([3, 50, 700]);
     expect(s.alpha).toBeCloseTo(0.0001, 6);
   });
@@ -61,20 +61,22 @@ describe('group scan', () => {
     const r = rng(seed);
     const images = 30;
     const nodes = 40;
-    const P = Float32Array.from({ length: images * nodes }, () => r());
+    // p-values on the grid a background of n = 1,000 gives (mid-p), the block at the smallest one.
+    const n = 1000;
+    const P = Float32Array.from({ length: images * nodes }, () => (Math.floor(r() * n) + 1.5) / (n + 1));
     const badImages = [2, 7, 11, 19, 25];
     const badNodes = [0, 5, 6, 13, 22, 31, 39];
-    for (const i of badImages) for (const j of badNodes) P[i * nodes + j] = r() * 0.01;
+    for (const i of badImages) for (const j of badNodes) P[i * nodes + j] = 1 / (n + 1);
     return { P, images, nodes, badImages, badNodes };
   }
 
   it('recovers a planted anomalous block, deterministically for a seed', () => {
     const { P, images, nodes, badImages, badNodes } = planted(4);
     for (const name of names) {
-      const g = groupScan(P, images, nodes, { scoring: name, seed: 1 });
+      const g = groupScan(P, images, nodes, { scoring: name, aMax: 0.5, seed: 1 });
       for (const i of badImages) expect(g.images).toContain(i);
       for (const j of badNodes) expect(g.nodes).toContain(j);
-      expect(groupScan(P, images, nodes, { scoring: name, seed: 1 })).toEqual(g);
+      expect(groupScan(P, images, nodes, { scoring: name, aMax: 0.5, seed: 1 })).toEqual(g);
     }
   });
 
@@ -100,13 +102,34 @@ describe('group scan', () => {
           }
         }
       }
-      const g = groupScan(P, images, nodes, { maxAlphas: 1000 });
+      const g = groupScan(P, images, nodes, { scoring: 'bj', aMax: 0.5, maxAlphas: 1000 });
       expect(g.score).toBeLessThanOrEqual(best + 1e-9);
       expect(g.score).toBeGreaterThanOrEqual(0.8 * best);
       let nA = 0;
       for (const i of g.images) for (const j of g.nodes) if (P[i * 4 + j] <= g.alpha) nA++;
       expect(f(nA, g.images.length * g.nodes.length, g.alpha)).toBeCloseTo(g.score, 9);
     }
+  });
+});
+
+describe('group scan with the production threshold grid', () => {
+  it('finds a planted block of the smallest p-values, scoring within 1% of the full grid', () => {
+    // 100 images x 2,000 nodes of mid-p-like values on a background of n = 1,000: far more
+    // distinct values than the grid holds, so the production grid (64) must thin them.
+    const r = rng(21);
+    const n = 1000;
+    const images = 100;
+    const nodes = 2000;
+    const P = Float32Array.from({ length: images * nodes }, () => (Math.floor(r() * n) + 1.5) / (n + 1));
+    const badImages = Array.from({ length: 15 }, (_, k) => 3 + 6 * k);
+    const badNodes = Array.from({ length: 40 }, (_, k) => 11 + 37 * k);
+    for (const i of badImages) for (const j of badNodes) P[i * nodes + j] = 1 / (n + 1);
+    expect(alphaGrid(P, 0.5, 64)[0]).toBeCloseTo(1 / (n + 1), 9); // the smallest threshold is kept
+    const production = groupScan(P, images, nodes, { scoring: 'bj', aMax: 0.5, seed: 7 });
+    const full = groupScan(P, images, nodes, { scoring: 'bj', aMax: 0.5, seed: 7, maxAlphas: 1e6 });
+    expect(production.score).toBeGreaterThanOrEqual(0.99 * full.score);
+    for (const i of badImages) expect(production.images).toContain(i);
+    for (const j of badNodes) expect(production.nodes).toContain(j);
   });
 });
 

@@ -3,7 +3,8 @@ import jpeg from 'jpeg-js';
 import { deflateSync } from 'node:zlib';
 import { decodeImage } from '../../src/model/decode-node.ts';
 import { bombHeader, chunk, concat, ihdr, png, SIGNATURE } from '../fixtures/png-bytes.ts';
-import { ImageDecodeError, sniffImage } from '../../src/model/image-errors.ts';
+import { ImageDecodeError } from '../../src/core/errors.ts';
+import { sniffImage } from '../../src/model/image-errors.ts';
 
 function code(bytes: Uint8Array): string {
   try {

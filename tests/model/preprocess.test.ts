@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toTensor, parseSpec } from '../../src/model/preprocess.ts';
 import { layerNodeCount, reduceLayer } from '../../src/model/reduce.ts';
-import { ModelError } from '../../src/model/onnx.ts';
+import { ModelError } from '../../src/core/errors.ts';
 import type { ModelSpec, RgbaImage } from '../../src/types.ts';
 import { rng } from '../../src/core/rng.ts';
 

@@ -1,0 +1,210 @@
+// The one place the statistics of a score are written: from node values to p-value ranges (any
+// method), per-part subset scans, their combination and the calibrated q; and from calibration
+// images to the calibration table. The worker, the CLI, the in-browser build and eval/ call these.
+import type { CalibrationTable, LayerLayout, PointP, ScanTail, ScoringName, Tail } from '../types.ts';
+import { ActivationError } from './errors.ts';
+import { locateNode } from './layout.ts';
+import { allocRanges, pointPValues, type PValueRanges } from './pvalues.ts';
+import { individualScan, type IndividualScan } from './scan.ts';
+
+/** A p-value method: histogram profile, sorted or brute-force empirical, KDE. */
+export type PValueFn = (x: Float32Array, out: PValueRanges, tail: Tail) => void;
+
+export interface ScanSettings {
+  tail: ScanTail;
+  pointP: PointP;
+  aMax: number;
+}
+
+/**
+ * The scans whose scores are calibrated separately and then combined: one per tail scanned
+ * ('both' = an upper-tail scan for nodes unusually active and a lower-tail one for nodes unusually
+ * silent).
+ */
+export interface Part {
+  name: string;
+  tail: Tail;
+}
+
+export function partsOf(scan: Pick<ScanSettings, 'tail'>): Part[] {
+  return scan.tail === 'both' ? [{ name: 'upper', tail: 'upper' }, { name: 'lower', tail: 'lower' }] : [{ name: scan.tail, tail: scan.tail }];
+}
+
+/** A value the model should never produce stops the image here, with the node named. */
+export function checkFinite(x: Float32Array, layers?: LayerLayout[]): void {
+  for (let j = 0; j < x.length; j++) {
+    // v - v is 0 for finite v and NaN for NaN and ±Infinity: one cheap test per node.
+    if (x[j] - x[j] !== 0) {
+      const at = layers ? locateNode(layers, j) : { layer: 'nodes', index: j };
+      throw new ActivationError(at.layer, at.index, x[j]);
+    }
+  }
+}
+
+export interface PartScans {
+  parts: Part[];
+  ranges: PValueRanges[];
+  points: Float32Array[];
+  /** Per scoring function, one scan per part. */
+  scans: Partial<Record<ScoringName, IndividualScan[]>>;
+  pvaluesMs: number;
+  scanMs: number;
+}
+
+/** p-value ranges, point p-values and individual scans of every part of one image. */
+export function scanParts(pv: PValueFn, x: Float32Array, scan: ScanSettings, scorings: readonly ScoringName[]): PartScans {
+  const t0 = performance.now();
+  const parts = partsOf(scan);
+  const ranges = parts.map((p) => {
+    const r = allocRanges(x.length);
+    pv(x, r, p.tail);
+    return r;
+  });
+  const points = ranges.map((r) => pointPValues(r, scan.pointP));
+  const t1 = performance.now();
+  const scans: PartScans['scans'] = {};
+  for (const s of scorings) scans[s] = points.map((p) => individualScan(p, { scoring: s, aMax: scan.aMax }));
+  return { parts, ranges, points, scans, pvaluesMs: t1 - t0, scanMs: performance.now() - t1 };
+}
+
+/** -2 log((k) / (m + 1)): one term of Fisher's statistic for a rank-based q = k / (m + 1). */
+const term = (k: number, m: number) => -2 * Math.log(k / (m + 1));
+
+/** Sorted copy of each part's calibration scores and, per calibration image, how many others are >= it. */
+interface Prepared {
+  m: number;
+  k: number;
+  sorted: Float64Array[];
+  /** others[i * k + p] = #{j != i : s_jp >= s_ip}. */
+  others: Uint32Array;
+}
+const prepared = new WeakMap<number[], Prepared>();
+
+function prepare(rows: number[], k: number): Prepared {
+  let p = prepared.get(rows);
+  if (p) return p;
+  const m = rows.length / k;
+  const sorted = Array.from({ length: k }, (_, c) => Float64Array.from({ length: m }, (_, i) => rows[i * k + c]).sort());
+  const others = new Uint32Array(m * k);
+  for (let i = 0; i < m; i++) for (let c = 0; c < k; c++) others[i * k + c] = atLeast(sorted[c], rows[i * k + c]) - 1;
+  p = { m, k, sorted, others };
+  prepared.set(rows, p);
+  return p;
+}
+
+/** #{v in sorted : v >= s}. */
+function atLeast(sorted: ArrayLike<number>, s: number): number {
+  let a = 0;
+  let b = sorted.length;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (sorted[mid] < s) a = mid + 1;
+    else b = mid;
+  }
+  return sorted.length - a;
+}
+
+/**
+ * Combined score and calibrated q of one image from its part scores, against calibration rows
+ * (row-major [m, parts], in calibration-image order).
+ *
+ * One part: q = (#{cal >= s} + 1) / (m + 1). Several parts: each part's score becomes a rank q,
+ * and Fisher's statistic F = -2 sum log q combines them. To rank F without self-inclusion, the
+ * calibration images' F are computed exactly as the test image's is: each against all the other
+ * m images of the bag (the m - 1 other calibration images and the test image). This is full
+ * conformal prediction with a symmetric score, so q is valid (P(q <= a) <= a for a clean image)
+ * at any m, where ranking F against tables that contain the image itself runs hot. It costs
+ * O(m parts) per image. Without calibration q is NaN and the score is the sum of the parts.
+ */
+export function combine(partScores: readonly number[], rows: number[] | undefined): { score: number; q: number } {
+  const k = partScores.length;
+  if (!rows || rows.length === 0 || rows.length % k !== 0) {
+    return { score: k === 1 ? partScores[0] : partScores.reduce((a, b) => a + b, 0), q: NaN };
+  }
+  const cal = prepare(rows, k);
+  const { m } = cal;
+  if (k === 1) return { score: partScores[0], q: (atLeast(cal.sorted[0], partScores[0]) + 1) / (m + 1) };
+  let F = 0;
+  for (let c = 0; c < k; c++) F += term(atLeast(cal.sorted[c], partScores[c]) + 1, m);
+  let ge = 0;
+  for (let i = 0; i < m; i++) {
+    let Fi = 0;
+    for (let c = 0; c < k; c++) Fi += term(cal.others[i * k + c] + (partScores[c] >= rows[i * k + c] ? 1 : 0) + 1, m);
+    if (Fi >= F) ge++;
+  }
+  return { score: F, q: (ge + 1) / (m + 1) };
+}
+
+export interface ImageScore {
+  score: number;
+  /** Calibrated q (NaN without calibration for this scoring). */
+  q: number;
+  /** Threshold and subset of the part whose scan is most anomalous. */
+  alpha: number;
+  subset: Uint32Array;
+  /** Scan score of each part. */
+  parts: number[];
+  /** p-value ranges and point p-values shown to users: the part's own, or two-sided for several tails. */
+  ranges: PValueRanges;
+  point: Float32Array;
+  pvaluesMs: number;
+  scanMs: number;
+}
+
+/** The whole score of one image: the function every caller shares. */
+export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, scoring: ScoringName, calibration?: CalibrationTable): ImageScore {
+  checkFinite(x);
+  const s = scanParts(pv, x, scan, [scoring]);
+  const scans = s.scans[scoring]!;
+  const parts = scans.map((r) => r.score);
+  const { score, q } = combine(parts, calibration?.scores[scoring]);
+  // The most anomalous part: smallest rank when calibrated, else largest raw scan score.
+  let best = 0;
+  for (let c = 1; c < parts.length; c++) if (parts[c] > parts[best]) best = c;
+  if (calibration?.scores[scoring]) {
+    const cal = prepare(calibration.scores[scoring]!, parts.length);
+    const rank = (c: number) => atLeast(cal.sorted[c], parts[c]);
+    best = 0;
+    for (let c = 1; c < parts.length; c++) if (rank(c) < rank(best)) best = c;
+  }
+  const shown = s.parts.length === 1 ? { ranges: s.ranges[0], point: s.points[0] } : twoSided(s.ranges, s.points);
+  return { score, q, alpha: scans[best].alpha, subset: scans[best].subset, parts, ...shown, pvaluesMs: s.pvaluesMs, scanMs: s.scanMs };
+}
+
+/** Two-sided view of an upper and a lower part: twice the smaller tail, capped at 1. */
+function twoSided(ranges: PValueRanges[], points: Float32Array[]): { ranges: PValueRanges; point: Float32Array } {
+  const [up, low] = ranges;
+  const n = up.pMin.length;
+  const out = allocRanges(n);
+  const point = new Float32Array(n);
+  for (let j = 0; j < n; j++) {
+    out.pMin[j] = Math.min(1, 2 * Math.min(up.pMin[j], low.pMin[j]));
+    out.pMax[j] = Math.min(1, 2 * Math.min(up.pMax[j], low.pMax[j]));
+    point[j] = Math.min(1, 2 * Math.min(points[0][j], points[1][j]));
+  }
+  return { ranges: out, point };
+}
+
+/** Collects the part scores of clean calibration images, then makes the calibration table. */
+export class CalibrationCollector {
+  private readonly rows: Record<ScoringName, number[]> = { bj: [], hc: [], ks: [] };
+  count = 0;
+  constructor(
+    private readonly pv: PValueFn,
+    private readonly scan: ScanSettings,
+    private readonly scorings: readonly ScoringName[] = ['bj', 'hc', 'ks'],
+  ) {}
+
+  add(x: Float32Array): void {
+    checkFinite(x);
+    const s = scanParts(this.pv, x, this.scan, this.scorings);
+    for (const f of this.scorings) for (const r of s.scans[f]!) this.rows[f].push(r.score);
+    this.count++;
+  }
+
+  finish(digest?: string): CalibrationTable {
+    const scores: CalibrationTable['scores'] = {};
+    for (const f of this.scorings) scores[f] = this.rows[f];
+    return { count: this.count, parts: partsOf(this.scan).map((p) => p.name), scores, ...(digest ? { digest } : {}) };
+  }
+}

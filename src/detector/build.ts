@@ -1,0 +1,107 @@
+// Profile building and calibration as functions of a feature extractor and image sources: two
+// streaming passes over the background, then the calibration table from held-out clean images.
+import { CalibrationCollector, calibrationNeeded, profileDigest, ProfileBuilder, type Profile } from '../core/index.ts';
+import type { BinStrategy, PointP, Progress, ScanTail } from '../types.ts';
+import type { FeatureExtractor, ImageSource } from './features.ts';
+import { histogramMethod } from './scorer.ts';
+
+export interface BuildOptions {
+  bins: number;
+  strategy: BinStrategy;
+  tail: ScanTail;
+  pointP: PointP;
+  aMax: number;
+  batchSize: number;
+  /** The verdict's FPR the calibration must be able to reach (warned about, not enforced). */
+  fpr: number;
+  edgesFrom?: Profile;
+  source?: string;
+  modelName?: string;
+  generator: string;
+  onProgress?: (p: Progress) => void;
+  /** Checked between batches: set it to stop (cancellation). */
+  signal?: { aborted: boolean };
+}
+
+export interface SkippedImage {
+  file: string;
+  error: string;
+}
+
+export interface BuildResult {
+  profile: Profile;
+  skipped: SkippedImage[];
+  /** Things the user should know, e.g. a calibration set too small for the FPR. */
+  warnings: string[];
+}
+
+type Passes = Pick<BuildOptions, 'batchSize' | 'onProgress' | 'signal'>;
+
+/** Progress over several passes of several sources, reported as one bar. */
+function tracker(total: number, opts: Passes) {
+  let done = 0;
+  return (stage: string) => (n: number) => {
+    done += n;
+    opts.onProgress?.({ done, total, stage });
+  };
+}
+
+/** Calibration table of a profile from held-out clean images; a new profile, the old one untouched. */
+export async function calibrate(
+  features: FeatureExtractor,
+  profile: Profile,
+  images: ImageSource,
+  opts: Passes & { fpr: number },
+  progress = tracker(images.count, opts),
+): Promise<BuildResult> {
+  const collector = new CalibrationCollector(histogramMethod(profile), profile.header.scan);
+  const skip = new Map<number, string>();
+  const N = features.nodes;
+  await features.eachBatch(
+    images,
+    (nodes, loaded) => {
+      for (let r = 0; r < loaded.length; r++) collector.add(nodes.subarray(r * N, (r + 1) * N));
+    },
+    { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
+  );
+  const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: collector.finish(profileDigest(profile)) } };
+  return { profile: calibrated, skipped: named(images, skip), warnings: calibrationWarnings(collector.count, opts.fpr) };
+}
+
+export function calibrationWarnings(count: number, fpr: number): string[] {
+  const need = calibrationNeeded(fpr);
+  if (count >= need) return [];
+  return [`${count} calibration images cannot flag anything at FPR ${fpr}: give at least ${need} (more for a steadier verdict), or choose a larger FPR.`];
+}
+
+const named = (src: ImageSource, skip: Map<number, string>): SkippedImage[] => [...skip].map(([i, error]) => ({ file: src.name(i), error }));
+
+/**
+ * Build a profile from known-good images (two streaming passes, see ProfileBuilder), then
+ * calibrate the verdict on held-out clean images. Images that fail are skipped and reported;
+ * they never stop the build.
+ */
+export async function buildProfile(features: FeatureExtractor, background: ImageSource, calibration: ImageSource | null, opts: BuildOptions): Promise<BuildResult> {
+  const builder = new ProfileBuilder({ layers: features.layers, bins: opts.bins, strategy: opts.strategy, tail: opts.tail, edgesFrom: opts.edgesFrom });
+  const skip = new Map<number, string>();
+  const passes = builder.needsEdgePass ? 2 : 1;
+  const progress = tracker(background.count * passes + (calibration?.count ?? 0), opts);
+  const batch = { batchSize: opts.batchSize, skip, signal: opts.signal };
+  opts.onProgress?.({ done: 0, total: background.count * passes + (calibration?.count ?? 0), stage: 'background' });
+  if (builder.needsEdgePass) await features.eachBatch(background, (n, loaded) => builder.observe(n, loaded.length), { ...batch, onBatch: progress('bin edges') });
+  await features.eachBatch(background, (n, loaded) => builder.add(n, loaded.length), { ...batch, onBatch: progress('counting') });
+  const profile = builder.finish({
+    fingerprint: features.fingerprint,
+    modelName: opts.modelName,
+    spec: features.spec,
+    reduction: features.reduction,
+    source: opts.source,
+    scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP },
+    createdAt: new Date().toISOString(),
+    generator: opts.generator,
+  });
+  const skipped = named(background, skip);
+  if (!calibration || calibration.count === 0) return { profile, skipped, warnings: calibrationWarnings(0, opts.fpr) };
+  const cal = await calibrate(features, profile, calibration, opts, progress);
+  return { profile: cal.profile, skipped: [...skipped, ...cal.skipped], warnings: cal.warnings };
+}

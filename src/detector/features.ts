@@ -1,0 +1,172 @@
+// Feature extraction: the model parsed once, then pixels -> preprocess -> instrumented session ->
+// monitored layers -> node values, in batches. Holds no profile and computes no statistics.
+import { ActivationError, CancelledError, checkFinite, layerOffsets } from '../core/index.ts';
+import { fingerprint, inspectModel, parseModel } from '../model/onnx.ts';
+import { inputDims, resolveSpec, toTensor, type SpecSources } from '../model/preprocess.ts';
+import { reduceLayer } from '../model/reduce.ts';
+import { InstrumentedModel } from '../model/session.ts';
+import type { LayerLayout, ModelSpec, ProviderRequest, Reduction, RgbaImage } from '../types.ts';
+
+export interface FeatureOptions extends SpecSources {
+  model: Uint8Array;
+  /** Called with the model's fingerprint before the session starts: throw to refuse the model fast. */
+  accept?: (fingerprint: string) => void;
+  layers: 'auto' | string[];
+  reduction: Reduction;
+  provider: ProviderRequest;
+  numThreads?: number;
+}
+
+/** Random access to images, so a profile build can make its two passes without holding them. */
+export interface ImageSource {
+  count: number;
+  name(i: number): string;
+  load(i: number): Promise<RgbaImage>;
+}
+
+export interface NodeBatch {
+  logits: Float32Array[];
+  /** Row-major [images, nodes]. */
+  nodes: Float32Array;
+  /** Rows whose node values are not finite (the rest of the batch is good). */
+  errors: Map<number, ActivationError>;
+  preprocessMs: number;
+  inferenceMs: number;
+}
+
+export interface BatchOptions {
+  batchSize: number;
+  /** Index -> message of images that failed (to load, or with non-finite values); skipped on later passes too. */
+  skip?: Map<number, string>;
+  signal?: { aborted: boolean };
+  onBatch?: (images: number) => void;
+}
+
+export class FeatureExtractor {
+  readonly nodes: number;
+  private readonly offsets: number[];
+  private constructor(
+    readonly model: InstrumentedModel,
+    readonly spec: ModelSpec,
+    readonly layers: LayerLayout[],
+    readonly reduction: Reduction,
+    readonly fingerprint: string,
+  ) {
+    this.nodes = layers.reduce((s, l) => s + l.nodes, 0);
+    this.offsets = layerOffsets(layers);
+  }
+
+  static async create(opts: FeatureOptions): Promise<FeatureExtractor> {
+    const proto = parseModel(opts.model); // "not an ONNX model" before anything else; parsed once
+    const info = inspectModel(proto);
+    const fp = await fingerprint(opts.model);
+    opts.accept?.(fp);
+    const spec = resolveSpec(info, opts);
+    const model = await InstrumentedModel.create(
+      proto,
+      { layers: opts.layers, provider: opts.provider, numThreads: opts.numThreads, inputName: spec.inputName, outputName: spec.outputName },
+      info,
+    );
+    // One run on a blank image tells each layer's shape for one image.
+    const blank = toTensor({ width: spec.width, height: spec.height, data: new Uint8Array(spec.width * spec.height * 4) }, spec);
+    const out = await model.run(blank, inputDims(spec, 1));
+    const layers = out.activations.map((a) => {
+      const shape = a.dims.slice(1);
+      return { name: a.name, shape, nodes: reduceLayer(a.data, shape, opts.reduction).length };
+    });
+    return new FeatureExtractor(model, spec, layers, opts.reduction, fp);
+  }
+
+  get provider() {
+    return this.model.provider;
+  }
+
+  /** The model's input for one image, as the model receives it (after resize and colour conversion). */
+  input(img: RgbaImage): Float32Array {
+    return toTensor(img, this.spec);
+  }
+
+  /** Logits and node values of a batch of images; an image with non-finite values is named in `errors`. */
+  async nodeValues(images: RgbaImage[]): Promise<NodeBatch> {
+    // Models exported with a fixed batch size (often 1) get their batches in slices of that size.
+    const fixed = this.model.info.inputs.find((i) => i.name === this.model.inputName)?.shape[0];
+    if (typeof fixed === 'number' && fixed > 0 && images.length > fixed) {
+      const out: NodeBatch = { logits: [], nodes: new Float32Array(images.length * this.nodes), errors: new Map(), preprocessMs: 0, inferenceMs: 0 };
+      for (let i = 0; i < images.length; i += fixed) {
+        const p = await this.nodeValues(images.slice(i, i + fixed));
+        out.nodes.set(p.nodes, i * this.nodes);
+        out.logits.push(...p.logits);
+        for (const [r, e] of p.errors) out.errors.set(i + r, e);
+        out.preprocessMs += p.preprocessMs;
+        out.inferenceMs += p.inferenceMs;
+      }
+      return out;
+    }
+    const t0 = performance.now();
+    const size = this.spec.channels * this.spec.height * this.spec.width;
+    const input = new Float32Array(images.length * size);
+    images.forEach((img, i) => input.set(toTensor(img, this.spec), i * size));
+    const t1 = performance.now();
+    const out = await this.model.run(input, inputDims(this.spec, images.length));
+    const classes = out.logits.length / images.length;
+    const logits = images.map((_, i) => out.logits.slice(i * classes, (i + 1) * classes));
+    const nodes = new Float32Array(images.length * this.nodes);
+    out.activations.forEach((a, li) => {
+      const per = a.data.length / images.length;
+      for (let i = 0; i < images.length; i++) {
+        const r = reduceLayer(a.data.subarray(i * per, (i + 1) * per), this.layers[li].shape, this.reduction);
+        nodes.set(r, i * this.nodes + this.offsets[li]);
+      }
+    });
+    const errors = new Map<number, ActivationError>();
+    for (let i = 0; i < images.length; i++) {
+      try {
+        checkFinite(nodes.subarray(i * this.nodes, (i + 1) * this.nodes), this.layers);
+      } catch (e) {
+        errors.set(i, e as ActivationError);
+      }
+    }
+    return { logits, nodes, errors, preprocessMs: t1 - t0, inferenceMs: performance.now() - t1 };
+  }
+
+  /**
+   * Run a source through the model in batches. Images that fail to load or give non-finite values
+   * are recorded in `skip` (index -> message) and left out, also on later passes over the same
+   * source. `fn` gets the node values of the good images (row-major) and their indices.
+   */
+  async eachBatch(src: ImageSource, fn: (nodes: Float32Array, loaded: number[], logits: Float32Array[]) => void, opts: BatchOptions): Promise<void> {
+    const skip = opts.skip ?? new Map<number, string>();
+    for (let start = 0; start < src.count; start += opts.batchSize) {
+      if (opts.signal?.aborted) throw new CancelledError();
+      const imgs: RgbaImage[] = [];
+      const loaded: number[] = [];
+      for (let i = start; i < Math.min(src.count, start + opts.batchSize); i++) {
+        if (skip.has(i)) continue;
+        try {
+          imgs.push(await src.load(i));
+          loaded.push(i);
+        } catch (e) {
+          skip.set(i, (e as Error).message);
+        }
+      }
+      if (imgs.length) {
+        const { nodes, logits, errors } = await this.nodeValues(imgs);
+        if (errors.size === 0) fn(nodes, loaded, logits);
+        else {
+          // Only the images with non-finite values drop out of the batch.
+          for (const [r, e] of errors) skip.set(loaded[r], e.message);
+          const keep = loaded.map((_, r) => r).filter((r) => !errors.has(r));
+          const N = this.nodes;
+          const good = new Float32Array(keep.length * N);
+          keep.forEach((r, k) => good.set(nodes.subarray(r * N, (r + 1) * N), k * N));
+          if (keep.length) fn(good, keep.map((r) => loaded[r]), keep.map((r) => logits[r]));
+        }
+      }
+      opts.onBatch?.(Math.min(opts.batchSize, src.count - start));
+    }
+  }
+
+  release(): void {
+    this.model.release();
+  }
+}

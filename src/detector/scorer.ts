@@ -1,0 +1,107 @@
+// An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
+// values into the result users see; holds no model and changes no state.
+import { groupScan, histogramPValues, layerOffsets, locateNode, pointPValues, profileDigest, scoreImage, verdictOf, type Profile, type PValueFn } from '../core/index.ts';
+import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, ScoringName, Timings } from '../types.ts';
+
+export interface ScoreOptions {
+  fpr: number;
+  scoring: ScoringName;
+  /** How many most-anomalous nodes to list. */
+  topNodes: number;
+}
+
+/** The profile's histograms as a p-value method. */
+export const histogramMethod =
+  (p: Profile): PValueFn =>
+  (x, out, tail) =>
+    histogramPValues(p, x, out, tail);
+
+/** Top classes of the model's own prediction, best first. */
+export function softmaxTop(logits: Float32Array, names: string[] | undefined, k = 3) {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  const exp = Array.from(logits, (v) => Math.exp(v - max));
+  const sum = exp.reduce((a, b) => a + b, 0);
+  return exp
+    .map((e, index) => ({ index, label: names?.[index] ?? String(index), prob: e / sum }))
+    .sort((a, b) => b.prob - a.prob)
+    .slice(0, k);
+}
+
+export class Scorer {
+  readonly layers: LayerLayout[];
+  /** Why the profile's calibration cannot be used, when it cannot. */
+  readonly calibrationProblem: string | undefined;
+  constructor(
+    readonly profile: Profile,
+    readonly pvalues: PValueFn = histogramMethod(profile),
+  ) {
+    this.layers = profile.header.layers;
+    const cal = profile.header.calibration;
+    this.calibrationProblem =
+      cal?.digest && cal.digest !== profileDigest(profile)
+        ? 'The calibration table belongs to another profile (its histograms or scan settings differ): recalibrate with "histoscan calibrate".'
+        : undefined;
+    Object.freeze(this);
+  }
+
+  get calibrated(): number {
+    return this.calibrationProblem ? 0 : (this.profile.header.calibration?.count ?? 0);
+  }
+
+  /** Score of one node vector under the profile's scan settings. */
+  score(values: Float32Array, scoring: ScoringName) {
+    return scoreImage(this.pvalues, values, this.profile.header.scan, scoring, this.calibrationProblem ? undefined : this.profile.header.calibration);
+  }
+
+  /** The full result of one image from its logits and node values. */
+  result(file: string, img: { width: number; height: number }, logits: Float32Array, values: Float32Array, opts: ScoreOptions, timings: Omit<Timings, 'pvalues' | 'scan'>, classNames?: string[], provider = 'wasm' as ImageResult['provider']): ImageResult {
+    const s = this.score(values, opts.scoring);
+    const calibrationCount = this.calibrated;
+    const verdict = verdictOf(s.q, opts.fpr, calibrationCount, this.calibrationProblem);
+    const offsets = layerOffsets(this.layers);
+    const layers = this.layers.map((l, i) => ({
+      name: l.name,
+      shape: l.shape,
+      values: values.slice(offsets[i], offsets[i] + l.nodes),
+      pMin: s.ranges.pMin.slice(offsets[i], offsets[i] + l.nodes),
+      pMax: s.ranges.pMax.slice(offsets[i], offsets[i] + l.nodes),
+    }));
+    const order = Array.from(s.subset.length ? s.subset : s.point.keys()).sort((a, b) => s.point[a] - s.point[b] || a - b);
+    const topNodes: NodeRef[] = order.slice(0, opts.topNodes).map((node) => ({ node, ...locateNode(this.layers, node), value: values[node], p: s.point[node] }));
+    return {
+      file,
+      width: img.width,
+      height: img.height,
+      top: softmaxTop(logits, classNames),
+      score: s.score,
+      alpha: s.alpha,
+      q: s.q,
+      flagged: verdict.state === 'unusual',
+      verdict: verdict.state,
+      verdictReason: verdict.reason,
+      calibrationCount,
+      fpr: opts.fpr,
+      scoring: opts.scoring,
+      layers,
+      subset: s.subset,
+      topNodes,
+      provider,
+      timings: { ...timings, pvalues: s.pvaluesMs, scan: s.scanMs },
+    };
+  }
+
+  /** Group scan over a batch of results (images x nodes), on the point p-values of their shown ranges. */
+  groupScan(results: ImageResult[], scoring: ScoringName, seed: number): GroupScanResult {
+    const N = this.profile.header.nodes;
+    const P = new Float32Array(results.length * N);
+    results.forEach((r, i) => {
+      let off = i * N;
+      for (const l of r.layers) {
+        P.set(pointPValues({ pMin: l.pMin, pMax: l.pMax }, this.profile.header.scan.pointP), off);
+        off += l.pMin.length;
+      }
+    });
+    return groupScan(P, results.length, N, { scoring, aMax: this.profile.header.scan.aMax, seed });
+  }
+}

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ActivationError } from '../../src/core/errors.ts';
+import { Detector, FeatureExtractor, type ImageSource } from '../../src/detector/index.ts';
+import type { ModelSpec, RgbaImage } from '../../src/types.ts';
+
+// x = pixel/255 - 0.5, and the monitored layer is log(x): NaN for a dark image, finite for a bright one.
+const model = new Uint8Array(readFileSync('tests/fixtures/models/nan-some.onnx'));
+const spec: ModelSpec = { inputName: 'x', height: 2, width: 2, channels: 1, layout: 'nchw', scale: 255, mean: [0.5], std: [1], resize: 'stretch' };
+const gray = (v: number): RgbaImage => ({ width: 2, height: 2, data: Uint8Array.from({ length: 16 }, (_, i) => (i % 4 === 3 ? 255 : v)) });
+const source = (values: number[]): ImageSource => ({ count: values.length, name: (i) => `img${i}`, load: async (i) => gray(values[i]) });
+
+describe('a model that gives NaN for one image of a batch', () => {
+  it('names that image with a typed error; the other images of the batch keep their values', async () => {
+    const f = await FeatureExtractor.create({ model, spec, layers: ['logx'], reduction: 'element', provider: 'wasm' });
+    const batch = await f.nodeValues([gray(250), gray(10), gray(200)]);
+    expect([...batch.errors.keys()]).toEqual([1]);
+    expect(batch.errors.get(1)).toBeInstanceOf(ActivationError);
+    expect(batch.errors.get(1)!.code).toBe('non-finite');
+    expect(batch.errors.get(1)!.message).toMatch(/layer "logx" at node 0/);
+    for (const r of [0, 2]) for (const v of batch.nodes.subarray(r * 4, r * 4 + 4)) expect(Number.isFinite(v)).toBe(true);
+
+    const seen: number[] = [];
+    const skip = new Map<number, string>();
+    await f.eachBatch(source([250, 10, 200, 5, 240]), (nodes, loaded) => seen.push(...loaded), { batchSize: 5, skip });
+    expect(seen).toEqual([0, 2, 4]);
+    expect([...skip.keys()]).toEqual([1, 3]);
+    f.release();
+  });
+
+  it('in a profile build, a calibration and a check: the bad image is reported, the others counted and checked', async () => {
+    const d = await Detector.create({ model, spec, layers: ['logx'], provider: 'wasm' });
+    const bright = Array.from({ length: 30 }, (_, i) => 140 + 3 * i);
+    const built = await d.build(source([...bright.slice(0, 10), 3, ...bright.slice(10)]), source([...bright.slice(0, 20), 7]), {
+      bins: 4, strategy: 'tail', tail: 'both', pointP: 'mid', aMax: 0.5, batchSize: 8, fpr: 0.05, generator: 'test',
+    });
+    expect(built.profile.header.count).toBe(30);
+    expect(built.profile.header.calibration!.count).toBe(20);
+    expect(built.skipped.map((s) => s.file)).toEqual(['img10', 'img20']);
+    d.useProfile(built.profile);
+    await expect(d.check(gray(20), 'dark.png')).rejects.toMatchObject({ code: 'non-finite' });
+    const ok = await d.check(gray(180), 'bright.png');
+    expect(Number.isFinite(ok.score)).toBe(true);
+    d.release();
+  });
+});
