@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import {
   auc,
   buildProfile,
+  realisedFpr,
   groupScan,
   rng,
   roc,
@@ -90,6 +91,8 @@ for (const [strategy, bins] of grid) {
 }
 const bgSorted = backgroundOf(background);
 settings.push({ id: 'empirical (sorted)', reduction: 'element', method: empiricalMethod(bgSorted), pointP: 'mid', tail: 'upper' });
+// IBM ART's own convention: sorted empirical ranges, N_a counted with p_max, upper tail, Berk-Jones.
+settings.push({ id: 'IBM ART: empirical, p_max, upper tail', reduction: 'element', method: empiricalMethod(bgSorted), pointP: 'max', tail: 'upper' });
 settings.push({ id: `KDE (n=${KDE_BG})`, reduction: 'element', method: kdeMethod(backgroundOf(background, KDE_BG)), pointP: 'mid', tail: 'upper' });
 // ablations around the default
 const tailTwo = profileOf(background, layers, 'tail', 32, 'two');
@@ -170,6 +173,9 @@ for (const [si, s] of settings.entries()) {
   tasks.forEach((t, ti) => results.push({ setting: scorer.name, scoring: 'bj', layer: 'all', task: TASKS[ti], auc: auc(base, t), bytes: scorer.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: NaN, scanMs: NaN }));
 }
 
+const FPR_LEVELS = [0.01, 0.05, 0.1];
+const fprRows: { setting: string; scoring: ScoringName; rates: ReturnType<typeof realisedFpr>[] }[] = [];
+
 // ---- upper- and lower-tail scans, each calibrated on the calibration set, combined (Fisher):
 // the scan tail 'both' that the detector implements (nodes unusually active and unusually silent)
 const combined: { id: string; profile: Profile; scoring: ScoringName; empirical?: boolean }[] = [];
@@ -192,6 +198,14 @@ for (const c of combined) {
   tasks.forEach((t, ti) =>
     results.push({ setting: c.id, scoring: c.scoring, layer: 'all', task: TASKS[ti], auc: auc(base.scores[c.scoring], t.scores[c.scoring]), bytes: scorer.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: base.pvalueMsPerImage, scanMs: base.scanMsPerImage }),
   );
+  fprRows.push({ setting: c.id, scoring: c.scoring, rates: FPR_LEVELS.map((l) => realisedFpr(base.q[c.scoring], l)) });
+}
+
+// ---- realised FPR of single-tail settings, each calibrated on the calibration set by the product's code
+for (const s of settings.filter((x) => x.reduction === 'element' && !x.id.startsWith('KDE'))) {
+  tick(`realised FPR ${s.id}`, 0, 1);
+  const q = productScorer(s.method, { tail: s.tail, pointP: s.pointP, aMax: DEFAULTS.aMax }, calibration, s.id).score(clean, ['bj']).q.bj;
+  fprRows.push({ setting: s.id, scoring: 'bj', rates: FPR_LEVELS.map((l) => realisedFpr(q, l)) });
 }
 
 // ---- baselines on the same activations
@@ -284,6 +298,11 @@ for (const c of combined) {
   const r0 = get(c.id, TASKS[0], c.scoring)!;
   L.push(`| ${c.id} | ${mb(r0.bytes)} | ${((100 * r0.bytes) / r0.rawBytes).toFixed(2)}% | ${r0.pvalueMs.toFixed(3)} | ${r0.scanMs.toFixed(3)} | ${TASKS.map((t) => f3(get(c.id, t, c.scoring)?.auc)).join(' | ')} |`);
 }
+L.push('', `## Realised false-positive rate on the ${clean.rows} clean test images (share with q <= FPR; Wilson 95% interval)`, '');
+L.push('A verdict that holds its rate has the nominal FPR inside or above the interval. Calibration: the calibration set, scored by the product\'s own code (core/score.ts).', '');
+L.push(`| setting | scoring | ${FPR_LEVELS.map((l) => `FPR ${l}`).join(' | ')} |`, `|---|---|${FPR_LEVELS.map(() => '---:').join('|')}|`);
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+for (const r of fprRows) L.push(`| ${r.setting} | ${r.scoring} | ${r.rates.map((x) => `${pct(x.rate)} [${pct(x.lo)}, ${pct(x.hi)}]`).join(' | ')} |`);
 L.push('', '## Baselines users pick instead (same activations)', '');
 L.push(`| detector | bytes held | ${TASKS.join(' | ')} |`, `|---|---:|${TASKS.map(() => '---:').join('|')}|`);
 for (const name of [...new Set(baselineResults.map((b) => b.name))]) {
@@ -295,11 +314,11 @@ L.push(`| method | scoring | layer | ${TASKS.join(' | ')} |`, `|---|---|---|${TA
 for (const r of results.filter((x) => x.task === TASKS[0] && (x.setting === upperDefault.id || x.setting.startsWith('empirical') || x.setting.startsWith('channel-mean')))) {
   L.push(`| ${r.setting} | ${r.scoring} | ${r.layer} | ${TASKS.map((t) => f3(get(r.setting, t, r.scoring, r.layer)?.auc)).join(' | ')} |`);
 }
-L.push('', `## Group scan (upper-tail tail B=32 profile, Higher Criticism; groups of 100 images, 15 anomalous; 10 draws vs 10 clean-only groups)`, '');
+L.push('', `## Group scan (upper-tail tail B=32 profile, Higher Criticism, the production threshold grid; groups of 100 images, 15 anomalous; 10 draws vs 10 clean-only groups)`, '');
 L.push('| task | AUC (mixed vs clean groups) | recall of anomalous images | precision |', '|---|---:|---:|---:|');
 for (const g of groupResults) L.push(`| ${g.task} | ${f3(g.auc)} | ${f3(g.recall)} | ${f3(g.precision)} |`);
 writeFileSync(`${OUT}/report.md`, L.join('\n') + '\n');
-writeFileSync(`${OUT}/report.json`, JSON.stringify({ date: new Date().toISOString(), quick, defaults: DEFAULTS, tasks: TASKS, results, baselines: baselineResults, group: groupResults }, null, 2));
+writeFileSync(`${OUT}/report.json`, JSON.stringify({ date: new Date().toISOString(), quick, defaults: DEFAULTS, tasks: TASKS, results, fpr: fprRows, baselines: baselineResults, group: groupResults }, null, 2));
 
 // ---- plots: ROC per task (default vs empirical vs the best baseline), AUC vs bytes
 const plots: string[] = [];

@@ -1,4 +1,4 @@
-import { version } from '../package.json';
+import pkg from '../package.json' with { type: 'json' };
 import type { BinStrategy, PointP, ProviderRequest, Reduction, ScanTail, ScoringName } from './types.ts';
 
 // The one defaults policy: core and the pipeline take explicit parameters; these values are
@@ -25,7 +25,7 @@ export const DEFAULTS = {
   groupSeed: 7,
 };
 
-export const GENERATOR = `histoscan ${version}`;
+export const GENERATOR = `histoscan ${pkg.version}`;
 
 /** Build options with every default filled in; `given` wins where it says something. */
 export function buildDefaults<T extends object>(given: T) {

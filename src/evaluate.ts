@@ -19,7 +19,7 @@ import {
   type ScanSettings,
 } from './core/index.ts';
 import type { FeatureExtractor, ImageSource, SkippedImage } from './detector/index.ts';
-import type { Progress, ScoringName, Tail } from './types.ts';
+import type { CalibrationTable, Progress, ScoringName, Tail } from './types.ts';
 
 /** Node values (row-major [rows, nodes]) and logits of a set of images. */
 export interface NodeSet {
@@ -148,14 +148,15 @@ export interface Scorer {
  * The product's scoring on any p-value method: core's scanParts and combine, calibrated on the
  * calibration set with core's CalibrationCollector, exactly as the CLI and the worker score.
  */
-export function productScorer(method: PValueMethod, scan: ScanSettings, calibration: NodeSet | null, name = method.name): Scorer {
+export function productScorer(method: PValueMethod, scan: ScanSettings, calibration: NodeSet | CalibrationTable | null, name = method.name): Scorer {
   const tables = new Map<ScoringName, number[]>();
+  if (calibration && 'parts' in calibration) for (const [s, t] of Object.entries(calibration.scores)) tables.set(s as ScoringName, t);
   return {
     name,
     bytes: method.bytes,
     score(set, scorings, limit) {
       const missing = scorings.filter((s) => !tables.has(s));
-      if (calibration && missing.length) {
+      if (calibration && 'rows' in calibration && missing.length) {
         const c = new CalibrationCollector(method.pvalues, scan, missing);
         for (let r = 0; r < calibration.rows; r++) c.add(row(calibration, r));
         const t = c.finish();

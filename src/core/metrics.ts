@@ -46,3 +46,19 @@ export function auc(negatives: ArrayLike<number>, positives: ArrayLike<number>):
   }
   return (rankSum - (P * (P + 1)) / 2) / (P * N);
 }
+
+/**
+ * Share of clean images flagged at a nominal FPR (q <= level), with the Wilson 95% interval:
+ * a verdict that holds its rate has `level` inside or above the interval.
+ */
+export function realisedFpr(q: ArrayLike<number>, level: number): { level: number; rate: number; lo: number; hi: number; n: number } {
+  const n = q.length;
+  let k = 0;
+  for (let i = 0; i < n; i++) if (q[i] <= level) k++;
+  const p = n ? k / n : NaN;
+  const z = 1.96;
+  const d = 1 + (z * z) / n;
+  const c = (p + (z * z) / (2 * n)) / d;
+  const h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
+  return { level, rate: p, lo: Math.max(0, c - h), hi: Math.min(1, c + h), n };
+}

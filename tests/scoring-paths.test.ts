@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeProfile } from '../src/core/index.ts';
+import { DEFAULTS } from '../src/defaults.ts';
+import { Detector } from '../src/detector/index.ts';
+import { collectNodes, histogramMethod, productScorer } from '../src/evaluate.ts';
+import { fileSource, listImages } from '../src/cli/io.ts';
+import { decodeImage } from '../src/model/decode-node.ts';
+
+const model = new Uint8Array(readFileSync('public/models/fashion-cnn.onnx'));
+const profile = decodeProfile(readFileSync('public/profiles/fashion-cnn.hsp'));
+const files = (set: string, n: number) => listImages([`data/${set}`]).slice(0, n);
+
+describe('the shipped scoring, used by the CLI, the worker and the evaluation alike', () => {
+  it('gives bit-identical scores and q-values on the CLI/worker path and the evaluation path', async () => {
+    const d = await Detector.create({ model, profile });
+    const paths = [...files('clean', 25), ...files('pgd-0.05', 25)];
+    // Batches of one on both sides, so the node values going in are the same bits.
+    const set = await collectNodes(d.features, 'mixed', fileSource(paths), 1);
+    const evalScores = productScorer(histogramMethod(profile), profile.header.scan, profile.header.calibration!).score(set, [DEFAULTS.scoring]);
+    for (const [i, f] of paths.entries()) {
+      const r = await d.check(decodeImage(readFileSync(f)), f);
+      expect(r.score).toBe(evalScores.scores[DEFAULTS.scoring][i]);
+      expect(r.q).toBe(evalScores.q[DEFAULTS.scoring][i]);
+    }
+    d.release();
+  });
+
+  it('holds its false-positive rate: clean test images flagged at FPR 5% stay within the binomial margin', async () => {
+    const d = await Detector.create({ model, profile });
+    const paths = files('clean', 1000); // the whole clean test set: its figure goes in the README
+    let flagged = 0;
+    for (const f of paths) if ((await d.check(decodeImage(readFileSync(f)), f, { fpr: 0.05 })).verdict === 'unusual') flagged++;
+    const n = paths.length;
+    const margin = 1.96 * Math.sqrt((0.05 * 0.95) / n);
+    expect(flagged / n).toBeLessThanOrEqual(0.05 + margin);
+    // And it can flag: the default profile is calibrated on 1,000 images.
+    const pgd = await d.check(decodeImage(readFileSync(files('pgd-0.1', 1)[0])), 'pgd');
+    expect(pgd.verdict).toBe('unusual');
+    d.release();
+  });
+});
