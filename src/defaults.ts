@@ -16,6 +16,8 @@ export const DEFAULTS = {
   pointP: 'mid' as PointP,
   scoring: 'hc' as ScoringName,
   aMax: 0.5,
+  classConditional: 'none' as 'none' | 'all' | 'last',
+  separate: 'none' as 'none' | 'conditional',
   fpr: 0.05,
   provider: 'auto' as ProviderRequest,
   batchSize: 32,
@@ -29,7 +31,7 @@ export const GENERATOR = `histoscan ${pkg.version}`;
 
 /** Build options with every default filled in; `given` wins where it says something. */
 export function buildDefaults<T extends object>(given: T) {
-  const { bins, strategy, tail, pointP, aMax, batchSize, fpr } = DEFAULTS;
+  const { bins, strategy, tail, pointP, aMax, classConditional, separate, batchSize, fpr } = DEFAULTS;
   const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as T;
-  return { bins, strategy, tail, pointP, aMax, batchSize, fpr, generator: GENERATOR, ...set };
+  return { bins, strategy, tail, pointP, aMax, classConditional, separate, batchSize, fpr, generator: GENERATOR, ...set };
 }

@@ -2,6 +2,7 @@
 // scored by every p-value method, individual-scan AUC, bytes held and time per image.
 import {
   allocRanges,
+  argmax,
   auc,
   CalibrationCollector,
   combine,
@@ -66,7 +67,7 @@ export interface PValueMethod {
 
 export function histogramMethod(profile: Profile, name = `histogram ${profile.header.strategy} B=${profile.header.bins}`): PValueMethod {
   const { nodes, strategy, bins, count } = profile.header;
-  return { name, bytes: payloadBytes(nodes, strategy, bins, count), pvalues: (x, out, tail) => histogramPValues(profile, x, out, tail) };
+  return { name, bytes: payloadBytes(nodes, strategy, bins, count, profile.header.classes), pvalues: (x, out, tail, cls) => histogramPValues(profile, x, out, tail, cls) };
 }
 
 /** Node-major sorted copy of a node set: what the empirical baselines hold. */
@@ -88,6 +89,7 @@ export function kdeMethod(bg: Background): PValueMethod {
 }
 
 const row = (set: NodeSet, r: number) => set.values.subarray(r * set.nodes, (r + 1) * set.nodes);
+const classOf = (set: NodeSet, r: number) => argmax(set.logits[r]);
 const perScoring = <T>(make: () => T) => ({ bj: make(), hc: make(), ks: make() }) as Record<ScoringName, T>;
 
 export interface ScoredSet {
@@ -116,7 +118,7 @@ export function scoreSet(
   const [from, to] = opts.nodeRange ?? [0, N];
   for (let r = 0; r < rows; r++) {
     const t0 = performance.now();
-    method.pvalues(row(set, r), out, opts.tail);
+    method.pvalues(row(set, r), out, opts.tail, classOf(set, r));
     const all = pointPValues(out, opts.pointP);
     const t1 = performance.now();
     for (const s of opts.scorings) scores[s].push(individualScan(all.subarray(from, to), { scoring: s, aMax: opts.aMax }).score);
@@ -158,8 +160,8 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
       const missing = scorings.filter((s) => !tables.has(s));
       if (calibration && 'rows' in calibration && missing.length) {
         const c = new CalibrationCollector(method.pvalues, scan, missing);
-        for (let r = 0; r < calibration.rows; r++) c.add(row(calibration, r));
-        const t = c.finish();
+        for (let r = 0; r < calibration.rows; r++) c.add(row(calibration, r), classOf(calibration, r));
+        const t = c.finish(calibration.nodes);
         for (const s of missing) tables.set(s, t.scores[s]!);
       }
       const rows = Math.min(set.rows, limit ?? Infinity);
@@ -168,7 +170,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
       let pMs = 0;
       let sMs = 0;
       for (let r = 0; r < rows; r++) {
-        const p = scanParts(method.pvalues, row(set, r), scan, scorings);
+        const p = scanParts(method.pvalues, row(set, r), scan, scorings, classOf(set, r));
         for (const s of scorings) {
           const c = combine(p.scans[s]!.map((x) => x.score), tables.get(s));
           scores[s].push(c.score);

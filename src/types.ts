@@ -61,6 +61,24 @@ export interface CalibrationTable {
   digest?: string;
 }
 
+export interface ScanHeader {
+  aMax: number;
+  tail: ScanTail;
+  pointP: PointP;
+  /**
+   * 'conditional': the class-conditional nodes and the pooled ones are scanned and calibrated as
+   * separate parts (their p-values come from different backgrounds); 'none': one scan per tail.
+   */
+  separate?: 'none' | 'conditional';
+}
+
+export interface ClassBlocks {
+  from: number;
+  to: number;
+  /** Background images per predicted class. */
+  counts: number[];
+}
+
 /** JSON header of a .hsp profile. */
 export interface ProfileHeader {
   /** Fingerprint of the (uninstrumented) model the profile was built for. */
@@ -77,7 +95,12 @@ export interface ProfileHeader {
   strategy: BinStrategy;
   bins: number;
   /** Scan settings the calibration table was computed with. */
-  scan: { aMax: number; tail: ScanTail; pointP: PointP };
+  scan: ScanHeader;
+  /**
+   * Class-conditional counts: for nodes [from, to), one histogram per class the model predicts
+   * (counts[c] background images), on the pooled edges, after the pooled tails.
+   */
+  classes?: ClassBlocks;
   calibration?: CalibrationTable;
   createdAt?: string;
   generator?: string;

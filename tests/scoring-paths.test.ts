@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeProfile } from '../src/core/index.ts';
+import { decodeProfile, scanOf } from '../src/core/index.ts';
 import { DEFAULTS } from '../src/defaults.ts';
 import { Detector } from '../src/detector/index.ts';
 import { collectNodes, histogramMethod, productScorer } from '../src/evaluate.ts';
@@ -17,7 +17,7 @@ describe('the shipped scoring, used by the CLI, the worker and the evaluation al
     const paths = [...files('clean', 25), ...files('pgd-0.05', 25)];
     // Batches of one on both sides, so the node values going in are the same bits.
     const set = await collectNodes(d.features, 'mixed', fileSource(paths), 1);
-    const evalScores = productScorer(histogramMethod(profile), profile.header.scan, profile.header.calibration!).score(set, [DEFAULTS.scoring]);
+    const evalScores = productScorer(histogramMethod(profile), scanOf(profile), profile.header.calibration!).score(set, [DEFAULTS.scoring]);
     for (const [i, f] of paths.entries()) {
       const r = await d.check(decodeImage(readFileSync(f)), f);
       expect(r.score).toBe(evalScores.scores[DEFAULTS.scoring][i]);

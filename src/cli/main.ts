@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { encodeProfile, HistoscanError, mergeProfiles, payloadBytes, toImageError, UsageError, type Profile } from '../core/index.ts';
+import { encodeProfile, HistoscanError, mergeProfiles, payloadBytes, scanOf, toImageError, UsageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource } from '../detector/index.ts';
 import { backgroundOf, collectNodes, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, productScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
@@ -301,7 +301,7 @@ layerOptions(
   if (wanted.includes('histogram')) methods.push(histogramMethod(profile, 'histogram'));
   if (wanted.includes('empirical')) methods.push(empiricalMethod(bg!));
   if (wanted.includes('kde')) methods.push(kdeMethod(kdeBg!));
-  const scorers: Scorer[] = methods.map((m) => productScorer(m, scan, calibration));
+  const scorers: Scorer[] = methods.map((m) => productScorer(m, scanOf(profile), calibration));
   const rows = evaluateMethods(scorers, clean, anomalous, {
     scorings: [opts.scoring as ScoringName],
     limit: (m) => (m.name.startsWith('KDE') ? opts.kdeImages : undefined),

@@ -1,6 +1,6 @@
-import type { ProfileHeader } from '../types.ts';
+import type { ClassBlocks, ProfileHeader } from '../types.ts';
 import { ProfileError } from './errors.ts';
-import { edgesPerNode, type Profile } from './profile.ts';
+import { edgesPerNode, tailEntries, type Profile } from './profile.ts';
 
 /**
  * .hsp — histoscan profile file, little-endian:
@@ -41,17 +41,17 @@ export function countWidth(count: number): 1 | 2 | 4 {
   return count <= 0xff ? 1 : count <= 0xffff ? 2 : 4;
 }
 
-/** Bytes a profile takes on disk, without the JSON header. */
-export function payloadBytes(nodes: number, strategy: Profile['header']['strategy'], bins: number, count: number): number {
-  return pad4(4 * nodes * (2 + edgesPerNode(strategy, bins)) + countWidth(count) * nodes * bins);
+/** Bytes a profile takes on disk, without the JSON header; `classes` adds class-conditional blocks. */
+export function payloadBytes(nodes: number, strategy: Profile['header']['strategy'], bins: number, count: number, classes?: ClassBlocks): number {
+  return pad4(4 * nodes * (2 + edgesPerNode(strategy, bins)) + countWidth(count) * tailEntries({ nodes, bins, classes }));
 }
 
 export function encodeProfile(p: Profile): Uint8Array {
-  const { nodes, bins, strategy, count } = p.header;
+  const { nodes, bins, strategy, count, classes } = p.header;
   const width = countWidth(count);
   const json = new TextEncoder().encode(JSON.stringify(p.header));
   const headerEnd = PREFIX + pad4(json.length);
-  const total = headerEnd + payloadBytes(nodes, strategy, bins, count) + 4;
+  const total = headerEnd + payloadBytes(nodes, strategy, bins, count, classes) + 4;
   const buf = new ArrayBuffer(total);
   const bytes = new Uint8Array(buf);
   const view = new DataView(buf);
@@ -101,6 +101,14 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
   if (!scan || typeof scan.aMax !== 'number' || !['upper', 'lower', 'two', 'both'].includes(scan.tail as string) || !['mid', 'max'].includes(scan.pointP as string)) {
     bad('scan settings missing or malformed');
   }
+  if (scan && scan.separate !== undefined && !['none', 'conditional'].includes(scan.separate as string)) bad('scan separation malformed');
+  if (o.classes !== undefined) {
+    const c = o.classes as Record<string, unknown>;
+    const counts = c?.counts as unknown[];
+    if (!c || !isInt(c.from) || !isInt(c.to, 1) || (c.from as number) >= (c.to as number) || (c.to as number) > (o.nodes as number)) bad('class-conditional node range malformed');
+    if (!Array.isArray(counts) || counts.length === 0 || !counts.every((x) => isInt(x))) bad('class counts malformed');
+    if (counts.reduce((a: number, x) => a + (x as number), 0) !== o.count) bad('class counts do not add up to the background size');
+  }
   if (o.calibration !== undefined) {
     const c = o.calibration as Record<string, unknown>;
     if (!c || typeof c !== 'object' || !isInt(c.count) || !c.scores || typeof c.scores !== 'object') bad('calibration table malformed');
@@ -124,7 +132,8 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
 /** Digest of what a calibration table depends on: the histograms and the scan settings. */
 export function profileDigest(p: Profile): string {
   const arrays = [p.lo, p.hi, p.edges, p.tails].map((a) => crc32(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).toString(16).padStart(8, '0'));
-  const scan = new TextEncoder().encode(JSON.stringify([p.header.scan.tail, p.header.scan.pointP, p.header.scan.aMax, p.header.count]));
+  const h = p.header;
+  const scan = new TextEncoder().encode(JSON.stringify([h.scan.tail, h.scan.pointP, h.scan.aMax, h.scan.separate ?? 'none', h.count, h.classes ?? null]));
   return [...arrays, crc32(scan).toString(16).padStart(8, '0')].join('');
 }
 
@@ -165,7 +174,7 @@ export function decodeProfile(input: Uint8Array | ArrayBuffer): Profile {
   let expected = -1;
   try {
     validateHeader(header);
-    expected = headerEnd + payloadBytes(header.nodes, header.strategy, header.bins, header.count) + 4;
+    expected = headerEnd + payloadBytes(header.nodes, header.strategy, header.bins, header.count, header.classes) + 4;
   } catch (e) {
     if (crcOk) throw e;
   }
@@ -192,7 +201,7 @@ export function decodeProfile(input: Uint8Array | ArrayBuffer): Profile {
   const lo = readF32(nodes);
   const hi = readF32(nodes);
   const edges = readF32(nodes * E);
-  const tails = new Uint32Array(nodes * bins);
+  const tails = new Uint32Array(tailEntries(h));
   for (let i = 0; i < tails.length; i++, off += width) {
     tails[i] = width === 1 ? view.getUint8(off) : width === 2 ? view.getUint16(off, true) : view.getUint32(off, true);
   }
@@ -206,13 +215,17 @@ export function decodeProfile(input: Uint8Array | ArrayBuffer): Profile {
         throw new ProfileError(`Profile node ${j} has non-monotone or non-finite bin edges.`, 'edges');
       }
     }
-    if (tails[j * bins] !== count) {
-      throw new ProfileError(`Profile node ${j} counts ${tails[j * bins]} values, the header says ${count}.`, 'counts');
+  }
+  // Every histogram (pooled, then each class block): T_0 = its background size, T_k non-increasing.
+  const c = h.classes;
+  for (let start = 0, hist = 0; start < tails.length; start += bins, hist++) {
+    const inClass = hist >= nodes;
+    const n = inClass ? c!.counts[Math.floor((hist - nodes) / (c!.to - c!.from))] : count;
+    if (tails[start] !== n) {
+      throw new ProfileError(`Profile histogram ${hist} counts ${tails[start]} values, the header says ${n}.`, 'counts');
     }
     for (let k = 1; k < bins; k++) {
-      if (tails[j * bins + k] > tails[j * bins + k - 1]) {
-        throw new ProfileError(`Profile node ${j} has inconsistent tail counts.`, 'counts');
-      }
+      if (tails[start + k] > tails[start + k - 1]) throw new ProfileError(`Profile histogram ${hist} has inconsistent tail counts.`, 'counts');
     }
   }
   return { header: h, lo, hi, edges, tails };

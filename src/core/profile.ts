@@ -79,6 +79,28 @@ export interface BuilderOptions {
   /** Rows kept in the bounded reservoir for `tail` quantiles; default adapts to the node count. */
   sampleSize?: number;
   seed?: number;
+  /** Also count nodes [from, to) per predicted class (`add` then needs each row's class). */
+  classes?: { count: number; from: number; to: number };
+}
+
+/**
+ * Classes with fewer background images than this are scored against the pooled histograms: a
+ * class histogram of n_c images cannot give a p-value below 1/(n_c + 1), and the scan's
+ * thresholds need room below a_max = 0.5 to find anything.
+ */
+export const MIN_CLASS_COUNT = 50;
+
+/** Where class c's tail counts start in `tails`, and its background size; null when it falls back to pooled. */
+export function classBlock(h: ProfileHeader, cls: number): { offset: number; n: number } | null {
+  const c = h.classes;
+  if (!c || cls < 0 || cls >= c.counts.length || c.counts[cls] < MIN_CLASS_COUNT) return null;
+  return { offset: h.nodes * h.bins + cls * (c.to - c.from) * h.bins, n: c.counts[cls] };
+}
+
+/** Number of tail counts a profile stores: pooled, then one block per class over the class range. */
+export function tailEntries(h: Pick<ProfileHeader, 'nodes' | 'bins' | 'classes'>): number {
+  const c = h.classes;
+  return h.nodes * h.bins + (c ? c.counts.length * (c.to - c.from) * h.bins : 0);
 }
 
 /**
@@ -107,6 +129,9 @@ export class ProfileBuilder {
   private counted = 0;
   private sample: Float32Array | null = null;
   private sampleRows = 0;
+  private readonly classes: BuilderOptions['classes'];
+  private classCounts: Uint32Array;
+  private classHist: Uint32Array;
 
   constructor(opts: BuilderOptions) {
     this.layers = opts.layers;
@@ -134,6 +159,13 @@ export class ProfileBuilder {
     this.lo = new Float32Array(this.nodes).fill(Infinity);
     this.hi = new Float32Array(this.nodes).fill(-Infinity);
     this.counts = new Uint32Array(this.nodes * this.bins);
+    this.classes = opts.classes ?? (opts.edgesFrom?.header.classes ? { ...opts.edgesFrom.header.classes, count: opts.edgesFrom.header.classes.counts.length } : undefined);
+    const c = this.classes;
+    if (c && !(Number.isInteger(c.count) && c.count >= 1 && c.from >= 0 && c.from < c.to && c.to <= this.nodes)) {
+      throw new RangeError(`Class-conditional range [${c.from}, ${c.to}) of ${c.count} classes does not fit ${this.nodes} nodes.`);
+    }
+    this.classCounts = new Uint32Array(c?.count ?? 0);
+    this.classHist = new Uint32Array(c ? c.count * (c.to - c.from) * this.bins : 0);
   }
 
   /** True while edges are still open: feed the background to `observe` first. */
@@ -215,11 +247,12 @@ export class ProfileBuilder {
     this.sample = null;
   }
 
-  /** Pass 2: count every background row into its bin. */
-  add(batch: Float32Array, rows: number): void {
+  /** Pass 2: count every background row into its bin; `labels` are the rows' predicted classes. */
+  add(batch: Float32Array, rows: number, labels?: ArrayLike<number>): void {
     if (!this.edges) this.fixEdges();
     this.check(batch, rows);
-    const { nodes, bins, strategy, counts, lo, hi } = this;
+    const { nodes, bins, strategy, counts, lo, hi, classes, classHist } = this;
+    if (classes && (!labels || labels.length !== rows)) throw new RangeError('A class-conditional profile needs the predicted class of every row.');
     const edges = this.edges!;
     for (let r = 0; r < rows; r++) {
       const off = r * nodes;
@@ -229,6 +262,14 @@ export class ProfileBuilder {
         if (v > hi[j]) hi[j] = v;
         counts[j * bins + binOf(strategy, bins, edges, j, v)]++;
       }
+      if (classes) {
+        const c = labels![r];
+        if (!(Number.isInteger(c) && c >= 0 && c < classes.count)) throw new RangeError(`Class ${c} is outside 0..${classes.count - 1}.`);
+        this.classCounts[c]++;
+        const width = classes.to - classes.from;
+        const base = c * width * bins;
+        for (let j = classes.from; j < classes.to; j++) classHist[base + (j - classes.from) * bins + binOf(strategy, bins, edges, j, batch[off + j])]++;
+      }
     }
     this.counted += rows;
   }
@@ -236,13 +277,18 @@ export class ProfileBuilder {
   /** The finished profile; `header` supplies model, spec and provenance fields. */
   finish(header: Omit<ProfileHeader, 'nodes' | 'count' | 'strategy' | 'bins' | 'layers'> & { layers?: LayerLayout[] }): Profile {
     if (this.counted === 0) throw new Error('No background rows counted: call add() on the background.');
-    const { nodes, bins, counts } = this;
-    const tails = new Uint32Array(nodes * bins);
-    for (let j = 0; j < nodes; j++) {
-      let acc = 0;
-      for (let k = bins - 1; k >= 0; k--) {
-        acc += counts[j * bins + k];
-        tails[j * bins + k] = acc;
+    const { nodes, bins, counts, classes } = this;
+    const tails = new Uint32Array(nodes * bins + this.classHist.length);
+    // Tail sums T_k = sum_{i >= k} c_i, per histogram, pooled first then each class block.
+    const all = [counts, this.classHist];
+    let out = 0;
+    for (const h of all) {
+      for (let base = 0; base < h.length; base += bins, out += bins) {
+        let acc = 0;
+        for (let k = bins - 1; k >= 0; k--) {
+          acc += h[base + k];
+          tails[out + k] = acc;
+        }
       }
     }
     return {
@@ -253,6 +299,7 @@ export class ProfileBuilder {
         count: this.counted,
         strategy: this.strategy,
         bins,
+        ...(classes ? { classes: { from: classes.from, to: classes.to, counts: Array.from(this.classCounts) } } : {}),
       },
       lo: this.lo,
       hi: this.hi,
@@ -268,10 +315,11 @@ export function buildProfile(
   count: number,
   opts: BuilderOptions,
   header: Partial<ProfileHeader> = {},
+  labels?: ArrayLike<number>,
 ): Profile {
   const b = new ProfileBuilder(opts);
   if (b.needsEdgePass) b.observe(rows, count);
-  b.add(rows, count);
+  b.add(rows, count, labels);
   return b.finish({
     fingerprint: header.fingerprint ?? '',
     reduction: header.reduction ?? 'element',
@@ -301,6 +349,11 @@ export function mergeProfiles(profiles: Profile[]): Profile {
     if (p.header.nodes !== first.header.nodes || p.header.reduction !== first.header.reduction) {
       throw new ProfileError(`Profile ${i + 1} monitors different nodes (${p.header.nodes} vs ${first.header.nodes}); cannot merge.`, 'merge');
     }
+    const ca = p.header.classes;
+    const cb = first.header.classes;
+    if (Boolean(ca) !== Boolean(cb) || (ca && cb && (ca.from !== cb.from || ca.to !== cb.to || ca.counts.length !== cb.counts.length))) {
+      throw new ProfileError(`Profile ${i + 1} has other class-conditional nodes or classes; cannot merge.`, 'merge');
+    }
     if (!sameEdges(p, first)) {
       throw new ProfileError(
         `Profile ${i + 1} has different bin edges; only shards built with shared edges merge exactly. Rebuild the shards with --edges-from the same profile.`,
@@ -323,6 +376,10 @@ export function mergeProfiles(profiles: Profile[]): Profile {
   }
   const header: ProfileHeader = { ...first.header, count, calibration: undefined };
   delete header.calibration;
+  if (first.header.classes) {
+    const counts = first.header.classes.counts.map((_, c) => profiles.reduce((a, p) => a + p.header.classes!.counts[c], 0));
+    header.classes = { ...first.header.classes, counts };
+  }
   const sources = profiles.map((p) => p.header.source).filter(Boolean);
   if (sources.length) header.source = sources.join(' + ');
   return { header, lo, hi, edges: first.edges.slice(), tails };

@@ -1,5 +1,5 @@
 import type { PointP, Tail } from '../types.ts';
-import { binOf, type Profile } from './profile.ts';
+import { binOf, classBlock, type Profile } from './profile.ts';
 
 /**
  * p-value ranges of observed node values against a background, one node per entry. One
@@ -48,16 +48,25 @@ function put(
  * Histogram p-value ranges (the paper's method): one bin lookup per node, O(1) for uniform bins
  * and O(log B) for tail bins, independent of the background size. For x in bin k:
  * #{b > x} >= T_{k+1} and #{b >= x} <= T_k; above the background maximum both are 0, below the
- * minimum both are n.
+ * minimum both are n. With a predicted class `cls` (>= 0), the profile's class-conditional nodes
+ * use that class's histograms (same edges; n = the class's background size) when it has enough
+ * images (see classBlock), the other nodes the pooled ones.
  */
-export function histogramPValues(p: Profile, x: Float32Array, out: PValueRanges, tail: Tail = 'upper'): void {
-  const { nodes, bins, strategy, count: n } = p.header;
+export function histogramPValues(p: Profile, x: Float32Array, out: PValueRanges, tail: Tail = 'upper', cls = -1): void {
+  const { nodes, bins, strategy, count } = p.header;
   const { lo, hi, edges, tails } = p;
-  if (tail === 'upper') {
-    // Hot path, kept free of the general tail logic.
-    const inv = 1 / (n + 1);
-    for (let j = 0; j < nodes; j++) {
-      const v = x[j];
+  const block = classBlock(p.header, cls);
+  const from = block ? p.header.classes!.from : nodes;
+  const to = block ? p.header.classes!.to : nodes;
+  for (let j = 0; j < nodes; j++) {
+    const inClass = j >= from && j < to;
+    const n = inClass ? block!.n : count;
+    const base = inClass ? block!.offset + (j - from) * bins : j * bins;
+    const v = x[j];
+    // Outside the pooled extremes is outside every class's too.
+    if (tail === 'upper') {
+      // Hot path, kept free of the general tail logic.
+      const inv = 1 / (n + 1);
       if (v > hi[j]) {
         out.pMin[j] = 0;
         out.pMax[j] = inv;
@@ -66,20 +75,14 @@ export function histogramPValues(p: Profile, x: Float32Array, out: PValueRanges,
         out.pMax[j] = 1;
       } else {
         const k = binOf(strategy, bins, edges, j, v);
-        const base = j * bins;
         out.pMin[j] = (k + 1 < bins ? tails[base + k + 1] : 0) * inv;
         out.pMax[j] = (tails[base + k] + 1) * inv;
       }
-    }
-    return;
-  }
-  for (let j = 0; j < nodes; j++) {
-    const v = x[j];
-    if (v > hi[j]) put(out, j, n, tail, 0, 0);
+    } else if (v > hi[j]) put(out, j, n, tail, 0, 0);
     else if (v < lo[j]) put(out, j, n, tail, n, n);
     else {
       const k = binOf(strategy, bins, edges, j, v);
-      put(out, j, n, tail, k + 1 < bins ? tails[j * bins + k + 1] : 0, tails[j * bins + k]);
+      put(out, j, n, tail, k + 1 < bins ? tails[base + k + 1] : 0, tails[base + k]);
     }
   }
 }

@@ -1,33 +1,59 @@
 // The one place the statistics of a score are written: from node values to p-value ranges (any
 // method), per-part subset scans, their combination and the calibrated q; and from calibration
 // images to the calibration table. The worker, the CLI, the in-browser build and eval/ call these.
-import type { CalibrationTable, LayerLayout, PointP, ScanTail, ScoringName, Tail } from '../types.ts';
+import type { CalibrationTable, ClassBlocks, LayerLayout, ScanHeader, ScoringName, Tail } from '../types.ts';
 import { ActivationError } from './errors.ts';
 import { locateNode } from './layout.ts';
+import type { Profile } from './profile.ts';
 import { allocRanges, pointPValues, type PValueRanges } from './pvalues.ts';
 import { individualScan, type IndividualScan } from './scan.ts';
 
-/** A p-value method: histogram profile, sorted or brute-force empirical, KDE. */
-export type PValueFn = (x: Float32Array, out: PValueRanges, tail: Tail) => void;
+/**
+ * A p-value method: histogram profile, sorted or brute-force empirical, KDE. `cls` is the model's
+ * predicted class, for methods with class-conditional backgrounds (-1: pooled).
+ */
+export type PValueFn = (x: Float32Array, out: PValueRanges, tail: Tail, cls: number) => void;
 
-export interface ScanSettings {
-  tail: ScanTail;
-  pointP: PointP;
-  aMax: number;
+export interface ScanSettings extends ScanHeader {
+  /** Nodes [from, to) scored against class-conditional histograms, when the profile has them. */
+  classes?: Pick<ClassBlocks, 'from' | 'to'>;
 }
 
 /**
  * The scans whose scores are calibrated separately and then combined: one per tail scanned
  * ('both' = an upper-tail scan for nodes unusually active and a lower-tail one for nodes unusually
- * silent).
+ * silent), and with separate 'conditional', one per tail for the class-conditional nodes and one
+ * for the rest (their p-values come from different backgrounds). Each part scans nodes [from, to).
  */
 export interface Part {
   name: string;
   tail: Tail;
+  from: number;
+  to: number;
 }
 
-export function partsOf(scan: Pick<ScanSettings, 'tail'>): Part[] {
-  return scan.tail === 'both' ? [{ name: 'upper', tail: 'upper' }, { name: 'lower', tail: 'lower' }] : [{ name: scan.tail, tail: scan.tail }];
+export function partsOf(scan: ScanSettings, nodes: number): Part[] {
+  const tails: Tail[] = scan.tail === 'both' ? ['upper', 'lower'] : [scan.tail];
+  const c = scan.classes;
+  const groups: [string, number, number][] = [['', 0, nodes]];
+  if (c && scan.separate === 'conditional') {
+    groups.splice(0, 1, ['class', c.from, c.to]);
+    if (c.from > 0) groups.push(['pooled<', 0, c.from]);
+    if (c.to < nodes) groups.push(['pooled>', c.to, nodes]);
+  }
+  return tails.flatMap((tail) => groups.map(([g, from, to]) => ({ name: g ? `${tail}:${g}` : tail, tail, from, to })));
+}
+
+/** The scan settings a profile scores with: its header's, and its class-conditional nodes. */
+export function scanOf(p: Profile): ScanSettings {
+  return p.header.classes ? { ...p.header.scan, classes: p.header.classes } : p.header.scan;
+}
+
+/** The model's predicted class: the index of the largest logit. */
+export function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+  return best;
 }
 
 /** A value the model should never produce stops the image here, with the node named. */
@@ -43,6 +69,7 @@ export function checkFinite(x: Float32Array, layers?: LayerLayout[]): void {
 
 export interface PartScans {
   parts: Part[];
+  /** Per tail scanned (upper first), over all nodes. */
   ranges: PValueRanges[];
   points: Float32Array[];
   /** Per scoring function, one scan per part. */
@@ -51,19 +78,28 @@ export interface PartScans {
   scanMs: number;
 }
 
-/** p-value ranges, point p-values and individual scans of every part of one image. */
-export function scanParts(pv: PValueFn, x: Float32Array, scan: ScanSettings, scorings: readonly ScoringName[]): PartScans {
+/**
+ * p-value ranges and point p-values per tail (over all nodes), and the individual scan of every
+ * part of one image; `cls` is the predicted class (-1: pooled only).
+ */
+export function scanParts(pv: PValueFn, x: Float32Array, scan: ScanSettings, scorings: readonly ScoringName[], cls: number): PartScans {
   const t0 = performance.now();
-  const parts = partsOf(scan);
-  const ranges = parts.map((p) => {
+  const parts = partsOf(scan, x.length);
+  const tails = [...new Set(parts.map((p) => p.tail))];
+  const ranges = tails.map((t) => {
     const r = allocRanges(x.length);
-    pv(x, r, p.tail);
+    pv(x, r, t, cls);
     return r;
   });
   const points = ranges.map((r) => pointPValues(r, scan.pointP));
   const t1 = performance.now();
   const scans: PartScans['scans'] = {};
-  for (const s of scorings) scans[s] = points.map((p) => individualScan(p, { scoring: s, aMax: scan.aMax }));
+  for (const s of scorings) {
+    scans[s] = parts.map((p) => {
+      const r = individualScan(points[tails.indexOf(p.tail)].subarray(p.from, p.to), { scoring: s, aMax: scan.aMax });
+      return p.from ? { ...r, subset: r.subset.map((j) => j + p.from) } : r;
+    });
+  }
   return { parts, ranges, points, scans, pvaluesMs: t1 - t0, scanMs: performance.now() - t1 };
 }
 
@@ -152,9 +188,9 @@ export interface ImageScore {
 }
 
 /** The whole score of one image: the function every caller shares. */
-export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, scoring: ScoringName, calibration?: CalibrationTable): ImageScore {
+export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, scoring: ScoringName, cls: number, calibration?: CalibrationTable): ImageScore {
   checkFinite(x);
-  const s = scanParts(pv, x, scan, [scoring]);
+  const s = scanParts(pv, x, scan, [scoring], cls);
   const scans = s.scans[scoring]!;
   const parts = scans.map((r) => r.score);
   const { score, q } = combine(parts, calibration?.scores[scoring]);
@@ -167,7 +203,7 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
     best = 0;
     for (let c = 1; c < parts.length; c++) if (rank(c) < rank(best)) best = c;
   }
-  const shown = s.parts.length === 1 ? { ranges: s.ranges[0], point: s.points[0] } : twoSided(s.ranges, s.points);
+  const shown = s.ranges.length === 1 ? { ranges: s.ranges[0], point: s.points[0] } : twoSided(s.ranges, s.points);
   return { score, q, alpha: scans[best].alpha, subset: scans[best].subset, parts, ...shown, pvaluesMs: s.pvaluesMs, scanMs: s.scanMs };
 }
 
@@ -195,16 +231,16 @@ export class CalibrationCollector {
     private readonly scorings: readonly ScoringName[] = ['bj', 'hc', 'ks'],
   ) {}
 
-  add(x: Float32Array): void {
+  add(x: Float32Array, cls: number): void {
     checkFinite(x);
-    const s = scanParts(this.pv, x, this.scan, this.scorings);
+    const s = scanParts(this.pv, x, this.scan, this.scorings, cls);
     for (const f of this.scorings) for (const r of s.scans[f]!) this.rows[f].push(r.score);
     this.count++;
   }
 
-  finish(digest?: string): CalibrationTable {
+  finish(nodes: number, digest?: string): CalibrationTable {
     const scores: CalibrationTable['scores'] = {};
     for (const f of this.scorings) scores[f] = this.rows[f];
-    return { count: this.count, parts: partsOf(this.scan).map((p) => p.name), scores, ...(digest ? { digest } : {}) };
+    return { count: this.count, parts: partsOf(this.scan, nodes).map((p) => p.name), scores, ...(digest ? { digest } : {}) };
   }
 }

@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { CalibrationCollector, calibrationNeeded, profileDigest, ProfileBuilder, type Profile } from '../core/index.ts';
+import { argmax, CalibrationCollector, calibrationNeeded, profileDigest, ProfileBuilder, scanOf, type Profile } from '../core/index.ts';
 import type { BinStrategy, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 import { histogramMethod } from './scorer.ts';
@@ -11,6 +11,10 @@ export interface BuildOptions {
   tail: ScanTail;
   pointP: PointP;
   aMax: number;
+  /** Which nodes get class-conditional histograms: none, every node, or the last monitored layer's. */
+  classConditional: 'none' | 'all' | 'last';
+  /** Scan class-conditional and pooled nodes as separately calibrated parts. */
+  separate: 'none' | 'conditional';
   batchSize: number;
   /** The verdict's FPR the calibration must be able to reach (warned about, not enforced). */
   fpr: number;
@@ -54,17 +58,17 @@ export async function calibrate(
   opts: Passes & { fpr: number },
   progress = tracker(images.count, opts),
 ): Promise<BuildResult> {
-  const collector = new CalibrationCollector(histogramMethod(profile), profile.header.scan);
+  const collector = new CalibrationCollector(histogramMethod(profile), scanOf(profile));
   const skip = new Map<number, string>();
   const N = features.nodes;
   await features.eachBatch(
     images,
-    (nodes, loaded) => {
-      for (let r = 0; r < loaded.length; r++) collector.add(nodes.subarray(r * N, (r + 1) * N));
+    (nodes, loaded, logits) => {
+      for (let r = 0; r < loaded.length; r++) collector.add(nodes.subarray(r * N, (r + 1) * N), argmax(logits[r]));
     },
     { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
   );
-  const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: collector.finish(profileDigest(profile)) } };
+  const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: collector.finish(N, profileDigest(profile)) } };
   return { profile: calibrated, skipped: named(images, skip), warnings: calibrationWarnings(collector.count, opts.fpr) };
 }
 
@@ -82,21 +86,26 @@ const named = (src: ImageSource, skip: Map<number, string>): SkippedImage[] => [
  * they never stop the build.
  */
 export async function buildProfile(features: FeatureExtractor, background: ImageSource, calibration: ImageSource | null, opts: BuildOptions): Promise<BuildResult> {
-  const builder = new ProfileBuilder({ layers: features.layers, bins: opts.bins, strategy: opts.strategy, tail: opts.tail, edgesFrom: opts.edgesFrom });
+  const last = features.layers.at(-1)!;
+  const classes =
+    opts.classConditional === 'none' || opts.edgesFrom
+      ? undefined
+      : { count: features.classes, from: opts.classConditional === 'all' ? 0 : features.nodes - last.nodes, to: features.nodes };
+  const builder = new ProfileBuilder({ layers: features.layers, bins: opts.bins, strategy: opts.strategy, tail: opts.tail, edgesFrom: opts.edgesFrom, classes });
   const skip = new Map<number, string>();
   const passes = builder.needsEdgePass ? 2 : 1;
   const progress = tracker(background.count * passes + (calibration?.count ?? 0), opts);
   const batch = { batchSize: opts.batchSize, skip, signal: opts.signal };
   opts.onProgress?.({ done: 0, total: background.count * passes + (calibration?.count ?? 0), stage: 'background' });
   if (builder.needsEdgePass) await features.eachBatch(background, (n, loaded) => builder.observe(n, loaded.length), { ...batch, onBatch: progress('bin edges') });
-  await features.eachBatch(background, (n, loaded) => builder.add(n, loaded.length), { ...batch, onBatch: progress('counting') });
+  await features.eachBatch(background, (n, loaded, logits) => builder.add(n, loaded.length, logits.map(argmax)), { ...batch, onBatch: progress('counting') });
   const profile = builder.finish({
     fingerprint: features.fingerprint,
     modelName: opts.modelName,
     spec: features.spec,
     reduction: features.reduction,
     source: opts.source,
-    scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP },
+    scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP, separate: opts.separate },
     createdAt: new Date().toISOString(),
     generator: opts.generator,
   });

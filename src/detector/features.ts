@@ -51,6 +51,8 @@ export class FeatureExtractor {
     readonly layers: LayerLayout[],
     readonly reduction: Reduction,
     readonly fingerprint: string,
+    /** Logits per image: the classes the model predicts. */
+    readonly classes: number,
   ) {
     this.nodes = layers.reduce((s, l) => s + l.nodes, 0);
     this.offsets = layerOffsets(layers);
@@ -74,7 +76,7 @@ export class FeatureExtractor {
       const shape = a.dims.slice(1);
       return { name: a.name, shape, nodes: reduceLayer(a.data, shape, opts.reduction).length };
     });
-    return new FeatureExtractor(model, spec, layers, opts.reduction, fp);
+    return new FeatureExtractor(model, spec, layers, opts.reduction, fp, out.logits.length);
   }
 
   get provider() {

@@ -1,6 +1,6 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
-import { groupScan, histogramPValues, layerOffsets, locateNode, pointPValues, profileDigest, scoreImage, verdictOf, type Profile, type PValueFn } from '../core/index.ts';
+import { argmax, groupScan, histogramPValues, layerOffsets, locateNode, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, type Profile, type PValueFn } from '../core/index.ts';
 import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, ScoringName, Timings } from '../types.ts';
 
 export interface ScoreOptions {
@@ -13,8 +13,8 @@ export interface ScoreOptions {
 /** The profile's histograms as a p-value method. */
 export const histogramMethod =
   (p: Profile): PValueFn =>
-  (x, out, tail) =>
-    histogramPValues(p, x, out, tail);
+  (x, out, tail, cls) =>
+    histogramPValues(p, x, out, tail, cls);
 
 /** Top classes of the model's own prediction, best first. */
 export function softmaxTop(logits: Float32Array, names: string[] | undefined, k = 3) {
@@ -50,13 +50,14 @@ export class Scorer {
   }
 
   /** Score of one node vector under the profile's scan settings. */
-  score(values: Float32Array, scoring: ScoringName) {
-    return scoreImage(this.pvalues, values, this.profile.header.scan, scoring, this.calibrationProblem ? undefined : this.profile.header.calibration);
+  /** Score of one node vector; `cls` is the model's predicted class (-1: pooled histograms only). */
+  score(values: Float32Array, scoring: ScoringName, cls: number) {
+    return scoreImage(this.pvalues, values, scanOf(this.profile), scoring, cls, this.calibrationProblem ? undefined : this.profile.header.calibration);
   }
 
   /** The full result of one image from its logits and node values. */
   result(file: string, img: { width: number; height: number }, logits: Float32Array, values: Float32Array, opts: ScoreOptions, timings: Omit<Timings, 'pvalues' | 'scan'>, classNames?: string[], provider = 'wasm' as ImageResult['provider']): ImageResult {
-    const s = this.score(values, opts.scoring);
+    const s = this.score(values, opts.scoring, argmax(logits));
     const calibrationCount = this.calibrated;
     const verdict = verdictOf(s.q, opts.fpr, calibrationCount, this.calibrationProblem);
     const offsets = layerOffsets(this.layers);
