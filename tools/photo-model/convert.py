@@ -52,6 +52,30 @@ class PhotoNet(torch.nn.Module):
         return torch.amax(self.graph(x), dim=(2, 3))
 
 
+def simplify_pads(m, pads):
+    """torch 1.13 exports F.pad with its pads vector computed at run time by a small chain of
+    ConstantOfShape/Concat/Reshape/Slice/Transpose/Cast nodes. Replace each Pad's pads input with the
+    constant the trace used (in trace order) and drop the nodes nothing reads any more."""
+    from onnx import numpy_helper
+    pad_nodes = [n for n in m.graph.node if n.op_type == 'Pad']
+    assert len(pad_nodes) == len(pads), (len(pad_nodes), len(pads))
+    for i, (node, p) in enumerate(zip(pad_nodes, pads)):
+        name = f'pads_{i}'
+        m.graph.initializer.append(numpy_helper.from_array(np.array(p, np.int64), name))
+        node.input[1] = name
+    outputs = {o.name for o in m.graph.output}
+    while True:
+        used = {i for n in m.graph.node for i in n.input} | outputs
+        dead = [n for n in m.graph.node if not any(o in used for o in n.output)]
+        if not dead:
+            break
+        for n in dead:
+            m.graph.node.remove(n)
+    used = {i for n in m.graph.node for i in n.input}
+    for init in [t for t in m.graph.initializer if t.name not in used]:
+        m.graph.initializer.remove(init)
+
+
 def load(models_dir):
     torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', '1')))
     net = PhotoNet(models_dir).eval()
@@ -77,6 +101,8 @@ def main():
     print(f'exported {path} ({os.path.getsize(path) / 1e6:.2f} MB) in {time.time() - t0:.1f} s')
     import onnx
     m = onnx.load(path)
+    simplify_pads(m, net.graph.pad_log)
+    onnx.save(m, path)
     onnx.checker.check_model(m)
     ops = {}
     for n in m.graph.node:

@@ -131,6 +131,7 @@ class TfjsGraph(nn.Module):
         return t
 
     def forward(self, x):
+        self.pad_log = []
         env = {self.input_name: x}
         for name in self.order:
             node = self.nodes[name]
@@ -170,6 +171,7 @@ class TfjsGraph(nn.Module):
                 if ph[0] == ph[1] and pw[0] == pw[1]:
                     y = F.conv2d(x, w, b, stride=s, padding=(ph[0], pw[0]), groups=groups)
                 else:
+                    self.pad_log.append([0, 0, ph[0], pw[0], 0, 0, ph[1], pw[1]])  # ONNX Pad order
                     y = F.conv2d(F.pad(x, (pw[0], pw[1], ph[0], ph[1])), w, b, stride=s, groups=groups)
             elif pad == 'VALID':
                 y = F.conv2d(x, w, b, stride=s, groups=groups)
