@@ -52,3 +52,5 @@ rm -rf "$OUT/sets"
 /usr/bin/python3 tools/photo-model/torch_reference.py --models "$MODELS" --out "$OUT"
 [ -d node_modules/onnxruntime-web ] || npm ci --no-audit --no-fund
 node tools/photo-model/verify-onnx.mjs "$OUT"
+# optional: the torch port against TensorFlow.js itself (needs tfjs installed in a scratch folder)
+if [ -n "${TFJS_DIR:-}" ]; then node tools/photo-model/check-tfjs.mjs "$OUT"; fi

@@ -33,6 +33,14 @@ def main():
         z = net(torch.from_numpy(x).permute(0, 3, 1, 2).contiguous())
     json.dump({'files': files, 'logits': z.tolist()}, open(os.path.join(args.out, 'torch-reference.json'), 'w'))
     print(f'torch logits for {len(files)} images -> torch-reference.json')
+    # for check-tfjs.mjs: 3 clean images at the network's native 512x512 (NHWC, as tfjs takes them) and
+    # torch's class heat-map logits for them (NHWC), to compare the torch port with the original tfjs graph
+    imgs = [Image.open(os.path.join(args.out, f)).convert('RGB').resize((512, 512), Image.BILINEAR) for f in files[:3]]
+    x512 = np.stack([np.asarray(im, np.float32) for im in imgs])
+    with torch.no_grad():
+        heat = net.heatmap(torch.from_numpy(x512).permute(0, 3, 1, 2).contiguous()).permute(0, 2, 3, 1).numpy()
+    x512.astype('<f4').tofile(os.path.join(args.out, 'tfjs-input-3x512x512x3.f32'))
+    heat.astype('<f4').tofile(os.path.join(args.out, 'torch-heat-3x128x128x80.f32'))
 
 
 if __name__ == '__main__':
