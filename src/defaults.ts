@@ -1,5 +1,5 @@
 import pkg from '../package.json' with { type: 'json' };
-import type { BinStrategy, PointP, ProviderRequest, Reduction, ScanTail, ScoringName } from './types.ts';
+import type { BinStrategy, ConditionalScan, PointP, ProviderRequest, Reduction, ScanTail, ScoringName } from './types.ts';
 
 // The one defaults policy: core and the pipeline take explicit parameters; these values are
 // applied only at the edges (CLI flags, the worker API, the element's properties).
@@ -17,7 +17,7 @@ export const DEFAULTS = {
   scoring: 'hc' as ScoringName,
   aMax: 0.5,
   classConditional: 'none' as 'none' | 'all' | 'last',
-  separate: 'none' as 'none' | 'conditional',
+  conditional: 'mixed' as ConditionalScan,
   fpr: 0.05,
   provider: 'auto' as ProviderRequest,
   batchSize: 32,
@@ -31,7 +31,7 @@ export const GENERATOR = `histoscan ${pkg.version}`;
 
 /** Build options with every default filled in; `given` wins where it says something. */
 export function buildDefaults<T extends object>(given: T) {
-  const { bins, strategy, tail, pointP, aMax, classConditional, separate, batchSize, fpr } = DEFAULTS;
+  const { bins, strategy, tail, pointP, aMax, classConditional, conditional, batchSize, fpr } = DEFAULTS;
   const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as T;
-  return { bins, strategy, tail, pointP, aMax, classConditional, separate, batchSize, fpr, generator: GENERATOR, ...set };
+  return { bins, strategy, tail, pointP, aMax, classConditional, conditional, batchSize, fpr, generator: GENERATOR, ...set };
 }

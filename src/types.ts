@@ -61,15 +61,19 @@ export interface CalibrationTable {
   digest?: string;
 }
 
+export type ConditionalScan = 'mixed' | 'split' | 'added';
+
 export interface ScanHeader {
   aMax: number;
   tail: ScanTail;
   pointP: PointP;
   /**
-   * 'conditional': the class-conditional nodes and the pooled ones are scanned and calibrated as
-   * separate parts (their p-values come from different backgrounds); 'none': one scan per tail.
+   * How class-conditional nodes are scanned (profiles with `classes`): 'mixed' (default) in one
+   * scan per tail with the pooled ones; 'split' as separately calibrated parts from the pooled
+   * nodes (their p-values come from different backgrounds); 'added' every node pooled as without
+   * classes, plus the class-conditional nodes as extra parts.
    */
-  separate?: 'none' | 'conditional';
+  conditional?: ConditionalScan;
 }
 
 export interface ClassBlocks {

@@ -48,6 +48,11 @@ function layerOptions(cmd: Command): Command {
     .addOption(new Option('--provider <p>', 'execution provider').choices(['auto', 'wasm', 'webgpu']).default('auto'));
 }
 
+const classOption = () =>
+  new Option('--classes <which>', "nodes with histograms per predicted class: none, all, or the last monitored layer's").choices(['none', 'all', 'last']).default(DEFAULTS.classConditional);
+const conditionalOption = () =>
+  new Option('--conditional <how>', 'scan class-conditional nodes mixed with the pooled ones, split from them, or added to an all-pooled scan').choices(['mixed', 'split', 'added']).default(DEFAULTS.conditional);
+
 const layersOf = (s: string) => (s === 'auto' ? 'auto' : s.split(',').map((x) => x.trim()).filter(Boolean));
 
 /** A progress bar on stderr, only when stderr is a terminal. */
@@ -136,6 +141,8 @@ layerOptions(
       .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
       .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
       .addOption(new Option('--tail <t>', "which tail is surprising ('both': upper and lower scans, combined)").choices(['upper', 'lower', 'two', 'both']).default(DEFAULTS.tail))
+      .addOption(classOption())
+      .addOption(conditionalOption())
       .option('--edges-from <hsp>', 'take bin edges from this profile (shards that merge exactly)')
       .option('--shard <K/N>', 'use every N-th image starting at K (0-based)')
       .requiredOption('--out <file>', 'output .hsp'),
@@ -151,6 +158,8 @@ layerOptions(
       bins: opts.bins,
       strategy: opts.strategy,
       tail: opts.tail,
+      classConditional: opts.classes,
+      conditional: opts.conditional,
       fpr: opts.fpr,
       edgesFrom,
       source: `${opts.images}${opts.shard ? ` shard ${opts.shard}` : ''}`,
@@ -269,6 +278,8 @@ layerOptions(
       .option('--methods <list>', 'histogram,empirical,kde', 'histogram,empirical')
       .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
       .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
+      .addOption(classOption())
+      .addOption(conditionalOption())
       .addOption(new Option('--scoring <f>', 'scan scoring function').choices(['bj', 'hc', 'ks']).default(DEFAULTS.scoring))
       .option('--kde-background <n>', 'background images the KDE keeps (it costs O(n) per node)', int, 1000)
       .option('--kde-images <n>', 'test images per set scored by KDE', int, 200)
@@ -285,7 +296,7 @@ layerOptions(
     return { name: s.slice(0, i), dir: s.slice(i + 1) };
   });
   const f = detector.features;
-  const { profile } = await detector.build(imagesOf(opts.background), null, buildDefaults({ bins: opts.bins, strategy: opts.strategy, onProgress: tick }));
+  const { profile } = await detector.build(imagesOf(opts.background), null, buildDefaults({ bins: opts.bins, strategy: opts.strategy, classConditional: opts.classes, conditional: opts.conditional, onProgress: tick }));
   const collect = (name: string, dir: string) => collectNodes(f, name, imagesOf(dir), DEFAULTS.batchSize, tick);
   const background = await collect('background', opts.background);
   const clean = await collect('clean', opts.clean);

@@ -101,7 +101,7 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
   if (!scan || typeof scan.aMax !== 'number' || !['upper', 'lower', 'two', 'both'].includes(scan.tail as string) || !['mid', 'max'].includes(scan.pointP as string)) {
     bad('scan settings missing or malformed');
   }
-  if (scan && scan.separate !== undefined && !['none', 'conditional'].includes(scan.separate as string)) bad('scan separation malformed');
+  if (scan && scan.conditional !== undefined && !['mixed', 'split', 'added'].includes(scan.conditional as string)) bad('class-conditional scan setting malformed');
   if (o.classes !== undefined) {
     const c = o.classes as Record<string, unknown>;
     const counts = c?.counts as unknown[];
@@ -133,7 +133,7 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
 export function profileDigest(p: Profile): string {
   const arrays = [p.lo, p.hi, p.edges, p.tails].map((a) => crc32(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).toString(16).padStart(8, '0'));
   const h = p.header;
-  const scan = new TextEncoder().encode(JSON.stringify([h.scan.tail, h.scan.pointP, h.scan.aMax, h.scan.separate ?? 'none', h.count, h.classes ?? null]));
+  const scan = new TextEncoder().encode(JSON.stringify([h.scan.tail, h.scan.pointP, h.scan.aMax, h.scan.conditional ?? 'mixed', h.count, h.classes ?? null]));
   return [...arrays, crc32(scan).toString(16).padStart(8, '0')].join('');
 }
 

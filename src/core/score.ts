@@ -22,26 +22,29 @@ export interface ScanSettings extends ScanHeader {
 /**
  * The scans whose scores are calibrated separately and then combined: one per tail scanned
  * ('both' = an upper-tail scan for nodes unusually active and a lower-tail one for nodes unusually
- * silent), and with separate 'conditional', one per tail for the class-conditional nodes and one
- * for the rest (their p-values come from different backgrounds). Each part scans nodes [from, to).
+ * silent) and per group of nodes (see ScanHeader.conditional). Each part scans nodes [from, to)
+ * of one p-value vector: class-conditional where the profile has classes (`byClass`), else pooled.
  */
 export interface Part {
   name: string;
   tail: Tail;
   from: number;
   to: number;
+  byClass: boolean;
 }
 
 export function partsOf(scan: ScanSettings, nodes: number): Part[] {
   const tails: Tail[] = scan.tail === 'both' ? ['upper', 'lower'] : [scan.tail];
   const c = scan.classes;
-  const groups: [string, number, number][] = [['', 0, nodes]];
-  if (c && scan.separate === 'conditional') {
-    groups.splice(0, 1, ['class', c.from, c.to]);
-    if (c.from > 0) groups.push(['pooled<', 0, c.from]);
-    if (c.to < nodes) groups.push(['pooled>', c.to, nodes]);
-  }
-  return tails.flatMap((tail) => groups.map(([g, from, to]) => ({ name: g ? `${tail}:${g}` : tail, tail, from, to })));
+  const how = c ? (scan.conditional ?? 'mixed') : 'none';
+  const groups: [string, number, number, boolean][] = [];
+  if (how === 'split') {
+    groups.push(['class', c!.from, c!.to, true]);
+    if (c!.from > 0) groups.push(['pooled<', 0, c!.from, false]);
+    if (c!.to < nodes) groups.push(['pooled>', c!.to, nodes, false]);
+  } else groups.push(['', 0, nodes, how === 'mixed']);
+  if (how === 'added') groups.push(['class', c!.from, c!.to, true]);
+  return tails.flatMap((tail) => groups.map(([g, from, to, byClass]) => ({ name: g ? `${tail}:${g}` : tail, tail, from, to, byClass })));
 }
 
 /** The scan settings a profile scores with: its header's, and its class-conditional nodes. */
@@ -69,7 +72,7 @@ export function checkFinite(x: Float32Array, layers?: LayerLayout[]): void {
 
 export interface PartScans {
   parts: Part[];
-  /** Per tail scanned (upper first), over all nodes. */
+  /** Per tail scanned (upper first), over all nodes: what users are shown (class-conditional where it applies). */
   ranges: PValueRanges[];
   points: Float32Array[];
   /** Per scoring function, one scan per part. */
@@ -85,10 +88,11 @@ export interface PartScans {
 export function scanParts(pv: PValueFn, x: Float32Array, scan: ScanSettings, scorings: readonly ScoringName[], cls: number): PartScans {
   const t0 = performance.now();
   const parts = partsOf(scan, x.length);
-  const tails = [...new Set(parts.map((p) => p.tail))];
-  const ranges = tails.map((t) => {
+  // One p-value vector per (tail, conditioning) the parts use; class-conditional ones first, as shown to users.
+  const keys = [...new Set(parts.map((p) => `${p.tail}:${p.byClass}`))].sort((a, b) => Number(b.endsWith('true')) - Number(a.endsWith('true')));
+  const ranges = keys.map((k) => {
     const r = allocRanges(x.length);
-    pv(x, r, t, cls);
+    pv(x, r, k.split(':')[0] as Tail, k.endsWith('true') ? cls : -1);
     return r;
   });
   const points = ranges.map((r) => pointPValues(r, scan.pointP));
@@ -96,11 +100,13 @@ export function scanParts(pv: PValueFn, x: Float32Array, scan: ScanSettings, sco
   const scans: PartScans['scans'] = {};
   for (const s of scorings) {
     scans[s] = parts.map((p) => {
-      const r = individualScan(points[tails.indexOf(p.tail)].subarray(p.from, p.to), { scoring: s, aMax: scan.aMax });
+      const r = individualScan(points[keys.indexOf(`${p.tail}:${p.byClass}`)].subarray(p.from, p.to), { scoring: s, aMax: scan.aMax });
       return p.from ? { ...r, subset: r.subset.map((j) => j + p.from) } : r;
     });
   }
-  return { parts, ranges, points, scans, pvaluesMs: t1 - t0, scanMs: performance.now() - t1 };
+  const tails = [...new Set(parts.map((p) => p.tail))];
+  const shown = tails.map((t) => keys.findIndex((k) => k.startsWith(`${t}:`)));
+  return { parts, ranges: shown.map((i) => ranges[i]), points: shown.map((i) => points[i]), scans, pvaluesMs: t1 - t0, scanMs: performance.now() - t1 };
 }
 
 /** -2 log((k) / (m + 1)): one term of Fisher's statistic for a rank-based q = k / (m + 1). */

@@ -1,7 +1,7 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
 import { argmax, CalibrationCollector, calibrationNeeded, profileDigest, ProfileBuilder, scanOf, type Profile } from '../core/index.ts';
-import type { BinStrategy, PointP, Progress, ScanTail } from '../types.ts';
+import type { BinStrategy, ConditionalScan, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 import { histogramMethod } from './scorer.ts';
 
@@ -13,8 +13,8 @@ export interface BuildOptions {
   aMax: number;
   /** Which nodes get class-conditional histograms: none, every node, or the last monitored layer's. */
   classConditional: 'none' | 'all' | 'last';
-  /** Scan class-conditional and pooled nodes as separately calibrated parts. */
-  separate: 'none' | 'conditional';
+  /** How class-conditional nodes are scanned (ScanHeader.conditional). */
+  conditional: ConditionalScan;
   batchSize: number;
   /** The verdict's FPR the calibration must be able to reach (warned about, not enforced). */
   fpr: number;
@@ -105,7 +105,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
     spec: features.spec,
     reduction: features.reduction,
     source: opts.source,
-    scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP, separate: opts.separate },
+    scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP, conditional: opts.conditional },
     createdAt: new Date().toISOString(),
     generator: opts.generator,
   });

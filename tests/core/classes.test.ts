@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import {
+  allocRanges,
+  buildProfile,
+  decodeProfile,
+  encodeProfile,
+  histogramPValues,
+  mergeProfiles,
+  MIN_CLASS_COUNT,
+  ProfileBuilder,
+  ProfileError,
+  sortedEmpiricalPValues,
+  toBackground,
+} from '../../src/core/index.ts';
+import { rng } from '../../src/core/rng.ts';
+import { layers1, reluRows } from './helpers.ts';
+
+const header = { fingerprint: 'abc', reduction: 'element' as const, scan: { aMax: 0.5, tail: 'both' as const, pointP: 'mid' as const } };
+const n = 600;
+const nodes = 8;
+// Three classes with different activation scales on the class nodes [3, 8); class 2 is small.
+const r = rng(4);
+const labels = Int32Array.from({ length: n }, () => (r() < 0.03 ? 2 : r() < 0.5 ? 0 : 1));
+const rows = reluRows(n, nodes, 8).map((v, i) => v * (1 + 2 * labels[Math.floor(i / nodes)]));
+const classes = { count: 3, from: 3, to: 8 };
+
+describe('class-conditional profiles', () => {
+  it('give each class the ranges of its own background (within its bins), the pooled ones elsewhere and for small classes', () => {
+    const p = buildProfile(rows, n, { layers: layers1(nodes), bins: 16, strategy: 'tail', tail: 'both', classes }, header, labels);
+    expect(p.header.classes!.counts).toEqual([0, 1, 2].map((c) => labels.filter((l) => l === c).length));
+    expect(p.header.classes!.counts[2]).toBeLessThan(MIN_CLASS_COUNT);
+    const pooledBg = toBackground(rows, n, nodes, true);
+    const test = reluRows(100, nodes, 9).map((v) => 2 * v);
+    for (const cls of [0, 1, 2]) {
+      const idx = Array.from(labels.keys()).filter((i) => labels[i] === cls);
+      const classRows = new Float32Array(idx.length * nodes);
+      idx.forEach((i, k) => classRows.set(rows.subarray(i * nodes, (i + 1) * nodes), k * nodes));
+      const classBg = toBackground(classRows, idx.length, nodes, true);
+      const usable = idx.length >= MIN_CLASS_COUNT;
+      for (const tail of ['upper', 'lower'] as const) {
+        for (let t = 0; t < 100; t++) {
+          const x = test.subarray(t * nodes, (t + 1) * nodes);
+          const h = allocRanges(nodes);
+          const pooled = allocRanges(nodes);
+          const own = allocRanges(nodes);
+          histogramPValues(p, x, h, tail, cls);
+          sortedEmpiricalPValues(pooledBg, x, pooled, tail);
+          sortedEmpiricalPValues(classBg, x, own, tail);
+          for (let j = 0; j < nodes; j++) {
+            // The histogram range contains the exact empirical range of the background it uses.
+            const e = usable && j >= classes.from ? own : pooled;
+            expect(h.pMin[j]).toBeLessThanOrEqual(e.pMin[j] + 1e-6);
+            expect(h.pMax[j]).toBeGreaterThanOrEqual(e.pMax[j] - 1e-6);
+          }
+        }
+      }
+    }
+  });
+
+  it('round-trip, refuse a corrupted class count, and merge exactly from shards', () => {
+    const edgeSample = buildProfile(rows.subarray(0, 200 * nodes), 200, { layers: layers1(nodes), bins: 16, strategy: 'tail', tail: 'both', classes }, header, labels.subarray(0, 200));
+    const shard = (from: number, to: number) => {
+      const b = new ProfileBuilder({ layers: layers1(nodes), bins: 16, strategy: 'tail', tail: 'both', edgesFrom: edgeSample });
+      b.add(rows.subarray(from * nodes, to * nodes), to - from, labels.subarray(from, to));
+      return b.finish(header);
+    };
+    const whole = shard(0, n);
+    const bytes = encodeProfile(whole);
+    const back = decodeProfile(bytes);
+    expect(back.header.classes).toEqual(whole.header.classes);
+    expect(back.tails).toEqual(whole.tails);
+    expect(encodeProfile(mergeProfiles([shard(0, 100), shard(100, 450), shard(450, n)]))).toEqual(bytes);
+    const h = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + new DataView(bytes.buffer).getUint32(8, true))));
+    expect(() => decodeProfile(encodeProfile({ ...whole, header: { ...h, classes: { ...h.classes, counts: [1, 2, 3] } } }))).toThrow(ProfileError);
+    // A class-conditional build needs every row's class.
+    expect(() => new ProfileBuilder({ layers: layers1(nodes), bins: 4, strategy: 'uniform', classes, edgesFrom: edgeSample }).add(rows.subarray(0, nodes), 1)).toThrow(/predicted class/);
+  });
+});
