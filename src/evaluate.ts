@@ -172,7 +172,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
       for (let r = 0; r < rows; r++) {
         const p = scanParts(method.pvalues, row(set, r), scan, scorings, classOf(set, r));
         for (const s of scorings) {
-          const c = combine(p.scans[s]!.map((x) => x.score), tables.get(s));
+          const c = combine(p.scans[s]!.map((x) => x.score), tables.get(s), scan.combine);
           scores[s].push(c.score);
           q[s].push(c.q);
         }

@@ -74,6 +74,8 @@ export interface ScanHeader {
    * classes, plus the class-conditional nodes as extra parts.
    */
   conditional?: ConditionalScan;
+  /** How the calibrated parts combine into one statistic: Fisher (default) or the minimum q (Tippett). */
+  combine?: 'fisher' | 'min';
 }
 
 export interface ClassBlocks {

@@ -143,6 +143,8 @@ layerOptions(
       .addOption(new Option('--tail <t>', "which tail is surprising ('both': upper and lower scans, combined)").choices(['upper', 'lower', 'two', 'both']).default(DEFAULTS.tail))
       .addOption(classOption())
       .addOption(conditionalOption())
+      .addOption(new Option('--combine <how>', 'combine the calibrated parts by Fisher or by their minimum q').choices(['fisher', 'min']).default(DEFAULTS.combine))
+      .addOption(new Option('--point <p>', "point p-value of a range: tie-aware mid-p, or ART's p_max").choices(['mid', 'max']).default(DEFAULTS.pointP))
       .option('--edges-from <hsp>', 'take bin edges from this profile (shards that merge exactly)')
       .option('--shard <K/N>', 'use every N-th image starting at K (0-based)')
       .requiredOption('--out <file>', 'output .hsp'),
@@ -160,6 +162,8 @@ layerOptions(
       tail: opts.tail,
       classConditional: opts.classes,
       conditional: opts.conditional,
+      combine: opts.combine,
+      pointP: opts.point,
       fpr: opts.fpr,
       edgesFrom,
       source: `${opts.images}${opts.shard ? ` shard ${opts.shard}` : ''}`,

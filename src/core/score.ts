@@ -8,6 +8,9 @@ import type { Profile } from './profile.ts';
 import { allocRanges, pointPValues, type PValueRanges } from './pvalues.ts';
 import { individualScan, type IndividualScan } from './scan.ts';
 
+/** How calibrated parts combine: Fisher's sum of -2 log q, or Tippett's minimum q. */
+export type Combination = 'fisher' | 'min';
+
 /**
  * A p-value method: histogram profile, sorted or brute-force empirical, KDE. `cls` is the model's
  * predicted class, for methods with class-conditional backgrounds (-1: pooled).
@@ -158,7 +161,7 @@ function atLeast(sorted: ArrayLike<number>, s: number): number {
  * at any m, where ranking F against tables that contain the image itself runs hot. It costs
  * O(m parts) per image. Without calibration q is NaN and the score is the sum of the parts.
  */
-export function combine(partScores: readonly number[], rows: number[] | undefined): { score: number; q: number } {
+export function combine(partScores: readonly number[], rows: number[] | undefined, how: Combination = 'fisher'): { score: number; q: number } {
   const k = partScores.length;
   if (!rows || rows.length === 0 || rows.length % k !== 0) {
     return { score: k === 1 ? partScores[0] : partScores.reduce((a, b) => a + b, 0), q: NaN };
@@ -166,12 +169,20 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
   const cal = prepare(rows, k);
   const { m } = cal;
   if (k === 1) return { score: partScores[0], q: (atLeast(cal.sorted[0], partScores[0]) + 1) / (m + 1) };
+  // Fisher sums the parts' -2 log q (evidence spread over parts); Tippett takes the largest (evidence in one part).
+  const fisher = how === 'fisher';
   let F = 0;
-  for (let c = 0; c < k; c++) F += term(atLeast(cal.sorted[c], partScores[c]) + 1, m);
+  for (let c = 0; c < k; c++) {
+    const t = term(atLeast(cal.sorted[c], partScores[c]) + 1, m);
+    F = fisher ? F + t : Math.max(F, t);
+  }
   let ge = 0;
   for (let i = 0; i < m; i++) {
     let Fi = 0;
-    for (let c = 0; c < k; c++) Fi += term(cal.others[i * k + c] + (partScores[c] >= rows[i * k + c] ? 1 : 0) + 1, m);
+    for (let c = 0; c < k; c++) {
+      const t = term(cal.others[i * k + c] + (partScores[c] >= rows[i * k + c] ? 1 : 0) + 1, m);
+      Fi = fisher ? Fi + t : Math.max(Fi, t);
+    }
     if (Fi >= F) ge++;
   }
   return { score: F, q: (ge + 1) / (m + 1) };
@@ -199,7 +210,7 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const s = scanParts(pv, x, scan, [scoring], cls);
   const scans = s.scans[scoring]!;
   const parts = scans.map((r) => r.score);
-  const { score, q } = combine(parts, calibration?.scores[scoring]);
+  const { score, q } = combine(parts, calibration?.scores[scoring], scan.combine);
   // The most anomalous part: smallest rank when calibrated, else largest raw scan score.
   let best = 0;
   for (let c = 1; c < parts.length; c++) if (parts[c] > parts[best]) best = c;

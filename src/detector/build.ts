@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, calibrationNeeded, profileDigest, ProfileBuilder, scanOf, type Profile } from '../core/index.ts';
+import { argmax, CalibrationCollector, calibrationNeeded, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
 import type { BinStrategy, ConditionalScan, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 import { histogramMethod } from './scorer.ts';
@@ -15,6 +15,8 @@ export interface BuildOptions {
   classConditional: 'none' | 'all' | 'last';
   /** How class-conditional nodes are scanned (ScanHeader.conditional). */
   conditional: ConditionalScan;
+  /** How the calibrated parts combine (ScanHeader.combine). */
+  combine: Combination;
   batchSize: number;
   /** The verdict's FPR the calibration must be able to reach (warned about, not enforced). */
   fpr: number;
@@ -105,7 +107,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
     spec: features.spec,
     reduction: features.reduction,
     source: opts.source,
-    scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP, conditional: opts.conditional },
+    scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP, conditional: opts.conditional, combine: opts.combine },
     createdAt: new Date().toISOString(),
     generator: opts.generator,
   });

