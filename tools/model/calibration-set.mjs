@@ -1,8 +1,8 @@
 // data/calibration: Fashion-MNIST test images 1,000-1,999 (disjoint from data/clean = test 0-999).
-// The verdict's calibration must come from the distribution the detector checks: calibrated on
-// held-out training-split images, the default profile flagged 6.1-6.5% of the clean test split at
-// FPR 5% (a train/test shift the conformal guarantee does not cover). Needs Debian's
-// dataset-fashion-mnist; writes the same 8-bit gray PNGs as tools/model/build.py.
+// The verdict's guarantee (a clean image is flagged at most FPR of the time) holds for images
+// exchangeable with the calibration set, so it comes from the split the detector is checked on,
+// not from held-out training images. Needs Debian's dataset-fashion-mnist; writes the same 8-bit
+// gray PNGs as tools/model/build.py.
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
