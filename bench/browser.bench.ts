@@ -8,15 +8,21 @@ import { createServer } from 'vite';
 const N = Number(process.env.BENCH_IMAGES ?? 200);
 const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const baseArgs = ['--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
-const configs = [
+const allConfigs = [
   { name: 'WASM, 1 thread', query: 'provider=wasm&threads=1', args: ['--disable-gpu'] },
   { name: 'WASM, 2 threads', query: 'provider=wasm&threads=2', args: ['--disable-gpu'] },
   { name: 'WebGPU (SwiftShader)', query: 'provider=webgpu', args: ['--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-features=Vulkan'] },
 ];
+// BENCH_CONFIGS=wasm1,wasm2,webgpu picks configurations; BENCH_PORT keeps parallel runs apart.
+const keys = ['wasm1', 'wasm2', 'webgpu'];
+const pick = process.env.BENCH_CONFIGS?.split(',');
+const configs = allConfigs.filter((_, i) => !pick || pick.includes(keys[i]));
+const PORT = Number(process.env.BENCH_PORT ?? 5188);
 
-const server = await createServer({ server: { port: 5188, strictPort: true }, logLevel: 'error' });
+const server = await createServer({ server: { port: PORT, strictPort: true }, logLevel: 'error' });
 await server.listen();
-const files = Array.from({ length: N }, (_, i) => `data/clean/${String(i).padStart(5, '0')}.png`);
+// data/clean holds 1,001 images; larger runs take background images.
+const files = Array.from({ length: N }, (_, i) => (N <= 1000 ? `data/clean/${String(i).padStart(5, '0')}.png` : `data/background/${String(i).padStart(5, '0')}.png`));
 const stages = ['decode', 'preprocess', 'inference', 'pvalues', 'scan', 'render', 'total'] as const;
 type Row = { config: string; provider: string; imagesPerSecond: number } & Record<(typeof stages)[number], { median: number; p95: number }>;
 const out: Row[] = [];
@@ -29,7 +35,7 @@ const q = (xs: number[], p: number) => {
 for (const c of configs) {
   const browser = await chromium.launch({ executablePath, args: [...baseArgs, ...c.args] });
   const page = await browser.newPage();
-  await page.goto(`http://localhost:5188/e2e/fixtures/embed.html?${c.query}`);
+  await page.goto(`http://localhost:${PORT}/e2e/fixtures/embed.html?${c.query}`);
   await page.waitForFunction(() => (window as unknown as { events: { type: string }[] }).events.some((e) => e.type === 'histoscan-ready'), null, { timeout: 120_000 });
   // Warm-up image (WebGPU compiles its shaders on the first run), then the measured batch.
   await page.evaluate(() => {
