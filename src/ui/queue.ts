@@ -58,6 +58,10 @@ export interface QueueHooks {
 }
 
 export const LRU_SIZE = 12;
+
+/** Runs a callback before the next paint; outside a browser (unit tests), after ~one frame. */
+export type FrameScheduler = (cb: () => void) => void;
+const nextFrame: FrameScheduler = (cb) => (typeof requestAnimationFrame === 'function' ? requestAnimationFrame(() => cb()) : setTimeout(cb, 16));
 const isError = (r: ImageResult | ImageError): r is ImageError => 'error' in r;
 
 export class QueueController implements ReactiveController {
@@ -76,6 +80,7 @@ export class QueueController implements ReactiveController {
     private readonly host: ReactiveControllerHost,
     private readonly client: QueueClient,
     private readonly hooks: QueueHooks,
+    private readonly schedule: FrameScheduler = nextFrame,
   ) {
     host.addController(this);
   }
@@ -247,7 +252,18 @@ export class QueueController implements ReactiveController {
     this.changed();
   }
 
+  private framePending = false;
+
+  /**
+   * Rows are redrawn at most once per animation frame: results arrive faster than a render of the
+   * table takes, and a render per result made the page, not the engine, set the pace.
+   */
   private changed(): void {
-    this.host.requestUpdate();
+    if (this.framePending) return;
+    this.framePending = true;
+    this.schedule(() => {
+      this.framePending = false;
+      this.host.requestUpdate();
+    });
   }
 }

@@ -62,7 +62,7 @@ class FakeClient implements QueueClient {
   }
 }
 
-function setup(fpr = 0.05) {
+function setup(fpr = 0.05, schedule?: (cb: () => void) => void) {
   const host = new FakeHost();
   const client = new FakeClient();
   const events: { results: string[]; errors: string[]; done: BatchSummary[]; fatal: Error[] } = { results: [], errors: [], done: [], fatal: [] };
@@ -73,7 +73,7 @@ function setup(fpr = 0.05) {
     error: (e) => events.errors.push(e.file),
     batchDone: (s) => events.done.push(s),
     fatal: (e) => events.fatal.push(e),
-  });
+  }, schedule);
   return { host, client, events, q, opts };
 }
 
@@ -167,6 +167,22 @@ describe('QueueController', () => {
     await settle();
     expect(q.rows.map((r) => r.state)).toEqual(['done', 'done', 'done']);
     expect(client.calls).toEqual(['a.png', 'b.png', 'b.png', 'c.png']);
+  });
+
+  it('asks its host for at most one update per frame, however many results arrive', async () => {
+    const frames: (() => void)[] = [];
+    const { host, events, q } = setup(0.05, (cb) => frames.push(cb));
+    q.start();
+    q.add(blobs(Array.from({ length: 20 }, (_, i) => `img-${i}.png`)));
+    await settle();
+    expect(events.results).toHaveLength(20); // events are not held back, only redraws
+    expect(host.updates).toBe(0);
+    expect(frames).toHaveLength(1);
+    frames.shift()!();
+    expect(host.updates).toBe(1);
+    q.relabel(0.1);
+    q.relabel(0.2);
+    expect(frames).toHaveLength(1);
   });
 
   it('keeps the last LRU_SIZE full results', async () => {
