@@ -122,6 +122,11 @@ export class DetectorClient extends EventTarget {
     return this.info;
   }
 
+  /** The image as the model received it, in RGBA, for display. */
+  modelInput(file: Blob, name: string) {
+    return this.guard(this.remote.modelInput(file, name));
+  }
+
   histogram(node: number) {
     return this.guard(this.remote.histogram(node));
   }

@@ -1,4 +1,5 @@
 // Turning what a user drops, picks or pastes into a list of image files.
+import type { ModelSpec } from '../types.ts';
 
 // A dropped folder may hold other files (manifests, notes): keep what looks like an image.
 const IMAGE_NAME = /\.(png|jpe?g|gif|webp|bmp|svg|tiff?)$/i;
@@ -48,4 +49,15 @@ export function inputFiles(e: Event): File[] {
   const files = [...(input.files ?? [])];
   input.value = '';
   return files;
+}
+
+/** Model, profile and optional spec picked from disk, read into bytes for the worker (never uploaded). */
+export async function localModel(files: File[]): Promise<{ options: { model: ArrayBuffer; profile: ArrayBuffer | null; spec: ModelSpec | null }; names: string } | null> {
+  const pick = (ext: string) => files.find((f) => f.name.toLowerCase().endsWith(ext));
+  const [model, profile, spec] = [pick('.onnx'), pick('.hsp'), pick('.json')];
+  if (!model) return null;
+  return {
+    options: { model: await model.arrayBuffer(), profile: profile ? await profile.arrayBuffer() : null, spec: spec ? (JSON.parse(await spec.text()) as ModelSpec) : null },
+    names: [model, profile, spec].filter((f): f is File => !!f).map((f) => f.name).join(' + '),
+  };
 }

@@ -1,10 +1,11 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { DEFAULTS } from '../defaults.ts';
-import type { ImageResult, ProviderRequest, ScoringName } from '../types.ts';
+import type { ImageResult, ProviderRequest, RgbaImage, ScoringName } from '../types.ts';
+import type { InitOptions } from '../worker/worker.ts';
 import { DetectorClient } from './client.ts';
 import { emit } from './events.ts';
-import { droppedFiles, imagesOnly, inputFiles, pastedFiles } from './files.ts';
+import { droppedFiles, imagesOnly, inputFiles, localModel, pastedFiles } from './files.ts';
 import { QueueController, type Row } from './queue.ts';
 import { buttonStyles, detectorStyles, themeStyles, verdictStyles } from './styles.ts';
 import { rowView, statusView, summaryView, type Status } from './views.ts';
@@ -66,6 +67,8 @@ const pageUrl = (u: string): string => new URL(u, document.baseURI).href;
  * @cssproperty --histoscan-error - error text.
  * @cssproperty --histoscan-notice-bg - background of notices.
  * @cssproperty --histoscan-notice-border - border of notices.
+ * @cssproperty --histoscan-bar - bars of a node's background histogram.
+ * @cssproperty --histoscan-mark - the observed value marked on that histogram.
  */
 export class HistoscanDetector extends LitElement {
   static override properties = {
@@ -81,6 +84,8 @@ export class HistoscanDetector extends LitElement {
     status: { state: true },
     selected: { state: true },
     detail: { state: true },
+    detailInput: { state: true },
+    localModel: { state: true },
     sampleList: { state: true },
     notice: { state: true },
     announcement: { state: true },
@@ -104,6 +109,10 @@ export class HistoscanDetector extends LitElement {
   status: Status = { state: 'idle' };
   selected = -1;
   detail: ImageResult | null = null;
+  /** The selected image as the model received it. */
+  detailInput: RgbaImage | null = null;
+  /** Name of a model loaded from disk, while it is in use. */
+  localModel = '';
   sampleList: Sample[] = [];
   notice = '';
   /** Said once per batch by the live region (errors included), instead of an alert per row. */
@@ -129,7 +138,7 @@ export class HistoscanDetector extends LitElement {
     },
     fatal: (e) => (this.status = { state: 'error', message: e.message }),
   });
-  readonly profilePanel = new ProfilePanel(this, this.client);
+  readonly profilePanel = new ProfilePanel(this, this.client, (files) => this.useLocalModel(files));
   private startedWith = '';
 
   constructor() {
@@ -170,23 +179,41 @@ export class HistoscanDetector extends LitElement {
 
   private async start(): Promise<void> {
     this.startedWith = [this.model, this.profile, this.spec, this.provider, this.threads].join('\n');
+    this.localModel = '';
+    await this.startWith({
+      model: pageUrl(this.model),
+      profile: this.profile ? pageUrl(this.profile) : null,
+      spec: this.spec ? pageUrl(this.spec) : null,
+    });
+  }
+
+  private async startWith(opts: Pick<InitOptions, 'model' | 'profile' | 'spec'>): Promise<boolean> {
     this.queue.stop();
     this.status = { state: 'loading', message: 'Loading the model and profile…' };
     try {
-      const info = await this.client.start({
-        model: pageUrl(this.model),
-        profile: this.profile ? pageUrl(this.profile) : null,
-        spec: this.spec ? pageUrl(this.spec) : null,
-        provider: this.provider,
-        numThreads: this.threads || undefined,
-      });
+      const info = await this.client.start({ ...opts, provider: this.provider, numThreads: this.threads || undefined });
       this.status = { state: 'ready' };
       emit(this, 'histoscan-ready', info);
       this.queue.start();
+      return true;
     } catch (e) {
       this.status = { state: 'error', message: (e as Error).message };
       emit(this, 'histoscan-error', { file: null, error: (e as Error).message });
+      return false;
     }
+  }
+
+  /**
+   * Use a model from this device: an .onnx file with its .hsp profile and, optionally, a spec .json.
+   * The files are read here and handed to the worker as bytes; nothing is uploaded.
+   */
+  async useLocalModel(files: File[]): Promise<void> {
+    const local = await localModel(files);
+    if (!local) {
+      this.notice = 'Choose an .onnx model, with its .hsp profile (and a spec .json if the model needs one).';
+      return;
+    }
+    this.localModel = (await this.startWith(local.options)) ? local.names : '';
   }
 
   private async loadSamples(): Promise<void> {
@@ -220,6 +247,11 @@ export class HistoscanDetector extends LitElement {
   private async select(row: Row): Promise<void> {
     this.selected = row.id;
     this.detail = this.queue.result(row.id) ?? null;
+    this.detailInput = null;
+    void this.client.modelInput(row.file, row.name).then(
+      (m) => this.selected === row.id && (this.detailInput = m),
+      () => {},
+    );
     if (!this.detail && row.state === 'done') {
       // Details are kept for recent images only; recompute on demand (it is fast).
       const r = await this.client.check(row.file, row.name, { fpr: this.fpr, scoring: this.scoring });
@@ -252,6 +284,11 @@ export class HistoscanDetector extends LitElement {
 
   private pick(id: string): void {
     (this.renderRoot.querySelector(`#${id}`) as HTMLInputElement).click();
+  }
+
+  private selectedThumb(): string {
+    const row = this.queue.rows.find((r) => r.id === this.selected);
+    return row ? this.thumb(row) : '';
   }
 
   private thumb(row: Row): string {
@@ -305,8 +342,8 @@ export class HistoscanDetector extends LitElement {
       ${rows.length > this.rowLimit
         ? html`<button class="more" @click=${() => (this.rowLimit += 50)}>Show 50 more rows (${(rows.length - this.rowLimit).toLocaleString('en')} not shown)</button>`
         : nothing}
-      ${this.detail ? html`<hs-result-detail part="detail" .result=${this.detail} .loadHistogram=${(n: number) => this.client.histogram(n)}></hs-result-detail>` : nothing}
-      ${this.profilePanel.render(this.status.state === 'ready')}
+      ${this.detail ? html`<hs-result-detail part="detail" .result=${this.detail} .original=${this.selectedThumb()} .modelInput=${this.detailInput} .loadHistogram=${(n: number) => this.client.histogram(n)}></hs-result-detail>` : nothing}
+      ${this.profilePanel.render(this.status.state === 'ready', this.localModel)}
     `;
   }
 }

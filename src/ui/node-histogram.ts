@@ -27,11 +27,11 @@ export class NodeHistogram extends LitElement {
   static override styles = css`
     :host { display: block; max-width: 460px; }
     svg { display: block; width: 100%; height: auto; font: 11px system-ui, sans-serif; overflow: visible; }
-    .bar { fill: #5b7aa8; }
-    .bar:hover { fill: #2f4f80; }
-    .axis { stroke: #888; fill: none; }
-    .mark { stroke: #d7263d; stroke-width: 2; fill: none; }
-    .mark-label { fill: #d7263d; font-weight: 600; }
+    .bar { fill: var(--histoscan-bar, #5b7aa8); }
+    .bar:hover { fill: var(--histoscan-accent, #2f4f80); }
+    .axis { stroke: var(--histoscan-muted, #888); fill: none; }
+    .mark { stroke: var(--histoscan-mark, #d7263d); stroke-width: 2; fill: none; }
+    .mark-label { fill: var(--histoscan-mark, #d7263d); font-weight: 600; }
     text { fill: currentColor; }
     p { margin: 0.25rem 0; font-size: 0.85rem; }
   `;

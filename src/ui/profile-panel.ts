@@ -19,6 +19,7 @@ export class ProfilePanel implements ReactiveController {
   constructor(
     private readonly host: ReactiveControllerHost & HTMLElement & { renderRoot: ParentNode },
     private readonly client: DetectorClient,
+    private readonly onModelFiles: (files: File[]) => void,
   ) {
     host.addController(this);
   }
@@ -66,9 +67,16 @@ export class ProfilePanel implements ReactiveController {
     (this.host.renderRoot.querySelector(`#${id}`) as HTMLInputElement).click();
   }
 
-  render(ready: boolean) {
+  render(ready: boolean, localModel: string) {
     const bd = this.build;
     return html`<section class="calibrate" part="profile-panel">
+      <h3>Use your own model</h3>
+      <p>Pick an ONNX image model with its .hsp profile (built with <code>histoscan profile</code>) and, if the model needs one, its spec .json. The files are read in this browser; nothing is uploaded.</p>
+      <div class="actions">
+        <button @click=${() => this.pick('own-model')}>Use your own model…</button>
+        <input id="own-model" type="file" tabindex="-1" multiple accept=".onnx,.hsp,.json" aria-label="Model (.onnx), profile (.hsp) and optional spec (.json)" @change=${(e: Event) => this.onModelFiles(inputFiles(e))} />
+        ${localModel ? html`<span role="status" data-local-model>Using ${localModel} from this device.</span>` : nothing}
+      </div>
       <h3>Calibrate on your own images</h3>
       <p>Build a profile from known-good images in this browser (the last 20% calibrate the verdict). It is used at once and can be downloaded as .hsp; nothing is uploaded.</p>
       <div class="actions">

@@ -1,5 +1,5 @@
 import { css, html, LitElement, nothing } from 'lit';
-import type { ImageResult } from '../types.ts';
+import type { ImageResult, RgbaImage } from '../types.ts';
 import type { NodeHistogram as Hist } from '../worker/worker.ts';
 import { fmtP } from './format.ts';
 import { buttonStyles, verdictStyles } from './styles.ts';
@@ -15,12 +15,18 @@ import './pvalue-map.ts';
 export class ResultDetail extends LitElement {
   static override properties = {
     result: { attribute: false },
+    original: { attribute: false },
+    modelInput: { attribute: false },
     loadHistogram: { attribute: false },
     hist: { state: true },
     histNode: { state: true },
   };
 
   result: ImageResult | null = null;
+  /** URL of the image as dropped. */
+  original = '';
+  /** The image as the model received it (resized, colour-converted), when known. */
+  modelInput: RgbaImage | null = null;
   loadHistogram: ((node: number) => Promise<Hist>) | null = null;
   private hist: Hist | null = null;
   private histNode: { layer: number; index: number } | null = null;
@@ -37,6 +43,9 @@ export class ResultDetail extends LitElement {
       .maps > * { min-width: 0; }
       .nodes { display: flex; flex-wrap: wrap; gap: 0.3rem; }
       .nodes button { font-size: 0.78rem; padding: 0.2rem 0.45rem; }
+      .inputs { display: flex; gap: 1rem; align-items: flex-start; margin: 0.5rem 0 0.75rem; flex-wrap: wrap; }
+      .inputs figure { margin: 0; font-size: 0.8rem; color: var(--histoscan-muted, #566070); max-width: 11rem; }
+      .inputs img, .inputs canvas { display: block; width: 112px; height: 112px; object-fit: contain; image-rendering: pixelated; border: 1px solid var(--histoscan-rule, #e3e8ef); border-radius: 6px; background: repeating-conic-gradient(#8883 0 25%, transparent 0 50%) 50% / 12px 12px; }
       .hint { font-size: 0.85rem; color: var(--histoscan-muted, #5b6472); }
       @media (max-width: 560px) { .maps { grid-template-columns: 1fr; } }
     `,
@@ -49,6 +58,27 @@ export class ResultDetail extends LitElement {
     for (let i = 0; i < layer; i++) flat += d.layers[i].pMin.length;
     this.histNode = { layer, index };
     this.hist = await this.loadHistogram(flat);
+  }
+
+  protected override updated(): void {
+    const m = this.modelInput;
+    const canvas = this.renderRoot.querySelector<HTMLCanvasElement>('canvas.model-input');
+    if (!m || !canvas) return;
+    canvas.width = m.width;
+    canvas.height = m.height;
+    canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(m.data), m.width, m.height), 0, 0);
+  }
+
+  private renderInputs(d: ImageResult) {
+    const m = this.modelInput;
+    let gray = !!m;
+    for (let i = 0; m && gray && i < m.data.length; i += 4) gray = m.data[i] === m.data[i + 1] && m.data[i] === m.data[i + 2];
+    return html`<div class="inputs">
+      ${this.original ? html`<figure><img src=${this.original} alt="The image as dropped" /><figcaption>As dropped: ${d.width}×${d.height}</figcaption></figure>` : nothing}
+      ${m
+        ? html`<figure><canvas class="model-input" role="img" aria-label="The image as the model received it: ${m.width}×${m.height} pixels"></canvas><figcaption data-model-input>What the model received: ${m.width}×${m.height}${gray ? ' gray' : ''}, after resizing and colour conversion</figcaption></figure>`
+        : nothing}
+    </div>`;
   }
 
   override render() {
@@ -74,6 +104,7 @@ export class ResultDetail extends LitElement {
     return html`<section id="detail" aria-live="polite">
       <h2>${d.file}: <span class="verdict ${v.cls}" data-verdict=${d.verdict}>${v.short}</span></h2>
       ${d.verdict === 'uncalibrated' ? html`<p class="reason" data-reason>${d.verdictReason}</p>` : nothing}
+      ${this.renderInputs(d)}
       <div>
         The model says <strong>${d.top[0]?.label}</strong> (${(100 * (d.top[0]?.prob ?? NaN)).toFixed(1)}%). Scan score ${d.score.toFixed(1)} (${d.scoring.toUpperCase()}) at α = ${d.alpha.toPrecision(2)};
         ${Number.isFinite(d.q) ? html`only ${(100 * d.q).toFixed(1)}% of clean calibration images score as high (q = ${d.q.toFixed(3)}).` : 'the profile has no calibration table.'}

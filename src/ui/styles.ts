@@ -21,6 +21,8 @@ const light = css`
   --histoscan-error: #9f1239;
   --histoscan-notice-bg: #fff7ed;
   --histoscan-notice-border: #f59e0b;
+  --histoscan-bar: #5b7aa8;
+  --histoscan-mark: #c81e3a;
   color-scheme: light;
 `;
 
@@ -41,6 +43,8 @@ const dark = css`
   --histoscan-error: #fda4af;
   --histoscan-notice-bg: #33260f;
   --histoscan-notice-border: #b7791f;
+  --histoscan-bar: #7f9cc8;
+  --histoscan-mark: #ff7a90;
   color-scheme: dark;
 `;
 
