@@ -10,14 +10,8 @@ import { QueueController, type Row } from './queue.ts';
 import { buttonStyles, detectorStyles, themeStyles, verdictStyles } from './styles.ts';
 import { rowView, statusView, summaryView, type Status } from './views.ts';
 import { ProfilePanel } from './profile-panel.ts';
+import { SampleGallery } from './samples.ts';
 import './result-detail.ts';
-
-interface Sample {
-  file: string;
-  kind: string;
-  set?: string;
-  label: string;
-}
 
 export type DetectorState = 'loading' | 'ready' | 'error' | 'busy';
 
@@ -86,7 +80,6 @@ export class HistoscanDetector extends LitElement {
     detail: { state: true },
     detailInput: { state: true },
     localModel: { state: true },
-    sampleList: { state: true },
     notice: { state: true },
     announcement: { state: true },
     rowLimit: { state: true },
@@ -113,7 +106,6 @@ export class HistoscanDetector extends LitElement {
   detailInput: RgbaImage | null = null;
   /** Name of a model loaded from disk, while it is in use. */
   localModel = '';
-  sampleList: Sample[] = [];
   notice = '';
   /** Said once per batch by the live region (errors included), instead of an alert per row. */
   announcement = '';
@@ -138,6 +130,7 @@ export class HistoscanDetector extends LitElement {
     },
     fatal: (e) => (this.status = { state: 'error', message: e.message }),
   });
+  readonly gallery = new SampleGallery(this, (blob, name) => this.addFiles([blob], [name]));
   readonly profilePanel = new ProfilePanel(this, this.client, (files) => this.useLocalModel(files));
   private startedWith = '';
 
@@ -174,7 +167,7 @@ export class HistoscanDetector extends LitElement {
   protected override updated(changed: PropertyValues<this>): void {
     const key = [this.model, this.profile, this.spec, this.provider, this.threads].join('\n');
     if (this.model && key !== this.startedWith && this.isConnected) void this.start();
-    if (changed.has('samples') && this.samples) void this.loadSamples();
+    if (changed.has('samples') && this.samples) void this.gallery.load(pageUrl(this.samples));
   }
 
   private async start(): Promise<void> {
@@ -214,18 +207,6 @@ export class HistoscanDetector extends LitElement {
       return;
     }
     this.localModel = (await this.startWith(local.options)) ? local.names : '';
-  }
-
-  private async loadSamples(): Promise<void> {
-    try {
-      this.sampleList = (await (await fetch(pageUrl(this.samples))).json()) as Sample[];
-    } catch {
-      this.sampleList = [];
-    }
-  }
-
-  private sampleUrl(s: Sample): string {
-    return new URL(s.file, pageUrl(this.samples)).href;
   }
 
   /** Queue files for checking; results appear as they come. */
@@ -274,12 +255,7 @@ export class HistoscanDetector extends LitElement {
     if (skipped) this.notice = `Skipped ${skipped} non-image files in the dropped folder.`;
     if (files.length) this.addFiles(files);
     // A dragged sample thumbnail: same-origin URL only.
-    else if (url && new URL(url, location.href).origin === location.origin) await this.addUrl(url);
-  }
-
-  private async addUrl(url: string, name?: string): Promise<void> {
-    const blob = await (await fetch(url)).blob();
-    this.addFiles([blob], [name ?? url.split('/').pop() ?? 'sample']);
+    else if (url && new URL(url, location.href).origin === location.origin) await this.gallery.addUrl(url);
   }
 
   private pick(id: string): void {
@@ -313,16 +289,7 @@ export class HistoscanDetector extends LitElement {
         <input id="files" type="file" tabindex="-1" accept="image/png,image/jpeg,image/*" multiple aria-label="Choose images" @change=${(e: Event) => this.addFiles(inputFiles(e))} />
         <input id="folder" type="file" tabindex="-1" webkitdirectory multiple aria-label="Choose a folder" @change=${(e: Event) => this.addFiles(imagesOnly(inputFiles(e)))} />
       </div>
-      ${this.sampleList.length
-        ? html`<h3>Or try a sample (click or drag)</h3>
-            <div class="gallery" part="gallery">
-              ${this.sampleList.map(
-                (s) => html`<button draggable="true" data-sample=${s.file} title="${s.kind}: ${s.label}" @click=${() => this.addUrl(this.sampleUrl(s), s.file)} @dragstart=${(e: DragEvent) => e.dataTransfer?.setData('text/uri-list', this.sampleUrl(s))}>
-                  <img src=${this.sampleUrl(s)} alt="${s.kind} sample: ${s.label}" />${s.set ?? s.kind}
-                </button>`,
-              )}
-            </div>`
-        : nothing}
+      ${this.gallery.render()}
       <div class="notice">${this.notice}</div>
       <div class="sr" role="status" aria-live="polite" data-announce>${this.announcement}</div>
       ${b.total

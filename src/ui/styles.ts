@@ -104,6 +104,9 @@ export const detectorStyles = css`
   td img { width: 36px; height: 36px; image-rendering: pixelated; border-radius: 4px; object-fit: cover; background: var(--histoscan-chip); }
   .num { font-variant-numeric: tabular-nums; white-space: nowrap; }
   .name { max-width: 16rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+  /* The row's control reads as a link: the row, not a button, is what the eye scans. */
+  button.open { border: 0; background: none; padding: 0.1rem 0.2rem; color: inherit; text-align: left; max-width: 100%; overflow: hidden; text-overflow: ellipsis; text-decoration: underline dotted var(--histoscan-muted); text-underline-offset: 3px; }
+  button.open:hover { text-decoration: underline solid var(--histoscan-accent); }
   .calibrate { margin-top: 1.25rem; border-top: 1px solid var(--histoscan-rule); padding-top: 0.5rem; font-size: 0.9rem; }
   .calibrate .actions { justify-content: flex-start; }
   .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
