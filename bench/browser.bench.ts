@@ -8,17 +8,23 @@ import { createServer } from 'vite';
 const N = Number(process.env.BENCH_IMAGES ?? 200);
 const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const baseArgs = ['--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
-const configs = [
+const allConfigs = [
   { name: 'WASM, 1 thread', query: 'provider=wasm&threads=1', args: ['--disable-gpu'] },
   { name: 'WASM, 2 threads', query: 'provider=wasm&threads=2', args: ['--disable-gpu'] },
   { name: 'WebGPU (SwiftShader)', query: 'provider=webgpu', args: ['--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-features=Vulkan'] },
 ];
+// BENCH_CONFIGS=wasm1,wasm2,webgpu picks configurations; BENCH_PORT keeps parallel runs apart.
+const keys = ['wasm1', 'wasm2', 'webgpu'];
+const pick = process.env.BENCH_CONFIGS?.split(',');
+const configs = allConfigs.filter((_, i) => !pick || pick.includes(keys[i]));
+const PORT = Number(process.env.BENCH_PORT ?? 5188);
 
-const server = await createServer({ server: { port: 5188, strictPort: true }, logLevel: 'error' });
+const server = await createServer({ server: { port: PORT, strictPort: true }, logLevel: 'error' });
 await server.listen();
-const files = Array.from({ length: N }, (_, i) => `data/clean/${String(i).padStart(5, '0')}.png`);
+// data/clean holds 1,001 images; larger runs take background images.
+const files = Array.from({ length: N }, (_, i) => (N <= 1000 ? `data/clean/${String(i).padStart(5, '0')}.png` : `data/background/${String(i).padStart(5, '0')}.png`));
 const stages = ['decode', 'preprocess', 'inference', 'pvalues', 'scan', 'render', 'total'] as const;
-type Row = { config: string; provider: string; imagesPerSecond: number } & Record<(typeof stages)[number], { median: number; p95: number }>;
+type Row = { config: string; provider: string; imagesPerSecond: number; renders: number; renderMs: number } & Record<(typeof stages)[number], { median: number; p95: number }>;
 const out: Row[] = [];
 
 const q = (xs: number[], p: number) => {
@@ -29,13 +35,23 @@ const q = (xs: number[], p: number) => {
 for (const c of configs) {
   const browser = await chromium.launch({ executablePath, args: [...baseArgs, ...c.args] });
   const page = await browser.newPage();
-  await page.goto(`http://localhost:5188/e2e/fixtures/embed.html?${c.query}`);
+  await page.goto(`http://localhost:${PORT}/e2e/fixtures/embed.html?${c.query}`);
   await page.waitForFunction(() => (window as unknown as { events: { type: string }[] }).events.some((e) => e.type === 'histoscan-ready'), null, { timeout: 120_000 });
   // Warm-up image (WebGPU compiles its shaders on the first run), then the measured batch.
   await page.evaluate(() => {
-    const w = window as unknown as { timings: Record<string, number>[] };
+    const w = window as unknown as { timings: Record<string, number>[]; renders: number; renderMs: number };
     w.timings = [];
-    const det = document.querySelector('histoscan-detector') as HTMLElement & { updateComplete: Promise<unknown> };
+    const det = document.querySelector('histoscan-detector') as unknown as HTMLElement & { updateComplete: Promise<unknown>; update: (c: unknown) => void };
+    // Main-thread cost of the element's renders: how many, and how long in all (load on other cores barely changes the count).
+    w.renders = 0;
+    w.renderMs = 0;
+    const update = det.update.bind(det);
+    det.update = (c: unknown) => {
+      const t = performance.now();
+      update(c);
+      w.renderMs += performance.now() - t;
+      w.renders++;
+    };
     det.addEventListener('histoscan-result', async (e) => {
       const t = (e as CustomEvent).detail.timings;
       const t0 = performance.now();
@@ -46,13 +62,22 @@ for (const c of configs) {
   });
   await page.locator('histoscan-detector #files').setInputFiles(['data/clean/00999.png']);
   await page.waitForFunction(() => (window as unknown as { timings: unknown[] }).timings.length === 1, null, { timeout: 120_000 });
-  const start = await page.evaluate(() => performance.now());
+  const start = await page.evaluate(() => {
+    const w = window as unknown as { renders: number; renderMs: number };
+    w.renders = 0;
+    w.renderMs = 0;
+    return performance.now();
+  });
   await page.locator('histoscan-detector #files').setInputFiles(files);
   await page.waitForFunction((n) => (window as unknown as { timings: unknown[] }).timings.length === n + 1, N, { timeout: 600_000 });
   const timings = (await page.evaluate(() => (window as unknown as { timings: Record<string, number>[] }).timings)).slice(1);
   const provider = await page.evaluate(() => (window as unknown as { events: { type: string; provider: string }[] }).events.find((e) => e.type === 'histoscan-ready')!.provider);
   const wall = (Math.max(...timings.map((t) => t.at)) - start) / 1000;
-  const row = { config: c.name, provider, imagesPerSecond: N / wall } as Row;
+  const renders = await page.evaluate(() => {
+    const w = window as unknown as { renders: number; renderMs: number };
+    return { renders: w.renders, renderMs: w.renderMs };
+  });
+  const row = { config: c.name, provider, imagesPerSecond: N / wall, ...renders } as Row;
   for (const s of stages) {
     const xs = timings.map((t) => (s === 'total' ? t.decode + t.preprocess + t.inference + t.pvalues + t.scan + t.render : t[s]));
     row[s] = { median: q(xs, 0.5), p95: q(xs, 0.95) };
@@ -64,9 +89,9 @@ await server.close();
 
 const f = (v: { median: number; p95: number }) => `${v.median.toFixed(2)} / ${v.p95.toFixed(2)}`;
 const lines = [
-  `| configuration (provider used) | ${stages.join(' | ')} | images/s | p-values + scan vs inference |`,
-  `|---|${stages.map(() => '---:').join('|')}|---:|---:|`,
-  ...out.map((r) => `| ${r.config} (${r.provider}) | ${stages.map((s) => f(r[s])).join(' | ')} | ${r.imagesPerSecond.toFixed(1)} | ${((100 * (r.pvalues.median + r.scan.median)) / r.inference.median).toFixed(0)}% |`),
+  `| configuration (provider used) | ${stages.join(' | ')} | images/s | p-values + scan vs inference | element renders (main-thread ms) |`,
+  `|---|${stages.map(() => '---:').join('|')}|---:|---:|---:|`,
+  ...out.map((r) => `| ${r.config} (${r.provider}) | ${stages.map((s) => f(r[s])).join(' | ')} | ${r.imagesPerSecond.toFixed(1)} | ${((100 * (r.pvalues.median + r.scan.median)) / r.inference.median).toFixed(0)}% | ${r.renders} (${r.renderMs.toFixed(0)}) |`),
 ];
 console.log(`\nper-image milliseconds, median / p95, over ${N} images (Fashion-MNIST clean set, default profile)\n`);
 console.log(lines.join('\n'));

@@ -19,3 +19,17 @@ export async function waitDone(page: Page, count: number): Promise<void> {
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
 }
+
+/** A paste of one image file, fired where a real Ctrl+V would land: on the focused element (shadow roots included). */
+export async function paste(page: Page, bytes: Buffer, name: string): Promise<void> {
+  await page.evaluate(
+    ({ b, name }) => {
+      let target: Element | null = document.activeElement;
+      while (target?.shadowRoot?.activeElement) target = target.shadowRoot.activeElement;
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(b)], name, { type: 'image/png' }));
+      (target ?? document.body).dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, composed: true }));
+    },
+    { b: [...bytes], name },
+  );
+}

@@ -4,7 +4,7 @@ import { decodeProfile } from '../src/core/index.ts';
 import { Detector } from '../src/detector/index.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
 import { parseSpec } from '../src/model/preprocess.ts';
-import { el, openDemo, rows, shot, waitDone } from './helpers.ts';
+import { el, openDemo, paste, rows, shot, waitDone } from './helpers.ts';
 
 const manifest: { file: string; kind: string; set: string }[] = JSON.parse(readFileSync('public/samples/manifest.json', 'utf8'));
 
@@ -41,13 +41,9 @@ test('folder upload, paste and cancel mid-batch', async ({ page }) => {
   await page.locator(`${el} #folder`).setInputFiles('public/samples');
   await waitDone(page, manifest.length);
   await expect(rows(page)).toHaveCount(manifest.length);
-  // Paste an image from the clipboard.
-  const bytes = [...readFileSync('public/samples/' + manifest[0].file)];
-  await page.evaluate((b) => {
-    const dt = new DataTransfer();
-    dt.items.add(new File([new Uint8Array(b)], 'clipboard.png', { type: 'image/png' }));
-    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt }));
-  }, bytes);
+  // Paste an image from the clipboard while the drop zone has focus.
+  await page.locator(`${el} .drop`).focus();
+  await paste(page, readFileSync('public/samples/' + manifest[0].file), 'clipboard.png');
   await expect(page.locator(`${el} tr.row[data-name="clipboard.png"][data-state="done"]`)).toHaveCount(1);
   // Cancel: queue many, stop early; the rest are marked cancelled.
   await page.locator(`${el} #files`).setInputFiles(Array.from({ length: 150 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`));

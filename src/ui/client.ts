@@ -1,13 +1,13 @@
 // Page side of the detector worker: spawns it, notices when it dies, restarts it with the same
 // model and profile, and reports which calls were lost so the caller can retry them.
 import * as Comlink from 'comlink';
+import { HistoscanError } from '../core/errors.ts';
 import type { ImageError, ImageResult, ScoringName } from '../types.ts';
 import type { DetectorWorkerApi, InitInfo, InitOptions } from '../worker/worker.ts';
 
-export class WorkerDiedError extends Error {
-  override name = 'WorkerDiedError';
+export class WorkerDiedError extends HistoscanError<'worker-died'> {
   constructor() {
-    super('The detector worker stopped; it was restarted.');
+    super('The detector worker stopped; it was restarted.', 'worker-died');
   }
 }
 
@@ -25,6 +25,8 @@ export class DetectorClient extends EventTarget {
   private deathPromise: Promise<never> = new Promise(() => {});
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private lastPong = 0;
+  /** While init runs, the worker may block for seconds compiling the model (longer on a busy machine): not a death. */
+  private starting = false;
   info: InitInfo | null = null;
   restarts = 0;
 
@@ -46,7 +48,8 @@ export class DetectorClient extends EventTarget {
 
   private probe(gen: number): void {
     if (gen !== this.generation || !this.api) return;
-    if (performance.now() - this.lastPong > DEAD_AFTER_MS) {
+    if (this.starting) this.lastPong = performance.now();
+    else if (performance.now() - this.lastPong > DEAD_AFTER_MS) {
       this.markDead();
       return;
     }
@@ -68,8 +71,18 @@ export class DetectorClient extends EventTarget {
     this.opts = opts;
     this.profileBytes = null;
     this.spawn();
-    this.info = await this.guard(this.api!.init(opts));
+    this.info = await this.init(opts);
     return this.info;
+  }
+
+  private async init(opts: InitOptions): Promise<InitInfo> {
+    this.starting = true;
+    try {
+      return await this.guard(this.api!.init(opts));
+    } finally {
+      this.starting = false;
+      this.lastPong = performance.now();
+    }
   }
 
   /** Start a fresh worker after a death, restoring model and profile. */
@@ -77,7 +90,7 @@ export class DetectorClient extends EventTarget {
     if (!this.opts) throw new Error('not started');
     this.restarts++;
     this.spawn();
-    this.info = await this.guard(this.api!.init(this.opts));
+    this.info = await this.init(this.opts);
     if (this.profileBytes) this.info = await this.guard(this.api!.useProfile(this.profileBytes.slice(0)));
     return this.info;
   }
@@ -107,6 +120,11 @@ export class DetectorClient extends EventTarget {
     this.info = await this.guard(this.remote.useProfile(bytes.slice(0)));
     this.profileBytes = bytes.slice(0);
     return this.info;
+  }
+
+  /** The image as the model received it, in RGBA, for display. */
+  modelInput(file: Blob, name: string) {
+    return this.guard(this.remote.modelInput(file, name));
   }
 
   histogram(node: number) {

@@ -1,6 +1,9 @@
 // Library entry: importing it registers <histoscan-detector> and its views.
-export { HistoscanDetector } from './histoscan-detector.ts';
+export { HistoscanDetector, type DetectorState } from './histoscan-detector.ts';
+export { ResultDetail } from './result-detail.ts';
 export { PValueMap } from './pvalue-map.ts';
 export { NodeHistogram } from './node-histogram.ts';
 export { DetectorClient, WorkerDiedError } from './client.ts';
+export { QueueController, type Row, type RowSummary } from './queue.ts';
+export type { BatchSummary, HistoscanEventMap } from './events.ts';
 export type * from '../types.ts';

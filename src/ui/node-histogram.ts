@@ -1,14 +1,6 @@
 import { css, html, LitElement, svg } from 'lit';
 import type { NodeHistogramData as Hist } from '../worker/worker.ts';
-
-const fmt = (v: number) => {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  if (v === 0) return '0';
-  if (a >= 10000 || a < 0.01) return v.toExponential(1);
-  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
-};
-const fmtP = (p: number) => (!Number.isFinite(p) ? '?' : p === 0 ? '0' : p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+import { fmtP, fmtValue } from './format.ts';
 
 /**
  * One node's background histogram with the observed value marked. Bars are as wide as their bins
@@ -35,11 +27,11 @@ export class NodeHistogram extends LitElement {
   static override styles = css`
     :host { display: block; max-width: 460px; }
     svg { display: block; width: 100%; height: auto; font: 11px system-ui, sans-serif; overflow: visible; }
-    .bar { fill: #5b7aa8; }
-    .bar:hover { fill: #2f4f80; }
-    .axis { stroke: #888; fill: none; }
-    .mark { stroke: #d7263d; stroke-width: 2; fill: none; }
-    .mark-label { fill: #d7263d; font-weight: 600; }
+    .bar { fill: var(--histoscan-bar, #5b7aa8); }
+    .bar:hover { fill: var(--histoscan-accent, #2f4f80); }
+    .axis { stroke: var(--histoscan-muted, #888); fill: none; }
+    .mark { stroke: var(--histoscan-mark, #d7263d); stroke-width: 2; fill: none; }
+    .mark-label { fill: var(--histoscan-mark, #d7263d); font-weight: 600; }
     text { fill: currentColor; }
     p { margin: 0.25rem 0; font-size: 0.85rem; }
   `;
@@ -79,11 +71,11 @@ export class NodeHistogram extends LitElement {
     const mx = above ? W - pad.r : below ? pad.l : xs(v);
     const pText = `p ∈ [${fmtP(this.pRange[0])}, ${fmtP(this.pRange[1])}]`;
     const where = above ? 'above every background value' : below ? 'below every background value' : pText;
-    const markLabel = above || below ? `this image: ${fmt(v)}, ${where}` : `this image: ${fmt(v)} (${pText})`;
+    const markLabel = above || below ? `this image: ${fmtValue(v)}, ${where}` : `this image: ${fmtValue(v)} (${pText})`;
     const right = mx > pad.l + plotW / 2;
     const label =
-      `Background histogram of ${h.layer} node ${h.index} over ${h.count} images, values ${fmt(h.lo)} to ${fmt(h.hi)}` +
-      (has ? `; this image: ${fmt(v)}, ${above || below ? `${where}, ${pText}` : pText}.` : '.');
+      `Background histogram of ${h.layer} node ${h.index} over ${h.count} images, values ${fmtValue(h.lo)} to ${fmtValue(h.hi)}` +
+      (has ? `; this image: ${fmtValue(v)}, ${above || below ? `${where}, ${pText}` : pText}.` : '.');
     const ay = pad.t - 10;
 
     return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label=${label}>
@@ -91,12 +83,12 @@ export class NodeHistogram extends LitElement {
           const x0 = xs(h.edges[k]);
           const x1 = Math.max(x0 + 1, xs(h.edges[k + 1]));
           const y = c > 0 ? Math.min(base - 1, ys(dens[k])) : base;
-          return svg`<rect class="bar" x=${x0} y=${y} width=${Math.max(1, x1 - x0 - 0.5)} height=${base - y}><title>[${fmt(h.edges[k])}, ${fmt(h.edges[k + 1])}): ${c.toLocaleString('en')} images</title></rect>`;
+          return svg`<rect class="bar" x=${x0} y=${y} width=${Math.max(1, x1 - x0 - 0.5)} height=${base - y}><title>[${fmtValue(h.edges[k])}, ${fmtValue(h.edges[k + 1])}): ${c.toLocaleString('en')} images</title></rect>`;
         })}
         <path class="axis" d="M ${pad.l} ${pad.t - 4} V ${base} H ${W - pad.r}"></path>
         ${ticks.map(
           (t, i) => svg`<line class="axis" x1=${xs(t)} x2=${xs(t)} y1=${base} y2=${base + 4}></line>
-            <text x=${xs(t)} y=${base + 16} text-anchor=${i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}>${fmt(t)}</text>`,
+            <text x=${xs(t)} y=${base + 16} text-anchor=${i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}>${fmtValue(t)}</text>`,
         )}
         <text x=${pad.l - 6} y=${pad.t + plotH / 2} text-anchor="middle" transform="rotate(-90 ${pad.l - 6} ${pad.t + plotH / 2})">${this.logY ? 'log density' : 'density'}</text>
         ${has
@@ -106,7 +98,7 @@ export class NodeHistogram extends LitElement {
             <text class="mark-label" x=${right ? mx - 4 : mx + 4} y=${ay - 4} text-anchor=${right ? 'end' : 'start'}>${markLabel}</text>`
           : ''}
       </svg>
-      <p>${h.layer} · node ${h.index} · ${h.count.toLocaleString('en')} background images${has ? html` · this image ${fmt(v)}: ${where}${above || below ? ` (${pText})` : ''}` : ''}</p>`;
+      <p>${h.layer} · node ${h.index} · ${h.count.toLocaleString('en')} background images${has ? html` · this image ${fmtValue(v)}: ${where}${above || below ? ` (${pText})` : ''}` : ''}</p>`;
   }
 }
 

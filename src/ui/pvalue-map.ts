@@ -1,6 +1,8 @@
 import { css, html, LitElement, unsafeCSS, type PropertyValues } from 'lit';
 import type { LayerPValues } from '../types.ts';
 import { cividis, cssColor } from './colormap.ts';
+import { emit } from './events.ts';
+import { fmtP, fmtValue3 } from './format.ts';
 
 /** Widest the map is drawn, in CSS pixels (it shrinks with its container: width 100%). */
 const MAX_WIDTH = 360;
@@ -23,8 +25,6 @@ interface Geometry {
   scale: number;
 }
 
-const fmtP = (p: number) => (p === 0 ? '0' : p < 0.001 ? p.toExponential(1) : p.toFixed(3));
-const fmtV = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
 
 /**
  * Per-node p-value map of one layer: each node a cell coloured by -log10 p (cividis, p = 1 darkest,
@@ -58,8 +58,8 @@ export class PValueMap extends LitElement {
     :host { display: block; }
     figure { margin: 0; }
     canvas { display: block; width: 100%; height: auto; image-rendering: pixelated; border-radius: 4px; cursor: crosshair; }
-    canvas:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }
-    figcaption { font-size: 0.8rem; color: var(--hs-muted, #555); margin-top: 0.25rem; display: flex; gap: 0.25rem 0.75rem; align-items: center; flex-wrap: wrap; }
+    canvas:focus-visible { outline: 3px solid var(--histoscan-accent, #2563eb); outline-offset: 2px; }
+    figcaption { font-size: 0.8rem; color: var(--histoscan-muted, #566070); margin-top: 0.25rem; display: flex; gap: 0.25rem 0.75rem; align-items: center; flex-wrap: wrap; }
     .legend { display: inline-flex; gap: 0.3rem; align-items: center; white-space: nowrap; }
     .bar { display: inline-block; width: 90px; height: 10px; border-radius: 2px; }
     .swatch { display: inline-block; width: 9px; height: 9px; border: 2px solid ${unsafeCSS(SUBSET)}; border-radius: 1px; }
@@ -128,7 +128,7 @@ export class PValueMap extends LitElement {
       where = ` (channel ${Math.floor(i / per)}, row ${Math.floor(r / g.tileW)}, column ${r % g.tileW})`;
     }
     const sub = this.subset.has(i) ? ', in the anomalous subset' : '';
-    return `Node ${i}${where}: value ${fmtV(l.values[i])}, p ∈ [${fmtP(l.pMin[i])}, ${fmtP(l.pMax[i])}]${sub}`;
+    return `Node ${i}${where}: value ${fmtValue3(l.values[i])}, p ∈ [${fmtP(l.pMin[i])}, ${fmtP(l.pMax[i])}]${sub}`;
   }
 
   protected override willUpdate(changed: PropertyValues): void {
@@ -216,7 +216,7 @@ export class PValueMap extends LitElement {
     if (index < 0 || index >= this.count) return;
     this.cursor = index;
     this.selected = index;
-    this.dispatchEvent(new CustomEvent('node-select', { detail: { index, layer: this.layer?.name }, bubbles: true, composed: true }));
+    emit(this, 'node-select', { index, layer: this.layer?.name });
   }
 
   private gridPoint(e: MouseEvent): [number, number] {

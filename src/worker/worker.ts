@@ -4,8 +4,8 @@ import * as Comlink from 'comlink';
 import { decodeProfile, encodeProfile, locateNode, toImageError } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import { Detector, type ImageSource } from '../detector/index.ts';
-import { parseSpec } from '../model/preprocess.ts';
-import type { BinStrategy, ImageError, ImageResult, ModelSpec, Progress, ProviderRequest, Reduction, ScoringName } from '../types.ts';
+import { parseSpec, toTensor } from '../model/preprocess.ts';
+import type { BinStrategy, ImageError, ImageResult, ModelSpec, Progress, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
 import { decodeBlob } from './decode.ts';
 
 export interface InitOptions {
@@ -126,6 +126,27 @@ const api = {
     d.useProfile(decodeProfile(bytes));
     profileSize = bytes.byteLength;
     return info();
+  },
+
+  /**
+   * The image as the model receives it (decoded, resized, colour-converted by the model spec), turned
+   * back into 8-bit RGBA for display: the detail view shows what "unusual" is about.
+   */
+  async modelInput(file: Blob, name: string): Promise<RgbaImage> {
+    const s = need().features.spec;
+    const x = toTensor(await decodeBlob(file, name), s);
+    const n = s.width * s.height;
+    const data = new Uint8ClampedArray(n * 4);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < 3; c++) {
+        const ch = s.channels === 1 ? 0 : s.bgr ? 2 - c : c;
+        const v = s.layout === 'nchw' ? x[ch * n + i] : x[i * s.channels + ch];
+        // toTensor computes (pixel / scale - mean) / std; invert it.
+        data[i * 4 + c] = (v * (s.std[ch] ?? s.std[0] ?? 1) + (s.mean[ch] ?? s.mean[0] ?? 0)) * s.scale;
+      }
+      data[i * 4 + 3] = 255;
+    }
+    return Comlink.transfer({ width: s.width, height: s.height, data }, [data.buffer]);
   },
 
   /** Background histogram of one node, for the detail view. */

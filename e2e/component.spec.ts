@@ -1,0 +1,125 @@
+// The element as a guest in other people's pages: relative URLs, moves in the DOM, paste scope,
+// FPR changes, its state attribute, its events, and the "not calibrated" verdict.
+import { readFileSync } from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { el, openDemo, paste, rows, waitDone } from './helpers.ts';
+
+type Ev = { type: string; error?: string | null };
+const events = (page: Page) => page.evaluate(() => (window as unknown as { events: Ev[] }).events);
+
+test('relative model, spec and profile URLs resolve against the page, not the worker', async ({ page }) => {
+  await page.goto('/e2e/fixtures/sub/relative.html');
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00003.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
+  expect((await events(page)).filter((e) => e.type === 'histoscan-error')).toEqual([]);
+});
+
+test('moved in the DOM mid-batch, the element gets a new worker and finishes the batch', async ({ page }) => {
+  await openDemo(page);
+  await page.locator(`${el} #files`).setInputFiles(Array.from({ length: 30 }, (_, i) => `data/clean/${String(200 + i).padStart(5, '0')}.png`));
+  await expect(page.locator(`${el} tr.row[data-state="done"]`)).not.toHaveCount(0);
+  const workerBefore = await page.evaluate(() => document.querySelector('histoscan-detector')!.client.worker);
+  expect(workerBefore).not.toBeNull();
+  await page.evaluate(() => {
+    const det = document.querySelector('histoscan-detector')!;
+    document.querySelector('footer')!.append(det);
+  });
+  await expect(page.locator(`footer ${el}`)).toHaveCount(1);
+  await waitDone(page, 30);
+  await expect(page.locator(`${el} tr.row[data-state="done"]`)).toHaveCount(30);
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  // Removed and re-inserted later: the old worker was disposed, a new one answers.
+  await page.evaluate(() => {
+    const det = document.querySelector('histoscan-detector')!;
+    det.remove();
+    (window as unknown as { kept: Element }).kept = det;
+  });
+  expect(await page.evaluate(() => (window as unknown as { kept: { client: { worker: unknown } } }).kept.client.worker)).toBeNull();
+  await page.evaluate(() => document.querySelector('.card')!.append((window as unknown as { kept: Element }).kept));
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await page.locator(`${el} #files`).setInputFiles(['data/pgd-0.1/00004.png']);
+  await waitDone(page, 31);
+});
+
+test('paste is taken only while the element has focus', async ({ page }) => {
+  await openDemo(page);
+  const bytes = readFileSync('data/clean/00005.png');
+  await page.locator('#intro').click();
+  await paste(page, bytes, 'outside.png');
+  await page.locator(`${el} .drop`).focus();
+  await paste(page, bytes, 'inside.png');
+  await waitDone(page, 1);
+  // Both pastes were dispatched synchronously before the row appeared: the outside one was ignored.
+  await expect(rows(page)).toHaveCount(1);
+  await expect(rows(page).first()).toHaveAttribute('data-name', 'inside.png');
+});
+
+test('changing fpr relabels finished rows from their stored q, without checking again', async ({ page }) => {
+  await page.goto('/e2e/fixtures/embed.html');
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00001.png', 'data/pgd-0.1/00000.png', 'data/pgd-0.1/00001.png']);
+  await waitDone(page, 3);
+  const results = (await events(page)).filter((e) => e.type === 'histoscan-result').length;
+  const qs = await rows(page).evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-q'))));
+  // An FPR above every q flags every row; one below the smallest attainable q says "not calibrated".
+  await page.evaluate((f) => (document.querySelector('histoscan-detector')!.fpr = f), Math.min(0.5, Math.max(...qs) + 1e-6));
+  await expect(page.locator(`${el} tr.row[data-verdict="unusual"]`)).toHaveCount(3);
+  await expect(rows(page).first().locator('.verdict')).toContainText('Unusual at FPR');
+  await page.evaluate(() => (document.querySelector('histoscan-detector')!.fpr = 1e-6));
+  await expect(page.locator(`${el} tr.row[data-verdict="uncalibrated"]`)).toHaveCount(3);
+  await expect(rows(page).first().locator('.verdict')).toContainText('Not calibrated');
+  await page.evaluate(() => (document.querySelector('histoscan-detector')!.fpr = 0.05));
+  const flagged = await rows(page).evaluateAll((rs) => rs.map((r) => r.getAttribute('data-verdict')));
+  expect(flagged).toEqual(qs.map((q) => (q <= 0.05 ? 'unusual' : 'typical')));
+  expect((await events(page)).filter((e) => e.type === 'histoscan-result').length).toBe(results);
+});
+
+test('state attribute: loading, ready, busy during a batch, error for a bad model; one batch-done event', async ({ page }) => {
+  await page.goto('/e2e/fixtures/embed.html');
+  await page.evaluate(() => {
+    const det = document.querySelector('histoscan-detector')!;
+    const w = window as unknown as { states: string[]; done: unknown[] };
+    w.states = [det.getAttribute('state') ?? ''];
+    w.done = [];
+    new MutationObserver(() => w.states.push(det.getAttribute('state') ?? '')).observe(det, { attributes: true, attributeFilter: ['state'] });
+    det.addEventListener('histoscan-batch-done', (e) => w.done.push(e.detail));
+  });
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await page.locator(`${el} #files`).setInputFiles(Array.from({ length: 12 }, (_, i) => `data/clean/${String(300 + i).padStart(5, '0')}.png`));
+  await waitDone(page, 12);
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  const w = await page.evaluate(() => {
+    const { states, done } = window as unknown as { states: string[]; done: { total: number; done: number; errors: number }[] };
+    return { states, done };
+  });
+  expect(w.states).toContain('busy');
+  expect(w.states.indexOf('busy')).toBeGreaterThan(w.states.indexOf('ready'));
+  expect(w.done).toHaveLength(1);
+  expect(w.done[0]).toMatchObject({ total: 12, done: 12, errors: 0 });
+  await page.goto('/e2e/fixtures/embed.html?model=/e2e/fixtures/embed.html');
+  await expect(page.locator(el)).toHaveAttribute('state', 'error', { timeout: 60_000 });
+});
+
+for (const [n, reason] of [
+  [8, /no calibration/],
+  [30, /6 calibration images cannot flag at FPR 0.05: at least 19 are needed/],
+] as const) {
+  test(`a profile built from ${n} images cannot flag: rows say "Not calibrated", never "Typical"`, async ({ page }) => {
+    await openDemo(page);
+    await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: n }, (_, i) => `data/calibration/${String(400 + i).padStart(5, '0')}.png`));
+    await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built', { timeout: 60_000 });
+    await page.locator(`${el} #files`).setInputFiles(['data/clean/00007.png', 'data/background/00001.png']);
+    await waitDone(page, 2);
+    await expect(page.locator(`${el} tr.row[data-verdict="uncalibrated"]`)).toHaveCount(2);
+    for (const v of await page.locator(`${el} tr.row .verdict`).allInnerTexts()) {
+      expect(v).toContain('Not calibrated');
+      expect(v).not.toMatch(/typical/i);
+    }
+    await expect(page.locator(`${el} [data-summary]`)).toContainText('2 not calibrated');
+    await rows(page).first().locator('button.open').press('Enter');
+    await expect(page.locator(`${el} #detail [data-reason]`)).toContainText(reason);
+    await expect(page.locator(`${el} #detail h2`)).not.toContainText(/typical/i);
+  });
+}

@@ -1,0 +1,47 @@
+// A demo that teaches: the detail view shows what the model received; a model from disk can be used.
+import { readFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { decodeImage } from '../src/model/decode-node.ts';
+import { el, openDemo, rows, shot, waitDone } from './helpers.ts';
+
+test('the page says what the default model knows', async ({ page }) => {
+  await openDemo(page);
+  await expect(page.locator('#model-world')).toContainText('28×28 grayscale');
+  await expect(page.locator('#model-world')).toContainText('clothing');
+});
+
+test('the detail view shows the image as dropped and exactly as the model received it', async ({ page }) => {
+  await openDemo(page);
+  await page.locator(`${el} #files`).setInputFiles(['e2e/fixtures/photo.jpg', 'data/clean/00001.png']);
+  await waitDone(page, 2);
+  // A colour photo becomes a 28×28 gray image.
+  await rows(page).nth(0).locator('button.open').click();
+  await expect(page.locator(`${el} #detail [data-model-input]`)).toContainText('28×28 gray');
+  await expect(page.locator(`${el} #detail .inputs img`)).toBeVisible();
+  await shot(page, 'detail-model-input');
+  // A 28×28 gray PNG reaches the model unchanged: the drawn pixels are the file's pixels.
+  await rows(page).nth(1).locator('button.open').click();
+  await expect(page.locator(`${el} #detail h2`)).toContainText('00001.png');
+  await expect(page.locator(`${el} #detail [data-model-input]`)).toContainText('28×28 gray');
+  const drawn = await page.locator(`${el} #detail canvas.model-input`).evaluate((c: HTMLCanvasElement) => Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data));
+  const png = decodeImage(readFileSync('data/clean/00001.png'));
+  const expected = Array.from({ length: png.width * png.height }, (_, i) => png.data[i * 4]);
+  expect(drawn.filter((_, i) => i % 4 === 0)).toEqual(expected);
+});
+
+test('"Use your own model" loads an .onnx with its .hsp and spec from disk and checks with it', async ({ page }) => {
+  await openDemo(page);
+  await page.locator(`${el} #files`).setInputFiles(['data/pgd-0.1/00003.png']);
+  await waitDone(page, 1);
+  const before = await rows(page).first().locator('[data-score]').getAttribute('data-score');
+  await page.locator(`${el} #own-model`).setInputFiles(['public/models/fashion-cnn.onnx', 'public/profiles/fashion-cnn.hsp', 'public/models/fashion-cnn.json']);
+  await expect(page.locator(`${el} [data-local-model]`)).toContainText('fashion-cnn.onnx + fashion-cnn.hsp + fashion-cnn.json');
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  await page.locator(`${el} #files`).setInputFiles(['data/pgd-0.1/00003.png']);
+  await waitDone(page, 2);
+  // The same model and profile from disk give the same score.
+  expect(await rows(page).nth(1).locator('[data-score]').getAttribute('data-score')).toBe(before);
+  // A wrong pick says what is needed.
+  await page.locator(`${el} #own-model`).setInputFiles(['public/profiles/fashion-cnn.hsp']);
+  await expect(page.locator(`${el} .notice`)).toContainText('Choose an .onnx model');
+});

@@ -1,0 +1,35 @@
+// The events the elements fire, typed for listeners (addEventListener('histoscan-result', e => e.detail.q)),
+// and the one helper that fires them: bubbling and composed, so a host page hears them through shadow roots.
+import type { ImageError, ImageResult } from '../types.ts';
+import type { InitInfo } from '../worker/worker.ts';
+
+/** Counts of the batch that just ended (all images since the last Clear). */
+export interface BatchSummary {
+  total: number;
+  done: number;
+  unusual: number;
+  typical: number;
+  /** Checked, but the profile cannot flag at this FPR (no or too little calibration). */
+  uncalibrated: number;
+  errors: number;
+  cancelled: number;
+}
+
+export interface HistoscanEventMap {
+  'histoscan-ready': CustomEvent<InitInfo>;
+  'histoscan-result': CustomEvent<ImageResult>;
+  /** A per-image error, or `file: null` when the model or profile could not be loaded. */
+  'histoscan-error': CustomEvent<ImageError | { file: null; error: string }>;
+  'histoscan-batch-done': CustomEvent<BatchSummary>;
+  /** From <hs-pvalue-map>: a node was chosen (index within the layer). */
+  'node-select': CustomEvent<{ index: number; layer?: string }>;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface HTMLElementEventMap extends HistoscanEventMap {}
+}
+
+export function emit<K extends keyof HistoscanEventMap>(target: EventTarget, type: K, detail: HistoscanEventMap[K]['detail']): boolean {
+  return target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+}

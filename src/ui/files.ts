@@ -1,0 +1,63 @@
+// Turning what a user drops, picks or pastes into a list of image files.
+import type { ModelSpec } from '../types.ts';
+
+// A dropped folder may hold other files (manifests, notes): keep what looks like an image.
+const IMAGE_NAME = /\.(png|jpe?g|gif|webp|bmp|svg|tiff?)$/i;
+
+export const imagesOnly = (files: File[]): File[] => files.filter((f) => IMAGE_NAME.test(f.name) || f.type.startsWith('image/'));
+
+/** Files of a dropped folder tree (webkitGetAsEntry), in name order. */
+export async function entryFiles(entry: FileSystemEntry, out: File[] = []): Promise<File[]> {
+  if (entry.isFile) {
+    out.push(await new Promise<File>((res, rej) => (entry as FileSystemFileEntry).file(res, rej)));
+    return out;
+  }
+  const reader = (entry as FileSystemDirectoryEntry).createReader();
+  const children: FileSystemEntry[] = [];
+  for (;;) {
+    const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
+    if (!batch.length) break;
+    children.push(...batch);
+  }
+  children.sort((a, b) => a.name.localeCompare(b.name));
+  for (const c of children) await entryFiles(c, out);
+  return out;
+}
+
+/**
+ * The files of a drop: a folder is walked and filtered to images (`skipped` counts the rest);
+ * plain files are kept as they are, so a bad one gets its own error row.
+ */
+export async function droppedFiles(dt: DataTransfer): Promise<{ files: File[]; skipped: number }> {
+  // Entries must be taken synchronously, before the first await ends the drop's data access.
+  const entries = [...dt.items].map((it) => it.webkitGetAsEntry?.()).filter((x): x is FileSystemEntry => !!x);
+  if (!entries.some((en) => en.isDirectory)) return { files: [...dt.files], skipped: 0 };
+  const all: File[] = [];
+  for (const en of entries) await entryFiles(en, all);
+  const files = imagesOnly(all);
+  return { files, skipped: all.length - files.length };
+}
+
+/** Images on the clipboard; the browser names every pasted image "image.png", so give each its own name. */
+export function pastedFiles(e: ClipboardEvent, now = Date.now()): File[] {
+  return [...(e.clipboardData?.files ?? [])].map((f, i) => (f.name && f.name !== 'image.png' ? f : new File([f], `pasted-${now}-${i}.png`, { type: f.type })));
+}
+
+/** The files of an <input type=file> change event; the input is reset so the same file can be picked again. */
+export function inputFiles(e: Event): File[] {
+  const input = e.target as HTMLInputElement;
+  const files = [...(input.files ?? [])];
+  input.value = '';
+  return files;
+}
+
+/** Model, profile and optional spec picked from disk, read into bytes for the worker (never uploaded). */
+export async function localModel(files: File[]): Promise<{ options: { model: ArrayBuffer; profile: ArrayBuffer | null; spec: ModelSpec | null }; names: string } | null> {
+  const pick = (ext: string) => files.find((f) => f.name.toLowerCase().endsWith(ext));
+  const [model, profile, spec] = [pick('.onnx'), pick('.hsp'), pick('.json')];
+  if (!model) return null;
+  return {
+    options: { model: await model.arrayBuffer(), profile: profile ? await profile.arrayBuffer() : null, spec: spec ? (JSON.parse(await spec.text()) as ModelSpec) : null },
+    names: [model, profile, spec].filter((f): f is File => !!f).map((f) => f.name).join(' + '),
+  };
+}

@@ -1,0 +1,19 @@
+// Number formats shared by the views, so a p-value reads the same in every one of them.
+
+/** A p-value: three decimals, or an exponent when smaller than 0.001; '?' when unknown. */
+export const fmtP = (p: number): string => (!Number.isFinite(p) ? '?' : p === 0 ? '0' : p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+
+/** An activation value in a short label (axis ticks, captions). */
+export const fmtValue = (v: number): string => {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (v === 0) return '0';
+  if (a >= 10000 || a < 0.01) return v.toExponential(1);
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
+};
+
+/** An activation value with three significant decimals (node descriptions). */
+export const fmtValue3 = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
+
+/** Bytes as megabytes, two decimals below 1 MB. */
+export const fmtMB = (b: number): string => `${(b / 1e6).toFixed(b < 1e6 ? 2 : 1)} MB`;

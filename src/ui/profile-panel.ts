@@ -1,0 +1,97 @@
+// "Calibrate on your own images": build a profile in the browser from known-good images, or load a
+// .hsp file. A controller with its own template, so the element only places it.
+import { html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import type { DetectorClient } from './client.ts';
+import { imagesOnly, inputFiles } from './files.ts';
+
+interface BuildState {
+  state: 'idle' | 'running' | 'done' | 'error';
+  done: number;
+  total: number;
+  stage: string;
+  message?: string;
+  url?: string;
+}
+
+export class ProfilePanel implements ReactiveController {
+  build: BuildState = { state: 'idle', done: 0, total: 0, stage: '' };
+
+  constructor(
+    private readonly host: ReactiveControllerHost & HTMLElement & { renderRoot: ParentNode },
+    private readonly client: DetectorClient,
+    private readonly onModelFiles: (files: File[]) => void,
+  ) {
+    host.addController(this);
+  }
+
+  get busy(): boolean {
+    return this.build.state === 'running';
+  }
+
+  hostDisconnected(): void {
+    if (this.build.url) URL.revokeObjectURL(this.build.url);
+    this.set({ url: undefined });
+  }
+
+  private set(p: Partial<BuildState>): void {
+    this.build = { ...this.build, ...p };
+    this.host.requestUpdate();
+  }
+
+  async buildFrom(files: File[]): Promise<void> {
+    if (!files.length) return;
+    this.set({ state: 'running', done: 0, total: files.length, stage: 'starting', message: undefined });
+    try {
+      const r = await this.client.buildProfile(files, {}, (p) => this.set(p));
+      if (this.build.url) URL.revokeObjectURL(this.build.url);
+      const url = URL.createObjectURL(new Blob([r.bytes], { type: 'application/octet-stream' }));
+      const skipped = r.skipped.length ? `; ${r.skipped.length} files skipped (${r.skipped.slice(0, 2).map((s) => s.error).join('; ')})` : '';
+      const cal = this.client.info?.calibrated ? '' : ' It has no calibration (fewer than 10 images), so it cannot flag: verdicts read "Not calibrated".';
+      this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `Profile built from ${r.count} images on this device and in use now${skipped}.${cal}` });
+    } catch (e) {
+      this.set({ state: 'error', message: (e as Error).message });
+    }
+  }
+
+  async loadProfile(file: File | undefined): Promise<void> {
+    if (!file) return;
+    try {
+      await this.client.useProfile(await file.arrayBuffer());
+      this.set({ state: 'done', done: 0, total: 0, stage: '', message: `Using profile ${file.name}.` });
+    } catch (e) {
+      this.set({ state: 'error', done: 0, total: 0, stage: '', message: `${file.name}: ${(e as Error).message}` });
+    }
+  }
+
+  private pick(id: string): void {
+    (this.host.renderRoot.querySelector(`#${id}`) as HTMLInputElement).click();
+  }
+
+  render(ready: boolean, localModel: string) {
+    const bd = this.build;
+    return html`<section class="calibrate" part="profile-panel">
+      <h3>Use your own model</h3>
+      <p>Pick an ONNX image model with its .hsp profile (built with <code>histoscan profile</code>) and, if the model needs one, its spec .json. The files are read in this browser; nothing is uploaded.</p>
+      <div class="actions">
+        <button @click=${() => this.pick('own-model')}>Use your own model…</button>
+        <input id="own-model" type="file" tabindex="-1" multiple accept=".onnx,.hsp,.json" aria-label="Model (.onnx), profile (.hsp) and optional spec (.json)" @change=${(e: Event) => this.onModelFiles(inputFiles(e))} />
+        ${localModel ? html`<span role="status" data-local-model>Using ${localModel} from this device.</span>` : nothing}
+      </div>
+      <h3>Calibrate on your own images</h3>
+      <p>Build a profile from known-good images in this browser (the last 20% calibrate the verdict). It is used at once and can be downloaded as .hsp; nothing is uploaded.</p>
+      <div class="actions">
+        <button @click=${() => this.pick('calib')} ?disabled=${bd.state === 'running' || !ready}>Build a profile from a folder…</button>
+        <button @click=${() => this.pick('calib-files')} ?disabled=${bd.state === 'running' || !ready}>…or from images</button>
+        <input id="calib" type="file" tabindex="-1" webkitdirectory multiple aria-label="Folder of known-good images" @change=${(e: Event) => this.buildFrom(imagesOnly(inputFiles(e)))} />
+        <input id="calib-files" type="file" tabindex="-1" multiple accept="image/*" aria-label="Known-good images" @change=${(e: Event) => this.buildFrom(inputFiles(e))} />
+        <button @click=${() => this.pick('hsp')}>Load a .hsp profile…</button>
+        <input id="hsp" type="file" tabindex="-1" accept=".hsp" aria-label="Profile file" @change=${(e: Event) => this.loadProfile(inputFiles(e)[0])} />
+        ${bd.state === 'running'
+          ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress><span>${bd.stage}</span><button @click=${() => this.client.cancel()}>Cancel</button>`
+          : nothing}
+        ${bd.url ? html`<a class="button" href=${bd.url} download="profile.hsp" data-download>Download profile (.hsp)</a>` : nothing}
+      </div>
+      ${bd.message ? html`<p class=${bd.state === 'error' ? 'error' : ''} role="status" data-build>${bd.message}</p>` : nothing}
+    </section>`;
+  }
+}

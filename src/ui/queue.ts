@@ -1,0 +1,269 @@
+// The component's work queue as a Lit ReactiveController: images are checked one at a time
+// through the worker (a bounded queue, whatever was dropped), a worker death is survived by one
+// restart and one retry, recent full results are kept in a small LRU cache for the detail view,
+// and a batch can be cancelled. No DOM: unit tests drive it with a fake host and a fake client.
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { verdictOf } from '../core/verdict.ts';
+import type { ImageError, ImageResult, ScoringName } from '../types.ts';
+import type { VerdictState } from '../core/verdict.ts';
+import { WorkerDiedError } from './client.ts';
+import type { BatchSummary } from './events.ts';
+
+export type RowState = 'queued' | 'running' | 'done' | 'error' | 'cancelled';
+
+/** What a row shows of a result; the full result lives in the LRU cache. */
+export interface RowSummary {
+  top: string;
+  prob: number;
+  score: number;
+  q: number;
+  verdict: VerdictState;
+  reason?: string;
+  calibrationCount: number;
+  provider: string;
+  ms: number;
+}
+
+export interface Row {
+  id: number;
+  name: string;
+  file: Blob;
+  /** Object URL of the file, made when the row is first drawn. */
+  thumb: string;
+  state: RowState;
+  summary?: RowSummary;
+  error?: string;
+}
+
+export interface CheckOptions {
+  fpr: number;
+  scoring: ScoringName;
+}
+
+/** The part of DetectorClient the queue needs. */
+export interface QueueClient {
+  check(file: Blob, name: string, opts: CheckOptions): Promise<ImageResult | ImageError>;
+  restart(): Promise<unknown>;
+  cancel(): void;
+}
+
+export interface QueueHooks {
+  /** Settings for the next check (read per image, so a change applies to the rest of the batch). */
+  options(): CheckOptions;
+  result?(r: ImageResult, row: Row): void;
+  error?(e: ImageError, row: Row): void;
+  batchDone?(s: BatchSummary): void;
+  /** The queue stopped on an unexpected error (not a bad image: those become error rows). */
+  fatal?(e: Error): void;
+}
+
+export const LRU_SIZE = 12;
+
+/** Runs a callback before the next paint; outside a browser (unit tests), after ~one frame. */
+export type FrameScheduler = (cb: () => void) => void;
+const nextFrame: FrameScheduler = (cb) => (typeof requestAnimationFrame === 'function' ? requestAnimationFrame(() => cb()) : setTimeout(cb, 16));
+const isError = (r: ImageResult | ImageError): r is ImageError => 'error' in r;
+
+export class QueueController implements ReactiveController {
+  rows: Row[] = [];
+  /** Progress since the last Clear, so single clicks add up too. */
+  batch = { done: 0, total: 0, running: false };
+  private queue: Row[] = [];
+  private nextId = 1;
+  private lru = new Map<number, ImageResult>();
+  private pumping = false;
+  private ready = false;
+  private generation = 0;
+  private interrupt: () => void = () => {};
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly client: QueueClient,
+    private readonly hooks: QueueHooks,
+    private readonly schedule: FrameScheduler = nextFrame,
+  ) {
+    host.addController(this);
+  }
+
+  hostDisconnected(): void {
+    this.stop();
+  }
+
+  /** The worker is ready: start, or resume, checking. */
+  start(): void {
+    this.ready = true;
+    void this.pump();
+  }
+
+  /** The worker goes away (element removed, model changed): the image in flight goes back to the front. */
+  stop(): void {
+    this.ready = false;
+    this.generation++;
+    this.interrupt();
+  }
+
+  /** Queue images; results come in order. */
+  add(files: Blob[], names?: string[]): Row[] {
+    const rows: Row[] = files.map((file, i) => {
+      const id = this.nextId++;
+      return { id, name: names?.[i] ?? ((file as File).webkitRelativePath || (file as File).name || `image-${id}`), file, thumb: '', state: 'queued' };
+    });
+    if (!rows.length) return rows;
+    this.rows.push(...rows);
+    this.queue.push(...rows);
+    this.batch = { ...this.batch, total: this.batch.total + rows.length, running: true };
+    this.changed();
+    void this.pump();
+    return rows;
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping || !this.ready) return;
+    this.pumping = true;
+    const gen = this.generation;
+    // A disposed worker never answers: stop() settles this instead.
+    const interrupted = new Promise<'stopped'>((res) => (this.interrupt = () => res('stopped')));
+    try {
+      while (this.queue.length && gen === this.generation) {
+        const row = this.queue.shift()!;
+        row.state = 'running';
+        this.changed();
+        const r = await Promise.race([this.checkWithRetry(row), interrupted]);
+        if (r === 'stopped' || gen !== this.generation) {
+          row.state = 'queued';
+          this.queue.unshift(row);
+          break;
+        }
+        this.finish(row, r);
+      }
+    } catch (e) {
+      this.ready = false;
+      this.hooks.fatal?.(e as Error);
+    } finally {
+      this.pumping = false;
+      if (this.ready && this.queue.length) void this.pump();
+      else if (this.ready && this.batch.running) this.endBatch();
+    }
+  }
+
+  private async checkWithRetry(row: Row): Promise<ImageResult | ImageError> {
+    const opts = this.hooks.options();
+    try {
+      return await this.client.check(row.file, row.name, opts);
+    } catch (e) {
+      if (!(e instanceof WorkerDiedError)) throw e;
+      await this.client.restart();
+      return this.client.check(row.file, row.name, opts).catch((e2: Error) => ({ file: row.name, error: `The worker died twice on this image: ${e2.message}`, code: 'worker-died' }));
+    }
+  }
+
+  private finish(row: Row, r: ImageResult | ImageError): void {
+    this.batch = { ...this.batch, done: this.batch.done + 1 };
+    if (isError(r)) {
+      row.state = 'error';
+      row.error = r.error;
+      this.changed();
+      this.hooks.error?.(r, row);
+      return;
+    }
+    const t = r.timings;
+    row.state = 'done';
+    row.summary = {
+      top: r.top[0]?.label ?? '',
+      prob: r.top[0]?.prob ?? NaN,
+      score: r.score,
+      q: r.q,
+      verdict: r.verdict,
+      reason: r.verdictReason,
+      calibrationCount: r.calibrationCount,
+      provider: r.provider,
+      ms: t.decode + t.preprocess + t.inference + t.pvalues + t.scan,
+    };
+    this.remember(row.id, r);
+    this.changed();
+    this.hooks.result?.(r, row);
+  }
+
+  private endBatch(): void {
+    this.batch = { ...this.batch, running: false };
+    this.changed();
+    this.hooks.batchDone?.(this.summary());
+  }
+
+  /** Full result of a row if still cached. */
+  result(id: number): ImageResult | undefined {
+    return this.lru.get(id);
+  }
+
+  remember(id: number, r: ImageResult): void {
+    this.lru.delete(id);
+    this.lru.set(id, r);
+    if (this.lru.size > LRU_SIZE) this.lru.delete(this.lru.keys().next().value!);
+  }
+
+  /** A new FPR: verdicts of finished rows follow from their stored q, without checking again. */
+  relabel(fpr: number): void {
+    for (const row of this.rows) {
+      const s = row.summary;
+      if (!s) continue;
+      const v = verdictOf(s.q, fpr, s.calibrationCount);
+      s.verdict = v.state;
+      s.reason = v.reason;
+    }
+    for (const r of this.lru.values()) {
+      const v = verdictOf(r.q, fpr, r.calibrationCount);
+      Object.assign(r, { fpr, verdict: v.state, verdictReason: v.reason, flagged: v.state === 'unusual' });
+    }
+    this.changed();
+  }
+
+  summary(): BatchSummary {
+    const s: BatchSummary = { total: this.batch.total, done: 0, unusual: 0, typical: 0, uncalibrated: 0, errors: 0, cancelled: 0 };
+    for (const r of this.rows) {
+      if (r.state === 'done' && r.summary) {
+        s.done++;
+        s[r.summary.verdict === 'uncalibrated' ? 'uncalibrated' : r.summary.verdict]++;
+      } else if (r.state === 'error') s.errors++;
+      else if (r.state === 'cancelled') s.cancelled++;
+    }
+    return s;
+  }
+
+  cancel(): void {
+    const wasRunning = this.batch.running;
+    for (const r of this.queue) r.state = 'cancelled';
+    this.batch = { ...this.batch, total: this.batch.total - this.queue.length, running: false };
+    this.queue = [];
+    this.client.cancel();
+    this.changed();
+    if (wasRunning) this.hooks.batchDone?.(this.summary());
+  }
+
+  clear(): void {
+    this.cancel();
+    for (const r of this.rows) if (r.thumb) URL.revokeObjectURL(r.thumb);
+    this.rows = [];
+    this.lru.clear();
+    this.batch = { done: 0, total: 0, running: false };
+    this.changed();
+  }
+
+  private framePending = false;
+
+  /**
+   * Rows are redrawn at most once per animation frame: results arrive faster than a render of the
+   * table takes, and a render per result made the page, not the engine, set the pace.
+   */
+  private changed(): void {
+    if (this.framePending) return;
+    this.framePending = true;
+    this.schedule(() => {
+      this.framePending = false;
+      this.host.requestUpdate();
+    });
+  }
+}

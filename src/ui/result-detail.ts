@@ -1,0 +1,137 @@
+import { css, html, LitElement, nothing } from 'lit';
+import type { ImageResult, RgbaImage } from '../types.ts';
+import type { NodeHistogramData as Hist } from '../worker/worker.ts';
+import { fmtP } from './format.ts';
+import { buttonStyles, verdictStyles } from './styles.ts';
+import { verdictText } from './verdict-text.ts';
+import './node-histogram.ts';
+import './pvalue-map.ts';
+
+/**
+ * <hs-result-detail>: why one image got its verdict. One p-value map per monitored layer with the
+ * anomalous subset outlined, the most anomalous nodes, and the background histogram of a chosen node
+ * (fetched through `loadHistogram`, which takes the node's flat index).
+ */
+export class ResultDetail extends LitElement {
+  static override properties = {
+    result: { attribute: false },
+    original: { attribute: false },
+    modelInput: { attribute: false },
+    loadHistogram: { attribute: false },
+    hist: { state: true },
+    histNode: { state: true },
+  };
+
+  result: ImageResult | null = null;
+  /** URL of the image as dropped. */
+  original = '';
+  /** The image as the model received it (resized, colour-converted), when known. */
+  modelInput: RgbaImage | null = null;
+  loadHistogram: ((node: number) => Promise<Hist>) | null = null;
+  private hist: Hist | null = null;
+  private histNode: { layer: number; index: number } | null = null;
+  private shownFor: ImageResult | null = null;
+
+  static override styles = [
+    buttonStyles,
+    verdictStyles,
+    css`
+      :host { display: block; margin-top: 1rem; border: 1px solid var(--histoscan-border, #dbe1e8); border-radius: 12px; padding: 1rem; }
+      h2 { margin: 0 0 0.25rem; font-size: 1.1rem; }
+      h3 { font-size: 0.95rem; margin: 1rem 0 0.5rem; }
+      .maps { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 1rem; margin: 0.75rem 0; }
+      .maps > * { min-width: 0; }
+      .nodes { display: flex; flex-wrap: wrap; gap: 0.3rem; }
+      .nodes button { font-size: 0.78rem; padding: 0.2rem 0.45rem; }
+      .inputs { display: flex; gap: 1rem; align-items: flex-start; margin: 0.5rem 0 0.75rem; flex-wrap: wrap; }
+      .inputs figure { margin: 0; font-size: 0.8rem; color: var(--histoscan-muted, #566070); max-width: 11rem; }
+      .inputs img, .inputs canvas { display: block; width: 112px; height: 112px; object-fit: contain; image-rendering: pixelated; border: 1px solid var(--histoscan-rule, #e3e8ef); border-radius: 6px; background: repeating-conic-gradient(#8883 0 25%, transparent 0 50%) 50% / 12px 12px; }
+      .hint { font-size: 0.85rem; color: var(--histoscan-muted, #5b6472); }
+      @media (max-width: 560px) { .maps { grid-template-columns: 1fr; } }
+    `,
+  ];
+
+  private async showNode(layer: number, index: number): Promise<void> {
+    const d = this.result;
+    if (!d || !this.loadHistogram || layer < 0) return;
+    let flat = index;
+    for (let i = 0; i < layer; i++) flat += d.layers[i].pMin.length;
+    this.histNode = { layer, index };
+    this.hist = await this.loadHistogram(flat);
+  }
+
+  protected override updated(): void {
+    const m = this.modelInput;
+    const canvas = this.renderRoot.querySelector<HTMLCanvasElement>('canvas.model-input');
+    if (!m || !canvas) return;
+    canvas.width = m.width;
+    canvas.height = m.height;
+    canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(m.data), m.width, m.height), 0, 0);
+  }
+
+  private renderInputs(d: ImageResult) {
+    const m = this.modelInput;
+    let gray = !!m;
+    for (let i = 0; m && gray && i < m.data.length; i += 4) gray = m.data[i] === m.data[i + 1] && m.data[i] === m.data[i + 2];
+    return html`<div class="inputs">
+      ${this.original ? html`<figure><img src=${this.original} alt="The image as dropped" /><figcaption>As dropped: ${d.width}×${d.height}</figcaption></figure>` : nothing}
+      ${m
+        ? html`<figure><canvas class="model-input" role="img" aria-label="The image as the model received it: ${m.width}×${m.height} pixels"></canvas><figcaption data-model-input>What the model received: ${m.width}×${m.height}${gray ? ' gray' : ''}, after resizing and colour conversion</figcaption></figure>`
+        : nothing}
+    </div>`;
+  }
+
+  override render() {
+    const d = this.result;
+    if (!d) return nothing;
+    if (d !== this.shownFor && d.file !== this.shownFor?.file) {
+      // Another image: the node chosen for the last one means nothing here.
+      this.hist = null;
+      this.histNode = null;
+    }
+    this.shownFor = d;
+    const offsets: number[] = [];
+    let off = 0;
+    for (const l of d.layers) {
+      offsets.push(off);
+      off += l.pMin.length;
+    }
+    const subsets = d.layers.map((l, i) => new Set(Array.from(d.subset).filter((n) => n >= offsets[i] && n < offsets[i] + l.pMin.length).map((n) => n - offsets[i])));
+    const nMax = Math.max(2, Math.ceil(-Math.log10(Math.min(...d.topNodes.map((n) => n.p), 0.01))));
+    const hn = this.histNode;
+    const layer = hn ? d.layers[hn.layer] : null;
+    const v = verdictText(d.verdict, d.fpr);
+    return html`<section id="detail" aria-live="polite">
+      <h2>${d.file}: <span class="verdict ${v.cls}" data-verdict=${d.verdict}>${v.short}</span></h2>
+      ${d.verdict === 'uncalibrated' ? html`<p class="reason" data-reason>${d.verdictReason}</p>` : nothing}
+      ${this.renderInputs(d)}
+      <div>
+        The model says <strong>${d.top[0]?.label}</strong> (${(100 * (d.top[0]?.prob ?? NaN)).toFixed(1)}%). Scan score ${d.score.toFixed(1)} (${d.scoring.toUpperCase()}) at α = ${d.alpha.toPrecision(2)};
+        ${Number.isFinite(d.q) ? html`only ${(100 * d.q).toFixed(1)}% of clean calibration images score as high (q = ${d.q.toFixed(3)}).` : 'the profile has no calibration table.'}
+        ${d.subset.length.toLocaleString('en')} of ${off.toLocaleString('en')} nodes form the anomalous subset (outlined in magenta).
+      </div>
+      <div class="maps">
+        ${d.layers.map((l, i) => html`<hs-pvalue-map .layer=${l} .subset=${subsets[i]} .nMax=${nMax} .selected=${hn?.layer === i ? hn.index : -1} @node-select=${(e: CustomEvent<{ index: number }>) => this.showNode(i, e.detail.index)}></hs-pvalue-map>`)}
+      </div>
+      <h3>Most anomalous nodes</h3>
+      <div class="nodes">
+        ${d.topNodes.map((n) => {
+          const li = d.layers.findIndex((l) => l.name === n.layer);
+          return html`<button @click=${() => this.showNode(li, n.index)} aria-label="Show histogram of ${n.layer} node ${n.index}">${n.layer.replace(/^\//, '').replace(/_output_0$/, '')} #${n.index} · p ${fmtP(n.p)}</button>`;
+        })}
+      </div>
+      ${this.hist && hn && layer
+        ? html`<h3>Background histogram of the selected node</h3>
+            <hs-node-histogram .hist=${this.hist} .value=${layer.values[hn.index]} .pRange=${[layer.pMin[hn.index], layer.pMax[hn.index]]}></hs-node-histogram>`
+        : html`<p class="hint">Click a node in a map (or a button above) to see its background histogram.</p>`}
+    </section>`;
+  }
+}
+
+if (!customElements.get('hs-result-detail')) customElements.define('hs-result-detail', ResultDetail);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'hs-result-detail': ResultDetail;
+  }
+}

@@ -1,0 +1,60 @@
+// Templates of <histoscan-detector>'s status line, summary line and result rows: functions of
+// their data, so the element file keeps only behaviour.
+import { html, nothing } from 'lit';
+import type { BatchSummary } from './events.ts';
+import { fmtMB } from './format.ts';
+import type { Row } from './queue.ts';
+import { verdictText } from './verdict-text.ts';
+import type { InitInfo } from '../worker/worker.ts';
+
+export type Status = { state: 'idle' | 'loading' | 'ready' | 'error'; message?: string };
+
+export function statusView(s: Status, info: InitInfo | null, restarts: number) {
+  if (s.state === 'error') return html`<div class="status error" part="status" role="alert">Could not start: ${s.message}</div>`;
+  if (s.state !== 'ready' || !info) return html`<div class="status" part="status" role="status">${s.message ?? 'Waiting for a model…'}</div>`;
+  return html`<div class="status" part="status" role="status">
+    <span class="chip provider" data-provider=${info.provider}>${info.provider === 'webgpu' ? 'WebGPU' : 'WASM'}</span>
+    <span class="chip">model ${fmtMB(info.modelBytes)}</span>
+    <span class="chip">profile ${fmtMB(info.profileBytes)} · ${info.profileCount.toLocaleString('en')} images${info.calibrated ? '' : ' · not calibrated'}</span>
+    <span class="chip">${info.nodes.toLocaleString('en')} nodes in ${info.layers.length} layers</span>
+    ${info.note ? html`<span class="chip" data-note>${info.note}</span>` : nothing}
+    ${restarts ? html`<span class="chip">worker restarted ${restarts}×</span>` : nothing}
+  </div>`;
+}
+
+export function summaryView(s: BatchSummary) {
+  const n = (x: number) => x.toLocaleString('en');
+  return html`<p class="summary" data-summary data-done=${s.done} data-flagged=${s.unusual} data-uncalibrated=${s.uncalibrated} data-errors=${s.errors} data-cancelled=${s.cancelled}>
+    ${n(s.done)} checked · <strong>${n(s.unusual)} unusual</strong>${s.uncalibrated ? html` · <span class="verdict uncal">${n(s.uncalibrated)} not calibrated</span>` : nothing}${s.errors ? html` · ${n(s.errors)} could not be read` : nothing}${s.cancelled ? html` · ${n(s.cancelled)} cancelled` : nothing}
+  </p>`;
+}
+
+export interface RowContext {
+  fpr: number;
+  selected: boolean;
+  thumb: () => string;
+  open: () => void;
+}
+
+/**
+ * One result row. The name is a button (Enter/Space open the detail view: a real control, not a
+ * focusable row); a click anywhere on the row does the same for the mouse.
+ */
+export function rowView(r: Row, c: RowContext) {
+  const s = r.summary;
+  let verdict;
+  if (r.state === 'done' && s) {
+    const v = verdictText(s.verdict, c.fpr);
+    verdict = html`<span class="verdict ${v.cls}" part="verdict" title=${s.reason ?? nothing}>${v.short}</span>`;
+  } else if (r.state === 'error') verdict = html`<span class="verdict err" part="verdict">✕ ${r.error}</span>`;
+  else verdict = html`<span class="verdict" part="verdict">${r.state === 'running' ? 'checking…' : r.state}</span>`;
+  return html`<tr class="row ${c.selected ? 'sel' : ''}" part="row" data-state=${r.state} data-name=${r.name} data-flagged=${s ? String(s.verdict === 'unusual') : ''} data-verdict=${s?.verdict ?? ''} data-q=${s ? String(s.q) : ''} @click=${c.open}>
+    <td>${r.state === 'error' ? '' : html`<img src=${c.thumb()} alt="" loading="lazy" />`}</td>
+    <td class="name" title=${r.name}><button class="open" aria-current=${c.selected ? 'true' : 'false'} aria-label="Details of ${r.name}" @click=${(e: Event) => (e.stopPropagation(), c.open())}>${r.name}</button></td>
+    <td class="hide-sm">${s ? `${s.top} ${(100 * s.prob).toFixed(0)}%` : ''}</td>
+    <td class="num hide-sm" data-score=${s ? String(s.score) : ''}>${s ? s.score.toFixed(1) : ''}</td>
+    <td class="num hide-sm">${s ? (Number.isFinite(s.q) ? s.q.toFixed(3) : '—') : ''}</td>
+    <td>${verdict}</td>
+    <td class="num hide-sm">${s ? `${s.provider} · ${s.ms.toFixed(0)} ms` : ''}</td>
+  </tr>`;
+}

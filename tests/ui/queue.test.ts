@@ -1,0 +1,226 @@
+// The component's queue without a browser: a fake host (counts update requests) and a fake worker
+// client (answers by file name, can die once, can hang as a disposed worker does).
+import { describe, expect, it } from 'vitest';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { WorkerDiedError } from '../../src/ui/client.ts';
+import type { BatchSummary } from '../../src/ui/events.ts';
+import { LRU_SIZE, QueueController, type CheckOptions, type QueueClient } from '../../src/ui/queue.ts';
+import type { ImageError, ImageResult } from '../../src/types.ts';
+
+class FakeHost implements ReactiveControllerHost {
+  updates = 0;
+  controllers: ReactiveController[] = [];
+  addController(c: ReactiveController) {
+    this.controllers.push(c);
+  }
+  removeController() {}
+  requestUpdate() {
+    this.updates++;
+  }
+  get updateComplete() {
+    return Promise.resolve(true);
+  }
+}
+
+/** q by name: "flag-*" 0.01, "bad-*" an ImageError, others 0.5; calibration of 100 images. */
+function result(name: string, opts: CheckOptions): ImageResult | ImageError {
+  if (name.startsWith('bad')) return { file: name, error: 'not an image', code: 'corrupt' };
+  const q = name.startsWith('flag') ? 0.01 : name.startsWith('edge') ? 0.03 : 0.5;
+  const verdict = q <= opts.fpr ? 'unusual' : 'typical';
+  return {
+    file: name, width: 28, height: 28, top: [{ index: 0, label: 'shirt', prob: 0.9 }], score: 10, alpha: 0.1, q, flagged: verdict === 'unusual',
+    verdict, calibrationCount: 100, fpr: opts.fpr, scoring: opts.scoring, layers: [], subset: new Uint32Array(0), topNodes: [], provider: 'wasm',
+    timings: { decode: 1, preprocess: 1, inference: 1, pvalues: 1, scan: 1 },
+  };
+}
+
+class FakeClient implements QueueClient {
+  calls: string[] = [];
+  restarts = 0;
+  cancels = 0;
+  /** Names on which the worker dies (once each, or always with dieAlways). */
+  dieOn = new Set<string>();
+  dieAlways = false;
+  /** A name whose check never answers (a disposed worker). */
+  hangOn = '';
+  gate: Promise<void> | null = null;
+  async check(_file: Blob, name: string, opts: CheckOptions) {
+    this.calls.push(name);
+    if (this.gate) await this.gate;
+    if (name === this.hangOn) return new Promise<never>(() => {});
+    if (this.dieOn.has(name)) {
+      if (!this.dieAlways) this.dieOn.delete(name);
+      throw new WorkerDiedError();
+    }
+    return result(name, opts);
+  }
+  async restart() {
+    this.restarts++;
+  }
+  cancel() {
+    this.cancels++;
+  }
+}
+
+function setup(fpr = 0.05, schedule?: (cb: () => void) => void) {
+  const host = new FakeHost();
+  const client = new FakeClient();
+  const events: { results: string[]; errors: string[]; done: BatchSummary[]; fatal: Error[] } = { results: [], errors: [], done: [], fatal: [] };
+  const opts = { fpr, scoring: 'hc' as const };
+  const q = new QueueController(host, client, {
+    options: () => opts,
+    result: (r) => events.results.push(r.file),
+    error: (e) => events.errors.push(e.file),
+    batchDone: (s) => events.done.push(s),
+    fatal: (e) => events.fatal.push(e),
+  }, schedule);
+  return { host, client, events, q, opts };
+}
+
+const blobs = (names: string[]) => names.map((n) => new File([new Uint8Array([1])], n));
+const settle = async () => {
+  for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 0));
+};
+
+describe('QueueController', () => {
+  it('registers with its host and waits for start() before checking', async () => {
+    const { host, client, q } = setup();
+    expect(host.controllers).toContain(q);
+    q.add(blobs(['a.png']));
+    await settle();
+    expect(client.calls).toEqual([]);
+    expect(q.rows[0].state).toBe('queued');
+    q.start();
+    await settle();
+    expect(q.rows[0].state).toBe('done');
+    expect(host.updates).toBeGreaterThan(0);
+  });
+
+  it('checks in order, one error row per bad image, and reports the batch once', async () => {
+    const { client, events, q } = setup();
+    q.start();
+    q.add(blobs(['a.png', 'bad.png', 'flag.png', 'b.png']));
+    await settle();
+    expect(client.calls).toEqual(['a.png', 'bad.png', 'flag.png', 'b.png']);
+    expect(q.rows.map((r) => r.state)).toEqual(['done', 'error', 'done', 'done']);
+    expect(q.rows[1].error).toBe('not an image');
+    expect(events.results).toEqual(['a.png', 'flag.png', 'b.png']);
+    expect(events.errors).toEqual(['bad.png']);
+    expect(events.done).toHaveLength(1);
+    expect(events.done[0]).toMatchObject({ total: 4, done: 3, unusual: 1, typical: 2, errors: 1, cancelled: 0 });
+    expect(q.batch).toEqual({ done: 4, total: 4, running: false });
+  });
+
+  it('survives a worker death: one restart, the image is retried and the batch goes on', async () => {
+    const { client, q } = setup();
+    client.dieOn.add('b.png');
+    q.start();
+    q.add(blobs(['a.png', 'b.png', 'c.png']));
+    await settle();
+    expect(client.restarts).toBe(1);
+    expect(client.calls).toEqual(['a.png', 'b.png', 'b.png', 'c.png']);
+    expect(q.rows.map((r) => r.state)).toEqual(['done', 'done', 'done']);
+  });
+
+  it('an image that kills the worker twice becomes an error row, not a lost batch', async () => {
+    const { client, q } = setup();
+    client.dieOn.add('b.png');
+    client.dieAlways = true;
+    q.start();
+    q.add(blobs(['a.png', 'b.png', 'c.png']));
+    await settle();
+    expect(q.rows.map((r) => r.state)).toEqual(['done', 'error', 'done']);
+    expect(q.rows[1].error).toMatch(/died twice/);
+  });
+
+  it('cancel marks the queued rest cancelled and tells the worker', async () => {
+    const { client, events, q } = setup();
+    let open!: () => void;
+    client.gate = new Promise((r) => (open = r));
+    q.start();
+    q.add(blobs(['a.png', 'b.png', 'c.png', 'd.png']));
+    await settle();
+    q.cancel();
+    client.gate = null;
+    open();
+    await settle();
+    expect(q.rows.map((r) => r.state)).toEqual(['done', 'cancelled', 'cancelled', 'cancelled']);
+    expect(client.cancels).toBe(1);
+    expect(client.calls).toEqual(['a.png']);
+    expect(events.done).toHaveLength(1);
+    expect(events.done[0].cancelled).toBe(3);
+    expect(q.batch.total).toBe(1);
+  });
+
+  it('stop() while an image is in flight puts it back; start() on a new worker finishes the batch', async () => {
+    const { client, q } = setup();
+    client.hangOn = 'b.png';
+    q.start();
+    q.add(blobs(['a.png', 'b.png', 'c.png']));
+    await settle();
+    expect(q.rows.map((r) => r.state)).toEqual(['done', 'running', 'queued']);
+    q.stop();
+    await settle();
+    expect(q.rows[1].state).toBe('queued');
+    client.hangOn = '';
+    q.start();
+    await settle();
+    expect(q.rows.map((r) => r.state)).toEqual(['done', 'done', 'done']);
+    expect(client.calls).toEqual(['a.png', 'b.png', 'b.png', 'c.png']);
+  });
+
+  it('asks its host for at most one update per frame, however many results arrive', async () => {
+    const frames: (() => void)[] = [];
+    const { host, events, q } = setup(0.05, (cb) => frames.push(cb));
+    q.start();
+    q.add(blobs(Array.from({ length: 20 }, (_, i) => `img-${i}.png`)));
+    await settle();
+    expect(events.results).toHaveLength(20); // events are not held back, only redraws
+    expect(host.updates).toBe(0);
+    expect(frames).toHaveLength(1);
+    frames.shift()!();
+    expect(host.updates).toBe(1);
+    q.relabel(0.1);
+    q.relabel(0.2);
+    expect(frames).toHaveLength(1);
+  });
+
+  it('keeps the last LRU_SIZE full results', async () => {
+    const { q } = setup();
+    q.start();
+    const rows = q.add(blobs(Array.from({ length: LRU_SIZE + 3 }, (_, i) => `img-${i}.png`)));
+    await settle();
+    expect(q.result(rows[0].id)).toBeUndefined();
+    expect(q.result(rows[2].id)).toBeUndefined();
+    expect(q.result(rows[3].id)?.file).toBe('img-3.png');
+    expect(q.result(rows.at(-1)!.id)?.file).toBe(`img-${LRU_SIZE + 2}.png`);
+  });
+
+  it('a new FPR relabels finished rows from their q without checking again', async () => {
+    const { client, q } = setup(0.05);
+    q.start();
+    const rows = q.add(blobs(['a.png', 'flag.png', 'edge.png']));
+    await settle();
+    expect(q.rows.map((r) => r.summary!.verdict)).toEqual(['typical', 'unusual', 'unusual']);
+    const calls = client.calls.length;
+    q.relabel(0.02);
+    expect(q.rows.map((r) => r.summary!.verdict)).toEqual(['typical', 'unusual', 'typical']);
+    expect(q.result(rows[2].id)).toMatchObject({ fpr: 0.02, verdict: 'typical', flagged: false });
+    // 100 calibration images cannot flag at FPR 0.5%: the third state, with its reason.
+    q.relabel(0.005);
+    expect(q.rows.map((r) => r.summary!.verdict)).toEqual(['uncalibrated', 'uncalibrated', 'uncalibrated']);
+    expect(q.rows[0].summary!.reason).toMatch(/at least 199/);
+    expect(client.calls.length).toBe(calls);
+  });
+
+  it('clear empties rows, progress and cache', async () => {
+    const { q } = setup();
+    q.start();
+    const rows = q.add(blobs(['a.png']));
+    await settle();
+    q.clear();
+    expect(q.rows).toEqual([]);
+    expect(q.batch).toEqual({ done: 0, total: 0, running: false });
+    expect(q.result(rows[0].id)).toBeUndefined();
+  });
+});
