@@ -1,5 +1,6 @@
 import pkg from '../package.json' with { type: 'json' };
-import type { BinStrategy, PointP, ProviderRequest, Reduction, ScanTail, ScoringName } from './types.ts';
+import type { PlanBudget } from './model/plan.ts';
+import type { BinStrategy, PointP, ProviderRequest, ScanTail, ScoringName } from './types.ts';
 
 // The one defaults policy: core and the pipeline take explicit parameters; these values are
 // applied only at the edges (CLI flags, the worker API, the element's properties).
@@ -9,7 +10,15 @@ import type { BinStrategy, PointP, ProviderRequest, Reduction, ScanTail, Scoring
 // Higher Criticism (far ahead of Berk-Jones and Kolmogorov-Smirnov on every adversarial set), mid-p.
 export const DEFAULTS = {
   layers: 'auto' as const,
-  reduction: 'element' as Reduction,
+  // No global reduction: each layer's comes from the byte-budget plan (model/plan.ts), which keeps
+  // small models per element (the default model's 18,944 nodes take 2.05 MB at n = 10,000) and
+  // pools or averages the large maps of photo models (6.1 M element nodes on a 224×224 MobileNetV2).
+  /** Histogram bytes a profile may take, in MB (10^6 bytes): what a page can fetch and hold. */
+  budgetMB: 8,
+  /** Explicit --layers/--reduce costing more than this many budgets are refused unless forced. */
+  capFactor: 4,
+  /** Background size the plan assumes before the images are known (it sets the count width). */
+  planCount: 10_000,
   bins: 16,
   strategy: 'tail' as BinStrategy,
   tail: 'both' as ScanTail,
@@ -32,4 +41,10 @@ export function buildDefaults<T extends object>(given: T) {
   const { bins, strategy, tail, pointP, aMax, batchSize, fpr } = DEFAULTS;
   const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as T;
   return { bins, strategy, tail, pointP, aMax, batchSize, fpr, generator: GENERATOR, ...set };
+}
+
+/** The default byte-budget plan's settings; `given` wins where it says something. */
+export function defaultPlan(given: Partial<PlanBudget> = {}): PlanBudget {
+  const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<PlanBudget>;
+  return { budget: DEFAULTS.budgetMB * 1e6, bins: DEFAULTS.bins, strategy: DEFAULTS.strategy, count: DEFAULTS.planCount, ...set };
 }
