@@ -96,10 +96,9 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
     const layer = l as Record<string, unknown>;
     if (!layer || typeof layer.name !== 'string' || !isInt(layer.nodes, 1) || !Array.isArray(layer.shape)) bad('a layer entry lacks name, shape or node count');
     if (!(layer.shape as unknown[]).every((d) => isInt(d, 0))) bad(`layer ${String(layer.name)} has a bad shape`);
-    // Per-layer reductions are newer than the global one: a layer without its own inherits the global.
+    // Per-layer reductions are newer than the global one: a layer without its own inherits the global (core/layout.ts layerReductions).
     if (layer.reduction === undefined) {
       if (global === 'mixed') bad(`layer ${String(layer.name)} has no reduction but the header says they are mixed`);
-      layer.reduction = global;
     } else if (!(REDUCTIONS as string[]).includes(layer.reduction as string)) bad(`layer ${String(layer.name)} has an unknown reduction ${JSON.stringify(layer.reduction)}`);
     else if (global !== 'mixed' && layer.reduction !== global) bad(`layer ${String(layer.name)} says ${String(layer.reduction)} but the header says ${global}`);
     sum += layer.nodes as number;
