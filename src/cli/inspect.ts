@@ -8,10 +8,10 @@ import { resolveSpec } from '../model/preprocess.ts';
 import { readModel, readModelBytes, specSources, type SpecFlags } from './io.ts';
 import { budgetOf, choiceOf, formatPlan, layersOf, planOf, type BudgetFlags } from './plan.ts';
 
-export type InspectFlags = SpecFlags & BudgetFlags & { model: string; count: number; provider?: string; json?: boolean };
+export type InspectFlags = SpecFlags & BudgetFlags & { model: string; planCount: number; provider?: string; json?: boolean };
 
 export async function runInspect(opts: InspectFlags): Promise<void> {
-  const budget = budgetOf(opts, opts.count);
+  const budget = budgetOf(opts, opts.planCount);
   let info: ModelInfo;
   let spec: unknown;
   let plan: (Plan & { cap: number; refused: boolean }) | { error: string };
@@ -21,7 +21,7 @@ export async function runInspect(opts: InspectFlags): Promise<void> {
       model: readModelBytes(opts.model),
       ...specSources(opts, opts.model),
       layers: layersOf(opts.layers ?? DEFAULTS.layers),
-      reduction: choiceOf(opts, opts.count),
+      reduction: choiceOf(opts, opts.planCount),
       provider: (opts.provider ?? DEFAULTS.provider) as 'auto',
     });
     info = d.features.model.info;

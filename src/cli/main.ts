@@ -94,7 +94,7 @@ layerOptions(
       .command('inspect')
       .description("the model's input, its inferred preprocessing, the layers histoscan can monitor, and the byte-budget plan a profile gets")
       .requiredOption('--model <file>', 'ONNX model')
-      .option('--count <n>', 'background images the plan assumes (1, 2 or 4 bytes per count)', int, DEFAULTS.planCount)
+      .option('--plan-count <n>', 'background images the plan assumes (1, 2 or 4 bytes per count)', int, DEFAULTS.planCount)
       .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
       .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
       .option('--json', 'machine-readable output'),
@@ -115,6 +115,7 @@ layerOptions(
       .addOption(new Option('--tail <t>', "which tail is surprising ('both': upper and lower scans, combined)").choices(['upper', 'lower', 'two', 'both']).default(DEFAULTS.tail))
       .option('--edges-from <hsp>', 'take bin edges from this profile (shards that merge exactly)')
       .option('--shard <K/N>', 'use every N-th image starting at K (0-based)')
+      .option('--plan-count <n>', 'background images the plan assumes (default: the images given; for shards, their total)', int)
       .requiredOption('--out <file>', 'output .hsp'),
   ),
 ).action(async (opts) => {
@@ -123,8 +124,8 @@ layerOptions(
   // Shards share the edges profile's layers and reductions; otherwise the flags choose (plan by default).
   const detector = edgesFrom
     ? await openDetector({ ...opts, layers: edgesFrom.header.layers.map((l) => l.name).join(',') }, undefined, layerReductions(edgesFrom.header))
-    : await openDetector(opts, undefined, choiceOf(opts, images.count));
-  if (!edgesFrom) enforceCap(detector.features, opts, images.count);
+    : await openDetector(opts, undefined, choiceOf(opts, opts.planCount ?? images.count));
+  if (!edgesFrom) enforceCap(detector.features, opts, opts.planCount ?? images.count);
   const bar = progress();
   const built = await detector.build(
     images,
