@@ -4,7 +4,7 @@ import type { BinStrategy, PointP, ProviderRequest, ScanTail, ScoringName } from
 
 // The one defaults policy: core and the pipeline take explicit parameters; these values are
 // applied only at the edges (CLI flags, the worker API, the element's properties).
-// Chosen from eval/report.md: per-element nodes (channel means lose most of the power), tail-refined
+// Chosen from eval/report.md (default model only): per-element nodes where the budget allows, tail-refined
 // bins on both tails with B = 16 (as good as 32 or 64 at half the bytes), an upper-tail and a
 // lower-tail scan combined (adversarial inputs light nodes up, synthesized ones silence them),
 // Higher Criticism (far ahead of Berk-Jones and Kolmogorov-Smirnov on every adversarial set), mid-p.
