@@ -2,8 +2,11 @@
 import type { VerdictState } from './core/verdict.ts';
 export type { ImageError } from './core/errors.ts';
 
-/** How a layer tensor becomes nodes. */
-export type Reduction = 'element' | 'channel-mean' | 'channel-max';
+/**
+ * How a layer tensor becomes nodes: every value; the mean over a g×g grid of each channel (adaptive
+ * average pooling, 'pool4' = C×4×4); one mean or max per channel.
+ */
+export type Reduction = 'element' | 'pool4' | 'pool2' | 'channel-mean' | 'channel-max';
 /** Bin edge placement of the histogram profile. */
 export type BinStrategy = 'uniform' | 'tail';
 /** Which tail of the background counts as surprising. */
@@ -47,6 +50,8 @@ export interface LayerLayout {
   name: string;
   /** Shape of the layer tensor for one image, batch dimension removed. */
   shape: number[];
+  /** How this layer became nodes. Absent in profiles of histoscan ≤ 0.1: the header's global `reduction` then applies. */
+  reduction?: Reduction;
   nodes: number;
 }
 
@@ -92,7 +97,8 @@ export interface ProfileHeader {
   modelName?: string;
   spec?: ModelSpec;
   layers: LayerLayout[];
-  reduction: Reduction;
+  /** The layers' reduction when they all share one, else 'mixed' (each layer then says its own). */
+  reduction: Reduction | 'mixed';
   nodes: number;
   /** Number of background inputs. */
   count: number;

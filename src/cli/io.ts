@@ -43,9 +43,14 @@ export function fileSource(files: string[]): ImageSource {
 }
 
 export function readModel(path: string): { bytes: Uint8Array; info: ModelInfo } {
-  if (!existsSync(path)) throw new UsageError(`No such model file: ${path}`);
-  const bytes = new Uint8Array(readFileSync(path));
+  const bytes = readModelBytes(path);
   return { bytes, info: inspectModel(bytes) };
+}
+
+/** The model file's bytes, unparsed (the detector parses them once). */
+export function readModelBytes(path: string): Uint8Array {
+  if (!existsSync(path)) throw new UsageError(`No such model file: ${path}`);
+  return new Uint8Array(readFileSync(path));
 }
 
 export function readProfile(path: string): Profile {

@@ -3,14 +3,15 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { encodeProfile, HistoscanError, mergeProfiles, payloadBytes, scanOf, toImageError, UsageError, type Profile } from '../core/index.ts';
+import { encodeProfile, HistoscanError, layerReductions, mergeProfiles, payloadBytes, scanOf, toImageError, UsageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
-import { Detector, type BuildResult, type ImageSource } from '../detector/index.ts';
+import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { backgroundOf, collectNodes, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, productScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
 import { decodeImage } from '../model/decode-node.ts';
-import { resolveSpec } from '../model/preprocess.ts';
-import type { ImageError, ImageResult, Progress, Reduction, ScoringName } from '../types.ts';
-import { fileSource, listImages, npy, readModel, readProfile, shard, specSources, writeAtomic, type SpecFlags } from './io.ts';
+import type { ImageError, ImageResult, Progress, ScoringName } from '../types.ts';
+import { fileSource, listImages, npy, readModelBytes, readProfile, shard, specSources, writeAtomic, type SpecFlags } from './io.ts';
+import { choiceOf, enforceCap, layerOptions, layersOf } from './plan.ts';
+import { runInspect } from './inspect.ts';
 
 const program = new Command('histoscan')
   .description('Detect unusual inputs to an ONNX image model from histograms of its activations, on your own machine.')
@@ -41,19 +42,10 @@ function specOptions(cmd: Command): Command {
     .option('--input <name>', 'input tensor name');
 }
 
-function layerOptions(cmd: Command): Command {
-  return cmd
-    .option('--layers <list>', "monitored layers: 'auto' or comma-separated tensor names", 'auto')
-    .addOption(new Option('--reduce <how>', 'layer tensor to nodes').choices(['element', 'channel-mean', 'channel-max']).default(DEFAULTS.reduction))
-    .addOption(new Option('--provider <p>', 'execution provider').choices(['auto', 'wasm', 'webgpu']).default('auto'));
-}
-
 const classOption = () =>
   new Option('--classes <which>', "nodes with histograms per predicted class: none, all, or the last monitored layer's").choices(['none', 'all', 'last']).default(DEFAULTS.classConditional);
 const conditionalOption = () =>
   new Option('--conditional <how>', 'scan class-conditional nodes mixed with the pooled ones, split from them, or added to an all-pooled scan').choices(['mixed', 'split', 'added']).default(DEFAULTS.conditional);
-
-const layersOf = (s: string) => (s === 'auto' ? 'auto' : s.split(',').map((x) => x.trim()).filter(Boolean));
 
 /** A progress bar on stderr, only when stderr is a terminal. */
 function progress() {
@@ -77,14 +69,14 @@ function progress() {
   };
 }
 
-async function openDetector(opts: SpecFlags & { model: string; layers?: string; reduce?: Reduction; provider?: string }, profile?: Profile): Promise<Detector> {
-  const { bytes } = readModel(opts.model);
+/** The model (read, not parsed: Detector.create parses it once) with a profile, or with the reduction the flags choose. */
+async function openDetector(opts: SpecFlags & { model: string; layers?: string; provider?: string }, profile?: Profile, reduction?: ReductionChoice): Promise<Detector> {
   return Detector.create({
-    model: bytes,
+    model: readModelBytes(opts.model),
     ...specSources(opts, opts.model),
     profile,
     layers: layersOf(opts.layers ?? DEFAULTS.layers),
-    reduction: opts.reduce ?? DEFAULTS.reduction,
+    reduction,
     provider: (opts.provider ?? DEFAULTS.provider) as 'auto',
   });
 }
@@ -101,33 +93,18 @@ const imagesOf = (dir: string, shardSpec?: string): ImageSource => {
   return fileSource(files);
 };
 
-specOptions(
-  program
-    .command('inspect')
-    .description("the model's input, its inferred preprocessing, and the layers histoscan can monitor")
-    .requiredOption('--model <file>', 'ONNX model')
-    .option('--json', 'machine-readable output'),
-).action(async (opts) => {
-  const { info } = readModel(opts.model);
-  let spec: unknown = null;
-  try {
-    spec = resolveSpec(info, specSources(opts, opts.model));
-  } catch (e) {
-    spec = { error: (e as Error).message };
-  }
-  if (opts.json) {
-    console.log(JSON.stringify({ ...info, spec }, null, 2));
-    return;
-  }
-  console.log(`opset ${info.opset}`);
-  for (const i of info.inputs) console.log(`input  ${i.name} [${i.shape.join(', ')}]`);
-  for (const o of info.outputs) console.log(`output ${o.name} [${o.shape.join(', ')}]`);
-  console.log(`spec   ${JSON.stringify(spec)}`);
-  console.log(`\ncandidate layers (* = auto):`);
-  for (const c of info.candidates) {
-    console.log(`${info.autoLayers.includes(c.name) ? '*' : ' '} ${c.opType.padEnd(20)} ${c.name}${c.shape ? ` [${c.shape.join(', ')}]` : ''}`);
-  }
-});
+layerOptions(
+  specOptions(
+    program
+      .command('inspect')
+      .description("the model's input, its inferred preprocessing, the layers histoscan can monitor, and the byte-budget plan a profile gets")
+      .requiredOption('--model <file>', 'ONNX model')
+      .option('--plan-count <n>', 'background images the plan assumes (1, 2 or 4 bytes per count)', int, DEFAULTS.planCount)
+      .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
+      .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
+      .option('--json', 'machine-readable output'),
+  ),
+).action(runInspect);
 
 layerOptions(
   specOptions(
@@ -147,14 +124,20 @@ layerOptions(
       .addOption(new Option('--point <p>', "point p-value of a range: tie-aware mid-p, or ART's p_max").choices(['mid', 'max']).default(DEFAULTS.pointP))
       .option('--edges-from <hsp>', 'take bin edges from this profile (shards that merge exactly)')
       .option('--shard <K/N>', 'use every N-th image starting at K (0-based)')
+      .option('--plan-count <n>', 'background images the plan assumes (default: the images given; for shards, their total)', int)
       .requiredOption('--out <file>', 'output .hsp'),
   ),
 ).action(async (opts) => {
   const edgesFrom = opts.edgesFrom ? readProfile(opts.edgesFrom) : undefined;
-  const detector = await openDetector({ ...opts, ...(edgesFrom ? { layers: edgesFrom.header.layers.map((l) => l.name).join(','), reduce: edgesFrom.header.reduction } : {}) });
+  const images = imagesOf(opts.images, opts.shard);
+  // Shards share the edges profile's layers and reductions; otherwise the flags choose (plan by default).
+  const detector = edgesFrom
+    ? await openDetector({ ...opts, layers: edgesFrom.header.layers.map((l) => l.name).join(',') }, undefined, layerReductions(edgesFrom.header))
+    : await openDetector(opts, undefined, choiceOf(opts, opts.planCount ?? images.count));
+  if (!edgesFrom) enforceCap(detector.features, opts, opts.planCount ?? images.count);
   const bar = progress();
   const built = await detector.build(
-    imagesOf(opts.images, opts.shard),
+    images,
     opts.calibration ? imagesOf(opts.calibration) : null,
     buildDefaults({
       bins: opts.bins,
@@ -176,9 +159,10 @@ layerOptions(
   writeAtomic(opts.out, bytes);
   const h = built.profile.header;
   report(built);
+  const reductions = layerReductions(h).join(', ');
   console.error(
-    `wrote ${opts.out}: ${h.nodes} nodes in ${h.layers.length} layers (${h.reduction}), ${h.count} background images, ${h.strategy} B=${h.bins}, ` +
-      `${bytes.length.toLocaleString('en')} bytes (${(payloadBytes(h.nodes, h.strategy, h.bins, h.count) / h.nodes).toFixed(1)} B/node)` +
+    `wrote ${opts.out}: ${h.nodes} nodes in ${h.layers.length} layers (${reductions}), ${h.count} background images, ${h.strategy} B=${h.bins}, ` +
+      `${bytes.length.toLocaleString('en')} bytes (${(payloadBytes(h.nodes, h.strategy, h.bins, h.count) / h.nodes).toFixed(1)} B/node; budget ${(opts.budget * 1e6).toLocaleString('en')})` +
       `${h.calibration ? `, calibrated on ${h.calibration.count}` : ', not calibrated'}; provider ${detector.features.provider}`,
   );
   detector.release();
@@ -194,15 +178,16 @@ layerOptions(
       .requiredOption('--out <file>', 'output .npy'),
   ),
 ).action(async (opts) => {
-  const detector = await openDetector(opts);
+  const images = imagesOf(opts.images);
+  const detector = await openDetector(opts, undefined, choiceOf(opts, images.count));
   const bar = progress();
   const f = detector.features;
-  const set = await collectNodes(f, 'activations', imagesOf(opts.images), DEFAULTS.batchSize, (p) => bar.update(p));
+  const set = await collectNodes(f, 'activations', images, DEFAULTS.batchSize, (p) => bar.update(p));
   bar.stop();
   writeAtomic(opts.out, npy(set.values, [set.rows, set.nodes]));
   let offset = 0;
   const layers = f.layers.map((l) => ({ ...l, offset: (offset += l.nodes) - l.nodes }));
-  writeAtomic(opts.out.replace(/\.npy$/, '') + '.json', JSON.stringify({ files: set.files, layers, reduction: f.reduction, skipped: set.skipped }, null, 2));
+  writeAtomic(opts.out.replace(/\.npy$/, '') + '.json', JSON.stringify({ files: set.files, layers, reduction: f.reduction, plan: f.plan, skipped: set.skipped }, null, 2));
   console.error(`wrote ${opts.out}: ${set.rows} x ${set.nodes}`);
   detector.release();
 });
@@ -291,7 +276,9 @@ layerOptions(
   ),
 ).action(async (opts) => {
   if (opts.anomalous.length === 0) throw new UsageError('give at least one --anomalous NAME=DIR');
-  const detector = await openDetector(opts);
+  const bgCount = imagesOf(opts.background).count;
+  const detector = await openDetector(opts, undefined, choiceOf(opts, bgCount));
+  enforceCap(detector.features, opts, bgCount);
   const bar = progress();
   const tick = (p: Progress) => bar.update(p);
   const sets = opts.anomalous.map((s: string) => {

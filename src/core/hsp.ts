@@ -1,5 +1,6 @@
 import type { ClassBlocks, ProfileHeader } from '../types.ts';
 import { ProfileError } from './errors.ts';
+import { REDUCTIONS } from './layout.ts';
 import { edgesPerNode, tailEntries, type Profile } from './profile.ts';
 
 /**
@@ -83,7 +84,8 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
   if (!h || typeof h !== 'object' || Array.isArray(h)) bad('not an object');
   const o = h as Record<string, unknown>;
   if (typeof o.fingerprint !== 'string') bad('missing model fingerprint');
-  if (!['element', 'channel-mean', 'channel-max'].includes(o.reduction as string)) bad(`unknown reduction ${JSON.stringify(o.reduction)}`);
+  const global = o.reduction as string;
+  if (!(REDUCTIONS as string[]).includes(global) && global !== 'mixed') bad(`unknown reduction ${JSON.stringify(o.reduction)}`);
   if (!['uniform', 'tail'].includes(o.strategy as string)) bad(`unknown bin strategy ${JSON.stringify(o.strategy)}`);
   if (!isInt(o.bins, 1) || (o.bins as number) > 65535) bad('bin count must be an integer in [1, 65535]');
   if (!isInt(o.nodes, 1)) bad('node count must be a positive integer');
@@ -94,6 +96,11 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
     const layer = l as Record<string, unknown>;
     if (!layer || typeof layer.name !== 'string' || !isInt(layer.nodes, 1) || !Array.isArray(layer.shape)) bad('a layer entry lacks name, shape or node count');
     if (!(layer.shape as unknown[]).every((d) => isInt(d, 0))) bad(`layer ${String(layer.name)} has a bad shape`);
+    // Per-layer reductions are newer than the global one: a layer without its own inherits the global (core/layout.ts layerReductions).
+    if (layer.reduction === undefined) {
+      if (global === 'mixed') bad(`layer ${String(layer.name)} has no reduction but the header says they are mixed`);
+    } else if (!(REDUCTIONS as string[]).includes(layer.reduction as string)) bad(`layer ${String(layer.name)} has an unknown reduction ${JSON.stringify(layer.reduction)}`);
+    else if (global !== 'mixed' && layer.reduction !== global) bad(`layer ${String(layer.name)} says ${String(layer.reduction)} but the header says ${global}`);
     sum += layer.nodes as number;
   }
   if (sum !== o.nodes) bad(`layers hold ${sum} nodes but the header says ${String(o.nodes)}`);

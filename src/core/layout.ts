@@ -1,4 +1,4 @@
-import type { LayerLayout } from '../types.ts';
+import type { LayerLayout, ProfileHeader, Reduction } from '../types.ts';
 
 /** Layer name and index within the layer of a flat node index. */
 export function locateNode(layers: LayerLayout[], node: number): { layer: string; index: number } {
@@ -19,4 +19,17 @@ export function layerOffsets(layers: LayerLayout[]): number[] {
     offset += l.nodes;
   }
   return out;
+}
+
+/** Every reduction, finest first (the planner's ladder is a subset of it: see model/plan.ts). */
+export const REDUCTIONS: readonly Reduction[] = ['element', 'pool4', 'pool2', 'channel-mean', 'channel-max'];
+
+/** Each layer's reduction; layers of older profiles inherit the header's global one. */
+export function layerReductions(header: Pick<ProfileHeader, 'layers' | 'reduction'>): Reduction[] {
+  return header.layers.map((l) => l.reduction ?? (header.reduction as Reduction));
+}
+
+/** The header's global reduction for these layers: the shared one, or 'mixed'. */
+export function summaryReduction(reductions: readonly Reduction[]): Reduction | 'mixed' {
+  return reductions.every((r) => r === reductions[0]) && reductions.length > 0 ? reductions[0] : 'mixed';
 }

@@ -1,20 +1,51 @@
 // Feature extraction: the model parsed once, then pixels -> preprocess -> instrumented session ->
 // monitored layers -> node values, in batches. Holds no profile and computes no statistics.
-import { ActivationError, CancelledError, checkFinite, layerOffsets } from '../core/index.ts';
+import { ActivationError, CancelledError, checkFinite, countWidth, layerOffsets, summaryReduction, UsageError } from '../core/index.ts';
 import { fingerprint, inspectModel, parseModel } from '../model/onnx.ts';
+import { planReductions, type LayerShape, type Plan, type PlanBudget } from '../model/plan.ts';
 import { inputDims, resolveSpec, toTensor, type SpecSources } from '../model/preprocess.ts';
-import { reduceLayer } from '../model/reduce.ts';
+import { layerNodeCount, reduceLayer } from '../model/reduce.ts';
 import { InstrumentedModel } from '../model/session.ts';
 import type { LayerLayout, ModelSpec, ProviderRequest, Reduction, RgbaImage } from '../types.ts';
+
+/** One reduction for every layer, one per layer (in layer order), or a byte budget the planner fits (model/plan.ts). */
+export type ReductionChoice = Reduction | readonly Reduction[] | { plan: PlanBudget };
 
 export interface FeatureOptions extends SpecSources {
   model: Uint8Array;
   /** Called with the model's fingerprint before the session starts: throw to refuse the model fast. */
   accept?: (fingerprint: string) => void;
   layers: 'auto' | string[];
-  reduction: Reduction;
+  reduction: ReductionChoice;
   provider: ProviderRequest;
   numThreads?: number;
+}
+
+/** The monitored layers under a reduction choice, and the budget plan behind them when there is one. */
+function layout(shapes: readonly LayerShape[], choice: ReductionChoice, classes: number): { layers: LayerLayout[]; plan: Plan | null } {
+  if (typeof choice === 'object' && 'plan' in choice) {
+    const o = choice.plan;
+    let plan = planReductions(shapes, o);
+    if (o.lastLayerClasses) {
+      // The last layer's class histograms come on top: plan again within what they leave.
+      const last = plan.layers.at(-1)!;
+      const reserve = classes * last.nodes * o.bins * countWidth(o.count);
+      if (plan.bytes + reserve > o.budget) plan = planReductions(shapes, { ...o, budget: Math.max(1, o.budget - reserve) });
+      const kept = classes * plan.layers.at(-1)!.nodes * o.bins * countWidth(o.count);
+      plan = { ...plan, budget: o.budget, notes: [...plan.notes, `${kept.toLocaleString('en')} bytes more for the last layer's histograms per predicted class (${classes} classes).`] };
+    }
+    return { layers: plan.layers.map(({ name, shape, reduction, nodes }) => ({ name, shape, reduction, nodes })), plan };
+  }
+  const per: readonly Reduction[] = typeof choice === 'string' ? shapes.map(() => choice) : choice;
+  if (per.length !== shapes.length) throw new UsageError(`${per.length} reductions given for ${shapes.length} monitored layers.`);
+  const layers = shapes.map((l, i) => {
+    try {
+      return { name: l.name, shape: [...l.shape], reduction: per[i], nodes: layerNodeCount(l.shape, per[i]) };
+    } catch (e) {
+      throw new UsageError(`Layer "${l.name}": ${(e as Error).message}`);
+    }
+  });
+  return { layers, plan: null };
 }
 
 /** Random access to images, so a profile build can make its two passes without holding them. */
@@ -45,17 +76,37 @@ export interface BatchOptions {
 export class FeatureExtractor {
   readonly nodes: number;
   private readonly offsets: number[];
+  /** Monitored layer of each session output, -1 where the plan dropped it. */
+  private readonly slot: number[];
   private constructor(
     readonly model: InstrumentedModel,
     readonly spec: ModelSpec,
+    /** Every layer the session outputs, with its shape for one image. */
+    readonly shapes: readonly LayerShape[],
     readonly layers: LayerLayout[],
-    readonly reduction: Reduction,
+    /** The budget plan behind `layers`; null when the reductions were given. */
+    readonly plan: Plan | null,
     readonly fingerprint: string,
     /** Logits per image: the classes the model predicts. */
     readonly classes: number,
   ) {
     this.nodes = layers.reduce((s, l) => s + l.nodes, 0);
     this.offsets = layerOffsets(layers);
+    this.slot = shapes.map((s) => layers.findIndex((l) => l.name === s.name));
+  }
+
+  /** The layers' shared reduction, or 'mixed' (the profile header's global field). */
+  get reduction(): Reduction | 'mixed' {
+    return summaryReduction(this.layers.map((l) => l.reduction ?? 'element'));
+  }
+
+  /**
+   * The same session under another reduction choice: no second parse, session or blank run.
+   * Both objects share the session; release only the one kept.
+   */
+  withReductions(choice: ReductionChoice): FeatureExtractor {
+    const { layers, plan } = layout(this.shapes, choice, this.classes);
+    return new FeatureExtractor(this.model, this.spec, this.shapes, layers, plan, this.fingerprint, this.classes);
   }
 
   static async create(opts: FeatureOptions): Promise<FeatureExtractor> {
@@ -72,11 +123,14 @@ export class FeatureExtractor {
     // One run on a blank image tells each layer's shape for one image.
     const blank = toTensor({ width: spec.width, height: spec.height, data: new Uint8Array(spec.width * spec.height * 4) }, spec);
     const out = await model.run(blank, inputDims(spec, 1));
-    const layers = out.activations.map((a) => {
-      const shape = a.dims.slice(1);
-      return { name: a.name, shape, nodes: reduceLayer(a.data, shape, opts.reduction).length };
-    });
-    return new FeatureExtractor(model, spec, layers, opts.reduction, fp, out.logits.length);
+    const shapes = out.activations.map((a) => ({ name: a.name, shape: a.dims.slice(1) }));
+    try {
+      const { layers, plan } = layout(shapes, opts.reduction, out.logits.length);
+      return new FeatureExtractor(model, spec, shapes, layers, plan, fp, out.logits.length);
+    } catch (e) {
+      model.release();
+      throw e;
+    }
   }
 
   get provider() {
@@ -113,10 +167,13 @@ export class FeatureExtractor {
     const classes = out.logits.length / images.length;
     const logits = images.map((_, i) => out.logits.slice(i * classes, (i + 1) * classes));
     const nodes = new Float32Array(images.length * this.nodes);
-    out.activations.forEach((a, li) => {
+    out.activations.forEach((a, k) => {
+      const li = this.slot[k];
+      if (li < 0) return;
+      const { shape, reduction = 'element' } = this.layers[li];
       const per = a.data.length / images.length;
       for (let i = 0; i < images.length; i++) {
-        const r = reduceLayer(a.data.subarray(i * per, (i + 1) * per), this.layers[li].shape, this.reduction);
+        const r = reduceLayer(a.data.subarray(i * per, (i + 1) * per), shape, reduction);
         nodes.set(r, i * this.nodes + this.offsets[li]);
       }
     });

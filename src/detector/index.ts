@@ -1,37 +1,43 @@
 // The one pipeline: pixels -> preprocess -> instrumented ONNX session -> node values (features.ts)
 // -> p-values -> subset scan -> score -> verdict (scorer.ts, over core/score.ts). The browser
 // worker and the Node CLI both drive this object; neither has a copy of it.
-import { ProfileError, type Profile } from '../core/index.ts';
-import { DEFAULTS } from '../defaults.ts';
+import { layerReductions, ProfileError, type Profile } from '../core/index.ts';
+import { DEFAULTS, defaultPlan } from '../defaults.ts';
+import type { PlanBudget } from '../model/plan.ts';
 import type { ImageResult, RgbaImage } from '../types.ts';
 import { buildProfile, calibrate, type BuildOptions, type BuildResult } from './build.ts';
-import { FeatureExtractor, type FeatureOptions, type ImageSource } from './features.ts';
+import { FeatureExtractor, type FeatureOptions, type ImageSource, type ReductionChoice } from './features.ts';
 import { Scorer, type ScoreOptions } from './scorer.ts';
 
 export { FeatureExtractor, Scorer, buildProfile, calibrate };
-export type { BuildOptions, BuildResult, FeatureOptions, ImageSource, ScoreOptions };
+export type { BuildOptions, BuildResult, FeatureOptions, ImageSource, ReductionChoice, ScoreOptions };
 export type { SkippedImage } from './build.ts';
 
 export class Detector {
   private constructor(
-    readonly features: FeatureExtractor,
+    private extractor: FeatureExtractor,
     private current: Scorer | null,
   ) {}
 
+  get features(): FeatureExtractor {
+    return this.extractor;
+  }
+
   /**
    * The model (and a profile, checked against it when given). This is an edge of the API: what
-   * the caller leaves out comes from DEFAULTS.
+   * the caller leaves out comes from DEFAULTS; without a `reduction` the layers are reduced by the
+   * default byte-budget plan. A single `reduction` means every layer.
    */
   static async create(opts: Partial<Omit<FeatureOptions, 'profileSpec'>> & { model: Uint8Array; profile?: Profile }): Promise<Detector> {
     const p = opts.profile;
     const features = await FeatureExtractor.create({
       layers: DEFAULTS.layers,
-      reduction: DEFAULTS.reduction,
       provider: DEFAULTS.provider,
       ...opts,
+      reduction: opts.reduction ?? { plan: defaultPlan() },
       profileSpec: p?.header.spec,
-      // A profile's own layers and reduction win over the options.
-      ...(p ? { layers: p.header.layers.map((l) => l.name), reduction: p.header.reduction } : {}),
+      // A profile's own layers and reductions win over the options.
+      ...(p ? { layers: p.header.layers.map((l) => l.name), reduction: layerReductions(p.header) } : {}),
       accept: (fp) => p && checkFingerprint(p, fp),
     });
     const d = new Detector(features, null);
@@ -64,8 +70,19 @@ export class Detector {
     return scorer.result(file, img, logits[0], nodes, { fpr, scoring, topNodes, ...opts }, { decode: decodeMs, preprocess: preprocessMs, inference: inferenceMs }, f.spec.classNames, f.provider);
   }
 
-  build(background: ImageSource, calibration: ImageSource | null, opts: BuildOptions): Promise<BuildResult> {
-    return buildProfile(this.features, background, calibration, opts);
+  /**
+   * Build a profile. With `plan`, the layers are first re-reduced by that budget (same session), e.g.
+   * for the real background size; on success the detector keeps the new reductions and drops a
+   * profile it held that no longer fits them (load the built one with useProfile).
+   */
+  async build(background: ImageSource, calibration: ImageSource | null, opts: BuildOptions & { plan?: PlanBudget }): Promise<BuildResult> {
+    const f = opts.plan ? this.extractor.withReductions({ plan: opts.plan }) : this.extractor;
+    const result = await buildProfile(f, background, calibration, opts);
+    if (f !== this.extractor) {
+      this.extractor = f;
+      if (this.current && !compatible(this.current.profile, f)) this.current = null;
+    }
+    return result;
   }
 
   calibrate(profile: Profile, images: ImageSource, opts: Parameters<typeof calibrate>[3]): Promise<BuildResult> {
@@ -88,17 +105,20 @@ function checkFingerprint(p: Profile, fp: string): void {
   }
 }
 
+/** Same layers, shapes, reductions and node counts, in the same order. */
+function compatible(p: Profile, f: FeatureExtractor): boolean {
+  const a = p.header.layers;
+  const ra = layerReductions(p.header);
+  const b = f.layers;
+  return a.length === b.length && a.every((l, i) => l.name === b[i].name && ra[i] === b[i].reduction && l.nodes === b[i].nodes && l.shape.join('x') === b[i].shape.join('x'));
+}
+
 function checkCompatible(p: Profile, f: FeatureExtractor): void {
   checkFingerprint(p, f.fingerprint);
-  const a = p.header.layers;
-  const b = f.layers;
-  const same =
-    p.header.reduction === f.reduction &&
-    a.length === b.length &&
-    a.every((l, i) => l.name === b[i].name && l.nodes === b[i].nodes && l.shape.join('x') === b[i].shape.join('x'));
-  if (!same) {
+  if (!compatible(p, f)) {
+    const list = (ls: typeof f.layers, rs: (string | undefined)[]) => ls.map((l, i) => `${l.name}[${l.nodes} ${rs[i]}]`).join(', ');
     throw new ProfileError(
-      `This profile monitors other layers than the model provides (profile: ${a.map((l) => `${l.name}[${l.nodes}]`).join(', ')}; model: ${b.map((l) => `${l.name}[${l.nodes}]`).join(', ')}, reduction ${f.reduction}).`,
+      `This profile monitors other layers than the model provides (profile: ${list(p.header.layers, layerReductions(p.header))}; model: ${list(f.layers, f.layers.map((l) => l.reduction))}).`,
       'mismatch',
     );
   }

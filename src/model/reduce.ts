@@ -7,23 +7,38 @@ const product = (dims: readonly number[], from = 0, to = dims.length) => {
   return p;
 };
 
-function check(data: Float32Array, dims: readonly number[], channelAxis: number): void {
+const validAxis = (dims: readonly number[], axis: number) => Number.isInteger(axis) && axis >= 0 && axis < dims.length;
+
+/** Grid side of a pooling reduction, 0 for the others. */
+export function poolGrid(how: Reduction): number {
+  return how === 'pool4' ? 4 : how === 'pool2' ? 2 : 0;
+}
+
+function check(data: Float32Array, dims: readonly number[], channelAxis: number, how: Reduction): void {
   if (data.length !== product(dims)) throw new RangeError(`Layer data has ${data.length} values but shape [${dims.join(', ')}] needs ${product(dims)}.`);
-  if (dims.length > 1 && !(Number.isInteger(channelAxis) && channelAxis >= 0 && channelAxis < dims.length)) {
+  if (dims.length > 1 && !validAxis(dims, channelAxis)) {
     throw new RangeError(`Channel axis ${channelAxis} is outside shape [${dims.join(', ')}].`);
+  }
+  if (poolGrid(how) && dims.length > 1 && dims.length !== 3) {
+    throw new RangeError(`Reduction ${how} pools a C×H×W layer; shape [${dims.join(', ')}] is not one (use channel-mean or element).`);
   }
 }
 
 /**
  * One image's layer tensor (batch removed) to node values.
  * - 'element': every value is a node (a copy).
+ * - 'pool4' / 'pool2': a C×H×W layer averaged over a g×g grid per channel, nodes in [C, g, g]
+ *   order. Adaptive like PyTorch's adaptive_avg_pool2d: cell i of g covers rows
+ *   floor(i·H/g) .. ceil((i+1)·H/g) - 1, so any H, W works (cells overlap when g does not divide
+ *   H, and repeat rows when H < g).
  * - 'channel-mean' / 'channel-max': one node per channel, over every other axis. The channel axis
  *   defaults to 0: ONNX convolutions are channel-first inside the graph, whatever the input layout.
  * - Rank-0/1 tensors (dense features) are their own nodes under every reduction.
  */
 export function reduceLayer(data: Float32Array, dims: readonly number[], how: Reduction, channelAxis = 0): Float32Array {
-  check(data, dims, channelAxis);
+  check(data, dims, channelAxis, how);
   if (how === 'element' || dims.length <= 1) return data.slice();
+  if (poolGrid(how)) return poolLayer(data, dims, poolGrid(how), channelAxis);
   const channels = dims[channelAxis];
   const outer = product(dims, 0, channelAxis);
   const inner = product(dims, channelAxis + 1);
@@ -56,11 +71,43 @@ export function reduceLayer(data: Float32Array, dims: readonly number[], how: Re
   return out;
 }
 
+/** Adaptive average pooling of a rank-3 tensor to [C, g, g]; the two other axes are the grid's rows and columns. */
+function poolLayer(data: Float32Array, dims: readonly number[], g: number, channelAxis: number): Float32Array {
+  const strides = [dims[1] * dims[2], dims[2], 1];
+  const [ya, xa] = [0, 1, 2].filter((a) => a !== channelAxis);
+  const [C, H, W] = [dims[channelAxis], dims[ya], dims[xa]];
+  const [sc, sy, sx] = [strides[channelAxis], strides[ya], strides[xa]];
+  const out = new Float32Array(C * g * g);
+  if (H === 0 || W === 0) return out.fill(NaN);
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < g; i++) {
+      const y0 = Math.floor((i * H) / g);
+      const y1 = Math.ceil(((i + 1) * H) / g);
+      for (let j = 0; j < g; j++) {
+        const x0 = Math.floor((j * W) / g);
+        const x1 = Math.ceil(((j + 1) * W) / g);
+        // Sums in float64, then one rounding to float32 (NaN sticks by arithmetic).
+        let s = 0;
+        for (let y = y0; y < y1; y++) {
+          const row = c * sc + y * sy;
+          for (let x = x0; x < x1; x++) s += data[row + x * sx];
+        }
+        out[(c * g + i) * g + j] = s / ((y1 - y0) * (x1 - x0));
+      }
+    }
+  }
+  return out;
+}
+
 /** How many nodes reduceLayer gives for a layer of this shape (batch removed). */
 export function layerNodeCount(dims: readonly number[], how: Reduction, channelAxis = 0): number {
   if (how === 'element' || dims.length <= 1) return product(dims);
-  if (!(Number.isInteger(channelAxis) && channelAxis >= 0 && channelAxis < dims.length)) {
+  if (!validAxis(dims, channelAxis)) {
     throw new RangeError(`Channel axis ${channelAxis} is outside shape [${dims.join(', ')}].`);
   }
-  return dims[channelAxis];
+  const g = poolGrid(how);
+  if (g && dims.length !== 3) {
+    throw new RangeError(`Reduction ${how} pools a C×H×W layer; shape [${dims.join(', ')}] is not one (use channel-mean or element).`);
+  }
+  return dims[channelAxis] * (g ? g * g : 1);
 }

@@ -2,7 +2,7 @@
 // activations and profiles stay in this worker and the page that owns it.
 import * as Comlink from 'comlink';
 import { decodeProfile, encodeProfile, locateNode, toImageError } from '../core/index.ts';
-import { buildDefaults, DEFAULTS } from '../defaults.ts';
+import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
 import { Detector, type ImageSource } from '../detector/index.ts';
 import { parseSpec, toTensor } from '../model/preprocess.ts';
 import type { BinStrategy, ImageError, ImageResult, ModelSpec, Progress, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
@@ -13,7 +13,10 @@ export interface InitOptions {
   profile?: string | ArrayBuffer | null;
   spec?: string | ModelSpec | null;
   provider?: ProviderRequest;
+  /** Every layer one way; default: the byte-budget plan, also for profiles built here. */
   reduction?: Reduction;
+  /** Byte budget of the plan in MB (default DEFAULTS.budgetMB). */
+  budgetMB?: number;
   /** WASM threads; default: as many as useful when cross-origin isolated, else 1. */
   numThreads?: number;
 }
@@ -24,7 +27,7 @@ export interface InitInfo {
   modelBytes: number;
   profileBytes: number;
   nodes: number;
-  layers: { name: string; shape: number[]; nodes: number }[];
+  layers: { name: string; shape: number[]; reduction?: Reduction; nodes: number }[];
   classNames?: string[];
   /** Calibration images behind the verdict (0: it cannot flag; see ImageResult.verdict). */
   calibrated: number;
@@ -53,6 +56,8 @@ let detector: Detector | null = null;
 let modelSize = 0;
 let profileSize = 0;
 let note: string | undefined;
+/** The plan's budget in bytes; null when init named one reduction for every layer. */
+let budget: number | null = null;
 const signal = { aborted: false };
 
 const api = {
@@ -70,10 +75,11 @@ const api = {
       spec,
       profile,
       layers: DEFAULTS.layers,
-      reduction: opts.reduction ?? DEFAULTS.reduction,
+      reduction: opts.reduction ?? { plan: defaultPlan({ budget: opts.budgetMB && opts.budgetMB * 1e6 }) },
       provider: opts.provider ?? DEFAULTS.provider,
       numThreads: opts.numThreads,
     });
+    budget = opts.reduction ? null : (opts.budgetMB ?? DEFAULTS.budgetMB) * 1e6;
     modelSize = modelBuf.byteLength;
     profileSize = profileBuf?.byteLength ?? 0;
     note = detector.features.model.note;
@@ -109,11 +115,10 @@ const api = {
       name: (i) => names[from + i],
       load: (i) => decodeBlob(files[from + i], names[from + i]),
     });
-    const { profile, skipped, warnings } = await d.build(
-      source(0, files.length - nCal),
-      nCal ? source(files.length - nCal, files.length) : null,
-      buildDefaults({ bins: opts.bins, strategy: opts.strategy, fpr: opts.fpr, source: `${files.length - nCal} images built in the browser`, onProgress, signal }),
-    );
+    const settings = buildDefaults({ bins: opts.bins, strategy: opts.strategy, fpr: opts.fpr, source: `${files.length - nCal} images built in the browser`, onProgress, signal });
+    // The same plan as the CLI's, for the background actually given (its size sets the count width).
+    const plan = budget === null ? undefined : defaultPlan({ budget, bins: settings.bins, strategy: settings.strategy, count: files.length - nCal });
+    const { profile, skipped, warnings } = await d.build(source(0, files.length - nCal), nCal ? source(files.length - nCal, files.length) : null, { ...settings, plan });
     d.useProfile(profile);
     const bytes = encodeProfile(profile);
     profileSize = bytes.byteLength;

@@ -1,0 +1,62 @@
+// `histoscan inspect`: the model's inputs, outputs and candidate layers, the inferred preprocessing,
+// and the byte-budget plan a profile would get, all before any build.
+import { DEFAULTS } from '../defaults.ts';
+import { Detector } from '../detector/index.ts';
+import type { ModelInfo } from '../model/onnx.ts';
+import { fmtBytes, type Plan } from '../model/plan.ts';
+import { resolveSpec } from '../model/preprocess.ts';
+import { readModel, readModelBytes, specSources, type SpecFlags } from './io.ts';
+import { budgetOf, choiceOf, formatPlan, layersOf, planOf, type BudgetFlags } from './plan.ts';
+
+export type InspectFlags = SpecFlags & BudgetFlags & { model: string; planCount: number; provider?: string; json?: boolean };
+
+export async function runInspect(opts: InspectFlags): Promise<void> {
+  const budget = budgetOf(opts, opts.planCount);
+  let info: ModelInfo;
+  let spec: unknown;
+  let plan: (Plan & { cap: number; refused: boolean }) | { error: string };
+  // One parse: the detector's own. The plan needs each layer's shape, which one blank run gives.
+  try {
+    const d = await Detector.create({
+      model: readModelBytes(opts.model),
+      ...specSources(opts, opts.model),
+      layers: layersOf(opts.layers ?? DEFAULTS.layers),
+      reduction: choiceOf(opts, opts.planCount),
+      provider: (opts.provider ?? DEFAULTS.provider) as 'auto',
+    });
+    info = d.features.model.info;
+    spec = d.features.spec;
+    const p = planOf(d.features, budget);
+    const cap = DEFAULTS.capFactor * budget.budget;
+    plan = { ...p, cap, refused: !d.features.plan && p.bytes > cap };
+    d.release();
+  } catch (e) {
+    // No session (e.g. the input size cannot be inferred): still show what the graph says.
+    info = readModel(opts.model).info;
+    try {
+      spec = resolveSpec(info, specSources(opts, opts.model));
+    } catch (s) {
+      spec = { error: (s as Error).message };
+    }
+    plan = { error: (e as Error).message };
+  }
+  if (opts.json) {
+    console.log(JSON.stringify({ ...info, spec, plan }, null, 2));
+    return;
+  }
+  console.log(`opset ${info.opset}`);
+  for (const i of info.inputs) console.log(`input  ${i.name} [${i.shape.join(', ')}]`);
+  for (const o of info.outputs) console.log(`output ${o.name} [${o.shape.join(', ')}]`);
+  console.log(`spec   ${JSON.stringify(spec)}`);
+  console.log(`\ncandidate layers (* = auto):`);
+  for (const c of info.candidates) {
+    console.log(`${info.autoLayers.includes(c.name) ? '*' : ' '} ${c.opType.padEnd(20)} ${c.name}${c.shape ? ` [${c.shape.join(', ')}]` : ''}`);
+  }
+  console.log('');
+  if ('error' in plan) console.log(`plan: unavailable: ${plan.error}`);
+  else {
+    const planned = !opts.reduce && layersOf(opts.layers ?? DEFAULTS.layers) === 'auto';
+    console.log(formatPlan(plan, budget, planned ? 'plan' : 'cost of the given --layers/--reduce'));
+    if (plan.refused) console.log(`  profile refuses this without --force: over the hard cap of ${fmtBytes(plan.cap)} (${DEFAULTS.capFactor} x the budget)`);
+  }
+}

@@ -1,0 +1,143 @@
+// The byte budget of a profile: how each monitored layer becomes nodes so that the histograms fit.
+// Pure: layer shapes and profile settings in, a plan out. No ONNX, no DOM.
+import { countWidth, edgesPerNode, payloadBytes, UsageError } from '../core/index.ts';
+import type { BinStrategy, Reduction } from '../types.ts';
+import { layerNodeCount } from './reduce.ts';
+
+/** What a profile will cost per node: its bins, and the background size n that sets the count width. */
+export interface PlanBudget {
+  /** Bytes the histograms (the .hsp payload) may take. */
+  budget: number;
+  bins: number;
+  strategy: BinStrategy;
+  /** Expected background images n (1, 2 or 4 bytes per tail count: see core/hsp.ts countWidth). */
+  count: number;
+  /** Histograms kept per node (e.g. 1 + classes for class-conditional profiles); default 1. */
+  copies?: number;
+  /**
+   * The profile will hold class-conditional histograms of the last monitored layer (one per class
+   * the model predicts): the feature extractor, which knows the classes, plans within what they leave.
+   */
+  lastLayerClasses?: boolean;
+}
+
+export interface LayerShape {
+  name: string;
+  /** One image's shape, batch removed. */
+  shape: number[];
+}
+
+export interface PlannedLayer extends LayerShape {
+  reduction: Reduction;
+  nodes: number;
+  /** Histogram bytes of this layer's nodes (before the payload's final 4-byte padding). */
+  bytes: number;
+}
+
+export interface Plan {
+  layers: PlannedLayer[];
+  /** Layers left out because even channel means of every layer exceed the budget. */
+  dropped: LayerShape[];
+  nodes: number;
+  /** Payload bytes of the whole profile, as core/hsp.ts payloadBytes counts them. */
+  bytes: number;
+  budget: number;
+  fits: boolean;
+  /** Sentences for the user, e.g. which layers were dropped or coarsened. */
+  notes: string[];
+}
+
+/** The planner's ladder, finest first. channel-max is never chosen, only asked for. */
+export const LADDER: readonly Reduction[] = ['element', 'pool4', 'pool2', 'channel-mean'];
+
+/** Bytes one node's histograms take: lo/hi and edges as float32, tail counts at the count width. */
+export function bytesPerNode(o: Pick<PlanBudget, 'bins' | 'strategy' | 'count' | 'copies'>): number {
+  return (4 * (2 + edgesPerNode(o.strategy, o.bins)) + countWidth(o.count) * o.bins) * (o.copies ?? 1);
+}
+
+/** Pooling needs a C×H×W layer; dense features (rank ≤ 1) are their own nodes under every reduction. */
+const applies = (shape: readonly number[], r: Reduction) => !((r === 'pool4' || r === 'pool2') && shape.length > 1 && shape.length !== 3);
+
+/** The next rung below `r` that has strictly fewer nodes for this shape, or null at the bottom. */
+function coarser(shape: readonly number[], r: Reduction): Reduction | null {
+  const now = layerNodeCount(shape, r);
+  for (let i = LADDER.indexOf(r) + 1; i < LADDER.length; i++) {
+    if (applies(shape, LADDER[i]) && layerNodeCount(shape, LADDER[i]) < now) return LADDER[i];
+  }
+  return null;
+}
+
+const coarsest = (shape: readonly number[]) => {
+  let r: Reduction = 'element';
+  for (let next = coarser(shape, r); next; next = coarser(shape, r)) r = next;
+  return r;
+};
+
+/** The cost table of given reductions (one per layer): what `inspect` prints for explicit flags. */
+export function costPlan(layers: readonly LayerShape[], reductions: readonly Reduction[], o: PlanBudget, dropped: LayerShape[] = []): Plan {
+  const per = bytesPerNode(o);
+  const planned = layers.map((l, i) => {
+    const nodes = layerNodeCount(l.shape, reductions[i]);
+    return { name: l.name, shape: [...l.shape], reduction: reductions[i], nodes, bytes: nodes * per };
+  });
+  const nodes = planned.reduce((s, l) => s + l.nodes, 0);
+  const bytes = payloadBytes(nodes, o.strategy, o.bins, o.count) * (o.copies ?? 1);
+  return { layers: planned, dropped, nodes, bytes, budget: o.budget, fits: bytes <= o.budget, notes: [] };
+}
+
+/**
+ * Choose per layer the finest reduction whose total fits the budget. The rule, deterministic:
+ *  1. Every layer starts at 'element'.
+ *  2. While the total exceeds the budget, the layer that costs the most bytes right now (ties: the
+ *     earlier layer) moves one rung down element → pool4 → pool2 → channel-mean, skipping rungs
+ *     that would not lower its node count (a 4×4 map gains nothing from pool4; dense layers have
+ *     no rung). A layer at the bottom is passed over for the next costliest.
+ *  3. If even the bottom rung of every layer exceeds the budget, the earliest layers (the largest
+ *     maps) are dropped, fewest first, until the bottoms fit; the rest are planned by 1–2 afresh.
+ * Costing the largest layer first keeps small late layers (the model's most semantic features)
+ * per element as long as possible, and stops coarsening the moment the profile fits.
+ */
+export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Plan {
+  if (!(o.budget > 0)) throw new UsageError(`The byte budget must be positive, got ${o.budget}.`);
+  if (layers.length === 0) throw new UsageError('Nothing to plan: no monitored layers.');
+  const per = bytesPerNode(o);
+  const floor = layers.map((l) => layerNodeCount(l.shape, coarsest(l.shape)) * per);
+  // Payload padding is at most 3 bytes per copy: keep 4 in hand so the padded total fits too.
+  const room = o.budget - 4 * (o.copies ?? 1);
+  let drop = 0;
+  for (let sum = floor.reduce((a, b) => a + b, 0); drop < layers.length && sum > room; drop++) sum -= floor[drop];
+  if (drop === layers.length) {
+    const last = layers[layers.length - 1];
+    throw new UsageError(
+      `A budget of ${fmtBytes(o.budget)} holds no layer: the last one, "${last.name}", needs ${fmtBytes(floor[floor.length - 1])} at its coarsest. Raise --budget.`,
+    );
+  }
+  const kept = layers.slice(drop);
+  const reductions: Reduction[] = kept.map(() => 'element');
+  const cost = kept.map((l) => layerNodeCount(l.shape, 'element') * per);
+  let total = cost.reduce((a, b) => a + b, 0);
+  while (total > room) {
+    let pick = -1;
+    for (let i = 0; i < kept.length; i++) {
+      if ((pick < 0 || cost[i] > cost[pick]) && coarser(kept[i].shape, reductions[i])) pick = i;
+    }
+    if (pick < 0) break; // cannot happen: the bottoms fit by step 3
+    reductions[pick] = coarser(kept[pick].shape, reductions[pick])!;
+    const next = layerNodeCount(kept[pick].shape, reductions[pick]) * per;
+    total += next - cost[pick];
+    cost[pick] = next;
+  }
+  const plan = costPlan(kept, reductions, o, layers.slice(0, drop).map((l) => ({ name: l.name, shape: [...l.shape] })));
+  if (drop) {
+    plan.notes.push(
+      `Even channel means of every layer exceed the budget of ${fmtBytes(o.budget)}: left out the ${drop} earliest layer${drop > 1 ? 's' : ''} (${plan.dropped.map((l) => `"${l.name}"`).join(', ')}).`,
+    );
+  }
+  const coarsened = plan.layers.filter((l) => l.reduction !== 'element' && l.shape.length > 1).length;
+  if (coarsened) plan.notes.push(`${coarsened} of ${plan.layers.length} layers reduced below per-element nodes to fit ${fmtBytes(o.budget)}.`);
+  return plan;
+}
+
+export function fmtBytes(b: number): string {
+  return b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : b >= 1e3 ? `${(b / 1e3).toFixed(1)} kB` : `${b} B`;
+}

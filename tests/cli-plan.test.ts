@@ -1,0 +1,77 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeProfile, layerReductions, payloadBytes } from '../src/core/index.ts';
+
+const MODEL = 'public/models/fashion-cnn.onnx';
+const LAYERS = '/relu1/Relu_output_0,/relu2/Relu_output_0,/relu3/Relu_output_0';
+let dir = '';
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/histoscan.js', ...args], { encoding: 'utf8', env: { ...process.env, DEBUG: '' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function subset(count: number, from: number): string {
+  const out = join(dir, `bg-${from}-${count}`);
+  mkdirSync(out, { recursive: true });
+  for (const f of readdirSync('data/background').filter((f) => f.endsWith('.png')).sort().slice(from, from + count)) copyFileSync(`data/background/${f}`, join(out, f));
+  return out;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'histoscan-plan-'));
+});
+
+describe('the byte budget on the command line (default model)', () => {
+  it('inspect prints the plan before any build: per element, 18,944 nodes, 2,045,952 bytes at n = 10,000', () => {
+    const j = cli(['inspect', '--model', MODEL, '--json']);
+    expect(j.status, j.stderr).toBe(0);
+    const { plan } = JSON.parse(j.stdout);
+    expect(plan.layers.map((l: { reduction: string }) => l.reduction)).toEqual(['element', 'element', 'element']);
+    expect(plan.layers.map((l: { shape: number[] }) => l.shape)).toEqual([[16, 28, 28], [32, 14, 14], [128]]);
+    expect(plan.nodes).toBe(18_944);
+    expect(plan.bytes).toBe(2_045_952);
+    expect(plan.fits).toBe(true);
+    const t = cli(['inspect', '--model', MODEL, '--budget', '0.1', '--plan-count', '40']);
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/layer\s+shape\s+reduction\s+nodes\s+bytes/);
+    expect(t.stdout).toMatch(/\/relu1\/Relu_output_0\s+16x28x28\s+pool4\s+256\s+23,552/);
+    // The last layer's class-conditional histograms (10 classes x 128 nodes x 16 bins x 1 byte) come on top.
+    expect(t.stdout).toMatch(/total\s+512\s+47,104/);
+    expect(t.stdout).toMatch(/20,480 bytes more for the last layer's histograms per predicted class \(10 classes\)/);
+  });
+
+  it('profile with a small --budget gets coarser reductions that fit, and scores', () => {
+    const bg = subset(40, 0);
+    const out = join(dir, 'small.hsp');
+    const p = cli(['profile', '--model', MODEL, '--images', bg, '--budget', '0.1', '--out', out]);
+    expect(p.status, p.stderr).toBe(0);
+    const h = decodeProfile(readFileSync(out)).header;
+    expect(layerReductions(h)).toEqual(['pool4', 'pool2', 'element']);
+    expect(h.nodes).toBe(512);
+    expect(payloadBytes(h.nodes, h.strategy, h.bins, h.count, h.classes)).toBeLessThanOrEqual(100_000);
+    expect(p.stderr).toMatch(/wrote .*512 nodes in 3 layers \(pool4, pool2, element\).*bytes/);
+    const s = cli(['score', '--model', MODEL, '--profile', out, '--json', join(subset(2, 100), '00100.png')]);
+    expect(s.status, s.stderr).toBe(0);
+  });
+
+  it('explicit --layers/--reduce over 4x the budget are refused with their size, unless --force', () => {
+    const bg = subset(10, 200);
+    const out = join(dir, 'big.hsp');
+    for (const flags of [['--layers', LAYERS], ['--reduce', 'element']]) {
+      const r = cli(['profile', '--model', MODEL, '--images', bg, '--budget', '0.1', ...flags, '--out', out]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/18,944 nodes in 3 layers would take 1,742,848 bytes.*hard cap of 400\.0 kB.*--force/);
+    }
+    const forced = cli(['profile', '--model', MODEL, '--images', bg, '--budget', '0.1', '--layers', LAYERS, '--force', '--out', out]);
+    expect(forced.status, forced.stderr).toBe(0);
+    expect(forced.stderr).toMatch(/warning: .*over the budget/);
+    expect(decodeProfile(readFileSync(out)).header.nodes).toBe(18_944);
+    // Under the cap an explicit choice is the user's: no refusal.
+    const mean = cli(['profile', '--model', MODEL, '--images', bg, '--budget', '0.1', '--reduce', 'channel-mean', '--out', out]);
+    expect(mean.status, mean.stderr).toBe(0);
+  });
+});

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeProfile, encodeProfile, layerReductions, payloadBytes } from '../../src/core/index.ts';
+import { buildDefaults, defaultPlan } from '../../src/defaults.ts';
+import { Detector, type ImageSource } from '../../src/detector/index.ts';
+import { decodeImage } from '../../src/model/decode-node.ts';
+import { parseSpec } from '../../src/model/preprocess.ts';
+
+const MODEL = new Uint8Array(readFileSync('public/models/fashion-cnn.onnx'));
+const spec = parseSpec(JSON.parse(readFileSync('public/models/fashion-cnn.json', 'utf8')));
+const images = (from: number, count: number): ImageSource => ({
+  count,
+  name: (i) => `${from + i}`,
+  load: async (i) => decodeImage(readFileSync(`data/background/${String(from + i).padStart(5, '0')}.png`)),
+});
+const settings = buildDefaults({ bins: 8, batchSize: 16, strategy: 'uniform' as const, tail: 'upper' as const });
+
+describe('per-layer reductions through the detector (default model)', () => {
+  it('creates with the default plan, keeps a single reduction for every layer, and re-plans a build on one session', async () => {
+    const d = await Detector.create({ model: MODEL, spec, provider: 'wasm' });
+    expect(d.features.plan?.bytes).toBe(payloadBytes(18_944, 'tail', 16, 10_000));
+    expect(d.features.layers.map((l) => l.reduction)).toEqual(['element', 'element', 'element']);
+
+    const mean = await Detector.create({ model: MODEL, spec, provider: 'wasm', reduction: 'channel-mean' });
+    expect(mean.features.layers.map((l) => l.nodes)).toEqual([16, 32, 128]);
+    expect(mean.features.plan).toBeNull();
+    mean.release();
+
+    // A 40 kB budget for 30 images (1-byte counts, 8 uniform bins: 24 B/node) pools the conv layers.
+    const plan = defaultPlan({ budget: 40_000, bins: 8, strategy: 'uniform', count: 30 });
+    const session = d.features.model;
+    const built = await d.build(images(0, 30), null, { ...settings, plan });
+    expect(d.features.model).toBe(session);
+    const h = built.profile.header;
+    expect(layerReductions(h)).toEqual(['pool4', 'pool4', 'element']);
+    expect(h.reduction).toBe('mixed');
+    expect(h.nodes).toBe(256 + 512 + 128);
+    expect(payloadBytes(h.nodes, h.strategy, h.bins, h.count)).toBeLessThanOrEqual(40_000);
+
+    // The file carries the reductions: a new detector for it reduces the same way and scores.
+    const back = decodeProfile(encodeProfile(built.profile));
+    d.useProfile(back);
+    const again = await Detector.create({ model: MODEL, spec, provider: 'wasm', profile: back });
+    expect(again.features.layers.map((l) => l.reduction)).toEqual(['pool4', 'pool4', 'element']);
+    const img = await images(40, 1).load(0);
+    const [a, b] = [await d.check(img, 'x'), await again.check(img, 'x')];
+    expect(a.score).toBe(b.score);
+    again.release();
+
+    // Other reductions for the same layers are refused.
+    const element = await Detector.create({ model: MODEL, spec, provider: 'wasm', reduction: 'element' });
+    expect(() => element.useProfile(back)).toThrow(/monitors other layers.*pool4/);
+    element.release();
+    d.release();
+  });
+});

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { payloadBytes, UsageError } from '../../src/core/index.ts';
+import { rng } from '../../src/core/rng.ts';
+import { bytesPerNode, planReductions, type LayerShape, type PlanBudget } from '../../src/model/plan.ts';
+import { layerNodeCount } from '../../src/model/reduce.ts';
+
+const MB = 1e6;
+const at = (budget: number, count = 10_000): PlanBudget => ({ budget, bins: 16, strategy: 'tail', count });
+
+// The default model's auto layers (public/models/fashion-cnn.onnx).
+const FASHION: LayerShape[] = [
+  { name: 'relu1', shape: [16, 28, 28] },
+  { name: 'relu2', shape: [32, 14, 14] },
+  { name: 'relu3', shape: [128] },
+];
+
+/** The ReLU6 outputs of a 224×224 MobileNetV2 (expand and depthwise of each inverted residual), plus the penultimate features. */
+function mobileNetV2(): LayerShape[] {
+  const out: LayerShape[] = [{ name: 'stem', shape: [32, 112, 112] }];
+  let [c, h] = [32, 112];
+  for (const [t, co, n, s] of [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]]) {
+    for (let k = 0; k < n; k++) {
+      const e = c * t;
+      if (t !== 1) out.push({ name: `b${out.length}.expand`, shape: [e, h, h] });
+      if (k === 0) h /= s;
+      out.push({ name: `b${out.length}.dw`, shape: [e, h, h] });
+      c = co;
+    }
+  }
+  out.push({ name: 'head', shape: [1280, 7, 7] }, { name: 'features', shape: [1280] });
+  return out;
+}
+
+describe('byte-budget planner', () => {
+  it('keeps the default model per element: 18,944 nodes, the payload payloadBytes counts, under 8 MB', () => {
+    const plan = planReductions(FASHION, at(8 * MB));
+    expect(plan.layers.map((l) => l.reduction)).toEqual(['element', 'element', 'element']);
+    expect(plan.nodes).toBe(18_944);
+    expect(plan.bytes).toBe(payloadBytes(18_944, 'tail', 16, 10_000));
+    expect(plan.bytes).toBe(2_045_952);
+    expect(plan.fits).toBe(true);
+    expect(plan.dropped).toEqual([]);
+  });
+
+  it('coarsens the costliest layer first, one rung at a time, and stops at the first fit', () => {
+    const per = bytesPerNode(at(0));
+    // relu1 alone moves to pool4 when the budget is just below the all-element total.
+    const p1 = planReductions(FASHION, at(18_944 * per - 1));
+    expect(p1.layers.map((l) => l.reduction)).toEqual(['pool4', 'element', 'element']);
+    // With room for relu2 per element beside a pooled relu1, relu2 stays per element.
+    const p2 = planReductions(FASHION, at((256 + 6272 + 128) * per + 4));
+    expect(p2.layers.map((l) => l.reduction)).toEqual(['pool4', 'element', 'element']);
+    const p3 = planReductions(FASHION, at((256 + 6272 + 128) * per - 1));
+    expect(p3.layers.map((l) => l.reduction)).toEqual(['pool4', 'pool4', 'element']);
+  });
+
+  it('a 224x224 MobileNetV2 gets a plan under 8 MB that uses the budget', () => {
+    const layers = mobileNetV2();
+    const per = bytesPerNode(at(0));
+    const elements = layers.reduce((s, l) => s + layerNodeCount(l.shape, 'element'), 0);
+    const means = layers.reduce((s, l) => s + layerNodeCount(l.shape, 'channel-mean'), 0);
+    expect(elements * per).toBeGreaterThan(500 * MB);
+    const plan = planReductions(layers, at(8 * MB));
+    expect(plan.bytes).toBeLessThanOrEqual(8 * MB);
+    expect(plan.fits).toBe(true);
+    expect(plan.dropped).toEqual([]);
+    expect(plan.layers).toHaveLength(layers.length);
+    // Finer than channel means everywhere: the budget buys spatial detail.
+    expect(plan.nodes).toBeGreaterThan(4 * means);
+    expect(plan.layers.at(-1)!.reduction).toBe('element');
+    expect(plan.layers.some((l) => l.reduction === 'pool4' || l.reduction === 'pool2')).toBe(true);
+  });
+
+  it('never exceeds the budget, and a larger budget never gets a coarser plan', () => {
+    const r = rng(21);
+    for (let trial = 0; trial < 60; trial++) {
+      const layers: LayerShape[] = Array.from({ length: 1 + Math.floor(r() * 8) }, (_, i) => {
+        const rank = r() < 0.2 ? 1 : r() < 0.1 ? 2 : 3;
+        const c = 1 + Math.floor(r() * 64);
+        const h = 1 + Math.floor(r() * 40);
+        return { name: `l${i}`, shape: rank === 1 ? [c * h] : rank === 2 ? [c, h] : [c, h, 1 + Math.floor(r() * 40)] };
+      });
+      const count = [50, 1000, 70_000][trial % 3];
+      const bins = 4 + Math.floor(r() * 30);
+      const strategy = trial % 2 ? 'tail' : 'uniform';
+      let last = -1;
+      for (const budget of [2e3, 1e4, 5e4, 2e5, 1e6, 5e6].map((b) => b * (0.5 + r()))) {
+        let plan;
+        try {
+          plan = planReductions(layers, { budget, bins, strategy, count });
+        } catch (e) {
+          expect(e).toBeInstanceOf(UsageError);
+          continue;
+        }
+        expect(plan.bytes).toBeLessThanOrEqual(budget);
+        expect(plan.bytes).toBe(payloadBytes(plan.nodes, strategy, bins, count));
+        if (plan.dropped.length === 0) {
+          expect(plan.bytes).toBeGreaterThanOrEqual(last);
+          last = plan.bytes;
+        }
+      }
+    }
+  });
+
+  it('ties go to the earlier layer; rungs that keep the node count are skipped; dense layers stay whole', () => {
+    const per = bytesPerNode(at(0));
+    const twins = [{ name: 'a', shape: [8, 8, 8] }, { name: 'b', shape: [8, 8, 8] }];
+    expect(planReductions(twins, at((512 + 128) * per + 4)).layers.map((l) => l.reduction)).toEqual(['pool4', 'element']);
+    // A 4x4 map gains nothing from pool4: it goes to pool2.
+    expect(planReductions([{ name: 'small', shape: [8, 4, 4] }], at(128 * per - 1)).layers[0].reduction).toBe('pool2');
+    // A rank-2 layer has no grid: element, then channel-mean.
+    expect(planReductions([{ name: 'tokens', shape: [10, 50] }], at(500 * per - 1)).layers[0].reduction).toBe('channel-mean');
+    // The dense layer cannot shrink, so the conv layer pays.
+    const plan = planReductions([{ name: 'conv', shape: [4, 8, 8] }, { name: 'fc', shape: [4096] }], at((4096 + 64) * per + 4));
+    expect(plan.layers.map((l) => l.reduction)).toEqual(['pool4', 'element']);
+  });
+
+  it('drops the earliest layers when even channel means do not fit, says so, and refuses a budget for none', () => {
+    const per = bytesPerNode(at(0));
+    const layers = [{ name: 'big', shape: [512, 56, 56] }, { name: 'mid', shape: [256, 28, 28] }, { name: 'fc', shape: [100] }];
+    const plan = planReductions(layers, at((256 + 100) * per + 4));
+    expect(plan.dropped.map((l) => l.name)).toEqual(['big']);
+    expect(plan.layers.map((l) => [l.name, l.reduction])).toEqual([['mid', 'channel-mean'], ['fc', 'element']]);
+    expect(plan.notes.join(' ')).toMatch(/left out the 1 earliest layer .*"big"/);
+    // Once a layer is dropped the rest are planned afresh from per-element.
+    const wide = [{ name: 'wide', shape: [2048, 56, 56] }, { name: 'mid', shape: [64, 28, 28] }, { name: 'fc', shape: [100] }];
+    const roomy = planReductions(wide, at((1024 + 100) * per + 4));
+    expect(roomy.dropped.map((l) => l.name)).toEqual(['wide']);
+    expect(roomy.layers.map((l) => l.reduction)).toEqual(['pool4', 'element']);
+    expect(() => planReductions(layers, at(50 * per))).toThrow(/holds no layer/);
+  });
+});
