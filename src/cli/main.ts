@@ -3,17 +3,23 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { encodeProfile, mergeProfiles, payloadBytes, ProfileError, type Profile } from '../core/index.ts';
+import { calibrationNeeded, encodeProfile, mergeProfiles, payloadBytes, type Profile } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { Detector, type ImageSource } from '../detector.ts';
 import { backgroundOf, bothTailsScorer, collectNodes, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, scanScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
 import { decodeImage } from '../model/decode-node.ts';
-import type { ImageError, ImageResult, Progress, Reduction, ScoringName, Tail } from '../types.ts';
+import type { ImageResult, Progress, Reduction, ScoringName, Tail } from '../types.ts';
+import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
+import { addExamples, markRequired, version } from './help.ts';
 import { fileSource, listImages, npy, readModel, readProfile, resolveSpec, shard, UsageError, writeAtomic, type SpecFlags } from './io.ts';
+import { resultSink, scoreLine } from './output.ts';
 
 const program = new Command('histoscan')
   .description('Detect unusual inputs to an ONNX image model from histograms of its activations, on your own machine.')
-  .showHelpAfterError();
+  .version(version)
+  .showHelpAfterError()
+  .addHelpText('after', `\n${EXIT_HELP}`);
+markRequired(program);
 
 const int = (v: string) => {
   const n = Number(v);
@@ -44,8 +50,21 @@ function layerOptions(cmd: Command): Command {
   return cmd
     .option('--layers <list>', "monitored layers: 'auto' or comma-separated tensor names", 'auto')
     .addOption(new Option('--reduce <how>', 'layer tensor to nodes').choices(['element', 'channel-mean', 'channel-max']).default(DEFAULTS.reduction))
-    .addOption(new Option('--provider <p>', 'execution provider').choices(['auto', 'wasm', 'webgpu']).default('auto'));
+    .addOption(providerOption());
 }
+
+/**
+ * Node runs onnxruntime-web's WASM backend only, so the CLI offers no WebGPU choice. The flag stays
+ * accepted (hidden) for scripts that pass `--provider wasm|auto`.
+ */
+const providerOption = () =>
+  new Option('--provider <p>', 'execution provider (Node: WASM only)')
+    .default('auto')
+    .hideHelp()
+    .argParser((v: string) => {
+      if (v === 'auto' || v === 'wasm') return v;
+      throw new InvalidArgumentError(v === 'webgpu' ? 'WebGPU is not available under Node; the CLI runs on WASM (use the browser component for WebGPU).' : 'wants auto or wasm');
+    });
 
 const layersOf = (s: string) => (s === 'auto' ? 'auto' : s.split(',').map((x) => x.trim()).filter(Boolean));
 
@@ -156,7 +175,12 @@ layerOptions(
       `${bytes.length.toLocaleString('en')} bytes (${(payloadBytes(h.nodes, h.strategy, h.bins, h.count) / h.nodes).toFixed(1)} B/node)` +
       `${h.calibration ? `, calibrated on ${h.calibration.count}` : ', not calibrated'}; provider ${detector.provider}`,
   );
+  const need = calibrationNeeded(DEFAULTS.fpr);
+  if ((h.calibration?.count ?? 0) < need) {
+    console.error(`warning: this profile cannot flag at FPR ${DEFAULTS.fpr}: it needs at least ${need} calibration images (--calibration DIR), it has ${h.calibration?.count ?? 0}.`);
+  }
   detector.release();
+  if (skipped.length) process.exitCode = EXIT.failed;
 });
 
 layerOptions(
@@ -189,8 +213,10 @@ specOptions(
     .requiredOption('--profile <file>', 'profile (.hsp) built for this model')
     .addOption(new Option('--scoring <f>', 'scan scoring function').choices(['bj', 'hc', 'ks']).default(DEFAULTS.scoring))
     .option('--fpr <rate>', 'false-positive rate of the verdict', float, DEFAULTS.fpr)
-    .addOption(new Option('--provider <p>', 'execution provider').choices(['auto', 'wasm', 'webgpu']).default('auto'))
-    .option('--json', 'print a JSON array on stdout')
+    .addOption(providerOption())
+    .addOption(new Option('--json', 'print one JSON object { results: [...], group? } on stdout').conflicts('jsonl'))
+    .option('--jsonl', 'print NDJSON: one line per image as it finishes (then one { group } line with --group)')
+    .option('--fail-on-flagged', 'exit 3 when any image is flagged unusual (for CI gates and scripts)')
     .option('--group', 'also scan the batch as a group (images x nodes) for a coordinated anomaly')
     .argument('<paths...>', 'image files or folders'),
 ).action(async (paths: string[], opts) => {
@@ -198,46 +224,27 @@ specOptions(
   const detector = await openDetector(opts, profile);
   const files = listImages(paths);
   const bar = progress();
-  const out: (ReturnType<typeof summary> | ImageError)[] = [];
+  const sink = resultSink(opts.json ? 'json' : opts.jsonl ? 'jsonl' : 'text');
   const full: ImageResult[] = [];
   for (const [i, file] of files.entries()) {
     try {
       const t0 = performance.now();
       const img = decodeImage(new Uint8Array(readFileSync(file)), basename(file));
       const r = await detector.check(img, file, { scoring: opts.scoring, fpr: opts.fpr }, performance.now() - t0);
-      out.push(summary(r));
+      sink.add(scoreLine(r));
       if (opts.group) full.push(r);
     } catch (e) {
-      out.push({ file, error: (e as Error).message, code: (e as { code?: string }).code ?? 'error' });
+      sink.add({ file, error: (e as Error).message, code: (e as { code?: string }).code ?? 'error' });
     }
     bar.update({ done: i + 1, total: files.length, stage: 'scoring' });
   }
   bar.stop();
   const group = opts.group && full.length ? detector.groupScan(full, opts.scoring) : null;
-  const groupOut = group && { score: group.score, alpha: group.alpha, images: group.images.map((i) => full[i].file), nodes: group.nodes.length };
-  if (opts.json) console.log(JSON.stringify(groupOut ? { results: out, group: groupOut } : out, null, 2));
-  else {
-    if (groupOut) console.log(`group scan: score ${groupOut.score.toFixed(3)} at alpha ${groupOut.alpha.toPrecision(2)}: ${groupOut.images.length} images x ${groupOut.nodes} nodes`);
-    for (const r of out) {
-      if ('error' in r) console.log(`${r.file}\tERROR\t${r.error}`);
-      else console.log(`${r.file}\t${r.flagged ? 'UNUSUAL' : 'ok'}\tscore ${r.score.toFixed(3)}\tq ${r.q.toFixed(4)}\t${r.top}`);
-    }
-  }
+  const done = sink.end(group && { score: group.score, alpha: group.alpha, images: group.images.map((i) => full[i].file), nodes: group.nodes.length });
   detector.release();
-  if (out.some((r) => 'error' in r)) process.exitCode = 2;
+  if (done.uncalibrated) console.error(`${opts.failOnFlagged ? 'histoscan: --fail-on-flagged cannot gate' : 'warning: no verdict'} at FPR ${opts.fpr}: ${done.uncalibrated}`);
+  process.exitCode = batchStatus({ ...done, failOnFlagged: opts.failOnFlagged });
 });
-
-function summary(r: ImageResult) {
-  return {
-    file: r.file,
-    score: r.score,
-    alpha: r.alpha,
-    q: r.q,
-    flagged: r.flagged,
-    top: `${r.top[0].label} ${(100 * r.top[0].prob).toFixed(1)}%`,
-    topNodes: r.topNodes.map((n) => ({ layer: n.layer, index: n.index, value: n.value, p: n.p })),
-  };
-}
 
 layerOptions(
   specOptions(
@@ -312,13 +319,14 @@ program
     console.error(`wrote ${opts.out}: ${merged.header.count} background images from ${paths.length} shards`);
   });
 
-const known = (e: unknown) => e instanceof UsageError || e instanceof ProfileError || ['ModelError', 'ImageDecodeError', 'ActivationError', 'CancelledError'].includes((e as Error)?.name);
+addExamples(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
+  // Nothing was checked: a usage or input error (exit 1). Unexpected errors keep their stack under DEBUG=1.
   const err = e as Error;
-  console.error(`histoscan: ${err.message}`);
+  console.error(`histoscan: ${err.message}${isExpected(e) || process.env.DEBUG ? '' : ' (DEBUG=1 shows where)'}`);
   if (process.env.DEBUG) console.error(err.stack);
-  process.exitCode = known(e) ? 2 : 1;
+  process.exitCode = EXIT.usage;
 }
