@@ -21,6 +21,25 @@ export const securityHeaders = {
 const packageDeps = [/^lit($|\/)/, /^@lit\//, /^comlink$/, /^onnxruntime-web($|\/)/, /^onnx-buf($|\/)/, /^@bufbuild\/protobuf($|\/)/];
 
 /**
+ * The production build (`npm run build`) carries its CSP in the page itself, since a static host
+ * sends no headers unless told to: a `<meta http-equiv>` first in <head>. COOP/COEP cannot be meta
+ * tags and a meta CSP does not reach the worker, so `_headers` (the format of Netlify and
+ * Cloudflare Pages; README has nginx/Apache lines) carries all three for hosts that read it.
+ */
+const productionHeaders: Plugin = {
+  name: 'histoscan:production-headers',
+  apply: 'build',
+  transformIndexHtml: {
+    order: 'pre',
+    handler: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: securityHeaders['Content-Security-Policy'] }, injectTo: 'head-prepend' }],
+  },
+  generateBundle() {
+    const lines = Object.entries(securityHeaders).map(([k, v]) => `  ${k}: ${v}`);
+    this.emitFile({ type: 'asset', fileName: '_headers', source: `/*\n${lines.join('\n')}\n` });
+  },
+};
+
+/**
  * In the unbundled build the worker must stay a plain `new Worker(new URL('../worker/worker.js',
  * import.meta.url), { type: 'module' })`: that is the pattern the installer's bundler recognises
  * to bundle the worker with the installer's own onnxruntime-web. Vite would otherwise rewrite it to
@@ -42,7 +61,7 @@ const keepWorkerUrl: Plugin = {
 };
 
 export default defineConfig(({ mode }) => ({
-  plugins: mode === 'esm' ? [keepWorkerUrl] : [],
+  plugins: mode === 'esm' ? [keepWorkerUrl] : mode === 'lib' ? [] : [productionHeaders],
   publicDir: mode === 'lib' || mode === 'esm' ? false : 'public',
   // Library assets (worker, .wasm) resolve next to histoscan.js wherever it is hosted.
   base: mode === 'lib' || mode === 'esm' ? './' : '/',
