@@ -8,7 +8,7 @@ import { inspectModel, type ModelInfo } from '../model/onnx.ts';
 import { parseSpec, specFromModel } from '../model/preprocess.ts';
 import type { ModelSpec } from '../types.ts';
 
-/** A user-facing failure: printed as one line, exit status 2, never a stack trace. */
+/** A user-facing failure: printed as one line, exit status 1 (see exit.ts), never a stack trace. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
