@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 // Cross-origin isolation lets onnxruntime-web use WASM threads; the CSP keeps every byte on this origin.
 export const securityHeaders = {
@@ -16,10 +16,55 @@ export const securityHeaders = {
   ].join('; '),
 };
 
+// The package's unbundled build (mode 'esm') leaves these to the installer, so a page that already
+// uses Lit loads it once and onnxruntime-web's .wasm is emitted by the installer's own bundler.
+const packageDeps = [/^lit($|\/)/, /^@lit\//, /^comlink$/, /^onnxruntime-web($|\/)/, /^onnx-buf($|\/)/, /^@bufbuild\/protobuf($|\/)/];
+
+/**
+ * The production build (`npm run build`) carries its CSP in the page itself, since a static host
+ * sends no headers unless told to: a `<meta http-equiv>` first in <head>. COOP/COEP cannot be meta
+ * tags and a meta CSP does not reach the worker, so `_headers` (the format of Netlify and
+ * Cloudflare Pages; README has nginx/Apache lines) carries all three for hosts that read it.
+ */
+const productionHeaders: Plugin = {
+  name: 'histoscan:production-headers',
+  apply: 'build',
+  transformIndexHtml: {
+    order: 'pre',
+    handler: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: securityHeaders['Content-Security-Policy'] }, injectTo: 'head-prepend' }],
+  },
+  generateBundle() {
+    const lines = Object.entries(securityHeaders).map(([k, v]) => `  ${k}: ${v}`);
+    this.emitFile({ type: 'asset', fileName: '_headers', source: `/*\n${lines.join('\n')}\n` });
+  },
+};
+
+/**
+ * In the unbundled build the worker must stay a plain `new Worker(new URL('../worker/worker.js',
+ * import.meta.url), { type: 'module' })`: that is the pattern the installer's bundler recognises
+ * to bundle the worker with the installer's own onnxruntime-web. Vite would otherwise rewrite it to
+ * a URL of its own worker bundle that it hides from other bundlers (`@vite-ignore`).
+ */
+const WORKER_MARK = 'globalThis.__histoscanWorkerUrl__';
+const keepWorkerUrl: Plugin = {
+  name: 'histoscan:keep-worker-url',
+  enforce: 'pre',
+  transform(code, id) {
+    if (!id.endsWith('/src/ui/client.ts')) return null;
+    const re = /new URL\(\s*'\.\.\/worker\/worker\.ts'\s*,\s*import\.meta\.url\s*\)/;
+    if (!re.test(code)) this.error('src/ui/client.ts no longer creates its worker with new URL(\'../worker/worker.ts\', import.meta.url)');
+    return code.replace(re, WORKER_MARK);
+  },
+  renderChunk(code) {
+    return code.includes(WORKER_MARK) ? code.replace(WORKER_MARK, `new URL('../worker/worker.js', import.meta.url)`) : null;
+  },
+};
+
 export default defineConfig(({ mode }) => ({
-  publicDir: mode === 'lib' ? false : 'public',
+  plugins: mode === 'esm' ? [keepWorkerUrl] : mode === 'lib' ? [] : [productionHeaders],
+  publicDir: mode === 'lib' || mode === 'esm' ? false : 'public',
   // Library assets (worker, .wasm) resolve next to histoscan.js wherever it is hosted.
-  base: mode === 'lib' ? './' : '/',
+  base: mode === 'lib' || mode === 'esm' ? './' : '/',
   server: { headers: securityHeaders, strictPort: true },
   preview: { headers: securityHeaders, strictPort: true },
   // Pre-bundling onnxruntime-web makes the dev server re-optimise and reload mid-session.
@@ -27,7 +72,22 @@ export default defineConfig(({ mode }) => ({
   optimizeDeps: { exclude: ['onnxruntime-web'], include: ['lit', 'lit/directives/repeat.js', 'comlink'] },
   worker: { format: 'es' },
   build:
-    mode === 'lib'
+    mode === 'esm'
+      ? {
+          // One file per source module, dependencies as bare imports; the worker is its own file
+          // (still found by the installer's bundler through `new Worker(new URL(…))`).
+          outDir: 'dist-esm',
+          target: 'es2022',
+          minify: false,
+          copyPublicDir: false,
+          rolldownOptions: {
+            input: { 'ui/index': 'src/ui/index.ts', 'core/index': 'src/core/index.ts', 'worker/worker': 'src/worker/worker.ts' },
+            external: packageDeps,
+            preserveEntrySignatures: 'strict' as const,
+            output: { format: 'es' as const, preserveModules: true, preserveModulesRoot: 'src', entryFileNames: '[name].js' },
+          },
+        }
+      : mode === 'lib'
       ? {
           // The component as one ES module (+ its worker and onnxruntime's .wasm as files). Vite's
           // lib mode would inline the 28 MB .wasm into the worker as base64, so this is a plain

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { bombHeader, png } from '../tests/fixtures/png-bytes.ts';
+import { nothingLeaves, expectStrictCsp } from './fixtures/privacy.ts';
 import { el, openDemo, rows, shot, waitDone } from './helpers.ts';
 
 test('bad inputs each get a clear message in their own row; every other image is still checked', async ({ page }) => {
@@ -80,34 +81,8 @@ test('the worker dies mid-batch: the component says so, restarts it, and the bat
 });
 
 test('nothing leaves the device: 50 checks, a profile build and a model from disk only GET same-origin assets', async ({ page, baseURL }) => {
-  const requests: { method: string; url: string; body: number }[] = [];
-  page.on('request', (r) => requests.push({ method: r.method(), url: r.url(), body: r.postDataBuffer()?.length ?? 0 }));
-  page.on('websocket', (ws) => requests.push({ method: 'WS', url: ws.url(), body: 0 }));
-  await openDemo(page);
-  await page.locator(`${el} #files`).setInputFiles(Array.from({ length: 50 }, (_, i) => `data/clean/${String(100 + i).padStart(5, '0')}.png`));
-  await waitDone(page, 50);
-  await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 30 }, (_, i) => `data/calibration/${String(200 + i).padStart(5, '0')}.png`));
-  await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built', { timeout: 60_000 });
-  // A model of one's own, from disk: read by the page, handed to the worker, never sent anywhere.
-  const modelGets = requests.filter((r) => /\.(onnx|hsp)$/.test(new URL(r.url).pathname)).length;
-  await page.locator(`${el} #own-model`).setInputFiles(['public/models/fashion-cnn.onnx', 'public/profiles/fashion-cnn.hsp', 'public/models/fashion-cnn.json']);
-  await expect(page.locator(`${el} [data-local-model]`)).toBeVisible({ timeout: 60_000 });
-  await page.locator(`${el} #files`).setInputFiles(['data/clean/00150.png']);
-  // Row 51 sits behind "show more"; the summary counts it.
-  await expect(page.locator(`${el} [data-summary]`)).toHaveAttribute('data-done', '51');
-  expect(requests.filter((r) => /\.(onnx|hsp)$/.test(new URL(r.url).pathname)).length).toBe(modelGets);
-  const origin = new URL(baseURL!).origin;
-  // The dev server's own hot-reload socket is the only non-GET, and it is same-origin too.
-  const foreign = requests.filter((r) => !r.url.startsWith(origin) && !r.url.startsWith(origin.replace('http', 'ws')) && !r.url.startsWith('blob:') && !r.url.startsWith('data:'));
-  expect(foreign).toEqual([]);
-  expect(requests.filter((r) => r.method !== 'GET' && r.method !== 'WS')).toEqual([]);
-  expect(requests.every((r) => r.body === 0)).toBe(true);
-  const paths = requests.filter((r) => r.method === 'GET').map((r) => new URL(r.url).pathname);
-  expect(paths.some((p) => p.includes('/data/'))).toBe(false); // the checked images are never fetched or sent
-  const csp = (await page.request.get('/')).headers()['content-security-policy'];
-  expect(csp).toMatch(/connect-src 'self'/);
-  expect(csp).toMatch(/img-src 'self' blob: data:/);
-  expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval'/);
+  await nothingLeaves(page, new URL(baseURL!).origin);
+  expectStrictCsp((await page.request.get('/')).headers()['content-security-policy']);
 });
 
 test('1,000 images at once: bounded queue, responsive page, bounded memory, every result arrives', async ({ page }) => {

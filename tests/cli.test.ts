@@ -1,25 +1,13 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeProfile } from '../src/core/index.ts';
+import { cli, MODEL, subset as subsetOf } from './fixtures/cli.ts';
 
-const MODEL = 'public/models/fashion-cnn.onnx';
 let dir = '';
-
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/histoscan.js', ...args], { encoding: 'utf8', env: { ...process.env, DEBUG: '' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function subset(set: string, count: number, from = 0): string {
-  const out = join(dir, `${set}-${from}-${count}`);
-  mkdirSync(out, { recursive: true });
-  const files = readdirSync(`data/${set}`).filter((f) => f.endsWith('.png')).sort().slice(from, from + count);
-  for (const f of files) copyFileSync(`data/${set}/${f}`, join(out, f));
-  return out;
-}
+const subset = (set: string, count: number, from = 0) => subsetOf(dir, set, count, from);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'histoscan-cli-'));
@@ -41,10 +29,12 @@ describe('CLI end to end on the default model', () => {
 
     const s = cli(['score', '--model', MODEL, '--profile', hsp, '--json', join(clean, '00000.png'), pgd]);
     expect(s.status, s.stderr).toBe(0);
-    const scored = JSON.parse(s.stdout);
+    const scored = JSON.parse(s.stdout).results;
     expect(scored).toHaveLength(31);
     for (const r of scored) {
-      expect(Object.keys(r)).toEqual(expect.arrayContaining(['file', 'score', 'alpha', 'q', 'flagged', 'topNodes']));
+      expect(Object.keys(r)).toEqual(expect.arrayContaining(['file', 'score', 'alpha', 'q', 'flagged', 'verdict', 'calibrationCount', 'topNodes']));
+      expect(r.calibrationCount).toBe(40);
+      expect(['unusual', 'typical']).toContain(r.verdict);
       expect(r.q).toBeGreaterThan(0);
       expect(r.q).toBeLessThanOrEqual(1);
     }
@@ -93,7 +83,7 @@ describe('CLI end to end on the default model', () => {
     expect(a.edges).toEqual(b.edges);
   });
 
-  it('reports bad files per file and still scores the rest; bad profiles and models exit 2 without a stack trace', () => {
+  it('reports bad files per file and still scores the rest (exit 2); bad profiles and models exit 1 without a stack trace', () => {
     const hsp = join(dir, 'p.hsp');
     const mixed = subset('clean', 3, 500);
     writeFileSync(join(mixed, 'empty.png'), '');
@@ -101,7 +91,7 @@ describe('CLI end to end on the default model', () => {
     writeFileSync(join(mixed, 'cut.png'), readFileSync(join(mixed, '00500.png')).subarray(0, 100));
     const s = cli(['score', '--model', MODEL, '--profile', hsp, '--json', mixed]);
     expect(s.status).toBe(2);
-    const out = JSON.parse(s.stdout);
+    const out = JSON.parse(s.stdout).results;
     expect(out).toHaveLength(6);
     expect(out.filter((r: { error?: string }) => r.error)).toHaveLength(3);
     expect(out.find((r: { file: string }) => r.file.endsWith('notes.png')).error).toMatch(/text file/);
@@ -117,7 +107,7 @@ describe('CLI end to end on the default model', () => {
       ['inspect', '--model', join(dir, 'missing.onnx')],
     ]) {
       const r = cli(args);
-      expect(r.status).toBe(2);
+      expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/^histoscan: /m);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
@@ -135,7 +125,7 @@ describe('CLI end to end on the default model', () => {
     expect(p.header.count).toBe(40);
     const s = cli(['score', '--model', 'tests/fixtures/models/fixed-batch-rgb.onnx', '--profile', out, '--json', imgs]);
     expect(s.status, s.stderr).toBe(0);
-    expect(JSON.parse(s.stdout)).toHaveLength(40);
+    expect(JSON.parse(s.stdout).results).toHaveLength(40);
   });
 
   it('activations writes a float32 .npy with an index', () => {

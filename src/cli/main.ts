@@ -3,19 +3,25 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { encodeProfile, HistoscanError, layerReductions, mergeProfiles, payloadBytes, scanOf, toImageError, UsageError, type Profile } from '../core/index.ts';
+import { encodeProfile, layerReductions, mergeProfiles, payloadBytes, scanOf, toImageError, UsageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { backgroundOf, collectNodes, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, productScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
 import { decodeImage } from '../model/decode-node.ts';
-import type { ImageError, ImageResult, Progress, ScoringName } from '../types.ts';
+import type { ImageResult, Progress, ScoringName } from '../types.ts';
 import { fileSource, listImages, npy, readModelBytes, readProfile, shard, specSources, writeAtomic, type SpecFlags } from './io.ts';
-import { choiceOf, enforceCap, layerOptions, layersOf } from './plan.ts';
+import { choiceOf, enforceCap, layerOptions, layersOf, providerOption } from './plan.ts';
 import { runInspect } from './inspect.ts';
+import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
+import { addExamples, markRequired, version } from './help.ts';
+import { resultSink, scoreLine } from './output.ts';
 
 const program = new Command('histoscan')
   .description('Detect unusual inputs to an ONNX image model from histograms of its activations, on your own machine.')
-  .showHelpAfterError();
+  .version(version)
+  .showHelpAfterError()
+  .addHelpText('after', `\n${EXIT_HELP}`);
+markRequired(program);
 
 const int = (v: string) => {
   const n = Number(v);
@@ -166,6 +172,7 @@ layerOptions(
       `${h.calibration ? `, calibrated on ${h.calibration.count}` : ', not calibrated'}; provider ${detector.features.provider}`,
   );
   detector.release();
+  if (built.skipped.length) process.exitCode = EXIT.failed;
 });
 
 layerOptions(
@@ -200,8 +207,10 @@ specOptions(
     .requiredOption('--profile <file>', 'profile (.hsp) built for this model')
     .addOption(new Option('--scoring <f>', 'scan scoring function').choices(['bj', 'hc', 'ks']).default(DEFAULTS.scoring))
     .option('--fpr <rate>', 'false-positive rate of the verdict', float, DEFAULTS.fpr)
-    .addOption(new Option('--provider <p>', 'execution provider').choices(['auto', 'wasm', 'webgpu']).default('auto'))
-    .option('--json', 'print a JSON array on stdout')
+    .addOption(providerOption())
+    .addOption(new Option('--json', 'print one JSON object { results: [...], group? } on stdout').conflicts('jsonl'))
+    .option('--jsonl', 'print NDJSON: one line per image as it finishes (then one { group } line with --group)')
+    .option('--fail-on-flagged', 'exit 3 when any image is flagged unusual (for CI gates and scripts)')
     .option('--group', 'also scan the batch as a group (images x nodes) for a coordinated anomaly')
     .argument('<paths...>', 'image files or folders'),
 ).action(async (paths: string[], opts) => {
@@ -209,50 +218,27 @@ specOptions(
   const detector = await openDetector(opts, profile);
   const files = listImages(paths);
   const bar = progress();
-  const out: (ReturnType<typeof summary> | ImageError)[] = [];
+  const sink = resultSink(opts.json ? 'json' : opts.jsonl ? 'jsonl' : 'text');
   const full: ImageResult[] = [];
   for (const [i, file] of files.entries()) {
     try {
       const t0 = performance.now();
       const img = decodeImage(new Uint8Array(readFileSync(file)), basename(file));
       const r = await detector.check(img, file, { scoring: opts.scoring, fpr: opts.fpr, topNodes: DEFAULTS.topNodes }, performance.now() - t0);
-      out.push(summary(r));
+      sink.add(scoreLine(r));
       if (opts.group) full.push(r);
     } catch (e) {
-      out.push(toImageError(file, e));
+      sink.add(toImageError(file, e));
     }
     bar.update({ done: i + 1, total: files.length, stage: 'scoring' });
   }
   bar.stop();
   const group = opts.group && full.length ? detector.scorer!.groupScan(full, opts.scoring, DEFAULTS.groupSeed) : null;
-  const groupOut = group && { score: group.score, alpha: group.alpha, images: group.images.map((i) => full[i].file), nodes: group.nodes.length };
-  if (opts.json) console.log(JSON.stringify(groupOut ? { results: out, group: groupOut } : out, null, 2));
-  else {
-    if (groupOut) console.log(`group scan: score ${groupOut.score.toFixed(3)} at alpha ${groupOut.alpha.toPrecision(2)}: ${groupOut.images.length} images x ${groupOut.nodes} nodes`);
-    for (const r of out) {
-      if ('error' in r) console.log(`${r.file}\tERROR\t${r.error}`);
-      else console.log(`${r.file}\t${VERDICT_TEXT[r.verdict]}\tscore ${r.score.toFixed(3)}\tq ${r.q.toFixed(4)}\t${r.top}${r.verdictReason ? `\t${r.verdictReason}` : ''}`);
-    }
-  }
+  const done = sink.end(group && { score: group.score, alpha: group.alpha, images: group.images.map((i) => full[i].file), nodes: group.nodes.length });
   detector.release();
-  if (out.some((r) => 'error' in r)) process.exitCode = 2;
+  if (done.uncalibrated) console.error(`${opts.failOnFlagged ? 'histoscan: --fail-on-flagged cannot gate' : 'warning: no verdict'} at FPR ${opts.fpr}: ${done.uncalibrated}`);
+  process.exitCode = batchStatus({ ...done, failOnFlagged: opts.failOnFlagged });
 });
-
-const VERDICT_TEXT = { unusual: 'UNUSUAL', typical: 'typical', uncalibrated: 'NOT CALIBRATED' } as const;
-
-function summary(r: ImageResult) {
-  return {
-    file: r.file,
-    score: r.score,
-    alpha: r.alpha,
-    q: r.q,
-    flagged: r.flagged,
-    verdict: r.verdict,
-    ...(r.verdictReason ? { verdictReason: r.verdictReason } : {}),
-    top: `${r.top[0].label} ${(100 * r.top[0].prob).toFixed(1)}%`,
-    topNodes: r.topNodes.map((n) => ({ layer: n.layer, index: n.index, value: n.value, p: n.p })),
-  };
-}
 
 layerOptions(
   specOptions(
@@ -351,12 +337,14 @@ program
     console.error(`wrote ${opts.out}: ${merged.header.count} background images from ${paths.length} shards`);
   });
 
+addExamples(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
+  // Nothing was checked: a usage or input error (exit 1). Unexpected errors keep their stack under DEBUG=1.
   const err = e as Error;
-  console.error(`histoscan: ${err.message}`);
+  console.error(`histoscan: ${err.message}${isExpected(e) || process.env.DEBUG ? '' : ' (DEBUG=1 shows where)'}`);
   if (process.env.DEBUG) console.error(err.stack);
-  process.exitCode = e instanceof HistoscanError ? 2 : 1;
+  process.exitCode = EXIT.usage;
 }

@@ -28,8 +28,21 @@ export function layerOptions(cmd: Command): Command {
     .addOption(new Option('--reduce <how>', 'every layer to nodes this way (default: a plan per layer that fits --budget; element for explicit --layers)').choices(REDUCTIONS))
     .option('--budget <MB>', 'histogram bytes the profile may take, in MB of 10^6 bytes; with --layers auto and no --reduce the plan fits it', megabytes, DEFAULTS.budgetMB)
     .option('--force', `build even when explicit --layers/--reduce cost more than ${DEFAULTS.capFactor}x the budget`)
-    .addOption(new Option('--provider <p>', 'execution provider').choices(['auto', 'wasm', 'webgpu']).default('auto'));
+    .addOption(providerOption());
 }
+
+/**
+ * Node runs onnxruntime-web's WASM backend only, so the CLI offers no WebGPU choice. The flag stays
+ * accepted (hidden) for scripts that pass `--provider wasm|auto`.
+ */
+export const providerOption = () =>
+  new Option('--provider <p>', 'execution provider (Node: WASM only)')
+    .default('auto')
+    .hideHelp()
+    .argParser((v: string) => {
+      if (v === 'auto' || v === 'wasm') return v;
+      throw new InvalidArgumentError(v === 'webgpu' ? 'WebGPU is not available under Node; the CLI runs on WASM (use the browser component for WebGPU).' : 'wants auto or wasm');
+    });
 
 export const layersOf = (s: string) => (s === 'auto' ? 'auto' : s.split(',').map((x) => x.trim()).filter(Boolean));
 

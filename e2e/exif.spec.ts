@@ -1,0 +1,41 @@
+// A phone photo stored sideways with EXIF orientation 6 reaches the model upright both on the page
+// (createImageBitmap applies EXIF) and in the CLI (decode-node applies it), so both give one score.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { encodeJpeg, enlarge, readPng, rotateCcw, withOrientation } from '../tests/fixtures/exif-jpeg.ts';
+import { el } from './helpers.ts';
+
+const cliScore = (file: string): number =>
+  JSON.parse(
+    execFileSync(process.execPath, ['bin/histoscan.js', 'score', '--model', 'public/models/fashion-cnn.onnx', '--profile', 'public/profiles/fashion-cnn.hsp', '--json', file], { encoding: 'utf8' }),
+  ).results[0].score;
+
+test('a JPEG with EXIF orientation 6 gets the same score in the browser and in the CLI', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'histoscan-exif-'));
+  // 112x112 (the model shrinks it to 28x28 by box averaging, which evens out the two JPEG decoders' rounding).
+  const stored = encodeJpeg(rotateCcw(enlarge(readPng('data/clean/00000.png'), 4)));
+  const phone = join(dir, 'phone.jpg');
+  const sideways = join(dir, 'sideways.jpg');
+  writeFileSync(phone, withOrientation(stored, 6));
+  writeFileSync(sideways, stored);
+
+  await page.goto('/e2e/fixtures/embed.html');
+  const events = () => page.evaluate(() => (window as unknown as { events: { type: string; file: string | null; score: number | null }[] }).events);
+  await expect.poll(async () => (await events()).map((e) => e.type), { timeout: 60_000 }).toContain('histoscan-ready');
+  await page.locator(`${el} #files`).setInputFiles([phone, sideways]);
+  await expect.poll(async () => (await events()).filter((e) => e.type === 'histoscan-result').length, { timeout: 60_000 }).toBe(2);
+  const browser = Object.fromEntries((await events()).filter((e) => e.type === 'histoscan-result').map((e) => [e.file, e.score!]));
+
+  const cli = { phone: cliScore(phone), sideways: cliScore(sideways) };
+  test.info().annotations.push({ type: 'scores', description: JSON.stringify({ browser, cli }) });
+  // Turned the wrong way the picture scores far away; the two decoders differ by JPEG rounding only.
+  const apart = Math.abs(cli.phone - cli.sideways);
+  expect(apart).toBeGreaterThan(0.5);
+  expect(Math.abs(browser['phone.jpg'] - cli.phone)).toBeLessThan(0.05 * apart);
+  expect(Math.abs(browser['sideways.jpg'] - cli.sideways)).toBeLessThan(0.05 * apart);
+  // The page turned the photo the way the CLI did, not the way the bytes are stored.
+  expect(Math.abs(browser['phone.jpg'] - cli.phone)).toBeLessThan(Math.abs(browser['phone.jpg'] - cli.sideways));
+});

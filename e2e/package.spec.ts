@@ -1,0 +1,125 @@
+// The npm package as a user gets it: `npm pack` (prepack builds it), installed offline into an empty
+// project, then used three ways: import in Node with types checked by tsc, `npx histoscan`, and the
+// element in a bare page built by the installer's vite.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { writeConsumerProject } from './fixtures/consumer-project.ts';
+import { preview, type Served } from './fixtures/serve.ts';
+
+const repo = resolve('.');
+const IMAGE = resolve('data/pgd-0.1/00002.png');
+let work = '';
+let served: Served | undefined;
+
+const run = (cmd: string, args: string[], cwd = work) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+/** Output of a command that must fail (throws if it succeeds). */
+function failing(cmd: string, args: string[]): string {
+  try {
+    run(cmd, args);
+  } catch (e) {
+    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
+    return `${stdout ?? ''}${stderr ?? ''}`;
+  }
+  throw new Error(`${cmd} ${args.join(' ')} succeeded`);
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
+  test.setTimeout(600_000);
+  work = mkdtempSync(join(tmpdir(), 'histoscan-consumer-'));
+  run('npm', ['pack', '--pack-destination', work, '--no-audit', '--no-fund'], repo);
+  const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
+  writeConsumerProject(work, tarball, ['vite', 'typescript', '@types/node'], repo);
+  // Offline: only the tarball and what `npm ci` of this repository left in npm's cache.
+  run('npm', ['ci', '--offline', '--no-audit', '--no-fund']);
+
+  mkdirSync(join(work, 'public'));
+  cpSync(join(work, 'node_modules/histoscan/public/models'), join(work, 'public/models'), { recursive: true });
+  cpSync(join(work, 'node_modules/histoscan/public/profiles'), join(work, 'public/profiles'), { recursive: true });
+  writeFileSync(
+    join(work, 'index.html'),
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>consumer</title></head>
+<body><histoscan-detector id="det" fpr="0.05"></histoscan-detector><script type="module" src="./main.js"></script></body></html>`,
+  );
+  writeFileSync(
+    join(work, 'main.js'),
+    `import 'histoscan';
+window.events = [];
+const det = document.getElementById('det');
+for (const type of ['histoscan-ready', 'histoscan-result', 'histoscan-error']) {
+  det.addEventListener(type, (e) => window.events.push({ type, file: e.detail?.file ?? null, score: e.detail?.score ?? null, error: e.detail?.error ?? null }));
+}
+det.profile = '/profiles/fashion-cnn.hsp';
+det.model = '/models/fashion-cnn.onnx';
+`,
+  );
+  // What the README asks of an installer's vite config: module workers (the worker's onnxruntime-web
+  // splits code, which vite's default 'iife' worker format cannot hold).
+  writeFileSync(join(work, 'vite.config.js'), `export default { worker: { format: 'es' }, optimizeDeps: { exclude: ['onnxruntime-web', 'histoscan'] } };\n`);
+  run(process.execPath, ['node_modules/vite/bin/vite.js', 'build']);
+  served = await preview(work, Number(process.env.E2E_PORT || 5174) + 1);
+});
+
+test.afterAll(() => served?.stop());
+
+test('the tarball holds the builds and no data, tests or sources', () => {
+  const files = run('tar', ['-tzf', readdirSync(work).find((f) => f.endsWith('.tgz'))!]).split('\n').filter(Boolean);
+  expect(files).toContain('package/dist-esm/ui/index.js');
+  expect(files).toContain('package/dist-esm/ui/index.d.ts');
+  expect(files).toContain('package/dist-cli/cli/main.js');
+  expect(files).toContain('package/dist-lib/histoscan.js');
+  expect(files).toContain('package/custom-elements.json');
+  expect(files.filter((f) => /^package\/(data|tests|e2e|src|tools|eval|bench)\//.test(f))).toEqual([]);
+  // Lit, comlink and onnxruntime-web are the installer's to resolve in the unbundled build.
+  const element = readFileSync(join(work, 'node_modules/histoscan/dist-esm/ui/histoscan-detector.js'), 'utf8');
+  expect(element).toMatch(/from "lit"/);
+  expect(readFileSync(join(work, 'node_modules/histoscan/dist-esm/worker/worker.js'), 'utf8')).toMatch(/from "comlink"/);
+  const manifest = JSON.parse(readFileSync(join(work, 'node_modules/histoscan/custom-elements.json'), 'utf8'));
+  const decl = manifest.modules.flatMap((m: { declarations?: { tagName?: string }[] }) => m.declarations ?? []).find((d: { tagName?: string }) => d.tagName === 'histoscan-detector');
+  expect(decl.attributes.map((a: { name: string }) => a.name)).toEqual(expect.arrayContaining(['model', 'profile', 'fpr']));
+});
+
+test('import in Node: the core API runs and its types resolve under tsc', () => {
+  writeFileSync(
+    join(work, 'check.ts'),
+    `import { readFileSync } from 'node:fs';
+import type { ImageResult } from 'histoscan';
+import { calibrationNeeded, decodeProfile, verdictOf } from 'histoscan/core';
+const profile = decodeProfile(new Uint8Array(readFileSync('node_modules/histoscan/public/profiles/fashion-cnn.hsp')));
+const verdict: ImageResult['verdict'] = verdictOf(0.001, 0.05, profile.header.calibration?.count ?? 0).state;
+console.log(JSON.stringify({ nodes: profile.header.nodes, need: calibrationNeeded(0.05), verdict }));
+`,
+  );
+  const tsconfig = { compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], strict: true, types: ['node'], outDir: 'out', skipLibCheck: false } };
+  writeFileSync(join(work, 'tsconfig.json'), JSON.stringify({ ...tsconfig, files: ['check.ts'] }));
+  run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.']);
+  expect(JSON.parse(run(process.execPath, ['out/check.js']))).toEqual({ nodes: 18944, need: 19, verdict: 'unusual' });
+
+  // The types are real, not `any`: a wrong use fails to compile.
+  writeFileSync(join(work, 'wrong.ts'), `import { verdictOf } from 'histoscan/core';\nconst n: number = verdictOf(0.5, 0.05, 100);\nconsole.log(n);\n`);
+  writeFileSync(join(work, 'tsconfig.wrong.json'), JSON.stringify({ ...tsconfig, files: ['wrong.ts'] }));
+  expect(failing(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.wrong.json'])).toMatch(/wrong\.ts.*not assignable to type 'number'/);
+});
+
+test('npx histoscan runs the compiled CLI', () => {
+  expect(run('npx', ['--offline', 'histoscan', '--version']).trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+  const out = JSON.parse(run('npx', ['--offline', 'histoscan', 'score', '--model', 'public/models/fashion-cnn.onnx', '--profile', 'public/profiles/fashion-cnn.hsp', '--json', IMAGE]));
+  expect(out.results[0]).toMatchObject({ file: IMAGE, verdict: expect.stringMatching(/^(unusual|typical)$/) });
+  // No TypeScript at run time: the installed package has no sources and no tsx.
+  expect(failing(process.execPath, ['-e', "await import('tsx')"])).toMatch(/Cannot find (package|module) 'tsx'/);
+});
+
+test('the element, installed and bundled by the installer, checks an image in a bare page', async ({ page }) => {
+  await page.goto(`${served!.url}/`);
+  const events = () => page.evaluate(() => (window as unknown as { events: { type: string; score: number | null }[] }).events);
+  await expect.poll(async () => (await events()).map((e) => e.type), { timeout: 60_000 }).toContain('histoscan-ready');
+  await page.locator('histoscan-detector #files').setInputFiles([IMAGE]);
+  await expect.poll(async () => (await events()).map((e) => e.type)).toContain('histoscan-result');
+  const browser = (await events()).find((e) => e.type === 'histoscan-result')!.score!;
+  const cli = JSON.parse(run('npx', ['--offline', 'histoscan', 'score', '--model', 'public/models/fashion-cnn.onnx', '--profile', 'public/profiles/fashion-cnn.hsp', '--json', IMAGE])).results[0].score;
+  expect(Math.abs(browser - cli)).toBeLessThan(1e-3 * Math.max(1, Math.abs(cli)));
+});

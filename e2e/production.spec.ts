@@ -1,0 +1,75 @@
+// The production build (`npm run build`), served by `vite preview` on a port of its own: the page
+// carries its CSP in a meta tag (a static host may send no headers), the privacy check holds there
+// too, and the policy really blocks other origins.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { expectStrictCsp, nothingLeaves } from './fixtures/privacy.ts';
+import { preview, type Served } from './fixtures/serve.ts';
+import { securityHeaders } from '../vite.config.ts';
+
+let served: Served | undefined;
+
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
+  test.setTimeout(300_000);
+  execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
+  served = await preview('.', Number(process.env.E2E_PORT || 5174) + 2);
+});
+
+test.afterAll(() => served?.stop());
+
+test('the build carries the CSP in index.html and all three headers in _headers', () => {
+  const html = readFileSync('dist/index.html', 'utf8');
+  const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html);
+  expect(meta).not.toBeNull();
+  // Before anything the policy must cover.
+  expect(html.indexOf('http-equiv="Content-Security-Policy"')).toBeLessThan(Math.min(html.indexOf('<script'), html.indexOf('<style'), html.indexOf('<link')));
+  const policy = meta![1].replaceAll('&#39;', "'");
+  expectStrictCsp(policy);
+  expect(policy).toBe(securityHeaders['Content-Security-Policy']);
+  const headers = readFileSync('dist/_headers', 'utf8');
+  expect(headers).toMatch(/^\/\*$/m);
+  expect(headers).toContain('Cross-Origin-Opener-Policy: same-origin');
+  expect(headers).toContain('Cross-Origin-Embedder-Policy: require-corp');
+  expect(headers).toContain(`Content-Security-Policy: ${securityHeaders['Content-Security-Policy']}`);
+});
+
+test('nothing leaves the device from the production build, with the CSP from the meta tag alone', async ({ page }) => {
+  test.setTimeout(300_000);
+  // Drop the CSP header from the page itself so that only the meta tag can enforce it.
+  await page.route(
+    (url) => url.pathname === '/' || url.pathname === '/index.html',
+    async (route) => {
+      const res = await route.fetch();
+      const headers = { ...res.headers() };
+      delete headers['content-security-policy'];
+      await route.fulfill({ response: res, headers });
+    },
+  );
+  await nothingLeaves(page, served!.url);
+  // Another origin (this machine under another name, nothing leaves it): the policy refuses it
+  // before any request is made.
+  const other = served!.url.replace('localhost', '127.0.0.1');
+  const outcome = await page.evaluate(async (u) => {
+    const violations: string[] = [];
+    document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    const fetched = await fetch(`${u}/models/fashion-cnn.json`).then(
+      () => 'fetched',
+      () => 'refused',
+    );
+    const img = await new Promise<string>((resolve) => {
+      const i = new Image();
+      i.onload = () => resolve('loaded');
+      i.onerror = () => resolve('refused');
+      i.src = `${u}/samples/clean-00000.png`;
+    });
+    // Violation reports are dispatched as tasks after the refusals: wait for them, not for a time.
+    for (let i = 0; i < 100 && violations.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    return { fetched, img, violations };
+  }, other);
+  expect(outcome.fetched).toBe('refused');
+  expect(outcome.img).toBe('refused');
+  expect(outcome.violations).toEqual(expect.arrayContaining([expect.stringMatching(/^connect-src /), expect.stringMatching(/^img-src /)]));
+});

@@ -1,0 +1,93 @@
+// How `score` prints its results: text, one JSON document, or NDJSON. The shapes here are the
+// CLI's contract with scripts, so each format has exactly one shape.
+import type { ImageError, ImageResult } from '../types.ts';
+
+export type Format = 'text' | 'json' | 'jsonl';
+
+/** One image as the CLI reports it (JSON and NDJSON). */
+export interface ScoreLine {
+  file: string;
+  score: number;
+  alpha: number;
+  /** null in JSON when the profile has no calibration. */
+  q: number;
+  /** verdict === 'unusual' (kept for scripts that read a boolean). */
+  flagged: boolean;
+  verdict: ImageResult['verdict'];
+  /** Why the verdict is 'uncalibrated'; absent otherwise. */
+  verdictReason?: string;
+  calibrationCount: number;
+  fpr: number;
+  top: string;
+  topNodes: { layer: string; index: number; value: number; p: number }[];
+}
+
+export interface GroupLine {
+  score: number;
+  alpha: number;
+  images: string[];
+  nodes: number;
+}
+
+export function scoreLine(r: ImageResult): ScoreLine {
+  return {
+    file: r.file,
+    score: r.score,
+    alpha: r.alpha,
+    q: r.q,
+    flagged: r.flagged,
+    verdict: r.verdict,
+    ...(r.verdictReason ? { verdictReason: r.verdictReason } : {}),
+    calibrationCount: r.calibrationCount,
+    fpr: r.fpr,
+    top: `${r.top[0].label} ${(100 * r.top[0].prob).toFixed(1)}%`,
+    topNodes: r.topNodes.map((n) => ({ layer: n.layer, index: n.index, value: n.value, p: n.p })),
+  };
+}
+
+/** The verdict in words: never "ok" or "typical" for a profile that could not have said "unusual". */
+export function verdictText(r: Pick<ScoreLine, 'verdict' | 'verdictReason'>): string {
+  if (r.verdict === 'unusual') return 'unusual';
+  if (r.verdict === 'typical') return 'typical';
+  return `not calibrated: ${r.verdictReason ?? 'the profile cannot flag at this FPR'}`;
+}
+
+export function textLine(r: ScoreLine | ImageError): string {
+  if ('error' in r) return `${r.file}\tERROR\t${r.error}`;
+  const q = Number.isFinite(r.q) ? r.q.toFixed(4) : '-';
+  return `${r.file}\t${verdictText(r)}\tscore ${r.score.toFixed(3)}\tq ${q}\t${r.top}`;
+}
+
+export function groupText(g: GroupLine): string {
+  return `group scan: score ${g.score.toFixed(3)} at alpha ${g.alpha.toPrecision(2)}: ${g.images.length} images x ${g.nodes} nodes`;
+}
+
+/**
+ * Where results go. Text and NDJSON are written as each image finishes (a long run shows
+ * progress and a pipe can act early); JSON is one document `{ results, group? }` at the end,
+ * whatever the options, so a script parses one shape.
+ */
+export function resultSink(format: Format, write: (s: string) => void = (s) => process.stdout.write(s)) {
+  const all: (ScoreLine | ImageError)[] = [];
+  let flagged = 0;
+  let failed = 0;
+  let uncalibrated: string | undefined;
+  return {
+    add(r: ScoreLine | ImageError) {
+      if ('error' in r) failed++;
+      else {
+        if (r.flagged) flagged++;
+        if (r.verdict === 'uncalibrated') uncalibrated ??= r.verdictReason;
+      }
+      if (format === 'json') all.push(r);
+      else if (format === 'jsonl') write(`${JSON.stringify(r)}\n`);
+      else write(`${textLine(r)}\n`);
+    },
+    /** The group scan, if any, goes last: NDJSON as one `{ "group": … }` line. */
+    end(group?: GroupLine | null) {
+      if (format === 'json') write(`${JSON.stringify(group ? { results: all, group } : { results: all }, null, 2)}\n`);
+      else if (group) write(format === 'jsonl' ? `${JSON.stringify({ group })}\n` : `${groupText(group)}\n`);
+      return { flagged, failed, uncalibrated };
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// EXIF orientation for the Node decoder. Browsers apply it in createImageBitmap, so without this a
+// phone photo reaches the model turned one way on the page and another way in the CLI.
+import exifReader from 'exif-reader';
+import type { RgbaImage } from '../types.ts';
+
+/** The APP1 "Exif" payload of a JPEG (before the first scan), or null. */
+export function jpegExif(bytes: Uint8Array): Uint8Array | null {
+  let i = 2; // after SOI
+  while (i + 4 <= bytes.length && bytes[i] === 0xff) {
+    const marker = bytes[i + 1];
+    if (marker === 0xff) {
+      i++; // fill byte
+      continue;
+    }
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      i += 2; // markers without a length
+      continue;
+    }
+    if (marker === 0xda || marker === 0xd9) return null; // scan data or end: no EXIF before it
+    const len = (bytes[i + 2] << 8) | bytes[i + 3];
+    if (len < 2 || i + 2 + len > bytes.length) return null;
+    const start = i + 4;
+    if (marker === 0xe1 && len >= 8 && String.fromCharCode(...bytes.subarray(start, start + 6)) === 'Exif\0\0') {
+      return bytes.subarray(start, i + 2 + len);
+    }
+    i += 2 + len;
+  }
+  return null;
+}
+
+/** EXIF orientation 1–8 of a JPEG; 1 when absent or unreadable (as browsers treat broken EXIF). */
+export function jpegOrientation(bytes: Uint8Array): number {
+  const exif = jpegExif(bytes);
+  if (!exif) return 1;
+  try {
+    const o = exifReader(Buffer.from(exif.buffer, exif.byteOffset, exif.byteLength)).Image?.Orientation;
+    return typeof o === 'number' && Number.isInteger(o) && o >= 1 && o <= 8 ? o : 1;
+  } catch {
+    return 1;
+  }
+}
+
+/**
+ * The image as it should be displayed for EXIF orientation `o` (TIFF 6.0 / EXIF 2.3 values):
+ * 2 mirror, 3 rotate 180, 4 flip, 5 transpose, 6 rotate 90 clockwise, 7 transverse, 8 rotate 90
+ * counter-clockwise. 5–8 swap width and height.
+ */
+export function orient(img: RgbaImage, o: number): RgbaImage {
+  if (o <= 1 || o > 8) return img;
+  const { width: w, height: h, data } = img;
+  const swap = o >= 5;
+  const W = swap ? h : w;
+  const H = swap ? w : h;
+  const out = new Uint8Array(W * H * 4);
+  // Source pixel (sx, sy) of each displayed pixel (x, y).
+  const src: (x: number, y: number) => number = {
+    2: (x: number, y: number) => y * w + (w - 1 - x),
+    3: (x: number, y: number) => (h - 1 - y) * w + (w - 1 - x),
+    4: (x: number, y: number) => (h - 1 - y) * w + x,
+    5: (x: number, y: number) => x * w + y,
+    6: (x: number, y: number) => (h - 1 - x) * w + y,
+    7: (x: number, y: number) => (h - 1 - x) * w + (w - 1 - y),
+    8: (x: number, y: number) => x * w + (w - 1 - y),
+  }[o]!;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const s = src(x, y) * 4;
+      const d = (y * W + x) * 4;
+      out[d] = data[s];
+      out[d + 1] = data[s + 1];
+      out[d + 2] = data[s + 2];
+      out[d + 3] = data[s + 3];
+    }
+  }
+  return { width: W, height: H, data: out };
+}

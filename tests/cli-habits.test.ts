@@ -1,0 +1,150 @@
+// CLI habits scripts rely on: --version, exit statuses, one JSON shape, NDJSON, and a verdict with
+// three states (never "typical"/"ok" from a profile that cannot flag). Real CLI, real model, real images.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeProfile } from '../src/core/index.ts';
+import { cli, MODEL, PROFILE, subset } from './fixtures/cli.ts';
+
+let dir = '';
+const CLEAN = 'public/samples/clean-00000.png';
+const PGD = ['public/samples/pgd-0.1-00010.png', 'public/samples/pgd-0.1-00011.png'];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'histoscan-habits-'));
+});
+
+describe('CLI habits', () => {
+  it('--version prints the package version', () => {
+    const r = cli(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+  });
+
+  it('help marks required options and shows examples and exit statuses; no WebGPU choice under Node', () => {
+    const h = cli(['score', '--help']);
+    expect(h.status).toBe(0);
+    expect(h.stdout).toMatch(/--model <file>\s+ONNX model \(required\)/);
+    expect(h.stdout).toMatch(/--profile <file>.*\(required\)/);
+    expect(h.stdout).toMatch(/Examples:\n\s+\$ histoscan score /);
+    expect(h.stdout).toMatch(/Exit status:[\s\S]*3\s+with --fail-on-flagged/);
+    expect(h.stdout).not.toMatch(/webgpu/i);
+    const w = cli(['score', '--model', MODEL, '--profile', PROFILE, '--provider', 'webgpu', CLEAN]);
+    expect(w.status).toBe(1);
+    expect(w.stderr).toMatch(/WebGPU is not available under Node/);
+  });
+
+  it('exit statuses: 0 ok, 3 flagged with --fail-on-flagged, 2 some images failed, 1 usage or input error', () => {
+    const ok = cli(['score', '--model', MODEL, '--profile', PROFILE, '--fail-on-flagged', '--json', CLEAN]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).results[0].verdict).toBe('typical');
+
+    const gate = cli(['score', '--model', MODEL, '--profile', PROFILE, '--fail-on-flagged', CLEAN, ...PGD]);
+    expect(gate.status, gate.stderr).toBe(3);
+    expect(gate.stdout.split('\n').filter((l) => l.includes('\tunusual\t'))).toHaveLength(2);
+    expect(gate.stdout).toMatch(/clean-00000\.png\ttypical\t/);
+    // Without the gate, flagged images are a result, not a failure.
+    expect(cli(['score', '--model', MODEL, '--profile', PROFILE, ...PGD]).status).toBe(0);
+
+    const bad = join(dir, 'text.png');
+    writeFileSync(bad, 'this is text, not a picture');
+    const failed = cli(['score', '--model', MODEL, '--profile', PROFILE, '--fail-on-flagged', bad, ...PGD]);
+    expect(failed.status).toBe(2);
+    expect(failed.stdout).toMatch(/text\.png\tERROR\t/);
+
+    for (const args of [
+      ['score', '--model', MODEL, '--profile', PROFILE, join(dir, 'missing')],
+      ['score', '--model', MODEL, CLEAN],
+      ['score', '--model', MODEL, '--profile', PROFILE, '--no-such-flag', CLEAN],
+      ['score', '--model', MODEL, '--profile', PROFILE, '--json', '--jsonl', CLEAN],
+      ['merge', join(dir, 'missing.hsp'), '--out', join(dir, 'm.hsp')],
+    ]) {
+      const r = cli(args);
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('--json is always { results }, also with --group; --jsonl is one line per image (+ a group line)', () => {
+    const bad = join(dir, 'cut.png');
+    writeFileSync(bad, readFileSync(CLEAN).subarray(0, 60));
+    const j = cli(['score', '--model', MODEL, '--profile', PROFILE, '--json', CLEAN, bad]);
+    expect(j.status).toBe(2);
+    const doc = JSON.parse(j.stdout);
+    expect(Object.keys(doc)).toEqual(['results']);
+    expect(doc.results.map((r: { file: string }) => r.file)).toEqual([CLEAN, bad]);
+    expect(doc.results[1]).toMatchObject({ file: bad, code: expect.any(String), error: expect.stringMatching(/truncated|corrupt/) });
+
+    const l = cli(['score', '--model', MODEL, '--profile', PROFILE, '--jsonl', '--group', CLEAN, bad, ...PGD]);
+    expect(l.status).toBe(2);
+    const lines = l.stdout.trimEnd().split('\n').map((x) => JSON.parse(x));
+    expect(lines).toHaveLength(5);
+    expect(lines.slice(0, 4).map((r) => r.file)).toEqual([CLEAN, bad, ...PGD]);
+    expect(lines[0]).toMatchObject({ verdict: 'typical', flagged: false, calibrationCount: 1000, fpr: 0.05 });
+    expect(lines[1].error).toBeTruthy();
+    expect(lines[2]).toMatchObject({ verdict: 'unusual', flagged: true });
+    expect(Object.keys(lines[4])).toEqual(['group']);
+    expect(lines[4].group.images.length).toBeGreaterThan(0);
+  });
+
+  it('a profile without calibration, a merged one and one with 10 calibration images say "not calibrated", never typical/ok', () => {
+    const bg = subset(dir, 'background', 60);
+    const cal = subset(dir, 'calibration', 10);
+    const none = join(dir, 'none.hsp');
+    const ten = join(dir, 'ten.hsp');
+    const merged = join(dir, 'merged.hsp');
+    const p0 = cli(['profile', '--model', MODEL, '--images', bg, '--out', none]);
+    expect(p0.status, p0.stderr).toBe(0);
+    expect(p0.stderr).toMatch(/cannot flag at FPR 0\.05: it needs at least 19 calibration images/);
+    const p10 = cli(['profile', '--model', MODEL, '--images', bg, '--calibration', cal, '--out', ten]);
+    expect(p10.status, p10.stderr).toBe(0);
+    expect(p10.stderr).toMatch(/needs at least 19 calibration images .*it has 10/);
+    expect(decodeProfile(readFileSync(ten)).header.calibration?.count).toBe(10);
+    const m = cli(['merge', ten, ten, '--out', merged]);
+    expect(m.status, m.stderr).toBe(0);
+
+    const cases: [string, RegExp][] = [
+      [none, /no calibration/],
+      [merged, /no calibration/],
+      [ten, /10 calibration images cannot flag at FPR 0\.05: at least 19 are needed/],
+    ];
+    for (const [hsp, reason] of cases) {
+      const j = cli(['score', '--model', MODEL, '--profile', hsp, '--json', CLEAN, ...PGD]);
+      expect(j.status, j.stderr).toBe(0);
+      expect(j.stderr).toMatch(/warning: no verdict at FPR 0\.05/);
+      const { results } = JSON.parse(j.stdout);
+      expect(results).toHaveLength(3);
+      for (const r of results) {
+        expect(r.verdict, hsp).toBe('uncalibrated');
+        expect(r.verdictReason).toMatch(reason);
+        expect(r.flagged).toBe(false);
+      }
+
+      const t = cli(['score', '--model', MODEL, '--profile', hsp, CLEAN, ...PGD]);
+      expect(t.status).toBe(0);
+      const rows = t.stdout.trimEnd().split('\n');
+      expect(rows).toHaveLength(3);
+      for (const row of rows) {
+        expect(row.split('\t')[1]).toMatch(/^not calibrated: /);
+        expect(row.split('\t')[1]).toMatch(reason);
+        expect(row).not.toMatch(/\t(ok|typical|unusual)\t/i);
+      }
+      // A gate on a profile that cannot flag would pass everything: an input error instead.
+      const g = cli(['score', '--model', MODEL, '--profile', hsp, '--fail-on-flagged', ...PGD]);
+      expect(g.status).toBe(1);
+      expect(g.stderr).toMatch(/--fail-on-flagged cannot gate/);
+    }
+  });
+
+  it('profile exits 2 when it skipped images, and still writes the profile of the rest', () => {
+    const bg = subset(dir, 'background', 20, 300);
+    writeFileSync(join(bg, 'zz-notes.png'), 'not an image');
+    const out = join(dir, 'skip.hsp');
+    const r = cli(['profile', '--model', MODEL, '--images', bg, '--out', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/skipped .*zz-notes\.png/);
+    expect(existsSync(out)).toBe(true);
+    expect(decodeProfile(readFileSync(out)).header.count).toBe(20);
+  });
+});
