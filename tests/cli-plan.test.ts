@@ -63,7 +63,7 @@ describe('the byte budget on the command line (default model)', () => {
     const out = join(dir, 'big.hsp');
     for (const flags of [['--layers', LAYERS], ['--reduce', 'element']]) {
       const r = cli(['profile', '--model', MODEL, '--images', bg, '--budget', '0.1', ...flags, '--out', out]);
-      expect(r.status).toBe(2);
+      expect(r.status).toBe(1); // a usage error (see src/cli/exit.ts)
       expect(r.stderr).toMatch(/18,944 nodes in 3 layers would take 1,742,848 bytes.*hard cap of 400\.0 kB.*--force/);
     }
     const forced = cli(['profile', '--model', MODEL, '--images', bg, '--budget', '0.1', '--layers', LAYERS, '--force', '--out', out]);

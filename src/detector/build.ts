@@ -77,7 +77,7 @@ export async function calibrate(
 export function calibrationWarnings(count: number, fpr: number): string[] {
   const need = calibrationNeeded(fpr);
   if (count >= need) return [];
-  return [`${count} calibration images cannot flag anything at FPR ${fpr}: give at least ${need} (more for a steadier verdict), or choose a larger FPR.`];
+  return [`this profile cannot flag at FPR ${fpr}: it needs at least ${need} calibration images (more for a steadier verdict), it has ${count}; calibrate it with more held-out known-good images, or choose a larger FPR.`];
 }
 
 const named = (src: ImageSource, skip: Map<number, string>): SkippedImage[] => [...skip].map(([i, error]) => ({ file: src.name(i), error }));
