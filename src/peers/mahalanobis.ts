@@ -12,6 +12,15 @@ export interface MahalanobisOptions {
    * from the background, so a small background (n < d, or n not much larger) shrinks more.
    */
   shrinkage?: 'ledoit-wolf' | number;
+  /**
+   * Shrink in standardised coordinates (each feature divided by its within-class standard deviation;
+   * default true), so the scaled identity is a diagonal target in the features' own units. Without
+   * it, features of small variance drown: on the default model the conv layers' channel means vary
+   * ~1000x less than the penultimate units; on channel-mean features (2,000 background images, 200
+   * per set) FGSM 0.05 scored AUC 0.84 unshrunk, 0.67 with Ledoit-Wolf toward a raw scaled identity
+   * (s = 0.016) and 0.81 with Ledoit-Wolf in standardised coordinates.
+   */
+  standardise?: boolean;
 }
 
 export interface Mahalanobis {
@@ -20,7 +29,7 @@ export interface Mahalanobis {
   classes: number[];
   /** The shrinkage weight used. */
   shrinkage: number;
-  /** Bytes held: whitened class means and the Cholesky factor, float64. */
+  /** Bytes held: feature scales, whitened class means and the Cholesky factor, float64. */
   bytes: number;
   /** Squared Mahalanobis distance of one feature row to the nearest class mean. */
   score(x: ArrayLike<number>): number;
@@ -85,6 +94,20 @@ export function fitMahalanobis(feats: FeatureRows, rows: number, d: number, labe
     const m = means.get(labels[r])!;
     for (let j = 0; j < d; j++) centred[r * d + j] = feats[r * d + j] - m[j];
   }
+  const scale = new Float64Array(d).fill(1);
+  if (opts.standardise ?? true) {
+    for (let j = 0; j < d; j++) {
+      let ss = 0;
+      for (let r = 0; r < rows; r++) ss += centred[r * d + j] ** 2;
+      scale[j] = Math.sqrt(ss / rows);
+    }
+    // A dead unit (no within-class variance) gets the smallest live scale: it cannot be standardised,
+    // and the quietest live feature is the most cautious guess at how much it may move.
+    const live = scale.filter((v) => v > 0);
+    const floor = live.length ? Math.min(...live) : 1;
+    for (let j = 0; j < d; j++) if (!(scale[j] > 0)) scale[j] = floor;
+    for (let i = 0; i < centred.length; i++) centred[i] /= scale[i % d];
+  }
   const lw = ledoitWolf(centred, rows, d);
   const s = Math.max(MIN_SHRINKAGE, opts.shrinkage === undefined || opts.shrinkage === 'ledoit-wolf' ? lw.shrinkage : opts.shrinkage);
   if (!(s <= 1)) throw new RangeError(`Shrinkage must be in [0, 1], got ${opts.shrinkage}.`);
@@ -94,15 +117,17 @@ export function fitMahalanobis(feats: FeatureRows, rows: number, d: number, labe
   for (let i = 0; i < d; i++) shrunk[i * d + i] += s * target;
   const L = cholesky(shrunk, d);
   // With y = L⁻¹x and w_c = L⁻¹μ_c, (x − μ_c)ᵀ Σ⁻¹ (x − μ_c) = ‖y − w_c‖²: one solve per image.
-  const whitened = classes.map((c) => forwardSolve(L, d, means.get(c)!));
+  const whitened = classes.map((c) => forwardSolve(L, d, means.get(c)!.map((v, j) => v / scale[j])));
+  const z = new Float64Array(d);
   const y = new Float64Array(d);
   return {
     d,
     classes,
     shrinkage: s,
-    bytes: (classes.length * d + d * d) * 8,
+    bytes: (d + classes.length * d + d * d) * 8,
     score(x) {
-      forwardSolve(L, d, x, y);
+      for (let j = 0; j < d; j++) z[j] = x[j] / scale[j];
+      forwardSolve(L, d, z, y);
       let best = Infinity;
       for (const w of whitened) {
         let dist = 0;

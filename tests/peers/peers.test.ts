@@ -45,7 +45,7 @@ describe('Mahalanobis', () => {
     // Class 0 around (0,0), class 1 around (10,0); residuals (±1,0), (0,±2) in each:
     // S = diag(0.5, 2), μ = 1.25; shrinkage 0.5 gives diag(0.875, 1.625).
     const pts = [[1, 0], [-1, 0], [0, 2], [0, -2], [11, 0], [9, 0], [10, 2], [10, -2]];
-    const m = fitMahalanobis(Float64Array.from(pts.flat()), 8, 2, [0, 0, 0, 0, 1, 1, 1, 1], { shrinkage: 0.5 });
+    const m = fitMahalanobis(Float64Array.from(pts.flat()), 8, 2, [0, 0, 0, 0, 1, 1, 1, 1], { shrinkage: 0.5, standardise: false });
     expect(m.classes).toEqual([0, 1]);
     expect(m.score([2, 1])).toBeCloseTo(32 / 7 + 8 / 13, 12); // nearest mean (0,0)
     expect(m.score([9, -1])).toBeCloseTo(1 / 0.875 + 1 / 1.625, 12); // nearest mean (10,0)
@@ -56,30 +56,43 @@ describe('Mahalanobis', () => {
     const x = randomRows(n, 2, 7);
     const labels = Array.from({ length: n }, (_, i) => i % 3);
     for (let i = 0; i < n; i++) {
-      x[2 * i] = 2 * x[2 * i] + 5 * labels[i]; // correlated features, class-dependent means
-      x[2 * i + 1] = x[2 * i + 1] + 0.8 * x[2 * i];
+      x[2 * i] = 2 * x[2 * i] + 5 * labels[i]; // correlated features of different scales, class-dependent means
+      x[2 * i + 1] = 0.05 * x[2 * i + 1] + 0.04 * x[2 * i];
     }
     const means = [0, 1, 2].map((c) => {
       const rows = [...Array(n).keys()].filter((i) => labels[i] === c);
       return [0, 1].map((j) => rows.reduce((a, i) => a + x[2 * i + j], 0) / rows.length);
     });
     const res = [...Array(n).keys()].map((i) => [x[2 * i] - means[labels[i]][0], x[2 * i + 1] - means[labels[i]][1]]);
-    const S = [0, 1, 2, 3].map((k) => res.reduce((a, r) => a + r[k >> 1] * r[k & 1], 0) / n);
-    const mu = (S[0] + S[3]) / 2;
-    // Ledoit-Wolf: β = (1/n²) Σ ‖r rᵀ − S‖²_F / d,  δ = ‖S − μI‖²_F / d.
-    const beta = res.reduce((a, r) => a + [0, 1, 2, 3].reduce((b, k) => b + (r[k >> 1] * r[k & 1] - S[k]) ** 2, 0), 0) / n / n / 2;
-    const delta = ((S[0] - mu) ** 2 + 2 * S[1] ** 2 + (S[3] - mu) ** 2) / 2;
-    const s = Math.min(beta, delta) / delta;
-    expect(ledoitWolf(Float64Array.from(res.flat()), n, 2).shrinkage).toBeCloseTo(s, 12);
-    const [a, b, c] = [(1 - s) * S[0] + s * mu, (1 - s) * S[1], (1 - s) * S[3] + s * mu];
-    const det = a * c - b * b;
-    const dist = (p: number[], m: number[]) => {
-      const [u, v] = [p[0] - m[0], p[1] - m[1]];
-      return (c * u * u - 2 * b * u * v + a * v * v) / det;
+    // Ledoit-Wolf from its definition: β = (1/n²) Σ ‖r rᵀ − S‖²_F / d,  δ = ‖S − μI‖²_F / d,  s = min(β, δ)/δ.
+    const lw = (rs: number[][]) => {
+      const S = [0, 1, 2, 3].map((k) => rs.reduce((a, r) => a + r[k >> 1] * r[k & 1], 0) / n);
+      const mu = (S[0] + S[3]) / 2;
+      const beta = rs.reduce((a, r) => a + [0, 1, 2, 3].reduce((b, k) => b + (r[k >> 1] * r[k & 1] - S[k]) ** 2, 0), 0) / n / n / 2;
+      const delta = ((S[0] - mu) ** 2 + 2 * S[1] ** 2 + (S[3] - mu) ** 2) / 2;
+      return { S, mu, s: Math.min(beta, delta) / delta };
     };
-    const m = fitMahalanobis(x, n, 2, labels);
-    expect(m.shrinkage).toBeCloseTo(s, 12);
-    for (const p of [[0, 0], [3, -2], [12, 9], [-4, 4]]) expect(m.score(p)).toBeCloseTo(Math.min(...means.map((mm) => dist(p, mm))), 9);
+    expect(ledoitWolf(Float64Array.from(res.flat()), n, 2).shrinkage).toBeCloseTo(lw(res).s, 12);
+    // Quadratic form of the shrunk matrix via the closed-form 2x2 inverse, in coordinates divided by sd.
+    const check = (standardise: boolean) => {
+      const sd = standardise ? [0, 1].map((j) => Math.sqrt(res.reduce((a, r) => a + r[j] ** 2, 0) / n)) : [1, 1];
+      const { S, mu, s } = lw(res.map((r) => [r[0] / sd[0], r[1] / sd[1]]));
+      const [a, b, c] = [(1 - s) * S[0] + s * mu, (1 - s) * S[1], (1 - s) * S[3] + s * mu];
+      const det = a * c - b * b;
+      const dist = (p: number[], m: number[]) => {
+        const [u, v] = [(p[0] - m[0]) / sd[0], (p[1] - m[1]) / sd[1]];
+        return (c * u * u - 2 * b * u * v + a * v * v) / det;
+      };
+      const m = fitMahalanobis(x, n, 2, labels, { standardise });
+      expect(m.shrinkage).toBeCloseTo(s, 12);
+      for (const p of [[0, 0], [3, -0.2], [12, 0.9], [-4, 0.4]]) expect(m.score(p)).toBeCloseTo(Math.min(...means.map((mm) => dist(p, mm))), 6);
+    };
+    check(true);
+    check(false);
+    // Standardised is the default, and on features of such different scales it is not the same fit.
+    const [def, std, raw] = [{}, { standardise: true }, { standardise: false }].map((o) => fitMahalanobis(x, n, 2, labels, o).score([3, -0.2]));
+    expect(def).toBe(std);
+    expect(Math.abs(std - raw) / raw).toBeGreaterThan(0.01);
   });
 
   it('stays invertible when the background is smaller than the dimension', () => {
