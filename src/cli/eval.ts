@@ -77,22 +77,23 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
   const built = scanWanted ? await detector.build(bgSource, null, buildDefaults({ bins: flags.bins, strategy: flags.strategy, onProgress })) : null;
   const scan = built?.profile.header.scan;
   if (scan?.tail === 'both' && !flags.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR');
-  const background = await collect('background', bgSource);
+  // Node values of the background: what the empirical and KDE methods and the feature-space peers fit on.
+  const needsBackground = wanted.some((m) => ['empirical', 'kde', 'mahalanobis', 'knn'].includes(m));
+  const background = needsBackground ? await collect('background', bgSource) : null;
   const clean = await collect('clean', testImages(flags.clean, flags.split));
   const anomalous: NodeSet[] = [];
   for (const s of sets) anomalous.push(await collect(s.name, testImages(s.dir, flags.split)));
   const calibration = scanWanted && flags.calibration ? await collect('calibration', fileSource(listImages([flags.calibration]))) : null;
 
   const methods: PValueMethod[] = [];
-  const bg = wanted.includes('empirical') || wanted.includes('kde') ? backgroundOf(background) : null;
   if (wanted.includes('histogram')) methods.push(histogramMethod(built!.profile, 'histogram'));
-  if (wanted.includes('empirical')) methods.push(empiricalMethod(bg!));
-  if (wanted.includes('kde')) methods.push(kdeMethod(backgroundOf(background, flags.kdeBackground)));
+  if (wanted.includes('empirical')) methods.push(empiricalMethod(backgroundOf(background!)));
+  if (wanted.includes('kde')) methods.push(kdeMethod(backgroundOf(background!, flags.kdeBackground)));
   const scorers: Scorer[] = methods.map((m) => productScorer(m, scan!, calibration));
   const peers = new Set<string>();
   for (const name of PEER_NAMES.filter((p) => wanted.includes(p))) {
     onProgress({ done: 0, total: 1, stage: `fit ${name}` });
-    const s = peerScorer(fitPeer(name as PeerName, background, f.layers, { features: flags.peerFeatures, k: flags.k }));
+    const s = peerScorer(fitPeer(name as PeerName, background ?? { rows: 0, values: new Float32Array(0), logits: [] }, f.layers, { features: flags.peerFeatures, k: flags.k }));
     peers.add(s.name);
     scorers.push(s);
   }

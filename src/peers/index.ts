@@ -10,7 +10,7 @@ import { msp } from './msp.ts';
 export { energy } from './energy.ts';
 export { msp } from './msp.ts';
 export { fitKnn, type Knn } from './knn.ts';
-export { fitMahalanobis, ledoitWolf, MIN_SHRINKAGE, type FeatureRows, type Mahalanobis, type MahalanobisOptions } from './mahalanobis.ts';
+export { fitMahalanobis, ledoitWolf, MAX_MAHALANOBIS_DIM, MIN_SHRINKAGE, type FeatureRows, type Mahalanobis, type MahalanobisOptions } from './mahalanobis.ts';
 export { cholesky, forwardSolve } from './linalg.ts';
 export { peerFeatures, PEER_FEATURES, type FeatureLayer, type PeerFeatures } from './features.ts';
 

@@ -76,7 +76,13 @@ export function ledoitWolf(centred: FeatureRows, rows: number, d: number): { cov
   return { cov, mu, shrinkage };
 }
 
+/** Largest feature dimension fitted: the covariance is d×d float64 and its fit O(n·d²). */
+export const MAX_MAHALANOBIS_DIM = 4096;
+
 export function fitMahalanobis(feats: FeatureRows, rows: number, d: number, labels: ArrayLike<number>, opts: MahalanobisOptions = {}): Mahalanobis {
+  if (d > MAX_MAHALANOBIS_DIM) {
+    throw new RangeError(`Mahalanobis on ${d} features would hold a ${d}x${d} covariance (${((d * d * 8) / 1e6).toFixed(0)} MB); at most ${MAX_MAHALANOBIS_DIM} features: use penultimate features.`);
+  }
   if (rows < 2) throw new RangeError('Mahalanobis needs at least 2 background rows.');
   if (labels.length !== rows) throw new RangeError(`${labels.length} labels for ${rows} rows.`);
   const sums = new Map<number, { n: number; sum: Float64Array }>();

@@ -111,6 +111,10 @@ describe('Mahalanobis', () => {
     }
   });
 
+  it('refuses a feature dimension whose covariance would not fit', () => {
+    expect(() => fitMahalanobis(new Float64Array(2 * 5000), 2, 5000, [0, 0])).toThrow(/5000x5000 covariance/);
+  });
+
   it('gives a dead unit a definite variance and flags a row that wakes it', () => {
     const n = 200;
     const x = randomRows(n, 3, 5);
