@@ -297,7 +297,7 @@ const sizes = (h: Half) => ({ clean: devTestSplit(clean.rows)[h].length, anomalo
 function tables(h: Half, L: string[], level: string): void {
   const { clean: nc, anomalous: na } = sizes(h);
   L.push(`${level} Detection power, ${h} half (AUC; ${nc} clean vs ${na} of each anomalous set)`, '');
-  L.push('Berk-Jones, all layers, upper tail, mid-p unless the row says otherwise; peers on the same activations below the line.', '');
+  L.push('Berk-Jones, all layers, upper tail, mid-p unless the row says otherwise. Rows `peer:` are the detectors users pick instead, fitted on the same background and scored on the same images by `src/peers` (what `histoscan eval --methods` runs).', '');
   L.push(`| method | bytes held | vs raw | p-value ms/image | scan ms/image | ${TASKS.join(' | ')} |`, `|---|---:|---:|---:|---:|${TASKS.map(() => '---:').join('|')}|`);
   for (const s of settings) {
     const r0 = get(s.id, TASKS[0], h);
