@@ -1,6 +1,11 @@
 // `npm run eval`: detection power, bytes and time of histogram profiles against the empirical and
 // KDE baselines and the detectors users pick instead, on the default model and the real sets.
 // Writes eval/report.md, eval/report.json and eval/plots.html (SVG plots). `-- --quick` uses fewer images.
+//
+// Protocol: every test set (clean and each anomalous set) is cut into a dev half and a test half by
+// devTestSplit (seeded shuffle, even positions dev, odd test; the same cut for every set of the same
+// size, so an attacked image sits in the half of its clean original). Every figure is computed on
+// both halves; defaults are chosen on dev only, and the report's headline tables are the test half.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import {
@@ -14,20 +19,24 @@ import {
 } from '../src/core/index.ts';
 import { DEFAULTS } from '../src/defaults.ts';
 import { Detector } from '../src/detector/index.ts';
-import { backgroundOf, collectNodes, fisherScorer, empiricalMethod, histogramMethod, kdeMethod, productScorer, scoreSet, type NodeSet, type PValueMethod } from '../src/evaluate.ts';
+import { backgroundOf, collectNodes, devTestSplit, fisherScorer, empiricalMethod, histogramMethod, kdeMethod, productScorer, scoreSet, SPLIT_SEED, type NodeSet, type PValueMethod } from '../src/evaluate.ts';
 import { fileSource, listImages } from '../src/cli/io.ts';
 import { parseSpec } from '../src/model/preprocess.ts';
 import { reduceLayer } from '../src/model/reduce.ts';
 import type { BinStrategy, LayerLayout, PointP, ScoringName, Tail } from '../src/types.ts';
-import { columns, fitKnn, fitMahalanobis, msp } from './baselines.ts';
+import { fitPeer, type PeerName, type PeerOptions } from '../src/peers/index.ts';
 import { plot, plotPage } from './svg.ts';
 
 const quick = process.argv.includes('--quick');
-const LIMIT = quick ? 300 : Infinity;
-const BG_LIMIT = quick ? 3000 : Infinity;
+// --limit N: test images per set (and background 10·N), for a smoke run on a loaded machine.
+const limitArg = process.argv.indexOf('--limit');
+const LIMIT = limitArg > 0 ? Number(process.argv[limitArg + 1]) : quick ? 300 : Infinity;
+const BG_LIMIT = limitArg > 0 ? 10 * LIMIT : quick ? 3000 : Infinity;
+if (!(LIMIT >= 20)) throw new Error('--limit wants at least 20 images per set');
+const short = quick || limitArg > 0;
 const TASKS = ['fgsm-0.05', 'fgsm-0.1', 'pgd-0.05', 'pgd-0.1', 'synth', 'ood-mnist'];
 const KDE_BG = 1000;
-const KDE_IMAGES = quick ? 60 : 100;
+const KDE_IMAGES = Math.min(LIMIT, short ? 60 : 100);
 const OUT = 'eval';
 
 const bars = new cliProgress.MultiBar({ format: '{stage} {bar} {value}/{total}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
@@ -106,12 +115,20 @@ for (const [strategy, bins] of [['tail', 32], ['uniform', 16]] as [BinStrategy, 
 }
 settings.push({ id: 'channel-mean empirical', reduction: 'channel-mean', method: empiricalMethod(backgroundOf(cm.background)), pointP: 'mid', tail: 'upper' });
 
+// ---- the two halves of every test set: scores are computed once per image, AUCs per half
+type Half = 'dev' | 'test';
+const HALVES: Half[] = ['dev', 'test'];
+/** The half's share of a score list (rows = the set's size; a list cut short by a limit keeps its first images). */
+const half = (scores: number[], rows: number, h: Half) => devTestSplit(rows)[h].filter((i) => i < scores.length).map((i) => scores[i]);
+const aucOn = (h: Half, cleanScores: number[], taskScores: number[], ti: number) => auc(half(cleanScores, clean.rows, h), half(taskScores, anomalous[ti].rows, h));
+
 // ---- individual-scan AUCs
 interface Result {
   setting: string;
   scoring: ScoringName;
   layer: string;
   task: string;
+  half: Half;
   auc: number;
   bytes: number;
   rawBytes: number;
@@ -122,6 +139,9 @@ const results: Result[] = [];
 const scores = new Map<string, { clean: number[]; tasks: number[][] }>();
 const setsFor = (s: Setting) => (s.reduction === 'element' ? { bg: background, cal: calibration, clean, anomalous } : { bg: cm.background, cal: cm.calibration, clean: cm.clean, anomalous: cm.anomalous });
 const lay = (s: Setting) => (s.reduction === 'element' ? layers : cmLayers);
+function pushAucs(r: Omit<Result, 'task' | 'half' | 'auc'>, cleanScores: number[], taskScores: number[][]) {
+  for (const h of HALVES) taskScores.forEach((t, ti) => results.push({ ...r, task: TASKS[ti], half: h, auc: aucOn(h, cleanScores, t, ti) }));
+}
 
 for (const [si, s] of settings.entries()) {
   const { bg, clean: c, anomalous: an } = setsFor(s);
@@ -144,19 +164,8 @@ for (const [si, s] of settings.entries()) {
     const perTask = an.map((set) => scoreSet(s.method, set, opts));
     for (const sc of scorings) {
       if (layer === 'all' && sc === 'bj') scores.set(s.id, { clean: base.scores.bj, tasks: perTask.map((t) => t.scores.bj) });
-      perTask.forEach((t, ti) =>
-        results.push({
-          setting: s.id,
-          scoring: sc,
-          layer,
-          task: TASKS[ti],
-          auc: auc(base.scores[sc], t.scores[sc]),
-          bytes: s.method.bytes,
-          rawBytes: bg.rows * bg.nodes * 4,
-          pvalueMs: base.pvalueMsPerImage,
-          scanMs: base.scanMsPerImage,
-        }),
-      );
+      const r = { setting: s.id, scoring: sc, layer, bytes: s.method.bytes, rawBytes: bg.rows * bg.nodes * 4, pvalueMs: base.pvalueMsPerImage, scanMs: base.scanMsPerImage };
+      pushAucs(r, base.scores[sc], perTask.map((t) => t.scores[sc]));
     }
   }
 }
@@ -170,11 +179,14 @@ for (const [si, s] of settings.entries()) {
   const base = scorer.score(clean, ['bj']).scores.bj;
   const tasks = anomalous.map((set) => scorer.score(set, ['bj']).scores.bj);
   scores.set(scorer.name, { clean: base, tasks });
-  tasks.forEach((t, ti) => results.push({ setting: scorer.name, scoring: 'bj', layer: 'all', task: TASKS[ti], auc: auc(base, t), bytes: scorer.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: NaN, scanMs: NaN }));
+  pushAucs({ setting: scorer.name, scoring: 'bj', layer: 'all', bytes: scorer.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: NaN, scanMs: NaN }, base, tasks);
 }
 
 const FPR_LEVELS = [0.01, 0.05, 0.1];
-const fprRows: { setting: string; scoring: ScoringName; rates: ReturnType<typeof realisedFpr>[] }[] = [];
+const fprRows: { setting: string; scoring: ScoringName; half: Half; rates: ReturnType<typeof realisedFpr>[] }[] = [];
+const pushFpr = (setting: string, scoring: ScoringName, q: number[]) => {
+  for (const h of HALVES) fprRows.push({ setting, scoring, half: h, rates: FPR_LEVELS.map((l) => realisedFpr(half(q, clean.rows, h), l)) });
+};
 
 // ---- upper- and lower-tail scans, each calibrated on the calibration set, combined (Fisher):
 // the scan tail 'both' that the detector implements (nodes unusually active and unusually silent)
@@ -195,55 +207,45 @@ for (const c of combined) {
   const base = scorer.score(clean, [c.scoring]);
   const tasks = anomalous.map((set) => scorer.score(set, [c.scoring]));
   scores.set(c.id, { clean: base.scores[c.scoring], tasks: tasks.map((t) => t.scores[c.scoring]) });
-  tasks.forEach((t, ti) =>
-    results.push({ setting: c.id, scoring: c.scoring, layer: 'all', task: TASKS[ti], auc: auc(base.scores[c.scoring], t.scores[c.scoring]), bytes: scorer.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: base.pvalueMsPerImage, scanMs: base.scanMsPerImage }),
-  );
-  fprRows.push({ setting: c.id, scoring: c.scoring, rates: FPR_LEVELS.map((l) => realisedFpr(base.q[c.scoring], l)) });
+  const r = { setting: c.id, scoring: c.scoring, layer: 'all', bytes: scorer.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: base.pvalueMsPerImage, scanMs: base.scanMsPerImage };
+  pushAucs(r, base.scores[c.scoring], tasks.map((t) => t.scores[c.scoring]));
+  pushFpr(c.id, c.scoring, base.q[c.scoring]);
 }
 
 // ---- realised FPR of single-tail settings, each calibrated on the calibration set by the product's code
 for (const s of settings.filter((x) => x.reduction === 'element' && !x.id.startsWith('KDE'))) {
   tick(`realised FPR ${s.id}`, 0, 1);
-  const q = productScorer(s.method, { tail: s.tail, pointP: s.pointP, aMax: DEFAULTS.aMax }, calibration, s.id).score(clean, ['bj']).q.bj;
-  fprRows.push({ setting: s.id, scoring: 'bj', rates: FPR_LEVELS.map((l) => realisedFpr(q, l)) });
+  pushFpr(s.id, 'bj', productScorer(s.method, { tail: s.tail, pointP: s.pointP, aMax: DEFAULTS.aMax }, calibration, s.id).score(clean, ['bj']).q.bj);
 }
 
-// ---- baselines on the same activations
-const baselineResults: { name: string; task: string; auc: number; bytes: number }[] = [];
-function baseline(name: string, bytes: number, score: (set: NodeSet) => number[]) {
-  tick(`baseline ${name}`, 0, 1);
-  const base = score(clean);
-  const tasks = anomalous.map(score);
+// ---- peers on the same activations, by the product's own code (src/peers, as `histoscan eval --methods`)
+const peerResults: { name: string; task: string; half: Half; auc: number; bytes: number }[] = [];
+const peerSpecs: [string, PeerName, PeerOptions][] = [
+  ['max softmax probability', 'msp', {}],
+  ['energy (T=1)', 'energy', {}],
+  ['Mahalanobis (penultimate)', 'mahalanobis', { features: 'penultimate' }],
+  ['Mahalanobis (all layers, channel means)', 'mahalanobis', { features: 'channel-means' }],
+  ['k-NN distance (penultimate, k=10)', 'knn', { features: 'penultimate', k: 10 }],
+  ['k-NN distance (all layers, channel means, k=10)', 'knn', { features: 'channel-means', k: 10 }],
+];
+for (const [name, peerName, opts] of peerSpecs) {
+  tick(`peer ${name}`, 0, 1);
+  const peer = fitPeer(peerName, background, layers, opts);
+  const base = peer.score(clean);
+  const tasks = anomalous.map((set) => peer.score(set));
   scores.set(name, { clean: base, tasks });
-  tasks.forEach((t, ti) => baselineResults.push({ name, task: TASKS[ti], auc: auc(base, t), bytes }));
+  for (const h of HALVES) tasks.forEach((t, ti) => peerResults.push({ name, task: TASKS[ti], half: h, auc: aucOn(h, base, t, ti), bytes: peer.bytes }));
 }
-baseline('max softmax probability', 0, (set) => msp(set.logits));
-const penult = layers.length - 1;
-const penOff = layers.slice(0, penult).reduce((a, l) => a + l.nodes, 0);
-const penDim = layers[penult].nodes;
-const bgLabels = background.logits.map((l) => l.indexOf(Math.max(...l)));
-const feat = (set: NodeSet) => columns(set.values, set.rows, set.nodes, penOff, penOff + penDim);
-const rowsOf = (f: Float64Array, d: number) => Array.from({ length: f.length / d }, (_, r) => f.subarray(r * d, (r + 1) * d));
-const mahaPen = fitMahalanobis(feat(background), background.rows, penDim, bgLabels);
-baseline('Mahalanobis (penultimate)', mahaPen.bytes, (set) => rowsOf(feat(set), penDim).map((x) => mahaPen.score(x)));
-const cmDim = cm.background.nodes;
-const cmFeat = (set: NodeSet) => columns(set.values, set.rows, set.nodes, 0, set.nodes);
-const mahaAll = fitMahalanobis(cmFeat(cm.background), cm.background.rows, cmDim, bgLabels);
-baseline('Mahalanobis (all layers, channel means)', mahaAll.bytes, (set) => {
-  const c = channelMean(set);
-  return rowsOf(cmFeat(c), cmDim).map((x) => mahaAll.score(x));
-});
-const knn = fitKnn(feat(background), background.rows, penDim, 10);
-baseline('k-NN distance (penultimate, k=10)', knn.bytes, (set) => rowsOf(feat(set), penDim).map((x) => knn.score(x)));
 
-// ---- group scan (IBM ART's protocol): groups of 100 images, 15% anomalous, 10 draws
-const groupResults: { task: string; auc: number; recall: number; precision: number }[] = [];
+// ---- group scan (IBM ART's protocol): groups of 100 images, 15% anomalous, 10 draws per half,
+// each group drawn from one half's images only
+const groupResults: { task: string; half: Half; auc: number; recall: number; precision: number }[] = [];
 {
   const r = rng(42);
   const m = upperDefault;
-  const pick = (n: number, k: number) => {
-    const idx = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
+  const pick = (from: number[], k: number) => {
+    const idx = from.slice();
+    for (let i = idx.length - 1; i > 0; i--) {
       const j = Math.floor(r() * (i + 1));
       [idx[i], idx[j]] = [idx[j], idx[i]];
     }
@@ -254,93 +256,117 @@ const groupResults: { task: string; auc: number; recall: number; precision: numb
   for (const [ti, set] of anomalous.entries()) {
     tick(`group scan ${TASKS[ti]}`, ti, anomalous.length);
     const anPts = scoreSet(m.method, set, { pointP: 'mid', aMax: DEFAULTS.aMax, tail: 'upper', scorings: ['bj'], keepPoints: true }).points!;
-    const mixed: number[] = [];
-    const pure: number[] = [];
-    let recall = 0;
-    let precision = 0;
-    for (let draw = 0; draw < 10; draw++) {
-      const G = new Float32Array(100 * N);
-      const c = pick(clean.rows, 100);
-      c.slice(0, 85).forEach((i, k) => G.set(cleanPts.subarray(i * N, (i + 1) * N), k * N));
-      pick(set.rows, 15).forEach((i, k) => G.set(anPts.subarray(i * N, (i + 1) * N), (85 + k) * N));
-      const g = groupScan(G, 100, N, { scoring: 'hc', aMax: DEFAULTS.aMax, restarts: 3, seed: draw });
-      mixed.push(g.score);
-      const found = g.images.filter((i) => i >= 85).length;
-      recall += found / 15 / 10;
-      precision += (g.images.length ? found / g.images.length : 0) / 10;
-      const P = new Float32Array(100 * N);
-      c.forEach((i, k) => P.set(cleanPts.subarray(i * N, (i + 1) * N), k * N));
-      pure.push(groupScan(P, 100, N, { scoring: 'hc', aMax: DEFAULTS.aMax, restarts: 3, seed: draw }).score);
+    for (const h of HALVES) {
+      const cleanIdx = devTestSplit(clean.rows)[h];
+      const anIdx = devTestSplit(set.rows)[h];
+      if (cleanIdx.length < 100 || anIdx.length < 15) continue; // a --limit run too small for groups of 100
+      const mixed: number[] = [];
+      const pure: number[] = [];
+      let recall = 0;
+      let precision = 0;
+      for (let draw = 0; draw < 10; draw++) {
+        const G = new Float32Array(100 * N);
+        const c = pick(cleanIdx, 100);
+        c.slice(0, 85).forEach((i, k) => G.set(cleanPts.subarray(i * N, (i + 1) * N), k * N));
+        pick(anIdx, 15).forEach((i, k) => G.set(anPts.subarray(i * N, (i + 1) * N), (85 + k) * N));
+        const g = groupScan(G, 100, N, { scoring: 'hc', aMax: DEFAULTS.aMax, restarts: 3, seed: draw });
+        mixed.push(g.score);
+        const found = g.images.filter((i) => i >= 85).length;
+        recall += found / 15 / 10;
+        precision += (g.images.length ? found / g.images.length : 0) / 10;
+        const P = new Float32Array(100 * N);
+        c.forEach((i, k) => P.set(cleanPts.subarray(i * N, (i + 1) * N), k * N));
+        pure.push(groupScan(P, 100, N, { scoring: 'hc', aMax: DEFAULTS.aMax, restarts: 3, seed: draw }).score);
+      }
+      groupResults.push({ task: TASKS[ti], half: h, auc: auc(pure, mixed), recall, precision });
     }
-    groupResults.push({ task: TASKS[ti], auc: auc(pure, mixed), recall, precision });
   }
 }
 bars.stop();
 detector.release();
 
-// ---- report
+// ---- report: test-half tables first (what we report), then the dev half (what choices were made on)
 mkdirSync(OUT, { recursive: true });
-const get = (setting: string, task: string, scoring: ScoringName = 'bj', layer = 'all') => results.find((r) => r.setting === setting && r.task === task && r.scoring === scoring && r.layer === layer);
+const get = (setting: string, task: string, h: Half, scoring: ScoringName = 'bj', layer = 'all') =>
+  results.find((r) => r.setting === setting && r.task === task && r.half === h && r.scoring === scoring && r.layer === layer);
 const f3 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(3));
 const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+const sizes = (h: Half) => ({ clean: devTestSplit(clean.rows)[h].length, anomalous: devTestSplit(anomalous[0].rows)[h].length });
+
+function tables(h: Half, L: string[], level: string): void {
+  const { clean: nc, anomalous: na } = sizes(h);
+  L.push(`${level} Detection power, ${h} half (AUC; ${nc} clean vs ${na} of each anomalous set)`, '');
+  L.push('Berk-Jones, all layers, upper tail, mid-p unless the row says otherwise. Rows `peer:` are the detectors users pick instead, fitted on the same background and scored on the same images by `src/peers` (what `histoscan eval --methods` runs).', '');
+  L.push(`| method | bytes held | vs raw | p-value ms/image | scan ms/image | ${TASKS.join(' | ')} |`, `|---|---:|---:|---:|---:|${TASKS.map(() => '---:').join('|')}|`);
+  for (const s of settings) {
+    const r0 = get(s.id, TASKS[0], h);
+    if (!r0) continue;
+    L.push(`| ${s.id} | ${mb(s.method.bytes)} | ${((100 * s.method.bytes) / r0.rawBytes).toFixed(2)}% | ${r0.pvalueMs.toFixed(3)} | ${r0.scanMs.toFixed(3)} | ${TASKS.map((t) => f3(get(s.id, t, h)?.auc)).join(' | ')} |`);
+  }
+  L.push(`| per-layer combined (Fisher, default profile) | ${mb(upperDefault.method.bytes)} | | | | ${TASKS.map((t) => f3(get('per-layer combined (Fisher)', t, h)?.auc)).join(' | ')} |`);
+  for (const c of combined) {
+    const r0 = get(c.id, TASKS[0], h, c.scoring)!;
+    L.push(`| ${c.id} | ${mb(r0.bytes)} | ${((100 * r0.bytes) / r0.rawBytes).toFixed(2)}% | ${r0.pvalueMs.toFixed(3)} | ${r0.scanMs.toFixed(3)} | ${TASKS.map((t) => f3(get(c.id, t, h, c.scoring)?.auc)).join(' | ')} |`);
+  }
+  for (const [name] of peerSpecs) {
+    const rs = peerResults.filter((b) => b.name === name && b.half === h);
+    L.push(`| peer: ${name} | ${mb(rs[0].bytes)} | | | | ${TASKS.map((t) => f3(rs.find((r) => r.task === t)?.auc)).join(' | ')} |`);
+  }
+  L.push('', `${level} Realised false-positive rate on the ${nc} clean images of the ${h} half (share with q <= FPR; Wilson 95% interval)`, '');
+  L.push("A verdict that holds its rate has the nominal FPR inside or above the interval. Calibration: the calibration set, scored by the product's own code (core/score.ts).", '');
+  L.push(`| setting | scoring | ${FPR_LEVELS.map((l) => `FPR ${l}`).join(' | ')} |`, `|---|---|${FPR_LEVELS.map(() => '---:').join('|')}|`);
+  for (const r of fprRows.filter((x) => x.half === h)) L.push(`| ${r.setting} | ${r.scoring} | ${r.rates.map((x) => `${pct(x.rate)} [${pct(x.lo)}, ${pct(x.hi)}]`).join(' | ')} |`);
+  L.push('', `${level} Scoring functions and layers, ${h} half (default profile and sorted empirical)`, '');
+  L.push(`| method | scoring | layer | ${TASKS.join(' | ')} |`, `|---|---|---|${TASKS.map(() => '---:').join('|')}|`);
+  for (const r of results.filter((x) => x.task === TASKS[0] && x.half === h && (x.setting === upperDefault.id || x.setting.startsWith('empirical') || x.setting.startsWith('channel-mean')))) {
+    L.push(`| ${r.setting} | ${r.scoring} | ${r.layer} | ${TASKS.map((t) => f3(get(r.setting, t, h, r.scoring, r.layer)?.auc)).join(' | ')} |`);
+  }
+  L.push('', `${level} Group scan, ${h} half (upper-tail tail B=32 profile, Higher Criticism, the production threshold grid; groups of 100 images, 15 anomalous; 10 draws vs 10 clean-only groups)`, '');
+  L.push('| task | AUC (mixed vs clean groups) | recall of anomalous images | precision |', '|---|---:|---:|---:|');
+  for (const g of groupResults.filter((x) => x.half === h)) L.push(`| ${g.task} | ${f3(g.auc)} | ${f3(g.recall)} | ${f3(g.precision)} |`);
+  if (!groupResults.some((x) => x.half === h)) L.push('| (skipped: fewer than 100 clean images in this half) | | | |');
+  L.push('');
+}
+
+const split = { seed: SPLIT_SEED, rule: 'devTestSplit (src/evaluate.ts): seeded Fisher-Yates shuffle of each set\'s indices, even positions dev, odd positions test', dev: sizes('dev'), test: sizes('test') };
 const L: string[] = [];
 L.push('# histoscan evaluation', '');
-L.push(`Default model \`public/models/fashion-cnn.onnx\`; background ${background.rows.toLocaleString('en')} images, calibration ${calibration.rows}, clean ${clean.rows}, each anomalous set ${anomalous[0].rows}. Nodes: ${background.nodes.toLocaleString('en')} (every ReLU output element of the 3 auto layers) or ${cm.background.nodes} (channel means). Individual-scan AUC, clean = 0, anomalous = 1. Reproduce: \`npm run eval\`${quick ? ' (this report: --quick)' : ''}.`, '');
-L.push('## Detection power (AUC, Berk-Jones, all layers, upper tail, mid-p)', '');
-L.push(`| method | bytes held | vs raw | p-value ms/image | scan ms/image | ${TASKS.join(' | ')} |`, `|---|---:|---:|---:|---:|${TASKS.map(() => '---:').join('|')}|`);
-for (const s of settings) {
-  const r0 = get(s.id, TASKS[0]);
-  if (!r0) continue;
-  L.push(`| ${s.id} | ${mb(s.method.bytes)} | ${((100 * s.method.bytes) / r0.rawBytes).toFixed(2)}% | ${r0.pvalueMs.toFixed(3)} | ${r0.scanMs.toFixed(3)} | ${TASKS.map((t) => f3(get(s.id, t)?.auc)).join(' | ')} |`);
-}
-L.push(`| per-layer combined (Fisher, default profile) | ${mb(upperDefault.method.bytes)} | | | | ${TASKS.map((t) => f3(get('per-layer combined (Fisher)', t)?.auc)).join(' | ')} |`);
-for (const c of combined) {
-  const r0 = get(c.id, TASKS[0], c.scoring)!;
-  L.push(`| ${c.id} | ${mb(r0.bytes)} | ${((100 * r0.bytes) / r0.rawBytes).toFixed(2)}% | ${r0.pvalueMs.toFixed(3)} | ${r0.scanMs.toFixed(3)} | ${TASKS.map((t) => f3(get(c.id, t, c.scoring)?.auc)).join(' | ')} |`);
-}
-L.push('', `## Realised false-positive rate on the ${clean.rows} clean test images (share with q <= FPR; Wilson 95% interval)`, '');
-L.push('A verdict that holds its rate has the nominal FPR inside or above the interval. Calibration: the calibration set, scored by the product\'s own code (core/score.ts).', '');
-L.push(`| setting | scoring | ${FPR_LEVELS.map((l) => `FPR ${l}`).join(' | ')} |`, `|---|---|${FPR_LEVELS.map(() => '---:').join('|')}|`);
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-for (const r of fprRows) L.push(`| ${r.setting} | ${r.scoring} | ${r.rates.map((x) => `${pct(x.rate)} [${pct(x.lo)}, ${pct(x.hi)}]`).join(' | ')} |`);
-L.push('', '## Baselines users pick instead (same activations)', '');
-L.push(`| detector | bytes held | ${TASKS.join(' | ')} |`, `|---|---:|${TASKS.map(() => '---:').join('|')}|`);
-for (const name of [...new Set(baselineResults.map((b) => b.name))]) {
-  const rs = baselineResults.filter((b) => b.name === name);
-  L.push(`| ${name} | ${mb(rs[0].bytes)} | ${TASKS.map((t) => f3(rs.find((r) => r.task === t)?.auc)).join(' | ')} |`);
-}
-L.push('', '## Scoring functions and layers (default profile and sorted empirical)', '');
-L.push(`| method | scoring | layer | ${TASKS.join(' | ')} |`, `|---|---|---|${TASKS.map(() => '---:').join('|')}|`);
-for (const r of results.filter((x) => x.task === TASKS[0] && (x.setting === upperDefault.id || x.setting.startsWith('empirical') || x.setting.startsWith('channel-mean')))) {
-  L.push(`| ${r.setting} | ${r.scoring} | ${r.layer} | ${TASKS.map((t) => f3(get(r.setting, t, r.scoring, r.layer)?.auc)).join(' | ')} |`);
-}
-L.push('', `## Group scan (upper-tail tail B=32 profile, Higher Criticism, the production threshold grid; groups of 100 images, 15 anomalous; 10 draws vs 10 clean-only groups)`, '');
-L.push('| task | AUC (mixed vs clean groups) | recall of anomalous images | precision |', '|---|---:|---:|---:|');
-for (const g of groupResults) L.push(`| ${g.task} | ${f3(g.auc)} | ${f3(g.recall)} | ${f3(g.precision)} |`);
-writeFileSync(`${OUT}/report.md`, L.join('\n') + '\n');
-writeFileSync(`${OUT}/report.json`, JSON.stringify({ date: new Date().toISOString(), quick, defaults: DEFAULTS, tasks: TASKS, results, fpr: fprRows, baselines: baselineResults, group: groupResults }, null, 2));
+L.push(`Default model \`public/models/fashion-cnn.onnx\`; background ${background.rows.toLocaleString('en')} images, calibration ${calibration.rows}, clean ${clean.rows}, each anomalous set ${anomalous[0].rows}. Nodes: ${background.nodes.toLocaleString('en')} (every ReLU output element of the 3 auto layers) or ${cm.background.nodes} (channel means). Individual-scan AUC, clean = 0, anomalous = 1. Reproduce: \`npm run eval\`${short ? ` (this report: ${quick ? '--quick' : `--limit ${LIMIT}`})` : ''}.`, '');
+L.push(
+  `**Protocol.** The clean test set and every anomalous set are split in halves by a fixed seeded split (seed ${SPLIT_SEED}: a seeded shuffle of each set's indices, even positions dev, odd positions test; an attacked image is in the half of its clean original). ` +
+    `Every figure is computed on both halves. **Defaults are chosen on the dev half only; the tables below are the test half**, which no choice has seen. ` +
+    'The dev-half figures follow in their own section. Background and calibration images are separate sets and are not split.',
+  '',
+);
+tables('test', L, '##');
+L.push('## Dev half (used for choices: defaults, bins, tails, scoring)', '', 'The same tables on the dev half. Choose here; report the test half above.', '');
+tables('dev', L, '###');
+writeFileSync(`${OUT}/report.md`, L.join('\n'));
+writeFileSync(`${OUT}/report.json`, JSON.stringify({ date: new Date().toISOString(), quick: short, limit: Number.isFinite(LIMIT) ? LIMIT : null, split, defaults: DEFAULTS, tasks: TASKS, results, fpr: fprRows, peers: peerResults, group: groupResults }, null, 2));
 
-// ---- plots: ROC per task (default vs empirical vs the best baseline), AUC vs bytes
+// ---- plots (test half): ROC per task (default vs empirical vs the best peers), AUC vs bytes
 const plots: string[] = [];
 for (const [ti, task] of TASKS.entries()) {
-  const series = [`upper+lower (Fisher) tail-two B=${DEFAULTS.bins} hc — default`, 'upper+lower (Fisher) empirical hc', upperDefault.id, 'Mahalanobis (penultimate)', 'k-NN distance (penultimate, k=10)', 'max softmax probability']
+  const series = [`upper+lower (Fisher) tail-two B=${DEFAULTS.bins} hc — default`, 'upper+lower (Fisher) empirical hc', upperDefault.id, 'Mahalanobis (penultimate)', 'k-NN distance (penultimate, k=10)', 'max softmax probability', 'energy (T=1)']
     .filter((k) => scores.has(k))
     .map((k) => {
       const s = scores.get(k)!;
-      const c = roc(s.clean, s.tasks[ti]);
-      return { name: `${k} (${auc(s.clean, s.tasks[ti]).toFixed(3)})`, x: c.fpr, y: c.tpr };
+      const [neg, pos] = [half(s.clean, clean.rows, 'test'), half(s.tasks[ti], anomalous[ti].rows, 'test')];
+      const c = roc(neg, pos);
+      return { name: `${k} (${auc(neg, pos).toFixed(3)})`, x: c.fpr, y: c.tpr };
     });
-  plots.push(plot({ title: `ROC: clean vs ${task}`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series, xRange: [0, 1], yRange: [0, 1], diagonal: true }));
+  plots.push(plot({ title: `ROC: clean vs ${task} (test half)`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series, xRange: [0, 1], yRange: [0, 1], diagonal: true }));
 }
 const binSettings = settings.filter((s) => s.id.startsWith('histogram') || s.id.startsWith('empirical'));
 plots.push(
   plot({
-    title: 'Mean AUC over tasks vs bytes held',
+    title: 'Mean AUC over tasks vs bytes held (test half)',
     xLabel: 'bytes (log10)',
     yLabel: 'mean AUC',
     xLog: true,
-    series: binSettings.map((s) => ({ name: s.id, x: [s.method.bytes], y: [TASKS.reduce((a, t) => a + (get(s.id, t)?.auc ?? 0), 0) / TASKS.length], points: true })),
+    series: binSettings.map((s) => ({ name: s.id, x: [s.method.bytes], y: [TASKS.reduce((a, t) => a + (get(s.id, t, 'test')?.auc ?? 0), 0) / TASKS.length], points: true })),
   }),
 );
-writeFileSync(`${OUT}/plots.html`, plotPage('histoscan evaluation: ROC curves per task, AUC against bytes', plots));
+writeFileSync(`${OUT}/plots.html`, plotPage('histoscan evaluation (test half): ROC curves per task, AUC against bytes', plots));
 console.log(readFileSync(`${OUT}/report.md`, 'utf8'));

@@ -11,6 +11,7 @@ import {
   kdePValues,
   payloadBytes,
   pointPValues,
+  rng,
   scanParts,
   silvermanBandwidths,
   sortedEmpiricalPValues,
@@ -20,6 +21,7 @@ import {
   type ScanSettings,
 } from './core/index.ts';
 import type { FeatureExtractor, ImageSource, SkippedImage } from './detector/index.ts';
+import type { Peer } from './peers/index.ts';
 import type { CalibrationTable, Progress, ScoringName, Tail } from './types.ts';
 
 /** Node values (row-major [rows, nodes]) and logits of a set of images. */
@@ -56,6 +58,26 @@ export async function collectNodes(features: FeatureExtractor, name: string, src
   }
   const skipped = [...skip].map(([i, error]) => ({ file: src.name(i), error }));
   return { name, rows: files.length, nodes: features.nodes, values, logits, files, skipped };
+}
+
+/** Seed of the evaluation's dev/test split (the data's own seed, data/README.md). */
+export const SPLIT_SEED = 20261124;
+
+/**
+ * The fixed dev/test halves of a set of n images: indices shuffled by a seeded Fisher-Yates, then
+ * even positions are dev and odd ones test (each sorted). The split depends on n and the seed only,
+ * so sets made image by image from the clean set (the attacks: image i attacks clean image i) put
+ * each clean image and its attacked copies in the same half.
+ */
+export function devTestSplit(n: number, seed = SPLIT_SEED): { dev: number[]; test: number[] } {
+  const r = rng(seed);
+  const idx = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  const half = (parity: number) => idx.filter((_, k) => k % 2 === parity).sort((a, b) => a - b);
+  return { dev: half(0), test: half(1) };
 }
 
 /** A way to turn node values into p-value ranges, with what it holds in memory. */
@@ -219,6 +241,31 @@ export function fisherScorer(
       }
       const sum = (f: (r: ScoredSet) => number) => scanned.reduce((a, r) => a + f(r), 0);
       return { scores, q, pvalueMsPerImage: sum((r) => r.pvalueMsPerImage), scanMsPerImage: sum((r) => r.scanMsPerImage) };
+    },
+  };
+}
+
+/**
+ * A peer (Mahalanobis, k-NN, MSP, energy) as a Scorer, so it lands in the same table: one score per
+ * image whatever the scan scoring, no calibrated q and no p-values (pvalueMsPerImage is NaN).
+ */
+export function peerScorer(peer: Peer): Scorer {
+  return {
+    name: peer.name,
+    bytes: peer.bytes,
+    score(set, scorings, limit) {
+      const rows = Math.min(set.rows, limit ?? Infinity);
+      const part = rows < set.rows ? { ...set, rows, values: set.values.subarray(0, rows * set.nodes), logits: set.logits.slice(0, rows) } : set;
+      const t0 = performance.now();
+      const s = peer.score(part);
+      const ms = (performance.now() - t0) / Math.max(1, rows);
+      const scores = perScoring<number[]>(() => []);
+      const q = perScoring<number[]>(() => []);
+      for (const sc of scorings) {
+        scores[sc] = s;
+        q[sc] = s.map(() => NaN);
+      }
+      return { scores, q, pvalueMsPerImage: NaN, scanMsPerImage: ms };
     },
   };
 }

@@ -57,6 +57,22 @@ describe('CLI end to end on the default model', () => {
       expect(r.bytes).toBeGreaterThan(0);
     }
     expect(results[0].bytes).toBeLessThan(results[1].bytes);
+
+    // The peers on the same images, one half of each test folder (peers need no calibration).
+    const pe = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'mahalanobis,knn,msp,energy', '--split', 'dev', '--json']);
+    expect(pe.status, pe.stderr).toBe(0);
+    const peers = JSON.parse(pe.stdout);
+    expect(peers.split).toBe('dev');
+    expect(peers.results.map((r: { method: string }) => r.method)).toEqual(['mahalanobis (penultimate)', 'knn k=10 (penultimate)', 'max softmax probability', 'energy (T=1)']);
+    for (const r of peers.results) {
+      expect(r.kind).toBe('peer');
+      expect(r.images).toEqual({ clean: 15, anomalous: 15 });
+      expect(r.auc).toBeGreaterThanOrEqual(0);
+      expect(r.auc).toBeLessThanOrEqual(1);
+    }
+    const bad = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram,mahal']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown mahal/);
   });
 
   it('merging shard profiles equals the profile built in one go', () => {

@@ -3,12 +3,14 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { encodeProfile, layerReductions, mergeProfiles, payloadBytes, scanOf, toImageError, UsageError, type Profile } from '../core/index.ts';
+import { encodeProfile, layerReductions, mergeProfiles, payloadBytes, toImageError, UsageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
-import { backgroundOf, collectNodes, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, productScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
+import { collectNodes } from '../evaluate.ts';
+import { PEER_FEATURES } from '../peers/index.ts';
+import { EVAL_METHODS, evalTable, parseEvalFlags, runEval } from './eval.ts';
 import { decodeImage } from '../model/decode-node.ts';
-import type { ImageResult, Progress, ScoringName } from '../types.ts';
+import type { ImageResult, Progress } from '../types.ts';
 import { fileSource, listImages, npy, readModelBytes, readProfile, shard, specSources, writeAtomic, type SpecFlags } from './io.ts';
 import { choiceOf, enforceCap, layerOptions, layersOf, providerOption } from './plan.ts';
 import { runInspect } from './inspect.ts';
@@ -50,6 +52,8 @@ function specOptions(cmd: Command): Command {
 
 const classOption = () =>
   new Option('--classes <which>', "nodes with histograms per predicted class: none, all, or the last monitored layer's").choices(['none', 'all', 'last']).default(DEFAULTS.classConditional);
+const combineOption = () =>
+  new Option('--combine <how>', 'combine the calibrated parts by Fisher or by their minimum q').choices(['fisher', 'min']).default(DEFAULTS.combine);
 const conditionalOption = () =>
   new Option('--conditional <how>', 'scan class-conditional nodes mixed with the pooled ones, split from them, or added to an all-pooled scan').choices(['mixed', 'split', 'added']).default(DEFAULTS.conditional);
 
@@ -126,7 +130,7 @@ layerOptions(
       .addOption(new Option('--tail <t>', "which tail is surprising ('both': upper and lower scans, combined)").choices(['upper', 'lower', 'two', 'both']).default(DEFAULTS.tail))
       .addOption(classOption())
       .addOption(conditionalOption())
-      .addOption(new Option('--combine <how>', 'combine the calibrated parts by Fisher or by their minimum q').choices(['fisher', 'min']).default(DEFAULTS.combine))
+      .addOption(combineOption())
       .addOption(new Option('--point <p>', "point p-value of a range: tie-aware mid-p, or ART's p_max").choices(['mid', 'max']).default(DEFAULTS.pointP))
       .option('--edges-from <hsp>', 'take bin edges from this profile (shards that merge exactly)')
       .option('--shard <K/N>', 'use every N-th image starting at K (0-based)')
@@ -244,61 +248,36 @@ layerOptions(
   specOptions(
     program
       .command('eval')
-      .description('detection power (AUC), bytes and time of histogram vs empirical vs KDE p-values')
+      .description('detection power (AUC), bytes and time of histoscan (histogram, empirical, KDE p-values) and its peers on the same images')
       .requiredOption('--model <file>', 'ONNX model')
       .requiredOption('--background <dir>', 'known-good images the methods learn from')
       .option('--calibration <dir>', 'held-out known-good images (calibration table of the histogram profile)')
       .requiredOption('--clean <dir>', 'clean test images (label 0)')
       .option('--anomalous <NAME=DIR...>', 'anomalous test sets (label 1)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-      .option('--methods <list>', 'histogram,empirical,kde', 'histogram,empirical')
+      .option('--methods <list>', `any of ${EVAL_METHODS.join(',')}`, 'histogram,empirical,mahalanobis,knn,msp,energy')
       .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
       .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
       .addOption(classOption())
       .addOption(conditionalOption())
+      .addOption(combineOption())
       .addOption(new Option('--scoring <f>', 'scan scoring function').choices(['bj', 'hc', 'ks']).default(DEFAULTS.scoring))
       .option('--kde-background <n>', 'background images the KDE keeps (it costs O(n) per node)', int, 1000)
       .option('--kde-images <n>', 'test images per set scored by KDE', int, 200)
+      .addOption(new Option('--peer-features <f>', 'features of mahalanobis and knn: the last monitored layer (channel means if spatial) or channel means of all layers').choices([...PEER_FEATURES]).default('penultimate'))
+      .option('--k <n>', 'k of the k-NN peer', int, 10)
+      .addOption(new Option('--split <half>', 'score the dev half, the test half or all of each test folder (seeded split; tune on dev, report test)').choices(['dev', 'test', 'all']).default('all'))
       .option('--json', 'print {"results": [...]} on stdout'),
   ),
 ).action(async (opts) => {
-  if (opts.anomalous.length === 0) throw new UsageError('give at least one --anomalous NAME=DIR');
+  parseEvalFlags(opts);
   const bgCount = imagesOf(opts.background).count;
   const detector = await openDetector(opts, undefined, choiceOf(opts, bgCount));
   enforceCap(detector.features, opts, bgCount);
   const bar = progress();
-  const tick = (p: Progress) => bar.update(p);
-  const sets = opts.anomalous.map((s: string) => {
-    const i = s.indexOf('=');
-    if (i < 1) throw new UsageError(`--anomalous wants NAME=DIR, got "${s}"`);
-    return { name: s.slice(0, i), dir: s.slice(i + 1) };
-  });
-  const f = detector.features;
-  const { profile } = await detector.build(imagesOf(opts.background), null, buildDefaults({ bins: opts.bins, strategy: opts.strategy, classConditional: opts.classes, conditional: opts.conditional, onProgress: tick }));
-  const collect = (name: string, dir: string) => collectNodes(f, name, imagesOf(dir), DEFAULTS.batchSize, tick);
-  const background = await collect('background', opts.background);
-  const clean = await collect('clean', opts.clean);
-  const anomalous = [];
-  for (const s of sets) anomalous.push(await collect(s.name, s.dir));
-  const wanted = String(opts.methods).split(',');
-  const scan = profile.header.scan;
-  if (scan.tail === 'both' && !opts.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR');
-  const calibration = opts.calibration ? await collect('calibration', opts.calibration) : null;
-  const bg = wanted.some((w) => w !== 'histogram') ? backgroundOf(background) : null;
-  const kdeBg = wanted.includes('kde') ? backgroundOf(background, opts.kdeBackground) : null;
-  const methods: PValueMethod[] = [];
-  if (wanted.includes('histogram')) methods.push(histogramMethod(profile, 'histogram'));
-  if (wanted.includes('empirical')) methods.push(empiricalMethod(bg!));
-  if (wanted.includes('kde')) methods.push(kdeMethod(kdeBg!));
-  const scorers: Scorer[] = methods.map((m) => productScorer(m, scanOf(profile), calibration));
-  const rows = evaluateMethods(scorers, clean, anomalous, {
-    scorings: [opts.scoring as ScoringName],
-    limit: (m) => (m.name.startsWith('KDE') ? opts.kdeImages : undefined),
-    onProgress: tick,
-  });
+  const results = await runEval(detector, opts, (p) => bar.update(p));
   bar.stop();
-  const results = rows.map(({ method, set, auc, bytes, pvalueMsPerImage, scanMsPerImage }) => ({ method, set, auc, bytes, pvalueMsPerImage, scanMsPerImage }));
-  if (opts.json) console.log(JSON.stringify({ results }, null, 2));
-  else for (const r of results) console.log(`${r.method.padEnd(24)} ${r.set.padEnd(16)} AUC ${r.auc.toFixed(4)}  ${r.bytes.toLocaleString('en')} B  p ${r.pvalueMsPerImage.toFixed(3)} ms  scan ${r.scanMsPerImage.toFixed(3)} ms`);
+  if (opts.json) console.log(JSON.stringify({ split: opts.split, results }, null, 2));
+  else console.log(evalTable(results));
   detector.release();
 });
 

@@ -1,0 +1,139 @@
+// `histoscan eval`: histoscan's p-value methods and the peers (Mahalanobis, k-NN, MSP, energy) on
+// the same images, AUC per method and anomalous set, one table.
+import { scanOf, UsageError } from '../core/index.ts';
+import { buildDefaults, DEFAULTS } from '../defaults.ts';
+import type { Detector, ImageSource } from '../detector/index.ts';
+import { backgroundOf, collectNodes, devTestSplit, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type NodeSet, type PValueMethod, type Scorer } from '../evaluate.ts';
+import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
+import type { BinStrategy, ConditionalScan, Progress, ScoringName } from '../types.ts';
+import { fileSource, listImages } from './io.ts';
+
+const SCAN_METHODS = ['histogram', 'empirical', 'kde'] as const;
+export const EVAL_METHODS: readonly string[] = [...SCAN_METHODS, ...PEER_NAMES];
+export type Split = 'dev' | 'test' | 'all';
+
+export interface EvalFlags {
+  background: string;
+  calibration?: string;
+  clean: string;
+  anomalous: string[];
+  methods: string;
+  bins: number;
+  strategy: BinStrategy;
+  classes: 'none' | 'all' | 'last';
+  conditional: ConditionalScan;
+  combine: 'fisher' | 'min';
+  scoring: ScoringName;
+  kdeBackground: number;
+  kdeImages: number;
+  peerFeatures: PeerFeatures;
+  k: number;
+  split: Split;
+}
+
+export interface EvalResult {
+  method: string;
+  kind: 'histoscan' | 'peer';
+  set: string;
+  auc: number;
+  bytes: number;
+  /** null for peers: they compute no p-values. */
+  pvalueMsPerImage: number | null;
+  /** Scan time for histoscan's methods, the whole score for peers. */
+  scanMsPerImage: number;
+  images: { clean: number; anomalous: number };
+}
+
+/** Checks the flags before any model is opened: a typo costs no minutes. */
+export function parseEvalFlags(flags: EvalFlags): { sets: { name: string; dir: string }[]; wanted: string[] } {
+  if (flags.anomalous.length === 0) throw new UsageError('give at least one --anomalous NAME=DIR');
+  const sets = flags.anomalous.map((s) => {
+    const i = s.indexOf('=');
+    if (i < 1) throw new UsageError(`--anomalous wants NAME=DIR, got "${s}"`);
+    return { name: s.slice(0, i), dir: s.slice(i + 1) };
+  });
+  const wanted = [...new Set(flags.methods.split(',').map((m) => m.trim()).filter(Boolean))];
+  const unknown = wanted.filter((m) => !EVAL_METHODS.includes(m));
+  if (unknown.length || !wanted.length) throw new UsageError(`--methods: unknown ${unknown.join(', ') || '(none given)'}; choose from ${EVAL_METHODS.join(',')}`);
+  return { sets, wanted };
+}
+
+/**
+ * The test images of one half. The split is the evaluation's (devTestSplit: seeded shuffle, even
+ * positions dev, odd test, per folder in filename order), so a user tunes flags on `dev` and
+ * reports `test`; background and calibration folders are never split.
+ */
+function testImages(dir: string, split: Split): ImageSource {
+  const files = listImages([dir]);
+  const keep = split === 'all' ? files : devTestSplit(files.length)[split].map((i) => files[i]);
+  if (keep.length === 0) throw new UsageError(`No image files in ${dir}${split === 'all' ? '' : ` (${split} half)`}`);
+  return fileSource(keep);
+}
+
+export async function runEval(detector: Detector, flags: EvalFlags, onProgress: (p: Progress) => void): Promise<EvalResult[]> {
+  const { sets, wanted } = parseEvalFlags(flags);
+  const f = detector.features;
+  const scanWanted = wanted.some((m) => (SCAN_METHODS as readonly string[]).includes(m));
+  const collect = (name: string, src: ImageSource) => collectNodes(f, name, src, DEFAULTS.batchSize, onProgress);
+  const bgSource = fileSource(listImages([flags.background]));
+  if (bgSource.count === 0) throw new UsageError(`No image files in ${flags.background}`);
+  const settings = { bins: flags.bins, strategy: flags.strategy, classConditional: flags.classes, conditional: flags.conditional, combine: flags.combine, onProgress };
+  const built = scanWanted ? await detector.build(bgSource, null, buildDefaults(settings)) : null;
+  const scan = built && scanOf(built.profile);
+  if (scan?.tail === 'both' && !flags.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR');
+  // Node values of the background: what the empirical and KDE methods and the feature-space peers fit on.
+  const needsBackground = wanted.some((m) => ['empirical', 'kde', 'mahalanobis', 'knn'].includes(m));
+  const background = needsBackground ? await collect('background', bgSource) : null;
+  const clean = await collect('clean', testImages(flags.clean, flags.split));
+  const anomalous: NodeSet[] = [];
+  for (const s of sets) anomalous.push(await collect(s.name, testImages(s.dir, flags.split)));
+  const calibration = scanWanted && flags.calibration ? await collect('calibration', fileSource(listImages([flags.calibration]))) : null;
+
+  const methods: PValueMethod[] = [];
+  if (wanted.includes('histogram')) methods.push(histogramMethod(built!.profile, 'histogram'));
+  if (wanted.includes('empirical')) methods.push(empiricalMethod(backgroundOf(background!)));
+  if (wanted.includes('kde')) methods.push(kdeMethod(backgroundOf(background!, flags.kdeBackground)));
+  const scorers: Scorer[] = methods.map((m) => productScorer(m, scan!, calibration));
+  const peers = new Set<string>();
+  for (const name of PEER_NAMES.filter((p) => wanted.includes(p))) {
+    onProgress({ done: 0, total: 1, stage: `fit ${name}` });
+    const s = peerScorer(fitPeer(name as PeerName, background ?? { rows: 0, values: new Float32Array(0), logits: [] }, f.layers, { features: flags.peerFeatures, k: flags.k }));
+    peers.add(s.name);
+    scorers.push(s);
+  }
+  const rows = evaluateMethods(scorers, clean, anomalous, {
+    scorings: [flags.scoring],
+    limit: (m) => (m.name.startsWith('KDE') ? flags.kdeImages : undefined),
+    onProgress,
+  });
+  return rows.map((r) => {
+    const limit = r.method.startsWith('KDE') ? flags.kdeImages : Infinity;
+    const n = anomalous.find((a) => a.name === r.set)!.rows;
+    return {
+      method: r.method,
+      kind: peers.has(r.method) ? 'peer' : 'histoscan',
+      set: r.set,
+      auc: r.auc,
+      bytes: r.bytes,
+      pvalueMsPerImage: Number.isNaN(r.pvalueMsPerImage) ? null : r.pvalueMsPerImage,
+      scanMsPerImage: r.scanMsPerImage,
+      images: { clean: Math.min(clean.rows, limit), anomalous: Math.min(n, limit) },
+    };
+  });
+}
+
+/** One table: a row per method, a column of AUCs per anomalous set. */
+export function evalTable(results: EvalResult[]): string {
+  const sets = [...new Set(results.map((r) => r.set))];
+  const methods = [...new Set(results.map((r) => r.method))];
+  const w = Math.max(6, ...methods.map((m) => m.length));
+  const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
+  const lines = [`${'method'.padEnd(w)}  ${'kind'.padEnd(9)}  ${'bytes'.padStart(10)}  ${'ms/image'.padStart(8)}  ${sets.map((s) => s.padStart(Math.max(6, s.length))).join('  ')}`];
+  for (const m of methods) {
+    const rs = results.filter((r) => r.method === m);
+    const ms = rs.reduce((a, r) => a + (r.pvalueMsPerImage ?? 0) + r.scanMsPerImage, 0) / rs.length;
+    const aucs = sets.map((s) => (rs.find((r) => r.set === s)?.auc.toFixed(3) ?? '—').padStart(Math.max(6, s.length)));
+    lines.push(`${m.padEnd(w)}  ${rs[0].kind.padEnd(9)}  ${mb(rs[0].bytes).padStart(10)}  ${ms.toFixed(3).padStart(8)}  ${aucs.join('  ')}`);
+  }
+  return lines.join('\n');
+}

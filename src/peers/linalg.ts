@@ -1,0 +1,31 @@
+// The two dense solves the Mahalanobis peer needs, in float64 on row-major square matrices.
+
+/**
+ * Lower Cholesky factor L of a symmetric positive definite matrix (L Lᵀ = a). Throws on a pivot
+ * that is not positive: the caller's shrinkage is what keeps the matrix definite, so a failure here
+ * is a bug or a degenerate input, never something to paper over with a silent floor.
+ */
+export function cholesky(a: ArrayLike<number>, d: number): Float64Array {
+  const l = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * d + j];
+      for (let k = 0; k < j; k++) s -= l[i * d + k] * l[j * d + k];
+      if (i === j) {
+        if (!(s > 0)) throw new RangeError(`Matrix is not positive definite (pivot ${s} at row ${i}).`);
+        l[i * d + i] = Math.sqrt(s);
+      } else l[i * d + j] = s / l[j * d + j];
+    }
+  }
+  return l;
+}
+
+/** Solves L y = b by forward substitution (L lower triangular, from cholesky). */
+export function forwardSolve(l: Float64Array, d: number, b: ArrayLike<number>, y = new Float64Array(d)): Float64Array {
+  for (let i = 0; i < d; i++) {
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= l[i * d + k] * y[k];
+    y[i] = s / l[i * d + i];
+  }
+  return y;
+}
