@@ -9,12 +9,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import {
+  argmax,
   auc,
   buildProfile,
   realisedFpr,
   groupScan,
   rng,
   roc,
+  scanOf,
+  type ScanSettings,
   type Profile,
 } from '../src/core/index.ts';
 import { DEFAULTS } from '../src/defaults.ts';
@@ -86,9 +89,12 @@ interface Setting {
   profile?: Profile;
 }
 
-function profileOf(set: NodeSet, lay: LayerLayout[], strategy: BinStrategy, bins: number, tail: Tail): Profile {
+function profileOf(set: NodeSet, lay: LayerLayout[], strategy: BinStrategy, bins: number, tail: Tail | 'both', classes?: 'all' | 'last'): Profile {
   tick(`profile ${strategy} B=${bins} ${tail}`, 0, 1);
-  return buildProfile(set.values, set.rows, { layers: lay, bins, strategy, tail }, { fingerprint: detector.features.fingerprint, reduction: 'element', scan: { aMax: DEFAULTS.aMax, tail, pointP: DEFAULTS.pointP } });
+  const N = lay.reduce((a, l) => a + l.nodes, 0);
+  const c = classes && { count: set.logits[0].length, from: classes === 'all' ? 0 : N - lay.at(-1)!.nodes, to: N };
+  const header = { fingerprint: detector.features.fingerprint, reduction: 'element' as const, scan: { aMax: DEFAULTS.aMax, tail, pointP: DEFAULTS.pointP } };
+  return buildProfile(set.values, set.rows, { layers: lay, bins, strategy, tail, classes: c }, header, set.logits.map(argmax));
 }
 
 // ---- the settings compared
@@ -182,6 +188,7 @@ for (const [si, s] of settings.entries()) {
   pushAucs({ setting: scorer.name, scoring: 'bj', layer: 'all', bytes: scorer.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: NaN, scanMs: NaN }, base, tasks);
 }
 
+const DEFAULT_ID = `default: class-conditional last layer, ${DEFAULTS.conditional} (${DEFAULTS.combine === 'min' ? 'min q' : 'Fisher'}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}`;
 const FPR_LEVELS = [0.01, 0.05, 0.1];
 const fprRows: { setting: string; scoring: ScoringName; half: Half; rates: ReturnType<typeof realisedFpr>[] }[] = [];
 const pushFpr = (setting: string, scoring: ScoringName, q: number[]) => {
@@ -190,20 +197,31 @@ const pushFpr = (setting: string, scoring: ScoringName, q: number[]) => {
 
 // ---- upper- and lower-tail scans, each calibrated on the calibration set, combined (Fisher):
 // the scan tail 'both' that the detector implements (nodes unusually active and unusually silent)
-const combined: { id: string; profile: Profile; scoring: ScoringName; empirical?: boolean }[] = [];
+const combined: { id: string; profile: Profile; scoring: ScoringName; empirical?: boolean; scan?: Pick<ScanSettings, 'conditional' | 'combine'> }[] = [];
 for (const scoring of ['bj', 'hc'] as ScoringName[]) {
   combined.push({ id: `upper+lower (Fisher) tail-two B=32 ${scoring}`, profile: tailTwo, scoring });
   combined.push({ id: `upper+lower (Fisher) tail-upper B=32 ${scoring}`, profile: upperDefault.profile!, scoring });
 }
 for (const B of [16, 64]) {
-  combined.push({ id: `upper+lower (Fisher) tail-two B=${B} hc${B === DEFAULTS.bins ? ' — default' : ''}`, profile: profileOf(background, layers, 'tail', B, 'two'), scoring: 'hc' });
+  combined.push({ id: `upper+lower (Fisher) tail-two B=${B} hc`, profile: profileOf(background, layers, 'tail', B, 'two'), scoring: 'hc' });
 }
+// Class-conditional histograms (each image against the background images of its predicted class),
+// and the parts combined by Fisher or by their minimum q: the default is chosen here, on dev.
+const pooled16 = combined.find((c) => c.id === 'upper+lower (Fisher) tail-two B=16 hc')!.profile;
+const condLast = profileOf(background, layers, 'tail', DEFAULTS.bins, 'both', 'last');
+const condAll = profileOf(background, layers, 'tail', DEFAULTS.bins, 'both', 'all');
+combined.push({ id: 'upper+lower (min q) tail-two B=16 hc', profile: pooled16, scoring: 'hc', scan: { combine: 'min' } });
+combined.push({ id: 'class-conditional last layer, split (Fisher) B=16 hc', profile: condLast, scoring: 'hc', scan: { conditional: 'split', combine: 'fisher' } });
+combined.push({ id: 'class-conditional last layer, added (Fisher) B=16 hc', profile: condLast, scoring: 'hc', scan: { conditional: 'added', combine: 'fisher' } });
+combined.push({ id: 'class-conditional all layers, mixed (min q) B=16 hc', profile: condAll, scoring: 'hc', scan: { conditional: 'mixed', combine: 'min' } });
+combined.push({ id: 'class-conditional all layers, added (min q) B=16 hc', profile: condAll, scoring: 'hc', scan: { conditional: 'added', combine: 'min' } });
+combined.push({ id: DEFAULT_ID, profile: condLast, scoring: 'hc', scan: { conditional: DEFAULTS.conditional, combine: DEFAULTS.combine } });
 combined.push({ id: 'upper+lower (Fisher) uniform B=32 hc', profile: settings.find((s) => s.id === 'histogram uniform B=32')!.profile!, scoring: 'hc' });
 combined.push({ id: 'upper+lower (Fisher) empirical hc', profile: upperDefault.profile!, scoring: 'hc', empirical: true });
 for (const c of combined) {
   tick(c.id, 0, 1);
   const method = c.empirical ? empiricalMethod(bgSorted) : histogramMethod(c.profile);
-  const scorer = productScorer(method, { tail: 'both', pointP: 'mid', aMax: DEFAULTS.aMax }, calibration, c.id);
+  const scorer = productScorer(method, { ...scanOf(c.profile), tail: 'both', pointP: DEFAULTS.pointP, aMax: DEFAULTS.aMax, ...c.scan }, calibration, c.id);
   const base = scorer.score(clean, [c.scoring]);
   const tasks = anomalous.map((set) => scorer.score(set, [c.scoring]));
   scores.set(c.id, { clean: base.scores[c.scoring], tasks: tasks.map((t) => t.scores[c.scoring]) });
@@ -348,7 +366,7 @@ writeFileSync(`${OUT}/report.json`, JSON.stringify({ date: new Date().toISOStrin
 // ---- plots (test half): ROC per task (default vs empirical vs the best peers), AUC vs bytes
 const plots: string[] = [];
 for (const [ti, task] of TASKS.entries()) {
-  const series = [`upper+lower (Fisher) tail-two B=${DEFAULTS.bins} hc — default`, 'upper+lower (Fisher) empirical hc', upperDefault.id, 'Mahalanobis (penultimate)', 'k-NN distance (penultimate, k=10)', 'max softmax probability', 'energy (T=1)']
+  const series = [DEFAULT_ID, 'upper+lower (Fisher) empirical hc', upperDefault.id, 'Mahalanobis (penultimate)', 'k-NN distance (penultimate, k=10)', 'max softmax probability', 'energy (T=1)']
     .filter((k) => scores.has(k))
     .map((k) => {
       const s = scores.get(k)!;
