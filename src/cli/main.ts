@@ -1,8 +1,7 @@
 // histoscan command line: inspect | profile | activations | score | eval | merge.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import cliProgress from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { encodeProfile, layerReductions, mergeProfiles, payloadBytes, toImageError, UsageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
@@ -17,6 +16,7 @@ import { runInspect } from './inspect.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
 import { addExamples, markRequired, version } from './help.ts';
 import { resultSink, scoreLine } from './output.ts';
+import { float, int, progress } from './progress.ts';
 
 const program = new Command('histoscan')
   .description('Detect unusual inputs to an ONNX image model from histograms of its activations, on your own machine.')
@@ -25,16 +25,6 @@ const program = new Command('histoscan')
   .addHelpText('after', `\n${EXIT_HELP}`);
 markRequired(program);
 
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('wants a positive integer');
-  return n;
-};
-const float = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('wants a number');
-  return n;
-};
 
 function specOptions(cmd: Command): Command {
   return cmd
@@ -56,28 +46,6 @@ const combineOption = () =>
   new Option('--combine <how>', 'combine the calibrated parts by Fisher or by their minimum q').choices(['fisher', 'min']).default(DEFAULTS.combine);
 const conditionalOption = () =>
   new Option('--conditional <how>', 'scan class-conditional nodes mixed with the pooled ones, split from them, or added to an all-pooled scan').choices(['mixed', 'split', 'added']).default(DEFAULTS.conditional);
-
-/** A progress bar on stderr, only when stderr is a terminal. */
-function progress() {
-  const bar = new cliProgress.SingleBar(
-    { format: '{stage} {bar} {value}/{total} | {eta_formatted} left', stream: process.stderr, hideCursor: true, etaBuffer: 50 },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update(p: Progress) {
-      if (!started) {
-        bar.start(p.total, p.done, { stage: p.stage });
-        started = true;
-      }
-      bar.setTotal(p.total);
-      bar.update(p.done, { stage: p.stage.padEnd(12) });
-    },
-    stop() {
-      if (started) bar.stop();
-    },
-  };
-}
 
 /** The model (read, not parsed: Detector.create parses it once) with a profile, or with the reduction the flags choose. */
 async function openDetector(opts: SpecFlags & { model: string; layers?: string; provider?: string }, profile?: Profile, reduction?: ReductionChoice): Promise<Detector> {

@@ -1,7 +1,8 @@
 import type { ClassBlocks, ProfileHeader } from '../types.ts';
 import { ProfileError } from './errors.ts';
 import { REDUCTIONS } from './layout.ts';
-import { edgesPerNode, tailEntries, type Profile } from './profile.ts';
+import { tailEntries } from './classes.ts';
+import { edgesPerNode, type Profile } from './profile.ts';
 
 /**
  * .hsp — histoscan profile file, little-endian:

@@ -1,5 +1,7 @@
 export * from './errors.ts';
 export * from './profile.ts';
+export * from './merge.ts';
+export * from './classes.ts';
 export * from './hsp.ts';
 export * from './pvalues.ts';
 export * from './scan.ts';

@@ -84,26 +84,6 @@ export interface BuilderOptions {
 }
 
 /**
- * Classes with fewer background images than this are scored against the pooled histograms: a
- * class histogram of n_c images cannot give a p-value below 1/(n_c + 1), and the scan's
- * thresholds need room below a_max = 0.5 to find anything.
- */
-export const MIN_CLASS_COUNT = 50;
-
-/** Where class c's tail counts start in `tails`, and its background size; null when it falls back to pooled. */
-export function classBlock(h: ProfileHeader, cls: number): { offset: number; n: number } | null {
-  const c = h.classes;
-  if (!c || cls < 0 || cls >= c.counts.length || c.counts[cls] < MIN_CLASS_COUNT) return null;
-  return { offset: h.nodes * h.bins + cls * (c.to - c.from) * h.bins, n: c.counts[cls] };
-}
-
-/** Number of tail counts a profile stores: pooled, then one block per class over the class range. */
-export function tailEntries(h: Pick<ProfileHeader, 'nodes' | 'bins' | 'classes'>): number {
-  const c = h.classes;
-  return h.nodes * h.bins + (c ? c.counts.length * (c.to - c.from) * h.bins : 0);
-}
-
-/**
  * Streaming profile builder. Two passes over the background, never holding it:
  *  1. `observe(batch)` — exact per-node min/max, and for `tail` a bounded reservoir sample of
  *     rows (uniform reservoir over all rows, seeded) from which interior quantile edges come.
@@ -326,61 +306,4 @@ export function buildProfile(
     scan: header.scan ?? { aMax: 0.5, tail: opts.tail ?? 'upper', pointP: 'mid' },
     ...header,
   });
-}
-
-function sameEdges(a: Profile, b: Profile): boolean {
-  if (a.header.strategy !== b.header.strategy || a.header.bins !== b.header.bins) return false;
-  if (a.edges.length !== b.edges.length) return false;
-  for (let i = 0; i < a.edges.length; i++) if (!Object.is(a.edges[i], b.edges[i])) return false;
-  return true;
-}
-
-/**
- * Merge shard profiles built on the same edges: counts add and extremes take min/max, which
- * equals the profile built on the union. Different edges cannot merge exactly and are refused.
- */
-export function mergeProfiles(profiles: Profile[]): Profile {
-  if (profiles.length === 0) throw new ProfileError('Nothing to merge: give at least one profile.', 'merge');
-  const [first] = profiles;
-  for (const [i, p] of profiles.entries()) {
-    if (p.header.fingerprint !== first.header.fingerprint) {
-      throw new ProfileError(`Profile ${i + 1} was built for another model (fingerprint differs); cannot merge.`, 'merge');
-    }
-    if (p.header.nodes !== first.header.nodes || p.header.reduction !== first.header.reduction) {
-      throw new ProfileError(`Profile ${i + 1} monitors different nodes (${p.header.nodes} vs ${first.header.nodes}); cannot merge.`, 'merge');
-    }
-    const ca = p.header.classes;
-    const cb = first.header.classes;
-    if (Boolean(ca) !== Boolean(cb) || (ca && cb && (ca.from !== cb.from || ca.to !== cb.to || ca.counts.length !== cb.counts.length))) {
-      throw new ProfileError(`Profile ${i + 1} has other class-conditional nodes or classes; cannot merge.`, 'merge');
-    }
-    if (!sameEdges(p, first)) {
-      throw new ProfileError(
-        `Profile ${i + 1} has different bin edges; only shards built with shared edges merge exactly. Rebuild the shards with --edges-from the same profile.`,
-        'merge',
-      );
-    }
-  }
-  const nodes = first.header.nodes;
-  const lo = first.lo.slice();
-  const hi = first.hi.slice();
-  const tails = new Uint32Array(first.tails.length);
-  let count = 0;
-  for (const p of profiles) {
-    count += p.header.count;
-    for (let j = 0; j < nodes; j++) {
-      if (p.lo[j] < lo[j]) lo[j] = p.lo[j];
-      if (p.hi[j] > hi[j]) hi[j] = p.hi[j];
-    }
-    for (let i = 0; i < tails.length; i++) tails[i] += p.tails[i];
-  }
-  const header: ProfileHeader = { ...first.header, count, calibration: undefined };
-  delete header.calibration;
-  if (first.header.classes) {
-    const counts = first.header.classes.counts.map((_, c) => profiles.reduce((a, p) => a + p.header.classes!.counts[c], 0));
-    header.classes = { ...first.header.classes, counts };
-  }
-  const sources = profiles.map((p) => p.header.source).filter(Boolean);
-  if (sources.length) header.source = sources.join(' + ');
-  return { header, lo, hi, edges: first.edges.slice(), tails };
 }

@@ -1,0 +1,38 @@
+// Small pieces the CLI's commands share: a progress bar on stderr and numeric flag parsers.
+import cliProgress from 'cli-progress';
+import { InvalidArgumentError } from 'commander';
+import type { Progress } from '../types.ts';
+
+export const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('wants a positive integer');
+  return n;
+};
+export const float = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('wants a number');
+  return n;
+};
+
+/** A progress bar on stderr, only when stderr is a terminal. */
+export function progress() {
+  const bar = new cliProgress.SingleBar(
+    { format: '{stage} {bar} {value}/{total} | {eta_formatted} left', stream: process.stderr, hideCursor: true, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(p: Progress) {
+      if (!started) {
+        bar.start(p.total, p.done, { stage: p.stage });
+        started = true;
+      }
+      bar.setTotal(p.total);
+      bar.update(p.done, { stage: p.stage.padEnd(12) });
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+

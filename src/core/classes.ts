@@ -1,0 +1,23 @@
+// Where the class-conditional histograms of a profile sit: after the pooled tails, one block per
+// class over the class-conditional node range, on the pooled edges.
+import type { ProfileHeader } from '../types.ts';
+
+/**
+ * Classes with fewer background images than this are scored against the pooled histograms: a
+ * class histogram of n_c images cannot give a p-value below 1/(n_c + 1), and the scan's
+ * thresholds need room below a_max = 0.5 to find anything.
+ */
+export const MIN_CLASS_COUNT = 50;
+
+/** Where class c's tail counts start in `tails`, and its background size; null when it falls back to pooled. */
+export function classBlock(h: ProfileHeader, cls: number): { offset: number; n: number } | null {
+  const c = h.classes;
+  if (!c || cls < 0 || cls >= c.counts.length || c.counts[cls] < MIN_CLASS_COUNT) return null;
+  return { offset: h.nodes * h.bins + cls * (c.to - c.from) * h.bins, n: c.counts[cls] };
+}
+
+/** Number of tail counts a profile stores: pooled, then one block per class over the class range. */
+export function tailEntries(h: Pick<ProfileHeader, 'nodes' | 'bins' | 'classes'>): number {
+  const c = h.classes;
+  return h.nodes * h.bins + (c ? c.counts.length * (c.to - c.from) * h.bins : 0);
+}
