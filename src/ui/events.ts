@@ -33,3 +33,6 @@ declare global {
 export function emit<K extends keyof HistoscanEventMap>(target: EventTarget, type: K, detail: HistoscanEventMap[K]['detail']): boolean {
   return target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
 }
+
+/** The element's reflected `state` attribute. */
+export type DetectorState = 'loading' | 'ready' | 'error' | 'busy';

@@ -1,4 +1,4 @@
-// Turning what a user drops, picks or pastes into a list of image files.
+// Turning what a user drops, picks, pastes or names (a URL) into files and addresses the element can use.
 import type { ModelSpec } from '../types.ts';
 
 // A dropped folder may hold other files (manifests, notes): keep what looks like an image.
@@ -61,3 +61,6 @@ export async function localModel(files: File[]): Promise<{ options: { model: Arr
     names: [model, profile, spec].filter((f): f is File => !!f).map((f) => f.name).join(' + '),
   };
 }
+
+/** A URL given to the element, resolved against the page (the worker lives elsewhere). */
+export const pageUrl = (u: string): string => new URL(u, document.baseURI).href;

@@ -4,19 +4,14 @@ import { DEFAULTS } from '../defaults.ts';
 import type { ImageResult, ProviderRequest, RgbaImage, ScoringName } from '../types.ts';
 import type { InitOptions } from '../worker/worker.ts';
 import { DetectorClient } from './client.ts';
-import { emit } from './events.ts';
-import { droppedFiles, imagesOnly, inputFiles, localModel, pastedFiles } from './files.ts';
+import { emit, type DetectorState } from './events.ts';
+import { droppedFiles, imagesOnly, inputFiles, localModel, pageUrl, pastedFiles } from './files.ts';
 import { QueueController, type Row } from './queue.ts';
 import { buttonStyles, detectorStyles, themeStyles, verdictStyles } from './styles.ts';
 import { rowView, statusView, summaryView, type Status } from './views.ts';
 import { ProfilePanel } from './profile-panel.ts';
 import { SampleGallery } from './samples.ts';
 import './result-detail.ts';
-
-export type DetectorState = 'loading' | 'ready' | 'error' | 'busy';
-
-/** A URL given to the element, resolved against the page (the worker lives elsewhere). */
-const pageUrl = (u: string): string => new URL(u, document.baseURI).href;
 
 /**
  * <histoscan-detector>: drop images, see whether the model finds them unusual and why. Everything

@@ -1,5 +1,6 @@
 // Library entry: importing it registers <histoscan-detector> and its views.
-export { HistoscanDetector, type DetectorState } from './histoscan-detector.ts';
+export { HistoscanDetector } from './histoscan-detector.ts';
+export type { DetectorState } from './events.ts';
 export { ResultDetail } from './result-detail.ts';
 export { PValueMap } from './pvalue-map.ts';
 export { NodeHistogram } from './node-histogram.ts';
