@@ -211,15 +211,11 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const scans = s.scans[scoring]!;
   const parts = scans.map((r) => r.score);
   const { score, q } = combine(parts, calibration?.scores[scoring], scan.combine);
-  // The most anomalous part: smallest rank when calibrated, else largest raw scan score.
+  // The most anomalous part: the fewest calibration scores at or above it when calibrated, else the largest scan score.
+  const cal = Number.isFinite(q) ? prepare(calibration!.scores[scoring]!, parts.length) : null;
+  const evidence = (c: number) => (cal ? -atLeast(cal.sorted[c], parts[c]) : parts[c]);
   let best = 0;
-  for (let c = 1; c < parts.length; c++) if (parts[c] > parts[best]) best = c;
-  if (calibration?.scores[scoring]) {
-    const cal = prepare(calibration.scores[scoring]!, parts.length);
-    const rank = (c: number) => atLeast(cal.sorted[c], parts[c]);
-    best = 0;
-    for (let c = 1; c < parts.length; c++) if (rank(c) < rank(best)) best = c;
-  }
+  for (let c = 1; c < parts.length; c++) if (evidence(c) > evidence(best)) best = c;
   const shown = s.ranges.length === 1 ? { ranges: s.ranges[0], point: s.points[0] } : twoSided(s.ranges, s.points);
   return { score, q, alpha: scans[best].alpha, subset: scans[best].subset, parts, ...shown, pvaluesMs: s.pvaluesMs, scanMs: s.scanMs };
 }
