@@ -56,7 +56,8 @@ const images = (set: string, limit = LIMIT) => fileSource(listImages([`data/${se
 const collect = (name: string, limit = LIMIT) => collectNodes(detector.features, name, images(name, limit), 64, (p) => tick(`activations ${p.stage}`, p.done, p.total));
 
 const background = await collect('background', BG_LIMIT);
-const calibration = await collect('calibration');
+// The whole calibration set even in --quick: the realised FPR's variance shrinks with it.
+const calibration = await collect('calibration', quick ? Infinity : LIMIT);
 const clean = await collect('clean');
 const anomalous: NodeSet[] = [];
 for (const t of TASKS) anomalous.push(await collect(t));
@@ -188,7 +189,7 @@ for (const [si, s] of settings.entries()) {
   pushAucs({ setting: scorer.name, scoring: 'bj', layer: 'all', bytes: scorer.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: NaN, scanMs: NaN }, base, tasks);
 }
 
-const DEFAULT_ID = `default: class-conditional last layer, ${DEFAULTS.conditional} (${DEFAULTS.combine === 'min' ? 'min q' : 'Fisher'}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}`;
+const DEFAULT_ID = `default: class-conditional last layer, ${DEFAULTS.conditional} (${DEFAULTS.combine === 'min' ? 'min q' : 'Fisher'}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULTS.logits === 'energy' ? ', energy part' : ''}`;
 const FPR_LEVELS = [0.01, 0.05, 0.1];
 const fprRows: { setting: string; scoring: ScoringName; half: Half; rates: ReturnType<typeof realisedFpr>[] }[] = [];
 const pushFpr = (setting: string, scoring: ScoringName, q: number[]) => {
@@ -197,7 +198,7 @@ const pushFpr = (setting: string, scoring: ScoringName, q: number[]) => {
 
 // ---- upper- and lower-tail scans, each calibrated on the calibration set, combined (Fisher):
 // the scan tail 'both' that the detector implements (nodes unusually active and unusually silent)
-const combined: { id: string; profile: Profile; scoring: ScoringName; empirical?: boolean; scan?: Pick<ScanSettings, 'conditional' | 'combine'> }[] = [];
+const combined: { id: string; profile: Profile; scoring: ScoringName; empirical?: boolean; scan?: Pick<ScanSettings, 'conditional' | 'combine' | 'logits'> }[] = [];
 for (const scoring of ['bj', 'hc'] as ScoringName[]) {
   combined.push({ id: `upper+lower (Fisher) tail-two B=32 ${scoring}`, profile: tailTwo, scoring });
   combined.push({ id: `upper+lower (Fisher) tail-upper B=32 ${scoring}`, profile: upperDefault.profile!, scoring });
@@ -215,7 +216,10 @@ combined.push({ id: 'class-conditional last layer, split (Fisher) B=16 hc', prof
 combined.push({ id: 'class-conditional last layer, added (Fisher) B=16 hc', profile: condLast, scoring: 'hc', scan: { conditional: 'added', combine: 'fisher' } });
 combined.push({ id: 'class-conditional all layers, mixed (min q) B=16 hc', profile: condAll, scoring: 'hc', scan: { conditional: 'mixed', combine: 'min' } });
 combined.push({ id: 'class-conditional all layers, added (min q) B=16 hc', profile: condAll, scoring: 'hc', scan: { conditional: 'added', combine: 'min' } });
-combined.push({ id: DEFAULT_ID, profile: condLast, scoring: 'hc', scan: { conditional: DEFAULTS.conditional, combine: DEFAULTS.combine } });
+// The logit part: the model's energy as one more calibrated part (chosen on dev: it lifted synthesized images).
+combined.push({ id: 'class-conditional last layer, added (min q) B=16 hc (no energy part)', profile: condLast, scoring: 'hc', scan: { conditional: 'added', combine: 'min' } });
+combined.push({ id: 'class-conditional all layers, added (min q) B=16 hc, energy part', profile: condAll, scoring: 'hc', scan: { conditional: 'added', combine: 'min', logits: 'energy' } });
+combined.push({ id: DEFAULT_ID, profile: condLast, scoring: 'hc', scan: { conditional: DEFAULTS.conditional, combine: DEFAULTS.combine, ...(DEFAULTS.logits === 'energy' ? { logits: 'energy' as const } : {}) } });
 combined.push({ id: 'upper+lower (Fisher) uniform B=32 hc', profile: settings.find((s) => s.id === 'histogram uniform B=32')!.profile!, scoring: 'hc' });
 combined.push({ id: 'upper+lower (Fisher) empirical hc', profile: upperDefault.profile!, scoring: 'hc', empirical: true });
 for (const c of combined) {

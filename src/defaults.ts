@@ -1,6 +1,6 @@
 import pkg from '../package.json' with { type: 'json' };
 import type { PlanBudget } from './model/plan.ts';
-import type { BinStrategy, ConditionalScan, PointP, ProviderRequest, ScanTail, ScoringName } from './types.ts';
+import type { BinStrategy, ConditionalScan, LogitPart, PointP, ProviderRequest, ScanTail, ScoringName } from './types.ts';
 
 // The one defaults policy: core and the pipeline take explicit parameters; these values are
 // applied only at the edges (CLI flags, the worker API, the element's properties).
@@ -31,6 +31,8 @@ export const DEFAULTS = {
   classConditional: 'last' as 'none' | 'all' | 'last',
   conditional: 'added' as ConditionalScan,
   combine: 'min' as 'fisher' | 'min',
+  /** The logit part (ScanHeader.logits): the model's energy as one more calibrated part, or none. */
+  logits: 'energy' as LogitPart,
   fpr: 0.05,
   provider: 'auto' as ProviderRequest,
   batchSize: 32,
@@ -44,9 +46,9 @@ export const GENERATOR = `histoscan ${pkg.version}`;
 
 /** Build options with every default filled in; `given` wins where it says something. */
 export function buildDefaults<T extends object>(given: T) {
-  const { bins, strategy, tail, pointP, aMax, classConditional, conditional, combine, batchSize, fpr } = DEFAULTS;
+  const { bins, strategy, tail, pointP, aMax, classConditional, conditional, combine, logits, batchSize, fpr } = DEFAULTS;
   const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as T;
-  return { bins, strategy, tail, pointP, aMax, classConditional, conditional, combine, batchSize, fpr, generator: GENERATOR, ...set };
+  return { bins, strategy, tail, pointP, aMax, classConditional, conditional, combine, logits, batchSize, fpr, generator: GENERATOR, ...set };
 }
 
 /** The default byte-budget plan's settings; `given` wins where it says something. */

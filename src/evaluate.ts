@@ -9,6 +9,7 @@ import {
   histogramPValues,
   individualScan,
   kdePValues,
+  logitParts,
   payloadBytes,
   pointPValues,
   rng,
@@ -182,7 +183,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
       const missing = scorings.filter((s) => !tables.has(s));
       if (calibration && 'rows' in calibration && missing.length) {
         const c = new CalibrationCollector(method.pvalues, scan, missing);
-        for (let r = 0; r < calibration.rows; r++) c.add(row(calibration, r), classOf(calibration, r));
+        for (let r = 0; r < calibration.rows; r++) c.add(row(calibration, r), calibration.logits[r]);
         const t = c.finish(calibration.nodes);
         for (const s of missing) tables.set(s, t.scores[s]!);
       }
@@ -193,8 +194,10 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
       let sMs = 0;
       for (let r = 0; r < rows; r++) {
         const p = scanParts(method.pvalues, row(set, r), scan, scorings, classOf(set, r));
+        const extra = logitParts(scan, set.logits[r]);
         for (const s of scorings) {
-          const c = combine(p.scans[s]!.map((x) => x.score), tables.get(s), scan.combine);
+          const t = tables.get(s);
+          const c = combine([...p.scans[s]!.map((x) => x.score), ...(t ? extra : [])], t, scan.combine);
           scores[s].push(c.score);
           q[s].push(c.q);
         }

@@ -67,6 +67,8 @@ export interface CalibrationTable {
 }
 
 export type ConditionalScan = 'mixed' | 'split' | 'added';
+/** A build's logit part: the model's energy, or none (ScanHeader.logits). */
+export type LogitPart = 'energy' | 'none';
 
 export interface ScanHeader {
   aMax: number;
@@ -81,6 +83,11 @@ export interface ScanHeader {
   conditional?: ConditionalScan;
   /** How the calibrated parts combine into one statistic: Fisher (default) or the minimum q (Tippett). */
   combine?: 'fisher' | 'min';
+  /**
+   * A logit part: the model's own energy, −logsumexp(logits) (Liu et al. 2020), calibrated and
+   * combined like the scan parts. Its scale is not a scan score's, so it counts only in calibrated q.
+   */
+  logits?: 'energy';
 }
 
 export interface ClassBlocks {

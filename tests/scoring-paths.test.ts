@@ -34,7 +34,7 @@ describe('the shipped scoring, used by the CLI, the worker and the evaluation al
     const n = paths.length;
     const margin = 1.96 * Math.sqrt((0.05 * 0.95) / n);
     expect(flagged / n).toBeLessThanOrEqual(0.05 + margin);
-    // And it can flag: the default profile is calibrated on 1,000 images.
+    // And it can flag: the default profile is calibrated on 2,000 images.
     const pgd = await d.check(decodeImage(readFileSync(files('pgd-0.1', 1)[0])), 'pgd');
     expect(pgd.verdict).toBe('unusual');
     d.release();

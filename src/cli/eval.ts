@@ -5,7 +5,7 @@ import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import type { Detector, ImageSource } from '../detector/index.ts';
 import { backgroundOf, collectNodes, devTestSplit, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type NodeSet, type PValueMethod, type Scorer } from '../evaluate.ts';
 import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
-import type { BinStrategy, ConditionalScan, Progress, ScoringName } from '../types.ts';
+import type { BinStrategy, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
 import { fileSource, listImages } from './io.ts';
 
 const SCAN_METHODS = ['histogram', 'empirical', 'kde'] as const;
@@ -23,6 +23,7 @@ export interface EvalFlags {
   classes: 'none' | 'all' | 'last';
   conditional: ConditionalScan;
   combine: 'fisher' | 'min';
+  logits: LogitPart;
   scoring: ScoringName;
   kdeBackground: number;
   kdeImages: number;
@@ -77,7 +78,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
   const collect = (name: string, src: ImageSource) => collectNodes(f, name, src, DEFAULTS.batchSize, onProgress);
   const bgSource = fileSource(listImages([flags.background]));
   if (bgSource.count === 0) throw new UsageError(`No image files in ${flags.background}`);
-  const settings = { bins: flags.bins, strategy: flags.strategy, classConditional: flags.classes, conditional: flags.conditional, combine: flags.combine, onProgress };
+  const settings = { bins: flags.bins, strategy: flags.strategy, classConditional: flags.classes, conditional: flags.conditional, combine: flags.combine, logits: flags.logits, onProgress };
   const built = scanWanted ? await detector.build(bgSource, null, buildDefaults(settings)) : null;
   const scan = built && scanOf(built.profile);
   if (scan?.tail === 'both' && !flags.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR');

@@ -44,6 +44,8 @@ const classOption = () =>
   new Option('--classes <which>', "nodes with histograms per predicted class: none, all, or the last monitored layer's").choices(['none', 'all', 'last']).default(DEFAULTS.classConditional);
 const combineOption = () =>
   new Option('--combine <how>', 'combine the calibrated parts by Fisher or by their minimum q').choices(['fisher', 'min']).default(DEFAULTS.combine);
+const logitsOption = () =>
+  new Option('--logits <part>', "add the model's energy (-logsumexp of its logits) as one more calibrated part, or not").choices(['energy', 'none']).default(DEFAULTS.logits);
 const conditionalOption = () =>
   new Option('--conditional <how>', 'scan class-conditional nodes mixed with the pooled ones, split from them, or added to an all-pooled scan').choices(['mixed', 'split', 'added']).default(DEFAULTS.conditional);
 
@@ -99,6 +101,7 @@ layerOptions(
       .addOption(classOption())
       .addOption(conditionalOption())
       .addOption(combineOption())
+      .addOption(logitsOption())
       .addOption(new Option('--point <p>', "point p-value of a range: tie-aware mid-p, or ART's p_max").choices(['mid', 'max']).default(DEFAULTS.pointP))
       .option('--edges-from <hsp>', 'take bin edges from this profile (shards that merge exactly)')
       .option('--shard <K/N>', 'use every N-th image starting at K (0-based)')
@@ -124,6 +127,7 @@ layerOptions(
       classConditional: opts.classes,
       conditional: opts.conditional,
       combine: opts.combine,
+      logits: opts.logits,
       pointP: opts.point,
       fpr: opts.fpr,
       edgesFrom,
@@ -228,6 +232,7 @@ layerOptions(
       .addOption(classOption())
       .addOption(conditionalOption())
       .addOption(combineOption())
+      .addOption(logitsOption())
       .addOption(new Option('--scoring <f>', 'scan scoring function').choices(['bj', 'hc', 'ks']).default(DEFAULTS.scoring))
       .option('--kde-background <n>', 'background images the KDE keeps (it costs O(n) per node)', int, 1000)
       .option('--kde-images <n>', 'test images per set scored by KDE', int, 200)

@@ -118,6 +118,7 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
     if (counts.reduce((a: number, x) => a + (x as number), 0) !== o.count) bad('class counts do not add up to the background size');
   }
   if (scan && scan.combine !== undefined && !['fisher', 'min'].includes(scan.combine as string)) bad('part combination malformed');
+  if (scan && scan.logits !== undefined && scan.logits !== 'energy') bad('logit part malformed');
   if (o.calibration !== undefined) {
     const c = o.calibration as Record<string, unknown>;
     if (!c || typeof c !== 'object' || !isInt(c.count) || !c.scores || typeof c.scores !== 'object') bad('calibration table malformed');
@@ -142,7 +143,10 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
 export function profileDigest(p: Profile): string {
   const arrays = [p.lo, p.hi, p.edges, p.tails].map((a) => crc32(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).toString(16).padStart(8, '0'));
   const h = p.header;
-  const scan = new TextEncoder().encode(JSON.stringify([h.scan.tail, h.scan.pointP, h.scan.aMax, h.scan.conditional ?? 'mixed', h.scan.combine ?? 'fisher', h.count, h.classes ?? null]));
+  const fields: unknown[] = [h.scan.tail, h.scan.pointP, h.scan.aMax, h.scan.conditional ?? 'mixed', h.scan.combine ?? 'fisher', h.count, h.classes ?? null];
+  // Appended only when set, so the digests of profiles from before the logit part are unchanged.
+  if (h.scan.logits) fields.push(h.scan.logits);
+  const scan = new TextEncoder().encode(JSON.stringify(fields));
   return [...arrays, crc32(scan).toString(16).padStart(8, '0')].join('');
 }
 

@@ -10,3 +10,4 @@ export * from './layout.ts';
 export { rng } from './rng.ts';
 export * from './verdict.ts';
 export * from './score.ts';
+export * from './energy.ts';

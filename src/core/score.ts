@@ -2,6 +2,7 @@
 // method), per-part subset scans, their combination and the calibrated q; and from calibration
 // images to the calibration table. The worker, the CLI, the in-browser build and eval/ call these.
 import type { CalibrationTable, ClassBlocks, LayerLayout, ScanHeader, ScoringName, Tail } from '../types.ts';
+import { energy } from './energy.ts';
 import { ActivationError } from './errors.ts';
 import { locateNode } from './layout.ts';
 import type { Profile } from './profile.ts';
@@ -48,6 +49,16 @@ export function partsOf(scan: ScanSettings, nodes: number): Part[] {
   } else groups.push(['', 0, nodes, how === 'mixed']);
   if (how === 'added') groups.push(['class', c!.from, c!.to, true]);
   return tails.flatMap((tail) => groups.map(([g, from, to, byClass]) => ({ name: g ? `${tail}:${g}` : tail, tail, from, to, byClass })));
+}
+
+/** Scores of the logit parts (ScanHeader.logits) of one image: none, or its energy. */
+export function logitParts(scan: ScanHeader, logits: ArrayLike<number>): number[] {
+  return scan.logits === 'energy' ? [energy(logits)] : [];
+}
+
+/** Names of every calibrated part, in the order of a calibration row: the scans', then the logit part. */
+export function partNames(scan: ScanSettings, nodes: number): string[] {
+  return [...partsOf(scan, nodes).map((p) => p.name), ...(scan.logits ? [scan.logits] : [])];
 }
 
 /** The scan settings a profile scores with: its header's, and its class-conditional nodes. */
@@ -195,7 +206,7 @@ export interface ImageScore {
   /** Threshold and subset of the part whose scan is most anomalous. */
   alpha: number;
   subset: Uint32Array;
-  /** Scan score of each part. */
+  /** Score of each calibrated part: the scans', then the logit part's. */
   parts: number[];
   /** p-value ranges and point p-values shown to users: the part's own, or two-sided for several tails. */
   ranges: PValueRanges;
@@ -204,18 +215,24 @@ export interface ImageScore {
   scanMs: number;
 }
 
-/** The whole score of one image: the function every caller shares. */
-export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, scoring: ScoringName, cls: number, calibration?: CalibrationTable): ImageScore {
+/**
+ * The whole score of one image: the function every caller shares. `logits` are the model's
+ * outputs for it: the predicted class picks class-conditional histograms, and they give the logit part.
+ */
+export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, scoring: ScoringName, logits: ArrayLike<number>, calibration?: CalibrationTable): ImageScore {
   checkFinite(x);
-  const s = scanParts(pv, x, scan, [scoring], cls);
+  const s = scanParts(pv, x, scan, [scoring], logits.length ? argmax(logits) : -1);
   const scans = s.scans[scoring]!;
-  const parts = scans.map((r) => r.score);
-  const { score, q } = combine(parts, calibration?.scores[scoring], scan.combine);
-  // The most anomalous part: the fewest calibration scores at or above it when calibrated, else the largest scan score.
-  const cal = Number.isFinite(q) ? prepare(calibration!.scores[scoring]!, parts.length) : null;
+  const scanScores = scans.map((r) => r.score);
+  const parts = [...scanScores, ...logitParts(scan, logits)];
+  const rows = calibration?.scores[scoring];
+  // Uncalibrated, the raw score is the scans' sum: the logit part's scale is not theirs.
+  const { score, q } = combine(rows?.length ? parts : scanScores, rows, scan.combine);
+  // The most anomalous scan: the fewest calibration scores at or above it when calibrated, else the largest scan score.
+  const cal = Number.isFinite(q) ? prepare(rows!, parts.length) : null;
   const evidence = (c: number) => (cal ? -atLeast(cal.sorted[c], parts[c]) : parts[c]);
   let best = 0;
-  for (let c = 1; c < parts.length; c++) if (evidence(c) > evidence(best)) best = c;
+  for (let c = 1; c < scans.length; c++) if (evidence(c) > evidence(best)) best = c;
   const shown = s.ranges.length === 1 ? { ranges: s.ranges[0], point: s.points[0] } : twoSided(s.ranges, s.points);
   return { score, q, alpha: scans[best].alpha, subset: scans[best].subset, parts, ...shown, pvaluesMs: s.pvaluesMs, scanMs: s.scanMs };
 }
@@ -244,16 +261,18 @@ export class CalibrationCollector {
     private readonly scorings: readonly ScoringName[] = ['bj', 'hc', 'ks'],
   ) {}
 
-  add(x: Float32Array, cls: number): void {
+  /** One clean image: its node values and the model's logits for it. */
+  add(x: Float32Array, logits: ArrayLike<number>): void {
     checkFinite(x);
-    const s = scanParts(this.pv, x, this.scan, this.scorings, cls);
-    for (const f of this.scorings) for (const r of s.scans[f]!) this.rows[f].push(r.score);
+    const s = scanParts(this.pv, x, this.scan, this.scorings, logits.length ? argmax(logits) : -1);
+    const extra = logitParts(this.scan, logits);
+    for (const f of this.scorings) this.rows[f].push(...s.scans[f]!.map((r) => r.score), ...extra);
     this.count++;
   }
 
   finish(nodes: number, digest?: string): CalibrationTable {
     const scores: CalibrationTable['scores'] = {};
     for (const f of this.scorings) scores[f] = this.rows[f];
-    return { count: this.count, parts: partsOf(this.scan, nodes).map((p) => p.name), scores, ...(digest ? { digest } : {}) };
+    return { count: this.count, parts: partNames(this.scan, nodes), scores, ...(digest ? { digest } : {}) };
   }
 }

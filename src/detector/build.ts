@@ -1,7 +1,7 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
 import { argmax, CalibrationCollector, calibrationNeeded, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
-import type { BinStrategy, ConditionalScan, PointP, Progress, ScanTail } from '../types.ts';
+import type { BinStrategy, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 import { histogramMethod } from './scorer.ts';
 
@@ -17,6 +17,8 @@ export interface BuildOptions {
   conditional: ConditionalScan;
   /** How the calibrated parts combine (ScanHeader.combine). */
   combine: Combination;
+  /** The logit part (ScanHeader.logits). */
+  logits: LogitPart;
   batchSize: number;
   /** The verdict's FPR the calibration must be able to reach (warned about, not enforced). */
   fpr: number;
@@ -66,7 +68,7 @@ export async function calibrate(
   await features.eachBatch(
     images,
     (nodes, loaded, logits) => {
-      for (let r = 0; r < loaded.length; r++) collector.add(nodes.subarray(r * N, (r + 1) * N), argmax(logits[r]));
+      for (let r = 0; r < loaded.length; r++) collector.add(nodes.subarray(r * N, (r + 1) * N), logits[r]);
     },
     { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
   );
@@ -107,7 +109,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
     spec: features.spec,
     reduction: features.reduction,
     source: opts.source,
-    scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP, conditional: opts.conditional, combine: opts.combine },
+    scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP, conditional: opts.conditional, combine: opts.combine, ...(opts.logits === 'energy' ? { logits: 'energy' as const } : {}) },
     createdAt: new Date().toISOString(),
     generator: opts.generator,
   });

@@ -1,6 +1,6 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
-import { argmax, groupScan, histogramPValues, layerOffsets, locateNode, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, type Profile, type PValueFn } from '../core/index.ts';
+import { groupScan, histogramPValues, layerOffsets, locateNode, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, type Profile, type PValueFn } from '../core/index.ts';
 import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, ScoringName, Timings } from '../types.ts';
 
 export interface ScoreOptions {
@@ -49,15 +49,14 @@ export class Scorer {
     return this.calibrationProblem ? 0 : (this.profile.header.calibration?.count ?? 0);
   }
 
-  /** Score of one node vector under the profile's scan settings. */
-  /** Score of one node vector; `cls` is the model's predicted class (-1: pooled histograms only). */
-  score(values: Float32Array, scoring: ScoringName, cls: number) {
-    return scoreImage(this.pvalues, values, scanOf(this.profile), scoring, cls, this.calibrationProblem ? undefined : this.profile.header.calibration);
+  /** Score of one node vector and the model's logits for the image (empty: pooled histograms, no logit part). */
+  score(values: Float32Array, scoring: ScoringName, logits: ArrayLike<number>) {
+    return scoreImage(this.pvalues, values, scanOf(this.profile), scoring, logits, this.calibrationProblem ? undefined : this.profile.header.calibration);
   }
 
   /** The full result of one image from its logits and node values. */
   result(file: string, img: { width: number; height: number }, logits: Float32Array, values: Float32Array, opts: ScoreOptions, timings: Omit<Timings, 'pvalues' | 'scan'>, classNames?: string[], provider = 'wasm' as ImageResult['provider']): ImageResult {
-    const s = this.score(values, opts.scoring, argmax(logits));
+    const s = this.score(values, opts.scoring, logits);
     const calibrationCount = this.calibrated;
     const verdict = verdictOf(s.q, opts.fpr, calibrationCount, this.calibrationProblem);
     const offsets = layerOffsets(this.layers);

@@ -1,13 +1,13 @@
 // The detectors users pick instead of histoscan ("peers"), fitted on the same background images and
 // scored on the same images, so `histoscan eval` and `npm run eval` compare on equal terms.
 // Pure typed-array code: no ONNX, no DOM.
-import { energy } from './energy.ts';
+import { energy } from '../core/energy.ts';
 import { peerFeatures, type FeatureLayer, type PeerFeatures } from './features.ts';
 import { fitKnn } from './knn.ts';
 import { fitMahalanobis } from './mahalanobis.ts';
 import { msp } from './msp.ts';
 
-export { energy } from './energy.ts';
+export { energy } from '../core/energy.ts';
 export { msp } from './msp.ts';
 export { fitKnn, type Knn } from './knn.ts';
 export { fitMahalanobis, ledoitWolf, MAX_MAHALANOBIS_DIM, MIN_SHRINKAGE, type FeatureRows, type Mahalanobis, type MahalanobisOptions } from './mahalanobis.ts';

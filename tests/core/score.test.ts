@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { combine } from '../../src/core/score.ts';
+import { buildProfile } from '../../src/core/profile.ts';
+import { decodeProfile, encodeProfile, profileDigest } from '../../src/core/hsp.ts';
+import { ProfileError } from '../../src/core/errors.ts';
+import { histogramPValues, type PValueRanges } from '../../src/core/pvalues.ts';
+import { CalibrationCollector, combine, scoreImage, type ScanSettings } from '../../src/core/score.ts';
+import { energy } from '../../src/core/energy.ts';
 import { rng } from '../../src/core/rng.ts';
+import { layers1, reluRows } from './helpers.ts';
 
 /** Two correlated part scores per image, like an upper- and a lower-tail scan of the same image. */
 function draw(r: () => number): [number, number] {
@@ -47,5 +53,50 @@ describe('combined calibration (several parts, Fisher, full conformal q)', () =>
     const c = combine([2, 3], undefined);
     expect(c.score).toBe(5);
     expect(Number.isNaN(c.q)).toBe(true);
+  });
+});
+
+describe("the logit part (the model's energy as one more calibrated part)", () => {
+  const nodes = 40;
+  const bg = reluRows(300, nodes, 3);
+  const scan: ScanSettings = { aMax: 0.5, tail: 'both', pointP: 'mid', combine: 'min', logits: 'energy' };
+  const profile = buildProfile(bg, 300, { layers: layers1(nodes), bins: 8, strategy: 'tail', tail: 'both' }, { fingerprint: 'f', reduction: 'element', scan });
+  const pv = (x: Float32Array, out: PValueRanges, tail: 'upper' | 'lower' | 'two', cls: number) => histogramPValues(profile, x, out, tail, cls);
+  const cal = reluRows(60, nodes, 4);
+  const r = rng(9);
+  const logitsOf = () => Float32Array.from({ length: 5 }, () => 3 * r());
+  const calLogits = Array.from({ length: 60 }, logitsOf);
+  const collector = new CalibrationCollector(pv, scan, ['hc']);
+  for (let i = 0; i < 60; i++) collector.add(cal.subarray(i * nodes, (i + 1) * nodes), calLogits[i]);
+  const table = collector.finish(nodes);
+
+  it('is a column of the calibration table, after the scans', () => {
+    expect(table.parts).toEqual(['upper', 'lower', 'energy']);
+    expect(table.scores.hc).toHaveLength(60 * 3);
+    calLogits.forEach((l, i) => expect(table.scores.hc![i * 3 + 2]).toBe(energy(l)));
+  });
+
+  it('is ranked like a scan part when calibrated, and left out of the raw score when not', () => {
+    const x = reluRows(1, nodes, 11);
+    const typical = scoreImage(pv, x, scan, 'hc', calLogits[0], table);
+    // Logits far less confident than any calibration image's: energy beyond every calibration row.
+    const unsure = scoreImage(pv, x, scan, 'hc', new Float32Array(5).fill(-20), table);
+    expect(unsure.parts.slice(0, 2)).toEqual(typical.parts.slice(0, 2));
+    expect(unsure.parts[2]).toBe(energy(new Float32Array(5).fill(-20)));
+    // Tippett over 3 parts: the energy part alone reaches the smallest q the table allows.
+    expect(unsure.q).toBeLessThanOrEqual(3 / 61);
+    expect(unsure.q).toBeLessThan(typical.q);
+    const raw = scoreImage(pv, x, scan, 'hc', calLogits[0]);
+    expect(Number.isNaN(raw.q)).toBe(true);
+    expect(raw.score).toBeCloseTo(raw.parts[0] + raw.parts[1], 12);
+  });
+
+  it('travels in the .hsp header, is part of the digest, and a malformed one is refused', () => {
+    const back = decodeProfile(encodeProfile(profile));
+    expect(back.header.scan.logits).toBe('energy');
+    const without = { ...profile, header: { ...profile.header, scan: { ...scan, logits: undefined } } };
+    expect(profileDigest(without)).not.toBe(profileDigest(profile));
+    const bad = { ...profile, header: { ...profile.header, scan: { ...scan, logits: 'msp' as 'energy' } } };
+    expect(() => decodeProfile(encodeProfile(bad))).toThrow(ProfileError);
   });
 });

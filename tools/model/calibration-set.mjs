@@ -1,4 +1,4 @@
-// data/calibration: Fashion-MNIST test images 1,000-1,999 (disjoint from data/clean = test 0-999).
+// data/calibration: Fashion-MNIST test images 1,000-2,999 (disjoint from data/clean = test 0-999).
 // The verdict's guarantee (a clean image is flagged at most FPR of the time) holds for images
 // exchangeable with the calibration set, so it comes from the split the detector is checked on,
 // not from held-out training images. Needs Debian's dataset-fashion-mnist; writes the same 8-bit
@@ -9,7 +9,7 @@ import { PNG } from 'pngjs';
 
 const DIR = '/usr/share/datasets/fashion-mnist';
 const FROM = 1000;
-const COUNT = 1000;
+const COUNT = 2000;
 const images = gunzipSync(readFileSync(`${DIR}/t10k-images-idx3-ubyte.gz`));
 const labels = gunzipSync(readFileSync(`${DIR}/t10k-labels-idx1-ubyte.gz`));
 const out = 'data/calibration';
