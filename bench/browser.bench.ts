@@ -1,7 +1,7 @@
 // `npm run bench:browser`: per-image stage times of the real component in headless Chromium
 // (Debian's), over 200 images, for WASM with 1 and 2 threads (cross-origin isolated) and WebGPU on
 // Chromium's software adapter. A benchmark, not a test: it prints a table and writes JSON.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
 
@@ -21,8 +21,20 @@ const PORT = Number(process.env.BENCH_PORT ?? 5188);
 
 const server = await createServer({ server: { port: PORT, strictPort: true }, logLevel: 'error' });
 await server.listen();
+// Another model: BENCH_MODEL and BENCH_PROFILE (URL paths under the project root, e.g. the photo
+// model's /.cache/photo-model/model.onnx) with BENCH_DIR, the folder its images come from.
+const MODEL = process.env.BENCH_MODEL;
+const PROFILE = process.env.BENCH_PROFILE;
+const DIR = process.env.BENCH_DIR;
+if (!MODEL !== !PROFILE || !MODEL !== !DIR) throw new Error('BENCH_MODEL, BENCH_PROFILE and BENCH_DIR go together.');
+const model = MODEL ? `&model=${encodeURIComponent(MODEL)}&profile=${encodeURIComponent(PROFILE!)}` : '';
 // data/clean holds 1,001 images; larger runs take background images.
-const files = Array.from({ length: N }, (_, i) => (N <= 1000 ? `data/clean/${String(i).padStart(5, '0')}.png` : `data/background/${String(i).padStart(5, '0')}.png`));
+const inDir = DIR ? readdirSync(DIR).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort().map((f) => `${DIR}/${f}`) : [];
+// The warm-up image is not among the measured ones (the element caches results by file).
+const warmUp = DIR ? inDir[0] : 'data/clean/00999.png';
+const files = DIR
+  ? inDir.slice(1, N + 1)
+  : Array.from({ length: N }, (_, i) => (N <= 1000 ? `data/clean/${String(i).padStart(5, '0')}.png` : `data/background/${String(i).padStart(5, '0')}.png`));
 const stages = ['decode', 'preprocess', 'inference', 'pvalues', 'scan', 'render', 'total'] as const;
 type Row = { config: string; provider: string; imagesPerSecond: number; renders: number; renderMs: number } & Record<(typeof stages)[number], { median: number; p95: number }>;
 const out: Row[] = [];
@@ -35,7 +47,7 @@ const q = (xs: number[], p: number) => {
 for (const c of configs) {
   const browser = await chromium.launch({ executablePath, args: [...baseArgs, ...c.args] });
   const page = await browser.newPage();
-  await page.goto(`http://localhost:${PORT}/e2e/fixtures/embed.html?${c.query}`);
+  await page.goto(`http://localhost:${PORT}/e2e/fixtures/embed.html?${c.query}${model}`);
   await page.waitForFunction(() => (window as unknown as { events: { type: string }[] }).events.some((e) => e.type === 'histoscan-ready'), null, { timeout: 120_000 });
   // Warm-up image (WebGPU compiles its shaders on the first run), then the measured batch.
   await page.evaluate(() => {
@@ -60,7 +72,7 @@ for (const c of configs) {
       w.timings.push({ ...t, render: performance.now() - t0, at: performance.now() });
     });
   });
-  await page.locator('histoscan-detector #files').setInputFiles(['data/clean/00999.png']);
+  await page.locator('histoscan-detector #files').setInputFiles([warmUp]);
   await page.waitForFunction(() => (window as unknown as { timings: unknown[] }).timings.length === 1, null, { timeout: 120_000 });
   const start = await page.evaluate(() => {
     const w = window as unknown as { renders: number; renderMs: number };
@@ -69,7 +81,7 @@ for (const c of configs) {
     return performance.now();
   });
   await page.locator('histoscan-detector #files').setInputFiles(files);
-  await page.waitForFunction((n) => (window as unknown as { timings: unknown[] }).timings.length === n + 1, N, { timeout: 600_000 });
+  await page.waitForFunction((n) => (window as unknown as { timings: unknown[] }).timings.length === n + 1, files.length, { timeout: 600_000 });
   const timings = (await page.evaluate(() => (window as unknown as { timings: Record<string, number>[] }).timings)).slice(1);
   const provider = await page.evaluate(() => (window as unknown as { events: { type: string; provider: string }[] }).events.find((e) => e.type === 'histoscan-ready')!.provider);
   const wall = (Math.max(...timings.map((t) => t.at)) - start) / 1000;
@@ -77,7 +89,7 @@ for (const c of configs) {
     const w = window as unknown as { renders: number; renderMs: number };
     return { renders: w.renders, renderMs: w.renderMs };
   });
-  const row = { config: c.name, provider, imagesPerSecond: N / wall, ...renders } as Row;
+  const row = { config: c.name, provider, imagesPerSecond: files.length / wall, ...renders } as Row;
   for (const s of stages) {
     const xs = timings.map((t) => (s === 'total' ? t.decode + t.preprocess + t.inference + t.pvalues + t.scan + t.render : t[s]));
     row[s] = { median: q(xs, 0.5), p95: q(xs, 0.95) };
@@ -93,8 +105,10 @@ const lines = [
   `|---|${stages.map(() => '---:').join('|')}|---:|---:|---:|`,
   ...out.map((r) => `| ${r.config} (${r.provider}) | ${stages.map((s) => f(r[s])).join(' | ')} | ${r.imagesPerSecond.toFixed(1)} | ${((100 * (r.pvalues.median + r.scan.median)) / r.inference.median).toFixed(0)}% | ${r.renders} (${r.renderMs.toFixed(0)}) |`),
 ];
-console.log(`\nper-image milliseconds, median / p95, over ${N} images (Fashion-MNIST clean set, default profile)\n`);
+const what = MODEL ? `${DIR}, ${MODEL} with ${PROFILE}` : 'Fashion-MNIST clean set, default profile';
+console.log(`\nper-image milliseconds, median / p95, over ${files.length} images (${what})\n`);
 console.log(lines.join('\n'));
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/browser.json', JSON.stringify({ date: new Date().toISOString(), images: N, rows: out }, null, 2));
-writeFileSync('bench/results/browser.md', lines.join('\n') + '\n');
+const name = MODEL ? 'browser-' + MODEL.split('/').slice(-2, -1)[0] : 'browser';
+writeFileSync(`bench/results/${name}.json`, JSON.stringify({ date: new Date().toISOString(), images: files.length, model: MODEL ?? '/models/fashion-cnn.onnx', profile: PROFILE ?? '/profiles/fashion-cnn.hsp', rows: out }, null, 2));
+writeFileSync(`bench/results/${name}.md`, `${files.length} images: ${what}\n\n${lines.join('\n')}\n`);

@@ -81,7 +81,7 @@ describe('CLI habits', () => {
     const lines = l.stdout.trimEnd().split('\n').map((x) => JSON.parse(x));
     expect(lines).toHaveLength(5);
     expect(lines.slice(0, 4).map((r) => r.file)).toEqual([CLEAN, bad, ...PGD]);
-    expect(lines[0]).toMatchObject({ verdict: 'typical', flagged: false, calibrationCount: 1000, fpr: 0.05 });
+    expect(lines[0]).toMatchObject({ verdict: 'typical', flagged: false, calibrationCount: 2000, fpr: 0.05 });
     expect(lines[1].error).toBeTruthy();
     expect(lines[2]).toMatchObject({ verdict: 'unusual', flagged: true });
     expect(Object.keys(lines[4])).toEqual(['group']);
