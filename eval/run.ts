@@ -12,6 +12,7 @@ import {
   argmax,
   auc,
   buildProfile,
+  GaussAccumulator,
   realisedFpr,
   groupScan,
   rng,
@@ -189,7 +190,7 @@ for (const [si, s] of settings.entries()) {
   pushAucs({ setting: scorer.name, scoring: 'bj', layer: 'all', bytes: scorer.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: NaN, scanMs: NaN }, base, tasks);
 }
 
-const DEFAULT_ID = `default: class-conditional last layer, ${DEFAULTS.conditional} (${DEFAULTS.combine === 'min' ? 'min q' : 'Fisher'}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULTS.logits === 'energy' ? ', energy part' : ''}`;
+const DEFAULT_ID = `default: class-conditional last layer, ${DEFAULTS.conditional} (${DEFAULTS.combine === 'min' ? 'min q' : 'Fisher'}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULTS.logits === 'energy' ? ', energy part' : ''}${DEFAULTS.gauss ? ', Gaussian part' : ''}`;
 const FPR_LEVELS = [0.01, 0.05, 0.1];
 const fprRows: { setting: string; scoring: ScoringName; half: Half; rates: ReturnType<typeof realisedFpr>[] }[] = [];
 const pushFpr = (setting: string, scoring: ScoringName, q: number[]) => {
@@ -211,15 +212,31 @@ for (const B of [16, 64]) {
 const pooled16 = combined.find((c) => c.id === 'upper+lower (Fisher) tail-two B=16 hc')!.profile;
 const condLast = profileOf(background, layers, 'tail', DEFAULTS.bins, 'both', 'last');
 const condAll = profileOf(background, layers, 'tail', DEFAULTS.bins, 'both', 'all');
+/** The same profile with the Gaussian part's statistics from the background (as `histoscan profile` adds them). */
+function withGauss(p: Profile): Profile {
+  const g = new GaussAccumulator(layers, background.logits[0].length);
+  g.add(background.values, background.rows, background.logits.map(argmax));
+  return { ...p, header: { ...p.header, gauss: g.finish() } };
+}
+const condLastG = withGauss(condLast);
 combined.push({ id: 'upper+lower (min q) tail-two B=16 hc', profile: pooled16, scoring: 'hc', scan: { combine: 'min' } });
 combined.push({ id: 'class-conditional last layer, split (Fisher) B=16 hc', profile: condLast, scoring: 'hc', scan: { conditional: 'split', combine: 'fisher' } });
 combined.push({ id: 'class-conditional last layer, added (Fisher) B=16 hc', profile: condLast, scoring: 'hc', scan: { conditional: 'added', combine: 'fisher' } });
 combined.push({ id: 'class-conditional all layers, mixed (min q) B=16 hc', profile: condAll, scoring: 'hc', scan: { conditional: 'mixed', combine: 'min' } });
 combined.push({ id: 'class-conditional all layers, added (min q) B=16 hc', profile: condAll, scoring: 'hc', scan: { conditional: 'added', combine: 'min' } });
 // The logit part: the model's energy as one more calibrated part (chosen on dev: it lifted synthesized images).
-combined.push({ id: 'class-conditional last layer, added (min q) B=16 hc (no energy part)', profile: condLast, scoring: 'hc', scan: { conditional: 'added', combine: 'min' } });
-combined.push({ id: 'class-conditional all layers, added (min q) B=16 hc, energy part', profile: condAll, scoring: 'hc', scan: { conditional: 'added', combine: 'min', logits: 'energy' } });
-combined.push({ id: DEFAULT_ID, profile: condLast, scoring: 'hc', scan: { conditional: DEFAULTS.conditional, combine: DEFAULTS.combine, ...(DEFAULTS.logits === 'energy' ? { logits: 'energy' as const } : {}) } });
+// The Gaussian part: Mahalanobis distance of the last layer's channel means (chosen on dev: it lifted digits).
+combined.push({ id: 'class-conditional last layer, added (min q) B=16 hc (no energy, no Gaussian part)', profile: condLast, scoring: 'hc', scan: { conditional: 'added', combine: 'min' } });
+combined.push({ id: 'class-conditional last layer, added (min q) B=16 hc, energy part', profile: condLast, scoring: 'hc', scan: { conditional: 'added', combine: 'min', logits: 'energy' } });
+combined.push({ id: 'class-conditional last layer, added (min q) B=16 hc, Gaussian part', profile: condLastG, scoring: 'hc', scan: { conditional: 'added', combine: 'min' } });
+combined.push({ id: 'class-conditional last layer, added (Fisher) B=16 hc, energy and Gaussian parts', profile: condLastG, scoring: 'hc', scan: { conditional: 'added', combine: 'fisher', logits: 'energy' } });
+combined.push({ id: 'class-conditional all layers, added (min q) B=16 hc, energy and Gaussian parts', profile: withGauss(condAll), scoring: 'hc', scan: { conditional: 'added', combine: 'min', logits: 'energy' } });
+combined.push({
+  id: DEFAULT_ID,
+  profile: DEFAULTS.gauss ? condLastG : condLast,
+  scoring: 'hc',
+  scan: { conditional: DEFAULTS.conditional, combine: DEFAULTS.combine, ...(DEFAULTS.logits === 'energy' ? { logits: 'energy' as const } : {}) },
+});
 combined.push({ id: 'upper+lower (Fisher) uniform B=32 hc', profile: settings.find((s) => s.id === 'histogram uniform B=32')!.profile!, scoring: 'hc' });
 combined.push({ id: 'upper+lower (Fisher) empirical hc', profile: upperDefault.profile!, scoring: 'hc', empirical: true });
 for (const c of combined) {

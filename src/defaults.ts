@@ -33,6 +33,8 @@ export const DEFAULTS = {
   combine: 'min' as 'fisher' | 'min',
   /** The logit part (ScanHeader.logits): the model's energy as one more calibrated part, or none. */
   logits: 'energy' as LogitPart,
+  /** The Gaussian part (core/gauss.ts): Mahalanobis distance of the last layer's channel means. */
+  gauss: true,
   fpr: 0.05,
   provider: 'auto' as ProviderRequest,
   batchSize: 32,
@@ -46,13 +48,13 @@ export const GENERATOR = `histoscan ${pkg.version}`;
 
 /** Build options with every default filled in; `given` wins where it says something. */
 export function buildDefaults<T extends object>(given: T) {
-  const { bins, strategy, tail, pointP, aMax, classConditional, conditional, combine, logits, batchSize, fpr } = DEFAULTS;
+  const { bins, strategy, tail, pointP, aMax, classConditional, conditional, combine, logits, gauss, batchSize, fpr } = DEFAULTS;
   const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as T;
-  return { bins, strategy, tail, pointP, aMax, classConditional, conditional, combine, logits, batchSize, fpr, generator: GENERATOR, ...set };
+  return { bins, strategy, tail, pointP, aMax, classConditional, conditional, combine, logits, gauss, budget: DEFAULTS.budgetMB * 1e6, batchSize, fpr, generator: GENERATOR, ...set };
 }
 
 /** The default byte-budget plan's settings; `given` wins where it says something. */
 export function defaultPlan(given: Partial<PlanBudget> = {}): PlanBudget {
   const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<PlanBudget>;
-  return { budget: DEFAULTS.budgetMB * 1e6, bins: DEFAULTS.bins, strategy: DEFAULTS.strategy, count: DEFAULTS.planCount, lastLayerClasses: DEFAULTS.classConditional === 'last', ...set };
+  return { budget: DEFAULTS.budgetMB * 1e6, bins: DEFAULTS.bins, strategy: DEFAULTS.strategy, count: DEFAULTS.planCount, lastLayerClasses: DEFAULTS.classConditional === 'last', gauss: DEFAULTS.gauss, ...set };
 }

@@ -9,7 +9,7 @@ import {
   histogramPValues,
   individualScan,
   kdePValues,
-  logitParts,
+  extraParts,
   payloadBytes,
   pointPValues,
   rng,
@@ -90,7 +90,9 @@ export interface PValueMethod {
 
 export function histogramMethod(profile: Profile, name = `histogram ${profile.header.strategy} B=${profile.header.bins}`): PValueMethod {
   const { nodes, strategy, bins, count } = profile.header;
-  return { name, bytes: payloadBytes(nodes, strategy, bins, count, profile.header.classes), pvalues: (x, out, tail, cls) => histogramPValues(profile, x, out, tail, cls) };
+  // The Gaussian part's statistics sit in the header as JSON: their bytes count too.
+  const gauss = profile.header.gauss ? JSON.stringify(profile.header.gauss).length : 0;
+  return { name, bytes: payloadBytes(nodes, strategy, bins, count, profile.header.classes) + gauss, pvalues: (x, out, tail, cls) => histogramPValues(profile, x, out, tail, cls) };
 }
 
 /** Node-major sorted copy of a node set: what the empirical baselines hold. */
@@ -194,7 +196,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
       let sMs = 0;
       for (let r = 0; r < rows; r++) {
         const p = scanParts(method.pvalues, row(set, r), scan, scorings, classOf(set, r));
-        const extra = logitParts(scan, set.logits[r]);
+        const extra = extraParts(scan, row(set, r), set.logits[r]);
         for (const s of scorings) {
           const t = tables.get(s);
           const c = combine([...p.scans[s]!.map((x) => x.score), ...(t ? extra : [])], t, scan.combine);

@@ -90,6 +90,18 @@ export interface ScanHeader {
   logits?: 'energy';
 }
 
+/** Mahalanobis statistics of the last monitored layer's channel means, per predicted class (mergeable). */
+export interface GaussStats {
+  /** Feature dimension: channels of the last monitored layer. */
+  d: number;
+  /** Background images per predicted class. */
+  counts: number[];
+  /** Per class, the sum of its feature rows, row-major [classes, d]. */
+  sums: number[];
+  /** Sum over all rows of x xᵀ, upper triangle row by row (d (d + 1) / 2 values). */
+  scatter: number[];
+}
+
 export interface ClassBlocks {
   from: number;
   to: number;
@@ -120,6 +132,8 @@ export interface ProfileHeader {
    * (counts[c] background images), on the pooled edges, after the pooled tails.
    */
   classes?: ClassBlocks;
+  /** Sufficient statistics of the Gaussian part (core/gauss.ts), when the profile has one. */
+  gauss?: GaussStats;
   calibration?: CalibrationTable;
   createdAt?: string;
   generator?: string;

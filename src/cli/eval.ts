@@ -24,6 +24,7 @@ export interface EvalFlags {
   conditional: ConditionalScan;
   combine: 'fisher' | 'min';
   logits: LogitPart;
+  gauss: boolean;
   scoring: ScoringName;
   kdeBackground: number;
   kdeImages: number;
@@ -78,7 +79,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
   const collect = (name: string, src: ImageSource) => collectNodes(f, name, src, DEFAULTS.batchSize, onProgress);
   const bgSource = fileSource(listImages([flags.background]));
   if (bgSource.count === 0) throw new UsageError(`No image files in ${flags.background}`);
-  const settings = { bins: flags.bins, strategy: flags.strategy, classConditional: flags.classes, conditional: flags.conditional, combine: flags.combine, logits: flags.logits, onProgress };
+  const settings = { bins: flags.bins, strategy: flags.strategy, classConditional: flags.classes, conditional: flags.conditional, combine: flags.combine, logits: flags.logits, gauss: flags.gauss, onProgress };
   const built = scanWanted ? await detector.build(bgSource, null, buildDefaults(settings)) : null;
   const scan = built && scanOf(built.profile);
   if (scan?.tail === 'both' && !flags.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR');

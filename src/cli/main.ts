@@ -102,6 +102,7 @@ layerOptions(
       .addOption(conditionalOption())
       .addOption(combineOption())
       .addOption(logitsOption())
+      .option('--no-gauss', "leave out the Gaussian part (Mahalanobis distance of the last layer's channel means)")
       .addOption(new Option('--point <p>', "point p-value of a range: tie-aware mid-p, or ART's p_max").choices(['mid', 'max']).default(DEFAULTS.pointP))
       .option('--edges-from <hsp>', 'take bin edges from this profile (shards that merge exactly)')
       .option('--shard <K/N>', 'use every N-th image starting at K (0-based)')
@@ -128,6 +129,7 @@ layerOptions(
       conditional: opts.conditional,
       combine: opts.combine,
       logits: opts.logits,
+      gauss: opts.gauss,
       pointP: opts.point,
       fpr: opts.fpr,
       edgesFrom,
@@ -233,6 +235,7 @@ layerOptions(
       .addOption(conditionalOption())
       .addOption(combineOption())
       .addOption(logitsOption())
+      .option('--no-gauss', "leave out the Gaussian part (Mahalanobis distance of the last layer's channel means)")
       .addOption(new Option('--scoring <f>', 'scan scoring function').choices(['bj', 'hc', 'ks']).default(DEFAULTS.scoring))
       .option('--kde-background <n>', 'background images the KDE keeps (it costs O(n) per node)', int, 1000)
       .option('--kde-images <n>', 'test images per set scored by KDE', int, 200)

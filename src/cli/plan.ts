@@ -14,6 +14,8 @@ export interface BudgetFlags {
   force?: boolean;
   bins?: number;
   strategy?: BinStrategy;
+  /** false with --no-gauss: the plan keeps no room for the Gaussian part. */
+  gauss?: boolean;
 }
 
 const megabytes = (v: string) => {
@@ -48,7 +50,7 @@ export const layersOf = (s: string) => (s === 'auto' ? 'auto' : s.split(',').map
 
 /** The plan's settings for `count` background images under these flags. */
 export function budgetOf(flags: BudgetFlags, count: number): PlanBudget {
-  return defaultPlan({ budget: (flags.budget ?? DEFAULTS.budgetMB) * 1e6, bins: flags.bins, strategy: flags.strategy, count });
+  return defaultPlan({ budget: (flags.budget ?? DEFAULTS.budgetMB) * 1e6, bins: flags.bins, strategy: flags.strategy, count, gauss: flags.gauss });
 }
 
 /** What the flags ask for: the budget plan with --layers auto and no --reduce, else the reduction given (element by default). */

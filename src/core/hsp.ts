@@ -119,6 +119,16 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
   }
   if (scan && scan.combine !== undefined && !['fisher', 'min'].includes(scan.combine as string)) bad('part combination malformed');
   if (scan && scan.logits !== undefined && scan.logits !== 'energy') bad('logit part malformed');
+  if (o.gauss !== undefined) {
+    const g = o.gauss as Record<string, unknown>;
+    const nums = (v: unknown, n: number) => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+    const d = g?.d as number;
+    const classes = Array.isArray(g?.counts) ? g.counts.length : 0;
+    if (!isInt(d, 1) || classes === 0 || !(g.counts as unknown[]).every((x) => isInt(x)) || !nums(g.sums, classes * d) || !nums(g.scatter, (d * (d + 1)) / 2)) {
+      bad('Gaussian part statistics malformed');
+    }
+    if ((g.counts as number[]).reduce((a, x) => a + x, 0) !== o.count) bad('Gaussian part counts do not add up to the background size');
+  }
   if (o.calibration !== undefined) {
     const c = o.calibration as Record<string, unknown>;
     if (!c || typeof c !== 'object' || !isInt(c.count) || !c.scores || typeof c.scores !== 'object') bad('calibration table malformed');
@@ -144,8 +154,9 @@ export function profileDigest(p: Profile): string {
   const arrays = [p.lo, p.hi, p.edges, p.tails].map((a) => crc32(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).toString(16).padStart(8, '0'));
   const h = p.header;
   const fields: unknown[] = [h.scan.tail, h.scan.pointP, h.scan.aMax, h.scan.conditional ?? 'mixed', h.scan.combine ?? 'fisher', h.count, h.classes ?? null];
-  // Appended only when set, so the digests of profiles from before the logit part are unchanged.
+  // Appended only when set, so the digests of profiles from before these parts are unchanged.
   if (h.scan.logits) fields.push(h.scan.logits);
+  if (h.gauss) fields.push(crc32(new TextEncoder().encode(JSON.stringify(h.gauss))));
   const scan = new TextEncoder().encode(JSON.stringify(fields));
   return [...arrays, crc32(scan).toString(16).padStart(8, '0')].join('');
 }

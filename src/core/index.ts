@@ -11,3 +11,4 @@ export { rng } from './rng.ts';
 export * from './verdict.ts';
 export * from './score.ts';
 export * from './energy.ts';
+export * from './gauss.ts';

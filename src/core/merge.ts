@@ -2,6 +2,7 @@
 // the profile built on the union (the scale-out recipe in README).
 import type { ProfileHeader } from '../types.ts';
 import { ProfileError } from './errors.ts';
+import { mergeGauss } from './gauss.ts';
 import type { Profile } from './profile.ts';
 
 function sameEdges(a: Profile, b: Profile): boolean {
@@ -30,6 +31,9 @@ export function mergeProfiles(profiles: Profile[]): Profile {
     if (Boolean(ca) !== Boolean(cb) || (ca && cb && (ca.from !== cb.from || ca.to !== cb.to || ca.counts.length !== cb.counts.length))) {
       throw new ProfileError(`Profile ${i + 1} has other class-conditional nodes or classes; cannot merge.`, 'merge');
     }
+    if (Boolean(p.header.gauss) !== Boolean(first.header.gauss) || (p.header.gauss && p.header.gauss.d !== first.header.gauss!.d)) {
+      throw new ProfileError(`Profile ${i + 1} has no Gaussian part where the first has one, or the reverse; cannot merge.`, 'merge');
+    }
     if (!sameEdges(p, first)) {
       throw new ProfileError(
         `Profile ${i + 1} has different bin edges; only shards built with shared edges merge exactly. Rebuild the shards with --edges-from the same profile.`,
@@ -56,6 +60,7 @@ export function mergeProfiles(profiles: Profile[]): Profile {
     const counts = first.header.classes.counts.map((_, c) => profiles.reduce((a, p) => a + p.header.classes!.counts[c], 0));
     header.classes = { ...first.header.classes, counts };
   }
+  if (first.header.gauss) header.gauss = mergeGauss(profiles.map((p) => p.header.gauss!));
   const sources = profiles.map((p) => p.header.source).filter(Boolean);
   if (sources.length) header.source = sources.join(' + ');
   return { header, lo, hi, edges: first.edges.slice(), tails };

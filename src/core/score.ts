@@ -3,6 +3,7 @@
 // images to the calibration table. The worker, the CLI, the in-browser build and eval/ call these.
 import type { CalibrationTable, ClassBlocks, LayerLayout, ScanHeader, ScoringName, Tail } from '../types.ts';
 import { energy } from './energy.ts';
+import { fitGauss, gaussFeatures, type GaussFit } from './gauss.ts';
 import { ActivationError } from './errors.ts';
 import { locateNode } from './layout.ts';
 import type { Profile } from './profile.ts';
@@ -21,6 +22,8 @@ export type PValueFn = (x: Float32Array, out: PValueRanges, tail: Tail, cls: num
 export interface ScanSettings extends ScanHeader {
   /** Nodes [from, to) scored against class-conditional histograms, when the profile has them. */
   classes?: Pick<ClassBlocks, 'from' | 'to'>;
+  /** The Gaussian part, fitted from the profile's statistics, and the layers its features come from. */
+  gauss?: { fit: GaussFit; layers: LayerLayout[] };
 }
 
 /**
@@ -51,19 +54,35 @@ export function partsOf(scan: ScanSettings, nodes: number): Part[] {
   return tails.flatMap((tail) => groups.map(([g, from, to, byClass]) => ({ name: g ? `${tail}:${g}` : tail, tail, from, to, byClass })));
 }
 
-/** Scores of the logit parts (ScanHeader.logits) of one image: none, or its energy. */
-export function logitParts(scan: ScanHeader, logits: ArrayLike<number>): number[] {
-  return scan.logits === 'energy' ? [energy(logits)] : [];
+/**
+ * Scores of the parts that are not scans, in calibration-row order: the logit part (the model's
+ * energy, ScanHeader.logits) and the Gaussian part (Mahalanobis distance, core/gauss.ts).
+ */
+export function extraParts(scan: ScanSettings, x: Float32Array, logits: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  if (scan.logits === 'energy') out.push(energy(logits));
+  if (scan.gauss) out.push(scan.gauss.fit.score(gaussFeatures(x, scan.gauss.layers)));
+  return out;
 }
 
-/** Names of every calibrated part, in the order of a calibration row: the scans', then the logit part. */
+/** Names of every calibrated part, in the order of a calibration row: the scans', then the others. */
 export function partNames(scan: ScanSettings, nodes: number): string[] {
-  return [...partsOf(scan, nodes).map((p) => p.name), ...(scan.logits ? [scan.logits] : [])];
+  return [...partsOf(scan, nodes).map((p) => p.name), ...(scan.logits ? [scan.logits] : []), ...(scan.gauss ? ['gauss'] : [])];
 }
+
+const fits = new WeakMap<Profile, GaussFit>();
 
 /** The scan settings a profile scores with: its header's, and its class-conditional nodes. */
 export function scanOf(p: Profile): ScanSettings {
-  return p.header.classes ? { ...p.header.scan, classes: p.header.classes } : p.header.scan;
+  const s: ScanSettings = p.header.classes ? { ...p.header.scan, classes: p.header.classes } : { ...p.header.scan };
+  const g = p.header.gauss;
+  if (g) {
+    // Fitting costs O(d³): once per profile.
+    let fit = fits.get(p);
+    if (!fit) fits.set(p, (fit = fitGauss(g)));
+    s.gauss = { fit, layers: p.header.layers };
+  }
+  return s;
 }
 
 /** The model's predicted class: the index of the largest logit. */
@@ -206,7 +225,7 @@ export interface ImageScore {
   /** Threshold and subset of the part whose scan is most anomalous. */
   alpha: number;
   subset: Uint32Array;
-  /** Score of each calibrated part: the scans', then the logit part's. */
+  /** Score of each calibrated part: the scans', then the others' (extraParts). */
   parts: number[];
   /** p-value ranges and point p-values shown to users: the part's own, or two-sided for several tails. */
   ranges: PValueRanges;
@@ -224,9 +243,9 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const s = scanParts(pv, x, scan, [scoring], logits.length ? argmax(logits) : -1);
   const scans = s.scans[scoring]!;
   const scanScores = scans.map((r) => r.score);
-  const parts = [...scanScores, ...logitParts(scan, logits)];
+  const parts = [...scanScores, ...extraParts(scan, x, logits)];
   const rows = calibration?.scores[scoring];
-  // Uncalibrated, the raw score is the scans' sum: the logit part's scale is not theirs.
+  // Uncalibrated, the raw score is the scans' sum: the other parts' scales are not theirs.
   const { score, q } = combine(rows?.length ? parts : scanScores, rows, scan.combine);
   // The most anomalous scan: the fewest calibration scores at or above it when calibrated, else the largest scan score.
   const cal = Number.isFinite(q) ? prepare(rows!, parts.length) : null;
@@ -265,7 +284,7 @@ export class CalibrationCollector {
   add(x: Float32Array, logits: ArrayLike<number>): void {
     checkFinite(x);
     const s = scanParts(this.pv, x, this.scan, this.scorings, logits.length ? argmax(logits) : -1);
-    const extra = logitParts(this.scan, logits);
+    const extra = extraParts(this.scan, x, logits);
     for (const f of this.scorings) this.rows[f].push(...s.scans[f]!.map((r) => r.score), ...extra);
     this.count++;
   }

@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, calibrationNeeded, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
+import { argmax, CalibrationCollector, GaussAccumulator, gaussFits, calibrationNeeded, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
 import type { BinStrategy, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 import { histogramMethod } from './scorer.ts';
@@ -19,6 +19,10 @@ export interface BuildOptions {
   combine: Combination;
   /** The logit part (ScanHeader.logits). */
   logits: LogitPart;
+  /** The Gaussian part (core/gauss.ts): Mahalanobis statistics of the last layer's channel means. */
+  gauss: boolean;
+  /** Profile bytes in mind when no plan was made (explicit reductions): the Gaussian part must fit GAUSS_SHARE of it. */
+  budget: number;
   batchSize: number;
   /** The verdict's FPR the calibration must be able to reach (warned about, not enforced). */
   fpr: number;
@@ -102,8 +106,19 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const batch = { batchSize: opts.batchSize, skip, signal: opts.signal };
   opts.onProgress?.({ done: 0, total: background.count * passes + (calibration?.count ?? 0), stage: 'background' });
   if (builder.needsEdgePass) await features.eachBatch(background, (n, loaded) => builder.observe(n, loaded.length), { ...batch, onBatch: progress('bin edges') });
-  await features.eachBatch(background, (n, loaded, logits) => builder.add(n, loaded.length, logits.map(argmax)), { ...batch, onBatch: progress('counting') });
-  const profile = builder.finish({
+  // Within the plan's budget, as the plan reserved it (explicit reductions: opts.budget).
+  const budget = features.plan?.budget ?? opts.budget;
+  const gauss = opts.gauss && gaussFits(features.layers, features.classes, budget) ? new GaussAccumulator(features.layers, features.classes) : null;
+  await features.eachBatch(
+    background,
+    (n, loaded, logits) => {
+      const labels = logits.map(argmax);
+      builder.add(n, loaded.length, labels);
+      gauss?.add(n, loaded.length, labels);
+    },
+    { ...batch, onBatch: progress('counting') },
+  );
+  const built = builder.finish({
     fingerprint: features.fingerprint,
     modelName: opts.modelName,
     spec: features.spec,
@@ -113,6 +128,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
     createdAt: new Date().toISOString(),
     generator: opts.generator,
   });
+  const profile: Profile = gauss ? { ...built, header: { ...built.header, gauss: gauss.finish() } } : built;
   const skipped = named(background, skip);
   if (!calibration || calibration.count === 0) return { profile, skipped, warnings: calibrationWarnings(0, opts.fpr) };
   const cal = await calibrate(features, profile, calibration, opts, progress);

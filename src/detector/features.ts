@@ -1,6 +1,6 @@
 // Feature extraction: the model parsed once, then pixels -> preprocess -> instrumented session ->
 // monitored layers -> node values, in batches. Holds no profile and computes no statistics.
-import { ActivationError, CancelledError, checkFinite, countWidth, layerOffsets, summaryReduction, UsageError } from '../core/index.ts';
+import { ActivationError, CancelledError, checkFinite, countWidth, gaussBytes, gaussDim, gaussFits, layerOffsets, summaryReduction, UsageError } from '../core/index.ts';
 import { fingerprint, inspectModel, parseModel } from '../model/onnx.ts';
 import { planReductions, type LayerShape, type Plan, type PlanBudget } from '../model/plan.ts';
 import { inputDims, resolveSpec, toTensor, type SpecSources } from '../model/preprocess.ts';
@@ -26,13 +26,17 @@ function layout(shapes: readonly LayerShape[], choice: ReductionChoice, classes:
   if (typeof choice === 'object' && 'plan' in choice) {
     const o = choice.plan;
     let plan = planReductions(shapes, o);
-    if (o.lastLayerClasses) {
-      // The last layer's class histograms come on top: plan again within what they leave.
-      const last = plan.layers.at(-1)!;
-      const reserve = classes * last.nodes * o.bins * countWidth(o.count);
+    if (o.lastLayerClasses || o.gauss) {
+      // The last layer's class histograms and the Gaussian part's statistics come on top: plan again within what they leave.
+      const classBytes = (nodes: number) => (o.lastLayerClasses ? classes * nodes * o.bins * countWidth(o.count) : 0);
+      const last = [plan.layers.at(-1)!];
+      const gauss = o.gauss && gaussFits(last, classes, o.budget) ? gaussBytes(gaussDim(last), classes) : 0;
+      const reserve = classBytes(last[0].nodes) + gauss;
       if (plan.bytes + reserve > o.budget) plan = planReductions(shapes, { ...o, budget: Math.max(1, o.budget - reserve) });
-      const kept = classes * plan.layers.at(-1)!.nodes * o.bins * countWidth(o.count);
-      plan = { ...plan, budget: o.budget, notes: [...plan.notes, `${kept.toLocaleString('en')} bytes more for the last layer's histograms per predicted class (${classes} classes).`] };
+      const notes = [...plan.notes];
+      if (o.lastLayerClasses) notes.push(`${classBytes(plan.layers.at(-1)!.nodes).toLocaleString('en')} bytes more for the last layer's histograms per predicted class (${classes} classes).`);
+      if (gauss) notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${gaussDim(last)} channel means of the last layer).`);
+      plan = { ...plan, budget: o.budget, notes };
     }
     return { layers: plan.layers.map(({ name, shape, reduction, nodes }) => ({ name, shape, reduction, nodes })), plan };
   }

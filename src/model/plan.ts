@@ -19,6 +19,8 @@ export interface PlanBudget {
    * the model predicts): the feature extractor, which knows the classes, plans within what they leave.
    */
   lastLayerClasses?: boolean;
+  /** The profile will hold the Gaussian part's statistics (core/gauss.ts), planned for in the same way. */
+  gauss?: boolean;
 }
 
 export interface LayerShape {

@@ -1,7 +1,7 @@
 // Mahalanobis distance peer (Lee et al. 2018): class-conditional Gaussians with one shared
 // covariance, classes being the model's own predictions on the background; an image scores its
 // squared distance to the nearest class mean.
-import { cholesky, forwardSolve } from './linalg.ts';
+import { cholesky, forwardSolve } from '../core/linalg.ts';
 
 /** Feature rows, row-major [rows, d]. */
 export type FeatureRows = Float32Array | Float64Array;

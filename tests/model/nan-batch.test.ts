@@ -32,7 +32,7 @@ describe('a model that gives NaN for one image of a batch', () => {
     const d = await Detector.create({ model, spec, layers: ['logx'], provider: 'wasm' });
     const bright = Array.from({ length: 30 }, (_, i) => 140 + 3 * i);
     const built = await d.build(source([...bright.slice(0, 10), 3, ...bright.slice(10)]), source([...bright.slice(0, 20), 7]), {
-      bins: 4, strategy: 'tail', tail: 'both', pointP: 'mid', aMax: 0.5, classConditional: 'none', conditional: 'mixed', combine: 'fisher', logits: 'none', batchSize: 8, fpr: 0.05, generator: 'test',
+      bins: 4, strategy: 'tail', tail: 'both', pointP: 'mid', aMax: 0.5, classConditional: 'none', conditional: 'mixed', combine: 'fisher', logits: 'none', gauss: false, budget: 8e6, batchSize: 8, fpr: 0.05, generator: 'test',
     });
     expect(built.profile.header.count).toBe(30);
     expect(built.profile.header.calibration!.count).toBe(20);

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { fitGauss, gaussFeatures, GaussAccumulator, mergeGauss } from '../../src/core/gauss.ts';
+import { buildProfile } from '../../src/core/profile.ts';
+import { decodeProfile, encodeProfile, profileDigest } from '../../src/core/hsp.ts';
+import { mergeProfiles } from '../../src/core/merge.ts';
+import { ProfileError } from '../../src/core/errors.ts';
+import { partNames, scanOf, scoreImage } from '../../src/core/score.ts';
+import { histogramPValues } from '../../src/core/pvalues.ts';
+import { rng } from '../../src/core/rng.ts';
+import type { LayerLayout } from '../../src/types.ts';
+
+// Two layers; the last is a [4 channels, 3x3] map: features are its 4 channel means.
+const layers: LayerLayout[] = [
+  { name: 'a', shape: [5], nodes: 5 },
+  { name: 'b', shape: [4, 3, 3], nodes: 36 },
+];
+const nodes = 41;
+const classes = 3;
+
+function rows(n: number, seed: number) {
+  const r = rng(seed);
+  const x = new Float32Array(n * nodes);
+  const labels = Array.from({ length: n }, () => Math.floor(r() * classes));
+  for (let i = 0; i < n; i++) {
+    const shared = r();
+    for (let j = 0; j < nodes; j++) x[i * nodes + j] = labels[i] * (j % 4) + shared * (1 + (j % 3)) + r();
+  }
+  return { x, labels };
+}
+
+/** Reference: the same model from the rows themselves (two-pass means, direct covariance, Gauss-Jordan inverse). */
+function reference(x: Float32Array, labels: number[], test: Float64Array): number {
+  const n = labels.length;
+  const F = Array.from({ length: n }, (_, i) => Array.from(gaussFeatures(x.subarray(i * nodes, (i + 1) * nodes), layers)));
+  const d = F[0].length;
+  const means = Array.from({ length: classes }, (_, c) => {
+    const mine = F.filter((_, i) => labels[i] === c);
+    return Array.from({ length: d }, (_, k) => mine.reduce((a, f) => a + f[k], 0) / mine.length);
+  });
+  const W = Array.from({ length: d }, (_, a) => Array.from({ length: d }, (_, b) => F.reduce((s, f, i) => s + (f[a] - means[labels[i]][a]) * (f[b] - means[labels[i]][b]), 0) / n));
+  const sd = W.map((row, a) => Math.sqrt(row[a]));
+  const R = W.map((row, a) => row.map((v, b) => v / (sd[a] * sd[b])));
+  const tr = R.reduce((s, row, a) => s + row[a], 0);
+  const tr2 = R.flat().reduce((s, v) => s + v * v, 0);
+  const rho = Math.min(1, ((1 - 2 / d) * tr2 + tr * tr) / ((n + 1 - 2 / d) * (tr2 - (tr * tr) / d)));
+  const S = R.map((row, a) => row.map((v, b) => (1 - rho) * v + (a === b ? (rho * tr) / d : 0)));
+  // Inverse by Gauss-Jordan.
+  const A = S.map((row, a) => [...row, ...Array.from({ length: d }, (_, b) => (a === b ? 1 : 0))]);
+  for (let c = 0; c < d; c++) {
+    const p = A[c][c];
+    for (let k = 0; k < 2 * d; k++) A[c][k] /= p;
+    for (let r = 0; r < d; r++) if (r !== c) {
+      const f = A[r][c];
+      for (let k = 0; k < 2 * d; k++) A[r][k] -= f * A[c][k];
+    }
+  }
+  const inv = A.map((row) => row.slice(d));
+  return Math.min(
+    ...means.map((m) => {
+      const z = m.map((v, k) => (test[k] - v) / sd[k]);
+      return z.reduce((s, za, a) => s + za * z.reduce((t, zb, b) => t + inv[a][b] * zb, 0), 0);
+    }),
+  );
+}
+
+describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
+  const { x, labels } = rows(400, 1);
+  const acc = new GaussAccumulator(layers, classes);
+  acc.add(x, 400, labels);
+  const stats = acc.finish();
+
+  it('features are the last layer channel means', () => {
+    const f = gaussFeatures(x.subarray(0, nodes), layers);
+    expect(f).toHaveLength(4);
+    for (let c = 0; c < 4; c++) expect(f[c]).toBeCloseTo(x.subarray(5 + 9 * c, 5 + 9 * c + 9).reduce((a, v) => a + v, 0) / 9, 5);
+  });
+
+  it('scores equal a direct fit on the rows (class means, covariance, OAS shrinkage, inverse)', () => {
+    const fit = fitGauss(stats);
+    const test = rows(20, 2);
+    for (let i = 0; i < 20; i++) {
+      const f = gaussFeatures(test.x.subarray(i * nodes, (i + 1) * nodes), layers);
+      expect(fit.score(f)).toBeCloseTo(reference(x, labels, f), 6);
+    }
+  });
+
+  it('statistics of shards merge to those of the whole', () => {
+    const parts = [[0, 150], [150, 400]].map(([from, to]) => {
+      const g = new GaussAccumulator(layers, classes);
+      g.add(x.subarray(from * nodes, to * nodes), to - from, labels.slice(from, to));
+      return g.finish();
+    });
+    const merged = mergeGauss(parts);
+    expect(merged.counts).toEqual(stats.counts);
+    merged.sums.forEach((v, i) => expect(v).toBeCloseTo(stats.sums[i], 8));
+    merged.scatter.forEach((v, i) => expect(v).toBeCloseTo(stats.scatter[i], 6));
+  });
+
+  it('travels in the .hsp header, counts in the digest, merges with the profile, and is a calibrated part', () => {
+    const p = buildProfile(x, 400, { layers, bins: 8, strategy: 'tail', tail: 'both' }, { fingerprint: 'f', reduction: 'element', scan: { aMax: 0.5, tail: 'both', pointP: 'mid' } });
+    const withG = { ...p, header: { ...p.header, gauss: stats } };
+    expect(decodeProfile(encodeProfile(withG)).header.gauss).toEqual(stats);
+    expect(profileDigest(withG)).not.toBe(profileDigest(p));
+    expect(mergeProfiles([withG, withG]).header.gauss!.counts).toEqual(stats.counts.map((c) => 2 * c));
+    expect(() => mergeProfiles([withG, p])).toThrow(ProfileError);
+    const bad = { ...withG, header: { ...withG.header, gauss: { ...stats, scatter: stats.scatter.slice(1) } } };
+    expect(() => decodeProfile(encodeProfile(bad))).toThrow(/Gaussian part/);
+    const scan = scanOf(withG);
+    expect(partNames(scan, nodes)).toEqual(['upper', 'lower', 'gauss']);
+    const one = x.subarray(0, nodes);
+    const s = scoreImage((v, out, tail, cls) => histogramPValues(withG, v, out, tail, cls), one, scan, 'hc', [0, 1, 0]);
+    expect(s.parts[2]).toBeCloseTo(fitGauss(stats).score(gaussFeatures(one, layers)), 12);
+  });
+});
