@@ -4,7 +4,7 @@
 // A calibrated part like the scans: it sees what per-node marginals cannot, the joint position of
 // an image in feature space (MNIST digits on the default model, out-of-domain photos).
 import type { GaussStats, LayerLayout } from '../types.ts';
-import { cholesky, forwardSolve } from './linalg.ts';
+import { cholesky, nearestMean } from './linalg.ts';
 
 export type { GaussStats };
 
@@ -142,23 +142,5 @@ export function fitGauss(g: GaussStats): GaussFit {
   const shrinkage = Math.max(1e-6, denom > 0 ? Math.min(1, ((1 - 2 / d) * tr2 + tr * tr) / denom) : 1);
   for (let i = 0; i < d * d; i++) w[i] *= 1 - shrinkage;
   for (let i = 0; i < d; i++) w[i * d + i] += shrinkage * (mu > 0 ? mu : 1);
-  const L = cholesky(w, d);
-  // With y = L⁻¹ D⁻¹ x and v_c = L⁻¹ D⁻¹ μ_c the distance is ‖y − v_c‖²: one solve per image.
-  const whitened = means.map((m) => forwardSolve(L, d, m.map((v, i) => v / scale[i])));
-  const z = new Float64Array(d);
-  const y = new Float64Array(d);
-  return {
-    shrinkage,
-    score(x) {
-      for (let i = 0; i < d; i++) z[i] = x[i] / scale[i];
-      forwardSolve(L, d, z, y);
-      let best = Infinity;
-      for (const v of whitened) {
-        let dist = 0;
-        for (let i = 0; i < d; i++) dist += (y[i] - v[i]) ** 2;
-        if (dist < best) best = dist;
-      }
-      return best;
-    },
-  };
+  return { shrinkage, score: nearestMean(cholesky(w, d), d, scale, means) };
 }

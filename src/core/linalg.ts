@@ -1,4 +1,5 @@
-// The two dense solves the Mahalanobis peer needs, in float64 on row-major square matrices.
+// The dense solves the Mahalanobis distances need (the peer and the Gaussian part), in float64 on
+// row-major square matrices.
 
 /**
  * Lower Cholesky factor L of a symmetric positive definite matrix (L Lᵀ = a). Throws on a pivot
@@ -28,4 +29,26 @@ export function forwardSolve(l: Float64Array, d: number, b: ArrayLike<number>, y
     y[i] = s / l[i * d + i];
   }
   return y;
+}
+
+/**
+ * Squared Mahalanobis distance to the nearest of several means, with one covariance L Lᵀ in the
+ * coordinates x / scale: with y = L⁻¹ (x / scale) and v_c = L⁻¹ (μ_c / scale) the distance is
+ * ‖y − v_c‖², one solve per image.
+ */
+export function nearestMean(L: Float64Array, d: number, scale: Float64Array, means: ArrayLike<number>[]): (x: ArrayLike<number>) => number {
+  const whitened = means.map((m) => forwardSolve(L, d, Float64Array.from({ length: d }, (_, i) => m[i] / scale[i])));
+  const z = new Float64Array(d);
+  const y = new Float64Array(d);
+  return (x) => {
+    for (let i = 0; i < d; i++) z[i] = x[i] / scale[i];
+    forwardSolve(L, d, z, y);
+    let best = Infinity;
+    for (const v of whitened) {
+      let dist = 0;
+      for (let i = 0; i < d; i++) dist += (y[i] - v[i]) ** 2;
+      if (dist < best) best = dist;
+    }
+    return best;
+  };
 }

@@ -11,7 +11,7 @@ export { energy } from '../core/energy.ts';
 export { msp } from './msp.ts';
 export { fitKnn, type Knn } from './knn.ts';
 export { fitMahalanobis, ledoitWolf, MAX_MAHALANOBIS_DIM, MIN_SHRINKAGE, type FeatureRows, type Mahalanobis, type MahalanobisOptions } from './mahalanobis.ts';
-export { cholesky, forwardSolve } from '../core/linalg.ts';
+export { cholesky, forwardSolve, nearestMean } from '../core/linalg.ts';
 export { peerFeatures, PEER_FEATURES, type FeatureLayer, type PeerFeatures } from './features.ts';
 
 export type PeerName = 'mahalanobis' | 'knn' | 'msp' | 'energy';

@@ -1,7 +1,7 @@
 // Mahalanobis distance peer (Lee et al. 2018): class-conditional Gaussians with one shared
 // covariance, classes being the model's own predictions on the background; an image scores its
 // squared distance to the nearest class mean.
-import { cholesky, forwardSolve } from '../core/linalg.ts';
+import { cholesky, nearestMean } from '../core/linalg.ts';
 
 /** Feature rows, row-major [rows, d]. */
 export type FeatureRows = Float32Array | Float64Array;
@@ -121,26 +121,5 @@ export function fitMahalanobis(feats: FeatureRows, rows: number, d: number, labe
   const target = lw.mu > 0 ? lw.mu : 1;
   const shrunk = lw.cov.map((v) => (1 - s) * v);
   for (let i = 0; i < d; i++) shrunk[i * d + i] += s * target;
-  const L = cholesky(shrunk, d);
-  // With y = L⁻¹x and w_c = L⁻¹μ_c, (x − μ_c)ᵀ Σ⁻¹ (x − μ_c) = ‖y − w_c‖²: one solve per image.
-  const whitened = classes.map((c) => forwardSolve(L, d, means.get(c)!.map((v, j) => v / scale[j])));
-  const z = new Float64Array(d);
-  const y = new Float64Array(d);
-  return {
-    d,
-    classes,
-    shrinkage: s,
-    bytes: (d + classes.length * d + d * d) * 8,
-    score(x) {
-      for (let j = 0; j < d; j++) z[j] = x[j] / scale[j];
-      forwardSolve(L, d, z, y);
-      let best = Infinity;
-      for (const w of whitened) {
-        let dist = 0;
-        for (let j = 0; j < d; j++) dist += (y[j] - w[j]) ** 2;
-        if (dist < best) best = dist;
-      }
-      return best;
-    },
-  };
+  return { d, classes, shrinkage: s, bytes: (d + classes.length * d + d * d) * 8, score: nearestMean(cholesky(shrunk, d), d, scale, classes.map((c) => means.get(c)!)) };
 }
