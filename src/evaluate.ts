@@ -6,6 +6,7 @@ import {
   auc,
   CalibrationCollector,
   combine,
+  combineParts,
   histogramPValues,
   individualScan,
   kdePValues,
@@ -198,8 +199,8 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
         const p = scanParts(method.pvalues, row(set, r), scan, scorings, classOf(set, r));
         const extra = extraParts(scan, row(set, r), set.logits[r]);
         for (const s of scorings) {
-          const t = tables.get(s);
-          const c = combine([...p.scans[s]!.map((x) => x.score), ...(t ? extra : [])], t, scan.combine);
+          const scanScores = p.scans[s]!.map((x) => x.score);
+          const c = combineParts(scanScores, [...scanScores, ...extra], tables.get(s), scan.combine);
           scores[s].push(c.score);
           q[s].push(c.q);
         }

@@ -70,18 +70,13 @@ export function partNames(scan: ScanSettings, nodes: number): string[] {
   return [...partsOf(scan, nodes).map((p) => p.name), ...(scan.logits ? [scan.logits] : []), ...(scan.gauss ? ['gauss'] : [])];
 }
 
-const fits = new WeakMap<Profile, GaussFit>();
-
-/** The scan settings a profile scores with: its header's, and its class-conditional nodes. */
+/**
+ * The scan settings a profile scores with: its header's, its class-conditional nodes, and its
+ * Gaussian part fitted (O(d³): call it once per profile and keep the result, as Scorer does).
+ */
 export function scanOf(p: Profile): ScanSettings {
   const s: ScanSettings = p.header.classes ? { ...p.header.scan, classes: p.header.classes } : { ...p.header.scan };
-  const g = p.header.gauss;
-  if (g) {
-    // Fitting costs O(d³): once per profile.
-    let fit = fits.get(p);
-    if (!fit) fits.set(p, (fit = fitGauss(g)));
-    s.gauss = { fit, layers: p.header.layers };
-  }
+  if (p.header.gauss) s.gauss = { fit: fitGauss(p.header.gauss), layers: p.header.layers };
   return s;
 }
 
@@ -218,6 +213,14 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
   return { score: F, q: (ge + 1) / (m + 1) };
 }
 
+/**
+ * combine() on every part of an image (`parts`: its scan scores, then extraParts) when calibrated;
+ * uncalibrated, the raw score is the scans' sum alone, since the other parts' scales are not a scan's.
+ */
+export function combineParts(scanScores: number[], parts: number[], rows: number[] | undefined, how?: Combination): { score: number; q: number } {
+  return combine(rows?.length ? parts : scanScores, rows, how);
+}
+
 export interface ImageScore {
   score: number;
   /** Calibrated q (NaN without calibration for this scoring). */
@@ -245,8 +248,7 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const scanScores = scans.map((r) => r.score);
   const parts = [...scanScores, ...extraParts(scan, x, logits)];
   const rows = calibration?.scores[scoring];
-  // Uncalibrated, the raw score is the scans' sum: the other parts' scales are not theirs.
-  const { score, q } = combine(rows?.length ? parts : scanScores, rows, scan.combine);
+  const { score, q } = combineParts(scanScores, parts, rows, scan.combine);
   // The most anomalous scan: the fewest calibration scores at or above it when calibrated, else the largest scan score.
   const cal = Number.isFinite(q) ? prepare(rows!, parts.length) : null;
   const evidence = (c: number) => (cal ? -atLeast(cal.sorted[c], parts[c]) : parts[c]);

@@ -1,6 +1,6 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
-import { groupScan, histogramPValues, layerOffsets, locateNode, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, type Profile, type PValueFn } from '../core/index.ts';
+import { groupScan, histogramPValues, layerOffsets, locateNode, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
 import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, ScoringName, Timings } from '../types.ts';
 
 export interface ScoreOptions {
@@ -30,6 +30,8 @@ export function softmaxTop(logits: Float32Array, names: string[] | undefined, k 
 
 export class Scorer {
   readonly layers: LayerLayout[];
+  /** The profile's scan settings, its Gaussian part fitted once here rather than per image. */
+  readonly scan: ScanSettings;
   /** Why the profile's calibration cannot be used, when it cannot. */
   readonly calibrationProblem: string | undefined;
   constructor(
@@ -37,6 +39,7 @@ export class Scorer {
     readonly pvalues: PValueFn = histogramMethod(profile),
   ) {
     this.layers = profile.header.layers;
+    this.scan = scanOf(profile);
     const cal = profile.header.calibration;
     this.calibrationProblem =
       cal?.digest && cal.digest !== profileDigest(profile)
@@ -51,7 +54,7 @@ export class Scorer {
 
   /** Score of one node vector and the model's logits for the image (empty: pooled histograms, no logit part). */
   score(values: Float32Array, scoring: ScoringName, logits: ArrayLike<number>) {
-    return scoreImage(this.pvalues, values, scanOf(this.profile), scoring, logits, this.calibrationProblem ? undefined : this.profile.header.calibration);
+    return scoreImage(this.pvalues, values, this.scan, scoring, logits, this.calibrationProblem ? undefined : this.profile.header.calibration);
   }
 
   /** The full result of one image from its logits and node values. */
