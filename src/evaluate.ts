@@ -7,7 +7,7 @@ import {
   CalibrationCollector,
   combine,
   combineParts,
-  histogramPValues,
+  histogramPValueFn,
   individualScan,
   kdePValues,
   extraParts,
@@ -93,7 +93,7 @@ export function histogramMethod(profile: Profile, name = `histogram ${profile.he
   const { nodes, strategy, bins, count } = profile.header;
   // The Gaussian part's statistics sit in the header as JSON: their bytes count too.
   const gauss = profile.header.gauss ? JSON.stringify(profile.header.gauss).length : 0;
-  return { name, bytes: payloadBytes(nodes, strategy, bins, count, profile.header.classes) + gauss, pvalues: (x, out, tail, cls) => histogramPValues(profile, x, out, tail, cls) };
+  return { name, bytes: payloadBytes(nodes, strategy, bins, count, profile.header.classes) + gauss, pvalues: histogramPValueFn(profile) };
 }
 
 /** Node-major sorted copy of a node set: what the empirical baselines hold. */
@@ -106,12 +106,12 @@ export function backgroundOf(set: NodeSet, rows = set.rows): Background {
 }
 
 export function empiricalMethod(bg: Background): PValueMethod {
-  return { name: 'empirical', bytes: bg.values.byteLength, pvalues: (x, out, tail) => sortedEmpiricalPValues(bg, x, out, tail) };
+  return { name: 'empirical', bytes: bg.values.byteLength, pvalues: (x, outs, _cls, from, to) => outs.forEach((o) => sortedEmpiricalPValues(bg, x, o.out, o.tail, from, to)) };
 }
 
 export function kdeMethod(bg: Background): PValueMethod {
   const h = silvermanBandwidths(bg);
-  return { name: `KDE (n=${bg.n})`, bytes: bg.values.byteLength + h.byteLength, pvalues: (x, out, tail) => kdePValues(bg, h, x, out, tail) };
+  return { name: `KDE (n=${bg.n})`, bytes: bg.values.byteLength + h.byteLength, pvalues: (x, outs, _cls, from, to) => outs.forEach((o) => kdePValues(bg, h, x, o.out, o.tail, from, to)) };
 }
 
 const row = (set: NodeSet, r: number) => set.values.subarray(r * set.nodes, (r + 1) * set.nodes);
@@ -144,7 +144,7 @@ export function scoreSet(
   const [from, to] = opts.nodeRange ?? [0, N];
   for (let r = 0; r < rows; r++) {
     const t0 = performance.now();
-    method.pvalues(row(set, r), out, opts.tail, classOf(set, r));
+    method.pvalues(row(set, r), [{ tail: opts.tail, out }], classOf(set, r), 0, N);
     const all = pointPValues(out, opts.pointP);
     const t1 = performance.now();
     for (const s of opts.scorings) scores[s].push(individualScan(all.subarray(from, to), { scoring: s, aMax: opts.aMax }).score);

@@ -20,7 +20,8 @@ export function allocRanges(nodes: number): PValueRanges {
 
 /** Write a range from tail counts: above = #{b > x} bounds, atOrAbove = #{b >= x} bounds. */
 function put(
-  out: PValueRanges,
+  pMin: Float32Array,
+  pMax: Float32Array,
   j: number,
   n: number,
   tail: Tail,
@@ -29,20 +30,20 @@ function put(
 ): void {
   const inv = 1 / (n + 1);
   if (tail === 'upper') {
-    out.pMin[j] = gtLow * inv;
-    out.pMax[j] = (geHigh + 1) * inv;
+    pMin[j] = gtLow * inv;
+    pMax[j] = (geHigh + 1) * inv;
     return;
   }
   // #{b < x} >= n - geHigh and #{b <= x} <= n - gtLow.
   const loMin = (n - geHigh) * inv;
   const loMax = (n - gtLow + 1) * inv;
   if (tail === 'lower') {
-    out.pMin[j] = loMin;
-    out.pMax[j] = loMax;
+    pMin[j] = loMin;
+    pMax[j] = loMax;
     return;
   }
-  out.pMin[j] = Math.min(1, 2 * Math.min(gtLow * inv, loMin));
-  out.pMax[j] = Math.min(1, 2 * Math.min((geHigh + 1) * inv, loMax));
+  pMin[j] = Math.min(1, 2 * Math.min(gtLow * inv, loMin));
+  pMax[j] = Math.min(1, 2 * Math.min((geHigh + 1) * inv, loMax));
 }
 
 /**
@@ -51,40 +52,54 @@ function put(
  * #{b > x} >= T_{k+1} and #{b >= x} <= T_k; above the background maximum both are 0, below the
  * minimum both are n. With a predicted class `cls` (>= 0), the profile's class-conditional nodes
  * use that class's histograms (same edges; n = the class's background size) when it has enough
- * images (see classBlock), the other nodes the pooled ones.
+ * images (see classBlock), the other nodes the pooled ones. Every method here writes nodes
+ * [first, end) only (default: all), so a caller can redo just the nodes that a class changes.
  */
-export function histogramPValues(p: Profile, x: Float32Array, out: PValueRanges, tail: Tail = 'upper', cls = -1): void {
+export function histogramPValues(p: Profile, x: Float32Array, out: PValueRanges, tail: Tail = 'upper', cls = -1, first = 0, end = p.header.nodes): void {
+  histogramTails(p, x, [{ tail, out }], cls, first, end);
+}
+
+/** Where one tail's p-value ranges go. */
+export interface TailOut {
+  tail: Tail;
+  out: PValueRanges;
+}
+
+/**
+ * histogramPValues for one or two tails in one sweep: the sweep over the histograms is bound by
+ * memory, so the second tail of a node costs little once its bin is found.
+ */
+export function histogramTails(p: Profile, x: Float32Array, outs: readonly TailOut[], cls = -1, first = 0, end = p.header.nodes): void {
+  if (outs.length > 2) throw new RangeError('histogramTails: at most two tails per sweep');
   const { nodes, bins, strategy, count } = p.header;
   const { lo, hi, edges, tails } = p;
   const block = classBlock(p.header, cls);
   const from = block ? p.header.classes!.from : nodes;
   const to = block ? p.header.classes!.to : nodes;
-  for (let j = 0; j < nodes; j++) {
+  // Locals, not out.pMin[j]: property loads in this loop cost as much as the bin lookup.
+  const [a, b] = outs;
+  const aTail = a.tail;
+  const aMin = a.out.pMin;
+  const aMax = a.out.pMax;
+  const bTail = b?.tail;
+  const bMin = b?.out.pMin;
+  const bMax = b?.out.pMax;
+  for (let j = first; j < end; j++) {
     const inClass = j >= from && j < to;
     const n = inClass ? block!.n : count;
     const base = inClass ? block!.offset + (j - from) * bins : j * bins;
     const v = x[j];
-    // Outside the pooled extremes is outside every class's too.
-    if (tail === 'upper') {
-      // Hot path, kept free of the general tail logic.
-      const inv = 1 / (n + 1);
-      if (v > hi[j]) {
-        out.pMin[j] = 0;
-        out.pMax[j] = inv;
-      } else if (v < lo[j]) {
-        out.pMin[j] = n * inv;
-        out.pMax[j] = 1;
-      } else {
-        const k = binOf(strategy, bins, edges, j, v);
-        out.pMin[j] = (k + 1 < bins ? tails[base + k + 1] : 0) * inv;
-        out.pMax[j] = (tails[base + k] + 1) * inv;
-      }
-    } else if (v > hi[j]) put(out, j, n, tail, 0, 0);
-    else if (v < lo[j]) put(out, j, n, tail, n, n);
-    else {
+    // Bounds on #{b > x} (gt) and #{b >= x} (ge); outside the pooled extremes is outside every class's too.
+    let gt = 0;
+    let ge = 0;
+    if (v < lo[j]) gt = ge = n;
+    else if (v <= hi[j]) {
       const k = binOf(strategy, bins, edges, j, v);
-      put(out, j, n, tail, k + 1 < bins ? tails[base + k + 1] : 0, tails[base + k]);
+      gt = k + 1 < bins ? tails[base + k + 1] : 0;
+      ge = tails[base + k];
     }
+    put(aMin, aMax, j, n, aTail, gt, ge);
+    if (bMin) put(bMin, bMax!, j, n, bTail!, gt, ge);
   }
 }
 
@@ -104,9 +119,9 @@ export function toBackground(rows: Float32Array, n: number, nodes: number, sort 
 }
 
 /** Empirical p-value ranges by binary search over each node's sorted background (IBM ART's method). */
-export function sortedEmpiricalPValues(bg: Background, x: Float32Array, out: PValueRanges, tail: Tail = 'upper'): void {
-  const { nodes, n, values } = bg;
-  for (let j = 0; j < nodes; j++) {
+export function sortedEmpiricalPValues(bg: Background, x: Float32Array, out: PValueRanges, tail: Tail = 'upper', first = 0, end = bg.nodes): void {
+  const { n, values } = bg;
+  for (let j = first; j < end; j++) {
     const v = x[j];
     const base = j * n;
     // first index with b >= v, and first index with b > v
@@ -124,14 +139,14 @@ export function sortedEmpiricalPValues(bg: Background, x: Float32Array, out: PVa
       if (values[base + m] <= v) a = m + 1;
       else b = m;
     }
-    put(out, j, n, tail, n - a, n - lower);
+    put(out.pMin, out.pMax, j, n, tail, n - a, n - lower);
   }
 }
 
 /** Empirical p-value ranges by counting every background value (the paper's brute-force baseline). */
-export function bruteEmpiricalPValues(bg: Background, x: Float32Array, out: PValueRanges, tail: Tail = 'upper'): void {
-  const { nodes, n, values } = bg;
-  for (let j = 0; j < nodes; j++) {
+export function bruteEmpiricalPValues(bg: Background, x: Float32Array, out: PValueRanges, tail: Tail = 'upper', first = 0, end = bg.nodes): void {
+  const { n, values } = bg;
+  for (let j = first; j < end; j++) {
     const v = x[j];
     const base = j * n;
     let gt = 0;
@@ -141,7 +156,7 @@ export function bruteEmpiricalPValues(bg: Background, x: Float32Array, out: PVal
       gt += b > v ? 1 : 0;
       ge += b >= v ? 1 : 0;
     }
-    put(out, j, n, tail, gt, ge);
+    put(out.pMin, out.pMax, j, n, tail, gt, ge);
   }
 }
 
@@ -183,9 +198,9 @@ export function silvermanBandwidths(sorted: Background): Float32Array {
  * Gaussian KDE tail mass per node (the paper's other baseline): p = (1/n) sum_i Q((x - b_i)/h).
  * A point estimate, so p_min = p_max. Costs O(n) per node.
  */
-export function kdePValues(bg: Background, h: Float32Array, x: Float32Array, out: PValueRanges, tail: Tail = 'upper'): void {
-  const { nodes, n, values } = bg;
-  for (let j = 0; j < nodes; j++) {
+export function kdePValues(bg: Background, h: Float32Array, x: Float32Array, out: PValueRanges, tail: Tail = 'upper', first = 0, end = bg.nodes): void {
+  const { n, values } = bg;
+  for (let j = first; j < end; j++) {
     const v = x[j];
     const base = j * n;
     const s = 1 / (h[j] * Math.SQRT2);
@@ -207,7 +222,12 @@ export function kdePValues(bg: Background, h: Float32Array, x: Float32Array, out
  * as evidence by being 0; with this rule P(p <= a) <= a (up to the 1/(2(n+1)) of mid-p) there too.
  */
 export function pointPValues(r: PValueRanges, mode: PointP, out: Float32Array = new Float32Array(r.pMin.length)): Float32Array {
-  if (mode === 'max') out.set(r.pMax);
-  else for (let j = 0; j < out.length; j++) out[j] = r.pMin[j] > 0 ? 0.5 * (r.pMin[j] + r.pMax[j]) : r.pMax[j];
+  const { pMin, pMax } = r;
+  if (mode === 'max') out.set(pMax);
+  else
+    for (let j = 0; j < out.length; j++) {
+      const lo = pMin[j];
+      out[j] = lo > 0 ? 0.5 * (lo + pMax[j]) : pMax[j];
+    }
   return out;
 }

@@ -7,17 +7,24 @@ import { fitGauss, gaussFeatures, type GaussFit } from './gauss.ts';
 import { ActivationError } from './errors.ts';
 import { locateNode } from './layout.ts';
 import type { Profile } from './profile.ts';
-import { allocRanges, pointPValues, type PValueRanges } from './pvalues.ts';
+import { allocRanges, histogramTails, pointPValues, type PValueRanges, type TailOut } from './pvalues.ts';
 import { individualScan, type IndividualScan } from './scan.ts';
 
 /** How calibrated parts combine: Fisher's sum of -2 log q, or Tippett's minimum q. */
 export type Combination = 'fisher' | 'min';
 
 /**
- * A p-value method: histogram profile, sorted or brute-force empirical, KDE. `cls` is the model's
- * predicted class, for methods with class-conditional backgrounds (-1: pooled).
+ * A p-value method: histogram profile, sorted or brute-force empirical, KDE. It writes the ranges
+ * of one or two tails (`outs`) for the nodes [from, to) only. `cls` is the model's predicted
+ * class, for methods with class-conditional backgrounds (-1: pooled).
  */
-export type PValueFn = (x: Float32Array, out: PValueRanges, tail: Tail, cls: number) => void;
+export type PValueFn = (x: Float32Array, outs: readonly TailOut[], cls: number, from: number, to: number) => void;
+
+/** A profile's histograms as a p-value method. */
+export const histogramPValueFn =
+  (p: Profile): PValueFn =>
+  (x, outs, cls, from, to) =>
+    histogramTails(p, x, outs, cls, from, to);
 
 export interface ScanSettings extends ScanHeader {
   /** Nodes [from, to) scored against class-conditional histograms, when the profile has them. */
@@ -118,11 +125,14 @@ export function scanParts(pv: PValueFn, x: Float32Array, scan: ScanSettings, sco
   const parts = partsOf(scan, x.length);
   // One p-value vector per (tail, conditioning) the parts use; class-conditional ones first, as shown to users.
   const keys = [...new Set(parts.map((p) => `${p.tail}:${p.byClass}`))].sort((a, b) => Number(b.endsWith('true')) - Number(a.endsWith('true')));
-  const ranges = keys.map((k) => {
-    const r = allocRanges(x.length);
-    pv(x, r, k.split(':')[0] as Tail, k.endsWith('true') ? cls : -1);
-    return r;
-  });
+  // Pooled ranges of every tail in one sweep; where a part is class-conditional, a copy with the
+  // class's nodes redone (the class changes only those).
+  const tails = [...new Set(parts.map((p) => p.tail))];
+  const pooled = tails.map((tail) => ({ tail, out: allocRanges(x.length) }));
+  pv(x, pooled, -1, 0, x.length);
+  const classed = scan.classes && cls >= 0 && parts.some((p) => p.byClass) ? pooled.map(({ tail, out }) => ({ tail, out: { pMin: out.pMin.slice(), pMax: out.pMax.slice() } })) : pooled;
+  if (classed !== pooled) pv(x, classed, cls, scan.classes!.from, scan.classes!.to);
+  const ranges = keys.map((k) => (k.endsWith('true') ? classed : pooled)[tails.indexOf(k.split(':')[0] as Tail)].out);
   const points = ranges.map((r) => pointPValues(r, scan.pointP));
   const t1 = performance.now();
   const scans: PartScans['scans'] = {};
@@ -132,7 +142,6 @@ export function scanParts(pv: PValueFn, x: Float32Array, scan: ScanSettings, sco
       return p.from ? { ...r, subset: r.subset.map((j) => j + p.from) } : r;
     });
   }
-  const tails = [...new Set(parts.map((p) => p.tail))];
   const shown = tails.map((t) => keys.findIndex((k) => k.startsWith(`${t}:`)));
   return { parts, ranges: shown.map((i) => ranges[i]), points: shown.map((i) => points[i]), scans, pvaluesMs: t1 - t0, scanMs: performance.now() - t1 };
 }

@@ -1,9 +1,8 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, GaussAccumulator, gaussFits, calibrationNeeded, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
+import { argmax, CalibrationCollector, GaussAccumulator, gaussFits, calibrationNeeded, histogramPValueFn, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
 import type { BinStrategy, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
-import { histogramMethod } from './scorer.ts';
 
 export interface BuildOptions {
   bins: number;
@@ -66,7 +65,7 @@ export async function calibrate(
   opts: Passes & { fpr: number },
   progress = tracker(images.count, opts),
 ): Promise<BuildResult> {
-  const collector = new CalibrationCollector(histogramMethod(profile), scanOf(profile));
+  const collector = new CalibrationCollector(histogramPValueFn(profile), scanOf(profile));
   const skip = new Map<number, string>();
   const N = features.nodes;
   await features.eachBatch(

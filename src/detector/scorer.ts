@@ -1,6 +1,6 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
-import { groupScan, histogramPValues, layerOffsets, locateNode, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
+import { groupScan, histogramPValueFn, layerOffsets, locateNode, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
 import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, ScoringName, Timings } from '../types.ts';
 
 export interface ScoreOptions {
@@ -9,12 +9,6 @@ export interface ScoreOptions {
   /** How many most-anomalous nodes to list. */
   topNodes: number;
 }
-
-/** The profile's histograms as a p-value method. */
-export const histogramMethod =
-  (p: Profile): PValueFn =>
-  (x, out, tail, cls) =>
-    histogramPValues(p, x, out, tail, cls);
 
 /** Top classes of the model's own prediction, best first. */
 export function softmaxTop(logits: Float32Array, names: string[] | undefined, k = 3) {
@@ -36,7 +30,7 @@ export class Scorer {
   readonly calibrationProblem: string | undefined;
   constructor(
     readonly profile: Profile,
-    readonly pvalues: PValueFn = histogramMethod(profile),
+    readonly pvalues: PValueFn = histogramPValueFn(profile),
   ) {
     this.layers = profile.header.layers;
     this.scan = scanOf(profile);

@@ -4,11 +4,14 @@ import {
   buildProfile,
   decodeProfile,
   encodeProfile,
+  histogramPValueFn,
   histogramPValues,
   mergeProfiles,
   MIN_CLASS_COUNT,
   ProfileBuilder,
   ProfileError,
+  scanOf,
+  scanParts,
   sortedEmpiricalPValues,
   toBackground,
 } from '../../src/core/index.ts';
@@ -53,6 +56,25 @@ describe('class-conditional profiles', () => {
             expect(h.pMax[j]).toBeGreaterThanOrEqual(e.pMax[j] - 1e-6);
           }
         }
+      }
+    }
+  });
+
+  it('one sweep over both tails and a redo of the class nodes give the same ranges as a full pass per tail and class', () => {
+    const p = buildProfile(rows, n, { layers: layers1(nodes), bins: 16, strategy: 'tail', tail: 'both', classes }, header, labels);
+    const scan = scanOf(p);
+    const test = reluRows(50, nodes, 10).map((v) => 1.5 * v);
+    for (const cls of [-1, 0, 1, 2]) {
+      for (let t = 0; t < 50; t++) {
+        const x = test.subarray(t * nodes, (t + 1) * nodes);
+        // What scoreImage uses: pooled tails in one sweep, then only the class nodes redone.
+        const s = scanParts(histogramPValueFn(p), x, scan, ['hc'], cls);
+        expect(s.ranges).toHaveLength(2);
+        (['upper', 'lower'] as const).forEach((tail, i) => {
+          const full = allocRanges(nodes);
+          histogramPValues(p, x, full, tail, cls);
+          expect(s.ranges[i]).toEqual(full);
+        });
       }
     }
   });

@@ -4,8 +4,7 @@ import { buildProfile } from '../../src/core/profile.ts';
 import { decodeProfile, encodeProfile, profileDigest } from '../../src/core/hsp.ts';
 import { mergeProfiles } from '../../src/core/merge.ts';
 import { ProfileError } from '../../src/core/errors.ts';
-import { partNames, scanOf, scoreImage } from '../../src/core/score.ts';
-import { histogramPValues } from '../../src/core/pvalues.ts';
+import { histogramPValueFn, partNames, scanOf, scoreImage } from '../../src/core/score.ts';
 import { rng } from '../../src/core/rng.ts';
 import type { LayerLayout } from '../../src/types.ts';
 
@@ -108,7 +107,7 @@ describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
     const scan = scanOf(withG);
     expect(partNames(scan, nodes)).toEqual(['upper', 'lower', 'gauss']);
     const one = x.subarray(0, nodes);
-    const s = scoreImage((v, out, tail, cls) => histogramPValues(withG, v, out, tail, cls), one, scan, 'hc', [0, 1, 0]);
+    const s = scoreImage(histogramPValueFn(withG), one, scan, 'hc', [0, 1, 0]);
     expect(s.parts[2]).toBeCloseTo(fitGauss(stats).score(gaussFeatures(one, layers)), 12);
   });
 });

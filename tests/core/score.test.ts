@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProfile } from '../../src/core/profile.ts';
 import { decodeProfile, encodeProfile, profileDigest } from '../../src/core/hsp.ts';
 import { ProfileError } from '../../src/core/errors.ts';
-import { histogramPValues, type PValueRanges } from '../../src/core/pvalues.ts';
-import { CalibrationCollector, combine, scoreImage, type ScanSettings } from '../../src/core/score.ts';
+import { CalibrationCollector, combine, histogramPValueFn, scoreImage, type ScanSettings } from '../../src/core/score.ts';
 import { energy } from '../../src/core/energy.ts';
 import { rng } from '../../src/core/rng.ts';
 import { layers1, reluRows } from './helpers.ts';
@@ -61,7 +60,7 @@ describe("the logit part (the model's energy as one more calibrated part)", () =
   const bg = reluRows(300, nodes, 3);
   const scan: ScanSettings = { aMax: 0.5, tail: 'both', pointP: 'mid', combine: 'min', logits: 'energy' };
   const profile = buildProfile(bg, 300, { layers: layers1(nodes), bins: 8, strategy: 'tail', tail: 'both' }, { fingerprint: 'f', reduction: 'element', scan });
-  const pv = (x: Float32Array, out: PValueRanges, tail: 'upper' | 'lower' | 'two', cls: number) => histogramPValues(profile, x, out, tail, cls);
+  const pv = histogramPValueFn(profile);
   const cal = reluRows(60, nodes, 4);
   const r = rng(9);
   const logitsOf = () => Float32Array.from({ length: 5 }, () => 3 * r());
