@@ -1,5 +1,6 @@
 import type { GroupScanResult, ScoringName } from '../types.ts';
 import { rng } from './rng.ts';
+import { scratch } from './scratch.ts';
 
 /**
  * Non-parametric scan statistics F(N_a, N, a): N nodes in the subset, N_a of them with p <= a.
@@ -27,12 +28,13 @@ export interface ScanOptions {
 /**
  * Ascending sort of non-negative float32 values in O(N): their IEEE bit patterns order like the
  * unsigned integers, so three 11-bit LSD radix passes sort them (several times faster than
- * Float32Array.prototype.sort on the 10k-100k p-values of one image).
+ * Float32Array.prototype.sort on the 10k-100k p-values of one image). Sorts in place or in `tmp`
+ * (at least as long): the result is a view on one of the two.
  */
-export function radixSortPositive(values: Float32Array): Float32Array {
+export function radixSortPositive(values: Float32Array, tmp: Float32Array = new Float32Array(values.length)): Float32Array {
   const n = values.length;
   let src: Uint32Array = new Uint32Array(values.buffer, values.byteOffset, n);
-  let dst: Uint32Array = new Uint32Array(n);
+  let dst: Uint32Array = new Uint32Array(tmp.buffer, tmp.byteOffset, n);
   const count = new Uint32Array(2048);
   for (let shift = 0; shift < 33; shift += 11) {
     count.fill(0);
@@ -66,9 +68,9 @@ export function individualScan(p: Float32Array, opts: ScanOptions): IndividualSc
   const f = scoring[opts.scoring];
   const aMax = opts.aMax;
   let m = 0;
-  const small = new Float32Array(p.length);
+  const small = scratch('scan:small', p.length);
   for (let j = 0; j < p.length; j++) if (p[j] <= aMax) small[m++] = p[j];
-  const sorted = radixSortPositive(small.subarray(0, m));
+  const sorted = radixSortPositive(small.subarray(0, m), scratch('scan:tmp', m));
   let best = 0;
   let alpha = aMax;
   for (let i = 0; i < m; i++) {

@@ -8,6 +8,7 @@ import { ActivationError } from './errors.ts';
 import { locateNode } from './layout.ts';
 import type { Profile } from './profile.ts';
 import { allocRanges, histogramTails, pointPValues, type PValueRanges, type TailOut } from './pvalues.ts';
+import { scratch } from './scratch.ts';
 import { individualScan, type IndividualScan } from './scan.ts';
 
 /** How calibrated parts combine: Fisher's sum of -2 log q, or Tippett's minimum q. */
@@ -118,7 +119,8 @@ export interface PartScans {
 
 /**
  * p-value ranges and point p-values per tail (over all nodes), and the individual scan of every
- * part of one image; `cls` is the predicted class (-1: pooled only).
+ * part of one image; `cls` is the predicted class (-1: pooled only). The ranges and points are
+ * working buffers (core/scratch.ts), valid until the next call: copy what is kept.
  */
 export function scanParts(pv: PValueFn, x: Float32Array, scan: ScanSettings, scorings: readonly ScoringName[], cls: number): PartScans {
   const t0 = performance.now();
@@ -127,13 +129,22 @@ export function scanParts(pv: PValueFn, x: Float32Array, scan: ScanSettings, sco
   const keys = [...new Set(parts.map((p) => `${p.tail}:${p.byClass}`))].sort((a, b) => Number(b.endsWith('true')) - Number(a.endsWith('true')));
   // Pooled ranges of every tail in one sweep; where a part is class-conditional, a copy with the
   // class's nodes redone (the class changes only those).
+  const n = x.length;
   const tails = [...new Set(parts.map((p) => p.tail))];
-  const pooled = tails.map((tail) => ({ tail, out: allocRanges(x.length) }));
-  pv(x, pooled, -1, 0, x.length);
-  const classed = scan.classes && cls >= 0 && parts.some((p) => p.byClass) ? pooled.map(({ tail, out }) => ({ tail, out: { pMin: out.pMin.slice(), pMax: out.pMax.slice() } })) : pooled;
-  if (classed !== pooled) pv(x, classed, cls, scan.classes!.from, scan.classes!.to);
+  const buffers = (key: string): TailOut[] => tails.map((tail) => ({ tail, out: { pMin: scratch(`${key}:${tail}:min`, n), pMax: scratch(`${key}:${tail}:max`, n) } }));
+  const pooled = buffers('pooled');
+  pv(x, pooled, -1, 0, n);
+  let classed = pooled;
+  if (scan.classes && cls >= 0 && parts.some((p) => p.byClass)) {
+    classed = buffers('class');
+    classed.forEach(({ out }, i) => {
+      out.pMin.set(pooled[i].out.pMin);
+      out.pMax.set(pooled[i].out.pMax);
+    });
+    pv(x, classed, cls, scan.classes.from, scan.classes.to);
+  }
   const ranges = keys.map((k) => (k.endsWith('true') ? classed : pooled)[tails.indexOf(k.split(':')[0] as Tail)].out);
-  const points = ranges.map((r) => pointPValues(r, scan.pointP));
+  const points = ranges.map((r, i) => pointPValues(r, scan.pointP, scratch(`point:${i}`, n)));
   const t1 = performance.now();
   const scans: PartScans['scans'] = {};
   for (const s of scorings) {
@@ -263,7 +274,8 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const evidence = (c: number) => (cal ? -atLeast(cal.sorted[c], parts[c]) : parts[c]);
   let best = 0;
   for (let c = 1; c < scans.length; c++) if (evidence(c) > evidence(best)) best = c;
-  const shown = s.ranges.length === 1 ? { ranges: s.ranges[0], point: s.points[0] } : twoSided(s.ranges, s.points);
+  // The result keeps these: copies, not scanParts' working buffers.
+  const shown = s.ranges.length === 1 ? { ranges: { pMin: s.ranges[0].pMin.slice(), pMax: s.ranges[0].pMax.slice() }, point: s.points[0].slice() } : twoSided(s.ranges, s.points);
   return { score, q, alpha: scans[best].alpha, subset: scans[best].subset, parts, ...shown, pvaluesMs: s.pvaluesMs, scanMs: s.scanMs };
 }
 
