@@ -1,5 +1,5 @@
-// The component's work queue as a Lit ReactiveController: images are checked one at a time
-// through the worker (a bounded queue, whatever was dropped), a worker death is survived by one
+// The component's work queue as a Lit ReactiveController: images are checked in order through
+// the worker, IN_FLIGHT at a time (a bounded queue, whatever was dropped), a worker death is survived by one
 // restart and one retry, recent full results are kept in a small LRU cache for the detail view,
 // and a batch can be cancelled. No DOM: unit tests drive it with a fake host and a fake client.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
@@ -58,6 +58,11 @@ export interface QueueHooks {
 }
 
 export const LRU_SIZE = 12;
+/**
+ * Checks sent to the worker before the first has answered: while the page takes one result, the
+ * worker already decodes the next image (the worker runs the model for one image at a time).
+ */
+export const IN_FLIGHT = 2;
 
 /** Runs a callback before the next paint; outside a browser (unit tests), after ~one frame. */
 export type FrameScheduler = (cb: () => void) => void;
@@ -127,28 +132,37 @@ export class QueueController implements ReactiveController {
     const gen = this.generation;
     // A disposed worker never answers: stop() settles this instead.
     const interrupted = new Promise<'stopped'>((res) => (this.interrupt = () => res('stopped')));
+    const inFlight: { row: Row; result: Promise<ImageResult | ImageError> }[] = [];
     try {
-      while (this.queue.length && gen === this.generation) {
-        const row = this.queue.shift()!;
-        row.state = 'running';
-        this.changed();
-        const r = await Promise.race([this.checkWithRetry(row), interrupted]);
-        if (r === 'stopped' || gen !== this.generation) {
-          row.state = 'queued';
-          this.queue.unshift(row);
-          break;
+      while ((this.queue.length || inFlight.length) && gen === this.generation) {
+        while (inFlight.length < IN_FLIGHT && this.queue.length) {
+          const row = this.queue.shift()!;
+          row.state = 'running';
+          const result = this.checkWithRetry(row);
+          result.catch(() => {}); // awaited in turn below; an early rejection is not unhandled
+          inFlight.push({ row, result });
         }
-        this.finish(row, r);
+        this.changed();
+        const r = await Promise.race([inFlight[0].result, interrupted]);
+        if (r === 'stopped' || gen !== this.generation) break;
+        this.finish(inFlight.shift()!.row, r);
       }
     } catch (e) {
       this.ready = false;
       this.hooks.fatal?.(e as Error);
     } finally {
+      // Rows the worker had not answered go back to the front, in order.
+      for (const { row } of inFlight.reverse()) {
+        row.state = 'queued';
+        this.queue.unshift(row);
+      }
       this.pumping = false;
       if (this.ready && this.queue.length) void this.pump();
       else if (this.ready && this.batch.running) this.endBatch();
     }
   }
+
+  private restarting: Promise<unknown> | null = null;
 
   private async checkWithRetry(row: Row): Promise<ImageResult | ImageError> {
     const opts = this.hooks.options();
@@ -156,7 +170,9 @@ export class QueueController implements ReactiveController {
       return await this.client.check(row.file, row.name, opts);
     } catch (e) {
       if (!(e instanceof WorkerDiedError)) throw e;
-      await this.client.restart();
+      // A death fails every check in flight: they share one restart.
+      this.restarting ??= this.client.restart().finally(() => (this.restarting = null));
+      await this.restarting;
       return this.client.check(row.file, row.name, opts).catch((e2: Error) => ({ file: row.name, error: `The worker died twice on this image: ${e2.message}`, code: 'worker-died' }));
     }
   }

@@ -60,6 +60,14 @@ let note: string | undefined;
 let budget: number | null = null;
 const signal = { aborted: false };
 
+let modelTurn: Promise<unknown> = Promise.resolve();
+/** Runs `f` after every earlier call has settled. */
+function oneAtATime<T>(f: () => Promise<T>): Promise<T> {
+  const run = modelTurn.then(f);
+  modelTurn = run.catch(() => {});
+  return run;
+}
+
 const api = {
   async init(opts: InitOptions): Promise<InitInfo> {
     detector?.release();
@@ -92,7 +100,9 @@ const api = {
     try {
       const t0 = performance.now();
       const img = await decodeBlob(file, name);
-      const r = await d.check(img, name, { fpr: opts.fpr ?? DEFAULTS.fpr, scoring: opts.scoring ?? DEFAULTS.scoring, topNodes: DEFAULTS.topNodes }, performance.now() - t0);
+      const decodeMs = performance.now() - t0;
+      // The page keeps more than one check in flight (ui/queue.ts): decoding overlaps, the model runs one image at a time.
+      const r = await oneAtATime(() => d.check(img, name, { fpr: opts.fpr ?? DEFAULTS.fpr, scoring: opts.scoring ?? DEFAULTS.scoring, topNodes: DEFAULTS.topNodes }, decodeMs));
       return Comlink.transfer(r, r.layers.flatMap((l) => [l.values.buffer, l.pMin.buffer, l.pMax.buffer]) as ArrayBuffer[]);
     } catch (e) {
       return toImageError(name, e);

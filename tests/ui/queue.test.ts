@@ -44,13 +44,25 @@ class FakeClient implements QueueClient {
   /** A name whose check never answers (a disposed worker). */
   hangOn = '';
   gate: Promise<void> | null = null;
+  /** Calls in flight: a death fails them all, as it does in a real worker. */
+  private pending = new Set<(e: Error) => void>();
   async check(_file: Blob, name: string, opts: CheckOptions) {
     this.calls.push(name);
+    let fail!: (e: Error) => void;
+    const died = new Promise<never>((_, rej) => (fail = rej));
+    this.pending.add(fail);
+    try {
+      return await Promise.race([died, this.answer(name, opts)]);
+    } finally {
+      this.pending.delete(fail);
+    }
+  }
+  private async answer(name: string, opts: CheckOptions) {
     if (this.gate) await this.gate;
     if (name === this.hangOn) return new Promise<never>(() => {});
     if (this.dieOn.has(name)) {
       if (!this.dieAlways) this.dieOn.delete(name);
-      throw new WorkerDiedError();
+      for (const fail of this.pending) fail(new WorkerDiedError());
     }
     return result(name, opts);
   }
@@ -118,8 +130,26 @@ describe('QueueController', () => {
     q.add(blobs(['a.png', 'b.png', 'c.png']));
     await settle();
     expect(client.restarts).toBe(1);
-    expect(client.calls).toEqual(['a.png', 'b.png', 'b.png', 'c.png']);
+    // a and b were in flight together; c went out when a answered, before b died.
+    expect(client.calls).toEqual(['a.png', 'b.png', 'c.png', 'b.png']);
     expect(q.rows.map((r) => r.state)).toEqual(['done', 'done', 'done']);
+  });
+
+  it('a death with two images in flight fails both; they share one restart and are both retried, in order', async () => {
+    const { client, events, q } = setup();
+    let open!: () => void;
+    client.gate = new Promise((r) => (open = r));
+    client.dieOn.add('a.png');
+    q.start();
+    q.add(blobs(['a.png', 'b.png', 'c.png']));
+    await settle();
+    expect(client.calls).toEqual(['a.png', 'b.png']);
+    client.gate = null;
+    open();
+    await settle();
+    expect(client.restarts).toBe(1);
+    expect(client.calls).toEqual(['a.png', 'b.png', 'a.png', 'b.png', 'c.png']);
+    expect(events.results).toEqual(['a.png', 'b.png', 'c.png']);
   });
 
   it('an image that kills the worker twice becomes an error row, not a lost batch', async () => {
@@ -144,12 +174,13 @@ describe('QueueController', () => {
     client.gate = null;
     open();
     await settle();
-    expect(q.rows.map((r) => r.state)).toEqual(['done', 'cancelled', 'cancelled', 'cancelled']);
+    // The IN_FLIGHT images already sent finish; the rest is cancelled.
+    expect(q.rows.map((r) => r.state)).toEqual(['done', 'done', 'cancelled', 'cancelled']);
     expect(client.cancels).toBe(1);
-    expect(client.calls).toEqual(['a.png']);
+    expect(client.calls).toEqual(['a.png', 'b.png']);
     expect(events.done).toHaveLength(1);
-    expect(events.done[0].cancelled).toBe(3);
-    expect(q.batch.total).toBe(1);
+    expect(events.done[0].cancelled).toBe(2);
+    expect(q.batch.total).toBe(2);
   });
 
   it('stop() while an image is in flight puts it back; start() on a new worker finishes the batch', async () => {
@@ -158,15 +189,16 @@ describe('QueueController', () => {
     q.start();
     q.add(blobs(['a.png', 'b.png', 'c.png']));
     await settle();
-    expect(q.rows.map((r) => r.state)).toEqual(['done', 'running', 'queued']);
+    // c was answered, but results come in order: it waits behind b.
+    expect(q.rows.map((r) => r.state)).toEqual(['done', 'running', 'running']);
     q.stop();
     await settle();
-    expect(q.rows[1].state).toBe('queued');
+    expect(q.rows.map((r) => r.state)).toEqual(['done', 'queued', 'queued']);
     client.hangOn = '';
     q.start();
     await settle();
     expect(q.rows.map((r) => r.state)).toEqual(['done', 'done', 'done']);
-    expect(client.calls).toEqual(['a.png', 'b.png', 'b.png', 'c.png']);
+    expect(client.calls).toEqual(['a.png', 'b.png', 'c.png', 'b.png', 'c.png']);
   });
 
   it('asks its host for at most one update per frame, however many results arrive', async () => {
