@@ -66,8 +66,8 @@ export interface TailOut {
 }
 
 /**
- * histogramPValues for one or two tails in one sweep: the sweep over the histograms is bound by
- * memory, so the second tail of a node costs little once its bin is found.
+ * histogramPValues for one or two tails in one sweep: finding a node's bin is the cost, and both
+ * tails follow from the same bin.
  */
 export function histogramTails(p: Profile, x: Float32Array, outs: readonly TailOut[], cls = -1, first = 0, end = p.header.nodes): void {
   if (outs.length > 2) throw new RangeError('histogramTails: at most two tails per sweep');
