@@ -190,7 +190,8 @@ for (const [si, s] of settings.entries()) {
   pushAucs({ setting: scorer.name, scoring: 'bj', layer: 'all', bytes: scorer.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: NaN, scanMs: NaN }, base, tasks);
 }
 
-const DEFAULT_ID = `default: class-conditional last layer, ${DEFAULTS.conditional} (${DEFAULTS.combine === 'min' ? 'min q' : 'Fisher'}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULTS.logits === 'energy' ? ', energy part' : ''}${DEFAULTS.gauss ? ', Gaussian part' : ''}`;
+const COMBINE_LABEL = { min: 'min q', fisher: 'Fisher', tpm: 'truncated product of q <= 0.01' } as const;
+const DEFAULT_ID = `default: class-conditional last layer, ${DEFAULTS.conditional} (${COMBINE_LABEL[DEFAULTS.combine]}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULTS.logits === 'energy' ? ', energy part' : ''}${DEFAULTS.gauss ? ', Gaussian part' : ''}`;
 const FPR_LEVELS = [0.01, 0.05, 0.1];
 const fprRows: { setting: string; scoring: ScoringName; half: Half; rates: ReturnType<typeof realisedFpr>[] }[] = [];
 const pushFpr = (setting: string, scoring: ScoringName, q: number[]) => {
@@ -231,6 +232,10 @@ combined.push({ id: 'class-conditional last layer, added (min q) B=16 hc, energy
 combined.push({ id: 'class-conditional last layer, added (min q) B=16 hc, Gaussian part', profile: condLastG, scoring: 'hc', scan: { conditional: 'added', combine: 'min' } });
 combined.push({ id: 'class-conditional last layer, added (Fisher) B=16 hc, energy and Gaussian parts', profile: condLastG, scoring: 'hc', scan: { conditional: 'added', combine: 'fisher', logits: 'energy' } });
 combined.push({ id: 'class-conditional all layers, added (min q) B=16 hc, energy and Gaussian parts', profile: withGauss(condAll), scoring: 'hc', scan: { conditional: 'added', combine: 'min', logits: 'energy' } });
+// The combination of the default's parts: Tippett's min q, or the truncated product (chosen on dev of both models).
+for (const how of ['min', 'tpm'] as const) {
+  if (how !== DEFAULTS.combine) combined.push({ id: `class-conditional last layer, added (${COMBINE_LABEL[how]}) B=16 hc, energy and Gaussian parts`, profile: condLastG, scoring: 'hc', scan: { conditional: 'added', combine: how, logits: 'energy' } });
+}
 combined.push({
   id: DEFAULT_ID,
   profile: DEFAULTS.gauss ? condLastG : condLast,

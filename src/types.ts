@@ -70,6 +70,9 @@ export type ConditionalScan = 'mixed' | 'split' | 'added';
 /** A build's logit part: the model's energy, or none (ScanHeader.logits). */
 export type LogitPart = 'energy' | 'none';
 
+/** How calibrated parts combine: Fisher's sum, Tippett's minimum q, or the truncated product of the small q. */
+export type Combination = 'fisher' | 'min' | 'tpm';
+
 export interface ScanHeader {
   aMax: number;
   tail: ScanTail;
@@ -81,8 +84,8 @@ export interface ScanHeader {
    * classes, plus the class-conditional nodes as extra parts.
    */
   conditional?: ConditionalScan;
-  /** How the calibrated parts combine into one statistic: Fisher (default) or the minimum q (Tippett). */
-  combine?: 'fisher' | 'min';
+  /** How the calibrated parts combine into one statistic (core/score.ts combine); absent: Fisher. */
+  combine?: Combination;
   /**
    * A logit part: the model's own energy, −logsumexp(logits) (Liu et al. 2020), calibrated and
    * combined like the scan parts. Its scale is not a scan score's, so it counts only in calibrated q.

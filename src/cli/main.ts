@@ -43,7 +43,7 @@ function specOptions(cmd: Command): Command {
 const classOption = () =>
   new Option('--classes <which>', "nodes with histograms per predicted class: none, all, or the last monitored layer's").choices(['none', 'all', 'last']).default(DEFAULTS.classConditional);
 const combineOption = () =>
-  new Option('--combine <how>', 'combine the calibrated parts by Fisher or by their minimum q').choices(['fisher', 'min']).default(DEFAULTS.combine);
+  new Option('--combine <how>', 'combine the calibrated parts: truncated product of the q <= 0.01 (tpm), Fisher, or their minimum q').choices(['tpm', 'fisher', 'min']).default(DEFAULTS.combine);
 const logitsOption = () =>
   new Option('--logits <part>', "add the model's energy (-logsumexp of its logits) as one more calibrated part, or not").choices(['energy', 'none']).default(DEFAULTS.logits);
 const conditionalOption = () =>

@@ -117,7 +117,7 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
     if (!Array.isArray(counts) || counts.length === 0 || !counts.every((x) => isInt(x))) bad('class counts malformed');
     if (counts.reduce((a: number, x) => a + (x as number), 0) !== o.count) bad('class counts do not add up to the background size');
   }
-  if (scan && scan.combine !== undefined && !['fisher', 'min'].includes(scan.combine as string)) bad('part combination malformed');
+  if (scan && scan.combine !== undefined && !['fisher', 'min', 'tpm'].includes(scan.combine as string)) bad('part combination malformed');
   if (scan && scan.logits !== undefined && scan.logits !== 'energy') bad('logit part malformed');
   if (o.gauss !== undefined) {
     const g = o.gauss as Record<string, unknown>;

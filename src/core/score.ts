@@ -1,7 +1,7 @@
 // The one place the statistics of a score are written: from node values to p-value ranges (any
 // method), per-part subset scans, their combination and the calibrated q; and from calibration
 // images to the calibration table. The worker, the CLI, the in-browser build and eval/ call these.
-import type { CalibrationTable, ClassBlocks, LayerLayout, ScanHeader, ScoringName, Tail } from '../types.ts';
+import type { CalibrationTable, ClassBlocks, Combination, LayerLayout, ScanHeader, ScoringName, Tail } from '../types.ts';
 import { energy } from './energy.ts';
 import { fitGauss, gaussFeatures, type GaussFit } from './gauss.ts';
 import { ActivationError } from './errors.ts';
@@ -11,8 +11,7 @@ import { allocRanges, histogramTails, pointPValues, type PValueRanges, type Tail
 import { scratch } from './scratch.ts';
 import { individualScan, type IndividualScan } from './scan.ts';
 
-/** How calibrated parts combine: Fisher's sum of -2 log q, or Tippett's minimum q. */
-export type Combination = 'fisher' | 'min';
+export type { Combination };
 
 /**
  * A p-value method: histogram profile, sorted or brute-force empirical, KDE. It writes the ranges
@@ -157,8 +156,30 @@ export function scanParts(pv: PValueFn, x: Float32Array, scan: ScanSettings, sco
   return { parts, ranges: shown.map((i) => ranges[i]), points: shown.map((i) => points[i]), scans, pvaluesMs: t1 - t0, scanMs: performance.now() - t1 };
 }
 
-/** -2 log((k) / (m + 1)): one term of Fisher's statistic for a rank-based q = k / (m + 1). */
-const term = (k: number, m: number) => -2 * Math.log(k / (m + 1));
+/**
+ * TPM's truncation point: a part adds to the truncated-product statistic only where its q is at
+ * most this. Chosen on the dev halves of both development models (0.01 among 0.01-0.2).
+ */
+export const TPM_TAU = 0.01;
+
+/**
+ * The combined statistic of one image from its parts' log q (each <= 0), larger = more unusual.
+ * fisher: -2 sum log q (evidence spread over parts). min: -2 log min q (Tippett: evidence in one
+ * part). tpm: sum over the parts with q <= TPM_TAU of log(TPM_TAU / q), Tippett's term as a
+ * tie-break far below any step of the sum: one strong part counts as under min, each further
+ * strong part adds to it, and weak parts add nothing (Zaykin et al. 2002).
+ */
+function statistic(how: Combination, logq: Float64Array): number {
+  let sum = 0;
+  let least = 0;
+  for (let c = 0; c < logq.length; c++) {
+    const l = logq[c];
+    least = Math.min(least, l);
+    sum += how === 'fisher' ? -2 * l : how === 'tpm' ? Math.max(0, LOG_TAU - l) : 0;
+  }
+  return how === 'fisher' ? sum : how === 'min' ? -2 * least : sum - 1e-6 * least;
+}
+const LOG_TAU = Math.log(TPM_TAU);
 
 /** Sorted copy of each part's calibration scores and, per calibration image, how many others are >= it. */
 interface Prepared {
@@ -214,21 +235,16 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
   const cal = prepare(rows, k);
   const { m } = cal;
   if (k === 1) return { score: partScores[0], q: (atLeast(cal.sorted[0], partScores[0]) + 1) / (m + 1) };
-  // Fisher sums the parts' -2 log q (evidence spread over parts); Tippett takes the largest (evidence in one part).
-  const fisher = how === 'fisher';
-  let F = 0;
-  for (let c = 0; c < k; c++) {
-    const t = term(atLeast(cal.sorted[c], partScores[c]) + 1, m);
-    F = fisher ? F + t : Math.max(F, t);
-  }
+  const logq = new Float64Array(k);
+  const logM = Math.log(m + 1);
+  for (let c = 0; c < k; c++) logq[c] = Math.log(atLeast(cal.sorted[c], partScores[c]) + 1) - logM;
+  const F = statistic(how, logq);
+  // Equal rank vectors in another part order may differ in the last bit: count them as ties (conservative).
+  const atOrAbove = F - 1e-12 * Math.max(1, Math.abs(F));
   let ge = 0;
   for (let i = 0; i < m; i++) {
-    let Fi = 0;
-    for (let c = 0; c < k; c++) {
-      const t = term(cal.others[i * k + c] + (partScores[c] >= rows[i * k + c] ? 1 : 0) + 1, m);
-      Fi = fisher ? Fi + t : Math.max(Fi, t);
-    }
-    if (Fi >= F) ge++;
+    for (let c = 0; c < k; c++) logq[c] = Math.log(cal.others[i * k + c] + (partScores[c] >= rows[i * k + c] ? 1 : 0) + 1) - logM;
+    if (statistic(how, logq) >= atOrAbove) ge++;
   }
   return { score: F, q: (ge + 1) / (m + 1) };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProfile } from '../../src/core/profile.ts';
 import { decodeProfile, encodeProfile, profileDigest } from '../../src/core/hsp.ts';
 import { ProfileError } from '../../src/core/errors.ts';
-import { CalibrationCollector, combine, histogramPValueFn, scoreImage, type ScanSettings } from '../../src/core/score.ts';
+import { CalibrationCollector, combine, histogramPValueFn, scoreImage, TPM_TAU, type Combination, type ScanSettings } from '../../src/core/score.ts';
 import { energy } from '../../src/core/energy.ts';
 import { rng } from '../../src/core/rng.ts';
 import { layers1, reluRows } from './helpers.ts';
@@ -13,8 +13,8 @@ function draw(r: () => number): [number, number] {
   return [z + 0.5 * -Math.log(1 - r()), 0.7 * z + -Math.log(1 - r())];
 }
 
-describe('combined calibration (several parts, Fisher, full conformal q)', () => {
-  it('holds its false-positive rate at small and large calibration sets', () => {
+describe('combined calibration (several parts, full conformal q)', () => {
+  it.each(['fisher', 'min', 'tpm'] as const)('holds its false-positive rate at small and large calibration sets (%s)', (how) => {
     const r = rng(12);
     for (const m of [19, 50, 200]) {
       const trials = 6000;
@@ -22,7 +22,7 @@ describe('combined calibration (several parts, Fisher, full conformal q)', () =>
         let flagged = 0;
         for (let t = 0; t < trials; t++) {
           const rows = Array.from({ length: m }, () => draw(r)).flat();
-          if (combine(draw(r), rows).q <= fpr) flagged++;
+          if (combine(draw(r), rows, how).q <= fpr) flagged++;
         }
         // Valid: at most nominal, up to 3 sigma of the simulation.
         expect(flagged / trials).toBeLessThanOrEqual(fpr + 3 * Math.sqrt((fpr * (1 - fpr)) / trials));
@@ -30,21 +30,29 @@ describe('combined calibration (several parts, Fisher, full conformal q)', () =>
     }
   });
 
-  it('equals the brute-force full conformal rank: every bag member scored against the other m', () => {
+  it('equals the brute-force full conformal rank: every bag member scored against the other m (Fisher, min, tpm)', () => {
+    // Each statistic written out from its definition on the parts' q = rank / (m + 1).
+    const statistics: Record<Combination, (q: number[]) => number> = {
+      fisher: (q) => q.reduce((a, x) => a - 2 * Math.log(x), 0),
+      min: (q) => -2 * Math.log(Math.min(...q)),
+      tpm: (q) => q.reduce((a, x) => a + (x <= TPM_TAU ? Math.log(TPM_TAU / x) : 0), 0) - 1e-6 * Math.log(Math.min(...q)),
+    };
     const r = rng(5);
-    for (let t = 0; t < 200; t++) {
-      const m = 1 + Math.floor(r() * 12);
-      // Few distinct values: ties everywhere.
-      const v = () => Math.floor(r() * 5);
-      const rows = Array.from({ length: m * 2 }, v);
-      const test = [v(), v()];
-      const bag = [...Array.from({ length: m }, (_, i) => [rows[2 * i], rows[2 * i + 1]]), test];
-      const F = bag.map((s, i) =>
-        s.reduce((acc, x, c) => acc - 2 * Math.log((bag.filter((o, k) => k !== i && o[c] >= x).length + 1) / (m + 1)), 0),
-      );
-      const q = (F.slice(0, m).filter((f) => f >= F[m] - 1e-12).length + 1) / (m + 1);
-      expect(combine(test, rows).q).toBeCloseTo(q, 12);
-      expect(combine(test, rows).score).toBeCloseTo(F[m], 12);
+    for (const how of ['fisher', 'min', 'tpm'] as const) {
+      for (let t = 0; t < 200; t++) {
+        // tpm needs q <= 0.01, so m up to 300 there.
+        const m = 1 + Math.floor(r() * (how === 'tpm' ? 300 : 12));
+        const k = 2 + Math.floor(r() * 2);
+        // Few distinct values: ties everywhere.
+        const v = () => Math.floor(r() * (how === 'tpm' ? 50 : 5));
+        const rows = Array.from({ length: m * k }, v);
+        const test = Array.from({ length: k }, v);
+        const bag = [...Array.from({ length: m }, (_, i) => rows.slice(i * k, (i + 1) * k)), test];
+        const F = bag.map((s, i) => statistics[how](s.map((x, c) => (bag.filter((o, j) => j !== i && o[c] >= x).length + 1) / (m + 1))));
+        const q = (F.slice(0, m).filter((f) => f >= F[m] - 1e-9).length + 1) / (m + 1);
+        expect(combine(test, rows, how).q).toBeCloseTo(q, 12);
+        expect(combine(test, rows, how).score).toBeCloseTo(F[m], 9);
+      }
     }
   });
 
