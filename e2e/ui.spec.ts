@@ -55,6 +55,21 @@ test('folder upload, paste and cancel mid-batch', async ({ page }) => {
   expect(cancelled).toBeLessThan(150);
 });
 
+test('a batch with far more unusual images than the FPR allows says so; a clean batch does not', async ({ page }) => {
+  await openDemo(page);
+  const files = (set: string) => Array.from({ length: 30 }, (_, i) => `data/${set}/${String(i).padStart(5, '0')}.png`);
+  await page.locator(`${el} #files`).setInputFiles(files('clean'));
+  await waitDone(page, 30);
+  await expect(page.locator(`${el} [data-summary]`)).toHaveAttribute('data-done', '30');
+  await expect(page.locator(`${el} [data-excess]`)).toHaveCount(0);
+  // MNIST digits: images unlike the calibration set, most of them flagged.
+  await page.locator(`${el} #files`).setInputFiles(files('ood-mnist'));
+  // The table shows the first 50 rows; the summary counts them all.
+  await expect(page.locator(`${el} [data-summary]`)).toHaveAttribute('data-done', '60', { timeout: 120_000 });
+  await expect(page.locator(`${el} [data-excess]`)).toContainText(/of 60 images .* are unusual, far more than the 5%/);
+  await shot(page, 'excess-note');
+});
+
 test('builds a profile in the browser, downloads it and reuses it', async ({ page }) => {
   await openDemo(page);
   await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 60 }, (_, i) => `data/calibration/${String(i).padStart(5, '0')}.png`));

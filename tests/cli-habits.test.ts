@@ -66,6 +66,16 @@ describe('CLI habits', () => {
     }
   });
 
+  it('a batch with far more unusual images than the FPR allows gets a note on stderr; the exit status is unchanged', () => {
+    const attacked = ['fgsm-0.1-00014', 'fgsm-0.1-00015', 'fgsm-0.1-00016', 'pgd-0.1-00010', 'pgd-0.1-00011', 'pgd-0.1-00012'].map((f) => `public/samples/${f}.png`);
+    const r = cli(['score', '--model', MODEL, '--profile', PROFILE, ...attacked]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/note: \d of 6 images \(\d+(\.\d)?%\) are unusual, far more than the 5%/);
+    const clean = cli(['score', '--model', MODEL, '--profile', PROFILE, ...[0, 1, 2, 3, 4, 5].map((i) => `public/samples/clean-0000${i}.png`)]);
+    expect(clean.status).toBe(0);
+    expect(clean.stderr).not.toMatch(/note:/);
+  });
+
   it('--json is always { results }, also with --group; --jsonl is one line per image (+ a group line)', () => {
     const bad = join(dir, 'cut.png');
     writeFileSync(bad, readFileSync(CLEAN).subarray(0, 60));

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
-import { encodeProfile, layerReductions, mergeProfiles, payloadBytes, toImageError, UsageError, type Profile } from '../core/index.ts';
+import { encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, toImageError, UsageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { collectNodes } from '../evaluate.ts';
@@ -215,6 +215,8 @@ specOptions(
   const done = sink.end(group && { score: group.score, alpha: group.alpha, images: group.images.map((i) => full[i].file), nodes: group.nodes.length });
   detector.release();
   if (done.uncalibrated) console.error(`${opts.failOnFlagged ? 'histoscan: --fail-on-flagged cannot gate' : 'warning: no verdict'} at FPR ${opts.fpr}: ${done.uncalibrated}`);
+  const excess = excessNote(done.flagged, done.verdicts, opts.fpr);
+  if (excess) console.error(`note: ${excess}`);
   process.exitCode = batchStatus({ ...done, failOnFlagged: opts.failOnFlagged });
 });
 

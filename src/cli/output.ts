@@ -70,6 +70,7 @@ export function groupText(g: GroupLine): string {
 export function resultSink(format: Format, write: (s: string) => void = (s) => process.stdout.write(s)) {
   const all: (ScoreLine | ImageError)[] = [];
   let flagged = 0;
+  let verdicts = 0;
   let failed = 0;
   let uncalibrated: string | undefined;
   return {
@@ -78,6 +79,7 @@ export function resultSink(format: Format, write: (s: string) => void = (s) => p
       else {
         if (r.flagged) flagged++;
         if (r.verdict === 'uncalibrated') uncalibrated ??= r.verdictReason;
+        else verdicts++;
       }
       if (format === 'json') all.push(r);
       else if (format === 'jsonl') write(`${JSON.stringify(r)}\n`);
@@ -87,7 +89,7 @@ export function resultSink(format: Format, write: (s: string) => void = (s) => p
     end(group?: GroupLine | null) {
       if (format === 'json') write(`${JSON.stringify(group ? { results: all, group } : { results: all }, null, 2)}\n`);
       else if (group) write(format === 'jsonl' ? `${JSON.stringify({ group })}\n` : `${groupText(group)}\n`);
-      return { flagged, failed, uncalibrated };
+      return { flagged, verdicts, failed, uncalibrated };
     },
   };
 }

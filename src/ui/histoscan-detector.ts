@@ -1,5 +1,6 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
+import { excessNote } from '../core/verdict.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { ImageResult, ProviderRequest, RgbaImage, ScoringName } from '../types.ts';
 import type { InitOptions } from '../worker/worker.ts';
@@ -37,6 +38,7 @@ import './result-detail.ts';
  * @csspart table - the results table.
  * @csspart row - one result row.
  * @csspart verdict - the verdict in a row.
+ * @csspart summary-note - the note under the batch summary when far more images are unusual than the FPR allows.
  * @csspart detail - the detail view of the selected image.
  * @csspart profile-panel - the "calibrate on your own images" section.
  *
@@ -120,7 +122,7 @@ export class HistoscanDetector extends LitElement {
       if (s.uncalibrated) parts.push(`${s.uncalibrated} not calibrated`);
       if (s.errors) parts.push(`${s.errors} could not be read`);
       if (s.cancelled) parts.push(`${s.cancelled} cancelled`);
-      this.announcement = `Batch finished: ${parts.join(', ')}.`;
+      this.announcement = `Batch finished: ${parts.join(', ')}. ${excessNote(s.unusual, s.unusual + s.typical, this.fpr) ?? ''}`.trim();
       emit(this, 'histoscan-batch-done', s);
     },
     fatal: (e) => (this.status = { state: 'error', message: e.message }),
@@ -294,7 +296,7 @@ export class HistoscanDetector extends LitElement {
             ${b.running ? html`<button @click=${() => this.cancel()}>Cancel</button>` : html`<button @click=${() => this.clear()}>Clear</button>`}
           </div>`
         : nothing}
-      ${rows.length ? summaryView(this.queue.summary()) : nothing}
+      ${rows.length ? summaryView(this.queue.summary(), this.fpr) : nothing}
       ${rows.length
         ? html`<div class="table"><table part="table">
             <thead><tr><th><span class="sr">Thumbnail</span></th><th>Image</th><th class="hide-sm">Model says</th><th class="hide-sm">Score</th><th class="hide-sm">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>

@@ -94,6 +94,7 @@ export const detectorStyles = css`
   .notice:empty { display: none; }
   .table { overflow-x: auto; }
   .summary { font-size: 0.88rem; margin: 0.25rem 0; }
+  .summary-note { background: var(--histoscan-notice-bg); border: 1px solid var(--histoscan-notice-border); border-radius: 8px; padding: 0.5rem 0.75rem; font-size: 0.85rem; margin: 0.25rem 0 0.5rem; }
   button.more { margin-top: 0.5rem; }
   table { width: 100%; border-collapse: collapse; font-size: 0.88rem; }
   th { text-align: left; font-weight: 600; color: var(--histoscan-muted); border-bottom: 1px solid var(--histoscan-border); padding: 0.35rem; }

@@ -5,6 +5,7 @@ import type { BatchSummary } from './events.ts';
 import { fmtMB } from './format.ts';
 import type { Row } from './queue.ts';
 import { verdictText } from './verdict-text.ts';
+import { excessNote } from '../core/verdict.ts';
 import type { InitInfo } from '../worker/worker.ts';
 
 export type Status = { state: 'idle' | 'loading' | 'ready' | 'error'; message?: string };
@@ -22,11 +23,12 @@ export function statusView(s: Status, info: InitInfo | null, restarts: number) {
   </div>`;
 }
 
-export function summaryView(s: BatchSummary) {
+export function summaryView(s: BatchSummary, fpr: number) {
   const n = (x: number) => x.toLocaleString('en');
+  const excess = excessNote(s.unusual, s.unusual + s.typical, fpr);
   return html`<p class="summary" data-summary data-done=${s.done} data-flagged=${s.unusual} data-uncalibrated=${s.uncalibrated} data-errors=${s.errors} data-cancelled=${s.cancelled}>
     ${n(s.done)} checked · <strong>${n(s.unusual)} unusual</strong>${s.uncalibrated ? html` · <span class="verdict uncal">${n(s.uncalibrated)} not calibrated</span>` : nothing}${s.errors ? html` · ${n(s.errors)} could not be read` : nothing}${s.cancelled ? html` · ${n(s.cancelled)} cancelled` : nothing}
-  </p>`;
+  </p>${excess ? html`<p class="summary-note" part="summary-note" data-excess>${excess}</p>` : nothing}`;
 }
 
 export interface RowContext {
