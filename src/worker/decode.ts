@@ -3,8 +3,11 @@
 import { ImageDecodeError } from '../core/errors.ts';
 import { checkImageBytes, TAIL_BYTES } from '../model/image-errors.ts';
 import type { RgbaImage } from '../types.ts';
+import { decode as decodePng, type DecodedPng } from 'fast-png';
 
 export const MAX_PIXELS = 40_000_000;
+/** PNGs up to this many pixels are decoded in JS (pngInJs), larger ones by the browser. */
+const JS_PNG_PIXELS = 4_000_000;
 /** Files up to this size are read once; larger ones only at their head and tail before the checks. */
 const WHOLE_READ_BYTES = 4 << 20;
 
@@ -16,6 +19,9 @@ export async function decodeBlob(blob: Blob, name: string, maxPixels = MAX_PIXEL
   const head = await read(0, 65536);
   const tail = await read(Math.max(0, blob.size - TAIL_BYTES), blob.size);
   const info = checkImageBytes(head, name, maxPixels, tail);
+  const small = (info.width ?? Infinity) * (info.height ?? Infinity) <= JS_PNG_PIXELS;
+  const js = whole && info.format === 'png' && small ? pngInJs(whole) : null;
+  if (js) return js;
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(blob, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
@@ -28,4 +34,45 @@ export async function decodeBlob(blob: Blob, name: string, maxPixels = MAX_PIXEL
   bitmap.close();
   const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
   return { width: canvas.width, height: canvas.height, data };
+}
+
+/**
+ * Small 8-bit PNGs are decoded here, in JS: for a 28×28 image the browser's path (createImageBitmap,
+ * then a canvas to read the pixels) took most of the time of a check, and a PNG is lossless, so the
+ * pixels are the file's own (the Node CLI's pngjs gives the same). Anything else — 16-bit or
+ * packed-bit images, tRNS transparency, or a file fast-png cannot read — goes to the browser,
+ * which also words the error for a corrupt file.
+ */
+export function pngInJs(bytes: Uint8Array): RgbaImage | null {
+  let p: DecodedPng;
+  try {
+    p = decodePng(bytes);
+  } catch {
+    return null;
+  }
+  if (p.depth !== 8 || p.transparency) return null;
+  const n = p.width * p.height;
+  const src = p.data;
+  const data = new Uint8ClampedArray(4 * n);
+  const pal = p.palette;
+  for (let i = 0; i < n; i++) {
+    const o = 4 * i;
+    if (pal) {
+      const e = pal[src[i]] ?? [0, 0, 0];
+      data[o] = e[0];
+      data[o + 1] = e[1];
+      data[o + 2] = e[2];
+      data[o + 3] = e[3] ?? 255;
+    } else if (p.channels <= 2) {
+      const g = src[p.channels * i];
+      data[o] = data[o + 1] = data[o + 2] = g;
+      data[o + 3] = p.channels === 2 ? src[2 * i + 1] : 255;
+    } else {
+      data[o] = src[p.channels * i];
+      data[o + 1] = src[p.channels * i + 1];
+      data[o + 2] = src[p.channels * i + 2];
+      data[o + 3] = p.channels === 4 ? src[4 * i + 3] : 255;
+    }
+  }
+  return { width: p.width, height: p.height, data };
 }
