@@ -9,6 +9,7 @@ export * from './metrics.ts';
 export * from './layout.ts';
 export { rng } from './rng.ts';
 export * from './verdict.ts';
+export * from './combine.ts';
 export * from './score.ts';
 export * from './energy.ts';
 export * from './gauss.ts';

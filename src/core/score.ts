@@ -1,7 +1,9 @@
 // The one place the statistics of a score are written: from node values to p-value ranges (any
-// method), per-part subset scans, their combination and the calibrated q; and from calibration
-// images to the calibration table. The worker, the CLI, the in-browser build and eval/ call these.
-import type { CalibrationTable, ClassBlocks, Combination, LayerLayout, ScanHeader, ScoringName, Tail } from '../types.ts';
+// method), per-part subset scans, and (with combine.ts) their combination and calibrated q; and
+// from calibration images to the calibration table. The worker, the CLI, the in-browser build and
+// eval/ call these.
+import type { CalibrationTable, ClassBlocks, LayerLayout, ScanHeader, ScoringName, Tail } from '../types.ts';
+import { calibrationAtLeast, combineParts } from './combine.ts';
 import { energy } from './energy.ts';
 import { fitGauss, gaussFeatures, type GaussFit } from './gauss.ts';
 import { ActivationError } from './errors.ts';
@@ -10,8 +12,6 @@ import type { Profile } from './profile.ts';
 import { allocRanges, histogramTails, pointPValues, type PValueRanges, type TailOut } from './pvalues.ts';
 import { scratch } from './scratch.ts';
 import { individualScan, type IndividualScan } from './scan.ts';
-
-export type { Combination };
 
 /**
  * A p-value method: histogram profile, sorted or brute-force empirical, KDE. It writes the ranges
@@ -156,107 +156,6 @@ export function scanParts(pv: PValueFn, x: Float32Array, scan: ScanSettings, sco
   return { parts, ranges: shown.map((i) => ranges[i]), points: shown.map((i) => points[i]), scans, pvaluesMs: t1 - t0, scanMs: performance.now() - t1 };
 }
 
-/**
- * TPM's truncation point: a part adds to the truncated-product statistic only where its q is at
- * most this. Chosen on the dev halves of both development models (0.01 among 0.01-0.2).
- */
-export const TPM_TAU = 0.01;
-
-/**
- * The combined statistic of one image from its parts' log q (each <= 0), larger = more unusual.
- * fisher: -2 sum log q (evidence spread over parts). min: -2 log min q (Tippett: evidence in one
- * part). tpm: sum over the parts with q <= TPM_TAU of log(TPM_TAU / q), Tippett's term as a
- * tie-break far below any step of the sum: one strong part counts as under min, each further
- * strong part adds to it, and weak parts add nothing (Zaykin et al. 2002).
- */
-function statistic(how: Combination, logq: Float64Array): number {
-  let sum = 0;
-  let least = 0;
-  for (let c = 0; c < logq.length; c++) {
-    const l = logq[c];
-    least = Math.min(least, l);
-    sum += how === 'fisher' ? -2 * l : how === 'tpm' ? Math.max(0, LOG_TAU - l) : 0;
-  }
-  return how === 'fisher' ? sum : how === 'min' ? -2 * least : sum - 1e-6 * least;
-}
-const LOG_TAU = Math.log(TPM_TAU);
-
-/** Sorted copy of each part's calibration scores and, per calibration image, how many others are >= it. */
-interface Prepared {
-  m: number;
-  k: number;
-  sorted: Float64Array[];
-  /** others[i * k + p] = #{j != i : s_jp >= s_ip}. */
-  others: Uint32Array;
-}
-const prepared = new WeakMap<number[], Prepared>();
-
-function prepare(rows: number[], k: number): Prepared {
-  let p = prepared.get(rows);
-  if (p) return p;
-  const m = rows.length / k;
-  const sorted = Array.from({ length: k }, (_, c) => Float64Array.from({ length: m }, (_, i) => rows[i * k + c]).sort());
-  const others = new Uint32Array(m * k);
-  for (let i = 0; i < m; i++) for (let c = 0; c < k; c++) others[i * k + c] = atLeast(sorted[c], rows[i * k + c]) - 1;
-  p = { m, k, sorted, others };
-  prepared.set(rows, p);
-  return p;
-}
-
-/** #{v in sorted : v >= s}. */
-function atLeast(sorted: ArrayLike<number>, s: number): number {
-  let a = 0;
-  let b = sorted.length;
-  while (a < b) {
-    const mid = (a + b) >>> 1;
-    if (sorted[mid] < s) a = mid + 1;
-    else b = mid;
-  }
-  return sorted.length - a;
-}
-
-/**
- * Combined score and calibrated q of one image from its part scores, against calibration rows
- * (row-major [m, parts], in calibration-image order).
- *
- * One part: q = (#{cal >= s} + 1) / (m + 1). Several parts: each part's score becomes a rank q,
- * and Fisher's statistic F = -2 sum log q combines them. To rank F without self-inclusion, the
- * calibration images' F are computed exactly as the test image's is: each against all the other
- * m images of the bag (the m - 1 other calibration images and the test image). This is full
- * conformal prediction with a symmetric score, so q is valid (P(q <= a) <= a for a clean image)
- * at any m, where ranking F against tables that contain the image itself runs hot. It costs
- * O(m parts) per image. Without calibration q is NaN and the score is the sum of the parts.
- */
-export function combine(partScores: readonly number[], rows: number[] | undefined, how: Combination = 'fisher'): { score: number; q: number } {
-  const k = partScores.length;
-  if (!rows || rows.length === 0 || rows.length % k !== 0) {
-    return { score: k === 1 ? partScores[0] : partScores.reduce((a, b) => a + b, 0), q: NaN };
-  }
-  const cal = prepare(rows, k);
-  const { m } = cal;
-  if (k === 1) return { score: partScores[0], q: (atLeast(cal.sorted[0], partScores[0]) + 1) / (m + 1) };
-  const logq = new Float64Array(k);
-  const logM = Math.log(m + 1);
-  for (let c = 0; c < k; c++) logq[c] = Math.log(atLeast(cal.sorted[c], partScores[c]) + 1) - logM;
-  const F = statistic(how, logq);
-  // Equal rank vectors in another part order may differ in the last bit: count them as ties (conservative).
-  const atOrAbove = F - 1e-12 * Math.max(1, Math.abs(F));
-  let ge = 0;
-  for (let i = 0; i < m; i++) {
-    for (let c = 0; c < k; c++) logq[c] = Math.log(cal.others[i * k + c] + (partScores[c] >= rows[i * k + c] ? 1 : 0) + 1) - logM;
-    if (statistic(how, logq) >= atOrAbove) ge++;
-  }
-  return { score: F, q: (ge + 1) / (m + 1) };
-}
-
-/**
- * combine() on every part of an image (`parts`: its scan scores, then extraParts) when calibrated;
- * uncalibrated, the raw score is the scans' sum alone, since the other parts' scales are not a scan's.
- */
-export function combineParts(scanScores: number[], parts: number[], rows: number[] | undefined, how?: Combination): { score: number; q: number } {
-  return combine(rows?.length ? parts : scanScores, rows, how);
-}
-
 export interface ImageScore {
   score: number;
   /** Calibrated q (NaN without calibration for this scoring). */
@@ -286,8 +185,7 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const rows = calibration?.scores[scoring];
   const { score, q } = combineParts(scanScores, parts, rows, scan.combine);
   // The most anomalous scan: the fewest calibration scores at or above it when calibrated, else the largest scan score.
-  const cal = Number.isFinite(q) ? prepare(rows!, parts.length) : null;
-  const evidence = (c: number) => (cal ? -atLeast(cal.sorted[c], parts[c]) : parts[c]);
+  const evidence = (c: number) => (Number.isFinite(q) ? -calibrationAtLeast(rows!, parts.length, c, parts[c]) : parts[c]);
   let best = 0;
   for (let c = 1; c < scans.length; c++) if (evidence(c) > evidence(best)) best = c;
   // The result keeps these: copies, not scanParts' working buffers.

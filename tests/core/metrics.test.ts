@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { auc, roc } from '../../src/core/metrics.ts';
-import { combine } from '../../src/core/score.ts';
+import { combine } from '../../src/core/combine.ts';
 import { rng } from '../../src/core/rng.ts';
 
 describe('ROC and AUC', () => {
