@@ -1,6 +1,4 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
-import { repeat } from 'lit/directives/repeat.js';
-import { excessNote } from '../core/verdict.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { ImageResult, ProviderRequest, RgbaImage, ScoringName } from '../types.ts';
 import type { InitOptions } from '../worker/worker.ts';
@@ -9,7 +7,7 @@ import { emit, type DetectorState } from './events.ts';
 import { droppedFiles, imagesOnly, inputFiles, localModel, pageUrl, pastedFiles } from './files.ts';
 import { QueueController, type Row } from './queue.ts';
 import { buttonStyles, detectorStyles, themeStyles, verdictStyles } from './styles.ts';
-import { rowView, statusView, summaryView, type Status } from './views.ts';
+import { batchView, statusView, summaryText, summaryView, tableView, type Status } from './views.ts';
 import { ProfilePanel } from './profile-panel.ts';
 import { SampleGallery } from './samples.ts';
 import './result-detail.ts';
@@ -118,11 +116,7 @@ export class HistoscanDetector extends LitElement {
     },
     error: (e) => emit(this, 'histoscan-error', e),
     batchDone: (s) => {
-      const parts = [`${s.done} checked`, `${s.unusual} unusual`];
-      if (s.uncalibrated) parts.push(`${s.uncalibrated} not calibrated`);
-      if (s.errors) parts.push(`${s.errors} could not be read`);
-      if (s.cancelled) parts.push(`${s.cancelled} cancelled`);
-      this.announcement = `Batch finished: ${parts.join(', ')}. ${excessNote(s.unusual, s.unusual + s.typical, this.fpr) ?? ''}`.trim();
+      this.announcement = summaryText(s, this.fpr);
       emit(this, 'histoscan-batch-done', s);
     },
     fatal: (e) => (this.status = { state: 'error', message: e.message }),
@@ -270,7 +264,6 @@ export class HistoscanDetector extends LitElement {
   }
 
   override render() {
-    const b = this.queue.batch;
     const rows = this.queue.rows;
     return html`
       ${statusView(this.status, this.client.info, this.client.restarts)}
@@ -289,23 +282,9 @@ export class HistoscanDetector extends LitElement {
       ${this.gallery.render()}
       <div class="notice">${this.notice}</div>
       <div class="sr" role="status" aria-live="polite" data-announce>${this.announcement}</div>
-      ${b.total
-        ? html`<div class="batch" part="progress">
-            <progress max=${b.total} value=${b.done} aria-label="Images checked"></progress>
-            <span class="num" data-progress>${b.done} / ${b.total}</span>
-            ${b.running ? html`<button @click=${() => this.cancel()}>Cancel</button>` : html`<button @click=${() => this.clear()}>Clear</button>`}
-          </div>`
-        : nothing}
+      ${batchView(this.queue.batch, () => this.cancel(), () => this.clear())}
       ${rows.length ? summaryView(this.queue.summary(), this.fpr) : nothing}
-      ${rows.length
-        ? html`<div class="table"><table part="table">
-            <thead><tr><th><span class="sr">Thumbnail</span></th><th>Image</th><th class="hide-sm">Model says</th><th class="hide-sm">Score</th><th class="hide-sm">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
-            <tbody>${repeat(rows.slice(0, this.rowLimit), (r) => r.id, (r) => rowView(r, { fpr: this.fpr, selected: this.selected === r.id, thumb: () => this.thumb(r), open: () => this.select(r) }))}</tbody>
-          </table></div>`
-        : nothing}
-      ${rows.length > this.rowLimit
-        ? html`<button class="more" @click=${() => (this.rowLimit += 50)}>Show 50 more rows (${(rows.length - this.rowLimit).toLocaleString('en')} not shown)</button>`
-        : nothing}
+      ${tableView(rows, this.rowLimit, (r) => ({ fpr: this.fpr, selected: this.selected === r.id, thumb: () => this.thumb(r), open: () => this.select(r) }), () => (this.rowLimit += 50))}
       ${this.detail ? html`<hs-result-detail part="detail" .result=${this.detail} .original=${this.selectedThumb()} .modelInput=${this.detailInput} .loadHistogram=${(n: number) => this.client.histogram(n)}></hs-result-detail>` : nothing}
       ${this.profilePanel.render(this.status.state === 'ready', this.localModel)}
     `;

@@ -1,6 +1,7 @@
-// Templates of <histoscan-detector>'s status line, summary line and result rows: functions of
-// their data, so the element file keeps only behaviour.
+// Templates of <histoscan-detector>'s status line, batch bar, summary line and results table:
+// functions of their data, so the element file keeps only behaviour.
 import { html, nothing } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
 import type { BatchSummary } from './events.ts';
 import { fmtMB } from './format.ts';
 import type { Row } from './queue.ts';
@@ -29,6 +30,35 @@ export function summaryView(s: BatchSummary, fpr: number) {
   return html`<p class="summary" data-summary data-done=${s.done} data-flagged=${s.unusual} data-uncalibrated=${s.uncalibrated} data-errors=${s.errors} data-cancelled=${s.cancelled}>
     ${n(s.done)} checked · <strong>${n(s.unusual)} unusual</strong>${s.uncalibrated ? html` · <span class="verdict uncal">${n(s.uncalibrated)} not calibrated</span>` : nothing}${s.errors ? html` · ${n(s.errors)} could not be read` : nothing}${s.cancelled ? html` · ${n(s.cancelled)} cancelled` : nothing}
   </p>${excess ? html`<p class="summary-note" part="summary-note" data-excess>${excess}</p>` : nothing}`;
+}
+
+/** The summary in words, for the live region at the end of a batch. */
+export function summaryText(s: BatchSummary, fpr: number): string {
+  const parts = [`${s.done} checked`, `${s.unusual} unusual`];
+  if (s.uncalibrated) parts.push(`${s.uncalibrated} not calibrated`);
+  if (s.errors) parts.push(`${s.errors} could not be read`);
+  if (s.cancelled) parts.push(`${s.cancelled} cancelled`);
+  return `Batch finished: ${parts.join(', ')}. ${excessNote(s.unusual, s.unusual + s.typical, fpr) ?? ''}`.trim();
+}
+
+/** Progress of the batch since the last Clear, with Cancel while it runs and Clear after. */
+export function batchView(b: { done: number; total: number; running: boolean }, cancel: () => void, clear: () => void) {
+  if (!b.total) return nothing;
+  return html`<div class="batch" part="progress">
+    <progress max=${b.total} value=${b.done} aria-label="Images checked"></progress>
+    <span class="num" data-progress>${b.done} / ${b.total}</span>
+    ${b.running ? html`<button @click=${cancel}>Cancel</button>` : html`<button @click=${clear}>Clear</button>`}
+  </div>`;
+}
+
+/** The first `limit` rows, and a button for more. */
+export function tableView(rows: Row[], limit: number, context: (r: Row) => RowContext, more: () => void) {
+  if (!rows.length) return nothing;
+  return html`<div class="table"><table part="table">
+      <thead><tr><th><span class="sr">Thumbnail</span></th><th>Image</th><th class="hide-sm">Model says</th><th class="hide-sm">Score</th><th class="hide-sm">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
+      <tbody>${repeat(rows.slice(0, limit), (r) => r.id, (r) => rowView(r, context(r)))}</tbody>
+    </table></div>
+    ${rows.length > limit ? html`<button class="more" @click=${more}>Show 50 more rows (${(rows.length - limit).toLocaleString('en')} not shown)</button>` : nothing}`;
 }
 
 export interface RowContext {
