@@ -4,7 +4,7 @@
 // A calibrated part like the scans: it sees what per-node marginals cannot, the joint position of
 // an image in feature space (MNIST digits on the default model, out-of-domain photos).
 import type { GaussStats, LayerLayout } from '../types.ts';
-import { cholesky, nearestMean } from './linalg.ts';
+import { cholesky, floorDeadScales, nearestMean, shrinkToIdentity } from './linalg.ts';
 
 export type { GaussStats };
 
@@ -122,12 +122,9 @@ export function fitGauss(g: GaussStats): GaussFit {
     }
   }
   const scale = Float64Array.from({ length: d }, (_, i) => Math.sqrt(Math.max(0, w[i * d + i])));
-  // A dead unit (no within-class variance) gets the smallest live scale, as in the peer.
+  // Live above rounding: statistics subtracted from sums leave a dead unit tiny, not 0.
   const top = Math.max(...scale);
-  const isLive = (v: number) => v > 1e-12 * top;
-  const live = scale.filter(isLive);
-  const floor = live.length ? Math.min(...live) : 1;
-  for (let i = 0; i < d; i++) if (!isLive(scale[i])) scale[i] = floor;
+  floorDeadScales(scale, (v) => v > 1e-12 * top);
   let tr = 0;
   let tr2 = 0;
   for (let i = 0; i < d; i++) {
@@ -140,7 +137,6 @@ export function fitGauss(g: GaussStats): GaussFit {
   const mu = tr / d;
   const denom = (n + 1 - 2 / d) * (tr2 - (tr * tr) / d);
   const shrinkage = Math.max(1e-6, denom > 0 ? Math.min(1, ((1 - 2 / d) * tr2 + tr * tr) / denom) : 1);
-  for (let i = 0; i < d * d; i++) w[i] *= 1 - shrinkage;
-  for (let i = 0; i < d; i++) w[i * d + i] += shrinkage * (mu > 0 ? mu : 1);
+  shrinkToIdentity(w, d, shrinkage, mu);
   return { shrinkage, score: nearestMean(cholesky(w, d), d, scale, means) };
 }

@@ -1,7 +1,7 @@
 // Mahalanobis distance peer (Lee et al. 2018): class-conditional Gaussians with one shared
 // covariance, classes being the model's own predictions on the background; an image scores its
 // squared distance to the nearest class mean.
-import { cholesky, nearestMean } from '../core/linalg.ts';
+import { cholesky, floorDeadScales, nearestMean, shrinkToIdentity } from '../core/linalg.ts';
 
 /** Feature rows, row-major [rows, d]. */
 export type FeatureRows = Float32Array | Float64Array;
@@ -107,19 +107,12 @@ export function fitMahalanobis(feats: FeatureRows, rows: number, d: number, labe
       for (let r = 0; r < rows; r++) ss += centred[r * d + j] ** 2;
       scale[j] = Math.sqrt(ss / rows);
     }
-    // A dead unit (no within-class variance) gets the smallest live scale: it cannot be standardised,
-    // and the quietest live feature is the most cautious guess at how much it may move.
-    const live = scale.filter((v) => v > 0);
-    const floor = live.length ? Math.min(...live) : 1;
-    for (let j = 0; j < d; j++) if (!(scale[j] > 0)) scale[j] = floor;
+    floorDeadScales(scale, (v) => v > 0);
     for (let i = 0; i < centred.length; i++) centred[i] /= scale[i % d];
   }
   const lw = ledoitWolf(centred, rows, d);
   const s = Math.max(MIN_SHRINKAGE, opts.shrinkage === undefined || opts.shrinkage === 'ledoit-wolf' ? lw.shrinkage : opts.shrinkage);
   if (!(s <= 1)) throw new RangeError(`Shrinkage must be in [0, 1], got ${opts.shrinkage}.`);
-  // A background whose residuals are all zero has no scale: shrink toward the plain identity then.
-  const target = lw.mu > 0 ? lw.mu : 1;
-  const shrunk = lw.cov.map((v) => (1 - s) * v);
-  for (let i = 0; i < d; i++) shrunk[i * d + i] += s * target;
-  return { d, classes, shrinkage: s, bytes: (d + classes.length * d + d * d) * 8, score: nearestMean(cholesky(shrunk, d), d, scale, classes.map((c) => means.get(c)!)) };
+  shrinkToIdentity(lw.cov, d, s, lw.mu);
+  return { d, classes, shrinkage: s, bytes: (d + classes.length * d + d * d) * 8, score: nearestMean(cholesky(lw.cov, d), d, scale, classes.map((c) => means.get(c)!)) };
 }
