@@ -213,12 +213,11 @@ for (const B of [16, 64]) {
 const pooled16 = combined.find((c) => c.id === 'upper+lower (Fisher) tail-two B=16 hc')!.profile;
 const condLast = profileOf(background, layers, 'tail', DEFAULTS.bins, 'both', 'last');
 const condAll = profileOf(background, layers, 'tail', DEFAULTS.bins, 'both', 'all');
-/** The same profile with the Gaussian part's statistics from the background (as `histoscan profile` adds them). */
-function withGauss(p: Profile): Profile {
-  const g = new GaussAccumulator(layers, background.logits[0].length);
-  g.add(background.values, background.rows, background.logits.map(argmax));
-  return { ...p, header: { ...p.header, gauss: g.finish() } };
-}
+// The Gaussian part's statistics from the background, as `histoscan profile` adds them (the same for every profile here).
+const gaussAcc = new GaussAccumulator(layers, background.logits[0].length);
+gaussAcc.add(background.values, background.rows, background.logits.map(argmax));
+const gaussStats = gaussAcc.finish();
+const withGauss = (p: Profile): Profile => ({ ...p, header: { ...p.header, gauss: gaussStats } });
 const condLastG = withGauss(condLast);
 combined.push({ id: 'upper+lower (min q) tail-two B=16 hc', profile: pooled16, scoring: 'hc', scan: { combine: 'min' } });
 combined.push({ id: 'class-conditional last layer, split (Fisher) B=16 hc', profile: condLast, scoring: 'hc', scan: { conditional: 'split', combine: 'fisher' } });

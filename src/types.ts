@@ -84,7 +84,7 @@ export interface ScanHeader {
    * classes, plus the class-conditional nodes as extra parts.
    */
   conditional?: ConditionalScan;
-  /** How the calibrated parts combine into one statistic (core/score.ts combine); absent: Fisher. */
+  /** How the calibrated parts combine into one statistic (core/combine.ts); absent: Fisher. */
   combine?: Combination;
   /**
    * A logit part: the model's own energy, −logsumexp(logits) (Liu et al. 2020), calibrated and

@@ -46,6 +46,7 @@ const combineOption = () =>
   new Option('--combine <how>', 'combine the calibrated parts: truncated product of the q <= 0.01 (tpm), Fisher, or their minimum q').choices(['tpm', 'fisher', 'min']).default(DEFAULTS.combine);
 const logitsOption = () =>
   new Option('--logits <part>', "add the model's energy (-logsumexp of its logits) as one more calibrated part, or not").choices(['energy', 'none']).default(DEFAULTS.logits);
+const noGaussOption = () => new Option('--no-gauss', "leave out the Gaussian part (Mahalanobis distance of the last layer's channel means)");
 const conditionalOption = () =>
   new Option('--conditional <how>', 'scan class-conditional nodes mixed with the pooled ones, split from them, or added to an all-pooled scan').choices(['mixed', 'split', 'added']).default(DEFAULTS.conditional);
 
@@ -102,7 +103,7 @@ layerOptions(
       .addOption(conditionalOption())
       .addOption(combineOption())
       .addOption(logitsOption())
-      .option('--no-gauss', "leave out the Gaussian part (Mahalanobis distance of the last layer's channel means)")
+      .addOption(noGaussOption())
       .addOption(new Option('--point <p>', "point p-value of a range: tie-aware mid-p, or ART's p_max").choices(['mid', 'max']).default(DEFAULTS.pointP))
       .option('--edges-from <hsp>', 'take bin edges from this profile (shards that merge exactly)')
       .option('--shard <K/N>', 'use every N-th image starting at K (0-based)')
@@ -237,7 +238,7 @@ layerOptions(
       .addOption(conditionalOption())
       .addOption(combineOption())
       .addOption(logitsOption())
-      .option('--no-gauss', "leave out the Gaussian part (Mahalanobis distance of the last layer's channel means)")
+      .addOption(noGaussOption())
       .addOption(new Option('--scoring <f>', 'scan scoring function').choices(['bj', 'hc', 'ks']).default(DEFAULTS.scoring))
       .option('--kde-background <n>', 'background images the KDE keeps (it costs O(n) per node)', int, 1000)
       .option('--kde-images <n>', 'test images per set scored by KDE', int, 200)
