@@ -21,7 +21,7 @@ import {
   type ScanSettings,
   type Profile,
 } from '../src/core/index.ts';
-import { DEFAULTS } from '../src/defaults.ts';
+import { DEFAULTS, defaultPlan } from '../src/defaults.ts';
 import { Detector } from '../src/detector/index.ts';
 import { backgroundOf, collectNodes, devTestSplit, fisherScorer, empiricalMethod, histogramMethod, kdeMethod, productScorer, scoreSet, SPLIT_SEED, type NodeSet, type PValueMethod } from '../src/evaluate.ts';
 import { fileSource, listImages } from '../src/cli/io.ts';
@@ -91,10 +91,12 @@ interface Setting {
   profile?: Profile;
 }
 
-function profileOf(set: NodeSet, lay: LayerLayout[], strategy: BinStrategy, bins: number, tail: Tail | 'both', classes?: 'all' | 'last'): Profile {
+/** A profile of `set`; the last `classLayers` layers also get histograms per predicted class. */
+function profileOf(set: NodeSet, lay: LayerLayout[], strategy: BinStrategy, bins: number, tail: Tail | 'both', classLayers = 0): Profile {
   tick(`profile ${strategy} B=${bins} ${tail}`, 0, 1);
   const N = lay.reduce((a, l) => a + l.nodes, 0);
-  const c = classes && { count: set.logits[0].length, from: classes === 'all' ? 0 : N - lay.at(-1)!.nodes, to: N };
+  const from = lay.slice(0, lay.length - classLayers).reduce((a, l) => a + l.nodes, 0);
+  const c = classLayers > 0 ? { count: set.logits[0].length, from, to: N } : undefined;
   const header = { fingerprint: detector.features.fingerprint, reduction: 'element' as const, scan: { aMax: DEFAULTS.aMax, tail, pointP: DEFAULTS.pointP } };
   return buildProfile(set.values, set.rows, { layers: lay, bins, strategy, tail, classes: c }, header, set.logits.map(argmax));
 }
@@ -191,7 +193,6 @@ for (const [si, s] of settings.entries()) {
 }
 
 const COMBINE_LABEL = { min: 'min q', fisher: 'Fisher', tpm: 'truncated product of q <= 0.01' } as const;
-const DEFAULT_ID = `default: class-conditional last layer, ${DEFAULTS.conditional} (${COMBINE_LABEL[DEFAULTS.combine]}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULTS.logits === 'energy' ? ', energy part' : ''}${DEFAULTS.gauss ? ', Gaussian part' : ''}`;
 const FPR_LEVELS = [0.01, 0.05, 0.1];
 const fprRows: { setting: string; scoring: ScoringName; half: Half; rates: ReturnType<typeof realisedFpr>[] }[] = [];
 const pushFpr = (setting: string, scoring: ScoringName, q: number[]) => {
@@ -211,8 +212,13 @@ for (const B of [16, 64]) {
 // Class-conditional histograms (each image against the background images of its predicted class),
 // and the parts combined by Fisher or by their minimum q: the default is chosen here, on dev.
 const pooled16 = combined.find((c) => c.id === 'upper+lower (Fisher) tail-two B=16 hc')!.profile;
-const condLast = profileOf(background, layers, 'tail', DEFAULTS.bins, 'both', 'last');
-const condAll = profileOf(background, layers, 'tail', DEFAULTS.bins, 'both', 'all');
+const condLast = profileOf(background, layers, 'tail', DEFAULTS.bins, 'both', 1);
+const condAll = profileOf(background, layers, 'tail', DEFAULTS.bins, 'both', layers.length);
+// The default's class-conditional layers: those the default byte-budget plan gives this model.
+const AUTO_LAYERS = detector.features.withReductions({ plan: defaultPlan({ count: background.rows }) }).plan!.classLayers;
+const condAuto = AUTO_LAYERS === 1 ? condLast : AUTO_LAYERS === layers.length ? condAll : profileOf(background, layers, 'tail', DEFAULTS.bins, 'both', AUTO_LAYERS);
+const AUTO_LABEL = AUTO_LAYERS === 1 ? 'last layer' : AUTO_LAYERS === layers.length ? 'all layers' : `last ${AUTO_LAYERS} layers`;
+const DEFAULT_ID = `default: class-conditional ${AUTO_LABEL} (budget plan), ${DEFAULTS.conditional} (${COMBINE_LABEL[DEFAULTS.combine]}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULTS.logits === 'energy' ? ', energy part' : ''}${DEFAULTS.gauss ? ', Gaussian part' : ''}`;
 // The Gaussian part's statistics from the background, as `histoscan profile` adds them (the same for every profile here).
 const gaussAcc = new GaussAccumulator(layers, background.logits[0].length);
 gaussAcc.add(background.values, background.rows, background.logits.map(argmax));
@@ -232,12 +238,17 @@ combined.push({ id: 'class-conditional last layer, added (min q) B=16 hc, Gaussi
 combined.push({ id: 'class-conditional last layer, added (Fisher) B=16 hc, energy and Gaussian parts', profile: condLastG, scoring: 'hc', scan: { conditional: 'added', combine: 'fisher', logits: 'energy' } });
 combined.push({ id: 'class-conditional all layers, added (min q) B=16 hc, energy and Gaussian parts', profile: withGauss(condAll), scoring: 'hc', scan: { conditional: 'added', combine: 'min', logits: 'energy' } });
 // The combination of the default's parts: Tippett's min q, or the truncated product (chosen on dev of both models).
+const partsOf = (combine: 'min' | 'tpm') => ({ conditional: 'added' as const, combine, logits: 'energy' as const });
 for (const how of ['min', 'tpm'] as const) {
-  if (how !== DEFAULTS.combine) combined.push({ id: `class-conditional last layer, added (${COMBINE_LABEL[how]}) B=16 hc, energy and Gaussian parts`, profile: condLastG, scoring: 'hc', scan: { conditional: 'added', combine: how, logits: 'energy' } });
+  if (how !== DEFAULTS.combine) combined.push({ id: `class-conditional ${AUTO_LABEL}, added (${COMBINE_LABEL[how]}) B=16 hc, energy and Gaussian parts`, profile: withGauss(condAuto), scoring: 'hc', scan: partsOf(how) });
+}
+// Which layers get class histograms: the budget plan's choice against the last layer alone and every layer (chosen on dev of both models).
+for (const [label, p] of [['last layer', condLast], ['all layers', condAll]] as const) {
+  if (label !== AUTO_LABEL) combined.push({ id: `class-conditional ${label}, added (${COMBINE_LABEL.tpm}) B=16 hc, energy and Gaussian parts`, profile: withGauss(p), scoring: 'hc', scan: partsOf('tpm') });
 }
 combined.push({
   id: DEFAULT_ID,
-  profile: DEFAULTS.gauss ? condLastG : condLast,
+  profile: DEFAULTS.gauss ? withGauss(condAuto) : condAuto,
   scoring: 'hc',
   scan: { conditional: DEFAULTS.conditional, combine: DEFAULTS.combine, ...(DEFAULTS.logits === 'energy' ? { logits: 'energy' as const } : {}) },
 });

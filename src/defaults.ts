@@ -1,6 +1,6 @@
 import pkg from '../package.json' with { type: 'json' };
 import type { PlanBudget } from './model/plan.ts';
-import type { BinStrategy, Combination, ConditionalScan, LogitPart, PointP, ProviderRequest, ScanTail, ScoringName } from './types.ts';
+import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, PointP, ProviderRequest, ScanTail, ScoringName } from './types.ts';
 
 // The one defaults policy: core and the pipeline take explicit parameters; these values are
 // applied only at the edges (CLI flags, the worker API, the element's properties).
@@ -30,7 +30,7 @@ export const DEFAULTS = {
   pointP: 'mid' as PointP,
   scoring: 'hc' as ScoringName,
   aMax: 0.5,
-  classConditional: 'last' as 'none' | 'all' | 'last',
+  classConditional: 'auto' as ClassLayers,
   conditional: 'added' as ConditionalScan,
   combine: 'tpm' as Combination,
   /** The logit part (ScanHeader.logits): the model's energy as one more calibrated part, or none. */
@@ -58,5 +58,5 @@ export function buildDefaults<T extends object>(given: T) {
 /** The default byte-budget plan's settings; `given` wins where it says something. */
 export function defaultPlan(given: Partial<PlanBudget> = {}): PlanBudget {
   const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<PlanBudget>;
-  return { budget: DEFAULTS.budgetMB * 1e6, bins: DEFAULTS.bins, strategy: DEFAULTS.strategy, count: DEFAULTS.planCount, lastLayerClasses: DEFAULTS.classConditional === 'last', gauss: DEFAULTS.gauss, ...set };
+  return { budget: DEFAULTS.budgetMB * 1e6, bins: DEFAULTS.bins, strategy: DEFAULTS.strategy, count: DEFAULTS.planCount, classLayers: DEFAULTS.classConditional, gauss: DEFAULTS.gauss, ...set };
 }

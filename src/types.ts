@@ -67,6 +67,8 @@ export interface CalibrationTable {
 }
 
 export type ConditionalScan = 'mixed' | 'split' | 'added';
+/** Which monitored layers get histograms per predicted class (model/plan.ts planProfile). */
+export type ClassLayers = 'none' | 'last' | 'all' | 'auto';
 /** A build's logit part: the model's energy, or none (ScanHeader.logits). */
 export type LogitPart = 'energy' | 'none';
 

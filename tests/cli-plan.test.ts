@@ -39,9 +39,12 @@ describe('the byte budget on the command line (default model)', () => {
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/layer\s+shape\s+reduction\s+nodes\s+bytes/);
     expect(t.stdout).toMatch(/\/relu1\/Relu_output_0\s+16x28x28\s+pool4\s+256\s+23,552/);
-    // The last layer's class-conditional histograms (10 classes x 128 nodes x 16 bins x 1 byte) come on top.
+    // Class-conditional histograms (10 classes x 16 bins x 1 byte per node) come on top, for the last
+    // layer and, latest first, the earlier ones that fit the room left: here relu2 pooled (128 + 128 nodes).
     expect(t.stdout).toMatch(/total\s+512\s+47,104/);
-    expect(t.stdout).toMatch(/20,480 bytes more for the last layer's histograms per predicted class \(10 classes\)/);
+    expect(t.stdout).toMatch(/histograms per predicted class \(10 classes\) for the last 2 layers \("\/relu2\/Relu_output_0", "\/relu3\/Relu_output_0"\): 40,960 bytes more/);
+    const last = cli(['inspect', '--model', MODEL, '--budget', '0.1', '--plan-count', '40', '--classes', 'last']);
+    expect(last.stdout).toMatch(/for the last layer \("\/relu3\/Relu_output_0"\): 20,480 bytes more/);
   });
 
   it('profile with a small --budget gets coarser reductions that fit, and scores', () => {

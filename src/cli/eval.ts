@@ -5,7 +5,7 @@ import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import type { Detector, ImageSource } from '../detector/index.ts';
 import { backgroundOf, collectNodes, devTestSplit, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type NodeSet, type PValueMethod, type Scorer } from '../evaluate.ts';
 import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
-import type { BinStrategy, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
+import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
 import { fileSource, listImages } from './io.ts';
 
 const SCAN_METHODS = ['histogram', 'empirical', 'kde'] as const;
@@ -20,7 +20,7 @@ export interface EvalFlags {
   methods: string;
   bins: number;
   strategy: BinStrategy;
-  classes: 'none' | 'all' | 'last';
+  classes: ClassLayers;
   conditional: ConditionalScan;
   combine: Combination;
   logits: LogitPart;

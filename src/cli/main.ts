@@ -41,7 +41,7 @@ function specOptions(cmd: Command): Command {
 }
 
 const classOption = () =>
-  new Option('--classes <which>', "nodes with histograms per predicted class: none, all, or the last monitored layer's").choices(['none', 'all', 'last']).default(DEFAULTS.classConditional);
+  new Option('--classes <which>', "layers with histograms per predicted class: the last and as many earlier ones as the budget leaves room for (auto), none, all, or the last").choices(['auto', 'none', 'all', 'last']).default(DEFAULTS.classConditional);
 const combineOption = () =>
   new Option('--combine <how>', 'combine the calibrated parts: truncated product of the q <= 0.01 (tpm), Fisher, or their minimum q').choices(['tpm', 'fisher', 'min']).default(DEFAULTS.combine);
 const logitsOption = () =>
@@ -83,6 +83,7 @@ layerOptions(
       .option('--plan-count <n>', 'background images the plan assumes (1, 2 or 4 bytes per count)', int, DEFAULTS.planCount)
       .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
       .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
+      .addOption(classOption())
       .option('--json', 'machine-readable output'),
   ),
 ).action(runInspect);

@@ -5,7 +5,7 @@ import { REDUCTIONS, UsageError } from '../core/index.ts';
 import { DEFAULTS, defaultPlan } from '../defaults.ts';
 import type { FeatureExtractor, ReductionChoice } from '../detector/index.ts';
 import { bytesPerNode, costPlan, fmtBytes, type Plan, type PlanBudget } from '../model/plan.ts';
-import type { BinStrategy, Reduction } from '../types.ts';
+import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
 
 export interface BudgetFlags {
   layers?: string;
@@ -16,6 +16,8 @@ export interface BudgetFlags {
   strategy?: BinStrategy;
   /** false with --no-gauss: the plan keeps no room for the Gaussian part. */
   gauss?: boolean;
+  /** --classes: which layers' class histograms the plan makes room for. */
+  classes?: ClassLayers;
 }
 
 const megabytes = (v: string) => {
@@ -50,7 +52,7 @@ export const layersOf = (s: string) => (s === 'auto' ? 'auto' : s.split(',').map
 
 /** The plan's settings for `count` background images under these flags. */
 export function budgetOf(flags: BudgetFlags, count: number): PlanBudget {
-  return defaultPlan({ budget: (flags.budget ?? DEFAULTS.budgetMB) * 1e6, bins: flags.bins, strategy: flags.strategy, count, gauss: flags.gauss });
+  return defaultPlan({ budget: (flags.budget ?? DEFAULTS.budgetMB) * 1e6, bins: flags.bins, strategy: flags.strategy, count, gauss: flags.gauss, classLayers: flags.classes });
 }
 
 /** What the flags ask for: the budget plan with --layers auto and no --reduce, else the reduction given (element by default). */

@@ -1,7 +1,7 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
 import { argmax, CalibrationCollector, GaussAccumulator, gaussFits, calibrationNeeded, histogramPValueFn, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
-import type { BinStrategy, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
+import type { BinStrategy, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
 export interface BuildOptions {
@@ -10,8 +10,11 @@ export interface BuildOptions {
   tail: ScanTail;
   pointP: PointP;
   aMax: number;
-  /** Which nodes get class-conditional histograms: none, every node, or the last monitored layer's. */
-  classConditional: 'none' | 'all' | 'last';
+  /**
+   * Which layers get class-conditional histograms: none, all, the last, or 'auto': those the
+   * extractor's budget plan chose (model/plan.ts planProfile; the last layer without a plan).
+   */
+  classConditional: ClassLayers;
   /** How class-conditional nodes are scanned (ScanHeader.conditional). */
   conditional: ConditionalScan;
   /** How the calibrated parts combine (ScanHeader.combine). */
@@ -79,6 +82,13 @@ export async function calibrate(
   return { profile: calibrated, skipped: named(images, skip), warnings: calibrationWarnings(collector.count, opts.fpr) };
 }
 
+/** How many of the last layers get histograms per class: the plan's count for 'auto' where there is a plan. */
+function classLayerCount(which: ClassLayers, f: FeatureExtractor): number {
+  if (which === 'none' || f.classes === 0) return 0;
+  if (which === 'all') return f.layers.length;
+  return which === 'auto' && f.plan ? Math.max(1, f.plan.classLayers) : 1;
+}
+
 export function calibrationWarnings(count: number, fpr: number): string[] {
   const need = calibrationNeeded(fpr);
   if (count >= need) return [];
@@ -93,11 +103,9 @@ const named = (src: ImageSource, skip: Map<number, string>): SkippedImage[] => [
  * they never stop the build.
  */
 export async function buildProfile(features: FeatureExtractor, background: ImageSource, calibration: ImageSource | null, opts: BuildOptions): Promise<BuildResult> {
-  const last = features.layers.at(-1)!;
-  const classes =
-    opts.classConditional === 'none' || opts.edgesFrom
-      ? undefined
-      : { count: features.classes, from: opts.classConditional === 'all' ? 0 : features.nodes - last.nodes, to: features.nodes };
+  const k = classLayerCount(opts.classConditional, features);
+  const from = features.layers.slice(0, features.layers.length - k).reduce((s, l) => s + l.nodes, 0);
+  const classes = k === 0 || opts.edgesFrom ? undefined : { count: features.classes, from, to: features.nodes };
   const builder = new ProfileBuilder({ layers: features.layers, bins: opts.bins, strategy: opts.strategy, tail: opts.tail, edgesFrom: opts.edgesFrom, classes });
   const skip = new Map<number, string>();
   const passes = builder.needsEdgePass ? 2 : 1;

@@ -1,8 +1,8 @@
 // Feature extraction: the model parsed once, then pixels -> preprocess -> instrumented session ->
 // monitored layers -> node values, in batches. Holds no profile and computes no statistics.
-import { ActivationError, CancelledError, checkFinite, countWidth, gaussBytes, gaussDim, gaussFits, layerOffsets, summaryReduction, UsageError } from '../core/index.ts';
+import { ActivationError, CancelledError, checkFinite, layerOffsets, summaryReduction, UsageError } from '../core/index.ts';
 import { fingerprint, inspectModel, parseModel } from '../model/onnx.ts';
-import { planReductions, type LayerShape, type Plan, type PlanBudget } from '../model/plan.ts';
+import { planProfile, type LayerShape, type Plan, type PlanBudget } from '../model/plan.ts';
 import { inputDims, resolveSpec, toTensor, type SpecSources } from '../model/preprocess.ts';
 import { layerNodeCount, reduceLayer } from '../model/reduce.ts';
 import { InstrumentedModel } from '../model/session.ts';
@@ -24,20 +24,7 @@ export interface FeatureOptions extends SpecSources {
 /** The monitored layers under a reduction choice, and the budget plan behind them when there is one. */
 function layout(shapes: readonly LayerShape[], choice: ReductionChoice, classes: number): { layers: LayerLayout[]; plan: Plan | null } {
   if (typeof choice === 'object' && 'plan' in choice) {
-    const o = choice.plan;
-    let plan = planReductions(shapes, o);
-    if (o.lastLayerClasses || o.gauss) {
-      // The last layer's class histograms and the Gaussian part's statistics come on top: plan again within what they leave.
-      const classBytes = (nodes: number) => (o.lastLayerClasses ? classes * nodes * o.bins * countWidth(o.count) : 0);
-      const last = [plan.layers.at(-1)!];
-      const gauss = o.gauss && gaussFits(last, classes, o.budget) ? gaussBytes(gaussDim(last), classes) : 0;
-      const reserve = classBytes(last[0].nodes) + gauss;
-      if (plan.bytes + reserve > o.budget) plan = planReductions(shapes, { ...o, budget: Math.max(1, o.budget - reserve) });
-      const notes = [...plan.notes];
-      if (o.lastLayerClasses) notes.push(`${classBytes(plan.layers.at(-1)!.nodes).toLocaleString('en')} bytes more for the last layer's histograms per predicted class (${classes} classes).`);
-      if (gauss) notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${gaussDim(last)} channel means of the last layer).`);
-      plan = { ...plan, budget: o.budget, notes };
-    }
+    const plan = planProfile(shapes, choice.plan, classes);
     return { layers: plan.layers.map(({ name, shape, reduction, nodes }) => ({ name, shape, reduction, nodes })), plan };
   }
   const per: readonly Reduction[] = typeof choice === 'string' ? shapes.map(() => choice) : choice;

@@ -1,7 +1,7 @@
 // The byte budget of a profile: how each monitored layer becomes nodes so that the histograms fit.
 // Pure: layer shapes and profile settings in, a plan out. No ONNX, no DOM.
-import { countWidth, edgesPerNode, payloadBytes, UsageError } from '../core/index.ts';
-import type { BinStrategy, Reduction } from '../types.ts';
+import { countWidth, edgesPerNode, gaussBytes, gaussDim, gaussFits, payloadBytes, UsageError } from '../core/index.ts';
+import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
 import { layerNodeCount } from './reduce.ts';
 
 /** What a profile will cost per node: its bins, and the background size n that sets the count width. */
@@ -12,13 +12,13 @@ export interface PlanBudget {
   strategy: BinStrategy;
   /** Expected background images n (1, 2 or 4 bytes per tail count: see core/hsp.ts countWidth). */
   count: number;
-  /** Histograms kept per node (e.g. 1 + classes for class-conditional profiles); default 1. */
-  copies?: number;
   /**
-   * The profile will hold class-conditional histograms of the last monitored layer (one per class
-   * the model predicts): the feature extractor, which knows the classes, plans within what they leave.
+   * Class blocks every node carries (tail counts on the pooled edges, one block per predicted class):
+   * what planProfile prices each node at when every layer is class-conditional. Default 0.
    */
-  lastLayerClasses?: boolean;
+  classBlocks?: number;
+  /** Which layers get histograms per predicted class (see planProfile); default none. */
+  classLayers?: ClassLayers;
   /** The profile will hold the Gaussian part's statistics (core/gauss.ts), planned for in the same way. */
   gauss?: boolean;
 }
@@ -47,14 +47,16 @@ export interface Plan {
   fits: boolean;
   /** Sentences for the user, e.g. which layers were dropped or coarsened. */
   notes: string[];
+  /** How many of the last layers get histograms per predicted class (planProfile; 0 from the planner alone). */
+  classLayers: number;
 }
 
 /** The planner's ladder, finest first. channel-max is never chosen, only asked for. */
 export const LADDER: readonly Reduction[] = ['element', 'pool4', 'pool2', 'channel-mean'];
 
 /** Bytes one node's histograms take: lo/hi and edges as float32, tail counts at the count width. */
-export function bytesPerNode(o: Pick<PlanBudget, 'bins' | 'strategy' | 'count' | 'copies'>): number {
-  return (4 * (2 + edgesPerNode(o.strategy, o.bins)) + countWidth(o.count) * o.bins) * (o.copies ?? 1);
+export function bytesPerNode(o: Pick<PlanBudget, 'bins' | 'strategy' | 'count' | 'classBlocks'>): number {
+  return 4 * (2 + edgesPerNode(o.strategy, o.bins)) + countWidth(o.count) * o.bins * (1 + (o.classBlocks ?? 0));
 }
 
 /** Pooling needs a C×H×W layer; dense features (rank ≤ 1) are their own nodes under every reduction. */
@@ -83,8 +85,8 @@ export function costPlan(layers: readonly LayerShape[], reductions: readonly Red
     return { name: l.name, shape: [...l.shape], reduction: reductions[i], nodes, bytes: nodes * per };
   });
   const nodes = planned.reduce((s, l) => s + l.nodes, 0);
-  const bytes = payloadBytes(nodes, o.strategy, o.bins, o.count) * (o.copies ?? 1);
-  return { layers: planned, dropped, nodes, bytes, budget: o.budget, fits: bytes <= o.budget, notes: [] };
+  const bytes = payloadBytes(nodes, o.strategy, o.bins, o.count) + nodes * countWidth(o.count) * o.bins * (o.classBlocks ?? 0);
+  return { layers: planned, dropped, nodes, bytes, budget: o.budget, fits: bytes <= o.budget, notes: [], classLayers: 0 };
 }
 
 /**
@@ -104,8 +106,8 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
   if (layers.length === 0) throw new UsageError('Nothing to plan: no monitored layers.');
   const per = bytesPerNode(o);
   const floor = layers.map((l) => layerNodeCount(l.shape, coarsest(l.shape)) * per);
-  // Payload padding is at most 3 bytes per copy: keep 4 in hand so the padded total fits too.
-  const room = o.budget - 4 * (o.copies ?? 1);
+  // Payload padding is at most 3 bytes: keep 4 in hand so the padded total fits too.
+  const room = o.budget - 4;
   let drop = 0;
   for (let sum = floor.reduce((a, b) => a + b, 0); drop < layers.length && sum > room; drop++) sum -= floor[drop];
   if (drop === layers.length) {
@@ -138,6 +140,62 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
   const coarsened = plan.layers.filter((l) => l.reduction !== 'element' && l.shape.length > 1).length;
   if (coarsened) plan.notes.push(`${coarsened} of ${plan.layers.length} layers reduced below per-element nodes to fit ${fmtBytes(o.budget)}.`);
   return plan;
+}
+
+/**
+ * The whole profile's plan: the layers' reductions (planReductions) within what the Gaussian part
+ * and the class-conditional histograms leave of the budget, and which layers are class-conditional:
+ *  - 'none': none; 'last': the last layer; 'all': every layer, each node priced with its class blocks;
+ *  - 'auto': the last layer, then earlier layers, latest first, while their class blocks fit in the
+ *    room the pooled plan left. The pooled nodes are planned first, so class histograms never cost
+ *    a layer its resolution; on a small model they fill the budget (chosen on the dev halves of both
+ *    development models: see src/defaults.ts).
+ * Class histograms sit on the pooled edges, so each class block of a node is its tail counts only.
+ */
+export function planProfile(layers: readonly LayerShape[], o: PlanBudget, classes: number): Plan {
+  const which = classes > 0 ? (o.classLayers ?? 'none') : 'none';
+  if (which !== 'auto') return planWith(layers, o, classes, which);
+  try {
+    return planWith(layers, o, classes, 'auto');
+  } catch (e) {
+    // Not even the last layer's class histograms fit beside the coarsest plan: pooled histograms only.
+    if (!(e instanceof UsageError)) throw e;
+    const plan = planWith(layers, o, classes, 'none');
+    plan.notes.push(`no room for histograms per predicted class (${classes} classes) in ${fmtBytes(o.budget)}: every image is scored against the pooled histograms.`);
+    return plan;
+  }
+}
+
+function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number, which: ClassLayers): Plan {
+  const perClass = classes * o.bins * countWidth(o.count); // a node's class blocks
+  const gaussOf = (p: Plan) => (o.gauss && gaussFits(p.layers.slice(-1), classes, o.budget) ? gaussBytes(gaussDim(p.layers.slice(-1)), classes) : 0);
+  const lastBytes = (p: Plan) => (which === 'last' || which === 'auto' ? p.layers.at(-1)!.nodes * perClass : 0);
+  const priced = which === 'all' ? { ...o, classBlocks: classes } : o;
+  let plan = planReductions(layers, priced);
+  const reserve = lastBytes(plan) + gaussOf(plan);
+  if (plan.bytes + reserve > o.budget) {
+    if (reserve >= o.budget) throw new UsageError(`A budget of ${fmtBytes(o.budget)} holds no pooled histograms beside ${fmtBytes(reserve)} of class histograms and Gaussian statistics. Raise --budget.`);
+    plan = planReductions(layers, { ...priced, budget: o.budget - reserve });
+  }
+  const gauss = gaussOf(plan);
+  let classLayers = which === 'none' ? 0 : which === 'all' ? plan.layers.length : 1;
+  let extra = lastBytes(plan);
+  if (which === 'auto') {
+    for (let i = plan.layers.length - 2; i >= 0; i--) {
+      const more = plan.layers[i].nodes * perClass;
+      if (plan.bytes + extra + more + gauss > o.budget) break;
+      extra += more;
+      classLayers++;
+    }
+  }
+  const notes = [...plan.notes];
+  if (classLayers) {
+    const names = plan.layers.slice(-classLayers).map((l) => `"${l.name}"`);
+    const what = classLayers === 1 ? `the last layer (${names[0]})` : `the last ${classLayers} layers (${names.join(', ')})`;
+    notes.push(`histograms per predicted class (${classes} classes) for ${what}: ${(which === 'all' ? plan.nodes * perClass : extra).toLocaleString('en')} bytes${which === 'all' ? ', in the table' : ' more'}.`);
+  }
+  if (gauss) notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${gaussDim(plan.layers.slice(-1))} channel means of the last layer).`);
+  return { ...plan, budget: o.budget, notes, classLayers };
 }
 
 export function fmtBytes(b: number): string {

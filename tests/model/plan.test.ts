@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { payloadBytes, UsageError } from '../../src/core/index.ts';
 import { rng } from '../../src/core/rng.ts';
-import { bytesPerNode, planReductions, type LayerShape, type PlanBudget } from '../../src/model/plan.ts';
+import { bytesPerNode, planProfile, planReductions, type LayerShape, type PlanBudget } from '../../src/model/plan.ts';
+import { gaussBytes } from '../../src/core/gauss.ts';
 import { layerNodeCount } from '../../src/model/reduce.ts';
 
 const MB = 1e6;
@@ -128,5 +129,60 @@ describe('byte-budget planner', () => {
     expect(roomy.dropped.map((l) => l.name)).toEqual(['wide']);
     expect(roomy.layers.map((l) => l.reduction)).toEqual(['pool4', 'element']);
     expect(() => planReductions(layers, at(50 * per))).toThrow(/holds no layer/);
+  });
+
+  it('class histograms: none, last, all, or auto (the last, then earlier layers while they fit what the pooled plan left)', () => {
+    const o = { ...at(8 * MB), gauss: true };
+    const perClass = 10 * 16 * 2; // 10 classes x 16 bins x 2-byte counts per node
+    const gauss = gaussBytes(128, 10);
+    expect(planProfile(FASHION, { ...o, classLayers: 'none' }, 10).classLayers).toBe(0);
+    expect(planProfile(FASHION, { ...o, classLayers: 'last' }, 10).classLayers).toBe(1);
+    // The default model: relu2 and relu3 fit beside the pooled histograms (2.05 + 2.05 MB); relu1 (4.01 MB more) does not.
+    const auto = planProfile(FASHION, { ...o, classLayers: 'auto' }, 10);
+    expect(auto.classLayers).toBe(2);
+    expect(auto.layers.map((l) => l.reduction)).toEqual(['element', 'element', 'element']);
+    expect(auto.bytes + (6272 + 128) * perClass + gauss).toBeLessThanOrEqual(8 * MB);
+    expect(auto.bytes + 18_944 * perClass + gauss).toBeGreaterThan(8 * MB);
+    expect(auto.notes.join(' ')).toMatch(/for the last 2 layers \("relu2", "relu3"\): 2,048,000 bytes more/);
+    // A model without classes (no logits) gets none, whatever was asked.
+    expect(planProfile(FASHION, { ...o, classLayers: 'auto' }, 0).classLayers).toBe(0);
+    // 'all' prices every node with its class blocks, so the table's bytes include them and fit.
+    const all = planProfile(FASHION, { ...o, classLayers: 'all' }, 10);
+    expect(all.classLayers).toBe(3);
+    expect(all.bytes).toBe(payloadBytes(all.nodes, 'tail', 16, 10_000) + all.nodes * perClass);
+    expect(all.bytes + gauss).toBeLessThanOrEqual(8 * MB);
+  });
+
+  it('auto class layers never take the profile over the budget, and never coarsen a pooled layer', () => {
+    const r = rng(5);
+    const layers = mobileNetV2();
+    let fellBack = 0;
+    for (const budget of [0.5, 1, 2, 4, 8, 16, 64].map((b) => b * MB * (0.8 + 0.4 * r()))) {
+      for (const classes of [2, 10, 80]) {
+        const o = { ...at(budget), gauss: false };
+        const auto = planProfile(layers, { ...o, classLayers: 'auto' }, classes);
+        let last;
+        try {
+          last = planProfile(layers, { ...o, classLayers: 'last' }, classes);
+        } catch (e) {
+          // No room even for the last layer's: auto falls back to pooled histograms and says so.
+          expect(e).toBeInstanceOf(UsageError);
+          expect(auto.classLayers).toBe(0);
+          expect(auto.notes.join(' ')).toMatch(/no room for histograms per predicted class/);
+          expect(auto.bytes).toBeLessThanOrEqual(budget);
+          fellBack++;
+          continue;
+        }
+        expect(auto.layers.map((l) => l.reduction)).toEqual(last.layers.map((l) => l.reduction));
+        const extra = auto.layers.slice(-auto.classLayers).reduce((s, l) => s + l.nodes, 0) * classes * 16 * 2;
+        expect(auto.bytes + extra).toBeLessThanOrEqual(budget);
+        expect(auto.classLayers).toBeGreaterThanOrEqual(1);
+        // One more layer would not have fit.
+        if (auto.classLayers < auto.layers.length) {
+          expect(auto.bytes + extra + auto.layers.at(-1 - auto.classLayers)!.nodes * classes * 16 * 2).toBeGreaterThan(budget);
+        }
+      }
+    }
+    expect(fellBack).toBeGreaterThan(0);
   });
 });
