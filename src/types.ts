@@ -17,7 +17,8 @@ export type ScanTail = Tail | 'both';
 export type ScoringName = 'bj' | 'hc' | 'ks';
 /** Which point of a p-value range [pMin, pMax] the scan uses. */
 export type PointP = 'mid' | 'max';
-export type Provider = 'webgpu' | 'wasm';
+/** Where a model runs: WebGPU or WASM in browsers; under Node, onnxruntime-node's native CPU provider or WASM. */
+export type Provider = 'webgpu' | 'wasm' | 'cpu';
 export type ProviderRequest = 'auto' | Provider;
 
 /** Preprocessing of pixels into the model input: x = (pixel / scale - mean) / std per channel. */

@@ -66,6 +66,17 @@ export interface TailOut {
 }
 
 /**
+ * A node's value is known to within EDGE_TOL of its scale, max(hi - lo, |lo|, |hi|): runtimes
+ * differ in the last bits (WASM and native CPU by ~1e-7 here; WebGPU sums in another order), and
+ * a value a hair below an atom that the edges pin exactly (a ReLU's output on blank input, a
+ * constant node) would otherwise fall below all of that atom's mass: a profile built on one
+ * runtime made 42% of clean images "unusual" on another. So #{b > x} is bounded at x + tol (an
+ * edge just above x may be x itself). #{b >= x} needs no tolerance inside [lo, hi], since x's bin
+ * already reaches down to its lower edge; just above hi, x counts as hi.
+ */
+export const EDGE_TOL = 1e-5;
+
+/**
  * histogramPValues for one or two tails in one sweep: finding a node's bin is the cost, and both
  * tails follow from the same bin.
  */
@@ -88,16 +99,22 @@ export function histogramTails(p: Profile, x: Float32Array, outs: readonly TailO
     const inClass = j >= from && j < to;
     const n = inClass ? block!.n : count;
     const base = inClass ? block!.offset + (j - from) * bins : j * bins;
+    const l = lo[j];
+    const h = hi[j];
     const v = x[j];
+    const tol = EDGE_TOL * Math.max(h - l, Math.abs(l), Math.abs(h));
+    const up = v + tol;
+    const down = v > h && v - tol <= h ? h : v;
     // Bounds on #{b > x} (gt) and #{b >= x} (ge); outside the pooled extremes is outside every class's too.
     let gt = 0;
     let ge = 0;
-    if (v < lo[j]) gt = ge = n;
-    else if (v <= hi[j]) {
-      const k = binOf(strategy, bins, edges, j, v);
+    if (up < l) gt = n;
+    else if (up <= h) {
+      const k = binOf(strategy, bins, edges, j, up);
       gt = k + 1 < bins ? tails[base + k + 1] : 0;
-      ge = tails[base + k];
     }
+    if (down < l) ge = n;
+    else if (down <= h) ge = tails[base + binOf(strategy, bins, edges, j, down)];
     put(aMin, aMax, j, n, aTail, gt, ge);
     if (bMin) put(bMin, bMax!, j, n, bTail!, gt, ge);
   }

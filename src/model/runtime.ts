@@ -1,11 +1,13 @@
-// The one place that decides the onnxruntime-web flavour and the execution provider, so that the
+// The one place that decides the onnxruntime package and the execution provider, so that the
 // CLI, the worker and the tests all get the same runtime (cf. transformers.js src/backends/onnx.js).
-// - Flavour: the package's default entry, `onnxruntime-web`. Under Node its "node" export runs the
-//   WASM backend (onnxruntime-node would need native/CUDA downloads, 288 MB, and fails offline).
-//   In browsers the default build holds both the WASM and the WebGPU (JSEP) backends; its .wasm is
-//   located by onnxruntime-web itself relative to its own module (vite emits it as an asset), so
-//   no path and no remote host is configured here.
-// - Node: WASM, one thread by default: the CLI runs one model at a time and stays predictable.
+// - Browsers: `onnxruntime-web`, whose default build holds both the WASM and the WebGPU (JSEP)
+//   backends; its .wasm is located by onnxruntime-web itself relative to its own module (vite emits
+//   it as an asset), so no path and no remote host is configured here.
+// - Node: onnxruntime-node's native CPU provider where that optional dependency installed (its npm
+//   package ships the CPU binaries; .npmrc skips its CUDA download), several times faster for
+//   profile builds and evals; else, or when WASM is asked for, onnxruntime-web's WASM backend with
+//   one thread, so that the CLI runs one model at a time and stays predictable. Both give the same
+//   numbers within 1e-4 (tests/model/native.test.ts).
 // - Browser / worker: WebGPU when the device exposes an adapter (asked first, because ORT's WebGPU
 //   backend fails late and opaquely without one), else WASM — multi-threaded (up to 4) only when
 //   the page is cross-origin isolated, since threads need SharedArrayBuffer.
@@ -17,6 +19,18 @@ export { ort };
 /** A float32 tensor for session inputs, so callers need not import onnxruntime-web themselves. */
 export function tensor(data: Float32Array, dims: readonly number[]): ort.Tensor {
   return new ort.Tensor('float32', data, dims);
+}
+
+/** onnxruntime-node when it is installed and loads, else null (read once). */
+let native: Promise<typeof ort | null> | undefined;
+function nativeRuntime(): Promise<typeof ort | null> {
+  // A specifier bundlers do not follow: browser builds never see the native package.
+  const name = 'onnxruntime-node';
+  native ??= import(/* @vite-ignore */ name).then(
+    (m: { default?: typeof ort } & typeof ort) => m.default ?? m,
+    () => null,
+  );
+  return native;
 }
 
 export const isNode =
@@ -36,6 +50,8 @@ async function hasWebGpuAdapter(): Promise<boolean> {
 
 export interface SessionChoice {
   session: ort.InferenceSession;
+  /** The input tensor class of the package that runs `session`. */
+  Tensor: typeof ort.Tensor;
   provider: Provider;
   /** Why the provider differs from the one asked for, for the user to see. */
   note?: string;
@@ -56,12 +72,19 @@ export async function createSession(model: Uint8Array, opts: { provider?: Provid
   ort.env.logLevel = 'error';
   let note: string | undefined;
   if (isNode) {
+    const node = want === 'wasm' ? null : await nativeRuntime();
+    if (node) {
+      const threads = opts.numThreads === undefined ? {} : { intraOpNumThreads: Math.max(1, Math.floor(opts.numThreads)) };
+      const session = await node.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', ...threads });
+      return { session, Tensor: node.Tensor, provider: 'cpu', ...(want === 'webgpu' ? { note: 'WebGPU is not available under Node: using the native CPU runtime.' } : {}) };
+    }
     if (want === 'webgpu') note = 'WebGPU is not available under Node: using WASM.';
+    if (want === 'cpu') note = 'onnxruntime-node is not installed: using WASM.';
   } else if (want !== 'wasm') {
     if (await hasWebGpuAdapter()) {
       try {
         const session = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'] });
-        return { session, provider: 'webgpu' };
+        return { session, Tensor: ort.Tensor, provider: 'webgpu' };
       } catch (e) {
         note = `WebGPU failed (${(e as Error).message}): using WASM.`;
       }
@@ -70,5 +93,5 @@ export async function createSession(model: Uint8Array, opts: { provider?: Provid
     }
   }
   const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-  return { session, provider: 'wasm', ...(note ? { note } : {}) };
+  return { session, Tensor: ort.Tensor, provider: 'wasm', ...(note ? { note } : {}) };
 }

@@ -33,6 +33,7 @@ export interface InstrumentedModelOptions {
 export class InstrumentedModel {
   private constructor(
     private readonly session: ort.InferenceSession,
+    private readonly Tensor: typeof ort.Tensor,
     readonly info: ModelInfo,
     readonly layers: string[],
     readonly provider: Provider,
@@ -62,7 +63,7 @@ export class InstrumentedModel {
     } catch (e) {
       throw new ModelError(`onnxruntime could not load the model: ${(e as Error).message}`, 'runtime');
     }
-    return new InstrumentedModel(choice.session, info, layers, choice.provider, choice.note, inputName, outputName);
+    return new InstrumentedModel(choice.session, choice.Tensor, info, layers, choice.provider, choice.note, inputName, outputName);
   }
 
   /**
@@ -84,7 +85,7 @@ export class InstrumentedModel {
     if (size !== input.length) throw new RangeError(`Input has ${input.length} values but dims [${dims.join(', ')}] need ${size}.`);
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
-      out = await this.session.run({ [this.inputName]: new ort.Tensor('float32', input, this.feedDims(dims)) }, [this.outputName, ...this.layers]);
+      out = await this.session.run({ [this.inputName]: new this.Tensor('float32', input, this.feedDims(dims)) }, [this.outputName, ...this.layers]);
     } catch (e) {
       throw new ModelError(`Inference failed: ${(e as Error).message}`, 'runtime');
     }

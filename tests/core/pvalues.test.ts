@@ -250,4 +250,34 @@ describe('tie-aware point p-values at point masses', () => {
       }
     });
   }
+
+  it('read a value a hair off an atom as at the atom: another runtime (last bits) must not look unusual', () => {
+    // A ReLU node on blank input: 90% of the background at exactly a, zeros below, a spread above.
+    const a = Math.fround(0.02016288);
+    const r = rng(11);
+    const n = 1000;
+    const rows = Float32Array.from({ length: n }, (_, i) => (i < 50 ? 0 : i < 950 ? a : Math.fround(a + 0.01 + r())));
+    const eps = 2e-7; // what WASM and the native CPU runtime differ by on the default model
+    for (const strategy of ['tail', 'uniform'] as const) {
+      for (const tail of tails) {
+        const prof = buildProfile(rows, n, { layers: layers1(1), bins: 16, strategy, tail });
+        const mid = (v: number) => {
+          const out = allocRanges(1);
+          histogramPValues(prof, Float32Array.of(v), out, tail);
+          return pointPValues(out, 'mid')[0];
+        };
+        const at = mid(a);
+        expect(at).toBeGreaterThan(0.05);
+        // Either side of the atom the mid-p is at most one bin's mass (here the zeros' 5%) more
+        // unusual than at it, where without the tolerance a hair below fell under all 90% of the
+        // atom (lower-tail p about 0.03). It may be less unusual: the range covers both readings.
+        for (const v of [Math.fround(a - eps), Math.fround(a + eps)]) expect(mid(v), `${strategy} ${tail} ${v}`).toBeGreaterThanOrEqual(at - 0.05 / 2 - 2 / n);
+      }
+    }
+    // A constant node (every background value the same) reads a hair off as the constant.
+    const flat = buildProfile(new Float32Array(100).fill(a), 100, { layers: layers1(1), bins: 16, strategy: 'tail', tail: 'upper' });
+    const out = allocRanges(1);
+    histogramPValues(flat, Float32Array.of(Math.fround(a + eps)), out, 'upper');
+    expect(out.pMax[0]).toBe(1);
+  });
 });

@@ -35,7 +35,8 @@ async function sameLogits(bytes: Uint8Array) {
     const ref = (await plain.run({ [spec.inputName]: new ort.Tensor('float32', data, dims) }))[info.outputs[0].name].data as Float32Array;
     const instrumented = inspectModel(instrumentModel(bytes, layers));
     expect(instrumented.outputs.map((o) => o.name)).toEqual([info.outputs[0].name, ...layers]);
-    const model = await InstrumentedModel.create(bytes, { layers: 'auto' });
+    // The same runtime as the plain session (the native one is compared in native.test.ts).
+    const model = await InstrumentedModel.create(bytes, { layers: 'auto', provider: 'wasm' });
     expect(model.provider).toBe('wasm');
     const out = await model.run(data, dims4);
     expect(Array.from(out.logits)).toEqual(Array.from(ref));
@@ -69,12 +70,16 @@ describe('model instrumentation', () => {
     model.release();
   });
 
-  it('under Node the runtime is WASM, and says so when WebGPU was asked for', async () => {
+  it('under Node the runtime is the native CPU one where onnxruntime-node loads, else WASM; WASM when asked; a note when WebGPU was asked for', async () => {
+    const native = await import('onnxruntime-node').then(() => true, () => false);
     const { session, provider, note } = await createSession(fixture('rgb-opset11.onnx'), { provider: 'webgpu' });
-    expect(provider).toBe('wasm');
-    expect(note).toMatch(/WebGPU/);
+    expect(provider).toBe(native ? 'cpu' : 'wasm');
+    expect(note).toMatch(/WebGPU is not available under Node/);
     await session.release();
-    expect((await createSession(fixture('rgb-opset11.onnx'), {})).note).toBeUndefined();
+    const auto = await createSession(fixture('rgb-opset11.onnx'), {});
+    expect(auto.provider).toBe(native ? 'cpu' : 'wasm');
+    expect(auto.note).toBeUndefined();
+    expect((await createSession(fixture('rgb-opset11.onnx'), { provider: 'wasm' })).provider).toBe('wasm');
   });
 
   it('auto layers are the activations of conv/dense blocks plus the penultimate features', () => {
