@@ -1,20 +1,20 @@
 import { expect, test, type Page } from '@playwright/test';
 import { el, rows, shot, waitDone } from './helpers.ts';
 
-type Result = { provider: string; top: { index: number }[]; layers: { values: Float32Array }[] };
+type Result = { provider: string; q: number | null; top: { index: number }[]; layers: { values: Float32Array }[] };
 
 async function run(page: Page, provider: string): Promise<Result[]> {
   await page.goto(`/e2e/fixtures/embed.html?provider=${provider}`);
   await page.locator(`${el} #files`).setInputFiles(['data/clean/00000.png', 'data/pgd-0.1/00000.png']);
   await waitDone(page, 2);
   return page.evaluate(() =>
-    (window as unknown as { results: Result[] }).results.map((r) => ({ provider: r.provider, top: r.top, layers: r.layers.map((l) => ({ values: Array.from(l.values) as unknown as Float32Array })) })),
+    (window as unknown as { results: Result[] }).results.map((r) => ({ provider: r.provider, q: r.q, top: r.top, layers: r.layers.map((l) => ({ values: Array.from(l.values) as unknown as Float32Array })) })),
   );
 }
 
 // Runs in the "webgpu" project: Chromium with --enable-unsafe-webgpu gives a SwiftShader (CPU)
 // adapter, so onnxruntime-web's real WebGPU execution provider runs the model.
-test('the WebGPU execution provider runs the model and agrees with WASM', async ({ page }) => {
+test('the WebGPU execution provider runs the model and agrees with WASM, verdict included', async ({ page }) => {
   const gpu = await run(page, 'webgpu');
   await expect(page.locator(`${el} [data-provider]`)).toHaveAttribute('data-provider', 'webgpu');
   await expect(rows(page).first().locator('td').nth(6)).toContainText('webgpu');
@@ -28,5 +28,8 @@ test('the WebGPU execution provider runs the model and agrees with WASM', async 
     let maxDiff = 0;
     gpu[i].layers.forEach((l, li) => (l.values as unknown as number[]).forEach((v, k) => (maxDiff = Math.max(maxDiff, Math.abs(v - (cpu[i].layers[li].values as unknown as number[])[k])))));
     expect(maxDiff).toBeLessThan(1e-3);
+    // And the same verdict: p-values read a node's value to within 1e-5 of its scale (core/pvalues.ts
+    // EDGE_TOL), so another backend's last bits do not move an atom's mass (identical q here).
+    expect(Math.abs(gpu[i].q! - cpu[i].q!)).toBeLessThanOrEqual(0.01);
   }
 });

@@ -12,7 +12,10 @@ import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart,
 // attacks while lifting synthesized and out-of-distribution images most (mean dev AUC 0.957 vs
 // 0.873 for pooled scans with Fisher); since then the truncated product of the parts' q <= 0.01
 // ('tpm'), which equals Tippett where one part is strong and adds each further strong part (dev
-// halves of both development models: default model 0.9886 either way, photo model 0.625 -> 0.638).
+// halves of both development models: default model 0.9886 either way, photo model 0.625 -> 0.638);
+// since then class histograms for every layer the budget leaves room for ('auto': relu2 and relu3
+// on the default model; dev 0.9886 -> 0.9911, photo model 0.6381 -> 0.6383, where the pooled plan
+// fills the budget and only two small layers fit).
 export const DEFAULTS = {
   layers: 'auto' as const,
   // No global reduction: each layer's comes from the byte-budget plan (model/plan.ts), which keeps
