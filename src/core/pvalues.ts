@@ -84,6 +84,7 @@ export function histogramTails(p: Profile, x: Float32Array, outs: readonly TailO
   if (outs.length > 2) throw new RangeError('histogramTails: at most two tails per sweep');
   const { nodes, bins, strategy, count } = p.header;
   const { lo, hi, edges, tails } = p;
+  const uniform = strategy === 'uniform';
   const block = classBlock(p.header, cls);
   const from = block ? p.header.classes!.from : nodes;
   const to = block ? p.header.classes!.to : nodes;
@@ -108,13 +109,22 @@ export function histogramTails(p: Profile, x: Float32Array, outs: readonly TailO
     // Bounds on #{b > x} (gt) and #{b >= x} (ge); outside the pooled extremes is outside every class's too.
     let gt = 0;
     let ge = 0;
-    if (up < l) gt = n;
-    else if (up <= h) {
-      const k = binOf(strategy, bins, edges, j, up);
-      gt = k + 1 < bins ? tails[base + k + 1] : 0;
+    if (down < l) {
+      ge = n;
+      if (up < l) gt = n;
+      else if (up <= h) {
+        const ku = binOf(strategy, bins, edges, j, up);
+        gt = ku + 1 < bins ? tails[base + ku + 1] : 0;
+      }
+    } else if (down <= h) {
+      const k = binOf(strategy, bins, edges, j, down);
+      ge = tails[base + k];
+      if (up <= h) {
+        // x + tol is almost always in x's own bin: a second lookup only when it reaches the next edge.
+        const ku = k + 1 < bins && (uniform || edges[j * (bins + 1) + k + 1] <= up) ? binOf(strategy, bins, edges, j, up) : k;
+        gt = ku + 1 < bins ? tails[base + ku + 1] : 0;
+      }
     }
-    if (down < l) ge = n;
-    else if (down <= h) ge = tails[base + binOf(strategy, bins, edges, j, down)];
     put(aMin, aMax, j, n, aTail, gt, ge);
     if (bMin) put(bMin, bMax!, j, n, bTail!, gt, ge);
   }
