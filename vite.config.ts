@@ -18,7 +18,7 @@ export const securityHeaders = {
 
 // The package's unbundled build (mode 'esm') leaves these to the installer, so a page that already
 // uses Lit loads it once and onnxruntime-web's .wasm is emitted by the installer's own bundler.
-const packageDeps = [/^lit($|\/)/, /^@lit\//, /^comlink$/, /^onnxruntime-web($|\/)/, /^onnx-buf($|\/)/, /^@bufbuild\/protobuf($|\/)/];
+const packageDeps = [/^lit($|\/)/, /^@lit\//, /^comlink$/, /^onnxruntime-web($|\/)/, /^onnx-buf($|\/)/, /^@bufbuild\/protobuf($|\/)/, /^fast-png$/];
 
 /**
  * The production build (`npm run build`) carries its CSP in the page itself, since a static host
