@@ -52,6 +52,8 @@ export function sniffImage(b: Uint8Array): SniffResult {
 
 /** How many trailing bytes `checkImageBytes` looks at for the end marker (some cameras append data after a JPEG's EOI). */
 export const TAIL_BYTES = 4096;
+/** Files up to this size are read whole (and, in the browser, sent to the worker as bytes); larger ones only at their head and tail before the checks. */
+export const WHOLE_READ_BYTES = 4 << 20;
 
 /** A PNG ends with an IEND chunk and a JPEG with an EOI marker; a cut file lacks them. */
 function looksComplete(format: string, tail: Uint8Array): boolean {

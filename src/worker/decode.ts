@@ -1,30 +1,29 @@
 // Browser (worker) image decoding: the browser's own decoders via createImageBitmap and an
 // OffscreenCanvas, after the same header checks as Node (size limits before any decoding).
 import { ImageDecodeError } from '../core/errors.ts';
-import { checkImageBytes, TAIL_BYTES } from '../model/image-errors.ts';
+import { checkImageBytes, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import type { RgbaImage } from '../types.ts';
 import { decode as decodePng, type DecodedPng } from 'fast-png';
 
 export const MAX_PIXELS = 40_000_000;
 /** PNGs up to this many pixels are decoded in JS (pngInJs), larger ones by the browser. */
 const JS_PNG_PIXELS = 4_000_000;
-/** Files up to this size are read once; larger ones only at their head and tail before the checks. */
-const WHOLE_READ_BYTES = 4 << 20;
-
-export async function decodeBlob(blob: Blob, name: string, maxPixels = MAX_PIXELS): Promise<RgbaImage> {
+/** A file as a Blob, or the bytes of a small one (the page reads those and transfers them: see ui/client.ts). */
+export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixels = MAX_PIXELS): Promise<RgbaImage> {
   // Each Blob read from a worker is a round trip to the browser process (~2 ms here, half of a
   // small image's decode), so a small file is read once and its head and tail are views on it.
-  const whole = blob.size <= WHOLE_READ_BYTES ? new Uint8Array(await blob.arrayBuffer()) : null;
-  const read = async (from: number, to: number) => (whole ? whole.subarray(from, to) : new Uint8Array(await blob.slice(from, to).arrayBuffer()));
+  const whole = file instanceof ArrayBuffer ? new Uint8Array(file) : file.size <= WHOLE_READ_BYTES ? new Uint8Array(await file.arrayBuffer()) : null;
+  const size = whole ? whole.length : (file as Blob).size;
+  const read = async (from: number, to: number) => (whole ? whole.subarray(from, to) : new Uint8Array(await (file as Blob).slice(from, to).arrayBuffer()));
   const head = await read(0, 65536);
-  const tail = await read(Math.max(0, blob.size - TAIL_BYTES), blob.size);
+  const tail = await read(Math.max(0, size - TAIL_BYTES), size);
   const info = checkImageBytes(head, name, maxPixels, tail);
   const small = (info.width ?? Infinity) * (info.height ?? Infinity) <= JS_PNG_PIXELS;
   const js = whole && info.format === 'png' && small ? pngInJs(whole) : null;
   if (js) return js;
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(blob, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+    bitmap = await createImageBitmap(file instanceof Blob ? file : new Blob([file]), { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
   } catch {
     throw new ImageDecodeError(`${name}: the browser could not decode this ${info.format.toUpperCase()}; it is corrupt or truncated.`, 'corrupt');
   }

@@ -95,7 +95,7 @@ const api = {
   },
 
   /** Check one image; a bad file resolves to an ImageError instead of rejecting. */
-  async check(file: Blob, name: string, opts: { fpr?: number; scoring?: ScoringName } = {}): Promise<ImageResult | ImageError> {
+  async check(file: Blob | ArrayBuffer, name: string, opts: { fpr?: number; scoring?: ScoringName } = {}): Promise<ImageResult | ImageError> {
     const d = need();
     try {
       const t0 = performance.now();

@@ -6,7 +6,8 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/model/decode-node.ts';
 import { rng } from '../../src/core/rng.ts';
-import { pngInJs } from '../../src/worker/decode.ts';
+import { decodeBlob, pngInJs } from '../../src/worker/decode.ts';
+import { ImageDecodeError } from '../../src/core/errors.ts';
 
 function randomPng(colorType: 0 | 2 | 4 | 6, bitDepth: 8 | 16 = 8): Buffer {
   const r = rng(colorType + bitDepth);
@@ -50,5 +51,17 @@ describe('PNG decoding in the worker (JS path)', () => {
     expect(pngInJs(new Uint8Array(randomPng(2, 16)))).toBeNull();
     const broken = new Uint8Array(readFileSync('data/clean/00000.png')).slice(0, 60);
     expect(pngInJs(broken)).toBeNull();
+  });
+
+  it("decodeBlob: a small file's bytes (as the page sends them) and its Blob give the same image; the checks apply to both", async () => {
+    const file = readFileSync('data/clean/00000.png');
+    const bytes = () => file.buffer.slice(file.byteOffset, file.byteOffset + file.length) as ArrayBuffer;
+    const fromBlob = await decodeBlob(new Blob([file]), 'x.png');
+    const fromBytes = await decodeBlob(bytes(), 'x.png');
+    expect([fromBytes.width, fromBytes.height]).toEqual([28, 28]);
+    expect(Array.from(fromBytes.data)).toEqual(Array.from(fromBlob.data));
+    const cut = bytes().slice(0, file.length - 20);
+    await expect(decodeBlob(cut, 'cut.png')).rejects.toThrow(ImageDecodeError);
+    await expect(decodeBlob(new ArrayBuffer(0), 'empty.png')).rejects.toThrow(ImageDecodeError);
   });
 });
