@@ -57,8 +57,20 @@ describe('the byte budget on the command line (default model)', () => {
     expect(h.nodes).toBe(512);
     expect(payloadBytes(h.nodes, h.strategy, h.bins, h.count, h.classes)).toBeLessThanOrEqual(100_000);
     expect(p.stderr).toMatch(/wrote .*512 nodes in 3 layers \(pool4, pool2, element\).*bytes/);
+    // Class histograms for the layers the plan named: relu2 (pooled, 128 nodes) and relu3.
+    expect(h.classes && [h.classes.from, h.classes.to]).toEqual([256, 512]);
     const s = cli(['score', '--model', MODEL, '--profile', out, '--json', join(subset(2, 100), '00100.png')]);
     expect(s.status, s.stderr).toBe(0);
+  });
+
+  it('a budget with no room for class histograms builds pooled histograms only, within it, as the plan says', () => {
+    const out = join(dir, 'tiny.hsp');
+    const p = cli(['profile', '--model', MODEL, '--images', subset(40, 0), '--budget', '0.02', '--out', out]);
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stderr).toMatch(/no room for histograms per predicted class/);
+    const h = decodeProfile(readFileSync(out)).header;
+    expect(h.classes).toBeUndefined();
+    expect(payloadBytes(h.nodes, h.strategy, h.bins, h.count, h.classes)).toBeLessThanOrEqual(20_000);
   });
 
   it('explicit --layers/--reduce over 4x the budget are refused with their size, unless --force', () => {

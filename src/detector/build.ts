@@ -82,11 +82,11 @@ export async function calibrate(
   return { profile: calibrated, skipped: named(images, skip), warnings: calibrationWarnings(collector.count, opts.fpr) };
 }
 
-/** How many of the last layers get histograms per class: the plan's count for 'auto' where there is a plan. */
+/** How many of the last layers get histograms per class: for 'auto', the plan's count where there is a plan (0 where it had no room). */
 function classLayerCount(which: ClassLayers, f: FeatureExtractor): number {
   if (which === 'none' || f.classes === 0) return 0;
   if (which === 'all') return f.layers.length;
-  return which === 'auto' && f.plan ? Math.max(1, f.plan.classLayers) : 1;
+  return which === 'auto' && f.plan ? f.plan.classLayers : 1;
 }
 
 export function calibrationWarnings(count: number, fpr: number): string[] {
