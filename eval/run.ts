@@ -13,6 +13,7 @@ import {
   auc,
   buildProfile,
   GaussAccumulator,
+  lastLayersClasses,
   realisedFpr,
   groupScan,
   rng,
@@ -94,9 +95,7 @@ interface Setting {
 /** A profile of `set`; the last `classLayers` layers also get histograms per predicted class. */
 function profileOf(set: NodeSet, lay: LayerLayout[], strategy: BinStrategy, bins: number, tail: Tail | 'both', classLayers = 0): Profile {
   tick(`profile ${strategy} B=${bins} ${tail}`, 0, 1);
-  const N = lay.reduce((a, l) => a + l.nodes, 0);
-  const from = lay.slice(0, lay.length - classLayers).reduce((a, l) => a + l.nodes, 0);
-  const c = classLayers > 0 ? { count: set.logits[0].length, from, to: N } : undefined;
+  const c = lastLayersClasses(lay, classLayers, set.logits[0].length);
   const header = { fingerprint: detector.features.fingerprint, reduction: 'element' as const, scan: { aMax: DEFAULTS.aMax, tail, pointP: DEFAULTS.pointP } };
   return buildProfile(set.values, set.rows, { layers: lay, bins, strategy, tail, classes: c }, header, set.logits.map(argmax));
 }
@@ -217,7 +216,8 @@ const condAll = profileOf(background, layers, 'tail', DEFAULTS.bins, 'both', lay
 // The default's class-conditional layers: those the default byte-budget plan gives this model.
 const AUTO_LAYERS = detector.features.withReductions({ plan: defaultPlan({ count: background.rows }) }).plan!.classLayers;
 const condAuto = AUTO_LAYERS === 1 ? condLast : AUTO_LAYERS === layers.length ? condAll : profileOf(background, layers, 'tail', DEFAULTS.bins, 'both', AUTO_LAYERS);
-const AUTO_LABEL = AUTO_LAYERS === 1 ? 'last layer' : AUTO_LAYERS === layers.length ? 'all layers' : `last ${AUTO_LAYERS} layers`;
+const classLabel = (k: number) => (k === 1 ? 'last layer' : k === layers.length ? 'all layers' : `last ${k} layers`);
+const AUTO_LABEL = classLabel(AUTO_LAYERS);
 const DEFAULT_ID = `default: class-conditional ${AUTO_LABEL} (budget plan), ${DEFAULTS.conditional} (${COMBINE_LABEL[DEFAULTS.combine]}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULTS.logits === 'energy' ? ', energy part' : ''}${DEFAULTS.gauss ? ', Gaussian part' : ''}`;
 // The Gaussian part's statistics from the background, as `histoscan profile` adds them (the same for every profile here).
 const gaussAcc = new GaussAccumulator(layers, background.logits[0].length);
@@ -243,8 +243,8 @@ for (const how of ['min', 'tpm'] as const) {
   if (how !== DEFAULTS.combine) combined.push({ id: `class-conditional ${AUTO_LABEL}, added (${COMBINE_LABEL[how]}) B=16 hc, energy and Gaussian parts`, profile: withGauss(condAuto), scoring: 'hc', scan: partsOf(how) });
 }
 // Which layers get class histograms: the budget plan's choice against the last layer alone and every layer (chosen on dev of both models).
-for (const [label, p] of [['last layer', condLast], ['all layers', condAll]] as const) {
-  if (label !== AUTO_LABEL) combined.push({ id: `class-conditional ${label}, added (${COMBINE_LABEL.tpm}) B=16 hc, energy and Gaussian parts`, profile: withGauss(p), scoring: 'hc', scan: partsOf('tpm') });
+for (const [k, p] of [[1, condLast], [layers.length, condAll]] as const) {
+  if (k !== AUTO_LAYERS) combined.push({ id: `class-conditional ${classLabel(k)}, added (${COMBINE_LABEL.tpm}) B=16 hc, energy and Gaussian parts`, profile: withGauss(p), scoring: 'hc', scan: partsOf('tpm') });
 }
 combined.push({
   id: DEFAULT_ID,

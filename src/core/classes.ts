@@ -1,6 +1,6 @@
 // Where the class-conditional histograms of a profile sit: after the pooled tails, one block per
 // class over the class-conditional node range, on the pooled edges.
-import type { ProfileHeader } from '../types.ts';
+import type { LayerLayout, ProfileHeader } from '../types.ts';
 
 /**
  * Classes with fewer background images than this are scored against the pooled histograms: a
@@ -20,4 +20,12 @@ export function classBlock(h: ProfileHeader, cls: number): { offset: number; n: 
 export function tailEntries(h: Pick<ProfileHeader, 'nodes' | 'bins' | 'classes'>): number {
   const c = h.classes;
   return h.nodes * h.bins + (c ? c.counts.length * (c.to - c.from) * h.bins : 0);
+}
+
+/** The class-conditional range of a profile builder when the last `k` layers get histograms per class (none for k = 0). */
+export function lastLayersClasses(layers: readonly Pick<LayerLayout, 'nodes'>[], k: number, count: number): { count: number; from: number; to: number } | undefined {
+  if (k <= 0) return undefined;
+  const to = layers.reduce((s, l) => s + l.nodes, 0);
+  const from = layers.slice(0, layers.length - k).reduce((s, l) => s + l.nodes, 0);
+  return { count, from, to };
 }

@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, GaussAccumulator, gaussFits, calibrationNeeded, histogramPValueFn, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
+import { argmax, CalibrationCollector, lastLayersClasses, GaussAccumulator, gaussFits, calibrationNeeded, histogramPValueFn, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -103,9 +103,7 @@ const named = (src: ImageSource, skip: Map<number, string>): SkippedImage[] => [
  * they never stop the build.
  */
 export async function buildProfile(features: FeatureExtractor, background: ImageSource, calibration: ImageSource | null, opts: BuildOptions): Promise<BuildResult> {
-  const k = classLayerCount(opts.classConditional, features);
-  const from = features.layers.slice(0, features.layers.length - k).reduce((s, l) => s + l.nodes, 0);
-  const classes = k === 0 || opts.edgesFrom ? undefined : { count: features.classes, from, to: features.nodes };
+  const classes = opts.edgesFrom ? undefined : lastLayersClasses(features.layers, classLayerCount(opts.classConditional, features), features.classes);
   const builder = new ProfileBuilder({ layers: features.layers, bins: opts.bins, strategy: opts.strategy, tail: opts.tail, edgesFrom: opts.edgesFrom, classes });
   const skip = new Map<number, string>();
   const passes = builder.needsEdgePass ? 2 : 1;
