@@ -13,6 +13,7 @@ import {
   auc,
   buildProfile,
   GaussAccumulator,
+  gaussLayerCount,
   lastLayersClasses,
   realisedFpr,
   groupScan,
@@ -218,12 +219,16 @@ const AUTO_LAYERS = detector.features.withReductions({ plan: defaultPlan({ count
 const condAuto = AUTO_LAYERS === 1 ? condLast : AUTO_LAYERS === layers.length ? condAll : profileOf(background, layers, 'tail', DEFAULTS.bins, 'both', AUTO_LAYERS);
 const classLabel = (k: number) => (k === 1 ? 'last layer' : k === layers.length ? 'all layers' : `last ${k} layers`);
 const AUTO_LABEL = classLabel(AUTO_LAYERS);
-const DEFAULT_ID = `default: class-conditional ${AUTO_LABEL} (budget plan), ${DEFAULTS.conditional} (${COMBINE_LABEL[DEFAULTS.combine]}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULTS.logits === 'energy' ? ', energy part' : ''}${DEFAULTS.gauss ? ', Gaussian part' : ''}`;
 // The Gaussian part's statistics from the background, as `histoscan profile` adds them (the same for every profile here).
-const gaussAcc = new GaussAccumulator(layers, background.logits[0].length);
-gaussAcc.add(background.values, background.rows, background.logits.map(argmax));
-const gaussStats = gaussAcc.finish();
-const withGauss = (p: Profile): Profile => ({ ...p, header: { ...p.header, gauss: gaussStats } });
+const gaussOf = (count: number) => {
+  const acc = new GaussAccumulator(layers, background.logits[0].length, count);
+  acc.add(background.values, background.rows, background.logits.map(argmax));
+  return acc.finish();
+};
+const GAUSS_LAYERS = gaussLayerCount(layers, background.logits[0].length, DEFAULTS.budgetMB * 1e6);
+const gaussStats = gaussOf(GAUSS_LAYERS);
+const withGauss = (p: Profile, gauss = gaussStats): Profile => ({ ...p, header: { ...p.header, gauss } });
+const DEFAULT_ID = `default: class-conditional ${AUTO_LABEL} (budget plan), ${DEFAULTS.conditional} (${COMBINE_LABEL[DEFAULTS.combine]}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULTS.logits === 'energy' ? ', energy part' : ''}${DEFAULTS.gauss ? `, Gaussian part (${classLabel(GAUSS_LAYERS)})` : ''}`;
 const condLastG = withGauss(condLast);
 combined.push({ id: 'upper+lower (min q) tail-two B=16 hc', profile: pooled16, scoring: 'hc', scan: { combine: 'min' } });
 combined.push({ id: 'class-conditional last layer, split (Fisher) B=16 hc', profile: condLast, scoring: 'hc', scan: { conditional: 'split', combine: 'fisher' } });
@@ -231,7 +236,7 @@ combined.push({ id: 'class-conditional last layer, added (Fisher) B=16 hc', prof
 combined.push({ id: 'class-conditional all layers, mixed (min q) B=16 hc', profile: condAll, scoring: 'hc', scan: { conditional: 'mixed', combine: 'min' } });
 combined.push({ id: 'class-conditional all layers, added (min q) B=16 hc', profile: condAll, scoring: 'hc', scan: { conditional: 'added', combine: 'min' } });
 // The logit part: the model's energy as one more calibrated part (chosen on dev: it lifted synthesized images).
-// The Gaussian part: Mahalanobis distance of the last layer's channel means (chosen on dev: it lifted digits).
+// The Gaussian part: Mahalanobis distance of the last layers' channel means (chosen on dev: it lifted digits).
 combined.push({ id: 'class-conditional last layer, added (min q) B=16 hc (no energy, no Gaussian part)', profile: condLast, scoring: 'hc', scan: { conditional: 'added', combine: 'min' } });
 combined.push({ id: 'class-conditional last layer, added (min q) B=16 hc, energy part', profile: condLast, scoring: 'hc', scan: { conditional: 'added', combine: 'min', logits: 'energy' } });
 combined.push({ id: 'class-conditional last layer, added (min q) B=16 hc, Gaussian part', profile: condLastG, scoring: 'hc', scan: { conditional: 'added', combine: 'min' } });
@@ -245,6 +250,10 @@ for (const how of ['min', 'tpm'] as const) {
 // Which layers get class histograms: the budget plan's choice against the last layer alone and every layer (chosen on dev of both models).
 for (const [k, p] of [[1, condLast], [layers.length, condAll]] as const) {
   if (k !== AUTO_LAYERS) combined.push({ id: `class-conditional ${classLabel(k)}, added (${COMBINE_LABEL.tpm}) B=16 hc, energy and Gaussian parts`, profile: withGauss(p), scoring: 'hc', scan: partsOf('tpm') });
+}
+// How many layers the Gaussian part reads: the budget's choice against the last layer alone (chosen on dev of both models).
+if (GAUSS_LAYERS > 1) {
+  combined.push({ id: `class-conditional ${AUTO_LABEL}, added (${COMBINE_LABEL.tpm}) B=16 hc, energy part, Gaussian part of the last layer only`, profile: withGauss(condAuto, gaussOf(1)), scoring: 'hc', scan: partsOf('tpm') });
 }
 combined.push({
   id: DEFAULT_ID,

@@ -96,10 +96,12 @@ export interface ScanHeader {
   logits?: 'energy';
 }
 
-/** Mahalanobis statistics of the last monitored layer's channel means, per predicted class (mergeable). */
+/** Mahalanobis statistics of the last monitored layers' channel means, per predicted class (mergeable). */
 export interface GaussStats {
-  /** Feature dimension: channels of the last monitored layer. */
+  /** Feature dimension: channels of the layers read. */
   d: number;
+  /** How many of the last monitored layers it reads (core/gauss.ts gaussLayerCount); absent: 1, as before 0.3. */
+  layers?: number;
   /** Background images per predicted class. */
   counts: number[];
   /** Per class, the sum of its feature rows, row-major [classes, d]. */

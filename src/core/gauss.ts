@@ -1,8 +1,8 @@
-// The Gaussian part: Mahalanobis distance (Lee et al. 2018) of the last monitored layer's channel
-// means, kept as sufficient statistics so a profile stays mergeable and holds no background row:
-// per predicted class the count and the sum of feature rows, and the sum of xxᵀ over all rows.
-// A calibrated part like the scans: it sees what per-node marginals cannot, the joint position of
-// an image in feature space (MNIST digits on the default model, out-of-domain photos).
+// The Gaussian part: Mahalanobis distance (Lee et al. 2018) of the channel means of the last
+// monitored layers, kept as sufficient statistics so a profile stays mergeable and holds no
+// background row: per predicted class the count and the sum of feature rows, and the sum of xxᵀ
+// over all rows. A calibrated part like the scans: it sees what per-node marginals cannot, the
+// joint position of an image in feature space (MNIST digits on the default model, out-of-domain photos).
 import type { GaussStats, LayerLayout } from '../types.ts';
 import { cholesky, floorDeadScales, nearestMean, shrinkToIdentity } from './linalg.ts';
 
@@ -11,10 +11,12 @@ export type { GaussStats };
 /** Share of a profile's byte budget the statistics may take; past it the profile has no Gaussian part. */
 export const GAUSS_SHARE = 0.25;
 
-/** Channels of the last layer: its first axis (per element, pooled or reduced per channel), else one feature per node. */
-export function gaussDim(layers: readonly LayerLayout[]): number {
-  const l = layers.at(-1)!;
-  return l.shape.length >= 2 && l.nodes % l.shape[0] === 0 ? l.shape[0] : l.nodes;
+/** Channels of a layer: its first axis (per element, pooled or reduced per channel), else one feature per node. */
+const channels = (l: LayerLayout) => (l.shape.length >= 2 && l.nodes % l.shape[0] === 0 ? l.shape[0] : l.nodes);
+
+/** Features of the last `count` layers: their channels, added up. */
+export function gaussDim(layers: readonly LayerLayout[], count = 1): number {
+  return layers.slice(-count).reduce((a, l) => a + channels(l), 0);
 }
 
 /** Bytes the statistics take in a profile header, as JSON numbers (about 20 characters each). */
@@ -23,26 +25,35 @@ export function gaussBytes(d: number, classes: number): number {
 }
 
 /**
- * Whether a profile of these layers gets the Gaussian part: a model with classes, and statistics
- * within GAUSS_SHARE of the budget (at 8 MB about d = 440 channels with 10 classes).
+ * How many of the last layers the Gaussian part reads: the latest first, while the statistics fit
+ * in GAUSS_SHARE of the budget (at 8 MB about d = 440 features with 10 classes); 0 for a model
+ * without classes or when not even the last layer fits. More layers see more than the head does
+ * (Lee et al.'s multi-layer features): on the default model's dev halves the part alone went from
+ * mean AUC 0.814 (last layer) to 0.909 (all 3 layers, d = 176).
  */
-export function gaussFits(layers: readonly LayerLayout[], classes: number, budget: number): boolean {
-  return classes > 0 && gaussBytes(gaussDim(layers), classes) <= GAUSS_SHARE * budget;
+export function gaussLayerCount(layers: readonly LayerLayout[], classes: number, budget: number): number {
+  if (classes === 0) return 0;
+  let count = 0;
+  while (count < layers.length && gaussBytes(gaussDim(layers, count + 1), classes) <= GAUSS_SHARE * budget) count++;
+  return count;
 }
 
 /**
- * Features of one image: the last layer's channel means (its nodes are channel-major: per element,
- * pooled cells, or one per channel), or its nodes for a layer without channels.
+ * Features of one image: the channel means of the last `count` layers, earliest first (nodes are
+ * channel-major: per element, pooled cells, or one per channel; a layer without channels gives its nodes).
  */
-export function gaussFeatures(x: Float32Array, layers: readonly LayerLayout[], out: Float64Array = new Float64Array(gaussDim(layers))): Float64Array {
-  const l = layers.at(-1)!;
-  const from = x.length - l.nodes;
-  const d = out.length;
-  const per = l.nodes / d;
-  for (let c = 0; c < d; c++) {
-    let s = 0;
-    for (let k = 0; k < per; k++) s += x[from + c * per + k];
-    out[c] = s / per;
+export function gaussFeatures(x: Float32Array, layers: readonly LayerLayout[], count = 1, out: Float64Array = new Float64Array(gaussDim(layers, count))): Float64Array {
+  let from = x.length - layers.slice(-count).reduce((a, l) => a + l.nodes, 0);
+  let o = 0;
+  for (const l of layers.slice(-count)) {
+    const d = channels(l);
+    const per = l.nodes / d;
+    for (let c = 0; c < d; c++) {
+      let s = 0;
+      for (let k = 0; k < per; k++) s += x[from + c * per + k];
+      out[o++] = s / per;
+    }
+    from += l.nodes;
   }
   return out;
 }
@@ -57,8 +68,10 @@ export class GaussAccumulator {
   constructor(
     private readonly layers: readonly LayerLayout[],
     classes: number,
+    /** The last layers read (gaussLayerCount). */
+    private readonly count = 1,
   ) {
-    this.d = gaussDim(layers);
+    this.d = gaussDim(layers, count);
     this.counts = new Array(classes).fill(0);
     this.sums = new Float64Array(classes * this.d);
     this.scatter = new Float64Array((this.d * (this.d + 1)) / 2);
@@ -69,7 +82,7 @@ export class GaussAccumulator {
     const nodes = batch.length / rows;
     const { d, f } = this;
     for (let r = 0; r < rows; r++) {
-      gaussFeatures(batch.subarray(r * nodes, (r + 1) * nodes), this.layers, f);
+      gaussFeatures(batch.subarray(r * nodes, (r + 1) * nodes), this.layers, this.count, f);
       const c = labels[r];
       this.counts[c]++;
       for (let i = 0; i < d; i++) this.sums[c * d + i] += f[i];
@@ -82,14 +95,14 @@ export class GaussAccumulator {
   }
 
   finish(): GaussStats {
-    return { d: this.d, counts: [...this.counts], sums: Array.from(this.sums), scatter: Array.from(this.scatter) };
+    return { d: this.d, layers: this.count, counts: [...this.counts], sums: Array.from(this.sums), scatter: Array.from(this.scatter) };
   }
 }
 
 export function mergeGauss(all: GaussStats[]): GaussStats {
   const [first] = all;
   const add = (key: 'counts' | 'sums' | 'scatter') => first[key].map((_, i) => all.reduce((a, g) => a + g[key][i], 0));
-  return { d: first.d, counts: add('counts'), sums: add('sums'), scatter: add('scatter') };
+  return { ...first, counts: add('counts'), sums: add('sums'), scatter: add('scatter') };
 }
 
 export interface GaussFit {

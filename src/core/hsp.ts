@@ -1,7 +1,8 @@
-import type { ClassBlocks, ProfileHeader } from '../types.ts';
+import type { ClassBlocks, LayerLayout, ProfileHeader } from '../types.ts';
 import { ProfileError } from './errors.ts';
 import { REDUCTIONS } from './layout.ts';
 import { tailEntries } from './classes.ts';
+import { gaussDim } from './gauss.ts';
 import { edgesPerNode, type Profile } from './profile.ts';
 
 /**
@@ -128,6 +129,9 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
       bad('Gaussian part statistics malformed');
     }
     if ((g.counts as number[]).reduce((a, x) => a + x, 0) !== o.count) bad('Gaussian part counts do not add up to the background size');
+    const layers = (o.layers as LayerLayout[]).length;
+    if (g.layers !== undefined && !(isInt(g.layers, 1) && (g.layers as number) <= layers)) bad('Gaussian part layer count malformed');
+    if (d !== gaussDim(o.layers as LayerLayout[], (g.layers as number | undefined) ?? 1)) bad(`Gaussian part has ${d} features, not the channels of the layers it reads`);
   }
   if (o.calibration !== undefined) {
     const c = o.calibration as Record<string, unknown>;

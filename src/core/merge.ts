@@ -31,8 +31,10 @@ export function mergeProfiles(profiles: Profile[]): Profile {
     if (Boolean(ca) !== Boolean(cb) || (ca && cb && (ca.from !== cb.from || ca.to !== cb.to || ca.counts.length !== cb.counts.length))) {
       throw new ProfileError(`Profile ${i + 1} has other class-conditional nodes or classes; cannot merge.`, 'merge');
     }
-    if (Boolean(p.header.gauss) !== Boolean(first.header.gauss) || (p.header.gauss && p.header.gauss.d !== first.header.gauss!.d)) {
-      throw new ProfileError(`Profile ${i + 1} has no Gaussian part where the first has one, or the reverse; cannot merge.`, 'merge');
+    const ga = p.header.gauss;
+    const gb = first.header.gauss;
+    if (Boolean(ga) !== Boolean(gb) || (ga && gb && (ga.d !== gb.d || (ga.layers ?? 1) !== (gb.layers ?? 1)))) {
+      throw new ProfileError(`Profile ${i + 1} has another Gaussian part than the first, or none where it has one; cannot merge.`, 'merge');
     }
     if (!sameEdges(p, first)) {
       throw new ProfileError(

@@ -30,7 +30,7 @@ export interface ScanSettings extends ScanHeader {
   /** Nodes [from, to) scored against class-conditional histograms, when the profile has them. */
   classes?: Pick<ClassBlocks, 'from' | 'to'>;
   /** The Gaussian part, fitted from the profile's statistics, and the layers its features come from. */
-  gauss?: { fit: GaussFit; layers: LayerLayout[] };
+  gauss?: { fit: GaussFit; layers: LayerLayout[]; count: number };
 }
 
 /**
@@ -68,7 +68,7 @@ export function partsOf(scan: ScanSettings, nodes: number): Part[] {
 export function extraParts(scan: ScanSettings, x: Float32Array, logits: ArrayLike<number>): number[] {
   const out: number[] = [];
   if (scan.logits === 'energy') out.push(energy(logits));
-  if (scan.gauss) out.push(scan.gauss.fit.score(gaussFeatures(x, scan.gauss.layers)));
+  if (scan.gauss) out.push(scan.gauss.fit.score(gaussFeatures(x, scan.gauss.layers, scan.gauss.count)));
   return out;
 }
 
@@ -83,7 +83,7 @@ export function partNames(scan: ScanSettings, nodes: number): string[] {
  */
 export function scanOf(p: Profile): ScanSettings {
   const s: ScanSettings = p.header.classes ? { ...p.header.scan, classes: p.header.classes } : { ...p.header.scan };
-  if (p.header.gauss) s.gauss = { fit: fitGauss(p.header.gauss), layers: p.header.layers };
+  if (p.header.gauss) s.gauss = { fit: fitGauss(p.header.gauss), layers: p.header.layers, count: p.header.gauss.layers ?? 1 };
   return s;
 }
 

@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, lastLayersClasses, GaussAccumulator, gaussFits, calibrationNeeded, histogramPValueFn, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
+import { argmax, CalibrationCollector, lastLayersClasses, GaussAccumulator, gaussLayerCount, calibrationNeeded, histogramPValueFn, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -21,7 +21,7 @@ export interface BuildOptions {
   combine: Combination;
   /** The logit part (ScanHeader.logits). */
   logits: LogitPart;
-  /** The Gaussian part (core/gauss.ts): Mahalanobis statistics of the last layer's channel means. */
+  /** The Gaussian part (core/gauss.ts): Mahalanobis statistics of the last layers' channel means. */
   gauss: boolean;
   /** Profile bytes in mind when no plan was made (explicit reductions): the Gaussian part must fit GAUSS_SHARE of it. */
   budget: number;
@@ -113,7 +113,8 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   if (builder.needsEdgePass) await features.eachBatch(background, (n, loaded) => builder.observe(n, loaded.length), { ...batch, onBatch: progress('bin edges') });
   // Within the plan's budget, as the plan reserved it (explicit reductions: opts.budget).
   const budget = features.plan?.budget ?? opts.budget;
-  const gauss = opts.gauss && gaussFits(features.layers, features.classes, budget) ? new GaussAccumulator(features.layers, features.classes) : null;
+  const gaussLayers = opts.gauss ? gaussLayerCount(features.layers, features.classes, budget) : 0;
+  const gauss = gaussLayers ? new GaussAccumulator(features.layers, features.classes, gaussLayers) : null;
   await features.eachBatch(
     background,
     (n, loaded, logits) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitGauss, gaussFeatures, GaussAccumulator, mergeGauss } from '../../src/core/gauss.ts';
+import { fitGauss, gaussBytes, gaussDim, gaussFeatures, GaussAccumulator, gaussLayerCount, GAUSS_SHARE, mergeGauss } from '../../src/core/gauss.ts';
 import { buildProfile } from '../../src/core/profile.ts';
 import { decodeProfile, encodeProfile, profileDigest } from '../../src/core/hsp.ts';
 import { mergeProfiles } from '../../src/core/merge.ts';
@@ -74,6 +74,22 @@ describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
     for (let c = 0; c < 4; c++) expect(f[c]).toBeCloseTo(x.subarray(5 + 9 * c, 5 + 9 * c + 9).reduce((a, v) => a + v, 0) / 9, 5);
   });
 
+  it('with two layers, features are the first layer\'s nodes then the last layer\'s channel means', () => {
+    const one = x.subarray(0, nodes);
+    const f = gaussFeatures(one, layers, 2);
+    expect(gaussDim(layers, 2)).toBe(9);
+    expect(Array.from(f.subarray(0, 5))).toEqual(Array.from(one.subarray(0, 5)));
+    expect(Array.from(f.subarray(5))).toEqual(Array.from(gaussFeatures(one, layers)));
+  });
+
+  it('reads the latest layers whose statistics fit its share of the budget', () => {
+    const fits = (d: number) => gaussBytes(d, classes) / GAUSS_SHARE;
+    expect(gaussLayerCount(layers, classes, fits(9))).toBe(2);
+    expect(gaussLayerCount(layers, classes, fits(9) - 1)).toBe(1);
+    expect(gaussLayerCount(layers, classes, fits(4) - 1)).toBe(0);
+    expect(gaussLayerCount(layers, 0, 1e9)).toBe(0);
+  });
+
   it('scores equal a direct fit on the rows (class means, covariance, OAS shrinkage, inverse)', () => {
     const fit = fitGauss(stats);
     const test = rows(20, 2);
@@ -104,6 +120,14 @@ describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
     expect(() => mergeProfiles([withG, p])).toThrow(ProfileError);
     const bad = { ...withG, header: { ...withG.header, gauss: { ...stats, scatter: stats.scatter.slice(1) } } };
     expect(() => decodeProfile(encodeProfile(bad))).toThrow(/Gaussian part/);
+    const two = new GaussAccumulator(layers, classes, 2);
+    two.add(x, 400, labels);
+    const withTwo = { ...p, header: { ...p.header, gauss: two.finish() } };
+    expect(decodeProfile(encodeProfile(withTwo)).header.gauss!.layers).toBe(2);
+    expect(() => mergeProfiles([withG, withTwo])).toThrow(/another Gaussian part/);
+    const wrongCount = { ...withTwo, header: { ...withTwo.header, gauss: { ...withTwo.header.gauss!, layers: 1 } } };
+    expect(() => decodeProfile(encodeProfile(wrongCount))).toThrow(/9 features, not the channels/);
+    expect(scoreImage(histogramPValueFn(withTwo), x.subarray(0, nodes), scanOf(withTwo), 'hc', [0, 1, 0]).parts[2]).toBeCloseTo(fitGauss(withTwo.header.gauss!).score(gaussFeatures(x.subarray(0, nodes), layers, 2)), 12);
     const scan = scanOf(withG);
     expect(partNames(scan, nodes)).toEqual(['upper', 'lower', 'gauss']);
     const one = x.subarray(0, nodes);
