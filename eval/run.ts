@@ -13,7 +13,8 @@ import {
   auc,
   buildProfile,
   GaussAccumulator,
-  gaussLayerCount,
+  gaussChoice,
+  type GaussChoice,
   lastLayersClasses,
   realisedFpr,
   groupScan,
@@ -220,15 +221,15 @@ const condAuto = AUTO_LAYERS === 1 ? condLast : AUTO_LAYERS === layers.length ? 
 const classLabel = (k: number) => (k === 1 ? 'last layer' : k === layers.length ? 'all layers' : `last ${k} layers`);
 const AUTO_LABEL = classLabel(AUTO_LAYERS);
 // The Gaussian part's statistics from the background, as `histoscan profile` adds them (the same for every profile here).
-const gaussOf = (count: number) => {
-  const acc = new GaussAccumulator(layers, background.logits[0].length, count);
+const gaussOf = (choice: GaussChoice) => {
+  const acc = new GaussAccumulator(layers, background.logits[0].length, choice);
   acc.add(background.values, background.rows, background.logits.map(argmax));
   return acc.finish();
 };
-const GAUSS_LAYERS = gaussLayerCount(layers, background.logits[0].length, DEFAULTS.budgetMB * 1e6);
-const gaussStats = gaussOf(GAUSS_LAYERS);
+const GAUSS = gaussChoice(layers, background.logits[0].length, DEFAULTS.budgetMB * 1e6)!;
+const gaussStats = gaussOf(GAUSS);
 const withGauss = (p: Profile, gauss = gaussStats): Profile => ({ ...p, header: { ...p.header, gauss } });
-const DEFAULT_ID = `default: class-conditional ${AUTO_LABEL} (budget plan), ${DEFAULTS.conditional} (${COMBINE_LABEL[DEFAULTS.combine]}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULTS.logits === 'energy' ? ', energy part' : ''}${DEFAULTS.gauss ? `, Gaussian part (${classLabel(GAUSS_LAYERS)})` : ''}`;
+const DEFAULT_ID = `default: class-conditional ${AUTO_LABEL} (budget plan), ${DEFAULTS.conditional} (${COMBINE_LABEL[DEFAULTS.combine]}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULTS.logits === 'energy' ? ', energy part' : ''}${DEFAULTS.gauss ? `, Gaussian part (${classLabel(GAUSS.layers)})` : ''}`;
 const condLastG = withGauss(condLast);
 combined.push({ id: 'upper+lower (min q) tail-two B=16 hc', profile: pooled16, scoring: 'hc', scan: { combine: 'min' } });
 combined.push({ id: 'class-conditional last layer, split (Fisher) B=16 hc', profile: condLast, scoring: 'hc', scan: { conditional: 'split', combine: 'fisher' } });
@@ -252,8 +253,9 @@ for (const [k, p] of [[1, condLast], [layers.length, condAll]] as const) {
   if (k !== AUTO_LAYERS) combined.push({ id: `class-conditional ${classLabel(k)}, added (${COMBINE_LABEL.tpm}) B=16 hc, energy and Gaussian parts`, profile: withGauss(p), scoring: 'hc', scan: partsOf('tpm') });
 }
 // How many layers the Gaussian part reads: the budget's choice against the last layer alone (chosen on dev of both models).
-if (GAUSS_LAYERS > 1) {
-  combined.push({ id: `class-conditional ${AUTO_LABEL}, added (${COMBINE_LABEL.tpm}) B=16 hc, energy part, Gaussian part of the last layer only`, profile: withGauss(condAuto, gaussOf(1)), scoring: 'hc', scan: partsOf('tpm') });
+if (GAUSS.layers > 1) {
+  const last = { layers: 1, d: cmLayers.at(-1)!.nodes };
+  combined.push({ id: `class-conditional ${AUTO_LABEL}, added (${COMBINE_LABEL.tpm}) B=16 hc, energy part, Gaussian part of the last layer only`, profile: withGauss(condAuto, gaussOf(last)), scoring: 'hc', scan: partsOf('tpm') });
 }
 combined.push({
   id: DEFAULT_ID,

@@ -16,10 +16,11 @@ import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart,
 // since then class histograms for every layer the budget leaves room for ('auto': relu2 and relu3
 // on the default model; dev 0.9886 -> 0.9911, photo model 0.6381 -> 0.6383, where the pooled plan
 // fills the budget and only two small layers fit); since then a Gaussian part over the last layers
-// whose statistics fit its share of the budget (core/gauss.ts gaussLayerCount: all 3 layers, d = 176,
-// on the default model; 2 on the photo model), not the last layer alone: on the dev halves the part
-// alone went 0.814 -> 0.910 (default model) and 0.681 -> 0.677 (photo model), the combination
-// 0.9909 -> 0.9912 and 0.6383 -> 0.6376.
+// until their channels fill what a tenth of the budget holds, projected down where they pass it
+// (core/gauss.ts gaussChoice: all 3 layers, d = 176, on the default model; the last 3 layers' 640
+// channel means projected to 213 on the photo model), not the last layer alone: on the dev halves
+// the part alone went 0.814 -> 0.910 (default model) and 0.681 -> 0.733 (photo model), the
+// combination 0.9909 -> 0.9912 and 0.6383 -> 0.6507.
 export const DEFAULTS = {
   layers: 'auto' as const,
   // No global reduction: each layer's comes from the byte-budget plan (model/plan.ts), which keeps

@@ -98,9 +98,12 @@ export interface ScanHeader {
 
 /** Mahalanobis statistics of the last monitored layers' channel means, per predicted class (mergeable). */
 export interface GaussStats {
-  /** Feature dimension: channels of the layers read. */
+  /**
+   * Feature dimension: the channels of the layers read, or fewer, and then those channels projected
+   * by core/gauss.ts's seeded sign matrix (gaussFeaturizer).
+   */
   d: number;
-  /** How many of the last monitored layers it reads (core/gauss.ts gaussLayerCount); absent: 1, as before 0.3. */
+  /** How many of the last monitored layers it reads (core/gauss.ts gaussChoice); absent: 1, as before 0.3. */
   layers?: number;
   /** Background images per predicted class. */
   counts: number[];

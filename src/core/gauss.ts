@@ -5,11 +5,16 @@
 // joint position of an image in feature space (MNIST digits on the default model, out-of-domain photos).
 import type { GaussStats, LayerLayout } from '../types.ts';
 import { cholesky, floorDeadScales, nearestMean, shrinkToIdentity } from './linalg.ts';
+import { rng } from './rng.ts';
 
 export type { GaussStats };
 
-/** Share of a profile's byte budget the statistics may take; past it the profile has no Gaussian part. */
-export const GAUSS_SHARE = 0.25;
+/**
+ * Share of a profile's byte budget the statistics may take (they set how many features fit). Chosen
+ * on the dev halves: the photo model's combination went 0.6414 at 0.25 to 0.6507 at 0.1, where the
+ * histograms keep 1.2 MB more; the default model's 176 features fit either way.
+ */
+export const GAUSS_SHARE = 0.1;
 
 /** Channels of a layer: its first axis (per element, pooled or reduced per channel), else one feature per node. */
 const channels = (l: LayerLayout) => (l.shape.length >= 2 && l.nodes % l.shape[0] === 0 ? l.shape[0] : l.nodes);
@@ -24,23 +29,37 @@ export function gaussBytes(d: number, classes: number): number {
   return 20 * (classes + classes * d + (d * (d + 1)) / 2);
 }
 
+/** What the Gaussian part reads: the last `layers` layers' channel means, projected to `d` when fewer. */
+export interface GaussChoice {
+  layers: number;
+  d: number;
+}
+
+/** Seed of the projection's signs: fixed, so a profile's projection is rebuilt alike everywhere. */
+export const GAUSS_PROJECTION_SEED = 20261201;
+
 /**
- * How many of the last layers the Gaussian part reads: the latest first, while the statistics fit
- * in GAUSS_SHARE of the budget (at 8 MB about d = 440 features with 10 classes); 0 for a model
- * without classes or when not even the last layer fits. More layers see more than the head does
- * (Lee et al.'s multi-layer features): on the default model's dev halves the part alone went from
- * mean AUC 0.814 (last layer) to 0.909 (all 3 layers, d = 176).
+ * The Gaussian part of a profile: its statistics may take GAUSS_SHARE of the budget, which sets the
+ * most features d_fit (at 8 MB: 272 with 10 classes, 213 with 80, 38 with 1,000). It reads the last layers,
+ * latest first, until their channels reach d_fit (all of them on a small model), and projects them
+ * down to d_fit where they pass it (a 1280-channel head of a photo model, or the layer that crossed).
+ * Null for a model without classes or a budget without room. Chosen on the dev halves of both
+ * development models (src/defaults.ts): more layers see more than the head does (Lee et al.'s
+ * multi-layer features), and a random projection keeps what a layer too large to fit adds.
  */
-export function gaussLayerCount(layers: readonly LayerLayout[], classes: number, budget: number): number {
-  if (classes === 0) return 0;
-  let count = 0;
-  while (count < layers.length && gaussBytes(gaussDim(layers, count + 1), classes) <= GAUSS_SHARE * budget) count++;
-  return count;
+export function gaussChoice(layers: readonly LayerLayout[], classes: number, budget: number): GaussChoice | null {
+  if (classes === 0) return null;
+  let fit = 0;
+  while (gaussBytes(fit + 1, classes) <= GAUSS_SHARE * budget) fit++;
+  if (fit === 0) return null;
+  let count = 1;
+  while (count < layers.length && gaussDim(layers, count) < fit) count++;
+  return { layers: count, d: Math.min(fit, gaussDim(layers, count)) };
 }
 
 /**
- * Features of one image: the channel means of the last `count` layers, earliest first (nodes are
- * channel-major: per element, pooled cells, or one per channel; a layer without channels gives its nodes).
+ * Channel means of the last `count` layers, earliest first (nodes are channel-major: per element,
+ * pooled cells, or one per channel; a layer without channels gives its nodes).
  */
 export function gaussFeatures(x: Float32Array, layers: readonly LayerLayout[], count = 1, out: Float64Array = new Float64Array(gaussDim(layers, count))): Float64Array {
   let from = x.length - layers.slice(-count).reduce((a, l) => a + l.nodes, 0);
@@ -58,31 +77,54 @@ export function gaussFeatures(x: Float32Array, layers: readonly LayerLayout[], c
   return out;
 }
 
+/**
+ * One image's features for statistics of this shape: the channel means (gaussFeatures), times a
+ * seeded ±1/√d sign matrix where the statistics hold fewer features than the layers have channels
+ * (a Johnson-Lindenstrauss projection: distances kept within a small factor, no fit needed).
+ */
+export function gaussFeaturizer(layers: readonly LayerLayout[], g: Pick<GaussStats, 'd' | 'layers'>): (x: Float32Array) => Float64Array {
+  const count = g.layers ?? 1;
+  const raw = gaussDim(layers, count);
+  const means = new Float64Array(raw);
+  const out = new Float64Array(g.d);
+  if (g.d === raw) return (x) => gaussFeatures(x, layers, count, out);
+  const r = rng(GAUSS_PROJECTION_SEED);
+  const scale = 1 / Math.sqrt(g.d);
+  const signs = Int8Array.from({ length: g.d * raw }, () => (r() < 0.5 ? -1 : 1));
+  return (x) => {
+    gaussFeatures(x, layers, count, means);
+    for (let i = 0; i < g.d; i++) {
+      let s = 0;
+      for (let j = 0; j < raw; j++) s += signs[i * raw + j] * means[j];
+      out[i] = s * scale;
+    }
+    return out;
+  };
+}
+
 /** Accumulates the statistics over background rows; `merge` adds shards' statistics exactly. */
 export class GaussAccumulator {
   private readonly counts: number[];
   private readonly sums: Float64Array;
   private readonly scatter: Float64Array;
-  private readonly f: Float64Array;
+  private readonly features: (x: Float32Array) => Float64Array;
   readonly d: number;
-  constructor(
-    private readonly layers: readonly LayerLayout[],
-    classes: number,
-    /** The last layers read (gaussLayerCount). */
-    private readonly count = 1,
-  ) {
-    this.d = gaussDim(layers, count);
+  private readonly count: number;
+  /** `choice`: what it reads (gaussChoice); default the last layer's channel means. */
+  constructor(layers: readonly LayerLayout[], classes: number, choice: GaussChoice = { layers: 1, d: gaussDim(layers) }) {
+    this.d = choice.d;
+    this.count = choice.layers;
+    this.features = gaussFeaturizer(layers, choice);
     this.counts = new Array(classes).fill(0);
     this.sums = new Float64Array(classes * this.d);
     this.scatter = new Float64Array((this.d * (this.d + 1)) / 2);
-    this.f = new Float64Array(this.d);
   }
 
   add(batch: Float32Array, rows: number, labels: ArrayLike<number>): void {
     const nodes = batch.length / rows;
-    const { d, f } = this;
+    const { d } = this;
     for (let r = 0; r < rows; r++) {
-      gaussFeatures(batch.subarray(r * nodes, (r + 1) * nodes), this.layers, this.count, f);
+      const f = this.features(batch.subarray(r * nodes, (r + 1) * nodes));
       const c = labels[r];
       this.counts[c]++;
       for (let i = 0; i < d; i++) this.sums[c * d + i] += f[i];

@@ -131,7 +131,7 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
     if ((g.counts as number[]).reduce((a, x) => a + x, 0) !== o.count) bad('Gaussian part counts do not add up to the background size');
     const layers = (o.layers as LayerLayout[]).length;
     if (g.layers !== undefined && !(isInt(g.layers, 1) && (g.layers as number) <= layers)) bad('Gaussian part layer count malformed');
-    if (d !== gaussDim(o.layers as LayerLayout[], (g.layers as number | undefined) ?? 1)) bad(`Gaussian part has ${d} features, not the channels of the layers it reads`);
+    if (d > gaussDim(o.layers as LayerLayout[], (g.layers as number | undefined) ?? 1)) bad(`Gaussian part has ${d} features, more than the channels of the layers it reads`);
   }
   if (o.calibration !== undefined) {
     const c = o.calibration as Record<string, unknown>;

@@ -5,7 +5,7 @@
 import type { CalibrationTable, ClassBlocks, LayerLayout, ScanHeader, ScoringName, Tail } from '../types.ts';
 import { calibrationAtLeast, combineParts } from './combine.ts';
 import { energy } from './energy.ts';
-import { fitGauss, gaussFeatures, type GaussFit } from './gauss.ts';
+import { fitGauss, gaussFeaturizer, type GaussFit } from './gauss.ts';
 import { ActivationError } from './errors.ts';
 import { locateNode } from './layout.ts';
 import type { Profile } from './profile.ts';
@@ -30,7 +30,7 @@ export interface ScanSettings extends ScanHeader {
   /** Nodes [from, to) scored against class-conditional histograms, when the profile has them. */
   classes?: Pick<ClassBlocks, 'from' | 'to'>;
   /** The Gaussian part, fitted from the profile's statistics, and the layers its features come from. */
-  gauss?: { fit: GaussFit; layers: LayerLayout[]; count: number };
+  gauss?: { fit: GaussFit; features: (x: Float32Array) => Float64Array };
 }
 
 /**
@@ -68,7 +68,7 @@ export function partsOf(scan: ScanSettings, nodes: number): Part[] {
 export function extraParts(scan: ScanSettings, x: Float32Array, logits: ArrayLike<number>): number[] {
   const out: number[] = [];
   if (scan.logits === 'energy') out.push(energy(logits));
-  if (scan.gauss) out.push(scan.gauss.fit.score(gaussFeatures(x, scan.gauss.layers, scan.gauss.count)));
+  if (scan.gauss) out.push(scan.gauss.fit.score(scan.gauss.features(x)));
   return out;
 }
 
@@ -83,7 +83,7 @@ export function partNames(scan: ScanSettings, nodes: number): string[] {
  */
 export function scanOf(p: Profile): ScanSettings {
   const s: ScanSettings = p.header.classes ? { ...p.header.scan, classes: p.header.classes } : { ...p.header.scan };
-  if (p.header.gauss) s.gauss = { fit: fitGauss(p.header.gauss), layers: p.header.layers, count: p.header.gauss.layers ?? 1 };
+  if (p.header.gauss) s.gauss = { fit: fitGauss(p.header.gauss), features: gaussFeaturizer(p.header.layers, p.header.gauss) };
   return s;
 }
 

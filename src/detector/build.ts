@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, lastLayersClasses, GaussAccumulator, gaussLayerCount, calibrationNeeded, histogramPValueFn, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
+import { argmax, CalibrationCollector, lastLayersClasses, GaussAccumulator, gaussChoice, calibrationNeeded, histogramPValueFn, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -113,8 +113,8 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   if (builder.needsEdgePass) await features.eachBatch(background, (n, loaded) => builder.observe(n, loaded.length), { ...batch, onBatch: progress('bin edges') });
   // Within the plan's budget, as the plan reserved it (explicit reductions: opts.budget).
   const budget = features.plan?.budget ?? opts.budget;
-  const gaussLayers = opts.gauss ? gaussLayerCount(features.layers, features.classes, budget) : 0;
-  const gauss = gaussLayers ? new GaussAccumulator(features.layers, features.classes, gaussLayers) : null;
+  const choice = opts.gauss ? gaussChoice(features.layers, features.classes, budget) : null;
+  const gauss = choice ? new GaussAccumulator(features.layers, features.classes, choice) : null;
   await features.eachBatch(
     background,
     (n, loaded, logits) => {

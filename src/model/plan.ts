@@ -1,6 +1,6 @@
 // The byte budget of a profile: how each monitored layer becomes nodes so that the histograms fit.
 // Pure: layer shapes and profile settings in, a plan out. No ONNX, no DOM.
-import { countWidth, edgesPerNode, gaussBytes, gaussDim, gaussLayerCount, payloadBytes, UsageError } from '../core/index.ts';
+import { countWidth, edgesPerNode, gaussBytes, gaussChoice, gaussDim, payloadBytes, UsageError } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
 import { layerNodeCount } from './reduce.ts';
 
@@ -168,8 +168,8 @@ export function planProfile(layers: readonly LayerShape[], o: PlanBudget, classe
 
 function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number, which: ClassLayers): Plan {
   const perClass = classes * o.bins * countWidth(o.count); // a node's class blocks
-  const gaussCount = (p: Plan) => (o.gauss ? gaussLayerCount(p.layers, classes, o.budget) : 0);
-  const gaussOf = (p: Plan) => (gaussCount(p) ? gaussBytes(gaussDim(p.layers, gaussCount(p)), classes) : 0);
+  const gaussIn = (p: Plan) => (o.gauss ? gaussChoice(p.layers, classes, o.budget) : null);
+  const gaussOf = (p: Plan) => (gaussIn(p) ? gaussBytes(gaussIn(p)!.d, classes) : 0);
   const lastBytes = (p: Plan) => (which === 'last' || which === 'auto' ? p.layers.at(-1)!.nodes * perClass : 0);
   const priced = which === 'all' ? { ...o, classBlocks: classes } : o;
   let plan = planReductions(layers, priced);
@@ -195,9 +195,11 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
     const what = classLayers === 1 ? `the last layer (${names[0]})` : `the last ${classLayers} layers (${names.join(', ')})`;
     notes.push(`histograms per predicted class (${classes} classes) for ${what}: ${(which === 'all' ? plan.nodes * perClass : extra).toLocaleString('en')} bytes${which === 'all' ? ', in the table' : ' more'}.`);
   }
-  if (gauss) {
-    const k = gaussCount(plan);
-    notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${gaussDim(plan.layers, k)} channel means of ${k === 1 ? 'the last layer' : `the last ${k} layers`}).`);
+  const g = gaussIn(plan);
+  if (g) {
+    const raw = gaussDim(plan.layers, g.layers);
+    const read = `${raw} channel means of ${g.layers === 1 ? 'the last layer' : `the last ${g.layers} layers`}`;
+    notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${g.d < raw ? `${read}, projected to ${g.d}` : read}).`);
   }
   return { ...plan, budget: o.budget, notes, classLayers };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitGauss, gaussBytes, gaussDim, gaussFeatures, GaussAccumulator, gaussLayerCount, GAUSS_SHARE, mergeGauss } from '../../src/core/gauss.ts';
+import { fitGauss, gaussBytes, gaussChoice, gaussDim, gaussFeatures, gaussFeaturizer, GaussAccumulator, GAUSS_SHARE, mergeGauss } from '../../src/core/gauss.ts';
 import { buildProfile } from '../../src/core/profile.ts';
 import { decodeProfile, encodeProfile, profileDigest } from '../../src/core/hsp.ts';
 import { mergeProfiles } from '../../src/core/merge.ts';
@@ -28,9 +28,9 @@ function rows(n: number, seed: number) {
 }
 
 /** Reference: the same model from the rows themselves (two-pass means, direct covariance, Gauss-Jordan inverse). */
-function reference(x: Float32Array, labels: number[], test: Float64Array): number {
+function reference(x: Float32Array, labels: number[], test: Float64Array, features = (row: Float32Array) => gaussFeatures(row, layers)): number {
   const n = labels.length;
-  const F = Array.from({ length: n }, (_, i) => Array.from(gaussFeatures(x.subarray(i * nodes, (i + 1) * nodes), layers)));
+  const F = Array.from({ length: n }, (_, i) => Array.from(features(x.subarray(i * nodes, (i + 1) * nodes))));
   const d = F[0].length;
   const means = Array.from({ length: classes }, (_, c) => {
     const mine = F.filter((_, i) => labels[i] === c);
@@ -82,12 +82,33 @@ describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
     expect(Array.from(f.subarray(5))).toEqual(Array.from(gaussFeatures(one, layers)));
   });
 
-  it('reads the latest layers whose statistics fit its share of the budget', () => {
-    const fits = (d: number) => gaussBytes(d, classes) / GAUSS_SHARE;
-    expect(gaussLayerCount(layers, classes, fits(9))).toBe(2);
-    expect(gaussLayerCount(layers, classes, fits(9) - 1)).toBe(1);
-    expect(gaussLayerCount(layers, classes, fits(4) - 1)).toBe(0);
-    expect(gaussLayerCount(layers, 0, 1e9)).toBe(0);
+  it('reads the latest layers until their channels fill what its share of the budget holds, projecting past it', () => {
+    const holding = (d: number) => gaussBytes(d, classes) / GAUSS_SHARE;
+    expect(gaussChoice(layers, classes, holding(9))).toEqual({ layers: 2, d: 9 });
+    expect(gaussChoice(layers, classes, holding(8))).toEqual({ layers: 2, d: 8 });
+    expect(gaussChoice(layers, classes, holding(3))).toEqual({ layers: 1, d: 3 });
+    expect(gaussChoice(layers, classes, holding(1) - 1)).toBeNull();
+    expect(gaussChoice(layers, 0, 1e9)).toBeNull();
+  });
+
+  it('a projection is a fixed ±1/√d sign matrix on the channel means, and scores equal a direct fit on the projected rows', () => {
+    const choice = { layers: 2, d: 6 };
+    const unit = new Float32Array(nodes);
+    unit[2] = 1; // channel means: the unit vector of feature 2
+    const column = Array.from(gaussFeaturizer(layers, choice)(unit));
+    column.forEach((v) => expect(Math.abs(v)).toBeCloseTo(1 / Math.sqrt(6), 12));
+    expect(Array.from(gaussFeaturizer(layers, choice)(unit))).toEqual(column);
+    const acc = new GaussAccumulator(layers, classes, choice);
+    acc.add(x, 400, labels);
+    const projected = acc.finish();
+    expect(projected.d).toBe(6);
+    const features = (row: Float32Array) => Float64Array.from(gaussFeaturizer(layers, choice)(row));
+    const fit = fitGauss(projected);
+    const test = rows(10, 3);
+    for (let i = 0; i < 10; i++) {
+      const f = features(test.x.subarray(i * nodes, (i + 1) * nodes));
+      expect(fit.score(f)).toBeCloseTo(reference(x, labels, f, features), 6);
+    }
   });
 
   it('scores equal a direct fit on the rows (class means, covariance, OAS shrinkage, inverse)', () => {
@@ -120,13 +141,13 @@ describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
     expect(() => mergeProfiles([withG, p])).toThrow(ProfileError);
     const bad = { ...withG, header: { ...withG.header, gauss: { ...stats, scatter: stats.scatter.slice(1) } } };
     expect(() => decodeProfile(encodeProfile(bad))).toThrow(/Gaussian part/);
-    const two = new GaussAccumulator(layers, classes, 2);
+    const two = new GaussAccumulator(layers, classes, { layers: 2, d: 9 });
     two.add(x, 400, labels);
     const withTwo = { ...p, header: { ...p.header, gauss: two.finish() } };
     expect(decodeProfile(encodeProfile(withTwo)).header.gauss!.layers).toBe(2);
     expect(() => mergeProfiles([withG, withTwo])).toThrow(/another Gaussian part/);
     const wrongCount = { ...withTwo, header: { ...withTwo.header, gauss: { ...withTwo.header.gauss!, layers: 1 } } };
-    expect(() => decodeProfile(encodeProfile(wrongCount))).toThrow(/9 features, not the channels/);
+    expect(() => decodeProfile(encodeProfile(wrongCount))).toThrow(/9 features, more than the channels/);
     expect(scoreImage(histogramPValueFn(withTwo), x.subarray(0, nodes), scanOf(withTwo), 'hc', [0, 1, 0]).parts[2]).toBeCloseTo(fitGauss(withTwo.header.gauss!).score(gaussFeatures(x.subarray(0, nodes), layers, 2)), 12);
     const scan = scanOf(withG);
     expect(partNames(scan, nodes)).toEqual(['upper', 'lower', 'gauss']);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { payloadBytes, UsageError } from '../../src/core/index.ts';
 import { rng } from '../../src/core/rng.ts';
 import { bytesPerNode, planProfile, planReductions, type LayerShape, type PlanBudget } from '../../src/model/plan.ts';
-import { gaussBytes } from '../../src/core/gauss.ts';
+import { gaussBytes, gaussChoice } from '../../src/core/gauss.ts';
 import { layerNodeCount } from '../../src/model/reduce.ts';
 
 const MB = 1e6;
@@ -134,7 +134,7 @@ describe('byte-budget planner', () => {
   it('class histograms: none, last, all, or auto (the last, then earlier layers while they fit what the pooled plan left)', () => {
     const o = { ...at(8 * MB), gauss: true };
     const perClass = 10 * 16 * 2; // 10 classes x 16 bins x 2-byte counts per node
-    const gauss = gaussBytes(128, 10);
+    const gauss = gaussBytes(176, 10); // all 3 layers' channel means
     expect(planProfile(FASHION, { ...o, classLayers: 'none' }, 10).classLayers).toBe(0);
     expect(planProfile(FASHION, { ...o, classLayers: 'last' }, 10).classLayers).toBe(1);
     // The default model: relu2 and relu3 fit beside the pooled histograms (2.05 + 2.05 MB); relu1 (4.01 MB more) does not.
@@ -151,6 +151,17 @@ describe('byte-budget planner', () => {
     expect(all.classLayers).toBe(3);
     expect(all.bytes).toBe(payloadBytes(all.nodes, 'tail', 16, 10_000) + all.nodes * perClass);
     expect(all.bytes + gauss).toBeLessThanOrEqual(8 * MB);
+  });
+
+  it('the Gaussian part: every layer of a small model; a large head projected to what its share holds, inside the budget', () => {
+    const small = planProfile(FASHION, { ...at(8 * MB), gauss: true }, 10);
+    expect(small.notes.join(' ')).toMatch(/346,920 bytes more for the Gaussian part \(176 channel means of the last 3 layers\)/);
+    const big = planProfile(mobileNetV2(), { ...at(8 * MB), gauss: true, classLayers: 'auto' }, 5);
+    const d = gaussChoice(big.layers, 5, 8 * MB)!;
+    expect(d).toEqual({ layers: 1, d: 277 });
+    expect(big.notes.join(' ')).toMatch(/Gaussian part \(1280 channel means of the last layer, projected to 277\)/);
+    const classBytes = big.layers.slice(-big.classLayers).reduce((a, l) => a + l.nodes, 0) * 5 * 16 * 2; // 5 classes x 16 bins x 2-byte counts
+    expect(big.bytes + classBytes + gaussBytes(277, 5)).toBeLessThanOrEqual(8 * MB);
   });
 
   it('auto class layers never take the profile over the budget, and never coarsen a pooled layer', () => {
