@@ -22,6 +22,8 @@ test('the WebGPU execution provider runs the model and agrees with WASM, verdict
   const cpu = await run(page, 'wasm');
   expect(gpu.map((r) => r.provider)).toEqual(['webgpu', 'webgpu']);
   expect(cpu.map((r) => r.provider)).toEqual(['wasm', 'wasm']);
+  // 'cpu' asks for the CPU: in a browser that is WASM, even where a WebGPU adapter exists.
+  expect((await run(page, 'cpu')).map((r) => r.provider)).toEqual(['wasm', 'wasm']);
   for (let i = 0; i < 2; i++) {
     expect(gpu[i].top[0].index).toBe(cpu[i].top[0].index);
     // Same activations up to float rounding of a different backend.

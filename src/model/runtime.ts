@@ -80,7 +80,8 @@ export async function createSession(model: Uint8Array, opts: { provider?: Provid
     }
     if (want === 'webgpu') note = 'WebGPU is not available under Node: using WASM.';
     if (want === 'cpu') note = 'onnxruntime-node is not installed: using WASM.';
-  } else if (want !== 'wasm') {
+  } else if (want === 'auto' || want === 'webgpu') {
+    // 'cpu' in a browser is WASM: its only CPU runtime.
     if (await hasWebGpuAdapter()) {
       try {
         const session = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'] });
