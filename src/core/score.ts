@@ -181,6 +181,7 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const s = scanParts(pv, x, scan, [scoring], logits.length ? argmax(logits) : -1);
   const scans = s.scans[scoring]!;
   const scanScores = scans.map((r) => r.score);
+  const t0 = performance.now();
   const parts = [...scanScores, ...extraParts(scan, x, logits)];
   const rows = calibration?.scores[scoring];
   const { score, q } = combineParts(scanScores, parts, rows, scan.combine);
@@ -188,9 +189,11 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const evidence = (c: number) => (Number.isFinite(q) ? -calibrationAtLeast(rows!, parts.length, c, parts[c]) : parts[c]);
   let best = 0;
   for (let c = 1; c < scans.length; c++) if (evidence(c) > evidence(best)) best = c;
+  // scanMs: the scans, the other parts (energy, Gaussian) and their combination.
+  const scanMs = s.scanMs + performance.now() - t0;
   // The result keeps these: copies, not scanParts' working buffers.
   const shown = s.ranges.length === 1 ? { ranges: { pMin: s.ranges[0].pMin.slice(), pMax: s.ranges[0].pMax.slice() }, point: s.points[0].slice() } : twoSided(s.ranges, s.points);
-  return { score, q, alpha: scans[best].alpha, subset: scans[best].subset, parts, ...shown, pvaluesMs: s.pvaluesMs, scanMs: s.scanMs };
+  return { score, q, alpha: scans[best].alpha, subset: scans[best].subset, parts, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
 }
 
 /** Two-sided view of an upper and a lower part: twice the smaller tail, capped at 1. */
