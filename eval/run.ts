@@ -14,6 +14,7 @@ import {
   buildProfile,
   GaussAccumulator,
   gaussChoice,
+  gaussDim,
   type GaussChoice,
   lastLayersClasses,
   realisedFpr,
@@ -254,7 +255,7 @@ for (const [k, p] of [[1, condLast], [layers.length, condAll]] as const) {
 }
 // How many layers the Gaussian part reads: the budget's choice against the last layer alone (chosen on dev of both models).
 if (GAUSS.layers > 1) {
-  const last = { layers: 1, d: cmLayers.at(-1)!.nodes };
+  const last = { layers: 1, d: gaussDim(layers) };
   combined.push({ id: `class-conditional ${AUTO_LABEL}, added (${COMBINE_LABEL.tpm}) B=16 hc, energy part, Gaussian part of the last layer only`, profile: withGauss(condAuto, gaussOf(last)), scoring: 'hc', scan: partsOf('tpm') });
 }
 combined.push({

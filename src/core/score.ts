@@ -29,7 +29,7 @@ export const histogramPValueFn =
 export interface ScanSettings extends ScanHeader {
   /** Nodes [from, to) scored against class-conditional histograms, when the profile has them. */
   classes?: Pick<ClassBlocks, 'from' | 'to'>;
-  /** The Gaussian part, fitted from the profile's statistics, and the layers its features come from. */
+  /** The Gaussian part, fitted from the profile's statistics, and one image's features for it. */
   gauss?: { fit: GaussFit; features: (x: Float32Array) => Float64Array };
 }
 
