@@ -1,6 +1,6 @@
 // The byte budget of a profile: how each monitored layer becomes nodes so that the histograms fit.
 // Pure: layer shapes and profile settings in, a plan out. No ONNX, no DOM.
-import { countWidth, edgesPerNode, gaussBytes, gaussChoice, gaussDim, payloadBytes, UsageError } from '../core/index.ts';
+import { countWidth, edgesPerNode, gaussBytes, gaussChoice, gaussDim, payloadBytes, UsageError, type GaussChoice } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
 import { layerNodeCount } from './reduce.ts';
 
@@ -49,6 +49,8 @@ export interface Plan {
   notes: string[];
   /** How many of the last layers get histograms per predicted class (planProfile; 0 from the planner alone). */
   classLayers: number;
+  /** What the Gaussian part reads (core/gauss.ts gaussChoice; planProfile with `gauss`), else null. */
+  gauss: GaussChoice | null;
 }
 
 /** The planner's ladder, finest first. channel-max is never chosen, only asked for. */
@@ -86,7 +88,7 @@ export function costPlan(layers: readonly LayerShape[], reductions: readonly Red
   });
   const nodes = planned.reduce((s, l) => s + l.nodes, 0);
   const bytes = payloadBytes(nodes, o.strategy, o.bins, o.count) + nodes * countWidth(o.count) * o.bins * (o.classBlocks ?? 0);
-  return { layers: planned, dropped, nodes, bytes, budget: o.budget, fits: bytes <= o.budget, notes: [], classLayers: 0 };
+  return { layers: planned, dropped, nodes, bytes, budget: o.budget, fits: bytes <= o.budget, notes: [], classLayers: 0, gauss: null };
 }
 
 /**
@@ -201,7 +203,7 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
     const read = `${raw} channel means of ${g.layers === 1 ? 'the last layer' : `the last ${g.layers} layers`}`;
     notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${g.d < raw ? `${read}, projected to ${g.d}` : read}).`);
   }
-  return { ...plan, budget: o.budget, notes, classLayers };
+  return { ...plan, budget: o.budget, notes, classLayers, gauss: g };
 }
 
 export function fmtBytes(b: number): string {

@@ -157,8 +157,9 @@ describe('byte-budget planner', () => {
     const small = planProfile(FASHION, { ...at(8 * MB), gauss: true }, 10);
     expect(small.notes.join(' ')).toMatch(/346,920 bytes more for the Gaussian part \(176 channel means of the last 3 layers\)/);
     const big = planProfile(mobileNetV2(), { ...at(8 * MB), gauss: true, classLayers: 'auto' }, 5);
-    const d = gaussChoice(big.layers, 5, 8 * MB)!;
-    expect(d).toEqual({ layers: 1, d: 277 });
+    expect(big.gauss).toEqual({ layers: 1, d: 277 });
+    expect(gaussChoice(big.layers, 5, 8 * MB)).toEqual(big.gauss);
+    expect(small.gauss).toEqual({ layers: 3, d: 176 });
     expect(big.notes.join(' ')).toMatch(/Gaussian part \(1280 channel means of the last layer, projected to 277\)/);
     const classBytes = big.layers.slice(-big.classLayers).reduce((a, l) => a + l.nodes, 0) * 5 * 16 * 2; // 5 classes x 16 bins x 2-byte counts
     expect(big.bytes + classBytes + gaussBytes(277, 5)).toBeLessThanOrEqual(8 * MB);
