@@ -18,6 +18,10 @@ test('the detail view shows the image as dropped and exactly as the model receiv
   await rows(page).nth(0).locator('button.open').click();
   await expect(page.locator(`${el} #detail [data-model-input]`)).toContainText('28×28 gray');
   await expect(page.locator(`${el} #detail .inputs img`)).toBeVisible();
+  // Which evidence: every calibrated part with its own q, strongest first; a photo is far out in some.
+  const parts = page.locator(`${el} #detail [data-parts] tbody tr`);
+  await expect(parts).toHaveCount(6);
+  await expect(page.locator(`${el} #detail [data-parts] tr.strong`).first()).toBeVisible();
   await shot(page, 'detail-model-input');
   // A 28×28 gray PNG reaches the model unchanged: the drawn pixels are the file's pixels.
   await rows(page).nth(1).locator('button.open').click();

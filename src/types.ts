@@ -179,6 +179,15 @@ export interface Timings {
 }
 
 /** What the detector returns for one image. */
+/** One calibrated part of an image's score: a scan, the energy or the Gaussian part (core/score.ts partNames). */
+export interface PartEvidence {
+  /** 'upper', 'lower', 'upper:class', 'lower:class', 'energy', 'gauss', … */
+  name: string;
+  score: number;
+  /** Share of calibration images whose part scores at least as high (with this image: (k + 1) / (m + 1)); NaN without calibration. */
+  q: number;
+}
+
 export interface ImageResult {
   file: string;
   width: number;
@@ -199,6 +208,8 @@ export interface ImageResult {
   fpr: number;
   scoring: ScoringName;
   layers: LayerPValues[];
+  /** Each calibrated part on its own: which evidence made the verdict. */
+  parts: PartEvidence[];
   /** Anomalous subset found by the scan: flat node indices, ascending. */
   subset: Uint32Array;
   /** Most anomalous nodes, smallest p first. */

@@ -32,7 +32,7 @@ describe('CLI end to end on the default model', () => {
     const scored = JSON.parse(s.stdout).results;
     expect(scored).toHaveLength(31);
     for (const r of scored) {
-      expect(Object.keys(r)).toEqual(expect.arrayContaining(['file', 'score', 'alpha', 'q', 'flagged', 'verdict', 'calibrationCount', 'topNodes']));
+      expect(Object.keys(r)).toEqual(expect.arrayContaining(['file', 'score', 'alpha', 'q', 'flagged', 'verdict', 'calibrationCount', 'topNodes', 'parts']));
       expect(r.calibrationCount).toBe(40);
       expect(['unusual', 'typical']).toContain(r.verdict);
       expect(r.q).toBeGreaterThan(0);

@@ -26,6 +26,23 @@ describe('the shipped scoring, used by the CLI, the worker and the evaluation al
     d.release();
   });
 
+  it("gives each part's own q: the share of calibration rows at least as high, counted directly", async () => {
+    const d = await Detector.create({ model, profile });
+    const cal = profile.header.calibration!;
+    const rows = cal.scores[DEFAULTS.scoring]!;
+    const k = cal.parts.length;
+    for (const f of [...files('clean', 3), ...files('ood-mnist', 3)]) {
+      const r = await d.check(decodeImage(readFileSync(f)), f);
+      expect(r.parts.map((p) => p.name)).toEqual(cal.parts);
+      r.parts.forEach((p, c) => {
+        let atLeast = 0;
+        for (let i = 0; i < cal.count; i++) if (rows[i * k + c] >= p.score) atLeast++;
+        expect(p.q).toBe((atLeast + 1) / (cal.count + 1));
+      });
+    }
+    d.release();
+  });
+
   it('holds its false-positive rate: clean test images flagged at FPR 5% stay within the binomial margin', async () => {
     const d = await Detector.create({ model, profile });
     const paths = files('clean', 1000); // the whole clean test set: its figure goes in the README

@@ -20,6 +20,8 @@ export interface ScoreLine {
   fpr: number;
   top: string;
   topNodes: { layer: string; index: number; value: number; p: number }[];
+  /** Each calibrated part's own score and q (null in JSON without calibration): which evidence made the verdict. */
+  parts: { name: string; score: number; q: number }[];
 }
 
 export interface GroupLine {
@@ -42,6 +44,7 @@ export function scoreLine(r: ImageResult): ScoreLine {
     fpr: r.fpr,
     top: `${r.top[0].label} ${(100 * r.top[0].prob).toFixed(1)}%`,
     topNodes: r.topNodes.map((n) => ({ layer: n.layer, index: n.index, value: n.value, p: n.p })),
+    parts: r.parts.map((p) => ({ name: p.name, score: p.score, q: p.q })),
   };
 }
 

@@ -17,3 +17,13 @@ export const fmtValue3 = (v: number): string => (Math.abs(v) >= 1000 || (Math.ab
 
 /** Bytes as megabytes, two decimals below 1 MB. */
 export const fmtMB = (b: number): string => `${(b / 1e6).toFixed(b < 1e6 ? 2 : 1)} MB`;
+
+/** What a calibrated part measures, in words (its name from core/score.ts partNames). */
+export function partLabel(name: string): string {
+  if (name === 'energy') return 'Model confidence (energy of the logits)';
+  if (name === 'gauss') return 'Distance to the class means in feature space (Gaussian)';
+  const [tail, group] = name.split(':');
+  const how = tail === 'upper' ? 'high' : tail === 'lower' ? 'low' : 'far out';
+  const among = group === 'class' ? ' for the predicted class' : group?.startsWith('pooled') ? ' (other layers)' : '';
+  return `Activations unusually ${how}${among}`;
+}

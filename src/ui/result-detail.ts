@@ -1,7 +1,7 @@
 import { css, html, LitElement, nothing } from 'lit';
 import type { ImageResult, RgbaImage } from '../types.ts';
 import type { NodeHistogramData as Hist } from '../worker/worker.ts';
-import { fmtP } from './format.ts';
+import { fmtP, partLabel } from './format.ts';
 import { buttonStyles, verdictStyles } from './styles.ts';
 import { verdictText } from './verdict-text.ts';
 import './node-histogram.ts';
@@ -47,6 +47,13 @@ export class ResultDetail extends LitElement {
       .inputs figure { margin: 0; font-size: 0.8rem; color: var(--histoscan-muted, #566070); max-width: 11rem; }
       .inputs img, .inputs canvas { display: block; width: 112px; height: 112px; object-fit: contain; image-rendering: pixelated; border: 1px solid var(--histoscan-rule, #e3e8ef); border-radius: 6px; background: repeating-conic-gradient(#8883 0 25%, transparent 0 50%) 50% / 12px 12px; }
       .hint { font-size: 0.85rem; color: var(--histoscan-muted, #5b6472); }
+      .parts { border-collapse: collapse; font-size: 0.85rem; }
+      .parts td, .parts th { padding: 0.15rem 0.6rem 0.15rem 0; text-align: left; }
+      .parts th { font-weight: 500; color: var(--histoscan-muted, #566070); }
+      .parts .bar { width: 8rem; height: 0.6rem; border-radius: 3px; background: var(--histoscan-rule, #e3e8ef); overflow: hidden; }
+      .parts .bar > span { display: block; height: 100%; background: var(--histoscan-bar, #5b7aa8); }
+      .parts tr.strong td:first-child { font-weight: 600; }
+      .parts tr.strong .bar > span { background: var(--histoscan-unusual, #b93c0a); }
       @media (max-width: 560px) { .maps { grid-template-columns: 1fr; } }
     `,
   ];
@@ -81,6 +88,33 @@ export class ResultDetail extends LitElement {
     </div>`;
   }
 
+  /**
+   * Each calibrated part's own q, strongest first, with a bar on a log scale up to the smallest q
+   * the calibration set can give: which evidence made the verdict.
+   */
+  private renderParts(d: ImageResult) {
+    if (!d.parts?.length || !Number.isFinite(d.parts[0].q)) return nothing;
+    const floor = -Math.log10(1 / (d.calibrationCount + 1));
+    const sorted = [...d.parts].sort((a, b) => a.q - b.q);
+    return html`<h3>Evidence by part</h3>
+      <table class="parts" data-parts>
+        <thead>
+          <tr><th scope="col">Part</th><th scope="col">Evidence</th><th scope="col">q</th></tr>
+        </thead>
+        <tbody>
+          ${sorted.map((p) => {
+            const w = Math.min(1, -Math.log10(p.q) / floor);
+            return html`<tr class=${p.q <= d.fpr ? 'strong' : ''} data-part=${p.name}>
+              <td>${partLabel(p.name)}</td>
+              <td><div class="bar" role="img" aria-label="q ${fmtP(p.q)}"><span style="width: ${(100 * w).toFixed(0)}%"></span></div></td>
+              <td>${fmtP(p.q)}</td>
+            </tr>`;
+          })}
+        </tbody>
+      </table>
+      <p class="hint">q: the share of clean calibration images whose part scores as high. The verdict combines all ${d.parts.length} parts: one very small q counts more than several middling ones.</p>`;
+  }
+
   override render() {
     const d = this.result;
     if (!d) return nothing;
@@ -110,6 +144,7 @@ export class ResultDetail extends LitElement {
         ${Number.isFinite(d.q) ? html`only ${(100 * d.q).toFixed(1)}% of clean calibration images score as high (q = ${d.q.toFixed(3)}).` : 'the profile has no calibration table.'}
         ${d.subset.length.toLocaleString('en')} of ${off.toLocaleString('en')} nodes form the anomalous subset (outlined in magenta).
       </div>
+      ${this.renderParts(d)}
       <div class="maps">
         ${d.layers.map((l, i) => html`<hs-pvalue-map .layer=${l} .subset=${subsets[i]} .nMax=${nMax} .selected=${hn?.layer === i ? hn.index : -1} @node-select=${(e: CustomEvent<{ index: number }>) => this.showNode(i, e.detail.index)}></hs-pvalue-map>`)}
       </div>

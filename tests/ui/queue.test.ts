@@ -29,7 +29,7 @@ function result(name: string, opts: CheckOptions): ImageResult | ImageError {
   const verdict = q <= opts.fpr ? 'unusual' : 'typical';
   return {
     file: name, width: 28, height: 28, top: [{ index: 0, label: 'shirt', prob: 0.9 }], score: 10, alpha: 0.1, q, flagged: verdict === 'unusual',
-    verdict, calibrationCount: 100, fpr: opts.fpr, scoring: opts.scoring, layers: [], subset: new Uint32Array(0), topNodes: [], provider: 'wasm',
+    verdict, calibrationCount: 100, fpr: opts.fpr, scoring: opts.scoring, layers: [], parts: [], subset: new Uint32Array(0), topNodes: [], provider: 'wasm',
     timings: { decode: 1, preprocess: 1, inference: 1, pvalues: 1, scan: 1 },
   };
 }
