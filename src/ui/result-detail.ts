@@ -141,7 +141,7 @@ export class ResultDetail extends LitElement {
       ${this.renderInputs(d)}
       <div>
         The model says <strong>${d.top[0]?.label}</strong> (${(100 * (d.top[0]?.prob ?? NaN)).toFixed(1)}%). Scan score ${d.score.toFixed(1)} (${d.scoring.toUpperCase()}) at α = ${d.alpha.toPrecision(2)};
-        ${Number.isFinite(d.q) ? html`only ${(100 * d.q).toFixed(1)}% of clean calibration images score as high (q = ${d.q.toFixed(3)}).` : 'the profile has no calibration table.'}
+        ${Number.isFinite(d.q) ? html`only ${d.q < 0.001 ? 'fewer than 0.1%' : `${(100 * d.q).toFixed(1)}%`} of clean calibration images score as high (q = ${fmtP(d.q)}).` : 'the profile has no calibration table.'}
         ${d.subset.length.toLocaleString('en')} of ${off.toLocaleString('en')} nodes form the anomalous subset (outlined in magenta).
       </div>
       ${this.renderParts(d)}
