@@ -1,6 +1,6 @@
 // How `score` prints its results: text, one JSON document, or NDJSON. The shapes here are the
 // CLI's contract with scripts, so each format has exactly one shape.
-import type { ImageError, ImageResult } from '../types.ts';
+import type { ImageError, ImageResult, PartEvidence } from '../types.ts';
 
 export type Format = 'text' | 'json' | 'jsonl';
 
@@ -21,7 +21,7 @@ export interface ScoreLine {
   top: string;
   topNodes: { layer: string; index: number; value: number; p: number }[];
   /** Each calibrated part's own score and q (null in JSON without calibration): which evidence made the verdict. */
-  parts: { name: string; score: number; q: number }[];
+  parts: PartEvidence[];
 }
 
 export interface GroupLine {
@@ -44,7 +44,7 @@ export function scoreLine(r: ImageResult): ScoreLine {
     fpr: r.fpr,
     top: `${r.top[0].label} ${(100 * r.top[0].prob).toFixed(1)}%`,
     topNodes: r.topNodes.map((n) => ({ layer: n.layer, index: n.index, value: n.value, p: n.p })),
-    parts: r.parts.map((p) => ({ name: p.name, score: p.score, q: p.q })),
+    parts: r.parts,
   };
 }
 

@@ -112,7 +112,7 @@ export class ResultDetail extends LitElement {
           })}
         </tbody>
       </table>
-      <p class="hint">q: the share of clean calibration images whose part scores as high. The verdict combines all ${d.parts.length} parts: one very small q counts more than several middling ones.</p>`;
+      <p class="hint">q: the share of clean calibration images whose part scores at least as high. The verdict's q combines all ${d.parts.length} parts.</p>`;
   }
 
   override render() {
