@@ -74,6 +74,8 @@ test('builds a profile in the browser, downloads it and reuses it', async ({ pag
   await openDemo(page);
   await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 60 }, (_, i) => `data/calibration/${String(i).padStart(5, '0')}.png`));
   await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built from 48 images', { timeout: 60_000 });
+  // 12 calibration images: the build's warning says what the verdict needs.
+  await expect(page.locator(`${el} [data-build]`)).toContainText('it needs at least 19 calibration images');
   const download = page.waitForEvent('download');
   await page.locator(`${el} [data-download]`).click();
   const file = await (await download).path();

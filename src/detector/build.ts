@@ -79,7 +79,8 @@ export async function calibrate(
     { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
   );
   const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: collector.finish(N, profileDigest(profile)) } };
-  return { profile: calibrated, skipped: named(images, skip), warnings: calibrationWarnings(collector.count, opts.fpr) };
+  const parts = calibrated.header.calibration!.parts.length;
+  return { profile: calibrated, skipped: named(images, skip), warnings: calibrationWarnings(collector.count, opts.fpr, parts, profile.header.scan.combine) };
 }
 
 /** How many of the last layers get histograms per class: for 'auto', the plan's count where there is a plan (0 where it had no room). */
@@ -89,11 +90,21 @@ function classLayerCount(which: ClassLayers, f: FeatureExtractor): number {
   return which === 'auto' && f.plan ? f.plan.classLayers : 1;
 }
 
-export function calibrationWarnings(count: number, fpr: number): string[] {
+export function calibrationWarnings(count: number, fpr: number, parts = 1, combine: Combination = 'fisher'): string[] {
   const need = calibrationNeeded(fpr);
-  if (count >= need) return [];
-  return [`this profile cannot flag at FPR ${fpr}: it needs at least ${need} calibration images (more for a steadier verdict), it has ${count}; calibrate it with more held-out known-good images, or choose a larger FPR.`];
+  if (count < need) {
+    return [`this profile cannot flag at FPR ${fpr}: it needs at least ${need} calibration images (more for a steadier verdict), it has ${count}; calibrate it with more held-out known-good images, or choose a larger FPR.`];
+  }
+  // Under min q or TPM an image far out in one part ties with the calibration images that top each
+  // other part (each holds q = 1/(m + 1) there): its q is about parts/(m + 1), not 1/(m + 1).
+  const single = calibrationNeeded(fpr / parts);
+  if (parts > 1 && combine !== 'fisher' && count < single) {
+    return [`with ${count} calibration images and ${parts} calibrated parts, an image far out in only one part usually cannot reach q <= ${fpr}: it ties with the calibration images that top each other part (q about ${fmtQ(parts / (count + 1))}); calibrate on at least ${single} images for that.`];
+  }
+  return [];
 }
+
+const fmtQ = (q: number) => q.toPrecision(2);
 
 const named = (src: ImageSource, skip: Map<number, string>): SkippedImage[] => [...skip].map(([i, error]) => ({ file: src.name(i), error }));
 

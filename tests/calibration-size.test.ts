@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { combine } from '../src/core/combine.ts';
+import { rng } from '../src/core/rng.ts';
+import { calibrationWarnings } from '../src/detector/build.ts';
+
+const k = 6;
+/** m calibration rows of k parts; row c tops part c (c = 1..k-1), as distinct clean images usually do. */
+function table(m: number): number[] {
+  const r = rng(5);
+  const rows = Array.from({ length: m * k }, () => r());
+  for (let c = 1; c < k; c++) rows[c * k + c] = 2;
+  return rows;
+}
+// Far out in part 0 only: beyond every calibration image there, ordinary in the others.
+const image = [3, 0.5, 0.5, 0.5, 0.5, 0.5];
+
+describe('how many calibration images a verdict of several parts needs', () => {
+  it('an image far out in one of 6 parts ties with the images that top the other 5: q = 6/(m + 1)', () => {
+    for (const how of ['tpm', 'min'] as const) {
+      expect(combine(image, table(60), how).q).toBeCloseTo(6 / 61, 12);
+      expect(combine(image, table(119), how).q).toBeCloseTo(6 / 120, 12);
+    }
+  });
+
+  it('the build warns below 6/FPR - 1 images (119 at 5%), not from there on, and not for Fisher', () => {
+    expect(calibrationWarnings(60, 0.05, k, 'tpm')[0]).toMatch(/with 60 calibration images and 6 calibrated parts, an image far out in only one part usually cannot reach q <= 0.05.*q about 0\.098.*at least 119/);
+    expect(calibrationWarnings(119, 0.05, k, 'tpm')).toEqual([]);
+    expect(calibrationWarnings(60, 0.05, k, 'fisher')).toEqual([]);
+    expect(calibrationWarnings(60, 0.05, 1, 'tpm')).toEqual([]);
+    expect(calibrationWarnings(10, 0.05, k, 'tpm')[0]).toMatch(/cannot flag at FPR 0.05: it needs at least 19/);
+  });
+});
