@@ -58,7 +58,11 @@ export function verdictText(r: Pick<ScoreLine, 'verdict' | 'verdictReason'>): st
 export function textLine(r: ScoreLine | ImageError): string {
   if ('error' in r) return `${r.file}\tERROR\t${r.error}`;
   const q = Number.isFinite(r.q) ? r.q.toFixed(4) : '-';
-  return `${r.file}\t${verdictText(r)}\tscore ${r.score.toFixed(3)}\tq ${q}\t${r.top}`;
+  const line = `${r.file}\t${verdictText(r)}\tscore ${r.score.toFixed(3)}\tq ${q}\t${r.top}`;
+  if (r.verdict !== 'unusual') return line;
+  // Which evidence: the part with the smallest q of its own.
+  const strongest = r.parts.reduce((a, b) => (b.q < a.q ? b : a));
+  return `${line}\tstrongest part: ${strongest.name} (q ${strongest.q.toPrecision(2)})`;
 }
 
 export function groupText(g: GroupLine): string {
