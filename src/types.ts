@@ -103,7 +103,7 @@ export interface GaussStats {
    * by core/gauss.ts's seeded sign matrix (gaussFeaturizer).
    */
   d: number;
-  /** How many of the last monitored layers it reads (core/gauss.ts gaussChoice); absent: 1, as before 0.3. */
+  /** How many of the last monitored layers it reads (core/gauss.ts gaussChoice); absent: 1, as in profiles made before it could read more. */
   layers?: number;
   /** Background images per predicted class. */
   counts: number[];
@@ -178,7 +178,6 @@ export interface Timings {
   scan: number;
 }
 
-/** What the detector returns for one image. */
 /** One calibrated part of an image's score: a scan, the energy or the Gaussian part (core/score.ts partNames). */
 export interface PartEvidence {
   /** 'upper', 'lower', 'upper:class', 'lower:class', 'energy', 'gauss', … */
@@ -188,6 +187,7 @@ export interface PartEvidence {
   q: number;
 }
 
+/** What the detector returns for one image. */
 export interface ImageResult {
   file: string;
   width: number;

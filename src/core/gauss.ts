@@ -109,11 +109,13 @@ export class GaussAccumulator {
   private readonly scatter: Float64Array;
   private readonly features: (x: Float32Array) => Float64Array;
   readonly d: number;
-  private readonly count: number;
   /** `choice`: what it reads (gaussChoice); default the last layer's channel means. */
-  constructor(layers: readonly LayerLayout[], classes: number, choice: GaussChoice = { layers: 1, d: gaussDim(layers) }) {
+  constructor(
+    layers: readonly LayerLayout[],
+    classes: number,
+    private readonly choice: GaussChoice = { layers: 1, d: gaussDim(layers) },
+  ) {
     this.d = choice.d;
-    this.count = choice.layers;
     this.features = gaussFeaturizer(layers, choice);
     this.counts = new Array(classes).fill(0);
     this.sums = new Float64Array(classes * this.d);
@@ -137,7 +139,7 @@ export class GaussAccumulator {
   }
 
   finish(): GaussStats {
-    return { d: this.d, layers: this.count, counts: [...this.counts], sums: Array.from(this.sums), scatter: Array.from(this.scatter) };
+    return { d: this.d, layers: this.choice.layers, counts: [...this.counts], sums: Array.from(this.sums), scatter: Array.from(this.scatter) };
   }
 }
 

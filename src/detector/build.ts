@@ -99,12 +99,10 @@ export function calibrationWarnings(count: number, fpr: number, parts = 1, combi
   // other part (each holds q = 1/(m + 1) there): its q is about parts/(m + 1), not 1/(m + 1).
   const single = calibrationNeeded(fpr / parts);
   if (parts > 1 && combine !== 'fisher' && count < single) {
-    return [`with ${count} calibration images and ${parts} calibrated parts, an image far out in only one part usually cannot reach q <= ${fpr}: it ties with the calibration images that top each other part (q about ${fmtQ(parts / (count + 1))}); calibrate on at least ${single} images for that.`];
+    return [`with ${count} calibration images and ${parts} calibrated parts, an image far out in only one part usually cannot reach q <= ${fpr}: it ties with the calibration images that top each other part (q about ${(parts / (count + 1)).toPrecision(2)}); calibrate on at least ${single} images for that.`];
   }
   return [];
 }
-
-const fmtQ = (q: number) => q.toPrecision(2);
 
 const named = (src: ImageSource, skip: Map<number, string>): SkippedImage[] => [...skip].map(([i, error]) => ({ file: src.name(i), error }));
 

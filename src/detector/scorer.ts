@@ -26,6 +26,8 @@ export class Scorer {
   readonly layers: LayerLayout[];
   /** The profile's scan settings, its Gaussian part fitted once here rather than per image. */
   readonly scan: ScanSettings;
+  /** Names of the calibrated parts, in calibration-row order. */
+  readonly partNames: string[];
   /** Why the profile's calibration cannot be used, when it cannot. */
   readonly calibrationProblem: string | undefined;
   constructor(
@@ -34,6 +36,7 @@ export class Scorer {
   ) {
     this.layers = profile.header.layers;
     this.scan = scanOf(profile);
+    this.partNames = partNames(this.scan, profile.header.nodes);
     const cal = profile.header.calibration;
     this.calibrationProblem =
       cal?.digest && cal.digest !== profileDigest(profile)
@@ -66,9 +69,8 @@ export class Scorer {
     }));
     const order = Array.from(s.subset.length ? s.subset : s.point.keys()).sort((a, b) => s.point[a] - s.point[b] || a - b);
     const topNodes: NodeRef[] = order.slice(0, opts.topNodes).map((node) => ({ node, ...locateNode(this.layers, node), value: values[node], p: s.point[node] }));
-    const names = partNames(this.scan, this.profile.header.nodes);
     const rows = calibrationCount ? this.profile.header.calibration!.scores[opts.scoring] : undefined;
-    const parts = s.parts.map((score, c) => ({ name: names[c], score, q: rows ? (calibrationAtLeast(rows, s.parts.length, c, score) + 1) / (calibrationCount + 1) : NaN }));
+    const parts = s.parts.map((score, c) => ({ name: this.partNames[c], score, q: rows ? (calibrationAtLeast(rows, s.parts.length, c, score) + 1) / (calibrationCount + 1) : NaN }));
     return {
       file,
       width: img.width,

@@ -171,16 +171,17 @@ export function planProfile(layers: readonly LayerShape[], o: PlanBudget, classe
 function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number, which: ClassLayers): Plan {
   const perClass = classes * o.bins * countWidth(o.count); // a node's class blocks
   const gaussIn = (p: Plan) => (o.gauss ? gaussChoice(p.layers, classes, o.budget) : null);
-  const gaussOf = (p: Plan) => (gaussIn(p) ? gaussBytes(gaussIn(p)!.d, classes) : 0);
+  const gaussOf = (g: GaussChoice | null) => (g ? gaussBytes(g.d, classes) : 0);
   const lastBytes = (p: Plan) => (which === 'last' || which === 'auto' ? p.layers.at(-1)!.nodes * perClass : 0);
   const priced = which === 'all' ? { ...o, classBlocks: classes } : o;
   let plan = planReductions(layers, priced);
-  const reserve = lastBytes(plan) + gaussOf(plan);
+  const reserve = lastBytes(plan) + gaussOf(gaussIn(plan));
   if (plan.bytes + reserve > o.budget) {
     if (reserve >= o.budget) throw new UsageError(`A budget of ${fmtBytes(o.budget)} holds no pooled histograms beside ${fmtBytes(reserve)} of class histograms and Gaussian statistics. Raise --budget.`);
     plan = planReductions(layers, { ...priced, budget: o.budget - reserve });
   }
-  const gauss = gaussOf(plan);
+  const g = gaussIn(plan);
+  const gauss = gaussOf(g);
   let classLayers = which === 'none' ? 0 : which === 'all' ? plan.layers.length : 1;
   let extra = lastBytes(plan);
   if (which === 'auto') {
@@ -197,7 +198,6 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
     const what = classLayers === 1 ? `the last layer (${names[0]})` : `the last ${classLayers} layers (${names.join(', ')})`;
     notes.push(`histograms per predicted class (${classes} classes) for ${what}: ${(which === 'all' ? plan.nodes * perClass : extra).toLocaleString('en')} bytes${which === 'all' ? ', in the table' : ' more'}.`);
   }
-  const g = gaussIn(plan);
   if (g) {
     const raw = gaussDim(plan.layers, g.layers);
     const read = `${raw} channel means of ${g.layers === 1 ? 'the last layer' : `the last ${g.layers} layers`}`;
