@@ -203,7 +203,7 @@ const pushFpr = (setting: string, scoring: ScoringName, q: number[]) => {
 
 // ---- upper- and lower-tail scans, each calibrated on the calibration set, combined (Fisher):
 // the scan tail 'both' that the detector implements (nodes unusually active and unusually silent)
-const combined: { id: string; profile: Profile; scoring: ScoringName; empirical?: boolean; scan?: Pick<ScanSettings, 'conditional' | 'combine' | 'logits'> }[] = [];
+const combined: { id: string; profile: Profile; scoring: ScoringName; empirical?: boolean; scan?: Pick<ScanSettings, 'conditional' | 'combine' | 'logits' | 'flat'> }[] = [];
 for (const scoring of ['bj', 'hc'] as ScoringName[]) {
   combined.push({ id: `upper+lower (Fisher) tail-two B=32 ${scoring}`, profile: tailTwo, scoring });
   combined.push({ id: `upper+lower (Fisher) tail-upper B=32 ${scoring}`, profile: upperDefault.profile!, scoring });
@@ -258,11 +258,14 @@ if (GAUSS.layers > 1) {
   const last = { layers: 1, d: gaussDim(layers) };
   combined.push({ id: `class-conditional ${AUTO_LABEL}, added (${COMBINE_LABEL.tpm}) B=16 hc, energy part, Gaussian part of the last layer only`, profile: withGauss(condAuto, gaussOf(last)), scoring: 'hc', scan: partsOf('tpm') });
 }
+// The scans as one witness among the parts (core/combine.ts partGroups), against every part its own (chosen on dev of both models).
+const defaultScan = { conditional: DEFAULTS.conditional, combine: DEFAULTS.combine, ...(DEFAULTS.logits === 'energy' ? { logits: 'energy' as const } : {}) };
+combined.push({ id: `${DEFAULT_ID.replace('default: ', '')}, every part its own witness (scans not grouped)`, profile: DEFAULTS.gauss ? withGauss(condAuto) : condAuto, scoring: 'hc', scan: { ...defaultScan, flat: true } });
 combined.push({
   id: DEFAULT_ID,
   profile: DEFAULTS.gauss ? withGauss(condAuto) : condAuto,
   scoring: 'hc',
-  scan: { conditional: DEFAULTS.conditional, combine: DEFAULTS.combine, ...(DEFAULTS.logits === 'energy' ? { logits: 'energy' as const } : {}) },
+  scan: defaultScan,
 });
 combined.push({ id: 'upper+lower (Fisher) uniform B=32 hc', profile: settings.find((s) => s.id === 'histogram uniform B=32')!.profile!, scoring: 'hc' });
 combined.push({ id: 'upper+lower (Fisher) empirical hc', profile: upperDefault.profile!, scoring: 'hc', empirical: true });

@@ -200,7 +200,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
         const extra = extraParts(scan, row(set, r), set.logits[r]);
         for (const s of scorings) {
           const scanScores = p.scans[s]!.map((x) => x.score);
-          const c = combineParts(scanScores, [...scanScores, ...extra], tables.get(s), scan.combine);
+          const c = combineParts(scanScores, [...scanScores, ...extra], tables.get(s), scan.combine, scan.flat);
           scores[s].push(c.score);
           q[s].push(c.q);
         }

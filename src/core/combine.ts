@@ -18,10 +18,10 @@ export const TPM_TAU = 0.01;
  * tie-break far below any step of the sum: one strong part counts as under min, each further
  * strong part adds to it, and weak parts add nothing (Zaykin et al. 2002).
  */
-function statistic(how: Combination, logq: Float64Array): number {
+function statistic(how: Combination, logq: Float64Array, from = 0, to = logq.length): number {
   let sum = 0;
   let least = 0;
-  for (let c = 0; c < logq.length; c++) {
+  for (let c = from; c < to; c++) {
     const l = logq[c];
     least = Math.min(least, l);
     sum += how === 'fisher' ? -2 * l : how === 'tpm' ? Math.max(0, LOG_TAU - l) : 0;
@@ -37,6 +37,8 @@ interface Prepared {
   sorted: Float64Array[];
   /** others[i * k + p] = #{j != i : s_jp >= s_ip}. */
   others: Uint32Array;
+  /** logq[n] = log(n / (m + 1)): the log q of a rank, looked up, not recomputed per part and image. */
+  logq: Float64Array;
 }
 const prepared = new WeakMap<number[], Prepared>();
 
@@ -47,7 +49,8 @@ function prepare(rows: number[], k: number): Prepared {
   const sorted = Array.from({ length: k }, (_, c) => Float64Array.from({ length: m }, (_, i) => rows[i * k + c]).sort());
   const others = new Uint32Array(m * k);
   for (let i = 0; i < m; i++) for (let c = 0; c < k; c++) others[i * k + c] = atLeast(sorted[c], rows[i * k + c]) - 1;
-  p = { m, k, sorted, others };
+  const logq = Float64Array.from({ length: m + 2 }, (_, n) => Math.log(n / (m + 1)));
+  p = { m, k, sorted, others, logq };
   prepared.set(rows, p);
   return p;
 }
@@ -69,14 +72,18 @@ function atLeast(sorted: ArrayLike<number>, s: number): number {
  * (row-major [m, parts], in calibration-image order).
  *
  * One part: q = (#{cal >= s} + 1) / (m + 1). Several parts: each part's score becomes a rank q,
- * and `statistic` combines them into F (Fisher, Tippett or TPM). To rank F without self-inclusion, the
- * calibration images' F are computed exactly as the test image's is: each against all the other
- * m images of the bag (the m - 1 other calibration images and the test image). This is full
+ * and `statistic` combines them into F (Fisher, Tippett or TPM). `groups` (consecutive part
+ * counts, default one per part) makes this two-level: a group of several parts is first combined
+ * by the same statistic and ranked into one q, so parts that look at the same evidence (the scans
+ * of one set of activations) count as one witness, not as several. To rank without self-inclusion,
+ * every calibration image's q and F are computed exactly as the test image's: against all the
+ * other m images of the bag (the m - 1 other calibration images and the test image). This is full
  * conformal prediction with a symmetric score, so q is valid (P(q <= a) <= a for a clean image)
  * at any m, where ranking F against tables that contain the image itself runs hot. It costs
- * O(m parts) per image. Without calibration q is NaN and the score is the sum of the parts.
+ * O(m parts) per image, plus a sort of m + 1 values per group of several parts. Without
+ * calibration q is NaN and the score is the sum of the parts.
  */
-export function combine(partScores: readonly number[], rows: number[] | undefined, how: Combination = 'fisher'): { score: number; q: number } {
+export function combine(partScores: readonly number[], rows: number[] | undefined, how: Combination = 'fisher', groups?: readonly number[]): { score: number; q: number } {
   const k = partScores.length;
   if (!rows || rows.length === 0 || rows.length % k !== 0) {
     return { score: k === 1 ? partScores[0] : partScores.reduce((a, b) => a + b, 0), q: NaN };
@@ -84,26 +91,58 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
   const cal = prepare(rows, k);
   const { m } = cal;
   if (k === 1) return { score: partScores[0], q: (atLeast(cal.sorted[0], partScores[0]) + 1) / (m + 1) };
-  const logq = new Float64Array(k);
-  const logM = Math.log(m + 1);
-  for (let c = 0; c < k; c++) logq[c] = Math.log(atLeast(cal.sorted[c], partScores[c]) + 1) - logM;
-  const F = statistic(how, logq);
-  // Equal rank vectors in another part order may differ in the last bit: count them as ties (conservative).
-  const atOrAbove = F - 1e-12 * Math.max(1, Math.abs(F));
-  let ge = 0;
+  const sizes = groups ?? Array<number>(k).fill(1);
+  if (sizes.reduce((a, b) => a + b, 0) !== k) throw new Error(`combine: groups ${sizes.join('+')} do not add up to ${k} parts`);
+  // log q of every bag member (rows 0..m-1 the calibration images, row m the test image) per part.
+  const L = cal.logq;
+  const logq = new Float64Array((m + 1) * k);
+  for (let c = 0; c < k; c++) logq[m * k + c] = L[atLeast(cal.sorted[c], partScores[c]) + 1];
   for (let i = 0; i < m; i++) {
-    for (let c = 0; c < k; c++) logq[c] = Math.log(cal.others[i * k + c] + (partScores[c] >= rows[i * k + c] ? 1 : 0) + 1) - logM;
-    if (statistic(how, logq) >= atOrAbove) ge++;
+    for (let c = 0; c < k; c++) logq[i * k + c] = L[cal.others[i * k + c] + (partScores[c] >= rows[i * k + c] ? 1 : 0) + 1];
   }
+  // Each group's log q per bag member: a single part's own; several parts' statistic, ranked in the bag.
+  const g = sizes.length;
+  const glogq = new Float64Array((m + 1) * g);
+  let first = 0;
+  sizes.forEach((size, j) => {
+    if (size === 1) {
+      for (let i = 0; i <= m; i++) glogq[i * g + j] = logq[i * k + first];
+    } else {
+      const inner = new Float64Array(m + 1);
+      for (let i = 0; i <= m; i++) inner[i] = statistic(how, logq, i * k + first, i * k + first + size);
+      const sorted = inner.slice().sort();
+      for (let i = 0; i <= m; i++) glogq[i * g + j] = L[atLeast(sorted, tieFloor(inner[i]))];
+    }
+    first += size;
+  });
+  const F = statistic(how, glogq, m * g, (m + 1) * g);
+  const floor = tieFloor(F);
+  let ge = 0;
+  for (let i = 0; i < m; i++) if (statistic(how, glogq, i * g, (i + 1) * g) >= floor) ge++;
   return { score: F, q: (ge + 1) / (m + 1) };
 }
 
+/** Equal rank vectors in another part order may differ in the last bit: count them as ties (conservative). */
+const tieFloor = (F: number) => F - 1e-12 * Math.max(1, Math.abs(F));
+
 /**
- * combine() on every part of an image (`parts`: its scan scores, then extraParts) when calibrated;
- * uncalibrated, the raw score is the scans' sum alone, since the other parts' scales are not a scan's.
+ * The witnesses of an image with `scans` scan parts among `parts`: where there are other parts, the
+ * scans form one group (the same activations, scanned in each tail and against pooled and class
+ * histograms) and each other part is its own; else every part is its own. Consecutive group sizes.
  */
-export function combineParts(scanScores: number[], parts: number[], rows: number[] | undefined, how?: Combination): { score: number; q: number } {
-  return combine(rows?.length ? parts : scanScores, rows, how);
+export function partGroups(scans: number, parts: number): number[] {
+  return scans > 1 && parts > scans ? [scans, ...Array<number>(parts - scans).fill(1)] : Array<number>(parts).fill(1);
+}
+
+/**
+ * combine() on every part of an image (`parts`: its scan scores, then extraParts) when calibrated,
+ * grouped by partGroups; `flat` counts every part as its own witness (the rule before; eval/
+ * compares the two). Uncalibrated, the raw score is the scans' sum alone, since the other parts'
+ * scales are not a scan's.
+ */
+export function combineParts(scanScores: number[], parts: number[], rows: number[] | undefined, how?: Combination, flat = false): { score: number; q: number } {
+  if (!rows?.length) return combine(scanScores, rows, how);
+  return combine(parts, rows, how, flat ? undefined : partGroups(scanScores.length, parts.length));
 }
 
 /** #{calibration scores of part c >= s}, against rows of k parts (what ranks a part of an image). */

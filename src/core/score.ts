@@ -31,6 +31,8 @@ export interface ScanSettings extends ScanHeader {
   classes?: Pick<ClassBlocks, 'from' | 'to'>;
   /** The Gaussian part, fitted from the profile's statistics, and one image's features for it. */
   gauss?: { fit: GaussFit; features: (x: Float32Array) => Float64Array };
+  /** Every calibrated part its own witness, the scans not grouped (combine.ts combineParts): for eval/'s comparison. */
+  flat?: boolean;
 }
 
 /**
@@ -184,7 +186,7 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const t0 = performance.now();
   const parts = [...scanScores, ...extraParts(scan, x, logits)];
   const rows = calibration?.scores[scoring];
-  const { score, q } = combineParts(scanScores, parts, rows, scan.combine);
+  const { score, q } = combineParts(scanScores, parts, rows, scan.combine, scan.flat);
   // The most anomalous scan: the fewest calibration scores at or above it when calibrated, else the largest scan score.
   const evidence = (c: number) => (Number.isFinite(q) ? -calibrationAtLeast(rows!, parts.length, c, parts[c]) : parts[c]);
   let best = 0;

@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, lastLayersClasses, GaussAccumulator, gaussChoice, calibrationNeeded, histogramPValueFn, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
+import { argmax, CalibrationCollector, lastLayersClasses, GaussAccumulator, gaussChoice, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -80,7 +80,8 @@ export async function calibrate(
   );
   const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: collector.finish(N, profileDigest(profile)) } };
   const parts = calibrated.header.calibration!.parts.length;
-  return { profile: calibrated, skipped: named(images, skip), warnings: calibrationWarnings(collector.count, opts.fpr, parts, profile.header.scan.combine) };
+  const groups = partGroups(partsOf(scanOf(profile), N).length, parts);
+  return { profile: calibrated, skipped: named(images, skip), warnings: calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine) };
 }
 
 /** How many of the last layers get histograms per class: for 'auto', the plan's count where there is a plan (0 where it had no room). */
@@ -90,16 +91,23 @@ function classLayerCount(which: ClassLayers, f: FeatureExtractor): number {
   return which === 'auto' && f.plan ? f.plan.classLayers : 1;
 }
 
-export function calibrationWarnings(count: number, fpr: number, parts = 1, combine: Combination = 'fisher'): string[] {
+/**
+ * What the build should tell its user about the calibration set's size. `groups`: the combination's
+ * witnesses (core/combine.ts partGroups), e.g. [4, 1, 1] for four scans, the energy and the Gaussian part.
+ */
+export function calibrationWarnings(count: number, fpr: number, groups: readonly number[] = [1], combine: Combination = 'fisher'): string[] {
   const need = calibrationNeeded(fpr);
   if (count < need) {
     return [`this profile cannot flag at FPR ${fpr}: it needs at least ${need} calibration images (more for a steadier verdict), it has ${count}; calibrate it with more held-out known-good images, or choose a larger FPR.`];
   }
-  // Under min q or TPM an image far out in one part ties with the calibration images that top each
-  // other part (each holds q = 1/(m + 1) there): its q is about parts/(m + 1), not 1/(m + 1).
-  const single = calibrationNeeded(fpr / parts);
+  // Under min q or TPM an image far out in one part of a group of s ties with the calibration images
+  // that top the group's other parts (group q = s/(m + 1)), and in each of the g groups about s
+  // calibration images rank at least as high: its q is about s g/(m + 1), not 1/(m + 1).
+  const parts = groups.reduce((a, b) => a + b, 0);
+  const ties = Math.max(...groups) * groups.length;
+  const single = calibrationNeeded(fpr / ties);
   if (parts > 1 && combine !== 'fisher' && count < single) {
-    return [`with ${count} calibration images and ${parts} calibrated parts, an image far out in only one part usually cannot reach q <= ${fpr}: it ties with the calibration images that top each other part (q about ${(parts / (count + 1)).toPrecision(2)}); calibrate on at least ${single} images for that.`];
+    return [`with ${count} calibration images and ${parts} calibrated parts, an image far out in only one part usually cannot reach q <= ${fpr}: it ties with the calibration images that top the other parts (q about ${(ties / (count + 1)).toPrecision(2)}); calibrate on at least ${single} images for that.`];
   }
   return [];
 }

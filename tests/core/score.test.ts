@@ -57,6 +57,56 @@ describe('combined calibration (several parts, full conformal q)', () => {
     }
   });
 
+  it('groups: equals the brute-force two-level rank (each group of several parts combined and ranked in the bag first)', () => {
+    const statistic = (how: Combination, q: number[]) =>
+      how === 'fisher' ? q.reduce((a, x) => a - 2 * Math.log(x), 0) : how === 'min' ? -2 * Math.log(Math.min(...q)) : q.reduce((a, x) => a + (x <= TPM_TAU ? Math.log(TPM_TAU / x) : 0), 0) - 1e-6 * Math.log(Math.min(...q));
+    const r = rng(9);
+    for (const how of ['fisher', 'min', 'tpm'] as const) {
+      for (let t = 0; t < 150; t++) {
+        const m = 1 + Math.floor(r() * (how === 'tpm' ? 300 : 15));
+        // 2-4 parts in the first group, then 1-2 parts alone (the scans, then energy and Gaussian).
+        const groups = [2 + Math.floor(r() * 3), ...Array<number>(1 + Math.floor(r() * 2)).fill(1)];
+        const k = groups.reduce((a, b) => a + b, 0);
+        const v = () => Math.floor(r() * (how === 'tpm' ? 50 : 5));
+        const rows = Array.from({ length: m * k }, v);
+        const test = Array.from({ length: k }, v);
+        const bag = [...Array.from({ length: m }, (_, i) => rows.slice(i * k, (i + 1) * k)), test];
+        // Every bag member's part q against the other m members.
+        const q = bag.map((s, i) => s.map((x, c) => (bag.filter((o, j) => j !== i && o[c] >= x).length + 1) / (m + 1)));
+        const starts = groups.map((_, j) => groups.slice(0, j).reduce((a, b) => a + b, 0));
+        // Each group's q per member: its own part's, or its statistic's rank among the m + 1 members (itself included).
+        const gq = groups.map((size, j) => {
+          if (size === 1) return q.map((row) => row[starts[j]]);
+          const inner = q.map((row) => statistic(how, row.slice(starts[j], starts[j] + size)));
+          return inner.map((f) => inner.filter((o) => o >= f - 1e-9).length / (m + 1));
+        });
+        const F = bag.map((_, i) => statistic(how, gq.map((g) => g[i])));
+        const expected = (F.slice(0, m).filter((f) => f >= F[m] - 1e-9).length + 1) / (m + 1);
+        expect(combine(test, rows, how, groups).q).toBeCloseTo(expected, 12);
+        expect(combine(test, rows, how, groups).score).toBeCloseTo(F[m], 9);
+      }
+    }
+  });
+
+  it.each(['min', 'tpm'] as const)('groups: holds its false-positive rate (%s)', (how) => {
+    const r = rng(13);
+    // Four parts: two correlated scans in one group, two more parts alone.
+    const draw4 = () => [...draw(r), -Math.log(1 - r()), ...draw(r).slice(0, 1)];
+    for (const m of [19, 200]) {
+      const trials = 4000;
+      let flagged = 0;
+      for (let t = 0; t < trials; t++) {
+        const rows = Array.from({ length: m }, draw4).flat();
+        if (combine(draw4(), rows, how, [2, 1, 1]).q <= 0.05) flagged++;
+      }
+      expect(flagged / trials).toBeLessThanOrEqual(0.05 + 3 * Math.sqrt((0.05 * 0.95) / trials));
+    }
+  });
+
+  it('groups must add up to the parts', () => {
+    expect(() => combine([1, 2, 3], [1, 2, 3], 'tpm', [2, 2])).toThrow(/do not add up to 3 parts/);
+  });
+
   it('without calibration: q is NaN and the score is the sum of the parts', () => {
     const c = combine([2, 3], undefined);
     expect(c.score).toBe(5);
