@@ -18,6 +18,9 @@ export const fmtValue3 = (v: number): string => (Math.abs(v) >= 1000 || (Math.ab
 /** Bytes as megabytes, two decimals below 1 MB. */
 export const fmtMB = (b: number): string => `${(b / 1e6).toFixed(b < 1e6 ? 2 : 1)} MB`;
 
+/** Whether a calibrated part is one of the model's scans (not the energy or the Gaussian part). */
+export const isScanPart = (name: string): boolean => name !== 'energy' && name !== 'gauss';
+
 /** What a calibrated part measures, in words (its name from core/score.ts partNames). */
 export function partLabel(name: string): string {
   if (name === 'energy') return 'Model confidence (energy of the logits)';

@@ -1,7 +1,8 @@
 import { css, html, LitElement, nothing } from 'lit';
 import type { ImageResult, RgbaImage } from '../types.ts';
 import type { NodeHistogramData as Hist } from '../worker/worker.ts';
-import { fmtP, partLabel } from './format.ts';
+import { partGroups } from '../core/combine.ts';
+import { fmtP, isScanPart, partLabel } from './format.ts';
 import { buttonStyles, verdictStyles } from './styles.ts';
 import { verdictText } from './verdict-text.ts';
 import './node-histogram.ts';
@@ -96,6 +97,7 @@ export class ResultDetail extends LitElement {
     if (!d.parts?.length || !Number.isFinite(d.parts[0].q)) return nothing;
     const floor = -Math.log10(1 / (d.calibrationCount + 1));
     const sorted = [...d.parts].sort((a, b) => a.q - b.q);
+    const scans = d.parts.filter((p) => isScanPart(p.name)).length;
     return html`<h3>Evidence by part</h3>
       <table class="parts" data-parts>
         <thead>
@@ -112,7 +114,7 @@ export class ResultDetail extends LitElement {
           })}
         </tbody>
       </table>
-      <p class="hint">q: the share of clean calibration images whose part scores at least as high. The verdict's q combines all ${d.parts.length} parts.</p>`;
+      <p class="hint">q: the share of clean calibration images whose part scores at least as high. The verdict's q combines all ${d.parts.length} parts${partGroups(scans, d.parts.length).length < d.parts.length ? `, the ${scans} scans first, as one witness` : ''}.</p>`;
   }
 
   override render() {
