@@ -15,23 +15,23 @@ function table(m: number): number[] {
 const image = [3, 0.5, 0.5, 0.5, 0.5, 0.5];
 
 describe('how many calibration images a verdict of several parts needs', () => {
-  it('an image far out in one of 6 parts ties with the images that top the other 5: q = 6/(m + 1); 12/(m + 1) with 4 of them grouped', () => {
+  it('an image far out in one of 6 parts ties with the images that top the other 5: q = 6/(m + 1); 8/(m + 1) grouped 4 + 2', () => {
     for (const how of ['tpm', 'min'] as const) {
       expect(combine(image, table(60), how).q).toBeCloseTo(6 / 61, 12);
       expect(combine(image, table(119), how).q).toBeCloseTo(6 / 120, 12);
-      // The scans as one group (combineParts' default): the image ties with the 3 other top scans in
-      // its group (group q 4/61), and in each of the 2 other parts 4 calibration images rank as high.
-      expect(combine(image, table(60), how, [4, 1, 1]).q).toBeCloseTo(12 / 61, 12);
-      expect(combine(image, table(239), how, [4, 1, 1]).q).toBeCloseTo(12 / 240, 12);
+      // Grouped as combineParts does, 4 scans and 2 other parts: the image ties with the 3 other top
+      // scans in its group (group q 4/61), and 4 calibration images rank as high in the other group.
+      expect(combine(image, table(60), how, [4, 2]).q).toBeCloseTo(8 / 61, 12);
+      expect(combine(image, table(159), how, [4, 2]).q).toBeCloseTo(8 / 160, 12);
     }
   });
 
-  it('the build warns below s g/FPR - 1 images (119 at 5% for 6 parts alone, 239 for 4 scans in a group and 2 parts), not from there on, and not for Fisher', () => {
+  it('the build warns below s g/FPR - 1 images (119 at 5% for 6 parts alone, 159 for groups of 4 and 2), not from there on, and not for Fisher', () => {
     const flat = [1, 1, 1, 1, 1, 1];
     expect(calibrationWarnings(60, 0.05, flat, 'tpm')[0]).toMatch(/with 60 calibration images and 6 calibrated parts, an image far out in only one part usually cannot reach q <= 0.05.*q about 0\.098.*at least 119/);
     expect(calibrationWarnings(119, 0.05, flat, 'tpm')).toEqual([]);
-    expect(calibrationWarnings(200, 0.05, [4, 1, 1], 'tpm')[0]).toMatch(/with 200 calibration images and 6 calibrated parts.*q about 0\.060.*at least 239/);
-    expect(calibrationWarnings(239, 0.05, [4, 1, 1], 'tpm')).toEqual([]);
+    expect(calibrationWarnings(120, 0.05, [4, 2], 'tpm')[0]).toMatch(/with 120 calibration images and 6 calibrated parts.*q about 0\.066.*at least 159/);
+    expect(calibrationWarnings(159, 0.05, [4, 2], 'tpm')).toEqual([]);
     expect(calibrationWarnings(60, 0.05, flat, 'fisher')).toEqual([]);
     expect(calibrationWarnings(60, 0.05, [1], 'tpm')).toEqual([]);
     expect(calibrationWarnings(10, 0.05, flat, 'tpm')[0]).toMatch(/cannot flag at FPR 0.05: it needs at least 19/);

@@ -126,12 +126,13 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
 const tieFloor = (F: number) => F - 1e-12 * Math.max(1, Math.abs(F));
 
 /**
- * The witnesses of an image with `scans` scan parts among `parts`: where there are other parts, the
- * scans form one group (the same activations, scanned in each tail and against pooled and class
- * histograms) and each other part is its own; else every part is its own. Consecutive group sizes.
+ * The witnesses of an image with `scans` scan parts among `parts`, as consecutive group sizes: where
+ * there are other parts, two: the scans (per-node marginals: each tail, pooled and class-conditional)
+ * and the model-level parts (energy of the logits, Gaussian distance of the features); else every
+ * part is its own.
  */
 export function partGroups(scans: number, parts: number): number[] {
-  return scans > 1 && parts > scans ? [scans, ...Array<number>(parts - scans).fill(1)] : Array<number>(parts).fill(1);
+  return scans > 0 && parts > scans ? [scans, parts - scans] : Array<number>(parts).fill(1);
 }
 
 /**

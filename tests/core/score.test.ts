@@ -64,8 +64,8 @@ describe('combined calibration (several parts, full conformal q)', () => {
     for (const how of ['fisher', 'min', 'tpm'] as const) {
       for (let t = 0; t < 150; t++) {
         const m = 1 + Math.floor(r() * (how === 'tpm' ? 300 : 15));
-        // 2-4 parts in the first group, then 1-2 parts alone (the scans, then energy and Gaussian).
-        const groups = [2 + Math.floor(r() * 3), ...Array<number>(1 + Math.floor(r() * 2)).fill(1)];
+        // 2-4 parts in the first group (the scans), 1-3 in the second (energy and Gaussian), sometimes one more alone.
+        const groups = [2 + Math.floor(r() * 3), 1 + Math.floor(r() * 3), ...(r() < 0.3 ? [1] : [])];
         const k = groups.reduce((a, b) => a + b, 0);
         const v = () => Math.floor(r() * (how === 'tpm' ? 50 : 5));
         const rows = Array.from({ length: m * k }, v);

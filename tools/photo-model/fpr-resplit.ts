@@ -4,7 +4,7 @@
 //   npx tsx tools/photo-model/fpr-resplit.ts MODEL PROFILE CLEAN_DIR... [--fpr 0.05] [--splits 20]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { argmax, combine, decodeProfile, extraParts, histogramPValueFn, rng, scanOf, scanParts } from '../../src/core/index.ts';
+import { argmax, combineParts, decodeProfile, extraParts, histogramPValueFn, partsOf, rng, scanOf, scanParts } from '../../src/core/index.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { collectNodes } from '../../src/evaluate.ts';
 import { fileSource, listImages } from '../../src/cli/io.ts';
@@ -30,7 +30,8 @@ const clean = Array.from({ length: set.rows }, (_, r) => {
   const s = scanParts(pv, x, scan, [DEFAULTS.scoring], argmax(set.logits[r]));
   return [...s.scans[DEFAULTS.scoring]!.map((v) => v.score), ...extraParts(scan, x, set.logits[r])];
 });
-const flagged = (cal: number[][], test: number[][]) => test.filter((x) => combine(x, cal.flat(), scan.combine).q <= fpr).length / test.length;
+const scans = partsOf(scan, N).length;
+const flagged = (cal: number[][], test: number[][]) => test.filter((x) => combineParts(x.slice(0, scans), x, cal.flat(), scan.combine).q <= fpr).length / test.length;
 
 console.log(`as calibrated: ${(100 * flagged(calRows, clean)).toFixed(1)}% of ${clean.length} clean images flagged at ${fpr}`);
 const all = [...calRows, ...clean];
