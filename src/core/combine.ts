@@ -39,6 +39,8 @@ interface Prepared {
   others: Uint32Array;
   /** logq[n] = log(n / (m + 1)): the log q of a rank, looked up, not recomputed per part and image. */
   logq: Float64Array;
+  /** Working buffers of combine(), reused from one image to the next (see core/scratch.ts for why). */
+  work: { logq: Float64Array; glogq: Float64Array; inner: Float64Array; sorted: Float64Array };
 }
 const prepared = new WeakMap<number[], Prepared>();
 
@@ -50,7 +52,8 @@ function prepare(rows: number[], k: number): Prepared {
   const others = new Uint32Array(m * k);
   for (let i = 0; i < m; i++) for (let c = 0; c < k; c++) others[i * k + c] = atLeast(sorted[c], rows[i * k + c]) - 1;
   const logq = Float64Array.from({ length: m + 2 }, (_, n) => Math.log(n / (m + 1)));
-  p = { m, k, sorted, others, logq };
+  const work = { logq: new Float64Array((m + 1) * k), glogq: new Float64Array((m + 1) * k), inner: new Float64Array(m + 1), sorted: new Float64Array(m + 1) };
+  p = { m, k, sorted, others, logq, work };
   prepared.set(rows, p);
   return p;
 }
@@ -95,22 +98,22 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
   if (sizes.reduce((a, b) => a + b, 0) !== k) throw new Error(`combine: groups ${sizes.join('+')} do not add up to ${k} parts`);
   // log q of every bag member (rows 0..m-1 the calibration images, row m the test image) per part.
   const L = cal.logq;
-  const logq = new Float64Array((m + 1) * k);
+  const { logq, inner, sorted } = cal.work;
   for (let c = 0; c < k; c++) logq[m * k + c] = L[atLeast(cal.sorted[c], partScores[c]) + 1];
   for (let i = 0; i < m; i++) {
     for (let c = 0; c < k; c++) logq[i * k + c] = L[cal.others[i * k + c] + (partScores[c] >= rows[i * k + c] ? 1 : 0) + 1];
   }
   // Each group's log q per bag member: a single part's own; several parts' statistic, ranked in the bag.
   const g = sizes.length;
-  const glogq = new Float64Array((m + 1) * g);
+  const glogq = cal.work.glogq;
   let first = 0;
   sizes.forEach((size, j) => {
     if (size === 1) {
       for (let i = 0; i <= m; i++) glogq[i * g + j] = logq[i * k + first];
     } else {
-      const inner = new Float64Array(m + 1);
       for (let i = 0; i <= m; i++) inner[i] = statistic(how, logq, i * k + first, i * k + first + size);
-      const sorted = inner.slice().sort();
+      sorted.set(inner);
+      sorted.sort();
       for (let i = 0; i <= m; i++) glogq[i * g + j] = L[atLeast(sorted, tieFloor(inner[i]))];
     }
     first += size;
