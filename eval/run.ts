@@ -258,7 +258,7 @@ if (GAUSS.layers > 1) {
   const last = { layers: 1, d: gaussDim(layers) };
   combined.push({ id: `class-conditional ${AUTO_LABEL}, added (${COMBINE_LABEL.tpm}) B=16 hc, energy part, Gaussian part of the last layer only`, profile: withGauss(condAuto, gaussOf(last)), scoring: 'hc', scan: partsOf('tpm') });
 }
-// The scans as one witness among the parts (core/combine.ts partGroups), against every part its own (chosen on dev of both models).
+// Two witnesses, the scans and the model-level parts (core/combine.ts partGroups), against every part its own (chosen on dev of both models).
 const defaultScan = { conditional: DEFAULTS.conditional, combine: DEFAULTS.combine, ...(DEFAULTS.logits === 'energy' ? { logits: 'energy' as const } : {}) };
 combined.push({ id: `${DEFAULT_ID.replace('default: ', '')}, every part its own witness (scans not grouped)`, profile: DEFAULTS.gauss ? withGauss(condAuto) : condAuto, scoring: 'hc', scan: { ...defaultScan, flat: true } });
 combined.push({
