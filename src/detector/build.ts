@@ -68,7 +68,8 @@ export async function calibrate(
   opts: Passes & { fpr: number },
   progress = tracker(images.count, opts),
 ): Promise<BuildResult> {
-  const collector = new CalibrationCollector(histogramPValueFn(profile), scanOf(profile));
+  const scan = scanOf(profile);
+  const collector = new CalibrationCollector(histogramPValueFn(profile), scan);
   const skip = new Map<number, string>();
   const N = features.nodes;
   await features.eachBatch(
@@ -79,8 +80,7 @@ export async function calibrate(
     { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
   );
   const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: collector.finish(N, profileDigest(profile)) } };
-  const parts = calibrated.header.calibration!.parts.length;
-  const groups = partGroups(partsOf(scanOf(profile), N).length, parts);
+  const groups = partGroups(partsOf(scan, N).length, calibrated.header.calibration!.parts.length);
   return { profile: calibrated, skipped: named(images, skip), warnings: calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine) };
 }
 
