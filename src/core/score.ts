@@ -167,6 +167,8 @@ export interface ImageScore {
   subset: Uint32Array;
   /** Score of each calibrated part: the scans', then the others' (extraParts). */
   parts: number[];
+  /** Each part's own q, (#{calibration scores >= its score} + 1) / (m + 1); NaN without calibration. */
+  partQ: number[];
   /** p-value ranges and point p-values shown to users: the part's own, or two-sided for several tails. */
   ranges: PValueRanges;
   point: Float32Array;
@@ -187,15 +189,17 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const parts = [...scanScores, ...extraParts(scan, x, logits)];
   const rows = calibration?.scores[scoring];
   const { score, q } = combineParts(scanScores, parts, rows, scan.combine, scan.flat);
-  // The most anomalous scan: the fewest calibration scores at or above it when calibrated, else the largest scan score.
-  const evidence = (c: number) => (Number.isFinite(q) ? -calibrationAtLeast(rows!, parts.length, c, parts[c]) : parts[c]);
+  const m = Number.isFinite(q) ? rows!.length / parts.length : 0;
+  const partQ = parts.map((v, c) => (m ? (calibrationAtLeast(rows!, parts.length, c, v) + 1) / (m + 1) : NaN));
+  // The most anomalous scan: the smallest own q when calibrated, else the largest scan score.
+  const evidence = (c: number) => (m ? -partQ[c] : parts[c]);
   let best = 0;
   for (let c = 1; c < scans.length; c++) if (evidence(c) > evidence(best)) best = c;
   // scanMs: the scans, the other parts (energy, Gaussian) and their combination.
   const scanMs = s.scanMs + performance.now() - t0;
   // The result keeps these: copies, not scanParts' working buffers.
   const shown = s.ranges.length === 1 ? { ranges: { pMin: s.ranges[0].pMin.slice(), pMax: s.ranges[0].pMax.slice() }, point: s.points[0].slice() } : twoSided(s.ranges, s.points);
-  return { score, q, alpha: scans[best].alpha, subset: scans[best].subset, parts, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
+  return { score, q, alpha: scans[best].alpha, subset: scans[best].subset, parts, partQ, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
 }
 
 /** Two-sided view of an upper and a lower part: twice the smaller tail, capped at 1. */

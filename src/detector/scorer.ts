@@ -1,6 +1,6 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
-import { calibrationAtLeast, groupScan, histogramPValueFn, layerOffsets, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
+import { groupScan, histogramPValueFn, layerOffsets, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
 import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, ScoringName, Timings } from '../types.ts';
 
 export interface ScoreOptions {
@@ -69,8 +69,7 @@ export class Scorer {
     }));
     const order = Array.from(s.subset.length ? s.subset : s.point.keys()).sort((a, b) => s.point[a] - s.point[b] || a - b);
     const topNodes: NodeRef[] = order.slice(0, opts.topNodes).map((node) => ({ node, ...locateNode(this.layers, node), value: values[node], p: s.point[node] }));
-    const rows = calibrationCount ? this.profile.header.calibration!.scores[opts.scoring] : undefined;
-    const parts = s.parts.map((score, c) => ({ name: this.partNames[c], score, q: rows ? (calibrationAtLeast(rows, s.parts.length, c, score) + 1) / (calibrationCount + 1) : NaN }));
+    const parts = s.parts.map((score, c) => ({ name: this.partNames[c], score, q: s.partQ[c] }));
     return {
       file,
       width: img.width,
