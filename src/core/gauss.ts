@@ -35,6 +35,9 @@ export interface GaussChoice {
   d: number;
 }
 
+/** How many of the last layers statistics read: absent in profiles made before they could read more than one. */
+export const gaussLayers = (g: Pick<GaussStats, 'layers'>): number => g.layers ?? 1;
+
 /** Seed of the projection's signs: fixed, so a profile's projection is rebuilt alike everywhere. */
 export const GAUSS_PROJECTION_SEED = 20261201;
 
@@ -62,9 +65,10 @@ export function gaussChoice(layers: readonly LayerLayout[], classes: number, bud
  * pooled cells, or one per channel; a layer without channels gives its nodes).
  */
 export function gaussFeatures(x: Float32Array, layers: readonly LayerLayout[], count = 1, out: Float64Array = new Float64Array(gaussDim(layers, count))): Float64Array {
-  let from = x.length - layers.slice(-count).reduce((a, l) => a + l.nodes, 0);
+  const read = layers.slice(-count);
+  let from = x.length - read.reduce((a, l) => a + l.nodes, 0);
   let o = 0;
-  for (const l of layers.slice(-count)) {
+  for (const l of read) {
     const d = channels(l);
     const per = l.nodes / d;
     for (let c = 0; c < d; c++) {
@@ -83,7 +87,7 @@ export function gaussFeatures(x: Float32Array, layers: readonly LayerLayout[], c
  * (a Johnson-Lindenstrauss projection: distances kept within a small factor, no fit needed).
  */
 export function gaussFeaturizer(layers: readonly LayerLayout[], g: Pick<GaussStats, 'd' | 'layers'>): (x: Float32Array) => Float64Array {
-  const count = g.layers ?? 1;
+  const count = gaussLayers(g);
   const raw = gaussDim(layers, count);
   const means = new Float64Array(raw);
   const out = new Float64Array(g.d);

@@ -2,7 +2,7 @@
 // the profile built on the union (the scale-out recipe in README).
 import type { ProfileHeader } from '../types.ts';
 import { ProfileError } from './errors.ts';
-import { mergeGauss } from './gauss.ts';
+import { gaussLayers, mergeGauss } from './gauss.ts';
 import type { Profile } from './profile.ts';
 
 function sameEdges(a: Profile, b: Profile): boolean {
@@ -33,7 +33,7 @@ export function mergeProfiles(profiles: Profile[]): Profile {
     }
     const ga = p.header.gauss;
     const gb = first.header.gauss;
-    if (Boolean(ga) !== Boolean(gb) || (ga && gb && (ga.d !== gb.d || (ga.layers ?? 1) !== (gb.layers ?? 1)))) {
+    if (Boolean(ga) !== Boolean(gb) || (ga && gb && (ga.d !== gb.d || gaussLayers(ga) !== gaussLayers(gb)))) {
       throw new ProfileError(`Profile ${i + 1} has another Gaussian part than the first, or none where it has one; cannot merge.`, 'merge');
     }
     if (!sameEdges(p, first)) {
