@@ -259,14 +259,10 @@ if (GAUSS.layers > 1) {
   combined.push({ id: `class-conditional ${AUTO_LABEL}, added (${COMBINE_LABEL.tpm}) B=16 hc, energy part, Gaussian part of the last layer only`, profile: withGauss(condAuto, gaussOf(last)), scoring: 'hc', scan: partsOf('tpm') });
 }
 // Two witnesses, the scans and the model-level parts (core/combine.ts partGroups), against every part its own (chosen on dev of both models).
+const defaultProfile = DEFAULTS.gauss ? withGauss(condAuto) : condAuto;
 const defaultScan = { conditional: DEFAULTS.conditional, combine: DEFAULTS.combine, ...(DEFAULTS.logits === 'energy' ? { logits: 'energy' as const } : {}) };
-combined.push({ id: `${DEFAULT_ID.replace('default: ', '')}, every part its own witness (scans not grouped)`, profile: DEFAULTS.gauss ? withGauss(condAuto) : condAuto, scoring: 'hc', scan: { ...defaultScan, flat: true } });
-combined.push({
-  id: DEFAULT_ID,
-  profile: DEFAULTS.gauss ? withGauss(condAuto) : condAuto,
-  scoring: 'hc',
-  scan: defaultScan,
-});
+combined.push({ id: `${DEFAULT_ID.replace('default: ', '')}, every part its own witness (scans not grouped)`, profile: defaultProfile, scoring: 'hc', scan: { ...defaultScan, flat: true } });
+combined.push({ id: DEFAULT_ID, profile: defaultProfile, scoring: 'hc', scan: defaultScan });
 combined.push({ id: 'upper+lower (Fisher) uniform B=32 hc', profile: settings.find((s) => s.id === 'histogram uniform B=32')!.profile!, scoring: 'hc' });
 combined.push({ id: 'upper+lower (Fisher) empirical hc', profile: upperDefault.profile!, scoring: 'hc', empirical: true });
 for (const c of combined) {
