@@ -127,6 +127,8 @@ export interface ProfileHeader {
   modelName?: string;
   spec?: ModelSpec;
   layers: LayerLayout[];
+  /** The tensor read as the logits when it is not the model's output: the input of a closing Softmax. */
+  logitsFrom?: string;
   /** The layers' reduction when they all share one, else 'mixed' (each layer then says its own). */
   reduction: Reduction | 'mixed';
   nodes: number;

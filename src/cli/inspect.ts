@@ -47,6 +47,7 @@ export async function runInspect(opts: InspectFlags): Promise<void> {
   console.log(`opset ${info.opset}`);
   for (const i of info.inputs) console.log(`input  ${i.name} [${i.shape.join(', ')}]`);
   for (const o of info.outputs) console.log(`output ${o.name} [${o.shape.join(', ')}]`);
+  for (const [o, t] of Object.entries(info.beforeSoftmax)) console.log(`logits ${t} (read before the Softmax that closes output ${o})`);
   console.log(`spec   ${JSON.stringify(spec)}`);
   console.log(`\ncandidate layers (* = auto):`);
   for (const c of info.candidates) {

@@ -86,6 +86,7 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
   if (!h || typeof h !== 'object' || Array.isArray(h)) bad('not an object');
   const o = h as Record<string, unknown>;
   if (typeof o.fingerprint !== 'string') bad('missing model fingerprint');
+  if (o.logitsFrom !== undefined && (typeof o.logitsFrom !== 'string' || !o.logitsFrom)) bad('logitsFrom must name a tensor');
   const global = o.reduction as string;
   if (!(REDUCTIONS as string[]).includes(global) && global !== 'mixed') bad(`unknown reduction ${JSON.stringify(o.reduction)}`);
   if (!['uniform', 'tail'].includes(o.strategy as string)) bad(`unknown bin strategy ${JSON.stringify(o.strategy)}`);

@@ -145,6 +145,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
     fingerprint: features.fingerprint,
     modelName: opts.modelName,
     spec: features.spec,
+    ...(features.model.logitsName !== features.model.outputName ? { logitsFrom: features.model.logitsName } : {}),
     reduction: features.reduction,
     source: opts.source,
     scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP, conditional: opts.conditional, combine: opts.combine, ...(opts.logits === 'energy' ? { logits: 'energy' as const } : {}) },

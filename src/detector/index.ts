@@ -115,6 +115,14 @@ function compatible(p: Profile, f: FeatureExtractor): boolean {
 
 function checkCompatible(p: Profile, f: FeatureExtractor): void {
   checkFingerprint(p, f.fingerprint);
+  const { outputName, logitsName } = f.model;
+  const from = p.header.logitsFrom ?? outputName;
+  if (from !== logitsName) {
+    throw new ProfileError(
+      `This profile read the model's logits from "${from}", but they come from "${logitsName}"${logitsName !== outputName ? `, the input of the Softmax that closes output "${outputName}"` : ''}: its calibration does not apply. Rebuild the profile with "histoscan profile".`,
+      'mismatch',
+    );
+  }
   if (!compatible(p, f)) {
     const list = (ls: typeof f.layers, rs: (string | undefined)[]) => ls.map((l, i) => `${l.name}[${l.nodes} ${rs[i]}]`).join(', ');
     throw new ProfileError(

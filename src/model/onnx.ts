@@ -31,6 +31,11 @@ export interface ModelInfo {
   outputs: IoInfo[];
   candidates: TensorInfo[];
   autoLayers: string[];
+  /**
+   * Graph outputs that a closing Softmax or LogSoftmax produces (through reshapes), mapped to that
+   * op's input: the logits before it, which the energy score and the class ranking need.
+   */
+  beforeSoftmax: Record<string, string>;
 }
 
 // Activation ops that close a conv/dense block (Relu6 exports as Clip).
@@ -40,6 +45,8 @@ const LINEAR = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
 // folded or unfolded BatchNorm, residual Add, scaling Mul).
 const PASS = new Set(['BatchNormalization', 'Add', 'Identity', 'Mul', 'InstanceNormalization', 'LayerNormalization']);
 const DENSE = new Set(['Gemm', 'MatMul']);
+// Ops that only reshape a tensor: a Softmax followed by these still closes the model.
+const RESHAPE = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);
 
 /** Parse ONNX bytes once; inspect and instrument take the parsed model. */
 export function parseModel(bytes: Uint8Array): ModelProto {
@@ -118,12 +125,22 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
   const order = new Map(candidates.map((c, i) => [c.name, i]));
   const autoLayers = [...new Set(auto)].sort((a, b) => order.get(a)! - order.get(b)!);
 
+  // Probabilities lose the logits' scale (energy) and squash confident classes together.
+  const beforeSoftmax: Record<string, string> = {};
+  for (const o of outputs) {
+    let p = producer.get(o);
+    while (p && RESHAPE.has(p.opType) && p.inputs[0]) p = producer.get(p.inputs[0]);
+    const logits = p && (p.opType === 'Softmax' || p.opType === 'LogSoftmax') ? p.inputs[0] : undefined;
+    if (logits && isCandidate.has(logits)) beforeSoftmax[o] = logits;
+  }
+
   return {
     opset,
     inputs: g.input.filter((i) => !inits.has(i.name)).map((i) => ({ name: i.name, shape: shapeOf(i), elemType: elemOf(i) })),
     outputs: g.output.map((o) => ({ name: o.name, shape: shapeOf(o), elemType: elemOf(o) })),
     candidates,
     autoLayers,
+    beforeSoftmax,
   };
 }
 

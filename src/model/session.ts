@@ -1,5 +1,5 @@
-// An onnxruntime session on the instrumented model: one run gives the logits and the monitored
-// layers' tensors, and nothing else is fetched.
+// An onnxruntime session on the instrumented model: one run gives the logits (before a closing
+// Softmax) and the monitored layers' tensors, and nothing else is fetched.
 import { createSession, ort } from './runtime.ts';
 import type { ModelProto } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
@@ -41,6 +41,8 @@ export class InstrumentedModel {
     readonly note: string | undefined,
     readonly inputName: string,
     readonly outputName: string,
+    /** The tensor read as the logits: the output, or the input of the Softmax that closes it. */
+    readonly logitsName: string,
   ) {}
 
   /** `info` saves a second parse when the caller has inspected the model already. */
@@ -57,13 +59,14 @@ export class InstrumentedModel {
     if (!info.outputs.some((o) => o.name === outputName)) {
       throw new ModelError(`The model has no output "${outputName}"; its outputs are ${info.outputs.map((o) => `"${o.name}"`).join(', ')}.`, 'unknown-layer');
     }
+    const logitsName = info.beforeSoftmax[outputName] ?? outputName;
     let choice;
     try {
-      choice = await createSession(instrumentModel(model, layers), opts);
+      choice = await createSession(instrumentModel(model, [logitsName, ...layers]), opts);
     } catch (e) {
       throw new ModelError(`onnxruntime could not load the model: ${(e as Error).message}`, 'runtime');
     }
-    return new InstrumentedModel(choice.session, choice.Tensor, info, layers, choice.provider, choice.note, inputName, outputName);
+    return new InstrumentedModel(choice.session, choice.Tensor, info, layers, choice.provider, choice.note, inputName, outputName, logitsName);
   }
 
   /**
@@ -85,7 +88,7 @@ export class InstrumentedModel {
     if (size !== input.length) throw new RangeError(`Input has ${input.length} values but dims [${dims.join(', ')}] need ${size}.`);
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
-      out = await this.session.run({ [this.inputName]: new this.Tensor('float32', input, this.feedDims(dims)) }, [this.outputName, ...this.layers]);
+      out = await this.session.run({ [this.inputName]: new this.Tensor('float32', input, this.feedDims(dims)) }, [...new Set([this.logitsName, ...this.layers])]);
     } catch (e) {
       throw new ModelError(`Inference failed: ${(e as Error).message}`, 'runtime');
     }
@@ -96,7 +99,7 @@ export class InstrumentedModel {
         const data = raw instanceof Float32Array ? raw : Float32Array.from(raw as ArrayLike<number>, Number);
         return { dims: t.dims.map(Number), data };
       };
-      const logits = await read(this.outputName);
+      const logits = await read(this.logitsName);
       const activations: Activation[] = [];
       // Non-finite values are the caller's to find per image: one bad image must not sink its batch.
       for (const name of this.layers) activations.push({ name, ...(await read(name)) });

@@ -14,6 +14,9 @@ Writes tests/fixtures/models/:
   fixed-batch-rgb.onnx     rgb-opset11.onnx with its batch dimension fixed to 1 (as many exporters leave it)
   nan.onnx                 Conv -> Log (of negative values: NaN) -> Relu -> Gemm, opset 13
   no-image-input.onnx      Gemm -> Relu -> Gemm on a [N,10] vector, opset 13
+  softmax-nhwc-rgb.onnx    torch, as Keras-style photo classifiers ship: NHWC RGB input [N,12,12,3], ReLU6
+                           (Clip), global pooling, a dense head closed by a Softmax (the output is
+                           probabilities, not logits), opset 13
   gray-rank3.onnx          onnx.helper graph on gray images without a channel axis [N,8,8]: Unsqueeze ->
                            Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm, initializers, opset 13
 """
@@ -127,6 +130,18 @@ class NanNet(nn.Module):
         return self.fc(torch.flatten(h, 1))
 
 
+class SoftmaxHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.relu6 = nn.ReLU6()
+        self.head = nn.Linear(8, 5)
+
+    def forward(self, x):
+        h = self.relu6(self.conv(x.permute(0, 3, 1, 2)))
+        return torch.softmax(self.head(h.mean(dim=(2, 3))) * 3.0, dim=1)
+
+
 class Vector(nn.Module):
     def __init__(self):
         super().__init__()
@@ -155,5 +170,6 @@ if __name__ == '__main__':
     export(NanNet(), (1, 1, 6, 6), 'nan.onnx', 13)
     export(Vector(), (1, 10), 'no-image-input.onnx', 13)
     gray_rank3()
+    export(SoftmaxHead(), (1, 12, 12, 3), 'softmax-nhwc-rgb.onnx', 13)
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
