@@ -182,10 +182,16 @@ export function fitGauss(g: GaussStats): GaussFit {
       w[i * d + j] = w[j * d + i] = v / n;
     }
   }
+  // A unit is dead when its spread is at the rounding level of the sums it was subtracted from:
+  // none beside the largest, or none beside its own E[x²] (a feature that is constant, e.g. a
+  // channel always at ReLU6's 6). Its covariances are rounding noise too, which standardising would
+  // blow up: they are zeroed, and the shrinkage below gives it the identity's variance.
+  let top = 0;
+  for (let i = 0; i < d; i++) top = Math.max(top, w[i * d + i]);
+  const live = (i: number) => w[i * d + i] > 1e-24 * top && w[i * d + i] > 1e-9 * (g.scatter[i * d - (i * (i - 1)) / 2] / n);
   const scale = Float64Array.from({ length: d }, (_, i) => Math.sqrt(Math.max(0, w[i * d + i])));
-  // Live above rounding: statistics subtracted from sums leave a dead unit tiny, not 0.
-  const top = Math.max(...scale);
-  floorDeadScales(scale, (v) => v > 1e-12 * top);
+  floorDeadScales(scale, (_, i) => live(i));
+  for (let i = 0; i < d; i++) if (!live(i)) for (let j = 0; j < d; j++) w[i * d + j] = w[j * d + i] = 0;
   let tr = 0;
   let tr2 = 0;
   for (let i = 0; i < d; i++) {

@@ -57,10 +57,10 @@ export function nearestMean(L: Float64Array, d: number, scale: Float64Array, mea
  * Dead units (no within-class spread) take the smallest live scale, in place: they cannot be
  * standardised, and the quietest live feature is the most cautious guess at how much they may move.
  */
-export function floorDeadScales(scale: Float64Array, isLive: (v: number) => boolean): void {
+export function floorDeadScales(scale: Float64Array, isLive: (v: number, i: number) => boolean): void {
   const live = scale.filter(isLive);
   const floor = live.length ? Math.min(...live) : 1;
-  for (let i = 0; i < scale.length; i++) if (!isLive(scale[i])) scale[i] = floor;
+  for (let i = 0; i < scale.length; i++) if (!isLive(scale[i], i)) scale[i] = floor;
 }
 
 /** (1 − s) cov + s μ I in place: shrinkage toward the scaled identity (the plain identity when μ is 0). */

@@ -120,6 +120,33 @@ describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
     }
   });
 
+  it('a feature that never moves (a channel held at ReLU6\'s 6) is dead, not rounding noise blown up into a covariance that is not positive definite', () => {
+    // Channel 1 of the last layer at 6 on every image: its spread is only the rounding of Σx² − nμ².
+    const held = Float32Array.from(x);
+    for (let i = 0; i < 400; i++) for (let k = 0; k < 9; k++) held[i * nodes + 5 + 9 + k] = 6;
+    const a = new GaussAccumulator(layers, classes);
+    a.add(held, 400, labels);
+    const fit = fitGauss(a.finish());
+    const without = new GaussAccumulator(layers, classes);
+    without.add(x, 400, labels);
+    const test = rows(10, 3);
+    for (let i = 0; i < 10; i++) {
+      const f = gaussFeatures(test.x.subarray(i * nodes, (i + 1) * nodes), layers);
+      f[1] = 6;
+      const s = fit.score(f);
+      expect(Number.isFinite(s)).toBe(true);
+      // The held feature off its value is far out; on it, the score ranks like the fit without it.
+      f[1] = 6.5;
+      expect(fit.score(f)).toBeGreaterThan(s + 1);
+    }
+    // Every feature held (a model whose head ignores its input): no throw, one finite score for all.
+    const flat = new GaussAccumulator(layers, 1);
+    flat.add(Float32Array.from({ length: 50 * nodes }, (_, k) => 0.1 + (k % nodes) * 0.37), 50, new Array(50).fill(0));
+    const all = fitGauss(flat.finish());
+    expect(all.shrinkage).toBe(1);
+    expect(Number.isFinite(all.score(gaussFeatures(Float32Array.from({ length: nodes }, (_, k) => 0.1 + k * 0.37), layers)))).toBe(true);
+  });
+
   it('statistics of shards merge to those of the whole', () => {
     const parts = [[0, 150], [150, 400]].map(([from, to]) => {
       const g = new GaussAccumulator(layers, classes);
