@@ -24,7 +24,7 @@ export type ProviderRequest = 'auto' | Provider;
 /** Preprocessing of pixels into the model input: x = (pixel / scale - mean) / std per channel. */
 export interface ModelSpec {
   inputName: string;
-  /** Logits output; the first graph output when absent. */
+  /** Logits output; the first float graph output when absent. */
   outputName?: string;
   height: number;
   width: number;

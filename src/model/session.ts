@@ -25,7 +25,7 @@ export interface InstrumentedModelOptions {
   numThreads?: number;
   /** Model input to feed; the first real input when absent. */
   inputName?: string;
-  /** Logits output; the first graph output when absent. */
+  /** Logits output; the first float graph output when absent. */
   outputName?: string;
 }
 
@@ -55,7 +55,8 @@ export class InstrumentedModel {
     if (!info.inputs.some((i) => i.name === inputName)) {
       throw new ModelError(`The model has no input "${inputName}"; its inputs are ${info.inputs.map((i) => `"${i.name}"`).join(', ')}.`, 'no-image-input');
     }
-    const outputName = opts.outputName ?? info.outputs[0].name;
+    // Not an int64 class index that some exports put first (outputs sorted by name: "classes" first).
+    const outputName = opts.outputName ?? (info.outputs.find((o) => o.elemType === 1) ?? info.outputs[0]).name;
     if (!info.outputs.some((o) => o.name === outputName)) {
       throw new ModelError(`The model has no output "${outputName}"; its outputs are ${info.outputs.map((o) => `"${o.name}"`).join(', ')}.`, 'unknown-layer');
     }

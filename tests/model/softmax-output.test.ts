@@ -28,7 +28,7 @@ const images = (seed: number, count: number): ImageSource => ({
   },
 });
 
-describe('a model whose output is a softmax', () => {
+describe('a model whose output is a softmax (or a class index first)', () => {
   it('inspect finds the Softmax input; the session reads it, and its softmax is the model output', async () => {
     const info = inspectModel(MODEL);
     expect(info.beforeSoftmax).toEqual({ logits: '/Mul_output_0' });
@@ -51,6 +51,19 @@ describe('a model whose output is a softmax', () => {
       expect(Math.abs(z.reduce((a, b) => a + b, 0) - 1)).toBeGreaterThan(1e-3);
       softmax(z).forEach((p, k) => expect(p).toBeCloseTo(probs[i * 5 + k], 6));
     }
+    model.release();
+  });
+
+  it('a model whose first output is the predicted class (int64) reads the logits behind its probabilities', async () => {
+    const bytes = new Uint8Array(readFileSync('tests/fixtures/models/classes-first.onnx'));
+    const model = await InstrumentedModel.create(bytes, { provider: 'wasm' });
+    expect([model.outputName, model.logitsName]).toEqual(['probabilities', 'z']);
+    const r = rng(9);
+    const data = Float32Array.from({ length: 3 * 8 * 8 }, () => r());
+    const out = await model.run(data, [1, 3, 8, 8]);
+    const plain = await (await ort.InferenceSession.create(bytes)).run({ x: new ort.Tensor('float32', data, [1, 3, 8, 8]) });
+    softmax(out.logits).forEach((p, k) => expect(p).toBeCloseTo((plain.probabilities.data as Float32Array)[k], 6));
+    expect(softmax(out.logits).indexOf(Math.max(...softmax(out.logits)))).toBe(Number((plain.classes.data as BigInt64Array)[0]));
     model.release();
   });
 

@@ -17,6 +17,9 @@ Writes tests/fixtures/models/:
   softmax-nhwc-rgb.onnx    torch, as Keras-style photo classifiers ship: NHWC RGB input [N,12,12,3], ReLU6
                            (Clip), global pooling, a dense head closed by a Softmax (the output is
                            probabilities, not logits), opset 13
+  classes-first.onnx       onnx.helper graph whose first output is the predicted class (int64 ArgMax) and
+                           whose second is the probabilities (Softmax), as exports that sort their
+                           outputs by name ("classes", "probabilities") have them; opset 13
   gray-rank3.onnx          onnx.helper graph on gray images without a channel axis [N,8,8]: Unsqueeze ->
                            Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm, initializers, opset 13
 """
@@ -75,6 +78,28 @@ def gray_rank3():
     m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], ir_version=7)
     onnx.checker.check_model(m)
     onnx.save(m, os.path.join(OUT, 'gray-rank3.onnx'))
+
+
+def classes_first():
+    r = np.random.RandomState(13)
+    inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in
+             [('w1', r.randn(4, 3, 3, 3) * 0.5), ('b1', r.randn(4) * 0.1), ('w2', r.randn(6, 4) * 0.5), ('b2', r.randn(6) * 0.1)]]
+    nodes = [
+        helper.make_node('Conv', ['x', 'w1', 'b1'], ['c1'], pads=[1, 1, 1, 1], name='conv'),
+        helper.make_node('Relu', ['c1'], ['r1'], name='relu'),
+        helper.make_node('GlobalAveragePool', ['r1'], ['g1'], name='pool'),
+        helper.make_node('Flatten', ['g1'], ['f1'], name='flatten'),
+        helper.make_node('Gemm', ['f1', 'w2', 'b2'], ['z'], transB=1, name='fc'),
+        helper.make_node('Softmax', ['z'], ['probabilities'], axis=1, name='softmax'),
+        helper.make_node('ArgMax', ['probabilities'], ['classes'], axis=1, keepdims=0, name='argmax'),
+    ]
+    g = helper.make_graph(nodes, 'classes_first',
+                          [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 3, 8, 8])],
+                          [helper.make_tensor_value_info('classes', TensorProto.INT64, ['N']),
+                           helper.make_tensor_value_info('probabilities', TensorProto.FLOAT, ['N', 6])], initializer=inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], ir_version=7)
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(OUT, 'classes-first.onnx'))
 
 
 class ResNetish(nn.Module):
@@ -171,5 +196,6 @@ if __name__ == '__main__':
     export(Vector(), (1, 10), 'no-image-input.onnx', 13)
     gray_rank3()
     export(SoftmaxHead(), (1, 12, 12, 3), 'softmax-nhwc-rgb.onnx', 13)
+    classes_first()
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
