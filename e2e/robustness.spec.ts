@@ -38,6 +38,18 @@ test('bad inputs each get a clear message in their own row; every other image is
   await shot(page, 'bad-inputs');
 });
 
+test('GIF, WebP and BMP are decoded by the browser: the lossless ones score exactly as the PNG they were made from', async ({ page }) => {
+  await openDemo(page);
+  const formats = ['clean.bmp', 'clean.gif', 'clean-lossless.webp', 'clean-lossy.webp', 'clean-alpha.webp'];
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00002.png', ...formats.map((f) => `e2e/fixtures/formats/${f}`)]);
+  await waitDone(page, formats.length + 1);
+  const score = async (name: string) => page.locator(`${el} tr.row[data-name="${name}"] [data-score]`).getAttribute('data-score');
+  for (const f of formats) expect(await page.locator(`${el} tr.row[data-name="${f}"]`).getAttribute('data-state'), f).toBe('done');
+  const png = await score('00002.png');
+  expect(png).not.toBe('');
+  for (const f of ['clean.bmp', 'clean.gif', 'clean-lossless.webp']) expect(await score(f), f).toBe(png);
+});
+
 test('bad profiles are refused with their message and the detector keeps working', async ({ page }) => {
   await openDemo(page);
   const good = readFileSync('public/profiles/fashion-cnn.hsp');

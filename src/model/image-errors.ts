@@ -41,9 +41,28 @@ export function sniffImage(b: Uint8Array): SniffResult {
     return { format: 'jpeg' };
   }
   const ascii = new TextDecoder('latin1').decode(b.subarray(0, 256));
-  if (ascii.startsWith('GIF8')) return { format: 'gif', width: at(6) | (at(7) << 8), height: at(8) | (at(9) << 8) };
-  if (ascii.startsWith('RIFF') && ascii.slice(8, 12) === 'WEBP') return { format: 'webp' };
-  if (ascii.startsWith('BM')) return { format: 'bmp' };
+  const le16 = (i: number) => at(i) | (at(i + 1) << 8);
+  const le24 = (i: number) => le16(i) | (at(i + 2) << 16);
+  if (ascii.startsWith('GIF8')) return { format: 'gif', width: le16(6), height: le16(8) };
+  if (ascii.startsWith('RIFF') && ascii.slice(8, 12) === 'WEBP') {
+    // The first chunk says the size: lossy (VP8), lossless (VP8L, 14-bit sizes - 1) or extended (VP8X canvas).
+    const chunk = ascii.slice(12, 16);
+    if (b.length >= 30 && chunk === 'VP8 ') return { format: 'webp', width: le16(26) & 0x3fff, height: le16(28) & 0x3fff };
+    if (b.length >= 25 && chunk === 'VP8L') {
+      const bits = (at(21) | (at(22) << 8) | (at(23) << 16) | (at(24) << 24)) >>> 0;
+      return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
+    }
+    if (b.length >= 30 && chunk === 'VP8X') return { format: 'webp', width: le24(24) + 1, height: le24(27) + 1 };
+    return { format: 'webp' };
+  }
+  // A BMP's info header has one of a few known sizes: a text that starts "BM" is not one.
+  if (ascii.startsWith('BM') && (b.length < 18 || [12, 40, 52, 56, 64, 108, 124].includes(le16(14) + (le16(16) << 16)))) {
+    if (b.length < 26) return { format: 'bmp' };
+    // BITMAPCOREHEADER (12 bytes) has 16-bit sizes; the later headers 32-bit, a negative height meaning top-down.
+    if (le16(14) === 12) return { format: 'bmp', width: le16(18), height: le16(20) };
+    const i32 = (i: number) => at(i) | (at(i + 1) << 8) | (at(i + 2) << 16) | (at(i + 3) << 24);
+    return { format: 'bmp', width: Math.abs(i32(18)), height: Math.abs(i32(22)) };
+  }
   if (/^\s*(<\?xml|<svg|<!DOCTYPE svg)/i.test(ascii) || /<svg[\s>]/i.test(ascii)) return { format: 'svg' };
   const sample = b.subarray(0, 512);
   if (sample.length && sample.every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127) || c >= 128)) return { format: 'text' };
@@ -55,30 +74,62 @@ export const TAIL_BYTES = 4096;
 /** Files up to this size are read whole (and, in the browser, sent to the worker as bytes); larger ones only at their head and tail before the checks. */
 export const WHOLE_READ_BYTES = 4 << 20;
 
-/** A PNG ends with an IEND chunk and a JPEG with an EOI marker; a cut file lacks them. */
-function looksComplete(format: string, tail: Uint8Array): boolean {
+/**
+ * A PNG ends with an IEND chunk, a JPEG with an EOI marker and a GIF with its 0x3B trailer; a WebP
+ * (RIFF) and a BMP declare their file size in the header. A cut file fails these.
+ */
+function looksComplete(format: string, head: Uint8Array, tail: Uint8Array, size: number): boolean {
+  const le32 = (i: number) => (head[i] | (head[i + 1] << 8) | (head[i + 2] << 16) | (head[i + 3] << 24)) >>> 0;
   if (format === 'png') return new TextDecoder('latin1').decode(tail).includes('IEND');
+  if (format === 'webp') return head.length >= 8 && le32(4) + 8 <= size;
+  if (format === 'bmp') return head.length >= 6 && le32(2) <= size; // some writers leave it 0
+  let end = tail.length;
+  if (format === 'gif') {
+    while (end > 0 && tail[end - 1] === 0) end--; // padding after the trailer
+    return end > 0 && tail[end - 1] === 0x3b;
+  }
   for (let i = tail.length - 2; i >= 0; i--) if (tail[i] === 0xff && tail[i + 1] === 0xd9) return true;
   return false;
 }
 
+/** What each side decodes: Node (the CLI) PNG and JPEG; browsers also GIF (first frame), WebP and BMP. */
+export const NODE_FORMATS = ['png', 'jpeg'] as const;
+export const BROWSER_FORMATS = ['png', 'jpeg', 'gif', 'webp', 'bmp'] as const;
+export type RasterFormat = (typeof BROWSER_FORMATS)[number];
+const NAMES: Record<RasterFormat, string> = { png: 'PNG', jpeg: 'JPEG', gif: 'GIF', webp: 'WebP', bmp: 'BMP' };
+/** How a format is written in messages. */
+export const formatName = (f: RasterFormat) => NAMES[f];
+
 /**
  * Throws the right ImageDecodeError for bytes that must not be decoded; returns the sniffed info.
- * `bytes` is the file, or its start (64 KiB is plenty for the headers); `tail` its last TAIL_BYTES bytes.
+ * `bytes` is the file, or its start (64 KiB is plenty for the headers); `tail` its last TAIL_BYTES
+ * bytes; `size` its length; `formats` what the caller can decode.
  */
-export function checkImageBytes(bytes: Uint8Array, name: string, maxPixels: number, tail: Uint8Array = bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES))): SniffResult {
+export function checkImageBytes(
+  bytes: Uint8Array,
+  name: string,
+  maxPixels: number,
+  tail: Uint8Array = bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)),
+  size = bytes.length,
+  formats: readonly RasterFormat[] = NODE_FORMATS,
+): SniffResult & { format: RasterFormat } {
   if (bytes.length === 0) throw new ImageDecodeError(`${name}: the file is empty (0 bytes).`, 'empty');
   const info = sniffImage(bytes);
+  const known = formats.map(formatName).join(', ');
   const unsupported: Record<string, string> = {
-    gif: 'GIF (animated or not) is not supported',
-    webp: 'WebP is not supported',
-    bmp: 'BMP is not supported',
+    gif: 'GIF is decoded by the page, not by the command line',
+    webp: 'WebP is decoded by the page, not by the command line',
+    bmp: 'BMP is decoded by the page, not by the command line',
     svg: 'SVG is a vector drawing (and may carry scripts); it is not decoded',
     text: 'this is a text file, not an image',
-    unknown: 'this is not a PNG or JPEG image',
+    unknown: `this is not an image of a format read here (${known})`,
   };
-  if (info.format !== 'png' && info.format !== 'jpeg') {
-    throw new ImageDecodeError(`${name}: ${unsupported[info.format]}; use PNG or JPEG.`, 'unsupported');
+  if (!(formats as readonly string[]).includes(info.format)) {
+    throw new ImageDecodeError(`${name}: ${unsupported[info.format]}; use ${known}.`, 'unsupported');
+  }
+  // The browser decoders get no pixel limit of their own: a size the header does not say is refused.
+  if (info.width === undefined && info.format !== 'png' && info.format !== 'jpeg') {
+    throw new ImageDecodeError(`${name}: the ${formatName(info.format as RasterFormat)} header does not say its size; it is corrupt.`, 'corrupt');
   }
   if (info.width !== undefined && info.height !== undefined) {
     if (info.width * info.height > maxPixels) {
@@ -86,6 +137,6 @@ export function checkImageBytes(bytes: Uint8Array, name: string, maxPixels: numb
     }
     if (info.width < 1 || info.height < 1) throw new ImageDecodeError(`${name}: the image declares ${info.width}x${info.height} pixels.`, 'too-small');
   }
-  if (!looksComplete(info.format, tail)) throw new ImageDecodeError(`${name}: the ${info.format.toUpperCase()} is truncated or corrupt.`, 'corrupt');
-  return info;
+  if (!looksComplete(info.format, bytes, tail, size)) throw new ImageDecodeError(`${name}: the ${formatName(info.format as RasterFormat)} is truncated or corrupt.`, 'corrupt');
+  return info as SniffResult & { format: RasterFormat };
 }

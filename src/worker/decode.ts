@@ -1,7 +1,8 @@
 // Browser (worker) image decoding: the browser's own decoders via createImageBitmap and an
-// OffscreenCanvas, after the same header checks as Node (size limits before any decoding).
+// OffscreenCanvas (PNG, JPEG, and what the CLI does not read: GIF's first frame, WebP, BMP), after
+// the same header checks as Node (size limits before any decoding).
 import { ImageDecodeError } from '../core/errors.ts';
-import { checkImageBytes, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
+import { BROWSER_FORMATS, checkImageBytes, formatName, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import type { RgbaImage } from '../types.ts';
 import { decode as decodePng, type DecodedPng } from 'fast-png';
 
@@ -17,7 +18,7 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   const read = async (from: number, to: number) => (whole ? whole.subarray(from, to) : new Uint8Array(await (file as Blob).slice(from, to).arrayBuffer()));
   const head = await read(0, 65536);
   const tail = await read(Math.max(0, size - TAIL_BYTES), size);
-  const info = checkImageBytes(head, name, maxPixels, tail);
+  const info = checkImageBytes(head, name, maxPixels, tail, size, BROWSER_FORMATS);
   const small = (info.width ?? Infinity) * (info.height ?? Infinity) <= JS_PNG_PIXELS;
   const js = whole && info.format === 'png' && small ? pngInJs(whole) : null;
   if (js) return js;
@@ -25,7 +26,7 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   try {
     bitmap = await createImageBitmap(file instanceof Blob ? file : new Blob([file]), { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
   } catch {
-    throw new ImageDecodeError(`${name}: the browser could not decode this ${info.format.toUpperCase()}; it is corrupt or truncated.`, 'corrupt');
+    throw new ImageDecodeError(`${name}: the browser could not decode this ${formatName(info.format)}; it is corrupt or truncated.`, 'corrupt');
   }
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;

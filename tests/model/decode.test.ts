@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
+import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { decodeImage } from '../../src/model/decode-node.ts';
 import { bombHeader, chunk, concat, ihdr, png, SIGNATURE } from '../fixtures/png-bytes.ts';
 import { ImageDecodeError } from '../../src/core/errors.ts';
-import { sniffImage } from '../../src/model/image-errors.ts';
+import { BROWSER_FORMATS, checkImageBytes, sniffImage } from '../../src/model/image-errors.ts';
 
 function code(bytes: Uint8Array): string {
   try {
@@ -64,6 +65,30 @@ describe('Node image decoding', () => {
     expect(sniffImage(Uint8Array.from([0, 1, 2, 3, 0xfe, 0])).format).toBe('unknown');
   });
 
+  it('GIF, WebP (all three headers) and BMP: sizes from the header, the browser\'s checks, and Node refuses them by name', () => {
+    const f = (n: string) => new Uint8Array(readFileSync(`e2e/fixtures/formats/${n}`));
+    expect(sniffImage(f('clean.gif'))).toEqual({ format: 'gif', width: 28, height: 28 });
+    expect(sniffImage(f('clean.bmp'))).toEqual({ format: 'bmp', width: 28, height: 28 });
+    expect(sniffImage(f('clean-lossless.webp'))).toEqual({ format: 'webp', width: 28, height: 28 });
+    expect(sniffImage(f('clean-lossy.webp'))).toEqual({ format: 'webp', width: 40, height: 30 });
+    expect(sniffImage(f('clean-alpha.webp'))).toEqual({ format: 'webp', width: 33, height: 21 });
+    const browser = (b: Uint8Array, max = 1e6) => {
+      try {
+        return checkImageBytes(b, 'x', max, undefined, undefined, BROWSER_FORMATS).format;
+      } catch (e) {
+        return (e as ImageDecodeError).code;
+      }
+    };
+    for (const n of ['clean.gif', 'clean.bmp', 'clean-lossless.webp', 'clean-lossy.webp', 'clean-alpha.webp']) {
+      expect(browser(f(n))).not.toBe('corrupt');
+      expect(browser(f(n).subarray(0, f(n).length - 9))).toBe('corrupt'); // cut: size field or trailer says so
+      expect(browser(f(n), 100)).toBe('too-large');
+      expect(() => decodeImage(f(n), n)).toThrow(/is decoded by the page, not by the command line/);
+    }
+    expect(browser(new TextEncoder().encode('RIFF\x10\0\0\0WEBPVP8?\0\0\0\0'))).toBe('corrupt'); // no size to check
+    expect(() => checkImageBytes(new TextEncoder().encode('hello'), 'n.txt', 1e6, undefined, undefined, BROWSER_FORMATS)).toThrow(/text file/);
+  });
+
   it('refuses bad files with a clear typed error', () => {
     const good = png(8, 8, 2);
     const jpg = new Uint8Array(jpeg.encode({ width: 16, height: 16, data: new Uint8Array(1024).fill(90) }, 90).data);
@@ -86,7 +111,7 @@ describe('Node image decoding', () => {
     expect(code(bombHeader(0, 10))).toBe('too-small');
     expect(code(Uint8Array.from([0xff, 0xd8, 0xff]))).toBe('corrupt');
     expect(() => decodeImage(new TextEncoder().encode('hello'), 'notes.png')).toThrow(/notes\.png: this is a text file/);
-    expect(() => decodeImage(new TextEncoder().encode('GIF89a\x01\x00\x01\x00'), 'a.png')).toThrow(/GIF .*not supported/);
+    expect(() => decodeImage(new TextEncoder().encode('GIF89a\x01\x00\x01\x00'), 'a.png')).toThrow(/GIF is decoded by the page, not by the command line; use PNG, JPEG/);
     expect(() => decodeImage(new TextEncoder().encode('<svg/>'), 'a.png')).toThrow(/SVG/);
   });
 });
