@@ -83,8 +83,8 @@ function looksComplete(format: string, head: Uint8Array, tail: Uint8Array, size:
   if (format === 'png') return new TextDecoder('latin1').decode(tail).includes('IEND');
   if (format === 'webp') return head.length >= 8 && le32(4) + 8 <= size;
   if (format === 'bmp') return head.length >= 6 && le32(2) <= size; // some writers leave it 0
-  let end = tail.length;
   if (format === 'gif') {
+    let end = tail.length;
     while (end > 0 && tail[end - 1] === 0) end--; // padding after the trailer
     return end > 0 && tail[end - 1] === 0x3b;
   }
@@ -127,9 +127,10 @@ export function checkImageBytes(
   if (!(formats as readonly string[]).includes(info.format)) {
     throw new ImageDecodeError(`${name}: ${unsupported[info.format]}; use ${known}.`, 'unsupported');
   }
+  const format = info.format as RasterFormat;
   // The browser decoders get no pixel limit of their own: a size the header does not say is refused.
-  if (info.width === undefined && info.format !== 'png' && info.format !== 'jpeg') {
-    throw new ImageDecodeError(`${name}: the ${formatName(info.format as RasterFormat)} header does not say its size; it is corrupt.`, 'corrupt');
+  if (info.width === undefined && format !== 'png' && format !== 'jpeg') {
+    throw new ImageDecodeError(`${name}: the ${formatName(format)} header does not say its size; it is corrupt.`, 'corrupt');
   }
   if (info.width !== undefined && info.height !== undefined) {
     if (info.width * info.height > maxPixels) {
@@ -137,6 +138,6 @@ export function checkImageBytes(
     }
     if (info.width < 1 || info.height < 1) throw new ImageDecodeError(`${name}: the image declares ${info.width}x${info.height} pixels.`, 'too-small');
   }
-  if (!looksComplete(info.format, bytes, tail, size)) throw new ImageDecodeError(`${name}: the ${formatName(info.format as RasterFormat)} is truncated or corrupt.`, 'corrupt');
-  return info as SniffResult & { format: RasterFormat };
+  if (!looksComplete(format, bytes, tail, size)) throw new ImageDecodeError(`${name}: the ${formatName(format)} is truncated or corrupt.`, 'corrupt');
+  return { ...info, format };
 }
