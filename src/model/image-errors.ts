@@ -8,7 +8,7 @@ export interface SniffResult {
   height?: number;
 }
 
-/** Format from magic bytes (never the file name) and, for PNG and JPEG, the declared size. */
+/** Format from magic bytes (never the file name) and the declared size where the header gives it. */
 export function sniffImage(b: Uint8Array): SniffResult {
   const at = (i: number) => b[i] ?? 0;
   const be16 = (i: number) => (at(i) << 8) | at(i + 1);
