@@ -35,7 +35,7 @@ describe('the byte budget on the command line (default model)', () => {
     expect(plan.nodes).toBe(18_944);
     expect(plan.bytes).toBe(2_045_952);
     expect(plan.fits).toBe(true);
-    const t = cli(['inspect', '--model', MODEL, '--budget', '0.1', '--plan-count', '40']);
+    const t = cli(['inspect', '--model', MODEL, '--budget', '0.1', '--plan-count', '60']);
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/layer\s+shape\s+reduction\s+nodes\s+bytes/);
     expect(t.stdout).toMatch(/\/relu1\/Relu_output_0\s+16x28x28\s+pool4\s+256\s+23,552/);
@@ -43,12 +43,12 @@ describe('the byte budget on the command line (default model)', () => {
     // layer and, latest first, the earlier ones that fit the room left: here relu2 pooled (128 + 128 nodes).
     expect(t.stdout).toMatch(/total\s+512\s+47,104/);
     expect(t.stdout).toMatch(/histograms per predicted class \(10 classes\) for the last 2 layers \("\/relu2\/Relu_output_0", "\/relu3\/Relu_output_0"\): 40,960 bytes more/);
-    const last = cli(['inspect', '--model', MODEL, '--budget', '0.1', '--plan-count', '40', '--classes', 'last']);
+    const last = cli(['inspect', '--model', MODEL, '--budget', '0.1', '--plan-count', '60', '--classes', 'last']);
     expect(last.stdout).toMatch(/for the last layer \("\/relu3\/Relu_output_0"\): 20,480 bytes more/);
   });
 
   it('profile with a small --budget gets coarser reductions that fit, and scores', () => {
-    const bg = subset(40, 0);
+    const bg = subset(60, 0);
     const out = join(dir, 'small.hsp');
     const p = cli(['profile', '--model', MODEL, '--images', bg, '--budget', '0.1', '--out', out]);
     expect(p.status, p.stderr).toBe(0);
@@ -70,7 +70,7 @@ describe('the byte budget on the command line (default model)', () => {
 
   it('a budget with no room for class histograms builds pooled histograms only, within it, as the plan says', () => {
     const out = join(dir, 'tiny.hsp');
-    const p = cli(['profile', '--model', MODEL, '--images', subset(40, 0), '--budget', '0.02', '--out', out]);
+    const p = cli(['profile', '--model', MODEL, '--images', subset(60, 0), '--budget', '0.02', '--out', out]);
     expect(p.status, p.stderr).toBe(0);
     expect(p.stderr).toMatch(/no room for histograms per predicted class/);
     const h = decodeProfile(readFileSync(out)).header;

@@ -1,6 +1,6 @@
 // The byte budget of a profile: how each monitored layer becomes nodes so that the histograms fit.
 // Pure: layer shapes and profile settings in, a plan out. No ONNX, no DOM.
-import { countWidth, edgesPerNode, gaussBytes, gaussChoice, gaussDim, payloadBytes, UsageError, type GaussChoice } from '../core/index.ts';
+import { countWidth, edgesPerNode, gaussBytes, gaussChoice, gaussDim, MIN_CLASS_COUNT, payloadBytes, UsageError, type GaussChoice } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
 import { layerNodeCount } from './reduce.ts';
 
@@ -149,7 +149,7 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
  * and the class-conditional histograms leave of the budget, and which layers are class-conditional:
  *  - 'none': none; 'last': the last layer; 'all': every layer, each node priced with its class blocks;
  *  - 'auto': the last layer, then earlier layers, latest first, while their class blocks fit in the
- *    room the pooled plan left. The pooled nodes are planned first, so class histograms never cost
+ *    room the pooled plan left; none for a background smaller than one class needs (MIN_CLASS_COUNT). The pooled nodes are planned first, so class histograms never cost
  *    a layer its resolution; on a small model they fill the budget (chosen on the dev halves of both
  *    development models: see src/defaults.ts).
  * Class histograms sit on the pooled edges, so each class block of a node is its tail counts only.
@@ -157,6 +157,12 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
 export function planProfile(layers: readonly LayerShape[], o: PlanBudget, classes: number): Plan {
   const which = classes > 0 ? (o.classLayers ?? 'none') : 'none';
   if (which !== 'auto') return planWith(layers, o, classes, which);
+  if (o.count < MIN_CLASS_COUNT) {
+    // No class can reach the count its histograms need: every image would fall back to the pooled ones.
+    const plan = planWith(layers, o, classes, 'none');
+    plan.notes.push(`no histograms per predicted class: a class needs ${MIN_CLASS_COUNT} background images, and there are ${o.count}.`);
+    return plan;
+  }
   try {
     return planWith(layers, o, classes, 'auto');
   } catch (e) {

@@ -146,6 +146,11 @@ describe('byte-budget planner', () => {
     expect(auto.notes.join(' ')).toMatch(/for the last 2 layers \("relu2", "relu3"\): 2,048,000 bytes more/);
     // A model without classes (no logits) gets none, whatever was asked.
     expect(planProfile(FASHION, { ...o, classLayers: 'auto' }, 0).classLayers).toBe(0);
+    // Nor does a background smaller than one class needs (each class would fall back to the pooled histograms).
+    const few = planProfile(FASHION, { ...o, count: 49, classLayers: 'auto' }, 10);
+    expect(few.classLayers).toBe(0);
+    expect(few.notes.join(' ')).toMatch(/a class needs 50 background images, and there are 49/);
+    expect(planProfile(FASHION, { ...o, count: 50, classLayers: 'auto' }, 10).classLayers).toBeGreaterThan(0);
     // 'all' prices every node with its class blocks, so the table's bytes include them and fit.
     const all = planProfile(FASHION, { ...o, classLayers: 'all' }, 10);
     expect(all.classLayers).toBe(3);
