@@ -23,6 +23,9 @@ export function mergeProfiles(profiles: Profile[]): Profile {
     if (p.header.fingerprint !== first.header.fingerprint) {
       throw new ProfileError(`Profile ${i + 1} was built for another model (fingerprint differs); cannot merge.`, 'merge');
     }
+    if (p.header.logitsFrom !== first.header.logitsFrom) {
+      throw new ProfileError(`Profile ${i + 1} read the model's logits from another tensor (${p.header.logitsFrom ?? 'its output'} vs ${first.header.logitsFrom ?? 'its output'}); cannot merge.`, 'merge');
+    }
     if (p.header.nodes !== first.header.nodes || p.header.reduction !== first.header.reduction) {
       throw new ProfileError(`Profile ${i + 1} monitors different nodes (${p.header.nodes} vs ${first.header.nodes}); cannot merge.`, 'merge');
     }

@@ -3,7 +3,7 @@
 // are those of the logits, and the profile records where they came from.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeProfile, encodeProfile } from '../../src/core/index.ts';
+import { decodeProfile, encodeProfile, mergeProfiles } from '../../src/core/index.ts';
 import { buildDefaults } from '../../src/defaults.ts';
 import { Detector, type ImageSource } from '../../src/detector/index.ts';
 import { inspectModel } from '../../src/model/onnx.ts';
@@ -88,6 +88,9 @@ describe('a model whose output is a softmax (or a class index first)', () => {
     // the Softmax) would apply a calibration of other numbers: refused, with the way out.
     const { logitsFrom: _, ...older } = profile.header;
     expect(() => d.useProfile({ ...profile, header: older })).toThrow(/logits from "logits".*"\/Mul_output_0".*Softmax.*Rebuild the profile/);
+    // Shards merge with it; a shard that read other numbers does not.
+    expect(mergeProfiles([profile, profile]).header.logitsFrom).toBe('/Mul_output_0');
+    expect(() => mergeProfiles([profile, { ...profile, header: older }])).toThrow(/logits from another tensor/);
     d.release();
   });
 });
