@@ -109,6 +109,9 @@ export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
   return out;
 }
 
+/** ONNX TensorProto type of uint8. */
+export const UINT8 = 2;
+
 /** [channels, height, width, layout] when `shape` is a float image batch with static size, else null. */
 function imageShape(shape: (number | string)[]): Pick<ModelSpec, 'channels' | 'height' | 'width' | 'layout'> | null {
   const num = (v: number | string | undefined): v is number => typeof v === 'number' && v > 0;
@@ -131,19 +134,20 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
   const fail = (why: string): never => {
     throw new ModelError(`No image input: ${why}. Give the input size and layout with --size, --channels and --layout or a --spec file.`, 'no-image-input');
   };
-  const isFloat = (t: number) => t === 1 || t === 0; // 0: undeclared
+  // float32 (0: undeclared), or uint8 pixels as such (exports that fold the scaling into the graph)
+  const isFloat = (t: number) => t === 1 || t === 0 || t === UINT8;
   let input = overrides.inputName ? info.inputs.find((i) => i.name === overrides.inputName) : undefined;
   if (overrides.inputName && !input) fail(`the model has no input "${overrides.inputName}" (its inputs: ${info.inputs.map((i) => i.name).join(', ') || 'none'})`);
   input ??= info.inputs.find((i) => isFloat(i.elemType) && imageShape(i.shape)) ?? info.inputs.find((i) => isFloat(i.elemType) && (i.shape.length === 4 || i.shape.length === 3)) ?? info.inputs[0];
   if (!input) return fail('the model has no inputs');
   const shape = input.shape;
   const desc = `input "${input.name}" has shape [${shape.join(', ')}]`;
-  if (!isFloat(input.elemType)) fail(`input "${input.name}" is not float32 (ONNX type ${input.elemType})`);
+  if (!isFloat(input.elemType)) fail(`input "${input.name}" is neither float32 nor uint8 (ONNX type ${input.elemType})`);
   const guess = imageShape(shape) ?? {};
   const explicit = overrides.height && overrides.width && overrides.channels && overrides.layout;
   if (!explicit && shape.length !== 4 && shape.length !== 3) fail(`${desc}, not a batch of images (rank 4 or 3)`);
   const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<ModelSpec>;
-  const spec = { inputName: input.name, scale: 255, mean: [0], std: [1], resize: 'stretch' as const, ...guess, ...given };
+  const spec = { inputName: input.name, scale: input.elemType === UINT8 ? 1 : 255, mean: [0], std: [1], resize: 'stretch' as const, ...guess, ...given };
   if (!spec.height || !spec.width || !spec.channels || !spec.layout) fail(`${desc}; its size or channels are not fixed`);
   return parseSpec(spec);
 }

@@ -4,6 +4,7 @@ import { createSession, ort } from './runtime.ts';
 import type { ModelProto } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
 import { inspectModel, instrumentModel, parseModel, resolveLayers, type ModelInfo } from './onnx.ts';
+import { UINT8 } from './preprocess.ts';
 import type { Provider, ProviderRequest } from '../types.ts';
 
 export interface Activation {
@@ -44,6 +45,10 @@ export class InstrumentedModel {
     /** The tensor read as the logits: the output, or the input of the Softmax that closes it. */
     readonly logitsName: string,
   ) {}
+
+  private get uint8(): boolean {
+    return this.info.inputs.find((i) => i.name === this.inputName)?.elemType === UINT8;
+  }
 
   /** `info` saves a second parse when the caller has inspected the model already. */
   static async create(bytes: Uint8Array | ModelProto, opts: InstrumentedModelOptions = {}, info?: ModelInfo): Promise<InstrumentedModel> {
@@ -88,8 +93,10 @@ export class InstrumentedModel {
     const size = dims.reduce((a, b) => a * b, 1);
     if (size !== input.length) throw new RangeError(`Input has ${input.length} values but dims [${dims.join(', ')}] need ${size}.`);
     let out: ort.InferenceSession.OnnxValueMapType;
+    // A uint8 input gets the pixels (its spec's scale is 1), rounded into [0, 255].
+    const feed = this.uint8 ? new this.Tensor('uint8', Uint8Array.from(input, (v) => Math.min(255, Math.max(0, Math.round(v)))), this.feedDims(dims)) : new this.Tensor('float32', input, this.feedDims(dims));
     try {
-      out = await this.session.run({ [this.inputName]: new this.Tensor('float32', input, this.feedDims(dims)) }, [...new Set([this.logitsName, ...this.layers])]);
+      out = await this.session.run({ [this.inputName]: feed }, [...new Set([this.logitsName, ...this.layers])]);
     } catch (e) {
       throw new ModelError(`Inference failed: ${(e as Error).message}`, 'runtime');
     }

@@ -20,6 +20,8 @@ Writes tests/fixtures/models/:
   classes-first.onnx       onnx.helper graph whose first output is the predicted class (int64 ArgMax) and
                            whose second is the probabilities (Softmax), as exports that sort their
                            outputs by name ("classes", "probabilities") have them; opset 13
+  uint8-rgb.onnx           onnx.helper graph on uint8 RGB pixels [N,3,8,8], scaled inside (Cast, Div by 255):
+                           Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm, opset 13
   gray-rank3.onnx          onnx.helper graph on gray images without a channel axis [N,8,8]: Unsqueeze ->
                            Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm, initializers, opset 13
 """
@@ -100,6 +102,27 @@ def classes_first():
     m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], ir_version=7)
     onnx.checker.check_model(m)
     onnx.save(m, os.path.join(OUT, 'classes-first.onnx'))
+
+
+def uint8_rgb():
+    r = np.random.RandomState(17)
+    inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in
+             [('w1', r.randn(4, 3, 3, 3) * 0.5), ('b1', r.randn(4) * 0.1), ('w2', r.randn(3, 4) * 0.5), ('b2', r.randn(3) * 0.1),
+              ('k', np.array(255.0))]]
+    nodes = [
+        helper.make_node('Cast', ['x'], ['xf'], to=TensorProto.FLOAT, name='cast'),
+        helper.make_node('Div', ['xf', 'k'], ['xs'], name='scale'),
+        helper.make_node('Conv', ['xs', 'w1', 'b1'], ['c1'], pads=[1, 1, 1, 1], name='conv'),
+        helper.make_node('Relu', ['c1'], ['r1'], name='relu'),
+        helper.make_node('GlobalAveragePool', ['r1'], ['g1'], name='pool'),
+        helper.make_node('Flatten', ['g1'], ['f1'], name='flatten'),
+        helper.make_node('Gemm', ['f1', 'w2', 'b2'], ['y'], transB=1, name='fc'),
+    ]
+    g = helper.make_graph(nodes, 'uint8_rgb', [helper.make_tensor_value_info('x', TensorProto.UINT8, ['N', 3, 8, 8])],
+                          [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 3])], initializer=inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], ir_version=7)
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(OUT, 'uint8-rgb.onnx'))
 
 
 class ResNetish(nn.Module):
@@ -197,5 +220,6 @@ if __name__ == '__main__':
     gray_rank3()
     export(SoftmaxHead(), (1, 12, 12, 3), 'softmax-nhwc-rgb.onnx', 13)
     classes_first()
+    uint8_rgb()
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
