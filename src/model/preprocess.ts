@@ -135,14 +135,14 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
     throw new ModelError(`No image input: ${why}. Give the input size and layout with --size, --channels and --layout or a --spec file.`, 'no-image-input');
   };
   // float32 (0: undeclared), or uint8 pixels as such (exports that fold the scaling into the graph)
-  const isFloat = (t: number) => t === 1 || t === 0 || t === UINT8;
+  const takesPixels = (t: number) => t === 1 || t === 0 || t === UINT8;
   let input = overrides.inputName ? info.inputs.find((i) => i.name === overrides.inputName) : undefined;
   if (overrides.inputName && !input) fail(`the model has no input "${overrides.inputName}" (its inputs: ${info.inputs.map((i) => i.name).join(', ') || 'none'})`);
-  input ??= info.inputs.find((i) => isFloat(i.elemType) && imageShape(i.shape)) ?? info.inputs.find((i) => isFloat(i.elemType) && (i.shape.length === 4 || i.shape.length === 3)) ?? info.inputs[0];
+  input ??= info.inputs.find((i) => takesPixels(i.elemType) && imageShape(i.shape)) ?? info.inputs.find((i) => takesPixels(i.elemType) && (i.shape.length === 4 || i.shape.length === 3)) ?? info.inputs[0];
   if (!input) return fail('the model has no inputs');
   const shape = input.shape;
   const desc = `input "${input.name}" has shape [${shape.join(', ')}]`;
-  if (!isFloat(input.elemType)) fail(`input "${input.name}" is neither float32 nor uint8 (ONNX type ${input.elemType})`);
+  if (!takesPixels(input.elemType)) fail(`input "${input.name}" is neither float32 nor uint8 (ONNX type ${input.elemType})`);
   const guess = imageShape(shape) ?? {};
   const explicit = overrides.height && overrides.width && overrides.channels && overrides.layout;
   if (!explicit && shape.length !== 4 && shape.length !== 3) fail(`${desc}, not a batch of images (rank 4 or 3)`);
