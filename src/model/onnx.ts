@@ -38,6 +38,9 @@ export interface ModelInfo {
   beforeSoftmax: Record<string, string>;
 }
 
+/** ONNX TensorProto element type of uint8 (an image input fed the pixels themselves). */
+export const UINT8 = 2;
+
 // Activation ops that close a conv/dense block (Relu6 exports as Clip).
 const ACTIVATIONS = new Set(['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSwish', 'HardSigmoid', 'Elu', 'Selu', 'PRelu', 'Tanh', 'Gelu', 'Mish', 'Softplus']);
 const LINEAR = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);

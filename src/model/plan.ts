@@ -149,9 +149,10 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
  * and the class-conditional histograms leave of the budget, and which layers are class-conditional:
  *  - 'none': none; 'last': the last layer; 'all': every layer, each node priced with its class blocks;
  *  - 'auto': the last layer, then earlier layers, latest first, while their class blocks fit in the
- *    room the pooled plan left; none for a background smaller than one class needs (MIN_CLASS_COUNT). The pooled nodes are planned first, so class histograms never cost
- *    a layer its resolution; on a small model they fill the budget (chosen on the dev halves of both
- *    development models: see src/defaults.ts).
+ *    room the pooled plan left (none for a background smaller than one class needs, MIN_CLASS_COUNT).
+ *    The pooled nodes are planned first, so class histograms never cost a layer its resolution; on a
+ *    small model they fill the budget (chosen on the dev halves of both development models: see
+ *    src/defaults.ts).
  * Class histograms sit on the pooled edges, so each class block of a node is its tail counts only.
  */
 export function planProfile(layers: readonly LayerShape[], o: PlanBudget, classes: number): Plan {

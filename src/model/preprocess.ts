@@ -1,7 +1,7 @@
 // Pixels to model input, from a model spec. Pure and DOM-free: the worker and the CLI both call
 // it on RGBA pixels, so the same image gives the same tensor in the browser and in Node.
 import { ModelError } from '../core/errors.ts';
-import type { ModelInfo } from './onnx.ts';
+import { UINT8, type ModelInfo } from './onnx.ts';
 import type { ModelSpec, RgbaImage } from '../types.ts';
 
 /** Resample one plane: box-average when shrinking an axis, linear when enlarging. */
@@ -108,9 +108,6 @@ export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
   }
   return out;
 }
-
-/** ONNX TensorProto type of uint8. */
-export const UINT8 = 2;
 
 /** [channels, height, width, layout] when `shape` is a float image batch with static size, else null. */
 function imageShape(shape: (number | string)[]): Pick<ModelSpec, 'channels' | 'height' | 'width' | 'layout'> | null {

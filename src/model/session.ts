@@ -3,8 +3,7 @@
 import { createSession, ort } from './runtime.ts';
 import type { ModelProto } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
-import { inspectModel, instrumentModel, parseModel, resolveLayers, type ModelInfo } from './onnx.ts';
-import { UINT8 } from './preprocess.ts';
+import { inspectModel, instrumentModel, parseModel, resolveLayers, UINT8, type ModelInfo } from './onnx.ts';
 import type { Provider, ProviderRequest } from '../types.ts';
 
 export interface Activation {
