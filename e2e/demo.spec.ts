@@ -2,6 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { decodeImage } from '../src/model/decode-node.ts';
+import { inspectModel } from '../src/model/onnx.ts';
+import { specFromModel, toTensor } from '../src/model/preprocess.ts';
+import { ort } from '../src/model/runtime.ts';
 import { el, openDemo, rows, shot, waitDone } from './helpers.ts';
 
 test('the page says what the default model knows', async ({ page }) => {
@@ -49,4 +52,24 @@ test('"Use your own model" loads an .onnx with its .hsp and spec from disk and c
   // A wrong pick says what is needed.
   await page.locator(`${el} #own-model`).setInputFiles(['public/profiles/fashion-cnn.hsp']);
   await expect(page.locator(`${el} .notice`)).toContainText('Choose an .onnx model');
+});
+
+test('a model from disk that closes with a Softmax (NHWC, ReLU6, 5 classes): a profile built in the page, and rows show the model\'s own confidence', async ({ page }) => {
+  const MODEL = 'tests/fixtures/models/softmax-nhwc-rgb.onnx';
+  await openDemo(page);
+  await page.locator(`${el} #own-model`).setInputFiles([MODEL]);
+  await expect(page.locator(`${el} [data-local-model]`)).toContainText('softmax-nhwc-rgb.onnx');
+  await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 80 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`));
+  await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built', { timeout: 60_000 });
+  const image = 'data/clean/00002.png';
+  await page.locator(`${el} #files`).setInputFiles([image]);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
+  // The model's own probabilities for the same pixels (a PNG: the page decodes the file's own pixels).
+  const bytes = new Uint8Array(readFileSync(MODEL));
+  const spec = specFromModel(inspectModel(bytes));
+  const input = toTensor(decodeImage(readFileSync(image)), spec);
+  const probs = Array.from((await (await ort.InferenceSession.create(bytes)).run({ input: new ort.Tensor('float32', input, [1, 12, 12, 3]) })).logits.data as Float32Array);
+  const best = probs.indexOf(Math.max(...probs));
+  await expect(rows(page).first().locator('td').nth(2)).toHaveText(`${best} ${(100 * probs[best]).toFixed(0)}%`);
 });
