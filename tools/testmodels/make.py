@@ -61,68 +61,52 @@ def constant_weights():
     onnx.save(m, os.path.join(OUT, 'constant-weights.onnx'))
 
 
-def gray_rank3():
-    r = np.random.RandomState(11)
+def tiny_cnn(file, seed, cin, channels, classes, inputs, outputs, pre=(), src='x', logits='y', post=(), extra=()):
+    """Conv 3x3 (seeded weights) -> Relu -> GlobalAveragePool -> Flatten -> Gemm from tensor `src` to `logits`,
+    after the `pre` nodes and before the `post` nodes, weights as initializers (then `extra`), opset 13."""
+    r = np.random.RandomState(seed)
     inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in
-             [('w1', r.randn(3, 1, 3, 3) * 0.5), ('b1', r.randn(3) * 0.1), ('w2', r.randn(2, 3) * 0.5), ('b2', r.randn(2) * 0.1)]]
-    inits.append(numpy_helper.from_array(np.array([1], dtype=np.int64), 'axes'))
+             [('w1', r.randn(channels, cin, 3, 3) * 0.5), ('b1', r.randn(channels) * 0.1),
+              ('w2', r.randn(classes, channels) * 0.5), ('b2', r.randn(classes) * 0.1)]] + list(extra)
     nodes = [
-        helper.make_node('Unsqueeze', ['x', 'axes'], ['u'], name='unsqueeze'),
-        helper.make_node('Conv', ['u', 'w1', 'b1'], ['c1'], pads=[1, 1, 1, 1], name='conv'),
+        *pre,
+        helper.make_node('Conv', [src, 'w1', 'b1'], ['c1'], pads=[1, 1, 1, 1], name='conv'),
         helper.make_node('Relu', ['c1'], ['r1'], name='relu'),
         helper.make_node('GlobalAveragePool', ['r1'], ['g1'], name='pool'),
         helper.make_node('Flatten', ['g1'], ['f1'], name='flatten'),
-        helper.make_node('Gemm', ['f1', 'w2', 'b2'], ['y'], transB=1, name='fc'),
+        helper.make_node('Gemm', ['f1', 'w2', 'b2'], [logits], transB=1, name='fc'),
+        *post,
     ]
-    g = helper.make_graph(nodes, 'gray_rank3',
-                          [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 8, 8])],
-                          [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 2])], initializer=inits)
+    g = helper.make_graph(nodes, file.replace('-', '_').replace('.onnx', ''), inputs, outputs, initializer=inits)
     m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], ir_version=7)
     onnx.checker.check_model(m)
-    onnx.save(m, os.path.join(OUT, 'gray-rank3.onnx'))
+    onnx.save(m, os.path.join(OUT, file))
+
+
+def gray_rank3():
+    tiny_cnn('gray-rank3.onnx', 11, 1, 3, 2,
+             [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 8, 8])],
+             [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 2])],
+             pre=[helper.make_node('Unsqueeze', ['x', 'axes'], ['u'], name='unsqueeze')], src='u',
+             extra=[numpy_helper.from_array(np.array([1], dtype=np.int64), 'axes')])
 
 
 def classes_first():
-    r = np.random.RandomState(13)
-    inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in
-             [('w1', r.randn(4, 3, 3, 3) * 0.5), ('b1', r.randn(4) * 0.1), ('w2', r.randn(6, 4) * 0.5), ('b2', r.randn(6) * 0.1)]]
-    nodes = [
-        helper.make_node('Conv', ['x', 'w1', 'b1'], ['c1'], pads=[1, 1, 1, 1], name='conv'),
-        helper.make_node('Relu', ['c1'], ['r1'], name='relu'),
-        helper.make_node('GlobalAveragePool', ['r1'], ['g1'], name='pool'),
-        helper.make_node('Flatten', ['g1'], ['f1'], name='flatten'),
-        helper.make_node('Gemm', ['f1', 'w2', 'b2'], ['z'], transB=1, name='fc'),
-        helper.make_node('Softmax', ['z'], ['probabilities'], axis=1, name='softmax'),
-        helper.make_node('ArgMax', ['probabilities'], ['classes'], axis=1, keepdims=0, name='argmax'),
-    ]
-    g = helper.make_graph(nodes, 'classes_first',
-                          [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 3, 8, 8])],
-                          [helper.make_tensor_value_info('classes', TensorProto.INT64, ['N']),
-                           helper.make_tensor_value_info('probabilities', TensorProto.FLOAT, ['N', 6])], initializer=inits)
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], ir_version=7)
-    onnx.checker.check_model(m)
-    onnx.save(m, os.path.join(OUT, 'classes-first.onnx'))
+    tiny_cnn('classes-first.onnx', 13, 3, 4, 6,
+             [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 3, 8, 8])],
+             [helper.make_tensor_value_info('classes', TensorProto.INT64, ['N']),
+              helper.make_tensor_value_info('probabilities', TensorProto.FLOAT, ['N', 6])],
+             logits='z', post=[helper.make_node('Softmax', ['z'], ['probabilities'], axis=1, name='softmax'),
+                               helper.make_node('ArgMax', ['probabilities'], ['classes'], axis=1, keepdims=0, name='argmax')])
 
 
 def uint8_rgb():
-    r = np.random.RandomState(17)
-    inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in
-             [('w1', r.randn(4, 3, 3, 3) * 0.5), ('b1', r.randn(4) * 0.1), ('w2', r.randn(3, 4) * 0.5), ('b2', r.randn(3) * 0.1),
-              ('k', np.array(255.0))]]
-    nodes = [
-        helper.make_node('Cast', ['x'], ['xf'], to=TensorProto.FLOAT, name='cast'),
-        helper.make_node('Div', ['xf', 'k'], ['xs'], name='scale'),
-        helper.make_node('Conv', ['xs', 'w1', 'b1'], ['c1'], pads=[1, 1, 1, 1], name='conv'),
-        helper.make_node('Relu', ['c1'], ['r1'], name='relu'),
-        helper.make_node('GlobalAveragePool', ['r1'], ['g1'], name='pool'),
-        helper.make_node('Flatten', ['g1'], ['f1'], name='flatten'),
-        helper.make_node('Gemm', ['f1', 'w2', 'b2'], ['y'], transB=1, name='fc'),
-    ]
-    g = helper.make_graph(nodes, 'uint8_rgb', [helper.make_tensor_value_info('x', TensorProto.UINT8, ['N', 3, 8, 8])],
-                          [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 3])], initializer=inits)
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], ir_version=7)
-    onnx.checker.check_model(m)
-    onnx.save(m, os.path.join(OUT, 'uint8-rgb.onnx'))
+    tiny_cnn('uint8-rgb.onnx', 17, 3, 4, 3,
+             [helper.make_tensor_value_info('x', TensorProto.UINT8, ['N', 3, 8, 8])],
+             [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 3])],
+             pre=[helper.make_node('Cast', ['x'], ['xf'], to=TensorProto.FLOAT, name='cast'),
+                  helper.make_node('Div', ['xf', 'k'], ['xs'], name='scale')], src='xs',
+             extra=[numpy_helper.from_array(np.array(255.0, dtype=np.float32), 'k')])
 
 
 class ResNetish(nn.Module):
