@@ -136,7 +136,7 @@ export class FeatureExtractor {
   /** Logits and node values of a batch of images; an image with non-finite values is named in `errors`. */
   async nodeValues(images: RgbaImage[]): Promise<NodeBatch> {
     // Models exported with a fixed batch size (often 1) get their batches in slices of that size.
-    const fixed = this.model.info.inputs.find((i) => i.name === this.model.inputName)?.shape[0];
+    const fixed = this.model.input.shape[0];
     if (typeof fixed === 'number' && fixed > 0 && images.length > fixed) {
       const out: NodeBatch = { logits: [], nodes: new Float32Array(images.length * this.nodes), errors: new Map(), preprocessMs: 0, inferenceMs: 0 };
       for (let i = 0; i < images.length; i += fixed) {

@@ -3,7 +3,7 @@
 import { createSession, ort } from './runtime.ts';
 import type { ModelProto } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
-import { inspectModel, instrumentModel, parseModel, resolveLayers, UINT8, type ModelInfo } from './onnx.ts';
+import { inspectModel, instrumentModel, parseModel, resolveLayers, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
 import type { Provider, ProviderRequest } from '../types.ts';
 
 export interface Activation {
@@ -39,15 +39,12 @@ export class InstrumentedModel {
     readonly provider: Provider,
     /** Why the provider differs from the one asked for, when it does. */
     readonly note: string | undefined,
-    readonly inputName: string,
+    /** The declared input an image is fed to (name, shape, element type). */
+    readonly input: IoInfo,
     readonly outputName: string,
     /** The tensor read as the logits: the output, or the input of the Softmax that closes it. */
     readonly logitsName: string,
   ) {}
-
-  private get uint8(): boolean {
-    return this.info.inputs.find((i) => i.name === this.inputName)?.elemType === UINT8;
-  }
 
   /** `info` saves a second parse when the caller has inspected the model already. */
   static async create(bytes: Uint8Array | ModelProto, opts: InstrumentedModelOptions = {}, info?: ModelInfo): Promise<InstrumentedModel> {
@@ -56,7 +53,8 @@ export class InstrumentedModel {
     const layers = resolveLayers(info, opts.layers ?? 'auto');
     const inputName = opts.inputName ?? info.inputs[0]?.name;
     if (!inputName) throw new ModelError('The model has no input to feed an image to.', 'no-image-input');
-    if (!info.inputs.some((i) => i.name === inputName)) {
+    const input = info.inputs.find((i) => i.name === inputName);
+    if (!input) {
       throw new ModelError(`The model has no input "${inputName}"; its inputs are ${info.inputs.map((i) => `"${i.name}"`).join(', ')}.`, 'no-image-input');
     }
     // Not an int64 class index that some exports put first (outputs sorted by name: "classes" first).
@@ -71,7 +69,7 @@ export class InstrumentedModel {
     } catch (e) {
       throw new ModelError(`onnxruntime could not load the model: ${(e as Error).message}`, 'runtime');
     }
-    return new InstrumentedModel(choice.session, choice.Tensor, info, layers, choice.provider, choice.note, inputName, outputName, logitsName);
+    return new InstrumentedModel(choice.session, choice.Tensor, info, layers, choice.provider, choice.note, input, outputName, logitsName);
   }
 
   /**
@@ -79,7 +77,7 @@ export class InstrumentedModel {
    * model takes rank-3 gray images ([N,H,W]).
    */
   private feedDims(dims: number[]): number[] {
-    const declared = this.info.inputs.find((i) => i.name === this.inputName)?.shape ?? [];
+    const declared = this.input.shape;
     if (declared.length === 3 && dims.length === 4) {
       if (dims[1] === 1) return [dims[0], dims[2], dims[3]];
       if (dims[3] === 1) return dims.slice(0, 3);
@@ -93,9 +91,9 @@ export class InstrumentedModel {
     if (size !== input.length) throw new RangeError(`Input has ${input.length} values but dims [${dims.join(', ')}] need ${size}.`);
     let out: ort.InferenceSession.OnnxValueMapType;
     // A uint8 input gets the pixels (its spec's scale is 1), rounded into [0, 255].
-    const feed = this.uint8 ? new this.Tensor('uint8', Uint8Array.from(input, (v) => Math.min(255, Math.max(0, Math.round(v)))), this.feedDims(dims)) : new this.Tensor('float32', input, this.feedDims(dims));
+    const feed = this.input.elemType === UINT8 ? new this.Tensor('uint8', Uint8Array.from(input, (v) => Math.min(255, Math.max(0, Math.round(v)))), this.feedDims(dims)) : new this.Tensor('float32', input, this.feedDims(dims));
     try {
-      out = await this.session.run({ [this.inputName]: feed }, [...new Set([this.logitsName, ...this.layers])]);
+      out = await this.session.run({ [this.input.name]: feed }, [...new Set([this.logitsName, ...this.layers])]);
     } catch (e) {
       throw new ModelError(`Inference failed: ${(e as Error).message}`, 'runtime');
     }
