@@ -158,20 +158,19 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
 export function planProfile(layers: readonly LayerShape[], o: PlanBudget, classes: number): Plan {
   const which = classes > 0 ? (o.classLayers ?? 'none') : 'none';
   if (which !== 'auto') return planWith(layers, o, classes, which);
-  if (o.count < MIN_CLASS_COUNT) {
-    // No class can reach the count its histograms need: every image would fall back to the pooled ones.
+  const pooledOnly = (why: string) => {
     const plan = planWith(layers, o, classes, 'none');
-    plan.notes.push(`no histograms per predicted class: a class needs ${MIN_CLASS_COUNT} background images, and there are ${o.count}.`);
+    plan.notes.push(why);
     return plan;
-  }
+  };
+  // No class can reach the count its histograms need: every image would fall back to the pooled ones.
+  if (o.count < MIN_CLASS_COUNT) return pooledOnly(`no histograms per predicted class: a class needs ${MIN_CLASS_COUNT} background images, and there are ${o.count}.`);
   try {
     return planWith(layers, o, classes, 'auto');
   } catch (e) {
     // Not even the last layer's class histograms fit beside the coarsest plan: pooled histograms only.
     if (!(e instanceof UsageError)) throw e;
-    const plan = planWith(layers, o, classes, 'none');
-    plan.notes.push(`no room for histograms per predicted class (${classes} classes) in ${fmtBytes(o.budget)}: every image is scored against the pooled histograms.`);
-    return plan;
+    return pooledOnly(`no room for histograms per predicted class (${classes} classes) in ${fmtBytes(o.budget)}: every image is scored against the pooled histograms.`);
   }
 }
 
