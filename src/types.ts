@@ -53,6 +53,8 @@ export interface LayerLayout {
   shape: number[];
   /** How this layer became nodes. Absent in profiles of histoscan ≤ 0.1: the header's global `reduction` then applies. */
   reduction?: Reduction;
+  /** The channel axis when it is not the first: 1 for a transformer's [tokens, features] tensor (model/reduce.ts channelAxisOf). */
+  channelAxis?: number;
   nodes: number;
 }
 

@@ -16,8 +16,11 @@ export type { GaussStats };
  */
 export const GAUSS_SHARE = 0.1;
 
-/** Channels of a layer: its first axis (per element, pooled or reduced per channel), else one feature per node. */
-const channels = (l: LayerLayout) => (l.shape.length >= 2 && l.nodes % l.shape[0] === 0 ? l.shape[0] : l.nodes);
+/** Channels of a layer: its channel axis (per element, pooled or reduced per channel), else one feature per node. */
+const channels = (l: LayerLayout) => {
+  const c = l.shape.length >= 2 ? l.shape[l.channelAxis ?? 0] : 0;
+  return c > 0 && l.nodes % c === 0 ? c : l.nodes;
+};
 
 /** Features of the last `count` layers: their channels, added up. */
 export function gaussDim(layers: readonly LayerLayout[], count = 1): number {
@@ -61,8 +64,9 @@ export function gaussChoice(layers: readonly LayerLayout[], classes: number, bud
 }
 
 /**
- * Channel means of the last `count` layers, earliest first (nodes are channel-major: per element,
- * pooled cells, or one per channel; a layer without channels gives its nodes).
+ * Channel means of the last `count` layers, earliest first (nodes: per element in the layer's own
+ * order, so a [tokens, features] layer holds each channel every d-th node; pooled cells channel-major;
+ * or one per channel; a layer without channels gives its nodes).
  */
 export function gaussFeatures(x: Float32Array, layers: readonly LayerLayout[], count = 1, out: Float64Array = new Float64Array(gaussDim(layers, count))): Float64Array {
   const read = layers.slice(-count);
@@ -70,11 +74,13 @@ export function gaussFeatures(x: Float32Array, layers: readonly LayerLayout[], c
   let o = 0;
   for (const l of read) {
     const d = channels(l);
-    const per = l.nodes / d;
+    // Values of channel c: x[from + (t * d + c) * inner + k] for t < outer, k < inner.
+    const outer = l.nodes > d ? l.shape.slice(0, l.channelAxis ?? 0).reduce((a, b) => a * b, 1) : 1;
+    const inner = l.nodes / d / outer;
     for (let c = 0; c < d; c++) {
       let s = 0;
-      for (let k = 0; k < per; k++) s += x[from + c * per + k];
-      out[o++] = s / per;
+      for (let t = 0; t < outer; t++) for (let k = 0, at = from + (t * d + c) * inner; k < inner; k++) s += x[at + k];
+      out[o++] = s / (outer * inner);
     }
     from += l.nodes;
   }

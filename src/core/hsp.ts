@@ -99,6 +99,7 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
     const layer = l as Record<string, unknown>;
     if (!layer || typeof layer.name !== 'string' || !isInt(layer.nodes, 1) || !Array.isArray(layer.shape)) bad('a layer entry lacks name, shape or node count');
     if (!(layer.shape as unknown[]).every((d) => isInt(d, 0))) bad(`layer ${String(layer.name)} has a bad shape`);
+    if (layer.channelAxis !== undefined && !(isInt(layer.channelAxis, 1) && (layer.channelAxis as number) < (layer.shape as unknown[]).length)) bad(`layer ${String(layer.name)} has a bad channel axis`);
     // Per-layer reductions are newer than the global one: a layer without its own inherits the global (core/layout.ts layerReductions).
     if (layer.reduction === undefined) {
       if (global === 'mixed') bad(`layer ${String(layer.name)} has no reduction but the header says they are mixed`);

@@ -2,7 +2,7 @@
 // monitored layers -> node values, in batches. Holds no profile and computes no statistics.
 import { ActivationError, CancelledError, checkFinite, layerOffsets, summaryReduction, UsageError } from '../core/index.ts';
 import { fingerprint, inspectModel, parseModel } from '../model/onnx.ts';
-import { planProfile, type LayerShape, type Plan, type PlanBudget } from '../model/plan.ts';
+import { axisOf, planProfile, type LayerShape, type Plan, type PlanBudget } from '../model/plan.ts';
 import { inputDims, resolveSpec, toTensor, type SpecSources } from '../model/preprocess.ts';
 import { layerNodeCount, reduceLayer } from '../model/reduce.ts';
 import { InstrumentedModel } from '../model/session.ts';
@@ -25,13 +25,13 @@ export interface FeatureOptions extends SpecSources {
 function layout(shapes: readonly LayerShape[], choice: ReductionChoice, classes: number): { layers: LayerLayout[]; plan: Plan | null } {
   if (typeof choice === 'object' && 'plan' in choice) {
     const plan = planProfile(shapes, choice.plan, classes);
-    return { layers: plan.layers.map(({ name, shape, reduction, nodes }) => ({ name, shape, reduction, nodes })), plan };
+    return { layers: plan.layers.map(({ name, shape, channelAxis, reduction, nodes }) => ({ name, shape, ...(channelAxis ? { channelAxis } : {}), reduction, nodes })), plan };
   }
   const per: readonly Reduction[] = typeof choice === 'string' ? shapes.map(() => choice) : choice;
   if (per.length !== shapes.length) throw new UsageError(`${per.length} reductions given for ${shapes.length} monitored layers.`);
   const layers = shapes.map((l, i) => {
     try {
-      return { name: l.name, shape: [...l.shape], reduction: per[i], nodes: layerNodeCount(l.shape, per[i]) };
+      return { name: l.name, shape: [...l.shape], ...axisOf(l.shape), reduction: per[i], nodes: layerNodeCount(l.shape, per[i]) };
     } catch (e) {
       throw new UsageError(`Layer "${l.name}": ${(e as Error).message}`);
     }
@@ -161,10 +161,10 @@ export class FeatureExtractor {
     out.activations.forEach((a, k) => {
       const li = this.slot[k];
       if (li < 0) return;
-      const { shape, reduction = 'element' } = this.layers[li];
+      const { shape, reduction = 'element', channelAxis = 0 } = this.layers[li];
       const per = a.data.length / images.length;
       for (let i = 0; i < images.length; i++) {
-        const r = reduceLayer(a.data.subarray(i * per, (i + 1) * per), shape, reduction);
+        const r = reduceLayer(a.data.subarray(i * per, (i + 1) * per), shape, reduction, channelAxis);
         nodes.set(r, i * this.nodes + this.offsets[li]);
       }
     });

@@ -105,12 +105,12 @@ function checkFingerprint(p: Profile, fp: string): void {
   }
 }
 
-/** Same layers, shapes, reductions and node counts, in the same order. */
+/** Same layers, shapes, channel axes, reductions and node counts, in the same order. */
 function compatible(p: Profile, f: FeatureExtractor): boolean {
   const a = p.header.layers;
   const ra = layerReductions(p.header);
   const b = f.layers;
-  return a.length === b.length && a.every((l, i) => l.name === b[i].name && ra[i] === b[i].reduction && l.nodes === b[i].nodes && l.shape.join('x') === b[i].shape.join('x'));
+  return a.length === b.length && a.every((l, i) => l.name === b[i].name && ra[i] === b[i].reduction && l.nodes === b[i].nodes && l.shape.join('x') === b[i].shape.join('x') && (l.channelAxis ?? 0) === (b[i].channelAxis ?? 0));
 }
 
 function checkCompatible(p: Profile, f: FeatureExtractor): void {
@@ -123,8 +123,15 @@ function checkCompatible(p: Profile, f: FeatureExtractor): void {
       'mismatch',
     );
   }
+  const moved = p.header.layers.find((l, i) => f.layers[i]?.name === l.name && (l.channelAxis ?? 0) !== (f.layers[i].channelAxis ?? 0));
+  if (moved) {
+    throw new ProfileError(
+      `This profile read the channels of layer "${moved.name}" [${moved.shape.join('×')}] on axis ${moved.channelAxis ?? 0}, this version on axis ${f.layers[p.header.layers.indexOf(moved)].channelAxis ?? 0} (a transformer's [tokens, features] tensor is read per feature). Rebuild the profile with "histoscan profile".`,
+      'mismatch',
+    );
+  }
   if (!compatible(p, f)) {
-    const list = (ls: typeof f.layers, rs: (string | undefined)[]) => ls.map((l, i) => `${l.name}[${l.nodes} ${rs[i]}]`).join(', ');
+    const list = (ls: typeof f.layers, rs: (string | undefined)[]) => ls.map((l, i) => `${l.name}[${l.nodes} ${rs[i]}${l.channelAxis ? ` channels on axis ${l.channelAxis}` : ''}]`).join(', ');
     throw new ProfileError(
       `This profile monitors other layers than the model provides (profile: ${list(p.header.layers, layerReductions(p.header))}; model: ${list(f.layers, f.layers.map((l) => l.reduction))}).`,
       'mismatch',

@@ -46,7 +46,9 @@ const ACTIVATIONS = new Set(['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSwish'
 const LINEAR = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
 // Ops between a linear op and its activation that keep the "block" together (bias Add of MatMul,
 // folded or unfolded BatchNorm, residual Add, scaling Mul).
-const PASS = new Set(['BatchNormalization', 'Add', 'Identity', 'Mul', 'InstanceNormalization', 'LayerNormalization']);
+const PASS = new Set(['BatchNormalization', 'Add', 'Identity', 'Mul', 'Div', 'InstanceNormalization', 'LayerNormalization']);
+// Below opset 20 a GELU exports as x·½(1 + erf(x/√2)): the activation is the last Add/Mul after the Erf.
+const GELU_TAIL = new Set(['Add', 'Mul']);
 const DENSE = new Set(['Gemm', 'MatMul']);
 // Ops that only reshape a tensor: a Softmax followed by these still closes the model.
 const RESHAPE = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);
@@ -122,7 +124,25 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
   const lastDense = [...g.node].reverse().find((n) => DENSE.has(n.opType) && n.output.some((o) => feedsOutput.has(o)));
   const penultimate = lastDense?.input.find((t) => isData(t) && isCandidate.has(t));
 
-  let auto = candidates.filter((c) => ACTIVATIONS.has(c.opType) && fromLinear(producer.get(c.name)!.inputs[0] ?? '')).map((c) => c.name);
+  // The only consumer of each tensor, if it has exactly one.
+  const consumers = new Map<string, number>();
+  const sole = new Map<string, { opType: string; output: string }>();
+  for (const n of g.node) {
+    for (const t of new Set(n.input)) {
+      consumers.set(t, (consumers.get(t) ?? 0) + 1);
+      sole.set(t, { opType: n.opType, output: n.output[0] });
+    }
+  }
+  // An Erf's GELU: follow its sole Add/Mul consumers (at most three: +1, ·x, ·½) to the activation.
+  const geluOf = (t: string): string => {
+    for (let hop = 0; hop < 3 && consumers.get(t) === 1 && GELU_TAIL.has(sole.get(t)!.opType); hop++) t = sole.get(t)!.output;
+    return t;
+  };
+  const activations = candidates.filter((c) => ACTIVATIONS.has(c.opType) || c.opType === 'Erf');
+  let auto = activations
+    .filter((c) => fromLinear(producer.get(c.name)!.inputs[0] ?? ''))
+    .map((c) => (c.opType === 'Erf' ? geluOf(c.name) : c.name))
+    .filter((t) => isCandidate.has(t));
   if (auto.length === 0) auto = candidates.filter((c) => c.opType === 'Conv').map((c) => c.name);
   if (penultimate) auto.push(penultimate);
   const order = new Map(candidates.map((c, i) => [c.name, i]));

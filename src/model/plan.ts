@@ -2,7 +2,7 @@
 // Pure: layer shapes and profile settings in, a plan out. No ONNX, no DOM.
 import { countWidth, edgesPerNode, gaussBytes, gaussChoice, gaussDim, MIN_CLASS_COUNT, payloadBytes, UsageError, type GaussChoice } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
-import { layerNodeCount } from './reduce.ts';
+import { channelAxisOf, layerNodeCount } from './reduce.ts';
 
 /** What a profile will cost per node: its bins, and the background size n that sets the count width. */
 export interface PlanBudget {
@@ -31,6 +31,7 @@ export interface LayerShape {
 
 export interface PlannedLayer extends LayerShape {
   reduction: Reduction;
+  channelAxis?: number;
   nodes: number;
   /** Histogram bytes of this layer's nodes (before the payload's final 4-byte padding). */
   bytes: number;
@@ -79,12 +80,15 @@ const coarsest = (shape: readonly number[]) => {
   return r;
 };
 
+/** A layer's channel axis as its layout records it: only when it is not the first. */
+export const axisOf = (shape: readonly number[]): { channelAxis?: number } => (channelAxisOf(shape) ? { channelAxis: channelAxisOf(shape) } : {});
+
 /** The cost table of given reductions (one per layer): what `inspect` prints for explicit flags. */
 export function costPlan(layers: readonly LayerShape[], reductions: readonly Reduction[], o: PlanBudget, dropped: LayerShape[] = []): Plan {
   const per = bytesPerNode(o);
   const planned = layers.map((l, i) => {
     const nodes = layerNodeCount(l.shape, reductions[i]);
-    return { name: l.name, shape: [...l.shape], reduction: reductions[i], nodes, bytes: nodes * per };
+    return { name: l.name, shape: [...l.shape], ...axisOf(l.shape), reduction: reductions[i], nodes, bytes: nodes * per };
   });
   const nodes = planned.reduce((s, l) => s + l.nodes, 0);
   const bytes = payloadBytes(nodes, o.strategy, o.bins, o.count) + nodes * countWidth(o.count) * o.bins * (o.classBlocks ?? 0);

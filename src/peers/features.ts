@@ -14,14 +14,16 @@ export type PeerFeatures = 'penultimate' | 'channel-means';
 export const PEER_FEATURES: readonly PeerFeatures[] = ['penultimate', 'channel-means'];
 
 export interface FeatureLayer {
-  /** Shape of one image's layer tensor, batch removed (channel axis first). */
+  /** Shape of one image's layer tensor, batch removed. */
   shape: readonly number[];
+  /** Its channel axis when not the first (a transformer's [tokens, features]: 1). */
+  channelAxis?: number;
   /** Node values this layer has in the set (all elements, or one per channel). */
   nodes: number;
 }
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-const perChannel = (l: FeatureLayer) => (l.shape.length >= 2 && l.nodes === size(l.shape) ? l.shape[0] : l.nodes);
+const perChannel = (l: FeatureLayer) => (l.shape.length >= 2 && l.nodes === size(l.shape) ? l.shape[l.channelAxis ?? 0] : l.nodes);
 
 /** Feature rows [rows, d] from node values [rows, nodes] laid out layer after layer. */
 export function peerFeatures(values: Float32Array, rows: number, layers: readonly FeatureLayer[], choice: PeerFeatures = 'penultimate'): { d: number; values: Float32Array } {
@@ -36,7 +38,7 @@ export function peerFeatures(values: Float32Array, rows: number, layers: readonl
     for (const i of used) {
       const l = layers[i];
       const src = values.subarray(r * nodes + offsets[i], r * nodes + offsets[i] + l.nodes);
-      const f = perChannel(l) === l.nodes ? src : reduceLayer(src, l.shape, 'channel-mean');
+      const f = perChannel(l) === l.nodes ? src : reduceLayer(src, l.shape, 'channel-mean', l.channelAxis ?? 0);
       out.set(f, dst);
       dst += f.length;
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../src/core/rng.ts';
-import { layerNodeCount, reduceLayer } from '../../src/model/reduce.ts';
+import { channelAxisOf, layerNodeCount, reduceLayer } from '../../src/model/reduce.ts';
 
 /**
  * Plain reference of adaptive average pooling: cell (i, j) of a g×g grid averages every input
@@ -72,5 +72,19 @@ describe('spatial pooling', () => {
     expect(() => reduceLayer(new Float32Array(20), [4, 5], 'pool2')).toThrow(/C×H×W/);
     expect(() => layerNodeCount([4, 5], 'pool2')).toThrow(/C×H×W/);
     expect(() => layerNodeCount([1, 4, 5, 5], 'pool4')).toThrow(RangeError);
+  });
+});
+
+describe('channel axis', () => {
+  it('a [tokens, features] layer is reduced per feature; a C×H×W map per channel', () => {
+    const [T, D] = [3, 4];
+    const data = Float32Array.from({ length: T * D }, (_, k) => k);
+    expect([channelAxisOf([T, D]), channelAxisOf([2, T, D]), channelAxisOf([D])]).toEqual([1, 0, 0]);
+    // Feature c of token t sits at t·D + c: its mean over the tokens is c + D·(T - 1)/2.
+    expect(Array.from(reduceLayer(data, [T, D], 'channel-mean'))).toEqual([4, 5, 6, 7]);
+    expect(Array.from(reduceLayer(data, [T, D], 'channel-max'))).toEqual([8, 9, 10, 11]);
+    expect(layerNodeCount([T, D], 'channel-mean')).toBe(D);
+    // An explicit axis still wins (how a layout that records axis 0 is read).
+    expect(Array.from(reduceLayer(data, [T, D], 'channel-mean', 0))).toEqual([1.5, 5.5, 9.5]);
   });
 });

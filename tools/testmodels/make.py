@@ -24,6 +24,9 @@ Writes tests/fixtures/models/:
                            Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm, opset 13
   gray-rank3.onnx          onnx.helper graph on gray images without a channel axis [N,8,8]: Unsqueeze ->
                            Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm, initializers, opset 13
+  tiny-vit.onnx            torch: a vision transformer on gray [N,1,12,12]: 4x4 patches (9 tokens) and a class
+                           token of width 8, one pre-norm block (2-head attention, MLP 8 -> 16 -> 8 with GELU,
+                           which exports as Erf arithmetic), LayerNorm, head on the class token; opset 13
 """
 import os
 
@@ -184,6 +187,26 @@ class Vector(nn.Module):
         return self.b(torch.relu(self.a(x)))
 
 
+class TinyViT(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Conv2d(1, 8, 4, 4)
+        self.cls = nn.Parameter(torch.randn(1, 1, 8) * 0.5)
+        self.pos = nn.Parameter(torch.randn(1, 10, 8) * 0.5)
+        self.norm1, self.norm2, self.norm = nn.LayerNorm(8), nn.LayerNorm(8), nn.LayerNorm(8)
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.fc1, self.act, self.fc2 = nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 8)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        t = self.embed(x).flatten(2).transpose(1, 2)
+        t = torch.cat([self.cls.expand(t.shape[0], -1, -1), t], 1) + self.pos
+        h = self.norm1(t)
+        t = t + self.attn(h, h, h, need_weights=False)[0]
+        t = t + self.fc2(self.act(self.fc1(self.norm2(t))))
+        return self.head(self.norm(t)[:, 0])
+
+
 if __name__ == '__main__':
     constant_weights()
     export(ResNetish(), (1, 16, 16, 3), 'resnetish-nhwc-rgb.onnx', 13)
@@ -205,5 +228,7 @@ if __name__ == '__main__':
     export(SoftmaxHead(), (1, 12, 12, 3), 'softmax-nhwc-rgb.onnx', 13)
     classes_first()
     uint8_rgb()
+    torch.manual_seed(19)  # its own seed: the fixtures above regenerate unchanged
+    export(TinyViT(), (1, 1, 12, 12), 'tiny-vit.onnx', 13)
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))

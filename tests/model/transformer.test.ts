@@ -1,0 +1,78 @@
+// Transformers: `auto` finds the GELU of each block (exported as Erf arithmetic) and reads a
+// [tokens, features] tensor per feature, so channel means, the plan and the Gaussian part average
+// a hidden unit over the tokens, as they average a convolution channel over its map.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeProfile, encodeProfile } from '../../src/core/index.ts';
+import { gaussFeatures } from '../../src/core/gauss.ts';
+import { erfc } from '../../src/core/pvalues.ts';
+import { rng } from '../../src/core/rng.ts';
+import { buildDefaults } from '../../src/defaults.ts';
+import { Detector, type ImageSource } from '../../src/detector/index.ts';
+import { inspectModel } from '../../src/model/onnx.ts';
+import { InstrumentedModel } from '../../src/model/session.ts';
+
+const MODEL = new Uint8Array(readFileSync('tests/fixtures/models/tiny-vit.onnx'));
+const GELU = '/act/Mul_1_output_0';
+const FC1 = '/fc1/Add_output_0';
+const [TOKENS, HIDDEN] = [10, 16];
+
+const images = (seed: number, count: number): ImageSource => ({
+  count,
+  name: (i) => `noise-${seed}-${i}`,
+  load: async (i) => {
+    const r = rng(seed * 1000 + i);
+    return { width: 12, height: 12, data: Uint8Array.from({ length: 12 * 12 * 4 }, (_, k) => (k % 4 === 3 ? 255 : Math.floor(r() * 256))) };
+  },
+});
+
+describe('a vision transformer', () => {
+  it('auto monitors the GELU (x·Φ(x) of the first MLP layer) and the class token, not the Erf inside it', async () => {
+    const info = inspectModel(MODEL);
+    expect(info.autoLayers).toEqual([GELU, '/Gather_1_output_0']);
+    // The picked tensor is the activation itself: x·Φ(x) of the dense layer before it, element for element.
+    const model = await InstrumentedModel.create(MODEL, { provider: 'wasm', layers: [FC1, GELU] });
+    const r = rng(3);
+    const out = await model.run(Float32Array.from({ length: 144 }, () => r()), [1, 1, 12, 12]);
+    const [x, y] = [FC1, GELU].map((n) => out.activations.find((a) => a.name === n)!);
+    expect(y.dims).toEqual([1, TOKENS, HIDDEN]);
+    x.data.forEach((v, i) => expect(y.data[i]).toBeCloseTo(v * 0.5 * erfc(-v / Math.SQRT2), 5));
+    model.release();
+  });
+
+  it('reads [tokens, features] per feature: channel means over the tokens, in the plan, the profile and the Gaussian part', async () => {
+    const d = await Detector.create({ model: MODEL, provider: 'wasm', layers: [GELU], reduction: 'channel-mean' });
+    expect(d.features.layers).toEqual([{ name: GELU, shape: [TOKENS, HIDDEN], channelAxis: 1, reduction: 'channel-mean', nodes: HIDDEN }]);
+    const img = await images(4, 1).load(0);
+    const means = (await d.features.nodeValues([img])).nodes;
+    d.release();
+
+    // Reference: the raw [tokens, features] tensor, averaged per feature by hand.
+    const whole = await Detector.create({ model: MODEL, provider: 'wasm', layers: [GELU], reduction: 'element' });
+    const raw = (await whole.features.nodeValues([img])).nodes;
+    const ref = Array.from({ length: HIDDEN }, (_, c) => Array.from({ length: TOKENS }, (_, t) => raw[t * HIDDEN + c]).reduce((a, b) => a + b, 0) / TOKENS);
+    ref.forEach((v, c) => expect(means[c]).toBeCloseTo(v, 6));
+    // The Gaussian part reads the same means from the element-wise nodes.
+    const layer = whole.features.layers[0];
+    expect(layer.channelAxis).toBe(1);
+    Array.from(gaussFeatures(raw, [layer])).forEach((v, c) => expect(v).toBeCloseTo(ref[c], 6));
+    whole.release();
+  });
+
+  it('builds and checks with the default plan; a profile that read the tokens as channels is refused', async () => {
+    const d = await Detector.create({ model: MODEL, provider: 'wasm' });
+    const built = await d.build(images(1, 40), images(2, 20), buildDefaults({ bins: 8, batchSize: 8 }));
+    const profile = decodeProfile(encodeProfile(built.profile));
+    expect(profile.header.layers.map((l) => [l.name, l.channelAxis])).toEqual([[GELU, 1], ['/Gather_1_output_0', undefined]]);
+    expect(profile.header.gauss?.d).toBe(HIDDEN + 8);
+    d.useProfile(profile);
+    const res = await d.check(await images(5, 1).load(0), 'x');
+    expect(res.q).toBeGreaterThan(0);
+
+    // As histoscan before this version wrote it: no channel axis, so channel means were per token.
+    const old = decodeProfile(encodeProfile(built.profile));
+    delete old.header.layers[0].channelAxis;
+    expect(() => d.useProfile(old)).toThrow(/on axis 0, this version on axis 1.*Rebuild the profile/);
+    d.release();
+  });
+});
