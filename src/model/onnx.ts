@@ -36,6 +36,12 @@ export interface ModelInfo {
    * op's input: the logits before it, which the energy score and the class ranking need.
    */
   beforeSoftmax: Record<string, string>;
+  /**
+   * Where the features of a tensor lie, for tensors that a linear op wrote (through normalisation,
+   * adds and activations): 'first' after a Conv (channel-first, batch removed), 'last' after a
+   * MatMul or Gemm (a transformer's [tokens, features]). model/reduce.ts channelAxisOf reads it.
+   */
+  featureAxis: Record<string, 'first' | 'last'>;
 }
 
 /** ONNX TensorProto element type of uint8 (an image input fed the pixels themselves). */
@@ -107,13 +113,20 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
   // A data input of a node: not a weight (initializer or Constant output).
   const isData = (t: string) => !!t && !inits.has(t) && producer.get(t)?.opType !== 'Constant';
 
-  // Does tensor t come from a Conv/Gemm/MatMul, possibly through normalisation or residual adds?
-  const fromLinear = (t: string, depth = 0): boolean => {
+  // The Conv/Gemm/MatMul that tensor t comes from through the ops in `through`, if any.
+  const linearOf = (t: string, through: Set<string>, depth = 0): string | undefined => {
     const p = producer.get(t);
-    if (!p || depth > 8) return false;
-    if (LINEAR.has(p.opType)) return true;
-    return PASS.has(p.opType) && p.inputs.some((i) => isData(i) && fromLinear(i, depth + 1));
+    if (!p || depth > 8) return undefined;
+    if (LINEAR.has(p.opType)) return p.opType;
+    if (!through.has(p.opType)) return undefined;
+    for (const i of p.inputs) {
+      const op = isData(i) ? linearOf(i, through, depth + 1) : undefined;
+      if (op) return op;
+    }
+    return undefined;
   };
+  // Does tensor t come from a linear op, possibly through normalisation or residual adds?
+  const fromLinear = (t: string) => linearOf(t, PASS) !== undefined;
   // Tensors from which some graph output is reachable.
   const feedsOutput = new Set<string>(outputs);
   for (let i = g.node.length - 1; i >= 0; i--) {
@@ -157,6 +170,13 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     if (logits && isCandidate.has(logits)) beforeSoftmax[o] = logits;
   }
 
+  const featureAxis: Record<string, 'first' | 'last'> = {};
+  const blockOps = new Set([...PASS, ...ACTIVATIONS, 'Erf']);
+  for (const c of candidates) {
+    const op = linearOf(c.name, blockOps);
+    if (op) featureAxis[c.name] = op === 'MatMul' || op === 'Gemm' ? 'last' : 'first';
+  }
+
   return {
     opset,
     inputs: g.input.filter((i) => !inits.has(i.name)).map((i) => ({ name: i.name, shape: shapeOf(i), elemType: elemOf(i) })),
@@ -164,6 +184,7 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     candidates,
     autoLayers,
     beforeSoftmax,
+    featureAxis,
   };
 }
 

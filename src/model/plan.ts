@@ -2,7 +2,7 @@
 // Pure: layer shapes and profile settings in, a plan out. No ONNX, no DOM.
 import { countWidth, edgesPerNode, gaussBytes, gaussChoice, gaussDim, MIN_CLASS_COUNT, payloadBytes, UsageError, type GaussChoice } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
-import { channelAxisOf, layerNodeCount } from './reduce.ts';
+import { layerNodeCount } from './reduce.ts';
 
 /** What a profile will cost per node: its bins, and the background size n that sets the count width. */
 export interface PlanBudget {
@@ -27,11 +27,12 @@ export interface LayerShape {
   name: string;
   /** One image's shape, batch removed. */
   shape: number[];
+  /** Its channel axis when not the first (model/reduce.ts channelAxisOf). */
+  channelAxis?: number;
 }
 
 export interface PlannedLayer extends LayerShape {
   reduction: Reduction;
-  channelAxis?: number;
   nodes: number;
   /** Histogram bytes of this layer's nodes (before the payload's final 4-byte padding). */
   bytes: number;
@@ -65,30 +66,30 @@ export function bytesPerNode(o: Pick<PlanBudget, 'bins' | 'strategy' | 'count' |
 /** Pooling needs a C×H×W layer; dense features (rank ≤ 1) are their own nodes under every reduction. */
 const applies = (shape: readonly number[], r: Reduction) => !((r === 'pool4' || r === 'pool2') && shape.length > 1 && shape.length !== 3);
 
-/** The next rung below `r` that has strictly fewer nodes for this shape, or null at the bottom. */
-function coarser(shape: readonly number[], r: Reduction): Reduction | null {
-  const now = layerNodeCount(shape, r);
+/** Nodes of a layer under a reduction, on its own channel axis. */
+const count = (l: LayerShape, r: Reduction) => layerNodeCount(l.shape, r, l.channelAxis ?? 0);
+
+/** The next rung below `r` that has strictly fewer nodes for this layer, or null at the bottom. */
+function coarser(l: LayerShape, r: Reduction): Reduction | null {
+  const now = count(l, r);
   for (let i = LADDER.indexOf(r) + 1; i < LADDER.length; i++) {
-    if (applies(shape, LADDER[i]) && layerNodeCount(shape, LADDER[i]) < now) return LADDER[i];
+    if (applies(l.shape, LADDER[i]) && count(l, LADDER[i]) < now) return LADDER[i];
   }
   return null;
 }
 
-const coarsest = (shape: readonly number[]) => {
+const coarsest = (l: LayerShape) => {
   let r: Reduction = 'element';
-  for (let next = coarser(shape, r); next; next = coarser(shape, r)) r = next;
+  for (let next = coarser(l, r); next; next = coarser(l, r)) r = next;
   return r;
 };
-
-/** A layer's channel axis as its layout records it: only when it is not the first. */
-export const axisOf = (shape: readonly number[]): { channelAxis?: number } => (channelAxisOf(shape) ? { channelAxis: channelAxisOf(shape) } : {});
 
 /** The cost table of given reductions (one per layer): what `inspect` prints for explicit flags. */
 export function costPlan(layers: readonly LayerShape[], reductions: readonly Reduction[], o: PlanBudget, dropped: LayerShape[] = []): Plan {
   const per = bytesPerNode(o);
   const planned = layers.map((l, i) => {
-    const nodes = layerNodeCount(l.shape, reductions[i]);
-    return { name: l.name, shape: [...l.shape], ...axisOf(l.shape), reduction: reductions[i], nodes, bytes: nodes * per };
+    const nodes = count(l, reductions[i]);
+    return { name: l.name, shape: [...l.shape], ...(l.channelAxis ? { channelAxis: l.channelAxis } : {}), reduction: reductions[i], nodes, bytes: nodes * per };
   });
   const nodes = planned.reduce((s, l) => s + l.nodes, 0);
   const bytes = payloadBytes(nodes, o.strategy, o.bins, o.count) + nodes * countWidth(o.count) * o.bins * (o.classBlocks ?? 0);
@@ -111,7 +112,7 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
   if (!(o.budget > 0)) throw new UsageError(`The byte budget must be positive, got ${o.budget}.`);
   if (layers.length === 0) throw new UsageError('Nothing to plan: no monitored layers.');
   const per = bytesPerNode(o);
-  const floor = layers.map((l) => layerNodeCount(l.shape, coarsest(l.shape)) * per);
+  const floor = layers.map((l) => count(l, coarsest(l)) * per);
   // Payload padding is at most 3 bytes: keep 4 in hand so the padded total fits too.
   const room = o.budget - 4;
   let drop = 0;
@@ -124,16 +125,16 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
   }
   const kept = layers.slice(drop);
   const reductions: Reduction[] = kept.map(() => 'element');
-  const cost = kept.map((l) => layerNodeCount(l.shape, 'element') * per);
+  const cost = kept.map((l) => count(l, 'element') * per);
   let total = cost.reduce((a, b) => a + b, 0);
   while (total > room) {
     let pick = -1;
     for (let i = 0; i < kept.length; i++) {
-      if ((pick < 0 || cost[i] > cost[pick]) && coarser(kept[i].shape, reductions[i])) pick = i;
+      if ((pick < 0 || cost[i] > cost[pick]) && coarser(kept[i], reductions[i])) pick = i;
     }
     if (pick < 0) break; // cannot happen: the bottoms fit by step 3
-    reductions[pick] = coarser(kept[pick].shape, reductions[pick])!;
-    const next = layerNodeCount(kept[pick].shape, reductions[pick]) * per;
+    reductions[pick] = coarser(kept[pick], reductions[pick])!;
+    const next = count(kept[pick], reductions[pick]) * per;
     total += next - cost[pick];
     cost[pick] = next;
   }

@@ -12,10 +12,14 @@ const validAxis = (dims: readonly number[], axis: number) => Number.isInteger(ax
 /**
  * Where a layer's channels are, batch removed: the first axis of a convolution's C×H×W map (ONNX
  * convolutions are channel-first whatever the input layout), the last of a transformer's
- * [tokens, features] tensor (MatMul works on the last axis), so channel-mean averages a feature over
- * the tokens, not a token over its features.
+ * [tokens, features] (MatMul writes the last axis), so channel-mean averages a feature over the
+ * tokens, not a token over its features. `features` is what the graph says (model/onnx.ts
+ * featureAxis); without it a rank-2 tensor is taken for [tokens, features].
  */
-export const channelAxisOf = (shape: readonly number[]): number => (shape.length === 2 ? 1 : 0);
+export function channelAxisOf(shape: readonly number[], features?: 'first' | 'last'): number {
+  if (shape.length < 2) return 0;
+  return (features ?? (shape.length === 2 ? 'last' : 'first')) === 'last' ? shape.length - 1 : 0;
+}
 
 /** Grid side of a pooling reduction, 0 for the others. */
 export function poolGrid(how: Reduction): number {
@@ -40,10 +44,10 @@ function check(data: Float32Array, dims: readonly number[], channelAxis: number,
  *   floor(i·H/g) .. ceil((i+1)·H/g) - 1, so any H, W works (cells overlap when g does not divide
  *   H, and repeat rows when H < g).
  * - 'channel-mean' / 'channel-max': one node per channel, over every other axis (channelAxisOf
- *   says which axis a plan gives a layer; the layer keeps it as `channelAxis`).
+ *   decides a layer's axis once; its layout keeps it as `channelAxis`).
  * - Rank-0/1 tensors (dense features) are their own nodes under every reduction.
  */
-export function reduceLayer(data: Float32Array, dims: readonly number[], how: Reduction, channelAxis = channelAxisOf(dims)): Float32Array {
+export function reduceLayer(data: Float32Array, dims: readonly number[], how: Reduction, channelAxis = 0): Float32Array {
   check(data, dims, channelAxis, how);
   if (how === 'element' || dims.length <= 1) return data.slice();
   if (poolGrid(how)) return poolLayer(data, dims, poolGrid(how), channelAxis);
@@ -108,7 +112,7 @@ function poolLayer(data: Float32Array, dims: readonly number[], g: number, chann
 }
 
 /** How many nodes reduceLayer gives for a layer of this shape (batch removed). */
-export function layerNodeCount(dims: readonly number[], how: Reduction, channelAxis = channelAxisOf(dims)): number {
+export function layerNodeCount(dims: readonly number[], how: Reduction, channelAxis = 0): number {
   if (how === 'element' || dims.length <= 1) return product(dims);
   if (!validAxis(dims, channelAxis)) {
     throw new RangeError(`Channel axis ${channelAxis} is outside shape [${dims.join(', ')}].`);

@@ -79,12 +79,13 @@ describe('channel axis', () => {
   it('a [tokens, features] layer is reduced per feature; a C×H×W map per channel', () => {
     const [T, D] = [3, 4];
     const data = Float32Array.from({ length: T * D }, (_, k) => k);
-    expect([channelAxisOf([T, D]), channelAxisOf([2, T, D]), channelAxisOf([D])]).toEqual([1, 0, 0]);
+    // What the graph says wins (a MatMul writes the last axis, a Conv the first); else rank 2 is [tokens, features].
+    expect([channelAxisOf([T, D]), channelAxisOf([2, T, D]), channelAxisOf([D]), channelAxisOf([2, T, D], 'last'), channelAxisOf([T, D], 'first')]).toEqual([1, 0, 0, 2, 0]);
     // Feature c of token t sits at t·D + c: its mean over the tokens is c + D·(T - 1)/2.
-    expect(Array.from(reduceLayer(data, [T, D], 'channel-mean'))).toEqual([4, 5, 6, 7]);
-    expect(Array.from(reduceLayer(data, [T, D], 'channel-max'))).toEqual([8, 9, 10, 11]);
-    expect(layerNodeCount([T, D], 'channel-mean')).toBe(D);
-    // An explicit axis still wins (how a layout that records axis 0 is read).
-    expect(Array.from(reduceLayer(data, [T, D], 'channel-mean', 0))).toEqual([1.5, 5.5, 9.5]);
+    expect(Array.from(reduceLayer(data, [T, D], 'channel-mean', 1))).toEqual([4, 5, 6, 7]);
+    expect(Array.from(reduceLayer(data, [T, D], 'channel-max', 1))).toEqual([8, 9, 10, 11]);
+    expect(layerNodeCount([T, D], 'channel-mean', 1)).toBe(D);
+    // Axis 0 (the default, and what a layout without channelAxis means) averages each token.
+    expect(Array.from(reduceLayer(data, [T, D], 'channel-mean'))).toEqual([1.5, 5.5, 9.5]);
   });
 });

@@ -30,6 +30,8 @@ describe('a vision transformer', () => {
   it('auto monitors the GELU (x·Φ(x) of the first MLP layer) and the class token, not the Erf inside it', async () => {
     const info = inspectModel(MODEL);
     expect(info.autoLayers).toEqual([GELU, '/Gather_1_output_0']);
+    // Its features are on the last axis (a MatMul wrote them), a convolution's on the first.
+    expect([info.featureAxis[GELU], info.featureAxis['/embed/Conv_output_0']]).toEqual(['last', 'first']);
     // The picked tensor is the activation itself: x·Φ(x) of the dense layer before it, element for element.
     const model = await InstrumentedModel.create(MODEL, { provider: 'wasm', layers: [FC1, GELU] });
     const r = rng(3);
