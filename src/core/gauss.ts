@@ -74,8 +74,10 @@ export function gaussFeatures(x: Float32Array, layers: readonly LayerLayout[], c
   let o = 0;
   for (const l of read) {
     const d = channels(l);
-    // Values of channel c: x[from + (t * d + c) * inner + k] for t < outer, k < inner.
-    const outer = l.nodes > d ? l.shape.slice(0, l.channelAxis ?? 0).reduce((a, b) => a * b, 1) : 1;
+    // Values of channel c: x[from + (t * d + c) * inner + k] for t < outer, k < inner; per element
+    // in the layer's own order (outer: the axes before the channel axis), pooled cells channel-major.
+    const whole = l.shape.reduce((a, b) => a * b, 1) === l.nodes;
+    const outer = whole ? l.shape.slice(0, l.channelAxis ?? 0).reduce((a, b) => a * b, 1) : 1;
     const inner = l.nodes / d / outer;
     for (let c = 0; c < d; c++) {
       let s = 0;

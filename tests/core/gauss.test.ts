@@ -6,6 +6,7 @@ import { mergeProfiles } from '../../src/core/merge.ts';
 import { ProfileError } from '../../src/core/errors.ts';
 import { histogramPValueFn, partNames, scanOf, scoreImage } from '../../src/core/score.ts';
 import { rng } from '../../src/core/rng.ts';
+import { reduceLayer } from '../../src/model/reduce.ts';
 import type { LayerLayout } from '../../src/types.ts';
 
 // Two layers; the last is a [4 channels, 3x3] map: features are its 4 channel means.
@@ -72,6 +73,21 @@ describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
     const f = gaussFeatures(x.subarray(0, nodes), layers);
     expect(f).toHaveLength(4);
     for (let c = 0; c < 4; c++) expect(f[c]).toBeCloseTo(x.subarray(5 + 9 * c, 5 + 9 * c + 9).reduce((a, v) => a + v, 0) / 9, 5);
+  });
+
+  it('a layer with its features last ([tokens, features], [H, W, C]) gives each feature\'s mean, per element or pooled', () => {
+    const r = rng(21);
+    // (A pool grid that divides the map, so the cells' mean is the map's mean.)
+    for (const [shape, reduction] of [[[5, 4], 'element'], [[3, 4, 6], 'element'], [[4, 4, 6], 'pool2']] as const) {
+      const axis = shape.length - 1;
+      const raw = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r());
+      const values = reduceLayer(raw, shape, reduction, axis);
+      const layer: LayerLayout = { name: 'x', shape: [...shape], channelAxis: axis, reduction, nodes: values.length };
+      const want = reduceLayer(raw, shape, 'channel-mean', axis);
+      const got = gaussFeatures(values, [layer]);
+      expect(got).toHaveLength(shape[axis]);
+      want.forEach((v, c) => expect(got[c]).toBeCloseTo(v, 6));
+    }
   });
 
   it('with two layers, features are the first layer\'s nodes then the last layer\'s channel means', () => {
