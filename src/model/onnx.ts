@@ -49,13 +49,20 @@ export const UINT8 = 2;
 
 // Activation ops that close a conv/dense block (Relu6 exports as Clip).
 const ACTIVATIONS = new Set(['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSwish', 'HardSigmoid', 'Elu', 'Selu', 'PRelu', 'Tanh', 'Gelu', 'Mish', 'Softplus']);
-const LINEAR = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
+// Linear ops, float and quantized (onnxruntime's quantize_dynamic writes MatMulInteger/ConvInteger,
+// static quantization QLinear*), and where each writes its features.
+const LINEAR = new Map<string, 'first' | 'last'>([
+  ['Conv', 'first'], ['ConvTranspose', 'first'], ['ConvInteger', 'first'], ['QLinearConv', 'first'],
+  ['Gemm', 'last'], ['MatMul', 'last'], ['MatMulInteger', 'last'], ['QLinearMatMul', 'last'],
+]);
 // Ops between a linear op and its activation that keep the "block" together (bias Add of MatMul,
-// folded or unfolded BatchNorm, residual Add, scaling Mul).
-const PASS = new Set(['BatchNormalization', 'Add', 'Identity', 'Mul', 'Div', 'InstanceNormalization', 'LayerNormalization']);
+// folded or unfolded BatchNorm, residual Add, scaling Mul; a quantized op's Cast and rescaling).
+const PASS = new Set(['BatchNormalization', 'Add', 'Identity', 'Mul', 'Div', 'InstanceNormalization', 'LayerNormalization', 'Cast', 'DequantizeLinear']);
 // Below opset 20 a GELU exports as x·½(1 + erf(x/√2)): the activation is the last Add/Mul after the Erf.
 const GELU_TAIL = new Set(['Add', 'Mul']);
-const DENSE = new Set(['Gemm', 'MatMul']);
+const DENSE = new Set(['Gemm', 'MatMul', 'MatMulInteger', 'QLinearMatMul']);
+// A quantized dense op reads its input through one of these: the float tensor before it is the feature.
+const QUANTIZE = new Set(['DynamicQuantizeLinear', 'QuantizeLinear']);
 // Ops that only reshape a tensor: a Softmax followed by these still closes the model.
 const RESHAPE = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);
 
@@ -114,10 +121,10 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
   const isData = (t: string) => !!t && !inits.has(t) && producer.get(t)?.opType !== 'Constant';
 
   // The Conv/Gemm/MatMul that tensor t comes from through the ops in `through`, if any.
-  const linearOf = (t: string, through: Set<string>, depth = 0): string | undefined => {
+  const linearOf = (t: string, through: Set<string>, depth = 0): 'first' | 'last' | undefined => {
     const p = producer.get(t);
     if (!p || depth > 8) return undefined;
-    if (LINEAR.has(p.opType)) return p.opType;
+    if (LINEAR.has(p.opType)) return LINEAR.get(p.opType);
     if (!through.has(p.opType)) return undefined;
     for (const i of p.inputs) {
       const op = isData(i) ? linearOf(i, through, depth + 1) : undefined;
@@ -135,7 +142,8 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
   }
   // The penultimate features: the data input of the last dense op that feeds the output.
   const lastDense = [...g.node].reverse().find((n) => DENSE.has(n.opType) && n.output.some((o) => feedsOutput.has(o)));
-  const penultimate = lastDense?.input.find((t) => isData(t) && isCandidate.has(t));
+  const dequantized = (t: string) => (QUANTIZE.has(producer.get(t)?.opType ?? '') ? producer.get(t)!.inputs[0] : t);
+  const penultimate = lastDense?.input.map(dequantized).find((t) => isData(t) && isCandidate.has(t));
 
   // The only consumer of each tensor, if it has exactly one.
   const consumers = new Map<string, number>();
@@ -151,7 +159,8 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     for (let hop = 0; hop < 3 && consumers.get(t) === 1 && GELU_TAIL.has(sole.get(t)!.opType); hop++) t = sole.get(t)!.output;
     return t;
   };
-  const activations = candidates.filter((c) => ACTIVATIONS.has(c.opType) || c.opType === 'Erf');
+  // Float activations only (a quantized graph's integer tensors are not node values).
+  const activations = candidates.filter((c) => (ACTIVATIONS.has(c.opType) || c.opType === 'Erf') && (c.elemType ?? 1) === 1);
   let auto = activations
     .filter((c) => fromLinear(producer.get(c.name)!.inputs[0] ?? ''))
     .map((c) => (c.opType === 'Erf' ? geluOf(c.name) : c.name))
@@ -173,8 +182,8 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
   const featureAxis: Record<string, 'first' | 'last'> = {};
   const blockOps = new Set([...PASS, ...ACTIVATIONS, 'Erf']);
   for (const c of candidates) {
-    const op = linearOf(c.name, blockOps);
-    if (op) featureAxis[c.name] = op === 'MatMul' || op === 'Gemm' ? 'last' : 'first';
+    const axis = linearOf(c.name, blockOps);
+    if (axis) featureAxis[c.name] = axis;
   }
 
   return {

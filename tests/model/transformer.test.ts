@@ -42,6 +42,26 @@ describe('a vision transformer', () => {
     model.release();
   });
 
+  it('a dynamically quantized export (MatMulInteger, as transformers.js ships q8 models) is monitored at the same GELU', async () => {
+    const q8 = new Uint8Array(readFileSync('tests/fixtures/models/tiny-vit-q8.onnx'));
+    const info = inspectModel(q8);
+    expect(info.autoLayers).toEqual([GELU, '/Gather_1_output_0']);
+    expect(info.featureAxis[GELU]).toBe('last');
+    // Its GELU runs in onnxruntime-web and stays close to the float model's (8-bit weights and inputs).
+    const r = rng(8);
+    const x = Float32Array.from({ length: 144 }, () => r());
+    const gelu = async (bytes: Uint8Array) => {
+      const m = await InstrumentedModel.create(bytes, { provider: 'wasm', layers: [GELU] });
+      const out = (await m.run(x, [1, 1, 12, 12])).activations[0].data;
+      m.release();
+      return out;
+    };
+    const [a, b] = [await gelu(MODEL), await gelu(q8)];
+    const scale = Math.max(...Array.from(a, Math.abs));
+    a.forEach((v, i) => expect(Math.abs(b[i] - v)).toBeLessThan(0.02 * scale));
+    expect(Array.from(a)).not.toEqual(Array.from(b));
+  });
+
   it('reads [tokens, features] per feature: channel means over the tokens, in the plan, the profile and the Gaussian part', async () => {
     const d = await Detector.create({ model: MODEL, provider: 'wasm', layers: [GELU], reduction: 'channel-mean' });
     expect(d.features.layers).toEqual([{ name: GELU, shape: [TOKENS, HIDDEN], channelAxis: 1, reduction: 'channel-mean', nodes: HIDDEN }]);

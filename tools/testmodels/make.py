@@ -27,6 +27,9 @@ Writes tests/fixtures/models/:
   tiny-vit.onnx            torch: a vision transformer on gray [N,1,12,12]: 4x4 patches (9 tokens) and a class
                            token of width 8, one pre-norm block (2-head attention, MLP 8 -> 16 -> 8 with GELU,
                            which exports as Erf arithmetic), LayerNorm, head on the class token; opset 13
+  tiny-vit-q8.onnx         tiny-vit.onnx with its MatMuls on weights dynamically quantized as onnxruntime's
+                           quantize_dynamic writes them (and transformers.js ships its default q8 models):
+                           DynamicQuantizeLinear -> MatMulInteger (uint8 x int8) -> Cast -> Mul by the two scales
 """
 import os
 
@@ -207,6 +210,40 @@ class TinyViT(nn.Module):
         return self.head(self.norm(t)[:, 0])
 
 
+def quantize_matmuls(src, dst):
+    """Dynamic int8 quantization of every MatMul on a weight (per-tensor, symmetric weights)."""
+    m = onnx.load(os.path.join(OUT, src))
+    g = m.graph
+    inits = {t.name: t for t in g.initializer}
+    nodes = []
+    for n in g.node:
+        w = inits.get(n.input[1]) if n.op_type == 'MatMul' else None
+        if w is None:
+            nodes.append(n)
+            continue
+        x, y, p = n.input[0], n.output[0], n.output[0].replace('/', '_')
+        wf = numpy_helper.to_array(w)
+        ws = np.float32(np.abs(wf).max() / 127)
+        g.initializer.extend([numpy_helper.from_array(np.round(wf / ws).astype(np.int8), p + '_w_q'),
+                              numpy_helper.from_array(np.array(ws, np.float32), p + '_w_scale'),
+                              numpy_helper.from_array(np.array(0, np.int8), p + '_w_zp')])
+        nodes += [
+            helper.make_node('DynamicQuantizeLinear', [x], [p + '_x_q', p + '_x_scale', p + '_x_zp']),
+            helper.make_node('MatMulInteger', [p + '_x_q', p + '_w_q', p + '_x_zp', p + '_w_zp'], [p + '_i32']),
+            helper.make_node('Cast', [p + '_i32'], [p + '_f'], to=TensorProto.FLOAT),
+            helper.make_node('Mul', [p + '_x_scale', p + '_w_scale'], [p + '_scale']),
+            helper.make_node('Mul', [p + '_f', p + '_scale'], [y]),
+        ]
+    del g.node[:]
+    g.node.extend(nodes)
+    used = {i for n in g.node for i in n.input}
+    kept = [t for t in g.initializer if t.name in used]
+    del g.initializer[:]
+    g.initializer.extend(kept)
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(OUT, dst))
+
+
 if __name__ == '__main__':
     constant_weights()
     export(ResNetish(), (1, 16, 16, 3), 'resnetish-nhwc-rgb.onnx', 13)
@@ -230,5 +267,6 @@ if __name__ == '__main__':
     uint8_rgb()
     torch.manual_seed(19)  # its own seed: the fixtures above regenerate unchanged
     export(TinyViT(), (1, 1, 12, 12), 'tiny-vit.onnx', 13)
+    quantize_matmuls('tiny-vit.onnx', 'tiny-vit-q8.onnx')
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
