@@ -62,6 +62,17 @@ describe('a vision transformer', () => {
     expect(Array.from(a)).not.toEqual(Array.from(b));
   });
 
+  it('a quantized head reads its features through DynamicQuantizeLinear: the float tensor before it is the penultimate', async () => {
+    const bytes = new Uint8Array(readFileSync('tests/fixtures/models/dense-q8.onnx'));
+    // Not the uint8 tensor the head's MatMulInteger reads: the Relu it was quantized from.
+    expect(inspectModel(bytes).autoLayers).toEqual(['h']);
+    const d = await Detector.create({ model: bytes, provider: 'wasm' });
+    const built = await d.build(images(6, 40), images(7, 20), buildDefaults({ bins: 8, batchSize: 8 }));
+    d.useProfile(built.profile);
+    expect((await d.check(await images(8, 1).load(0), 'x')).q).toBeGreaterThan(0);
+    d.release();
+  });
+
   it('reads [tokens, features] per feature: channel means over the tokens, in the plan, the profile and the Gaussian part', async () => {
     const d = await Detector.create({ model: MODEL, provider: 'wasm', layers: [GELU], reduction: 'channel-mean' });
     expect(d.features.layers).toEqual([{ name: GELU, shape: [TOKENS, HIDDEN], channelAxis: 1, reduction: 'channel-mean', nodes: HIDDEN }]);

@@ -30,6 +30,8 @@ Writes tests/fixtures/models/:
   tiny-vit-q8.onnx         tiny-vit.onnx with its MatMuls on weights dynamically quantized as onnxruntime's
                            quantize_dynamic writes them (and transformers.js ships its default q8 models):
                            DynamicQuantizeLinear -> MatMulInteger (uint8 x int8) -> Cast -> Mul by the two scales
+  dense-q8.onnx            onnx.helper graph, quantized the same way: Flatten -> MatMul -> Add -> Relu -> MatMul -> Add
+                           on gray [N,1,4,4]; its head reads the Relu through DynamicQuantizeLinear
 """
 import os
 
@@ -210,9 +212,8 @@ class TinyViT(nn.Module):
         return self.head(self.norm(t)[:, 0])
 
 
-def quantize_matmuls(src, dst):
-    """Dynamic int8 quantization of every MatMul on a weight (per-tensor, symmetric weights)."""
-    m = onnx.load(os.path.join(OUT, src))
+def quantize_matmuls(m, dst):
+    """Dynamic int8 quantization of every MatMul on a weight (per-tensor, symmetric weights), saved as dst."""
     g = m.graph
     inits = {t.name: t for t in g.initializer}
     nodes = []
@@ -244,6 +245,25 @@ def quantize_matmuls(src, dst):
     onnx.save(m, os.path.join(OUT, dst))
 
 
+def dense_q8():
+    """Flatten -> MatMul -> Add -> Relu -> MatMul -> Add on a gray [N,1,4,4] image, quantized: the head reads its
+    features through DynamicQuantizeLinear."""
+    r = np.random.RandomState(23)
+    inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in
+             [('w1', r.randn(16, 8) * 0.5), ('b1', r.randn(8) * 0.1), ('w2', r.randn(8, 3) * 0.5), ('b2', r.randn(3) * 0.1)]]
+    nodes = [
+        helper.make_node('Flatten', ['x'], ['f'], name='flatten'),
+        helper.make_node('MatMul', ['f', 'w1'], ['m1'], name='fc1'),
+        helper.make_node('Add', ['m1', 'b1'], ['a1'], name='bias1'),
+        helper.make_node('Relu', ['a1'], ['h'], name='relu'),
+        helper.make_node('MatMul', ['h', 'w2'], ['m2'], name='fc2'),
+        helper.make_node('Add', ['m2', 'b2'], ['y'], name='bias2'),
+    ]
+    g = helper.make_graph(nodes, 'dense_q8', [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 1, 4, 4])],
+                          [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 3])], initializer=inits)
+    quantize_matmuls(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), 'dense-q8.onnx')
+
+
 if __name__ == '__main__':
     constant_weights()
     export(ResNetish(), (1, 16, 16, 3), 'resnetish-nhwc-rgb.onnx', 13)
@@ -267,6 +287,7 @@ if __name__ == '__main__':
     uint8_rgb()
     torch.manual_seed(19)  # its own seed: the fixtures above regenerate unchanged
     export(TinyViT(), (1, 1, 12, 12), 'tiny-vit.onnx', 13)
-    quantize_matmuls('tiny-vit.onnx', 'tiny-vit-q8.onnx')
+    quantize_matmuls(onnx.load(os.path.join(OUT, 'tiny-vit.onnx')), 'tiny-vit-q8.onnx')
+    dense_q8()
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
