@@ -90,5 +90,8 @@ test('a vision transformer from disk: the page builds its profile on the blocks\
   await expect(maps).toHaveCount(2);
   await expect(maps.nth(0)).toContainText('/act/Mul_1_output_0');
   await expect(maps.nth(0)).toContainText('160 nodes [10×16]');
+  await expect(maps.nth(0).locator('canvas')).toHaveAttribute('aria-label', /one 10×16 grid of tokens by features/);
+  await maps.nth(0).locator('canvas').focus();
+  await expect(maps.nth(0)).toContainText('Node 0 (token 0, feature 0)');
   await shot(page, 'detail-transformer');
 });

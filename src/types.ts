@@ -158,6 +158,8 @@ export interface ProfileHeader {
 export interface LayerPValues {
   name: string;
   shape: number[];
+  /** The layer's channel axis when not the first (a transformer's [tokens, features]: 1). */
+  channelAxis?: number;
   /** Node values (after reduction). */
   values: Float32Array;
   pMin: Float32Array;

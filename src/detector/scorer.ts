@@ -63,6 +63,7 @@ export class Scorer {
     const layers = this.layers.map((l, i) => ({
       name: l.name,
       shape: l.shape,
+      ...(l.channelAxis ? { channelAxis: l.channelAxis } : {}),
       values: values.slice(offsets[i], offsets[i] + l.nodes),
       pMin: s.ranges.pMin.slice(offsets[i], offsets[i] + l.nodes),
       pMax: s.ranges.pMax.slice(offsets[i], offsets[i] + l.nodes),

@@ -66,6 +66,12 @@ export class PValueMap extends LitElement {
     .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }
   `;
 
+  /** A transformer's [tokens, features] layer per element: one row per token, not a tile per channel. */
+  private get tokens(): boolean {
+    const l = this.layer;
+    return !!l && l.shape.length === 2 && l.channelAxis === 1 && l.pMin.length === l.shape[0] * l.shape[1];
+  }
+
   private get count(): number {
     return this.layer?.pMin.length ?? 0;
   }
@@ -122,7 +128,8 @@ export class PValueMap extends LitElement {
     const l = this.layer!;
     const g = this.geometry;
     let where = '';
-    if (g.tiled) {
+    if (g.tiled && this.tokens) where = ` (token ${Math.floor(i / g.tileW)}, feature ${i % g.tileW})`;
+    else if (g.tiled) {
       const per = g.tileW * g.tileH;
       const r = i % per;
       where = ` (channel ${Math.floor(i / per)}, row ${Math.floor(r / g.tileW)}, column ${r % g.tileW})`;
@@ -273,7 +280,11 @@ export class PValueMap extends LitElement {
     const n = l.pMin.length;
     const nMax = this.nMax > 0 ? this.nMax : 1;
     const stops = Array.from({ length: 9 }, (_, i) => cssColor(i / 8)).join(',');
-    const kind = this.geometry.tiled ? `one ${this.geometry.tileH}×${this.geometry.tileW} tile per channel` : 'a grid of cells';
+    const kind = this.tokens
+      ? `one ${this.geometry.tileH}×${this.geometry.tileW} grid of tokens by features`
+      : this.geometry.tiled
+        ? `one ${this.geometry.tileH}×${this.geometry.tileW} tile per channel`
+        : 'a grid of cells';
     return html`<figure>
       <canvas
         tabindex="0"
