@@ -5,11 +5,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeProfile, encodeProfile, mergeProfiles } from '../../src/core/index.ts';
 import { buildDefaults } from '../../src/defaults.ts';
-import { Detector, type ImageSource } from '../../src/detector/index.ts';
+import { Detector } from '../../src/detector/index.ts';
 import { inspectModel } from '../../src/model/onnx.ts';
 import { ort } from '../../src/model/runtime.ts';
 import { InstrumentedModel } from '../../src/model/session.ts';
 import { rng } from '../../src/core/rng.ts';
+import { noiseImages } from './noise-images.ts';
 
 const MODEL = new Uint8Array(readFileSync('tests/fixtures/models/softmax-nhwc-rgb.onnx'));
 const softmax = (z: ArrayLike<number>) => {
@@ -18,15 +19,7 @@ const softmax = (z: ArrayLike<number>) => {
   const s = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / s);
 };
-// Seeded noise images: what the fixture model sees does not matter, only that they differ.
-const images = (seed: number, count: number): ImageSource => ({
-  count,
-  name: (i) => `noise-${seed}-${i}`,
-  load: async (i) => {
-    const r = rng(seed * 1000 + i);
-    return { width: 12, height: 12, data: Uint8Array.from({ length: 12 * 12 * 4 }, (_, k) => (k % 4 === 3 ? 255 : Math.floor(r() * 256))) };
-  },
-});
+const images = (seed: number, count: number) => noiseImages(seed, count, 12);
 
 describe('a model whose output is a softmax (or a class index first)', () => {
   it('inspect finds the Softmax input; the session reads it, and its softmax is the model output', async () => {

@@ -8,23 +8,17 @@ import { gaussFeatures } from '../../src/core/gauss.ts';
 import { erfc } from '../../src/core/pvalues.ts';
 import { rng } from '../../src/core/rng.ts';
 import { buildDefaults } from '../../src/defaults.ts';
-import { Detector, type ImageSource } from '../../src/detector/index.ts';
+import { Detector } from '../../src/detector/index.ts';
 import { inspectModel } from '../../src/model/onnx.ts';
 import { InstrumentedModel } from '../../src/model/session.ts';
+import { noiseImages } from './noise-images.ts';
 
 const MODEL = new Uint8Array(readFileSync('tests/fixtures/models/tiny-vit.onnx'));
 const GELU = '/act/Mul_1_output_0';
 const FC1 = '/fc1/Add_output_0';
 const [TOKENS, HIDDEN] = [10, 16];
 
-const images = (seed: number, count: number): ImageSource => ({
-  count,
-  name: (i) => `noise-${seed}-${i}`,
-  load: async (i) => {
-    const r = rng(seed * 1000 + i);
-    return { width: 12, height: 12, data: Uint8Array.from({ length: 12 * 12 * 4 }, (_, k) => (k % 4 === 3 ? 255 : Math.floor(r() * 256))) };
-  },
-});
+const images = (seed: number, count: number) => noiseImages(seed, count, 12);
 
 describe('a vision transformer', () => {
   it('auto monitors the GELU (x·Φ(x) of the first MLP layer) and the class token, not the Erf inside it', async () => {

@@ -3,18 +3,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildDefaults } from '../../src/defaults.ts';
-import { Detector, type ImageSource } from '../../src/detector/index.ts';
+import { Detector } from '../../src/detector/index.ts';
 import { inspectModel } from '../../src/model/onnx.ts';
 import { specFromModel, toTensor } from '../../src/model/preprocess.ts';
 import { ort } from '../../src/model/runtime.ts';
-import { rng } from '../../src/core/rng.ts';
+import { noiseImage, noiseImages } from './noise-images.ts';
 
 const MODEL = new Uint8Array(readFileSync('tests/fixtures/models/uint8-rgb.onnx'));
-const image = (seed: number) => {
-  const r = rng(seed);
-  return { width: 8, height: 8, data: Uint8Array.from({ length: 8 * 8 * 4 }, (_, k) => (k % 4 === 3 ? 255 : Math.floor(r() * 256))) };
-};
-const images = (seed: number, count: number): ImageSource => ({ count, name: (i) => `${seed}-${i}`, load: async (i) => image(seed * 1000 + i) });
+const image = (seed: number) => noiseImage(seed, 8);
+const images = (seed: number, count: number) => noiseImages(seed, count, 8);
 
 describe('a model with a uint8 image input', () => {
   it('its spec feeds pixels (scale 1); the detector\'s logits equal the plain model fed the same uint8 pixels', async () => {
