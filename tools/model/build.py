@@ -143,6 +143,27 @@ def predict(model, u8, bs=500):
     return torch.cat(out)
 
 
+def train(model, opt, xs, ys, epochs, test_x, test_y, after_step=None, after_epoch=None):
+    """Cross-entropy in shuffled batches of 128, test accuracy printed after each epoch; returns the seconds taken."""
+    t0 = time.time()
+    for epoch in range(epochs):
+        model.train()
+        order = torch.randperm(len(xs))
+        for i in range(0, len(xs), 128):
+            b = order[i:i + 128]
+            opt.zero_grad()
+            F.cross_entropy(model(xs[b]), ys[b]).backward()
+            opt.step()
+            if after_step:
+                after_step()
+        if after_epoch:
+            after_epoch()
+        model.eval()
+        acc = (predict(model, test_x).argmax(1).numpy() == test_y).mean()
+        print(f'epoch {epoch + 1}: test accuracy {acc:.4f} ({time.time() - t0:.0f} s)', flush=True)
+    return time.time() - t0
+
+
 def fgsm(model, x, y, eps):
     x = x.clone().requires_grad_(True)
     F.cross_entropy(model(x), y).backward()
@@ -188,21 +209,7 @@ def main():
         model = Net()
         opt = torch.optim.Adam(model.parameters(), lr=2e-3)
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.3)
-        t0 = time.time()
-        for epoch in range(EPOCHS):
-            model.train()
-            order = torch.randperm(len(xs))
-            for i in range(0, len(xs), 128):
-                b = order[i:i + 128]
-                opt.zero_grad()
-                F.cross_entropy(model(xs[b]), ys[b]).backward()
-                opt.step()
-            sched.step()
-            model.eval()
-            acc = (predict(model, test_x).argmax(1).numpy() == test_y).mean()
-            print(f'epoch {epoch + 1}: test accuracy {acc:.4f} ({time.time() - t0:.0f} s)', flush=True)
-        train_seconds = time.time() - t0
-        model.eval()
+        train_seconds = train(model, opt, xs, ys, EPOCHS, test_x, test_y, after_epoch=sched.step)
         test_acc = float((predict(model, test_x).argmax(1).numpy() == test_y).mean())
 
         # --- plain ONNX export: logits only, dynamic batch

@@ -80,20 +80,7 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
     steps = EPOCHS * ((len(xs) + 127) // 128)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
-    t0 = time.time()
-    for epoch in range(EPOCHS):
-        model.train()
-        order = torch.randperm(len(xs))
-        for i in range(0, len(xs), 128):
-            b = order[i:i + 128]
-            opt.zero_grad()
-            F.cross_entropy(model(xs[b]), ys[b]).backward()
-            opt.step()
-            sched.step()
-        model.eval()
-        acc = (B.predict(model, test_x).argmax(1).numpy() == test_y).mean()
-        print(f'epoch {epoch + 1}: test accuracy {acc:.4f} ({time.time() - t0:.0f} s)', flush=True)
-    train_seconds = time.time() - t0
+    train_seconds = B.train(model, opt, xs, ys, EPOCHS, test_x, test_y, after_step=sched.step)
     model.eval()
     test_acc = float((B.predict(model, test_x).argmax(1).numpy() == test_y).mean())
 
