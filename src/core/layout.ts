@@ -21,6 +21,9 @@ export function layerOffsets(layers: LayerLayout[]): number[] {
   return out;
 }
 
+/** A layout's channel axis field: recorded only where it is not the first, so CNN layouts (and profiles) stay as they were. */
+export const axisField = (channelAxis = 0): { channelAxis?: number } => (channelAxis ? { channelAxis } : {});
+
 /** Every reduction, finest first (the planner's ladder is a subset of it: see model/plan.ts). */
 export const REDUCTIONS: readonly Reduction[] = ['element', 'pool4', 'pool2', 'channel-mean', 'channel-max'];
 

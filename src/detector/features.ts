@@ -1,6 +1,6 @@
 // Feature extraction: the model parsed once, then pixels -> preprocess -> instrumented session ->
 // monitored layers -> node values, in batches. Holds no profile and computes no statistics.
-import { ActivationError, CancelledError, checkFinite, layerOffsets, summaryReduction, UsageError } from '../core/index.ts';
+import { ActivationError, axisField, CancelledError, checkFinite, layerOffsets, summaryReduction, UsageError } from '../core/index.ts';
 import { fingerprint, inspectModel, parseModel } from '../model/onnx.ts';
 import { planProfile, type LayerShape, type Plan, type PlanBudget } from '../model/plan.ts';
 import { inputDims, resolveSpec, toTensor, type SpecSources } from '../model/preprocess.ts';
@@ -21,20 +21,17 @@ export interface FeatureOptions extends SpecSources {
   numThreads?: number;
 }
 
-/** A layout records the channel axis only where it is not the first (so CNN profiles are unchanged). */
-const axis = (channelAxis = 0) => (channelAxis ? { channelAxis } : {});
-
 /** The monitored layers under a reduction choice, and the budget plan behind them when there is one. */
 function layout(shapes: readonly LayerShape[], choice: ReductionChoice, classes: number): { layers: LayerLayout[]; plan: Plan | null } {
   if (typeof choice === 'object' && 'plan' in choice) {
     const plan = planProfile(shapes, choice.plan, classes);
-    return { layers: plan.layers.map(({ name, shape, channelAxis, reduction, nodes }) => ({ name, shape, ...axis(channelAxis), reduction, nodes })), plan };
+    return { layers: plan.layers.map(({ name, shape, channelAxis, reduction, nodes }) => ({ name, shape, ...axisField(channelAxis), reduction, nodes })), plan };
   }
   const per: readonly Reduction[] = typeof choice === 'string' ? shapes.map(() => choice) : choice;
   if (per.length !== shapes.length) throw new UsageError(`${per.length} reductions given for ${shapes.length} monitored layers.`);
   const layers = shapes.map((l, i) => {
     try {
-      return { name: l.name, shape: [...l.shape], ...axis(l.channelAxis), reduction: per[i], nodes: layerNodeCount(l.shape, per[i], l.channelAxis) };
+      return { name: l.name, shape: [...l.shape], ...axisField(l.channelAxis), reduction: per[i], nodes: layerNodeCount(l.shape, per[i], l.channelAxis) };
     } catch (e) {
       throw new UsageError(`Layer "${l.name}": ${(e as Error).message}`);
     }
@@ -119,7 +116,7 @@ export class FeatureExtractor {
     const out = await model.run(blank, inputDims(spec, 1));
     const shapes = out.activations.map((a) => {
       const shape = a.dims.slice(1);
-      return { name: a.name, shape, ...axis(channelAxisOf(shape, info.featureAxis[a.name])) };
+      return { name: a.name, shape, ...axisField(channelAxisOf(shape, info.featureAxis[a.name])) };
     });
     try {
       const { layers, plan } = layout(shapes, opts.reduction, out.logits.length);

@@ -123,10 +123,11 @@ function checkCompatible(p: Profile, f: FeatureExtractor): void {
       'mismatch',
     );
   }
-  const moved = p.header.layers.find((l, i) => f.layers[i]?.name === l.name && (l.channelAxis ?? 0) !== (f.layers[i].channelAxis ?? 0));
-  if (moved) {
+  const moved = p.header.layers.findIndex((l, i) => f.layers[i]?.name === l.name && (l.channelAxis ?? 0) !== (f.layers[i].channelAxis ?? 0));
+  if (moved >= 0) {
+    const l = p.header.layers[moved];
     throw new ProfileError(
-      `This profile read the channels of layer "${moved.name}" [${moved.shape.join('×')}] on axis ${moved.channelAxis ?? 0}, this version on axis ${f.layers[p.header.layers.indexOf(moved)].channelAxis ?? 0} (a transformer's [tokens, features] tensor is read per feature). Rebuild the profile with "histoscan profile".`,
+      `This profile read the channels of layer "${l.name}" [${l.shape.join('×')}] on axis ${l.channelAxis ?? 0}, this version on axis ${f.layers[moved].channelAxis ?? 0} (a transformer's [tokens, features] tensor is read per feature). Rebuild the profile with "histoscan profile".`,
       'mismatch',
     );
   }

@@ -1,6 +1,6 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
-import { groupScan, histogramPValueFn, layerOffsets, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
+import { axisField, groupScan, histogramPValueFn, layerOffsets, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
 import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, ScoringName, Timings } from '../types.ts';
 
 export interface ScoreOptions {
@@ -63,7 +63,7 @@ export class Scorer {
     const layers = this.layers.map((l, i) => ({
       name: l.name,
       shape: l.shape,
-      ...(l.channelAxis ? { channelAxis: l.channelAxis } : {}),
+      ...axisField(l.channelAxis),
       values: values.slice(offsets[i], offsets[i] + l.nodes),
       pMin: s.ranges.pMin.slice(offsets[i], offsets[i] + l.nodes),
       pMax: s.ranges.pMax.slice(offsets[i], offsets[i] + l.nodes),

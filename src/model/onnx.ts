@@ -120,7 +120,7 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
   // A data input of a node: not a weight (initializer or Constant output).
   const isData = (t: string) => !!t && !inits.has(t) && producer.get(t)?.opType !== 'Constant';
 
-  // The Conv/Gemm/MatMul that tensor t comes from through the ops in `through`, if any.
+  // Where the linear op that tensor t comes from (through the ops in `through`) writes its features, if there is one.
   const linearOf = (t: string, through: Set<string>, depth = 0): 'first' | 'last' | undefined => {
     const p = producer.get(t);
     if (!p || depth > 8) return undefined;

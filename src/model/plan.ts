@@ -1,6 +1,6 @@
 // The byte budget of a profile: how each monitored layer becomes nodes so that the histograms fit.
 // Pure: layer shapes and profile settings in, a plan out. No ONNX, no DOM.
-import { countWidth, edgesPerNode, gaussBytes, gaussChoice, gaussDim, MIN_CLASS_COUNT, payloadBytes, UsageError, type GaussChoice } from '../core/index.ts';
+import { axisField, countWidth, edgesPerNode, gaussBytes, gaussChoice, gaussDim, MIN_CLASS_COUNT, payloadBytes, UsageError, type GaussChoice } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
 import { layerNodeCount } from './reduce.ts';
 
@@ -89,7 +89,7 @@ export function costPlan(layers: readonly LayerShape[], reductions: readonly Red
   const per = bytesPerNode(o);
   const planned = layers.map((l, i) => {
     const nodes = count(l, reductions[i]);
-    return { name: l.name, shape: [...l.shape], ...(l.channelAxis ? { channelAxis: l.channelAxis } : {}), reduction: reductions[i], nodes, bytes: nodes * per };
+    return { name: l.name, shape: [...l.shape], ...axisField(l.channelAxis), reduction: reductions[i], nodes, bytes: nodes * per };
   });
   const nodes = planned.reduce((s, l) => s + l.nodes, 0);
   const bytes = payloadBytes(nodes, o.strategy, o.bins, o.count) + nodes * countWidth(o.count) * o.bins * (o.classBlocks ?? 0);
