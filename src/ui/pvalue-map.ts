@@ -128,7 +128,7 @@ export class PValueMap extends LitElement {
     const l = this.layer!;
     const g = this.geometry;
     let where = '';
-    if (g.tiled && this.tokens) where = ` (token ${Math.floor(i / g.tileW)}, feature ${i % g.tileW})`;
+    if (this.tokens) where = ` (token ${Math.floor(i / g.tileW)}, feature ${i % g.tileW})`;
     else if (g.tiled) {
       const per = g.tileW * g.tileH;
       const r = i % per;
