@@ -5,7 +5,7 @@ import { decodeProfile, UsageError, type Profile } from '../core/index.ts';
 import type { ImageSource } from '../detector/index.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import { inspectModel, type ModelInfo } from '../model/onnx.ts';
-import { parseSpec, type SpecSources } from '../model/preprocess.ts';
+import { parseSpec, specSource, type SpecSources } from '../model/preprocess.ts';
 import type { ModelSpec } from '../types.ts';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.bmp', '.svg', '.tif', '.tiff']);
@@ -104,17 +104,17 @@ export function specSources(flags: SpecFlags, modelPath: string): SpecSources {
   if (flags.bgr) o.bgr = true;
   if (flags.centerCrop) o.resize = 'center-crop';
   if (flags.input) o.inputName = flags.input;
-  const spec = flags.spec ? parseSpec(JSON.parse(readFileSync(flags.spec, 'utf8'))) : undefined;
+  const named = flags.spec ? specSource(JSON.parse(readFileSync(flags.spec, 'utf8'))) : {};
   let beside: ModelSpec | undefined;
   const path = join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.json`);
-  if (!spec && existsSync(path)) {
+  if (!flags.spec && existsSync(path)) {
     try {
       beside = parseSpec(JSON.parse(readFileSync(path, 'utf8')));
     } catch {
       beside = undefined; // not a spec file: infer instead
     }
   }
-  return { overrides: o, spec, beside };
+  return { overrides: o, ...named, beside };
 }
 
 /** Write via a temporary file and rename, so an interrupted run leaves no half-written file. */

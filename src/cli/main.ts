@@ -28,7 +28,7 @@ markRequired(program);
 
 function specOptions(cmd: Command): Command {
   return cmd
-    .option('--spec <file>', 'model spec JSON (input size, channels, layout, scaling, class names)')
+    .option('--spec <file>', 'model spec JSON (input size, channels, layout, scaling, class names), or a Hugging Face preprocessor_config.json')
     .option('--size <HxW>', 'model input size, e.g. 224x224')
     .addOption(new Option('--channels <n>', 'input channels').choices(['1', '3']))
     .addOption(new Option('--layout <layout>', 'input layout').choices(['nchw', 'nhwc']))

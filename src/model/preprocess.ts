@@ -110,12 +110,15 @@ export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
 }
 
 /** [channels, height, width, layout] when `shape` is a float image batch with static size, else null. */
-function imageShape(shape: (number | string)[]): Pick<ModelSpec, 'channels' | 'height' | 'width' | 'layout'> | null {
+function imageShape(shape: (number | string)[]): Partial<Pick<ModelSpec, 'channels' | 'height' | 'width' | 'layout'>> | null {
   const num = (v: number | string | undefined): v is number => typeof v === 'number' && v > 0;
   if (shape.length === 4) {
     const [, a, b, c] = shape;
     if ((a === 1 || a === 3) && num(b) && num(c)) return { channels: a, height: b, width: c, layout: 'nchw' };
     if ((c === 1 || c === 3) && num(a) && num(b)) return { channels: c, height: a, width: b, layout: 'nhwc' };
+    // A symbolic height and width (Hugging Face exports): the channels and layout, the size left open.
+    if ((a === 1 || a === 3) && !num(b) && !num(c)) return { channels: a, layout: 'nchw' };
+    if ((c === 1 || c === 3) && !num(a) && !num(b)) return { channels: c, layout: 'nhwc' };
   }
   // [N, H, W]: gray images without a channel axis (the session drops the unit channel when feeding).
   if (shape.length === 3 && num(shape[1]) && num(shape[2])) return { channels: 1, height: shape[1], width: shape[2], layout: 'nchw' };
@@ -129,7 +132,7 @@ function imageShape(shape: (number | string)[]): Pick<ModelSpec, 'channels' | 'h
  */
 export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {}): ModelSpec {
   const fail = (why: string): never => {
-    throw new ModelError(`No image input: ${why}. Give the input size and layout with --size, --channels and --layout or a --spec file.`, 'no-image-input');
+    throw new ModelError(`No image input: ${why}. Give the input size and layout with --size, --channels and --layout or a --spec file (a histoscan spec, or the preprocessor_config.json a Hugging Face export ships).`, 'no-image-input');
   };
   // float32 (0: undeclared), or uint8 pixels as such (exports that fold the scaling into the graph)
   const takesPixels = (t: number) => t === 1 || t === 0 || t === UINT8;
@@ -193,12 +196,58 @@ export function parseSpec(json: unknown): ModelSpec {
   };
 }
 
+/**
+ * Whether JSON is a Hugging Face image processor's preprocessor_config.json (what transformers.js
+ * models ship beside their ONNX files) rather than a histoscan spec.
+ */
+export function isPreprocessorConfig(json: unknown): json is Record<string, unknown> {
+  const o = json as Record<string, unknown> | null;
+  return !!o && typeof o === 'object' && !('inputName' in o) && ('image_processor_type' in o || 'feature_extractor_type' in o || 'image_mean' in o);
+}
+
+/**
+ * What a preprocessor_config.json says about the input: its size (the crop when it centre-crops),
+ * scaling (1 / rescale_factor) and normalisation. Input name, channels and layout come from the model.
+ */
+export function fromPreprocessorConfig(o: Record<string, unknown>): Partial<ModelSpec> {
+  const bad = (why: string): never => {
+    throw new ModelError(`Invalid preprocessor_config.json: ${why}.`, 'bad-spec');
+  };
+  const side = (v: unknown): { height: number; width: number } | undefined => {
+    if (typeof v === 'number') return { height: v, width: v };
+    const s = v as Record<string, number> | undefined;
+    if (s && typeof s === 'object') {
+      if (s.height && s.width) return { height: s.height, width: s.width };
+      if (s.shortest_edge) return { height: s.shortest_edge, width: s.shortest_edge };
+    }
+    return undefined;
+  };
+  const crop = o.do_center_crop === true ? side(o.crop_size) : undefined;
+  const size = crop ?? side(o.size) ?? bad('it gives no size (size.height and size.width, size.shortest_edge, or crop_size)');
+  const list = (v: unknown, d: number) => (Array.isArray(v) ? v.map(Number) : typeof v === 'number' ? [v] : [d]);
+  const normalise = o.do_normalize !== false;
+  return {
+    ...size,
+    scale: o.do_rescale === false ? 1 : 1 / Number(o.rescale_factor ?? 1 / 255),
+    mean: normalise ? list(o.image_mean, 0) : [0],
+    std: normalise ? list(o.image_std, 1) : [1],
+    resize: crop ? 'center-crop' : 'stretch',
+  };
+}
+
+/** A spec file's JSON as a source: a histoscan spec, or a preprocessor_config.json for the model to complete. */
+export function specSource(json: unknown): Pick<SpecSources, 'spec' | 'preprocessor'> {
+  return isPreprocessorConfig(json) ? { preprocessor: fromPreprocessorConfig(json) } : { spec: parseSpec(json) };
+}
+
 /** Where a model's preprocessing can come from, most specific first. */
 export interface SpecSources {
   /** Single fields given by the user (CLI flags); they win over everything. */
   overrides?: Partial<ModelSpec>;
   /** A spec the user named (a --spec file, the element's `spec` property). */
   spec?: ModelSpec;
+  /** A preprocessor_config.json the user named in its place: size and scaling; the model says the rest. */
+  preprocessor?: Partial<ModelSpec>;
   /** The spec stored in the profile being used. */
   profileSpec?: ModelSpec;
   /** A `<model>.json` found beside the model file. */
@@ -206,12 +255,14 @@ export interface SpecSources {
 }
 
 /**
- * The one spec fallback: the user's spec, else the profile's, else one beside the model, else
- * what the model's static input shape implies; single overrides applied on top.
+ * The one spec fallback: the user's spec (or preprocessor config, completed from the model), else the
+ * profile's, else one beside the model, else what the model's static input shape implies; single
+ * overrides applied on top.
  */
 export function resolveSpec(info: ModelInfo, s: SpecSources): ModelSpec {
-  const base = s.spec ?? s.profileSpec ?? s.beside;
   const overrides = Object.fromEntries(Object.entries(s.overrides ?? {}).filter(([, v]) => v !== undefined)) as Partial<ModelSpec>;
+  if (!s.spec && s.preprocessor) return specFromModel(info, { ...s.preprocessor, ...overrides });
+  const base = s.spec ?? s.profileSpec ?? s.beside;
   return base ? parseSpec({ ...base, ...overrides }) : specFromModel(info, overrides);
 }
 

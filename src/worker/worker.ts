@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import { decodeProfile, encodeProfile, locateNode, toImageError } from '../core/index.ts';
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
 import { Detector, type ImageSource } from '../detector/index.ts';
-import { parseSpec, toTensor } from '../model/preprocess.ts';
+import { specSource, toTensor } from '../model/preprocess.ts';
 import type { BinStrategy, ImageError, ImageResult, ModelSpec, Progress, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
 import { decodeBlob } from './decode.ts';
 
@@ -75,12 +75,10 @@ const api = {
     const modelBuf = new Uint8Array(await fetchBytes(opts.model, 'model'));
     const profileBuf = opts.profile ? await fetchBytes(opts.profile, 'profile') : null;
     const profile = profileBuf ? decodeProfile(profileBuf) : undefined;
-    let spec: ModelSpec | undefined;
-    if (typeof opts.spec === 'string') spec = parseSpec(JSON.parse(new TextDecoder().decode(await fetchBytes(opts.spec, 'model spec'))));
-    else if (opts.spec) spec = parseSpec(opts.spec);
+    const json = typeof opts.spec === 'string' ? JSON.parse(new TextDecoder().decode(await fetchBytes(opts.spec, 'model spec'))) : opts.spec;
     detector = await Detector.create({
       model: modelBuf,
-      spec,
+      ...(json ? specSource(json) : {}),
       profile,
       layers: DEFAULTS.layers,
       reduction: opts.reduction ?? { plan: defaultPlan({ budget: opts.budgetMB && opts.budgetMB * 1e6 }) },

@@ -10,6 +10,7 @@ import { rng } from '../../src/core/rng.ts';
 import { buildDefaults } from '../../src/defaults.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { inspectModel } from '../../src/model/onnx.ts';
+import { fromPreprocessorConfig, specSource } from '../../src/model/preprocess.ts';
 import { InstrumentedModel } from '../../src/model/session.ts';
 import { noiseImages } from './noise-images.ts';
 
@@ -101,5 +102,33 @@ describe('a vision transformer', () => {
     delete old.header.layers[0].channelAxis;
     expect(() => d.useProfile(old)).toThrow(/on axis 0, this version on axis 1.*Rebuild the profile/);
     d.release();
+  });
+});
+
+describe('a Hugging Face export with a symbolic height and width', () => {
+  const DYNAMIC = new Uint8Array(readFileSync('tests/fixtures/models/tiny-vit-dynamic.onnx'));
+  const config = JSON.parse(readFileSync('tests/fixtures/models/tiny-vit-preprocessor_config.json', 'utf8'));
+
+  it('its preprocessor_config.json gives the size and scaling; the model gives input, channels and layout', async () => {
+    await expect(Detector.create({ model: DYNAMIC, provider: 'wasm' })).rejects.toThrow(/size or channels are not fixed.*preprocessor_config\.json/);
+    const d = await Detector.create({ model: DYNAMIC, provider: 'wasm', ...specSource(config) });
+    expect(d.features.spec).toEqual({ inputName: 'input', height: 12, width: 12, channels: 1, layout: 'nchw', scale: 255, mean: [0.5], std: [0.5], resize: 'stretch' });
+    // The same logits as the static-size model fed the same normalised pixels.
+    const img = await images(9, 1).load(0);
+    const plain = await Detector.create({ model: MODEL, provider: 'wasm', spec: d.features.spec });
+    const [a, b] = [(await d.features.nodeValues([img])).logits[0], (await plain.features.nodeValues([img])).logits[0]];
+    expect(Array.from(a)).toEqual(Array.from(b));
+    d.release();
+    plain.release();
+  });
+
+  it('reads the size forms image processors use, and says when there is none', () => {
+    expect(fromPreprocessorConfig({ size: { shortest_edge: 256 }, do_center_crop: true, crop_size: { height: 224, width: 224 }, image_mean: [0.485, 0.456, 0.406], image_std: [0.229, 0.224, 0.225] })).toEqual({
+      height: 224, width: 224, scale: 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: 'center-crop',
+    });
+    expect(fromPreprocessorConfig({ size: 384, do_rescale: false, do_normalize: false, image_mean: [0.5] })).toEqual({ height: 384, width: 384, scale: 1, mean: [0], std: [1], resize: 'stretch' });
+    expect(() => fromPreprocessorConfig({ image_processor_type: 'X', image_mean: [0.5] })).toThrow(/gives no size/);
+    // A histoscan spec is still one.
+    expect(specSource({ inputName: 'x', height: 8, width: 8, channels: 3, layout: 'nchw', scale: 255 })).toHaveProperty('spec');
   });
 });

@@ -30,6 +30,8 @@ Writes tests/fixtures/models/:
   tiny-vit-q8.onnx         tiny-vit.onnx with its MatMuls on weights dynamically quantized as onnxruntime's
                            quantize_dynamic writes them (and transformers.js ships its default q8 models):
                            DynamicQuantizeLinear -> MatMulInteger (uint8 x int8) -> Cast -> Mul by the two scales
+  tiny-vit-dynamic.onnx    tiny-vit.onnx with a symbolic height and width, as Hugging Face exports declare them
+                           (the size comes from a preprocessor_config.json)
   dense-q8.onnx            onnx.helper graph, quantized the same way: Flatten -> MatMul -> Add -> Relu -> MatMul -> Add
                            on gray [N,1,4,4]; its head reads the Relu through DynamicQuantizeLinear
 """
@@ -289,5 +291,11 @@ if __name__ == '__main__':
     export(TinyViT(), (1, 1, 12, 12), 'tiny-vit.onnx', 13)
     quantize_matmuls(onnx.load(os.path.join(OUT, 'tiny-vit.onnx')), 'tiny-vit-q8.onnx')
     dense_q8()
+    m = onnx.load(os.path.join(OUT, 'tiny-vit.onnx'))
+    for axis, name in ((2, 'height'), (3, 'width')):
+        d = m.graph.input[0].type.tensor_type.shape.dim[axis]
+        d.ClearField('dim_value')
+        d.dim_param = name
+    onnx.save(m, os.path.join(OUT, 'tiny-vit-dynamic.onnx'))
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
