@@ -74,17 +74,19 @@ test('a model from disk that closes with a Softmax (NHWC, ReLU6, 5 classes): a p
   await expect(rows(page).first().locator('td').nth(2)).toHaveText(`${best} ${(100 * probs[best]).toFixed(0)}%`);
 });
 
-test('a vision transformer from disk: the page builds its profile on the blocks\' GELU and shows their [tokens × features] p-values', async ({ page }) => {
-  const MODEL = 'tests/fixtures/models/tiny-vit.onnx';
+test('a vision transformer from disk, sized by its preprocessor_config.json: the page builds its profile on the blocks\' GELU and shows their [tokens × features] p-values', async ({ page }) => {
+  // A symbolic height and width, as Hugging Face exports have them: the config gives the size.
+  const files = ['tests/fixtures/models/tiny-vit-dynamic.onnx', 'tests/fixtures/models/tiny-vit-preprocessor_config.json'];
   await openDemo(page);
-  await page.locator(`${el} #own-model`).setInputFiles([MODEL]);
-  await expect(page.locator(`${el} [data-local-model]`)).toContainText('tiny-vit.onnx');
+  await page.locator(`${el} #own-model`).setInputFiles(files);
+  await expect(page.locator(`${el} [data-local-model]`)).toContainText('tiny-vit-dynamic.onnx + tiny-vit-preprocessor_config.json');
   await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 80 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`));
   await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built', { timeout: 60_000 });
   await page.locator(`${el} #files`).setInputFiles(['data/clean/00002.png', 'data/ood-mnist/00000.png']);
   await waitDone(page, 2);
   await expect(rows(page).nth(1)).toHaveAttribute('data-state', 'done');
   await rows(page).nth(1).locator('button.open').click();
+  await expect(page.locator(`${el} #detail [data-model-input]`)).toContainText('12×12 gray');
   // The GELU output of the block (what auto monitors) with its tokens and features, then the class token.
   const maps = page.locator(`${el} #detail hs-pvalue-map`);
   await expect(maps).toHaveCount(2);

@@ -1,5 +1,4 @@
 // Turning what a user drops, picks, pastes or names (a URL) into files and addresses the element can use.
-import type { ModelSpec } from '../types.ts';
 
 // A dropped folder may hold other files (manifests, notes): keep what looks like an image.
 const IMAGE_NAME = /\.(png|jpe?g|gif|webp|bmp|svg|tiff?)$/i;
@@ -52,12 +51,12 @@ export function inputFiles(e: Event): File[] {
 }
 
 /** Model, profile and optional spec picked from disk, read into bytes for the worker (never uploaded). */
-export async function localModel(files: File[]): Promise<{ options: { model: ArrayBuffer; profile: ArrayBuffer | null; spec: ModelSpec | null }; names: string } | null> {
+export async function localModel(files: File[]): Promise<{ options: { model: ArrayBuffer; profile: ArrayBuffer | null; spec: object | null }; names: string } | null> {
   const pick = (ext: string) => files.find((f) => f.name.toLowerCase().endsWith(ext));
   const [model, profile, spec] = [pick('.onnx'), pick('.hsp'), pick('.json')];
   if (!model) return null;
   return {
-    options: { model: await model.arrayBuffer(), profile: profile ? await profile.arrayBuffer() : null, spec: spec ? (JSON.parse(await spec.text()) as ModelSpec) : null },
+    options: { model: await model.arrayBuffer(), profile: profile ? await profile.arrayBuffer() : null, spec: spec ? (JSON.parse(await spec.text()) as object) : null },
     names: [model, profile, spec].filter((f): f is File => !!f).map((f) => f.name).join(' + '),
   };
 }

@@ -18,7 +18,7 @@ import './result-detail.ts';
  *
  * @attr model - URL of the ONNX model (relative URLs resolve against the page).
  * @attr profile - URL of the .hsp histogram profile.
- * @attr spec - URL of the model spec JSON (input size, channels, scaling, class names).
+ * @attr spec - URL of the model spec JSON (input size, channels, scaling, class names), or of a Hugging Face preprocessor_config.json.
  * @attr samples - URL of a sample manifest (JSON list of {file, kind, label}); files relative to it.
  * @attr fpr - false-positive rate of the verdict; changing it relabels finished rows from their q.
  * @attr theme - 'light' or 'dark' forces a colour scheme; otherwise prefers-color-scheme decides.

@@ -5,13 +5,14 @@ import { decodeProfile, encodeProfile, locateNode, toImageError } from '../core/
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
 import { Detector, type ImageSource } from '../detector/index.ts';
 import { specSource, toTensor } from '../model/preprocess.ts';
-import type { BinStrategy, ImageError, ImageResult, ModelSpec, Progress, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
+import type { BinStrategy, ImageError, ImageResult, Progress, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
 import { decodeBlob } from './decode.ts';
 
 export interface InitOptions {
   model: string | ArrayBuffer;
   profile?: string | ArrayBuffer | null;
-  spec?: string | ModelSpec | null;
+  /** A spec or a Hugging Face preprocessor_config.json: its URL, or its parsed JSON (model/preprocess.ts specSource). */
+  spec?: string | object | null;
   provider?: ProviderRequest;
   /** Every layer one way; default: the byte-budget plan, also for profiles built here. */
   reduction?: Reduction;
