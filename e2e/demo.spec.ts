@@ -76,15 +76,17 @@ test('a model from disk that closes with a Softmax (NHWC, ReLU6, 5 classes): a p
 
 test('a vision transformer from disk, sized by its preprocessor_config.json: the page builds its profile on the blocks\' GELU and shows their [tokens × features] p-values', async ({ page }) => {
   // A symbolic height and width, as Hugging Face exports have them: the config gives the size.
-  const files = ['tests/fixtures/models/tiny-vit-dynamic.onnx', 'tests/fixtures/models/tiny-vit-preprocessor_config.json'];
+  const files = ['tests/fixtures/models/tiny-vit-dynamic.onnx', 'tests/fixtures/models/tiny-vit-hf/preprocessor_config.json', 'tests/fixtures/models/tiny-vit-hf/config.json'];
   await openDemo(page);
   await page.locator(`${el} #own-model`).setInputFiles(files);
-  await expect(page.locator(`${el} [data-local-model]`)).toContainText('tiny-vit-dynamic.onnx + tiny-vit-preprocessor_config.json');
+  await expect(page.locator(`${el} [data-local-model]`)).toContainText('tiny-vit-dynamic.onnx + preprocessor_config.json + config.json');
   await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 80 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`));
   await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built', { timeout: 60_000 });
   await page.locator(`${el} #files`).setInputFiles(['data/clean/00002.png', 'data/ood-mnist/00000.png']);
   await waitDone(page, 2);
   await expect(rows(page).nth(1)).toHaveAttribute('data-state', 'done');
+  // The class names come from config.json's id2label.
+  await expect(rows(page).nth(1).locator('td').nth(2)).toHaveText(/^(circle|square|triangle) \d+%$/);
   await rows(page).nth(1).locator('button.open').click();
   await expect(page.locator(`${el} #detail [data-model-input]`)).toContainText('12×12 gray');
   // The GELU output of the block (what auto monitors) with its tokens and features, then the class token.

@@ -98,10 +98,12 @@ describe('the byte budget on the command line (default model)', () => {
 
 describe('a transformer on the command line', () => {
   it('inspect plans a Hugging Face export with a symbolic size from its preprocessor_config.json: the GELU read per feature', () => {
-    const j = cli(['inspect', '--model', 'tests/fixtures/models/tiny-vit-dynamic.onnx', '--spec', 'tests/fixtures/models/tiny-vit-preprocessor_config.json', '--json']);
+    const j = cli(['inspect', '--model', 'tests/fixtures/models/tiny-vit-dynamic.onnx', '--spec', 'tests/fixtures/models/tiny-vit-hf/preprocessor_config.json', '--json']);
     expect(j.status, j.stderr).toBe(0);
     const { spec, plan, featureAxis } = JSON.parse(j.stdout);
     expect([spec.height, spec.width, spec.mean, spec.std]).toEqual([12, 12, [0.5], [0.5]]);
+    // The class names from the config.json beside it (id2label).
+    expect(spec.classNames).toEqual(['circle', 'square', 'triangle']);
     expect(featureAxis['/act/Mul_1_output_0']).toBe('last');
     expect(plan.layers.map((l: { name: string; channelAxis?: number; nodes: number }) => [l.name, l.channelAxis, l.nodes])).toEqual([
       ['/act/Mul_1_output_0', 1, 160],

@@ -104,7 +104,9 @@ export function specSources(flags: SpecFlags, modelPath: string): SpecSources {
   if (flags.bgr) o.bgr = true;
   if (flags.centerCrop) o.resize = 'center-crop';
   if (flags.input) o.inputName = flags.input;
-  const named = flags.spec ? specSource(JSON.parse(readFileSync(flags.spec, 'utf8'))) : {};
+  // A preprocessor_config.json takes its class names from the config.json beside it (a Hugging Face model folder).
+  const config = flags.spec && join(dirname(flags.spec), 'config.json');
+  const named = flags.spec ? specSource(JSON.parse(readFileSync(flags.spec, 'utf8')), config && existsSync(config) ? JSON.parse(readFileSync(config, 'utf8')) : undefined) : {};
   let beside: ModelSpec | undefined;
   const path = join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.json`);
   if (!flags.spec && existsSync(path)) {

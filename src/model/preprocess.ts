@@ -235,9 +235,22 @@ export function fromPreprocessorConfig(o: Record<string, unknown>): Partial<Mode
   };
 }
 
-/** A spec file's JSON as a source: a histoscan spec, or a preprocessor_config.json for the model to complete. */
-export function specSource(json: unknown): Pick<SpecSources, 'spec' | 'preprocessor'> {
-  return isPreprocessorConfig(json) ? { preprocessor: fromPreprocessorConfig(json) } : { spec: parseSpec(json) };
+/** Class names from a Hugging Face model config.json's id2label ({"0": "tench", …}), when it has one for every index. */
+export function classNamesFromConfig(json: unknown): string[] | undefined {
+  const labels = (json as { id2label?: Record<string, unknown> } | null)?.id2label;
+  if (!labels || typeof labels !== 'object') return undefined;
+  const names = Array.from({ length: Object.keys(labels).length }, (_, i) => labels[String(i)]);
+  return names.length && names.every((n) => typeof n === 'string') ? (names as string[]) : undefined;
+}
+
+/**
+ * A spec file's JSON as a source: a histoscan spec, or a preprocessor_config.json for the model to
+ * complete, with class names from an id2label: the model's config.json, or one merged into the JSON.
+ */
+export function specSource(json: unknown, config: unknown = json): Pick<SpecSources, 'spec' | 'preprocessor'> {
+  if (!isPreprocessorConfig(json)) return { spec: parseSpec(json) };
+  const classNames = classNamesFromConfig(config);
+  return { preprocessor: { ...fromPreprocessorConfig(json), ...(classNames ? { classNames } : {}) } };
 }
 
 /** Where a model's preprocessing can come from, most specific first. */

@@ -53,11 +53,15 @@ export function inputFiles(e: Event): File[] {
 /** Model, profile and optional spec picked from disk, read into bytes for the worker (never uploaded). */
 export async function localModel(files: File[]): Promise<{ options: { model: ArrayBuffer; profile: ArrayBuffer | null; spec: object | null }; names: string } | null> {
   const pick = (ext: string) => files.find((f) => f.name.toLowerCase().endsWith(ext));
-  const [model, profile, spec] = [pick('.onnx'), pick('.hsp'), pick('.json')];
+  // A Hugging Face model folder has two: preprocessor_config.json (the spec) and config.json (class names, id2label).
+  const config = files.find((f) => f.name.toLowerCase() === 'config.json');
+  const [model, profile, spec] = [pick('.onnx'), pick('.hsp'), files.find((f) => f.name.toLowerCase().endsWith('.json') && f !== config) ?? config];
   if (!model) return null;
+  const json = async (f: File) => JSON.parse(await f.text()) as Record<string, unknown>;
+  const labels = config && config !== spec ? { id2label: (await json(config)).id2label } : {};
   return {
-    options: { model: await model.arrayBuffer(), profile: profile ? await profile.arrayBuffer() : null, spec: spec ? (JSON.parse(await spec.text()) as object) : null },
-    names: [model, profile, spec].filter((f): f is File => !!f).map((f) => f.name).join(' + '),
+    options: { model: await model.arrayBuffer(), profile: profile ? await profile.arrayBuffer() : null, spec: spec ? { ...(await json(spec)), ...labels } : null },
+    names: [model, profile, spec, config !== spec ? config : undefined].filter((f): f is File => !!f).map((f) => f.name).join(' + '),
   };
 }
 

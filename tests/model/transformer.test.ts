@@ -10,7 +10,7 @@ import { rng } from '../../src/core/rng.ts';
 import { buildDefaults } from '../../src/defaults.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { inspectModel } from '../../src/model/onnx.ts';
-import { fromPreprocessorConfig, specSource } from '../../src/model/preprocess.ts';
+import { classNamesFromConfig, fromPreprocessorConfig, specSource } from '../../src/model/preprocess.ts';
 import { InstrumentedModel } from '../../src/model/session.ts';
 import { noiseImages } from './noise-images.ts';
 
@@ -107,7 +107,7 @@ describe('a vision transformer', () => {
 
 describe('a Hugging Face export with a symbolic height and width', () => {
   const DYNAMIC = new Uint8Array(readFileSync('tests/fixtures/models/tiny-vit-dynamic.onnx'));
-  const config = JSON.parse(readFileSync('tests/fixtures/models/tiny-vit-preprocessor_config.json', 'utf8'));
+  const config = JSON.parse(readFileSync('tests/fixtures/models/tiny-vit-hf/preprocessor_config.json', 'utf8'));
 
   it('its preprocessor_config.json gives the size and scaling; the model gives input, channels and layout', async () => {
     await expect(Detector.create({ model: DYNAMIC, provider: 'wasm' })).rejects.toThrow(/size or channels are not fixed.*preprocessor_config\.json/);
@@ -128,6 +128,9 @@ describe('a Hugging Face export with a symbolic height and width', () => {
     });
     expect(fromPreprocessorConfig({ size: 384, do_rescale: false, do_normalize: false, image_mean: [0.5] })).toEqual({ height: 384, width: 384, scale: 1, mean: [0], std: [1], resize: 'stretch' });
     expect(() => fromPreprocessorConfig({ image_processor_type: 'X', image_mean: [0.5] })).toThrow(/gives no size/);
+    // Class names from a config.json's id2label, every index or none.
+    expect(specSource({ image_mean: [0.5], size: 12 }, { id2label: { 0: 'cat', 1: 'dog' } }).preprocessor?.classNames).toEqual(['cat', 'dog']);
+    expect(classNamesFromConfig({ id2label: { 0: 'cat', 2: 'dog' } })).toBeUndefined();
     // A histoscan spec is still one.
     expect(specSource({ inputName: 'x', height: 8, width: 8, channels: 3, layout: 'nchw', scale: 255 })).toHaveProperty('spec');
   });
