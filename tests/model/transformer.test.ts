@@ -1,6 +1,7 @@
-// Transformers: `auto` finds the GELU of each block (exported as Erf arithmetic) and reads a
-// [tokens, features] tensor per feature, so channel means, the plan and the Gaussian part average
-// a hidden unit over the tokens, as they average a convolution channel over its map.
+// Transformers: `auto` finds the GELU of each block (exported as Erf arithmetic, also behind
+// quantized MatMuls) and reads a [tokens, features] tensor per feature, so channel means, the plan and
+// the Gaussian part average a hidden unit over the tokens, as they average a convolution channel over
+// its map. Hugging Face exports leave the size symbolic: their preprocessor_config.json gives it.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeProfile, encodeProfile } from '../../src/core/index.ts';
