@@ -97,5 +97,7 @@ test('a vision transformer from disk, sized by its preprocessor_config.json: the
   await expect(maps.nth(0).locator('canvas')).toHaveAttribute('aria-label', /one 10×16 grid of tokens by features/);
   await maps.nth(0).locator('canvas').focus();
   await expect(maps.nth(0)).toContainText('Node 0 (token 0, feature 0)');
+  // The most anomalous nodes name their token and feature too.
+  await expect(page.locator(`${el} #detail .nodes button`).first()).toHaveText(/^(act\/Mul_1 token \d+, feature \d+|Gather_1 #\d) · p /);
   await shot(page, 'detail-transformer');
 });

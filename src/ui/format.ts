@@ -1,4 +1,5 @@
 // Number formats shared by the views, so a p-value reads the same in every one of them.
+import type { LayerPValues } from '../types.ts';
 
 /** A p-value: three decimals, or an exponent when smaller than 0.001; '?' when unknown. */
 export const fmtP = (p: number): string => (!Number.isFinite(p) ? '?' : p === 0 ? '0' : p < 0.001 ? p.toExponential(1) : p.toFixed(3));
@@ -17,6 +18,13 @@ export const fmtValue3 = (v: number): string => (Math.abs(v) >= 1000 || (Math.ab
 
 /** Bytes as megabytes, two decimals below 1 MB. */
 export const fmtMB = (b: number): string => `${(b / 1e6).toFixed(b < 1e6 ? 2 : 1)} MB`;
+
+/** A transformer's [tokens, features] layer kept per element: its nodes are token-major. */
+export const isTokenLayer = (l: Pick<LayerPValues, 'shape' | 'channelAxis' | 'pMin'>): boolean =>
+  l.shape.length === 2 && l.channelAxis === 1 && l.pMin.length === l.shape[0] * l.shape[1];
+
+/** Node i of a token layer in words (isTokenLayer): which token, which feature. */
+export const tokenPlace = (l: Pick<LayerPValues, 'shape'>, i: number): string => `token ${Math.floor(i / l.shape[1])}, feature ${i % l.shape[1]}`;
 
 /** Whether a calibrated part is one of the model's scans (not the energy or the Gaussian part). */
 export const isScanPart = (name: string): boolean => name !== 'energy' && name !== 'gauss';

@@ -2,7 +2,7 @@ import { css, html, LitElement, unsafeCSS, type PropertyValues } from 'lit';
 import type { LayerPValues } from '../types.ts';
 import { cividis, cssColor } from './colormap.ts';
 import { emit } from './events.ts';
-import { fmtP, fmtValue3 } from './format.ts';
+import { fmtP, fmtValue3, isTokenLayer, tokenPlace } from './format.ts';
 
 /** Widest the map is drawn, in CSS pixels (it shrinks with its container: width 100%). */
 const MAX_WIDTH = 360;
@@ -68,8 +68,7 @@ export class PValueMap extends LitElement {
 
   /** A transformer's [tokens, features] layer per element: one row per token, not a tile per channel. */
   private get tokens(): boolean {
-    const l = this.layer;
-    return !!l && l.shape.length === 2 && l.channelAxis === 1 && l.pMin.length === l.shape[0] * l.shape[1];
+    return !!this.layer && isTokenLayer(this.layer);
   }
 
   private get count(): number {
@@ -128,7 +127,7 @@ export class PValueMap extends LitElement {
     const l = this.layer!;
     const g = this.geometry;
     let where = '';
-    if (this.tokens) where = ` (token ${Math.floor(i / g.tileW)}, feature ${i % g.tileW})`;
+    if (this.tokens) where = ` (${tokenPlace(l, i)})`;
     else if (g.tiled) {
       const per = g.tileW * g.tileH;
       const r = i % per;

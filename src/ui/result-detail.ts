@@ -2,7 +2,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import type { ImageResult, RgbaImage } from '../types.ts';
 import type { NodeHistogramData as Hist } from '../worker/worker.ts';
 import { partGroups } from '../core/combine.ts';
-import { fmtP, isScanPart, partLabel } from './format.ts';
+import { fmtP, isScanPart, isTokenLayer, partLabel, tokenPlace } from './format.ts';
 import { buttonStyles, verdictStyles } from './styles.ts';
 import { verdictText } from './verdict-text.ts';
 import './node-histogram.ts';
@@ -154,7 +154,8 @@ export class ResultDetail extends LitElement {
       <div class="nodes">
         ${d.topNodes.map((n) => {
           const li = d.layers.findIndex((l) => l.name === n.layer);
-          return html`<button @click=${() => this.showNode(li, n.index)} aria-label="Show histogram of ${n.layer} node ${n.index}">${n.layer.replace(/^\//, '').replace(/_output_0$/, '')} #${n.index} · p ${fmtP(n.p)}</button>`;
+          const where = li >= 0 && isTokenLayer(d.layers[li]) ? tokenPlace(d.layers[li], n.index) : `#${n.index}`;
+          return html`<button @click=${() => this.showNode(li, n.index)} aria-label="Show histogram of ${n.layer} node ${n.index}">${n.layer.replace(/^\//, '').replace(/_output_0$/, '')} ${where} · p ${fmtP(n.p)}</button>`;
         })}
       </div>
       ${this.hist && hn && layer
