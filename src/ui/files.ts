@@ -55,13 +55,13 @@ export async function localModel(files: File[]): Promise<{ options: { model: Arr
   const pick = (ext: string) => files.find((f) => f.name.toLowerCase().endsWith(ext));
   // A Hugging Face model folder has two: preprocessor_config.json (the spec) and config.json (class names, id2label).
   const config = files.find((f) => f.name.toLowerCase() === 'config.json');
-  const [model, profile, spec] = [pick('.onnx'), pick('.hsp'), files.find((f) => f.name.toLowerCase().endsWith('.json') && f !== config) ?? config];
+  const [model, profile, spec] = [pick('.onnx'), pick('.hsp'), files.find((f) => f.name.toLowerCase().endsWith('.json') && f !== config)];
   if (!model) return null;
   const json = async (f: File) => JSON.parse(await f.text()) as Record<string, unknown>;
-  const labels = config && config !== spec ? { id2label: (await json(config)).id2label } : {};
+  const labels = config ? { id2label: (await json(config)).id2label } : {};
   return {
     options: { model: await model.arrayBuffer(), profile: profile ? await profile.arrayBuffer() : null, spec: spec ? { ...(await json(spec)), ...labels } : null },
-    names: [model, profile, spec, config !== spec ? config : undefined].filter((f): f is File => !!f).map((f) => f.name).join(' + '),
+    names: [model, profile, spec, spec && config].filter((f): f is File => !!f).map((f) => f.name).join(' + '),
   };
 }
 
