@@ -8,6 +8,13 @@ export interface SniffResult {
   height?: number;
 }
 
+/** The little-endian unsigned integer of n bytes at i (bytes past the end read as 0). */
+function le(b: Uint8Array, i: number, n: number): number {
+  let v = 0;
+  for (let k = n - 1; k >= 0; k--) v = v * 256 + (b[i + k] ?? 0);
+  return v;
+}
+
 /** Format from magic bytes (never the file name) and the declared size where the header gives it. */
 export function sniffImage(b: Uint8Array): SniffResult {
   const at = (i: number) => b[i] ?? 0;
@@ -41,27 +48,25 @@ export function sniffImage(b: Uint8Array): SniffResult {
     return { format: 'jpeg' };
   }
   const ascii = new TextDecoder('latin1').decode(b.subarray(0, 256));
-  const le16 = (i: number) => at(i) | (at(i + 1) << 8);
-  const le24 = (i: number) => le16(i) | (at(i + 2) << 16);
+  const le16 = (i: number) => le(b, i, 2);
   if (ascii.startsWith('GIF8')) return { format: 'gif', width: le16(6), height: le16(8) };
   if (ascii.startsWith('RIFF') && ascii.slice(8, 12) === 'WEBP') {
     // The first chunk says the size: lossy (VP8), lossless (VP8L, 14-bit sizes - 1) or extended (VP8X canvas).
     const chunk = ascii.slice(12, 16);
     if (b.length >= 30 && chunk === 'VP8 ') return { format: 'webp', width: le16(26) & 0x3fff, height: le16(28) & 0x3fff };
     if (b.length >= 25 && chunk === 'VP8L') {
-      const bits = (at(21) | (at(22) << 8) | (at(23) << 16) | (at(24) << 24)) >>> 0;
+      const bits = le(b, 21, 4);
       return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
     }
-    if (b.length >= 30 && chunk === 'VP8X') return { format: 'webp', width: le24(24) + 1, height: le24(27) + 1 };
+    if (b.length >= 30 && chunk === 'VP8X') return { format: 'webp', width: le(b, 24, 3) + 1, height: le(b, 27, 3) + 1 };
     return { format: 'webp' };
   }
   // A BMP's info header has one of a few known sizes: a text that starts "BM" is not one.
-  if (ascii.startsWith('BM') && (b.length < 18 || [12, 40, 52, 56, 64, 108, 124].includes(le16(14) + (le16(16) << 16)))) {
+  if (ascii.startsWith('BM') && (b.length < 18 || [12, 40, 52, 56, 64, 108, 124].includes(le(b, 14, 4)))) {
     if (b.length < 26) return { format: 'bmp' };
     // BITMAPCOREHEADER (12 bytes) has 16-bit sizes; the later headers 32-bit, a negative height meaning top-down.
     if (le16(14) === 12) return { format: 'bmp', width: le16(18), height: le16(20) };
-    const i32 = (i: number) => at(i) | (at(i + 1) << 8) | (at(i + 2) << 16) | (at(i + 3) << 24);
-    return { format: 'bmp', width: Math.abs(i32(18)), height: Math.abs(i32(22)) };
+    return { format: 'bmp', width: Math.abs(le(b, 18, 4) | 0), height: Math.abs(le(b, 22, 4) | 0) };
   }
   if (/^\s*(<\?xml|<svg|<!DOCTYPE svg)/i.test(ascii) || /<svg[\s>]/i.test(ascii)) return { format: 'svg' };
   const sample = b.subarray(0, 512);
@@ -79,10 +84,9 @@ export const WHOLE_READ_BYTES = 4 << 20;
  * (RIFF) and a BMP declare their file size in the header. A cut file fails these.
  */
 function looksComplete(format: string, head: Uint8Array, tail: Uint8Array, size: number): boolean {
-  const le32 = (i: number) => (head[i] | (head[i + 1] << 8) | (head[i + 2] << 16) | (head[i + 3] << 24)) >>> 0;
   if (format === 'png') return new TextDecoder('latin1').decode(tail).includes('IEND');
-  if (format === 'webp') return head.length >= 8 && le32(4) + 8 <= size;
-  if (format === 'bmp') return head.length >= 6 && le32(2) <= size; // some writers leave it 0
+  if (format === 'webp') return head.length >= 8 && le(head, 4, 4) + 8 <= size;
+  if (format === 'bmp') return head.length >= 6 && le(head, 2, 4) <= size; // some writers leave it 0
   if (format === 'gif') {
     let end = tail.length;
     while (end > 0 && tail[end - 1] === 0) end--; // padding after the trailer
