@@ -5,7 +5,7 @@ import { decodeProfile, UsageError, type Profile } from '../core/index.ts';
 import type { ImageSource } from '../detector/index.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import { inspectModel, type ModelInfo } from '../model/onnx.ts';
-import { parseSpec, specSource, type SpecSources } from '../model/preprocess.ts';
+import { isPreprocessorConfig, parseSpec, specSource, type SpecSources } from '../model/preprocess.ts';
 import type { ModelSpec } from '../types.ts';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.bmp', '.svg', '.tif', '.tiff']);
@@ -104,9 +104,10 @@ export function specSources(flags: SpecFlags, modelPath: string): SpecSources {
   if (flags.bgr) o.bgr = true;
   if (flags.centerCrop) o.resize = 'center-crop';
   if (flags.input) o.inputName = flags.input;
+  const json: unknown = flags.spec ? JSON.parse(readFileSync(flags.spec, 'utf8')) : undefined;
   // A preprocessor_config.json takes its class names from the config.json beside it (a Hugging Face model folder).
-  const config = flags.spec && join(dirname(flags.spec), 'config.json');
-  const named = flags.spec ? specSource(JSON.parse(readFileSync(flags.spec, 'utf8')), config && existsSync(config) ? JSON.parse(readFileSync(config, 'utf8')) : undefined) : {};
+  const config = flags.spec && isPreprocessorConfig(json) ? join(dirname(flags.spec), 'config.json') : '';
+  const named = flags.spec ? specSource(json, config && existsSync(config) ? JSON.parse(readFileSync(config, 'utf8')) : undefined) : {};
   let beside: ModelSpec | undefined;
   const path = join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.json`);
   if (!flags.spec && existsSync(path)) {

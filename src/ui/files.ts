@@ -58,7 +58,7 @@ export async function localModel(files: File[]): Promise<{ options: { model: Arr
   const [model, profile, spec] = [pick('.onnx'), pick('.hsp'), files.find((f) => f.name.toLowerCase().endsWith('.json') && f !== config)];
   if (!model) return null;
   const json = async (f: File) => JSON.parse(await f.text()) as Record<string, unknown>;
-  const labels = config ? { id2label: (await json(config)).id2label } : {};
+  const labels = spec && config ? { id2label: (await json(config)).id2label } : {};
   return {
     options: { model: await model.arrayBuffer(), profile: profile ? await profile.arrayBuffer() : null, spec: spec ? { ...(await json(spec)), ...labels } : null },
     names: [model, profile, spec, spec && config].filter((f): f is File => !!f).map((f) => f.name).join(' + '),
