@@ -32,7 +32,7 @@ test('the detail view shows the image as dropped and exactly as the model receiv
   await expect(page.locator(`${el} #detail h2`)).toContainText('00001.png');
   await expect(page.locator(`${el} #detail [data-model-input]`)).toContainText('28×28 gray');
   const drawn = await page.locator(`${el} #detail canvas.model-input`).evaluate((c: HTMLCanvasElement) => Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data));
-  const png = decodeImage(readFileSync('data/clean/00001.png'));
+  const png = await decodeImage(readFileSync('data/clean/00001.png'));
   const expected = Array.from({ length: png.width * png.height }, (_, i) => png.data[i * 4]);
   expect(drawn.filter((_, i) => i % 4 === 0)).toEqual(expected);
 });
@@ -68,7 +68,7 @@ test('a model from disk that closes with a Softmax (NHWC, ReLU6, 5 classes): a p
   // The model's own probabilities for the same pixels (a PNG: the page decodes the file's own pixels).
   const bytes = new Uint8Array(readFileSync(MODEL));
   const spec = specFromModel(inspectModel(bytes));
-  const input = toTensor(decodeImage(readFileSync(image)), spec);
+  const input = toTensor(await decodeImage(readFileSync(image)), spec);
   const probs = Array.from((await (await ort.InferenceSession.create(bytes)).run({ input: new ort.Tensor('float32', input, [1, 12, 12, 3]) })).logits.data as Float32Array);
   const best = probs.indexOf(Math.max(...probs));
   await expect(rows(page).first().locator('td').nth(2)).toHaveText(`${best} ${(100 * probs[best]).toFixed(0)}%`);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { bombHeader, png } from '../tests/fixtures/png-bytes.ts';
@@ -38,16 +39,34 @@ test('bad inputs each get a clear message in their own row; every other image is
   await shot(page, 'bad-inputs');
 });
 
-test('GIF, WebP and BMP are decoded by the browser: the lossless ones score exactly as the PNG they were made from', async ({ page }) => {
+test('GIF, WebP, BMP and TIFF: each lossless file scores as the PNG it was made from, in the page and in the CLI alike', async ({ page }) => {
   await openDemo(page);
-  const formats = ['clean.bmp', 'clean.gif', 'clean-lossless.webp', 'clean-lossy.webp', 'clean-alpha.webp'];
-  await page.locator(`${el} #files`).setInputFiles(['data/clean/00002.png', ...formats.map((f) => `e2e/fixtures/formats/${f}`)]);
-  await waitDone(page, formats.length + 1);
-  const score = async (name: string) => page.locator(`${el} tr.row[data-name="${name}"] [data-score]`).getAttribute('data-score');
-  for (const f of formats) expect(await page.locator(`${el} tr.row[data-name="${f}"]`).getAttribute('data-state'), f).toBe('done');
-  const png = await score('00002.png');
-  expect(png).not.toBe('');
-  for (const f of ['clean.bmp', 'clean.gif', 'clean-lossless.webp']) expect(await score(f), f).toBe(png);
+  const dir = 'e2e/fixtures/formats';
+  // Each file and the PNG with its pixels (the page decodes TIFF with UTIF, the rest with its own decoders).
+  const same: Record<string, string> = {
+    'clean.bmp': 'data/clean/00002.png',
+    'clean.gif': 'data/clean/00002.png',
+    'clean-lossless.webp': 'data/clean/00002.png',
+    'clean.tif': 'data/clean/00002.png',
+    'clean-lzw.tif': 'data/clean/00002.png',
+    'photo-40.bmp': `${dir}/photo-40.png`,
+    'photo-40.tif': `${dir}/photo-40.png`,
+    'photo-40-lossless.webp': `${dir}/photo-40.png`,
+    'photo-40.gif': `${dir}/photo-40-p.png`,
+  };
+  const files = [...new Set([...Object.values(same), ...Object.keys(same).map((f) => `${dir}/${f}`), `${dir}/clean-lossy.webp`, `${dir}/clean-alpha.webp`])];
+  await page.locator(`${el} #files`).setInputFiles(files);
+  await waitDone(page, files.length);
+  const name = (f: string) => f.split('/').pop()!;
+  const score = async (f: string) => Number(await page.locator(`${el} tr.row[data-name="${name(f)}"] [data-score]`).getAttribute('data-score'));
+  for (const f of files) expect(await page.locator(`${el} tr.row[data-name="${name(f)}"]`).getAttribute('data-state'), f).toBe('done');
+  for (const [f, png] of Object.entries(same)) expect(await score(`${dir}/${f}`), f).toBe(await score(png));
+  // The CLI reads every one of them too, to the page's scores.
+  const out = JSON.parse(
+    execFileSync(process.execPath, ['bin/histoscan.js', 'score', '--model', 'public/models/fashion-cnn.onnx', '--profile', 'public/profiles/fashion-cnn.hsp', '--json', ...files], { encoding: 'utf8' }),
+  ).results as { file: string; score: number }[];
+  expect(out.map((r) => r.file)).toEqual(files);
+  for (const r of out.filter((r) => !r.file.includes('lossy') && !r.file.includes('alpha'))) expect(r.score, r.file).toBeCloseTo(await score(r.file), 4);
 });
 
 test('bad profiles are refused with their message and the detector keeps working', async ({ page }) => {

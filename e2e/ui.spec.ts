@@ -14,7 +14,7 @@ async function nodeScore(path: string): Promise<number> {
     spec: parseSpec(JSON.parse(readFileSync('public/models/fashion-cnn.json', 'utf8'))),
     profile: decodeProfile(readFileSync('public/profiles/fashion-cnn.hsp')),
   });
-  const r = await d.check(decodeImage(readFileSync(path)), path);
+  const r = await d.check(await decodeImage(readFileSync(path)), path);
   d.release();
   return r.score;
 }

@@ -17,7 +17,7 @@ describe('the default model through the engine', () => {
     expect(names).toEqual(['/relu1/Relu_output_0', '/relu2/Relu_output_0', '/relu3/Relu_output_0']);
     const model = await InstrumentedModel.create(MODEL, { layers: names });
     const input = new Float32Array(4 * 784);
-    ref.images.forEach((f: string, i: number) => input.set(toTensor(decodeImage(readFileSync(`data/clean/${f}`)), spec), i * 784));
+    for (const [i, f] of (ref.images as string[]).entries()) input.set(toTensor(await decodeImage(readFileSync(`data/clean/${f}`)), spec), i * 784);
     const out = await model.run(input, [4, 1, 28, 28]);
     let maxErr = 0;
     for (const a of out.activations) {

@@ -10,7 +10,7 @@ const includes = (hay: Uint8Array, needle: Uint8Array) => Buffer.from(hay).index
 describe('a profile holds per-node histograms, not inputs', () => {
   it('is unchanged when each node\u2019s values are shuffled across images, and no image or activation vector is in its bytes', async () => {
     const files = readdirSync('data/background').filter((f) => f.endsWith('.png')).sort().slice(0, 60).map((f) => `data/background/${f}`);
-    const images = files.map((f) => decodeImage(readFileSync(f)));
+    const images = await Promise.all(files.map((f) => decodeImage(readFileSync(f))));
     const d = await Detector.create({
       model: new Uint8Array(readFileSync('public/models/fashion-cnn.onnx')),
       spec: parseSpec(JSON.parse(readFileSync('public/models/fashion-cnn.json', 'utf8'))),

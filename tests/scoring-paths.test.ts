@@ -19,7 +19,7 @@ describe('the shipped scoring, used by the CLI, the worker and the evaluation al
     const set = await collectNodes(d.features, 'mixed', fileSource(paths), 1);
     const evalScores = productScorer(histogramMethod(profile), scanOf(profile), profile.header.calibration!).score(set, [DEFAULTS.scoring]);
     for (const [i, f] of paths.entries()) {
-      const r = await d.check(decodeImage(readFileSync(f)), f);
+      const r = await d.check(await decodeImage(readFileSync(f)), f);
       expect(r.score).toBe(evalScores.scores[DEFAULTS.scoring][i]);
       expect(r.q).toBe(evalScores.q[DEFAULTS.scoring][i]);
     }
@@ -32,7 +32,7 @@ describe('the shipped scoring, used by the CLI, the worker and the evaluation al
     const rows = cal.scores[DEFAULTS.scoring]!;
     const k = cal.parts.length;
     for (const f of [...files('clean', 3), ...files('ood-mnist', 3)]) {
-      const r = await d.check(decodeImage(readFileSync(f)), f);
+      const r = await d.check(await decodeImage(readFileSync(f)), f);
       expect(r.parts.map((p) => p.name)).toEqual(cal.parts);
       r.parts.forEach((p, c) => {
         let atLeast = 0;
@@ -47,12 +47,12 @@ describe('the shipped scoring, used by the CLI, the worker and the evaluation al
     const d = await Detector.create({ model, profile });
     const paths = files('clean', 1000); // the whole clean test set: its figure goes in the README
     let flagged = 0;
-    for (const f of paths) if ((await d.check(decodeImage(readFileSync(f)), f, { fpr: 0.05 })).verdict === 'unusual') flagged++;
+    for (const f of paths) if ((await d.check(await decodeImage(readFileSync(f)), f, { fpr: 0.05 })).verdict === 'unusual') flagged++;
     const n = paths.length;
     const margin = 1.96 * Math.sqrt((0.05 * 0.95) / n);
     expect(flagged / n).toBeLessThanOrEqual(0.05 + margin);
     // And it can flag: the default profile is calibrated on 2,000 images.
-    const pgd = await d.check(decodeImage(readFileSync(files('pgd-0.1', 1)[0])), 'pgd');
+    const pgd = await d.check(await decodeImage(readFileSync(files('pgd-0.1', 1)[0])), 'pgd');
     expect(pgd.verdict).toBe('unusual');
     d.release();
   });

@@ -203,7 +203,7 @@ specOptions(
   for (const [i, file] of files.entries()) {
     try {
       const t0 = performance.now();
-      const img = decodeImage(new Uint8Array(readFileSync(file)), basename(file));
+      const img = await decodeImage(new Uint8Array(readFileSync(file)), basename(file));
       const r = await detector.check(img, file, { scoring: opts.scoring, fpr: opts.fpr, topNodes: DEFAULTS.topNodes }, performance.now() - t0);
       sink.add(scoreLine(r));
       if (opts.group) full.push(r);

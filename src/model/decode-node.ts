@@ -1,10 +1,17 @@
-// Node image decoding (CLI): pngjs and jpeg-js, after the shared header checks; JPEGs turned by
-// their EXIF orientation as browsers do.
+// Node image decoding (CLI), after the shared header checks: pngjs, jpeg-js (turned by EXIF
+// orientation as browsers do), gifuct-js (the first frame, as a browser shows a GIF), bmp-ts, the
+// WebP decoder of libwebp in WASM (@jsquash/webp) and UTIF for TIFF: the formats the page reads.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import decodeWebpWasm, { init as initWebp } from '@jsquash/webp/decode.js';
+import * as bmp from 'bmp-ts';
 import jpeg from 'jpeg-js';
+import { decompressFrame, parseGIF, type Frame } from 'gifuct-js';
 import { PNG } from 'pngjs';
 import type { RgbaImage } from '../types.ts';
 import { ImageDecodeError } from '../core/errors.ts';
-import { checkImageBytes } from './image-errors.ts';
+import { checkImageBytes, formatName, type RasterFormat } from './image-errors.ts';
+import { decodeTiff } from './decode-tiff.ts';
 import { jpegOrientation, orient } from './orientation.ts';
 
 export const MAX_PIXELS = 40_000_000;
@@ -14,25 +21,68 @@ export interface DecodeLimits {
   maxPixels: number;
 }
 
+let webpReady: Promise<void> | undefined;
+/** libwebp's WASM, compiled once from the package's own file (no fetch in Node). */
+function webp(bytes: Uint8Array): Promise<RgbaImage> {
+  webpReady ??= WebAssembly.compile(readFileSync(createRequire(import.meta.url).resolve('@jsquash/webp/codec/dec/webp_dec.wasm'))).then((m) => initWebp(m));
+  return webpReady.then(() => decodeWebpWasm(bytes.slice().buffer));
+}
+
+/** A BMP without alpha reads as transparent from bmp-ts (alpha 0 everywhere): opaque, as browsers show it. */
+function fromBmp(bytes: Uint8Array): RgbaImage {
+  const b = bmp.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)); // ABGR
+  const data = new Uint8Array(b.data.length);
+  let anyAlpha = false;
+  for (let i = 0; i < data.length; i += 4) {
+    [data[i], data[i + 1], data[i + 2], data[i + 3]] = [b.data[i + 3], b.data[i + 2], b.data[i + 1], b.data[i]];
+    anyAlpha ||= b.data[i] !== 0;
+  }
+  if (!anyAlpha) for (let i = 3; i < data.length; i += 4) data[i] = 255;
+  return { width: b.width, height: b.height, data };
+}
+
+/** The first frame on the GIF's canvas (outside it and at its transparent index: transparent). */
+function fromGif(bytes: Uint8Array): RgbaImage {
+  const gif = parseGIF(bytes.slice().buffer);
+  const frame = gif.frames.find((f): f is Frame => 'image' in f);
+  if (!frame) throw new Error('it holds no frame');
+  const { dims, patch } = decompressFrame(frame, gif.gct, true);
+  const { width, height } = gif.lsd;
+  const data = new Uint8Array(4 * width * height);
+  for (let y = 0; y < dims.height && dims.top + y < height; y++) {
+    const row = patch.subarray(4 * y * dims.width, 4 * (y * dims.width + Math.min(dims.width, width - dims.left)));
+    data.set(row, 4 * ((dims.top + y) * width + dims.left));
+  }
+  return { width, height, data };
+}
+
+const decoders: Record<Exclude<RasterFormat, 'tiff'>, (bytes: Uint8Array, maxPixels: number) => RgbaImage | Promise<RgbaImage>> = {
+  png: (bytes) => {
+    const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
+  },
+  jpeg: (bytes, maxPixels) => {
+    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
+    return orient({ width: img.width, height: img.height, data: img.data }, jpegOrientation(bytes));
+  },
+  gif: fromGif,
+  bmp: fromBmp,
+  webp,
+};
+
 /**
- * PNG or JPEG bytes (format sniffed from the magic bytes, never the name) to RGBA. Throws
+ * Image bytes (format sniffed from the magic bytes, never the name) to RGBA. Rejects with
  * ImageDecodeError: 'empty', 'unsupported' (says what the bytes look like), 'too-large' (from the
  * declared header size, before any pixel is allocated), 'too-small', 'corrupt'.
  * `limits` may also be given as the bare pixel limit.
  */
-export function decodeImage(bytes: Uint8Array, name = 'image', limits: DecodeLimits | number = { maxPixels: MAX_PIXELS }): RgbaImage {
+export async function decodeImage(bytes: Uint8Array, name = 'image', limits: DecodeLimits | number = { maxPixels: MAX_PIXELS }): Promise<RgbaImage> {
   const maxPixels = typeof limits === 'number' ? limits : (limits.maxPixels ?? MAX_PIXELS);
-  const info = checkImageBytes(bytes, name, maxPixels);
-  let decoded: RgbaImage;
+  const { format } = checkImageBytes(bytes, name, maxPixels);
+  if (format === 'tiff') return decodeTiff(bytes, name, maxPixels);
   try {
-    if (info.format === 'png') {
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
-    }
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
-    decoded = { width: img.width, height: img.height, data: img.data };
+    return await decoders[format](bytes, maxPixels);
   } catch (e) {
-    throw new ImageDecodeError(`${name}: the ${info.format.toUpperCase()} is corrupt or truncated (${(e as Error).message}).`, 'corrupt');
+    throw new ImageDecodeError(`${name}: the ${formatName(format)} is corrupt or truncated (${(e as Error).message}).`, 'corrupt');
   }
-  return orient(decoded, jpegOrientation(bytes));
 }

@@ -3,7 +3,7 @@
 import { ImageDecodeError } from '../core/errors.ts';
 
 export interface SniffResult {
-  format: 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'svg' | 'text' | 'unknown';
+  format: 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'tiff' | 'svg' | 'text' | 'unknown';
   width?: number;
   height?: number;
 }
@@ -15,11 +15,18 @@ function le(b: Uint8Array, i: number, n: number): number {
   return v;
 }
 
+/** The big-endian unsigned integer of n bytes at i (bytes past the end read as 0). */
+function be(b: Uint8Array, i: number, n: number): number {
+  let v = 0;
+  for (let k = 0; k < n; k++) v = v * 256 + (b[i + k] ?? 0);
+  return v;
+}
+
 /** Format from magic bytes (never the file name) and the declared size where the header gives it. */
 export function sniffImage(b: Uint8Array): SniffResult {
   const at = (i: number) => b[i] ?? 0;
-  const be16 = (i: number) => (at(i) << 8) | at(i + 1);
-  const be32 = (i: number) => ((at(i) << 24) | (at(i + 1) << 16) | (at(i + 2) << 8) | at(i + 3)) >>> 0;
+  const be16 = (i: number) => be(b, i, 2);
+  const be32 = (i: number) => be(b, i, 4);
   if (b.length >= 8 && at(0) === 0x89 && at(1) === 0x50 && at(2) === 0x4e && at(3) === 0x47) {
     return b.length >= 24 ? { format: 'png', width: be32(16), height: be32(20) } : { format: 'png' };
   }
@@ -68,6 +75,22 @@ export function sniffImage(b: Uint8Array): SniffResult {
     if (le16(14) === 12) return { format: 'bmp', width: le16(18), height: le16(20) };
     return { format: 'bmp', width: Math.abs(le(b, 18, 4) | 0), height: Math.abs(le(b, 22, 4) | 0) };
   }
+  // TIFF: byte order, 42, the first directory's offset; its ImageWidth (256) and ImageLength (257)
+  // entries hold the size when the directory is within the bytes read (writers may put it last).
+  if (ascii.startsWith('II*\0') || ascii.startsWith('MM\0*')) {
+    const big = ascii[0] === 'M';
+    const u = (i: number, n: number) => (big ? be(b, i, n) : le(b, i, n));
+    const ifd = u(4, 4);
+    const size: Record<number, number> = {};
+    if (ifd >= 8 && ifd + 2 <= b.length) {
+      for (let e = 0, at = ifd + 2; e < u(ifd, 2) && at + 12 <= b.length; e++, at += 12) {
+        const tag = u(at, 2);
+        // SHORT (3) values sit in the entry's first two bytes, LONG (4) in all four.
+        if (tag === 256 || tag === 257) size[tag] = u(at + 2, 2) === 3 ? u(at + 8, 2) : u(at + 8, 4);
+      }
+    }
+    return size[256] !== undefined && size[257] !== undefined ? { format: 'tiff', width: size[256], height: size[257] } : { format: 'tiff' };
+  }
   if (/^\s*(<\?xml|<svg|<!DOCTYPE svg)/i.test(ascii) || /<svg[\s>]/i.test(ascii)) return { format: 'svg' };
   const sample = b.subarray(0, 512);
   if (sample.length && sample.every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127) || c >= 128)) return { format: 'text' };
@@ -87,6 +110,7 @@ function looksComplete(format: string, head: Uint8Array, tail: Uint8Array, size:
   if (format === 'png') return new TextDecoder('latin1').decode(tail).includes('IEND');
   if (format === 'webp') return head.length >= 8 && le(head, 4, 4) + 8 <= size;
   if (format === 'bmp') return head.length >= 6 && le(head, 2, 4) <= size; // some writers leave it 0
+  if (format === 'tiff') return true; // no trailer: the decoder checks that every strip or tile is in the file
   if (format === 'gif') {
     let end = tail.length;
     while (end > 0 && tail[end - 1] === 0) end--; // padding after the trailer
@@ -96,18 +120,17 @@ function looksComplete(format: string, head: Uint8Array, tail: Uint8Array, size:
   return false;
 }
 
-/** What each side decodes: Node (the CLI) PNG and JPEG; browsers also GIF (first frame), WebP and BMP. */
-export const NODE_FORMATS = ['png', 'jpeg'] as const;
-export const BROWSER_FORMATS = ['png', 'jpeg', 'gif', 'webp', 'bmp'] as const;
-export type RasterFormat = (typeof BROWSER_FORMATS)[number];
-const NAMES: Record<RasterFormat, string> = { png: 'PNG', jpeg: 'JPEG', gif: 'GIF', webp: 'WebP', bmp: 'BMP' };
+/** What histoscan decodes, in the page and in the CLI alike (GIF: its first frame; TIFF: its first full-size image). */
+export const FORMATS = ['png', 'jpeg', 'gif', 'webp', 'bmp', 'tiff'] as const;
+export type RasterFormat = (typeof FORMATS)[number];
+const NAMES: Record<RasterFormat, string> = { png: 'PNG', jpeg: 'JPEG', gif: 'GIF', webp: 'WebP', bmp: 'BMP', tiff: 'TIFF' };
 /** How a format is written in messages. */
 export const formatName = (f: RasterFormat) => NAMES[f];
 
 /**
  * Throws the right ImageDecodeError for bytes that must not be decoded; returns the sniffed info.
  * `bytes` is the file, or its start (64 KiB is plenty for the headers); `tail` its last TAIL_BYTES
- * bytes; `size` its length; `formats` what the caller can decode.
+ * bytes; `size` its length.
  */
 export function checkImageBytes(
   bytes: Uint8Array,
@@ -115,25 +138,22 @@ export function checkImageBytes(
   maxPixels: number,
   tail: Uint8Array = bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)),
   size = bytes.length,
-  formats: readonly RasterFormat[] = NODE_FORMATS,
 ): SniffResult & { format: RasterFormat } {
   if (bytes.length === 0) throw new ImageDecodeError(`${name}: the file is empty (0 bytes).`, 'empty');
   const info = sniffImage(bytes);
-  const known = formats.map(formatName).join(', ');
+  const known = FORMATS.map(formatName).join(', ');
   const unsupported: Record<string, string> = {
-    gif: 'GIF is decoded by the page, not by the command line',
-    webp: 'WebP is decoded by the page, not by the command line',
-    bmp: 'BMP is decoded by the page, not by the command line',
     svg: 'SVG is a vector drawing (and may carry scripts); it is not decoded',
     text: 'this is a text file, not an image',
     unknown: `this is not an image of a format read here (${known})`,
   };
-  if (!(formats as readonly string[]).includes(info.format)) {
+  if (!(FORMATS as readonly string[]).includes(info.format)) {
     throw new ImageDecodeError(`${name}: ${unsupported[info.format]}; use ${known}.`, 'unsupported');
   }
   const format = info.format as RasterFormat;
   // The browser decoders get no pixel limit of their own: a size the header does not say is refused.
-  if (info.width === undefined && format !== 'png' && format !== 'jpeg') {
+  // The PNG, JPEG and TIFF decoders check the size themselves (a TIFF may say it at the file's end).
+  if (info.width === undefined && format !== 'png' && format !== 'jpeg' && format !== 'tiff') {
     throw new ImageDecodeError(`${name}: the ${formatName(format)} header does not say its size; it is corrupt.`, 'corrupt');
   }
   if (info.width !== undefined && info.height !== undefined) {

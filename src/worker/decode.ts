@@ -1,8 +1,8 @@
 // Browser (worker) image decoding: the browser's own decoders via createImageBitmap and an
-// OffscreenCanvas (PNG, JPEG, and what the CLI does not read: GIF's first frame, WebP, BMP), after
-// the same header checks as Node (size limits before any decoding).
+// OffscreenCanvas (PNG, JPEG, GIF's first frame, WebP, BMP) and UTIF for TIFF, which no browser
+// decodes, after the same header checks as Node (size limits before any decoding).
 import { ImageDecodeError } from '../core/errors.ts';
-import { BROWSER_FORMATS, checkImageBytes, formatName, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
+import { checkImageBytes, formatName, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import type { RgbaImage } from '../types.ts';
 import { decode as decodePng, type DecodedPng } from 'fast-png';
 
@@ -18,7 +18,12 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   const read = async (from: number, to: number) => (whole ? whole.subarray(from, to) : new Uint8Array(await (file as Blob).slice(from, to).arrayBuffer()));
   const head = await read(0, 65536);
   const tail = await read(Math.max(0, size - TAIL_BYTES), size);
-  const info = checkImageBytes(head, name, maxPixels, tail, size, BROWSER_FORMATS);
+  const info = checkImageBytes(head, name, maxPixels, tail, size);
+  if (info.format === 'tiff') {
+    // UTIF and its inflate are loaded with the first TIFF, not with every page.
+    const { decodeTiff } = await import('../model/decode-tiff.ts');
+    return decodeTiff(whole ?? new Uint8Array(await (file as Blob).arrayBuffer()), name, maxPixels);
+  }
   const small = (info.width ?? Infinity) * (info.height ?? Infinity) <= JS_PNG_PIXELS;
   const js = whole && info.format === 'png' && small ? pngInJs(whole) : null;
   if (js) return js;

@@ -5,11 +5,11 @@ import { deflateSync } from 'node:zlib';
 import { decodeImage } from '../../src/model/decode-node.ts';
 import { bombHeader, chunk, concat, ihdr, png, SIGNATURE } from '../fixtures/png-bytes.ts';
 import { ImageDecodeError } from '../../src/core/errors.ts';
-import { BROWSER_FORMATS, checkImageBytes, sniffImage } from '../../src/model/image-errors.ts';
+import { checkImageBytes, sniffImage } from '../../src/model/image-errors.ts';
 
-function code(bytes: Uint8Array): string {
+async function code(bytes: Uint8Array): Promise<string> {
   try {
-    decodeImage(bytes, 'f');
+    await decodeImage(bytes, 'f');
   } catch (e) {
     expect(e).toBeInstanceOf(ImageDecodeError);
     return (e as ImageDecodeError).code;
@@ -25,30 +25,55 @@ function palettePng(): Uint8Array {
   return concat([SIGNATURE, ihdr(3, 2, 8, 3), chunk('PLTE', plte), chunk('tRNS', trns), chunk('IDAT', new Uint8Array(deflateSync(rows))), chunk('IEND', new Uint8Array())]);
 }
 
+/**
+ * A hand-made uncompressed RGB TIFF (PIL writes little-endian with the directory first): either
+ * byte order, the pixels first and the directory at the end, as some writers lay a file out.
+ */
+function tiff(w: number, h: number, rgb: ArrayLike<number>, big: boolean, extra: [number, number][] = []): Uint8Array {
+  const entries = ([[256, 4, w], [257, 4, h], [258, 3, 8], [259, 3, 1], [262, 3, 2], [273, 4, 8], [277, 3, 3], [278, 4, h], [279, 4, rgb.length], ...extra.map(([t, v]) => [t, 3, v])] as [number, number, number][]).sort((a, b) => a[0] - b[0]);
+  const ifd = 8 + rgb.length;
+  const out = new Uint8Array(ifd + 2 + 12 * entries.length + 4);
+  const v = new DataView(out.buffer);
+  out.set(big ? [0x4d, 0x4d] : [0x49, 0x49]);
+  v.setUint16(2, 42, !big);
+  v.setUint32(4, ifd, !big);
+  out.set(Array.from(rgb), 8);
+  v.setUint16(ifd, entries.length, !big);
+  entries.forEach(([tag, type, value], i) => {
+    const at = ifd + 2 + 12 * i;
+    v.setUint16(at, tag, !big);
+    v.setUint16(at + 2, type, !big);
+    v.setUint32(at + 4, 1, !big);
+    if (type === 3) v.setUint16(at + 8, value, !big);
+    else v.setUint32(at + 8, value, !big);
+  });
+  return out;
+}
+
 /** A JPEG whose SOF0 declares w x h and that stops there. */
 function jpegHeader(w: number, h: number): Uint8Array {
   return Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 0xff, 0xc0, 0, 11, 8, h >> 8, h & 255, w >> 8, w & 255, 1, 1, 0x11, 0, 0xff, 0xd9]);
 }
 
 describe('Node image decoding', () => {
-  it('decodes gray, RGB, gray+alpha, RGBA and 16-bit PNGs and JPEGs to RGBA', () => {
+  it('decodes gray, RGB, gray+alpha, RGBA and 16-bit PNGs and JPEGs to RGBA', async () => {
     for (const [ct, depth] of [[0, 8], [2, 8], [4, 8], [6, 8], [2, 16]] as const) {
-      const img = decodeImage(png(5, 3, ct, depth), 'x.png');
+      const img = await decodeImage(png(5, 3, ct, depth), 'x.png');
       expect([img.width, img.height, img.data.length]).toEqual([5, 3, 60]);
     }
     const raw = { width: 4, height: 4, data: new Uint8Array(64).fill(200) };
-    const j = decodeImage(new Uint8Array(jpeg.encode(raw, 90).data), 'x.jpg');
+    const j = await decodeImage(new Uint8Array(jpeg.encode(raw, 90).data), 'x.jpg');
     expect([j.width, j.height]).toEqual([4, 4]);
     expect(Math.abs(j.data[0] - 200)).toBeLessThan(4);
   });
 
-  it('decodes palette (with tRNS) and 16-bit gray PNGs to the right pixels', () => {
-    const p = decodeImage(palettePng(), 'palette.png');
+  it('decodes palette (with tRNS) and 16-bit gray PNGs to the right pixels', async () => {
+    const p = await decodeImage(palettePng(), 'palette.png');
     expect([p.width, p.height]).toEqual([3, 2]);
     expect(Array.from(p.data.subarray(0, 12))).toEqual([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 128]);
     // 16-bit gray, 2x1: samples 10*257 and 250*257 (big-endian), scaled down to 8 bits.
     const rows = Uint8Array.from([0, 0x0a, 0x0a, 0xfa, 0xfa]);
-    const g = decodeImage(concat([SIGNATURE, ihdr(2, 1, 16, 0), chunk('IDAT', new Uint8Array(deflateSync(rows))), chunk('IEND', new Uint8Array())]), 'g16.png');
+    const g = await decodeImage(concat([SIGNATURE, ihdr(2, 1, 16, 0), chunk('IDAT', new Uint8Array(deflateSync(rows))), chunk('IEND', new Uint8Array())]), 'g16.png');
     expect(Array.from(g.data)).toEqual([10, 10, 10, 255, 250, 250, 250, 255]);
   });
 
@@ -65,53 +90,88 @@ describe('Node image decoding', () => {
     expect(sniffImage(Uint8Array.from([0, 1, 2, 3, 0xfe, 0])).format).toBe('unknown');
   });
 
-  it('GIF, WebP (all three headers) and BMP: sizes from the header, the browser\'s checks, and Node refuses them by name', () => {
+  it('GIF, WebP (all three headers), BMP and TIFF: sizes from the header, cut files refused by the header checks', () => {
     const f = (n: string) => new Uint8Array(readFileSync(`e2e/fixtures/formats/${n}`));
     expect(sniffImage(f('clean.gif'))).toEqual({ format: 'gif', width: 28, height: 28 });
     expect(sniffImage(f('clean.bmp'))).toEqual({ format: 'bmp', width: 28, height: 28 });
     expect(sniffImage(f('clean-lossless.webp'))).toEqual({ format: 'webp', width: 28, height: 28 });
     expect(sniffImage(f('clean-lossy.webp'))).toEqual({ format: 'webp', width: 40, height: 30 });
     expect(sniffImage(f('clean-alpha.webp'))).toEqual({ format: 'webp', width: 33, height: 21 });
-    const browser = (b: Uint8Array, max = 1e6) => {
+    expect(sniffImage(f('clean.tif'))).toEqual({ format: 'tiff', width: 28, height: 28 });
+    expect(sniffImage(tiff(3, 2, new Uint8Array(18), true))).toEqual({ format: 'tiff', width: 3, height: 2 });
+    expect(sniffImage(tiff(3, 2, new Uint8Array(18), true).subarray(0, 30))).toEqual({ format: 'tiff' }); // directory not read yet
+    const check = (b: Uint8Array, max = 1e6) => {
       try {
-        return checkImageBytes(b, 'x', max, undefined, undefined, BROWSER_FORMATS).format;
+        return checkImageBytes(b, 'x', max).format;
       } catch (e) {
         return (e as ImageDecodeError).code;
       }
     };
     for (const n of ['clean.gif', 'clean.bmp', 'clean-lossless.webp', 'clean-lossy.webp', 'clean-alpha.webp']) {
-      expect(browser(f(n))).not.toBe('corrupt');
-      expect(browser(f(n).subarray(0, f(n).length - 9))).toBe('corrupt'); // cut: size field or trailer says so
-      expect(browser(f(n), 100)).toBe('too-large');
-      expect(() => decodeImage(f(n), n)).toThrow(/is decoded by the page, not by the command line/);
+      expect(check(f(n))).not.toBe('corrupt');
+      expect(check(f(n).subarray(0, f(n).length - 9))).toBe('corrupt'); // cut: size field or trailer says so
+      expect(check(f(n), 100)).toBe('too-large');
     }
-    expect(browser(new TextEncoder().encode('RIFF\x10\0\0\0WEBPVP8?\0\0\0\0'))).toBe('corrupt'); // no size to check
-    expect(() => checkImageBytes(new TextEncoder().encode('hello'), 'n.txt', 1e6, undefined, undefined, BROWSER_FORMATS)).toThrow(/text file/);
+    expect(check(new TextEncoder().encode('RIFF\x10\0\0\0WEBPVP8?\0\0\0\0'))).toBe('corrupt'); // no size to check
+    expect(() => checkImageBytes(new TextEncoder().encode('hello'), 'n.txt', 1e6)).toThrow(/text file/);
   });
 
-  it('refuses bad files with a clear typed error', () => {
+  it('each lossless GIF, BMP, WebP and TIFF decodes to the pixels of the PNG it was made from', async () => {
+    const f = (n: string) => new Uint8Array(readFileSync(`e2e/fixtures/formats/${n}`));
+    const pixels = async (n: string) => Array.from((await decodeImage(f(n), n)).data);
+    const gray = Array.from((await decodeImage(new Uint8Array(readFileSync('data/clean/00002.png')))).data);
+    for (const n of ['clean.gif', 'clean.bmp', 'clean-lossless.webp', 'clean.tif', 'clean-lzw.tif']) expect(await pixels(n), n).toEqual(gray);
+    const photo = await pixels('photo-40.png');
+    for (const n of ['photo-40.bmp', 'photo-40-lossless.webp', 'photo-40.tif']) expect(await pixels(n), n).toEqual(photo);
+    expect(await pixels('photo-40.gif')).toEqual(await pixels('photo-40-p.png'));
+    // Lossy WebP, with and without alpha: the size from the header; the alpha kept.
+    const alpha = await decodeImage(f('clean-alpha.webp'));
+    expect([alpha.width, alpha.height, alpha.data[3]]).toEqual([33, 21, 200]);
+    expect((await decodeImage(f('clean-lossy.webp'))).width).toBe(40);
+  });
+
+  it('TIFF: either byte order with the directory last, the first image of a multi-image file, Orientation applied', async () => {
+    const rgb = [255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 40, 50, 60, 70, 80, 90]; // 3x2
+    const rgba = (img: { data: ArrayLike<number> }) => Array.from(img.data).filter((_, i) => i % 4 !== 3);
+    for (const big of [false, true]) expect(rgba(await decodeImage(tiff(3, 2, rgb, big), 'x.tif'))).toEqual(rgb);
+    // Orientation 3 (rotated 180°): the last pixel first.
+    const turned = rgba(await decodeImage(tiff(3, 2, rgb, true, [[274, 3]]), 'x.tif'));
+    expect(turned.slice(0, 3)).toEqual([70, 80, 90]);
+    // A file whose only image is marked reduced-resolution (NewSubfileType 1) is still read.
+    expect((await decodeImage(tiff(3, 2, rgb, false, [[254, 1]]), 'thumb.tif')).width).toBe(3);
+  });
+
+  it('refuses bad files with a clear typed error', async () => {
     const good = png(8, 8, 2);
     const jpg = new Uint8Array(jpeg.encode({ width: 16, height: 16, data: new Uint8Array(1024).fill(90) }, 90).data);
-    expect(code(new Uint8Array(0))).toBe('empty');
-    expect(code(new TextEncoder().encode('hello, I am a text file renamed .png'))).toBe('unsupported');
-    expect(code(good.subarray(0, good.length - 20))).toBe('corrupt');
-    expect(code(jpg.subarray(0, jpg.length / 2))).toBe('corrupt');
-    expect(code(new TextEncoder().encode('<svg viewBox="0 0 1 1"><script>alert(1)</script></svg>'))).toBe('unsupported');
-    expect(code(new TextEncoder().encode('GIF89a\x01\x00\x01\x00\x80\x00\x00'))).toBe('unsupported');
+    expect(await code(new Uint8Array(0))).toBe('empty');
+    expect(await code(new TextEncoder().encode('hello, I am a text file renamed .png'))).toBe('unsupported');
+    expect(await code(good.subarray(0, good.length - 20))).toBe('corrupt');
+    expect(await code(jpg.subarray(0, jpg.length / 2))).toBe('corrupt');
+    expect(await code(new TextEncoder().encode('<svg viewBox="0 0 1 1"><script>alert(1)</script></svg>'))).toBe('unsupported');
+    expect(await code(new TextEncoder().encode('GIF89a\x01\x00\x01\x00\x80\x00\x00'))).toBe('corrupt'); // no trailer
     const t0 = performance.now();
-    expect(code(bombHeader(20000, 20000))).toBe('too-large');
+    expect(await code(bombHeader(20000, 20000))).toBe('too-large');
     expect(performance.now() - t0).toBeLessThan(1000); // refused from the header, not by decoding
-    expect(() => decodeImage(bombHeader(20000, 20000), 'bomb.png')).toThrow(/20000x20000 pixels is over the limit/);
-    expect(code(png(1, 1, 0))).toBe('ok');
+    await expect(decodeImage(bombHeader(20000, 20000), 'bomb.png')).rejects.toThrow(/20000x20000 pixels is over the limit/);
+    expect(await code(png(1, 1, 0))).toBe('ok');
     // A JPEG header declaring 60000x60000 is refused the same way; limits are configurable.
-    expect(code(jpegHeader(60000, 60000))).toBe('too-large');
-    expect(code(concat([jpg, new Uint8Array(300).fill(7)]))).toBe('ok'); // data appended after EOI (some cameras do)
-    expect(() => decodeImage(png(8, 8, 2), 'small-limit.png', { maxPixels: 63 })).toThrow(/over the limit/);
-    expect(decodeImage(png(8, 8, 2), 'limit.png', { maxPixels: 64 }).width).toBe(8);
-    expect(code(bombHeader(0, 10))).toBe('too-small');
-    expect(code(Uint8Array.from([0xff, 0xd8, 0xff]))).toBe('corrupt');
-    expect(() => decodeImage(new TextEncoder().encode('hello'), 'notes.png')).toThrow(/notes\.png: this is a text file/);
-    expect(() => decodeImage(new TextEncoder().encode('GIF89a\x01\x00\x01\x00'), 'a.png')).toThrow(/GIF is decoded by the page, not by the command line; use PNG, JPEG/);
-    expect(() => decodeImage(new TextEncoder().encode('<svg/>'), 'a.png')).toThrow(/SVG/);
+    expect(await code(jpegHeader(60000, 60000))).toBe('too-large');
+    expect(await code(concat([jpg, new Uint8Array(300).fill(7)]))).toBe('ok'); // data appended after EOI (some cameras do)
+    await expect(decodeImage(png(8, 8, 2), 'small-limit.png', { maxPixels: 63 })).rejects.toThrow(/over the limit/);
+    expect((await decodeImage(png(8, 8, 2), 'limit.png', { maxPixels: 64 })).width).toBe(8);
+    expect(await code(bombHeader(0, 10))).toBe('too-small');
+    expect(await code(Uint8Array.from([0xff, 0xd8, 0xff]))).toBe('corrupt');
+    await expect(decodeImage(new TextEncoder().encode('hello'), 'notes.png')).rejects.toThrow(/notes\.png: this is a text file/);
+    await expect(decodeImage(new TextEncoder().encode('<svg/>'), 'a.png')).rejects.toThrow(/SVG.*; use PNG, JPEG, GIF, WebP, BMP, TIFF/);
+    // Cut or broken files of the formats beside PNG and JPEG: GIF and WebP by their decoders, TIFF by its strips.
+    const f = (n: string) => new Uint8Array(readFileSync(`e2e/fixtures/formats/${n}`));
+    const broken = f('photo-40.gif').slice();
+    broken.fill(0x13, 100, 2000); // the frame's descriptor and data overwritten, trailer intact
+    await expect(decodeImage(broken, 'broken.gif')).rejects.toThrow(/broken\.gif: the GIF is corrupt or truncated \(it holds no frame\)/);
+    const tif = tiff(3, 2, new Uint8Array(18), false);
+    expect(await code(concat([tif.subarray(0, 8), tif.subarray(26)]))).toBe('corrupt'); // the strip cut out
+    await expect(decodeImage(tiff(20000, 20000, new Uint8Array(18), true), 'bomb.tif')).rejects.toThrow(/bomb\.tif: 20000x20000 pixels is over the limit/);
+    expect(await code(Uint8Array.from([0x49, 0x49, 42, 0, 8, 0, 0, 0, 0, 0]))).toBe('corrupt'); // a directory without entries
   });
 });

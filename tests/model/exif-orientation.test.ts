@@ -44,11 +44,11 @@ describe('EXIF orientation in the Node decoder', () => {
   const plain = encodeJpeg(marked());
 
   for (const littleEndian of [false, true]) {
-    it(`applies orientations 1-8 (${littleEndian ? 'Intel' : 'Motorola'} byte order)`, () => {
+    it(`applies orientations 1-8 (${littleEndian ? 'Intel' : 'Motorola'} byte order)`, async () => {
       for (let o = 1; o <= 8; o++) {
         const bytes = withOrientation(plain, o, littleEndian);
         expect(jpegOrientation(bytes)).toBe(o);
-        const img = decodeImage(bytes, `o${o}.jpg`);
+        const img = await decodeImage(bytes, `o${o}.jpg`);
         expect([img.width, img.height], `orientation ${o}`).toEqual(o >= 5 ? [16, 32] : [32, 16]);
         const [a, b] = EXPECTED[o];
         expect(corner(img, a), `orientation ${o}: top-left block at ${a}`).toBeGreaterThan(240);
@@ -57,27 +57,27 @@ describe('EXIF orientation in the Node decoder', () => {
     });
   }
 
-  it('a photo stored sideways with orientation 6 decodes upright, like the unrotated picture', () => {
+  it('a photo stored sideways with orientation 6 decodes upright, like the unrotated picture', async () => {
     const upright = readPng('data/clean/00000.png');
-    const a = decodeImage(encodeJpeg(upright), 'upright.jpg');
-    const b = decodeImage(withOrientation(encodeJpeg(rotateCcw(upright)), 6), 'phone.jpg');
+    const a = await decodeImage(encodeJpeg(upright), 'upright.jpg');
+    const b = await decodeImage(withOrientation(encodeJpeg(rotateCcw(upright)), 6), 'phone.jpg');
     expect([b.width, b.height]).toEqual([a.width, a.height]);
     let diff = 0;
     for (let i = 0; i < a.data.length; i += 4) diff += Math.abs(a.data[i] - b.data[i]);
     expect(diff / (a.width * a.height)).toBeLessThan(2); // JPEG rounding only
     // Without the tag the same bytes stay sideways: far from upright.
-    const sideways = decodeImage(encodeJpeg(rotateCcw(upright)), 'sideways.jpg');
+    const sideways = await decodeImage(encodeJpeg(rotateCcw(upright)), 'sideways.jpg');
     let off = 0;
     for (let i = 0; i < a.data.length; i += 4) off += Math.abs(a.data[i] - sideways.data[i]);
     expect(off / (a.width * a.height)).toBeGreaterThan(20);
   });
 
-  it('ignores absent, out-of-range and truncated EXIF, as browsers do', () => {
+  it('ignores absent, out-of-range and truncated EXIF, as browsers do', async () => {
     expect(jpegOrientation(plain)).toBe(1);
     expect(jpegOrientation(withOrientation(plain, 9))).toBe(1);
     const cut = withOrientation(plain, 6).slice();
     cut[2 + 4 + 6] = 0x00; // break the TIFF byte-order mark
     expect(jpegOrientation(cut)).toBe(1);
-    expect(decodeImage(cut, 'cut.jpg').width).toBe(32);
+    expect((await decodeImage(cut, 'cut.jpg')).width).toBe(32);
   });
 });

@@ -22,28 +22,28 @@ describe('PNG decoding in the worker (JS path)', () => {
     ['rgb', 2],
     ['gray + alpha', 4],
     ['rgba', 6],
-  ] as const)('%s: the same RGBA pixels as the Node decoder', (_, colorType) => {
+  ] as const)('%s: the same RGBA pixels as the Node decoder', async (_, colorType) => {
     const bytes = randomPng(colorType);
     const js = pngInJs(new Uint8Array(bytes))!;
-    const node = decodeImage(bytes, 'x.png');
+    const node = await decodeImage(bytes, 'x.png');
     expect([js.width, js.height]).toEqual([node.width, node.height]);
     expect(Array.from(js.data)).toEqual(Array.from(node.data));
   });
 
-  it('palette: the same RGBA pixels as the Node decoder', () => {
+  it('palette: the same RGBA pixels as the Node decoder', async () => {
     const r = rng(3);
     const palette = Array.from({ length: 16 }, () => [0, 0, 0].map(() => Math.floor(256 * r())));
     const data = Uint8Array.from({ length: 13 * 7 }, () => Math.floor(16 * r()));
     const bytes = encode({ width: 13, height: 7, data, depth: 8, channels: 1, palette });
     const js = pngInJs(bytes)!;
     expect(js).not.toBeNull();
-    expect(Array.from(js.data)).toEqual(Array.from(decodeImage(Buffer.from(bytes), 'p.png').data));
+    expect(Array.from(js.data)).toEqual(Array.from((await decodeImage(Buffer.from(bytes), 'p.png')).data));
   });
 
-  it('the project images too (palette-free 8-bit gray): identical pixels', () => {
+  it('the project images too (palette-free 8-bit gray): identical pixels', async () => {
     for (const f of ['data/clean/00000.png', 'public/samples/ood-mnist-00000.png', 'public/samples/synth-00000.png']) {
       const bytes = readFileSync(f);
-      expect(Array.from(pngInJs(new Uint8Array(bytes))!.data)).toEqual(Array.from(decodeImage(bytes, f).data));
+      expect(Array.from(pngInJs(new Uint8Array(bytes))!.data)).toEqual(Array.from((await decodeImage(bytes, f)).data));
     }
   });
 

@@ -1,0 +1,42 @@
+// TIFF decoding with UTIF (no browser decodes TIFF, so the page and the CLI both use this): the
+// first full-size image of the file, its size checked against the limit before any pixel is
+// decoded, turned by its Orientation tag as a browser turns a JPEG by EXIF.
+import UTIF from 'utif2';
+import { ImageDecodeError } from '../core/errors.ts';
+import type { RgbaImage } from '../types.ts';
+import { orient } from './orientation.ts';
+
+const first = (v: unknown): number | undefined => (Array.isArray(v) ? Number(v[0]) : undefined);
+const all = (v: unknown): number[] => (Array.isArray(v) ? v.map(Number) : []);
+
+export function decodeTiff(bytes: Uint8Array, name: string, maxPixels: number): RgbaImage {
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const corrupt = (why: string) => new ImageDecodeError(`${name}: the TIFF is ${why}.`, 'corrupt');
+  let ifds: UTIF.IFD[];
+  try {
+    ifds = UTIF.decode(buffer);
+  } catch (e) {
+    throw corrupt(`corrupt (${(e as Error).message})`);
+  }
+  // NewSubfileType bit 0 marks a reduced-resolution copy (a thumbnail or a pyramid level).
+  const ifd = ifds.find((d) => !((first(d.t254) ?? 0) & 1)) ?? ifds[0];
+  const [width, height] = [first(ifd?.t256), first(ifd?.t257)];
+  if (width === undefined || height === undefined) throw corrupt('corrupt: it holds no image with a size');
+  if (width * height > maxPixels) {
+    throw new ImageDecodeError(`${name}: ${width}x${height} pixels is over the limit of ${maxPixels.toLocaleString('en')}; refused before decoding.`, 'too-large');
+  }
+  if (width < 1 || height < 1) throw new ImageDecodeError(`${name}: the image declares ${width}x${height} pixels.`, 'too-small');
+  // A cut file: a strip or tile that reaches past the end (UTIF would decode zeros).
+  const offsets = all(ifd.t273 ?? ifd.t324);
+  const counts = all(ifd.t279 ?? ifd.t325);
+  if (offsets.length === 0 || offsets.some((o, i) => o + (counts[i] ?? 0) > bytes.length)) throw corrupt('truncated or corrupt');
+  let data: Uint8Array;
+  try {
+    UTIF.decodeImage(buffer, ifd);
+    data = UTIF.toRGBA8(ifd);
+  } catch (e) {
+    throw corrupt(`corrupt or of a kind not read here (${(e as Error).message})`);
+  }
+  if (data.length !== 4 * width * height) throw corrupt('of a kind not read here (its samples did not give RGBA pixels)');
+  return orient({ width, height, data }, first(ifd.t274) ?? 1);
+}
