@@ -9,8 +9,27 @@ import { orient } from './orientation.ts';
 const first = (v: unknown): number | undefined => (Array.isArray(v) ? Number(v[0]) : undefined);
 const all = (v: unknown): number[] => (Array.isArray(v) ? v.map(Number) : []);
 
+/**
+ * UTIF follows the chain of image directories until a next-offset of 0, so a chain that loops back
+ * would never end: it is cut (in our copy) where it first repeats an offset or passes 1,000 directories.
+ */
+function cutLoop(buffer: ArrayBuffer): void {
+  const view = new DataView(buffer);
+  const little = view.getUint8(0) === 0x49;
+  const seen = new Set<number>();
+  for (let at = 4; at + 4 <= buffer.byteLength; ) {
+    const ifd = view.getUint32(at, little);
+    if (ifd === 0) return;
+    if (seen.has(ifd) || seen.size === 1000) return view.setUint32(at, 0, little);
+    seen.add(ifd);
+    if (ifd + 2 > buffer.byteLength) return;
+    at = ifd + 2 + 12 * view.getUint16(ifd, little);
+  }
+}
+
 export function decodeTiff(bytes: Uint8Array, name: string, maxPixels: number): RgbaImage {
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  cutLoop(buffer);
   const corrupt = (why: string) => new ImageDecodeError(`${name}: the TIFF is ${why}.`, 'corrupt');
   let ifds: UTIF.IFD[];
   try {

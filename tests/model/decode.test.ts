@@ -137,6 +137,10 @@ describe('Node image decoding', () => {
     // Orientation 3 (rotated 180°): the last pixel first.
     const turned = rgba(await decodeImage(tiff(3, 2, rgb, true, [[274, 3]]), 'x.tif'));
     expect(turned.slice(0, 3)).toEqual([70, 80, 90]);
+    // A directory chain that loops back on itself is read once (UTIF alone would follow it forever).
+    const loop = tiff(3, 2, rgb, false);
+    new DataView(loop.buffer).setUint32(loop.length - 4, 8 + rgb.length, true);
+    expect(rgba(await decodeImage(loop, 'loop.tif'))).toEqual(rgb);
     // A file whose only image is marked reduced-resolution (NewSubfileType 1) is still read.
     expect((await decodeImage(tiff(3, 2, rgb, false, [[254, 1]]), 'thumb.tif')).width).toBe(3);
   });
