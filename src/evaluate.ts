@@ -91,9 +91,7 @@ export interface PValueMethod {
 
 export function histogramMethod(profile: Profile, name = `histogram ${profile.header.strategy} B=${profile.header.bins}`): PValueMethod {
   const { nodes, strategy, bins, count } = profile.header;
-  // The Gaussian part's statistics sit in the header as JSON: their bytes count too.
-  const gauss = profile.header.gauss ? JSON.stringify(profile.header.gauss).length : 0;
-  return { name, bytes: payloadBytes(nodes, strategy, bins, count, profile.header.classes) + gauss, pvalues: histogramPValueFn(profile) };
+  return { name, bytes: payloadBytes(nodes, strategy, bins, count, profile.header.classes, profile.header.gauss), pvalues: histogramPValueFn(profile) };
 }
 
 /** Node-major sorted copy of a node set: what the empirical baselines hold. */

@@ -11,10 +11,12 @@ export type { GaussStats };
 
 /**
  * Share of a profile's byte budget the statistics may take (they set how many features fit). Chosen
- * on the dev halves: the photo model's combination went 0.6414 at 0.25 to 0.6507 at 0.1, where the
- * histograms keep 1.2 MB more; the default model's 176 features fit either way.
+ * on the dev halves: the photo model's combination went 0.6414 at 0.25 to 0.6507 at 0.1 of the budget
+ * as JSON numbers (20 bytes each), where the histograms keep 1.2 MB more; the default model's 176
+ * features fit either way. As float64 (8 bytes) the same features fit in 0.04; more of them (0.1:
+ * 373 on the photo model, 436 on the ViT) did not help there (dev 0.6602 → 0.657, ViT 0.846 → 0.847).
  */
-export const GAUSS_SHARE = 0.1;
+export const GAUSS_SHARE = 0.04;
 
 /** Channels of a layer: its channel axis (per element, pooled or reduced per channel), else one feature per node. */
 const channels = (l: LayerLayout) => {
@@ -27,9 +29,9 @@ export function gaussDim(layers: readonly LayerLayout[], count = 1): number {
   return layers.slice(-count).reduce((a, l) => a + channels(l), 0);
 }
 
-/** Bytes the statistics take in a profile header, as JSON numbers (about 20 characters each). */
+/** Bytes the statistics take in a profile: float64 sums and scatter (core/hsp.ts), and about 6 of JSON per class count. */
 export function gaussBytes(d: number, classes: number): number {
-  return 20 * (classes + classes * d + (d * (d + 1)) / 2);
+  return 6 * classes + 8 * (classes * d + (d * (d + 1)) / 2);
 }
 
 /** What the Gaussian part reads: the last `layers` layers' channel means, projected to `d` when fewer. */

@@ -1,4 +1,4 @@
-import type { ClassBlocks, LayerLayout, ProfileHeader } from '../types.ts';
+import type { ClassBlocks, GaussStats, LayerLayout, ProfileHeader } from '../types.ts';
 import { ProfileError } from './errors.ts';
 import { REDUCTIONS } from './layout.ts';
 import { tailEntries } from './classes.ts';
@@ -9,16 +9,20 @@ import { edgesPerNode, type Profile } from './profile.ts';
  * .hsp — histoscan profile file, little-endian:
  *
  *   0  "HSPF" magic            8  u32 header length L
- *   4  u16 version (1)        12  header: UTF-8 JSON (ProfileHeader), zero-padded to 4 bytes
+ *   4  u16 version (1|2)      12  header: UTF-8 JSON (ProfileHeader), zero-padded to 4 bytes
  *   6  u8 count width (1|2|4)     payload: lo f32[nodes], hi f32[nodes], edges f32[nodes*E],
- *   7  u8 reserved (0)                     tails u{8|16|32}[nodes*B], zero-padded to 4 bytes
+ *   7  u8 reserved (0)                     tails u{8|16|32}[nodes*B], zero-padded to 4 bytes,
+ *                                          version 2: the Gaussian part's sums f64[classes*d] and
+ *                                          scatter f64[d(d+1)/2] (its header entry keeps d, layers, counts)
  *                                 last 4 bytes: CRC-32 of everything before
  *
  * E = 2 for uniform bins (e_0, e_B), B + 1 for tail bins. Tail counts use the narrowest unsigned
  * type that holds the background size. Bytes per node = 8 + 4E + width*B, e.g. uniform B = 16 at
  * n = 10k: 8 + 8 + 32 = 48 B (raw float32 background: 40,000 B); tail B = 32: 8 + 132 + 64 = 204 B.
+ * Version 1 kept the Gaussian statistics as JSON numbers in the header (about 20 bytes each against
+ * 8); it is still read, and still written for a profile without them, so older readers take it.
  */
-export const HSP_VERSION = 1;
+export const HSP_VERSION = 2;
 const MAGIC = [0x48, 0x53, 0x50, 0x46]; // "HSPF"
 const PREFIX = 12;
 
@@ -44,22 +48,28 @@ export function countWidth(count: number): 1 | 2 | 4 {
   return count <= 0xff ? 1 : count <= 0xffff ? 2 : 4;
 }
 
-/** Bytes a profile takes on disk, without the JSON header; `classes` adds class-conditional blocks. */
-export function payloadBytes(nodes: number, strategy: Profile['header']['strategy'], bins: number, count: number, classes?: ClassBlocks): number {
-  return pad4(4 * nodes * (2 + edgesPerNode(strategy, bins)) + countWidth(count) * tailEntries({ nodes, bins, classes }));
+/** The float64 numbers of a Gaussian part's statistics (its sums and scatter): what version 2 keeps in the payload. */
+export const gaussNumbers = (g: Pick<GaussStats, 'd' | 'counts'> | undefined): number => (g ? g.counts.length * g.d + (g.d * (g.d + 1)) / 2 : 0);
+
+/** Bytes a profile takes on disk, without the JSON header; `classes` adds class-conditional blocks, `gauss` the Gaussian statistics. */
+export function payloadBytes(nodes: number, strategy: Profile['header']['strategy'], bins: number, count: number, classes?: ClassBlocks, gauss?: Pick<GaussStats, 'd' | 'counts'>): number {
+  return pad4(4 * nodes * (2 + edgesPerNode(strategy, bins)) + countWidth(count) * tailEntries({ nodes, bins, classes })) + 8 * gaussNumbers(gauss);
 }
 
 export function encodeProfile(p: Profile): Uint8Array {
-  const { nodes, bins, strategy, count, classes } = p.header;
+  const { nodes, bins, strategy, count, classes, gauss } = p.header;
   const width = countWidth(count);
-  const json = new TextEncoder().encode(JSON.stringify(p.header));
+  // The Gaussian statistics go to the payload; the header keeps what sizes them.
+  if (gauss && gauss.sums.length + gauss.scatter.length !== gaussNumbers(gauss)) throw new ProfileError('Gaussian part statistics malformed: their sizes do not fit d.', 'header');
+  const header = gauss ? { ...p.header, gauss: { ...gauss, sums: undefined, scatter: undefined } } : p.header;
+  const json = new TextEncoder().encode(JSON.stringify(header));
   const headerEnd = PREFIX + pad4(json.length);
-  const total = headerEnd + payloadBytes(nodes, strategy, bins, count, classes) + 4;
+  const total = headerEnd + payloadBytes(nodes, strategy, bins, count, classes, gauss) + 4;
   const buf = new ArrayBuffer(total);
   const bytes = new Uint8Array(buf);
   const view = new DataView(buf);
   bytes.set(MAGIC, 0);
-  view.setUint16(4, HSP_VERSION, true);
+  view.setUint16(4, gauss ? 2 : 1, true);
   view.setUint8(6, width);
   view.setUint32(8, json.length, true);
   bytes.set(json, PREFIX);
@@ -73,13 +83,17 @@ export function encodeProfile(p: Profile): Uint8Array {
     else if (width === 2) view.setUint16(off, tails[i], true);
     else view.setUint32(off, tails[i], true);
   }
+  off = pad4(off);
+  for (const arr of gauss ? [gauss.sums, gauss.scatter] : []) {
+    for (let i = 0; i < arr.length; i++, off += 8) view.setFloat64(off, arr[i], true);
+  }
   view.setUint32(total - 4, crc32(bytes.subarray(0, total - 4)), true);
   return bytes;
 }
 
 const isInt = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
 
-function validateHeader(h: unknown): asserts h is ProfileHeader {
+function validateHeader(h: unknown, version: number): asserts h is ProfileHeader {
   const bad = (what: string): never => {
     throw new ProfileError(`Profile header is invalid: ${what}.`, 'header');
   };
@@ -127,9 +141,9 @@ function validateHeader(h: unknown): asserts h is ProfileHeader {
     const nums = (v: unknown, n: number) => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
     const d = g?.d as number;
     const classes = Array.isArray(g?.counts) ? g.counts.length : 0;
-    if (!isInt(d, 1) || classes === 0 || !(g.counts as unknown[]).every((x) => isInt(x)) || !nums(g.sums, classes * d) || !nums(g.scatter, (d * (d + 1)) / 2)) {
-      bad('Gaussian part statistics malformed');
-    }
+    // Version 2 keeps the sums and the scatter in the payload (read after the histograms).
+    const inHeader = version === 1 ? nums(g.sums, classes * d) && nums(g.scatter, (d * (d + 1)) / 2) : g.sums === undefined && g.scatter === undefined;
+    if (!isInt(d, 1) || classes === 0 || !(g.counts as unknown[]).every((x) => isInt(x)) || !inHeader) bad('Gaussian part statistics malformed');
     if ((g.counts as number[]).reduce((a, x) => a + x, 0) !== o.count) bad('Gaussian part counts do not add up to the background size');
     const layers = (o.layers as LayerLayout[]).length;
     if (g.layers !== undefined && !(isInt(g.layers, 1) && (g.layers as number) <= layers)) bad('Gaussian part layer count malformed');
@@ -179,7 +193,7 @@ export function decodeProfile(input: Uint8Array | ArrayBuffer): Profile {
     throw new ProfileError('Not a histoscan profile (.hsp): the file does not start with the HSPF signature.', 'magic');
   }
   const version = view.getUint16(4, true);
-  if (version !== HSP_VERSION) {
+  if (version !== 1 && version !== 2) {
     throw new ProfileError(
       version > HSP_VERSION
         ? `Profile format version ${version} is newer than this histoscan understands (${HSP_VERSION}); update histoscan.`
@@ -203,8 +217,8 @@ export function decodeProfile(input: Uint8Array | ArrayBuffer): Profile {
   }
   let expected = -1;
   try {
-    validateHeader(header);
-    expected = headerEnd + payloadBytes(header.nodes, header.strategy, header.bins, header.count, header.classes) + 4;
+    validateHeader(header, version);
+    expected = headerEnd + payloadBytes(header.nodes, header.strategy, header.bins, header.count, header.classes, version === 2 ? header.gauss : undefined) + 4;
   } catch (e) {
     if (crcOk) throw e;
   }
@@ -234,6 +248,15 @@ export function decodeProfile(input: Uint8Array | ArrayBuffer): Profile {
   const tails = new Uint32Array(tailEntries(h));
   for (let i = 0; i < tails.length; i++, off += width) {
     tails[i] = width === 1 ? view.getUint8(off) : width === 2 ? view.getUint16(off, true) : view.getUint32(off, true);
+  }
+  if (version === 2 && h.gauss) {
+    off = pad4(off);
+    const readF64 = (n: number) => Array.from({ length: n }, (_, i) => view.getFloat64(off + 8 * i, true));
+    const sums = readF64(h.gauss.counts.length * h.gauss.d);
+    off += 8 * sums.length;
+    const scatter = readF64((h.gauss.d * (h.gauss.d + 1)) / 2);
+    if (![...sums, ...scatter].every(Number.isFinite)) throw new ProfileError('Profile Gaussian part statistics are not finite.', 'header');
+    h.gauss = { ...h.gauss, sums, scatter };
   }
   for (let j = 0; j < nodes; j++) {
     if (!(Number.isFinite(lo[j]) && Number.isFinite(hi[j]) && lo[j] <= hi[j])) {

@@ -10,6 +10,8 @@ import {
   type Profile,
 } from '../../src/core/index.ts';
 import { rng } from '../../src/core/rng.ts';
+import { readFileSync } from 'node:fs';
+import { profileDigest } from '../../src/core/hsp.ts';
 import { layers1, reluRows } from './helpers.ts';
 
 const header = { fingerprint: 'abc123', reduction: 'element' as const, scan: { aMax: 0.5, tail: 'upper' as const, pointP: 'mid' as const } };
@@ -93,6 +95,24 @@ describe('.hsp profile file', () => {
   it('a truncation at every byte gives ProfileError', () => {
     const bytes = encodeProfile(sample('tail'));
     for (let len = 0; len < bytes.length; len++) expectProfileError(bytes.subarray(0, len));
+    // Version 2, with Gaussian statistics after the histograms.
+    const g = sample('tail');
+    g.header.gauss = { d: 3, counts: [300], sums: [1, 2, 3], scatter: [4, 5, 6, 7, 8, 9] };
+    const v2 = encodeProfile(g);
+    expect(decodeProfile(v2).header.gauss).toEqual(g.header.gauss);
+    for (let len = 0; len < v2.length; len++) expectProfileError(v2.subarray(0, len));
+  });
+
+  it('version 1 (Gaussian statistics as JSON in the header) still reads: the shipped profile written as version 2 is the same profile, smaller', () => {
+    const bytes = new Uint8Array(readFileSync('public/profiles/fashion-cnn.hsp'));
+    const v1 = decodeProfile(bytes);
+    const v2 = encodeProfile(v1);
+    expect([new DataView(bytes.buffer, bytes.byteOffset).getUint16(4, true), new DataView(v2.buffer).getUint16(4, true)]).toEqual([1, 2]);
+    const back = decodeProfile(v2);
+    expect(back.header).toEqual(v1.header);
+    expect(profileDigest(back)).toBe(profileDigest(v1)); // its calibration table still belongs to it
+    expect(profileDigest(back)).toBe(v1.header.calibration!.digest);
+    expect(v2.length).toBeLessThan(bytes.length);
   });
 
   it('random byte flips always give ProfileError, never another exception', () => {

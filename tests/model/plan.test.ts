@@ -160,7 +160,7 @@ describe('byte-budget planner', () => {
 
   it('the Gaussian part: every layer of a small model; a large head projected to what its share holds, inside the budget', () => {
     const small = planProfile(FASHION, { ...at(8 * MB), gauss: true }, 10);
-    expect(small.notes.join(' ')).toMatch(/346,920 bytes more for the Gaussian part \(176 channel means of the last 3 layers\)/);
+    expect(small.notes.join(' ')).toMatch(/138,748 bytes more for the Gaussian part \(176 channel means of the last 3 layers\)/);
     const big = planProfile(mobileNetV2(), { ...at(8 * MB), gauss: true, classLayers: 'auto' }, 5);
     expect(big.gauss).toEqual({ layers: 1, d: 277 });
     expect(gaussChoice(big.layers, 5, 8 * MB)).toEqual(big.gauss);
