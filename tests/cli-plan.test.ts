@@ -68,6 +68,15 @@ describe('the byte budget on the command line (default model)', () => {
     expect(parts.at(-1)).toBe('gauss');
   });
 
+  it('the whole file fits --budget: the plan keeps room for the header and the calibration table it will hold', () => {
+    const out = join(dir, 'calibrated.hsp');
+    const p = cli(['profile', '--model', MODEL, '--images', subset(60, 0), '--calibration', subset(60, 300), '--budget', '0.05', '--out', out]);
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stderr).toMatch(/bytes of header \(settings, layer list; the calibration table of 60 images\)/);
+    expect(decodeProfile(readFileSync(out)).header.calibration?.count).toBe(60);
+    expect(readFileSync(out).length).toBeLessThanOrEqual(50_000);
+  });
+
   it('a budget with no room for class histograms builds pooled histograms only, within it, as the plan says', () => {
     const out = join(dir, 'tiny.hsp');
     const p = cli(['profile', '--model', MODEL, '--images', subset(60, 0), '--budget', '0.02', '--out', out]);

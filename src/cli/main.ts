@@ -114,15 +114,16 @@ layerOptions(
 ).action(async (opts) => {
   const edgesFrom = opts.edgesFrom ? readProfile(opts.edgesFrom) : undefined;
   const images = imagesOf(opts.images, opts.shard);
+  const calibration = opts.calibration ? imagesOf(opts.calibration) : null;
   // Shards share the edges profile's layers and reductions; otherwise the flags choose (plan by default).
   const detector = edgesFrom
     ? await openDetector({ ...opts, layers: edgesFrom.header.layers.map((l) => l.name).join(',') }, undefined, layerReductions(edgesFrom.header))
-    : await openDetector(opts, undefined, choiceOf(opts, opts.planCount ?? images.count));
-  if (!edgesFrom) enforceCap(detector.features, opts, opts.planCount ?? images.count);
+    : await openDetector(opts, undefined, choiceOf(opts, opts.planCount ?? images.count, calibration?.count));
+  if (!edgesFrom) enforceCap(detector.features, opts, opts.planCount ?? images.count, calibration?.count);
   const bar = progress();
   const built = await detector.build(
     images,
-    opts.calibration ? imagesOf(opts.calibration) : null,
+    calibration,
     buildDefaults({
       bins: opts.bins,
       strategy: opts.strategy,
@@ -251,8 +252,9 @@ layerOptions(
 ).action(async (opts) => {
   parseEvalFlags(opts);
   const bgCount = imagesOf(opts.background).count;
-  const detector = await openDetector(opts, undefined, choiceOf(opts, bgCount));
-  enforceCap(detector.features, opts, bgCount);
+  const calCount = opts.calibration ? imagesOf(opts.calibration).count : 0;
+  const detector = await openDetector(opts, undefined, choiceOf(opts, bgCount, calCount));
+  enforceCap(detector.features, opts, bgCount, calCount);
   const bar = progress();
   const results = await runEval(detector, opts, (p) => bar.update(p));
   bar.stop();

@@ -30,7 +30,7 @@ export function layerOptions(cmd: Command): Command {
   return cmd
     .option('--layers <list>', "monitored layers: 'auto' or comma-separated tensor names", 'auto')
     .addOption(new Option('--reduce <how>', 'every layer to nodes this way (default: a plan per layer that fits --budget; element for explicit --layers)').choices(REDUCTIONS))
-    .option('--budget <MB>', 'histogram bytes the profile may take, in MB of 10^6 bytes; with --layers auto and no --reduce the plan fits it', megabytes, DEFAULTS.budgetMB)
+    .option('--budget <MB>', 'bytes the profile may take (histograms, class histograms, Gaussian statistics, header), in MB of 10^6 bytes; with --layers auto and no --reduce the plan fits it', megabytes, DEFAULTS.budgetMB)
     .option('--force', `build even when explicit --layers/--reduce cost more than ${DEFAULTS.capFactor}x the budget`)
     .addOption(providerOption());
 }
@@ -50,15 +50,15 @@ export const providerOption = () =>
 
 export const layersOf = (s: string) => (s === 'auto' ? 'auto' : s.split(',').map((x) => x.trim()).filter(Boolean));
 
-/** The plan's settings for `count` background images under these flags. */
-export function budgetOf(flags: BudgetFlags, count: number): PlanBudget {
-  return defaultPlan({ budget: (flags.budget ?? DEFAULTS.budgetMB) * 1e6, bins: flags.bins, strategy: flags.strategy, count, gauss: flags.gauss, classLayers: flags.classes });
+/** The plan's settings for `count` background images (and `calibration` images, whose table the header holds) under these flags. */
+export function budgetOf(flags: BudgetFlags, count: number, calibration = 0): PlanBudget {
+  return defaultPlan({ budget: (flags.budget ?? DEFAULTS.budgetMB) * 1e6, bins: flags.bins, strategy: flags.strategy, count, gauss: flags.gauss, classLayers: flags.classes, calibration });
 }
 
 /** What the flags ask for: the budget plan with --layers auto and no --reduce, else the reduction given (element by default). */
-export function choiceOf(flags: BudgetFlags, count: number): ReductionChoice {
+export function choiceOf(flags: BudgetFlags, count: number, calibration = 0): ReductionChoice {
   if (flags.reduce) return flags.reduce;
-  return layersOf(flags.layers ?? DEFAULTS.layers) === 'auto' ? { plan: budgetOf(flags, count) } : 'element';
+  return layersOf(flags.layers ?? DEFAULTS.layers) === 'auto' ? { plan: budgetOf(flags, count, calibration) } : 'element';
 }
 
 /** The cost table of what the extractor monitors: its own plan, or the explicit reductions priced. */
@@ -70,8 +70,8 @@ export function planOf(f: FeatureExtractor, budget: PlanBudget): Plan {
  * Explicit choices are the user's, but one that costs more than capFactor budgets (e.g. every
  * element of a 224×224 photo model: hundreds of MB) is refused with its size unless --force.
  */
-export function enforceCap(f: FeatureExtractor, flags: BudgetFlags, count: number): void {
-  const budget = budgetOf(flags, count);
+export function enforceCap(f: FeatureExtractor, flags: BudgetFlags, count: number, calibration = 0): void {
+  const budget = budgetOf(flags, count, calibration);
   const plan = planOf(f, budget);
   for (const n of plan.notes) console.error(`plan: ${n}`);
   if (f.plan) return;

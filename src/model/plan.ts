@@ -21,6 +21,16 @@ export interface PlanBudget {
   classLayers?: ClassLayers;
   /** The profile will hold the Gaussian part's statistics (core/gauss.ts), planned for in the same way. */
   gauss?: boolean;
+  /** Calibration images whose table the header will hold (headerBytes): planned for too, so the file fits. Default 0. */
+  calibration?: number;
+}
+
+/** Header bytes per calibration image: one score per part (about 6) and scoring (3), ~19 bytes of JSON each. */
+export const CALIBRATION_BYTES = 340;
+
+/** The JSON header beside the payload: settings, the layer list (names, shapes, reductions) and the calibration table. */
+export function headerBytes(layers: readonly Pick<LayerShape, 'name'>[], calibration = 0): number {
+  return 2_000 + layers.reduce((a, l) => a + 90 + l.name.length, 0) + calibration * CALIBRATION_BYTES;
 }
 
 export interface LayerShape {
@@ -185,10 +195,11 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
   const gaussOf = (g: GaussChoice | null) => (g ? gaussBytes(g.d, classes) : 0);
   const lastBytes = (p: Plan) => (which === 'last' || which === 'auto' ? p.layers.at(-1)!.nodes * perClass : 0);
   const priced = which === 'all' ? { ...o, classBlocks: classes } : o;
+  const header = headerBytes(layers, o.calibration);
   let plan = planReductions(layers, priced);
-  const reserve = lastBytes(plan) + gaussOf(gaussIn(plan));
+  const reserve = lastBytes(plan) + gaussOf(gaussIn(plan)) + header;
   if (plan.bytes + reserve > o.budget) {
-    if (reserve >= o.budget) throw new UsageError(`A budget of ${fmtBytes(o.budget)} holds no pooled histograms beside ${fmtBytes(reserve)} of class histograms and Gaussian statistics. Raise --budget.`);
+    if (reserve >= o.budget) throw new UsageError(`A budget of ${fmtBytes(o.budget)} holds no pooled histograms beside ${fmtBytes(reserve)} of class histograms, Gaussian statistics and header. Raise --budget.`);
     plan = planReductions(layers, { ...priced, budget: o.budget - reserve });
   }
   const g = gaussIn(plan);
@@ -198,7 +209,7 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
   if (which === 'auto') {
     for (let i = plan.layers.length - 2; i >= 0; i--) {
       const more = plan.layers[i].nodes * perClass;
-      if (plan.bytes + extra + more + gauss > o.budget) break;
+      if (plan.bytes + extra + more + gauss + header > o.budget) break;
       extra += more;
       classLayers++;
     }
@@ -214,6 +225,8 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
     const read = `${raw} channel means of ${g.layers === 1 ? 'the last layer' : `the last ${g.layers} layers`}`;
     notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${g.d < raw ? `${read}, projected to ${g.d}` : read}).`);
   }
+  const table = o.calibration ? `the calibration table of ${o.calibration.toLocaleString('en')} images` : `no calibration table: ${CALIBRATION_BYTES} bytes more per calibration image, which \`profile\` plans for`;
+  notes.push(`about ${header.toLocaleString('en')} bytes of header (settings, layer list; ${table}).`);
   return { ...plan, budget: o.budget, notes, classLayers, gauss: g };
 }
 

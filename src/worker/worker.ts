@@ -126,7 +126,7 @@ const api = {
     });
     const settings = buildDefaults({ bins: opts.bins, strategy: opts.strategy, fpr: opts.fpr, source: `${files.length - nCal} images built in the browser`, onProgress, signal });
     // The same plan as the CLI's, for the background actually given (its size sets the count width).
-    const plan = budget === null ? undefined : defaultPlan({ budget, bins: settings.bins, strategy: settings.strategy, count: files.length - nCal });
+    const plan = budget === null ? undefined : defaultPlan({ budget, bins: settings.bins, strategy: settings.strategy, count: files.length - nCal, calibration: nCal });
     const { profile, skipped, warnings } = await d.build(source(0, files.length - nCal), nCal ? source(files.length - nCal, files.length) : null, { ...settings, plan });
     d.useProfile(profile);
     const bytes = encodeProfile(profile);
