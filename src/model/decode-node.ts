@@ -42,16 +42,19 @@ function fromBmp(bytes: Uint8Array): RgbaImage {
 }
 
 /** The first frame on the GIF's canvas (outside it and at its transparent index: transparent). */
-function fromGif(bytes: Uint8Array): RgbaImage {
+function fromGif(bytes: Uint8Array, maxPixels: number): RgbaImage {
   const gif = parseGIF(bytes.slice().buffer);
   const frame = gif.frames.find((f): f is Frame => 'image' in f);
   if (!frame) throw new Error('it holds no frame');
+  // A frame declares its own size, which the canvas size checked before decoding does not bound.
+  const { width: fw, height: fh } = frame.image.descriptor;
+  if (fw * fh > maxPixels) throw new Error(`its first frame declares ${fw}x${fh} pixels`);
   const { dims, patch } = decompressFrame(frame, gif.gct, true);
   const { width, height } = gif.lsd;
   const data = new Uint8Array(4 * width * height);
-  for (let y = 0; y < dims.height && dims.top + y < height; y++) {
-    const row = patch.subarray(4 * y * dims.width, 4 * (y * dims.width + Math.min(dims.width, width - dims.left)));
-    data.set(row, 4 * ((dims.top + y) * width + dims.left));
+  const cols = Math.max(0, Math.min(dims.width, width - dims.left));
+  for (let y = 0; y < dims.height && dims.top + y < height && cols > 0; y++) {
+    data.set(patch.subarray(4 * y * dims.width, 4 * (y * dims.width + cols)), 4 * ((dims.top + y) * width + dims.left));
   }
   return { width, height, data };
 }

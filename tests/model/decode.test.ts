@@ -173,6 +173,9 @@ describe('Node image decoding', () => {
     const broken = f('photo-40.gif').slice();
     broken.fill(0x13, 100, 2000); // the frame's descriptor and data overwritten, trailer intact
     await expect(decodeImage(broken, 'broken.gif')).rejects.toThrow(/broken\.gif: the GIF is corrupt or truncated \(it holds no frame\)/);
+    // A 2x2 canvas whose first frame declares 60000x60000: refused before the frame is decoded.
+    const bigFrame = Uint8Array.from([...new TextEncoder().encode('GIF89a'), 2, 0, 2, 0, 0, 0, 0, 0x2c, 0, 0, 0, 0, 0x60, 0xea, 0x60, 0xea, 0, 2, 0, 0x3b]);
+    await expect(decodeImage(bigFrame, 'frame.gif')).rejects.toThrow(/frame\.gif: the GIF is corrupt or truncated \(its first frame declares 60000x60000 pixels\)/);
     const tif = tiff(3, 2, new Uint8Array(18), false);
     expect(await code(concat([tif.subarray(0, 8), tif.subarray(26)]))).toBe('corrupt'); // the strip cut out
     await expect(decodeImage(tiff(20000, 20000, new Uint8Array(18), true), 'bomb.tif')).rejects.toThrow(/bomb\.tif: 20000x20000 pixels is over the limit/);
