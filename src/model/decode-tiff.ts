@@ -4,6 +4,7 @@
 import UTIF from 'utif2';
 import { ImageDecodeError } from '../core/errors.ts';
 import type { RgbaImage } from '../types.ts';
+import { checkSize } from './image-errors.ts';
 import { orient } from './orientation.ts';
 
 const first = (v: unknown): number | undefined => (Array.isArray(v) ? Number(v[0]) : undefined);
@@ -41,10 +42,7 @@ export function decodeTiff(bytes: Uint8Array, name: string, maxPixels: number): 
   const ifd = ifds.find((d) => !((first(d.t254) ?? 0) & 1)) ?? ifds[0];
   const [width, height] = [first(ifd?.t256), first(ifd?.t257)];
   if (width === undefined || height === undefined) throw corrupt('corrupt: it holds no image with a size');
-  if (width * height > maxPixels) {
-    throw new ImageDecodeError(`${name}: ${width}x${height} pixels is over the limit of ${maxPixels.toLocaleString('en')}; refused before decoding.`, 'too-large');
-  }
-  if (width < 1 || height < 1) throw new ImageDecodeError(`${name}: the image declares ${width}x${height} pixels.`, 'too-small');
+  checkSize(name, width, height, maxPixels);
   // A cut file: a strip or tile that reaches past the end (UTIF would decode zeros).
   const offsets = all(ifd.t273 ?? ifd.t324);
   const counts = all(ifd.t279 ?? ifd.t325);

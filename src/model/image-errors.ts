@@ -127,6 +127,14 @@ const NAMES: Record<RasterFormat, string> = { png: 'PNG', jpeg: 'JPEG', gif: 'GI
 /** How a format is written in messages. */
 export const formatName = (f: RasterFormat) => NAMES[f];
 
+/** Throws for a declared size over the pixel limit ('too-large', before any pixel is decoded) or without pixels ('too-small'). */
+export function checkSize(name: string, width: number, height: number, maxPixels: number): void {
+  if (width * height > maxPixels) {
+    throw new ImageDecodeError(`${name}: ${width}x${height} pixels is over the limit of ${maxPixels.toLocaleString('en')}; refused before decoding.`, 'too-large');
+  }
+  if (width < 1 || height < 1) throw new ImageDecodeError(`${name}: the image declares ${width}x${height} pixels.`, 'too-small');
+}
+
 /**
  * Throws the right ImageDecodeError for bytes that must not be decoded; returns the sniffed info.
  * `bytes` is the file, or its start (64 KiB is plenty for the headers); `tail` its last TAIL_BYTES
@@ -156,12 +164,7 @@ export function checkImageBytes(
   if (info.width === undefined && format !== 'png' && format !== 'jpeg' && format !== 'tiff') {
     throw new ImageDecodeError(`${name}: the ${formatName(format)} header does not say its size; it is corrupt.`, 'corrupt');
   }
-  if (info.width !== undefined && info.height !== undefined) {
-    if (info.width * info.height > maxPixels) {
-      throw new ImageDecodeError(`${name}: ${info.width}x${info.height} pixels is over the limit of ${maxPixels.toLocaleString('en')}; refused before decoding.`, 'too-large');
-    }
-    if (info.width < 1 || info.height < 1) throw new ImageDecodeError(`${name}: the image declares ${info.width}x${info.height} pixels.`, 'too-small');
-  }
+  if (info.width !== undefined && info.height !== undefined) checkSize(name, info.width, info.height, maxPixels);
   if (!looksComplete(format, bytes, tail, size)) throw new ImageDecodeError(`${name}: the ${formatName(format)} is truncated or corrupt.`, 'corrupt');
   return { ...info, format };
 }
