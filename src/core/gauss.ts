@@ -29,9 +29,12 @@ export function gaussDim(layers: readonly LayerLayout[], count = 1): number {
   return layers.slice(-count).reduce((a, l) => a + channels(l), 0);
 }
 
+/** The numbers of the statistics for d features and these classes: per-class sums and the scatter's upper triangle. */
+export const gaussNumbers = (d: number, classes: number): number => classes * d + (d * (d + 1)) / 2;
+
 /** Bytes the statistics take in a profile: float64 sums and scatter (core/hsp.ts), and about 6 of JSON per class count. */
 export function gaussBytes(d: number, classes: number): number {
-  return 6 * classes + 8 * (classes * d + (d * (d + 1)) / 2);
+  return 6 * classes + 8 * gaussNumbers(d, classes);
 }
 
 /** What the Gaussian part reads: the last `layers` layers' channel means, projected to `d` when fewer. */

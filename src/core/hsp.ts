@@ -2,7 +2,7 @@ import type { ClassBlocks, GaussStats, LayerLayout, ProfileHeader } from '../typ
 import { ProfileError } from './errors.ts';
 import { REDUCTIONS } from './layout.ts';
 import { tailEntries } from './classes.ts';
-import { gaussDim } from './gauss.ts';
+import { gaussDim, gaussNumbers } from './gauss.ts';
 import { edgesPerNode, type Profile } from './profile.ts';
 
 /**
@@ -49,18 +49,18 @@ export function countWidth(count: number): 1 | 2 | 4 {
 }
 
 /** The float64 numbers of a Gaussian part's statistics (its sums and scatter): what version 2 keeps in the payload. */
-export const gaussNumbers = (g: Pick<GaussStats, 'd' | 'counts'> | undefined): number => (g ? g.counts.length * g.d + (g.d * (g.d + 1)) / 2 : 0);
+const gaussCount = (g: Pick<GaussStats, 'd' | 'counts'> | undefined): number => (g ? gaussNumbers(g.d, g.counts.length) : 0);
 
 /** Bytes a profile takes on disk, without the JSON header; `classes` adds class-conditional blocks, `gauss` the Gaussian statistics. */
 export function payloadBytes(nodes: number, strategy: Profile['header']['strategy'], bins: number, count: number, classes?: ClassBlocks, gauss?: Pick<GaussStats, 'd' | 'counts'>): number {
-  return pad4(4 * nodes * (2 + edgesPerNode(strategy, bins)) + countWidth(count) * tailEntries({ nodes, bins, classes })) + 8 * gaussNumbers(gauss);
+  return pad4(4 * nodes * (2 + edgesPerNode(strategy, bins)) + countWidth(count) * tailEntries({ nodes, bins, classes })) + 8 * gaussCount(gauss);
 }
 
 export function encodeProfile(p: Profile): Uint8Array {
   const { nodes, bins, strategy, count, classes, gauss } = p.header;
   const width = countWidth(count);
   // The Gaussian statistics go to the payload; the header keeps what sizes them.
-  if (gauss && gauss.sums.length + gauss.scatter.length !== gaussNumbers(gauss)) throw new ProfileError('Gaussian part statistics malformed: their sizes do not fit d.', 'header');
+  if (gauss && gauss.sums.length + gauss.scatter.length !== gaussCount(gauss)) throw new ProfileError('Gaussian part statistics malformed: their sizes do not fit d.', 'header');
   const header = gauss ? { ...p.header, gauss: { ...gauss, sums: undefined, scatter: undefined } } : p.header;
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerEnd = PREFIX + pad4(json.length);
@@ -69,7 +69,7 @@ export function encodeProfile(p: Profile): Uint8Array {
   const bytes = new Uint8Array(buf);
   const view = new DataView(buf);
   bytes.set(MAGIC, 0);
-  view.setUint16(4, gauss ? 2 : 1, true);
+  view.setUint16(4, gauss ? HSP_VERSION : 1, true);
   view.setUint8(6, width);
   view.setUint32(8, json.length, true);
   bytes.set(json, PREFIX);
@@ -193,7 +193,7 @@ export function decodeProfile(input: Uint8Array | ArrayBuffer): Profile {
     throw new ProfileError('Not a histoscan profile (.hsp): the file does not start with the HSPF signature.', 'magic');
   }
   const version = view.getUint16(4, true);
-  if (version !== 1 && version !== 2) {
+  if (version < 1 || version > HSP_VERSION) {
     throw new ProfileError(
       version > HSP_VERSION
         ? `Profile format version ${version} is newer than this histoscan understands (${HSP_VERSION}); update histoscan.`
