@@ -107,7 +107,8 @@ export function specSources(flags: SpecFlags, modelPath: string): SpecSources {
   const json: unknown = flags.spec ? JSON.parse(readFileSync(flags.spec, 'utf8')) : undefined;
   // A preprocessor_config.json takes its class names from the config.json beside it (a Hugging Face model folder).
   const config = flags.spec && isPreprocessorConfig(json) ? join(dirname(flags.spec), 'config.json') : '';
-  const named = flags.spec ? specSource(json, config && existsSync(config) ? JSON.parse(readFileSync(config, 'utf8')) : undefined) : {};
+  const labels = config && existsSync(config) ? { id2label: (JSON.parse(readFileSync(config, 'utf8')) as { id2label?: unknown }).id2label } : null;
+  const named = flags.spec ? specSource(labels ? { ...(json as object), ...labels } : json) : {};
   let beside: ModelSpec | undefined;
   const path = join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.json`);
   if (!flags.spec && existsSync(path)) {

@@ -245,11 +245,11 @@ export function classNamesFromConfig(json: unknown): string[] | undefined {
 
 /**
  * A spec file's JSON as a source: a histoscan spec, or a preprocessor_config.json for the model to
- * complete, with class names from an id2label: the model's config.json, or one merged into the JSON.
+ * complete, with class names from an id2label merged into it from the model's config.json.
  */
-export function specSource(json: unknown, config: unknown = json): Pick<SpecSources, 'spec' | 'preprocessor'> {
+export function specSource(json: unknown): Pick<SpecSources, 'spec' | 'preprocessor'> {
   if (!isPreprocessorConfig(json)) return { spec: parseSpec(json) };
-  const classNames = classNamesFromConfig(config);
+  const classNames = classNamesFromConfig(json);
   return { preprocessor: { ...fromPreprocessorConfig(json), ...(classNames ? { classNames } : {}) } };
 }
 
