@@ -2,7 +2,8 @@
 
     /usr/bin/python3 tools/photo-model/make_sets.py --debs DIR --models DIR --out .cache/photo-model
 
-DIR (--debs) holds the wallpaper packages extracted with dpkg -x, one folder per package name.
+DIR (--debs) holds the wallpaper packages and GCompris's data extracted with dpkg -x, one folder per package
+name (GCompris's .rcc files unpacked by rcc.py).
 Sets, under OUT/sets/:
   background/      photo crops from 60% of the source photos (split by source photo, seeded)
   calibration/     photo crops from another 20% of the source photos
@@ -13,7 +14,7 @@ Sets, under OUT/sets/:
   fashion-mnist/{dev,test}/ Fashion-MNIST test images, grey -> RGB, upscaled to 224 (bilinear)
   fgsm-8/{dev,test}/, pgd-4/{dev,test}/  white-box attacks (FGSM eps 8; PGD eps 4, 5 steps of 2, random start) on the converted model, made from clean/
 Every folder has labels.json: {"labels": [model's top class per file, name order], "source": [...]}.
-Crops: a random square of side U(0.35, 1.0) x the short side at a random place, random horizontal flip,
+Crops: a random square of side U(max(0.35, 160 px / short side), 1.0) x the short side at a random place, random horizontal flip,
 resized with PIL's LANCZOS (antialiased) to 224. dev/test halves: a seeded permutation of each set.
 """
 import argparse
@@ -34,7 +35,8 @@ from convert import COCO, SIZE, load  # noqa: E402
 SEED = 20261125
 Image.MAX_IMAGE_PIXELS = None
 HERE = os.path.dirname(os.path.abspath(__file__))
-N_BACKGROUND, N_CALIBRATION, N_CLEAN, N_ANOM = 480, 160, 200, 200
+N_BACKGROUND, N_CALIBRATION, N_CLEAN, N_ANOM = 1600, 500, 200, 200
+MIN_CROP = 160  # px of the source: smaller crops of the small GCompris photos would be mostly upsampling
 FMNIST = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'
 FONTS = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
          '/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf', '/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf']
@@ -47,7 +49,7 @@ def crops(rng, img, n):
     w, h = img.size
     out = []
     for _ in range(n):
-        side = int(rng.uniform(0.35, 1.0) * min(w, h))
+        side = int(rng.uniform(max(0.35, min(1.0, MIN_CROP / min(w, h))), 1.0) * min(w, h))
         x0, y0 = rng.randint(0, w - side), rng.randint(0, h - side)
         c = img.crop((x0, y0, x0 + side, y0 + side)).resize((SIZE, SIZE), Image.LANCZOS)
         if rng.random() < 0.5:
