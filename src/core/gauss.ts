@@ -18,14 +18,17 @@ export type { GaussStats };
  */
 export const GAUSS_SHARE = 0.04;
 
+/** What the features need of a layer: one image's shape, its channel axis, its nodes. */
+type Shaped = Pick<LayerLayout, 'shape' | 'nodes' | 'channelAxis'>;
+
 /** Channels of a layer: its channel axis (per element, pooled or reduced per channel), else one feature per node. */
-const channels = (l: LayerLayout) => {
+const channels = (l: Shaped) => {
   const c = l.shape.length >= 2 ? l.shape[l.channelAxis ?? 0] : 0;
   return c > 0 && l.nodes % c === 0 ? c : l.nodes;
 };
 
 /** Features of the last `count` layers: their channels, added up. */
-export function gaussDim(layers: readonly LayerLayout[], count = 1): number {
+export function gaussDim(layers: readonly Shaped[], count = 1): number {
   return layers.slice(-count).reduce((a, l) => a + channels(l), 0);
 }
 
@@ -73,7 +76,7 @@ export function gaussChoice(layers: readonly LayerLayout[], classes: number, bud
  * order, so a [tokens, features] layer holds each channel every d-th node; pooled cells channel-major;
  * or one per channel; a layer without channels gives its nodes).
  */
-export function gaussFeatures(x: Float32Array, layers: readonly LayerLayout[], count = 1, out: Float64Array = new Float64Array(gaussDim(layers, count))): Float64Array {
+export function gaussFeatures(x: Float32Array, layers: readonly Shaped[], count = 1, out: Float64Array = new Float64Array(gaussDim(layers, count))): Float64Array {
   const read = layers.slice(-count);
   let from = x.length - read.reduce((a, l) => a + l.nodes, 0);
   let o = 0;

@@ -162,6 +162,15 @@ describe('peer features and fitPeer', () => {
     expect(Array.from(peerFeatures(Float32Array.from([5, 6]), 1, [{ shape: [2, 2, 2], nodes: 2 }]).values)).toEqual([5, 6]);
   });
 
+  it('a pooled layer gives its channel means, not its grid cells (a budget-planned profile pools large layers)', () => {
+    // [2, 4, 4] pooled to a 2×2 grid: 8 nodes in [C, g, g] order; each channel's mean is its cells' mean.
+    const pooled = [1, 2, 3, 6, 10, 10, 20, 40];
+    const two = Float32Array.from([...pooled, ...pooled.map((v) => -v)]);
+    const f = peerFeatures(two, 2, [{ shape: [2, 4, 4], nodes: 8 }], 'channel-means');
+    expect(f.d).toBe(2);
+    expect(Array.from(f.values)).toEqual([3, 20, -3, -20]);
+  });
+
   it('Mahalanobis takes its classes from the model\'s predictions', () => {
     const r = rng(9);
     const rows = 100;
