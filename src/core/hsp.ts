@@ -1,4 +1,4 @@
-import type { ClassBlocks, GaussStats, LayerLayout, ProfileHeader } from '../types.ts';
+import type { CalibrationTable, ClassBlocks, GaussStats, LayerLayout, ProfileHeader, ScoringName } from '../types.ts';
 import { ProfileError } from './errors.ts';
 import { REDUCTIONS } from './layout.ts';
 import { tailEntries } from './classes.ts';
@@ -9,20 +9,23 @@ import { edgesPerNode, type Profile } from './profile.ts';
  * .hsp — histoscan profile file, little-endian:
  *
  *   0  "HSPF" magic            8  u32 header length L
- *   4  u16 version (1|2)      12  header: UTF-8 JSON (ProfileHeader), zero-padded to 4 bytes
+ *   4  u16 version (1|2|3)    12  header: UTF-8 JSON (ProfileHeader), zero-padded to 4 bytes
  *   6  u8 count width (1|2|4)     payload: lo f32[nodes], hi f32[nodes], edges f32[nodes*E],
  *   7  u8 reserved (0)                     tails u{8|16|32}[nodes*B], zero-padded to 4 bytes,
- *                                          version 2: the Gaussian part's sums f64[classes*d] and
+ *                                          version ≥ 2: the Gaussian part's sums f64[classes*d] and
  *                                          scatter f64[d(d+1)/2] (its header entry keeps d, layers, counts)
+ *                                          version 3: the calibration scores f64[count*parts] per scoring,
+ *                                          in the order of the header's calibration.scorings
  *                                 last 4 bytes: CRC-32 of everything before
  *
  * E = 2 for uniform bins (e_0, e_B), B + 1 for tail bins. Tail counts use the narrowest unsigned
  * type that holds the background size. Bytes per node = 8 + 4E + width*B, e.g. uniform B = 16 at
  * n = 10k: 8 + 8 + 32 = 48 B (raw float32 background: 40,000 B); tail B = 32: 8 + 132 + 64 = 204 B.
- * Version 1 kept the Gaussian statistics as JSON numbers in the header (about 20 bytes each against
- * 8); it is still read, and still written for a profile without them, so older readers take it.
+ * Version 1 kept the Gaussian statistics, and version 2 the calibration scores, as JSON numbers in the
+ * header (about 19 bytes each against 8). Both are still read, and a profile is written as the lowest
+ * version that holds it (1 without either), so older readers take what they can.
  */
-export const HSP_VERSION = 2;
+export const HSP_VERSION = 3;
 const MAGIC = [0x48, 0x53, 0x50, 0x46]; // "HSPF"
 const PREFIX = 12;
 
@@ -51,7 +54,11 @@ export function countWidth(count: number): 1 | 2 | 4 {
 /** The float64 numbers of a Gaussian part's statistics (its sums and scatter): what version 2 keeps in the payload. */
 const gaussCount = (g: Pick<GaussStats, 'd' | 'counts'> | undefined): number => (g ? gaussNumbers(g.d, g.counts.length) : 0);
 
-/** Bytes a profile takes on disk, without the JSON header; `classes` adds class-conditional blocks, `gauss` the Gaussian statistics. */
+/** Calibration scores as version 3 stores them: every scoring's table, in a fixed order. */
+const calibrationArrays = (c: CalibrationTable | undefined): [ScoringName, number[]][] =>
+  c ? (Object.entries(c.scores) as [ScoringName, number[]][]).sort(([a], [b]) => a.localeCompare(b)) : [];
+
+/** Bytes a profile takes on disk, without the JSON header and its calibration table; `classes` adds class-conditional blocks, `gauss` the Gaussian statistics. */
 export function payloadBytes(nodes: number, strategy: Profile['header']['strategy'], bins: number, count: number, classes?: ClassBlocks, gauss?: Pick<GaussStats, 'd' | 'counts'>): number {
   return pad4(4 * nodes * (2 + edgesPerNode(strategy, bins)) + countWidth(count) * tailEntries({ nodes, bins, classes })) + 8 * gaussCount(gauss);
 }
@@ -61,15 +68,18 @@ export function encodeProfile(p: Profile): Uint8Array {
   const width = countWidth(count);
   // The Gaussian statistics go to the payload; the header keeps what sizes them.
   if (gauss && gauss.sums.length + gauss.scatter.length !== gaussCount(gauss)) throw new ProfileError('Gaussian part statistics malformed: their sizes do not fit d.', 'header');
-  const header = gauss ? { ...p.header, gauss: { ...gauss, sums: undefined, scatter: undefined } } : p.header;
+  // So do the calibration scores; the header keeps the table's size, parts and digest, and which scorings follow.
+  const cal = calibrationArrays(p.header.calibration);
+  const calibration = p.header.calibration && { ...p.header.calibration, scores: undefined, scorings: cal.map(([k]) => k) };
+  const header = { ...p.header, ...(gauss ? { gauss: { ...gauss, sums: undefined, scatter: undefined } } : {}), ...(calibration ? { calibration } : {}) };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerEnd = PREFIX + pad4(json.length);
-  const total = headerEnd + payloadBytes(nodes, strategy, bins, count, classes, gauss) + 4;
+  const total = headerEnd + payloadBytes(nodes, strategy, bins, count, classes, gauss) + 8 * cal.reduce((a, [, v]) => a + v.length, 0) + 4;
   const buf = new ArrayBuffer(total);
   const bytes = new Uint8Array(buf);
   const view = new DataView(buf);
   bytes.set(MAGIC, 0);
-  view.setUint16(4, gauss ? HSP_VERSION : 1, true);
+  view.setUint16(4, calibration ? 3 : gauss ? 2 : 1, true);
   view.setUint8(6, width);
   view.setUint32(8, json.length, true);
   bytes.set(json, PREFIX);
@@ -84,12 +94,20 @@ export function encodeProfile(p: Profile): Uint8Array {
     else view.setUint32(off, tails[i], true);
   }
   off = pad4(off);
-  for (const arr of gauss ? [gauss.sums, gauss.scatter] : []) {
+  for (const arr of [...(gauss ? [gauss.sums, gauss.scatter] : []), ...cal.map(([, v]) => v)]) {
     for (let i = 0; i < arr.length; i++, off += 8) view.setFloat64(off, arr[i], true);
   }
   view.setUint32(total - 4, crc32(bytes.subarray(0, total - 4)), true);
   return bytes;
 }
+
+const SCORINGS: readonly ScoringName[] = ['bj', 'hc', 'ks'];
+
+/** Calibration numbers a version 3 file holds after the histograms: count × parts per scoring named. */
+const calibrationNumbers = (h: ProfileHeader): number => {
+  const c = h.calibration as (CalibrationTable & { scorings?: unknown[] }) | undefined;
+  return c?.scorings ? c.count * c.parts.length * c.scorings.length : 0;
+};
 
 const isInt = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
 
@@ -151,7 +169,9 @@ function validateHeader(h: unknown, version: number): asserts h is ProfileHeader
   }
   if (o.calibration !== undefined) {
     const c = o.calibration as Record<string, unknown>;
-    if (!c || typeof c !== 'object' || !isInt(c.count) || !c.scores || typeof c.scores !== 'object') bad('calibration table malformed');
+    // Version 3 names the scorings whose scores follow the histograms; earlier versions hold them here.
+    const scorings = version >= 3 ? c?.scorings : c?.scores;
+    if (!c || typeof c !== 'object' || !isInt(c.count) || !scorings || typeof scorings !== 'object') bad('calibration table malformed');
     // Tables of histoscan 0.1 (sorted per scoring, no parts) cannot be ranked without self-inclusion: drop them, so the
     // verdict says "not calibrated" and the user recalibrates.
     if (!Array.isArray(c.parts)) {
@@ -160,9 +180,14 @@ function validateHeader(h: unknown, version: number): asserts h is ProfileHeader
     }
     const parts = c.parts as unknown[];
     if (parts.length === 0 || !parts.every((x) => typeof x === 'string')) bad('calibration parts malformed');
-    for (const [k, v] of Object.entries(c.scores as object)) {
-      if (!['bj', 'hc', 'ks'].includes(k) || !Array.isArray(v) || v.length !== (c.count as number) * parts.length || !v.every((x) => typeof x === 'number')) {
-        bad(`calibration scores for ${k} malformed`);
+    if (version >= 3) {
+      const names = c.scorings as unknown[];
+      if (c.scores !== undefined || !Array.isArray(names) || new Set(names).size !== names.length || !names.every((k) => SCORINGS.includes(k as ScoringName))) bad('calibration scorings malformed');
+    } else {
+      for (const [k, v] of Object.entries(c.scores as object)) {
+        if (!SCORINGS.includes(k as ScoringName) || !Array.isArray(v) || v.length !== (c.count as number) * parts.length || !v.every((x) => typeof x === 'number')) {
+          bad(`calibration scores for ${k} malformed`);
+        }
       }
     }
     if (c.digest !== undefined && typeof c.digest !== 'string') bad('calibration digest malformed');
@@ -218,7 +243,7 @@ export function decodeProfile(input: Uint8Array | ArrayBuffer): Profile {
   let expected = -1;
   try {
     validateHeader(header, version);
-    expected = headerEnd + payloadBytes(header.nodes, header.strategy, header.bins, header.count, header.classes, version === 2 ? header.gauss : undefined) + 4;
+    expected = headerEnd + payloadBytes(header.nodes, header.strategy, header.bins, header.count, header.classes, version >= 2 ? header.gauss : undefined) + 8 * (version >= 3 ? calibrationNumbers(header) : 0) + 4;
   } catch (e) {
     if (crcOk) throw e;
   }
@@ -249,14 +274,24 @@ export function decodeProfile(input: Uint8Array | ArrayBuffer): Profile {
   for (let i = 0; i < tails.length; i++, off += width) {
     tails[i] = width === 1 ? view.getUint8(off) : width === 2 ? view.getUint16(off, true) : view.getUint32(off, true);
   }
-  if (version === 2 && h.gauss) {
-    off = pad4(off);
-    const readF64 = (n: number) => Array.from({ length: n }, (_, i) => view.getFloat64(off + 8 * i, true));
+  off = pad4(off);
+  const readF64 = (n: number) => {
+    const a = Array.from({ length: n }, (_, i) => view.getFloat64(off + 8 * i, true));
+    off += 8 * n;
+    return a;
+  };
+  if (version >= 2 && h.gauss) {
     const sums = readF64(h.gauss.counts.length * h.gauss.d);
-    off += 8 * sums.length;
     const scatter = readF64((h.gauss.d * (h.gauss.d + 1)) / 2);
     if (![...sums, ...scatter].every(Number.isFinite)) throw new ProfileError('Profile Gaussian part statistics are not finite.', 'header');
     h.gauss = { ...h.gauss, sums, scatter };
+  }
+  if (version >= 3 && h.calibration) {
+    const { scorings, ...table } = h.calibration as CalibrationTable & { scorings: ScoringName[] };
+    const n = table.count * table.parts.length;
+    table.scores = Object.fromEntries(scorings.map((k) => [k, readF64(n)]));
+    if (Object.values(table.scores).some((v) => v.some(Number.isNaN))) throw new ProfileError('Profile calibration scores are not numbers.', 'header');
+    h.calibration = table;
   }
   for (let j = 0; j < nodes; j++) {
     if (!(Number.isFinite(lo[j]) && Number.isFinite(hi[j]) && lo[j] <= hi[j])) {

@@ -25,10 +25,10 @@ export interface PlanBudget {
   calibration?: number;
 }
 
-/** Header bytes per calibration image: one score per part (about 6) and scoring (3), ~19 bytes of JSON each. */
-export const CALIBRATION_BYTES = 340;
+/** File bytes per calibration image: one float64 per part (6 with every part; up to 8 planned for) and scoring (3). */
+export const CALIBRATION_BYTES = 8 * 8 * 3;
 
-/** The JSON header beside the payload: settings, the layer list (names, shapes, reductions) and the calibration table. */
+/** Beside the histograms and the Gaussian statistics: the JSON header (settings, the layer list) and the calibration table. */
 export function headerBytes(layers: readonly Pick<LayerShape, 'name'>[], calibration = 0): number {
   return 2_000 + layers.reduce((a, l) => a + 90 + l.name.length, 0) + calibration * CALIBRATION_BYTES;
 }

@@ -23,6 +23,22 @@ function sample(strategy: 'uniform' | 'tail', n = 300, nodes = 12): Profile {
   return p;
 }
 
+const withGauss = (p: Profile): Profile => ({ ...p, header: { ...p.header, gauss: { d: 3, counts: [p.header.count], sums: [1, 2, 3], scatter: [4, 5, 6, 7, 8, 9] } } });
+
+/** The file with these fields added to its JSON header (how an older version wrote them), resealed. */
+function withJson(bytes: Uint8Array, fields: object): Uint8Array {
+  const len = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+  const json = new TextEncoder().encode(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + len))), ...fields }));
+  const pad = (n: number) => (n + 3) & ~3;
+  const payload = bytes.subarray(12 + pad(len));
+  const out = new Uint8Array(12 + pad(json.length) + payload.length);
+  out.set(bytes.subarray(0, 12));
+  new DataView(out.buffer).setUint32(8, json.length, true);
+  out.set(json, 12);
+  out.set(payload, 12 + pad(json.length));
+  return reseal(out);
+}
+
 /** Re-seal a modified file with a valid checksum, to reach the checks behind it. */
 function reseal(bytes: Uint8Array): Uint8Array {
   const out = bytes.slice();
@@ -103,16 +119,46 @@ describe('.hsp profile file', () => {
     for (let len = 0; len < v2.length; len++) expectProfileError(v2.subarray(0, len));
   });
 
-  it('version 1 (Gaussian statistics as JSON in the header) still reads: the shipped profile written as version 2 is the same profile, smaller', () => {
-    const bytes = new Uint8Array(readFileSync('public/profiles/fashion-cnn.hsp'));
-    const v1 = decodeProfile(bytes);
-    const v2 = encodeProfile(v1);
-    expect([new DataView(bytes.buffer, bytes.byteOffset).getUint16(4, true), new DataView(v2.buffer).getUint16(4, true)]).toEqual([1, 2]);
-    const back = decodeProfile(v2);
-    expect(back.header).toEqual(v1.header);
-    expect(profileDigest(back)).toBe(profileDigest(v1)); // its calibration table still belongs to it
-    expect(profileDigest(back)).toBe(v1.header.calibration!.digest);
-    expect(v2.length).toBeLessThan(bytes.length);
+  it('version 1 (Gaussian statistics and calibration scores as JSON in the header) still reads: written again, as version 3, it is the same profile', () => {
+    const p = withGauss(sample('tail'));
+    const { gauss, calibration } = p.header;
+    const v1 = withJson(encodeProfile({ ...p, header: { ...p.header, gauss: undefined, calibration: undefined } }), { gauss, calibration });
+    expect(new DataView(v1.buffer).getUint16(4, true)).toBe(1);
+    expect(decodeProfile(v1).header).toEqual(p.header);
+    const v3 = encodeProfile(decodeProfile(v1));
+    expect(new DataView(v3.buffer).getUint16(4, true)).toBe(3);
+    expect(decodeProfile(v3).header).toEqual(p.header);
+    expect(profileDigest(decodeProfile(v3))).toBe(profileDigest(p)); // a calibration table still belongs to it
+    // The shipped profile is version 3, and its table is its own.
+    const shipped = new Uint8Array(readFileSync('public/profiles/fashion-cnn.hsp'));
+    const sp = decodeProfile(shipped);
+    expect(new DataView(shipped.buffer, shipped.byteOffset).getUint16(4, true)).toBe(3);
+    expect(profileDigest(sp)).toBe(sp.header.calibration!.digest);
+  });
+
+  it('version 3 keeps the calibration scores as float64 after the histograms: exact, and a profile without a table is written as before', () => {
+    const p = sample('tail');
+    // Scores that JSON would also keep, and ones it shows with 17 digits: both come back bit for bit.
+    p.header.calibration = { count: 3, parts: ['upper', 'lower'], scores: { hc: [0.1 + 0.2, 1e-300, -0, 5, Math.PI, 2 ** -40], bj: [1, 2, 3, 4, 5, 6] }, digest: 'd' };
+    const bytes = encodeProfile(p);
+    expect(new DataView(bytes.buffer).getUint16(4, true)).toBe(3);
+    expect(decodeProfile(bytes).header.calibration).toEqual(p.header.calibration);
+    const json = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + new DataView(bytes.buffer).getUint32(8, true))));
+    expect(json.calibration).toEqual({ count: 3, parts: ['upper', 'lower'], digest: 'd', scorings: ['bj', 'hc'] });
+    const bare = { ...p, header: { ...p.header, calibration: undefined } };
+    expect(new DataView(encodeProfile(bare).buffer).getUint16(4, true)).toBe(1);
+    expect(bytes.length - encodeProfile(bare).length).toBeLessThan(8 * 12 + 120);
+    // A score that is not a number is refused, with the file's checksum intact.
+    const bad = bytes.slice();
+    new DataView(bad.buffer).setFloat64(bad.length - 4 - 8, NaN, true);
+    expectProfileError(reseal(bad), 'header');
+  });
+
+  it('version 2 (calibration scores as JSON, Gaussian statistics after the histograms) still reads', () => {
+    const p = withGauss(sample('tail'));
+    const v2 = encodeProfile({ ...p, header: { ...p.header, calibration: undefined } });
+    expect(new DataView(v2.buffer).getUint16(4, true)).toBe(2);
+    expect(decodeProfile(withJson(v2, { calibration: p.header.calibration })).header).toEqual(p.header);
   });
 
   it('random byte flips always give ProfileError, never another exception', () => {
