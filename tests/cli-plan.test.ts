@@ -72,7 +72,7 @@ describe('the byte budget on the command line (default model)', () => {
     const out = join(dir, 'calibrated.hsp');
     const p = cli(['profile', '--model', MODEL, '--images', subset(60, 0), '--calibration', subset(60, 300), '--budget', '0.05', '--out', out]);
     expect(p.status, p.stderr).toBe(0);
-    expect(p.stderr).toMatch(/bytes of header \(settings, layer list; the calibration table of 60 images\)/);
+    expect(p.stderr).toMatch(/bytes of header and calibration \(settings, layer list; the calibration table of 60 images\)/);
     expect(decodeProfile(readFileSync(out)).header.calibration?.count).toBe(60);
     expect(readFileSync(out).length).toBeLessThanOrEqual(50_000);
   });

@@ -21,7 +21,7 @@ export interface PlanBudget {
   classLayers?: ClassLayers;
   /** The profile will hold the Gaussian part's statistics (core/gauss.ts), planned for in the same way. */
   gauss?: boolean;
-  /** Calibration images whose table the header will hold (headerBytes): planned for too, so the file fits. Default 0. */
+  /** Calibration images whose table the file will hold (headerBytes): planned for too, so the file fits. Default 0. */
   calibration?: number;
 }
 
@@ -226,7 +226,7 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
     notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${g.d < raw ? `${read}, projected to ${g.d}` : read}).`);
   }
   const table = o.calibration ? `the calibration table of ${o.calibration.toLocaleString('en')} images` : `no calibration table: ${CALIBRATION_BYTES} bytes more per calibration image, which \`profile\` plans for`;
-  notes.push(`about ${header.toLocaleString('en')} bytes of header (settings, layer list; ${table}).`);
+  notes.push(`about ${header.toLocaleString('en')} bytes of header and calibration (settings, layer list; ${table}).`);
   return { ...plan, budget: o.budget, notes, classLayers, gauss: g };
 }
 
