@@ -107,6 +107,8 @@ export interface GaussStats {
   d: number;
   /** How many of the last monitored layers it reads (core/gauss.ts gaussChoice); absent: 1, as in profiles made before it could read more. */
   layers?: number;
+  /** How many of the first monitored layers it reads besides; absent: none, as in profiles made before it read both ends. */
+  first?: number;
   /** Background images per predicted class. */
   counts: number[];
   /** Per class, the sum of its feature rows, row-major [classes, d]. */

@@ -59,9 +59,10 @@ describe('the byte budget on the command line (default model)', () => {
     expect(p.stderr).toMatch(/wrote .*512 nodes in 3 layers \(pool4, pool2, element\).*bytes/);
     // Class histograms for the layers the plan named: relu2 (pooled, 128 nodes) and relu3.
     expect(h.classes && [h.classes.from, h.classes.to]).toEqual([256, 512]);
-    // The Gaussian part's tenth of 100 kB holds 22 features: relu3's 128 channel means, projected.
-    expect(p.stderr).toMatch(/Gaussian part \(128 channel means of the last layer, projected to 22\)/);
-    expect([h.gauss?.layers, h.gauss?.d]).toEqual([1, 22]);
+    // The Gaussian part's share of 100 kB holds 22 features: relu3's 128 channel means and, from the other end,
+    // relu1's and relu2's: every layer, projected.
+    expect(p.stderr).toMatch(/Gaussian part \(176 channel means of all layers, projected to 22\)/);
+    expect([h.gauss?.layers, h.gauss?.first, h.gauss?.d]).toEqual([3, undefined, 22]);
     const s = cli(['score', '--model', MODEL, '--profile', out, '--json', join(subset(2, 100), '00100.png')]);
     expect(s.status, s.stderr).toBe(0);
     const parts = JSON.parse(s.stdout).results[0].parts.map((x: { name: string }) => x.name);

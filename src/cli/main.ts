@@ -46,7 +46,7 @@ const combineOption = () =>
   new Option('--combine <how>', 'combine the calibrated parts: truncated product of the q <= 0.01 (tpm), Fisher, or their minimum q').choices(['tpm', 'fisher', 'min']).default(DEFAULTS.combine);
 const logitsOption = () =>
   new Option('--logits <part>', "add the model's energy (-logsumexp of its logits) as one more calibrated part, or not").choices(['energy', 'none']).default(DEFAULTS.logits);
-const noGaussOption = () => new Option('--no-gauss', "leave out the Gaussian part (Mahalanobis distance of the last layers' channel means)");
+const noGaussOption = () => new Option('--no-gauss', "leave out the Gaussian part (Mahalanobis distance of the first and last layers' channel means)");
 const conditionalOption = () =>
   new Option('--conditional <how>', 'scan class-conditional nodes mixed with the pooled ones, split from them, or added to an all-pooled scan').choices(['mixed', 'split', 'added']).default(DEFAULTS.conditional);
 

@@ -27,9 +27,19 @@ const channels = (l: Shaped) => {
   return c > 0 && l.nodes % c === 0 ? c : l.nodes;
 };
 
-/** Features of the last `count` layers: their channels, added up. */
-export function gaussDim(layers: readonly Shaped[], count = 1): number {
-  return layers.slice(-count).reduce((a, l) => a + channels(l), 0);
+/** Which monitored layers the part reads: the first `first` and the last `layers` (absent: none and 1). */
+export type GaussRead = Pick<GaussStats, 'layers' | 'first'>;
+
+/** Indices of the layers read, in order. */
+export function gaussReads(n: number, g: GaussRead = {}): number[] {
+  const first = Math.min(n, g.first ?? 0);
+  const last = Math.max(first, n - (g.layers ?? 1));
+  return [...Array(first).keys(), ...Array.from({ length: n - last }, (_, i) => last + i)];
+}
+
+/** Features of the layers read: their channels, added up. */
+export function gaussDim(layers: readonly Shaped[], g: GaussRead = {}): number {
+  return gaussReads(layers.length, g).reduce((a, i) => a + channels(layers[i]), 0);
 }
 
 /** The numbers of the statistics for d features and these classes: per-class sums and the scatter's upper triangle. */
@@ -40,47 +50,51 @@ export function gaussBytes(d: number, classes: number): number {
   return 6 * classes + 8 * gaussNumbers(d, classes);
 }
 
-/** What the Gaussian part reads: the last `layers` layers' channel means, projected to `d` when fewer. */
+/** What the Gaussian part reads: the channel means of the first `first` and the last `layers` layers, projected to `d` when fewer. */
 export interface GaussChoice {
   layers: number;
+  first?: number;
   d: number;
 }
-
-/** How many of the last layers statistics read: absent in profiles made before they could read more than one. */
-export const gaussLayers = (g: Pick<GaussStats, 'layers'>): number => g.layers ?? 1;
 
 /** Seed of the projection's signs: fixed, so a profile's projection is rebuilt alike everywhere. */
 export const GAUSS_PROJECTION_SEED = 20261201;
 
 /**
  * The Gaussian part of a profile: its statistics may take GAUSS_SHARE of the budget, which sets the
- * most features d_fit (at 8 MB: 272 with 10 classes, 213 with 80, 38 with 1,000). It reads the last layers,
- * latest first, until their channels reach d_fit (all of them on a small model), and projects them
- * down to d_fit where they pass it (a 1280-channel head of a photo model, or the layer that crossed).
- * Null for a model without classes or a budget without room. Chosen on the dev halves of both
+ * most features d_fit (at 8 MB: 272 with 10 classes, 213 with 80, 38 with 1,000). It reads both ends
+ * of the network: the first layers until their channels reach d_fit, and the last layers, latest
+ * first, likewise (every layer on a small model), and projects them down to d_fit where they pass it.
+ * Null for a model without classes or a budget without room. Chosen on the dev halves of the
  * development models (src/defaults.ts): more layers see more than the head does (Lee et al.'s
- * multi-layer features), and a random projection keeps what a layer too large to fit adds.
+ * multi-layer features); the first layers see what changes pixels' statistics (noise, attacks,
+ * drawings), the last what changes the content; a random projection keeps what does not fit.
  */
-export function gaussChoice(layers: readonly LayerLayout[], classes: number, budget: number): GaussChoice | null {
+export function gaussChoice(layers: readonly Shaped[], classes: number, budget: number): GaussChoice | null {
   if (classes === 0) return null;
   let fit = 0;
   while (gaussBytes(fit + 1, classes) <= GAUSS_SHARE * budget) fit++;
   if (fit === 0) return null;
-  let count = 1;
-  while (count < layers.length && gaussDim(layers, count) < fit) count++;
-  return { layers: count, d: Math.min(fit, gaussDim(layers, count)) };
+  const n = layers.length;
+  let last = 1;
+  while (last < n && gaussDim(layers, { layers: last }) < fit) last++;
+  let first = 0;
+  while (first + last < n && gaussDim(layers, { layers: 0, first }) < fit) first++;
+  const read = first + last >= n ? { layers: n } : { layers: last, first };
+  return { ...read, d: Math.min(fit, gaussDim(layers, read)) };
 }
 
 /**
- * Channel means of the last `count` layers, earliest first (nodes: per element in the layer's own
+ * Channel means of the layers read (gaussReads), in order (nodes: per element in the layer's own
  * order, so a [tokens, features] layer holds each channel every d-th node; pooled cells channel-major;
  * or one per channel; a layer without channels gives its nodes).
  */
-export function gaussFeatures(x: Float32Array, layers: readonly Shaped[], count = 1, out: Float64Array = new Float64Array(gaussDim(layers, count))): Float64Array {
-  const read = layers.slice(-count);
-  let from = x.length - read.reduce((a, l) => a + l.nodes, 0);
+export function gaussFeatures(x: Float32Array, layers: readonly Shaped[], g: GaussRead = {}, out: Float64Array = new Float64Array(gaussDim(layers, g))): Float64Array {
+  const starts = layers.map((_, i) => layers.slice(0, i).reduce((a, l) => a + l.nodes, 0));
   let o = 0;
-  for (const l of read) {
+  for (const i of gaussReads(layers.length, g)) {
+    const l = layers[i];
+    const from = starts[i];
     const d = channels(l);
     // Values of channel c: x[from + (t * d + c) * inner + k] for t < outer, k < inner; per element
     // in the layer's own order (outer: the axes before the channel axis), pooled cells channel-major.
@@ -92,7 +106,6 @@ export function gaussFeatures(x: Float32Array, layers: readonly Shaped[], count 
       for (let t = 0; t < outer; t++) for (let k = 0, at = from + (t * d + c) * inner; k < inner; k++) s += x[at + k];
       out[o++] = s / (outer * inner);
     }
-    from += l.nodes;
   }
   return out;
 }
@@ -102,17 +115,16 @@ export function gaussFeatures(x: Float32Array, layers: readonly Shaped[], count 
  * seeded ±1/√d sign matrix where the statistics hold fewer features than the layers have channels
  * (a Johnson-Lindenstrauss projection: distances kept within a small factor, no fit needed).
  */
-export function gaussFeaturizer(layers: readonly LayerLayout[], g: Pick<GaussStats, 'd' | 'layers'>): (x: Float32Array) => Float64Array {
-  const count = gaussLayers(g);
-  const raw = gaussDim(layers, count);
+export function gaussFeaturizer(layers: readonly LayerLayout[], g: Pick<GaussStats, 'd' | 'layers' | 'first'>): (x: Float32Array) => Float64Array {
+  const raw = gaussDim(layers, g);
   const means = new Float64Array(raw);
   const out = new Float64Array(g.d);
-  if (g.d === raw) return (x) => gaussFeatures(x, layers, count, out);
+  if (g.d === raw) return (x) => gaussFeatures(x, layers, g, out);
   const r = rng(GAUSS_PROJECTION_SEED);
   const scale = 1 / Math.sqrt(g.d);
   const signs = Int8Array.from({ length: g.d * raw }, () => (r() < 0.5 ? -1 : 1));
   return (x) => {
-    gaussFeatures(x, layers, count, means);
+    gaussFeatures(x, layers, g, means);
     for (let i = 0; i < g.d; i++) {
       let s = 0;
       for (let j = 0; j < raw; j++) s += signs[i * raw + j] * means[j];
@@ -159,7 +171,8 @@ export class GaussAccumulator {
   }
 
   finish(): GaussStats {
-    return { d: this.d, layers: this.choice.layers, counts: [...this.counts], sums: Array.from(this.sums), scatter: Array.from(this.scatter) };
+    const { layers, first, d } = this.choice;
+    return { d, layers, ...(first ? { first } : {}), counts: [...this.counts], sums: Array.from(this.sums), scatter: Array.from(this.scatter) };
   }
 }
 

@@ -2,7 +2,7 @@ import type { CalibrationTable, ClassBlocks, GaussStats, LayerLayout, ProfileHea
 import { ProfileError } from './errors.ts';
 import { REDUCTIONS } from './layout.ts';
 import { tailEntries } from './classes.ts';
-import { gaussDim, gaussNumbers } from './gauss.ts';
+import { gaussDim, gaussNumbers, type GaussRead } from './gauss.ts';
 import { edgesPerNode, type Profile } from './profile.ts';
 
 /**
@@ -165,7 +165,8 @@ function validateHeader(h: unknown, version: number): asserts h is ProfileHeader
     if ((g.counts as number[]).reduce((a, x) => a + x, 0) !== o.count) bad('Gaussian part counts do not add up to the background size');
     const layers = (o.layers as LayerLayout[]).length;
     if (g.layers !== undefined && !(isInt(g.layers, 1) && (g.layers as number) <= layers)) bad('Gaussian part layer count malformed');
-    if (d > gaussDim(o.layers as LayerLayout[], (g.layers as number | undefined) ?? 1)) bad(`Gaussian part has ${d} features, more than the channels of the layers it reads`);
+    if (g.first !== undefined && !(isInt(g.first, 1) && (g.first as number) + ((g.layers as number | undefined) ?? 1) < layers)) bad('Gaussian part first-layer count malformed');
+    if (d > gaussDim(o.layers as LayerLayout[], g as GaussRead)) bad(`Gaussian part has ${d} features, more than the channels of the layers it reads`);
   }
   if (o.calibration !== undefined) {
     const c = o.calibration as Record<string, unknown>;

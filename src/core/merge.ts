@@ -2,7 +2,7 @@
 // the profile built on the union (the scale-out recipe in README).
 import type { ProfileHeader } from '../types.ts';
 import { ProfileError } from './errors.ts';
-import { gaussLayers, mergeGauss } from './gauss.ts';
+import { gaussReads, mergeGauss } from './gauss.ts';
 import type { Profile } from './profile.ts';
 
 function sameEdges(a: Profile, b: Profile): boolean {
@@ -36,7 +36,7 @@ export function mergeProfiles(profiles: Profile[]): Profile {
     }
     const ga = p.header.gauss;
     const gb = first.header.gauss;
-    if (Boolean(ga) !== Boolean(gb) || (ga && gb && (ga.d !== gb.d || gaussLayers(ga) !== gaussLayers(gb)))) {
+    if (Boolean(ga) !== Boolean(gb) || (ga && gb && (ga.d !== gb.d || String(gaussReads(p.header.layers.length, ga)) !== String(gaussReads(p.header.layers.length, gb))))) {
       throw new ProfileError(`Profile ${i + 1} has another Gaussian part than the first, or none where it has one; cannot merge.`, 'merge');
     }
     if (!sameEdges(p, first)) {

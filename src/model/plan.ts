@@ -221,8 +221,9 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
     notes.push(`histograms per predicted class (${classes} classes) for ${what}: ${(which === 'all' ? plan.nodes * perClass : extra).toLocaleString('en')} bytes${which === 'all' ? ', in the table' : ' more'}.`);
   }
   if (g) {
-    const raw = gaussDim(plan.layers, g.layers);
-    const read = `${raw} channel means of ${g.layers === 1 ? 'the last layer' : `the last ${g.layers} layers`}`;
+    const raw = gaussDim(plan.layers, g);
+    const last = g.layers === plan.layers.length ? 'all layers' : g.layers === 1 ? 'the last layer' : `the last ${g.layers} layers`;
+    const read = `${raw} channel means of ${g.first ? `the first ${g.first} and ${last}` : last}`;
     notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${g.d < raw ? `${read}, projected to ${g.d}` : read}).`);
   }
   const table = o.calibration ? `the calibration table of ${o.calibration.toLocaleString('en')} images` : `no calibration table: ${CALIBRATION_BYTES} bytes more per calibration image, which \`profile\` plans for`;

@@ -21,11 +21,11 @@ export type FeatureLayer = Pick<LayerLayout, 'shape' | 'nodes' | 'channelAxis'>;
 export function peerFeatures(values: Float32Array, rows: number, layers: readonly FeatureLayer[], choice: PeerFeatures = 'penultimate'): { d: number; values: Float32Array } {
   const nodes = layers.reduce((a, l) => a + l.nodes, 0);
   if (values.length !== rows * nodes) throw new RangeError(`${values.length} values for ${rows} rows of ${nodes} nodes.`);
-  const count = choice === 'penultimate' ? 1 : layers.length;
-  const first = gaussFeatures(values.subarray(0, nodes), layers, count);
+  const read = { layers: choice === 'penultimate' ? 1 : layers.length };
+  const first = gaussFeatures(values.subarray(0, nodes), layers, read);
   const d = first.length;
   const out = new Float32Array(rows * d);
   out.set(first);
-  for (let r = 1; r < rows; r++) out.set(gaussFeatures(values.subarray(r * nodes, (r + 1) * nodes), layers, count, first), r * d);
+  for (let r = 1; r < rows; r++) out.set(gaussFeatures(values.subarray(r * nodes, (r + 1) * nodes), layers, read, first), r * d);
   return { d, values: out };
 }

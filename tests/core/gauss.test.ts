@@ -92,19 +92,31 @@ describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
 
   it('with two layers, features are the first layer\'s nodes then the last layer\'s channel means', () => {
     const one = x.subarray(0, nodes);
-    const f = gaussFeatures(one, layers, 2);
-    expect(gaussDim(layers, 2)).toBe(9);
+    const f = gaussFeatures(one, layers, { layers: 2 });
+    expect(gaussDim(layers, { layers: 2 })).toBe(9);
     expect(Array.from(f.subarray(0, 5))).toEqual(Array.from(one.subarray(0, 5)));
     expect(Array.from(f.subarray(5))).toEqual(Array.from(gaussFeatures(one, layers)));
   });
 
-  it('reads the latest layers until their channels fill what its share of the budget holds, projecting past it', () => {
+  it('reads both ends, the first and the latest layers, until their channels fill what its share of the budget holds, projecting past it', () => {
     const holding = (d: number) => gaussBytes(d, classes) / GAUSS_SHARE;
     expect(gaussChoice(layers, classes, holding(9))).toEqual({ layers: 2, d: 9 });
     expect(gaussChoice(layers, classes, holding(8))).toEqual({ layers: 2, d: 8 });
-    expect(gaussChoice(layers, classes, holding(3))).toEqual({ layers: 1, d: 3 });
+    expect(gaussChoice(layers, classes, holding(3))).toEqual({ layers: 2, d: 3 }); // the last layer, then the first: all
     expect(gaussChoice(layers, classes, holding(1) - 1)).toBeNull();
     expect(gaussChoice(layers, 0, 1e9)).toBeNull();
+    // Six layers of 4 channels: room for 6 features reads the first 2 and the last 2 (8 channels, projected to 6).
+    const six: LayerLayout[] = Array.from({ length: 6 }, (_, i) => ({ name: `l${i}`, shape: [4, 2, 2], nodes: 16 }));
+    expect(gaussChoice(six, classes, holding(6))).toEqual({ layers: 2, first: 2, d: 6 });
+    expect(gaussChoice(six, classes, holding(12))).toEqual({ layers: 6, d: 12 }); // the ends meet: every layer, once
+  });
+
+  it('reading the first layers too: their channel means come first, from where they sit in the row', () => {
+    const five: LayerLayout[] = Array.from({ length: 5 }, (_, i) => ({ name: `l${i}`, shape: [2, 1, 2], nodes: 4 }));
+    const row = Float32Array.from({ length: 20 }, (_, i) => i);
+    // Layer i holds 4i..4i+3: channel means 4i + 0.5 and 4i + 2.5.
+    expect(Array.from(gaussFeatures(row, five, { first: 2, layers: 1 }))).toEqual([0.5, 2.5, 4.5, 6.5, 16.5, 18.5]);
+    expect(gaussDim(five, { first: 2, layers: 1 })).toBe(6);
   });
 
   it('a projection is a fixed ±1/√d sign matrix on the channel means, and scores equal a direct fit on the projected rows', () => {
@@ -196,7 +208,7 @@ describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
     expect(() => mergeProfiles([withG, withTwo])).toThrow(/another Gaussian part/);
     const wrongCount = { ...withTwo, header: { ...withTwo.header, gauss: { ...withTwo.header.gauss!, layers: 1 } } };
     expect(() => decodeProfile(encodeProfile(wrongCount))).toThrow(/9 features, more than the channels/);
-    expect(scoreImage(histogramPValueFn(withTwo), x.subarray(0, nodes), scanOf(withTwo), 'hc', [0, 1, 0]).parts[2]).toBeCloseTo(fitGauss(withTwo.header.gauss!).score(gaussFeatures(x.subarray(0, nodes), layers, 2)), 12);
+    expect(scoreImage(histogramPValueFn(withTwo), x.subarray(0, nodes), scanOf(withTwo), 'hc', [0, 1, 0]).parts[2]).toBeCloseTo(fitGauss(withTwo.header.gauss!).score(gaussFeatures(x.subarray(0, nodes), layers, { layers: 2 })), 12);
     const scan = scanOf(withG);
     expect(partNames(scan, nodes)).toEqual(['upper', 'lower', 'gauss']);
     const one = x.subarray(0, nodes);

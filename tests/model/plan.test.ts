@@ -158,14 +158,14 @@ describe('byte-budget planner', () => {
     expect(all.bytes + gauss).toBeLessThanOrEqual(8 * MB);
   });
 
-  it('the Gaussian part: every layer of a small model; a large head projected to what its share holds, inside the budget', () => {
+  it('the Gaussian part: every layer of a small model; the first layers and a large head, projected to what its share holds, inside the budget', () => {
     const small = planProfile(FASHION, { ...at(8 * MB), gauss: true }, 10);
-    expect(small.notes.join(' ')).toMatch(/138,748 bytes more for the Gaussian part \(176 channel means of the last 3 layers\)/);
+    expect(small.notes.join(' ')).toMatch(/138,748 bytes more for the Gaussian part \(176 channel means of all layers\)/);
     const big = planProfile(mobileNetV2(), { ...at(8 * MB), gauss: true, classLayers: 'auto' }, 5);
-    expect(big.gauss).toEqual({ layers: 1, d: 277 });
+    expect(big.gauss).toEqual({ layers: 1, first: 5, d: 277 });
     expect(gaussChoice(big.layers, 5, 8 * MB)).toEqual(big.gauss);
     expect(small.gauss).toEqual({ layers: 3, d: 176 });
-    expect(big.notes.join(' ')).toMatch(/Gaussian part \(1280 channel means of the last layer, projected to 277\)/);
+    expect(big.notes.join(' ')).toMatch(/Gaussian part \(1680 channel means of the first 5 and the last layer, projected to 277\)/);
     const classBytes = big.layers.slice(-big.classLayers).reduce((a, l) => a + l.nodes, 0) * 5 * 16 * 2; // 5 classes x 16 bins x 2-byte counts
     expect(big.bytes + classBytes + gaussBytes(277, 5)).toBeLessThanOrEqual(8 * MB);
   });
