@@ -14,19 +14,23 @@ export const TPM_TAU = 0.01;
 /**
  * The combined statistic of one image from its parts' log q (each <= 0), larger = more unusual.
  * fisher: -2 sum log q (evidence spread over parts). min: -2 log min q (Tippett: evidence in one
- * part). tpm: sum over the parts with q <= TPM_TAU of log(TPM_TAU / q), Tippett's term as a
- * tie-break far below any step of the sum: one strong part counts as under min, each further
- * strong part adds to it, and weak parts add nothing (Zaykin et al. 2002).
+ * part). tpm: sum over the parts with q <= TPM_TAU of log(TPM_TAU / q), with a tie-break far below
+ * any step of the sum: one strong part counts as under min, each further strong part adds to it,
+ * and weak parts add nothing (Zaykin et al. 2002). The tie-break orders the many images where no
+ * part is strong: Tippett's term among looks at the same evidence (a witness's scans: the most
+ * unusual look speaks for them), Fisher's sum across witnesses (`across`: different evidence adds up).
  */
-function statistic(how: Combination, logq: Float64Array, from = 0, to = logq.length): number {
+function statistic(how: Combination, logq: Float64Array, from = 0, to = logq.length, across = false): number {
   let sum = 0;
   let least = 0;
+  let all = 0;
   for (let c = from; c < to; c++) {
     const l = logq[c];
     least = Math.min(least, l);
+    all += l;
     sum += how === 'fisher' ? -2 * l : how === 'tpm' ? Math.max(0, LOG_TAU - l) : 0;
   }
-  return how === 'fisher' ? sum : how === 'min' ? -2 * least : sum - 1e-6 * least;
+  return how === 'fisher' ? sum : how === 'min' ? -2 * least : sum - 1e-6 * (across ? all : least);
 }
 const LOG_TAU = Math.log(TPM_TAU);
 
@@ -118,10 +122,12 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
     }
     first += size;
   });
-  const F = statistic(how, glogq, m * g, (m + 1) * g);
+  // Fisher's tie-break across the groups' witnesses (partGroups); with every part on its own (scans only, or flat), Tippett's.
+  const across = sizes.some((size) => size > 1);
+  const F = statistic(how, glogq, m * g, (m + 1) * g, across);
   const floor = tieFloor(F);
   let ge = 0;
-  for (let i = 0; i < m; i++) if (statistic(how, glogq, i * g, (i + 1) * g) >= floor) ge++;
+  for (let i = 0; i < m; i++) if (statistic(how, glogq, i * g, (i + 1) * g, across) >= floor) ge++;
   return { score: F, q: (ge + 1) / (m + 1) };
 }
 

@@ -58,8 +58,9 @@ describe('combined calibration (several parts, full conformal q)', () => {
   });
 
   it('groups: equals the brute-force two-level rank (each group of several parts combined and ranked in the bag first)', () => {
-    const statistic = (how: Combination, q: number[]) =>
-      how === 'fisher' ? q.reduce((a, x) => a - 2 * Math.log(x), 0) : how === 'min' ? -2 * Math.log(Math.min(...q)) : q.reduce((a, x) => a + (x <= TPM_TAU ? Math.log(TPM_TAU / x) : 0), 0) - 1e-6 * Math.log(Math.min(...q));
+    // tpm's tie-break: Tippett's term inside a group, Fisher's sum across the groups' witnesses.
+    const statistic = (how: Combination, q: number[], across = false) =>
+      how === 'fisher' ? q.reduce((a, x) => a - 2 * Math.log(x), 0) : how === 'min' ? -2 * Math.log(Math.min(...q)) : q.reduce((a, x) => a + (x <= TPM_TAU ? Math.log(TPM_TAU / x) : 0), 0) - 1e-6 * (across ? q.reduce((a, x) => a + Math.log(x), 0) : Math.log(Math.min(...q)));
     const r = rng(9);
     for (const how of ['fisher', 'min', 'tpm'] as const) {
       for (let t = 0; t < 150; t++) {
@@ -80,8 +81,9 @@ describe('combined calibration (several parts, full conformal q)', () => {
           const inner = q.map((row) => statistic(how, row.slice(starts[j], starts[j] + size)));
           return inner.map((f) => inner.filter((o) => o >= f - 1e-9).length / (m + 1));
         });
-        const F = bag.map((_, i) => statistic(how, gq.map((g) => g[i])));
-        const expected = (F.slice(0, m).filter((f) => f >= F[m] - 1e-9).length + 1) / (m + 1);
+        const F = bag.map((_, i) => statistic(how, gq.map((g) => g[i]), true));
+        // Ties within rounding of F, as combine counts them (Fisher's tie-break tells apart sums 1e-11 apart).
+        const expected = (F.slice(0, m).filter((f) => f >= F[m] - 1e-12 * Math.max(1, Math.abs(F[m]))).length + 1) / (m + 1);
         expect(combine(test, rows, how, groups).q).toBeCloseTo(expected, 12);
         expect(combine(test, rows, how, groups).score).toBeCloseTo(F[m], 9);
       }
