@@ -90,7 +90,8 @@ export function gaussChoice(layers: readonly Shaped[], classes: number, budget: 
  * or one per channel; a layer without channels gives its nodes).
  */
 export function gaussFeatures(x: Float32Array, layers: readonly Shaped[], g: GaussRead = {}, out: Float64Array = new Float64Array(gaussDim(layers, g))): Float64Array {
-  const starts = layers.map((_, i) => layers.slice(0, i).reduce((a, l) => a + l.nodes, 0));
+  let end = 0;
+  const starts = layers.map((l) => (end += l.nodes) - l.nodes);
   let o = 0;
   for (const i of gaussReads(layers.length, g)) {
     const l = layers[i];
