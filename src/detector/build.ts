@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, lastLayersClasses, GaussAccumulator, gaussChoice, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, ProfileBuilder, scanOf, type Combination, type Profile } from '../core/index.ts';
+import { argmax, CalibrationCollector, lastLayersClasses, GaussAccumulator, gaussChoice, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -103,11 +103,16 @@ export function calibrationWarnings(count: number, fpr: number, groups: readonly
   // Under min q or TPM an image far out in one part of a group of s ties with the calibration images
   // that top the group's other parts (group q = s/(m + 1)), and in each of the g groups about s
   // calibration images rank at least as high: its q is about s g/(m + 1), not 1/(m + 1).
+  // Across groups TPM breaks ties by Fisher's sum, so until that group q passes TPM_TAU (m + 1 > s/TPM_TAU)
+  // the image also ranks below the calibration images a little out in both witnesses.
   const parts = groups.reduce((a, b) => a + b, 0);
-  const ties = Math.max(...groups) * groups.length;
-  const single = calibrationNeeded(fpr / ties);
+  const s = Math.max(...groups);
+  const ties = s * groups.length;
+  const lift = combine === 'tpm' && groups.length > 1 && s > 1 ? Math.floor(s / TPM_TAU) : 0;
+  const single = Math.max(calibrationNeeded(fpr / ties), lift);
   if (parts > 1 && combine !== 'fisher' && count < single) {
-    return [`with ${count} calibration images and ${parts} calibrated parts, an image far out in only one part usually cannot reach q <= ${fpr}: it ties with the calibration images that top the other parts (q about ${(ties / (count + 1)).toPrecision(2)}); calibrate on at least ${single} images for that.`];
+    const below = count < lift ? ', and below those a little out in both witnesses' : '';
+    return [`with ${count} calibration images and ${parts} calibrated parts, an image far out in only one part usually cannot reach q <= ${fpr}: it ties with the calibration images that top the other parts (q about ${(ties / (count + 1)).toPrecision(2)})${below}; calibrate on at least ${single} images for that.`];
   }
   return [];
 }
