@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
-import { encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, toImageError, UsageError, type Profile } from '../core/index.ts';
+import { encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, SCORINGS, toImageError, UsageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { collectNodes } from '../evaluate.ts';
@@ -186,7 +186,7 @@ specOptions(
     .description('score images against a profile: anomaly score, calibrated q and verdict')
     .requiredOption('--model <file>', 'ONNX model')
     .requiredOption('--profile <file>', 'profile (.hsp) built for this model')
-    .addOption(new Option('--scoring <f>', 'scan scoring function').choices(['bj', 'hc', 'ks']).default(DEFAULTS.scoring))
+    .addOption(new Option('--scoring <f>', 'scan scoring function').choices(SCORINGS).default(DEFAULTS.scoring))
     .option('--fpr <rate>', 'false-positive rate of the verdict', float, DEFAULTS.fpr)
     .addOption(providerOption())
     .addOption(new Option('--json', 'print one JSON object { results: [...], group? } on stdout').conflicts('jsonl'))
@@ -241,7 +241,7 @@ layerOptions(
       .addOption(combineOption())
       .addOption(logitsOption())
       .addOption(noGaussOption())
-      .addOption(new Option('--scoring <f>', 'scan scoring function').choices(['bj', 'hc', 'ks']).default(DEFAULTS.scoring))
+      .addOption(new Option('--scoring <f>', 'scan scoring function').choices(SCORINGS).default(DEFAULTS.scoring))
       .option('--kde-background <n>', 'background images the KDE keeps (it costs O(n) per node)', int, 1000)
       .option('--kde-images <n>', 'test images per set scored by KDE', int, 200)
       .addOption(new Option('--peer-features <f>', 'features of mahalanobis and knn: the last monitored layer (channel means if spatial) or channel means of all layers').choices([...PEER_FEATURES]).default('penultimate'))

@@ -20,6 +20,9 @@ export const scoring: Record<ScoringName, ScoreFn> = {
   ks: (nA, n, a) => (n > 0 && nA > n * a ? (nA - n * a) / Math.sqrt(n) : 0),
 };
 
+/** The scoring functions' names, in one place for flags, calibration tables and profile checks. */
+export const SCORINGS = Object.keys(scoring) as ScoringName[];
+
 export interface ScanOptions {
   scoring: ScoringName;
   aMax: number;

@@ -11,7 +11,7 @@ import { locateNode } from './layout.ts';
 import type { Profile } from './profile.ts';
 import { allocRanges, histogramTails, pointPValues, type PValueRanges, type TailOut } from './pvalues.ts';
 import { scratch } from './scratch.ts';
-import { individualScan, type IndividualScan } from './scan.ts';
+import { individualScan, SCORINGS, type IndividualScan } from './scan.ts';
 
 /**
  * A p-value method: histogram profile, sorted or brute-force empirical, KDE. It writes the ranges
@@ -223,7 +223,7 @@ export class CalibrationCollector {
   constructor(
     private readonly pv: PValueFn,
     private readonly scan: ScanSettings,
-    private readonly scorings: readonly ScoringName[] = ['bj', 'hc', 'ks'],
+    private readonly scorings: readonly ScoringName[] = SCORINGS,
   ) {}
 
   /** One clean image: its node values and the model's logits for it. */
