@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { combine } from '../src/core/combine.ts';
+import { combine, witnessRules } from '../src/core/combine.ts';
 import { rng } from '../src/core/rng.ts';
 import { calibrationWarnings } from '../src/detector/build.ts';
 
@@ -26,9 +26,10 @@ describe('how many calibration images a verdict of several parts needs', () => {
     expect(combine(image, table(159), 'min', [4, 2]).q).toBeCloseTo(8 / 160, 12);
     // TPM breaks the ties across groups by Fisher's sum: while the group q 4/(m + 1) is above 0.01, the
     // image also ranks below calibration images a little out in both groups; from m = 400 on, as min.
-    expect(combine(image, table(159), 'tpm', [4, 2]).q).toBeGreaterThan(8 / 160);
-    expect(combine(image, table(399), 'tpm', [4, 2]).q).toBeGreaterThan(8 / 400);
-    expect(combine(image, table(400), 'tpm', [4, 2]).q).toBeCloseTo(8 / 401, 12);
+    const rules = witnessRules('tpm', [4, 2]);
+    expect(combine(image, table(159), 'tpm', [4, 2], rules).q).toBeGreaterThan(8 / 160);
+    expect(combine(image, table(399), 'tpm', [4, 2], rules).q).toBeGreaterThan(8 / 400);
+    expect(combine(image, table(400), 'tpm', [4, 2], rules).q).toBeCloseTo(8 / 401, 12);
   });
 
   it('the build warns below s g/FPR - 1 images (119 at 5% for 6 parts alone, 159 for groups of 4 and 2 under min q, 400 under TPM), not from there on, and not for Fisher', () => {

@@ -57,7 +57,7 @@ describe('combined calibration (several parts, full conformal q)', () => {
     }
   });
 
-  it('groups: equals the brute-force two-level rank (each group of several parts combined and ranked in the bag first)', () => {
+  it('groups: equals the brute-force two-level rank (each group of several parts combined by its own rule and ranked in the bag first)', () => {
     // tpm's tie-break: Tippett's term inside a group, Fisher's sum across the groups' witnesses.
     const statistic = (how: Combination, q: number[], across = false) =>
       how === 'fisher' ? q.reduce((a, x) => a - 2 * Math.log(x), 0) : how === 'min' ? -2 * Math.log(Math.min(...q)) : q.reduce((a, x) => a + (x <= TPM_TAU ? Math.log(TPM_TAU / x) : 0), 0) - 1e-6 * (across ? q.reduce((a, x) => a + Math.log(x), 0) : Math.log(Math.min(...q)));
@@ -67,6 +67,8 @@ describe('combined calibration (several parts, full conformal q)', () => {
         const m = 1 + Math.floor(r() * (how === 'tpm' ? 300 : 15));
         // 2-4 parts in the first group (the scans), 1-3 in the second (energy and Gaussian), sometimes one more alone.
         const groups = [2 + Math.floor(r() * 3), 1 + Math.floor(r() * 3), ...(r() < 0.3 ? [1] : [])];
+        // Half the time each group with a rule of its own (witnessRules: Fisher inside the model-level parts under TPM).
+        const within = r() < 0.5 ? groups.map(() => (['fisher', 'min', 'tpm'] as const)[Math.floor(r() * 3)]) : undefined;
         const k = groups.reduce((a, b) => a + b, 0);
         const v = () => Math.floor(r() * (how === 'tpm' ? 50 : 5));
         const rows = Array.from({ length: m * k }, v);
@@ -78,14 +80,14 @@ describe('combined calibration (several parts, full conformal q)', () => {
         // Each group's q per member: its own part's, or its statistic's rank among the m + 1 members (itself included).
         const gq = groups.map((size, j) => {
           if (size === 1) return q.map((row) => row[starts[j]]);
-          const inner = q.map((row) => statistic(how, row.slice(starts[j], starts[j] + size)));
+          const inner = q.map((row) => statistic(within?.[j] ?? how, row.slice(starts[j], starts[j] + size)));
           return inner.map((f) => inner.filter((o) => o >= f - 1e-9).length / (m + 1));
         });
         const F = bag.map((_, i) => statistic(how, gq.map((g) => g[i]), true));
         // Ties within rounding of F, as combine counts them (Fisher's tie-break tells apart sums 1e-11 apart).
         const expected = (F.slice(0, m).filter((f) => f >= F[m] - 1e-12 * Math.max(1, Math.abs(F[m]))).length + 1) / (m + 1);
-        expect(combine(test, rows, how, groups).q).toBeCloseTo(expected, 12);
-        expect(combine(test, rows, how, groups).score).toBeCloseTo(F[m], 9);
+        expect(combine(test, rows, how, groups, within).q).toBeCloseTo(expected, 12);
+        expect(combine(test, rows, how, groups, within).score).toBeCloseTo(F[m], 9);
       }
     }
   });
