@@ -3,7 +3,7 @@ import { buildProfile } from '../../src/core/profile.ts';
 import { decodeProfile, encodeProfile, profileDigest } from '../../src/core/hsp.ts';
 import { ProfileError } from '../../src/core/errors.ts';
 import { CalibrationCollector, histogramPValueFn, scoreImage, type ScanSettings } from '../../src/core/score.ts';
-import { combine, TPM_TAU, type Combination } from '../../src/core/combine.ts';
+import { combine, combineParts, TPM_TAU, type Combination } from '../../src/core/combine.ts';
 import { energy } from '../../src/core/energy.ts';
 import { rng } from '../../src/core/rng.ts';
 import { layers1, reluRows } from './helpers.ts';
@@ -105,6 +105,22 @@ describe('combined calibration (several parts, full conformal q)', () => {
       }
       expect(flagged / trials).toBeLessThanOrEqual(0.05 + 3 * Math.sqrt((0.05 * 0.95) / trials));
     }
+  });
+
+  it("the product's grouping: under TPM the scans by TPM, the model-level parts by Fisher's sum; flat: every part alone", () => {
+    const r = rng(21);
+    const m = 150;
+    const rows = Array.from({ length: m * 6 }, () => r());
+    for (let t = 0; t < 20; t++) {
+      const parts = Array.from({ length: 6 }, () => r() * 1.05);
+      const scans = parts.slice(0, 4);
+      expect(combineParts(scans, parts, rows, 'tpm')).toEqual(combine(parts, rows, 'tpm', [4, 2], ['tpm', 'fisher']));
+      expect(combineParts(scans, parts, rows, 'min')).toEqual(combine(parts, rows, 'min', [4, 2]));
+      expect(combineParts(scans, parts, rows, 'tpm', true)).toEqual(combine(parts, rows, 'tpm'));
+    }
+    // The rule matters: inside the pair, TPM orders by the smaller q, Fisher by the product.
+    const ne = (a: number[]) => combineParts(a.slice(0, 4), a, rows, 'tpm').q !== combine(a, rows, 'tpm', [4, 2]).q;
+    expect(Array.from({ length: 50 }, () => Array.from({ length: 6 }, () => r())).some(ne)).toBe(true);
   });
 
   it('groups must add up to the parts', () => {
