@@ -49,8 +49,12 @@ export const DEFAULTS = {
   classConditional: 'auto' as ClassLayers,
   conditional: 'added' as ConditionalScan,
   combine: 'tpm' as Combination,
-  /** The logit part (ScanHeader.logits): the model's energy as one more calibrated part, or none. */
-  logits: 'energy' as LogitPart,
+  /**
+   * The logit part (ScanHeader.logits): the model's energy as one more calibrated part where the
+   * model is sure of its background (median top-class probability ≥ core/energy.ts
+   * ENERGY_MIN_CONFIDENCE), else none.
+   */
+  logits: 'auto' as LogitPart,
   /** The Gaussian part (core/gauss.ts): Mahalanobis distance of the last layers' channel means. */
   gauss: true,
   fpr: 0.05,

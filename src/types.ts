@@ -72,8 +72,8 @@ export interface CalibrationTable {
 export type ConditionalScan = 'mixed' | 'split' | 'added';
 /** Which monitored layers get histograms per predicted class (model/plan.ts planProfile). */
 export type ClassLayers = 'none' | 'last' | 'all' | 'auto';
-/** A build's logit part: the model's energy, or none (ScanHeader.logits). */
-export type LogitPart = 'energy' | 'none';
+/** A build's logit part: the model's energy, none, or 'auto': energy where the model is sure of its background (core/energy.ts ENERGY_MIN_CONFIDENCE). */
+export type LogitPart = 'auto' | 'energy' | 'none';
 
 /** How calibrated parts combine: Fisher's sum, Tippett's minimum q, or the truncated product of the small q. */
 export type Combination = 'fisher' | 'min' | 'tpm';

@@ -81,6 +81,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
   if (bgSource.count === 0) throw new UsageError(`No image files in ${flags.background}`);
   const settings = { bins: flags.bins, strategy: flags.strategy, classConditional: flags.classes, conditional: flags.conditional, combine: flags.combine, logits: flags.logits, gauss: flags.gauss, onProgress };
   const built = scanWanted ? await detector.build(bgSource, null, buildDefaults(settings)) : null;
+  for (const n of built?.notes ?? []) console.error(`note: ${n}`);
   const scan = built && scanOf(built.profile);
   if (scan?.tail === 'both' && !flags.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR');
   // Node values of the background: what the empirical and KDE methods and the feature-space peers fit on.

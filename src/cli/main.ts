@@ -45,7 +45,7 @@ const classOption = () =>
 const combineOption = () =>
   new Option('--combine <how>', 'combine the calibrated parts: truncated product of the q <= 0.01 (tpm), Fisher, or their minimum q').choices(['tpm', 'fisher', 'min']).default(DEFAULTS.combine);
 const logitsOption = () =>
-  new Option('--logits <part>', "add the model's energy (-logsumexp of its logits) as one more calibrated part, or not").choices(['energy', 'none']).default(DEFAULTS.logits);
+  new Option('--logits <part>', "add the model's energy (-logsumexp of its logits) as one more calibrated part, or not; auto: where the model's median top-class probability on the background is at least 0.5").choices(['auto', 'energy', 'none']).default(DEFAULTS.logits);
 const noGaussOption = () => new Option('--no-gauss', "leave out the Gaussian part (Mahalanobis distance of the first and last layers' channel means)");
 const conditionalOption = () =>
   new Option('--conditional <how>', 'scan class-conditional nodes mixed with the pooled ones, split from them, or added to an all-pooled scan').choices(['mixed', 'split', 'added']).default(DEFAULTS.conditional);
@@ -62,9 +62,10 @@ async function openDetector(opts: SpecFlags & { model: string; layers?: string; 
   });
 }
 
-/** Skipped files and warnings of a build or calibration, on stderr. */
+/** Skipped files, notes and warnings of a build or calibration, on stderr. */
 function report(r: BuildResult): void {
   for (const s of r.skipped) console.error(`skipped ${s.file}: ${s.error}`);
+  for (const n of r.notes) console.error(`note: ${n}`);
   for (const w of r.warnings) console.error(`warning: ${w}`);
 }
 

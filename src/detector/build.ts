@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, lastLayersClasses, GaussAccumulator, gaussChoice, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile } from '../core/index.ts';
+import { argmax, CalibrationCollector, ENERGY_MIN_CONFIDENCE, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -47,6 +47,8 @@ export interface BuildResult {
   skipped: SkippedImage[];
   /** Things the user should know, e.g. a calibration set too small for the FPR. */
   warnings: string[];
+  /** What the build chose by itself from the images, e.g. to leave the energy part out. */
+  notes: string[];
 }
 
 type Passes = Pick<BuildOptions, 'batchSize' | 'onProgress' | 'signal'>;
@@ -81,7 +83,7 @@ export async function calibrate(
   );
   const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: collector.finish(N, profileDigest(profile)) } };
   const groups = partGroups(partsOf(scan, N).length, calibrated.header.calibration!.parts.length);
-  return { profile: calibrated, skipped: named(images, skip), warnings: calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine) };
+  return { profile: calibrated, skipped: named(images, skip), notes: [], warnings: calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine) };
 }
 
 /** How many of the last layers get histograms per class: for 'auto', the plan's count where there is a plan (0 where it had no room). */
@@ -137,15 +139,25 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const budget = features.plan?.budget ?? opts.budget;
   const choice = opts.gauss ? gaussChoice(features.layers, features.classes, budget) : null;
   const gauss = choice ? new GaussAccumulator(features.layers, features.classes, choice) : null;
+  const tops: number[] = [];
   await features.eachBatch(
     background,
     (n, loaded, logits) => {
       const labels = logits.map(argmax);
       builder.add(n, loaded.length, labels);
       gauss?.add(n, loaded.length, labels);
+      tops.push(...logits.map(topProbability));
     },
     { ...batch, onBatch: progress('counting') },
   );
+  const confidence = medianConfidence(tops);
+  // Shards built on shared edges follow the first profile's choice, so that they merge.
+  const sure = opts.edgesFrom ? opts.edgesFrom.header.scan.logits === 'energy' : confidence >= ENERGY_MIN_CONFIDENCE;
+  const withEnergy = opts.logits === 'energy' || (opts.logits === 'auto' && sure);
+  const notes =
+    opts.logits === 'auto' && !withEnergy && !opts.edgesFrom
+      ? [`the energy part is left out: the model gives its top class a median probability of ${confidence.toFixed(3)} on the background (below ${ENERGY_MIN_CONFIDENCE}), so its confidence says little about what is known-good; --logits energy keeps it.`]
+      : [];
   const built = builder.finish({
     fingerprint: features.fingerprint,
     modelName: opts.modelName,
@@ -153,13 +165,13 @@ export async function buildProfile(features: FeatureExtractor, background: Image
     ...(features.model.logitsName !== features.model.outputName ? { logitsFrom: features.model.logitsName } : {}),
     reduction: features.reduction,
     source: opts.source,
-    scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP, conditional: opts.conditional, combine: opts.combine, ...(opts.logits === 'energy' ? { logits: 'energy' as const } : {}) },
+    scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP, conditional: opts.conditional, combine: opts.combine, ...(withEnergy ? { logits: 'energy' as const } : {}) },
     createdAt: new Date().toISOString(),
     generator: opts.generator,
   });
   const profile: Profile = gauss ? { ...built, header: { ...built.header, gauss: gauss.finish() } } : built;
   const skipped = named(background, skip);
-  if (!calibration || calibration.count === 0) return { profile, skipped, warnings: calibrationWarnings(0, opts.fpr) };
+  if (!calibration || calibration.count === 0) return { profile, skipped, notes, warnings: calibrationWarnings(0, opts.fpr) };
   const cal = await calibrate(features, profile, calibration, opts, progress);
-  return { profile: cal.profile, skipped: [...skipped, ...cal.skipped], warnings: cal.warnings };
+  return { profile: cal.profile, skipped: [...skipped, ...cal.skipped], notes, warnings: cal.warnings };
 }

@@ -46,7 +46,7 @@ export class ProfilePanel implements ReactiveController {
       if (this.build.url) URL.revokeObjectURL(this.build.url);
       const url = URL.createObjectURL(new Blob([r.bytes], { type: 'application/octet-stream' }));
       const skipped = r.skipped.length ? `; ${r.skipped.length} files skipped (${r.skipped.slice(0, 2).map((s) => s.error).join('; ')})` : '';
-      // The build's own warnings (too few calibration images for the FPR or for one part alone) where it has a calibration.
+      // The build's notes (e.g. the energy part left out) and warnings (too few calibration images for the FPR or for one part alone) where it has a calibration.
       const warned = r.warnings.map((w) => ` ${w[0].toUpperCase()}${w.slice(1)}`).join('');
       const cal = this.client.info?.calibrated ? warned : ' It has no calibration (fewer than 10 images), so it cannot flag: verdicts read "Not calibrated".';
       this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `Profile built from ${r.count} images on this device and in use now${skipped}.${cal}` });

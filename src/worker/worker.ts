@@ -127,12 +127,12 @@ const api = {
     const settings = buildDefaults({ bins: opts.bins, strategy: opts.strategy, fpr: opts.fpr, source: `${files.length - nCal} images built in the browser`, onProgress, signal });
     // The same plan as the CLI's, for the background actually given (its size sets the count width).
     const plan = budget === null ? undefined : defaultPlan({ budget, bins: settings.bins, strategy: settings.strategy, count: files.length - nCal, calibration: nCal });
-    const { profile, skipped, warnings } = await d.build(source(0, files.length - nCal), nCal ? source(files.length - nCal, files.length) : null, { ...settings, plan });
+    const { profile, skipped, notes, warnings } = await d.build(source(0, files.length - nCal), nCal ? source(files.length - nCal, files.length) : null, { ...settings, plan });
     d.useProfile(profile);
     const bytes = encodeProfile(profile);
     profileSize = bytes.byteLength;
     const buf = bytes.buffer as ArrayBuffer;
-    return Comlink.transfer({ bytes: buf, count: profile.header.count, skipped, warnings }, [buf]);
+    return Comlink.transfer({ bytes: buf, count: profile.header.count, skipped, warnings: [...notes, ...warnings] }, [buf]);
   },
 
   async useProfile(bytes: ArrayBuffer): Promise<InitInfo> {
