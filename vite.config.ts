@@ -68,8 +68,9 @@ export default defineConfig(({ mode }) => ({
   server: { headers: securityHeaders, strictPort: true },
   preview: { headers: securityHeaders, strictPort: true },
   // Pre-bundling onnxruntime-web makes the dev server re-optimise and reload mid-session.
-  // Listing the rest up front keeps the dev server from discovering them later and reloading.
-  optimizeDeps: { exclude: ['onnxruntime-web'], include: ['lit', 'lit/directives/repeat.js', 'comlink'] },
+  // Listing the rest up front keeps the dev server from discovering them later and reloading, which
+  // wipes the page mid-test (seen with utif2, imported with the first TIFF a worker decodes).
+  optimizeDeps: { exclude: ['onnxruntime-web'], include: ['lit', 'lit/directives/repeat.js', 'comlink', 'fast-png', 'utif2', 'exif-reader', '@bufbuild/protobuf', 'onnx-buf'] },
   worker: { format: 'es' },
   build:
     mode === 'esm'
