@@ -10,11 +10,13 @@ export function energy(logits: ArrayLike<number>): number {
   return -(m + Math.log(s));
 }
 
-/** The top class's softmax probability, exp(max − logsumexp): the model's confidence in one image. */
+/** The top class's softmax probability, exp(0) / Σ exp(z − max): the model's confidence in one image. */
 export function topProbability(logits: ArrayLike<number>): number {
   let m = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i] > m) m = logits[i];
-  return Math.exp(m + energy(logits));
+  let s = 0;
+  for (let i = 0; i < logits.length; i++) s += Math.exp(logits[i] - m);
+  return 1 / s;
 }
 
 /**
