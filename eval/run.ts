@@ -12,7 +12,10 @@ import {
   argmax,
   auc,
   buildProfile,
-  GaussAccumulator,
+  gaussStats,
+  medianConfidence,
+  topProbability,
+  ENERGY_MIN_CONFIDENCE,
   gaussChoice,
   gaussDim,
   type GaussChoice,
@@ -222,15 +225,13 @@ const condAuto = AUTO_LAYERS === 1 ? condLast : AUTO_LAYERS === layers.length ? 
 const classLabel = (k: number) => (k === 1 ? 'last layer' : k === layers.length ? 'all layers' : `last ${k} layers`);
 const AUTO_LABEL = classLabel(AUTO_LAYERS);
 // The Gaussian part's statistics from the background, as `histoscan profile` adds them (the same for every profile here).
-const gaussOf = (choice: GaussChoice) => {
-  const acc = new GaussAccumulator(layers, background.logits[0].length, choice);
-  acc.add(background.values, background.rows, background.logits.map(argmax));
-  return acc.finish();
-};
-const GAUSS = gaussChoice(layers, background.logits[0].length, DEFAULTS.budgetMB * 1e6)!;
-const gaussStats = gaussOf(GAUSS);
-const withGauss = (p: Profile, gauss = gaussStats): Profile => ({ ...p, header: { ...p.header, gauss } });
-const DEFAULT_ID = `default: class-conditional ${AUTO_LABEL} (budget plan), ${DEFAULTS.conditional} (${COMBINE_LABEL[DEFAULTS.combine]}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULTS.logits === 'energy' ? ', energy part' : ''}${DEFAULTS.gauss ? `, Gaussian part (${classLabel(GAUSS.layers)})` : ''}`;
+const gaussOf = (choice: GaussChoice) => gaussStats(layers, choice, background.values, background.rows);
+const GAUSS = gaussChoice(layers, DEFAULTS.budgetMB * 1e6, background.rows)!;
+const GAUSS_STATS = gaussOf(GAUSS);
+const withGauss = (p: Profile, gauss = GAUSS_STATS): Profile => ({ ...p, header: { ...p.header, gauss } });
+// The default's energy part as `histoscan profile` decides it (--logits auto: where the model is sure of its background).
+const DEFAULT_ENERGY = DEFAULTS.logits === 'energy' || (DEFAULTS.logits === 'auto' && medianConfidence(background.logits.map(topProbability)) >= ENERGY_MIN_CONFIDENCE);
+const DEFAULT_ID = `default: class-conditional ${AUTO_LABEL} (budget plan), ${DEFAULTS.conditional} (${COMBINE_LABEL[DEFAULTS.combine]}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULT_ENERGY ? ', energy part' : ''}${DEFAULTS.gauss ? `, Gaussian part (${classLabel(GAUSS.layers)})` : ''}`;
 const condLastG = withGauss(condLast);
 combined.push({ id: 'upper+lower (min q) tail-two B=16 hc', profile: pooled16, scoring: 'hc', scan: { combine: 'min' } });
 combined.push({ id: 'class-conditional last layer, split (Fisher) B=16 hc', profile: condLast, scoring: 'hc', scan: { conditional: 'split', combine: 'fisher' } });
@@ -255,12 +256,12 @@ for (const [k, p] of [[1, condLast], [layers.length, condAll]] as const) {
 }
 // How many layers the Gaussian part reads: the budget's choice against the last layer alone (chosen on dev of both models).
 if (GAUSS.layers > 1) {
-  const last = { layers: 1, d: gaussDim(layers) };
+  const last = { layers: 1, d: gaussDim(layers), prototypes: GAUSS.prototypes };
   combined.push({ id: `class-conditional ${AUTO_LABEL}, added (${COMBINE_LABEL.tpm}) B=16 hc, energy part, Gaussian part of the last layer only`, profile: withGauss(condAuto, gaussOf(last)), scoring: 'hc', scan: partsOf('tpm') });
 }
 // Two witnesses, the scans and the model-level parts (core/combine.ts partGroups), against every part its own (chosen on dev of both models).
 const defaultProfile = DEFAULTS.gauss ? withGauss(condAuto) : condAuto;
-const defaultScan = { conditional: DEFAULTS.conditional, combine: DEFAULTS.combine, ...(DEFAULTS.logits === 'energy' ? { logits: 'energy' as const } : {}) };
+const defaultScan = { conditional: DEFAULTS.conditional, combine: DEFAULTS.combine, ...(DEFAULT_ENERGY ? { logits: 'energy' as const } : {}) };
 combined.push({ id: `${DEFAULT_ID.replace('default: ', '')}, every part its own witness (scans not grouped)`, profile: defaultProfile, scoring: 'hc', scan: { ...defaultScan, flat: true } });
 combined.push({ id: DEFAULT_ID, profile: defaultProfile, scoring: 'hc', scan: defaultScan });
 combined.push({ id: 'upper+lower (Fisher) uniform B=32 hc', profile: settings.find((s) => s.id === 'histogram uniform B=32')!.profile!, scoring: 'hc' });

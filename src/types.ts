@@ -98,7 +98,7 @@ export interface ScanHeader {
   logits?: 'energy';
 }
 
-/** Mahalanobis statistics of the last monitored layers' channel means, per predicted class (mergeable). */
+/** Mahalanobis statistics of the monitored layers' channel means, per group of background rows (mergeable). */
 export interface GaussStats {
   /**
    * Feature dimension: the channels of the layers read, or fewer, and then those channels projected
@@ -109,9 +109,14 @@ export interface GaussStats {
   layers?: number;
   /** How many of the first monitored layers it reads besides; absent: none, as in profiles made before it read both ends. */
   first?: number;
-  /** Background images per predicted class. */
+  /**
+   * How the background rows are grouped, each group with its mean: by nearest k-means prototype
+   * (core/gauss.ts Prototypes); absent: by predicted class, as in profiles made before prototypes.
+   */
+  groups?: 'prototypes';
+  /** Background images per group. */
   counts: number[];
-  /** Per class, the sum of its feature rows, row-major [classes, d]. */
+  /** Per group, the sum of its feature rows, row-major [groups, d]. */
   sums: number[];
   /** Sum over all rows of x xᵀ, upper triangle row by row (d (d + 1) / 2 values). */
   scatter: number[];

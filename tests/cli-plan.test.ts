@@ -59,10 +59,10 @@ describe('the byte budget on the command line (default model)', () => {
     expect(p.stderr).toMatch(/wrote .*512 nodes in 3 layers \(pool4, pool2, element\).*bytes/);
     // Class histograms for the layers the plan named: relu2 (pooled, 128 nodes) and relu3.
     expect(h.classes && [h.classes.from, h.classes.to]).toEqual([256, 512]);
-    // The Gaussian part's share of 100 kB holds 22 features: relu3's 128 channel means and, from the other end,
-    // relu1's and relu2's: every layer, projected.
-    expect(p.stderr).toMatch(/Gaussian part \(176 channel means of all layers, projected to 22\)/);
-    expect([h.gauss?.layers, h.gauss?.first, h.gauss?.d]).toEqual([3, undefined, 22]);
+    // The Gaussian part's share of 100 kB holds the scatter of 31 features: relu3's 128 channel means and, from the
+    // other end, relu1's and relu2's: every layer, projected; 60 background images make 6 prototypes.
+    expect(p.stderr).toMatch(/Gaussian part \(176 channel means of all layers, projected to 31; 6 prototypes\)/);
+    expect([h.gauss?.layers, h.gauss?.first, h.gauss?.d, h.gauss?.groups, h.gauss?.counts.length]).toEqual([3, undefined, 31, 'prototypes', 6]);
     const s = cli(['score', '--model', MODEL, '--profile', out, '--json', join(subset(2, 100), '00100.png')]);
     expect(s.status, s.stderr).toBe(0);
     const parts = JSON.parse(s.stdout).results[0].parts.map((x: { name: string }) => x.name);

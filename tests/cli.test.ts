@@ -97,6 +97,12 @@ describe('CLI end to end on the default model', () => {
     expect(a.lo).toEqual(b.lo);
     expect(a.hi).toEqual(b.hi);
     expect(a.edges).toEqual(b.edges);
+    // The Gaussian part: every shard groups its rows by the base profile's prototypes, so the merge equals the whole.
+    const g = decodeProfile(readFileSync(base)).header.gauss!;
+    expect(a.header.gauss!.groups).toBe('prototypes');
+    expect(a.header.gauss!.counts).toEqual(b.header.gauss!.counts);
+    expect(a.header.gauss!.counts).toHaveLength(g.counts.length);
+    a.header.gauss!.sums.forEach((v, i) => expect(v).toBeCloseTo(b.header.gauss!.sums[i], 6));
   });
 
   it('reports bad files per file and still scores the rest (exit 2); bad profiles and models exit 1 without a stack trace', () => {

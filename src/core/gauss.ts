@@ -1,8 +1,9 @@
-// The Gaussian part: Mahalanobis distance (Lee et al. 2018) of the channel means of the last
-// monitored layers, kept as sufficient statistics so a profile stays mergeable and holds no
-// background row: per predicted class the count and the sum of feature rows, and the sum of xxᵀ
-// over all rows. A calibrated part like the scans: it sees what per-node marginals cannot, the
-// joint position of an image in feature space (MNIST digits on the default model, out-of-domain photos).
+// The Gaussian part: Mahalanobis distance (Lee et al. 2018) of the channel means of the first and
+// last monitored layers to the nearest of many prototype means, kept as sufficient statistics so a
+// profile stays mergeable and holds no background row: per prototype (a k-means cluster of about ten
+// background rows) the count and the sum of feature rows, and the sum of xxᵀ over all rows. A
+// calibrated part like the scans: it sees what per-node marginals cannot, the joint position of an
+// image in feature space (MNIST digits on the default model, out-of-domain photos).
 import type { GaussStats, LayerLayout } from '../types.ts';
 import { cholesky, floorDeadScales, nearestMean, shrinkToIdentity } from './linalg.ts';
 import { rng } from './rng.ts';
@@ -10,13 +11,37 @@ import { rng } from './rng.ts';
 export type { GaussStats };
 
 /**
- * Share of a profile's byte budget the statistics may take (they set how many features fit). Chosen
- * on the dev halves: the photo model's combination went 0.6414 at 0.25 to 0.6507 at 0.1 of the budget
- * as JSON numbers (20 bytes each), where the histograms keep 1.2 MB more; the default model's 176
- * features fit either way. As float64 (8 bytes) the same features fit in 0.04; more of them (0.1:
- * 373 on the photo model, 436 on the ViT) did not help there (dev 0.6602 → 0.657, ViT 0.846 → 0.847).
+ * Share of a profile's byte budget the scatter (d (d + 1) / 2 float64) may take: it sets how many
+ * features fit (282 at 8 MB). Chosen on the dev halves: as JSON numbers 0.1 of the budget beat 0.25
+ * (photo model 0.6414 -> 0.6507), where the histograms keep 1.2 MB more; as float64 the same features
+ * fit in 0.04; more of them (373 on the photo model, 436 on the ViT) did not help (dev 0.6602 -> 0.657,
+ * ViT 0.846 -> 0.847).
  */
 export const GAUSS_SHARE = 0.04;
+
+/**
+ * Share of the budget the prototypes' sums (d float64 each) may take beside the scatter's, a tenth
+ * of the budget in all. Chosen on the dev halves: 0.03 / 0.06 / 0.15 gave the ViT 0.868 / 0.871 /
+ * 0.872 and the default model 0.9823 at 0.06, 0.9827 at 0.15 (5.41 MB instead of 4.70); the photo
+ * model's small background binds first (ROWS_PER_PROTOTYPE).
+ */
+export const PROTOTYPE_SHARE = 0.06;
+
+/**
+ * Background rows per prototype where the budget leaves room for as many prototypes: a prototype is
+ * the mean of a k-means cluster of about this many rows. Binding only on small backgrounds: the photo
+ * model's 1,600 rows, where 10 and 4 gave dev means 0.834 and 0.835.
+ */
+export const ROWS_PER_PROTOTYPE = 10;
+
+/** Background rows the prototypes' k-means sees at most (a seeded uniform sample of the background). */
+export const PROTOTYPE_SAMPLE = 10_000;
+
+/**
+ * Prototypes of fewer background rows are no mean to be near (their rows still shape the covariance): a
+ * lone outlier of the background must not make images like it look known.
+ */
+export const MIN_PROTOTYPE_ROWS = 5;
 
 /** What the features need of a layer: one image's shape, its channel axis, its nodes. */
 type Shaped = Pick<LayerLayout, 'shape' | 'nodes' | 'channelAxis'>;
@@ -42,46 +67,54 @@ export function gaussDim(layers: readonly Shaped[], g: GaussRead = {}): number {
   return gaussReads(layers.length, g).reduce((a, i) => a + channels(layers[i]), 0);
 }
 
-/** The numbers of the statistics for d features and these classes: per-class sums and the scatter's upper triangle. */
-export const gaussNumbers = (d: number, classes: number): number => classes * d + (d * (d + 1)) / 2;
+/** The numbers of the statistics for d features and these groups: per-group sums and the scatter's upper triangle. */
+export const gaussNumbers = (d: number, groups: number): number => groups * d + (d * (d + 1)) / 2;
 
-/** Bytes the statistics take in a profile: float64 sums and scatter (core/hsp.ts), and about 6 of JSON per class count. */
-export function gaussBytes(d: number, classes: number): number {
-  return 6 * classes + 8 * gaussNumbers(d, classes);
+/** Bytes the statistics take in a profile: float64 sums and scatter (core/hsp.ts), and about 6 of JSON per group count. */
+export function gaussBytes(d: number, groups: number): number {
+  return 6 * groups + 8 * gaussNumbers(d, groups);
 }
 
-/** What the Gaussian part reads: the channel means of the first `first` and the last `layers` layers, projected to `d` when fewer. */
+/**
+ * What the Gaussian part reads: the channel means of the first `first` and the last `layers` layers,
+ * projected to `d` when fewer; and how many k-means prototypes group the background rows.
+ */
 export interface GaussChoice {
   layers: number;
   first?: number;
   d: number;
+  prototypes: number;
 }
 
 /** Seed of the projection's signs: fixed, so a profile's projection is rebuilt alike everywhere. */
 export const GAUSS_PROJECTION_SEED = 20261201;
 
 /**
- * The Gaussian part of a profile: its statistics may take GAUSS_SHARE of the budget, which sets the
- * most features d_fit (at 8 MB: 272 with 10 classes, 213 with 80, 38 with 1,000). It reads both ends
- * of the network: the first layers until their channels reach d_fit, and the last layers, latest
- * first, likewise (every layer on a small model), and projects them down to d_fit where they pass it.
- * Null for a model without classes or a budget without room. Chosen on the dev halves of the
- * development models (src/defaults.ts): more layers see more than the head does (Lee et al.'s
- * multi-layer features); the first layers see what changes pixels' statistics (noise, attacks,
- * drawings), the last what changes the content; a random projection keeps what does not fit.
+ * The Gaussian part of a profile. Its scatter may take GAUSS_SHARE of the budget, which sets the
+ * most features d_fit (282 at 8 MB). It reads both ends of the network: the first layers until their
+ * channels reach d_fit, and the last layers, latest first, likewise (every layer on a small model),
+ * and projects them down to d_fit where they pass it. The background of `count` rows is grouped into
+ * one prototype per ROWS_PER_PROTOTYPE rows, as many as PROTOTYPE_SHARE of the budget holds. Null for
+ * a budget without room. Chosen on the dev halves of the development models (src/defaults.ts): more
+ * layers see more than the head does (Lee et al.'s multi-layer features); the first layers see what
+ * changes pixels' statistics (noise, attacks, drawings), the last what changes the content; a random
+ * projection keeps what does not fit; prototypes follow the background's modes where one Gaussian
+ * per predicted class lumps them (a class holds several looks; a model unsure of its classes, as the
+ * photo model is, puts unlike images in one).
  */
-export function gaussChoice(layers: readonly Shaped[], classes: number, budget: number): GaussChoice | null {
-  if (classes === 0) return null;
+export function gaussChoice(layers: readonly Shaped[], budget: number, count: number): GaussChoice | null {
   let fit = 0;
-  while (gaussBytes(fit + 1, classes) <= GAUSS_SHARE * budget) fit++;
-  if (fit === 0) return null;
+  while (8 * ((fit + 1) * (fit + 2)) / 2 <= GAUSS_SHARE * budget) fit++;
+  if (fit === 0 || count < 2) return null;
   const n = layers.length;
   let last = 1;
   while (last < n && gaussDim(layers, { layers: last }) < fit) last++;
   let first = 0;
   while (first + last < n && gaussDim(layers, { layers: 0, first }) < fit) first++;
   const read = first + last >= n ? { layers: n } : { layers: last, first };
-  return { ...read, d: Math.min(fit, gaussDim(layers, read)) };
+  const d = Math.min(fit, gaussDim(layers, read));
+  const prototypes = Math.max(1, Math.min(Math.floor(count / ROWS_PER_PROTOTYPE), Math.floor((PROTOTYPE_SHARE * budget) / (8 * d + 6))));
+  return { ...read, d, prototypes };
 }
 
 /**
@@ -135,7 +168,149 @@ export function gaussFeaturizer(layers: readonly LayerLayout[], g: Pick<GaussSta
   };
 }
 
-/** Accumulates the statistics over background rows; `merge` adds shards' statistics exactly. */
+/** Seed of the prototypes' sample and k-means++ seeding: fixed, so a build is reproducible. */
+export const PROTOTYPE_SEED = 20261202;
+
+/**
+ * The prototypes background rows are grouped by: centroids compared in standardised coordinates
+ * (each feature over its spread), so no one layer's scale decides which is nearest.
+ */
+export class Prototypes {
+  /** Centroids over scale, row-major [k, d]; an unused centroid is NaN and never nearest. */
+  private readonly scaled: Float64Array;
+  readonly k: number;
+  constructor(
+    centroids: Float64Array,
+    readonly d: number,
+    private readonly scale: Float64Array,
+  ) {
+    this.k = centroids.length / d;
+    this.scaled = centroids.map((v, i) => v / scale[i % d]);
+  }
+
+  /** The nearest centroid to f, among those `allowed` says yes to. */
+  nearest(f: ArrayLike<number>, allowed?: (c: number) => boolean): number {
+    const { d, scaled, scale } = this;
+    let best = 0;
+    let least = Infinity;
+    for (let c = 0, off = 0; c < this.k; c++, off += d) {
+      if (allowed && !allowed(c)) continue;
+      let s = 0;
+      for (let i = 0; i < d && s < least; i++) s += (f[i] / scale[i] - scaled[off + i]) ** 2;
+      if (s < least) {
+        least = s;
+        best = c;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * The prototypes of a profile's statistics, for shards built on its edges (`--edges-from`): its
+   * group means, compared in the spread of its whole background.
+   */
+  static of(g: GaussStats): Prototypes {
+    const { d } = g;
+    const n = g.counts.reduce((a, b) => a + b, 0);
+    const centroids = Float64Array.from({ length: g.counts.length * d }, (_, i) => g.sums[i] / g.counts[Math.floor(i / d)]);
+    const scale = Float64Array.from({ length: d }, (_, i) => {
+      const mean = g.counts.reduce((a, _, c) => a + g.sums[c * d + i], 0) / n;
+      return Math.sqrt(Math.max(0, g.scatter[i * d - (i * (i - 1)) / 2] / n - mean * mean));
+    });
+    floorDeadScales(scale, (v) => v > 0);
+    return new Prototypes(centroids, d, scale);
+  }
+}
+
+/**
+ * k-means (k-means++ seeding, then Lloyd's steps) on feature rows in standardised coordinates:
+ * k prototypes of the background where one Gaussian per predicted class is too coarse (a class
+ * holds several modes; a model unsure of its classes groups unlike images together). Hand-written:
+ * it runs on typed arrays inside the build's worker, seeded, in a few dozen lines.
+ */
+export function kMeans(rows: Float64Array, n: number, d: number, k: number, seed = PROTOTYPE_SEED, steps = 10): Prototypes {
+  const scale = new Float64Array(d);
+  const mean = new Float64Array(d);
+  for (let r = 0; r < n; r++) for (let i = 0; i < d; i++) mean[i] += rows[r * d + i] / n;
+  for (let r = 0; r < n; r++) for (let i = 0; i < d; i++) scale[i] += (rows[r * d + i] - mean[i]) ** 2 / n;
+  for (let i = 0; i < d; i++) scale[i] = Math.sqrt(scale[i]);
+  floorDeadScales(scale, (v) => v > 0);
+  const z = rows.map((v, i) => v / scale[i % d]);
+  k = Math.min(k, n);
+  const c = new Float64Array(k * d);
+  const dist2 = (r: number, off: number) => {
+    let s = 0;
+    for (let i = 0; i < d; i++) s += (z[r * d + i] - c[off + i]) ** 2;
+    return s;
+  };
+  // k-means++: each next centroid a row drawn with probability proportional to its squared distance to the nearest so far.
+  const random = rng(seed);
+  const near = new Float64Array(n).fill(Infinity);
+  const start = Math.floor(random() * n);
+  c.set(z.subarray(start * d, start * d + d), 0);
+  for (let j = 1; j < k; j++) {
+    let total = 0;
+    for (let r = 0; r < n; r++) total += near[r] = Math.min(near[r], dist2(r, (j - 1) * d));
+    let t = random() * total;
+    let pick = n - 1;
+    for (let r = 0; r < n && total > 0; r++) if ((t -= near[r]) <= 0) { pick = r; break; }
+    c.set(z.subarray(pick * d, pick * d + d), j * d);
+  }
+  const group = new Int32Array(n);
+  for (let step = 0; step < steps; step++) {
+    for (let r = 0; r < n; r++) {
+      let least = Infinity;
+      for (let j = 0; j < k; j++) {
+        const s = dist2(r, j * d);
+        if (s < least) [least, group[r]] = [s, j];
+      }
+    }
+    const sums = new Float64Array(k * d);
+    const counts = new Float64Array(k);
+    for (let r = 0; r < n; r++) {
+      counts[group[r]]++;
+      for (let i = 0; i < d; i++) sums[group[r] * d + i] += z[r * d + i];
+    }
+    // An empty cluster keeps its centroid.
+    for (let j = 0; j < k; j++) if (counts[j] > 0) for (let i = 0; i < d; i++) c[j * d + i] = sums[j * d + i] / counts[j];
+  }
+  return new Prototypes(c.map((v, i) => v * scale[i % d]), d, scale);
+}
+
+/** A seeded uniform sample (reservoir) of up to `cap` background rows' features: what kMeans fits on. */
+export class FeatureSample {
+  private readonly rows: Float64Array;
+  private seen = 0;
+  private readonly random = rng(PROTOTYPE_SEED);
+  private readonly features: (x: Float32Array) => Float64Array;
+  constructor(
+    layers: readonly LayerLayout[],
+    private readonly choice: GaussChoice,
+    private readonly cap = PROTOTYPE_SAMPLE,
+  ) {
+    this.features = gaussFeaturizer(layers, choice);
+    this.rows = new Float64Array(cap * choice.d);
+  }
+
+  add(batch: Float32Array, rows: number): void {
+    const nodes = batch.length / rows;
+    for (let r = 0; r < rows; r++, this.seen++) {
+      const at = this.seen < this.cap ? this.seen : Math.floor(this.random() * (this.seen + 1));
+      if (at < this.cap) this.rows.set(this.features(batch.subarray(r * nodes, (r + 1) * nodes)), at * this.choice.d);
+    }
+  }
+
+  prototypes(): Prototypes {
+    const n = Math.min(this.seen, this.cap);
+    if (n === 0) throw new Error('No background rows sampled: call add() on the background before prototypes().');
+    return kMeans(this.rows.subarray(0, n * this.choice.d), n, this.choice.d, this.choice.prototypes);
+  }
+}
+
+/**
+ * Accumulates the statistics over background rows, grouped by predicted class (`groups`: how many
+ * classes; profiles before prototypes) or by nearest prototype; `mergeGauss` adds shards' statistics exactly.
+ */
 export class GaussAccumulator {
   private readonly counts: number[];
   private readonly sums: Float64Array;
@@ -145,22 +320,24 @@ export class GaussAccumulator {
   /** `choice`: what it reads (gaussChoice); default the last layer's channel means. */
   constructor(
     layers: readonly LayerLayout[],
-    classes: number,
-    private readonly choice: GaussChoice = { layers: 1, d: gaussDim(layers) },
+    private readonly groups: number | Prototypes,
+    private readonly choice: Pick<GaussChoice, 'layers' | 'first' | 'd'> = { layers: 1, d: gaussDim(layers) },
   ) {
     this.d = choice.d;
+    const k = typeof groups === 'number' ? groups : groups.k;
     this.features = gaussFeaturizer(layers, choice);
-    this.counts = new Array(classes).fill(0);
-    this.sums = new Float64Array(classes * this.d);
+    this.counts = new Array(k).fill(0);
+    this.sums = new Float64Array(k * this.d);
     this.scatter = new Float64Array((this.d * (this.d + 1)) / 2);
   }
 
-  add(batch: Float32Array, rows: number, labels: ArrayLike<number>): void {
+  /** `labels`: the rows' predicted classes, where the groups are classes. */
+  add(batch: Float32Array, rows: number, labels?: ArrayLike<number>): void {
     const nodes = batch.length / rows;
-    const { d } = this;
+    const { d, groups } = this;
     for (let r = 0; r < rows; r++) {
       const f = this.features(batch.subarray(r * nodes, (r + 1) * nodes));
-      const c = labels[r];
+      const c = typeof groups === 'number' ? labels![r] : groups.nearest(f);
       this.counts[c]++;
       for (let i = 0; i < d; i++) this.sums[c * d + i] += f[i];
       let t = 0;
@@ -173,8 +350,19 @@ export class GaussAccumulator {
 
   finish(): GaussStats {
     const { layers, first, d } = this.choice;
-    return { d, layers, ...(first ? { first } : {}), counts: [...this.counts], sums: Array.from(this.sums), scatter: Array.from(this.scatter) };
+    const grouping = typeof this.groups === 'number' ? {} : { groups: 'prototypes' as const };
+    return { d, layers, ...(first ? { first } : {}), ...grouping, counts: [...this.counts], sums: Array.from(this.sums), scatter: Array.from(this.scatter) };
   }
+
+}
+
+/** The statistics of background rows held in memory [rows, nodes]: prototypes fitted on them, then the rows grouped by them. */
+export function gaussStats(layers: readonly LayerLayout[], choice: GaussChoice, values: Float32Array, rows: number): GaussStats {
+  const sample = new FeatureSample(layers, choice);
+  sample.add(values, rows);
+  const acc = new GaussAccumulator(layers, sample.prototypes(), choice);
+  acc.add(values, rows);
+  return acc.finish();
 }
 
 export function mergeGauss(all: GaussStats[]): GaussStats {
@@ -202,6 +390,8 @@ export function fitGauss(g: GaussStats): GaussFit {
   const n = g.counts.reduce((a, b) => a + b, 0);
   const classes = g.counts.flatMap((m, c) => (m > 0 ? [c] : []));
   const means = classes.map((c) => Float64Array.from({ length: d }, (_, i) => g.sums[c * d + i] / g.counts[c]));
+  const held = g.groups === 'prototypes' ? classes.flatMap((c, k) => (g.counts[c] >= MIN_PROTOTYPE_ROWS ? [means[k]] : [])) : [];
+  const near = held.length ? held : means;
   // Within-class scatter: Σ xxᵀ − Σ_c n_c μ_c μ_cᵀ, divided by n.
   const w = new Float64Array(d * d);
   let t = 0;
@@ -235,5 +425,5 @@ export function fitGauss(g: GaussStats): GaussFit {
   const denom = (n + 1 - 2 / d) * (tr2 - (tr * tr) / d);
   const shrinkage = Math.max(1e-6, denom > 0 ? Math.min(1, ((1 - 2 / d) * tr2 + tr * tr) / denom) : 1);
   shrinkToIdentity(w, d, shrinkage, mu);
-  return { shrinkage, score: nearestMean(cholesky(w, d), d, scale, means) };
+  return { shrinkage, score: nearestMean(cholesky(w, d), d, scale, near) };
 }

@@ -59,7 +59,7 @@ export function validateHeader(h: unknown, version: number): asserts h is Profil
     const classes = Array.isArray(g?.counts) ? g.counts.length : 0;
     // Version 2 keeps the sums and the scatter in the payload (read after the histograms).
     const inHeader = version === 1 ? nums(g.sums, classes * d) && nums(g.scatter, (d * (d + 1)) / 2) : g.sums === undefined && g.scatter === undefined;
-    if (!isInt(d, 1) || classes === 0 || !(g.counts as unknown[]).every((x) => isInt(x)) || !inHeader) bad('Gaussian part statistics malformed');
+    if (!isInt(d, 1) || classes === 0 || (g.groups !== undefined && g.groups !== 'prototypes') || !(g.counts as unknown[]).every((x) => isInt(x)) || !inHeader) bad('Gaussian part statistics malformed');
     if ((g.counts as number[]).reduce((a, x) => a + x, 0) !== o.count) bad('Gaussian part counts do not add up to the background size');
     const layers = (o.layers as LayerLayout[]).length;
     if (g.layers !== undefined && !(isInt(g.layers, 1) && (g.layers as number) <= layers)) bad('Gaussian part layer count malformed');

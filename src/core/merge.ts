@@ -36,7 +36,7 @@ export function mergeProfiles(profiles: Profile[]): Profile {
     }
     const ga = p.header.gauss;
     const gb = first.header.gauss;
-    if (Boolean(ga) !== Boolean(gb) || (ga && gb && (ga.d !== gb.d || String(gaussReads(p.header.layers.length, ga)) !== String(gaussReads(p.header.layers.length, gb))))) {
+    if (Boolean(ga) !== Boolean(gb) || (ga && gb && (ga.d !== gb.d || ga.groups !== gb.groups || ga.counts.length !== gb.counts.length || String(gaussReads(p.header.layers.length, ga)) !== String(gaussReads(p.header.layers.length, gb))))) {
       throw new ProfileError(`Profile ${i + 1} has another Gaussian part than the first, or none where it has one; cannot merge.`, 'merge');
     }
     if (!sameEdges(p, first)) {

@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, ENERGY_MIN_CONFIDENCE, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile } from '../core/index.ts';
+import { argmax, CalibrationCollector, ENERGY_MIN_CONFIDENCE, FeatureSample, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -134,11 +134,24 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const progress = tracker(background.count * passes + (calibration?.count ?? 0), opts);
   const batch = { batchSize: opts.batchSize, skip, signal: opts.signal };
   opts.onProgress?.({ done: 0, total: background.count * passes + (calibration?.count ?? 0), stage: 'background' });
-  if (builder.needsEdgePass) await features.eachBatch(background, (n, loaded) => builder.observe(n, loaded.length), { ...batch, onBatch: progress('bin edges') });
-  // Within the plan's budget, as the plan reserved it (explicit reductions: opts.budget).
+  // Within the plan's budget, as the plan reserved it (explicit reductions: opts.budget). Shards
+  // built on shared edges read and group as the first profile did, so that they merge.
   const budget = features.plan?.budget ?? opts.budget;
-  const choice = opts.gauss ? gaussChoice(features.layers, features.classes, budget) : null;
-  const gauss = choice ? new GaussAccumulator(features.layers, features.classes, choice) : null;
+  const shared = opts.edgesFrom?.header.gauss;
+  const choice = !opts.gauss ? null : opts.edgesFrom ? (shared ? { layers: shared.layers ?? 1, first: shared.first, d: shared.d, prototypes: shared.counts.length } : null) : gaussChoice(features.layers, budget, background.count);
+  const sample = choice && builder.needsEdgePass ? new FeatureSample(features.layers, choice) : null;
+  if (builder.needsEdgePass) {
+    await features.eachBatch(
+      background,
+      (n, loaded) => {
+        builder.observe(n, loaded.length);
+        sample?.add(n, loaded.length);
+      },
+      { ...batch, onBatch: progress('bin edges') },
+    );
+  }
+  const groups = !choice ? null : sample ? sample.prototypes() : shared!.groups === 'prototypes' ? Prototypes.of(shared!) : features.classes;
+  const gauss = choice && groups !== null ? new GaussAccumulator(features.layers, groups, choice) : null;
   const tops: number[] = [];
   await features.eachBatch(
     background,

@@ -191,8 +191,8 @@ export function planProfile(layers: readonly LayerShape[], o: PlanBudget, classe
 
 function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number, which: ClassLayers): Plan {
   const perClass = classes * o.bins * countWidth(o.count); // a node's class blocks
-  const gaussIn = (p: Plan) => (o.gauss ? gaussChoice(p.layers, classes, o.budget) : null);
-  const gaussOf = (g: GaussChoice | null) => (g ? gaussBytes(g.d, classes) : 0);
+  const gaussIn = (p: Plan) => (o.gauss ? gaussChoice(p.layers, o.budget, o.count) : null);
+  const gaussOf = (g: GaussChoice | null) => (g ? gaussBytes(g.d, g.prototypes) : 0);
   const lastBytes = (p: Plan) => (which === 'last' || which === 'auto' ? p.layers.at(-1)!.nodes * perClass : 0);
   const priced = which === 'all' ? { ...o, classBlocks: classes } : o;
   const header = headerBytes(layers, o.calibration);
@@ -224,7 +224,7 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
     const raw = gaussDim(plan.layers, g);
     const last = g.layers === plan.layers.length ? 'all layers' : g.layers === 1 ? 'the last layer' : `the last ${g.layers} layers`;
     const read = `${raw} channel means of ${g.first ? `the first ${g.first} and ${last}` : last}`;
-    notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${g.d < raw ? `${read}, projected to ${g.d}` : read}).`);
+    notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${g.d < raw ? `${read}, projected to ${g.d}` : read}; ${g.prototypes} prototypes).`);
   }
   const table = o.calibration ? `the calibration table of ${o.calibration.toLocaleString('en')} images` : `no calibration table: ${CALIBRATION_BYTES} bytes more per calibration image, which \`profile\` plans for`;
   notes.push(`about ${header.toLocaleString('en')} bytes of header and calibration (settings, layer list; ${table}).`);

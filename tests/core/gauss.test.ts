@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitGauss, gaussBytes, gaussChoice, gaussDim, gaussFeatures, gaussFeaturizer, GaussAccumulator, GAUSS_SHARE, mergeGauss } from '../../src/core/gauss.ts';
+import { FeatureSample, fitGauss, MIN_PROTOTYPE_ROWS, gaussChoice, gaussDim, gaussFeatures, gaussFeaturizer, GaussAccumulator, GAUSS_SHARE, gaussStats, kMeans, mergeGauss, PROTOTYPE_SHARE, Prototypes, ROWS_PER_PROTOTYPE } from '../../src/core/gauss.ts';
 import { buildProfile } from '../../src/core/profile.ts';
 import { decodeProfile, encodeProfile, profileDigest } from '../../src/core/hsp.ts';
 import { mergeProfiles } from '../../src/core/merge.ts';
@@ -29,15 +29,16 @@ function rows(n: number, seed: number) {
 }
 
 /** Reference: the same model from the rows themselves (two-pass means, direct covariance, Gauss-Jordan inverse). */
-function reference(x: Float32Array, labels: number[], test: Float64Array, features = (row: Float32Array) => gaussFeatures(row, layers)): number {
+function reference(x: Float32Array, labels: number[], test: Float64Array, features = (row: Float32Array) => gaussFeatures(row, layers), groups = classes, near = (_: number) => true): number {
   const n = labels.length;
   const F = Array.from({ length: n }, (_, i) => Array.from(features(x.subarray(i * nodes, (i + 1) * nodes))));
   const d = F[0].length;
-  const means = Array.from({ length: classes }, (_, c) => {
+  const means = Array.from({ length: groups }, (_, c) => {
     const mine = F.filter((_, i) => labels[i] === c);
+    if (mine.length === 0) return null;
     return Array.from({ length: d }, (_, k) => mine.reduce((a, f) => a + f[k], 0) / mine.length);
   });
-  const W = Array.from({ length: d }, (_, a) => Array.from({ length: d }, (_, b) => F.reduce((s, f, i) => s + (f[a] - means[labels[i]][a]) * (f[b] - means[labels[i]][b]), 0) / n));
+  const W = Array.from({ length: d }, (_, a) => Array.from({ length: d }, (_, b) => F.reduce((s, f, i) => s + (f[a] - means[labels[i]]![a]) * (f[b] - means[labels[i]]![b]), 0) / n));
   const sd = W.map((row, a) => Math.sqrt(row[a]));
   const R = W.map((row, a) => row.map((v, b) => v / (sd[a] * sd[b])));
   const tr = R.reduce((s, row, a) => s + row[a], 0);
@@ -56,8 +57,8 @@ function reference(x: Float32Array, labels: number[], test: Float64Array, featur
   }
   const inv = A.map((row) => row.slice(d));
   return Math.min(
-    ...means.map((m) => {
-      const z = m.map((v, k) => (test[k] - v) / sd[k]);
+    ...means.filter((m, c) => m !== null && near(c)).map((m) => {
+      const z = m!.map((v, k) => (test[k] - v) / sd[k]);
       return z.reduce((s, za, a) => s + za * z.reduce((t, zb, b) => t + inv[a][b] * zb, 0), 0);
     }),
   );
@@ -99,16 +100,19 @@ describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
   });
 
   it('reads both ends, the first and the latest layers, until their channels fill what its share of the budget holds, projecting past it', () => {
-    const holding = (d: number) => gaussBytes(d, classes) / GAUSS_SHARE;
-    expect(gaussChoice(layers, classes, holding(9))).toEqual({ layers: 2, d: 9 });
-    expect(gaussChoice(layers, classes, holding(8))).toEqual({ layers: 2, d: 8 });
-    expect(gaussChoice(layers, classes, holding(3))).toEqual({ layers: 2, d: 3 }); // the last layer, then the first: all
-    expect(gaussChoice(layers, classes, holding(1) - 1)).toBeNull();
-    expect(gaussChoice(layers, 0, 1e9)).toBeNull();
+    const holding = (d: number) => (8 * (d * (d + 1)) / 2) / GAUSS_SHARE;
+    const read = (l: LayerLayout[], budget: number) => {
+      const g = gaussChoice(l, budget, 400);
+      return g && { layers: g.layers, first: g.first, d: g.d };
+    };
+    expect(read(layers, holding(9))).toEqual({ layers: 2, d: 9 });
+    expect(read(layers, holding(8))).toEqual({ layers: 2, d: 8 });
+    expect(read(layers, holding(3))).toEqual({ layers: 2, d: 3 }); // the last layer, then the first: all
+    expect(read(layers, holding(1) - 1)).toBeNull();
     // Six layers of 4 channels: room for 6 features reads the first 2 and the last 2 (8 channels, projected to 6).
     const six: LayerLayout[] = Array.from({ length: 6 }, (_, i) => ({ name: `l${i}`, shape: [4, 2, 2], nodes: 16 }));
-    expect(gaussChoice(six, classes, holding(6))).toEqual({ layers: 2, first: 2, d: 6 });
-    expect(gaussChoice(six, classes, holding(12))).toEqual({ layers: 6, d: 12 }); // the ends meet: every layer, once
+    expect(read(six, holding(6))).toEqual({ layers: 2, first: 2, d: 6 });
+    expect(read(six, holding(12))).toEqual({ layers: 6, d: 12 }); // the ends meet: every layer, once
   });
 
   it('reading the first layers too: their channel means come first, from where they sit in the row', () => {
@@ -214,5 +218,99 @@ describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
     const one = x.subarray(0, nodes);
     const s = scoreImage(histogramPValueFn(withG), one, scan, 'hc', [0, 1, 0]);
     expect(s.parts[2]).toBeCloseTo(fitGauss(stats).score(gaussFeatures(one, layers)), 12);
+  });
+
+  it('k-means prototypes: well-separated modes each get their own, deterministically; nearest is the closest in standardised units', () => {
+    // Four tight modes in 3-d, the third feature on a 1000x larger scale (standardising keeps it from deciding alone).
+    const r = rng(5);
+    const centres = [[0, 0, 0], [10, 0, 0], [0, 10, 0], [10, 10, 5000]];
+    const n = 200;
+    const data = new Float64Array(n * 3);
+    const truth = Array.from({ length: n }, (_, i) => i % 4);
+    truth.forEach((m, i) => centres[m].forEach((c, j) => (data[i * 3 + j] = c + (r() - 0.5) * (j === 2 ? 100 : 0.1))));
+    const p = kMeans(data, n, 3, 4);
+    const found = truth.map((_, i) => p.nearest(data.subarray(i * 3, i * 3 + 3)));
+    for (let m = 0; m < 4; m++) expect(new Set(found.filter((_, i) => truth[i] === m)).size).toBe(1);
+    expect(new Set(found).size).toBe(4);
+    expect(kMeans(data, n, 3, 4).nearest([10, 10, 5000])).toBe(p.nearest([10, 10, 5000]));
+    // nearest() against brute force over the centroids, in the units of the spread it was given.
+    const c = Float64Array.from({ length: 15 }, () => r() * 4);
+    const scale = Float64Array.of(1, 2, 0.5);
+    const protos = new Prototypes(c, 3, scale);
+    for (let t = 0; t < 50; t++) {
+      const f = [r() * 4, r() * 4, r() * 4];
+      const dist = (k: number) => f.reduce((a, v, j) => a + ((v - c[k * 3 + j]) / scale[j]) ** 2, 0);
+      const best = [0, 1, 2, 3, 4].reduce((a, k) => (dist(k) < dist(a) ? k : a), 0);
+      expect(protos.nearest(f)).toBe(best);
+    }
+  });
+
+  it('grouped by prototypes, scores equal a direct fit on the rows with each row labelled by its nearest prototype', () => {
+    const choice = { layers: 1, d: 4, prototypes: 6 };
+    const sample = new FeatureSample(layers, choice);
+    sample.add(x, 400);
+    const protos = sample.prototypes();
+    const g = gaussStats(layers, choice, x, 400);
+    expect(g.groups).toBe('prototypes');
+    expect(g.counts).toHaveLength(6);
+    expect(g.counts.reduce((a, b) => a + b, 0)).toBe(400);
+    const assigned = Array.from({ length: 400 }, (_, i) => protos.nearest(gaussFeatures(x.subarray(i * nodes, (i + 1) * nodes), layers)));
+    const fit = fitGauss(g);
+    const test = rows(10, 4);
+    for (let i = 0; i < 10; i++) {
+      const f = gaussFeatures(test.x.subarray(i * nodes, (i + 1) * nodes), layers);
+      expect(fit.score(f)).toBeCloseTo(reference(x, assigned, f, undefined, 6), 6);
+    }
+  });
+
+  it('shards grouped by the first profile\'s prototypes merge; a class-grouped part does not merge with them', () => {
+    const choice = { layers: 1, d: 4, prototypes: 5 };
+    const first = gaussStats(layers, choice, x.subarray(0, 200 * nodes), 200);
+    const shard = new GaussAccumulator(layers, Prototypes.of(first), choice);
+    shard.add(x.subarray(200 * nodes), 200);
+    const merged = mergeGauss([first, shard.finish()]);
+    expect(merged.groups).toBe('prototypes');
+    expect(merged.counts.reduce((a, b) => a + b, 0)).toBe(400);
+    // The shard's rows go where the first profile's means are nearest: its own rows would mostly stay put.
+    const again = new GaussAccumulator(layers, Prototypes.of(first), choice);
+    again.add(x.subarray(0, 200 * nodes), 200);
+    const moved = again.finish().counts.reduce((a, c, k) => a + Math.abs(c - first.counts[k]), 0);
+    expect(moved).toBeLessThan(40);
+    const p = buildProfile(x, 400, { layers, bins: 8, strategy: 'tail', tail: 'both' }, { fingerprint: 'f', reduction: 'element', scan: { aMax: 0.5, tail: 'both', pointP: 'mid' } });
+    const byProto = { ...p, header: { ...p.header, gauss: merged } };
+    expect(decodeProfile(encodeProfile(byProto)).header.gauss).toEqual(merged);
+    const byClass = { ...p, header: { ...p.header, gauss: { ...stats } } };
+    expect(() => mergeProfiles([byProto, byClass])).toThrow(/another Gaussian part/);
+    const bad = { ...byProto, header: { ...byProto.header, gauss: { ...merged, groups: 'clusters' as 'prototypes' } } };
+    expect(() => decodeProfile(encodeProfile(bad))).toThrow(/Gaussian part statistics malformed/);
+  });
+
+  it('a prototype per ROWS_PER_PROTOTYPE background rows, as many as PROTOTYPE_SHARE of the budget holds, at least one', () => {
+    const budget = 1e6;
+    const g = (count: number) => gaussChoice(layers, budget, count)!;
+    expect(g(400).prototypes).toBe(Math.floor(400 / ROWS_PER_PROTOTYPE));
+    expect(g(5).prototypes).toBe(1);
+    const cap = Math.floor((PROTOTYPE_SHARE * budget) / (8 * g(400).d + 6));
+    expect(g(1e9).prototypes).toBe(cap);
+    expect(gaussChoice(layers, budget, 1)).toBeNull();
+  });
+  it('a prototype of fewer than MIN_PROTOTYPE_ROWS rows is no mean to be near; its rows still shape the covariance', () => {
+    // 40 prototypes on 100 rows: k-means leaves groups of 1-4 rows.
+    const choice = { layers: 1, d: 4, prototypes: 40 };
+    const sample = new FeatureSample(layers, choice);
+    sample.add(x, 100);
+    const protos = sample.prototypes();
+    const acc = new GaussAccumulator(layers, protos, choice);
+    acc.add(x.subarray(0, 100 * nodes), 100);
+    const g = acc.finish();
+    expect(g.counts.some((c) => c > 0 && c < MIN_PROTOTYPE_ROWS)).toBe(true);
+    expect(g.counts.some((c) => c >= MIN_PROTOTYPE_ROWS)).toBe(true);
+    const assigned = Array.from({ length: 100 }, (_, i) => protos.nearest(gaussFeatures(x.subarray(i * nodes, (i + 1) * nodes), layers)));
+    const fit = fitGauss(g);
+    const test = rows(10, 6);
+    for (let i = 0; i < 10; i++) {
+      const f = gaussFeatures(test.x.subarray(i * nodes, (i + 1) * nodes), layers);
+      expect(fit.score(f)).toBeCloseTo(reference(x.subarray(0, 100 * nodes), assigned, f, undefined, 40, (c) => g.counts[c] >= MIN_PROTOTYPE_ROWS), 6);
+    }
   });
 });

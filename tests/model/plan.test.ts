@@ -134,7 +134,7 @@ describe('byte-budget planner', () => {
   it('class histograms: none, last, all, or auto (the last, then earlier layers while they fit what the pooled plan left)', () => {
     const o = { ...at(8 * MB), gauss: true };
     const perClass = 10 * 16 * 2; // 10 classes x 16 bins x 2-byte counts per node
-    const gauss = gaussBytes(176, 10); // all 3 layers' channel means
+    const gauss = gaussBytes(176, 339); // all 3 layers' channel means, 339 prototypes
     expect(planProfile(FASHION, { ...o, classLayers: 'none' }, 10).classLayers).toBe(0);
     expect(planProfile(FASHION, { ...o, classLayers: 'last' }, 10).classLayers).toBe(1);
     // The default model: relu2 and relu3 fit beside the pooled histograms (2.05 + 2.05 MB); relu1 (4.01 MB more) does not.
@@ -160,14 +160,17 @@ describe('byte-budget planner', () => {
 
   it('the Gaussian part: every layer of a small model; the first layers and a large head, projected to what its share holds, inside the budget', () => {
     const small = planProfile(FASHION, { ...at(8 * MB), gauss: true }, 10);
-    expect(small.notes.join(' ')).toMatch(/138,748 bytes more for the Gaussian part \(176 channel means of all layers\)/);
+    // 339 prototypes of 176 features fill PROTOTYPE_SHARE (0.06) of 8 MB before 10,000 / 10 rows would.
+    expect(small.notes.join(' ')).toMatch(/603,954 bytes more for the Gaussian part \(176 channel means of all layers; 339 prototypes\)/);
+    expect(small.gauss).toEqual({ layers: 3, d: 176, prototypes: 339 });
     const big = planProfile(mobileNetV2(), { ...at(8 * MB), gauss: true, classLayers: 'auto' }, 5);
-    expect(big.gauss).toEqual({ layers: 1, first: 5, d: 277 });
-    expect(gaussChoice(big.layers, 5, 8 * MB)).toEqual(big.gauss);
-    expect(small.gauss).toEqual({ layers: 3, d: 176 });
-    expect(big.notes.join(' ')).toMatch(/Gaussian part \(1680 channel means of the first 5 and the last layer, projected to 277\)/);
+    expect(big.gauss).toEqual({ layers: 1, first: 5, d: 282, prototypes: 212 });
+    expect(gaussChoice(big.layers, 8 * MB, 10_000)).toEqual(big.gauss);
+    expect(big.notes.join(' ')).toMatch(/Gaussian part \(1680 channel means of the first 5 and the last layer, projected to 282; 212 prototypes\)/);
     const classBytes = big.layers.slice(-big.classLayers).reduce((a, l) => a + l.nodes, 0) * 5 * 16 * 2; // 5 classes x 16 bins x 2-byte counts
-    expect(big.bytes + classBytes + gaussBytes(277, 5)).toBeLessThanOrEqual(8 * MB);
+    expect(big.bytes + classBytes + gaussBytes(282, 212)).toBeLessThanOrEqual(8 * MB);
+    // A small background: a prototype per 10 images.
+    expect(planProfile(FASHION, { ...at(8 * MB), gauss: true, count: 500 }, 10).gauss?.prototypes).toBe(50);
   });
 
   it('auto class layers never take the profile over the budget, and never coarsen a pooled layer', () => {
