@@ -277,19 +277,24 @@ export function kMeans(rows: Float64Array, n: number, d: number, k: number, seed
   return new Prototypes(c.map((v, i) => v * scale[i % d]), d, scale);
 }
 
-/** A seeded uniform sample (reservoir) of up to `cap` background rows' features: what kMeans fits on. */
+/**
+ * A seeded uniform sample (reservoir) of up to PROTOTYPE_SAMPLE background rows' features: what
+ * kMeans fits on. `count`: the background's size, so a small build holds only what it will fill.
+ */
 export class FeatureSample {
   private readonly rows: Float64Array;
+  private readonly cap: number;
   private seen = 0;
   private readonly random = rng(PROTOTYPE_SEED);
   private readonly features: (x: Float32Array) => Float64Array;
   constructor(
     layers: readonly LayerLayout[],
     private readonly choice: GaussChoice,
-    private readonly cap = PROTOTYPE_SAMPLE,
+    count = PROTOTYPE_SAMPLE,
   ) {
     this.features = gaussFeaturizer(layers, choice);
-    this.rows = new Float64Array(cap * choice.d);
+    this.cap = Math.max(1, Math.min(PROTOTYPE_SAMPLE, count));
+    this.rows = new Float64Array(this.cap * choice.d);
   }
 
   add(batch: Float32Array, rows: number): void {
@@ -358,7 +363,7 @@ export class GaussAccumulator {
 
 /** The statistics of background rows held in memory [rows, nodes]: prototypes fitted on them, then the rows grouped by them. */
 export function gaussStats(layers: readonly LayerLayout[], choice: GaussChoice, values: Float32Array, rows: number): GaussStats {
-  const sample = new FeatureSample(layers, choice);
+  const sample = new FeatureSample(layers, choice, rows);
   sample.add(values, rows);
   const acc = new GaussAccumulator(layers, sample.prototypes(), choice);
   acc.add(values, rows);

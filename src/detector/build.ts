@@ -138,8 +138,10 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   // built on shared edges read and group as the first profile did, so that they merge.
   const budget = features.plan?.budget ?? opts.budget;
   const shared = opts.edgesFrom?.header.gauss;
-  const choice = !opts.gauss ? null : opts.edgesFrom ? (shared ? { layers: shared.layers ?? 1, first: shared.first, d: shared.d, prototypes: shared.counts.length } : null) : gaussChoice(features.layers, budget, background.count);
-  const sample = choice && builder.needsEdgePass ? new FeatureSample(features.layers, choice) : null;
+  const own = opts.gauss && !opts.edgesFrom ? gaussChoice(features.layers, budget, background.count) : null;
+  const choice = own ?? (opts.gauss && shared ? { layers: shared.layers ?? 1, first: shared.first, d: shared.d, prototypes: shared.counts.length } : null);
+  // The prototypes come from a sample taken in the first pass.
+  const sample = own && new FeatureSample(features.layers, own, background.count);
   if (builder.needsEdgePass) {
     await features.eachBatch(
       background,
@@ -150,8 +152,8 @@ export async function buildProfile(features: FeatureExtractor, background: Image
       { ...batch, onBatch: progress('bin edges') },
     );
   }
-  const groups = !choice ? null : sample ? sample.prototypes() : shared!.groups === 'prototypes' ? Prototypes.of(shared!) : features.classes;
-  const gauss = choice && groups !== null ? new GaussAccumulator(features.layers, groups, choice) : null;
+  const groups = sample ? sample.prototypes() : shared?.groups === 'prototypes' ? Prototypes.of(shared) : features.classes;
+  const gauss = choice ? new GaussAccumulator(features.layers, groups, choice) : null;
   const tops: number[] = [];
   await features.eachBatch(
     background,
