@@ -59,7 +59,7 @@ export const DEFAULTS = {
    * ENERGY_MIN_CONFIDENCE), else none.
    */
   logits: 'auto' as LogitPart,
-  /** The Gaussian part (core/gauss.ts): Mahalanobis distance of the last layers' channel means. */
+  /** The Gaussian part (core/gauss.ts): Mahalanobis distance of the first and last layers' channel means to the nearest background prototype. */
   gauss: true,
   fpr: 0.05,
   provider: 'auto' as ProviderRequest,

@@ -21,7 +21,7 @@ export interface BuildOptions {
   combine: Combination;
   /** The logit part (ScanHeader.logits). */
   logits: LogitPart;
-  /** The Gaussian part (core/gauss.ts): Mahalanobis statistics of the last layers' channel means. */
+  /** The Gaussian part (core/gauss.ts): Mahalanobis statistics of the first and last layers' channel means, per background prototype. */
   gauss: boolean;
   /** Profile bytes in mind when no plan was made (explicit reductions): the Gaussian part must fit GAUSS_SHARE of it. */
   budget: number;
