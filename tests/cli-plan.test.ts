@@ -1,25 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeProfile, layerReductions, payloadBytes } from '../src/core/index.ts';
+import { cli, MODEL, subset as copySet } from './fixtures/cli.ts';
 
-const MODEL = 'public/models/fashion-cnn.onnx';
 const LAYERS = '/relu1/Relu_output_0,/relu2/Relu_output_0,/relu3/Relu_output_0';
 let dir = '';
-
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/histoscan.js', ...args], { encoding: 'utf8', env: { ...process.env, DEBUG: '' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function subset(count: number, from: number): string {
-  const out = join(dir, `bg-${from}-${count}`);
-  mkdirSync(out, { recursive: true });
-  for (const f of readdirSync('data/background').filter((f) => f.endsWith('.png')).sort().slice(from, from + count)) copyFileSync(`data/background/${f}`, join(out, f));
-  return out;
-}
+const subset = (count: number, from: number) => copySet(dir, 'background', count, from);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'histoscan-plan-'));
