@@ -5,6 +5,9 @@ import type { Combination } from '../types.ts';
 
 export type { Combination };
 
+/** Every combination rule, in the order the CLI offers them. */
+export const COMBINATIONS: readonly Combination[] = ['tpm', 'fisher', 'min'];
+
 /**
  * TPM's truncation point: a part adds to the truncated-product statistic only where its q is at
  * most this. Chosen on the dev halves of both development models (0.01 among 0.01-0.2).

@@ -1,10 +1,11 @@
 // The .hsp header's checks (core/hsp.ts reads the bytes): every field a profile's scoring relies on,
 // with a message that names what is wrong. Apart from the byte layout, so each stays one job.
-import type { LayerLayout, ProfileHeader, ScoringName } from '../types.ts';
+import type { Combination, LayerLayout, ProfileHeader, ScoringName } from '../types.ts';
 import { ProfileError } from './errors.ts';
 import { REDUCTIONS } from './layout.ts';
 import { gaussDim, type GaussRead } from './gauss.ts';
 import { SCORINGS } from './scan.ts';
+import { COMBINATIONS } from './combine.ts';
 
 const isInt = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
 
@@ -50,7 +51,7 @@ export function validateHeader(h: unknown, version: number): asserts h is Profil
     if (!Array.isArray(counts) || counts.length === 0 || !counts.every((x) => isInt(x))) bad('class counts malformed');
     if (counts.reduce((a: number, x) => a + (x as number), 0) !== o.count) bad('class counts do not add up to the background size');
   }
-  if (scan && scan.combine !== undefined && !['fisher', 'min', 'tpm'].includes(scan.combine as string)) bad('part combination malformed');
+  if (scan && scan.combine !== undefined && !COMBINATIONS.includes(scan.combine as Combination)) bad('part combination malformed');
   if (scan && scan.logits !== undefined && scan.logits !== 'energy') bad('logit part malformed');
   if (o.gauss !== undefined) {
     const g = o.gauss as Record<string, unknown>;
