@@ -32,7 +32,7 @@ export const isScanPart = (name: string): boolean => name !== 'energy' && name !
 /** What a calibrated part measures, in words (its name from core/score.ts partNames). */
 export function partLabel(name: string): string {
   if (name === 'energy') return 'Model confidence (energy of the logits)';
-  if (name === 'gauss') return 'Distance to the nearest group of known-good images in feature space (Gaussian)';
+  if (name === 'gauss') return 'Distance to known-good images in feature space (Gaussian)';
   const [tail, group] = name.split(':');
   const how = tail === 'upper' ? 'high' : tail === 'lower' ? 'low' : 'far out';
   const among = group === 'class' ? ' for the predicted class' : group?.startsWith('pooled') ? ' (other layers)' : '';
