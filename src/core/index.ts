@@ -13,3 +13,4 @@ export * from './combine.ts';
 export * from './score.ts';
 export * from './energy.ts';
 export * from './gauss.ts';
+export * from './prototypes.ts';

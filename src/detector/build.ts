@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, ENERGY_MIN_CONFIDENCE, FeatureSample, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile } from '../core/index.ts';
+import { argmax, CalibrationCollector, ENERGY_MIN_CONFIDENCE, FeatureSample, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -141,7 +141,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const own = opts.gauss && !opts.edgesFrom ? gaussChoice(features.layers, budget, background.count) : null;
   const choice = own ?? (opts.gauss && shared ? { layers: shared.layers ?? 1, first: shared.first, d: shared.d, prototypes: shared.counts.length } : null);
   // The prototypes come from a sample taken in the first pass.
-  const sample = own && new FeatureSample(features.layers, own, background.count);
+  const sample = own && new FeatureSample(gaussFeaturizer(features.layers, own), own.d, own.prototypes, background.count);
   if (builder.needsEdgePass) {
     await features.eachBatch(
       background,

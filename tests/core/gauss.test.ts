@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FeatureSample, fitGauss, MIN_PROTOTYPE_ROWS, gaussChoice, gaussDim, gaussFeatures, gaussFeaturizer, GaussAccumulator, GAUSS_SHARE, gaussStats, kMeans, mergeGauss, PROTOTYPE_SHARE, Prototypes, ROWS_PER_PROTOTYPE } from '../../src/core/gauss.ts';
+import { fitGauss, MIN_PROTOTYPE_ROWS, gaussChoice, gaussDim, gaussFeatures, gaussFeaturizer, GaussAccumulator, GAUSS_SHARE, gaussStats, mergeGauss, PROTOTYPE_SHARE, ROWS_PER_PROTOTYPE } from '../../src/core/gauss.ts';
+import { FeatureSample, kMeans, Prototypes } from '../../src/core/prototypes.ts';
 import { buildProfile } from '../../src/core/profile.ts';
 import { decodeProfile, encodeProfile, profileDigest } from '../../src/core/hsp.ts';
 import { mergeProfiles } from '../../src/core/merge.ts';
@@ -247,7 +248,7 @@ describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
 
   it('grouped by prototypes, scores equal a direct fit on the rows with each row labelled by its nearest prototype', () => {
     const choice = { layers: 1, d: 4, prototypes: 6 };
-    const sample = new FeatureSample(layers, choice);
+    const sample = new FeatureSample(gaussFeaturizer(layers, choice), choice.d, choice.prototypes);
     sample.add(x, 400);
     const protos = sample.prototypes();
     const g = gaussStats(layers, choice, x, 400);
@@ -297,7 +298,7 @@ describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
   it('a prototype of fewer than MIN_PROTOTYPE_ROWS rows is no mean to be near; its rows still shape the covariance', () => {
     // 40 prototypes on 100 rows: k-means leaves groups of 1-4 rows.
     const choice = { layers: 1, d: 4, prototypes: 40 };
-    const sample = new FeatureSample(layers, choice);
+    const sample = new FeatureSample(gaussFeaturizer(layers, choice), choice.d, choice.prototypes);
     sample.add(x, 100);
     const protos = sample.prototypes();
     const acc = new GaussAccumulator(layers, protos, choice);
