@@ -1,23 +1,24 @@
 // Energy score (Liu et al. 2020) from the logits, temperature 1: a peer in the evaluation, and the
 // logit part of a histoscan score (ScanHeader.logits).
+import type { LogitPart } from '../types.ts';
 
-/** E(x) = −logsumexp(logits). In-distribution inputs get low energy, so E is the anomaly score. */
-export function energy(logits: ArrayLike<number>): number {
-  let m = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i] > m) m = logits[i];
-  let s = 0;
-  for (let i = 0; i < logits.length; i++) s += Math.exp(logits[i] - m); // shifted by the max: no overflow
-  return -(m + Math.log(s));
-}
-
-/** The top class's softmax probability, exp(0) / Σ exp(z − max): the model's confidence in one image. */
-export function topProbability(logits: ArrayLike<number>): number {
+/** The largest logit m and Σ exp(z − m): shifted by the max, so no exp overflows. */
+function shifted(logits: ArrayLike<number>): [number, number] {
   let m = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i] > m) m = logits[i];
   let s = 0;
   for (let i = 0; i < logits.length; i++) s += Math.exp(logits[i] - m);
-  return 1 / s;
+  return [m, s];
 }
+
+/** E(x) = −logsumexp(logits). In-distribution inputs get low energy, so E is the anomaly score. */
+export function energy(logits: ArrayLike<number>): number {
+  const [m, s] = shifted(logits);
+  return -(m + Math.log(s));
+}
+
+/** The top class's softmax probability, exp(0) / Σ exp(z − max): the model's confidence in one image. */
+export const topProbability = (logits: ArrayLike<number>): number => 1 / shifted(logits)[1];
 
 /**
  * The energy part (DEFAULTS.logits 'auto') needs a model that is sure of its background: a median
@@ -38,3 +39,10 @@ export function medianConfidence(tops: readonly number[]): number {
   const h = s.length >> 1;
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
+
+/**
+ * Whether a build keeps the energy part: asked for it (`energy`), or `auto` and `sure`, the model
+ * sure of its background (median top-class probability at least ENERGY_MIN_CONFIDENCE; for a shard,
+ * as its edges profile decided).
+ */
+export const keepsEnergy = (part: LogitPart, sure: boolean): boolean => part === 'energy' || (part === 'auto' && sure);

@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, ENERGY_MIN_CONFIDENCE, FeatureSample, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile } from '../core/index.ts';
+import { argmax, CalibrationCollector, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -168,7 +168,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const confidence = medianConfidence(tops);
   // Shards built on shared edges follow the first profile's choice, so that they merge.
   const sure = opts.edgesFrom ? opts.edgesFrom.header.scan.logits === 'energy' : confidence >= ENERGY_MIN_CONFIDENCE;
-  const withEnergy = opts.logits === 'energy' || (opts.logits === 'auto' && sure);
+  const withEnergy = keepsEnergy(opts.logits, sure);
   const notes =
     opts.logits === 'auto' && !withEnergy && !opts.edgesFrom
       ? [`the energy part is left out: the model gives its top class a median probability of ${confidence.toFixed(3)} on the background (below ${ENERGY_MIN_CONFIDENCE}), so its confidence says little about what is known-good; --logits energy keeps it.`]
