@@ -111,7 +111,7 @@ export interface GaussStats {
   first?: number;
   /**
    * How the background rows are grouped, each group with its mean: by nearest k-means prototype
-   * (core/gauss.ts Prototypes); absent: by predicted class, as in profiles made before prototypes.
+   * (core/prototypes.ts Prototypes); absent: by predicted class, as in profiles made before prototypes.
    */
   groups?: 'prototypes';
   /** Background images per group. */
