@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -111,13 +111,19 @@ describe('CLI end to end on the default model', () => {
     writeFileSync(join(mixed, 'empty.png'), '');
     writeFileSync(join(mixed, 'notes.png'), 'this is text, not a picture');
     writeFileSync(join(mixed, 'cut.png'), readFileSync(join(mixed, '00500.png')).subarray(0, 100));
+    // A subfolder (a folder per class) is read too; a file not named as an image is left out, and said so.
+    mkdirSync(join(mixed, 'shirts'));
+    copyFileSync(join(mixed, '00501.png'), join(mixed, 'shirts', 'again.png'));
+    writeFileSync(join(mixed, 'labels.csv'), 'file,label\n');
     const s = cli(['score', '--model', MODEL, '--profile', hsp, '--json', mixed]);
     expect(s.status).toBe(2);
+    expect(s.stderr).toMatch(/left out 1 file not named as images.*labels\.csv/);
     const out = JSON.parse(s.stdout).results;
-    expect(out).toHaveLength(6);
+    expect(out).toHaveLength(7);
+    expect(out.find((r: { file: string }) => r.file.endsWith(join('shirts', 'again.png'))).score).toEqual(out.find((r: { file: string }) => r.file.endsWith('00501.png')).score);
     expect(out.filter((r: { error?: string }) => r.error)).toHaveLength(3);
     expect(out.find((r: { file: string }) => r.file.endsWith('notes.png')).error).toMatch(/text file/);
-    expect(out.filter((r: { score?: number }) => typeof r.score === 'number')).toHaveLength(3);
+    expect(out.filter((r: { score?: number }) => typeof r.score === 'number')).toHaveLength(4);
 
     const bad = join(dir, 'bad.hsp');
     const bytes = readFileSync(hsp);

@@ -1,5 +1,5 @@
 // Node-side plumbing of the CLI: files, folders, specs, atomic writes. No pipeline logic here.
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { decodeProfile, UsageError, type Profile } from '../core/index.ts';
 import type { ImageSource } from '../detector/index.ts';
@@ -10,18 +10,32 @@ import type { ModelSpec } from '../types.ts';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.bmp', '.svg', '.tif', '.tiff']);
 
-/** Image files of the given paths; a folder means its image files in sorted filename order. */
+/**
+ * Image files of the given paths: a file as given; a folder, the image files in it and in its
+ * subfolders (a folder per class, as training sets are laid out), in sorted path order. Files a
+ * folder holds that are not images by their name are left out and counted on stderr, so a user
+ * sees why they were not checked.
+ */
 export function listImages(paths: string[]): string[] {
   const out: string[] = [];
+  const left: string[] = [];
+  const seen = new Set<string>();
+  const walk = (dir: string) => {
+    if (seen.has(realpathSync(dir))) return; // a link back up the tree
+    seen.add(realpathSync(dir));
+    for (const n of readdirSync(dir).sort()) {
+      const p = join(dir, n);
+      if (n.startsWith('.') || !existsSync(p)) continue;
+      if (statSync(p).isDirectory()) walk(p);
+      else (IMAGE_EXT.has(extname(n).toLowerCase()) ? out : left).push(p);
+    }
+  };
   for (const p of paths) {
     if (!existsSync(p)) throw new UsageError(`No such file or folder: ${p}`);
-    if (statSync(p).isDirectory()) {
-      const names = readdirSync(p)
-        .filter((n) => !n.startsWith('.') && IMAGE_EXT.has(extname(n).toLowerCase()))
-        .sort();
-      out.push(...names.map((n) => join(p, n)));
-    } else out.push(p);
+    if (statSync(p).isDirectory()) walk(p);
+    else out.push(p);
   }
+  if (left.length) console.error(`note: left out ${left.length} file${left.length > 1 ? 's' : ''} not named as images (${[...IMAGE_EXT].join(' ')}): ${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}`);
   return out;
 }
 
