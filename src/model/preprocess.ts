@@ -116,9 +116,11 @@ function imageShape(shape: (number | string)[]): Partial<Pick<ModelSpec, 'channe
     const [, a, b, c] = shape;
     if ((a === 1 || a === 3) && num(b) && num(c)) return { channels: a, height: b, width: c, layout: 'nchw' };
     if ((c === 1 || c === 3) && num(a) && num(b)) return { channels: c, height: a, width: b, layout: 'nhwc' };
-    // A symbolic height and width (Hugging Face exports): the channels and layout, the size left open.
-    if ((a === 1 || a === 3) && !num(b) && !num(c)) return { channels: a, layout: 'nchw' };
-    if ((c === 1 || c === 3) && !num(a) && !num(b)) return { channels: c, layout: 'nhwc' };
+    // A symbolic height or width (Hugging Face exports; text-line models of any width): the channels,
+    // the layout and the side that is fixed, the rest left to the spec.
+    const sides = (h: number | string | undefined, w: number | string | undefined) => ({ ...(num(h) ? { height: h } : {}), ...(num(w) ? { width: w } : {}) });
+    if ((a === 1 || a === 3) && !(num(b) && num(c))) return { channels: a, layout: 'nchw', ...sides(b, c) };
+    if ((c === 1 || c === 3) && !(num(a) && num(b))) return { channels: c, layout: 'nhwc', ...sides(a, b) };
   }
   // [N, H, W]: gray images without a channel axis (the session drops the unit channel when feeding).
   if (shape.length === 3 && num(shape[1]) && num(shape[2])) return { channels: 1, height: shape[1], width: shape[2], layout: 'nchw' };

@@ -112,6 +112,10 @@ describe('model instrumentation', () => {
     expect(s('resnetish-nhwc-rgb.onnx')).toEqual([3, 16, 16, 'nhwc']);
     expect(s('rgb-opset11.onnx')).toEqual([3, 12, 12, 'nchw']);
     expect(s('gray-rank3.onnx')).toEqual([1, 8, 8, 'nchw']);
+    // A text-line model of any width: the fixed side is kept, and the open one asked for.
+    const line = { ...inspectModel(fixture('rgb-opset11.onnx')), inputs: [{ name: 'x', elemType: 1, shape: ['N', 3, 48, 'W'] }] };
+    expect(() => specFromModel(line)).toThrow(/shape \[N, 3, 48, W\]; its size or channels are not fixed.*--size/);
+    expect(specFromModel(line, { width: 192 })).toMatchObject({ channels: 3, height: 48, width: 192, layout: 'nchw' });
     // An explicit spec rescues a vector input; a wrong input name is refused.
     expect(specFromModel(inspectModel(fixture('no-image-input.onnx')), { height: 2, width: 5, channels: 1, layout: 'nchw' }).width).toBe(5);
     expect(() => specFromModel(inspectModel(fixture('rgb-opset11.onnx')), { inputName: 'nope' })).toThrow(/no input "nope"/);
