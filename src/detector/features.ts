@@ -19,7 +19,17 @@ export interface FeatureOptions extends SpecSources {
   reduction: ReductionChoice;
   provider: ProviderRequest;
   numThreads?: number;
+  /** Most activation values one session run may output (default MAX_RUN_VALUES). */
+  maxRunValues?: number;
 }
+
+/**
+ * Most activation values (every instrumented layer's, all images) one session run may output: a
+ * batch runs in slices of as many images as fit. A 224x224 model outputs millions of values per
+ * image, so a batch of 32 in one run would hold gigabytes, past a browser's WASM memory (4 GB)
+ * or a phone's; 2^26 float32 (256 MB) still runs a small model's whole batch at once.
+ */
+export const MAX_RUN_VALUES = 2 ** 26;
 
 /** The monitored layers under a reduction choice, and the budget plan behind them when there is one. */
 function layout(shapes: readonly LayerShape[], choice: ReductionChoice, classes: number): { layers: LayerLayout[]; plan: Plan | null } {
@@ -80,6 +90,8 @@ export class FeatureExtractor {
     readonly fingerprint: string,
     /** Logits per image: the classes the model predicts. */
     readonly classes: number,
+    /** Images per session run: the model's fixed batch, or as many as MAX_RUN_VALUES holds. */
+    private readonly perRun: number,
   ) {
     this.nodes = layers.reduce((s, l) => s + l.nodes, 0);
     this.offsets = layerOffsets(layers);
@@ -97,7 +109,7 @@ export class FeatureExtractor {
    */
   withReductions(choice: ReductionChoice): FeatureExtractor {
     const { layers, plan } = layout(this.shapes, choice, this.classes);
-    return new FeatureExtractor(this.model, this.spec, this.shapes, layers, plan, this.fingerprint, this.classes);
+    return new FeatureExtractor(this.model, this.spec, this.shapes, layers, plan, this.fingerprint, this.classes, this.perRun);
   }
 
   static async create(opts: FeatureOptions): Promise<FeatureExtractor> {
@@ -120,7 +132,10 @@ export class FeatureExtractor {
     });
     try {
       const { layers, plan } = layout(shapes, opts.reduction, out.logits.length);
-      return new FeatureExtractor(model, spec, shapes, layers, plan, fp, out.logits.length);
+      const values = shapes.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), out.logits.length);
+      const fixed = model.input.shape[0];
+      const perRun = Math.max(1, Math.min(typeof fixed === 'number' && fixed > 0 ? fixed : Infinity, Math.floor((opts.maxRunValues ?? MAX_RUN_VALUES) / values)));
+      return new FeatureExtractor(model, spec, shapes, layers, plan, fp, out.logits.length, perRun);
     } catch (e) {
       model.release();
       throw e;
@@ -138,12 +153,13 @@ export class FeatureExtractor {
 
   /** Logits and node values of a batch of images; an image with non-finite values is named in `errors`. */
   async nodeValues(images: RgbaImage[]): Promise<NodeBatch> {
-    // Models exported with a fixed batch size (often 1) get their batches in slices of that size.
-    const fixed = this.model.input.shape[0];
-    if (typeof fixed === 'number' && fixed > 0 && images.length > fixed) {
+    // In slices of perRun: a model exported with a fixed batch size (often 1), or one whose
+    // activations for the whole batch would not fit MAX_RUN_VALUES.
+    const step = this.perRun;
+    if (images.length > step) {
       const out: NodeBatch = { logits: [], nodes: new Float32Array(images.length * this.nodes), errors: new Map(), preprocessMs: 0, inferenceMs: 0 };
-      for (let i = 0; i < images.length; i += fixed) {
-        const p = await this.nodeValues(images.slice(i, i + fixed));
+      for (let i = 0; i < images.length; i += step) {
+        const p = await this.nodeValues(images.slice(i, i + step));
         out.nodes.set(p.nodes, i * this.nodes);
         out.logits.push(...p.logits);
         for (const [r, e] of p.errors) out.errors.set(i + r, e);

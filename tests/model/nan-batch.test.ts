@@ -20,6 +20,18 @@ describe('a model that gives NaN for one image of a batch', () => {
     expect(batch.errors.get(1)!.message).toMatch(/layer "logx" at node 0/);
     for (const r of [0, 2]) for (const v of batch.nodes.subarray(r * 4, r * 4 + 4)) expect(Number.isFinite(v)).toBe(true);
 
+    // Run in slices of one image (as a model too large for its whole batch in one run is): the same values and errors.
+    const sliced = await FeatureExtractor.create({ model, spec, layers: ['logx'], reduction: 'element', provider: 'wasm', maxRunValues: 1 });
+    const runs: number[] = [];
+    const run = sliced.model.run.bind(sliced.model);
+    sliced.model.run = (input, dims) => (runs.push(dims[0]), run(input, dims));
+    const again = await sliced.nodeValues([gray(250), gray(10), gray(200)]);
+    expect(runs).toEqual([1, 1, 1]);
+    expect([...again.errors.keys()]).toEqual([1]);
+    for (const r of [0, 2]) expect([...again.nodes.subarray(r * 4, r * 4 + 4)]).toEqual([...batch.nodes.subarray(r * 4, r * 4 + 4)]);
+    expect(again.logits.map((l) => [...l])).toEqual(batch.logits.map((l) => [...l]));
+    sliced.release();
+
     const seen: number[] = [];
     const skip = new Map<number, string>();
     await f.eachBatch(source([250, 10, 200, 5, 240]), (nodes, loaded) => seen.push(...loaded), { batchSize: 5, skip });
