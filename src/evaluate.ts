@@ -11,6 +11,7 @@ import {
   individualScan,
   kdePValues,
   extraParts,
+  partNames,
   payloadBytes,
   pointPValues,
   rng,
@@ -124,6 +125,8 @@ export interface ScoredSet {
   scanMsPerImage: number;
   /** Point p-values row-major [rows, nodes], kept when asked (group scans). */
   points?: Float32Array;
+  /** The product's calibrated parts, each scored alone (first scoring): names, and per part a score per image. */
+  parts?: { names: string[]; scores: number[][] };
 }
 
 /** Raw scan scores of one tail over a node range (ablations: a layer alone, a tail alone). */
@@ -193,6 +196,8 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
       const q = perScoring<number[]>(() => []);
       let pMs = 0;
       let sMs = 0;
+      const names = partNames(scan, set.nodes);
+      const parts = names.map((): number[] => []);
       for (let r = 0; r < rows; r++) {
         const p = scanParts(method.pvalues, row(set, r), scan, scorings, classOf(set, r));
         const extra = extraParts(scan, row(set, r), set.logits[r]);
@@ -201,11 +206,12 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
           const c = combineParts(scanScores, [...scanScores, ...extra], tables.get(s), scan.combine, scan.flat);
           scores[s].push(c.score);
           q[s].push(c.q);
+          if (s === scorings[0]) [...scanScores, ...extra].forEach((v, k) => parts[k].push(v));
         }
         pMs += p.pvaluesMs;
         sMs += p.scanMs / scorings.length;
       }
-      return { scores, q, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows };
+      return { scores, q, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows, parts: { names, scores: parts } };
     },
   };
 }
@@ -279,7 +285,7 @@ export function evaluateMethods(
   scorers: Scorer[],
   clean: NodeSet,
   anomalous: NodeSet[],
-  opts: { scorings: ScoringName[]; limit?: (m: Scorer) => number | undefined; onProgress?: (p: Progress) => void },
+  opts: { scorings: ScoringName[]; limit?: (m: Scorer) => number | undefined; onProgress?: (p: Progress) => void; parts?: boolean },
 ): EvalRow[] {
   const rows: EvalRow[] = [];
   let done = 0;
@@ -299,6 +305,12 @@ export function evaluateMethods(
           bytes: m.bytes,
           pvalueMsPerImage: (base.pvalueMsPerImage + s.pvalueMsPerImage) / 2,
           scanMsPerImage: (base.scanMsPerImage + s.scanMsPerImage) / 2,
+        });
+      }
+      // Each calibrated part alone (its raw score; AUC needs only its order): which evidence carries the set.
+      if (opts.parts && base.parts && s.parts) {
+        base.parts.names.forEach((name, k) => {
+          rows.push({ method: `${m.name} · ${name} alone`, set: set.name, scoring: opts.scorings[0], auc: auc(base.parts!.scores[k], s.parts!.scores[k]), bytes: m.bytes, pvalueMsPerImage: NaN, scanMsPerImage: NaN });
         });
       }
       opts.onProgress?.({ done: ++done, total, stage: `${m.name}: ${set.name}` });

@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeProfile } from '../src/core/index.ts';
+import { auc, decodeProfile } from '../src/core/index.ts';
 import { cli, MODEL, subset as subsetOf } from './fixtures/cli.ts';
 
 let dir = '';
@@ -57,6 +57,18 @@ describe('CLI end to end on the default model', () => {
       expect(r.bytes).toBeGreaterThan(0);
     }
     expect(results[0].bytes).toBeLessThan(results[1].bytes);
+
+    // --parts: each calibrated part alone, whose AUC equals the one of that part's scores from `score` on the same images.
+    const pa = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram', '--parts', '--json']);
+    expect(pa.status, pa.stderr).toBe(0);
+    const partRows = JSON.parse(pa.stdout).results.filter((r: { kind: string }) => r.kind === 'part');
+    const partsOf = (folder: string) => JSON.parse(cli(['score', '--model', MODEL, '--profile', hsp, '--json', folder]).stdout).results.map((r: { parts: { name: string; score: number }[] }) => r.parts);
+    const [cleanParts, pgdParts] = [partsOf(clean), partsOf(pgd)];
+    expect(partRows.map((r: { method: string }) => r.method)).toEqual(cleanParts[0].map((p: { name: string }) => `histogram · ${p.name} alone`));
+    partRows.forEach((r: { auc: number }, k: number) => {
+      const scores = (rows: { score: number }[][]) => rows.map((parts) => parts[k].score);
+      expect(r.auc).toBeCloseTo(auc(scores(cleanParts), scores(pgdParts)), 12);
+    });
 
     // The peers on the same images, one half of each test folder (peers need no calibration).
     const pe = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'mahalanobis,knn,msp,energy', '--split', 'dev', '--json']);

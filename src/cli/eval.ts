@@ -31,11 +31,13 @@ export interface EvalFlags {
   peerFeatures: PeerFeatures;
   k: number;
   split: Split;
+  parts?: boolean;
 }
 
 export interface EvalResult {
   method: string;
-  kind: 'histoscan' | 'peer';
+  /** part: one of histoscan's calibrated parts scored alone (--parts). */
+  kind: 'histoscan' | 'part' | 'peer';
   set: string;
   auc: number;
   bytes: number;
@@ -108,13 +110,14 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
     scorings: [flags.scoring],
     limit: (m) => (m.name.startsWith('KDE') ? flags.kdeImages : undefined),
     onProgress,
+    parts: flags.parts,
   });
   return rows.map((r) => {
     const limit = r.method.startsWith('KDE') ? flags.kdeImages : Infinity;
     const n = anomalous.find((a) => a.name === r.set)!.rows;
     return {
       method: r.method,
-      kind: peers.has(r.method) ? 'peer' : 'histoscan',
+      kind: peers.has(r.method) ? 'peer' : r.method.endsWith(' alone') ? 'part' : 'histoscan',
       set: r.set,
       auc: r.auc,
       bytes: r.bytes,
@@ -136,7 +139,7 @@ export function evalTable(results: EvalResult[]): string {
     const rs = results.filter((r) => r.method === m);
     const ms = rs.reduce((a, r) => a + (r.pvalueMsPerImage ?? 0) + r.scanMsPerImage, 0) / rs.length;
     const aucs = sets.map((s) => (rs.find((r) => r.set === s)?.auc.toFixed(3) ?? '—').padStart(Math.max(6, s.length)));
-    lines.push(`${m.padEnd(w)}  ${rs[0].kind.padEnd(9)}  ${mb(rs[0].bytes).padStart(10)}  ${ms.toFixed(3).padStart(8)}  ${aucs.join('  ')}`);
+    lines.push(`${m.padEnd(w)}  ${rs[0].kind.padEnd(9)}  ${mb(rs[0].bytes).padStart(10)}  ${(Number.isFinite(ms) ? ms.toFixed(3) : '—').padStart(8)}  ${aucs.join('  ')}`);
   }
   return lines.join('\n');
 }

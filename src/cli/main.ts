@@ -248,6 +248,7 @@ layerOptions(
       .addOption(new Option('--peer-features <f>', 'features of mahalanobis and knn: the last monitored layer (channel means if spatial) or channel means of all layers').choices([...PEER_FEATURES]).default('penultimate'))
       .option('--k <n>', 'k of the k-NN peer', int, 10)
       .addOption(new Option('--split <half>', 'score the dev half, the test half or all of each test folder (seeded split; tune on dev, report test)').choices(['dev', 'test', 'all']).default('all'))
+      .option('--parts', 'also a row per calibrated part of histoscan scored alone (each scan, energy, Gaussian): which evidence carries each set on your model')
       .option('--json', 'print {"results": [...]} on stdout'),
   ),
 ).action(async (opts) => {
