@@ -32,7 +32,10 @@ import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart,
 // Since then the Gaussian part's background grouped into k-means prototypes of about ten rows (as
 // many as a tenth of the budget holds with the scatter), each image scored against the nearest,
 // instead of one Gaussian per predicted class (core/gauss.ts): dev means default model 0.9810 ->
-// 0.9823, photo model 0.8247 -> 0.8337, ViT 0.859 -> 0.871.
+// 0.9823, photo model 0.8247 -> 0.8337, ViT 0.859 -> 0.871. Since then three witnesses: the scans by
+// Tippett's minimum (not the truncated product), the energy and the Gaussian part each its own (not
+// one by Fisher's sum) (core/combine.ts partGroups, witnessRules): dev means 0.9821 -> 0.9825,
+// 0.8335 -> 0.8353, 0.871 -> 0.879, the only rule tried that raised all three.
 export const DEFAULTS = {
   layers: 'auto' as const,
   // No global reduction: each layer's comes from the byte-budget plan (model/plan.ts), which keeps

@@ -15,30 +15,39 @@ function table(m: number): number[] {
 const image = [3, 0.5, 0.5, 0.5, 0.5, 0.5];
 
 describe('how many calibration images a verdict of several parts needs', () => {
-  it('an image far out in one of 6 parts ties with the images that top the other 5: q = 6/(m + 1); 8/(m + 1) grouped 4 + 2', () => {
+  it('an image far out in one of 6 parts ties with the images that top the other 5: q = 6/(m + 1); 8/(m + 1) grouped 4 + 2, 12/(m + 1) grouped 4 + 1 + 1', () => {
     for (const how of ['tpm', 'min'] as const) {
       expect(combine(image, table(60), how).q).toBeCloseTo(6 / 61, 12);
       expect(combine(image, table(119), how).q).toBeCloseTo(6 / 120, 12);
     }
-    // Grouped as combineParts does, 4 scans and 2 other parts: the image ties with the 3 other top
-    // scans in its group (group q 4/(m + 1)), and 4 calibration images rank as high in the other group.
+    // Grouped 4 + 2: the image ties with the 3 other top scans in its group (group q 4/(m + 1)), and
+    // 4 calibration images rank as high in the other group.
     expect(combine(image, table(60), 'min', [4, 2]).q).toBeCloseTo(8 / 61, 12);
     expect(combine(image, table(159), 'min', [4, 2]).q).toBeCloseTo(8 / 160, 12);
+    // Grouped as combineParts does, the 4 scans and each other part alone: 4 rank as high in each of 3 witnesses.
+    expect(combine(image, table(60), 'min', [4, 1, 1]).q).toBeCloseTo(12 / 61, 12);
+    expect(combine(image, table(239), 'min', [4, 1, 1]).q).toBeCloseTo(12 / 240, 12);
     // TPM breaks the ties across groups by Fisher's sum: while the group q 4/(m + 1) is above 0.01, the
-    // image also ranks below calibration images a little out in both groups; from m = 400 on, as min.
-    const rules = witnessRules('tpm', [4, 2]);
-    expect(combine(image, table(159), 'tpm', [4, 2], rules).q).toBeGreaterThan(8 / 160);
-    expect(combine(image, table(399), 'tpm', [4, 2], rules).q).toBeGreaterThan(8 / 400);
-    expect(combine(image, table(400), 'tpm', [4, 2], rules).q).toBeCloseTo(8 / 401, 12);
+    // image also ranks below calibration images a little out in the other groups; from m = 400 on, as min.
+    for (const groups of [[4, 2], [4, 1, 1]]) {
+      const rules = witnessRules('tpm', groups);
+      const g = 4 * groups.length;
+      expect(combine(image, table(159), 'tpm', groups, rules).q).toBeGreaterThan(g / 160);
+      expect(combine(image, table(399), 'tpm', groups, rules).q).toBeGreaterThan(g / 400);
+      expect(combine(image, table(400), 'tpm', groups, rules).q).toBeLessThanOrEqual(g / 401);
+    }
   });
 
-  it('the build warns below s g/FPR - 1 images (119 at 5% for 6 parts alone, 159 for groups of 4 and 2 under min q, 400 under TPM), not from there on, and not for Fisher', () => {
+  it('the build warns below s g/FPR - 1 images (119 at 5% for 6 parts alone, 159 for groups of 4 and 2 and 239 for 4, 1 and 1 under min q, 400 under TPM), not from there on, and not for Fisher', () => {
     const flat = [1, 1, 1, 1, 1, 1];
     expect(calibrationWarnings(60, 0.05, flat, 'tpm')[0]).toMatch(/with 60 calibration images and 6 calibrated parts, an image far out in only one part usually cannot reach q <= 0.05.*q about 0\.098.*at least 119/);
     expect(calibrationWarnings(119, 0.05, flat, 'tpm')).toEqual([]);
     expect(calibrationWarnings(120, 0.05, [4, 2], 'min')[0]).toMatch(/with 120 calibration images and 6 calibrated parts.*q about 0\.066.*at least 159/);
     expect(calibrationWarnings(159, 0.05, [4, 2], 'min')).toEqual([]);
-    expect(calibrationWarnings(159, 0.05, [4, 2], 'tpm')[0]).toMatch(/q about 0\.05.*, and below those a little out in both witnesses; calibrate on at least 400/);
+    expect(calibrationWarnings(238, 0.05, [4, 1, 1], 'min')[0]).toMatch(/with 238 calibration images and 6 calibrated parts.*q about 0\.050.*at least 239/);
+    expect(calibrationWarnings(239, 0.05, [4, 1, 1], 'min')).toEqual([]);
+    expect(calibrationWarnings(239, 0.05, [4, 1, 1], 'tpm')[0]).toMatch(/calibrate on at least 400/);
+    expect(calibrationWarnings(159, 0.05, [4, 2], 'tpm')[0]).toMatch(/q about 0\.05.*, and below those a little out in several witnesses; calibrate on at least 400/);
     expect(calibrationWarnings(400, 0.05, [4, 2], 'tpm')).toEqual([]);
     expect(calibrationWarnings(60, 0.05, flat, 'fisher')).toEqual([]);
     expect(calibrationWarnings(60, 0.05, [1], 'tpm')).toEqual([]);

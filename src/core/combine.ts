@@ -127,8 +127,8 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
     }
     first += size;
   });
-  // Fisher's tie-break across the groups' witnesses (partGroups); with every part on its own (scans only, or flat), Tippett's.
-  const across = sizes.some((size) => size > 1);
+  // Fisher's tie-break across witnesses of different evidence (partGroups); with every part on its own (scans only, or flat), Tippett's.
+  const across = groups !== undefined;
   const F = statistic(how, glogq, m * g, (m + 1) * g, across);
   const floor = tieFloor(F);
   let ge = 0;
@@ -140,24 +140,23 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
 const tieFloor = (F: number) => F - 1e-12 * Math.max(1, Math.abs(F));
 
 /**
- * The witnesses of an image with `scans` scan parts among `parts`, as consecutive group sizes: where
- * there are other parts, two: the scans (per-node marginals: each tail, pooled and class-conditional)
- * and the model-level parts (energy of the logits, Gaussian distance of the features); else every
- * part is its own.
+ * The witnesses of an image with `scans` scan parts among `parts`, as consecutive group sizes: the
+ * scans as one (per-node marginals: each tail, pooled and class-conditional, looks at the same
+ * activations), then each model-level part as its own (energy of the logits, Gaussian distance of
+ * the features: different evidence); without other parts, every scan is its own.
  */
 export function partGroups(scans: number, parts: number): number[] {
-  return scans > 0 && parts > scans ? [scans, parts - scans] : Array<number>(parts).fill(1);
+  return scans > 0 && parts > scans ? [scans, ...Array<number>(parts - scans).fill(1)] : Array<number>(parts).fill(1);
 }
 
 /**
- * How each witness of partGroups combines its own parts: the scans by the combination's rule; under
- * TPM the model-level parts by Fisher's sum, since each is a whole-image statistic of its own
- * evidence (the logits' energy, the features' Gaussian distance) whose moderate values add up, where
- * TPM would let the pair speak only through the more unusual one. Chosen on the dev halves of the
- * three development models (src/defaults.ts): every model's mean AUC rose over TPM inside both.
+ * How each witness of partGroups combines its own parts: under TPM the scans by Tippett's minimum,
+ * since the most unusual look at one piece of evidence speaks for it, where TPM added up several
+ * strong looks at the same activations; under Fisher or min, by that rule. Chosen on the dev halves of
+ * the three development models (src/defaults.ts), with a witness of its own for each model-level part.
  */
 export function witnessRules(how: Combination, groups: readonly number[]): Combination[] {
-  return groups.map((_, j) => (j > 0 && how === 'tpm' ? 'fisher' : how));
+  return groups.map((_, j) => (how === 'tpm' && j === 0 ? 'min' : how));
 }
 
 /**

@@ -95,7 +95,7 @@ function classLayerCount(which: ClassLayers, f: FeatureExtractor): number {
 
 /**
  * What the build should tell its user about the calibration set's size. `groups`: the combination's
- * witnesses (core/combine.ts partGroups), e.g. [4, 2] for four scans, then the energy and the Gaussian part.
+ * witnesses (core/combine.ts partGroups), e.g. [4, 1, 1] for four scans, then the energy and the Gaussian part.
  */
 export function calibrationWarnings(count: number, fpr: number, groups: readonly number[] = [1], combine: Combination = 'fisher'): string[] {
   const need = calibrationNeeded(fpr);
@@ -106,14 +106,14 @@ export function calibrationWarnings(count: number, fpr: number, groups: readonly
   // that top the group's other parts (group q = s/(m + 1)), and in each of the g groups about s
   // calibration images rank at least as high: its q is about s g/(m + 1), not 1/(m + 1).
   // Across groups TPM breaks ties by Fisher's sum, so until that group q passes TPM_TAU (m + 1 > s/TPM_TAU)
-  // the image also ranks below the calibration images a little out in both witnesses.
+  // the image also ranks below the calibration images a little out in several witnesses.
   const parts = groups.reduce((a, b) => a + b, 0);
   const s = Math.max(...groups);
   const ties = s * groups.length;
   const lift = combine === 'tpm' && groups.length > 1 && s > 1 ? Math.floor(s / TPM_TAU) : 0;
   const single = Math.max(calibrationNeeded(fpr / ties), lift);
   if (parts > 1 && combine !== 'fisher' && count < single) {
-    const below = count < lift ? ', and below those a little out in both witnesses' : '';
+    const below = count < lift ? ', and below those a little out in several witnesses' : '';
     return [`with ${count} calibration images and ${parts} calibrated parts, an image far out in only one part usually cannot reach q <= ${fpr}: it ties with the calibration images that top the other parts (q about ${(ties / (count + 1)).toPrecision(2)})${below}; calibrate on at least ${single} images for that.`];
   }
   return [];

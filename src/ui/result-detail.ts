@@ -114,7 +114,7 @@ export class ResultDetail extends LitElement {
           })}
         </tbody>
       </table>
-      <p class="hint">q: the share of clean calibration images whose part scores at least as high. The verdict's q combines all ${d.parts.length} parts${partGroups(scans, d.parts.length).length < d.parts.length ? `: the ${scans} scans into one witness, the other ${d.parts.length - scans} into another, then the two` : ''}.</p>`;
+      <p class="hint">q: the share of clean calibration images whose part scores at least as high. The verdict's q combines all ${d.parts.length} parts${partGroups(scans, d.parts.length).length < d.parts.length ? `: the ${scans} scans into one witness, then it and the other ${d.parts.length - scans === 1 ? 'part' : `${d.parts.length - scans} parts`}` : ''}.</p>`;
   }
 
   override render() {

@@ -67,7 +67,7 @@ describe('combined calibration (several parts, full conformal q)', () => {
         const m = 1 + Math.floor(r() * (how === 'tpm' ? 300 : 15));
         // 2-4 parts in the first group (the scans), 1-3 in the second (energy and Gaussian), sometimes one more alone.
         const groups = [2 + Math.floor(r() * 3), 1 + Math.floor(r() * 3), ...(r() < 0.3 ? [1] : [])];
-        // Half the time each group with a rule of its own (witnessRules: Fisher inside the model-level parts under TPM).
+        // Half the time each group with a rule of its own (witnessRules: the scans by their minimum under TPM).
         const within = r() < 0.5 ? groups.map(() => (['fisher', 'min', 'tpm'] as const)[Math.floor(r() * 3)]) : undefined;
         const k = groups.reduce((a, b) => a + b, 0);
         const v = () => Math.floor(r() * (how === 'tpm' ? 50 : 5));
@@ -107,20 +107,20 @@ describe('combined calibration (several parts, full conformal q)', () => {
     }
   });
 
-  it("the product's grouping: under TPM the scans by TPM, the model-level parts by Fisher's sum; flat: every part alone", () => {
+  it("the product's grouping: the scans one witness (under TPM by their minimum), each model-level part its own; flat: every part alone", () => {
     const r = rng(21);
     const m = 150;
     const rows = Array.from({ length: m * 6 }, () => r());
     for (let t = 0; t < 20; t++) {
       const parts = Array.from({ length: 6 }, () => r() * 1.05);
       const scans = parts.slice(0, 4);
-      expect(combineParts(scans, parts, rows, 'tpm')).toEqual(combine(parts, rows, 'tpm', [4, 2], ['tpm', 'fisher']));
-      expect(combineParts(scans, parts, rows, 'min')).toEqual(combine(parts, rows, 'min', [4, 2]));
+      expect(combineParts(scans, parts, rows, 'tpm')).toEqual(combine(parts, rows, 'tpm', [4, 1, 1], ['min', 'tpm', 'tpm']));
+      expect(combineParts(scans, parts, rows, 'min')).toEqual(combine(parts, rows, 'min', [4, 1, 1]));
       expect(combineParts(scans, parts, rows, 'tpm', true)).toEqual(combine(parts, rows, 'tpm'));
     }
-    // The rule matters: inside the pair, TPM orders by the smaller q, Fisher by the product.
-    const ne = (a: number[]) => combineParts(a.slice(0, 4), a, rows, 'tpm').q !== combine(a, rows, 'tpm', [4, 2]).q;
-    expect(Array.from({ length: 50 }, () => Array.from({ length: 6 }, () => r())).some(ne)).toBe(true);
+    // The rule matters: inside the scans, TPM adds up the strong ones, the minimum keeps the strongest.
+    const strong = Array.from({ length: 50 }, () => [r() * 2, r() * 2, r() * 2, r() * 2, r(), r()]);
+    expect(strong.some((a) => combineParts(a.slice(0, 4), a, rows, 'tpm').q !== combine(a, rows, 'tpm', [4, 1, 1]).q)).toBe(true);
   });
 
   it('groups must add up to the parts', () => {
