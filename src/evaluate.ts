@@ -125,8 +125,11 @@ export interface ScoredSet {
   scanMsPerImage: number;
   /** Point p-values row-major [rows, nodes], kept when asked (group scans). */
   points?: Float32Array;
-  /** The product's calibrated parts, each scored alone (first scoring): names, and per part a score per image. */
-  parts?: { names: string[]; scores: number[][] };
+  /**
+   * The product's calibrated parts, each scored alone (first scoring): names, per part a score per
+   * image, and the calibration table they are ranked against (row-major [images, parts]).
+   */
+  parts?: { names: string[]; scores: number[][]; calibration?: number[] };
 }
 
 /** Raw scan scores of one tail over a node range (ablations: a layer alone, a tail alone). */
@@ -211,7 +214,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
         pMs += p.pvaluesMs;
         sMs += p.scanMs / scorings.length;
       }
-      return { scores, q, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows, parts: { names, scores: parts } };
+      return { scores, q, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows, parts: { names, scores: parts, calibration: tables.get(scorings[0]) } };
     },
   };
 }
@@ -285,7 +288,7 @@ export function evaluateMethods(
   scorers: Scorer[],
   clean: NodeSet,
   anomalous: NodeSet[],
-  opts: { scorings: ScoringName[]; limit?: (m: Scorer) => number | undefined; onProgress?: (p: Progress) => void; parts?: boolean },
+  opts: { scorings: ScoringName[]; limit?: (m: Scorer) => number | undefined; onProgress?: (p: Progress) => void; parts?: boolean; onScored?: (method: string, set: string, scored: ScoredSet) => void },
 ): EvalRow[] {
   const rows: EvalRow[] = [];
   let done = 0;
@@ -293,9 +296,11 @@ export function evaluateMethods(
   for (const m of scorers) {
     const limit = opts.limit?.(m);
     const base = m.score(clean, opts.scorings, limit);
+    opts.onScored?.(m.name, clean.name, base);
     opts.onProgress?.({ done: ++done, total, stage: `${m.name}: clean` });
     for (const set of anomalous) {
       const s = m.score(set, opts.scorings, limit);
+      opts.onScored?.(m.name, set.name, s);
       for (const scoring of opts.scorings) {
         rows.push({
           method: m.name,

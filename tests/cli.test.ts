@@ -59,7 +59,8 @@ describe('CLI end to end on the default model', () => {
     expect(results[0].bytes).toBeLessThan(results[1].bytes);
 
     // --parts: each calibrated part alone, whose AUC equals the one of that part's scores from `score` on the same images.
-    const pa = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram', '--parts', '--json']);
+    const partsOut = join(dir, 'parts.jsonl');
+    const pa = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram', '--parts', '--parts-out', partsOut, '--json']);
     expect(pa.status, pa.stderr).toBe(0);
     const partRows = JSON.parse(pa.stdout).results.filter((r: { kind: string }) => r.kind === 'part');
     const partsOf = (folder: string) => JSON.parse(cli(['score', '--model', MODEL, '--profile', hsp, '--json', folder]).stdout).results.map((r: { parts: { name: string; score: number }[] }) => r.parts);
@@ -69,6 +70,11 @@ describe('CLI end to end on the default model', () => {
       const scores = (rows: { score: number }[][]) => rows.map((parts) => parts[k].score);
       expect(r.auc).toBeCloseTo(auc(scores(cleanParts), scores(pgdParts)), 12);
     });
+    // --parts-out: per set, every image's part scores (those of `score`) and the 40 x 6 calibration table.
+    const recorded = readFileSync(partsOut, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(recorded.map((l: { set: string }) => l.set)).toEqual(['clean', 'pgd']);
+    expect(recorded[0].calibration).toHaveLength(40 * recorded[0].parts.length);
+    recorded[1].images.forEach((row: number[], i: number) => row.forEach((v, k) => expect(v).toBeCloseTo(pgdParts[i][k].score, 9)));
 
     // The peers on the same images, one half of each test folder (peers need no calibration).
     const pe = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'mahalanobis,knn,msp,energy', '--split', 'dev', '--json']);

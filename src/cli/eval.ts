@@ -1,9 +1,10 @@
 // `histoscan eval`: histoscan's p-value methods and the peers (Mahalanobis, k-NN, MSP, energy) on
 // the same images, AUC per method and anomalous set, one table.
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { scanOf, UsageError } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import type { Detector, ImageSource } from '../detector/index.ts';
-import { backgroundOf, collectNodes, devTestSplit, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type NodeSet, type PValueMethod, type Scorer } from '../evaluate.ts';
+import { backgroundOf, collectNodes, devTestSplit, empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type NodeSet, type PValueMethod, type ScoredSet, type Scorer } from '../evaluate.ts';
 import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
 import { fileSource, listImages } from './io.ts';
@@ -32,6 +33,8 @@ export interface EvalFlags {
   k: number;
   split: Split;
   parts?: boolean;
+  /** File for every image's calibrated part scores and the calibration table (JSON lines, one per method and set). */
+  partsOut?: string;
 }
 
 export interface EvalResult {
@@ -111,6 +114,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
     limit: (m) => (m.name.startsWith('KDE') ? flags.kdeImages : undefined),
     onProgress,
     parts: flags.parts,
+    onScored: flags.partsOut ? partsWriter(flags.partsOut) : undefined,
   });
   return rows.map((r) => {
     const limit = r.method.startsWith('KDE') ? flags.kdeImages : Infinity;
@@ -126,6 +130,20 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
       images: { clean: Math.min(clean.rows, limit), anomalous: Math.min(n, limit) },
     };
   });
+}
+
+/**
+ * Writes each scored set's part scores as one JSON line: method, set, part names, the calibration
+ * table (row-major [images, parts]) and a row of part scores per image, to study combination rules
+ * offline (tools/witness-rules.ts).
+ */
+function partsWriter(file: string): (method: string, set: string, scored: ScoredSet) => void {
+  writeFileSync(file, '');
+  return (method, set, { parts }) => {
+    if (!parts) return;
+    const images = parts.scores[0]?.map((_, i) => parts.scores.map((p) => p[i])) ?? [];
+    appendFileSync(file, `${JSON.stringify({ method, set, parts: parts.names, calibration: parts.calibration ?? [], images })}\n`);
+  };
 }
 
 /** One table: a row per method, a column of AUCs per anomalous set. */

@@ -249,6 +249,7 @@ layerOptions(
       .option('--k <n>', 'k of the k-NN peer', int, 10)
       .addOption(new Option('--split <half>', 'score the dev half, the test half or all of each test folder (seeded split; tune on dev, report test)').choices(['dev', 'test', 'all']).default('all'))
       .option('--parts', 'also a row per calibrated part of histoscan scored alone (each scan, energy, Gaussian): which evidence carries each set on your model')
+      .option('--parts-out <file>', 'write every image\'s calibrated part scores and the calibration table as JSON lines (one per method and set), to try other combination rules offline')
       .option('--json', 'print {"results": [...]} on stdout'),
   ),
 ).action(async (opts) => {
