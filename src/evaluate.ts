@@ -161,6 +161,8 @@ export function scoreSet(
 
 export interface EvalRow {
   method: string;
+  /** The calibrated part scored alone in this row (evaluateMethods' `parts`). */
+  part?: string;
   set: string;
   scoring: ScoringName;
   auc: number;
@@ -315,7 +317,7 @@ export function evaluateMethods(
       // Each calibrated part alone (its raw score; AUC needs only its order): which evidence carries the set.
       if (opts.parts && base.parts && s.parts) {
         base.parts.names.forEach((name, k) => {
-          rows.push({ method: `${m.name} · ${name} alone`, set: set.name, scoring: opts.scorings[0], auc: auc(base.parts!.scores[k], s.parts!.scores[k]), bytes: m.bytes, pvalueMsPerImage: NaN, scanMsPerImage: NaN });
+          rows.push({ method: `${m.name} · ${name} alone`, part: name, set: set.name, scoring: opts.scorings[0], auc: auc(base.parts!.scores[k], s.parts!.scores[k]), bytes: m.bytes, pvalueMsPerImage: NaN, scanMsPerImage: NaN });
         });
       }
       opts.onProgress?.({ done: ++done, total, stage: `${m.name}: ${set.name}` });

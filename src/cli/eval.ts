@@ -121,7 +121,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
     const n = anomalous.find((a) => a.name === r.set)!.rows;
     return {
       method: r.method,
-      kind: peers.has(r.method) ? 'peer' : r.method.endsWith(' alone') ? 'part' : 'histoscan',
+      kind: peers.has(r.method) ? 'peer' : r.part ? 'part' : 'histoscan',
       set: r.set,
       auc: r.auc,
       bytes: r.bytes,
