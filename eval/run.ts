@@ -31,7 +31,8 @@ import {
 } from '../src/core/index.ts';
 import { DEFAULTS, defaultPlan } from '../src/defaults.ts';
 import { Detector } from '../src/detector/index.ts';
-import { backgroundOf, collectNodes, devTestSplit, fisherScorer, empiricalMethod, histogramMethod, kdeMethod, productScorer, scoreSet, SPLIT_SEED, type NodeSet, type PValueMethod } from '../src/evaluate.ts';
+import { fisherScorer, empiricalMethod, histogramMethod, kdeMethod, productScorer, scoreSet, type PValueMethod } from '../src/evaluate.ts';
+import { backgroundOf, collectNodes, devTestSplit, SPLIT_SEED, type NodeSet } from '../src/node-sets.ts';
 import { fileSource, listImages } from '../src/cli/io.ts';
 import { parseSpec } from '../src/model/preprocess.ts';
 import { reduceLayer } from '../src/model/reduce.ts';
@@ -396,7 +397,7 @@ function tables(h: Half, L: string[], level: string): void {
   L.push('');
 }
 
-const split = { seed: SPLIT_SEED, rule: 'devTestSplit (src/evaluate.ts): seeded Fisher-Yates shuffle of each set\'s indices, even positions dev, odd positions test', dev: sizes('dev'), test: sizes('test') };
+const split = { seed: SPLIT_SEED, rule: 'devTestSplit (src/node-sets.ts): seeded Fisher-Yates shuffle of each set\'s indices, even positions dev, odd positions test', dev: sizes('dev'), test: sizes('test') };
 const L: string[] = [];
 L.push('# histoscan evaluation', '');
 L.push(`Default model \`public/models/fashion-cnn.onnx\`; background ${background.rows.toLocaleString('en')} images, calibration ${calibration.rows}, clean ${clean.rows}, each anomalous set ${anomalous[0].rows}. Nodes: ${background.nodes.toLocaleString('en')} (every ReLU output element of the 3 auto layers) or ${cm.background.nodes} (channel means). Individual-scan AUC, clean = 0, anomalous = 1. Reproduce: \`npm run eval\`${short ? ` (this report: ${quick ? '--quick' : `--limit ${LIMIT}`})` : ''}.`, '');

@@ -2,7 +2,6 @@
 // scored by every p-value method, individual-scan AUC, bytes held and time per image.
 import {
   allocRanges,
-  argmax,
   auc,
   CalibrationCollector,
   combine,
@@ -14,7 +13,6 @@ import {
   partNames,
   payloadBytes,
   pointPValues,
-  rng,
   scanParts,
   silvermanBandwidths,
   sortedEmpiricalPValues,
@@ -23,65 +21,9 @@ import {
   type PValueFn,
   type ScanSettings,
 } from './core/index.ts';
-import type { FeatureExtractor, ImageSource, SkippedImage } from './detector/index.ts';
+import { classOf, rowOf, type NodeSet } from './node-sets.ts';
 import type { Peer } from './peers/index.ts';
 import type { CalibrationTable, Progress, ScoringName, Tail } from './types.ts';
-
-/** Node values (row-major [rows, nodes]) and logits of a set of images. */
-export interface NodeSet {
-  name: string;
-  rows: number;
-  nodes: number;
-  values: Float32Array;
-  logits: Float32Array[];
-  files: string[];
-  skipped: SkippedImage[];
-}
-
-export async function collectNodes(features: FeatureExtractor, name: string, src: ImageSource, batchSize: number, onProgress?: (p: Progress) => void): Promise<NodeSet> {
-  const chunks: Float32Array[] = [];
-  const logits: Float32Array[] = [];
-  const files: string[] = [];
-  const skip = new Map<number, string>();
-  let done = 0;
-  await features.eachBatch(
-    src,
-    (nodes, loaded, l) => {
-      chunks.push(nodes);
-      logits.push(...l);
-      files.push(...loaded.map((i) => src.name(i)));
-    },
-    { batchSize, skip, onBatch: (n) => onProgress?.({ done: (done += n), total: src.count, stage: name }) },
-  );
-  const values = new Float32Array(files.length * features.nodes);
-  let off = 0;
-  for (const c of chunks) {
-    values.set(c, off);
-    off += c.length;
-  }
-  const skipped = [...skip].map(([i, error]) => ({ file: src.name(i), error }));
-  return { name, rows: files.length, nodes: features.nodes, values, logits, files, skipped };
-}
-
-/** Seed of the evaluation's dev/test split (the data's own seed, data/README.md). */
-export const SPLIT_SEED = 20261124;
-
-/**
- * The fixed dev/test halves of a set of n images: indices shuffled by a seeded Fisher-Yates, then
- * even positions are dev and odd ones test (each sorted). The split depends on n and the seed only,
- * so sets made image by image from the clean set (the attacks: image i attacks clean image i) put
- * each clean image and its attacked copies in the same half.
- */
-export function devTestSplit(n: number, seed = SPLIT_SEED): { dev: number[]; test: number[] } {
-  const r = rng(seed);
-  const idx = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  const half = (parity: number) => idx.filter((_, k) => k % 2 === parity).sort((a, b) => a - b);
-  return { dev: half(0), test: half(1) };
-}
 
 /** A way to turn node values into p-value ranges, with what it holds in memory. */
 export interface PValueMethod {
@@ -95,15 +37,6 @@ export function histogramMethod(profile: Profile, name = `histogram ${profile.he
   return { name, bytes: payloadBytes(nodes, strategy, bins, count, profile.header.classes, profile.header.gauss), pvalues: histogramPValueFn(profile) };
 }
 
-/** Node-major sorted copy of a node set: what the empirical baselines hold. */
-export function backgroundOf(set: NodeSet, rows = set.rows): Background {
-  const n = Math.min(rows, set.rows);
-  const values = new Float32Array(n * set.nodes);
-  for (let r = 0; r < n; r++) for (let j = 0; j < set.nodes; j++) values[j * n + r] = set.values[r * set.nodes + j];
-  for (let j = 0; j < set.nodes; j++) values.subarray(j * n, (j + 1) * n).sort();
-  return { nodes: set.nodes, n, values };
-}
-
 export function empiricalMethod(bg: Background): PValueMethod {
   return { name: 'empirical', bytes: bg.values.byteLength, pvalues: (x, outs, _cls, from, to) => outs.forEach((o) => sortedEmpiricalPValues(bg, x, o.out, o.tail, from, to)) };
 }
@@ -113,8 +46,6 @@ export function kdeMethod(bg: Background): PValueMethod {
   return { name: `KDE (n=${bg.n})`, bytes: bg.values.byteLength + h.byteLength, pvalues: (x, outs, _cls, from, to) => outs.forEach((o) => kdePValues(bg, h, x, o.out, o.tail, from, to)) };
 }
 
-const row = (set: NodeSet, r: number) => set.values.subarray(r * set.nodes, (r + 1) * set.nodes);
-const classOf = (set: NodeSet, r: number) => argmax(set.logits[r]);
 const perScoring = <T>(make: () => T) => ({ bj: make(), hc: make(), ks: make() }) as Record<ScoringName, T>;
 
 export interface ScoredSet {
@@ -148,7 +79,7 @@ export function scoreSet(
   const [from, to] = opts.nodeRange ?? [0, N];
   for (let r = 0; r < rows; r++) {
     const t0 = performance.now();
-    method.pvalues(row(set, r), [{ tail: opts.tail, out }], classOf(set, r), 0, N);
+    method.pvalues(rowOf(set, r), [{ tail: opts.tail, out }], classOf(set, r), 0, N);
     const all = pointPValues(out, opts.pointP);
     const t1 = performance.now();
     for (const s of opts.scorings) scores[s].push(individualScan(all.subarray(from, to), { scoring: s, aMax: opts.aMax }).score);
@@ -192,7 +123,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
       const missing = scorings.filter((s) => !tables.has(s));
       if (calibration && 'rows' in calibration && missing.length) {
         const c = new CalibrationCollector(method.pvalues, scan, missing);
-        for (let r = 0; r < calibration.rows; r++) c.add(row(calibration, r), calibration.logits[r]);
+        for (let r = 0; r < calibration.rows; r++) c.add(rowOf(calibration, r), calibration.logits[r]);
         const t = c.finish(calibration.nodes);
         for (const s of missing) tables.set(s, t.scores[s]!);
       }
@@ -204,8 +135,8 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
       const names = partNames(scan, set.nodes);
       const parts = names.map((): number[] => []);
       for (let r = 0; r < rows; r++) {
-        const p = scanParts(method.pvalues, row(set, r), scan, scorings, classOf(set, r));
-        const extra = extraParts(scan, row(set, r), set.logits[r]);
+        const p = scanParts(method.pvalues, rowOf(set, r), scan, scorings, classOf(set, r));
+        const extra = extraParts(scan, rowOf(set, r), set.logits[r]);
         for (const s of scorings) {
           const scanScores = p.scans[s]!.map((x) => x.score);
           const c = combineParts(scanScores, [...scanScores, ...extra], tables.get(s), scan.combine, scan.flat);

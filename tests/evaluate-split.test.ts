@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { devTestSplit, SPLIT_SEED } from '../src/evaluate.ts';
+import { devTestSplit, SPLIT_SEED } from '../src/node-sets.ts';
 
 describe('the dev/test split of the evaluation sets', () => {
   it('cuts n images into two disjoint sorted halves that cover them', () => {

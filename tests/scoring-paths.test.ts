@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeProfile, scanOf } from '../src/core/index.ts';
 import { DEFAULTS } from '../src/defaults.ts';
 import { Detector } from '../src/detector/index.ts';
-import { collectNodes, histogramMethod, productScorer } from '../src/evaluate.ts';
+import { histogramMethod, productScorer } from '../src/evaluate.ts';
+import { collectNodes } from '../src/node-sets.ts';
 import { fileSource, listImages } from '../src/cli/io.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
 

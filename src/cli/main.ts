@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { COMBINATIONS, encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, SCORINGS, toImageError, UsageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
-import { collectNodes } from '../evaluate.ts';
+import { collectNodes } from '../node-sets.ts';
 import { PEER_FEATURES } from '../peers/index.ts';
 import { EVAL_METHODS, evalTable, parseEvalFlags, runEval } from './eval.ts';
 import { decodeImage } from '../model/decode-node.ts';

@@ -17,7 +17,7 @@ export { peerFeatures, PEER_FEATURES, type FeatureLayer, type PeerFeatures } fro
 export type PeerName = 'mahalanobis' | 'knn' | 'msp' | 'energy';
 export const PEER_NAMES: readonly PeerName[] = ['mahalanobis', 'knn', 'msp', 'energy'];
 
-/** Node values [rows, nodes] and logits of a set of images (evaluate.ts's NodeSet fits). */
+/** Node values [rows, nodes] and logits of a set of images (node-sets.ts's NodeSet fits). */
 export interface PeerInput {
   rows: number;
   values: Float32Array;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { argmax, combineParts, decodeProfile, extraParts, histogramPValueFn, partsOf, rng, scanOf, scanParts } from '../../src/core/index.ts';
 import { Detector } from '../../src/detector/index.ts';
-import { collectNodes } from '../../src/evaluate.ts';
+import { collectNodes } from '../../src/node-sets.ts';
 import { fileSource, listImages } from '../../src/cli/io.ts';
 import { DEFAULTS } from '../../src/defaults.ts';
 
