@@ -139,10 +139,11 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
         const extra = extraParts(scan, rowOf(set, r), set.logits[r]);
         for (const s of scorings) {
           const scanScores = p.scans[s]!.map((x) => x.score);
-          const c = combineParts(scanScores, [...scanScores, ...extra], tables.get(s), scan.combine, scan.flat);
+          const all = [...scanScores, ...extra];
+          const c = combineParts(scanScores, all, tables.get(s), scan.combine, scan.flat);
           scores[s].push(c.score);
           q[s].push(c.q);
-          if (s === scorings[0]) [...scanScores, ...extra].forEach((v, k) => parts[k].push(v));
+          if (s === scorings[0]) all.forEach((v, k) => parts[k].push(v));
         }
         pMs += p.pvaluesMs;
         sMs += p.scanMs / scorings.length;

@@ -21,8 +21,9 @@ export function listImages(paths: string[]): string[] {
   const left: string[] = [];
   const seen = new Set<string>();
   const walk = (dir: string) => {
-    if (seen.has(realpathSync(dir))) return; // a link back up the tree
-    seen.add(realpathSync(dir));
+    const real = realpathSync(dir);
+    if (seen.has(real)) return; // a link back up the tree
+    seen.add(real);
     for (const n of readdirSync(dir).sort()) {
       const p = join(dir, n);
       if (n.startsWith('.') || !existsSync(p)) continue;

@@ -111,7 +111,8 @@ export function gaussChoice(layers: readonly Shaped[], budget: number, count: nu
   while (first + last < n && gaussDim(layers, { layers: 0, first }) < fit) first++;
   const read = first + last >= n ? { layers: n } : { layers: last, first };
   const d = Math.min(fit, gaussDim(layers, read));
-  const prototypes = Math.max(1, Math.min(Math.floor(count / ROWS_PER_PROTOTYPE), Math.floor((PROTOTYPE_SHARE * budget) / (8 * d + 6))));
+  const perPrototype = gaussBytes(d, 1) - gaussBytes(d, 0);
+  const prototypes = Math.max(1, Math.min(Math.floor(count / ROWS_PER_PROTOTYPE), Math.floor((PROTOTYPE_SHARE * budget) / perPrototype)));
   return { ...read, d, prototypes };
 }
 
@@ -212,7 +213,6 @@ export class GaussAccumulator {
     const grouping = typeof this.groups === 'number' ? {} : { groups: 'prototypes' as const };
     return { d, layers, ...(first ? { first } : {}), ...grouping, counts: [...this.counts], sums: Array.from(this.sums), scatter: Array.from(this.scatter) };
   }
-
 }
 
 /** The statistics of background rows held in memory [rows, nodes]: prototypes fitted on them, then the rows grouped by them. */

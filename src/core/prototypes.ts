@@ -28,13 +28,12 @@ export class Prototypes {
     this.scaled = centroids.map((v, i) => v / scale[i % d]);
   }
 
-  /** The nearest centroid to f, among those `allowed` says yes to. */
-  nearest(f: ArrayLike<number>, allowed?: (c: number) => boolean): number {
+  /** The nearest centroid to f. */
+  nearest(f: ArrayLike<number>): number {
     const { d, scaled, scale } = this;
     let best = 0;
     let least = Infinity;
     for (let c = 0, off = 0; c < this.k; c++, off += d) {
-      if (allowed && !allowed(c)) continue;
       let s = 0;
       for (let i = 0; i < d && s < least; i++) s += (f[i] / scale[i] - scaled[off + i]) ** 2;
       if (s < least) {
@@ -102,7 +101,10 @@ export function kMeans(rows: Float64Array, n: number, d: number, k: number, seed
       let least = Infinity;
       for (let j = 0; j < k; j++) {
         const s = dist2(r, j * d);
-        if (s < least) [least, group[r]] = [s, j];
+        if (s < least) {
+          least = s;
+          group[r] = j;
+        }
       }
     }
     const sums = new Float64Array(k * d);
