@@ -1,6 +1,8 @@
 // Calibrated parts into one statistic and its q: each part's score ranked against the calibration
 // images', the ranks combined (Fisher, Tippett or the truncated product), and the combined
 // statistic ranked by full conformal prediction so the verdict holds its FPR at any m.
+// A score beyond every other in its bag gets a q below the ranks' floor 1 / (m + 1) from the bag's
+// upper tail, so an image far outside calibration stays apart from one just outside it.
 import type { Combination } from '../types.ts';
 
 export type { Combination };
@@ -37,6 +39,29 @@ function statistic(how: Combination, logq: Float64Array, from = 0, to = logq.len
 }
 const LOG_TAU = Math.log(TPM_TAU);
 
+/**
+ * Share of a bag whose largest values fit the tail beyond them. A value above every other in its bag
+ * (a part's score, or a witness's statistic) gets log q = min(log 1 / (m + 1), log (K / (m + 1)) -
+ * (s - u) / beta): an exponential tail over u, the (K + 1)-th largest of the others, with beta the
+ * mean excess of their top K over u (peaks over threshold, as extreme-value practice fits tails).
+ * Every other value keeps its exact rank, and the tail is a symmetric function of the bag, so the
+ * verdict's q stays full conformal. Chosen on the dev halves of the three development models
+ * (0.01-0.1 alike; mean AUC default 0.9825 -> 0.9839, photo 0.8353 -> 0.8366, ViT 0.8792 -> 0.8793).
+ */
+export const TAIL_SHARE = 0.05;
+const LOG_LEAST = Math.log(Number.MIN_VALUE);
+const tailCount = (m: number) => Math.max(5, Math.round(TAIL_SHARE * (m + 1)));
+
+/** log q of top[0], the bag's largest value, from the next top[1..K+1] (descending; see TAIL_SHARE); 0 where it ties with top[1]. */
+function tailLogq(top: Float64Array, m: number): number {
+  const K = top.length - 2;
+  const u = top[K + 1];
+  let excess = 0;
+  for (let i = 1; i <= K; i++) excess += top[i] - u;
+  // Kept above the least positive double, so q stays a number > 0 even for an infinite score.
+  return excess > 0 && top[1] < tieFloor(top[0]) ? Math.max(LOG_LEAST, Math.log(K / (m + 1)) - ((top[0] - u) * K) / excess) : 0;
+}
+
 /** Sorted copy of each part's calibration scores and, per calibration image, how many others are >= it. */
 interface Prepared {
   m: number;
@@ -46,8 +71,10 @@ interface Prepared {
   others: Uint32Array;
   /** logq[n] = log(n / (m + 1)): the log q of a rank, looked up, not recomputed per part and image. */
   logq: Float64Array;
-  /** Working buffers of combine(), reused from one image to the next (see core/scratch.ts for why). */
-  work: { logq: Float64Array; glogq: Float64Array; inner: Float64Array; sorted: Float64Array };
+  /** Per part, the calibration image with the largest score (the bag's largest unless the test image passes it). */
+  argmax: Uint32Array;
+  /** Working buffers of combine(), reused from one image to the next (see core/scratch.ts for why); top: a bag's largest K + 2, or empty where m is too small for a tail. */
+  work: { logq: Float64Array; glogq: Float64Array; inner: Float64Array; sorted: Float64Array; top: Float64Array };
 }
 const prepared = new WeakMap<number[], Prepared>();
 
@@ -59,8 +86,15 @@ function prepare(rows: number[], k: number): Prepared {
   const others = new Uint32Array(m * k);
   for (let i = 0; i < m; i++) for (let c = 0; c < k; c++) others[i * k + c] = atLeast(sorted[c], rows[i * k + c]) - 1;
   const logq = Float64Array.from({ length: m + 2 }, (_, n) => Math.log(n / (m + 1)));
-  const work = { logq: new Float64Array((m + 1) * k), glogq: new Float64Array((m + 1) * k), inner: new Float64Array(m + 1), sorted: new Float64Array(m + 1) };
-  p = { m, k, sorted, others, logq, work };
+  const argmax = Uint32Array.from({ length: k }, (_, c) => {
+    let best = 0;
+    for (let i = 1; i < m; i++) if (rows[i * k + c] > rows[best * k + c]) best = i;
+    return best;
+  });
+  const K = tailCount(m);
+  const top = new Float64Array(K + 2 <= m + 1 ? K + 2 : 0);
+  const work = { logq: new Float64Array((m + 1) * k), glogq: new Float64Array((m + 1) * k), inner: new Float64Array(m + 1), sorted: new Float64Array(m + 1), top };
+  p = { m, k, sorted, others, logq, argmax, work };
   prepared.set(rows, p);
   return p;
 }
@@ -91,7 +125,8 @@ function atLeast(sorted: ArrayLike<number>, s: number): number {
  * other m images of the bag (the m - 1 other calibration images and the test image). This is full
  * conformal prediction with a symmetric score, so q is valid (P(q <= a) <= a for a clean image)
  * at any m, where ranking F against tables that contain the image itself runs hot. It costs
- * O(m parts) per image, plus a sort of m + 1 values per group of several parts. Without
+ * O(m parts) per image, plus a sort of m + 1 values per group of several parts; a bag's largest
+ * value in a part or group gets its q from the tail beyond the others (TAIL_SHARE). Without
  * calibration q is NaN and the score is the sum of the parts.
  */
 export function combine(partScores: readonly number[], rows: number[] | undefined, how: Combination = 'fisher', groups?: readonly number[], within?: readonly Combination[]): { score: number; q: number } {
@@ -106,10 +141,20 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
   if (sizes.reduce((a, b) => a + b, 0) !== k) throw new Error(`combine: groups ${sizes.join('+')} do not add up to ${k} parts`);
   // log q of every bag member (rows 0..m-1 the calibration images, row m the test image) per part.
   const L = cal.logq;
-  const { logq, inner, sorted } = cal.work;
+  const { logq, inner, sorted, top } = cal.work;
   for (let c = 0; c < k; c++) logq[m * k + c] = L[atLeast(cal.sorted[c], partScores[c]) + 1];
   for (let i = 0; i < m; i++) {
     for (let c = 0; c < k; c++) logq[i * k + c] = L[cal.others[i * k + c] + (partScores[c] >= rows[i * k + c] ? 1 : 0) + 1];
+  }
+  // Each part's largest bag member (the test image, or the calibration image it does not pass) beyond the ranks' floor.
+  if (top.length) {
+    for (let c = 0; c < k; c++) {
+      const s = partScores[c];
+      const cs = cal.sorted[c];
+      for (let t = 0, a = m - 1, used = false; t < top.length; t++) top[t] = !used && (a < 0 || s >= cs[a]) ? ((used = true), s) : cs[a--];
+      const who = s === top[0] ? m : cal.argmax[c];
+      logq[who * k + c] = Math.min(logq[who * k + c], tailLogq(top, m));
+    }
   }
   // Each group's log q per bag member: a single part's own; several parts' statistic, ranked in the bag.
   const g = sizes.length;
@@ -124,6 +169,11 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
       sorted.set(inner);
       sorted.sort();
       for (let i = 0; i <= m; i++) glogq[i * g + j] = L[atLeast(sorted, tieFloor(inner[i]))];
+      if (top.length) {
+        for (let t = 0; t < top.length; t++) top[t] = sorted[m - t];
+        const who = inner.indexOf(top[0]);
+        glogq[who * g + j] = Math.min(glogq[who * g + j], tailLogq(top, m));
+      }
     }
     first += size;
   });

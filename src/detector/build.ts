@@ -102,9 +102,10 @@ export function calibrationWarnings(count: number, fpr: number, groups: readonly
   if (count < need) {
     return [`this profile cannot flag at FPR ${fpr}: it needs at least ${need} calibration images (more for a steadier verdict), it has ${count}; calibrate it with more held-out known-good images, or choose a larger FPR.`];
   }
-  // Under min q or TPM an image far out in one part of a group of s ties with the calibration images
-  // that top the group's other parts (group q = s/(m + 1)), and in each of the g groups about s
-  // calibration images rank at least as high: its q is about s g/(m + 1), not 1/(m + 1).
+  // Under min q or TPM an image out in one part of a group of s, no farther than the calibration
+  // images that top the group's other parts are in theirs (the tail beyond the calibration scores
+  // keeps distances: core/combine.ts TAIL_SHARE), ranks with them (group q = s/(m + 1)), and in each
+  // of the g groups about s calibration images rank at least as high: its q is about s g/(m + 1), not 1/(m + 1).
   // Across groups TPM breaks ties by Fisher's sum, so until that group q passes TPM_TAU (m + 1 > s/TPM_TAU)
   // the image also ranks below the calibration images a little out in several witnesses.
   const parts = groups.reduce((a, b) => a + b, 0);
@@ -114,7 +115,7 @@ export function calibrationWarnings(count: number, fpr: number, groups: readonly
   const single = Math.max(calibrationNeeded(fpr / ties), lift);
   if (parts > 1 && combine !== 'fisher' && count < single) {
     const below = count < lift ? ', and below those a little out in several witnesses' : '';
-    return [`with ${count} calibration images and ${parts} calibrated parts, an image far out in only one part usually cannot reach q <= ${fpr}: it ties with the calibration images that top the other parts (q about ${(ties / (count + 1)).toPrecision(2)})${below}; calibrate on at least ${single} images for that.`];
+    return [`with ${count} calibration images and ${parts} calibrated parts, an image out in only one part usually cannot reach q <= ${fpr} unless it is farther out than the calibration images that top the other parts: it ranks with them (q about ${(ties / (count + 1)).toPrecision(2)})${below}; calibrate on at least ${single} images for that.`];
   }
   return [];
 }

@@ -3,7 +3,7 @@ import { buildProfile } from '../../src/core/profile.ts';
 import { decodeProfile, encodeProfile, profileDigest } from '../../src/core/hsp.ts';
 import { ProfileError } from '../../src/core/errors.ts';
 import { CalibrationCollector, histogramPValueFn, scoreImage, type ScanSettings } from '../../src/core/score.ts';
-import { combine, combineParts, TPM_TAU, type Combination } from '../../src/core/combine.ts';
+import { combine, combineParts, TAIL_SHARE, TPM_TAU, type Combination } from '../../src/core/combine.ts';
 import { energy } from '../../src/core/energy.ts';
 import { rng } from '../../src/core/rng.ts';
 import { layers1, reluRows } from './helpers.ts';
@@ -12,6 +12,23 @@ import { layers1, reluRows } from './helpers.ts';
 function draw(r: () => number): [number, number] {
   const z = -Math.log(1 - r());
   return [z + 0.5 * -Math.log(1 - r()), 0.7 * z + -Math.log(1 - r())];
+}
+
+/**
+ * Every bag member's log q in one column of the bag (m + 1 values), written out: its rank among the
+ * others, and for the largest, where it passes the rest, the exponential tail over the others' (K + 1)-th largest
+ * fitted to their top K (core/combine.ts TAIL_SHARE) where that is lower (down to the least double).
+ */
+function bagLogq(column: number[], m: number): number[] {
+  const K = Math.max(5, Math.round(TAIL_SHARE * (m + 1)));
+  return column.map((x, i) => {
+    const others = column.filter((_, j) => j !== i).sort((a, b) => b - a);
+    const rank = (others.filter((o) => o >= x - 1e-12 * Math.max(1, Math.abs(x))).length + 1) / (m + 1);
+    if (rank > 1 / (m + 1) || others.length < K + 1) return Math.log(rank);
+    const u = others[K];
+    const beta = others.slice(0, K).reduce((a, o) => a + o - u, 0) / K;
+    return beta > 0 ? Math.min(Math.log(rank), Math.max(Math.log(Number.MIN_VALUE), Math.log(K / (m + 1)) - (x - u) / beta)) : Math.log(rank);
+  });
 }
 
 describe('combined calibration (several parts, full conformal q)', () => {
@@ -32,11 +49,12 @@ describe('combined calibration (several parts, full conformal q)', () => {
   });
 
   it('equals the brute-force full conformal rank: every bag member scored against the other m (Fisher, min, tpm)', () => {
-    // Each statistic written out from its definition on the parts' q = rank / (m + 1).
-    const statistics: Record<Combination, (q: number[]) => number> = {
-      fisher: (q) => q.reduce((a, x) => a - 2 * Math.log(x), 0),
-      min: (q) => -2 * Math.log(Math.min(...q)),
-      tpm: (q) => q.reduce((a, x) => a + (x <= TPM_TAU ? Math.log(TPM_TAU / x) : 0), 0) - 1e-6 * Math.log(Math.min(...q)),
+    // Each statistic written out from its definition on the parts' log q (bagLogq).
+    const logTau = Math.log(TPM_TAU);
+    const statistics: Record<Combination, (l: number[]) => number> = {
+      fisher: (l) => l.reduce((a, x) => a - 2 * x, 0),
+      min: (l) => -2 * Math.min(...l),
+      tpm: (l) => l.reduce((a, x) => a + Math.max(0, logTau - x), 0) - 1e-6 * Math.min(...l),
     };
     const r = rng(5);
     for (const how of ['fisher', 'min', 'tpm'] as const) {
@@ -49,9 +67,10 @@ describe('combined calibration (several parts, full conformal q)', () => {
         const rows = Array.from({ length: m * k }, v);
         const test = Array.from({ length: k }, v);
         const bag = [...Array.from({ length: m }, (_, i) => rows.slice(i * k, (i + 1) * k)), test];
-        const F = bag.map((s, i) => statistics[how](s.map((x, c) => (bag.filter((o, j) => j !== i && o[c] >= x).length + 1) / (m + 1))));
-        const q = (F.slice(0, m).filter((f) => f >= F[m] - 1e-9).length + 1) / (m + 1);
-        expect(combine(test, rows, how).q).toBeCloseTo(q, 12);
+        const q = test.map((_, c) => bagLogq(bag.map((row) => row[c]), m));
+        const F = bag.map((s, i) => statistics[how](s.map((_, c) => q[c][i])));
+        const expected = (F.slice(0, m).filter((f) => f >= F[m] - 1e-9).length + 1) / (m + 1);
+        expect(combine(test, rows, how).q).toBeCloseTo(expected, 12);
         expect(combine(test, rows, how).score).toBeCloseTo(F[m], 9);
       }
     }
@@ -59,8 +78,10 @@ describe('combined calibration (several parts, full conformal q)', () => {
 
   it('groups: equals the brute-force two-level rank (each group of several parts combined by its own rule and ranked in the bag first)', () => {
     // tpm's tie-break: Tippett's term inside a group, Fisher's sum across the groups' witnesses.
-    const statistic = (how: Combination, q: number[], across = false) =>
-      how === 'fisher' ? q.reduce((a, x) => a - 2 * Math.log(x), 0) : how === 'min' ? -2 * Math.log(Math.min(...q)) : q.reduce((a, x) => a + (x <= TPM_TAU ? Math.log(TPM_TAU / x) : 0), 0) - 1e-6 * (across ? q.reduce((a, x) => a + Math.log(x), 0) : Math.log(Math.min(...q)));
+    // On log q (bagLogq).
+    const logTau = Math.log(TPM_TAU);
+    const statistic = (how: Combination, l: number[], across = false) =>
+      how === 'fisher' ? l.reduce((a, x) => a - 2 * x, 0) : how === 'min' ? -2 * Math.min(...l) : l.reduce((a, x) => a + Math.max(0, logTau - x), 0) - 1e-6 * (across ? l.reduce((a, x) => a + x, 0) : Math.min(...l));
     const r = rng(9);
     for (const how of ['fisher', 'min', 'tpm'] as const) {
       for (let t = 0; t < 150; t++) {
@@ -74,14 +95,14 @@ describe('combined calibration (several parts, full conformal q)', () => {
         const rows = Array.from({ length: m * k }, v);
         const test = Array.from({ length: k }, v);
         const bag = [...Array.from({ length: m }, (_, i) => rows.slice(i * k, (i + 1) * k)), test];
-        // Every bag member's part q against the other m members.
-        const q = bag.map((s, i) => s.map((x, c) => (bag.filter((o, j) => j !== i && o[c] >= x).length + 1) / (m + 1)));
+        // Every bag member's part log q against the other m members.
+        const byPart = test.map((_, c) => bagLogq(bag.map((row) => row[c]), m));
+        const lq = bag.map((s, i) => s.map((_, c) => byPart[c][i]));
         const starts = groups.map((_, j) => groups.slice(0, j).reduce((a, b) => a + b, 0));
-        // Each group's q per member: its own part's, or its statistic's rank among the m + 1 members (itself included).
+        // Each group's log q per member: its own part's, or its statistic's among the m + 1 members.
         const gq = groups.map((size, j) => {
-          if (size === 1) return q.map((row) => row[starts[j]]);
-          const inner = q.map((row) => statistic(within?.[j] ?? how, row.slice(starts[j], starts[j] + size)));
-          return inner.map((f) => inner.filter((o) => o >= f - 1e-9).length / (m + 1));
+          if (size === 1) return lq.map((row) => row[starts[j]]);
+          return bagLogq(lq.map((row) => statistic(within?.[j] ?? how, row.slice(starts[j], starts[j] + size))), m);
         });
         const F = bag.map((_, i) => statistic(how, gq.map((g) => g[i]), true));
         // Ties within rounding of F, as combine counts them (Fisher's tie-break tells apart sums 1e-11 apart).
@@ -119,8 +140,40 @@ describe('combined calibration (several parts, full conformal q)', () => {
       expect(combineParts(scans, parts, rows, 'tpm', true)).toEqual(combine(parts, rows, 'tpm'));
     }
     // The rule matters: inside the scans, TPM adds up the strong ones, the minimum keeps the strongest.
-    const strong = Array.from({ length: 50 }, () => [r() * 2, r() * 2, r() * 2, r() * 2, r(), r()]);
+    const strong = Array.from({ length: 50 }, () => [0.98 + r() * 0.02, 0.98 + r() * 0.02, 0.98 + r() * 0.02, 0.98 + r() * 0.02, r(), r()]);
     expect(strong.some((a) => combineParts(a.slice(0, 4), a, rows, 'tpm').q !== combine(a, rows, 'tpm', [4, 1, 1]).q)).toBe(true);
+  });
+
+  it('beyond every calibration image, an image keeps its distance: its score grows with it, its q falls to 1 / (m + 1)', () => {
+    const r = rng(23);
+    const m = 300;
+    const rows = Array.from({ length: m }, () => draw(r)).flat();
+    const top = Math.max(...rows.filter((_, i) => i % 2 === 0));
+    for (const how of ['fisher', 'min', 'tpm'] as const) {
+      const at = [0.01, 1, 10, 100].map((beyond) => combine([top + beyond, 1], rows, how));
+      for (let i = 1; i < at.length; i++) {
+        expect(at[i].score).toBeGreaterThan(at[i - 1].score);
+        expect(at[i].q).toBeLessThanOrEqual(at[i - 1].q);
+      }
+      expect(at[at.length - 1].q).toBeCloseTo(1 / (m + 1), 12);
+    }
+  });
+
+  it("the tail beyond the calibration scores is the distribution's own where that is exponential", () => {
+    // Exponential scores: P(S > s) = exp(-s), so the score at which it is 1e-5 has q near 1e-5 though m is
+    // 4,000 and ranks alone stop at 1 / 4,001; within 3 standard errors of the fit: the mean excess of the
+    // top K has relative error 1 / sqrt(K), and log q errs by that times the distance (s - u) / beta.
+    const r = rng(31);
+    const m = 4000;
+    const K = Math.round(TAIL_SHARE * (m + 1));
+    const u = Math.log((m + 1) / (K + 1));
+    const rows = Array.from({ length: m }, () => [-Math.log(1 - r()), -Math.log(1 - r())]).flat();
+    for (const target of [1e-5, 1e-8]) {
+      // min: F = -2 log min q, and the second part is typical, so the first part's q is exp(-F / 2).
+      const s = -Math.log(target);
+      const q = Math.exp(-combine([s, 0.7], rows, 'min').score / 2);
+      expect(Math.abs(Math.log(q / target))).toBeLessThan((3 * (s - u)) / Math.sqrt(K));
+    }
   });
 
   it('groups must add up to the parts', () => {
