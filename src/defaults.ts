@@ -35,7 +35,11 @@ import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart,
 // 0.9823, photo model 0.8247 -> 0.8337, ViT 0.859 -> 0.871. Since then three witnesses: the scans by
 // Tippett's minimum (not the truncated product), the energy and the Gaussian part each its own (not
 // one by Fisher's sum) (core/combine.ts partGroups, witnessRules): dev means 0.9821 -> 0.9825,
-// 0.8335 -> 0.8353, 0.871 -> 0.879, the only rule tried that raised all three.
+// 0.8335 -> 0.8353, 0.871 -> 0.879, the only rule tried that raised all three. Since then a score
+// beyond every other in its bag gets its q from the tail beyond them (core/combine.ts TAIL_SHARE):
+// dev means 0.9825 -> 0.9839, 0.8353 -> 0.8366, 0.8792 -> 0.8793. Since then the quiet look, the
+// pooled upper-tail scan also ranked from below (core/combine.ts combineParts): 0.9839 -> 0.9857,
+// 0.8366 -> 0.8378, 0.8793 -> 0.8820.
 export const DEFAULTS = {
   layers: 'auto' as const,
   // No global reduction: each layer's comes from the byte-budget plan (model/plan.ts), which keeps

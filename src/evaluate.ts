@@ -11,6 +11,7 @@ import {
   kdePValues,
   extraParts,
   partNames,
+  quietScan,
   payloadBytes,
   pointPValues,
   scanParts,
@@ -60,7 +61,7 @@ export interface ScoredSet {
    * The product's calibrated parts, each scored alone (first scoring): names, per part a score per
    * image, and the calibration table they are ranked against (row-major [images, parts]).
    */
-  parts?: { names: string[]; scores: number[][]; calibration?: number[] };
+  parts?: { names: string[]; scores: number[][]; calibration?: number[]; quiet: number };
 }
 
 /** Raw scan scores of one tail over a node range (ablations: a layer alone, a tail alone). */
@@ -133,6 +134,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
       let pMs = 0;
       let sMs = 0;
       const names = partNames(scan, set.nodes);
+      const quiet = quietScan(scan, set.nodes);
       const parts = names.map((): number[] => []);
       for (let r = 0; r < rows; r++) {
         const p = scanParts(method.pvalues, rowOf(set, r), scan, scorings, classOf(set, r));
@@ -140,7 +142,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
         for (const s of scorings) {
           const scanScores = p.scans[s]!.map((x) => x.score);
           const all = [...scanScores, ...extra];
-          const c = combineParts(scanScores, all, tables.get(s), scan.combine, scan.flat);
+          const c = combineParts(scanScores, all, tables.get(s), scan.combine, { flat: scan.flat, quiet });
           scores[s].push(c.score);
           q[s].push(c.q);
           if (s === scorings[0]) all.forEach((v, k) => parts[k].push(v));
@@ -148,7 +150,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
         pMs += p.pvaluesMs;
         sMs += p.scanMs / scorings.length;
       }
-      return { scores, q, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows, parts: { names, scores: parts, calibration: tables.get(scorings[0]) } };
+      return { scores, q, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows, parts: { names, scores: parts, calibration: tables.get(scorings[0]), quiet } };
     },
   };
 }
@@ -248,9 +250,11 @@ export function evaluateMethods(
       }
       // Each calibrated part alone (its raw score; AUC needs only its order): which evidence carries the set.
       if (opts.parts && base.parts && s.parts) {
-        base.parts.names.forEach((name, k) => {
-          rows.push({ method: `${m.name} · ${name} alone`, part: name, set: set.name, scoring: opts.scorings[0], auc: auc(base.parts!.scores[k], s.parts!.scores[k]), bytes: m.bytes, pvalueMsPerImage: NaN, scanMsPerImage: NaN });
-        });
+        const alone = (name: string, clean: number[], other: number[]) =>
+          rows.push({ method: `${m.name} · ${name} alone`, part: name, set: set.name, scoring: opts.scorings[0], auc: auc(clean, other), bytes: m.bytes, pvalueMsPerImage: NaN, scanMsPerImage: NaN });
+        base.parts.names.forEach((name, k) => alone(name, base.parts!.scores[k], s.parts!.scores[k]));
+        const q = base.parts.quiet;
+        if (q >= 0) alone('quiet', base.parts.scores[q].map((v) => -v), s.parts.scores[q].map((v) => -v));
       }
       opts.onProgress?.({ done: ++done, total, stage: `${m.name}: ${set.name}` });
     }

@@ -198,6 +198,11 @@ export interface PartEvidence {
   score: number;
   /** Share of calibration images whose part scores at least as high (with this image: (k + 1) / (m + 1)); NaN without calibration. */
   q: number;
+  /**
+   * The pooled upper-tail scan only: the share whose part scores at most as high, its quiet look (an image
+   * lighting up fewer nodes than clean ones; core/combine.ts combineParts); absent for other parts.
+   */
+  qBelow?: number;
 }
 
 /** What the detector returns for one image. */

@@ -62,7 +62,8 @@ describe('CLI end to end on the default model', () => {
     const partsOut = join(dir, 'parts.jsonl');
     const pa = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram', '--parts', '--parts-out', partsOut, '--json']);
     expect(pa.status, pa.stderr).toBe(0);
-    const partRows = JSON.parse(pa.stdout).results.filter((r: { kind: string }) => r.kind === 'part');
+    const allParts = JSON.parse(pa.stdout).results.filter((r: { kind: string }) => r.kind === 'part');
+    const partRows = allParts.filter((r: { method: string }) => r.method !== 'histogram · quiet alone');
     const partsOf = (folder: string) => JSON.parse(cli(['score', '--model', MODEL, '--profile', hsp, '--json', folder]).stdout).results.map((r: { parts: { name: string; score: number }[] }) => r.parts);
     const [cleanParts, pgdParts] = [partsOf(clean), partsOf(pgd)];
     expect(partRows.map((r: { method: string }) => r.method)).toEqual(cleanParts[0].map((p: { name: string }) => `histogram · ${p.name} alone`));
@@ -70,6 +71,13 @@ describe('CLI end to end on the default model', () => {
       const scores = (rows: { score: number }[][]) => rows.map((parts) => parts[k].score);
       expect(r.auc).toBeCloseTo(auc(scores(cleanParts), scores(pgdParts)), 12);
     });
+    // The quiet look: the pooled upper-tail scan ranked from below, its q from below in score's output.
+    const quiet = allParts.find((r: { method: string }) => r.method === 'histogram · quiet alone');
+    const negated = (rows: { name: string; score: number }[][]) => rows.map((parts) => -parts.find((p) => p.name === 'upper')!.score);
+    expect(quiet.auc).toBeCloseTo(auc(negated(cleanParts), negated(pgdParts)), 12);
+    const upper = cleanParts[0].find((p: { name: string }) => p.name === 'upper');
+    expect(upper.qBelow).toBeGreaterThan(0);
+    expect(cleanParts[0].filter((p: { qBelow?: number }) => p.qBelow !== undefined)).toHaveLength(1);
     // --parts-out: per set, every image's part scores (those of `score`) and the 40 x 6 calibration table.
     const recorded = readFileSync(partsOut, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(recorded.map((l: { set: string }) => l.set)).toEqual(['clean', 'pgd']);

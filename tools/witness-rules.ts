@@ -29,7 +29,8 @@ function rule(idx: number[], how: Combination, groups?: number[], within?: Combi
 const all = [...scans, ...others];
 type Rule = [string, (p: number[]) => number];
 const candidates: Rule[] = [
-  ['shipped (combineParts, --combine tpm)', (p) => combineParts(p.slice(0, s), p, clean.calibration, 'tpm').score],
+  ['shipped (combineParts, --combine tpm)', (p) => combineParts(p.slice(0, s), p, clean.calibration, 'tpm', { quiet: clean.parts.indexOf('upper') }).score],
+  ['without the quiet look', (p) => combineParts(p.slice(0, s), p, clean.calibration, 'tpm').score],
   ['[scans by TPM] [model-level parts by Fisher]', rule(all, 'tpm', [s, model], ['tpm', 'fisher'])],
   ['[scans by TPM] [each model-level part]', rule(all, 'tpm', [s, ...others.map(() => 1)], ['tpm'])],
   ['[scans by min] [model-level parts by Fisher]', rule(all, 'tpm', [s, model], ['min', 'fisher'])],

@@ -193,10 +193,12 @@ const tieFloor = (F: number) => F - 1e-12 * Math.max(1, Math.abs(F));
  * The witnesses of an image with `scans` scan parts among `parts`, as consecutive group sizes: the
  * scans as one (per-node marginals: each tail, pooled and class-conditional, looks at the same
  * activations), then each model-level part as its own (energy of the logits, Gaussian distance of
- * the features: different evidence); without other parts, every scan is its own.
+ * the features: different evidence); without other parts, every scan is its own. `quiet`: the quiet
+ * look (combineParts) counts as one more scan.
  */
-export function partGroups(scans: number, parts: number): number[] {
-  return scans > 0 && parts > scans ? [scans, ...Array<number>(parts - scans).fill(1)] : Array<number>(parts).fill(1);
+export function partGroups(scans: number, parts: number, quiet = false): number[] {
+  const [s, k] = quiet ? [scans + 1, parts + 1] : [scans, parts];
+  return s > 0 && k > s ? [s, ...Array<number>(k - s).fill(1)] : Array<number>(k).fill(1);
 }
 
 /**
@@ -210,19 +212,62 @@ export function witnessRules(how: Combination, groups: readonly number[]): Combi
 }
 
 /**
- * combine() on every part of an image (`parts`: its scan scores, then extraParts) when calibrated,
- * grouped by partGroups with witnessRules; `flat` counts every part as its own witness (the rule
- * before; eval/ compares the two). Uncalibrated, the raw score is the scans' sum alone, since the
- * other parts' scales are not a scan's.
+ * The quiet look (combineParts' `quiet`): the pooled upper-tail scan looks for nodes lit up beyond
+ * the background, and its score unusually low says the opposite, an image that lights up fewer of
+ * them than clean images do (on the dev halves the scan alone ranked synthesized images below clean
+ * ones, AUC 0.24: blurred images are quiet). Ranked from below, it is one more look in the scans'
+ * witness. Chosen on the dev halves of the three development models: mean AUC default 0.9839 ->
+ * 0.9857, photo 0.8366 -> 0.8378, ViT 0.8793 -> 0.8820; the pooled lower-tail scan ranked from below
+ * too tied it (0.9849, 0.8405, 0.8807) and cost the default model's attacks twice as much.
  */
-export function combineParts(scanScores: number[], parts: number[], rows: number[] | undefined, how: Combination = 'fisher', flat = false): { score: number; q: number } {
+const withQuiet = new WeakMap<number[], { quiet: number; rows: number[] }>();
+
+/** Calibration rows with the quiet look's column (minus the scan's score) after the scans', built once per table. */
+function quietRows(rows: number[], k: number, scans: number, quiet: number): number[] {
+  const had = withQuiet.get(rows);
+  if (had?.quiet === quiet) return had.rows;
+  const m = rows.length / k;
+  const out: number[] = [];
+  for (let i = 0; i < m; i++) {
+    const row = rows.slice(i * k, (i + 1) * k);
+    out.push(...row.slice(0, scans), -row[quiet], ...row.slice(scans));
+  }
+  withQuiet.set(rows, { quiet, rows: out });
+  return out;
+}
+
+/**
+ * combine() on every part of an image (`parts`: its scan scores, then extraParts) when calibrated,
+ * grouped by partGroups with witnessRules; `quiet` (>= 0: the index of the pooled upper-tail scan,
+ * core/score.ts quietScan) adds that scan ranked from below as one more look among the scans; `flat`
+ * counts every part as its own witness (the rule before; eval/ compares the two). Uncalibrated, the
+ * raw score is the scans' sum alone, since the other parts' scales are not a scan's.
+ */
+export function combineParts(scanScores: number[], parts: number[], rows: number[] | undefined, how: Combination = 'fisher', opts: { flat?: boolean; quiet?: number } = {}): { score: number; q: number } {
   if (!rows?.length) return combine(scanScores, rows, how);
-  if (flat) return combine(parts, rows, how);
-  const groups = partGroups(scanScores.length, parts.length);
-  return combine(parts, rows, how, groups, witnessRules(how, groups));
+  if (opts.flat) return combine(parts, rows, how);
+  const quiet = opts.quiet ?? -1;
+  const s = scanScores.length;
+  const looks = quiet >= 0 ? [...parts.slice(0, s), -parts[quiet], ...parts.slice(s)] : parts;
+  const table = quiet >= 0 && rows.length % parts.length === 0 ? quietRows(rows, parts.length, s, quiet) : rows;
+  const groups = partGroups(s, parts.length, quiet >= 0);
+  return combine(looks, table, how, groups, witnessRules(how, groups));
 }
 
 /** #{calibration scores of part c >= s}, against rows of k parts (what ranks a part of an image). */
 export function calibrationAtLeast(rows: number[], k: number, c: number, s: number): number {
   return atLeast(prepare(rows, k).sorted[c], s);
+}
+
+/** #{calibration scores of part c <= s}: what ranks the quiet look, part c from below. */
+export function calibrationAtMost(rows: number[], k: number, c: number, s: number): number {
+  const sorted = prepare(rows, k).sorted[c];
+  let a = 0;
+  let b = sorted.length;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (sorted[mid] <= s) a = mid + 1;
+    else b = mid;
+  }
+  return a;
 }

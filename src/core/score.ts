@@ -3,7 +3,7 @@
 // from calibration images to the calibration table. The worker, the CLI, the in-browser build and
 // eval/ call these.
 import type { CalibrationTable, ClassBlocks, LayerLayout, ScanHeader, ScoringName, Tail } from '../types.ts';
-import { calibrationAtLeast, combineParts } from './combine.ts';
+import { calibrationAtLeast, calibrationAtMost, combineParts } from './combine.ts';
 import { energy } from './energy.ts';
 import { fitGauss, gaussFeaturizer, type GaussFit } from './gauss.ts';
 import { ActivationError } from './errors.ts';
@@ -62,6 +62,12 @@ export function partsOf(scan: ScanSettings, nodes: number): Part[] {
   if (how === 'added') groups.push(['class', c!.from, c!.to, true]);
   return tails.flatMap((tail) => groups.map(([g, from, to, byClass]) => ({ name: g ? `${tail}:${g}` : tail, tail, from, to, byClass })));
 }
+
+/**
+ * The scan also ranked from below (core/combine.ts combineParts' quiet look): the pooled upper-tail
+ * scan where there is one, else -1.
+ */
+export const quietScan = (scan: ScanSettings, nodes: number): number => partsOf(scan, nodes).findIndex((p) => p.name === 'upper');
 
 /**
  * Scores of the parts that are not scans, in calibration-row order: the logit part (the model's
@@ -169,6 +175,8 @@ export interface ImageScore {
   parts: number[];
   /** Each part's own q, (#{calibration scores >= its score} + 1) / (m + 1); NaN without calibration. */
   partQ: number[];
+  /** The quiet look (quietScan): which part it ranks from below (-1: none) and its q, (#{calibration scores <= the part's} + 1) / (m + 1). */
+  quiet: { part: number; q: number };
   /** p-value ranges and point p-values shown to users: the part's own, or two-sided for several tails. */
   ranges: PValueRanges;
   point: Float32Array;
@@ -188,9 +196,11 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const t0 = performance.now();
   const parts = [...scanScores, ...extraParts(scan, x, logits)];
   const rows = calibration?.scores[scoring];
-  const { score, q } = combineParts(scanScores, parts, rows, scan.combine, scan.flat);
+  const quiet = quietScan(scan, x.length);
+  const { score, q } = combineParts(scanScores, parts, rows, scan.combine, { flat: scan.flat, quiet });
   const m = Number.isFinite(q) ? rows!.length / parts.length : 0;
   const partQ = parts.map((v, c) => (m ? (calibrationAtLeast(rows!, parts.length, c, v) + 1) / (m + 1) : NaN));
+  const quietQ = m && quiet >= 0 ? (calibrationAtMost(rows!, parts.length, quiet, parts[quiet]) + 1) / (m + 1) : NaN;
   // The most anomalous scan: the smallest own q when calibrated, else the largest scan score.
   const evidence = (c: number) => (m ? -partQ[c] : parts[c]);
   let best = 0;
@@ -199,7 +209,7 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const scanMs = s.scanMs + performance.now() - t0;
   // The result keeps these: copies, not scanParts' working buffers.
   const shown = s.ranges.length === 1 ? { ranges: { pMin: s.ranges[0].pMin.slice(), pMax: s.ranges[0].pMax.slice() }, point: s.points[0].slice() } : twoSided(s.ranges, s.points);
-  return { score, q, alpha: scans[best].alpha, subset: scans[best].subset, parts, partQ, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
+  return { score, q, alpha: scans[best].alpha, subset: scans[best].subset, parts, partQ, quiet: { part: quiet, q: quietQ }, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
 }
 
 /** Two-sided view of an upper and a lower part: twice the smaller tail, capped at 1. */

@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile } from '../core/index.ts';
+import { argmax, CalibrationCollector, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -82,7 +82,7 @@ export async function calibrate(
     { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
   );
   const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: collector.finish(N, profileDigest(profile)) } };
-  const groups = partGroups(partsOf(scan, N).length, calibrated.header.calibration!.parts.length);
+  const groups = partGroups(partsOf(scan, N).length, calibrated.header.calibration!.parts.length, quietScan(scan, N) >= 0);
   return { profile: calibrated, skipped: named(images, skip), notes: [], warnings: calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine) };
 }
 
@@ -95,7 +95,7 @@ function classLayerCount(which: ClassLayers, f: FeatureExtractor): number {
 
 /**
  * What the build should tell its user about the calibration set's size. `groups`: the combination's
- * witnesses (core/combine.ts partGroups), e.g. [4, 1, 1] for four scans, then the energy and the Gaussian part.
+ * witnesses (core/combine.ts partGroups), e.g. [5, 1, 1] for four scans and the quiet look, then the energy and the Gaussian part.
  */
 export function calibrationWarnings(count: number, fpr: number, groups: readonly number[] = [1], combine: Combination = 'fisher'): string[] {
   const need = calibrationNeeded(fpr);

@@ -33,6 +33,7 @@ export const isScanPart = (name: string): boolean => name !== 'energy' && name !
 export function partLabel(name: string): string {
   if (name === 'energy') return 'Model confidence (energy of the logits)';
   if (name === 'gauss') return 'Distance to known-good images in feature space (Gaussian)';
+  if (name === 'quiet') return 'Activations unusually quiet (fewer nodes high than in clean images)';
   const [tail, group] = name.split(':');
   const how = tail === 'upper' ? 'high' : tail === 'lower' ? 'low' : 'far out';
   const among = group === 'class' ? ' for the predicted class' : group?.startsWith('pooled') ? ' (other layers)' : '';

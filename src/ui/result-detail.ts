@@ -96,8 +96,11 @@ export class ResultDetail extends LitElement {
   private renderParts(d: ImageResult) {
     if (!d.parts?.length || !Number.isFinite(d.parts[0].q)) return nothing;
     const floor = -Math.log10(1 / (d.calibrationCount + 1));
-    const sorted = [...d.parts].sort((a, b) => a.q - b.q);
+    // The pooled upper-tail scan ranked from below (its quiet look) is one more row.
+    const rows = d.parts.flatMap((p) => [{ name: p.name, label: partLabel(p.name), q: p.q }, ...(p.qBelow === undefined ? [] : [{ name: 'quiet', label: partLabel('quiet'), q: p.qBelow }])]);
+    const sorted = rows.sort((a, b) => a.q - b.q);
     const scans = d.parts.filter((p) => isScanPart(p.name)).length;
+    const quiet = rows.length > d.parts.length;
     return html`<h3>Evidence by part</h3>
       <table class="parts" data-parts>
         <thead>
@@ -107,14 +110,14 @@ export class ResultDetail extends LitElement {
           ${sorted.map((p) => {
             const w = Math.min(1, -Math.log10(p.q) / floor);
             return html`<tr class=${p.q <= d.fpr ? 'strong' : ''} data-part=${p.name}>
-              <td>${partLabel(p.name)}</td>
+              <td>${p.label}</td>
               <td><div class="bar" role="img" aria-label="q ${fmtP(p.q)}"><span style="width: ${(100 * w).toFixed(0)}%"></span></div></td>
               <td>${fmtP(p.q)}</td>
             </tr>`;
           })}
         </tbody>
       </table>
-      <p class="hint">q: the share of clean calibration images whose part scores at least as high. The verdict's q combines all ${d.parts.length} parts${partGroups(scans, d.parts.length).length < d.parts.length ? `: the ${scans} scans into one witness, then it and the other ${d.parts.length - scans === 1 ? 'part' : `${d.parts.length - scans} parts`}` : ''}.</p>`;
+      <p class="hint">q: the share of clean calibration images whose part scores at least as high. The verdict's q combines all ${d.parts.length} parts${partGroups(scans, d.parts.length, quiet).length < rows.length ? `: the ${scans} scans${quiet ? ', the upper one also from below,' : ''} into one witness, then it and the other ${d.parts.length - scans === 1 ? 'part' : `${d.parts.length - scans} parts`}` : ''}.</p>`;
   }
 
   override render() {

@@ -137,11 +137,43 @@ describe('combined calibration (several parts, full conformal q)', () => {
       const scans = parts.slice(0, 4);
       expect(combineParts(scans, parts, rows, 'tpm')).toEqual(combine(parts, rows, 'tpm', [4, 1, 1], ['min', 'tpm', 'tpm']));
       expect(combineParts(scans, parts, rows, 'min')).toEqual(combine(parts, rows, 'min', [4, 1, 1]));
-      expect(combineParts(scans, parts, rows, 'tpm', true)).toEqual(combine(parts, rows, 'tpm'));
+      expect(combineParts(scans, parts, rows, 'tpm', { flat: true })).toEqual(combine(parts, rows, 'tpm'));
     }
     // The rule matters: inside the scans, TPM adds up the strong ones, the minimum keeps the strongest.
     const strong = Array.from({ length: 50 }, () => [0.98 + r() * 0.02, 0.98 + r() * 0.02, 0.98 + r() * 0.02, 0.98 + r() * 0.02, r(), r()]);
     expect(strong.some((a) => combineParts(a.slice(0, 4), a, rows, 'tpm').q !== combine(a, rows, 'tpm', [4, 1, 1]).q)).toBe(true);
+  });
+
+  it('the quiet look: the first scan ranked from below is a fifth look in the scans\' witness, and an image quieter than every clean one is flagged', () => {
+    const r = rng(29);
+    const m = 600;
+    const rows = Array.from({ length: m * 6 }, () => r());
+    // Each calibration row with minus its first scan after the scans, as the look the witness takes.
+    const looks = Array.from({ length: m }, (_, i) => rows.slice(i * 6, i * 6 + 6)).flatMap((row) => [...row.slice(0, 4), -row[0], ...row.slice(4)]);
+    for (let t = 0; t < 20; t++) {
+      const parts = Array.from({ length: 6 }, () => r());
+      const withLook = [...parts.slice(0, 4), -parts[0], ...parts.slice(4)];
+      expect(combineParts(parts.slice(0, 4), parts, rows, 'tpm', { quiet: 0 })).toEqual(combine(withLook, looks, 'tpm', [5, 1, 1], ['min', 'tpm', 'tpm']));
+    }
+    // Below every calibration image in the first scan, ordinary elsewhere.
+    const quiet = [-1, 0.5, 0.5, 0.5, 0.5, 0.5];
+    expect(combineParts(quiet.slice(0, 4), quiet, rows, 'tpm', { quiet: 0 }).q).toBeLessThanOrEqual(0.05);
+    expect(combineParts(quiet.slice(0, 4), quiet, rows, 'tpm').q).toBeGreaterThan(0.5);
+  });
+
+  it('with the quiet look, holds its false-positive rate', () => {
+    const r = rng(37);
+    const draw6 = () => [...draw(r), ...draw(r), -Math.log(1 - r()), -Math.log(1 - r())];
+    for (const m of [19, 200]) {
+      const trials = 4000;
+      let flagged = 0;
+      for (let t = 0; t < trials; t++) {
+        const rows = Array.from({ length: m }, draw6).flat();
+        const x = draw6();
+        if (combineParts(x.slice(0, 4), x, rows, 'tpm', { quiet: 0 }).q <= 0.05) flagged++;
+      }
+      expect(flagged / trials).toBeLessThanOrEqual(0.05 + 3 * Math.sqrt((0.05 * 0.95) / trials));
+    }
   });
 
   it('beyond every calibration image, an image keeps its distance: its score grows with it, its q falls to 1 / (m + 1)', () => {

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { argmax, combineParts, decodeProfile, extraParts, histogramPValueFn, partsOf, rng, scanOf, scanParts } from '../../src/core/index.ts';
+import { argmax, combineParts, decodeProfile, extraParts, histogramPValueFn, partsOf, quietScan, rng, scanOf, scanParts } from '../../src/core/index.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { collectNodes } from '../../src/node-sets.ts';
 import { fileSource, listImages } from '../../src/cli/io.ts';
@@ -35,7 +35,8 @@ const clean = Array.from({ length: set.rows }, (_, r) => {
   return [...s.scans[DEFAULTS.scoring]!.map((v) => v.score), ...extraParts(scan, x, set.logits[r])];
 });
 const scans = partsOf(scan, N).length;
-const flagged = (cal: number[][], test: number[][]) => test.filter((x) => combineParts(x.slice(0, scans), x, cal.flat(), scan.combine).q <= fpr).length / test.length;
+const quiet = quietScan(scan, N);
+const flagged = (cal: number[][], test: number[][]) => test.filter((x) => combineParts(x.slice(0, scans), x, cal.flat(), scan.combine, { quiet }).q <= fpr).length / test.length;
 
 console.log(`as calibrated: ${(100 * flagged(calRows, clean)).toFixed(1)}% of ${clean.length} clean images flagged at ${fpr}`);
 const all = [...calRows, ...clean];
