@@ -39,7 +39,8 @@ import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart,
 // beyond every other in its bag gets its q from the tail beyond them (core/combine.ts TAIL_SHARE):
 // dev means 0.9825 -> 0.9839, 0.8353 -> 0.8366, 0.8792 -> 0.8793. Since then the quiet look, the
 // pooled upper-tail scan also ranked from below (core/combine.ts combineParts): 0.9839 -> 0.9857,
-// 0.8366 -> 0.8378, 0.8793 -> 0.8820.
+// 0.8366 -> 0.8378, 0.8793 -> 0.8820; and the truncation point 0.02 (core/combine.ts TPM_TAU):
+// 0.9859, 0.8392, 0.8830.
 export const DEFAULTS = {
   layers: 'auto' as const,
   // No global reduction: each layer's comes from the byte-budget plan (model/plan.ts), which keeps

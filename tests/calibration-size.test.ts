@@ -29,18 +29,18 @@ describe('how many calibration images a verdict of several parts needs', () => {
     // Grouped as combineParts does, the 4 scans and each other part alone: 4 rank as high in each of 3 witnesses.
     expect(combine(image, table(60), 'min', [4, 1, 1]).q).toBeCloseTo(12 / 61, 12);
     expect(combine(image, table(239), 'min', [4, 1, 1]).q).toBeCloseTo(12 / 240, 12);
-    // TPM breaks the ties across groups by Fisher's sum: while the group q 4/(m + 1) is above 0.01, the
-    // image also ranks below calibration images a little out in the other groups; from m = 400 on, as min.
+    // TPM breaks the ties across groups by Fisher's sum: while the group q 4/(m + 1) is above TPM_TAU (0.02),
+    // the image also ranks below calibration images a little out in the other groups; from m = 200 on, as min.
     for (const groups of [[4, 2], [4, 1, 1]]) {
       const rules = witnessRules('tpm', groups);
       const g = 4 * groups.length;
       expect(combine(image, table(159), 'tpm', groups, rules).q).toBeGreaterThan(g / 160);
-      expect(combine(image, table(399), 'tpm', groups, rules).q).toBeGreaterThan(g / 400);
-      expect(combine(image, table(400), 'tpm', groups, rules).q).toBeLessThanOrEqual(g / 401);
+      expect(combine(image, table(199), 'tpm', groups, rules).q).toBeGreaterThan(g / 200);
+      expect(combine(image, table(200), 'tpm', groups, rules).q).toBeLessThanOrEqual(g / 201);
     }
   });
 
-  it('the build warns below s g/FPR - 1 images (119 at 5% for 6 parts alone, 159 for groups of 4 and 2 and 239 for 4, 1 and 1 under min q, 400 under TPM), not from there on, and not for Fisher', () => {
+  it('the build warns below s g/FPR - 1 images (119 at 5% for 6 parts alone, 159 for groups of 4 and 2 and 239 for 4, 1 and 1 under min q, at least 200 under TPM), not from there on, and not for Fisher', () => {
     const flat = [1, 1, 1, 1, 1, 1];
     expect(calibrationWarnings(60, 0.05, flat, 'tpm')[0]).toMatch(/with 60 calibration images and 6 calibrated parts, an image out in only one part usually cannot reach q <= 0.05 unless it is farther out.*q about 0\.098.*at least 119/);
     expect(calibrationWarnings(119, 0.05, flat, 'tpm')).toEqual([]);
@@ -48,9 +48,13 @@ describe('how many calibration images a verdict of several parts needs', () => {
     expect(calibrationWarnings(159, 0.05, [4, 2], 'min')).toEqual([]);
     expect(calibrationWarnings(238, 0.05, [4, 1, 1], 'min')[0]).toMatch(/with 238 calibration images and 6 calibrated parts.*q about 0\.050.*at least 239/);
     expect(calibrationWarnings(239, 0.05, [4, 1, 1], 'min')).toEqual([]);
-    expect(calibrationWarnings(239, 0.05, [4, 1, 1], 'tpm')[0]).toMatch(/calibrate on at least 400/);
-    expect(calibrationWarnings(159, 0.05, [4, 2], 'tpm')[0]).toMatch(/q about 0\.05.*, and below those a little out in several witnesses; calibrate on at least 400/);
-    expect(calibrationWarnings(400, 0.05, [4, 2], 'tpm')).toEqual([]);
+    expect(calibrationWarnings(238, 0.05, [4, 1, 1], 'tpm')[0]).toMatch(/calibrate on at least 239/);
+    expect(calibrationWarnings(239, 0.05, [4, 1, 1], 'tpm')).toEqual([]);
+    expect(calibrationWarnings(159, 0.05, [4, 2], 'tpm')[0]).toMatch(/q about 0\.05.*, and below those a little out in several witnesses; calibrate on at least 200/);
+    expect(calibrationWarnings(200, 0.05, [4, 2], 'tpm')).toEqual([]);
+    // The default's witnesses: 4 scans and the quiet look, the energy, the Gaussian part.
+    expect(calibrationWarnings(298, 0.05, [5, 1, 1], 'tpm')[0]).toMatch(/calibrate on at least 299/);
+    expect(calibrationWarnings(299, 0.05, [5, 1, 1], 'tpm')).toEqual([]);
     expect(calibrationWarnings(60, 0.05, flat, 'fisher')).toEqual([]);
     expect(calibrationWarnings(60, 0.05, [1], 'tpm')).toEqual([]);
     expect(calibrationWarnings(10, 0.05, flat, 'tpm')[0]).toMatch(/cannot flag at FPR 0.05: it needs at least 19/);

@@ -6,7 +6,7 @@
 //   npx histoscan eval ... --methods histogram --split dev --parts-out parts.jsonl
 //   npx tsx tools/witness-rules.ts parts.jsonl
 import { readFileSync } from 'node:fs';
-import { auc, combine, combineParts, type Combination } from '../src/core/index.ts';
+import { auc, combine, combineParts, witnessRules, type Combination } from '../src/core/index.ts';
 
 interface Line { method: string; set: string; parts: string[]; calibration: number[]; images: number[][] }
 const file = process.argv[2];
@@ -19,18 +19,27 @@ const s = k - model;
 const scans = [...Array(s).keys()];
 const others = Array.from({ length: model }, (_, i) => s + i);
 
-/** A rule on a subset of the parts: their own calibration columns, groups and rules. */
+/** A rule on a subset of the parts (`idx`; a column in `below` is also looked at from below, as minus its score): their own calibration columns, groups and rules. */
 function rule(idx: number[], how: Combination, groups?: number[], within?: Combination[]): (p: number[]) => number {
   const m = clean.calibration.length / k;
   const rows: number[] = [];
-  for (let i = 0; i < m; i++) for (const c of idx) rows.push(clean.calibration[i * k + c]);
-  return (p) => combine(idx.map((c) => p[c]), rows, how, groups, within).score;
+  const look = (row: (c: number) => number) => idx.map((c) => (c < 0 ? -row(-c - 1) : row(c)));
+  for (let i = 0; i < m; i++) rows.push(...look((c) => clean.calibration[i * k + c]));
+  return (p) => combine(look((c) => p[c]), rows, how, groups, within).score;
 }
+/** The shipped rule with these scans also ranked from below, each one more look in the scans' witness. */
+const fromBelow = (below: number[]) => {
+  const groups = [s + below.length, ...others.map(() => 1)];
+  return rule([...scans, ...below.map((c) => -c - 1), ...others], 'tpm', groups, witnessRules('tpm', groups));
+};
+const named = (name: string) => clean.parts.indexOf(name);
 const all = [...scans, ...others];
 type Rule = [string, (p: number[]) => number];
 const candidates: Rule[] = [
   ['shipped (combineParts, --combine tpm)', (p) => combineParts(p.slice(0, s), p, clean.calibration, 'tpm', { quiet: clean.parts.indexOf('upper') }).score],
   ['without the quiet look', (p) => combineParts(p.slice(0, s), p, clean.calibration, 'tpm').score],
+  ['quiet looks at the pooled upper and lower scans', fromBelow([named('upper'), named('lower')])],
+  ['every scan also ranked from below', fromBelow(scans)],
   ['[scans by TPM] [model-level parts by Fisher]', rule(all, 'tpm', [s, model], ['tpm', 'fisher'])],
   ['[scans by TPM] [each model-level part]', rule(all, 'tpm', [s, ...others.map(() => 1)], ['tpm'])],
   ['[scans by min] [model-level parts by Fisher]', rule(all, 'tpm', [s, model], ['min', 'fisher'])],
