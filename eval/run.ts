@@ -26,6 +26,7 @@ import {
   rng,
   roc,
   scanOf,
+  TPM_TAU,
   type ScanSettings,
   type Profile,
 } from '../src/core/index.ts';
@@ -199,7 +200,7 @@ for (const [si, s] of settings.entries()) {
   pushAucs({ setting: scorer.name, scoring: 'bj', layer: 'all', bytes: scorer.bytes, rawBytes: background.rows * background.nodes * 4, pvalueMs: NaN, scanMs: NaN }, base, tasks);
 }
 
-const COMBINE_LABEL = { min: 'min q', fisher: 'Fisher', tpm: 'truncated product of q <= 0.01' } as const;
+const COMBINE_LABEL = { min: 'min q', fisher: 'Fisher', tpm: `truncated product of q <= ${TPM_TAU}` } as const;
 const FPR_LEVELS = [0.01, 0.05, 0.1];
 const fprRows: { setting: string; scoring: ScoringName; half: Half; rates: ReturnType<typeof realisedFpr>[] }[] = [];
 const pushFpr = (setting: string, scoring: ScoringName, q: number[]) => {

@@ -117,7 +117,7 @@ export class ResultDetail extends LitElement {
           })}
         </tbody>
       </table>
-      <p class="hint">q: the share of clean calibration images whose part scores at least as high. The verdict's q combines all ${d.parts.length} parts${partGroups(scans, d.parts.length, quiet).length < rows.length ? `: the ${scans} scans${quiet ? ', the upper one also from below,' : ''} into one witness, then it and the other ${d.parts.length - scans === 1 ? 'part' : `${d.parts.length - scans} parts`}` : ''}.</p>`;
+      <p class="hint">q: the share of clean calibration images whose part scores at least as high${quiet ? ' (for the quiet look, at most as high)' : ''}. The verdict's q combines all ${d.parts.length} parts${partGroups(scans, d.parts.length, quiet).length < rows.length ? `: the ${scans} scans${quiet ? ', the upper one also from below,' : ''} into one witness, then it and the other ${d.parts.length - scans === 1 ? 'part' : `${d.parts.length - scans} parts`}` : ''}.</p>`;
   }
 
   override render() {
