@@ -19,7 +19,7 @@ const s = k - model;
 const scans = [...Array(s).keys()];
 const others = Array.from({ length: model }, (_, i) => s + i);
 
-/** A rule on a subset of the parts (`idx`; a column in `below` is also looked at from below, as minus its score): their own calibration columns, groups and rules. */
+/** A rule on a subset of the parts (`idx`; an index -c - 1 stands for part c looked at from below, as minus its score): their own calibration columns, groups and rules. */
 function rule(idx: number[], how: Combination, groups?: number[], within?: Combination[]): (p: number[]) => number {
   const m = clean.calibration.length / k;
   const rows: number[] = [];
