@@ -248,11 +248,12 @@ function quietRows(rows: number[], k: number, scans: number, quiet: number): num
  */
 export function combineParts(scanScores: number[], parts: number[], rows: number[] | undefined, how: Combination = 'fisher', opts: { flat?: boolean; quiet?: number } = {}): { score: number; q: number } {
   if (!rows?.length) return combine(scanScores, rows, how);
-  if (opts.flat) return combine(parts, rows, how);
+  // A table of other parts than these gets combine's answer for it (q NaN), not a quiet column cut from the wrong rows.
+  if (opts.flat || rows.length % parts.length !== 0) return combine(parts, rows, how);
   const quiet = opts.quiet ?? -1;
   const s = scanScores.length;
   const looks = quiet >= 0 ? [...parts.slice(0, s), -parts[quiet], ...parts.slice(s)] : parts;
-  const table = quiet >= 0 && rows.length % parts.length === 0 ? quietRows(rows, parts.length, s, quiet) : rows;
+  const table = quiet >= 0 ? quietRows(rows, parts.length, s, quiet) : rows;
   const groups = partGroups(s, parts.length, quiet >= 0);
   return combine(looks, table, how, groups, witnessRules(how, groups));
 }

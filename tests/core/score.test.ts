@@ -159,6 +159,8 @@ describe('combined calibration (several parts, full conformal q)', () => {
     const quiet = [-1, 0.5, 0.5, 0.5, 0.5, 0.5];
     expect(combineParts(quiet.slice(0, 4), quiet, rows, 'tpm', { quiet: 0 }).q).toBeLessThanOrEqual(0.05);
     expect(combineParts(quiet.slice(0, 4), quiet, rows, 'tpm').q).toBeGreaterThan(0.5);
+    // A table of 6 parts is not the one of an image with 7 (its 3,600 values would divide into rows of 8 looks): no q.
+    expect(combineParts(quiet.slice(0, 4), [...quiet, 0.5], rows, 'tpm', { quiet: 0 }).q).toBeNaN();
   });
 
   it('with the quiet look, holds its false-positive rate', () => {
