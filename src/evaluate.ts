@@ -11,6 +11,7 @@ import {
   kdePValues,
   extraParts,
   partNames,
+  partsOf,
   quietScan,
   payloadBytes,
   pointPValues,
@@ -134,7 +135,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
       let pMs = 0;
       let sMs = 0;
       const names = partNames(scan, set.nodes);
-      const quiet = quietScan(scan, set.nodes);
+      const quiet = quietScan(partsOf(scan, set.nodes));
       const parts = names.map((): number[] => []);
       for (let r = 0; r < rows; r++) {
         const p = scanParts(method.pvalues, rowOf(set, r), scan, scorings, classOf(set, r));

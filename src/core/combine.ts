@@ -102,17 +102,20 @@ function prepare(rows: number[], k: number): Prepared {
   return p;
 }
 
-/** #{v in sorted : v >= s}. */
-function atLeast(sorted: ArrayLike<number>, s: number): number {
+/** The index of the first value of `sorted` at or above s (`strict`: above s). */
+function firstFrom(sorted: ArrayLike<number>, s: number, strict = false): number {
   let a = 0;
   let b = sorted.length;
   while (a < b) {
     const mid = (a + b) >>> 1;
-    if (sorted[mid] < s) a = mid + 1;
+    if (sorted[mid] < s || (strict && sorted[mid] === s)) a = mid + 1;
     else b = mid;
   }
-  return sorted.length - a;
+  return a;
 }
+
+/** #{v in sorted : v >= s}. */
+const atLeast = (sorted: ArrayLike<number>, s: number): number => sorted.length - firstFrom(sorted, s);
 
 /**
  * Combined score and calibrated q of one image from its part scores, against calibration rows
@@ -265,13 +268,5 @@ export function calibrationAtLeast(rows: number[], k: number, c: number, s: numb
 
 /** #{calibration scores of part c <= s}: what ranks the quiet look, part c from below. */
 export function calibrationAtMost(rows: number[], k: number, c: number, s: number): number {
-  const sorted = prepare(rows, k).sorted[c];
-  let a = 0;
-  let b = sorted.length;
-  while (a < b) {
-    const mid = (a + b) >>> 1;
-    if (sorted[mid] <= s) a = mid + 1;
-    else b = mid;
-  }
-  return a;
+  return firstFrom(prepare(rows, k).sorted[c], s, true);
 }

@@ -64,10 +64,10 @@ export function partsOf(scan: ScanSettings, nodes: number): Part[] {
 }
 
 /**
- * The scan also ranked from below (core/combine.ts combineParts' quiet look): the pooled upper-tail
- * scan where there is one, else -1.
+ * Which of the scans (partsOf) is also ranked from below (core/combine.ts combineParts' quiet look):
+ * the pooled upper-tail scan where there is one, else -1.
  */
-export const quietScan = (scan: ScanSettings, nodes: number): number => partsOf(scan, nodes).findIndex((p) => p.name === 'upper');
+export const quietScan = (parts: readonly Pick<Part, 'name'>[]): number => parts.findIndex((p) => p.name === 'upper');
 
 /**
  * Scores of the parts that are not scans, in calibration-row order: the logit part (the model's
@@ -196,7 +196,7 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const t0 = performance.now();
   const parts = [...scanScores, ...extraParts(scan, x, logits)];
   const rows = calibration?.scores[scoring];
-  const quiet = quietScan(scan, x.length);
+  const quiet = quietScan(s.parts);
   const { score, q } = combineParts(scanScores, parts, rows, scan.combine, { flat: scan.flat, quiet });
   const m = Number.isFinite(q) ? rows!.length / parts.length : 0;
   const partQ = parts.map((v, c) => (m ? (calibrationAtLeast(rows!, parts.length, c, v) + 1) / (m + 1) : NaN));

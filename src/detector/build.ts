@@ -82,7 +82,8 @@ export async function calibrate(
     { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
   );
   const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: collector.finish(N, profileDigest(profile)) } };
-  const groups = partGroups(partsOf(scan, N).length, calibrated.header.calibration!.parts.length, quietScan(scan, N) >= 0);
+  const scans = partsOf(scan, N);
+  const groups = partGroups(scans.length, calibrated.header.calibration!.parts.length, quietScan(scans) >= 0);
   return { profile: calibrated, skipped: named(images, skip), notes: [], warnings: calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine) };
 }
 

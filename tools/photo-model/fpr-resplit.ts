@@ -34,8 +34,9 @@ const clean = Array.from({ length: set.rows }, (_, r) => {
   const s = scanParts(pv, x, scan, [DEFAULTS.scoring], argmax(set.logits[r]));
   return [...s.scans[DEFAULTS.scoring]!.map((v) => v.score), ...extraParts(scan, x, set.logits[r])];
 });
-const scans = partsOf(scan, N).length;
-const quiet = quietScan(scan, N);
+const scanList = partsOf(scan, N);
+const scans = scanList.length;
+const quiet = quietScan(scanList);
 const flagged = (cal: number[][], test: number[][]) => test.filter((x) => combineParts(x.slice(0, scans), x, cal.flat(), scan.combine, { quiet }).q <= fpr).length / test.length;
 
 console.log(`as calibrated: ${(100 * flagged(calRows, clean)).toFixed(1)}% of ${clean.length} clean images flagged at ${fpr}`);
