@@ -57,41 +57,103 @@ export function radixSortPositive(values: Float32Array, tmp: Float32Array = new 
 export interface IndividualScan {
   score: number;
   alpha: number;
-  /** Nodes of the best subset, ascending. */
-  subset: Uint32Array;
+}
+
+/** p-values are bucketed by the top 16 bits of their float32 pattern: sign, exponent, 7 mantissa bits (buckets 2^-7 wide, relatively). */
+const KEY_SHIFT = 16;
+const KEYS = 1 << 16;
+const bits = new Uint32Array(1);
+const asFloat = new Float32Array(bits.buffer);
+const keyOf = (v: number) => {
+  asFloat[0] = v;
+  return bits[0] >>> KEY_SHIFT;
+};
+/** The smallest float32 in bucket k. */
+function bucketFloor(k: number): number {
+  bits[0] = k << KEY_SHIFT;
+  return asFloat[0];
 }
 
 /**
- * Individual scan of one image over its nodes. By the linear-time subset scanning property the
- * best subset for a threshold a is a prefix of the nodes sorted by p; for these scoring functions
- * that prefix is exactly {j : p_j <= a} (adding a node with p > a only lowers the score). So the
- * scan sorts the p-values <= a_max once and evaluates F(c, c, a) at each distinct value: O(N log N).
+ * Individual scan of one image over its (non-negative) p-values. By the linear-time subset
+ * scanning property the best subset for a threshold a is a prefix of the nodes sorted by p; for
+ * these scoring functions that prefix is exactly {j : p_j <= a} (adding a node with p > a only
+ * lowers the score), so the scan is max over distinct p = a <= a_max of F(c(a), c(a), a), c(a) =
+ * #{p <= a}, and its subset is subsetAt(p, alpha). F(c, c, a) grows with c and falls with a for
+ * every scoring here, so one counting pass over narrow buckets of p bounds each bucket's best from
+ * above (its cumulative count at its floor) and the scan's from below (the same count at the next
+ * bucket's floor); only the few buckets whose bound reaches the scan's are sorted and evaluated
+ * exactly. O(N), the same result as sorting every p-value.
  */
 export function individualScan(p: Float32Array, opts: ScanOptions): IndividualScan {
   const f = scoring[opts.scoring];
   const aMax = opts.aMax;
+  // Tables over every 16-bit key, so that no pass over the nodes branches on p <= a_max (half of
+  // them pass it, at random: clamping the key cost 3x the pass). Bucket K holds a_max and maybe
+  // larger values; buckets above K are never opened.
+  const K = keyOf(aMax);
+  const key = new Uint32Array(p.buffer, p.byteOffset, p.length);
+  // count[k]: values in bucket k; then, in place, how many lie in buckets below k (k <= K: others are never read).
+  const count = u32(scratch('scan:count', KEYS), KEYS);
+  count.fill(0, 0, K + 1);
+  for (let j = 0; j < p.length; j++) count[key[j] >>> KEY_SHIFT]++;
+  let reached = 0;
+  let below = 0;
+  for (let k = 0; k <= K; k++) {
+    const c = count[k];
+    count[k] = below;
+    below += c;
+    if (c && k < K) reached = Math.max(reached, f(below, below, bucketFloor(k + 1)));
+  }
+  // The buckets that may hold the best threshold: K, and each other whose bound (its cumulative
+  // count at its floor) reaches `reached`. Then their values, sorted.
+  // All zero between calls (cleared below), so buckets above K are never open.
+  const open = scratch('scan:open', KEYS);
   let m = 0;
-  const small = scratch('scan:small', p.length);
-  for (let j = 0; j < p.length; j++) if (p[j] <= aMax) small[m++] = p[j];
-  const sorted = radixSortPositive(small.subarray(0, m), scratch('scan:tmp', m));
+  for (let k = 0; k <= K; k++) {
+    const end = k < K ? count[k + 1] : below;
+    if (end > count[k] && (k === K || !(f(end, end, bucketFloor(k)) < reached))) {
+      open[k] = 1;
+      m += end - count[k];
+    }
+  }
+  const small = scratch('scan:small', m);
+  m = 0;
+  for (let j = 0; j < p.length; j++) if (open[key[j] >>> KEY_SHIFT]) small[m++] = p[j];
+  open.fill(0, 0, K + 1);
+  const sorted = m > 512 ? radixSortPositive(small, scratch('scan:tmp', m)) : small.sort();
   let best = 0;
   let alpha = aMax;
-  for (let i = 0; i < m; i++) {
+  let k = -1;
+  let first = 0; // where bucket k starts in `sorted`
+  for (let i = 0; i < m && sorted[i] <= aMax; i++) {
     const a = sorted[i];
+    if (keyOf(a) !== k) {
+      k = keyOf(a);
+      first = i;
+    }
     if (i + 1 < m && sorted[i + 1] === a) continue; // evaluate once per distinct value, with all ties in
-    const s = f(i + 1, i + 1, a);
+    const c = count[k] + i - first + 1;
+    const s = f(c, c, a);
     if (s > best) {
       best = s;
       alpha = a;
     }
   }
-  if (best <= 0) return { score: 0, alpha, subset: new Uint32Array(0) };
+  return { score: best, alpha };
+}
+
+const u32 = (a: Float32Array, n: number) => new Uint32Array(a.buffer, a.byteOffset, n);
+
+/** The nodes of an individual scan's subset, {j : p_j <= alpha} (none when it scored 0), ascending, each plus `offset`. */
+export function subsetAt(p: Float32Array, scan: IndividualScan, offset = 0): Uint32Array {
+  if (scan.score <= 0) return new Uint32Array(0);
   let c = 0;
-  for (let j = 0; j < p.length; j++) if (p[j] <= alpha) c++;
+  for (let j = 0; j < p.length; j++) if (p[j] <= scan.alpha) c++;
   const subset = new Uint32Array(c);
   c = 0;
-  for (let j = 0; j < p.length; j++) if (p[j] <= alpha) subset[c++] = j;
-  return { score: best, alpha, subset };
+  for (let j = 0; j < p.length; j++) if (p[j] <= scan.alpha) subset[c++] = j + offset;
+  return subset;
 }
 
 export interface GroupScanOptions extends ScanOptions {

@@ -11,7 +11,7 @@ import { locateNode } from './layout.ts';
 import type { Profile } from './profile.ts';
 import { allocRanges, histogramTails, pointPValues, type PValueRanges, type TailOut } from './pvalues.ts';
 import { scratch } from './scratch.ts';
-import { individualScan, SCORINGS, type IndividualScan } from './scan.ts';
+import { individualScan, SCORINGS, subsetAt, type IndividualScan } from './scan.ts';
 
 /**
  * A p-value method: histogram profile, sorted or brute-force empirical, KDE. It writes the ranges
@@ -113,11 +113,22 @@ export function checkFinite(x: Float32Array, layers?: LayerLayout[]): void {
   }
 }
 
-export interface PartScans {
-  parts: Part[];
-  /** Per tail scanned (upper first), over all nodes: what users are shown (class-conditional where it applies). */
+/** Ranges and point p-values per tail scanned (upper first), over all nodes (valid on [from, to) only). */
+export interface TailVectors {
   ranges: PValueRanges[];
   points: Float32Array[];
+  from: number;
+  to: number;
+}
+
+export interface PartScans {
+  parts: Part[];
+  /** Against the pooled histograms. */
+  pooled: TailVectors;
+  /** Against the predicted class's, where a part is class-conditional and the class has them; pooled outside the class's nodes. */
+  classed?: TailVectors;
+  /** Each part's point p-values (its nodes, by their index from part.from). */
+  partPoints: Float32Array[];
   /** Per scoring function, one scan per part. */
   scans: Partial<Record<ScoringName, IndividualScan[]>>;
   pvaluesMs: number;
@@ -125,43 +136,73 @@ export interface PartScans {
 }
 
 /**
- * p-value ranges and point p-values per tail (over all nodes), and the individual scan of every
- * part of one image; `cls` is the predicted class (-1: pooled only). The ranges and points are
- * working buffers (core/scratch.ts), valid until the next call: copy what is kept.
+ * p-value ranges and point p-values per tail, and the individual scan of every part of one image;
+ * `cls` is the predicted class (-1: pooled only). The vectors are working buffers
+ * (core/scratch.ts), valid until the next call: copy what is kept (shownOf).
  */
 export function scanParts(pv: PValueFn, x: Float32Array, scan: ScanSettings, scorings: readonly ScoringName[], cls: number): PartScans {
   const t0 = performance.now();
   const parts = partsOf(scan, x.length);
-  // One p-value vector per (tail, conditioning) the parts use; class-conditional ones first, as shown to users.
-  const keys = [...new Set(parts.map((p) => `${p.tail}:${p.byClass}`))].sort((a, b) => Number(b.endsWith('true')) - Number(a.endsWith('true')));
-  // Pooled ranges of every tail in one sweep; where a part is class-conditional, a copy with the
-  // class's nodes redone (the class changes only those).
   const n = x.length;
   const tails = [...new Set(parts.map((p) => p.tail))];
-  const buffers = (key: string): TailOut[] => tails.map((tail) => ({ tail, out: { pMin: scratch(`${key}:${tail}:min`, n), pMax: scratch(`${key}:${tail}:max`, n) } }));
-  const pooled = buffers('pooled');
-  pv(x, pooled, -1, 0, n);
-  let classed = pooled;
-  if (scan.classes && cls >= 0 && parts.some((p) => p.byClass)) {
-    classed = buffers('class');
-    classed.forEach(({ out }, i) => {
-      out.pMin.set(pooled[i].out.pMin);
-      out.pMax.set(pooled[i].out.pMax);
-    });
-    pv(x, classed, cls, scan.classes.from, scan.classes.to);
+  const vectors = (key: string, from: number, to: number): TailVectors => {
+    const ranges = tails.map((tail) => ({ pMin: scratch(`${key}:${tail}:min`, n), pMax: scratch(`${key}:${tail}:max`, n) }));
+    return { ranges, points: tails.map((tail) => scratch(`${key}:${tail}:point`, n)), from, to };
+  };
+  const points = (v: TailVectors) =>
+    v.ranges.forEach((r, i) => pointPValues({ pMin: r.pMin.subarray(v.from, v.to), pMax: r.pMax.subarray(v.from, v.to) }, scan.pointP, v.points[i].subarray(v.from, v.to)));
+  // Pooled ranges of every tail in one sweep.
+  const pooled = vectors('pooled', 0, n);
+  pv(x, pooled.ranges.map((out, i) => ({ tail: tails[i], out })), -1, 0, n);
+  points(pooled);
+  // The class changes only its nodes; a part that also reads others ('mixed') gets pooled copies of them.
+  const byClass = parts.filter((p) => p.byClass);
+  const c = scan.classes && cls >= 0 && byClass.length ? scan.classes : undefined;
+  let classed: TailVectors | undefined;
+  if (c) {
+    classed = vectors('class', Math.min(c.from, ...byClass.map((p) => p.from)), Math.max(c.to, ...byClass.map((p) => p.to)));
+    for (const [i, r] of classed.ranges.entries()) {
+      for (const [from, to] of [[classed.from, c.from], [c.to, classed.to]]) {
+        r.pMin.set(pooled.ranges[i].pMin.subarray(from, to), from);
+        r.pMax.set(pooled.ranges[i].pMax.subarray(from, to), from);
+      }
+    }
+    pv(x, classed.ranges.map((out, i) => ({ tail: tails[i], out })), cls, c.from, c.to);
+    points(classed);
   }
-  const ranges = keys.map((k) => (k.endsWith('true') ? classed : pooled)[tails.indexOf(k.split(':')[0] as Tail)].out);
-  const points = ranges.map((r, i) => pointPValues(r, scan.pointP, scratch(`point:${i}`, n)));
   const t1 = performance.now();
+  const partPoints = parts.map((p) => ((p.byClass && classed) || pooled).points[tails.indexOf(p.tail)].subarray(p.from, p.to));
   const scans: PartScans['scans'] = {};
-  for (const s of scorings) {
-    scans[s] = parts.map((p) => {
-      const r = individualScan(points[keys.indexOf(`${p.tail}:${p.byClass}`)].subarray(p.from, p.to), { scoring: s, aMax: scan.aMax });
-      return p.from ? { ...r, subset: r.subset.map((j) => j + p.from) } : r;
-    });
+  for (const s of scorings) scans[s] = partPoints.map((pts) => individualScan(pts, { scoring: s, aMax: scan.aMax }));
+  return { parts, pooled, ...(classed ? { classed: { ...classed, from: c!.from, to: c!.to } } : {}), partPoints, scans, pvaluesMs: t1 - t0, scanMs: performance.now() - t1 };
+}
+
+/**
+ * What users are shown, over all nodes, in fresh arrays: the one tail's ranges and points, or the
+ * two-sided view of an upper and a lower tail (twice the smaller, capped at 1); class-conditional
+ * on the class's nodes where the image has them.
+ */
+export function shownOf(s: Pick<PartScans, 'pooled' | 'classed'>): { ranges: PValueRanges; point: Float32Array } {
+  const n = s.pooled.points[0].length;
+  const ranges = allocRanges(n);
+  const point = new Float32Array(n);
+  for (const v of s.classed ? [s.pooled, s.classed] : [s.pooled]) {
+    const { from, to } = v;
+    if (v.ranges.length === 1) {
+      ranges.pMin.set(v.ranges[0].pMin.subarray(from, to), from);
+      ranges.pMax.set(v.ranges[0].pMax.subarray(from, to), from);
+      point.set(v.points[0].subarray(from, to), from);
+      continue;
+    }
+    const [up, low] = v.ranges;
+    const [pu, pl] = v.points;
+    for (let j = from; j < to; j++) {
+      ranges.pMin[j] = Math.min(1, 2 * Math.min(up.pMin[j], low.pMin[j]));
+      ranges.pMax[j] = Math.min(1, 2 * Math.min(up.pMax[j], low.pMax[j]));
+      point[j] = Math.min(1, 2 * Math.min(pu[j], pl[j]));
+    }
   }
-  const shown = tails.map((t) => keys.findIndex((k) => k.startsWith(`${t}:`)));
-  return { parts, ranges: shown.map((i) => ranges[i]), points: shown.map((i) => points[i]), scans, pvaluesMs: t1 - t0, scanMs: performance.now() - t1 };
+  return { ranges, point };
 }
 
 export interface ImageScore {
@@ -207,23 +248,9 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   for (let c = 1; c < scans.length; c++) if (evidence(c) > evidence(best)) best = c;
   // scanMs: the scans, the other parts (energy, Gaussian) and their combination.
   const scanMs = s.scanMs + performance.now() - t0;
-  // The result keeps these: copies, not scanParts' working buffers.
-  const shown = s.ranges.length === 1 ? { ranges: { pMin: s.ranges[0].pMin.slice(), pMax: s.ranges[0].pMax.slice() }, point: s.points[0].slice() } : twoSided(s.ranges, s.points);
-  return { score, q, alpha: scans[best].alpha, subset: scans[best].subset, parts, partQ, quiet: { part: quiet, q: quietQ }, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
-}
-
-/** Two-sided view of an upper and a lower part: twice the smaller tail, capped at 1. */
-function twoSided(ranges: PValueRanges[], points: Float32Array[]): { ranges: PValueRanges; point: Float32Array } {
-  const [up, low] = ranges;
-  const n = up.pMin.length;
-  const out = allocRanges(n);
-  const point = new Float32Array(n);
-  for (let j = 0; j < n; j++) {
-    out.pMin[j] = Math.min(1, 2 * Math.min(up.pMin[j], low.pMin[j]));
-    out.pMax[j] = Math.min(1, 2 * Math.min(up.pMax[j], low.pMax[j]));
-    point[j] = Math.min(1, 2 * Math.min(points[0][j], points[1][j]));
-  }
-  return { ranges: out, point };
+  const shown = shownOf(s);
+  const subset = subsetAt(s.partPoints[best], scans[best], s.parts[best].from);
+  return { score, q, alpha: scans[best].alpha, subset, parts, partQ, quiet: { part: quiet, q: quietQ }, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
 }
 
 /** Collects the part scores of clean calibration images, then makes the calibration table. */

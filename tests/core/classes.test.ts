@@ -7,11 +7,13 @@ import {
   histogramPValueFn,
   histogramPValues,
   mergeProfiles,
+  pointPValues,
   MIN_CLASS_COUNT,
   ProfileBuilder,
   ProfileError,
   scanOf,
   scanParts,
+  shownOf,
   sortedEmpiricalPValues,
   toBackground,
 } from '../../src/core/index.ts';
@@ -69,11 +71,23 @@ describe('class-conditional profiles', () => {
         const x = test.subarray(t * nodes, (t + 1) * nodes);
         // What scoreImage uses: pooled tails in one sweep, then only the class nodes redone.
         const s = scanParts(histogramPValueFn(p), x, scan, ['hc'], cls);
-        expect(s.ranges).toHaveLength(2);
+        expect(s.pooled.ranges).toHaveLength(2);
+        expect(!!s.classed).toBe(cls >= 0);
+        const seen = allocRanges(nodes);
+        const shown = shownOf(s);
         (['upper', 'lower'] as const).forEach((tail, i) => {
           const full = allocRanges(nodes);
           histogramPValues(p, x, full, tail, cls);
-          expect(s.ranges[i]).toEqual(full);
+          // Pooled, with the class's nodes from the class-conditional vectors.
+          for (const v of s.classed ? [s.pooled, s.classed] : [s.pooled])
+            for (let j = v.from; j < v.to; j++) [seen.pMin[j], seen.pMax[j]] = [v.ranges[i].pMin[j], v.ranges[i].pMax[j]];
+          expect(seen).toEqual(full);
+          // What users see is the two-sided view of these.
+          if (tail === 'upper') for (let j = 0; j < nodes; j++) expect(shown.ranges.pMin[j]).toBeLessThanOrEqual(Math.fround(2 * full.pMin[j]));
+          // Every part scans the point p-values of its own vector.
+          s.parts.forEach((part, k) => {
+            if (part.tail === tail) expect(s.partPoints[k]).toEqual(pointPValues(full, 'mid').subarray(part.from, part.to));
+          });
         });
       }
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alphaGrid, groupScan, individualScan, scoring } from '../../src/core/scan.ts';
+import { alphaGrid, groupScan, individualScan, radixSortPositive, scoring, subsetAt } from '../../src/core/scan.ts';
 import { rng } from '../../src/core/rng.ts';
 import type { ScoringName } from '../../src/types.ts';
 
@@ -39,8 +39,9 @@ describe('individual scan', () => {
         expect(fast.score).toBeCloseTo(exhaustive(p, name, aMax), 10);
         // The subset it returns scores what it says.
         if (fast.score > 0) {
-          const nA = Array.from(fast.subset).filter((j) => p[j] <= fast.alpha).length;
-          expect(scoring[name](nA, fast.subset.length, fast.alpha)).toBeCloseTo(fast.score, 10);
+          const subset = subsetAt(p, fast);
+          const nA = Array.from(subset).filter((j) => p[j] <= fast.alpha).length;
+          expect(scoring[name](nA, subset.length, fast.alpha)).toBeCloseTo(fast.score, 10);
         }
       }
     }
@@ -51,8 +52,36 @@ describe('individual scan', () => {
     const p = new Float32Array(1000).fill(0.8);
     for (const j of [3, 50, 700]) p[j] = 0.0001;
     const s = individualScan(p, { scoring: 'bj', aMax: 0.5 });
-    expect(Array.from(s.subset)).toEqual([3, 50, 700]);
+    expect(Array.from(subsetAt(p, s))).toEqual([3, 50, 700]);
+    expect(Array.from(subsetAt(p, s, 10))).toEqual([13, 60, 710]);
     expect(s.alpha).toBeCloseTo(0.0001, 6);
+  });
+
+  it('equals the scan over every sorted p-value on large images (the bucket bounds skip nothing)', () => {
+    // The reference: sort all p <= a_max, evaluate F at each distinct value, keep the first maximum.
+    const reference = (p: Float32Array, name: ScoringName, aMax: number) => {
+      const sorted = Array.from(p).filter((v) => v <= aMax).sort((a, b) => a - b);
+      let best = 0;
+      let alpha = aMax;
+      sorted.forEach((a, i) => {
+        if (sorted[i + 1] === a) return;
+        const s = scoring[name](i + 1, i + 1, a);
+        if (s > best) [best, alpha] = [s, a];
+      });
+      return { score: best, alpha };
+    };
+    const r = rng(5);
+    for (let trial = 0; trial < 60; trial++) {
+      const N = [10, 1000, 20000][trial % 3];
+      const n = [50, 1600, 10000][Math.floor(trial / 3) % 3];
+      // Histogram mid-p on a background of n, uniform or with a planted block, zeros and tiny values now and then.
+      const p = Float32Array.from({ length: N }, () => (Math.floor(r() * (n + 1)) + (r() < 0.5 ? 0.5 : 1)) / (n + 1));
+      for (let j = 0; j < N * r() * 0.05; j++) p[Math.floor(r() * N)] = trial % 4 === 0 ? 0 : r() < 0.5 ? 1e-40 : (1 + Math.floor(r() * 3)) / (n + 1);
+      for (const name of names) {
+        const aMax = trial % 5 === 0 ? 0.1 : 0.5;
+        expect(individualScan(p, { scoring: name, aMax })).toEqual(reference(p, name, aMax));
+      }
+    }
   });
 });
 
@@ -134,8 +163,7 @@ describe('group scan with the production threshold grid', () => {
 });
 
 describe('radix sort of p-values', () => {
-  it('sorts like Float32Array.prototype.sort, with zeros, ties and subnormals', async () => {
-    const { radixSortPositive } = await import('../../src/core/scan.ts');
+  it('sorts like Float32Array.prototype.sort, with zeros, ties and subnormals', () => {
     const r = rng(77);
     for (const n of [0, 1, 2, 100, 5000]) {
       const v = Float32Array.from({ length: n }, () => (r() < 0.1 ? 0 : r() < 0.1 ? 1e-40 : r() < 0.2 ? 0.25 : r()));
