@@ -1,5 +1,5 @@
 // A demo that teaches: the detail view shows what the model received; a model from disk can be used.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { decodeImage } from '../src/model/decode-node.ts';
 import { inspectModel } from '../src/model/onnx.ts';
@@ -101,4 +101,56 @@ test('a vision transformer from disk, sized by its preprocessor_config.json: the
   // The most anomalous nodes name their token and feature too.
   await expect(page.locator(`${el} #detail .nodes button`).first()).toHaveText(/^(act\/Mul_1 token \d+, feature \d+|Gather_1 #\d) · p /);
   await shot(page, 'detail-transformer');
+});
+
+const photoModel = '/models/extra/photo-model/';
+const built = existsSync(`public${photoModel}model.onnx`);
+
+test('a model the page offers but this server lacks: the page says how to build it and keeps the model in use', async ({ page }) => {
+  await page.route(`**${photoModel}**`, (r) => r.fulfill({ status: 404 }));
+  await openDemo(page);
+  await page.locator('#model-choice').selectOption({ label: 'Photo model: MobileNetV3, 80 COCO classes, 224×224' });
+  await expect(page.locator('#model-note')).toContainText('bash tools/photo-model/demo.sh');
+  await expect(page.locator('#model-choice')).toHaveValue('0');
+  await expect(page.locator('#model-world')).toContainText('28×28 grayscale');
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00001.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
+});
+
+test('choosing another model restarts the detector on that model\'s files and says what it knows', async ({ page }) => {
+  // Whatever this server holds, the chosen model's URLs answer with the bundled model's files: this checks the switch.
+  const asked: string[] = [];
+  const bundled: Record<string, string> = { 'model.onnx': 'public/models/fashion-cnn.onnx', 'model.json': 'public/models/fashion-cnn.json', 'profile.hsp': 'public/profiles/fashion-cnn.hsp' };
+  await page.route(`**${photoModel}**`, (r) => {
+    const file = r.request().url().split('/').pop()!;
+    asked.push(`${r.request().method()} ${file}`);
+    return r.fulfill({ path: bundled[file], contentType: 'application/octet-stream' });
+  });
+  await openDemo(page);
+  await page.locator('#model-choice').selectOption({ index: 1 });
+  await expect(page.locator('#model-world')).toContainText('everyday photos');
+  await expect(page.locator('html')).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
+  expect(asked).toEqual(expect.arrayContaining(['HEAD model.onnx', 'GET model.onnx', 'GET model.json', 'GET profile.hsp']));
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00001.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
+  // And back.
+  await page.locator('#model-choice').selectOption({ index: 0 });
+  await expect(page.locator('#model-world')).toContainText('28×28 grayscale');
+  await expect(page.locator('html')).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
+});
+
+test('the photo model, where tools/photo-model/demo.sh put it on this server: a photo meets a model that knows photos', async ({ page }) => {
+  test.skip(!built, 'the photo model is not built here (bash tools/photo-model/demo.sh)');
+  test.setTimeout(180_000);
+  await openDemo(page);
+  await page.locator('#model-choice').selectOption({ index: 1 });
+  await expect(page.locator('html')).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
+  await page.locator(`${el} #files`).setInputFiles(['e2e/fixtures/photo.jpg', 'data/ood-mnist/00000.png']);
+  await waitDone(page, 2);
+  await expect(rows(page).nth(0)).toHaveAttribute('data-state', 'done');
+  await rows(page).nth(0).locator('button.open').click();
+  await expect(page.locator(`${el} #detail [data-model-input]`)).toContainText('224×224');
+  await shot(page, 'photo-model');
 });

