@@ -25,6 +25,9 @@ test('the detail view shows the image as dropped and exactly as the model receiv
   const parts = page.locator(`${el} #detail [data-parts] tbody tr`);
   // Six parts and the upper scan's quiet look.
   await expect(parts).toHaveCount(7);
+  // The score is the parts' combination, the subset one scan's.
+  await expect(page.locator(`${el} #detail`)).toContainText("the parts' q below combined");
+  await expect(page.locator(`${el} #detail`)).toContainText(/nodes form the anomalous subset \(outlined in magenta\), which the most unusual scan \(HC, α = /);
   await expect(page.locator(`${el} #detail [data-parts] tr.strong`).first()).toBeVisible();
   await expect(page.locator(`${el} #detail .hint`).filter({ hasText: 'combines all 6 parts' })).toContainText('the 4 scans, the upper one also from below, into one witness, then it and the other 2 parts');
   await shot(page, 'detail-model-input');

@@ -140,14 +140,19 @@ export class ResultDetail extends LitElement {
     const hn = this.histNode;
     const layer = hn ? d.layers[hn.layer] : null;
     const v = verdictText(d.verdict, d.fpr);
+    // Calibrated with several parts, the score is their combined statistic (core/combine.ts), not one scan's.
+    const combined = Number.isFinite(d.q) && (d.parts?.length ?? 0) > 1;
     return html`<section id="detail" aria-live="polite">
       <h2>${d.file}: <span class="verdict ${v.cls}" data-verdict=${d.verdict}>${v.short}</span></h2>
       ${d.verdict === 'uncalibrated' ? html`<p class="reason" data-reason>${d.verdictReason}</p>` : nothing}
       ${this.renderInputs(d)}
       <div>
-        The model says <strong>${d.top[0]?.label}</strong> (${(100 * (d.top[0]?.prob ?? NaN)).toFixed(1)}%). Scan score ${d.score.toFixed(1)} (${d.scoring.toUpperCase()}) at α = ${d.alpha.toPrecision(2)};
+        The model says <strong>${d.top[0]?.label}</strong> (${(100 * (d.top[0]?.prob ?? NaN)).toFixed(1)}%).
+        ${combined
+          ? html`Anomaly score ${d.score.toFixed(1)}, the parts' q below combined;`
+          : html`Scan score ${d.score.toFixed(1)} (${d.scoring.toUpperCase()}) at α = ${d.alpha.toPrecision(2)};`}
         ${Number.isFinite(d.q) ? html`only ${d.q < 0.001 ? 'fewer than 0.1%' : `${(100 * d.q).toFixed(1)}%`} of clean calibration images score as high (q = ${fmtP(d.q)}).` : 'the profile has no calibration table.'}
-        ${d.subset.length.toLocaleString('en')} of ${off.toLocaleString('en')} nodes form the anomalous subset (outlined in magenta).
+        ${d.subset.length.toLocaleString('en')} of ${off.toLocaleString('en')} nodes form the anomalous subset (outlined in magenta)${combined ? html`, which the most unusual scan (${d.scoring.toUpperCase()}, α = ${d.alpha.toPrecision(2)}) picked` : nothing}.
       </div>
       ${this.renderParts(d)}
       <div class="maps">
