@@ -55,7 +55,7 @@ export function batchView(b: { done: number; total: number; running: boolean }, 
 export function tableView(rows: Row[], limit: number, context: (r: Row) => RowContext, more: () => void) {
   if (!rows.length) return nothing;
   return html`<div class="table"><table part="table">
-      <thead><tr><th><span class="sr">Thumbnail</span></th><th>Image</th><th class="hide-sm">Model says</th><th class="hide-sm">Score</th><th class="hide-sm">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
+      <thead><tr><th><span class="sr">Thumbnail</span></th><th>Image</th><th class="hide-sm">Model says</th><th class="hide-sm" title="Anomaly score: the calibrated parts' q combined; larger is more unusual">Score</th><th class="hide-sm" title="The share of clean calibration images that score at least as high; unusual where it is at most the FPR">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
       <tbody>${repeat(rows.slice(0, limit), (r) => r.id, (r) => rowView(r, context(r)))}</tbody>
     </table></div>
     ${rows.length > limit ? html`<button class="more" @click=${more}>Show 50 more rows (${(rows.length - limit).toLocaleString('en')} not shown)</button>` : nothing}`;
