@@ -128,8 +128,9 @@ export function individualScan(p: Float32Array, opts: ScanOptions): IndividualSc
   let first = 0; // where bucket k starts in `sorted`
   for (let i = 0; i < m && sorted[i] <= aMax; i++) {
     const a = sorted[i];
-    if (keyOf(a) !== k) {
-      k = keyOf(a);
+    const ka = keyOf(a);
+    if (ka !== k) {
+      k = ka;
       first = i;
     }
     if (i + 1 < m && sorted[i + 1] === a) continue; // evaluate once per distinct value, with all ties in

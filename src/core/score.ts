@@ -174,7 +174,7 @@ export function scanParts(pv: PValueFn, x: Float32Array, scan: ScanSettings, sco
   const partPoints = parts.map((p) => ((p.byClass && classed) || pooled).points[tails.indexOf(p.tail)].subarray(p.from, p.to));
   const scans: PartScans['scans'] = {};
   for (const s of scorings) scans[s] = partPoints.map((pts) => individualScan(pts, { scoring: s, aMax: scan.aMax }));
-  return { parts, pooled, ...(classed ? { classed: { ...classed, from: c!.from, to: c!.to } } : {}), partPoints, scans, pvaluesMs: t1 - t0, scanMs: performance.now() - t1 };
+  return { parts, pooled, ...(c && classed ? { classed: { ...classed, from: c.from, to: c.to } } : {}), partPoints, scans, pvaluesMs: t1 - t0, scanMs: performance.now() - t1 };
 }
 
 /**
