@@ -102,6 +102,8 @@ export interface EvalRow {
   bytes: number;
   pvalueMsPerImage: number;
   scanMsPerImage: number;
+  /** The images' scores, clean and anomalous in row order (whole scorers, first scoring): paired comparisons. */
+  scores?: { clean: number[]; anomalous: number[] };
 }
 
 /** Something that turns a node set into scan scores and calibrated q. */
@@ -247,6 +249,7 @@ export function evaluateMethods(
           bytes: m.bytes,
           pvalueMsPerImage: (base.pvalueMsPerImage + s.pvalueMsPerImage) / 2,
           scanMsPerImage: (base.scanMsPerImage + s.scanMsPerImage) / 2,
+          scores: scoring === opts.scorings[0] ? { clean: base.scores[scoring], anomalous: s.scores[scoring] } : undefined,
         });
       }
       // Each calibrated part alone (its raw score; AUC needs only its order): which evidence carries the set.

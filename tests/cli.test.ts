@@ -85,17 +85,30 @@ describe('CLI end to end on the default model', () => {
     recorded[1].images.forEach((row: number[], i: number) => row.forEach((v, k) => expect(v).toBeCloseTo(pgdParts[i][k].score, 9)));
 
     // The peers on the same images, one half of each test folder (peers need no calibration).
-    const pe = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'mahalanobis,knn,msp,energy', '--split', 'dev', '--json']);
+    const pe = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram,mahalanobis,knn,msp,energy', '--split', 'dev', '--json']);
     expect(pe.status, pe.stderr).toBe(0);
     const peers = JSON.parse(pe.stdout);
     expect(peers.split).toBe('dev');
-    expect(peers.results.map((r: { method: string }) => r.method)).toEqual(['mahalanobis (penultimate)', 'knn k=10 (penultimate)', 'max softmax probability', 'energy (T=1)']);
-    for (const r of peers.results) {
+    const [mine, ...others] = peers.results;
+    expect(others.map((r: { method: string }) => r.method)).toEqual(['mahalanobis (penultimate)', 'knn k=10 (penultimate)', 'max softmax probability', 'energy (T=1)']);
+    for (const r of others) {
       expect(r.kind).toBe('peer');
       expect(r.images).toEqual({ clean: 15, anomalous: 15 });
       expect(r.auc).toBeGreaterThanOrEqual(0);
       expect(r.auc).toBeLessThanOrEqual(1);
     }
+    // histoscan against the peer of the highest AUC, paired on the same 15 + 15 images.
+    const best = others.reduce((a: { auc: number }, b: { auc: number }) => (b.auc > a.auc ? b : a));
+    const v = mine.versusBestPeer;
+    expect(v.peer).toBe(best.method);
+    expect(v.a).toBeCloseTo(mine.auc, 12);
+    expect(v.b).toBeCloseTo(best.auc, 12);
+    expect(v.diff).toBeCloseTo(mine.auc - best.auc, 12);
+    expect(v.lo).toBeLessThanOrEqual(v.diff);
+    expect(v.hi).toBeGreaterThanOrEqual(v.diff);
+    expect(v.p).toBeGreaterThanOrEqual(0);
+    expect(v.p).toBeLessThanOrEqual(1);
+    expect(mine.aucSe).toBeGreaterThanOrEqual(0);
     const bad = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram,mahal']);
     expect(bad.status).toBe(1); // a usage error
     expect(bad.stderr).toMatch(/unknown mahal/);

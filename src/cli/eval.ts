@@ -1,10 +1,10 @@
 // `histoscan eval`: histoscan's p-value methods and the peers (Mahalanobis, k-NN, MSP, energy) on
 // the same images, AUC per method and anomalous set, one table.
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { scanOf, UsageError } from '../core/index.ts';
+import { aucInterval, compareAuc, scanOf, UsageError, type AucComparison } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import type { Detector, ImageSource } from '../detector/index.ts';
-import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type ScoredSet, type Scorer } from '../evaluate.ts';
+import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type EvalRow, type ScoredSet, type Scorer } from '../evaluate.ts';
 import { backgroundOf, collectNodes, devTestSplit, type NodeSet } from '../node-sets.ts';
 import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
@@ -44,6 +44,13 @@ export interface EvalResult {
   kind: 'histoscan' | 'part' | 'peer';
   set: string;
   auc: number;
+  /** DeLong standard error of the AUC (NaN for a part's row). */
+  aucSe: number;
+  /**
+   * histoscan's rows where peers ran on the same images: the paired DeLong comparison with the peer
+   * of the highest AUC on this set (diff = this row's AUC − the peer's, its 95% interval and p).
+   */
+  versusBestPeer?: AucComparison & { peer: string };
   bytes: number;
   /** null for peers: they compute no p-values. */
   pvalueMsPerImage: number | null;
@@ -117,7 +124,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
     parts: flags.parts,
     onScored: flags.partsOut ? partsWriter(flags.partsOut) : undefined,
   });
-  return rows.map((r) => {
+  const results: EvalResult[] = rows.map((r) => {
     const limit = r.method.startsWith('KDE') ? flags.kdeImages : Infinity;
     const n = anomalous.find((a) => a.name === r.set)!.rows;
     return {
@@ -125,12 +132,23 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
       kind: peers.has(r.method) ? 'peer' : r.part ? 'part' : 'histoscan',
       set: r.set,
       auc: r.auc,
+      aucSe: r.scores ? aucInterval(r.scores.clean, r.scores.anomalous).se : NaN,
       bytes: r.bytes,
       pvalueMsPerImage: Number.isNaN(r.pvalueMsPerImage) ? null : r.pvalueMsPerImage,
       scanMsPerImage: r.scanMsPerImage,
       images: { clean: Math.min(clean.rows, limit), anomalous: Math.min(n, limit) },
     };
   });
+  // Each histoscan method against the best peer of each set, paired on the same images.
+  results.forEach((res, i) => {
+    const mine = rows[i].scores;
+    if (res.kind !== 'histoscan' || !mine) return;
+    const best = rows
+      .filter((r, j) => results[j].kind === 'peer' && r.set === res.set && r.scores?.clean.length === mine.clean.length && r.scores.anomalous.length === mine.anomalous.length)
+      .reduce<EvalRow | null>((b, r) => (b && b.auc >= r.auc ? b : r), null);
+    if (best?.scores) res.versusBestPeer = { peer: best.method, ...compareAuc(mine.clean, mine.anomalous, best.scores.clean, best.scores.anomalous) };
+  });
+  return results;
 }
 
 /**
@@ -160,5 +178,20 @@ export function evalTable(results: EvalResult[]): string {
     const aucs = sets.map((s) => (rs.find((r) => r.set === s)?.auc.toFixed(3) ?? '—').padStart(Math.max(6, s.length)));
     lines.push(`${m.padEnd(w)}  ${rs[0].kind.padEnd(9)}  ${mb(rs[0].bytes).padStart(10)}  ${(Number.isFinite(ms) ? ms.toFixed(3) : '—').padStart(8)}  ${aucs.join('  ')}`);
   }
+  const versus = results.filter((r) => r.versusBestPeer);
+  if (versus.length) {
+    lines.push('', 'histoscan against the best peer of each set (paired DeLong test on the same images; Δ = histoscan − peer, 95% interval):');
+    const sw = Math.max(...versus.map((r) => r.set.length));
+    for (const r of versus) lines.push(`  ${r.method}  ${r.set.padEnd(sw)}  ${versusText(r.auc, r.versusBestPeer!)}`);
+  }
   return lines.join('\n');
+}
+
+const signed = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(3)}`;
+
+/** One comparison in words: the AUCs, Δ with its interval and p, and what it shows. */
+export function versusText(auc: number, v: AucComparison & { peer: string }): string {
+  const shows = v.lo > 0 ? 'ahead' : v.hi < 0 ? 'behind' : 'no difference shown';
+  const p = v.p < 0.001 ? 'p < 0.001' : `p ${v.p.toFixed(3)}`;
+  return `${auc.toFixed(3)} vs ${v.b.toFixed(3)} ${v.peer}: Δ ${signed(v.diff)} [${signed(v.lo)}, ${signed(v.hi)}], ${p}, ${shows}`;
 }

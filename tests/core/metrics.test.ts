@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auc, roc } from '../../src/core/metrics.ts';
+import { auc, aucInterval, compareAuc, normalTail, roc } from '../../src/core/metrics.ts';
 import { combine } from '../../src/core/combine.ts';
 import { rng } from '../../src/core/rng.ts';
 
@@ -34,4 +34,78 @@ describe('ROC and AUC', () => {
     expect(combine([4], cal).q).toBeCloseTo(2 / 6);
     expect(combine([9], cal).q).toBeCloseTo(1 / 6);
   });
+
 });
+
+/** Standard normal draws (Box-Muller) from the seeded generator. */
+const normal = (r: () => number) => () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+
+/** DeLong's variance written out from its definition: the kernel ψ over every (positive, negative) pair. */
+function bruteDelong(negs: number[][], poss: number[][]) {
+  const psi = (p: number, n: number) => (p > n ? 1 : p === n ? 0.5 : 0);
+  const v10 = negs.map((neg, k) => poss[k].map((p) => neg.reduce((s, n) => s + psi(p, n), 0) / neg.length));
+  const v01 = negs.map((neg, k) => neg.map((n) => poss[k].reduce((s, p) => s + psi(p, n), 0) / poss[k].length));
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const cov = (a: number[], b: number[]) => a.reduce((s, x, i) => s + (x - mean(a)) * (b[i] - mean(b)), 0) / (a.length - 1);
+  const S = (v: number[][], i: number, j: number) => cov(v[i], v[j]);
+  return { aucs: v10.map(mean), S10: S, S01: S, v10, v01 };
+}
+
+describe('AUC intervals and paired comparison (DeLong)', () => {
+  it('the normal tail matches known values', () => {
+    expect(normalTail(0)).toBeCloseTo(0.5, 7);
+    expect(normalTail(1.959964)).toBeCloseTo(0.025, 6);
+    expect(normalTail(-1)).toBeCloseTo(0.841344746, 6);
+    expect(normalTail(4)).toBeCloseTo(3.167124e-5, 7);
+  });
+
+  it('equals the variance written from the pairwise kernel, ties included', () => {
+    const r = rng(11);
+    for (let t = 0; t < 30; t++) {
+      const n0 = 2 + Math.floor(r() * 30);
+      const n1 = 2 + Math.floor(r() * 30);
+      const negA = Array.from({ length: n0 }, () => Math.floor(r() * 8));
+      const posA = Array.from({ length: n1 }, () => Math.floor(r() * 10));
+      const negB = negA.map((v) => v + Math.floor(r() * 4));
+      const posB = posA.map((v) => v + Math.floor(r() * 4));
+      const ref = bruteDelong([negA, negB], [posA, posB]);
+      const varOf = (i: number, j: number) => ref.S10(ref.v10, i, j) / n1 + ref.S01(ref.v01, i, j) / n0;
+      const c = compareAuc(negA, posA, negB, posB);
+      expect(c.a).toBeCloseTo(auc(negA, posA), 12);
+      expect(c.b).toBeCloseTo(ref.aucs[1], 12);
+      expect(c.se ** 2).toBeCloseTo(varOf(0, 0) + varOf(1, 1) - 2 * varOf(0, 1), 12);
+      expect(aucInterval(negA, posA).se ** 2).toBeCloseTo(varOf(0, 0), 12);
+    }
+  });
+
+  it('a scorer against itself differs by 0 with p = 1', () => {
+    const c = compareAuc([1, 2, 3], [2, 4, 5], [1, 2, 3], [2, 4, 5]);
+    expect([c.diff, c.se, c.p]).toEqual([0, 0, 1]);
+    expect(() => compareAuc([1, 2], [3], [1], [3])).toThrow(/same images/);
+  });
+
+  it('its 95% intervals cover the true AUC and a true difference of 0 about 95% of the time', () => {
+    const z = normal(rng(12));
+    const trials = 400;
+    const n = 80;
+    const delta = 1.2;
+    // Two correlated scorers of equal true AUC: a shared latent shift plus each its own noise.
+    const trueAuc = 1 - normalTail(delta / 2); // Φ(δ / √(2 · 2)): each score has variance 2
+    let coverA = 0;
+    let coverDiff = 0;
+    for (let t = 0; t < trials; t++) {
+      const latN = Array.from({ length: n }, () => z());
+      const latP = Array.from({ length: n }, () => z() + delta);
+      const [negA, negB, posA, posB] = [latN, latN, latP, latP].map((l) => l.map((v) => v + z()));
+      const one = aucInterval(negA, posA);
+      if (one.lo <= trueAuc && trueAuc <= one.hi) coverA++;
+      const c = compareAuc(negA, posA, negB, posB);
+      if (c.lo <= 0 && 0 <= c.hi) coverDiff++;
+    }
+    expect(coverA / trials).toBeGreaterThan(0.91);
+    expect(coverA / trials).toBeLessThan(0.98);
+    expect(coverDiff / trials).toBeGreaterThan(0.91);
+    expect(coverDiff / trials).toBeLessThan(0.98);
+  });
+});
+
