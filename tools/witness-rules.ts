@@ -33,6 +33,14 @@ const fromBelow = (below: number[]) => {
   return rule([...scans, ...below.map((c) => -c - 1), ...others], 'tpm', groups, witnessRules('tpm', groups));
 };
 const named = (name: string) => clean.parts.indexOf(name);
+/** The shipped witnesses with the model-level parts replaced by `looks` (each a witness, or one group when `together`). */
+const withModelLooks = (looks: number[][]) => {
+  const idx = [...scans, -named('upper') - 1, ...looks.flat()];
+  const groups = [s + 1, ...looks.map((l) => l.length)];
+  return rule(idx, 'tpm', groups, groups.map((_, j) => (j === 0 || groups[j] > 1 ? 'min' : 'tpm')));
+};
+const E = named('energy');
+const G = named('gauss');
 const all = [...scans, ...others];
 type Rule = [string, (p: number[]) => number];
 const candidates: Rule[] = [
@@ -48,6 +56,16 @@ const candidates: Rule[] = [
   ['every part its own witness (TPM)', rule(all, 'tpm')],
   ...others.map((c): Rule => [`${clean.parts[c]} alone`, (p) => p[c]]),
   ['the scans alone (TPM)', rule(scans, 'tpm')],
+  ...(E >= 0 && G >= 0
+    ? ([
+        ['shipped looks: energy, gauss', withModelLooks([[E], [G]])],
+        ['no energy part', withModelLooks([[G]])],
+        ['energy both sides (one witness), gauss', withModelLooks([[E, -E - 1], [G]])],
+        ['energy from below only, gauss', withModelLooks([[-E - 1], [G]])],
+        ['energy, energy from below, gauss (3 witnesses)', withModelLooks([[E], [-E - 1], [G]])],
+        ['energy from below alone', (p: number[]) => -p[E]],
+      ] as Rule[])
+    : []),
 ];
 const rules = candidates.filter(([name]) => model > 0 || !name.includes('model-level'));
 
