@@ -377,7 +377,7 @@ function versusBestPeer(h: Half) {
     const p = scores.get(best.name)!;
     const [nc, na] = [clean.rows, anomalous[ti].rows];
     const v = { peer: best.name, ...compareAuc(half(d.clean, nc, h), half(d.tasks[ti], na, h), half(p.clean, nc, h), half(p.tasks[ti], na, h)) };
-    return { task, ...v, text: versusText(v.a, v) };
+    return { task, ...v, text: versusText(v) };
   });
   const note = 'The peer is the one of the highest AUC on that set and half (chosen on the same images, which favours the peer). "no difference shown": the 95% interval of Δ holds 0.';
   return { rows, note };

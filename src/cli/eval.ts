@@ -182,7 +182,7 @@ export function evalTable(results: EvalResult[]): string {
   if (versus.length) {
     lines.push('', 'histoscan against the best peer of each set (paired DeLong test on the same images; Δ = histoscan − peer, 95% interval):');
     const sw = Math.max(...versus.map((r) => r.set.length));
-    for (const r of versus) lines.push(`  ${r.method}  ${r.set.padEnd(sw)}  ${versusText(r.auc, r.versusBestPeer!)}`);
+    for (const r of versus) lines.push(`  ${r.method}  ${r.set.padEnd(sw)}  ${versusText(r.versusBestPeer!)}`);
   }
   return lines.join('\n');
 }
@@ -190,8 +190,8 @@ export function evalTable(results: EvalResult[]): string {
 const signed = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(3)}`;
 
 /** One comparison in words: the AUCs, Δ with its interval and p, and what it shows. */
-export function versusText(auc: number, v: AucComparison & { peer: string }): string {
+export function versusText(v: AucComparison & { peer: string }): string {
   const shows = v.lo > 0 ? 'ahead' : v.hi < 0 ? 'behind' : 'no difference shown';
   const p = v.p < 0.001 ? 'p < 0.001' : `p ${v.p.toFixed(3)}`;
-  return `${auc.toFixed(3)} vs ${v.b.toFixed(3)} ${v.peer}: Δ ${signed(v.diff)} [${signed(v.lo)}, ${signed(v.hi)}], ${p}, ${shows}`;
+  return `${v.a.toFixed(3)} vs ${v.b.toFixed(3)} ${v.peer}: Δ ${signed(v.diff)} [${signed(v.lo)}, ${signed(v.hi)}], ${p}, ${shows}`;
 }
