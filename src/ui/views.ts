@@ -3,7 +3,7 @@
 import { html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { BatchSummary } from './events.ts';
-import { fmtMB, fmtP } from './format.ts';
+import { fmtMB, fmtP, fmtScore } from './format.ts';
 import type { Row } from './queue.ts';
 import { verdictText } from './verdict-text.ts';
 import { excessNote } from '../core/verdict.ts';
@@ -84,7 +84,7 @@ export function rowView(r: Row, c: RowContext) {
     <td>${r.state === 'error' ? '' : html`<img src=${c.thumb()} alt="" loading="lazy" />`}</td>
     <td class="name" title=${r.name}><button class="open" aria-current=${c.selected ? 'true' : 'false'} aria-label="Details of ${r.name}" @click=${(e: Event) => (e.stopPropagation(), c.open())}>${r.name}</button></td>
     <td class="hide-sm">${s ? `${s.top} ${(100 * s.prob).toFixed(0)}%` : ''}</td>
-    <td class="num hide-sm" data-score=${s ? String(s.score) : ''}>${s ? s.score.toFixed(1) : ''}</td>
+    <td class="num hide-sm" data-score=${s ? String(s.score) : ''}>${s ? fmtScore(s.score) : ''}</td>
     <td class="num hide-sm">${s ? (Number.isFinite(s.q) ? fmtP(s.q) : '—') : ''}</td>
     <td>${verdict}</td>
     <td class="num hide-sm">${s ? `${s.provider} · ${s.ms.toFixed(0)} ms` : ''}</td>

@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { fmtScore } from '../../src/ui/format.ts';
+
+describe('fmtScore', () => {
+  it('shows one decimal, and a tie-break-only score as an exponent, never "0.0" for a positive score', () => {
+    expect(fmtScore(12.345)).toBe('12.3');
+    expect(fmtScore(0.05)).toBe('0.1');
+    expect(fmtScore(0)).toBe('0.0');
+    expect(fmtScore(6.5e-6)).toBe('6.5e-6');
+    expect(fmtScore(-3e-7)).toBe('-3.0e-7');
+    expect(fmtScore(Infinity)).toBe('Infinity');
+  });
+});
