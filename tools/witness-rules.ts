@@ -33,7 +33,7 @@ const fromBelow = (below: number[]) => {
   return rule([...scans, ...below.map((c) => -c - 1), ...others], 'tpm', groups, witnessRules('tpm', groups));
 };
 const named = (name: string) => clean.parts.indexOf(name);
-/** The shipped witnesses with the model-level parts replaced by `looks` (each a witness, or one group when `together`). */
+/** The shipped scans' witness, then one witness per list of `looks` (a part alone, or several by their minimum; -c - 1: part c from below). */
 const withModelLooks = (looks: number[][]) => {
   const idx = [...scans, -named('upper') - 1, ...looks.flat()];
   const groups = [s + 1, ...looks.map((l) => l.length)];
@@ -58,7 +58,7 @@ const candidates: Rule[] = [
   ['the scans alone (TPM)', rule(scans, 'tpm')],
   ...(E >= 0 && G >= 0
     ? ([
-        ['shipped looks: energy, gauss', withModelLooks([[E], [G]])],
+        ['shipped, rebuilt from its looks (equals the first row)', withModelLooks([[E], [G]])],
         ['no energy part', withModelLooks([[G]])],
         ['energy both sides (one witness), gauss', withModelLooks([[E, -E - 1], [G]])],
         ['energy from below only, gauss', withModelLooks([[-E - 1], [G]])],
