@@ -372,16 +372,15 @@ const sizes = (h: Half) => ({ clean: devTestSplit(clean.rows)[h].length, anomalo
  */
 function versusBestPeer(h: Half) {
   const d = scores.get(DEFAULT_ID)!;
-  const rows = TASKS.map((task, ti) => {
+  return TASKS.map((task, ti) => {
     const best = peerResults.filter((r) => r.task === task && r.half === h).reduce((a, b) => (b.auc > a.auc ? b : a));
     const p = scores.get(best.name)!;
     const [nc, na] = [clean.rows, anomalous[ti].rows];
-    const v = { peer: best.name, ...compareAuc(half(d.clean, nc, h), half(d.tasks[ti], na, h), half(p.clean, nc, h), half(p.tasks[ti], na, h)) };
-    return { task, ...v, text: versusText(v) };
+    return { task, peer: best.name, ...compareAuc(half(d.clean, nc, h), half(d.tasks[ti], na, h), half(p.clean, nc, h), half(p.tasks[ti], na, h)) };
   });
-  const note = 'The peer is the one of the highest AUC on that set and half (chosen on the same images, which favours the peer). "no difference shown": the 95% interval of Δ holds 0.';
-  return { rows, note };
 }
+const versus = { dev: versusBestPeer('dev'), test: versusBestPeer('test') };
+const VERSUS_NOTE = 'The peer is the one of the highest AUC on that set and half (chosen on the same images, which favours the peer). "no difference shown": the 95% interval of Δ holds 0.';
 
 function tables(h: Half, L: string[], level: string): void {
   const { clean: nc, anomalous: na } = sizes(h);
@@ -402,10 +401,9 @@ function tables(h: Half, L: string[], level: string): void {
     const rs = peerResults.filter((b) => b.name === name && b.half === h);
     L.push(`| peer: ${name} | ${mb(rs[0].bytes)} | | | | ${TASKS.map((t) => f3(rs.find((r) => r.task === t)?.auc)).join(' | ')} |`);
   }
-  const { rows: versus, note } = versusBestPeer(h);
-  L.push('', `${level} The default against the best peer of each set, ${h} half (paired DeLong test on the same images)`, '', note, '');
+  L.push('', `${level} The default against the best peer of each set, ${h} half (paired DeLong test on the same images)`, '', VERSUS_NOTE, '');
   L.push('| set | default vs the best peer: AUCs, Δ = default − peer [95% interval], p |', '|---|---|');
-  for (const v of versus) L.push(`| ${v.task} | ${v.text} |`);
+  for (const v of versus[h]) L.push(`| ${v.task} | ${versusText(v)} |`);
   L.push('', `${level} Realised false-positive rate on the ${nc} clean images of the ${h} half (share with q <= FPR; Wilson 95% interval)`, '');
   L.push("A verdict that holds its rate has the nominal FPR inside or above the interval. Calibration: the calibration set, scored by the product's own code (core/score.ts).", '');
   L.push(`| setting | scoring | ${FPR_LEVELS.map((l) => `FPR ${l}`).join(' | ')} |`, `|---|---|${FPR_LEVELS.map(() => '---:').join('|')}|`);
@@ -436,7 +434,7 @@ tables('test', L, '##');
 L.push('## Dev half (used for choices: defaults, bins, tails, scoring)', '', 'The same tables on the dev half. Choose here; report the test half above.', '');
 tables('dev', L, '###');
 writeFileSync(`${OUT}/report.md`, L.join('\n'));
-writeFileSync(`${OUT}/report.json`, JSON.stringify({ date: new Date().toISOString(), quick: short, limit: Number.isFinite(LIMIT) ? LIMIT : null, split, defaults: DEFAULTS, tasks: TASKS, results, fpr: fprRows, peers: peerResults, versusBestPeer: Object.fromEntries(HALVES.map((h) => [h, versusBestPeer(h).rows.map(({ text: _, ...v }) => v)])), group: groupResults }, null, 2));
+writeFileSync(`${OUT}/report.json`, JSON.stringify({ date: new Date().toISOString(), quick: short, limit: Number.isFinite(LIMIT) ? LIMIT : null, split, defaults: DEFAULTS, tasks: TASKS, results, fpr: fprRows, peers: peerResults, versusBestPeer: versus, group: groupResults }, null, 2));
 
 // ---- plots (test half): ROC per task (default vs empirical vs the best peers), AUC vs bytes
 const plots: string[] = [];

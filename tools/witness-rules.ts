@@ -37,7 +37,7 @@ const named = (name: string) => clean.parts.indexOf(name);
 const withModelLooks = (looks: number[][]) => {
   const idx = [...scans, -named('upper') - 1, ...looks.flat()];
   const groups = [s + 1, ...looks.map((l) => l.length)];
-  return rule(idx, 'tpm', groups, groups.map((_, j) => (j === 0 || groups[j] > 1 ? 'min' : 'tpm')));
+  return rule(idx, 'tpm', groups, groups.map((): Combination => 'min')); // a lone part's rule is never used
 };
 const E = named('energy');
 const G = named('gauss');

@@ -77,20 +77,25 @@ function midranks(v: ArrayLike<number>): Float64Array {
   return r;
 }
 
+/** DeLong's placement values of one scorer, and the AUC they average to. */
+interface Placements {
+  v10: Float64Array;
+  v01: Float64Array;
+  auc: number;
+}
+
 /**
  * DeLong's placement values: per positive the share of negatives it beats, per negative the share
  * of positives that beat it (ties ½). Either's mean is the AUC; their spread gives its variance.
  */
-function placements(neg: ArrayLike<number>, pos: ArrayLike<number>): { v10: Float64Array; v01: Float64Array } {
+function placements(neg: ArrayLike<number>, pos: ArrayLike<number>): Placements {
   const n0 = neg.length;
   const n1 = pos.length;
   const all = midranks([...Array.from(pos), ...Array.from(neg)]);
   const rp = midranks(pos);
   const rn = midranks(neg);
-  return {
-    v10: Float64Array.from(rp, (r, i) => (all[i] - r) / n0),
-    v01: Float64Array.from(rn, (r, j) => 1 - (all[n1 + j] - r) / n1),
-  };
+  const v10 = Float64Array.from(rp, (r, i) => (all[i] - r) / n0);
+  return { v10, v01: Float64Array.from(rn, (r, j) => 1 - (all[n1 + j] - r) / n1), auc: v10.reduce((a, v) => a + v, 0) / n1 };
 }
 
 /** Sample covariance (n − 1). */
@@ -106,6 +111,9 @@ function cov(a: Float64Array, b: Float64Array): number {
   for (let i = 0; i < n; i++) s += (a[i] - ma) * (b[i] - mb);
   return s / (n - 1);
 }
+
+/** DeLong's covariance of two scorers' AUCs on the same images (of one scorer with itself: its variance). */
+const aucCov = (A: Placements, B: Placements): number => cov(A.v10, B.v10) / A.v10.length + cov(A.v01, B.v01) / A.v01.length;
 
 /** Standard normal upper tail, 1 − Φ(z) (Abramowitz & Stegun 7.1.26: erf to 1.5e-7 absolute; enough for a test's p). */
 export function normalTail(z: number): number {
@@ -126,9 +134,9 @@ export interface AucInterval {
 }
 
 export function aucInterval(negatives: ArrayLike<number>, positives: ArrayLike<number>): AucInterval {
-  const { v10, v01 } = placements(negatives, positives);
-  const a = v10.reduce((s, v) => s + v, 0) / v10.length;
-  const se = Math.sqrt(cov(v10, v10) / v10.length + cov(v01, v01) / v01.length);
+  const P = placements(negatives, positives);
+  const a = P.auc;
+  const se = Math.sqrt(aucCov(P, P));
   return { auc: a, se, lo: Math.max(0, a - Z95 * se), hi: Math.min(1, a + Z95 * se) };
 }
 
@@ -155,12 +163,9 @@ export function compareAuc(negA: ArrayLike<number>, posA: ArrayLike<number>, neg
   if (negA.length !== negB.length || posA.length !== posB.length) throw new Error('compareAuc: both scorers must score the same images');
   const A = placements(negA, posA);
   const B = placements(negB, posB);
-  const mean = (v: Float64Array) => v.reduce((s, x) => s + x, 0) / v.length;
-  const part = (a: Float64Array, b: Float64Array) => (cov(a, a) + cov(b, b) - 2 * cov(a, b)) / a.length;
-  const a = mean(A.v10);
-  const b = mean(B.v10);
+  const [a, b] = [A.auc, B.auc];
   const diff = a - b;
-  const se = Math.sqrt(Math.max(0, part(A.v10, B.v10) + part(A.v01, B.v01)));
+  const se = Math.sqrt(Math.max(0, aucCov(A, A) + aucCov(B, B) - 2 * aucCov(A, B)));
   const p = se > 0 ? 2 * normalTail(Math.abs(diff) / se) : diff === 0 ? 1 : 0;
   return { a, b, diff, se, lo: diff - Z95 * se, hi: diff + Z95 * se, p: Math.min(1, p) };
 }

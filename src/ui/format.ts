@@ -4,12 +4,15 @@ import type { LayerPValues } from '../types.ts';
 /** A p-value: three decimals, or an exponent when smaller than 0.001; '?' when unknown. */
 export const fmtP = (p: number): string => (!Number.isFinite(p) ? '?' : p === 0 ? '0' : p < 0.001 ? p.toExponential(1) : p.toFixed(3));
 
+/** Below this a combined score is no witness's q under 0.02, only the tie-break (fmtScore's exponent; the detail says so). */
+export const TINY_SCORE = 0.05;
+
 /**
  * An anomaly score: one decimal, or an exponent below 0.05. Under the truncated product an image with
  * no witness at q <= 0.02 scores only its tie-break (about 1e-6 of Fisher's sum), which one decimal
  * would show as "0.0" beside an unusual verdict.
  */
-export const fmtScore = (s: number): string => (!Number.isFinite(s) ? String(s) : s === 0 || Math.abs(s) >= 0.05 ? s.toFixed(1) : s.toExponential(1));
+export const fmtScore = (s: number): string => (!Number.isFinite(s) ? String(s) : s === 0 || Math.abs(s) >= TINY_SCORE ? s.toFixed(1) : s.toExponential(1));
 
 /** An activation value in a short label (axis ticks, captions). */
 export const fmtValue = (v: number): string => {

@@ -2,7 +2,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import type { ImageResult, RgbaImage } from '../types.ts';
 import type { NodeHistogramData as Hist } from '../worker/worker.ts';
 import { partGroups } from '../core/combine.ts';
-import { fmtP, fmtScore, isScanPart, isTokenLayer, partLabel, tokenPlace } from './format.ts';
+import { fmtP, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, partLabel, tokenPlace } from './format.ts';
 import { buttonStyles, verdictStyles } from './styles.ts';
 import { verdictText } from './verdict-text.ts';
 import './node-histogram.ts';
@@ -149,7 +149,7 @@ export class ResultDetail extends LitElement {
       <div>
         The model says <strong>${d.top[0]?.label}</strong> (${(100 * (d.top[0]?.prob ?? NaN)).toFixed(1)}%).
         ${combined
-          ? html`Anomaly score ${fmtScore(d.score)}, the parts' q below combined${d.score < 0.05 ? ' (no witness reaches q 0.02 on its own; their q together order it)' : ''};`
+          ? html`Anomaly score ${fmtScore(d.score)}, the parts' q below combined${d.score < TINY_SCORE ? ' (no witness reaches q 0.02 on its own; their q together order it)' : ''};`
           : html`Scan score ${fmtScore(d.score)} (${d.scoring.toUpperCase()}) at α = ${d.alpha.toPrecision(2)};`}
         ${Number.isFinite(d.q) ? html`only ${d.q < 0.001 ? 'fewer than 0.1%' : `${(100 * d.q).toFixed(1)}%`} of clean calibration images score as high (q = ${fmtP(d.q)}).` : 'the profile has no calibration table.'}
         ${d.subset.length.toLocaleString('en')} of ${off.toLocaleString('en')} nodes form the anomalous subset (outlined in magenta)${combined ? html`, which the most unusual scan (${d.scoring.toUpperCase()}, α = ${d.alpha.toPrecision(2)}) picked` : nothing}.

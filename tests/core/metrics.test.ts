@@ -34,7 +34,6 @@ describe('ROC and AUC', () => {
     expect(combine([4], cal).q).toBeCloseTo(2 / 6);
     expect(combine([9], cal).q).toBeCloseTo(1 / 6);
   });
-
 });
 
 /** Standard normal draws (Box-Muller) from the seeded generator. */
@@ -47,8 +46,7 @@ function bruteDelong(negs: number[][], poss: number[][]) {
   const v01 = negs.map((neg, k) => neg.map((n) => poss[k].reduce((s, p) => s + psi(p, n), 0) / poss[k].length));
   const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
   const cov = (a: number[], b: number[]) => a.reduce((s, x, i) => s + (x - mean(a)) * (b[i] - mean(b)), 0) / (a.length - 1);
-  const S = (v: number[][], i: number, j: number) => cov(v[i], v[j]);
-  return { aucs: v10.map(mean), S10: S, S01: S, v10, v01 };
+  return { aucs: v10.map(mean), cov, v10, v01 };
 }
 
 describe('AUC intervals and paired comparison (DeLong)', () => {
@@ -69,7 +67,7 @@ describe('AUC intervals and paired comparison (DeLong)', () => {
       const negB = negA.map((v) => v + Math.floor(r() * 4));
       const posB = posA.map((v) => v + Math.floor(r() * 4));
       const ref = bruteDelong([negA, negB], [posA, posB]);
-      const varOf = (i: number, j: number) => ref.S10(ref.v10, i, j) / n1 + ref.S01(ref.v01, i, j) / n0;
+      const varOf = (i: number, j: number) => ref.cov(ref.v10[i], ref.v10[j]) / n1 + ref.cov(ref.v01[i], ref.v01[j]) / n0;
       const c = compareAuc(negA, posA, negB, posB);
       expect(c.a).toBeCloseTo(auc(negA, posA), 12);
       expect(c.b).toBeCloseTo(ref.aucs[1], 12);
@@ -108,4 +106,3 @@ describe('AUC intervals and paired comparison (DeLong)', () => {
     expect(coverDiff / trials).toBeLessThan(0.98);
   });
 });
-
