@@ -62,7 +62,7 @@ export interface ScoredSet {
    * The product's calibrated parts, each scored alone (first scoring): names, per part a score per
    * image, and the calibration table they are ranked against (row-major [images, parts]).
    */
-  parts?: { names: string[]; scores: number[][]; calibration?: number[]; quiet: number };
+  parts?: { names: string[]; scores: number[][]; calibration?: number[]; quiet: number; classes: number[]; calibrationClasses?: number[] };
 }
 
 /** Raw scan scores of one tail over a node range (ablations: a layer alone, a tail alone). */
@@ -153,7 +153,9 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
         pMs += p.pvaluesMs;
         sMs += p.scanMs / scorings.length;
       }
-      return { scores, q, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows, parts: { names, scores: parts, calibration: tables.get(scorings[0]), quiet } };
+      const classes = Array.from({ length: rows }, (_, r) => classOf(set, r));
+      const calibrationClasses = calibration && 'rows' in calibration ? Array.from({ length: calibration.rows }, (_, r) => classOf(calibration, r)) : undefined;
+      return { scores, q, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows, parts: { names, scores: parts, calibration: tables.get(scorings[0]), quiet, classes, calibrationClasses } };
     },
   };
 }

@@ -64,8 +64,10 @@ describe('CLI end to end on the default model', () => {
     expect(pa.status, pa.stderr).toBe(0);
     const allParts = JSON.parse(pa.stdout).results.filter((r: { kind: string }) => r.kind === 'part');
     const partRows = allParts.filter((r: { method: string }) => r.method !== 'histogram · quiet alone');
-    const partsOf = (folder: string) => JSON.parse(cli(['score', '--model', MODEL, '--profile', hsp, '--json', folder]).stdout).results.map((r: { parts: { name: string; score: number }[] }) => r.parts);
-    const [cleanParts, pgdParts] = [partsOf(clean), partsOf(pgd)];
+    type Scored = { parts: { name: string; score: number; qBelow?: number }[]; top: string };
+    const scoredIn = (folder: string): Scored[] => JSON.parse(cli(['score', '--model', MODEL, '--profile', hsp, '--json', folder]).stdout).results;
+    const pgdScored = scoredIn(pgd);
+    const [cleanParts, pgdParts] = [scoredIn(clean).map((r) => r.parts), pgdScored.map((r) => r.parts)];
     expect(partRows.map((r: { method: string }) => r.method)).toEqual(cleanParts[0].map((p: { name: string }) => `histogram · ${p.name} alone`));
     partRows.forEach((r: { auc: number }, k: number) => {
       const scores = (rows: { score: number }[][]) => rows.map((parts) => parts[k].score);
@@ -75,7 +77,7 @@ describe('CLI end to end on the default model', () => {
     const quiet = allParts.find((r: { method: string }) => r.method === 'histogram · quiet alone');
     const negated = (rows: { name: string; score: number }[][]) => rows.map((parts) => -parts.find((p) => p.name === 'upper')!.score);
     expect(quiet.auc).toBeCloseTo(auc(negated(cleanParts), negated(pgdParts)), 12);
-    const upper = cleanParts[0].find((p: { name: string }) => p.name === 'upper');
+    const upper = cleanParts[0].find((p) => p.name === 'upper')!;
     expect(upper.qBelow).toBeGreaterThan(0);
     expect(cleanParts[0].filter((p: { qBelow?: number }) => p.qBelow !== undefined)).toHaveLength(1);
     // --parts-out: per set, every image's part scores (those of `score`) and the 40 x 6 calibration table.
@@ -83,6 +85,10 @@ describe('CLI end to end on the default model', () => {
     expect(recorded.map((l: { set: string }) => l.set)).toEqual(['clean', 'pgd']);
     expect(recorded[0].calibration).toHaveLength(40 * recorded[0].parts.length);
     recorded[1].images.forEach((row: number[], i: number) => row.forEach((v, k) => expect(v).toBeCloseTo(pgdParts[i][k].score, 9)));
+    // ... and the classes the model predicts, of the images and of the calibration images (Mondrian rules in tools/witness-rules.ts).
+    const { classNames } = JSON.parse(readFileSync(MODEL.replace(/\.onnx$/, '.json'), 'utf8')) as { classNames: string[] };
+    expect(recorded[1].classes.map((c: number) => classNames[c])).toEqual(pgdScored.map((r) => r.top.replace(/ [\d.]+%$/, '')));
+    expect(recorded[0].calibrationClasses).toHaveLength(40);
 
     // The peers on the same images, one half of each test folder (peers need no calibration).
     const pe = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram,mahalanobis,knn,msp,energy', '--split', 'dev', '--json']);

@@ -153,15 +153,16 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
 
 /**
  * Writes each scored set's part scores as one JSON line: method, set, part names, the calibration
- * table (row-major [images, parts]) and a row of part scores per image, to study combination rules
- * offline (tools/witness-rules.ts).
+ * table (row-major [images, parts]), a row of part scores per image and the classes the model
+ * predicts (of the images, and of the calibration images), to study combination rules offline
+ * (tools/witness-rules.ts).
  */
 function partsWriter(file: string): (method: string, set: string, scored: ScoredSet) => void {
   writeFileSync(file, '');
   return (method, set, { parts }) => {
     if (!parts) return;
     const images = parts.scores[0]?.map((_, i) => parts.scores.map((p) => p[i])) ?? [];
-    appendFileSync(file, `${JSON.stringify({ method, set, parts: parts.names, calibration: parts.calibration ?? [], images })}\n`);
+    appendFileSync(file, `${JSON.stringify({ method, set, parts: parts.names, calibration: parts.calibration ?? [], images, classes: parts.classes, calibrationClasses: parts.calibrationClasses })}\n`);
   };
 }
 
