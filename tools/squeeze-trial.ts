@@ -1,0 +1,103 @@
+// Feature squeezing (Xu et al. 2018) tried as one more witness, not taken (docs/decisions.md): the L1
+// distance between the model's softmax on an image and on a squeezed copy (median 2x2, median 3x3,
+// 4-bit depth), alone and beside the shipped witnesses, on the part scores `histoscan eval
+// --parts-out` recorded for the same images (its --split half; the sets named as in that run).
+//
+//   npx tsx tools/squeeze-trial.ts PARTS.jsonl MODEL SPEC|- CALIBRATION_DIR clean=DIR[:dev|test] NAME=DIR[:dev|test] ...
+import { readFileSync } from 'node:fs';
+import { auc, combine, combineParts, witnessRules } from '../src/core/index.ts';
+import { Detector } from '../src/detector/index.ts';
+import { fileSource, listImages, readModelBytes, specSources } from '../src/cli/io.ts';
+import { collectNodes, devTestSplit, classOf } from '../src/node-sets.ts';
+import type { ImageSource } from '../src/detector/index.ts';
+import type { RgbaImage } from '../src/types.ts';
+
+const [partsFile, model, spec, calDir, ...folders] = process.argv.slice(2);
+if (!folders.length) throw new Error('usage: tsx tools/squeeze-trial.ts PARTS.jsonl MODEL SPEC|- CALIBRATION_DIR clean=DIR[:half] NAME=DIR[:half] ...');
+const det = await Detector.create({ model: readModelBytes(model), ...specSources(spec === '-' ? {} : { spec }, model), layers: 'auto', reduction: 'channel-mean', provider: 'auto' as const });
+const f = det.features;
+function median(img: RgbaImage, k: number): RgbaImage {
+  const { width: w, height: h, data } = img;
+  const outd = new Uint8ClampedArray(data.length);
+  const lo = Math.floor((k - 1) / 2), hi = k - 1 - lo; // 2x2: the pixel and its right/down neighbours (as scipy's median_filter with origin)
+  const buf: number[] = [];
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 4; c++) {
+    if (c === 3) { outd[(y * w + x) * 4 + 3] = data[(y * w + x) * 4 + 3]; continue; }
+    buf.length = 0;
+    for (let dy = -lo; dy <= hi; dy++) for (let dx = -lo; dx <= hi; dx++) {
+      const yy = Math.min(h - 1, Math.max(0, y + dy)), xx = Math.min(w - 1, Math.max(0, x + dx));
+      buf.push(data[(yy * w + xx) * 4 + c]);
+    }
+    buf.sort((a, b) => a - b);
+    const m = buf.length;
+    outd[(y * w + x) * 4 + c] = m % 2 ? buf[(m - 1) / 2] : Math.round((buf[m / 2 - 1] + buf[m / 2]) / 2);
+  }
+  return { width: w, height: h, data: outd };
+}
+function bits(img: RgbaImage, b: number): RgbaImage {
+  const levels = 2 ** b - 1;
+  const d = Uint8ClampedArray.from(img.data, (v, i) => (i % 4 === 3 ? v : Math.round(Math.round((v / 255) * levels) / levels * 255)));
+  return { width: img.width, height: img.height, data: d };
+}
+const squeezers: [string, (i: RgbaImage) => RgbaImage][] = [['median2', (i) => median(i, 2)], ['median3', (i) => median(i, 3)], ['bits4', (i) => bits(i, 4)]];
+const softmax = (l: Float32Array) => { const m = Math.max(...l); const e = Array.from(l, (v) => Math.exp(v - m)); const s = e.reduce((a, b) => a + b, 0); return e.map((v) => v / s); };
+const mapped = (src: ImageSource, fn: (i: RgbaImage) => RgbaImage): ImageSource => ({ ...src, load: async (i) => fn(await src.load(i)) });
+
+async function scores(name: string, src: ImageSource) {
+  const base = await collectNodes(f, name, src, 32);
+  const out: Record<string, number[]> = {};
+  for (const [sq, fn] of squeezers) {
+    const s = await collectNodes(f, name, mapped(src, fn), 32);
+    out[sq] = base.logits.map((l, r) => { const a = softmax(l), b = softmax(s.logits[r]); return a.reduce((t, v, j) => t + Math.abs(v - b[j]), 0); });
+  }
+  return { set: name, classes: Array.from({ length: base.rows }, (_, r) => classOf(base, r)), ...out } as Squeezed;
+}
+type Squeezed = { set: string; classes: number[] } & Record<string, number[]>;
+const sq: Squeezed[] = [await scores('calibration', fileSource(listImages([calDir])))];
+for (const s of folders) {
+  const [name, rest] = s.split('=');
+  const [dir, half] = rest.split(':');
+  const files = listImages([dir]);
+  sq.push(await scores(name, fileSource(half ? devTestSplit(files.length)[half as 'dev' | 'test'].map((i) => files[i]) : files)));
+}
+interface Line { method: string; set: string; parts: string[]; calibration: number[]; images: number[][]; classes: number[]; calibrationClasses: number[] }
+const lines = readFileSync(partsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line).filter((l) => l.method === 'histogram');
+const [clean, ...sets] = lines;
+const cal = sq.find((x) => x.set === 'calibration')!;
+const bad = (a: number[], b: number[]) => a.filter((v, i) => v !== b[i]).length;
+// The same images in the same order as the recorded parts: the predicted classes agree.
+console.log('class mismatches: calibration', bad(cal.classes, clean.calibrationClasses), ...lines.map((l) => `${l.set} ${bad(sq.find((x) => x.set === l.set)!.classes, l.classes)}`));
+const k = clean.parts.length;
+const s = clean.parts.filter((p) => p !== 'energy' && p !== 'gauss').length;
+const m = clean.calibration.length / k;
+const quiet = clean.parts.indexOf('upper');
+const sqOf = (set: string) => sq.find((x) => x.set === set)!;
+const names = ['median2', 'median3', 'bits4'];
+const variants: [string, (o: Record<string, number[]>, i: number) => number[]][] = [
+  ['max', (o, i) => [Math.max(...names.map((n) => o[n][i]))]],
+  ['median2', (o, i) => [o.median2[i]]],
+  ['median3', (o, i) => [o.median3[i]]],
+  ['bits4', (o, i) => [o.bits4[i]]],
+];
+const short = sets.map((x) => x.set.slice(0, 12).padStart(12));
+console.log(`${'rule'.padEnd(44)} ${short.join(' ')}      mean`);
+const show = (name: string, f: (p: number[], extra: number[]) => number, v: (o: Record<string, number[]>, i: number) => number[]) => {
+  const sc = (l: Line) => l.images.map((p, i) => f(p, v(sqOf(l.set), i)));
+  const base = sc(clean);
+  const a = sets.map((x) => auc(base, sc(x)));
+  console.log(`${name.padEnd(44)} ${a.map((x) => x.toFixed(4).padStart(12)).join(' ')} ${(a.reduce((x, y) => x + y, 0) / a.length).toFixed(4).padStart(9)}`);
+};
+show('shipped', (p) => combineParts(p.slice(0, s), p, clean.calibration, 'tpm', { quiet }).score, () => []);
+for (const [vn, v] of variants) {
+  show(`squeeze ${vn} alone`, (_p, e) => e[0], v);
+  // the shipped looks plus the squeeze as one more witness
+  const e0 = v(cal, 0).length;
+  const rows: number[] = [];
+  for (let i = 0; i < m; i++) {
+    const r = clean.calibration.slice(i * k, (i + 1) * k);
+    rows.push(...r.slice(0, s), -r[quiet], ...r.slice(s), ...v(cal, i));
+  }
+  const groups = [s + 1, ...Array(k - s).fill(1), e0];
+  const rules = witnessRules('tpm', groups);
+  show(`shipped + squeeze ${vn} witness`, (p, e) => combine([...p.slice(0, s), -p[quiet], ...p.slice(s), ...e], rows, 'tpm', groups, rules).score, v);
+}
