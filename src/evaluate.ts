@@ -60,7 +60,8 @@ export interface ScoredSet {
   points?: Float32Array;
   /**
    * The product's calibrated parts, each scored alone (first scoring): names, per part a score per
-   * image, and the calibration table they are ranked against (row-major [images, parts]).
+   * image, the calibration table they are ranked against (row-major [images, parts]), and the
+   * classes the model predicts for the images and, where the calibration is images, for those.
    */
   parts?: { names: string[]; scores: number[][]; calibration?: number[]; quiet: number; classes: number[]; calibrationClasses?: number[] };
 }

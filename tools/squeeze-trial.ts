@@ -16,10 +16,12 @@ const [partsFile, model, spec, calDir, ...folders] = process.argv.slice(2);
 if (!folders.length) throw new Error('usage: tsx tools/squeeze-trial.ts PARTS.jsonl MODEL SPEC|- CALIBRATION_DIR clean=DIR[:half] NAME=DIR[:half] ...');
 const det = await Detector.create({ model: readModelBytes(model), ...specSources(spec === '-' ? {} : { spec }, model), layers: 'auto', reduction: 'channel-mean', provider: 'auto' as const });
 const f = det.features;
+
+/** Median filter of each colour channel (edges repeated). */
 function median(img: RgbaImage, k: number): RgbaImage {
   const { width: w, height: h, data } = img;
   const outd = new Uint8ClampedArray(data.length);
-  const lo = Math.floor((k - 1) / 2), hi = k - 1 - lo; // 2x2: the pixel and its right/down neighbours (as scipy's median_filter with origin)
+  const lo = Math.floor((k - 1) / 2), hi = k - 1 - lo; // a k x k window; for k = 2 the pixel and its right and lower neighbours
   const buf: number[] = [];
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 4; c++) {
     if (c === 3) { outd[(y * w + x) * 4 + 3] = data[(y * w + x) * 4 + 3]; continue; }
@@ -34,6 +36,7 @@ function median(img: RgbaImage, k: number): RgbaImage {
   }
   return { width: w, height: h, data: outd };
 }
+/** Each colour channel reduced to b bits. */
 function bits(img: RgbaImage, b: number): RgbaImage {
   const levels = 2 ** b - 1;
   const d = Uint8ClampedArray.from(img.data, (v, i) => (i % 4 === 3 ? v : Math.round(Math.round((v / 255) * levels) / levels * 255)));
@@ -43,7 +46,9 @@ const squeezers: [string, (i: RgbaImage) => RgbaImage][] = [['median2', (i) => m
 const softmax = (l: Float32Array) => { const m = Math.max(...l); const e = Array.from(l, (v) => Math.exp(v - m)); const s = e.reduce((a, b) => a + b, 0); return e.map((v) => v / s); };
 const mapped = (src: ImageSource, fn: (i: RgbaImage) => RgbaImage): ImageSource => ({ ...src, load: async (i) => fn(await src.load(i)) });
 
-async function scores(name: string, src: ImageSource) {
+/** Per image of a set: the model's class, and the softmax's L1 move under each squeezer. */
+type Squeezed = { set: string; classes: number[] } & Record<string, number[]>;
+async function scores(name: string, src: ImageSource): Promise<Squeezed> {
   const base = await collectNodes(f, name, src, 32);
   const out: Record<string, number[]> = {};
   for (const [sq, fn] of squeezers) {
@@ -52,7 +57,6 @@ async function scores(name: string, src: ImageSource) {
   }
   return { set: name, classes: Array.from({ length: base.rows }, (_, r) => classOf(base, r)), ...out } as Squeezed;
 }
-type Squeezed = { set: string; classes: number[] } & Record<string, number[]>;
 const sq: Squeezed[] = [await scores('calibration', fileSource(listImages([calDir])))];
 for (const s of folders) {
   const [name, rest] = s.split('=');
