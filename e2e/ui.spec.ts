@@ -92,6 +92,23 @@ test('builds a profile in the browser, downloads it and reuses it', async ({ pag
   await waitDone(page, 1);
 });
 
+test('the budget attribute bounds a profile built in the browser', async ({ page }) => {
+  await openDemo(page);
+  await page.locator(el).evaluate((d) => d.setAttribute('budget', '0.25'));
+  await expect(page.locator(`${el} .calibrate`)).toContainText('within 0.25 MB');
+  await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 60 }, (_, i) => `data/calibration/${String(i).padStart(5, '0')}.png`));
+  await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built from 48 images', { timeout: 60_000 });
+  const download = page.waitForEvent('download');
+  await page.locator(`${el} [data-download]`).click();
+  const bytes = readFileSync((await (await download).path())!);
+  // The whole file fits, as the CLI's plan makes it fit: the 28x28 layer is pooled, not per element.
+  expect(bytes.byteLength).toBeLessThanOrEqual(250_000);
+  await expect(page.locator(`${el} [data-build]`)).toContainText(`(${(bytes.byteLength / 1e6).toFixed(2)} MB)`);
+  const { header } = decodeProfile(bytes);
+  expect(header.layers[0].reduction).not.toBe('element');
+  expect(header.calibration?.count).toBe(12);
+});
+
 test('works embedded in a bare HTML page and fires its events', async ({ page }) => {
   await page.goto('/e2e/fixtures/embed.html');
   await expect.poll(() => page.evaluate(() => (window as unknown as { events: { type: string }[] }).events.map((e) => e.type))).toContain('histoscan-ready');

@@ -120,7 +120,7 @@ export class DetectorClient extends EventTarget {
     return this.guard(this.remote.check(body instanceof ArrayBuffer ? Comlink.transfer(body, [body]) : body, name, opts) as Promise<ImageResult | ImageError>);
   }
 
-  async buildProfile(files: File[], opts: { bins?: number; strategy?: 'uniform' | 'tail' }, onProgress: (p: { done: number; total: number; stage: string }) => void) {
+  async buildProfile(files: File[], opts: { bins?: number; strategy?: 'uniform' | 'tail'; budgetMB?: number }, onProgress: (p: { done: number; total: number; stage: string }) => void) {
     const r = await this.guard(this.remote.buildProfile(files, files.map((f) => f.webkitRelativePath || f.name), opts, Comlink.proxy(onProgress)));
     this.profileBytes = r.bytes.slice(0);
     this.info = await this.guard(this.remote.useProfile(r.bytes.slice(0)));

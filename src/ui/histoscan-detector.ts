@@ -21,6 +21,7 @@ import './result-detail.ts';
  * @attr spec - URL of the model spec JSON (input size, channels, scaling, class names), or of a Hugging Face preprocessor_config.json.
  * @attr samples - URL of a sample manifest (JSON list of {file, kind, label}); files relative to it.
  * @attr fpr - false-positive rate of the verdict; changing it relabels finished rows from their q.
+ * @attr budget - byte budget in MB (10^6 bytes) of a profile built on this page ("Calibrate on your own images"); default 8.
  * @attr theme - 'light' or 'dark' forces a colour scheme; otherwise prefers-color-scheme decides.
  * @attr state - reflected, read-only: loading | ready | error | busy.
  *
@@ -68,6 +69,7 @@ export class HistoscanDetector extends LitElement {
     scoring: { type: String },
     provider: { type: String },
     threads: { type: Number },
+    budget: { type: Number },
     samples: { type: String },
     state: { type: String, reflect: true },
     status: { state: true },
@@ -90,6 +92,8 @@ export class HistoscanDetector extends LitElement {
   provider: ProviderRequest = 'auto';
   /** WASM threads (0 = automatic). */
   threads = 0;
+  /** Byte budget of a profile built on this page, in MB: the plan reduces layers to fit it (model/plan.ts). */
+  budget = DEFAULTS.budgetMB;
   samples = '';
   /** Reflected for styling and tests; set by the element. */
   state: DetectorState = 'loading';

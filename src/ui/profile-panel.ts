@@ -17,7 +17,7 @@ export class ProfilePanel implements ReactiveController {
   build: BuildState = { state: 'idle', done: 0, total: 0, stage: '' };
 
   constructor(
-    private readonly host: ReactiveControllerHost & HTMLElement & { renderRoot: ParentNode },
+    private readonly host: ReactiveControllerHost & HTMLElement & { renderRoot: ParentNode; budget: number },
     private readonly client: DetectorClient,
     private readonly onModelFiles: (files: File[]) => void,
   ) {
@@ -42,14 +42,14 @@ export class ProfilePanel implements ReactiveController {
     if (!files.length) return;
     this.set({ state: 'running', done: 0, total: files.length, stage: 'starting', message: undefined });
     try {
-      const r = await this.client.buildProfile(files, {}, (p) => this.set(p));
+      const r = await this.client.buildProfile(files, { budgetMB: this.host.budget }, (p) => this.set(p));
       if (this.build.url) URL.revokeObjectURL(this.build.url);
       const url = URL.createObjectURL(new Blob([r.bytes], { type: 'application/octet-stream' }));
       const skipped = r.skipped.length ? `; ${r.skipped.length} files skipped (${r.skipped.slice(0, 2).map((s) => s.error).join('; ')})` : '';
       // The build's notes (e.g. the energy part left out) and warnings (too few calibration images for the FPR or for one part alone) where it has a calibration.
       const warned = r.warnings.map((w) => ` ${w[0].toUpperCase()}${w.slice(1)}`).join('');
       const cal = this.client.info?.calibrated ? warned : ' It has no calibration (fewer than 10 images), so it cannot flag: verdicts read "Not calibrated".';
-      this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `Profile built from ${r.count} images on this device and in use now${skipped}.${cal}` });
+      this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `Profile built from ${r.count} images on this device (${(r.bytes.byteLength / 1e6).toFixed(2)} MB) and in use now${skipped}.${cal}` });
     } catch (e) {
       this.set({ state: 'error', message: (e as Error).message });
     }
@@ -80,7 +80,7 @@ export class ProfilePanel implements ReactiveController {
         ${localModel ? html`<span role="status" data-local-model>Using ${localModel} from this device.</span>` : nothing}
       </div>
       <h3>Calibrate on your own images</h3>
-      <p>Build a profile from known-good images in this browser (the last 20% calibrate the verdict). It is used at once and can be downloaded as .hsp; nothing is uploaded.</p>
+      <p>Build a profile from known-good images in this browser (the last 20% calibrate the verdict), within ${this.host.budget} MB. It is used at once and can be downloaded as .hsp; nothing is uploaded.</p>
       <div class="actions">
         <button @click=${() => this.pick('calib')} ?disabled=${bd.state === 'running' || !ready}>Build a profile from a folder…</button>
         <button @click=${() => this.pick('calib-files')} ?disabled=${bd.state === 'running' || !ready}>…or from images</button>

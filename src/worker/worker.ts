@@ -112,7 +112,7 @@ const api = {
   async buildProfile(
     files: Blob[],
     names: string[],
-    opts: { bins?: number; strategy?: BinStrategy; calibrationShare?: number; fpr?: number },
+    opts: { bins?: number; strategy?: BinStrategy; calibrationShare?: number; fpr?: number; budgetMB?: number },
     onProgress?: (p: Progress) => void,
   ): Promise<{ bytes: ArrayBuffer; count: number; skipped: { file: string; error: string }[]; warnings: string[] }> {
     const d = need();
@@ -125,8 +125,10 @@ const api = {
       load: (i) => decodeBlob(files[from + i], names[from + i]),
     });
     const settings = buildDefaults({ bins: opts.bins, strategy: opts.strategy, fpr: opts.fpr, source: `${files.length - nCal} images built in the browser`, onProgress, signal });
-    // The same plan as the CLI's, for the background actually given (its size sets the count width).
-    const plan = budget === null ? undefined : defaultPlan({ budget, bins: settings.bins, strategy: settings.strategy, count: files.length - nCal, calibration: nCal });
+    // The same plan as the CLI's, for the background actually given (its size sets the count width),
+    // within this build's budget where the page gives one.
+    const planBudget = opts.budgetMB ? opts.budgetMB * 1e6 : budget;
+    const plan = planBudget === null ? undefined : defaultPlan({ budget: planBudget, bins: settings.bins, strategy: settings.strategy, count: files.length - nCal, calibration: nCal });
     const { profile, skipped, notes, warnings } = await d.build(source(0, files.length - nCal), nCal ? source(files.length - nCal, files.length) : null, { ...settings, plan });
     d.useProfile(profile);
     const bytes = encodeProfile(profile);
