@@ -75,7 +75,8 @@ export async function createSession(model: Uint8Array, opts: { provider?: Provid
     const node = want === 'wasm' ? null : await nativeRuntime();
     if (node) {
       const threads = opts.numThreads === undefined ? {} : { intraOpNumThreads: Math.max(1, Math.floor(opts.numThreads)) };
-      const session = await node.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', ...threads });
+      // Log level fatal: a failed run reaches the user as one ModelError line, not also as onnxruntime's own log.
+      const session = await node.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 4, ...threads });
       return { session, Tensor: node.Tensor, provider: 'cpu', ...(want === 'webgpu' ? { note: 'WebGPU is not available under Node: using the native CPU runtime.' } : {}) };
     }
     if (want === 'webgpu') note = 'WebGPU is not available under Node: using WASM.';

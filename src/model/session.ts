@@ -95,7 +95,10 @@ export class InstrumentedModel {
     try {
       out = await this.session.run({ [this.input.name]: feed }, [...new Set([this.logitsName, ...this.layers])]);
     } catch (e) {
-      throw new ModelError(`Inference failed: ${(e as Error).message}`, 'runtime');
+      // A symbolic input size filled in by the spec is the usual cause: say which size was fed.
+      const fixed = this.input.shape.slice(1).every((d) => typeof d === 'number');
+      const hint = fixed ? '' : ` (fed an input of [${this.feedDims(dims).join(', ')}]: is that the size this model takes? Give it with --size or a spec)`;
+      throw new ModelError(`Inference failed${hint}: ${(e as Error).message}`, 'runtime');
     }
     try {
       const read = async (name: string) => {
