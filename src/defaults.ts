@@ -4,8 +4,8 @@ import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart,
 
 // The one defaults policy: core and the pipeline take explicit parameters; these values are
 // applied only at the edges (CLI flags, the worker API, the element's properties).
-// Every scoring default was chosen on the dev halves of the three development models (the default
-// CNN, the 224x224 photo model, the ViT), never on the test halves README reports: per-element nodes
+// Every scoring default was chosen on dev halves, never on the test halves README reports (the
+// first on the default CNN's; later ones also on the 224x224 photo model's and the ViT's): per-element nodes
 // where the budget allows, tail-refined bins on both tails with B = 16, Higher Criticism, tie-aware
 // mid-p, class histograms for the last layers the budget leaves room for, the energy and the Gaussian
 // part, and the parts as three witnesses by their truncated product (core/combine.ts). Each step, with
