@@ -121,6 +121,7 @@ export interface Scorer {
 export function productScorer(method: PValueMethod, scan: ScanSettings, calibration: NodeSet | CalibrationTable | null, name = method.name): Scorer {
   const tables = new Map<ScoringName, number[]>();
   if (calibration && 'parts' in calibration) for (const [s, t] of Object.entries(calibration.scores)) tables.set(s as ScoringName, t);
+  const calibrationClasses = calibration && 'rows' in calibration ? Array.from({ length: calibration.rows }, (_, r) => classOf(calibration, r)) : undefined;
   return {
     name,
     bytes: method.bytes,
@@ -155,7 +156,6 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
         sMs += p.scanMs / scorings.length;
       }
       const classes = Array.from({ length: rows }, (_, r) => classOf(set, r));
-      const calibrationClasses = calibration && 'rows' in calibration ? Array.from({ length: calibration.rows }, (_, r) => classOf(calibration, r)) : undefined;
       return { scores, q, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows, parts: { names, scores: parts, calibration: tables.get(scorings[0]), quiet, classes, calibrationClasses } };
     },
   };

@@ -5,7 +5,7 @@
 //
 //   npx tsx tools/squeeze-trial.ts PARTS.jsonl MODEL SPEC|- CALIBRATION_DIR clean=DIR[:dev|test] NAME=DIR[:dev|test] ...
 import { readFileSync } from 'node:fs';
-import { auc, combine, combineParts, witnessRules } from '../src/core/index.ts';
+import { auc, combineParts } from '../src/core/index.ts';
 import { Detector } from '../src/detector/index.ts';
 import { fileSource, listImages, readModelBytes, specSources } from '../src/cli/io.ts';
 import { collectNodes, devTestSplit, classOf } from '../src/node-sets.ts';
@@ -77,31 +77,24 @@ const m = clean.calibration.length / k;
 const quiet = clean.parts.indexOf('upper');
 const sqOf = (set: string) => sq.find((x) => x.set === set)!;
 const names = ['median2', 'median3', 'bits4'];
-const variants: [string, (o: Record<string, number[]>, i: number) => number[]][] = [
-  ['max', (o, i) => [Math.max(...names.map((n) => o[n][i]))]],
-  ['median2', (o, i) => [o.median2[i]]],
-  ['median3', (o, i) => [o.median3[i]]],
-  ['bits4', (o, i) => [o.bits4[i]]],
+/** Each variant's one squeeze score of image i of a set. */
+const variants: [string, (o: Record<string, number[]>, i: number) => number][] = [
+  ['max', (o, i) => Math.max(...names.map((n) => o[n][i]))],
+  ...names.map((n): [string, (o: Record<string, number[]>, i: number) => number] => [n, (o, i) => o[n][i]]),
 ];
 const short = sets.map((x) => x.set.slice(0, 12).padStart(12));
 console.log(`${'rule'.padEnd(44)} ${short.join(' ')}      mean`);
-const show = (name: string, f: (p: number[], extra: number[]) => number, v: (o: Record<string, number[]>, i: number) => number[]) => {
+const show = (name: string, f: (p: number[], squeeze: number) => number, v: (o: Record<string, number[]>, i: number) => number) => {
   const sc = (l: Line) => l.images.map((p, i) => f(p, v(sqOf(l.set), i)));
   const base = sc(clean);
   const a = sets.map((x) => auc(base, sc(x)));
   console.log(`${name.padEnd(44)} ${a.map((x) => x.toFixed(4).padStart(12)).join(' ')} ${(a.reduce((x, y) => x + y, 0) / a.length).toFixed(4).padStart(9)}`);
 };
-show('shipped', (p) => combineParts(p.slice(0, s), p, clean.calibration, 'tpm', { quiet }).score, () => []);
+show('shipped', (p) => combineParts(p.slice(0, s), p, clean.calibration, 'tpm', { quiet }).score, () => 0);
 for (const [vn, v] of variants) {
-  show(`squeeze ${vn} alone`, (_p, e) => e[0], v);
-  // the shipped looks plus the squeeze as one more witness
-  const e0 = v(cal, 0).length;
+  show(`squeeze ${vn} alone`, (_p, e) => e, v);
+  // The squeeze as one more part after the model-level ones: combineParts makes it a witness of its own, as it does them.
   const rows: number[] = [];
-  for (let i = 0; i < m; i++) {
-    const r = clean.calibration.slice(i * k, (i + 1) * k);
-    rows.push(...r.slice(0, s), -r[quiet], ...r.slice(s), ...v(cal, i));
-  }
-  const groups = [s + 1, ...Array(k - s).fill(1), e0];
-  const rules = witnessRules('tpm', groups);
-  show(`shipped + squeeze ${vn} witness`, (p, e) => combine([...p.slice(0, s), -p[quiet], ...p.slice(s), ...e], rows, 'tpm', groups, rules).score, v);
+  for (let i = 0; i < m; i++) rows.push(...clean.calibration.slice(i * k, (i + 1) * k), v(cal, i));
+  show(`shipped + squeeze ${vn} witness`, (p, e) => combineParts(p.slice(0, s), [...p, e], rows, 'tpm', { quiet }).score, v);
 }

@@ -33,6 +33,8 @@ const fromBelow = (below: number[]) => {
   return rule([...scans, ...below.map((c) => -c - 1), ...others], 'tpm', groups, witnessRules('tpm', groups));
 };
 const named = (name: string) => clean.parts.indexOf(name);
+/** The shipped rule (combineParts, as `score` runs it) against a calibration table. */
+const shipped = (table: number[]) => (p: number[]) => combineParts(p.slice(0, s), p, table, 'tpm', { quiet: named('upper') }).score;
 /** The shipped scans' witness, then one witness per list of `looks` (a part alone, or several by their minimum; -c - 1: part c from below). */
 const withModelLooks = (looks: number[][]) => {
   const idx = [...scans, -named('upper') - 1, ...looks.flat()];
@@ -44,7 +46,7 @@ const G = named('gauss');
 const all = [...scans, ...others];
 type Rule = [string, (p: number[], cls: number) => number];
 const candidates: Rule[] = [
-  ['shipped (combineParts, --combine tpm)', (p) => combineParts(p.slice(0, s), p, clean.calibration, 'tpm', { quiet: clean.parts.indexOf('upper') }).score],
+  ['shipped (combineParts, --combine tpm)', shipped(clean.calibration)],
   ['without the quiet look', (p) => combineParts(p.slice(0, s), p, clean.calibration, 'tpm').score],
   ['quiet looks at the pooled upper and lower scans', fromBelow([named('upper'), named('lower')])],
   ['every scan also ranked from below', fromBelow(scans)],
@@ -78,12 +80,13 @@ const mondrian = (least: number): Rule[1] | null => {
   const classes = clean.calibrationClasses;
   if (!classes) return null;
   const rows = new Map<number, number[]>();
-  classes.forEach((c, i) => rows.set(c, [...(rows.get(c) ?? []), ...clean.calibration.slice(i * k, (i + 1) * k)]));
-  return (p, cls) => {
-    const own = rows.get(cls);
-    const table = own && own.length / k >= least ? own : clean.calibration;
-    return combineParts(p.slice(0, s), p, table, 'tpm', { quiet: named('upper') }).score;
-  };
+  classes.forEach((c, i) => {
+    if (!rows.has(c)) rows.set(c, []);
+    rows.get(c)!.push(...clean.calibration.slice(i * k, (i + 1) * k));
+  });
+  const byClass = new Map([...rows].map(([c, table]) => [c, shipped(table.length / k >= least ? table : clean.calibration)]));
+  const pooled = shipped(clean.calibration);
+  return (p, cls) => (byClass.get(cls) ?? pooled)(p);
 };
 candidates.push(...[200, 100].flatMap((least): Rule[] => {
   const f = mondrian(least);

@@ -3,6 +3,7 @@
 import { html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
 import type { DetectorClient } from './client.ts';
 import { imagesOnly, inputFiles } from './files.ts';
+import { fmtMB } from './format.ts';
 
 interface BuildState {
   state: 'idle' | 'running' | 'done' | 'error';
@@ -49,7 +50,7 @@ export class ProfilePanel implements ReactiveController {
       // The build's notes (e.g. the energy part left out) and warnings (too few calibration images for the FPR or for one part alone) where it has a calibration.
       const warned = r.warnings.map((w) => ` ${w[0].toUpperCase()}${w.slice(1)}`).join('');
       const cal = this.client.info?.calibrated ? warned : ' It has no calibration (fewer than 10 images), so it cannot flag: verdicts read "Not calibrated".';
-      this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `Profile built from ${r.count} images on this device (${(r.bytes.byteLength / 1e6).toFixed(2)} MB) and in use now${skipped}.${cal}` });
+      this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `Profile built from ${r.count} images on this device (${fmtMB(r.bytes.byteLength)}) and in use now${skipped}.${cal}` });
     } catch (e) {
       this.set({ state: 'error', message: (e as Error).message });
     }
