@@ -5,7 +5,7 @@ import {
   auc,
   CalibrationCollector,
   combine,
-  combineParts,
+  combinedOf,
   histogramPValueFn,
   individualScan,
   kdePValues,
@@ -118,7 +118,7 @@ export interface Scorer {
  * The product's scoring on any p-value method: core's scanParts and combine, calibrated on the
  * calibration set with core's CalibrationCollector, exactly as the CLI and the worker score.
  */
-export function productScorer(method: PValueMethod, scan: ScanSettings, calibration: NodeSet | CalibrationTable | null, name = method.name): Scorer {
+export function productScorer(method: PValueMethod, scan: ScanSettings, calibration: NodeSet | CalibrationTable | null, name = method.name, gaussAlone: readonly ScoringName[] = (calibration && 'parts' in calibration && calibration.gaussAlone) || []): Scorer {
   const tables = new Map<ScoringName, number[]>();
   if (calibration && 'parts' in calibration) for (const [s, t] of Object.entries(calibration.scores)) tables.set(s as ScoringName, t);
   const calibrationClasses = calibration && 'rows' in calibration ? Array.from({ length: calibration.rows }, (_, r) => classOf(calibration, r)) : undefined;
@@ -147,7 +147,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
         for (const s of scorings) {
           const scanScores = p.scans[s]!.map((x) => x.score);
           const all = [...scanScores, ...extra];
-          const c = combineParts(scanScores, all, tables.get(s), scan.combine, { flat: scan.flat, quiet });
+          const c = combinedOf(scan, scanScores, all, tables.get(s), quiet, gaussAlone.includes(s));
           scores[s].push(c.score);
           q[s].push(c.q);
           if (s === scorings[0]) all.forEach((v, k) => parts[k].push(v));

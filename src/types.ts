@@ -67,6 +67,12 @@ export interface CalibrationTable {
   scores: Partial<Record<ScoringName, number[]>>;
   /** Digest of the histograms and scan settings the table was computed with: another profile's table is refused. */
   digest?: string;
+  /**
+   * The scorings whose verdict follows the Gaussian part alone, because pseudo-anomalies made from
+   * the calibration images told it from them better than all witnesses together (core/surrogates.ts);
+   * absent: every witness, as in profiles made before.
+   */
+  gaussAlone?: ScoringName[];
 }
 
 export type ConditionalScan = 'mixed' | 'split' | 'added';

@@ -62,8 +62,14 @@ describe('the byte budget on the command line (default model)', () => {
     const p = cli(['profile', '--model', MODEL, '--images', subset(60, 0), '--calibration', subset(60, 300), '--budget', '0.05', '--out', out]);
     expect(p.status, p.stderr).toBe(0);
     expect(p.stderr).toMatch(/bytes of header and calibration \(settings, layer list; the calibration table of 60 images\)/);
-    expect(decodeProfile(readFileSync(out)).header.calibration?.count).toBe(60);
+    const cal = decodeProfile(readFileSync(out)).header.calibration;
+    expect(cal?.count).toBe(60);
     expect(readFileSync(out).length).toBeLessThanOrEqual(50_000);
+    // The calibration also chose the witnesses, on 6 kinds of pseudo-anomaly made from 59 of its images, and says so.
+    const said = /354 pseudo-anomalies made from the calibration images \(jigsaw, noise, blur, mix, rot90, invert\) are told from them with mean AUC ([\d.]+) by all witnesses together and ([\d.]+) by the Gaussian part alone: the verdict follows (all witnesses|the Gaussian part alone)/.exec(p.stderr);
+    expect(said, p.stderr).not.toBeNull();
+    expect(said![3] === 'all witnesses').toBe(Number(said![1]) >= Number(said![2]));
+    expect(cal?.gaussAlone?.includes('hc') ?? false).toBe(said![3] !== 'all witnesses');
   });
 
   it('a budget with no room for class histograms builds pooled histograms only, within it, as the plan says', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeProfile, scanOf } from '../src/core/index.ts';
+import { decodeProfile, encodeProfile, ProfileError, scanOf, type Profile } from '../src/core/index.ts';
 import { DEFAULTS } from '../src/defaults.ts';
 import { Detector } from '../src/detector/index.ts';
 import { histogramMethod, productScorer } from '../src/evaluate.ts';
@@ -25,6 +25,31 @@ describe('the shipped scoring, used by the CLI, the worker and the evaluation al
       expect(r.q).toBe(evalScores.q[DEFAULTS.scoring][i]);
     }
     d.release();
+  });
+
+  it('follows the Gaussian part alone where the calibration chose it, alike on both paths, through an .hsp file', async () => {
+    const cal = profile.header.calibration!;
+    const chosen: Profile = decodeProfile(encodeProfile({ ...profile, header: { ...profile.header, calibration: { ...cal, gaussAlone: ['hc'] } } }));
+    expect(chosen.header.calibration!.gaussAlone).toEqual(['hc']);
+    const d = await Detector.create({ model, profile: chosen });
+    const paths = [...files('clean', 10), ...files('ood-mnist', 10)];
+    const set = await collectNodes(d.features, 'mixed', fileSource(paths), 1);
+    const evalScores = productScorer(histogramMethod(chosen), scanOf(chosen), chosen.header.calibration!).score(set, ['hc']);
+    const k = cal.parts.length;
+    const column = Array.from({ length: cal.count }, (_, i) => cal.scores.hc![i * k + k - 1]);
+    for (const [i, f] of paths.entries()) {
+      const r = await d.check(await decodeImage(readFileSync(f)), f);
+      const gauss = r.parts.find((p) => p.name === 'gauss')!;
+      expect(r.score).toBe(gauss.score);
+      expect(r.q).toBe((column.filter((v) => v >= gauss.score).length + 1) / (cal.count + 1));
+      expect(evalScores.scores.hc[i]).toBe(r.score);
+      expect(evalScores.q.hc[i]).toBe(r.q);
+    }
+    d.release();
+    // A choice of a part the table does not have is refused when read.
+    const bad = encodeProfile({ ...profile, header: { ...profile.header, calibration: { ...cal, parts: cal.parts.slice(0, -1), scores: {}, gaussAlone: ['hc'] } } });
+    expect(() => decodeProfile(bad)).toThrow(ProfileError);
+    expect(() => decodeProfile(bad)).toThrow(/witness choice/);
   });
 
   it("gives each part's own q: the share of calibration rows at least as high, counted directly", async () => {

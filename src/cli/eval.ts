@@ -103,13 +103,18 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
   const clean = await collect('clean', testImages(flags.clean, flags.split));
   const anomalous: NodeSet[] = [];
   for (const s of sets) anomalous.push(await collect(s.name, testImages(s.dir, flags.split)));
-  const calibration = scanWanted && flags.calibration ? await collect('calibration', fileSource(listImages([flags.calibration]))) : null;
+  const calSource = scanWanted && flags.calibration ? fileSource(listImages([flags.calibration])) : null;
+  const calibration = calSource ? await collect('calibration', calSource) : null;
+  // The witnesses the histogram's verdict follows, chosen as the product's calibration chooses them (on pseudo-anomalies made from the calibration images).
+  const calibrated = calSource && wanted.includes('histogram') ? await detector.calibrate(built!.profile, calSource, { batchSize: DEFAULTS.batchSize, fpr: DEFAULTS.fpr, onProgress }) : null;
+  for (const n of calibrated?.notes ?? []) console.error(`note: ${n}`);
 
   const methods: PValueMethod[] = [];
   if (wanted.includes('histogram')) methods.push(histogramMethod(built!.profile, 'histogram'));
   if (wanted.includes('empirical')) methods.push(empiricalMethod(backgroundOf(background!)));
   if (wanted.includes('kde')) methods.push(kdeMethod(backgroundOf(background!, flags.kdeBackground)));
-  const scorers: Scorer[] = methods.map((m) => productScorer(m, scan!, calibration));
+  const gaussAlone = calibrated?.profile.header.calibration?.gaussAlone;
+  const scorers: Scorer[] = methods.map((m) => productScorer(m, scan!, calibration, m.name, m.name === 'histogram' ? gaussAlone : []));
   const peers = new Set<string>();
   for (const name of PEER_NAMES.filter((p) => wanted.includes(p))) {
     onProgress({ done: 0, total: 1, stage: `fit ${name}` });

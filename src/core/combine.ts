@@ -261,6 +261,17 @@ export function combineParts(scanScores: number[], parts: number[], rows: number
   return combine(looks, table, how, groups, witnessRules(how, groups));
 }
 
+const columns = new WeakMap<number[], Map<number, number[]>>();
+
+/** Calibration scores of part c alone, from rows of k parts, cut once per table (combine caches by the array). */
+export function partColumn(rows: number[], k: number, c: number): number[] {
+  let byPart = columns.get(rows);
+  if (!byPart) columns.set(rows, (byPart = new Map()));
+  let col = byPart.get(c);
+  if (!col) byPart.set(c, (col = Array.from({ length: rows.length / k }, (_, i) => rows[i * k + c])));
+  return col;
+}
+
 /** #{calibration scores of part c >= s}, against rows of k parts (what ranks a part of an image). */
 export function calibrationAtLeast(rows: number[], k: number, c: number, s: number): number {
   return atLeast(prepare(rows, k).sorted[c], s);

@@ -91,5 +91,6 @@ export function validateHeader(h: unknown, version: number): asserts h is Profil
       }
     }
     if (c.digest !== undefined && typeof c.digest !== 'string') bad('calibration digest malformed');
+    if (c.gaussAlone !== undefined && !(Array.isArray(c.gaussAlone) && c.gaussAlone.every((k) => SCORINGS.includes(k as ScoringName)) && parts.includes('gauss'))) bad('calibration witness choice malformed');
   }
 }

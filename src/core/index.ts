@@ -14,3 +14,4 @@ export * from './score.ts';
 export * from './energy.ts';
 export * from './gauss.ts';
 export * from './prototypes.ts';
+export * from './surrogates.ts';

@@ -3,7 +3,7 @@
 // from calibration images to the calibration table. The worker, the CLI, the in-browser build and
 // eval/ call these.
 import type { CalibrationTable, ClassBlocks, LayerLayout, ScanHeader, ScoringName, Tail } from '../types.ts';
-import { calibrationAtLeast, calibrationAtMost, combineParts } from './combine.ts';
+import { calibrationAtLeast, calibrationAtMost, combine, combineParts, partColumn } from './combine.ts';
 import { energy } from './energy.ts';
 import { fitGauss, gaussFeaturizer, type GaussFit } from './gauss.ts';
 import { ActivationError } from './errors.ts';
@@ -238,7 +238,7 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const parts = [...scanScores, ...extraParts(scan, x, logits)];
   const rows = calibration?.scores[scoring];
   const quiet = quietScan(s.parts);
-  const { score, q } = combineParts(scanScores, parts, rows, scan.combine, { flat: scan.flat, quiet });
+  const { score, q } = combinedOf(scan, scanScores, parts, rows, quiet, !!calibration?.gaussAlone?.includes(scoring));
   const m = Number.isFinite(q) ? rows!.length / parts.length : 0;
   const partQ = parts.map((v, c) => (m ? (calibrationAtLeast(rows!, parts.length, c, v) + 1) / (m + 1) : NaN));
   const quietQ = m && quiet >= 0 ? (calibrationAtMost(rows!, parts.length, quiet, parts[quiet]) + 1) / (m + 1) : NaN;
@@ -251,6 +251,17 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const shown = shownOf(s);
   const subset = subsetAt(s.partPoints[best], scans[best], s.parts[best].from);
   return { score, q, alpha: scans[best].alpha, subset, parts, partQ, quiet: { part: quiet, q: quietQ }, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
+}
+
+/**
+ * An image's combined score and calibrated q from its part scores (the scans', then extraParts'):
+ * the Gaussian part's alone where the calibration chose it (`alone`: CalibrationTable.gaussAlone has
+ * the scoring; core/surrogates.ts), else every witness's (combineParts, `quiet`: quietScan).
+ */
+export function combinedOf(scan: ScanSettings, scanScores: number[], parts: number[], rows: number[] | undefined, quiet: number, alone = false): { score: number; q: number } {
+  // The Gaussian part is the last part where the profile has one (extraParts).
+  if (alone && rows?.length && scan.gauss) return combine([parts[parts.length - 1]], partColumn(rows, parts.length, parts.length - 1));
+  return combineParts(scanScores, parts, rows, scan.combine, { flat: scan.flat, quiet });
 }
 
 /** Collects the part scores of clean calibration images, then makes the calibration table. */

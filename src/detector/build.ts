@@ -1,7 +1,7 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile } from '../core/index.ts';
-import type { BinStrategy, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail } from '../types.ts';
+import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile, type ScanSettings, type SurrogateKind, type WitnessChoice } from '../core/index.ts';
+import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
 export interface BuildOptions {
@@ -62,16 +62,20 @@ function tracker(total: number, opts: Passes) {
   };
 }
 
+/** Images a calibration reads: the held-out clean ones, and the pseudo-anomalies made from them where the profile has a Gaussian part to choose. */
+const calibrationImages = (gauss: boolean, count: number) => count + (gauss ? surrogateCount(count) : 0);
+
 /** Calibration table of a profile from held-out clean images; a new profile, the old one untouched. */
 export async function calibrate(
   features: FeatureExtractor,
   profile: Profile,
   images: ImageSource,
   opts: Passes & { fpr: number },
-  progress = tracker(images.count, opts),
+  progress = tracker(calibrationImages(!!profile.header.gauss, images.count), opts),
 ): Promise<BuildResult> {
   const scan = scanOf(profile);
-  const collector = new CalibrationCollector(histogramPValueFn(profile), scan);
+  const pv = histogramPValueFn(profile);
+  const collector = new CalibrationCollector(pv, scan);
   const skip = new Map<number, string>();
   const N = features.nodes;
   await features.eachBatch(
@@ -81,10 +85,58 @@ export async function calibrate(
     },
     { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
   );
-  const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: collector.finish(N, profileDigest(profile)) } };
+  let table = collector.finish(N, profileDigest(profile));
   const scans = partsOf(scan, N);
-  const groups = partGroups(scans.length, calibrated.header.calibration!.parts.length, quietScan(scans) >= 0);
-  return { profile: calibrated, skipped: named(images, skip), notes: [], warnings: calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine) };
+  const notes: string[] = [];
+  const made = profile.header.gauss && table.parts.length > 1 ? surrogateCount(images.count) : 0;
+  if (made) {
+    // The pseudo-anomalies' part scores, as a second table of the same columns, and each one's kind.
+    const anomalies = new CalibrationCollector(pv, scan);
+    const kinds: SurrogateKind[] = [];
+    const source: ImageSource = {
+      count: made,
+      name: (i) => `${surrogateSource(i, images.count).kind} of ${images.name(surrogateSource(i, images.count).image)}`,
+      load: async (i) => {
+        const s = surrogateSource(i, images.count);
+        return surrogate(s.kind, await images.load(s.image), s.kind === 'mix' ? await images.load(s.other) : { width: 1, height: 1, data: new Uint8ClampedArray(4) }, i);
+      },
+    };
+    await features.eachBatch(
+      source,
+      (nodes, loaded, logits) => {
+        for (let r = 0; r < loaded.length; r++) {
+          anomalies.add(nodes.subarray(r * N, (r + 1) * N), logits[r]);
+          kinds.push(surrogateSource(loaded[r], images.count).kind);
+        }
+      },
+      // Images that fail here failed (and were reported) as calibration images.
+      { batchSize: opts.batchSize, signal: opts.signal, onBatch: progress('pseudo-anomalies') },
+    );
+    const surrogateTable = anomalies.finish(N);
+    const choices = (Object.keys(table.scores) as ScoringName[]).map((f) => [f, witnessChoice(table, surrogateTable.scores[f]!, f, scan, scans.length, quietScan(scans), kinds)] as const);
+    const alone = choices.filter(([, c]) => c.alone).map(([f]) => f);
+    if (alone.length) table = { ...table, gaussAlone: alone };
+    const hc = choices.find(([f]) => f === 'hc')?.[1];
+    if (hc) {
+      notes.push(
+        `${kinds.length} pseudo-anomalies made from the calibration images (${SURROGATE_KINDS.join(', ')}) are told from them with mean AUC ${hc.all.toFixed(3)} by all witnesses together and ${hc.gauss.toFixed(3)} by the Gaussian part alone: the verdict follows ${hc.alone ? 'the Gaussian part alone' : 'all witnesses'}.`,
+      );
+    }
+  }
+  const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: table } };
+  const groups = partGroups(scans.length, table.parts.length, quietScan(scans) >= 0);
+  return { profile: calibrated, skipped: named(images, skip), notes, warnings: calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine) };
+}
+
+/** The pseudo-anomalies' verdict for one scoring: every witness together (as scoring combines them) against the Gaussian part (the last column) alone. */
+function witnessChoice(table: CalibrationTable, anomalies: number[], scoring: ScoringName, scan: ScanSettings, scans: number, quiet: number, kinds: SurrogateKind[]): WitnessChoice {
+  const rows = table.scores[scoring]!;
+  const k = table.parts.length;
+  const row = (t: number[], i: number) => t.slice(i * k, (i + 1) * k);
+  const all = (p: number[]) => combinedOf(scan, p.slice(0, scans), p, rows, quiet).score;
+  const clean = Array.from({ length: table.count }, (_, i) => row(rows, i));
+  const made = kinds.map((_, i) => row(anomalies, i));
+  return chooseWitnesses({ all: clean.map(all), gauss: clean.map((p) => p[k - 1]) }, made.map((p, i) => ({ kind: kinds[i], all: all(p), gauss: p[k - 1] })));
 }
 
 /** How many of the last layers get histograms per class: for 'auto', the plan's count where there is a plan (0 where it had no room). */
@@ -133,15 +185,16 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const builder = new ProfileBuilder({ layers: features.layers, bins: opts.bins, strategy: opts.strategy, tail: opts.tail, edgesFrom: opts.edgesFrom, classes });
   const skip = new Map<number, string>();
   const passes = builder.needsEdgePass ? 2 : 1;
-  const progress = tracker(background.count * passes + (calibration?.count ?? 0), opts);
-  const batch = { batchSize: opts.batchSize, skip, signal: opts.signal };
-  opts.onProgress?.({ done: 0, total: background.count * passes + (calibration?.count ?? 0), stage: 'background' });
   // Within the plan's budget, as the plan reserved it (explicit reductions: opts.budget). Shards
   // built on shared edges read and group as the first profile did, so that they merge.
   const budget = features.plan?.budget ?? opts.budget;
   const shared = opts.edgesFrom?.header.gauss;
   const own = opts.gauss && !opts.edgesFrom ? gaussChoice(features.layers, budget, background.count) : null;
   const choice = own ?? (opts.gauss && shared ? { layers: shared.layers ?? 1, first: shared.first, d: shared.d, prototypes: shared.counts.length } : null);
+  const total = background.count * passes + (calibration ? calibrationImages(!!choice, calibration.count) : 0);
+  const progress = tracker(total, opts);
+  const batch = { batchSize: opts.batchSize, skip, signal: opts.signal };
+  opts.onProgress?.({ done: 0, total, stage: 'background' });
   // The prototypes come from a sample taken in the first pass.
   const sample = own && new FeatureSample(gaussFeaturizer(features.layers, own), own.d, own.prototypes, background.count);
   if (builder.needsEdgePass) {
@@ -190,5 +243,5 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const skipped = named(background, skip);
   if (!calibration || calibration.count === 0) return { profile, skipped, notes, warnings: calibrationWarnings(0, opts.fpr) };
   const cal = await calibrate(features, profile, calibration, opts, progress);
-  return { profile: cal.profile, skipped: [...skipped, ...cal.skipped], notes, warnings: cal.warnings };
+  return { profile: cal.profile, skipped: [...skipped, ...cal.skipped], notes: [...notes, ...cal.notes], warnings: cal.warnings };
 }

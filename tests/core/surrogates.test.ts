@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { chooseWitnesses, MIN_SURROGATE_IMAGES, surrogate, surrogateCount, surrogateSource, SURROGATE_IMAGES, SURROGATE_KINDS } from '../../src/core/surrogates.ts';
+import { combine, partColumn } from '../../src/core/combine.ts';
+import { combinedOf } from '../../src/core/score.ts';
+import { rng } from '../../src/core/rng.ts';
+import type { RgbaImage } from '../../src/types.ts';
+
+function image(w: number, h: number, seed: number): RgbaImage {
+  const r = rng(seed);
+  return { width: w, height: h, data: Uint8ClampedArray.from({ length: w * h * 4 }, (_, i) => (i % 4 === 3 ? 255 : Math.floor(r() * 256))) };
+}
+const px = (a: RgbaImage, x: number, y: number, c: number) => a.data[(y * a.width + x) * 4 + c];
+/** Each pixel's RGB as one number, sorted: the image's pixels as a multiset. */
+const pixels = (a: RgbaImage) => Array.from({ length: a.width * a.height }, (_, i) => a.data[4 * i] * 65536 + a.data[4 * i + 1] * 256 + a.data[4 * i + 2]).sort((x, y) => x - y);
+
+describe('pseudo-anomalies made from known-good images', () => {
+  const a = image(12, 8, 1);
+  const b = image(30, 20, 2);
+
+  it('keep the size (a quarter turn swaps it), are opaque, repeat for a seed and differ from the image', () => {
+    for (const kind of SURROGATE_KINDS) {
+      const s = surrogate(kind, a, b, 5);
+      expect([s.width, s.height], kind).toEqual(kind === 'rot90' ? [8, 12] : [12, 8]);
+      expect(s.data.length).toBe(12 * 8 * 4);
+      expect(s.data.every((v, i) => i % 4 !== 3 || v === 255)).toBe(true);
+      expect(surrogate(kind, a, b, 5).data).toEqual(s.data);
+      expect(s.data).not.toEqual(a.data);
+    }
+    expect(surrogate('noise', a, b, 6).data).not.toEqual(surrogate('noise', a, b, 5).data);
+  });
+
+  it('jigsaw moves whole tiles: the same pixels, the 4 x 4 tiles of the image in another order', () => {
+    const s = surrogate('jigsaw', a, b, 3);
+    expect(pixels(s)).toEqual(pixels(a));
+    const tile = (img: RgbaImage, t: number) => Array.from({ length: 6 }, (_, i) => px(img, (t % 4) * 3 + (i % 3), Math.floor(t / 4) * 2 + Math.floor(i / 3), 0)).join();
+    const tiles = Array.from({ length: 16 }, (_, t) => tile(a, t)).sort();
+    expect(Array.from({ length: 16 }, (_, t) => tile(s, t)).sort()).toEqual(tiles);
+  });
+
+  it('blur is the box mean over the (2r + 1)² window with edges repeated, counted directly', () => {
+    const big = image(56, 30, 4); // r = round(30 / 28) = 1
+    const s = surrogate('blur', big, b, 0);
+    const at = (x: number, y: number, c: number) => px(big, Math.min(55, Math.max(0, x)), Math.min(29, Math.max(0, y)), c);
+    for (const [x, y] of [[0, 0], [10, 7], [55, 29], [30, 0]]) {
+      for (let c = 0; c < 3; c++) {
+        let sum = 0;
+        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) sum += at(x + dx, y + dy, c);
+        // Two rounded passes: within one grey level of the exact mean.
+        expect(Math.abs(px(s, x, y, c) - sum / 9)).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it('rot90 turns, invert inverts, mix blends with the other image resampled to this size', () => {
+    const r = surrogate('rot90', a, b, 0);
+    expect(px(r, 0, 0, 1)).toBe(px(a, 0, 7, 1));
+    expect(px(r, 7, 11, 2)).toBe(px(a, 11, 0, 2));
+    expect(pixels(r)).toEqual(pixels(a));
+    expect(surrogate('invert', surrogate('invert', a, b, 0), b, 0).data).toEqual(a.data);
+    expect(surrogate('mix', a, a, 0).data).toEqual(a.data);
+    const m = surrogate('mix', a, b, 0);
+    expect(px(m, 5, 3, 0)).toBe(Math.round((px(a, 5, 3, 0) + px(b, Math.floor((5 * 30) / 12), Math.floor((3 * 20) / 8), 0)) / 2));
+  });
+
+  it('are made from up to SURROGATE_IMAGES calibration images spread over the set, none from too few', () => {
+    expect(surrogateCount(MIN_SURROGATE_IMAGES)).toBe(0);
+    expect(surrogateCount(MIN_SURROGATE_IMAGES + 1)).toBe(MIN_SURROGATE_IMAGES * SURROGATE_KINDS.length);
+    expect(surrogateCount(2000)).toBe(SURROGATE_IMAGES * SURROGATE_KINDS.length);
+    const made = Array.from({ length: surrogateCount(2000) }, (_, i) => surrogateSource(i, 2000));
+    for (const kind of SURROGATE_KINDS) {
+      const of = made.filter((s) => s.kind === kind);
+      expect(of.map((s) => s.image)).toEqual(Array.from({ length: 100 }, (_, j) => 20 * j));
+      expect(of.every((s) => s.other === s.image + 1)).toBe(true);
+    }
+  });
+});
+
+describe('the witnesses the verdict follows', () => {
+  it('is the Gaussian part alone only where it tells the pseudo-anomalies from the clean images better', () => {
+    const clean = { all: [1, 2, 3, 4], gauss: [1, 2, 3, 4] };
+    const kinds = SURROGATE_KINDS.flatMap((kind) => [{ kind, all: 2.5, gauss: 5 }, { kind, all: 5, gauss: 5 }]);
+    const c = chooseWitnesses(clean, kinds);
+    expect(c).toEqual({ all: (0.5 + 1) / 2, gauss: 1, alone: true });
+    expect(chooseWitnesses(clean, kinds.map((k) => ({ ...k, gauss: 2.5 }))).alone).toBe(false);
+  });
+
+  it('when alone, scores an image by the Gaussian part and ranks it in that column only', () => {
+    const r = rng(9);
+    const k = 4; // two scans, energy, Gaussian part
+    const rows = Array.from({ length: 50 * k }, () => r());
+    const parts = [0.1, 0.99, 0.2, 0.7];
+    const scan = { aMax: 0.5, tail: 'both' as const, pointP: 'mid' as const, combine: 'tpm' as const, gauss: {} as never };
+    const alone = combinedOf(scan, parts.slice(0, 2), parts, rows, 0, true);
+    let atLeast = 0;
+    for (let i = 0; i < 50; i++) if (rows[i * k + 3] >= 0.7) atLeast++;
+    expect(alone).toEqual({ score: 0.7, q: (atLeast + 1) / 51 });
+    expect(partColumn(rows, k, 3)).toBe(partColumn(rows, k, 3));
+    // Not chosen, or a profile without the part: every witness, as before.
+    expect(combinedOf(scan, parts.slice(0, 2), parts, rows, 0, false)).not.toEqual(alone);
+    expect(combinedOf({ ...scan, gauss: undefined }, parts.slice(0, 2), parts, rows, 0, true).q).toBeCloseTo(combinedOf(scan, parts.slice(0, 2), parts, rows, 0, false).q, 12);
+    expect(combine([0.7], partColumn(rows, k, 3))).toEqual(alone);
+  });
+});
