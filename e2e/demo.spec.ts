@@ -1,6 +1,7 @@
 // A demo that teaches: the detail view shows what the model received; a model from disk can be used.
 import { existsSync, readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
+import { decodeProfile, encodeProfile } from '../src/core/hsp.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
 import { inspectModel } from '../src/model/onnx.ts';
 import { specFromModel, toTensor } from '../src/model/preprocess.ts';
@@ -39,6 +40,28 @@ test('the detail view shows the image as dropped and exactly as the model receiv
   const png = await decodeImage(readFileSync('data/clean/00001.png'));
   const expected = Array.from({ length: png.width * png.height }, (_, i) => png.data[i * 4]);
   expect(drawn.filter((_, i) => i % 4 === 0)).toEqual(expected);
+});
+
+test("a profile whose calibration chose the Gaussian part alone says so beside the parts, and its verdict is that part's q", async ({ page }) => {
+  await openDemo(page);
+  const p = decodeProfile(readFileSync('public/profiles/fashion-cnn.hsp'));
+  const alone = Buffer.from(encodeProfile({ ...p, header: { ...p.header, calibration: { ...p.header.calibration!, gaussAlone: ['hc'] } } }));
+  await page.locator(`${el} #own-model`).setInputFiles([
+    { name: 'fashion-cnn.onnx', mimeType: 'application/octet-stream', buffer: readFileSync('public/models/fashion-cnn.onnx') },
+    { name: 'fashion-cnn-alone.hsp', mimeType: 'application/octet-stream', buffer: alone },
+    { name: 'fashion-cnn.json', mimeType: 'application/json', buffer: readFileSync('public/models/fashion-cnn.json') },
+  ]);
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  await page.locator(`${el} #files`).setInputFiles(['data/ood-mnist/00002.png']);
+  await waitDone(page, 1);
+  await rows(page).first().locator('button.open').click();
+  const hint = page.locator(`${el} #detail .hint`).filter({ hasText: "The verdict's q is the distance to known-good images in feature space alone" });
+  await expect(hint).toContainText('better than all 6 parts together');
+  // The verdict's q shown in the row is the Gaussian part's row of the table.
+  const gaussQ = await page.locator(`${el} #detail [data-parts] tr[data-part="gauss"] td`).nth(2).textContent();
+  await expect(page.locator(`${el} #detail`)).toContainText(`q = ${gaussQ!.trim()}`);
+  await expect(page.locator(`${el} #detail`)).toContainText('the part this profile\'s verdict follows');
+  await shot(page, 'detail-gauss-alone');
 });
 
 test('"Use your own model" loads an .onnx with its .hsp and spec from disk and checks with it', async ({ page }) => {

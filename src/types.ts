@@ -234,6 +234,8 @@ export interface ImageResult {
   layers: LayerPValues[];
   /** Each calibrated part on its own: which evidence made the verdict. */
   parts: PartEvidence[];
+  /** 'gauss': the verdict follows the Gaussian part alone (CalibrationTable.gaussAlone); absent: every part. */
+  decidedBy?: 'gauss';
   /** Anomalous subset found by the scan: flat node indices, ascending. */
   subset: Uint32Array;
   /** Most anomalous nodes, smallest p first. */

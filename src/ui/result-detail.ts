@@ -117,7 +117,11 @@ export class ResultDetail extends LitElement {
           })}
         </tbody>
       </table>
-      <p class="hint">q: the share of clean calibration images whose part scores at least as high${quiet ? ' (for the quiet look, at most as high)' : ''}. The verdict's q combines all ${d.parts.length} parts${partGroups(scans, d.parts.length, quiet).length < rows.length ? `: the ${scans} scans${quiet ? ', the upper one also from below,' : ''} into one witness, then it and the other ${d.parts.length - scans === 1 ? 'part' : `${d.parts.length - scans} parts`}` : ''}.</p>`;
+      <p class="hint">q: the share of clean calibration images whose part scores at least as high${quiet ? ' (for the quiet look, at most as high)' : ''}. ${
+        d.decidedBy === 'gauss'
+          ? `The verdict's q is the distance to known-good images in feature space alone: on this model that part told pseudo-anomalies made from the calibration images (shuffled tiles, noise, blur, blends, turns, inverted colours) from those images better than all ${d.parts.length} parts together; the others show what they see.`
+          : `The verdict's q combines all ${d.parts.length} parts${partGroups(scans, d.parts.length, quiet).length < rows.length ? `: the ${scans} scans${quiet ? ', the upper one also from below,' : ''} into one witness, then it and the other ${d.parts.length - scans === 1 ? 'part' : `${d.parts.length - scans} parts`}` : ''}.`
+      }</p>`;
   }
 
   override render() {
@@ -148,7 +152,9 @@ export class ResultDetail extends LitElement {
       ${this.renderInputs(d)}
       <div>
         The model says <strong>${d.top[0]?.label}</strong> (${(100 * (d.top[0]?.prob ?? NaN)).toFixed(1)}%).
-        ${combined
+        ${d.decidedBy === 'gauss'
+          ? html`Anomaly score ${fmtScore(d.score)}, the distance to known-good images in feature space (the part this profile's verdict follows);`
+          : combined
           ? html`Anomaly score ${fmtScore(d.score)}, the parts' q below combined${d.score < TINY_SCORE ? ' (no witness reaches q 0.02 on its own; their q together order it)' : ''};`
           : html`Scan score ${fmtScore(d.score)} (${d.scoring.toUpperCase()}) at α = ${d.alpha.toPrecision(2)};`}
         ${Number.isFinite(d.q) ? html`only ${d.q < 0.001 ? 'fewer than 0.1%' : `${(100 * d.q).toFixed(1)}%`} of clean calibration images score as high (q = ${fmtP(d.q)}).` : 'the profile has no calibration table.'}
