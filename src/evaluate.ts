@@ -63,7 +63,7 @@ export interface ScoredSet {
    * image, the calibration table they are ranked against (row-major [images, parts]), and the
    * classes the model predicts for the images and, where the calibration is images, for those.
    */
-  parts?: { names: string[]; scores: number[][]; calibration?: number[]; quiet: number; classes: number[]; calibrationClasses?: number[] };
+  parts?: { names: string[]; scores: number[][]; calibration?: number[]; quiet: number; classes: number[]; calibrationClasses?: number[]; alone?: boolean };
 }
 
 /** Raw scan scores of one tail over a node range (ablations: a layer alone, a tail alone). */
@@ -156,7 +156,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
         sMs += p.scanMs / scorings.length;
       }
       const classes = Array.from({ length: rows }, (_, r) => classOf(set, r));
-      return { scores, q, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows, parts: { names, scores: parts, calibration: tables.get(scorings[0]), quiet, classes, calibrationClasses } };
+      return { scores, q, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows, parts: { names, scores: parts, calibration: tables.get(scorings[0]), quiet, classes, calibrationClasses, alone: gaussAlone.includes(scorings[0]) } };
     },
   };
 }

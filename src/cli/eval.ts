@@ -159,7 +159,8 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
 /**
  * Writes each scored set's part scores as one JSON line: method, set, part names, the calibration
  * table (row-major [images, parts]), a row of part scores per image and the classes the model
- * predicts (of the images, and of the calibration images), to study combination rules offline
+ * predicts (of the images, and of the calibration images), and whether the calibration chose the
+ * Gaussian part alone (gaussAlone), to study combination rules offline
  * (tools/witness-rules.ts).
  */
 function partsWriter(file: string): (method: string, set: string, scored: ScoredSet) => void {
@@ -167,7 +168,7 @@ function partsWriter(file: string): (method: string, set: string, scored: Scored
   return (method, set, { parts }) => {
     if (!parts) return;
     const images = parts.scores[0]?.map((_, i) => parts.scores.map((p) => p[i])) ?? [];
-    appendFileSync(file, `${JSON.stringify({ method, set, parts: parts.names, calibration: parts.calibration ?? [], images, classes: parts.classes, calibrationClasses: parts.calibrationClasses })}\n`);
+    appendFileSync(file, `${JSON.stringify({ method, set, parts: parts.names, calibration: parts.calibration ?? [], images, classes: parts.classes, calibrationClasses: parts.calibrationClasses, ...(parts.alone ? { gaussAlone: true } : {}) })}\n`);
   };
 }
 
