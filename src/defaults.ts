@@ -8,7 +8,8 @@ import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart,
 // first on the default CNN's; later ones also on the 224x224 photo model's and the ViT's): per-element nodes
 // where the budget allows, tail-refined bins on both tails with B = 16, Higher Criticism, tie-aware
 // mid-p, class histograms for the last layers the budget leaves room for, the energy and the Gaussian
-// part, and the parts as three witnesses by their truncated product (core/combine.ts). Each step, with
+// part, and the parts as three witnesses by their truncated product (core/combine.ts), or the Gaussian
+// part alone where the calibration's pseudo-anomalies say so (core/surrogates.ts). Each step, with
 // its dev and test figures and the rules tried and not taken: docs/decisions.md.
 export const DEFAULTS = {
   layers: 'auto' as const,
