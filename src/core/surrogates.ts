@@ -71,6 +71,29 @@ function boxPass(a: RgbaImage, r: number, horizontal: boolean): RgbaImage {
   return { width: w, height: h, data };
 }
 
+/**
+ * The image box-averaged by the largest whole factor that keeps it at least width x height (itself
+ * where that factor is 1): pseudo-anomalies are made near the size the model sees, so a large photo
+ * costs what a small one does and its noise is not averaged away when the model's input is resized.
+ */
+export function nearSize(a: RgbaImage, width: number, height: number): RgbaImage {
+  const f = Math.floor(Math.min(a.width / width, a.height / height));
+  if (!(f >= 2)) return a;
+  const w = Math.floor(a.width / f);
+  const h = Math.floor(a.height / f);
+  const data = new Uint8ClampedArray(w * h * 4);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let c = 0; c < 4; c++) {
+        let sum = 0;
+        for (let dy = 0; dy < f; dy++) for (let dx = 0; dx < f; dx++) sum += at(a, x * f + dx, y * f + dy, c);
+        data[(y * w + x) * 4 + c] = Math.round(sum / (f * f));
+      }
+    }
+  }
+  return { width: w, height: h, data };
+}
+
 /** Pseudo-anomaly `kind` of image a (b: another known-good image, for 'mix'); `seed`: its own noise and tile order. */
 export function surrogate(kind: SurrogateKind, a: RgbaImage, b: RgbaImage, seed: number): RgbaImage {
   const r = rng(SURROGATE_SEED + seed);

@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile, type ScanSettings, type SurrogateKind, type WitnessChoice } from '../core/index.ts';
+import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile, type ScanSettings, type SurrogateKind, type WitnessChoice } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -98,7 +98,8 @@ export async function calibrate(
       name: (i) => `${surrogateSource(i, images.count).kind} of ${images.name(surrogateSource(i, images.count).image)}`,
       load: async (i) => {
         const s = surrogateSource(i, images.count);
-        return surrogate(s.kind, await images.load(s.image), s.kind === 'mix' ? await images.load(s.other) : { width: 1, height: 1, data: new Uint8ClampedArray(4) }, i);
+        const near = async (j: number) => nearSize(await images.load(j), features.spec.width, features.spec.height);
+        return surrogate(s.kind, await near(s.image), s.kind === 'mix' ? await near(s.other) : { width: 1, height: 1, data: new Uint8ClampedArray(4) }, i);
       },
     };
     await features.eachBatch(

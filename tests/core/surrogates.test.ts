@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseWitnesses, MIN_SURROGATE_IMAGES, surrogate, surrogateCount, surrogateSource, SURROGATE_IMAGES, SURROGATE_KINDS } from '../../src/core/surrogates.ts';
+import { chooseWitnesses, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_IMAGES, SURROGATE_KINDS } from '../../src/core/surrogates.ts';
 import { combine, partColumn } from '../../src/core/combine.ts';
 import { combinedOf } from '../../src/core/score.ts';
 import { rng } from '../../src/core/rng.ts';
@@ -60,6 +60,17 @@ describe('pseudo-anomalies made from known-good images', () => {
     expect(surrogate('mix', a, a, 0).data).toEqual(a.data);
     const m = surrogate('mix', a, b, 0);
     expect(px(m, 5, 3, 0)).toBe(Math.round((px(a, 5, 3, 0) + px(b, Math.floor((5 * 30) / 12), Math.floor((3 * 20) / 8), 0)) / 2));
+  });
+
+  it('are made near the size the model sees: a large image box-averaged by a whole factor, a small one as it is', () => {
+    const big = image(100, 61, 7);
+    const s = nearSize(big, 28, 20); // factor floor(min(100 / 28, 61 / 20)) = 3
+    expect([s.width, s.height]).toEqual([33, 20]);
+    let sum = 0;
+    for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) sum += px(big, 3 * 5 + dx, 3 * 7 + dy, 1);
+    expect(px(s, 5, 7, 1)).toBe(Math.round(sum / 9));
+    expect(nearSize(a, 28, 28)).toBe(a);
+    expect(nearSize(big, 60, 40)).toBe(big);
   });
 
   it('are made from up to SURROGATE_IMAGES calibration images spread over the set, none from too few', () => {
