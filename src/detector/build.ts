@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile, type ScanSettings, type SurrogateKind, type WitnessChoice } from '../core/index.ts';
+import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -85,48 +85,56 @@ export async function calibrate(
     },
     { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
   );
-  let table = collector.finish(N, profileDigest(profile));
   const scans = partsOf(scan, N);
-  const notes: string[] = [];
-  const made = profile.header.gauss && table.parts.length > 1 ? surrogateCount(images.count) : 0;
-  if (made) {
-    // The pseudo-anomalies' part scores, as a second table of the same columns, and each one's kind.
-    const anomalies = new CalibrationCollector(pv, scan);
-    const kinds: SurrogateKind[] = [];
-    const source: ImageSource = {
-      count: made,
-      name: (i) => `${surrogateSource(i, images.count).kind} of ${images.name(surrogateSource(i, images.count).image)}`,
-      load: async (i) => {
-        const s = surrogateSource(i, images.count);
-        const near = async (j: number) => nearSize(await images.load(j), features.spec.width, features.spec.height);
-        return surrogate(s.kind, await near(s.image), s.kind === 'mix' ? await near(s.other) : { width: 1, height: 1, data: new Uint8ClampedArray(4) }, i);
-      },
-    };
-    await features.eachBatch(
-      source,
-      (nodes, loaded, logits) => {
-        for (let r = 0; r < loaded.length; r++) {
-          anomalies.add(nodes.subarray(r * N, (r + 1) * N), logits[r]);
-          kinds.push(surrogateSource(loaded[r], images.count).kind);
-        }
-      },
-      // Images that fail here failed (and were reported) as calibration images.
-      { batchSize: opts.batchSize, signal: opts.signal, onBatch: progress('pseudo-anomalies') },
-    );
-    const surrogateTable = anomalies.finish(N);
-    const choices = (Object.keys(table.scores) as ScoringName[]).map((f) => [f, witnessChoice(table, surrogateTable.scores[f]!, f, scan, scans.length, quietScan(scans), kinds)] as const);
-    const alone = choices.filter(([, c]) => c.alone).map(([f]) => f);
-    if (alone.length) table = { ...table, gaussAlone: alone };
-    const hc = choices.find(([f]) => f === 'hc')?.[1];
-    if (hc) {
-      notes.push(
-        `${kinds.length} pseudo-anomalies made from the calibration images (${SURROGATE_KINDS.join(', ')}) are told from them with mean AUC ${hc.all.toFixed(3)} by all witnesses together and ${hc.gauss.toFixed(3)} by the Gaussian part alone: the verdict follows ${hc.alone ? 'the Gaussian part alone' : 'all witnesses'}.`,
-      );
-    }
-  }
+  const { table, notes } = await chooseWitnessesOn(features, pv, scan, collector.finish(N, profileDigest(profile)), images, opts, progress);
   const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: table } };
   const groups = partGroups(scans.length, table.parts.length, quietScan(scans) >= 0);
   return { profile: calibrated, skipped: named(images, skip), notes, warnings: calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine) };
+}
+
+/**
+ * The calibration table with the witnesses the verdict follows (core/surrogates.ts): the pseudo-anomalies
+ * made from the calibration images are scored like them, and where the Gaussian part alone tells
+ * them apart better than all witnesses together, the table says so (gaussAlone). Unchanged without a
+ * Gaussian part or with too few images.
+ */
+async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan: ScanSettings, table: CalibrationTable, images: ImageSource, opts: Passes, progress: ReturnType<typeof tracker>): Promise<{ table: CalibrationTable; notes: string[] }> {
+  const made = scan.gauss ? surrogateCount(images.count) : 0;
+  if (!made) return { table, notes: [] };
+  const N = features.nodes;
+  const near = async (i: number) => nearSize(await images.load(i), features.spec.width, features.spec.height);
+  const source: ImageSource = {
+    count: made,
+    name: (i) => `${surrogateSource(i, images.count).kind} of ${images.name(surrogateSource(i, images.count).image)}`,
+    load: async (i) => {
+      const s = surrogateSource(i, images.count);
+      const a = await near(s.image);
+      return surrogate(s.kind, a, s.kind === 'mix' ? await near(s.other) : a, i);
+    },
+  };
+  // Their part scores, as a second table of the same columns, and each one's kind.
+  const anomalies = new CalibrationCollector(pv, scan);
+  const kinds: SurrogateKind[] = [];
+  await features.eachBatch(
+    source,
+    (nodes, loaded, logits) => {
+      for (let r = 0; r < loaded.length; r++) {
+        anomalies.add(nodes.subarray(r * N, (r + 1) * N), logits[r]);
+        kinds.push(surrogateSource(loaded[r], images.count).kind);
+      }
+    },
+    // A calibration image that cannot be read was reported as one; a pseudo-anomaly made from it is left out.
+    { batchSize: opts.batchSize, signal: opts.signal, onBatch: progress('pseudo-anomalies') },
+  );
+  const scores = anomalies.finish(N).scores;
+  const scans = partsOf(scan, N);
+  const choices = (Object.keys(table.scores) as ScoringName[]).map((f) => [f, witnessChoice(table, scores[f]!, f, scan, scans.length, quietScan(scans), kinds)] as const);
+  const alone = choices.filter(([, c]) => c.alone).map(([f]) => f);
+  const hc = choices.find(([f]) => f === 'hc')?.[1];
+  const notes = hc
+    ? [`${kinds.length} pseudo-anomalies made from the calibration images (${SURROGATE_KINDS.join(', ')}) are told from them with mean AUC ${hc.all.toFixed(3)} by all witnesses together and ${hc.gauss.toFixed(3)} by the Gaussian part alone: the verdict follows ${hc.alone ? 'the Gaussian part alone' : 'all witnesses'}.`]
+    : [];
+  return { table: alone.length ? { ...table, gaussAlone: alone } : table, notes };
 }
 
 /** The pseudo-anomalies' verdict for one scoring: every witness together (as scoring combines them) against the Gaussian part (the last column) alone. */

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeProfile } from '../src/core/index.ts';
+import { Detector, type ImageSource } from '../src/detector/index.ts';
+import { listImages } from '../src/cli/io.ts';
+import { decodeImage } from '../src/model/decode-node.ts';
+import type { RgbaImage } from '../src/types.ts';
+
+const model = new Uint8Array(readFileSync('public/models/fashion-cnn.onnx'));
+const profile = decodeProfile(readFileSync('public/profiles/fashion-cnn.hsp'));
+
+describe('calibration chooses the witnesses on pseudo-anomalies', () => {
+  it('keeps going past an unreadable image and a huge one, reports the first, and says what it chose', async () => {
+    const files = listImages(['data/calibration']).slice(0, 30);
+    const huge: RgbaImage = { width: 3000, height: 2000, data: new Uint8ClampedArray(3000 * 2000 * 4).fill(200) };
+    const source: ImageSource = {
+      count: 32,
+      name: (i) => (i === 30 ? 'broken.png' : i === 31 ? 'huge.png' : files[i]),
+      load: async (i) => {
+        if (i === 30) throw new Error('not an image');
+        return i === 31 ? huge : decodeImage(readFileSync(files[i]));
+      },
+    };
+    const d = await Detector.create({ model, profile });
+    const stages = new Set<string>();
+    const r = await d.calibrate(profile, source, { batchSize: 8, fpr: 0.05, onProgress: (p) => stages.add(p.stage) });
+    d.release();
+    expect(r.skipped).toEqual([{ file: 'broken.png', error: 'not an image' }]);
+    expect(r.profile.header.calibration!.count).toBe(31);
+    expect([...stages]).toEqual(['calibration', 'pseudo-anomalies']);
+    // 31 of the 32 images make each kind; the broken one's 6, and the blend that needs it beside another, drop out.
+    const said = /^(\d+) pseudo-anomalies made from the calibration images .* the verdict follows (all witnesses|the Gaussian part alone)\.$/.exec(r.notes[0]);
+    expect(said, r.notes.join('\n')).not.toBeNull();
+    expect(Number(said![1])).toBe(31 * 6 - 6 - 1);
+    expect(r.profile.header.calibration!.gaussAlone?.includes('hc') ?? false).toBe(said![2] !== 'all witnesses');
+  });
+});
