@@ -4,11 +4,11 @@
 // --parts-out` recorded for the same images (its --split half; the sets named as in that run).
 //
 //   npx tsx tools/squeeze-trial.ts PARTS.jsonl MODEL SPEC|- CALIBRATION_DIR clean=DIR[:dev|test] NAME=DIR[:dev|test] ...
-import { readFileSync } from 'node:fs';
-import { auc, combineParts } from '../src/core/index.ts';
+import { combineParts } from '../src/core/index.ts';
 import { Detector } from '../src/detector/index.ts';
 import { fileSource, listImages, readModelBytes, specSources } from '../src/cli/io.ts';
-import { collectNodes, devTestSplit, classOf } from '../src/node-sets.ts';
+import { collectNodes, classOf } from '../src/node-sets.ts';
+import { checkSameImages, folderSources, readParts, tablePrinter, withColumn } from './trial-parts.ts';
 import type { ImageSource } from '../src/detector/index.ts';
 import type { RgbaImage } from '../src/types.ts';
 
@@ -58,43 +58,23 @@ async function scores(name: string, src: ImageSource): Promise<Squeezed> {
   return { set: name, classes: Array.from({ length: base.rows }, (_, r) => classOf(base, r)), ...out } as Squeezed;
 }
 const sq: Squeezed[] = [await scores('calibration', fileSource(listImages([calDir])))];
-for (const s of folders) {
-  const [name, rest] = s.split('=');
-  const [dir, half] = rest.split(':');
-  const files = listImages([dir]);
-  sq.push(await scores(name, fileSource(half ? devTestSplit(files.length)[half as 'dev' | 'test'].map((i) => files[i]) : files)));
-}
-interface Line { method: string; set: string; parts: string[]; calibration: number[]; images: number[][]; classes: number[]; calibrationClasses: number[] }
-const lines = readFileSync(partsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line).filter((l) => l.method === 'histogram');
-const [clean, ...sets] = lines;
-const cal = sq.find((x) => x.set === 'calibration')!;
-const bad = (a: number[], b: number[]) => a.filter((v, i) => v !== b[i]).length;
-// The same images in the same order as the recorded parts: the predicted classes agree.
-console.log('class mismatches: calibration', bad(cal.classes, clean.calibrationClasses), ...lines.map((l) => `${l.set} ${bad(sq.find((x) => x.set === l.set)!.classes, l.classes)}`));
-const k = clean.parts.length;
-const s = clean.parts.filter((p) => p !== 'energy' && p !== 'gauss').length;
-const m = clean.calibration.length / k;
-const quiet = clean.parts.indexOf('upper');
+for (const { name, src } of folderSources(folders)) sq.push(await scores(name, src));
+const parts = readParts(partsFile);
+const { clean, scans: s, quiet } = parts;
 const sqOf = (set: string) => sq.find((x) => x.set === set)!;
+checkSameImages(parts, (set) => sqOf(set).classes);
 const names = ['median2', 'median3', 'bits4'];
 /** Each variant's one squeeze score of image i of a set. */
 const variants: [string, (o: Record<string, number[]>, i: number) => number][] = [
   ['max', (o, i) => Math.max(...names.map((n) => o[n][i]))],
   ...names.map((n): [string, (o: Record<string, number[]>, i: number) => number] => [n, (o, i) => o[n][i]]),
 ];
-const short = sets.map((x) => x.set.slice(0, 12).padStart(12));
-console.log(`${'rule'.padEnd(44)} ${short.join(' ')}      mean`);
-const show = (name: string, f: (p: number[], squeeze: number) => number, v: (o: Record<string, number[]>, i: number) => number) => {
-  const sc = (l: Line) => l.images.map((p, i) => f(p, v(sqOf(l.set), i)));
-  const base = sc(clean);
-  const a = sets.map((x) => auc(base, sc(x)));
-  console.log(`${name.padEnd(44)} ${a.map((x) => x.toFixed(4).padStart(12)).join(' ')} ${(a.reduce((x, y) => x + y, 0) / a.length).toFixed(4).padStart(9)}`);
-};
-show('shipped', (p) => combineParts(p.slice(0, s), p, clean.calibration, 'tpm', { quiet }).score, () => 0);
+const show = tablePrinter(parts, 44);
+show('shipped (all witnesses)', (p) => combineParts(p.slice(0, s), p, clean.calibration, 'tpm', { quiet }).score);
 for (const [vn, v] of variants) {
-  show(`squeeze ${vn} alone`, (_p, e) => e, v);
+  const extra = (set: string, i: number) => v(sqOf(set), i);
+  show(`squeeze ${vn} alone`, (_p, e) => e, extra);
   // The squeeze as one more part after the model-level ones: combineParts makes it a witness of its own, as it does them.
-  const rows: number[] = [];
-  for (let i = 0; i < m; i++) rows.push(...clean.calibration.slice(i * k, (i + 1) * k), v(cal, i));
-  show(`shipped + squeeze ${vn} witness`, (p, e) => combineParts(p.slice(0, s), [...p, e], rows, 'tpm', { quiet }).score, v);
+  const rows = withColumn(clean, (i) => v(sqOf('calibration'), i));
+  show(`shipped + squeeze ${vn} witness`, (p, e) => combineParts(p.slice(0, s), [...p, e], rows, 'tpm', { quiet }).score, extra);
 }
