@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice } from '../core/index.ts';
+import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -99,8 +99,9 @@ export async function calibrate(
  * Gaussian part or with too few images.
  */
 async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan: ScanSettings, table: CalibrationTable, images: ImageSource, opts: Passes, progress: ReturnType<typeof tracker>): Promise<{ table: CalibrationTable; notes: string[] }> {
-  const made = scan.gauss ? surrogateCount(images.count) : 0;
-  if (!made) return { table, notes: [] };
+  if (!scan.gauss) return { table, notes: [] };
+  const made = surrogateCount(images.count);
+  if (!made) return { table, notes: [`with ${table.count} calibration images (fewer than ${MIN_SURROGATE_IMAGES + 1}) no pseudo-anomalies are made to choose the witnesses: the verdict follows all of them.`] };
   const N = features.nodes;
   const near = async (i: number) => nearSize(await images.load(i), features.spec.width, features.spec.height);
   const source: ImageSource = {
