@@ -70,6 +70,22 @@ test('a batch with far more unusual images than the FPR allows says so; a clean 
   await shot(page, 'excess-note');
 });
 
+test('a build in the browser with enough calibration images chooses the witnesses on pseudo-anomalies, as the CLI does', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openDemo(page);
+  // 110 images: 88 background, 22 calibration, 21 of them made into 6 pseudo-anomalies each in the worker.
+  await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 110 }, (_, i) => `data/calibration/${String(i).padStart(5, '0')}.png`));
+  const build = page.locator(`${el} [data-build]`);
+  await expect(build).toContainText('Profile built from 88 images', { timeout: 120_000 });
+  await expect(build).toContainText(/126 pseudo-anomalies made from the calibration images \(jigsaw, noise, blur, mix, rot90, invert\) are told from them with mean AUC [\d.]+ by all witnesses together and [\d.]+ by the Gaussian part alone: the verdict follows (all witnesses|the Gaussian part alone)/);
+  const said = /the verdict follows (all witnesses|the Gaussian part alone)/.exec((await build.textContent())!)![1];
+  const download = page.waitForEvent('download');
+  await page.locator(`${el} [data-download]`).click();
+  const profile = decodeProfile(readFileSync((await (await download).path())!));
+  expect(profile.header.calibration?.count).toBe(22);
+  expect(profile.header.calibration?.gaussAlone?.includes('hc') ?? false).toBe(said !== 'all witnesses');
+});
+
 test('builds a profile in the browser, downloads it and reuses it', async ({ page }) => {
   await openDemo(page);
   await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 60 }, (_, i) => `data/calibration/${String(i).padStart(5, '0')}.png`));
