@@ -1,4 +1,4 @@
-// What the trial tools share (squeeze-trial.ts, knn-trial.ts): the part scores `histoscan eval
+// What the tools on recorded part scores share (witness-rules.ts, squeeze-trial.ts, knn-trial.ts): the part scores `histoscan eval
 // --parts-out` recorded, the same folders' images (NAME=DIR[:dev|test]), a check that both are the
 // same images in the same order, and a table of AUCs per anomalous set for a rule with one more score.
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,8 @@ import { fileSource, listImages } from '../src/cli/io.ts';
 import { devTestSplit } from '../src/node-sets.ts';
 import type { ImageSource } from '../src/detector/index.ts';
 
-export interface Line { method: string; set: string; parts: string[]; calibration: number[]; images: number[][]; classes: number[]; calibrationClasses: number[] }
+/** One line of a parts file (src/cli/eval.ts partsWriter); files written before the classes were recorded lack them. */
+export interface Line { method: string; set: string; parts: string[]; calibration: number[]; images: number[][]; classes?: number[]; calibrationClasses?: number[]; gaussAlone?: boolean }
 
 /** The histogram method's lines of a parts file: the clean set's first, then the anomalous sets'. */
 export function readParts(file: string): { clean: Line; sets: Line[]; scans: number; quiet: number } {
@@ -28,7 +29,7 @@ export function folderSources(args: string[]): { name: string; src: ImageSource 
 /** Prints how many predicted classes differ between the recorded lines and these sets (0 everywhere: the same images in the same order). */
 export function checkSameImages(p: ReturnType<typeof readParts>, classesOf: (set: string) => number[]): void {
   const bad = (a: number[], b: number[]) => a.filter((v, i) => v !== b[i]).length;
-  console.log('class mismatches: calibration', bad(classesOf('calibration'), p.clean.calibrationClasses), ...[p.clean, ...p.sets].map((l) => `${l.set} ${bad(classesOf(l.set), l.classes)}`));
+  console.log('class mismatches: calibration', bad(classesOf('calibration'), p.clean.calibrationClasses ?? []), ...[p.clean, ...p.sets].map((l) => `${l.set} ${bad(classesOf(l.set), l.classes ?? [])}`));
 }
 
 /** A table printer: `show(name, rule, extra)` prints the AUC per anomalous set and the mean of rule(parts, extra score) on each image. */

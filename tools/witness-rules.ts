@@ -5,17 +5,14 @@
 //
 //   npx histoscan eval ... --methods histogram --split dev --parts-out parts.jsonl
 //   npx tsx tools/witness-rules.ts parts.jsonl
-import { readFileSync } from 'node:fs';
 import { auc, combine, combineParts, witnessRules, type Combination } from '../src/core/index.ts';
+import { readParts, type Line } from './trial-parts.ts';
 
-interface Line { method: string; set: string; parts: string[]; calibration: number[]; images: number[][]; classes?: number[]; calibrationClasses?: number[]; gaussAlone?: boolean }
 const file = process.argv[2];
 if (!file) throw new Error('usage: tsx tools/witness-rules.ts PARTS.jsonl (from histoscan eval --parts-out)');
-const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line).filter((l) => l.method === 'histogram');
-const [clean, ...sets] = lines;
+const { clean, sets, scans: s } = readParts(file);
 const k = clean.parts.length;
-const model = clean.parts.filter((p) => p === 'energy' || p === 'gauss').length;
-const s = k - model;
+const model = k - s;
 const scans = [...Array(s).keys()];
 const others = Array.from({ length: model }, (_, i) => s + i);
 

@@ -209,6 +209,8 @@ export interface ImageScore {
   score: number;
   /** Calibrated q (NaN without calibration for this scoring). */
   q: number;
+  /** Score and q are the Gaussian part's alone (combinedOf), not every witness's. */
+  gaussAlone: boolean;
   /** Threshold and subset of the part whose scan is most anomalous. */
   alpha: number;
   subset: Uint32Array;
@@ -238,7 +240,7 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const parts = [...scanScores, ...extraParts(scan, x, logits)];
   const rows = calibration?.scores[scoring];
   const quiet = quietScan(s.parts);
-  const { score, q } = combinedOf(scan, scanScores, parts, rows, quiet, !!calibration?.gaussAlone?.includes(scoring));
+  const { score, q, gaussAlone } = combinedOf(scan, scanScores, parts, rows, quiet, !!calibration?.gaussAlone?.includes(scoring));
   const m = Number.isFinite(q) ? rows!.length / parts.length : 0;
   const partQ = parts.map((v, c) => (m ? (calibrationAtLeast(rows!, parts.length, c, v) + 1) / (m + 1) : NaN));
   const quietQ = m && quiet >= 0 ? (calibrationAtMost(rows!, parts.length, quiet, parts[quiet]) + 1) / (m + 1) : NaN;
@@ -250,18 +252,18 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const scanMs = s.scanMs + performance.now() - t0;
   const shown = shownOf(s);
   const subset = subsetAt(s.partPoints[best], scans[best], s.parts[best].from);
-  return { score, q, alpha: scans[best].alpha, subset, parts, partQ, quiet: { part: quiet, q: quietQ }, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
+  return { score, q, gaussAlone, alpha: scans[best].alpha, subset, parts, partQ, quiet: { part: quiet, q: quietQ }, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
 }
 
 /**
  * An image's combined score and calibrated q from its part scores (the scans', then extraParts'):
  * the Gaussian part's alone where the calibration chose it (`alone`: CalibrationTable.gaussAlone has
- * the scoring; core/surrogates.ts), else every witness's (combineParts, `quiet`: quietScan).
+ * the scoring; core/surrogates.ts), else every witness's (combineParts, `quiet`: quietScan); and which.
  */
-export function combinedOf(scan: ScanSettings, scanScores: number[], parts: number[], rows: number[] | undefined, quiet: number, alone = false): { score: number; q: number } {
+export function combinedOf(scan: ScanSettings, scanScores: number[], parts: number[], rows: number[] | undefined, quiet: number, alone = false): { score: number; q: number; gaussAlone: boolean } {
   // The Gaussian part is the last part where the profile has one (extraParts).
-  if (alone && rows?.length && scan.gauss) return combine([parts[parts.length - 1]], partColumn(rows, parts.length, parts.length - 1));
-  return combineParts(scanScores, parts, rows, scan.combine, { flat: scan.flat, quiet });
+  if (alone && rows?.length && scan.gauss) return { ...combine([parts[parts.length - 1]], partColumn(rows, parts.length, parts.length - 1)), gaussAlone: true };
+  return { ...combineParts(scanScores, parts, rows, scan.combine, { flat: scan.flat, quiet }), gaussAlone: false };
 }
 
 /** Collects the part scores of clean calibration images, then makes the calibration table. */

@@ -106,7 +106,10 @@ async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan:
   const near = async (i: number) => nearSize(await images.load(i), features.spec.width, features.spec.height);
   const source: ImageSource = {
     count: made,
-    name: (i) => `${surrogateSource(i, images.count).kind} of ${images.name(surrogateSource(i, images.count).image)}`,
+    name: (i) => {
+      const s = surrogateSource(i, images.count);
+      return `${s.kind} of ${images.name(s.image)}`;
+    },
     load: async (i) => {
       const s = surrogateSource(i, images.count);
       const a = await near(s.image);

@@ -71,7 +71,6 @@ export class Scorer {
     const order = Array.from(s.subset.length ? s.subset : s.point.keys()).sort((a, b) => s.point[a] - s.point[b] || a - b);
     const topNodes: NodeRef[] = order.slice(0, opts.topNodes).map((node) => ({ node, ...locateNode(this.layers, node), value: values[node], p: s.point[node] }));
     const parts = s.parts.map((score, c) => ({ name: this.partNames[c], score, q: s.partQ[c], ...(c === s.quiet.part ? { qBelow: s.quiet.q } : {}) }));
-    const alone = calibrationCount > 0 && this.scan.gauss && this.profile.header.calibration?.gaussAlone?.includes(opts.scoring);
     return {
       file,
       width: img.width,
@@ -88,7 +87,7 @@ export class Scorer {
       scoring: opts.scoring,
       layers,
       parts,
-      ...(alone ? { decidedBy: 'gauss' as const } : {}),
+      ...(s.gaussAlone ? { decidedBy: 'gauss' as const } : {}),
       subset: s.subset,
       topNodes,
       provider,

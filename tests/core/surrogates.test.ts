@@ -104,11 +104,13 @@ describe('the witnesses the verdict follows', () => {
     const alone = combinedOf(scan, parts.slice(0, 2), parts, rows, 0, true);
     let atLeast = 0;
     for (let i = 0; i < 50; i++) if (rows[i * k + 3] >= 0.7) atLeast++;
-    expect(alone).toEqual({ score: 0.7, q: (atLeast + 1) / 51 });
+    expect(alone).toEqual({ score: 0.7, q: (atLeast + 1) / 51, gaussAlone: true });
     expect(partColumn(rows, k, 3)).toBe(partColumn(rows, k, 3));
     // Not chosen, or a profile without the part: every witness, as before.
-    expect(combinedOf(scan, parts.slice(0, 2), parts, rows, 0, false)).not.toEqual(alone);
+    const all = combinedOf(scan, parts.slice(0, 2), parts, rows, 0, false);
+    expect(all).not.toEqual(alone);
+    expect(all.gaussAlone).toBe(false);
     expect(combinedOf({ ...scan, gauss: undefined }, parts.slice(0, 2), parts, rows, 0, true).q).toBeCloseTo(combinedOf(scan, parts.slice(0, 2), parts, rows, 0, false).q, 12);
-    expect(combine([0.7], partColumn(rows, k, 3))).toEqual(alone);
+    expect({ ...combine([0.7], partColumn(rows, k, 3)), gaussAlone: true }).toEqual(alone);
   });
 });
