@@ -16,7 +16,7 @@ import {
   gaussStats,
   keepsEnergy,
   medianConfidence,
-  topProbability,
+  confidenceAboveChance,
   ENERGY_MIN_CONFIDENCE,
   gaussChoice,
   gaussDim,
@@ -235,7 +235,7 @@ const GAUSS = gaussChoice(layers, DEFAULTS.budgetMB * 1e6, background.rows)!;
 const GAUSS_STATS = gaussOf(GAUSS);
 const withGauss = (p: Profile, gauss = GAUSS_STATS): Profile => ({ ...p, header: { ...p.header, gauss } });
 // The default's energy part as `histoscan profile` decides it (--logits auto: where the model is sure of its background).
-const DEFAULT_ENERGY = keepsEnergy(DEFAULTS.logits, medianConfidence(background.logits.map(topProbability)) >= ENERGY_MIN_CONFIDENCE);
+const DEFAULT_ENERGY = keepsEnergy(DEFAULTS.logits, medianConfidence(background.logits.map(confidenceAboveChance)) >= ENERGY_MIN_CONFIDENCE);
 const DEFAULT_ID = `default: class-conditional ${AUTO_LABEL} (budget plan), ${DEFAULTS.conditional} (${COMBINE_LABEL[DEFAULTS.combine]}) B=${DEFAULTS.bins} ${DEFAULTS.scoring}${DEFAULT_ENERGY ? ', energy part' : ''}${DEFAULTS.gauss ? `, Gaussian part (${classLabel(GAUSS.layers)})` : ''}`;
 const condLastG = withGauss(condLast);
 combined.push({ id: 'upper+lower (min q) tail-two B=16 hc', profile: pooled16, scoring: 'hc', scan: { combine: 'min' } });

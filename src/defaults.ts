@@ -33,8 +33,8 @@ export const DEFAULTS = {
   combine: 'tpm' as Combination,
   /**
    * The logit part (ScanHeader.logits): the model's energy as one more calibrated part where the
-   * model is sure of its background (median top-class probability ≥ core/energy.ts
-   * ENERGY_MIN_CONFIDENCE), else none.
+   * model is sure of its background (its top class a median halfway or more from chance to certainty,
+   * core/energy.ts ENERGY_MIN_CONFIDENCE), else none.
    */
   logits: 'auto' as LogitPart,
   /** The Gaussian part (core/gauss.ts): Mahalanobis distance of the first and last layers' channel means to the nearest background prototype. */

@@ -78,7 +78,7 @@ export interface CalibrationTable {
 export type ConditionalScan = 'mixed' | 'split' | 'added';
 /** Which monitored layers get histograms per predicted class (model/plan.ts planProfile). */
 export type ClassLayers = 'none' | 'last' | 'all' | 'auto';
-/** A build's logit part: the model's energy, none, or 'auto': energy where the model is sure of its background (core/energy.ts ENERGY_MIN_CONFIDENCE). */
+/** A build's logit part: the model's energy, none, or 'auto': energy where the model is sure of its background, beyond chance (core/energy.ts ENERGY_MIN_CONFIDENCE). */
 export type LogitPart = 'auto' | 'energy' | 'none';
 
 /** How calibrated parts combine: Fisher's sum, Tippett's minimum q, or the truncated product of the small q. */

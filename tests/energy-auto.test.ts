@@ -3,12 +3,15 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeProfile, ENERGY_MIN_CONFIDENCE, medianConfidence, rng, topProbability } from '../src/core/index.ts';
+import { confidenceAboveChance, decodeProfile, ENERGY_MIN_CONFIDENCE, medianConfidence, rng, topProbability } from '../src/core/index.ts';
 import { msp } from '../src/peers/msp.ts';
 import { cli, MODEL, subset } from './fixtures/cli.ts';
 
 // Random weights: a model that has learnt nothing is unsure of every image (median top-class probability 0.25 here).
 const UNSURE = 'tests/fixtures/models/resnetish-nhwc-rgb.onnx';
+// Random weights, two classes: its top class has 0.5 or more on every image, yet it is barely above chance.
+const BINARY = 'tests/fixtures/models/gray-rank3.onnx';
+const SINGLE = 'tests/fixtures/models/single-logit.onnx';
 let dir = '';
 let bg = '';
 let cal = '';
@@ -30,6 +33,21 @@ describe('the model confidence the energy part rests on', () => {
       expect(msp(z)).toBeCloseTo(1 - want, 12);
     }
     expect(topProbability([1000, 1000])).toBeCloseTo(0.5, 12); // no overflow
+  });
+
+  it('confidenceAboveChance: 0 at chance (1/K), 1 when sure, whatever K; 0 for a single output', () => {
+    for (const k of [2, 3, 10, 80]) {
+      expect(confidenceAboveChance(Array(k).fill(3))).toBeCloseTo(0, 12);
+      expect(confidenceAboveChance([200, ...Array(k - 1).fill(0)])).toBeCloseTo(1, 12);
+      // halfway: top probability p = (1 + 1/K) / 2, the rest shared evenly
+      const p = (1 + 1 / k) / 2;
+      const z = [Math.log(p), ...Array(k - 1).fill(Math.log((1 - p) / (k - 1)))];
+      expect(confidenceAboveChance(z)).toBeCloseTo(0.5, 12);
+    }
+    // a binary classifier's top class is never below 0.5: its probability alone would always look sure
+    expect(topProbability([0.1, 0])).toBeGreaterThan(ENERGY_MIN_CONFIDENCE);
+    expect(confidenceAboveChance([0.1, 0])).toBeLessThan(0.05);
+    expect(confidenceAboveChance([5])).toBe(0);
   });
 
   it('medianConfidence: the middle value, or the mean of the middle two; 0 for none', () => {
@@ -55,7 +73,7 @@ describe('histoscan profile --logits auto (the default)', () => {
     const out = join(dir, 'unsure.hsp');
     const r = cli(['profile', '--model', UNSURE, '--images', bg, '--calibration', cal, '--out', out]);
     expect(r.status, r.stderr).toBe(0);
-    const m = /note: the energy part is left out: the model gives its top class a median probability of ([\d.]+) on the background/.exec(r.stderr);
+    const m = /note: the energy part is left out: on the background the model's top class stands a median ([\d.]+) of the way from chance \(1\/\d+\) to certainty/.exec(r.stderr);
     expect(m, r.stderr).not.toBeNull();
     expect(Number(m![1])).toBeLessThan(ENERGY_MIN_CONFIDENCE);
     expect(header(out).scan.logits).toBeUndefined();
@@ -79,5 +97,25 @@ describe('histoscan profile --logits auto (the default)', () => {
     expect(n.status, n.stderr).toBe(0);
     expect(header(none).scan.logits).toBeUndefined();
     expect(n.stderr).not.toMatch(/energy part/);
+  });
+
+  it('leaves it out for a binary classifier barely above chance, whose top class always has 0.5 or more', () => {
+    const out = join(dir, 'binary.hsp');
+    const r = cli(['profile', '--model', BINARY, '--images', bg, '--calibration', cal, '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const m = /the model's top class stands a median ([\d.]+) of the way from chance \(1\/2\) to certainty/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    expect(Number(m![1])).toBeLessThan(ENERGY_MIN_CONFIDENCE);
+    expect(header(out).scan.logits).toBeUndefined();
+  });
+
+  it('leaves it out for a model with a single output, and says so', () => {
+    const out = join(dir, 'single.hsp');
+    const r = cli(['profile', '--model', SINGLE, '--images', bg, '--calibration', cal, '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/the energy part is left out: the model has a single output, no classes for energy to weigh/);
+    expect(header(out).scan.logits).toBeUndefined();
+    const s = cli(['score', '--model', SINGLE, '--profile', out, '--json', cal]);
+    expect(s.status, s.stderr).toBe(0);
   });
 });

@@ -39,4 +39,9 @@ describe('the default model through the engine', () => {
     expect(() => d.useProfile(profile)).toThrow(/monitors other layers/);
     d.release();
   });
+
+  it('a reduction the API does not know (from plain JavaScript) is refused, not read as another', async () => {
+    const reduction = 'none' as unknown as 'element';
+    await expect(Detector.create({ model: MODEL, spec, reduction })).rejects.toThrow(/Unknown reduction "none" \(one of element, pool4, pool2, channel-mean, channel-max\)/);
+  });
 });

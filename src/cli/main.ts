@@ -45,7 +45,7 @@ const classOption = () =>
 const combineOption = () =>
   new Option('--combine <how>', 'combine the calibrated parts: truncated product of the q <= 0.01 (tpm), Fisher, or their minimum q').choices([...COMBINATIONS]).default(DEFAULTS.combine);
 const logitsOption = () =>
-  new Option('--logits <part>', "add the model's energy (-logsumexp of its logits) as one more calibrated part, or not; auto: where the model's median top-class probability on the background is at least 0.5").choices(['auto', 'energy', 'none']).default(DEFAULTS.logits);
+  new Option('--logits <part>', "add the model's energy (-logsumexp of its logits) as one more calibrated part, or not; auto: where the model's top class on the background stands a median halfway or more from chance (1/K) to certainty").choices(['auto', 'energy', 'none']).default(DEFAULTS.logits);
 const noGaussOption = () => new Option('--no-gauss', "leave out the Gaussian part (Mahalanobis distance of the first and last layers' channel means)");
 const conditionalOption = () =>
   new Option('--conditional <how>', 'scan class-conditional nodes mixed with the pooled ones, split from them, or added to an all-pooled scan').choices(['mixed', 'split', 'added']).default(DEFAULTS.conditional);

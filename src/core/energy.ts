@@ -21,18 +21,31 @@ export function energy(logits: ArrayLike<number>): number {
 export const topProbability = (logits: ArrayLike<number>): number => 1 / shifted(logits)[1];
 
 /**
+ * How sure the model is of one image: how far its top-class probability stands from chance (1/K for K
+ * classes) toward certainty, 0 at chance and 1 when sure. Chance, not 0, is where being unsure starts:
+ * a binary classifier's top class always has at least 0.5. A single output has no classes to be
+ * sure between (a sigmoid score, an embedding): 0.
+ */
+export function confidenceAboveChance(logits: ArrayLike<number>): number {
+  const k = logits.length;
+  return k < 2 ? 0 : (topProbability(logits) - 1 / k) / (1 - 1 / k);
+}
+
+/**
  * The energy part (DEFAULTS.logits 'auto') needs a model that is sure of its background: a median
- * top-class probability of at least this. Energy scores an input by how confident the model is,
+ * confidenceAboveChance of at least this. Energy scores an input by how confident the model is,
  * which presumes known-good inputs get confident logits. A model unsure of its own background (the
  * photo model in development, a detector's class heat-map read as 80 classes, most crops with no
- * object: median 0.09) gives it no footing: there its energy ranked every anomalous dev set below
- * or near the clean ones (AUC 0.19–0.63), and leaving it out raised the dev mean 0.796 -> 0.825.
- * The default model (0.998) and the ViT (0.984) keep it; any threshold between 0.1 and 0.98 splits
- * the three the same way.
+ * object: median top-class probability 0.094, 0.083 above chance) gives it no footing: there its
+ * energy ranked every anomalous dev set below or near the clean ones (AUC 0.19–0.63), and leaving it
+ * out raised the dev mean 0.796 -> 0.825. The default model (0.998 of 10 classes: 0.998 above chance)
+ * and the ViT (0.984 of 10: 0.982) keep it; any threshold between 0.09 and 0.98 splits the three the
+ * same way. (Until version 0.2 the threshold was on the top-class probability itself, which every
+ * binary classifier passes.)
  */
 export const ENERGY_MIN_CONFIDENCE = 0.5;
 
-/** The median top-class probability over the background's logits (0 for none). */
+/** The median of per-image confidences (0 for none). */
 export function medianConfidence(tops: readonly number[]): number {
   if (tops.length === 0) return 0;
   const s = [...tops].sort((a, b) => a - b);
@@ -42,7 +55,7 @@ export function medianConfidence(tops: readonly number[]): number {
 
 /**
  * Whether a build keeps the energy part: asked for it (`energy`), or `auto` and `sure`, the model
- * sure of its background (median top-class probability at least ENERGY_MIN_CONFIDENCE; for a shard,
+ * sure of its background (median confidenceAboveChance at least ENERGY_MIN_CONFIDENCE; for a shard,
  * as its edges profile decided).
  */
 export const keepsEnergy = (part: LogitPart, sure: boolean): boolean => part === 'energy' || (part === 'auto' && sure);

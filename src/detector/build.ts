@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, topProbability, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice } from '../core/index.ts';
+import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -223,13 +223,15 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const groups = sample ? sample.prototypes() : shared?.groups === 'prototypes' ? Prototypes.of(shared) : features.classes;
   const gauss = choice ? new GaussAccumulator(features.layers, groups, choice) : null;
   const tops: number[] = [];
+  let outputs = 0;
   await features.eachBatch(
     background,
     (n, loaded, logits) => {
       const labels = logits.map(argmax);
       builder.add(n, loaded.length, labels);
       gauss?.add(n, loaded.length, labels);
-      tops.push(...logits.map(topProbability));
+      tops.push(...logits.map(confidenceAboveChance));
+      outputs = logits[0]?.length ?? outputs;
     },
     { ...batch, onBatch: progress('counting') },
   );
@@ -239,7 +241,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const withEnergy = keepsEnergy(opts.logits, sure);
   const notes =
     opts.logits === 'auto' && !withEnergy && !opts.edgesFrom
-      ? [`the energy part is left out: the model gives its top class a median probability of ${confidence.toFixed(3)} on the background (below ${ENERGY_MIN_CONFIDENCE}), so its confidence says little about what is known-good; --logits energy keeps it.`]
+      ? [`the energy part is left out: ${outputs < 2 ? 'the model has a single output, no classes for energy to weigh' : `on the background the model's top class stands a median ${confidence.toFixed(3)} of the way from chance (1/${outputs}) to certainty (below ${ENERGY_MIN_CONFIDENCE})`}, so its confidence says little about what is known-good; --logits energy keeps it.`]
       : [];
   const built = builder.finish({
     fingerprint: features.fingerprint,

@@ -1,4 +1,5 @@
 // Layer tensors to node values. Pure typed-array loops, no ONNX and no DOM.
+import { REDUCTIONS } from '../core/layout.ts';
 import type { Reduction } from '../types.ts';
 
 const product = (dims: readonly number[], from = 0, to = dims.length) => {
@@ -113,6 +114,8 @@ function poolLayer(data: Float32Array, dims: readonly number[], g: number, chann
 
 /** How many nodes reduceLayer gives for a layer of this shape (batch removed). */
 export function layerNodeCount(dims: readonly number[], how: Reduction, channelAxis = 0): number {
+  // The API takes plain strings from JavaScript too: a misspelt one must not fall through to a reduction it did not ask for.
+  if (!REDUCTIONS.includes(how)) throw new RangeError(`Unknown reduction ${JSON.stringify(how)} (one of ${REDUCTIONS.join(', ')}).`);
   if (how === 'element' || dims.length <= 1) return product(dims);
   if (!validAxis(dims, channelAxis)) {
     throw new RangeError(`Channel axis ${channelAxis} is outside shape [${dims.join(', ')}].`);

@@ -32,6 +32,8 @@ Writes tests/fixtures/models/:
                            DynamicQuantizeLinear -> MatMulInteger (uint8 x int8) -> Cast -> Mul by the two scales
   tiny-vit-dynamic.onnx    tiny-vit.onnx with a symbolic height and width, as Hugging Face exports declare them
                            (the size comes from a preprocessor_config.json)
+  single-logit.onnx        onnx.helper graph with one output, a sigmoid-style score (as binary detectors ship):
+                           Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm to [N,1] on RGB NCHW [N,3,8,8], opset 13
   dense-q8.onnx            onnx.helper graph, quantized the same way: Flatten -> MatMul -> Add -> Relu -> MatMul -> Add
                            on gray [N,1,4,4]; its head reads the Relu through DynamicQuantizeLinear
 """
@@ -247,6 +249,12 @@ def quantize_matmuls(m, dst):
     onnx.save(m, os.path.join(OUT, dst))
 
 
+def single_logit():
+    tiny_cnn('single-logit.onnx', 29, 3, 4, 1,
+             [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 3, 8, 8])],
+             [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 1])])
+
+
 def dense_q8():
     """Flatten -> MatMul -> Add -> Relu -> MatMul -> Add on a gray [N,1,4,4] image, quantized: the head reads its
     features through DynamicQuantizeLinear."""
@@ -291,6 +299,7 @@ if __name__ == '__main__':
     export(TinyViT(), (1, 1, 12, 12), 'tiny-vit.onnx', 13)
     quantize_matmuls(onnx.load(os.path.join(OUT, 'tiny-vit.onnx')), 'tiny-vit-q8.onnx')
     dense_q8()
+    single_logit()
     m = onnx.load(os.path.join(OUT, 'tiny-vit.onnx'))
     for axis, name in ((2, 'height'), (3, 'width')):
         d = m.graph.input[0].type.tensor_type.shape.dim[axis]
