@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import { allocRanges, histogramPValues, kdePValues, payloadBytes, ProfileBuilder, silvermanBandwidths, sortedEmpiricalPValues, type Background } from '../src/core/index.ts';
-import { plot, plotPage } from '../eval/svg.ts';
+import { plot, plotPage } from '../src/cli/plots.ts';
 import { generator } from './synthetic.ts';
 
 const RAW_LIMIT = 2.1e9; // bytes of raw background held for the empirical baseline

@@ -41,7 +41,7 @@ import { parseSpec } from '../src/model/preprocess.ts';
 import { reduceLayer } from '../src/model/reduce.ts';
 import type { BinStrategy, LayerLayout, PointP, ScoringName, Tail } from '../src/types.ts';
 import { fitPeer, type PeerName, type PeerOptions } from '../src/peers/index.ts';
-import { plot, plotPage } from './svg.ts';
+import { plot, plotPage } from '../src/cli/plots.ts';
 
 const quick = process.argv.includes('--quick');
 // --limit N: test images per set (and background 10·N), for a smoke run on a loaded machine.

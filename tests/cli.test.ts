@@ -91,7 +91,8 @@ describe('CLI end to end on the default model', () => {
     expect(recorded[0].calibrationClasses).toHaveLength(40);
 
     // The peers on the same images, one half of each test folder (peers need no calibration).
-    const pe = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram,mahalanobis,knn,msp,energy', '--split', 'dev', '--json']);
+    const plotsOut = join(dir, 'roc.html');
+    const pe = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram,mahalanobis,knn,msp,energy', '--split', 'dev', '--plots', plotsOut, '--json']);
     expect(pe.status, pe.stderr).toBe(0);
     const peers = JSON.parse(pe.stdout);
     expect(peers.split).toBe('dev');
@@ -115,6 +116,12 @@ describe('CLI end to end on the default model', () => {
     expect(v.p).toBeGreaterThanOrEqual(0);
     expect(v.p).toBeLessThanOrEqual(1);
     expect(mine.aucSe).toBeGreaterThanOrEqual(0);
+    // --plots: one ROC plot for the set, a curve per method, each legend naming the method with the AUC the table gives.
+    const page = readFileSync(plotsOut, 'utf8');
+    expect(page.match(/<svg /g)).toHaveLength(1);
+    expect(page).toContain('ROC: clean vs pgd (dev half)');
+    expect(page.match(/<polyline /g)).toHaveLength(peers.results.length);
+    for (const r of peers.results) expect(page).toContain(`${r.method} (AUC ${r.auc.toFixed(3)})`);
     const bad = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram,mahal']);
     expect(bad.status).toBe(1); // a usage error
     expect(bad.stderr).toMatch(/unknown mahal/);

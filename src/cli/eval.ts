@@ -1,7 +1,7 @@
 // `histoscan eval`: histoscan's p-value methods and the peers (Mahalanobis, k-NN, MSP, energy) on
 // the same images, AUC per method and anomalous set, one table.
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { aucInterval, compareAuc, scanOf, UsageError, type AucComparison } from '../core/index.ts';
+import { aucInterval, compareAuc, roc, scanOf, UsageError, type AucComparison } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import type { Detector, ImageSource } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type EvalRow, type ScoredSet, type Scorer } from '../evaluate.ts';
@@ -9,6 +9,7 @@ import { backgroundOf, collectNodes, devTestSplit, type NodeSet } from '../node-
 import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
 import { fileSource, listImages } from './io.ts';
+import { plot, plotPage } from './plots.ts';
 
 const SCAN_METHODS = ['histogram', 'empirical', 'kde'] as const;
 export const EVAL_METHODS: readonly string[] = [...SCAN_METHODS, ...PEER_NAMES];
@@ -36,6 +37,8 @@ export interface EvalFlags {
   parts?: boolean;
   /** File for every image's calibrated part scores and the calibration table (JSON lines, one per method and set). */
   partsOut?: string;
+  /** File for a page of ROC curves, one plot per anomalous set with every method's curve (self-contained HTML). */
+  plots?: string;
 }
 
 export interface EvalResult {
@@ -144,6 +147,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
       images: { clean: Math.min(clean.rows, limit), anomalous: Math.min(n, limit) },
     };
   });
+  if (flags.plots) writeFileSync(flags.plots, rocPage(rows, results, flags.split));
   // Each histoscan method against the best peer of each set, paired on the same images.
   results.forEach((res, i) => {
     const mine = rows[i].scores;
@@ -154,6 +158,20 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
     if (best?.scores) res.versusBestPeer = { peer: best.method, ...compareAuc(mine.clean, mine.anomalous, best.scores.clean, best.scores.anomalous) };
   });
   return results;
+}
+
+/** ROC curves of histoscan and the peers (not the parts alone), one plot per anomalous set, the AUC in each legend. */
+function rocPage(rows: EvalRow[], results: EvalResult[], split: Split): string {
+  const half = split === 'all' ? '' : ` (${split} half)`;
+  const plots = [...new Set(rows.map((r) => r.set))].map((set) => {
+    const series = rows.flatMap((r, i) => {
+      if (r.set !== set || results[i].kind === 'part' || !r.scores) return [];
+      const c = roc(r.scores.clean, r.scores.anomalous);
+      return [{ name: `${r.method} (AUC ${r.auc.toFixed(3)})`, x: c.fpr, y: c.tpr }];
+    });
+    return plot({ title: `ROC: clean vs ${set}${half}`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series, xRange: [0, 1], yRange: [0, 1], diagonal: true });
+  });
+  return plotPage(`histoscan eval${half}: ROC curves per anomalous set`, plots);
 }
 
 /**
