@@ -105,6 +105,8 @@ export interface EvalRow {
   scanMsPerImage: number;
   /** The images' scores, clean and anomalous in row order (whole scorers, first scoring): paired comparisons. */
   scores?: { clean: number[]; anomalous: number[] };
+  /** Their calibrated q, where the scorer calibrates (histoscan's methods with a calibration set): the verdict's rates. */
+  q?: { clean: number[]; anomalous: number[] };
 }
 
 /** Something that turns a node set into scan scores and calibrated q. */
@@ -253,6 +255,7 @@ export function evaluateMethods(
           pvalueMsPerImage: (base.pvalueMsPerImage + s.pvalueMsPerImage) / 2,
           scanMsPerImage: (base.scanMsPerImage + s.scanMsPerImage) / 2,
           scores: scoring === opts.scorings[0] ? { clean: base.scores[scoring], anomalous: s.scores[scoring] } : undefined,
+          q: scoring === opts.scorings[0] && base.q[scoring].some(Number.isFinite) ? { clean: base.q[scoring], anomalous: s.q[scoring] } : undefined,
         });
       }
       // Each calibrated part alone (its raw score; AUC needs only its order): which evidence carries the set.

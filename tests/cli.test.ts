@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { auc, decodeProfile } from '../src/core/index.ts';
+import { devTestSplit } from '../src/node-sets.ts';
 import { cli, MODEL, subset as subsetOf } from './fixtures/cli.ts';
 
 let dir = '';
@@ -122,6 +123,21 @@ describe('CLI end to end on the default model', () => {
     expect(page).toContain('ROC: clean vs pgd (dev half)');
     expect(page.match(/<polyline /g)).toHaveLength(peers.results.length);
     for (const r of peers.results) expect(page).toContain(`${r.method} (AUC ${r.auc.toFixed(3)})`);
+    // At the verdict (q <= 0.05): the share eval says histoscan flags is the share `score` flags with the profile
+    // `profile` built from the same images, counted here on the same dev half; peers have no verdict.
+    const files = readdirSync(clean).filter((f) => f.endsWith('.png')).sort();
+    const devFiles = devTestSplit(files.length).dev.map((i) => join(clean, files[i]));
+    const byScore = JSON.parse(cli(['score', '--model', MODEL, '--profile', hsp, '--json', ...devFiles]).stdout).results;
+    expect(mine.atVerdict.clean.n).toBe(15);
+    expect(mine.atVerdict.clean.rate).toBeCloseTo(byScore.filter((r: { q: number }) => r.q <= 0.05).length / 15, 12);
+    expect(mine.atVerdict.anomalous.n).toBe(15);
+    for (const r of others) expect(r.atVerdict).toBeUndefined();
+    const table = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram', '--split', 'dev', '--fpr', '0.1']);
+    expect(table.stdout).toMatch(/At the verdict's FPR 10\.0% \(q <= 0\.1\)/);
+    expect(table.stdout).toMatch(/histogram {2}clean [\d.]+% \[[\d.]+%, [\d.]+%\] of 15; pgd [\d.]+%/);
+    const badRate = cli(['score', '--model', MODEL, '--profile', hsp, '--fpr', '5', clean]);
+    expect(badRate.status).toBe(1);
+    expect(badRate.stderr).toMatch(/wants a rate between 0 and 1/);
     const bad = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram,mahal']);
     expect(bad.status).toBe(1); // a usage error
     expect(bad.stderr).toMatch(/unknown mahal/);

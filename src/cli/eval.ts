@@ -1,7 +1,7 @@
 // `histoscan eval`: histoscan's p-value methods and the peers (Mahalanobis, k-NN, MSP, energy) on
 // the same images, AUC per method and anomalous set, one table.
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { aucInterval, compareAuc, roc, scanOf, UsageError, type AucComparison } from '../core/index.ts';
+import { aucInterval, compareAuc, realisedFpr, roc, scanOf, UsageError, type AucComparison } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import type { Detector, ImageSource } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type EvalRow, type ScoredSet, type Scorer } from '../evaluate.ts';
@@ -39,7 +39,12 @@ export interface EvalFlags {
   partsOut?: string;
   /** File for a page of ROC curves, one plot per anomalous set with every method's curve (self-contained HTML). */
   plots?: string;
+  /** The verdict's false-positive rate: histoscan's rows say what share of each set it flags there (q <= fpr). */
+  fpr: number;
 }
+
+/** A share of images flagged at the verdict, with its Wilson 95% interval (core/metrics.ts realisedFpr). */
+export type FlaggedRate = ReturnType<typeof realisedFpr>;
 
 export interface EvalResult {
   method: string;
@@ -54,6 +59,8 @@ export interface EvalResult {
    * of the highest AUC on this set (diff = this row's AUC − the peer's, its 95% interval and p).
    */
   versusBestPeer?: AucComparison & { peer: string };
+  /** histoscan's calibrated rows: the share flagged by the verdict (q <= fpr) of the clean images (its realised FPR) and of this set. */
+  atVerdict?: { clean: FlaggedRate; anomalous: FlaggedRate };
   bytes: number;
   /** null for peers: they compute no p-values. */
   pvalueMsPerImage: number | null;
@@ -145,6 +152,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
       pvalueMsPerImage: Number.isNaN(r.pvalueMsPerImage) ? null : r.pvalueMsPerImage,
       scanMsPerImage: r.scanMsPerImage,
       images: { clean: Math.min(clean.rows, limit), anomalous: Math.min(n, limit) },
+      ...(r.q ? { atVerdict: { clean: realisedFpr(r.q.clean, flags.fpr), anomalous: realisedFpr(r.q.anomalous, flags.fpr) } } : {}),
     };
   });
   if (flags.plots) writeFileSync(flags.plots, rocPage(rows, results, flags.split));
@@ -202,6 +210,17 @@ export function evalTable(results: EvalResult[]): string {
     const ms = rs.reduce((a, r) => a + (r.pvalueMsPerImage ?? 0) + r.scanMsPerImage, 0) / rs.length;
     const aucs = sets.map((s) => (rs.find((r) => r.set === s)?.auc.toFixed(3) ?? '—').padStart(Math.max(6, s.length)));
     lines.push(`${m.padEnd(w)}  ${rs[0].kind.padEnd(9)}  ${mb(rs[0].bytes).padStart(10)}  ${(Number.isFinite(ms) ? ms.toFixed(3) : '—').padStart(8)}  ${aucs.join('  ')}`);
+  }
+  const verdicts = results.filter((r) => r.atVerdict);
+  if (verdicts.length) {
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const at = verdicts[0].atVerdict!.clean.level;
+    lines.push('', `At the verdict's FPR ${pct(at)} (q <= ${at}): the share each calibrated method flags (Wilson 95% interval for the clean images, its realised FPR):`);
+    for (const m of [...new Set(verdicts.map((r) => r.method))]) {
+      const rs = verdicts.filter((r) => r.method === m);
+      const c = rs[0].atVerdict!.clean;
+      lines.push(`  ${m}  clean ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] of ${c.n}; ${rs.map((r) => `${r.set} ${pct(r.atVerdict!.anomalous.rate)}`).join(', ')}`);
+    }
   }
   const versus = results.filter((r) => r.versusBestPeer);
   if (versus.length) {

@@ -16,7 +16,7 @@ import { runInspect } from './inspect.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
 import { addExamples, markRequired, version } from './help.ts';
 import { resultSink, scoreLine } from './output.ts';
-import { float, int, progress } from './progress.ts';
+import { int, progress, rate } from './progress.ts';
 
 const program = new Command('histoscan')
   .description('Detect unusual inputs to an ONNX image model from histograms of its activations, on your own machine.')
@@ -97,7 +97,7 @@ layerOptions(
       .requiredOption('--model <file>', 'ONNX model')
       .requiredOption('--images <dir>', 'known-good (background) images')
       .option('--calibration <dir>', 'held-out known-good images for the verdict calibration table')
-      .option('--fpr <rate>', 'the verdict FPR the calibration set must be able to reach (warns when it is too small)', float, DEFAULTS.fpr)
+      .option('--fpr <rate>', 'the verdict FPR the calibration set must be able to reach (warns when it is too small)', rate, DEFAULTS.fpr)
       .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
       .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
       .addOption(new Option('--tail <t>', "which tail is surprising ('both': upper and lower scans, combined)").choices(['upper', 'lower', 'two', 'both']).default(DEFAULTS.tail))
@@ -188,7 +188,7 @@ specOptions(
     .requiredOption('--model <file>', 'ONNX model')
     .requiredOption('--profile <file>', 'profile (.hsp) built for this model')
     .addOption(new Option('--scoring <f>', 'scan scoring function').choices(SCORINGS).default(DEFAULTS.scoring))
-    .option('--fpr <rate>', 'false-positive rate of the verdict', float, DEFAULTS.fpr)
+    .option('--fpr <rate>', 'false-positive rate of the verdict', rate, DEFAULTS.fpr)
     .addOption(providerOption())
     .addOption(new Option('--json', 'print one JSON object { results: [...], group? } on stdout').conflicts('jsonl'))
     .option('--jsonl', 'print NDJSON: one line per image as it finishes (then one { group } line with --group)')
@@ -251,6 +251,7 @@ layerOptions(
       .option('--parts', 'also a row per calibrated part of histoscan scored alone (each scan, energy, Gaussian): which evidence carries each set on your model')
       .option('--parts-out <file>', 'write every image\'s calibrated part scores and the calibration table as JSON lines (one per method and set), to try other combination rules offline')
       .option('--plots <file>', 'write ROC curves of every method, one plot per anomalous set, as a self-contained HTML page')
+      .option('--fpr <rate>', "the verdict's false-positive rate: what share of each set histoscan flags there (q <= rate)", rate, DEFAULTS.fpr)
       .option('--json', 'print {"results": [...]} on stdout'),
   ),
 ).action(async (opts) => {
@@ -275,7 +276,7 @@ layerOptions(
       .requiredOption('--model <file>', 'ONNX model')
       .requiredOption('--profile <file>', 'profile (.hsp) built for this model')
       .requiredOption('--images <dir>', 'held-out known-good images, not used for the background')
-      .option('--fpr <rate>', 'the verdict FPR the calibration set must be able to reach (warns when it is too small)', float, DEFAULTS.fpr)
+      .option('--fpr <rate>', 'the verdict FPR the calibration set must be able to reach (warns when it is too small)', rate, DEFAULTS.fpr)
       .requiredOption('--out <file>', 'output .hsp (may be the input profile)'),
   ),
 ).action(async (opts) => {

@@ -8,9 +8,10 @@ export const int = (v: string) => {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('wants a positive integer');
   return n;
 };
-export const float = (v: string) => {
+/** A rate such as a false-positive rate: strictly between 0 and 1. */
+export const rate = (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('wants a number');
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError('wants a rate between 0 and 1, such as 0.05');
   return n;
 };
 
