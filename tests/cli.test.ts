@@ -123,6 +123,9 @@ describe('CLI end to end on the default model', () => {
     expect(page).toContain('ROC: clean vs pgd (dev half)');
     expect(page.match(/<polyline /g)).toHaveLength(peers.results.length);
     for (const r of peers.results) expect(page).toContain(`${r.method} (AUC ${r.auc.toFixed(3)})`);
+    // ... and histoscan's verdict as a point on its curve, at the rates the JSON gives.
+    expect(page.match(/<circle /g)).toHaveLength(2); // the point and its legend swatch
+    expect(page).toContain(`histogram: the verdict at q ≤ 0.05 (FPR ${mine.atVerdict.clean.rate.toFixed(3)}, TPR ${mine.atVerdict.anomalous.rate.toFixed(3)})`);
     // At the verdict (q <= 0.05): the share eval says histoscan flags is the share `score` flags with the profile
     // `profile` built from the same images, counted here on the same dev half; peers have no verdict.
     const files = readdirSync(clean).filter((f) => f.endsWith('.png')).sort();

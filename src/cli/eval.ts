@@ -9,7 +9,7 @@ import { backgroundOf, collectNodes, devTestSplit, type NodeSet } from '../node-
 import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
 import { fileSource, listImages } from './io.ts';
-import { plot, plotPage } from './plots.ts';
+import { PALETTE, plot, plotPage } from './plots.ts';
 
 const SCAN_METHODS = ['histogram', 'empirical', 'kde'] as const;
 export const EVAL_METHODS: readonly string[] = [...SCAN_METHODS, ...PEER_NAMES];
@@ -155,7 +155,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
       ...(r.q ? { atVerdict: { clean: realisedFpr(r.q.clean, flags.fpr), anomalous: realisedFpr(r.q.anomalous, flags.fpr) } } : {}),
     };
   });
-  if (flags.plots) writeFileSync(flags.plots, rocPage(rows, results, flags.split));
+  if (flags.plots) writeFileSync(flags.plots, rocPage(rows, results, flags.split, flags.fpr));
   // Each histoscan method against the best peer of each set, paired on the same images.
   results.forEach((res, i) => {
     const mine = rows[i].scores;
@@ -168,14 +168,20 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
   return results;
 }
 
-/** ROC curves of histoscan and the peers (not the parts alone), one plot per anomalous set, the AUC in each legend. */
-function rocPage(rows: EvalRow[], results: EvalResult[], split: Split): string {
+/**
+ * ROC curves of histoscan and the peers (not the parts alone), one plot per anomalous set, the AUC in
+ * each legend; a calibrated method's verdict at `fpr` is a point on its curve.
+ */
+function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fpr: number): string {
   const half = split === 'all' ? '' : ` (${split} half)`;
   const plots = [...new Set(rows.map((r) => r.set))].map((set) => {
-    const series = rows.flatMap((r, i) => {
-      if (r.set !== set || results[i].kind === 'part' || !r.scores) return [];
-      const c = roc(r.scores.clean, r.scores.anomalous);
-      return [{ name: `${r.method} (AUC ${r.auc.toFixed(3)})`, x: c.fpr, y: c.tpr }];
+    const curves = rows.map((r, i) => ({ r, res: results[i] })).filter(({ r, res }) => r.set === set && res.kind !== 'part' && r.scores);
+    const series = curves.flatMap(({ r, res }, k) => {
+      const c = roc(r.scores!.clean, r.scores!.anomalous);
+      const color = PALETTE[k % PALETTE.length];
+      const v = res.atVerdict;
+      const verdict = v ? [{ name: `${r.method}: the verdict at q ≤ ${fpr} (FPR ${v.clean.rate.toFixed(3)}, TPR ${v.anomalous.rate.toFixed(3)})`, x: [v.clean.rate], y: [v.anomalous.rate], points: true, color }] : [];
+      return [{ name: `${r.method} (AUC ${r.auc.toFixed(3)})`, x: c.fpr, y: c.tpr, color }, ...verdict];
     });
     return plot({ title: `ROC: clean vs ${set}${half}`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series, xRange: [0, 1], yRange: [0, 1], diagonal: true });
   });

@@ -10,7 +10,8 @@ export interface Series {
   points?: boolean;
 }
 
-const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#000000', '#f0e442'];
+/** Okabe-Ito colours, told apart by colour-blind readers too. */
+export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#000000', '#f0e442'];
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 export function plot(opts: { title: string; xLabel: string; yLabel: string; series: Series[]; xLog?: boolean; xRange?: [number, number]; yRange?: [number, number]; diagonal?: boolean }): string {
@@ -48,7 +49,8 @@ export function plot(opts: { title: string; xLabel: string; yLabel: string; seri
     if (s.points) for (const p of pts) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="4" fill="${c}"/>`);
     else out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" ${s.dashed ? 'stroke-dasharray="6 3"' : ''} points="${pts.join(' ')}"/>`);
     const ly = H + 16 + i * 16;
-    out.push(`<rect x="${m.l}" y="${ly - 9}" width="12" height="3" fill="${c}"/><text x="${m.l + 16}" y="${ly - 4}">${esc(s.name)}</text>`);
+    const swatch = s.points ? `<circle cx="${m.l + 6}" cy="${ly - 7}" r="4" fill="${c}"/>` : `<rect x="${m.l}" y="${ly - 9}" width="12" height="3" fill="${c}"/>`;
+    out.push(`${swatch}<text x="${m.l + 16}" y="${ly - 4}">${esc(s.name)}</text>`);
   });
   out.push('</svg>');
   return out.join('\n');
