@@ -2,8 +2,8 @@
 // message a user can act on. Anything else that reaches a caller is a bug.
 
 export type ProfileErrorCode = 'magic' | 'version' | 'checksum' | 'truncated' | 'size' | 'header' | 'edges' | 'counts' | 'mismatch' | 'merge';
-/** Not an ONNX file; no image-shaped float input; a layer name the graph lacks; an invalid model spec; onnxruntime itself failed. */
-export type ModelErrorCode = 'not-onnx' | 'no-image-input' | 'unknown-layer' | 'bad-spec' | 'runtime';
+/** Not an ONNX file; weights kept in other files; no image-shaped float input; a layer name the graph lacks; an invalid model spec; onnxruntime itself failed. */
+export type ModelErrorCode = 'not-onnx' | 'external-data' | 'no-image-input' | 'unknown-layer' | 'bad-spec' | 'runtime';
 export type ImageErrorCode = 'empty' | 'unsupported' | 'corrupt' | 'too-large' | 'too-small';
 export type ErrorCode = ProfileErrorCode | ModelErrorCode | ImageErrorCode | 'non-finite' | 'cancelled' | 'usage' | 'worker-died';
 

@@ -34,6 +34,8 @@ Writes tests/fixtures/models/:
                            (the size comes from a preprocessor_config.json)
   single-logit.onnx        onnx.helper graph with one output, a sigmoid-style score (as binary detectors ship):
                            Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm to [N,1] on RGB NCHW [N,3,8,8], opset 13
+  external-data.onnx       rgb-opset11.onnx with its weights saved beside it in external-data.onnx.data, as exporters
+                           save models past protobuf's 2 GB (histoscan asks for one file)
   dense-q8.onnx            onnx.helper graph, quantized the same way: Flatten -> MatMul -> Add -> Relu -> MatMul -> Add
                            on gray [N,1,4,4]; its head reads the Relu through DynamicQuantizeLinear
 """
@@ -300,6 +302,8 @@ if __name__ == '__main__':
     quantize_matmuls(onnx.load(os.path.join(OUT, 'tiny-vit.onnx')), 'tiny-vit-q8.onnx')
     dense_q8()
     single_logit()
+    onnx.save_model(onnx.load(os.path.join(OUT, 'rgb-opset11.onnx')), os.path.join(OUT, 'external-data.onnx'), save_as_external_data=True,
+                    all_tensors_to_one_file=True, location='external-data.onnx.data', size_threshold=0)
     m = onnx.load(os.path.join(OUT, 'tiny-vit.onnx'))
     for axis, name in ((2, 'height'), (3, 'width')):
         d = m.graph.input[0].type.tensor_type.shape.dim[axis]
