@@ -46,9 +46,9 @@ export function confidenceAboveChance(logits: ArrayLike<number>): number {
 export const ENERGY_MIN_CONFIDENCE = 0.5;
 
 /** The median of per-image confidences (0 for none). */
-export function medianConfidence(tops: readonly number[]): number {
-  if (tops.length === 0) return 0;
-  const s = [...tops].sort((a, b) => a - b);
+export function medianConfidence(confidences: readonly number[]): number {
+  if (confidences.length === 0) return 0;
+  const s = [...confidences].sort((a, b) => a - b);
   const h = s.length >> 1;
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }

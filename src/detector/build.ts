@@ -222,7 +222,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   }
   const groups = sample ? sample.prototypes() : shared?.groups === 'prototypes' ? Prototypes.of(shared) : features.classes;
   const gauss = choice ? new GaussAccumulator(features.layers, groups, choice) : null;
-  const tops: number[] = [];
+  const confidences: number[] = [];
   let outputs = 0;
   await features.eachBatch(
     background,
@@ -230,12 +230,12 @@ export async function buildProfile(features: FeatureExtractor, background: Image
       const labels = logits.map(argmax);
       builder.add(n, loaded.length, labels);
       gauss?.add(n, loaded.length, labels);
-      tops.push(...logits.map(confidenceAboveChance));
+      confidences.push(...logits.map(confidenceAboveChance));
       outputs = logits[0]?.length ?? outputs;
     },
     { ...batch, onBatch: progress('counting') },
   );
-  const confidence = medianConfidence(tops);
+  const confidence = medianConfidence(confidences);
   // Shards built on shared edges follow the first profile's choice, so that they merge.
   const sure = opts.edgesFrom ? opts.edgesFrom.header.scan.logits === 'energy' : confidence >= ENERGY_MIN_CONFIDENCE;
   const withEnergy = keepsEnergy(opts.logits, sure);
