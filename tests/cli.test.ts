@@ -117,14 +117,16 @@ describe('CLI end to end on the default model', () => {
     expect(v.p).toBeGreaterThanOrEqual(0);
     expect(v.p).toBeLessThanOrEqual(1);
     expect(mine.aucSe).toBeGreaterThanOrEqual(0);
-    // --plots: one ROC plot for the set, a curve per method, each legend naming the method with the AUC the table gives.
+    // --plots: the set's ROC plot, and again on a log scale of false-positive rates (with the chance line), a curve per
+    // method, each legend naming the method with the AUC the table gives.
     const page = readFileSync(plotsOut, 'utf8');
-    expect(page.match(/<svg /g)).toHaveLength(1);
+    expect(page.match(/<svg /g)).toHaveLength(2);
     expect(page).toContain('ROC: clean vs pgd (dev half)');
-    expect(page.match(/<polyline /g)).toHaveLength(peers.results.length);
-    for (const r of peers.results) expect(page).toContain(`${r.method} (AUC ${r.auc.toFixed(3)})`);
+    expect(page).toContain('ROC at low false-positive rates: clean vs pgd (dev half)');
+    expect(page.match(/<polyline /g)).toHaveLength(2 * peers.results.length + 1);
+    for (const r of peers.results) expect(page.split(`${r.method} (AUC ${r.auc.toFixed(3)})`)).toHaveLength(3);
     // ... and histoscan's verdict as a point on its curve, at the rates the JSON gives.
-    expect(page.match(/<circle /g)).toHaveLength(2); // the point and its legend swatch
+    expect(page.match(/<circle /g)).toHaveLength(4); // the point and its legend swatch, in each plot
     expect(page).toContain(`histogram: the verdict at q ≤ 0.05 (FPR ${mine.atVerdict.clean.rate.toFixed(3)}, TPR ${mine.atVerdict.anomalous.rate.toFixed(3)})`);
     // At the verdict (q <= 0.05): the share eval says histoscan flags is the share `score` flags with the profile
     // `profile` built from the same images, counted here on the same dev half; peers have no verdict.

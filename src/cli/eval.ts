@@ -183,7 +183,15 @@ function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fpr: numb
       const verdict = v ? [{ name: `${r.method}: the verdict at q ≤ ${fpr} (FPR ${v.clean.rate.toFixed(3)}, TPR ${v.anomalous.rate.toFixed(3)})`, x: [v.clean.rate], y: [v.anomalous.rate], points: true, color }] : [];
       return [{ name: `${r.method} (AUC ${r.auc.toFixed(3)})`, x: c.fpr, y: c.tpr, color }, ...verdict];
     });
-    return plot({ title: `ROC: clean vs ${set}${half}`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series, xRange: [0, 1], yRange: [0, 1], diagonal: true });
+    // The same curves on a log scale of false-positive rates, where a verdict's operating point lies (down to one clean image in all).
+    const floor = 1 / Math.max(1, ...curves.map(({ r }) => r.scores!.clean.length));
+    const along = Array.from({ length: 41 }, (_, i) => floor ** (1 - i / 40)); // TPR = FPR bends on a log axis
+    const chance = { name: 'chance', x: along, y: along, color: '#bbb', dashed: true };
+    const atLow = [...series.map((s) => ({ ...s, x: s.x.map((v) => Math.max(v, floor)) })), chance];
+    return [
+      plot({ title: `ROC: clean vs ${set}${half}`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series, xRange: [0, 1], yRange: [0, 1], diagonal: true }),
+      plot({ title: `ROC at low false-positive rates: clean vs ${set}${half}`, xLabel: 'false-positive rate (log scale)', yLabel: 'true-positive rate', series: atLow, xLog: true, xRange: [Math.log10(floor), 0], yRange: [0, 1] }),
+    ].join('\n');
   });
   return plotPage(`histoscan eval${half}: ROC curves per anomalous set`, plots);
 }

@@ -32,9 +32,12 @@ export function plot(opts: { title: string; xLabel: string; yLabel: string; seri
   out.push(`<svg viewBox="0 0 ${W} ${total}" width="${W}" font-family="sans-serif" font-size="11" role="img" aria-label="${esc(opts.title)}">`);
   out.push(`<rect width="${W}" height="${total}" fill="white"/>`);
   out.push(`<text x="${W / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${esc(opts.title)}</text>`);
-  for (const t of ticks(x0, x1)) {
+  // A log axis ticks at whole powers of ten (0.001, 0.01, … or 1e4, 1e5, …) where the range holds two.
+  const decades = Array.from({ length: Math.max(0, Math.floor(x1) - Math.ceil(x0) + 1) }, (_, i) => Math.ceil(x0) + i);
+  const logLabel = (t: number) => (t < 0 ? String(Number((10 ** t).toPrecision(1))) : t <= 3 ? String(10 ** t) : `1e${t}`);
+  for (const t of opts.xLog && decades.length >= 2 ? decades : ticks(x0, x1)) {
     const x = m.l + ((t - x0) / (x1 - x0 || 1)) * (W - m.l - m.r);
-    out.push(`<line x1="${x}" x2="${x}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${x}" y="${H - m.b + 14}" text-anchor="middle">${opts.xLog ? `1e${t.toFixed(1)}` : fmt(t)}</text>`);
+    out.push(`<line x1="${x}" x2="${x}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${x}" y="${H - m.b + 14}" text-anchor="middle">${opts.xLog ? logLabel(Number.isInteger(t) ? t : Number(t.toFixed(1))) : fmt(t)}</text>`);
   }
   for (const t of ticks(y0, y1)) {
     out.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${py(t)}" y2="${py(t)}" stroke="#eee"/><text x="${m.l - 6}" y="${py(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
