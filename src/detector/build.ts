@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice } from '../core/index.ts';
+import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -86,7 +86,7 @@ export async function calibrate(
     { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
   );
   const scans = partsOf(scan, N);
-  const { table, notes } = await chooseWitnessesOn(features, pv, scan, collector.finish(N, profileDigest(profile)), images, opts, progress);
+  const { table, notes } = await chooseWitnessesOn(features, pv, scan, scans, collector.finish(N, profileDigest(profile)), images, opts, progress);
   const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: table } };
   const groups = partGroups(scans.length, table.parts.length, quietScan(scans) >= 0);
   return { profile: calibrated, skipped: named(images, skip), notes, warnings: calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine) };
@@ -98,7 +98,7 @@ export async function calibrate(
  * them apart better than all witnesses together, the table says so (gaussAlone). Unchanged without a
  * Gaussian part or with too few images.
  */
-async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan: ScanSettings, table: CalibrationTable, images: ImageSource, opts: Passes, progress: ReturnType<typeof tracker>): Promise<{ table: CalibrationTable; notes: string[] }> {
+async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan: ScanSettings, scans: Part[], table: CalibrationTable, images: ImageSource, opts: Passes, progress: ReturnType<typeof tracker>): Promise<{ table: CalibrationTable; notes: string[] }> {
   if (!scan.gauss) return { table, notes: [] };
   const made = surrogateCount(images.count);
   if (!made) return { table, notes: [`with ${table.count} calibration images (fewer than ${MIN_SURROGATE_IMAGES + 1}) no pseudo-anomalies are made to choose the witnesses: the verdict follows all of them.`] };
@@ -131,7 +131,6 @@ async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan:
     { batchSize: opts.batchSize, signal: opts.signal, onBatch: progress('pseudo-anomalies') },
   );
   const scores = anomalies.finish(N).scores;
-  const scans = partsOf(scan, N);
   const choices = (Object.keys(table.scores) as ScoringName[]).map((f) => [f, witnessChoice(table, scores[f]!, f, scan, scans.length, quietScan(scans), kinds)] as const);
   const alone = choices.filter(([, c]) => c.alone).map(([f]) => f);
   const hc = choices.find(([f]) => f === 'hc')?.[1];
