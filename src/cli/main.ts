@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
-import { COMBINATIONS, encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, SCORINGS, toImageError, UsageError, type Profile } from '../core/index.ts';
+import { COMBINATIONS, TPM_TAU, encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, SCORINGS, toImageError, UsageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { collectNodes } from '../node-sets.ts';
@@ -43,7 +43,7 @@ function specOptions(cmd: Command): Command {
 const classOption = () =>
   new Option('--classes <which>', "layers with histograms per predicted class: the last and as many earlier ones as the budget leaves room for (auto), none, all, or the last").choices(['auto', 'none', 'all', 'last']).default(DEFAULTS.classConditional);
 const combineOption = () =>
-  new Option('--combine <how>', 'combine the calibrated parts: truncated product of the q <= 0.01 (tpm), Fisher, or their minimum q').choices([...COMBINATIONS]).default(DEFAULTS.combine);
+  new Option('--combine <how>', `combine the calibrated parts: truncated product of the q <= ${TPM_TAU} (tpm), Fisher, or their minimum q`).choices([...COMBINATIONS]).default(DEFAULTS.combine);
 const logitsOption = () =>
   new Option('--logits <part>', "add the model's energy (-logsumexp of its logits) as one more calibrated part, or not; auto: where the model's top class on the background stands a median halfway or more from chance (1/K) to certainty").choices(['auto', 'energy', 'none']).default(DEFAULTS.logits);
 const noGaussOption = () => new Option('--no-gauss', "leave out the Gaussian part (Mahalanobis distance of the first and last layers' channel means)");
