@@ -24,13 +24,14 @@ test('the detail view shows the image as dropped and exactly as the model receiv
   await expect(page.locator(`${el} #detail .inputs img`)).toBeVisible();
   // Which evidence: every calibrated part with its own q, strongest first; a photo is far out in some.
   const parts = page.locator(`${el} #detail [data-parts] tbody tr`);
-  // Six parts and the upper scan's quiet look.
-  await expect(parts).toHaveCount(7);
+  // Six parts, the upper scan's quiet look, and the parts' joint look.
+  await expect(parts).toHaveCount(8);
+  await expect(page.locator(`${el} #detail [data-parts] tr[data-part="joint"]`)).toContainText('The parts together');
   // The score is the parts' combination, the subset one scan's.
   await expect(page.locator(`${el} #detail`)).toContainText("the parts' q below combined");
   await expect(page.locator(`${el} #detail`)).toContainText(/nodes form the anomalous subset \(outlined in magenta\), which the most unusual scan \(HC, α = /);
   await expect(page.locator(`${el} #detail [data-parts] tr.strong`).first()).toBeVisible();
-  await expect(page.locator(`${el} #detail .hint`).filter({ hasText: 'combines all 6 parts' })).toContainText('the 4 scans, the upper one also from below, into one witness, then it and the other 2 parts');
+  await expect(page.locator(`${el} #detail .hint`).filter({ hasText: 'combines all 6 parts' })).toContainText('the 4 scans, the upper one also from below, into one witness, then it and the other 2 parts, and how unusual the parts are together');
   await shot(page, 'detail-model-input');
   // A 28×28 gray PNG reaches the model unchanged: the drawn pixels are the file's pixels.
   await rows(page).nth(1).locator('button.open').click();

@@ -39,7 +39,7 @@ import { fileSource, listImages } from '../src/cli/io.ts';
 import { versusText } from '../src/cli/eval.ts';
 import { parseSpec } from '../src/model/preprocess.ts';
 import { reduceLayer } from '../src/model/reduce.ts';
-import type { BinStrategy, LayerLayout, PointP, ScoringName, Tail } from '../src/types.ts';
+import type { BinStrategy, CalibrationTable, LayerLayout, PointP, ScoringName, Tail } from '../src/types.ts';
 import { fitPeer, type PeerName, type PeerOptions } from '../src/peers/index.ts';
 import { plot, plotPage } from '../src/cli/plots.ts';
 
@@ -211,7 +211,7 @@ const pushFpr = (setting: string, scoring: ScoringName, q: number[]) => {
 
 // ---- upper- and lower-tail scans, each calibrated on the calibration set, combined (Fisher):
 // the scan tail 'both' that the detector implements (nodes unusually active and unusually silent)
-const combined: { id: string; profile: Profile; scoring: ScoringName; empirical?: boolean; scan?: Pick<ScanSettings, 'conditional' | 'combine' | 'logits' | 'flat'>; gaussAlone?: ScoringName[] }[] = [];
+const combined: { id: string; profile: Profile; scoring: ScoringName; empirical?: boolean; scan?: Pick<ScanSettings, 'conditional' | 'combine' | 'logits' | 'flat'>; choice?: Pick<CalibrationTable, 'gaussAlone' | 'joint'> }[] = [];
 for (const scoring of ['bj', 'hc'] as ScoringName[]) {
   combined.push({ id: `upper+lower (Fisher) tail-two B=32 ${scoring}`, profile: tailTwo, scoring });
   combined.push({ id: `upper+lower (Fisher) tail-upper B=32 ${scoring}`, profile: upperDefault.profile!, scoring });
@@ -272,13 +272,13 @@ combined.push({ id: `${DEFAULT_ID.replace('default: ', '')}, every part its own 
 tick('pseudo-anomalies', 0, 1);
 const chosen = await detector.calibrate({ ...defaultProfile, header: { ...defaultProfile.header, scan: { ...defaultProfile.header.scan, ...defaultScan } } }, images('calibration', quick ? Infinity : LIMIT), { batchSize: 64, fpr: 0.05 });
 const witnessNote = chosen.notes.join(' ');
-combined.push({ id: DEFAULT_ID, profile: defaultProfile, scoring: 'hc', scan: defaultScan, gaussAlone: chosen.profile.header.calibration?.gaussAlone });
+combined.push({ id: DEFAULT_ID, profile: defaultProfile, scoring: 'hc', scan: defaultScan, choice: chosen.profile.header.calibration });
 combined.push({ id: 'upper+lower (Fisher) uniform B=32 hc', profile: settings.find((s) => s.id === 'histogram uniform B=32')!.profile!, scoring: 'hc' });
 combined.push({ id: 'upper+lower (Fisher) empirical hc', profile: upperDefault.profile!, scoring: 'hc', empirical: true });
 for (const c of combined) {
   tick(c.id, 0, 1);
   const method = c.empirical ? empiricalMethod(bgSorted) : histogramMethod(c.profile);
-  const scorer = productScorer(method, { ...scanOf(c.profile), tail: 'both', pointP: DEFAULTS.pointP, aMax: DEFAULTS.aMax, ...c.scan }, calibration, c.id, c.gaussAlone);
+  const scorer = productScorer(method, { ...scanOf(c.profile), tail: 'both', pointP: DEFAULTS.pointP, aMax: DEFAULTS.aMax, ...c.scan }, calibration, c.id, c.choice);
   const base = scorer.score(clean, [c.scoring]);
   const tasks = anomalous.map((set) => scorer.score(set, [c.scoring]));
   scores.set(c.id, { clean: base.scores[c.scoring], tasks: tasks.map((t) => t.scores[c.scoring]) });

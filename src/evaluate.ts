@@ -6,6 +6,8 @@ import {
   CalibrationCollector,
   combine,
   combinedOf,
+  witnessesOf,
+  type Witnesses,
   histogramPValueFn,
   individualScan,
   kdePValues,
@@ -63,7 +65,7 @@ export interface ScoredSet {
    * image, the calibration table they are ranked against (row-major [images, parts]), and the
    * classes the model predicts for the images and, where the calibration is images, for those.
    */
-  parts?: { names: string[]; scores: number[][]; calibration?: number[]; quiet: number; classes: number[]; calibrationClasses?: number[]; alone?: boolean };
+  parts?: { names: string[]; scores: number[][]; calibration?: number[]; quiet: number; classes: number[]; calibrationClasses?: number[]; witnesses?: Witnesses };
 }
 
 /** Raw scan scores of one tail over a node range (ablations: a layer alone, a tail alone). */
@@ -120,7 +122,7 @@ export interface Scorer {
  * The product's scoring on any p-value method: core's scanParts and combine, calibrated on the
  * calibration set with core's CalibrationCollector, exactly as the CLI and the worker score.
  */
-export function productScorer(method: PValueMethod, scan: ScanSettings, calibration: NodeSet | CalibrationTable | null, name = method.name, gaussAlone: readonly ScoringName[] = (calibration && 'parts' in calibration && calibration.gaussAlone) || []): Scorer {
+export function productScorer(method: PValueMethod, scan: ScanSettings, calibration: NodeSet | CalibrationTable | null, name = method.name, choice: Pick<CalibrationTable, 'gaussAlone' | 'joint'> | undefined = calibration && 'parts' in calibration ? calibration : undefined): Scorer {
   const tables = new Map<ScoringName, number[]>();
   if (calibration && 'parts' in calibration) for (const [s, t] of Object.entries(calibration.scores)) tables.set(s as ScoringName, t);
   const calibrationClasses = calibration && 'rows' in calibration ? Array.from({ length: calibration.rows }, (_, r) => classOf(calibration, r)) : undefined;
@@ -149,7 +151,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
         for (const s of scorings) {
           const scanScores = p.scans[s]!.map((x) => x.score);
           const all = [...scanScores, ...extra];
-          const c = combinedOf(scan, scanScores, all, tables.get(s), quiet, gaussAlone.includes(s));
+          const c = combinedOf(scan, scanScores, all, tables.get(s), quiet, witnessesOf(choice, s));
           scores[s].push(c.score);
           q[s].push(c.q);
           if (s === scorings[0]) all.forEach((v, k) => parts[k].push(v));
@@ -158,7 +160,7 @@ export function productScorer(method: PValueMethod, scan: ScanSettings, calibrat
         sMs += p.scanMs / scorings.length;
       }
       const classes = Array.from({ length: rows }, (_, r) => classOf(set, r));
-      return { scores, q, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows, parts: { names, scores: parts, calibration: tables.get(scorings[0]), quiet, classes, calibrationClasses, alone: gaussAlone.includes(scorings[0]) } };
+      return { scores, q, pvalueMsPerImage: pMs / rows, scanMsPerImage: sMs / rows, parts: { names, scores: parts, calibration: tables.get(scorings[0]), quiet, classes, calibrationClasses, witnesses: witnessesOf(choice, scorings[0]) } };
     },
   };
 }

@@ -73,6 +73,11 @@ export interface CalibrationTable {
    * absent: every witness, as in profiles made before.
    */
   gaussAlone?: ScoringName[];
+  /**
+   * The scorings whose verdict adds the joint look (core/combine.ts jointLook) to every witness, because
+   * the pseudo-anomalies told it from them better so; absent: without it, as in profiles made before.
+   */
+  joint?: ScoringName[];
 }
 
 export type ConditionalScan = 'mixed' | 'split' | 'added';
@@ -234,6 +239,11 @@ export interface ImageResult {
   layers: LayerPValues[];
   /** Each calibrated part on its own: which evidence made the verdict. */
   parts: PartEvidence[];
+  /**
+   * The joint look's q: the share of calibration images whose parts are as unusual together (core/combine.ts
+   * jointLook), one more witness of the verdict; absent where the verdict follows one part or is uncalibrated.
+   */
+  jointQ?: number;
   /** 'gauss': the verdict follows the Gaussian part alone (CalibrationTable.gaussAlone); absent: every part. */
   decidedBy?: 'gauss';
   /** Anomalous subset found by the scan: flat node indices, ascending. */

@@ -38,6 +38,11 @@ describe('CLI end to end on the default model', () => {
       expect(['unusual', 'typical']).toContain(r.verdict);
       expect(r.q).toBeGreaterThan(0);
       expect(r.q).toBeLessThanOrEqual(1);
+      // The joint look's q where the calibration chose it, and none elsewhere.
+      if (prof.header.calibration?.joint?.includes('hc')) {
+        expect(r.jointQ).toBeGreaterThan(0);
+        expect(r.jointQ).toBeLessThanOrEqual(1);
+      } else expect(r.jointQ).toBeUndefined();
     }
 
     // Group scan of a batch: 10 PGD images hidden among 29 clean ones.

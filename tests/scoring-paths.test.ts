@@ -52,6 +52,29 @@ describe('the shipped scoring, used by the CLI, the worker and the evaluation al
     expect(() => decodeProfile(bad)).toThrow(/witness choice/);
   });
 
+  it('adds the joint look where the calibration chose it, alike on both paths, through an .hsp file', async () => {
+    const cal = profile.header.calibration!;
+    const { gaussAlone: _, ...rest } = cal;
+    const chosen: Profile = decodeProfile(encodeProfile({ ...profile, header: { ...profile.header, calibration: { ...rest, joint: ['hc'] } } }));
+    expect(chosen.header.calibration!.joint).toEqual(['hc']);
+    const d = await Detector.create({ model, profile: chosen });
+    const paths = [...files('clean', 10), ...files('pgd-0.05', 10)];
+    const set = await collectNodes(d.features, 'mixed', fileSource(paths), 1);
+    const evalScores = productScorer(histogramMethod(chosen), scanOf(chosen), chosen.header.calibration!).score(set, ['hc']);
+    for (const [i, f] of paths.entries()) {
+      const r = await d.check(await decodeImage(readFileSync(f)), f);
+      expect(r.jointQ).toBeGreaterThan(0);
+      expect(r.jointQ).toBeLessThanOrEqual(1);
+      expect(r.decidedBy).toBeUndefined();
+      expect(evalScores.scores.hc[i]).toBe(r.score);
+      expect(evalScores.q.hc[i]).toBe(r.q);
+    }
+    d.release();
+    // A joint look of a table with one part is refused when read.
+    const bad = encodeProfile({ ...profile, header: { ...profile.header, calibration: { ...rest, parts: cal.parts.slice(0, 1), scores: {}, joint: ['hc'] } } });
+    expect(() => decodeProfile(bad)).toThrow(/joint look/);
+  });
+
   it("gives each part's own q: the share of calibration rows at least as high, counted directly", async () => {
     const d = await Detector.create({ model, profile });
     const cal = profile.header.calibration!;

@@ -2,13 +2,13 @@
 // --parts-out` recorded, the same folders' images (NAME=DIR[:dev|test]), a check that both are the
 // same images in the same order, and a table of AUCs per anomalous set for a rule with one more score.
 import { readFileSync } from 'node:fs';
-import { auc } from '../src/core/index.ts';
+import { auc, type Witnesses } from '../src/core/index.ts';
 import { fileSource, listImages } from '../src/cli/io.ts';
 import { devTestSplit } from '../src/node-sets.ts';
 import type { ImageSource } from '../src/detector/index.ts';
 
 /** One line of a parts file (src/cli/eval.ts partsWriter); files written before the classes were recorded lack them. */
-export interface Line { method: string; set: string; parts: string[]; calibration: number[]; images: number[][]; classes?: number[]; calibrationClasses?: number[]; gaussAlone?: boolean }
+export interface Line { method: string; set: string; parts: string[]; calibration: number[]; images: number[][]; classes?: number[]; calibrationClasses?: number[]; witnesses?: Witnesses; gaussAlone?: boolean }
 
 /** The histogram method's lines of a parts file: the clean set's first, then the anomalous sets'. */
 export function readParts(file: string): { clean: Line; sets: Line[]; scans: number; quiet: number } {

@@ -123,8 +123,8 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
   if (wanted.includes('histogram')) methods.push(histogramMethod(built!.profile, 'histogram'));
   if (wanted.includes('empirical')) methods.push(empiricalMethod(backgroundOf(background!)));
   if (wanted.includes('kde')) methods.push(kdeMethod(backgroundOf(background!, flags.kdeBackground)));
-  const gaussAlone = calibrated?.profile.header.calibration?.gaussAlone;
-  const scorers: Scorer[] = methods.map((m) => productScorer(m, scan!, calibration, m.name, m.name === 'histogram' ? gaussAlone : []));
+  const choice = calibrated?.profile.header.calibration;
+  const scorers: Scorer[] = methods.map((m) => productScorer(m, scan!, calibration, m.name, m.name === 'histogram' ? choice : undefined));
   const peers = new Set<string>();
   for (const name of PEER_NAMES.filter((p) => wanted.includes(p))) {
     onProgress({ done: 0, total: 1, stage: `fit ${name}` });
@@ -199,8 +199,8 @@ function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fpr: numb
 /**
  * Writes each scored set's part scores as one JSON line: method, set, part names, the calibration
  * table (row-major [images, parts]), a row of part scores per image and the classes the model
- * predicts (of the images, and of the calibration images), and whether the calibration chose the
- * Gaussian part alone (gaussAlone), to study combination rules offline
+ * predicts (of the images, and of the calibration images), and which witnesses the calibration chose
+ * (witnesses: all, joint or gauss), to study combination rules offline
  * (tools/witness-rules.ts).
  */
 function partsWriter(file: string): (method: string, set: string, scored: ScoredSet) => void {
@@ -208,7 +208,7 @@ function partsWriter(file: string): (method: string, set: string, scored: Scored
   return (method, set, { parts }) => {
     if (!parts) return;
     const images = parts.scores[0]?.map((_, i) => parts.scores.map((p) => p[i])) ?? [];
-    appendFileSync(file, `${JSON.stringify({ method, set, parts: parts.names, calibration: parts.calibration ?? [], images, classes: parts.classes, calibrationClasses: parts.calibrationClasses, ...(parts.alone ? { gaussAlone: true } : {}) })}\n`);
+    appendFileSync(file, `${JSON.stringify({ method, set, parts: parts.names, calibration: parts.calibration ?? [], images, classes: parts.classes, calibrationClasses: parts.calibrationClasses, witnesses: parts.witnesses ?? 'all' })}\n`);
   };
 }
 

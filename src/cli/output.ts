@@ -22,6 +22,8 @@ export interface ScoreLine {
   topNodes: { layer: string; index: number; value: number; p: number }[];
   /** Each calibrated part's own score and q (null in JSON without calibration): which evidence made the verdict. */
   parts: PartEvidence[];
+  /** The joint look's q (how unusual the parts are together), where the verdict combines every part. */
+  jointQ?: number;
   /** 'gauss': the verdict follows the Gaussian part alone (the profile's calibration chose it); absent: every part. */
   decidedBy?: 'gauss';
 }
@@ -47,6 +49,7 @@ export function scoreLine(r: ImageResult): ScoreLine {
     top: `${r.top[0].label} ${(100 * r.top[0].prob).toFixed(1)}%`,
     topNodes: r.topNodes.map((n) => ({ layer: n.layer, index: n.index, value: n.value, p: n.p })),
     parts: r.parts,
+    ...(r.jointQ === undefined ? {} : { jointQ: r.jointQ }),
     ...(r.decidedBy ? { decidedBy: r.decidedBy } : {}),
   };
 }

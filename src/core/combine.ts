@@ -4,6 +4,8 @@
 // A score beyond every other in its bag gets a q below the ranks' floor 1 / (m + 1) from the bag's
 // upper tail, so an image far outside calibration stays apart from one just outside it.
 import type { Combination } from '../types.ts';
+import { cholesky, oasShrink } from './linalg.ts';
+import { normalQuantileOfLog } from './normal.ts';
 
 export type { Combination };
 
@@ -74,6 +76,8 @@ interface Prepared {
   others: Uint32Array;
   /** logq[n] = log(n / (m + 1)): the log q of a rank, looked up, not recomputed per part and image. */
   logq: Float64Array;
+  /** The joint look's normal score of each rank's log q (jointLook), made on first use. */
+  zByRank?: Float64Array;
   /** Per part, the calibration image with the largest score (the bag's largest unless the test image passes it). */
   argmax: Uint32Array;
   /** Working buffers of combine(), reused from one image to the next (see core/scratch.ts for why); top: a bag's largest K + 2, or empty where m is too small for a tail. */
@@ -96,7 +100,7 @@ function prepare(rows: number[], k: number): Prepared {
   });
   const K = tailCount(m);
   const top = new Float64Array(K + 2 <= m + 1 ? K + 2 : 0);
-  const work = { logq: new Float64Array((m + 1) * k), glogq: new Float64Array((m + 1) * k), inner: new Float64Array(m + 1), sorted: new Float64Array(m + 1), top };
+  const work = { logq: new Float64Array((m + 1) * k), glogq: new Float64Array((m + 1) * (k + 1)), inner: new Float64Array(m + 1), sorted: new Float64Array(m + 1), top };
   p = { m, k, sorted, others, logq, argmax, work };
   prepared.set(rows, p);
   return p;
@@ -117,6 +121,13 @@ function firstFrom(sorted: ArrayLike<number>, s: number, strict = false): number
 /** #{v in sorted : v >= s}. */
 const atLeast = (sorted: ArrayLike<number>, s: number): number => sorted.length - firstFrom(sorted, s);
 
+/** An image's combined score, its calibrated q, and where the joint look took part, that look's own q in the bag. */
+export interface Combined {
+  score: number;
+  q: number;
+  jointQ?: number;
+}
+
 /**
  * Combined score and calibrated q of one image from its part scores, against calibration rows
  * (row-major [m, parts], in calibration-image order).
@@ -126,16 +137,17 @@ const atLeast = (sorted: ArrayLike<number>, s: number): number => sorted.length 
  * counts, default one per part) makes this two-level: a group of several parts is first combined
  * by the same statistic and ranked into one q, so parts that look at the same evidence (the scans
  * of one set of activations) count as one witness, not as several; `within` names each group's own
- * statistic where it is not `how`'s. To rank without self-inclusion,
+ * statistic where it is not `how`'s. `joint` (part indices, at least two) adds the joint look at
+ * those parts (jointLook) as one more witness. To rank without self-inclusion,
  * every calibration image's q and F are computed exactly as the test image's: against all the
  * other m images of the bag (the m - 1 other calibration images and the test image). This is full
  * conformal prediction with a symmetric score, so q is valid (P(q <= a) <= a for a clean image)
  * at any m, where ranking F against tables that contain the image itself runs hot. It costs
- * O(m parts) per image, plus a sort of m + 1 values per group of several parts; a bag's largest
+ * O(m parts) per image, plus a sort of m + 1 values per group of several parts (and the joint look); a bag's largest
  * value in a part or group gets its q from the tail beyond the others (TAIL_SHARE). Without
  * calibration q is NaN and the score is the sum of the parts.
  */
-export function combine(partScores: readonly number[], rows: number[] | undefined, how: Combination = 'fisher', groups?: readonly number[], within?: readonly Combination[]): { score: number; q: number } {
+export function combine(partScores: readonly number[], rows: number[] | undefined, how: Combination = 'fisher', groups?: readonly number[], within?: readonly Combination[], joint?: readonly number[]): Combined {
   const k = partScores.length;
   if (!rows || rows.length === 0 || rows.length % k !== 0) {
     return { score: k === 1 ? partScores[0] : partScores.reduce((a, b) => a + b, 0), q: NaN };
@@ -162,9 +174,22 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
       logq[who * k + c] = Math.min(logq[who * k + c], tailLogq(top, m));
     }
   }
-  // Each group's log q per bag member: a single part's own; several parts' statistic, ranked in the bag.
-  const g = sizes.length;
+  // Each group's log q per bag member: a single part's own; several parts' statistic, ranked in the
+  // bag; then, where asked, the joint look at the parts (jointLook) as one more witness.
+  const withJoint = !!joint && joint.length >= 2;
+  const g = sizes.length + (withJoint ? 1 : 0);
   const glogq = cal.work.glogq;
+  /** inner[] (one statistic per bag member) ranked in the bag into witness column j. */
+  const rank = (j: number) => {
+    sorted.set(inner);
+    sorted.sort();
+    for (let i = 0; i <= m; i++) glogq[i * g + j] = L[atLeast(sorted, tieFloor(inner[i]))];
+    if (top.length) {
+      for (let t = 0; t < top.length; t++) top[t] = sorted[m - t];
+      const who = inner.indexOf(top[0]);
+      glogq[who * g + j] = Math.min(glogq[who * g + j], tailLogq(top, m));
+    }
+  };
   let first = 0;
   sizes.forEach((size, j) => {
     if (size === 1) {
@@ -172,24 +197,84 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
     } else {
       const rule = within?.[j] ?? how;
       for (let i = 0; i <= m; i++) inner[i] = statistic(rule, logq, i * k + first, i * k + first + size);
-      sorted.set(inner);
-      sorted.sort();
-      for (let i = 0; i <= m; i++) glogq[i * g + j] = L[atLeast(sorted, tieFloor(inner[i]))];
-      if (top.length) {
-        for (let t = 0; t < top.length; t++) top[t] = sorted[m - t];
-        const who = inner.indexOf(top[0]);
-        glogq[who * g + j] = Math.min(glogq[who * g + j], tailLogq(top, m));
-      }
+      rank(j);
     }
     first += size;
   });
+  if (withJoint) {
+    jointLook(logq, k, cal, joint, inner);
+    rank(g - 1);
+  }
   // Fisher's tie-break across witnesses of different evidence (partGroups); with every part on its own (scans only, or flat), Tippett's.
   const across = groups !== undefined;
   const F = statistic(how, glogq, m * g, (m + 1) * g, across);
   const floor = tieFloor(F);
   let ge = 0;
   for (let i = 0; i < m; i++) if (statistic(how, glogq, i * g, (i + 1) * g, across) >= floor) ge++;
-  return { score: F, q: (ge + 1) / (m + 1) };
+  return { score: F, q: (ge + 1) / (m + 1), ...(withJoint ? { jointQ: Math.exp(glogq[m * g + g - 1]) } : {}) };
+}
+
+/**
+ * The joint look: how unusual an image's parts are together, not one by one. Each part's rank q in
+ * the bag becomes a normal score z = Φ⁻¹(1 − q) (q capped below 1, so the bag's least is finite),
+ * and each bag member gets the squared Mahalanobis distance of its z vector from the bag's mean,
+ * under the bag's covariance (standardised, OAS-shrunk). Clean images' parts move together (the
+ * pooled scans with their class-conditional twins, the upper scan with the Gaussian part); an
+ * attack lights up the pooled lower-tail scan and leaves its class-conditional twin ordinary, a
+ * combination no clean image shows, though each part alone is only a little out. The statistic is
+ * a symmetric function of the bag, so ranking it keeps the verdict full conformal. A part constant
+ * across the bag carries nothing and is left out. Writes one value per bag member into `out`.
+ */
+function jointLook(logq: Float64Array, k: number, cal: Prepared, cols: readonly number[], out: Float64Array): void {
+  const { m, logq: L } = cal;
+  const n = m + 1;
+  const D = cols.length;
+  const cap = Math.log1p(-0.5 / n);
+  const score = (l: number) => -normalQuantileOfLog(Math.min(cap, l));
+  // Most log q are a rank's, log(r / (m + 1)): their scores are looked up, not recomputed.
+  const byRank = (cal.zByRank ??= L.map((l, r) => (r === 0 ? NaN : score(l))));
+  const zOf = (l: number) => {
+    const r = Math.round(Math.exp(l) * n);
+    return r > 0 && r <= n && L[r] === l ? byRank[r] : score(l);
+  };
+  // Normal scores, standardised per column; a column constant across the bag is dropped.
+  const z = new Float64Array(n * D);
+  const live: number[] = [];
+  for (let a = 0; a < D; a++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += z[i * D + a] = zOf(logq[i * k + cols[a]]);
+    const mu = s / n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (z[i * D + a] - mu) ** 2;
+    const sd = Math.sqrt(v / n);
+    if (!(sd > 1e-6)) continue;
+    live.push(a);
+    for (let i = 0; i < n; i++) z[i * D + a] = (z[i * D + a] - mu) / sd;
+  }
+  const d = live.length;
+  if (d === 0) {
+    out.fill(0, 0, n);
+    return;
+  }
+  const x = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) x[i * d + a] = z[i * D + live[a]];
+  const cov = new Float64Array(d * d);
+  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) for (let b = 0; b <= a; b++) cov[a * d + b] += (x[i * d + a] * x[i * d + b]) / n;
+  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) cov[b * d + a] = cov[a * d + b];
+  oasShrink(cov, d, n);
+  const l = cholesky(cov, d);
+  const y = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    // ‖L⁻¹ x_i‖², forward substitution inline (one per bag member).
+    let s = 0;
+    for (let a = 0; a < d; a++) {
+      let v = x[i * d + a];
+      for (let b = 0; b < a; b++) v -= l[a * d + b] * y[b];
+      y[a] = v / l[a * d + a];
+      s += y[a] * y[a];
+    }
+    out[i] = s;
+  }
 }
 
 /** Equal rank vectors in another part order may differ in the last bit: count them as ties (conservative). */
@@ -249,7 +334,7 @@ function quietRows(rows: number[], k: number, scans: number, quiet: number): num
  * counts every part as its own witness (the rule before; eval/ compares the two). Uncalibrated, the
  * raw score is the scans' sum alone, since the other parts' scales are not a scan's.
  */
-export function combineParts(scanScores: number[], parts: number[], rows: number[] | undefined, how: Combination = 'fisher', opts: { flat?: boolean; quiet?: number } = {}): { score: number; q: number } {
+export function combineParts(scanScores: number[], parts: number[], rows: number[] | undefined, how: Combination = 'fisher', opts: { flat?: boolean; quiet?: number; joint?: boolean } = {}): Combined {
   if (!rows?.length) return combine(scanScores, rows, how);
   // A table of other parts than these gets combine's answer for it (q NaN), not a quiet column cut from the wrong rows.
   if (opts.flat || rows.length % parts.length !== 0) return combine(parts, rows, how);
@@ -258,7 +343,9 @@ export function combineParts(scanScores: number[], parts: number[], rows: number
   const looks = quiet >= 0 ? [...parts.slice(0, s), -parts[quiet], ...parts.slice(s)] : parts;
   const table = quiet >= 0 ? quietRows(rows, parts.length, s, quiet) : rows;
   const groups = partGroups(s, parts.length, quiet >= 0);
-  return combine(looks, table, how, groups, witnessRules(how, groups));
+  // The joint look reads every part once: the quiet look is its scan read from below.
+  const joint = opts.joint ? looks.flatMap((_, i) => (quiet >= 0 && i === s ? [] : [i])) : undefined;
+  return combine(looks, table, how, groups, witnessRules(how, groups), joint);
 }
 
 const columns = new WeakMap<number[], Map<number, number[]>>();

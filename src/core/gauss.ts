@@ -5,7 +5,7 @@
 // calibrated part like the scans: it sees what per-node marginals cannot, the joint position of an
 // image in feature space (MNIST digits on the default model, out-of-domain photos).
 import type { GaussStats, LayerLayout } from '../types.ts';
-import { cholesky, floorDeadScales, nearestMean, shrinkToIdentity } from './linalg.ts';
+import { cholesky, floorDeadScales, nearestMean, oasShrink } from './linalg.ts';
 import { rng } from './rng.ts';
 import { FeatureSample, Prototypes } from './prototypes.ts';
 
@@ -240,9 +240,8 @@ export interface GaussFit {
 /**
  * The fitted model: class means, the shared within-class covariance in standardised coordinates
  * (each feature divided by its within-class standard deviation, as the Mahalanobis peer does),
- * shrunk toward the scaled identity by the OAS weight (Chen et al. 2010), which needs only the
- * covariance itself (Ledoit-Wolf also needs fourth moments of the rows, which statistics cannot
- * keep):  ρ = min(1, ((1 − 2/d) tr(R²) + tr(R)²) / ((n + 1 − 2/d)(tr(R²) − tr(R)²/d))).
+ * shrunk toward the scaled identity by the OAS weight (core/linalg.ts oasShrink), which needs only
+ * the covariance itself: Ledoit-Wolf also needs fourth moments of the rows, which statistics cannot keep.
  */
 export function fitGauss(g: GaussStats): GaussFit {
   const { d } = g;
@@ -271,18 +270,7 @@ export function fitGauss(g: GaussStats): GaussFit {
   const scale = Float64Array.from({ length: d }, (_, i) => Math.sqrt(Math.max(0, w[i * d + i])));
   floorDeadScales(scale, (_, i) => live(i));
   for (let i = 0; i < d; i++) if (!live(i)) for (let j = 0; j < d; j++) w[i * d + j] = w[j * d + i] = 0;
-  let tr = 0;
-  let tr2 = 0;
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j < d; j++) {
-      const v = (w[i * d + j] /= scale[i] * scale[j]);
-      tr2 += v * v;
-      if (i === j) tr += v;
-    }
-  }
-  const mu = tr / d;
-  const denom = (n + 1 - 2 / d) * (tr2 - (tr * tr) / d);
-  const shrinkage = Math.max(1e-6, denom > 0 ? Math.min(1, ((1 - 2 / d) * tr2 + tr * tr) / denom) : 1);
-  shrinkToIdentity(w, d, shrinkage, mu);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) w[i * d + j] /= scale[i] * scale[j];
+  const shrinkage = oasShrink(w, d, n);
   return { shrinkage, score: nearestMean(cholesky(w, d), d, scale, near) };
 }

@@ -68,3 +68,20 @@ export function shrinkToIdentity(cov: Float64Array, d: number, s: number, mu: nu
   for (let i = 0; i < d * d; i++) cov[i] *= 1 - s;
   for (let i = 0; i < d; i++) cov[i * d + i] += s * (mu > 0 ? mu : 1);
 }
+
+/**
+ * Shrinks a covariance of n rows toward the scaled identity, in place, by the OAS weight (Chen et al.
+ * 2010), which needs only the covariance itself (Ledoit-Wolf also needs fourth moments of the rows):
+ * ρ = min(1, ((1 − 2/d) tr(R²) + tr(R)²) / ((n + 1 − 2/d)(tr(R²) − tr(R)²/d))). Returns ρ (at least
+ * 1e-6, so the result stays definite).
+ */
+export function oasShrink(cov: Float64Array, d: number, n: number): number {
+  let tr = 0;
+  let tr2 = 0;
+  for (let i = 0; i < d * d; i++) tr2 += cov[i] * cov[i];
+  for (let i = 0; i < d; i++) tr += cov[i * d + i];
+  const denom = (n + 1 - 2 / d) * (tr2 - (tr * tr) / d);
+  const rho = Math.max(1e-6, denom > 0 ? Math.min(1, ((1 - 2 / d) * tr2 + tr * tr) / denom) : 1);
+  shrinkToIdentity(cov, d, rho, tr / d);
+  return rho;
+}

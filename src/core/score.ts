@@ -3,7 +3,7 @@
 // from calibration images to the calibration table. The worker, the CLI, the in-browser build and
 // eval/ call these.
 import type { CalibrationTable, ClassBlocks, LayerLayout, ScanHeader, ScoringName, Tail } from '../types.ts';
-import { calibrationAtLeast, calibrationAtMost, combine, combineParts, partColumn } from './combine.ts';
+import { calibrationAtLeast, calibrationAtMost, combine, combineParts, partColumn, type Combined } from './combine.ts';
 import { energy } from './energy.ts';
 import { fitGauss, gaussFeaturizer, type GaussFit } from './gauss.ts';
 import { ActivationError } from './errors.ts';
@@ -220,6 +220,8 @@ export interface ImageScore {
   partQ: number[];
   /** The quiet look (quietScan): which part it ranks from below (-1: none) and its q, (#{calibration scores <= the part's} + 1) / (m + 1). */
   quiet: { part: number; q: number };
+  /** The joint look's q (core/combine.ts jointLook: how unusual the parts are together); NaN where it took no part. */
+  jointQ: number;
   /** p-value ranges and point p-values shown to users: the part's own, or two-sided for several tails. */
   ranges: PValueRanges;
   point: Float32Array;
@@ -240,7 +242,7 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const parts = [...scanScores, ...extraParts(scan, x, logits)];
   const rows = calibration?.scores[scoring];
   const quiet = quietScan(s.parts);
-  const { score, q, gaussAlone } = combinedOf(scan, scanScores, parts, rows, quiet, !!calibration?.gaussAlone?.includes(scoring));
+  const { score, q, gaussAlone, jointQ = NaN } = combinedOf(scan, scanScores, parts, rows, quiet, witnessesOf(calibration, scoring));
   const m = Number.isFinite(q) ? rows!.length / parts.length : 0;
   const partQ = parts.map((v, c) => (m ? (calibrationAtLeast(rows!, parts.length, c, v) + 1) / (m + 1) : NaN));
   const quietQ = m && quiet >= 0 ? (calibrationAtMost(rows!, parts.length, quiet, parts[quiet]) + 1) / (m + 1) : NaN;
@@ -252,18 +254,26 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const scanMs = s.scanMs + performance.now() - t0;
   const shown = shownOf(s);
   const subset = subsetAt(s.partPoints[best], scans[best], s.parts[best].from);
-  return { score, q, gaussAlone, alpha: scans[best].alpha, subset, parts, partQ, quiet: { part: quiet, q: quietQ }, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
+  return { score, q, gaussAlone, alpha: scans[best].alpha, subset, parts, partQ, quiet: { part: quiet, q: quietQ }, jointQ, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
 }
 
 /**
  * An image's combined score and calibrated q from its part scores (the scans', then extraParts'):
- * the Gaussian part's alone where the calibration chose it (`alone`: CalibrationTable.gaussAlone has
- * the scoring; core/surrogates.ts), else every witness's (combineParts, `quiet`: quietScan); and which.
+ * the Gaussian part's alone where the calibration chose it (`witnesses`, witnessesOf: core/surrogates.ts),
+ * else every witness's, with their joint look where chosen (combineParts, `quiet`: quietScan); and which.
  */
-export function combinedOf(scan: ScanSettings, scanScores: number[], parts: number[], rows: number[] | undefined, quiet: number, alone = false): { score: number; q: number; gaussAlone: boolean } {
+export function combinedOf(scan: ScanSettings, scanScores: number[], parts: number[], rows: number[] | undefined, quiet: number, witnesses: Witnesses = 'all'): Combined & { gaussAlone: boolean } {
   // The Gaussian part is the last part where the profile has one (extraParts).
-  if (alone && rows?.length && scan.gauss) return { ...combine([parts[parts.length - 1]], partColumn(rows, parts.length, parts.length - 1)), gaussAlone: true };
-  return { ...combineParts(scanScores, parts, rows, scan.combine, { flat: scan.flat, quiet }), gaussAlone: false };
+  if (witnesses === 'gauss' && rows?.length && scan.gauss) return { ...combine([parts[parts.length - 1]], partColumn(rows, parts.length, parts.length - 1)), gaussAlone: true };
+  return { ...combineParts(scanScores, parts, rows, scan.combine, { flat: scan.flat, quiet, joint: witnesses === 'joint' }), gaussAlone: false };
+}
+
+/** What a verdict follows (core/surrogates.ts chooseWitnesses): every witness, every witness and their joint look, or the Gaussian part alone. */
+export type Witnesses = 'all' | 'joint' | 'gauss';
+
+/** The witnesses a calibration table chose for a scoring; 'all' without a table or a choice (profiles made before). */
+export function witnessesOf(table: Pick<CalibrationTable, 'gaussAlone' | 'joint'> | undefined, scoring: ScoringName): Witnesses {
+  return table?.gaussAlone?.includes(scoring) ? 'gauss' : table?.joint?.includes(scoring) ? 'joint' : 'all';
 }
 
 /** Collects the part scores of clean calibration images, then makes the calibration table. */

@@ -6,6 +6,7 @@
 import type { RgbaImage } from '../types.ts';
 import { auc } from './metrics.ts';
 import { rng } from './rng.ts';
+import type { Witnesses } from './score.ts';
 
 export const SURROGATE_KINDS = ['jigsaw', 'noise', 'blur', 'mix', 'rot90', 'invert'] as const;
 export type SurrogateKind = (typeof SURROGATE_KINDS)[number];
@@ -134,25 +135,28 @@ export function surrogate(kind: SurrogateKind, a: RgbaImage, b: RgbaImage, seed:
   }
 }
 
-/** What the pseudo-anomalies said: the mean AUC over kinds of the combination and of the Gaussian part alone. */
+/** What the pseudo-anomalies said: the mean AUC over kinds of every witness, of every witness and their joint look, and of the Gaussian part alone. */
 export interface WitnessChoice {
   all: number;
+  joint: number;
   gauss: number;
-  /** The Gaussian part alone separates them better: the verdict follows it alone. */
-  alone: boolean;
+  /** The verdict follows the best of the three: every witness (the simplest, on a tie), with the joint look, or the Gaussian part alone. */
+  chosen: Witnesses;
 }
 
 /**
  * Mean AUC over kinds of the clean calibration images' scores against their pseudo-anomalies',
- * for the combined score and for the Gaussian part alone; the Gaussian part alone is chosen where
- * its mean is higher. Chosen on the dev halves of the three development models (docs/decisions.md).
+ * for every witness, every witness and their joint look, and the Gaussian part alone; the verdict
+ * follows the highest, a later one only where it is strictly higher. Chosen on the dev halves of
+ * the three development models (docs/decisions.md); on each, the pseudo-anomalies moved as the dev
+ * halves did when the joint look joined (default model up, photo model and ViT down).
  */
-export function chooseWitnesses(clean: { all: number[]; gauss: number[] }, anomalies: { kind: SurrogateKind; all: number; gauss: number }[]): WitnessChoice {
-  const mean = (key: 'all' | 'gauss') => {
+export function chooseWitnesses(clean: Record<Witnesses, number[]>, anomalies: ({ kind: SurrogateKind } & Record<Witnesses, number>)[]): WitnessChoice {
+  const mean = (key: Witnesses) => {
     const aucs = SURROGATE_KINDS.map((k) => auc(clean[key], anomalies.filter((s) => s.kind === k).map((s) => s[key]))).filter((v) => !Number.isNaN(v));
     return aucs.reduce((a, b) => a + b, 0) / aucs.length;
   };
-  const all = mean('all');
-  const gauss = mean('gauss');
-  return { all, gauss, alone: gauss > all };
+  const got = { all: mean('all'), joint: mean('joint'), gauss: mean('gauss') };
+  const chosen = (['joint', 'gauss'] as const).reduce<Witnesses>((best, w) => (got[w] > got[best] ? w : best), 'all');
+  return { ...got, chosen };
 }

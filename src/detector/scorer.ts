@@ -87,6 +87,7 @@ export class Scorer {
       scoring: opts.scoring,
       layers,
       parts,
+      ...(Number.isFinite(s.jointQ) ? { jointQ: s.jointQ } : {}),
       ...(s.gaussAlone ? { decidedBy: 'gauss' as const } : {}),
       subset: s.subset,
       topNodes,

@@ -44,6 +44,7 @@ export function partLabel(name: string): string {
   if (name === 'energy') return 'Model confidence (energy of the logits)';
   if (name === 'gauss') return 'Distance to known-good images in feature space (Gaussian)';
   if (name === 'quiet') return 'Activations unusually quiet (fewer nodes high than in clean images)';
+  if (name === 'joint') return 'The parts together (a mix of them that clean images do not show)';
   const [tail, group] = name.split(':');
   const how = tail === 'upper' ? 'high' : tail === 'lower' ? 'low' : 'far out';
   const among = group === 'class' ? ' for the predicted class' : group?.startsWith('pooled') ? ' (other layers)' : '';

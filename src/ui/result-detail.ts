@@ -97,10 +97,14 @@ export class ResultDetail extends LitElement {
     if (!d.parts?.length || !Number.isFinite(d.parts[0].q)) return nothing;
     const floor = -Math.log10(1 / (d.calibrationCount + 1));
     // The pooled upper-tail scan ranked from below (its quiet look) is one more row.
-    const rows = d.parts.flatMap((p) => [{ name: p.name, label: partLabel(p.name), q: p.q }, ...(p.qBelow === undefined ? [] : [{ name: 'quiet', label: partLabel('quiet'), q: p.qBelow }])]);
+    const rows = [
+      ...d.parts.flatMap((p) => [{ name: p.name, label: partLabel(p.name), q: p.q }, ...(p.qBelow === undefined ? [] : [{ name: 'quiet', label: partLabel('quiet'), q: p.qBelow }])]),
+      ...(d.jointQ === undefined ? [] : [{ name: 'joint', label: partLabel('joint'), q: d.jointQ }]),
+    ];
     const sorted = rows.sort((a, b) => a.q - b.q);
     const scans = d.parts.filter((p) => isScanPart(p.name)).length;
-    const quiet = rows.length > d.parts.length;
+    const quiet = d.parts.some((p) => p.qBelow !== undefined);
+    const joint = d.jointQ !== undefined;
     return html`<h3>Evidence by part</h3>
       <table class="parts" data-parts>
         <thead>
@@ -120,7 +124,7 @@ export class ResultDetail extends LitElement {
       <p class="hint">q: the share of clean calibration images whose part scores at least as high${quiet ? ' (for the quiet look, at most as high)' : ''}. ${
         d.decidedBy === 'gauss'
           ? `The verdict's q is the distance to known-good images in feature space alone: on this model that part told pseudo-anomalies made from the calibration images (shuffled tiles, noise, blur, blends, turns, inverted colours) from those images better than all ${d.parts.length} parts together; the others show what they see.`
-          : `The verdict's q combines all ${d.parts.length} parts${partGroups(scans, d.parts.length, quiet).length < rows.length ? `: the ${scans} scans${quiet ? ', the upper one also from below,' : ''} into one witness, then it and the other ${d.parts.length - scans === 1 ? 'part' : `${d.parts.length - scans} parts`}` : ''}.`
+          : `The verdict's q combines all ${d.parts.length} parts${partGroups(scans, d.parts.length, quiet).length < d.parts.length + (quiet ? 1 : 0) ? `: the ${scans} scans${quiet ? ', the upper one also from below,' : ''} into one witness, then it and the other ${d.parts.length - scans === 1 ? 'part' : `${d.parts.length - scans} parts`}` : ''}${joint ? `${scans < d.parts.length ? ',' : ''} and how unusual the parts are together (their ranks' Mahalanobis distance from the calibration images')` : ''}.`
       }</p>`;
   }
 

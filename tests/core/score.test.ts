@@ -5,6 +5,7 @@ import { ProfileError } from '../../src/core/errors.ts';
 import { CalibrationCollector, histogramPValueFn, scoreImage, type ScanSettings } from '../../src/core/score.ts';
 import { combine, combineParts, TAIL_SHARE, TPM_TAU, type Combination } from '../../src/core/combine.ts';
 import { energy } from '../../src/core/energy.ts';
+import { normalQuantileOfLog } from '../../src/core/normal.ts';
 import { rng } from '../../src/core/rng.ts';
 import { layers1, reluRows } from './helpers.ts';
 
@@ -29,6 +30,46 @@ function bagLogq(column: number[], m: number): number[] {
     const beta = others.slice(0, K).reduce((a, o) => a + o - u, 0) / K;
     return beta > 0 ? Math.min(Math.log(rank), Math.max(Math.log(Number.MIN_VALUE), Math.log(K / (m + 1)) - (x - u) / beta)) : Math.log(rank);
   });
+}
+
+/**
+ * The joint look written out (core/combine.ts jointLook): each member's normal scores of its parts'
+ * log q (capped below 1), standardised over the bag, and the squared Mahalanobis distance under the
+ * bag's covariance shrunk by the OAS weight, through an explicit inverse (Gauss-Jordan).
+ */
+function jointRef(lq: number[][], cols: number[]): number[] {
+  const n = lq.length;
+  const cap = Math.log1p(-0.5 / n);
+  const z = lq.map((row) => cols.map((c) => -normalQuantileOfLog(Math.min(cap, row[c]))));
+  const keep = cols.map((_, a) => a).filter((a) => {
+    const mu = z.reduce((s, r) => s + r[a], 0) / n;
+    return z.reduce((s, r) => s + (r[a] - mu) ** 2, 0) / n > 1e-12;
+  });
+  if (!keep.length) return lq.map(() => 0);
+  const x = z.map((r) => keep.map((a) => r[a]));
+  const d = keep.length;
+  for (let a = 0; a < d; a++) {
+    const mu = x.reduce((s, r) => s + r[a], 0) / n;
+    const sd = Math.sqrt(x.reduce((s, r) => s + (r[a] - mu) ** 2, 0) / n);
+    for (const r of x) r[a] = (r[a] - mu) / sd;
+  }
+  const S = Array.from({ length: d }, (_, a) => Array.from({ length: d }, (_, b) => x.reduce((s, r) => s + r[a] * r[b], 0) / n));
+  const tr = S.reduce((s, r, a) => s + r[a], 0);
+  const tr2 = S.flat().reduce((s, v) => s + v * v, 0);
+  const denom = (n + 1 - 2 / d) * (tr2 - (tr * tr) / d);
+  const rho = Math.max(1e-6, denom > 0 ? Math.min(1, ((1 - 2 / d) * tr2 + tr * tr) / denom) : 1);
+  const A = S.map((r, a) => [...r.map((v, b) => (1 - rho) * v + (a === b ? rho * (tr / d > 0 ? tr / d : 1) : 0)), ...r.map((_, b) => (a === b ? 1 : 0))]);
+  for (let i = 0; i < d; i++) {
+    const p = A[i][i];
+    for (let j = 0; j < 2 * d; j++) A[i][j] /= p;
+    for (let r = 0; r < d; r++) {
+      if (r === i) continue;
+      const f = A[r][i];
+      for (let j = 0; j < 2 * d; j++) A[r][j] -= f * A[i][j];
+    }
+  }
+  const inv = A.map((r) => r.slice(d));
+  return x.map((r) => r.reduce((s, va, a) => s + va * r.reduce((t, vb, b) => t + inv[a][b] * vb, 0), 0));
 }
 
 describe('combined calibration (several parts, full conformal q)', () => {
@@ -76,7 +117,7 @@ describe('combined calibration (several parts, full conformal q)', () => {
     }
   });
 
-  it('groups: equals the brute-force two-level rank (each group of several parts combined by its own rule and ranked in the bag first)', () => {
+  it('groups: equals the brute-force two-level rank (each group of several parts combined by its own rule and ranked in the bag first; the joint look one more witness)', () => {
     // tpm's tie-break: Tippett's term inside a group, Fisher's sum across the groups' witnesses.
     // On log q (bagLogq).
     const logTau = Math.log(TPM_TAU);
@@ -104,11 +145,14 @@ describe('combined calibration (several parts, full conformal q)', () => {
           if (size === 1) return lq.map((row) => row[starts[j]]);
           return bagLogq(lq.map((row) => statistic(within?.[j] ?? how, row.slice(starts[j], starts[j] + size))), m);
         });
+        // Half the time the joint look at some of the parts, one more witness ranked in the bag.
+        const joint = r() < 0.5 ? test.map((_, c) => c).filter(() => r() < 0.7) : undefined;
+        if (joint && joint.length >= 2) gq.push(bagLogq(jointRef(lq, joint), m));
         const F = bag.map((_, i) => statistic(how, gq.map((g) => g[i]), true));
         // Ties within rounding of F, as combine counts them (Fisher's tie-break tells apart sums 1e-11 apart).
         const expected = (F.slice(0, m).filter((f) => f >= F[m] - 1e-12 * Math.max(1, Math.abs(F[m]))).length + 1) / (m + 1);
-        expect(combine(test, rows, how, groups, within).q).toBeCloseTo(expected, 12);
-        expect(combine(test, rows, how, groups, within).score).toBeCloseTo(F[m], 9);
+        expect(combine(test, rows, how, groups, within, joint).q).toBeCloseTo(expected, 12);
+        expect(combine(test, rows, how, groups, within, joint).score).toBeCloseTo(F[m], 9);
       }
     }
   });
@@ -128,15 +172,18 @@ describe('combined calibration (several parts, full conformal q)', () => {
     }
   });
 
-  it("the product's grouping: the scans one witness (under TPM by their minimum), each model-level part its own; flat: every part alone", () => {
+  it("the product's grouping: the scans one witness (under TPM by their minimum), each model-level part its own, with their joint look where chosen; flat: every part alone", () => {
     const r = rng(21);
     const m = 150;
     const rows = Array.from({ length: m * 6 }, () => r());
     for (let t = 0; t < 20; t++) {
       const parts = Array.from({ length: 6 }, () => r() * 1.05);
       const scans = parts.slice(0, 4);
+      const all = [0, 1, 2, 3, 4, 5];
       expect(combineParts(scans, parts, rows, 'tpm')).toEqual(combine(parts, rows, 'tpm', [4, 1, 1], ['min', 'tpm', 'tpm']));
       expect(combineParts(scans, parts, rows, 'min')).toEqual(combine(parts, rows, 'min', [4, 1, 1]));
+      expect(combineParts(scans, parts, rows, 'tpm', { joint: true })).toEqual(combine(parts, rows, 'tpm', [4, 1, 1], ['min', 'tpm', 'tpm'], all));
+      expect(combineParts(scans, parts, rows, 'min', { joint: true })).toEqual(combine(parts, rows, 'min', [4, 1, 1], undefined, all));
       expect(combineParts(scans, parts, rows, 'tpm', { flat: true })).toEqual(combine(parts, rows, 'tpm'));
     }
     // The rule matters: inside the scans, TPM adds up the strong ones, the minimum keeps the strongest.
@@ -154,6 +201,8 @@ describe('combined calibration (several parts, full conformal q)', () => {
       const parts = Array.from({ length: 6 }, () => r());
       const withLook = [...parts.slice(0, 4), -parts[0], ...parts.slice(4)];
       expect(combineParts(parts.slice(0, 4), parts, rows, 'tpm', { quiet: 0 })).toEqual(combine(withLook, looks, 'tpm', [5, 1, 1], ['min', 'tpm', 'tpm']));
+      // The joint look reads each part once: not the quiet look (look 4), its first scan from below.
+      expect(combineParts(parts.slice(0, 4), parts, rows, 'tpm', { quiet: 0, joint: true })).toEqual(combine(withLook, looks, 'tpm', [5, 1, 1], ['min', 'tpm', 'tpm'], [0, 1, 2, 3, 5, 6]));
     }
     // Below every calibration image in the first scan, ordinary elsewhere.
     const quiet = [-1, 0.5, 0.5, 0.5, 0.5, 0.5];
@@ -163,7 +212,25 @@ describe('combined calibration (several parts, full conformal q)', () => {
     expect(combineParts(quiet.slice(0, 4), [...quiet, 0.5], rows, 'tpm', { quiet: 0 }).q).toBeNaN();
   });
 
-  it('with the quiet look, holds its false-positive rate', () => {
+  it('the joint look: two parts that move together in clean images, one out and the other ordinary, is flagged, though neither part is far out', () => {
+    const r = rng(41);
+    const m = 500;
+    // Parts 0 and 1 are two looks at the same evidence (correlation about 0.95); part 2 is other evidence.
+    const row = () => {
+      const e = -Math.log(1 - r());
+      return [e + 0.3 * r(), e + 0.3 * r(), -Math.log(1 - r())];
+    };
+    const rows = Array.from({ length: m }, row).flat();
+    const sorted = (c: number) => rows.filter((_, i) => i % 3 === c).sort((a, b) => a - b);
+    // At the 97th percentile of part 0 and the 30th of part 1.
+    const odd = [sorted(0)[Math.floor(0.97 * m)], sorted(1)[Math.floor(0.3 * m)], sorted(2)[m >> 1]];
+    const apart = combine(odd, rows, 'tpm', [1, 1, 1]);
+    const together = combine(odd, rows, 'tpm', [1, 1, 1], undefined, [0, 1, 2]);
+    expect(apart.q).toBeGreaterThan(0.1);
+    expect(together.q).toBeLessThanOrEqual(0.02);
+  });
+
+  it.each([false, true])('with the quiet look (and the joint look: %s), holds its false-positive rate', (joint) => {
     const r = rng(37);
     const draw6 = () => [...draw(r), ...draw(r), -Math.log(1 - r()), -Math.log(1 - r())];
     for (const m of [19, 200]) {
@@ -172,7 +239,7 @@ describe('combined calibration (several parts, full conformal q)', () => {
       for (let t = 0; t < trials; t++) {
         const rows = Array.from({ length: m }, draw6).flat();
         const x = draw6();
-        if (combineParts(x.slice(0, 4), x, rows, 'tpm', { quiet: 0 }).q <= 0.05) flagged++;
+        if (combineParts(x.slice(0, 4), x, rows, 'tpm', { quiet: 0, joint }).q <= 0.05) flagged++;
       }
       expect(flagged / trials).toBeLessThanOrEqual(0.05 + 3 * Math.sqrt((0.05 * 0.95) / trials));
     }

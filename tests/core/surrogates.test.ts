@@ -87,12 +87,14 @@ describe('pseudo-anomalies made from known-good images', () => {
 });
 
 describe('the witnesses the verdict follows', () => {
-  it('is the Gaussian part alone only where it tells the pseudo-anomalies from the clean images better', () => {
-    const clean = { all: [1, 2, 3, 4], gauss: [1, 2, 3, 4] };
-    const kinds = SURROGATE_KINDS.flatMap((kind) => [{ kind, all: 2.5, gauss: 5 }, { kind, all: 5, gauss: 5 }]);
-    const c = chooseWitnesses(clean, kinds);
-    expect(c).toEqual({ all: (0.5 + 1) / 2, gauss: 1, alone: true });
-    expect(chooseWitnesses(clean, kinds.map((k) => ({ ...k, gauss: 2.5 }))).alone).toBe(false);
+  it('is the joint look or the Gaussian part alone only where it tells the pseudo-anomalies from the clean images strictly better', () => {
+    const clean = { all: [1, 2, 3, 4], joint: [1, 2, 3, 4], gauss: [1, 2, 3, 4] };
+    const kinds = SURROGATE_KINDS.flatMap((kind) => [{ kind, all: 2.5, joint: 2.5, gauss: 5 }, { kind, all: 5, joint: 5, gauss: 5 }]);
+    expect(chooseWitnesses(clean, kinds)).toEqual({ all: (0.5 + 1) / 2, joint: (0.5 + 1) / 2, gauss: 1, chosen: 'gauss' });
+    // A tie keeps the simpler: every witness before their joint look, either before the Gaussian part alone.
+    expect(chooseWitnesses(clean, kinds.map((k) => ({ ...k, gauss: 2.5 }))).chosen).toBe('all');
+    expect(chooseWitnesses(clean, kinds.map((k) => ({ ...k, joint: 5, gauss: 2.5 }))).chosen).toBe('joint');
+    expect(chooseWitnesses(clean, kinds.map((k) => ({ ...k, joint: 5 }))).chosen).toBe('joint');
   });
 
   it('when alone, scores an image by the Gaussian part and ranks it in that column only', () => {
@@ -101,16 +103,20 @@ describe('the witnesses the verdict follows', () => {
     const rows = Array.from({ length: 50 * k }, () => r());
     const parts = [0.1, 0.99, 0.2, 0.7];
     const scan = { aMax: 0.5, tail: 'both' as const, pointP: 'mid' as const, combine: 'tpm' as const, gauss: {} as never };
-    const alone = combinedOf(scan, parts.slice(0, 2), parts, rows, 0, true);
+    const alone = combinedOf(scan, parts.slice(0, 2), parts, rows, 0, 'gauss');
     let atLeast = 0;
     for (let i = 0; i < 50; i++) if (rows[i * k + 3] >= 0.7) atLeast++;
     expect(alone).toEqual({ score: 0.7, q: (atLeast + 1) / 51, gaussAlone: true });
     expect(partColumn(rows, k, 3)).toBe(partColumn(rows, k, 3));
     // Not chosen, or a profile without the part: every witness, as before.
-    const all = combinedOf(scan, parts.slice(0, 2), parts, rows, 0, false);
+    const all = combinedOf(scan, parts.slice(0, 2), parts, rows, 0, 'all');
     expect(all).not.toEqual(alone);
     expect(all.gaussAlone).toBe(false);
-    expect(combinedOf({ ...scan, gauss: undefined }, parts.slice(0, 2), parts, rows, 0, true).q).toBeCloseTo(combinedOf(scan, parts.slice(0, 2), parts, rows, 0, false).q, 12);
+    expect(combinedOf({ ...scan, gauss: undefined }, parts.slice(0, 2), parts, rows, 0, 'gauss').q).toBeCloseTo(combinedOf(scan, parts.slice(0, 2), parts, rows, 0, 'all').q, 12);
+    // The joint look: one more witness, its q reported.
+    const joint = combinedOf(scan, parts.slice(0, 2), parts, rows, 0, 'joint');
+    expect(joint.jointQ).toBeGreaterThan(0);
+    expect(all.jointQ).toBeUndefined();
     expect({ ...combine([0.7], partColumn(rows, k, 3)), gaussAlone: true }).toEqual(alone);
   });
 });

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { argmax, combinedOf, decodeProfile, extraParts, histogramPValueFn, partsOf, quietScan, rng, scanOf, scanParts } from '../../src/core/index.ts';
+import { argmax, combinedOf, decodeProfile, extraParts, histogramPValueFn, partsOf, quietScan, rng, scanOf, scanParts, witnessesOf } from '../../src/core/index.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { collectNodes } from '../../src/node-sets.ts';
 import { fileSource, listImages } from '../../src/cli/io.ts';
@@ -37,8 +37,8 @@ const clean = Array.from({ length: set.rows }, (_, r) => {
 const scanList = partsOf(scan, N);
 const scans = scanList.length;
 const quiet = quietScan(scanList);
-const alone = !!table.gaussAlone?.includes(DEFAULTS.scoring);
-const flagged = (cal: number[][], test: number[][]) => test.filter((x) => combinedOf(scan, x.slice(0, scans), x, cal.flat(), quiet, alone).q <= fpr).length / test.length;
+const witnesses = witnessesOf(table, DEFAULTS.scoring);
+const flagged = (cal: number[][], test: number[][]) => test.filter((x) => combinedOf(scan, x.slice(0, scans), x, cal.flat(), quiet, witnesses).q <= fpr).length / test.length;
 
 console.log(`as calibrated: ${(100 * flagged(calRows, clean)).toFixed(1)}% of ${clean.length} clean images flagged at ${fpr}`);
 const all = [...calRows, ...clean];
