@@ -121,7 +121,7 @@ function firstFrom(sorted: ArrayLike<number>, s: number, strict = false): number
 /** #{v in sorted : v >= s}. */
 const atLeast = (sorted: ArrayLike<number>, s: number): number => sorted.length - firstFrom(sorted, s);
 
-/** An image's combined score, its calibrated q, and where the joint look took part, that look's own q in the bag. */
+/** An image's combined score, its calibrated q, and where the joint look took part, that look's own q in the bag (at least 1 / (m + 1)). */
 export interface Combined {
   score: number;
   q: number;
@@ -211,7 +211,8 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
   const floor = tieFloor(F);
   let ge = 0;
   for (let i = 0; i < m; i++) if (statistic(how, glogq, i * g, (i + 1) * g, across) >= floor) ge++;
-  return { score: F, q: (ge + 1) / (m + 1), ...(withJoint ? { jointQ: Math.exp(glogq[m * g + g - 1]) } : {}) };
+  // The joint look's q as a share of the bag, like every part's own (the tail beyond it orders, it is not shown).
+  return { score: F, q: (ge + 1) / (m + 1), ...(withJoint ? { jointQ: Math.max(1 / (m + 1), Math.exp(glogq[m * g + g - 1])) } : {}) };
 }
 
 /**
