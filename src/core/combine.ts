@@ -332,7 +332,8 @@ function quietRows(rows: number[], k: number, scans: number, quiet: number): num
  * combine() on every part of an image (`parts`: its scan scores, then extraParts) when calibrated,
  * grouped by partGroups with witnessRules; `quiet` (>= 0: the index of the pooled upper-tail scan,
  * core/score.ts quietScan) adds that scan ranked from below as one more look among the scans; `flat`
- * counts every part as its own witness (the rule before; eval/ compares the two). Uncalibrated, the
+ * counts every part as its own witness (the rule before; eval/ compares the two); `joint` adds the joint
+ * look at every part as one more witness (where the calibration chose it: core/score.ts witnessesOf). Uncalibrated, the
  * raw score is the scans' sum alone, since the other parts' scales are not a scan's.
  */
 export function combineParts(scanScores: number[], parts: number[], rows: number[] | undefined, how: Combination = 'fisher', opts: { flat?: boolean; quiet?: number; joint?: boolean } = {}): Combined {
