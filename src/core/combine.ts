@@ -4,8 +4,7 @@
 // A score beyond every other in its bag gets a q below the ranks' floor 1 / (m + 1) from the bag's
 // upper tail, so an image far outside calibration stays apart from one just outside it.
 import type { Combination } from '../types.ts';
-import { cholesky, oasShrink } from './linalg.ts';
-import { normalQuantileOfLog } from './normal.ts';
+import { jointLook, rankScores } from './joint.ts';
 
 export type { Combination };
 
@@ -76,7 +75,7 @@ interface Prepared {
   others: Uint32Array;
   /** logq[n] = log(n / (m + 1)): the log q of a rank, looked up, not recomputed per part and image. */
   logq: Float64Array;
-  /** The joint look's normal score of each rank's log q (jointLook), made on first use. */
+  /** The joint look's normal score of each rank's log q (core/joint.ts rankScores), made on first use. */
   zByRank?: Float64Array;
   /** Per part, the calibration image with the largest score (the bag's largest unless the test image passes it). */
   argmax: Uint32Array;
@@ -138,7 +137,7 @@ export interface Combined {
  * by the same statistic and ranked into one q, so parts that look at the same evidence (the scans
  * of one set of activations) count as one witness, not as several; `within` names each group's own
  * statistic where it is not `how`'s. `joint` (part indices, at least two) adds the joint look at
- * those parts (jointLook) as one more witness. To rank without self-inclusion,
+ * those parts (core/joint.ts) as one more witness. To rank without self-inclusion,
  * every calibration image's q and F are computed exactly as the test image's: against all the
  * other m images of the bag (the m - 1 other calibration images and the test image). This is full
  * conformal prediction with a symmetric score, so q is valid (P(q <= a) <= a for a clean image)
@@ -175,7 +174,7 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
     }
   }
   // Each group's log q per bag member: a single part's own; several parts' statistic, ranked in the
-  // bag; then, where asked, the joint look at the parts (jointLook) as one more witness.
+  // bag; then, where asked, the joint look at the parts (core/joint.ts) as one more witness.
   const withJoint = !!joint && joint.length >= 2;
   const g = sizes.length + (withJoint ? 1 : 0);
   const glogq = cal.work.glogq;
@@ -202,7 +201,7 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
     first += size;
   });
   if (withJoint) {
-    jointLook(logq, k, cal, joint, inner);
+    jointLook(logq, k, L, (cal.zByRank ??= rankScores(L)), joint, inner);
     rank(g - 1);
   }
   // Fisher's tie-break across witnesses of different evidence (partGroups); with every part on its own (scans only, or flat), Tippett's.
@@ -213,69 +212,6 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
   for (let i = 0; i < m; i++) if (statistic(how, glogq, i * g, (i + 1) * g, across) >= floor) ge++;
   // The joint look's q as a share of the bag, like every part's own (the tail beyond it orders, it is not shown).
   return { score: F, q: (ge + 1) / (m + 1), ...(withJoint ? { jointQ: Math.max(1 / (m + 1), Math.exp(glogq[m * g + g - 1])) } : {}) };
-}
-
-/**
- * The joint look: how unusual an image's parts are together, not one by one. Each part's rank q in
- * the bag becomes a normal score z = Φ⁻¹(1 − q) (q capped below 1, so the bag's least is finite),
- * and each bag member gets the squared Mahalanobis distance of its z vector from the bag's mean,
- * under the bag's covariance (standardised, OAS-shrunk). Clean images' parts move together (the
- * pooled scans with their class-conditional twins, the upper scan with the Gaussian part); an
- * attack lights up the pooled lower-tail scan and leaves its class-conditional twin ordinary, a
- * combination no clean image shows, though each part alone is only a little out. The statistic is
- * a symmetric function of the bag, so ranking it keeps the verdict full conformal. A part constant
- * across the bag carries nothing and is left out. Writes one value per bag member into `out`.
- */
-function jointLook(logq: Float64Array, k: number, cal: Prepared, cols: readonly number[], out: Float64Array): void {
-  const { m, logq: L } = cal;
-  const n = m + 1;
-  const D = cols.length;
-  const cap = Math.log1p(-0.5 / n);
-  const score = (l: number) => -normalQuantileOfLog(Math.min(cap, l));
-  // Most log q are a rank's, log(r / (m + 1)): their scores are looked up, not recomputed.
-  const byRank = (cal.zByRank ??= L.map((l, r) => (r === 0 ? NaN : score(l))));
-  const zOf = (l: number) => {
-    const r = Math.round(Math.exp(l) * n);
-    return r > 0 && r <= n && L[r] === l ? byRank[r] : score(l);
-  };
-  // Normal scores, standardised per column; a column constant across the bag is dropped.
-  const z = new Float64Array(n * D);
-  const live: number[] = [];
-  for (let a = 0; a < D; a++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += z[i * D + a] = zOf(logq[i * k + cols[a]]);
-    const mu = s / n;
-    let v = 0;
-    for (let i = 0; i < n; i++) v += (z[i * D + a] - mu) ** 2;
-    const sd = Math.sqrt(v / n);
-    if (!(sd > 1e-6)) continue;
-    live.push(a);
-    for (let i = 0; i < n; i++) z[i * D + a] = (z[i * D + a] - mu) / sd;
-  }
-  const d = live.length;
-  if (d === 0) {
-    out.fill(0, 0, n);
-    return;
-  }
-  const x = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) x[i * d + a] = z[i * D + live[a]];
-  const cov = new Float64Array(d * d);
-  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) for (let b = 0; b <= a; b++) cov[a * d + b] += (x[i * d + a] * x[i * d + b]) / n;
-  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) cov[b * d + a] = cov[a * d + b];
-  oasShrink(cov, d, n);
-  const l = cholesky(cov, d);
-  const y = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    // ‖L⁻¹ x_i‖², forward substitution inline (one per bag member).
-    let s = 0;
-    for (let a = 0; a < d; a++) {
-      let v = x[i * d + a];
-      for (let b = 0; b < a; b++) v -= l[a * d + b] * y[b];
-      y[a] = v / l[a * d + a];
-      s += y[a] * y[a];
-    }
-    out[i] = s;
-  }
 }
 
 /** Equal rank vectors in another part order may differ in the last bit: count them as ties (conservative). */

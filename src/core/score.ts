@@ -220,7 +220,7 @@ export interface ImageScore {
   partQ: number[];
   /** The quiet look (quietScan): which part it ranks from below (-1: none) and its q, (#{calibration scores <= the part's} + 1) / (m + 1). */
   quiet: { part: number; q: number };
-  /** The joint look's q (core/combine.ts jointLook: how unusual the parts are together); NaN where it took no part. */
+  /** The joint look's q (core/joint.ts jointLook: how unusual the parts are together); NaN where it took no part. */
   jointQ: number;
   /** p-value ranges and point p-values shown to users: the part's own, or two-sided for several tails. */
   ranges: PValueRanges;

@@ -33,7 +33,7 @@ function bagLogq(column: number[], m: number): number[] {
 }
 
 /**
- * The joint look written out (core/combine.ts jointLook): each member's normal scores of its parts'
+ * The joint look written out (core/joint.ts jointLook): each member's normal scores of its parts'
  * log q (capped below 1), standardised over the bag, and the squared Mahalanobis distance under the
  * bag's covariance shrunk by the OAS weight, through an explicit inverse (Gauss-Jordan).
  */
