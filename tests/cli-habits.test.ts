@@ -44,8 +44,8 @@ describe('CLI habits', () => {
     expect(gate.status, gate.stderr).toBe(3);
     const unusual = gate.stdout.split('\n').filter((l) => l.includes('\tunusual\t'));
     expect(unusual).toHaveLength(2);
-    // An unusual line names the part with the smallest q of its own.
-    for (const l of unusual) expect(l).toMatch(/\tstrongest part: ((upper|lower)(:class)?|energy|gauss) \(q [0-9.e-]+\)$/);
+    // An unusual line names the look (a part, the quiet look or the parts' joint look) with the smallest q of its own.
+    for (const l of unusual) expect(l).toMatch(/\tstrongest part: ((upper|lower)(:class)?|energy|gauss|quiet|joint) \(q [0-9.e-]+\)$/);
     expect(gate.stdout).toMatch(/clean-00000\.png\ttypical\t/);
     // Without the gate, flagged images are a result, not a failure.
     expect(cli(['score', '--model', MODEL, '--profile', PROFILE, ...PGD]).status).toBe(0);

@@ -66,8 +66,15 @@ export function textLine(r: ScoreLine | ImageError): string {
   const q = Number.isFinite(r.q) ? r.q.toFixed(4) : '-';
   const line = `${r.file}\t${verdictText(r)}\tscore ${r.score.toFixed(3)}\tq ${q}\t${r.top}`;
   if (r.verdict !== 'unusual') return line;
-  // Which evidence: the part with the smallest q of its own.
-  const strongest = r.parts.reduce((a, b) => (b.q < a.q ? b : a));
+  // Which evidence: the Gaussian part where it alone decides, else the look with the smallest q of its
+  // own, as the detail view ranks them: each part, the quiet look, the parts' joint look.
+  const gauss = r.decidedBy === 'gauss' ? r.parts.find((p) => p.name === 'gauss') : undefined;
+  if (gauss) return `${line}\tdecided by: gauss (q ${gauss.q.toPrecision(2)})`;
+  const looks = [
+    ...r.parts.flatMap((p) => [p, ...(p.qBelow === undefined ? [] : [{ name: 'quiet', q: p.qBelow }])]),
+    ...(r.jointQ === undefined ? [] : [{ name: 'joint', q: r.jointQ }]),
+  ];
+  const strongest = looks.reduce((a, b) => (b.q < a.q ? b : a));
   return `${line}\tstrongest part: ${strongest.name} (q ${strongest.q.toPrecision(2)})`;
 }
 

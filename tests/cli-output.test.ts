@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { textLine, type ScoreLine } from '../src/cli/output.ts';
+
+const line = (over: Partial<ScoreLine>): ScoreLine => ({
+  file: 'a.png', score: 9, alpha: 0.1, q: 0.001, flagged: true, verdict: 'unusual', calibrationCount: 2000, fpr: 0.05, top: 'Shirt 91%', topNodes: [],
+  parts: [
+    { name: 'upper', score: 40, q: 0.02 },
+    { name: 'energy', score: -3, q: 0.3 },
+    { name: 'gauss', score: 120, q: 0.004 },
+  ],
+  ...over,
+});
+
+describe('textLine names the evidence behind an unusual verdict', () => {
+  it('the part with the smallest q of its own', () => {
+    expect(textLine(line({}))).toMatch(/\tstrongest part: gauss \(q 0\.0040\)$/);
+  });
+  it('the joint look where the parts are more unusual together than any is alone', () => {
+    expect(textLine(line({ jointQ: 0.0005 }))).toMatch(/\tstrongest part: joint \(q 0\.00050\)$/);
+  });
+  it('the quiet look: an image that lights up fewer nodes than clean ones', () => {
+    expect(textLine(line({ parts: [{ name: 'upper', score: 1, q: 0.99, qBelow: 0.001 }, { name: 'gauss', score: 120, q: 0.004 }] }))).toMatch(/\tstrongest part: quiet \(q 0\.0010\)$/);
+  });
+  it('the Gaussian part where the calibration let it decide alone, whatever the scans say', () => {
+    expect(textLine(line({ decidedBy: 'gauss', parts: [{ name: 'upper', score: 90, q: 0.0005 }, { name: 'gauss', score: 120, q: 0.004 }] }))).toMatch(/\tdecided by: gauss \(q 0\.0040\)$/);
+  });
+  it('nothing more on a typical line', () => {
+    expect(textLine(line({ verdict: 'typical', flagged: false, q: 0.4 }))).not.toMatch(/strongest|decided/);
+  });
+});
