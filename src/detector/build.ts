@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type Witnesses } from '../core/index.ts';
+import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type Witnesses } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -88,7 +88,9 @@ export async function calibrate(
   const scans = partsOf(scan, N);
   const { table, notes } = await chooseWitnessesOn(features, pv, scan, scans, collector.finish(N, profileDigest(profile)), images, opts, progress);
   const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: table } };
-  const groups = partGroups(scans.length, table.parts.length, quietScan(scans) >= 0);
+  // The witnesses the verdict follows: the Gaussian part alone is one. The joint look adds no tie of its own
+  // (the calibration images that top it are those that top single parts: tests/calibration-size.test.ts).
+  const groups = witnessesOf(table, profile.header.scan.scoring) === 'gauss' ? [1] : partGroups(scans.length, table.parts.length, quietScan(scans) >= 0);
   return { profile: calibrated, skipped: named(images, skip), notes, warnings: calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine) };
 }
 
