@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeProfile, encodeProfile, ProfileError, scanOf, type Profile } from '../src/core/index.ts';
+import type { CalibrationTable, ImageResult } from '../src/types.ts';
 import { DEFAULTS } from '../src/defaults.ts';
 import { Detector } from '../src/detector/index.ts';
 import { histogramMethod, productScorer } from '../src/evaluate.ts';
@@ -12,66 +13,61 @@ const model = new Uint8Array(readFileSync('public/models/fashion-cnn.onnx'));
 const profile = decodeProfile(readFileSync('public/profiles/fashion-cnn.hsp'));
 const files = (set: string, n: number) => listImages([`data/${set}`]).slice(0, n);
 
+/** Scores `paths` on the CLI/worker path and the evaluation path (batches of one on both sides, so the node values going in are the same bits), expects the same score and q from both, and hands each result to `each`. */
+async function onBothPaths(p: Profile, paths: string[], each: (r: ImageResult) => void = () => {}): Promise<void> {
+  const d = await Detector.create({ model, profile: p });
+  const set = await collectNodes(d.features, 'mixed', fileSource(paths), 1);
+  const evalScores = productScorer(histogramMethod(p), scanOf(p), p.header.calibration!).score(set, [DEFAULTS.scoring]);
+  for (const [i, f] of paths.entries()) {
+    const r = await d.check(await decodeImage(readFileSync(f)), f);
+    expect(r.score).toBe(evalScores.scores[DEFAULTS.scoring][i]);
+    expect(r.q).toBe(evalScores.q[DEFAULTS.scoring][i]);
+    each(r);
+  }
+  d.release();
+}
+/** The shipped profile with another witness choice in its calibration table, written to an .hsp file and read back. */
+const withChoice = (choice: Pick<CalibrationTable, 'gaussAlone' | 'joint'>): Profile => {
+  const { gaussAlone: _, joint: __, ...cal } = profile.header.calibration!;
+  return decodeProfile(encodeProfile({ ...profile, header: { ...profile.header, calibration: { ...cal, ...choice } } }));
+};
+
 describe('the shipped scoring, used by the CLI, the worker and the evaluation alike', () => {
   it('gives bit-identical scores and q-values on the CLI/worker path and the evaluation path', async () => {
-    const d = await Detector.create({ model, profile });
-    const paths = [...files('clean', 25), ...files('pgd-0.05', 25)];
-    // Batches of one on both sides, so the node values going in are the same bits.
-    const set = await collectNodes(d.features, 'mixed', fileSource(paths), 1);
-    const evalScores = productScorer(histogramMethod(profile), scanOf(profile), profile.header.calibration!).score(set, [DEFAULTS.scoring]);
-    for (const [i, f] of paths.entries()) {
-      const r = await d.check(await decodeImage(readFileSync(f)), f);
-      expect(r.score).toBe(evalScores.scores[DEFAULTS.scoring][i]);
-      expect(r.q).toBe(evalScores.q[DEFAULTS.scoring][i]);
-    }
-    d.release();
+    await onBothPaths(profile, [...files('clean', 25), ...files('pgd-0.05', 25)]);
   });
 
   it('follows the Gaussian part alone where the calibration chose it, alike on both paths, through an .hsp file', async () => {
-    const cal = profile.header.calibration!;
-    const chosen: Profile = decodeProfile(encodeProfile({ ...profile, header: { ...profile.header, calibration: { ...cal, gaussAlone: ['hc'] } } }));
+    const chosen = withChoice({ gaussAlone: ['hc'] });
     expect(chosen.header.calibration!.gaussAlone).toEqual(['hc']);
-    const d = await Detector.create({ model, profile: chosen });
-    const paths = [...files('clean', 10), ...files('ood-mnist', 10)];
-    const set = await collectNodes(d.features, 'mixed', fileSource(paths), 1);
-    const evalScores = productScorer(histogramMethod(chosen), scanOf(chosen), chosen.header.calibration!).score(set, ['hc']);
+    const cal = chosen.header.calibration!;
     const k = cal.parts.length;
     const column = Array.from({ length: cal.count }, (_, i) => cal.scores.hc![i * k + k - 1]);
-    for (const [i, f] of paths.entries()) {
-      const r = await d.check(await decodeImage(readFileSync(f)), f);
+    await onBothPaths(chosen, [...files('clean', 10), ...files('ood-mnist', 10)], (r) => {
       const gauss = r.parts.find((p) => p.name === 'gauss')!;
       expect(r.score).toBe(gauss.score);
       expect(r.q).toBe((column.filter((v) => v >= gauss.score).length + 1) / (cal.count + 1));
-      expect(evalScores.scores.hc[i]).toBe(r.score);
-      expect(evalScores.q.hc[i]).toBe(r.q);
-    }
-    d.release();
+      expect(r.decidedBy).toBe('gauss');
+    });
     // A choice of a part the table does not have is refused when read.
     const bad = encodeProfile({ ...profile, header: { ...profile.header, calibration: { ...cal, parts: cal.parts.slice(0, -1), scores: {}, gaussAlone: ['hc'] } } });
     expect(() => decodeProfile(bad)).toThrow(ProfileError);
     expect(() => decodeProfile(bad)).toThrow(/witness choice/);
   });
 
-  it('adds the joint look where the calibration chose it, alike on both paths, through an .hsp file', async () => {
-    const cal = profile.header.calibration!;
-    const { gaussAlone: _, ...rest } = cal;
-    const chosen: Profile = decodeProfile(encodeProfile({ ...profile, header: { ...profile.header, calibration: { ...rest, joint: ['hc'] } } }));
-    expect(chosen.header.calibration!.joint).toEqual(['hc']);
-    const d = await Detector.create({ model, profile: chosen });
+  it('adds the joint look where the calibration chose it, and only there, alike on both paths, through an .hsp file', async () => {
     const paths = [...files('clean', 10), ...files('pgd-0.05', 10)];
-    const set = await collectNodes(d.features, 'mixed', fileSource(paths), 1);
-    const evalScores = productScorer(histogramMethod(chosen), scanOf(chosen), chosen.header.calibration!).score(set, ['hc']);
-    for (const [i, f] of paths.entries()) {
-      const r = await d.check(await decodeImage(readFileSync(f)), f);
+    const chosen = withChoice({ joint: ['hc'] });
+    expect(chosen.header.calibration!.joint).toEqual(['hc']);
+    await onBothPaths(chosen, paths, (r) => {
       expect(r.jointQ).toBeGreaterThan(0);
       expect(r.jointQ).toBeLessThanOrEqual(1);
       expect(r.decidedBy).toBeUndefined();
-      expect(evalScores.scores.hc[i]).toBe(r.score);
-      expect(evalScores.q.hc[i]).toBe(r.q);
-    }
-    d.release();
+    });
+    await onBothPaths(withChoice({}), paths, (r) => expect(r.jointQ).toBeUndefined());
     // A joint look of a table with one part is refused when read.
-    const bad = encodeProfile({ ...profile, header: { ...profile.header, calibration: { ...rest, parts: cal.parts.slice(0, 1), scores: {}, joint: ['hc'] } } });
+    const cal = chosen.header.calibration!;
+    const bad = encodeProfile({ ...profile, header: { ...profile.header, calibration: { ...cal, parts: cal.parts.slice(0, 1), scores: {} } } });
     expect(() => decodeProfile(bad)).toThrow(/joint look/);
   });
 
