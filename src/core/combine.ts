@@ -80,7 +80,7 @@ interface Prepared {
   /** Per part, the calibration image with the largest score (the bag's largest unless the test image passes it). */
   argmax: Uint32Array;
   /** Working buffers of combine(), reused from one image to the next (see core/scratch.ts for why); top: a bag's largest K + 2, or empty where m is too small for a tail. */
-  work: { logq: Float64Array; glogq: Float64Array; inner: Float64Array; sorted: Float64Array; top: Float64Array };
+  work: { logq: Float64Array; ranks: Uint32Array; glogq: Float64Array; inner: Float64Array; sorted: Float64Array; top: Float64Array };
 }
 const prepared = new WeakMap<number[], Prepared>();
 
@@ -99,7 +99,7 @@ function prepare(rows: number[], k: number): Prepared {
   });
   const K = tailCount(m);
   const top = new Float64Array(K + 2 <= m + 1 ? K + 2 : 0);
-  const work = { logq: new Float64Array((m + 1) * k), glogq: new Float64Array((m + 1) * (k + 1)), inner: new Float64Array(m + 1), sorted: new Float64Array(m + 1), top };
+  const work = { logq: new Float64Array((m + 1) * k), ranks: new Uint32Array((m + 1) * k), glogq: new Float64Array((m + 1) * (k + 1)), inner: new Float64Array(m + 1), sorted: new Float64Array(m + 1), top };
   p = { m, k, sorted, others, logq, argmax, work };
   prepared.set(rows, p);
   return p;
@@ -158,10 +158,11 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
   if (sizes.reduce((a, b) => a + b, 0) !== k) throw new Error(`combine: groups ${sizes.join('+')} do not add up to ${k} parts`);
   // log q of every bag member (rows 0..m-1 the calibration images, row m the test image) per part.
   const L = cal.logq;
-  const { logq, inner, sorted, top } = cal.work;
-  for (let c = 0; c < k; c++) logq[m * k + c] = L[atLeast(cal.sorted[c], partScores[c]) + 1];
+  // ranks: each entry's rank r (log q = L[r]), which the joint look reads its normal score by; 0 where the tail gave log q.
+  const { logq, ranks, inner, sorted, top } = cal.work;
+  for (let c = 0; c < k; c++) logq[m * k + c] = L[(ranks[m * k + c] = atLeast(cal.sorted[c], partScores[c]) + 1)];
   for (let i = 0; i < m; i++) {
-    for (let c = 0; c < k; c++) logq[i * k + c] = L[cal.others[i * k + c] + (partScores[c] >= rows[i * k + c] ? 1 : 0) + 1];
+    for (let c = 0; c < k; c++) logq[i * k + c] = L[(ranks[i * k + c] = cal.others[i * k + c] + (partScores[c] >= rows[i * k + c] ? 1 : 0) + 1)];
   }
   // Each part's largest bag member (the test image, or the calibration image it does not pass) beyond the ranks' floor.
   if (top.length) {
@@ -170,7 +171,8 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
       const cs = cal.sorted[c];
       for (let t = 0, a = m - 1, used = false; t < top.length; t++) top[t] = !used && (a < 0 || s >= cs[a]) ? ((used = true), s) : cs[a--];
       const who = s === top[0] ? m : cal.argmax[c];
-      logq[who * k + c] = Math.min(logq[who * k + c], tailLogq(top, m));
+      const tail = tailLogq(top, m);
+      if (tail < logq[who * k + c]) [logq[who * k + c], ranks[who * k + c]] = [tail, 0];
     }
   }
   // Each group's log q per bag member: a single part's own; several parts' statistic, ranked in the
@@ -201,7 +203,7 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
     first += size;
   });
   if (withJoint) {
-    jointLook(logq, k, L, (cal.zByRank ??= rankScores(L)), joint, inner);
+    jointLook(logq, ranks, k, (cal.zByRank ??= rankScores(L)), joint, inner);
     rank(g - 1);
   }
   // Fisher's tie-break across witnesses of different evidence (partGroups); with every part on its own (scans only, or flat), Tippett's.

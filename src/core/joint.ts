@@ -10,6 +10,13 @@ export function rankScores(L: Float64Array): Float64Array {
   return L.map((l, r) => (r === 0 ? NaN : scoreOf(l, L.length - 1)));
 }
 
+/** Working buffers of jointLook, reused from one image to the next (fresh typed arrays cost a page fault per touch in Chromium: core/scratch.ts). */
+let buffers = { z: new Float64Array(0), x: new Float64Array(0) };
+const buffer = (n: number) => {
+  if (buffers.z.length < n) buffers = { z: new Float64Array(n), x: new Float64Array(n) };
+  return buffers;
+};
+
 /**
  * The joint look: how unusual an image's parts are together, not one by one. Each part's rank q in
  * the bag becomes a normal score z = Φ⁻¹(1 − q) (q capped below 1, so the bag's least is finite),
@@ -21,25 +28,28 @@ export function rankScores(L: Float64Array): Float64Array {
  * a symmetric function of the bag, so ranking it keeps the verdict full conformal. A part constant
  * across the bag carries nothing and is left out. Writes one value per bag member into `out`.
  *
- * `logq`: every bag member's part log q ([m + 1, k] row-major); `L` and `byRank`: each rank's log q and
- * its score (rankScores), so most scores are looked up, not recomputed.
+ * `logq`: every bag member's part log q ([n, k] row-major, n = m + 1); `ranks`: the same entries'
+ * ranks r (log q = log(r / n)), or 0 where the tail beyond calibration gave the log q; `byRank`: each
+ * rank's normal score (rankScores), so most scores are looked up, not recomputed.
  */
-export function jointLook(logq: Float64Array, k: number, L: Float64Array, byRank: Float64Array, cols: readonly number[], out: Float64Array): void {
-  const n = L.length - 1;
+export function jointLook(logq: Float64Array, ranks: Uint32Array, k: number, byRank: Float64Array, cols: readonly number[], out: Float64Array): void {
+  const n = byRank.length - 1;
   const D = cols.length;
-  const zOf = (l: number) => {
-    const r = Math.round(Math.exp(l) * n);
-    return r > 0 && r <= n && L[r] === l ? byRank[r] : scoreOf(l, n);
-  };
+  const { z, x } = buffer(n * D);
   // Normal scores, standardised per column; a column constant across the bag is dropped.
-  const z = new Float64Array(n * D);
   const live: number[] = [];
   for (let a = 0; a < D; a++) {
     let s = 0;
-    for (let i = 0; i < n; i++) s += z[i * D + a] = zOf(logq[i * k + cols[a]]);
+    for (let i = 0, e = cols[a]; i < n; i++, e += k) {
+      const r = ranks[e];
+      s += z[i * D + a] = r > 0 ? byRank[r] : scoreOf(logq[e], n);
+    }
     const mu = s / n;
     let v = 0;
-    for (let i = 0; i < n; i++) v += (z[i * D + a] - mu) ** 2;
+    for (let i = 0; i < n; i++) {
+      const dz = z[i * D + a] - mu;
+      v += dz * dz;
+    }
     const sd = Math.sqrt(v / n);
     if (!(sd > 1e-6)) continue;
     live.push(a);
@@ -50,11 +60,10 @@ export function jointLook(logq: Float64Array, k: number, L: Float64Array, byRank
     out.fill(0, 0, n);
     return;
   }
-  const x = new Float64Array(n * d);
   for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) x[i * d + a] = z[i * D + live[a]];
   const cov = new Float64Array(d * d);
-  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) for (let b = 0; b <= a; b++) cov[a * d + b] += (x[i * d + a] * x[i * d + b]) / n;
-  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) cov[b * d + a] = cov[a * d + b];
+  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) for (let b = 0; b <= a; b++) cov[a * d + b] += x[i * d + a] * x[i * d + b];
+  for (let a = 0; a < d; a++) for (let b = 0; b <= a; b++) cov[b * d + a] = cov[a * d + b] /= n;
   oasShrink(cov, d, n);
   const l = cholesky(cov, d);
   const y = new Float64Array(d);
