@@ -6,12 +6,14 @@ import cliProgress from 'cli-progress';
 import {
   allocRanges,
   bruteEmpiricalPValues,
+  combineParts,
   edgesPerNode,
   histogramPValues,
   individualScan,
   kdePValues,
   payloadBytes,
   pointPValues,
+  rng,
   ProfileBuilder,
   silvermanBandwidths,
   sortedEmpiricalPValues,
@@ -144,6 +146,27 @@ bar.stop();
   scanRows.push({ nodes: 50000, ms: (performance.now() - t0) / reps });
 }
 
+// Combining an image's calibrated parts (4 scans, energy, Gaussian part, as the default model has them) against m
+// calibration rows: every witness, and every witness with their joint look, side by side.
+const combineRows: { m: number; all: number; joint: number }[] = [];
+for (const m of quick ? [500, 2000] : [500, 2000, 10000]) {
+  const r = rng(11);
+  // Correlated parts, as a clean image's are: a shared factor plus each part's own noise.
+  const image = () => {
+    const f = r() * 3;
+    return Array.from({ length: 6 }, () => f + r() * 2);
+  };
+  const rows = Array.from({ length: m }, image).flat();
+  const images = Array.from({ length: 200 }, image);
+  const time = (joint: boolean) => {
+    combineParts(images[0].slice(0, 4), images[0], rows, 'tpm', { quiet: 0, joint }); // the table's one-off preparation
+    const t0 = performance.now();
+    for (const x of images) combineParts(x.slice(0, 4), x, rows, 'tpm', { quiet: 0, joint });
+    return (performance.now() - t0) / images.length;
+  };
+  combineRows.push({ m, all: time(false), joint: time(true) });
+}
+
 const fmt = (ms: number | null) => (ms === null ? 'n/a' : ms < 1 ? ms.toFixed(3) : ms < 100 ? ms.toFixed(2) : ms.toFixed(0));
 const lines: string[] = [];
 lines.push('| nodes | background n | method | ms / test vector | bytes held | vs raw | speed-up vs sorted empirical | speed-up vs KDE |');
@@ -160,10 +183,12 @@ for (const r of rows) {
 }
 lines.push('', '| nodes | individual scan ms (Berk-Jones, a_max 0.5) |', '|---:|---:|');
 for (const s of scanRows) lines.push(`| ${s.nodes} | ${s.ms.toFixed(3)} |`);
+lines.push('', '| calibration rows m | combine ms / image, every witness | with their joint look | ratio |', '|---:|---:|---:|---:|');
+for (const c of combineRows) lines.push(`| ${c.m} | ${c.all.toFixed(3)} | ${c.joint.toFixed(3)} | ${(c.joint / c.all).toFixed(2)}x |`);
 const table = lines.join('\n');
 console.log(`\n${table}\n`);
 console.log(`bytes per node: uniform B: 8 + 8 + w*B; tail B: 8 + 4(B+1) + w*B (w = 1, 2 or 4 bytes per count); e.g. edgesPerNode(tail, 32) = ${edgesPerNode('tail', 32)}`);
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/core.json', JSON.stringify({ date: new Date().toISOString(), quick, rows, scan: scanRows }, null, 2));
+writeFileSync('bench/results/core.json', JSON.stringify({ date: new Date().toISOString(), quick, rows, scan: scanRows, combine: combineRows }, null, 2));
 writeFileSync('bench/results/core.md', table + '\n');
 console.log('wrote bench/results/core.json and bench/results/core.md');
