@@ -1,6 +1,7 @@
 // The joint look, one more witness of core/combine.ts: how unusual an image's parts are together.
 import { cholesky, oasShrink } from './linalg.ts';
 import { normalQuantileOfLog } from './normal.ts';
+import { scratch64 } from './scratch.ts';
 
 /** A part's normal score from its log q in a bag of n, q capped below 1 so the bag's least is finite. */
 const scoreOf = (l: number, n: number) => -normalQuantileOfLog(Math.min(Math.log1p(-0.5 / n), l));
@@ -9,13 +10,6 @@ const scoreOf = (l: number, n: number) => -normalQuantileOfLog(Math.min(Math.log
 export function rankScores(L: Float64Array): Float64Array {
   return L.map((l, r) => (r === 0 ? NaN : scoreOf(l, L.length - 1)));
 }
-
-/** Working buffers of jointLook, reused from one image to the next (fresh typed arrays cost a page fault per touch in Chromium: core/scratch.ts). */
-let buffers = { z: new Float64Array(0), x: new Float64Array(0) };
-const buffer = (n: number) => {
-  if (buffers.z.length < n) buffers = { z: new Float64Array(n), x: new Float64Array(n) };
-  return buffers;
-};
 
 /**
  * The joint look: how unusual an image's parts are together, not one by one. Each part's rank q in
@@ -35,7 +29,8 @@ const buffer = (n: number) => {
 export function jointLook(logq: Float64Array, ranks: Uint32Array, k: number, byRank: Float64Array, cols: readonly number[], out: Float64Array): void {
   const n = byRank.length - 1;
   const D = cols.length;
-  const { z, x } = buffer(n * D);
+  // Reused from one image to the next (core/scratch.ts says why).
+  const [z, x] = [scratch64('joint:z', n * D), scratch64('joint:x', n * D)];
   // Normal scores, standardised per column; a column constant across the bag is dropped.
   const live: number[] = [];
   for (let a = 0; a < D; a++) {

@@ -13,3 +13,15 @@ export function scratch(key: string, n: number): Float32Array {
   }
   return a.subarray(0, n);
 }
+
+const pool64 = new Map<string, Float64Array>();
+
+/** A Float64Array of length n for `key`, reused across calls like scratch()'s. */
+export function scratch64(key: string, n: number): Float64Array {
+  let a = pool64.get(key);
+  if (!a || a.length < n) {
+    a = new Float64Array(n);
+    pool64.set(key, a);
+  }
+  return a.subarray(0, n);
+}
