@@ -2,26 +2,20 @@
 // first touch each fresh 256 KB typed array (page faults), as much as a sweep over the histograms:
 // scoring one photo-model image used to allocate a dozen. What is handed out is valid until the
 // next call with the same key (JS runs one call at a time; each worker has its own copy).
-const pool = new Map<string, Float32Array>();
+type Typed = Float32Array | Float64Array;
+const pools = new Map<new (n: number) => Typed, Map<string, Typed>>();
+
+/** A typed array of `Type` and length n for `key`, reused across calls; its contents are not cleared. */
+function take<T extends Typed>(Type: new (n: number) => T, key: string, n: number): T {
+  let pool = pools.get(Type);
+  if (!pool) pools.set(Type, (pool = new Map()));
+  let a = pool.get(key) as T | undefined;
+  if (!a || a.length < n) pool.set(key, (a = new Type(n)));
+  return a.subarray(0, n) as T;
+}
 
 /** A Float32Array of length n for `key`, reused across calls; its contents are not cleared. */
-export function scratch(key: string, n: number): Float32Array {
-  let a = pool.get(key);
-  if (!a || a.length < n) {
-    a = new Float32Array(n);
-    pool.set(key, a);
-  }
-  return a.subarray(0, n);
-}
+export const scratch = (key: string, n: number): Float32Array => take(Float32Array, key, n);
 
-const pool64 = new Map<string, Float64Array>();
-
-/** A Float64Array of length n for `key`, reused across calls like scratch()'s. */
-export function scratch64(key: string, n: number): Float64Array {
-  let a = pool64.get(key);
-  if (!a || a.length < n) {
-    a = new Float64Array(n);
-    pool64.set(key, a);
-  }
-  return a.subarray(0, n);
-}
+/** A Float64Array of length n for `key`, reused like scratch()'s. */
+export const scratch64 = (key: string, n: number): Float64Array => take(Float64Array, key, n);
