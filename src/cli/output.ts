@@ -1,5 +1,6 @@
 // How `score` prints its results: text, one JSON document, or NDJSON. The shapes here are the
 // CLI's contract with scripts, so each format has exactly one shape.
+import { evidenceLooks } from '../core/combine.ts';
 import type { ImageError, ImageResult, PartEvidence } from '../types.ts';
 
 export type Format = 'text' | 'json' | 'jsonl';
@@ -70,11 +71,7 @@ export function textLine(r: ScoreLine | ImageError): string {
   // own, as the detail view ranks them: each part, the quiet look, the parts' joint look.
   const gauss = r.decidedBy === 'gauss' ? r.parts.find((p) => p.name === 'gauss') : undefined;
   if (gauss) return `${line}\tdecided by: gauss (q ${gauss.q.toPrecision(2)})`;
-  const looks = [
-    ...r.parts.flatMap((p) => [p, ...(p.qBelow === undefined ? [] : [{ name: 'quiet', q: p.qBelow }])]),
-    ...(r.jointQ === undefined ? [] : [{ name: 'joint', q: r.jointQ }]),
-  ];
-  const strongest = looks.reduce((a, b) => (b.q < a.q ? b : a));
+  const strongest = evidenceLooks(r).reduce((a, b) => (b.q < a.q ? b : a));
   return `${line}\tstrongest part: ${strongest.name} (q ${strongest.q.toPrecision(2)})`;
 }
 

@@ -3,7 +3,7 @@
 // statistic ranked by full conformal prediction so the verdict holds its FPR at any m.
 // A score beyond every other in its bag gets a q below the ranks' floor 1 / (m + 1) from the bag's
 // upper tail, so an image far outside calibration stays apart from one just outside it.
-import type { Combination } from '../types.ts';
+import type { Combination, PartEvidence } from '../types.ts';
 import { jointLook, rankScores } from './joint.ts';
 
 export type { Combination };
@@ -307,4 +307,12 @@ export function calibrationAtLeast(rows: number[], k: number, c: number, s: numb
 /** #{calibration scores of part c <= s}: what ranks the quiet look, part c from below. */
 export function calibrationAtMost(rows: number[], k: number, c: number, s: number): number {
   return firstFrom(prepare(rows, k).sorted[c], s, true);
+}
+
+/** Every look at an image that has its own q: each part, the quiet look (its scan read from below) and the parts' joint look, in that order. */
+export function evidenceLooks(r: { parts: readonly PartEvidence[]; jointQ?: number }): { name: string; q: number }[] {
+  return [
+    ...r.parts.flatMap((p) => [{ name: p.name, q: p.q }, ...(p.qBelow === undefined ? [] : [{ name: 'quiet', q: p.qBelow }])]),
+    ...(r.jointQ === undefined ? [] : [{ name: 'joint', q: r.jointQ }]),
+  ];
 }

@@ -1,7 +1,7 @@
 import { css, html, LitElement, nothing } from 'lit';
 import type { ImageResult, RgbaImage } from '../types.ts';
 import type { NodeHistogramData as Hist } from '../worker/worker.ts';
-import { partGroups } from '../core/combine.ts';
+import { evidenceLooks, partGroups } from '../core/combine.ts';
 import { fmtP, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, partLabel, tokenPlace } from './format.ts';
 import { buttonStyles, verdictStyles } from './styles.ts';
 import { verdictText } from './verdict-text.ts';
@@ -96,12 +96,10 @@ export class ResultDetail extends LitElement {
   private renderParts(d: ImageResult) {
     if (!d.parts?.length || !Number.isFinite(d.parts[0].q)) return nothing;
     const floor = -Math.log10(1 / (d.calibrationCount + 1));
-    // The pooled upper-tail scan ranked from below (its quiet look) is one more row.
-    const rows = [
-      ...d.parts.flatMap((p) => [{ name: p.name, label: partLabel(p.name), q: p.q }, ...(p.qBelow === undefined ? [] : [{ name: 'quiet', label: partLabel('quiet'), q: p.qBelow }])]),
-      ...(d.jointQ === undefined ? [] : [{ name: 'joint', label: partLabel('joint'), q: d.jointQ }]),
-    ];
-    const sorted = rows.sort((a, b) => a.q - b.q);
+    // The pooled upper-tail scan ranked from below (its quiet look) and the parts' joint look are rows too.
+    const sorted = evidenceLooks(d)
+      .map((l) => ({ ...l, label: partLabel(l.name) }))
+      .sort((a, b) => a.q - b.q);
     const scans = d.parts.filter((p) => isScanPart(p.name)).length;
     const quiet = d.parts.some((p) => p.qBelow !== undefined);
     const joint = d.jointQ !== undefined;
