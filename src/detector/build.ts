@@ -88,8 +88,9 @@ export async function calibrate(
   const scans = partsOf(scan, N);
   const { table, notes } = await chooseWitnessesOn(features, pv, scan, scans, collector.finish(N, profileDigest(profile)), images, opts, progress);
   const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: table } };
-  // The witnesses the verdict follows (under every scoring the table holds): the Gaussian part alone is one. The joint look adds no tie of its own
-  // (the calibration images that top it are those that top single parts: tests/calibration-size.test.ts).
+  // The witnesses the verdict follows (under every scoring the table holds): the Gaussian part alone is
+  // one. The joint look adds no tie of its own (the calibration images that top it are those that top
+  // single parts: tests/calibration-size.test.ts).
   const alone = (Object.keys(table.scores) as ScoringName[]).every((f) => witnessesOf(table, f) === 'gauss');
   const groups = alone ? [1] : partGroups(scans.length, table.parts.length, quietScan(scans) >= 0);
   return { profile: calibrated, skipped: named(images, skip), notes, warnings: calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine) };
