@@ -30,6 +30,7 @@ import {
   TPM_TAU,
   type ScanSettings,
   type Profile,
+  type WitnessFields,
 } from '../src/core/index.ts';
 import { DEFAULTS, defaultPlan } from '../src/defaults.ts';
 import { Detector } from '../src/detector/index.ts';
@@ -39,7 +40,7 @@ import { fileSource, listImages } from '../src/cli/io.ts';
 import { versusText } from '../src/cli/eval.ts';
 import { parseSpec } from '../src/model/preprocess.ts';
 import { reduceLayer } from '../src/model/reduce.ts';
-import type { BinStrategy, CalibrationTable, LayerLayout, PointP, ScoringName, Tail } from '../src/types.ts';
+import type { BinStrategy, LayerLayout, PointP, ScoringName, Tail } from '../src/types.ts';
 import { fitPeer, type PeerName, type PeerOptions } from '../src/peers/index.ts';
 import { plot, plotPage } from '../src/cli/plots.ts';
 
@@ -211,7 +212,7 @@ const pushFpr = (setting: string, scoring: ScoringName, q: number[]) => {
 
 // ---- upper- and lower-tail scans, each calibrated on the calibration set, combined (Fisher):
 // the scan tail 'both' that the detector implements (nodes unusually active and unusually silent)
-const combined: { id: string; profile: Profile; scoring: ScoringName; empirical?: boolean; scan?: Pick<ScanSettings, 'conditional' | 'combine' | 'logits' | 'flat'>; choice?: Pick<CalibrationTable, 'gaussAlone' | 'joint'> }[] = [];
+const combined: { id: string; profile: Profile; scoring: ScoringName; empirical?: boolean; scan?: Pick<ScanSettings, 'conditional' | 'combine' | 'logits' | 'flat'>; choice?: WitnessFields }[] = [];
 for (const scoring of ['bj', 'hc'] as ScoringName[]) {
   combined.push({ id: `upper+lower (Fisher) tail-two B=32 ${scoring}`, profile: tailTwo, scoring });
   combined.push({ id: `upper+lower (Fisher) tail-upper B=32 ${scoring}`, profile: upperDefault.profile!, scoring });

@@ -8,6 +8,7 @@ import {
   combinedOf,
   witnessesOf,
   type Witnesses,
+  type WitnessFields,
   histogramPValueFn,
   individualScan,
   kdePValues,
@@ -122,7 +123,7 @@ export interface Scorer {
  * The product's scoring on any p-value method: core's scanParts and combine, calibrated on the
  * calibration set with core's CalibrationCollector, exactly as the CLI and the worker score.
  */
-export function productScorer(method: PValueMethod, scan: ScanSettings, calibration: NodeSet | CalibrationTable | null, name = method.name, choice: Pick<CalibrationTable, 'gaussAlone' | 'joint'> | undefined = calibration && 'parts' in calibration ? calibration : undefined): Scorer {
+export function productScorer(method: PValueMethod, scan: ScanSettings, calibration: NodeSet | CalibrationTable | null, name = method.name, choice: WitnessFields | undefined = calibration && 'parts' in calibration ? calibration : undefined): Scorer {
   const tables = new Map<ScoringName, number[]>();
   if (calibration && 'parts' in calibration) for (const [s, t] of Object.entries(calibration.scores)) tables.set(s as ScoringName, t);
   const calibrationClasses = calibration && 'rows' in calibration ? Array.from({ length: calibration.rows }, (_, r) => classOf(calibration, r)) : undefined;

@@ -78,6 +78,12 @@ export interface CalibrationTable {
    * the pseudo-anomalies told it from them better so; absent: without it, as in profiles made before.
    */
   joint?: ScoringName[];
+  /**
+   * The scorings whose verdict weighs the combination of witnesses (with or without the joint look) with
+   * the Gaussian part alone (core/combine.ts combine's `hedge`), because the pseudo-anomalies could not
+   * tell which of the two speaks better; absent: the one chosen, as in profiles made before.
+   */
+  hedged?: ScoringName[];
 }
 
 export type ConditionalScan = 'mixed' | 'split' | 'added';
@@ -244,8 +250,11 @@ export interface ImageResult {
    * jointLook), one more witness of the verdict; absent where the verdict follows one part or is uncalibrated.
    */
   jointQ?: number;
-  /** 'gauss': the verdict follows the Gaussian part alone (CalibrationTable.gaussAlone); absent: every part. */
-  decidedBy?: 'gauss';
+  /**
+   * 'gauss': the verdict follows the Gaussian part alone (CalibrationTable.gaussAlone); 'hedged': every
+   * part, weighed once more with the Gaussian part alone (CalibrationTable.hedged); absent: every part.
+   */
+  decidedBy?: 'gauss' | 'hedged';
   /** Anomalous subset found by the scan: flat node indices, ascending. */
   subset: Uint32Array;
   /** Most anomalous nodes, smallest p first. */

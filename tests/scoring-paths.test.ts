@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeProfile, encodeProfile, ProfileError, scanOf, type Profile } from '../src/core/index.ts';
-import type { CalibrationTable, ImageResult } from '../src/types.ts';
+import { decodeProfile, encodeProfile, ProfileError, scanOf, type Profile, type WitnessFields } from '../src/core/index.ts';
+import type { ImageResult } from '../src/types.ts';
 import { DEFAULTS } from '../src/defaults.ts';
 import { Detector } from '../src/detector/index.ts';
 import { histogramMethod, productScorer } from '../src/evaluate.ts';
@@ -27,8 +27,8 @@ async function onBothPaths(p: Profile, paths: string[], each: (r: ImageResult) =
   d.release();
 }
 /** The shipped profile with another witness choice in its calibration table, written to an .hsp file and read back. */
-const withChoice = (choice: Pick<CalibrationTable, 'gaussAlone' | 'joint'>): Profile => {
-  const { gaussAlone: _, joint: __, ...cal } = profile.header.calibration!;
+const withChoice = (choice: WitnessFields): Profile => {
+  const { gaussAlone: _, joint: __, hedged: ___, ...cal } = profile.header.calibration!;
   return decodeProfile(encodeProfile({ ...profile, header: { ...profile.header, calibration: { ...cal, ...choice } } }));
 };
 
@@ -69,6 +69,25 @@ describe('the shipped scoring, used by the CLI, the worker and the evaluation al
     const cal = chosen.header.calibration!;
     const bad = encodeProfile({ ...profile, header: { ...profile.header, calibration: { ...cal, parts: cal.parts.slice(0, 1), scores: {} } } });
     expect(() => decodeProfile(bad)).toThrow(/joint look/);
+  });
+
+  it('weighs every witness with the Gaussian part alone where the calibration chose it, alike on both paths, through an .hsp file', async () => {
+    const paths = [...files('clean', 10), ...files('ood-mnist', 10)];
+    const chosen = withChoice({ joint: ['hc'], hedged: ['hc'] });
+    expect(chosen.header.calibration!.hedged).toEqual(['hc']);
+    const plain: number[] = [];
+    await onBothPaths(withChoice({ joint: ['hc'] }), paths, (r) => plain.push(r.q));
+    const hedged: number[] = [];
+    await onBothPaths(chosen, paths, (r) => {
+      expect(r.decidedBy).toBe('hedged');
+      expect(r.jointQ).toBeGreaterThan(0);
+      hedged.push(r.q);
+    });
+    expect(hedged).not.toEqual(plain);
+    // A hedge of a table without a Gaussian part is refused when read.
+    const cal = chosen.header.calibration!;
+    const bad = encodeProfile({ ...profile, header: { ...profile.header, calibration: { ...cal, joint: undefined, parts: cal.parts.slice(0, -1), scores: {} } } });
+    expect(() => decodeProfile(bad)).toThrow(/hedge/);
   });
 
   it("gives each part's own q: the share of calibration rows at least as high, counted directly", async () => {

@@ -5,7 +5,7 @@
 //
 //   npx histoscan eval ... --methods histogram --split dev --parts-out parts.jsonl
 //   npx tsx tools/witness-rules.ts parts.jsonl
-import { auc, combine, combineParts, witnessRules, type Combination, type Witnesses } from '../src/core/index.ts';
+import { auc, combine, combineParts, FOLLOWS, witnessRules, type Combination, type Witnesses } from '../src/core/index.ts';
 import { readParts, type Line } from './trial-parts.ts';
 
 const file = process.argv[2];
@@ -30,8 +30,8 @@ const fromBelow = (below: number[]) => {
   return rule([...scans, ...below.map((c) => -c - 1), ...others], 'tpm', groups, witnessRules('tpm', groups));
 };
 const named = (name: string) => clean.parts.indexOf(name);
-/** Every witness together (combineParts, as `score` runs it where the calibration did not choose the Gaussian part alone), with their joint look or not, against a calibration table. */
-const shipped = (table: number[], joint = false) => (p: number[]) => combineParts(p.slice(0, s), p, table, 'tpm', { quiet: named('upper'), joint }).score;
+/** Every witness together (combineParts, as `score` runs it where the calibration did not choose the Gaussian part alone), with their joint look or not, weighed with the Gaussian part or not, against a calibration table. */
+const shipped = (table: number[], joint = false, hedgeLast = false) => (p: number[]) => combineParts(p.slice(0, s), p, table, 'tpm', { quiet: named('upper'), joint, hedgeLast }).score;
 // What the calibration chose (files written before the joint look say gaussAlone or nothing).
 const chosen: Witnesses = clean.witnesses ?? (clean.gaussAlone ? 'gauss' : 'all');
 /** The shipped scans' witness, then one witness per list of `looks` (a part alone, or several by their minimum; -c - 1: part c from below). */
@@ -46,9 +46,11 @@ const all = [...scans, ...others];
 type Rule = [string, (p: number[], cls: number) => number];
 const candidates: Rule[] = [
   // What eval's histogram row scored: the calibration's choice (core/surrogates.ts).
-  [`shipped (as calibrated: ${{ all: 'all witnesses', joint: 'all witnesses and their joint look', gauss: 'the Gaussian part alone' }[chosen]})`, chosen === 'gauss' ? (p) => p[named('gauss')] : shipped(clean.calibration, chosen === 'joint')],
+  [`shipped (as calibrated: ${FOLLOWS[chosen]})`, chosen === 'gauss' ? (p) => p[named('gauss')] : shipped(clean.calibration, chosen.startsWith('joint'), chosen.endsWith('+gauss'))],
   ['all witnesses (combineParts, --combine tpm)', shipped(clean.calibration)],
   ['all witnesses and their joint look', shipped(clean.calibration, true)],
+  ['all witnesses, weighed with the Gaussian part', shipped(clean.calibration, false, true)],
+  ['... and their joint look, weighed with it', shipped(clean.calibration, true, true)],
   ['without the quiet look', (p) => combineParts(p.slice(0, s), p, clean.calibration, 'tpm').score],
   ['quiet looks at the pooled upper and lower scans', fromBelow([named('upper'), named('lower')])],
   ['every scan also ranked from below', fromBelow(scans)],

@@ -25,8 +25,8 @@ export interface ScoreLine {
   parts: PartEvidence[];
   /** The joint look's q (how unusual the parts are together), where the verdict combines every part. */
   jointQ?: number;
-  /** 'gauss': the verdict follows the Gaussian part alone (the profile's calibration chose it); absent: every part. */
-  decidedBy?: 'gauss';
+  /** 'gauss': the verdict follows the Gaussian part alone (the profile's calibration chose it); 'hedged': every part, weighed with the Gaussian part alone; absent: every part. */
+  decidedBy?: 'gauss' | 'hedged';
 }
 
 export interface GroupLine {

@@ -80,7 +80,7 @@ interface Prepared {
   /** Per part, the calibration image with the largest score (the bag's largest unless the test image passes it). */
   argmax: Uint32Array;
   /** Working buffers of combine(), reused from one image to the next (see core/scratch.ts for why); top: a bag's largest K + 2, or empty where m is too small for a tail. */
-  work: { logq: Float64Array; ranks: Uint32Array; glogq: Float64Array; inner: Float64Array; sorted: Float64Array; top: Float64Array };
+  work: { logq: Float64Array; ranks: Uint32Array; glogq: Float64Array; inner: Float64Array; sorted: Float64Array; top: Float64Array; hedged: Float64Array };
 }
 const prepared = new WeakMap<number[], Prepared>();
 
@@ -99,7 +99,7 @@ function prepare(rows: number[], k: number): Prepared {
   });
   const K = tailCount(m);
   const top = new Float64Array(K + 2 <= m + 1 ? K + 2 : 0);
-  const work = { logq: new Float64Array((m + 1) * k), ranks: new Uint32Array((m + 1) * k), glogq: new Float64Array((m + 1) * (k + 1)), inner: new Float64Array(m + 1), sorted: new Float64Array(m + 1), top };
+  const work = { logq: new Float64Array((m + 1) * k), ranks: new Uint32Array((m + 1) * k), glogq: new Float64Array((m + 1) * (k + 1)), inner: new Float64Array(m + 1), sorted: new Float64Array(m + 1), top, hedged: new Float64Array(m + 1) };
   p = { m, k, sorted, others, logq, argmax, work };
   prepared.set(rows, p);
   return p;
@@ -137,7 +137,10 @@ export interface Combined {
  * by the same statistic and ranked into one q, so parts that look at the same evidence (the scans
  * of one set of activations) count as one witness, not as several; `within` names each group's own
  * statistic where it is not `how`'s. `joint` (part indices, at least two) adds the joint look at
- * those parts (core/joint.ts) as one more witness. To rank without self-inclusion,
+ * those parts (core/joint.ts) as one more witness. `hedge` (a part index) ranks that combined
+ * statistic in the bag once more and adds the part's own q to it by Fisher's sum: the verdict weighs
+ * the witnesses together and that part alone, where the calibration could not tell which speaks
+ * better (core/surrogates.ts chooseWitnesses). To rank without self-inclusion,
  * every calibration image's q and F are computed exactly as the test image's: against all the
  * other m images of the bag (the m - 1 other calibration images and the test image). This is full
  * conformal prediction with a symmetric score, so q is valid (P(q <= a) <= a for a clean image)
@@ -146,7 +149,7 @@ export interface Combined {
  * value in a part or group gets its q from the tail beyond the others (TAIL_SHARE). Without
  * calibration q is NaN and the score is the sum of the parts.
  */
-export function combine(partScores: readonly number[], rows: number[] | undefined, how: Combination = 'fisher', groups?: readonly number[], within?: readonly Combination[], joint?: readonly number[]): Combined {
+export function combine(partScores: readonly number[], rows: number[] | undefined, how: Combination = 'fisher', groups?: readonly number[], within?: readonly Combination[], joint?: readonly number[], hedge?: number): Combined {
   const k = partScores.length;
   if (!rows || rows.length === 0 || rows.length % k !== 0) {
     return { score: k === 1 ? partScores[0] : partScores.reduce((a, b) => a + b, 0), q: NaN };
@@ -180,15 +183,15 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
   const withJoint = !!joint && joint.length >= 2;
   const g = sizes.length + (withJoint ? 1 : 0);
   const glogq = cal.work.glogq;
-  /** inner[] (one statistic per bag member) ranked in the bag into witness column j. */
-  const rank = (j: number) => {
+  /** inner[] (one statistic per bag member) ranked in the bag: each member's log q into out[i * stride + j]. */
+  const rank = (out: Float64Array, stride: number, j: number) => {
     sorted.set(inner);
     sorted.sort();
-    for (let i = 0; i <= m; i++) glogq[i * g + j] = L[atLeast(sorted, tieFloor(inner[i]))];
+    for (let i = 0; i <= m; i++) out[i * stride + j] = L[atLeast(sorted, tieFloor(inner[i]))];
     if (top.length) {
       for (let t = 0; t < top.length; t++) top[t] = sorted[m - t];
       const who = inner.indexOf(top[0]);
-      glogq[who * g + j] = Math.min(glogq[who * g + j], tailLogq(top, m));
+      out[who * stride + j] = Math.min(out[who * stride + j], tailLogq(top, m));
     }
   };
   let first = 0;
@@ -198,20 +201,27 @@ export function combine(partScores: readonly number[], rows: number[] | undefine
     } else {
       const rule = within?.[j] ?? how;
       for (let i = 0; i <= m; i++) inner[i] = statistic(rule, logq, i * k + first, i * k + first + size);
-      rank(j);
+      rank(glogq, g, j);
     }
     first += size;
   });
   if (withJoint) {
     jointLook(logq, ranks, k, (cal.zByRank ??= rankScores(L)), joint, inner);
-    rank(g - 1);
+    rank(glogq, g, g - 1);
   }
   // Fisher's tie-break across witnesses of different evidence (partGroups); with every part on its own (scans only, or flat), Tippett's.
   const across = groups !== undefined;
-  const F = statistic(how, glogq, m * g, (m + 1) * g, across);
+  for (let i = 0; i <= m; i++) inner[i] = statistic(how, glogq, i * g, (i + 1) * g, across);
+  if (hedge !== undefined) {
+    // The witnesses' statistic ranked in the bag, then Fisher's sum with the hedged part's own log q.
+    const { hedged } = cal.work;
+    rank(hedged, 1, 0);
+    for (let i = 0; i <= m; i++) inner[i] = -2 * (hedged[i] + logq[i * k + hedge]);
+  }
+  const F = inner[m];
   const floor = tieFloor(F);
   let ge = 0;
-  for (let i = 0; i < m; i++) if (statistic(how, glogq, i * g, (i + 1) * g, across) >= floor) ge++;
+  for (let i = 0; i < m; i++) if (inner[i] >= floor) ge++;
   // The joint look's q as a share of the bag, like every part's own (the tail beyond it orders, it is not shown).
   return { score: F, q: (ge + 1) / (m + 1), ...(withJoint ? { jointQ: Math.max(1 / (m + 1), Math.exp(glogq[m * g + g - 1])) } : {}) };
 }
@@ -271,10 +281,11 @@ function quietRows(rows: number[], k: number, scans: number, quiet: number): num
  * grouped by partGroups with witnessRules; `quiet` (>= 0: the index of the pooled upper-tail scan,
  * core/score.ts quietScan) adds that scan ranked from below as one more look among the scans; `flat`
  * counts every part as its own witness (the rule before; eval/ compares the two); `joint` adds the joint
- * look at every part as one more witness (where the calibration chose it: core/score.ts witnessesOf). Uncalibrated, the
+ * look at every part as one more witness (where the calibration chose it: core/score.ts witnessesOf); `hedgeLast`
+ * weighs that combination with the last part alone (combine's `hedge`). Uncalibrated, the
  * raw score is the scans' sum alone, since the other parts' scales are not a scan's.
  */
-export function combineParts(scanScores: number[], parts: number[], rows: number[] | undefined, how: Combination = 'fisher', opts: { flat?: boolean; quiet?: number; joint?: boolean } = {}): Combined {
+export function combineParts(scanScores: number[], parts: number[], rows: number[] | undefined, how: Combination = 'fisher', opts: { flat?: boolean; quiet?: number; joint?: boolean; hedgeLast?: boolean } = {}): Combined {
   if (!rows?.length) return combine(scanScores, rows, how);
   // A table of other parts than these gets combine's answer for it (q NaN), not a quiet column cut from the wrong rows.
   if (opts.flat || rows.length % parts.length !== 0) return combine(parts, rows, how);
@@ -285,7 +296,7 @@ export function combineParts(scanScores: number[], parts: number[], rows: number
   const groups = partGroups(s, parts.length, quiet >= 0);
   // The joint look reads every part once: the quiet look is its scan read from below.
   const joint = opts.joint ? looks.flatMap((_, i) => (quiet >= 0 && i === s ? [] : [i])) : undefined;
-  return combine(looks, table, how, groups, witnessRules(how, groups), joint);
+  return combine(looks, table, how, groups, witnessRules(how, groups), joint, opts.hedgeLast ? looks.length - 1 : undefined);
 }
 
 const columns = new WeakMap<number[], Map<number, number[]>>();

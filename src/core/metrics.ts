@@ -160,12 +160,31 @@ export interface AucComparison {
  * narrower than two separate ones: it says whether "histoscan beats the best peer" is more than noise.
  */
 export function compareAuc(negA: ArrayLike<number>, posA: ArrayLike<number>, negB: ArrayLike<number>, posB: ArrayLike<number>): AucComparison {
-  if (negA.length !== negB.length || posA.length !== posB.length) throw new Error('compareAuc: both scorers must score the same images');
-  const A = placements(negA, posA);
-  const B = placements(negB, posB);
-  const [a, b] = [A.auc, B.auc];
-  const diff = a - b;
-  const se = Math.sqrt(Math.max(0, aucCov(A, A) + aucCov(B, B) - 2 * aucCov(A, B)));
+  const { a, b, diff, se } = compareMeanAuc(negA, negB, [{ a: posA, b: posB }]);
   const p = se > 0 ? 2 * normalTail(Math.abs(diff) / se) : diff === 0 ? 1 : 0;
   return { a, b, diff, se, lo: diff - Z95 * se, hi: diff + Z95 * se, p: Math.min(1, p) };
+}
+
+/**
+ * compareAuc for the mean AUC over several sets of positives that share the negatives (such as
+ * kinds of pseudo-anomaly against the same clean images): the mean AUCs, their difference and its
+ * DeLong standard error. A negative's placement is averaged over the sets, since every set's AUC
+ * moves with it; a set without positives is left out.
+ */
+export function compareMeanAuc(negA: ArrayLike<number>, negB: ArrayLike<number>, sets: readonly { a: ArrayLike<number>; b: ArrayLike<number> }[]): { a: number; b: number; diff: number; se: number } {
+  if (negA.length !== negB.length || sets.some((s) => s.a.length !== s.b.length)) throw new Error('compareAuc: both scorers must score the same images');
+  const used = sets.filter((s) => s.a.length > 0);
+  const K = used.length;
+  const d01 = new Float64Array(negA.length);
+  let [a, b, posVar] = [0, 0, 0];
+  for (const s of used) {
+    const A = placements(negA, s.a);
+    const B = placements(negB, s.b);
+    a += A.auc / K;
+    b += B.auc / K;
+    const d10 = A.v10.map((v, i) => v - B.v10[i]);
+    posVar += cov(d10, d10) / (d10.length * K * K);
+    for (let j = 0; j < d01.length; j++) d01[j] += (A.v01[j] - B.v01[j]) / K;
+  }
+  return { a, b, diff: a - b, se: Math.sqrt(Math.max(0, posVar + cov(d01, d01) / d01.length)) };
 }

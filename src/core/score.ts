@@ -209,8 +209,8 @@ export interface ImageScore {
   score: number;
   /** Calibrated q (NaN without calibration for this scoring). */
   q: number;
-  /** Score and q are the Gaussian part's alone (combinedOf), not every witness's. */
-  gaussAlone: boolean;
+  /** The witnesses score and q come from (combinedOf): the Gaussian part's alone, every witness's, or both weighed. */
+  used: Witnesses;
   /** Threshold and subset of the part whose scan is most anomalous. */
   alpha: number;
   subset: Uint32Array;
@@ -242,7 +242,7 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const parts = [...scanScores, ...extraParts(scan, x, logits)];
   const rows = calibration?.scores[scoring];
   const quiet = quietScan(s.parts);
-  const { score, q, gaussAlone, jointQ = NaN } = combinedOf(scan, scanScores, parts, rows, quiet, witnessesOf(calibration, scoring));
+  const { score, q, used, jointQ = NaN } = combinedOf(scan, scanScores, parts, rows, quiet, witnessesOf(calibration, scoring));
   const m = Number.isFinite(q) ? rows!.length / parts.length : 0;
   const partQ = parts.map((v, c) => (m ? (calibrationAtLeast(rows!, parts.length, c, v) + 1) / (m + 1) : NaN));
   const quietQ = m && quiet >= 0 ? (calibrationAtMost(rows!, parts.length, quiet, parts[quiet]) + 1) / (m + 1) : NaN;
@@ -254,26 +254,39 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const scanMs = s.scanMs + performance.now() - t0;
   const shown = shownOf(s);
   const subset = subsetAt(s.partPoints[best], scans[best], s.parts[best].from);
-  return { score, q, gaussAlone, alpha: scans[best].alpha, subset, parts, partQ, quiet: { part: quiet, q: quietQ }, jointQ, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
+  return { score, q, used, alpha: scans[best].alpha, subset, parts, partQ, quiet: { part: quiet, q: quietQ }, jointQ, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
 }
 
 /**
  * An image's combined score and calibrated q from its part scores (the scans', then extraParts'):
  * the Gaussian part's alone where the calibration chose it (`witnesses`, witnessesOf: core/surrogates.ts),
- * else every witness's, with their joint look where chosen (combineParts, `quiet`: quietScan); and which.
+ * else every witness's, with their joint look and weighed with the Gaussian part where chosen
+ * (combineParts, `quiet`: quietScan); and which of them spoke (`used`: without calibration or a
+ * Gaussian part, every witness).
  */
-export function combinedOf(scan: ScanSettings, scanScores: number[], parts: number[], rows: number[] | undefined, quiet: number, witnesses: Witnesses = 'all'): Combined & { gaussAlone: boolean } {
+export function combinedOf(scan: ScanSettings, scanScores: number[], parts: number[], rows: number[] | undefined, quiet: number, witnesses: Witnesses = 'all'): Combined & { used: Witnesses } {
+  const joint = witnesses.startsWith('joint');
+  const used: Witnesses = rows?.length && scan.gauss ? witnesses : joint ? 'joint' : 'all';
   // The Gaussian part is the last part where the profile has one (extraParts).
-  if (witnesses === 'gauss' && rows?.length && scan.gauss) return { ...combine([parts[parts.length - 1]], partColumn(rows, parts.length, parts.length - 1)), gaussAlone: true };
-  return { ...combineParts(scanScores, parts, rows, scan.combine, { flat: scan.flat, quiet, joint: witnesses === 'joint' }), gaussAlone: false };
+  if (used === 'gauss') return { ...combine([parts[parts.length - 1]], partColumn(rows!, parts.length, parts.length - 1)), used };
+  return { ...combineParts(scanScores, parts, rows, scan.combine, { flat: scan.flat, quiet, joint, hedgeLast: used.endsWith('+gauss') }), used };
 }
 
-/** What a verdict follows (core/surrogates.ts chooseWitnesses): every witness, every witness and their joint look, or the Gaussian part alone. */
-export type Witnesses = 'all' | 'joint' | 'gauss';
+/**
+ * What a verdict follows (core/surrogates.ts chooseWitnesses): every witness, every witness and their
+ * joint look, the Gaussian part alone, or, where the pseudo-anomalies could not tell the first two
+ * from the third, either of them weighed with the Gaussian part alone ('+gauss': combine's `hedge`).
+ */
+export type Witnesses = 'all' | 'joint' | 'gauss' | 'all+gauss' | 'joint+gauss';
+
+/** The fields of a calibration table that say which witnesses its verdicts follow. */
+export type WitnessFields = Pick<CalibrationTable, 'gaussAlone' | 'joint' | 'hedged'>;
 
 /** The witnesses a calibration table chose for a scoring; 'all' without a table or a choice (profiles made before). */
-export function witnessesOf(table: Pick<CalibrationTable, 'gaussAlone' | 'joint'> | undefined, scoring: ScoringName): Witnesses {
-  return table?.gaussAlone?.includes(scoring) ? 'gauss' : table?.joint?.includes(scoring) ? 'joint' : 'all';
+export function witnessesOf(table: WitnessFields | undefined, scoring: ScoringName): Witnesses {
+  if (table?.gaussAlone?.includes(scoring)) return 'gauss';
+  const base = table?.joint?.includes(scoring) ? 'joint' : 'all';
+  return table?.hedged?.includes(scoring) ? `${base}+gauss` : base;
 }
 
 /** Collects the part scores of clean calibration images, then makes the calibration table. */

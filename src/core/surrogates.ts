@@ -4,7 +4,7 @@
 // model whose per-node scans see little (a photo model, a transformer) the Gaussian part alone
 // separates them better than the combination, on a small ReLU network the scans add much.
 import type { RgbaImage } from '../types.ts';
-import { auc } from './metrics.ts';
+import { auc, compareMeanAuc } from './metrics.ts';
 import { rng } from './rng.ts';
 import type { Witnesses } from './score.ts';
 
@@ -135,28 +135,57 @@ export function surrogate(kind: SurrogateKind, a: RgbaImage, b: RgbaImage, seed:
   }
 }
 
+/** The three options the pseudo-anomalies are scored by: every witness, with their joint look, the Gaussian part alone. */
+export type WitnessOption = 'all' | 'joint' | 'gauss';
+
 /** What the pseudo-anomalies said: the mean AUC over kinds of every witness, of every witness and their joint look, and of the Gaussian part alone. */
 export interface WitnessChoice {
   all: number;
   joint: number;
   gauss: number;
-  /** The verdict follows the best of the three: every witness (the simplest, on a tie), with the joint look, or the Gaussian part alone. */
+  /** The better of all and joint minus the Gaussian part's mean AUC, and that difference's standard error. */
+  diff: number;
+  se: number;
+  /** What the verdict follows: see chooseWitnesses. */
   chosen: Witnesses;
 }
 
+/** What a verdict follows, in the build's words. */
+export const FOLLOWS: Record<Witnesses, string> = {
+  all: 'all witnesses',
+  joint: 'all witnesses and their joint look',
+  gauss: 'the Gaussian part alone',
+  'all+gauss': 'all witnesses, weighed with the Gaussian part alone',
+  'joint+gauss': 'all witnesses and their joint look, weighed with the Gaussian part alone',
+};
+
+/**
+ * How many standard errors apart the witnesses together and the Gaussian part alone must be for the
+ * verdict to follow one of them: nearer, it weighs both. 2, about a 95% two-sided test, chosen by
+ * that convention, then checked on the dev halves of the three development models (docs/decisions.md).
+ */
+export const TIE_SE = 2;
+
 /**
  * Mean AUC over kinds of the clean calibration images' scores against their pseudo-anomalies',
- * for every witness, every witness and their joint look, and the Gaussian part alone; the verdict
- * follows the highest, a later one only where it is strictly higher. Chosen on the dev halves of
- * the three development models (docs/decisions.md); on each, the pseudo-anomalies moved as the dev
- * halves did when the joint look joined (default model up, photo model and ViT down).
+ * for every witness, every witness and their joint look, and the Gaussian part alone. Of the first
+ * two the verdict takes the higher (every witness on a tie). Against the Gaussian part alone it
+ * follows the higher where they are more than TIE_SE standard errors apart (paired DeLong over the
+ * same images, core/metrics.ts compareMeanAuc); nearer, the pseudo-anomalies cannot tell which speaks
+ * better, and the one they happen to favour was as often the worse on real anomalies (a near tie
+ * landed either way with other pseudo-anomalies: docs/decisions.md), so the verdict weighs both
+ * ('+gauss'). Chosen on the dev halves of the three development models (docs/decisions.md).
  */
-export function chooseWitnesses(clean: Record<Witnesses, number[]>, anomalies: ({ kind: SurrogateKind } & Record<Witnesses, number>)[]): WitnessChoice {
-  const mean = (key: Witnesses) => {
-    const aucs = SURROGATE_KINDS.map((k) => auc(clean[key], anomalies.filter((s) => s.kind === k).map((s) => s[key]))).filter((v) => !Number.isNaN(v));
+export function chooseWitnesses(clean: Record<WitnessOption, number[]>, anomalies: ({ kind: SurrogateKind } & Record<WitnessOption, number>)[]): WitnessChoice {
+  const byKind = (key: WitnessOption) => SURROGATE_KINDS.map((k) => anomalies.filter((s) => s.kind === k).map((s) => s[key]));
+  const mean = (key: WitnessOption) => {
+    const aucs = byKind(key).map((pos) => auc(clean[key], pos)).filter((v) => !Number.isNaN(v));
     return aucs.reduce((a, b) => a + b, 0) / aucs.length;
   };
   const got = { all: mean('all'), joint: mean('joint'), gauss: mean('gauss') };
-  const chosen = (['joint', 'gauss'] as const).reduce<Witnesses>((best, w) => (got[w] > got[best] ? w : best), 'all');
-  return { ...got, chosen };
+  const scans = got.joint > got.all ? 'joint' : 'all';
+  const [own, gauss] = [byKind(scans), byKind('gauss')];
+  const { diff, se } = compareMeanAuc(clean[scans], clean.gauss, own.map((a, i) => ({ a, b: gauss[i] })));
+  const chosen: Witnesses = Math.abs(diff) <= TIE_SE * se ? `${scans}+gauss` : diff < 0 ? 'gauss' : scans;
+  return { ...got, diff, se, chosen };
 }

@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type Witnesses } from '../core/index.ts';
+import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, TIE_SE, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, FOLLOWS } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -136,28 +136,29 @@ async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan:
   );
   const scores = anomalies.finish(N).scores;
   const choices = (Object.keys(table.scores) as ScoringName[]).map((f) => [f, witnessChoice(table, scores[f]!, f, scan, scans.length, quietScan(scans), kinds)] as const);
-  const where = (w: Witnesses) => choices.filter(([, c]) => c.chosen === w).map(([f]) => f);
-  const [alone, joint] = [where('gauss'), where('joint')];
+  const where = (test: (w: Witnesses) => boolean) => choices.filter(([, c]) => test(c.chosen)).map(([f]) => f);
+  const [alone, joint, hedged] = [where((w) => w === 'gauss'), where((w) => w.startsWith('joint')), where((w) => w.endsWith('+gauss'))];
   const hc = choices.find(([f]) => f === 'hc')?.[1];
-  const follows: Record<Witnesses, string> = { all: 'all witnesses', joint: 'all witnesses and their joint look', gauss: 'the Gaussian part alone' };
-  const notes = hc
-    ? [`${kinds.length} pseudo-anomalies made from the calibration images (${SURROGATE_KINDS.join(', ')}) are told from them with mean AUC ${hc.all.toFixed(3)} by all witnesses together, ${hc.joint.toFixed(3)} with their joint look and ${hc.gauss.toFixed(3)} by the Gaussian part alone: the verdict follows ${follows[hc.chosen]}.`]
-    : [];
-  return { table: { ...table, ...(alone.length ? { gaussAlone: alone } : {}), ...(joint.length ? { joint } : {}) }, notes };
+  const notes = hc ? [`${kinds.length} pseudo-anomalies made from the calibration images (${SURROGATE_KINDS.join(', ')}) are told from them with mean AUC ${hc.all.toFixed(3)} by all witnesses together, ${hc.joint.toFixed(3)} with their joint look and ${hc.gauss.toFixed(3)} by the Gaussian part alone; ${witnessGap(hc)}: the verdict follows ${FOLLOWS[hc.chosen]}.`] : [];
+  return { table: { ...table, ...(alone.length ? { gaussAlone: alone } : {}), ...(joint.length ? { joint } : {}), ...(hedged.length ? { hedged } : {}) }, notes };
 }
+
+/** The better of all and joint against the Gaussian part, in standard errors (core/surrogates.ts TIE_SE). */
+const witnessGap = (c: WitnessChoice) => `the better of the first two leads it by ${c.diff >= 0 ? '+' : ''}${c.diff.toFixed(3)} ± ${c.se.toFixed(3)}, ${Math.abs(c.diff / c.se).toFixed(1)} standard errors (within ${TIE_SE} the verdict weighs both)`;
+
 
 /** The pseudo-anomalies' verdict for one scoring: every witness together (as scoring combines them), with their joint look, or the Gaussian part (the last column) alone. */
 function witnessChoice(table: CalibrationTable, anomalies: number[], scoring: ScoringName, scan: ScanSettings, scans: number, quiet: number, kinds: SurrogateKind[]): WitnessChoice {
   const rows = table.scores[scoring]!;
   const k = table.parts.length;
   const row = (t: number[], i: number) => t.slice(i * k, (i + 1) * k);
-  const by = (p: number[]): Record<Witnesses, number> => ({
+  const by = (p: number[]): Record<WitnessOption, number> => ({
     all: combinedOf(scan, p.slice(0, scans), p, rows, quiet).score,
     joint: combinedOf(scan, p.slice(0, scans), p, rows, quiet, 'joint').score,
     gauss: p[k - 1],
   });
   const clean = Array.from({ length: table.count }, (_, i) => by(row(rows, i)));
-  const column = (w: Witnesses) => clean.map((c) => c[w]);
+  const column = (w: WitnessOption) => clean.map((c) => c[w]);
   return chooseWitnesses({ all: column('all'), joint: column('joint'), gauss: column('gauss') }, kinds.map((kind, i) => ({ kind, ...by(row(anomalies, i)) })));
 }
 

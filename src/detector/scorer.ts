@@ -88,7 +88,7 @@ export class Scorer {
       layers,
       parts,
       ...(Number.isFinite(s.jointQ) ? { jointQ: s.jointQ } : {}),
-      ...(s.gaussAlone ? { decidedBy: 'gauss' as const } : {}),
+      ...(s.used === 'gauss' ? { decidedBy: 'gauss' as const } : s.used.endsWith('+gauss') ? { decidedBy: 'hedged' as const } : {}),
       subset: s.subset,
       topNodes,
       provider,

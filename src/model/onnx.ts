@@ -60,6 +60,9 @@ const LINEAR = new Map<string, 'first' | 'last'>([
 const PASS = new Set(['BatchNormalization', 'Add', 'Identity', 'Mul', 'Div', 'InstanceNormalization', 'LayerNormalization', 'Cast', 'DequantizeLinear']);
 // Below opset 20 a GELU exports as x·½(1 + erf(x/√2)): the activation is the last Add/Mul after the Erf.
 const GELU_TAIL = new Set(['Add', 'Mul']);
+// Gates that a SiLU or a HardSwish below opset 14 multiplies by its input, through a constant scaling (/6).
+const GATES = new Set(['Sigmoid', 'HardSigmoid', 'Clip']);
+const GATE_TAIL = new Set(['Mul', 'Div']);
 const DENSE = new Set(['Gemm', 'MatMul', 'MatMulInteger', 'QLinearMatMul']);
 // A quantized dense op reads its input through one of these: the float tensor before it is the feature.
 const QUANTIZE = new Set(['DynamicQuantizeLinear', 'QuantizeLinear']);
@@ -157,11 +160,11 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
 
   // The only consumer of each tensor, if it has exactly one.
   const consumers = new Map<string, number>();
-  const sole = new Map<string, { opType: string; output: string }>();
+  const sole = new Map<string, { opType: string; inputs: string[]; output: string }>();
   for (const n of g.node) {
     for (const t of new Set(n.input)) {
       consumers.set(t, (consumers.get(t) ?? 0) + 1);
-      sole.set(t, { opType: n.opType, output: n.output[0] });
+      sole.set(t, { opType: n.opType, inputs: n.input, output: n.output[0] });
     }
   }
   // An Erf's GELU: follow its sole Add/Mul consumers (at most three: +1, ·x, ·½) to the activation.
@@ -169,11 +172,31 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     for (let hop = 0; hop < 3 && consumers.get(t) === 1 && GELU_TAIL.has(sole.get(t)!.opType); hop++) t = sole.get(t)!.output;
     return t;
   };
+  // A gate times its own input is the activation (SiLU x·σ(x), and HardSwish below opset 14 as x·hardσ(x)
+  // or x·relu6(x + 3)/6): follow the gate's sole Mul/Div consumers to the Mul by x. A gate that scales
+  // another tensor (squeeze-and-excitation) stays the activation itself.
+  /** t before a scaling by a constant (x/6 or x·⅙, as TensorFlow.js writes HardSwish), else t. */
+  const unscaled = (t: string): string => {
+    const p = producer.get(t);
+    const data = p && GATE_TAIL.has(p.opType) ? p.inputs.filter(isData) : [];
+    return data.length === 1 ? data[0] : t;
+  };
+  const gatedOf = (t: string): string => {
+    const input = producer.get(t)!.inputs[0];
+    const shifted = producer.get(input);
+    const x = new Set([input, ...(shifted?.opType === 'Add' ? shifted.inputs.filter(isData) : [])]);
+    for (let hop = 0, u = t; hop < 3 && consumers.get(u) === 1 && GATE_TAIL.has(sole.get(u)!.opType); hop++) {
+      const next = sole.get(u)!;
+      if (next.opType === 'Mul' && next.inputs.some((i) => i !== u && x.has(unscaled(i)))) return next.output;
+      u = next.output;
+    }
+    return t;
+  };
   // Float activations only (a quantized graph's integer tensors are not node values).
   const activations = candidates.filter((c) => (ACTIVATIONS.has(c.opType) || c.opType === 'Erf') && (c.elemType ?? 1) === 1);
   let auto = activations
     .filter((c) => fromLinear(producer.get(c.name)!.inputs[0] ?? ''))
-    .map((c) => (c.opType === 'Erf' ? geluOf(c.name) : c.name))
+    .map((c) => (c.opType === 'Erf' ? geluOf(c.name) : GATES.has(c.opType) ? gatedOf(c.name) : c.name))
     .filter((t) => isCandidate.has(t));
   if (auto.length === 0) auto = candidates.filter((c) => c.opType === 'Conv').map((c) => c.name);
   if (penultimate) auto.push(penultimate);

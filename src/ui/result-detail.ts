@@ -122,7 +122,11 @@ export class ResultDetail extends LitElement {
       <p class="hint">q: the share of clean calibration images whose part scores at least as high${quiet ? ' (for the quiet look, at most as high)' : ''}. ${
         d.decidedBy === 'gauss'
           ? `The verdict's q is the distance to known-good images in feature space alone: on this model that part told pseudo-anomalies made from the calibration images (shuffled tiles, noise, blur, blends, turns, inverted colours) from those images better than all ${d.parts.length} parts together; the others show what they see.`
-          : `The verdict's q combines all ${d.parts.length} parts${partGroups(scans, d.parts.length, quiet).length < d.parts.length + (quiet ? 1 : 0) ? `: the ${scans} scans${quiet ? ', the upper one also from below,' : ''} into one witness, then it and the other ${d.parts.length - scans === 1 ? 'part' : `${d.parts.length - scans} parts`}` : ''}${joint ? `${scans < d.parts.length ? ',' : ''} and how unusual the parts are together (their ranks' Mahalanobis distance from the calibration images')` : ''}.`
+          : `The verdict's q combines all ${d.parts.length} parts${partGroups(scans, d.parts.length, quiet).length < d.parts.length + (quiet ? 1 : 0) ? `: the ${scans} scans${quiet ? ', the upper one also from below,' : ''} into one witness, then it and the other ${d.parts.length - scans === 1 ? 'part' : `${d.parts.length - scans} parts`}` : ''}${joint ? `${scans < d.parts.length ? ',' : ''} and how unusual the parts are together (their ranks' Mahalanobis distance from the calibration images')` : ''}.${
+              d.decidedBy === 'hedged'
+                ? ` On this model pseudo-anomalies made from the calibration images could not tell whether that or the distance to known-good images in feature space alone speaks better, so the verdict weighs both: that q and the Gaussian part's own, by Fisher's sum.`
+                : ''
+            }`
       }</p>`;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auc, aucInterval, compareAuc, normalTail, roc } from '../../src/core/metrics.ts';
+import { auc, aucInterval, compareAuc, compareMeanAuc, normalTail, roc } from '../../src/core/metrics.ts';
 import { combine } from '../../src/core/combine.ts';
 import { rng } from '../../src/core/rng.ts';
 
@@ -104,5 +104,37 @@ describe('AUC intervals and paired comparison (DeLong)', () => {
     expect(coverA / trials).toBeLessThan(0.98);
     expect(coverDiff / trials).toBeGreaterThan(0.91);
     expect(coverDiff / trials).toBeLessThan(0.98);
+  });
+
+  it('over several sets that share the negatives: one set is compareAuc, and the mean difference\'s interval covers 0 about 95% of the time', () => {
+    const z = normal(rng(13));
+    const sample = (n: number, shift: number) => Array.from({ length: n }, () => z() + shift);
+    const [neg, pos] = [sample(40, 0), sample(30, 1)];
+    const negB = neg.map((v) => v + z());
+    const posB = pos.map((v) => v + z());
+    const one = compareAuc(neg, pos, negB, posB);
+    const mean = compareMeanAuc(neg, negB, [{ a: pos, b: posB }]);
+    expect(mean.diff).toBeCloseTo(one.diff, 12);
+    expect(mean.se).toBeCloseTo(one.se, 12);
+    // Three sets of other strengths against the same 60 negatives; both scorers equally good in each.
+    const trials = 400;
+    let cover = 0;
+    let sumSe = 0;
+    const diffs: number[] = [];
+    for (let t = 0; t < trials; t++) {
+      const latN = sample(60, 0);
+      const sets = [0.5, 1, 2].map((d) => sample(25, d));
+      const [negA, negB2] = [latN.map((v) => v + z()), latN.map((v) => v + z())];
+      const c = compareMeanAuc(negA, negB2, sets.map((l) => ({ a: l.map((v) => v + z()), b: l.map((v) => v + z()) })));
+      if (Math.abs(c.diff) <= 1.959964 * c.se) cover++;
+      sumSe += c.se;
+      diffs.push(c.diff);
+    }
+    expect(cover / trials).toBeGreaterThan(0.91);
+    expect(cover / trials).toBeLessThan(0.98);
+    // The standard error matches the spread of the differences themselves (within sampling error of 400 trials).
+    const sd = Math.sqrt(diffs.reduce((a, d) => a + d * d, 0) / trials);
+    expect(sumSe / trials / sd).toBeGreaterThan(0.85);
+    expect(sumSe / trials / sd).toBeLessThan(1.15);
   });
 });

@@ -117,7 +117,7 @@ describe('combined calibration (several parts, full conformal q)', () => {
     }
   });
 
-  it('groups: equals the brute-force two-level rank (each group of several parts combined by its own rule and ranked in the bag first; the joint look one more witness)', () => {
+  it('groups: equals the brute-force two-level rank (each group of several parts combined by its own rule and ranked in the bag first; the joint look one more witness; hedged with one part alone, a third level)', () => {
     // tpm's tie-break: Tippett's term inside a group, Fisher's sum across the groups' witnesses.
     // On log q (bagLogq).
     const logTau = Math.log(TPM_TAU);
@@ -148,27 +148,35 @@ describe('combined calibration (several parts, full conformal q)', () => {
         // Half the time the joint look at some of the parts, one more witness ranked in the bag.
         const joint = r() < 0.5 ? test.map((_, c) => c).filter(() => r() < 0.7) : undefined;
         if (joint && joint.length >= 2) gq.push(bagLogq(jointRef(lq, joint), m));
-        const F = bag.map((_, i) => statistic(how, gq.map((g) => g[i]), true));
+        const W = bag.map((_, i) => statistic(how, gq.map((g) => g[i]), true));
+        // Half the time hedged with one part alone: the witnesses' statistic ranked in the bag, then Fisher's sum with that part's log q.
+        const hedge = r() < 0.5 ? Math.floor(r() * k) : undefined;
+        const wq = bagLogq(W, m);
+        const F = hedge === undefined ? W : bag.map((_, i) => -2 * (wq[i] + lq[i][hedge]));
         // Ties within rounding of F, as combine counts them (Fisher's tie-break tells apart sums 1e-11 apart).
         const expected = (F.slice(0, m).filter((f) => f >= F[m] - 1e-12 * Math.max(1, Math.abs(F[m]))).length + 1) / (m + 1);
-        expect(combine(test, rows, how, groups, within, joint).q).toBeCloseTo(expected, 12);
-        expect(combine(test, rows, how, groups, within, joint).score).toBeCloseTo(F[m], 9);
+        expect(combine(test, rows, how, groups, within, joint, hedge).q).toBeCloseTo(expected, 12);
+        expect(combine(test, rows, how, groups, within, joint, hedge).score).toBeCloseTo(F[m], 9);
       }
     }
   });
 
-  it.each(['min', 'tpm'] as const)('groups: holds its false-positive rate (%s)', (how) => {
+  it.each(['min', 'tpm'] as const)('groups: holds its false-positive rate, hedged with one part or not (%s)', (how) => {
     const r = rng(13);
     // Four parts: two correlated scans in one group, two more parts alone.
     const draw4 = () => [...draw(r), -Math.log(1 - r()), ...draw(r).slice(0, 1)];
     for (const m of [19, 200]) {
       const trials = 4000;
       let flagged = 0;
+      let hedged = 0;
       for (let t = 0; t < trials; t++) {
         const rows = Array.from({ length: m }, draw4).flat();
-        if (combine(draw4(), rows, how, [2, 1, 1]).q <= 0.05) flagged++;
+        const test = draw4();
+        if (combine(test, rows, how, [2, 1, 1]).q <= 0.05) flagged++;
+        if (combine(test, rows, how, [2, 1, 1], undefined, undefined, 3).q <= 0.05) hedged++;
       }
       expect(flagged / trials).toBeLessThanOrEqual(0.05 + 3 * Math.sqrt((0.05 * 0.95) / trials));
+      expect(hedged / trials).toBeLessThanOrEqual(0.05 + 3 * Math.sqrt((0.05 * 0.95) / trials));
     }
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseWitnesses, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_IMAGES, SURROGATE_KINDS } from '../../src/core/surrogates.ts';
+import { chooseWitnesses, TIE_SE, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_IMAGES, SURROGATE_KINDS } from '../../src/core/surrogates.ts';
 import { combine, partColumn } from '../../src/core/combine.ts';
 import { combinedOf } from '../../src/core/score.ts';
 import { rng } from '../../src/core/rng.ts';
@@ -87,14 +87,38 @@ describe('pseudo-anomalies made from known-good images', () => {
 });
 
 describe('the witnesses the verdict follows', () => {
-  it('is the joint look or the Gaussian part alone only where it tells the pseudo-anomalies from the clean images strictly better', () => {
-    const clean = { all: [1, 2, 3, 4], joint: [1, 2, 3, 4], gauss: [1, 2, 3, 4] };
-    const kinds = SURROGATE_KINDS.flatMap((kind) => [{ kind, all: 2.5, joint: 2.5, gauss: 5 }, { kind, all: 5, joint: 5, gauss: 5 }]);
-    expect(chooseWitnesses(clean, kinds)).toEqual({ all: (0.5 + 1) / 2, joint: (0.5 + 1) / 2, gauss: 1, chosen: 'gauss' });
-    // A tie keeps the simpler: every witness before their joint look, either before the Gaussian part alone.
-    expect(chooseWitnesses(clean, kinds.map((k) => ({ ...k, gauss: 2.5 }))).chosen).toBe('all');
-    expect(chooseWitnesses(clean, kinds.map((k) => ({ ...k, joint: 5, gauss: 2.5 }))).chosen).toBe('joint');
-    expect(chooseWitnesses(clean, kinds.map((k) => ({ ...k, joint: 5 }))).chosen).toBe('joint');
+  it('follows one side where it tells the pseudo-anomalies apart beyond TIE_SE standard errors, and weighs both where it does not', () => {
+    const r = rng(5);
+    const clean = Array.from({ length: 60 }, () => r());
+    const kinds = SURROGATE_KINDS.flatMap((kind) => Array.from({ length: 30 }, () => ({ kind, far: 2 + r(), near: r() + 0.2, same: r() })));
+    const pick = (all: 'far' | 'near' | 'same', joint: 'far' | 'near' | 'same', gauss: 'far' | 'near' | 'same') =>
+      chooseWitnesses({ all: clean, joint: clean, gauss: clean }, kinds.map((k) => ({ kind: k.kind, all: k[all], joint: k[joint], gauss: k[gauss] })));
+    // The Gaussian part tells them apart at AUC 1, every witness near chance: far beyond 2 standard errors.
+    const g = pick('same', 'same', 'far');
+    expect(g.gauss).toBe(1);
+    expect(g.diff / g.se).toBeLessThan(-TIE_SE);
+    expect(g.chosen).toBe('gauss');
+    // The joint look above every witness, and far above the Gaussian part: the joint look.
+    expect(pick('near', 'far', 'same').chosen).toBe('joint');
+    // Every witness and the joint look tie: the simpler.
+    expect(pick('far', 'far', 'same').chosen).toBe('all');
+    // The same scores on both sides: no side to take, the verdict weighs both.
+    const tie = pick('near', 'same', 'near');
+    expect([tie.diff, tie.se]).toEqual([0, 0]);
+    expect(tie.chosen).toBe('all+gauss');
+    expect(pick('same', 'near', 'near').chosen).toBe('joint+gauss');
+  });
+
+  it('weighs both where the gap is within TIE_SE standard errors of its own noise', () => {
+    const r = rng(6);
+    const clean = Array.from({ length: 40 }, () => r());
+    // Two scorers of the same pseudo-anomalies, each the truth plus its own noise: about equal, not equal.
+    const kinds = SURROGATE_KINDS.flatMap((kind) => Array.from({ length: 20 }, () => ({ kind, base: r() + 0.3 })));
+    const noisy = (v: number) => v + 0.3 * (r() - 0.5);
+    const c = chooseWitnesses({ all: clean.map(noisy), joint: clean.map(noisy), gauss: clean.map(noisy) }, kinds.map((k) => ({ kind: k.kind, all: noisy(k.base), joint: noisy(k.base), gauss: noisy(k.base) })));
+    expect(c.diff).not.toBe(0);
+    expect(Math.abs(c.diff) / c.se).toBeLessThanOrEqual(TIE_SE);
+    expect(c.chosen.endsWith('+gauss')).toBe(true);
   });
 
   it('when alone, scores an image by the Gaussian part and ranks it in that column only', () => {
@@ -106,17 +130,17 @@ describe('the witnesses the verdict follows', () => {
     const alone = combinedOf(scan, parts.slice(0, 2), parts, rows, 0, 'gauss');
     let atLeast = 0;
     for (let i = 0; i < 50; i++) if (rows[i * k + 3] >= 0.7) atLeast++;
-    expect(alone).toEqual({ score: 0.7, q: (atLeast + 1) / 51, gaussAlone: true });
+    expect(alone).toEqual({ score: 0.7, q: (atLeast + 1) / 51, used: 'gauss' });
     expect(partColumn(rows, k, 3)).toBe(partColumn(rows, k, 3));
     // Not chosen, or a profile without the part: every witness, as before.
     const all = combinedOf(scan, parts.slice(0, 2), parts, rows, 0, 'all');
     expect(all).not.toEqual(alone);
-    expect(all.gaussAlone).toBe(false);
+    expect(all.used).toBe('all');
     expect(combinedOf({ ...scan, gauss: undefined }, parts.slice(0, 2), parts, rows, 0, 'gauss').q).toBeCloseTo(combinedOf(scan, parts.slice(0, 2), parts, rows, 0, 'all').q, 12);
     // The joint look: one more witness, its q reported.
     const joint = combinedOf(scan, parts.slice(0, 2), parts, rows, 0, 'joint');
     expect(joint.jointQ).toBeGreaterThan(0);
     expect(all.jointQ).toBeUndefined();
-    expect({ ...combine([0.7], partColumn(rows, k, 3)), gaussAlone: true }).toEqual(alone);
+    expect({ ...combine([0.7], partColumn(rows, k, 3)), used: 'gauss' }).toEqual(alone);
   });
 });

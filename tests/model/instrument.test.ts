@@ -9,7 +9,7 @@ import { specFromModel } from '../../src/model/preprocess.ts';
 import { rng } from '../../src/core/rng.ts';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(`tests/fixtures/models/${name}`));
-const models = ['constant-weights.onnx', 'resnetish-nhwc-rgb.onnx', 'rgb-opset11.onnx', 'gray-opset21.onnx', 'gray-rank3.onnx'];
+const models = ['constant-weights.onnx', 'resnetish-nhwc-rgb.onnx', 'rgb-opset11.onnx', 'gray-opset21.onnx', 'gray-rank3.onnx', 'gated-acts.onnx'];
 // The default model is made by the data pipeline; its cases skip (visibly) when it is not there yet.
 const FASHION = 'public/models/fashion-cnn.onnx';
 const hasFashion = existsSync(FASHION);
@@ -92,6 +92,11 @@ describe('model instrumentation', () => {
     expect(pick('no-image-input.onnx')).toEqual(['Relu']);
     // No activation after a linear op (Conv -> Sub -> Log -> Relu): Conv outputs + penultimate features.
     expect(pick('nan.onnx')).toEqual(['Conv', 'Flatten']);
+    // A gate times its own input is the activation (SiLU, HardSwish, TensorFlow.js's x/6 * relu6(x + 3)), not the
+    // gate, whose saturation would hide the upper tail; a squeeze-and-excitation gate scales another tensor and stays.
+    const gated = inspectModel(fixture('gated-acts.onnx'));
+    expect(gated.autoLayers).toEqual(['/Mul_output_0', '/Mul_1_output_0', '/Mul_3_output_0', '/Relu_output_0', '/HardSigmoid_1_output_0', '/ReduceMean_1_output_0']);
+    expect(gated.autoLayers.slice(0, 3).map((l) => gated.featureAxis[l])).toEqual(['first', 'first', 'first']);
     expect(inspectModel(fixture('gray-opset21.onnx')).opset).toBe(21);
     expect(inspectModel(fixture('rgb-opset11.onnx')).opset).toBe(11);
     expect(inspectModel(fixture('resnetish-nhwc-rgb.onnx')).opset).toBe(13);

@@ -36,6 +36,10 @@ Writes tests/fixtures/models/:
                            Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm to [N,1] on RGB NCHW [N,3,8,8], opset 13
   external-data.onnx       rgb-opset11.onnx with its weights saved beside it in external-data.onnx.data, as exporters
                            save models past protobuf's 2 GB (histoscan asks for one file)
+  gated-acts.onnx          torch: gates times their own input, as exporters below opset 14 write them: SiLU
+                           (Sigmoid, Mul), HardSwish (HardSigmoid, Mul) and TensorFlow.js's HardSwish (x·⅙ times
+                           Clip(x + 3, 0, 6)), and a squeeze-and-excitation gate that scales another tensor;
+                           RGB NCHW [N,3,12,12], opset 13
   dense-q8.onnx            onnx.helper graph, quantized the same way: Flatten -> MatMul -> Add -> Relu -> MatMul -> Add
                            on gray [N,1,4,4]; its head reads the Relu through DynamicQuantizeLinear
 """
@@ -138,6 +142,24 @@ class ResNetish(nn.Module):
         h = self.stem(x)
         h = self.relu(h + self.pw(self.bn(self.dw(h))))
         return self.head(h.mean(dim=(2, 3)))
+
+
+class Gated(nn.Module):
+    """Conv blocks closed by x·σ(x), x·hardσ(x) and x/6·relu6(x + 3), then a squeeze-and-excitation gate."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2, self.c3 = nn.Conv2d(3, 6, 3, padding=1), nn.Conv2d(6, 6, 3, padding=1), nn.Conv2d(6, 8, 3, padding=1)
+        self.se1, self.se2 = nn.Conv2d(8, 4, 1), nn.Conv2d(4, 8, 1)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = nn.functional.silu(self.c1(x))
+        h = nn.functional.hardswish(self.c2(h))
+        h = self.c3(h)
+        h = (h * (1 / 6)) * torch.clamp(h + 3, 0, 6)
+        s = nn.functional.hardsigmoid(self.se2(torch.relu(self.se1(h.mean(dim=(2, 3), keepdim=True)))))
+        return self.head((h * s).mean(dim=(2, 3)))
 
 
 def export(model, shape, name, opset):
@@ -310,5 +332,7 @@ if __name__ == '__main__':
         d.ClearField('dim_value')
         d.dim_param = name
     onnx.save(m, os.path.join(OUT, 'tiny-vit-dynamic.onnx'))
+    torch.manual_seed(31)
+    export(Gated(), (1, 3, 12, 12), 'gated-acts.onnx', 13)
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
