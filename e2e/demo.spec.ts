@@ -1,7 +1,8 @@
 // A demo that teaches: the detail view shows what the model received; a model from disk can be used.
 import { existsSync, readFileSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { decodeProfile, encodeProfile } from '../src/core/hsp.ts';
+import type { WitnessFields } from '../src/core/score.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
 import { inspectModel } from '../src/model/onnx.ts';
 import { specFromModel, toTensor } from '../src/model/preprocess.ts';
@@ -43,19 +44,25 @@ test('the detail view shows the image as dropped and exactly as the model receiv
   expect(drawn.filter((_, i) => i % 4 === 0)).toEqual(expected);
 });
 
-test("a profile whose calibration chose the Gaussian part alone says so beside the parts, and its verdict is that part's q", async ({ page }) => {
+/** Loads the bundled model with its profile, the calibration's witness choice changed to `choice`, as the user's own, and opens the detail of a digit. */
+async function openWithChoice(page: Page, choice: WitnessFields, name: string): Promise<void> {
   await openDemo(page);
   const p = decodeProfile(readFileSync('public/profiles/fashion-cnn.hsp'));
-  const alone = Buffer.from(encodeProfile({ ...p, header: { ...p.header, calibration: { ...p.header.calibration!, gaussAlone: ['hc'] } } }));
+  const { gaussAlone: _, joint: __, hedged: ___, ...cal } = p.header.calibration!;
+  const changed = Buffer.from(encodeProfile({ ...p, header: { ...p.header, calibration: { ...cal, ...choice } } }));
   await page.locator(`${el} #own-model`).setInputFiles([
     { name: 'fashion-cnn.onnx', mimeType: 'application/octet-stream', buffer: readFileSync('public/models/fashion-cnn.onnx') },
-    { name: 'fashion-cnn-alone.hsp', mimeType: 'application/octet-stream', buffer: alone },
+    { name: `${name}.hsp`, mimeType: 'application/octet-stream', buffer: changed },
     { name: 'fashion-cnn.json', mimeType: 'application/json', buffer: readFileSync('public/models/fashion-cnn.json') },
   ]);
   await expect(page.locator(el)).toHaveAttribute('state', 'ready');
   await page.locator(`${el} #files`).setInputFiles(['data/ood-mnist/00002.png']);
   await waitDone(page, 1);
   await rows(page).first().locator('button.open').click();
+}
+
+test("a profile whose calibration chose the Gaussian part alone says so beside the parts, and its verdict is that part's q", async ({ page }) => {
+  await openWithChoice(page, { gaussAlone: ['hc'] }, 'fashion-cnn-alone');
   const hint = page.locator(`${el} #detail .hint`).filter({ hasText: "The verdict's q is the distance to known-good images in feature space alone" });
   await expect(hint).toContainText('better than all 6 parts together');
   // The verdict's q shown in the row is the Gaussian part's row of the table.
@@ -63,6 +70,15 @@ test("a profile whose calibration chose the Gaussian part alone says so beside t
   await expect(page.locator(`${el} #detail`)).toContainText(`q = ${gaussQ!.trim()}`);
   await expect(page.locator(`${el} #detail`)).toContainText('the part this profile\'s verdict follows');
   await shot(page, 'detail-gauss-alone');
+});
+
+test('a profile whose calibration weighs every witness with the Gaussian part alone says so beside the parts', async ({ page }) => {
+  await openWithChoice(page, { joint: ['hc'], hedged: ['hc'] }, 'fashion-cnn-hedged');
+  const hint = page.locator(`${el} #detail .hint`);
+  await expect(hint).toContainText("The verdict's q combines all 6 parts");
+  await expect(hint).toContainText("so the verdict weighs both: that q and the Gaussian part's own, by Fisher's sum");
+  await expect(page.locator(`${el} #detail [data-parts] tr[data-part="joint"]`)).toHaveCount(1);
+  await shot(page, 'detail-hedged');
 });
 
 test('"Use your own model" loads an .onnx with its .hsp and spec from disk and checks with it', async ({ page }) => {

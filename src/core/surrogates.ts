@@ -172,9 +172,9 @@ export const TIE_SE = 2;
  * two the verdict takes the higher (every witness on a tie). Against the Gaussian part alone it
  * follows the higher where they are more than TIE_SE standard errors apart (paired DeLong over the
  * same images, core/metrics.ts compareMeanAuc); nearer, the pseudo-anomalies cannot tell which speaks
- * better, and the one they happen to favour was as often the worse on real anomalies (a near tie
- * landed either way with other pseudo-anomalies: docs/decisions.md), so the verdict weighs both
- * ('+gauss'). Chosen on the dev halves of the three development models (docs/decisions.md).
+ * better, the side they favour may be the worse on real anomalies (a near tie landed either way with
+ * more pseudo-anomalies: docs/decisions.md), and the verdict weighs both ('+gauss'). Chosen on the
+ * dev halves of the three development models (docs/decisions.md).
  */
 export function chooseWitnesses(clean: Record<WitnessOption, number[]>, anomalies: ({ kind: SurrogateKind } & Record<WitnessOption, number>)[]): WitnessChoice {
   const byKind = (key: WitnessOption) => SURROGATE_KINDS.map((k) => anomalies.filter((s) => s.kind === k).map((s) => s[key]));

@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, TIE_SE, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, FOLLOWS } from '../core/index.ts';
+import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, FOLLOWS, TIE_SE, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -144,8 +144,10 @@ async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan:
 }
 
 /** The better of all and joint against the Gaussian part, in standard errors (core/surrogates.ts TIE_SE). */
-const witnessGap = (c: WitnessChoice) => `the better of the first two leads it by ${c.diff >= 0 ? '+' : ''}${c.diff.toFixed(3)} ± ${c.se.toFixed(3)}, ${Math.abs(c.diff / c.se).toFixed(1)} standard errors (within ${TIE_SE} the verdict weighs both)`;
-
+const witnessGap = (c: WitnessChoice) => {
+  const z = c.se > 0 ? Math.abs(c.diff) / c.se : c.diff === 0 ? 0 : Infinity;
+  return `the better of the first two leads it by ${c.diff >= 0 ? '+' : ''}${c.diff.toFixed(3)} ± ${c.se.toFixed(3)}, ${z.toFixed(1)} standard errors (within ${TIE_SE} the verdict weighs both)`;
+};
 
 /** The pseudo-anomalies' verdict for one scoring: every witness together (as scoring combines them), with their joint look, or the Gaussian part (the last column) alone. */
 function witnessChoice(table: CalibrationTable, anomalies: number[], scoring: ScoringName, scan: ScanSettings, scans: number, quiet: number, kinds: SurrogateKind[]): WitnessChoice {
