@@ -74,8 +74,7 @@ test("a profile whose calibration chose the Gaussian part alone says so beside t
 
 test('a profile whose calibration weighs every witness with the Gaussian part alone says so beside the parts', async ({ page }) => {
   await openWithChoice(page, { joint: ['hc'], hedged: ['hc'] }, 'fashion-cnn-hedged');
-  const hint = page.locator(`${el} #detail .hint`);
-  await expect(hint).toContainText("The verdict's q combines all 6 parts");
+  const hint = page.locator(`${el} #detail .hint`).filter({ hasText: "The verdict's q combines all 6 parts" });
   await expect(hint).toContainText("so the verdict weighs both: that q and the Gaussian part's own, by Fisher's sum");
   await expect(page.locator(`${el} #detail [data-parts] tr[data-part="joint"]`)).toHaveCount(1);
   await shot(page, 'detail-hedged');
