@@ -200,7 +200,7 @@ function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fpr: numb
  * Writes each scored set's part scores as one JSON line: method, set, part names, the calibration
  * table (row-major [images, parts]), a row of part scores per image and the classes the model
  * predicts (of the images, and of the calibration images), and which witnesses the calibration chose
- * (witnesses: all, joint or gauss), to study combination rules offline
+ * (witnesses: all, joint, gauss, or all+gauss / joint+gauss where it weighs both), to study combination rules offline
  * (tools/witness-rules.ts).
  */
 function partsWriter(file: string): (method: string, set: string, scored: ScoredSet) => void {
