@@ -95,8 +95,9 @@ describe('model instrumentation', () => {
     // A gate times its own input is the activation (SiLU, HardSwish, TensorFlow.js's x/6 * relu6(x + 3)), not the
     // gate, whose saturation would hide the upper tail; a squeeze-and-excitation gate scales another tensor and stays.
     const gated = inspectModel(fixture('gated-acts.onnx'));
-    expect(gated.autoLayers).toEqual(['/Mul_output_0', '/Mul_1_output_0', '/Mul_3_output_0', '/Relu_output_0', '/HardSigmoid_1_output_0', '/ReduceMean_1_output_0']);
-    expect(gated.autoLayers.slice(0, 3).map((l) => gated.featureAxis[l])).toEqual(['first', 'first', 'first']);
+    // Paddle2ONNX's HardSwish (x · relu6(x + 3), then / 6): the product before the division.
+    expect(gated.autoLayers).toEqual(['/Mul_output_0', '/Mul_1_output_0', '/Mul_3_output_0', '/Mul_4_output_0', '/Relu_output_0', '/HardSigmoid_1_output_0', '/ReduceMean_1_output_0']);
+    expect(gated.autoLayers.slice(0, 4).map((l) => gated.featureAxis[l])).toEqual(['first', 'first', 'first', 'first']);
     expect(inspectModel(fixture('gray-opset21.onnx')).opset).toBe(21);
     expect(inspectModel(fixture('rgb-opset11.onnx')).opset).toBe(11);
     expect(inspectModel(fixture('resnetish-nhwc-rgb.onnx')).opset).toBe(13);

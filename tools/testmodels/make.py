@@ -37,8 +37,9 @@ Writes tests/fixtures/models/:
   external-data.onnx       rgb-opset11.onnx with its weights saved beside it in external-data.onnx.data, as exporters
                            save models past protobuf's 2 GB (histoscan asks for one file)
   gated-acts.onnx          torch: gates times their own input, as exporters below opset 14 write them: SiLU
-                           (Sigmoid, Mul), HardSwish (HardSigmoid, Mul) and TensorFlow.js's HardSwish (x·⅙ times
-                           Clip(x + 3, 0, 6)), and a squeeze-and-excitation gate that scales another tensor;
+                           (Sigmoid, Mul), HardSwish (HardSigmoid, Mul), TensorFlow.js's HardSwish (x·⅙ times
+                           Clip(x + 3, 0, 6)) and Paddle2ONNX's (x times Clip(x + 3, 0, 6), then / 6), and a
+                           squeeze-and-excitation gate that scales another tensor;
                            RGB NCHW [N,3,12,12], opset 13
   dense-q8.onnx            onnx.helper graph, quantized the same way: Flatten -> MatMul -> Add -> Relu -> MatMul -> Add
                            on gray [N,1,4,4]; its head reads the Relu through DynamicQuantizeLinear
@@ -145,19 +146,23 @@ class ResNetish(nn.Module):
 
 
 class Gated(nn.Module):
-    """Conv blocks closed by x·σ(x), x·hardσ(x) and x/6·relu6(x + 3), then a squeeze-and-excitation gate."""
+    """Conv blocks closed by x·σ(x), x·hardσ(x), x/6·relu6(x + 3) and x·relu6(x + 3)/6, then a squeeze-and-excitation gate."""
 
     def __init__(self):
         super().__init__()
         self.c1, self.c2, self.c3 = nn.Conv2d(3, 6, 3, padding=1), nn.Conv2d(6, 6, 3, padding=1), nn.Conv2d(6, 8, 3, padding=1)
         self.se1, self.se2 = nn.Conv2d(8, 4, 1), nn.Conv2d(4, 8, 1)
         self.head = nn.Linear(8, 3)
+        self.c4 = nn.Conv2d(8, 8, 1)  # made last, so the layers before keep their seeded weights
 
     def forward(self, x):
         h = nn.functional.silu(self.c1(x))
         h = nn.functional.hardswish(self.c2(h))
         h = self.c3(h)
         h = (h * (1 / 6)) * torch.clamp(h + 3, 0, 6)
+        # HardSwish as Paddle2ONNX writes it below opset 14: the product first, then the division.
+        h = self.c4(h)
+        h = h * torch.clamp(h + 3, 0, 6) / 6
         s = nn.functional.hardsigmoid(self.se2(torch.relu(self.se1(h.mean(dim=(2, 3), keepdim=True)))))
         return self.head((h * s).mean(dim=(2, 3)))
 
