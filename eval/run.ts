@@ -265,7 +265,7 @@ if (GAUSS.layers > 1) {
   const last = { layers: 1, d: gaussDim(layers), prototypes: GAUSS.prototypes };
   combined.push({ id: `class-conditional ${AUTO_LABEL}, added (${COMBINE_LABEL.tpm}) B=16 hc, energy part, Gaussian part of the last layer only`, profile: withGauss(condAuto, gaussOf(last)), scoring: 'hc', scan: partsOf('tpm') });
 }
-// The witnesses (core/combine.ts partGroups: the scans as one, each model-level part its own) against every part its own.
+// The witnesses (core/witnesses.ts partGroups: the scans as one, each model-level part its own) against every part its own.
 const defaultProfile = DEFAULTS.gauss ? withGauss(condAuto) : condAuto;
 const defaultScan = { conditional: DEFAULTS.conditional, combine: DEFAULTS.combine, ...(DEFAULT_ENERGY ? { logits: 'energy' as const } : {}) };
 combined.push({ id: `${DEFAULT_ID.replace('default: ', '')}, every part its own witness (scans not grouped)`, profile: defaultProfile, scoring: 'hc', scan: { ...defaultScan, flat: true } });

@@ -217,7 +217,7 @@ export interface PartEvidence {
   q: number;
   /**
    * The pooled upper-tail scan only: the share whose part scores at most as high, its quiet look (an image
-   * lighting up fewer nodes than clean ones; core/combine.ts combineParts); absent for other parts.
+   * lighting up fewer nodes than clean ones; core/witnesses.ts combineParts); absent for other parts.
    */
   qBelow?: number;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { combine, witnessRules } from '../src/core/combine.ts';
+import { combine } from '../src/core/combine.ts';
+import { witnessRules } from '../src/core/witnesses.ts';
 import { rng } from '../src/core/rng.ts';
 import { calibrationWarnings } from '../src/detector/build.ts';
 

@@ -1,6 +1,6 @@
 // How `score` prints its results: text, one JSON document, or NDJSON. The shapes here are the
 // CLI's contract with scripts, so each format has exactly one shape.
-import { evidenceLooks } from '../core/combine.ts';
+import { evidenceLooks } from '../core/witnesses.ts';
 import type { ImageError, ImageResult, PartEvidence } from '../types.ts';
 
 export type Format = 'text' | 'json' | 'jsonl';

@@ -10,6 +10,7 @@ export * from './layout.ts';
 export { rng } from './rng.ts';
 export * from './verdict.ts';
 export * from './combine.ts';
+export * from './witnesses.ts';
 export * from './score.ts';
 export * from './energy.ts';
 export * from './gauss.ts';

@@ -3,7 +3,8 @@
 // from calibration images to the calibration table. The worker, the CLI, the in-browser build and
 // eval/ call these.
 import type { CalibrationTable, ClassBlocks, LayerLayout, ScanHeader, ScoringName, Tail } from '../types.ts';
-import { calibrationAtLeast, calibrationAtMost, combine, combineParts, partColumn, type Combined } from './combine.ts';
+import { calibrationAtLeast, calibrationAtMost, combine, partColumn, type Combined } from './combine.ts';
+import { combineParts } from './witnesses.ts';
 import { energy } from './energy.ts';
 import { fitGauss, gaussFeaturizer, type GaussFit } from './gauss.ts';
 import { ActivationError } from './errors.ts';
@@ -31,7 +32,7 @@ export interface ScanSettings extends ScanHeader {
   classes?: Pick<ClassBlocks, 'from' | 'to'>;
   /** The Gaussian part, fitted from the profile's statistics, and one image's features for it. */
   gauss?: { fit: GaussFit; features: (x: Float32Array) => Float64Array };
-  /** Every calibrated part its own witness, the scans not grouped (combine.ts combineParts): for eval/'s comparison. */
+  /** Every calibrated part its own witness, the scans not grouped (core/witnesses.ts combineParts): for eval/'s comparison. */
   flat?: boolean;
 }
 
@@ -64,7 +65,7 @@ export function partsOf(scan: ScanSettings, nodes: number): Part[] {
 }
 
 /**
- * Which of the scans (partsOf) is also ranked from below (core/combine.ts combineParts' quiet look):
+ * Which of the scans (partsOf) is also ranked from below (core/witnesses.ts combineParts' quiet look):
  * the pooled upper-tail scan where there is one, else -1.
  */
 export const quietScan = (parts: readonly Pick<Part, 'name'>[]): number => parts.findIndex((p) => p.name === 'upper');

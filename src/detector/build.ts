@@ -173,7 +173,7 @@ function classLayerCount(which: ClassLayers, f: FeatureExtractor): number {
 
 /**
  * What the build should tell its user about the calibration set's size. `groups`: the combination's
- * witnesses (core/combine.ts partGroups), e.g. [5, 1, 1] for four scans and the quiet look, then the energy and the Gaussian part.
+ * witnesses (core/witnesses.ts partGroups), e.g. [5, 1, 1] for four scans and the quiet look, then the energy and the Gaussian part.
  */
 export function calibrationWarnings(count: number, fpr: number, groups: readonly number[] = [1], combine: Combination = 'fisher'): string[] {
   const need = calibrationNeeded(fpr);

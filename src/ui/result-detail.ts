@@ -1,7 +1,7 @@
 import { css, html, LitElement, nothing } from 'lit';
 import type { ImageResult, RgbaImage } from '../types.ts';
 import type { NodeHistogramData as Hist } from '../worker/worker.ts';
-import { evidenceLooks, partGroups } from '../core/combine.ts';
+import { evidenceLooks, partGroups } from '../core/witnesses.ts';
 import { fmtP, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, partLabel, tokenPlace } from './format.ts';
 import { buttonStyles, verdictStyles } from './styles.ts';
 import { verdictText } from './verdict-text.ts';
