@@ -5,7 +5,7 @@
 //
 //   npx histoscan eval ... --methods histogram --split dev --parts-out parts.jsonl
 //   npx tsx tools/witness-rules.ts parts.jsonl
-import { auc, combine, combineParts, FOLLOWS, witnessRules, type Combination, type Witnesses } from '../src/core/index.ts';
+import { addsJoint, auc, combine, combineParts, FOLLOWS, weighsGauss, witnessRules, type Combination, type Witnesses } from '../src/core/index.ts';
 import { readParts, type Line } from './trial-parts.ts';
 
 const file = process.argv[2];
@@ -46,7 +46,7 @@ const all = [...scans, ...others];
 type Rule = [string, (p: number[], cls: number) => number];
 const candidates: Rule[] = [
   // What eval's histogram row scored: the calibration's choice (core/surrogates.ts).
-  [`shipped (as calibrated: ${FOLLOWS[chosen]})`, chosen === 'gauss' ? (p) => p[named('gauss')] : shipped(clean.calibration, chosen.startsWith('joint'), chosen.endsWith('+gauss'))],
+  [`shipped (as calibrated: ${FOLLOWS[chosen]})`, chosen === 'gauss' ? (p) => p[named('gauss')] : shipped(clean.calibration, addsJoint(chosen), weighsGauss(chosen))],
   ['all witnesses (combineParts, --combine tpm)', shipped(clean.calibration)],
   ['all witnesses and their joint look', shipped(clean.calibration, true)],
   ['all witnesses, weighed with the Gaussian part', shipped(clean.calibration, false, true)],

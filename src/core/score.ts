@@ -266,11 +266,11 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
  * Gaussian part, every witness).
  */
 export function combinedOf(scan: ScanSettings, scanScores: number[], parts: number[], rows: number[] | undefined, quiet: number, witnesses: Witnesses = 'all'): Combined & { used: Witnesses } {
-  const joint = witnesses.startsWith('joint');
+  const joint = addsJoint(witnesses);
   const used: Witnesses = rows?.length && scan.gauss ? witnesses : joint ? 'joint' : 'all';
   // The Gaussian part is the last part where the profile has one (extraParts).
   if (used === 'gauss') return { ...combine([parts[parts.length - 1]], partColumn(rows!, parts.length, parts.length - 1)), used };
-  return { ...combineParts(scanScores, parts, rows, scan.combine, { flat: scan.flat, quiet, joint, hedgeLast: used.endsWith('+gauss') }), used };
+  return { ...combineParts(scanScores, parts, rows, scan.combine, { flat: scan.flat, quiet, joint, hedgeLast: weighsGauss(used) }), used };
 }
 
 /**
@@ -279,6 +279,12 @@ export function combinedOf(scan: ScanSettings, scanScores: number[], parts: numb
  * from the third, either of them weighed with the Gaussian part alone ('+gauss': combine's `hedge`).
  */
 export type Witnesses = 'all' | 'joint' | 'gauss' | 'all+gauss' | 'joint+gauss';
+
+/** Whether a choice adds the joint look to the witnesses. */
+export const addsJoint = (w: Witnesses): boolean => w === 'joint' || w === 'joint+gauss';
+
+/** Whether a choice weighs the witnesses with the Gaussian part alone (combine's `hedge`). */
+export const weighsGauss = (w: Witnesses): boolean => w === 'all+gauss' || w === 'joint+gauss';
 
 /** The fields of a calibration table that say which witnesses its verdicts follow. */
 export type WitnessFields = Pick<CalibrationTable, 'gaussAlone' | 'joint' | 'hedged'>;

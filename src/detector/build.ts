@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, FOLLOWS, TIE_SE, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses } from '../core/index.ts';
+import { addsJoint, argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, FOLLOWS, TIE_SE, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor, ImageSource } from './features.ts';
 
@@ -137,7 +137,7 @@ async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan:
   const scores = anomalies.finish(N).scores;
   const choices = (Object.keys(table.scores) as ScoringName[]).map((f) => [f, witnessChoice(table, scores[f]!, f, scan, scans.length, quietScan(scans), kinds)] as const);
   const where = (test: (w: Witnesses) => boolean) => choices.filter(([, c]) => test(c.chosen)).map(([f]) => f);
-  const [alone, joint, hedged] = [where((w) => w === 'gauss'), where((w) => w.startsWith('joint')), where((w) => w.endsWith('+gauss'))];
+  const [alone, joint, hedged] = [where((w) => w === 'gauss'), where(addsJoint), where(weighsGauss)];
   const hc = choices.find(([f]) => f === 'hc')?.[1];
   const notes = hc ? [`${kinds.length} pseudo-anomalies made from the calibration images (${SURROGATE_KINDS.join(', ')}) are told from them with mean AUC ${hc.all.toFixed(3)} by all witnesses together, ${hc.joint.toFixed(3)} with their joint look and ${hc.gauss.toFixed(3)} by the Gaussian part alone; ${witnessGap(hc)}: the verdict follows ${FOLLOWS[hc.chosen]}.`] : [];
   return { table: { ...table, ...(alone.length ? { gaussAlone: alone } : {}), ...(joint.length ? { joint } : {}), ...(hedged.length ? { hedged } : {}) }, notes };

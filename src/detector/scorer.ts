@@ -1,6 +1,6 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
-import { axisField, groupScan, histogramPValueFn, layerOffsets, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
+import { axisField, groupScan, histogramPValueFn, layerOffsets, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
 import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, ScoringName, Timings } from '../types.ts';
 
 export interface ScoreOptions {
@@ -88,7 +88,7 @@ export class Scorer {
       layers,
       parts,
       ...(Number.isFinite(s.jointQ) ? { jointQ: s.jointQ } : {}),
-      ...(s.used === 'gauss' ? { decidedBy: 'gauss' as const } : s.used.endsWith('+gauss') ? { decidedBy: 'hedged' as const } : {}),
+      ...(s.used === 'gauss' ? { decidedBy: 'gauss' as const } : weighsGauss(s.used) ? { decidedBy: 'hedged' as const } : {}),
       subset: s.subset,
       topNodes,
       provider,
