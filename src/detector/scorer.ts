@@ -1,6 +1,6 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
-import { axisField, groupScan, histogramPValueFn, layerOffsets, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
+import { axisField, groupScan, histogramPValueFn, layerOffsets, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
 import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, ScoringName, Timings } from '../types.ts';
 
 export interface ScoreOptions {
@@ -68,8 +68,7 @@ export class Scorer {
       pMin: s.ranges.pMin.slice(offsets[i], offsets[i] + l.nodes),
       pMax: s.ranges.pMax.slice(offsets[i], offsets[i] + l.nodes),
     }));
-    const order = Array.from(s.subset.length ? s.subset : s.point.keys()).sort((a, b) => s.point[a] - s.point[b] || a - b);
-    const topNodes: NodeRef[] = order.slice(0, opts.topNodes).map((node) => ({ node, ...locateNode(this.layers, node), value: values[node], p: s.point[node] }));
+    const topNodes: NodeRef[] = leastP(s.point, opts.topNodes, s.subset.length ? s.subset : undefined).map((node) => ({ node, ...locateNode(this.layers, node), value: values[node], p: s.point[node] }));
     const parts = s.parts.map((score, c) => ({ name: this.partNames[c], score, q: s.partQ[c], ...(c === s.quiet.part ? { qBelow: s.quiet.q } : {}) }));
     return {
       file,

@@ -6,6 +6,7 @@ import {
   buildProfile,
   histogramPValues,
   kdePValues,
+  leastP,
   pointPValues,
   ProfileBuilder,
   silvermanBandwidths,
@@ -279,5 +280,26 @@ describe('tie-aware point p-values at point masses', () => {
     const out = allocRanges(1);
     histogramPValues(flat, Float32Array.of(Math.fround(a + eps)), out, 'upper');
     expect(out.pMax[0]).toBe(1);
+  });
+});
+
+describe('leastP (the most anomalous nodes)', () => {
+  it("equals a full sort's first k, ties by the lower index, among every node or a subset in any order", () => {
+    const r = rng(5);
+    for (let trial = 0; trial < 50; trial++) {
+      const n = 1 + Math.floor(r() * 300);
+      // Many ties: p-values on a coarse grid, half of them 1 (as for a clean image's nodes).
+      const point = Float32Array.from({ length: n }, () => (r() < 0.5 ? 1 : Math.round(r() * 20) / 20));
+      const among = Array.from({ length: n }, (_, i) => i).filter(() => r() < 0.4);
+      for (let i = among.length - 1; i > 0; i--) {
+        const j = Math.floor(r() * (i + 1));
+        [among[i], among[j]] = [among[j], among[i]];
+      }
+      for (const k of [0, 1, 10, n + 5]) {
+        const sorted = (ids: number[]) => [...ids].sort((a, b) => point[a] - point[b] || a - b).slice(0, k);
+        expect(leastP(point, k)).toEqual(sorted([...point.keys()]));
+        expect(leastP(point, k, Uint32Array.from(among))).toEqual(sorted(among));
+      }
+    }
   });
 });
