@@ -4,6 +4,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { decodeProfile, encodeProfile } from '../src/core/hsp.ts';
 import type { WitnessFields } from '../src/core/score.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
+import { fromHalf, toHalf } from '../src/model/half.ts';
 import { inspectModel } from '../src/model/onnx.ts';
 import { specFromModel, toTensor } from '../src/model/preprocess.ts';
 import { ort } from '../src/model/runtime.ts';
@@ -115,6 +116,27 @@ test('a model from disk that closes with a Softmax (NHWC, ReLU6, 5 classes): a p
   const probs = Array.from((await (await ort.InferenceSession.create(bytes)).run({ input: new ort.Tensor('float32', input, [1, 12, 12, 3]) })).logits.data as Float32Array);
   const best = probs.indexOf(Math.max(...probs));
   await expect(rows(page).first().locator('td').nth(2)).toHaveText(`${best} ${(100 * probs[best]).toFixed(0)}%`);
+});
+
+test('a half-precision model from disk (float16 input, weights and output): a profile built in the page, and rows show its own confidence', async ({ page }) => {
+  const MODEL = 'tests/fixtures/models/rgb-fp16.onnx';
+  await openDemo(page);
+  await page.locator(`${el} #own-model`).setInputFiles([MODEL]);
+  await expect(page.locator(`${el} [data-local-model]`)).toContainText('rgb-fp16.onnx');
+  await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 80 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`));
+  await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built', { timeout: 60_000 });
+  const image = 'data/clean/00002.png';
+  await page.locator(`${el} #files`).setInputFiles([image]);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
+  // The model run on the same pixels in half precision: its logits, as bits, decoded, then softmax.
+  const bytes = new Uint8Array(readFileSync(MODEL));
+  const input = toTensor(await decodeImage(readFileSync(image)), specFromModel(inspectModel(bytes)));
+  const out = await (await ort.InferenceSession.create(bytes)).run({ input: new ort.Tensor('float16', toHalf(input), [1, 3, 12, 12]) });
+  const logits = Array.from(fromHalf(out.logits.data as Uint16Array));
+  const exp = logits.map((v) => Math.exp(v - Math.max(...logits)));
+  const best = exp.indexOf(Math.max(...exp));
+  await expect(rows(page).first().locator('td').nth(2)).toHaveText(`${best} ${((100 * exp[best]) / exp.reduce((a, b) => a + b)).toFixed(0)}%`);
 });
 
 test('a vision transformer from disk, sized by its preprocessor_config.json: the page builds its profile on the blocks\' GELU and shows their [tokens × features] p-values', async ({ page }) => {

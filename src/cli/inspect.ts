@@ -45,8 +45,11 @@ export async function runInspect(opts: InspectFlags): Promise<void> {
     return;
   }
   console.log(`opset ${info.opset}`);
-  for (const i of info.inputs) console.log(`input  ${i.name} [${i.shape.join(', ')}]`);
-  for (const o of info.outputs) console.log(`output ${o.name} [${o.shape.join(', ')}]`);
+  // The element type where it is not float32 (uint8 pixels, float16).
+  const type = (t: number) => ({ 2: ' uint8', 10: ' float16' })[t] ?? '';
+  for (const i of info.inputs) console.log(`input  ${i.name} [${i.shape.join(', ')}]${type(i.elemType)}`);
+  for (const o of info.outputs) console.log(`output ${o.name} [${o.shape.join(', ')}]${type(o.elemType)}`);
+  if (info.half) console.log('       computes in float16: its node values are read as float32');
   for (const [o, t] of Object.entries(info.beforeSoftmax)) console.log(`logits ${t} (read before the Softmax that closes output ${o})`);
   console.log(`spec   ${JSON.stringify(spec)}`);
   console.log(`\ncandidate layers (* = auto):`);

@@ -9,12 +9,13 @@ import {
   type ValueInfoProto,
 } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
+import { FLOAT, FLOAT16 } from './half.ts';
 
 export interface TensorInfo {
   name: string;
   opType: string;
   shape?: (number | string)[];
-  /** TensorProto data type (1 = float) when value_info declares it. */
+  /** TensorProto data type (1 = float, 10 = float16) when value_info declares it. */
   elemType?: number;
   producer: string;
 }
@@ -42,6 +43,8 @@ export interface ModelInfo {
    * MatMul or Gemm (a transformer's [tokens, features]). model/reduce.ts channelAxisOf reads it.
    */
   featureAxis: Record<string, 'first' | 'last'>;
+  /** The graph computes in float16 somewhere (a weight, its input or output, a Cast to it). */
+  half: boolean;
 }
 
 /** ONNX TensorProto element type of uint8 (an image input fed the pixels themselves). */
@@ -193,7 +196,7 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     return t;
   };
   // Float activations only (a quantized graph's integer tensors are not node values).
-  const activations = candidates.filter((c) => (ACTIVATIONS.has(c.opType) || c.opType === 'Erf') && (c.elemType ?? 1) === 1);
+  const activations = candidates.filter((c) => (ACTIVATIONS.has(c.opType) || c.opType === 'Erf') && [FLOAT, FLOAT16].includes(c.elemType ?? FLOAT));
   let auto = activations
     .filter((c) => fromLinear(producer.get(c.name)!.inputs[0] ?? ''))
     .map((c) => (c.opType === 'Erf' ? geluOf(c.name) : GATES.has(c.opType) ? gatedOf(c.name) : c.name))
@@ -227,6 +230,10 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     autoLayers,
     beforeSoftmax,
     featureAxis,
+    half:
+      g.initializer.some((t) => t.dataType === FLOAT16) ||
+      [...g.input, ...g.output].some((v) => elemOf(v) === FLOAT16) ||
+      g.node.some((n) => n.opType === 'Cast' && n.attribute.some((a) => a.name === 'to' && Number(a.i) === FLOAT16)),
   };
 }
 

@@ -1,6 +1,7 @@
 // Pixels to model input, from a model spec. Pure and DOM-free: the worker and the CLI both call
 // it on RGBA pixels, so the same image gives the same tensor in the browser and in Node.
 import { ModelError } from '../core/errors.ts';
+import { FLOAT, FLOAT16 } from './half.ts';
 import { UINT8, type ModelInfo } from './onnx.ts';
 import type { ModelSpec, RgbaImage } from '../types.ts';
 
@@ -136,15 +137,18 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
   const fail = (why: string): never => {
     throw new ModelError(`No image input: ${why}. Give the input size and layout with --size, --channels and --layout or a --spec file (a histoscan spec, or the preprocessor_config.json a Hugging Face export ships).`, 'no-image-input');
   };
-  // float32 (0: undeclared), or uint8 pixels as such (exports that fold the scaling into the graph)
-  const takesPixels = (t: number) => t === 1 || t === 0 || t === UINT8;
+  // float32 (0: undeclared) or float16, or uint8 pixels as such (exports that fold the scaling into the graph)
+  const takesPixels = (t: number) => t === FLOAT || t === 0 || t === FLOAT16 || t === UINT8;
   let input = overrides.inputName ? info.inputs.find((i) => i.name === overrides.inputName) : undefined;
   if (overrides.inputName && !input) fail(`the model has no input "${overrides.inputName}" (its inputs: ${info.inputs.map((i) => i.name).join(', ') || 'none'})`);
   input ??= info.inputs.find((i) => takesPixels(i.elemType) && imageShape(i.shape)) ?? info.inputs.find((i) => takesPixels(i.elemType) && (i.shape.length === 4 || i.shape.length === 3)) ?? info.inputs[0];
   if (!input) return fail('the model has no inputs');
   const shape = input.shape;
   const desc = `input "${input.name}" has shape [${shape.join(', ')}]`;
-  if (!takesPixels(input.elemType)) fail(`input "${input.name}" is neither float32 nor uint8 (ONNX type ${input.elemType})`);
+  if (!takesPixels(input.elemType)) {
+    // No size or layout helps here: say what the input takes instead.
+    throw new ModelError(`No image input: input "${input.name}" takes ONNX element type ${input.elemType}; histoscan feeds an image as float32, float16 or uint8.`, 'no-image-input');
+  }
   const guess = imageShape(shape) ?? {};
   const explicit = overrides.height && overrides.width && overrides.channels && overrides.layout;
   if (!explicit && shape.length !== 4 && shape.length !== 3) fail(`${desc}, not a batch of images (rank 4 or 3)`);

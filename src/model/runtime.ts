@@ -65,7 +65,8 @@ function wasmThreads(requested?: number): number {
   return isolated ? Math.max(1, Math.min(4, globalThis.navigator?.hardwareConcurrency ?? 1)) : 1;
 }
 
-export async function createSession(model: Uint8Array, opts: { provider?: ProviderRequest; numThreads?: number } = {}): Promise<SessionChoice> {
+/** `half`: the model computes in float16 somewhere (model/onnx.ts ModelInfo.half). */
+export async function createSession(model: Uint8Array, opts: { provider?: ProviderRequest; numThreads?: number; half?: boolean } = {}): Promise<SessionChoice> {
   const want = opts.provider ?? 'auto';
   // Read by ORT when its WASM module first initialises; later changes are ignored.
   ort.env.wasm.numThreads = wasmThreads(opts.numThreads);
@@ -76,7 +77,9 @@ export async function createSession(model: Uint8Array, opts: { provider?: Provid
     if (node) {
       const threads = opts.numThreads === undefined ? {} : { intraOpNumThreads: Math.max(1, Math.floor(opts.numThreads)) };
       // Log level fatal: a failed run reaches the user as one ModelError line, not also as onnxruntime's own log.
-      const session = await node.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 4, ...threads });
+      // Its layout optimisations ('all') crash the process on some float16 graphs (1.30: a small ViT), so those stop short of them.
+      const level = opts.half ? 'extended' : 'all';
+      const session = await node.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: level, logSeverityLevel: 4, ...threads });
       return { session, Tensor: node.Tensor, provider: 'cpu', ...(want === 'webgpu' ? { note: 'WebGPU is not available under Node: using the native CPU runtime.' } : {}) };
     }
     if (want === 'webgpu') note = 'WebGPU is not available under Node: using WASM.';

@@ -3,6 +3,7 @@
 import { createSession, ort } from './runtime.ts';
 import type { ModelProto } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
+import { FLOAT, FLOAT16, fromHalf, toHalf } from './half.ts';
 import { inspectModel, instrumentModel, parseModel, resolveLayers, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
 import type { Provider, ProviderRequest } from '../types.ts';
 
@@ -58,14 +59,14 @@ export class InstrumentedModel {
       throw new ModelError(`The model has no input "${inputName}"; its inputs are ${info.inputs.map((i) => `"${i.name}"`).join(', ')}.`, 'no-image-input');
     }
     // Not an int64 class index that some exports put first (outputs sorted by name: "classes" first).
-    const outputName = opts.outputName ?? (info.outputs.find((o) => o.elemType === 1) ?? info.outputs[0]).name;
+    const outputName = opts.outputName ?? (info.outputs.find((o) => o.elemType === FLOAT || o.elemType === FLOAT16) ?? info.outputs[0]).name;
     if (!info.outputs.some((o) => o.name === outputName)) {
       throw new ModelError(`The model has no output "${outputName}"; its outputs are ${info.outputs.map((o) => `"${o.name}"`).join(', ')}.`, 'unknown-layer');
     }
     const logitsName = info.beforeSoftmax[outputName] ?? outputName;
     let choice;
     try {
-      choice = await createSession(instrumentModel(model, [logitsName, ...layers]), opts);
+      choice = await createSession(instrumentModel(model, [logitsName, ...layers]), { ...opts, half: info.half });
     } catch (e) {
       throw new ModelError(`onnxruntime could not load the model: ${(e as Error).message}`, 'runtime');
     }
@@ -90,8 +91,15 @@ export class InstrumentedModel {
     const size = dims.reduce((a, b) => a * b, 1);
     if (size !== input.length) throw new RangeError(`Input has ${input.length} values but dims [${dims.join(', ')}] need ${size}.`);
     let out: ort.InferenceSession.OnnxValueMapType;
-    // A uint8 input gets the pixels (its spec's scale is 1), rounded into [0, 255].
-    const feed = this.input.elemType === UINT8 ? new this.Tensor('uint8', Uint8Array.from(input, (v) => Math.min(255, Math.max(0, Math.round(v)))), this.feedDims(dims)) : new this.Tensor('float32', input, this.feedDims(dims));
+    // A uint8 input gets the pixels (its spec's scale is 1), rounded into [0, 255]; a float16 one their half-precision bits.
+    const at = this.feedDims(dims);
+    const type = this.input.elemType;
+    const feed =
+      type === UINT8
+        ? new this.Tensor('uint8', Uint8Array.from(input, (v) => Math.min(255, Math.max(0, Math.round(v)))), at)
+        : type === FLOAT16
+          ? new this.Tensor('float16', toHalf(input), at)
+          : new this.Tensor('float32', input, at);
     try {
       out = await this.session.run({ [this.input.name]: feed }, [...new Set([this.logitsName, ...this.layers])]);
     } catch (e) {
@@ -104,7 +112,8 @@ export class InstrumentedModel {
       const read = async (name: string) => {
         const t = out[name];
         const raw = t.location === 'cpu' ? t.data : await t.getData();
-        const data = raw instanceof Float32Array ? raw : Float32Array.from(raw as ArrayLike<number>, Number);
+        // float16 comes as its bits where the platform has no Float16Array (then as that, which converts as numbers).
+        const data = raw instanceof Float32Array ? raw : t.type === 'float16' && raw instanceof Uint16Array ? fromHalf(raw) : Float32Array.from(raw as ArrayLike<number>, Number);
         return { dims: t.dims.map(Number), data };
       };
       const logits = await read(this.logitsName);

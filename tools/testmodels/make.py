@@ -43,6 +43,11 @@ Writes tests/fixtures/models/:
                            RGB NCHW [N,3,12,12], opset 13
   dense-q8.onnx            onnx.helper graph, quantized the same way: Flatten -> MatMul -> Add -> Relu -> MatMul -> Add
                            on gray [N,1,4,4]; its head reads the Relu through DynamicQuantizeLinear
+  rgb-fp16.onnx            rgb-opset11.onnx in half precision, input and output too (a float16 image input), with
+                           every intermediate type declared (shape inference), as half-precision web models ship
+  tiny-vit-fp16.onnx       tiny-vit.onnx in half precision inside, float32 input and output behind Casts and no
+                           intermediate type declared, as onnxconverter_common's float16 conversion writes it with
+                           keep_io_types
 """
 import os
 
@@ -303,6 +308,39 @@ def dense_q8():
     quantize_matmuls(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), 'dense-q8.onnx')
 
 
+def half_precision(src, dst, keep_io=False):
+    """Every float tensor of src in float16 (weights, Constant nodes, Casts to float); without keep_io the input and
+    output too, with every intermediate type declared; with keep_io float32 input and output behind Casts and no
+    intermediate type declared."""
+    m = onnx.load(os.path.join(OUT, src))
+    g = m.graph
+    F, H = TensorProto.FLOAT, TensorProto.FLOAT16
+    half = lambda t: numpy_helper.from_array(numpy_helper.to_array(t).astype(np.float16), t.name)
+    for i, t in enumerate(g.initializer):
+        if t.data_type == F:
+            g.initializer[i].CopyFrom(half(t))
+    for n in g.node:
+        for a in n.attribute:
+            if a.type == onnx.AttributeProto.TENSOR and a.t.data_type == F:
+                a.t.CopyFrom(half(a.t))
+            if n.op_type == 'Cast' and a.name == 'to' and a.i == F:
+                a.i = H
+    del g.value_info[:]
+    if keep_io:
+        renames = {v.name: v.name + '_fp16' for v in list(g.input) + list(g.output)}
+        for n in g.node:
+            n.input[:] = [renames.get(i, i) for i in n.input]
+            n.output[:] = [renames.get(o, o) for o in n.output]
+        g.node.insert(0, helper.make_node('Cast', [g.input[0].name], [renames[g.input[0].name]], to=H))
+        g.node.extend(helper.make_node('Cast', [renames[o.name]], [o.name], to=F) for o in g.output)
+    else:
+        for v in list(g.input) + list(g.output):
+            v.type.tensor_type.elem_type = H
+        m = onnx.shape_inference.infer_shapes(m)
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(OUT, dst))
+
+
 if __name__ == '__main__':
     constant_weights()
     export(ResNetish(), (1, 16, 16, 3), 'resnetish-nhwc-rgb.onnx', 13)
@@ -329,6 +367,9 @@ if __name__ == '__main__':
     quantize_matmuls(onnx.load(os.path.join(OUT, 'tiny-vit.onnx')), 'tiny-vit-q8.onnx')
     dense_q8()
     single_logit()
+    data = os.path.join(OUT, 'external-data.onnx.data')
+    if os.path.exists(data):
+        os.remove(data)  # onnx appends to an existing data file
     onnx.save_model(onnx.load(os.path.join(OUT, 'rgb-opset11.onnx')), os.path.join(OUT, 'external-data.onnx'), save_as_external_data=True,
                     all_tensors_to_one_file=True, location='external-data.onnx.data', size_threshold=0)
     m = onnx.load(os.path.join(OUT, 'tiny-vit.onnx'))
@@ -339,5 +380,7 @@ if __name__ == '__main__':
     onnx.save(m, os.path.join(OUT, 'tiny-vit-dynamic.onnx'))
     torch.manual_seed(31)
     export(Gated(), (1, 3, 12, 12), 'gated-acts.onnx', 13)
+    half_precision('rgb-opset11.onnx', 'rgb-fp16.onnx')
+    half_precision('tiny-vit.onnx', 'tiny-vit-fp16.onnx', keep_io=True)
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
