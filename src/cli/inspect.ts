@@ -2,7 +2,7 @@
 // and the byte-budget plan a profile would get, all before any build.
 import { DEFAULTS } from '../defaults.ts';
 import { Detector } from '../detector/index.ts';
-import type { ModelInfo } from '../model/onnx.ts';
+import { FLOAT16, UINT8, type ModelInfo } from '../model/onnx.ts';
 import { fmtBytes, type Plan } from '../model/plan.ts';
 import { resolveSpec } from '../model/preprocess.ts';
 import { readModel, readModelBytes, specSources, type SpecFlags } from './io.ts';
@@ -46,7 +46,7 @@ export async function runInspect(opts: InspectFlags): Promise<void> {
   }
   console.log(`opset ${info.opset}`);
   // The element type where it is not float32 (uint8 pixels, float16).
-  const type = (t: number) => ({ 2: ' uint8', 10: ' float16' })[t] ?? '';
+  const type = (t: number) => ({ [UINT8]: ' uint8', [FLOAT16]: ' float16' })[t] ?? '';
   for (const i of info.inputs) console.log(`input  ${i.name} [${i.shape.join(', ')}]${type(i.elemType)}`);
   for (const o of info.outputs) console.log(`output ${o.name} [${o.shape.join(', ')}]${type(o.elemType)}`);
   if (info.half) console.log('       computes in float16: its node values are read as float32');

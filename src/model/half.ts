@@ -1,10 +1,6 @@
 // Half precision (IEEE 754 binary16) for models that take or produce float16 tensors: onnxruntime
 // holds their data as the raw 16-bit patterns (Uint16Array) where the platform has no Float16Array.
 
-/** ONNX TensorProto element types of float32 and float16: the tensors read as node values. */
-export const FLOAT = 1;
-export const FLOAT16 = 10;
-
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 

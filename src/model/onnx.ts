@@ -9,7 +9,6 @@ import {
   type ValueInfoProto,
 } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
-import { FLOAT, FLOAT16 } from './half.ts';
 
 export interface TensorInfo {
   name: string;
@@ -47,7 +46,9 @@ export interface ModelInfo {
   half: boolean;
 }
 
-/** ONNX TensorProto element type of uint8 (an image input fed the pixels themselves). */
+/** ONNX TensorProto element types: float32 and float16 (read as node values), uint8 (an image input fed the pixels themselves). */
+export const FLOAT = 1;
+export const FLOAT16 = 10;
 export const UINT8 = 2;
 
 // Activation ops that close a conv/dense block (Relu6 exports as Clip).

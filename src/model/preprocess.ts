@@ -1,8 +1,7 @@
 // Pixels to model input, from a model spec. Pure and DOM-free: the worker and the CLI both call
 // it on RGBA pixels, so the same image gives the same tensor in the browser and in Node.
 import { ModelError } from '../core/errors.ts';
-import { FLOAT, FLOAT16 } from './half.ts';
-import { UINT8, type ModelInfo } from './onnx.ts';
+import { FLOAT, FLOAT16, UINT8, type ModelInfo } from './onnx.ts';
 import type { ModelSpec, RgbaImage } from '../types.ts';
 
 /** Resample one plane: box-average when shrinking an axis, linear when enlarging. */

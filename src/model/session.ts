@@ -3,8 +3,8 @@
 import { createSession, ort } from './runtime.ts';
 import type { ModelProto } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
-import { FLOAT, FLOAT16, fromHalf, toHalf } from './half.ts';
-import { inspectModel, instrumentModel, parseModel, resolveLayers, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
+import { fromHalf, toHalf } from './half.ts';
+import { FLOAT, FLOAT16, inspectModel, instrumentModel, parseModel, resolveLayers, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
 import type { Provider, ProviderRequest } from '../types.ts';
 
 export interface Activation {
