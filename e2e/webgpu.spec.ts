@@ -35,3 +35,34 @@ test('the WebGPU execution provider runs the model and agrees with WASM, verdict
     expect(Math.abs(gpu[i].q! - cpu[i].q!)).toBeLessThanOrEqual(0.01);
   }
 });
+
+/** The half-precision fixture from disk, a profile built in the page, one image checked: its result. */
+async function runHalf(page: Page, provider: string): Promise<Result> {
+  await page.goto(`/e2e/fixtures/embed.html?provider=${provider}`);
+  await page.locator(`${el} #own-model`).setInputFiles(['tests/fixtures/models/rgb-fp16.onnx']);
+  await expect(page.locator(`${el} [data-local-model]`)).toContainText('rgb-fp16.onnx');
+  await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 40 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`));
+  await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built', { timeout: 60_000 });
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00002.png']);
+  await waitDone(page, 1);
+  return page.evaluate(() => {
+    const r = (window as unknown as { results: Result[] }).results.at(-1)!;
+    return { provider: r.provider, q: r.q, top: r.top, layers: r.layers.map((l) => ({ values: Array.from(l.values) as unknown as Float32Array })) };
+  });
+}
+
+test('a half-precision model (float16 input, weights and output) runs on WebGPU where the adapter has float16 shaders, else on WASM and says why', async ({ page }) => {
+  const gpu = await runHalf(page, 'webgpu');
+  const f16 = await page.evaluate(async () => !!(await (navigator as unknown as { gpu: { requestAdapter(): Promise<{ features: Set<string> }> } }).gpu.requestAdapter()).features.has('shader-f16'));
+  // SwiftShader has none: without them onnxruntime's WebGPU backend ran this model to zeros.
+  if (!f16) await expect(page.locator(el)).toContainText('no float16 shaders (shader-f16)');
+  await shot(page, 'half-precision-model');
+  const cpu = await runHalf(page, 'wasm');
+  expect([gpu.provider, cpu.provider]).toEqual([f16 ? 'webgpu' : 'wasm', 'wasm']);
+  // The node values WASM decodes (read as bits they would be about 1e4), to the backends' half-precision rounding.
+  const a = gpu.layers.flatMap((l) => l.values as unknown as number[]);
+  const b = cpu.layers.flatMap((l) => l.values as unknown as number[]);
+  expect(Math.max(...b.map(Math.abs))).toBeLessThan(100);
+  expect(Math.max(...b.map(Math.abs))).toBeGreaterThan(0);
+  expect(Math.max(...a.map((v, k) => Math.abs(v - b[k])))).toBeLessThan(0.02);
+});

@@ -36,15 +36,16 @@ function nativeRuntime(): Promise<typeof ort | null> {
 export const isNode =
   typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined' && typeof (globalThis as { importScripts?: unknown }).importScripts === 'undefined';
 
-type GpuNavigator = Navigator & { gpu?: { requestAdapter(): Promise<unknown> } };
+type GpuAdapter = { features: ReadonlySet<string> };
+type GpuNavigator = Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapter | null> } };
 
-async function hasWebGpuAdapter(): Promise<boolean> {
+async function webGpuAdapter(): Promise<GpuAdapter | null> {
   const gpu = (globalThis.navigator as GpuNavigator | undefined)?.gpu;
-  if (!gpu) return false;
+  if (!gpu) return null;
   try {
-    return (await gpu.requestAdapter()) != null;
+    return await gpu.requestAdapter();
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -86,7 +87,11 @@ export async function createSession(model: Uint8Array, opts: { provider?: Provid
     if (want === 'cpu') note = 'onnxruntime-node is not installed: using WASM.';
   } else if (want === 'auto' || want === 'webgpu') {
     // 'cpu' in a browser is WASM: its only CPU runtime.
-    if (await hasWebGpuAdapter()) {
+    const adapter = await webGpuAdapter();
+    // Without float16 shaders onnxruntime's WebGPU backend runs a float16 graph to zeros, silently (1.30, SwiftShader).
+    if (adapter && opts.half && !adapter.features.has('shader-f16')) {
+      note = 'This WebGPU adapter has no float16 shaders (shader-f16), which this float16 model needs: using WASM.';
+    } else if (adapter) {
       try {
         const session = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'] });
         return { session, Tensor: ort.Tensor, provider: 'webgpu' };
