@@ -2,6 +2,7 @@
 """Small ONNX fixtures for tests of model instrumentation on models nobody made for histoscan.
 
 Run: /usr/bin/python3 tools/testmodels/make.py   (Debian python3-torch, python3-onnx)
+     /usr/bin/python3 tools/testmodels/make.py --half SRC DST [--keep-io]   (any model in half precision)
 Writes tests/fixtures/models/:
   constant-weights.onnx    onnx.helper graph, weights as Constant nodes (no initializers), opset 9,
                            Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm, input [N,1,8,8]
@@ -50,6 +51,7 @@ Writes tests/fixtures/models/:
                            keep_io_types
 """
 import os
+import sys
 
 import numpy as np
 import onnx
@@ -311,7 +313,7 @@ def dense_q8():
 def half_precision(src, dst, keep_io=False):
     """Every float tensor of src in float16 (weights, Constant nodes, Casts to float); without keep_io the input and
     output too, with every intermediate type declared; with keep_io float32 input and output behind Casts and no
-    intermediate type declared."""
+    intermediate type declared. Paths relative to the fixtures' folder (or absolute)."""
     m = onnx.load(os.path.join(OUT, src))
     g = m.graph
     F, H = TensorProto.FLOAT, TensorProto.FLOAT16
@@ -341,7 +343,11 @@ def half_precision(src, dst, keep_io=False):
     onnx.save(m, os.path.join(OUT, dst))
 
 
-if __name__ == '__main__':
+if __name__ == '__main__' and sys.argv[1:2] == ['--half']:
+    # Any model in half precision, e.g. the default model for an end-to-end check:
+    #   /usr/bin/python3 tools/testmodels/make.py --half public/models/fashion-cnn.onnx /tmp/fashion-fp16.onnx [--keep-io]
+    half_precision(os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3]), keep_io='--keep-io' in sys.argv)
+elif __name__ == '__main__':
     constant_weights()
     export(ResNetish(), (1, 16, 16, 3), 'resnetish-nhwc-rgb.onnx', 13)
     export(SmallCnn(3, nn.ReLU(), 12), (1, 3, 12, 12), 'rgb-opset11.onnx', 11)
