@@ -98,45 +98,45 @@ test('"Use your own model" loads an .onnx with its .hsp and spec from disk and c
   await expect(page.locator(`${el} .notice`)).toContainText('Choose an .onnx model');
 });
 
-test('a model from disk that closes with a Softmax (NHWC, ReLU6, 5 classes): a profile built in the page, and rows show the model\'s own confidence', async ({ page }) => {
-  const MODEL = 'tests/fixtures/models/softmax-nhwc-rgb.onnx';
+/**
+ * A fixture model from disk, a profile built in the page on 80 background images, one image checked;
+ * then the model's own output on the same pixels (a PNG: the page decodes the file's own pixels), run here.
+ */
+async function checkOwnModel(page: Page, model: string, run: (s: ort.InferenceSession, input: Float32Array) => Promise<number[]>): Promise<number[]> {
   await openDemo(page);
-  await page.locator(`${el} #own-model`).setInputFiles([MODEL]);
-  await expect(page.locator(`${el} [data-local-model]`)).toContainText('softmax-nhwc-rgb.onnx');
+  await page.locator(`${el} #own-model`).setInputFiles([model]);
+  await expect(page.locator(`${el} [data-local-model]`)).toContainText(model.split('/').pop()!);
   await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 80 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`));
   await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built', { timeout: 60_000 });
   const image = 'data/clean/00002.png';
   await page.locator(`${el} #files`).setInputFiles([image]);
   await waitDone(page, 1);
   await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
-  // The model's own probabilities for the same pixels (a PNG: the page decodes the file's own pixels).
-  const bytes = new Uint8Array(readFileSync(MODEL));
-  const spec = specFromModel(inspectModel(bytes));
-  const input = toTensor(await decodeImage(readFileSync(image)), spec);
-  const probs = Array.from((await (await ort.InferenceSession.create(bytes)).run({ input: new ort.Tensor('float32', input, [1, 12, 12, 3]) })).logits.data as Float32Array);
+  const bytes = new Uint8Array(readFileSync(model));
+  return run(await ort.InferenceSession.create(bytes), toTensor(await decodeImage(readFileSync(image)), specFromModel(inspectModel(bytes))));
+}
+
+/** The row's "Model says" cell for these probabilities. */
+const says = (probs: number[]) => {
   const best = probs.indexOf(Math.max(...probs));
-  await expect(rows(page).first().locator('td').nth(2)).toHaveText(`${best} ${(100 * probs[best]).toFixed(0)}%`);
+  return `${best} ${(100 * probs[best]).toFixed(0)}%`;
+};
+
+test('a model from disk that closes with a Softmax (NHWC, ReLU6, 5 classes): a profile built in the page, and rows show the model\'s own confidence', async ({ page }) => {
+  const probs = await checkOwnModel(page, 'tests/fixtures/models/softmax-nhwc-rgb.onnx', async (s, input) =>
+    Array.from((await s.run({ input: new ort.Tensor('float32', input, [1, 12, 12, 3]) })).logits.data as Float32Array),
+  );
+  await expect(rows(page).first().locator('td').nth(2)).toHaveText(says(probs));
 });
 
 test('a half-precision model from disk (float16 input, weights and output): a profile built in the page, and rows show its own confidence', async ({ page }) => {
-  const MODEL = 'tests/fixtures/models/rgb-fp16.onnx';
-  await openDemo(page);
-  await page.locator(`${el} #own-model`).setInputFiles([MODEL]);
-  await expect(page.locator(`${el} [data-local-model]`)).toContainText('rgb-fp16.onnx');
-  await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 80 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`));
-  await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built', { timeout: 60_000 });
-  const image = 'data/clean/00002.png';
-  await page.locator(`${el} #files`).setInputFiles([image]);
-  await waitDone(page, 1);
-  await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
-  // The model run on the same pixels in half precision: its logits, as bits, decoded, then softmax.
-  const bytes = new Uint8Array(readFileSync(MODEL));
-  const input = toTensor(await decodeImage(readFileSync(image)), specFromModel(inspectModel(bytes)));
-  const out = await (await ort.InferenceSession.create(bytes)).run({ input: new ort.Tensor('float16', toHalf(input), [1, 3, 12, 12]) });
-  const logits = Array.from(fromHalf(out.logits.data as Uint16Array));
-  const exp = logits.map((v) => Math.exp(v - Math.max(...logits)));
-  const best = exp.indexOf(Math.max(...exp));
-  await expect(rows(page).first().locator('td').nth(2)).toHaveText(`${best} ${((100 * exp[best]) / exp.reduce((a, b) => a + b)).toFixed(0)}%`);
+  // Run in half precision: its logits come as bits, decoded, then softmax.
+  const probs = await checkOwnModel(page, 'tests/fixtures/models/rgb-fp16.onnx', async (s, input) => {
+    const logits = Array.from(fromHalf((await s.run({ input: new ort.Tensor('float16', toHalf(input), [1, 3, 12, 12]) })).logits.data as Uint16Array));
+    const exp = logits.map((v) => Math.exp(v - Math.max(...logits)));
+    return exp.map((e) => e / exp.reduce((x, y) => x + y));
+  });
+  await expect(rows(page).first().locator('td').nth(2)).toHaveText(says(probs));
 });
 
 test('a vision transformer from disk, sized by its preprocessor_config.json: the page builds its profile on the blocks\' GELU and shows their [tokens × features] p-values', async ({ page }) => {
