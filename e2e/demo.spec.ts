@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { decodeProfile, encodeProfile } from '../src/core/hsp.ts';
-import type { WitnessFields } from '../src/core/score.ts';
+import type { WitnessFields } from '../src/core/witnesses.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
 import { fromHalf, toHalf } from '../src/model/half.ts';
 import { inspectModel } from '../src/model/onnx.ts';

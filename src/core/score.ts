@@ -1,10 +1,10 @@
 // The one place the statistics of a score are written: from node values to p-value ranges (any
-// method), per-part subset scans, and (with combine.ts) their combination and calibrated q; and
+// method), per-part subset scans, and (with witnesses.ts and combine.ts) their combination and calibrated q; and
 // from calibration images to the calibration table. The worker, the CLI, the in-browser build and
 // eval/ call these.
 import type { CalibrationTable, ClassBlocks, LayerLayout, ScanHeader, ScoringName, Tail } from '../types.ts';
-import { calibrationAtLeast, calibrationAtMost, combine, partColumn, type Combined } from './combine.ts';
-import { combineParts } from './witnesses.ts';
+import { calibrationAtLeast, calibrationAtMost } from './combine.ts';
+import { combinedOf, witnessesOf, type Witnesses } from './witnesses.ts';
 import { energy } from './energy.ts';
 import { fitGauss, gaussFeaturizer, type GaussFit } from './gauss.ts';
 import { ActivationError } from './errors.ts';
@@ -256,44 +256,6 @@ export function scoreImage(pv: PValueFn, x: Float32Array, scan: ScanSettings, sc
   const shown = shownOf(s);
   const subset = subsetAt(s.partPoints[best], scans[best], s.parts[best].from);
   return { score, q, used, alpha: scans[best].alpha, subset, parts, partQ, quiet: { part: quiet, q: quietQ }, jointQ, ...shown, pvaluesMs: s.pvaluesMs, scanMs };
-}
-
-/**
- * An image's combined score and calibrated q from its part scores (the scans', then extraParts'):
- * the Gaussian part's alone where the calibration chose it (`witnesses`, witnessesOf: core/surrogates.ts),
- * else every witness's, with their joint look and weighed with the Gaussian part where chosen
- * (combineParts, `quiet`: quietScan); and which of them spoke (`used`: without calibration or a
- * Gaussian part, every witness).
- */
-export function combinedOf(scan: ScanSettings, scanScores: number[], parts: number[], rows: number[] | undefined, quiet: number, witnesses: Witnesses = 'all'): Combined & { used: Witnesses } {
-  const joint = addsJoint(witnesses);
-  const used: Witnesses = rows?.length && scan.gauss ? witnesses : joint ? 'joint' : 'all';
-  // The Gaussian part is the last part where the profile has one (extraParts).
-  if (used === 'gauss') return { ...combine([parts[parts.length - 1]], partColumn(rows!, parts.length, parts.length - 1)), used };
-  return { ...combineParts(scanScores, parts, rows, scan.combine, { flat: scan.flat, quiet, joint, hedgeLast: weighsGauss(used) }), used };
-}
-
-/**
- * What a verdict follows (core/surrogates.ts chooseWitnesses): every witness, every witness and their
- * joint look, the Gaussian part alone, or, where the pseudo-anomalies could not tell the first two
- * from the third, either of them weighed with the Gaussian part alone ('+gauss': combine's `hedge`).
- */
-export type Witnesses = 'all' | 'joint' | 'gauss' | 'all+gauss' | 'joint+gauss';
-
-/** Whether a choice adds the joint look to the witnesses. */
-export const addsJoint = (w: Witnesses): boolean => w === 'joint' || w === 'joint+gauss';
-
-/** Whether a choice weighs the witnesses with the Gaussian part alone (combine's `hedge`). */
-export const weighsGauss = (w: Witnesses): boolean => w === 'all+gauss' || w === 'joint+gauss';
-
-/** The fields of a calibration table that say which witnesses its verdicts follow. */
-export type WitnessFields = Pick<CalibrationTable, 'gaussAlone' | 'joint' | 'hedged'>;
-
-/** The witnesses a calibration table chose for a scoring; 'all' without a table or a choice (profiles made before). */
-export function witnessesOf(table: WitnessFields | undefined, scoring: ScoringName): Witnesses {
-  if (table?.gaussAlone?.includes(scoring)) return 'gauss';
-  const base = table?.joint?.includes(scoring) ? 'joint' : 'all';
-  return table?.hedged?.includes(scoring) ? `${base}+gauss` : base;
 }
 
 /** Collects the part scores of clean calibration images, then makes the calibration table. */

@@ -6,7 +6,7 @@
 import type { RgbaImage } from '../types.ts';
 import { auc, compareMeanAuc } from './metrics.ts';
 import { rng } from './rng.ts';
-import type { Witnesses } from './score.ts';
+import type { Witnesses } from './witnesses.ts';
 
 export const SURROGATE_KINDS = ['jigsaw', 'noise', 'blur', 'mix', 'rot90', 'invert'] as const;
 export type SurrogateKind = (typeof SURROGATE_KINDS)[number];

@@ -1,8 +1,9 @@
 // The product's witnesses: how an image's calibrated parts (the scans, the energy, the Gaussian part)
-// are grouped into witnesses of different evidence and handed to core/combine.ts, and which looks
-// at an image have a q of their own to show.
-import type { Combination, PartEvidence } from '../types.ts';
-import { combine, type Combined } from './combine.ts';
+// are grouped into witnesses of different evidence and handed to core/combine.ts, which of them a
+// calibration chose its verdicts to follow, and which looks at an image have a q of their own to show.
+import type { CalibrationTable, Combination, PartEvidence, ScoringName } from '../types.ts';
+import { combine, partColumn, type Combined } from './combine.ts';
+import type { ScanSettings } from './score.ts';
 
 /**
  * The witnesses of an image with `scans` scan parts among `parts`, as consecutive group sizes: the
@@ -56,7 +57,7 @@ function quietRows(rows: number[], k: number, scans: number, quiet: number): num
  * grouped by partGroups with witnessRules; `quiet` (>= 0: the index of the pooled upper-tail scan,
  * core/score.ts quietScan) adds that scan ranked from below as one more look among the scans; `flat`
  * counts every part as its own witness (the rule before; eval/ compares the two); `joint` adds the joint
- * look at every part as one more witness (where the calibration chose it: core/score.ts witnessesOf); `hedgeLast`
+ * look at every part as one more witness (where the calibration chose it: witnessesOf); `hedgeLast`
  * weighs that combination with the last part alone (combine's `hedge`). Uncalibrated, the
  * raw score is the scans' sum alone, since the other parts' scales are not a scan's.
  */
@@ -80,4 +81,42 @@ export function evidenceLooks(r: { parts: readonly PartEvidence[]; jointQ?: numb
     ...r.parts.flatMap((p) => [{ name: p.name, q: p.q }, ...(p.qBelow === undefined ? [] : [{ name: 'quiet', q: p.qBelow }])]),
     ...(r.jointQ === undefined ? [] : [{ name: 'joint', q: r.jointQ }]),
   ];
+}
+
+/**
+ * An image's combined score and calibrated q from its part scores (the scans', then extraParts'):
+ * the Gaussian part's alone where the calibration chose it (`witnesses`, witnessesOf: core/surrogates.ts),
+ * else every witness's, with their joint look and weighed with the Gaussian part where chosen
+ * (combineParts, `quiet`: quietScan); and which of them spoke (`used`: without calibration or a
+ * Gaussian part, every witness).
+ */
+export function combinedOf(scan: ScanSettings, scanScores: number[], parts: number[], rows: number[] | undefined, quiet: number, witnesses: Witnesses = 'all'): Combined & { used: Witnesses } {
+  const joint = addsJoint(witnesses);
+  const used: Witnesses = rows?.length && scan.gauss ? witnesses : joint ? 'joint' : 'all';
+  // The Gaussian part is the last part where the profile has one (extraParts).
+  if (used === 'gauss') return { ...combine([parts[parts.length - 1]], partColumn(rows!, parts.length, parts.length - 1)), used };
+  return { ...combineParts(scanScores, parts, rows, scan.combine, { flat: scan.flat, quiet, joint, hedgeLast: weighsGauss(used) }), used };
+}
+
+/**
+ * What a verdict follows (core/surrogates.ts chooseWitnesses): every witness, every witness and their
+ * joint look, the Gaussian part alone, or, where the pseudo-anomalies could not tell the first two
+ * from the third, either of them weighed with the Gaussian part alone ('+gauss': combine's `hedge`).
+ */
+export type Witnesses = 'all' | 'joint' | 'gauss' | 'all+gauss' | 'joint+gauss';
+
+/** Whether a choice adds the joint look to the witnesses. */
+export const addsJoint = (w: Witnesses): boolean => w === 'joint' || w === 'joint+gauss';
+
+/** Whether a choice weighs the witnesses with the Gaussian part alone (combine's `hedge`). */
+export const weighsGauss = (w: Witnesses): boolean => w === 'all+gauss' || w === 'joint+gauss';
+
+/** The fields of a calibration table that say which witnesses its verdicts follow. */
+export type WitnessFields = Pick<CalibrationTable, 'gaussAlone' | 'joint' | 'hedged'>;
+
+/** The witnesses a calibration table chose for a scoring; 'all' without a table or a choice (profiles made before). */
+export function witnessesOf(table: WitnessFields | undefined, scoring: ScoringName): Witnesses {
+  if (table?.gaussAlone?.includes(scoring)) return 'gauss';
+  const base = table?.joint?.includes(scoring) ? 'joint' : 'all';
+  return table?.hedged?.includes(scoring) ? `${base}+gauss` : base;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chooseWitnesses, TIE_SE, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_IMAGES, SURROGATE_KINDS } from '../../src/core/surrogates.ts';
 import { combine, partColumn } from '../../src/core/combine.ts';
-import { combinedOf } from '../../src/core/score.ts';
+import { combinedOf } from '../../src/core/witnesses.ts';
 import { rng } from '../../src/core/rng.ts';
 import type { RgbaImage } from '../../src/types.ts';
 
