@@ -91,8 +91,12 @@ export function validateHeader(h: unknown, version: number): asserts h is Profil
       }
     }
     if (c.digest !== undefined && typeof c.digest !== 'string') bad('calibration digest malformed');
-    if (c.gaussAlone !== undefined && !(Array.isArray(c.gaussAlone) && c.gaussAlone.every((k) => SCORINGS.includes(k as ScoringName)) && parts.includes('gauss'))) bad('calibration witness choice malformed');
-    if (c.joint !== undefined && !(Array.isArray(c.joint) && c.joint.every((k) => SCORINGS.includes(k as ScoringName)) && parts.length > 1)) bad('calibration joint look malformed');
-    if (c.hedged !== undefined && !(Array.isArray(c.hedged) && c.hedged.every((k) => SCORINGS.includes(k as ScoringName)) && parts.includes('gauss'))) bad('calibration hedge malformed');
+    // The witness choices: absent, or a list of scorings on a table whose parts allow that choice.
+    const choice = (v: unknown, allowed: boolean, what: string) => {
+      if (v !== undefined && !(Array.isArray(v) && v.every((k) => SCORINGS.includes(k as ScoringName)) && allowed)) bad(`calibration ${what} malformed`);
+    };
+    choice(c.gaussAlone, parts.includes('gauss'), 'witness choice');
+    choice(c.joint, parts.length > 1, 'joint look');
+    choice(c.hedged, parts.includes('gauss'), 'hedge');
   }
 }

@@ -50,6 +50,8 @@ export interface ModelInfo {
 export const FLOAT = 1;
 export const FLOAT16 = 10;
 export const UINT8 = 2;
+/** A float element type: what is read as node values and logits, and fed an image as floats. */
+export const isFloat = (t: number): boolean => t === FLOAT || t === FLOAT16;
 
 // Activation ops that close a conv/dense block (Relu6 exports as Clip).
 const ACTIVATIONS = new Set(['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSwish', 'HardSigmoid', 'Elu', 'Selu', 'PRelu', 'Tanh', 'Gelu', 'Mish', 'Softplus']);
@@ -197,7 +199,7 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     return t;
   };
   // Float activations only (a quantized graph's integer tensors are not node values).
-  const activations = candidates.filter((c) => (ACTIVATIONS.has(c.opType) || c.opType === 'Erf') && [FLOAT, FLOAT16].includes(c.elemType ?? FLOAT));
+  const activations = candidates.filter((c) => (ACTIVATIONS.has(c.opType) || c.opType === 'Erf') && isFloat(c.elemType ?? FLOAT));
   let auto = activations
     .filter((c) => fromLinear(producer.get(c.name)!.inputs[0] ?? ''))
     .map((c) => (c.opType === 'Erf' ? geluOf(c.name) : GATES.has(c.opType) ? gatedOf(c.name) : c.name))

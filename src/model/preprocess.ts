@@ -1,7 +1,7 @@
 // Pixels to model input, from a model spec. Pure and DOM-free: the worker and the CLI both call
 // it on RGBA pixels, so the same image gives the same tensor in the browser and in Node.
 import { ModelError } from '../core/errors.ts';
-import { FLOAT, FLOAT16, UINT8, type ModelInfo } from './onnx.ts';
+import { isFloat, UINT8, type ModelInfo } from './onnx.ts';
 import type { ModelSpec, RgbaImage } from '../types.ts';
 
 /** Resample one plane: box-average when shrinking an axis, linear when enlarging. */
@@ -137,7 +137,7 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
     throw new ModelError(`No image input: ${why}. Give the input size and layout with --size, --channels and --layout or a --spec file (a histoscan spec, or the preprocessor_config.json a Hugging Face export ships).`, 'no-image-input');
   };
   // float32 (0: undeclared) or float16, or uint8 pixels as such (exports that fold the scaling into the graph)
-  const takesPixels = (t: number) => t === FLOAT || t === 0 || t === FLOAT16 || t === UINT8;
+  const takesPixels = (t: number) => t === 0 || isFloat(t) || t === UINT8;
   let input = overrides.inputName ? info.inputs.find((i) => i.name === overrides.inputName) : undefined;
   if (overrides.inputName && !input) fail(`the model has no input "${overrides.inputName}" (its inputs: ${info.inputs.map((i) => i.name).join(', ') || 'none'})`);
   input ??= info.inputs.find((i) => takesPixels(i.elemType) && imageShape(i.shape)) ?? info.inputs.find((i) => takesPixels(i.elemType) && (i.shape.length === 4 || i.shape.length === 3)) ?? info.inputs[0];

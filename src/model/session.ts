@@ -4,7 +4,7 @@ import { createSession, ort } from './runtime.ts';
 import type { ModelProto } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
 import { fromHalf, toHalf } from './half.ts';
-import { FLOAT, FLOAT16, inspectModel, instrumentModel, parseModel, resolveLayers, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
+import { FLOAT16, inspectModel, isFloat, instrumentModel, parseModel, resolveLayers, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
 import type { Provider, ProviderRequest } from '../types.ts';
 
 export interface Activation {
@@ -59,7 +59,7 @@ export class InstrumentedModel {
       throw new ModelError(`The model has no input "${inputName}"; its inputs are ${info.inputs.map((i) => `"${i.name}"`).join(', ')}.`, 'no-image-input');
     }
     // Not an int64 class index that some exports put first (outputs sorted by name: "classes" first).
-    const outputName = opts.outputName ?? (info.outputs.find((o) => o.elemType === FLOAT || o.elemType === FLOAT16) ?? info.outputs[0]).name;
+    const outputName = opts.outputName ?? (info.outputs.find((o) => isFloat(o.elemType)) ?? info.outputs[0]).name;
     if (!info.outputs.some((o) => o.name === outputName)) {
       throw new ModelError(`The model has no output "${outputName}"; its outputs are ${info.outputs.map((o) => `"${o.name}"`).join(', ')}.`, 'unknown-layer');
     }

@@ -13,6 +13,23 @@ import './pvalue-map.ts';
  * anomalous subset outlined, the most anomalous nodes, and the background histogram of a chosen node
  * (fetched through `loadHistogram`, which takes the node's flat index).
  */
+/** What the verdict's q is made of, in words, under the parts' table: `scans` scan parts, the quiet look and the joint look where the verdict has them. */
+function verdictHint(d: ImageResult, scans: number, quiet: boolean, joint: boolean): string {
+  const n = d.parts.length;
+  if (d.decidedBy === 'gauss') {
+    return `The verdict's q is the distance to known-good images in feature space alone: on this model that part told pseudo-anomalies made from the calibration images (shuffled tiles, noise, blur, blends, turns, inverted colours) from those images better than all ${n} parts together; the others show what they see.`;
+  }
+  const others = n - scans;
+  const grouped = partGroups(scans, n, quiet).length < n + (quiet ? 1 : 0);
+  const witnesses = grouped ? `: the ${scans} scans${quiet ? ', the upper one also from below,' : ''} into one witness, then it and the other ${others === 1 ? 'part' : `${others} parts`}` : '';
+  const together = joint ? `${scans < n ? ',' : ''} and how unusual the parts are together (their ranks' Mahalanobis distance from the calibration images')` : '';
+  const hedged =
+    d.decidedBy === 'hedged'
+      ? ` On this model pseudo-anomalies made from the calibration images could not tell whether that or the distance to known-good images in feature space alone speaks better, so the verdict weighs both: that q and the Gaussian part's own, by Fisher's sum.`
+      : '';
+  return `The verdict's q combines all ${n} parts${witnesses}${together}.${hedged}`;
+}
+
 export class ResultDetail extends LitElement {
   static override properties = {
     result: { attribute: false },
@@ -119,15 +136,7 @@ export class ResultDetail extends LitElement {
           })}
         </tbody>
       </table>
-      <p class="hint">q: the share of clean calibration images whose part scores at least as high${quiet ? ' (for the quiet look, at most as high)' : ''}. ${
-        d.decidedBy === 'gauss'
-          ? `The verdict's q is the distance to known-good images in feature space alone: on this model that part told pseudo-anomalies made from the calibration images (shuffled tiles, noise, blur, blends, turns, inverted colours) from those images better than all ${d.parts.length} parts together; the others show what they see.`
-          : `The verdict's q combines all ${d.parts.length} parts${partGroups(scans, d.parts.length, quiet).length < d.parts.length + (quiet ? 1 : 0) ? `: the ${scans} scans${quiet ? ', the upper one also from below,' : ''} into one witness, then it and the other ${d.parts.length - scans === 1 ? 'part' : `${d.parts.length - scans} parts`}` : ''}${joint ? `${scans < d.parts.length ? ',' : ''} and how unusual the parts are together (their ranks' Mahalanobis distance from the calibration images')` : ''}.${
-              d.decidedBy === 'hedged'
-                ? ` On this model pseudo-anomalies made from the calibration images could not tell whether that or the distance to known-good images in feature space alone speaks better, so the verdict weighs both: that q and the Gaussian part's own, by Fisher's sum.`
-                : ''
-            }`
-      }</p>`;
+      <p class="hint">q: the share of clean calibration images whose part scores at least as high${quiet ? ' (for the quiet look, at most as high)' : ''}. ${verdictHint(d, scans, quiet, joint)}</p>`;
   }
 
   override render() {
