@@ -30,6 +30,8 @@ export interface ModelInfo {
   inputs: IoInfo[];
   outputs: IoInfo[];
   candidates: TensorInfo[];
+  /** Tensors that nodes compute from weights alone (Constant outputs too): the same for every image. */
+  fixed: string[];
   autoLayers: string[];
   /**
    * Graph outputs that a closing Softmax or LogSoftmax produces (through reshapes), mapped to that
@@ -122,12 +124,17 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
   type Prod = { opType: string; inputs: string[]; name: string; index: number };
   const producer = new Map<string, Prod>();
   const candidates: TensorInfo[] = [];
+  // Tensors computed from weights alone (exporters write Identity copies of shared weights, folded
+  // shapes): the same for every image, so no node values to monitor. Nodes come in topological order.
+  const fixed = new Set(inits);
   g.node.forEach((n, i) => {
     const name = n.name || `${n.opType}_${i}`;
+    const weightsOnly = n.opType === 'Constant' || (n.input.some(Boolean) && n.input.every((t) => !t || fixed.has(t)));
     for (const out of n.output) {
       if (!out) continue;
       producer.set(out, { opType: n.opType, inputs: n.input, name, index: i });
-      if (n.opType === 'Constant' || outputs.has(out) || graphInputs.has(out)) continue;
+      if (weightsOnly) fixed.add(out);
+      if (weightsOnly || outputs.has(out) || graphInputs.has(out)) continue;
       const v = known.get(out);
       const c: TensorInfo = { name: out, opType: n.opType, producer: name };
       if (v && shapeOf(v).length) c.shape = shapeOf(v);
@@ -136,8 +143,8 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     }
   });
   const isCandidate = new Set(candidates.map((c) => c.name));
-  // A data input of a node: not a weight (initializer or Constant output).
-  const isData = (t: string) => !!t && !inits.has(t) && producer.get(t)?.opType !== 'Constant';
+  // A data input of a node: not a weight (an initializer, a Constant or computed from them).
+  const isData = (t: string) => !!t && !fixed.has(t);
 
   // Where the linear op that tensor t comes from (through the ops in `through`) writes its features, if there is one.
   const linearOf = (t: string, through: Set<string>, depth = 0): 'first' | 'last' | undefined => {
@@ -230,6 +237,7 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     inputs: g.input.filter((i) => !inits.has(i.name)).map((i) => ({ name: i.name, shape: shapeOf(i), elemType: elemOf(i) })),
     outputs: g.output.map((o) => ({ name: o.name, shape: shapeOf(o), elemType: elemOf(o) })),
     candidates,
+    fixed: [...fixed].filter((t) => !inits.has(t)),
     autoLayers,
     beforeSoftmax,
     featureAxis,
@@ -250,7 +258,11 @@ export function resolveLayers(info: ModelInfo, choice: 'auto' | string[]): strin
   for (const l of choice) {
     if (!names.has(l)) {
       const some = info.autoLayers.length ? info.autoLayers : info.candidates.map((c) => c.name);
-      const why = info.outputs.some((o) => o.name === l) ? 'is a graph output, not an intermediate tensor' : 'is not an intermediate tensor of this model';
+      const why = info.outputs.some((o) => o.name === l)
+        ? 'is a graph output, not an intermediate tensor'
+        : info.fixed.includes(l)
+          ? "is computed from the model's weights alone, the same for every image"
+          : 'is not an intermediate tensor of this model';
       throw new ModelError(
         `Layer "${l}" ${why}. Valid names include: ${some.slice(0, 5).map((n) => `"${n}"`).join(', ')}${some.length > 5 ? ', …' : ''} (see "histoscan inspect").`,
         'unknown-layer',

@@ -70,6 +70,14 @@ describe('model instrumentation', () => {
     model.release();
   });
 
+  it('tensors computed from weights alone (an exporter\'s Identity copies of shared weights) are no layers to monitor', () => {
+    // tiny-vit.onnx, as torch exports it, copies five LayerNorm and bias weights through Identity nodes.
+    const info = inspectModel(fixture('tiny-vit.onnx'));
+    expect(info.candidates.map((c) => c.name)).not.toContain('norm.weight');
+    expect(info.candidates.filter((c) => c.opType === 'Identity')).toEqual([]);
+    expect(() => resolveLayers(info, ['norm.weight'])).toThrow(/computed from the model's weights alone/);
+  });
+
   it('under Node the runtime is the native CPU one where onnxruntime-node loads, else WASM; WASM when asked; a note when WebGPU was asked for', async () => {
     const native = await import('onnxruntime-node').then(() => true, () => false);
     const { session, provider, note } = await createSession(fixture('rgb-opset11.onnx'), { provider: 'webgpu' });
