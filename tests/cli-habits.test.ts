@@ -107,7 +107,7 @@ describe('CLI habits', () => {
     const none = join(dir, 'none.hsp');
     const ten = join(dir, 'ten.hsp');
     const merged = join(dir, 'merged.hsp');
-    const p0 = cli(['profile', '--model', MODEL, '--images', bg, '--out', none]);
+    const p0 = cli(['profile', '--model', MODEL, '--images', bg, '--no-calibration', '--out', none]);
     expect(p0.status, p0.stderr).toBe(0);
     expect(p0.stderr).toMatch(/cannot flag at FPR 0\.05: it needs at least 19 calibration images/);
     const p10 = cli(['profile', '--model', MODEL, '--images', bg, '--calibration', cal, '--out', ten]);
@@ -150,11 +150,21 @@ describe('CLI habits', () => {
     }
   });
 
+  it('profile without --calibration holds out every 5th image to calibrate, as the page does', () => {
+    const bg = subset(dir, 'background', 60, 600);
+    const out = join(dir, 'held-out.hsp');
+    const r = cli(['profile', '--model', MODEL, '--images', bg, '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/note: calibrating on 12 of the 60 images in .* \(every 5th\), the other 48 are the background/);
+    const h = decodeProfile(readFileSync(out)).header;
+    expect([h.count, h.calibration?.count]).toEqual([48, 12]);
+  });
+
   it('profile exits 2 when it skipped images, and still writes the profile of the rest', () => {
     const bg = subset(dir, 'background', 20, 300);
     writeFileSync(join(bg, 'zz-notes.png'), 'not an image');
     const out = join(dir, 'skip.hsp');
-    const r = cli(['profile', '--model', MODEL, '--images', bg, '--out', out]);
+    const r = cli(['profile', '--model', MODEL, '--images', bg, '--no-calibration', '--out', out]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/skipped .*zz-notes\.png/);
     expect(existsSync(out)).toBe(true);

@@ -39,7 +39,7 @@ describe('the byte budget on the command line (default model)', () => {
   it('profile with a small --budget gets coarser reductions that fit, and scores', () => {
     const bg = subset(60, 0);
     const out = join(dir, 'small.hsp');
-    const p = cli(['profile', '--model', MODEL, '--images', bg, '--budget', '0.1', '--out', out]);
+    const p = cli(['profile', '--model', MODEL, '--images', bg, '--no-calibration', '--budget', '0.1', '--out', out]);
     expect(p.status, p.stderr).toBe(0);
     const h = decodeProfile(readFileSync(out)).header;
     expect(layerReductions(h)).toEqual(['pool4', 'pool2', 'element']);
@@ -75,7 +75,7 @@ describe('the byte budget on the command line (default model)', () => {
 
   it('a budget with no room for class histograms builds pooled histograms only, within it, as the plan says', () => {
     const out = join(dir, 'tiny.hsp');
-    const p = cli(['profile', '--model', MODEL, '--images', subset(60, 0), '--budget', '0.02', '--out', out]);
+    const p = cli(['profile', '--model', MODEL, '--images', subset(60, 0), '--no-calibration', '--budget', '0.02', '--out', out]);
     expect(p.status, p.stderr).toBe(0);
     expect(p.stderr).toMatch(/no room for histograms per predicted class/);
     const h = decodeProfile(readFileSync(out)).header;

@@ -228,7 +228,8 @@ describe('CLI end to end on the default model', () => {
     expect(r.status, r.stderr).toBe(0);
     const p = decodeProfile(readFileSync(out));
     expect(p.header.spec).toMatchObject({ channels: 3, height: 12, width: 12, layout: 'nchw' });
-    expect(p.header.count).toBe(40);
+    // Every 5th image held out to calibrate (no --calibration).
+    expect([p.header.count, p.header.calibration?.count]).toEqual([32, 8]);
     const s = cli(['score', '--model', 'tests/fixtures/models/fixed-batch-rgb.onnx', '--profile', out, '--json', imgs]);
     expect(s.status, s.stderr).toBe(0);
     expect(JSON.parse(s.stdout).results).toHaveLength(40);

@@ -25,6 +25,7 @@ const EXAMPLES: Record<string, { lines: string[]; exitCodes?: boolean }> = {
   inspect: { lines: ['histoscan inspect --model my.onnx', 'histoscan inspect --model my.onnx --json'] },
   profile: {
     lines: [
+      'histoscan profile --model my.onnx --images good/ --out my.hsp          # every 5th image calibrates the verdict',
       'histoscan profile --model my.onnx --images good/ --calibration held-out-good/ --out my.hsp',
       'histoscan profile --model my.onnx --images bg/ --edges-from edges.hsp --shard 3/50 --out shard-3.hsp',
     ],

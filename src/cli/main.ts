@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { COMBINATIONS, TPM_TAU, encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, SCORINGS, toImageError, UsageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
-import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
+import { Detector, holdOut, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { collectNodes } from '../node-sets.ts';
 import { PEER_FEATURES } from '../peers/index.ts';
 import { EVAL_METHODS, evalTable, parseEvalFlags, runEval } from './eval.ts';
@@ -96,7 +96,8 @@ layerOptions(
       .description('build a histogram profile (.hsp) from known-good images')
       .requiredOption('--model <file>', 'ONNX model')
       .requiredOption('--images <dir>', 'known-good (background) images')
-      .option('--calibration <dir>', 'held-out known-good images for the verdict calibration table')
+      .option('--calibration <dir>', 'held-out known-good images for the verdict calibration table (default: every 5th image of --images, unless --shard or --edges-from)')
+      .option('--no-calibration', 'no calibration table: every image of --images is background (calibrate later with `calibrate`)')
       .option('--fpr <rate>', 'the verdict FPR the calibration set must be able to reach (warns when it is too small)', rate, DEFAULTS.fpr)
       .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
       .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
@@ -114,8 +115,19 @@ layerOptions(
   ),
 ).action(async (opts) => {
   const edgesFrom = opts.edgesFrom ? readProfile(opts.edgesFrom) : undefined;
-  const images = imagesOf(opts.images, opts.shard);
-  const calibration = opts.calibration ? imagesOf(opts.calibration) : null;
+  const given = imagesOf(opts.images, opts.shard);
+  // Without a calibration folder, hold some of the images out (as the browser does); not for a
+  // shard, whose calibration a merge drops (the merged profile is calibrated as a whole).
+  const split = opts.calibration === undefined && !opts.shard && !edgesFrom;
+  const { background: images, calibration } = split
+    ? holdOut(given, DEFAULTS.calibrationShare)
+    : { background: given, calibration: opts.calibration ? imagesOf(opts.calibration) : null };
+  if (split && calibration) {
+    console.error(
+      `note: calibrating on ${calibration.count} of the ${given.count} images in ${opts.images} (every ${Math.round(1 / DEFAULTS.calibrationShare)}th), ` +
+        `the other ${images.count} are the background; --calibration DIR names held-out images instead, --no-calibration keeps them all as background.`,
+    );
+  }
   // Shards share the edges profile's layers and reductions; otherwise the flags choose (plan by default).
   const detector = edgesFrom
     ? await openDetector({ ...opts, layers: edgesFrom.header.layers.map((l) => l.name).join(',') }, undefined, layerReductions(edgesFrom.header))

@@ -56,6 +56,20 @@ export interface ImageSource {
   load(i: number): Promise<RgbaImage>;
 }
 
+/**
+ * One set of known-good images split into background and calibration: an image calibrates where its
+ * position crosses a multiple of 1/share (every 5th at 0.2), so the calibration images are spread
+ * through the order. Folders list images by name, often by class or by folder: the last share would
+ * calibrate on the last classes alone. Under 10 images, none calibrate.
+ */
+export function holdOut(src: ImageSource, share: number): { background: ImageSource; calibration: ImageSource | null } {
+  const background: number[] = [];
+  const calibration: number[] = [];
+  for (let i = 0; i < src.count; i++) (src.count >= 10 && Math.floor((i + 1) * share) > Math.floor(i * share) ? calibration : background).push(i);
+  const pick = (at: number[]): ImageSource => ({ count: at.length, name: (i) => src.name(at[i]), load: (i) => src.load(at[i]) });
+  return { background: pick(background), calibration: calibration.length ? pick(calibration) : null };
+}
+
 export interface NodeBatch {
   logits: Float32Array[];
   /** Row-major [images, nodes]. */

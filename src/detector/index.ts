@@ -6,10 +6,10 @@ import { DEFAULTS, defaultPlan } from '../defaults.ts';
 import type { PlanBudget } from '../model/plan.ts';
 import type { ImageResult, RgbaImage } from '../types.ts';
 import { buildProfile, calibrate, type BuildOptions, type BuildResult } from './build.ts';
-import { FeatureExtractor, type FeatureOptions, type ImageSource, type ReductionChoice } from './features.ts';
+import { FeatureExtractor, holdOut, type FeatureOptions, type ImageSource, type ReductionChoice } from './features.ts';
 import { Scorer, type ScoreOptions } from './scorer.ts';
 
-export { FeatureExtractor, Scorer, buildProfile, calibrate };
+export { FeatureExtractor, Scorer, buildProfile, calibrate, holdOut };
 export type { BuildOptions, BuildResult, FeatureOptions, ImageSource, ReductionChoice, ScoreOptions };
 export type { SkippedImage } from './build.ts';
 

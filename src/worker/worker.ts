@@ -3,7 +3,7 @@
 import * as Comlink from 'comlink';
 import { decodeProfile, encodeProfile, locateNode, toImageError } from '../core/index.ts';
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
-import { Detector, type ImageSource } from '../detector/index.ts';
+import { Detector, holdOut, type ImageSource } from '../detector/index.ts';
 import { specSource, toTensor } from '../model/preprocess.ts';
 import type { BinStrategy, ImageError, ImageResult, Progress, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
 import { decodeBlob } from './decode.ts';
@@ -108,7 +108,7 @@ const api = {
     }
   },
 
-  /** Build a profile from known-good images on this device; the last `calibrationShare` calibrate it. */
+  /** Build a profile from known-good images on this device; `calibrationShare` of them, spread through the list (holdOut), calibrate it. */
   async buildProfile(
     files: Blob[],
     names: string[],
@@ -117,19 +117,14 @@ const api = {
   ): Promise<{ bytes: ArrayBuffer; count: number; skipped: { file: string; error: string }[]; warnings: string[] }> {
     const d = need();
     signal.aborted = false;
-    const share = opts.calibrationShare ?? DEFAULTS.calibrationShare;
-    const nCal = files.length >= 10 ? Math.max(1, Math.round(files.length * share)) : 0;
-    const source = (from: number, to: number): ImageSource => ({
-      count: to - from,
-      name: (i) => names[from + i],
-      load: (i) => decodeBlob(files[from + i], names[from + i]),
-    });
-    const settings = buildDefaults({ bins: opts.bins, strategy: opts.strategy, fpr: opts.fpr, source: `${files.length - nCal} images built in the browser`, onProgress, signal });
+    const all: ImageSource = { count: files.length, name: (i) => names[i], load: (i) => decodeBlob(files[i], names[i]) };
+    const { background, calibration } = holdOut(all, opts.calibrationShare ?? DEFAULTS.calibrationShare);
+    const settings = buildDefaults({ bins: opts.bins, strategy: opts.strategy, fpr: opts.fpr, source: `${background.count} images built in the browser`, onProgress, signal });
     // The same plan as the CLI's, for the background actually given (its size sets the count width),
     // within this build's budget where the page gives one.
     const planBudget = opts.budgetMB ? opts.budgetMB * 1e6 : budget;
-    const plan = planBudget === null ? undefined : defaultPlan({ budget: planBudget, bins: settings.bins, strategy: settings.strategy, count: files.length - nCal, calibration: nCal });
-    const { profile, skipped, notes, warnings } = await d.build(source(0, files.length - nCal), nCal ? source(files.length - nCal, files.length) : null, { ...settings, plan });
+    const plan = planBudget === null ? undefined : defaultPlan({ budget: planBudget, bins: settings.bins, strategy: settings.strategy, count: background.count, calibration: calibration?.count ?? 0 });
+    const { profile, skipped, notes, warnings } = await d.build(background, calibration, { ...settings, plan });
     d.useProfile(profile);
     const bytes = encodeProfile(profile);
     profileSize = bytes.byteLength;
