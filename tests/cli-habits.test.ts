@@ -1,6 +1,6 @@
 // CLI habits scripts rely on: --version, exit statuses, one JSON shape, NDJSON, and a verdict with
 // three states (never "typical"/"ok" from a profile that cannot flag). Real CLI, real model, real images.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -158,6 +158,17 @@ describe('CLI habits', () => {
     expect(r.stderr).toMatch(/note: calibrating on 12 of the 60 images in .* \(every 5th\), the other 48 are the background/);
     const h = decodeProfile(readFileSync(out)).header;
     expect([h.count, h.calibration?.count]).toEqual([48, 12]);
+  });
+
+  it('calibration images that are also in the background (under any name) are left out of the calibration, with a warning', () => {
+    const bg = subset(dir, 'background', 40, 700);
+    const cal = subset(dir, 'calibration', 20, 700);
+    for (const f of readdirSync(bg).slice(0, 10)) copyFileSync(join(bg, f), join(cal, `again-${f}`));
+    const out = join(dir, 'twins.hsp');
+    const r = cli(['profile', '--model', MODEL, '--images', bg, '--calibration', cal, '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: 10 of the 30 calibration images are also in the background \(the same input to the model, e\.g\. .*again-/);
+    expect(decodeProfile(readFileSync(out)).header.calibration?.count).toBe(20);
   });
 
   it('profile exits 2 when it skipped images, and still writes the profile of the rest', () => {

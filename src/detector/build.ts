@@ -1,8 +1,8 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { addsJoint, argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, FOLLOWS, TIE_SE, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
+import { addsJoint, argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, crc32, histogramPValueFn, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, FOLLOWS, TIE_SE, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
-import type { FeatureExtractor, ImageSource } from './features.ts';
+import { pickImages, type FeatureExtractor, type ImageSource } from './features.ts';
 
 export interface BuildOptions {
   bins: number;
@@ -65,12 +65,16 @@ function tracker(total: number, opts: Passes) {
 /** Images a calibration reads: the held-out clean ones, and the pseudo-anomalies made from them where the profile has a Gaussian part to choose. */
 const calibrationImages = (gauss: boolean, count: number) => count + (gauss ? surrogateCount(count) : 0);
 
+/** An image as the model sees it, by its node values: equal keys, the same input (a CRC and the sum rule out chance). */
+const nodeKey = (x: Float32Array): string => `${crc32(new Uint8Array(x.buffer, x.byteOffset, x.byteLength))}:${x.reduce((a, v) => a + v, 0)}`;
+
 /** Calibration table of a profile from held-out clean images; a new profile, the old one untouched. */
 export async function calibrate(
   features: FeatureExtractor,
   profile: Profile,
   images: ImageSource,
-  opts: Passes & { fpr: number },
+  /** inBackground: nodeKey of every background image, where the build has them. */
+  opts: Passes & { fpr: number; inBackground?: ReadonlySet<string> },
   progress = tracker(calibrationImages(!!profile.header.gauss, images.count), opts),
 ): Promise<BuildResult> {
   const scan = scanOf(profile);
@@ -78,22 +82,33 @@ export async function calibrate(
   const collector = new CalibrationCollector(pv, scan);
   const skip = new Map<number, string>();
   const N = features.nodes;
+  // A calibration image that is also in the background ranks as more typical than new images do,
+  // and the verdict would flag more than its FPR: it is left out.
+  const twins = new Set<number>();
   await features.eachBatch(
     images,
     (nodes, loaded, logits) => {
-      for (let r = 0; r < loaded.length; r++) collector.add(nodes.subarray(r * N, (r + 1) * N), logits[r]);
+      for (let r = 0; r < loaded.length; r++) {
+        const x = nodes.subarray(r * N, (r + 1) * N);
+        if (opts.inBackground?.has(nodeKey(x))) twins.add(loaded[r]);
+        else collector.add(x, logits[r]);
+      }
     },
     { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
   );
+  const kept = twins.size ? pickImages(images, [...Array(images.count).keys()].filter((i) => !twins.has(i))) : images;
   const scans = partsOf(scan, N);
-  const { table, notes } = await chooseWitnessesOn(features, pv, scan, scans, collector.finish(N, profileDigest(profile)), images, opts, progress);
+  const { table, notes } = await chooseWitnessesOn(features, pv, scan, scans, collector.finish(N, profileDigest(profile)), kept, opts, progress);
   const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: table } };
   // The witnesses the verdict follows (under every scoring the table holds): the Gaussian part alone is
   // one. The joint look adds no tie of its own (the calibration images that top it are those that top
   // single parts: tests/calibration-size.test.ts).
   const alone = (Object.keys(table.scores) as ScoringName[]).every((f) => witnessesOf(table, f) === 'gauss');
   const groups = alone ? [1] : partGroups(scans.length, table.parts.length, quietScan(scans) >= 0);
-  return { profile: calibrated, skipped: named(images, skip), notes, warnings: calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine) };
+  const overlap = twins.size
+    ? [`${twins.size} of the ${images.count} calibration images are also in the background (the same input to the model, e.g. ${images.name(Math.min(...twins))}): left out of the calibration, where they would rank as more typical than new images and the verdict would flag more than its FPR. Calibrate on images the background does not hold.`]
+    : [];
+  return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine)] };
 }
 
 /**
@@ -235,10 +250,12 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const groups = sample ? sample.prototypes() : shared?.groups === 'prototypes' ? Prototypes.of(shared) : features.classes;
   const gauss = choice ? new GaussAccumulator(features.layers, groups, choice) : null;
   const confidences: number[] = [];
+  const inBackground = new Set<string>();
   let outputs = 0;
   await features.eachBatch(
     background,
     (n, loaded, logits) => {
+      if (calibration) for (let r = 0; r < loaded.length; r++) inBackground.add(nodeKey(n.subarray(r * features.nodes, (r + 1) * features.nodes)));
       const labels = logits.map(argmax);
       builder.add(n, loaded.length, labels);
       gauss?.add(n, loaded.length, labels);
@@ -269,6 +286,6 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const profile: Profile = gauss ? { ...built, header: { ...built.header, gauss: gauss.finish() } } : built;
   const skipped = named(background, skip);
   if (!calibration || calibration.count === 0) return { profile, skipped, notes, warnings: calibrationWarnings(0, opts.fpr) };
-  const cal = await calibrate(features, profile, calibration, opts, progress);
+  const cal = await calibrate(features, profile, calibration, { ...opts, inBackground }, progress);
   return { profile: cal.profile, skipped: [...skipped, ...cal.skipped], notes: [...notes, ...cal.notes], warnings: cal.warnings };
 }

@@ -66,9 +66,11 @@ export function holdOut(src: ImageSource, share: number): { background: ImageSou
   const background: number[] = [];
   const calibration: number[] = [];
   for (let i = 0; i < src.count; i++) (src.count >= 10 && Math.floor((i + 1) * share) > Math.floor(i * share) ? calibration : background).push(i);
-  const pick = (at: number[]): ImageSource => ({ count: at.length, name: (i) => src.name(at[i]), load: (i) => src.load(at[i]) });
-  return { background: pick(background), calibration: calibration.length ? pick(calibration) : null };
+  return { background: pickImages(src, background), calibration: calibration.length ? pickImages(src, calibration) : null };
 }
+
+/** The images of `src` at the positions `at`, in that order. */
+export const pickImages = (src: ImageSource, at: number[]): ImageSource => ({ count: at.length, name: (i) => src.name(at[i]), load: (i) => src.load(at[i]) });
 
 export interface NodeBatch {
   logits: Float32Array[];
