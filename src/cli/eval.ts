@@ -1,7 +1,7 @@
 // `histoscan eval`: histoscan's p-value methods and the peers (Mahalanobis, k-NN, MSP, energy) on
 // the same images, AUC per method and anomalous set, one table.
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { aucInterval, compareAuc, realisedFpr, roc, scanOf, UsageError, type AucComparison } from '../core/index.ts';
+import { aucInterval, compareAuc, realisedFpr, roc, rowKeys, scanOf, UsageError, type AucComparison } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import type { Detector, ImageSource } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type EvalRow, type ScoredSet, type Scorer } from '../evaluate.ts';
@@ -118,6 +118,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
   // The witnesses the histogram's verdict follows, chosen as the product's calibration chooses them (on pseudo-anomalies made from the calibration images).
   const calibrated = calSource && wanted.includes('histogram') ? await detector.calibrate(built!.profile, calSource, { batchSize: DEFAULTS.batchSize, fpr: DEFAULTS.fpr, onProgress }) : null;
   for (const n of calibrated?.notes ?? []) console.error(`note: ${n}`);
+  for (const w of twinWarnings(clean, anomalous, [background, calibration].filter((s) => s !== null))) console.error(`warning: ${w}`);
 
   const methods: PValueMethod[] = [];
   if (wanted.includes('histogram')) methods.push(histogramMethod(built!.profile, 'histogram'));
@@ -166,6 +167,24 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
     if (best?.scores) res.versusBestPeer = { peer: best.method, ...compareAuc(mine.clean, mine.anomalous, best.scores.clean, best.scores.anomalous) };
   });
   return results;
+}
+
+/**
+ * Test images that another set also holds (the same input to the model): a clean image in the
+ * background or the calibration looks more typical than a new one, and an image in two test sets
+ * is compared with itself; either way the AUCs are not those of new images.
+ */
+export function twinWarnings(clean: NodeSet, anomalous: NodeSet[], fitted: NodeSet[]): string[] {
+  const keys = new Map([clean, ...anomalous, ...fitted].map((s) => [s, rowKeys(s.values, s.nodes)]));
+  const out: string[] = [];
+  const check = (a: NodeSet, b: NodeSet) => {
+    const theirs = new Set(keys.get(b));
+    const twins = keys.get(a)!.flatMap((k, r) => (theirs.has(k) ? [r] : []));
+    if (twins.length) out.push(`${twins.length} of the ${a.rows} ${a.name} images are also among the ${b.name} images (the same input to the model, e.g. ${a.files[twins[0]]}): the AUCs they enter are not those of new images.`);
+  };
+  for (const a of [clean, ...anomalous]) for (const b of fitted) check(a, b);
+  for (const a of anomalous) check(a, clean);
+  return out;
 }
 
 /**

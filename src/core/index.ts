@@ -16,3 +16,4 @@ export * from './energy.ts';
 export * from './gauss.ts';
 export * from './prototypes.ts';
 export * from './surrogates.ts';
+export * from './twins.ts';

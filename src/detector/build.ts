@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { addsJoint, argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, crc32, histogramPValueFn, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, FOLLOWS, TIE_SE, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
+import { addsJoint, argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, FOLLOWS, TIE_SE, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import { pickImages, type FeatureExtractor, type ImageSource } from './features.ts';
 
@@ -64,9 +64,6 @@ function tracker(total: number, opts: Passes) {
 
 /** Images a calibration reads: the held-out clean ones, and the pseudo-anomalies made from them where the profile has a Gaussian part to choose. */
 const calibrationImages = (gauss: boolean, count: number) => count + (gauss ? surrogateCount(count) : 0);
-
-/** An image as the model sees it, by its node values: equal keys, the same input (a CRC and the sum rule out chance). */
-const nodeKey = (x: Float32Array): string => `${crc32(new Uint8Array(x.buffer, x.byteOffset, x.byteLength))}:${x.reduce((a, v) => a + v, 0)}`;
 
 /** Calibration table of a profile from held-out clean images; a new profile, the old one untouched. */
 export async function calibrate(
@@ -255,7 +252,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   await features.eachBatch(
     background,
     (n, loaded, logits) => {
-      if (calibration) for (let r = 0; r < loaded.length; r++) inBackground.add(nodeKey(n.subarray(r * features.nodes, (r + 1) * features.nodes)));
+      if (calibration) for (const k of rowKeys(n, features.nodes)) inBackground.add(k);
       const labels = logits.map(argmax);
       builder.add(n, loaded.length, labels);
       gauss?.add(n, loaded.length, labels);

@@ -1,0 +1,40 @@
+// The same input in two sets (core/twins.ts): what `profile` leaves out of a calibration and `eval` warns about.
+import { describe, expect, it } from 'vitest';
+import { nodeKey, rowKeys } from '../src/core/index.ts';
+import { twinWarnings } from '../src/cli/eval.ts';
+import type { NodeSet } from '../src/node-sets.ts';
+
+const set = (name: string, rows: number[][]): NodeSet => ({
+  name,
+  rows: rows.length,
+  nodes: rows[0].length,
+  values: Float32Array.from(rows.flat()),
+  logits: rows.map(() => new Float32Array(2)),
+  files: rows.map((_, i) => `${name}/${i}.png`),
+  skipped: [],
+});
+
+describe('twins', () => {
+  it('equal node values have equal keys; a change in any value, or the same values in another order, does not', () => {
+    const x = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i));
+    expect(nodeKey(x.slice())).toBe(nodeKey(x));
+    const y = x.slice();
+    y[500] += 1e-6;
+    expect(nodeKey(y)).not.toBe(nodeKey(x));
+    expect(nodeKey(x.slice().reverse())).not.toBe(nodeKey(x));
+    expect(rowKeys(Float32Array.from([...x, ...y]), 1000)).toEqual([nodeKey(x), nodeKey(y)]);
+  });
+
+  it('eval warns about test images that the background, the calibration or the clean set also hold', () => {
+    const bg = set('background', [[1, 2], [3, 4], [5, 6]]);
+    const cal = set('calibration', [[7, 8], [9, 10]]);
+    const clean = set('clean', [[3, 4], [11, 12], [9, 10], [13, 14]]);
+    const attacked = set('attacked', [[11, 12], [15, 16]]);
+    expect(twinWarnings(clean, [attacked], [bg, cal])).toEqual([
+      '1 of the 4 clean images are also among the background images (the same input to the model, e.g. clean/0.png): the AUCs they enter are not those of new images.',
+      '1 of the 4 clean images are also among the calibration images (the same input to the model, e.g. clean/2.png): the AUCs they enter are not those of new images.',
+      '1 of the 2 attacked images are also among the clean images (the same input to the model, e.g. attacked/0.png): the AUCs they enter are not those of new images.',
+    ]);
+    expect(twinWarnings(set('clean', [[20, 21]]), [attacked], [bg, cal])).toEqual([]);
+  });
+});
