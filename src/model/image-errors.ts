@@ -3,10 +3,23 @@
 import { ImageDecodeError } from '../core/errors.ts';
 
 export interface SniffResult {
-  format: 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'tiff' | 'svg' | 'text' | 'unknown';
+  format: 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'tiff' | 'svg' | 'other' | 'text' | 'unknown';
   width?: number;
   height?: number;
+  /** For 'other': the image format it is, which histoscan does not decode. */
+  name?: string;
 }
+
+// Image formats that are not decoded here, by their signatures, so that a photo from a phone or
+// saved from a web page is named, not called "not an image".
+const OTHER: [test: (b: Uint8Array, ascii: string) => boolean, name: string][] = [
+  [(_, a) => a.slice(4, 8) === 'ftyp' && /^avi[fs]/.test(a.slice(8, 12)), 'an AVIF image'],
+  [(_, a) => a.slice(4, 8) === 'ftyp' && /^(hei[cxms]|hev[cx]|mif1|msf1)/.test(a.slice(8, 12)), 'a HEIC/HEIF image (as phones save photos)'],
+  [(b, a) => (b[0] === 0xff && b[1] === 0x0a) || a.slice(4, 8) === 'JXL ', 'a JPEG XL image'],
+  [(_, a) => a.startsWith('8BPS'), 'a Photoshop document'],
+  [(b) => b[0] === 0 && b[1] === 0 && (b[2] === 1 || b[2] === 2) && b[3] === 0 && b[4] > 0 && b[5] === 0, 'an icon (ICO/CUR)'],
+  [(_, a) => /^P[1-7]\s/.test(a), 'a Netpbm image (PBM/PGM/PPM/PAM)'],
+];
 
 /** The little-endian unsigned integer of n bytes at i (bytes past the end read as 0). */
 function le(b: Uint8Array, i: number, n: number): number {
@@ -91,6 +104,8 @@ export function sniffImage(b: Uint8Array): SniffResult {
     }
     return size[256] !== undefined && size[257] !== undefined ? { format: 'tiff', width: size[256], height: size[257] } : { format: 'tiff' };
   }
+  const other = OTHER.find(([test]) => test(b, ascii));
+  if (other) return { format: 'other', name: other[1] };
   if (/^\s*(<\?xml|<svg|<!DOCTYPE svg)/i.test(ascii) || /<svg[\s>]/i.test(ascii)) return { format: 'svg' };
   const sample = b.subarray(0, 512);
   if (sample.length && sample.every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127) || c >= 128)) return { format: 'text' };
@@ -156,7 +171,8 @@ export function checkImageBytes(
     unknown: `this is not an image of a format read here (${known})`,
   };
   if (!(FORMATS as readonly string[]).includes(info.format)) {
-    throw new ImageDecodeError(`${name}: ${unsupported[info.format]}; use ${known}.`, 'unsupported');
+    const why = info.format === 'other' ? `this is ${info.name}, a format not decoded here` : unsupported[info.format];
+    throw new ImageDecodeError(`${name}: ${why}; use ${known}.`, 'unsupported');
   }
   const format = info.format as RasterFormat;
   // The browser decoders get no pixel limit of their own: a size the header does not say is refused.

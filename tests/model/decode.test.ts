@@ -90,6 +90,23 @@ describe('Node image decoding', () => {
     expect(sniffImage(Uint8Array.from([0, 1, 2, 3, 0xfe, 0])).format).toBe('unknown');
   });
 
+  it('names the image formats it does not decode (a phone photo, one saved from the web), with the ones it does', () => {
+    const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+    // The first box of an ISO media file names its brand: the start of an AVIF and of an iPhone's HEIC.
+    const cases: [Uint8Array, RegExp][] = [
+      [bytes('\0\0\0\x20ftypavif\0\0\0\0avifmif1miafMA1B'), /this is an AVIF image, a format not decoded here; use PNG, JPEG, GIF, WebP, BMP, TIFF\./],
+      [bytes('\0\0\0\x18ftypheic\0\0\0\0mif1heic'), /this is a HEIC\/HEIF image/],
+      [bytes('\xff\x0a\xfa\x7f'), /this is a JPEG XL image/],
+      [bytes('8BPS\0\x01\0\0'), /this is a Photoshop document/],
+      [bytes('\0\0\x01\0\x01\0\x10\x10'), /this is an icon \(ICO\/CUR\)/],
+      [bytes('P6\n2 2\n255\n\x80\x81'), /this is a Netpbm image/],
+    ];
+    for (const [b, message] of cases) {
+      expect(sniffImage(b).format).toBe('other');
+      expect(() => checkImageBytes(b, 'photo', 1e6)).toThrow(message);
+    }
+  });
+
   it('GIF, WebP (all three headers), BMP and TIFF: sizes from the header, cut files refused by the header checks', () => {
     const f = (n: string) => new Uint8Array(readFileSync(`e2e/fixtures/formats/${n}`));
     expect(sniffImage(f('clean.gif'))).toEqual({ format: 'gif', width: 28, height: 28 });
