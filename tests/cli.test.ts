@@ -142,7 +142,9 @@ describe('CLI end to end on the default model', () => {
     expect(mine.atVerdict.clean.rate).toBeCloseTo(byScore.filter((r: { q: number }) => r.q <= 0.05).length / 15, 12);
     expect(mine.atVerdict.anomalous.n).toBe(15);
     for (const r of others) expect(r.atVerdict).toBeUndefined();
-    const table = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram', '--split', 'dev', '--fpr', '0.1']);
+    // Without --calibration, every 5th background image calibrates, as in `profile`.
+    const table = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram', '--split', 'dev', '--fpr', '0.1']);
+    expect(table.stderr).toMatch(/note: calibrating on \d+ of the \d+ images in .* \(every 5th\)/);
     expect(table.stdout).toMatch(/At the verdict's FPR 10\.0% \(q <= 0\.1\)/);
     expect(table.stdout).toMatch(/histogram {2}clean [\d.]+% \[[\d.]+%, [\d.]+%\] of 15; pgd [\d.]+%/);
     const badRate = cli(['score', '--model', MODEL, '--profile', hsp, '--fpr', '5', clean]);

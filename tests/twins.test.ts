@@ -25,16 +25,19 @@ describe('twins', () => {
     expect(rowKeys(Float32Array.from([...x, ...y]), 1000)).toEqual([nodeKey(x), nodeKey(y)]);
   });
 
-  it('eval warns about test images that the background, the calibration or the clean set also hold', () => {
+  it('eval warns about test images that the background, the calibration or the clean set also hold, and calibration images the background holds', () => {
     const bg = set('background', [[1, 2], [3, 4], [5, 6]]);
-    const cal = set('calibration', [[7, 8], [9, 10]]);
+    const cal = set('calibration', [[7, 8], [9, 10], [5, 6]]);
     const clean = set('clean', [[3, 4], [11, 12], [9, 10], [13, 14]]);
     const attacked = set('attacked', [[11, 12], [15, 16]]);
-    expect(twinWarnings(clean, [attacked], [bg, cal])).toEqual([
-      '1 of the 4 clean images are also among the background images (the same input to the model, e.g. clean/0.png): the AUCs they enter are not those of new images.',
-      '1 of the 4 clean images are also among the calibration images (the same input to the model, e.g. clean/2.png): the AUCs they enter are not those of new images.',
-      '1 of the 2 attacked images are also among the clean images (the same input to the model, e.g. attacked/0.png): the AUCs they enter are not those of new images.',
+    const also = (n: string, of: string, b: string, e: string) => `1 of the ${n} ${of} images are also among the ${b} images (the same input to the model, e.g. ${e}): the figures they enter are not those of new images.`;
+    expect(twinWarnings(clean, [attacked], bg, cal)).toEqual([
+      also('4', 'clean', 'background', 'clean/0.png'),
+      also('4', 'clean', 'calibration', 'clean/2.png'),
+      also('2', 'attacked', 'clean', 'attacked/0.png'),
+      also('3', 'calibration', 'background', 'calibration/2.png'),
     ]);
-    expect(twinWarnings(set('clean', [[20, 21]]), [attacked], [bg, cal])).toEqual([]);
+    expect(twinWarnings(set('clean', [[20, 21]]), [attacked], bg, set('calibration', [[7, 8]]))).toEqual([]);
+    expect(twinWarnings(clean, [], null, null)).toEqual([]);
   });
 });

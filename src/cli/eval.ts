@@ -3,7 +3,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { aucInterval, compareAuc, realisedFpr, roc, rowKeys, scanOf, UsageError, type AucComparison } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
-import type { Detector, ImageSource } from '../detector/index.ts';
+import { holdOut, type Detector, type ImageSource } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type EvalRow, type ScoredSet, type Scorer } from '../evaluate.ts';
 import { backgroundOf, collectNodes, devTestSplit, type NodeSet } from '../node-sets.ts';
 import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
@@ -95,30 +95,46 @@ function testImages(dir: string, split: Split): ImageSource {
   return fileSource(keep);
 }
 
-export async function runEval(detector: Detector, flags: EvalFlags, onProgress: (p: Progress) => void): Promise<EvalResult[]> {
+const scans = (wanted: string[]) => wanted.some((m) => (SCAN_METHODS as readonly string[]).includes(m));
+
+/**
+ * The known-good images every method learns from, and the calibration's: --calibration, or else
+ * every 5th background image held out, as `profile` does (detector/features.ts holdOut); none
+ * where only peers run, which need no calibration.
+ */
+export function knownGood(flags: EvalFlags): { background: ImageSource; calibration: ImageSource | null } {
+  const given = fileSource(listImages([flags.background]));
+  if (given.count === 0) throw new UsageError(`No image files in ${flags.background}`);
+  if (!scans(parseEvalFlags(flags).wanted)) return { background: given, calibration: null };
+  if (flags.calibration) return { background: given, calibration: fileSource(listImages([flags.calibration])) };
+  const split = holdOut(given, DEFAULTS.calibrationShare);
+  if (split.calibration) console.error(`note: calibrating on ${split.calibration.count} of the ${given.count} images in ${flags.background} (every ${Math.round(1 / DEFAULTS.calibrationShare)}th), the other ${split.background.count} are the background; --calibration DIR names held-out images instead.`);
+  return split;
+}
+
+export async function runEval(detector: Detector, flags: EvalFlags, known: ReturnType<typeof knownGood>, onProgress: (p: Progress) => void): Promise<EvalResult[]> {
   const { sets, wanted } = parseEvalFlags(flags);
   const f = detector.features;
-  const scanWanted = wanted.some((m) => (SCAN_METHODS as readonly string[]).includes(m));
+  const scanWanted = scans(wanted);
   const collect = (name: string, src: ImageSource) => collectNodes(f, name, src, DEFAULTS.batchSize, onProgress);
-  const bgSource = fileSource(listImages([flags.background]));
-  if (bgSource.count === 0) throw new UsageError(`No image files in ${flags.background}`);
+  const bgSource = known.background;
   const settings = { bins: flags.bins, strategy: flags.strategy, classConditional: flags.classes, conditional: flags.conditional, combine: flags.combine, logits: flags.logits, gauss: flags.gauss, onProgress };
   const built = scanWanted ? await detector.build(bgSource, null, buildDefaults(settings)) : null;
   for (const n of built?.notes ?? []) console.error(`note: ${n}`);
   const scan = built && scanOf(built.profile);
-  if (scan?.tail === 'both' && !flags.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR');
+  if (scan?.tail === 'both' && !known.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR (or at least 10 background images, every 5th of which calibrates)');
   // Node values of the background: what the empirical and KDE methods and the feature-space peers fit on.
   const needsBackground = wanted.some((m) => ['empirical', 'kde', 'mahalanobis', 'knn'].includes(m));
   const background = needsBackground ? await collect('background', bgSource) : null;
   const clean = await collect('clean', testImages(flags.clean, flags.split));
   const anomalous: NodeSet[] = [];
   for (const s of sets) anomalous.push(await collect(s.name, testImages(s.dir, flags.split)));
-  const calSource = scanWanted && flags.calibration ? fileSource(listImages([flags.calibration])) : null;
+  const calSource = scanWanted ? known.calibration : null;
   const calibration = calSource ? await collect('calibration', calSource) : null;
   // The witnesses the histogram's verdict follows, chosen as the product's calibration chooses them (on pseudo-anomalies made from the calibration images).
   const calibrated = calSource && wanted.includes('histogram') ? await detector.calibrate(built!.profile, calSource, { batchSize: DEFAULTS.batchSize, fpr: DEFAULTS.fpr, onProgress }) : null;
   for (const n of calibrated?.notes ?? []) console.error(`note: ${n}`);
-  for (const w of twinWarnings(clean, anomalous, [background, calibration].filter((s) => s !== null))) console.error(`warning: ${w}`);
+  for (const w of twinWarnings(clean, anomalous, background, calibration)) console.error(`warning: ${w}`);
 
   const methods: PValueMethod[] = [];
   if (wanted.includes('histogram')) methods.push(histogramMethod(built!.profile, 'histogram'));
@@ -170,20 +186,23 @@ export async function runEval(detector: Detector, flags: EvalFlags, onProgress: 
 }
 
 /**
- * Test images that another set also holds (the same input to the model): a clean image in the
- * background or the calibration looks more typical than a new one, and an image in two test sets
- * is compared with itself; either way the AUCs are not those of new images.
+ * Images that another set also holds (the same input to the model): a test image in the background
+ * or the calibration looks more typical than a new one, an image in two test sets is compared with
+ * itself, and a calibration image in the background ranks as more typical than new images. Either
+ * way the figures are not those of new images.
  */
-export function twinWarnings(clean: NodeSet, anomalous: NodeSet[], fitted: NodeSet[]): string[] {
+export function twinWarnings(clean: NodeSet, anomalous: NodeSet[], background: NodeSet | null, calibration: NodeSet | null): string[] {
+  const fitted = [background, calibration].filter((s) => s !== null);
   const keys = new Map([clean, ...anomalous, ...fitted].map((s) => [s, rowKeys(s.values, s.nodes)]));
   const out: string[] = [];
   const check = (a: NodeSet, b: NodeSet) => {
     const theirs = new Set(keys.get(b));
     const twins = keys.get(a)!.flatMap((k, r) => (theirs.has(k) ? [r] : []));
-    if (twins.length) out.push(`${twins.length} of the ${a.rows} ${a.name} images are also among the ${b.name} images (the same input to the model, e.g. ${a.files[twins[0]]}): the AUCs they enter are not those of new images.`);
+    if (twins.length) out.push(`${twins.length} of the ${a.rows} ${a.name} images are also among the ${b.name} images (the same input to the model, e.g. ${a.files[twins[0]]}): the figures they enter are not those of new images.`);
   };
   for (const a of [clean, ...anomalous]) for (const b of fitted) check(a, b);
   for (const a of anomalous) check(a, clean);
+  if (calibration && background) check(calibration, background);
   return out;
 }
 

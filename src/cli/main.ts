@@ -7,7 +7,7 @@ import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import { Detector, holdOut, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { collectNodes } from '../node-sets.ts';
 import { PEER_FEATURES } from '../peers/index.ts';
-import { EVAL_METHODS, evalTable, parseEvalFlags, runEval } from './eval.ts';
+import { EVAL_METHODS, evalTable, knownGood, parseEvalFlags, runEval } from './eval.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import type { ImageResult, Progress } from '../types.ts';
 import { fileSource, listImages, npy, readModelBytes, readProfile, shard, specSources, writeAtomic, type SpecFlags } from './io.ts';
@@ -243,7 +243,7 @@ layerOptions(
       .description('detection power (AUC), bytes and time of histoscan (histogram, empirical, KDE p-values) and its peers on the same images')
       .requiredOption('--model <file>', 'ONNX model')
       .requiredOption('--background <dir>', 'known-good images the methods learn from')
-      .option('--calibration <dir>', 'held-out known-good images (calibration table of the histogram profile)')
+      .option('--calibration <dir>', 'held-out known-good images (calibration table of the histogram profile; default: every 5th background image)')
       .requiredOption('--clean <dir>', 'clean test images (label 0)')
       .option('--anomalous <NAME=DIR...>', 'anomalous test sets (label 1)', (v: string, acc: string[]) => [...acc, v], [] as string[])
       .option('--methods <list>', `any of ${EVAL_METHODS.join(',')}`, 'histogram,empirical,mahalanobis,knn,msp,energy')
@@ -268,12 +268,12 @@ layerOptions(
   ),
 ).action(async (opts) => {
   parseEvalFlags(opts);
-  const bgCount = imagesOf(opts.background).count;
-  const calCount = opts.calibration ? imagesOf(opts.calibration).count : 0;
+  const known = knownGood(opts);
+  const [bgCount, calCount] = [known.background.count, known.calibration?.count ?? 0];
   const detector = await openDetector(opts, undefined, choiceOf(opts, bgCount, calCount));
   enforceCap(detector.features, opts, bgCount, calCount);
   const bar = progress();
-  const results = await runEval(detector, opts, (p) => bar.update(p));
+  const results = await runEval(detector, opts, known, (p) => bar.update(p));
   bar.stop();
   if (opts.json) console.log(JSON.stringify({ split: opts.split, results }, null, 2));
   else console.log(evalTable(results));
