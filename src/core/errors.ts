@@ -3,7 +3,7 @@
 
 export type ProfileErrorCode = 'magic' | 'version' | 'checksum' | 'truncated' | 'size' | 'header' | 'edges' | 'counts' | 'mismatch' | 'merge';
 /** Not an ONNX file; weights kept in other files; no image-shaped float input; a layer name the graph lacks; an invalid model spec; onnxruntime itself failed. */
-export type ModelErrorCode = 'not-onnx' | 'external-data' | 'no-image-input' | 'unknown-layer' | 'bad-spec' | 'runtime';
+export type ModelErrorCode = 'not-onnx' | 'external-data' | 'no-image-input' | 'other-inputs' | 'unknown-layer' | 'bad-spec' | 'runtime';
 export type ImageErrorCode = 'empty' | 'unsupported' | 'corrupt' | 'too-large' | 'too-small';
 export type ErrorCode = ProfileErrorCode | ModelErrorCode | ImageErrorCode | 'non-finite' | 'cancelled' | 'usage' | 'worker-died';
 

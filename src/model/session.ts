@@ -58,6 +58,15 @@ export class InstrumentedModel {
     if (!input) {
       throw new ModelError(`The model has no input "${inputName}"; its inputs are ${info.inputs.map((i) => `"${i.name}"`).join(', ')}.`, 'no-image-input');
     }
+    // An input with no default (initializer) must be fed: histoscan has only the image for it.
+    const others = info.inputs.filter((i) => i.name !== inputName);
+    if (others.length) {
+      const list = others.map((i) => `"${i.name}" [${i.shape.join(', ')}]`).join(', ');
+      throw new ModelError(
+        `The model takes ${others.length === 1 ? 'another input' : 'other inputs'} besides the image ("${inputName}"): ${list}. histoscan feeds one image input and nothing else; export the model with the image as its only input (the others as constants or initializers).`,
+        'other-inputs',
+      );
+    }
     // Not an int64 class index that some exports put first (outputs sorted by name: "classes" first).
     const outputName = opts.outputName ?? (info.outputs.find((o) => isFloat(o.elemType)) ?? info.outputs[0]).name;
     if (!info.outputs.some((o) => o.name === outputName)) {

@@ -78,6 +78,15 @@ describe('model instrumentation', () => {
     expect(() => resolveLayers(info, ['norm.weight'])).toThrow(/computed from the model's weights alone/);
   });
 
+  it('a model that takes inputs besides the image is refused at load, naming them, not at its first run', async () => {
+    // two-inputs.onnx: im_shape, image, scale_factor, as a PaddleDetection export takes them.
+    const bytes = fixture('two-inputs.onnx');
+    expect(specFromModel(inspectModel(bytes)).inputName).toBe('image');
+    const load = InstrumentedModel.create(bytes, { inputName: 'image' });
+    await expect(load).rejects.toMatchObject({ code: 'other-inputs' });
+    await expect(load).rejects.toThrow(/besides the image \("image"\): "im_shape" \[N, 2\], "scale_factor" \[N, 2\]\. histoscan feeds one image input/);
+  });
+
   it('under Node the runtime is the native CPU one where onnxruntime-node loads, else WASM; WASM when asked; a note when WebGPU was asked for', async () => {
     const native = await import('onnxruntime-node').then(() => true, () => false);
     const { session, provider, note } = await createSession(fixture('rgb-opset11.onnx'), { provider: 'webgpu' });

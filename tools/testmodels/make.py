@@ -49,6 +49,9 @@ Writes tests/fixtures/models/:
   tiny-vit-fp16.onnx       tiny-vit.onnx in half precision inside, float32 input and output behind Casts and no
                            intermediate type declared, as onnxconverter_common's float16 conversion writes it with
                            keep_io_types
+  two-inputs.onnx          onnx.helper graph with three inputs, the image second, as PaddleDetection exports take an
+                           image with its size and scale factor (im_shape, image, scale_factor), which enter the output;
+                           Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm on RGB NCHW [N,3,8,8], opset 13
 """
 import os
 import sys
@@ -291,6 +294,22 @@ def single_logit():
              [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 1])])
 
 
+def two_inputs():
+    """A detector-style graph: the image is the second of three inputs, the others (its size and scale, as
+    PaddleDetection exports take them) enter the output; histoscan can feed only the image."""
+    extra = [numpy_helper.from_array(np.eye(2, dtype=np.float32) * 0.01, n) for n in ('w_shape', 'w_scale')]
+    tiny_cnn('two-inputs.onnx', 37, 3, 4, 2,
+             [helper.make_tensor_value_info('im_shape', TensorProto.FLOAT, ['N', 2]),
+              helper.make_tensor_value_info('image', TensorProto.FLOAT, ['N', 3, 8, 8]),
+              helper.make_tensor_value_info('scale_factor', TensorProto.FLOAT, ['N', 2])],
+             [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 2])],
+             src='image', logits='z', extra=extra,
+             post=[helper.make_node('MatMul', ['im_shape', 'w_shape'], ['a'], name='shape_term'),
+                   helper.make_node('MatMul', ['scale_factor', 'w_scale'], ['b'], name='scale_term'),
+                   helper.make_node('Add', ['z', 'a'], ['za'], name='add_shape'),
+                   helper.make_node('Add', ['za', 'b'], ['y'], name='add_scale')])
+
+
 def dense_q8():
     """Flatten -> MatMul -> Add -> Relu -> MatMul -> Add on a gray [N,1,4,4] image, quantized: the head reads its
     features through DynamicQuantizeLinear."""
@@ -373,6 +392,7 @@ elif __name__ == '__main__':
     quantize_matmuls(onnx.load(os.path.join(OUT, 'tiny-vit.onnx')), 'tiny-vit-q8.onnx')
     dense_q8()
     single_logit()
+    two_inputs()
     data = os.path.join(OUT, 'external-data.onnx.data')
     if os.path.exists(data):
         os.remove(data)  # onnx appends to an existing data file
