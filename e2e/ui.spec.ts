@@ -112,6 +112,17 @@ test('builds a profile in the browser, downloads it and reuses it', async ({ pag
   await waitDone(page, 1);
 });
 
+test('a build from files none of which decode says why and keeps the profile in use', async ({ page }) => {
+  await openDemo(page);
+  const notes = [1, 2, 3].map((i) => ({ name: `notes-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(`not an image ${i}`) }));
+  await page.locator(`${el} #calib-files`).setInputFiles(notes);
+  await expect(page.locator(`${el} [data-build]`)).toContainText('None of the 3 background images could be read (notes-1.png: this is a text file, not an image', { timeout: 60_000 });
+  // The bundled profile still checks images.
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00010.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-verdict', /typical|unusual/);
+});
+
 test('the budget attribute bounds a profile built in the browser', async ({ page }) => {
   await openDemo(page);
   await page.locator(el).evaluate((d) => d.setAttribute('budget', '0.25'));

@@ -1,6 +1,6 @@
 // CLI habits scripts rely on: --version, exit statuses, one JSON shape, NDJSON, and a verdict with
 // three states (never "typical"/"ok" from a profile that cannot flag). Real CLI, real model, real images.
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -169,6 +169,17 @@ describe('CLI habits', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: 10 of the 30 calibration images are also in the background \(the same input to the model, e\.g\. .*again-/);
     expect(decodeProfile(readFileSync(out)).header.calibration?.count).toBe(20);
+  });
+
+  it('profile from a folder none of whose images decode exits 1 and says why, writing nothing', () => {
+    const bad = join(dir, 'unreadable');
+    mkdirSync(bad);
+    for (const i of [1, 2, 3]) writeFileSync(join(bad, `notes-${i}.png`), `not an image ${i}`);
+    const out = join(dir, 'unreadable.hsp');
+    const r = cli(['profile', '--model', MODEL, '--images', bad, '--out', out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/None of the 3 background images could be read \(notes-1\.png: this is a text file, not an image; use PNG/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('profile exits 2 when it skipped images, and still writes the profile of the rest', () => {

@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { addsJoint, argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, FOLLOWS, TIE_SE, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
+import { addsJoint, argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, UsageError, FOLLOWS, TIE_SE, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import { pickImages, type FeatureExtractor, type ImageSource } from './features.ts';
 
@@ -244,6 +244,13 @@ export async function buildProfile(features: FeatureExtractor, background: Image
       { ...batch, onBatch: progress('bin edges') },
     );
   }
+  // Nothing to build from: say why each image failed, not what fails further in.
+  const noneRead = () => {
+    if (skip.size < background.count) return;
+    const why = [...skip.values()].slice(0, 3).map((e) => e.replace(/\.$/, '')).join('; ');
+    throw new UsageError(`None of the ${background.count} background images could be read (${why}${skip.size > 3 ? '; …' : ''}); a profile needs known-good images that decode.`);
+  };
+  noneRead();
   const groups = sample ? sample.prototypes() : shared?.groups === 'prototypes' ? Prototypes.of(shared) : features.classes;
   const gauss = choice ? new GaussAccumulator(features.layers, groups, choice) : null;
   const confidences: number[] = [];
@@ -261,6 +268,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
     },
     { ...batch, onBatch: progress('counting') },
   );
+  noneRead(); // where the counting pass was the first (shards on shared edges)
   const confidence = medianConfidence(confidences);
   // Shards built on shared edges follow the first profile's choice, so that they merge.
   const sure = opts.edgesFrom ? opts.edgesFrom.header.scan.logits === 'energy' : confidence >= ENERGY_MIN_CONFIDENCE;
