@@ -1,6 +1,6 @@
 // The npm package as a user gets it: `npm pack` (prepack builds it), installed offline into an empty
-// project, then used three ways: import in Node with types checked by tsc, `npx histoscan`, and the
-// element in a bare page built by the installer's vite.
+// project, then used four ways: the core and the Node API imported in Node with types checked by tsc,
+// `npx histoscan`, and the element in a bare page built by the installer's vite.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,6 +71,7 @@ test('the tarball holds the builds and no data, tests or sources', () => {
   expect(files).toContain('package/dist-esm/ui/index.js');
   expect(files).toContain('package/dist-esm/ui/index.d.ts');
   expect(files).toContain('package/dist-cli/cli/main.js');
+  expect(files).toContain('package/dist-cli/node.d.ts');
   expect(files).toContain('package/dist-lib/histoscan.js');
   expect(files).toContain('package/custom-elements.json');
   expect(files.filter((f) => /^package\/(data|tests|e2e|src|tools|eval|bench)\//.test(f))).toEqual([]);
@@ -103,6 +104,26 @@ console.log(JSON.stringify({ nodes: profile.header.nodes, need: calibrationNeede
   writeFileSync(join(work, 'wrong.ts'), `import { verdictOf } from 'histoscan/core';\nconst n: number = verdictOf(0.5, 0.05, 100);\nconsole.log(n);\n`);
   writeFileSync(join(work, 'tsconfig.wrong.json'), JSON.stringify({ ...tsconfig, files: ['wrong.ts'] }));
   expect(failing(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.wrong.json'])).toMatch(/wrong\.ts.*not assignable to type 'number'/);
+});
+
+test('the Node API (histoscan/node) checks an image as the CLI does, with types checked by tsc', () => {
+  writeFileSync(
+    join(work, 'check-node.ts'),
+    `import { readFileSync } from 'node:fs';
+import { decodeImage, decodeProfile, Detector, type ImageResult } from 'histoscan/node';
+const d = await Detector.create({ model: new Uint8Array(readFileSync('public/models/fashion-cnn.onnx')), profile: decodeProfile(new Uint8Array(readFileSync('public/profiles/fashion-cnn.hsp'))) });
+const r: ImageResult = await d.check(await decodeImage(new Uint8Array(readFileSync(process.argv[2])), 'x.png'), 'x.png');
+d.release();
+console.log(JSON.stringify({ verdict: r.verdict, score: r.score }));
+`,
+  );
+  const tsconfig = { compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], strict: true, types: ['node'], outDir: 'out', skipLibCheck: false } };
+  writeFileSync(join(work, 'tsconfig.node.json'), JSON.stringify({ ...tsconfig, files: ['check-node.ts'] }));
+  run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.node.json']);
+  const api = JSON.parse(run(process.execPath, ['out/check-node.js', IMAGE]));
+  const cli = JSON.parse(run('npx', ['--offline', 'histoscan', 'score', '--model', 'public/models/fashion-cnn.onnx', '--profile', 'public/profiles/fashion-cnn.hsp', '--json', IMAGE])).results[0];
+  expect(api.verdict).toBe(cli.verdict);
+  expect(Math.abs(api.score - cli.score)).toBeLessThan(1e-6 * Math.max(1, Math.abs(cli.score)));
 });
 
 test('npx histoscan runs the compiled CLI', () => {

@@ -1,0 +1,14 @@
+// histoscan's Node API (`histoscan/node`): the detector that the CLI and the page's worker drive, for
+// scripts and servers. It runs on onnxruntime-node where that optional dependency installed, else on
+// onnxruntime-web's WASM (model/runtime.ts decides).
+//
+//   const d = await Detector.create({ model: readFileSync('m.onnx'), profile: decodeProfile(readFileSync('m.hsp')) });
+//   const r = await d.check(await decodeImage(readFileSync('x.jpg'), 'x.jpg'), 'x.jpg');  // r.verdict, r.q, r.score
+export { Detector, holdOut } from './detector/index.ts';
+export type { BuildOptions, BuildResult, ImageSource, ScoreOptions, SkippedImage } from './detector/index.ts';
+export { decodeImage } from './model/decode-node.ts';
+export { fileSource, listImages } from './cli/io.ts';
+export { buildDefaults, DEFAULTS } from './defaults.ts';
+export { decodeProfile, encodeProfile } from './core/index.ts';
+export type { Profile } from './core/index.ts';
+export type { ImageResult, ModelSpec, RgbaImage } from './types.ts';
