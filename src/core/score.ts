@@ -10,7 +10,7 @@ import { fitGauss, gaussFeaturizer, type GaussFit } from './gauss.ts';
 import { ActivationError } from './errors.ts';
 import { locateNode } from './layout.ts';
 import type { Profile } from './profile.ts';
-import { allocRanges, histogramTails, pointPValues, type PValueRanges, type TailOut } from './pvalues.ts';
+import { histogramTails, pointPValues, type PValueRanges, type TailOut } from './pvalues.ts';
 import { scratch } from './scratch.ts';
 import { individualScan, SCORINGS, subsetAt, type IndividualScan } from './scan.ts';
 
@@ -179,14 +179,15 @@ export function scanParts(pv: PValueFn, x: Float32Array, scan: ScanSettings, sco
 }
 
 /**
- * What users are shown, over all nodes, in fresh arrays: the one tail's ranges and points, or the
- * two-sided view of an upper and a lower tail (twice the smaller, capped at 1); class-conditional
- * on the class's nodes where the image has them.
+ * What users are shown, over all nodes: the one tail's ranges and points, or the two-sided view of an
+ * upper and a lower tail (twice the smaller, capped at 1); class-conditional on the class's nodes
+ * where the image has them. Working buffers like scanParts' (a result copies what it keeps per layer:
+ * fresh arrays here cost Chromium a page fault per 4 kB, every image).
  */
 export function shownOf(s: Pick<PartScans, 'pooled' | 'classed'>): { ranges: PValueRanges; point: Float32Array } {
   const n = s.pooled.points[0].length;
-  const ranges = allocRanges(n);
-  const point = new Float32Array(n);
+  const ranges = { pMin: scratch('shown:min', n), pMax: scratch('shown:max', n) };
+  const point = scratch('shown:point', n);
   for (const v of s.classed ? [s.pooled, s.classed] : [s.pooled]) {
     const { from, to } = v;
     if (v.ranges.length === 1) {
@@ -223,7 +224,7 @@ export interface ImageScore {
   quiet: { part: number; q: number };
   /** The joint look's q (core/joint.ts jointLook: how unusual the parts are together); NaN where it took no part. */
   jointQ: number;
-  /** p-value ranges and point p-values shown to users: the part's own, or two-sided for several tails. */
+  /** p-value ranges and point p-values shown to users: the part's own, or two-sided for several tails (working buffers, valid until the next image: copy what is kept). */
   ranges: PValueRanges;
   point: Float32Array;
   pvaluesMs: number;
