@@ -153,6 +153,11 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
   if (!explicit && shape.length !== 4 && shape.length !== 3) fail(`${desc}, not a batch of images (rank 4 or 3)`);
   const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<ModelSpec>;
   const spec = { inputName: input.name, scale: input.elemType === UINT8 ? 1 : 255, mean: [0], std: [1], resize: 'stretch' as const, ...guess, ...given };
+  // A fixed channel axis of another count (RGBA, two-channel): no flag can make it an image histoscan feeds.
+  const channelLike = shape.length === 4 && [shape[1], shape[3]].every((d) => typeof d === 'number' && d !== 1 && d !== 3);
+  if (!spec.channels && channelLike) {
+    throw new ModelError(`No image input: ${desc}; histoscan feeds gray (1 channel) or RGB (3 channels) images, and neither axis 1 nor axis 3 holds 1 or 3.`, 'no-image-input');
+  }
   if (!spec.height || !spec.width || !spec.channels || !spec.layout) fail(`${desc}; its size or channels are not fixed`);
   return parseSpec(spec);
 }

@@ -139,6 +139,11 @@ describe('model instrumentation', () => {
     const line = { ...inspectModel(fixture('rgb-opset11.onnx')), inputs: [{ name: 'x', elemType: 1, shape: ['N', 3, 48, 'W'] }] };
     expect(() => specFromModel(line)).toThrow(/shape \[N, 3, 48, W\]; its size or channels are not fixed.*--size/);
     expect(specFromModel(line, { width: 192 })).toMatchObject({ channels: 3, height: 48, width: 192, layout: 'nchw' });
+    // Four (RGBA) or two channels: no size flag helps, and the message does not ask for one.
+    for (const c of [4, 2]) {
+      const other = { ...line, inputs: [{ name: 'x', elemType: 1, shape: ['N', c, 16, 16] }] };
+      expect(() => specFromModel(other)).toThrow(new RegExp(`shape \\[N, ${c}, 16, 16\\]; histoscan feeds gray \\(1 channel\\) or RGB \\(3 channels\\) images, and neither axis 1 nor axis 3 holds 1 or 3\\.$`));
+    }
     // An explicit spec rescues a vector input; a wrong input name is refused.
     expect(specFromModel(inspectModel(fixture('no-image-input.onnx')), { height: 2, width: 5, channels: 1, layout: 'nchw' }).width).toBe(5);
     expect(() => specFromModel(inspectModel(fixture('rgb-opset11.onnx')), { inputName: 'nope' })).toThrow(/no input "nope"/);
