@@ -3,12 +3,12 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { aucInterval, compareAuc, realisedFpr, roc, rowKeys, scanOf, UsageError, type AucComparison } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
-import { holdOut, type Detector, type ImageSource } from '../detector/index.ts';
+import type { Detector, ImageSource } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type EvalRow, type ScoredSet, type Scorer } from '../evaluate.ts';
 import { backgroundOf, collectNodes, devTestSplit, type NodeSet } from '../node-sets.ts';
 import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
-import { fileSource, listImages } from './io.ts';
+import { fileSource, heldOut, listImages } from './io.ts';
 import { PALETTE, plot, plotPage } from './plots.ts';
 
 const SCAN_METHODS = ['histogram', 'empirical', 'kde'] as const;
@@ -107,9 +107,7 @@ export function knownGood(flags: EvalFlags): { background: ImageSource; calibrat
   if (given.count === 0) throw new UsageError(`No image files in ${flags.background}`);
   if (!scans(parseEvalFlags(flags).wanted)) return { background: given, calibration: null };
   if (flags.calibration) return { background: given, calibration: fileSource(listImages([flags.calibration])) };
-  const split = holdOut(given, DEFAULTS.calibrationShare);
-  if (split.calibration) console.error(`note: calibrating on ${split.calibration.count} of the ${given.count} images in ${flags.background} (every ${Math.round(1 / DEFAULTS.calibrationShare)}th), the other ${split.background.count} are the background; --calibration DIR names held-out images instead.`);
-  return split;
+  return heldOut(given, flags.background, '--calibration DIR names held-out images instead');
 }
 
 export async function runEval(detector: Detector, flags: EvalFlags, known: ReturnType<typeof knownGood>, onProgress: (p: Progress) => void): Promise<EvalResult[]> {

@@ -2,7 +2,8 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { decodeProfile, UsageError, type Profile } from '../core/index.ts';
-import type { ImageSource } from '../detector/index.ts';
+import { holdOut, type ImageSource } from '../detector/index.ts';
+import { DEFAULTS } from '../defaults.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import { inspectModel, type ModelInfo } from '../model/onnx.ts';
 import { isPreprocessorConfig, parseSpec, specSource, type SpecSources } from '../model/preprocess.ts';
@@ -56,6 +57,17 @@ export function fileSource(files: string[]): ImageSource {
     name: (i) => files[i],
     load: async (i) => decodeImage(new Uint8Array(readFileSync(files[i])), basename(files[i])),
   };
+}
+
+/** Every 5th image of `dir` held out to calibrate (detector/features.ts holdOut), with a note that says so. */
+export function heldOut(given: ImageSource, dir: string, alternatives: string): { background: ImageSource; calibration: ImageSource | null } {
+  const split = holdOut(given, DEFAULTS.calibrationShare);
+  if (split.calibration) {
+    console.error(
+      `note: calibrating on ${split.calibration.count} of the ${given.count} images in ${dir} (every ${Math.round(1 / DEFAULTS.calibrationShare)}th), the other ${split.background.count} are the background; ${alternatives}.`,
+    );
+  }
+  return split;
 }
 
 export function readModel(path: string): { bytes: Uint8Array; info: ModelInfo } {

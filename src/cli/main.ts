@@ -4,13 +4,13 @@ import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { COMBINATIONS, TPM_TAU, encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, SCORINGS, toImageError, UsageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
-import { Detector, holdOut, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
+import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { collectNodes } from '../node-sets.ts';
 import { PEER_FEATURES } from '../peers/index.ts';
 import { EVAL_METHODS, evalTable, knownGood, parseEvalFlags, runEval } from './eval.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import type { ImageResult, Progress } from '../types.ts';
-import { fileSource, listImages, npy, readModelBytes, readProfile, shard, specSources, writeAtomic, type SpecFlags } from './io.ts';
+import { fileSource, heldOut, listImages, npy, readModelBytes, readProfile, shard, specSources, writeAtomic, type SpecFlags } from './io.ts';
 import { choiceOf, enforceCap, layerOptions, layersOf, providerOption } from './plan.ts';
 import { runInspect } from './inspect.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
@@ -120,14 +120,8 @@ layerOptions(
   // shard, whose calibration a merge drops (the merged profile is calibrated as a whole).
   const split = opts.calibration === undefined && !opts.shard && !edgesFrom;
   const { background: images, calibration } = split
-    ? holdOut(given, DEFAULTS.calibrationShare)
+    ? heldOut(given, opts.images, '--calibration DIR names held-out images instead, --no-calibration keeps them all as background')
     : { background: given, calibration: opts.calibration ? imagesOf(opts.calibration) : null };
-  if (split && calibration) {
-    console.error(
-      `note: calibrating on ${calibration.count} of the ${given.count} images in ${opts.images} (every ${Math.round(1 / DEFAULTS.calibrationShare)}th), ` +
-        `the other ${images.count} are the background; --calibration DIR names held-out images instead, --no-calibration keeps them all as background.`,
-    );
-  }
   // Shards share the edges profile's layers and reductions; otherwise the flags choose (plan by default).
   const detector = edgesFrom
     ? await openDetector({ ...opts, layers: edgesFrom.header.layers.map((l) => l.name).join(',') }, undefined, layerReductions(edgesFrom.header))
