@@ -39,10 +39,10 @@ test('bad inputs each get a clear message in their own row; every other image is
   await shot(page, 'bad-inputs');
 });
 
-test('GIF, WebP, BMP and TIFF: each lossless file scores as the PNG it was made from, in the page and in the CLI alike', async ({ page }) => {
+test('GIF, WebP, BMP, TIFF and AVIF: each lossless file scores as the PNG it was made from, in the page and in the CLI alike', async ({ page }) => {
   await openDemo(page);
   const dir = 'e2e/fixtures/formats';
-  // Each file and the PNG with its pixels (the page decodes TIFF with UTIF, the rest with its own decoders).
+  // Each file and the PNG with its pixels (the page decodes TIFF with UTIF, the rest with the browser's decoders).
   const same: Record<string, string> = {
     'clean.bmp': 'data/clean/00002.png',
     'clean.gif': 'data/clean/00002.png',
@@ -53,6 +53,8 @@ test('GIF, WebP, BMP and TIFF: each lossless file scores as the PNG it was made 
     'photo-40.tif': `${dir}/photo-40.png`,
     'photo-40-lossless.webp': `${dir}/photo-40.png`,
     'photo-40.gif': `${dir}/photo-40-p.png`,
+    'clean.avif': 'data/clean/00002.png',
+    'photo-40.avif': `${dir}/photo-40.png`,
   };
   const files = [...new Set([...Object.values(same), ...Object.keys(same).map((f) => `${dir}/${f}`), `${dir}/clean-lossy.webp`, `${dir}/clean-alpha.webp`])];
   await page.locator(`${el} #files`).setInputFiles(files);

@@ -9,8 +9,8 @@ import { inspectModel, type ModelInfo } from '../model/onnx.ts';
 import { isPreprocessorConfig, parseSpec, specSource, type SpecSources } from '../model/preprocess.ts';
 import type { ModelSpec } from '../types.ts';
 
-// Formats not decoded here are listed too, so that each gets its own error rather than being left out.
-const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.bmp', '.svg', '.tif', '.tiff', '.avif', '.heic', '.heif', '.jxl']);
+// Formats not decoded here (SVG, HEIC, JPEG XL) are listed too, so that each gets its own error rather than being left out.
+const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.bmp', '.tif', '.tiff', '.avif', '.svg', '.heic', '.heif', '.jxl']);
 
 /**
  * Image files of the given paths: a file as given; a folder, the image files in it and in its

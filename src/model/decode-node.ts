@@ -1,8 +1,10 @@
 // Node image decoding (CLI), after the shared header checks: pngjs, jpeg-js (turned by EXIF
 // orientation as browsers do), gifuct-js (the first frame, as a browser shows a GIF), bmp-ts, the
-// WebP decoder of libwebp in WASM (@jsquash/webp) and UTIF for TIFF: the formats the page reads.
+// WebP decoder of libwebp in WASM (@jsquash/webp), libavif's AVIF decoder in WASM (@jsquash/avif) and
+// UTIF for TIFF: the formats the page reads.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import decodeAvifWasm, { init as initAvif } from '@jsquash/avif/decode.js';
 import decodeWebpWasm, { init as initWebp } from '@jsquash/webp/decode.js';
 import * as bmp from 'bmp-ts';
 import jpeg from 'jpeg-js';
@@ -26,6 +28,16 @@ let webpReady: Promise<void> | undefined;
 function webp(bytes: Uint8Array): Promise<RgbaImage> {
   webpReady ??= WebAssembly.compile(readFileSync(createRequire(import.meta.url).resolve('@jsquash/webp/codec/dec/webp_dec.wasm'))).then((m) => initWebp(m));
   return webpReady.then(() => decodeWebpWasm(bytes.slice().buffer));
+}
+
+let avifReady: Promise<void> | undefined;
+/** libavif's (dav1d's) WASM, likewise; 8 bits per channel, as a browser shows an AVIF. */
+async function avif(bytes: Uint8Array): Promise<RgbaImage> {
+  avifReady ??= WebAssembly.compile(readFileSync(createRequire(import.meta.url).resolve('@jsquash/avif/codec/dec/avif_dec.wasm'))).then((m) => initAvif(m));
+  await avifReady;
+  const img = await decodeAvifWasm(bytes.slice().buffer);
+  if (!img) throw new Error('no image decoded');
+  return { width: img.width, height: img.height, data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength) };
 }
 
 /** A BMP without alpha reads as transparent from bmp-ts (alpha 0 everywhere): opaque, as browsers show it. */
@@ -71,6 +83,7 @@ const decoders: Record<Exclude<RasterFormat, 'tiff'>, (bytes: Uint8Array, maxPix
   gif: fromGif,
   bmp: fromBmp,
   webp,
+  avif,
 };
 
 /**

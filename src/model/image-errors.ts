@@ -3,7 +3,7 @@
 import { ImageDecodeError } from '../core/errors.ts';
 
 export interface SniffResult {
-  format: 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'tiff' | 'svg' | 'other' | 'text' | 'unknown';
+  format: 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'tiff' | 'avif' | 'svg' | 'other' | 'text' | 'unknown';
   width?: number;
   height?: number;
   /** For 'other': the image format it is, which histoscan does not decode. */
@@ -13,7 +13,6 @@ export interface SniffResult {
 // Image formats that are not decoded here, by their signatures, so that a photo from a phone or
 // saved from a web page is named, not called "not an image".
 const OTHER: [test: (b: Uint8Array, ascii: string) => boolean, name: string][] = [
-  [(_, a) => a.slice(4, 8) === 'ftyp' && /^avi[fs]/.test(a.slice(8, 12)), 'an AVIF image'],
   [(_, a) => a.slice(4, 8) === 'ftyp' && /^(hei[cxms]|hev[cx]|mif1|msf1)/.test(a.slice(8, 12)), 'a HEIC/HEIF image (as phones save photos)'],
   [(b, a) => (b[0] === 0xff && b[1] === 0x0a) || a.slice(4, 8) === 'JXL ', 'a JPEG XL image'],
   [(_, a) => a.startsWith('8BPS'), 'a Photoshop document'],
@@ -33,6 +32,45 @@ function be(b: Uint8Array, i: number, n: number): number {
   let v = 0;
   for (let k = 0; k < n; k++) v = v * 256 + (b[i + k] ?? 0);
   return v;
+}
+
+/** The brands an ISO media file (HEIF, AVIF) declares in its leading ftyp box: the major one and the compatible ones. */
+function brands(b: Uint8Array, ascii: string): string[] {
+  if (ascii.slice(4, 8) !== 'ftyp') return [];
+  const end = Math.min(be(b, 0, 4), ascii.length);
+  const out = [ascii.slice(8, 12)];
+  for (let at = 16; at + 4 <= end; at += 4) out.push(ascii.slice(at, at + 4));
+  return out;
+}
+
+/**
+ * An AVIF's size: the largest 'ispe' (image spatial extents) property in meta > iprp > ipco (a grid
+ * image's canvas is larger than its tiles). The meta box comes before the pixel data in the files
+ * encoders write, so the head of the file holds it.
+ */
+function avifSize(b: Uint8Array): { width: number; height: number } | undefined {
+  let best: { width: number; height: number } | undefined;
+  const type = (at: number) => String.fromCharCode(b[at + 4], b[at + 5], b[at + 6], b[at + 7]);
+  const walk = (from: number, to: number, depth: number): void => {
+    for (let at = from; at + 8 <= to && depth < 4; ) {
+      let size = be(b, at, 4);
+      let head = 8;
+      if (size === 1) [size, head] = [be(b, at + 8, 8), 16];
+      else if (size === 0) size = to - at;
+      if (size < head) return;
+      const t = type(at);
+      const end = Math.min(at + size, to);
+      if (t === 'meta') walk(at + head + 4, end, depth + 1); // a full box: version and flags first
+      else if (t === 'iprp' || t === 'ipco') walk(at + head, end, depth + 1);
+      else if (t === 'ispe' && at + head + 12 <= end) {
+        const [width, height] = [be(b, at + head + 4, 4), be(b, at + head + 8, 4)];
+        if (!best || width * height > best.width * best.height) best = { width, height };
+      }
+      at += size;
+    }
+  };
+  walk(0, b.length, 0);
+  return best;
 }
 
 /** Format from magic bytes (never the file name) and the declared size where the header gives it. */
@@ -104,6 +142,7 @@ export function sniffImage(b: Uint8Array): SniffResult {
     }
     return size[256] !== undefined && size[257] !== undefined ? { format: 'tiff', width: size[256], height: size[257] } : { format: 'tiff' };
   }
+  if (brands(b, ascii).some((x) => x === 'avif' || x === 'avis')) return { format: 'avif', ...avifSize(b) };
   const other = OTHER.find(([test]) => test(b, ascii));
   if (other) return { format: 'other', name: other[1] };
   if (/^\s*(<\?xml|<svg|<!DOCTYPE svg)/i.test(ascii) || /<svg[\s>]/i.test(ascii)) return { format: 'svg' };
@@ -125,7 +164,7 @@ function looksComplete(format: string, head: Uint8Array, tail: Uint8Array, size:
   if (format === 'png') return new TextDecoder('latin1').decode(tail).includes('IEND');
   if (format === 'webp') return head.length >= 8 && le(head, 4, 4) + 8 <= size;
   if (format === 'bmp') return head.length >= 6 && le(head, 2, 4) <= size; // some writers leave it 0
-  if (format === 'tiff') return true; // no trailer: the decoder checks that every strip or tile is in the file
+  if (format === 'tiff' || format === 'avif') return true; // no trailer: the decoder checks that the image data is in the file
   if (format === 'gif') {
     let end = tail.length;
     while (end > 0 && tail[end - 1] === 0) end--; // padding after the trailer
@@ -136,9 +175,9 @@ function looksComplete(format: string, head: Uint8Array, tail: Uint8Array, size:
 }
 
 /** What histoscan decodes, in the page and in the CLI alike (GIF: its first frame; TIFF: its first full-size image). */
-export const FORMATS = ['png', 'jpeg', 'gif', 'webp', 'bmp', 'tiff'] as const;
+export const FORMATS = ['png', 'jpeg', 'gif', 'webp', 'bmp', 'tiff', 'avif'] as const;
 export type RasterFormat = (typeof FORMATS)[number];
-const NAMES: Record<RasterFormat, string> = { png: 'PNG', jpeg: 'JPEG', gif: 'GIF', webp: 'WebP', bmp: 'BMP', tiff: 'TIFF' };
+const NAMES: Record<RasterFormat, string> = { png: 'PNG', jpeg: 'JPEG', gif: 'GIF', webp: 'WebP', bmp: 'BMP', tiff: 'TIFF', avif: 'AVIF' };
 /** How a format is written in messages. */
 export const formatName = (f: RasterFormat) => NAMES[f];
 

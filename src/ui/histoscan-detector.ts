@@ -275,7 +275,7 @@ export class HistoscanDetector extends LitElement {
         @dragover=${(e: DragEvent) => (e.preventDefault(), (e.currentTarget as HTMLElement).classList.add('over'))}
         @dragleave=${(e: DragEvent) => (e.currentTarget as HTMLElement).classList.remove('over')}
         @drop=${this.onDrop}>
-        <p><strong>Drop images or folders here</strong>, or paste an image. PNG, JPEG, WebP, GIF, BMP or TIFF; they never leave this device.</p>
+        <p><strong>Drop images or folders here</strong>, or paste an image. PNG, JPEG, WebP, AVIF, GIF, BMP or TIFF; they never leave this device.</p>
         <div class="actions">
           <button class="primary" @click=${() => this.pick('files')}>Choose images</button>
           <button @click=${() => this.pick('folder')}>Choose a folder</button>

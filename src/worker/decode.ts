@@ -1,5 +1,5 @@
 // Browser (worker) image decoding: the browser's own decoders via createImageBitmap and an
-// OffscreenCanvas (PNG, JPEG, GIF's first frame, WebP, BMP) and UTIF for TIFF, which no browser
+// OffscreenCanvas (PNG, JPEG, GIF's first frame, WebP, BMP, AVIF) and UTIF for TIFF, which no browser
 // decodes, after the same header checks as Node (size limits before any decoding).
 import { ImageDecodeError } from '../core/errors.ts';
 import { checkImageBytes, formatName, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';

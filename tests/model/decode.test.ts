@@ -90,12 +90,31 @@ describe('Node image decoding', () => {
     expect(sniffImage(Uint8Array.from([0, 1, 2, 3, 0xfe, 0])).format).toBe('unknown');
   });
 
+  it('AVIF (lossless fixtures): the size from its ispe property, the pixels of the PNG it was made from; refused before decoding when too large, an error when cut', async () => {
+    const f = (n: string) => new Uint8Array(readFileSync(`e2e/fixtures/formats/${n}`));
+    for (const [avif, png] of [['clean.avif', 'data/clean/00002.png'], ['photo-40.avif', 'e2e/fixtures/formats/photo-40.png']]) {
+      const b = f(avif);
+      const want = await decodeImage(new Uint8Array(readFileSync(png)), png);
+      expect(sniffImage(b)).toEqual({ format: 'avif', width: want.width, height: want.height });
+      const got = await decodeImage(b, avif);
+      expect([got.width, got.height]).toEqual([want.width, want.height]);
+      expect(Buffer.from(got.data).equals(Buffer.from(want.data))).toBe(true);
+    }
+    // The same file declaring 60000x60000 in its ispe box (width and height after the box header, version and flags).
+    const big = f('photo-40.avif').slice();
+    const at = Buffer.from(big).indexOf('ispe') - 4;
+    new DataView(big.buffer).setUint32(at + 12, 60000);
+    new DataView(big.buffer).setUint32(at + 16, 60000);
+    await expect(decodeImage(big, 'big.avif')).rejects.toThrow(/big\.avif: 60000x60000 pixels is over the limit/);
+    const cut = f('photo-40.avif').slice(0, 600);
+    await expect(decodeImage(cut, 'cut.avif')).rejects.toMatchObject({ code: 'corrupt' });
+  });
+
   it('names the image formats it does not decode (a phone photo, one saved from the web), with the ones it does', () => {
     const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
     // The first box of an ISO media file names its brand: the start of an AVIF and of an iPhone's HEIC.
     const cases: [Uint8Array, RegExp][] = [
-      [bytes('\0\0\0\x20ftypavif\0\0\0\0avifmif1miafMA1B'), /this is an AVIF image, a format not decoded here; use PNG, JPEG, GIF, WebP, BMP, TIFF\./],
-      [bytes('\0\0\0\x18ftypheic\0\0\0\0mif1heic'), /this is a HEIC\/HEIF image/],
+      [bytes('\0\0\0\x18ftypheic\0\0\0\0mif1heic'), /this is a HEIC\/HEIF image \(as phones save photos\), a format not decoded here; use PNG, JPEG, GIF, WebP, BMP, TIFF, AVIF\./],
       [bytes('\xff\x0a\xfa\x7f'), /this is a JPEG XL image/],
       [bytes('8BPS\0\x01\0\0'), /this is a Photoshop document/],
       [bytes('\0\0\x01\0\x01\0\x10\x10'), /this is an icon \(ICO\/CUR\)/],
