@@ -1,17 +1,17 @@
-// histoscan command line: inspect | profile | activations | score | eval | merge.
+// histoscan command line: inspect | profile | activations | score | eval | calibrate | merge (the flags they share: options.ts).
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
-import { COMBINATIONS, TPM_TAU, encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, SCORINGS, toImageError, UsageError, type Profile } from '../core/index.ts';
+import { encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, SCORINGS, toImageError } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
-import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { collectNodes } from '../node-sets.ts';
 import { PEER_FEATURES } from '../peers/index.ts';
 import { EVAL_METHODS, evalTable, knownGood, parseEvalFlags, runEval } from './eval.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import type { ImageResult, Progress } from '../types.ts';
-import { fileSource, heldOut, listImages, npy, readModelBytes, readProfile, shard, specSources, writeAtomic, type SpecFlags } from './io.ts';
-import { choiceOf, enforceCap, layerOptions, layersOf, providerOption } from './plan.ts';
+import { heldOut, listImages, npy, readProfile, writeAtomic } from './io.ts';
+import { classOption, combineOption, conditionalOption, imagesOf, logitsOption, noGaussOption, openDetector, report, specOptions } from './options.ts';
+import { choiceOf, enforceCap, layerOptions, providerOption } from './plan.ts';
 import { runInspect } from './inspect.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
 import { addExamples, markRequired, version } from './help.ts';
@@ -24,56 +24,6 @@ const program = new Command('histoscan')
   .showHelpAfterError()
   .addHelpText('after', `\n${EXIT_HELP}`);
 markRequired(program);
-
-
-function specOptions(cmd: Command): Command {
-  return cmd
-    .option('--spec <file>', 'model spec JSON (input size, channels, layout, scaling, class names), or a Hugging Face preprocessor_config.json')
-    .option('--size <HxW>', 'model input size, e.g. 224x224')
-    .addOption(new Option('--channels <n>', 'input channels').choices(['1', '3']))
-    .addOption(new Option('--layout <layout>', 'input layout').choices(['nchw', 'nhwc']))
-    .option('--scale <s>', 'x = (pixel / scale - mean) / std', undefined)
-    .option('--mean <m>', 'per-channel mean, e.g. 0.485,0.456,0.406')
-    .option('--std <s>', 'per-channel std, e.g. 0.229,0.224,0.225')
-    .option('--bgr', 'feed channels in BGR order')
-    .option('--center-crop', 'centre-crop to the input aspect ratio instead of stretching')
-    .option('--input <name>', 'input tensor name');
-}
-
-const classOption = () =>
-  new Option('--classes <which>', "layers with histograms per predicted class: the last and as many earlier ones as the budget leaves room for (auto), none, all, or the last").choices(['auto', 'none', 'all', 'last']).default(DEFAULTS.classConditional);
-const combineOption = () =>
-  new Option('--combine <how>', `combine the calibrated parts: truncated product of the q <= ${TPM_TAU} (tpm), Fisher, or their minimum q`).choices([...COMBINATIONS]).default(DEFAULTS.combine);
-const logitsOption = () =>
-  new Option('--logits <part>', "add the model's energy (-logsumexp of its logits) as one more calibrated part, or not; auto: where the model's top class on the background stands a median halfway or more from chance (1/K) to certainty").choices(['auto', 'energy', 'none']).default(DEFAULTS.logits);
-const noGaussOption = () => new Option('--no-gauss', "leave out the Gaussian part (Mahalanobis distance of the first and last layers' channel means)");
-const conditionalOption = () =>
-  new Option('--conditional <how>', 'scan class-conditional nodes mixed with the pooled ones, split from them, or added to an all-pooled scan').choices(['mixed', 'split', 'added']).default(DEFAULTS.conditional);
-
-/** The model (read, not parsed: Detector.create parses it once) with a profile, or with the reduction the flags choose. */
-async function openDetector(opts: SpecFlags & { model: string; layers?: string; provider?: string }, profile?: Profile, reduction?: ReductionChoice): Promise<Detector> {
-  return Detector.create({
-    model: readModelBytes(opts.model),
-    ...specSources(opts, opts.model),
-    profile,
-    layers: layersOf(opts.layers ?? DEFAULTS.layers),
-    reduction,
-    provider: (opts.provider ?? DEFAULTS.provider) as 'auto',
-  });
-}
-
-/** Skipped files, notes and warnings of a build or calibration, on stderr. */
-function report(r: BuildResult): void {
-  for (const s of r.skipped) console.error(`skipped ${s.file}: ${s.error}`);
-  for (const n of r.notes) console.error(`note: ${n}`);
-  for (const w of r.warnings) console.error(`warning: ${w}`);
-}
-
-const imagesOf = (dir: string, shardSpec?: string): ImageSource => {
-  const files = shard(listImages([dir]), shardSpec);
-  if (files.length === 0) throw new UsageError(`No image files in ${dir}`);
-  return fileSource(files);
-};
 
 layerOptions(
   specOptions(

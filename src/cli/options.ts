@@ -1,0 +1,57 @@
+// What the commands share: their option groups (the model's spec, the scan's settings), the
+// detector opened from those flags, the images of a folder, and what a build reports.
+import { Command, Option } from 'commander';
+import { COMBINATIONS, TPM_TAU, UsageError, type Profile } from '../core/index.ts';
+import { DEFAULTS } from '../defaults.ts';
+import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
+import { fileSource, listImages, readModelBytes, shard, specSources, type SpecFlags } from './io.ts';
+import { layersOf } from './plan.ts';
+
+export function specOptions(cmd: Command): Command {
+  return cmd
+    .option('--spec <file>', 'model spec JSON (input size, channels, layout, scaling, class names), or a Hugging Face preprocessor_config.json')
+    .option('--size <HxW>', 'model input size, e.g. 224x224')
+    .addOption(new Option('--channels <n>', 'input channels').choices(['1', '3']))
+    .addOption(new Option('--layout <layout>', 'input layout').choices(['nchw', 'nhwc']))
+    .option('--scale <s>', 'x = (pixel / scale - mean) / std', undefined)
+    .option('--mean <m>', 'per-channel mean, e.g. 0.485,0.456,0.406')
+    .option('--std <s>', 'per-channel std, e.g. 0.229,0.224,0.225')
+    .option('--bgr', 'feed channels in BGR order')
+    .option('--center-crop', 'centre-crop to the input aspect ratio instead of stretching')
+    .option('--input <name>', 'input tensor name');
+}
+
+export const classOption = () =>
+  new Option('--classes <which>', "layers with histograms per predicted class: the last and as many earlier ones as the budget leaves room for (auto), none, all, or the last").choices(['auto', 'none', 'all', 'last']).default(DEFAULTS.classConditional);
+export const combineOption = () =>
+  new Option('--combine <how>', `combine the calibrated parts: truncated product of the q <= ${TPM_TAU} (tpm), Fisher, or their minimum q`).choices([...COMBINATIONS]).default(DEFAULTS.combine);
+export const logitsOption = () =>
+  new Option('--logits <part>', "add the model's energy (-logsumexp of its logits) as one more calibrated part, or not; auto: where the model's top class on the background stands a median halfway or more from chance (1/K) to certainty").choices(['auto', 'energy', 'none']).default(DEFAULTS.logits);
+export const noGaussOption = () => new Option('--no-gauss', "leave out the Gaussian part (Mahalanobis distance of the first and last layers' channel means)");
+export const conditionalOption = () =>
+  new Option('--conditional <how>', 'scan class-conditional nodes mixed with the pooled ones, split from them, or added to an all-pooled scan').choices(['mixed', 'split', 'added']).default(DEFAULTS.conditional);
+
+/** The model (read, not parsed: Detector.create parses it once) with a profile, or with the reduction the flags choose. */
+export async function openDetector(opts: SpecFlags & { model: string; layers?: string; provider?: string }, profile?: Profile, reduction?: ReductionChoice): Promise<Detector> {
+  return Detector.create({
+    model: readModelBytes(opts.model),
+    ...specSources(opts, opts.model),
+    profile,
+    layers: layersOf(opts.layers ?? DEFAULTS.layers),
+    reduction,
+    provider: (opts.provider ?? DEFAULTS.provider) as 'auto',
+  });
+}
+
+/** Skipped files, notes and warnings of a build or calibration, on stderr. */
+export function report(r: BuildResult): void {
+  for (const s of r.skipped) console.error(`skipped ${s.file}: ${s.error}`);
+  for (const n of r.notes) console.error(`note: ${n}`);
+  for (const w of r.warnings) console.error(`warning: ${w}`);
+}
+
+export const imagesOf = (dir: string, shardSpec?: string): ImageSource => {
+  const files = shard(listImages([dir]), shardSpec);
+  if (files.length === 0) throw new UsageError(`No image files in ${dir}`);
+  return fileSource(files);
+};
