@@ -23,22 +23,20 @@ export interface DecodeLimits {
   maxPixels: number;
 }
 
-let webpReady: Promise<void> | undefined;
-/** libwebp's WASM, compiled once from the package's own file (no fetch in Node). */
-function webp(bytes: Uint8Array): Promise<RgbaImage> {
-  webpReady ??= WebAssembly.compile(readFileSync(createRequire(import.meta.url).resolve('@jsquash/webp/codec/dec/webp_dec.wasm'))).then((m) => initWebp(m));
-  return webpReady.then(() => decodeWebpWasm(bytes.slice().buffer));
+/** A codec's WASM, compiled once from the package's own file (no fetch in Node), before its first decode. */
+function wasmDecoder(file: string, init: (m: WebAssembly.Module) => unknown, decode: (buffer: ArrayBuffer) => Promise<ImageData | null>) {
+  let ready: Promise<unknown> | undefined;
+  return async (bytes: Uint8Array): Promise<RgbaImage> => {
+    ready ??= WebAssembly.compile(readFileSync(createRequire(import.meta.url).resolve(file))).then(init);
+    await ready;
+    const img = await decode(bytes.slice().buffer);
+    if (!img) throw new Error('no image decoded');
+    return img;
+  };
 }
-
-let avifReady: Promise<void> | undefined;
-/** libavif's (dav1d's) WASM, likewise; 8 bits per channel, as a browser shows an AVIF. */
-async function avif(bytes: Uint8Array): Promise<RgbaImage> {
-  avifReady ??= WebAssembly.compile(readFileSync(createRequire(import.meta.url).resolve('@jsquash/avif/codec/dec/avif_dec.wasm'))).then((m) => initAvif(m));
-  await avifReady;
-  const img = await decodeAvifWasm(bytes.slice().buffer);
-  if (!img) throw new Error('no image decoded');
-  return { width: img.width, height: img.height, data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength) };
-}
+const webp = wasmDecoder('@jsquash/webp/codec/dec/webp_dec.wasm', initWebp, decodeWebpWasm);
+// libavif's (dav1d's) decoder gives 8 bits per channel, as a browser shows an AVIF.
+const avif = wasmDecoder('@jsquash/avif/codec/dec/avif_dec.wasm', initAvif, (b) => decodeAvifWasm(b));
 
 /** A BMP without alpha reads as transparent from bmp-ts (alpha 0 everywhere): opaque, as browsers show it. */
 function fromBmp(bytes: Uint8Array): RgbaImage {
