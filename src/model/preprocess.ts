@@ -133,8 +133,10 @@ function imageShape(shape: (number | string)[]): Partial<Pick<ModelSpec, 'channe
  * supply what the shape leaves open (a symbolic size, an ambiguous layout).
  */
 export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {}): ModelSpec {
-  const fail = (why: string): never => {
-    throw new ModelError(`No image input: ${why}. Give the input size and layout with --size, --channels and --layout or a --spec file (a histoscan spec, or the preprocessor_config.json a Hugging Face export ships).`, 'no-image-input');
+  // `flags`: whether a size, layout or spec could help, and the message says how to give them.
+  const fail = (why: string, flags = true): never => {
+    const how = flags ? '. Give the input size and layout with --size, --channels and --layout or a --spec file (a histoscan spec, or the preprocessor_config.json a Hugging Face export ships).' : '.';
+    throw new ModelError(`No image input: ${why}${how}`, 'no-image-input');
   };
   // float32 (0: undeclared) or float16, or uint8 pixels as such (exports that fold the scaling into the graph)
   const takesPixels = (t: number) => t === 0 || isFloat(t) || t === UINT8;
@@ -144,10 +146,8 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
   if (!input) return fail('the model has no inputs');
   const shape = input.shape;
   const desc = `input "${input.name}" has shape [${shape.join(', ')}]`;
-  if (!takesPixels(input.elemType)) {
-    // No size or layout helps here: say what the input takes instead.
-    throw new ModelError(`No image input: input "${input.name}" takes ONNX element type ${input.elemType}; histoscan feeds an image as float32, float16 or uint8.`, 'no-image-input');
-  }
+  // No size or layout helps here: say what the input takes instead.
+  if (!takesPixels(input.elemType)) fail(`input "${input.name}" takes ONNX element type ${input.elemType}; histoscan feeds an image as float32, float16 or uint8`, false);
   const guess = imageShape(shape) ?? {};
   const explicit = overrides.height && overrides.width && overrides.channels && overrides.layout;
   if (!explicit && shape.length !== 4 && shape.length !== 3) fail(`${desc}, not a batch of images (rank 4 or 3)`);
@@ -155,9 +155,7 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
   const spec = { inputName: input.name, scale: input.elemType === UINT8 ? 1 : 255, mean: [0], std: [1], resize: 'stretch' as const, ...guess, ...given };
   // A fixed channel axis of another count (RGBA, two-channel): no flag can make it an image histoscan feeds.
   const channelLike = shape.length === 4 && [shape[1], shape[3]].every((d) => typeof d === 'number' && d !== 1 && d !== 3);
-  if (!spec.channels && channelLike) {
-    throw new ModelError(`No image input: ${desc}; histoscan feeds gray (1 channel) or RGB (3 channels) images, and neither axis 1 nor axis 3 holds 1 or 3.`, 'no-image-input');
-  }
+  if (!spec.channels && channelLike) fail(`${desc}; histoscan feeds gray (1 channel) or RGB (3 channels) images, and neither axis 1 nor axis 3 holds 1 or 3`, false);
   if (!spec.height || !spec.width || !spec.channels || !spec.layout) fail(`${desc}; its size or channels are not fixed`);
   return parseSpec(spec);
 }
