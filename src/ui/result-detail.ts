@@ -8,11 +8,6 @@ import { verdictText } from './verdict-text.ts';
 import './node-histogram.ts';
 import './pvalue-map.ts';
 
-/**
- * <hs-result-detail>: why one image got its verdict. One p-value map per monitored layer with the
- * anomalous subset outlined, the most anomalous nodes, and the background histogram of a chosen node
- * (fetched through `loadHistogram`, which takes the node's flat index).
- */
 /** What the verdict's q is made of, in words, under the parts' table: `scans` scan parts, the quiet look and the joint look where the verdict has them. */
 function verdictHint(d: ImageResult, scans: number, quiet: boolean, joint: boolean): string {
   const n = d.parts.length;
@@ -30,6 +25,11 @@ function verdictHint(d: ImageResult, scans: number, quiet: boolean, joint: boole
   return `The verdict's q combines all ${n} parts${witnesses}${together}.${hedged}`;
 }
 
+/**
+ * <hs-result-detail>: why one image got its verdict. One p-value map per monitored layer with the
+ * anomalous subset outlined, the most anomalous nodes, and the background histogram of a chosen node
+ * (fetched through `loadHistogram`, which takes the node's flat index).
+ */
 export class ResultDetail extends LitElement {
   static override properties = {
     result: { attribute: false },
