@@ -100,12 +100,12 @@ const scans = (wanted: string[]) => wanted.some((m) => (SCAN_METHODS as readonly
 /**
  * The known-good images every method learns from, and the calibration's: --calibration, or else
  * every 5th background image held out, as `profile` does (detector/features.ts holdOut); none
- * where only peers run, which need no calibration.
+ * where only peers run (`wanted`: parseEvalFlags'), which need no calibration.
  */
-export function knownGood(flags: EvalFlags): { background: ImageSource; calibration: ImageSource | null } {
+export function knownGood(flags: Pick<EvalFlags, 'background' | 'calibration'>, wanted: string[]): { background: ImageSource; calibration: ImageSource | null } {
   const given = fileSource(listImages([flags.background]));
   if (given.count === 0) throw new UsageError(`No image files in ${flags.background}`);
-  if (!scans(parseEvalFlags(flags).wanted)) return { background: given, calibration: null };
+  if (!scans(wanted)) return { background: given, calibration: null };
   if (flags.calibration) return { background: given, calibration: fileSource(listImages([flags.calibration])) };
   return heldOut(given, flags.background, '--calibration DIR names held-out images instead');
 }

@@ -211,8 +211,7 @@ layerOptions(
       .option('--json', 'print {"results": [...]} on stdout'),
   ),
 ).action(async (opts) => {
-  parseEvalFlags(opts);
-  const known = knownGood(opts);
+  const known = knownGood(opts, parseEvalFlags(opts).wanted);
   const [bgCount, calCount] = [known.background.count, known.calibration?.count ?? 0];
   const detector = await openDetector(opts, undefined, choiceOf(opts, bgCount, calCount));
   enforceCap(detector.features, opts, bgCount, calCount);
