@@ -192,4 +192,32 @@ describe('CLI habits', () => {
     expect(existsSync(out)).toBe(true);
     expect(decodeProfile(readFileSync(out)).header.count).toBe(20);
   });
+
+  it('a spec beside the model may give some fields; one with a typo stops with its path; a model.json of another kind is not one', () => {
+    const at = join(dir, 'beside');
+    mkdirSync(at, { recursive: true });
+    const model = join(at, 'm.onnx');
+    copyFileSync('tests/fixtures/models/rgb-opset11.onnx', model);
+    const spec = (json: object) => {
+      writeFileSync(join(at, 'm.json'), JSON.stringify(json));
+      return cli(['inspect', '--model', model]);
+    };
+    const partial = spec({ mean: [0.5], std: [0.5] });
+    expect(partial.status, partial.stderr).toBe(0);
+    expect(partial.stdout).toMatch(/spec +\{"inputName":"input","height":12,"width":12,"channels":3,"layout":"nchw","scale":255,"mean":\[0.5\],"std":\[0.5\]/);
+    const typo = spec({ mean: [0.5], resize: 'strech' });
+    expect(typo.status).toBe(1);
+    expect(typo.stdout).toMatch(/plan: unavailable: Invalid model spec: resize must be "stretch" or "center-crop", not "strech". In .*m\.json \(read as the spec of the model beside it\)/);
+    const tfjs = spec({ format: 'graph-model', modelTopology: {}, weightsManifest: [] });
+    expect(tfjs.status, tfjs.stdout).toBe(0);
+    expect(tfjs.stdout).toMatch(/"mean":\[0\],"std":\[1\]/);
+  });
+
+  it('inspect names the output the classes come from, and --output chooses another', () => {
+    const M = 'tests/fixtures/models/embedding-first.onnx';
+    expect(cli(['inspect', '--model', M]).stdout).toMatch(/classes from output logits \(one of 2 float outputs: choose another with --output\)/);
+    const other = cli(['inspect', '--model', M, '--output', 'embedding']);
+    expect(other.stdout).toMatch(/classes from output embedding/);
+    expect(other.stdout).toMatch(/histograms per predicted class \(4 classes\)/);
+  });
 });

@@ -2,9 +2,11 @@
 // and the byte-budget plan a profile would get, all before any build.
 import { DEFAULTS } from '../defaults.ts';
 import { Detector } from '../detector/index.ts';
-import { FLOAT16, UINT8, type ModelInfo } from '../model/onnx.ts';
+import { classOutput, FLOAT16, isFloat, UINT8, type ModelInfo } from '../model/onnx.ts';
+import type { ModelSpec } from '../types.ts';
 import { fmtBytes, type Plan } from '../model/plan.ts';
 import { resolveSpec } from '../model/preprocess.ts';
+import { EXIT } from './exit.ts';
 import { readModel, readModelBytes, specSources, type SpecFlags } from './io.ts';
 import { budgetOf, choiceOf, formatPlan, layersOf, planOf, type BudgetFlags } from './plan.ts';
 
@@ -40,6 +42,8 @@ export async function runInspect(opts: InspectFlags): Promise<void> {
     }
     plan = { error: (e as Error).message };
   }
+  // What the graph says is printed either way; a model that cannot be profiled as given is an input error.
+  if ('error' in plan) process.exitCode = EXIT.usage;
   if (opts.json) {
     console.log(JSON.stringify({ ...info, spec, plan }, null, 2));
     return;
@@ -50,7 +54,12 @@ export async function runInspect(opts: InspectFlags): Promise<void> {
   for (const i of info.inputs) console.log(`input  ${i.name} [${i.shape.join(', ')}]${type(i.elemType)}`);
   for (const o of info.outputs) console.log(`output ${o.name} [${o.shape.join(', ')}]${type(o.elemType)}`);
   if (info.half) console.log('       computes in float16: its node values are read as float32');
-  for (const [o, t] of Object.entries(info.beforeSoftmax)) console.log(`logits ${t} (read before the Softmax that closes output ${o})`);
+  // Which output the class column, the class histograms and the energy read, and how to choose another.
+  const out = (spec as Partial<ModelSpec>).outputName ?? classOutput(info);
+  const floats = info.outputs.filter((o) => isFloat(o.elemType)).length;
+  const before = info.beforeSoftmax[out];
+  const why = before ? `, read before the softmax that closes it: ${before}` : '';
+  console.log(`classes from output ${out}${why}${floats > 1 ? ` (one of ${floats} float outputs: choose another with --output)` : ''}`);
   console.log(`spec   ${JSON.stringify(spec)}`);
   console.log(`\ncandidate layers (* = auto):`);
   for (const c of info.candidates) {

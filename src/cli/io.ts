@@ -6,7 +6,7 @@ import { holdOut, type ImageSource } from '../detector/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import { inspectModel, type ModelInfo } from '../model/onnx.ts';
-import { isPreprocessorConfig, parseSpec, specSource, type SpecSources } from '../model/preprocess.ts';
+import { isPreprocessorConfig, isSpecLike, specSource, type SpecSources } from '../model/preprocess.ts';
 import type { ModelSpec } from '../types.ts';
 
 // Formats not decoded here (SVG, HEIC, JPEG XL) are listed too, so that each gets its own error rather than being left out.
@@ -97,6 +97,7 @@ export interface SpecFlags {
   bgr?: boolean;
   centerCrop?: boolean;
   input?: string;
+  output?: string;
 }
 
 const numbers = (s: string, flag: string) => {
@@ -132,21 +133,35 @@ export function specSources(flags: SpecFlags, modelPath: string): SpecSources {
   if (flags.bgr) o.bgr = true;
   if (flags.centerCrop) o.resize = 'center-crop';
   if (flags.input) o.inputName = flags.input;
-  const json: unknown = flags.spec ? JSON.parse(readFileSync(flags.spec, 'utf8')) : undefined;
-  // A preprocessor_config.json takes its class names from the config.json beside it (a Hugging Face model folder).
-  const config = flags.spec && isPreprocessorConfig(json) ? join(dirname(flags.spec), 'config.json') : '';
-  const labels = config && existsSync(config) ? { id2label: (JSON.parse(readFileSync(config, 'utf8')) as { id2label?: unknown }).id2label } : null;
-  const named = flags.spec ? specSource(labels ? { ...(json as object), ...labels } : json) : {};
-  let beside: ModelSpec | undefined;
+  if (flags.output) o.outputName = flags.output;
+  const named = flags.spec ? { spec: specFile(flags.spec, true) } : {};
   const path = join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.json`);
-  if (!flags.spec && existsSync(path)) {
-    try {
-      beside = parseSpec(JSON.parse(readFileSync(path, 'utf8')));
-    } catch {
-      beside = undefined; // not a spec file: infer instead
-    }
-  }
+  const beside = !flags.spec && existsSync(path) ? specFile(path, false) : undefined;
   return { overrides: o, ...named, beside };
+}
+
+/**
+ * A spec file's fields. One found beside the model (`named` false) that is not JSON or gives no
+ * spec field is another file sharing the model's name (a TensorFlow.js model.json): not a spec.
+ */
+function specFile(path: string, named: boolean): Partial<ModelSpec> | undefined {
+  if (named && !existsSync(path)) throw new UsageError(`No such spec file: ${path}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    if (!named) return undefined;
+    throw new UsageError(`The spec file ${path} is not JSON: ${(e as Error).message}`);
+  }
+  if (!named && !isSpecLike(json) && !isPreprocessorConfig(json)) return undefined;
+  // A preprocessor_config.json takes its class names from the config.json beside it (a Hugging Face model folder).
+  const config = isPreprocessorConfig(json) ? join(dirname(path), 'config.json') : '';
+  const labels = config && existsSync(config) ? { id2label: (JSON.parse(readFileSync(config, 'utf8')) as { id2label?: unknown }).id2label } : null;
+  try {
+    return specSource(labels ? { ...(json as object), ...labels } : json).spec;
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message} In ${path}${named ? '' : ' (read as the spec of the model beside it)'}.`);
+  }
 }
 
 /** Write via a temporary file and rename, so an interrupted run leaves no half-written file. */

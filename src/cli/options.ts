@@ -18,7 +18,8 @@ export function specOptions(cmd: Command): Command {
     .option('--std <s>', 'per-channel std, e.g. 0.229,0.224,0.225')
     .option('--bgr', 'feed channels in BGR order')
     .option('--center-crop', 'centre-crop to the input aspect ratio instead of stretching')
-    .option('--input <name>', 'input tensor name');
+    .option('--input <name>', 'input tensor name')
+    .option('--output <name>', "the output that holds the class scores (default: a Softmax's, else one named like logits, probabilities or scores, else the first per-image vector)");
 }
 
 export const classOption = () =>

@@ -4,7 +4,7 @@
 import { layerReductions, ProfileError, type Profile } from '../core/index.ts';
 import { DEFAULTS, defaultPlan } from '../defaults.ts';
 import type { PlanBudget } from '../model/plan.ts';
-import type { ImageResult, RgbaImage } from '../types.ts';
+import type { ImageResult, ModelSpec, RgbaImage } from '../types.ts';
 import { buildProfile, calibrate, type BuildOptions, type BuildResult } from './build.ts';
 import { FeatureExtractor, holdOut, type FeatureOptions, type ImageSource, type ReductionChoice } from './features.ts';
 import { Scorer, type ScoreOptions } from './scorer.ts';
@@ -105,6 +105,30 @@ function checkFingerprint(p: Profile, fp: string): void {
   }
 }
 
+/** Whether two specs preprocess an image alike. */
+export function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
+  return preprocessingChanges(a, b).length === 0;
+}
+
+/** The preprocessing fields in which two specs differ, as "field: profile's → now" (class names and the output aside). */
+function preprocessingChanges(was: ModelSpec | undefined, now: ModelSpec): string[] {
+  if (!was) return [];
+  // A one-value mean or std stands for every channel.
+  const perChannel = (v: number[], s: ModelSpec) => (v.length === 1 ? Array<number>(s.channels).fill(v[0]) : v).join(', ');
+  const show = (s: ModelSpec): Record<string, string> => ({
+    size: `${s.height}×${s.width}`,
+    channels: String(s.channels),
+    layout: s.layout,
+    scale: String(s.scale),
+    mean: perChannel(s.mean, s),
+    std: perChannel(s.std, s),
+    'channel order': s.bgr ? 'BGR' : 'RGB',
+    resize: s.resize,
+  });
+  const [a, b] = [show(was), show(now)];
+  return Object.keys(a).filter((k) => a[k] !== b[k]).map((k) => `${k} ${a[k]} in the profile, ${b[k]} now`);
+}
+
 /** Same layers, shapes, channel axes, reductions and node counts, in the same order. */
 function compatible(p: Profile, f: FeatureExtractor): boolean {
   const a = p.header.layers;
@@ -115,6 +139,13 @@ function compatible(p: Profile, f: FeatureExtractor): boolean {
 
 function checkCompatible(p: Profile, f: FeatureExtractor): void {
   checkFingerprint(p, f.fingerprint);
+  const changed = preprocessingChanges(p.header.spec, f.spec);
+  if (changed.length) {
+    throw new ProfileError(
+      `This profile was built from images preprocessed otherwise than these would be (${changed.join('; ')}): its histograms and calibration do not apply. Drop the spec or flags that change it, or build a profile with them.`,
+      'mismatch',
+    );
+  }
   const { outputName, logitsName } = f.model;
   const from = p.header.logitsFrom ?? outputName;
   if (from !== logitsName) {

@@ -55,6 +55,24 @@ export const UINT8 = 2;
 /** A float element type: what is read as node values and logits, and fed an image as floats. */
 export const isFloat = (t: number): boolean => t === FLOAT || t === FLOAT16;
 
+/**
+ * The output read as the model's class scores when the spec names none. Not an int64 class index
+ * (exports that sort outputs by name put "classes" first), and among several float outputs one that
+ * holds a vector per image ([N, K], [N, K, 1, 1]) before one that does not (an embedding, a map):
+ * one a Softmax closes, then one named like scores, then the first.
+ */
+export function classOutput(info: Pick<ModelInfo, 'outputs' | 'beforeSoftmax'>): string {
+  const floats = info.outputs.filter((o) => isFloat(o.elemType));
+  const vector = floats.filter((o) => o.shape.slice(1).filter((d) => d !== 1).length <= 1);
+  const pick =
+    vector.find((o) => o.name in info.beforeSoftmax) ??
+    vector.find((o) => /logit|prob|score|class|pred/i.test(o.name)) ??
+    vector[0] ??
+    floats[0] ??
+    info.outputs[0];
+  return pick.name;
+}
+
 // Activation ops that close a conv/dense block (Relu6 exports as Clip).
 const ACTIVATIONS = new Set(['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSwish', 'HardSigmoid', 'Elu', 'Selu', 'PRelu', 'Tanh', 'Gelu', 'Mish', 'Softplus']);
 // Linear ops, float and quantized (onnxruntime's quantize_dynamic writes MatMulInteger/ConvInteger,

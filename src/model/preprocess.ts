@@ -160,46 +160,68 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
   return parseSpec(spec);
 }
 
-/** Validate a spec (a spec file, or a spec stored in a profile); throws ModelError 'bad-spec'. */
+/** The fields a spec may give. */
+const SPEC_FIELDS = ['inputName', 'outputName', 'height', 'width', 'channels', 'layout', 'scale', 'mean', 'std', 'bgr', 'resize', 'classNames'];
+
+/** Whether JSON gives any field of a spec (a file that merely shares a model's name gives none). */
+export function isSpecLike(json: unknown): boolean {
+  return !!json && typeof json === 'object' && !Array.isArray(json) && SPEC_FIELDS.some((k) => k in json);
+}
+
+/** Validate a whole spec (a complete spec file, or a spec stored in a profile); throws ModelError 'bad-spec'. */
 export function parseSpec(json: unknown): ModelSpec {
+  return checkSpec(json, true) as ModelSpec;
+}
+
+/**
+ * Validate the fields a user's spec gives (a spec file, the element's `spec` property): what it
+ * leaves out the model's input says (specFromModel). A field name it does not know is refused, so a
+ * typo is not dropped in silence.
+ */
+export function parseSpecFields(json: unknown): Partial<ModelSpec> {
+  return checkSpec(json, false);
+}
+
+function checkSpec(json: unknown, whole: boolean): Partial<ModelSpec> {
   const bad = (why: string): never => {
     throw new ModelError(`Invalid model spec: ${why}.`, 'bad-spec');
   };
   if (!json || typeof json !== 'object' || Array.isArray(json)) bad('not a JSON object');
   const o = json as Record<string, unknown>;
-  if (typeof o.inputName !== 'string' || !o.inputName) bad('inputName must be a non-empty string');
-  if (o.outputName !== undefined && typeof o.outputName !== 'string') bad('outputName must be a string');
-  for (const k of ['height', 'width'] as const) if (!Number.isInteger(o[k]) || (o[k] as number) < 1 || (o[k] as number) > 8192) bad(`${k} must be an integer in [1, 8192], not ${JSON.stringify(o[k])}`);
-  if (o.channels !== 1 && o.channels !== 3) bad(`channels must be 1 or 3, not ${JSON.stringify(o.channels)}`);
-  const channels = o.channels as 1 | 3;
-  if (o.layout !== 'nchw' && o.layout !== 'nhwc') bad(`layout must be "nchw" or "nhwc", not ${JSON.stringify(o.layout)}`);
-  if (typeof o.scale !== 'number' || !(o.scale > 0) || !Number.isFinite(o.scale)) bad('scale must be a positive number (255 maps 8-bit pixels to [0, 1])');
-  const arr = (k: string, d: number) => {
-    const v = o[k] ?? [d];
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) bad(`${k} must be a list of numbers`);
-    const a = v as number[];
-    if (a.length !== 1 && a.length !== channels) bad(`${k} must have 1 or ${channels} values, not ${a.length}`);
-    return a;
+  const unknown = whole ? undefined : Object.keys(o).find((k) => !SPEC_FIELDS.includes(k));
+  if (unknown) bad(`no field "${unknown}" (a spec's fields: ${SPEC_FIELDS.join(', ')})`);
+  // A whole spec needs every field without a default; a partial one checks the fields it has.
+  const need = (k: string) => whole || o[k] !== undefined;
+  if (need('inputName') && (typeof o.inputName !== 'string' || !o.inputName)) bad('inputName must be a non-empty string');
+  if (o.outputName !== undefined && (typeof o.outputName !== 'string' || !o.outputName)) bad('outputName must be a non-empty string');
+  for (const k of ['height', 'width'] as const) if (need(k) && (!Number.isInteger(o[k]) || (o[k] as number) < 1 || (o[k] as number) > 8192)) bad(`${k} must be an integer in [1, 8192], not ${JSON.stringify(o[k])}`);
+  if (need('channels') && o.channels !== 1 && o.channels !== 3) bad(`channels must be 1 or 3, not ${JSON.stringify(o.channels)}`);
+  if (need('layout') && o.layout !== 'nchw' && o.layout !== 'nhwc') bad(`layout must be "nchw" or "nhwc", not ${JSON.stringify(o.layout)}`);
+  if (need('scale') && (typeof o.scale !== 'number' || !(o.scale > 0) || !Number.isFinite(o.scale))) bad('scale must be a positive number (255 maps 8-bit pixels to [0, 1])');
+  const arr = (k: 'mean' | 'std') => {
+    const v = o[k];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) return bad(`${k} must be a list of numbers`);
+    const fits = v.length === 1 || (o.channels === undefined ? v.length === 3 : v.length === o.channels);
+    if (!fits) bad(`${k} must have 1 or ${(o.channels as number | undefined) ?? 3} values, not ${v.length}`);
+    return v as number[];
   };
-  const mean = arr('mean', 0);
-  const std = arr('std', 1);
-  if (std.some((s) => s === 0)) bad('std must not be 0');
-  const resize = o.resize ?? 'stretch';
-  if (resize !== 'stretch' && resize !== 'center-crop') bad(`resize must be "stretch" or "center-crop", not ${JSON.stringify(resize)}`);
+  const mean = o.mean === undefined ? undefined : arr('mean');
+  const std = o.std === undefined ? undefined : arr('std');
+  if (std?.some((s) => s === 0)) bad('std must not be 0');
+  if (o.resize !== undefined && o.resize !== 'stretch' && o.resize !== 'center-crop') bad(`resize must be "stretch" or "center-crop", not ${JSON.stringify(o.resize)}`);
   if (o.bgr !== undefined && typeof o.bgr !== 'boolean') bad('bgr must be true or false');
   if (o.classNames !== undefined && !Array.isArray(o.classNames)) bad('classNames must be a list of strings');
+  const given = <T>(k: string, v: T) => (o[k] === undefined ? {} : { [k]: v });
   return {
-    inputName: o.inputName as string,
-    ...(typeof o.outputName === 'string' ? { outputName: o.outputName } : {}),
-    height: o.height as number,
-    width: o.width as number,
-    channels,
-    layout: o.layout as 'nchw' | 'nhwc',
-    scale: o.scale as number,
-    mean,
-    std,
+    ...given('inputName', o.inputName),
+    ...given('outputName', o.outputName),
+    ...given('height', o.height),
+    ...given('width', o.width),
+    ...given('channels', o.channels),
+    ...given('layout', o.layout),
+    ...given('scale', o.scale),
+    ...(whole ? { mean: mean ?? [0], std: std ?? [1], resize: (o.resize ?? 'stretch') as ModelSpec['resize'] } : { ...given('mean', mean), ...given('std', std), ...given('resize', o.resize) }),
     ...(o.bgr ? { bgr: true } : {}),
-    resize: resize as 'stretch' | 'center-crop',
     ...(Array.isArray(o.classNames) ? { classNames: (o.classNames as unknown[]).map(String) } : {}),
   };
 }
@@ -252,39 +274,53 @@ export function classNamesFromConfig(json: unknown): string[] | undefined {
 }
 
 /**
- * A spec file's JSON as a source: a histoscan spec, or a preprocessor_config.json for the model to
- * complete, with class names from an id2label merged into it from the model's config.json.
+ * A spec file's JSON as a source: a histoscan spec, whole or in part, or a preprocessor_config.json,
+ * with class names from an id2label merged into it from the model's config.json. The model says what
+ * either leaves out.
  */
-export function specSource(json: unknown): Pick<SpecSources, 'spec' | 'preprocessor'> {
-  if (!isPreprocessorConfig(json)) return { spec: parseSpec(json) };
+export function specSource(json: unknown): Pick<SpecSources, 'spec'> {
+  if (!isPreprocessorConfig(json)) return { spec: parseSpecFields(json) };
   const classNames = classNamesFromConfig(json);
-  return { preprocessor: { ...fromPreprocessorConfig(json), ...(classNames ? { classNames } : {}) } };
+  return { spec: { ...fromPreprocessorConfig(json), ...(classNames ? { classNames } : {}) } };
 }
 
 /** Where a model's preprocessing can come from, most specific first. */
 export interface SpecSources {
   /** Single fields given by the user (CLI flags); they win over everything. */
   overrides?: Partial<ModelSpec>;
-  /** A spec the user named (a --spec file, the element's `spec` property). */
-  spec?: ModelSpec;
-  /** A preprocessor_config.json the user named in its place: size and scaling; the model says the rest. */
-  preprocessor?: Partial<ModelSpec>;
+  /** A spec the user named (a --spec file, the element's `spec` property), whole or in part. */
+  spec?: Partial<ModelSpec>;
   /** The spec stored in the profile being used. */
   profileSpec?: ModelSpec;
-  /** A `<model>.json` found beside the model file. */
-  beside?: ModelSpec;
+  /** A `<model>.json` found beside the model file, whole or in part. */
+  beside?: Partial<ModelSpec>;
 }
 
 /**
- * The one spec fallback: the user's spec (or preprocessor config, completed from the model), else the
- * profile's, else one beside the model, else what the model's static input shape implies; single
- * overrides applied on top.
+ * The one spec fallback: the profile's spec, else one beside the model, else what the model's input
+ * shape says; the user's spec and single overrides on top. (Where a profile is used, fields that
+ * differ from its own are refused later: detector/index.ts checkCompatible.)
  */
 export function resolveSpec(info: ModelInfo, s: SpecSources): ModelSpec {
   const overrides = Object.fromEntries(Object.entries(s.overrides ?? {}).filter(([, v]) => v !== undefined)) as Partial<ModelSpec>;
-  if (!s.spec && s.preprocessor) return specFromModel(info, { ...s.preprocessor, ...overrides });
-  const base = s.spec ?? s.profileSpec ?? s.beside;
-  return base ? parseSpec({ ...base, ...overrides }) : specFromModel(info, overrides);
+  const spec = s.profileSpec ? parseSpec({ ...s.profileSpec, ...s.spec, ...overrides }) : specFromModel(info, { ...(s.spec ?? s.beside), ...overrides });
+  checkFixedSize(info, spec);
+  return spec;
+}
+
+/** A size, channel count or layout the model's input fixes otherwise: refused here rather than by onnxruntime mid-run. */
+function checkFixedSize(info: ModelInfo, spec: ModelSpec): void {
+  const input = info.inputs.find((i) => i.name === spec.inputName);
+  if (!input) return;
+  const want = inputDims(spec, 1).slice(1);
+  // A gray [N, H, W] input has no channel axis.
+  const fed = input.shape.length === 3 && spec.channels === 1 ? want.filter((_, i) => i !== (spec.layout === 'nchw' ? 0 : 2)) : want;
+  const has = input.shape.slice(1);
+  if (fed.length !== has.length || has.every((d, i) => typeof d !== 'number' || d < 1 || d === fed[i])) return;
+  throw new ModelError(
+    `The model's input "${input.name}" is fixed at [${input.shape.join(', ')}], but the spec feeds [N, ${fed.join(', ')}] (${spec.height}×${spec.width}, ${spec.channels} channel${spec.channels > 1 ? 's' : ''}, ${spec.layout}). Drop the --size, --channels or --layout (or the spec's fields) that disagree with the model.`,
+    'bad-spec',
+  );
 }
 
 /** Input tensor dims of a batch of images under a spec. */

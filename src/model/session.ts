@@ -4,7 +4,7 @@ import { createSession, ort } from './runtime.ts';
 import type { ModelProto } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
 import { fromHalf, toHalf } from './half.ts';
-import { FLOAT16, inspectModel, isFloat, instrumentModel, parseModel, resolveLayers, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
+import { classOutput, FLOAT16, inspectModel, instrumentModel, parseModel, resolveLayers, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
 import type { Provider, ProviderRequest } from '../types.ts';
 
 export interface Activation {
@@ -67,8 +67,7 @@ export class InstrumentedModel {
         'other-inputs',
       );
     }
-    // Not an int64 class index that some exports put first (outputs sorted by name: "classes" first).
-    const outputName = opts.outputName ?? (info.outputs.find((o) => isFloat(o.elemType)) ?? info.outputs[0]).name;
+    const outputName = opts.outputName ?? classOutput(info);
     if (!info.outputs.some((o) => o.name === outputName)) {
       throw new ModelError(`The model has no output "${outputName}"; its outputs are ${info.outputs.map((o) => `"${o.name}"`).join(', ')}.`, 'unknown-layer');
     }
@@ -99,6 +98,16 @@ export class InstrumentedModel {
   async run(input: Float32Array, dims: number[]): Promise<RunResult> {
     const size = dims.reduce((a, b) => a * b, 1);
     if (size !== input.length) throw new RangeError(`Input has ${input.length} values but dims [${dims.join(', ')}] need ${size}.`);
+    // A batch fixed above the images given (an export for batches of 8): blank images fill it, and their rows are dropped.
+    const fixed = this.input.shape[0];
+    if (typeof fixed === 'number' && fixed > dims[0]) {
+      const full = new Float32Array((input.length / dims[0]) * fixed);
+      full.set(input);
+      const out = await this.run(full, [fixed, ...dims.slice(1)]);
+      const keep = <T extends { dims: number[]; data: Float32Array }>(t: T): T => ({ ...t, dims: [dims[0], ...t.dims.slice(1)], data: t.data.subarray(0, (t.data.length / fixed) * dims[0]) });
+      const logits = keep({ dims: out.logitDims, data: out.logits });
+      return { logits: logits.data, logitDims: logits.dims, activations: out.activations.map(keep) };
+    }
     let out: ort.InferenceSession.OnnxValueMapType;
     // A uint8 input gets the pixels (its spec's scale is 1), rounded into [0, 255]; a float16 one their half-precision bits.
     const at = this.feedDims(dims);

@@ -1,9 +1,9 @@
 // The detector in a module Web Worker, exposed with comlink. One session at a time; images,
 // activations and profiles stay in this worker and the page that owns it.
 import * as Comlink from 'comlink';
-import { decodeProfile, encodeProfile, locateNode, toImageError } from '../core/index.ts';
+import { decodeProfile, encodeProfile, locateNode, toImageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
-import { Detector, holdOut, type ImageSource } from '../detector/index.ts';
+import { Detector, holdOut, sameSpec, type ImageSource } from '../detector/index.ts';
 import { specSource, toTensor } from '../model/preprocess.ts';
 import type { BinStrategy, ImageError, ImageResult, Progress, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
 import { decodeBlob } from './decode.ts';
@@ -57,6 +57,8 @@ let detector: Detector | null = null;
 let modelSize = 0;
 let profileSize = 0;
 let note: string | undefined;
+/** Opens the model again under a profile; null where init named a spec. */
+let reopen: ((p: Profile) => Promise<Detector>) | null = null;
 /** The plan's budget in bytes; null when init named one reduction for every layer. */
 let budget: number | null = null;
 const signal = { aborted: false };
@@ -77,15 +79,19 @@ const api = {
     const profileBuf = opts.profile ? await fetchBytes(opts.profile, 'profile') : null;
     const profile = profileBuf ? decodeProfile(profileBuf) : undefined;
     const json = typeof opts.spec === 'string' ? JSON.parse(new TextDecoder().decode(await fetchBytes(opts.spec, 'model spec'))) : opts.spec;
-    detector = await Detector.create({
-      model: modelBuf,
-      ...(json ? specSource(json) : {}),
-      profile,
-      layers: DEFAULTS.layers,
-      reduction: opts.reduction ?? { plan: defaultPlan({ budget: opts.budgetMB && opts.budgetMB * 1e6 }) },
-      provider: opts.provider ?? DEFAULTS.provider,
-      numThreads: opts.numThreads,
-    });
+    // Kept to reopen the model under a profile's own preprocessing (useProfile).
+    const open = (profile?: Profile) =>
+      Detector.create({
+        model: modelBuf,
+        ...(json ? specSource(json) : {}),
+        profile,
+        layers: DEFAULTS.layers,
+        reduction: opts.reduction ?? { plan: defaultPlan({ budget: opts.budgetMB && opts.budgetMB * 1e6 }) },
+        provider: opts.provider ?? DEFAULTS.provider,
+        numThreads: opts.numThreads,
+      });
+    reopen = json ? null : open;
+    detector = await open(profile);
     budget = opts.reduction ? null : (opts.budgetMB ?? DEFAULTS.budgetMB) * 1e6;
     modelSize = modelBuf.byteLength;
     profileSize = profileBuf?.byteLength ?? 0;
@@ -134,7 +140,15 @@ const api = {
 
   async useProfile(bytes: ArrayBuffer): Promise<InitInfo> {
     const d = need();
-    d.useProfile(decodeProfile(bytes));
+    const p = decodeProfile(bytes);
+    // A profile built with other preprocessing (a CLI build with --mean, --size, …) brings it along,
+    // unless the page named a spec of its own: then the profile is refused for it.
+    if (reopen && p.header.spec && !sameSpec(p.header.spec, d.features.spec)) {
+      const next = await oneAtATime(() => reopen!(p));
+      d.release();
+      detector = next;
+      note = next.features.model.note;
+    } else d.useProfile(p);
     profileSize = bytes.byteLength;
     return info();
   },

@@ -132,7 +132,7 @@ describe('a Hugging Face export with a symbolic height and width', () => {
     expect(fromPreprocessorConfig({ size: 384, do_rescale: false, do_normalize: false, image_mean: [0.5] })).toEqual({ height: 384, width: 384, scale: 1, mean: [0], std: [1], resize: 'stretch' });
     expect(() => fromPreprocessorConfig({ image_processor_type: 'X', image_mean: [0.5] })).toThrow(/gives no size/);
     // Class names from a config.json's id2label (merged into the config), every index or none.
-    expect(specSource({ image_mean: [0.5], size: 12, id2label: { 0: 'cat', 1: 'dog' } }).preprocessor?.classNames).toEqual(['cat', 'dog']);
+    expect(specSource({ image_mean: [0.5], size: 12, id2label: { 0: 'cat', 1: 'dog' } }).spec?.classNames).toEqual(['cat', 'dog']);
     expect(classNamesFromConfig({ id2label: { 0: 'cat', 2: 'dog' } })).toBeUndefined();
     // A histoscan spec is still one.
     expect(specSource({ inputName: 'x', height: 8, width: 8, channels: 3, layout: 'nchw', scale: 255 })).toHaveProperty('spec');

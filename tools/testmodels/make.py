@@ -13,6 +13,9 @@ Writes tests/fixtures/models/:
                            opset 17 (torch 1.13's highest) and re-stamped opset 21 / IR 10: every op it
                            uses is unchanged between those opsets
   fixed-batch-rgb.onnx     rgb-opset11.onnx with its batch dimension fixed to 1 (as many exporters leave it)
+  fixed-batch4-rgb.onnx    rgb-opset11.onnx with its batch dimension fixed to 4 (as exports for a batched server leave it)
+  embedding-first.onnx     onnx.helper graph with two outputs, the pooled features ("embedding" [N,4]) before the
+                           class scores ("logits" [N,6]), as exports that also serve an embedding have them; opset 13
   nan.onnx                 Conv -> Log (of negative values: NaN) -> Relu -> Gemm, opset 13
   no-image-input.onnx      Gemm -> Relu -> Gemm on a [N,10] vector, opset 13
   softmax-nhwc-rgb.onnx    torch, as Keras-style photo classifiers ship: NHWC RGB input [N,12,12,3], ReLU6
@@ -127,6 +130,14 @@ def classes_first():
               helper.make_tensor_value_info('probabilities', TensorProto.FLOAT, ['N', 6])],
              logits='z', post=[helper.make_node('Softmax', ['z'], ['probabilities'], axis=1, name='softmax'),
                                helper.make_node('ArgMax', ['probabilities'], ['classes'], axis=1, keepdims=0, name='argmax')])
+
+
+def embedding_first():
+    tiny_cnn('embedding-first.onnx', 41, 3, 4, 6,
+             [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 3, 8, 8])],
+             [helper.make_tensor_value_info('embedding', TensorProto.FLOAT, ['N', 4]),
+              helper.make_tensor_value_info('logits', TensorProto.FLOAT, ['N', 6])],
+             logits='logits', post=[helper.make_node('Identity', ['f1'], ['embedding'], name='embed')])
 
 
 def uint8_rgb():
@@ -408,5 +419,12 @@ elif __name__ == '__main__':
     export(Gated(), (1, 3, 12, 12), 'gated-acts.onnx', 13)
     half_precision('rgb-opset11.onnx', 'rgb-fp16.onnx')
     half_precision('tiny-vit.onnx', 'tiny-vit-fp16.onnx', keep_io=True)
+    m = onnx.load(os.path.join(OUT, 'rgb-opset11.onnx'))
+    for v in list(m.graph.input) + list(m.graph.output):
+        d = v.type.tensor_type.shape.dim[0]
+        d.ClearField('dim_param')
+        d.dim_value = 4
+    onnx.save(m, os.path.join(OUT, 'fixed-batch4-rgb.onnx'))
+    embedding_first()
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))

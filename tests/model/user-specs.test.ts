@@ -1,0 +1,82 @@
+// How a user's own model and spec meet the pipeline: a spec that gives some fields (the model says
+// the rest), a typo refused, the class output chosen among several, a batch fixed above one, a size
+// the model fixes otherwise, and a profile used with preprocessing other than its own.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { buildDefaults } from '../../src/defaults.ts';
+import { Detector } from '../../src/detector/index.ts';
+import { classOutput, inspectModel } from '../../src/model/onnx.ts';
+import { parseSpecFields, resolveSpec, specFromModel } from '../../src/model/preprocess.ts';
+import { ort } from '../../src/model/runtime.ts';
+import { noiseImage, noiseImages } from './noise-images.ts';
+
+const model = (f: string) => new Uint8Array(readFileSync(`tests/fixtures/models/${f}`));
+const RGB = model('rgb-opset11.onnx');
+
+describe('a spec that gives some fields', () => {
+  it('is completed from the model, and a field name it does not know is refused', () => {
+    const info = inspectModel(RGB);
+    const spec = resolveSpec(info, { spec: parseSpecFields({ mean: [0.5], std: [0.5], classNames: ['a', 'b'] }) });
+    expect(spec).toMatchObject({ ...specFromModel(info), mean: [0.5], std: [0.5], classNames: ['a', 'b'] });
+    expect(() => parseSpecFields({ mean: [0.5], resise: 'center-crop' })).toThrow(/no field "resise"/);
+    expect(() => parseSpecFields({ resize: 'strech' })).toThrow(/resize must be "stretch" or "center-crop"/);
+    expect(() => parseSpecFields({ mean: [0.5, 0.5] })).toThrow(/mean must have 1 or 3 values/);
+  });
+
+  it('a size, channel count or layout the model fixes otherwise is refused before any run, naming both', () => {
+    const info = inspectModel(RGB); // [N, 3, 12, 12]
+    expect(() => resolveSpec(info, { overrides: { height: 16, width: 16 } })).toThrow(/fixed at \[batch, 3, 12, 12\], but the spec feeds \[N, 3, 16, 16\]/);
+    expect(() => resolveSpec(info, { overrides: { layout: 'nhwc' } })).toThrow(/but the spec feeds \[N, 12, 12, 3\]/);
+  });
+});
+
+describe('the class output', () => {
+  it('is the per-image vector named like scores, not an embedding listed before it; a spec may name another', async () => {
+    const M = model('embedding-first.onnx');
+    expect(classOutput(inspectModel(M))).toBe('logits');
+    const d = await Detector.create({ model: M, provider: 'wasm' });
+    expect([d.features.model.outputName, d.features.classes]).toEqual(['logits', 6]);
+    d.release();
+    const e = await Detector.create({ model: M, provider: 'wasm', spec: { outputName: 'embedding' } });
+    expect(e.features.classes).toBe(4);
+    e.release();
+  });
+});
+
+describe('a batch fixed above one', () => {
+  it('is filled with blank images, and each image gets the logits the plain model gives it in a full batch', async () => {
+    const M = model('fixed-batch4-rgb.onnx');
+    const d = await Detector.create({ model: M, provider: 'wasm' });
+    const imgs = Array.from({ length: 6 }, (_, i) => noiseImage(100 + i, 12)); // one full batch of 4, then 2 filled up
+    const { logits } = await d.features.nodeValues(imgs);
+    const input = new Float32Array(8 * 3 * 144);
+    imgs.forEach((img, i) => input.set(d.features.input(img), i * 3 * 144));
+    ort.env.wasm.numThreads = 1;
+    const plain = await ort.InferenceSession.create(M);
+    const name = plain.outputNames[0];
+    const want: number[] = [];
+    for (const at of [0, 4]) {
+      const out = await plain.run({ [plain.inputNames[0]]: new ort.Tensor('float32', input.slice(at * 432, (at + 4) * 432), [4, 3, 12, 12]) });
+      want.push(...(out[name].data as Float32Array));
+    }
+    expect(logits.flatMap((l) => Array.from(l))).toEqual(want.slice(0, 6 * logits[0].length));
+    const built = await d.build(noiseImages(2, 30, 12), noiseImages(3, 10, 12), buildDefaults({ bins: 8, batchSize: 8 }));
+    d.useProfile(built.profile);
+    expect(Number.isFinite((await d.check(noiseImage(4, 12), 'x')).score)).toBe(true);
+    d.release();
+  });
+});
+
+describe('a profile used with other preprocessing than its own', () => {
+  it('is refused, naming the fields; the same preprocessing given again is fine', async () => {
+    const d = await Detector.create({ model: RGB, provider: 'wasm' });
+    const { profile } = await d.build(noiseImages(5, 30, 12), null, buildDefaults({ bins: 8, batchSize: 16 }));
+    d.release();
+    await expect(Detector.create({ model: RGB, provider: 'wasm', profile, overrides: { mean: [0.5], std: [0.5] } })).rejects.toThrow(
+      /preprocessed otherwise than these would be \(mean 0, 0, 0 in the profile, 0.5, 0.5, 0.5 now; std 1, 1, 1 in the profile, 0.5, 0.5, 0.5 now\)/,
+    );
+    const same = await Detector.create({ model: RGB, provider: 'wasm', profile, overrides: { mean: [0, 0, 0], scale: 255 } });
+    expect(same.profile).toBe(profile);
+    same.release();
+  });
+});
