@@ -1,6 +1,6 @@
 // CLI habits scripts rely on: --version, exit statuses, one JSON shape, NDJSON, and a verdict with
 // three states (never "typical"/"ok" from a profile that cannot flag). Real CLI, real model, real images.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -219,5 +219,16 @@ describe('CLI habits', () => {
     const other = cli(['inspect', '--model', M, '--output', 'embedding']);
     expect(other.stdout).toMatch(/classes from output embedding/);
     expect(other.stdout).toMatch(/histograms per predicted class \(4 classes\)/);
+  });
+
+  it('a folder\'s .jfif images are checked, and a link to nothing is named, not passed over', () => {
+    const at = join(dir, 'names');
+    mkdirSync(at, { recursive: true });
+    copyFileSync('e2e/fixtures/photo.jpg', join(at, 'a.jfif'));
+    symlinkSync(join(at, 'missing.png'), join(at, 'gone.png'));
+    const r = cli(['score', '--model', MODEL, '--profile', PROFILE, '--json', at]);
+    expect(r.status, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { results: { file: string }[] }).results.map((x) => x.file)).toEqual([join(at, 'a.jfif')]);
+    expect(r.stderr).toMatch(/left out 1 link to nothing: .*gone\.png/);
   });
 });

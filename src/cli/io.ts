@@ -5,12 +5,12 @@ import { decodeProfile, UsageError, type Profile } from '../core/index.ts';
 import { holdOut, type ImageSource } from '../detector/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { decodeImage } from '../model/decode-node.ts';
+import { IMAGE_EXTENSIONS } from '../model/image-errors.ts';
 import { inspectModel, type ModelInfo } from '../model/onnx.ts';
 import { isPreprocessorConfig, isSpecLike, specSource, type SpecSources } from '../model/preprocess.ts';
 import type { ModelSpec } from '../types.ts';
 
-// Formats not decoded here (SVG, HEIC, JPEG XL) are listed too, so that each gets its own error rather than being left out.
-const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.bmp', '.tif', '.tiff', '.avif', '.svg', '.heic', '.heif', '.jxl']);
+const IMAGE_EXT = new Set(IMAGE_EXTENSIONS.map((e) => `.${e}`));
 
 /**
  * Image files of the given paths: a file as given; a folder, the image files in it and in its
@@ -21,6 +21,7 @@ const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.bmp', '.t
 export function listImages(paths: string[]): string[] {
   const out: string[] = [];
   const left: string[] = [];
+  const broken: string[] = [];
   const seen = new Set<string>();
   const walk = (dir: string) => {
     const real = realpathSync(dir);
@@ -28,7 +29,11 @@ export function listImages(paths: string[]): string[] {
     seen.add(real);
     for (const n of readdirSync(dir).sort()) {
       const p = join(dir, n);
-      if (n.startsWith('.') || !existsSync(p)) continue;
+      if (n.startsWith('.')) continue;
+      if (!existsSync(p)) {
+        broken.push(p); // a link to nothing
+        continue;
+      }
       if (statSync(p).isDirectory()) walk(p);
       else (IMAGE_EXT.has(extname(n).toLowerCase()) ? out : left).push(p);
     }
@@ -38,6 +43,7 @@ export function listImages(paths: string[]): string[] {
     if (statSync(p).isDirectory()) walk(p);
     else out.push(p);
   }
+  if (broken.length) console.error(`note: left out ${broken.length} link${broken.length > 1 ? 's' : ''} to nothing: ${broken.slice(0, 3).join(', ')}${broken.length > 3 ? ', …' : ''}`);
   if (left.length) console.error(`note: left out ${left.length} file${left.length > 1 ? 's' : ''} not named as images (${[...IMAGE_EXT].join(' ')}): ${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}`);
   return out;
 }

@@ -1,6 +1,6 @@
-// Node image decoding (CLI), after the shared header checks: pngjs, jpeg-js (turned by EXIF
-// orientation as browsers do), gifuct-js (the first frame, as a browser shows a GIF), bmp-ts, the
-// WebP decoder of libwebp in WASM (@jsquash/webp), libavif's AVIF decoder in WASM (@jsquash/avif) and
+// Node image decoding (CLI), after the shared header checks: pngjs and jpeg-js (turned by EXIF
+// orientation as browsers do), gifuct-js (the first frame, as a browser shows a GIF), bmp-ts (and
+// decode-extra.ts for what it and libwebp leave out), the WebP decoder of libwebp in WASM (@jsquash/webp), libavif's AVIF decoder in WASM (@jsquash/avif) and
 // UTIF for TIFF: the formats the page reads.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,9 +12,10 @@ import { decompressFrame, parseGIF, type Frame } from 'gifuct-js';
 import { PNG } from 'pngjs';
 import type { RgbaImage } from '../types.ts';
 import { ImageDecodeError } from '../core/errors.ts';
-import { checkImageBytes, formatName, type RasterFormat } from './image-errors.ts';
+import { bmpRle, decodeBmpRle, onCanvas, webpFirstFrame } from './decode-extra.ts';
+import { checkImageBytes, formatName, jpegCoding, type RasterFormat } from './image-errors.ts';
 import { decodeTiff } from './decode-tiff.ts';
-import { jpegOrientation, orient } from './orientation.ts';
+import { jpegOrientation, orient, pngOrientation } from './orientation.ts';
 
 export const MAX_PIXELS = 40_000_000;
 
@@ -40,6 +41,9 @@ const avif = wasmDecoder('@jsquash/avif/codec/dec/avif_dec.wasm', initAvif, (b) 
 
 /** A BMP without alpha reads as transparent from bmp-ts (alpha 0 everywhere): opaque, as browsers show it. */
 function fromBmp(bytes: Uint8Array): RgbaImage {
+  const rle = bmpRle(bytes);
+  if (rle) return decodeBmpRle(bytes, rle);
+  if (bytes.length >= 22 && new DataView(bytes.buffer, bytes.byteOffset).getInt32(18, true) < 0) throw new Error('it declares a negative width');
   const b = bmp.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)); // ABGR
   const data = new Uint8Array(b.data.length);
   let anyAlpha = false;
@@ -60,19 +64,20 @@ function fromGif(bytes: Uint8Array, maxPixels: number): RgbaImage {
   const { width: fw, height: fh } = frame.image.descriptor;
   if (fw * fh > maxPixels) throw new Error(`its first frame declares ${fw}x${fh} pixels`);
   const { dims, patch } = decompressFrame(frame, gif.gct, true);
-  const { width, height } = gif.lsd;
-  const data = new Uint8Array(4 * width * height);
-  const cols = Math.max(0, Math.min(dims.width, width - dims.left));
-  for (let y = 0; y < dims.height && dims.top + y < height && cols > 0; y++) {
-    data.set(patch.subarray(4 * y * dims.width, 4 * (y * dims.width + cols)), 4 * ((dims.top + y) * width + dims.left));
-  }
-  return { width, height, data };
+  return onCanvas({ width: dims.width, height: dims.height, data: patch }, dims.left, dims.top, gif.lsd.width, gif.lsd.height);
+}
+
+/** A still WebP, or an animated one's first frame on its canvas (as a browser shows it before it plays). */
+async function fromWebp(bytes: Uint8Array): Promise<RgbaImage> {
+  const first = webpFirstFrame(bytes);
+  if (!first) return webp(bytes);
+  return onCanvas(await webp(first.still), first.x, first.y, first.width, first.height);
 }
 
 const decoders: Record<Exclude<RasterFormat, 'tiff'>, (bytes: Uint8Array, maxPixels: number) => RgbaImage | Promise<RgbaImage>> = {
   png: (bytes) => {
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
+    return orient({ width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) }, pngOrientation(bytes));
   },
   jpeg: (bytes, maxPixels) => {
     const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
@@ -80,7 +85,7 @@ const decoders: Record<Exclude<RasterFormat, 'tiff'>, (bytes: Uint8Array, maxPix
   },
   gif: fromGif,
   bmp: fromBmp,
-  webp,
+  webp: fromWebp,
   avif,
 };
 
@@ -92,8 +97,10 @@ const decoders: Record<Exclude<RasterFormat, 'tiff'>, (bytes: Uint8Array, maxPix
  */
 export async function decodeImage(bytes: Uint8Array, name = 'image', limits: DecodeLimits | number = { maxPixels: MAX_PIXELS }): Promise<RgbaImage> {
   const maxPixels = typeof limits === 'number' ? limits : (limits.maxPixels ?? MAX_PIXELS);
-  const { format } = checkImageBytes(bytes, name, maxPixels);
+  const { format, frame } = checkImageBytes(bytes, name, maxPixels);
   if (format === 'tiff') return decodeTiff(bytes, name, maxPixels);
+  const coding = frame && jpegCoding(frame);
+  if (coding) throw new ImageDecodeError(`${name}: this JPEG is ${coding}, which the command line's JPEG decoder does not read (the page does where the browser does); save it as a baseline JPEG or a PNG.`, 'unsupported');
   try {
     return await decoders[format](bytes, maxPixels);
   } catch (e) {

@@ -28,6 +28,27 @@ function cutLoop(buffer: ArrayBuffer): void {
   }
 }
 
+/**
+ * 8-bit CMYK (photometric 5, with an extra alpha sample where there is one) to RGB by the naive
+ * inversion UTIF falls back to, which it cannot reach outside a window (it looks up window.UDOC).
+ */
+function cmykToRgba(ifd: UTIF.IFD, area: number): Uint8Array {
+  const bits = first(ifd.t258) ?? 8;
+  const samples = first(ifd.t277) ?? 4;
+  const src = (ifd as { data?: Uint8Array }).data;
+  if (bits !== 8 || samples < 4 || !src || src.length < area * samples) throw new Error(`CMYK with ${bits}-bit samples`);
+  const out = new Uint8Array(4 * area);
+  for (let i = 0; i < area; i++) {
+    const [s, o] = [i * samples, 4 * i];
+    const k = (255 - src[s + 3]) / 255;
+    out[o] = Math.round((255 - src[s]) * k);
+    out[o + 1] = Math.round((255 - src[s + 1]) * k);
+    out[o + 2] = Math.round((255 - src[s + 2]) * k);
+    out[o + 3] = samples > 4 ? src[s + 4] : 255;
+  }
+  return out;
+}
+
 export function decodeTiff(bytes: Uint8Array, name: string, maxPixels: number): RgbaImage {
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   cutLoop(buffer);
@@ -50,9 +71,11 @@ export function decodeTiff(bytes: Uint8Array, name: string, maxPixels: number): 
   let data: Uint8Array;
   try {
     UTIF.decodeImage(buffer, ifd);
-    data = UTIF.toRGBA8(ifd);
+    data = first(ifd.t262) === 5 ? cmykToRgba(ifd, width * height) : UTIF.toRGBA8(ifd);
   } catch (e) {
-    throw corrupt(`corrupt or of a kind not read here (${(e as Error).message})`);
+    // UTIF throws bare values too (a bit depth it does not read).
+    const why = e instanceof Error ? e.message : typeof e === 'number' ? `unsupported value ${e}` : String(e ?? '');
+    throw corrupt(`corrupt or of a kind not read here${why ? ` (${why})` : ''}`);
   }
   if (data.length !== 4 * width * height) throw corrupt('of a kind not read here (its samples did not give RGBA pixels)');
   return orient({ width, height, data }, first(ifd.t274) ?? 1);

@@ -8,6 +8,8 @@ export interface SniffResult {
   height?: number;
   /** For 'other': the image format it is, which histoscan does not decode. */
   name?: string;
+  /** For 'jpeg': its start-of-frame marker (0xc0 baseline, 0xc2 progressive, …) and sample precision in bits. */
+  frame?: { marker: number; precision: number };
 }
 
 // Image formats that are not decoded here, by their signatures, so that a photo from a phone or
@@ -73,6 +75,31 @@ function avifSize(b: Uint8Array): { width: number; height: number } | undefined 
   return best;
 }
 
+/**
+ * How a JPEG is coded, where it is not baseline or progressive Huffman at 8 bits (what the Node
+ * decoder reads; a browser reads arithmetic coding too); undefined for those.
+ */
+export function jpegCoding(frame: { marker: number; precision: number }): string | undefined {
+  const { marker, precision } = frame;
+  if (marker >= 0xc9) return 'arithmetic-coded';
+  if (marker === 0xc3 || marker === 0xc7) return 'lossless';
+  if (marker >= 0xc5) return 'hierarchical';
+  if (precision !== 8) return `${precision}-bit`;
+  return undefined;
+}
+
+/** The payload of a PNG's eXIf chunk (EXIF in TIFF layout), or null. */
+export function pngExif(b: Uint8Array): Uint8Array | null {
+  for (let at = 8; at + 12 <= b.length; ) {
+    const len = be(b, at, 4);
+    const type = String.fromCharCode(b[at + 4], b[at + 5], b[at + 6], b[at + 7]);
+    if (type === 'eXIf') return at + 8 + len <= b.length ? b.subarray(at + 8, at + 8 + len) : null;
+    if (type === 'IEND') return null;
+    at += 12 + len;
+  }
+  return null;
+}
+
 /** Format from magic bytes (never the file name) and the declared size where the header gives it. */
 export function sniffImage(b: Uint8Array): SniffResult {
   const at = (i: number) => b[i] ?? 0;
@@ -95,7 +122,7 @@ export function sniffImage(b: Uint8Array): SniffResult {
         continue;
       }
       if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-        return { format: 'jpeg', height: be16(i + 5), width: be16(i + 7) };
+        return { format: 'jpeg', height: be16(i + 5), width: be16(i + 7), frame: { marker, precision: at(i + 4) } };
       }
       if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
         i += 2;
@@ -173,6 +200,12 @@ function looksComplete(format: string, head: Uint8Array, tail: Uint8Array, size:
   for (let i = tail.length - 2; i >= 0; i--) if (tail[i] === 0xff && tail[i + 1] === 0xd9) return true;
   return false;
 }
+
+/**
+ * File names a folder's images have, in the page and the CLI alike. Formats not decoded here (SVG,
+ * HEIC, JPEG XL) are named too, so that each gets its own error rather than being left out.
+ */
+export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'jfif', 'jpe', 'gif', 'webp', 'bmp', 'tif', 'tiff', 'avif', 'svg', 'heic', 'heif', 'jxl'];
 
 /** What histoscan decodes, in the page and in the CLI alike (GIF: its first frame; TIFF: its first full-size image). */
 export const FORMATS = ['png', 'jpeg', 'gif', 'webp', 'bmp', 'tiff', 'avif'] as const;

@@ -1,7 +1,8 @@
-// EXIF orientation for the Node decoder. Browsers apply it in createImageBitmap, so without this a
-// phone photo reaches the model turned one way on the page and another way in the CLI.
+// EXIF orientation for the Node decoder (a JPEG's APP1, a PNG's eXIf chunk). Browsers apply it in
+// createImageBitmap, so without this a phone photo reaches the model turned one way on the page and another way in the CLI.
 import exifReader from 'exif-reader';
 import type { RgbaImage } from '../types.ts';
+import { pngExif } from './image-errors.ts';
 
 /** The APP1 "Exif" payload of a JPEG (before the first scan), or null. */
 export function jpegExif(bytes: Uint8Array): Uint8Array | null {
@@ -29,8 +30,12 @@ export function jpegExif(bytes: Uint8Array): Uint8Array | null {
 }
 
 /** EXIF orientation 1–8 of a JPEG; 1 when absent or unreadable (as browsers treat broken EXIF). */
-export function jpegOrientation(bytes: Uint8Array): number {
-  const exif = jpegExif(bytes);
+export const jpegOrientation = (bytes: Uint8Array): number => exifOrientation(jpegExif(bytes));
+
+/** EXIF orientation 1–8 of a PNG's eXIf chunk, which browsers apply too. */
+export const pngOrientation = (bytes: Uint8Array): number => exifOrientation(pngExif(bytes));
+
+function exifOrientation(exif: Uint8Array | null): number {
   if (!exif) return 1;
   try {
     const o = exifReader(Buffer.from(exif.buffer, exif.byteOffset, exif.byteLength)).Image?.Orientation;

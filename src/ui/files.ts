@@ -1,9 +1,16 @@
 // Turning what a user drops, picks, pastes or names (a URL) into files and addresses the element can use.
 
-// A dropped folder may hold other files (manifests, notes): keep what looks like an image.
-const IMAGE_NAME = /\.(png|jpe?g|gif|webp|bmp|svg|tiff?)$/i;
+import { IMAGE_EXTENSIONS } from '../model/image-errors.ts';
 
-export const imagesOnly = (files: File[]): File[] => files.filter((f) => IMAGE_NAME.test(f.name) || f.type.startsWith('image/'));
+// A folder may hold other files (manifests, notes): keep what looks like an image, and count the rest.
+const IMAGE_NAME = new RegExp(`\\.(${IMAGE_EXTENSIONS.join('|')})$`, 'i');
+
+export function imagesOnly(all: File[]): { files: File[]; skipped: number } {
+  const files = all.filter((f) => IMAGE_NAME.test(f.name) || f.type.startsWith('image/'));
+  return { files, skipped: all.length - files.length };
+}
+
+export const skippedNote = (n: number, how: 'dropped' | 'chosen') => `Skipped ${n} non-image file${n > 1 ? 's' : ''} in the ${how} folder.`;
 
 /** Files of a dropped folder tree (webkitGetAsEntry), in name order. */
 export async function entryFiles(entry: FileSystemEntry, out: File[] = []): Promise<File[]> {
@@ -33,8 +40,7 @@ export async function droppedFiles(dt: DataTransfer): Promise<{ files: File[]; s
   if (!entries.some((en) => en.isDirectory)) return { files: [...dt.files], skipped: 0 };
   const all: File[] = [];
   for (const en of entries) await entryFiles(en, all);
-  const files = imagesOnly(all);
-  return { files, skipped: all.length - files.length };
+  return imagesOnly(all);
 }
 
 /** Images on the clipboard; the browser names every pasted image "image.png", so give each its own name. */

@@ -4,7 +4,7 @@ import type { ImageResult, ProviderRequest, RgbaImage, ScoringName } from '../ty
 import type { InitOptions } from '../worker/worker.ts';
 import { DetectorClient } from './client.ts';
 import { emit, type DetectorState } from './events.ts';
-import { droppedFiles, imagesOnly, inputFiles, localModel, pageUrl, pastedFiles } from './files.ts';
+import { droppedFiles, imagesOnly, inputFiles, localModel, pageUrl, pastedFiles, skippedNote } from './files.ts';
 import { QueueController, type Row } from './queue.ts';
 import { buttonStyles, detectorStyles, themeStyles, verdictStyles } from './styles.ts';
 import { batchView, statusView, summaryText, summaryView, tableView, type Status } from './views.ts';
@@ -247,10 +247,16 @@ export class HistoscanDetector extends LitElement {
     if (!dt) return;
     const url = dt.getData('text/uri-list') || dt.getData('text/plain');
     const { files, skipped } = await droppedFiles(dt);
-    if (skipped) this.notice = `Skipped ${skipped} non-image files in the dropped folder.`;
+    if (skipped) this.notice = skippedNote(skipped, 'dropped');
     if (files.length) this.addFiles(files);
     // A dragged sample thumbnail: same-origin URL only.
     else if (url && new URL(url, location.href).origin === location.origin) await this.gallery.addUrl(url);
+  }
+
+  private addFolder(all: File[]): void {
+    const { files, skipped } = imagesOnly(all);
+    if (skipped) this.notice = skippedNote(skipped, 'chosen');
+    this.addFiles(files);
   }
 
   private pick(id: string): void {
@@ -281,7 +287,7 @@ export class HistoscanDetector extends LitElement {
           <button @click=${() => this.pick('folder')}>Choose a folder</button>
         </div>
         <input id="files" type="file" tabindex="-1" accept="image/png,image/jpeg,image/*" multiple aria-label="Choose images" @change=${(e: Event) => this.addFiles(inputFiles(e))} />
-        <input id="folder" type="file" tabindex="-1" webkitdirectory multiple aria-label="Choose a folder" @change=${(e: Event) => this.addFiles(imagesOnly(inputFiles(e)))} />
+        <input id="folder" type="file" tabindex="-1" webkitdirectory multiple aria-label="Choose a folder" @change=${(e: Event) => this.addFolder(inputFiles(e))} />
       </div>
       ${this.gallery.render()}
       <div class="notice">${this.notice}</div>

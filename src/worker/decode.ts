@@ -2,7 +2,7 @@
 // OffscreenCanvas (PNG, JPEG, GIF's first frame, WebP, BMP, AVIF) and UTIF for TIFF, which no browser
 // decodes, after the same header checks as Node (size limits before any decoding).
 import { ImageDecodeError } from '../core/errors.ts';
-import { checkImageBytes, formatName, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
+import { checkImageBytes, formatName, pngExif, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import type { RgbaImage } from '../types.ts';
 import { decode as decodePng, type DecodedPng } from 'fast-png';
 
@@ -31,7 +31,10 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   try {
     bitmap = await createImageBitmap(file instanceof Blob ? file : new Blob([file]), { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
   } catch {
-    throw new ImageDecodeError(`${name}: the browser could not decode this ${formatName(info.format)}; it is corrupt or truncated.`, 'corrupt');
+    // Browsers cap a canvas side (Chromium at 32,767 pixels), whatever the pixel count.
+    const long = Math.max(info.width ?? 0, info.height ?? 0) > 32767;
+    const why = long ? `at ${info.width}x${info.height} pixels it has a side longer than a browser decodes (32,767); the command line reads it` : 'it is corrupt or truncated';
+    throw new ImageDecodeError(`${name}: the browser could not decode this ${formatName(info.format)}; ${why}.`, long ? 'too-large' : 'corrupt');
   }
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
@@ -45,10 +48,11 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
  * Small 8-bit PNGs are decoded here, in JS: for a 28×28 image the browser's path (createImageBitmap,
  * then a canvas to read the pixels) took most of the time of a check, and a PNG is lossless, so the
  * pixels are the file's own (the Node CLI's pngjs gives the same). Anything else — 16-bit or
- * packed-bit images, tRNS transparency, or a file fast-png cannot read — goes to the browser,
+ * packed-bit images, tRNS transparency, an EXIF orientation, or a file fast-png cannot read — goes to the browser,
  * which also words the error for a corrupt file.
  */
 export function pngInJs(bytes: Uint8Array): RgbaImage | null {
+  if (pngExif(bytes)) return null; // an EXIF orientation, which the browser applies
   let p: DecodedPng;
   try {
     p = decodePng(bytes);

@@ -79,9 +79,9 @@ describe('Node image decoding', () => {
 
   it('sniffs formats and declared sizes from the magic bytes', () => {
     expect(sniffImage(png(7, 5, 2))).toEqual({ format: 'png', width: 7, height: 5 });
-    expect(sniffImage(jpegHeader(640, 480))).toEqual({ format: 'jpeg', width: 640, height: 480 });
+    expect(sniffImage(jpegHeader(640, 480))).toEqual({ format: 'jpeg', width: 640, height: 480, frame: { marker: 0xc0, precision: 8 } });
     const j = new Uint8Array(jpeg.encode({ width: 9, height: 4, data: new Uint8Array(144).fill(30) }, 80).data);
-    expect(sniffImage(j)).toEqual({ format: 'jpeg', width: 9, height: 4 });
+    expect(sniffImage(j)).toMatchObject({ format: 'jpeg', width: 9, height: 4 });
     expect(sniffImage(new TextEncoder().encode('GIF89a\x05\x00\x03\x00')).format).toBe('gif');
     expect(sniffImage(new TextEncoder().encode('<?xml version="1.0"?><svg/>')).format).toBe('svg');
     expect(sniffImage(new TextEncoder().encode('RIFF\0\0\0\0WEBPVP8 ')).format).toBe('webp');
@@ -160,6 +160,10 @@ describe('Node image decoding', () => {
     const photo = await pixels('photo-40.png');
     for (const n of ['photo-40.bmp', 'photo-40-lossless.webp', 'photo-40.tif']) expect(await pixels(n), n).toEqual(photo);
     expect(await pixels('photo-40.gif')).toEqual(await pixels('photo-40-p.png'));
+    // What the libraries leave to histoscan's own code: run-length-encoded BMPs, an animated WebP's first
+    // frame, CMYK TIFF, a PNG's EXIF orientation (stored turned a quarter left, shown upright).
+    for (const n of ['clean-rle8.bmp', 'clean-animated.webp', 'clean-cmyk.tif', 'clean-exif6.png']) expect(await pixels(n), n).toEqual(gray);
+    expect(await pixels('clean-rle4.bmp')).toEqual(await pixels('clean-16.png'));
     // Lossy WebP, with and without alpha: the size from the header; the alpha kept.
     const alpha = await decodeImage(f('clean-alpha.webp'));
     expect([alpha.width, alpha.height, alpha.data[3]]).toEqual([33, 21, 200]);
@@ -179,6 +183,16 @@ describe('Node image decoding', () => {
     expect(rgba(await decodeImage(loop, 'loop.tif'))).toEqual(rgb);
     // A file whose only image is marked reduced-resolution (NewSubfileType 1) is still read.
     expect((await decodeImage(tiff(3, 2, rgb, false, [[254, 1]]), 'thumb.tif')).width).toBe(3);
+  });
+
+  it('a JPEG coded in a way the Node decoder does not read (arithmetic, lossless, hierarchical, 12-bit) is named as such', async () => {
+    const j = new Uint8Array(jpeg.encode({ width: 9, height: 4, data: new Uint8Array(144).fill(30) }, 80).data);
+    const sof = j.findIndex((b, i) => b === 0xff && j[i + 1] === 0xc0);
+    const as = (marker: number, precision = 8) => Uint8Array.from(j, (b, i) => (i === sof + 1 ? marker : i === sof + 4 ? precision : b));
+    for (const [bytes, kind] of [[as(0xc9), 'arithmetic-coded'], [as(0xca), 'arithmetic-coded'], [as(0xc3), 'lossless'], [as(0xc5), 'hierarchical'], [as(0xc1, 12), '12-bit']] as const) {
+      await expect(decodeImage(bytes, 'x.jpg')).rejects.toMatchObject({ code: 'unsupported', message: expect.stringContaining(`this JPEG is ${kind}`) });
+    }
+    expect((await decodeImage(as(0xc1), 'x.jpg')).width).toBe(9); // extended Huffman at 8 bits: read
   });
 
   it('refuses bad files with a clear typed error', async () => {
