@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { bombHeader, png } from '../tests/fixtures/png-bytes.ts';
 import { nothingLeaves, expectStrictCsp } from './fixtures/privacy.ts';
@@ -97,6 +97,32 @@ test('bad profiles are refused with their message and the detector keeps working
   await page.locator(`${el} #files`).setInputFiles(['data/clean/00002.png']);
   await waitDone(page, 1);
   await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
+});
+
+test('a profile built with other preprocessing brings it along where the page named no spec, and is refused where it did', async ({ page }, info) => {
+  // Built by the CLI with --mean and --std the bundled spec does not have.
+  const out = info.outputPath('mean-half.hsp');
+  const cli = (args: string[]) => execFileSync(process.execPath, ['bin/histoscan.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const bg = info.outputPath('bg');
+  mkdirSync(bg, { recursive: true });
+  for (const f of readdirSync('data/background').sort().slice(0, 60)) copyFileSync(`data/background/${f}`, `${bg}/${f}`);
+  cli(['profile', '--model', 'public/models/fashion-cnn.onnx', '--images', bg, '--mean', '0.5', '--std', '0.5', '--no-calibration', '--out', out]);
+  const image = 'data/clean/00002.png';
+  const want = (JSON.parse(cli(['score', '--model', 'public/models/fashion-cnn.onnx', '--profile', out, '--json', image])).results as { score: number }[])[0].score;
+  const hsp = { name: 'mean-half.hsp', mimeType: 'application/octet-stream', buffer: readFileSync(out) };
+  await page.goto('/e2e/fixtures/embed.html');
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await page.locator(`${el} #hsp`).setInputFiles(hsp);
+  await expect(page.locator(`${el} [data-build]`)).toContainText('Using profile mean-half.hsp');
+  await page.locator(`${el} #files`).setInputFiles([image]);
+  await waitDone(page, 1);
+  // An uncalibrated score is the scans' raw sum: WASM's and the native runtime's last bits move it a little.
+  const got = Number(await rows(page).first().locator('[data-score]').getAttribute('data-score'));
+  expect(Math.abs(got - want) / want).toBeLessThan(0.01);
+  // The demo names its model's spec: a profile fed otherwise is refused, saying how.
+  await openDemo(page);
+  await page.locator(`${el} #hsp`).setInputFiles(hsp);
+  await expect(page.locator(`${el} [data-build]`)).toContainText(/preprocessed otherwise than these would be \(mean 0.5 in the profile, 0 now; std 0.5 in the profile, 1 now\)/);
 });
 
 test('a profile for another model is refused; a non-ONNX model or one without an image input fails to start with a message', async ({ page }) => {
