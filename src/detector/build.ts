@@ -210,6 +210,23 @@ export function calibrationWarnings(count: number, fpr: number, groups: readonly
   return [];
 }
 
+/**
+ * A model fed otherwise than it was trained (pixels in [0, 1] where it wants [0, 255], RGB for BGR)
+ * often calls everything one thing: say so where it puts nearly all of a varied background in one
+ * of three or more classes.
+ */
+export function oneClassWarning(predicted: Map<number, number>, classes: number, names?: string[]): string[] {
+  const total = [...predicted.values()].reduce((a, b) => a + b, 0);
+  const [top, n] = [...predicted].reduce((a, b) => (b[1] > a[1] ? b : a), [0, 0]);
+  if (classes < 3 || total < 20 || n < ONE_CLASS_SHARE * total) return [];
+  return [
+    `the model puts ${n} of ${total} background images (${((100 * n) / total).toFixed(0)}%) in one class (${names?.[top] ?? `class ${top}`}). If they are of several kinds, check how images are fed (--scale, --mean, --std, --bgr, --size, or the spec): a model fed otherwise than it was trained often calls everything one thing.`,
+  ];
+}
+
+/** The share of the background in one class above which oneClassWarning speaks. */
+const ONE_CLASS_SHARE = 0.9;
+
 const named = (src: ImageSource, skip: Map<number, string>): SkippedImage[] => [...skip].map(([i, error]) => ({ file: src.name(i), error }));
 
 /**
@@ -254,6 +271,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const groups = sample ? sample.prototypes() : shared?.groups === 'prototypes' ? Prototypes.of(shared) : features.classes;
   const gauss = choice ? new GaussAccumulator(features.layers, groups, choice) : null;
   const confidences: number[] = [];
+  const predicted = new Map<number, number>();
   const inBackground = new Set<string>();
   let outputs = 0;
   await features.eachBatch(
@@ -261,6 +279,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
     (n, loaded, logits) => {
       if (calibration) for (const k of rowKeys(n, features.nodes)) inBackground.add(k);
       const labels = logits.map(argmax);
+      for (const c of labels) predicted.set(c, (predicted.get(c) ?? 0) + 1);
       builder.add(n, loaded.length, labels);
       gauss?.add(n, loaded.length, labels);
       confidences.push(...logits.map(confidenceAboveChance));
@@ -290,7 +309,8 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   });
   const profile: Profile = gauss ? { ...built, header: { ...built.header, gauss: gauss.finish() } } : built;
   const skipped = named(background, skip);
-  if (!calibration || calibration.count === 0) return { profile, skipped, notes, warnings: calibrationWarnings(0, opts.fpr) };
+  const fed = oneClassWarning(predicted, outputs, features.spec.classNames);
+  if (!calibration || calibration.count === 0) return { profile, skipped, notes, warnings: [...fed, ...calibrationWarnings(0, opts.fpr)] };
   const cal = await calibrate(features, profile, calibration, { ...opts, inBackground }, progress);
-  return { profile: cal.profile, skipped: [...skipped, ...cal.skipped], notes: [...notes, ...cal.notes], warnings: cal.warnings };
+  return { profile: cal.profile, skipped: [...skipped, ...cal.skipped], notes: [...notes, ...cal.notes], warnings: [...fed, ...cal.warnings] };
 }

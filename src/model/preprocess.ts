@@ -134,8 +134,10 @@ function imageShape(shape: (number | string)[]): Partial<Pick<ModelSpec, 'channe
  */
 export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {}): ModelSpec {
   // `flags`: whether a size, layout or spec could help, and the message says how to give them.
-  const fail = (why: string, flags = true): never => {
-    const how = flags ? '. Give the input size and layout with --size, --channels and --layout or a --spec file (a histoscan spec, or the preprocessor_config.json a Hugging Face export ships).' : '.';
+  const fail = (why: string, flags: boolean | string[] = true): never => {
+    const named = (Array.isArray(flags) ? flags : ['size', 'channels', 'layout']).map((f) => `--${f}`);
+    const list = named.length > 1 ? `${named.slice(0, -1).join(', ')} and ${named[named.length - 1]}` : named[0];
+    const how = flags ? `. Give ${!Array.isArray(flags) ? 'the input size and layout' : flags.length > 1 ? 'them' : 'it'} with ${list} or a --spec file (a histoscan spec, or the preprocessor_config.json a Hugging Face export ships).` : '.';
     throw new ModelError(`No image input: ${why}${how}`, 'no-image-input');
   };
   // float32 (0: undeclared) or float16, or uint8 pixels as such (exports that fold the scaling into the graph)
@@ -147,7 +149,7 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
   const shape = input.shape;
   const desc = `input "${input.name}" has shape [${shape.join(', ')}]`;
   // No size or layout helps here: say what the input takes instead.
-  if (!takesPixels(input.elemType)) fail(`input "${input.name}" takes ONNX element type ${input.elemType}; histoscan feeds an image as float32, float16 or uint8`, false);
+  if (!takesPixels(input.elemType)) fail(`input "${input.name}" takes ${typeName(input.elemType)}; histoscan feeds an image as float32, float16 or uint8 (export the model with one of those inputs, e.g. a Cast after it)`, false);
   const guess = imageShape(shape) ?? {};
   const explicit = overrides.height && overrides.width && overrides.channels && overrides.layout;
   if (!explicit && shape.length !== 4 && shape.length !== 3) fail(`${desc}, not a batch of images (rank 4 or 3)`);
@@ -156,7 +158,9 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
   // A fixed channel axis of another count (RGBA, two-channel): no flag can make it an image histoscan feeds.
   const channelLike = shape.length === 4 && [shape[1], shape[3]].every((d) => typeof d === 'number' && d !== 1 && d !== 3);
   if (!spec.channels && channelLike) fail(`${desc}; histoscan feeds gray (1 channel) or RGB (3 channels) images, and neither axis 1 nor axis 3 holds 1 or 3`, false);
-  if (!spec.height || !spec.width || !spec.channels || !spec.layout) fail(`${desc}; its size or channels are not fixed`);
+  // Name what is still open, so a user who gave --size learns that only --layout is missing.
+  const open = [!(spec.height && spec.width) && 'size', !spec.channels && 'channels', !spec.layout && 'layout'].filter((x): x is string => !!x);
+  if (open.length) fail(`${desc}; its ${open.join(' and ')} ${open.length > 1 ? 'are' : 'is'} not fixed`, open);
   return parseSpec(spec);
 }
 
@@ -167,6 +171,10 @@ const SPEC_FIELDS = ['inputName', 'outputName', 'height', 'width', 'channels', '
 export function isSpecLike(json: unknown): boolean {
   return !!json && typeof json === 'object' && !Array.isArray(json) && SPEC_FIELDS.some((k) => k in json);
 }
+
+/** ONNX element types by name, for messages. */
+const TYPE_NAMES: Record<number, string> = { 1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'strings', 9: 'booleans', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16' };
+const typeName = (t: number) => (TYPE_NAMES[t] ? `${TYPE_NAMES[t]} (ONNX element type ${t})` : `ONNX element type ${t}`);
 
 /** Validate a whole spec (a complete spec file, or a spec stored in a profile); throws ModelError 'bad-spec'. */
 export function parseSpec(json: unknown): ModelSpec {

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildDefaults } from '../../src/defaults.ts';
+import { oneClassWarning } from '../../src/detector/build.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { classOutput, inspectModel } from '../../src/model/onnx.ts';
 import { parseSpecFields, resolveSpec, specFromModel } from '../../src/model/preprocess.ts';
@@ -78,5 +79,15 @@ describe('a profile used with other preprocessing than its own', () => {
     const same = await Detector.create({ model: RGB, provider: 'wasm', profile, overrides: { mean: [0, 0, 0], scale: 255 } });
     expect(same.profile).toBe(profile);
     same.release();
+  });
+});
+
+describe('a background the model puts in one class', () => {
+  it('is named with a hint to check how images are fed, from 90% of 20 or more images in one of three or more classes', () => {
+    const counts = (...n: number[]) => new Map(n.map((c, i) => [i, c]));
+    expect(oneClassWarning(counts(1, 1, 38), 10, ['a', 'b', 'c'])[0]).toMatch(/puts 38 of 40 background images \(95%\) in one class \(c\)\. If they are of several kinds, check how images are fed \(--scale/);
+    expect(oneClassWarning(counts(5, 5, 30), 10)).toEqual([]); // 75%
+    expect(oneClassWarning(counts(0, 19), 10)).toEqual([]); // too few to say
+    expect(oneClassWarning(counts(0, 40), 2)).toEqual([]); // two classes: a background of one kind is common
   });
 });
