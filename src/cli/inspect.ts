@@ -59,7 +59,9 @@ export async function runInspect(opts: InspectFlags): Promise<void> {
   const floats = info.outputs.filter((o) => isFloat(o.elemType)).length;
   const before = info.beforeSoftmax[out];
   const why = before ? `, read before the softmax that closes it: ${before}` : '';
-  console.log(`classes from output ${out}${why}${floats > 1 ? ` (one of ${floats} float outputs: choose another with --output)` : ''}`);
+  const shape = info.outputs.find((o) => o.name === out)?.shape ?? [];
+  const map = shape.slice(1).filter((d) => d !== 1).length > 1 ? ` (a map [${shape.join(', ')}]: each class's mean over its positions)` : '';
+  console.log(`classes from output ${out}${why}${map}${floats > 1 ? ` (one of ${floats} float outputs: choose another with --output)` : ''}`);
   console.log(`spec   ${JSON.stringify(spec)}`);
   console.log(`\ncandidate layers (* = auto):`);
   for (const c of info.candidates) {

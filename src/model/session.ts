@@ -4,6 +4,7 @@ import { createSession, ort } from './runtime.ts';
 import type { ModelProto } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
 import { fromHalf, toHalf } from './half.ts';
+import { channelAxisOf, reduceLayer } from './reduce.ts';
 import { classOutput, FLOAT16, inspectModel, instrumentModel, parseModel, resolveLayers, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
 import type { Provider, ProviderRequest } from '../types.ts';
 
@@ -18,6 +19,23 @@ export interface RunResult {
   logits: Float32Array;
   logitDims: number[];
   activations: Activation[];
+}
+
+/**
+ * Class scores per image. An output with a grid or tokens besides its classes (a segmentation map
+ * [N, C, H, W], per-token scores [N, T, C]) is read as each class's mean over them: the classes
+ * the image holds most of, and one vector per image for the class column, the class histograms
+ * and the energy.
+ */
+export function classScores(t: { dims: number[]; data: Float32Array }, features?: 'first' | 'last'): { dims: number[]; data: Float32Array } {
+  const per = t.dims.slice(1);
+  if (per.filter((d) => d !== 1).length <= 1) return t;
+  const n = t.dims[0];
+  const size = per.reduce((a, b) => a * b, 1);
+  const axis = channelAxisOf(per, features);
+  const data = new Float32Array(n * per[axis]);
+  for (let i = 0; i < n; i++) data.set(reduceLayer(t.data.subarray(i * size, (i + 1) * size), per, 'channel-mean', axis), i * per[axis]);
+  return { dims: [n, per[axis]], data };
 }
 
 export interface InstrumentedModelOptions {
@@ -134,7 +152,7 @@ export class InstrumentedModel {
         const data = raw instanceof Float32Array ? raw : t.type === 'float16' && raw instanceof Uint16Array ? fromHalf(raw) : Float32Array.from(raw as ArrayLike<number>, Number);
         return { dims: t.dims.map(Number), data };
       };
-      const logits = await read(this.logitsName);
+      const logits = classScores(await read(this.logitsName), this.info.featureAxis[this.logitsName]);
       const activations: Activation[] = [];
       // Non-finite values are the caller's to find per image: one bad image must not sink its batch.
       for (const name of this.layers) activations.push({ name, ...(await read(name)) });

@@ -44,6 +44,22 @@ describe('the class output', () => {
   });
 });
 
+describe('a map of class scores (a segmentation output)', () => {
+  it('is read as each class\'s mean over its positions: one score per class and image', async () => {
+    const M = model('segmentation-map.onnx');
+    const d = await Detector.create({ model: M, provider: 'wasm' });
+    expect(d.features.classes).toBe(3);
+    const img = noiseImage(7, 8);
+    const { logits } = await d.features.nodeValues([img]);
+    ort.env.wasm.numThreads = 1;
+    const plain = await (await ort.InferenceSession.create(M)).run({ x: new ort.Tensor('float32', d.features.input(img), [1, 3, 8, 8]) });
+    const map = plain.scores.data as Float32Array;
+    const means = [0, 1, 2].map((c) => map.subarray(64 * c, 64 * (c + 1)).reduce((a, b) => a + b, 0) / 64);
+    Array.from(logits[0]).forEach((v, c) => expect(v).toBeCloseTo(means[c], 5));
+    d.release();
+  });
+});
+
 describe('a batch fixed above one', () => {
   it('is filled with blank images, and each image gets the logits the plain model gives it in a full batch', async () => {
     const M = model('fixed-batch4-rgb.onnx');

@@ -14,6 +14,8 @@ Writes tests/fixtures/models/:
                            uses is unchanged between those opsets
   fixed-batch-rgb.onnx     rgb-opset11.onnx with its batch dimension fixed to 1 (as many exporters leave it)
   fixed-batch4-rgb.onnx    rgb-opset11.onnx with its batch dimension fixed to 4 (as exports for a batched server leave it)
+  segmentation-map.onnx    onnx.helper graph whose output is a map of class scores per position, as segmentation
+                           models give: Conv -> Relu -> Conv 1x1 to [N,3,8,8] on RGB NCHW [N,3,8,8], opset 13
   embedding-first.onnx     onnx.helper graph with two outputs, the pooled features ("embedding" [N,4]) before the
                            class scores ("logits" [N,6]), as exports that also serve an embedding have them; opset 13
   nan.onnx                 Conv -> Log (of negative values: NaN) -> Relu -> Gemm, opset 13
@@ -138,6 +140,20 @@ def embedding_first():
              [helper.make_tensor_value_info('embedding', TensorProto.FLOAT, ['N', 4]),
               helper.make_tensor_value_info('logits', TensorProto.FLOAT, ['N', 6])],
              logits='logits', post=[helper.make_node('Identity', ['f1'], ['embedding'], name='embed')])
+
+
+def segmentation_map():
+    r = np.random.RandomState(43)
+    inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in
+             [('w1', r.randn(4, 3, 3, 3) * 0.5), ('b1', r.randn(4) * 0.1), ('w2', r.randn(3, 4, 1, 1)), ('b2', r.randn(3) * 0.1)]]
+    nodes = [helper.make_node('Conv', ['x', 'w1', 'b1'], ['c1'], pads=[1, 1, 1, 1], name='conv'),
+             helper.make_node('Relu', ['c1'], ['r1'], name='relu'),
+             helper.make_node('Conv', ['r1', 'w2', 'b2'], ['scores'], name='head')]
+    g = helper.make_graph(nodes, 'segmentation_map', [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 3, 8, 8])],
+                          [helper.make_tensor_value_info('scores', TensorProto.FLOAT, ['N', 3, 8, 8])], initializer=inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], ir_version=7)
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(OUT, 'segmentation-map.onnx'))
 
 
 def uint8_rgb():
@@ -426,5 +442,6 @@ elif __name__ == '__main__':
         d.dim_value = 4
     onnx.save(m, os.path.join(OUT, 'fixed-batch4-rgb.onnx'))
     embedding_first()
+    segmentation_map()
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
