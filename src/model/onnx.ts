@@ -87,8 +87,9 @@ const PASS = new Set(['BatchNormalization', 'Add', 'Identity', 'Mul', 'Div', 'In
 // Below opset 20 a GELU exports as x·½(1 + erf(x/√2)): the activation is the last Add/Mul after the Erf.
 const GELU_TAIL = new Set(['Add', 'Mul']);
 // Gates that a SiLU or a HardSwish below opset 14 multiplies by its input, through a constant scaling (/6).
-const GATES = new Set(['Sigmoid', 'HardSigmoid', 'Clip']);
-const GATE_TAIL = new Set(['Mul', 'Div']);
+const GATES = new Set(['Sigmoid', 'HardSigmoid', 'Clip', 'Softplus']);
+// What may stand between a gate and the product with its input (Mish: x · tanh(softplus(x))).
+const GATE_TAIL = new Set(['Mul', 'Div', 'Tanh']);
 const DENSE = new Set(['Gemm', 'MatMul', 'MatMulInteger', 'QLinearMatMul']);
 // A quantized dense op reads its input through one of these: the float tensor before it is the feature.
 const QUANTIZE = new Set(['DynamicQuantizeLinear', 'QuantizeLinear']);

@@ -115,6 +115,8 @@ describe('model instrumentation', () => {
     // Paddle2ONNX's HardSwish (x · relu6(x + 3), then / 6): the product before the division.
     expect(gated.autoLayers).toEqual(['/Mul_output_0', '/Mul_1_output_0', '/Mul_3_output_0', '/Mul_4_output_0', '/Relu_output_0', '/HardSigmoid_1_output_0', '/ReduceMean_1_output_0']);
     expect(gated.autoLayers.slice(0, 4).map((l) => gated.featureAxis[l])).toEqual(['first', 'first', 'first', 'first']);
+    // Mish below opset 18 (x · tanh(softplus(x))): the product, not the softplus inside it.
+    expect(inspectModel(fixture('mish-acts.onnx')).autoLayers).toEqual(['/Mul_output_0', '/ReduceMean_output_0']);
     expect(inspectModel(fixture('gray-opset21.onnx')).opset).toBe(21);
     expect(inspectModel(fixture('rgb-opset11.onnx')).opset).toBe(11);
     expect(inspectModel(fixture('resnetish-nhwc-rgb.onnx')).opset).toBe(13);

@@ -14,6 +14,7 @@ Writes tests/fixtures/models/:
                            uses is unchanged between those opsets
   fixed-batch-rgb.onnx     rgb-opset11.onnx with its batch dimension fixed to 1 (as many exporters leave it)
   fixed-batch4-rgb.onnx    rgb-opset11.onnx with its batch dimension fixed to 4 (as exports for a batched server leave it)
+  mish-acts.onnx           torch: a conv block closed by Mish as x·tanh(softplus(x)), RGB NCHW [N,3,12,12], opset 13
   segmentation-map.onnx    onnx.helper graph whose output is a map of class scores per position, as segmentation
                            models give: Conv -> Relu -> Conv 1x1 to [N,3,8,8] on RGB NCHW [N,3,8,8], opset 13
   embedding-first.onnx     onnx.helper graph with two outputs, the pooled features ("embedding" [N,4]) before the
@@ -202,6 +203,19 @@ class Gated(nn.Module):
         h = h * torch.clamp(h + 3, 0, 6) / 6
         s = nn.functional.hardsigmoid(self.se2(torch.relu(self.se1(h.mean(dim=(2, 3), keepdim=True)))))
         return self.head((h * s).mean(dim=(2, 3)))
+
+
+class MishNet(nn.Module):
+    """A conv block closed by Mish, x·tanh(softplus(x)), which exporters below opset 18 write as those three ops."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 4, 3, padding=1)
+        self.head = nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = self.c1(x)
+        return self.head((h * torch.tanh(nn.functional.softplus(h))).mean(dim=(2, 3)))
 
 
 def export(model, shape, name, opset):
@@ -443,5 +457,7 @@ elif __name__ == '__main__':
     onnx.save(m, os.path.join(OUT, 'fixed-batch4-rgb.onnx'))
     embedding_first()
     segmentation_map()
+    torch.manual_seed(47)
+    export(MishNet(), (1, 3, 12, 12), 'mish-acts.onnx', 13)
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
