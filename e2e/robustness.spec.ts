@@ -61,6 +61,7 @@ test('GIF, WebP, BMP, TIFF and AVIF (RLE, animated, CMYK, EXIF-turned too): each
     'clean-animated.webp': 'data/clean/00002.png',
     'clean-cmyk.tif': 'data/clean/00002.png',
     'clean-exif6.png': 'data/clean/00002.png',
+    'clean-555.bmp': `${dir}/clean-555.png`,
   };
   const files = [...new Set([...Object.values(same), ...Object.keys(same).map((f) => `${dir}/${f}`), `${dir}/clean-lossy.webp`, `${dir}/clean-alpha.webp`])];
   await page.locator(`${el} #files`).setInputFiles(files);

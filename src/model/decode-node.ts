@@ -45,10 +45,17 @@ function fromBmp(bytes: Uint8Array): RgbaImage {
   if (rle) return decodeBmpRle(bytes, rle);
   if (bytes.length >= 22 && new DataView(bytes.buffer, bytes.byteOffset).getInt32(18, true) < 0) throw new Error('it declares a negative width');
   const b = bmp.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)); // ABGR
+  // bmp-ts widens a field of n < 8 bits (16-bit BMPs' 5 or 6) by a shift, 31 to 248; browsers scale it, 31 to 255.
+  const masks = b as unknown as { bitPP: number; maskRed: number; maskGreen: number; maskBlue: number; maskAlpha: number };
+  const widen = (mask: number) => {
+    const n = masks.bitPP === 16 || masks.bitPP === 32 ? mask.toString(2).replace(/0/g, '').length : 8;
+    return n > 0 && n < 8 ? (v: number) => Math.round(((v >> (8 - n)) * 255) / ((1 << n) - 1)) : (v: number) => v;
+  };
+  const [r, g, bl, a] = [widen(masks.maskRed), widen(masks.maskGreen), widen(masks.maskBlue), widen(masks.maskAlpha)];
   const data = new Uint8Array(b.data.length);
   let anyAlpha = false;
   for (let i = 0; i < data.length; i += 4) {
-    [data[i], data[i + 1], data[i + 2], data[i + 3]] = [b.data[i + 3], b.data[i + 2], b.data[i + 1], b.data[i]];
+    [data[i], data[i + 1], data[i + 2], data[i + 3]] = [r(b.data[i + 3]), g(b.data[i + 2]), bl(b.data[i + 1]), a(b.data[i])];
     anyAlpha ||= b.data[i] !== 0;
   }
   if (!anyAlpha) for (let i = 3; i < data.length; i += 4) data[i] = 255;
@@ -76,7 +83,8 @@ async function fromWebp(bytes: Uint8Array): Promise<RgbaImage> {
 
 const decoders: Record<Exclude<RasterFormat, 'tiff'>, (bytes: Uint8Array, maxPixels: number) => RgbaImage | Promise<RgbaImage>> = {
   png: (bytes) => {
-    const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    // Chunk checksums are not checked, as browsers do not: the pixels' own zlib stream has one.
+    const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { checkCRC: false });
     return orient({ width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) }, pngOrientation(bytes));
   },
   jpeg: (bytes, maxPixels) => {

@@ -138,6 +138,11 @@ export class DetectorClient extends EventTarget {
     return this.guard(this.remote.modelInput(file, name));
   }
 
+  /** A PNG of an image the page cannot show itself (TIFF), for its thumbnail. */
+  preview(file: Blob, name: string, side: number) {
+    return this.guard(this.remote.preview(file, name, side));
+  }
+
   histogram(node: number) {
     return this.guard(this.remote.histogram(node));
   }

@@ -268,9 +268,23 @@ export class HistoscanDetector extends LitElement {
     return row ? this.thumb(row) : '';
   }
 
+  /** Rows whose thumbnail the worker is making (TIFF). */
+  private previewing = new WeakSet<Row>();
+
   private thumb(row: Row): string {
-    if (!row.thumb) row.thumb = URL.createObjectURL(row.file);
-    return row.thumb;
+    if (row.thumb) return row.thumb;
+    // A TIFF, which no browser shows: a PNG of it from the worker, which decodes it (empty until then).
+    if (!/\.tiff?$/i.test(row.name) && row.file.type !== 'image/tiff') return (row.thumb = URL.createObjectURL(row.file));
+    if (this.previewing.has(row)) return '';
+    this.previewing.add(row);
+    void this.client.preview(row.file, row.name, 256).then(
+      (png) => {
+        row.thumb = URL.createObjectURL(png);
+        this.requestUpdate();
+      },
+      () => {},
+    );
+    return '';
   }
 
   override render() {

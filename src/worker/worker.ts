@@ -174,6 +174,20 @@ const api = {
     return Comlink.transfer({ width: s.width, height: s.height, data }, [data.buffer]);
   },
 
+  /**
+   * A PNG of the image, at most `side` pixels on its longer side, for formats the page cannot show
+   * in an <img> (TIFF, which only this worker decodes).
+   */
+  async preview(file: Blob, name: string, side: number): Promise<Blob> {
+    const img = await decodeBlob(file, name);
+    const k = Math.min(1, side / Math.max(img.width, img.height));
+    const full = new OffscreenCanvas(img.width, img.height);
+    full.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
+    const small = new OffscreenCanvas(Math.max(1, Math.round(img.width * k)), Math.max(1, Math.round(img.height * k)));
+    small.getContext('2d')!.drawImage(full, 0, 0, small.width, small.height);
+    return small.convertToBlob({ type: 'image/png' });
+  },
+
   /** Background histogram of one node, for the detail view. */
   histogram(node: number): NodeHistogramData {
     const p = need().profile!;

@@ -164,6 +164,7 @@ describe('Node image decoding', () => {
     // frame, CMYK TIFF, a PNG's EXIF orientation (stored turned a quarter left, shown upright).
     for (const n of ['clean-rle8.bmp', 'clean-animated.webp', 'clean-cmyk.tif', 'clean-exif6.png']) expect(await pixels(n), n).toEqual(gray);
     expect(await pixels('clean-rle4.bmp')).toEqual(await pixels('clean-16.png'));
+    expect(await pixels('clean-555.bmp')).toEqual(await pixels('clean-555.png')); // 5-bit fields scaled as browsers do
     // Lossy WebP, with and without alpha: the size from the header; the alpha kept.
     const alpha = await decodeImage(f('clean-alpha.webp'));
     expect([alpha.width, alpha.height, alpha.data[3]]).toEqual([33, 21, 200]);
@@ -183,6 +184,13 @@ describe('Node image decoding', () => {
     expect(rgba(await decodeImage(loop, 'loop.tif'))).toEqual(rgb);
     // A file whose only image is marked reduced-resolution (NewSubfileType 1) is still read.
     expect((await decodeImage(tiff(3, 2, rgb, false, [[254, 1]]), 'thumb.tif')).width).toBe(3);
+  });
+
+  it('a PNG whose chunk checksum is wrong but whose pixels are whole decodes, as browsers show it', async () => {
+    const good = new Uint8Array(readFileSync('data/clean/00002.png'));
+    const bad = good.slice();
+    bad[29] ^= 0xff; // the IHDR chunk's CRC
+    expect(Array.from((await decodeImage(bad, 'x.png')).data)).toEqual(Array.from((await decodeImage(good, 'x.png')).data));
   });
 
   it('a JPEG coded in a way the Node decoder does not read (arithmetic, lossless, hierarchical, 12-bit) is named as such', async () => {
