@@ -70,6 +70,11 @@ test('GIF, WebP, BMP, TIFF and AVIF (RLE, animated, CMYK, EXIF-turned too): each
   const score = async (f: string) => Number(await page.locator(`${el} tr.row[data-name="${name(f)}"] [data-score]`).getAttribute('data-score'));
   for (const f of files) expect(await page.locator(`${el} tr.row[data-name="${name(f)}"]`).getAttribute('data-state'), f).toBe('done');
   for (const [f, png] of Object.entries(same)) expect(await score(`${dir}/${f}`), f).toBe(await score(png));
+  // A TIFF, which no browser shows, gets its thumbnail from the worker, which decodes it.
+  for (const f of ['clean.tif', 'clean-cmyk.tif']) {
+    await expect.poll(() => page.locator(`${el} tr.row[data-name="${f}"] img`).evaluate((i: HTMLImageElement) => i.naturalWidth), f).toBe(28);
+  }
+  await shot(page, 'formats');
   // The CLI reads every one of them too, to the page's scores.
   const out = JSON.parse(
     execFileSync(process.execPath, ['bin/histoscan.js', 'score', '--model', 'public/models/fashion-cnn.onnx', '--profile', 'public/profiles/fashion-cnn.hsp', '--json', ...files], { encoding: 'utf8' }),
