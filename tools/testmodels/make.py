@@ -218,6 +218,16 @@ class MishNet(nn.Module):
         return self.head((h * torch.tanh(nn.functional.softplus(h))).mean(dim=(2, 3)))
 
 
+def fixed_batch(src, dst, n):
+    """`src` with its batch dimension fixed to n, inputs and outputs alike."""
+    m = onnx.load(os.path.join(OUT, src))
+    for v in list(m.graph.input) + list(m.graph.output):
+        d = v.type.tensor_type.shape.dim[0]
+        d.ClearField('dim_param')
+        d.dim_value = n
+    onnx.save(m, os.path.join(OUT, dst))
+
+
 def export(model, shape, name, opset):
     model.eval()
     # Non-trivial BatchNorm statistics, so folding them is really exercised.
@@ -411,12 +421,7 @@ elif __name__ == '__main__':
     constant_weights()
     export(ResNetish(), (1, 16, 16, 3), 'resnetish-nhwc-rgb.onnx', 13)
     export(SmallCnn(3, nn.ReLU(), 12), (1, 3, 12, 12), 'rgb-opset11.onnx', 11)
-    m = onnx.load(os.path.join(OUT, 'rgb-opset11.onnx'))
-    for v in list(m.graph.input) + list(m.graph.output):
-        d = v.type.tensor_type.shape.dim[0]
-        d.ClearField('dim_param')
-        d.dim_value = 1
-    onnx.save(m, os.path.join(OUT, 'fixed-batch-rgb.onnx'))
+    fixed_batch('rgb-opset11.onnx', 'fixed-batch-rgb.onnx', 1)
     export(SmallCnn(1, nn.LeakyReLU(0.1), 10), (1, 1, 10, 10), 'gray-opset21.onnx', 17)
     m = onnx.load(os.path.join(OUT, 'gray-opset21.onnx'))
     m.opset_import[0].version = 21
@@ -449,12 +454,7 @@ elif __name__ == '__main__':
     export(Gated(), (1, 3, 12, 12), 'gated-acts.onnx', 13)
     half_precision('rgb-opset11.onnx', 'rgb-fp16.onnx')
     half_precision('tiny-vit.onnx', 'tiny-vit-fp16.onnx', keep_io=True)
-    m = onnx.load(os.path.join(OUT, 'rgb-opset11.onnx'))
-    for v in list(m.graph.input) + list(m.graph.output):
-        d = v.type.tensor_type.shape.dim[0]
-        d.ClearField('dim_param')
-        d.dim_value = 4
-    onnx.save(m, os.path.join(OUT, 'fixed-batch4-rgb.onnx'))
+    fixed_batch('rgb-opset11.onnx', 'fixed-batch4-rgb.onnx', 4)
     embedding_first()
     segmentation_map()
     torch.manual_seed(47)
