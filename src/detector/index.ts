@@ -110,7 +110,7 @@ export function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
   return preprocessingChanges(a, b).length === 0;
 }
 
-/** The preprocessing fields in which two specs differ, as "field: profile's → now" (class names and the output aside). */
+/** The preprocessing fields in which two specs differ, as "mean 0 in the profile, 0.5 now" (class names and the output aside). */
 function preprocessingChanges(was: ModelSpec | undefined, now: ModelSpec): string[] {
   if (!was) return [];
   // A one-value mean or std stands for every channel.

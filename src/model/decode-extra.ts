@@ -1,6 +1,7 @@
 // What the Node decoders' libraries leave out and browsers read: run-length-encoded BMPs (bmp-ts
 // reads their bytes as plain pixels) and the first frame of an animated WebP (libwebp's still-image
-// decoder refuses animations). Pure byte work, checked against PIL's and Chromium's pixels in tests.
+// decoder refuses animations). Pure byte work; each fixture decodes to the PNG it was made from, in
+// Node and in Chromium alike (tests/model/decode.test.ts, e2e/robustness.spec.ts).
 import type { RgbaImage } from '../types.ts';
 
 /** The BMP compression field: 1 RLE8, 2 RLE4; 0 where it is not run-length encoded. */
@@ -66,6 +67,8 @@ export function webpFirstFrame(b: Uint8Array): { still: Uint8Array; x: number; y
     if (fourcc(b, at) === 'ANMF' && size >= 16) {
       const body = b.subarray(at + 8, Math.min(b.length, at + 8 + size));
       const [fx, fy, fw, fh] = [2 * le(body, 0, 3), 2 * le(body, 3, 3), le(body, 6, 3) + 1, le(body, 9, 3) + 1];
+      // The canvas size was checked against the pixel limit; a frame must lie within it.
+      if (fx + fw > width || fy + fh > height) throw new Error(`its first frame (${fw}x${fh} at ${fx},${fy}) lies outside its ${width}x${height} canvas`);
       const chunks = body.subarray(16);
       // A VP8X header (alpha flag where an ALPH chunk comes first) and the frame's chunks.
       const still = new Uint8Array(30 + chunks.length);

@@ -1,7 +1,7 @@
 // Node image decoding (CLI), after the shared header checks: pngjs and jpeg-js (turned by EXIF
-// orientation as browsers do), gifuct-js (the first frame, as a browser shows a GIF), bmp-ts (and
-// decode-extra.ts for what it and libwebp leave out), the WebP decoder of libwebp in WASM (@jsquash/webp), libavif's AVIF decoder in WASM (@jsquash/avif) and
-// UTIF for TIFF: the formats the page reads.
+// orientation as browsers do), gifuct-js (the first frame, as a browser shows a GIF), bmp-ts, the
+// WebP decoder of libwebp in WASM (@jsquash/webp), libavif's AVIF decoder in WASM (@jsquash/avif) and
+// UTIF for TIFF: the formats the page reads (decode-extra.ts: what bmp-ts and libwebp leave out).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import decodeAvifWasm, { init as initAvif } from '@jsquash/avif/decode.js';
