@@ -114,8 +114,13 @@ describe('CLI habits', () => {
     expect(p10.status, p10.stderr).toBe(0);
     expect(p10.stderr).toMatch(/needs at least 19 calibration images .*it has 10/);
     expect(decodeProfile(readFileSync(ten)).header.calibration?.count).toBe(10);
-    const m = cli(['merge', ten, ten, '--out', merged]);
+    const shard = join(dir, 'shard.hsp');
+    const s1 = cli(['profile', '--model', MODEL, '--images', subset(dir, 'background', 30, 60), '--edges-from', ten, '--out', shard]);
+    expect(s1.status, s1.stderr).toBe(0);
+    const m = cli(['merge', ten, shard, '--out', merged]);
     expect(m.status, m.stderr).toBe(0);
+    // The same profile twice would count its images twice.
+    expect(cli(['merge', ten, none, '--out', join(dir, 'twice.hsp')]).stderr).toMatch(/Profile 2 is profile 1 again/);
 
     const cases: [string, RegExp][] = [
       [none, /no calibration/],
@@ -230,5 +235,52 @@ describe('CLI habits', () => {
     expect(r.status, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { results: { file: string }[] }).results.map((x) => x.file)).toEqual([join(at, 'a.jfif')]);
     expect(r.stderr).toMatch(/left out 1 link to nothing: .*gone\.png/);
+  });
+
+  it('nothing to check or calibrate on is an input error (exit 1, nothing written); unreadable images are named and exit 2', () => {
+    const empty = join(dir, 'empty');
+    mkdirSync(empty, { recursive: true });
+    const gate = cli(['score', '--model', MODEL, '--profile', PROFILE, '--fail-on-flagged', empty]);
+    expect([gate.status, gate.stderr]).toEqual([1, expect.stringMatching(/No image files in .*empty: nothing to check/)]);
+    // A calibration folder none of whose images decode: refused, and the profile given is not overwritten.
+    const bad = join(dir, 'all-bad');
+    mkdirSync(bad, { recursive: true });
+    for (const n of ['a.png', 'b.png']) writeFileSync(join(bad, n), 'not an image');
+    const copy = join(dir, 'keep.hsp');
+    copyFileSync(PROFILE, copy);
+    const cal = cli(['calibrate', '--model', MODEL, '--profile', copy, '--images', bad, '--out', copy]);
+    expect([cal.status, cal.stderr]).toEqual([1, expect.stringMatching(/None of the 2 calibration images could be read/)]);
+    expect(readFileSync(copy)).toEqual(readFileSync(PROFILE));
+    // eval: an empty calibration folder, a set named twice and a k-NN without k background images stop before any work.
+    const bg = subset(dir, 'background', 8);
+    const clean = subset(dir, 'clean', 4);
+    const eval_ = (...more: string[]) => cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `a=${subset(dir, 'synth', 4)}`, ...more]);
+    expect(eval_('--calibration', empty).stderr).toMatch(/No image files in .*empty/);
+    expect(eval_('--anomalous', `a=${clean}`).stderr).toMatch(/--anomalous names "a" twice/);
+    expect(eval_('--methods', 'knn').stderr).toMatch(/k-NN peer with k = 10 needs at least 10 background images, and there are 8/);
+    // An unreadable clean image is named, the rest evaluated, and the status says some failed.
+    writeFileSync(join(clean, 'broken.png'), 'not an image');
+    const some = eval_('--methods', 'msp,energy');
+    expect([some.status, some.stderr]).toEqual([2, expect.stringMatching(/skipped .*broken\.png: .*text file/)]);
+    // activations likewise.
+    const act = cli(['activations', '--model', MODEL, '--images', clean, '--out', join(dir, 'act.npy')]);
+    expect([act.status, act.stderr]).toEqual([2, expect.stringMatching(/skipped .*broken\.png/)]);
+  });
+
+  it('text output keeps one line per image whatever the file name (control characters escaped)', () => {
+    const at = join(dir, 'odd-names');
+    mkdirSync(at, { recursive: true });
+    copyFileSync(CLEAN, join(at, 'new\nline.png'));
+    copyFileSync(CLEAN, join(at, 'esc\u001b[31mred.png'));
+    const r = cli(['score', '--model', MODEL, '--profile', PROFILE, at]);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines.map((l) => l.split('\t')[0].split('/').pop())).toEqual(['esc\\u001b[31mred.png', 'new\\nline.png']);
+    expect(r.stdout).not.toContain('\u001b');
+  });
+
+  it('a shard asking for other bins than its edges profile is refused', () => {
+    const r = cli(['profile', '--model', MODEL, '--images', subset(dir, 'background', 20), '--edges-from', PROFILE, '--bins', '8', '--out', join(dir, 'x.hsp')]);
+    expect([r.status, r.stderr]).toEqual([1, expect.stringMatching(/--bins 8 differs from the edges profile's \(16\)/)]);
   });
 });

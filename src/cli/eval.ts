@@ -77,6 +77,8 @@ export function parseEvalFlags(flags: EvalFlags): { sets: { name: string; dir: s
     if (i < 1) throw new UsageError(`--anomalous wants NAME=DIR, got "${s}"`);
     return { name: s.slice(0, i), dir: s.slice(i + 1) };
   });
+  const twice = sets.find((s, i) => sets.findIndex((t) => t.name === s.name) !== i);
+  if (twice) throw new UsageError(`--anomalous names "${twice.name}" twice: each set needs its own name`);
   const wanted = [...new Set(flags.methods.split(',').map((m) => m.trim()).filter(Boolean))];
   const unknown = wanted.filter((m) => !EVAL_METHODS.includes(m));
   if (unknown.length || !wanted.length) throw new UsageError(`--methods: unknown ${unknown.join(', ') || '(none given)'}; choose from ${EVAL_METHODS.join(',')}`);
@@ -97,21 +99,36 @@ function testImages(dir: string, split: Split): ImageSource {
 
 const scans = (wanted: string[]) => wanted.some((m) => (SCAN_METHODS as readonly string[]).includes(m));
 
-/**
- * The known-good images every method learns from, and the calibration's: --calibration, or else
- * every 5th background image held out, as `profile` does (detector/features.ts holdOut); none
- * where only peers run (`wanted`: parseEvalFlags'), which need no calibration.
- */
-export function knownGood(flags: Pick<EvalFlags, 'background' | 'calibration'>, wanted: string[]): { background: ImageSource; calibration: ImageSource | null } {
-  const given = fileSource(listImages([flags.background]));
-  if (given.count === 0) throw new UsageError(`No image files in ${flags.background}`);
-  if (!scans(wanted)) return { background: given, calibration: null };
-  if (flags.calibration) return { background: given, calibration: fileSource(listImages([flags.calibration])) };
-  return heldOut(given, flags.background, '--calibration DIR names held-out images instead');
+/** Every image set of an evaluation, listed (and each checked to hold images) before any model is opened. */
+export interface EvalImages {
+  background: ImageSource;
+  calibration: ImageSource | null;
+  clean: ImageSource;
+  anomalous: { name: string; images: ImageSource }[];
 }
 
-export async function runEval(detector: Detector, flags: EvalFlags, known: ReturnType<typeof knownGood>, onProgress: (p: Progress) => void): Promise<EvalResult[]> {
+/**
+ * The images of an evaluation: the known-good ones every method learns from, and the calibration's:
+ * --calibration, or else every 5th background image held out, as `profile` does (detector/features.ts
+ * holdOut), none where only peers run, which need no calibration; the test halves of the clean and
+ * anomalous folders. An empty folder, or a k-NN with fewer background images than k, stops here.
+ */
+export function evalImages(flags: EvalFlags): EvalImages {
   const { sets, wanted } = parseEvalFlags(flags);
+  const given = fileSource(listImages([flags.background]));
+  if (given.count === 0) throw new UsageError(`No image files in ${flags.background}`);
+  const calibration = flags.calibration ? fileSource(listImages([flags.calibration])) : null;
+  if (calibration?.count === 0) throw new UsageError(`No image files in ${flags.calibration}`);
+  const known = !scans(wanted) ? { background: given, calibration: null } : calibration ? { background: given, calibration } : heldOut(given, flags.background, '--calibration DIR names held-out images instead');
+  if (wanted.includes('knn') && known.background.count < flags.k) {
+    throw new UsageError(`the k-NN peer with k = ${flags.k} needs at least ${flags.k} background images, and there are ${known.background.count}: give more, or a smaller --k`);
+  }
+  return { ...known, clean: testImages(flags.clean, flags.split), anomalous: sets.map((s) => ({ name: s.name, images: testImages(s.dir, flags.split) })) };
+}
+
+/** The evaluation's rows, and the images that could not be read (each set's, as `skipped FILE: why`). */
+export async function runEval(detector: Detector, flags: EvalFlags, known: EvalImages, onProgress: (p: Progress) => void): Promise<{ results: EvalResult[]; skipped: string[] }> {
+  const { wanted } = parseEvalFlags(flags);
   const f = detector.features;
   const scanWanted = scans(wanted);
   const collect = (name: string, src: ImageSource) => collectNodes(f, name, src, DEFAULTS.batchSize, onProgress);
@@ -124,9 +141,9 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: Retur
   // Node values of the background: what the empirical and KDE methods and the feature-space peers fit on.
   const needsBackground = wanted.some((m) => ['empirical', 'kde', 'mahalanobis', 'knn'].includes(m));
   const background = needsBackground ? await collect('background', bgSource) : null;
-  const clean = await collect('clean', testImages(flags.clean, flags.split));
+  const clean = await collect('clean', known.clean);
   const anomalous: NodeSet[] = [];
-  for (const s of sets) anomalous.push(await collect(s.name, testImages(s.dir, flags.split)));
+  for (const s of known.anomalous) anomalous.push(await collect(s.name, s.images));
   const calSource = scanWanted ? known.calibration : null;
   const calibration = calSource ? await collect('calibration', calSource) : null;
   // The witnesses the histogram's verdict follows, chosen as the product's calibration chooses them (on pseudo-anomalies made from the calibration images).
@@ -180,7 +197,8 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: Retur
       .reduce<EvalRow | null>((b, r) => (b && b.auc >= r.auc ? b : r), null);
     if (best?.scores) res.versusBestPeer = { peer: best.method, ...compareAuc(mine.clean, mine.anomalous, best.scores.clean, best.scores.anomalous) };
   });
-  return results;
+  const skipped = [background, clean, ...anomalous, calibration].flatMap((set) => set?.skipped.map((k) => `skipped ${k.file}: ${k.error}`) ?? []);
+  return { results, skipped };
 }
 
 /**
@@ -285,6 +303,8 @@ const signed = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(3)}`;
 
 /** One comparison in words: the AUCs, Δ with its interval and p, and what it shows. */
 export function versusText(v: AucComparison & { peer: string }): string {
+  // DeLong's variance needs two or more images on each side.
+  if (!Number.isFinite(v.lo) || !Number.isFinite(v.hi)) return `${v.a.toFixed(3)} vs ${v.b.toFixed(3)} ${v.peer}: too few images to compare (two or more per side)`;
   const shows = v.lo > 0 ? 'ahead' : v.hi < 0 ? 'behind' : 'no difference shown';
   const p = v.p < 0.001 ? 'p < 0.001' : `p ${v.p.toFixed(3)}`;
   return `${v.a.toFixed(3)} vs ${v.b.toFixed(3)} ${v.peer}: Δ ${signed(v.diff)} [${signed(v.lo)}, ${signed(v.hi)}], ${p}, ${shows}`;

@@ -22,12 +22,22 @@ export function listImages(paths: string[]): string[] {
   const out: string[] = [];
   const left: string[] = [];
   const broken: string[] = [];
+  const unreadable: string[] = [];
   const seen = new Set<string>();
-  const walk = (dir: string) => {
-    const real = realpathSync(dir);
-    if (seen.has(real)) return; // a link back up the tree
-    seen.add(real);
-    for (const n of readdirSync(dir).sort()) {
+  const walk = (dir: string, top = false) => {
+    let names: string[];
+    try {
+      const real = realpathSync(dir);
+      if (seen.has(real)) return; // a link back up the tree
+      seen.add(real);
+      names = readdirSync(dir).sort();
+    } catch (e) {
+      // A folder given is the user's to fix; one found inside is left out, and said so, so the rest is still checked.
+      if (top) throw new UsageError(`Cannot read the folder ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      unreadable.push(dir);
+      return;
+    }
+    for (const n of names) {
       const p = join(dir, n);
       if (n.startsWith('.')) continue;
       if (!existsSync(p)) {
@@ -40,9 +50,10 @@ export function listImages(paths: string[]): string[] {
   };
   for (const p of paths) {
     if (!existsSync(p)) throw new UsageError(`No such file or folder: ${p}`);
-    if (statSync(p).isDirectory()) walk(p);
+    if (statSync(p).isDirectory()) walk(p, true);
     else out.push(p);
   }
+  if (unreadable.length) console.error(`note: left out ${unreadable.length} folder${unreadable.length > 1 ? 's' : ''} that could not be read: ${unreadable.slice(0, 3).join(', ')}${unreadable.length > 3 ? ', …' : ''}`);
   if (broken.length) console.error(`note: left out ${broken.length} link${broken.length > 1 ? 's' : ''} to nothing: ${broken.slice(0, 3).join(', ')}${broken.length > 3 ? ', …' : ''}`);
   if (left.length) console.error(`note: left out ${left.length} file${left.length > 1 ? 's' : ''} not named as images (${[...IMAGE_EXT].join(' ')}): ${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}`);
   return out;
@@ -84,12 +95,20 @@ export function readModel(path: string): { bytes: Uint8Array; info: ModelInfo } 
 /** The model file's bytes, unparsed (the detector parses them once). */
 export function readModelBytes(path: string): Uint8Array {
   if (!existsSync(path)) throw new UsageError(`No such model file: ${path}`);
-  return new Uint8Array(readFileSync(path));
+  return readBytes(path, 'model');
 }
 
 export function readProfile(path: string): Profile {
   if (!existsSync(path)) throw new UsageError(`No such profile file: ${path}`);
-  return decodeProfile(new Uint8Array(readFileSync(path)));
+  return decodeProfile(readBytes(path, 'profile'));
+}
+
+function readBytes(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new UsageError(`Cannot read the ${what} file ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 export interface SpecFlags {

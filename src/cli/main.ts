@@ -2,11 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
-import { encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, SCORINGS, toImageError } from '../core/index.ts';
+import { encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, SCORINGS, toImageError, UsageError } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import { collectNodes } from '../node-sets.ts';
 import { PEER_FEATURES } from '../peers/index.ts';
-import { EVAL_METHODS, evalTable, knownGood, parseEvalFlags, runEval } from './eval.ts';
+import { EVAL_METHODS, evalImages, evalTable, runEval } from './eval.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import type { ImageResult, Progress } from '../types.ts';
 import { heldOut, listImages, npy, readProfile, writeAtomic } from './io.ts';
@@ -63,8 +63,14 @@ layerOptions(
       .option('--plan-count <n>', 'background images the plan assumes (default: the images given; for shards, their total)', int)
       .requiredOption('--out <file>', 'output .hsp'),
   ),
-).action(async (opts) => {
+).action(async (opts, cmd: Command) => {
   const edgesFrom = opts.edgesFrom ? readProfile(opts.edgesFrom) : undefined;
+  // A shard's bins are the edges profile's: a flag that asks for others would be dropped in silence.
+  for (const key of ['bins', 'strategy'] as const) {
+    if (edgesFrom && cmd.getOptionValueSource(key) === 'cli' && opts[key] !== edgesFrom.header[key]) {
+      throw new UsageError(`--${key} ${opts[key]} differs from the edges profile's (${edgesFrom.header[key]}): a shard takes its bins from --edges-from`);
+    }
+  }
   const given = imagesOf(opts.images, opts.shard);
   // Without a calibration folder, hold some of the images out (as the browser does); not for a
   // shard, whose calibration a merge drops (the merged profile is calibrated as a whole).
@@ -120,11 +126,13 @@ layerOptions(
       .description('node values of images as a float32 .npy [images, nodes] plus a .json index')
       .requiredOption('--model <file>', 'ONNX model')
       .requiredOption('--images <dir>', 'images')
+      .option('--profile <file>', "the nodes of this profile (its layers and reductions), so that columns match what `score` reports; default: the plan for these images")
+      .option('--plan-count <n>', 'background images the plan assumes (default: the images given)', int)
       .requiredOption('--out <file>', 'output .npy'),
   ),
 ).action(async (opts) => {
   const images = imagesOf(opts.images);
-  const detector = await openDetector(opts, undefined, choiceOf(opts, images.count));
+  const detector = opts.profile ? await openDetector(opts, readProfile(opts.profile)) : await openDetector(opts, undefined, choiceOf(opts, opts.planCount ?? images.count));
   const bar = progress();
   const f = detector.features;
   const set = await collectNodes(f, 'activations', images, DEFAULTS.batchSize, (p) => bar.update(p));
@@ -133,8 +141,10 @@ layerOptions(
   let offset = 0;
   const layers = f.layers.map((l) => ({ ...l, offset: (offset += l.nodes) - l.nodes }));
   writeAtomic(opts.out.replace(/\.npy$/, '') + '.json', JSON.stringify({ files: set.files, layers, reduction: f.reduction, plan: f.plan, skipped: set.skipped }, null, 2));
+  for (const k of set.skipped) console.error(`skipped ${k.file}: ${k.error}`);
   console.error(`wrote ${opts.out}: ${set.rows} x ${set.nodes}`);
   detector.release();
+  if (set.skipped.length) process.exitCode = EXIT.failed;
 });
 
 specOptions(
@@ -155,8 +165,13 @@ specOptions(
   const profile = readProfile(opts.profile);
   const detector = await openDetector(opts, profile);
   const files = listImages(paths);
+  // Nothing to check is an input error, not a pass: a gate on an empty folder must not go green.
+  if (files.length === 0) throw new UsageError(`No image files in ${paths.join(', ')}: nothing to check.`);
   const bar = progress();
-  const sink = resultSink(opts.json ? 'json' : opts.jsonl ? 'jsonl' : 'text');
+  const sink = resultSink(opts.json ? 'json' : opts.jsonl ? 'jsonl' : 'text', (s) => {
+    bar.clear();
+    process.stdout.write(s);
+  });
   const full: ImageResult[] = [];
   for (const [i, file] of files.entries()) {
     try {
@@ -211,16 +226,18 @@ layerOptions(
       .option('--json', 'print {"results": [...]} on stdout'),
   ),
 ).action(async (opts) => {
-  const known = knownGood(opts, parseEvalFlags(opts).wanted);
+  const known = evalImages(opts);
   const [bgCount, calCount] = [known.background.count, known.calibration?.count ?? 0];
   const detector = await openDetector(opts, undefined, choiceOf(opts, bgCount, calCount));
   enforceCap(detector.features, opts, bgCount, calCount);
   const bar = progress();
-  const results = await runEval(detector, opts, known, (p) => bar.update(p));
+  const { results, skipped } = await runEval(detector, opts, known, (p) => bar.update(p));
   bar.stop();
+  for (const s of skipped) console.error(s);
   if (opts.json) console.log(JSON.stringify({ split: opts.split, results }, null, 2));
   else console.log(evalTable(results));
   detector.release();
+  if (skipped.length) process.exitCode = EXIT.failed;
 });
 
 layerOptions(

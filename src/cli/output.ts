@@ -62,10 +62,13 @@ export function verdictText(r: Pick<ScoreLine, 'verdict' | 'verdictReason'>): st
   return `not calibrated: ${r.verdictReason ?? 'the profile cannot flag at this FPR'}`;
 }
 
+/** A name or message with its control characters escaped (\n, \t, \u001b), so a line stays one line of tab-separated fields and no file name writes to the terminal. */
+export const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+
 export function textLine(r: ScoreLine | ImageError): string {
-  if ('error' in r) return `${r.file}\tERROR\t${r.error}`;
+  if ('error' in r) return `${printable(r.file)}\tERROR\t${printable(r.error)}`;
   const q = Number.isFinite(r.q) ? r.q.toFixed(4) : '-';
-  const line = `${r.file}\t${verdictText(r)}\tscore ${r.score.toFixed(3)}\tq ${q}\t${r.top}`;
+  const line = `${printable(r.file)}\t${verdictText(r)}\tscore ${r.score.toFixed(3)}\tq ${q}\t${r.top}`;
   if (r.verdict !== 'unusual') return line;
   // Which evidence: the Gaussian part where it alone decides, else the look with the smallest q of its
   // own, as the detail view ranks them: each part, the quiet look, the parts' joint look.

@@ -31,6 +31,10 @@ export function progress() {
       bar.setTotal(p.total);
       bar.update(p.done, { stage: p.stage.padEnd(12) });
     },
+    /** Clears the bar's line on a terminal, so that a result written to stdout takes it (the next update draws the bar below). */
+    clear() {
+      if (started && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    },
     stop() {
       if (started) bar.stop();
     },

@@ -17,3 +17,4 @@ export * from './gauss.ts';
 export * from './prototypes.ts';
 export * from './surrogates.ts';
 export * from './twins.ts';
+export * from './spec-diff.ts';

@@ -1,9 +1,11 @@
 // Merging shard profiles built on shared edges: counts add and extremes take min/max, which equals
 // the profile built on the union (the scale-out recipe in README).
-import type { ProfileHeader } from '../types.ts';
+import type { ProfileHeader, ScanHeader } from '../types.ts';
 import { ProfileError } from './errors.ts';
 import { gaussReads, mergeGauss } from './gauss.ts';
+import { profileDigest } from './hsp.ts';
 import type { Profile } from './profile.ts';
+import { preprocessingChanges } from './spec-diff.ts';
 
 function sameEdges(a: Profile, b: Profile): boolean {
   if (a.header.strategy !== b.header.strategy || a.header.bins !== b.header.bins) return false;
@@ -26,6 +28,15 @@ export function mergeProfiles(profiles: Profile[]): Profile {
     if (p.header.logitsFrom !== first.header.logitsFrom) {
       throw new ProfileError(`Profile ${i + 1} read the model's logits from another tensor (${p.header.logitsFrom ?? 'its output'} vs ${first.header.logitsFrom ?? 'its output'}); cannot merge.`, 'merge');
     }
+    const spec = preprocessingChanges(first.header.spec, p.header.spec, ['in profile 1', `in profile ${i + 1}`]);
+    if (spec.length) throw new ProfileError(`Profile ${i + 1} was built from images preprocessed otherwise than profile 1 (${spec.join('; ')}); cannot merge.`, 'merge');
+    const scan = (Object.keys({ ...first.header.scan, ...p.header.scan }) as (keyof ScanHeader)[]).filter((k) => first.header.scan[k] !== p.header.scan[k]);
+    if (scan.length) {
+      const show = (h: ProfileHeader) => scan.map((k) => `${k} ${h.scan[k] ?? '(none)'}`).join(', ');
+      throw new ProfileError(`Profile ${i + 1} scans otherwise than profile 1 (${show(p.header)}, against ${show(first.header)}); build every shard with the same settings.`, 'merge');
+    }
+    const twin = profiles.findIndex((q) => profileDigest(q) === profileDigest(p));
+    if (twin < i) throw new ProfileError(`Profile ${i + 1} is profile ${twin + 1} again (the same counts); merging it twice would count its images twice.`, 'merge');
     if (p.header.nodes !== first.header.nodes || p.header.reduction !== first.header.reduction) {
       throw new ProfileError(`Profile ${i + 1} monitors different nodes (${p.header.nodes} vs ${first.header.nodes}); cannot merge.`, 'merge');
     }

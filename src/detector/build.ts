@@ -93,6 +93,7 @@ export async function calibrate(
     },
     { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
   );
+  if (images.count > 0 && skip.size === images.count) throw new UsageError(noneReadMessage(images.count, 'calibration', skip));
   const kept = twins.size ? pickImages(images, [...Array(images.count).keys()].filter((i) => !twins.has(i))) : images;
   const scans = partsOf(scan, N);
   const { table, notes } = await chooseWitnessesOn(features, pv, scan, scans, collector.finish(N, profileDigest(profile)), kept, opts, progress);
@@ -227,6 +228,12 @@ export function oneClassWarning(predicted: Map<number, number>, classes: number,
 /** The share of the background in one class above which oneClassWarning speaks. */
 const ONE_CLASS_SHARE = 0.9;
 
+/** Why none of a set's images could be used: the first errors, each as it was. */
+function noneReadMessage(count: number, what: 'background' | 'calibration', skip: Map<number, string>): string {
+  const why = [...skip.values()].slice(0, 3).map((e) => e.replace(/\.$/, '')).join('; ');
+  return `None of the ${count} ${what} images could be read (${why}${skip.size > 3 ? '; …' : ''}); ${what === 'background' ? 'a profile needs' : 'a calibration needs'} known-good images that decode.`;
+}
+
 const named = (src: ImageSource, skip: Map<number, string>): SkippedImage[] => [...skip].map(([i, error]) => ({ file: src.name(i), error }));
 
 /**
@@ -263,9 +270,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   }
   // Nothing to build from: say why each image failed, not what fails further in.
   const noneRead = () => {
-    if (skip.size < background.count) return;
-    const why = [...skip.values()].slice(0, 3).map((e) => e.replace(/\.$/, '')).join('; ');
-    throw new UsageError(`None of the ${background.count} background images could be read (${why}${skip.size > 3 ? '; …' : ''}); a profile needs known-good images that decode.`);
+    if (skip.size === background.count) throw new UsageError(noneReadMessage(background.count, 'background', skip));
   };
   noneRead();
   const groups = sample ? sample.prototypes() : shared?.groups === 'prototypes' ? Prototypes.of(shared) : features.classes;

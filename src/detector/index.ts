@@ -1,7 +1,7 @@
 // The one pipeline: pixels -> preprocess -> instrumented ONNX session -> node values (features.ts)
 // -> p-values -> subset scan -> score -> verdict (scorer.ts, over core/score.ts). The browser
 // worker and the Node CLI both drive this object; neither has a copy of it.
-import { layerReductions, ProfileError, type Profile } from '../core/index.ts';
+import { layerReductions, preprocessingChanges, ProfileError, type Profile } from '../core/index.ts';
 import { DEFAULTS, defaultPlan } from '../defaults.ts';
 import type { PlanBudget } from '../model/plan.ts';
 import type { ImageResult, ModelSpec, RgbaImage } from '../types.ts';
@@ -62,7 +62,7 @@ export class Detector {
   /** Check one decoded image. `decodeMs` is the caller's decode time, reported with the rest. */
   async check(img: RgbaImage, file: string, opts: Partial<ScoreOptions> = {}, decodeMs = 0): Promise<ImageResult> {
     const scorer = this.current;
-    if (!scorer) throw new ProfileError('No profile loaded: load a .hsp profile or build one from known-good images.', 'mismatch');
+    if (!scorer) throw new ProfileError('No profile loaded: load a .hsp profile, or build one from known-good images and use it (useProfile with what build returns).', 'mismatch');
     const { logits, nodes, errors, preprocessMs, inferenceMs } = await this.features.nodeValues([img]);
     if (errors.size) throw errors.get(0)!;
     const f = this.features;
@@ -108,25 +108,6 @@ function checkFingerprint(p: Profile, fp: string): void {
 /** Whether two specs preprocess an image alike. */
 export function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
   return preprocessingChanges(a, b).length === 0;
-}
-
-/** The preprocessing fields in which two specs differ, as "mean 0 in the profile, 0.5 now" (class names and the output aside). */
-function preprocessingChanges(was: ModelSpec | undefined, now: ModelSpec): string[] {
-  if (!was) return [];
-  // A one-value mean or std stands for every channel.
-  const perChannel = (v: number[], s: ModelSpec) => (v.length === 1 ? Array<number>(s.channels).fill(v[0]) : v).join(', ');
-  const show = (s: ModelSpec): Record<string, string> => ({
-    size: `${s.height}×${s.width}`,
-    channels: String(s.channels),
-    layout: s.layout,
-    scale: String(s.scale),
-    mean: perChannel(s.mean, s),
-    std: perChannel(s.std, s),
-    'channel order': s.bgr ? 'BGR' : 'RGB',
-    resize: s.resize,
-  });
-  const [a, b] = [show(was), show(now)];
-  return Object.keys(a).filter((k) => a[k] !== b[k]).map((k) => `${k} ${a[k]} in the profile, ${b[k]} now`);
 }
 
 /** Same layers, shapes, channel axes, reductions and node counts, in the same order. */

@@ -197,7 +197,8 @@ describe('the Gaussian part (Mahalanobis statistics in the profile)', () => {
     const withG = { ...p, header: { ...p.header, gauss: stats } };
     expect(decodeProfile(encodeProfile(withG)).header.gauss).toEqual(stats);
     expect(profileDigest(withG)).not.toBe(profileDigest(p));
-    expect(mergeProfiles([withG, withG]).header.gauss!.counts).toEqual(stats.counts.map((c) => 2 * c));
+    const again = { ...withG, header: { ...withG.header, count: withG.header.count + 1 } }; // another shard of the same statistics
+    expect(mergeProfiles([withG, again]).header.gauss!.counts).toEqual(stats.counts.map((c) => 2 * c));
     expect(() => mergeProfiles([withG, p])).toThrow(ProfileError);
     const bad = { ...withG, header: { ...withG.header, gauss: { ...stats, scatter: stats.scatter.slice(1) } } };
     expect(() => encodeProfile(bad)).toThrow(/Gaussian part/);

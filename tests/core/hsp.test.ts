@@ -108,6 +108,17 @@ describe('.hsp profile file', () => {
     expect(() => mergeProfiles([a, c])).toThrowError(/another model/);
   });
 
+  it('refuses shards built otherwise (preprocessing, scan settings) and the same shard twice, naming what differs', () => {
+    const a = sample('tail', 300);
+    const spec = { inputName: 'x', height: 28, width: 28, channels: 1 as const, layout: 'nchw' as const, scale: 255, mean: [0], std: [1], resize: 'stretch' as const };
+    const other = { ...a.header, count: a.header.count + 1 }; // another shard of the same statistics
+    const withSpec = (h: typeof a.header, mean: number) => ({ ...a, header: { ...h, spec: { ...spec, mean: [mean] } } });
+    expect(() => mergeProfiles([withSpec(a.header, 0), withSpec(other, 0.5)])).toThrowError(/Profile 2 was built from images preprocessed otherwise than profile 1 \(mean 0 in profile 1, 0.5 in profile 2\)/);
+    expect(() => mergeProfiles([a, { ...a, header: { ...other, scan: { ...a.header.scan, tail: 'lower' as const } } }])).toThrowError(/Profile 2 scans otherwise than profile 1 \(tail lower, against tail upper\)/);
+    expect(() => mergeProfiles([a, a])).toThrowError(/Profile 2 is profile 1 again/);
+    expect(mergeProfiles([a, { ...a, header: other }]).header.count).toBe(2 * a.header.count + 1);
+  });
+
   it('a truncation at every byte gives ProfileError', () => {
     const bytes = encodeProfile(sample('tail'));
     for (let len = 0; len < bytes.length; len++) expectProfileError(bytes.subarray(0, len));

@@ -82,7 +82,7 @@ describe('a model whose output is a softmax (or a class index first)', () => {
     const { logitsFrom: _, ...older } = profile.header;
     expect(() => d.useProfile({ ...profile, header: older })).toThrow(/logits from "logits".*"\/Mul_output_0".*Softmax.*Rebuild the profile/);
     // Shards merge with it; a shard that read other numbers does not.
-    expect(mergeProfiles([profile, profile]).header.logitsFrom).toBe('/Mul_output_0');
+    expect(mergeProfiles([profile, { ...profile, header: { ...profile.header, count: profile.header.count + 1 } }]).header.logitsFrom).toBe('/Mul_output_0');
     expect(() => mergeProfiles([profile, { ...profile, header: older }])).toThrow(/logits from another tensor/);
     d.release();
   });
