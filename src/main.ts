@@ -49,12 +49,23 @@ const choice = document.querySelector<HTMLSelectElement>('#model-choice')!;
 const note = document.querySelector<HTMLElement>('#model-note')!;
 choice.append(...models.map((m, i) => new Option(m.name, String(i))));
 let current = 0;
+// A model picked from this device (the element's "Use your own model…") shows as a choice of its own,
+// so that choosing a listed model again is a change.
+const own = new Option('', 'own');
+el.addEventListener('histoscan-ready', () => {
+  if (!el.localModel) return own.remove();
+  own.text = `From this device: ${el.localModel}`;
+  if (!own.parentElement) choice.append(own);
+  choice.value = 'own';
+  current = -1;
+});
 choice.addEventListener('change', async () => {
+  if (choice.value === 'own') return;
   const m = models[Number(choice.value)];
   note.textContent = '';
   // Only the bundled model ships; another is on this server when someone built it here.
   if (m.build && !(await onServer(m.model))) {
-    choice.value = String(current);
+    choice.value = current < 0 ? 'own' : String(current);
     note.append(`${m.name} is not on this server: its weights are not redistributed with histoscan, so build it here with `, code(m.build), ' (about 20 minutes) and reload.');
     return;
   }
@@ -63,6 +74,8 @@ choice.addEventListener('change', async () => {
   world.textContent = m.world;
   about.textContent = m.about;
   for (const key of ['model', 'spec', 'profile'] as const) el.setAttribute(key, m[key]);
+  // Also where the attributes already name it: a model picked from this device replaced it.
+  el.restart();
 });
 
 /** Whether the server has this file (a dev server answers a missing path with its index page, not a 404). */

@@ -38,7 +38,7 @@ export class Detector {
       profileSpec: p?.header.spec,
       // A profile's own layers and reductions win over the options.
       ...(p ? { layers: p.header.layers.map((l) => l.name), reduction: layerReductions(p.header) } : {}),
-      accept: (fp) => p && checkFingerprint(p, fp),
+      accept: (fp, spec) => p && (checkFingerprint(p, fp), checkSpec(p, spec)),
     });
     const d = new Detector(features, null);
     if (p) d.useProfile(p);
@@ -118,15 +118,20 @@ function compatible(p: Profile, f: FeatureExtractor): boolean {
   return a.length === b.length && a.every((l, i) => l.name === b[i].name && ra[i] === b[i].reduction && l.nodes === b[i].nodes && l.shape.join('x') === b[i].shape.join('x') && (l.channelAxis ?? 0) === (b[i].channelAxis ?? 0));
 }
 
-function checkCompatible(p: Profile, f: FeatureExtractor): void {
-  checkFingerprint(p, f.fingerprint);
-  const changed = preprocessingChanges(p.header.spec, f.spec);
+/** A profile holds for images preprocessed as its own were. */
+function checkSpec(p: Profile, spec: ModelSpec): void {
+  const changed = preprocessingChanges(p.header.spec, spec);
   if (changed.length) {
     throw new ProfileError(
       `This profile was built from images preprocessed otherwise than these would be (${changed.join('; ')}): its histograms and calibration do not apply. Drop the spec or flags that change it, or build a profile with them.`,
       'mismatch',
     );
   }
+}
+
+function checkCompatible(p: Profile, f: FeatureExtractor): void {
+  checkFingerprint(p, f.fingerprint);
+  checkSpec(p, f.spec);
   const { outputName, logitsName } = f.model;
   const from = p.header.logitsFrom ?? outputName;
   if (from !== logitsName) {

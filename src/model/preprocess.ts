@@ -134,10 +134,14 @@ function imageShape(shape: (number | string)[]): Partial<Pick<ModelSpec, 'channe
  */
 export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {}): ModelSpec {
   // `flags`: whether a size, layout or spec could help, and the message says how to give them.
+  // The page and the element take a spec, the CLI flags too: the message names both.
   const fail = (why: string, flags: boolean | string[] = true): never => {
-    const named = (Array.isArray(flags) ? flags : ['size', 'channels', 'layout']).map((f) => `--${f}`);
-    const list = named.length > 1 ? `${named.slice(0, -1).join(', ')} and ${named[named.length - 1]}` : named[0];
-    const how = flags ? `. Give ${!Array.isArray(flags) ? 'the input size and layout' : flags.length > 1 ? 'them' : 'it'} with ${list} or a --spec file (a histoscan spec, or the preprocessor_config.json a Hugging Face export ships).` : '.';
+    const open = Array.isArray(flags) ? flags : ['size', 'channels', 'layout'];
+    const and = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}` : xs[0]);
+    const fields = and(open.map((f) => (f === 'size' ? '"height" and "width"' : `"${f}"`)));
+    const how = flags
+      ? `. Give ${!Array.isArray(flags) ? 'the input size and layout' : flags.length > 1 ? 'them' : 'it'} in a spec (${fields}; a Hugging Face export's preprocessor_config.json serves as one), or on the command line with ${and(open.map((f) => `--${f}`))}.`
+      : '.';
     throw new ModelError(`No image input: ${why}${how}`, 'no-image-input');
   };
   // float32 (0: undeclared) or float16, or uint8 pixels as such (exports that fold the scaling into the graph)
@@ -326,7 +330,7 @@ function checkFixedSize(info: ModelInfo, spec: ModelSpec): void {
   const has = input.shape.slice(1);
   if (fed.length !== has.length || has.every((d, i) => typeof d !== 'number' || d < 1 || d === fed[i])) return;
   throw new ModelError(
-    `The model's input "${input.name}" is fixed at [${input.shape.join(', ')}], but the spec feeds [N, ${fed.join(', ')}] (${spec.height}×${spec.width}, ${spec.channels} channel${spec.channels > 1 ? 's' : ''}, ${spec.layout}). Drop the --size, --channels or --layout (or the spec's fields) that disagree with the model.`,
+    `The model's input "${input.name}" is fixed at [${input.shape.join(', ')}], but the spec feeds [N, ${fed.join(', ')}] (${spec.height}×${spec.width}, ${spec.channels} channel${spec.channels > 1 ? 's' : ''}, ${spec.layout}). Drop what disagrees with the model: the spec's "height", "width", "channels" or "layout", or the command line's --size, --channels or --layout.`,
     'bad-spec',
   );
 }

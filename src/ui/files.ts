@@ -57,18 +57,38 @@ export function inputFiles(e: Event): File[] {
 }
 
 /** Model, profile and optional spec picked from disk, read into bytes for the worker (never uploaded). */
-export async function localModel(files: File[]): Promise<{ options: { model: ArrayBuffer; profile: ArrayBuffer | null; spec: object | null }; names: string } | null> {
-  const pick = (ext: string) => files.find((f) => f.name.toLowerCase().endsWith(ext));
+/**
+ * A model picked from this device: one .onnx, its .hsp profile and, optionally, a spec .json (or a
+ * Hugging Face folder's preprocessor_config.json with its config.json). What cannot be used is said,
+ * naming the files; a model without a profile starts, with a note on how to get one.
+ */
+export async function localModel(files: File[]): Promise<{ options: { model: ArrayBuffer; profile: ArrayBuffer | null; spec: object | null }; names: string; note: string } | { error: string }> {
+  const all = (ext: string) => files.filter((f) => f.name.toLowerCase().endsWith(ext));
   // A Hugging Face model folder has two: preprocessor_config.json (the spec) and config.json (class names, id2label).
   const config = files.find((f) => f.name.toLowerCase() === 'config.json');
-  const [model, profile, spec] = [pick('.onnx'), pick('.hsp'), files.find((f) => f.name.toLowerCase().endsWith('.json') && f !== config)];
-  if (!model) return null;
-  const json = async (f: File) => JSON.parse(await f.text()) as Record<string, unknown>;
-  const labels = spec && config ? { id2label: (await json(config)).id2label } : {};
-  return {
-    options: { model: await model.arrayBuffer(), profile: profile ? await profile.arrayBuffer() : null, spec: spec ? { ...(await json(spec)), ...labels } : null },
-    names: [model, profile, spec, spec && config].filter((f): f is File => !!f).map((f) => f.name).join(' + '),
+  const [models, profiles, specs] = [all('.onnx'), all('.hsp'), all('.json').filter((f) => f !== config)];
+  if (!models.length) return { error: 'Choose an .onnx model, with its .hsp profile (and a spec .json if the model needs one).' };
+  for (const [list, what] of [[models, 'model (.onnx)'], [profiles, 'profile (.hsp)'], [specs, 'spec (.json)']] as const) {
+    if (list.length > 1) return { error: `Choose one ${what}: ${list.map((f) => f.name).join(', ')} were picked.` };
+  }
+  const [model, profile, spec] = [models[0], profiles[0], specs[0]];
+  const json = async (f: File): Promise<Record<string, unknown>> => {
+    try {
+      return JSON.parse(await f.text()) as Record<string, unknown>;
+    } catch (e) {
+      throw new Error(`${f.name} is not valid JSON (${(e as Error).message}).`);
+    }
   };
+  try {
+    const labels = spec && config ? { id2label: (await json(config)).id2label } : {};
+    return {
+      options: { model: await model.arrayBuffer(), profile: profile ? await profile.arrayBuffer() : null, spec: spec ? { ...(await json(spec)), ...labels } : null },
+      names: [model, profile, spec, spec && config].filter((f): f is File => !!f).map((f) => f.name).join(' + '),
+      note: profile ? '' : `No profile was picked for ${model.name}: build one below from known-good images, or pick the model again with its .hsp.`,
+    };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
 }
 
 /** A URL given to the element, resolved against the page (the worker lives elsewhere). */

@@ -1,4 +1,5 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { SCORINGS } from '../core/scan.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { ImageResult, ProviderRequest, RgbaImage, ScoringName } from '../types.ts';
 import type { InitOptions } from '../worker/worker.ts';
@@ -154,6 +155,19 @@ export class HistoscanDetector extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    // A value the verdict cannot use is refused, and said so, rather than labelling rows "typical at FPR NaN%".
+    const refuse = (error: string) => {
+      this.notice = error;
+      emit(this, 'histoscan-error', { file: null, error });
+    };
+    if (changed.has('fpr') && !(this.fpr > 0 && this.fpr < 1)) {
+      refuse(`fpr must be a rate between 0 and 1, such as 0.05, not ${String(this.fpr)}: using ${DEFAULTS.fpr}.`);
+      this.fpr = DEFAULTS.fpr;
+    }
+    if (changed.has('scoring') && !(SCORINGS as readonly string[]).includes(this.scoring)) {
+      refuse(`scoring must be one of ${SCORINGS.join(', ')}, not "${String(this.scoring)}": using ${DEFAULTS.scoring}.`);
+      this.scoring = DEFAULTS.scoring;
+    }
     if (changed.has('fpr') && changed.get('fpr') !== undefined) this.queue.relabel(this.fpr);
     const s = this.status.state;
     this.state = s === 'error' ? 'error' : s !== 'ready' ? 'loading' : this.queue.batch.running || this.profilePanel.busy ? 'busy' : 'ready';
@@ -167,7 +181,6 @@ export class HistoscanDetector extends LitElement {
 
   private async start(): Promise<void> {
     this.startedWith = [this.model, this.profile, this.spec, this.provider, this.threads].join('\n');
-    this.localModel = '';
     await this.startWith({
       model: pageUrl(this.model),
       profile: this.profile ? pageUrl(this.profile) : null,
@@ -175,11 +188,16 @@ export class HistoscanDetector extends LitElement {
     });
   }
 
-  private async startWith(opts: Pick<InitOptions, 'model' | 'profile' | 'spec'>): Promise<boolean> {
+  /** Start the worker on a model; `local` names the files of one picked from this device. */
+  private async startWith(opts: Pick<InitOptions, 'model' | 'profile' | 'spec'>, local = ''): Promise<boolean> {
+    this.localModel = '';
     this.queue.stop();
     this.status = { state: 'loading', message: 'Loading the model and profile…' };
     try {
       const info = await this.client.start({ ...opts, provider: this.provider, numThreads: this.threads || undefined });
+      // Results and the detail view of another model would mix with this one's (its nodes, its input size).
+      this.clear();
+      this.localModel = local;
       this.status = { state: 'ready' };
       emit(this, 'histoscan-ready', info);
       this.queue.start();
@@ -197,11 +215,20 @@ export class HistoscanDetector extends LitElement {
    */
   async useLocalModel(files: File[]): Promise<void> {
     const local = await localModel(files);
-    if (!local) {
-      this.notice = 'Choose an .onnx model, with its .hsp profile (and a spec .json if the model needs one).';
+    if ('error' in local) {
+      this.notice = local.error;
       return;
     }
-    this.localModel = (await this.startWith(local.options)) ? local.names : '';
+    this.notice = (await this.startWith(local.options, local.names)) ? local.note : '';
+  }
+
+  /**
+   * Load the model, profile and spec the attributes name again, e.g. after a model picked from this
+   * device (setting an attribute to the value it has changes nothing).
+   */
+  restart(): void {
+    this.startedWith = '';
+    this.requestUpdate();
   }
 
   /** Queue files for checking; results appear as they come. */
@@ -237,7 +264,11 @@ export class HistoscanDetector extends LitElement {
       }
     }
     await this.updateComplete;
-    this.renderRoot.querySelector('hs-result-detail')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    const detail = this.renderRoot.querySelector<HTMLElement & { updateComplete: Promise<boolean> }>('hs-result-detail');
+    detail?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    // Keyboard and screen-reader users land on what they opened, not on a row scrolled out of view.
+    await detail?.updateComplete;
+    detail?.shadowRoot?.querySelector<HTMLElement>('h2')?.focus({ preventScroll: true });
   }
 
   private async onDrop(e: DragEvent): Promise<void> {

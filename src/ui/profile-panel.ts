@@ -14,11 +14,13 @@ interface BuildState {
   url?: string;
 }
 
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 export class ProfilePanel implements ReactiveController {
   build: BuildState = { state: 'idle', done: 0, total: 0, stage: '' };
 
   constructor(
-    private readonly host: ReactiveControllerHost & HTMLElement & { renderRoot: ParentNode; budget: number },
+    private readonly host: ReactiveControllerHost & HTMLElement & { renderRoot: ParentNode; budget: number; model: string; localModel: string },
     private readonly client: DetectorClient,
     private readonly onModelFiles: (files: File[]) => void,
   ) {
@@ -34,6 +36,12 @@ export class ProfilePanel implements ReactiveController {
     this.set({ url: undefined });
   }
 
+  /** The built profile's file name: after the model it is for. */
+  private downloadName(): string {
+    const model = (this.host.localModel.split(' + ')[0] || new URL(this.host.model || '.', location.href).pathname.split('/').pop() || '').replace(/\.onnx$/i, '');
+    return model ? `${model}.hsp` : 'profile.hsp';
+  }
+
   private set(p: Partial<BuildState>): void {
     this.build = { ...this.build, ...p };
     this.host.requestUpdate();
@@ -46,11 +54,14 @@ export class ProfilePanel implements ReactiveController {
       const r = await this.client.buildProfile(files, { budgetMB: this.host.budget }, (p) => this.set(p));
       if (this.build.url) URL.revokeObjectURL(this.build.url);
       const url = URL.createObjectURL(new Blob([r.bytes], { type: 'application/octet-stream' }));
-      const skipped = r.skipped.length ? `; ${r.skipped.length} files skipped (${r.skipped.slice(0, 2).map((s) => s.error).join('; ')})` : '';
+      // Each error names its file; the first three, the count of the rest.
+      const errors = r.skipped.slice(0, 3).map((s) => s.error.replace(/\.$/, ''));
+      const more = r.skipped.length > 3 ? `; and ${r.skipped.length - 3} more` : '';
+      const skipped = r.skipped.length ? `; ${plural(r.skipped.length, 'file')} skipped (${errors.join('; ')}${more})` : '';
       // The build's notes (e.g. the energy part left out) and warnings (too few calibration images for the FPR or for one part alone) where it has a calibration.
       const warned = r.warnings.map((w) => ` ${w[0].toUpperCase()}${w.slice(1)}`).join('');
       const cal = this.client.info?.calibrated ? warned : ' It has no calibration (fewer than 10 images), so it cannot flag: verdicts read "Not calibrated".';
-      this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `Profile built from ${r.count} images on this device (${fmtMB(r.bytes.byteLength)}) and in use now${skipped}.${cal}` });
+      this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `Profile built from ${plural(r.count, 'image')} on this device (${fmtMB(r.bytes.byteLength)}) and in use now${skipped}.${cal}` });
     } catch (e) {
       this.set({ state: 'error', message: (e as Error).message });
     }
@@ -92,7 +103,7 @@ export class ProfilePanel implements ReactiveController {
         ${bd.state === 'running'
           ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress><span>${bd.stage}</span><button @click=${() => this.client.cancel()}>Cancel</button>`
           : nothing}
-        ${bd.url ? html`<a class="button" href=${bd.url} download="profile.hsp" data-download>Download profile (.hsp)</a>` : nothing}
+        ${bd.url ? html`<a class="button" href=${bd.url} download=${this.downloadName()} data-download>Download profile (.hsp)</a>` : nothing}
       </div>
       ${bd.message ? html`<p class=${bd.state === 'error' ? 'error' : ''} role="status" data-build>${bd.message}</p>` : nothing}
     </section>`;

@@ -68,7 +68,9 @@ export class ResultDetail extends LitElement {
       .parts { border-collapse: collapse; font-size: 0.85rem; }
       .parts td, .parts th { padding: 0.15rem 0.6rem 0.15rem 0; text-align: left; }
       .parts th { font-weight: 500; color: var(--histoscan-muted, #566070); }
-      .parts .bar { width: 8rem; height: 0.6rem; border-radius: 3px; background: var(--histoscan-rule, #e3e8ef); overflow: hidden; }
+      .parts td:last-child { white-space: nowrap; }
+      h2:focus:not(:focus-visible) { outline: none; }
+      .parts .bar { width: 8rem; max-width: 22vw; height: 0.6rem; border-radius: 3px; background: var(--histoscan-rule, #e3e8ef); overflow: hidden; }
       .parts .bar > span { display: block; height: 100%; background: var(--histoscan-bar, #5b7aa8); }
       .parts tr.strong td:first-child { font-weight: 600; }
       .parts tr.strong .bar > span { background: var(--histoscan-unusual, #b93c0a); }
@@ -162,7 +164,7 @@ export class ResultDetail extends LitElement {
     // Calibrated with several parts, the score is their combined statistic (core/combine.ts), not one scan's.
     const combined = Number.isFinite(d.q) && (d.parts?.length ?? 0) > 1;
     return html`<section id="detail" aria-live="polite">
-      <h2>${d.file}: <span class="verdict ${v.cls}" data-verdict=${d.verdict}>${v.short}</span></h2>
+      <h2 tabindex="-1">${d.file}: <span class="verdict ${v.cls}" data-verdict=${d.verdict}>${v.short}</span></h2>
       ${d.verdict === 'uncalibrated' ? html`<p class="reason" data-reason>${d.verdictReason}</p>` : nothing}
       ${this.renderInputs(d)}
       <div>

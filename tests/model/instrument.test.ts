@@ -139,12 +139,12 @@ describe('model instrumentation', () => {
     expect(s('gray-rank3.onnx')).toEqual([1, 8, 8, 'nchw']);
     // A text-line model of any width: the fixed side is kept, and the open one asked for.
     const line = { ...inspectModel(fixture('rgb-opset11.onnx')), inputs: [{ name: 'x', elemType: 1, shape: ['N', 3, 48, 'W'] }] };
-    expect(() => specFromModel(line)).toThrow(/shape \[N, 3, 48, W\]; its size is not fixed\. Give it with --size or a --spec file/);
+    expect(() => specFromModel(line)).toThrow(/shape \[N, 3, 48, W\]; its size is not fixed\. Give it in a spec \("height" and "width"; .*\), or on the command line with --size\./);
     expect(specFromModel(line, { width: 192 })).toMatchObject({ channels: 3, height: 48, width: 192, layout: 'nchw' });
     // Nothing fixed but the rank: what a size leaves open is named, and only that is asked for.
     const open = { ...line, inputs: [{ name: 'x', elemType: 1, shape: ['b', 'c', 'h', 'w'] }] };
-    expect(() => specFromModel(open, { height: 64, width: 64 })).toThrow(/its channels and layout are not fixed\. Give them with --channels and --layout or a --spec file/);
-    expect(() => specFromModel(open, { height: 64, width: 64, channels: 3 })).toThrow(/its layout is not fixed\. Give it with --layout or/);
+    expect(() => specFromModel(open, { height: 64, width: 64 })).toThrow(/its channels and layout are not fixed\. Give them in a spec \("channels" and "layout"; .*\), or on the command line with --channels and --layout\./);
+    expect(() => specFromModel(open, { height: 64, width: 64, channels: 3 })).toThrow(/its layout is not fixed\. Give it in a spec \("layout"; .*--layout\./);
     // An input of another element type is named by its type, and how to change it.
     const double = { ...line, inputs: [{ name: 'x', elemType: 11, shape: ['N', 3, 8, 8] }] };
     expect(() => specFromModel(double)).toThrow(/input "x" takes float64 \(ONNX element type 11\); histoscan feeds an image as float32, float16 or uint8 \(export/);
