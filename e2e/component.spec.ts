@@ -76,6 +76,23 @@ test('changing fpr relabels finished rows from their stored q, without checking 
   expect((await events(page)).filter((e) => e.type === 'histoscan-result').length).toBe(results);
 });
 
+test('an fpr or scoring the verdict cannot use is refused with an error event, and the default used', async ({ page }) => {
+  await page.goto('/e2e/fixtures/embed.html');
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await page.evaluate(() => {
+    const d = document.querySelector('histoscan-detector')!;
+    d.setAttribute('fpr', 'abc');
+    d.scoring = 'nope' as never;
+  });
+  await expect.poll(async () => (await events(page)).filter((e) => e.type === 'histoscan-error').map((e) => e.error)).toEqual([
+    'fpr must be a rate between 0 and 1, such as 0.05, not NaN: using 0.05.',
+    'scoring must be one of bj, hc, ks, not "nope": using hc.',
+  ]);
+  await page.locator(`${el} #files`).setInputFiles(['data/pgd-0.1/00000.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first().locator('.verdict')).toContainText('Unusual at FPR 5%');
+});
+
 test('state attribute: loading, ready, busy during a batch, error for a bad model; one batch-done event', async ({ page }) => {
   await page.goto('/e2e/fixtures/embed.html');
   await page.evaluate(() => {

@@ -56,7 +56,7 @@ async function openWithChoice(page: Page, choice: WitnessFields, name: string): 
     { name: `${name}.hsp`, mimeType: 'application/octet-stream', buffer: changed },
     { name: 'fashion-cnn.json', mimeType: 'application/json', buffer: readFileSync('public/models/fashion-cnn.json') },
   ]);
-  await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  await expect(page.locator(`${el} [data-local-model]`)).toContainText(`${name}.hsp`);
   await page.locator(`${el} #files`).setInputFiles(['data/ood-mnist/00002.png']);
   await waitDone(page, 1);
   await rows(page).first().locator('button.open').click();
@@ -89,13 +89,30 @@ test('"Use your own model" loads an .onnx with its .hsp and spec from disk and c
   await page.locator(`${el} #own-model`).setInputFiles(['public/models/fashion-cnn.onnx', 'public/profiles/fashion-cnn.hsp', 'public/models/fashion-cnn.json']);
   await expect(page.locator(`${el} [data-local-model]`)).toContainText('fashion-cnn.onnx + fashion-cnn.hsp + fashion-cnn.json');
   await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  // The rows of the model before are gone with it.
+  await expect(rows(page)).toHaveCount(0);
   await page.locator(`${el} #files`).setInputFiles(['data/pgd-0.1/00003.png']);
-  await waitDone(page, 2);
+  await waitDone(page, 1);
   // The same model and profile from disk give the same score.
-  expect(await rows(page).nth(1).locator('[data-score]').getAttribute('data-score')).toBe(before);
-  // A wrong pick says what is needed.
+  expect(await rows(page).first().locator('[data-score]').getAttribute('data-score')).toBe(before);
+  // The page's model choice shows it, so that choosing the bundled model again loads it again.
+  await expect(page.locator('#model-choice')).toHaveValue('own');
+  await page.locator('#model-choice').selectOption('0');
+  await expect(page.locator(`${el} [data-local-model]`)).toHaveCount(0);
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  // Wrong picks say what is wrong, naming the files.
+  const notice = page.locator(`${el} .notice`);
   await page.locator(`${el} #own-model`).setInputFiles(['public/profiles/fashion-cnn.hsp']);
-  await expect(page.locator(`${el} .notice`)).toContainText('Choose an .onnx model');
+  await expect(notice).toContainText('Choose an .onnx model');
+  await page.locator(`${el} #own-model`).setInputFiles(['public/models/fashion-cnn.onnx', 'tests/fixtures/models/rgb-opset11.onnx', 'public/profiles/fashion-cnn.hsp']);
+  await expect(notice).toContainText('Choose one model (.onnx): fashion-cnn.onnx, rgb-opset11.onnx were picked.');
+  await page.locator(`${el} #own-model`).setInputFiles([
+    { name: 'fashion-cnn.onnx', mimeType: 'application/octet-stream', buffer: readFileSync('public/models/fashion-cnn.onnx') },
+    { name: 'cut.json', mimeType: 'application/json', buffer: Buffer.from('{"mean": [0.5') },
+  ]);
+  await expect(notice).toContainText('cut.json is not valid JSON');
+  await page.locator(`${el} #own-model`).setInputFiles(['public/models/fashion-cnn.onnx']);
+  await expect(notice).toContainText('No profile was picked for fashion-cnn.onnx: build one below');
 });
 
 /**

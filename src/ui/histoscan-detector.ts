@@ -129,6 +129,8 @@ export class HistoscanDetector extends LitElement {
   readonly gallery = new SampleGallery(this, (blob, name) => this.addFiles([blob], [name]));
   readonly profilePanel = new ProfilePanel(this, this.client, (files) => this.useLocalModel(files));
   private startedWith = '';
+  /** The URLs of the model, profile and spec in use; null for files from this device. */
+  private loadedFiles: string | null = null;
 
   constructor() {
     super();
@@ -192,11 +194,14 @@ export class HistoscanDetector extends LitElement {
   private async startWith(opts: Pick<InitOptions, 'model' | 'profile' | 'spec'>, local = ''): Promise<boolean> {
     this.localModel = '';
     this.queue.stop();
+    // Results and the detail view of another model or profile would mix with this one's (its nodes,
+    // its input size); the same files again (the element moved in the page) keep them.
+    const files = local ? null : JSON.stringify([opts.model, opts.profile, opts.spec]);
+    if (files === null || files !== this.loadedFiles) this.clear();
+    this.loadedFiles = files;
     this.status = { state: 'loading', message: 'Loading the model and profile…' };
     try {
       const info = await this.client.start({ ...opts, provider: this.provider, numThreads: this.threads || undefined });
-      // Results and the detail view of another model would mix with this one's (its nodes, its input size).
-      this.clear();
       this.localModel = local;
       this.status = { state: 'ready' };
       emit(this, 'histoscan-ready', info);
