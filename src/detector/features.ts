@@ -13,8 +13,9 @@ export type ReductionChoice = Reduction | readonly Reduction[] | { plan: PlanBud
 
 export interface FeatureOptions extends SpecSources {
   model: Uint8Array;
-  /** Called with the model's fingerprint and the spec before the session starts: throw to refuse the model fast. */
-  accept?: (fingerprint: string, spec: ModelSpec) => void;
+  /** Called with the model's fingerprint, then with the spec, before the session starts: throw to refuse the model fast. */
+  accept?: (fingerprint: string) => void;
+  acceptSpec?: (spec: ModelSpec) => void;
   layers: 'auto' | string[];
   reduction: ReductionChoice;
   provider: ProviderRequest;
@@ -132,8 +133,9 @@ export class FeatureExtractor {
     const proto = parseModel(opts.model); // "not an ONNX model" before anything else; parsed once
     const info = inspectModel(proto);
     const fp = await fingerprint(opts.model);
+    opts.accept?.(fp);
     const spec = resolveSpec(info, opts);
-    opts.accept?.(fp, spec);
+    opts.acceptSpec?.(spec);
     const model = await InstrumentedModel.create(
       proto,
       { layers: opts.layers, provider: opts.provider, numThreads: opts.numThreads, inputName: spec.inputName, outputName: spec.outputName },

@@ -38,7 +38,8 @@ export class Detector {
       profileSpec: p?.header.spec,
       // A profile's own layers and reductions win over the options.
       ...(p ? { layers: p.header.layers.map((l) => l.name), reduction: layerReductions(p.header) } : {}),
-      accept: (fp, spec) => p && (checkFingerprint(p, fp), checkSpec(p, spec)),
+      accept: (fp) => p && checkFingerprint(p, fp),
+      acceptSpec: (spec) => p && checkSpec(p, spec),
     });
     const d = new Detector(features, null);
     if (p) d.useProfile(p);
