@@ -5,7 +5,7 @@ import { HistoscanError } from '../core/index.ts';
 export const EXIT = {
   /** Everything given was read and checked. */
   ok: 0,
-  /** A usage or input error: bad flags, a missing or unreadable model, profile or folder, a gate on a profile that cannot flag. */
+  /** A usage or input error: bad flags, a missing or unreadable model, profile or folder, no image to check, a gate on a profile that cannot flag. */
   usage: 1,
   /** Some images could not be read or checked; the others were (their results are printed). */
   failed: 2,
@@ -16,7 +16,7 @@ export const EXIT = {
 export const EXIT_HELP = `Exit status:
   0  ok
   1  usage or input error (bad flags; missing or unreadable model, profile or folder;
-     --fail-on-flagged with a profile that cannot flag at the FPR)
+     no image to check; --fail-on-flagged with a profile that cannot flag at the FPR)
   2  some images failed (the rest were checked and printed)
   3  with --fail-on-flagged: at least one image was flagged unusual
      (2 wins over 3: a batch with failures is not a complete check)`;
