@@ -82,7 +82,7 @@ export function rowView(r: Row, c: RowContext) {
   else verdict = html`<span class="verdict" part="verdict">${r.state === 'running' ? 'checking…' : r.state}</span>`;
   return html`<tr class="row ${c.selected ? 'sel' : ''}" part="row" data-state=${r.state} data-name=${r.name} data-flagged=${s ? String(s.verdict === 'unusual') : ''} data-verdict=${s?.verdict ?? ''} data-q=${s ? String(s.q) : ''} @click=${c.open}>
     <td>${r.state === 'error' ? '' : html`<img src=${c.thumb()} alt="" loading="lazy" />`}</td>
-    <td class="name" title=${r.name}><button class="open" aria-current=${c.selected ? 'true' : 'false'} aria-label="Details of ${r.name}" @click=${(e: Event) => (e.stopPropagation(), c.open())}>${r.name}</button></td>
+    <td class="name" title=${r.name}><button class="open" aria-current=${c.selected ? 'true' : 'false'} aria-label="Details of ${r.name} (image ${r.id + 1})" @click=${(e: Event) => (e.stopPropagation(), c.open())}>${r.name}</button></td>
     <td class="hide-sm">${s ? `${s.top} ${(100 * s.prob).toFixed(0)}%` : ''}</td>
     <td class="num hide-sm" data-score=${s ? String(s.score) : ''}>${s ? fmtScore(s.score) : ''}</td>
     <td class="num hide-sm">${s ? (Number.isFinite(s.q) ? fmtP(s.q) : '—') : ''}</td>
