@@ -113,6 +113,7 @@ test('"Use your own model" loads an .onnx with its .hsp and spec from disk and c
   await expect(notice).toContainText('cut.json is not valid JSON');
   await page.locator(`${el} #own-model`).setInputFiles(['public/models/fashion-cnn.onnx']);
   await expect(notice).toContainText('No profile was picked for fashion-cnn.onnx: build one below');
+  await shot(page, 'own-model-no-profile');
 });
 
 /**

@@ -55,6 +55,8 @@ const own = new Option('', 'own');
 el.addEventListener('histoscan-ready', () => {
   if (!el.localModel) return own.remove();
   own.text = `From this device: ${el.localModel}`;
+  world.textContent = `A model from this device (${el.localModel}): what is typical for it is what its profile's known-good images showed it.`;
+  about.textContent = 'Your model and profile were read in this browser; nothing was uploaded.';
   if (!own.parentElement) choice.append(own);
   choice.value = 'own';
   current = -1;
