@@ -68,7 +68,7 @@ export class Detector {
     if (errors.size) throw errors.get(0)!;
     const f = this.features;
     const { fpr, scoring, topNodes } = DEFAULTS;
-    return scorer.result(file, img, logits[0], nodes, { fpr, scoring, topNodes, ...opts }, { decode: decodeMs, preprocess: preprocessMs, inference: inferenceMs }, f.spec.classNames, f.provider);
+    return scorer.result(file, img, logits[0], nodes, { fpr, scoring, topNodes, ...opts }, { decode: decodeMs, preprocess: preprocessMs, inference: inferenceMs }, f.spec.classNames, f.provider, f.model.classProbabilities);
   }
 
   /**

@@ -1,6 +1,7 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
 import { axisField, groupScan, histogramPValueFn, layerOffsets, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
+import type { ClassProbabilities } from '../model/session.ts';
 import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, ScoringName, Timings } from '../types.ts';
 
 export interface ScoreOptions {
@@ -10,14 +11,14 @@ export interface ScoreOptions {
   topNodes: number;
 }
 
-/** Top classes of the model's own prediction, best first. */
-export function softmaxTop(logits: Float32Array, names: string[] | undefined, k = 3) {
+/** Top classes of the model's own prediction, best first, with the probabilities the model gives them (session.ts classProbabilities). */
+export function topClasses(logits: Float32Array, names: string[] | undefined, how: ClassProbabilities = 'softmax', k = 3) {
   let max = -Infinity;
   for (const v of logits) max = Math.max(max, v);
   const exp = Array.from(logits, (v) => Math.exp(v - max));
   const sum = exp.reduce((a, b) => a + b, 0);
-  return exp
-    .map((e, index) => ({ index, label: names?.[index] ?? String(index), prob: e / sum }))
+  const prob = (v: number, i: number) => (how === 'as-is' ? Math.min(1, Math.max(0, v)) : how === 'sigmoid' ? 1 / (1 + Math.exp(-v)) : exp[i] / sum);
+  return Array.from(logits, (v, index) => ({ index, label: names?.[index] ?? String(index), prob: prob(v, index) }))
     .sort((a, b) => b.prob - a.prob)
     .slice(0, k);
 }
@@ -55,7 +56,7 @@ export class Scorer {
   }
 
   /** The full result of one image from its logits and node values. */
-  result(file: string, img: { width: number; height: number }, logits: Float32Array, values: Float32Array, opts: ScoreOptions, timings: Omit<Timings, 'pvalues' | 'scan'>, classNames?: string[], provider = 'wasm' as ImageResult['provider']): ImageResult {
+  result(file: string, img: { width: number; height: number }, logits: Float32Array, values: Float32Array, opts: ScoreOptions, timings: Omit<Timings, 'pvalues' | 'scan'>, classNames?: string[], provider = 'wasm' as ImageResult['provider'], probabilities: ClassProbabilities = 'softmax'): ImageResult {
     const s = this.score(values, opts.scoring, logits);
     const calibrationCount = this.calibrated;
     const verdict = verdictOf(s.q, opts.fpr, calibrationCount, this.calibrationProblem);
@@ -74,7 +75,7 @@ export class Scorer {
       file,
       width: img.width,
       height: img.height,
-      top: softmaxTop(logits, classNames),
+      top: topClasses(logits, classNames, probabilities),
       score: s.score,
       alpha: s.alpha,
       q: s.q,

@@ -38,6 +38,8 @@ export interface ModelInfo {
    * op's input: the logits before it, which the energy score and the class ranking need.
    */
   beforeSoftmax: Record<string, string>;
+  /** Graph outputs a closing Sigmoid produces (through reshapes): each value a probability of its own (multi-label, or a binary score). */
+  sigmoidOutputs: string[];
   /**
    * Where the features of a tensor lie, for tensors that a linear op wrote (through normalisation,
    * adds and activations): 'first' after a Conv (channel-first, batch removed), 'last' after a
@@ -237,11 +239,13 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
 
   // Probabilities lose the logits' scale (energy) and squash confident classes together.
   const beforeSoftmax: Record<string, string> = {};
+  const sigmoidOutputs: string[] = [];
   for (const o of outputs) {
     let p = producer.get(o);
     while (p && RESHAPE.has(p.opType) && p.inputs[0]) p = producer.get(p.inputs[0]);
     const logits = p && (p.opType === 'Softmax' || p.opType === 'LogSoftmax') ? p.inputs[0] : undefined;
     if (logits && isCandidate.has(logits)) beforeSoftmax[o] = logits;
+    if (p?.opType === 'Sigmoid') sigmoidOutputs.push(o);
   }
 
   const featureAxis: Record<string, 'first' | 'last'> = {};
@@ -259,6 +263,7 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     fixed: [...fixed].filter((t) => !inits.has(t)),
     autoLayers,
     beforeSoftmax,
+    sigmoidOutputs,
     featureAxis,
     half:
       g.initializer.some((t) => t.dataType === FLOAT16) ||

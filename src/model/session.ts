@@ -38,6 +38,8 @@ export function classScores(t: { dims: number[]; data: Float32Array }, features?
   return { dims: [n, per[axis]], data };
 }
 
+export type ClassProbabilities = 'softmax' | 'as-is' | 'sigmoid';
+
 export interface InstrumentedModelOptions {
   layers?: 'auto' | string[];
   provider?: ProviderRequest;
@@ -64,6 +66,17 @@ export class InstrumentedModel {
     /** The tensor read as the logits: the output, or the input of the Softmax that closes it. */
     readonly logitsName: string,
   ) {}
+
+  /**
+   * How the class scores become the probabilities shown: a softmax over logits; as they are where a
+   * Sigmoid closes the output (each class its own probability); a sigmoid of a single logit (a binary
+   * score), where softmax would say 100% for every image.
+   */
+  get classProbabilities(): ClassProbabilities {
+    if (this.info.sigmoidOutputs.includes(this.outputName)) return 'as-is';
+    const o = this.info.outputs.find((x) => x.name === this.outputName);
+    return o && o.shape.slice(1).every((d) => d === 1) ? 'sigmoid' : 'softmax';
+  }
 
   /** `info` saves a second parse when the caller has inspected the model already. */
   static async create(bytes: Uint8Array | ModelProto, opts: InstrumentedModelOptions = {}, info?: ModelInfo): Promise<InstrumentedModel> {

@@ -60,6 +60,26 @@ describe('a map of class scores (a segmentation output)', () => {
   });
 });
 
+describe('the probabilities shown for the model\'s classes', () => {
+  it('are the outputs themselves where a Sigmoid closes the model (multi-label), and a sigmoid of a single logit', async () => {
+    const img = noiseImage(9, 8);
+    ort.env.wasm.numThreads = 1;
+    for (const [file, how] of [['multi-label.onnx', 'as-is'], ['single-logit.onnx', 'sigmoid']] as const) {
+      const M = model(file);
+      const d = await Detector.create({ model: M, provider: 'wasm' });
+      expect(d.features.model.classProbabilities).toBe(how);
+      const { profile } = await d.build(noiseImages(11, 30, 8), null, buildDefaults({ bins: 8, batchSize: 16 }));
+      d.useProfile(profile);
+      const r = await d.check(img, 'x');
+      const plain = await (await ort.InferenceSession.create(M)).run({ x: new ort.Tensor('float32', d.features.input(img), [1, 3, 8, 8]) });
+      const out = Array.from(Object.values(plain)[0].data as Float32Array);
+      const want = how === 'as-is' ? Math.max(...out) : 1 / (1 + Math.exp(-out[0]));
+      expect(r.top[0].prob).toBeCloseTo(want, 5);
+      d.release();
+    }
+  });
+});
+
 describe('a batch fixed above one', () => {
   it('is filled with blank images, and each image gets the logits the plain model gives it in a full batch', async () => {
     const M = model('fixed-batch4-rgb.onnx');

@@ -14,6 +14,9 @@ Writes tests/fixtures/models/:
                            uses is unchanged between those opsets
   fixed-batch-rgb.onnx     rgb-opset11.onnx with its batch dimension fixed to 1 (as many exporters leave it)
   fixed-batch4-rgb.onnx    rgb-opset11.onnx with its batch dimension fixed to 4 (as exports for a batched server leave it)
+  multi-label.onnx         onnx.helper graph closed by a Sigmoid: each of 4 outputs a probability of its own, as
+                           multi-label taggers ship; Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm -> Sigmoid on
+                           RGB NCHW [N,3,8,8], opset 13
   mish-acts.onnx           torch: a conv block closed by Mish as x·tanh(softplus(x)), RGB NCHW [N,3,12,12], opset 13
   segmentation-map.onnx    onnx.helper graph whose output is a map of class scores per position, as segmentation
                            models give: Conv -> Relu -> Conv 1x1 to [N,3,8,8] on RGB NCHW [N,3,8,8], opset 13
@@ -155,6 +158,13 @@ def segmentation_map():
     m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], ir_version=7)
     onnx.checker.check_model(m)
     onnx.save(m, os.path.join(OUT, 'segmentation-map.onnx'))
+
+
+def multi_label():
+    tiny_cnn('multi-label.onnx', 53, 3, 4, 4,
+             [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 3, 8, 8])],
+             [helper.make_tensor_value_info('probs', TensorProto.FLOAT, ['N', 4])],
+             logits='z', post=[helper.make_node('Sigmoid', ['z'], ['probs'], name='sigmoid')])
 
 
 def uint8_rgb():
@@ -459,5 +469,6 @@ elif __name__ == '__main__':
     segmentation_map()
     torch.manual_seed(47)
     export(MishNet(), (1, 3, 12, 12), 'mish-acts.onnx', 13)
+    multi_label()
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
