@@ -56,11 +56,11 @@ export function inputFiles(e: Event): File[] {
   return files;
 }
 
-/** Model, profile and optional spec picked from disk, read into bytes for the worker (never uploaded). */
 /**
- * A model picked from this device: one .onnx, its .hsp profile and, optionally, a spec .json (or a
- * Hugging Face folder's preprocessor_config.json with its config.json). What cannot be used is said,
- * naming the files; a model without a profile starts, with a note on how to get one.
+ * A model picked from this device, read into bytes for the worker (never uploaded): one .onnx, its .hsp
+ * profile and, optionally, a spec .json (or a Hugging Face folder's preprocessor_config.json with its
+ * config.json). What cannot be used is said, naming the files; a model without a profile starts, with
+ * a note on how to get one.
  */
 export async function localModel(files: File[]): Promise<{ options: { model: ArrayBuffer; profile: ArrayBuffer | null; spec: object | null }; names: string; note: string } | { error: string }> {
   const all = (ext: string) => files.filter((f) => f.name.toLowerCase().endsWith(ext));
