@@ -6,7 +6,8 @@ import type { WitnessFields } from '../src/core/witnesses.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
 import { fromHalf, toHalf } from '../src/model/half.ts';
 import { inspectModel } from '../src/model/onnx.ts';
-import { specFromModel, toTensor } from '../src/model/preprocess.ts';
+import { toTensor } from '../src/model/preprocess.ts';
+import { specFromModel } from '../src/model/spec.ts';
 import { ort } from '../src/model/runtime.ts';
 import { el, openDemo, rows, shot, waitDone } from './helpers.ts';
 

@@ -3,7 +3,7 @@ import { expect, test } from '@playwright/test';
 import { decodeProfile } from '../src/core/index.ts';
 import { Detector } from '../src/detector/index.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
-import { parseSpec } from '../src/model/preprocess.ts';
+import { parseSpec } from '../src/model/spec.ts';
 import { el, openDemo, paste, rows, shot, waitDone } from './helpers.ts';
 import { readWitnessNote, witnessNoteAgrees } from '../tests/fixtures/witness-note.ts';
 

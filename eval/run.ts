@@ -38,7 +38,7 @@ import { fisherScorer, empiricalMethod, histogramMethod, kdeMethod, productScore
 import { backgroundOf, collectNodes, devTestSplit, SPLIT_SEED, type NodeSet } from '../src/node-sets.ts';
 import { fileSource, listImages } from '../src/cli/io.ts';
 import { versusText } from '../src/cli/eval.ts';
-import { parseSpec } from '../src/model/preprocess.ts';
+import { parseSpec } from '../src/model/spec.ts';
 import { reduceLayer } from '../src/model/reduce.ts';
 import type { BinStrategy, LayerLayout, PointP, ScoringName, Tail } from '../src/types.ts';
 import { fitPeer, type PeerName, type PeerOptions } from '../src/peers/index.ts';

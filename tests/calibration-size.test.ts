@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { combine } from '../src/core/combine.ts';
 import { witnessRules } from '../src/core/witnesses.ts';
 import { rng } from '../src/core/rng.ts';
-import { calibrationWarnings } from '../src/detector/build.ts';
+import { calibrationWarnings } from '../src/detector/build-notes.ts';
 
 const k = 6;
 /** m calibration rows of k parts; row c tops part c (c = 1..k-1), as distinct clean images usually do. */

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Detector } from '../src/detector/index.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
-import { parseSpec, toTensor } from '../src/model/preprocess.ts';
+import { toTensor } from '../src/model/preprocess.ts';
+import { parseSpec } from '../src/model/spec.ts';
 import { InstrumentedModel } from '../src/model/session.ts';
 
 const MODEL = new Uint8Array(readFileSync('public/models/fashion-cnn.onnx'));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProfile, encodeProfile, rng } from '../src/core/index.ts';
 import { Detector } from '../src/detector/index.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
-import { parseSpec } from '../src/model/preprocess.ts';
+import { parseSpec } from '../src/model/spec.ts';
 
 const includes = (hay: Uint8Array, needle: Uint8Array) => Buffer.from(hay).indexOf(Buffer.from(needle)) >= 0;
 

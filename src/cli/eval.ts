@@ -101,6 +101,8 @@ const scans = (wanted: string[]) => wanted.some((m) => (SCAN_METHODS as readonly
 
 /** Every image set of an evaluation, listed (and each checked to hold images) before any model is opened. */
 export interface EvalImages {
+  /** The methods asked for (parseEvalFlags). */
+  wanted: string[];
   background: ImageSource;
   calibration: ImageSource | null;
   clean: ImageSource;
@@ -123,12 +125,12 @@ export function evalImages(flags: EvalFlags): EvalImages {
   if (wanted.includes('knn') && known.background.count < flags.k) {
     throw new UsageError(`the k-NN peer with k = ${flags.k} needs at least ${flags.k} background images, and there are ${known.background.count}: give more, or a smaller --k`);
   }
-  return { ...known, clean: testImages(flags.clean, flags.split), anomalous: sets.map((s) => ({ name: s.name, images: testImages(s.dir, flags.split) })) };
+  return { ...known, wanted, clean: testImages(flags.clean, flags.split), anomalous: sets.map((s) => ({ name: s.name, images: testImages(s.dir, flags.split) })) };
 }
 
 /** The evaluation's rows, and the images that could not be read (each set's, as `skipped FILE: why`). */
 export async function runEval(detector: Detector, flags: EvalFlags, known: EvalImages, onProgress: (p: Progress) => void): Promise<{ results: EvalResult[]; skipped: string[] }> {
-  const { wanted } = parseEvalFlags(flags);
+  const { wanted } = known;
   const f = detector.features;
   const scanWanted = scans(wanted);
   const collect = (name: string, src: ImageSource) => collectNodes(f, name, src, DEFAULTS.batchSize, onProgress);

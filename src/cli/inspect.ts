@@ -2,10 +2,10 @@
 // and the byte-budget plan a profile would get, all before any build.
 import { DEFAULTS } from '../defaults.ts';
 import { Detector } from '../detector/index.ts';
-import { classOutput, FLOAT16, isFloat, UINT8, type ModelInfo } from '../model/onnx.ts';
+import { classOutput, FLOAT16, isFloat, perImageVector, UINT8, type ModelInfo } from '../model/onnx.ts';
 import type { ModelSpec } from '../types.ts';
 import { fmtBytes, type Plan } from '../model/plan.ts';
-import { resolveSpec } from '../model/preprocess.ts';
+import { resolveSpec } from '../model/spec.ts';
 import { EXIT } from './exit.ts';
 import { readModel, readModelBytes, specSources, type SpecFlags } from './io.ts';
 import { budgetOf, choiceOf, formatPlan, layersOf, planOf, type BudgetFlags } from './plan.ts';
@@ -60,7 +60,7 @@ export async function runInspect(opts: InspectFlags): Promise<void> {
   const before = info.beforeSoftmax[out];
   const why = before ? `, read before the softmax that closes it: ${before}` : '';
   const shape = info.outputs.find((o) => o.name === out)?.shape ?? [];
-  const map = shape.slice(1).filter((d) => d !== 1).length > 1 ? ` (a map [${shape.join(', ')}]: each class's mean over its positions)` : '';
+  const map = !perImageVector(shape) ? ` (a map [${shape.join(', ')}]: each class's mean over its positions)` : '';
   console.log(`classes from output ${out}${why}${map}${floats > 1 ? ` (one of ${floats} float outputs: choose another with --output)` : ''}`);
   console.log(`spec   ${JSON.stringify(spec)}`);
   console.log(`\ncandidate layers (* = auto):`);

@@ -7,7 +7,7 @@ import { DEFAULTS } from '../defaults.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import { IMAGE_EXTENSIONS } from '../model/image-errors.ts';
 import { inspectModel, type ModelInfo } from '../model/onnx.ts';
-import { isPreprocessorConfig, isSpecLike, specSource, type SpecSources } from '../model/preprocess.ts';
+import { isPreprocessorConfig, isSpecLike, specSource, type SpecSources } from '../model/spec.ts';
 import type { ModelSpec } from '../types.ts';
 
 const IMAGE_EXT = new Set(IMAGE_EXTENSIONS.map((e) => `.${e}`));
@@ -53,9 +53,13 @@ export function listImages(paths: string[]): string[] {
     if (statSync(p).isDirectory()) walk(p, true);
     else out.push(p);
   }
-  if (unreadable.length) console.error(`note: left out ${unreadable.length} folder${unreadable.length > 1 ? 's' : ''} that could not be read: ${unreadable.slice(0, 3).join(', ')}${unreadable.length > 3 ? ', …' : ''}`);
-  if (broken.length) console.error(`note: left out ${broken.length} link${broken.length > 1 ? 's' : ''} to nothing: ${broken.slice(0, 3).join(', ')}${broken.length > 3 ? ', …' : ''}`);
-  if (left.length) console.error(`note: left out ${left.length} file${left.length > 1 ? 's' : ''} not named as images (${[...IMAGE_EXT].join(' ')}): ${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}`);
+  // What was left out, counted, with the first few named.
+  const note = (list: string[], what: string, why: string) => {
+    if (list.length) console.error(`note: left out ${list.length} ${what}${list.length > 1 ? 's' : ''} ${why}: ${list.slice(0, 3).join(', ')}${list.length > 3 ? ', …' : ''}`);
+  };
+  note(unreadable, 'folder', 'that could not be read');
+  note(broken, 'link', 'to nothing');
+  note(left, 'file', `not named as images (${[...IMAGE_EXT].join(' ')})`);
   return out;
 }
 

@@ -1,8 +1,9 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { addsJoint, argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, calibrationNeeded, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, UsageError, FOLLOWS, TIE_SE, TPM_TAU, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
+import { addsJoint, argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, UsageError, FOLLOWS, TIE_SE, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import { pickImages, type FeatureExtractor, type ImageSource } from './features.ts';
+import { calibrationWarnings, noneReadMessage, oneClassWarning } from './build-notes.ts';
 
 export interface BuildOptions {
   bins: number;
@@ -182,56 +183,6 @@ function classLayerCount(which: ClassLayers, f: FeatureExtractor): number {
   if (which === 'none' || f.classes === 0) return 0;
   if (which === 'all') return f.layers.length;
   return which === 'auto' && f.plan ? f.plan.classLayers : 1;
-}
-
-/**
- * What the build should tell its user about the calibration set's size. `groups`: the combination's
- * witnesses (core/witnesses.ts partGroups), e.g. [5, 1, 1] for four scans and the quiet look, then the energy and the Gaussian part.
- */
-export function calibrationWarnings(count: number, fpr: number, groups: readonly number[] = [1], combine: Combination = 'fisher'): string[] {
-  const need = calibrationNeeded(fpr);
-  if (count < need) {
-    return [`this profile cannot flag at FPR ${fpr}: it needs at least ${need} calibration images (more for a steadier verdict), it has ${count}; calibrate it with more held-out known-good images, or choose a larger FPR.`];
-  }
-  // Under min q or TPM an image out in one part of a group of s, no farther than the calibration
-  // images that top the group's other parts are in theirs (the tail beyond the calibration scores
-  // keeps distances: core/combine.ts TAIL_SHARE), ranks with them (group q = s/(m + 1)), and in each
-  // of the g groups about s calibration images rank at least as high: its q is about s g/(m + 1), not 1/(m + 1).
-  // Across groups TPM breaks ties by Fisher's sum, so until that group q passes TPM_TAU (m + 1 > s/TPM_TAU)
-  // the image also ranks below the calibration images a little out in several witnesses.
-  const parts = groups.reduce((a, b) => a + b, 0);
-  const s = Math.max(...groups);
-  const ties = s * groups.length;
-  const lift = combine === 'tpm' && groups.length > 1 && s > 1 ? Math.floor(s / TPM_TAU) : 0;
-  const single = Math.max(calibrationNeeded(fpr / ties), lift);
-  if (parts > 1 && combine !== 'fisher' && count < single) {
-    const below = count < lift ? ', and below those a little out in several witnesses' : '';
-    return [`with ${count} calibration images and ${parts} calibrated parts, an image out in only one part usually cannot reach q <= ${fpr} unless it is farther out than the calibration images that top the other parts: it ranks with them (q about ${(ties / (count + 1)).toPrecision(2)})${below}; calibrate on at least ${single} images for that.`];
-  }
-  return [];
-}
-
-/**
- * A model fed otherwise than it was trained (pixels in [0, 1] where it wants [0, 255], RGB for BGR)
- * often calls everything one thing: say so where it puts nearly all of a varied background in one
- * of three or more classes.
- */
-export function oneClassWarning(predicted: Map<number, number>, classes: number, names?: string[]): string[] {
-  const total = [...predicted.values()].reduce((a, b) => a + b, 0);
-  const [top, n] = [...predicted].reduce((a, b) => (b[1] > a[1] ? b : a), [0, 0]);
-  if (classes < 3 || total < 20 || n < ONE_CLASS_SHARE * total) return [];
-  return [
-    `the model puts ${n} of ${total} background images (${((100 * n) / total).toFixed(0)}%) in one class (${names?.[top] ?? `class ${top}`}). If they are of several kinds, check how images are fed (--scale, --mean, --std, --bgr, --size, or the spec): a model fed otherwise than it was trained often calls everything one thing.`,
-  ];
-}
-
-/** The share of the background in one class above which oneClassWarning speaks. */
-const ONE_CLASS_SHARE = 0.9;
-
-/** Why none of a set's images could be used: the first errors, each as it was. */
-function noneReadMessage(count: number, what: 'background' | 'calibration', skip: Map<number, string>): string {
-  const why = [...skip.values()].slice(0, 3).map((e) => e.replace(/\.$/, '')).join('; ');
-  return `None of the ${count} ${what} images could be read (${why}${skip.size > 3 ? '; …' : ''}); ${what === 'background' ? 'a profile needs' : 'a calibration needs'} known-good images that decode.`;
 }
 
 const named = (src: ImageSource, skip: Map<number, string>): SkippedImage[] => [...skip].map(([i, error]) => ({ file: src.name(i), error }));

@@ -1,9 +1,11 @@
 // Feature extraction: the model parsed once, then pixels -> preprocess -> instrumented session ->
 // monitored layers -> node values, in batches. Holds no profile and computes no statistics.
 import { ActivationError, axisField, CancelledError, checkFinite, layerOffsets, summaryReduction, UsageError } from '../core/index.ts';
-import { fingerprint, inspectModel, parseModel } from '../model/onnx.ts';
+import { inspectModel, parseModel } from '../model/onnx.ts';
+import { fingerprint } from '../model/instrument.ts';
 import { planProfile, type LayerShape, type Plan, type PlanBudget } from '../model/plan.ts';
-import { inputDims, resolveSpec, toTensor, type SpecSources } from '../model/preprocess.ts';
+import { inputDims, toTensor } from '../model/preprocess.ts';
+import { resolveSpec, type SpecSources } from '../model/spec.ts';
 import { channelAxisOf, layerNodeCount, reduceLayer } from '../model/reduce.ts';
 import { InstrumentedModel } from '../model/session.ts';
 import type { LayerLayout, ModelSpec, ProviderRequest, Reduction, RgbaImage } from '../types.ts';

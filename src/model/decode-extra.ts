@@ -3,6 +3,7 @@
 // decoder refuses animations). Pure byte work; each fixture decodes to the PNG it was made from, in
 // Node and in Chromium alike (tests/model/decode.test.ts, e2e/robustness.spec.ts).
 import type { RgbaImage } from '../types.ts';
+import { le } from './image-errors.ts';
 
 /** The BMP compression field: 1 RLE8, 2 RLE4; 0 where it is not run-length encoded. */
 export function bmpRle(b: Uint8Array): 0 | 1 | 2 {
@@ -53,7 +54,6 @@ export function decodeBmpRle(b: Uint8Array, rle: 1 | 2): RgbaImage {
 }
 
 const fourcc = (b: Uint8Array, at: number) => String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
-const le = (b: Uint8Array, at: number, n: number) => b.subarray(at, at + n).reduceRight((a, x) => a * 256 + x, 0);
 
 /**
  * The first frame of an animated WebP as a still WebP of its own, with where it sits on the canvas;

@@ -23,7 +23,7 @@ const OTHER: [test: (b: Uint8Array, ascii: string) => boolean, name: string][] =
 ];
 
 /** The little-endian unsigned integer of n bytes at i (bytes past the end read as 0). */
-function le(b: Uint8Array, i: number, n: number): number {
+export function le(b: Uint8Array, i: number, n: number): number {
   let v = 0;
   for (let k = n - 1; k >= 0; k--) v = v * 256 + (b[i + k] ?? 0);
   return v;

@@ -1,13 +1,7 @@
-// Reading and instrumenting ONNX models with the protobuf definitions of onnx-buf.
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import {
-  ModelProtoSchema,
-  TypeProto_TensorSchema,
-  TypeProtoSchema,
-  ValueInfoProtoSchema,
-  type ModelProto,
-  type ValueInfoProto,
-} from 'onnx-buf';
+// Reading ONNX models with the protobuf definitions of onnx-buf: what a graph takes and gives, which
+// tensors can be monitored, where its logits and features lie. (Changing a graph: instrument.ts.)
+import { fromBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, type ModelProto, type ValueInfoProto } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
 
 export interface TensorInfo {
@@ -57,6 +51,9 @@ export const UINT8 = 2;
 /** A float element type: what is read as node values and logits, and fed an image as floats. */
 export const isFloat = (t: number): boolean => t === FLOAT || t === FLOAT16;
 
+/** Whether a tensor of this shape (batch first) holds one vector per image: at most one axis besides the batch above 1. */
+export const perImageVector = (shape: readonly (number | string)[]): boolean => shape.slice(1).filter((d) => d !== 1).length <= 1;
+
 /**
  * The output read as the model's class scores when the spec names none. Not an int64 class index
  * (exports that sort outputs by name put "classes" first), and among several float outputs one that
@@ -65,7 +62,7 @@ export const isFloat = (t: number): boolean => t === FLOAT || t === FLOAT16;
  */
 export function classOutput(info: Pick<ModelInfo, 'outputs' | 'beforeSoftmax'>): string {
   const floats = info.outputs.filter((o) => isFloat(o.elemType));
-  const vector = floats.filter((o) => o.shape.slice(1).filter((d) => d !== 1).length <= 1);
+  const vector = floats.filter((o) => perImageVector(o.shape));
   const pick =
     vector.find((o) => o.name in info.beforeSoftmax) ??
     vector.find((o) => /logit|prob|score|class|pred/i.test(o.name)) ??
@@ -129,7 +126,7 @@ const shapeOf = (v: ValueInfoProto): (number | string)[] => {
     t.value.shape?.dim.map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : d.value.case === 'dimParam' ? d.value.value : '?')) ?? []
   );
 };
-const elemOf = (v: ValueInfoProto): number => (v.type?.value.case === 'tensorType' ? v.type.value.value.elemType : 0);
+export const elemOf = (v: ValueInfoProto): number => (v.type?.value.case === 'tensorType' ? v.type.value.value.elemType : 0);
 
 /** Inputs, outputs, opset, every intermediate tensor, and the layers `auto` would monitor. */
 export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
@@ -270,62 +267,4 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
       [...g.input, ...g.output].some((v) => elemOf(v) === FLOAT16) ||
       g.node.some((n) => n.opType === 'Cast' && n.attribute.some((a) => a.name === 'to' && Number(a.i) === FLOAT16)),
   };
-}
-
-/** The layers to monitor: `auto`, or explicit tensor names checked against the model (an empty list: logits only). */
-export function resolveLayers(info: ModelInfo, choice: 'auto' | string[]): string[] {
-  if (choice === 'auto') {
-    if (info.autoLayers.length === 0) throw new ModelError('Found no layers to monitor automatically; name them with --layers (see "histoscan inspect").', 'unknown-layer');
-    return info.autoLayers;
-  }
-  const names = new Set(info.candidates.map((c) => c.name));
-  for (const l of choice) {
-    if (!names.has(l)) {
-      const some = info.autoLayers.length ? info.autoLayers : info.candidates.map((c) => c.name);
-      const why = info.outputs.some((o) => o.name === l)
-        ? 'is a graph output, not an intermediate tensor'
-        : info.fixed.includes(l)
-          ? "is computed from the model's weights alone, the same for every image"
-          : 'is not an intermediate tensor of this model';
-      throw new ModelError(
-        `Layer "${l}" ${why}. Valid names include: ${some.slice(0, 5).map((n) => `"${n}"`).join(', ')}${some.length > 5 ? ', …' : ''} (see "histoscan inspect").`,
-        'unknown-layer',
-      );
-    }
-  }
-  return [...new Set(choice)];
-}
-
-/**
- * The model with the chosen tensors appended to its graph outputs; the original outputs stay first
- * and unchanged. An appended output carries its element type when value_info declares it, else
- * only its name (onnxruntime infers the rest). Weights may be initializers or Constant nodes.
- */
-export function instrumentModel(input: Uint8Array | ModelProto, layers: string[]): Uint8Array {
-  // A parsed model is changed in place: its graph outputs gain the layers.
-  const model = input instanceof Uint8Array ? parseModel(input) : input;
-  const g = model.graph!;
-  const have = new Set(g.output.map((o) => o.name));
-  const declared = new Map<string, number>();
-  for (const v of g.valueInfo) if (elemOf(v)) declared.set(v.name, elemOf(v));
-  for (const name of layers) {
-    if (have.has(name)) continue;
-    const elemType = declared.get(name);
-    g.output.push(
-      create(ValueInfoProtoSchema, {
-        name,
-        ...(elemType
-          ? { type: create(TypeProtoSchema, { value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType }) } }) }
-          : {}),
-      }),
-    );
-    have.add(name);
-  }
-  return toBinary(ModelProtoSchema, model);
-}
-
-/** Hex sha256 of the model bytes: what a profile records to refuse other models. */
-export async function fingerprint(bytes: Uint8Array): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }

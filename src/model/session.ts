@@ -5,7 +5,8 @@ import type { ModelProto } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
 import { fromHalf, toHalf } from './half.ts';
 import { channelAxisOf, reduceLayer } from './reduce.ts';
-import { classOutput, FLOAT16, inspectModel, instrumentModel, parseModel, resolveLayers, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
+import { classOutput, FLOAT16, inspectModel, parseModel, perImageVector, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
+import { instrumentModel, resolveLayers } from './instrument.ts';
 import type { Provider, ProviderRequest } from '../types.ts';
 
 export interface Activation {
@@ -28,8 +29,8 @@ export interface RunResult {
  * and the energy.
  */
 export function classScores(t: { dims: number[]; data: Float32Array }, features?: 'first' | 'last'): { dims: number[]; data: Float32Array } {
+  if (perImageVector(t.dims)) return t;
   const per = t.dims.slice(1);
-  if (per.filter((d) => d !== 1).length <= 1) return t;
   const n = t.dims[0];
   const size = per.reduce((a, b) => a * b, 1);
   const axis = channelAxisOf(per, features);
@@ -65,18 +66,17 @@ export class InstrumentedModel {
     readonly outputName: string,
     /** The tensor read as the logits: the output, or the input of the Softmax that closes it. */
     readonly logitsName: string,
-  ) {}
+  ) {
+    const o = info.outputs.find((x) => x.name === outputName);
+    this.classProbabilities = info.sigmoidOutputs.includes(outputName) ? 'as-is' : o?.shape.slice(1).every((d) => d === 1) ? 'sigmoid' : 'softmax';
+  }
 
   /**
    * How the class scores become the probabilities shown: a softmax over logits; as they are where a
    * Sigmoid closes the output (each class its own probability); a sigmoid of a single logit (a binary
    * score), where softmax would say 100% for every image.
    */
-  get classProbabilities(): ClassProbabilities {
-    if (this.info.sigmoidOutputs.includes(this.outputName)) return 'as-is';
-    const o = this.info.outputs.find((x) => x.name === this.outputName);
-    return o && o.shape.slice(1).every((d) => d === 1) ? 'sigmoid' : 'softmax';
-  }
+  readonly classProbabilities: ClassProbabilities;
 
   /** `info` saves a second parse when the caller has inspected the model already. */
   static async create(bytes: Uint8Array | ModelProto, opts: InstrumentedModelOptions = {}, info?: ModelInfo): Promise<InstrumentedModel> {

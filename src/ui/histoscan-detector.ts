@@ -2,10 +2,11 @@ import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { SCORINGS } from '../core/scan.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { ImageResult, ProviderRequest, RgbaImage, ScoringName } from '../types.ts';
-import type { InitOptions } from '../worker/worker.ts';
 import { DetectorClient } from './client.ts';
 import { emit, type DetectorState } from './events.ts';
-import { droppedFiles, imagesOnly, inputFiles, localModel, pageUrl, pastedFiles, skippedNote } from './files.ts';
+import { droppedFiles, imagesOnly, inputFiles, pageUrl, pastedFiles, skippedNote } from './files.ts';
+import { ModelLoader } from './model-loader.ts';
+import { thumbnail } from './thumbnails.ts';
 import { QueueController, type Row } from './queue.ts';
 import { buttonStyles, detectorStyles, themeStyles, verdictStyles } from './styles.ts';
 import { batchView, statusView, summaryText, summaryView, tableView, type Status } from './views.ts';
@@ -128,9 +129,7 @@ export class HistoscanDetector extends LitElement {
   });
   readonly gallery = new SampleGallery(this, (blob, name) => this.addFiles([blob], [name]));
   readonly profilePanel = new ProfilePanel(this, this.client, (files) => this.useLocalModel(files));
-  private startedWith = '';
-  /** The URLs of the model, profile and spec in use; null for files from this device. */
-  private loadedFiles: string | null = null;
+  readonly loader = new ModelLoader(this, this.client, this.queue);
 
   constructor() {
     super();
@@ -147,7 +146,7 @@ export class HistoscanDetector extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     // Re-inserted after a removal: the worker was disposed, start a new one with the same settings.
-    if (this.hasUpdated && this.model && this.status.state === 'idle') void this.start();
+    if (this.hasUpdated && this.model && this.status.state === 'idle') void this.loader.start();
   }
 
   override disconnectedCallback(): void {
@@ -176,55 +175,12 @@ export class HistoscanDetector extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    const key = [this.model, this.profile, this.spec, this.provider, this.threads].join('\n');
-    if (this.model && key !== this.startedWith && this.isConnected) void this.start();
     if (changed.has('samples') && this.samples) void this.gallery.load(pageUrl(this.samples));
   }
 
-  private async start(): Promise<void> {
-    this.startedWith = [this.model, this.profile, this.spec, this.provider, this.threads].join('\n');
-    await this.startWith({
-      model: pageUrl(this.model),
-      profile: this.profile ? pageUrl(this.profile) : null,
-      spec: this.spec ? pageUrl(this.spec) : null,
-    });
-  }
-
-  /** Start the worker on a model; `local` names the files of one picked from this device. */
-  private async startWith(opts: Pick<InitOptions, 'model' | 'profile' | 'spec'>, local = ''): Promise<boolean> {
-    this.localModel = '';
-    this.queue.stop();
-    // Results and the detail view of another model or profile would mix with this one's (its nodes,
-    // its input size); the same files again (the element moved in the page) keep them.
-    const files = local ? null : JSON.stringify([opts.model, opts.profile, opts.spec]);
-    if (files === null || files !== this.loadedFiles) this.clear();
-    this.loadedFiles = files;
-    this.status = { state: 'loading', message: 'Loading the model and profile…' };
-    try {
-      const info = await this.client.start({ ...opts, provider: this.provider, numThreads: this.threads || undefined });
-      this.localModel = local;
-      this.status = { state: 'ready' };
-      emit(this, 'histoscan-ready', info);
-      this.queue.start();
-      return true;
-    } catch (e) {
-      this.status = { state: 'error', message: (e as Error).message };
-      emit(this, 'histoscan-error', { file: null, error: (e as Error).message });
-      return false;
-    }
-  }
-
-  /**
-   * Use a model from this device: an .onnx file with its .hsp profile and, optionally, a spec .json.
-   * The files are read here and handed to the worker as bytes; nothing is uploaded.
-   */
-  async useLocalModel(files: File[]): Promise<void> {
-    const local = await localModel(files);
-    if ('error' in local) {
-      this.notice = local.error;
-      return;
-    }
-    this.notice = (await this.startWith(local.options, local.names)) ? local.note : '';
+  /** Use a model from this device: an .onnx file with its .hsp profile and, optionally, a spec .json (nothing is uploaded). */
+  useLocalModel(files: File[]): Promise<void> {
+    return this.loader.useLocal(files);
   }
 
   /**
@@ -232,8 +188,7 @@ export class HistoscanDetector extends LitElement {
    * device (setting an attribute to the value it has changes nothing).
    */
   restart(): void {
-    this.startedWith = '';
-    this.requestUpdate();
+    this.loader.restart();
   }
 
   /** Queue files for checking; results appear as they come. */
@@ -304,23 +259,8 @@ export class HistoscanDetector extends LitElement {
     return row ? this.thumb(row) : '';
   }
 
-  /** Rows whose thumbnail the worker is making (TIFF). */
-  private previewing = new WeakSet<Row>();
-
   private thumb(row: Row): string {
-    if (row.thumb) return row.thumb;
-    // A TIFF, which no browser shows: a PNG of it from the worker, which decodes it (empty until then).
-    if (!/\.tiff?$/i.test(row.name) && row.file.type !== 'image/tiff') return (row.thumb = URL.createObjectURL(row.file));
-    if (this.previewing.has(row)) return '';
-    this.previewing.add(row);
-    void this.client.preview(row.file, row.name, 256).then(
-      (png) => {
-        row.thumb = URL.createObjectURL(png);
-        this.requestUpdate();
-      },
-      () => {},
-    );
-    return '';
+    return thumbnail(row, this.client, () => this.requestUpdate());
   }
 
   override render() {

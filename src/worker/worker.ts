@@ -4,7 +4,8 @@ import * as Comlink from 'comlink';
 import { decodeProfile, encodeProfile, locateNode, toImageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
 import { Detector, holdOut, sameSpec, type ImageSource } from '../detector/index.ts';
-import { specSource, toTensor } from '../model/preprocess.ts';
+import { toTensor } from '../model/preprocess.ts';
+import { specSource } from '../model/spec.ts';
 import type { BinStrategy, ImageError, ImageResult, Progress, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
 import { decodeBlob } from './decode.ts';
 

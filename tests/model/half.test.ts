@@ -11,7 +11,7 @@ import { fileSource, listImages } from '../../src/cli/io.ts';
 import { rng } from '../../src/core/rng.ts';
 import { fromHalf, toHalf } from '../../src/model/half.ts';
 import { inspectModel } from '../../src/model/onnx.ts';
-import { specFromModel } from '../../src/model/preprocess.ts';
+import { specFromModel } from '../../src/model/spec.ts';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(`tests/fixtures/models/${name}`));
 const native = await import('onnxruntime-node').then(

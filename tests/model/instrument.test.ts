@@ -2,10 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ActivationError, ModelError } from '../../src/core/errors.ts';
 import { checkFinite } from '../../src/core/score.ts';
-import { inspectModel, instrumentModel, resolveLayers } from '../../src/model/onnx.ts';
+import { inspectModel } from '../../src/model/onnx.ts';
+import { instrumentModel, resolveLayers } from '../../src/model/instrument.ts';
 import { createSession, ort } from '../../src/model/runtime.ts';
 import { InstrumentedModel } from '../../src/model/session.ts';
-import { specFromModel } from '../../src/model/preprocess.ts';
+import { specFromModel } from '../../src/model/spec.ts';
 import { rng } from '../../src/core/rng.ts';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(`tests/fixtures/models/${name}`));

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Detector } from '../../src/detector/index.ts';
 import { fileSource, listImages } from '../../src/cli/io.ts';
-import { parseSpec } from '../../src/model/preprocess.ts';
+import { parseSpec } from '../../src/model/spec.ts';
 import { InstrumentedModel } from '../../src/model/session.ts';
 import { rng } from '../../src/core/rng.ts';
 

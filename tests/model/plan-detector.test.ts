@@ -4,7 +4,7 @@ import { decodeProfile, encodeProfile, layerReductions, payloadBytes } from '../
 import { buildDefaults, defaultPlan } from '../../src/defaults.ts';
 import { Detector, type ImageSource } from '../../src/detector/index.ts';
 import { decodeImage } from '../../src/model/decode-node.ts';
-import { parseSpec } from '../../src/model/preprocess.ts';
+import { parseSpec } from '../../src/model/spec.ts';
 
 const MODEL = new Uint8Array(readFileSync('public/models/fashion-cnn.onnx'));
 const spec = parseSpec(JSON.parse(readFileSync('public/models/fashion-cnn.json', 'utf8')));

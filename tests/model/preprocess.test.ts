@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toTensor, parseSpec } from '../../src/model/preprocess.ts';
+import { toTensor } from '../../src/model/preprocess.ts';
+import { parseSpec } from '../../src/model/spec.ts';
 import { layerNodeCount, reduceLayer } from '../../src/model/reduce.ts';
 import { ModelError } from '../../src/core/errors.ts';
 import type { ModelSpec, RgbaImage } from '../../src/types.ts';

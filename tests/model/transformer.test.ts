@@ -11,7 +11,7 @@ import { rng } from '../../src/core/rng.ts';
 import { buildDefaults } from '../../src/defaults.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { inspectModel } from '../../src/model/onnx.ts';
-import { classNamesFromConfig, fromPreprocessorConfig, specSource } from '../../src/model/preprocess.ts';
+import { classNamesFromConfig, fromPreprocessorConfig, specSource } from '../../src/model/spec.ts';
 import { InstrumentedModel } from '../../src/model/session.ts';
 import { noiseImages } from './noise-images.ts';
 

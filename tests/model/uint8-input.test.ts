@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { buildDefaults } from '../../src/defaults.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { inspectModel } from '../../src/model/onnx.ts';
-import { specFromModel, toTensor } from '../../src/model/preprocess.ts';
+import { toTensor } from '../../src/model/preprocess.ts';
+import { specFromModel } from '../../src/model/spec.ts';
 import { ort } from '../../src/model/runtime.ts';
 import { noiseImage, noiseImages } from './noise-images.ts';
 

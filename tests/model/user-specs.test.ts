@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildDefaults } from '../../src/defaults.ts';
-import { oneClassWarning } from '../../src/detector/build.ts';
+import { oneClassWarning } from '../../src/detector/build-notes.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { classOutput, inspectModel } from '../../src/model/onnx.ts';
-import { parseSpecFields, resolveSpec, specFromModel } from '../../src/model/preprocess.ts';
+import { parseSpecFields, resolveSpec, specFromModel } from '../../src/model/spec.ts';
 import { ort } from '../../src/model/runtime.ts';
 import { noiseImage, noiseImages } from './noise-images.ts';
 
