@@ -35,7 +35,7 @@ export interface ModelSpec {
   std: number[];
   /** Channel order BGR instead of RGB. */
   bgr?: boolean;
-  resize: 'stretch' | 'center-crop';
+  resize: 'stretch' | 'center-crop' | 'pad';
   classNames?: string[];
 }
 

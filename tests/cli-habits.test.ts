@@ -212,10 +212,13 @@ describe('CLI habits', () => {
     expect(partial.stdout).toMatch(/spec +\{"inputName":"input","height":12,"width":12,"channels":3,"layout":"nchw","scale":255,"mean":\[0.5\],"std":\[0.5\]/);
     const typo = spec({ mean: [0.5], resize: 'strech' });
     expect(typo.status).toBe(1);
-    expect(typo.stdout).toMatch(/plan: unavailable: Invalid model spec: resize must be "stretch" or "center-crop", not "strech". In .*m\.json \(read as the spec of the model beside it\)/);
+    expect(typo.stdout).toMatch(/plan: unavailable: Invalid model spec: resize must be "stretch", "center-crop", "pad", not "strech". In .*m\.json \(read as the spec of the model beside it\)/);
     const tfjs = spec({ format: 'graph-model', modelTopology: {}, weightsManifest: [] });
     expect(tfjs.status, tfjs.stdout).toBe(0);
     expect(tfjs.stdout).toMatch(/"mean":\[0\],"std":\[1\]/);
+    // A flag wins over the file; two flags that disagree stop.
+    expect(cli(['inspect', '--model', model, '--resize', 'pad']).stdout).toMatch(/"resize":"pad"/);
+    expect(cli(['inspect', '--model', model, '--resize', 'pad', '--center-crop']).stdout).toMatch(/--center-crop and --resize pad disagree/);
   });
 
   it('inspect names the output the classes come from, and --output chooses another', () => {

@@ -125,6 +125,7 @@ export interface SpecFlags {
   std?: string;
   bgr?: boolean;
   centerCrop?: boolean;
+  resize?: ModelSpec['resize'];
   input?: string;
   output?: string;
 }
@@ -160,7 +161,9 @@ export function specSources(flags: SpecFlags, modelPath: string): SpecSources {
   if (flags.mean) o.mean = numbers(flags.mean, '--mean');
   if (flags.std) o.std = numbers(flags.std, '--std');
   if (flags.bgr) o.bgr = true;
-  if (flags.centerCrop) o.resize = 'center-crop';
+  if (flags.centerCrop && flags.resize && flags.resize !== 'center-crop') throw new UsageError(`--center-crop and --resize ${flags.resize} disagree`);
+  if (flags.resize) o.resize = flags.resize;
+  else if (flags.centerCrop) o.resize = 'center-crop';
   if (flags.input) o.inputName = flags.input;
   if (flags.output) o.outputName = flags.output;
   const named = flags.spec ? { spec: specFile(flags.spec, true) } : {};

@@ -48,8 +48,10 @@ function resizePlane(src: Float32Array, w: number, h: number, dw: number, dh: nu
  * - Gray (channels 1): round(0.299 R + 0.587 G + 0.114 B) on the 8-bit composited values, before
  *   resizing (so it matches PIL's convert('L')).
  * - Channels 3: RGB, or BGR when spec.bgr.
- * - Resize to spec.height x spec.width: 'stretch', or 'center-crop' (the largest centred region
- *   with the target aspect ratio, then resize). Sampling is separable: bilinear (pixel-centre
+ * - Resize to spec.height x spec.width: 'stretch'; 'center-crop' (the largest centred region
+ *   with the target aspect ratio, then resize); or 'pad' (keep the aspect ratio, fit inside, place at
+ *   the top left and fill the rest with the tensor value 0, the zero padding text-line models are
+ *   trained with, where a wide line must not be squeezed). Sampling is separable: bilinear (pixel-centre
  *   aligned, like align_corners=false) when enlarging an axis, area-average when shrinking it, so
  *   large photos do not alias; a constant image stays constant either way.
  */
@@ -93,15 +95,22 @@ export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
   }
   const H = spec.height;
   const W = spec.width;
+  // The region the image fills: all of it, or under 'pad' its fitted size at the top left.
+  const fit = spec.resize === 'pad' ? Math.min(W / cw, H / ch) : 0;
+  const rw = fit ? Math.min(W, Math.max(1, Math.round(cw * fit))) : W;
+  const rh = fit ? Math.min(H, Math.max(1, Math.round(ch * fit))) : H;
   const out = new Float32Array(C * H * W);
   for (let c = 0; c < C; c++) {
-    const p = resizePlane(planes[c], cw, ch, W, H);
+    const p = resizePlane(planes[c], cw, ch, rw, rh);
     const mean = spec.mean[c] ?? spec.mean[0] ?? 0;
     const std = spec.std[c] ?? spec.std[0] ?? 1;
-    for (let i = 0; i < H * W; i++) {
-      const v = (p[i] / spec.scale - mean) / std;
-      if (spec.layout === 'nchw') out[c * H * W + i] = v;
-      else out[i * C + c] = v;
+    for (let y = 0; y < rh; y++) {
+      for (let x = 0; x < rw; x++) {
+        const v = (p[y * rw + x] / spec.scale - mean) / std;
+        const i = y * W + x;
+        if (spec.layout === 'nchw') out[c * H * W + i] = v;
+        else out[i * C + c] = v;
+      }
     }
   }
   return out;

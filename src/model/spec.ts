@@ -66,6 +66,8 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
 }
 
 /** The fields a spec may give. */
+/** How an image meets the input's size (`preprocess.ts toTensor`). */
+export const RESIZES: readonly ModelSpec['resize'][] = ['stretch', 'center-crop', 'pad'];
 const SPEC_FIELDS = ['inputName', 'outputName', 'height', 'width', 'channels', 'layout', 'scale', 'mean', 'std', 'bgr', 'resize', 'classNames'];
 
 /** Whether JSON gives any field of a spec (a file that merely shares a model's name gives none). */
@@ -117,7 +119,7 @@ function checkSpec(json: unknown, whole: boolean): Partial<ModelSpec> {
   const mean = o.mean === undefined ? undefined : arr('mean');
   const std = o.std === undefined ? undefined : arr('std');
   if (std?.some((s) => s === 0)) bad('std must not be 0');
-  if (o.resize !== undefined && o.resize !== 'stretch' && o.resize !== 'center-crop') bad(`resize must be "stretch" or "center-crop", not ${JSON.stringify(o.resize)}`);
+  if (o.resize !== undefined && !RESIZES.includes(o.resize as ModelSpec['resize'])) bad(`resize must be ${RESIZES.map((r) => `"${r}"`).join(', ')}, not ${JSON.stringify(o.resize)}`);
   if (o.bgr !== undefined && typeof o.bgr !== 'boolean') bad('bgr must be true or false');
   if (o.classNames !== undefined && !Array.isArray(o.classNames)) bad('classNames must be a list of strings');
   const given = <T>(k: string, v: T) => (o[k] === undefined ? {} : { [k]: v });

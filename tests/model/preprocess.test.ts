@@ -77,6 +77,36 @@ describe('preprocessing', () => {
   });
 });
 
+describe('pad: keep the aspect ratio, fill the rest with the tensor zero', () => {
+  const normal = { channels: 1 as const, mean: [0.5], std: [0.5] }; // pixel 0 -> -1, 255 -> 1
+  it('places a wide image at the top left and zeros the rows below, in both layouts', () => {
+    // 4x2 white image into 4x4: fits as it is; rows 2 and 3 are padding.
+    const img = image(4, 2, () => [255, 255, 255, 255]);
+    const t = toTensor(img, spec({ ...normal, height: 4, width: 4, resize: 'pad' }));
+    expect(Array.from(t)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const rgb = toTensor(img, spec({ height: 4, width: 4, layout: 'nhwc', resize: 'pad' }));
+    expect(Array.from(rgb.subarray(0, 24))).toEqual(new Array(24).fill(1));
+    expect(Array.from(rgb.subarray(24))).toEqual(new Array(24).fill(0));
+  });
+
+  it('shrinks to fit by the same factor on both axes (a text line keeps its letters)', () => {
+    // 8x2 image, left half black, right half white, into 4x4: halved on both axes, not stretched.
+    const img = image(8, 2, (x) => (x < 4 ? [0, 0, 0, 255] : [255, 255, 255, 255]));
+    const t = toTensor(img, spec({ ...normal, height: 4, width: 4, resize: 'pad' }));
+    // One row of 2x2 box averages: black, black, white, white; every other value is padding.
+    expect(Array.from(t.subarray(0, 4))).toEqual([-1, -1, 1, 1]);
+    expect(Array.from(t.subarray(4))).toEqual(new Array(12).fill(0));
+    // A tall image pads to the right instead.
+    const tall = toTensor(image(1, 4, () => [255, 255, 255, 255]), spec({ ...normal, height: 4, width: 4, resize: 'pad' }));
+    for (let y = 0; y < 4; y++) expect(Array.from(tall.subarray(y * 4, y * 4 + 4))).toEqual([1, 0, 0, 0]);
+  });
+
+  it('is a field a spec may give', () => {
+    expect(parseSpec({ inputName: 'x', height: 48, width: 192, channels: 3, layout: 'nchw', scale: 255, resize: 'pad' }).resize).toBe('pad');
+    expect(() => parseSpec({ inputName: 'x', height: 48, width: 192, channels: 3, layout: 'nchw', scale: 255, resize: 'letterbox' })).toThrow(/resize must be "stretch", "center-crop", "pad", not "letterbox"/);
+  });
+});
+
 describe('reduction', () => {
   it('channel mean/max equal a naive reference; element is the identity', () => {
     const r = rng(4);

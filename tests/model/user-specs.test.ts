@@ -20,7 +20,7 @@ describe('a spec that gives some fields', () => {
     const spec = resolveSpec(info, { spec: parseSpecFields({ mean: [0.5], std: [0.5], classNames: ['a', 'b'] }) });
     expect(spec).toMatchObject({ ...specFromModel(info), mean: [0.5], std: [0.5], classNames: ['a', 'b'] });
     expect(() => parseSpecFields({ mean: [0.5], resise: 'center-crop' })).toThrow(/no field "resise"/);
-    expect(() => parseSpecFields({ resize: 'strech' })).toThrow(/resize must be "stretch" or "center-crop"/);
+    expect(() => parseSpecFields({ resize: 'strech' })).toThrow(/resize must be "stretch", "center-crop", "pad"/);
     expect(() => parseSpecFields({ mean: [0.5, 0.5] })).toThrow(/mean must have 1 or 3 values/);
   });
 
