@@ -76,6 +76,23 @@ test('changing fpr relabels finished rows from their stored q, without checking 
   expect((await events(page)).filter((e) => e.type === 'histoscan-result').length).toBe(results);
 });
 
+test('changing scoring checks the finished rows again under it', async ({ page }) => {
+  await page.goto('/e2e/fixtures/embed.html');
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  const files = ['data/clean/00001.png', 'data/pgd-0.1/00000.png'];
+  await page.locator(`${el} #files`).setInputFiles(files);
+  await waitDone(page, 2);
+  const scores = async () => (await events(page)).filter((e) => e.type === 'histoscan-result').map((e) => (e as Ev & { score: number }).score);
+  const hc = await scores();
+  await page.evaluate(() => (document.querySelector('histoscan-detector')!.scoring = 'bj'));
+  await expect.poll(async () => (await scores()).length).toBe(4);
+  await waitDone(page, 2);
+  // Berk-Jones scores differ from Higher Criticism's on the attacked image (both 0 on a typical one is possible).
+  const bj = (await scores()).slice(2);
+  expect(bj[1]).not.toBeCloseTo(hc[1], 3);
+  await expect(page.locator(`${el} tr.row[data-verdict="unusual"]`)).toHaveCount(1);
+});
+
 test('an fpr or scoring the verdict cannot use is refused with an error event, and the default used', async ({ page }) => {
   await page.goto('/e2e/fixtures/embed.html');
   await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });

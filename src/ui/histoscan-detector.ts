@@ -23,6 +23,7 @@ import './result-detail.ts';
  * @attr spec - URL of the model spec JSON (input size, channels, scaling, class names), or of a Hugging Face preprocessor_config.json.
  * @attr samples - URL of a sample manifest (JSON list of {file, kind, label}); files relative to it.
  * @attr fpr - false-positive rate of the verdict; changing it relabels finished rows from their q.
+ * @attr scoring - the subset scan's statistic (hc, bj or ks); changing it checks finished rows again.
  * @attr budget - byte budget in MB (10^6 bytes) of a profile built on this page ("Calibrate on your own images"); default 8.
  * @attr theme - 'light' or 'dark' forces a colour scheme; otherwise prefers-color-scheme decides.
  * @attr state - reflected, read-only: loading | ready | error | busy.
@@ -170,6 +171,7 @@ export class HistoscanDetector extends LitElement {
       this.scoring = DEFAULTS.scoring;
     }
     if (changed.has('fpr') && changed.get('fpr') !== undefined) this.queue.relabel(this.fpr);
+    if (changed.has('scoring') && changed.get('scoring') !== undefined && this.scoring !== changed.get('scoring')) this.queue.recheck();
     const s = this.status.state;
     this.state = s === 'error' ? 'error' : s !== 'ready' ? 'loading' : this.queue.batch.running || this.profilePanel.busy ? 'busy' : 'ready';
   }

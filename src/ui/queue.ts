@@ -237,6 +237,26 @@ export class QueueController implements ReactiveController {
     this.changed();
   }
 
+  /**
+   * A new scoring: a row's q is of the scan that made it, so finished rows are checked again, in
+   * order, after the rows waiting; checks in flight under the old scoring are sent again.
+   */
+  recheck(): void {
+    const again = this.rows.filter((r) => r.state === 'done');
+    this.generation++;
+    this.interrupt(); // the pump puts the rows in flight back at the front
+    for (const r of again) {
+      r.state = 'queued';
+      r.summary = undefined;
+      this.lru.delete(r.id);
+    }
+    this.queue.push(...again);
+    if (!this.queue.length && !this.pumping) return;
+    this.batch = { ...this.batch, done: this.batch.done - again.length, running: true };
+    this.changed();
+    void this.pump();
+  }
+
   summary(): BatchSummary {
     const s: BatchSummary = { total: this.batch.total, done: 0, unusual: 0, typical: 0, uncalibrated: 0, errors: 0, cancelled: 0 };
     for (const r of this.rows) {

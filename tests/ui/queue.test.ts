@@ -245,6 +245,33 @@ describe('QueueController', () => {
     expect(client.calls.length).toBe(calls);
   });
 
+  it('a new scoring checks finished rows again, and the rows in flight, under it', async () => {
+    const { client, events, q, opts } = setup();
+    q.start();
+    const rows = q.add(blobs(['a.png', 'bad.png', 'b.png']));
+    await settle();
+    expect(events.done).toHaveLength(1);
+    let open!: () => void;
+    client.gate = new Promise((r) => (open = r));
+    const more = q.add(blobs(['c.png', 'd.png', 'e.png']));
+    await settle(); // c and d in flight under hc, e waiting
+    opts.scoring = 'bj' as never;
+    q.recheck();
+    expect(rows[0].state).toBe('queued');
+    expect(rows[1].state).toBe('error'); // an image that failed fails under any scoring
+    expect(q.batch.running).toBe(true);
+    client.gate = null;
+    open();
+    await settle();
+    expect(q.rows.map((r) => r.state)).toEqual(['done', 'error', 'done', 'done', 'done', 'done']);
+    for (const r of [rows[0], rows[2], ...more]) expect(q.result(r.id)?.scoring).toBe('bj');
+    // c and d were sent twice (their first answers, under hc, are dropped), a and b twice, e once.
+    expect(client.calls.slice(5).sort()).toEqual(['a.png', 'b.png', 'c.png', 'd.png', 'e.png']);
+    expect(q.summary()).toMatchObject({ total: 6, done: 5, errors: 1 });
+    expect(q.batch).toMatchObject({ done: 6, total: 6, running: false });
+    expect(events.done).toHaveLength(2);
+  });
+
   it('clear empties rows, progress and cache', async () => {
     const { q } = setup();
     q.start();
