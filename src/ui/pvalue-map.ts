@@ -3,6 +3,7 @@ import type { LayerPValues } from '../types.ts';
 import { cividis, cssColor } from './colormap.ts';
 import { emit } from './events.ts';
 import { fmtP, fmtValue3, isTokenLayer, tokenPlace } from './format.ts';
+import { cellOf, gridGeometry, nodeAt, type Geometry } from './grid-geometry.ts';
 
 /** Widest the map is drawn, in CSS pixels (it shrinks with its container: width 100%). */
 const MAX_WIDTH = 360;
@@ -10,21 +11,6 @@ const MAX_WIDTH = 360;
 const MAX_CELL = 18;
 const SUBSET = '#ff2d55';
 const SUBSET_FILL = 'rgba(255, 45, 85, 0.8)';
-
-interface Geometry {
-  /** One tile per channel (per-element layer) or one grid of cells (per-channel / dense layer). */
-  tiled: boolean;
-  /** Tile width / height in cells (tiled), or columns / rows of the single grid. */
-  tileW: number;
-  tileH: number;
-  tilesPerRow: number;
-  /** Grid size in cells, gaps of one cell between tiles included. */
-  gridW: number;
-  gridH: number;
-  /** CSS pixels per cell. */
-  scale: number;
-}
-
 
 /**
  * Per-node p-value map of one layer: each node a cell coloured by -log10 p (cividis, p = 1 darkest,
@@ -75,54 +61,6 @@ export class PValueMap extends LitElement {
     return this.layer?.pMin.length ?? 0;
   }
 
-  private layout(): void {
-    const l = this.layer!;
-    const n = l.pMin.length;
-    const product = l.shape.reduce((a, b) => a * b, 1);
-    const h = l.shape.length >= 2 ? l.shape[l.shape.length - 2] : 1;
-    const w = l.shape.length >= 2 ? l.shape[l.shape.length - 1] : 1;
-    if (product === n && n > 0 && h * w > 1) {
-      const c = n / (h * w);
-      const tilesPerRow = Math.max(1, Math.min(c, Math.ceil(Math.sqrt((c * 1.6 * h) / w))));
-      const rows = Math.ceil(c / tilesPerRow);
-      const gridW = tilesPerRow * (w + 1) - 1;
-      const gridH = rows * (h + 1) - 1;
-      this.geometry = { tiled: true, tileW: w, tileH: h, tilesPerRow, gridW, gridH, scale: fit(MAX_WIDTH / gridW, MAX_CELL) };
-    } else {
-      const cols = Math.max(1, Math.min(n, Math.ceil(Math.sqrt(n * 4))));
-      const rows = Math.max(1, Math.ceil(n / cols));
-      this.geometry = { tiled: false, tileW: cols, tileH: rows, tilesPerRow: 1, gridW: cols, gridH: rows, scale: fit(MAX_WIDTH / cols, MAX_CELL) };
-    }
-  }
-
-  /** Grid cell (x, y) of node i. */
-  private position(i: number): [number, number] {
-    const g = this.geometry;
-    if (!g.tiled) return [i % g.tileW, Math.floor(i / g.tileW)];
-    const per = g.tileW * g.tileH;
-    const tile = Math.floor(i / per);
-    const r = i % per;
-    return [(tile % g.tilesPerRow) * (g.tileW + 1) + (r % g.tileW), Math.floor(tile / g.tilesPerRow) * (g.tileH + 1) + Math.floor(r / g.tileW)];
-  }
-
-  /** Node at grid coordinates (fractional cells), -1 for a gap or outside. */
-  private nodeAt(gx: number, gy: number): number {
-    const g = this.geometry;
-    const n = this.count;
-    if (gx < 0 || gy < 0 || gx >= g.gridW || gy >= g.gridH) return -1;
-    if (!g.tiled) {
-      const i = Math.floor(gy) * g.tileW + Math.floor(gx);
-      return i < n ? i : -1;
-    }
-    const tx = Math.floor(gx / (g.tileW + 1));
-    const ty = Math.floor(gy / (g.tileH + 1));
-    const cx = Math.floor(gx - tx * (g.tileW + 1));
-    const cy = Math.floor(gy - ty * (g.tileH + 1));
-    if (cx >= g.tileW || cy >= g.tileH || tx >= g.tilesPerRow) return -1;
-    const i = (ty * g.tilesPerRow + tx) * g.tileW * g.tileH + cy * g.tileW + cx;
-    return i < n ? i : -1;
-  }
-
   private describe(i: number): string {
     const l = this.layer!;
     const g = this.geometry;
@@ -140,7 +78,7 @@ export class PValueMap extends LitElement {
   protected override willUpdate(changed: PropertyValues): void {
     if (changed.has('layer')) this.cursor = 0;
     if (changed.has('selected') && this.selected >= 0) this.cursor = this.selected;
-    if (this.layer && (changed.has('layer') || changed.has('nMax'))) this.layout();
+    if (this.layer && (changed.has('layer') || changed.has('nMax'))) this.geometry = gridGeometry(this.layer.shape, this.count, MAX_WIDTH, MAX_CELL);
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -170,7 +108,7 @@ export class PValueMap extends LitElement {
     for (let i = 0; i < pMin.length; i++) {
       const p = 0.5 * (pMin[i] + pMax[i]);
       const rgb = cividis(p > 0 ? -Math.log10(p) / nMax : 1);
-      const [x, y] = this.position(i);
+      const [x, y] = cellOf(this.geometry, i);
       const o = (y * g.gridW + x) * 4;
       img.data[o] = rgb[0];
       img.data[o + 1] = rgb[1];
@@ -192,19 +130,19 @@ export class PValueMap extends LitElement {
       const inset = 0.75 * px;
       for (const i of this.subset) {
         if (i >= pMin.length) continue;
-        const [x, y] = this.position(i);
+        const [x, y] = cellOf(this.geometry, i);
         ctx.strokeRect(x + inset, y + inset, 1 - 2 * inset, 1 - 2 * inset);
       }
     } else {
       ctx.fillStyle = SUBSET_FILL;
       for (const i of this.subset) {
         if (i >= pMin.length) continue;
-        const [x, y] = this.position(i);
+        const [x, y] = cellOf(this.geometry, i);
         ctx.fillRect(x, y, 1, 1);
       }
     }
     const ring = (i: number, dashed: boolean) => {
-      const [x, y] = this.position(i);
+      const [x, y] = cellOf(this.geometry, i);
       ctx.setLineDash(dashed ? [2 * px, 2 * px] : []);
       ctx.lineWidth = 3 * px;
       ctx.strokeStyle = '#111';
@@ -233,11 +171,11 @@ export class PValueMap extends LitElement {
   }
 
   private onClick(e: MouseEvent): void {
-    this.select(this.nodeAt(...this.gridPoint(e)));
+    this.select(nodeAt(this.geometry, this.count, ...this.gridPoint(e)));
   }
 
   private onMove(e: MouseEvent): void {
-    const i = this.nodeAt(...this.gridPoint(e));
+    const i = nodeAt(this.geometry, this.count, ...this.gridPoint(e));
     (e.currentTarget as HTMLCanvasElement).title = i >= 0 ? this.describe(i) : '';
   }
 
@@ -303,11 +241,6 @@ export class PValueMap extends LitElement {
       </figcaption>
     </figure>`;
   }
-}
-
-/** Cell size: whole CSS pixels when a cell is at least one pixel wide, capped at `max`. */
-function fit(s: number, max: number): number {
-  return s >= 1 ? Math.min(max, Math.floor(s)) : s;
 }
 
 if (!customElements.get('hs-pvalue-map')) customElements.define('hs-pvalue-map', PValueMap);

@@ -1,0 +1,67 @@
+// Where each node of a layer sits on the p-value map: pure geometry, so the drawing, the pointer and
+// the keyboard agree on it (and tests check that they do).
+
+export interface Geometry {
+  /** One tile per channel (per-element layer) or one grid of cells (per-channel / dense layer). */
+  tiled: boolean;
+  /** Tile width / height in cells (tiled), or columns / rows of the single grid. */
+  tileW: number;
+  tileH: number;
+  tilesPerRow: number;
+  /** Grid size in cells, gaps of one cell between tiles included. */
+  gridW: number;
+  gridH: number;
+  /** CSS pixels per cell. */
+  scale: number;
+}
+
+/**
+ * Per-element layers ([…, C, H, W] with one node per element) get one H x W tile per channel, tiles
+ * one cell apart in rows of about a 1.6 aspect ratio; other layers one grid of square cells.
+ */
+export function gridGeometry(shape: readonly number[], n: number, maxWidth: number, maxCell: number): Geometry {
+  const product = shape.reduce((a, b) => a * b, 1);
+  const h = shape.length >= 2 ? shape[shape.length - 2] : 1;
+  const w = shape.length >= 2 ? shape[shape.length - 1] : 1;
+  if (product === n && n > 0 && h * w > 1) {
+    const c = n / (h * w);
+    const tilesPerRow = Math.max(1, Math.min(c, Math.ceil(Math.sqrt((c * 1.6 * h) / w))));
+    const rows = Math.ceil(c / tilesPerRow);
+    const gridW = tilesPerRow * (w + 1) - 1;
+    const gridH = rows * (h + 1) - 1;
+    return { tiled: true, tileW: w, tileH: h, tilesPerRow, gridW, gridH, scale: fit(maxWidth / gridW, maxCell) };
+  }
+  const cols = Math.max(1, Math.min(n, Math.ceil(Math.sqrt(n * 4))));
+  const rows = Math.max(1, Math.ceil(n / cols));
+  return { tiled: false, tileW: cols, tileH: rows, tilesPerRow: 1, gridW: cols, gridH: rows, scale: fit(maxWidth / cols, maxCell) };
+}
+
+/** Grid cell (x, y) of node i. */
+export function cellOf(g: Geometry, i: number): [number, number] {
+  if (!g.tiled) return [i % g.tileW, Math.floor(i / g.tileW)];
+  const per = g.tileW * g.tileH;
+  const tile = Math.floor(i / per);
+  const r = i % per;
+  return [(tile % g.tilesPerRow) * (g.tileW + 1) + (r % g.tileW), Math.floor(tile / g.tilesPerRow) * (g.tileH + 1) + Math.floor(r / g.tileW)];
+}
+
+/** The node of n at grid coordinates (fractional cells), -1 for a gap or outside. */
+export function nodeAt(g: Geometry, n: number, gx: number, gy: number): number {
+  if (gx < 0 || gy < 0 || gx >= g.gridW || gy >= g.gridH) return -1;
+  if (!g.tiled) {
+    const i = Math.floor(gy) * g.tileW + Math.floor(gx);
+    return i < n ? i : -1;
+  }
+  const tx = Math.floor(gx / (g.tileW + 1));
+  const ty = Math.floor(gy / (g.tileH + 1));
+  const cx = Math.floor(gx - tx * (g.tileW + 1));
+  const cy = Math.floor(gy - ty * (g.tileH + 1));
+  if (cx >= g.tileW || cy >= g.tileH || tx >= g.tilesPerRow) return -1;
+  const i = (ty * g.tilesPerRow + tx) * g.tileW * g.tileH + cy * g.tileW + cx;
+  return i < n ? i : -1;
+}
+
+/** Cell size: whole CSS pixels when a cell is at least one pixel wide, capped at `max`. */
+function fit(s: number, max: number): number {
+  return s >= 1 ? Math.min(max, Math.floor(s)) : s;
+}

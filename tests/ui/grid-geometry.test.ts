@@ -1,0 +1,38 @@
+// The p-value map's geometry: every node has one cell, and that cell (anywhere inside it) gives the node back.
+import { describe, expect, it } from 'vitest';
+import { cellOf, gridGeometry, nodeAt } from '../../src/ui/grid-geometry.ts';
+
+describe('p-value map geometry', () => {
+  const cases: [string, number[], number][] = [
+    ['per-element [C, H, W]', [5, 3, 4], 60],
+    ['per-element with a batch axis', [1, 7, 2, 2], 28],
+    ['per-channel means of [64, 8, 8]', [64, 8, 8], 64],
+    ['dense vector', [10], 10],
+    ['one node', [1], 1],
+  ];
+  for (const [what, shape, n] of cases) {
+    it(`${what}: cells and nodes are one to one; gaps and the outside are no node`, () => {
+      const g = gridGeometry(shape, n, 360, 18);
+      const taken = new Set<string>();
+      for (let i = 0; i < n; i++) {
+        const [x, y] = cellOf(g, i);
+        expect(x).toBeGreaterThanOrEqual(0);
+        expect(y).toBeGreaterThanOrEqual(0);
+        expect(x).toBeLessThan(g.gridW);
+        expect(y).toBeLessThan(g.gridH);
+        taken.add(`${x},${y}`);
+        expect(nodeAt(g, n, x + 0.5, y + 0.99)).toBe(i);
+      }
+      expect(taken.size).toBe(n);
+      for (let y = 0; y < g.gridH; y++) for (let x = 0; x < g.gridW; x++) if (!taken.has(`${x},${y}`)) expect(nodeAt(g, n, x + 0.5, y + 0.5)).toBe(-1);
+      expect(nodeAt(g, n, -0.1, 0)).toBe(-1);
+      expect(nodeAt(g, n, g.gridW, 0)).toBe(-1);
+    });
+  }
+
+  it('tiles a per-element layer by channel, one cell apart', () => {
+    const g = gridGeometry([5, 3, 4], 60, 360, 18);
+    expect(g).toMatchObject({ tiled: true, tileW: 4, tileH: 3 });
+    expect(cellOf(g, 12)).toEqual([5, 0]); // channel 1 starts right of channel 0's 4 columns and a gap
+  });
+});
