@@ -81,6 +81,9 @@ export default defineConfig(({ mode }) => ({
           target: 'es2022',
           minify: false,
           copyPublicDir: false,
+          // Vite's preload helper wraps dynamic imports in code that reads `document`, which the
+          // worker has not (its first TIFF failed with "document is not defined" in installers' apps).
+          modulePreload: false,
           rolldownOptions: {
             input: { 'ui/index': 'src/ui/index.ts', 'core/index': 'src/core/index.ts', 'worker/worker': 'src/worker/worker.ts' },
             external: packageDeps,

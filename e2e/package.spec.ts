@@ -11,6 +11,7 @@ import { preview, type Served } from './fixtures/serve.ts';
 
 const repo = resolve('.');
 const IMAGE = resolve('data/pgd-0.1/00002.png');
+const TIFF = resolve('e2e/fixtures/formats/clean.tif');
 let work = '';
 let served: Served | undefined;
 
@@ -136,11 +137,15 @@ test('npx histoscan runs the compiled CLI', () => {
 
 test('the element, installed and bundled by the installer, checks an image in a bare page', async ({ page }) => {
   await page.goto(`${served!.url}/`);
-  const events = () => page.evaluate(() => (window as unknown as { events: { type: string; score: number | null }[] }).events);
+  const events = () => page.evaluate(() => (window as unknown as { events: { type: string; file: string | null; score: number | null }[] }).events);
   await expect.poll(async () => (await events()).map((e) => e.type), { timeout: 60_000 }).toContain('histoscan-ready');
   await page.locator('histoscan-detector #files').setInputFiles([IMAGE]);
   await expect.poll(async () => (await events()).map((e) => e.type)).toContain('histoscan-result');
   const browser = (await events()).find((e) => e.type === 'histoscan-result')!.score!;
   const cli = JSON.parse(run('npx', ['--offline', 'histoscan', 'score', '--model', 'public/models/fashion-cnn.onnx', '--profile', 'public/profiles/fashion-cnn.hsp', '--json', IMAGE])).results[0].score;
   expect(Math.abs(browser - cli)).toBeLessThan(1e-3 * Math.max(1, Math.abs(cli)));
+  // A TIFF's decoder is loaded by a dynamic import inside the worker, which has no document.
+  await page.locator('histoscan-detector #files').setInputFiles([TIFF]);
+  await expect.poll(async () => (await events()).filter((e) => e.type === 'histoscan-result' || e.type === 'histoscan-error').length).toBe(2);
+  expect((await events()).at(-1)).toMatchObject({ type: 'histoscan-result', file: 'clean.tif' });
 });

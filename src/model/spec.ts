@@ -2,7 +2,7 @@
 // in part, a Hugging Face preprocessor_config.json, the profile's own spec; checked against what the
 // model's input fixes. (Pixels to tensor under a spec: preprocess.ts.)
 import { ModelError } from '../core/errors.ts';
-import { isFloat, UINT8, type ModelInfo } from './onnx.ts';
+import { classOutput, isFloat, perImageVector, UINT8, type ModelInfo } from './onnx.ts';
 import { inputDims } from './preprocess.ts';
 import type { ModelSpec } from '../types.ts';
 
@@ -65,9 +65,9 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
   return parseSpec(spec);
 }
 
-/** The fields a spec may give. */
 /** How an image meets the input's size (`preprocess.ts toTensor`). */
 export const RESIZES: readonly ModelSpec['resize'][] = ['stretch', 'center-crop', 'pad'];
+/** The fields a spec may give. */
 const SPEC_FIELDS = ['inputName', 'outputName', 'height', 'width', 'channels', 'layout', 'scale', 'mean', 'std', 'bgr', 'resize', 'classNames'];
 
 /** Whether JSON gives any field of a spec (a file that merely shares a model's name gives none). */
@@ -216,7 +216,23 @@ export function resolveSpec(info: ModelInfo, s: SpecSources): ModelSpec {
   const overrides = Object.fromEntries(Object.entries(s.overrides ?? {}).filter(([, v]) => v !== undefined)) as Partial<ModelSpec>;
   const spec = s.profileSpec ? parseSpec({ ...s.profileSpec, ...s.spec, ...overrides }) : specFromModel(info, { ...(s.spec ?? s.beside), ...overrides });
   checkFixedSize(info, spec);
+  checkClassNames(info, spec);
   return spec;
+}
+
+/** Class names that do not match the class output's length would label every result wrongly. */
+function checkClassNames(info: ModelInfo, spec: ModelSpec): void {
+  const output = info.outputs.find((o) => o.name === (spec.outputName ?? classOutput(info)));
+  const names = spec.classNames;
+  if (!names || !output || !perImageVector(output.shape)) return;
+  const per = output.shape.slice(1);
+  if (!per.every((d) => typeof d === 'number')) return;
+  const k = (per as number[]).reduce((a, b) => a * b, 1);
+  if (names.length === k) return;
+  throw new ModelError(
+    `The spec names ${names.length} class${names.length === 1 ? '' : 'es'} ("classNames"), but the model's output "${output.name}" [${output.shape.join(', ')}] gives ${k} per image. Give one name per class, in the output's order, or leave "classNames" out.`,
+    'bad-spec',
+  );
 }
 
 /** A size, channel count or layout the model's input fixes otherwise: refused here rather than by onnxruntime mid-run. */

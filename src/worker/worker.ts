@@ -51,7 +51,17 @@ async function fetchBytes(src: string | ArrayBuffer, what: string): Promise<Arra
   if (typeof src !== 'string') return src;
   const res = await fetch(src);
   if (!res.ok) throw new Error(`Could not load the ${what} from ${src} (HTTP ${res.status}).`);
+  // Dev servers and single-page hosts answer a missing file with their index page, status 200.
+  if (/^text\/html/i.test(res.headers.get('content-type') ?? '')) throw new Error(`Could not load the ${what} from ${src}: the server sent an HTML page instead (is the URL right? many servers answer a missing file with their index page).`);
   return res.arrayBuffer();
+}
+
+function parseJson(bytes: ArrayBuffer, src: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new Error(`The model spec at ${src} is not JSON: ${(e as Error).message}`);
+  }
 }
 
 let detector: Detector | null = null;
@@ -79,7 +89,7 @@ const api = {
     const modelBuf = new Uint8Array(await fetchBytes(opts.model, 'model'));
     const profileBuf = opts.profile ? await fetchBytes(opts.profile, 'profile') : null;
     const profile = profileBuf ? decodeProfile(profileBuf) : undefined;
-    const json = typeof opts.spec === 'string' ? JSON.parse(new TextDecoder().decode(await fetchBytes(opts.spec, 'model spec'))) : opts.spec;
+    const json = typeof opts.spec === 'string' ? parseJson(await fetchBytes(opts.spec, 'model spec'), opts.spec) : opts.spec;
     // Kept to reopen the model under a profile's own preprocessing (useProfile).
     const open = (profile?: Profile) =>
       Detector.create({

@@ -17,8 +17,10 @@ const RGB = model('rgb-opset11.onnx');
 describe('a spec that gives some fields', () => {
   it('is completed from the model, and a field name it does not know is refused', () => {
     const info = inspectModel(RGB);
-    const spec = resolveSpec(info, { spec: parseSpecFields({ mean: [0.5], std: [0.5], classNames: ['a', 'b'] }) });
-    expect(spec).toMatchObject({ ...specFromModel(info), mean: [0.5], std: [0.5], classNames: ['a', 'b'] });
+    const spec = resolveSpec(info, { spec: parseSpecFields({ mean: [0.5], std: [0.5], classNames: ['a', 'b', 'c', 'd'] }) });
+    expect(spec).toMatchObject({ ...specFromModel(info), mean: [0.5], std: [0.5], classNames: ['a', 'b', 'c', 'd'] });
+    // Names for other classes than the output's would label every result wrongly.
+    expect(() => resolveSpec(info, { spec: { classNames: ['a', 'b'] } })).toThrow(/names 2 classes \("classNames"\), but the model's output "logits" \[batch, 4\] gives 4 per image/);
     expect(() => parseSpecFields({ mean: [0.5], resise: 'center-crop' })).toThrow(/no field "resise"/);
     expect(() => parseSpecFields({ resize: 'strech' })).toThrow(/resize must be "stretch", "center-crop", "pad"/);
     expect(() => parseSpecFields({ mean: [0.5, 0.5] })).toThrow(/mean must have 1 or 3 values/);
