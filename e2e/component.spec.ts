@@ -100,9 +100,11 @@ test('an fpr or scoring the verdict cannot use is refused with an error event, a
     const d = document.querySelector('histoscan-detector')!;
     d.setAttribute('fpr', 'abc');
     d.scoring = 'nope' as never;
+    d.setAttribute('provider', 'gpu');
   });
   await expect.poll(async () => (await events(page)).filter((e) => e.type === 'histoscan-error').map((e) => e.error)).toEqual([
     'fpr must be a rate between 0 and 1, such as 0.05, not NaN: using 0.05.',
+    'provider must be one of auto, webgpu, wasm, cpu, not "gpu": using auto.',
     'scoring must be one of bj, hc, ks, not "nope": using hc.',
   ]);
   await page.locator(`${el} #files`).setInputFiles(['data/pgd-0.1/00000.png']);

@@ -112,9 +112,42 @@ test('"Use your own model" loads an .onnx with its .hsp and spec from disk and c
     { name: 'cut.json', mimeType: 'application/json', buffer: Buffer.from('{"mean": [0.5') },
   ]);
   await expect(notice).toContainText('cut.json is not valid JSON');
+  // A pair that does not start (a profile for another model) leaves the model in use, and its rows, as they were.
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00004.png']);
+  await waitDone(page, 1);
+  await page.locator(`${el} #own-model`).setInputFiles(['tests/fixtures/models/rgb-opset11.onnx', 'public/profiles/fashion-cnn.hsp']);
+  await expect(notice).toContainText('rgb-opset11.onnx + fashion-cnn.hsp: This profile was built for another model');
+  await expect(notice).toContainText('The model in use before is still in use.');
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  await expect(rows(page)).toHaveCount(1);
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00005.png']);
+  await waitDone(page, 2);
+  await expect(page.locator(`${el} .status.error`)).toHaveCount(0);
   await page.locator(`${el} #own-model`).setInputFiles(['public/models/fashion-cnn.onnx']);
   await expect(notice).toContainText('No profile was picked for fashion-cnn.onnx: build one below');
   await shot(page, 'own-model-no-profile');
+});
+
+test('images added while no model runs each get the reason; those waiting when another model starts are checked by it', async ({ page }) => {
+  await page.goto('/e2e/fixtures/embed.html?profile=/profiles/missing.hsp');
+  await expect(page.locator(el)).toHaveAttribute('state', 'error', { timeout: 60_000 });
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00001.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'error');
+  await expect(rows(page).first()).toContainText('Not checked: the model did not start (Could not load the profile from');
+  // A profile that exists: the model starts; the error row of the model before goes, a new image is checked.
+  await page.evaluate(() => (document.querySelector('histoscan-detector')!.profile = '/profiles/fashion-cnn.hsp'));
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00002.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
+  // Images added while another model loads wait for it.
+  await page.evaluate(() => (document.querySelector('histoscan-detector')!.model = '/models/fashion-cnn.onnx?again'));
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00003.png']);
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-name', '00003.png');
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
 });
 
 /**

@@ -5,7 +5,7 @@ export type ProfileErrorCode = 'magic' | 'version' | 'checksum' | 'truncated' | 
 /** Not an ONNX file; weights kept in other files; no image-shaped float input; a layer name the graph lacks; an invalid model spec; onnxruntime itself failed. */
 export type ModelErrorCode = 'not-onnx' | 'external-data' | 'no-image-input' | 'other-inputs' | 'unknown-layer' | 'bad-spec' | 'runtime';
 export type ImageErrorCode = 'empty' | 'unsupported' | 'corrupt' | 'too-large' | 'too-small';
-export type ErrorCode = ProfileErrorCode | ModelErrorCode | ImageErrorCode | 'non-finite' | 'cancelled' | 'usage' | 'worker-died';
+export type ErrorCode = ProfileErrorCode | ModelErrorCode | ImageErrorCode | 'non-finite' | 'cancelled' | 'usage' | 'worker-died' | 'no-model';
 
 export class HistoscanError<C extends ErrorCode = ErrorCode> extends Error {
   constructor(

@@ -12,6 +12,12 @@ export class WorkerDiedError extends HistoscanError<'worker-died'> {
   }
 }
 
+/** What a worker runs: the start's options and a profile built or loaded since. */
+export interface WorkerSetup {
+  opts: InitOptions;
+  profileBytes: ArrayBuffer | null;
+}
+
 const HEARTBEAT_MS = 1000;
 const DEAD_AFTER_MS = 5000;
 
@@ -90,6 +96,18 @@ export class DetectorClient extends EventTarget {
   async restart(): Promise<InitInfo> {
     if (!this.opts) throw new Error('not started');
     this.restarts++;
+    return this.resume({ opts: this.opts, profileBytes: this.profileBytes });
+  }
+
+  /** The model and profile in use, to go back to where the next start fails. */
+  get setup(): WorkerSetup | null {
+    return this.opts && { opts: this.opts, profileBytes: this.profileBytes };
+  }
+
+  /** A fresh worker running `setup` (one that `setup` gave before). */
+  async resume(setup: WorkerSetup): Promise<InitInfo> {
+    this.opts = setup.opts;
+    this.profileBytes = setup.profileBytes;
     this.spawn();
     this.info = await this.init(this.opts);
     if (this.profileBytes) this.info = await this.guard(this.api!.useProfile(this.profileBytes.slice(0)));

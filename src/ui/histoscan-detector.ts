@@ -5,7 +5,7 @@ import type { ImageResult, ProviderRequest, RgbaImage, ScoringName } from '../ty
 import { DetectorClient } from './client.ts';
 import { emit, type DetectorState } from './events.ts';
 import { droppedFiles, imagesOnly, inputFiles, pageUrl, pastedFiles, skippedNote } from './files.ts';
-import { ModelLoader } from './model-loader.ts';
+import { ModelLoader, notStarted } from './model-loader.ts';
 import { thumbnail } from './thumbnails.ts';
 import { QueueController, type Row } from './queue.ts';
 import { buttonStyles, detectorStyles, themeStyles, verdictStyles } from './styles.ts';
@@ -63,6 +63,8 @@ import './result-detail.ts';
  * @cssproperty --histoscan-bar - bars of a node's background histogram.
  * @cssproperty --histoscan-mark - the observed value marked on that histogram.
  */
+const PROVIDERS: readonly ProviderRequest[] = ['auto', 'webgpu', 'wasm', 'cpu'];
+
 export class HistoscanDetector extends LitElement {
   static override properties = {
     model: { type: String },
@@ -74,6 +76,7 @@ export class HistoscanDetector extends LitElement {
     threads: { type: Number },
     budget: { type: Number },
     samples: { type: String },
+    theme: { type: String, reflect: true },
     state: { type: String, reflect: true },
     status: { state: true },
     selected: { state: true },
@@ -101,6 +104,10 @@ export class HistoscanDetector extends LitElement {
   /** Reflected for styling and tests; set by the element. */
   state: DetectorState = 'loading';
 
+  /** 'light' or 'dark' forces a colour scheme (reflected, for the styles); unset, prefers-color-scheme decides. */
+  theme?: 'light' | 'dark';
+
+  // Internal reactive state (not attributes, left out of custom-elements.json): the controllers and the template's.
   status: Status = { state: 'idle' };
   selected = -1;
   detail: ImageResult | null = null;
@@ -166,10 +173,15 @@ export class HistoscanDetector extends LitElement {
       refuse(`fpr must be a rate between 0 and 1, such as 0.05, not ${String(this.fpr)}: using ${DEFAULTS.fpr}.`);
       this.fpr = DEFAULTS.fpr;
     }
+    if (changed.has('provider') && !PROVIDERS.includes(this.provider)) {
+      refuse(`provider must be one of ${PROVIDERS.join(', ')}, not "${String(this.provider)}": using auto.`);
+      this.provider = 'auto';
+    }
     if (changed.has('scoring') && !(SCORINGS as readonly string[]).includes(this.scoring)) {
       refuse(`scoring must be one of ${SCORINGS.join(', ')}, not "${String(this.scoring)}": using ${DEFAULTS.scoring}.`);
       this.scoring = DEFAULTS.scoring;
     }
+    if (changed.has('status') && this.status.state === 'loading') this.profilePanel.forget();
     if (changed.has('fpr') && changed.get('fpr') !== undefined) this.queue.relabel(this.fpr);
     if (changed.has('scoring') && changed.get('scoring') !== undefined && this.scoring !== changed.get('scoring')) this.queue.recheck();
     const s = this.status.state;
@@ -196,14 +208,17 @@ export class HistoscanDetector extends LitElement {
   /** Queue files for checking; results appear as they come. */
   addFiles(files: File[] | Blob[], names?: string[]): void {
     this.queue.add([...files], names);
+    // No model is running to check them: each gets the reason, rather than waiting unseen.
+    if (this.status.state === 'error') this.queue.failWaiting(notStarted(this.status.message));
   }
 
   cancel(): void {
     this.queue.cancel();
   }
 
-  clear(): void {
-    this.queue.clear();
+  /** Drop the rows and the detail view (`keepWaiting`: the rows not yet checked stay in the queue). */
+  clear(keepWaiting = false): void {
+    this.queue.clear(keepWaiting);
     this.rowLimit = 50;
     this.selected = -1;
     this.detail = null;

@@ -2,8 +2,8 @@
 // picked on this device. Loading them, and clearing what another model left, is this controller's job.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ProviderRequest } from '../types.ts';
-import type { InitOptions } from '../worker/worker.ts';
-import type { DetectorClient } from './client.ts';
+import type { InitInfo, InitOptions } from '../worker/worker.ts';
+import type { DetectorClient, WorkerSetup } from './client.ts';
 import { emit } from './events.ts';
 import { localModel, pageUrl } from './files.ts';
 import type { QueueController } from './queue.ts';
@@ -20,8 +20,8 @@ export interface LoaderHost extends ReactiveControllerHost, HTMLElement {
   /** Names of the files of a model from this device, while it is in use. */
   localModel: string;
   notice: string;
-  /** Drops the rows and the detail view. */
-  clear(): void;
+  /** Drops the rows and the detail view; with `keepWaiting`, the rows not yet checked stay. */
+  clear(keepWaiting?: boolean): void;
 }
 
 export class ModelLoader implements ReactiveController {
@@ -63,7 +63,8 @@ export class ModelLoader implements ReactiveController {
 
   /**
    * Use a model from this device: an .onnx file with its .hsp profile and, optionally, a spec .json.
-   * The files are read here and handed to the worker as bytes; nothing is uploaded.
+   * The files are read here and handed to the worker as bytes; nothing is uploaded. Files that do
+   * not start (a profile for another model) leave the model in use as it was.
    */
   async useLocal(files: File[]): Promise<void> {
     const local = await localModel(files);
@@ -71,31 +72,62 @@ export class ModelLoader implements ReactiveController {
       this.host.notice = local.error;
       return;
     }
-    this.host.notice = (await this.startWith(local.options, local.names)) ? local.note : '';
+    const before = this.host.status.state === 'ready' ? { setup: this.client.setup, local: this.host.localModel, files: this.loadedFiles } : null;
+    const error = await this.startWith(local.options, local.names, before);
+    this.host.notice = error === null ? local.note : before ? `${local.names}: ${error} The model in use before is still in use.` : '';
   }
 
-  /** Start the worker on a model; `local` names the files of one picked from this device. */
-  private async startWith(opts: Pick<InitOptions, 'model' | 'profile' | 'spec'>, local = ''): Promise<boolean> {
+  /**
+   * Start the worker on a model; `local` names the files of one picked from this device. Returns
+   * null, or the error; where `before` is given, a failed start goes back to it.
+   */
+  private async startWith(opts: Pick<InitOptions, 'model' | 'profile' | 'spec'>, local = '', before: Before | null = null): Promise<string | null> {
     const h = this.host;
-    h.localModel = '';
     this.queue.stop();
-    // Results and the detail view of another model or profile would mix with this one's (its nodes,
-    // its input size); the same files again (the element moved in the page) keep them.
-    const files = local ? null : JSON.stringify([opts.model, opts.profile, opts.spec]);
-    if (files === null || files !== this.loadedFiles) h.clear();
-    this.loadedFiles = files;
     h.status = { state: 'loading', message: 'Loading the model and profile…' };
     try {
       const info = await this.client.start({ ...opts, provider: h.provider, numThreads: h.threads || undefined });
-      h.localModel = local;
-      h.status = { state: 'ready' };
-      emit(h, 'histoscan-ready', info);
-      this.queue.start();
-      return true;
+      // Results and the detail view of another model or profile would mix with this one's (its nodes,
+      // its input size); images still waiting are checked by this one. The same files again (the
+      // element moved in the page) keep everything.
+      const files = local ? null : JSON.stringify([opts.model, opts.profile, opts.spec]);
+      if (files === null || files !== this.loadedFiles) h.clear(true);
+      this.ready(info, local, files);
+      return null;
     } catch (e) {
-      h.status = { state: 'error', message: (e as Error).message };
-      emit(h, 'histoscan-error', { file: null, error: (e as Error).message });
-      return false;
+      const error = (e as Error).message;
+      emit(h, 'histoscan-error', { file: null, error });
+      if (before?.setup) {
+        try {
+          this.ready(await this.client.resume(before.setup), before.local, before.files, false);
+          return error;
+        } catch {
+          // the model before does not start either: the error below
+        }
+      }
+      h.status = { state: 'error', message: error };
+      h.localModel = '';
+      this.queue.failWaiting(notStarted(error));
+      return error;
     }
   }
+
+  private ready(info: InitInfo, local: string, files: string | null, announce = true): void {
+    const h = this.host;
+    this.loadedFiles = files;
+    h.localModel = local;
+    h.status = { state: 'ready' };
+    if (announce) emit(h, 'histoscan-ready', info);
+    this.queue.start();
+  }
+}
+
+/** The error of an image that no model checked, since none started. */
+export const notStarted = (why = '') => `Not checked: the model did not start${why ? ` (${why.replace(/\.$/, '')})` : ''}.`;
+
+/** The model in use before a start from this device, to go back to. */
+interface Before {
+  setup: WorkerSetup | null;
+  local: string;
+  files: string | null;
 }

@@ -2,6 +2,7 @@
 // .hsp file. A controller with its own template, so the element only places it.
 import { html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
 import type { DetectorClient } from './client.ts';
+import { emit } from './events.ts';
 import { imagesOnly, inputFiles } from './files.ts';
 import { fmtMB } from './format.ts';
 
@@ -73,8 +74,17 @@ export class ProfilePanel implements ReactiveController {
       await this.client.useProfile(await file.arrayBuffer());
       this.set({ state: 'done', done: 0, total: 0, stage: '', message: `Using profile ${file.name}.` });
     } catch (e) {
-      this.set({ state: 'error', done: 0, total: 0, stage: '', message: `${file.name}: ${(e as Error).message}` });
+      const error = `${file.name}: ${(e as Error).message}`;
+      this.set({ state: 'error', done: 0, total: 0, stage: '', message: error });
+      emit(this.host, 'histoscan-error', { file: null, error });
     }
+  }
+
+  /** Another model starts: what was built or loaded for the one before is no longer news. */
+  forget(): void {
+    if (this.busy) return;
+    if (this.build.url) URL.revokeObjectURL(this.build.url);
+    this.set({ state: 'idle', done: 0, total: 0, stage: '', message: undefined, url: undefined });
   }
 
   private pick(id: string): void {

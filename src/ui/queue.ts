@@ -151,8 +151,9 @@ export class QueueController implements ReactiveController {
       this.ready = false;
       this.hooks.fatal?.(e as Error);
     } finally {
-      // Rows the worker had not answered go back to the front, in order.
+      // Rows the worker had not answered go back to the front, in order (unless cleared meanwhile).
       for (const { row } of inFlight.reverse()) {
+        if (row.state !== 'running') continue;
         row.state = 'queued';
         this.queue.unshift(row);
       }
@@ -279,13 +280,28 @@ export class QueueController implements ReactiveController {
     if (wasRunning) this.hooks.batchDone?.(this.summary());
   }
 
-  clear(): void {
-    this.cancel();
-    for (const r of this.rows) if (r.thumb) URL.revokeObjectURL(r.thumb);
-    this.rows = [];
+  /** Drop every row; with `keepWaiting`, only the finished ones (another model's), so the next model checks the rest. */
+  clear(keepWaiting = false): void {
+    if (!keepWaiting) this.cancel();
+    const kept = keepWaiting ? this.rows.filter((r) => r.state === 'queued' || r.state === 'running') : [];
+    for (const r of this.rows) {
+      if (kept.includes(r)) continue;
+      if (r.thumb) URL.revokeObjectURL(r.thumb);
+      if (r.state === 'running') r.state = 'cancelled'; // its answer, if any, is not wanted
+    }
+    this.rows = kept;
     this.lru.clear();
-    this.batch = { done: 0, total: 0, running: false };
+    this.batch = { done: 0, total: kept.length, running: kept.length > 0 };
     this.changed();
+  }
+
+  /** No model will check the rows waiting (it did not start): each becomes an error row saying why. */
+  failWaiting(error: string): void {
+    const waiting = this.rows.filter((r) => r.state === 'queued' || r.state === 'running');
+    if (!waiting.length) return;
+    this.queue = [];
+    for (const row of waiting) this.finish(row, { file: row.name, error, code: 'no-model' });
+    this.endBatch();
   }
 
   private framePending = false;

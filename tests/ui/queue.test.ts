@@ -272,6 +272,48 @@ describe('QueueController', () => {
     expect(events.done).toHaveLength(2);
   });
 
+  it('another model: finished rows go, rows waiting stay for it; a model that does not start fails them with its reason', async () => {
+    const { client, events, q } = setup();
+    q.start();
+    q.add(blobs(['a.png', 'bad.png']));
+    await settle();
+    let open!: () => void;
+    client.gate = new Promise((r) => (open = r));
+    q.add(blobs(['b.png', 'c.png', 'd.png']));
+    await settle(); // b and c in flight, d waiting
+    q.stop();
+    q.clear(true);
+    expect(q.rows.map((r) => r.name)).toEqual(['b.png', 'c.png', 'd.png']);
+    expect(q.batch).toMatchObject({ done: 0, total: 3, running: true });
+    client.gate = null;
+    open();
+    await settle();
+    q.failWaiting('Not checked: the model did not start (HTTP 404).');
+    expect(q.rows.map((r) => [r.name, r.state, r.error])).toEqual([
+      ['b.png', 'error', 'Not checked: the model did not start (HTTP 404).'],
+      ['c.png', 'error', 'Not checked: the model did not start (HTTP 404).'],
+      ['d.png', 'error', 'Not checked: the model did not start (HTTP 404).'],
+    ]);
+    expect(events.errors.slice(-3)).toEqual(['b.png', 'c.png', 'd.png']);
+    expect(events.done.at(-1)).toMatchObject({ total: 3, errors: 3 });
+    expect(q.batch.running).toBe(false);
+    // A later model that starts checks nothing twice.
+    const calls = client.calls.length;
+    q.start();
+    await settle();
+    expect(client.calls.length).toBe(calls);
+  });
+
+  it('another model that starts checks the rows that waited', async () => {
+    const { client, q } = setup();
+    q.add(blobs(['a.png', 'b.png'])); // added while the first model loads
+    q.clear(true);
+    q.start();
+    await settle();
+    expect(q.rows.map((r) => r.state)).toEqual(['done', 'done']);
+    expect(client.calls).toEqual(['a.png', 'b.png']);
+  });
+
   it('clear empties rows, progress and cache', async () => {
     const { q } = setup();
     q.start();
