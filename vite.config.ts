@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 // Cross-origin isolation lets onnxruntime-web use WASM threads; the CSP keeps every byte on this origin.
@@ -60,8 +61,18 @@ const keepWorkerUrl: Plugin = {
   },
 };
 
+/** src/defaults.ts reads the version from package.json: browsers get that field, not the scripts and devDependencies. */
+const versionOnly: Plugin = {
+  name: 'histoscan:version-only',
+  enforce: 'pre',
+  transform(code, id) {
+    if (id.split('?')[0] !== fileURLToPath(new URL('./package.json', import.meta.url))) return null;
+    return JSON.stringify({ version: (JSON.parse(code) as { version: string }).version });
+  },
+};
+
 export default defineConfig(({ mode }) => ({
-  plugins: mode === 'esm' ? [keepWorkerUrl] : mode === 'lib' ? [] : [productionHeaders],
+  plugins: [versionOnly, ...(mode === 'esm' ? [keepWorkerUrl] : mode === 'lib' ? [] : [productionHeaders])],
   publicDir: mode === 'lib' || mode === 'esm' ? false : 'public',
   // Library assets (worker, .wasm) resolve next to histoscan.js wherever it is hosted.
   base: mode === 'lib' || mode === 'esm' ? './' : '/',
@@ -71,7 +82,7 @@ export default defineConfig(({ mode }) => ({
   // Listing the rest up front keeps the dev server from discovering them later and reloading, which
   // wipes the page mid-test (seen with utif2, imported with the first TIFF a worker decodes).
   optimizeDeps: { exclude: ['onnxruntime-web'], include: ['lit', 'lit/directives/repeat.js', 'comlink', 'fast-png', 'utif2', 'exif-reader', '@bufbuild/protobuf', 'onnx-buf'] },
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [versionOnly] },
   build:
     mode === 'esm'
       ? {

@@ -32,7 +32,7 @@ test('the detail view shows the image as dropped and exactly as the model receiv
   await expect(page.locator(`${el} #detail [data-parts] tr[data-part="joint"]`)).toContainText('The parts together');
   // The score is the parts' combination, the subset one scan's.
   await expect(page.locator(`${el} #detail`)).toContainText("the parts' q below combined");
-  await expect(page.locator(`${el} #detail`)).toContainText(/nodes form the anomalous subset \(outlined in magenta\), which the most unusual scan \(HC, α = /);
+  await expect(page.locator(`${el} #detail`)).toContainText(/nodes form the anomalous subset \(marked in red\), which the most unusual scan \(HC, α = /);
   await expect(page.locator(`${el} #detail [data-parts] tr.strong`).first()).toBeVisible();
   await expect(page.locator(`${el} #detail .hint`).filter({ hasText: 'combines all 6 parts' })).toContainText('the 4 scans, the upper one also from below, into one witness, then it and the other 2 parts, and how unusual the parts are together');
   await shot(page, 'detail-model-input');

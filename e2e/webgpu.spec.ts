@@ -24,6 +24,9 @@ test('the WebGPU execution provider runs the model and agrees with WASM, verdict
   expect(cpu.map((r) => r.provider)).toEqual(['wasm', 'wasm']);
   // 'cpu' asks for the CPU: in a browser that is WASM, even where a WebGPU adapter exists.
   expect((await run(page, 'cpu')).map((r) => r.provider)).toEqual(['wasm', 'wasm']);
+  // 'auto' passes over a software adapter (this one), which is slower than WASM, and says so.
+  expect((await run(page, 'auto')).map((r) => r.provider)).toEqual(['wasm', 'wasm']);
+  await expect(page.locator(el)).toContainText('The only WebGPU adapter here is a software one');
   for (let i = 0; i < 2; i++) {
     expect(gpu[i].top[0].index).toBe(cpu[i].top[0].index);
     // Same activations up to float rounding of a different backend.

@@ -19,6 +19,8 @@ interface DemoModel {
   model: string;
   spec: string;
   profile: string;
+  /** Its sample manifest; none where no samples ship for it. */
+  samples: string;
   /** What the model knows (the page's second paragraph) and where it comes from (the footer). */
   world: string;
   about: string;
@@ -29,12 +31,13 @@ interface DemoModel {
 const world = document.querySelector<HTMLElement>('#model-world')!;
 const about = document.querySelector<HTMLElement>('#model-about')!;
 const models: DemoModel[] = [
-  { name: 'Fashion-MNIST CNN (bundled)', model: el.getAttribute('model')!, spec: el.getAttribute('spec')!, profile: el.getAttribute('profile')!, world: world.textContent!.trim(), about: about.textContent!.trim() },
+  { name: 'Fashion-MNIST CNN (bundled)', model: el.getAttribute('model')!, spec: el.getAttribute('spec')!, profile: el.getAttribute('profile')!, samples: el.getAttribute('samples') ?? '', world: world.textContent!.trim(), about: about.textContent!.trim() },
   {
     name: 'Photo model: MobileNetV3, 80 COCO classes, 224×224',
     model: '/models/extra/photo-model/model.onnx',
     spec: '/models/extra/photo-model/model.json',
     profile: '/models/extra/photo-model/profile.hsp',
+    samples: '',
     world:
       'The photo model knows everyday photos: a MobileNetV3-Large CenterNet detector trained on COCO, read as an 80-class ' +
       'classifier of the centre 224×224 crop. Its profile was built from crops of 163 real photos (landscapes, scenes, ' +
@@ -75,7 +78,7 @@ choice.addEventListener('change', async () => {
   delete document.documentElement.dataset.ready;
   world.textContent = m.world;
   about.textContent = m.about;
-  for (const key of ['model', 'spec', 'profile'] as const) el.setAttribute(key, m[key]);
+  for (const key of ['model', 'spec', 'profile', 'samples'] as const) el.setAttribute(key, m[key]);
   // Also where the attributes already name it: a model picked from this device replaced it.
   el.restart();
 });

@@ -46,8 +46,11 @@ describe('the byte budget on the command line (default model)', () => {
     expect(h.nodes).toBe(512);
     expect(payloadBytes(h.nodes, h.strategy, h.bins, h.count, h.classes)).toBeLessThanOrEqual(100_000);
     expect(p.stderr).toMatch(/wrote .*512 nodes in 3 layers \(pool4, pool2, element\).*bytes/);
-    // Class histograms for the layers the plan named: relu2 (pooled, 128 nodes) and relu3.
-    expect(h.classes && [h.classes.from, h.classes.to]).toEqual([256, 512]);
+    // The plan named class histograms for relu2 (pooled, 128 nodes) and relu3; with 60 images in 10 classes none has
+    // the 50 its histograms need, so the build leaves them out and says so.
+    expect(p.stderr).toMatch(/histograms per predicted class \(10 classes\) for the last 2 layers/);
+    expect(p.stderr).toMatch(/no histograms per predicted class: no class has the 50 background images its histograms need \(the most: \d+\), so every image is scored against the pooled histograms; 40,960 bytes saved/);
+    expect(h.classes).toBeUndefined();
     // The Gaussian part's share of 100 kB holds the scatter of 31 features: relu3's 128 channel means and, from the
     // other end, relu1's and relu2's: every layer, projected; 60 background images make 6 prototypes.
     expect(p.stderr).toMatch(/Gaussian part \(176 channel means of all layers, projected to 31; 6 prototypes\)/);

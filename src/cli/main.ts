@@ -21,7 +21,7 @@ import { int, progress, rate } from './progress.ts';
 const program = new Command('histoscan')
   .description('Detect unusual inputs to an ONNX image model from histograms of its activations, on your own machine.')
   .version(version)
-  .showHelpAfterError()
+  .showHelpAfterError('(add --help for the options)')
   .addHelpText('after', `\n${EXIT_HELP}`);
 markRequired(program);
 
@@ -99,6 +99,7 @@ layerOptions(
       pointP: opts.point,
       fpr: opts.fpr,
       edgesFrom,
+      ...(opts.planCount ? { planCount: opts.planCount } : {}),
       source: `${opts.images}${opts.shard ? ` shard ${opts.shard}` : ''}`,
       modelName: basename(opts.model),
       onProgress: (p: Progress) => bar.update(p),

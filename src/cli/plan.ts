@@ -40,9 +40,8 @@ export function layerOptions(cmd: Command): Command {
  * accepted (hidden) for scripts that pass `--provider wasm|auto`.
  */
 export const providerOption = () =>
-  new Option('--provider <p>', 'execution provider (Node: WASM only)')
+  new Option('--provider <p>', "auto: onnxruntime-node's native CPU runtime where it installed, else WASM; wasm: WASM always, as the page runs")
     .default('auto')
-    .hideHelp()
     .argParser((v: string) => {
       if (v === 'auto' || v === 'wasm') return v;
       throw new InvalidArgumentError(v === 'webgpu' ? 'WebGPU is not available under Node; the CLI runs on WASM (use the browser component for WebGPU).' : 'wants auto or wasm');

@@ -1,6 +1,7 @@
 // Where the class-conditional histograms of a profile sit: after the pooled tails, one block per
 // class over the class-conditional node range, on the pooled edges.
 import type { LayerLayout, ProfileHeader } from '../types.ts';
+import type { Profile } from './profile.ts';
 
 /**
  * Classes with fewer background images than this are scored against the pooled histograms: a
@@ -28,4 +29,10 @@ export function lastLayersClasses(layers: readonly Pick<LayerLayout, 'nodes'>[],
   const to = layers.reduce((s, l) => s + l.nodes, 0);
   const from = layers.slice(0, layers.length - k).reduce((s, l) => s + l.nodes, 0);
   return { count, from, to };
+}
+
+/** The profile without its class blocks: every image scored against the pooled histograms. */
+export function withoutClasses(p: Profile): Profile {
+  const { classes: _, ...header } = p.header;
+  return { ...p, header, tails: p.tails.slice(0, header.nodes * header.bins) };
 }

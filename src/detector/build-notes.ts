@@ -10,7 +10,7 @@ import type { Combination } from '../types.ts';
 export function calibrationWarnings(count: number, fpr: number, groups: readonly number[] = [1], combine: Combination = 'fisher'): string[] {
   const need = calibrationNeeded(fpr);
   if (count < need) {
-    return [`this profile cannot flag at FPR ${fpr}: it needs at least ${need} calibration images (more for a steadier verdict), it has ${count}; calibrate it with more held-out known-good images, or choose a larger FPR.`];
+    return [`this profile cannot flag at FPR ${fpr}: it needs at least ${need} calibration images (more for a steadier verdict), it has ${count}; calibrate it with more held-out known-good images, or use a larger FPR.`];
   }
   // Under min q or TPM an image out in one part of a group of s, no farther than the calibration
   // images that top the group's other parts are in theirs (the tail beyond the calibration scores

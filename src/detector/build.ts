@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { addsJoint, argmax, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, UsageError, FOLLOWS, TIE_SE, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
+import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, UsageError, FOLLOWS, TIE_SE, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import { pickImages, type FeatureExtractor, type ImageSource } from './features.ts';
 import { calibrationWarnings, noneReadMessage, oneClassWarning } from './build-notes.ts';
@@ -30,6 +30,8 @@ export interface BuildOptions {
   /** The verdict's FPR the calibration must be able to reach (warned about, not enforced). */
   fpr: number;
   edgesFrom?: Profile;
+  /** Background images the plan was made for, where more than this build's (the edges of shards to come). */
+  planCount?: number;
   source?: string;
   modelName?: string;
   generator: string;
@@ -250,7 +252,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const withEnergy = keepsEnergy(opts.logits, sure);
   const notes =
     opts.logits === 'auto' && !withEnergy && !opts.edgesFrom
-      ? [`the energy part is left out: ${outputs < 2 ? 'the model has a single output, no classes for energy to weigh' : `on the background the model's top class stands a median ${confidence.toFixed(3)} of the way from chance (1/${outputs}) to certainty (below ${ENERGY_MIN_CONFIDENCE})`}, so its confidence says little about what is known-good; --logits energy keeps it.`]
+      ? [`the energy part is left out: ${outputs < 2 ? 'the model has a single output, no classes for energy to weigh' : `on the background the model's top class stands a median ${confidence.toFixed(3)} of the way from chance (1/${outputs}) to certainty (below ${ENERGY_MIN_CONFIDENCE})`}, so its confidence says little about what is known-good (the command line's --logits energy keeps it).`]
       : [];
   const built = builder.finish({
     fingerprint: features.fingerprint,
@@ -263,7 +265,13 @@ export async function buildProfile(features: FeatureExtractor, background: Image
     createdAt: new Date().toISOString(),
     generator: opts.generator,
   });
-  const profile: Profile = gauss ? { ...built, header: { ...built.header, gauss: gauss.finish() } } : built;
+  // Class histograms that no class fills are pooled ones again, in other bytes: left out where no
+  // shard is to add to them.
+  const most = Math.max(0, ...predicted.values());
+  const unfilled = built.header.classes && most < MIN_CLASS_COUNT && !opts.edgesFrom && (opts.planCount ?? 0) <= background.count;
+  if (unfilled) notes.push(`no histograms per predicted class: no class has the ${MIN_CLASS_COUNT} background images its histograms need (the most: ${most}), so every image is scored against the pooled histograms; ${((built.tails.length - built.header.nodes * built.header.bins) * countWidth(built.header.count)).toLocaleString('en')} bytes saved.`);
+  const pooled = unfilled ? withoutClasses(built) : built;
+  const profile: Profile = gauss ? { ...pooled, header: { ...pooled.header, gauss: gauss.finish() } } : pooled;
   const skipped = named(background, skip);
   const fed = oneClassWarning(predicted, outputs, features.spec.classNames);
   if (!calibration || calibration.count === 0) return { profile, skipped, notes, warnings: [...fed, ...calibrationWarnings(0, opts.fpr)] };

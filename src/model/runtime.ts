@@ -36,7 +36,7 @@ function nativeRuntime(): Promise<typeof ort | null> {
 export const isNode =
   typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined' && typeof (globalThis as { importScripts?: unknown }).importScripts === 'undefined';
 
-type GpuAdapter = { features: ReadonlySet<string> };
+type GpuAdapter = { features: ReadonlySet<string>; isFallbackAdapter?: boolean; info?: { isFallbackAdapter?: boolean; architecture?: string } };
 type GpuNavigator = Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapter | null> } };
 
 async function webGpuAdapter(): Promise<GpuAdapter | null> {
@@ -89,8 +89,12 @@ export async function createSession(model: Uint8Array, opts: { provider?: Provid
     // 'cpu' in a browser is WASM: its only CPU runtime.
     const adapter = await webGpuAdapter();
     // Without float16 shaders onnxruntime's WebGPU backend runs a float16 graph to zeros, silently (1.30, SwiftShader).
+    // A software adapter (SwiftShader where no GPU is usable) ran a 224×224 model 20–40 times slower than WASM.
+    const software = adapter && (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter);
     if (adapter && opts.half && !adapter.features.has('shader-f16')) {
       note = 'This WebGPU adapter has no float16 shaders (shader-f16), which this float16 model needs: using WASM.';
+    } else if (software && want === 'auto') {
+      note = `The only WebGPU adapter here is a software one${adapter.info?.architecture ? ` (${adapter.info.architecture})` : ''}, slower than WASM: using WASM (provider "webgpu" uses it anyway).`;
     } else if (adapter) {
       try {
         const session = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'] });

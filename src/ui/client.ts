@@ -138,11 +138,9 @@ export class DetectorClient extends EventTarget {
     return this.guard(this.remote.check(body instanceof ArrayBuffer ? Comlink.transfer(body, [body]) : body, name, opts) as Promise<ImageResult | ImageError>);
   }
 
-  async buildProfile(files: File[], opts: { bins?: number; strategy?: 'uniform' | 'tail'; budgetMB?: number }, onProgress: (p: { done: number; total: number; stage: string }) => void) {
-    const r = await this.guard(this.remote.buildProfile(files, files.map((f) => f.webkitRelativePath || f.name), opts, Comlink.proxy(onProgress)));
-    this.profileBytes = r.bytes.slice(0);
-    this.info = await this.guard(this.remote.useProfile(r.bytes.slice(0)));
-    return r;
+  /** A profile built in the worker from these images; not yet in use (useProfile). */
+  async buildProfile(files: File[], opts: { bins?: number; strategy?: 'uniform' | 'tail'; budgetMB?: number; fpr?: number }, onProgress: (p: { done: number; total: number; stage: string }) => void) {
+    return this.guard(this.remote.buildProfile(files, files.map((f) => f.webkitRelativePath || f.name), opts, Comlink.proxy(onProgress)));
   }
 
   async useProfile(bytes: ArrayBuffer): Promise<InitInfo> {

@@ -20,10 +20,11 @@ export interface Geometry {
  * one cell apart in rows of about a 1.6 aspect ratio; other layers one grid of square cells.
  */
 export function gridGeometry(shape: readonly number[], n: number, maxWidth: number, maxCell: number): Geometry {
+  const pooled = poolGrid(shape, n);
   const product = shape.reduce((a, b) => a * b, 1);
-  const h = shape.length >= 2 ? shape[shape.length - 2] : 1;
-  const w = shape.length >= 2 ? shape[shape.length - 1] : 1;
-  if (product === n && n > 0 && h * w > 1) {
+  const h = pooled || (shape.length >= 2 ? shape[shape.length - 2] : 1);
+  const w = pooled || (shape.length >= 2 ? shape[shape.length - 1] : 1);
+  if ((product === n || pooled) && n > 0 && h * w > 1) {
     const c = n / (h * w);
     const tilesPerRow = Math.max(1, Math.min(c, Math.ceil(Math.sqrt((c * 1.6 * h) / w))));
     const rows = Math.ceil(c / tilesPerRow);
@@ -34,6 +35,22 @@ export function gridGeometry(shape: readonly number[], n: number, maxWidth: numb
   const cols = Math.max(1, Math.min(n, Math.ceil(Math.sqrt(n * 4))));
   const rows = Math.max(1, Math.ceil(n / cols));
   return { tiled: false, tileW: cols, tileH: rows, tilesPerRow: 1, gridW: cols, gridH: rows, scale: fit(maxWidth / cols, maxCell) };
+}
+
+/** The side g of a [C, H, W] layer pooled to a g x g grid per channel (n = C g²), else 0. */
+export function poolGrid(shape: readonly number[], n: number): number {
+  const c = shape.length >= 3 ? shape[shape.length - 3] : 0;
+  const g = c > 0 && n % c === 0 ? Math.round(Math.sqrt(n / c)) : 0;
+  return g > 1 && g * g * c === n && n < shape.reduce((a, b) => a * b, 1) ? g : 0;
+}
+
+/** How a layer's nodes stand for its tensor, for a caption: '' where one node is one element. */
+export function reductionText(shape: readonly number[], n: number): string {
+  const g = poolGrid(shape, n);
+  if (g) return `${g}×${g} means per channel`;
+  const c = shape.length >= 3 ? shape[shape.length - 3] : 0;
+  if (!c || n % c || shape.reduce((a, b) => a * b, 1) <= n) return '';
+  return n === c ? 'one value per channel' : `${n / c} means per channel`;
 }
 
 /** Grid cell (x, y) of node i. */

@@ -136,7 +136,12 @@ export class HistoscanDetector extends LitElement {
     fatal: (e) => (this.status = { state: 'error', message: e.message }),
   });
   readonly gallery = new SampleGallery(this, (blob, name) => this.addFiles([blob], [name]));
-  readonly profilePanel = new ProfilePanel(this, this.client, (files) => this.useLocalModel(files));
+  readonly profilePanel = new ProfilePanel(
+    this,
+    this.client,
+    (files) => this.useLocalModel(files),
+    () => this.queue.recheck(),
+  );
   readonly loader = new ModelLoader(this, this.client, this.queue);
 
   constructor() {
@@ -189,7 +194,7 @@ export class HistoscanDetector extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    if (changed.has('samples') && this.samples) void this.gallery.load(pageUrl(this.samples));
+    if (changed.has('samples') && (this.samples || changed.get('samples'))) void this.gallery.load(this.samples && pageUrl(this.samples));
   }
 
   /** Use a model from this device: an .onnx file with its .hsp profile and, optionally, a spec .json (nothing is uploaded). */

@@ -2,6 +2,8 @@
 // .hsp file. A controller with its own template, so the element only places it.
 import { html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
 import type { DetectorClient } from './client.ts';
+import { calibrationNeeded } from '../core/verdict.ts';
+import { DEFAULTS } from '../defaults.ts';
 import { emit } from './events.ts';
 import { imagesOnly, inputFiles } from './files.ts';
 import { fmtMB } from './format.ts';
@@ -15,15 +17,19 @@ interface BuildState {
   url?: string;
 }
 
+/** Images a page build needs for its held-out share to flag at this FPR. */
+const imagesFor = (fpr: number) => Math.ceil(calibrationNeeded(fpr) / DEFAULTS.calibrationShare);
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 export class ProfilePanel implements ReactiveController {
   build: BuildState = { state: 'idle', done: 0, total: 0, stage: '' };
 
   constructor(
-    private readonly host: ReactiveControllerHost & HTMLElement & { renderRoot: ParentNode; budget: number; model: string; localModel: string },
+    private readonly host: ReactiveControllerHost & HTMLElement & { renderRoot: ParentNode; budget: number; fpr: number; model: string; localModel: string },
     private readonly client: DetectorClient,
     private readonly onModelFiles: (files: File[]) => void,
+    /** Another profile is in use: rows checked under the one before are checked again. */
+    private readonly onProfile: () => void,
   ) {
     host.addController(this);
   }
@@ -52,17 +58,28 @@ export class ProfilePanel implements ReactiveController {
     if (!files.length) return;
     this.set({ state: 'running', done: 0, total: files.length, stage: 'starting', message: undefined });
     try {
-      const r = await this.client.buildProfile(files, { budgetMB: this.host.budget }, (p) => this.set(p));
+      const fpr = this.host.fpr;
+      const r = await this.client.buildProfile(files, { budgetMB: this.host.budget, fpr }, (p) => this.set(p));
       if (this.build.url) URL.revokeObjectURL(this.build.url);
       const url = URL.createObjectURL(new Blob([r.bytes], { type: 'application/octet-stream' }));
       // Each error names its file; the first three, the count of the rest.
       const errors = r.skipped.slice(0, 3).map((s) => s.error.replace(/\.$/, ''));
       const more = r.skipped.length > 3 ? `; and ${r.skipped.length - 3} more` : '';
       const skipped = r.skipped.length ? `; ${plural(r.skipped.length, 'file')} skipped (${errors.join('; ')}${more})` : '';
+      const built = `Profile built from ${plural(r.count, 'image')} on this device (${fmtMB(r.bytes.byteLength)})`;
       // The build's notes (e.g. the energy part left out) and warnings (too few calibration images for the FPR or for one part alone) where it has a calibration.
       const warned = r.warnings.map((w) => ` ${w[0].toUpperCase()}${w.slice(1)}`).join('');
-      const cal = this.client.info?.calibrated ? warned : ' It has no calibration (fewer than 10 images), so it cannot flag: verdicts read "Not calibrated".';
-      this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `Profile built from ${plural(r.count, 'image')} on this device (${fmtMB(r.bytes.byteLength)}) and in use now${skipped}.${cal}` });
+      // A profile that cannot flag does not replace one that can: the user keeps a working verdict.
+      const need = calibrationNeeded(fpr);
+      if (r.calibrated < need && (this.client.info?.calibrated ?? 0) >= need) {
+        const message = `${built}${skipped}, but not put in use: its ${r.calibrated} calibration images cannot flag at FPR ${fpr} (${need} are needed: about ${imagesFor(fpr)} images in all, as every fifth calibrates), so the profile in use stays. Download it, or build again from more images.${warned}`;
+        this.set({ state: 'done', done: this.build.total, stage: 'done', url, message });
+        return;
+      }
+      await this.client.useProfile(r.bytes);
+      this.onProfile();
+      const cal = r.calibrated ? warned : ' It has no calibration (fewer than 10 images), so it cannot flag: verdicts read "Not calibrated".';
+      this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `${built} and in use now${skipped}.${cal}` });
     } catch (e) {
       this.set({ state: 'error', message: (e as Error).message });
     }
@@ -72,6 +89,7 @@ export class ProfilePanel implements ReactiveController {
     if (!file) return;
     try {
       await this.client.useProfile(await file.arrayBuffer());
+      this.onProfile();
       this.set({ state: 'done', done: 0, total: 0, stage: '', message: `Using profile ${file.name}.` });
     } catch (e) {
       const error = `${file.name}: ${(e as Error).message}`;
@@ -102,7 +120,7 @@ export class ProfilePanel implements ReactiveController {
         ${localModel ? html`<span role="status" data-local-model>Using ${localModel} from this device.</span>` : nothing}
       </div>
       <h3>Calibrate on your own images</h3>
-      <p>Build a profile from known-good images in this browser (every fifth image calibrates the verdict), within ${this.host.budget} MB. It is used at once and can be downloaded as .hsp; nothing is uploaded.</p>
+      <p>Build a profile from known-good images in this browser (every fifth image calibrates the verdict: about ${imagesFor(this.host.fpr)} images at least, to flag at FPR ${this.host.fpr}), within ${this.host.budget} MB. It is used at once and can be downloaded as .hsp; nothing is uploaded.</p>
       <div class="actions">
         <button @click=${() => this.pick('calib')} ?disabled=${bd.state === 'running' || !ready}>Build a profile from a folder…</button>
         <button @click=${() => this.pick('calib-files')} ?disabled=${bd.state === 'running' || !ready}>…or from images</button>

@@ -3,7 +3,7 @@ import type { LayerPValues } from '../types.ts';
 import { cividis, cssColor } from './colormap.ts';
 import { emit } from './events.ts';
 import { fmtP, fmtValue3, isTokenLayer, tokenPlace } from './format.ts';
-import { cellOf, gridGeometry, nodeAt, type Geometry } from './grid-geometry.ts';
+import { cellOf, gridGeometry, nodeAt, poolGrid, reductionText, type Geometry } from './grid-geometry.ts';
 
 /** Widest the map is drawn, in CSS pixels (it shrinks with its container: width 100%). */
 const MAX_WIDTH = 360;
@@ -69,8 +69,9 @@ export class PValueMap extends LitElement {
     else if (g.tiled) {
       const per = g.tileW * g.tileH;
       const r = i % per;
-      where = ` (channel ${Math.floor(i / per)}, row ${Math.floor(r / g.tileW)}, column ${r % g.tileW})`;
-    }
+      const cell = poolGrid(l.shape, l.pMin.length) ? ` of its ${g.tileH}×${g.tileW} grid` : '';
+      where = ` (channel ${Math.floor(i / per)}, row ${Math.floor(r / g.tileW)}, column ${r % g.tileW}${cell})`;
+    } else if (reductionText(l.shape, l.pMin.length)) where = ` (channel ${i})`;
     const sub = this.subset.has(i) ? ', in the anomalous subset' : '';
     return `Node ${i}${where}: value ${fmtValue3(l.values[i])}, p ∈ [${fmtP(l.pMin[i])}, ${fmtP(l.pMax[i])}]${sub}`;
   }
@@ -217,6 +218,7 @@ export class PValueMap extends LitElement {
     const n = l.pMin.length;
     const nMax = this.nMax > 0 ? this.nMax : 1;
     const stops = Array.from({ length: 9 }, (_, i) => cssColor(i / 8)).join(',');
+    const reduced = reductionText(l.shape, n);
     const kind = this.tokens
       ? `one ${this.geometry.tileH}×${this.geometry.tileW} grid of tokens by features`
       : this.geometry.tiled
@@ -235,7 +237,7 @@ export class PValueMap extends LitElement {
       ></canvas>
       <span class="sr" aria-live="polite">${this.status}</span>
       <figcaption>
-        <span><strong>${l.name}</strong> · ${n.toLocaleString('en')} nodes [${l.shape.join('×')}] · ${this.subset.size.toLocaleString('en')} in subset</span>
+        <span><strong>${l.name}</strong> · ${n.toLocaleString('en')} nodes ${reduced ? `(${reduced}) of ` : ''}[${l.shape.join('×')}] · ${this.subset.size.toLocaleString('en')} in subset</span>
         <span class="legend" aria-hidden="true">p = 1 <span class="bar" style="background: linear-gradient(90deg, ${stops})"></span> ≤ 10<sup>−${nMax}</sup>
           <span class="swatch"></span> subset</span>
       </figcaption>

@@ -85,6 +85,9 @@ export class ResultDetail extends LitElement {
     for (let i = 0; i < layer; i++) flat += d.layers[i].pMin.length;
     this.histNode = { layer, index };
     this.hist = await this.loadHistogram(flat);
+    // On a model with many layers the histogram is far below the map that was clicked.
+    await this.updateComplete;
+    this.renderRoot.querySelector('hs-node-histogram')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }
 
   protected override updated(): void {
@@ -174,8 +177,8 @@ export class ResultDetail extends LitElement {
           : combined
           ? html`Anomaly score ${fmtScore(d.score)}, the parts' q below combined${d.score < TINY_SCORE ? ' (no witness reaches q 0.02 on its own; their q together order it)' : ''};`
           : html`Scan score ${fmtScore(d.score)} (${d.scoring.toUpperCase()}) at α = ${d.alpha.toPrecision(2)};`}
-        ${Number.isFinite(d.q) ? html`only ${d.q < 0.001 ? 'fewer than 0.1%' : `${(100 * d.q).toFixed(1)}%`} of clean calibration images score as high (q = ${fmtP(d.q)}).` : 'the profile has no calibration table.'}
-        ${d.subset.length.toLocaleString('en')} of ${off.toLocaleString('en')} nodes form the anomalous subset (outlined in magenta)${combined ? html`, which the most unusual scan (${d.scoring.toUpperCase()}, α = ${d.alpha.toPrecision(2)}) picked` : nothing}.
+        ${Number.isFinite(d.q) ? html`${d.q < 0.001 ? 'fewer than 0.1%' : `${(100 * d.q).toFixed(1)}%`} of clean calibration images score as high (q = ${fmtP(d.q)}).` : 'the profile has no calibration table.'}
+        ${d.subset.length.toLocaleString('en')} of ${off.toLocaleString('en')} nodes form the anomalous subset (marked in red)${combined ? html`, which the most unusual scan (${d.scoring.toUpperCase()}, α = ${d.alpha.toPrecision(2)}) picked` : nothing}.
       </div>
       ${this.renderParts(d)}
       <div class="maps">

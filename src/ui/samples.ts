@@ -22,9 +22,14 @@ export class SampleGallery implements ReactiveController {
 
   hostConnected(): void {}
 
-  /** Load the manifest at `url` (absolute: the caller resolves it against the page). */
+  /** Load the manifest at `url` (absolute: the caller resolves it against the page); none for ''. */
   async load(url: string): Promise<void> {
     this.base = url;
+    if (!url) {
+      this.list = [];
+      this.host.requestUpdate();
+      return;
+    }
     try {
       this.list = (await (await fetch(url)).json()) as Sample[];
     } catch {

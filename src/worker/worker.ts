@@ -131,7 +131,7 @@ const api = {
     names: string[],
     opts: { bins?: number; strategy?: BinStrategy; calibrationShare?: number; fpr?: number; budgetMB?: number },
     onProgress?: (p: Progress) => void,
-  ): Promise<{ bytes: ArrayBuffer; count: number; skipped: { file: string; error: string }[]; warnings: string[] }> {
+  ): Promise<{ bytes: ArrayBuffer; count: number; calibrated: number; skipped: { file: string; error: string }[]; warnings: string[] }> {
     const d = need();
     signal.aborted = false;
     const all: ImageSource = { count: files.length, name: (i) => names[i], load: (i) => decodeBlob(files[i], names[i]) };
@@ -146,7 +146,7 @@ const api = {
     const bytes = encodeProfile(profile);
     profileSize = bytes.byteLength;
     const buf = bytes.buffer as ArrayBuffer;
-    return Comlink.transfer({ bytes: buf, count: profile.header.count, skipped, warnings: [...notes, ...warnings] }, [buf]);
+    return Comlink.transfer({ bytes: buf, count: profile.header.count, calibrated: profile.header.calibration?.count ?? 0, skipped, warnings: [...notes, ...warnings] }, [buf]);
   },
 
   async useProfile(bytes: ArrayBuffer): Promise<InitInfo> {

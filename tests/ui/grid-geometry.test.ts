@@ -1,12 +1,13 @@
 // The p-value map's geometry: every node has one cell, and that cell (anywhere inside it) gives the node back.
 import { describe, expect, it } from 'vitest';
-import { cellOf, gridGeometry, nodeAt } from '../../src/ui/grid-geometry.ts';
+import { cellOf, gridGeometry, nodeAt, reductionText } from '../../src/ui/grid-geometry.ts';
 
 describe('p-value map geometry', () => {
   const cases: [string, number[], number][] = [
     ['per-element [C, H, W]', [5, 3, 4], 60],
     ['per-element with a batch axis', [1, 7, 2, 2], 28],
     ['per-channel means of [64, 8, 8]', [64, 8, 8], 64],
+    ['4x4 grid per channel of [16, 112, 112]', [16, 112, 112], 256],
     ['dense vector', [10], 10],
     ['one node', [1], 1],
   ];
@@ -29,6 +30,14 @@ describe('p-value map geometry', () => {
       expect(nodeAt(g, n, g.gridW, 0)).toBe(-1);
     });
   }
+
+  it('reads a pooled layer as a small grid per channel, and says how nodes stand for the tensor', () => {
+    expect(gridGeometry([16, 112, 112], 256, 360, 18)).toMatchObject({ tiled: true, tileW: 4, tileH: 4 });
+    expect(reductionText([16, 112, 112], 256)).toBe('4×4 means per channel');
+    expect(reductionText([64, 8, 8], 64)).toBe('one value per channel');
+    expect(reductionText([5, 3, 4], 60)).toBe('');
+    expect(reductionText([10], 10)).toBe('');
+  });
 
   it('tiles a per-element layer by channel, one cell apart', () => {
     const g = gridGeometry([5, 3, 4], 60, 360, 18);
