@@ -58,8 +58,7 @@ det.profile = '/profiles/fashion-cnn.hsp';
 det.model = '/models/fashion-cnn.onnx';
 `,
   );
-  // What the README asks of an installer's vite config: module workers (the worker's onnxruntime-web
-  // splits code, which vite's default 'iife' worker format cannot hold).
+  // What the README asks of an installer's vite config: module workers (the worker loads code on demand).
   writeFileSync(join(work, 'vite.config.js'), `export default { worker: { format: 'es' }, optimizeDeps: { exclude: ['onnxruntime-web', 'histoscan'] } };\n`);
   run(process.execPath, ['node_modules/vite/bin/vite.js', 'build']);
   served = await preview(work, Number(process.env.E2E_PORT || 5174) + 1);

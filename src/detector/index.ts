@@ -28,12 +28,13 @@ export class Detector {
    * the caller leaves out comes from DEFAULTS; without a `reduction` the layers are reduced by the
    * default byte-budget plan. A single `reduction` means every layer.
    */
-  static async create(opts: Partial<Omit<FeatureOptions, 'profileSpec'>> & { model: Uint8Array; profile?: Profile }): Promise<Detector> {
+  static async create(opts: Partial<Omit<FeatureOptions, 'profileSpec' | 'model'>> & { model: Uint8Array | ArrayBuffer; profile?: Profile }): Promise<Detector> {
     const p = opts.profile;
     const features = await FeatureExtractor.create({
       layers: DEFAULTS.layers,
       provider: DEFAULTS.provider,
       ...opts,
+      model: opts.model instanceof ArrayBuffer ? new Uint8Array(opts.model) : opts.model,
       reduction: opts.reduction ?? { plan: defaultPlan() },
       profileSpec: p?.header.spec,
       // A profile's own layers and reductions win over the options.

@@ -52,6 +52,8 @@ export class ModelLoader implements ReactiveController {
   async start(): Promise<void> {
     const h = this.host;
     this.startedWith = this.attributes();
+    // Out of the update that asked for it (hostUpdated): a status set inside it is another update at once.
+    await Promise.resolve();
     await this.startWith({ model: pageUrl(h.model), profile: h.profile ? pageUrl(h.profile) : null, spec: h.spec ? pageUrl(h.spec) : null });
   }
 

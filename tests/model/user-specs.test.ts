@@ -40,7 +40,8 @@ describe('the class output', () => {
     const d = await Detector.create({ model: M, provider: 'wasm' });
     expect([d.features.model.outputName, d.features.classes]).toEqual(['logits', 6]);
     d.release();
-    const e = await Detector.create({ model: M, provider: 'wasm', spec: { outputName: 'embedding' } });
+    // The model's bytes as an ArrayBuffer (what fetch gives) do as well as a Uint8Array.
+    const e = await Detector.create({ model: M.slice().buffer, provider: 'wasm', spec: { outputName: 'embedding' } });
     expect(e.features.classes).toBe(4);
     e.release();
   });
