@@ -1,6 +1,6 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
-import { axisField, groupScan, histogramPValueFn, layerOffsets, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
+import { axisField, beyondRange, groupScan, histogramPValueFn, layerOffsets, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
 import type { ClassProbabilities } from '../model/session.ts';
 import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, ScoringName, Timings } from '../types.ts';
 
@@ -69,7 +69,8 @@ export class Scorer {
       pMin: s.ranges.pMin.slice(offsets[i], offsets[i] + l.nodes),
       pMax: s.ranges.pMax.slice(offsets[i], offsets[i] + l.nodes),
     }));
-    const topNodes: NodeRef[] = leastP(s.point, opts.topNodes, s.subset.length ? s.subset : undefined).map((node) => ({ node, ...locateNode(this.layers, node), value: values[node], p: s.point[node] }));
+    const beyond = beyondRange(values, this.profile.lo, this.profile.hi);
+    const topNodes: NodeRef[] = leastP(s.point, opts.topNodes, s.subset.length ? s.subset : undefined, beyond).map((node) => ({ node, ...locateNode(this.layers, node), value: values[node], p: s.point[node] }));
     const parts = s.parts.map((score, c) => ({ name: this.partNames[c], score, q: s.partQ[c], ...(c === s.quiet.part ? { qBelow: s.quiet.q } : {}) }));
     return {
       file,

@@ -6,6 +6,7 @@ import {
   buildProfile,
   histogramPValues,
   kdePValues,
+  beyondRange,
   leastP,
   pointPValues,
   ProfileBuilder,
@@ -299,7 +300,15 @@ describe('leastP (the most anomalous nodes)', () => {
         const sorted = (ids: number[]) => [...ids].sort((a, b) => point[a] - point[b] || a - b).slice(0, k);
         expect(leastP(point, k)).toEqual(sorted([...point.keys()]));
         expect(leastP(point, k, Uint32Array.from(among))).toEqual(sorted(among));
+        // With a tie-break: equal p, the farther beyond the background range first.
+        const beyond = Float32Array.from({ length: n }, () => Math.floor(r() * 3));
+        const byBeyond = (ids: number[]) => [...ids].sort((a, b) => point[a] - point[b] || beyond[b] - beyond[a] || a - b).slice(0, k);
+        expect(leastP(point, k, Uint32Array.from(among), beyond)).toEqual(byBeyond(among));
       }
     }
+  });
+
+  it('beyondRange: 0 inside a node\'s background range, the excess in units of the range outside it', () => {
+    expect(Array.from(beyondRange([0.5, 3, -1, 2], [0, 0, 0, 2], [1, 1, 1, 2]))).toEqual([0, 2, 1, 0]);
   });
 });
