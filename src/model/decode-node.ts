@@ -13,11 +13,10 @@ import { PNG } from 'pngjs';
 import type { RgbaImage } from '../types.ts';
 import { ImageDecodeError } from '../core/errors.ts';
 import { bmpRle, decodeBmpRle, onCanvas, webpFirstFrame } from './decode-extra.ts';
-import { checkImageBytes, formatName, jpegCoding, type RasterFormat } from './image-errors.ts';
+import { checkImageBytes, formatName, MAX_PIXELS, jpegCoding, type RasterFormat } from './image-errors.ts';
 import { decodeTiff } from './decode-tiff.ts';
 import { jpegOrientation, orient, pngOrientation } from './orientation.ts';
 
-export const MAX_PIXELS = 40_000_000;
 
 export interface DecodeLimits {
   /** Width x height above which an image is refused from its header, before decoding. */

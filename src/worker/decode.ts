@@ -2,11 +2,10 @@
 // OffscreenCanvas (PNG, JPEG, GIF's first frame, WebP, BMP, AVIF) and UTIF for TIFF, which no browser
 // decodes, after the same header checks as Node (size limits before any decoding).
 import { ImageDecodeError } from '../core/errors.ts';
-import { checkImageBytes, formatName, pngExif, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
+import { checkImageBytes, formatName, MAX_PIXELS, pngExif, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import type { RgbaImage } from '../types.ts';
 import { decode as decodePng, type DecodedPng } from 'fast-png';
 
-export const MAX_PIXELS = 40_000_000;
 /** PNGs up to this many pixels are decoded in JS (pngInJs), larger ones by the browser. */
 const JS_PNG_PIXELS = 4_000_000;
 /** A file as a Blob, or the bytes of a small one (the page reads those and transfers them: see ui/client.ts). */
