@@ -32,8 +32,12 @@ export class DetectorClient extends EventTarget {
   private deathPromise: Promise<never> = new Promise(() => {});
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private lastPong = 0;
-  /** While init runs, the worker may block for seconds compiling the model (longer on a busy machine): not a death. */
-  private starting = false;
+  /**
+   * While init or a profile build runs, the worker may block for seconds (compiling the model; one
+   * run of a batch through a 224×224 model, longer on a busy machine): silence then is not a death.
+   * A crash still ends the worker with an error event.
+   */
+  private busy = false;
   info: InitInfo | null = null;
   restarts = 0;
 
@@ -55,7 +59,7 @@ export class DetectorClient extends EventTarget {
 
   private probe(gen: number): void {
     if (gen !== this.generation || !this.api) return;
-    if (this.starting) this.lastPong = performance.now();
+    if (this.busy) this.lastPong = performance.now();
     else if (performance.now() - this.lastPong > DEAD_AFTER_MS) {
       this.markDead();
       return;
@@ -83,11 +87,15 @@ export class DetectorClient extends EventTarget {
   }
 
   private async init(opts: InitOptions): Promise<InitInfo> {
-    this.starting = true;
+    return this.longCall(() => this.api!.init(opts));
+  }
+
+  private async longCall<T>(call: () => Promise<T>): Promise<T> {
+    this.busy = true;
     try {
-      return await this.guard(this.api!.init(opts));
+      return await this.guard(call());
     } finally {
-      this.starting = false;
+      this.busy = false;
       this.lastPong = performance.now();
     }
   }
@@ -140,7 +148,7 @@ export class DetectorClient extends EventTarget {
 
   /** A profile built in the worker from these images; not yet in use (useProfile). */
   async buildProfile(files: File[], opts: { bins?: number; strategy?: 'uniform' | 'tail'; budgetMB?: number; fpr?: number }, onProgress: (p: { done: number; total: number; stage: string }) => void) {
-    return this.guard(this.remote.buildProfile(files, files.map((f) => f.webkitRelativePath || f.name), opts, Comlink.proxy(onProgress)));
+    return this.longCall(() => this.remote.buildProfile(files, files.map((f) => f.webkitRelativePath || f.name), opts, Comlink.proxy(onProgress)));
   }
 
   async useProfile(bytes: ArrayBuffer): Promise<InitInfo> {

@@ -194,6 +194,8 @@ export class HistoscanDetector extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    // A notice from a button far down the element (a model from this device) is where the user looks.
+    if (changed.has('notice') && this.notice) this.renderRoot.querySelector('.notice')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
     if (changed.has('samples') && (this.samples || changed.get('samples'))) void this.gallery.load(this.samples && pageUrl(this.samples));
   }
 
@@ -302,7 +304,7 @@ export class HistoscanDetector extends LitElement {
         <input id="folder" type="file" tabindex="-1" webkitdirectory multiple aria-label="Choose a folder" @change=${(e: Event) => this.addFolder(inputFiles(e))} />
       </div>
       ${this.gallery.render()}
-      <div class="notice">${this.notice}</div>
+      <div class="notice" role="status">${this.notice}</div>
       <div class="sr" role="status" aria-live="polite" data-announce>${this.announcement}</div>
       ${batchView(this.queue.batch, () => this.cancel(), () => this.clear())}
       ${rows.length ? summaryView(this.queue.summary(), this.fpr) : nothing}

@@ -76,7 +76,8 @@ export class ModelLoader implements ReactiveController {
     }
     const before = this.host.status.state === 'ready' ? { setup: this.client.setup, local: this.host.localModel, files: this.loadedFiles } : null;
     const error = await this.startWith(local.options, local.names, before);
-    this.host.notice = error === null ? local.note : before ? `${local.names}: ${error} The model in use before is still in use.` : '';
+    if (error !== null) this.host.notice = before ? `${local.names}: ${error} The model in use before is still in use.` : '';
+    else if (local.note) this.host.notice = `${this.host.notice} ${local.note}`.trim();
   }
 
   /**
@@ -86,6 +87,7 @@ export class ModelLoader implements ReactiveController {
   private async startWith(opts: Pick<InitOptions, 'model' | 'profile' | 'spec'>, local = '', before: Before | null = null): Promise<string | null> {
     const h = this.host;
     this.queue.stop();
+    h.notice = '';
     h.status = { state: 'loading', message: 'Loading the model and profile…' };
     try {
       const info = await this.client.start({ ...opts, provider: h.provider, numThreads: h.threads || undefined });
@@ -93,7 +95,13 @@ export class ModelLoader implements ReactiveController {
       // its input size); images still waiting are checked by this one. The same files again (the
       // element moved in the page) keep everything.
       const files = local ? null : JSON.stringify([opts.model, opts.profile, opts.spec]);
-      if (files === null || files !== this.loadedFiles) h.clear(true);
+      if (files === null || files !== this.loadedFiles) {
+        const rows = this.queue.rows;
+        const waiting = rows.filter((r) => r.state === 'queued' || r.state === 'running').length;
+        const gone = rows.length - waiting;
+        h.clear(true);
+        if (gone) h.notice = `The ${plural(gone, 'row')} of the model before ${gone === 1 ? 'was' : 'were'} cleared${waiting ? `; ${plural(waiting, 'image')} waiting ${waiting === 1 ? 'is' : 'are'} checked with this one` : ''}.`;
+      }
       this.ready(info, local, files);
       return null;
     } catch (e) {
@@ -123,6 +131,8 @@ export class ModelLoader implements ReactiveController {
     this.queue.start();
   }
 }
+
+const plural = (n: number, what: string) => `${n.toLocaleString('en')} ${what}${n === 1 ? '' : 's'}`;
 
 /** The error of an image that no model checked, since none started. */
 export const notStarted = (why = '') => `Not checked: the model did not start${why ? ` (${why.replace(/\.$/, '')})` : ''}.`;

@@ -6,7 +6,7 @@ import { calibrationNeeded } from '../core/verdict.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { emit } from './events.ts';
 import { imagesOnly, inputFiles } from './files.ts';
-import { fmtMB } from './format.ts';
+import { fmtMB, fmtRate } from './format.ts';
 
 interface BuildState {
   state: 'idle' | 'running' | 'done' | 'error';
@@ -66,19 +66,22 @@ export class ProfilePanel implements ReactiveController {
       const errors = r.skipped.slice(0, 3).map((s) => s.error.replace(/\.$/, ''));
       const more = r.skipped.length > 3 ? `; and ${r.skipped.length - 3} more` : '';
       const skipped = r.skipped.length ? `; ${plural(r.skipped.length, 'file')} skipped (${errors.join('; ')}${more})` : '';
-      const built = `Profile built from ${plural(r.count, 'image')} on this device (${fmtMB(r.bytes.byteLength)})`;
+      const used = r.calibrated ? ` (${r.count.toLocaleString('en')} for the histograms, ${r.calibrated.toLocaleString('en')} to calibrate)` : '';
+      const built = `Profile built from ${plural(r.count + r.calibrated, 'image')}${used} on this device (${fmtMB(r.bytes.byteLength)})`;
       // The build's notes (e.g. the energy part left out) and warnings (too few calibration images for the FPR or for one part alone) where it has a calibration.
-      const warned = r.warnings.map((w) => ` ${w[0].toUpperCase()}${w.slice(1)}`).join('');
+      const sentences = (ws: string[]) => ws.map((w) => ` ${w[0].toUpperCase()}${w.slice(1)}`).join('');
       // A profile that cannot flag does not replace one that can: the user keeps a working verdict.
       const need = calibrationNeeded(fpr);
       if (r.calibrated < need && (this.client.info?.calibrated ?? 0) >= need) {
-        const message = `${built}${skipped}, but not put in use: its ${r.calibrated} calibration images cannot flag at FPR ${fpr} (${need} are needed: about ${imagesFor(fpr)} images in all, as every fifth calibrates), so the profile in use stays. Download it, or build again from more images.${warned}`;
+        // The build's own "cannot flag" warning would say it twice.
+        const rest = sentences(r.warnings.filter((w) => !w.startsWith('this profile cannot flag')));
+        const message = `${built}${skipped}, but not put in use: ${r.calibrated} calibration images cannot flag at FPR ${fmtRate(fpr)} (${need} are needed: about ${imagesFor(fpr)} images in all, as every fifth calibrates), so the profile in use stays. Download it, or build again from more images.${rest}`;
         this.set({ state: 'done', done: this.build.total, stage: 'done', url, message });
         return;
       }
       await this.client.useProfile(r.bytes);
       this.onProfile();
-      const cal = r.calibrated ? warned : ' It has no calibration (fewer than 10 images), so it cannot flag: verdicts read "Not calibrated".';
+      const cal = r.calibrated ? sentences(r.warnings) : ' It has no calibration (fewer than 10 images), so it cannot flag: verdicts read "Not calibrated".';
       this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `${built} and in use now${skipped}.${cal}` });
     } catch (e) {
       this.set({ state: 'error', message: (e as Error).message });
@@ -120,7 +123,7 @@ export class ProfilePanel implements ReactiveController {
         ${localModel ? html`<span role="status" data-local-model>Using ${localModel} from this device.</span>` : nothing}
       </div>
       <h3>Calibrate on your own images</h3>
-      <p>Build a profile from known-good images in this browser (every fifth image calibrates the verdict: about ${imagesFor(this.host.fpr)} images at least, to flag at FPR ${this.host.fpr}), within ${this.host.budget} MB. It is used at once and can be downloaded as .hsp; nothing is uploaded.</p>
+      <p>Build a profile from known-good images in this browser (every fifth image calibrates the verdict: about ${imagesFor(this.host.fpr)} images at least, to flag at FPR ${fmtRate(this.host.fpr)}), within ${this.host.budget} MB. It is used at once and can be downloaded as .hsp; nothing is uploaded.</p>
       <div class="actions">
         <button @click=${() => this.pick('calib')} ?disabled=${bd.state === 'running' || !ready}>Build a profile from a folder…</button>
         <button @click=${() => this.pick('calib-files')} ?disabled=${bd.state === 'running' || !ready}>…or from images</button>

@@ -1,5 +1,5 @@
 import { css, html, LitElement, nothing } from 'lit';
-import type { ImageResult, RgbaImage } from '../types.ts';
+import type { ImageResult, LayerPValues, RgbaImage } from '../types.ts';
 import type { NodeHistogramData as Hist } from '../worker/worker.ts';
 import { evidenceLooks, partGroups } from '../core/witnesses.ts';
 import { fmtP, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, partLabel, tokenPlace } from './format.ts';
@@ -59,6 +59,7 @@ export class ResultDetail extends LitElement {
       h3 { font-size: 0.95rem; margin: 1rem 0 0.5rem; }
       .maps { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 1rem; margin: 0.75rem 0; }
       .maps > * { min-width: 0; }
+      .maps > .hist { grid-column: 1 / -1; }
       .nodes { display: flex; flex-wrap: wrap; gap: 0.3rem; }
       .nodes button { font-size: 0.78rem; padding: 0.2rem 0.45rem; }
       .inputs { display: flex; gap: 1rem; align-items: flex-start; margin: 0.5rem 0 0.75rem; flex-wrap: wrap; }
@@ -181,8 +182,12 @@ export class ResultDetail extends LitElement {
         ${d.subset.length.toLocaleString('en')} of ${off.toLocaleString('en')} nodes form the anomalous subset (marked in red)${combined ? html`, which the most unusual scan (${d.scoring.toUpperCase()}, α = ${d.alpha.toPrecision(2)}) picked` : nothing}.
       </div>
       ${this.renderParts(d)}
+      <p class="hint">Click a node in a map (or a button below) to see its background histogram.</p>
       <div class="maps">
-        ${d.layers.map((l, i) => html`<hs-pvalue-map .layer=${l} .subset=${subsets[i]} .nMax=${nMax} .selected=${hn?.layer === i ? hn.index : -1} @node-select=${(e: CustomEvent<{ index: number }>) => this.showNode(i, e.detail.index)}></hs-pvalue-map>`)}
+        ${d.layers.map(
+          (l, i) => html`<hs-pvalue-map .layer=${l} .subset=${subsets[i]} .nMax=${nMax} .selected=${hn?.layer === i ? hn.index : -1} @node-select=${(e: CustomEvent<{ index: number }>) => this.showNode(i, e.detail.index)}></hs-pvalue-map>
+            ${this.hist && hn?.layer === i && layer ? this.renderHistogram(layer, hn.index) : nothing}`,
+        )}
       </div>
       <h3>Most anomalous nodes</h3>
       <div class="nodes">
@@ -192,11 +197,15 @@ export class ResultDetail extends LitElement {
           return html`<button @click=${() => this.showNode(li, n.index)} aria-label="Show histogram of ${n.layer} node ${n.index}">${n.layer.replace(/^\//, '').replace(/_output_0$/, '')} ${where} · p ${fmtP(n.p)}</button>`;
         })}
       </div>
-      ${this.hist && hn && layer
-        ? html`<h3>Background histogram of the selected node</h3>
-            <hs-node-histogram .hist=${this.hist} .value=${layer.values[hn.index]} .pRange=${[layer.pMin[hn.index], layer.pMax[hn.index]]}></hs-node-histogram>`
-        : html`<p class="hint">Click a node in a map (or a button above) to see its background histogram.</p>`}
     </section>`;
+  }
+
+  /** The selected node's background histogram, right below the row of maps that holds it: where the user clicked. */
+  private renderHistogram(layer: LayerPValues, index: number) {
+    return html`<div class="hist">
+      <h3>Background histogram of the selected node</h3>
+      <hs-node-histogram .hist=${this.hist} .value=${layer.values[index]} .pRange=${[layer.pMin[index], layer.pMax[index]]}></hs-node-histogram>
+    </div>`;
   }
 }
 

@@ -1,5 +1,6 @@
 // The words and colour class of each verdict state, in one place for rows, detail and summary.
 import type { VerdictState } from '../core/verdict.ts';
+import { fmtRate } from './format.ts';
 
 export interface VerdictText {
   /** Row and heading text. */
@@ -9,7 +10,7 @@ export interface VerdictText {
 }
 
 export function verdictText(state: VerdictState, fpr: number): VerdictText {
-  const pct = `${+(fpr * 100).toFixed(2)}%`;
+  const pct = fmtRate(fpr);
   if (state === 'unusual') return { short: `⚠ Unusual at FPR ${pct}`, cls: 'flag' };
   if (state === 'typical') return { short: `✓ Typical at FPR ${pct}`, cls: 'ok' };
   // Never "Typical": this profile could not have flagged the image at this FPR.
