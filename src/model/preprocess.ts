@@ -49,9 +49,10 @@ function resizePlane(src: Float32Array, w: number, h: number, dw: number, dh: nu
  *   resizing (so it matches PIL's convert('L')).
  * - Channels 3: RGB, or BGR when spec.bgr.
  * - Resize to spec.height x spec.width: 'stretch'; 'center-crop' (the largest centred region
- *   with the target aspect ratio, then resize); or 'pad' (keep the aspect ratio, fit inside, place at
- *   the top left and fill the rest with the tensor value 0, the zero padding text-line models are
- *   trained with, where a wide line must not be squeezed). Sampling is separable: bilinear (pixel-centre
+ *   with the target aspect ratio, then resize); or 'pad', as OCR text-line models are fed: the
+ *   image's height to the input's, its width by its aspect ratio (rounded up), at the left, the rest
+ *   of the row filled with the tensor value 0; a line wider than that is squeezed to the input's
+ *   width. Sampling is separable: bilinear (pixel-centre
  *   aligned, like align_corners=false) when enlarging an axis, area-average when shrinking it, so
  *   large photos do not alias; a constant image stays constant either way.
  */
@@ -95,10 +96,9 @@ export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
   }
   const H = spec.height;
   const W = spec.width;
-  // The region the image fills: all of it, or under 'pad' its fitted size at the top left.
-  const fit = spec.resize === 'pad' ? Math.min(W / cw, H / ch) : 0;
-  const rw = fit ? Math.min(W, Math.max(1, Math.round(cw * fit))) : W;
-  const rh = fit ? Math.min(H, Math.max(1, Math.round(ch * fit))) : H;
+  // The region the image fills: all of it, or under 'pad' the full height and as much width as its ratio gives.
+  const rw = spec.resize === 'pad' ? Math.min(W, Math.max(1, Math.ceil((H * cw) / ch))) : W;
+  const rh = H;
   const out = new Float32Array(C * H * W);
   for (let c = 0; c < C; c++) {
     const p = resizePlane(planes[c], cw, ch, rw, rh);

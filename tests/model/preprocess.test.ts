@@ -77,28 +77,27 @@ describe('preprocessing', () => {
   });
 });
 
-describe('pad: keep the aspect ratio, fill the rest with the tensor zero', () => {
+describe('pad: the height filled, the width by the aspect ratio, the rest of each row the tensor zero', () => {
   const normal = { channels: 1 as const, mean: [0.5], std: [0.5] }; // pixel 0 -> -1, 255 -> 1
-  it('places a wide image at the top left and zeros the rows below, in both layouts', () => {
-    // 4x2 white image into 4x4: fits as it is; rows 2 and 3 are padding.
-    const img = image(4, 2, () => [255, 255, 255, 255]);
-    const t = toTensor(img, spec({ ...normal, height: 4, width: 4, resize: 'pad' }));
-    expect(Array.from(t)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
-    const rgb = toTensor(img, spec({ height: 4, width: 4, layout: 'nhwc', resize: 'pad' }));
-    expect(Array.from(rgb.subarray(0, 24))).toEqual(new Array(24).fill(1));
-    expect(Array.from(rgb.subarray(24))).toEqual(new Array(24).fill(0));
-  });
-
-  it('shrinks to fit by the same factor on both axes (a text line keeps its letters)', () => {
-    // 8x2 image, left half black, right half white, into 4x4: halved on both axes, not stretched.
-    const img = image(8, 2, (x) => (x < 4 ? [0, 0, 0, 255] : [255, 255, 255, 255]));
-    const t = toTensor(img, spec({ ...normal, height: 4, width: 4, resize: 'pad' }));
-    // One row of 2x2 box averages: black, black, white, white; every other value is padding.
-    expect(Array.from(t.subarray(0, 4))).toEqual([-1, -1, 1, 1]);
-    expect(Array.from(t.subarray(4))).toEqual(new Array(12).fill(0));
-    // A tall image pads to the right instead.
+  it('a line narrower than the input keeps its ratio at the left, zeros after it, in both layouts', () => {
+    // 2x2 white into 4x8: scaled to 4x4, columns 4..7 of every row are padding.
+    const img = image(2, 2, () => [255, 255, 255, 255]);
+    const t = toTensor(img, spec({ ...normal, height: 4, width: 8, resize: 'pad' }));
+    for (let y = 0; y < 4; y++) expect(Array.from(t.subarray(y * 8, y * 8 + 8))).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
+    const rgb = toTensor(img, spec({ height: 4, width: 8, layout: 'nhwc', resize: 'pad' }));
+    expect(Array.from(rgb.subarray(0, 12))).toEqual(new Array(12).fill(1));
+    expect(Array.from(rgb.subarray(12, 24))).toEqual(new Array(12).fill(0));
+    // A tall image: one column of image, the rest padding.
     const tall = toTensor(image(1, 4, () => [255, 255, 255, 255]), spec({ ...normal, height: 4, width: 4, resize: 'pad' }));
     for (let y = 0; y < 4; y++) expect(Array.from(tall.subarray(y * 4, y * 4 + 4))).toEqual([1, 0, 0, 0]);
+  });
+
+  it('a line wider than the input is squeezed to its width, as OCR pipelines do, not shrunk into a strip', () => {
+    // 16x2 (8:1), left half black, right half white, into 4x8 (2:1): every row black, black, …, white.
+    const img = image(16, 2, (x) => (x < 8 ? [0, 0, 0, 255] : [255, 255, 255, 255]));
+    const t = toTensor(img, spec({ ...normal, height: 4, width: 8, resize: 'pad' }));
+    for (let y = 0; y < 4; y++) expect(Array.from(t.subarray(y * 8, y * 8 + 8))).toEqual([-1, -1, -1, -1, 1, 1, 1, 1]);
+    expect(Array.from(t)).toEqual(Array.from(toTensor(img, spec({ ...normal, height: 4, width: 8 }))));
   });
 
   it('is a field a spec may give', () => {
