@@ -6,6 +6,7 @@ import { listImages } from '../src/cli/io.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
 import type { RgbaImage } from '../src/types.ts';
 import { readWitnessNote, witnessNoteAgrees } from './fixtures/witness-note.ts';
+import { chanceWarning } from '../src/detector/build-notes.ts';
 
 const model = new Uint8Array(readFileSync('public/models/fashion-cnn.onnx'));
 const profile = decodeProfile(readFileSync('public/profiles/fashion-cnn.hsp'));
@@ -34,5 +35,21 @@ describe('calibration chooses the witnesses on pseudo-anomalies', () => {
     expect(said, r.notes.join('\n')).not.toBeNull();
     expect(said!.count).toBe(31 * 6 - 6 - 1);
     expect(witnessNoteAgrees(said!, r.profile.header.calibration)).toEqual([]);
+  });
+});
+
+describe('a profile that tells its pseudo-anomalies apart no better than chance', () => {
+  it('is warned about below a mean AUC of 0.6, saying what to check', () => {
+    expect(chanceWarning(0.506).join('\n')).toMatch(/pseudo-anomalies \(jigsaw, .*\) are told from clean images hardly better than chance \(mean AUC 0\.506 at best\).*check its preprocessing/);
+    expect(chanceWarning(0.6)).toEqual([]);
+    expect(chanceWarning(0.95)).toEqual([]);
+  });
+
+  it('the bundled model and profile are far from it', async () => {
+    const files = listImages(['data/calibration']).slice(0, 40);
+    const d = await Detector.create({ model, profile });
+    const r = await d.calibrate(profile, { count: files.length, name: (i) => files[i], load: (i) => decodeImage(readFileSync(files[i])) }, { batchSize: 20, fpr: 0.05 });
+    d.release();
+    expect(r.warnings.join('\n')).not.toMatch(/hardly better than chance/);
   });
 });

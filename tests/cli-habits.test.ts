@@ -207,8 +207,11 @@ describe('CLI habits', () => {
       writeFileSync(join(at, 'm.json'), JSON.stringify(json));
       return cli(['inspect', '--model', model]);
     };
+    // Nothing beside it: what was assumed is said, with the flags that change it.
+    expect(cli(['inspect', '--model', model]).stdout).toMatch(/preprocessing assumed from the input alone: pixels to \[0, 1\], no mean or std, RGB, stretched to 12x12; if the model was trained otherwise, give --mean\/--std/);
     const partial = spec({ mean: [0.5], std: [0.5] });
     expect(partial.status, partial.stderr).toBe(0);
+    expect(partial.stdout).not.toMatch(/preprocessing assumed/);
     expect(partial.stdout).toMatch(/spec +\{"inputName":"input","height":12,"width":12,"channels":3,"layout":"nchw","scale":255,"mean":\[0.5\],"std":\[0.5\]/);
     const typo = spec({ mean: [0.5], resize: 'strech' });
     expect(typo.status).toBe(1);

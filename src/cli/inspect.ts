@@ -7,7 +7,7 @@ import type { ModelSpec } from '../types.ts';
 import { fmtBytes, type Plan } from '../model/plan.ts';
 import { resolveSpec } from '../model/spec.ts';
 import { EXIT } from './exit.ts';
-import { readModel, readModelBytes, specSources, type SpecFlags } from './io.ts';
+import { assumedPreprocessing, readModel, readModelBytes, specSources, type SpecFlags } from './io.ts';
 import { budgetOf, choiceOf, formatPlan, layersOf, planOf, type BudgetFlags } from './plan.ts';
 
 export type InspectFlags = SpecFlags & BudgetFlags & { model: string; planCount: number; provider?: string; json?: boolean };
@@ -63,6 +63,8 @@ export async function runInspect(opts: InspectFlags): Promise<void> {
   const map = !perImageVector(shape) ? ` (a map [${shape.join(', ')}]: each class's mean over its positions)` : '';
   console.log(`classes from output ${out}${why}${map}${floats > 1 ? ` (one of ${floats} float outputs: choose another with --output)` : ''}`);
   console.log(`spec   ${JSON.stringify(spec)}`);
+  const assumed = 'error' in (spec as object) ? undefined : assumedPreprocessing(specSources(opts, opts.model), spec as ModelSpec);
+  if (assumed) console.log(`       ${assumed}`);
   console.log(`\ncandidate layers (* = auto):`);
   for (const c of info.candidates) {
     console.log(`${info.autoLayers.includes(c.name) ? '*' : ' '} ${c.opType.padEnd(20)} ${c.name}${c.shape ? ` [${c.shape.join(', ')}]` : ''}`);

@@ -173,6 +173,17 @@ export function specSources(flags: SpecFlags, modelPath: string): SpecSources {
 }
 
 /**
+ * Where nothing but the model's input gave the preprocessing (no spec file, no flag for the pixel
+ * values or the resize): what was assumed, for the user to check against how the model was trained.
+ */
+export function assumedPreprocessing(src: SpecSources, spec: ModelSpec): string | undefined {
+  const o = src.overrides ?? {};
+  if (src.spec || src.beside || o.scale !== undefined || o.mean || o.std || o.resize || o.bgr) return undefined;
+  const pixels = spec.scale === 1 ? 'pixels as they are (0 to 255)' : `pixels to [0, ${+(255 / spec.scale).toPrecision(3)}]`;
+  return `preprocessing assumed from the input alone: ${pixels}, no mean or std, ${spec.channels === 3 ? 'RGB' : 'gray'}, stretched to ${spec.height}x${spec.width}; if the model was trained otherwise, give --mean/--std (--scale, --bgr, --resize center-crop|pad) or --spec.`;
+}
+
+/**
  * A spec file's fields. One found beside the model (`named` false) that is not JSON or gives no
  * spec field is another file sharing the model's name (a TensorFlow.js model.json): not a spec.
  */

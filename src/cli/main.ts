@@ -9,7 +9,7 @@ import { PEER_FEATURES } from '../peers/index.ts';
 import { EVAL_METHODS, evalImages, evalTable, runEval } from './eval.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import type { ImageResult, Progress } from '../types.ts';
-import { heldOut, listImages, npy, readProfile, writeAtomic } from './io.ts';
+import { assumedPreprocessing, heldOut, listImages, npy, readProfile, specSources, writeAtomic } from './io.ts';
 import { classOption, combineOption, conditionalOption, imagesOf, logitsOption, noGaussOption, openDetector, report, specOptions } from './options.ts';
 import { choiceOf, enforceCap, layerOptions, providerOption } from './plan.ts';
 import { runInspect } from './inspect.ts';
@@ -83,6 +83,8 @@ layerOptions(
     ? await openDetector({ ...opts, layers: edgesFrom.header.layers.map((l) => l.name).join(',') }, undefined, layerReductions(edgesFrom.header))
     : await openDetector(opts, undefined, choiceOf(opts, opts.planCount ?? images.count, calibration?.count));
   if (!edgesFrom) enforceCap(detector.features, opts, opts.planCount ?? images.count, calibration?.count);
+  const assumed = assumedPreprocessing(specSources(opts, opts.model), detector.features.spec);
+  if (assumed) console.error(`note: ${assumed}`);
   const bar = progress();
   const built = await detector.build(
     images,

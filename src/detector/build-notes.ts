@@ -1,6 +1,6 @@
 // What a build tells its user, beyond the profile: whether the calibration set can reach the verdict's
 // FPR, whether the model seems fed otherwise than it was trained, and why no image could be used.
-import { calibrationNeeded, TPM_TAU } from '../core/index.ts';
+import { calibrationNeeded, SURROGATE_KINDS, TPM_TAU } from '../core/index.ts';
 import type { Combination } from '../types.ts';
 
 /**
@@ -51,4 +51,15 @@ const ONE_CLASS_SHARE = 0.9;
 export function noneReadMessage(count: number, what: 'background' | 'calibration', skip: Map<number, string>): string {
   const why = [...skip.values()].slice(0, 3).map((e) => e.replace(/\.$/, '')).join('; ');
   return `None of the ${count} ${what} images could be read (${why}${skip.size > 3 ? '; …' : ''}); ${what === 'background' ? 'a profile needs' : 'a calibration needs'} known-good images that decode.`;
+}
+
+/** Below this mean AUC on the pseudo-anomalies, a build warns that its profile tells little apart. */
+export const CHANCE_AUC = 0.6;
+
+/** Made-up anomalies told from clean images hardly better than a coin: the profile will not see much either. */
+export function chanceWarning(bestMeanAuc: number): string[] {
+  if (!(bestMeanAuc < CHANCE_AUC)) return [];
+  return [
+    `the pseudo-anomalies (${SURROGATE_KINDS.join(', ')} of the calibration images) are told from clean images hardly better than chance (mean AUC ${bestMeanAuc.toFixed(3)} at best): the monitored activations may say little about these images, or the model may be fed otherwise than it was trained (check its preprocessing); try \`histoscan eval\` on images you know are unusual.`,
+  ];
 }

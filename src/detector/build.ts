@@ -3,7 +3,7 @@
 import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, UsageError, FOLLOWS, TIE_SE, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import { pickImages, type FeatureExtractor, type ImageSource } from './features.ts';
-import { calibrationWarnings, noneReadMessage, oneClassWarning } from './build-notes.ts';
+import { calibrationWarnings, chanceWarning, noneReadMessage, oneClassWarning } from './build-notes.ts';
 
 export interface BuildOptions {
   bins: number;
@@ -99,7 +99,7 @@ export async function calibrate(
   if (images.count > 0 && skip.size === images.count) throw new UsageError(noneReadMessage(images.count, 'calibration', skip));
   const kept = twins.size ? pickImages(images, [...Array(images.count).keys()].filter((i) => !twins.has(i))) : images;
   const scans = partsOf(scan, N);
-  const { table, notes } = await chooseWitnessesOn(features, pv, scan, scans, collector.finish(N, profileDigest(profile)), kept, opts, progress);
+  const { table, notes, chance } = await chooseWitnessesOn(features, pv, scan, scans, collector.finish(N, profileDigest(profile)), kept, opts, progress);
   const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: table } };
   // The witnesses the verdict follows (under every scoring the table holds): the Gaussian part alone is
   // one. The joint look adds no tie of its own (the calibration images that top it are those that top
@@ -109,7 +109,7 @@ export async function calibrate(
   const overlap = twins.size
     ? [`${twins.size} of the ${images.count} calibration images are also in the background (the same input to the model, e.g. ${images.name(Math.min(...twins))}): left out of the calibration, where they would rank as more typical than new images and the verdict would flag more than its FPR. Calibrate on images the background does not hold.`]
     : [];
-  return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine)] };
+  return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...chance, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine)] };
 }
 
 /**
@@ -118,10 +118,10 @@ export async function calibrate(
  * them apart better than all witnesses together, the table says so (gaussAlone). Unchanged without a
  * Gaussian part or with too few images.
  */
-async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan: ScanSettings, scans: Part[], table: CalibrationTable, images: ImageSource, opts: Passes, progress: ReturnType<typeof tracker>): Promise<{ table: CalibrationTable; notes: string[] }> {
-  if (!scan.gauss) return { table, notes: [] };
+async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan: ScanSettings, scans: Part[], table: CalibrationTable, images: ImageSource, opts: Passes, progress: ReturnType<typeof tracker>): Promise<{ table: CalibrationTable; notes: string[]; chance: string[] }> {
+  if (!scan.gauss) return { table, notes: [], chance: [] };
   const made = surrogateCount(images.count);
-  if (!made) return { table, notes: [`with ${table.count} calibration images (fewer than ${MIN_SURROGATE_IMAGES + 1}) no pseudo-anomalies are made to choose the witnesses: the verdict follows all of them.`] };
+  if (!made) return { table, chance: [], notes: [`with ${table.count} calibration images (fewer than ${MIN_SURROGATE_IMAGES + 1}) no pseudo-anomalies are made to choose the witnesses: the verdict follows all of them.`] };
   const N = features.nodes;
   const near = async (i: number) => nearSize(await images.load(i), features.spec.width, features.spec.height);
   const source: ImageSource = {
@@ -156,7 +156,8 @@ async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan:
   const [alone, joint, hedged] = [where((w) => w === 'gauss'), where(addsJoint), where(weighsGauss)];
   const hc = choices.find(([f]) => f === 'hc')?.[1];
   const notes = hc ? [`${kinds.length} pseudo-anomalies made from the calibration images (${SURROGATE_KINDS.join(', ')}) are told from them with mean AUC ${hc.all.toFixed(3)} by all witnesses together, ${hc.joint.toFixed(3)} with their joint look and ${hc.gauss.toFixed(3)} by the Gaussian part alone; ${witnessGap(hc)}: the verdict follows ${FOLLOWS[hc.chosen]}.`] : [];
-  return { table: { ...table, ...(alone.length ? { gaussAlone: alone } : {}), ...(joint.length ? { joint } : {}), ...(hedged.length ? { hedged } : {}) }, notes };
+  const chance = hc ? chanceWarning(Math.max(hc.all, hc.joint, hc.gauss)) : [];
+  return { table: { ...table, ...(alone.length ? { gaussAlone: alone } : {}), ...(joint.length ? { joint } : {}), ...(hedged.length ? { hedged } : {}) }, notes, chance };
 }
 
 /** The better of all and joint against the Gaussian part, in standard errors (core/surrogates.ts TIE_SE). */
