@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { textLine, type ScoreLine } from '../src/cli/output.ts';
 
 const line = (over: Partial<ScoreLine>): ScoreLine => ({
-  file: 'a.png', score: 9, alpha: 0.1, q: 0.001, flagged: true, verdict: 'unusual', calibrationCount: 2000, fpr: 0.05, top: 'Shirt 91%', topNodes: [],
+  file: 'a.png', score: 9, alpha: 0.1, q: 0.001, flagged: true, verdict: 'unusual', calibrationCount: 2000, fpr: 0.05, top: 'Shirt 91%', classes: [{ index: 6, label: 'Shirt', prob: 0.91 }], topNodes: [],
   parts: [
     { name: 'upper', score: 40, q: 0.02 },
     { name: 'energy', score: -3, q: 0.3 },

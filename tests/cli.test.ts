@@ -70,7 +70,7 @@ describe('CLI end to end on the default model', () => {
     expect(pa.status, pa.stderr).toBe(0);
     const allParts = JSON.parse(pa.stdout).results.filter((r: { kind: string }) => r.kind === 'part');
     const partRows = allParts.filter((r: { method: string }) => r.method !== 'histogram · quiet alone');
-    type Scored = { parts: { name: string; score: number; qBelow?: number }[]; top: string };
+    type Scored = { parts: { name: string; score: number; qBelow?: number }[]; top: string; classes: { index: number; label: string; prob: number }[] };
     const scoredIn = (folder: string): Scored[] => JSON.parse(cli(['score', '--model', MODEL, '--profile', hsp, '--json', folder]).stdout).results;
     const pgdScored = scoredIn(pgd);
     const [cleanParts, pgdParts] = [scoredIn(clean).map((r) => r.parts), pgdScored.map((r) => r.parts)];
@@ -94,6 +94,9 @@ describe('CLI end to end on the default model', () => {
     // ... and the classes the model predicts, of the images and of the calibration images (Mondrian rules in tools/witness-rules.ts).
     const { classNames } = JSON.parse(readFileSync(MODEL.replace(/\.onnx$/, '.json'), 'utf8')) as { classNames: string[] };
     expect(recorded[1].classes.map((c: number) => classNames[c])).toEqual(pgdScored.map((r) => r.top.replace(/ [\d.]+%$/, '')));
+    // score --json gives the classes as fields too, the text's first among them.
+    expect(pgdScored.map((r) => r.classes[0].index)).toEqual(recorded[1].classes);
+    expect(pgdScored.map((r) => `${r.classes[0].label} ${(100 * r.classes[0].prob).toFixed(1)}%`)).toEqual(pgdScored.map((r) => r.top));
     expect(recorded[0].calibrationClasses).toHaveLength(40);
 
     // The peers on the same images, one half of each test folder (peers need no calibration).
