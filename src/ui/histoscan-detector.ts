@@ -1,5 +1,4 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
-import { SCORINGS } from '../core/scan.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { ImageResult, ProviderRequest, RgbaImage, ScoringName } from '../types.ts';
 import { DetectorClient } from './client.ts';
@@ -11,6 +10,7 @@ import { QueueController, type Row } from './queue.ts';
 import { buttonStyles, detectorStyles, themeStyles, verdictStyles } from './styles.ts';
 import { batchView, statusView, summaryText, summaryView, tableView, type Status } from './views.ts';
 import { ProfilePanel } from './profile-panel.ts';
+import { refusedSettings } from './settings.ts';
 import { SampleGallery } from './samples.ts';
 import './result-detail.ts';
 
@@ -63,8 +63,6 @@ import './result-detail.ts';
  * @cssproperty --histoscan-bar - bars of a node's background histogram.
  * @cssproperty --histoscan-mark - the observed value marked on that histogram.
  */
-const PROVIDERS: readonly ProviderRequest[] = ['auto', 'webgpu', 'wasm', 'cpu'];
-
 export class HistoscanDetector extends LitElement {
   static override properties = {
     model: { type: String },
@@ -169,22 +167,11 @@ export class HistoscanDetector extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    // A value the verdict cannot use is refused, and said so, rather than labelling rows "typical at FPR NaN%".
-    const refuse = (error: string) => {
+    const { fix, errors } = refusedSettings(this, (k) => changed.has(k));
+    Object.assign(this, fix);
+    for (const error of errors) {
       this.notice = error;
       emit(this, 'histoscan-error', { file: null, error });
-    };
-    if (changed.has('fpr') && !(this.fpr > 0 && this.fpr < 1)) {
-      refuse(`fpr must be a rate between 0 and 1, such as 0.05, not ${String(this.fpr)}: using ${DEFAULTS.fpr}.`);
-      this.fpr = DEFAULTS.fpr;
-    }
-    if (changed.has('provider') && !PROVIDERS.includes(this.provider)) {
-      refuse(`provider must be one of ${PROVIDERS.join(', ')}, not "${String(this.provider)}": using auto.`);
-      this.provider = 'auto';
-    }
-    if (changed.has('scoring') && !(SCORINGS as readonly string[]).includes(this.scoring)) {
-      refuse(`scoring must be one of ${SCORINGS.join(', ')}, not "${String(this.scoring)}": using ${DEFAULTS.scoring}.`);
-      this.scoring = DEFAULTS.scoring;
     }
     if (changed.has('status') && this.status.state === 'loading') this.profilePanel.forget();
     if (changed.has('fpr') && changed.get('fpr') !== undefined) this.queue.relabel(this.fpr);
