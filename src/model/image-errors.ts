@@ -181,10 +181,11 @@ export function sniffImage(b: Uint8Array): SniffResult {
 /** How many trailing bytes `checkImageBytes` looks at for the end marker (some cameras append data after a JPEG's EOI). */
 export const TAIL_BYTES = 4096;
 /**
- * Most pixels an image may have, checked from its header before any decoding: an RGBA buffer of
- * 160 MB and its float planes before resizing (model/preprocess.ts), in a browser tab or the CLI alike.
+ * Most pixels an image may have, checked from its header before any decoding: a 48–50 MP phone
+ * photo (8000×6000, 8160×6120) fits, as a 256 MB RGBA buffer at most (model/preprocess.ts resizes it
+ * row by row, without a full-size float copy), in a browser tab or the CLI alike.
  */
-export const MAX_PIXELS = 40_000_000;
+export const MAX_PIXELS = 64_000_000;
 /** Files up to this size are read whole (and, in the browser, sent to the worker as bytes); larger ones only at their head and tail before the checks. */
 export const WHOLE_READ_BYTES = 4 << 20;
 

@@ -35,11 +35,6 @@ function resizeAxis(src: Float32Array, w: number, h: number, dw: number, horizon
   return out;
 }
 
-function resizePlane(src: Float32Array, w: number, h: number, dw: number, dh: number): Float32Array {
-  const a = dw === w ? src : resizeAxis(src, w, h, dw, true);
-  return dh === h ? a : resizeAxis(a, dw, h, dh, false);
-}
-
 /**
  * One image (RGBA, 8-bit) to a Float32Array in the model's layout, batch axis excluded:
  * x = (pixel / scale - mean[c]) / std[c].
@@ -75,9 +70,15 @@ export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
       y0 = Math.floor((h - ch) / 2);
     }
   }
-  const planes: Float32Array[] = [];
+  const H = spec.height;
+  const W = spec.width;
+  // The region the image fills: all of it, or under 'pad' the full height and as much width as its ratio gives.
+  const rw = spec.resize === 'pad' ? Math.min(W, Math.max(1, Math.ceil((H * cw) / ch))) : W;
+  const rh = H;
   const C = spec.channels;
-  for (let c = 0; c < C; c++) planes.push(new Float32Array(cw * ch));
+  // Row by row: each source row's values, resized across, so no full-size float copy of a large photo is held.
+  const line = Array.from({ length: C }, () => new Float32Array(cw));
+  const across = Array.from({ length: C }, () => new Float32Array(rw * ch));
   for (let y = 0; y < ch; y++) {
     for (let x = 0; x < cw; x++) {
       const i = ((y + y0) * w + (x + x0)) * 4;
@@ -85,23 +86,18 @@ export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
       const r = data[i] * a;
       const g = data[i + 1] * a;
       const b = data[i + 2] * a;
-      const o = y * cw + x;
-      if (C === 1) planes[0][o] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+      if (C === 1) line[0][x] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
       else {
-        planes[0][o] = spec.bgr ? b : r;
-        planes[1][o] = g;
-        planes[2][o] = spec.bgr ? r : b;
+        line[0][x] = spec.bgr ? b : r;
+        line[1][x] = g;
+        line[2][x] = spec.bgr ? r : b;
       }
     }
+    for (let c = 0; c < C; c++) across[c].set(cw === rw ? line[c] : resizeAxis(line[c], cw, 1, rw, true), y * rw);
   }
-  const H = spec.height;
-  const W = spec.width;
-  // The region the image fills: all of it, or under 'pad' the full height and as much width as its ratio gives.
-  const rw = spec.resize === 'pad' ? Math.min(W, Math.max(1, Math.ceil((H * cw) / ch))) : W;
-  const rh = H;
   const out = new Float32Array(C * H * W);
   for (let c = 0; c < C; c++) {
-    const p = resizePlane(planes[c], cw, ch, rw, rh);
+    const p = ch === rh ? across[c] : resizeAxis(across[c], rw, ch, rh, false);
     const mean = spec.mean[c] ?? spec.mean[0] ?? 0;
     const std = spec.std[c] ?? spec.std[0] ?? 1;
     for (let y = 0; y < rh; y++) {

@@ -106,6 +106,94 @@ describe('pad: the height filled, the width by the aspect ratio, the rest of eac
   });
 });
 
+/**
+ * The formulation before rows were resized as they are read: every channel as a full-size plane,
+ * then the separable resize (across, then down), then scaling. An independent reference for toTensor.
+ */
+function planesFirst(img: RgbaImage, sp: ModelSpec): Float32Array {
+  const { width: w, height: h, data } = img;
+  let [x0, y0, cw, ch] = [0, 0, w, h];
+  if (sp.resize === 'center-crop') {
+    const target = sp.width / sp.height;
+    if (w / h > target) [cw, x0] = [Math.max(1, Math.round(h * target)), 0];
+    else [ch, y0] = [Math.max(1, Math.round(w / target)), 0];
+    x0 = Math.floor((w - cw) / 2);
+    y0 = Math.floor((h - ch) / 2);
+  }
+  const C = sp.channels;
+  const planes = Array.from({ length: C }, () => new Float32Array(cw * ch));
+  for (let y = 0; y < ch; y++) {
+    for (let x = 0; x < cw; x++) {
+      const i = ((y + y0) * w + (x + x0)) * 4;
+      const a = data[i + 3] / 255;
+      const [r, g, b] = [data[i] * a, data[i + 1] * a, data[i + 2] * a];
+      if (C === 1) planes[0][y * cw + x] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+      else [planes[0][y * cw + x], planes[1][y * cw + x], planes[2][y * cw + x]] = [sp.bgr ? b : r, g, sp.bgr ? r : b];
+    }
+  }
+  // One axis resized: box average shrinking, pixel-centre linear enlarging (as toTensor documents).
+  const axis = (src: Float32Array, sw: number, sh: number, d: number, across: boolean): Float32Array => {
+    const len = across ? sw : sh;
+    const out = new Float32Array(across ? d * sh : sw * d);
+    const at = (o: number, k: number) => src[across ? o * sw + k : k * sw + o];
+    const scale = len / d;
+    for (let o = 0; o < (across ? sh : sw); o++) {
+      for (let k = 0; k < d; k++) {
+        let v: number;
+        if (scale > 1) {
+          const [start, end] = [k * scale, k * scale + scale];
+          let acc = 0;
+          for (let t = Math.floor(start); t < Math.ceil(end) && t < len; t++) acc += (Math.min(end, t + 1) - Math.max(start, t)) * at(o, t);
+          v = acc / scale;
+        } else {
+          const x = Math.min(len - 1, Math.max(0, (k + 0.5) * scale - 0.5));
+          const [k0, k1] = [Math.floor(x), Math.min(len - 1, Math.floor(x) + 1)];
+          v = at(o, k0) + (at(o, k1) - at(o, k0)) * (x - k0);
+        }
+        out[across ? o * d + k : k * sw + o] = v;
+      }
+    }
+    return out;
+  };
+  const [H, W] = [sp.height, sp.width];
+  const rw = sp.resize === 'pad' ? Math.min(W, Math.max(1, Math.ceil((H * cw) / ch))) : W;
+  const out = new Float32Array(C * H * W);
+  for (let c = 0; c < C; c++) {
+    const a = rw === cw ? planes[c] : axis(planes[c], cw, ch, rw, true);
+    const p = H === ch ? a : axis(a, rw, ch, H, false);
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < rw; x++) {
+        const v = (p[y * rw + x] / sp.scale - (sp.mean[c] ?? sp.mean[0])) / (sp.std[c] ?? sp.std[0]);
+        if (sp.layout === 'nchw') out[c * H * W + y * W + x] = v;
+        else out[(y * W + x) * C + c] = v;
+      }
+    }
+  }
+  return out;
+}
+
+describe('toTensor equals the planes-first formulation, bit for bit', () => {
+  it('on random images, sizes and specs (gray/RGB/BGR, NCHW/NHWC, stretch/center-crop/pad, shrinking and enlarging)', () => {
+    const r = rng(17);
+    const resizes = ['stretch', 'center-crop', 'pad'] as const;
+    for (let trial = 0; trial < 60; trial++) {
+      const [w, h] = [1 + Math.floor(r() * 90), 1 + Math.floor(r() * 60)];
+      const img = image(w, h, () => [Math.floor(r() * 256), Math.floor(r() * 256), Math.floor(r() * 256), r() < 0.2 ? Math.floor(r() * 256) : 255]);
+      const sp = spec({
+        height: 1 + Math.floor(r() * 40),
+        width: 1 + Math.floor(r() * 40),
+        channels: r() < 0.3 ? 1 : 3,
+        layout: r() < 0.5 ? 'nchw' : 'nhwc',
+        bgr: r() < 0.3,
+        resize: resizes[trial % 3],
+        mean: [0.485, 0.456, 0.406],
+        std: [0.229, 0.224, 0.225],
+      });
+      expect(Array.from(toTensor(img, sp))).toEqual(Array.from(planesFirst(img, sp)));
+    }
+  });
+});
+
 describe('reduction', () => {
   it('channel mean/max equal a naive reference; element is the identity', () => {
     const r = rng(4);
