@@ -260,12 +260,6 @@ export function pointPValues(r: PValueRanges, mode: PointP, out: Float32Array = 
 }
 
 /**
- * The k nodes with the smallest point p-values, smallest first, ties by the lower index: a full
- * sort's first k, among `among` (node indices) or every node. One pass with a sorted buffer of k:
- * a result lists ten nodes of a subset that holds a thousand or more (1,114 on average for the default
- * model's clean images), or of every node where the subset is empty.
- */
-/**
  * How far each value lies outside its node's background range [lo, hi], in units of that range (0 inside it):
  * among nodes at the same p, the one an image pushes farthest out is the more anomalous.
  */
@@ -273,6 +267,12 @@ export function beyondRange(values: ArrayLike<number>, lo: ArrayLike<number>, hi
   return Float32Array.from(values, (v, i) => Math.max(0, lo[i] - v, v - hi[i]) / Math.max(hi[i] - lo[i], 1e-12));
 }
 
+/**
+ * The k nodes with the smallest point p-values, smallest first, ties by the lower index: a full
+ * sort's first k, among `among` (node indices) or every node. One pass with a sorted buffer of k:
+ * a result lists ten nodes of a subset that holds a thousand or more (1,114 on average for the default
+ * model's clean images), or of every node where the subset is empty.
+ */
 export function leastP(point: ArrayLike<number>, k: number, among?: ArrayLike<number>, beyond?: ArrayLike<number>): number[] {
   // Equal p (many nodes sit at the floor 1/(n+1)): the farther `beyond`, then the lower index.
   const less = (a: number, b: number) => point[a] < point[b] || (point[a] === point[b] && (beyond && beyond[a] !== beyond[b] ? beyond[a] > beyond[b] : a < b));

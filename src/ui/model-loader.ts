@@ -6,6 +6,7 @@ import type { InitInfo, InitOptions } from '../worker/worker.ts';
 import type { DetectorClient, WorkerSetup } from './client.ts';
 import { emit } from './events.ts';
 import { localModel, pageUrl } from './files.ts';
+import { plural } from './format.ts';
 import type { QueueController } from './queue.ts';
 import type { Status } from './views.ts';
 
@@ -131,8 +132,6 @@ export class ModelLoader implements ReactiveController {
     this.queue.start();
   }
 }
-
-const plural = (n: number, what: string) => `${n.toLocaleString('en')} ${what}${n === 1 ? '' : 's'}`;
 
 /** The error of an image that no model checked, since none started. */
 export const notStarted = (why = '') => `Not checked: the model did not start${why ? ` (${why.replace(/\.$/, '')})` : ''}.`;

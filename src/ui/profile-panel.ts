@@ -6,7 +6,7 @@ import { calibrationNeeded } from '../core/verdict.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { emit } from './events.ts';
 import { imagesOnly, inputFiles } from './files.ts';
-import { fmtMB, fmtRate } from './format.ts';
+import { fmtMB, fmtRate, plural } from './format.ts';
 
 interface BuildState {
   state: 'idle' | 'running' | 'done' | 'error';
@@ -19,7 +19,6 @@ interface BuildState {
 
 /** Images a page build needs for its held-out share to flag at this FPR. */
 const imagesFor = (fpr: number) => Math.ceil(calibrationNeeded(fpr) / DEFAULTS.calibrationShare);
-const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 export class ProfilePanel implements ReactiveController {
   build: BuildState = { state: 'idle', done: 0, total: 0, stage: '' };
