@@ -7,7 +7,7 @@ import type { DetectorClient, WorkerSetup } from './client.ts';
 import { emit } from './events.ts';
 import { localModel, pageUrl } from './files.ts';
 import { plural } from './format.ts';
-import type { QueueController } from './queue.ts';
+import { isWaiting, type QueueController } from './queue.ts';
 import type { Status } from './views.ts';
 
 /** What the loader reads from and sets on the element. */
@@ -98,7 +98,7 @@ export class ModelLoader implements ReactiveController {
       const files = local ? null : JSON.stringify([opts.model, opts.profile, opts.spec]);
       if (files === null || files !== this.loadedFiles) {
         const rows = this.queue.rows;
-        const waiting = rows.filter((r) => r.state === 'queued' || r.state === 'running').length;
+        const waiting = rows.filter(isWaiting).length;
         const gone = rows.length - waiting;
         h.clear(true);
         if (gone) h.notice = `The ${plural(gone, 'row')} of the model before ${gone === 1 ? 'was' : 'were'} cleared${waiting ? `; ${plural(waiting, 'image')} waiting ${waiting === 1 ? 'is' : 'are'} checked with this one` : ''}.`;

@@ -35,6 +35,9 @@ export interface Row {
   error?: string;
 }
 
+/** A row not yet checked: queued, or sent to the worker and not answered. */
+export const isWaiting = (r: Row): boolean => r.state === 'queued' || r.state === 'running';
+
 export interface CheckOptions {
   fpr: number;
   scoring: ScoringName;
@@ -283,7 +286,7 @@ export class QueueController implements ReactiveController {
   /** Drop every row; with `keepWaiting`, only the finished ones (another model's), so the next model checks the rest. */
   clear(keepWaiting = false): void {
     if (!keepWaiting) this.cancel();
-    const kept = keepWaiting ? this.rows.filter((r) => r.state === 'queued' || r.state === 'running') : [];
+    const kept = keepWaiting ? this.rows.filter(isWaiting) : [];
     for (const r of this.rows) {
       if (kept.includes(r)) continue;
       if (r.thumb) URL.revokeObjectURL(r.thumb);
@@ -297,7 +300,7 @@ export class QueueController implements ReactiveController {
 
   /** No model will check the rows waiting (it did not start): each becomes an error row saying why. */
   failWaiting(error: string): void {
-    const waiting = this.rows.filter((r) => r.state === 'queued' || r.state === 'running');
+    const waiting = this.rows.filter(isWaiting);
     if (!waiting.length) return;
     this.queue = [];
     for (const row of waiting) this.finish(row, { file: row.name, error, code: 'no-model' });
