@@ -5,6 +5,7 @@ export { ResultDetail } from './result-detail.ts';
 export { PValueMap } from './pvalue-map.ts';
 export { NodeHistogram } from './node-histogram.ts';
 export { DetectorClient, WorkerDiedError } from './client.ts';
-export { QueueController, type Row, type RowSummary } from './queue.ts';
+export { QueueController } from './queue.ts';
+export type { Row, RowSummary } from './rows.ts';
 export type { BatchSummary, HistoscanEventMap } from './events.ts';
 export type * from '../types.ts';

@@ -7,7 +7,8 @@ import type { DetectorClient, WorkerSetup } from './client.ts';
 import { emit } from './events.ts';
 import { localModel, pageUrl } from './files.ts';
 import { plural } from './format.ts';
-import { isWaiting, type QueueController } from './queue.ts';
+import type { QueueController } from './queue.ts';
+import { isWaiting } from './rows.ts';
 import type { Status } from './views.ts';
 
 /** What the loader reads from and sets on the element. */

@@ -1,42 +1,12 @@
 // The component's work queue as a Lit ReactiveController: images are checked in order through
 // the worker, IN_FLIGHT at a time (a bounded queue, whatever was dropped), a worker death is survived by one
-// restart and one retry, recent full results are kept in a small LRU cache for the detail view,
-// and a batch can be cancelled. No DOM: unit tests drive it with a fake host and a fake client.
+// restart and one retry, and a batch can be cancelled, re-run or failed as a whole. What a row holds and
+// shows is rows.ts's. No DOM: unit tests drive it with a fake host and a fake client.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { verdictOf } from '../core/verdict.ts';
 import type { ImageError, ImageResult, ScoringName } from '../types.ts';
-import type { VerdictState } from '../core/verdict.ts';
 import { WorkerDiedError } from './client.ts';
 import type { BatchSummary } from './events.ts';
-
-export type RowState = 'queued' | 'running' | 'done' | 'error' | 'cancelled';
-
-/** What a row shows of a result; the full result lives in the LRU cache. */
-export interface RowSummary {
-  top: string;
-  prob: number;
-  score: number;
-  q: number;
-  verdict: VerdictState;
-  reason?: string;
-  calibrationCount: number;
-  provider: string;
-  ms: number;
-}
-
-export interface Row {
-  id: number;
-  name: string;
-  file: Blob;
-  /** Object URL of the file, made when the row is first drawn. */
-  thumb: string;
-  state: RowState;
-  summary?: RowSummary;
-  error?: string;
-}
-
-/** A row not yet checked: queued, or sent to the worker and not answered. */
-export const isWaiting = (r: Row): boolean => r.state === 'queued' || r.state === 'running';
+import { batchSummary, isWaiting, relabelSummary, ResultCache, rowSummary, type Row } from './rows.ts';
 
 export interface CheckOptions {
   fpr: number;
@@ -60,7 +30,6 @@ export interface QueueHooks {
   fatal?(e: Error): void;
 }
 
-export const LRU_SIZE = 12;
 /**
  * Checks sent to the worker before the first has answered: while the page takes one result, the
  * worker already decodes the next image (the worker runs the model for one image at a time).
@@ -78,7 +47,7 @@ export class QueueController implements ReactiveController {
   batch = { done: 0, total: 0, running: false };
   private queue: Row[] = [];
   private nextId = 1;
-  private lru = new Map<number, ImageResult>();
+  private readonly results = new ResultCache();
   private pumping = false;
   private ready = false;
   private generation = 0;
@@ -190,19 +159,8 @@ export class QueueController implements ReactiveController {
       this.hooks.error?.(r, row);
       return;
     }
-    const t = r.timings;
     row.state = 'done';
-    row.summary = {
-      top: r.top[0]?.label ?? '',
-      prob: r.top[0]?.prob ?? NaN,
-      score: r.score,
-      q: r.q,
-      verdict: r.verdict,
-      reason: r.verdictReason,
-      calibrationCount: r.calibrationCount,
-      provider: r.provider,
-      ms: t.decode + t.preprocess + t.inference + t.pvalues + t.scan,
-    };
+    row.summary = rowSummary(r);
     this.remember(row.id, r);
     this.changed();
     this.hooks.result?.(r, row);
@@ -216,28 +174,17 @@ export class QueueController implements ReactiveController {
 
   /** Full result of a row if still cached. */
   result(id: number): ImageResult | undefined {
-    return this.lru.get(id);
+    return this.results.get(id);
   }
 
   remember(id: number, r: ImageResult): void {
-    this.lru.delete(id);
-    this.lru.set(id, r);
-    if (this.lru.size > LRU_SIZE) this.lru.delete(this.lru.keys().next().value!);
+    this.results.set(id, r);
   }
 
   /** A new FPR: verdicts of finished rows follow from their stored q, without checking again. */
   relabel(fpr: number): void {
-    for (const row of this.rows) {
-      const s = row.summary;
-      if (!s) continue;
-      const v = verdictOf(s.q, fpr, s.calibrationCount);
-      s.verdict = v.state;
-      s.reason = v.reason;
-    }
-    for (const r of this.lru.values()) {
-      const v = verdictOf(r.q, fpr, r.calibrationCount);
-      Object.assign(r, { fpr, verdict: v.state, verdictReason: v.reason, flagged: v.state === 'unusual' });
-    }
+    for (const row of this.rows) if (row.summary) relabelSummary(row.summary, fpr);
+    this.results.relabel(fpr);
     this.changed();
   }
 
@@ -252,7 +199,7 @@ export class QueueController implements ReactiveController {
     for (const r of again) {
       r.state = 'queued';
       r.summary = undefined;
-      this.lru.delete(r.id);
+      this.results.delete(r.id);
     }
     this.queue.push(...again);
     if (!this.queue.length && !this.pumping) return;
@@ -262,15 +209,7 @@ export class QueueController implements ReactiveController {
   }
 
   summary(): BatchSummary {
-    const s: BatchSummary = { total: this.batch.total, done: 0, unusual: 0, typical: 0, uncalibrated: 0, errors: 0, cancelled: 0 };
-    for (const r of this.rows) {
-      if (r.state === 'done' && r.summary) {
-        s.done++;
-        s[r.summary.verdict === 'uncalibrated' ? 'uncalibrated' : r.summary.verdict]++;
-      } else if (r.state === 'error') s.errors++;
-      else if (r.state === 'cancelled') s.cancelled++;
-    }
-    return s;
+    return batchSummary(this.rows, this.batch.total);
   }
 
   cancel(): void {
@@ -293,7 +232,7 @@ export class QueueController implements ReactiveController {
       if (r.state === 'running') r.state = 'cancelled'; // its answer, if any, is not wanted
     }
     this.rows = kept;
-    this.lru.clear();
+    this.results.clear();
     this.batch = { done: 0, total: kept.length, running: kept.length > 0 };
     this.changed();
   }

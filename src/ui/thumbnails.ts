@@ -1,7 +1,7 @@
 // A row's thumbnail: the file itself where the browser shows it; a TIFF, which no browser shows, as a
 // PNG the worker draws from what it decoded (empty until it arrives).
 import type { DetectorClient } from './client.ts';
-import type { Row } from './queue.ts';
+import type { Row } from './rows.ts';
 
 /** Rows whose thumbnail the worker is making. */
 const making = new WeakSet<Row>();

@@ -4,7 +4,7 @@ import { html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { BatchSummary } from './events.ts';
 import { fmtMB, fmtP, fmtScore } from './format.ts';
-import type { Row } from './queue.ts';
+import type { Row } from './rows.ts';
 import { verdictText } from './verdict-text.ts';
 import { excessNote } from '../core/verdict.ts';
 import type { InitInfo } from '../worker/worker.ts';

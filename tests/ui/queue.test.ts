@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { WorkerDiedError } from '../../src/ui/client.ts';
 import type { BatchSummary } from '../../src/ui/events.ts';
-import { LRU_SIZE, QueueController, type CheckOptions, type QueueClient } from '../../src/ui/queue.ts';
+import { QueueController, type CheckOptions, type QueueClient } from '../../src/ui/queue.ts';
+import { LRU_SIZE } from '../../src/ui/rows.ts';
 import type { ImageError, ImageResult } from '../../src/types.ts';
 
 class FakeHost implements ReactiveControllerHost {

@@ -1,0 +1,102 @@
+// The rows of the component's table: what a row holds and shows of its result, the batch's counts,
+// and the few full results kept for the detail view. Pure, apart from the cache's own map.
+import { verdictOf, type VerdictState } from '../core/verdict.ts';
+import type { ImageResult } from '../types.ts';
+import type { BatchSummary } from './events.ts';
+
+export type RowState = 'queued' | 'running' | 'done' | 'error' | 'cancelled';
+
+/** What a row shows of a result; the full result lives in the ResultCache. */
+export interface RowSummary {
+  top: string;
+  prob: number;
+  score: number;
+  q: number;
+  verdict: VerdictState;
+  reason?: string;
+  calibrationCount: number;
+  provider: string;
+  ms: number;
+}
+
+export interface Row {
+  id: number;
+  name: string;
+  file: Blob;
+  /** Object URL of the file, made when the row is first drawn. */
+  thumb: string;
+  state: RowState;
+  summary?: RowSummary;
+  error?: string;
+}
+
+/** A row not yet checked: queued, or sent to the worker and not answered. */
+export const isWaiting = (r: Row): boolean => r.state === 'queued' || r.state === 'running';
+
+export function rowSummary(r: ImageResult): RowSummary {
+  const t = r.timings;
+  return {
+    top: r.top[0]?.label ?? '',
+    prob: r.top[0]?.prob ?? NaN,
+    score: r.score,
+    q: r.q,
+    verdict: r.verdict,
+    reason: r.verdictReason,
+    calibrationCount: r.calibrationCount,
+    provider: r.provider,
+    ms: t.decode + t.preprocess + t.inference + t.pvalues + t.scan,
+  };
+}
+
+/** A row's verdict at another FPR, from its stored q. */
+export function relabelSummary(s: RowSummary, fpr: number): void {
+  const v = verdictOf(s.q, fpr, s.calibrationCount);
+  s.verdict = v.state;
+  s.reason = v.reason;
+}
+
+/** The counts of the rows since the last Clear, of `total` images added. */
+export function batchSummary(rows: readonly Row[], total: number): BatchSummary {
+  const s: BatchSummary = { total, done: 0, unusual: 0, typical: 0, uncalibrated: 0, errors: 0, cancelled: 0 };
+  for (const r of rows) {
+    if (r.state === 'done' && r.summary) {
+      s.done++;
+      s[r.summary.verdict === 'uncalibrated' ? 'uncalibrated' : r.summary.verdict]++;
+    } else if (r.state === 'error') s.errors++;
+    else if (r.state === 'cancelled') s.cancelled++;
+  }
+  return s;
+}
+
+export const LRU_SIZE = 12;
+
+/** The full results of the most recent rows (least recently used out): the detail view's, recomputed for older ones. */
+export class ResultCache {
+  private readonly map = new Map<number, ImageResult>();
+
+  get(id: number): ImageResult | undefined {
+    return this.map.get(id);
+  }
+
+  set(id: number, r: ImageResult): void {
+    this.map.delete(id);
+    this.map.set(id, r);
+    if (this.map.size > LRU_SIZE) this.map.delete(this.map.keys().next().value!);
+  }
+
+  delete(id: number): void {
+    this.map.delete(id);
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+
+  /** Every cached result's verdict at another FPR, from its q. */
+  relabel(fpr: number): void {
+    for (const r of this.map.values()) {
+      const v = verdictOf(r.q, fpr, r.calibrationCount);
+      Object.assign(r, { fpr, verdict: v.state, verdictReason: v.reason, flagged: v.state === 'unusual' });
+    }
+  }
+}
