@@ -122,7 +122,7 @@ export class ProfilePanel implements ReactiveController {
         ${localModel ? html`<span role="status" data-local-model>Using ${localModel} from this device.</span>` : nothing}
       </div>
       <h3>Calibrate on your own images</h3>
-      <p>Build a profile from known-good images in this browser (every fifth image calibrates the verdict: about ${imagesFor(this.host.fpr)} images at least, to flag at FPR ${fmtRate(this.host.fpr)}), within ${this.host.budget} MB. It is used at once and can be downloaded as .hsp; nothing is uploaded.</p>
+      <p>Build a profile from known-good images in this browser (every fifth image calibrates the verdict: about ${imagesFor(this.host.fpr)} images at least, to flag at FPR ${fmtRate(this.host.fpr)}), within ${this.host.budget} MB. It is used at once (unless it cannot flag and the profile in use can) and can be downloaded as .hsp; nothing is uploaded.</p>
       <div class="actions">
         <button @click=${() => this.pick('calib')} ?disabled=${bd.state === 'running' || !ready}>Build a profile from a folder…</button>
         <button @click=${() => this.pick('calib-files')} ?disabled=${bd.state === 'running' || !ready}>…or from images</button>
