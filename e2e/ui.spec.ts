@@ -79,6 +79,7 @@ test('a build in the browser with enough calibration images chooses the witnesse
   const build = page.locator(`${el} [data-build]`);
   await expect(build).toContainText('Profile built from 110 images (88 for the histograms, 22 to calibrate)', { timeout: 120_000 });
   await expect(build).toContainText(/126 pseudo-anomalies made from the calibration images/);
+  await expect(page.locator('#model-about')).toContainText('built in this browser: per-node histograms of 88 images (and 22 to calibrate) you chose');
   const said = readWitnessNote((await build.textContent())!);
   expect(said).not.toBeNull();
   const download = page.waitForEvent('download');
@@ -95,6 +96,7 @@ test('builds a profile in the browser, downloads it and reuses it', async ({ pag
   // 12 calibration images cannot flag at 5%: the bundled profile, which can, stays in use.
   await expect(page.locator(`${el} [data-build]`)).toContainText('but not put in use: 12 calibration images cannot flag at FPR 5% (19 are needed: about 95 images in all');
   await expect(page.locator(`${el} .chip`, { hasText: '10,000 images' })).toBeVisible();
+  await expect(page.locator('#model-about')).toContainText('10,000 training images');
   // Said once, not again in the build's own warning.
   await expect(page.locator(`${el} [data-build]`)).not.toContainText('it needs at least 19 calibration images');
   // Too few to make pseudo-anomalies from: the verdict keeps every witness, and says so.
@@ -111,6 +113,8 @@ test('builds a profile in the browser, downloads it and reuses it', async ({ pag
   await page.locator(`${el} #hsp`).setInputFiles(file!);
   await expect(page.locator(`${el} [data-build]`)).toContainText('Using profile');
   await expect(page.locator(`${el} .chip`, { hasText: '48 images' })).toBeVisible();
+  // The page heard which profile is in use (histoscan-profile) and no longer speaks of the bundled one.
+  await expect(page.locator('#model-about')).toHaveText(/^The profile in use is \S+, read in this browser: per-node histograms of 48 images \(and 12 to calibrate\)/);
   await page.locator(`${el} #files`).setInputFiles(['data/clean/00010.png']);
   await waitDone(page, 1);
 });

@@ -64,6 +64,13 @@ el.addEventListener('histoscan-ready', () => {
   choice.value = 'own';
   current = -1;
 });
+// A profile built or loaded in the element: the footer's words about the profile are no longer true.
+el.addEventListener('histoscan-profile', ({ detail: { source, name, info } }) => {
+  const images = `${info.profileCount.toLocaleString('en')} images` + (info.calibrated ? ` (and ${info.calibrated.toLocaleString('en')} to calibrate)` : '');
+  about.textContent = source === 'built'
+    ? `The profile in use was built in this browser: per-node histograms of ${images} you chose, not the images; nothing was uploaded.`
+    : `The profile in use is ${name}, read in this browser: per-node histograms of ${images}, not the images.`;
+});
 choice.addEventListener('change', async () => {
   if (choice.value === 'own') return;
   const m = models[Number(choice.value)];

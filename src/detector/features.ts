@@ -225,11 +225,14 @@ export class FeatureExtractor {
    */
   async eachBatch(src: ImageSource, fn: (nodes: Float32Array, loaded: number[], logits: Float32Array[]) => void, opts: BatchOptions): Promise<void> {
     const skip = opts.skip ?? new Map<number, string>();
-    for (let start = 0; start < src.count; start += opts.batchSize) {
+    // No more than one session run at a time: progress then moves per run, not per 32 images,
+    // where a large model on a slow backend takes seconds per image.
+    const step = Math.min(opts.batchSize, this.perRun);
+    for (let start = 0; start < src.count; start += step) {
       if (opts.signal?.aborted) throw new CancelledError();
       const imgs: RgbaImage[] = [];
       const loaded: number[] = [];
-      for (let i = start; i < Math.min(src.count, start + opts.batchSize); i++) {
+      for (let i = start; i < Math.min(src.count, start + step); i++) {
         if (skip.has(i)) continue;
         try {
           imgs.push(await src.load(i));
@@ -251,7 +254,7 @@ export class FeatureExtractor {
           if (keep.length) fn(good, keep.map((r) => loaded[r]), keep.map((r) => logits[r]));
         }
       }
-      opts.onBatch?.(Math.min(opts.batchSize, src.count - start));
+      opts.onBatch?.(Math.min(step, src.count - start));
     }
   }
 

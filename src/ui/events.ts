@@ -15,12 +15,22 @@ export interface BatchSummary {
   cancelled: number;
 }
 
+/** A profile put in use from the element's own panel. */
+export interface ProfileChange {
+  source: 'built' | 'file';
+  /** The .hsp file's name, or the name a built profile downloads as. Its images: info.profileCount, info.calibrated. */
+  name: string;
+  info: InitInfo;
+}
+
 export interface HistoscanEventMap {
   'histoscan-ready': CustomEvent<InitInfo>;
   'histoscan-result': CustomEvent<ImageResult>;
   /** A per-image error, or `file: null` when the model or profile could not be loaded. */
   'histoscan-error': CustomEvent<ImageError | { file: null; error: string }>;
   'histoscan-batch-done': CustomEvent<BatchSummary>;
+  /** Another profile is in use for the same model: built in the page from known-good images, or loaded from a .hsp file. */
+  'histoscan-profile': CustomEvent<ProfileChange>;
   /** From <hs-pvalue-map>: a node was chosen (index within the layer). */
   'node-select': CustomEvent<{ index: number; layer?: string }>;
 }

@@ -26,12 +26,15 @@ export const fmtValue = (v: number): string => {
 /** An activation value with three significant decimals (node descriptions). */
 export const fmtValue3 = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
 
-/** Bytes as megabytes, two decimals below 1 MB. */
 /** "1 row", "1,204 rows". */
 export const plural = (n: number, what: string): string => `${n.toLocaleString('en')} ${what}${n === 1 ? '' : 's'}`;
 /** An FPR as the verdicts say it: 0.05 as 5%. */
 export const fmtRate = (r: number): string => `${+(r * 100).toFixed(2)}%`;
+/** Bytes as megabytes, two decimals below 1 MB. */
 export const fmtMB = (b: number): string => `${(b / 1e6).toFixed(b < 1e6 ? 2 : 1)} MB`;
+
+/** A layer's name as the views show it: an exporter's tensor name without its leading "/" and "_output_0". */
+export const layerLabel = (name: string): string => name.replace(/^\//, '').replace(/_output_0$/, '') || name;
 
 /** A transformer's [tokens, features] layer kept per element: its nodes are token-major. */
 export const isTokenLayer = (l: Pick<LayerPValues, 'shape' | 'channelAxis' | 'pMin'>): boolean =>

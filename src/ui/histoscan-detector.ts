@@ -33,6 +33,7 @@ import './result-detail.ts';
  * @event histoscan-result - one image was checked; detail: ImageResult.
  * @event histoscan-error - one image could not be checked (detail: ImageError), or start-up failed (file: null).
  * @event histoscan-batch-done - the queue ran empty or was cancelled; detail: BatchSummary.
+ * @event histoscan-profile - a profile built in the element or loaded from a .hsp file is in use; detail: ProfileChange.
  *
  * @csspart status - the line of chips about model, profile and provider.
  * @csspart drop-zone - the area that takes dropped and pasted images.

@@ -7,5 +7,5 @@ export { NodeHistogram } from './node-histogram.ts';
 export { DetectorClient, WorkerDiedError } from './client.ts';
 export { QueueController } from './queue.ts';
 export type { Row, RowSummary } from './rows.ts';
-export type { BatchSummary, HistoscanEventMap } from './events.ts';
+export type { BatchSummary, HistoscanEventMap, ProfileChange } from './events.ts';
 export type * from '../types.ts';

@@ -78,8 +78,9 @@ export class ProfilePanel implements ReactiveController {
         this.set({ state: 'done', done: this.build.total, stage: 'done', url, message });
         return;
       }
-      await this.client.useProfile(r.bytes);
+      const info = await this.client.useProfile(r.bytes);
       this.onProfile();
+      emit(this.host, 'histoscan-profile', { source: 'built', name: this.downloadName(), info });
       const cal = r.calibrated ? sentences(r.warnings) : ' It has no calibration (fewer than 10 images), so it cannot flag: verdicts read "Not calibrated".';
       this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `${built} and in use now${skipped}.${cal}` });
     } catch (e) {
@@ -90,8 +91,9 @@ export class ProfilePanel implements ReactiveController {
   async loadProfile(file: File | undefined): Promise<void> {
     if (!file) return;
     try {
-      await this.client.useProfile(await file.arrayBuffer());
+      const info = await this.client.useProfile(await file.arrayBuffer());
       this.onProfile();
+      emit(this.host, 'histoscan-profile', { source: 'file', name: file.name, info });
       this.set({ state: 'done', done: 0, total: 0, stage: '', message: `Using profile ${file.name}.` });
     } catch (e) {
       const error = `${file.name}: ${(e as Error).message}`;

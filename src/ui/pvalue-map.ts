@@ -2,7 +2,7 @@ import { css, html, LitElement, unsafeCSS, type PropertyValues } from 'lit';
 import type { LayerPValues } from '../types.ts';
 import { cividis, cssColor } from './colormap.ts';
 import { emit } from './events.ts';
-import { fmtP, fmtValue3, isTokenLayer, tokenPlace } from './format.ts';
+import { fmtP, fmtValue3, isTokenLayer, layerLabel, tokenPlace } from './format.ts';
 import { cellOf, gridGeometry, nodeAt, poolGrid, reductionText, type Geometry } from './grid-geometry.ts';
 
 /** Widest the map is drawn, in CSS pixels (it shrinks with its container: width 100%). */
@@ -228,7 +228,7 @@ export class PValueMap extends LitElement {
       <canvas
         tabindex="0"
         role="img"
-        aria-label="p-value map of layer ${l.name}: ${n} nodes drawn as ${kind}, ${this.subset.size} in the anomalous subset. Brighter is a smaller p-value. Arrow keys move between nodes (Page Up/Down by channel), Enter shows a node's background histogram."
+        aria-label="p-value map of layer ${layerLabel(l.name)}: ${n} nodes drawn as ${kind}, ${this.subset.size} in the anomalous subset. Brighter is a smaller p-value. Arrow keys move between nodes (Page Up/Down by ${this.geometry.tiled ? 'channel' : 'four rows'}), Enter shows a node's background histogram."
         @click=${this.onClick}
         @mousemove=${this.onMove}
         @keydown=${this.onKey}
@@ -237,7 +237,7 @@ export class PValueMap extends LitElement {
       ></canvas>
       <span class="sr" aria-live="polite">${this.status}</span>
       <figcaption>
-        <span><strong>${l.name}</strong> · ${n.toLocaleString('en')} nodes ${reduced ? `(${reduced}) of ` : ''}[${l.shape.join('×')}] · ${this.subset.size.toLocaleString('en')} in subset</span>
+        <span><strong title=${l.name}>${layerLabel(l.name)}</strong> · ${n.toLocaleString('en')} nodes ${reduced ? `(${reduced}) of ` : ''}[${l.shape.join('×')}] · ${this.subset.size.toLocaleString('en')} in subset</span>
         <span class="legend" aria-hidden="true">p = 1 <span class="bar" style="background: linear-gradient(90deg, ${stops})"></span> ≤ 10<sup>−${nMax}</sup>
           <span class="swatch"></span> subset</span>
       </figcaption>

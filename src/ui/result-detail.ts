@@ -2,7 +2,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import type { ImageResult, LayerPValues, RgbaImage } from '../types.ts';
 import type { NodeHistogramData as Hist } from '../worker/worker.ts';
 import { evidenceLooks, partGroups } from '../core/witnesses.ts';
-import { fmtP, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, partLabel, tokenPlace } from './format.ts';
+import { fmtP, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, layerLabel, partLabel, tokenPlace } from './format.ts';
 import { buttonStyles, verdictStyles } from './styles.ts';
 import { verdictText } from './verdict-text.ts';
 import './node-histogram.ts';
@@ -194,7 +194,7 @@ export class ResultDetail extends LitElement {
         ${d.topNodes.map((n) => {
           const li = d.layers.findIndex((l) => l.name === n.layer);
           const where = li >= 0 && isTokenLayer(d.layers[li]) ? tokenPlace(d.layers[li], n.index) : `#${n.index}`;
-          return html`<button @click=${() => this.showNode(li, n.index)} aria-label="Show histogram of ${n.layer} node ${n.index}">${n.layer.replace(/^\//, '').replace(/_output_0$/, '')} ${where} · p ${fmtP(n.p)}</button>`;
+          return html`<button @click=${() => this.showNode(li, n.index)} aria-label="Show histogram of ${n.layer} node ${n.index}">${layerLabel(n.layer)} ${where} · p ${fmtP(n.p)}</button>`;
         })}
       </div>
     </section>`;

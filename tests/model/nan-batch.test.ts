@@ -30,6 +30,12 @@ describe('a model that gives NaN for one image of a batch', () => {
     expect([...again.errors.keys()]).toEqual([1]);
     for (const r of [0, 2]) expect([...again.nodes.subarray(r * 4, r * 4 + 4)]).toEqual([...batch.nodes.subarray(r * 4, r * 4 + 4)]);
     expect(again.logits.map((l) => [...l])).toEqual(batch.logits.map((l) => [...l]));
+    // Progress moves per session run, not per batch of 32: a large model on a slow backend would look stalled.
+    const steps: number[] = [];
+    const kept: number[] = [];
+    await sliced.eachBatch(source([250, 10, 200]), (_, loaded) => kept.push(...loaded), { batchSize: 32, onBatch: (n) => steps.push(n) });
+    expect(steps).toEqual([1, 1, 1]);
+    expect(kept).toEqual([0, 2]);
     sliced.release();
 
     const seen: number[] = [];
