@@ -21,4 +21,13 @@ test('checks dropped files and shows the verdict with the WASM fallback', async 
   await page.locator(`${el} .nodes button`).first().click();
   await expect(page.locator(`${el} hs-node-histogram`)).toBeVisible();
   await shot(page, 'detail');
+  // The last layer's p-values are read from the predicted class's histograms: the one drawn says so.
+  const maps = page.locator(`${el} #detail hs-pvalue-map canvas`);
+  const caption = page.locator(`${el} hs-node-histogram p`);
+  for (const [map, text] of [[maps.last(), /[\d,]+ background images the model called \S/], [maps.first(), /[\d,]+ background images( ·|$)/]] as const) {
+    await map.focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Enter');
+    await expect(caption).toHaveText(text);
+  }
 });

@@ -54,6 +54,18 @@ test('folder upload, paste and cancel mid-batch', async ({ page }) => {
   const cancelled = Number(await page.locator(`${el} [data-summary]`).getAttribute('data-cancelled'));
   expect(cancelled).toBeGreaterThan(0);
   expect(cancelled).toBeLessThan(150);
+  // The progress says so too, not just "done / done".
+  await expect(page.locator(`${el} [data-cancelled]`)).toHaveText(`${cancelled} cancelled`);
+  // An image pasted below the 50 rows shown is shown itself (from its row on), the rest behind a button.
+  const before = manifest.length + 1 + 150;
+  await page.locator(`${el} .drop`).focus();
+  await paste(page, readFileSync('public/samples/' + manifest[0].file), 'late.png');
+  await expect(page.locator(`${el} tr.row[data-name="late.png"][data-state="done"]`)).toBeVisible();
+  await expect(rows(page)).toHaveCount(1);
+  await expect(rows(page).first().locator('button.open')).toHaveAttribute('aria-label', `Details of late.png (row ${before + 1})`);
+  await page.locator(`${el} button.more`, { hasText: `Show earlier rows (${before} not shown)` }).click();
+  await expect(rows(page)).toHaveCount(51);
+  await expect(rows(page).first().locator('button.open')).toHaveAttribute('aria-label', new RegExp(`\\(row ${before - 49}\\)$`));
 });
 
 test('a batch with far more unusual images than the FPR allows says so; a clean batch does not', async ({ page }) => {
@@ -103,6 +115,8 @@ test('builds a profile in the browser, downloads it and reuses it', async ({ pag
   await expect(page.locator(`${el} [data-build]`)).toContainText('With 12 calibration images (fewer than 21) no pseudo-anomalies are made');
   const download = page.waitForEvent('download');
   await page.locator(`${el} [data-download]`).click();
+  // Named after the model, not like the bundled profile a user may keep beside it.
+  expect((await download).suggestedFilename()).toBe('fashion-cnn-built.hsp');
   const file = await (await download).path();
   const profile = decodeProfile(readFileSync(file!));
   expect(profile.header.count).toBe(48);
@@ -128,6 +142,11 @@ test('a build from files none of which decode says why and keeps the profile in 
   await page.locator(`${el} #files`).setInputFiles(['data/clean/00010.png']);
   await waitDone(page, 1);
   await expect(rows(page).first()).toHaveAttribute('data-verdict', /typical|unusual/);
+  // A folder's other files are left out of a build, and said so; a folder with no image at all says that.
+  await page.locator(`${el} #calib`).setInputFiles('public/samples');
+  await expect(page.locator(`${el} [data-build]`)).toContainText(/Profile built from 24 images .*; 1 non-image file in the folder left out/, { timeout: 60_000 });
+  await page.locator(`${el} #calib`).setInputFiles('tests/fixtures/models');
+  await expect(page.locator(`${el} [data-build]`)).toContainText(/No images in the chosen folder \(\d+ other files\)/);
 });
 
 test('the budget attribute bounds a profile built in the browser', async ({ page }) => {

@@ -275,3 +275,18 @@ export interface Progress {
   total: number;
   stage: string;
 }
+
+/** One node's background histogram (core/classes.ts nodeHistogram). */
+export interface NodeHistogramData {
+  layer: string;
+  index: number;
+  /** Bin edges e_0..e_B (expanded for uniform bins). */
+  edges: number[];
+  counts: number[];
+  lo: number;
+  hi: number;
+  /** Background images behind the counts: the class's where `cls` is set. */
+  count: number;
+  /** The predicted class whose histogram this is; absent: the pooled histogram (every background image). */
+  cls?: number;
+}

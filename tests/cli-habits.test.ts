@@ -1,5 +1,6 @@
 // CLI habits scripts rely on: --version, exit statuses, one JSON shape, NDJSON, and a verdict with
 // three states (never "typical"/"ok" from a profile that cannot flag). Real CLI, real model, real images.
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,10 @@ describe('CLI habits', () => {
     expect(h.stdout).toMatch(/Examples:\n\s+\$ histoscan score /);
     expect(h.stdout).toMatch(/Exit status:[\s\S]*3\s+with --fail-on-flagged/);
     expect(h.stdout).not.toMatch(/webgpu/i);
+    // calibrate keeps the profile's layers: it offers no flag that would not act.
+    const c = cli(['calibrate', '--help']);
+    expect(c.stdout).toMatch(/Examples:\n\s+\$ histoscan calibrate /);
+    expect(c.stdout).not.toMatch(/--layers|--reduce|--budget|--force/);
     const w = cli(['score', '--model', MODEL, '--profile', PROFILE, '--provider', 'webgpu', CLEAN]);
     expect(w.status).toBe(1);
     expect(w.stderr).toMatch(/WebGPU is not available under Node/);
@@ -161,6 +166,7 @@ describe('CLI habits', () => {
     const r = cli(['profile', '--model', MODEL, '--images', bg, '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/note: calibrating on 12 of the 60 images in .* \(every 5th\), the other 48 are the background/);
+    expect(r.stderr).toMatch(/warning: only 48 background images: no node's p-value can go below 1\/49/);
     const h = decodeProfile(readFileSync(out)).header;
     expect([h.count, h.calibration?.count]).toEqual([48, 12]);
   });
@@ -224,6 +230,23 @@ describe('CLI habits', () => {
     expect(cli(['inspect', '--model', model, '--resize', 'pad', '--center-crop']).stdout).toMatch(/--center-crop and --resize pad disagree/);
   });
 
+  it('score reads the spec beside the model too: class names are taken, other preprocessing than the profile\'s is refused', () => {
+    const at = join(dir, 'beside-score');
+    mkdirSync(at, { recursive: true });
+    const model = join(at, 'fashion.onnx');
+    copyFileSync(MODEL, model);
+    const score = (json: object) => {
+      writeFileSync(join(at, 'fashion.json'), JSON.stringify(json));
+      return cli(['score', '--model', model, '--profile', PROFILE, '--json', CLEAN]);
+    };
+    const named = score({ classNames: Array.from({ length: 10 }, (_, i) => `kind-${i}`) });
+    expect(named.status, named.stderr).toBe(0);
+    expect(JSON.parse(named.stdout).results[0].classes[0].label).toMatch(/^kind-\d$/);
+    const other = score({ mean: [0.5], std: [0.5] });
+    expect(other.status).toBe(1);
+    expect(other.stderr).toMatch(/preprocessed otherwise than these would be \(.*mean.*\).*a <model>\.json beside the model/);
+  });
+
   it('inspect names the output the classes come from, and --output chooses another', () => {
     const M = 'tests/fixtures/models/embedding-first.onnx';
     expect(cli(['inspect', '--model', M]).stdout).toMatch(/classes from output logits \(one of 2 float outputs: choose another with --output\)/);
@@ -271,6 +294,13 @@ describe('CLI habits', () => {
     // activations likewise.
     const act = cli(['activations', '--model', MODEL, '--images', clean, '--out', join(dir, 'act.npy')]);
     expect([act.status, act.stderr]).toEqual([2, expect.stringMatching(/skipped .*broken\.png/)]);
+  });
+
+  it('a reader that stops early (| head -1) ends the CLI quietly, with no stack trace', () => {
+    const imgs = subset(dir, 'clean', 30);
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" bin/histoscan.js score --model ${MODEL} --profile ${PROFILE} ${imgs} | head -1`], { encoding: 'utf8' });
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/EPIPE|Error|at /);
   });
 
   it('text output keeps one line per image whatever the file name (control characters escaped)', () => {

@@ -24,6 +24,11 @@ describe('textLine names the evidence behind an unusual verdict', () => {
   it('the Gaussian part where the calibration let it decide alone, whatever the scans say', () => {
     expect(textLine(line({ decidedBy: 'gauss', parts: [{ name: 'upper', score: 90, q: 0.0005 }, { name: 'gauss', score: 120, q: 0.004 }] }))).toMatch(/\tdecided by: gauss \(q 0\.0040\)$/);
   });
+  it('a score of only its tie-break shows as an exponent, not 0.000', () => {
+    expect(textLine(line({ verdict: 'typical', flagged: false, q: 0.4, score: 6.5e-6 }))).toMatch(/\tscore 6\.50e-6\t/);
+    expect(textLine(line({ score: 12.3456 }))).toMatch(/\tscore 12\.346\t/);
+    expect(textLine(line({ score: 0 }))).toMatch(/\tscore 0\.000\t/);
+  });
   it('nothing more on a typical line', () => {
     expect(textLine(line({ verdict: 'typical', flagged: false, q: 0.4 }))).not.toMatch(/strongest|decided/);
   });

@@ -42,6 +42,13 @@ const EXAMPLES: Record<string, { lines: string[]; exitCodes?: boolean }> = {
     exitCodes: true,
   },
   eval: { lines: ['histoscan eval --model my.onnx --background bg/ --calibration cal/ --clean test/ --anomalous attacked=adv/ --json'] },
+  calibrate: {
+    lines: [
+      'histoscan calibrate --model my.onnx --profile merged.hsp --images held-out-good/ --out merged.hsp',
+      'histoscan calibrate --model my.onnx --profile my.hsp --images more-good/ --fpr 0.01 --out my-1pct.hsp',
+    ],
+    exitCodes: true,
+  },
   merge: { lines: ['histoscan merge shard-*.hsp --out profile.hsp'] },
 };
 

@@ -18,6 +18,12 @@ import { addExamples, markRequired, version } from './help.ts';
 import { resultSink, scoreLine } from './output.ts';
 import { int, progress, rate } from './progress.ts';
 
+// A reader that stops early (`histoscan score … | head`) closes the pipe: stop quietly, as Unix tools do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(process.exitCode ?? 0);
+});
+
 const program = new Command('histoscan')
   .description('Detect unusual inputs to an ONNX image model from histograms of its activations, on your own machine.')
   .version(version)
@@ -114,7 +120,7 @@ layerOptions(
   report(built);
   const reductions = layerReductions(h).join(', ');
   console.error(
-    `wrote ${opts.out}: ${h.nodes} nodes in ${h.layers.length} layers (${reductions}), ${h.count} background images, ${h.strategy} B=${h.bins}, ` +
+    `wrote ${opts.out}: ${h.nodes} nodes in ${h.layers.length} layer${h.layers.length === 1 ? '' : 's'} (${reductions}), ${h.count} background images, ${h.strategy} B=${h.bins}, ` +
       `${bytes.length.toLocaleString('en')} bytes (${(payloadBytes(h.nodes, h.strategy, h.bins, h.count) / h.nodes).toFixed(1)} B/node; budget ${(opts.budget * 1e6).toLocaleString('en')})` +
       `${h.calibration ? `, calibrated on ${h.calibration.count}` : ', not calibrated'}; provider ${detector.features.provider}`,
   );
@@ -243,17 +249,17 @@ layerOptions(
   if (skipped.length) process.exitCode = EXIT.failed;
 });
 
-layerOptions(
-  specOptions(
-    program
-      .command('calibrate')
-      .description("(re)calibrate a profile's verdict on held-out known-good images (merged shard profiles need this)")
-      .requiredOption('--model <file>', 'ONNX model')
-      .requiredOption('--profile <file>', 'profile (.hsp) built for this model')
-      .requiredOption('--images <dir>', 'held-out known-good images, not used for the background')
-      .option('--fpr <rate>', 'the verdict FPR the calibration set must be able to reach (warns when it is too small)', rate, DEFAULTS.fpr)
-      .requiredOption('--out <file>', 'output .hsp (may be the input profile)'),
-  ),
+// The profile fixes the layers and their reductions: calibrate takes the spec flags and the runtime only.
+specOptions(
+  program
+    .command('calibrate')
+    .description("(re)calibrate a profile's verdict on held-out known-good images (merged shard profiles need this)")
+    .requiredOption('--model <file>', 'ONNX model')
+    .requiredOption('--profile <file>', 'profile (.hsp) built for this model')
+    .requiredOption('--images <dir>', 'held-out known-good images, not used for the background')
+    .option('--fpr <rate>', 'the verdict FPR the calibration set must be able to reach (warns when it is too small)', rate, DEFAULTS.fpr)
+    .requiredOption('--out <file>', 'output .hsp (may be the input profile)')
+    .addOption(providerOption()),
 ).action(async (opts) => {
   const profile = readProfile(opts.profile);
   const detector = await openDetector(opts, profile);

@@ -69,10 +69,13 @@ export function verdictText(r: Pick<ScoreLine, 'verdict' | 'verdictReason'>): st
 /** A name or message with its control characters escaped (\n, \t, \u001b), so a line stays one line of tab-separated fields and no file name writes to the terminal. */
 export const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 
+/** A score with three decimals, or an exponent where that would read 0.000 (a score of only its tie-break, core/combine.ts). */
+export const scoreText = (s: number): string => (s === 0 || !Number.isFinite(s) || Math.abs(s) >= 0.0005 ? s.toFixed(3) : s.toExponential(2));
+
 export function textLine(r: ScoreLine | ImageError): string {
   if ('error' in r) return `${printable(r.file)}\tERROR\t${printable(r.error)}`;
   const q = Number.isFinite(r.q) ? r.q.toFixed(4) : '-';
-  const line = `${printable(r.file)}\t${verdictText(r)}\tscore ${r.score.toFixed(3)}\tq ${q}\t${r.top}`;
+  const line = `${printable(r.file)}\t${verdictText(r)}\tscore ${scoreText(r.score)}\tq ${q}\t${r.top}`;
   if (r.verdict !== 'unusual') return line;
   // Which evidence: the Gaussian part where it alone decides, else the look with the smallest q of its
   // own, as the detail view ranks them: each part, the quiet look, the parts' joint look.
@@ -83,7 +86,7 @@ export function textLine(r: ScoreLine | ImageError): string {
 }
 
 export function groupText(g: GroupLine): string {
-  return `group scan: score ${g.score.toFixed(3)} at alpha ${g.alpha.toPrecision(2)}: ${g.images.length} images x ${g.nodes} nodes`;
+  return `group scan: score ${scoreText(g.score)} at alpha ${g.alpha.toPrecision(2)}: ${g.images.length} images x ${g.nodes} nodes`;
 }
 
 /**

@@ -75,7 +75,7 @@ export function enforceCap(f: FeatureExtractor, flags: BudgetFlags, count: numbe
   for (const n of plan.notes) console.error(`plan: ${n}`);
   if (f.plan) return;
   const cap = DEFAULTS.capFactor * budget.budget;
-  const what = `${plan.nodes.toLocaleString('en')} nodes in ${plan.layers.length} layers would take ${plan.bytes.toLocaleString('en')} bytes of histograms (${fmtBytes(plan.bytes)})`;
+  const what = `${plan.nodes.toLocaleString('en')} nodes in ${plan.layers.length} layer${plan.layers.length === 1 ? '' : 's'} would take ${plan.bytes.toLocaleString('en')} bytes of histograms (${fmtBytes(plan.bytes)})`;
   if (plan.bytes > cap && !flags.force) {
     throw new UsageError(
       `${what}, over the hard cap of ${fmtBytes(cap)} (${DEFAULTS.capFactor} x --budget ${fmtBytes(budget.budget)}). ` +

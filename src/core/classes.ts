@@ -1,6 +1,7 @@
 // Where the class-conditional histograms of a profile sit: after the pooled tails, one block per
 // class over the class-conditional node range, on the pooled edges.
-import type { LayerLayout, ProfileHeader } from '../types.ts';
+import type { LayerLayout, NodeHistogramData, ProfileHeader } from '../types.ts';
+import { locateNode } from './layout.ts';
 import type { Profile } from './profile.ts';
 
 /**
@@ -35,4 +36,25 @@ export function lastLayersClasses(layers: readonly Pick<LayerLayout, 'nodes'>[],
 export function withoutClasses(p: Profile): Profile {
   const { classes: _, ...header } = p.header;
   return { ...p, header, tails: p.tails.slice(0, header.nodes * header.bins) };
+}
+
+/**
+ * One node's background histogram as the detail view draws it: the class histogram where the
+ * node's p-values came from one (class-conditional node, class `cls` with a block), else the pooled
+ * one, so the bars shown are the ones its p-value was read from.
+ */
+export function nodeHistogram(p: Profile, node: number, cls = -1): NodeHistogramData {
+  const h = p.header;
+  const { bins, strategy } = h;
+  const { layer, index } = locateNode(h.layers, node);
+  const edges =
+    strategy === 'uniform'
+      ? Array.from({ length: bins + 1 }, (_, k) => p.edges[2 * node] + ((p.edges[2 * node + 1] - p.edges[2 * node]) * k) / bins)
+      : Array.from(p.edges.subarray(node * (bins + 1), (node + 1) * (bins + 1)));
+  const block = h.classes && node >= h.classes.from && node < h.classes.to ? classBlock(h, cls) : null;
+  const start = block ? block.offset + (node - h.classes!.from) * bins : node * bins;
+  // Tails are stored as counts at or above each bin; a bin's own count is the difference.
+  const t = p.tails.subarray(start, start + bins);
+  const counts = Array.from(t, (v, k) => v - (k + 1 < bins ? t[k + 1] : 0));
+  return { layer, index, edges, counts, lo: p.lo[node], hi: p.hi[node], count: block ? block.n : h.count, ...(block ? { cls } : {}) };
 }

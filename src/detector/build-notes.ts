@@ -44,6 +44,20 @@ export function oneClassWarning(predicted: Map<number, number>, classes: number,
   ];
 }
 
+/**
+ * Below this many background images a build warns: p-values cannot go below 1/(n + 1), about 1%,
+ * so one node far out counts no more than one a little out (the bundled profile has 10,000).
+ */
+export const SMALL_BACKGROUND = 100;
+
+/** A background too small for the p-values to say much; a shard (`partial`) is one part of a larger one. */
+export function smallBackgroundWarning(count: number, partial: boolean): string[] {
+  if (partial || count >= SMALL_BACKGROUND) return [];
+  return [
+    `only ${count} background images: no node's p-value can go below 1/${count + 1} (${(100 / (count + 1)).toPrecision(2)}%), so a node far beyond every known-good image counts no more than one a little beyond them, and only images out in many nodes at once stand out. Several hundred known-good images or more let the scan see what a few nodes say.`,
+  ];
+}
+
 /** The share of the background in one class above which oneClassWarning speaks. */
 const ONE_CLASS_SHARE = 0.9;
 

@@ -3,7 +3,7 @@
 import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, UsageError, FOLLOWS, TIE_SE, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import { pickImages, type FeatureExtractor, type ImageSource } from './features.ts';
-import { calibrationWarnings, chanceWarning, noneReadMessage, oneClassWarning } from './build-notes.ts';
+import { calibrationWarnings, chanceWarning, noneReadMessage, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
 
 export interface BuildOptions {
   bins: number;
@@ -163,7 +163,8 @@ async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan:
 /** The better of all and joint against the Gaussian part, in standard errors (core/surrogates.ts TIE_SE). */
 const witnessGap = (c: WitnessChoice) => {
   const z = c.se > 0 ? Math.abs(c.diff) / c.se : c.diff === 0 ? 0 : Infinity;
-  return `the better of the first two leads it by ${c.diff >= 0 ? '+' : ''}${c.diff.toFixed(3)} ± ${c.se.toFixed(3)}, ${z.toFixed(1)} standard errors (within ${TIE_SE} the verdict weighs both)`;
+  const lead = c.diff >= 0 ? `the better of the first two leads it by ${c.diff.toFixed(3)}` : `it leads the better of the first two by ${(-c.diff).toFixed(3)}`;
+  return `${lead} ± ${c.se.toFixed(3)}, ${z.toFixed(1)} standard errors (within ${TIE_SE} the verdict weighs both)`;
 };
 
 /** The pseudo-anomalies' verdict for one scoring: every witness together (as scoring combines them), with their joint look, or the Gaussian part (the last column) alone. */
@@ -274,7 +275,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const pooled = unfilled ? withoutClasses(built) : built;
   const profile: Profile = gauss ? { ...pooled, header: { ...pooled.header, gauss: gauss.finish() } } : pooled;
   const skipped = named(background, skip);
-  const fed = oneClassWarning(predicted, outputs, features.spec.classNames);
+  const fed = [...smallBackgroundWarning(built.header.count, !!opts.edgesFrom || (opts.planCount ?? 0) > background.count), ...oneClassWarning(predicted, outputs, features.spec.classNames)];
   if (!calibration || calibration.count === 0) return { profile, skipped, notes, warnings: [...fed, ...calibrationWarnings(0, opts.fpr)] };
   const cal = await calibrate(features, profile, calibration, { ...opts, inBackground }, progress);
   return { profile: cal.profile, skipped: [...skipped, ...cal.skipped], notes: [...notes, ...cal.notes], warnings: [...fed, ...cal.warnings] };

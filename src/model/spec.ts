@@ -37,7 +37,7 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
     const and = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}` : xs[0]);
     const fields = and(open.map((f) => (f === 'size' ? '"height" and "width"' : `"${f}"`)));
     const how = flags
-      ? `. Give ${!Array.isArray(flags) ? 'the input size and layout' : flags.length > 1 ? 'them' : 'it'} in a spec (${fields}; a Hugging Face export's preprocessor_config.json serves as one), or on the command line with ${and(open.map((f) => `--${f}`))}.`
+      ? `. Give ${!Array.isArray(flags) ? 'the input size and layout' : flags.length > 1 ? 'them' : 'it'} in a spec (${fields}; a Hugging Face export's preprocessor_config.json serves as one; in the page, pick the spec .json with the model), or on the command line with ${and(open.map((f) => `--${f}`))}.`
       : '.';
     throw new ModelError(`No image input: ${why}${how}`, 'no-image-input');
   };
@@ -113,7 +113,7 @@ function checkSpec(json: unknown, whole: boolean): Partial<ModelSpec> {
     const v = o[k];
     if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) return bad(`${k} must be a list of numbers`);
     const fits = v.length === 1 || (o.channels === undefined ? v.length === 3 : v.length === o.channels);
-    if (!fits) bad(`${k} must have 1 or ${(o.channels as number | undefined) ?? 3} values, not ${v.length}`);
+    if (!fits) bad(`${k} must have ${o.channels === 1 ? '1 value' : `1 or ${(o.channels as number | undefined) ?? 3} values`}, not ${v.length}`);
     return v as number[];
   };
   const mean = o.mean === undefined ? undefined : arr('mean');
@@ -208,13 +208,15 @@ export interface SpecSources {
 }
 
 /**
- * The one spec fallback: the profile's spec, else one beside the model, else what the model's input
- * shape says; the user's spec and single overrides on top. (Where a profile is used, fields that
- * differ from its own are refused later: detector/index.ts checkCompatible.)
+ * The one spec fallback: the profile's spec, else what the model's input shape says; the user's spec
+ * (else one beside the model), then single overrides on top. (Where a profile is used, fields that
+ * differ from its own are refused later: detector/index.ts checkCompatible; class names are not
+ * preprocessing and may be added.)
  */
 export function resolveSpec(info: ModelInfo, s: SpecSources): ModelSpec {
   const overrides = Object.fromEntries(Object.entries(s.overrides ?? {}).filter(([, v]) => v !== undefined)) as Partial<ModelSpec>;
-  const spec = s.profileSpec ? parseSpec({ ...s.profileSpec, ...s.spec, ...overrides }) : specFromModel(info, { ...(s.spec ?? s.beside), ...overrides });
+  const named = s.spec ?? s.beside;
+  const spec = s.profileSpec ? parseSpec({ ...s.profileSpec, ...named, ...overrides }) : specFromModel(info, { ...named, ...overrides });
   checkFixedSize(info, spec);
   checkClassNames(info, spec);
   return spec;

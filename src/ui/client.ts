@@ -167,8 +167,9 @@ export class DetectorClient extends EventTarget {
     return this.guard(this.remote.preview(file, name, side));
   }
 
-  histogram(node: number) {
-    return this.guard(this.remote.histogram(node));
+  /** A node's background histogram; `cls` the image's predicted class (its histogram where the p-value came from one). */
+  histogram(node: number, cls: number) {
+    return this.guard(this.remote.histogram(node, cls));
   }
 
   cancel(): void {

@@ -5,8 +5,13 @@ import { IMAGE_EXTENSIONS } from '../model/image-errors.ts';
 // A folder may hold other files (manifests, notes): keep what looks like an image, and count the rest.
 const IMAGE_NAME = new RegExp(`\\.(${IMAGE_EXTENSIONS.join('|')})$`, 'i');
 
+// Names in the order the CLI lists a folder (sort() by UTF-16 code units), not the browser's pick order.
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The images of a folder and how many other files it held; a picked folder's in path order (a dropped one comes walked in order). */
 export function imagesOnly(all: File[]): { files: File[]; skipped: number } {
   const files = all.filter((f) => IMAGE_NAME.test(f.name) || f.type.startsWith('image/'));
+  if (files.every((f) => f.webkitRelativePath)) files.sort((a, b) => byName(a.webkitRelativePath, b.webkitRelativePath));
   return { files, skipped: all.length - files.length };
 }
 
@@ -25,7 +30,7 @@ export async function entryFiles(entry: FileSystemEntry, out: File[] = []): Prom
     if (!batch.length) break;
     children.push(...batch);
   }
-  children.sort((a, b) => a.name.localeCompare(b.name));
+  children.sort((a, b) => byName(a.name, b.name));
   for (const c of children) await entryFiles(c, out);
   return out;
 }

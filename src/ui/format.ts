@@ -23,6 +23,15 @@ export const fmtValue = (v: number): string => {
   return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
 };
 
+/** A bin [a, b) with as many digits as tell its edges apart (narrow tail bins round to one value at fmtValue's). */
+export const fmtBin = (a: number, b: number): string => {
+  // A bin of zero width holds one value (an atom such as ReLU's 0).
+  if (a === b) return `exactly ${fmtValue(a)}`;
+  let [x, y] = [fmtValue(a), fmtValue(b)];
+  for (let d = 3; x === y && d <= 9; d++) [x, y] = [String(+a.toPrecision(d)), String(+b.toPrecision(d))];
+  return `[${x}, ${y})`;
+};
+
 /** An activation value with three significant decimals (node descriptions). */
 export const fmtValue3 = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
 

@@ -86,6 +86,7 @@ export class HistoscanDetector extends LitElement {
     notice: { state: true },
     announcement: { state: true },
     rowLimit: { state: true },
+    rowStart: { state: true },
   };
 
   static override styles = [themeStyles, buttonStyles, verdictStyles, detectorStyles];
@@ -120,6 +121,8 @@ export class HistoscanDetector extends LitElement {
   announcement = '';
   /** Rows rendered; more on request, so a drop of thousands of files stays responsive. */
   rowLimit = 50;
+  /** First row shown: images added below rows not shown are shown from the first of them. */
+  rowStart = 0;
 
   readonly client = new DetectorClient();
   readonly queue = new QueueController(this, this.client, {
@@ -203,7 +206,8 @@ export class HistoscanDetector extends LitElement {
 
   /** Queue files for checking; results appear as they come. */
   addFiles(files: File[] | Blob[], names?: string[]): void {
-    this.queue.add([...files], names);
+    const before = this.queue.rows.length;
+    if (this.queue.add([...files], names).length && before >= this.rowStart + this.rowLimit) [this.rowStart, this.rowLimit] = [before, 50];
     // No model is running to check them: each gets the reason, rather than waiting unseen.
     if (this.status.state === 'error') this.queue.failWaiting(notStarted(this.status.message));
   }
@@ -215,7 +219,7 @@ export class HistoscanDetector extends LitElement {
   /** Drop the rows and the detail view (`keepWaiting`: the rows not yet checked stay in the queue). */
   clear(keepWaiting = false): void {
     this.queue.clear(keepWaiting);
-    this.rowLimit = 50;
+    [this.rowStart, this.rowLimit] = [0, 50];
     this.selected = -1;
     this.detail = null;
   }
@@ -297,8 +301,15 @@ export class HistoscanDetector extends LitElement {
       <div class="sr" role="status" aria-live="polite" data-announce>${this.announcement}</div>
       ${batchView(this.queue.batch, () => this.cancel(), () => this.clear())}
       ${rows.length ? summaryView(this.queue.summary(), this.fpr) : nothing}
-      ${tableView(rows, this.rowLimit, (r) => ({ fpr: this.fpr, selected: this.selected === r.id, thumb: () => this.thumb(r), open: () => this.select(r) }), () => (this.rowLimit += 50))}
-      ${this.detail ? html`<hs-result-detail part="detail" .result=${this.detail} .original=${this.selectedThumb()} .modelInput=${this.detailInput} .loadHistogram=${(n: number) => this.client.histogram(n)}></hs-result-detail>` : nothing}
+      ${tableView(
+        rows,
+        this.rowStart,
+        this.rowLimit,
+        (r, position) => ({ fpr: this.fpr, position, selected: this.selected === r.id, thumb: () => this.thumb(r), open: () => this.select(r) }),
+        () => (this.rowLimit += 50),
+        () => ([this.rowStart, this.rowLimit] = [Math.max(0, this.rowStart - 50), this.rowLimit + Math.min(50, this.rowStart)]),
+      )}
+      ${this.detail ? html`<hs-result-detail part="detail" .result=${this.detail} .original=${this.selectedThumb()} .modelInput=${this.detailInput} .loadHistogram=${(n: number, cls: number) => this.client.histogram(n, cls)}></hs-result-detail>` : nothing}
       ${this.profilePanel.render(this.status.state === 'ready', this.localModel)}
     `;
   }

@@ -1,12 +1,13 @@
 import { css, html, LitElement, svg } from 'lit';
-import type { NodeHistogramData as Hist } from '../worker/worker.ts';
-import { fmtP, fmtValue } from './format.ts';
+import type { NodeHistogramData as Hist } from '../types.ts';
+import { fmtBin, fmtP, fmtValue } from './format.ts';
 
 /**
  * One node's background histogram with the observed value marked. Bars are as wide as their bins
  * in value space (tail bins can be much wider than the rest), so their height is a density
  * (count / bin width); hovering a bar shows its range and count. The observed value is a red line
  * labelled with its p-value range; beyond the background range it sits at the edge with an arrow.
+ * Where the node's p-value came from the predicted class's histogram, that is the one drawn.
  */
 export class NodeHistogram extends LitElement {
   static override properties = {
@@ -14,6 +15,7 @@ export class NodeHistogram extends LitElement {
     value: { type: Number },
     pRange: { attribute: false },
     logY: { type: Boolean, attribute: 'log-y' },
+    classLabel: { attribute: false },
   };
 
   hist: Hist | null = null;
@@ -23,6 +25,8 @@ export class NodeHistogram extends LitElement {
   pRange: [number, number] = [NaN, NaN];
   /** Log-scaled y axis (log(1 + density)); linear by default. */
   logY = true;
+  /** The predicted class's name where the histogram is that class's (hist.cls set). */
+  classLabel = '';
 
   static override styles = css`
     :host { display: block; max-width: 460px; }
@@ -73,8 +77,9 @@ export class NodeHistogram extends LitElement {
     const where = above ? 'above every background value' : below ? 'below every background value' : pText;
     const markLabel = above || below ? `this image: ${fmtValue(v)}, ${where}` : `this image: ${fmtValue(v)} (${pText})`;
     const right = mx > pad.l + plotW / 2;
+    const images = `${h.count.toLocaleString('en')} background images${h.cls !== undefined ? ` the model called ${this.classLabel || `class ${h.cls}`}` : ''}`;
     const label =
-      `Background histogram of ${h.layer} node ${h.index} over ${h.count} images, values ${fmtValue(h.lo)} to ${fmtValue(h.hi)}` +
+      `Background histogram of ${h.layer} node ${h.index} over ${images}, values ${fmtValue(h.lo)} to ${fmtValue(h.hi)}` +
       (has ? `; this image: ${fmtValue(v)}, ${above || below ? `${where}, ${pText}` : pText}.` : '.');
     const ay = pad.t - 10;
 
@@ -83,7 +88,7 @@ export class NodeHistogram extends LitElement {
           const x0 = xs(h.edges[k]);
           const x1 = Math.max(x0 + 1, xs(h.edges[k + 1]));
           const y = c > 0 ? Math.min(base - 1, ys(dens[k])) : base;
-          return svg`<rect class="bar" x=${x0} y=${y} width=${Math.max(1, x1 - x0 - 0.5)} height=${base - y}><title>[${fmtValue(h.edges[k])}, ${fmtValue(h.edges[k + 1])}): ${c.toLocaleString('en')} images</title></rect>`;
+          return svg`<rect class="bar" x=${x0} y=${y} width=${Math.max(1, x1 - x0 - 0.5)} height=${base - y}><title>${fmtBin(h.edges[k], h.edges[k + 1])}: ${c.toLocaleString('en')} images</title></rect>`;
         })}
         <path class="axis" d="M ${pad.l} ${pad.t - 4} V ${base} H ${W - pad.r}"></path>
         ${ticks.map(
@@ -98,7 +103,7 @@ export class NodeHistogram extends LitElement {
             <text class="mark-label" x=${right ? mx - 4 : mx + 4} y=${ay - 4} text-anchor=${right ? 'end' : 'start'}>${markLabel}</text>`
           : ''}
       </svg>
-      <p>${h.layer} · node ${h.index} · ${h.count.toLocaleString('en')} background images${has ? html` · this image ${fmtValue(v)}: ${where}${above || below ? ` (${pText})` : ''}` : ''}</p>`;
+      <p>${h.layer} · node ${h.index} · ${images}${has ? html` · this image ${fmtValue(v)}: ${where}${above || below ? ` (${pText})` : ''}` : ''}</p>`;
   }
 }
 

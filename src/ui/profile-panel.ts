@@ -42,10 +42,10 @@ export class ProfilePanel implements ReactiveController {
     this.set({ url: undefined });
   }
 
-  /** The built profile's file name: after the model it is for. */
+  /** The built profile's file name: after the model it is for, and not the name of the profile it came with. */
   private downloadName(): string {
     const model = (this.host.localModel.split(' + ')[0] || new URL(this.host.model || '.', location.href).pathname.split('/').pop() || '').replace(/\.onnx$/i, '');
-    return model ? `${model}.hsp` : 'profile.hsp';
+    return `${model || 'profile'}-built.hsp`;
   }
 
   private set(p: Partial<BuildState>): void {
@@ -53,7 +53,18 @@ export class ProfilePanel implements ReactiveController {
     this.host.requestUpdate();
   }
 
-  async buildFrom(files: File[]): Promise<void> {
+  /** A folder's images (other files left out, and said so), in path order as the CLI reads a folder. */
+  private buildFromFolder(all: File[]): Promise<void> {
+    const { files, skipped } = imagesOnly(all);
+    if (!files.length && all.length) {
+      this.set({ state: 'error', message: `No images in the chosen folder (${plural(skipped, 'other file')}): a build needs known-good PNG, JPEG, WebP, AVIF, GIF, BMP or TIFF images.` });
+      return Promise.resolve();
+    }
+    return this.buildFrom(files, skipped);
+  }
+
+  /** Build from `files`; `ignored`: other files of its folder, left out. */
+  async buildFrom(files: File[], ignored = 0): Promise<void> {
     if (!files.length) return;
     this.set({ state: 'running', done: 0, total: files.length, stage: 'starting', message: undefined });
     try {
@@ -64,7 +75,7 @@ export class ProfilePanel implements ReactiveController {
       // Each error names its file; the first three, the count of the rest.
       const errors = r.skipped.slice(0, 3).map((s) => s.error.replace(/\.$/, ''));
       const more = r.skipped.length > 3 ? `; and ${r.skipped.length - 3} more` : '';
-      const skipped = r.skipped.length ? `; ${plural(r.skipped.length, 'file')} skipped (${errors.join('; ')}${more})` : '';
+      const skipped = (r.skipped.length ? `; ${plural(r.skipped.length, 'file')} skipped (${errors.join('; ')}${more})` : '') + (ignored ? `; ${plural(ignored, 'non-image file')} in the folder left out` : '');
       const used = r.calibrated ? ` (${r.count.toLocaleString('en')} for the histograms, ${r.calibrated.toLocaleString('en')} to calibrate)` : '';
       const built = `Profile built from ${plural(r.count + r.calibrated, 'image')}${used} on this device (${fmtMB(r.bytes.byteLength)})`;
       // The build's notes (e.g. the energy part left out) and warnings (too few calibration images for the FPR or for one part alone) where it has a calibration.
@@ -128,7 +139,7 @@ export class ProfilePanel implements ReactiveController {
       <div class="actions">
         <button @click=${() => this.pick('calib')} ?disabled=${bd.state === 'running' || !ready}>Build a profile from a folder…</button>
         <button @click=${() => this.pick('calib-files')} ?disabled=${bd.state === 'running' || !ready}>…or from images</button>
-        <input id="calib" type="file" tabindex="-1" webkitdirectory multiple aria-label="Folder of known-good images" @change=${(e: Event) => this.buildFrom(imagesOnly(inputFiles(e)).files)} />
+        <input id="calib" type="file" tabindex="-1" webkitdirectory multiple aria-label="Folder of known-good images" @change=${(e: Event) => this.buildFromFolder(inputFiles(e))} />
         <input id="calib-files" type="file" tabindex="-1" multiple accept="image/*" aria-label="Known-good images" @change=${(e: Event) => this.buildFrom(inputFiles(e))} />
         <button @click=${() => this.pick('hsp')}>Load a .hsp profile…</button>
         <input id="hsp" type="file" tabindex="-1" accept=".hsp" aria-label="Profile file" @change=${(e: Event) => this.loadProfile(inputFiles(e)[0])} />

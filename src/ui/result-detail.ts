@@ -1,6 +1,6 @@
 import { css, html, LitElement, nothing } from 'lit';
 import type { ImageResult, LayerPValues, RgbaImage } from '../types.ts';
-import type { NodeHistogramData as Hist } from '../worker/worker.ts';
+import type { NodeHistogramData as Hist } from '../types.ts';
 import { evidenceLooks, partGroups } from '../core/witnesses.ts';
 import { fmtP, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, layerLabel, partLabel, tokenPlace } from './format.ts';
 import { buttonStyles, verdictStyles } from './styles.ts';
@@ -28,7 +28,7 @@ function verdictHint(d: ImageResult, scans: number, quiet: boolean, joint: boole
 /**
  * <hs-result-detail>: why one image got its verdict. One p-value map per monitored layer with the
  * anomalous subset outlined, the most anomalous nodes, and the background histogram of a chosen node
- * (fetched through `loadHistogram`, which takes the node's flat index).
+ * (fetched through `loadHistogram`, which takes the node's flat index and the predicted class).
  */
 export class ResultDetail extends LitElement {
   static override properties = {
@@ -45,7 +45,7 @@ export class ResultDetail extends LitElement {
   original = '';
   /** The image as the model received it (resized, colour-converted), when known. */
   modelInput: RgbaImage | null = null;
-  loadHistogram: ((node: number) => Promise<Hist>) | null = null;
+  loadHistogram: ((node: number, cls: number) => Promise<Hist>) | null = null;
   private hist: Hist | null = null;
   private histNode: { layer: number; index: number } | null = null;
   private shownFor: ImageResult | null = null;
@@ -85,7 +85,7 @@ export class ResultDetail extends LitElement {
     let flat = index;
     for (let i = 0; i < layer; i++) flat += d.layers[i].pMin.length;
     this.histNode = { layer, index };
-    this.hist = await this.loadHistogram(flat);
+    this.hist = await this.loadHistogram(flat, d.top[0]?.index ?? -1);
     // On a model with many layers the histogram is far below the map that was clicked.
     await this.updateComplete;
     this.renderRoot.querySelector('hs-node-histogram')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
@@ -204,7 +204,7 @@ export class ResultDetail extends LitElement {
   private renderHistogram(layer: LayerPValues, index: number) {
     return html`<div class="hist">
       <h3>Background histogram of the selected node</h3>
-      <hs-node-histogram .hist=${this.hist} .value=${layer.values[index]} .pRange=${[layer.pMin[index], layer.pMax[index]]}></hs-node-histogram>
+      <hs-node-histogram .hist=${this.hist} .classLabel=${this.result?.top[0]?.label ?? ''} .value=${layer.values[index]} .pRange=${[layer.pMin[index], layer.pMax[index]]}></hs-node-histogram>
     </div>`;
   }
 }

@@ -42,27 +42,34 @@ export function summaryText(s: BatchSummary, fpr: number): string {
 }
 
 /** Progress of the batch since the last Clear, with Cancel while it runs and Clear after. */
-export function batchView(b: { done: number; total: number; running: boolean }, cancel: () => void, clear: () => void) {
-  if (!b.total) return nothing;
+export function batchView(b: { done: number; total: number; running: boolean; cancelled: number }, cancel: () => void, clear: () => void) {
+  if (!b.total && !b.cancelled) return nothing;
   return html`<div class="batch" part="progress">
     <progress max=${b.total} value=${b.done} aria-label="Images checked"></progress>
-    <span class="num" data-progress>${b.done} / ${b.total}</span>
+    <span class="num" data-progress>${b.done} / ${b.total}</span>${b.cancelled ? html`<span class="num" data-cancelled>${b.cancelled} cancelled</span>` : nothing}
     ${b.running ? html`<button @click=${cancel}>Cancel</button>` : html`<button @click=${clear}>Clear</button>`}
   </div>`;
 }
 
-/** The first `limit` rows, and a button for more. */
-export function tableView(rows: Row[], limit: number, context: (r: Row) => RowContext, more: () => void) {
+/**
+ * `limit` rows from `start`, with buttons for the rows before and after: images added below rows
+ * not shown start a window at the first of them (the element's addFiles), so they are seen.
+ */
+export function tableView(rows: Row[], start: number, limit: number, context: (r: Row, position: number) => RowContext, more: () => void, earlier: () => void) {
   if (!rows.length) return nothing;
-  return html`<div class="table"><table part="table">
+  const end = start + limit;
+  return html`${start > 0 ? html`<button class="more" @click=${earlier}>Show earlier rows (${start.toLocaleString('en')} not shown)</button>` : nothing}
+    <div class="table"><table part="table">
       <thead><tr><th><span class="sr">Thumbnail</span></th><th>Image</th><th class="hide-sm">Model says</th><th class="hide-sm" title="Anomaly score: the calibrated parts' q combined; larger is more unusual">Score</th><th class="hide-sm" title="The share of clean calibration images that score at least as high; unusual where it is at most the FPR">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
-      <tbody>${repeat(rows.slice(0, limit), (r) => r.id, (r) => rowView(r, context(r)))}</tbody>
+      <tbody>${repeat(rows.slice(start, end), (r) => r.id, (r, i) => rowView(r, context(r, start + i + 1)))}</tbody>
     </table></div>
-    ${rows.length > limit ? html`<button class="more" @click=${more}>Show 50 more rows (${(rows.length - limit).toLocaleString('en')} not shown)</button>` : nothing}`;
+    ${rows.length > end ? html`<button class="more" @click=${more}>Show 50 more rows (${(rows.length - end).toLocaleString('en')} not shown)</button>` : nothing}`;
 }
 
 export interface RowContext {
   fpr: number;
+  /** The row's place in the table, from 1 (its name for screen readers: two images may share a file name). */
+  position: number;
   selected: boolean;
   thumb: () => string;
   open: () => void;
@@ -82,7 +89,7 @@ export function rowView(r: Row, c: RowContext) {
   else verdict = html`<span class="verdict" part="verdict">${r.state === 'running' ? 'checking…' : r.state}</span>`;
   return html`<tr class="row ${c.selected ? 'sel' : ''}" part="row" data-state=${r.state} data-name=${r.name} data-flagged=${s ? String(s.verdict === 'unusual') : ''} data-verdict=${s?.verdict ?? ''} data-q=${s ? String(s.q) : ''} @click=${c.open}>
     <td>${r.state === 'error' ? '' : html`<img src=${c.thumb()} alt="" loading="lazy" />`}</td>
-    <td class="name" title=${r.name}><button class="open" aria-current=${c.selected ? 'true' : 'false'} aria-label="Details of ${r.name} (image ${r.id + 1})" @click=${(e: Event) => (e.stopPropagation(), c.open())}>${r.name}</button></td>
+    <td class="name" title=${r.name}><button class="open" aria-current=${c.selected ? 'true' : 'false'} aria-label="Details of ${r.name} (row ${c.position})" @click=${(e: Event) => (e.stopPropagation(), c.open())}>${r.name}</button></td>
     <td class="hide-sm">${s ? `${s.top} ${(100 * s.prob).toFixed(0)}%` : ''}</td>
     <td class="num hide-sm" data-score=${s ? String(s.score) : ''}>${s ? fmtScore(s.score) : ''}</td>
     <td class="num hide-sm">${s ? (Number.isFinite(s.q) ? fmtP(s.q) : '—') : ''}</td>

@@ -1,12 +1,12 @@
 // The detector in a module Web Worker, exposed with comlink. One session at a time; images,
 // activations and profiles stay in this worker and the page that owns it.
 import * as Comlink from 'comlink';
-import { decodeProfile, encodeProfile, locateNode, toImageError, type Profile } from '../core/index.ts';
+import { decodeProfile, encodeProfile, nodeHistogram, toImageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
 import { Detector, holdOut, sameSpec, type ImageSource } from '../detector/index.ts';
 import { toTensor } from '../model/preprocess.ts';
 import { specSource } from '../model/spec.ts';
-import type { BinStrategy, ImageError, ImageResult, Progress, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
+import type { BinStrategy, ImageError, ImageResult, NodeHistogramData, Progress, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
 import { decodeBlob } from './decode.ts';
 
 export interface InitOptions {
@@ -34,17 +34,6 @@ export interface InitInfo {
   /** Calibration images behind the verdict (0: it cannot flag; see ImageResult.verdict). */
   calibrated: number;
   profileCount: number;
-}
-
-export interface NodeHistogramData {
-  layer: string;
-  index: number;
-  /** Bin edges e_0..e_B (expanded for uniform bins). */
-  edges: number[];
-  counts: number[];
-  lo: number;
-  hi: number;
-  count: number;
 }
 
 async function fetchBytes(src: string | ArrayBuffer, what: string): Promise<ArrayBuffer> {
@@ -199,18 +188,9 @@ const api = {
     return small.convertToBlob({ type: 'image/png' });
   },
 
-  /** Background histogram of one node, for the detail view. */
-  histogram(node: number): NodeHistogramData {
-    const p = need().profile!;
-    const { bins, strategy } = p.header;
-    const { layer, index } = locateNode(p.header.layers, node);
-    const edges =
-      strategy === 'uniform'
-        ? Array.from({ length: bins + 1 }, (_, k) => p.edges[2 * node] + ((p.edges[2 * node + 1] - p.edges[2 * node]) * k) / bins)
-        : Array.from(p.edges.subarray(node * (bins + 1), (node + 1) * (bins + 1)));
-    const t = p.tails.subarray(node * bins, (node + 1) * bins);
-    const counts = Array.from(t, (v, k) => v - (k + 1 < bins ? t[k + 1] : 0));
-    return { layer, index, edges, counts, lo: p.lo[node], hi: p.hi[node], count: p.header.count };
+  /** Background histogram of one node, for the detail view: class `cls`'s where the node's p-value came from it. */
+  histogram(node: number, cls: number): NodeHistogramData {
+    return nodeHistogram(need().profile!, node, cls);
   },
 
   cancel(): void {

@@ -4,9 +4,11 @@ import {
   buildProfile,
   decodeProfile,
   encodeProfile,
+  binOf,
   histogramPValueFn,
   histogramPValues,
   mergeProfiles,
+  nodeHistogram,
   pointPValues,
   MIN_CLASS_COUNT,
   ProfileBuilder,
@@ -110,5 +112,26 @@ describe('class-conditional profiles', () => {
     expect(() => decodeProfile(encodeProfile({ ...whole, header: { ...h, classes: { ...h.classes, counts: [1, 2, 3] } } }))).toThrow(ProfileError);
     // A class-conditional build needs every row's class.
     expect(() => new ProfileBuilder({ layers: layers1(nodes), bins: 4, strategy: 'uniform', classes, edgesFrom: edgeSample }).add(rows.subarray(0, nodes), 1)).toThrow(/predicted class/);
+  });
+
+  it("draw the histogram a node's p-value was read from: its class's where it has one, else the pooled one", () => {
+    for (const strategy of ['tail', 'uniform'] as const) {
+      const p = buildProfile(rows, n, { layers: layers1(nodes), bins: 16, strategy, tail: 'both', classes }, header, labels);
+      for (const cls of [-1, 0, 1, 2]) {
+        for (let j = 0; j < nodes; j++) {
+          const h = nodeHistogram(p, j, cls);
+          // Counted again from the rows that histogram stands for, in the profile's own bins.
+          const own = cls >= 0 && j >= classes.from && p.header.classes!.counts[cls] >= MIN_CLASS_COUNT;
+          const counts = new Array(16).fill(0);
+          for (let i = 0; i < n; i++) if (!own || labels[i] === cls) counts[binOf(strategy, 16, p.edges, j, rows[i * nodes + j])]++;
+          expect(h.counts).toEqual(counts);
+          expect(h.count).toBe(own ? p.header.classes!.counts[cls] : n);
+          expect(h.cls).toBe(own ? cls : undefined);
+          expect(h.edges).toHaveLength(17);
+          expect(h.edges[0]).toBeLessThanOrEqual(h.edges[16]);
+          expect(h.index).toBe(j);
+        }
+      }
+    }
   });
 });

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildDefaults } from '../../src/defaults.ts';
-import { oneClassWarning } from '../../src/detector/build-notes.ts';
+import { oneClassWarning, smallBackgroundWarning } from '../../src/detector/build-notes.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { classOutput, inspectModel } from '../../src/model/onnx.ts';
 import { parseSpecFields, resolveSpec, specFromModel } from '../../src/model/spec.ts';
@@ -128,5 +128,14 @@ describe('a background the model puts in one class', () => {
     expect(oneClassWarning(counts(5, 5, 30), 10)).toEqual([]); // 75%
     expect(oneClassWarning(counts(0, 19), 10)).toEqual([]); // too few to say
     expect(oneClassWarning(counts(0, 40), 2)).toEqual([]); // two classes: a background of one kind is common
+  });
+});
+
+describe('a small background', () => {
+  it('is named with the smallest p-value it allows, below 100 images; a shard of a larger build is not', () => {
+    expect(smallBackgroundWarning(42, false)[0]).toMatch(/^only 42 background images: no node's p-value can go below 1\/43 \(2\.3%\)/);
+    expect(smallBackgroundWarning(99, false)).toHaveLength(1);
+    expect(smallBackgroundWarning(100, false)).toEqual([]);
+    expect(smallBackgroundWarning(20, true)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fmtScore, layerLabel } from '../../src/ui/format.ts';
+import { fmtBin, fmtScore, layerLabel } from '../../src/ui/format.ts';
 
 describe('fmtScore', () => {
   it('shows one decimal, and a tie-break-only score as an exponent, never "0.0" for a positive score', () => {
@@ -18,5 +18,15 @@ describe('layerLabel', () => {
     expect(layerLabel('conv1_relu')).toBe('conv1_relu');
     expect(layerLabel('/')).toBe('/');
     expect(layerLabel('_output_0')).toBe('_output_0');
+  });
+});
+
+describe('fmtBin', () => {
+  it('gives a bin its usual two decimals, and more where its edges would read as one value', () => {
+    expect(fmtBin(0.1, 0.25)).toBe('[0.10, 0.25)');
+    expect(fmtBin(0.3571, 0.3589)).toBe('[0.357, 0.359)');
+    expect(fmtBin(0.35712, 0.35718)).toBe('[0.3571, 0.3572)');
+    expect(fmtBin(0.357121, 0.357124)).toBe('[0.357121, 0.357124)');
+    expect(fmtBin(2, 2)).toBe('exactly 2.00');
   });
 });

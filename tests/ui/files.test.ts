@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { imagesOnly } from '../../src/ui/files.ts';
+
+const file = (path: string, type = '') => {
+  const f = new File([new Uint8Array(1)], path.split('/').pop()!, { type });
+  // What a folder picker (<input webkitdirectory>) sets; Node's File has no such field.
+  Object.defineProperty(f, 'webkitRelativePath', { value: path });
+  return f;
+};
+
+describe('imagesOnly', () => {
+  it("keeps a picked folder's images in path order, as the CLI lists a folder, and counts the other files", () => {
+    const all = ['bg/b/2.png', 'bg/a/10.png', 'bg/notes.txt', 'bg/a/9.png', 'bg/labels.json', 'bg/A/1.jpg'].map((p) => file(p));
+    const { files, skipped } = imagesOnly(all);
+    expect(files.map((f) => f.webkitRelativePath)).toEqual(['bg/A/1.jpg', 'bg/a/10.png', 'bg/a/9.png', 'bg/b/2.png']);
+    expect(skipped).toBe(2);
+  });
+
+  it('keeps the order of files without a path (a dropped folder comes walked in order); a file typed image/* counts', () => {
+    const loose = [new File([], 'z.png'), new File([], 'photo', { type: 'image/jpeg' }), new File([], 'a.png'), new File([], 'x.md')];
+    expect(imagesOnly(loose).files.map((f) => f.name)).toEqual(['z.png', 'photo', 'a.png']);
+  });
+});
