@@ -90,6 +90,8 @@ test('"Use your own model" loads an .onnx with its .hsp and spec from disk and c
   await page.locator(`${el} #own-model`).setInputFiles(['public/models/fashion-cnn.onnx', 'public/profiles/fashion-cnn.hsp', 'public/models/fashion-cnn.json']);
   await expect(page.locator(`${el} [data-local-model]`)).toContainText('fashion-cnn.onnx + fashion-cnn.hsp + fashion-cnn.json');
   await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  // The bundled samples are the bundled model's: not offered beside a model from this device.
+  await expect(page.locator(`${el} .gallery`)).toHaveCount(0);
   // The rows of the model before are gone with it, and the page says so.
   await expect(rows(page)).toHaveCount(0);
   await expect(page.locator(`${el} .notice`)).toContainText('The 1 row of the model before was cleared.');
@@ -102,6 +104,7 @@ test('"Use your own model" loads an .onnx with its .hsp and spec from disk and c
   await page.locator('#model-choice').selectOption('0');
   await expect(page.locator(`${el} [data-local-model]`)).toHaveCount(0);
   await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  await expect(page.locator(`${el} .gallery`)).toHaveCount(1);
   // Wrong picks say what is wrong, naming the files.
   const notice = page.locator(`${el} .notice`);
   await page.locator(`${el} #own-model`).setInputFiles(['public/profiles/fashion-cnn.hsp']);

@@ -24,10 +24,11 @@ test('checks dropped files and shows the verdict with the WASM fallback', async 
   // The last layer's p-values are read from the predicted class's histograms: the one drawn says so.
   const maps = page.locator(`${el} #detail hs-pvalue-map canvas`);
   const caption = page.locator(`${el} hs-node-histogram p`);
-  for (const [map, text] of [[maps.last(), /[\d,]+ background images the model called \S/], [maps.first(), /[\d,]+ background images( ·|$)/]] as const) {
+  for (const [map, text] of [[maps.first(), /[\d,]+ background images( ·|$)/], [maps.last(), /[\d,]+ background images the model called \S/]] as const) {
     await map.focus();
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('Enter');
     await expect(caption).toHaveText(text);
   }
+  await shot(page, 'detail-class');
 });

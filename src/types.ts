@@ -36,6 +36,8 @@ export interface ModelSpec {
   /** Channel order BGR instead of RGB. */
   bgr?: boolean;
   resize: 'stretch' | 'center-crop' | 'pad';
+  /** What transparent pixels are laid over: black when absent (MNIST-style data), white for logos, scans, text lines. */
+  matte?: 'black' | 'white';
   classNames?: string[];
 }
 

@@ -169,6 +169,10 @@ describe('CLI habits', () => {
     expect(r.stderr).toMatch(/warning: only 48 background images: no node's p-value can go below 1\/49/);
     const h = decodeProfile(readFileSync(out)).header;
     expect([h.count, h.calibration?.count]).toEqual([48, 12]);
+    // A model that does not open is all it says: no note on a split that will not be used.
+    const missing = cli(['profile', '--model', join(dir, 'nope.onnx'), '--images', bg, '--out', join(dir, 'nope.hsp')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).not.toMatch(/calibrating on/);
   });
 
   it('calibration images that are also in the background (under any name) are left out of the calibration, with a warning', () => {
@@ -221,7 +225,8 @@ describe('CLI habits', () => {
     expect(partial.stdout).toMatch(/spec +\{"inputName":"input","height":12,"width":12,"channels":3,"layout":"nchw","scale":255,"mean":\[0.5\],"std":\[0.5\]/);
     const typo = spec({ mean: [0.5], resize: 'strech' });
     expect(typo.status).toBe(1);
-    expect(typo.stdout).toMatch(/plan: unavailable: Invalid model spec: resize must be "stretch", "center-crop", "pad", not "strech". In .*m\.json \(read as the spec of the model beside it\)/);
+    expect(typo.stdout).toMatch(/plan: unavailable: no spec \(above\)/);
+    expect(typo.stdout).toMatch(/spec +unavailable: Invalid model spec: resize must be "stretch", "center-crop", "pad", not "strech". In .*m\.json \(read as the spec of the model beside it\)/);
     const tfjs = spec({ format: 'graph-model', modelTopology: {}, weightsManifest: [] });
     expect(tfjs.status, tfjs.stdout).toBe(0);
     expect(tfjs.stdout).toMatch(/"mean":\[0\],"std":\[1\]/);

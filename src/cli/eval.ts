@@ -105,6 +105,8 @@ export interface EvalImages {
   wanted: string[];
   background: ImageSource;
   calibration: ImageSource | null;
+  /** What was held out to calibrate, where nothing was named (io.ts heldOut). */
+  note?: string;
   clean: ImageSource;
   anomalous: { name: string; images: ImageSource }[];
 }

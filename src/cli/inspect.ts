@@ -62,15 +62,16 @@ export async function runInspect(opts: InspectFlags): Promise<void> {
   const shape = info.outputs.find((o) => o.name === out)?.shape ?? [];
   const map = !perImageVector(shape) ? ` (a map [${shape.join(', ')}]: each class's mean over its positions)` : '';
   console.log(`classes from output ${out}${why}${map}${floats > 1 ? ` (one of ${floats} float outputs: choose another with --output)` : ''}`);
-  console.log(`spec   ${JSON.stringify(spec)}`);
-  const assumed = 'error' in (spec as object) ? undefined : assumedPreprocessing(specSources(opts, opts.model), spec as ModelSpec);
+  const failed = 'error' in (spec as object) ? (spec as { error: string }).error : undefined;
+  console.log(`spec   ${failed ? `unavailable: ${failed}` : JSON.stringify(spec)}`);
+  const assumed = failed ? undefined : assumedPreprocessing(specSources(opts, opts.model), spec as ModelSpec);
   if (assumed) console.log(`       ${assumed}`);
   console.log(`\ncandidate layers (* = auto):`);
   for (const c of info.candidates) {
     console.log(`${info.autoLayers.includes(c.name) ? '*' : ' '} ${c.opType.padEnd(20)} ${c.name}${c.shape ? ` [${c.shape.join(', ')}]` : ''}`);
   }
   console.log('');
-  if ('error' in plan) console.log(`plan: unavailable: ${plan.error}`);
+  if ('error' in plan) console.log(`plan: unavailable: ${plan.error === failed ? 'no spec (above)' : plan.error}`);
   else {
     const planned = !opts.reduce && layersOf(opts.layers ?? DEFAULTS.layers) === 'auto';
     console.log(formatPlan(plan, budget, planned ? 'plan' : 'cost of the given --layers/--reduce'));

@@ -81,14 +81,12 @@ export function fileSource(files: string[]): ImageSource {
 }
 
 /** Every 5th image of `dir` held out to calibrate (detector/features.ts holdOut), with a note that says so. */
-export function heldOut(given: ImageSource, dir: string, alternatives: string): { background: ImageSource; calibration: ImageSource | null } {
+/** Every 5th image held out to calibrate, and the note that says so (printed once the model has opened: a model that does not is the first thing to say). */
+export function heldOut(given: ImageSource, dir: string, alternatives: string): { background: ImageSource; calibration: ImageSource | null; note?: string } {
   const split = holdOut(given, DEFAULTS.calibrationShare);
-  if (split.calibration) {
-    console.error(
-      `note: calibrating on ${split.calibration.count} of the ${given.count} images in ${dir} (every ${Math.round(1 / DEFAULTS.calibrationShare)}th), the other ${split.background.count} are the background; ${alternatives}.`,
-    );
-  }
-  return split;
+  if (!split.calibration) return split;
+  const every = Math.round(1 / DEFAULTS.calibrationShare);
+  return { ...split, note: `calibrating on ${split.calibration.count} of the ${given.count} images in ${dir} (every ${every}th), the other ${split.background.count} are the background; ${alternatives}.` };
 }
 
 export function readModel(path: string): { bytes: Uint8Array; info: ModelInfo } {
@@ -124,6 +122,7 @@ export interface SpecFlags {
   mean?: string;
   std?: string;
   bgr?: boolean;
+  matte?: 'black' | 'white';
   centerCrop?: boolean;
   resize?: ModelSpec['resize'];
   input?: string;
@@ -161,6 +160,7 @@ export function specSources(flags: SpecFlags, modelPath: string): SpecSources {
   if (flags.mean) o.mean = numbers(flags.mean, '--mean');
   if (flags.std) o.std = numbers(flags.std, '--std');
   if (flags.bgr) o.bgr = true;
+  if (flags.matte) o.matte = flags.matte;
   if (flags.centerCrop && flags.resize && flags.resize !== 'center-crop') throw new UsageError(`--center-crop and --resize ${flags.resize} disagree`);
   if (flags.resize) o.resize = flags.resize;
   else if (flags.centerCrop) o.resize = 'center-crop';

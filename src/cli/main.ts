@@ -81,7 +81,7 @@ layerOptions(
   // Without a calibration folder, hold some of the images out (as the browser does); not for a
   // shard, whose calibration a merge drops (the merged profile is calibrated as a whole).
   const split = opts.calibration === undefined && !opts.shard && !edgesFrom;
-  const { background: images, calibration } = split
+  const { background: images, calibration, note } = split
     ? heldOut(given, opts.images, '--calibration DIR names held-out images instead, --no-calibration keeps them all as background')
     : { background: given, calibration: opts.calibration ? imagesOf(opts.calibration) : null };
   // Shards share the edges profile's layers and reductions; otherwise the flags choose (plan by default).
@@ -89,6 +89,7 @@ layerOptions(
     ? await openDetector({ ...opts, layers: edgesFrom.header.layers.map((l) => l.name).join(',') }, undefined, layerReductions(edgesFrom.header))
     : await openDetector(opts, undefined, choiceOf(opts, opts.planCount ?? images.count, calibration?.count));
   if (!edgesFrom) enforceCap(detector.features, opts, opts.planCount ?? images.count, calibration?.count);
+  if (note) console.error(`note: ${note}`);
   const assumed = assumedPreprocessing(specSources(opts, opts.model), detector.features.spec);
   if (assumed) console.error(`note: ${assumed}`);
   const bar = progress();
@@ -239,6 +240,7 @@ layerOptions(
   const [bgCount, calCount] = [known.background.count, known.calibration?.count ?? 0];
   const detector = await openDetector(opts, undefined, choiceOf(opts, bgCount, calCount));
   enforceCap(detector.features, opts, bgCount, calCount);
+  if (known.note) console.error(`note: ${known.note}`);
   const bar = progress();
   const { results, skipped } = await runEval(detector, opts, known, (p) => bar.update(p));
   bar.stop();

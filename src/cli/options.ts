@@ -18,6 +18,7 @@ export function specOptions(cmd: Command): Command {
     .option('--mean <m>', 'per-channel mean, e.g. 0.485,0.456,0.406')
     .option('--std <s>', 'per-channel std, e.g. 0.229,0.224,0.225')
     .option('--bgr', 'feed channels in BGR order')
+    .addOption(new Option('--matte <color>', 'what transparent pixels are laid over (default black, as MNIST-style data; white for logos, scans and text drawn on white)').choices(['black', 'white']))
     .addOption(new Option('--resize <how>', 'meet the input size by stretching, centre-cropping to its aspect ratio, or as text-line models are fed: the height filled, the width by the aspect ratio, zeros to the right (pad)').choices([...RESIZES]))
     .option('--center-crop', 'the same as --resize center-crop')
     .option('--input <name>', 'input tensor name')

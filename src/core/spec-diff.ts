@@ -17,6 +17,7 @@ export function preprocessingChanges(was: ModelSpec | undefined, now: ModelSpec 
     std: perChannel(s.std, s),
     'channel order': s.bgr ? 'BGR' : 'RGB',
     resize: s.resize,
+    'transparent pixels over': s.matte ?? 'black',
   });
   const [a, b] = [show(was), show(now)];
   return Object.keys(a).filter((k) => a[k] !== b[k]).map((k) => `${k} ${a[k]} ${names[0]}, ${b[k]} ${names[1]}`);

@@ -38,8 +38,9 @@ function resizeAxis(src: Float32Array, w: number, h: number, dw: number, horizon
 /**
  * One image (RGBA, 8-bit) to a Float32Array in the model's layout, batch axis excluded:
  * x = (pixel / scale - mean[c]) / std[c].
- * - Alpha: transparent pixels are composited over BLACK (the background of MNIST / Fashion-MNIST
- *   style data; a transparent PNG of a garment then looks like the training images).
+ * - Alpha: transparent pixels are composited over black (the background of MNIST / Fashion-MNIST
+ *   style data; a transparent PNG of a garment then looks like the training images), or over white
+ *   with spec.matte (logos, scans and text lines drawn on white).
  * - Gray (channels 1): round(0.299 R + 0.587 G + 0.114 B) on the 8-bit composited values, before
  *   resizing (so it matches PIL's convert('L')).
  * - Channels 3: RGB, or BGR when spec.bgr.
@@ -76,6 +77,7 @@ export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
   const rw = spec.resize === 'pad' ? Math.min(W, Math.max(1, Math.ceil((H * cw) / ch))) : W;
   const rh = H;
   const C = spec.channels;
+  const matte = spec.matte === 'white' ? 255 : 0;
   // Row by row: each source row's values, resized across, so no full-size float copy of a large photo is held.
   const line = Array.from({ length: C }, () => new Float32Array(cw));
   const across = Array.from({ length: C }, () => new Float32Array(rw * ch));
@@ -83,9 +85,10 @@ export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
     for (let x = 0; x < cw; x++) {
       const i = ((y + y0) * w + (x + x0)) * 4;
       const a = data[i + 3] / 255;
-      const r = data[i] * a;
-      const g = data[i + 1] * a;
-      const b = data[i + 2] * a;
+      const under = (1 - a) * matte;
+      const r = data[i] * a + under;
+      const g = data[i + 1] * a + under;
+      const b = data[i + 2] * a + under;
       if (C === 1) line[0][x] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
       else {
         line[0][x] = spec.bgr ? b : r;

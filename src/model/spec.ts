@@ -68,7 +68,7 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
 /** How an image meets the input's size (`preprocess.ts toTensor`). */
 export const RESIZES: readonly ModelSpec['resize'][] = ['stretch', 'center-crop', 'pad'];
 /** The fields a spec may give. */
-const SPEC_FIELDS = ['inputName', 'outputName', 'height', 'width', 'channels', 'layout', 'scale', 'mean', 'std', 'bgr', 'resize', 'classNames'];
+const SPEC_FIELDS = ['inputName', 'outputName', 'height', 'width', 'channels', 'layout', 'scale', 'mean', 'std', 'bgr', 'resize', 'matte', 'classNames'];
 
 /** Whether JSON gives any field of a spec (a file that merely shares a model's name gives none). */
 export function isSpecLike(json: unknown): boolean {
@@ -121,6 +121,8 @@ function checkSpec(json: unknown, whole: boolean): Partial<ModelSpec> {
   if (std?.some((s) => s === 0)) bad('std must not be 0');
   if (o.resize !== undefined && !RESIZES.includes(o.resize as ModelSpec['resize'])) bad(`resize must be ${RESIZES.map((r) => `"${r}"`).join(', ')}, not ${JSON.stringify(o.resize)}`);
   if (o.bgr !== undefined && typeof o.bgr !== 'boolean') bad('bgr must be true or false');
+  if (o.bgr === true && o.channels === 1) bad('bgr (channel order) applies to 3 channels, and this spec feeds 1 (gray): leave it out');
+  if (o.matte !== undefined && o.matte !== 'black' && o.matte !== 'white') bad(`matte (what transparent pixels are laid over) must be "black" or "white", not ${JSON.stringify(o.matte)}`);
   if (o.classNames !== undefined && !Array.isArray(o.classNames)) bad('classNames must be a list of strings');
   const given = <T>(k: string, v: T) => (o[k] === undefined ? {} : { [k]: v });
   return {
@@ -133,6 +135,7 @@ function checkSpec(json: unknown, whole: boolean): Partial<ModelSpec> {
     ...given('scale', o.scale),
     ...(whole ? { mean: mean ?? [0], std: std ?? [1], resize: (o.resize ?? 'stretch') as ModelSpec['resize'] } : { ...given('mean', mean), ...given('std', std), ...given('resize', o.resize) }),
     ...(o.bgr ? { bgr: true } : {}),
+    ...given('matte', o.matte),
     ...(Array.isArray(o.classNames) ? { classNames: (o.classNames as unknown[]).map(String) } : {}),
   };
 }

@@ -296,7 +296,7 @@ export class HistoscanDetector extends LitElement {
         <input id="files" type="file" tabindex="-1" accept="image/png,image/jpeg,image/*" multiple aria-label="Choose images" @change=${(e: Event) => this.addFiles(inputFiles(e))} />
         <input id="folder" type="file" tabindex="-1" webkitdirectory multiple aria-label="Choose a folder" @change=${(e: Event) => this.addFolder(inputFiles(e))} />
       </div>
-      ${this.gallery.render()}
+      ${this.localModel ? nothing : this.gallery.render() /* the samples are the named model's, not one from this device */}
       <div class="notice" role="status">${this.notice}</div>
       <div class="sr" role="status" aria-live="polite" data-announce>${this.announcement}</div>
       ${batchView(this.queue.batch, () => this.cancel(), () => this.clear())}

@@ -1,6 +1,6 @@
 import { css, html, LitElement, svg } from 'lit';
 import type { NodeHistogramData as Hist } from '../types.ts';
-import { fmtBin, fmtP, fmtValue } from './format.ts';
+import { fmtBin, fmtP, fmtValue, layerLabel } from './format.ts';
 
 /**
  * One node's background histogram with the observed value marked. Bars are as wide as their bins
@@ -43,7 +43,7 @@ export class NodeHistogram extends LitElement {
   override render() {
     const h = this.hist;
     if (!h) return html``;
-    if (!h.counts.length || h.edges.length < 2) return html`<p>No background histogram for ${h.layer} node ${h.index}.</p>`;
+    if (!h.counts.length || h.edges.length < 2) return html`<p>No background histogram for ${layerLabel(h.layer)} node ${h.index}.</p>`;
     const W = 440;
     const H = 170;
     const pad = { l: 40, r: 16, t: 30, b: 30 };
@@ -79,7 +79,7 @@ export class NodeHistogram extends LitElement {
     const right = mx > pad.l + plotW / 2;
     const images = `${h.count.toLocaleString('en')} background images${h.cls !== undefined ? ` the model called ${this.classLabel || `class ${h.cls}`}` : ''}`;
     const label =
-      `Background histogram of ${h.layer} node ${h.index} over ${images}, values ${fmtValue(h.lo)} to ${fmtValue(h.hi)}` +
+      `Background histogram of ${layerLabel(h.layer)} node ${h.index} over ${images}, values ${fmtValue(h.lo)} to ${fmtValue(h.hi)}` +
       (has ? `; this image: ${fmtValue(v)}, ${above || below ? `${where}, ${pText}` : pText}.` : '.');
     const ay = pad.t - 10;
 
@@ -103,7 +103,7 @@ export class NodeHistogram extends LitElement {
             <text class="mark-label" x=${right ? mx - 4 : mx + 4} y=${ay - 4} text-anchor=${right ? 'end' : 'start'}>${markLabel}</text>`
           : ''}
       </svg>
-      <p>${h.layer} · node ${h.index} · ${images}${has ? html` · this image ${fmtValue(v)}: ${where}${above || below ? ` (${pText})` : ''}` : ''}</p>`;
+      <p title=${h.layer}>${layerLabel(h.layer)} · node ${h.index} · ${images}${has ? html` · this image ${fmtValue(v)}: ${where}${above || below ? ` (${pText})` : ''}` : ''}</p>`;
   }
 }
 

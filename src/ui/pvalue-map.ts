@@ -46,6 +46,8 @@ export class PValueMap extends LitElement {
     canvas { display: block; width: 100%; height: auto; image-rendering: pixelated; border-radius: 4px; cursor: crosshair; }
     canvas:focus-visible { outline: 3px solid var(--histoscan-accent, #2563eb); outline-offset: 2px; }
     figcaption { font-size: 0.8rem; color: var(--histoscan-muted, #566070); margin-top: 0.25rem; display: flex; gap: 0.25rem 0.75rem; align-items: center; flex-wrap: wrap; }
+    /* A long tensor name breaks within the caption rather than running under the next map. */
+    figcaption > span:first-child { min-width: 0; overflow-wrap: anywhere; }
     .legend { display: inline-flex; gap: 0.3rem; align-items: center; white-space: nowrap; }
     .bar { display: inline-block; width: 90px; height: 10px; border-radius: 2px; }
     .swatch { display: inline-block; width: 9px; height: 9px; border: 2px solid ${unsafeCSS(SUBSET)}; border-radius: 1px; }

@@ -43,8 +43,8 @@ const isError = (r: ImageResult | ImageError): r is ImageError => 'error' in r;
 
 export class QueueController implements ReactiveController {
   rows: Row[] = [];
-  /** Progress since the last Clear, so single clicks add up too; cancelled images leave the total and are counted apart. */
-  batch = { done: 0, total: 0, running: false, cancelled: 0 };
+  /** Progress since the last Clear, so single clicks add up too (cancelled images leave the total: the summary counts them). */
+  batch = { done: 0, total: 0, running: false };
   private queue: Row[] = [];
   private nextId = 1;
   private readonly results = new ResultCache();
@@ -215,7 +215,7 @@ export class QueueController implements ReactiveController {
   cancel(): void {
     const wasRunning = this.batch.running;
     for (const r of this.queue) r.state = 'cancelled';
-    this.batch = { ...this.batch, total: this.batch.total - this.queue.length, running: false, cancelled: this.batch.cancelled + this.queue.length };
+    this.batch = { ...this.batch, total: this.batch.total - this.queue.length, running: false };
     this.queue = [];
     this.client.cancel();
     this.changed();
@@ -233,7 +233,7 @@ export class QueueController implements ReactiveController {
     }
     this.rows = kept;
     this.results.clear();
-    this.batch = { done: 0, total: kept.length, running: kept.length > 0, cancelled: 0 };
+    this.batch = { done: 0, total: kept.length, running: kept.length > 0 };
     this.changed();
   }
 

@@ -42,11 +42,11 @@ export function summaryText(s: BatchSummary, fpr: number): string {
 }
 
 /** Progress of the batch since the last Clear, with Cancel while it runs and Clear after. */
-export function batchView(b: { done: number; total: number; running: boolean; cancelled: number }, cancel: () => void, clear: () => void) {
-  if (!b.total && !b.cancelled) return nothing;
+export function batchView(b: { done: number; total: number; running: boolean }, cancel: () => void, clear: () => void) {
+  if (!b.total) return nothing;
   return html`<div class="batch" part="progress">
     <progress max=${b.total} value=${b.done} aria-label="Images checked"></progress>
-    <span class="num" data-progress>${b.done} / ${b.total}</span>${b.cancelled ? html`<span class="num" data-cancelled>${b.cancelled} cancelled</span>` : nothing}
+    <span class="num" data-progress>${b.done} / ${b.total}</span>
     ${b.running ? html`<button @click=${cancel}>Cancel</button>` : html`<button @click=${clear}>Clear</button>`}
   </div>`;
 }

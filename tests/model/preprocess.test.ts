@@ -3,6 +3,7 @@ import { toTensor } from '../../src/model/preprocess.ts';
 import { parseSpec } from '../../src/model/spec.ts';
 import { layerNodeCount, reduceLayer } from '../../src/model/reduce.ts';
 import { ModelError } from '../../src/core/errors.ts';
+import { preprocessingChanges } from '../../src/core/spec-diff.ts';
 import type { ModelSpec, RgbaImage } from '../../src/types.ts';
 import { rng } from '../../src/core/rng.ts';
 
@@ -34,6 +35,19 @@ describe('preprocessing', () => {
     expect(Array.from(a)).toEqual([0, 0, 0, 0]);
     const half = toTensor(image(2, 2, () => [200, 200, 200, 128]), spec({ channels: 1 }));
     expect(half[0] * 255).toBeCloseTo(Math.round(200 * (128 / 255)));
+  });
+
+  it('lays transparent pixels over white where the spec says matte "white"; black, given or not, is the same preprocessing', () => {
+    const clear = toTensor(image(2, 2, () => [10, 20, 30, 0]), spec({ matte: 'white' }));
+    expect(Array.from(clear)).toEqual(new Array(12).fill(1));
+    const a = 128 / 255;
+    const half = toTensor(image(2, 2, () => [200, 100, 0, 128]), spec({ layout: 'nhwc', matte: 'white' }));
+    expect(Array.from(half.subarray(0, 3))).toEqual([200, 100, 0].map((v) => Math.fround((v * a + (1 - a) * 255) / 255)));
+    expect(toTensor(image(2, 2, () => [9, 9, 9, 77]), spec({ matte: 'black' }))).toEqual(toTensor(image(2, 2, () => [9, 9, 9, 77]), spec({})));
+    expect(preprocessingChanges(spec({}), spec({ matte: 'black' }))).toEqual([]);
+    expect(preprocessingChanges(spec({}), spec({ matte: 'white' }))).toEqual(['transparent pixels over black in the profile, white now']);
+    expect(() => parseSpec({ ...spec({ channels: 1 }), bgr: true })).toThrow(/bgr \(channel order\) applies to 3 channels, and this spec feeds 1 \(gray\)/);
+    expect(() => parseSpec({ ...spec({}), matte: 'grey' })).toThrow(/matte \(what transparent pixels are laid over\) must be "black" or "white", not "grey"/);
   });
 
   it('resizing a constant image keeps it constant; centre crop takes the centre', () => {
