@@ -213,7 +213,8 @@ test('a vision transformer from disk, sized by its preprocessor_config.json: the
   // The GELU output of the block (what auto monitors) with its tokens and features, then the class token.
   const maps = page.locator(`${el} #detail hs-pvalue-map`);
   await expect(maps).toHaveCount(2);
-  await expect(maps.nth(0)).toContainText('/act/Mul_1_output_0');
+  // Named as the views name layers (layerLabel), the tensor's full name on hover.
+  await expect(maps.nth(0).locator('strong[title="/act/Mul_1_output_0"]')).toHaveText('act/Mul_1');
   await expect(maps.nth(0)).toContainText('160 nodes [10×16]');
   await expect(maps.nth(0).locator('canvas')).toHaveAttribute('aria-label', /one 10×16 grid of tokens by features/);
   await maps.nth(0).locator('canvas').focus();
