@@ -15,10 +15,32 @@ export const rate = (v: string) => {
   return n;
 };
 
-/** A progress bar on stderr, only when stderr is a terminal. */
-export function progress() {
+/** How often a long run says where it is when stderr is no terminal (a log file, CI). */
+export const LOG_EVERY_MS = 30_000;
+
+/**
+ * A progress bar on stderr where it is a terminal; elsewhere a plain line every LOG_EVERY_MS of a
+ * long run (none for a short one), with the time its stage has left at the pace so far.
+ */
+export function progress(stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = process.stderr, now = () => performance.now()) {
+  if (!stream.isTTY) {
+    let [stage, since, last] = ['', now(), now()];
+    const noop = () => {};
+    return {
+      update(p: Progress) {
+        const t = now();
+        if (p.stage !== stage) [stage, since] = [p.stage, t];
+        if (t - last < LOG_EVERY_MS) return;
+        last = t;
+        const left = p.done > 0 && p.done < p.total ? ((t - since) / p.done) * (p.total - p.done) : NaN;
+        stream.write(`${p.stage} ${p.done}/${p.total}${Number.isFinite(left) ? `, about ${Math.ceil(left / 60_000)} min left` : ''}\n`);
+      },
+      clear: noop,
+      stop: noop,
+    };
+  }
   const bar = new cliProgress.SingleBar(
-    { format: '{stage} {bar} {value}/{total} | {eta_formatted} left', stream: process.stderr, hideCursor: true, etaBuffer: 50 },
+    { format: '{stage} {bar} {value}/{total} | {eta_formatted} left', stream: stream as NodeJS.WriteStream, hideCursor: true, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
@@ -33,7 +55,7 @@ export function progress() {
     },
     /** Clears the bar's line on a terminal, so that a result written to stdout takes it (the next update draws the bar below). */
     clear() {
-      if (started && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      if (started) stream.write('\r\x1b[K');
     },
     stop() {
       if (started) bar.stop();

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { LOG_EVERY_MS, progress } from '../src/cli/progress.ts';
+
+describe('progress where stderr is no terminal', () => {
+  it('says nothing in a short run, and a line per LOG_EVERY_MS of a long one with its stage\'s time left', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const bar = progress({ isTTY: false, write: (s: string) => (lines.push(s), true) } as never, () => t);
+    for (let done = 1; done <= 10; done++) {
+      t += 1000;
+      bar.update({ done, total: 100, stage: 'background' });
+    }
+    expect(lines).toEqual([]);
+    // 30 s in, 30 of 100 done at 1 s each: 70 s left, in whole minutes rounded up.
+    for (let done = 11; done <= 30; done++) {
+      t += 1000;
+      bar.update({ done, total: 100, stage: 'background' });
+    }
+    expect(lines).toEqual(['background 30/100, about 2 min left\n']);
+    // A new stage times its own pace; the last image of a stage has nothing left to time.
+    t += LOG_EVERY_MS;
+    bar.update({ done: 5, total: 5, stage: 'calibration' });
+    expect(lines[1]).toBe('calibration 5/5\n');
+    bar.stop();
+  });
+});
