@@ -80,8 +80,10 @@ export function fileSource(files: string[]): ImageSource {
   };
 }
 
-/** Every 5th image of `dir` held out to calibrate (detector/features.ts holdOut), with a note that says so. */
-/** Every 5th image held out to calibrate, and the note that says so (printed once the model has opened: a model that does not is the first thing to say). */
+/**
+ * Every 5th image of `dir` held out to calibrate (detector/features.ts holdOut), and the note that
+ * says so, for the caller to print once the model has opened (a model that does not is said first).
+ */
 export function heldOut(given: ImageSource, dir: string, alternatives: string): { background: ImageSource; calibration: ImageSource | null; note?: string } {
   const split = holdOut(given, DEFAULTS.calibrationShare);
   if (!split.calibration) return split;
