@@ -151,9 +151,13 @@ function checkCompatible(p: Profile, f: FeatureExtractor): void {
     );
   }
   if (!compatible(p, f)) {
+    const rs = layerReductions(p.header);
     const list = (ls: typeof f.layers, rs: (string | undefined)[]) => ls.map((l, i) => `${l.name}[${l.nodes} ${rs[i]}${l.channelAxis ? ` channels on axis ${l.channelAxis}` : ''}]`).join(', ');
+    // Before 0.4.5 a map lower or narrower than its pooling grid repeated its rows as nodes.
+    const older = p.header.layers.some((l, i) => f.layers[i]?.name === l.name && rs[i]?.startsWith('pool') && rs[i] === f.layers[i].reduction && l.nodes > f.layers[i].nodes);
     throw new ProfileError(
-      `This profile monitors other layers than the model provides (profile: ${list(p.header.layers, layerReductions(p.header))}; model: ${list(f.layers, f.layers.map((l) => l.reduction))}).`,
+      `This profile monitors other layers than the model provides (profile: ${list(p.header.layers, rs)}; model: ${list(f.layers, f.layers.map((l) => l.reduction))}).` +
+        (older ? ' It was built by a version before 0.4.5, which repeated the rows of a map smaller than its pooling grid; rebuild it with "histoscan profile".' : ''),
       'mismatch',
     );
   }

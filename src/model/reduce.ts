@@ -27,6 +27,16 @@ export function poolGrid(how: Reduction): number {
   return how === 'pool4' ? 4 : how === 'pool2' ? 2 : 0;
 }
 
+/**
+ * Rows and columns of a pooled C×H×W layer's grid: g each, or fewer where the map is smaller (a
+ * 2×96 map pooled to 4×4 would repeat each row: the same value twice, which the scan would count
+ * as two nodes of evidence).
+ */
+function gridOf(dims: readonly number[], g: number, channelAxis: number): [rows: number, cols: number, ya: number, xa: number] {
+  const [ya, xa] = [0, 1, 2].filter((a) => a !== channelAxis);
+  return [Math.min(g, dims[ya]), Math.min(g, dims[xa]), ya, xa];
+}
+
 function check(data: Float32Array, dims: readonly number[], channelAxis: number, how: Reduction): void {
   if (data.length !== product(dims)) throw new RangeError(`Layer data has ${data.length} values but shape [${dims.join(', ')}] needs ${product(dims)}.`);
   if (dims.length > 1 && !validAxis(dims, channelAxis)) {
@@ -40,10 +50,10 @@ function check(data: Float32Array, dims: readonly number[], channelAxis: number,
 /**
  * One image's layer tensor (batch removed) to node values.
  * - 'element': every value is a node (a copy).
- * - 'pool4' / 'pool2': a C×H×W layer averaged over a g×g grid per channel, nodes in [C, g, g]
- *   order. Adaptive like PyTorch's adaptive_avg_pool2d: cell i of g covers rows
- *   floor(i·H/g) .. ceil((i+1)·H/g) - 1, so any H, W works (cells overlap when g does not divide
- *   H, and repeat rows when H < g).
+ * - 'pool4' / 'pool2': a C×H×W layer averaged over a grid of min(g, H) × min(g, W) cells per
+ *   channel, nodes in [C, rows, cols] order. Adaptive like PyTorch's adaptive_avg_pool2d: cell i
+ *   of g covers rows floor(i·H/g) .. ceil((i+1)·H/g) - 1, so any H, W works (cells overlap when g
+ *   does not divide H; an axis shorter than g keeps one cell per row or column, none repeated).
  * - 'channel-mean' / 'channel-max': one node per channel, over every other axis (channelAxisOf
  *   decides a layer's axis once; its layout keeps it as `channelAxis`).
  * - Rank-0/1 tensors (dense features) are their own nodes under every reduction.
@@ -84,28 +94,28 @@ export function reduceLayer(data: Float32Array, dims: readonly number[], how: Re
   return out;
 }
 
-/** Adaptive average pooling of a rank-3 tensor to [C, g, g]; the two other axes are the grid's rows and columns. */
+/** Adaptive average pooling of a rank-3 tensor to [C, rows, cols] (gridOf); the two other axes are the grid's rows and columns. */
 function poolLayer(data: Float32Array, dims: readonly number[], g: number, channelAxis: number): Float32Array {
   const strides = [dims[1] * dims[2], dims[2], 1];
-  const [ya, xa] = [0, 1, 2].filter((a) => a !== channelAxis);
+  const [gy, gx, ya, xa] = gridOf(dims, g, channelAxis);
   const [C, H, W] = [dims[channelAxis], dims[ya], dims[xa]];
   const [sc, sy, sx] = [strides[channelAxis], strides[ya], strides[xa]];
-  const out = new Float32Array(C * g * g);
+  const out = new Float32Array(C * Math.max(1, gy) * Math.max(1, gx));
   if (H === 0 || W === 0) return out.fill(NaN);
   for (let c = 0; c < C; c++) {
-    for (let i = 0; i < g; i++) {
-      const y0 = Math.floor((i * H) / g);
-      const y1 = Math.ceil(((i + 1) * H) / g);
-      for (let j = 0; j < g; j++) {
-        const x0 = Math.floor((j * W) / g);
-        const x1 = Math.ceil(((j + 1) * W) / g);
+    for (let i = 0; i < gy; i++) {
+      const y0 = Math.floor((i * H) / gy);
+      const y1 = Math.ceil(((i + 1) * H) / gy);
+      for (let j = 0; j < gx; j++) {
+        const x0 = Math.floor((j * W) / gx);
+        const x1 = Math.ceil(((j + 1) * W) / gx);
         // Sums in float64, then one rounding to float32 (NaN sticks by arithmetic).
         let s = 0;
         for (let y = y0; y < y1; y++) {
           const row = c * sc + y * sy;
           for (let x = x0; x < x1; x++) s += data[row + x * sx];
         }
-        out[(c * g + i) * g + j] = s / ((y1 - y0) * (x1 - x0));
+        out[(c * gy + i) * gx + j] = s / ((y1 - y0) * (x1 - x0));
       }
     }
   }
@@ -124,5 +134,7 @@ export function layerNodeCount(dims: readonly number[], how: Reduction, channelA
   if (g && dims.length !== 3) {
     throw new RangeError(`Reduction ${how} pools a C×H×W layer; shape [${dims.join(', ')}] is not one (use channel-mean or element).`);
   }
-  return dims[channelAxis] * (g ? g * g : 1);
+  if (!g) return dims[channelAxis];
+  const [gy, gx] = gridOf(dims, g, channelAxis);
+  return dims[channelAxis] * Math.max(1, gy) * Math.max(1, gx);
 }

@@ -22,8 +22,8 @@ export interface Geometry {
 export function gridGeometry(shape: readonly number[], n: number, maxWidth: number, maxCell: number): Geometry {
   const pooled = poolGrid(shape, n);
   const product = shape.reduce((a, b) => a * b, 1);
-  const h = pooled || (shape.length >= 2 ? shape[shape.length - 2] : 1);
-  const w = pooled || (shape.length >= 2 ? shape[shape.length - 1] : 1);
+  const h = pooled?.[0] ?? (shape.length >= 2 ? shape[shape.length - 2] : 1);
+  const w = pooled?.[1] ?? (shape.length >= 2 ? shape[shape.length - 1] : 1);
   if ((product === n || pooled) && n > 0 && h * w > 1) {
     const c = n / (h * w);
     const tilesPerRow = Math.max(1, Math.min(c, Math.ceil(Math.sqrt((c * 1.6 * h) / w))));
@@ -37,17 +37,24 @@ export function gridGeometry(shape: readonly number[], n: number, maxWidth: numb
   return { tiled: false, tileW: cols, tileH: rows, tilesPerRow: 1, gridW: cols, gridH: rows, scale: fit(maxWidth / cols, maxCell) };
 }
 
-/** The side g of a [C, H, W] layer pooled to a g x g grid per channel (n = C g²), else 0. */
-export function poolGrid(shape: readonly number[], n: number): number {
-  const c = shape.length >= 3 ? shape[shape.length - 3] : 0;
-  const g = c > 0 && n % c === 0 ? Math.round(Math.sqrt(n / c)) : 0;
-  return g > 1 && g * g * c === n && n < shape.reduce((a, b) => a * b, 1) ? g : 0;
+/**
+ * Rows and columns of the grid per channel of a [C, H, W] layer pooled to g × g (g = 4 or 2; an
+ * axis shorter than g keeps its length: model/reduce.ts), else null.
+ */
+export function poolGrid(shape: readonly number[], n: number): [rows: number, cols: number] | null {
+  if (shape.length < 3 || n >= shape.reduce((a, b) => a * b, 1)) return null;
+  const [c, h, w] = shape.slice(-3);
+  for (const g of [4, 2]) {
+    const [rows, cols] = [Math.min(g, h), Math.min(g, w)];
+    if (rows * cols > 1 && c * rows * cols === n) return [rows, cols];
+  }
+  return null;
 }
 
 /** How a layer's nodes stand for its tensor, for a caption: '' where one node is one element. */
 export function reductionText(shape: readonly number[], n: number): string {
   const g = poolGrid(shape, n);
-  if (g) return `${g}×${g} means per channel`;
+  if (g) return `${g[0]}×${g[1]} means per channel`;
   const c = shape.length >= 3 ? shape[shape.length - 3] : 0;
   if (!c || n % c || shape.reduce((a, b) => a * b, 1) <= n) return '';
   return n === c ? 'one value per channel' : `${n / c} means per channel`;

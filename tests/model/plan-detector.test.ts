@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeProfile, encodeProfile, layerReductions, payloadBytes } from '../../src/core/index.ts';
+import { buildProfile, decodeProfile, encodeProfile, layerReductions, payloadBytes } from '../../src/core/index.ts';
 import { buildDefaults, defaultPlan } from '../../src/defaults.ts';
 import { Detector, type ImageSource } from '../../src/detector/index.ts';
 import { decodeImage } from '../../src/model/decode-node.ts';
@@ -53,4 +53,17 @@ describe('per-layer reductions through the detector (default model)', () => {
     element.release();
     d.release();
   });
+
+  it('pools a map smaller than its grid without repeated rows, and names a profile made before that as one to rebuild', async () => {
+    const gated = new Uint8Array(readFileSync('tests/fixtures/models/gated-acts.onnx'));
+    const d = await Detector.create({ model: gated, provider: 'wasm', reduction: 'pool4' });
+    // Its squeeze-and-excitation layers are [C, 1, 1]: one node per channel, not 16 copies of it.
+    expect(d.features.layers.map((l) => [l.shape.join('x'), l.nodes])).toEqual([['6x12x12', 96], ['6x12x12', 96], ['8x12x12', 128], ['8x12x12', 128], ['4x1x1', 4], ['8x1x1', 8], ['8', 8]]);
+    const old = d.features.layers.map((l) => ({ ...l, nodes: l.shape.length === 3 ? l.shape[0] * 16 : l.nodes }));
+    const nodes = old.reduce((a, l) => a + l.nodes, 0);
+    const profile = buildProfile(new Float32Array(20 * nodes).map((_, i) => i % 7), 20, { layers: old, bins: 4, strategy: 'uniform', tail: 'upper' }, { fingerprint: d.features.fingerprint, reduction: 'pool4', scan: { aMax: 0.5, tail: 'upper', pointP: 'mid' } });
+    expect(() => d.useProfile(profile)).toThrow(/monitors other layers.*built by a version before 0\.4\.5, which repeated the rows of a map smaller than its pooling grid; rebuild it/);
+    d.release();
+  });
 });
+

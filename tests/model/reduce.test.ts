@@ -7,16 +7,18 @@ import { channelAxisOf, layerNodeCount, reduceLayer } from '../../src/model/redu
  * pixel whose unit square overlaps the cell's rectangle [i·H/g, (i+1)·H/g) × [j·W/g, (j+1)·W/g).
  */
 function referencePool(data: Float32Array, C: number, H: number, W: number, g: number, at: (c: number, y: number, x: number) => number): number[] {
+  // An axis shorter than the grid keeps one cell per row (or column).
+  const [gy, gx] = [Math.min(g, H), Math.min(g, W)];
   const out: number[] = [];
   for (let c = 0; c < C; c++) {
-    for (let i = 0; i < g; i++) {
-      for (let j = 0; j < g; j++) {
+    for (let i = 0; i < gy; i++) {
+      for (let j = 0; j < gx; j++) {
         let s = 0;
         let n = 0;
         for (let y = 0; y < H; y++) {
           for (let x = 0; x < W; x++) {
-            const rows = y < ((i + 1) * H) / g && y + 1 > (i * H) / g;
-            const cols = x < ((j + 1) * W) / g && x + 1 > (j * W) / g;
+            const rows = y < ((i + 1) * H) / gy && y + 1 > (i * H) / gy;
+            const cols = x < ((j + 1) * W) / gx && x + 1 > (j * W) / gx;
             if (rows && cols) {
               s += data[at(c, y, x)];
               n++;
@@ -36,16 +38,18 @@ describe('spatial pooling', () => {
     expect(Array.from(reduceLayer(data, [1, 4, 4], 'pool2'))).toEqual([2.5, 4.5, 10.5, 12.5]);
   });
 
-  it('pool4 and pool2 equal the reference on any H, W (divisible, not, smaller than the grid)', () => {
+  it('pool4 and pool2 equal the reference on any H, W (divisible, not, smaller than the grid: no cell repeated)', () => {
     const r = rng(11);
-    for (const [C, H, W] of [[3, 8, 8], [2, 7, 5], [4, 14, 14], [2, 1, 3], [1, 3, 2], [5, 28, 28], [2, 9, 13]]) {
+    for (const [C, H, W] of [[3, 8, 8], [2, 7, 5], [4, 14, 14], [2, 1, 3], [1, 3, 2], [5, 28, 28], [2, 9, 13], [3, 2, 96], [2, 1, 1]]) {
       const data = Float32Array.from({ length: C * H * W }, () => r() * 4 - 1);
       for (const [how, g] of [['pool4', 4], ['pool2', 2]] as const) {
         const got = reduceLayer(data, [C, H, W], how);
         const want = referencePool(data, C, H, W, g, (c, y, x) => (c * H + y) * W + x);
         expect(got.length).toBe(layerNodeCount([C, H, W], how));
-        expect(got.length).toBe(C * g * g);
+        expect(got.length).toBe(C * Math.min(g, H) * Math.min(g, W));
         for (let k = 0; k < want.length; k++) expect(got[k]).toBeCloseTo(want[k], 6);
+        // Every node of a channel is its own mean of the map, none a copy of another.
+        for (let c = 0; c < C; c++) expect(new Set(got.subarray((c * got.length) / C, ((c + 1) * got.length) / C)).size).toBe(got.length / C);
       }
     }
   });

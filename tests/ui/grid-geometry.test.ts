@@ -8,6 +8,7 @@ describe('p-value map geometry', () => {
     ['per-element with a batch axis', [1, 7, 2, 2], 28],
     ['per-channel means of [64, 8, 8]', [64, 8, 8], 64],
     ['4x4 grid per channel of [16, 112, 112]', [16, 112, 112], 256],
+    ['2x4 grid per channel of [6, 2, 96], a map lower than the grid', [6, 2, 96], 48],
     ['dense vector', [10], 10],
     ['one node', [1], 1],
   ];
@@ -34,6 +35,9 @@ describe('p-value map geometry', () => {
   it('reads a pooled layer as a small grid per channel, and says how nodes stand for the tensor', () => {
     expect(gridGeometry([16, 112, 112], 256, 360, 18)).toMatchObject({ tiled: true, tileW: 4, tileH: 4 });
     expect(reductionText([16, 112, 112], 256)).toBe('4×4 means per channel');
+    expect(gridGeometry([6, 2, 96], 48, 360, 18)).toMatchObject({ tiled: true, tileW: 4, tileH: 2 });
+    expect(reductionText([6, 2, 96], 48)).toBe('2×4 means per channel');
+    expect(reductionText([8, 8, 8], 32)).toBe('2×2 means per channel');
     expect(reductionText([64, 8, 8], 64)).toBe('one value per channel');
     expect(reductionText([5, 3, 4], 60)).toBe('');
     expect(reductionText([10], 10)).toBe('');
