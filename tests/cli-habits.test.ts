@@ -235,7 +235,7 @@ describe('CLI habits', () => {
     expect(cli(['inspect', '--model', model, '--resize', 'pad', '--center-crop']).stdout).toMatch(/--center-crop and --resize pad disagree/);
   });
 
-  it('score reads the spec beside the model too: class names are taken, other preprocessing than the profile\'s is refused', () => {
+  it('score reads the spec beside the model too: its class names are taken; where it preprocesses otherwise, the profile\'s own is used, and said', () => {
     const at = join(dir, 'beside-score');
     mkdirSync(at, { recursive: true });
     const model = join(at, 'fashion.onnx');
@@ -247,9 +247,13 @@ describe('CLI habits', () => {
     const named = score({ classNames: Array.from({ length: 10 }, (_, i) => `kind-${i}`) });
     expect(named.status, named.stderr).toBe(0);
     expect(JSON.parse(named.stdout).results[0].classes[0].label).toMatch(/^kind-\d$/);
+    const before = JSON.parse(cli(['score', '--model', MODEL, '--profile', PROFILE, '--json', CLEAN]).stdout).results[0].score;
     const other = score({ mean: [0.5], std: [0.5] });
-    expect(other.status).toBe(1);
-    expect(other.stderr).toMatch(/preprocessed otherwise than these would be \(.*mean.*\).*a <model>\.json beside the model/);
+    expect(other.status, other.stderr).toBe(0);
+    expect(other.stderr).toMatch(/note: .*fashion\.json preprocesses otherwise than the profile \(mean 0 in the profile, 0\.5 in the file; std 1 in the profile, 0\.5 in the file\): the profile's own is used/);
+    expect(JSON.parse(other.stdout).results[0].score).toBe(before);
+    // Flags still have to match the profile.
+    expect(cli(['score', '--model', model, '--profile', PROFILE, '--mean', '0.5', CLEAN]).stderr).toMatch(/preprocessed otherwise than these would be \(mean 0 in the profile, 0\.5 now\)/);
   });
 
   it('inspect names the output the classes come from, and --output chooses another', () => {

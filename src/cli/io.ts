@@ -1,13 +1,13 @@
 // Node-side plumbing of the CLI: files, folders, specs, atomic writes. No pipeline logic here.
 import { existsSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { decodeProfile, UsageError, type Profile } from '../core/index.ts';
+import { decodeProfile, preprocessingChanges, UsageError, type Profile } from '../core/index.ts';
 import { holdOut, type ImageSource } from '../detector/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import { IMAGE_EXTENSIONS } from '../model/image-errors.ts';
 import { inspectModel, type ModelInfo } from '../model/onnx.ts';
-import { isPreprocessorConfig, isSpecLike, specSource, type SpecSources } from '../model/spec.ts';
+import { isPreprocessorConfig, isSpecLike, parseSpec, specSource, type SpecSources } from '../model/spec.ts';
 import type { ModelSpec } from '../types.ts';
 
 const IMAGE_EXT = new Set(IMAGE_EXTENSIONS.map((e) => `.${e}`));
@@ -169,9 +169,22 @@ export function specSources(flags: SpecFlags, modelPath: string): SpecSources {
   if (flags.input) o.inputName = flags.input;
   if (flags.output) o.outputName = flags.output;
   const named = flags.spec ? { spec: specFile(flags.spec, true) } : {};
-  const path = join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.json`);
+  const path = besidePath(modelPath);
   const beside = !flags.spec && existsSync(path) ? specFile(path, false) : undefined;
   return { overrides: o, ...named, beside };
+}
+
+const besidePath = (modelPath: string) => join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.json`);
+
+/**
+ * A profile keeps the preprocessing it was built with (model/spec.ts resolveSpec): where the spec
+ * beside the model says otherwise (edited since, or the profile built with flags), say which is used.
+ */
+export function besideNote(src: SpecSources, modelPath: string, profileSpec: ModelSpec | undefined): string | undefined {
+  if (!src.beside || !profileSpec) return undefined;
+  const changes = preprocessingChanges(profileSpec, parseSpec({ ...profileSpec, ...src.beside }), ['in the profile', 'in the file']);
+  if (!changes.length) return undefined;
+  return `${besidePath(modelPath)} preprocesses otherwise than the profile (${changes.join('; ')}): the profile's own is used; if the file is right, build the profile again.`;
 }
 
 /**

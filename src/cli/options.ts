@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { COMBINATIONS, TPM_TAU, UsageError, type Profile } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
-import { fileSource, listImages, readModelBytes, shard, specSources, type SpecFlags } from './io.ts';
+import { besideNote, fileSource, listImages, readModelBytes, shard, specSources, type SpecFlags } from './io.ts';
 import { layersOf } from './plan.ts';
 import { RESIZES } from '../model/spec.ts';
 
@@ -35,16 +35,23 @@ export const noGaussOption = () => new Option('--no-gauss', "leave out the Gauss
 export const conditionalOption = () =>
   new Option('--conditional <how>', 'scan class-conditional nodes mixed with the pooled ones, split from them, or added to an all-pooled scan').choices(['mixed', 'split', 'added']).default(DEFAULTS.conditional);
 
-/** The model (read, not parsed: Detector.create parses it once) with a profile, or with the reduction the flags choose. */
+/**
+ * The model (read, not parsed: Detector.create parses it once) with a profile, or with the reduction
+ * the flags choose. With a profile, a spec beside the model that preprocesses otherwise is noted.
+ */
 export async function openDetector(opts: SpecFlags & { model: string; layers?: string; provider?: string }, profile?: Profile, reduction?: ReductionChoice): Promise<Detector> {
-  return Detector.create({
+  const sources = specSources(opts, opts.model);
+  const detector = await Detector.create({
     model: readModelBytes(opts.model),
-    ...specSources(opts, opts.model),
+    ...sources,
     profile,
     layers: layersOf(opts.layers ?? DEFAULTS.layers),
     reduction,
     provider: (opts.provider ?? DEFAULTS.provider) as 'auto',
   });
+  const note = besideNote(sources, opts.model, profile?.header.spec);
+  if (note) console.error(`note: ${note}`);
+  return detector;
 }
 
 /** Skipped files, notes and warnings of a build or calibration, on stderr. */

@@ -125,7 +125,7 @@ function checkSpec(p: Profile, spec: ModelSpec): void {
   const changed = preprocessingChanges(p.header.spec, spec);
   if (changed.length) {
     throw new ProfileError(
-      `This profile was built from images preprocessed otherwise than these would be (${changed.join('; ')}): its histograms and calibration do not apply. Drop the spec or flags that change it (in the CLI also a <model>.json beside the model), or build a profile with them.`,
+      `This profile was built from images preprocessed otherwise than these would be (${changed.join('; ')}): its histograms and calibration do not apply. Drop the spec or flags that change it, or build a profile with them.`,
       'mismatch',
     );
   }

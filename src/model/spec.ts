@@ -211,15 +211,16 @@ export interface SpecSources {
 }
 
 /**
- * The one spec fallback: the profile's spec, else what the model's input shape says; the user's spec
- * (else one beside the model), then single overrides on top. (Where a profile is used, fields that
- * differ from its own are refused later: detector/index.ts checkCompatible; class names are not
- * preprocessing and may be added.)
+ * The one spec fallback: the profile's spec, else one beside the model, else what the model's input
+ * shape says; the user's spec and single overrides on top. (Where a profile is used, fields that
+ * differ from its own are refused later: detector/index.ts checkCompatible.) A spec beside the model
+ * gives a profile only its class names: the profile keeps the preprocessing it was built with,
+ * flags included, and the CLI says where the file beside differs (cli/io.ts besideNote).
  */
 export function resolveSpec(info: ModelInfo, s: SpecSources): ModelSpec {
   const overrides = Object.fromEntries(Object.entries(s.overrides ?? {}).filter(([, v]) => v !== undefined)) as Partial<ModelSpec>;
-  const named = s.spec ?? s.beside;
-  const spec = s.profileSpec ? parseSpec({ ...s.profileSpec, ...named, ...overrides }) : specFromModel(info, { ...named, ...overrides });
+  const labels = s.beside?.classNames ? { classNames: s.beside.classNames } : {};
+  const spec = s.profileSpec ? parseSpec({ ...s.profileSpec, ...labels, ...s.spec, ...overrides }) : specFromModel(info, { ...(s.spec ?? s.beside), ...overrides });
   checkFixedSize(info, spec);
   checkClassNames(info, spec);
   return spec;
