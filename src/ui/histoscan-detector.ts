@@ -3,11 +3,12 @@ import { DEFAULTS } from '../defaults.ts';
 import type { ImageResult, ProviderRequest, RgbaImage, ScoringName } from '../types.ts';
 import { DetectorClient } from './client.ts';
 import { emit, type DetectorState } from './events.ts';
-import { droppedFiles, imagesOnly, inputFiles, pageUrl, pastedFiles, skippedNote } from './files.ts';
+import { pageUrl } from './files.ts';
+import { FileIntake } from './intake.ts';
 import { ModelLoader, notStarted } from './model-loader.ts';
 import { thumbnail } from './thumbnails.ts';
 import { QueueController } from './queue.ts';
-import type { Row } from './rows.ts';
+import { FIRST_ROWS, windowAfterAdd, type Row, type RowWindow } from './rows.ts';
 import { buttonStyles, detectorStyles, themeStyles, verdictStyles } from './styles.ts';
 import { batchView, statusView, summaryText, summaryView, tableView, type Status } from './views.ts';
 import { ProfilePanel } from './profile-panel.ts';
@@ -85,8 +86,7 @@ export class HistoscanDetector extends LitElement {
     localModel: { state: true },
     notice: { state: true },
     announcement: { state: true },
-    rowLimit: { state: true },
-    rowStart: { state: true },
+    rowWindow: { state: true },
   };
 
   static override styles = [themeStyles, buttonStyles, verdictStyles, detectorStyles];
@@ -119,10 +119,8 @@ export class HistoscanDetector extends LitElement {
   notice = '';
   /** Said once per batch by the live region (errors included), instead of an alert per row. */
   announcement = '';
-  /** Rows rendered; more on request, so a drop of thousands of files stays responsive. */
-  rowLimit = 50;
-  /** First row shown: images added below rows not shown are shown from the first of them. */
-  rowStart = 0;
+  /** The rows the table draws (rows.ts's RowWindow). */
+  rowWindow: RowWindow = FIRST_ROWS;
 
   readonly client = new DetectorClient();
   readonly queue = new QueueController(this, this.client, {
@@ -146,16 +144,16 @@ export class HistoscanDetector extends LitElement {
     () => this.queue.recheck(),
   );
   readonly loader = new ModelLoader(this, this.client, this.queue);
+  readonly intake = new FileIntake(this, {
+    add: (files) => this.addFiles(files),
+    addUrl: (url) => this.gallery.addUrl(url),
+    note: (text) => (this.notice = text),
+  });
 
   constructor() {
     super();
     this.client.addEventListener('worker-died', () => {
       this.notice = 'The detector worker stopped unexpectedly; it was restarted and the batch goes on.';
-    });
-    // Paste reaches the element only while focus is inside it (clipboard events are composed).
-    this.addEventListener('paste', (e: ClipboardEvent) => {
-      const files = pastedFiles(e);
-      if (files.length) this.addFiles(files);
     });
   }
 
@@ -207,7 +205,7 @@ export class HistoscanDetector extends LitElement {
   /** Queue files for checking; results appear as they come. */
   addFiles(files: File[] | Blob[], names?: string[]): void {
     const before = this.queue.rows.length;
-    if (this.queue.add([...files], names).length && before >= this.rowStart + this.rowLimit) [this.rowStart, this.rowLimit] = [before, 50];
+    if (this.queue.add([...files], names).length) this.rowWindow = windowAfterAdd(this.rowWindow, before);
     // No model is running to check them: each gets the reason, rather than waiting unseen.
     if (this.status.state === 'error') this.queue.failWaiting(notStarted(this.status.message));
   }
@@ -219,7 +217,7 @@ export class HistoscanDetector extends LitElement {
   /** Drop the rows and the detail view (`keepWaiting`: the rows not yet checked stay in the queue). */
   clear(keepWaiting = false): void {
     this.queue.clear(keepWaiting);
-    [this.rowStart, this.rowLimit] = [0, 50];
+    this.rowWindow = FIRST_ROWS;
     this.selected = -1;
     this.detail = null;
   }
@@ -248,29 +246,6 @@ export class HistoscanDetector extends LitElement {
     detail?.shadowRoot?.querySelector<HTMLElement>('h2')?.focus({ preventScroll: true });
   }
 
-  private async onDrop(e: DragEvent): Promise<void> {
-    e.preventDefault();
-    (e.currentTarget as HTMLElement).classList.remove('over');
-    const dt = e.dataTransfer;
-    if (!dt) return;
-    const url = dt.getData('text/uri-list') || dt.getData('text/plain');
-    const { files, skipped } = await droppedFiles(dt);
-    if (skipped) this.notice = skippedNote(skipped, 'dropped');
-    if (files.length) this.addFiles(files);
-    // A dragged sample thumbnail: same-origin URL only.
-    else if (url && new URL(url, location.href).origin === location.origin) await this.gallery.addUrl(url);
-  }
-
-  private addFolder(all: File[]): void {
-    const { files, skipped } = imagesOnly(all);
-    if (skipped) this.notice = skippedNote(skipped, 'chosen');
-    this.addFiles(files);
-  }
-
-  private pick(id: string): void {
-    (this.renderRoot.querySelector(`#${id}`) as HTMLInputElement).click();
-  }
-
   private selectedThumb(): string {
     const row = this.queue.rows.find((r) => r.id === this.selected);
     return row ? this.thumb(row) : '';
@@ -281,33 +256,19 @@ export class HistoscanDetector extends LitElement {
   }
 
   override render() {
-    const rows = this.queue.rows;
     return html`
       ${statusView(this.status, this.client.info, this.client.restarts)}
-      <div class="drop" part="drop-zone" tabindex="0" role="group" aria-label="Drop zone: drop images or folders here, or focus it and paste an image"
-        @dragover=${(e: DragEvent) => (e.preventDefault(), (e.currentTarget as HTMLElement).classList.add('over'))}
-        @dragleave=${(e: DragEvent) => (e.currentTarget as HTMLElement).classList.remove('over')}
-        @drop=${this.onDrop}>
-        <p><strong>Drop images or folders here</strong>, or paste an image. PNG, JPEG, WebP, AVIF, GIF, BMP or TIFF; they never leave this device.</p>
-        <div class="actions">
-          <button class="primary" @click=${() => this.pick('files')}>Choose images</button>
-          <button @click=${() => this.pick('folder')}>Choose a folder</button>
-        </div>
-        <input id="files" type="file" tabindex="-1" accept="image/png,image/jpeg,image/*" multiple aria-label="Choose images" @change=${(e: Event) => this.addFiles(inputFiles(e))} />
-        <input id="folder" type="file" tabindex="-1" webkitdirectory multiple aria-label="Choose a folder" @change=${(e: Event) => this.addFolder(inputFiles(e))} />
-      </div>
+      ${this.intake.render()}
       ${this.localModel ? nothing : this.gallery.render() /* the samples are the named model's, not one from this device */}
       <div class="notice" role="status">${this.notice}</div>
       <div class="sr" role="status" aria-live="polite" data-announce>${this.announcement}</div>
       ${batchView(this.queue.batch, () => this.cancel(), () => this.clear())}
-      ${rows.length ? summaryView(this.queue.summary(), this.fpr) : nothing}
+      ${this.queue.rows.length ? summaryView(this.queue.summary(), this.fpr) : nothing}
       ${tableView(
-        rows,
-        this.rowStart,
-        this.rowLimit,
+        this.queue.rows,
+        this.rowWindow,
         (r, position) => ({ fpr: this.fpr, position, selected: this.selected === r.id, thumb: () => this.thumb(r), open: () => this.select(r) }),
-        () => (this.rowLimit += 50),
-        () => ([this.rowStart, this.rowLimit] = [Math.max(0, this.rowStart - 50), this.rowLimit + Math.min(50, this.rowStart)]),
+        (w) => (this.rowWindow = w),
       )}
       ${this.detail ? html`<hs-result-detail part="detail" .result=${this.detail} .original=${this.selectedThumb()} .modelInput=${this.detailInput} .loadHistogram=${(n: number, cls: number) => this.client.histogram(n, cls)}></hs-result-detail>` : nothing}
       ${this.profilePanel.render(this.status.state === 'ready', this.localModel)}

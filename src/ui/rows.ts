@@ -68,6 +68,26 @@ export function batchSummary(rows: readonly Row[], total: number): BatchSummary 
   return s;
 }
 
+/**
+ * Which rows the table draws: `limit` from `start`, more on request, so a drop of thousands of files
+ * stays responsive. Images added below rows not drawn start a window at the first of them, so they are seen.
+ */
+export interface RowWindow {
+  start: number;
+  limit: number;
+}
+
+export const ROW_PAGE = 50;
+export const FIRST_ROWS: RowWindow = { start: 0, limit: ROW_PAGE };
+
+/** The window after rows were added to `before` rows. */
+export const windowAfterAdd = (w: RowWindow, before: number): RowWindow => (before >= w.start + w.limit ? { start: before, limit: ROW_PAGE } : w);
+export const moreRows = (w: RowWindow): RowWindow => ({ start: w.start, limit: w.limit + ROW_PAGE });
+export function earlierRows(w: RowWindow): RowWindow {
+  const n = Math.min(ROW_PAGE, w.start);
+  return { start: w.start - n, limit: w.limit + n };
+}
+
 export const LRU_SIZE = 12;
 
 /** The full results of the most recent rows (least recently used out): the detail view's, recomputed for older ones. */

@@ -4,7 +4,7 @@ import { html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { BatchSummary } from './events.ts';
 import { fmtMB, fmtP, fmtScore } from './format.ts';
-import type { Row } from './rows.ts';
+import { earlierRows, moreRows, ROW_PAGE, type Row, type RowWindow } from './rows.ts';
 import { verdictText } from './verdict-text.ts';
 import { excessNote } from '../core/verdict.ts';
 import type { InitInfo } from '../worker/worker.ts';
@@ -51,19 +51,17 @@ export function batchView(b: { done: number; total: number; running: boolean }, 
   </div>`;
 }
 
-/**
- * `limit` rows from `start`, with buttons for the rows before and after: images added below rows
- * not shown start a window at the first of them (the element's addFiles), so they are seen.
- */
-export function tableView(rows: Row[], start: number, limit: number, context: (r: Row, position: number) => RowContext, more: () => void, earlier: () => void) {
+/** The rows of the window, with buttons for the rows before and after it (rows.ts's RowWindow). */
+export function tableView(rows: Row[], win: RowWindow, context: (r: Row, position: number) => RowContext, show: (w: RowWindow) => void) {
   if (!rows.length) return nothing;
-  const end = start + limit;
-  return html`${start > 0 ? html`<button class="more" @click=${earlier}>Show earlier rows (${start.toLocaleString('en')} not shown)</button>` : nothing}
+  const { start } = win;
+  const end = start + win.limit;
+  return html`${start > 0 ? html`<button class="more" @click=${() => show(earlierRows(win))}>Show earlier rows (${start.toLocaleString('en')} not shown)</button>` : nothing}
     <div class="table"><table part="table">
       <thead><tr><th><span class="sr">Thumbnail</span></th><th>Image</th><th class="hide-sm">Model says</th><th class="hide-sm" title="Anomaly score: the calibrated parts' q combined; larger is more unusual">Score</th><th class="hide-sm" title="The share of clean calibration images that score at least as high; unusual where it is at most the FPR">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
       <tbody>${repeat(rows.slice(start, end), (r) => r.id, (r, i) => rowView(r, context(r, start + i + 1)))}</tbody>
     </table></div>
-    ${rows.length > end ? html`<button class="more" @click=${more}>Show 50 more rows (${(rows.length - end).toLocaleString('en')} not shown)</button>` : nothing}`;
+    ${rows.length > end ? html`<button class="more" @click=${() => show(moreRows(win))}>Show ${ROW_PAGE} more rows (${(rows.length - end).toLocaleString('en')} not shown)</button>` : nothing}`;
 }
 
 export interface RowContext {
