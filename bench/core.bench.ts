@@ -2,7 +2,6 @@
 // side by side in one run on ReLU-like synthetic activations. `npm run bench:core [-- --quick]`.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import cliProgress from 'cli-progress';
 import {
   allocRanges,
   bruteEmpiricalPValues,
@@ -20,6 +19,7 @@ import {
   type Background,
   type Profile,
 } from '../src/core/index.ts';
+import { progress } from '../src/cli/progress.ts';
 import type { BinStrategy } from '../src/types.ts';
 import { generator } from './synthetic.ts';
 
@@ -57,18 +57,18 @@ interface Row {
 
 const rows: Row[] = [];
 const scanRows: { nodes: number; ms: number }[] = [];
-const bar = new cliProgress.SingleBar({ format: 'bench {bar} {value}/{total} {cell}', hideCursor: true }, cliProgress.Presets.shades_classic);
 const cells = NODES.flatMap((nodes) => SIZES.map((n) => ({ nodes, n })));
-bar.start(cells.length, 0, { cell: '' });
+const bar = progress();
+let done = 0;
 
 for (const { nodes, n } of cells) {
-  bar.update({ cell: `nodes=${nodes} n=${n}` });
+  bar.update({ done, total: cells.length, stage: `nodes=${nodes} n=${n}` });
   const gen = generator(nodes, nodes + n);
   const rawBytes = nodes * n * 4;
   const holdRaw = rawBytes <= RAW_LIMIT;
   if (nodes * n > 1.1e9) {
     rows.push({ nodes, n, method: 'all', msPerVector: null, bytes: rawBytes, note: `skipped: ${(rawBytes / 1e9).toFixed(0)} GB raw background; histogram lookup cost does not depend on n (see the other rows)` });
-    bar.increment();
+    done++;
     continue;
   }
   const batch = Math.max(1, Math.floor(4e6 / nodes));
@@ -122,7 +122,7 @@ for (const { nodes, n } of cells) {
     }
     scanRows.push({ nodes, ms: (performance.now() - t0) / reps });
   }
-  bar.increment();
+  done++;
 }
 bar.stop();
 

@@ -3,9 +3,9 @@
 // histogram (uniform B=16, tail B=32), sorted empirical and KDE. Writes bench/results/growth.{json,md,html}.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import cliProgress from 'cli-progress';
 import { allocRanges, histogramPValues, kdePValues, payloadBytes, ProfileBuilder, silvermanBandwidths, sortedEmpiricalPValues, type Background } from '../src/core/index.ts';
 import { plot, plotPage } from '../src/cli/plots.ts';
+import { progress } from '../src/cli/progress.ts';
 import { generator } from './synthetic.ts';
 
 const RAW_LIMIT = 2.1e9; // bytes of raw background held for the empirical baseline
@@ -22,10 +22,10 @@ const time = (fn: () => void, budget = 400) => {
 };
 type Row = { axis: string; nodes: number; n: number; method: string; bytes: number; ms: number | null; note?: string };
 const rows: Row[] = [];
-const bar = new cliProgress.SingleBar({ format: 'growth {bar} {value}/{total} {cell}', stream: process.stderr }, cliProgress.Presets.shades_classic);
-bar.start(cells.length, 0, { cell: '' });
+const bar = progress();
+let done = 0;
 for (const c of cells) {
-  bar.update({ cell: `nodes=${c.nodes} n=${c.n}` });
+  bar.update({ done, total: cells.length, stage: `nodes=${c.nodes} n=${c.n}` });
   const gen = generator(c.nodes, 3);
   const layers = [{ name: 'synthetic', shape: [c.nodes], nodes: c.nodes }];
   const builders = [new ProfileBuilder({ layers, bins: 16, strategy: 'uniform' }), new ProfileBuilder({ layers, bins: 32, strategy: 'tail' })];
@@ -59,7 +59,7 @@ for (const c of cells) {
     rows.push({ ...c, method: 'empirical sorted', bytes: rawBytes, ms: null, note: `not held: ${(rawBytes / 1e9).toFixed(0)} GB` });
     rows.push({ ...c, method: 'KDE', bytes: rawBytes, ms: null, note: `not held: ${(rawBytes / 1e9).toFixed(0)} GB` });
   }
-  bar.increment();
+  done++;
 }
 bar.stop();
 const lines = ['| grows | nodes | background n | method | bytes held | ms / test vector |', '|---|---:|---:|---|---:|---:|'];
