@@ -62,7 +62,7 @@ const bar = progress();
 let done = 0;
 
 for (const { nodes, n } of cells) {
-  bar.update({ done, total: cells.length, stage: `nodes=${nodes} n=${n}` });
+  bar.update({ done, total: cells.length, stage: 'bench' }); // one stage: its time left is of the whole run
   const gen = generator(nodes, nodes + n);
   const rawBytes = nodes * n * 4;
   const holdRaw = rawBytes <= RAW_LIMIT;

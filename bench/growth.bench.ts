@@ -25,7 +25,7 @@ const rows: Row[] = [];
 const bar = progress();
 let done = 0;
 for (const c of cells) {
-  bar.update({ done, total: cells.length, stage: `nodes=${c.nodes} n=${c.n}` });
+  bar.update({ done, total: cells.length, stage: 'growth' }); // one stage: its time left is of the whole run
   const gen = generator(c.nodes, 3);
   const layers = [{ name: 'synthetic', shape: [c.nodes], nodes: c.nodes }];
   const builders = [new ProfileBuilder({ layers, bins: 16, strategy: 'uniform' }), new ProfileBuilder({ layers, bins: 32, strategy: 'tail' })];
