@@ -40,6 +40,12 @@ export interface ModelInfo {
    * MatMul or Gemm (a transformer's [tokens, features]). model/reduce.ts channelAxisOf reads it.
    */
   featureAxis: Record<string, 'first' | 'last'>;
+  /**
+   * Tensors that are a spatial mean of another (GlobalAveragePool, or ReduceMean over two axes,
+   * through reshapes: a classifier's pooled features), mapped to it. model/plan.ts leaves out a layer
+   * whose channel means would repeat such a monitored tensor node for node.
+   */
+  meanOf: Record<string, string>;
   /** The graph computes in float16 somewhere (a weight, its input or output, a Cast to it). */
   half: boolean;
 }
@@ -252,6 +258,17 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     if (axis) featureAxis[c.name] = axis;
   }
 
+  // Spatial means: which axes count is checked against the layer's channels where it is planned.
+  const meanOf: Record<string, string> = {};
+  const SPATIAL = new Set(['2,3', '1,2', '-2,-1', '-3,-2']);
+  for (const c of candidates) {
+    let p = producer.get(c.name);
+    while (p && RESHAPE.has(p.opType) && p.inputs[0]) p = producer.get(p.inputs[0]);
+    const axes = p?.opType === 'ReduceMean' ? g.node[p.index].attribute.find((a) => a.name === 'axes')?.ints.map(Number) : undefined;
+    const mean = p?.opType === 'GlobalAveragePool' || (axes && SPATIAL.has([...axes].sort((a, b) => a - b).join(',')));
+    if (p && mean && isCandidate.has(p.inputs[0]) && p.inputs[0] !== c.name) meanOf[c.name] = p.inputs[0];
+  }
+
   return {
     opset,
     inputs: g.input.filter((i) => !inits.has(i.name)).map((i) => ({ name: i.name, shape: shapeOf(i), elemType: elemOf(i) })),
@@ -262,6 +279,7 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     beforeSoftmax,
     sigmoidOutputs,
     featureAxis,
+    meanOf,
     half:
       g.initializer.some((t) => t.dataType === FLOAT16) ||
       [...g.input, ...g.output].some((v) => elemOf(v) === FLOAT16) ||

@@ -39,6 +39,8 @@ export interface LayerShape {
   shape: number[];
   /** Its channel axis when not the first (model/reduce.ts channelAxisOf). */
   channelAxis?: number;
+  /** The layer this one is a spatial mean of (model/onnx.ts ModelInfo.meanOf), if it is. */
+  meanOf?: string;
 }
 
 export interface PlannedLayer extends LayerShape {
@@ -169,8 +171,26 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
  *    small model they fill the budget (chosen on the dev halves of both development models: see
  *    src/defaults.ts).
  * Class histograms sit on the pooled edges, so each class block of a node is its tail counts only.
+ * A layer planned as channel means that another monitored layer holds already (its spatial mean,
+ * LayerShape.meanOf) is left out, and the rest planned again.
  */
 export function planProfile(layers: readonly LayerShape[], o: PlanBudget, classes: number): Plan {
+  const plan = planChosen(layers, o, classes);
+  // A layer planned as channel means whose means another monitored layer is (a classifier's pooled
+  // features after its last activation): the same nodes twice, which a scan would count twice.
+  const pooled = plan.layers.map((m) => ({ m, of: layers.find((l) => l.name === m.name)?.meanOf }));
+  const copy = plan.layers.find((l) => l.reduction === 'channel-mean' && pooled.some(({ m, of }) => of === l.name && m.nodes === l.nodes));
+  if (!copy) return plan;
+  const rest = planProfile(layers.filter((l) => l.name !== copy.name), o, classes);
+  const kept = pooled.find(({ of }) => of === copy.name)!.m.name;
+  return {
+    ...rest,
+    dropped: [...rest.dropped, { name: copy.name, shape: [...copy.shape], ...axisField(copy.channelAxis) }],
+    notes: [`left out "${copy.name}": its channel means are "${kept}", monitored already.`, ...rest.notes],
+  };
+}
+
+function planChosen(layers: readonly LayerShape[], o: PlanBudget, classes: number): Plan {
   const which = classes > 0 ? (o.classLayers ?? 'none') : 'none';
   if (which !== 'auto') return planWith(layers, o, classes, which);
   const pooledOnly = (why: string) => {

@@ -118,6 +118,12 @@ describe('model instrumentation', () => {
     expect(gated.autoLayers.slice(0, 4).map((l) => gated.featureAxis[l])).toEqual(['first', 'first', 'first', 'first']);
     // Mish below opset 18 (x · tanh(softplus(x))): the product, not the softplus inside it.
     expect(inspectModel(fixture('mish-acts.onnx')).autoLayers).toEqual(['/Mul_output_0', '/ReduceMean_output_0']);
+    // Spatial means (GlobalAveragePool, or ReduceMean over the spatial axes of NCHW or NHWC, through reshapes): the
+    // planner leaves out a layer whose channel means repeat them (tests/model/plan.test.ts).
+    expect(inspectModel(fixture('constant-weights.onnx')).meanOf).toEqual({ g1: 'r1', f1: 'r1' });
+    expect(inspectModel(fixture('resnetish-nhwc-rgb.onnx')).meanOf).toEqual({ '/ReduceMean_output_0': '/relu/Relu_output_0' });
+    expect(inspectModel(fixture('softmax-nhwc-rgb.onnx')).meanOf).toEqual({ '/ReduceMean_output_0': '/relu6/Clip_output_0' });
+    expect(inspectModel(fixture('tiny-vit.onnx')).meanOf).toEqual({});
     expect(inspectModel(fixture('gray-opset21.onnx')).opset).toBe(21);
     expect(inspectModel(fixture('rgb-opset11.onnx')).opset).toBe(11);
     expect(inspectModel(fixture('resnetish-nhwc-rgb.onnx')).opset).toBe(13);

@@ -205,4 +205,28 @@ describe('byte-budget planner', () => {
     }
     expect(fellBack).toBeGreaterThan(0);
   });
+  it('leaves out a layer planned as channel means when another monitored layer is its spatial mean (the same nodes twice)', () => {
+    // A ResNet-like head: the last activation, then GlobalAveragePool -> Flatten as the penultimate features.
+    const layers: LayerShape[] = [
+      { name: 'early', shape: [256, 56, 56] },
+      { name: 'head', shape: [2048, 7, 7] },
+      { name: 'features', shape: [2048], meanOf: 'head' },
+    ];
+    const roomy = planProfile(layers, at(8 * MB), 10);
+    expect(roomy.layers.map((l) => l.name)).toEqual(['early', 'head', 'features']);
+    expect(roomy.layers[1].reduction).not.toBe('channel-mean');
+    // So tight that the head falls to channel means: left out, said, and its bytes go to the others.
+    const budget = bytesPerNode(at(0)) * (256 + 2048 + 2048) + 5_000;
+    const plain = planProfile(layers.map(({ meanOf, ...l }) => l), at(budget), 10);
+    expect(plain.layers.map((l) => l.reduction)).toEqual(['channel-mean', 'channel-mean', 'element']);
+    const tight = planProfile(layers, at(budget), 10);
+    expect(tight.layers.map((l) => l.name)).toEqual(['early', 'features']);
+    expect(tight.dropped.map((l) => l.name)).toEqual(['head']);
+    expect(tight.notes[0]).toBe('left out "head": its channel means are "features", monitored already.');
+    expect(tight.bytes).toBeLessThanOrEqual(budget);
+    expect(tight.layers[0].reduction).toBe('pool2');
+    // A mean of another size (not per channel) is no copy.
+    const other = planProfile(layers.map((l) => (l.meanOf ? { ...l, shape: [1024] } : l)), at(budget), 10);
+    expect(other.layers.map((l) => l.name)).toEqual(['early', 'head', 'features']);
+  });
 });
