@@ -52,6 +52,10 @@ export class QueueController implements ReactiveController {
   private ready = false;
   private generation = 0;
   private interrupt: () => void = () => {};
+  /** Checks in flight at most: IN_FLIGHT, and one after a worker death until Clear (two large images at once can take its memory). */
+  private limit = IN_FLIGHT;
+  /** Retries after a death run one at a time: the images in flight died together and may again. */
+  private retries: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -107,7 +111,7 @@ export class QueueController implements ReactiveController {
     const inFlight: { row: Row; result: Promise<ImageResult | ImageError> }[] = [];
     try {
       while ((this.queue.length || inFlight.length) && gen === this.generation) {
-        while (inFlight.length < IN_FLIGHT && this.queue.length) {
+        while (inFlight.length < this.limit && this.queue.length) {
           const row = this.queue.shift()!;
           row.state = 'running';
           const result = this.checkWithRetry(row);
@@ -143,10 +147,13 @@ export class QueueController implements ReactiveController {
       return await this.client.check(row.file, row.name, opts);
     } catch (e) {
       if (!(e instanceof WorkerDiedError)) throw e;
-      // A death fails every check in flight: they share one restart.
+      // A death fails every check in flight: they share one restart, and are retried one by one.
+      this.limit = 1;
       this.restarting ??= this.client.restart().finally(() => (this.restarting = null));
       await this.restarting;
-      return this.client.check(row.file, row.name, opts).catch((e2: Error) => ({ file: row.name, error: `The worker died twice on this image: ${e2.message}`, code: 'worker-died' }));
+      const again = this.retries.then(() => this.client.check(row.file, row.name, opts));
+      this.retries = again.catch(() => {});
+      return again.catch((e2: Error) => ({ file: row.name, error: `The worker died twice on this image, checked alone: ${e2.message}`, code: 'worker-died' }));
     }
   }
 
@@ -232,6 +239,7 @@ export class QueueController implements ReactiveController {
       if (r.state === 'running') r.state = 'cancelled'; // its answer, if any, is not wanted
     }
     this.rows = kept;
+    this.limit = IN_FLIGHT;
     this.results.clear();
     this.batch = { done: 0, total: kept.length, running: kept.length > 0 };
     this.changed();

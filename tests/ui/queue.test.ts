@@ -42,6 +42,8 @@ class FakeClient implements QueueClient {
   /** Names on which the worker dies (once each, or always with dieAlways). */
   dieOn = new Set<string>();
   dieAlways = false;
+  /** Names on which the worker dies while another check is in flight (two large images at once), not alone. */
+  dieTogether = new Set<string>();
   /** A name whose check never answers (a disposed worker). */
   hangOn = '';
   gate: Promise<void> | null = null;
@@ -61,7 +63,7 @@ class FakeClient implements QueueClient {
   private async answer(name: string, opts: CheckOptions) {
     if (this.gate) await this.gate;
     if (name === this.hangOn) return new Promise<never>(() => {});
-    if (this.dieOn.has(name)) {
+    if (this.dieOn.has(name) || (this.dieTogether.has(name) && this.pending.size > 1)) {
       if (!this.dieAlways) this.dieOn.delete(name);
       for (const fail of this.pending) fail(new WorkerDiedError());
     }
@@ -131,8 +133,8 @@ describe('QueueController', () => {
     q.add(blobs(['a.png', 'b.png', 'c.png']));
     await settle();
     expect(client.restarts).toBe(1);
-    // a and b were in flight together; c went out when a answered, before b died.
-    expect(client.calls).toEqual(['a.png', 'b.png', 'c.png', 'b.png']);
+    // a and b were in flight together; b died, and from then on one image is in flight: b again, then c.
+    expect(client.calls).toEqual(['a.png', 'b.png', 'b.png', 'c.png']);
     expect(q.rows.map((r) => r.state)).toEqual(['done', 'done', 'done']);
   });
 
@@ -151,6 +153,21 @@ describe('QueueController', () => {
     expect(client.restarts).toBe(1);
     expect(client.calls).toEqual(['a.png', 'b.png', 'a.png', 'b.png', 'c.png']);
     expect(events.results).toEqual(['a.png', 'b.png', 'c.png']);
+  });
+
+  it('images that kill the worker only together are retried one by one, and the rest of the batch goes one at a time', async () => {
+    const { client, q } = setup();
+    for (const n of ['big1.png', 'big2.png', 'big3.png', 'big4.png']) client.dieTogether.add(n);
+    q.start();
+    q.add(blobs(['big1.png', 'big2.png', 'big3.png', 'big4.png', 'small.png']));
+    await settle();
+    expect(q.rows.map((r) => r.state)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    expect(client.restarts).toBe(1);
+    // Clear restores two in flight.
+    q.clear();
+    client.dieTogether.clear();
+    q.add(blobs(['a.png', 'b.png']));
+    expect(client.calls.slice(-2)).toEqual(['a.png', 'b.png']);
   });
 
   it('an image that kills the worker twice becomes an error row, not a lost batch', async () => {
