@@ -1,7 +1,7 @@
 // CLI habits scripts rely on: --version, exit statuses, one JSON shape, NDJSON, and a verdict with
 // three states (never "typical"/"ok" from a profile that cannot flag). Real CLI, real model, real images.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -327,5 +327,27 @@ describe('CLI habits', () => {
   it('a shard asking for other bins than its edges profile is refused', () => {
     const r = cli(['profile', '--model', MODEL, '--images', subset(dir, 'background', 20), '--edges-from', PROFILE, '--bins', '8', '--out', join(dir, 'x.hsp')]);
     expect([r.status, r.stderr]).toEqual([1, expect.stringMatching(/--bins 8 differs from the edges profile's \(16\)/)]);
+  });
+  it('a pipe, a link to a device and a large file that is no image are left out or refused, and the rest is checked', () => {
+    const d = join(dir, 'special');
+    mkdirSync(d, { recursive: true });
+    copyFileSync(CLEAN, join(d, 'good.png'));
+    symlinkSync('/dev/zero', join(d, 'zero.png')); // read whole, it would fill the memory
+    spawnSync('mkfifo', [join(d, 'fifo.png')]); // read, it would block for ever
+    writeFileSync(join(d, 'big.png'), '');
+    truncateSync(join(d, 'big.png'), 600 * 2 ** 20); // sparse: 600 MiB of zeros, refused from its head
+    const r = cli(['score', '--model', MODEL, '--profile', PROFILE, d]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/good\.png\ttypical/);
+    expect(r.stdout).toMatch(/big\.png\tERROR\tbig\.png: this is not an image/);
+    expect(r.stderr).toMatch(/left out 2 special files \(pipes, sockets or devices, never read\): .*fifo\.png, .*zero\.png/);
+  });
+
+  it('an output path in no folder, or a folder, is refused before any work', () => {
+    for (const out of [join(dir, 'nowhere', 'x.hsp'), dir]) {
+      const r = cli(['profile', '--model', MODEL, '--images', 'data/clean', '--out', out]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(out === dir ? /is a folder; give a file name in it/ : /the folder .*nowhere does not exist/);
+    }
   });
 });

@@ -1,11 +1,12 @@
 // Node-side plumbing of the CLI: files, folders, specs, atomic writes. No pipeline logic here.
-import { existsSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
 import { basename, dirname, extname, join } from 'node:path';
-import { decodeProfile, preprocessingChanges, UsageError, type Profile } from '../core/index.ts';
+import { decodeProfile, ImageDecodeError, preprocessingChanges, UsageError, type Profile } from '../core/index.ts';
 import { holdOut, type ImageSource } from '../detector/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { decodeImage } from '../model/decode-node.ts';
-import { IMAGE_EXTENSIONS } from '../model/image-errors.ts';
+import { checkImageBytes, IMAGE_EXTENSIONS, MAX_PIXELS, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import { inspectModel, type ModelInfo } from '../model/onnx.ts';
 import { isPreprocessorConfig, isSpecLike, parseSpec, specSource, type SpecSources } from '../model/spec.ts';
 import type { ModelSpec } from '../types.ts';
@@ -23,6 +24,7 @@ export function listImages(paths: string[]): string[] {
   const left: string[] = [];
   const broken: string[] = [];
   const unreadable: string[] = [];
+  const special: string[] = [];
   const seen = new Set<string>();
   const walk = (dir: string, top = false) => {
     let names: string[];
@@ -40,17 +42,21 @@ export function listImages(paths: string[]): string[] {
     for (const n of names) {
       const p = join(dir, n);
       if (n.startsWith('.')) continue;
-      if (!existsSync(p)) {
-        broken.push(p); // a link to nothing
-        continue;
-      }
-      if (statSync(p).isDirectory()) walk(p);
+      const st = statOf(p);
+      if (!st) broken.push(p); // a link to nothing
+      else if (st === 'denied') unreadable.push(p);
+      else if (st.isDirectory()) walk(p);
+      // A pipe or a device (a link to /dev/zero) would be read for ever.
+      else if (!st.isFile()) special.push(p);
       else (IMAGE_EXT.has(extname(n).toLowerCase()) ? out : left).push(p);
     }
   };
   for (const p of paths) {
-    if (!existsSync(p)) throw new UsageError(`No such file or folder: ${p}`);
-    if (statSync(p).isDirectory()) walk(p, true);
+    const st = statOf(p);
+    if (!st) throw new UsageError(`No such file or folder: ${p}`);
+    if (st === 'denied') throw new UsageError(`Cannot read ${p}: permission denied`);
+    if (st.isDirectory()) walk(p, true);
+    else if (!st.isFile()) special.push(p);
     else out.push(p);
   }
   // What was left out, counted, with the first few named.
@@ -58,6 +64,9 @@ export function listImages(paths: string[]): string[] {
     if (list.length) console.error(`note: left out ${list.length} ${what}${list.length > 1 ? 's' : ''} ${why}: ${list.slice(0, 3).join(', ')}${list.length > 3 ? ', …' : ''}`);
   };
   note(unreadable, 'folder', 'that could not be read');
+  note(special, 'special file', '(pipes, sockets or devices, never read)');
+  // Images may be in what was left unread: a run that gates on its exit code must not pass.
+  if (unreadable.length || special.length) process.exitCode = 2;
   note(broken, 'link', 'to nothing');
   note(left, 'file', `not named as images (${[...IMAGE_EXT].join(' ')})`);
   return out;
@@ -72,11 +81,52 @@ export function shard(files: string[], spec?: string): string[] {
   return files.filter((_, i) => i % n === k);
 }
 
+/** A path's stat: null where nothing is there (or a link to nothing), 'denied' where a folder on the way may not be searched. */
+function statOf(p: string): Stats | 'denied' | null {
+  try {
+    return statSync(p);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') return 'denied';
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return null;
+    throw e;
+  }
+}
+
+/**
+ * An image file's bytes. A large file's head and tail are checked first, as the page does, so a big
+ * file that is no image (or over the pixel limit) is refused without reading it whole.
+ */
+export function readImageFile(path: string): Uint8Array {
+  const name = basename(path);
+  try {
+    const size = statSync(path).size;
+    if (size > WHOLE_READ_BYTES) {
+      const fd = openSync(path, 'r');
+      try {
+        const at = (from: number, n: number) => {
+          const b = new Uint8Array(Math.min(n, size - from));
+          return b.subarray(0, readSync(fd, b, 0, b.length, from));
+        };
+        checkImageBytes(at(0, 65536), name, MAX_PIXELS, at(Math.max(0, size - TAIL_BYTES), TAIL_BYTES), size);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    if (size > 2 ** 31 - 1) throw new ImageDecodeError(`${name}: the file is ${(size / 2 ** 30).toFixed(1)} GiB, more than the command line reads (2 GiB).`, 'too-large');
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    if (e instanceof ImageDecodeError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ImageDecodeError(`${name}: the file could not be read (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (e as Error).message)}).`, 'corrupt');
+  }
+}
+
 export function fileSource(files: string[]): ImageSource {
   return {
     count: files.length,
     name: (i) => files[i],
-    load: async (i) => decodeImage(new Uint8Array(readFileSync(files[i])), basename(files[i])),
+    load: async (i) => decodeImage(readImageFile(files[i]), basename(files[i])),
   };
 }
 
@@ -222,12 +272,23 @@ function specFile(path: string, named: boolean): Partial<ModelSpec> | undefined 
   }
 }
 
+/** An output file's path, checked when the flags are read: a long build must not end in a folder that is not there. */
+export function outFile(path: string): string {
+  const at = statOf(path);
+  if (at && at !== 'denied' && at.isDirectory()) throw new InvalidArgumentError(`${path} is a folder; give a file name in it`);
+  const dir = statOf(dirname(path));
+  if (!dir || (dir !== 'denied' && !dir.isDirectory())) throw new InvalidArgumentError(`the folder ${dirname(path)} does not exist`);
+  return path;
+}
+
 /** Write via a temporary file and rename, so an interrupted run leaves no half-written file. */
 export function writeAtomic(path: string, bytes: Uint8Array | string): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, bytes);
     renameSync(tmp, path);
+  } catch (e) {
+    throw new UsageError(`Cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
   } finally {
     if (existsSync(tmp)) rmSync(tmp);
   }

@@ -1,5 +1,4 @@
 // histoscan command line: inspect | profile | activations | score | eval | calibrate | merge (the flags they share: options.ts).
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, SCORINGS, toImageError, UsageError } from '../core/index.ts';
@@ -9,7 +8,7 @@ import { PEER_FEATURES } from '../peers/index.ts';
 import { EVAL_METHODS, evalImages, evalTable, runEval } from './eval.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import type { ImageResult, Progress } from '../types.ts';
-import { assumedPreprocessing, heldOut, listImages, npy, readProfile, specSources, writeAtomic } from './io.ts';
+import { assumedPreprocessing, heldOut, listImages, npy, outFile, readImageFile, readProfile, specSources, writeAtomic } from './io.ts';
 import { classOption, combineOption, conditionalOption, imagesOf, logitsOption, noGaussOption, openDetector, report, specOptions } from './options.ts';
 import { choiceOf, enforceCap, layerOptions, providerOption } from './plan.ts';
 import { runInspect } from './inspect.ts';
@@ -67,7 +66,7 @@ layerOptions(
       .option('--edges-from <hsp>', 'take bin edges from this profile (shards that merge exactly)')
       .option('--shard <K/N>', 'use every N-th image starting at K (0-based)')
       .option('--plan-count <n>', 'background images the plan assumes (default: the images given; for shards, their total)', int)
-      .requiredOption('--out <file>', 'output .hsp'),
+      .requiredOption('--out <file>', 'output .hsp', outFile),
   ),
 ).action(async (opts, cmd: Command) => {
   const edgesFrom = opts.edgesFrom ? readProfile(opts.edgesFrom) : undefined;
@@ -138,7 +137,7 @@ layerOptions(
       .requiredOption('--images <dir>', 'images')
       .option('--profile <file>', "the nodes of this profile (its layers and reductions), so that columns match what `score` reports; default: the plan for these images")
       .option('--plan-count <n>', 'background images the plan assumes (default: the images given)', int)
-      .requiredOption('--out <file>', 'output .npy'),
+      .requiredOption('--out <file>', 'output .npy', outFile),
   ),
 ).action(async (opts) => {
   const images = imagesOf(opts.images);
@@ -186,7 +185,7 @@ specOptions(
   for (const [i, file] of files.entries()) {
     try {
       const t0 = performance.now();
-      const img = await decodeImage(new Uint8Array(readFileSync(file)), basename(file));
+      const img = await decodeImage(readImageFile(file), basename(file));
       const r = await detector.check(img, file, { scoring: opts.scoring, fpr: opts.fpr, topNodes: DEFAULTS.topNodes }, performance.now() - t0);
       sink.add(scoreLine(r));
       if (opts.group) full.push(r);
@@ -230,8 +229,8 @@ layerOptions(
       .option('--k <n>', 'k of the k-NN peer', int, 10)
       .addOption(new Option('--split <half>', 'score the dev half, the test half or all of each test folder (seeded split; tune on dev, report test)').choices(['dev', 'test', 'all']).default('all'))
       .option('--parts', 'also a row per calibrated part of histoscan scored alone (each scan, energy, Gaussian): which evidence carries each set on your model')
-      .option('--parts-out <file>', 'write every image\'s calibrated part scores and the calibration table as JSON lines (one per method and set), to try other combination rules offline')
-      .option('--plots <file>', 'write ROC curves of every method, one plot per anomalous set, as a self-contained HTML page')
+      .option('--parts-out <file>', 'write every image\'s calibrated part scores and the calibration table as JSON lines (one per method and set), to try other combination rules offline', outFile)
+      .option('--plots <file>', 'write ROC curves of every method, one plot per anomalous set, as a self-contained HTML page', outFile)
       .option('--fpr <rate>', "the verdict's false-positive rate: what share of each set histoscan flags there (q <= rate)", rate, DEFAULTS.fpr)
       .option('--json', 'print {"results": [...]} on stdout'),
   ),
@@ -260,7 +259,7 @@ specOptions(
     .requiredOption('--profile <file>', 'profile (.hsp) built for this model')
     .requiredOption('--images <dir>', 'held-out known-good images, not used for the background')
     .option('--fpr <rate>', 'the verdict FPR the calibration set must be able to reach (warns when it is too small)', rate, DEFAULTS.fpr)
-    .requiredOption('--out <file>', 'output .hsp (may be the input profile)')
+    .requiredOption('--out <file>', 'output .hsp (may be the input profile)', outFile)
     .addOption(providerOption()),
 ).action(async (opts) => {
   const profile = readProfile(opts.profile);
@@ -279,7 +278,7 @@ program
   .command('merge')
   .description('merge shard profiles built with shared edges (exact: counts add)')
   .argument('<profiles...>', '.hsp files')
-  .requiredOption('--out <file>', 'output .hsp')
+  .requiredOption('--out <file>', 'output .hsp', outFile)
   .action((paths: string[], opts) => {
     const merged = mergeProfiles(paths.map(readProfile));
     writeAtomic(opts.out, encodeProfile(merged));
