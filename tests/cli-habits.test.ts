@@ -350,4 +350,16 @@ describe('CLI habits', () => {
       expect(r.stderr).toMatch(out === dir ? /is a folder; give a file name in it/ : /the folder .*nowhere does not exist/);
     }
   });
+  it('eval with a set none of whose images decode says so, as a build does, instead of an AUC of NaN', () => {
+    const bad = join(dir, 'all-bad');
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(join(bad, 'a.png'), 'not an image');
+    writeFileSync(join(bad, 'b.png'), '');
+    const args = ['eval', '--model', MODEL, '--background', subset(dir, 'background', 20), '--methods', 'histogram,msp'];
+    for (const [clean, other] of [[subset(dir, 'clean', 5), bad], [bad, subset(dir, 'clean', 5)]]) {
+      const r = cli([...args, '--clean', clean, '--anomalous', `x=${other}`]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/None of the 2 images of the set "(x|clean)" could be read \(a\.png: this is a text file.*b\.png: the file is empty/);
+    }
+  });
 });

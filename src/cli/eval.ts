@@ -135,7 +135,15 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   const { wanted } = known;
   const f = detector.features;
   const scanWanted = scans(wanted);
-  const collect = (name: string, src: ImageSource) => collectNodes(f, name, src, DEFAULTS.batchSize, onProgress);
+  // A set none of whose images decode has no AUC: said at once, with the first reasons, as a build says it.
+  const collect = async (name: string, src: ImageSource) => {
+    const set = await collectNodes(f, name, src, DEFAULTS.batchSize, onProgress);
+    if (set.rows === 0 && src.count > 0) {
+      const why = set.skipped.slice(0, 3).map((k) => k.error.replace(/\.$/, '')).join('; ');
+      throw new UsageError(`None of the ${src.count} images of the set "${name}" could be read (${why}${set.skipped.length > 3 ? '; …' : ''}); each set needs images that decode.`);
+    }
+    return set;
+  };
   const bgSource = known.background;
   const settings = { bins: flags.bins, strategy: flags.strategy, classConditional: flags.classes, conditional: flags.conditional, combine: flags.combine, logits: flags.logits, gauss: flags.gauss, onProgress };
   const built = scanWanted ? await detector.build(bgSource, null, buildDefaults(settings)) : null;
