@@ -112,6 +112,29 @@ test('an fpr or scoring the verdict cannot use is refused with an error event, a
   await expect(rows(page).first().locator('.verdict')).toContainText('Unusual at FPR 5%');
 });
 
+test('a samples manifest it cannot use, or a budget or threads it cannot, is said and the element keeps checking; Clear clears the note', async ({ page }) => {
+  await page.goto('/e2e/fixtures/embed.html');
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await page.evaluate(() => {
+    const d = document.querySelector('histoscan-detector')!;
+    d.setAttribute('samples', '/e2e/fixtures/bad-samples.json');
+    d.setAttribute('budget', '0');
+    d.setAttribute('threads', '-2');
+  });
+  await expect.poll(async () => (await events(page)).filter((e) => e.type === 'histoscan-error').map((e) => e.error)).toEqual([
+    'budget must be a positive number of MB, such as 8, not 0: using 8.',
+    'threads must be a whole number, 0 for automatic, not -2: using 0.',
+    expect.stringMatching(/^The samples manifest .*bad-samples\.json: 3 of 3 entries name no file; left out\.$/),
+  ]);
+  await page.evaluate(() => document.querySelector('histoscan-detector')!.setAttribute('samples', '/e2e/fixtures/no-such-manifest.json'));
+  await expect(page.locator(`${el} .notice`)).toContainText(/no-such-manifest\.json could not be used \((HTTP 404|it is not JSON)\); no samples are shown/);
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00003.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
+  await page.evaluate(() => document.querySelector('histoscan-detector')!.clear());
+  await expect(page.locator(`${el} .notice`)).toBeEmpty();
+});
+
 test('state attribute: loading, ready, busy during a batch, error for a bad model; one batch-done event', async ({ page }) => {
   await page.goto('/e2e/fixtures/embed.html');
   await page.evaluate(() => {

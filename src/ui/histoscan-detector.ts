@@ -136,7 +136,14 @@ export class HistoscanDetector extends LitElement {
     },
     fatal: (e) => (this.status = { state: 'error', message: e.message }),
   });
-  readonly gallery = new SampleGallery(this, (blob, name) => this.addFiles([blob], [name]));
+  readonly gallery = new SampleGallery(
+    this,
+    (blob, name) => this.addFiles([blob], [name]),
+    (error) => {
+      this.notice = error;
+      emit(this, 'histoscan-error', { file: null, error });
+    },
+  );
   readonly profilePanel = new ProfilePanel(
     this,
     this.client,
@@ -218,6 +225,7 @@ export class HistoscanDetector extends LitElement {
   clear(keepWaiting = false): void {
     this.queue.clear(keepWaiting);
     this.rowWindow = FIRST_ROWS;
+    this.notice = ''; // about what came in before (a folder's skipped files): not about the rows to come
     this.selected = -1;
     this.detail = null;
   }

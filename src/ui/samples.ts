@@ -16,6 +16,8 @@ export class SampleGallery implements ReactiveController {
   constructor(
     private readonly host: ReactiveControllerHost,
     private readonly add: (blob: Blob, name: string) => void,
+    /** A manifest that cannot be used: the element says so, and keeps working without samples. */
+    private readonly fail: (error: string) => void = () => {},
   ) {
     host.addController(this);
   }
@@ -30,10 +32,20 @@ export class SampleGallery implements ReactiveController {
       this.host.requestUpdate();
       return;
     }
+    this.list = [];
     try {
-      this.list = (await (await fetch(url)).json()) as Sample[];
-    } catch {
-      this.list = [];
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const json: unknown = await res.json().catch(() => {
+        throw new Error('it is not JSON');
+      });
+      if (!Array.isArray(json)) throw new Error('not a JSON list');
+      // Entries without a file name are skipped; the rest are shown.
+      this.list = json.filter((s): s is Sample => !!s && typeof s === 'object' && typeof (s as Sample).file === 'string');
+      const dropped = json.length - this.list.length;
+      if (dropped) this.fail(`The samples manifest ${url}: ${dropped} of ${json.length} entries name no file; left out.`);
+    } catch (e) {
+      this.fail(`The samples manifest ${url} could not be used (${(e as Error).message}); no samples are shown.`);
     }
     this.host.requestUpdate();
   }
@@ -53,8 +65,8 @@ export class SampleGallery implements ReactiveController {
     return html`<h3>Or try a sample (click or drag)</h3>
       <div class="gallery" part="gallery">
         ${this.list.map(
-          (s) => html`<button draggable="true" data-sample=${s.file} title="${s.kind}: ${s.label}" @click=${() => this.addUrl(this.url(s), s.file)} @dragstart=${(e: DragEvent) => e.dataTransfer?.setData('text/uri-list', this.url(s))}>
-            <img src=${this.url(s)} alt="${s.kind} sample: ${s.label}" />${s.set ?? s.kind}
+          (s) => html`<button draggable="true" data-sample=${s.file} title=${[s.kind, s.label].filter(Boolean).join(': ')} @click=${() => this.addUrl(this.url(s), s.file)} @dragstart=${(e: DragEvent) => e.dataTransfer?.setData('text/uri-list', this.url(s))}>
+            <img src=${this.url(s)} alt="${s.kind ?? 'a'} sample: ${s.label ?? s.file}" />${s.set ?? s.kind ?? s.file}
           </button>`,
         )}
       </div>`;

@@ -10,6 +10,10 @@ export interface Settings {
   fpr: number;
   provider: ProviderRequest;
   scoring: ScoringName;
+  /** MB of a profile built on the page. */
+  budget: number;
+  /** WASM threads, 0 = automatic. */
+  threads: number;
 }
 
 /** For each changed setting that cannot be used: the value to use instead and the sentence for the user. */
@@ -27,6 +31,14 @@ export function refusedSettings(s: Settings, changed: (k: keyof Settings) => boo
   if (changed('scoring') && !(SCORINGS as readonly string[]).includes(s.scoring)) {
     errors.push(`scoring must be one of ${SCORINGS.join(', ')}, not "${String(s.scoring)}": using ${DEFAULTS.scoring}.`);
     fix.scoring = DEFAULTS.scoring;
+  }
+  if (changed('budget') && !(s.budget > 0 && Number.isFinite(s.budget))) {
+    errors.push(`budget must be a positive number of MB, such as 8, not ${String(s.budget)}: using ${DEFAULTS.budgetMB}.`);
+    fix.budget = DEFAULTS.budgetMB;
+  }
+  if (changed('threads') && !(Number.isInteger(s.threads) && s.threads >= 0)) {
+    errors.push(`threads must be a whole number, 0 for automatic, not ${String(s.threads)}: using 0.`);
+    fix.threads = 0;
   }
   return { fix, errors };
 }

@@ -5,18 +5,22 @@ import { refusedSettings } from '../../src/ui/settings.ts';
 describe('refusedSettings', () => {
   const all = () => true;
   it('passes usable values and refuses the rest, each with its default', () => {
-    expect(refusedSettings({ fpr: 0.01, provider: 'webgpu', scoring: 'bj' }, all)).toEqual({ fix: {}, errors: [] });
-    const r = refusedSettings({ fpr: NaN, provider: 'gpu' as never, scoring: 'nope' as never }, all);
-    expect(r.fix).toEqual({ fpr: 0.05, provider: 'auto', scoring: 'hc' });
+    expect(refusedSettings({ fpr: 0.01, provider: 'webgpu', scoring: 'bj', budget: 0.5, threads: 2 }, all)).toEqual({ fix: {}, errors: [] });
+    const r = refusedSettings({ fpr: NaN, provider: 'gpu' as never, scoring: 'nope' as never, budget: 0, threads: -2 }, all);
+    expect(r.fix).toEqual({ fpr: 0.05, provider: 'auto', scoring: 'hc', budget: 8, threads: 0 });
     expect(r.errors).toEqual([
       'fpr must be a rate between 0 and 1, such as 0.05, not NaN: using 0.05.',
       'provider must be one of auto, webgpu, wasm, cpu, not "gpu": using auto.',
       'scoring must be one of bj, hc, ks, not "nope": using hc.',
+      'budget must be a positive number of MB, such as 8, not 0: using 8.',
+      'threads must be a whole number, 0 for automatic, not -2: using 0.',
     ]);
-    for (const fpr of [0, 1, -0.1, 2]) expect(refusedSettings({ fpr, provider: 'auto', scoring: 'hc' }, all).fix).toEqual({ fpr: 0.05 });
+    for (const budget of [NaN, -1, Infinity]) expect(refusedSettings({ fpr: 0.05, provider: 'auto', scoring: 'hc', budget, threads: 0 }, all).fix).toEqual({ budget: 8 });
+    for (const threads of [NaN, 1.5, -1]) expect(refusedSettings({ fpr: 0.05, provider: 'auto', scoring: 'hc', budget: 8, threads }, all).fix).toEqual({ threads: 0 });
+    for (const fpr of [0, 1, -0.1, 2]) expect(refusedSettings({ fpr, provider: 'auto', scoring: 'hc', budget: 8, threads: 0 }, all).fix).toEqual({ fpr: 0.05 });
   });
 
   it('checks only what changed', () => {
-    expect(refusedSettings({ fpr: 2, provider: 'gpu' as never, scoring: 'hc' }, (k) => k === 'provider').fix).toEqual({ provider: 'auto' });
+    expect(refusedSettings({ fpr: 2, provider: 'gpu' as never, scoring: 'hc', budget: 0, threads: 0 }, (k) => k === 'provider').fix).toEqual({ provider: 'auto' });
   });
 });
