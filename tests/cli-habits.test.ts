@@ -359,7 +359,7 @@ describe('CLI habits', () => {
     for (const [clean, other] of [[subset(dir, 'clean', 5), bad], [bad, subset(dir, 'clean', 5)]]) {
       const r = cli([...args, '--clean', clean, '--anomalous', `x=${other}`]);
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/None of the 2 images of the set "(x|clean)" could be read \(a\.png: this is a text file.*b\.png: the file is empty/);
+      expect(r.stderr).toMatch(/None of the 2 images of "(x|clean)" could be read \(a\.png: this is a text file.*b\.png: the file is empty/);
     }
   });
 });

@@ -3,7 +3,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { aucInterval, compareAuc, realisedFpr, roc, rowKeys, scanOf, UsageError, type AucComparison } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
-import type { Detector, ImageSource } from '../detector/index.ts';
+import type { Detector, FeatureExtractor, ImageSource } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type EvalRow, type ScoredSet, type Scorer } from '../evaluate.ts';
 import { backgroundOf, collectNodes, devTestSplit, type NodeSet } from '../node-sets.ts';
 import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
@@ -131,19 +131,21 @@ export function evalImages(flags: EvalFlags): EvalImages {
 }
 
 /** The evaluation's rows, and the images that could not be read (each set's, as `skipped FILE: why`). */
+/** The node values of a set's images; none of them decoding is said at once, with the first reasons, as a build says it. */
+export async function collectReadable(f: FeatureExtractor, name: string, src: ImageSource, onProgress: (p: Progress) => void): Promise<NodeSet> {
+  const set = await collectNodes(f, name, src, DEFAULTS.batchSize, onProgress);
+  if (set.rows === 0 && src.count > 0) {
+    const why = set.skipped.slice(0, 3).map((k) => k.error.replace(/\.$/, '')).join('; ');
+    throw new UsageError(`None of the ${src.count} images of "${name}" could be read (${why}${set.skipped.length > 3 ? '; …' : ''}); it needs images that decode.`);
+  }
+  return set;
+}
+
 export async function runEval(detector: Detector, flags: EvalFlags, known: EvalImages, onProgress: (p: Progress) => void): Promise<{ results: EvalResult[]; skipped: string[] }> {
   const { wanted } = known;
   const f = detector.features;
   const scanWanted = scans(wanted);
-  // A set none of whose images decode has no AUC: said at once, with the first reasons, as a build says it.
-  const collect = async (name: string, src: ImageSource) => {
-    const set = await collectNodes(f, name, src, DEFAULTS.batchSize, onProgress);
-    if (set.rows === 0 && src.count > 0) {
-      const why = set.skipped.slice(0, 3).map((k) => k.error.replace(/\.$/, '')).join('; ');
-      throw new UsageError(`None of the ${src.count} images of the set "${name}" could be read (${why}${set.skipped.length > 3 ? '; …' : ''}); each set needs images that decode.`);
-    }
-    return set;
-  };
+  const collect = (name: string, src: ImageSource) => collectReadable(f, name, src, onProgress);
   const bgSource = known.background;
   const settings = { bins: flags.bins, strategy: flags.strategy, classConditional: flags.classes, conditional: flags.conditional, combine: flags.combine, logits: flags.logits, gauss: flags.gauss, onProgress };
   const built = scanWanted ? await detector.build(bgSource, null, buildDefaults(settings)) : null;

@@ -195,8 +195,8 @@ const numbers = (s: string, flag: string) => {
 export function specSources(flags: SpecFlags, modelPath: string): SpecSources {
   const o: Partial<ModelSpec> = {};
   if (flags.size) {
-    const m = /^(\d+)x(\d+)$/i.exec(flags.size);
-    if (!m) throw new UsageError(`--size wants HxW, e.g. 224x224, got "${flags.size}"`);
+    const m = /^([1-9]\d*)x([1-9]\d*)$/i.exec(flags.size);
+    if (!m) throw new UsageError(`--size wants HxW in pixels, e.g. 224x224, got "${flags.size}"`);
     o.height = Number(m[1]);
     o.width = Number(m[2]);
   }

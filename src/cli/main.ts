@@ -3,9 +3,8 @@ import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, SCORINGS, toImageError, UsageError } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
-import { collectNodes } from '../node-sets.ts';
 import { PEER_FEATURES } from '../peers/index.ts';
-import { EVAL_METHODS, evalImages, evalTable, runEval } from './eval.ts';
+import { collectReadable, EVAL_METHODS, evalImages, evalTable, runEval } from './eval.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import type { ImageResult, Progress } from '../types.ts';
 import { assumedPreprocessing, heldOut, listImages, npy, outFile, readImageFile, readProfile, specSources, writeAtomic } from './io.ts';
@@ -144,7 +143,7 @@ layerOptions(
   const detector = opts.profile ? await openDetector(opts, readProfile(opts.profile)) : await openDetector(opts, undefined, choiceOf(opts, opts.planCount ?? images.count));
   const bar = progress();
   const f = detector.features;
-  const set = await collectNodes(f, 'activations', images, DEFAULTS.batchSize, (p) => bar.update(p));
+  const set = await collectReadable(f, opts.images, images, (p) => bar.update(p));
   bar.stop();
   writeAtomic(opts.out, npy(set.values, [set.rows, set.nodes]));
   let offset = 0;
@@ -280,9 +279,12 @@ program
   .argument('<profiles...>', '.hsp files')
   .requiredOption('--out <file>', 'output .hsp', outFile)
   .action((paths: string[], opts) => {
-    const merged = mergeProfiles(paths.map(readProfile));
+    const profiles = paths.map(readProfile);
+    const merged = mergeProfiles(profiles);
     writeAtomic(opts.out, encodeProfile(merged));
-    console.error(`wrote ${opts.out}: ${merged.header.count} background images from ${paths.length} shards`);
+    console.error(`wrote ${opts.out}: ${merged.header.count} background images from ${paths.length} shard${paths.length === 1 ? '' : 's'}`);
+    // A merge drops any shard's calibration: the merged background is another one.
+    console.error(`note: not calibrated${profiles.some((p) => p.header.calibration) ? " (a merge drops the shards' calibration)" : ''}: run \`histoscan calibrate --model M --profile ${opts.out} --images HELD-OUT --out ${opts.out}\` before scoring.`);
   });
 
 addExamples(program);
