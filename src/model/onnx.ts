@@ -258,7 +258,7 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     if (axis) featureAxis[c.name] = axis;
   }
 
-  // Spatial means: which axes count is checked against the layer's channels where it is planned.
+  // Spatial means (per channel or not: the planner checks that the node counts agree).
   const meanOf: Record<string, string> = {};
   const SPATIAL = new Set(['2,3', '1,2', '-2,-1', '-3,-2']);
   for (const c of candidates) {

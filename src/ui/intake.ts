@@ -1,6 +1,6 @@
 // What comes into <histoscan-detector>: the drop zone with its pickers, a drop (files, folders or a
 // sample thumbnail), a paste, and the note about files a folder held that are no images.
-import { html, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import { html } from 'lit';
 import { droppedFiles, imagesOnly, inputFiles, pastedFiles, skippedNote } from './files.ts';
 
 export interface IntakeHooks {
@@ -12,20 +12,17 @@ export interface IntakeHooks {
   note(text: string): void;
 }
 
-export class FileIntake implements ReactiveController {
+export class FileIntake {
   constructor(
-    private readonly host: ReactiveControllerHost & HTMLElement & { renderRoot: ParentNode },
+    private readonly host: HTMLElement & { renderRoot: ParentNode },
     private readonly hooks: IntakeHooks,
   ) {
-    host.addController(this);
     // Paste reaches the element only while focus is inside it (clipboard events are composed).
     host.addEventListener('paste', (e: ClipboardEvent) => {
       const files = pastedFiles(e);
       if (files.length) hooks.add(files);
     });
   }
-
-  hostConnected(): void {}
 
   private async drop(e: DragEvent): Promise<void> {
     e.preventDefault();
