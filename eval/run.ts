@@ -37,7 +37,7 @@ import { Detector } from '../src/detector/index.ts';
 import { fisherScorer, empiricalMethod, histogramMethod, kdeMethod, productScorer, scoreSet, type PValueMethod } from '../src/evaluate.ts';
 import { backgroundOf, collectNodes, devTestSplit, SPLIT_SEED, type NodeSet } from '../src/node-sets.ts';
 import { fileSource, listImages } from '../src/cli/io.ts';
-import { versusText } from '../src/cli/eval.ts';
+import { versusText } from '../src/cli/eval-output.ts';
 import { parseSpec } from '../src/model/spec.ts';
 import { reduceLayer } from '../src/model/reduce.ts';
 import type { BinStrategy, LayerLayout, PointP, ScoringName, Tail } from '../src/types.ts';

@@ -1,0 +1,95 @@
+// What `histoscan eval` writes: its table, the comparison with the best peer in words, the ROC page
+// (--plots) and the part scores (--parts-out). Functions of the results; the run is eval.ts's.
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { roc, type AucComparison } from '../core/index.ts';
+import type { EvalRow, ScoredSet } from '../evaluate.ts';
+import type { EvalResult, Split } from './eval.ts';
+import { PALETTE, plot, plotPage } from './plots.ts';
+
+/**
+ * ROC curves of histoscan and the peers (not the parts alone), one plot per anomalous set, the AUC in
+ * each legend; a calibrated method's verdict at `fpr` is a point on its curve.
+ */
+export function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fpr: number): string {
+  const half = split === 'all' ? '' : ` (${split} half)`;
+  const plots = [...new Set(rows.map((r) => r.set))].map((set) => {
+    const curves = rows.map((r, i) => ({ r, res: results[i] })).filter(({ r, res }) => r.set === set && res.kind !== 'part' && r.scores);
+    const series = curves.flatMap(({ r, res }, k) => {
+      const c = roc(r.scores!.clean, r.scores!.anomalous);
+      const color = PALETTE[k % PALETTE.length];
+      const v = res.atVerdict;
+      const verdict = v ? [{ name: `${r.method}: the verdict at q ≤ ${fpr} (FPR ${v.clean.rate.toFixed(3)}, TPR ${v.anomalous.rate.toFixed(3)})`, x: [v.clean.rate], y: [v.anomalous.rate], points: true, color }] : [];
+      return [{ name: `${r.method} (AUC ${r.auc.toFixed(3)})`, x: c.fpr, y: c.tpr, color }, ...verdict];
+    });
+    // The same curves on a log scale of false-positive rates, where a verdict's operating point lies (down to one clean image in all).
+    const floor = 1 / Math.max(1, ...curves.map(({ r }) => r.scores!.clean.length));
+    const along = Array.from({ length: 41 }, (_, i) => floor ** (1 - i / 40)); // TPR = FPR bends on a log axis
+    const chance = { name: 'chance', x: along, y: along, color: '#bbb', dashed: true };
+    const atLow = [...series.map((s) => ({ ...s, x: s.x.map((v) => Math.max(v, floor)) })), chance];
+    return [
+      plot({ title: `ROC: clean vs ${set}${half}`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series, xRange: [0, 1], yRange: [0, 1], diagonal: true }),
+      plot({ title: `ROC at low false-positive rates: clean vs ${set}${half}`, xLabel: 'false-positive rate (log scale)', yLabel: 'true-positive rate', series: atLow, xLog: true, xRange: [Math.log10(floor), 0], yRange: [0, 1] }),
+    ].join('\n');
+  });
+  return plotPage(`histoscan eval${half}: ROC curves per anomalous set`, plots);
+}
+
+/**
+ * Writes each scored set's part scores as one JSON line: method, set, part names, the calibration
+ * table (row-major [images, parts]), a row of part scores per image and the classes the model
+ * predicts (of the images, and of the calibration images), and which witnesses the calibration chose
+ * (witnesses: all, joint, gauss, or all+gauss / joint+gauss where it weighs both), to study combination rules offline
+ * (tools/witness-rules.ts).
+ */
+export function partsWriter(file: string): (method: string, set: string, scored: ScoredSet) => void {
+  writeFileSync(file, '');
+  return (method, set, { parts }) => {
+    if (!parts) return;
+    const images = parts.scores[0]?.map((_, i) => parts.scores.map((p) => p[i])) ?? [];
+    appendFileSync(file, `${JSON.stringify({ method, set, parts: parts.names, calibration: parts.calibration ?? [], images, classes: parts.classes, calibrationClasses: parts.calibrationClasses, witnesses: parts.witnesses ?? 'all' })}\n`);
+  };
+}
+
+/** One table: a row per method, a column of AUCs per anomalous set. */
+export function evalTable(results: EvalResult[]): string {
+  const sets = [...new Set(results.map((r) => r.set))];
+  const methods = [...new Set(results.map((r) => r.method))];
+  const w = Math.max(6, ...methods.map((m) => m.length));
+  const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
+  const lines = [`${'method'.padEnd(w)}  ${'kind'.padEnd(9)}  ${'bytes'.padStart(10)}  ${'ms/image'.padStart(8)}  ${sets.map((s) => s.padStart(Math.max(6, s.length))).join('  ')}`];
+  for (const m of methods) {
+    const rs = results.filter((r) => r.method === m);
+    const ms = rs.reduce((a, r) => a + (r.pvalueMsPerImage ?? 0) + r.scanMsPerImage, 0) / rs.length;
+    const aucs = sets.map((s) => (rs.find((r) => r.set === s)?.auc.toFixed(3) ?? '—').padStart(Math.max(6, s.length)));
+    lines.push(`${m.padEnd(w)}  ${rs[0].kind.padEnd(9)}  ${mb(rs[0].bytes).padStart(10)}  ${(Number.isFinite(ms) ? ms.toFixed(3) : '—').padStart(8)}  ${aucs.join('  ')}`);
+  }
+  const verdicts = results.filter((r) => r.atVerdict);
+  if (verdicts.length) {
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const at = verdicts[0].atVerdict!.clean.level;
+    lines.push('', `At the verdict's FPR ${pct(at)} (q <= ${at}): the share each calibrated method flags (Wilson 95% interval for the clean images, its realised FPR):`);
+    for (const m of [...new Set(verdicts.map((r) => r.method))]) {
+      const rs = verdicts.filter((r) => r.method === m);
+      const c = rs[0].atVerdict!.clean;
+      lines.push(`  ${m}  clean ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] of ${c.n}; ${rs.map((r) => `${r.set} ${pct(r.atVerdict!.anomalous.rate)}`).join(', ')}`);
+    }
+  }
+  const versus = results.filter((r) => r.versusBestPeer);
+  if (versus.length) {
+    lines.push('', 'histoscan against the best peer of each set (paired DeLong test on the same images; Δ = histoscan − peer, 95% interval):');
+    const sw = Math.max(...versus.map((r) => r.set.length));
+    for (const r of versus) lines.push(`  ${r.method}  ${r.set.padEnd(sw)}  ${versusText(r.versusBestPeer!)}`);
+  }
+  return lines.join('\n');
+}
+
+const signed = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(3)}`;
+
+/** One comparison in words: the AUCs, Δ with its interval and p, and what it shows. */
+export function versusText(v: AucComparison & { peer: string }): string {
+  // DeLong's variance needs two or more images on each side.
+  if (!Number.isFinite(v.lo) || !Number.isFinite(v.hi)) return `${v.a.toFixed(3)} vs ${v.b.toFixed(3)} ${v.peer}: too few images to compare (two or more per side)`;
+  const shows = v.lo > 0 ? 'ahead' : v.hi < 0 ? 'behind' : 'no difference shown';
+  const p = v.p < 0.001 ? 'p < 0.001' : `p ${v.p.toFixed(3)}`;
+  return `${v.a.toFixed(3)} vs ${v.b.toFixed(3)} ${v.peer}: Δ ${signed(v.diff)} [${signed(v.lo)}, ${signed(v.hi)}], ${p}, ${shows}`;
+}
