@@ -81,13 +81,15 @@ export function shard(files: string[], spec?: string): string[] {
   return files.filter((_, i) => i % n === k);
 }
 
+const denied = (e: unknown) => ['EACCES', 'EPERM'].includes((e as NodeJS.ErrnoException).code ?? '');
+
 /** A path's stat: null where nothing is there (or a link to nothing), 'denied' where a folder on the way may not be searched. */
 function statOf(p: string): Stats | 'denied' | null {
   try {
     return statSync(p);
   } catch (e) {
+    if (denied(e)) return 'denied';
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') return 'denied';
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return null;
     throw e;
   }
@@ -117,8 +119,7 @@ export function readImageFile(path: string): Uint8Array {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
     if (e instanceof ImageDecodeError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ImageDecodeError(`${name}: the file could not be read (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (e as Error).message)}).`, 'corrupt');
+    throw new ImageDecodeError(`${name}: the file could not be read (${denied(e) ? 'permission denied' : ((e as NodeJS.ErrnoException).code ?? (e as Error).message)}).`, 'corrupt');
   }
 }
 

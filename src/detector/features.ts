@@ -148,8 +148,8 @@ export class FeatureExtractor {
     const out = await model.run(blank, inputDims(spec, 1));
     const shapes = out.activations.map((a) => {
       const shape = a.dims.slice(1);
-      const of = info.meanOf[a.name];
-      return { name: a.name, shape, ...axisField(channelAxisOf(shape, info.featureAxis[a.name])), ...(of && out.activations.some((x) => x.name === of) ? { meanOf: of } : {}) };
+      const of = info.meanOf[a.name]; // the planner reads it only where that layer is monitored too
+      return { name: a.name, shape, ...axisField(channelAxisOf(shape, info.featureAxis[a.name])), ...(of ? { meanOf: of } : {}) };
     });
     try {
       const { layers, plan } = layout(shapes, opts.reduction, out.logits.length);
