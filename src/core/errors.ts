@@ -62,3 +62,11 @@ export interface ImageError {
 export function toImageError(file: string, e: unknown): ImageError {
   return { file, error: e instanceof Error ? e.message : String(e), code: e instanceof HistoscanError ? e.code : 'error' };
 }
+
+/** A file's bytes as the API takes them; a path or anything else is refused, saying what to pass. */
+export function fileBytes(b: unknown, what: string, ext: string, or = ''): Uint8Array {
+  if (b instanceof Uint8Array) return b;
+  if (b instanceof ArrayBuffer) return new Uint8Array(b);
+  const given = typeof b === 'string' ? `a string ("${b.slice(0, 40)}"); pass the file's contents, e.g. readFileSync(path)` : b === null ? 'null' : typeof b;
+  throw new UsageError(`The ${what} must be ${or}the ${ext} file's bytes (Uint8Array or ArrayBuffer), not ${given}.`);
+}

@@ -1,5 +1,5 @@
 import type { CalibrationTable, ClassBlocks, GaussStats, ProfileHeader, ScoringName } from '../types.ts';
-import { ProfileError } from './errors.ts';
+import { fileBytes, ProfileError } from './errors.ts';
 import { tailEntries } from './classes.ts';
 import { gaussNumbers } from './gauss.ts';
 import { validateHeader } from './hsp-header.ts';
@@ -121,7 +121,7 @@ export function profileDigest(p: Profile): string {
 
 /** Decode and validate a .hsp file. Every problem is a ProfileError with a message for users. */
 export function decodeProfile(input: Uint8Array | ArrayBuffer): Profile {
-  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  const bytes = fileBytes(input, 'profile', '.hsp');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < PREFIX + 4) {
     if (bytes.length >= 4 && !MAGIC.every((m, i) => bytes[i] === m)) throw new ProfileError('Not a histoscan profile (.hsp): the file does not start with the HSPF signature.', 'magic');

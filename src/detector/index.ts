@@ -1,7 +1,8 @@
 // The one pipeline: pixels -> preprocess -> instrumented ONNX session -> node values (features.ts)
 // -> p-values -> subset scan -> score -> verdict (scorer.ts, over core/score.ts). The browser
 // worker and the Node CLI both drive this object; neither has a copy of it.
-import { layerReductions, preprocessingChanges, ProfileError, type Profile } from '../core/index.ts';
+import { decodeProfile, fileBytes, layerReductions, preprocessingChanges, ProfileError, type Profile } from '../core/index.ts';
+import { checkPixels } from '../model/preprocess.ts';
 import { DEFAULTS, defaultPlan } from '../defaults.ts';
 import type { PlanBudget } from '../model/plan.ts';
 import type { ImageResult, ModelSpec, RgbaImage } from '../types.ts';
@@ -26,15 +27,16 @@ export class Detector {
   /**
    * The model (and a profile, checked against it when given). This is an edge of the API: what
    * the caller leaves out comes from DEFAULTS; without a `reduction` the layers are reduced by the
-   * default byte-budget plan. A single `reduction` means every layer.
+   * default byte-budget plan. A single `reduction` means every layer. The profile may be given
+   * decoded or as the .hsp file's bytes.
    */
-  static async create(opts: Partial<Omit<FeatureOptions, 'profileSpec' | 'model'>> & { model: Uint8Array | ArrayBuffer; profile?: Profile }): Promise<Detector> {
-    const p = opts.profile;
+  static async create(opts: Partial<Omit<FeatureOptions, 'profileSpec' | 'model'>> & { model: Uint8Array | ArrayBuffer; profile?: Profile | Uint8Array | ArrayBuffer }): Promise<Detector> {
+    const p = opts.profile && profileOf(opts.profile);
     const features = await FeatureExtractor.create({
       layers: DEFAULTS.layers,
       provider: DEFAULTS.provider,
       ...opts,
-      model: opts.model instanceof ArrayBuffer ? new Uint8Array(opts.model) : opts.model,
+      model: fileBytes(opts.model, 'model', '.onnx'),
       reduction: opts.reduction ?? { plan: defaultPlan() },
       profileSpec: p?.header.spec,
       // A profile's own layers and reductions win over the options.
@@ -55,8 +57,9 @@ export class Detector {
     return this.current?.profile ?? null;
   }
 
-  /** Use a profile: refused when built for another model or other layers. */
-  useProfile(p: Profile): void {
+  /** Use a profile (decoded, or the .hsp file's bytes): refused when built for another model or other layers. */
+  useProfile(profile: Profile | Uint8Array | ArrayBuffer): void {
+    const p = profileOf(profile);
     checkCompatible(p, this.features);
     this.current = new Scorer(p);
   }
@@ -65,6 +68,7 @@ export class Detector {
   async check(img: RgbaImage, file: string, opts: Partial<ScoreOptions> = {}, decodeMs = 0): Promise<ImageResult> {
     const scorer = this.current;
     if (!scorer) throw new ProfileError('No profile loaded: load a .hsp profile, or build one from known-good images and use it (useProfile with what build returns).', 'mismatch');
+    checkPixels(img, file);
     const { logits, nodes, errors, preprocessMs, inferenceMs } = await this.features.nodeValues([img]);
     if (errors.size) throw errors.get(0)!;
     const f = this.features;
@@ -95,6 +99,13 @@ export class Detector {
   release(): void {
     this.features.release();
   }
+}
+
+/** A decoded profile, or one decoded from its file's bytes. */
+function profileOf(p: Profile | Uint8Array | ArrayBuffer): Profile {
+  if (p instanceof Uint8Array || p instanceof ArrayBuffer) return decodeProfile(p);
+  if (!(p as Partial<Profile>)?.header?.spec) fileBytes(p, 'profile', '.hsp', 'a decoded profile (decodeProfile) or '); // throws, saying what to pass
+  return p;
 }
 
 /** A profile fits a model when it was built for its bytes and monitors the layers it provides. */

@@ -11,7 +11,7 @@ import jpeg from 'jpeg-js';
 import { decompressFrame, parseGIF, type Frame } from 'gifuct-js';
 import { PNG } from 'pngjs';
 import type { RgbaImage } from '../types.ts';
-import { ImageDecodeError } from '../core/errors.ts';
+import { fileBytes, ImageDecodeError } from '../core/errors.ts';
 import { bmpRle, decodeBmpRle, onCanvas, webpFirstFrame } from './decode-extra.ts';
 import { checkImageBytes, formatName, MAX_PIXELS, jpegCoding, type RasterFormat } from './image-errors.ts';
 import { decodeTiff } from './decode-tiff.ts';
@@ -102,7 +102,8 @@ const decoders: Record<Exclude<RasterFormat, 'tiff'>, (bytes: Uint8Array, maxPix
  * declared header size, before any pixel is allocated), 'too-small', 'corrupt'.
  * `limits` may also be given as the bare pixel limit.
  */
-export async function decodeImage(bytes: Uint8Array, name = 'image', limits: DecodeLimits | number = { maxPixels: MAX_PIXELS }): Promise<RgbaImage> {
+export async function decodeImage(input: Uint8Array | ArrayBuffer, name = 'image', limits: DecodeLimits | number = { maxPixels: MAX_PIXELS }): Promise<RgbaImage> {
+  const bytes = fileBytes(input, 'image', 'image');
   const maxPixels = typeof limits === 'number' ? limits : (limits.maxPixels ?? MAX_PIXELS);
   const { format, frame } = checkImageBytes(bytes, name, maxPixels);
   if (format === 'tiff') return decodeTiff(bytes, name, maxPixels);

@@ -1,6 +1,24 @@
 // Pixels to model input, from a model spec. Pure and DOM-free: the worker and the CLI both call
 // it on RGBA pixels, so the same image gives the same tensor in the browser and in Node.
+import { UsageError } from '../core/errors.ts';
 import type { ModelSpec, RgbaImage } from '../types.ts';
+
+/**
+ * Refuses what is not an RgbaImage, naming what is wrong: the Node API takes pixels from callers'
+ * own code, where a zero-size image or a Buffer of RGB bytes would otherwise fail deep inside.
+ */
+export function checkPixels(img: RgbaImage, name = 'image'): void {
+  const { width: w, height: h, data } = (img ?? {}) as Partial<RgbaImage>;
+  const problem =
+    typeof w !== 'number' || typeof h !== 'number' || !(data instanceof Uint8Array || data instanceof Uint8ClampedArray)
+      ? 'is not decoded pixels { width, height, data: Uint8Array of RGBA } (decode image files with decodeImage)'
+      : !(Number.isInteger(w) && Number.isInteger(h) && w >= 1 && h >= 1)
+        ? `has no pixels (${w}x${h})`
+        : data.length < w * h * 4
+          ? `has ${data.length} bytes of data where ${w}x${h} RGBA pixels need ${w * h * 4}${data.length === w * h * 3 ? ' (RGB without alpha? give 4 bytes per pixel)' : ''}`
+          : '';
+  if (problem) throw new UsageError(`${name} ${problem}.`);
+}
 
 /** Resample one plane: box-average when shrinking an axis, linear when enlarging. */
 function resizeAxis(src: Float32Array, w: number, h: number, dw: number, horizontal: boolean): Float32Array {
@@ -53,10 +71,8 @@ function resizeAxis(src: Float32Array, w: number, h: number, dw: number, horizon
  *   large photos do not alias; a constant image stays constant either way.
  */
 export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
+  checkPixels(img);
   const { width: w, height: h, data } = img;
-  if (!(w >= 1 && h >= 1) || data.length < w * h * 4) {
-    throw new RangeError(`Image of ${w}x${h} pixels needs ${w * h * 4} RGBA bytes, has ${data.length}.`);
-  }
   let x0 = 0;
   let y0 = 0;
   let cw = w;

@@ -1,0 +1,41 @@
+// The Node API (`histoscan/node`) at its edges: what callers' own code passes in, right or wrong.
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Detector, decodeImage, decodeProfile } from '../src/node.ts';
+
+const model = readFileSync('public/models/fashion-cnn.onnx');
+const hsp = readFileSync('public/profiles/fashion-cnn.hsp');
+const first = readdirSync('data/clean').filter((f) => f.endsWith('.png')).sort()[0];
+const image = () => decodeImage(readFileSync(`data/clean/${first}`), first);
+
+describe('the Node API', () => {
+  it('takes a profile as the .hsp bytes, scoring as with the decoded profile', async () => {
+    const img = await image();
+    const [a, b] = await Promise.all([Detector.create({ model, profile: hsp }), Detector.create({ model, profile: decodeProfile(hsp) })]);
+    const [ra, rb] = [await a.check(img, 'x'), await b.check(img, 'x')];
+    expect(ra.score).toBe(rb.score);
+    expect(ra.q).toBe(rb.q);
+    b.useProfile(hsp.buffer.slice(hsp.byteOffset, hsp.byteOffset + hsp.byteLength));
+    expect((await b.check(img, 'x')).score).toBe(ra.score);
+    a.release();
+    b.release();
+  });
+
+  it('says what to pass where a path, nothing or the wrong object is given', async () => {
+    await expect(Detector.create({ model: 'm.onnx' as never })).rejects.toThrow(/The model must be the \.onnx file's bytes .*not a string \("m\.onnx"\); pass the file's contents/);
+    await expect(Detector.create({ model: undefined as never })).rejects.toThrow(/not undefined/);
+    await expect(Detector.create({ model, profile: { nodes: 3 } as never })).rejects.toThrow(/The profile must be a decoded profile \(decodeProfile\) or the \.hsp file's bytes/);
+    await expect(decodeImage(null as never)).rejects.toThrow(/The image must be the image file's bytes .*not null/);
+    expect(() => decodeProfile('m.hsp' as never)).toThrow(/The profile must be the \.hsp file's bytes/);
+  });
+
+  it('refuses pixels that are not an RGBA image, naming the image and what is wrong', async () => {
+    const d = await Detector.create({ model, profile: hsp });
+    await expect(d.check({ width: 0, height: 0, data: new Uint8Array(0) }, 'empty.png')).rejects.toThrow('empty.png has no pixels (0x0).');
+    await expect(d.check({ width: 4, height: 4, data: new Uint8Array(48) }, 'rgb.png')).rejects.toThrow(/rgb\.png has 48 bytes of data where 4x4 RGBA pixels need 64 \(RGB without alpha\?/);
+    await expect(d.check({ width: 4, height: 4 } as never, 'nodata')).rejects.toThrow(/nodata is not decoded pixels/);
+    // The detector still checks the next image.
+    expect((await d.check(await image(), 'x')).verdict).toBeTruthy();
+    d.release();
+  });
+});
