@@ -2,7 +2,7 @@
 // scripts and servers. It runs on onnxruntime-node where that optional dependency installed, else on
 // onnxruntime-web's WASM (model/runtime.ts decides).
 //
-//   const d = await Detector.create({ model: readFileSync('m.onnx'), profile: decodeProfile(readFileSync('m.hsp')) });
+//   const d = await Detector.create({ model: readFileSync('m.onnx'), profile: readFileSync('m.hsp') });
 //   const r = await d.check(await decodeImage(readFileSync('x.jpg'), 'x.jpg'), 'x.jpg');  // r.verdict, r.q, r.score
 export { Detector, holdOut } from './detector/index.ts';
 export type { BuildOptions, BuildResult, ImageSource, ScoreOptions, SkippedImage } from './detector/index.ts';

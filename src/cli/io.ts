@@ -2,7 +2,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { basename, dirname, extname, join } from 'node:path';
-import { decodeProfile, ImageDecodeError, preprocessingChanges, UsageError, type Profile } from '../core/index.ts';
+import { decodeProfile, ImageDecodeError, preprocessingChanges, ProfileError, UsageError, type Profile } from '../core/index.ts';
 import { holdOut, type ImageSource } from '../detector/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { decodeImage } from '../model/decode-node.ts';
@@ -155,8 +155,16 @@ export function readModelBytes(path: string): Uint8Array {
 
 export function readProfile(path: string): Profile {
   if (!existsSync(path)) throw new UsageError(`No such profile file: ${path}`);
-  return decodeProfile(readBytes(path, 'profile'));
+  const bytes = readBytes(path, 'profile');
+  try {
+    return decodeProfile(bytes);
+  } catch (e) {
+    throw naming(path, e);
+  }
 }
+
+/** A profile's error, naming the file it came from: a run may read several (merge, --edges-from). */
+export const naming = (path: string | undefined, e: unknown): unknown => (path && e instanceof ProfileError ? new ProfileError(`${path}: ${e.message}`, e.code) : e);
 
 function readBytes(path: string, what: string): Uint8Array {
   try {

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { COMBINATIONS, TPM_TAU, UsageError, type Profile } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
-import { besideNote, fileSource, listImages, readModelBytes, shard, specSources, type SpecFlags } from './io.ts';
+import { besideNote, fileSource, listImages, naming, readModelBytes, shard, specSources, type SpecFlags } from './io.ts';
 import { layersOf } from './plan.ts';
 import { RESIZES } from '../model/spec.ts';
 
@@ -39,7 +39,7 @@ export const conditionalOption = () =>
  * The model (read, not parsed: Detector.create parses it once) with a profile, or with the reduction
  * the flags choose. With a profile, a spec beside the model that preprocesses otherwise is noted.
  */
-export async function openDetector(opts: SpecFlags & { model: string; layers?: string; provider?: string }, profile?: Profile, reduction?: ReductionChoice): Promise<Detector> {
+export async function openDetector(opts: SpecFlags & { model: string; profile?: string; layers?: string; provider?: string }, profile?: Profile, reduction?: ReductionChoice): Promise<Detector> {
   const sources = specSources(opts, opts.model);
   const detector = await Detector.create({
     model: readModelBytes(opts.model),
@@ -48,6 +48,8 @@ export async function openDetector(opts: SpecFlags & { model: string; layers?: s
     layers: layersOf(opts.layers ?? DEFAULTS.layers),
     reduction,
     provider: (opts.provider ?? DEFAULTS.provider) as 'auto',
+  }).catch((e: unknown) => {
+    throw naming(profile && opts.profile, e);
   });
   const note = besideNote(sources, opts.model, profile?.header.spec);
   if (note) console.error(`note: ${note}`);

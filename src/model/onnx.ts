@@ -103,6 +103,7 @@ const RESHAPE = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze
 
 /** Parse ONNX bytes once; inspect and instrument take the parsed model. */
 export function parseModel(bytes: Uint8Array): ModelProto {
+  if (bytes.length === 0) throw new ModelError('The model file is empty (0 bytes): choose the .onnx file again, or download it again.', 'not-onnx');
   let model: ModelProto;
   try {
     model = fromBinary(ModelProtoSchema, bytes);

@@ -149,6 +149,13 @@ describe('Node image decoding', () => {
       expect(check(f(n), 100)).toBe('too-large');
     }
     expect(check(new TextEncoder().encode('RIFF\x10\0\0\0WEBPVP8?\0\0\0\0'))).toBe('corrupt'); // no size to check
+  });
+
+  it('a BMP whose size field agrees with a cut says its pixel data ends early, in its own words', async () => {
+    const whole = new Uint8Array(readFileSync('e2e/fixtures/formats/clean.bmp'));
+    const cut = whole.slice(0, whole.length - 100);
+    new DataView(cut.buffer).setUint32(2, cut.length, true);
+    await expect(decodeImage(cut, 'cut.bmp')).rejects.toThrow('cut.bmp: the BMP is corrupt or truncated (its pixel data ends 100 bytes early).');
     expect(() => checkImageBytes(new TextEncoder().encode('hello'), 'n.txt', 1e6)).toThrow(/text file/);
   });
 

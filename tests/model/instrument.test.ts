@@ -179,6 +179,7 @@ describe('model instrumentation', () => {
     const r = rng(9);
     expect(code(() => inspectModel(Uint8Array.from({ length: 5000 }, () => Math.floor(r() * 256))))).toBe('not-onnx');
     expect(code(() => inspectModel(new Uint8Array(0)))).toBe('not-onnx');
+    expect(() => inspectModel(new Uint8Array(0))).toThrow('The model file is empty (0 bytes)');
     // Weights saved beside the model: named, with how to make one file, before onnxruntime sees it.
     expect(code(() => inspectModel(fixture('external-data.onnx')))).toBe('external-data');
     expect(() => inspectModel(fixture('external-data.onnx'))).toThrow(/keeps its weights in another file \(external-data\.onnx\.data\); histoscan reads a model as one file\. Save it as one: python3 -c/);
