@@ -343,6 +343,17 @@ describe('CLI habits', () => {
     expect(r.stderr).toMatch(/left out 2 special files \(pipes, sockets or devices, never read\): .*fifo\.png, .*zero\.png/);
   });
 
+  it('an image named twice (a folder and a file in it, or a link to it) is checked once, and said so', () => {
+    const d = join(dir, 'twice');
+    mkdirSync(d, { recursive: true });
+    copyFileSync(CLEAN, join(d, 'a.png'));
+    symlinkSync('a.png', join(d, 'b.png'));
+    const r = cli(['score', '--model', MODEL, '--profile', PROFILE, d, join(d, 'a.png')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/left out 2 images named twice \(checked once\): .*b\.png, .*a\.png/);
+  });
+
   it('an output path in no folder, or a folder, is refused before any work', () => {
     for (const out of [join(dir, 'nowhere', 'x.hsp'), dir]) {
       const r = cli(['profile', '--model', MODEL, '--images', 'data/clean', '--out', out]);

@@ -25,6 +25,7 @@ export function listImages(paths: string[]): string[] {
   const broken: string[] = [];
   const unreadable: string[] = [];
   const special: string[] = [];
+  const twice: string[] = [];
   const seen = new Set<string>();
   const walk = (dir: string, top = false) => {
     let names: string[];
@@ -48,7 +49,18 @@ export function listImages(paths: string[]): string[] {
       else if (st.isDirectory()) walk(p);
       // A pipe or a device (a link to /dev/zero) would be read for ever.
       else if (!st.isFile()) special.push(p);
-      else (IMAGE_EXT.has(extname(n).toLowerCase()) ? out : left).push(p);
+      else if (IMAGE_EXT.has(extname(n).toLowerCase())) add(p);
+      else left.push(p);
+    }
+  };
+  // An image named twice (a folder and a file in it, or a link to it) is checked once.
+  const files = new Set<string>();
+  const add = (p: string) => {
+    const real = realpathSync(p);
+    if (files.has(real)) twice.push(p);
+    else {
+      files.add(real);
+      out.push(p);
     }
   };
   for (const p of paths) {
@@ -57,7 +69,7 @@ export function listImages(paths: string[]): string[] {
     if (st === 'denied') throw new UsageError(`Cannot read ${p}: permission denied`);
     if (st.isDirectory()) walk(p, true);
     else if (!st.isFile()) special.push(p);
-    else out.push(p);
+    else add(p);
   }
   // What was left out, counted, with the first few named.
   const note = (list: string[], what: string, why: string) => {
@@ -68,6 +80,7 @@ export function listImages(paths: string[]): string[] {
   // Images may be in what was left unread: a run that gates on its exit code must not pass.
   if (unreadable.length || special.length) process.exitCode = 2;
   note(broken, 'link', 'to nothing');
+  note(twice, 'image', 'named twice (checked once)');
   note(left, 'file', `not named as images (${[...IMAGE_EXT].join(' ')})`);
   return out;
 }

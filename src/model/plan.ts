@@ -132,7 +132,7 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
   if (drop === layers.length) {
     const last = layers[layers.length - 1];
     throw new UsageError(
-      `A budget of ${fmtBytes(o.budget)} holds no layer: the last one, "${last.name}", needs ${fmtBytes(floor[floor.length - 1])} at its coarsest. Raise --budget.`,
+      `A budget of ${fmtBytes(o.budget)} holds no layer: the last one, "${last.name}", needs ${fmtBytes(floor[floor.length - 1])} at its coarsest. Raise the budget (--budget in the CLI, the budget attribute of <histoscan-detector>).`,
     );
   }
   const kept = layers.slice(drop);
@@ -219,7 +219,7 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
   let plan = planReductions(layers, priced);
   const reserve = lastBytes(plan) + gaussOf(gaussIn(plan)) + header;
   if (plan.bytes + reserve > o.budget) {
-    if (reserve >= o.budget) throw new UsageError(`A budget of ${fmtBytes(o.budget)} holds no pooled histograms beside ${fmtBytes(reserve)} of class histograms, Gaussian statistics and header. Raise --budget.`);
+    if (reserve >= o.budget) throw new UsageError(`A budget of ${fmtBytes(o.budget)} holds no pooled histograms beside ${fmtBytes(reserve)} of class histograms, Gaussian statistics and header. Raise the budget (--budget in the CLI, the budget attribute of <histoscan-detector>).`);
     plan = planReductions(layers, { ...priced, budget: o.budget - reserve });
   }
   const g = gaussIn(plan);

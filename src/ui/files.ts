@@ -8,11 +8,15 @@ const IMAGE_NAME = new RegExp(`\\.(${IMAGE_EXTENSIONS.join('|')})$`, 'i');
 // Names in the order the CLI lists a folder (sort() by UTF-16 code units), not the browser's pick order.
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+// Hidden files and folders inside a folder are passed over, as the CLI does (macOS's "._x.jpg" is no image).
+const hidden = (name: string) => name.startsWith('.');
+
 /** The images of a folder and how many other files it held; a picked folder's in path order (a dropped one comes walked in order). */
 export function imagesOnly(all: File[]): { files: File[]; skipped: number } {
-  const files = all.filter((f) => IMAGE_NAME.test(f.name) || f.type.startsWith('image/'));
+  const shown = all.filter((f) => !(f.webkitRelativePath ?? '').split('/').slice(1).some(hidden));
+  const files = shown.filter((f) => IMAGE_NAME.test(f.name) || f.type.startsWith('image/'));
   if (files.every((f) => f.webkitRelativePath)) files.sort((a, b) => byName(a.webkitRelativePath, b.webkitRelativePath));
-  return { files, skipped: all.length - files.length };
+  return { files, skipped: shown.length - files.length };
 }
 
 export const skippedNote = (n: number, how: 'dropped' | 'chosen') => `Skipped ${n} non-image file${n > 1 ? 's' : ''} in the ${how} folder.`;
@@ -31,7 +35,7 @@ export async function entryFiles(entry: FileSystemEntry, out: File[] = []): Prom
     children.push(...batch);
   }
   children.sort((a, b) => byName(a.name, b.name));
-  for (const c of children) await entryFiles(c, out);
+  for (const c of children) if (!hidden(c.name)) await entryFiles(c, out);
   return out;
 }
 

@@ -16,6 +16,11 @@ describe('imagesOnly', () => {
     expect(skipped).toBe(2);
   });
 
+  it('passes over hidden files and folders inside the folder, as the CLI does, without counting them', () => {
+    const all = ['.bg/a.png', '.bg/._a.png', '.bg/.thumbs/t.png', '.bg/.DS_Store', '.bg/b.png'].map((p) => file(p));
+    expect(imagesOnly(all)).toEqual({ files: [all[0], all[4]], skipped: 0 });
+  });
+
   it('keeps the order of files without a path (a dropped folder comes walked in order); a file typed image/* counts', () => {
     const loose = [new File([], 'z.png'), new File([], 'photo', { type: 'image/jpeg' }), new File([], 'a.png'), new File([], 'x.md')];
     expect(imagesOnly(loose).files.map((f) => f.name)).toEqual(['z.png', 'photo', 'a.png']);
