@@ -1,7 +1,7 @@
 // CLI habits scripts rely on: --version, exit statuses, one JSON shape, NDJSON, and a verdict with
 // three states (never "typical"/"ok" from a profile that cannot flag). Real CLI, real model, real images.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -273,6 +273,15 @@ describe('CLI habits', () => {
     expect(r.status, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { results: { file: string }[] }).results.map((x) => x.file)).toEqual([join(at, 'a.jfif')]);
     expect(r.stderr).toMatch(/left out 1 link to nothing: .*gone\.png/);
+  });
+
+  it('calibrate says the size it wrote beside the size it read (its table grows with the images)', () => {
+    const out = join(dir, 'recal.hsp');
+    const r = cli(['calibrate', '--model', MODEL, '--profile', PROFILE, '--images', subset(dir, 'calibration', 20), '--out', out]);
+    expect(r.status).toBe(0);
+    const [, now, was] = /calibrated on 20 images, ([\d,]+) bytes \(was ([\d,]+)\)/.exec(r.stderr)!.map((x) => Number(x?.replace(/,/g, '')));
+    expect([now, was]).toEqual([statSync(out).size, statSync(PROFILE).size]);
+    expect(now).toBeLessThan(was); // the shipped profile's table holds 2,000 images
   });
 
   it('nothing to check or calibrate on is an input error (exit 1, nothing written); unreadable images are named and exit 2', () => {

@@ -1,4 +1,5 @@
 // histoscan command line: inspect | profile | activations | score | eval | calibrate | merge (the flags they share: options.ts).
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, SCORINGS, toImageError, UsageError } from '../core/index.ts';
@@ -267,9 +268,13 @@ specOptions(
   const bar = progress();
   const result = await detector.calibrate(profile, imagesOf(opts.images), { batchSize: DEFAULTS.batchSize, fpr: opts.fpr, onProgress: (p: Progress) => bar.update(p) });
   bar.stop();
-  writeAtomic(opts.out, encodeProfile(result.profile));
+  const [bytes, before] = [encodeProfile(result.profile), statSync(opts.profile).size];
+  writeAtomic(opts.out, bytes);
   report(result);
-  console.error(`wrote ${opts.out}: calibrated on ${result.profile.header.calibration!.count} images`);
+  console.error(`wrote ${opts.out}: calibrated on ${result.profile.header.calibration!.count} images, ${bytes.length.toLocaleString('en')} bytes (was ${before.toLocaleString('en')})`);
+  // The table grows with the images (a few hundred bytes each); a page downloads the profile whole.
+  const budget = DEFAULTS.budgetMB * 1e6;
+  if (bytes.length > budget && bytes.length > before) console.error(`warning: the profile is now over the default budget of ${DEFAULTS.budgetMB} MB; calibrating on fewer images keeps it smaller (1,000 reach a 1% FPR).`);
   detector.release();
   if (result.skipped.length) process.exitCode = 2;
 });
