@@ -2,7 +2,7 @@
 // FPR changes, its state attribute, its events, and the "not calibrated" verdict.
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { el, openDemo, paste, rows, waitDone } from './helpers.ts';
+import { el, openDemo, openEmbed, paste, rows, waitDone } from './helpers.ts';
 
 type Ev = { type: string; error?: string | null };
 const events = (page: Page) => page.evaluate(() => (window as unknown as { events: Ev[] }).events);
@@ -57,8 +57,7 @@ test('paste is taken only while the element has focus', async ({ page }) => {
 });
 
 test('changing fpr relabels finished rows from their stored q, without checking again', async ({ page }) => {
-  await page.goto('/e2e/fixtures/embed.html');
-  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await openEmbed(page);
   await page.locator(`${el} #files`).setInputFiles(['data/clean/00001.png', 'data/pgd-0.1/00000.png', 'data/pgd-0.1/00001.png']);
   await waitDone(page, 3);
   const results = (await events(page)).filter((e) => e.type === 'histoscan-result').length;
@@ -77,8 +76,7 @@ test('changing fpr relabels finished rows from their stored q, without checking 
 });
 
 test('changing scoring checks the finished rows again under it', async ({ page }) => {
-  await page.goto('/e2e/fixtures/embed.html');
-  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await openEmbed(page);
   const files = ['data/clean/00001.png', 'data/pgd-0.1/00000.png'];
   await page.locator(`${el} #files`).setInputFiles(files);
   await waitDone(page, 2);
@@ -94,8 +92,7 @@ test('changing scoring checks the finished rows again under it', async ({ page }
 });
 
 test('an fpr or scoring the verdict cannot use is refused with an error event, and the default used', async ({ page }) => {
-  await page.goto('/e2e/fixtures/embed.html');
-  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await openEmbed(page);
   await page.evaluate(() => {
     const d = document.querySelector('histoscan-detector')!;
     d.setAttribute('fpr', 'abc');
@@ -113,8 +110,7 @@ test('an fpr or scoring the verdict cannot use is refused with an error event, a
 });
 
 test('a samples manifest it cannot use, or a budget or threads it cannot, is said and the element keeps checking; Clear clears the note', async ({ page }) => {
-  await page.goto('/e2e/fixtures/embed.html');
-  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await openEmbed(page);
   await page.evaluate(() => {
     const d = document.querySelector('histoscan-detector')!;
     d.setAttribute('samples', '/e2e/fixtures/bad-samples.json');

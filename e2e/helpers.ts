@@ -8,6 +8,12 @@ export async function openDemo(page: Page, path = '/'): Promise<void> {
   await expect(page.locator('html')).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
 }
 
+/** The element alone on a page (the embedding fixture), ready to check. */
+export async function openEmbed(page: Page): Promise<void> {
+  await page.goto('/e2e/fixtures/embed.html');
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+}
+
 export function rows(page: Page) {
   return page.locator(`${el} tr.row`);
 }

@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { bombHeader, png } from '../tests/fixtures/png-bytes.ts';
 import { nothingLeaves, expectStrictCsp } from './fixtures/privacy.ts';
-import { el, openDemo, rows, shot, waitDone } from './helpers.ts';
+import { el, openDemo, openEmbed, rows, shot, waitDone } from './helpers.ts';
 
 test('bad inputs each get a clear message in their own row; every other image is still checked', async ({ page }) => {
   await openDemo(page);
@@ -116,8 +116,7 @@ test('a profile built with other preprocessing brings it along where the page na
   const image = 'data/clean/00002.png';
   const want = (JSON.parse(cli(['score', '--model', 'public/models/fashion-cnn.onnx', '--profile', out, '--json', image])).results as { score: number }[])[0].score;
   const hsp = { name: 'mean-half.hsp', mimeType: 'application/octet-stream', buffer: readFileSync(out) };
-  await page.goto('/e2e/fixtures/embed.html');
-  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await openEmbed(page);
   await page.locator(`${el} #hsp`).setInputFiles(hsp);
   await expect(page.locator(`${el} [data-build]`)).toContainText('Using profile mean-half.hsp');
   await page.locator(`${el} #files`).setInputFiles([image]);

@@ -104,7 +104,7 @@ export class Detector {
 /** A decoded profile, or one decoded from its file's bytes. */
 function profileOf(p: Profile | Uint8Array | ArrayBuffer): Profile {
   if (p instanceof Uint8Array || p instanceof ArrayBuffer) return decodeProfile(p);
-  if (!(p as Partial<Profile>)?.header?.spec) fileBytes(p, 'profile', '.hsp', 'a decoded profile (decodeProfile) or '); // throws, saying what to pass
+  if (!Array.isArray((p as Partial<Profile>)?.header?.layers)) fileBytes(p, 'profile', '.hsp', 'a decoded profile (decodeProfile) or '); // throws, saying what to pass
   return p;
 }
 

@@ -49,6 +49,75 @@ function cmykToRgba(ifd: UTIF.IFD, area: number): Uint8Array {
   return out;
 }
 
+/** The bytes of an uncompressed file whose samples lie in planes (PlanarConfiguration 2), plane after plane. */
+function planes(ifd: UTIF.IFD, file: Uint8Array, width: number, height: number, spp: number, size: number): Uint8Array {
+  if ((first(ifd.t259) ?? 1) !== 1) throw new Error('its samples lie in separate planes and are compressed, which is not read here');
+  const rows = Math.min(first(ifd.t278) ?? height, height);
+  const perPlane = Math.ceil(height / rows);
+  const offsets = all(ifd.t273);
+  const out = new Uint8Array(width * height * spp * size);
+  for (let s = 0; s < spp; s++) {
+    for (let k = 0; k < perPlane; k++) {
+      const n = Math.min(rows, height - k * rows) * width * size;
+      const at = offsets[s * perPlane + k];
+      if (at === undefined || at + n > file.length) throw new Error('a plane is missing or cut');
+      out.set(file.subarray(at, at + n), (s * height + k * rows) * width * size);
+    }
+  }
+  return out;
+}
+
+/**
+ * Gray (photometric 0 or 1) or RGB (2) samples of 8, 16 or 32 bits — unsigned, signed or float,
+ * interleaved or in planes — to RGBA, as scientific TIFFs hold them; null for what UTIF reads itself
+ * (1- to 4-bit, palette, YCbCr). A sample beyond the colour is alpha where ExtraSamples says so
+ * (premultiplied alpha is divided out). UTIF's toRGBA8 reads a 16-bit gray pixel of several samples
+ * as one sample, and planar files not at all. Wider samples keep their top 8 bits, as a browser shows a
+ * 16-bit PNG; signed ones are offset to unsigned first; floats are clamped to [0, 1].
+ */
+function samplesToRgba(ifd: UTIF.IFD, file: Uint8Array, width: number, height: number): Uint8Array | null {
+  const photometric = first(ifd.t262);
+  const bits = all(ifd.t258);
+  const bps = bits[0] ?? 1;
+  const format = first(ifd.t339) ?? 1;
+  const color = photometric === 2 ? 3 : 1;
+  const spp = first(ifd.t277) ?? color;
+  const compression = first(ifd.t259) ?? 1;
+  // JPEG-compressed files come out of UTIF's decoder as it chooses: left to its own conversion.
+  const ours = photometric !== undefined && photometric <= 2 && [8, 16, 32].includes(bps) && bits.every((b) => b === bps) && [1, 2, 3].includes(format) && (format !== 3 || bps === 32) && spp >= color && ![6, 7, 34892].includes(compression);
+  if (!ours) return null;
+  const size = bps / 8;
+  const area = width * height;
+  const planar = first(ifd.t284) === 2;
+  const data = planar ? planes(ifd, file, width, height, spp, size) : (ifd as { data?: Uint8Array }).data;
+  if (!data || data.length < area * spp * size) throw new Error('its pixel data is shorter than its size');
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  // UTIF turns interleaved 16-bit samples little-endian; planes are the file's own bytes.
+  const little = bps === 16 && !planar ? true : (ifd as { isLE?: boolean }).isLE !== false;
+  const read: (at: number) => number =
+    format === 3
+      ? (at) => Math.round(255 * Math.min(1, Math.max(0, view.getFloat32(at, little) || 0)))
+      : bps === 8
+        ? format === 2 ? (at) => view.getInt8(at) + 128 : (at) => view.getUint8(at)
+        : bps === 16
+          ? format === 2 ? (at) => (view.getInt16(at, little) + 32768) >> 8 : (at) => view.getUint16(at, little) >> 8
+          : format === 2 ? (at) => Math.floor((view.getInt32(at, little) + 2 ** 31) / 2 ** 24) : (at) => view.getUint32(at, little) >>> 24;
+  const sample = planar ? (i: number, s: number) => read((s * area + i) * size) : (i: number, s: number) => read((i * spp + s) * size);
+  const alpha = spp > color ? all(ifd.t338)[0] ?? 0 : 0; // 1: premultiplied, 2: straight, 0: not alpha
+  const out = new Uint8Array(4 * area);
+  for (let i = 0; i < area; i++) {
+    const a = alpha ? sample(i, color) : 255;
+    for (let c = 0; c < 3; c++) {
+      let v = sample(i, color === 3 ? c : 0);
+      if (photometric === 0) v = 255 - v;
+      if (alpha === 1) v = a ? Math.min(255, Math.round((v * 255) / a)) : 0;
+      out[4 * i + c] = v;
+    }
+    out[4 * i + 3] = a;
+  }
+  return out;
+}
+
 export function decodeTiff(bytes: Uint8Array, name: string, maxPixels: number): RgbaImage {
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   cutLoop(buffer);
@@ -71,7 +140,7 @@ export function decodeTiff(bytes: Uint8Array, name: string, maxPixels: number): 
   let data: Uint8Array;
   try {
     UTIF.decodeImage(buffer, ifd);
-    data = first(ifd.t262) === 5 ? cmykToRgba(ifd, width * height) : UTIF.toRGBA8(ifd);
+    data = first(ifd.t262) === 5 ? cmykToRgba(ifd, width * height) : (samplesToRgba(ifd, bytes, width, height) ?? UTIF.toRGBA8(ifd));
   } catch (e) {
     // UTIF throws bare values too (a bit depth it does not read).
     const why = e instanceof Error ? e.message : typeof e === 'number' ? `unsupported value ${e}` : String(e ?? '');

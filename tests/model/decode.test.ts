@@ -25,29 +25,47 @@ function palettePng(): Uint8Array {
   return concat([SIGNATURE, ihdr(3, 2, 8, 3), chunk('PLTE', plte), chunk('tRNS', trns), chunk('IDAT', new Uint8Array(deflateSync(rows))), chunk('IEND', new Uint8Array())]);
 }
 
+/** A TIFF directory entry: tag, type (3 SHORT, 4 LONG) and its values. */
+type Entry = [number, 3 | 4, number[]];
+
 /**
- * A hand-made uncompressed RGB TIFF (PIL writes little-endian with the directory first): either
- * byte order, the pixels first and the directory at the end, as some writers lay a file out.
+ * A hand-made TIFF (PIL writes little-endian with the directory first): either byte order, the
+ * pixel bytes first and the directory at the end, as some writers lay a file out. Values of more
+ * than 4 bytes go after the directory.
  */
-function tiff(w: number, h: number, rgb: ArrayLike<number>, big: boolean, extra: [number, number][] = []): Uint8Array {
-  const entries = ([[256, 4, w], [257, 4, h], [258, 3, 8], [259, 3, 1], [262, 3, 2], [273, 4, 8], [277, 3, 3], [278, 4, h], [279, 4, rgb.length], ...extra.map(([t, v]) => [t, 3, v])] as [number, number, number][]).sort((a, b) => a[0] - b[0]);
-  const ifd = 8 + rgb.length;
-  const out = new Uint8Array(ifd + 2 + 12 * entries.length + 4);
+function tiffFile(pixels: ArrayLike<number>, entries: Entry[], big: boolean): Uint8Array {
+  const sorted = [...entries].sort((a, b) => a[0] - b[0]);
+  const ifd = 8 + pixels.length;
+  const bytesOf = ([, type, vs]: Entry) => (type === 3 ? 2 : 4) * vs.length;
+  let spill = ifd + 2 + 12 * sorted.length + 4;
+  const out = new Uint8Array(spill + sorted.reduce((a, e) => a + (bytesOf(e) > 4 ? bytesOf(e) : 0), 0));
   const v = new DataView(out.buffer);
   out.set(big ? [0x4d, 0x4d] : [0x49, 0x49]);
   v.setUint16(2, 42, !big);
   v.setUint32(4, ifd, !big);
-  out.set(Array.from(rgb), 8);
-  v.setUint16(ifd, entries.length, !big);
-  entries.forEach(([tag, type, value], i) => {
+  out.set(Array.from(pixels), 8);
+  v.setUint16(ifd, sorted.length, !big);
+  sorted.forEach((e, i) => {
+    const [tag, type, vs] = e;
     const at = ifd + 2 + 12 * i;
     v.setUint16(at, tag, !big);
     v.setUint16(at + 2, type, !big);
-    v.setUint32(at + 4, 1, !big);
-    if (type === 3) v.setUint16(at + 8, value, !big);
-    else v.setUint32(at + 8, value, !big);
+    v.setUint32(at + 4, vs.length, !big);
+    let to = at + 8;
+    if (bytesOf(e) > 4) {
+      v.setUint32(to, spill, !big);
+      to = spill;
+      spill += bytesOf(e);
+    }
+    vs.forEach((x, k) => (type === 3 ? v.setUint16(to + 2 * k, x, !big) : v.setUint32(to + 4 * k, x, !big)));
   });
   return out;
+}
+
+/** An uncompressed 8-bit RGB TIFF, with more SHORT tags where given. */
+function tiff(w: number, h: number, rgb: ArrayLike<number>, big: boolean, extra: [number, number][] = []): Uint8Array {
+  const tags: Entry[] = [[256, 4, [w]], [257, 4, [h]], [258, 3, [8, 8, 8]], [259, 3, [1]], [262, 3, [2]], [273, 4, [8]], [277, 3, [3]], [278, 4, [h]], [279, 4, [rgb.length]]];
+  return tiffFile(rgb, [...tags, ...extra.map(([t, x]): Entry => [t, 3, [x]])], big);
 }
 
 /** A JPEG whose SOF0 declares w x h and that stops there. */
@@ -191,6 +209,44 @@ describe('Node image decoding', () => {
     expect(rgba(await decodeImage(loop, 'loop.tif'))).toEqual(rgb);
     // A file whose only image is marked reduced-resolution (NewSubfileType 1) is still read.
     expect((await decodeImage(tiff(3, 2, rgb, false, [[254, 1]]), 'thumb.tif')).width).toBe(3);
+  });
+
+  it("TIFF as scientific writers store it: 16-bit gray with an alpha sample, planes, signed and float samples, premultiplied alpha, WhiteIsZero", async () => {
+    const [w, h] = [3, 2];
+    // Each pixel's samples as stored, little-endian, interleaved unless planar.
+    const file = (o: { bits: number; spp: number; photometric: number; format?: number; extra?: number; planar?: boolean; samples: number[][] }, big = false) => {
+      const size = o.bits / 8;
+      const order = o.planar ? Array.from({ length: o.spp }, (_, s) => o.samples.map((px) => px[s])).flat() : o.samples.flat();
+      const bytes = new Uint8Array(order.length * size);
+      const v = new DataView(bytes.buffer);
+      order.forEach((x, i) => (o.format === 3 ? v.setFloat32(i * size, x, !big) : size === 1 ? v.setUint8(i, x & 255) : size === 2 ? v.setUint16(i * 2, x & 0xffff, !big) : v.setUint32(i * 4, x >>> 0, !big)));
+      const plane = bytes.length / o.spp;
+      const tags: Entry[] = [[256, 4, [w]], [257, 4, [h]], [258, 3, Array(o.spp).fill(o.bits)], [259, 3, [1]], [262, 3, [o.photometric]], [277, 3, [o.spp]], [278, 4, [h]]];
+      tags.push(o.planar ? [273, 4, Array.from({ length: o.spp }, (_, s) => 8 + s * plane)] : [273, 4, [8]], o.planar ? [279, 4, Array(o.spp).fill(plane)] : [279, 4, [bytes.length]]);
+      if (o.planar) tags.push([284, 3, [2]]);
+      if (o.format) tags.push([339, 3, Array(o.spp).fill(o.format)]);
+      if (o.extra !== undefined) tags.push([338, 3, [o.extra]]);
+      return tiffFile(bytes, tags, big);
+    };
+    const pixels = async (bytes: Uint8Array) => {
+      const d = (await decodeImage(bytes, 'x.tif')).data;
+      return Array.from({ length: w * h }, (_, i) => Array.from(d.subarray(4 * i, 4 * i + 4)));
+    };
+    const gray = [0, 10000, 20000, 30000, 40000, 65535];
+    const rgba = (g: number[], a = 255) => g.map((x) => [x, x, x, a]);
+    // 16-bit gray with straight alpha (and a gray with a sample that is no alpha): top 8 bits, as a 16-bit PNG shows.
+    for (const big of [false, true]) expect(await pixels(file({ bits: 16, spp: 2, photometric: 1, extra: 2, samples: gray.map((g) => [g, 0x8000]) }, big))).toEqual(rgba(gray.map((g) => g >> 8), 128));
+    expect(await pixels(file({ bits: 16, spp: 4, photometric: 1, extra: 0, samples: gray.map((g) => [g, 1, 2, 3]) }))).toEqual(rgba(gray.map((g) => g >> 8)));
+    // RGB in planes, 8 and 16 bits.
+    const rgb = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [10, 20, 30], [40, 50, 60], [70, 80, 90]];
+    expect(await pixels(file({ bits: 8, spp: 3, photometric: 2, planar: true, samples: rgb }))).toEqual(rgb.map((p) => [...p, 255]));
+    for (const big of [false, true]) expect(await pixels(file({ bits: 16, spp: 3, photometric: 2, planar: true, samples: rgb.map((p) => p.map((x) => x * 257)) }, big))).toEqual(rgb.map((p) => [...p, 255]));
+    // Signed 16-bit: offset to unsigned (-32768 black, 0 mid-gray); float 0..1, clamped; WhiteIsZero inverted.
+    expect(await pixels(file({ bits: 16, spp: 1, photometric: 1, format: 2, samples: [[-32768], [-1], [0], [256], [32767], [-256]] }))).toEqual(rgba([0, 127, 128, 129, 255, 127]));
+    expect(await pixels(file({ bits: 32, spp: 1, photometric: 1, format: 3, samples: [[0], [0.5], [1], [-3], [7], [0.25]] }))).toEqual(rgba([0, 128, 255, 0, 255, 64]));
+    expect(await pixels(file({ bits: 8, spp: 1, photometric: 0, samples: [[0], [255], [100], [1], [2], [3]] }))).toEqual(rgba([255, 0, 155, 254, 253, 252]));
+    // Premultiplied alpha is divided out.
+    expect((await pixels(file({ bits: 8, spp: 4, photometric: 2, extra: 1, samples: rgb.map(([r, g, b]) => [r >> 1, g >> 1, b >> 1, 128]) })))[3]).toEqual([10, 20, 30, 128]);
   });
 
   it('a PNG whose chunk checksum is wrong but whose pixels are whole decodes, as browsers show it', async () => {
