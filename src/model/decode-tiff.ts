@@ -51,7 +51,7 @@ function cmykToRgba(ifd: UTIF.IFD, area: number): Uint8Array {
 
 /** The bytes of an uncompressed file whose samples lie in planes (PlanarConfiguration 2), plane after plane. */
 function planes(ifd: UTIF.IFD, file: Uint8Array, width: number, height: number, spp: number, size: number): Uint8Array {
-  if ((first(ifd.t259) ?? 1) !== 1) throw new Error('its samples lie in separate planes and are compressed, which is not read here');
+  if ((first(ifd.t259) ?? 1) !== 1) throw new Error('samples in separate planes, compressed');
   const rows = Math.min(first(ifd.t278) ?? height, height);
   const perPlane = Math.ceil(height / rows);
   const offsets = all(ifd.t273);
