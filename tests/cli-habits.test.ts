@@ -222,6 +222,9 @@ describe('CLI habits', () => {
     const partial = spec({ mean: [0.5], std: [0.5] });
     expect(partial.status, partial.stderr).toBe(0);
     expect(partial.stdout).not.toMatch(/preprocessing assumed/);
+    // The pixel values given, the resize not: the stretch is said; a spec that names it is quiet.
+    expect(partial.stdout).toMatch(/no resize was given: images are stretched to 12x12, whatever their aspect ratio; .*give --resize center-crop\|pad/);
+    expect(spec({ mean: [0.5], std: [0.5], resize: 'stretch' }).stdout).not.toMatch(/no resize was given/);
     expect(partial.stdout).toMatch(/spec +\{"inputName":"input","height":12,"width":12,"channels":3,"layout":"nchw","scale":255,"mean":\[0.5\],"std":\[0.5\]/);
     const typo = spec({ mean: [0.5], resize: 'strech' });
     expect(typo.status).toBe(1);
