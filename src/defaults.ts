@@ -1,4 +1,5 @@
 import pkg from '../package.json' with { type: 'json' };
+import { SCORINGS } from './core/scan.ts';
 import type { PlanBudget } from './model/plan.ts';
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, PointP, ProviderRequest, ScanTail, ScoringName } from './types.ts';
 
@@ -62,3 +63,15 @@ export function defaultPlan(given: Partial<PlanBudget> = {}): PlanBudget {
   const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<PlanBudget>;
   return { budget: DEFAULTS.budgetMB * 1e6, bins: DEFAULTS.bins, strategy: DEFAULTS.strategy, count: DEFAULTS.planCount, classLayers: DEFAULTS.classConditional, gauss: DEFAULTS.gauss, ...set };
 }
+
+export const PROVIDERS: readonly ProviderRequest[] = ['auto', 'webgpu', 'wasm', 'cpu'];
+
+/**
+ * What is wrong with a setting given at an edge, or '' where it can be used: one wording for the
+ * element, which falls back to the default, and the Node API, which throws.
+ */
+export const settingProblem = {
+  fpr: (v: unknown) => (typeof v === 'number' && v > 0 && v < 1 ? '' : `fpr must be a rate between 0 and 1, such as 0.05, not ${String(v)}`),
+  provider: (v: unknown) => (PROVIDERS.includes(v as ProviderRequest) ? '' : `provider must be one of ${PROVIDERS.join(', ')}, not "${String(v)}"`),
+  scoring: (v: unknown) => ((SCORINGS as readonly unknown[]).includes(v) ? '' : `scoring must be one of ${SCORINGS.join(', ')}, not "${String(v)}"`),
+};

@@ -1,7 +1,7 @@
 // The Node API (`histoscan/node`) at its edges: what callers' own code passes in, right or wrong.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Detector, decodeImage, decodeProfile } from '../src/node.ts';
+import { Detector, decodeImage, decodeProfile, fileSource, listImages } from '../src/node.ts';
 
 const model = readFileSync('public/models/fashion-cnn.onnx');
 const hsp = readFileSync('public/profiles/fashion-cnn.hsp');
@@ -36,6 +36,26 @@ describe('the Node API', () => {
     await expect(d.check({ width: 4, height: 4 } as never, 'nodata')).rejects.toThrow(/nodata is not decoded pixels/);
     // The detector still checks the next image.
     expect((await d.check(await image(), 'x')).verdict).toBeTruthy();
+    d.release();
+  });
+
+  it("refuses settings it cannot use in the element's words, and a released detector says so", async () => {
+    await expect(Detector.create({ model, provider: 'gpu' as never })).rejects.toThrow('provider must be one of auto, webgpu, wasm, cpu, not "gpu".');
+    const d = await Detector.create({ model, profile: hsp });
+    const img = await image();
+    await expect(d.check(img, 'x', { fpr: 5 })).rejects.toThrow('fpr must be a rate between 0 and 1, such as 0.05, not 5.');
+    await expect(d.check(img, 'x', { scoring: 'nope' as never })).rejects.toThrow('scoring must be one of bj, hc, ks, not "nope".');
+    d.release();
+    await expect(d.check(img, 'x')).rejects.toThrow(/This detector was released/);
+  });
+
+  it('builds with the defaults for what the options leave out, as the CLI does', async () => {
+    const d = await Detector.create({ model });
+    await expect(d.build({ count: 0, name: () => '', load: async () => image() }, null)).rejects.toThrow('No background images were given; a profile needs known-good images that decode.');
+    const built = await d.build(fileSource(listImages(['data/background']).slice(0, 30)), null);
+    expect([built.profile.header.count, built.profile.header.bins, built.profile.header.strategy]).toEqual([30, 16, 'tail']);
+    d.useProfile(built.profile);
+    expect((await d.check(await image(), first)).verdict).toBe('uncalibrated');
     d.release();
   });
 });

@@ -1,9 +1,9 @@
 // The one pipeline: pixels -> preprocess -> instrumented ONNX session -> node values (features.ts)
 // -> p-values -> subset scan -> score -> verdict (scorer.ts, over core/score.ts). The browser
 // worker and the Node CLI both drive this object; neither has a copy of it.
-import { decodeProfile, fileBytes, layerReductions, preprocessingChanges, ProfileError, type Profile } from '../core/index.ts';
+import { decodeProfile, fileBytes, layerReductions, preprocessingChanges, ProfileError, UsageError, type Profile } from '../core/index.ts';
 import { checkPixels } from '../model/preprocess.ts';
-import { DEFAULTS, defaultPlan } from '../defaults.ts';
+import { buildDefaults, DEFAULTS, defaultPlan, settingProblem } from '../defaults.ts';
 import type { PlanBudget } from '../model/plan.ts';
 import type { ImageResult, ModelSpec, RgbaImage } from '../types.ts';
 import { buildProfile, calibrate, type BuildOptions, type BuildResult } from './build.ts';
@@ -31,6 +31,7 @@ export class Detector {
    * decoded or as the .hsp file's bytes.
    */
   static async create(opts: Partial<Omit<FeatureOptions, 'profileSpec' | 'model'>> & { model: Uint8Array | ArrayBuffer; profile?: Profile | Uint8Array | ArrayBuffer }): Promise<Detector> {
+    refuse({ provider: opts.provider });
     const p = opts.profile && profileOf(opts.profile);
     const features = await FeatureExtractor.create({
       layers: DEFAULTS.layers,
@@ -68,6 +69,8 @@ export class Detector {
   async check(img: RgbaImage, file: string, opts: Partial<ScoreOptions> = {}, decodeMs = 0): Promise<ImageResult> {
     const scorer = this.current;
     if (!scorer) throw new ProfileError('No profile loaded: load a .hsp profile, or build one from known-good images and use it (useProfile with what build returns).', 'mismatch');
+    this.live();
+    refuse(opts);
     checkPixels(img, file);
     const { logits, nodes, errors, preprocessMs, inferenceMs } = await this.features.nodeValues([img]);
     if (errors.size) throw errors.get(0)!;
@@ -81,7 +84,9 @@ export class Detector {
    * for the real background size; on success the detector keeps the new reductions and drops a
    * profile it held that no longer fits them (load the built one with useProfile).
    */
-  async build(background: ImageSource, calibration: ImageSource | null, opts: BuildOptions & { plan?: PlanBudget }): Promise<BuildResult> {
+  async build(background: ImageSource, calibration: ImageSource | null, options: Partial<BuildOptions> & { plan?: PlanBudget } = {}): Promise<BuildResult> {
+    this.live();
+    const opts = buildDefaults(options); // what the caller leaves out, as the CLI's defaults
     const f = opts.plan ? this.extractor.withReductions({ plan: opts.plan }) : this.extractor;
     const result = await buildProfile(f, background, calibration, opts);
     if (f !== this.extractor) {
@@ -92,13 +97,28 @@ export class Detector {
   }
 
   calibrate(profile: Profile, images: ImageSource, opts: Parameters<typeof calibrate>[3]): Promise<BuildResult> {
+    this.live();
     checkCompatible(profile, this.features);
     return calibrate(this.features, profile, images, opts);
   }
 
+  /** Frees the model's session; the detector cannot check or build after it. */
   release(): void {
+    this.released = true;
     this.features.release();
   }
+
+  private released = false;
+
+  private live(): void {
+    if (this.released) throw new UsageError('This detector was released (release() frees its model): create another with Detector.create.');
+  }
+}
+
+/** Settings given to the API that it cannot use, refused in the element's words. */
+function refuse(o: { fpr?: unknown; scoring?: unknown; provider?: unknown }): void {
+  const problems = (['fpr', 'scoring', 'provider'] as const).map((k) => o[k] !== undefined && settingProblem[k](o[k])).filter(Boolean);
+  if (problems.length) throw new UsageError(`${problems.join('; ')}.`);
 }
 
 /** A decoded profile, or one decoded from its file's bytes. */

@@ -1,10 +1,7 @@
 // The element's settings that a verdict or a start depends on: a value it cannot use is replaced by
 // the default and said so, rather than labelling rows "typical at FPR NaN%". Pure, for tests.
-import { SCORINGS } from '../core/scan.ts';
-import { DEFAULTS } from '../defaults.ts';
+import { DEFAULTS, settingProblem } from '../defaults.ts';
 import type { ProviderRequest, ScoringName } from '../types.ts';
-
-export const PROVIDERS: readonly ProviderRequest[] = ['auto', 'webgpu', 'wasm', 'cpu'];
 
 export interface Settings {
   fpr: number;
@@ -20,17 +17,12 @@ export interface Settings {
 export function refusedSettings(s: Settings, changed: (k: keyof Settings) => boolean): { fix: Partial<Settings>; errors: string[] } {
   const fix: Partial<Settings> = {};
   const errors: string[] = [];
-  if (changed('fpr') && !(s.fpr > 0 && s.fpr < 1)) {
-    errors.push(`fpr must be a rate between 0 and 1, such as 0.05, not ${String(s.fpr)}: using ${DEFAULTS.fpr}.`);
-    fix.fpr = DEFAULTS.fpr;
-  }
-  if (changed('provider') && !PROVIDERS.includes(s.provider)) {
-    errors.push(`provider must be one of ${PROVIDERS.join(', ')}, not "${String(s.provider)}": using auto.`);
-    fix.provider = 'auto';
-  }
-  if (changed('scoring') && !(SCORINGS as readonly string[]).includes(s.scoring)) {
-    errors.push(`scoring must be one of ${SCORINGS.join(', ')}, not "${String(s.scoring)}": using ${DEFAULTS.scoring}.`);
-    fix.scoring = DEFAULTS.scoring;
+  for (const k of ['fpr', 'provider', 'scoring'] as const) {
+    const problem = changed(k) && settingProblem[k](s[k]);
+    if (problem) {
+      errors.push(`${problem}: using ${DEFAULTS[k]}.`);
+      Object.assign(fix, { [k]: DEFAULTS[k] });
+    }
   }
   if (changed('budget') && !(s.budget > 0 && Number.isFinite(s.budget))) {
     errors.push(`budget must be a positive number of MB, such as 8, not ${String(s.budget)}: using ${DEFAULTS.budgetMB}.`);
