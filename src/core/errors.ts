@@ -65,7 +65,9 @@ export function toImageError(file: string, e: unknown): ImageError {
 
 /** A file's bytes as the API takes them; a path or anything else is refused, saying what to pass. */
 export function fileBytes(b: unknown, what: string, ext: string, or = ''): Uint8Array {
-  if (b instanceof Uint8Array) return b;
+  // A Node Buffer's slice() is a view, not a copy, and a small file's Buffer lies in a shared 8-KB pool:
+  // decoders that take `.slice().buffer` would read the pool. A plain view's slice() copies.
+  if (b instanceof Uint8Array) return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   if (b instanceof ArrayBuffer) return new Uint8Array(b);
   const given = typeof b === 'string' ? `a string ("${b.slice(0, 40)}"); pass the file's contents, e.g. readFileSync(path)` : b === null ? 'null' : typeof b;
   throw new UsageError(`The ${what} must be ${or}the ${ext} file's bytes (Uint8Array or ArrayBuffer), not ${given}.`);

@@ -74,7 +74,7 @@ function fromBmp(bytes: Uint8Array): RgbaImage {
   return { width: b.width, height: b.height, data };
 }
 
-/** The first frame on the GIF's canvas (outside it and at its transparent index: transparent). */
+/** The first frame on the GIF's canvas (outside the frame and at its transparent index: transparent). */
 function fromGif(bytes: Uint8Array, maxPixels: number): RgbaImage {
   const gif = parseGIF(bytes.slice().buffer);
   const frame = gif.frames.find((f): f is Frame => 'image' in f);
@@ -82,8 +82,11 @@ function fromGif(bytes: Uint8Array, maxPixels: number): RgbaImage {
   // A frame declares its own size, which the canvas size checked before decoding does not bound.
   const { width: fw, height: fh } = frame.image.descriptor;
   if (fw * fh > maxPixels) throw new Error(`its first frame declares ${fw}x${fh} pixels`);
+  // A first frame reaching past the logical screen grows it, as browsers show it (Chromium's GIF reader).
+  const [cw, ch] = [Math.max(gif.lsd.width, frame.image.descriptor.left + fw), Math.max(gif.lsd.height, frame.image.descriptor.top + fh)];
+  if (cw * ch > maxPixels) throw new Error(`its first frame reaches to ${cw}x${ch} pixels`);
   const { dims, patch } = decompressFrame(frame, gif.gct, true);
-  return onCanvas({ width: dims.width, height: dims.height, data: patch }, dims.left, dims.top, gif.lsd.width, gif.lsd.height);
+  return onCanvas({ width: dims.width, height: dims.height, data: patch }, dims.left, dims.top, cw, ch);
 }
 
 /** A still WebP, or an animated one's first frame on its canvas (as a browser shows it before it plays). */

@@ -249,6 +249,37 @@ describe('Node image decoding', () => {
     expect((await pixels(file({ bits: 8, spp: 4, photometric: 2, extra: 1, samples: rgb.map(([r, g, b]) => [r >> 1, g >> 1, b >> 1, 128]) })))[3]).toEqual([10, 20, 30, 128]);
   });
 
+  it('a GIF whose first frame reaches past its logical screen grows the screen, as Chromium shows it', async () => {
+    // 4 colours (black, red, green, blue); pixel (x, y) of the frame is colour (x + y) % 4.
+    const gif = (sw: number, sh: number, left: number, top: number, fw: number, fh: number) => {
+      const px = Array.from({ length: fw * fh }, (_, i) => ((i % fw) + Math.floor(i / fw)) % 4);
+      // LZW at minimum code size 2 with a clear code before every 2 literals, so every code keeps 3 bits.
+      const codes = [...px.flatMap((p, i) => (i % 2 ? [p] : [4, p])), 5];
+      const lzw: number[] = [];
+      let [bits, n] = [0, 0];
+      for (const c of codes) {
+        bits |= c << n;
+        for (n += 3; n >= 8; n -= 8, bits >>= 8) lzw.push(bits & 255);
+      }
+      if (n) lzw.push(bits & 255);
+      const le16 = (v: number) => [v & 255, v >> 8];
+      return Uint8Array.from([...Buffer.from('GIF89a'), ...le16(sw), ...le16(sh), 0xf1, 0, 0, 0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255, 0x2c, ...le16(left), ...le16(top), ...le16(fw), ...le16(fh), 0, 2, lzw.length, ...lzw, 0, 0x3b]);
+    };
+    const at = (img: { width: number; data: ArrayLike<number> }, x: number, y: number) => Array.from(img.data).slice(4 * (y * img.width + x), 4 * (y * img.width + x) + 4);
+    const outside = await decodeImage(gif(8, 8, 4, 4, 8, 8), 'outside.gif');
+    expect([outside.width, outside.height, at(outside, 0, 0), at(outside, 4, 4), at(outside, 11, 11)]).toEqual([12, 12, [0, 0, 0, 0], [0, 0, 0, 255], [0, 255, 0, 255]]);
+    const bigger = await decodeImage(gif(4, 4, 0, 0, 8, 8), 'bigger.gif');
+    expect([bigger.width, bigger.height, at(bigger, 5, 0)]).toEqual([8, 8, [255, 0, 0, 255]]);
+  });
+
+  it("takes a Node Buffer as it comes from readFileSync: a small file's lies in a shared pool", async () => {
+    for (const n of ['clean.gif', 'clean-lossless.webp']) {
+      const pooled = readFileSync(`e2e/fixtures/formats/${n}`);
+      expect(pooled.buffer.byteLength, n).toBeGreaterThan(pooled.length); // the premise: a view on a larger pool
+      expect(Array.from((await decodeImage(pooled, n)).data), n).toEqual(Array.from((await decodeImage(new Uint8Array(pooled), n)).data));
+    }
+  });
+
   it('a PNG whose chunk checksum is wrong but whose pixels are whole decodes, as browsers show it', async () => {
     const good = new Uint8Array(readFileSync('data/clean/00002.png'));
     const bad = good.slice();
