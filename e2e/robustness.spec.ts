@@ -39,7 +39,7 @@ test('bad inputs each get a clear message in their own row; every other image is
   await shot(page, 'bad-inputs');
 });
 
-test('GIF, WebP, BMP, TIFF and AVIF (RLE, animated, CMYK, EXIF-turned too): each lossless file scores as the PNG it was made from, in the page and in the CLI alike', async ({ page }) => {
+test('GIF, WebP, BMP, TIFF and AVIF (RLE, animated, CMYK, EXIF-turned too), 16-bit PNG: each lossless file scores as the PNG it was made from, in the page and in the CLI alike', async ({ page }) => {
   await openDemo(page);
   const dir = 'e2e/fixtures/formats';
   // Each file and the PNG with its pixels (the page decodes TIFF with UTIF, the rest with the browser's decoders).
@@ -62,6 +62,7 @@ test('GIF, WebP, BMP, TIFF and AVIF (RLE, animated, CMYK, EXIF-turned too): each
     'clean-cmyk.tif': 'data/clean/00002.png',
     'clean-exif6.png': 'data/clean/00002.png',
     'clean-555.bmp': `${dir}/clean-555.png`,
+    'photo-40-16bit.png': `${dir}/photo-40.png`, // 16-bit samples: their top 8 bits, as the browser shows them
   };
   const files = [...new Set([...Object.values(same), ...Object.keys(same).map((f) => `${dir}/${f}`), `${dir}/clean-lossy.webp`, `${dir}/clean-alpha.webp`])];
   await page.locator(`${el} #files`).setInputFiles(files);

@@ -99,8 +99,11 @@ async function fromWebp(bytes: Uint8Array): Promise<RgbaImage> {
 const decoders: Record<Exclude<RasterFormat, 'tiff'>, (bytes: Uint8Array, maxPixels: number) => RgbaImage | Promise<RgbaImage>> = {
   png: (bytes) => {
     // Chunk checksums are not checked, as browsers do not: the pixels' own zlib stream has one.
-    const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { checkCRC: false });
-    return orient({ width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) }, pngOrientation(bytes));
+    // 16-bit samples keep their top 8 bits, as browsers show them (pngjs would round).
+    const deep = bytes[24] === 16; // IHDR's bit depth
+    const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { checkCRC: false, skipRescale: deep });
+    const data = deep ? Uint8Array.from(png.data as unknown as Uint16Array, (v) => v >> 8) : new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength);
+    return orient({ width: png.width, height: png.height, data }, pngOrientation(bytes));
   },
   jpeg: (bytes, maxPixels) => {
     const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 1024 });

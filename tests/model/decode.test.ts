@@ -85,12 +85,12 @@ describe('Node image decoding', () => {
     expect(Math.abs(j.data[0] - 200)).toBeLessThan(4);
   });
 
-  it('decodes palette (with tRNS) and 16-bit gray PNGs to the right pixels', async () => {
+  it('decodes palette (with tRNS) and 16-bit gray PNGs to the pixels a browser shows', async () => {
     const p = await decodeImage(palettePng(), 'palette.png');
     expect([p.width, p.height]).toEqual([3, 2]);
     expect(Array.from(p.data.subarray(0, 12))).toEqual([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 128]);
-    // 16-bit gray, 2x1: samples 10*257 and 250*257 (big-endian), scaled down to 8 bits.
-    const rows = Uint8Array.from([0, 0x0a, 0x0a, 0xfa, 0xfa]);
+    // 16-bit gray, 2x1: samples 0x0aff and 0xfa80 (big-endian), their top 8 bits as browsers show them (rounding gives 11 and 251).
+    const rows = Uint8Array.from([0, 0x0a, 0xff, 0xfa, 0x80]);
     const g = await decodeImage(concat([SIGNATURE, ihdr(2, 1, 16, 0), chunk('IDAT', new Uint8Array(deflateSync(rows))), chunk('IEND', new Uint8Array())]), 'g16.png');
     expect(Array.from(g.data)).toEqual([10, 10, 10, 255, 250, 250, 250, 255]);
   });
