@@ -1,13 +1,13 @@
 // Feature extraction: the model parsed once, then pixels -> preprocess -> instrumented session ->
 // monitored layers -> node values, in batches. Holds no profile and computes no statistics.
-import { ActivationError, axisField, CancelledError, checkFinite, layerOffsets, summaryReduction, UsageError } from '../core/index.ts';
+import { ActivationError, axisField, CancelledError, checkFinite, layerOffsets, ModelError, summaryReduction, UsageError } from '../core/index.ts';
 import { inspectModel, parseModel } from '../model/onnx.ts';
 import { fingerprint } from '../model/instrument.ts';
 import { planProfile, type LayerShape, type Plan, type PlanBudget } from '../model/plan.ts';
 import { inputDims, toTensor } from '../model/preprocess.ts';
 import { resolveSpec, type SpecSources } from '../model/spec.ts';
 import { channelAxisOf, layerNodeCount, reduceLayer } from '../model/reduce.ts';
-import { InstrumentedModel } from '../model/session.ts';
+import { InstrumentedModel, type Activation } from '../model/session.ts';
 import type { LayerLayout, ModelSpec, ProviderRequest, Reduction, RgbaImage } from '../types.ts';
 
 /** One reduction for every layer, one per layer (in layer order), or a byte budget the planner fits (model/plan.ts). */
@@ -93,6 +93,20 @@ export interface BatchOptions {
   onBatch?: (images: number) => void;
 }
 
+/**
+ * Why a tensor cannot be a monitored layer, from one run on one image, or ''. Its static shape may
+ * look per image where the run shows otherwise: attention heads folded into the batch axis, a
+ * shape computation's integers.
+ */
+function notPerImage(a: Activation): string {
+  const see = '; choose another layer ("histoscan inspect" lists the candidates).';
+  if (!a.type.startsWith('float')) return `Layer "${a.name}" holds ${a.type} values [${a.dims.join(', ')}], not activations${see}`;
+  if (a.dims[0] !== 1 || a.dims.reduce((x, y) => x * y, 1) !== a.data.length) {
+    return `Layer "${a.name}" is [${a.dims.join(', ')}] for one image, not one row per image (attention heads folded into the batch axis?), so its values cannot be told apart by image${see}`;
+  }
+  return '';
+}
+
 export class FeatureExtractor {
   readonly nodes: number;
   private readonly offsets: number[];
@@ -146,6 +160,11 @@ export class FeatureExtractor {
     // One run on a blank image tells each layer's shape for one image.
     const blank = toTensor({ width: spec.width, height: spec.height, data: new Uint8Array(spec.width * spec.height * 4) }, spec);
     const out = await model.run(blank, inputDims(spec, 1));
+    const odd = out.activations.map(notPerImage).find(Boolean);
+    if (odd) {
+      model.release();
+      throw new ModelError(odd, 'unknown-layer');
+    }
     const shapes = out.activations.map((a) => {
       const shape = a.dims.slice(1);
       const of = info.meanOf[a.name]; // the planner reads it only where that layer is monitored too

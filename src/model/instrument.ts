@@ -18,7 +18,7 @@ export function resolveLayers(info: ModelInfo, choice: 'auto' | string[]): strin
       const why = info.outputs.some((o) => o.name === l)
         ? 'is a graph output, not an intermediate tensor'
         : info.fixed.includes(l)
-          ? "is computed from the model's weights alone, the same for every image"
+          ? "is computed from the model's weights or an input's shape alone, the same for every image of a size"
           : 'is not an intermediate tensor of this model';
       throw new ModelError(
         `Layer "${l}" ${why}. Valid names include: ${some.slice(0, 5).map((n) => `"${n}"`).join(', ')}${some.length > 5 ? ', …' : ''} (see "histoscan inspect").`,

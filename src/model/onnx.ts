@@ -150,11 +150,12 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
   const producer = new Map<string, Prod>();
   const candidates: TensorInfo[] = [];
   // Tensors computed from weights alone (exporters write Identity copies of shared weights, folded
-  // shapes): the same for every image, so no node values to monitor. Nodes come in topological order.
+  // shapes), or from a tensor's shape (Shape, Size and the integers computed from them): the same for
+  // every image of one size, so no node values to monitor. Nodes come in topological order.
   const fixed = new Set(inits);
   g.node.forEach((n, i) => {
     const name = n.name || `${n.opType}_${i}`;
-    const weightsOnly = n.opType === 'Constant' || (n.input.some(Boolean) && n.input.every((t) => !t || fixed.has(t)));
+    const weightsOnly = n.opType === 'Constant' || n.opType === 'Shape' || n.opType === 'Size' || (n.input.some(Boolean) && n.input.every((t) => !t || fixed.has(t)));
     for (const out of n.output) {
       if (!out) continue;
       producer.set(out, { opType: n.opType, inputs: n.input, name, index: i });

@@ -14,6 +14,8 @@ export interface Activation {
   /** Dimensions as the model gives them, batch first. */
   dims: number[];
   data: Float32Array;
+  /** The tensor's element type as the model gives it ('float32', 'float16', 'int64', …), read as float32 in `data`. */
+  type: string;
 }
 
 export interface RunResult {
@@ -163,7 +165,7 @@ export class InstrumentedModel {
         const raw = t.location === 'cpu' ? t.data : await t.getData();
         // float16 comes as its bits where the platform has no Float16Array (then as that, which converts as numbers).
         const data = raw instanceof Float32Array ? raw : t.type === 'float16' && raw instanceof Uint16Array ? fromHalf(raw) : Float32Array.from(raw as ArrayLike<number>, Number);
-        return { dims: t.dims.map(Number), data };
+        return { dims: t.dims.map(Number), data, type: t.type };
       };
       const logits = classScores(await read(this.logitsName), this.info.featureAxis[this.logitsName]);
       const activations: Activation[] = [];

@@ -38,6 +38,16 @@ describe('a vision transformer', () => {
     model.release();
   });
 
+  it('offers no tensor of shapes as a layer, and refuses attention scores whose heads share the batch axis', async () => {
+    const info = inspectModel(MODEL);
+    // Shape, and the integers computed from it (Gather, Unsqueeze, Concat into a Reshape's target), vary with no pixel.
+    expect(info.candidates.filter((c) => c.opType === 'Shape' || c.name.startsWith('/attn/Shape'))).toEqual([]);
+    expect(info.candidates.map((c) => c.name)).toContain('/attn/Softmax_output_0');
+    await expect(Detector.create({ model: MODEL, provider: 'wasm', layers: ['/attn/Shape_output_0'] })).rejects.toThrow(/is computed from the model's weights or an input's shape alone/);
+    // [heads, tokens, tokens] for one image: refused from the first run, not halfway through a build.
+    await expect(Detector.create({ model: MODEL, provider: 'wasm', layers: ['/attn/Softmax_output_0'] })).rejects.toThrow(/Layer "\/attn\/Softmax_output_0" is \[2, 10, 10\] for one image, not one row per image/);
+  });
+
   it('a dynamically quantized export (MatMulInteger, as transformers.js ships q8 models) is monitored at the same GELU', async () => {
     const q8 = new Uint8Array(readFileSync('tests/fixtures/models/tiny-vit-q8.onnx'));
     const info = inspectModel(q8);
