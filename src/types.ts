@@ -164,6 +164,8 @@ export interface ProfileHeader {
   count: number;
   /** Where the background came from (a path, a list digest), for provenance. */
   source?: string;
+  /** A merged profile's shards (core/hsp.ts profileDigest of each): merging one of them again with it is refused. */
+  merged?: string[];
   strategy: BinStrategy;
   bins: number;
   /** Scan settings the calibration table was computed with. */

@@ -124,8 +124,12 @@ describe('CLI habits', () => {
     expect(s1.status, s1.stderr).toBe(0);
     const m = cli(['merge', ten, shard, '--out', merged]);
     expect(m.status, m.stderr).toBe(0);
-    // The same profile twice would count its images twice.
+    // The same profile twice, or a shard beside a profile merged from it, would count its images twice.
     expect(cli(['merge', ten, none, '--out', join(dir, 'twice.hsp')]).stderr).toMatch(/Profile 2 is profile 1 again/);
+    expect(cli(['merge', merged, shard, '--out', join(dir, 'twice.hsp')]).stderr).toMatch(/Profiles 1 and 2 hold the same shard's images/);
+    // The calibrate command it suggests can be pasted: a path with a space is quoted.
+    const spaced = join(dir, 'my merged.hsp');
+    expect(cli(['merge', ten, shard, '--out', spaced]).stderr).toContain(`--profile '${spaced}' --images HELD-OUT --out '${spaced}'`);
 
     const cases: [string, RegExp][] = [
       [none, /no calibration/],

@@ -334,3 +334,6 @@ export function npy(data: Float32Array, shape: number[]): Uint8Array {
   out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
   return out;
 }
+
+/** A path as one word of a shell command the user may paste: quoted where it has spaces or other specials. */
+export const shellWord = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);

@@ -9,7 +9,7 @@ import { collectReadable, EVAL_METHODS, evalImages, runEval } from './eval.ts';
 import { evalTable } from './eval-output.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import type { ImageResult, Progress } from '../types.ts';
-import { assumedPreprocessing, heldOut, listImages, npy, outFile, readImageFile, readProfile, specSources, writeAtomic } from './io.ts';
+import { assumedPreprocessing, heldOut, listImages, npy, outFile, readImageFile, readProfile, shellWord, specSources, writeAtomic } from './io.ts';
 import { classOption, combineOption, conditionalOption, imagesOf, logitsOption, noGaussOption, openDetector, report, specOptions } from './options.ts';
 import { choiceOf, enforceCap, layerOptions, providerOption } from './plan.ts';
 import { runInspect } from './inspect.ts';
@@ -290,7 +290,8 @@ program
     writeAtomic(opts.out, encodeProfile(merged));
     console.error(`wrote ${opts.out}: ${merged.header.count} background images from ${paths.length} shard${paths.length === 1 ? '' : 's'}`);
     // A merge drops any shard's calibration: the merged background is another one.
-    console.error(`note: not calibrated${profiles.some((p) => p.header.calibration) ? " (a merge drops the shards' calibration)" : ''}: run \`histoscan calibrate --model M --profile ${opts.out} --images HELD-OUT --out ${opts.out}\` before scoring.`);
+    const out = shellWord(opts.out);
+    console.error(`note: not calibrated${profiles.some((p) => p.header.calibration) ? " (a merge drops the shards' calibration)" : ''}: run \`histoscan calibrate --model M --profile ${out} --images HELD-OUT --out ${out}\` before scoring.`);
   });
 
 addExamples(program);

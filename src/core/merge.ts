@@ -21,6 +21,7 @@ function sameEdges(a: Profile, b: Profile): boolean {
 export function mergeProfiles(profiles: Profile[]): Profile {
   if (profiles.length === 0) throw new ProfileError('Nothing to merge: give at least one profile.', 'merge');
   const [first] = profiles;
+  const shards = profiles.map((p) => p.header.merged ?? [profileDigest(p)]);
   for (const [i, p] of profiles.entries()) {
     if (p.header.fingerprint !== first.header.fingerprint) {
       throw new ProfileError(`Profile ${i + 1} was built for another model (fingerprint differs); cannot merge.`, 'merge');
@@ -35,8 +36,17 @@ export function mergeProfiles(profiles: Profile[]): Profile {
       const show = (h: ProfileHeader) => scan.map((k) => `${k} ${h.scan[k] ?? '(none)'}`).join(', ');
       throw new ProfileError(`Profile ${i + 1} scans otherwise than profile 1 (${show(p.header)}, against ${show(first.header)}); build every shard with the same settings.`, 'merge');
     }
-    const twin = profiles.findIndex((q) => profileDigest(q) === profileDigest(p));
-    if (twin < i) throw new ProfileError(`Profile ${i + 1} is profile ${twin + 1} again (the same counts); merging it twice would count its images twice.`, 'merge');
+    // A shard given twice, or given beside a profile merged from it: its images would count twice.
+    const twin = shards.findIndex((s) => s.some((d) => shards[i].includes(d)));
+    if (twin < i) {
+      const again = !profiles[i].header.merged && !profiles[twin].header.merged;
+      throw new ProfileError(
+        again
+          ? `Profile ${i + 1} is profile ${twin + 1} again (the same counts); merging it twice would count its images twice.`
+          : `Profiles ${twin + 1} and ${i + 1} hold the same shard's images (a merged profile holds the shards it was merged from); merging them would count those images twice.`,
+        'merge',
+      );
+    }
     if (p.header.nodes !== first.header.nodes || p.header.reduction !== first.header.reduction) {
       throw new ProfileError(`Profile ${i + 1} monitors different nodes (${p.header.nodes} vs ${first.header.nodes}); cannot merge.`, 'merge');
     }
@@ -70,7 +80,7 @@ export function mergeProfiles(profiles: Profile[]): Profile {
     }
     for (let i = 0; i < tails.length; i++) tails[i] += p.tails[i];
   }
-  const header: ProfileHeader = { ...first.header, count, calibration: undefined };
+  const header: ProfileHeader = { ...first.header, count, calibration: undefined, merged: shards.flat() };
   delete header.calibration;
   if (first.header.classes) {
     const counts = first.header.classes.counts.map((_, c) => profiles.reduce((a, p) => a + p.header.classes!.counts[c], 0));

@@ -96,7 +96,16 @@ describe('.hsp profile file', () => {
       expect(merged.hi).toEqual(whole.hi);
       expect(merged.edges).toEqual(whole.edges);
       expect(merged.header.count).toBe(900);
-      expect(encodeProfile(merged)).toEqual(encodeProfile(whole));
+      // The same profile byte for byte, but for the list of the shards it holds.
+      expect(merged.header.merged).toEqual([shard(0, 250), shard(250, 600), shard(600, 900)].map(profileDigest));
+      expect(encodeProfile({ ...merged, header: { ...merged.header, merged: undefined } })).toEqual(encodeProfile(whole));
+      expect(decodeProfile(encodeProfile(merged)).header.merged).toEqual(merged.header.merged);
+      // A shard merged again beside a profile that holds it, in any order, is refused; the rest merge.
+      const some = mergeProfiles([shard(0, 250), shard(250, 600)]);
+      for (const pair of [[some, shard(250, 600)], [shard(0, 250), some], [some, some]]) {
+        expect(() => mergeProfiles(pair)).toThrowError(/Profiles 1 and 2 hold the same shard's images \(a merged profile holds the shards it was merged from\)/);
+      }
+      expect(mergeProfiles([some, shard(600, 900)]).header.merged).toEqual(merged.header.merged);
     }
   });
 
