@@ -296,6 +296,10 @@ describe('CLI habits', () => {
     mkdirSync(empty, { recursive: true });
     const gate = cli(['score', '--model', MODEL, '--profile', PROFILE, '--fail-on-flagged', empty]);
     expect([gate.status, gate.stderr]).toEqual([1, expect.stringMatching(/No image files in .*empty: nothing to check/)]);
+    // A shard past the folder's images (a job array larger than it): which, not "no image files".
+    const few = subset(dir, 'clean', 4);
+    const past = cli(['profile', '--model', MODEL, '--images', few, '--shard', '5/8', '--out', join(dir, 'past.hsp')]);
+    expect([past.status, past.stderr]).toEqual([1, expect.stringMatching(/--shard 5\/8 holds no image: .* has 4 images, fewer than its shards/)]);
     // A calibration folder none of whose images decode: refused, and the profile given is not overwritten.
     const bad = join(dir, 'all-bad');
     mkdirSync(bad, { recursive: true });

@@ -150,6 +150,10 @@ describe('CLI end to end on the default model', () => {
     expect(table.stderr).toMatch(/note: calibrating on \d+ of the \d+ images in .* \(every 5th\)/);
     expect(table.stdout).toMatch(/At the verdict's FPR 10\.0% \(q <= 0\.1\)/);
     expect(table.stdout).toMatch(/histogram {2}clean [\d.]+% \[[\d.]+%, [\d.]+%\] of 15; pgd [\d.]+%/);
+    // An FPR its 24 calibration images cannot reach: said, on stderr as profile says it, and in place of the shares.
+    const low = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram', '--split', 'dev', '--fpr', '0.02']);
+    expect(low.stderr).toMatch(/warning: this profile cannot flag at FPR 0\.02: it needs at least 49 calibration images .*it has 24/);
+    expect(low.stdout).toMatch(/histogram {2}cannot flag at this FPR: 24 calibration images, at least 49 are needed/);
     const badRate = cli(['score', '--model', MODEL, '--profile', hsp, '--fpr', '5', clean]);
     expect(badRate.status).toBe(1);
     expect(badRate.stderr).toMatch(/wants a rate between 0 and 1/);

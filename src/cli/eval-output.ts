@@ -1,7 +1,7 @@
 // What `histoscan eval` writes: its table, the comparison with the best peer in words, the ROC page
 // (--plots) and the part scores (--parts-out). Functions of the results; the run is eval.ts's.
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { roc, type AucComparison } from '../core/index.ts';
+import { calibrationNeeded, roc, type AucComparison } from '../core/index.ts';
 import type { EvalRow, ScoredSet } from '../evaluate.ts';
 import type { EvalResult, Split } from './eval.ts';
 import { PALETTE, plot, plotPage } from './plots.ts';
@@ -18,7 +18,8 @@ export function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fp
       const c = roc(r.scores!.clean, r.scores!.anomalous);
       const color = PALETTE[k % PALETTE.length];
       const v = res.atVerdict;
-      const verdict = v ? [{ name: `${r.method}: the verdict at q ≤ ${fpr} (FPR ${v.clean.rate.toFixed(3)}, TPR ${v.anomalous.rate.toFixed(3)})`, x: [v.clean.rate], y: [v.anomalous.rate], points: true, color }] : [];
+      // A verdict that cannot flag at this FPR has no operating point to mark.
+      const verdict = v && v.calibrated >= calibrationNeeded(fpr) ? [{ name: `${r.method}: the verdict at q ≤ ${fpr} (FPR ${v.clean.rate.toFixed(3)}, TPR ${v.anomalous.rate.toFixed(3)})`, x: [v.clean.rate], y: [v.anomalous.rate], points: true, color }] : [];
       return [{ name: `${r.method} (AUC ${r.auc.toFixed(3)})`, x: c.fpr, y: c.tpr, color }, ...verdict];
     });
     // The same curves on a log scale of false-positive rates, where a verdict's operating point lies (down to one clean image in all).
@@ -70,8 +71,11 @@ export function evalTable(results: EvalResult[]): string {
     lines.push('', `At the verdict's FPR ${pct(at)} (q <= ${at}): the share each calibrated method flags (Wilson 95% interval for the clean images, its realised FPR):`);
     for (const m of [...new Set(verdicts.map((r) => r.method))]) {
       const rs = verdicts.filter((r) => r.method === m);
-      const c = rs[0].atVerdict!.clean;
-      lines.push(`  ${m}  clean ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] of ${c.n}; ${rs.map((r) => `${r.set} ${pct(r.atVerdict!.anomalous.rate)}`).join(', ')}`);
+      const { clean: c, calibrated } = rs[0].atVerdict!;
+      const need = calibrationNeeded(at);
+      // Nothing flagged because nothing can be: say so rather than print 0% for every set.
+      if (calibrated < need) lines.push(`  ${m}  cannot flag at this FPR: ${calibrated} calibration images, at least ${need} are needed (give more with --calibration)`);
+      else lines.push(`  ${m}  clean ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] of ${c.n}; ${rs.map((r) => `${r.set} ${pct(r.atVerdict!.anomalous.rate)}`).join(', ')}`);
     }
   }
   const versus = results.filter((r) => r.versusBestPeer);

@@ -60,7 +60,7 @@ export interface EvalResult {
    */
   versusBestPeer?: AucComparison & { peer: string };
   /** histoscan's calibrated rows: the share flagged by the verdict (q <= fpr) of the clean images (its realised FPR) and of this set. */
-  atVerdict?: { clean: FlaggedRate; anomalous: FlaggedRate };
+  atVerdict?: { clean: FlaggedRate; anomalous: FlaggedRate; /** Calibration images behind q: fewer than calibrationNeeded(fpr) cannot flag at all. */ calibrated: number };
   bytes: number;
   /** null for peers: they compute no p-values. */
   pvalueMsPerImage: number | null;
@@ -161,8 +161,9 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   const calSource = scanWanted ? known.calibration : null;
   const calibration = calSource ? await collect('calibration', calSource) : null;
   // The witnesses the histogram's verdict follows, chosen as the product's calibration chooses them (on pseudo-anomalies made from the calibration images).
-  const calibrated = calSource && wanted.includes('histogram') ? await detector.calibrate(built!.profile, calSource, { batchSize: DEFAULTS.batchSize, fpr: DEFAULTS.fpr, onProgress }) : null;
+  const calibrated = calSource && wanted.includes('histogram') ? await detector.calibrate(built!.profile, calSource, { batchSize: DEFAULTS.batchSize, fpr: flags.fpr, onProgress }) : null;
   for (const n of calibrated?.notes ?? []) console.error(`note: ${n}`);
+  for (const w of calibrated?.warnings ?? []) console.error(`warning: ${w}`);
   for (const w of twinWarnings(clean, anomalous, background, calibration)) console.error(`warning: ${w}`);
 
   const methods: PValueMethod[] = [];
@@ -198,7 +199,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
       pvalueMsPerImage: Number.isNaN(r.pvalueMsPerImage) ? null : r.pvalueMsPerImage,
       scanMsPerImage: r.scanMsPerImage,
       images: { clean: Math.min(clean.rows, limit), anomalous: Math.min(n, limit) },
-      ...(r.q ? { atVerdict: { clean: realisedFpr(r.q.clean, flags.fpr), anomalous: realisedFpr(r.q.anomalous, flags.fpr) } } : {}),
+      ...(r.q ? { atVerdict: { clean: realisedFpr(r.q.clean, flags.fpr), anomalous: realisedFpr(r.q.anomalous, flags.fpr), calibrated: calibration?.rows ?? 0 } } : {}),
     };
   });
   if (flags.plots) writeFileSync(flags.plots, rocPage(rows, results, flags.split, flags.fpr));

@@ -64,7 +64,10 @@ export function report(r: BuildResult): void {
 }
 
 export const imagesOf = (dir: string, shardSpec?: string): ImageSource => {
-  const files = shard(listImages([dir]), shardSpec);
-  if (files.length === 0) throw new UsageError(`No image files in ${dir}`);
+  const all = listImages([dir]);
+  const files = shard(all, shardSpec);
+  if (all.length === 0) throw new UsageError(`No image files in ${dir}`);
+  // A job array with more shards than images: say which, not that the folder is empty.
+  if (files.length === 0) throw new UsageError(`--shard ${shardSpec} holds no image: ${dir} has ${all.length} image${all.length === 1 ? '' : 's'}, fewer than its shards.`);
   return fileSource(files);
 };
