@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
+import { PNG } from 'pngjs';
 import { decodeProfile } from '../src/core/index.ts';
 import { Detector } from '../src/detector/index.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
@@ -193,6 +194,19 @@ test('readable on a phone-sized viewport', async ({ page }) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(1);
   await shot(page, 'phone');
+});
+
+test('a strip too thin to show whole (10000×3) shows its middle in the row and the detail, and says so', async ({ page }) => {
+  await openDemo(page);
+  const strip = new PNG({ width: 10000, height: 3 });
+  for (let i = 0; i < strip.data.length; i += 4) strip.data.set([200, 40, 40, 255], i);
+  await page.locator(`${el} #files`).setInputFiles([{ name: 'strip.png', mimeType: 'image/png', buffer: PNG.sync.write(strip) }]);
+  await waitDone(page, 1);
+  await expect(rows(page).first().locator('img')).toHaveClass(/thin/);
+  await rows(page).first().click();
+  await expect(page.locator(`${el} #detail figcaption`).first()).toHaveText('As dropped: 10000×3 (its middle: too thin to show whole)');
+  await expect(page.locator(`${el} #detail .inputs img`)).toHaveClass(/thin/);
+  await shot(page, 'thin-strip');
 });
 
 test('the library build (dist-lib/histoscan.js) works from a bare page with one module script', async ({ page }) => {

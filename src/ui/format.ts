@@ -66,3 +66,13 @@ export function partLabel(name: string): string {
   const among = group === 'class' ? ' for the predicted class' : group?.startsWith('pooled') ? ' (other layers)' : '';
   return `Activations unusually ${how}${among}`;
 }
+
+/** How many calibration images score as high as this one: q = (k + 1) / (m + 1) counts them (a q below 1 / (m + 1) lies beyond all of them). */
+export function asHigh(q: number, m: number): string {
+  const k = Math.max(0, Math.round(q * (m + 1)) - 1);
+  const of = `${m.toLocaleString('en')} clean calibration images`;
+  return k === 0 ? `none of the ${of} scores as high` : `${k.toLocaleString('en')} of the ${of} score as high`;
+}
+
+/** Whether an image shown whole in a box of `box` px would be under 3 px thick (a 10000×3 strip). */
+export const tooThin = (w: number, h: number, box: number) => Math.max(w / h, h / w) > box / 3;

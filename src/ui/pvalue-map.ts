@@ -240,7 +240,7 @@ export class PValueMap extends LitElement {
       <span class="sr" aria-live="polite">${this.status}</span>
       <figcaption>
         <span><strong title=${l.name}>${layerLabel(l.name)}</strong> · ${n.toLocaleString('en')} nodes ${reduced ? `(${reduced}) of ` : ''}[${l.shape.join('×')}] · ${this.subset.size.toLocaleString('en')} in subset</span>
-        <span class="legend" aria-hidden="true">p = 1 <span class="bar" style="background: linear-gradient(90deg, ${stops})"></span> ≤ 10<sup>−${nMax}</sup>
+        <span class="legend" aria-hidden="true"><span>p = 1</span> <span class="bar" style="background: linear-gradient(90deg, ${stops})"></span> <span>≤ 10<sup>−${nMax}</sup></span>
           <span class="swatch"></span> subset</span>
       </figcaption>
     </figure>`;

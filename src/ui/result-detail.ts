@@ -2,7 +2,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import type { ImageResult, LayerPValues, RgbaImage } from '../types.ts';
 import type { NodeHistogramData as Hist } from '../types.ts';
 import { evidenceLooks, partGroups } from '../core/witnesses.ts';
-import { fmtP, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, layerLabel, partLabel, tokenPlace } from './format.ts';
+import { asHigh, fmtP, tooThin, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, layerLabel, partLabel, tokenPlace } from './format.ts';
 import { buttonStyles, verdictStyles } from './styles.ts';
 import { verdictText } from './verdict-text.ts';
 import './node-histogram.ts';
@@ -64,6 +64,7 @@ export class ResultDetail extends LitElement {
       .nodes button { font-size: 0.78rem; padding: 0.2rem 0.45rem; }
       .inputs { display: flex; gap: 1rem; align-items: flex-start; margin: 0.5rem 0 0.75rem; flex-wrap: wrap; }
       .inputs figure { margin: 0; font-size: 0.8rem; color: var(--histoscan-muted, #566070); max-width: 11rem; }
+      .inputs img.thin { object-fit: cover; }
       .inputs img, .inputs canvas { display: block; width: 112px; height: 112px; object-fit: contain; image-rendering: pixelated; border: 1px solid var(--histoscan-rule, #e3e8ef); border-radius: 6px; background: repeating-conic-gradient(#8883 0 25%, transparent 0 50%) 50% / 12px 12px; }
       .hint { font-size: 0.85rem; color: var(--histoscan-muted, #5b6472); }
       .parts { border-collapse: collapse; font-size: 0.85rem; }
@@ -105,7 +106,9 @@ export class ResultDetail extends LitElement {
     let gray = !!m;
     for (let i = 0; m && gray && i < m.data.length; i += 4) gray = m.data[i] === m.data[i + 1] && m.data[i] === m.data[i + 2];
     return html`<div class="inputs">
-      ${this.original ? html`<figure><img src=${this.original} alt="The image as dropped" /><figcaption>As dropped: ${d.width}×${d.height}</figcaption></figure>` : nothing}
+      ${this.original
+        ? html`<figure><img src=${this.original} class=${tooThin(d.width, d.height, 112) ? 'thin' : ''} alt="The image as dropped" /><figcaption>As dropped: ${d.width}×${d.height}${tooThin(d.width, d.height, 112) ? ' (its middle: too thin to show whole)' : ''}</figcaption></figure>`
+        : nothing}
       ${m
         ? html`<figure><canvas class="model-input" role="img" aria-label="The image as the model received it: ${m.width}×${m.height} pixels"></canvas><figcaption data-model-input>What the model received: ${m.width}×${m.height}${gray ? ' gray' : ''}, after resizing and colour conversion</figcaption></figure>`
         : nothing}
@@ -178,7 +181,7 @@ export class ResultDetail extends LitElement {
           : combined
           ? html`Anomaly score ${fmtScore(d.score)}, the parts' q below combined${d.score < TINY_SCORE ? ' (no witness reaches q 0.02 on its own; their q together order it)' : ''};`
           : html`Scan score ${fmtScore(d.score)} (${d.scoring.toUpperCase()}) at α = ${d.alpha.toPrecision(2)};`}
-        ${Number.isFinite(d.q) ? html`${d.q < 0.001 ? 'fewer than 0.1%' : `${(100 * d.q).toFixed(1)}%`} of clean calibration images score as high (q = ${fmtP(d.q)}).` : 'the profile has no calibration table.'}
+        ${Number.isFinite(d.q) ? html`${asHigh(d.q, d.calibrationCount)} (q = ${fmtP(d.q)}).` : 'the profile has no calibration table.'}
         ${d.subset.length.toLocaleString('en')} of ${off.toLocaleString('en')} nodes form the anomalous subset (marked in red)${combined ? html`, which the most unusual scan (${d.scoring.toUpperCase()}, α = ${d.alpha.toPrecision(2)}) picked` : nothing}.
       </div>
       ${this.renderParts(d)}

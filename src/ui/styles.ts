@@ -103,6 +103,7 @@ export const detectorStyles = css`
   tr.row:hover, tr.row.sel { background: var(--histoscan-hover); }
   tr.row:focus-visible { outline: 3px solid var(--histoscan-accent); outline-offset: -3px; }
   td img { width: 36px; height: 36px; image-rendering: pixelated; border-radius: 4px; object-fit: contain; background: var(--histoscan-chip); }
+  td img.thin { object-fit: cover; }
   .num { font-variant-numeric: tabular-nums; white-space: nowrap; }
   .name { max-width: 16rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
   /* The row's control reads as a link: the row, not a button, is what the eye scans. */

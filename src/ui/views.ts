@@ -3,7 +3,7 @@
 import { html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { BatchSummary } from './events.ts';
-import { fmtMB, fmtP, fmtScore } from './format.ts';
+import { fmtMB, fmtP, fmtScore, tooThin } from './format.ts';
 import { earlierRows, moreRows, ROW_PAGE, type Row, type RowWindow } from './rows.ts';
 import { verdictText } from './verdict-text.ts';
 import { excessNote } from '../core/verdict.ts';
@@ -86,7 +86,7 @@ export function rowView(r: Row, c: RowContext) {
   } else if (r.state === 'error') verdict = html`<span class="verdict err" part="verdict">✕ ${r.error}</span>`;
   else verdict = html`<span class="verdict" part="verdict">${r.state === 'running' ? 'checking…' : r.state}</span>`;
   return html`<tr class="row ${c.selected ? 'sel' : ''}" part="row" data-state=${r.state} data-name=${r.name} data-flagged=${s ? String(s.verdict === 'unusual') : ''} data-verdict=${s?.verdict ?? ''} data-q=${s ? String(s.q) : ''} @click=${c.open}>
-    <td>${r.state === 'error' ? '' : html`<img src=${c.thumb()} alt="" loading="lazy" />`}</td>
+    <td>${r.state === 'error' ? '' : html`<img src=${c.thumb()} alt="" loading="lazy" @load=${thinFit(36)} />`}</td>
     <td class="name" title=${r.name}><button class="open" aria-current=${c.selected ? 'true' : 'false'} aria-label="Details of ${r.name} (row ${c.position})" @click=${(e: Event) => (e.stopPropagation(), c.open())}>${r.name}</button></td>
     <td class="hide-sm">${s ? `${s.top} ${(100 * s.prob).toFixed(0)}%` : ''}</td>
     <td class="num hide-sm" data-score=${s ? String(s.score) : ''}>${s ? fmtScore(s.score) : ''}</td>
@@ -95,3 +95,9 @@ export function rowView(r: Row, c: RowContext) {
     <td class="num hide-sm">${s ? `${s.provider} · ${s.ms.toFixed(0)} ms` : ''}</td>
   </tr>`;
 }
+
+/** An image too thin to show whole in its box (a 10000×3 strip) is shown cropped to fill it (class "thin"), not as an invisible line. */
+export const thinFit = (box: number) => (e: Event) => {
+  const img = e.target as HTMLImageElement;
+  img.classList.toggle('thin', tooThin(img.naturalWidth, img.naturalHeight, box));
+};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fmtBin, fmtScore, layerLabel } from '../../src/ui/format.ts';
+import { asHigh, fmtBin, fmtScore, layerLabel, tooThin } from '../../src/ui/format.ts';
 
 describe('fmtScore', () => {
   it('shows one decimal, and a tie-break-only score as an exponent, never "0.0" for a positive score', () => {
@@ -28,5 +28,21 @@ describe('fmtBin', () => {
     expect(fmtBin(0.35712, 0.35718)).toBe('[0.3571, 0.3572)');
     expect(fmtBin(0.357121, 0.357124)).toBe('[0.357121, 0.357124)');
     expect(fmtBin(2, 2)).toBe('exactly 2.00');
+  });
+});
+
+describe('asHigh', () => {
+  it('counts the calibration images behind q = (k + 1) / (m + 1): none where q is the least m images give, or beyond', () => {
+    expect(asHigh(1 / 13, 12)).toBe('none of the 12 clean calibration images scores as high'); // not "7.7% of them"
+    expect(asHigh(0.0003, 2000)).toBe('none of the 2,000 clean calibration images scores as high');
+    expect(asHigh(21 / 2001, 2000)).toBe('20 of the 2,000 clean calibration images score as high');
+    expect(asHigh(1, 12)).toBe('12 of the 12 clean calibration images score as high');
+  });
+});
+
+describe('tooThin', () => {
+  it('says where an image shown whole would be under 3 px thick in its box, either way round', () => {
+    expect([tooThin(10000, 3, 36), tooThin(3, 10000, 112), tooThin(224, 224, 36), tooThin(1200, 100, 36), tooThin(1200, 100, 112)]).toEqual([true, true, false, false, false]);
+    expect(tooThin(1300, 100, 36)).toBe(true); // 36 / 13 < 3
   });
 });
