@@ -226,6 +226,13 @@ describe('CLI end to end on the default model', () => {
       expect(r.stderr).toMatch(/^histoscan: /m);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
+    // A file that is no model is named; a folder names the models in it; a profile given as the model says so.
+    expect(cli(['score', '--model', join(mixed, 'notes.png'), '--profile', hsp, mixed]).stderr).toContain(`histoscan: ${join(mixed, 'notes.png')}: This file is not an ONNX model`);
+    const hf = join(dir, 'hf model');
+    mkdirSync(join(hf, 'onnx'), { recursive: true });
+    copyFileSync(MODEL, join(hf, 'onnx', 'model.onnx'));
+    expect(cli(['inspect', '--model', hf]).stderr).toContain(`${hf} is a folder; give the model file in it: ${join(hf, 'onnx', 'model.onnx')}.`);
+    expect(cli(['inspect', '--model', hsp]).stderr).toContain(`${hsp} is a histoscan profile, not a model: give it as --profile`);
     // Each names the profile file it read.
     expect(cli(['score', '--model', MODEL, '--profile', bad, mixed]).stderr).toContain(`histoscan: ${bad}: Profile file is truncated`);
     expect(cli(['score', '--model', 'tests/fixtures/models/rgb-opset11.onnx', '--profile', hsp, mixed]).stderr).toContain(`histoscan: ${hsp}: This profile was built for another model`);

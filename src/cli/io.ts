@@ -2,7 +2,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { basename, dirname, extname, join } from 'node:path';
-import { decodeProfile, ImageDecodeError, preprocessingChanges, ProfileError, UsageError, type Profile } from '../core/index.ts';
+import { decodeProfile, ImageDecodeError, ModelError, preprocessingChanges, ProfileError, UsageError, type Profile } from '../core/index.ts';
 import { holdOut, type ImageSource } from '../detector/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { decodeImage } from '../model/decode-node.ts';
@@ -157,13 +157,40 @@ export function heldOut(given: ImageSource, dir: string, alternatives: string): 
 
 export function readModel(path: string): { bytes: Uint8Array; info: ModelInfo } {
   const bytes = readModelBytes(path);
-  return { bytes, info: inspectModel(bytes) };
+  try {
+    return { bytes, info: inspectModel(bytes) };
+  } catch (e) {
+    throw naming(path, e);
+  }
 }
 
 /** The model file's bytes, unparsed (the detector parses them once). */
 export function readModelBytes(path: string): Uint8Array {
   if (!existsSync(path)) throw new UsageError(`No such model file: ${path}`);
-  return readBytes(path, 'model');
+  if (statSync(path).isDirectory()) {
+    // A Hugging Face model folder keeps its model in onnx/: name what is in it.
+    const found = listModels(path);
+    throw new UsageError(`${path} is a folder; give the model file in it${found.length ? `: ${found.slice(0, 3).join(', ')}${found.length > 3 ? ', …' : ''}` : ' (it holds no .onnx file)'}.`);
+  }
+  const bytes = readBytes(path, 'model');
+  if (String.fromCharCode(...bytes.subarray(0, 4)) === 'HSPF') throw new UsageError(`${path} is a histoscan profile, not a model: give it as --profile, and the .onnx file as --model.`);
+  return bytes;
+}
+
+/** The .onnx files of a folder and the folders in it, two levels down (a Hugging Face export's onnx/). */
+function listModels(dir: string, depth = 2): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+  return names.flatMap((n) => {
+    const p = join(dir, n);
+    if (n.toLowerCase().endsWith('.onnx')) return [p];
+    const st = statOf(p);
+    return depth > 1 && st && st !== 'denied' && st.isDirectory() ? listModels(p, depth - 1) : [];
+  });
 }
 
 export function readProfile(path: string): Profile {
@@ -176,8 +203,15 @@ export function readProfile(path: string): Profile {
   }
 }
 
-/** A profile's error, naming the file it came from: a run may read several (merge, --edges-from). */
-export const naming = (path: string | undefined, e: unknown): unknown => (path && e instanceof ProfileError ? new ProfileError(`${path}: ${e.message}`, e.code) : e);
+/**
+ * A profile's error, or a model's that is about its file (not an ONNX model), naming the file it came
+ * from: a run may read several (merge, --edges-from, --model with --profile).
+ */
+export function naming(path: string | undefined, e: unknown): unknown {
+  if (path && e instanceof ProfileError) return new ProfileError(`${path}: ${e.message}`, e.code);
+  if (path && e instanceof ModelError && e.code === 'not-onnx') return new ModelError(`${path}: ${e.message}`, e.code);
+  return e;
+}
 
 function readBytes(path: string, what: string): Uint8Array {
   try {

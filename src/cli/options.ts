@@ -1,7 +1,7 @@
 // What the commands share: their option groups (the model's spec, the scan's settings), the
 // detector opened from those flags, the images of a folder, and what a build reports.
 import { Command, Option } from 'commander';
-import { COMBINATIONS, TPM_TAU, UsageError, type Profile } from '../core/index.ts';
+import { COMBINATIONS, ModelError, TPM_TAU, UsageError, type Profile } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { besideNote, fileSource, listImages, naming, readModelBytes, shard, specSources, type SpecFlags } from './io.ts';
@@ -49,7 +49,7 @@ export async function openDetector(opts: SpecFlags & { model: string; profile?: 
     reduction,
     provider: (opts.provider ?? DEFAULTS.provider) as 'auto',
   }).catch((e: unknown) => {
-    throw naming(profile && opts.profile, e);
+    throw naming(e instanceof ModelError ? opts.model : profile && opts.profile, e);
   });
   const note = besideNote(sources, opts.model, profile?.header.spec);
   if (note) console.error(`note: ${note}`);
