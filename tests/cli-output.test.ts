@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { textLine, type ScoreLine } from '../src/cli/output.ts';
+import { groupText, textLine, type ScoreLine } from '../src/cli/output.ts';
 
 const line = (over: Partial<ScoreLine>): ScoreLine => ({
   file: 'a.png', score: 9, alpha: 0.1, q: 0.001, flagged: true, verdict: 'unusual', calibrationCount: 2000, fpr: 0.05, top: 'Shirt 91%', classes: [{ index: 6, label: 'Shirt', prob: 0.91 }], topNodes: [],
@@ -31,5 +31,13 @@ describe('textLine names the evidence behind an unusual verdict', () => {
   });
   it('nothing more on a typical line', () => {
     expect(textLine(line({ verdict: 'typical', flagged: false, q: 0.4 }))).not.toMatch(/strongest|decided/);
+  });
+});
+
+describe('groupText', () => {
+  it('names the images of the group subset (the first five) and counts in the singular where one', () => {
+    const images = ['a.png', 'b.png', 'c.png', 'd.png', 'e.png', 'f.png'];
+    expect(groupText({ score: 84.556, alpha: 0.36, images, nodes: 283 })).toBe('group scan: score 84.556 at alpha 0.36: 6 images x 283 nodes (a.png, b.png, c.png, d.png, e.png, …)');
+    expect(groupText({ score: 1.5, alpha: 0.05, images: ['a.png'], nodes: 1 })).toBe('group scan: score 1.500 at alpha 0.050: 1 image x 1 node (a.png)');
   });
 });

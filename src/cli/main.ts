@@ -15,7 +15,7 @@ import { choiceOf, enforceCap, layerOptions, providerOption } from './plan.ts';
 import { runInspect } from './inspect.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
 import { addExamples, markRequired, version } from './help.ts';
-import { resultSink, scoreLine } from './output.ts';
+import { counted, resultSink, scoreLine } from './output.ts';
 import { int, progress, rate } from './progress.ts';
 
 // A reader that stops early (`histoscan score … | head`) closes the pipe: stop quietly, as Unix tools do.
@@ -121,9 +121,9 @@ layerOptions(
   report(built);
   const reductions = layerReductions(h).join(', ');
   console.error(
-    `wrote ${opts.out}: ${h.nodes} nodes in ${h.layers.length} layer${h.layers.length === 1 ? '' : 's'} (${reductions}), ${h.count} background images, ${h.strategy} B=${h.bins}, ` +
+    `wrote ${opts.out}: ${h.nodes} nodes in ${counted(h.layers.length, 'layer')} (${reductions}), ${counted(h.count, 'background image')}, ${h.strategy} B=${h.bins}, ` +
       `${bytes.length.toLocaleString('en')} bytes (${(payloadBytes(h.nodes, h.strategy, h.bins, h.count) / h.nodes).toFixed(1)} B/node; budget ${(opts.budget * 1e6).toLocaleString('en')})` +
-      `${h.calibration ? `, calibrated on ${h.calibration.count}` : ', not calibrated'}; provider ${detector.features.provider}`,
+      `${h.calibration?.count ? `, calibrated on ${h.calibration.count}` : ', not calibrated'}; provider ${detector.features.provider}`,
   );
   detector.release();
   if (built.skipped.length) process.exitCode = EXIT.failed;
@@ -288,7 +288,7 @@ program
     const profiles = paths.map(readProfile);
     const merged = mergeProfiles(profiles);
     writeAtomic(opts.out, encodeProfile(merged));
-    console.error(`wrote ${opts.out}: ${merged.header.count} background images from ${paths.length} shard${paths.length === 1 ? '' : 's'}`);
+    console.error(`wrote ${opts.out}: ${counted(merged.header.count, 'background image')} from ${counted(paths.length, 'shard')}`);
     // A merge drops any shard's calibration: the merged background is another one.
     const out = shellWord(opts.out);
     console.error(`note: not calibrated${profiles.some((p) => p.header.calibration) ? " (a merge drops the shards' calibration)" : ''}: run \`histoscan calibrate --model M --profile ${out} --images HELD-OUT --out ${out}\` before scoring.`);

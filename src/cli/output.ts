@@ -85,8 +85,13 @@ export function textLine(r: ScoreLine | ImageError): string {
   return `${line}\tstrongest part: ${strongest.name} (q ${strongest.q.toPrecision(2)})`;
 }
 
+/** "1 image", "3 images". */
+export const counted = (n: number, noun: string): string => `${n.toLocaleString('en')} ${noun}${n === 1 ? '' : 's'}`;
+
+/** The group scan's subset: which images, as many nodes each (an uncalibrated score: compare batches, not one with a threshold). */
 export function groupText(g: GroupLine): string {
-  return `group scan: score ${scoreText(g.score)} at alpha ${g.alpha.toPrecision(2)}: ${g.images.length} images x ${g.nodes} nodes`;
+  const named = g.images.slice(0, 5).join(', ') + (g.images.length > 5 ? ', …' : '');
+  return `group scan: score ${scoreText(g.score)} at alpha ${g.alpha.toPrecision(2)}: ${counted(g.images.length, 'image')} x ${counted(g.nodes, 'node')} (${named})`;
 }
 
 /**
