@@ -8,7 +8,7 @@ export { Detector, holdOut } from './detector/index.ts';
 export type { BuildOptions, BuildResult, ImageSource, ScoreOptions, SkippedImage } from './detector/index.ts';
 export { decodeImage } from './model/decode-node.ts';
 export { fileSource, listImages, specSources } from './cli/io.ts';
-export { buildDefaults, DEFAULTS } from './defaults.ts';
+export { buildDefaults, DEFAULTS, defaultPlan } from './defaults.ts';
 export { decodeProfile, encodeProfile } from './core/index.ts';
 export type { Profile } from './core/index.ts';
 export type { ImageResult, ModelSpec, RgbaImage } from './types.ts';

@@ -173,6 +173,9 @@ describe('CLI habits', () => {
     expect(r.stderr).toMatch(/warning: only 48 background images: no node's p-value can go below 1\/49/);
     const h = decodeProfile(readFileSync(out)).header;
     expect([h.count, h.calibration?.count]).toEqual([48, 12]);
+    // Under 10 images none is held out, and the note says why the profile will not flag.
+    const few = cli(['profile', '--model', MODEL, '--images', subset(dir, 'background', 4, 700), '--out', join(dir, 'few.hsp')]);
+    expect(few.stderr).toMatch(/note: all 4 images in .* are the background: under 10, none is held out to calibrate/);
     // A model that does not open is all it says: no note on a split that will not be used.
     const missing = cli(['profile', '--model', join(dir, 'nope.onnx'), '--images', bg, '--out', join(dir, 'nope.hsp')]);
     expect(missing.status).toBe(1);

@@ -1,7 +1,7 @@
 // The Node API (`histoscan/node`) at its edges: what callers' own code passes in, right or wrong.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Detector, decodeImage, decodeProfile, fileSource, listImages } from '../src/node.ts';
+import { defaultPlan, Detector, decodeImage, decodeProfile, fileSource, listImages } from '../src/node.ts';
 
 const model = readFileSync('public/models/fashion-cnn.onnx');
 const hsp = readFileSync('public/profiles/fashion-cnn.hsp');
@@ -54,6 +54,16 @@ describe('the Node API', () => {
     await expect(d.build({ count: 0, name: () => '', load: async () => image() }, null)).rejects.toThrow('No background images were given; a profile needs known-good images that decode.');
     const built = await d.build(fileSource(listImages(['data/background']).slice(0, 30)), null);
     expect([built.profile.header.count, built.profile.header.bins, built.profile.header.strategy]).toEqual([30, 16, 'tail']);
+    d.useProfile(built.profile);
+    expect((await d.check(await image(), first)).verdict).toBe('uncalibrated');
+    d.release();
+  });
+
+  it('after a build with a plan, says that the plan changed its layers where the profile it held no longer fits', async () => {
+    const d = await Detector.create({ model, profile: hsp });
+    const built = await d.build(fileSource(listImages(['data/background']).slice(0, 20)), null, { plan: defaultPlan({ budget: 3e5, count: 20 }) });
+    await expect(d.check(await image(), first)).rejects.toThrow(/No profile loaded: build\(…, \{ plan \}\) re-planned the layers, and the profile this detector held does not fit them/);
+    expect(() => d.useProfile(hsp)).toThrow(/monitors other layers .*This detector's layers are those build\(…, \{ plan \}\) planned/);
     d.useProfile(built.profile);
     expect((await d.check(await image(), first)).verdict).toBe('uncalibrated');
     d.release();

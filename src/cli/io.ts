@@ -150,8 +150,9 @@ export function fileSource(files: string[]): ImageSource {
  */
 export function heldOut(given: ImageSource, dir: string, alternatives: string): { background: ImageSource; calibration: ImageSource | null; note?: string } {
   const split = holdOut(given, DEFAULTS.calibrationShare);
-  if (!split.calibration) return split;
   const every = Math.round(1 / DEFAULTS.calibrationShare);
+  // Under 10 images none is held out (holdOut): a profile that cannot flag, said with the reason.
+  if (!split.calibration) return { ...split, note: `all ${given.count} images in ${dir} are the background: under 10, none is held out to calibrate (every ${every}th is from 10 on); ${alternatives}.` };
   return { ...split, note: `calibrating on ${split.calibration.count} of the ${given.count} images in ${dir} (every ${every}th), the other ${split.background.count} are the background; ${alternatives}.` };
 }
 

@@ -61,14 +61,23 @@ export class Detector {
   /** Use a profile (decoded, or the .hsp file's bytes): refused when built for another model or other layers. */
   useProfile(profile: Profile | Uint8Array | ArrayBuffer): void {
     const p = profileOf(profile);
-    checkCompatible(p, this.features);
+    try {
+      checkCompatible(p, this.features);
+    } catch (e) {
+      // Its layers are the plan's of a build, not the model's first ones: say where they came from.
+      if (this.replanned && e instanceof ProfileError && /other layers/.test(e.message)) throw new ProfileError(`${e.message} This detector's layers are those build(…, { plan }) planned; for a profile of other layers, use a detector made for it (Detector.create with that profile).`, e.code);
+      throw e;
+    }
     this.current = new Scorer(p);
   }
 
   /** Check one decoded image. `decodeMs` is the caller's decode time, reported with the rest. */
   async check(img: RgbaImage, file: string, opts: Partial<ScoreOptions> = {}, decodeMs = 0): Promise<ImageResult> {
     const scorer = this.current;
-    if (!scorer) throw new ProfileError('No profile loaded: load a .hsp profile, or build one from known-good images and use it (useProfile with what build returns).', 'mismatch');
+    if (!scorer) {
+      const why = this.replanned ? 'build(…, { plan }) re-planned the layers, and the profile this detector held does not fit them; use the built one (useProfile(result.profile))' : 'load a .hsp profile, or build one from known-good images and use it (useProfile with what build returns)';
+      throw new ProfileError(`No profile loaded: ${why}.`, 'mismatch');
+    }
     this.live();
     refuse(opts);
     checkPixels(img, file);
@@ -91,6 +100,7 @@ export class Detector {
     const result = await buildProfile(f, background, calibration, opts);
     if (f !== this.extractor) {
       this.extractor = f;
+      this.replanned = true;
       if (this.current && !compatible(this.current.profile, f)) this.current = null;
     }
     return result;
@@ -109,6 +119,8 @@ export class Detector {
   }
 
   private released = false;
+  /** A build with a plan changed the layers this detector reads. */
+  private replanned = false;
 
   private live(): void {
     if (this.released) throw new UsageError('This detector was released (release() frees its model): create another with Detector.create.');
