@@ -127,6 +127,7 @@ describe('CLI end to end on the default model', () => {
     expect(mine.aucSe).toBeGreaterThanOrEqual(0);
     // --plots: the set's ROC plot, and again on a log scale of false-positive rates (with the chance line), a curve per
     // method, each legend naming the method with the AUC the table gives.
+    expect(pe.stderr).toContain(`wrote ${plotsOut}: ROC curves of 1 anomalous set, a page to open in a browser`);
     const page = readFileSync(plotsOut, 'utf8');
     expect(page.match(/<svg /g)).toHaveLength(2);
     expect(page).toContain('ROC: clean vs pgd (dev half)');

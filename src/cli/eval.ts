@@ -10,6 +10,7 @@ import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
 import { fileSource, heldOut, listImages } from './io.ts';
 import { partsWriter, rocPage } from './eval-output.ts';
+import { counted } from './output.ts';
 
 const SCAN_METHODS = ['histogram', 'empirical', 'kde'] as const;
 export const EVAL_METHODS: readonly string[] = [...SCAN_METHODS, ...PEER_NAMES];
@@ -202,7 +203,11 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
       ...(r.q ? { atVerdict: { clean: realisedFpr(r.q.clean, flags.fpr), anomalous: realisedFpr(r.q.anomalous, flags.fpr), calibrated: calibration?.rows ?? 0 } } : {}),
     };
   });
-  if (flags.plots) writeFileSync(flags.plots, rocPage(rows, results, flags.split, flags.fpr));
+  if (flags.plots) {
+    writeFileSync(flags.plots, rocPage(rows, results, flags.split, flags.fpr));
+    console.error(`wrote ${flags.plots}: ROC curves of ${counted(new Set(rows.map((r) => r.set)).size, 'anomalous set')}, a page to open in a browser`);
+  }
+  if (flags.partsOut) console.error(`wrote ${flags.partsOut}: the part scores of each set's images, one JSON line per method and set`);
   // Each histoscan method against the best peer of each set, paired on the same images.
   results.forEach((res, i) => {
     const mine = rows[i].scores;
