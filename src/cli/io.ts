@@ -26,6 +26,16 @@ export function listImages(paths: string[]): string[] {
   const unreadable: string[] = [];
   const special: string[] = [];
   const twice: string[] = [];
+  // An image named twice (a folder and a file in it, or a link to it) is checked once.
+  const files = new Set<string>();
+  const add = (p: string) => {
+    const real = realpathSync(p);
+    if (files.has(real)) twice.push(p);
+    else {
+      files.add(real);
+      out.push(p);
+    }
+  };
   const seen = new Set<string>();
   const walk = (dir: string, top = false) => {
     let names: string[];
@@ -51,16 +61,6 @@ export function listImages(paths: string[]): string[] {
       else if (!st.isFile()) special.push(p);
       else if (IMAGE_EXT.has(extname(n).toLowerCase())) add(p);
       else left.push(p);
-    }
-  };
-  // An image named twice (a folder and a file in it, or a link to it) is checked once.
-  const files = new Set<string>();
-  const add = (p: string) => {
-    const real = realpathSync(p);
-    if (files.has(real)) twice.push(p);
-    else {
-      files.add(real);
-      out.push(p);
     }
   };
   for (const p of paths) {

@@ -5,6 +5,7 @@ import { COMBINATIONS, ModelError, TPM_TAU, UsageError, type Profile } from '../
 import { DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { besideNote, fileSource, listImages, naming, readModelBytes, shard, specSources, type SpecFlags } from './io.ts';
+import { counted } from './output.ts';
 import { layersOf } from './plan.ts';
 import { RESIZES } from '../model/spec.ts';
 
@@ -68,6 +69,6 @@ export const imagesOf = (dir: string, shardSpec?: string): ImageSource => {
   const files = shard(all, shardSpec);
   if (all.length === 0) throw new UsageError(`No image files in ${dir}`);
   // A job array with more shards than images: say which, not that the folder is empty.
-  if (files.length === 0) throw new UsageError(`--shard ${shardSpec} holds no image: ${dir} has ${all.length} image${all.length === 1 ? '' : 's'}, fewer than its shards.`);
+  if (files.length === 0) throw new UsageError(`--shard ${shardSpec} holds no image: ${dir} has ${counted(all.length, 'image')}, fewer than its shards.`);
   return fileSource(files);
 };

@@ -15,6 +15,10 @@ export type { BuildOptions, BuildResult, FeatureOptions, ImageSource, ReductionC
 export type { SkippedImage } from './build.ts';
 
 export class Detector {
+  private released = false;
+  /** A build with a plan changed the layers this detector reads. */
+  private replanned = false;
+
   private constructor(
     private extractor: FeatureExtractor,
     private current: Scorer | null,
@@ -117,10 +121,6 @@ export class Detector {
     this.released = true;
     this.features.release();
   }
-
-  private released = false;
-  /** A build with a plan changed the layers this detector reads. */
-  private replanned = false;
 
   private live(): void {
     if (this.released) throw new UsageError('This detector was released (release() frees its model): create another with Detector.create.');
