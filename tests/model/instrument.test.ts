@@ -76,7 +76,7 @@ describe('model instrumentation', () => {
     const info = inspectModel(fixture('tiny-vit.onnx'));
     expect(info.candidates.map((c) => c.name)).not.toContain('norm.weight');
     expect(info.candidates.filter((c) => c.opType === 'Identity')).toEqual([]);
-    expect(() => resolveLayers(info, ['norm.weight'])).toThrow(/computed from the model's weights alone/);
+    expect(() => resolveLayers(info, ['norm.weight'])).toThrow(/computed from the model's weights or an input's shape alone/);
   });
 
   it('a model that takes inputs besides the image is refused at load, naming them, not at its first run', async () => {
