@@ -102,7 +102,7 @@ function notPerImage(a: Activation): string {
   const see = '; choose another layer ("histoscan inspect" lists the candidates).';
   if (!a.type.startsWith('float')) return `Layer "${a.name}" holds ${a.type} values [${a.dims.join(', ')}], not activations${see}`;
   if (a.dims[0] !== 1 || a.dims.reduce((x, y) => x * y, 1) !== a.data.length) {
-    return `Layer "${a.name}" is [${a.dims.join(', ')}] for one image, not one row per image (attention heads folded into the batch axis?), so its values cannot be told apart by image${see}`;
+    return `Layer "${a.name}" is [${a.dims.join(', ')}] for one image, not one row per image (attention heads folded into the batch axis, or a tokens-first [tokens, batch, features] tensor), so its values cannot be told apart by image${see}`;
   }
   return '';
 }
