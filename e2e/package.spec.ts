@@ -110,11 +110,14 @@ test('the Node API (histoscan/node) checks an image as the CLI does, with types 
   writeFileSync(
     join(work, 'check-node.ts'),
     `import { readFileSync } from 'node:fs';
-import { decodeImage, decodeProfile, Detector, type ImageResult } from 'histoscan/node';
+import { HistoscanError as CoreError } from 'histoscan/core';
+import { decodeImage, decodeProfile, Detector, UsageError, type ImageResult } from 'histoscan/node';
 const d = await Detector.create({ model: new Uint8Array(readFileSync('public/models/fashion-cnn.onnx')), profile: decodeProfile(new Uint8Array(readFileSync('public/profiles/fashion-cnn.hsp'))) });
 const r: ImageResult = await d.check(await decodeImage(new Uint8Array(readFileSync(process.argv[2])), 'x.png'), 'x.png');
+// What the Node API throws is an instance of histoscan/core's classes too (each entry point has its own copy).
+const thrown = await d.check({ width: 0, height: 0, data: new Uint8Array(0) }, 'empty').catch((e: unknown) => e);
 d.release();
-console.log(JSON.stringify({ verdict: r.verdict, score: r.score }));
+console.log(JSON.stringify({ verdict: r.verdict, score: r.score, core: thrown instanceof CoreError, node: thrown instanceof UsageError }));
 `,
   );
   const tsconfig = { compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], strict: true, types: ['node'], outDir: 'out', skipLibCheck: false } };
@@ -123,6 +126,7 @@ console.log(JSON.stringify({ verdict: r.verdict, score: r.score }));
   const api = JSON.parse(run(process.execPath, ['out/check-node.js', IMAGE]));
   const cli = JSON.parse(run('npx', ['--offline', 'histoscan', 'score', '--model', 'public/models/fashion-cnn.onnx', '--profile', 'public/profiles/fashion-cnn.hsp', '--json', IMAGE])).results[0];
   expect(api.verdict).toBe(cli.verdict);
+  expect([api.core, api.node]).toEqual([true, true]);
   expect(Math.abs(api.score - cli.score)).toBeLessThan(1e-6 * Math.max(1, Math.abs(cli.score)));
 });
 

@@ -71,7 +71,7 @@ export const PROVIDERS: readonly ProviderRequest[] = ['auto', 'webgpu', 'wasm', 
  * element, which falls back to the default, and the Node API, which throws.
  */
 export const settingProblem = {
-  fpr: (v: unknown) => (typeof v === 'number' && v > 0 && v < 1 ? '' : `fpr must be a rate between 0 and 1, such as 0.05, not ${String(v)}`),
+  fpr: (v: unknown) => (typeof v === 'number' && v > 0 && v < 1 ? '' : `fpr must be a rate between 0 and 1, such as 0.05, not ${typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v)}`),
   provider: (v: unknown) => (PROVIDERS.includes(v as ProviderRequest) ? '' : `provider must be one of ${PROVIDERS.join(', ')}, not "${String(v)}"`),
   scoring: (v: unknown) => ((SCORINGS as readonly unknown[]).includes(v) ? '' : `scoring must be one of ${SCORINGS.join(', ')}, not "${String(v)}"`),
 };

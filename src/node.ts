@@ -10,5 +10,7 @@ export { decodeImage } from './model/decode-node.ts';
 export { fileSource, listImages, specSources } from './cli/io.ts';
 export { buildDefaults, DEFAULTS, defaultPlan } from './defaults.ts';
 export { decodeProfile, encodeProfile } from './core/index.ts';
+// The classes of what histoscan throws (instanceof holds with histoscan/core's too: core/errors.ts).
+export { HistoscanError, ImageDecodeError, ModelError, ProfileError, UsageError } from './core/errors.ts';
 export type { Profile } from './core/index.ts';
 export type { ImageResult, ModelSpec, RgbaImage } from './types.ts';

@@ -1,7 +1,7 @@
 // The Node API (`histoscan/node`) at its edges: what callers' own code passes in, right or wrong.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultPlan, Detector, decodeImage, decodeProfile, fileSource, listImages } from '../src/node.ts';
+import { defaultPlan, Detector, decodeImage, decodeProfile, fileSource, listImages, UsageError } from '../src/node.ts';
 
 const model = readFileSync('public/models/fashion-cnn.onnx');
 const hsp = readFileSync('public/profiles/fashion-cnn.hsp');
@@ -41,9 +41,13 @@ describe('the Node API', () => {
 
   it("refuses settings it cannot use in the element's words, and a released detector says so", async () => {
     await expect(Detector.create({ model, provider: 'gpu' as never })).rejects.toThrow('provider must be one of auto, webgpu, wasm, cpu, not "gpu".');
+    // Plain JS may pass check()'s options to create(), where they would be dropped unsaid.
+    await expect(Detector.create({ model, fpr: 0.5, scoring: 'ks' } as never)).rejects.toThrow(/^Detector\.create takes no "fpr", "scoring" \(fpr and scoring are check\(\)'s: detector\.check\(image, name, \{ fpr \}\)\); it takes model, profile, /);
+    await expect(Detector.create({ model, fpr: 0.5 } as never)).rejects.toBeInstanceOf(UsageError);
     const d = await Detector.create({ model, profile: hsp });
     const img = await image();
     await expect(d.check(img, 'x', { fpr: 5 })).rejects.toThrow('fpr must be a rate between 0 and 1, such as 0.05, not 5.');
+    await expect(d.check(img, 'x', { fpr: '0.05' as never })).rejects.toThrow('fpr must be a rate between 0 and 1, such as 0.05, not the string "0.05".');
     await expect(d.check(img, 'x', { scoring: 'nope' as never })).rejects.toThrow('scoring must be one of bj, hc, ks, not "nope".');
     d.release();
     await expect(d.check(img, 'x')).rejects.toThrow(/This detector was released/);

@@ -7,6 +7,9 @@ export type ModelErrorCode = 'not-onnx' | 'external-data' | 'no-image-input' | '
 export type ImageErrorCode = 'empty' | 'unsupported' | 'corrupt' | 'too-large' | 'too-small';
 export type ErrorCode = ProfileErrorCode | ModelErrorCode | ImageErrorCode | 'non-finite' | 'cancelled' | 'usage' | 'worker-died' | 'no-model';
 
+/** A key in the global symbol registry, the same for every copy of this module. */
+const KINDS = Symbol.for('histoscan.error-kinds');
+
 export class HistoscanError<C extends ErrorCode = ErrorCode> extends Error {
   constructor(
     message: string,
@@ -14,6 +17,19 @@ export class HistoscanError<C extends ErrorCode = ErrorCode> extends Error {
   ) {
     super(message);
     this.name = new.target.name;
+    const kinds: string[] = [];
+    for (let c: unknown = new.target; c && c !== Error; c = Object.getPrototypeOf(c)) kinds.push((c as { name: string }).name);
+    Object.defineProperty(this, KINDS, { value: kinds });
+  }
+
+  /**
+   * The package's entry points (histoscan/core, histoscan/node) each load their own copy of this
+   * module, so an error thrown by one is an instance of the other's classes too, by class name.
+   */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, x)) return true;
+    const kinds = (x as { [KINDS]?: string[] } | null)?.[KINDS];
+    return Array.isArray(kinds) && kinds.includes(this.name);
   }
 }
 

@@ -36,6 +36,12 @@ export class Detector {
    */
   static async create(opts: Partial<Omit<FeatureOptions, 'profileSpec' | 'model'>> & { model: Uint8Array | ArrayBuffer; profile?: Profile | Uint8Array | ArrayBuffer }): Promise<Detector> {
     refuse({ provider: opts.provider });
+    // Plain JS passes anything: an option create() does not take would be dropped without a word.
+    const foreign = Object.keys(opts).filter((k) => !CREATE_OPTIONS.includes(k));
+    if (foreign.length) {
+      const checks = foreign.filter((k) => ['fpr', 'scoring', 'topNodes'].includes(k));
+      throw new UsageError(`Detector.create takes no ${foreign.map((k) => `"${k}"`).join(', ')}${checks.length ? ` (${checks.join(' and ')} ${checks.length > 1 ? 'are' : 'is'} check()'s: detector.check(image, name, { ${checks[0]} }))` : ''}; it takes ${CREATE_OPTIONS.join(', ')}.`);
+    }
     const p = opts.profile && profileOf(opts.profile);
     const features = await FeatureExtractor.create({
       layers: DEFAULTS.layers,
@@ -79,7 +85,9 @@ export class Detector {
   async check(img: RgbaImage, file: string, opts: Partial<ScoreOptions> = {}, decodeMs = 0): Promise<ImageResult> {
     const scorer = this.current;
     if (!scorer) {
-      const why = this.replanned ? 'build(…, { plan }) re-planned the layers, and the profile this detector held does not fit them; use the built one (useProfile(result.profile))' : 'load a .hsp profile, or build one from known-good images and use it (useProfile with what build returns)';
+      const why = this.replanned
+        ? 'build(…, { plan }) re-planned the layers, and the profile this detector held does not fit them; use the built one (useProfile(result.profile))'
+        : 'load a .hsp profile for this model, or build one from known-good images (in Node: Detector.create({ profile }) or useProfile)';
       throw new ProfileError(`No profile loaded: ${why}.`, 'mismatch');
     }
     this.live();
@@ -126,6 +134,9 @@ export class Detector {
     if (this.released) throw new UsageError('This detector was released (release() frees its model): create another with Detector.create.');
   }
 }
+
+/** What Detector.create takes: FeatureOptions's fields a caller may give, and the profile. */
+const CREATE_OPTIONS = ['model', 'profile', 'layers', 'reduction', 'provider', 'numThreads', 'maxRunValues', 'spec', 'overrides', 'beside'];
 
 /** Settings given to the API that it cannot use, refused in the element's words. */
 function refuse(o: { fpr?: unknown; scoring?: unknown; provider?: unknown }): void {
