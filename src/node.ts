@@ -7,7 +7,8 @@
 export { Detector, holdOut } from './detector/index.ts';
 export type { BuildOptions, BuildResult, ImageSource, ScoreOptions, SkippedImage } from './detector/index.ts';
 export { decodeImage } from './model/decode-node.ts';
-export { fileSource, listImages, specSources } from './cli/io.ts';
+export { fileSource, listImages } from './cli/io.ts';
+export { specSources } from './cli/spec-flags.ts';
 export { buildDefaults, DEFAULTS, defaultPlan } from './defaults.ts';
 export { decodeProfile, encodeProfile } from './core/index.ts';
 // The classes of what histoscan throws (instanceof holds with histoscan/core's too: core/errors.ts).

@@ -5,7 +5,8 @@
 //   npx tsx tools/knn-trial.ts PARTS.jsonl MODEL SPEC|- BACKGROUND_DIR CALIBRATION_DIR clean=DIR[:dev|test] NAME=DIR[:dev|test] ...
 import { combineParts } from '../src/core/index.ts';
 import { Detector } from '../src/detector/index.ts';
-import { fileSource, listImages, readModelBytes, specSources } from '../src/cli/io.ts';
+import { fileSource, listImages, readModelBytes } from '../src/cli/io.ts';
+import { specSources } from '../src/cli/spec-flags.ts';
 import { collectNodes, classOf, type NodeSet } from '../src/node-sets.ts';
 import type { ImageSource } from '../src/detector/index.ts';
 import { checkSameImages, folderSources, readParts, tablePrinter, withColumn } from './trial-parts.ts';

@@ -7,7 +7,8 @@ import type { ModelSpec } from '../types.ts';
 import { fmtBytes, type Plan } from '../model/plan.ts';
 import { resolveSpec } from '../model/spec.ts';
 import { EXIT } from './exit.ts';
-import { assumedPreprocessing, readModel, readModelBytes, specSources, type SpecFlags } from './io.ts';
+import { readModel, readModelBytes } from './io.ts';
+import { assumedPreprocessing, specSources, type SpecFlags } from './spec-flags.ts';
 import { budgetOf, choiceOf, formatPlan, layersOf, planOf, type BudgetFlags } from './plan.ts';
 
 export type InspectFlags = SpecFlags & BudgetFlags & { model: string; planCount: number; provider?: string; json?: boolean };
