@@ -131,7 +131,6 @@ export function evalImages(flags: EvalFlags): EvalImages {
   return { ...known, wanted, clean: testImages(flags.clean, flags.split), anomalous: sets.map((s) => ({ name: s.name, images: testImages(s.dir, flags.split) })) };
 }
 
-/** The evaluation's rows, and the images that could not be read (each set's, as `skipped FILE: why`). */
 /** The node values of a set's images; none of them decoding is said at once, with the first reasons, as a build says it. */
 export async function collectReadable(f: FeatureExtractor, name: string, src: ImageSource, onProgress: (p: Progress) => void): Promise<NodeSet> {
   const set = await collectNodes(f, name, src, DEFAULTS.batchSize, onProgress);
@@ -142,6 +141,7 @@ export async function collectReadable(f: FeatureExtractor, name: string, src: Im
   return set;
 }
 
+/** The evaluation's rows, and the images that could not be read (each set's, as `skipped FILE: why`). */
 export async function runEval(detector: Detector, flags: EvalFlags, known: EvalImages, onProgress: (p: Progress) => void): Promise<{ results: EvalResult[]; skipped: string[] }> {
   const { wanted } = known;
   const f = detector.features;

@@ -2,7 +2,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { basename, dirname, extname, join } from 'node:path';
-import { decodeProfile, ImageDecodeError, ModelError, ProfileError, UsageError, type Profile } from '../core/index.ts';
+import { decodeProfile, ImageDecodeError, isProfileBytes, ModelError, ProfileError, UsageError, type Profile } from '../core/index.ts';
 import { holdOut, type ImageSource } from '../detector/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { decodeImage } from '../model/decode-node.ts';
@@ -172,7 +172,7 @@ export function readModelBytes(path: string): Uint8Array {
     throw new UsageError(`${path} is a folder; give the model file in it${found.length ? `: ${found.slice(0, 3).join(', ')}${found.length > 3 ? ', …' : ''}` : ' (it holds no .onnx file)'}.`);
   }
   const bytes = readBytes(path, 'model');
-  if (String.fromCharCode(...bytes.subarray(0, 4)) === 'HSPF') throw new UsageError(`${path} is a histoscan profile, not a model: give it as --profile, and the .onnx file as --model.`);
+  if (isProfileBytes(bytes)) throw new UsageError(`${path} is a histoscan profile, not a model: give it as --profile, and the .onnx file as --model.`);
   return bytes;
 }
 

@@ -27,6 +27,9 @@ import { edgesPerNode, type Profile } from './profile.ts';
  */
 export const HSP_VERSION = 3;
 const MAGIC = [0x48, 0x53, 0x50, 0x46]; // "HSPF"
+
+/** Whether bytes start with a profile's signature (a .hsp given where something else belongs is said as such). */
+export const isProfileBytes = (b: Uint8Array): boolean => b.length >= 4 && MAGIC.every((m, i) => b[i] === m);
 const PREFIX = 12;
 
 const CRC_TABLE = (() => {
@@ -124,10 +127,10 @@ export function decodeProfile(input: Uint8Array | ArrayBuffer): Profile {
   const bytes = fileBytes(input, 'profile', '.hsp');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < PREFIX + 4) {
-    if (bytes.length >= 4 && !MAGIC.every((m, i) => bytes[i] === m)) throw new ProfileError('Not a histoscan profile (.hsp): the file does not start with the HSPF signature.', 'magic');
+    if (bytes.length >= 4 && !isProfileBytes(bytes)) throw new ProfileError('Not a histoscan profile (.hsp): the file does not start with the HSPF signature.', 'magic');
     throw new ProfileError(`Profile file is truncated: only ${bytes.length} bytes.`, 'truncated');
   }
-  if (!MAGIC.every((m, i) => bytes[i] === m)) {
+  if (!isProfileBytes(bytes)) {
     throw new ProfileError('Not a histoscan profile (.hsp): the file does not start with the HSPF signature.', 'magic');
   }
   const version = view.getUint16(4, true);

@@ -71,13 +71,8 @@ export class Detector {
   /** Use a profile (decoded, or the .hsp file's bytes): refused when built for another model or other layers. */
   useProfile(profile: Profile | Uint8Array | ArrayBuffer): void {
     const p = profileOf(profile);
-    try {
-      checkCompatible(p, this.features);
-    } catch (e) {
-      // Its layers are the plan's of a build, not the model's first ones: say where they came from.
-      if (this.replanned && e instanceof ProfileError && /other layers/.test(e.message)) throw new ProfileError(`${e.message} This detector's layers are those build(…, { plan }) planned; for a profile of other layers, use a detector made for it (Detector.create with that profile).`, e.code);
-      throw e;
-    }
+    // After a build with a plan, the layers are that plan's, not the model's first ones: say where they came from.
+    checkCompatible(p, this.features, this.replanned ? " This detector's layers are those build(…, { plan }) planned; for a profile of other layers, use a detector made for it (Detector.create with that profile)." : '');
     this.current = new Scorer(p);
   }
 
@@ -135,8 +130,8 @@ export class Detector {
   }
 }
 
-/** What Detector.create takes: FeatureOptions's fields a caller may give, and the profile. */
-const CREATE_OPTIONS = ['model', 'profile', 'layers', 'reduction', 'provider', 'numThreads', 'maxRunValues', 'spec', 'overrides', 'beside'];
+/** What Detector.create takes from a caller (accept and acceptSpec are its own): tied to its type, so a new option cannot be missed here. */
+const CREATE_OPTIONS = Object.keys({ model: 1, profile: 1, layers: 1, reduction: 1, provider: 1, numThreads: 1, maxRunValues: 1, spec: 1, overrides: 1, beside: 1 } satisfies Record<Exclude<keyof Parameters<typeof Detector.create>[0], 'accept' | 'acceptSpec'>, 1>);
 
 /** Settings given to the API that it cannot use, refused in the element's words. */
 function refuse(o: { fpr?: unknown; scoring?: unknown; provider?: unknown }): void {
@@ -185,7 +180,8 @@ function checkSpec(p: Profile, spec: ModelSpec): void {
   }
 }
 
-function checkCompatible(p: Profile, f: FeatureExtractor): void {
+/** `layersHint`: said after the message where the profile monitors other layers than the detector reads. */
+function checkCompatible(p: Profile, f: FeatureExtractor, layersHint = ''): void {
   checkFingerprint(p, f.fingerprint);
   checkSpec(p, f.spec);
   const { outputName, logitsName } = f.model;
@@ -211,7 +207,8 @@ function checkCompatible(p: Profile, f: FeatureExtractor): void {
     const older = p.header.layers.some((l, i) => f.layers[i]?.name === l.name && rs[i]?.startsWith('pool') && rs[i] === f.layers[i].reduction && l.nodes > f.layers[i].nodes);
     throw new ProfileError(
       `This profile monitors other layers than the model provides (profile: ${list(p.header.layers, rs)}; model: ${list(f.layers, f.layers.map((l) => l.reduction))}).` +
-        (older ? ' It was built by a version before 0.4.5, which repeated the rows of a map smaller than its pooling grid; rebuild it with "histoscan profile".' : ''),
+        (older ? ' It was built by a version before 0.4.5, which repeated the rows of a map smaller than its pooling grid; rebuild it with "histoscan profile".' : '') +
+        layersHint,
       'mismatch',
     );
   }

@@ -155,12 +155,12 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
   const fixed = new Set(inits);
   g.node.forEach((n, i) => {
     const name = n.name || `${n.opType}_${i}`;
-    const weightsOnly = n.opType === 'Constant' || n.opType === 'Shape' || n.opType === 'Size' || (n.input.some(Boolean) && n.input.every((t) => !t || fixed.has(t)));
+    const sameForAll = n.opType === 'Constant' || n.opType === 'Shape' || n.opType === 'Size' || (n.input.some(Boolean) && n.input.every((t) => !t || fixed.has(t)));
     for (const out of n.output) {
       if (!out) continue;
       producer.set(out, { opType: n.opType, inputs: n.input, name, index: i });
-      if (weightsOnly) fixed.add(out);
-      if (weightsOnly || outputs.has(out) || graphInputs.has(out)) continue;
+      if (sameForAll) fixed.add(out);
+      if (sameForAll || outputs.has(out) || graphInputs.has(out)) continue;
       const v = known.get(out);
       const c: TensorInfo = { name: out, opType: n.opType, producer: name };
       if (v && shapeOf(v).length) c.shape = shapeOf(v);

@@ -28,6 +28,9 @@ export interface PlanBudget {
 /** File bytes per calibration image: one float64 per part (6 with every part; up to 8 planned for) and scoring (3). */
 export const CALIBRATION_BYTES = 8 * 8 * 3;
 
+/** How a budget too small is raised, wherever a plan is made. */
+const RAISE = 'Raise the budget (--budget in the CLI, the budget attribute of <histoscan-detector>).';
+
 /** Beside the histograms and the Gaussian statistics: the JSON header (settings, the layer list) and the calibration table. */
 export function headerBytes(layers: readonly Pick<LayerShape, 'name'>[], calibration = 0): number {
   return 2_000 + layers.reduce((a, l) => a + 90 + l.name.length, 0) + calibration * CALIBRATION_BYTES;
@@ -132,7 +135,7 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
   if (drop === layers.length) {
     const last = layers[layers.length - 1];
     throw new UsageError(
-      `A budget of ${fmtBytes(o.budget)} holds no layer: the last one, "${last.name}", needs ${fmtBytes(floor[floor.length - 1])} at its coarsest. Raise the budget (--budget in the CLI, the budget attribute of <histoscan-detector>).`,
+      `A budget of ${fmtBytes(o.budget)} holds no layer: the last one, "${last.name}", needs ${fmtBytes(floor[floor.length - 1])} at its coarsest. ${RAISE}`,
     );
   }
   const kept = layers.slice(drop);
@@ -219,7 +222,7 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
   let plan = planReductions(layers, priced);
   const reserve = lastBytes(plan) + gaussOf(gaussIn(plan)) + header;
   if (plan.bytes + reserve > o.budget) {
-    if (reserve >= o.budget) throw new UsageError(`A budget of ${fmtBytes(o.budget)} holds no pooled histograms beside ${fmtBytes(reserve)} of class histograms, Gaussian statistics and header. Raise the budget (--budget in the CLI, the budget attribute of <histoscan-detector>).`);
+    if (reserve >= o.budget) throw new UsageError(`A budget of ${fmtBytes(o.budget)} holds no pooled histograms beside ${fmtBytes(reserve)} of class histograms, Gaussian statistics and header. ${RAISE}`);
     plan = planReductions(layers, { ...priced, budget: o.budget - reserve });
   }
   const g = gaussIn(plan);

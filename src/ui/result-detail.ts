@@ -105,9 +105,10 @@ export class ResultDetail extends LitElement {
     const m = this.modelInput;
     let gray = !!m;
     for (let i = 0; m && gray && i < m.data.length; i += 4) gray = m.data[i] === m.data[i + 1] && m.data[i] === m.data[i + 2];
+    const thin = tooThin(d.width, d.height, 112);
     return html`<div class="inputs">
       ${this.original
-        ? html`<figure><img src=${this.original} class=${tooThin(d.width, d.height, 112) ? 'thin' : ''} alt="The image as dropped" /><figcaption>As dropped: ${d.width}×${d.height}${tooThin(d.width, d.height, 112) ? ' (its middle: too thin to show whole)' : ''}</figcaption></figure>`
+        ? html`<figure><img src=${this.original} class=${thin ? 'thin' : ''} alt="The image as dropped" /><figcaption>As dropped: ${d.width}×${d.height}${thin ? ' (its middle: too thin to show whole)' : ''}</figcaption></figure>`
         : nothing}
       ${m
         ? html`<figure><canvas class="model-input" role="img" aria-label="The image as the model received it: ${m.width}×${m.height} pixels"></canvas><figcaption data-model-input>What the model received: ${m.width}×${m.height}${gray ? ' gray' : ''}, after resizing and colour conversion</figcaption></figure>`
