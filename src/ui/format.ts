@@ -1,8 +1,11 @@
 // Number formats shared by the views, so a p-value reads the same in every one of them.
 import type { LayerPValues } from '../types.ts';
 
-/** A p-value: three decimals, or an exponent when smaller than 0.001; '?' when unknown. */
-export const fmtP = (p: number): string => (!Number.isFinite(p) ? '?' : p === 0 ? '0' : p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+/**
+ * A p-value: three decimals, or an exponent when smaller than 0.001; '?' when unknown. Decided on
+ * the value as shown (two digits), so 0.000999 reads "0.001" like 0.001, not "1.0e-3" beside it.
+ */
+export const fmtP = (p: number): string => (!Number.isFinite(p) ? '?' : p === 0 ? '0' : Number(p.toPrecision(2)) < 0.001 ? p.toExponential(1) : p.toFixed(3));
 
 /** Below this a combined score is no witness's q under 0.02, only the tie-break (fmtScore's exponent; the detail says so). */
 export const TINY_SCORE = 0.05;

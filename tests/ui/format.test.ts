@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asHigh, fmtBin, fmtScore, layerLabel, tooThin } from '../../src/ui/format.ts';
+import { asHigh, fmtBin, fmtP, fmtScore, layerLabel, tooThin } from '../../src/ui/format.ts';
 
 describe('fmtScore', () => {
   it('shows one decimal, and a tie-break-only score as an exponent, never "0.0" for a positive score', () => {
@@ -9,6 +9,18 @@ describe('fmtScore', () => {
     expect(fmtScore(6.5e-6)).toBe('6.5e-6');
     expect(fmtScore(-3e-7)).toBe('-3.0e-7');
     expect(fmtScore(Infinity)).toBe('Infinity');
+  });
+});
+
+describe('fmtP', () => {
+  it('gives three decimals, an exponent under 0.001, and one format for values that round alike', () => {
+    expect(fmtP(0.0123)).toBe('0.012');
+    expect(fmtP(0.00042)).toBe('4.2e-4');
+    expect(fmtP(0.000999)).toBe('0.001'); // as 0.001 reads, not "1.0e-3"
+    expect(fmtP(0.001)).toBe('0.001');
+    expect(fmtP(0.00094)).toBe('9.4e-4');
+    expect(fmtP(0)).toBe('0');
+    expect(fmtP(NaN)).toBe('?');
   });
 });
 
