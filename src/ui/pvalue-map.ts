@@ -11,6 +11,8 @@ const MAX_WIDTH = 360;
 const MAX_CELL = 18;
 const SUBSET = '#ff2d55';
 const SUBSET_FILL = 'rgba(255, 45, 85, 0.8)';
+/** Least side of a subset mark where cells are small, in CSS pixels. */
+const MIN_MARK = 3;
 
 /**
  * Per-node p-value map of one layer: each node a cell coloured by -log10 p (cividis, p = 1 darkest,
@@ -43,7 +45,8 @@ export class PValueMap extends LitElement {
   static override styles = css`
     :host { display: block; }
     figure { margin: 0; }
-    canvas { display: block; width: 100%; height: auto; image-rendering: pixelated; border-radius: 4px; cursor: crosshair; }
+    /* Square corners: a rounded one hid the first node where cells are a pixel or two. */
+    canvas { display: block; width: 100%; height: auto; image-rendering: pixelated; cursor: crosshair; }
     canvas:focus-visible { outline: 3px solid var(--histoscan-accent, #2563eb); outline-offset: 2px; }
     figcaption { font-size: 0.8rem; color: var(--histoscan-muted, #566070); margin-top: 0.25rem; display: flex; gap: 0.25rem 0.75rem; align-items: center; flex-wrap: wrap; }
     /* A long tensor name breaks within the caption rather than running under the next map. */
@@ -137,11 +140,13 @@ export class PValueMap extends LitElement {
         ctx.strokeRect(x + inset, y + inset, 1 - 2 * inset, 1 - 2 * inset);
       }
     } else {
+      // A cell of 1-4 px would mark a node too small to see: each mark is at least MIN_MARK px, centred on its cell.
       ctx.fillStyle = SUBSET_FILL;
+      const side = Math.max(1, MIN_MARK * px);
       for (const i of this.subset) {
         if (i >= pMin.length) continue;
         const [x, y] = cellOf(this.geometry, i);
-        ctx.fillRect(x, y, 1, 1);
+        ctx.fillRect(x + (1 - side) / 2, y + (1 - side) / 2, side, side);
       }
     }
     const ring = (i: number, dashed: boolean) => {
