@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dataUri } from '../src/cli/eval-output.ts';
 import { groupText, textLine, type ScoreLine } from '../src/cli/output.ts';
 
 const line = (over: Partial<ScoreLine>): ScoreLine => ({
@@ -39,5 +43,16 @@ describe('groupText', () => {
     const images = ['a.png', 'b.png', 'c.png', 'd.png', 'e.png', 'f.png'];
     expect(groupText({ score: 84.556, alpha: 0.36, images, nodes: 283 })).toBe('group scan: score 84.556 at alpha 0.36: 6 images x 283 nodes (a.png, b.png, c.png, d.png, e.png, …)');
     expect(groupText({ score: 1.5, alpha: 0.05, images: ['a.png'], nodes: 1 })).toBe('group scan: score 1.500 at alpha 0.050: 1 image x 1 node (a.png)');
+  });
+});
+
+describe('dataUri (the ROC page carries the images an AUC is lost on)', () => {
+  it('carries a kind browsers show, and names only a kind they do not, a missing file or one over 1 MB', () => {
+    expect(dataUri('data/clean/00000.png')).toBe(`data:image/png;base64,${readFileSync('data/clean/00000.png').toString('base64')}`);
+    expect(dataUri('e2e/fixtures/formats/clean.tif')).toBeNull();
+    expect(dataUri('data/clean/missing.png')).toBeNull();
+    const big = join(mkdtempSync(join(tmpdir(), 'histoscan-uri-')), 'big.png');
+    writeFileSync(big, new Uint8Array((1 << 20) + 1));
+    expect(dataUri(big)).toBeNull();
   });
 });

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auc, decodeProfile } from '../src/core/index.ts';
+import { auc, costliest, decodeProfile } from '../src/core/index.ts';
 import { devTestSplit } from '../src/node-sets.ts';
 import { cli, MODEL, subset as subsetOf } from './fixtures/cli.ts';
 
@@ -75,6 +75,29 @@ describe('CLI end to end on the default model', () => {
     const pgdScored = scoredIn(pgd);
     const [cleanParts, pgdParts] = [scoredIn(clean).map((r) => r.parts), pgdScored.map((r) => r.parts)];
     expect(partRows.map((r: { method: string }) => r.method)).toEqual(cleanParts[0].map((p: { name: string }) => `histogram · ${p.name} alone`));
+    // Where the AUC is lost (on synthesized images, which some clean images outrank): the images costliest finds on
+    // the scores `score` gives the same images, named by file; none for the parts' rows.
+    const synth = subset('synth', 30);
+    const lostPlots = join(dir, 'lost.html');
+    const ls = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `synth=${synth}`, '--methods', 'histogram', '--parts', '--json', '--plots', lostPlots]);
+    expect(ls.status, ls.stderr).toBe(0);
+    const scoresIn = (folder: string) => JSON.parse(cli(['score', '--model', MODEL, '--profile', hsp, '--json', folder]).stdout).results as { file: string; score: number }[];
+    const [cleanScored, synthScored] = [scoresIn(clean), scoresIn(synth)];
+    const lost = costliest(cleanScored.map((r) => r.score), synthScored.map((r) => r.score), 3);
+    const [whole, ...partsAlone] = JSON.parse(ls.stdout).results;
+    expect(lost.negatives.length).toBeGreaterThan(0);
+    for (const [got, want, scored] of [[whole.lostOn.clean, lost.negatives, cleanScored], [whole.lostOn.anomalous, lost.positives, synthScored]] as const) {
+      expect(got.map((x: { file: string }) => basename(x.file))).toEqual(want.map((x) => basename(scored[x.index].file)));
+      got.forEach((x: { share: number }, i: number) => expect(x.share).toBeCloseTo(want[i].share, 9));
+    }
+    expect(partsAlone.every((r: { lostOn?: unknown }) => r.lostOn === undefined)).toBe(true);
+    // ... and on the ROC page as pictures, each carried in the page with its share.
+    const lostPage = readFileSync(lostPlots, 'utf8');
+    const first = whole.lostOn.clean[0];
+    expect(lostPage).toContain(`<span title="${first.file}"><img src="data:image/png;base64,${readFileSync(first.file).toString('base64')}" alt="${basename(first.file)}">${basename(first.file)}<br>above ${(100 * first.share).toFixed(1)}%</span>`);
+    const lostText = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `synth=${synth}`, '--methods', 'histogram']).stdout;
+    expect(lostText).toContain(`histogram  synth  clean: ${whole.lostOn.clean[0].file} above ${(100 * whole.lostOn.clean[0].share).toFixed(1)}% of synth`);
+    expect(allParts.every((r: { lostOn?: unknown }) => r.lostOn === undefined)).toBe(true);
     partRows.forEach((r: { auc: number }, k: number) => {
       const scores = (rows: { score: number }[][]) => rows.map((parts) => parts[k].score);
       expect(r.auc).toBeCloseTo(auc(scores(cleanParts), scores(pgdParts)), 12);

@@ -1,16 +1,17 @@
 // What `histoscan eval` writes: its table, the comparison with the best peer in words, the ROC page
 // (--plots) and the part scores (--parts-out). Functions of the results; the run is eval.ts's.
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
 import { calibrationNeeded, roc, type AucComparison } from '../core/index.ts';
 import type { EvalRow, ScoredSet } from '../evaluate.ts';
-import type { EvalResult, Split } from './eval.ts';
-import { PALETTE, plot, plotPage } from './plots.ts';
+import type { EvalResult, LostImage, Split } from './eval.ts';
+import { esc, PALETTE, plot, plotPage } from './plots.ts';
 
 /**
  * ROC curves of histoscan and the peers (not the parts alone), one plot per anomalous set, the AUC in
  * each legend; a calibrated method's verdict at `fpr` is a point on its curve.
  */
-export function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fpr: number): string {
+export function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fpr: number, thumb: (file: string) => string | null = dataUri): string {
   const half = split === 'all' ? '' : ` (${split} half)`;
   const plots = [...new Set(rows.map((r) => r.set))].map((set) => {
     const curves = rows.map((r, i) => ({ r, res: results[i] })).filter(({ r, res }) => r.set === set && res.kind !== 'part' && r.scores);
@@ -27,12 +28,46 @@ export function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fp
     const along = Array.from({ length: 41 }, (_, i) => floor ** (1 - i / 40)); // TPR = FPR bends on a log axis
     const chance = { name: 'chance', x: along, y: along, color: '#bbb', dashed: true };
     const atLow = [...series.map((s) => ({ ...s, x: s.x.map((v) => Math.max(v, floor)) })), chance];
-    return [
+    const lost = curves.find(({ res }) => res.lostOn)?.res;
+    const body = [
       plot({ title: `ROC: clean vs ${set}${half}`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series, xRange: [0, 1], yRange: [0, 1], diagonal: true }),
       plot({ title: `ROC at low false-positive rates: clean vs ${set}${half}`, xLabel: 'false-positive rate (log scale)', yLabel: 'true-positive rate', series: atLow, xLog: true, xRange: [Math.log10(floor), 0], yRange: [0, 1] }),
+      ...(lost ? [lostFigure(lost, thumb)] : []),
     ].join('\n');
+    // A set's plots and pictures on rows of their own.
+    return `<section>${body}</section>`;
   });
   return plotPage(`histoscan eval${half}: ROC curves per anomalous set`, plots);
+}
+
+/** Kinds of image a browser shows, by extension; the page carries each as a data URI. */
+const SHOWN: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.jfif': 'image/jpeg', '.jpe': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp', '.avif': 'image/avif', '.bmp': 'image/bmp' };
+const THUMB_BYTES = 1 << 20;
+
+/** An image file as a data URI the ROC page can carry, or null where a browser would not show it or it is over 1 MB (then only its name is shown). */
+export function dataUri(file: string): string | null {
+  const type = SHOWN[extname(file).toLowerCase()];
+  try {
+    return type && statSync(file).size <= THUMB_BYTES ? `data:${type};base64,${readFileSync(file).toString('base64')}` : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The images a set's AUC is lost on (EvalResult.lostOn), as pictures with their shares: what a person looks at next. */
+function lostFigure(r: EvalResult, thumb: (file: string) => string | null): string {
+  const row = (label: string, images: LostImage[], side: string) =>
+    images.length
+      ? `<div><b>${esc(label)}</b>${images
+          .map((c) => {
+            const src = thumb(c.file);
+            const name = basename(c.file);
+            return `<span title="${esc(c.file)}">${src ? `<img src="${src}" alt="${esc(name)}">` : ''}${esc(name)}<br>${side} ${(100 * c.share).toFixed(1)}%</span>`;
+          })
+          .join('')}</div>`
+      : '';
+  const { clean, anomalous } = r.lostOn!;
+  return `<figure><figcaption>Where ${esc(r.method)}'s AUC is lost on ${esc(r.set)}: the clean images ranked above the largest share of ${esc(r.set)}, and the ${esc(r.set)} images ranked below the largest share of clean ones.</figcaption>${row('clean', clean, 'above')}${row(r.set, anomalous, 'below')}${clean.length || anomalous.length ? '' : '<p>none: every image of the set ranks above every clean image.</p>'}</figure>`;
 }
 
 /**
@@ -76,6 +111,16 @@ export function evalTable(results: EvalResult[]): string {
       // Nothing flagged because nothing can be: say so rather than print 0% for every set.
       if (calibrated < need) lines.push(`  ${m}  cannot flag at this FPR: ${calibrated} calibration images, at least ${need} are needed (give more with --calibration)`);
       else lines.push(`  ${m}  clean ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] of ${c.n}; ${rs.map((r) => `${r.set} ${pct(r.atVerdict!.anomalous.rate)}`).join(', ')}`);
+    }
+  }
+  const lost = results.filter((r) => r.lostOn && (r.lostOn.clean.length || r.lostOn.anomalous.length));
+  if (lost.length) {
+    lines.push('', 'Where the AUC is lost: the clean images ranked above the largest share of a set, and the images of a set ranked below the largest share of clean images:');
+    const share = (x: number) => `${(100 * x).toFixed(1)}%`;
+    for (const r of lost) {
+      const { clean, anomalous } = r.lostOn!;
+      if (clean.length) lines.push(`  ${r.method}  ${r.set}  clean: ${clean.map((c, i) => `${c.file} above ${share(c.share)}${i ? '' : ` of ${r.set}`}`).join(', ')}`);
+      if (anomalous.length) lines.push(`  ${r.method}  ${r.set}  ${r.set}: ${anomalous.map((c, i) => `${c.file} below ${share(c.share)}${i ? '' : ' of clean'}`).join(', ')}`);
     }
   }
   const versus = results.filter((r) => r.versusBestPeer);

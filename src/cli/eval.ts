@@ -1,7 +1,7 @@
 // `histoscan eval`: histoscan's p-value methods and the peers (Mahalanobis, k-NN, MSP, energy) on
 // the same images, AUC per method and anomalous set, one table.
 import { writeFileSync } from 'node:fs';
-import { aucInterval, compareAuc, realisedFpr, rowKeys, scanOf, UsageError, type AucComparison } from '../core/index.ts';
+import { aucInterval, compareAuc, costliest, realisedFpr, rowKeys, scanOf, UsageError, type AucComparison } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import type { Detector, FeatureExtractor, ImageSource } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type EvalRow, type Scorer } from '../evaluate.ts';
@@ -62,6 +62,12 @@ export interface EvalResult {
   versusBestPeer?: AucComparison & { peer: string };
   /** histoscan's calibrated rows: the share flagged by the verdict (q <= fpr) of the clean images (its realised FPR) and of this set. */
   atVerdict?: { clean: FlaggedRate; anomalous: FlaggedRate; /** Calibration images behind q: fewer than calibrationNeeded(fpr) cannot flag at all. */ calibrated: number };
+  /**
+   * histoscan's rows: where the AUC is lost, the clean images that outrank the largest share of this
+   * set (a clean image that is itself unusual costs every anomalous image it passes) and the
+   * anomalous images that the largest share of clean images outrank; at most LOST_SHOWN of each.
+   */
+  lostOn?: { clean: LostImage[]; anomalous: LostImage[] };
   bytes: number;
   /** null for peers: they compute no p-values. */
   pvalueMsPerImage: number | null;
@@ -69,6 +75,15 @@ export interface EvalResult {
   scanMsPerImage: number;
   images: { clean: number; anomalous: number };
 }
+
+/** An image and the share of the other side it is misordered against (core/metrics.ts costliest). */
+export interface LostImage {
+  file: string;
+  share: number;
+}
+
+/** How many images per side `lostOn` names. */
+export const LOST_SHOWN = 3;
 
 /** Checks the flags before any model is opened: a typo costs no minutes. */
 export function parseEvalFlags(flags: EvalFlags): { sets: { name: string; dir: string }[]; wanted: string[] } {
@@ -189,7 +204,10 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   });
   const results: EvalResult[] = rows.map((r) => {
     const limit = r.method.startsWith('KDE') ? flags.kdeImages : Infinity;
-    const n = anomalous.find((a) => a.name === r.set)!.rows;
+    const set = anomalous.find((a) => a.name === r.set)!;
+    const n = set.rows;
+    const lost = r.scores && !peers.has(r.method) && !r.part ? costliest(r.scores.clean, r.scores.anomalous, LOST_SHOWN) : null;
+    const named = (files: string[], c: { index: number; share: number }[]) => c.map(({ index, share }) => ({ file: files[index], share }));
     return {
       method: r.method,
       kind: peers.has(r.method) ? 'peer' : r.part ? 'part' : 'histoscan',
@@ -200,6 +218,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
       pvalueMsPerImage: Number.isNaN(r.pvalueMsPerImage) ? null : r.pvalueMsPerImage,
       scanMsPerImage: r.scanMsPerImage,
       images: { clean: Math.min(clean.rows, limit), anomalous: Math.min(n, limit) },
+      ...(lost ? { lostOn: { clean: named(clean.files, lost.negatives), anomalous: named(set.files, lost.positives) } } : {}),
       ...(r.q ? { atVerdict: { clean: realisedFpr(r.q.clean, flags.fpr), anomalous: realisedFpr(r.q.anomalous, flags.fpr), calibrated: calibration?.rows ?? 0 } } : {}),
     };
   });

@@ -12,7 +12,8 @@ export interface Series {
 
 /** Okabe-Ito colours, told apart by colour-blind readers too. */
 export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#000000', '#f0e442'];
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+/** Text for HTML, in an element or a quoted attribute. */
+export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 
 export function plot(opts: { title: string; xLabel: string; yLabel: string; series: Series[]; xLog?: boolean; xRange?: [number, number]; yRange?: [number, number]; diagonal?: boolean }): string {
   const W = 520;
@@ -63,7 +64,7 @@ export function plot(opts: { title: string; xLabel: string; yLabel: string; seri
 export function plotPage(title: string, plots: string[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font-family:sans-serif;margin:1rem}main{display:flex;flex-wrap:wrap;gap:1rem}</style></head>
+<style>body{font-family:sans-serif;margin:1rem}main{display:flex;flex-wrap:wrap;gap:1rem}section{display:flex;flex-wrap:wrap;gap:1rem;flex-basis:100%}figure{margin:0;font-size:13px;max-width:520px}figure div{display:flex;gap:.5rem;align-items:flex-start;margin:.4rem 0}figure span{display:inline-flex;flex-direction:column;align-items:center;width:92px;overflow-wrap:anywhere;font-size:11px}figure img{width:84px;height:84px;object-fit:contain;image-rendering:pixelated;background:#eee}</style></head>
 <body><h1>${esc(title)}</h1><main>
 ${plots.join('\n')}
 </main></body></html>

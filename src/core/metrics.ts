@@ -98,6 +98,29 @@ function placements(neg: ArrayLike<number>, pos: ArrayLike<number>): Placements 
   return { v10, v01: Float64Array.from(rn, (r, j) => 1 - (all[n1 + j] - r) / n1), auc: v10.reduce((a, v) => a + v, 0) / n1 };
 }
 
+/** An image that costs an AUC, with the share of the other side it is misordered against (ties half). */
+export interface Costly {
+  index: number;
+  share: number;
+}
+
+/**
+ * Where an AUC is lost: each negative by the share of positives that score at most as high, each
+ * positive by the share of negatives that score at least as high (a tie counts half); the `n`
+ * costliest of each with a share above 0, largest first. 1 − AUC is the mean share on either side,
+ * so a few negatives with large shares (clean images the detector finds unusual) can cost more
+ * than many weak positives.
+ */
+export function costliest(negatives: ArrayLike<number>, positives: ArrayLike<number>, n: number): { negatives: Costly[]; positives: Costly[] } {
+  const P = placements(negatives, positives);
+  const top = (share: Float64Array) =>
+    Array.from(share, (v, index) => ({ index, share: v }))
+      .filter((c) => c.share > 0)
+      .sort((a, b) => b.share - a.share || a.index - b.index)
+      .slice(0, n);
+  return { negatives: top(P.v01.map((v) => 1 - v)), positives: top(P.v10.map((v) => 1 - v)) };
+}
+
 /** Sample covariance (n − 1). */
 function cov(a: Float64Array, b: Float64Array): number {
   const n = a.length;

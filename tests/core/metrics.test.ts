@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auc, aucInterval, compareAuc, compareMeanAuc, normalTail, roc } from '../../src/core/metrics.ts';
+import { auc, aucInterval, compareAuc, compareMeanAuc, costliest, normalTail, roc } from '../../src/core/metrics.ts';
 import { combine } from '../../src/core/combine.ts';
 import { rng } from '../../src/core/rng.ts';
 
@@ -13,6 +13,29 @@ describe('ROC and AUC', () => {
       for (const p of pos) for (const n of neg) u += p > n ? 1 : p === n ? 0.5 : 0;
       expect(auc(neg, pos)).toBeCloseTo(u / (pos.length * neg.length), 12);
     }
+  });
+
+  it('costliest names the images the AUC is lost on: pairwise counts of a brute force, shares that average to 1 − AUC', () => {
+    const r = rng(4);
+    for (let t = 0; t < 30; t++) {
+      const neg = Array.from({ length: 2 + Math.floor(r() * 30) }, () => Math.floor(r() * 8));
+      const pos = Array.from({ length: 2 + Math.floor(r() * 30) }, () => 3 + Math.floor(r() * 8));
+      const lost = (a: number, b: number) => (a > b ? 1 : a === b ? 0.5 : 0); // a clean score a against an anomalous b
+      const negShare = neg.map((n) => pos.reduce((s, p) => s + lost(n, p), 0) / pos.length);
+      const posShare = pos.map((p) => neg.reduce((s, n) => s + lost(n, p), 0) / neg.length);
+      const c = costliest(neg, pos, Infinity);
+      const expected = (share: number[]) => share.map((v, index) => ({ index, share: v })).filter((x) => x.share > 0).sort((a, b) => b.share - a.share || a.index - b.index);
+      for (const [got, want] of [[c.negatives, expected(negShare)], [c.positives, expected(posShare)]] as const) {
+        expect(got.map((x) => x.index)).toEqual(want.map((x) => x.index));
+        got.forEach((x, i) => expect(x.share).toBeCloseTo(want[i].share, 12));
+      }
+      const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+      expect(mean(negShare)).toBeCloseTo(1 - auc(neg, pos), 12);
+      expect(mean(posShare)).toBeCloseTo(1 - auc(neg, pos), 12);
+    }
+    // Two at most, and none where nothing is misordered.
+    expect(costliest([1, 5, 2], [3, 4], 2).negatives).toEqual([{ index: 1, share: 1 }]);
+    expect(costliest([1, 2], [3, 4], 3)).toEqual({ negatives: [], positives: [] });
   });
 
   it('ROC runs from (0,0) to (1,1), and its trapezoid area is the AUC', () => {
