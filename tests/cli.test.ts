@@ -90,7 +90,7 @@ describe('CLI end to end on the default model', () => {
       expect(got.map((x: { file: string }) => basename(x.file))).toEqual(want.map((x) => basename(scored[x.index].file)));
       got.forEach((x: { share: number }, i: number) => expect(x.share).toBeCloseTo(want[i].share, 9));
     }
-    expect(partsAlone.every((r: { lostOn?: unknown }) => r.lostOn === undefined)).toBe(true);
+    expect(partsAlone.every((r: { lostOn?: unknown }) => r.lostOn === undefined)).toBe(true); // a peer's row has them too (the peers' run below)
     // ... and on the ROC page as pictures, each carried in the page with its share.
     const lostPage = readFileSync(lostPlots, 'utf8');
     const first = whole.lostOn.clean[0];
@@ -135,6 +135,11 @@ describe('CLI end to end on the default model', () => {
       expect(r.images).toEqual({ clean: 15, anomalous: 15 });
       expect(r.auc).toBeGreaterThanOrEqual(0);
       expect(r.auc).toBeLessThanOrEqual(1);
+      // Where a peer's AUC is lost (--json): some image on each side where it is below 1, none where it is 1.
+      for (const side of [r.lostOn.clean, r.lostOn.anomalous]) {
+        expect(side.length > 0).toBe(r.auc < 1);
+        expect(side.length).toBeLessThanOrEqual(3);
+      }
     }
     // histoscan against the peer of the highest AUC, paired on the same 15 + 15 images.
     const best = others.reduce((a: { auc: number }, b: { auc: number }) => (b.auc > a.auc ? b : a));

@@ -28,7 +28,7 @@ export function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fp
     const along = Array.from({ length: 41 }, (_, i) => floor ** (1 - i / 40)); // TPR = FPR bends on a log axis
     const chance = { name: 'chance', x: along, y: along, color: '#bbb', dashed: true };
     const atLow = [...series.map((s) => ({ ...s, x: s.x.map((v) => Math.max(v, floor)) })), chance];
-    const lost = curves.find(({ res }) => res.lostOn)?.res;
+    const lost = curves.find(({ res }) => res.kind === 'histoscan')?.res;
     const body = [
       plot({ title: `ROC: clean vs ${set}${half}`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series, xRange: [0, 1], yRange: [0, 1], diagonal: true }),
       plot({ title: `ROC at low false-positive rates: clean vs ${set}${half}`, xLabel: 'false-positive rate (log scale)', yLabel: 'true-positive rate', series: atLow, xLog: true, xRange: [Math.log10(floor), 0], yRange: [0, 1] }),
@@ -113,7 +113,7 @@ export function evalTable(results: EvalResult[]): string {
       else lines.push(`  ${m}  clean ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] of ${c.n}; ${rs.map((r) => `${r.set} ${pct(r.atVerdict!.anomalous.rate)}`).join(', ')}`);
     }
   }
-  const lost = results.filter((r) => r.lostOn && (r.lostOn.clean.length || r.lostOn.anomalous.length));
+  const lost = results.filter((r) => r.kind === 'histoscan' && r.lostOn && (r.lostOn.clean.length || r.lostOn.anomalous.length));
   if (lost.length) {
     lines.push('', 'Where the AUC is lost: the clean images ranked above the largest share of a set, and the images of a set ranked below the largest share of clean images:');
     const share = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -63,9 +63,10 @@ export interface EvalResult {
   /** histoscan's calibrated rows: the share flagged by the verdict (q <= fpr) of the clean images (its realised FPR) and of this set. */
   atVerdict?: { clean: FlaggedRate; anomalous: FlaggedRate; /** Calibration images behind q: fewer than calibrationNeeded(fpr) cannot flag at all. */ calibrated: number };
   /**
-   * histoscan's rows: where the AUC is lost, the clean images that outrank the largest share of this
-   * set (a clean image that is itself unusual costs every anomalous image it passes) and the
+   * Where the AUC is lost (not for a part's row): the clean images that outrank the largest share of
+   * this set (a clean image that is itself unusual costs every anomalous image it passes) and the
    * anomalous images that the largest share of clean images outrank; at most LOST_SHOWN of each.
+   * The text names histoscan's; --json has the peers' too.
    */
   lostOn?: { clean: LostImage[]; anomalous: LostImage[] };
   bytes: number;
@@ -206,7 +207,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
     const limit = r.method.startsWith('KDE') ? flags.kdeImages : Infinity;
     const set = anomalous.find((a) => a.name === r.set)!;
     const n = set.rows;
-    const lost = r.scores && !peers.has(r.method) && !r.part ? costliest(r.scores.clean, r.scores.anomalous, LOST_SHOWN) : null;
+    const lost = r.scores && !r.part ? costliest(r.scores.clean, r.scores.anomalous, LOST_SHOWN) : null;
     const named = (files: string[], c: { index: number; share: number }[]) => c.map(({ index, share }) => ({ file: files[index], share }));
     return {
       method: r.method,
