@@ -98,13 +98,42 @@ export interface BatchOptions {
  * look per image where the run shows otherwise: attention heads folded into the batch axis, a
  * shape computation's integers.
  */
-function notPerImage(a: Activation): string {
+function notPerImage(a: Activation, batchAxis: number): string {
   const see = '; choose another layer ("histoscan inspect" lists the candidates).';
   if (!a.type.startsWith('float')) return `Layer "${a.name}" holds ${a.type} values [${a.dims.join(', ')}], not activations${see}`;
-  if (a.dims[0] !== 1 || a.dims.reduce((x, y) => x * y, 1) !== a.data.length) {
-    return `Layer "${a.name}" is [${a.dims.join(', ')}] for one image, not one row per image (attention heads folded into the batch axis, or a tokens-first [tokens, batch, features] tensor), so its values cannot be told apart by image${see}`;
+  if (batchAxis < 0) {
+    return `Layer "${a.name}" is [${a.dims.join(', ')}] for one image, not one row per image (attention heads folded into the batch axis), so its values cannot be told apart by image${see}`;
   }
   return '';
+}
+
+/**
+ * The axis of a layer that counts images, from a run on one image: the first axis where it is 1,
+ * else the one axis of size 1 (a tokens-first [tokens, batch, features] tensor, as PyTorch's
+ * nn.TransformerEncoder runs without batch_first), else -1 (none can be: attention heads folded
+ * into the batch axis give [heads, tokens, tokens]).
+ */
+function batchAxisOf(a: Activation): number {
+  if (a.dims.reduce((x, y) => x * y, 1) !== a.data.length) return -1;
+  if (a.dims[0] === 1) return 0;
+  const ones = a.dims.flatMap((d, k) => (d === 1 ? [k] : []));
+  return ones.length === 1 ? ones[0] : -1;
+}
+
+/** Whether a run on `n` images gives this layer n along its batch axis and its one-image sizes elsewhere. */
+const countsImages = (one: readonly number[], many: readonly number[], axis: number, n: number): boolean =>
+  one.length === many.length && many.every((d, k) => (k === axis ? d === n : d === one[k]));
+
+/** One image's values of a layer whose images lie along `axis` of `dims` (a gather where the axis is not the first). */
+function imageValues(data: Float32Array, dims: readonly number[], axis: number, i: number): Float32Array {
+  const n = dims[axis];
+  const per = data.length / n;
+  if (axis === 0) return data.subarray(i * per, (i + 1) * per);
+  const inner = dims.slice(axis + 1).reduce((x, y) => x * y, 1);
+  const outer = per / inner;
+  const out = new Float32Array(per);
+  for (let o = 0; o < outer; o++) out.set(data.subarray((o * n + i) * inner, (o * n + i + 1) * inner), o * inner);
+  return out;
 }
 
 export class FeatureExtractor {
@@ -117,6 +146,8 @@ export class FeatureExtractor {
     readonly spec: ModelSpec,
     /** Every layer the session outputs, with its shape for one image. */
     readonly shapes: readonly LayerShape[],
+    /** Per session output, the axis that counts images (0, or a tokens-first tensor's batch axis). */
+    private readonly batchAxes: readonly number[],
     readonly layers: LayerLayout[],
     /** The budget plan behind `layers`; null when the reductions were given. */
     readonly plan: Plan | null,
@@ -142,7 +173,7 @@ export class FeatureExtractor {
    */
   withReductions(choice: ReductionChoice): FeatureExtractor {
     const { layers, plan } = layout(this.shapes, choice, this.classes);
-    return new FeatureExtractor(this.model, this.spec, this.shapes, layers, plan, this.fingerprint, this.classes, this.perRun);
+    return new FeatureExtractor(this.model, this.spec, this.shapes, this.batchAxes, layers, plan, this.fingerprint, this.classes, this.perRun);
   }
 
   static async create(opts: FeatureOptions): Promise<FeatureExtractor> {
@@ -157,25 +188,34 @@ export class FeatureExtractor {
       { layers: opts.layers, provider: opts.provider, numThreads: opts.numThreads, inputName: spec.inputName, outputName: spec.outputName },
       info,
     );
-    // One run on a blank image tells each layer's shape for one image.
+    // One run on a blank image tells each layer's shape for one image, and where its image axis is.
     const blank = toTensor({ width: spec.width, height: spec.height, data: new Uint8Array(spec.width * spec.height * 4) }, spec);
     const out = await model.run(blank, inputDims(spec, 1));
-    const odd = out.activations.map(notPerImage).find(Boolean);
+    const batchAxes = out.activations.map(batchAxisOf);
+    const fixed = model.input.shape[0];
+    const oneAtATime = typeof fixed === 'number' && fixed > 0;
+    // A tokens-first layer's size-1 axis counts images only if two images make it 2: a run of two says so where the model takes batches.
+    if (!oneAtATime && batchAxes.some((k) => k > 0)) {
+      const two = await model.run(new Float32Array([...blank, ...blank]), inputDims(spec, 2)).catch(() => null);
+      batchAxes.forEach((k, j) => {
+        if (k > 0 && !(two && countsImages(out.activations[j].dims, two.activations[j].dims, k, 2))) batchAxes[j] = -1;
+      });
+    }
+    const odd = out.activations.map((a, j) => notPerImage(a, batchAxes[j])).find(Boolean);
     if (odd) {
       model.release();
       throw new ModelError(odd, 'unknown-layer');
     }
-    const shapes = out.activations.map((a) => {
-      const shape = a.dims.slice(1);
+    const shapes = out.activations.map((a, j) => {
+      const shape = a.dims.filter((_, k) => k !== batchAxes[j]);
       const of = info.meanOf[a.name]; // the planner reads it only where that layer is monitored too
       return { name: a.name, shape, ...axisField(channelAxisOf(shape, info.featureAxis[a.name])), ...(of ? { meanOf: of } : {}) };
     });
     try {
       const { layers, plan } = layout(shapes, opts.reduction, out.logits.length);
       const values = shapes.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), out.logits.length);
-      const fixed = model.input.shape[0];
-      const perRun = Math.max(1, Math.min(typeof fixed === 'number' && fixed > 0 ? fixed : Infinity, Math.floor((opts.maxRunValues ?? MAX_RUN_VALUES) / values)));
-      return new FeatureExtractor(model, spec, shapes, layers, plan, fp, out.logits.length, perRun);
+      const perRun = Math.max(1, Math.min(oneAtATime ? (fixed as number) : Infinity, Math.floor((opts.maxRunValues ?? MAX_RUN_VALUES) / values)));
+      return new FeatureExtractor(model, spec, shapes, batchAxes, layers, plan, fp, out.logits.length, perRun);
     } catch (e) {
       model.release();
       throw e;
@@ -221,9 +261,8 @@ export class FeatureExtractor {
       const li = this.slot[k];
       if (li < 0) return;
       const { shape, reduction = 'element', channelAxis = 0 } = this.layers[li];
-      const per = a.data.length / images.length;
       for (let i = 0; i < images.length; i++) {
-        const r = reduceLayer(a.data.subarray(i * per, (i + 1) * per), shape, reduction, channelAxis);
+        const r = reduceLayer(imageValues(a.data, a.dims, this.batchAxes[k], i), shape, reduction, channelAxis);
         nodes.set(r, i * this.nodes + this.offsets[li]);
       }
     });

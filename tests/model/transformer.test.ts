@@ -148,3 +148,45 @@ describe('a Hugging Face export with a symbolic height and width', () => {
     expect(specSource({ inputName: 'x', height: 8, width: 8, channels: 3, layout: 'nchw', scale: 255 })).toHaveProperty('spec');
   });
 });
+
+// PyTorch's nn.TransformerEncoder without batch_first runs [tokens, batch, features]: the image axis is the second.
+describe('a tokens-first transformer (nn.TransformerEncoder as PyTorch builds it by default)', () => {
+  const DYNAMIC = new Uint8Array(readFileSync('tests/fixtures/models/tokens-first.onnx'));
+  const FIXED = new Uint8Array(readFileSync('tests/fixtures/models/tokens-first-fixed.onnx'));
+  const RELU = '/enc/layers.0/Relu_output_0';
+
+  it('reads its [tokens, N, features] layers per image: a batch gives what each image gives alone, and what the batch-1 export gives', async () => {
+    const d = await Detector.create({ model: DYNAMIC, provider: 'wasm' });
+    expect(d.features.layers.map((l) => [l.name, l.shape, l.channelAxis])).toEqual([[RELU, [9, 16], 1], ['/ReduceMean_output_0', [8], undefined]]);
+    const imgs = await Promise.all([0, 1, 2].map((i) => images(6, 3).load(i)));
+    const together = (await d.features.nodeValues(imgs)).nodes;
+    const N = d.features.nodes;
+    for (let i = 0; i < 3; i++) {
+      const alone = (await d.features.nodeValues([imgs[i]])).nodes;
+      expect(Array.from(together.subarray(i * N, (i + 1) * N))).toEqual(Array.from(alone));
+    }
+    // Reference: the raw tensor of one image, [9, 1, 16] as the model gives it, is that image's nodes in order.
+    const raw = await InstrumentedModel.create(DYNAMIC, { provider: 'wasm', layers: [RELU] });
+    const out = await raw.run(d.features.input(imgs[1]), [1, 1, 12, 12]);
+    expect(out.activations[0].dims).toEqual([9, 1, 16]);
+    expect(Array.from(together.subarray(N, N + 144))).toEqual(Array.from(out.activations[0].data));
+    raw.release();
+    // The same weights exported with the batch fixed to 1 (run one image at a time) give the same nodes.
+    const f = await Detector.create({ model: FIXED, provider: 'wasm' });
+    const fixed = (await f.features.nodeValues(imgs)).nodes;
+    fixed.forEach((v, k) => expect(v).toBeCloseTo(together[k], 5));
+    f.release();
+    d.release();
+  });
+
+  it('builds with the default plan and checks; a tensor whose size-1 axis does not count images stays refused', async () => {
+    const d = await Detector.create({ model: DYNAMIC, provider: 'wasm' });
+    const built = await d.build(images(1, 40), images(2, 20), buildDefaults({ bins: 8, batchSize: 8 }));
+    d.useProfile(decodeProfile(encodeProfile(built.profile)));
+    const res = await d.check(await images(5, 1).load(0), 'x');
+    expect(res.q).toBeGreaterThan(0);
+    d.release();
+    // Attention scores [N · heads, tokens, tokens]: [2, 9, 9] for one image, no axis counts images.
+    await expect(Detector.create({ model: DYNAMIC, provider: 'wasm', layers: ['/enc/layers.0/self_attn/Softmax_output_0'] })).rejects.toThrow(/is \[2, 9, 9\] for one image, not one row per image/);
+  });
+});

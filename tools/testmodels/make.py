@@ -58,6 +58,11 @@ Writes tests/fixtures/models/:
   tiny-vit-fp16.onnx       tiny-vit.onnx in half precision inside, float32 input and output behind Casts and no
                            intermediate type declared, as onnxconverter_common's float16 conversion writes it with
                            keep_io_types
+  tokens-first.onnx        torch: nn.TransformerEncoder as PyTorch builds it by default (batch_first=False), so its
+                           activations are tokens-first [tokens, N, features]: 4x4 patches of gray [N,1,12,12] (9 tokens)
+                           of width 8, one post-norm block (2-head attention, MLP 8 -> 16 -> 8 with ReLU), mean of
+                           the tokens, a linear head; opset 13
+  tokens-first-fixed.onnx  tokens-first.onnx with its batch dimension fixed to 1
   two-inputs.onnx          onnx.helper graph with three inputs, the image second, as PaddleDetection exports take an
                            image with its size and scale factor (im_shape, image, scale_factor), which enter the output;
                            Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm on RGB NCHW [N,3,8,8], opset 13
@@ -316,6 +321,18 @@ class TinyViT(nn.Module):
         return self.head(self.norm(t)[:, 0])
 
 
+class TokensFirst(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Conv2d(1, 8, 4, 4)
+        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 1)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        t = self.embed(x).flatten(2).permute(2, 0, 1)  # [tokens, N, features]
+        return self.head(self.enc(t).mean(0))
+
+
 def quantize_matmuls(m, dst):
     """Dynamic int8 quantization of every MatMul on a weight (per-tensor, symmetric weights), saved as dst."""
     g = m.graph
@@ -470,5 +487,8 @@ elif __name__ == '__main__':
     torch.manual_seed(47)
     export(MishNet(), (1, 3, 12, 12), 'mish-acts.onnx', 13)
     multi_label()
+    torch.manual_seed(53)
+    export(TokensFirst(), (1, 1, 12, 12), 'tokens-first.onnx', 13)
+    fixed_batch('tokens-first.onnx', 'tokens-first-fixed.onnx', 1)
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
