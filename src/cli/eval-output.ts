@@ -11,7 +11,7 @@ import { esc, PALETTE, plot, plotPage } from './plots.ts';
  * ROC curves of histoscan and the peers (not the parts alone), one plot per anomalous set, the AUC in
  * each legend; a calibrated method's verdict at `fpr` is a point on its curve.
  */
-export function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fpr: number, thumb: (file: string) => string | null = dataUri): string {
+export function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fpr: number): string {
   const half = split === 'all' ? '' : ` (${split} half)`;
   const plots = [...new Set(rows.map((r) => r.set))].map((set) => {
     const curves = rows.map((r, i) => ({ r, res: results[i] })).filter(({ r, res }) => r.set === set && res.kind !== 'part' && r.scores);
@@ -32,7 +32,7 @@ export function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fp
     const body = [
       plot({ title: `ROC: clean vs ${set}${half}`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series, xRange: [0, 1], yRange: [0, 1], diagonal: true }),
       plot({ title: `ROC at low false-positive rates: clean vs ${set}${half}`, xLabel: 'false-positive rate (log scale)', yLabel: 'true-positive rate', series: atLow, xLog: true, xRange: [Math.log10(floor), 0], yRange: [0, 1] }),
-      ...(lost ? [lostFigure(lost, thumb)] : []),
+      ...(lost ? [lostFigure(lost)] : []),
     ].join('\n');
     // A set's plots and pictures on rows of their own.
     return `<section>${body}</section>`;
@@ -55,12 +55,12 @@ export function dataUri(file: string): string | null {
 }
 
 /** The images a set's AUC is lost on (EvalResult.lostOn), as pictures with their shares: what a person looks at next. */
-function lostFigure(r: EvalResult, thumb: (file: string) => string | null): string {
+function lostFigure(r: EvalResult): string {
   const row = (label: string, images: LostImage[], side: string) =>
     images.length
       ? `<div><b>${esc(label)}</b>${images
           .map((c) => {
-            const src = thumb(c.file);
+            const src = dataUri(c.file);
             const name = basename(c.file);
             return `<span title="${esc(c.file)}">${src ? `<img src="${src}" alt="${esc(name)}">` : ''}${esc(name)}<br>${side} ${(100 * c.share).toFixed(1)}%</span>`;
           })

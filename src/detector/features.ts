@@ -102,7 +102,7 @@ function notPerImage(a: Activation, batchAxis: number): string {
   const see = '; choose another layer ("histoscan inspect" lists the candidates).';
   if (!a.type.startsWith('float')) return `Layer "${a.name}" holds ${a.type} values [${a.dims.join(', ')}], not activations${see}`;
   if (batchAxis < 0) {
-    return `Layer "${a.name}" is [${a.dims.join(', ')}] for one image, not one row per image (attention heads folded into the batch axis), so its values cannot be told apart by image${see}`;
+    return `Layer "${a.name}" is [${a.dims.join(', ')}] for one image, not one row per image (attention heads folded into the batch axis, or no axis that a run of two images makes 2), so its values cannot be told apart by image${see}`;
   }
   return '';
 }
