@@ -232,7 +232,7 @@ layerOptions(
       .addOption(new Option('--split <half>', 'score the dev half, the test half or all of each test folder (seeded split; tune on dev, report test)').choices(['dev', 'test', 'all']).default('all'))
       .option('--parts', 'also a row per calibrated part of histoscan scored alone (each scan, energy, Gaussian): which evidence carries each set on your model')
       .option('--parts-out <file>', 'write every image\'s calibrated part scores and the calibration table as JSON lines (one per method and set), to try other combination rules offline', outFile)
-      .option('--plots <file>', 'write ROC curves of every method, one plot per anomalous set, as a self-contained HTML page', outFile)
+      .option('--plots <file>', 'write ROC curves of every method, one plot per anomalous set, and the images histoscan\'s AUC is lost on, as a self-contained HTML page', outFile)
       .option('--fpr <rate>', "the verdict's false-positive rate: what share of each set histoscan flags there (q <= rate)", rate, DEFAULTS.fpr)
       .option('--json', 'print {"results": [...]} on stdout'),
   ),
