@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataUri } from '../src/cli/eval-output.ts';
+import { dataUri, notShown } from '../src/cli/eval-output.ts';
 import { groupText, textLine, type ScoreLine } from '../src/cli/output.ts';
 
 const line = (over: Partial<ScoreLine>): ScoreLine => ({
@@ -54,5 +54,7 @@ describe('dataUri (the ROC page carries the images an AUC is lost on)', () => {
     const big = join(mkdtempSync(join(tmpdir(), 'histoscan-uri-')), 'big.png');
     writeFileSync(big, new Uint8Array((1 << 20) + 1));
     expect(dataUri(big)).toBeNull();
+    // ... and the box standing for it says why.
+    expect([notShown('e2e/fixtures/formats/clean.tif'), notShown(big), notShown('data/clean/missing.png')]).toEqual(['TIF: browsers do not show it', 'over 1 MB: not carried', 'unreadable']);
   });
 });

@@ -179,6 +179,8 @@ describe('CLI end to end on the default model', () => {
     expect(table.stderr).toMatch(/note: calibrating on \d+ of the \d+ images in .* \(every 5th\)/);
     expect(table.stdout).toMatch(/At the verdict's FPR 10\.0% \(q <= 0\.1\)/);
     expect(table.stdout).toMatch(/histogram {2}clean [\d.]+% \[[\d.]+%, [\d.]+%\] of 15; pgd [\d.]+%/);
+    // Where nothing is lost (every PGD image above every clean one), it says so.
+    expect(table.stdout).toContain('histogram  pgd  nothing: every pgd image ranks above every clean image');
     // An FPR its 24 calibration images cannot reach: said, on stderr as profile says it, and in place of the shares.
     const low = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram', '--split', 'dev', '--fpr', '0.02']);
     expect(low.stderr).toMatch(/warning: this profile cannot flag at FPR 0\.02: it needs at least 49 calibration images .*it has 24/);

@@ -54,6 +54,17 @@ export function dataUri(file: string): string | null {
   }
 }
 
+/** Why dataUri gave no picture of a file, in the box that stands for it. */
+export function notShown(file: string): string {
+  const ext = extname(file).toLowerCase();
+  if (!SHOWN[ext]) return `${ext.slice(1).toUpperCase() || 'this kind'}: browsers do not show it`;
+  try {
+    return statSync(file).size > THUMB_BYTES ? 'over 1 MB: not carried' : 'unreadable';
+  } catch {
+    return 'unreadable';
+  }
+}
+
 /** The images a set's AUC is lost on (EvalResult.lostOn), as pictures with their shares: what a person looks at next. */
 function lostFigure(r: EvalResult): string {
   const row = (label: string, images: LostImage[], side: string) =>
@@ -62,7 +73,8 @@ function lostFigure(r: EvalResult): string {
           .map((c) => {
             const src = dataUri(c.file);
             const name = basename(c.file);
-            return `<span title="${esc(c.file)}">${src ? `<img src="${src}" alt="${esc(name)}">` : ''}${esc(name)}<br>${side} ${(100 * c.share).toFixed(1)}%</span>`;
+            const picture = src ? `<img src="${src}" alt="${esc(name)}">` : `<i>${esc(notShown(c.file))}</i>`;
+            return `<span title="${esc(c.file)}">${picture}${esc(name)}<br>${side} ${(100 * c.share).toFixed(1)}%</span>`;
           })
           .join('')}</div>`
       : '';
@@ -113,7 +125,7 @@ export function evalTable(results: EvalResult[]): string {
       else lines.push(`  ${m}  clean ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] of ${c.n}; ${rs.map((r) => `${r.set} ${pct(r.atVerdict!.anomalous.rate)}`).join(', ')}`);
     }
   }
-  const lost = results.filter((r) => r.kind === 'histoscan' && r.lostOn && (r.lostOn.clean.length || r.lostOn.anomalous.length));
+  const lost = results.filter((r) => r.kind === 'histoscan' && r.lostOn);
   if (lost.length) {
     lines.push('', 'Where the AUC is lost: the clean images ranked above the largest share of a set, and the images of a set ranked below the largest share of clean images:');
     const share = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -121,6 +133,7 @@ export function evalTable(results: EvalResult[]): string {
       const { clean, anomalous } = r.lostOn!;
       if (clean.length) lines.push(`  ${r.method}  ${r.set}  clean: ${clean.map((c, i) => `${c.file} above ${share(c.share)}${i ? '' : ` of ${r.set}`}`).join(', ')}`);
       if (anomalous.length) lines.push(`  ${r.method}  ${r.set}  ${r.set}: ${anomalous.map((c, i) => `${c.file} below ${share(c.share)}${i ? '' : ' of clean'}`).join(', ')}`);
+      if (!clean.length && !anomalous.length) lines.push(`  ${r.method}  ${r.set}  nothing: every ${r.set} image ranks above every clean image`);
     }
   }
   const versus = results.filter((r) => r.versusBestPeer);

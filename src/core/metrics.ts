@@ -113,12 +113,13 @@ export interface Costly {
  */
 export function costliest(negatives: ArrayLike<number>, positives: ArrayLike<number>, n: number): { negatives: Costly[]; positives: Costly[] } {
   const P = placements(negatives, positives);
-  const top = (share: Float64Array) =>
-    Array.from(share, (v, index) => ({ index, share: v }))
+  // A share is a count of half pairs over the other side: rounded to it, 0.408 reads 0.408, not 0.40799999999999997.
+  const top = (lost: Float64Array, others: number) =>
+    Array.from(lost, (v, index) => ({ index, share: Math.round(v * 2 * others) / (2 * others) }))
       .filter((c) => c.share > 0)
       .sort((a, b) => b.share - a.share || a.index - b.index)
       .slice(0, n);
-  return { negatives: top(P.v01.map((v) => 1 - v)), positives: top(P.v10.map((v) => 1 - v)) };
+  return { negatives: top(P.v01.map((v) => 1 - v), positives.length), positives: top(P.v10.map((v) => 1 - v), negatives.length) };
 }
 
 /** Sample covariance (n − 1). */

@@ -102,23 +102,36 @@ function notPerImage(a: Activation, batchAxis: number): string {
   const see = '; choose another layer ("histoscan inspect" lists the candidates).';
   if (!a.type.startsWith('float')) return `Layer "${a.name}" holds ${a.type} values [${a.dims.join(', ')}], not activations${see}`;
   if (batchAxis < 0) {
-    return `Layer "${a.name}" is [${a.dims.join(', ')}] for one image, not one row per image (attention heads folded into the batch axis, or no axis that a run of two images makes 2), so its values cannot be told apart by image${see}`;
+    return `Layer "${a.name}" is [${a.dims.join(', ')}] for one image and no axis of it counts images (as where attention heads are folded into the batch axis), so its values cannot be told apart by image${see}`;
   }
   return '';
 }
 
+/** The axes of size 1 in a layer's run on one image, where its values fill its dims (none otherwise). */
+const onesOf = (a: Activation): number[] => (a.dims.reduce((x, y) => x * y, 1) !== a.data.length ? [] : a.dims.flatMap((d, k) => (d === 1 ? [k] : [])));
+
 /**
- * The axis of a layer that counts images, from a run on one image: the first axis where it is 1,
- * else the one axis of size 1 (a tokens-first [tokens, batch, features] tensor, as PyTorch's
- * nn.TransformerEncoder runs without batch_first), else -1 (none can be: attention heads folded
- * into the batch axis give [heads, tokens, tokens]).
+ * The axis of each layer that counts images, or -1 where none does. With the batch fixed to 1 every
+ * tensor of a run is one image's, so its first axis of size 1 is taken out; fixed above 1, the first
+ * axis (the session fills the batch and keeps the first rows). Where the batch is free, the axis of
+ * size 1 that a run of two images (`two`) makes 2 with the others unchanged: 0 for most layers,
+ * another for a tokens-first [tokens, batch, features] tensor (PyTorch's nn.TransformerEncoder
+ * without batch_first), even where tokens or features are 1 too. A layer whose one size-1 axis is the
+ * first needs no second run; without one (`two` null: the run failed) only the first axis counts.
  */
-function batchAxisOf(a: Activation): number {
-  if (a.dims.reduce((x, y) => x * y, 1) !== a.data.length) return -1;
-  if (a.dims[0] === 1) return 0;
-  const ones = a.dims.flatMap((d, k) => (d === 1 ? [k] : []));
-  return ones.length === 1 ? ones[0] : -1;
+function batchAxesOf(one: readonly Activation[], two: readonly Activation[] | null, fixed: number | null): number[] {
+  return one.map((a, j) => {
+    const ones = onesOf(a);
+    if (!ones.length) return -1;
+    if (fixed !== null) return fixed === 1 ? ones[0] : ones[0] === 0 ? 0 : -1;
+    if (ones.length === 1 && ones[0] === 0) return 0;
+    if (!two) return ones[0] === 0 ? 0 : -1;
+    return ones.find((k) => countsImages(a.dims, two[j].dims, k, 2)) ?? -1;
+  });
 }
+
+/** Whether a layer needs a run of two images to tell which axis counts images (batchAxesOf). */
+const needsTwo = (a: Activation): boolean => onesOf(a).some((k) => k > 0);
 
 /** Whether a run on `n` images gives this layer n along its batch axis and its one-image sizes elsewhere. */
 const countsImages = (one: readonly number[], many: readonly number[], axis: number, n: number): boolean =>
@@ -191,16 +204,10 @@ export class FeatureExtractor {
     // One run on a blank image tells each layer's shape for one image, and where its image axis is.
     const blank = toTensor({ width: spec.width, height: spec.height, data: new Uint8Array(spec.width * spec.height * 4) }, spec);
     const out = await model.run(blank, inputDims(spec, 1));
-    const batchAxes = out.activations.map(batchAxisOf);
-    const fixed = model.input.shape[0];
-    const oneAtATime = typeof fixed === 'number' && fixed > 0;
-    // A tokens-first layer's size-1 axis counts images only if two images make it 2: a run of two says so where the model takes batches.
-    if (!oneAtATime && batchAxes.some((k) => k > 0)) {
-      const two = await model.run(new Float32Array([...blank, ...blank]), inputDims(spec, 2)).catch(() => null);
-      batchAxes.forEach((k, j) => {
-        if (k > 0 && !(two && countsImages(out.activations[j].dims, two.activations[j].dims, k, 2))) batchAxes[j] = -1;
-      });
-    }
+    const batch = model.input.shape[0];
+    const fixed = typeof batch === 'number' && batch > 0 ? batch : null;
+    const two = fixed === null && out.activations.some(needsTwo) ? await model.run(new Float32Array([...blank, ...blank]), inputDims(spec, 2)).catch(() => null) : null;
+    const batchAxes = batchAxesOf(out.activations, two?.activations ?? null, fixed);
     const odd = out.activations.map((a, j) => notPerImage(a, batchAxes[j])).find(Boolean);
     if (odd) {
       model.release();
@@ -214,7 +221,7 @@ export class FeatureExtractor {
     try {
       const { layers, plan } = layout(shapes, opts.reduction, out.logits.length);
       const values = shapes.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), out.logits.length);
-      const perRun = Math.max(1, Math.min(oneAtATime ? (fixed as number) : Infinity, Math.floor((opts.maxRunValues ?? MAX_RUN_VALUES) / values)));
+      const perRun = Math.max(1, Math.min(fixed ?? Infinity, Math.floor((opts.maxRunValues ?? MAX_RUN_VALUES) / values)));
       return new FeatureExtractor(model, spec, shapes, batchAxes, layers, plan, fp, out.logits.length, perRun);
     } catch (e) {
       model.release();

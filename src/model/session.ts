@@ -137,7 +137,8 @@ export class InstrumentedModel {
       const full = new Float32Array((input.length / dims[0]) * fixed);
       full.set(input);
       const out = await this.run(full, [fixed, ...dims.slice(1)]);
-      const keep = <T extends { dims: number[]; data: Float32Array }>(t: T): T => ({ ...t, dims: [dims[0], ...t.dims.slice(1)], data: t.data.subarray(0, (t.data.length / fixed) * dims[0]) });
+      // A tensor whose first axis is not the batch (tokens-first) is kept whole: the first rows are not its images', and features.ts refuses it.
+      const keep = <T extends { dims: number[]; data: Float32Array }>(t: T): T => (t.dims[0] !== fixed ? t : { ...t, dims: [dims[0], ...t.dims.slice(1)], data: t.data.subarray(0, (t.data.length / fixed) * dims[0]) });
       const logits = keep({ dims: out.logitDims, data: out.logits });
       return { logits: logits.data, logitDims: logits.dims, activations: out.activations.map(keep) };
     }

@@ -33,6 +33,8 @@ describe('ROC and AUC', () => {
       expect(mean(negShare)).toBeCloseTo(1 - auc(neg, pos), 12);
       expect(mean(posShare)).toBeCloseTo(1 - auc(neg, pos), 12);
     }
+    // A share is its count over the other side, exactly: 204 of 500 is 0.408, not 0.40799999999999997.
+    expect(costliest([1], Array.from({ length: 500 }, (_, i) => (i < 204 ? 0 : 2)), 1).negatives).toEqual([{ index: 0, share: 0.408 }]);
     // Two at most, and none where nothing is misordered.
     expect(costliest([1, 5, 2], [3, 4], 2).negatives).toEqual([{ index: 1, share: 1 }]);
     expect(costliest([1, 2], [3, 4], 3)).toEqual({ negatives: [], positives: [] });

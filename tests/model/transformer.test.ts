@@ -45,7 +45,7 @@ describe('a vision transformer', () => {
     expect(info.candidates.map((c) => c.name)).toContain('/attn/Softmax_output_0');
     await expect(Detector.create({ model: MODEL, provider: 'wasm', layers: ['/attn/Shape_output_0'] })).rejects.toThrow(/is computed from the model's weights or an input's shape alone/);
     // [heads, tokens, tokens] for one image: refused from the first run, not halfway through a build.
-    await expect(Detector.create({ model: MODEL, provider: 'wasm', layers: ['/attn/Softmax_output_0'] })).rejects.toThrow(/Layer "\/attn\/Softmax_output_0" is \[2, 10, 10\] for one image, not one row per image/);
+    await expect(Detector.create({ model: MODEL, provider: 'wasm', layers: ['/attn/Softmax_output_0'] })).rejects.toThrow(/Layer "\/attn\/Softmax_output_0" is \[2, 10, 10\] for one image and no axis of it counts images/);
   });
 
   it('a dynamically quantized export (MatMulInteger, as transformers.js ships q8 models) is monitored at the same GELU', async () => {
@@ -179,6 +179,26 @@ describe('a tokens-first transformer (nn.TransformerEncoder as PyTorch builds it
     d.release();
   });
 
+  it('finds the image axis among several of size 1: a gate per token [tokens, N, 1], one pooled token [1, N, features]', async () => {
+    const gated = new Uint8Array(readFileSync('tests/fixtures/models/tokens-first-gated.onnx'));
+    const gatedFixed = new Uint8Array(readFileSync('tests/fixtures/models/tokens-first-gated-fixed.onnx'));
+    const d = await Detector.create({ model: gated, provider: 'wasm' });
+    expect(d.features.layers.map((l) => [l.name, l.shape])).toEqual([[RELU, [9, 16]], ['/Sigmoid_output_0', [9, 1]], ['/Relu_output_0', [1, 8]], ['/Gather_output_0', [8]]]);
+    const imgs = await Promise.all([0, 1, 2].map((i) => images(7, 3).load(i)));
+    const together = (await d.features.nodeValues(imgs)).nodes;
+    const N = d.features.nodes;
+    for (let i = 0; i < 3; i++) expect(Array.from(together.subarray(i * N, (i + 1) * N))).toEqual(Array.from((await d.features.nodeValues([imgs[i]])).nodes));
+    // The pooled token's ReLU and the head's input (Gather of that token) are the same values, image by image.
+    const [relu, gather] = [d.features.layers[2], d.features.layers[3]].map((l) => d.features.layers.indexOf(l));
+    const at = (li: number) => d.features.layers.slice(0, li).reduce((a, l) => a + l.nodes, 0);
+    for (let i = 0; i < 3; i++) expect(Array.from(together.subarray(i * N + at(relu), i * N + at(relu) + 8))).toEqual(Array.from(together.subarray(i * N + at(gather), i * N + at(gather) + 8)));
+    const f = await Detector.create({ model: gatedFixed, provider: 'wasm' });
+    const fixed = (await f.features.nodeValues(imgs)).nodes;
+    fixed.forEach((v, k) => expect(v).toBeCloseTo(together[k], 5));
+    f.release();
+    d.release();
+  });
+
   it('builds with the default plan and checks; a tensor whose size-1 axis does not count images stays refused', async () => {
     const d = await Detector.create({ model: DYNAMIC, provider: 'wasm' });
     const built = await d.build(images(1, 40), images(2, 20), buildDefaults({ bins: 8, batchSize: 8 }));
@@ -187,6 +207,6 @@ describe('a tokens-first transformer (nn.TransformerEncoder as PyTorch builds it
     expect(res.q).toBeGreaterThan(0);
     d.release();
     // Attention scores [N · heads, tokens, tokens]: [2, 9, 9] for one image, no axis counts images.
-    await expect(Detector.create({ model: DYNAMIC, provider: 'wasm', layers: ['/enc/layers.0/self_attn/Softmax_output_0'] })).rejects.toThrow(/is \[2, 9, 9\] for one image, not one row per image/);
+    await expect(Detector.create({ model: DYNAMIC, provider: 'wasm', layers: ['/enc/layers.0/self_attn/Softmax_output_0'] })).rejects.toThrow(/is \[2, 9, 9\] for one image and no axis of it counts images/);
   });
 });

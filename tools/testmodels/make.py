@@ -63,6 +63,9 @@ Writes tests/fixtures/models/:
                            of width 8, one post-norm block (2-head attention, MLP 8 -> 16 -> 8 with ReLU), mean of
                            the tokens, a linear head; opset 13
   tokens-first-fixed.onnx  tokens-first.onnx with its batch dimension fixed to 1
+  tokens-first-gated.onnx  tokens-first.onnx's encoder pooled by a gate per token ([tokens, N, 1], a Sigmoid) into one
+                           token ([1, N, features]) closed by a ReLU, as attention pooling heads have it: tensors with
+                           more than one axis of size 1 for one image; opset 13 (and -fixed: its batch fixed to 1)
   two-inputs.onnx          onnx.helper graph with three inputs, the image second, as PaddleDetection exports take an
                            image with its size and scale factor (im_shape, image, scale_factor), which enter the output;
                            Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm on RGB NCHW [N,3,8,8], opset 13
@@ -333,6 +336,20 @@ class TokensFirst(nn.Module):
         return self.head(self.enc(t).mean(0))
 
 
+class TokensFirstGated(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Conv2d(1, 8, 4, 4)
+        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 1)
+        self.gate, self.fc, self.head = nn.Linear(8, 1), nn.Linear(8, 8), nn.Linear(8, 3)
+
+    def forward(self, x):
+        t = self.enc(self.embed(x).flatten(2).permute(2, 0, 1))  # [tokens, N, features]
+        g = torch.sigmoid(self.gate(t))  # [tokens, N, 1]
+        pooled = (t * g).sum(0, keepdim=True) / g.sum(0, keepdim=True)  # [1, N, features]
+        return self.head(torch.relu(self.fc(pooled))[0])
+
+
 def quantize_matmuls(m, dst):
     """Dynamic int8 quantization of every MatMul on a weight (per-tensor, symmetric weights), saved as dst."""
     g = m.graph
@@ -490,5 +507,7 @@ elif __name__ == '__main__':
     torch.manual_seed(53)
     export(TokensFirst(), (1, 1, 12, 12), 'tokens-first.onnx', 13)
     fixed_batch('tokens-first.onnx', 'tokens-first-fixed.onnx', 1)
+    export(TokensFirstGated(), (1, 1, 12, 12), 'tokens-first-gated.onnx', 13)
+    fixed_batch('tokens-first-gated.onnx', 'tokens-first-gated-fixed.onnx', 1)
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
