@@ -64,7 +64,7 @@ export function plot(opts: { title: string; xLabel: string; yLabel: string; seri
 export function plotPage(title: string, plots: string[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font-family:sans-serif;margin:1rem}main{display:flex;flex-wrap:wrap;gap:1rem}section{display:flex;flex-wrap:wrap;gap:1rem;flex-basis:100%}figure{margin:0;font-size:13px;max-width:520px}figure div{display:flex;gap:.5rem;align-items:flex-start;margin:.4rem 0}figure span{display:inline-flex;flex-direction:column;align-items:center;width:92px;overflow-wrap:anywhere;font-size:11px}figure img{width:84px;height:84px;object-fit:contain;image-rendering:pixelated;background:#eee}figure i{display:flex;width:84px;height:84px;align-items:center;justify-content:center;text-align:center;background:#eee;font-size:10px}</style></head>
+<style>body{font-family:sans-serif;margin:1rem}main{display:flex;flex-wrap:wrap;gap:1rem}section{display:flex;flex-wrap:wrap;gap:1rem;flex-basis:100%}figure{margin:0;font-size:13px;max-width:520px}figure div{display:flex;gap:.5rem;align-items:flex-start;margin:.4rem 0}figure span{display:inline-flex;flex-direction:column;align-items:center;width:92px;overflow-wrap:anywhere;font-size:11px}figure img{width:84px;height:84px;object-fit:contain;image-rendering:pixelated;background:#eee}figure b{flex:none;width:6rem;overflow-wrap:anywhere}figure i{display:flex;width:84px;height:84px;align-items:center;justify-content:center;text-align:center;background:#eee;font-size:10px}</style></head>
 <body><h1>${esc(title)}</h1><main>
 ${plots.join('\n')}
 </main></body></html>
