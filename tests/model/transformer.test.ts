@@ -151,51 +151,47 @@ describe('a Hugging Face export with a symbolic height and width', () => {
 
 // PyTorch's nn.TransformerEncoder without batch_first runs [tokens, batch, features]: the image axis is the second.
 describe('a tokens-first transformer (nn.TransformerEncoder as PyTorch builds it by default)', () => {
-  const DYNAMIC = new Uint8Array(readFileSync('tests/fixtures/models/tokens-first.onnx'));
-  const FIXED = new Uint8Array(readFileSync('tests/fixtures/models/tokens-first-fixed.onnx'));
+  const model = (name: string) => new Uint8Array(readFileSync(`tests/fixtures/models/${name}.onnx`));
+  const [DYNAMIC, FIXED] = [model('tokens-first'), model('tokens-first-fixed')];
   const RELU = '/enc/layers.0/Relu_output_0';
+
+  /**
+   * The nodes of three images run together, after checking that they are what each image gives alone
+   * and what the same weights exported with the batch fixed to 1 (run one image at a time) give.
+   */
+  async function batchChecked(d: Detector, fixedModel: Uint8Array, seed: number): Promise<Float32Array> {
+    const imgs = await Promise.all([0, 1, 2].map((i) => images(seed, 3).load(i)));
+    const together = (await d.features.nodeValues(imgs)).nodes;
+    const N = d.features.nodes;
+    for (let i = 0; i < 3; i++) expect(Array.from(together.subarray(i * N, (i + 1) * N))).toEqual(Array.from((await d.features.nodeValues([imgs[i]])).nodes));
+    const f = await Detector.create({ model: fixedModel, provider: 'wasm' });
+    (await f.features.nodeValues(imgs)).nodes.forEach((v, k) => expect(v).toBeCloseTo(together[k], 5));
+    f.release();
+    return together;
+  }
 
   it('reads its [tokens, N, features] layers per image: a batch gives what each image gives alone, and what the batch-1 export gives', async () => {
     const d = await Detector.create({ model: DYNAMIC, provider: 'wasm' });
     expect(d.features.layers.map((l) => [l.name, l.shape, l.channelAxis])).toEqual([[RELU, [9, 16], 1], ['/ReduceMean_output_0', [8], undefined]]);
-    const imgs = await Promise.all([0, 1, 2].map((i) => images(6, 3).load(i)));
-    const together = (await d.features.nodeValues(imgs)).nodes;
-    const N = d.features.nodes;
-    for (let i = 0; i < 3; i++) {
-      const alone = (await d.features.nodeValues([imgs[i]])).nodes;
-      expect(Array.from(together.subarray(i * N, (i + 1) * N))).toEqual(Array.from(alone));
-    }
+    const together = await batchChecked(d, FIXED, 6);
     // Reference: the raw tensor of one image, [9, 1, 16] as the model gives it, is that image's nodes in order.
     const raw = await InstrumentedModel.create(DYNAMIC, { provider: 'wasm', layers: [RELU] });
-    const out = await raw.run(d.features.input(imgs[1]), [1, 1, 12, 12]);
+    const out = await raw.run(d.features.input(await images(6, 3).load(1)), [1, 1, 12, 12]);
     expect(out.activations[0].dims).toEqual([9, 1, 16]);
+    const N = d.features.nodes;
     expect(Array.from(together.subarray(N, N + 144))).toEqual(Array.from(out.activations[0].data));
     raw.release();
-    // The same weights exported with the batch fixed to 1 (run one image at a time) give the same nodes.
-    const f = await Detector.create({ model: FIXED, provider: 'wasm' });
-    const fixed = (await f.features.nodeValues(imgs)).nodes;
-    fixed.forEach((v, k) => expect(v).toBeCloseTo(together[k], 5));
-    f.release();
     d.release();
   });
 
   it('finds the image axis among several of size 1: a gate per token [tokens, N, 1], one pooled token [1, N, features]', async () => {
-    const gated = new Uint8Array(readFileSync('tests/fixtures/models/tokens-first-gated.onnx'));
-    const gatedFixed = new Uint8Array(readFileSync('tests/fixtures/models/tokens-first-gated-fixed.onnx'));
-    const d = await Detector.create({ model: gated, provider: 'wasm' });
-    expect(d.features.layers.map((l) => [l.name, l.shape])).toEqual([[RELU, [9, 16]], ['/Sigmoid_output_0', [9, 1]], ['/Relu_output_0', [1, 8]], ['/Gather_output_0', [8]]]);
-    const imgs = await Promise.all([0, 1, 2].map((i) => images(7, 3).load(i)));
-    const together = (await d.features.nodeValues(imgs)).nodes;
-    const N = d.features.nodes;
-    for (let i = 0; i < 3; i++) expect(Array.from(together.subarray(i * N, (i + 1) * N))).toEqual(Array.from((await d.features.nodeValues([imgs[i]])).nodes));
-    // The pooled token's ReLU and the head's input (Gather of that token) are the same values, image by image.
-    const [relu, gather] = [d.features.layers[2], d.features.layers[3]].map((l) => d.features.layers.indexOf(l));
-    const at = (li: number) => d.features.layers.slice(0, li).reduce((a, l) => a + l.nodes, 0);
-    for (let i = 0; i < 3; i++) expect(Array.from(together.subarray(i * N + at(relu), i * N + at(relu) + 8))).toEqual(Array.from(together.subarray(i * N + at(gather), i * N + at(gather) + 8)));
-    const f = await Detector.create({ model: gatedFixed, provider: 'wasm' });
-    const fixed = (await f.features.nodeValues(imgs)).nodes;
-    fixed.forEach((v, k) => expect(v).toBeCloseTo(together[k], 5));
-    f.release();
+    const d = await Detector.create({ model: model('tokens-first-gated'), provider: 'wasm' });
+    const { layers, nodes: N } = d.features;
+    expect(layers.map((l) => [l.name, l.shape])).toEqual([[RELU, [9, 16]], ['/Sigmoid_output_0', [9, 1]], ['/Relu_output_0', [1, 8]], ['/Gather_output_0', [8]]]);
+    const together = await batchChecked(d, model('tokens-first-gated-fixed'), 7);
+    // Reference: the pooled token's ReLU equals the head's batch-first input (Gather of that token), image by image.
+    const at = (li: number) => layers.slice(0, li).reduce((a, l) => a + l.nodes, 0);
+    for (let i = 0; i < 3; i++) expect(Array.from(together.subarray(i * N + at(2), i * N + at(2) + 8))).toEqual(Array.from(together.subarray(i * N + at(3), i * N + at(3) + 8)));
     d.release();
   });
 
