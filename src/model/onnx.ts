@@ -238,7 +238,12 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     .map((c) => (c.opType === 'Erf' ? geluOf(c.name) : GATES.has(c.opType) ? gatedOf(c.name) : c.name))
     .filter((t) => isCandidate.has(t));
   if (auto.length === 0) auto = candidates.filter((c) => c.opType === 'Conv').map((c) => c.name);
-  if (penultimate) auto.push(penultimate);
+  // A reshape of a monitored activation (Relu -> Flatten -> Gemm) holds its values again, which the scan would count twice.
+  const viewed = (t: string): string => {
+    for (let p = producer.get(t); p && RESHAPE.has(p.opType) && p.inputs[0]; p = producer.get(t)) t = p.inputs[0];
+    return t;
+  };
+  if (penultimate && !auto.includes(viewed(penultimate))) auto.push(penultimate);
   const order = new Map(candidates.map((c, i) => [c.name, i]));
   const autoLayers = [...new Set(auto)].sort((a, b) => order.get(a)! - order.get(b)!);
 

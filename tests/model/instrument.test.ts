@@ -108,6 +108,8 @@ describe('model instrumentation', () => {
     expect(pick('gray-opset21.onnx')).toEqual(['LeakyRelu', 'Sigmoid']);
     expect(pick('gray-rank3.onnx')).toEqual(['Relu', 'Flatten']);
     expect(pick('no-image-input.onnx')).toEqual(['Relu']);
+    // A head that reads the last activation through a Flatten: the activation once, not its reshape beside it.
+    expect(pick('relu-flatten.onnx')).toEqual(['Relu']);
     // No activation after a linear op (Conv -> Sub -> Log -> Relu): Conv outputs + penultimate features.
     expect(pick('nan.onnx')).toEqual(['Conv', 'Flatten']);
     // A gate times its own input is the activation (SiLU, HardSwish, TensorFlow.js's x/6 * relu6(x + 3)), not the

@@ -58,6 +58,8 @@ Writes tests/fixtures/models/:
   tiny-vit-fp16.onnx       tiny-vit.onnx in half precision inside, float32 input and output behind Casts and no
                            intermediate type declared, as onnxconverter_common's float16 conversion writes it with
                            keep_io_types
+  relu-flatten.onnx        onnx.helper graph whose head reads the last activation through a Flatten, as CNNs without
+                           pooling have it: Conv -> Relu -> Flatten -> Gemm on gray [N,1,8,8], opset 13
   tokens-first.onnx        torch: nn.TransformerEncoder as PyTorch builds it by default (batch_first=False), so its
                            activations are tokens-first [tokens, N, features]: 4x4 patches of gray [N,1,12,12] (9 tokens)
                            of width 8, one post-norm block (2-head attention, MLP 8 -> 16 -> 8 with ReLU), mean of
@@ -127,6 +129,19 @@ def tiny_cnn(file, seed, cin, channels, classes, inputs, outputs, pre=(), src='x
     m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], ir_version=7)
     onnx.checker.check_model(m)
     onnx.save(m, os.path.join(OUT, file))
+
+
+def relu_flatten():
+    r = np.random.RandomState(17)
+    inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in
+             [('w1', r.randn(4, 1, 3, 3) * 0.5), ('b1', r.randn(4) * 0.1), ('w2', r.randn(3, 256) * 0.1), ('b2', r.randn(3) * 0.1)]]
+    nodes = [helper.make_node('Conv', ['x', 'w1', 'b1'], ['c1'], pads=[1, 1, 1, 1]), helper.make_node('Relu', ['c1'], ['r1']),
+             helper.make_node('Flatten', ['r1'], ['f1']), helper.make_node('Gemm', ['f1', 'w2', 'b2'], ['y'], transB=1)]
+    g = helper.make_graph(nodes, 'relu_flatten', [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 1, 8, 8])],
+                          [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 3])], initializer=inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], ir_version=7)
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(OUT, 'relu-flatten.onnx'))
 
 
 def gray_rank3():
@@ -504,6 +519,7 @@ elif __name__ == '__main__':
     torch.manual_seed(47)
     export(MishNet(), (1, 3, 12, 12), 'mish-acts.onnx', 13)
     multi_label()
+    relu_flatten()
     torch.manual_seed(53)
     export(TokensFirst(), (1, 1, 12, 12), 'tokens-first.onnx', 13)
     fixed_batch('tokens-first.onnx', 'tokens-first-fixed.onnx', 1)
