@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataUri, notShown } from '../src/cli/eval-output.ts';
+import { thumbnail } from '../src/cli/eval-output.ts';
 import { groupText, textLine, type ScoreLine } from '../src/cli/output.ts';
 
 const line = (over: Partial<ScoreLine>): ScoreLine => ({
@@ -46,15 +46,15 @@ describe('groupText', () => {
   });
 });
 
-describe('dataUri (the ROC page carries the images an AUC is lost on)', () => {
-  it('carries a kind browsers show, and names only a kind they do not, a missing file or one over 1 MB', () => {
-    expect(dataUri('data/clean/00000.png')).toBe(`data:image/png;base64,${readFileSync('data/clean/00000.png').toString('base64')}`);
-    expect(dataUri('e2e/fixtures/formats/clean.tif')).toBeNull();
-    expect(dataUri('data/clean/missing.png')).toBeNull();
+describe('thumbnail (the ROC page carries the images an AUC is lost on)', () => {
+  it('carries a kind browsers show, and says why not for a kind they do not, a file over 1 MB or a missing one', () => {
+    expect(thumbnail('data/clean/00000.png')).toEqual({ src: `data:image/png;base64,${readFileSync('data/clean/00000.png').toString('base64')}` });
     const big = join(mkdtempSync(join(tmpdir(), 'histoscan-uri-')), 'big.png');
     writeFileSync(big, new Uint8Array((1 << 20) + 1));
-    expect(dataUri(big)).toBeNull();
-    // ... and the box standing for it says why.
-    expect([notShown('e2e/fixtures/formats/clean.tif'), notShown(big), notShown('data/clean/missing.png')]).toEqual(['TIF: browsers do not show it', 'over 1 MB: not carried', 'unreadable']);
+    expect([thumbnail('e2e/fixtures/formats/clean.tif'), thumbnail(big), thumbnail('data/clean/missing.png')]).toEqual([
+      { why: 'TIF: browsers do not show it' },
+      { why: 'over 1 MB: not carried' },
+      { why: 'unreadable' },
+    ]);
   });
 });

@@ -44,24 +44,16 @@ export function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fp
 const SHOWN: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.jfif': 'image/jpeg', '.jpe': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp', '.avif': 'image/avif', '.bmp': 'image/bmp' };
 const THUMB_BYTES = 1 << 20;
 
-/** An image file as a data URI the ROC page can carry, or null where a browser would not show it or it is over 1 MB (then only its name is shown). */
-export function dataUri(file: string): string | null {
-  const type = SHOWN[extname(file).toLowerCase()];
-  try {
-    return type && statSync(file).size <= THUMB_BYTES ? `data:${type};base64,${readFileSync(file).toString('base64')}` : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Why dataUri gave no picture of a file, in the box that stands for it. */
-export function notShown(file: string): string {
+/** An image file as the ROC page carries it: a data URI, or why it cannot (a kind browsers do not show, over 1 MB, unreadable). */
+export function thumbnail(file: string): { src: string } | { why: string } {
   const ext = extname(file).toLowerCase();
-  if (!SHOWN[ext]) return `${ext.slice(1).toUpperCase() || 'this kind'}: browsers do not show it`;
+  const type = SHOWN[ext];
+  if (!type) return { why: `${ext.slice(1).toUpperCase() || 'this kind'}: browsers do not show it` };
   try {
-    return statSync(file).size > THUMB_BYTES ? 'over 1 MB: not carried' : 'unreadable';
+    if (statSync(file).size > THUMB_BYTES) return { why: 'over 1 MB: not carried' };
+    return { src: `data:${type};base64,${readFileSync(file).toString('base64')}` };
   } catch {
-    return 'unreadable';
+    return { why: 'unreadable' };
   }
 }
 
@@ -71,9 +63,9 @@ function lostFigure(r: EvalResult): string {
     images.length
       ? `<div><b>${esc(label)}</b>${images
           .map((c) => {
-            const src = dataUri(c.file);
+            const t = thumbnail(c.file);
             const name = basename(c.file);
-            const picture = src ? `<img src="${src}" alt="${esc(name)}">` : `<i>${esc(notShown(c.file))}</i>`;
+            const picture = 'src' in t ? `<img src="${t.src}" alt="${esc(name)}">` : `<i>${esc(t.why)}</i>`;
             return `<span title="${esc(c.file)}">${picture}${esc(name)}<br>${side} ${(100 * c.share).toFixed(1)}%</span>`;
           })
           .join('')}</div>`
