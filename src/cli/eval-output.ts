@@ -40,6 +40,12 @@ export function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fp
   return plotPage(`histoscan eval${half}: ROC curves per anomalous set`, plots);
 }
 
+/** A share as the table and the page write it: "40.8%". */
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** What is said of a set where no pair is misordered. */
+const nothingLost = (set: string) => `every ${set} image ranks above every clean image`;
+
 /** Kinds of image a browser shows, by extension; the page carries each as a data URI. */
 const SHOWN: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.jfif': 'image/jpeg', '.jpe': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp', '.avif': 'image/avif', '.bmp': 'image/bmp' };
 const THUMB_BYTES = 1 << 20;
@@ -66,12 +72,12 @@ function lostFigure(r: EvalResult): string {
             const t = thumbnail(c.file);
             const name = basename(c.file);
             const picture = 'src' in t ? `<img src="${t.src}" alt="${esc(name)}">` : `<i>${esc(t.why)}</i>`;
-            return `<span title="${esc(c.file)}">${picture}${esc(name)}<br>${side} ${(100 * c.share).toFixed(1)}%</span>`;
+            return `<span title="${esc(c.file)}">${picture}${esc(name)}<br>${side} ${pct(c.share)}</span>`;
           })
           .join('')}</div>`
       : '';
   const { clean, anomalous } = r.lostOn!;
-  return `<figure><figcaption>Where ${esc(r.method)}'s AUC is lost on ${esc(r.set)}: the clean images ranked above the largest share of ${esc(r.set)}, and the ${esc(r.set)} images ranked below the largest share of clean ones.</figcaption>${row('clean', clean, 'above')}${row(r.set, anomalous, 'below')}${clean.length || anomalous.length ? '' : '<p>none: every image of the set ranks above every clean image.</p>'}</figure>`;
+  return `<figure><figcaption>Where ${esc(r.method)}'s AUC is lost on ${esc(r.set)}: the clean images ranked above the largest share of ${esc(r.set)}, and the ${esc(r.set)} images ranked below the largest share of clean ones.</figcaption>${row('clean', clean, 'above')}${row(r.set, anomalous, 'below')}${clean.length || anomalous.length ? '' : `<p>Nothing: ${esc(nothingLost(r.set))}.</p>`}</figure>`;
 }
 
 /**
@@ -105,7 +111,6 @@ export function evalTable(results: EvalResult[]): string {
   }
   const verdicts = results.filter((r) => r.atVerdict);
   if (verdicts.length) {
-    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
     const at = verdicts[0].atVerdict!.clean.level;
     lines.push('', `At the verdict's FPR ${pct(at)} (q <= ${at}): the share each calibrated method flags (Wilson 95% interval for the clean images, its realised FPR):`);
     for (const m of [...new Set(verdicts.map((r) => r.method))]) {
@@ -120,12 +125,11 @@ export function evalTable(results: EvalResult[]): string {
   const lost = results.filter((r) => r.kind === 'histoscan' && r.lostOn);
   if (lost.length) {
     lines.push('', 'Where the AUC is lost: the clean images ranked above the largest share of a set, and the images of a set ranked below the largest share of clean images:');
-    const share = (x: number) => `${(100 * x).toFixed(1)}%`;
     for (const r of lost) {
       const { clean, anomalous } = r.lostOn!;
-      if (clean.length) lines.push(`  ${r.method}  ${r.set}  clean: ${clean.map((c, i) => `${c.file} above ${share(c.share)}${i ? '' : ` of ${r.set}`}`).join(', ')}`);
-      if (anomalous.length) lines.push(`  ${r.method}  ${r.set}  ${r.set}: ${anomalous.map((c, i) => `${c.file} below ${share(c.share)}${i ? '' : ' of clean'}`).join(', ')}`);
-      if (!clean.length && !anomalous.length) lines.push(`  ${r.method}  ${r.set}  nothing: every ${r.set} image ranks above every clean image`);
+      if (clean.length) lines.push(`  ${r.method}  ${r.set}  clean: ${clean.map((c, i) => `${c.file} above ${pct(c.share)}${i ? '' : ` of ${r.set}`}`).join(', ')}`);
+      if (anomalous.length) lines.push(`  ${r.method}  ${r.set}  ${r.set}: ${anomalous.map((c, i) => `${c.file} below ${pct(c.share)}${i ? '' : ' of clean'}`).join(', ')}`);
+      if (!clean.length && !anomalous.length) lines.push(`  ${r.method}  ${r.set}  nothing: ${nothingLost(r.set)}`);
     }
   }
   const versus = results.filter((r) => r.versusBestPeer);
