@@ -160,8 +160,9 @@ export class FeatureExtractor {
     }
     const shapes = out.activations.map((a, j) => {
       const shape = a.dims.filter((_, k) => k !== batchAxes[j]);
-      const of = info.meanOf[a.name]; // the planner reads it only where that layer is monitored too
-      return { name: a.name, shape, ...axisField(channelAxisOf(shape, info.featureAxis[a.name])), ...(of ? { meanOf: of } : {}) };
+      // The planner reads meanOf and copyOf only where those layers are monitored too.
+      const [of, copy] = [info.meanOf[a.name], info.copyOf[a.name]];
+      return { name: a.name, shape, ...axisField(channelAxisOf(shape, info.featureAxis[a.name])), ...(of ? { meanOf: of } : {}), ...(copy ? { copyOf: copy } : {}) };
     });
     try {
       const { layers, plan } = layout(shapes, opts.reduction, out.logits.length);

@@ -8,7 +8,7 @@ import type { PlanBudget } from '../model/plan.ts';
 import type { ImageResult, ModelSpec, RgbaImage } from '../types.ts';
 import { buildProfile, calibrate, type BuildOptions, type BuildResult } from './build.ts';
 import { FeatureExtractor, holdOut, type FeatureOptions, type ImageSource, type ReductionChoice } from './features.ts';
-import { Scorer, type ScoreOptions } from './scorer.ts';
+import { Scorer, SCORE_OPTIONS, type ScoreOptions } from './scorer.ts';
 
 export { FeatureExtractor, Scorer, buildProfile, calibrate, holdOut };
 export type { BuildOptions, BuildResult, FeatureOptions, ImageSource, ReductionChoice, ScoreOptions };
@@ -39,7 +39,7 @@ export class Detector {
     // Plain JS passes anything: an option create() does not take would be dropped without a word.
     const foreign = Object.keys(opts).filter((k) => !CREATE_OPTIONS.includes(k));
     if (foreign.length) {
-      const checks = foreign.filter((k) => ['fpr', 'scoring', 'topNodes'].includes(k));
+      const checks = foreign.filter((k) => SCORE_OPTIONS.includes(k));
       throw new UsageError(`Detector.create takes no ${foreign.map((k) => `"${k}"`).join(', ')}${checks.length ? ` (${checks.join(' and ')} ${checks.length > 1 ? 'are' : 'is'} check()'s: detector.check(image, name, { ${checks[0]} }))` : ''}; it takes ${CREATE_OPTIONS.join(', ')}.`);
     }
     const p = opts.profile && profileOf(opts.profile);

@@ -46,6 +46,13 @@ export interface ModelInfo {
    * whose channel means would repeat such a monitored tensor node for node.
    */
   meanOf: Record<string, string>;
+  /**
+   * Tensors that only reshape, transpose or select from others (Gather at fixed indices, Slice), mapped
+   * to those tensors up the chain. Where one holds as many values per image as a tensor it comes from,
+   * it holds that tensor's values again (a pooled token taken out of its size-1 axis): model/plan.ts
+   * leaves it out where both are monitored.
+   */
+  copyOf: Record<string, string[]>;
   /** The graph computes in float16 somewhere (a weight, its input or output, a Cast to it). */
   half: boolean;
 }
@@ -100,6 +107,8 @@ const DENSE = new Set(['Gemm', 'MatMul', 'MatMulInteger', 'QLinearMatMul']);
 const QUANTIZE = new Set(['DynamicQuantizeLinear', 'QuantizeLinear']);
 // Ops that only reshape a tensor: a Softmax followed by these still closes the model.
 const RESHAPE = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);
+// Ops whose output is values of their first input, moved or picked (Gather only at fixed indices).
+const MOVE = new Set([...RESHAPE, 'Transpose', 'Slice', 'Gather']);
 
 /** Parse ONNX bytes once; inspect and instrument take the parsed model. */
 export function parseModel(bytes: Uint8Array): ModelProto {
@@ -276,6 +285,15 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     if (p && mean && isCandidate.has(p.inputs[0]) && p.inputs[0] !== c.name) meanOf[c.name] = p.inputs[0];
   }
 
+  const copyOf: Record<string, string[]> = {};
+  for (const c of candidates) {
+    const from: string[] = [];
+    for (let p = producer.get(c.name); p && MOVE.has(p.opType) && isData(p.inputs[0]) && (p.opType !== 'Gather' || !isData(p.inputs[1])); p = producer.get(p.inputs[0])) {
+      if (isCandidate.has(p.inputs[0])) from.push(p.inputs[0]);
+    }
+    if (from.length) copyOf[c.name] = from;
+  }
+
   return {
     opset,
     inputs: g.input.filter((i) => !inits.has(i.name)).map((i) => ({ name: i.name, shape: shapeOf(i), elemType: elemOf(i) })),
@@ -287,6 +305,7 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     sigmoidOutputs,
     featureAxis,
     meanOf,
+    copyOf,
     half:
       g.initializer.some((t) => t.dataType === FLOAT16) ||
       [...g.input, ...g.output].some((v) => elemOf(v) === FLOAT16) ||

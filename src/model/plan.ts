@@ -44,6 +44,8 @@ export interface LayerShape {
   channelAxis?: number;
   /** The layer this one is a spatial mean of (model/onnx.ts ModelInfo.meanOf), if it is. */
   meanOf?: string;
+  /** The layers this one reshapes, transposes or selects from (model/onnx.ts ModelInfo.copyOf), if any. */
+  copyOf?: string[];
 }
 
 export interface PlannedLayer extends LayerShape {
@@ -174,10 +176,24 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
  *    small model they fill the budget (chosen on the dev halves of both development models: see
  *    src/defaults.ts).
  * Class histograms sit on the pooled edges, so each class block of a node is its tail counts only.
- * A layer planned as channel means that another monitored layer holds already (its spatial mean,
- * LayerShape.meanOf) is left out, and the rest planned again.
+ * A layer that holds another monitored layer's values again (LayerShape.copyOf, with as many
+ * values), or is planned as channel means that another monitored layer holds already (its spatial
+ * mean, LayerShape.meanOf), is left out, and the rest planned again.
  */
 export function planProfile(layers: readonly LayerShape[], o: PlanBudget, classes: number): Plan {
+  // A layer with as many values as a monitored layer it only moves or picks from holds that layer's
+  // values again (a pooled token taken out of its size-1 axis), which a scan would count twice.
+  const size = (l: LayerShape) => l.shape.reduce((a, b) => a * b, 1);
+  const again = layers.find((l) => l.copyOf?.some((n) => layers.some((k) => k.name === n && size(k) === size(l))));
+  if (again) {
+    const rest = planProfile(layers.filter((l) => l !== again), o, classes);
+    const kept = again.copyOf!.find((n) => layers.some((k) => k.name === n && size(k) === size(again)))!;
+    return {
+      ...rest,
+      dropped: [...rest.dropped, { name: again.name, shape: [...again.shape], ...axisField(again.channelAxis) }],
+      notes: [`left out "${again.name}": it holds the values of "${kept}", monitored already.`, ...rest.notes],
+    };
+  }
   const plan = planChosen(layers, o, classes);
   // A layer planned as channel means whose means another monitored layer is (a classifier's pooled
   // features after its last activation): the same nodes twice, which a scan would count twice.

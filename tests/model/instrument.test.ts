@@ -126,6 +126,9 @@ describe('model instrumentation', () => {
     expect(inspectModel(fixture('resnetish-nhwc-rgb.onnx')).meanOf).toEqual({ '/ReduceMean_output_0': '/relu/Relu_output_0' });
     expect(inspectModel(fixture('softmax-nhwc-rgb.onnx')).meanOf).toEqual({ '/ReduceMean_output_0': '/relu6/Clip_output_0' });
     expect(inspectModel(fixture('tiny-vit.onnx')).meanOf).toEqual({});
+    // Tensors that only move or pick values of others (Gather at fixed indices, Slice, Transpose, reshapes), up their chain.
+    expect(inspectModel(fixture('tokens-first-gated.onnx')).copyOf['/Gather_output_0']).toEqual(['/Relu_output_0']);
+    expect(inspectModel(fixture('relu-flatten.onnx')).copyOf).toEqual({ f1: ['r1'] });
     expect(inspectModel(fixture('gray-opset21.onnx')).opset).toBe(21);
     expect(inspectModel(fixture('rgb-opset11.onnx')).opset).toBe(11);
     expect(inspectModel(fixture('resnetish-nhwc-rgb.onnx')).opset).toBe(13);

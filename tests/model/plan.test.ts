@@ -229,4 +229,22 @@ describe('byte-budget planner', () => {
     const other = planProfile(layers.map((l) => (l.meanOf ? { ...l, shape: [1024] } : l)), at(budget), 10);
     expect(other.layers.map((l) => l.name)).toEqual(['early', 'head', 'features']);
   });
+  it('leaves out a layer that only moves or picks values of another monitored layer and holds as many (the same nodes twice)', () => {
+    // A pooled token [1, 64] taken out of its size-1 axis by a Gather, and a transpose of an early layer.
+    const layers: LayerShape[] = [
+      { name: 'early', shape: [16, 8, 8] },
+      { name: 'moved', shape: [8, 8, 16], copyOf: ['early'] },
+      { name: 'token', shape: [1, 64] },
+      { name: 'picked', shape: [64], copyOf: ['token'] },
+    ];
+    const plan = planProfile(layers, at(8 * MB), 10);
+    expect(plan.layers.map((l) => l.name)).toEqual(['early', 'token']);
+    expect(plan.dropped.map((l) => l.name).sort()).toEqual(['moved', 'picked']);
+    expect(plan.notes).toContain('left out "picked": it holds the values of "token", monitored already.');
+    expect(plan).toEqual({ ...planProfile([layers[0], layers[2]], at(8 * MB), 10), dropped: plan.dropped, notes: plan.notes });
+    // Fewer values (one token of several), or the layer it comes from not monitored: kept.
+    const some = planProfile([{ name: 'tokens', shape: [5, 64] }, { name: 'first', shape: [64], copyOf: ['tokens'] }], at(8 * MB), 10);
+    expect(some.layers.map((l) => l.name)).toEqual(['tokens', 'first']);
+    expect(planProfile([layers[3]], at(8 * MB), 10).layers.map((l) => l.name)).toEqual(['picked']);
+  });
 });

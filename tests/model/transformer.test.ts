@@ -186,13 +186,19 @@ describe('a tokens-first transformer (nn.TransformerEncoder as PyTorch builds it
 
   it('finds the image axis among several of size 1: a gate per token [tokens, N, 1], one pooled token [1, N, features]', async () => {
     const d = await Detector.create({ model: model('tokens-first-gated'), provider: 'wasm' });
-    const { layers, nodes: N } = d.features;
-    expect(layers.map((l) => [l.name, l.shape])).toEqual([[RELU, [9, 16]], ['/Sigmoid_output_0', [9, 1]], ['/Relu_output_0', [1, 8]], ['/Gather_output_0', [8]]]);
-    const together = await batchChecked(d, model('tokens-first-gated-fixed'), 7);
-    // Reference: the pooled token's ReLU equals the head's batch-first input (Gather of that token), image by image.
-    const at = (li: number) => layers.slice(0, li).reduce((a, l) => a + l.nodes, 0);
-    for (let i = 0; i < 3; i++) expect(Array.from(together.subarray(i * N + at(2), i * N + at(2) + 8))).toEqual(Array.from(together.subarray(i * N + at(3), i * N + at(3) + 8)));
+    // The head's input takes the pooled token out of its size-1 axis (Gather): the same 8 values, left out by the plan.
+    expect(d.features.layers.map((l) => [l.name, l.shape])).toEqual([[RELU, [9, 16]], ['/Sigmoid_output_0', [9, 1]], ['/Relu_output_0', [1, 8]]]);
+    expect(d.features.plan!.dropped.map((l) => l.name)).toEqual(['/Gather_output_0']);
+    expect(d.features.plan!.notes[0]).toBe('left out "/Gather_output_0": it holds the values of "/Relu_output_0", monitored already.');
+    await batchChecked(d, model('tokens-first-gated-fixed'), 7);
     d.release();
+    // Reference: both read when asked for by name (no plan), the pooled token's ReLU equals the Gather of it, image by image.
+    const both = await Detector.create({ model: model('tokens-first-gated'), provider: 'wasm', layers: ['/Relu_output_0', '/Gather_output_0'], reduction: 'element' });
+    const N = both.features.nodes;
+    expect(N).toBe(16);
+    const values = (await both.features.nodeValues(await Promise.all([0, 1, 2].map((i) => images(7, 3).load(i))))).nodes;
+    for (let i = 0; i < 3; i++) expect(Array.from(values.subarray(i * N, i * N + 8))).toEqual(Array.from(values.subarray(i * N + 8, i * N + 16)));
+    both.release();
   });
 
   it('builds with the default plan and checks; a tensor whose size-1 axis does not count images stays refused', async () => {
