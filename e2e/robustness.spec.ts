@@ -131,6 +131,28 @@ test('a profile built with other preprocessing brings it along where the page na
   await expect(page.locator(`${el} [data-build]`)).toContainText(/preprocessed otherwise than these would be \(mean 0.5 in the profile, 0 now; std 0.5 in the profile, 1 now\)/);
 });
 
+test('a profile of the same model planned otherwise, or of other layers, is taken and scores as the CLI scores with it', async ({ page }, info) => {
+  // Built by the CLI within another budget (other reductions of the same layers), and on a layer the page does not read.
+  const cli = (args: string[]) => execFileSync(process.execPath, ['bin/histoscan.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const bg = info.outputPath('bg');
+  mkdirSync(bg, { recursive: true });
+  for (const f of readdirSync('data/background').sort().slice(0, 60)) copyFileSync(`data/background/${f}`, `${bg}/${f}`);
+  const image = 'data/clean/00002.png';
+  await openDemo(page);
+  for (const [name, flags] of [['small.hsp', ['--budget', '0.05']], ['pool.hsp', ['--layers', '/MaxPool_1_output_0']]] as const) {
+    const out = info.outputPath(name);
+    cli(['profile', '--model', 'public/models/fashion-cnn.onnx', '--images', bg, ...flags, '--no-calibration', '--out', out]);
+    const want = (JSON.parse(cli(['score', '--model', 'public/models/fashion-cnn.onnx', '--profile', out, '--json', image])).results as { score: number }[])[0].score;
+    await page.locator(`${el} #hsp`).setInputFiles({ name, mimeType: 'application/octet-stream', buffer: readFileSync(out) });
+    await expect(page.locator(`${el} [data-build]`)).toContainText(`Using profile ${name}`);
+    await page.locator(`${el} #files`).setInputFiles([image]);
+    await expect(rows(page).last()).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+    // An uncalibrated score is the scans' raw sum: WASM's and the native runtime's last bits move it a little.
+    const got = Number(await rows(page).last().locator('[data-score]').getAttribute('data-score'));
+    expect(Math.abs(got - want) / want).toBeLessThan(0.01);
+  }
+});
+
 test('a profile for another model is refused; a non-ONNX model or one without an image input fails to start with a message', async ({ page }) => {
   await page.goto('/e2e/fixtures/embed.html?model=/tests/fixtures/models/rgb-opset11.onnx');
   await expect(page.locator(`${el} .status.error`)).toContainText('built for another model');

@@ -36,9 +36,14 @@ describe('the default model through the engine', () => {
     const profile = decodeProfile(readFileSync('public/profiles/fashion-cnn.hsp'));
     const other = new Uint8Array(readFileSync('tests/fixtures/models/gray-opset21.onnx'));
     await expect(Detector.create({ model: other, spec: { ...spec, height: 10, width: 10 }, profile })).rejects.toThrow(/built for another model/);
+    // Other reductions of the same layers are read the profile's way; other layers are refused.
     const d = await Detector.create({ model: MODEL, spec, reduction: 'channel-mean' });
-    expect(() => d.useProfile(profile)).toThrow(/monitors other layers/);
+    d.useProfile(profile);
+    expect(d.features.layers.map((l) => l.nodes)).toEqual(profile.header.layers.map((l) => l.nodes));
     d.release();
+    const two = await Detector.create({ model: MODEL, spec, layers: ['/relu1/Relu_output_0', '/relu2/Relu_output_0'] });
+    expect(() => two.useProfile(profile)).toThrow(/monitors other layers/);
+    two.release();
   });
 
   it('a reduction the API does not know (from plain JavaScript) is refused, not read as another', async () => {

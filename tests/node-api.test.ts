@@ -67,9 +67,18 @@ describe('the Node API', () => {
     const d = await Detector.create({ model, profile: hsp });
     const built = await d.build(fileSource(listImages(['data/background']).slice(0, 20)), null, { plan: defaultPlan({ budget: 3e5, count: 20 }) });
     await expect(d.check(await image(), first)).rejects.toThrow(/No profile loaded: build\(…, \{ plan \}\) re-planned the layers, and the profile this detector held does not fit them/);
-    expect(() => d.useProfile(hsp)).toThrow(/monitors other layers .*This detector's layers are those build\(…, \{ plan \}\) planned/);
     d.useProfile(built.profile);
     expect((await d.check(await image(), first)).verdict).toBe('uncalibrated');
+    // The profile it held reads the same layers its own way: taken back, it scores as a detector made for it.
+    d.useProfile(hsp);
+    const fresh = await Detector.create({ model, profile: hsp });
+    expect((await d.check(await image(), first)).score).toBe((await fresh.check(await image(), first)).score);
+    fresh.release();
     d.release();
+    // A profile of layers the planned session does not read keeps the hint.
+    const one = await Detector.create({ model, layers: ['/relu3/Relu_output_0'] });
+    await one.build(fileSource(listImages(['data/background']).slice(0, 20)), null, { plan: defaultPlan({ budget: 3e5, count: 20 }) });
+    expect(() => one.useProfile(hsp)).toThrow(/monitors other layers .*This detector's layers are those build\(…, \{ plan \}\) planned/);
+    one.release();
   });
 });

@@ -134,6 +134,24 @@ export class FeatureExtractor {
     return new FeatureExtractor(this.model, this.spec, this.shapes, this.batchAxes, layers, plan, this.fingerprint, this.classes, this.perRun);
   }
 
+  /**
+   * The same session reading these of its layers with these reductions (a profile's own layout), or
+   * null where it does not output one of them or a reduction does not apply to its shape.
+   */
+  readingAs(wanted: readonly { name: string; reduction: Reduction }[]): FeatureExtractor | null {
+    const layers: LayerLayout[] = [];
+    for (const { name, reduction } of wanted) {
+      const l = this.shapes.find((x) => x.name === name);
+      if (!l) return null;
+      try {
+        layers.push({ name, shape: [...l.shape], ...axisField(l.channelAxis), reduction, nodes: layerNodeCount(l.shape, reduction, l.channelAxis) });
+      } catch {
+        return null;
+      }
+    }
+    return new FeatureExtractor(this.model, this.spec, this.shapes, this.batchAxes, layers, null, this.fingerprint, this.classes, this.perRun);
+  }
+
   static async create(opts: FeatureOptions): Promise<FeatureExtractor> {
     const proto = parseModel(opts.model); // "not an ONNX model" before anything else; parsed once
     const info = inspectModel(proto);

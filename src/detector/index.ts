@@ -71,8 +71,13 @@ export class Detector {
   /** Use a profile (decoded, or the .hsp file's bytes): refused when built for another model or other layers. */
   useProfile(profile: Profile | Uint8Array | ArrayBuffer): void {
     const p = profileOf(profile);
+    // A profile of this model planned otherwise (another budget or background size, a page's build)
+    // reads layers the session outputs already, reduced its own way: no second session needed.
+    const rs = layerReductions(p.header);
+    const f = (!compatible(p, this.extractor) && this.extractor.readingAs(p.header.layers.map((l, i) => ({ name: l.name, reduction: rs[i] })))) || this.extractor;
     // After a build with a plan, the layers are that plan's, not the model's first ones: say where they came from.
-    checkCompatible(p, this.features, this.replanned ? " This detector's layers are those build(…, { plan }) planned; for a profile of other layers, use a detector made for it (Detector.create with that profile)." : '');
+    checkCompatible(p, f, this.replanned ? " This detector's layers are those build(…, { plan }) planned; for a profile of other layers, use a detector made for it (Detector.create with that profile)." : '');
+    this.extractor = f;
     this.current = new Scorer(p);
   }
 
@@ -202,11 +207,18 @@ function checkCompatible(p: Profile, f: FeatureExtractor, layersHint = ''): void
   }
   if (!compatible(p, f)) {
     const rs = layerReductions(p.header);
-    const list = (ls: typeof f.layers, rs: (string | undefined)[]) => ls.map((l, i) => `${l.name}[${l.nodes} ${rs[i]}${l.channelAxis ? ` channels on axis ${l.channelAxis}` : ''}]`).join(', ');
+    const one = (l: (typeof f.layers)[number] | undefined, r: string | undefined) => (l ? `"${l.name}" [${l.nodes} ${r}${l.channelAxis ? `, channels on axis ${l.channelAxis}` : ''}]` : 'none');
+    const count = (ls: readonly { nodes: number }[]) => `${ls.length} layer${ls.length === 1 ? '' : 's'}, ${ls.reduce((a, l) => a + l.nodes, 0).toLocaleString('en-US')} nodes`;
+    // The first few places where they differ, not every layer twice (a photo model has dozens).
+    const at = Array.from({ length: Math.max(p.header.layers.length, f.layers.length) }, (_, i) => i).filter((i) => {
+      const [a, b] = [p.header.layers[i], f.layers[i]];
+      return !a || !b || one(a, rs[i]) !== one(b, b.reduction) || a.shape.join('x') !== b.shape.join('x');
+    });
+    const diffs = at.slice(0, 3).map((i) => `layer ${i + 1}: profile ${one(p.header.layers[i], rs[i])}, model ${one(f.layers[i], f.layers[i]?.reduction)}`);
     // Before 0.4.5 a map lower or narrower than its pooling grid repeated its rows as nodes.
     const older = p.header.layers.some((l, i) => f.layers[i]?.name === l.name && rs[i]?.startsWith('pool') && rs[i] === f.layers[i].reduction && l.nodes > f.layers[i].nodes);
     throw new ProfileError(
-      `This profile monitors other layers than the model provides (profile: ${list(p.header.layers, rs)}; model: ${list(f.layers, f.layers.map((l) => l.reduction))}).` +
+      `This profile monitors other layers than the model provides (profile: ${count(p.header.layers)}; model: ${count(f.layers)}; ${diffs.join('; ')}${at.length > 3 ? `; ${at.length - 3} more` : ''}).` +
         (older ? ' It was built by a version before 0.4.5, which repeated the rows of a map smaller than its pooling grid; rebuild it with "histoscan profile".' : '') +
         layersHint,
       'mismatch',

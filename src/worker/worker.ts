@@ -1,7 +1,7 @@
 // The detector in a module Web Worker, exposed with comlink. One session at a time; images,
 // activations and profiles stay in this worker and the page that owns it.
 import * as Comlink from 'comlink';
-import { decodeProfile, encodeProfile, nodeHistogram, toImageError, type Profile } from '../core/index.ts';
+import { decodeProfile, encodeProfile, nodeHistogram, ProfileError, toImageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
 import { Detector, holdOut, sameSpec, type ImageSource } from '../detector/index.ts';
 import { toTensor } from '../model/preprocess.ts';
@@ -57,8 +57,8 @@ let detector: Detector | null = null;
 let modelSize = 0;
 let profileSize = 0;
 let note: string | undefined;
-/** Opens the model again under a profile; null where init named a spec. */
-let reopen: ((p: Profile) => Promise<Detector>) | null = null;
+/** Opens the model again under a profile (its own layers, and its preprocessing where init named no spec). */
+let reopen: { open: (p: Profile) => Promise<Detector>; ownSpec: boolean } | null = null;
 /** The plan's budget in bytes; null when init named one reduction for every layer. */
 let budget: number | null = null;
 const signal = { aborted: false };
@@ -90,7 +90,7 @@ const api = {
         provider: opts.provider ?? DEFAULTS.provider,
         numThreads: opts.numThreads,
       });
-    reopen = json ? null : open;
+    reopen = { open, ownSpec: !!json };
     detector = await open(profile);
     budget = opts.reduction ? null : (opts.budgetMB ?? DEFAULTS.budgetMB) * 1e6;
     modelSize = modelBuf.byteLength;
@@ -142,13 +142,24 @@ const api = {
     const d = need();
     const p = decodeProfile(bytes);
     // A profile built with other preprocessing (a CLI build with --mean, --size, …) brings it along,
-    // unless the page named a spec of its own: then the profile is refused for it.
-    if (reopen && p.header.spec && !sameSpec(p.header.spec, d.features.spec)) {
-      const next = await oneAtATime(() => reopen!(p));
+    // unless the page named a spec of its own (then the profile is refused for it); one that reads
+    // layers this session does not output (another --layers) gets a session of its own.
+    let next: Detector | null = null;
+    if (!reopen!.ownSpec && p.header.spec && !sameSpec(p.header.spec, d.features.spec)) next = await oneAtATime(() => reopen!.open(p));
+    else {
+      try {
+        d.useProfile(p);
+      } catch (e) {
+        if (!(e instanceof ProfileError) || e.code !== 'mismatch') throw e;
+        // Another model's profile, or another spec's, is refused again before any session: the first message says it best.
+        next = await oneAtATime(() => reopen!.open(p)).catch(() => Promise.reject(e));
+      }
+    }
+    if (next) {
       d.release();
       detector = next;
       note = next.features.model.note;
-    } else d.useProfile(p);
+    }
     profileSize = bytes.byteLength;
     return info();
   },

@@ -47,9 +47,17 @@ describe('per-layer reductions through the detector (default model)', () => {
     expect(a.score).toBe(b.score);
     again.release();
 
-    // Other reductions for the same layers are refused.
+    // A detector reading the same layers otherwise takes the profile's reductions (same session), and scores as it.
     const element = await Detector.create({ model: MODEL, spec, provider: 'wasm', reduction: 'element' });
-    expect(() => element.useProfile(back)).toThrow(/monitors other layers.*pool4/);
+    const own = element.features.model;
+    element.useProfile(back);
+    expect(element.features.model).toBe(own);
+    expect(element.features.layers.map((l) => l.reduction)).toEqual(['pool4', 'pool4', 'element']);
+    expect((await element.check(img, 'x')).score).toBe(a.score);
+    // Layers the session does not read are refused, saying where they differ.
+    const one = await Detector.create({ model: MODEL, spec, provider: 'wasm', layers: [element.features.layers[2].name], reduction: 'element' });
+    expect(() => one.useProfile(back)).toThrow(/monitors other layers than the model provides \(profile: 3 layers, 896 nodes; model: 1 layer, 128 nodes; layer 1: profile "[^"]+" \[256 pool4\], model "[^"]+" \[128 element\]; layer 2: profile "[^"]+" \[512 pool4\], model none; layer 3: .*model none\)\.$/);
+    one.release();
     element.release();
     d.release();
   });
