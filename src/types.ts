@@ -39,6 +39,12 @@ export interface ModelSpec {
   /** What transparent pixels are laid over: black when absent (MNIST-style data), white for logos, scans, text lines. */
   matte?: 'black' | 'white';
   classNames?: string[];
+  /**
+   * How the class scores become the probabilities shown: 'softmax' across the classes (one class per
+   * image), or 'sigmoid', each class its own (a multi-label model, a detector's class scores). Absent:
+   * as the graph says (a closing Sigmoid, a single logit), else softmax.
+   */
+  probabilities?: 'softmax' | 'sigmoid';
 }
 
 /** Decoded image in RGBA, 8 bits per channel (what a canvas or pngjs gives). */

@@ -161,7 +161,7 @@ export class FeatureExtractor {
     opts.acceptSpec?.(spec);
     const model = await InstrumentedModel.create(
       proto,
-      { layers: opts.layers, provider: opts.provider, numThreads: opts.numThreads, inputName: spec.inputName, outputName: spec.outputName },
+      { layers: opts.layers, provider: opts.provider, numThreads: opts.numThreads, inputName: spec.inputName, outputName: spec.outputName, probabilities: spec.probabilities },
       info,
     );
     // One run on a blank image tells each layer's shape for one image, and where its image axis is.

@@ -7,7 +7,7 @@ import { fromHalf, toHalf } from './half.ts';
 import { channelAxisOf, reduceLayer } from './reduce.ts';
 import { classOutput, FLOAT16, inspectModel, parseModel, perImageVector, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
 import { instrumentModel, resolveLayers } from './instrument.ts';
-import type { Provider, ProviderRequest } from '../types.ts';
+import type { ModelSpec, Provider, ProviderRequest } from '../types.ts';
 
 export interface Activation {
   name: string;
@@ -51,6 +51,8 @@ export interface InstrumentedModelOptions {
   inputName?: string;
   /** Logits output; the first float graph output when absent. */
   outputName?: string;
+  /** How its scores become probabilities, where the spec says (ModelSpec.probabilities). */
+  probabilities?: ModelSpec['probabilities'];
 }
 
 /** An ONNX session whose chosen intermediate tensors are extra outputs. */
@@ -68,15 +70,18 @@ export class InstrumentedModel {
     readonly outputName: string,
     /** The tensor read as the logits: the output, or the input of the Softmax that closes it. */
     readonly logitsName: string,
+    /** The spec's word on how its scores become probabilities, if any. */
+    probabilities?: ModelSpec['probabilities'],
   ) {
     const o = info.outputs.find((x) => x.name === outputName);
-    this.classProbabilities = info.sigmoidOutputs.includes(outputName) ? 'as-is' : o?.shape.slice(1).every((d) => d === 1) ? 'sigmoid' : 'softmax';
+    this.classProbabilities = info.sigmoidOutputs.includes(outputName) ? 'as-is' : (probabilities ?? (o?.shape.slice(1).every((d) => d === 1) ? 'sigmoid' : 'softmax'));
   }
 
   /**
    * How the class scores become the probabilities shown: a softmax over logits; as they are where a
    * Sigmoid closes the output (each class its own probability); a sigmoid of a single logit (a binary
-   * score), where softmax would say 100% for every image.
+   * score), where softmax would say 100% for every image; a spec's `probabilities` where it gives one
+   * (a multi-label model's logits), unless a Sigmoid closes the output already.
    */
   readonly classProbabilities: ClassProbabilities;
 
@@ -111,7 +116,7 @@ export class InstrumentedModel {
     } catch (e) {
       throw new ModelError(`onnxruntime could not load the model: ${(e as Error).message}`, 'runtime');
     }
-    return new InstrumentedModel(choice.session, choice.Tensor, info, layers, choice.provider, choice.note, input, outputName, logitsName);
+    return new InstrumentedModel(choice.session, choice.Tensor, info, layers, choice.provider, choice.note, input, outputName, logitsName, opts.probabilities);
   }
 
   /**

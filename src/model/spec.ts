@@ -68,7 +68,7 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
 /** How an image meets the input's size (`preprocess.ts toTensor`). */
 export const RESIZES: readonly ModelSpec['resize'][] = ['stretch', 'center-crop', 'pad'];
 /** The fields a spec may give. */
-const SPEC_FIELDS = ['inputName', 'outputName', 'height', 'width', 'channels', 'layout', 'scale', 'mean', 'std', 'bgr', 'resize', 'matte', 'classNames'];
+const SPEC_FIELDS = ['inputName', 'outputName', 'height', 'width', 'channels', 'layout', 'scale', 'mean', 'std', 'bgr', 'resize', 'matte', 'classNames', 'probabilities'];
 
 /** Whether JSON gives any field of a spec (a file that merely shares a model's name gives none). */
 export function isSpecLike(json: unknown): boolean {
@@ -124,6 +124,7 @@ function checkSpec(json: unknown, whole: boolean): Partial<ModelSpec> {
   if (o.bgr === true && o.channels === 1) bad('bgr (channel order) applies to 3 channels, and this spec feeds 1 (gray): leave it out');
   if (o.matte !== undefined && o.matte !== 'black' && o.matte !== 'white') bad(`matte (what transparent pixels are laid over) must be "black" or "white", not ${JSON.stringify(o.matte)}`);
   if (o.classNames !== undefined && !Array.isArray(o.classNames)) bad('classNames must be a list of strings');
+  if (o.probabilities !== undefined && o.probabilities !== 'softmax' && o.probabilities !== 'sigmoid') bad(`probabilities must be "softmax" (one class per image) or "sigmoid" (each class its own: multi-label), not ${JSON.stringify(o.probabilities)}`);
   const given = <T>(k: string, v: T) => (o[k] === undefined ? {} : { [k]: v });
   return {
     ...given('inputName', o.inputName),
@@ -137,6 +138,7 @@ function checkSpec(json: unknown, whole: boolean): Partial<ModelSpec> {
     ...(o.bgr ? { bgr: true } : {}),
     ...given('matte', o.matte),
     ...(Array.isArray(o.classNames) ? { classNames: (o.classNames as unknown[]).map(String) } : {}),
+    ...given('probabilities', o.probabilities),
   };
 }
 

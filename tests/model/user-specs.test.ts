@@ -81,6 +81,28 @@ describe('the probabilities shown for the model\'s classes', () => {
       d.release();
     }
   });
+
+  it("follow a spec's probabilities: a multi-label model's logits each through a sigmoid; a bad value is refused", async () => {
+    const img = noiseImage(9, 12);
+    const M = model('softmax-nhwc-rgb.onnx');
+    const plainD = await Detector.create({ model: M, provider: 'wasm' });
+    const d = await Detector.create({ model: M, provider: 'wasm', spec: { probabilities: 'sigmoid' } });
+    expect([plainD.features.model.classProbabilities, d.features.model.classProbabilities]).toEqual(['softmax', 'sigmoid']);
+    const { profile } = await d.build(noiseImages(11, 30, 12), null, buildDefaults({ bins: 8, batchSize: 16 }));
+    // The spec's probabilities change what is shown, not the preprocessing: the profile fits both detectors.
+    d.useProfile(profile);
+    plainD.useProfile(profile);
+    const [r, p] = [await d.check(img, 'x'), await plainD.check(img, 'x')];
+    expect(r.score).toBe(p.score);
+    const { logits } = await d.features.nodeValues([img]);
+    const sig = Array.from(logits[0], (z) => 1 / (1 + Math.exp(-z)));
+    expect(r.top.map((t) => t.prob)).toEqual(r.top.map((t) => expect.closeTo(sig[t.index], 6)));
+    expect(r.top[0].index).toBe(p.top[0].index);
+    expect(p.top.reduce((a, t) => a + t.prob, 0)).toBeLessThanOrEqual(1 + 1e-6);
+    d.release();
+    plainD.release();
+    await expect(Detector.create({ model: M, provider: 'wasm', spec: { probabilities: 'relu' as 'sigmoid' } })).rejects.toThrow('probabilities must be "softmax" (one class per image) or "sigmoid" (each class its own: multi-label), not "relu"');
+  });
 });
 
 describe('a batch fixed above one', () => {

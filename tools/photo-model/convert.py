@@ -114,6 +114,8 @@ def main():
         'inputName': 'input', 'outputName': 'logits', 'height': SIZE, 'width': SIZE, 'channels': 3,
         'layout': 'nchw', 'scale': 1, 'mean': [0, 0, 0], 'std': [1, 1, 1], 'resize': 'center-crop',
         'classNames': COCO,
+        # CenterNet's heat-map logits: each class its own sigmoid (several objects per photo), not a softmax.
+        'probabilities': 'sigmoid',
     }
     json.dump(spec, open(os.path.join(args.out, 'model.json'), 'w'), indent=2)
     print('wrote model.json, model.onnx.sha256', sha)
