@@ -119,14 +119,28 @@ test('"Use your own model" loads an .onnx with its .hsp and spec from disk and c
   // A pair that does not start (a profile for another model) leaves the model in use, and its rows, as they were.
   await page.locator(`${el} #files`).setInputFiles(['data/clean/00004.png']);
   await waitDone(page, 1);
+  // The model in use keeps its worker, so nothing loads again.
+  await page.evaluate(() => ((window as unknown as { inUse: unknown }).inUse = document.querySelector('histoscan-detector')!.client.worker));
   await page.locator(`${el} #own-model`).setInputFiles(['tests/fixtures/models/rgb-opset11.onnx', 'public/profiles/fashion-cnn.hsp']);
   await expect(notice).toContainText('rgb-opset11.onnx + fashion-cnn.hsp: This profile was built for another model');
   await expect(notice).toContainText('The model in use before is still in use.');
   await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  expect(await page.evaluate(() => document.querySelector('histoscan-detector')!.client.worker === (window as unknown as { inUse: unknown }).inUse)).toBe(true);
   await expect(rows(page)).toHaveCount(1);
   await page.locator(`${el} #files`).setInputFiles(['data/clean/00005.png']);
   await waitDone(page, 2);
   await expect(page.locator(`${el} .status.error`)).toHaveCount(0);
+  // A pick made while another loads overtakes it: the last one decides, whichever finishes first.
+  const own = page.locator(`${el} #own-model`);
+  await own.setInputFiles(['public/models/fashion-cnn.onnx', 'public/profiles/fashion-cnn.hsp', 'public/models/fashion-cnn.json']);
+  await own.setInputFiles(['tests/fixtures/models/rgb-opset11.onnx', 'public/profiles/fashion-cnn.hsp']);
+  await expect(notice).toContainText('rgb-opset11.onnx + fashion-cnn.hsp: This profile was built for another model');
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  await own.setInputFiles(['tests/fixtures/models/rgb-opset11.onnx', 'public/profiles/fashion-cnn.hsp']);
+  await own.setInputFiles(['public/models/fashion-cnn.onnx', 'public/profiles/fashion-cnn.hsp', 'public/models/fashion-cnn.json']);
+  await expect(page.locator(`${el} [data-local-model]`)).toContainText('fashion-cnn.onnx + fashion-cnn.hsp + fashion-cnn.json');
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  await expect(notice).not.toContainText('another model');
   await page.locator(`${el} #own-model`).setInputFiles(['public/models/fashion-cnn.onnx']);
   await expect(notice).toContainText('No profile was picked for fashion-cnn.onnx: build one below');
   await shot(page, 'own-model-no-profile');

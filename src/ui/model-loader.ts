@@ -3,7 +3,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ProviderRequest } from '../types.ts';
 import type { InitInfo, InitOptions } from '../worker/worker.ts';
-import type { DetectorClient, WorkerSetup } from './client.ts';
+import { Superseded, type DetectorClient } from './client.ts';
 import { emit } from './events.ts';
 import { localModel, pageUrl } from './files.ts';
 import { plural } from './format.ts';
@@ -30,6 +30,8 @@ export class ModelLoader implements ReactiveController {
   private startedWith = '';
   /** The URLs of the model, profile and spec in use; null for files from this device. */
   private loadedFiles: string | null = null;
+  /** The names of the files from this device in use ('' for the attributes' files). */
+  private inUse = '';
 
   constructor(
     private readonly host: LoaderHost,
@@ -76,17 +78,18 @@ export class ModelLoader implements ReactiveController {
       this.host.notice = local.error;
       return;
     }
-    const before = this.host.status.state === 'ready' ? { setup: this.client.setup, local: this.host.localModel, files: this.loadedFiles } : null;
-    const error = await this.startWith(local.options, local.names, before);
-    if (error !== null) this.host.notice = before ? `${local.names}: ${error} The model in use before is still in use.` : '';
+    const error = await this.startWith(local.options, local.names, true);
+    if (error === undefined) return; // another pick overtook this one
+    if (error !== null) this.host.notice = this.client.worker ? `${local.names}: ${error} The model in use before is still in use.` : '';
     else if (local.note) this.host.notice = `${this.host.notice} ${local.note}`.trim();
   }
 
   /**
    * Start the worker on a model; `local` names the files of one picked from this device. Returns
-   * null, or the error; where `before` is given, a failed start goes back to it.
+   * null, or the error, or undefined where a later start overtook this one (it decides). Where
+   * `keepBefore`, a failed start leaves the model in use before as it was (its worker kept running).
    */
-  private async startWith(opts: Pick<InitOptions, 'model' | 'profile' | 'spec'>, local = '', before: Before | null = null): Promise<string | null> {
+  private async startWith(opts: Pick<InitOptions, 'model' | 'profile' | 'spec'>, local = '', keepBefore = false): Promise<string | null | undefined> {
     const h = this.host;
     this.queue.stop();
     h.notice = '';
@@ -107,16 +110,14 @@ export class ModelLoader implements ReactiveController {
       this.ready(info, local, files);
       return null;
     } catch (e) {
+      if (e instanceof Superseded) return undefined;
       const error = (e as Error).message;
       emit(h, 'histoscan-error', { file: null, error });
-      if (before?.setup) {
-        try {
-          this.ready(await this.client.resume(before.setup), before.local, before.files, false);
-          return error;
-        } catch {
-          // the model before does not start either: the error below
-        }
+      if (keepBefore && this.client.worker && this.client.info) {
+        this.ready(this.client.info, this.inUse, this.loadedFiles, false);
+        return error;
       }
+      this.client.dispose();
       h.status = { state: 'error', message: error };
       h.localModel = '';
       this.queue.failWaiting(notStarted(error));
@@ -127,6 +128,7 @@ export class ModelLoader implements ReactiveController {
   private ready(info: InitInfo, local: string, files: string | null, announce = true): void {
     const h = this.host;
     this.loadedFiles = files;
+    this.inUse = local;
     h.localModel = local;
     h.status = { state: 'ready' };
     if (announce) emit(h, 'histoscan-ready', info);
@@ -136,10 +138,3 @@ export class ModelLoader implements ReactiveController {
 
 /** The error of an image that no model checked, since none started. */
 export const notStarted = (why = '') => `Not checked: the model did not start${why ? ` (${why.replace(/\.$/, '')})` : ''}.`;
-
-/** The model in use before a start from this device, to go back to. */
-interface Before {
-  setup: WorkerSetup | null;
-  local: string;
-  files: string | null;
-}
