@@ -95,12 +95,12 @@ test('an fpr or scoring the verdict cannot use is refused with an error event, a
   await openEmbed(page);
   await page.evaluate(() => {
     const d = document.querySelector('histoscan-detector')!;
-    d.setAttribute('fpr', 'abc');
+    d.setAttribute('fpr', '5%');
     d.scoring = 'nope' as never;
     d.setAttribute('provider', 'gpu');
   });
   await expect.poll(async () => (await events(page)).filter((e) => e.type === 'histoscan-error').map((e) => e.error)).toEqual([
-    'fpr must be a rate between 0 and 1, such as 0.05, not NaN: using 0.05.',
+    'fpr must be a rate between 0 and 1, such as 0.05, not the string "5%": using 0.05.',
     'provider must be one of auto, webgpu, wasm, cpu, not "gpu": using auto.',
     'scoring must be one of bj, hc, ks, not "nope": using hc.',
   ]);
@@ -114,11 +114,11 @@ test('a samples manifest it cannot use, or a budget or threads it cannot, is sai
   await page.evaluate(() => {
     const d = document.querySelector('histoscan-detector')!;
     d.setAttribute('samples', '/e2e/fixtures/bad-samples.json');
-    d.setAttribute('budget', '0');
+    d.setAttribute('budget', '8 MB');
     d.setAttribute('threads', '-2');
   });
   await expect.poll(async () => (await events(page)).filter((e) => e.type === 'histoscan-error').map((e) => e.error)).toEqual([
-    'budget must be a positive number of MB, such as 8, not 0: using 8.',
+    'budget must be a positive number of MB, such as 8, not "8 MB": using 8.',
     'threads must be a whole number, 0 for automatic, not -2: using 0.',
     expect.stringMatching(/^The samples manifest .*bad-samples\.json: 3 of 3 entries name no file; left out\.$/),
   ]);

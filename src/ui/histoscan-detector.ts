@@ -12,7 +12,7 @@ import { FIRST_ROWS, windowAfterAdd, type Row, type RowWindow } from './rows.ts'
 import { buttonStyles, detectorStyles, themeStyles, verdictStyles } from './styles.ts';
 import { batchView, statusView, summaryText, summaryView, tableView, type Status } from './views.ts';
 import { ProfilePanel } from './profile-panel.ts';
-import { refusedSettings } from './settings.ts';
+import { numberOrText, refusedSettings } from './settings.ts';
 import { SampleGallery } from './samples.ts';
 import './result-detail.ts';
 
@@ -71,11 +71,11 @@ export class HistoscanDetector extends LitElement {
     model: { type: String },
     profile: { type: String },
     spec: { type: String },
-    fpr: { type: Number },
+    fpr: { converter: numberOrText },
     scoring: { type: String },
     provider: { type: String },
-    threads: { type: Number },
-    budget: { type: Number },
+    threads: { converter: numberOrText },
+    budget: { converter: numberOrText },
     samples: { type: String },
     theme: { type: String, reflect: true },
     state: { type: String, reflect: true },

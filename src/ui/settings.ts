@@ -13,6 +13,15 @@ export interface Settings {
   threads: number;
 }
 
+/**
+ * A numeric attribute as its number, or as the text given where that is no number ("5%"), so the
+ * message that refuses it can quote it (Lit's Number would make it NaN).
+ */
+export const numberOrText = { fromAttribute: (v: string | null): number | string | null => (v === null || v.trim() === '' || Number.isNaN(Number(v)) ? v : Number(v)) };
+
+/** How a refused value reads: a text quoted, a number as such. */
+const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+
 /** For each changed setting that cannot be used: the value to use instead and the sentence for the user. */
 export function refusedSettings(s: Settings, changed: (k: keyof Settings) => boolean): { fix: Partial<Settings>; errors: string[] } {
   const fix: Partial<Settings> = {};
@@ -25,11 +34,11 @@ export function refusedSettings(s: Settings, changed: (k: keyof Settings) => boo
     }
   }
   if (changed('budget') && !(s.budget > 0 && Number.isFinite(s.budget))) {
-    errors.push(`budget must be a positive number of MB, such as 8, not ${String(s.budget)}: using ${DEFAULTS.budgetMB}.`);
+    errors.push(`budget must be a positive number of MB, such as 8, not ${shown(s.budget)}: using ${DEFAULTS.budgetMB}.`);
     fix.budget = DEFAULTS.budgetMB;
   }
   if (changed('threads') && !(Number.isInteger(s.threads) && s.threads >= 0)) {
-    errors.push(`threads must be a whole number, 0 for automatic, not ${String(s.threads)}: using 0.`);
+    errors.push(`threads must be a whole number, 0 for automatic, not ${shown(s.threads)}: using 0.`);
     fix.threads = 0;
   }
   return { fix, errors };

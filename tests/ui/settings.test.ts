@@ -1,6 +1,6 @@
 // The element's settings: a value it cannot use becomes the default, with the sentence it says; only changed ones are checked.
 import { describe, expect, it } from 'vitest';
-import { refusedSettings } from '../../src/ui/settings.ts';
+import { numberOrText, refusedSettings } from '../../src/ui/settings.ts';
 
 describe('refusedSettings', () => {
   const all = () => true;
@@ -18,6 +18,16 @@ describe('refusedSettings', () => {
     for (const budget of [NaN, -1, Infinity]) expect(refusedSettings({ fpr: 0.05, provider: 'auto', scoring: 'hc', budget, threads: 0 }, all).fix).toEqual({ budget: 8 });
     for (const threads of [NaN, 1.5, -1]) expect(refusedSettings({ fpr: 0.05, provider: 'auto', scoring: 'hc', budget: 8, threads }, all).fix).toEqual({ threads: 0 });
     for (const fpr of [0, 1, -0.1, 2]) expect(refusedSettings({ fpr, provider: 'auto', scoring: 'hc', budget: 8, threads: 0 }, all).fix).toEqual({ fpr: 0.05 });
+  });
+
+  it('an attribute that is no number is kept as its text, and quoted where it is refused', () => {
+    expect(['0.01', ' 2 ', '5%', '', null].map((v) => numberOrText.fromAttribute(v))).toEqual([0.01, 2, '5%', '', null]);
+    const r = refusedSettings({ fpr: '5%' as never, provider: 'auto', scoring: 'hc', budget: '8 MB' as never, threads: 'two' as never }, all);
+    expect(r.errors).toEqual([
+      'fpr must be a rate between 0 and 1, such as 0.05, not the string "5%": using 0.05.',
+      'budget must be a positive number of MB, such as 8, not "8 MB": using 8.',
+      'threads must be a whole number, 0 for automatic, not "two": using 0.',
+    ]);
   });
 
   it('checks only what changed', () => {
