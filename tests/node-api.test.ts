@@ -41,6 +41,8 @@ describe('the Node API', () => {
 
   it("refuses settings it cannot use in the element's words, and a released detector says so", async () => {
     await expect(Detector.create({ model, provider: 'gpu' as never })).rejects.toThrow('provider must be one of auto, webgpu, wasm, cpu, not "gpu".');
+    // WebGPU is the browser's: under Node it is refused, not run on the CPU unsaid.
+    await expect(Detector.create({ model, provider: 'webgpu' })).rejects.toThrow(/^WebGPU is not available under Node; use provider 'auto'/);
     // Plain JS may pass check()'s options to create(), where they would be dropped unsaid.
     await expect(Detector.create({ model, fpr: 0.5, scoring: 'ks' } as never)).rejects.toThrow(/^Detector\.create takes no "fpr", "scoring" \(fpr and scoring are check\(\)'s: detector\.check\(image, name, \{ fpr \}\)\); it takes model, profile, /);
     await expect(Detector.create({ model, fpr: 0.5 } as never)).rejects.toBeInstanceOf(UsageError);

@@ -44,7 +44,7 @@ export const providerOption = () =>
     .default('auto')
     .argParser((v: string) => {
       if (v === 'auto' || v === 'wasm') return v;
-      throw new InvalidArgumentError(v === 'webgpu' ? 'WebGPU is not available under Node; the CLI runs on WASM (use the browser component for WebGPU).' : 'wants auto or wasm');
+      throw new InvalidArgumentError(v === 'webgpu' ? "WebGPU is not available under Node; the CLI runs on onnxruntime-node's native CPU runtime where it installed, else WASM (--provider wasm: WASM always; the browser component for WebGPU)." : 'wants auto or wasm');
     });
 
 export const layersOf = (s: string) => (s === 'auto' ? 'auto' : s.split(',').map((x) => x.trim()).filter(Boolean));

@@ -12,6 +12,7 @@
 //   backend fails late and opaquely without one), else WASM — multi-threaded (up to 4) only when
 //   the page is cross-origin isolated, since threads need SharedArrayBuffer.
 import * as ort from 'onnxruntime-web';
+import { UsageError } from '../core/errors.ts';
 import type { Provider, ProviderRequest } from '../types.ts';
 
 export { ort };
@@ -67,6 +68,9 @@ function wasmThreads(requested?: number): number {
 }
 
 /** `half`: the model computes in float16 somewhere (model/onnx.ts ModelInfo.half). */
+/** Why 'webgpu' is refused under Node, wherever it is asked for (the API, the CLI's --provider). */
+export const WEBGPU_NODE = "WebGPU is not available under Node; use provider 'auto' (onnxruntime-node's native CPU runtime where it installed, else WASM), 'cpu' or 'wasm', or the browser component for WebGPU.";
+
 export async function createSession(model: Uint8Array, opts: { provider?: ProviderRequest; numThreads?: number; half?: boolean } = {}): Promise<SessionChoice> {
   const want = opts.provider ?? 'auto';
   // Read by ORT when its WASM module first initialises; later changes are ignored.
@@ -74,6 +78,8 @@ export async function createSession(model: Uint8Array, opts: { provider?: Provid
   ort.env.logLevel = 'error';
   let note: string | undefined;
   if (isNode) {
+    // Refused rather than run elsewhere in silence: a caller asking for WebGPU expects a GPU (as the CLI refuses --provider webgpu).
+    if (want === 'webgpu') throw new UsageError(WEBGPU_NODE);
     const node = want === 'wasm' ? null : await nativeRuntime();
     if (node) {
       const threads = opts.numThreads === undefined ? {} : { intraOpNumThreads: Math.max(1, Math.floor(opts.numThreads)) };
@@ -81,9 +87,8 @@ export async function createSession(model: Uint8Array, opts: { provider?: Provid
       // Its layout optimisations ('all') crash the process on some float16 graphs (1.30: a small ViT), so those stop short of them.
       const level = opts.half ? 'extended' : 'all';
       const session = await node.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: level, logSeverityLevel: 4, ...threads });
-      return { session, Tensor: node.Tensor, provider: 'cpu', ...(want === 'webgpu' ? { note: 'WebGPU is not available under Node: using the native CPU runtime.' } : {}) };
+      return { session, Tensor: node.Tensor, provider: 'cpu' };
     }
-    if (want === 'webgpu') note = 'WebGPU is not available under Node: using WASM.';
     if (want === 'cpu') note = 'onnxruntime-node is not installed: using WASM.';
   } else if (want === 'auto' || want === 'webgpu') {
     // 'cpu' in a browser is WASM: its only CPU runtime.

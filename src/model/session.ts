@@ -2,7 +2,7 @@
 // Softmax) and the monitored layers' tensors, and nothing else is fetched.
 import { createSession, ort } from './runtime.ts';
 import type { ModelProto } from 'onnx-buf';
-import { ModelError } from '../core/errors.ts';
+import { ModelError, UsageError } from '../core/errors.ts';
 import { fromHalf, toHalf } from './half.ts';
 import { channelAxisOf, reduceLayer } from './reduce.ts';
 import { classOutput, FLOAT16, inspectModel, parseModel, perImageVector, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
@@ -114,6 +114,7 @@ export class InstrumentedModel {
     try {
       choice = await createSession(instrumentModel(model, [logitsName, ...layers]), { ...opts, half: info.half });
     } catch (e) {
+      if (e instanceof UsageError) throw e; // a provider this platform lacks, not the model
       throw new ModelError(`onnxruntime could not load the model: ${(e as Error).message}`, 'runtime');
     }
     return new InstrumentedModel(choice.session, choice.Tensor, info, layers, choice.provider, choice.note, input, outputName, logitsName, opts.probabilities);
