@@ -122,6 +122,8 @@ describe('CLI habits', () => {
     const shard = join(dir, 'shard.hsp');
     const s1 = cli(['profile', '--model', MODEL, '--images', subset(dir, 'background', 30, 60), '--edges-from', ten, '--out', shard]);
     expect(s1.status, s1.stderr).toBe(0);
+    // A shard is calibrated after the merge, which says so: no warning that it cannot flag.
+    expect(s1.stderr).not.toMatch(/cannot flag/);
     const m = cli(['merge', ten, shard, '--out', merged]);
     expect(m.status, m.stderr).toBe(0);
     // The same profile twice, or a shard beside a profile merged from it, would count its images twice.

@@ -275,8 +275,10 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const pooled = unfilled ? withoutClasses(built) : built;
   const profile: Profile = gauss ? { ...pooled, header: { ...pooled.header, gauss: gauss.finish() } } : pooled;
   const skipped = named(background, skip);
-  const fed = [...smallBackgroundWarning(built.header.count, !!opts.edgesFrom || (opts.planCount ?? 0) > background.count), ...oneClassWarning(predicted, outputs, features.spec.classNames)];
-  if (!calibration || calibration.count === 0) return { profile, skipped, notes, warnings: [...fed, ...calibrationWarnings(0, opts.fpr)] };
+  const part = !!opts.edgesFrom || (opts.planCount ?? 0) > background.count; // a shard, or the edges of shards to come
+  const fed = [...smallBackgroundWarning(built.header.count, part), ...oneClassWarning(predicted, outputs, features.spec.classNames)];
+  // A shard is calibrated after the merge (`calibrate` on the merged profile), which `merge` says.
+  if (!calibration || calibration.count === 0) return { profile, skipped, notes, warnings: [...fed, ...(part ? [] : calibrationWarnings(0, opts.fpr))] };
   const cal = await calibrate(features, profile, calibration, { ...opts, inBackground }, progress);
   return { profile: cal.profile, skipped: [...skipped, ...cal.skipped], notes: [...notes, ...cal.notes], warnings: [...fed, ...cal.warnings] };
 }
