@@ -10,7 +10,7 @@ import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
 import { fileSource, heldOut, listImages } from './io.ts';
 import { partsWriter, rocPage } from './eval-output.ts';
-import { counted } from './output.ts';
+import { counted } from '../core/words.ts';
 
 const SCAN_METHODS = ['histogram', 'empirical', 'kde'] as const;
 export const EVAL_METHODS: readonly string[] = [...SCAN_METHODS, ...PEER_NAMES];

@@ -16,7 +16,8 @@ import { choiceOf, enforceCap, layerOptions, providerOption } from './plan.ts';
 import { runInspect } from './inspect.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
 import { addExamples, markRequired, version } from './help.ts';
-import { counted, resultSink, scoreLine } from './output.ts';
+import { counted } from '../core/words.ts';
+import { resultSink, scoreLine } from './output.ts';
 import { int, progress, rate } from './progress.ts';
 
 // A reader that stops early (`histoscan score … | head`) closes the pipe: stop quietly, as Unix tools do.
@@ -122,7 +123,7 @@ layerOptions(
   report(built);
   const reductions = layerReductions(h).join(', ');
   console.error(
-    `wrote ${opts.out}: ${h.nodes} nodes in ${counted(h.layers.length, 'layer')} (${reductions}), ${counted(h.count, 'background image')}, ${h.strategy} B=${h.bins}, ` +
+    `wrote ${opts.out}: ${counted(h.nodes, 'node')} in ${counted(h.layers.length, 'layer')} (${reductions}), ${counted(h.count, 'background image')}, ${h.strategy} B=${h.bins}, ` +
       `${bytes.length.toLocaleString('en')} bytes (${(payloadBytes(h.nodes, h.strategy, h.bins, h.count) / h.nodes).toFixed(1)} B/node; budget ${(opts.budget * 1e6).toLocaleString('en')})` +
       `${h.calibration?.count ? `, calibrated on ${h.calibration.count}` : ', not calibrated'}; provider ${detector.features.provider}`,
   );

@@ -6,7 +6,7 @@ import { DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { fileSource, listImages, naming, readModelBytes, shard } from './io.ts';
 import { besideNote, specSources, type SpecFlags } from './spec-flags.ts';
-import { counted } from './output.ts';
+import { counted } from '../core/words.ts';
 import { layersOf } from './plan.ts';
 import { RESIZES } from '../model/spec.ts';
 

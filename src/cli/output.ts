@@ -2,6 +2,7 @@
 // CLI's contract with scripts, so each format has exactly one shape.
 import { evidenceLooks } from '../core/witnesses.ts';
 import type { ImageError, ImageResult, PartEvidence } from '../types.ts';
+import { counted } from '../core/words.ts';
 
 export type Format = 'text' | 'json' | 'jsonl';
 
@@ -86,7 +87,6 @@ export function textLine(r: ScoreLine | ImageError): string {
 }
 
 /** "1 image", "3 images". */
-export const counted = (n: number, noun: string): string => `${n.toLocaleString('en')} ${noun}${n === 1 ? '' : 's'}`;
 
 /** The group scan's subset: which images, as many nodes each (an uncalibrated score: compare batches, not one with a threshold). */
 export function groupText(g: GroupLine): string {

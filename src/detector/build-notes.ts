@@ -2,6 +2,7 @@
 // FPR, whether the model seems fed otherwise than it was trained, and why no image could be used.
 import { calibrationNeeded, SURROGATE_KINDS, TPM_TAU } from '../core/index.ts';
 import type { Combination } from '../types.ts';
+import { counted } from '../core/words.ts';
 
 /**
  * What the build should tell its user about the calibration set's size. `groups`: the combination's
@@ -54,7 +55,7 @@ export const SMALL_BACKGROUND = 100;
 export function smallBackgroundWarning(count: number, partial: boolean): string[] {
   if (partial || count >= SMALL_BACKGROUND) return [];
   return [
-    `only ${count} background images: no node's p-value can go below 1/${count + 1} (${(100 / (count + 1)).toPrecision(2)}%), so a node far beyond every known-good image counts no more than one a little beyond them, and only images out in many nodes at once stand out. Several hundred known-good images or more let the scan see what a few nodes say.`,
+    `only ${counted(count, 'background image')}: no node's p-value can go below 1/${count + 1} (${(100 / (count + 1)).toPrecision(2)}%), so a node far beyond every known-good image counts no more than one a little beyond them, and only images out in many nodes at once stand out. Several hundred known-good images or more let the scan see what a few nodes say.`,
   ];
 }
 

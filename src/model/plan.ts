@@ -2,6 +2,7 @@
 // Pure: layer shapes and profile settings in, a plan out. No ONNX, no DOM.
 import { axisField, countWidth, edgesPerNode, gaussBytes, gaussChoice, gaussDim, MIN_CLASS_COUNT, payloadBytes, UsageError, type GaussChoice } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
+import { counted } from '../core/words.ts';
 import { layerNodeCount } from './reduce.ts';
 
 /** What a profile will cost per node: its bins, and the background size n that sets the count width. */
@@ -263,7 +264,7 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
     const raw = gaussDim(plan.layers, g);
     const last = g.layers === plan.layers.length ? 'all layers' : g.layers === 1 ? 'the last layer' : `the last ${g.layers} layers`;
     const read = `${raw} channel means of ${g.first ? `the first ${g.first} and ${last}` : last}`;
-    notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${g.d < raw ? `${read}, projected to ${g.d}` : read}; ${g.prototypes} prototypes).`);
+    notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${g.d < raw ? `${read}, projected to ${g.d}` : read}; ${counted(g.prototypes, 'prototype')}).`);
   }
   const table = o.calibration ? `the calibration table of ${o.calibration.toLocaleString('en')} images` : `no calibration table: ${CALIBRATION_BYTES} bytes more per calibration image, which \`profile\` plans for`;
   notes.push(`about ${header.toLocaleString('en')} bytes of header and calibration (settings, layer list; ${table}).`);

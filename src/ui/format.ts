@@ -39,7 +39,6 @@ export const fmtBin = (a: number, b: number): string => {
 export const fmtValue3 = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
 
 /** "1 row", "1,204 rows". */
-export const plural = (n: number, what: string): string => `${n.toLocaleString('en')} ${what}${n === 1 ? '' : 's'}`;
 /** An FPR as the verdicts say it: 0.05 as 5%. */
 export const fmtRate = (r: number): string => `${+(r * 100).toFixed(2)}%`;
 /** Bytes as megabytes, two decimals below 1 MB. */

@@ -6,7 +6,7 @@ import type { InitInfo, InitOptions } from '../worker/worker.ts';
 import { Superseded, type DetectorClient } from './client.ts';
 import { emit } from './events.ts';
 import { localModel, pageUrl } from './files.ts';
-import { plural } from './format.ts';
+import { counted } from '../core/words.ts';
 import type { QueueController } from './queue.ts';
 import { isWaiting } from './rows.ts';
 import type { Status } from './views.ts';
@@ -105,7 +105,7 @@ export class ModelLoader implements ReactiveController {
         const waiting = rows.filter(isWaiting).length;
         const gone = rows.length - waiting;
         h.clear(true);
-        if (gone) h.notice = `The ${plural(gone, 'row')} of the model before ${gone === 1 ? 'was' : 'were'} cleared${waiting ? `; ${plural(waiting, 'image')} waiting ${waiting === 1 ? 'is' : 'are'} checked with this one` : ''}.`;
+        if (gone) h.notice = `The ${counted(gone, 'row')} of the model before ${gone === 1 ? 'was' : 'were'} cleared${waiting ? `; ${counted(waiting, 'image')} waiting ${waiting === 1 ? 'is' : 'are'} checked with this one` : ''}.`;
       }
       this.ready(info, local, files);
       return null;

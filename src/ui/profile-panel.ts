@@ -6,7 +6,8 @@ import { calibrationNeeded } from '../core/verdict.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { emit } from './events.ts';
 import { imagesOnly, inputFiles } from './files.ts';
-import { fmtMB, fmtRate, plural } from './format.ts';
+import { counted } from '../core/words.ts';
+import { fmtMB, fmtRate } from './format.ts';
 
 interface BuildState {
   state: 'idle' | 'running' | 'done' | 'error';
@@ -57,7 +58,7 @@ export class ProfilePanel implements ReactiveController {
   private buildFromFolder(all: File[]): Promise<void> {
     const { files, skipped } = imagesOnly(all);
     if (!files.length && all.length) {
-      this.set({ state: 'error', message: `No images in the chosen folder (${plural(skipped, 'other file')}): a build needs known-good PNG, JPEG, WebP, AVIF, GIF, BMP or TIFF images.` });
+      this.set({ state: 'error', message: `No images in the chosen folder (${counted(skipped, 'other file')}): a build needs known-good PNG, JPEG, WebP, AVIF, GIF, BMP or TIFF images.` });
       return Promise.resolve();
     }
     return this.buildFrom(files, skipped);
@@ -75,9 +76,9 @@ export class ProfilePanel implements ReactiveController {
       // Each error names its file; the first three, the count of the rest.
       const errors = r.skipped.slice(0, 3).map((s) => s.error.replace(/\.$/, ''));
       const more = r.skipped.length > 3 ? `; and ${r.skipped.length - 3} more` : '';
-      const skipped = (r.skipped.length ? `; ${plural(r.skipped.length, 'file')} skipped (${errors.join('; ')}${more})` : '') + (ignored ? `; ${plural(ignored, 'non-image file')} in the folder left out` : '');
+      const skipped = (r.skipped.length ? `; ${counted(r.skipped.length, 'file')} skipped (${errors.join('; ')}${more})` : '') + (ignored ? `; ${counted(ignored, 'non-image file')} in the folder left out` : '');
       const used = r.calibrated ? ` (${r.count.toLocaleString('en')} for the histograms, ${r.calibrated.toLocaleString('en')} to calibrate)` : '';
-      const built = `Profile built from ${plural(r.count + r.calibrated, 'image')}${used} on this device (${fmtMB(r.bytes.byteLength)})`;
+      const built = `Profile built from ${counted(r.count + r.calibrated, 'image')}${used} on this device (${fmtMB(r.bytes.byteLength)})`;
       // The build's notes (e.g. the energy part left out) and warnings (too few calibration images for the FPR or for one part alone) where it has a calibration.
       const sentences = (ws: string[]) => ws.map((w) => ` ${w[0].toUpperCase()}${w.slice(1)}`).join('');
       // A profile that cannot flag does not replace one that can: the user keeps a working verdict.
