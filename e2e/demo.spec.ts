@@ -34,7 +34,7 @@ test('the detail view shows the image as dropped and exactly as the model receiv
   await expect(page.locator(`${el} #detail`)).toContainText("the parts' q below combined");
   await expect(page.locator(`${el} #detail`)).toContainText(/nodes form the anomalous subset \(marked in red\), which the most unusual scan \(HC, α = /);
   await expect(page.locator(`${el} #detail [data-parts] tr.strong`).first()).toBeVisible();
-  await expect(page.locator(`${el} #detail .hint`).filter({ hasText: 'combines all 6 parts' })).toContainText('the 4 scans, the upper one also from below, into one witness, then it and the other 2 parts, and how unusual the parts are together');
+  await expect(page.locator(`${el} #detail .hint`).filter({ hasText: 'combines all 6 parts' })).toContainText('the 4 scans and the upper one read from below (the "quiet" row) as one witness, then that witness and the other 2 parts, and how unusual the parts are together');
   await shot(page, 'detail-model-input');
   // A 28×28 gray PNG reaches the model unchanged: the drawn pixels are the file's pixels.
   await rows(page).nth(1).locator('button.open').click();

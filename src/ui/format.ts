@@ -73,7 +73,10 @@ export function partLabel(name: string): string {
 export function asHigh(q: number, m: number): string {
   const k = Math.max(0, Math.round(q * (m + 1)) - 1);
   const of = `${m.toLocaleString('en')} clean calibration images`;
-  return k === 0 ? `none of the ${of} scores as high` : `${k.toLocaleString('en')} of the ${of} score as high`;
+  // q counts the image itself among them, (k + 1) / (m + 1): said, since k / m is what a reader would compute.
+  // Below 1 / (m + 1) (a part's q from the tail beyond calibration) no count gives it.
+  const why = q * (m + 1) < 1 - 1e-9 ? `(q = ${fmtP(q)}, beyond every one of them)` : `(q = ${(k + 1).toLocaleString('en')}/${(m + 1).toLocaleString('en')} = ${fmtP(q)}, the image counted among them)`;
+  return `${k === 0 ? `none of the ${of} scores as high` : `${k.toLocaleString('en')} of the ${of} score as high`} ${why}`;
 }
 
 /** Whether an image shown whole in a box of `box` px would be under 3 px thick (a 10000×3 strip). */

@@ -16,7 +16,8 @@ function verdictHint(d: ImageResult, scans: number, quiet: boolean, joint: boole
   }
   const others = n - scans;
   const grouped = partGroups(scans, n, quiet).length < n + (quiet ? 1 : 0);
-  const witnesses = grouped ? `: the ${scans} scans${quiet ? ', the upper one also from below,' : ''} into one witness, then it and the other ${others === 1 ? 'part' : `${others} parts`}` : '';
+  // The quiet look is a row of the table but no part of its own: the upper scan read from below.
+  const witnesses = grouped ? `: the ${scans} scans${quiet ? ' and the upper one read from below (the "quiet" row)' : ''} as one witness, then that witness and the other ${others === 1 ? 'part' : `${others} parts`}` : '';
   const together = joint ? `${scans < n ? ',' : ''} and how unusual the parts are together (their ranks' Mahalanobis distance from the calibration images')` : '';
   const hedged =
     d.decidedBy === 'hedged'
@@ -182,7 +183,7 @@ export class ResultDetail extends LitElement {
           : combined
           ? html`Anomaly score ${fmtScore(d.score)}, the parts' q below combined${d.score < TINY_SCORE ? ' (no witness reaches q 0.02 on its own; their q together order it)' : ''};`
           : html`Scan score ${fmtScore(d.score)} (${d.scoring.toUpperCase()}) at α = ${d.alpha.toPrecision(2)};`}
-        ${Number.isFinite(d.q) ? html`${asHigh(d.q, d.calibrationCount)} (q = ${fmtP(d.q)}).` : 'the profile has no calibration table.'}
+        ${Number.isFinite(d.q) ? html`${asHigh(d.q, d.calibrationCount)}.` : 'the profile has no calibration table.'}
         ${d.subset.length.toLocaleString('en')} of ${off.toLocaleString('en')} nodes form the anomalous subset (marked in red)${combined ? html`, which the most unusual scan (${d.scoring.toUpperCase()}, α = ${d.alpha.toPrecision(2)}) picked` : nothing}.
       </div>
       ${this.renderParts(d)}
