@@ -48,7 +48,7 @@ describe('asHigh', () => {
     expect(asHigh(1 / 13, 12)).toBe('none of the 12 clean calibration images scores as high (q = 1/13 = 0.077, the image counted among them)'); // not "7.7% of them"
     expect(asHigh(0.0003, 2000)).toBe('none of the 2,000 clean calibration images scores as high (q = 3.0e-4, beyond every one of them)');
     expect(asHigh(17 / 501, 500)).toBe('16 of the 500 clean calibration images score as high (q = 17/501 = 0.034, the image counted among them)');
-    expect(asHigh(1, 12)).toBe('12 of the 12 clean calibration images score as high (q = 13/13 = 1.00, the image counted among them)');
+    expect(asHigh(1, 12)).toBe('12 of the 12 clean calibration images score as high (q = 13/13 = 1.000, the image counted among them)');
   });
 });
 
