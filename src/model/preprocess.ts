@@ -135,3 +135,34 @@ export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
 export function inputDims(spec: ModelSpec, batch: number): number[] {
   return spec.layout === 'nchw' ? [batch, spec.channels, spec.height, spec.width] : [batch, spec.height, spec.width, spec.channels];
 }
+
+/**
+ * What toTensor does to this image under the spec, in words for the page's "what the model received":
+ * how it was resized (or not), whether its transparent pixels were laid over the matte, whether its
+ * colours became gray. A reader sees the picture; these say what the picture alone may not.
+ */
+export function preprocessSteps(img: RgbaImage, spec: ModelSpec): string[] {
+  const { width: w, height: h, data } = img;
+  const [W, H] = [spec.width, spec.height];
+  const from = `${w}×${h}`;
+  const steps: string[] = [];
+  if (w !== W || h !== H) {
+    const grow = w < W && h < H ? `enlarged from ${from}` : `resized from ${from}`;
+    const sameRatio = Math.abs(w / h - W / H) < 0.01;
+    if (spec.resize === 'pad') {
+      const rows = h === H ? from : `${h < H ? 'enlarged' : 'resized'} from ${from} to ${H} rows high`;
+      steps.push(w / h >= W / H ? `${rows}, squeezed to the input's width` : `${rows}, the rest of each row padded`);
+    }
+    else if (sameRatio) steps.push(grow);
+    else steps.push(spec.resize === 'center-crop' ? `centre-cropped to the input's shape and ${grow}` : `${grow}, stretched to the input's shape`);
+  }
+  let [clear, colour] = [false, false];
+  for (let i = 0; i < data.length && !(clear && colour); i += 4) {
+    clear ||= data[i + 3] < 255;
+    colour ||= data[i] !== data[i + 1] || data[i] !== data[i + 2];
+  }
+  if (clear) steps.push(`transparent pixels laid over ${spec.matte ?? 'black'}`);
+  if (spec.channels === 1 && colour) steps.push('colours made gray');
+  else if (spec.bgr) steps.push('channels in BGR order');
+  return steps;
+}

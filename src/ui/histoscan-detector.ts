@@ -1,6 +1,7 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { DEFAULTS } from '../defaults.ts';
-import type { ImageResult, ProviderRequest, RgbaImage, ScoringName } from '../types.ts';
+import type { ImageResult, ProviderRequest, ScoringName } from '../types.ts';
+import type { ModelInput } from '../worker/worker.ts';
 import { DetectorClient } from './client.ts';
 import { emit, type DetectorState } from './events.ts';
 import { pageUrl } from './files.ts';
@@ -113,7 +114,7 @@ export class HistoscanDetector extends LitElement {
   selected = -1;
   detail: ImageResult | null = null;
   /** The selected image as the model received it. */
-  detailInput: RgbaImage | null = null;
+  detailInput: ModelInput | null = null;
   /** Name of a model loaded from disk, while it is in use. */
   localModel = '';
   notice = '';

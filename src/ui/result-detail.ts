@@ -1,5 +1,6 @@
 import { css, html, LitElement, nothing } from 'lit';
-import type { ImageResult, LayerPValues, RgbaImage } from '../types.ts';
+import type { ImageResult, LayerPValues } from '../types.ts';
+import type { ModelInput } from '../worker/worker.ts';
 import type { NodeHistogramData as Hist } from '../types.ts';
 import { evidenceLooks, partGroups } from '../core/witnesses.ts';
 import { asHigh, fmtP, tooThin, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, layerLabel, partLabel, tokenPlace } from './format.ts';
@@ -45,7 +46,7 @@ export class ResultDetail extends LitElement {
   /** URL of the image as dropped. */
   original = '';
   /** The image as the model received it (resized, colour-converted), when known. */
-  modelInput: RgbaImage | null = null;
+  modelInput: ModelInput | null = null;
   loadHistogram: ((node: number, cls: number) => Promise<Hist>) | null = null;
   private hist: Hist | null = null;
   private histNode: { layer: number; index: number } | null = null;
@@ -112,7 +113,7 @@ export class ResultDetail extends LitElement {
         ? html`<figure><img src=${this.original} class=${thin ? 'thin' : ''} alt="The image as dropped" /><figcaption>As dropped: ${d.width}×${d.height}${thin ? ' (its middle: too thin to show whole)' : ''}</figcaption></figure>`
         : nothing}
       ${m
-        ? html`<figure><canvas class="model-input" role="img" aria-label="The image as the model received it: ${m.width}×${m.height} pixels"></canvas><figcaption data-model-input>What the model received: ${m.width}×${m.height}${gray ? ' gray' : ''}, after resizing and colour conversion</figcaption></figure>`
+        ? html`<figure><canvas class="model-input" role="img" aria-label="The image as the model received it: ${m.width}×${m.height} pixels"></canvas><figcaption data-model-input>What the model received: ${m.width}×${m.height}${gray ? ' gray' : ''}${m.steps.length ? `: ${m.steps.join('; ')}` : ', as dropped'}</figcaption></figure>`
         : nothing}
     </div>`;
   }

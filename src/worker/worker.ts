@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import { decodeProfile, encodeProfile, nodeHistogram, ProfileError, toImageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
 import { Detector, holdOut, sameSpec, type ImageSource } from '../detector/index.ts';
-import { toTensor } from '../model/preprocess.ts';
+import { preprocessSteps, toTensor } from '../model/preprocess.ts';
 import { specSource } from '../model/spec.ts';
 import type { BinStrategy, ImageError, ImageResult, NodeHistogramData, Progress, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
 import { decodeBlob } from './decode.ts';
@@ -52,6 +52,9 @@ function parseJson(bytes: ArrayBuffer, src: string): unknown {
     throw new Error(`The model spec at ${src} is not JSON: ${(e as Error).message}`);
   }
 }
+
+/** The image as the model received it, in RGBA for display, and what preprocessing did to it (model/preprocess.ts preprocessSteps). */
+export type ModelInput = RgbaImage & { steps: string[] };
 
 let detector: Detector | null = null;
 let modelSize = 0;
@@ -168,9 +171,10 @@ const api = {
    * The image as the model receives it (decoded, resized, colour-converted by the model spec), turned
    * back into 8-bit RGBA for display: the detail view shows what "unusual" is about.
    */
-  async modelInput(file: Blob, name: string): Promise<RgbaImage> {
+  async modelInput(file: Blob, name: string): Promise<ModelInput> {
     const s = need().features.spec;
-    const x = toTensor(await decodeBlob(file, name), s);
+    const img = await decodeBlob(file, name);
+    const x = toTensor(img, s);
     const n = s.width * s.height;
     const data = new Uint8ClampedArray(n * 4);
     for (let i = 0; i < n; i++) {
@@ -182,7 +186,7 @@ const api = {
       }
       data[i * 4 + 3] = 255;
     }
-    return Comlink.transfer({ width: s.width, height: s.height, data }, [data.buffer]);
+    return Comlink.transfer({ width: s.width, height: s.height, data, steps: preprocessSteps(img, s) }, [data.buffer]);
   },
 
   /**

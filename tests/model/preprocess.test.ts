@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toTensor } from '../../src/model/preprocess.ts';
+import { preprocessSteps, toTensor } from '../../src/model/preprocess.ts';
 import { parseSpec } from '../../src/model/spec.ts';
 import { layerNodeCount, reduceLayer } from '../../src/model/reduce.ts';
 import { ModelError } from '../../src/core/errors.ts';
@@ -241,5 +241,23 @@ describe('reduction', () => {
       expect(mean[c]).toBeCloseTo(vals.reduce((a, b) => a + b, 0) / 12, 5);
       expect(max[c]).toBe(Math.max(...vals));
     }
+  });
+});
+
+describe('preprocessSteps: what "what the model received" says was done', () => {
+  const img = (w: number, h: number, px: (i: number) => [number, number, number, number]): RgbaImage => ({ width: w, height: h, data: Uint8Array.from({ length: w * h * 4 }, (_, k) => px(k >> 2)[k & 3]) });
+  const gray = (w: number, h: number) => img(w, h, () => [90, 90, 90, 255]);
+  const rgb = (w: number, h: number) => img(w, h, (i) => [i % 255, 20, 200, 255]);
+  const spec = (o: Partial<ModelSpec>): ModelSpec => ({ inputName: 'x', height: 28, width: 28, channels: 1, layout: 'nchw', scale: 255, mean: [0], std: [1], resize: 'stretch', ...o });
+  it('says nothing of an image fed as it is, and each step where one was taken', () => {
+    expect(preprocessSteps(gray(28, 28), spec({}))).toEqual([]);
+    expect(preprocessSteps(rgb(1, 1), spec({ channels: 3, height: 224, width: 224 }))).toEqual(['enlarged from 1×1']);
+    expect(preprocessSteps(rgb(100, 50), spec({}))).toEqual(["resized from 100×50, stretched to the input's shape", 'colours made gray']);
+    expect(preprocessSteps(rgb(336, 224), spec({ channels: 3, height: 224, width: 224, resize: 'center-crop', bgr: true }))).toEqual(["centre-cropped to the input's shape and resized from 336×224", 'channels in BGR order']);
+    expect(preprocessSteps(gray(96, 48), spec({ height: 48, width: 192, resize: 'pad' }))).toEqual(['96×48, the rest of each row padded']);
+    expect(preprocessSteps(gray(50, 24), spec({ height: 48, width: 192, resize: 'pad' }))).toEqual(['enlarged from 50×24 to 48 rows high, the rest of each row padded']);
+    expect(preprocessSteps(gray(800, 48), spec({ height: 48, width: 192, resize: 'pad' }))).toEqual(["800×48, squeezed to the input's width"]);
+    const half = img(28, 28, (i) => [0, 0, 0, i < 392 ? 0 : 255]);
+    expect(preprocessSteps(half, spec({ matte: 'white' }))).toEqual(['transparent pixels laid over white']);
   });
 });
