@@ -30,6 +30,9 @@ test('bad inputs each get a clear message in their own row; every other image is
   const message = async (name: string) => page.locator(`${el} tr.row[data-name="${name}"] .verdict`).innerText();
   for (const ok of ['good-1.png', 'good-2.png', 'tiny-1x1.png', 'rgb-for-gray-model.png', 'alpha.png', 'photo.jpg']) expect(await state(ok), ok).toBe('done');
   expect(await message('empty.png')).toMatch(/empty/);
+  // The row names the file once; the whole message, name first, is its title (and the error event's).
+  expect(await message('empty.png')).toMatch(/^✕ the file is empty/);
+  expect(await page.locator(`${el} tr.row[data-name="empty.png"] .verdict`).getAttribute('title')).toMatch(/^empty\.png: the file is empty/);
   expect(await message('notes.png')).toMatch(/text file/);
   expect(await message('cut.png')).toMatch(/truncated or corrupt/);
   expect(await message('cut.jpg')).toMatch(/truncated or corrupt/);

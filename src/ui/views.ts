@@ -83,7 +83,11 @@ export function rowView(r: Row, c: RowContext) {
   if (r.state === 'done' && s) {
     const v = verdictText(s.verdict, c.fpr);
     verdict = html`<span class="verdict ${v.cls}" part="verdict" title=${s.reason ?? nothing}>${v.short}</span>`;
-  } else if (r.state === 'error') verdict = html`<span class="verdict err" part="verdict">✕ ${r.error}</span>`;
+  } else if (r.state === 'error') {
+    // The row names the file already; the error event keeps the whole message.
+    const own = r.error?.startsWith(`${r.name}: `) ? r.error.slice(r.name.length + 2) : r.error;
+    verdict = html`<span class="verdict err" part="verdict" title=${r.error ?? nothing}>✕ ${own}</span>`;
+  }
   else verdict = html`<span class="verdict" part="verdict">${r.state === 'running' ? 'checking…' : r.state}</span>`;
   return html`<tr class="row ${c.selected ? 'sel' : ''}" part="row" data-state=${r.state} data-name=${r.name} data-flagged=${s ? String(s.verdict === 'unusual') : ''} data-verdict=${s?.verdict ?? ''} data-q=${s ? String(s.q) : ''} @click=${c.open}>
     <td>${r.state === 'error' ? '' : html`<img src=${c.thumb()} alt="" loading="lazy" @load=${thinFit(36)} />`}</td>
