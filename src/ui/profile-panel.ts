@@ -67,7 +67,8 @@ export class ProfilePanel implements ReactiveController {
   /** Build from `files`; `ignored`: other files of its folder, left out. */
   async buildFrom(files: File[], ignored = 0): Promise<void> {
     if (!files.length) return;
-    this.set({ state: 'running', done: 0, total: files.length, stage: 'starting', message: undefined });
+    // The worker says the total (every pass over the images) with its first progress: until then, no bar length.
+    this.set({ state: 'running', done: 0, total: 0, stage: 'starting', message: undefined });
     try {
       const fpr = this.host.fpr;
       const r = await this.client.buildProfile(files, { budgetMB: this.host.budget, fpr }, (p) => this.set(p));
@@ -145,7 +146,7 @@ export class ProfilePanel implements ReactiveController {
         <button @click=${() => this.pick('hsp')}>Load a .hsp profile…</button>
         <input id="hsp" type="file" tabindex="-1" accept=".hsp" aria-label="Profile file" @change=${(e: Event) => this.loadProfile(inputFiles(e)[0])} />
         ${bd.state === 'running'
-          ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress><span>${bd.stage}</span><button @click=${() => this.client.cancel()}>Cancel</button>`
+          ? html`${bd.total ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress>` : html`<progress aria-label="Profile build"></progress>`}<span data-build-stage>${bd.stage}${bd.total ? `: ${bd.done.toLocaleString('en')} of ${bd.total.toLocaleString('en')}` : ''}</span><button @click=${() => this.client.cancel()}>Cancel</button>`
           : nothing}
         ${bd.url ? html`<a class="button" href=${bd.url} download=${this.downloadName()} data-download>Download profile (.hsp)</a>` : nothing}
       </div>
