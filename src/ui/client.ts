@@ -19,13 +19,21 @@ const DEAD_AFTER_MS = 5000;
 /** A start that a later start overtook (loaded or failed): its worker is gone, and the later start decides. */
 export class Superseded extends Error {}
 
+/** A call on a worker that another took over (another model started) while the call ran. */
+export class Replaced extends Error {
+  constructor() {
+    super('Another model was started while this ran; run it again on the model in use.');
+  }
+}
+
 /** One worker, watched: a crash or a silence of DEAD_AFTER_MS ends it (onDead). */
 class Live {
   readonly worker = new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: 'histoscan-detector' });
   readonly api = Comlink.wrap<DetectorWorkerApi>(this.worker);
-  private died: (() => void) | null = null;
+  /** Settles every pending call: WorkerDiedError on a death, Replaced where another worker took over. */
+  private end: ((e: Error) => void) | null = null;
   readonly death = new Promise<never>((_, reject) => {
-    this.died = () => reject(new WorkerDiedError());
+    this.end = reject;
   });
   private heartbeat: ReturnType<typeof setInterval> | null = setInterval(() => this.probe(), HEARTBEAT_MS);
   private lastPong = performance.now();
@@ -51,12 +59,12 @@ class Live {
   }
 
   private markDead(): void {
-    if (!this.died) return;
-    const died = this.died;
-    this.died = null;
+    const end = this.end;
+    if (!end) return;
+    this.end = null;
     this.stopWatching();
     this.onDead(this);
-    died();
+    end(new WorkerDiedError());
   }
 
   private stopWatching(): void {
@@ -79,10 +87,13 @@ class Live {
     }
   }
 
+  /** Ends the worker; a call still pending on it (a profile build) rejects with Replaced rather than wait forever. */
   terminate(): void {
-    this.died = null;
+    const end = this.end;
+    this.end = null;
     this.stopWatching();
     this.worker.terminate();
+    end?.(new Replaced());
   }
 }
 
