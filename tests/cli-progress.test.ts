@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LOG_EVERY_MS, progress } from '../src/cli/progress.ts';
+import { decimal, int, LOG_EVERY_MS, progress, rate } from '../src/cli/progress.ts';
 
 describe('progress where stderr is no terminal', () => {
   it('says nothing in a short run, and a line per LOG_EVERY_MS of a long one with its stage\'s time left', () => {
@@ -22,5 +22,14 @@ describe('progress where stderr is no terminal', () => {
     bar.update({ done: 5, total: 5, stage: 'calibration' });
     expect(lines[1]).toBe('calibration 5/5\n');
     bar.stop();
+  });
+});
+
+describe('numeric flags', () => {
+  it('take decimal numbers only, not what Number() also reads (hex, binary, empty)', () => {
+    expect(['8', ' 0.5 ', '1e4', '.25', '-2'].map(decimal)).toEqual([8, 0.5, 10000, 0.25, -2]);
+    for (const v of ['0x10', '0b1', '0o7', '', ' ', 'abc', '8 MB', 'Infinity']) expect(decimal(v), v).toBeNaN();
+    expect(() => int('0x10')).toThrow('wants a positive integer');
+    expect(() => rate('0x0')).toThrow('wants a rate between 0 and 1');
   });
 });

@@ -6,6 +6,7 @@ import { DEFAULTS, defaultPlan } from '../defaults.ts';
 import type { FeatureExtractor, ReductionChoice } from '../detector/index.ts';
 import { bytesPerNode, costPlan, fmtBytes, type Plan, type PlanBudget } from '../model/plan.ts';
 import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
+import { decimal } from './progress.ts';
 
 export interface BudgetFlags {
   layers?: string;
@@ -21,7 +22,7 @@ export interface BudgetFlags {
 }
 
 const megabytes = (v: string) => {
-  const n = Number(v);
+  const n = decimal(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('wants a positive number of MB');
   return n;
 };

@@ -3,14 +3,17 @@ import cliProgress from 'cli-progress';
 import { InvalidArgumentError } from 'commander';
 import type { Progress } from '../types.ts';
 
+/** A flag's number as written in decimal ("8", "0.5", "1e4"); NaN for what Number() would also take: "0x10", "0b1", "". */
+export const decimal = (v: string): number => (/^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(v) ? Number(v) : NaN);
+
 export const int = (v: string) => {
-  const n = Number(v);
+  const n = decimal(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('wants a positive integer');
   return n;
 };
 /** A rate such as a false-positive rate: strictly between 0 and 1. */
 export const rate = (v: string) => {
-  const n = Number(v);
+  const n = decimal(v);
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError('wants a rate between 0 and 1, such as 0.05');
   return n;
 };
