@@ -17,7 +17,8 @@ export const EXIT_HELP = `Exit status:
   0  ok
   1  usage or input error (bad flags; missing or unreadable model, profile or folder;
      no image to check; --fail-on-flagged with a profile that cannot flag at the FPR)
-  2  some images failed (the rest were checked and printed)
+  2  some images failed (the rest were checked and printed; profile: skipped images);
+     a folder inside could not be read, or held a pipe or device file (left out)
   3  with --fail-on-flagged: at least one image was flagged unusual
      (2 wins over 3: a batch with failures is not a complete check)`;
 

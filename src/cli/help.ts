@@ -16,12 +16,12 @@ export function markRequired(program: Command): Command {
   });
 }
 
-/** Appends examples (and, for batch commands, the exit statuses) below a command's options. */
-export function examples(cmd: Command, lines: string[], exitCodes = false): Command {
-  return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}${exitCodes ? `\n\n${EXIT_HELP}` : ''}`);
+/** Appends examples and the exit statuses (the same for every command) below a command's options. */
+export function examples(cmd: Command, lines: string[]): Command {
+  return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n\n${EXIT_HELP}`);
 }
 
-const EXAMPLES: Record<string, { lines: string[]; exitCodes?: boolean }> = {
+const EXAMPLES: Record<string, { lines: string[] }> = {
   inspect: { lines: ['histoscan inspect --model my.onnx', 'histoscan inspect --model my.onnx --json'] },
   profile: {
     lines: [
@@ -29,7 +29,6 @@ const EXAMPLES: Record<string, { lines: string[]; exitCodes?: boolean }> = {
       'histoscan profile --model my.onnx --images good/ --calibration held-out-good/ --out my.hsp',
       'histoscan profile --model my.onnx --images bg/ --edges-from edges.hsp --shard 3/50 --out shard-3.hsp',
     ],
-    exitCodes: true,
   },
   activations: { lines: ['histoscan activations --model my.onnx --images dir/ --reduce channel-mean --out X.npy'] },
   score: {
@@ -39,7 +38,6 @@ const EXAMPLES: Record<string, { lines: string[]; exitCodes?: boolean }> = {
       'histoscan score --model my.onnx --profile my.hsp --jsonl photos/ | jq -c "select(.verdict == \\"unusual\\")"',
       'histoscan score --model my.onnx --profile my.hsp --fail-on-flagged uploads/ || echo "something unusual"',
     ],
-    exitCodes: true,
   },
   eval: { lines: ['histoscan eval --model my.onnx --background bg/ --calibration cal/ --clean test/ --anomalous attacked=adv/ --json'] },
   calibrate: {
@@ -47,15 +45,14 @@ const EXAMPLES: Record<string, { lines: string[]; exitCodes?: boolean }> = {
       'histoscan calibrate --model my.onnx --profile merged.hsp --images held-out-good/ --out merged.hsp',
       'histoscan calibrate --model my.onnx --profile my.hsp --images more-good/ --fpr 0.01 --out my-1pct.hsp',
     ],
-    exitCodes: true,
   },
   merge: { lines: ['histoscan merge shard-*.hsp --out profile.hsp'] },
 };
 
-/** Examples (and, for batch commands, the exit statuses) below each command's options. */
+/** Examples and the exit statuses below each command's options. */
 export function addExamples(program: Command): void {
   for (const c of program.commands) {
     const e = EXAMPLES[c.name()];
-    if (e) examples(c, e.lines, e.exitCodes);
+    if (e) examples(c, e.lines);
   }
 }
