@@ -30,7 +30,7 @@ export function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fp
     const atLow = [...series.map((s) => ({ ...s, x: s.x.map((v) => Math.max(v, floor)) })), chance];
     const lost = curves.find(({ res }) => res.kind === 'histoscan')?.res;
     const body = [
-      plot({ title: `ROC: clean vs ${set}${half}`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series, xRange: [0, 1], yRange: [0, 1], diagonal: true }),
+      plot({ title: `ROC: clean vs ${set}${half}`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series: [...series, { ...chance, x: [0, 1], y: [0, 1] }], xRange: [0, 1], yRange: [0, 1] }),
       plot({ title: `ROC at low false-positive rates: clean vs ${set}${half}`, xLabel: 'false-positive rate (log scale)', yLabel: 'true-positive rate', series: atLow, xLog: true, xRange: [Math.log10(floor), 0], yRange: [0, 1] }),
       ...(lost ? [lostFigure(lost)] : []),
     ].join('\n');
