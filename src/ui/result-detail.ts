@@ -9,6 +9,9 @@ import { verdictText } from './verdict-text.ts';
 import './node-histogram.ts';
 import './pvalue-map.ts';
 
+/** A box of at most `box` px with the image's own shape, so the transparency pattern behind it shows through its transparent pixels only, not beside it. */
+const fitBox = (w: number, h: number, box: number) => (w >= h ? `height: ${Math.max(1, Math.round((box * h) / w))}px` : `width: ${Math.max(1, Math.round((box * w) / h))}px`);
+
 /** What the verdict's q is made of, in words, under the parts' table: `scans` scan parts, the quiet look and the joint look where the verdict has them. */
 function verdictHint(d: ImageResult, scans: number, quiet: boolean, joint: boolean): string {
   const n = d.parts.length;
@@ -110,7 +113,7 @@ export class ResultDetail extends LitElement {
     const thin = tooThin(d.width, d.height, 112);
     return html`<div class="inputs">
       ${this.original
-        ? html`<figure><img src=${this.original} class=${thin ? 'thin' : ''} alt="The image as dropped" /><figcaption>As dropped: ${d.width}×${d.height}${thin ? ' (its middle: too thin to show whole)' : ''}</figcaption></figure>`
+        ? html`<figure><img src=${this.original} class=${thin ? 'thin' : ''} style=${thin ? '' : fitBox(d.width, d.height, 112)} alt="The image as dropped" /><figcaption>As dropped: ${d.width}×${d.height}${thin ? ' (its middle: too thin to show whole)' : ''}</figcaption></figure>`
         : nothing}
       ${m
         ? html`<figure><canvas class="model-input" role="img" aria-label="The image as the model received it: ${m.width}×${m.height} pixels"></canvas><figcaption data-model-input>What the model received: ${m.width}×${m.height}${gray ? ' gray' : ''}${m.steps.length ? `: ${m.steps.join('; ')}` : ', as dropped'}</figcaption></figure>`
