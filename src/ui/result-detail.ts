@@ -68,7 +68,7 @@ export class ResultDetail extends LitElement {
       .nodes { display: flex; flex-wrap: wrap; gap: 0.3rem; }
       .nodes button { font-size: 0.78rem; padding: 0.2rem 0.45rem; }
       .inputs { display: flex; gap: 1rem; align-items: flex-start; margin: 0.5rem 0 0.75rem; flex-wrap: wrap; }
-      .inputs figure { margin: 0; font-size: 0.8rem; color: var(--histoscan-muted, #566070); max-width: 11rem; }
+      .inputs figure { margin: 0; font-size: 0.8rem; color: var(--histoscan-muted, #566070); max-width: 16rem; }
       .inputs img.thin { object-fit: cover; }
       .inputs img, .inputs canvas { display: block; width: 112px; height: 112px; object-fit: contain; image-rendering: pixelated; border: 1px solid var(--histoscan-rule, #e3e8ef); border-radius: 6px; background: repeating-conic-gradient(#8883 0 25%, transparent 0 50%) 50% / 12px 12px; }
       .hint { font-size: 0.85rem; color: var(--histoscan-muted, #5b6472); }
