@@ -86,8 +86,6 @@ export function textLine(r: ScoreLine | ImageError): string {
   return `${line}\tstrongest part: ${strongest.name} (q ${strongest.q.toPrecision(2)})`;
 }
 
-/** "1 image", "3 images". */
-
 /** The group scan's subset: which images, as many nodes each (an uncalibrated score: compare batches, not one with a threshold). */
 export function groupText(g: GroupLine): string {
   const named = g.images.slice(0, 5).join(', ') + (g.images.length > 5 ? ', …' : '');

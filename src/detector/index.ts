@@ -9,6 +9,7 @@ import type { ImageResult, ModelSpec, RgbaImage } from '../types.ts';
 import { buildProfile, calibrate, type BuildOptions, type BuildResult } from './build.ts';
 import { FeatureExtractor, holdOut, type FeatureOptions, type ImageSource, type ReductionChoice } from './features.ts';
 import { Scorer, SCORE_OPTIONS, type ScoreOptions } from './scorer.ts';
+import { counted } from '../core/words.ts';
 
 export { FeatureExtractor, Scorer, buildProfile, calibrate, holdOut };
 export type { BuildOptions, BuildResult, FeatureOptions, ImageSource, ReductionChoice, ScoreOptions };
@@ -208,7 +209,7 @@ function checkCompatible(p: Profile, f: FeatureExtractor, layersHint = ''): void
   if (!compatible(p, f)) {
     const rs = layerReductions(p.header);
     const one = (l: (typeof f.layers)[number] | undefined, r: string | undefined) => (l ? `"${l.name}" [${l.nodes} ${r}${l.channelAxis ? `, channels on axis ${l.channelAxis}` : ''}]` : 'none');
-    const count = (ls: readonly { nodes: number }[]) => `${ls.length} layer${ls.length === 1 ? '' : 's'}, ${ls.reduce((a, l) => a + l.nodes, 0).toLocaleString('en-US')} nodes`;
+    const count = (ls: readonly { nodes: number }[]) => `${counted(ls.length, 'layer')}, ${counted(ls.reduce((a, l) => a + l.nodes, 0), 'node')}`;
     // The first few places where they differ, not every layer twice (a photo model has dozens).
     const at = Array.from({ length: Math.max(p.header.layers.length, f.layers.length) }, (_, i) => i).filter((i) => {
       const [a, b] = [p.header.layers[i], f.layers[i]];

@@ -152,8 +152,7 @@ export function preprocessSteps(img: RgbaImage, spec: ModelSpec): string[] {
     if (spec.resize === 'pad') {
       const rows = h === H ? from : `${h < H ? 'enlarged' : 'resized'} from ${from} to ${H} rows high`;
       steps.push(w / h >= W / H ? `${rows}, squeezed to the input's width` : `${rows}, the rest of each row padded`);
-    }
-    else if (sameRatio) steps.push(grow);
+    } else if (sameRatio) steps.push(grow);
     else steps.push(spec.resize === 'center-crop' ? `centre-cropped to the input's shape and ${grow}` : `${grow}, stretched to the input's shape`);
   }
   let [clear, colour] = [false, false];

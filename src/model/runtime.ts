@@ -67,10 +67,10 @@ function wasmThreads(requested?: number): number {
   return isolated ? Math.max(1, Math.min(4, globalThis.navigator?.hardwareConcurrency ?? 1)) : 1;
 }
 
-/** `half`: the model computes in float16 somewhere (model/onnx.ts ModelInfo.half). */
-/** Why 'webgpu' is refused under Node, wherever it is asked for (the API, the CLI's --provider). */
-export const WEBGPU_NODE = "WebGPU is not available under Node; use provider 'auto' (onnxruntime-node's native CPU runtime where it installed, else WASM), 'cpu' or 'wasm', or the browser component for WebGPU.";
+/** Why 'webgpu' is refused under Node (the CLI's --provider refuses it in its own words). */
+const WEBGPU_NODE = "WebGPU is not available under Node; use provider 'auto' (onnxruntime-node's native CPU runtime where it installed, else WASM), 'cpu' or 'wasm', or the browser component for WebGPU.";
 
+/** `half`: the model computes in float16 somewhere (model/onnx.ts ModelInfo.half). */
 export async function createSession(model: Uint8Array, opts: { provider?: ProviderRequest; numThreads?: number; half?: boolean } = {}): Promise<SessionChoice> {
   const want = opts.provider ?? 'auto';
   // Read by ORT when its WASM module first initialises; later changes are ignored.

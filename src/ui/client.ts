@@ -144,10 +144,14 @@ export class DetectorClient extends EventTarget {
     return this.open(this.opts, this.profileBytes);
   }
 
+  private running(): Live {
+    if (!this.live) throw new Error('Detector worker not started.');
+    return this.live;
+  }
+
   /** A call to the worker in use that rejects with WorkerDiedError when it dies while the call is pending. */
   private guard<T>(call: (api: Comlink.Remote<DetectorWorkerApi>) => Promise<T>): Promise<T> {
-    const live = this.live;
-    if (!live) throw new Error('Detector worker not started.');
+    const live = this.running();
     return live.guard(call(live.api));
   }
 
@@ -167,8 +171,7 @@ export class DetectorClient extends EventTarget {
 
   /** A profile built in the worker from these images; not yet in use (useProfile). */
   async buildProfile(files: File[], opts: { bins?: number; strategy?: 'uniform' | 'tail'; budgetMB?: number; fpr?: number }, onProgress: (p: { done: number; total: number; stage: string }) => void) {
-    const live = this.live;
-    if (!live) throw new Error('Detector worker not started.');
+    const live = this.running();
     return live.longCall(() => live.api.buildProfile(files, files.map((f) => f.webkitRelativePath || f.name), opts, Comlink.proxy(onProgress)));
   }
 
