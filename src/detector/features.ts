@@ -1,7 +1,8 @@
 // Feature extraction: the model parsed once, then pixels -> preprocess -> instrumented session ->
 // monitored layers -> node values, in batches. Holds no profile and computes no statistics.
 import { ActivationError, axisField, CancelledError, checkFinite, layerOffsets, ModelError, summaryReduction, UsageError } from '../core/index.ts';
-import { inspectModel, parseModel } from '../model/onnx.ts';
+import { inspectModel } from '../model/onnx.ts';
+import { parseModel } from '../model/parse.ts';
 import { fingerprint } from '../model/instrument.ts';
 import { planProfile, type LayerShape, type Plan, type PlanBudget } from '../model/plan.ts';
 import { inputDims, toTensor } from '../model/preprocess.ts';

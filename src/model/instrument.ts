@@ -3,7 +3,8 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TypeProto_TensorSchema, TypeProtoSchema, ValueInfoProtoSchema, type ModelProto } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
-import { elemOf, parseModel, type ModelInfo } from './onnx.ts';
+import { elemOf, type ModelInfo } from './onnx.ts';
+import { parseModel } from './parse.ts';
 
 /** The layers to monitor: `auto`, or explicit tensor names checked against the model (an empty list: logits only). */
 export function resolveLayers(info: ModelInfo, choice: 'auto' | string[]): string[] {

@@ -5,7 +5,8 @@ import type { ModelProto } from 'onnx-buf';
 import { ModelError, UsageError } from '../core/errors.ts';
 import { fromHalf, toHalf } from './half.ts';
 import { channelAxisOf, reduceLayer } from './reduce.ts';
-import { classOutput, FLOAT16, inspectModel, parseModel, perImageVector, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
+import { classOutput, FLOAT16, inspectModel, perImageVector, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
+import { parseModel } from './parse.ts';
 import { instrumentModel, resolveLayers } from './instrument.ts';
 import type { ModelSpec, Provider, ProviderRequest } from '../types.ts';
 
