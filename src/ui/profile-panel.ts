@@ -128,24 +128,27 @@ export class ProfilePanel implements ReactiveController {
 
   render(ready: boolean, localModel: string) {
     const bd = this.build;
+    // Another model or profile while a build runs would leave the build's profile for neither.
+    const building = bd.state === 'running';
+    const wait = building ? 'A profile is being built: wait for it, or cancel it.' : nothing;
     return html`<section class="calibrate" part="profile-panel">
       <h3>Use your own model</h3>
       <p>Pick an ONNX image model with its .hsp profile (built with <code>histoscan profile</code>) and, if the model needs one, its spec .json. The files are read in this browser; nothing is uploaded.</p>
       <div class="actions">
-        <button @click=${() => this.pick('own-model')}>Use your own model…</button>
+        <button @click=${() => this.pick('own-model')} ?disabled=${building} title=${wait}>Use your own model…</button>
         <input id="own-model" type="file" tabindex="-1" multiple accept=".onnx,.hsp,.json" aria-label="Model (.onnx), profile (.hsp) and optional spec (.json)" @change=${(e: Event) => this.onModelFiles(inputFiles(e))} />
         ${localModel ? html`<span role="status" data-local-model>Using ${localModel} from this device.</span>` : nothing}
       </div>
       <h3>Calibrate on your own images</h3>
       <p>Build a profile from known-good images in this browser (every fifth image calibrates the verdict: about ${imagesFor(this.host.fpr)} images at least, to flag at FPR ${fmtRate(this.host.fpr)}), within ${this.host.budget} MB. It is used at once (unless it cannot flag and the profile in use can) and can be downloaded as .hsp; nothing is uploaded.</p>
       <div class="actions">
-        <button @click=${() => this.pick('calib')} ?disabled=${bd.state === 'running' || !ready}>Build a profile from a folder…</button>
-        <button @click=${() => this.pick('calib-files')} ?disabled=${bd.state === 'running' || !ready}>…or from images</button>
+        <button @click=${() => this.pick('calib')} ?disabled=${building || !ready}>Build a profile from a folder…</button>
+        <button @click=${() => this.pick('calib-files')} ?disabled=${building || !ready}>…or from images</button>
         <input id="calib" type="file" tabindex="-1" webkitdirectory multiple aria-label="Folder of known-good images" @change=${(e: Event) => this.buildFromFolder(inputFiles(e))} />
         <input id="calib-files" type="file" tabindex="-1" multiple accept="image/*" aria-label="Known-good images" @change=${(e: Event) => this.buildFrom(inputFiles(e))} />
-        <button @click=${() => this.pick('hsp')}>Load a .hsp profile…</button>
+        <button @click=${() => this.pick('hsp')} ?disabled=${building} title=${wait}>Load a .hsp profile…</button>
         <input id="hsp" type="file" tabindex="-1" accept=".hsp" aria-label="Profile file" @change=${(e: Event) => this.loadProfile(inputFiles(e)[0])} />
-        ${bd.state === 'running'
+        ${building
           ? html`${bd.total ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress>` : html`<progress aria-label="Profile build"></progress>`}<span data-build-stage>${bd.stage}${bd.total ? `: ${bd.done.toLocaleString('en')} of ${bd.total.toLocaleString('en')}` : ''}</span><button @click=${() => this.client.cancel()}>Cancel</button>`
           : nothing}
         ${bd.url ? html`<a class="button" href=${bd.url} download=${this.downloadName()} data-download>Download profile (.hsp)</a>` : nothing}
