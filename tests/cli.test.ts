@@ -160,7 +160,9 @@ describe('CLI end to end on the default model', () => {
     expect(page.match(/<svg /g)).toHaveLength(2);
     expect(page).toContain('ROC: clean vs pgd (dev half)');
     expect(page).toContain('ROC at low false-positive rates: clean vs pgd (dev half)');
-    expect(page.match(/<polyline /g)).toHaveLength(2 * peers.results.length + 1);
+    // Each method's curve in both plots, and the chance line in each (with its legend entry).
+    expect(page.match(/<polyline /g)).toHaveLength(2 * peers.results.length + 2);
+    expect(page.split('>chance</text>')).toHaveLength(3);
     for (const r of peers.results) expect(page.split(`${r.method} (AUC ${r.auc.toFixed(3)})`)).toHaveLength(3);
     // ... and histoscan's verdict as a point on its curve, at the rates the JSON gives.
     expect(page.match(/<circle /g)).toHaveLength(4); // the point and its legend swatch, in each plot
