@@ -1,19 +1,19 @@
 // histoscan command line: inspect | profile | activations | score | eval | calibrate | merge (the flags they share: options.ts).
-import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
-import { encodeProfile, excessNote, layerReductions, mergeProfiles, payloadBytes, SCORINGS, toImageError, UsageError } from '../core/index.ts';
+import { encodeProfile, excessNote, layerReductions, payloadBytes, SCORINGS, toImageError, UsageError } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import { PEER_FEATURES } from '../peers/index.ts';
 import { collectReadable, EVAL_METHODS, evalImages, runEval } from './eval.ts';
 import { evalTable } from './eval-output.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import type { ImageResult, Progress } from '../types.ts';
-import { heldOut, listImages, npy, outFile, readImageFile, readProfile, shellWord, writeAtomic } from './io.ts';
+import { heldOut, listImages, npy, outFile, readImageFile, readProfile, writeAtomic } from './io.ts';
 import { assumedPreprocessing, specSources } from './spec-flags.ts';
 import { classOption, combineOption, conditionalOption, imagesOf, logitsOption, noGaussOption, openDetector, report, specOptions } from './options.ts';
 import { choiceOf, enforceCap, layerOptions, providerOption } from './plan.ts';
 import { runInspect } from './inspect.ts';
+import { profileCommands } from './profile-commands.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
 import { addExamples, markRequired, version } from './help.ts';
 import { counted } from '../core/words.ts';
@@ -253,48 +253,7 @@ layerOptions(
   if (skipped.length) process.exitCode = EXIT.failed;
 });
 
-// The profile fixes the layers and their reductions: calibrate takes the spec flags and the runtime only.
-specOptions(
-  program
-    .command('calibrate')
-    .description("(re)calibrate a profile's verdict on held-out known-good images (merged shard profiles need this)")
-    .requiredOption('--model <file>', 'ONNX model')
-    .requiredOption('--profile <file>', 'profile (.hsp) built for this model')
-    .requiredOption('--images <dir>', 'held-out known-good images, not used for the background')
-    .option('--fpr <rate>', 'the verdict FPR the calibration set must be able to reach (warns when it is too small)', rate, DEFAULTS.fpr)
-    .requiredOption('--out <file>', 'output .hsp (may be the input profile)', outFile)
-    .addOption(providerOption()),
-).action(async (opts) => {
-  const profile = readProfile(opts.profile);
-  const detector = await openDetector(opts, profile);
-  const bar = progress();
-  const result = await detector.calibrate(profile, imagesOf(opts.images), { batchSize: DEFAULTS.batchSize, fpr: opts.fpr, onProgress: (p: Progress) => bar.update(p) });
-  bar.stop();
-  const [bytes, before] = [encodeProfile(result.profile), statSync(opts.profile).size];
-  writeAtomic(opts.out, bytes);
-  report(result);
-  console.error(`wrote ${opts.out}: calibrated on ${result.profile.header.calibration!.count} images, ${bytes.length.toLocaleString('en')} bytes (was ${before.toLocaleString('en')})`);
-  // The table grows with the images (a few hundred bytes each); a page downloads the profile whole.
-  const budget = DEFAULTS.budgetMB * 1e6;
-  if (bytes.length > budget && bytes.length > before) console.error(`warning: the profile is now over the default budget of ${DEFAULTS.budgetMB} MB; calibrating on fewer images keeps it smaller (1,000 reach a 1% FPR).`);
-  detector.release();
-  if (result.skipped.length) process.exitCode = 2;
-});
-
-program
-  .command('merge')
-  .description('merge shard profiles built with shared edges (exact: counts add)')
-  .argument('<profiles...>', '.hsp files')
-  .requiredOption('--out <file>', 'output .hsp', outFile)
-  .action((paths: string[], opts) => {
-    const profiles = paths.map(readProfile);
-    const merged = mergeProfiles(profiles);
-    writeAtomic(opts.out, encodeProfile(merged));
-    console.error(`wrote ${opts.out}: ${counted(merged.header.count, 'background image')} from ${counted(paths.length, 'shard')}`);
-    // A merge drops any shard's calibration: the merged background is another one.
-    const out = shellWord(opts.out);
-    console.error(`note: not calibrated${profiles.some((p) => p.header.calibration) ? " (a merge drops the shards' calibration)" : ''}: run \`histoscan calibrate --model M --profile ${out} --images HELD-OUT --out ${out}\` before scoring.`);
-  });
+profileCommands(program);
 
 addExamples(program);
 
