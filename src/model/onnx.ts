@@ -154,6 +154,12 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
   const isCandidate = new Set(candidates.map((c) => c.name));
   // A data input of a node: not a weight (an initializer, a Constant or computed from them).
   const isData = (t: string) => !!t && !fixed.has(t);
+  /** The tensors t's values come from, up its chain of `ops` (each op's data input; a Gather at fixed indices only). */
+  const upstream = (t: string, ops: Set<string>): string[] => {
+    const from: string[] = [];
+    for (let p = producer.get(t); p && ops.has(p.opType) && isData(p.inputs[0]) && (p.opType !== 'Gather' || !isData(p.inputs[1])); p = producer.get(p.inputs[0])) from.push(p.inputs[0]);
+    return from;
+  };
 
   // Where the linear op that tensor t comes from (through the ops in `through`) writes its features, if there is one.
   const linearOf = (t: string, through: Set<string>, depth = 0): 'first' | 'last' | undefined => {
@@ -222,11 +228,7 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     .filter((t) => isCandidate.has(t));
   if (auto.length === 0) auto = candidates.filter((c) => c.opType === 'Conv').map((c) => c.name);
   // A reshape of a monitored activation (Relu -> Flatten -> Gemm) holds its values again, which the scan would count twice.
-  const viewed = (t: string): string => {
-    for (let p = producer.get(t); p && RESHAPE.has(p.opType) && p.inputs[0]; p = producer.get(t)) t = p.inputs[0];
-    return t;
-  };
-  if (penultimate && !auto.includes(viewed(penultimate))) auto.push(penultimate);
+  if (penultimate && !upstream(penultimate, RESHAPE).some((t) => auto.includes(t))) auto.push(penultimate);
   const order = new Map(candidates.map((c, i) => [c.name, i]));
   const autoLayers = [...new Set(auto)].sort((a, b) => order.get(a)! - order.get(b)!);
 
@@ -261,10 +263,7 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
 
   const copyOf: Record<string, string[]> = {};
   for (const c of candidates) {
-    const from: string[] = [];
-    for (let p = producer.get(c.name); p && MOVE.has(p.opType) && isData(p.inputs[0]) && (p.opType !== 'Gather' || !isData(p.inputs[1])); p = producer.get(p.inputs[0])) {
-      if (isCandidate.has(p.inputs[0])) from.push(p.inputs[0]);
-    }
+    const from = upstream(c.name, MOVE).filter((t) => isCandidate.has(t));
     if (from.length) copyOf[c.name] = from;
   }
 
