@@ -36,6 +36,9 @@ export interface FeatureOptions extends SpecSources {
  */
 export const MAX_RUN_VALUES = 2 ** 26;
 
+/** A layer reduced one way (throws where the reduction does not apply to its shape). */
+const laidOut = (l: LayerShape, reduction: Reduction): LayerLayout => ({ name: l.name, shape: [...l.shape], ...axisField(l.channelAxis), reduction, nodes: layerNodeCount(l.shape, reduction, l.channelAxis) });
+
 /** The monitored layers under a reduction choice, and the budget plan behind them when there is one. */
 function layout(shapes: readonly LayerShape[], choice: ReductionChoice, classes: number): { layers: LayerLayout[]; plan: Plan | null } {
   if (typeof choice === 'object' && 'plan' in choice) {
@@ -46,7 +49,7 @@ function layout(shapes: readonly LayerShape[], choice: ReductionChoice, classes:
   if (per.length !== shapes.length) throw new UsageError(`${per.length} reductions given for ${shapes.length} monitored layers.`);
   const layers = shapes.map((l, i) => {
     try {
-      return { name: l.name, shape: [...l.shape], ...axisField(l.channelAxis), reduction: per[i], nodes: layerNodeCount(l.shape, per[i], l.channelAxis) };
+      return laidOut(l, per[i]);
     } catch (e) {
       throw new UsageError(`Layer "${l.name}": ${(e as Error).message}`);
     }
@@ -145,7 +148,7 @@ export class FeatureExtractor {
       const l = this.shapes.find((x) => x.name === name);
       if (!l) return null;
       try {
-        layers.push({ name, shape: [...l.shape], ...axisField(l.channelAxis), reduction, nodes: layerNodeCount(l.shape, reduction, l.channelAxis) });
+        layers.push(laidOut(l, reduction));
       } catch {
         return null;
       }
