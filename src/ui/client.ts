@@ -59,17 +59,17 @@ class Live {
   }
 
   private markDead(): void {
-    const end = this.end;
-    if (!end) return;
-    this.end = null;
-    this.stopWatching();
-    this.onDead(this);
-    end(new WorkerDiedError());
+    if (this.end) this.settle(new WorkerDiedError(), () => this.onDead(this));
   }
 
-  private stopWatching(): void {
+  /** Once: stop watching, run `first`, then reject every pending call with `e`. */
+  private settle(e: Error, first: () => void): void {
+    const end = this.end;
+    this.end = null;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
+    first();
+    end?.(e);
   }
 
   /** A call that rejects with WorkerDiedError when the worker dies while it is pending. */
@@ -89,11 +89,7 @@ class Live {
 
   /** Ends the worker; a call still pending on it (a profile build) rejects with Replaced rather than wait forever. */
   terminate(): void {
-    const end = this.end;
-    this.end = null;
-    this.stopWatching();
-    this.worker.terminate();
-    end?.(new Replaced());
+    this.settle(new Replaced(), () => this.worker.terminate());
   }
 }
 
