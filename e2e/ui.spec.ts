@@ -103,34 +103,47 @@ test('a build in the browser with enough calibration images chooses the witnesse
 
 test('builds a profile in the browser, downloads it and reuses it', async ({ page }) => {
   await openDemo(page);
-  await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 60 }, (_, i) => `data/calibration/${String(i).padStart(5, '0')}.png`));
-  await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built from 60 images (48 for the histograms, 12 to calibrate)', { timeout: 60_000 });
-  // 12 calibration images cannot flag at 5%: the bundled profile, which can, stays in use.
-  await expect(page.locator(`${el} [data-build]`)).toContainText('but not put in use: 12 calibration images cannot flag at FPR 5% (19 are needed: about 95 images in all');
+  await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 36 }, (_, i) => `data/calibration/${String(i).padStart(5, '0')}.png`));
+  await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built from 36 images (29 for the histograms, 7 to calibrate)', { timeout: 60_000 });
+  // 7 calibration images (every 5th: half, 18, would not do either) cannot flag at 5%: the bundled profile, which can, stays in use.
+  await expect(page.locator(`${el} [data-build]`)).toContainText('but not put in use: 7 calibration images cannot flag at FPR 5% (19 are needed: at least 38 images in all');
   await expect(page.locator(`${el} .chip`, { hasText: '10,000 images' })).toBeVisible();
   await expect(page.locator('#model-about')).toContainText('10,000 training images');
   // Said once, not again in the build's own warning.
   await expect(page.locator(`${el} [data-build]`)).not.toContainText('it needs at least 19 calibration images');
   // Too few to make pseudo-anomalies from: the verdict keeps every witness, and says so.
-  await expect(page.locator(`${el} [data-build]`)).toContainText('With 12 calibration images (fewer than 21) no pseudo-anomalies are made');
+  await expect(page.locator(`${el} [data-build]`)).toContainText('With 7 calibration images (fewer than 21) no pseudo-anomalies are made');
   const download = page.waitForEvent('download');
   await page.locator(`${el} [data-download]`).click();
   // Named after the model, not like the bundled profile a user may keep beside it.
   expect((await download).suggestedFilename()).toBe('fashion-cnn-built.hsp');
   const file = await (await download).path();
   const profile = decodeProfile(readFileSync(file!));
-  expect(profile.header.count).toBe(48);
-  expect(profile.header.calibration?.count).toBe(12);
+  expect(profile.header.count).toBe(29);
+  expect(profile.header.calibration?.count).toBe(7);
   await shot(page, 'profile-built');
   await page.reload();
   await expect(page.locator('html')).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
   await page.locator(`${el} #hsp`).setInputFiles(file!);
   await expect(page.locator(`${el} [data-build]`)).toContainText('Using profile');
-  await expect(page.locator(`${el} .chip`, { hasText: '48 images' })).toBeVisible();
+  await expect(page.locator(`${el} .chip`, { hasText: '29 images' })).toBeVisible();
   // The page heard which profile is in use (histoscan-profile) and no longer speaks of the bundled one.
-  await expect(page.locator('#model-about')).toHaveText(/^The profile in use is \S+, read in this browser: per-node histograms of 48 images \(and 12 to calibrate\)/);
+  await expect(page.locator('#model-about')).toHaveText(/^The profile in use is \S+, read in this browser: per-node histograms of 29 images \(and 7 to calibrate\)/);
   await page.locator(`${el} #files`).setInputFiles(['data/clean/00010.png']);
   await waitDone(page, 1);
+});
+
+test('a small set calibrates on the images the verdict needs to flag, and the profile is used', async ({ page }) => {
+  await openDemo(page);
+  // 60 images: every 5th would be 12, too few at FPR 5%; 19 of them calibrate, the other 41 make the histograms.
+  await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 60 }, (_, i) => `data/calibration/${String(i).padStart(5, '0')}.png`));
+  const build = page.locator(`${el} [data-build]`);
+  await expect(build).toContainText('Profile built from 60 images (41 for the histograms, 19 to calibrate) on this device', { timeout: 60_000 });
+  await expect(build).toContainText('and in use now');
+  await expect(page.locator(`${el} .chip`, { hasText: '41 images' })).toBeVisible();
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00010.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-verdict', /typical|unusual/);
 });
 
 test('a build from files none of which decode says why and keeps the profile in use', async ({ page }) => {

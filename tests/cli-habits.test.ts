@@ -166,15 +166,21 @@ describe('CLI habits', () => {
     }
   });
 
-  it('profile without --calibration holds out every 5th image to calibrate, as the page does', () => {
+  it('profile without --calibration holds out every 5th image to calibrate, as the page does, or the fewest that can flag', () => {
     const bg = subset(dir, 'background', 60, 600);
     const out = join(dir, 'held-out.hsp');
+    // Every 5th would be 12, too few to flag at FPR 5%: the 19 that can, spread through the folder.
     const r = cli(['profile', '--model', MODEL, '--images', bg, '--out', out]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/note: calibrating on 12 of the 60 images in .* \(every 5th\), the other 48 are the background/);
-    expect(r.stderr).toMatch(/warning: only 48 background images: no node's p-value can go below 1\/49/);
+    expect(r.stderr).toMatch(/note: calibrating on 19 of the 60 images in .* \(spread through them: the fewest that can flag at FPR 0.05, where every 5th would be too few\), the other 41 are the background/);
+    expect(r.stderr).toMatch(/warning: only 41 background images: no node's p-value can go below 1\/42/);
+    expect(r.stderr).not.toMatch(/cannot flag/);
     const h = decodeProfile(readFileSync(out)).header;
-    expect([h.count, h.calibration?.count]).toEqual([48, 12]);
+    expect([h.count, h.calibration?.count]).toEqual([41, 19]);
+    // At FPR 1% not even half would do (99 needed): every 5th, and the warning that it cannot flag.
+    const strict = cli(['profile', '--model', MODEL, '--images', bg, '--fpr', '0.01', '--out', join(dir, 'strict.hsp')]);
+    expect(strict.stderr).toMatch(/note: calibrating on 12 of the 60 images in .* \(every 5th\), the other 48 are the background/);
+    expect(strict.stderr).toMatch(/this profile cannot flag at FPR 0.01: it needs at least 99 calibration images/);
     // Under 10 images none is held out, and the note says why the profile will not flag.
     const few = cli(['profile', '--model', MODEL, '--images', subset(dir, 'background', 4, 700), '--out', join(dir, 'few.hsp')]);
     expect(few.stderr).toMatch(/note: all 4 images in .* are the background: under 10, none is held out to calibrate/);

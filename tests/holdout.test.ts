@@ -35,3 +35,22 @@ describe('holdOut', () => {
     expect([few.background.count, few.calibration]).toEqual([9, null]);
   });
 });
+
+describe('holdOut of a small set', () => {
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `img-${String(i).padStart(3, '0')}`);
+  it('calibrates on the images the verdict needs where every 5th gives fewer, while the background keeps half', () => {
+    // 60 images: every 5th is 12, too few to flag at FPR 5% (19 needed); 19, spread, instead.
+    const { background, calibration } = holdOut(source(names(60)), 0.2, 19);
+    const cal = namesOf(calibration);
+    expect([cal.length, background.count]).toEqual([19, 41]);
+    expect([...namesOf(background), ...cal].sort()).toEqual(names(60));
+    // Spread through the order: every third of the folder holds about a third of them.
+    for (const third of [0, 1, 2]) expect(cal.filter((n) => Math.floor(Number(n.slice(4)) / 20) === third).length).toBeGreaterThanOrEqual(6);
+    // Exactly half may calibrate; past that, every 5th as before (the profile cannot flag, and says so).
+    expect(holdOut(source(names(38)), 0.2, 19).calibration!.count).toBe(19);
+    expect(holdOut(source(names(37)), 0.2, 19).calibration!.count).toBe(7);
+    // Enough by the share: the same split as without the floor.
+    expect(namesOf(holdOut(source(names(100)), 0.2, 19).calibration)).toEqual(namesOf(holdOut(source(names(100)), 0.2).calibration));
+    expect(holdOut(source(names(9)), 0.2, 19).calibration).toBeNull();
+  });
+});

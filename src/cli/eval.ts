@@ -130,7 +130,7 @@ export interface EvalImages {
 
 /**
  * The images of an evaluation: the known-good ones every method learns from, and the calibration's:
- * --calibration, or else every 5th background image held out, as `profile` does (detector/features.ts
+ * --calibration, or else every 5th background image (or the fewest that can flag) held out, as `profile` does (detector/features.ts
  * holdOut), none where only peers run, which need no calibration; the test halves of the clean and
  * anomalous folders. An empty folder, or a k-NN with fewer background images than k, stops here.
  */
@@ -140,7 +140,7 @@ export function evalImages(flags: EvalFlags): EvalImages {
   if (given.count === 0) throw new UsageError(`No image files in ${flags.background}`);
   const calibration = flags.calibration ? fileSource(listImages([flags.calibration])) : null;
   if (calibration?.count === 0) throw new UsageError(`No image files in ${flags.calibration}`);
-  const known = !scans(wanted) ? { background: given, calibration: null } : calibration ? { background: given, calibration } : heldOut(given, flags.background, '--calibration DIR names held-out images instead');
+  const known = !scans(wanted) ? { background: given, calibration: null } : calibration ? { background: given, calibration } : heldOut(given, flags.background, '--calibration DIR names held-out images instead', flags.fpr);
   if (wanted.includes('knn') && known.background.count < flags.k) {
     throw new UsageError(`the k-NN peer with k = ${flags.k} needs at least ${flags.k} background images, and there are ${known.background.count}: give more, or a smaller --k`);
   }

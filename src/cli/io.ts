@@ -2,7 +2,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { basename, dirname, extname, join } from 'node:path';
-import { decodeProfile, ImageDecodeError, isProfileBytes, ModelError, ProfileError, UsageError, type Profile } from '../core/index.ts';
+import { calibrationNeeded, decodeProfile, ImageDecodeError, isProfileBytes, ModelError, ProfileError, UsageError, type Profile } from '../core/index.ts';
 import { holdOut, type ImageSource } from '../detector/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { decodeImage } from '../model/decode-node.ts';
@@ -143,15 +143,18 @@ export function fileSource(files: string[]): ImageSource {
 }
 
 /**
- * Every 5th image of `dir` held out to calibrate (detector/features.ts holdOut), and the note that
- * says so, for the caller to print once the model has opened (a model that does not is said first).
+ * Every 5th image of `dir` held out to calibrate (detector/features.ts holdOut), or the fewest that
+ * can flag at `fpr` where that is more and half remain, and the note that says so, for the caller to
+ * print once the model has opened (a model that does not is said first).
  */
-export function heldOut(given: ImageSource, dir: string, alternatives: string): { background: ImageSource; calibration: ImageSource | null; note?: string } {
-  const split = holdOut(given, DEFAULTS.calibrationShare);
+export function heldOut(given: ImageSource, dir: string, alternatives: string, fpr: number): { background: ImageSource; calibration: ImageSource | null; note?: string } {
+  const need = calibrationNeeded(fpr);
+  const split = holdOut(given, DEFAULTS.calibrationShare, need);
   const every = Math.round(1 / DEFAULTS.calibrationShare);
   // Under 10 images none is held out (holdOut): a profile that cannot flag, said with the reason.
   if (!split.calibration) return { ...split, note: `all ${given.count} images in ${dir} are the background: under 10, none is held out to calibrate (every ${every}th is from 10 on); ${alternatives}.` };
-  return { ...split, note: `calibrating on ${split.calibration.count} of the ${given.count} images in ${dir} (every ${every}th), the other ${split.background.count} are the background; ${alternatives}.` };
+  const which = split.calibration.count > Math.floor(given.count * DEFAULTS.calibrationShare) ? `spread through them: the fewest that can flag at FPR ${fpr}, where every ${every}th would be too few` : `every ${every}th`;
+  return { ...split, note: `calibrating on ${split.calibration.count} of the ${given.count} images in ${dir} (${which}), the other ${split.background.count} are the background; ${alternatives}.` };
 }
 
 export function readModel(path: string): { bytes: Uint8Array; info: ModelInfo } {

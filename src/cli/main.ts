@@ -54,7 +54,7 @@ layerOptions(
       .description('build a histogram profile (.hsp) from known-good images')
       .requiredOption('--model <file>', 'ONNX model')
       .requiredOption('--images <dir>', 'known-good (background) images')
-      .option('--calibration <dir>', 'held-out known-good images for the verdict calibration table (default: every 5th image of --images, unless --shard or --edges-from)')
+      .option('--calibration <dir>', 'held-out known-good images for the verdict calibration table (default: every 5th image of --images, in a small set the fewest that can flag at --fpr, unless --shard or --edges-from)')
       .option('--no-calibration', 'no calibration table: every image of --images is background (calibrate later with `calibrate`)')
       .option('--fpr <rate>', 'the verdict FPR the calibration set must be able to reach (warns when it is too small)', rate, DEFAULTS.fpr)
       .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
@@ -84,7 +84,7 @@ layerOptions(
   // shard, whose calibration a merge drops (the merged profile is calibrated as a whole).
   const split = opts.calibration === undefined && !opts.shard && !edgesFrom;
   const { background: images, calibration, note } = split
-    ? heldOut(given, opts.images, '--calibration DIR names held-out images instead, --no-calibration keeps them all as background')
+    ? heldOut(given, opts.images, '--calibration DIR names held-out images instead, --no-calibration keeps them all as background', opts.fpr)
     : { background: given, calibration: opts.calibration ? imagesOf(opts.calibration) : null };
   // Shards share the edges profile's layers and reductions; otherwise the flags choose (plan by default).
   const detector = edgesFrom
@@ -214,7 +214,7 @@ layerOptions(
       .description('detection power (AUC), bytes and time of histoscan (histogram, empirical, KDE p-values) and its peers on the same images')
       .requiredOption('--model <file>', 'ONNX model')
       .requiredOption('--background <dir>', 'known-good images the methods learn from')
-      .option('--calibration <dir>', 'held-out known-good images (calibration table of the histogram profile; default: every 5th background image)')
+      .option('--calibration <dir>', 'held-out known-good images (calibration table of the histogram profile; default: every 5th background image, in a small set the fewest that can flag at --fpr)')
       .requiredOption('--clean <dir>', 'clean test images (label 0)')
       .option('--anomalous <NAME=DIR...>', 'anomalous test sets (label 1)', (v: string, acc: string[]) => [...acc, v], [] as string[])
       .option('--methods <list>', `any of ${EVAL_METHODS.join(',')}`, 'histogram,empirical,mahalanobis,knn,msp,energy')

@@ -68,12 +68,19 @@ export interface ImageSource {
  * One set of known-good images split into background and calibration: an image calibrates where its
  * position crosses a multiple of 1/share (every 5th at 0.2), so the calibration images are spread
  * through the order. Folders list images by name, often by class or by folder: the last share would
- * calibrate on the last classes alone. Under 10 images, none calibrate.
+ * calibrate on the last classes alone. Under 10 images, none calibrate. A small set calibrates on
+ * `atLeast` images (those the verdict needs to flag at all) where the share gives fewer, as long as
+ * the background keeps half: a verdict that can flag is worth more than a tenth more background.
  */
-export function holdOut(src: ImageSource, share: number): { background: ImageSource; calibration: ImageSource | null } {
+export function holdOut(src: ImageSource, share: number, atLeast = 0): { background: ImageSource; calibration: ImageSource | null } {
+  const n = src.count;
+  const byShare = Math.floor(n * share);
+  const count = n < 10 ? 0 : byShare < atLeast && atLeast <= n / 2 ? atLeast : byShare;
   const background: number[] = [];
   const calibration: number[] = [];
-  for (let i = 0; i < src.count; i++) (src.count >= 10 && Math.floor((i + 1) * share) > Math.floor(i * share) ? calibration : background).push(i);
+  // Position i calibrates where i·share (raised: i·count/n, in integers) crosses an integer.
+  const step = (i: number) => (count === byShare ? Math.floor(i * share) : Math.floor((i * count) / n));
+  for (let i = 0; i < n; i++) (count && step(i + 1) > step(i) ? calibration : background).push(i);
   return { background: pickImages(src, background), calibration: calibration.length ? pickImages(src, calibration) : null };
 }
 

@@ -3,7 +3,6 @@
 import { html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
 import type { DetectorClient } from './client.ts';
 import { calibrationNeeded } from '../core/verdict.ts';
-import { DEFAULTS } from '../defaults.ts';
 import { emit } from './events.ts';
 import { imagesOnly, inputFiles } from './files.ts';
 import { counted } from '../core/words.ts';
@@ -18,8 +17,8 @@ interface BuildState {
   url?: string;
 }
 
-/** Images a page build needs for its held-out share to flag at this FPR. */
-const imagesFor = (fpr: number) => Math.ceil(calibrationNeeded(fpr) / DEFAULTS.calibrationShare);
+/** Images a page build needs to flag at this FPR: the calibration it needs, with as many for the histograms (detector/features.ts holdOut). */
+const imagesFor = (fpr: number) => 2 * calibrationNeeded(fpr);
 
 export class ProfilePanel implements ReactiveController {
   build: BuildState = { state: 'idle', done: 0, total: 0, stage: '' };
@@ -87,7 +86,7 @@ export class ProfilePanel implements ReactiveController {
       if (r.calibrated < need && (this.client.info?.calibrated ?? 0) >= need) {
         // The build's own "cannot flag" warning would say it twice.
         const rest = sentences(r.warnings.filter((w) => !w.startsWith('this profile cannot flag')));
-        const message = `${built}${skipped}, but not put in use: ${r.calibrated} calibration images cannot flag at FPR ${fmtRate(fpr)} (${need} are needed: about ${imagesFor(fpr)} images in all, as every fifth calibrates), so the profile in use stays. Download it, or build again from more images.${rest}`;
+        const message = `${built}${skipped}, but not put in use: ${r.calibrated} calibration images cannot flag at FPR ${fmtRate(fpr)} (${need} are needed: at least ${imagesFor(fpr)} images in all, as half at most calibrate), so the profile in use stays. Download it, or build again from more images.${rest}`;
         this.set({ state: 'done', done: this.build.total, stage: 'done', url, message });
         return;
       }
@@ -140,7 +139,7 @@ export class ProfilePanel implements ReactiveController {
         ${localModel ? html`<span role="status" data-local-model>Using ${localModel} from this device.</span>` : nothing}
       </div>
       <h3>Calibrate on your own images</h3>
-      <p>Build a profile from known-good images in this browser (every fifth image calibrates the verdict: about ${imagesFor(this.host.fpr)} images at least, to flag at FPR ${fmtRate(this.host.fpr)}), within ${this.host.budget} MB. It is used at once (unless it cannot flag and the profile in use can) and can be downloaded as .hsp; nothing is uploaded.</p>
+      <p>Build a profile from known-good images in this browser (every fifth image calibrates the verdict, more in a small set: ${imagesFor(this.host.fpr)} images at least, to flag at FPR ${fmtRate(this.host.fpr)}), within ${this.host.budget} MB. It is used at once (unless it cannot flag and the profile in use can) and can be downloaded as .hsp; nothing is uploaded.</p>
       <div class="actions">
         <button @click=${() => this.pick('calib')} ?disabled=${building || !ready}>Build a profile from a folder…</button>
         <button @click=${() => this.pick('calib-files')} ?disabled=${building || !ready}>…or from images</button>

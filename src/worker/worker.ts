@@ -1,7 +1,7 @@
 // The detector in a module Web Worker, exposed with comlink. One session at a time; images,
 // activations and profiles stay in this worker and the page that owns it.
 import * as Comlink from 'comlink';
-import { decodeProfile, encodeProfile, nodeHistogram, ProfileError, toImageError, type Profile } from '../core/index.ts';
+import { calibrationNeeded, decodeProfile, encodeProfile, nodeHistogram, ProfileError, toImageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
 import { Detector, holdOut, sameSpec, type ImageSource } from '../detector/index.ts';
 import { preprocessSteps, toTensor } from '../model/preprocess.ts';
@@ -117,7 +117,7 @@ const api = {
     }
   },
 
-  /** Build a profile from known-good images on this device; `calibrationShare` of them, spread through the list (holdOut), calibrate it. */
+  /** Build a profile from known-good images on this device; `calibrationShare` of them (or the fewest that can flag at `fpr`, where half remain), spread through the list (holdOut), calibrate it. */
   async buildProfile(
     files: Blob[],
     names: string[],
@@ -127,7 +127,7 @@ const api = {
     const d = need();
     signal.aborted = false;
     const all: ImageSource = { count: files.length, name: (i) => names[i], load: (i) => decodeBlob(files[i], names[i]) };
-    const { background, calibration } = holdOut(all, opts.calibrationShare ?? DEFAULTS.calibrationShare);
+    const { background, calibration } = holdOut(all, opts.calibrationShare ?? DEFAULTS.calibrationShare, calibrationNeeded(opts.fpr ?? DEFAULTS.fpr));
     const settings = buildDefaults({ bins: opts.bins, strategy: opts.strategy, fpr: opts.fpr, source: `${background.count} images built in the browser`, onProgress, signal });
     // The same plan as the CLI's, for the background actually given (its size sets the count width),
     // within this build's budget where the page gives one.
