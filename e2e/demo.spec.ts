@@ -19,8 +19,8 @@ test('the page says what the default model knows', async ({ page }) => {
 
 test('the detail view shows the image as dropped and exactly as the model received it', async ({ page }) => {
   await openDemo(page);
-  await page.locator(`${el} #files`).setInputFiles(['e2e/fixtures/photo.jpg', 'data/clean/00001.png']);
-  await waitDone(page, 2);
+  await page.locator(`${el} #files`).setInputFiles(['e2e/fixtures/photo.jpg', 'data/clean/00001.png', 'e2e/fixtures/formats/clean-animated.webp']);
+  await waitDone(page, 3);
   // A colour photo becomes a 28×28 gray image.
   await rows(page).nth(0).locator('button.open').click();
   await expect(page.locator(`${el} #detail [data-model-input]`)).toContainText('28×28 gray');
@@ -44,6 +44,9 @@ test('the detail view shows the image as dropped and exactly as the model receiv
   const png = await decodeImage(readFileSync('data/clean/00001.png'));
   const expected = Array.from({ length: png.width * png.height }, (_, i) => png.data[i * 4]);
   expect(drawn.filter((_, i) => i % 4 === 0)).toEqual(expected);
+  // An animation is checked on its first frame, and the view says so.
+  await rows(page).nth(2).locator('button.open').click();
+  await expect(page.locator(`${el} #detail [data-model-input]`)).toContainText('28×28 gray: the first of 2 frames');
 });
 
 /** Loads the bundled model with its profile, the calibration's witness choice changed to `choice`, as the user's own, and opens the detail of a digit. */

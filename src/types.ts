@@ -52,6 +52,8 @@ export interface RgbaImage {
   width: number;
   height: number;
   data: Uint8Array | Uint8ClampedArray;
+  /** An animation's frames (model/frames.ts): the pixels are its first frame. Absent for a still image. */
+  frames?: { count: number; exact: boolean };
 }
 
 /** A monitored layer and where its nodes sit in the flat node vector. */

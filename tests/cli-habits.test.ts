@@ -44,6 +44,11 @@ describe('CLI habits', () => {
     const ok = cli(['score', '--model', MODEL, '--profile', PROFILE, '--fail-on-flagged', '--json', CLEAN]);
     expect(ok.status, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).results[0].verdict).toBe('typical');
+    expect(ok.stderr).not.toMatch(/animation/);
+    // An animation is checked on its first frame, and the run says so (a still GIF is not one).
+    const moving = cli(['score', '--model', MODEL, '--profile', PROFILE, 'e2e/fixtures/formats/clean-animated.webp', 'e2e/fixtures/formats/clean.gif']);
+    expect(moving.status, moving.stderr).toBe(0);
+    expect(moving.stderr).toMatch(/note: an animation is checked on its first frame: clean-animated\.webp \(2 frames\)\.\n/);
 
     const gate = cli(['score', '--model', MODEL, '--profile', PROFILE, '--fail-on-flagged', CLEAN, ...PGD]);
     expect(gate.status, gate.stderr).toBe(3);

@@ -185,10 +185,12 @@ specOptions(
     process.stdout.write(s);
   });
   const full: ImageResult[] = [];
+  const animations: string[] = [];
   for (const [i, file] of files.entries()) {
     try {
       const t0 = performance.now();
       const img = await decodeImage(readImageFile(file), basename(file));
+      if (img.frames) animations.push(`${basename(file)} (${img.frames.count} frames)`);
       const r = await detector.check(img, file, { scoring: opts.scoring, fpr: opts.fpr, topNodes: DEFAULTS.topNodes }, performance.now() - t0);
       sink.add(scoreLine(r));
       if (opts.group) full.push(r);
@@ -198,6 +200,7 @@ specOptions(
     bar.update({ done: i + 1, total: files.length, stage: 'scoring' });
   }
   bar.stop();
+  if (animations.length) console.error(`note: an animation is checked on its first frame: ${animations.slice(0, 3).join(', ')}${animations.length > 3 ? `, and ${animations.length - 3} more` : ''}.`);
   const group = opts.group && full.length ? detector.scorer!.groupScan(full, opts.scoring, DEFAULTS.groupSeed) : null;
   const done = sink.end(group && { score: group.score, alpha: group.alpha, images: group.images.map((i) => full[i].file), nodes: group.nodes.length });
   detector.release();

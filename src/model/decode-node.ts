@@ -16,6 +16,7 @@ import { bmpRle, decodeBmpRle, onCanvas, webpFirstFrame } from './decode-extra.t
 import { checkImageBytes, formatName, MAX_PIXELS, jpegCoding, type RasterFormat } from './image-errors.ts';
 import { decodeTiff } from './decode-tiff.ts';
 import { jpegOrientation, orient, pngOrientation } from './orientation.ts';
+import { animated } from './frames.ts';
 
 
 export interface DecodeLimits {
@@ -129,7 +130,7 @@ export async function decodeImage(input: Uint8Array | ArrayBuffer, name = 'image
   const coding = frame && jpegCoding(frame);
   if (coding) throw new ImageDecodeError(`${name}: this JPEG is ${coding}, which the command line's JPEG decoder does not read (the page does where the browser does); save it as a baseline JPEG or a PNG.`, 'unsupported');
   try {
-    return await decoders[format](bytes, maxPixels);
+    return animated(await decoders[format](bytes, maxPixels), bytes);
   } catch (e) {
     throw new ImageDecodeError(`${name}: the ${formatName(format)} is corrupt or truncated (${(e as Error).message}).`, 'corrupt');
   }

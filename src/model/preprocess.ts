@@ -146,6 +146,7 @@ export function preprocessSteps(img: RgbaImage, spec: ModelSpec): string[] {
   const [W, H] = [spec.width, spec.height];
   const from = `${w}×${h}`;
   const steps: string[] = [];
+  if (img.frames) steps.push(`the first of ${img.frames.count}${img.frames.exact ? '' : ' or more'} frames`);
   if (w !== W || h !== H) {
     const grow = w < W && h < H ? `enlarged from ${from}` : `resized from ${from}`;
     const sameRatio = Math.abs(w / h - W / H) < 0.01;

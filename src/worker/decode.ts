@@ -3,6 +3,7 @@
 // decodes, after the same header checks as Node (size limits before any decoding).
 import { ImageDecodeError } from '../core/errors.ts';
 import { checkImageBytes, formatName, MAX_PIXELS, pngExif, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
+import { animated } from '../model/frames.ts';
 import type { RgbaImage } from '../types.ts';
 import { decode as decodePng, type DecodedPng } from 'fast-png';
 
@@ -25,7 +26,7 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   }
   const small = (info.width ?? Infinity) * (info.height ?? Infinity) <= JS_PNG_PIXELS;
   const js = whole && info.format === 'png' && small ? pngInJs(whole) : null;
-  if (js) return js;
+  if (js) return animated(js, whole!);
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(file instanceof Blob ? file : new Blob([file]), { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
@@ -40,7 +41,7 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
   const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-  return { width: canvas.width, height: canvas.height, data };
+  return animated({ width: canvas.width, height: canvas.height, data }, whole ?? head);
 }
 
 /**
