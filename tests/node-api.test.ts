@@ -1,7 +1,10 @@
 // The Node API (`histoscan/node`) at its edges: what callers' own code passes in, right or wrong.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultPlan, Detector, decodeImage, decodeProfile, fileSource, listImages, UsageError } from '../src/node.ts';
+import { defaultPlan, Detector, decodeImage, decodeProfile, fileSource, holdOut, listImages, UsageError } from '../src/node.ts';
+import { cli, MODEL, subset } from './fixtures/cli.ts';
 
 const model = readFileSync('public/models/fashion-cnn.onnx');
 const hsp = readFileSync('public/profiles/fashion-cnn.hsp');
@@ -68,7 +71,7 @@ describe('the Node API', () => {
   it('after a build with a plan, says that the plan changed its layers where the profile it held no longer fits', async () => {
     const d = await Detector.create({ model, profile: hsp });
     const built = await d.build(fileSource(listImages(['data/background']).slice(0, 20)), null, { plan: defaultPlan({ budget: 3e5, count: 20 }) });
-    await expect(d.check(await image(), first)).rejects.toThrow(/No profile loaded: build\(…, \{ plan \}\) re-planned the layers, and the profile this detector held does not fit them/);
+    await expect(d.check(await image(), first)).rejects.toThrow(/No profile loaded: its build planned the layers again \(for the images given, or by build\(…, \{ plan \}\)\), and the profile this detector held does not fit them/);
     d.useProfile(built.profile);
     expect((await d.check(await image(), first)).verdict).toBe('uncalibrated');
     // The profile it held reads the same layers its own way: taken back, it scores as a detector made for it.
@@ -80,7 +83,37 @@ describe('the Node API', () => {
     // A profile of layers the planned session does not read keeps the hint.
     const one = await Detector.create({ model, layers: ['/relu3/Relu_output_0'] });
     await one.build(fileSource(listImages(['data/background']).slice(0, 20)), null, { plan: defaultPlan({ budget: 3e5, count: 20 }) });
-    expect(() => one.useProfile(hsp)).toThrow(/monitors other layers .*This detector's layers are those build\(…, \{ plan \}\) planned/);
+    expect(() => one.useProfile(hsp)).toThrow(/monitors other layers .*This detector's layers are those its build planned \(for the images given, or by build\(…, \{ plan \}\)\)/);
     one.release();
+  });
+
+  it('plans for the images given, as `histoscan profile` does: the same profile, the same scores', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'histoscan-api-'));
+    try {
+      const bg = subset(dir, 'background', 120);
+      const out = join(dir, 'cli.hsp');
+      const r = cli(['profile', '--model', MODEL, '--images', bg, '--budget', '3', '--out', out]);
+      expect(r.status, r.stderr).toBe(0);
+      const fromCli = decodeProfile(readFileSync(out));
+      const d = await Detector.create({ model, reduction: { plan: defaultPlan({ budget: 3e6 }) } });
+      const { background, calibration } = holdOut(fileSource(listImages([bg])), 0.2, 19);
+      const built = (await d.build(background, calibration)).profile;
+      // Planned for 96 images (1-byte counts), not the 10,000 a detector plans for before it sees any:
+      // within 3 MB, room for class histograms on the last 2 layers, not 1 (no class of 96 fills them here).
+      expect(r.stderr).toMatch(/plan: histograms per predicted class \(10 classes\) for the last 2 layers/);
+      expect(d.features.plan?.classLayers).toBe(2);
+      expect(built.header.layers).toEqual(fromCli.header.layers);
+      expect(built.header.classes).toEqual(fromCli.header.classes);
+      // The same histograms (the files differ only in the header's source, name and time).
+      expect(Buffer.from(built.tails.buffer, built.tails.byteOffset, built.tails.byteLength).equals(Buffer.from(fromCli.tails.buffer, fromCli.tails.byteOffset, fromCli.tails.byteLength))).toBe(true);
+      d.useProfile(built);
+      const other = await Detector.create({ model, profile: fromCli });
+      const img = await image();
+      expect((await d.check(img, first)).score).toBe((await other.check(img, first)).score);
+      other.release();
+      d.release();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -23,6 +23,8 @@ export class Detector {
   private constructor(
     private extractor: FeatureExtractor,
     private current: Scorer | null,
+    /** The budget the layers were planned by, where they were (not a profile's, nor reductions given). */
+    private planned: PlanBudget | null = null,
   ) {}
 
   get features(): FeatureExtractor {
@@ -44,19 +46,20 @@ export class Detector {
       throw new UsageError(`Detector.create takes no ${foreign.map((k) => `"${k}"`).join(', ')}${checks.length ? ` (${checks.join(' and ')} ${checks.length > 1 ? 'are' : 'is'} check()'s: detector.check(image, name, { ${checks[0]} }))` : ''}; it takes ${CREATE_OPTIONS.join(', ')}.`);
     }
     const p = opts.profile && profileOf(opts.profile);
+    const reduction: ReductionChoice = opts.reduction ?? { plan: defaultPlan() };
     const features = await FeatureExtractor.create({
       layers: DEFAULTS.layers,
       provider: DEFAULTS.provider,
       ...opts,
       model: fileBytes(opts.model, 'model', '.onnx'),
-      reduction: opts.reduction ?? { plan: defaultPlan() },
+      reduction,
       profileSpec: p?.header.spec,
       // A profile's own layers and reductions win over the options.
       ...(p ? { layers: p.header.layers.map((l) => l.name), reduction: layerReductions(p.header) } : {}),
       accept: (fp) => p && checkFingerprint(p, fp),
       acceptSpec: (spec) => p && checkSpec(p, spec),
     });
-    const d = new Detector(features, null);
+    const d = new Detector(features, null, !p && typeof reduction === 'object' && 'plan' in reduction && features.plan ? reduction.plan : null);
     if (p) d.useProfile(p);
     return d;
   }
@@ -77,7 +80,7 @@ export class Detector {
     const rs = layerReductions(p.header);
     const f = (!compatible(p, this.extractor) && this.extractor.readingAs(p.header.layers.map((l, i) => ({ name: l.name, reduction: rs[i] })))) || this.extractor;
     // After a build with a plan, the layers are that plan's, not the model's first ones: say where they came from.
-    checkCompatible(p, f, this.replanned ? " This detector's layers are those build(…, { plan }) planned; for a profile of other layers, use a detector made for it (Detector.create with that profile)." : '');
+    checkCompatible(p, f, this.replanned ? " This detector's layers are those its build planned (for the images given, or by build(…, { plan })); for a profile of other layers, use a detector made for it (Detector.create with that profile)." : '');
     this.extractor = f;
     this.current = new Scorer(p);
   }
@@ -87,7 +90,7 @@ export class Detector {
     const scorer = this.current;
     if (!scorer) {
       const why = this.replanned
-        ? 'build(…, { plan }) re-planned the layers, and the profile this detector held does not fit them; use the built one (useProfile(result.profile))'
+        ? 'its build planned the layers again (for the images given, or by build(…, { plan })), and the profile this detector held does not fit them; use the built one (useProfile(result.profile))'
         : 'load a .hsp profile for this model, or build one from known-good images (in Node: Detector.create({ profile }) or useProfile)';
       throw new ProfileError(`No profile loaded: ${why}.`, 'mismatch');
     }
@@ -104,15 +107,19 @@ export class Detector {
   /**
    * Build a profile. With `plan`, the layers are first re-reduced by that budget (same session), e.g.
    * for the real background size; on success the detector keeps the new reductions and drops a
-   * profile it held that no longer fits them (load the built one with useProfile).
+   * profile it held that no longer fits them (load the built one with useProfile). Layers the
+   * detector planned by itself are planned again for the images given, as `histoscan profile` plans.
    */
   async build(background: ImageSource, calibration: ImageSource | null, options: Partial<BuildOptions> & { plan?: PlanBudget } = {}): Promise<BuildResult> {
     this.live();
     const opts = buildDefaults(options); // what the caller leaves out, as the CLI's defaults
-    const f = opts.plan ? this.extractor.withReductions({ plan: opts.plan }) : this.extractor;
+    const sized = this.planned && !opts.edgesFrom && { ...this.planned, count: opts.planCount ?? background.count, calibration: calibration?.count ?? 0 };
+    const plan = opts.plan ?? (sized && (sized.count !== this.planned!.count || sized.calibration !== (this.planned!.calibration ?? 0)) ? sized : undefined);
+    const f = plan ? this.extractor.withReductions({ plan }) : this.extractor;
     const result = await buildProfile(f, background, calibration, opts);
     if (f !== this.extractor) {
       this.extractor = f;
+      this.planned = plan!;
       this.replanned = true;
       if (this.current && !compatible(this.current.profile, f)) this.current = null;
     }
