@@ -2,12 +2,12 @@
 // project, then used four ways: the core and the Node API imported in Node with types checked by tsc,
 // `npx histoscan`, and the element in a bare page built by the installer's vite.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { writeConsumerProject } from './fixtures/consumer-project.ts';
-import { preview, type Served } from './fixtures/serve.ts';
+import { dev, preview, type Served } from './fixtures/serve.ts';
 
 const repo = resolve('.');
 const IMAGE = resolve('data/pgd-0.1/00002.png');
@@ -151,4 +151,23 @@ test('the element, installed and bundled by the installer, checks an image in a 
   await page.locator('histoscan-detector #files').setInputFiles([TIFF]);
   await expect.poll(async () => (await events()).filter((e) => e.type === 'histoscan-result' || e.type === 'histoscan-error').length).toBe(2);
   expect((await events()).at(-1)).toMatchObject({ type: 'histoscan-result', file: 'clean.tif' });
+});
+
+test("the element in the installer's vite dev server, where the optional native runtime did not install", async ({ page }) => {
+  // npm leaves out an optional dependency whose install fails (onnxruntime-node fetches its binaries):
+  // the dev server resolves every import a module names literally, and must not meet that one.
+  rmSync(join(work, 'node_modules/onnxruntime-node'), { recursive: true, force: true });
+  const server = await dev(work, Number(process.env.E2E_PORT || 5174) + 2);
+  try {
+    const errors: string[] = [];
+    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+    await page.goto(`${server.url}/`);
+    const events = () => page.evaluate(() => (window as unknown as { events: { type: string; error: string | null }[] }).events);
+    await expect.poll(async () => (await events()).map((e) => e.type), { timeout: 120_000 }).toContain('histoscan-ready');
+    await page.locator('histoscan-detector #files').setInputFiles([IMAGE]);
+    await expect.poll(async () => (await events()).map((e) => e.type), { timeout: 60_000 }).toContain('histoscan-result');
+    expect(errors.filter((e) => /onnxruntime-node|Failed to resolve/.test(e))).toEqual([]);
+  } finally {
+    server.stop();
+  }
 });

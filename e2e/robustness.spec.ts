@@ -179,6 +179,29 @@ test('the worker dies mid-batch: the component says so, restarts it, and the bat
   await expect(page.locator(`${el} .chip`, { hasText: 'worker restarted 1×' })).toBeVisible();
 });
 
+test("a worker whose code does not load says so, not that it stopped and restarted", async ({ page }) => {
+  // As an app's dev server that cannot resolve a module the worker imports answers: a server error.
+  await page.route('**/src/model/runtime.ts*', (route) => route.fulfill({ status: 500, body: 'Failed to resolve import' }));
+  await page.goto('/e2e/fixtures/embed.html');
+  await expect(page.locator(`${el} .status.error`)).toContainText("The detector's worker code could not be loaded", { timeout: 60_000 });
+  await expect(page.locator(`${el} .status.error`)).not.toContainText('restarted');
+});
+
+test('a worker blocked for seconds by a check is busy, not dead: no restart, every result arrives', async ({ page }) => {
+  await openDemo(page);
+  await page.locator(`${el} #files`).setInputFiles(Array.from({ length: 45 }, (_, i) => `data/calibration/${String(i).padStart(5, '0')}.png`));
+  await expect(page.locator(`${el} tr.row[data-state="done"]`)).not.toHaveCount(0);
+  // As a slow model's run on a busy machine does: the worker answers no ping for 8 s, a check pending.
+  const worker = page.workers().find((w) => w.url().includes('worker'))!;
+  await worker.evaluate(() => {
+    const t = Date.now();
+    while (Date.now() - t < 8000);
+  });
+  await expect(page.locator(`${el} tr.row[data-state="done"]`)).toHaveCount(45, { timeout: 90_000 });
+  await expect(page.locator(`${el} .chip`, { hasText: 'worker restarted' })).toHaveCount(0);
+  await expect(page.locator(`${el} .notice`)).not.toContainText('worker stopped');
+});
+
 test('nothing leaves the device: 50 checks, a profile build and a model from disk only GET same-origin assets', async ({ page, baseURL }) => {
   await nothingLeaves(page, new URL(baseURL!).origin);
   expectStrictCsp((await page.request.get('/')).headers()['content-security-policy']);

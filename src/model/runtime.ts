@@ -25,8 +25,9 @@ export function tensor(data: Float32Array, dims: readonly number[]): ort.Tensor 
 /** onnxruntime-node when it is installed and loads, else null (read once). */
 let native: Promise<typeof ort | null> | undefined;
 function nativeRuntime(): Promise<typeof ort | null> {
-  // A specifier bundlers do not follow: browser builds never see the native package.
-  const name = 'onnxruntime-node';
+  // A specifier bundlers do not follow, nor fold into a literal (which an app's dev server would then
+  // try to resolve, and fail on where the optional package did not install): browser builds never see it.
+  const name = ['onnxruntime', 'node'].join('-');
   native ??= import(/* @vite-ignore */ name).then(
     (m: { default?: typeof ort } & typeof ort) => m.default ?? m,
     () => null,

@@ -8,13 +8,25 @@ import type { ImageError, ImageResult, ScoringName } from '../types.ts';
 import type { DetectorWorkerApi, InitInfo, InitOptions } from '../worker/worker.ts';
 
 export class WorkerDiedError extends HistoscanError<'worker-died'> {
-  constructor() {
-    super('The detector worker stopped; it was restarted.', 'worker-died');
+  constructor(message = 'The detector worker stopped; it was restarted.') {
+    super(message, 'worker-died');
   }
 }
 
+/** A worker that fails before it ever answered did not load: its code, not a crash. */
+const notLoaded = (e: ErrorEvent | null) =>
+  new WorkerDiedError(
+    `The detector's worker code could not be loaded${e?.message ? ` (${e.message})` : ''}: the page must serve the worker and the modules it imports (a development server's log names an import it could not resolve).`,
+  );
+
 const HEARTBEAT_MS = 1000;
 const DEAD_AFTER_MS = 5000;
+/**
+ * The silence that ends a worker while a call runs: one image through a 224×224 model (or a model's
+ * first run) takes seconds on a slow or busy machine, during which the worker answers no ping. A
+ * worker that died mid-call is found this much later.
+ */
+const BUSY_DEAD_AFTER_MS = 20_000;
 
 /** A start that a later start overtook (loaded or failed): its worker is gone, and the later start decides. */
 export class Superseded extends Error {}
@@ -43,23 +55,32 @@ class Live {
    * A crash still ends the worker with an error event.
    */
   private busy = false;
+  /** Calls pending on the worker (a check blocks it for as long as its model runs). */
+  private pending = 0;
+
+  /** The worker answered once (a ping or a call): it loaded. */
+  private answered = false;
 
   constructor(private readonly onDead: (live: Live) => void) {
     this.death.catch(() => {});
-    this.worker.addEventListener('error', () => this.markDead());
+    this.worker.addEventListener('error', (e) => this.markDead(this.answered ? null : e));
   }
 
   private probe(): void {
     if (this.busy) this.lastPong = performance.now();
-    else if (performance.now() - this.lastPong > DEAD_AFTER_MS) {
+    else if (performance.now() - this.lastPong > (this.pending ? BUSY_DEAD_AFTER_MS : DEAD_AFTER_MS)) {
       this.markDead();
       return;
     }
-    void this.api.ping().then(() => (this.lastPong = performance.now()));
+    void this.api.ping().then(() => {
+      this.lastPong = performance.now();
+      this.answered = true;
+    });
   }
 
-  private markDead(): void {
-    if (this.end) this.settle(new WorkerDiedError(), () => this.onDead(this));
+  /** `unloaded`: the error event of a worker that never answered. */
+  private markDead(unloaded: ErrorEvent | null = null): void {
+    if (this.end) this.settle(this.answered ? new WorkerDiedError() : notLoaded(unloaded), () => this.onDead(this));
   }
 
   /** Once: stop watching, run `first`, then reject every pending call with `e`. */
@@ -74,6 +95,13 @@ class Live {
 
   /** A call that rejects with WorkerDiedError when the worker dies while it is pending. */
   guard<T>(p: Promise<T>): Promise<T> {
+    this.pending++;
+    const done = () => {
+      this.pending--;
+      this.lastPong = performance.now(); // an answer is a sign of life
+      this.answered = true;
+    };
+    p.then(done, done);
     return Promise.race([p, this.death]);
   }
 
