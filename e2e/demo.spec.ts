@@ -149,6 +149,17 @@ test('"Use your own model" loads an .onnx with its .hsp and spec from disk and c
   await shot(page, 'own-model-no-profile');
 });
 
+test("a model from disk whose spec maps every pixel into a sliver of the input is used, and the page says what to give", async ({ page }) => {
+  await openDemo(page);
+  await page.locator(`${el} #own-model`).setInputFiles([
+    { name: 'softmax-nhwc-rgb.onnx', mimeType: 'application/octet-stream', buffer: readFileSync('tests/fixtures/models/softmax-nhwc-rgb.onnx') },
+    { name: 'softmax-nhwc-rgb.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ mean: [127.5], std: [127.5] })) },
+  ]);
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  await expect(page.locator(`${el} .notice`)).toContainText('The preprocessing maps pixels 0 to 255 to [-1.000, -0.992]: the model sees nearly the same value in every pixel.');
+  await expect(page.locator(`${el} .notice`)).toContainText('give mean 0.5 and std 0.5');
+});
+
 test('images added while no model runs each get the reason; those waiting when another model starts are checked by it', async ({ page }) => {
   await page.goto('/e2e/fixtures/embed.html?profile=/profiles/missing.hsp');
   await expect(page.locator(el)).toHaveAttribute('state', 'error', { timeout: 60_000 });

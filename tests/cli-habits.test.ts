@@ -246,6 +246,10 @@ describe('CLI habits', () => {
     expect(partial.stdout).toMatch(/no resize was given: images are stretched to 12x12, whatever their aspect ratio; .*give --resize center-crop\|pad/);
     expect(spec({ mean: [0.5], std: [0.5], resize: 'stretch' }).stdout).not.toMatch(/no resize was given/);
     expect(partial.stdout).toMatch(/spec +\{"inputName":"input","height":12,"width":12,"channels":3,"layout":"nchw","scale":255,"mean":\[0.5\],"std":\[0.5\]/);
+    expect(partial.stderr).not.toMatch(/maps pixels/);
+    // A Keras model's 127.5 given for pixels in [0, 255] while scale divides them by 255: every pixel near -1, said.
+    const keras = cli(['inspect', '--model', model, '--mean', '127.5', '--std', '127.5']);
+    expect(keras.stderr).toMatch(/warning: the preprocessing maps pixels 0 to 255 to \[-1.000, -0.992\]: the model sees nearly the same value in every pixel\. .*give mean 0\.5 and std 0\.5 \(or scale 127\.5, mean 1 and std 1\)/);
     const typo = spec({ mean: [0.5], resize: 'strech' });
     expect(typo.status).toBe(1);
     expect(typo.stdout).toMatch(/plan: unavailable: no spec \(above\)/);

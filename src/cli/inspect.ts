@@ -5,7 +5,7 @@ import { Detector } from '../detector/index.ts';
 import { classOutput, FLOAT16, isFloat, perImageVector, UINT8, type ModelInfo } from '../model/onnx.ts';
 import type { ModelSpec } from '../types.ts';
 import { fmtBytes, type Plan } from '../model/plan.ts';
-import { resolveSpec } from '../model/spec.ts';
+import { pixelRangeWarning, resolveSpec } from '../model/spec.ts';
 import { EXIT } from './exit.ts';
 import { readModel, readModelBytes } from './io.ts';
 import { assumedPreprocessing, specSources, type SpecFlags } from './spec-flags.ts';
@@ -65,6 +65,8 @@ export async function runInspect(opts: InspectFlags): Promise<void> {
   console.log(`classes from output ${out}${why}${map}${floats > 1 ? ` (one of ${floats} float outputs: choose another with --output)` : ''}`);
   const failed = 'error' in (spec as object) ? (spec as { error: string }).error : undefined;
   console.log(`spec   ${failed ? `unavailable: ${failed}` : JSON.stringify(spec)}`);
+  const sliver = failed ? undefined : pixelRangeWarning(spec as ModelSpec);
+  if (sliver) console.error(`warning: ${sliver}`);
   const assumed = failed ? undefined : assumedPreprocessing(specSources(opts, opts.model), spec as ModelSpec);
   if (assumed) console.log(`       ${assumed}`);
   console.log(`\ncandidate layers (* = auto):`);

@@ -8,7 +8,7 @@ import { fileSource, listImages, naming, readModelBytes, shard } from './io.ts';
 import { besideNote, specSources, type SpecFlags } from './spec-flags.ts';
 import { counted } from '../core/words.ts';
 import { layersOf } from './plan.ts';
-import { RESIZES } from '../model/spec.ts';
+import { pixelRangeWarning, RESIZES } from '../model/spec.ts';
 
 export function specOptions(cmd: Command): Command {
   return cmd
@@ -55,6 +55,8 @@ export async function openDetector(opts: SpecFlags & { model: string; profile?: 
   });
   const note = besideNote(sources, opts.model, profile?.header.spec);
   if (note) console.error(`note: ${note}`);
+  const sliver = pixelRangeWarning(detector.features.spec);
+  if (sliver) console.error(`warning: ${sliver}`);
   return detector;
 }
 

@@ -257,3 +257,22 @@ function checkFixedSize(info: ModelInfo, spec: ModelSpec): void {
     'bad-spec',
   );
 }
+
+/** Below this width of the input's range over pixels 0 to 255, a spec's mean and std are in another unit than its scale. */
+const SLIVER = 0.05;
+
+/**
+ * Where a spec maps every pixel value (0 to 255) into a sliver of the input's range, which no model is
+ * trained on: mean and std given for pixels in [0, 255] while scale divides them by 255 (a Keras
+ * model's 127.5). Undefined where the range is wide enough.
+ */
+export function pixelRangeWarning(spec: ModelSpec): string | undefined {
+  const ends = Array.from({ length: spec.channels }, (_, c) => {
+    const [m, s] = [spec.mean[c] ?? spec.mean[0] ?? 0, spec.std[c] ?? spec.std[0] ?? 1];
+    return [(0 / spec.scale - m) / s, (255 / spec.scale - m) / s];
+  });
+  const [lo, hi] = ends.reduce((a, b) => (Math.abs(b[1] - b[0]) < Math.abs(a[1] - a[0]) ? b : a));
+  if (Math.abs(hi - lo) >= SLIVER) return undefined;
+  const top = +(255 / spec.scale).toPrecision(3);
+  return `the preprocessing maps pixels 0 to 255 to [${lo.toFixed(3)}, ${hi.toFixed(3)}]: the model sees nearly the same value in every pixel. Mean and std apply after the division by scale (${spec.scale}: pixels in [0, ${top}]), so for inputs in [-1, 1] give mean 0.5 and std 0.5 (or scale 127.5, mean 1 and std 1).`;
+}

@@ -131,6 +131,7 @@ export class ModelLoader implements ReactiveController {
     this.inUse = local;
     h.localModel = local;
     h.status = { state: 'ready' };
+    if (info.warning) h.notice = `${h.notice} ${info.warning[0].toUpperCase()}${info.warning.slice(1)}`.trim();
     if (announce) emit(h, 'histoscan-ready', info);
     this.queue.start();
   }

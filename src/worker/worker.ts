@@ -5,7 +5,7 @@ import { calibrationNeeded, decodeProfile, encodeProfile, nodeHistogram, Profile
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
 import { Detector, holdOut, sameSpec, type ImageSource } from '../detector/index.ts';
 import { preprocessSteps, toTensor } from '../model/preprocess.ts';
-import { specSource } from '../model/spec.ts';
+import { pixelRangeWarning, specSource } from '../model/spec.ts';
 import type { BinStrategy, ImageError, ImageResult, NodeHistogramData, Progress, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
 import { decodeBlob } from './decode.ts';
 
@@ -26,6 +26,8 @@ export interface InitOptions {
 export interface InitInfo {
   provider: string;
   note?: string;
+  /** What the user should check in the preprocessing (model/spec.ts pixelRangeWarning). */
+  warning?: string;
   modelBytes: number;
   profileBytes: number;
   nodes: number;
@@ -228,6 +230,7 @@ function info(): InitInfo {
   return {
     provider: d.features.provider,
     note,
+    warning: pixelRangeWarning(d.features.spec),
     modelBytes: modelSize,
     profileBytes: profileSize,
     nodes: d.features.nodes,

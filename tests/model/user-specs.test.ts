@@ -7,7 +7,7 @@ import { buildDefaults } from '../../src/defaults.ts';
 import { oneClassWarning, smallBackgroundWarning } from '../../src/detector/build-notes.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { classOutput, inspectModel } from '../../src/model/onnx.ts';
-import { parseSpecFields, resolveSpec, specFromModel } from '../../src/model/spec.ts';
+import { parseSpec, parseSpecFields, pixelRangeWarning, resolveSpec, specFromModel } from '../../src/model/spec.ts';
 import { ort } from '../../src/model/runtime.ts';
 import { noiseImage, noiseImages } from './noise-images.ts';
 
@@ -159,5 +159,17 @@ describe('a small background', () => {
     expect(smallBackgroundWarning(99, false)).toHaveLength(1);
     expect(smallBackgroundWarning(100, false)).toEqual([]);
     expect(smallBackgroundWarning(20, true)).toEqual([]);
+  });
+});
+
+describe('pixelRangeWarning', () => {
+  const spec = (o: object) => parseSpec({ inputName: 'x', height: 8, width: 8, channels: 3, layout: 'nchw', scale: 255, mean: [0], std: [1], resize: 'stretch', ...o });
+  it('speaks where every pixel lands in a sliver of the input, on any channel, and not for the usual ranges', () => {
+    for (const ok of [{}, { mean: [0.5], std: [0.5] }, { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }, { scale: 1 }, { scale: 1, mean: [123.68, 116.78, 103.94] }, { scale: 127.5, mean: [1], std: [1] }]) {
+      expect(pixelRangeWarning(spec(ok)), JSON.stringify(ok)).toBeUndefined();
+    }
+    expect(pixelRangeWarning(spec({ mean: [127.5], std: [127.5] }))).toMatch(/^the preprocessing maps pixels 0 to 255 to \[-1\.000, -0\.992\]/);
+    // One channel in another unit is enough.
+    expect(pixelRangeWarning(spec({ mean: [0.485, 0.456, 104], std: [0.229, 0.224, 57] }))).toMatch(/to \[-1\.825, -1\.807\]/);
   });
 });
