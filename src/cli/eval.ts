@@ -10,7 +10,7 @@ import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
 import { fileSource, heldOut, listImages } from './io.ts';
 import { partsWriter, rocPage } from './eval-output.ts';
-import { counted } from '../core/words.ts';
+import { counted, skippedLine } from '../core/words.ts';
 
 const SCAN_METHODS = ['histogram', 'empirical', 'kde'] as const;
 export const EVAL_METHODS: readonly string[] = [...SCAN_METHODS, ...PEER_NAMES];
@@ -235,9 +235,10 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
     const best = rows
       .filter((r, j) => results[j].kind === 'peer' && r.set === res.set && r.scores?.clean.length === mine.clean.length && r.scores.anomalous.length === mine.anomalous.length)
       .reduce<EvalRow | null>((b, r) => (b && b.auc >= r.auc ? b : r), null);
-    if (best?.scores) res.versusBestPeer = { peer: best.method, ...compareAuc(mine.clean, mine.anomalous, best.scores.clean, best.scores.anomalous) };
+    // The AUCs as the table gives them (DeLong's sums can differ in the last bits, and a rounding with them).
+    if (best?.scores) res.versusBestPeer = { peer: best.method, ...compareAuc(mine.clean, mine.anomalous, best.scores.clean, best.scores.anomalous), a: rows[i].auc, b: best.auc };
   });
-  const skipped = [background, clean, ...anomalous, calibration].flatMap((set) => set?.skipped.map((k) => `skipped ${k.file}: ${k.error}`) ?? []);
+  const skipped = [background, clean, ...anomalous, calibration].flatMap((set) => set?.skipped.map(skippedLine) ?? []);
   return { results, skipped };
 }
 

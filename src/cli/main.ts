@@ -16,7 +16,7 @@ import { runInspect } from './inspect.ts';
 import { profileCommands } from './profile-commands.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
 import { addExamples, markRequired, version } from './help.ts';
-import { counted } from '../core/words.ts';
+import { counted, skippedLine } from '../core/words.ts';
 import { resultSink, scoreLine } from './output.ts';
 import { int, progress, rate } from './progress.ts';
 
@@ -153,7 +153,7 @@ layerOptions(
   let offset = 0;
   const layers = f.layers.map((l) => ({ ...l, offset: (offset += l.nodes) - l.nodes }));
   writeAtomic(opts.out.replace(/\.npy$/, '') + '.json', JSON.stringify({ files: set.files, layers, reduction: f.reduction, plan: f.plan, skipped: set.skipped }, null, 2));
-  for (const k of set.skipped) console.error(`skipped ${k.file}: ${k.error}`);
+  for (const k of set.skipped) console.error(skippedLine(k));
   console.error(`wrote ${opts.out}: ${set.rows} x ${set.nodes}`);
   detector.release();
   if (set.skipped.length) process.exitCode = EXIT.failed;

@@ -6,7 +6,7 @@ import { DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { fileSource, listImages, naming, readModelBytes, shard } from './io.ts';
 import { besideNote, specSources, type SpecFlags } from './spec-flags.ts';
-import { counted } from '../core/words.ts';
+import { counted, skippedLine } from '../core/words.ts';
 import { layersOf } from './plan.ts';
 import { pixelRangeWarning, RESIZES } from '../model/spec.ts';
 
@@ -62,7 +62,7 @@ export async function openDetector(opts: SpecFlags & { model: string; profile?: 
 
 /** Skipped files, notes and warnings of a build or calibration, on stderr. */
 export function report(r: BuildResult): void {
-  for (const s of r.skipped) console.error(`skipped ${s.file}: ${s.error}`);
+  for (const s of r.skipped) console.error(skippedLine(s));
   for (const n of r.notes) console.error(`note: ${n}`);
   for (const w of r.warnings) console.error(`warning: ${w}`);
 }

@@ -2,7 +2,7 @@
 // CLI's contract with scripts, so each format has exactly one shape.
 import { evidenceLooks } from '../core/witnesses.ts';
 import type { ImageError, ImageResult, PartEvidence } from '../types.ts';
-import { counted } from '../core/words.ts';
+import { counted, ownMessage } from '../core/words.ts';
 
 export type Format = 'text' | 'json' | 'jsonl';
 
@@ -74,7 +74,7 @@ export const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f]/g, (c) 
 export const scoreText = (s: number): string => (s === 0 || !Number.isFinite(s) || Math.abs(s) >= 0.0005 ? s.toFixed(3) : s.toExponential(2));
 
 export function textLine(r: ScoreLine | ImageError): string {
-  if ('error' in r) return `${printable(r.file)}\tERROR\t${printable(r.error)}`;
+  if ('error' in r) return `${printable(r.file)}\tERROR\t${printable(ownMessage(r.error, r.file))}`;
   const q = Number.isFinite(r.q) ? r.q.toFixed(4) : '-';
   const line = `${printable(r.file)}\t${verdictText(r)}\tscore ${scoreText(r.score)}\tq ${q}\t${r.top}`;
   if (r.verdict !== 'unusual') return line;

@@ -61,7 +61,10 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
   if (!spec.channels && channelLike) fail(`${desc}; histoscan feeds gray (1 channel) or RGB (3 channels) images, and neither axis 1 nor axis 3 holds 1 or 3`, false);
   // Name what is still open, so a user who gave --size learns that only --layout is missing.
   const open = [!(spec.height && spec.width) && 'size', !spec.channels && 'channels', !spec.layout && 'layout'].filter((x): x is string => !!x);
-  if (open.length) fail(`${desc}; its ${open.join(' and ')} ${open.length > 1 ? 'are' : 'is'} not fixed`, open);
+  // One side fixed (a text-line model of any width): name the other, and the size that keeps the fixed one.
+  const side = spec.height && !spec.width ? `width (its height is ${spec.height}: e.g. --size ${spec.height}x320, or the width it was trained on)` : spec.width && !spec.height ? `height (its width is ${spec.width}: e.g. --size 320x${spec.width})` : null;
+  const named = open.map((f) => (f === 'size' && side ? side : f));
+  if (open.length) fail(`${desc}; its ${named.join(' and ')} ${open.length > 1 ? 'are' : 'is'} not fixed`, open);
   return parseSpec(spec);
 }
 

@@ -7,6 +7,7 @@ import { fmtMB, fmtP, fmtScore, tooThin } from './format.ts';
 import { earlierRows, moreRows, ROW_PAGE, type Row, type RowWindow } from './rows.ts';
 import { verdictText } from './verdict-text.ts';
 import { excessNote } from '../core/verdict.ts';
+import { ownMessage } from '../core/words.ts';
 import type { InitInfo } from '../worker/worker.ts';
 
 export type Status = { state: 'idle' | 'loading' | 'ready' | 'error'; message?: string };
@@ -85,7 +86,7 @@ export function rowView(r: Row, c: RowContext) {
     verdict = html`<span class="verdict ${v.cls}" part="verdict" title=${s.reason ?? nothing}>${v.short}</span>`;
   } else if (r.state === 'error') {
     // The row names the file already; the error event keeps the whole message.
-    const own = r.error?.startsWith(`${r.name}: `) ? r.error.slice(r.name.length + 2) : r.error;
+    const own = r.error && ownMessage(r.error, r.name);
     verdict = html`<span class="verdict err" part="verdict" title=${r.error ?? nothing}>✕ ${own}</span>`;
   }
   else verdict = html`<span class="verdict" part="verdict">${r.state === 'running' ? 'checking…' : r.state}</span>`;
