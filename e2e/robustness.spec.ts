@@ -189,7 +189,7 @@ test("a worker whose code does not load says so, not that it stopped and restart
 
 test('a worker blocked for seconds by a check is busy, not dead: no restart, every result arrives', async ({ page }) => {
   await openDemo(page);
-  await page.locator(`${el} #files`).setInputFiles(Array.from({ length: 45 }, (_, i) => `data/calibration/${String(i).padStart(5, '0')}.png`));
+  await page.locator(`${el} #files`).setInputFiles(Array.from({ length: 60 }, (_, i) => `data/calibration/${String(i).padStart(5, '0')}.png`));
   await expect(page.locator(`${el} tr.row[data-state="done"]`)).not.toHaveCount(0);
   // As a slow model's run on a busy machine does: the worker answers no ping for 8 s, a check pending.
   const worker = page.workers().find((w) => w.url().includes('worker'))!;
@@ -197,7 +197,9 @@ test('a worker blocked for seconds by a check is busy, not dead: no restart, eve
     const t = Date.now();
     while (Date.now() - t < 8000);
   });
-  await expect(page.locator(`${el} tr.row[data-state="done"]`)).toHaveCount(45, { timeout: 90_000 });
+  // 50 rows shown, and a button for the other 10 (not "50 more").
+  await page.locator(`${el} button.more`, { hasText: /^Show 10 more rows$/ }).click({ timeout: 90_000 });
+  await expect(page.locator(`${el} tr.row[data-state="done"]`)).toHaveCount(60, { timeout: 90_000 });
   await expect(page.locator(`${el} .chip`, { hasText: 'worker restarted' })).toHaveCount(0);
   await expect(page.locator(`${el} .notice`)).not.toContainText('worker stopped');
 });

@@ -164,7 +164,7 @@ export function decodeProfile(input: Uint8Array | ArrayBuffer): Profile {
     if (crcOk) throw e;
   }
   if (expected > bytes.length) {
-    throw new ProfileError(`Profile file is truncated: expected ${expected} bytes, got ${bytes.length}.`, 'truncated');
+    throw new ProfileError(`Profile file is truncated: expected ${expected.toLocaleString('en')} bytes, got ${bytes.length.toLocaleString('en')}.`, 'truncated');
   }
   if (!crcOk) throw new ProfileError('Profile file is corrupt: checksum mismatch (the file was altered or damaged).', 'checksum');
   const h = header as ProfileHeader;

@@ -1,6 +1,7 @@
 // Image format sniffing and decode errors shared by the Node and browser decoders (DOM-free).
 
 import { ImageDecodeError } from '../core/errors.ts';
+import { isProfileBytes } from '../core/hsp.ts';
 
 export interface SniffResult {
   format: 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'tiff' | 'avif' | 'svg' | 'other' | 'text' | 'unknown';
@@ -246,8 +247,9 @@ export function checkImageBytes(
   const unsupported: Record<string, string> = {
     svg: 'SVG is a vector drawing (and may carry scripts); it is not decoded',
     text: 'this is a text file, not an image',
-    unknown: `this is not an image of a format read here (${known})`,
+    unknown: 'this is not an image of a format read here',
   };
+  if (isProfileBytes(bytes)) throw new ImageDecodeError(`${name}: this is a histoscan profile (.hsp), not an image: load it as the profile ("Load a .hsp profile…" in the page, --profile on the command line).`, 'unsupported');
   if (!(FORMATS as readonly string[]).includes(info.format)) {
     const why = info.format === 'other' ? `this is ${info.name}, a format not decoded here` : unsupported[info.format];
     throw new ImageDecodeError(`${name}: ${why}; use ${known}.`, 'unsupported');

@@ -7,7 +7,7 @@ import { fmtMB, fmtP, fmtScore, tooThin } from './format.ts';
 import { earlierRows, moreRows, ROW_PAGE, type Row, type RowWindow } from './rows.ts';
 import { verdictText } from './verdict-text.ts';
 import { excessNote } from '../core/verdict.ts';
-import { ownMessage } from '../core/words.ts';
+import { counted, ownMessage } from '../core/words.ts';
 import type { InitInfo } from '../worker/worker.ts';
 
 export type Status = { state: 'idle' | 'loading' | 'ready' | 'error'; message?: string };
@@ -62,7 +62,7 @@ export function tableView(rows: Row[], win: RowWindow, context: (r: Row, positio
       <thead><tr><th><span class="sr">Thumbnail</span></th><th>Image</th><th class="hide-sm">Model says</th><th class="hide-sm" title="Anomaly score: the calibrated parts' q combined; larger is more unusual">Score</th><th class="hide-sm" title="The share of clean calibration images that score at least as high; unusual where it is at most the FPR">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
       <tbody>${repeat(rows.slice(start, end), (r) => r.id, (r, i) => rowView(r, context(r, start + i + 1)))}</tbody>
     </table></div>
-    ${rows.length > end ? html`<button class="more" @click=${() => show(moreRows(win))}>Show ${ROW_PAGE} more rows (${(rows.length - end).toLocaleString('en')} not shown)</button>` : nothing}`;
+    ${rows.length > end ? html`<button class="more" @click=${() => show(moreRows(win))}>Show ${counted(Math.min(ROW_PAGE, rows.length - end), 'more row')}${rows.length - end > ROW_PAGE ? ` (${(rows.length - end).toLocaleString('en')} not shown)` : ''}</button>` : nothing}`;
 }
 
 export interface RowContext {

@@ -320,6 +320,9 @@ describe('Node image decoding', () => {
     expect(await code(Uint8Array.from([0xff, 0xd8, 0xff]))).toBe('corrupt');
     await expect(decodeImage(new TextEncoder().encode('hello'), 'notes.png')).rejects.toThrow(/notes\.png: this is a text file/);
     await expect(decodeImage(new TextEncoder().encode('<svg/>'), 'a.png')).rejects.toThrow(/SVG.*; use PNG, JPEG, GIF, WebP, BMP, TIFF/);
+    // Bytes of no known kind list the formats once; a profile picked as an image says where it goes.
+    await expect(decodeImage(Uint8Array.from([0, 1, 2, 3, 0xfe, 0xfd, 0, 9]), 'x.png')).rejects.toThrow(/^x\.png: this is not an image of a format read here; use PNG, JPEG, GIF, WebP, BMP, TIFF, AVIF\.$/);
+    await expect(decodeImage(new Uint8Array(readFileSync('public/profiles/fashion-cnn.hsp')), 'fashion-cnn.hsp')).rejects.toThrow(/^fashion-cnn\.hsp: this is a histoscan profile \(\.hsp\), not an image: load it as the profile/);
     // Cut or broken files of the formats beside PNG and JPEG: GIF and WebP by their decoders, TIFF by its strips.
     const f = (n: string) => new Uint8Array(readFileSync(`e2e/fixtures/formats/${n}`));
     const broken = f('photo-40.gif').slice();
