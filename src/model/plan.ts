@@ -162,8 +162,10 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
       `Even channel means of every layer exceed the budget of ${fmtBytes(o.budget)}: left out the ${drop} earliest layer${drop > 1 ? 's' : ''} (${plan.dropped.map((l) => `"${l.name}"`).join(', ')}).`,
     );
   }
-  const coarsened = plan.layers.filter((l) => l.reduction !== 'element' && l.shape.length > 1).length;
-  if (coarsened) plan.notes.push(`${coarsened} of ${plan.layers.length} layers reduced below per-element nodes to fit ${fmtBytes(o.budget)}.`);
+  const coarse = plan.layers.filter((l) => l.reduction !== 'element' && l.shape.length > 1);
+  // What per element would have cost: why a plan far under its budget still coarsened them.
+  const whole = coarse.reduce((a, l) => a + count(l, 'element') * per, 0);
+  if (coarse.length) plan.notes.push(`${coarse.length} of ${plan.layers.length} layers reduced below per-element nodes to fit ${fmtBytes(o.budget)} (per element, they alone would take ${fmtBytes(whole)}).`);
   return plan;
 }
 
@@ -257,8 +259,9 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
   const notes = [...plan.notes];
   if (classLayers) {
     const names = plan.layers.slice(-classLayers).map((l) => `"${l.name}"`);
-    const what = classLayers === 1 ? `the last layer (${names[0]})` : `the last ${classLayers} layers (${names.join(', ')})`;
-    notes.push(`histograms per predicted class (${classes} classes) for ${what}: ${(which === 'all' ? plan.nodes * perClass : extra).toLocaleString('en')} bytes${which === 'all' ? ', in the table' : ' more'}.`);
+    const every = classLayers === plan.layers.length && classLayers > 1;
+    const what = classLayers === 1 ? `the last layer (${names[0]})` : `${every ? 'all' : 'the last'} ${classLayers} layers (${names.join(', ')})`;
+    notes.push(`histograms per predicted class (${classes} classes) for ${what}: ${(which === 'all' ? plan.nodes * perClass : extra).toLocaleString('en')} bytes${which === 'all' ? ', in the table' : ' more'}, where a class gets ${MIN_CLASS_COUNT} background images (a class with fewer is scored on the pooled histograms).`);
   }
   if (g) {
     const raw = gaussDim(plan.layers, g);

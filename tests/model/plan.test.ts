@@ -154,6 +154,11 @@ describe('byte-budget planner', () => {
     // 'all' prices every node with its class blocks, so the table's bytes include them and fit.
     const all = planProfile(FASHION, { ...o, classLayers: 'all' }, 10);
     expect(all.classLayers).toBe(3);
+    // A plan far under its budget says why it still coarsened: what per element would have cost.
+    const coarse = planReductions(FASHION, at(1e5, 60));
+    expect(coarse.notes.join(' ')).toMatch(/^2 of 3 layers reduced below per-element nodes to fit 100\.0 kB \(per element, they alone would take 1\.73 MB\)\.$/);
+    // Every layer is "all 3", not "the last 3"; and the note says what a class needs to get its own.
+    expect(all.notes.join(' ')).toMatch(/histograms per predicted class \(10 classes\) for all 3 layers \(.*\): .* where a class gets 50 background images \(a class with fewer is scored on the pooled histograms\)/);
     expect(all.bytes).toBe(payloadBytes(all.nodes, 'tail', 16, 10_000) + all.nodes * perClass);
     expect(all.bytes + gauss).toBeLessThanOrEqual(8 * MB);
   });
