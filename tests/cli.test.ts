@@ -183,10 +183,11 @@ describe('CLI end to end on the default model', () => {
     expect(table.stdout).toMatch(/histogram {2}clean [\d.]+% \[[\d.]+%, [\d.]+%\] of 15; pgd [\d.]+%/);
     // Where nothing is lost (every PGD image above every clean one), it says so.
     expect(table.stdout).toContain('histogram  pgd  nothing: every pgd image ranks above every clean image');
-    // An FPR its 24 calibration images cannot reach: said, on stderr as profile says it, and in place of the shares.
-    const low = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram', '--split', 'dev', '--fpr', '0.02']);
-    expect(low.stderr).toMatch(/warning: this profile cannot flag at FPR 0\.02: it needs at least 49 calibration images .*it has 24/);
-    expect(low.stdout).toMatch(/histogram {2}cannot flag at this FPR: 24 calibration images, at least 49 are needed/);
+    // An FPR its 24 calibration images cannot reach (nor half of the 120, 60, the 99 it needs): said, on stderr as
+    // profile says it, and in place of the shares.
+    const low = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram', '--split', 'dev', '--fpr', '0.01']);
+    expect(low.stderr).toMatch(/warning: this profile cannot flag at FPR 0\.01: it needs at least 99 calibration images .*it has 24/);
+    expect(low.stdout).toMatch(/histogram {2}cannot flag at this FPR: 24 calibration images, at least 99 are needed/);
     const badRate = cli(['score', '--model', MODEL, '--profile', hsp, '--fpr', '5', clean]);
     expect(badRate.status).toBe(1);
     expect(badRate.stderr).toMatch(/wants a rate between 0 and 1/);
@@ -278,8 +279,8 @@ describe('CLI end to end on the default model', () => {
     expect(r.status, r.stderr).toBe(0);
     const p = decodeProfile(readFileSync(out));
     expect(p.header.spec).toMatchObject({ channels: 3, height: 12, width: 12, layout: 'nchw' });
-    // Every 5th image held out to calibrate (no --calibration).
-    expect([p.header.count, p.header.calibration?.count]).toEqual([32, 8]);
+    // No --calibration: of 40 images, the 19 that can flag at FPR 5% (every 5th, 8, could not).
+    expect([p.header.count, p.header.calibration?.count]).toEqual([21, 19]);
     const s = cli(['score', '--model', 'tests/fixtures/models/fixed-batch-rgb.onnx', '--profile', out, '--json', imgs]);
     expect(s.status, s.stderr).toBe(0);
     expect(JSON.parse(s.stdout).results).toHaveLength(40);
