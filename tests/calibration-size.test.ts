@@ -58,6 +58,9 @@ describe('how many calibration images a verdict of several parts needs', () => {
     expect(calibrationWarnings(200, 0.05, [4, 2], 'tpm')).toEqual([]);
     // The default's witnesses: 4 scans and the quiet look, the energy, the Gaussian part.
     expect(calibrationWarnings(298, 0.05, [5, 1, 1], 'tpm')[0]).toMatch(/calibrate on at least 299/);
+    // Named where the build knows them, the quiet look as the seventh.
+    const named = calibrationWarnings(298, 0.05, [5, 1, 1], 'tpm', ['upper', 'lower', 'upper:class', 'lower:class', 'energy', 'gauss'])[0];
+    expect(named).toMatch(/^with 298 calibration images and 7 calibrated parts \(upper, lower, upper:class, lower:class, energy, gauss, and the upper scan's quiet look\), an image out/);
     expect(calibrationWarnings(299, 0.05, [5, 1, 1], 'tpm')).toEqual([]);
     expect(calibrationWarnings(60, 0.05, flat, 'fisher')).toEqual([]);
     expect(calibrationWarnings(60, 0.05, [1], 'tpm')).toEqual([]);

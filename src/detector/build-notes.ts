@@ -8,7 +8,7 @@ import { counted } from '../core/words.ts';
  * What the build should tell its user about the calibration set's size. `groups`: the combination's
  * witnesses (core/witnesses.ts partGroups), e.g. [5, 1, 1] for four scans and the quiet look, then the energy and the Gaussian part.
  */
-export function calibrationWarnings(count: number, fpr: number, groups: readonly number[] = [1], combine: Combination = 'fisher'): string[] {
+export function calibrationWarnings(count: number, fpr: number, groups: readonly number[] = [1], combine: Combination = 'fisher', names: readonly string[] = []): string[] {
   const need = calibrationNeeded(fpr);
   if (count < need) {
     return [`this profile cannot flag at FPR ${fpr}: it needs at least ${need} calibration images (more for a steadier verdict), it has ${count}; calibrate it with more held-out known-good images, or use a larger FPR.`];
@@ -26,7 +26,9 @@ export function calibrationWarnings(count: number, fpr: number, groups: readonly
   const single = Math.max(calibrationNeeded(fpr / ties), lift);
   if (parts > 1 && combine !== 'fisher' && count < single) {
     const below = count < lift ? ', and below those a little out in several witnesses' : '';
-    return [`with ${count} calibration images and ${parts} calibrated parts, an image out in only one part usually cannot reach q <= ${fpr} unless it is farther out than the calibration images that top the other parts: it ranks with them (q about ${(ties / (count + 1)).toPrecision(2)})${below}; calibrate on at least ${single} images for that.`];
+    // Named, so that the count can be checked against the detail view's rows (the quiet look is the upper scan read from below).
+    const which = names.length ? ` (${names.join(', ')}${parts > names.length ? ', and the upper scan\'s quiet look' : ''})` : '';
+    return [`with ${count} calibration images and ${parts} calibrated parts${which}, an image out in only one part usually cannot reach q <= ${fpr} unless it is farther out than the calibration images that top the other parts: it ranks with them (q about ${(ties / (count + 1)).toPrecision(2)})${below}; calibrate on at least ${single} images for that.`];
   }
   return [];
 }

@@ -109,7 +109,7 @@ export async function calibrate(
   const overlap = twins.size
     ? [`${twins.size} of the ${images.count} calibration images are also in the background (the same input to the model, e.g. ${images.name(Math.min(...twins))}): left out of the calibration, where they would rank as more typical than new images and the verdict would flag more than its FPR. Calibrate on images the background does not hold.`]
     : [];
-  return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...chance, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine)] };
+  return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...chance, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine, alone ? [] : table.parts)] };
 }
 
 /**
