@@ -113,7 +113,8 @@ export class Detector {
   async build(background: ImageSource, calibration: ImageSource | null, options: Partial<BuildOptions> & { plan?: PlanBudget } = {}): Promise<BuildResult> {
     this.live();
     const opts = buildDefaults(options); // what the caller leaves out, as the CLI's defaults
-    const sized = this.planned && !opts.edgesFrom && { ...this.planned, count: opts.planCount ?? background.count, calibration: calibration?.count ?? 0 };
+    // A build without calibration images keeps the room its plan set aside for a table (eval calibrates after).
+    const sized = this.planned && !opts.edgesFrom && { ...this.planned, count: opts.planCount ?? background.count, calibration: calibration?.count ?? this.planned.calibration ?? 0 };
     const plan = opts.plan ?? (sized && (sized.count !== this.planned!.count || sized.calibration !== (this.planned!.calibration ?? 0)) ? sized : undefined);
     const f = plan ? this.extractor.withReductions({ plan }) : this.extractor;
     const result = await buildProfile(f, background, calibration, opts);
