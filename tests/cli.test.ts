@@ -96,7 +96,8 @@ describe('CLI end to end on the default model', () => {
     const first = whole.lostOn.clean[0];
     expect(lostPage).toContain(`<span title="${first.file}"><img src="data:image/png;base64,${readFileSync(first.file).toString('base64')}" alt="${basename(first.file)}">${basename(first.file)}<br>above ${(100 * first.share).toFixed(1)}%</span>`);
     const lostText = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `synth=${synth}`, '--methods', 'histogram']).stdout;
-    expect(lostText).toContain(`histogram  synth  clean: ${whole.lostOn.clean[0].file} above ${(100 * whole.lostOn.clean[0].share).toFixed(1)}% of synth`);
+    // The text names the file without its folder (the command gave it); --json keeps the path.
+    expect(lostText).toContain(`histogram  synth  clean: ${basename(whole.lostOn.clean[0].file)} above ${(100 * whole.lostOn.clean[0].share).toFixed(1)}% of synth`);
     expect(allParts.every((r: { lostOn?: unknown }) => r.lostOn === undefined)).toBe(true);
     partRows.forEach((r: { auc: number }, k: number) => {
       const scores = (rows: { score: number }[][]) => rows.map((parts) => parts[k].score);

@@ -118,25 +118,28 @@ export function evalTable(results: EvalResult[]): string {
       const { clean: c, calibrated } = rs[0].atVerdict!;
       const need = calibrationNeeded(at);
       // Nothing flagged because nothing can be: say so rather than print 0% for every set.
-      if (calibrated < need) lines.push(`  ${m}  cannot flag at this FPR: ${calibrated} calibration images, at least ${need} are needed (give more with --calibration)`);
-      else lines.push(`  ${m}  clean ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] of ${c.n}; ${rs.map((r) => `${r.set} ${pct(r.atVerdict!.anomalous.rate)}`).join(', ')}`);
+      if (calibrated < need) lines.push(`  ${m.padEnd(w)}  cannot flag at this FPR: ${calibrated} calibration images, at least ${need} are needed (give more with --calibration)`);
+      else lines.push(`  ${m.padEnd(w)}  clean ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] of ${c.n}; ${rs.map((r) => `${r.set} ${pct(r.atVerdict!.anomalous.rate)}`).join(', ')}`);
     }
   }
   const lost = results.filter((r) => r.kind === 'histoscan' && r.lostOn);
   if (lost.length) {
     lines.push('', 'Where the AUC is lost: the clean images ranked above the largest share of a set, and the images of a set ranked below the largest share of clean images:');
+    // File names without their folders (each set's folder is the command's; --json keeps the paths).
+    const sw = Math.max(...lost.map((r) => r.set.length));
     for (const r of lost) {
       const { clean, anomalous } = r.lostOn!;
-      if (clean.length) lines.push(`  ${r.method}  ${r.set}  clean: ${clean.map((c, i) => `${c.file} above ${pct(c.share)}${i ? '' : ` of ${r.set}`}`).join(', ')}`);
-      if (anomalous.length) lines.push(`  ${r.method}  ${r.set}  ${r.set}: ${anomalous.map((c, i) => `${c.file} below ${pct(c.share)}${i ? '' : ' of clean'}`).join(', ')}`);
-      if (!clean.length && !anomalous.length) lines.push(`  ${r.method}  ${r.set}  nothing: ${nothingLost(r.set)}`);
+      const at = `  ${r.method.padEnd(w)}  ${r.set.padEnd(sw)}`;
+      if (clean.length) lines.push(`${at}  clean: ${clean.map((c, i) => `${basename(c.file)} above ${pct(c.share)}${i ? '' : ` of ${r.set}`}`).join(', ')}`);
+      if (anomalous.length) lines.push(`${at}  ${r.set}: ${anomalous.map((c, i) => `${basename(c.file)} below ${pct(c.share)}${i ? '' : ' of clean'}`).join(', ')}`);
+      if (!clean.length && !anomalous.length) lines.push(`${at}  nothing: ${nothingLost(r.set)}`);
     }
   }
   const versus = results.filter((r) => r.versusBestPeer);
   if (versus.length) {
     lines.push('', 'histoscan against the best peer of each set (paired DeLong test on the same images; Δ = histoscan − peer, 95% interval):');
     const sw = Math.max(...versus.map((r) => r.set.length));
-    for (const r of versus) lines.push(`  ${r.method}  ${r.set.padEnd(sw)}  ${versusText(r.versusBestPeer!)}`);
+    for (const r of versus) lines.push(`  ${r.method.padEnd(w)}  ${r.set.padEnd(sw)}  ${versusText(r.versusBestPeer!)}`);
   }
   return lines.join('\n');
 }
