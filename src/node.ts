@@ -12,6 +12,6 @@ export { specSources } from './cli/spec-flags.ts';
 export { buildDefaults, DEFAULTS, defaultPlan } from './defaults.ts';
 export { decodeProfile, encodeProfile } from './core/index.ts';
 // The classes of what histoscan throws (instanceof holds with histoscan/core's too: core/errors.ts).
-export { HistoscanError, ImageDecodeError, ModelError, ProfileError, UsageError } from './core/errors.ts';
+export { CancelledError, HistoscanError, ImageDecodeError, ModelError, ProfileError, UsageError } from './core/errors.ts';
 export type { Profile } from './core/index.ts';
 export type { ImageResult, ModelSpec, RgbaImage } from './types.ts';

@@ -212,6 +212,16 @@ describe('CLI end to end on the default model', () => {
     const merged = join(dir, 'merged.hsp');
     const m = cli(['merge', ...shards, '--out', merged]);
     expect(m.status, m.stderr).toBe(0);
+    expect(m.stderr).not.toMatch(/warning/);
+    // A shard left out is said (a job that failed); shards cut another way would count images twice: refused.
+    const some = cli(['merge', shards[0], shards[2], '--out', join(dir, 'some.hsp')]);
+    expect(some.status, some.stderr).toBe(0);
+    expect(some.stderr).toMatch(/warning: no shard 1\/3 of \S+: the merged profile holds 2 of its 3 shards' images/);
+    const other = join(dir, 'other-cut.hsp');
+    expect(cli(['profile', '--model', MODEL, '--images', bg, '--edges-from', base, '--shard', '1/2', '--out', other]).status).toBe(0);
+    const mixed = cli(['merge', ...shards, other, '--out', join(dir, 'mixed.hsp')]);
+    expect(mixed.status).toBe(1);
+    expect(mixed.stderr).toMatch(/other-cut\.hsp is shard 1\/2 of \S+, and \S+shard0\.hsp a shard of 3: shards cut 2 and 3 ways share images/);
     const a = decodeProfile(readFileSync(merged));
     const b = decodeProfile(readFileSync(whole));
     expect(a.header.count).toBe(90);

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultPlan, Detector, decodeImage, decodeProfile, fileSource, holdOut, listImages, UsageError } from '../src/node.ts';
+import { CancelledError, defaultPlan, Detector, decodeImage, decodeProfile, fileSource, holdOut, listImages, UsageError } from '../src/node.ts';
 import { cli, MODEL, subset } from './fixtures/cli.ts';
 
 const model = readFileSync('public/models/fashion-cnn.onnx');
@@ -65,6 +65,14 @@ describe('the Node API', () => {
     expect([built.profile.header.count, built.profile.header.bins, built.profile.header.strategy]).toEqual([30, 16, 'tail']);
     d.useProfile(built.profile);
     expect((await d.check(await image(), first)).verdict).toBe('uncalibrated');
+    // A signal set during a build stops it with the class histoscan/node exports.
+    const signal = { aborted: false };
+    const stopped = d.build(fileSource(listImages(['data/background']).slice(0, 200)), null, { batchSize: 8, signal, onProgress: (p) => void (p.done > 0 && (signal.aborted = true)) });
+    await expect(stopped).rejects.toBeInstanceOf(CancelledError);
+    // calibrate() with the defaults for what is left out, as build(): every image used; none given is refused.
+    const cal = await d.calibrate(built.profile, fileSource(listImages(['data/calibration']).slice(0, 25)));
+    expect(cal.profile.header.calibration?.count).toBe(25);
+    await expect(d.calibrate(built.profile, { count: 0, name: () => '', load: async () => image() })).rejects.toThrow('No calibration images were given; a calibration needs known-good images that decode.');
     d.release();
   });
 

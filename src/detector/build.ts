@@ -77,6 +77,7 @@ export async function calibrate(
   opts: Passes & { fpr: number; inBackground?: ReadonlySet<string> },
   progress = tracker(calibrationImages(!!profile.header.gauss, images.count), opts),
 ): Promise<BuildResult> {
+  if (images.count === 0) throw new UsageError(noneReadMessage(0, 'calibration', new Map()));
   const scan = scanOf(profile);
   const pv = histogramPValueFn(profile);
   const collector = new CalibrationCollector(pv, scan);
@@ -107,7 +108,7 @@ export async function calibrate(
   const alone = (Object.keys(table.scores) as ScoringName[]).every((f) => witnessesOf(table, f) === 'gauss');
   const groups = alone ? [1] : partGroups(scans.length, table.parts.length, quietScan(scans) >= 0);
   const overlap = twins.size
-    ? [`${twins.size} of the ${images.count} calibration images are also in the background (the same input to the model, e.g. ${images.name(Math.min(...twins))}): left out of the calibration, where they would rank as more typical than new images and the verdict would flag more than its FPR. Calibrate on images the background does not hold.`]
+    ? [`${twins.size} of the ${images.count} calibration images ${twins.size === 1 ? 'is' : 'are'} also in the background (the same input to the model, e.g. ${images.name(Math.min(...twins))}): left out of the calibration, where they would rank as more typical than new images and the verdict would flag more than its FPR. Calibrate on images the background does not hold.`]
     : [];
   return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...chance, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine, alone ? [] : table.parts)] };
 }

@@ -127,10 +127,12 @@ export class Detector {
     return result;
   }
 
-  calibrate(profile: Profile, images: ImageSource, opts: Parameters<typeof calibrate>[3]): Promise<BuildResult> {
+  /** A calibration table for `profile` from held-out known-good images; options as the CLI's (batch size, FPR, progress). */
+  calibrate(profile: Profile, images: ImageSource, opts: Partial<Parameters<typeof calibrate>[3]> = {}): Promise<BuildResult> {
     this.live();
     checkCompatible(profile, this.features);
-    return calibrate(this.features, profile, images, opts);
+    const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+    return calibrate(this.features, profile, images, { batchSize: DEFAULTS.batchSize, fpr: DEFAULTS.fpr, ...given });
   }
 
   /** Frees the model's session; the detector cannot check or build after it. */
