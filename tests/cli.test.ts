@@ -219,6 +219,19 @@ describe('CLI end to end on the default model', () => {
     expect(some.stderr).toMatch(/warning: no shard 1\/3 of \S+: the merged profile holds 2 of its 3 shards' images/);
     const other = join(dir, 'other-cut.hsp');
     expect(cli(['profile', '--model', MODEL, '--images', bg, '--edges-from', base, '--shard', '1/2', '--out', other]).status).toBe(0);
+    // A shard scans as its edges profile: a flag left out follows it, one given otherwise is refused before the run,
+    // flags that choose layers are said to be unused, and edges of another model are refused as such.
+    const upper = join(dir, 'edges-upper.hsp');
+    expect(cli(['profile', '--model', MODEL, '--images', bg, '--shard', '0/3', '--tail', 'upper', '--out', upper]).status).toBe(0);
+    const follows = cli(['profile', '--model', MODEL, '--images', bg, '--edges-from', upper, '--shard', '1/3', '--budget', '1', '--out', join(dir, 'up1.hsp')]);
+    expect(follows.status, follows.stderr).toBe(0);
+    expect(decodeProfile(readFileSync(join(dir, 'up1.hsp'))).header.scan.tail).toBe('upper');
+    expect(follows.stderr).toMatch(/note: --budget not used: a shard monitors the layers of its edges profile/);
+    const differs = cli(['profile', '--model', MODEL, '--images', bg, '--edges-from', upper, '--shard', '1/3', '--tail', 'both', '--out', join(dir, 'x.hsp')]);
+    expect(differs.status).toBe(1);
+    expect(differs.stderr).toMatch(/--tail both differs from the edges profile \(tail upper, \S+edges-upper\.hsp\): a shard scans as its edges profile does/);
+    const foreign = cli(['profile', '--model', 'tests/fixtures/models/rgb-opset11.onnx', '--images', bg, '--edges-from', base, '--shard', '1/3', '--out', join(dir, 'x.hsp')]);
+    expect(foreign.stderr).toMatch(/edges\.hsp: This profile was built for another model/);
     const mixed = cli(['merge', ...shards, other, '--out', join(dir, 'mixed.hsp')]);
     expect(mixed.status).toBe(1);
     expect(mixed.stderr).toMatch(/other-cut\.hsp is shard 1\/2 of \S+, and \S+shard0\.hsp a shard of 3: shards cut 2 and 3 ways share images/);

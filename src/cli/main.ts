@@ -13,6 +13,7 @@ import { assumedPreprocessing, specSources } from './spec-flags.ts';
 import { classOption, combineOption, conditionalOption, imagesOf, logitsOption, noGaussOption, openDetector, report, specOptions } from './options.ts';
 import { choiceOf, enforceCap, layerOptions, providerOption } from './plan.ts';
 import { runInspect } from './inspect.ts';
+import { shardSettings } from './shards.ts';
 import { profileCommands } from './profile-commands.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
 import { addExamples, markRequired, version } from './help.ts';
@@ -79,6 +80,9 @@ layerOptions(
       throw new UsageError(`--${key} ${opts[key]} differs from the edges profile's (${edgesFrom.header[key]}): a shard takes its bins from --edges-from`);
     }
   }
+  // ... and its scan settings, checked before its run, not by the merge after every job.
+  const shard = edgesFrom && shardSettings(opts, cmd, edgesFrom, opts.edgesFrom);
+  if (shard) Object.assign(opts, shard.settings);
   const given = imagesOf(opts.images, opts.shard);
   // Without a calibration folder, hold some of the images out (as the browser does); not for a
   // shard, whose calibration a merge drops (the merged profile is calibrated as a whole).
@@ -87,11 +91,12 @@ layerOptions(
     ? heldOut(given, opts.images, '--calibration DIR names held-out images instead, --no-calibration keeps them all as background', opts.fpr)
     : { background: given, calibration: opts.calibration ? imagesOf(opts.calibration) : null };
   // Shards share the edges profile's layers and reductions; otherwise the flags choose (plan by default).
-  const detector = edgesFrom
-    ? await openDetector({ ...opts, layers: edgesFrom.header.layers.map((l) => l.name).join(',') }, undefined, layerReductions(edgesFrom.header))
-    : await openDetector(opts, undefined, choiceOf(opts, opts.planCount ?? images.count, calibration?.count));
+  // A shard's detector holds its edges profile: its layers and reductions, and the refusal of another
+  // model's profile or other preprocessing, as scoring with it would say.
+  const detector = edgesFrom ? await openDetector({ ...opts, profile: opts.edgesFrom }, edgesFrom) : await openDetector(opts, undefined, choiceOf(opts, opts.planCount ?? images.count, calibration?.count));
   if (!edgesFrom) enforceCap(detector.features, opts, opts.planCount ?? images.count, calibration?.count);
   if (note) console.error(`note: ${note}`);
+  for (const n of shard ? shard.notes : []) console.error(`note: ${n}`);
   const assumed = assumedPreprocessing(specSources(opts, opts.model), detector.features.spec);
   if (assumed) console.error(`note: ${assumed}`);
   const bar = progress();

@@ -1,7 +1,7 @@
 // The commands on profiles already built: `calibrate` (a verdict table on held-out images) and `merge` (shards on shared edges).
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { encodeProfile, mergeProfiles, UsageError } from '../core/index.ts';
+import { encodeProfile, mergeProfiles } from '../core/index.ts';
 import { counted } from '../core/words.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { Progress } from '../types.ts';
@@ -9,6 +9,7 @@ import { EXIT } from './exit.ts';
 import { outFile, readProfile, shellWord, writeAtomic } from './io.ts';
 import { imagesOf, openDetector, report, specOptions } from './options.ts';
 import { providerOption } from './plan.ts';
+import { shardCoverage } from './shards.ts';
 import { progress, rate } from './progress.ts';
 
 export function profileCommands(program: Command): void {
@@ -56,27 +57,4 @@ export function profileCommands(program: Command): void {
       const out = shellWord(opts.out);
       console.error(`note: not calibrated${profiles.some((p) => p.header.calibration) ? " (a merge drops the shards' calibration)" : ''}: run \`histoscan calibrate --model M --profile ${out} --images HELD-OUT --out ${out}\` before scoring.`);
     });
-}
-
-/**
- * The shards (`profile --shard K/N`, named in each profile's source) that a merge of these leaves out,
- * in words, or '' where every shard of each folder is there. Shards of one folder cut into another N
- * overlap (their images would count twice): refused.
- */
-export function shardCoverage(sources: string[], paths: string[]): string {
-  const folders = new Map<string, { n: number; path: string; ks: Set<number> }>();
-  sources.forEach((source, i) => {
-    // A merged profile's source joins its shards' with " + ".
-    for (const part of source.split(' + ')) {
-      const m = /^(.*) shard (\d+)\/(\d+)$/.exec(part);
-      if (!m) continue;
-      const [folder, k, n] = [m[1], Number(m[2]), Number(m[3])];
-      const seen = folders.get(folder) ?? { n, path: paths[i], ks: new Set<number>() };
-      if (seen.n !== n) throw new UsageError(`${paths[i]} is shard ${k}/${n} of ${folder}, and ${seen.path} a shard of ${seen.n}: shards cut ${n} and ${seen.n} ways share images, which would count twice. Merge the shards of one --shard K/N.`);
-      seen.ks.add(k);
-      folders.set(folder, seen);
-    }
-  });
-  const gaps = [...folders].map(([folder, { n, ks }]) => [folder, n, Array.from({ length: n }, (_, k) => k).filter((k) => !ks.has(k))] as const).filter(([, , left]) => left.length);
-  return gaps.map(([folder, n, left]) => `no shard ${left.slice(0, 5).map((k) => `${k}/${n}`).join(', ')}${left.length > 5 ? ', …' : ''} of ${folder}: the merged profile holds ${n - left.length} of its ${n} shards' images (merge it again with the others once they are built).`).join(' ');
 }
