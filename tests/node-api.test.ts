@@ -65,6 +65,12 @@ describe('the Node API', () => {
     expect([built.profile.header.count, built.profile.header.bins, built.profile.header.strategy]).toEqual([30, 16, 'tail']);
     d.useProfile(built.profile);
     expect((await d.check(await image(), first)).verdict).toBe('uncalibrated');
+    // A source whose images come out wrong for some (pixels of another size) skips those, named, and builds from the rest.
+    const files = listImages(['data/background']).slice(0, 20);
+    const good = fileSource(files);
+    const odd = await d.build({ ...good, load: async (i) => (i % 5 ? good.load(i) : { width: 28, height: 28, data: new Uint8Array(10) }) }, null);
+    expect(odd.profile.header.count).toBe(16);
+    expect(odd.skipped.map((k) => k.error)).toEqual([0, 5, 10, 15].map((i) => expect.stringContaining(`${files[i]} has 10 bytes of data where 28x28 RGBA pixels need 3136`)));
     // A signal set during a build stops it with the class histoscan/node exports.
     const signal = { aborted: false };
     const stopped = d.build(fileSource(listImages(['data/background']).slice(0, 200)), null, { batchSize: 8, signal, onProgress: (p) => void (p.done > 0 && (signal.aborted = true)) });

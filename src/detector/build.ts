@@ -2,7 +2,8 @@
 // streaming passes over the background, then the calibration table from held-out clean images.
 import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, UsageError, FOLLOWS, TIE_SE, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
-import { pickImages, type FeatureExtractor, type ImageSource } from './features.ts';
+import type { FeatureExtractor } from './features.ts';
+import { pickImages, type ImageSource } from './holdout.ts';
 import { calibrationWarnings, chanceWarning, noneReadMessage, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
 
 export interface BuildOptions {

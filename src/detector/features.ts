@@ -5,12 +5,13 @@ import { inspectModel } from '../model/onnx.ts';
 import { parseModel } from '../model/parse.ts';
 import { fingerprint } from '../model/instrument.ts';
 import { planProfile, type LayerShape, type Plan, type PlanBudget } from '../model/plan.ts';
-import { inputDims, toTensor } from '../model/preprocess.ts';
+import { checkPixels, inputDims, toTensor } from '../model/preprocess.ts';
 import { resolveSpec, type SpecSources } from '../model/spec.ts';
 import { channelAxisOf, layerNodeCount, reduceLayer } from '../model/reduce.ts';
 import { InstrumentedModel } from '../model/session.ts';
 import { batchAxesOf, imageValues, needsTwo, notPerImage } from './image-axis.ts';
 import type { LayerLayout, ModelSpec, ProviderRequest, Reduction, RgbaImage } from '../types.ts';
+import type { ImageSource } from './holdout.ts';
 
 /** One reduction for every layer, one per layer (in layer order), or a byte budget the planner fits (model/plan.ts). */
 export type ReductionChoice = Reduction | readonly Reduction[] | { plan: PlanBudget };
@@ -56,36 +57,6 @@ function layout(shapes: readonly LayerShape[], choice: ReductionChoice, classes:
   });
   return { layers, plan: null };
 }
-
-/** Random access to images, so a profile build can make its two passes without holding them. */
-export interface ImageSource {
-  count: number;
-  name(i: number): string;
-  load(i: number): Promise<RgbaImage>;
-}
-
-/**
- * One set of known-good images split into background and calibration: an image calibrates where its
- * position crosses a multiple of 1/share (every 5th at 0.2), so the calibration images are spread
- * through the order. Folders list images by name, often by class or by folder: the last share would
- * calibrate on the last classes alone. Under 10 images, none calibrate. A small set calibrates on
- * `atLeast` images (those the verdict needs to flag at all) where the share gives fewer, as long as
- * the background keeps half: a verdict that can flag is worth more than a tenth more background.
- */
-export function holdOut(src: ImageSource, share: number, atLeast = 0): { background: ImageSource; calibration: ImageSource | null } {
-  const n = src.count;
-  const byShare = Math.floor(n * share);
-  const count = n < 10 ? 0 : byShare < atLeast && atLeast <= n / 2 ? atLeast : byShare;
-  const background: number[] = [];
-  const calibration: number[] = [];
-  // Position i calibrates where i·share (raised: i·count/n, in integers) crosses an integer.
-  const step = (i: number) => (count === byShare ? Math.floor(i * share) : Math.floor((i * count) / n));
-  for (let i = 0; i < n; i++) (count && step(i + 1) > step(i) ? calibration : background).push(i);
-  return { background: pickImages(src, background), calibration: calibration.length ? pickImages(src, calibration) : null };
-}
-
-/** The images of `src` at the positions `at`, in that order. */
-export const pickImages = (src: ImageSource, at: number[]): ImageSource => ({ count: at.length, name: (i) => src.name(at[i]), load: (i) => src.load(at[i]) });
 
 export interface NodeBatch {
   logits: Float32Array[];
@@ -276,7 +247,9 @@ export class FeatureExtractor {
       for (let i = start; i < Math.min(src.count, start + step); i++) {
         if (skip.has(i)) continue;
         try {
-          imgs.push(await src.load(i));
+          const img = await src.load(i);
+          checkPixels(img, src.name(i)); // pixels a caller's source made wrong: that image is skipped, named
+          imgs.push(img);
           loaded.push(i);
         } catch (e) {
           skip.set(i, (e as Error).message);

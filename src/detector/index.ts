@@ -7,7 +7,8 @@ import { buildDefaults, DEFAULTS, defaultPlan, settingProblem } from '../default
 import type { PlanBudget } from '../model/plan.ts';
 import type { ImageResult, ModelSpec, RgbaImage } from '../types.ts';
 import { buildProfile, calibrate, type BuildOptions, type BuildResult } from './build.ts';
-import { FeatureExtractor, holdOut, type FeatureOptions, type ImageSource, type ReductionChoice } from './features.ts';
+import { FeatureExtractor, type FeatureOptions, type ReductionChoice } from './features.ts';
+import { holdOut, type ImageSource } from './holdout.ts';
 import { Scorer, SCORE_OPTIONS, type ScoreOptions } from './scorer.ts';
 import { counted } from '../core/words.ts';
 

@@ -1,0 +1,33 @@
+// Images as a random-access source (a profile build makes two passes without holding them), and one set
+// of known-good images split into background and calibration.
+import type { RgbaImage } from '../types.ts';
+
+/** Random access to images, so a profile build can make its two passes without holding them. */
+export interface ImageSource {
+  count: number;
+  name(i: number): string;
+  load(i: number): Promise<RgbaImage>;
+}
+
+/**
+ * One set of known-good images split into background and calibration: an image calibrates where its
+ * position crosses a multiple of 1/share (every 5th at 0.2), so the calibration images are spread
+ * through the order. Folders list images by name, often by class or by folder: the last share would
+ * calibrate on the last classes alone. Under 10 images, none calibrate. A small set calibrates on
+ * `atLeast` images (those the verdict needs to flag at all) where the share gives fewer, as long as
+ * the background keeps half: a verdict that can flag is worth more than a tenth more background.
+ */
+export function holdOut(src: ImageSource, share: number, atLeast = 0): { background: ImageSource; calibration: ImageSource | null } {
+  const n = src.count;
+  const byShare = Math.floor(n * share);
+  const count = n < 10 ? 0 : byShare < atLeast && atLeast <= n / 2 ? atLeast : byShare;
+  const background: number[] = [];
+  const calibration: number[] = [];
+  // Position i calibrates where i·share (raised: i·count/n, in integers) crosses an integer.
+  const step = (i: number) => (count === byShare ? Math.floor(i * share) : Math.floor((i * count) / n));
+  for (let i = 0; i < n; i++) (count && step(i + 1) > step(i) ? calibration : background).push(i);
+  return { background: pickImages(src, background), calibration: calibration.length ? pickImages(src, calibration) : null };
+}
+
+/** The images of `src` at the positions `at`, in that order. */
+export const pickImages = (src: ImageSource, at: number[]): ImageSource => ({ count: at.length, name: (i) => src.name(at[i]), load: (i) => src.load(at[i]) });
