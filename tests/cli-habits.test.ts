@@ -167,7 +167,8 @@ describe('CLI habits', () => {
       // A gate on a profile that cannot flag would pass everything: an input error instead.
       const g = cli(['score', '--model', MODEL, '--profile', hsp, '--fail-on-flagged', ...PGD]);
       expect(g.status).toBe(1);
-      expect(g.stderr).toMatch(/--fail-on-flagged cannot gate/);
+      expect(g.stderr).toMatch(/--fail-on-flagged cannot gate at FPR 0\.05: /);
+      expect(g.stdout).toBe(''); // refused before any image is checked
     }
   });
 

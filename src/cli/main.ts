@@ -1,7 +1,7 @@
 // histoscan command line: inspect | profile | activations | score | eval | calibrate | merge (the flags they share: options.ts).
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
-import { encodeProfile, excessNote, layerReductions, payloadBytes, SCORINGS, toImageError, UsageError } from '../core/index.ts';
+import { encodeProfile, excessNote, layerReductions, payloadBytes, SCORINGS, toImageError, UsageError, verdictOf } from '../core/index.ts';
 import { buildDefaults, DEFAULTS } from '../defaults.ts';
 import { PEER_FEATURES } from '../peers/index.ts';
 import { collectReadable, EVAL_METHODS, evalImages, runEval } from './eval.ts';
@@ -181,6 +181,9 @@ specOptions(
 ).action(async (paths: string[], opts) => {
   const profile = readProfile(opts.profile);
   const detector = await openDetector(opts, profile);
+  // A gate on a profile that cannot flag would pass every image: refused before any is checked.
+  const gate = opts.failOnFlagged && verdictOf(0, opts.fpr, detector.scorer!.calibrated, detector.scorer!.calibrationProblem);
+  if (gate && gate.state === 'uncalibrated') throw new UsageError(`--fail-on-flagged cannot gate at FPR ${opts.fpr}: ${gate.reason}`);
   const files = listImages(paths);
   // Nothing to check is an input error, not a pass: a gate on an empty folder must not go green.
   if (files.length === 0) throw new UsageError(`No image files in ${paths.join(', ')}: nothing to check.`);
@@ -206,6 +209,8 @@ specOptions(
   }
   bar.stop();
   if (animations.length) console.error(`note: an animation is checked on its first frame: ${animations.slice(0, 3).join(', ')}${animations.length > 3 ? `, and ${animations.length - 3} more` : ''}.`);
+  // The group scan searches subsets of images and nodes at once: seconds to a minute on thousands, said first.
+  if (opts.group && full.length > 100) console.error(`note: scanning the ${counted(full.length, 'image')} as a group…`);
   const group = opts.group && full.length ? detector.scorer!.groupScan(full, opts.scoring, DEFAULTS.groupSeed) : null;
   const done = sink.end(group && { score: group.score, alpha: group.alpha, images: group.images.map((i) => full[i].file), nodes: group.nodes.length });
   detector.release();
