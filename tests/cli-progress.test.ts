@@ -11,16 +11,23 @@ describe('progress where stderr is no terminal', () => {
       bar.update({ done, total: 100, stage: 'background' });
     }
     expect(lines).toEqual([]);
-    // 30 s in, 30 of 100 done at 1 s each: 70 s left, in whole minutes rounded up.
+    // 30 s in, 30 of 100 done at 1 s each: 70 s left, in whole minutes.
     for (let done = 11; done <= 30; done++) {
       t += 1000;
       bar.update({ done, total: 100, stage: 'background' });
     }
-    expect(lines).toEqual(['background 30/100, about 2 min left\n']);
+    expect(lines).toEqual(['background 30/100, about 1 min left\n']);
+    // A count that runs on into the next stage is timed from that stage's first report; the last seconds are no "1 min".
+    bar.update({ done: 100, total: 150, stage: 'counting' });
+    for (let done = 101; done <= 140; done++) {
+      t += 1000;
+      bar.update({ done, total: 150, stage: 'counting' });
+    }
+    expect(lines.at(-1)).toBe('counting 130/150, under a minute left\n');
     // A new stage times its own pace; the last image of a stage has nothing left to time.
     t += LOG_EVERY_MS;
     bar.update({ done: 5, total: 5, stage: 'calibration' });
-    expect(lines[1]).toBe('calibration 5/5\n');
+    expect(lines.at(-1)).toBe('calibration 5/5\n');
     bar.stop();
   });
 });

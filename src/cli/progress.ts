@@ -27,16 +27,19 @@ export const LOG_EVERY_MS = 30_000;
  */
 export function progress(stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = process.stderr, now = () => performance.now()) {
   if (!stream.isTTY) {
-    let [stage, since, last] = ['', now(), now()];
+    let [stage, since, from, last] = ['', now(), 0, now()];
     const noop = () => {};
     return {
       update(p: Progress) {
         const t = now();
-        if (p.stage !== stage) [stage, since] = [p.stage, t];
+        // The pace since the stage's first report: a count that runs on across stages (a build's passes)
+        // and one that starts again at each (eval's sets) are timed alike.
+        if (p.stage !== stage) [stage, since, from] = [p.stage, t, p.done];
         if (t - last < LOG_EVERY_MS) return;
         last = t;
-        const left = p.done > 0 && p.done < p.total ? ((t - since) / p.done) * (p.total - p.done) : NaN;
-        stream.write(`${p.stage} ${p.done}/${p.total}${Number.isFinite(left) ? `, about ${Math.ceil(left / 60_000)} min left` : ''}\n`);
+        const left = p.done > from && p.done < p.total ? ((t - since) / (p.done - from)) * (p.total - p.done) : NaN;
+        const words = left < 60_000 ? 'under a minute left' : `about ${Math.round(left / 60_000)} min left`;
+        stream.write(`${p.stage} ${p.done}/${p.total}${Number.isFinite(left) ? `, ${words}` : ''}\n`);
       },
       clear: noop,
       stop: noop,
