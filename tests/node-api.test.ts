@@ -24,6 +24,13 @@ describe('the Node API', () => {
     b.release();
   });
 
+  it('listImages says what it left out where the caller wants the sentences (stderr by default)', () => {
+    const notes: string[] = [];
+    const files = listImages(['public/samples'], (s) => notes.push(s));
+    expect(files.length).toBeGreaterThan(0);
+    expect(notes).toEqual([expect.stringMatching(/^left out 1 file not named as images .*manifest\.json/)]);
+  });
+
   it('says what to pass where a path, nothing or the wrong object is given', async () => {
     await expect(Detector.create({ model: 'm.onnx' as never })).rejects.toThrow(/The model must be the \.onnx file's bytes .*not a string \("m\.onnx"\); pass the file's contents/);
     await expect(Detector.create({ model: undefined as never })).rejects.toThrow(/not undefined/);

@@ -14,10 +14,10 @@ const IMAGE_EXT = new Set(IMAGE_EXTENSIONS.map((e) => `.${e}`));
 /**
  * Image files of the given paths: a file as given; a folder, the image files in it and in its
  * subfolders (a folder per class, as training sets are laid out), in sorted path order. Files a
- * folder holds that are not images by their name are left out and counted on stderr, so a user
- * sees why they were not checked.
+ * folder holds that are not images by their name are left out and counted (`note`: on stderr by
+ * default, so a user sees why they were not checked; a script may take the sentences itself).
  */
-export function listImages(paths: string[]): string[] {
+export function listImages(paths: string[], note: (sentence: string) => void = (s) => console.error(`note: ${s}`)): string[] {
   const out: string[] = [];
   const left: string[] = [];
   const broken: string[] = [];
@@ -70,16 +70,16 @@ export function listImages(paths: string[]): string[] {
     else add(p);
   }
   // What was left out, counted, with the first few named.
-  const note = (list: string[], what: string, why: string) => {
-    if (list.length) console.error(`note: left out ${list.length} ${what}${list.length > 1 ? 's' : ''} ${why}: ${list.slice(0, 3).join(', ')}${list.length > 3 ? ', …' : ''}`);
+  const leftOut = (list: string[], what: string, why: string) => {
+    if (list.length) note(`left out ${list.length} ${what}${list.length > 1 ? 's' : ''} ${why}: ${list.slice(0, 3).join(', ')}${list.length > 3 ? ', …' : ''}`);
   };
-  note(unreadable, 'folder', 'that could not be read');
-  note(special, 'special file', '(pipes, sockets or devices, never read)');
+  leftOut(unreadable, 'folder', 'that could not be read');
+  leftOut(special, 'special file', '(pipes, sockets or devices, never read)');
   // Images may be in what was left unread: a run that gates on its exit code must not pass.
   if (unreadable.length || special.length) process.exitCode = 2;
-  note(broken, 'link', 'to nothing');
-  note(twice, 'image', 'named twice (checked once)');
-  note(left, 'file', `not named as images (${[...IMAGE_EXT].join(' ')})`);
+  leftOut(broken, 'link', 'to nothing');
+  leftOut(twice, 'image', 'named twice (checked once)');
+  leftOut(left, 'file', `not named as images (${[...IMAGE_EXT].join(' ')})`);
   return out;
 }
 
