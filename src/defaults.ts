@@ -44,7 +44,7 @@ export const DEFAULTS = {
   provider: 'auto' as ProviderRequest,
   batchSize: 32,
   topNodes: 10,
-  /** Share of one set of known-good images held out to calibrate a build (detector/features.ts holdOut): in the browser, and in `profile` without --calibration. */
+  /** Share of one set of known-good images held out to calibrate a build (detector/holdout.ts holdOut): in the browser, and in `profile` without --calibration. */
   calibrationShare: 0.2,
   groupSeed: 7,
 };

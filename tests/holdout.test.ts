@@ -1,4 +1,4 @@
-// One folder of known-good images split into background and calibration (detector/features.ts holdOut),
+// One folder of known-good images split into background and calibration (detector/holdout.ts holdOut),
 // as `profile` without --calibration and the page's build both do it.
 import { describe, expect, it } from 'vitest';
 import { holdOut, type ImageSource } from '../src/detector/index.ts';

@@ -143,7 +143,7 @@ export function fileSource(files: string[]): ImageSource {
 }
 
 /**
- * Every 5th image of `dir` held out to calibrate (detector/features.ts holdOut), or the fewest that
+ * Every 5th image of `dir` held out to calibrate (detector/holdout.ts holdOut), or the fewest that
  * can flag at `fpr` where that is more and half remain, and the note that says so, for the caller to
  * print once the model has opened (a model that does not is said first).
  */

@@ -20,7 +20,7 @@ export interface ImageSource {
 export function holdOut(src: ImageSource, share: number, atLeast = 0): { background: ImageSource; calibration: ImageSource | null } {
   const n = src.count;
   const byShare = Math.floor(n * share);
-  const count = n < 10 ? 0 : byShare < atLeast && atLeast <= n / 2 ? atLeast : byShare;
+  const count = n < 10 ? 0 : byShare < atLeast && n >= imagesToCalibrate(atLeast) ? atLeast : byShare;
   const background: number[] = [];
   const calibration: number[] = [];
   // Position i calibrates where i·share (raised: i·count/n, in integers) crosses an integer.
@@ -31,3 +31,6 @@ export function holdOut(src: ImageSource, share: number, atLeast = 0): { backgro
 
 /** The images of `src` at the positions `at`, in that order. */
 export const pickImages = (src: ImageSource, at: number[]): ImageSource => ({ count: at.length, name: (i) => src.name(at[i]), load: (i) => src.load(at[i]) });
+
+/** The fewest images of a set that holdOut calibrates on `atLeast` of: as many again stay for the histograms. */
+export const imagesToCalibrate = (atLeast: number): number => 2 * atLeast;

@@ -53,19 +53,30 @@ export function decodeBmpRle(b: Uint8Array, rle: 1 | 2): RgbaImage {
   return { width, height, data };
 }
 
-const fourcc = (b: Uint8Array, at: number) => String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
+export const fourcc = (b: Uint8Array, at: number) => String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
+
+/** A WebP whose VP8X header sets the animation flag. */
+export const isAnimatedWebp = (b: Uint8Array) => b.length >= 30 && fourcc(b, 12) === 'VP8X' && !!(b[20] & 0x02);
+
+/** A WebP's RIFF chunks after its header, as far as the bytes reach: type, where its data starts, its size. */
+export function* riffChunks(b: Uint8Array): Generator<{ type: string; at: number; size: number }> {
+  for (let at = 12; at + 8 <= b.length; ) {
+    const size = le(b, at + 4, 4);
+    yield { type: fourcc(b, at), at: at + 8, size };
+    at += 8 + size + (size & 1);
+  }
+}
 
 /**
  * The first frame of an animated WebP as a still WebP of its own, with where it sits on the canvas;
  * null for a still image. A frame is an ANMF chunk: offsets and size, then its ALPH and VP8/VP8L chunks.
  */
 export function webpFirstFrame(b: Uint8Array): { still: Uint8Array; x: number; y: number; width: number; height: number } | null {
-  if (b.length < 30 || fourcc(b, 12) !== 'VP8X' || !(b[20] & 0x02)) return null; // the animation flag
+  if (!isAnimatedWebp(b)) return null;
   const [width, height] = [le(b, 24, 3) + 1, le(b, 27, 3) + 1];
-  for (let at = 12; at + 8 <= b.length; ) {
-    const size = le(b, at + 4, 4);
-    if (fourcc(b, at) === 'ANMF' && size >= 16) {
-      const body = b.subarray(at + 8, Math.min(b.length, at + 8 + size));
+  for (const { type, at, size } of riffChunks(b)) {
+    if (type === 'ANMF' && size >= 16) {
+      const body = b.subarray(at, Math.min(b.length, at + size));
       const [fx, fy, fw, fh] = [2 * le(body, 0, 3), 2 * le(body, 3, 3), le(body, 6, 3) + 1, le(body, 9, 3) + 1];
       // The canvas size was checked against the pixel limit; a frame must lie within it.
       if (fx + fw > width || fy + fh > height) throw new Error(`its first frame (${fw}x${fh} at ${fx},${fy}) lies outside its ${width}x${height} canvas`);
@@ -80,7 +91,6 @@ export function webpFirstFrame(b: Uint8Array): { still: Uint8Array; x: number; y
       still.set(chunks, 30);
       return { still, x: fx, y: fy, width, height };
     }
-    at += 8 + size + (size & 1);
   }
   throw new Error('an animated WebP with no frame');
 }

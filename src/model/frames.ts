@@ -2,6 +2,7 @@
 // decoder gives, and what the CLI decodes too) and says so; counted from the bytes alike in the page
 // and the CLI. A count from the first bytes only of a large file is a lower bound (`exact: false`).
 import type { RgbaImage } from '../types.ts';
+import { fourcc, isAnimatedWebp, riffChunks } from './decode-extra.ts';
 import { le } from './image-errors.ts';
 
 export interface Frames {
@@ -10,7 +11,6 @@ export interface Frames {
   exact: boolean;
 }
 
-const ascii = (b: Uint8Array, at: number, n: number) => String.fromCharCode(...b.subarray(at, at + n));
 const be32 = (b: Uint8Array, at: number) => ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
 
 /** GIF: image descriptors (0x2C) between the header and the trailer, each with its sub-blocks skipped. */
@@ -40,7 +40,7 @@ function gifFrames(b: Uint8Array): Frames {
 /** APNG: the frame count its acTL chunk declares, which comes before the image data. */
 function pngFrames(b: Uint8Array): Frames {
   for (let at = 8; at + 12 <= b.length; ) {
-    const [size, type] = [be32(b, at), ascii(b, at + 4, 4)];
+    const [size, type] = [be32(b, at), fourcc(b, at + 4)];
     if (type === 'acTL') return { count: be32(b, at + 8), exact: true };
     if (type === 'IDAT' || type === 'IEND') break;
     at += 12 + size;
@@ -50,22 +50,20 @@ function pngFrames(b: Uint8Array): Frames {
 
 /** Animated WebP: its ANMF chunks (a still WebP has none). */
 function webpFrames(b: Uint8Array): Frames {
-  if (ascii(b, 12, 4) !== 'VP8X' || !(b[20] & 0x02)) return { count: 1, exact: true };
-  let count = 0;
-  let at = 12;
-  for (; at + 8 <= b.length; ) {
-    const size = le(b, at + 4, 4);
-    if (ascii(b, at, 4) === 'ANMF') count++;
-    at += 8 + size + (size & 1);
+  if (!isAnimatedWebp(b)) return { count: 1, exact: true };
+  let [count, end] = [0, 12];
+  for (const { type, at, size } of riffChunks(b)) {
+    if (type === 'ANMF') count++;
+    end = at + size + (size & 1);
   }
-  return { count, exact: at >= le(b, 4, 4) + 8 }; // the walk reached the end the RIFF header declares
+  return { count, exact: end >= le(b, 4, 4) + 8 }; // the walk reached the end the RIFF header declares
 }
 
 /** The frames of a GIF, PNG or WebP's bytes (or the file's first bytes); one for any other image. */
 export function frameCount(b: Uint8Array): Frames {
-  if (ascii(b, 0, 4) === 'GIF8') return gifFrames(b);
-  if (b[0] === 0x89 && ascii(b, 1, 3) === 'PNG') return pngFrames(b);
-  if (ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return webpFrames(b);
+  if (fourcc(b, 0) === 'GIF8') return gifFrames(b);
+  if (fourcc(b, 0) === '\x89PNG') return pngFrames(b);
+  if (fourcc(b, 0) === 'RIFF' && fourcc(b, 8) === 'WEBP') return webpFrames(b);
   return { count: 1, exact: true };
 }
 

@@ -3,6 +3,7 @@
 import { html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
 import type { DetectorClient } from './client.ts';
 import { calibrationNeeded } from '../core/verdict.ts';
+import { imagesToCalibrate } from '../detector/holdout.ts';
 import { emit } from './events.ts';
 import { imagesOnly, inputFiles } from './files.ts';
 import { counted } from '../core/words.ts';
@@ -17,8 +18,8 @@ interface BuildState {
   url?: string;
 }
 
-/** Images a page build needs to flag at this FPR: the calibration it needs, with as many for the histograms (detector/features.ts holdOut). */
-const imagesFor = (fpr: number) => 2 * calibrationNeeded(fpr);
+/** Images a page build needs to flag at this FPR (detector/holdout.ts holdOut). */
+const imagesFor = (fpr: number) => imagesToCalibrate(calibrationNeeded(fpr));
 
 export class ProfilePanel implements ReactiveController {
   build: BuildState = { state: 'idle', done: 0, total: 0, stage: '' };
