@@ -1,7 +1,7 @@
 // CLI habits scripts rely on: --version, exit statuses, one JSON shape, NDJSON, and a verdict with
 // three states (never "typical"/"ok" from a profile that cannot flag). Real CLI, real model, real images.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -383,6 +383,10 @@ describe('CLI habits', () => {
     // The line names the file once: the message without the name it starts with.
     expect(r.stdout).toMatch(/big\.png\tERROR\tthis is not an image/);
     expect(r.stderr).toMatch(/left out 2 special files \(pipes, sockets or devices, never read\): .*fifo\.png, .*zero\.png/);
+      // A pipe alone (every image read and typical) still fails the run: images may be behind what was not read.
+    rmSync(join(d, 'big.png'));
+    rmSync(join(d, 'zero.png'));
+    expect(cli(['score', '--model', MODEL, '--profile', PROFILE, d]).status).toBe(2);
   });
 
   it('an image named twice (a folder and a file in it, or a link to it) is checked once, and said so', () => {

@@ -1,6 +1,7 @@
 // The Node API (`histoscan/node`) at its edges: what callers' own code passes in, right or wrong.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CancelledError, defaultPlan, Detector, decodeImage, decodeProfile, fileSource, holdOut, listImages, UsageError } from '../src/node.ts';
@@ -29,6 +30,22 @@ describe('the Node API', () => {
     const files = listImages(['public/samples'], (s) => notes.push(s));
     expect(files.length).toBeGreaterThan(0);
     expect(notes).toEqual([expect.stringMatching(/^left out 1 file not named as images .*manifest\.json/)]);
+  });
+
+  it("listImages marks what it could not read and leaves the process's exit code to the caller", () => {
+    const d = mkdtempSync(join(tmpdir(), 'hs-list-'));
+    copyFileSync('public/samples/clean-00000.png', join(d, 'a.png'));
+    spawnSync('mkfifo', [join(d, 'fifo.png')]); // a pipe: never read, so images may be missing
+    const notes: [string, boolean][] = [];
+    const before = process.exitCode;
+    try {
+      expect(listImages([d], (s, incomplete) => notes.push([s, incomplete]))).toEqual([join(d, 'a.png')]);
+      expect(notes).toEqual([[expect.stringMatching(/^left out 1 special file .*fifo\.png/), true]]);
+      expect(process.exitCode).toBe(before); // the CLI's own listing fails its run (cli-habits)
+    } finally {
+      process.exitCode = before;
+      rmSync(d, { recursive: true });
+    }
   });
 
   it('says what to pass where a path, nothing or the wrong object is given', async () => {

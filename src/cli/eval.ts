@@ -8,7 +8,7 @@ import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScore
 import { backgroundOf, collectNodes, devTestSplit, type NodeSet } from '../node-sets.ts';
 import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
-import { fileSource, heldOut, listImages } from './io.ts';
+import { fileSource, heldOut, listImageFiles } from './io.ts';
 import { partsWriter, rocPage } from './eval-output.ts';
 import { counted, skippedLine } from '../core/words.ts';
 
@@ -108,7 +108,7 @@ export function parseEvalFlags(flags: EvalFlags): { sets: { name: string; dir: s
  * reports `test`; background and calibration folders are never split.
  */
 function testImages(dir: string, split: Split): ImageSource {
-  const files = listImages([dir]);
+  const files = listImageFiles([dir]);
   const keep = split === 'all' ? files : devTestSplit(files.length)[split].map((i) => files[i]);
   if (keep.length === 0) throw new UsageError(`No image files in ${dir}${split === 'all' ? '' : ` (${split} half)`}`);
   return fileSource(keep);
@@ -136,9 +136,9 @@ export interface EvalImages {
  */
 export function evalImages(flags: EvalFlags): EvalImages {
   const { sets, wanted } = parseEvalFlags(flags);
-  const given = fileSource(listImages([flags.background]));
+  const given = fileSource(listImageFiles([flags.background]));
   if (given.count === 0) throw new UsageError(`No image files in ${flags.background}`);
-  const calibration = flags.calibration ? fileSource(listImages([flags.calibration])) : null;
+  const calibration = flags.calibration ? fileSource(listImageFiles([flags.calibration])) : null;
   if (calibration?.count === 0) throw new UsageError(`No image files in ${flags.calibration}`);
   const known = !scans(wanted) ? { background: given, calibration: null } : calibration ? { background: given, calibration } : heldOut(given, flags.background, '--calibration DIR names held-out images instead', flags.fpr);
   if (wanted.includes('knn') && known.background.count < flags.k) {

@@ -29,11 +29,12 @@ export function isExpected(e: unknown): boolean {
 
 /**
  * Status of a batch command. A gate (--fail-on-flagged) on a profile that cannot flag would pass
- * everything silently, so it is an input error; then failures (the check is incomplete); then flags.
+ * everything silently, so it is an input error; then failures or what could not be read (`unread`:
+ * the check is incomplete); then flags.
  */
-export function batchStatus(o: { failed: number; flagged: number; uncalibrated?: string; failOnFlagged?: boolean }): number {
+export function batchStatus(o: { failed: number; flagged: number; unread?: boolean; uncalibrated?: string; failOnFlagged?: boolean }): number {
   if (o.failOnFlagged && o.uncalibrated) return EXIT.usage;
-  if (o.failed > 0) return EXIT.failed;
+  if (o.failed > 0 || o.unread) return EXIT.failed;
   if (o.failOnFlagged && o.flagged > 0) return EXIT.flagged;
   return EXIT.ok;
 }

@@ -5,6 +5,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { calibrationNeeded, decodeProfile, ImageDecodeError, isProfileBytes, ModelError, ProfileError, UsageError, type Profile } from '../core/index.ts';
 import { holdOut, type ImageSource } from '../detector/index.ts';
 import { DEFAULTS } from '../defaults.ts';
+import { EXIT } from './exit.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import { checkImageBytes, IMAGE_EXTENSIONS, MAX_PIXELS, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import { inspectModel, type ModelInfo } from '../model/onnx.ts';
@@ -16,8 +17,10 @@ const IMAGE_EXT = new Set(IMAGE_EXTENSIONS.map((e) => `.${e}`));
  * subfolders (a folder per class, as training sets are laid out), in sorted path order. Files a
  * folder holds that are not images by their name are left out and counted (`note`: on stderr by
  * default, so a user sees why they were not checked; a script may take the sentences itself).
+ * `incomplete` marks a sentence about what could not be read, where images may be: the CLI fails
+ * its run on it, a script decides for itself (this function never touches the process's exit code).
  */
-export function listImages(paths: string[], note: (sentence: string) => void = (s) => console.error(`note: ${s}`)): string[] {
+export function listImages(paths: string[], note: (sentence: string, incomplete: boolean) => void = (s) => console.error(`note: ${s}`)): string[] {
   const out: string[] = [];
   const left: string[] = [];
   const broken: string[] = [];
@@ -70,18 +73,26 @@ export function listImages(paths: string[], note: (sentence: string) => void = (
     else add(p);
   }
   // What was left out, counted, with the first few named.
-  const leftOut = (list: string[], what: string, why: string) => {
-    if (list.length) note(`left out ${list.length} ${what}${list.length > 1 ? 's' : ''} ${why}: ${list.slice(0, 3).join(', ')}${list.length > 3 ? ', …' : ''}`);
+  const leftOut = (list: string[], what: string, why: string, incomplete = false) => {
+    if (list.length) note(`left out ${list.length} ${what}${list.length > 1 ? 's' : ''} ${why}: ${list.slice(0, 3).join(', ')}${list.length > 3 ? ', …' : ''}`, incomplete);
   };
-  leftOut(unreadable, 'folder', 'that could not be read');
-  leftOut(special, 'special file', '(pipes, sockets or devices, never read)');
-  // Images may be in what was left unread: a run that gates on its exit code must not pass.
-  if (unreadable.length || special.length) process.exitCode = 2;
+  leftOut(unreadable, 'folder', 'that could not be read', true);
+  leftOut(special, 'special file', '(pipes, sockets or devices, never read)', true);
   leftOut(broken, 'link', 'to nothing');
   leftOut(twice, 'image', 'named twice (checked once)');
   leftOut(left, 'file', `not named as images (${[...IMAGE_EXT].join(' ')})`);
   return out;
 }
+
+/**
+ * The CLI's listImages: notes on stderr; where what could not be read may hold images, `unread`
+ * (by default the run ends with status 2: a run that gates on its exit code must not pass).
+ */
+export const listImageFiles = (paths: string[], unread: () => void = () => void (process.exitCode = EXIT.failed)): string[] =>
+  listImages(paths, (s, incomplete) => {
+    console.error(`note: ${s}`);
+    if (incomplete) unread();
+  });
 
 /** Every `step`-th file starting at `k` (0-based) for `--shard K/N`. */
 export function shard(files: string[], spec?: string): string[] {

@@ -8,7 +8,7 @@ import { collectReadable, EVAL_METHODS, evalImages, runEval } from './eval.ts';
 import { evalTable } from './eval-output.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import type { ImageResult, Progress } from '../types.ts';
-import { heldOut, listImages, npy, outFile, readImageFile, readProfile, writeAtomic } from './io.ts';
+import { heldOut, listImageFiles, npy, outFile, readImageFile, readProfile, writeAtomic } from './io.ts';
 import { assumedPreprocessing, specSources } from './spec-flags.ts';
 import { classOption, combineOption, conditionalOption, imagesOf, logitsOption, noGaussOption, openDetector, report, specOptions } from './options.ts';
 import { choiceOf, enforceCap, layerOptions, providerOption } from './plan.ts';
@@ -184,7 +184,8 @@ specOptions(
   // A gate on a profile that cannot flag would pass every image: refused before any is checked.
   const gate = opts.failOnFlagged && verdictOf(0, opts.fpr, detector.scorer!.calibrated, detector.scorer!.calibrationProblem);
   if (gate && gate.state === 'uncalibrated') throw new UsageError(`--fail-on-flagged cannot gate at FPR ${opts.fpr}: ${gate.reason}`);
-  const files = listImages(paths);
+  let unread = false;
+  const files = listImageFiles(paths, () => void (unread = true));
   // Nothing to check is an input error, not a pass: a gate on an empty folder must not go green.
   if (files.length === 0) throw new UsageError(`No image files in ${paths.join(', ')}: nothing to check.`);
   const bar = progress();
@@ -217,7 +218,7 @@ specOptions(
   if (done.uncalibrated) console.error(`${opts.failOnFlagged ? 'histoscan: --fail-on-flagged cannot gate' : 'warning: no verdict'} at FPR ${opts.fpr}: ${done.uncalibrated}`);
   const excess = excessNote(done.flagged, done.verdicts, opts.fpr);
   if (excess) console.error(`note: ${excess}`);
-  process.exitCode = batchStatus({ ...done, failOnFlagged: opts.failOnFlagged });
+  process.exitCode = batchStatus({ ...done, unread, failOnFlagged: opts.failOnFlagged });
 });
 
 layerOptions(

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { COMBINATIONS, ModelError, TPM_TAU, UsageError, type Profile } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
-import { fileSource, listImages, naming, readModelBytes, shard } from './io.ts';
+import { fileSource, listImageFiles, naming, readModelBytes, shard } from './io.ts';
 import { besideNote, specSources, type SpecFlags } from './spec-flags.ts';
 import { counted, skippedLine } from '../core/words.ts';
 import { layersOf } from './plan.ts';
@@ -68,7 +68,7 @@ export function report(r: BuildResult): void {
 }
 
 export const imagesOf = (dir: string, shardSpec?: string): ImageSource => {
-  const all = listImages([dir]);
+  const all = listImageFiles([dir]);
   const files = shard(all, shardSpec);
   if (all.length === 0) throw new UsageError(`No image files in ${dir}`);
   // A job array with more shards than images: say which, not that the folder is empty.
