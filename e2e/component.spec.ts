@@ -16,31 +16,67 @@ test('relative model, spec and profile URLs resolve against the page, not the wo
   expect((await events(page)).filter((e) => e.type === 'histoscan-error')).toEqual([]);
 });
 
-test('moved in the DOM mid-batch, the element gets a new worker and finishes the batch', async ({ page }) => {
+test('moved in the DOM mid-batch, the element keeps its worker and finishes the batch; removed, it lets it go', async ({ page }) => {
   await openDemo(page);
   await page.locator(`${el} #files`).setInputFiles(Array.from({ length: 30 }, (_, i) => `data/clean/${String(200 + i).padStart(5, '0')}.png`));
   await expect(page.locator(`${el} tr.row[data-state="done"]`)).not.toHaveCount(0);
-  const workerBefore = await page.evaluate(() => document.querySelector('histoscan-detector')!.client.worker);
-  expect(workerBefore).not.toBeNull();
-  await page.evaluate(() => {
+  // A move is a removal and an insertion in one task: the model stays loaded (no second start).
+  const kept = await page.evaluate(async () => {
     const det = document.querySelector('histoscan-detector')!;
+    const before = det.client.worker;
     document.querySelector('footer')!.append(det);
+    await new Promise((r) => setTimeout(r, 50));
+    return before !== null && det.client.worker === before && det.getAttribute('state') !== 'loading';
   });
+  expect(kept).toBe(true);
   await expect(page.locator(`footer ${el}`)).toHaveCount(1);
   await waitDone(page, 30);
   await expect(page.locator(`${el} tr.row[data-state="done"]`)).toHaveCount(30);
   await expect(page.locator(el)).toHaveAttribute('state', 'ready');
   // Removed and re-inserted later: the old worker was disposed, a new one answers.
-  await page.evaluate(() => {
+  await page.evaluate(async () => {
     const det = document.querySelector('histoscan-detector')!;
     det.remove();
     (window as unknown as { kept: Element }).kept = det;
+    await new Promise((r) => setTimeout(r, 0));
   });
   expect(await page.evaluate(() => (window as unknown as { kept: { client: { worker: unknown } } }).kept.client.worker)).toBeNull();
   await page.evaluate(() => document.querySelector('.card')!.append((window as unknown as { kept: Element }).kept));
   await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
   await page.locator(`${el} #files`).setInputFiles(['data/pgd-0.1/00004.png']);
   await waitDone(page, 31);
+});
+
+test('an element removed after its model loaded and checked an image is collected (an app that mounts it again and again)', async ({ page }) => {
+  await openEmbed(page);
+  const png = [...readFileSync('data/clean/00003.png')];
+  const mounts = 4;
+  await page.evaluate(
+    async ({ png, mounts }) => {
+      document.getElementById('det')!.remove();
+      const file = new File([new Uint8Array(png)], 'a.png', { type: 'image/png' });
+      for (let i = 0; i < mounts; i++) {
+        const det = document.createElement('histoscan-detector');
+        const done = new Promise((r) => det.addEventListener('histoscan-batch-done', r, { once: true }));
+        const ready = new Promise((r) => det.addEventListener('histoscan-ready', r, { once: true }));
+        Object.assign(det, { profile: '/profiles/fashion-cnn.hsp', model: '/models/fashion-cnn.onnx' });
+        document.body.append(det);
+        await ready;
+        det.addFiles([file]);
+        await done;
+        det.remove();
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    },
+    { png, mounts },
+  );
+  // Live instances of the element's class after a full collection (DevTools' queryObjects).
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  const proto = await cdp.send('Runtime.evaluate', { expression: "customElements.get('histoscan-detector').prototype" });
+  const { objects } = await cdp.send('Runtime.queryObjects', { prototypeObjectId: proto.result.objectId! });
+  const count = await cdp.send('Runtime.callFunctionOn', { objectId: objects.objectId!, functionDeclaration: 'function () { return this.length; }', returnByValue: true });
+  expect(count.result.value).toBe(0);
 });
 
 test('paste is taken only while the element has focus', async ({ page }) => {

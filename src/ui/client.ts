@@ -118,6 +118,9 @@ class Live {
   /** Ends the worker; a call still pending on it (a profile build) rejects with Replaced rather than wait forever. */
   terminate(): void {
     this.settle(new Replaced(), () => this.worker.terminate());
+    // Comlink's FinalizationRegistry holds the worker strongly until the proxy is collected, and the
+    // worker's listeners reach the proxy again: released by hand, or a removed element stays in memory.
+    this.api[Comlink.releaseProxy]();
   }
 }
 

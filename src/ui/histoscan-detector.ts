@@ -167,14 +167,22 @@ export class HistoscanDetector extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    if (!this.hasUpdated || !this.model) return;
     // Re-inserted after a removal: the worker was disposed, start a new one with the same settings.
-    if (this.hasUpdated && this.model && this.status.state === 'idle') void this.loader.start();
+    if (this.status.state === 'idle') void this.loader.start();
+    // Moved (removed and inserted in one task): the worker was kept, the batch goes on.
+    else if (this.status.state === 'ready') this.queue.start();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.client.dispose();
-    this.status = { state: 'idle' };
+    // A move to another parent reconnects before this task ends: only an element still out then lets its worker go.
+    queueMicrotask(() => {
+      if (this.isConnected) return;
+      this.client.dispose();
+      this.profilePanel.forgetDownload();
+      this.status = { state: 'idle' };
+    });
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {

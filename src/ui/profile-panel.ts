@@ -1,6 +1,6 @@
 // "Calibrate on your own images": build a profile in the browser from known-good images, or load a
-// .hsp file. A controller with its own template, so the element only places it.
-import { html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
+// .hsp file. A part with its own state and template, so the element only places it.
+import { html, nothing, type ReactiveControllerHost } from 'lit';
 import type { DetectorClient } from './client.ts';
 import { calibrationNeeded } from '../core/verdict.ts';
 import { imagesToCalibrate } from '../detector/holdout.ts';
@@ -21,7 +21,7 @@ interface BuildState {
 /** Images a page build needs to flag at this FPR (detector/holdout.ts holdOut). */
 const imagesFor = (fpr: number) => imagesToCalibrate(calibrationNeeded(fpr));
 
-export class ProfilePanel implements ReactiveController {
+export class ProfilePanel {
   build: BuildState = { state: 'idle', done: 0, total: 0, stage: '' };
 
   constructor(
@@ -30,15 +30,14 @@ export class ProfilePanel implements ReactiveController {
     private readonly onModelFiles: (files: File[]) => void,
     /** Another profile is in use: rows checked under the one before are checked again. */
     private readonly onProfile: () => void,
-  ) {
-    host.addController(this);
-  }
+  ) {}
 
   get busy(): boolean {
     return this.build.state === 'running';
   }
 
-  hostDisconnected(): void {
+  /** The element was removed: the built profile's download link lets go of its bytes. */
+  forgetDownload(): void {
     if (this.build.url) URL.revokeObjectURL(this.build.url);
     this.set({ url: undefined });
   }
