@@ -78,6 +78,29 @@ test('keyboard: tab order skips hidden inputs; Enter and Space on a row open its
   await expect(page.locator(`${el} hs-node-histogram`)).toBeVisible();
 });
 
+test('from the detail of a row far down a long list, "Back to the list" and Esc return to that row', async ({ page }) => {
+  await openDemo(page);
+  await page.locator(`${el} #files`).setInputFiles(Array.from({ length: 90 }, (_, i) => `data/clean/${String(i).padStart(5, '0')}.png`));
+  await waitDone(page, 50); // the first page of rows
+  await page.locator(`${el} button.more`).last().click();
+  await waitDone(page, 90);
+  const row = rows(page).nth(12).locator('button.open');
+  await row.focus();
+  await page.keyboard.press('Enter');
+  const detail = page.locator(`${el} #detail`);
+  await expect(detail.locator('h2')).toContainText('00012.png');
+  await expect(detail.locator('h2')).toBeInViewport();
+  await expect(row).not.toBeInViewport(); // the detail is drawn below all 90 rows
+  await page.keyboard.press('Escape');
+  await expect(row).toBeInViewport();
+  await expect(row).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(row).not.toBeInViewport();
+  await detail.getByRole('button', { name: 'Back to the list' }).click();
+  await expect(row).toBeInViewport();
+  await expect(row).toBeFocused();
+});
+
 test('errors are announced once per batch in one live region, not as an alert per row', async ({ page }) => {
   await openDemo(page);
   await page.locator(`${el} #files`).setInputFiles([

@@ -33,6 +33,8 @@ export interface HistoscanEventMap {
   'histoscan-profile': CustomEvent<ProfileChange>;
   /** From <hs-pvalue-map>: a node was chosen (index within the layer). */
   'node-select': CustomEvent<{ index: number; layer?: string }>;
+  /** From <hs-result-detail>: "Back to the list" (or Esc) asks for the image's row. */
+  'back-to-row': CustomEvent<null>;
 }
 
 declare global {

@@ -263,6 +263,13 @@ export class HistoscanDetector extends LitElement {
     detail?.shadowRoot?.querySelector<HTMLElement>('h2')?.focus({ preventScroll: true });
   }
 
+  /** From the detail back to its row, which keyboard focus and the view return to. */
+  private backToRow(): void {
+    const open = this.renderRoot.querySelector<HTMLElement>('tr.row.sel button.open');
+    open?.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    open?.focus({ preventScroll: true });
+  }
+
   private selectedThumb(): string {
     const row = this.queue.rows.find((r) => r.id === this.selected);
     return row ? this.thumb(row) : '';
@@ -287,7 +294,7 @@ export class HistoscanDetector extends LitElement {
         (r, position) => ({ fpr: this.fpr, position, selected: this.selected === r.id, thumb: () => this.thumb(r), open: () => this.select(r) }),
         (w) => (this.rowWindow = w),
       )}
-      ${this.detail ? html`<hs-result-detail part="detail" .result=${this.detail} .original=${this.selectedThumb()} .modelInput=${this.detailInput} .loadHistogram=${(n: number, cls: number) => this.client.histogram(n, cls)}></hs-result-detail>` : nothing}
+      ${this.detail ? html`<hs-result-detail part="detail" @back-to-row=${() => this.backToRow()} .result=${this.detail} .original=${this.selectedThumb()} .modelInput=${this.detailInput} .loadHistogram=${(n: number, cls: number) => this.client.histogram(n, cls)}></hs-result-detail>` : nothing}
       ${this.profilePanel.render(this.status.state === 'ready', this.localModel)}
     `;
   }

@@ -1,7 +1,7 @@
 import { css, html, LitElement, nothing } from 'lit';
-import type { ImageResult, LayerPValues } from '../types.ts';
+import type { ImageResult, LayerPValues, NodeHistogramData as Hist } from '../types.ts';
 import type { ModelInput } from '../worker/worker.ts';
-import type { NodeHistogramData as Hist } from '../types.ts';
+import { emit } from './events.ts';
 import { evidenceLooks, partGroups } from '../core/witnesses.ts';
 import { asHigh, fmtP, tooThin, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, layerLabel, partLabel, tokenPlace } from './format.ts';
 import { buttonStyles, verdictStyles } from './styles.ts';
@@ -61,6 +61,8 @@ export class ResultDetail extends LitElement {
     css`
       :host { display: block; margin-top: 1rem; border: 1px solid var(--histoscan-border, #dbe1e8); border-radius: 12px; padding: 1rem; }
       h2 { margin: 0 0 0.25rem; font-size: 1.1rem; }
+      .head { display: flex; gap: 0.75rem; align-items: baseline; justify-content: space-between; flex-wrap: wrap; }
+      .head .back { font-size: 0.8rem; padding: 0.2rem 0.6rem; }
       h3 { font-size: 0.95rem; margin: 1rem 0 0.5rem; }
       .maps { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 1rem; margin: 0.75rem 0; }
       .maps > * { min-width: 0; }
@@ -84,6 +86,11 @@ export class ResultDetail extends LitElement {
       @media (max-width: 560px) { .maps { grid-template-columns: 1fr; } }
     `,
   ];
+
+  /** Asks the element to take the user back to the image's row: with hundreds of rows the detail is far below it. */
+  private back(): void {
+    emit(this, 'back-to-row', null);
+  }
 
   private async showNode(layer: number, index: number): Promise<void> {
     const d = this.result;
@@ -176,8 +183,11 @@ export class ResultDetail extends LitElement {
     const v = verdictText(d.verdict, d.fpr);
     // Calibrated with several parts, the score is their combined statistic (core/combine.ts), not one scan's.
     const combined = Number.isFinite(d.q) && (d.parts?.length ?? 0) > 1;
-    return html`<section id="detail" aria-live="polite">
-      <h2 tabindex="-1">${d.file}: <span class="verdict ${v.cls}" data-verdict=${d.verdict}>${v.short}</span></h2>
+    return html`<section id="detail" aria-live="polite" @keydown=${(e: KeyboardEvent) => e.key === 'Escape' && this.back()}>
+      <div class="head">
+        <h2 tabindex="-1">${d.file}: <span class="verdict ${v.cls}" data-verdict=${d.verdict}>${v.short}</span></h2>
+        <button class="back" title="Back to this image's row (Esc)" @click=${() => this.back()}>Back to the list</button>
+      </div>
       ${d.verdict === 'uncalibrated' ? html`<p class="reason" data-reason>${d.verdictReason}</p>` : nothing}
       ${this.renderInputs(d)}
       <div>
