@@ -1,4 +1,5 @@
 import pkg from '../package.json' with { type: 'json' };
+import { COMBINATIONS } from './core/combine.ts';
 import { SCORINGS } from './core/scan.ts';
 import type { PlanBudget } from './model/plan.ts';
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, PointP, ProviderRequest, ScanTail, ScoringName } from './types.ts';
@@ -75,3 +76,47 @@ export const settingProblem = {
   provider: (v: unknown) => (PROVIDERS.includes(v as ProviderRequest) ? '' : `provider must be one of ${PROVIDERS.join(', ')}, not "${String(v)}"`),
   scoring: (v: unknown) => ((SCORINGS as readonly unknown[]).includes(v) ? '' : `scoring must be one of ${SCORINGS.join(', ')}, not "${String(v)}"`),
 };
+
+/** The choices of each enumerated build setting: the CLI's flags offer them, the Node API checks against them. */
+export const BUILD_CHOICES: {
+  strategy: readonly BinStrategy[];
+  tail: readonly ScanTail[];
+  pointP: readonly PointP[];
+  classConditional: readonly ClassLayers[];
+  conditional: readonly ConditionalScan[];
+  combine: readonly Combination[];
+  logits: readonly LogitPart[];
+} = {
+  strategy: ['uniform', 'tail'],
+  tail: ['upper', 'lower', 'two', 'both'],
+  pointP: ['mid', 'max'],
+  classConditional: ['auto', 'none', 'all', 'last'],
+  conditional: ['mixed', 'split', 'added'],
+  combine: COMBINATIONS,
+  logits: ['auto', 'energy', 'none'],
+};
+
+const shown = (v: unknown) => (typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v));
+const integer = (v: unknown, least: number, most = Infinity) => typeof v === 'number' && Number.isInteger(v) && v >= least && v <= most;
+
+/**
+ * What is wrong with the settings a caller gave a build or a calibration (Node API), one sentence
+ * each; `known` the option names it takes. A setting the profile header cannot hold would only fail
+ * when the saved profile is read back, and a batch size of 0 would never end.
+ */
+export function buildSettingProblems(o: Record<string, unknown>, known: readonly string[]): string[] {
+  const problems = Object.keys(o)
+    .filter((k) => !known.includes(k))
+    .map((k) => `there is no option "${k}" (the options: ${known.join(', ')})`);
+  const given = (k: string) => o[k] !== undefined;
+  for (const [k, choices] of Object.entries(BUILD_CHOICES)) {
+    if (given(k) && !(choices as readonly unknown[]).includes(o[k])) problems.push(`${k} must be one of ${choices.join(', ')}, not ${shown(o[k])}`);
+  }
+  if (given('bins') && !integer(o.bins, 1, 65535)) problems.push(`bins must be an integer from 1 to 65535, not ${shown(o.bins)}`);
+  if (given('batchSize') && !integer(o.batchSize, 1)) problems.push(`batchSize must be an integer of at least 1, not ${shown(o.batchSize)}`);
+  if (given('aMax') && !(typeof o.aMax === 'number' && o.aMax > 0 && o.aMax <= 1)) problems.push(`aMax must be a level in (0, 1], not ${shown(o.aMax)}`);
+  if (given('budget') && !(typeof o.budget === 'number' && o.budget > 0 && Number.isFinite(o.budget))) problems.push(`budget must be a number of bytes above 0, such as 8e6, not ${shown(o.budget)}`);
+  if (given('gauss') && typeof o.gauss !== 'boolean') problems.push(`gauss must be true or false, not ${shown(o.gauss)}`);
+  if (given('fpr') && settingProblem.fpr(o.fpr)) problems.push(settingProblem.fpr(o.fpr));
+  return problems;
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CancelledError, defaultPlan, Detector, decodeImage, decodeProfile, fileSource, holdOut, listImages, UsageError } from '../src/node.ts';
+import { CancelledError, defaultPlan, Detector, decodeImage, decodeProfile, encodeProfile, fileSource, holdOut, listImages, UsageError } from '../src/node.ts';
 import { cli, MODEL, subset } from './fixtures/cli.ts';
 
 const model = readFileSync('public/models/fashion-cnn.onnx');
@@ -104,6 +104,33 @@ describe('the Node API', () => {
     expect(cal.profile.header.calibration?.count).toBe(25);
     await expect(d.calibrate(built.profile, { count: 0, name: () => '', load: async () => image() })).rejects.toThrow('No calibration images were given; a calibration needs known-good images that decode.');
     d.release();
+  });
+
+  it('refuses build and calibrate settings it cannot use before any image is read, and plans again for a budget given', async () => {
+    const d = await Detector.create({ model });
+    const bg = fileSource(listImages(['data/background']).slice(0, 20));
+    // A batch size of 0 never ended; a tail the profile header cannot hold failed only when the saved profile was read back.
+    await expect(d.build(bg, null, { batchSize: 0 })).rejects.toThrow('Detector.build: batchSize must be an integer of at least 1, not 0.');
+    await expect(d.build(bg, null, { batchSize: 0.5 })).rejects.toBeInstanceOf(UsageError);
+    await expect(d.build(bg, null, { tail: 'sideways' as never })).rejects.toThrow('Detector.build: tail must be one of upper, lower, two, both, not the string "sideways".');
+    await expect(d.build(bg, null, { strategy: 'bogus' as never, combine: 'xx' as never, pointP: 'xx' as never })).rejects.toThrow(/strategy must be one of uniform, tail.*; pointP must be one of mid, max.*; combine must be one of tpm, fisher, min/);
+    await expect(d.build(bg, null, { bins: '16' as never })).rejects.toThrow('bins must be an integer from 1 to 65535, not the string "16"');
+    await expect(d.build(bg, null, { fpr: 2 })).rejects.toThrow('fpr must be a rate between 0 and 1, such as 0.05, not 2');
+    await expect(d.build(bg, null, { budgetMB: 0.1 } as never)).rejects.toThrow(/there is no option "budgetMB" \(the options: bins, strategy, .*budget/);
+    await expect(d.calibrate((await d.build(bg, null)).profile, bg, { batchSize: -1 })).rejects.toThrow('Detector.calibrate: batchSize must be an integer of at least 1, not -1.');
+    // budget (bytes, as --budget in MB) plans the layers again, as `histoscan profile --budget 0.1` does.
+    const dir = mkdtempSync(join(tmpdir(), 'histoscan-api-'));
+    try {
+      const out = join(dir, 'cli.hsp');
+      const r = cli(['profile', '--model', MODEL, '--images', subset(dir, 'background', 20), '--no-calibration', '--budget', '0.1', '--out', out]);
+      expect(r.status, r.stderr).toBe(0);
+      const small = (await d.build(bg, null, { budget: 1e5 })).profile;
+      expect(small.header.layers).toEqual(decodeProfile(readFileSync(out)).header.layers);
+      expect(encodeProfile(small).length).toBeLessThan(1e5);
+    } finally {
+      rmSync(dir, { recursive: true });
+      d.release();
+    }
   });
 
   it('after a build with a plan, says that the plan changed its layers where the profile it held no longer fits', async () => {

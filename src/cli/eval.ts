@@ -2,7 +2,7 @@
 // the same images, AUC per method and anomalous set, one table.
 import { writeFileSync } from 'node:fs';
 import { aucInterval, compareAuc, costliest, realisedFpr, rowKeys, scanOf, UsageError, type AucComparison } from '../core/index.ts';
-import { buildDefaults, DEFAULTS } from '../defaults.ts';
+import { DEFAULTS } from '../defaults.ts';
 import type { Detector, FeatureExtractor, ImageSource } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type EvalRow, type Scorer } from '../evaluate.ts';
 import { backgroundOf, collectNodes, devTestSplit, type NodeSet } from '../node-sets.ts';
@@ -29,6 +29,8 @@ export interface EvalFlags {
   combine: Combination;
   logits: LogitPart;
   gauss: boolean;
+  /** MB (--budget). */
+  budget: number;
   scoring: ScoringName;
   kdeBackground: number;
   kdeImages: number;
@@ -164,8 +166,8 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   const scanWanted = scans(wanted);
   const collect = (name: string, src: ImageSource) => collectReadable(f, name, src, onProgress);
   const bgSource = known.background;
-  const settings = { bins: flags.bins, strategy: flags.strategy, classConditional: flags.classes, conditional: flags.conditional, combine: flags.combine, logits: flags.logits, gauss: flags.gauss, onProgress };
-  const built = scanWanted ? await detector.build(bgSource, null, buildDefaults(settings)) : null;
+  const settings = { bins: flags.bins, strategy: flags.strategy, classConditional: flags.classes, conditional: flags.conditional, combine: flags.combine, logits: flags.logits, gauss: flags.gauss, budget: flags.budget * 1e6, onProgress };
+  const built = scanWanted ? await detector.build(bgSource, null, settings) : null;
   for (const n of built?.notes ?? []) console.error(`note: ${n}`);
   const scan = built && scanOf(built.profile);
   if (scan?.tail === 'both' && !known.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR (or at least 10 background images, every 5th of which calibrates)');

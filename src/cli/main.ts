@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { encodeProfile, excessNote, layerReductions, payloadBytes, SCORINGS, toImageError, UsageError, verdictOf } from '../core/index.ts';
-import { buildDefaults, DEFAULTS } from '../defaults.ts';
+import { BUILD_CHOICES, DEFAULTS } from '../defaults.ts';
 import { PEER_FEATURES } from '../peers/index.ts';
 import { collectReadable, EVAL_METHODS, evalImages, runEval } from './eval.ts';
 import { evalTable } from './eval-output.ts';
@@ -42,7 +42,7 @@ layerOptions(
       .requiredOption('--model <file>', 'ONNX model')
       .option('--plan-count <n>', 'background images the plan assumes (1, 2 or 4 bytes per count)', int, DEFAULTS.planCount)
       .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
-      .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
+      .addOption(new Option('--strategy <s>', 'bin edges').choices([...BUILD_CHOICES.strategy]).default(DEFAULTS.strategy))
       .addOption(classOption())
       .option('--json', 'machine-readable output'),
   ),
@@ -59,14 +59,14 @@ layerOptions(
       .option('--no-calibration', 'no calibration table: every image of --images is background (calibrate later with `calibrate`)')
       .option('--fpr <rate>', 'the verdict FPR the calibration set must be able to reach (warns when it is too small)', rate, DEFAULTS.fpr)
       .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
-      .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
-      .addOption(new Option('--tail <t>', "which tail is surprising ('both': upper and lower scans, combined)").choices(['upper', 'lower', 'two', 'both']).default(DEFAULTS.tail))
+      .addOption(new Option('--strategy <s>', 'bin edges').choices([...BUILD_CHOICES.strategy]).default(DEFAULTS.strategy))
+      .addOption(new Option('--tail <t>', "which tail is surprising ('both': upper and lower scans, combined)").choices([...BUILD_CHOICES.tail]).default(DEFAULTS.tail))
       .addOption(classOption())
       .addOption(conditionalOption())
       .addOption(combineOption())
       .addOption(logitsOption())
       .addOption(noGaussOption())
-      .addOption(new Option('--point <p>', "point p-value of a range: tie-aware mid-p, or ART's p_max").choices(['mid', 'max']).default(DEFAULTS.pointP))
+      .addOption(new Option('--point <p>', "point p-value of a range: tie-aware mid-p, or ART's p_max").choices([...BUILD_CHOICES.pointP]).default(DEFAULTS.pointP))
       .option('--edges-from <hsp>', 'take bin edges from this profile (shards that merge exactly)')
       .option('--shard <K/N>', 'use every N-th image starting at K (0-based)')
       .option('--plan-count <n>', 'background images the plan assumes (default: the images given; for shards, their total)', int)
@@ -100,27 +100,24 @@ layerOptions(
   const assumed = assumedPreprocessing(specSources(opts, opts.model), detector.features.spec);
   if (assumed) console.error(`note: ${assumed}`);
   const bar = progress();
-  const built = await detector.build(
-    images,
-    calibration,
-    buildDefaults({
-      bins: opts.bins,
-      strategy: opts.strategy,
-      tail: opts.tail,
-      classConditional: opts.classes,
-      conditional: opts.conditional,
-      combine: opts.combine,
-      logits: opts.logits,
-      gauss: opts.gauss,
-      pointP: opts.point,
-      fpr: opts.fpr,
-      edgesFrom,
-      ...(opts.planCount ? { planCount: opts.planCount } : {}),
-      source: `${opts.images}${opts.shard ? ` shard ${opts.shard}` : ''}`,
-      modelName: basename(opts.model),
-      onProgress: (p: Progress) => bar.update(p),
-    }),
-  );
+  const built = await detector.build(images, calibration, {
+    bins: opts.bins,
+    strategy: opts.strategy,
+    tail: opts.tail,
+    classConditional: opts.classes,
+    conditional: opts.conditional,
+    combine: opts.combine,
+    logits: opts.logits,
+    gauss: opts.gauss,
+    pointP: opts.point,
+    fpr: opts.fpr,
+    edgesFrom,
+    ...(opts.planCount ? { planCount: opts.planCount } : {}),
+    source: `${opts.images}${opts.shard ? ` shard ${opts.shard}` : ''}`,
+    modelName: basename(opts.model),
+    budget: opts.budget * 1e6,
+    onProgress: (p: Progress) => bar.update(p),
+  });
   bar.stop();
   const bytes = encodeProfile(built.profile);
   writeAtomic(opts.out, bytes);
@@ -233,7 +230,7 @@ layerOptions(
       .option('--anomalous <NAME=DIR...>', 'anomalous test sets (label 1)', (v: string, acc: string[]) => [...acc, v], [] as string[])
       .option('--methods <list>', `any of ${EVAL_METHODS.join(',')}`, 'histogram,empirical,mahalanobis,knn,msp,energy')
       .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
-      .addOption(new Option('--strategy <s>', 'bin edges').choices(['uniform', 'tail']).default(DEFAULTS.strategy))
+      .addOption(new Option('--strategy <s>', 'bin edges').choices([...BUILD_CHOICES.strategy]).default(DEFAULTS.strategy))
       .addOption(classOption())
       .addOption(conditionalOption())
       .addOption(combineOption())

@@ -1,8 +1,8 @@
 // What the commands share: their option groups (the model's spec, the scan's settings), the
 // detector opened from those flags, the images of a folder, and what a build reports.
 import { Command, Option } from 'commander';
-import { COMBINATIONS, ModelError, TPM_TAU, UsageError, type Profile } from '../core/index.ts';
-import { DEFAULTS } from '../defaults.ts';
+import { ModelError, TPM_TAU, UsageError, type Profile } from '../core/index.ts';
+import { BUILD_CHOICES, DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { fileSource, listImageFiles, naming, readModelBytes, shard } from './io.ts';
 import { besideNote, specSources, type SpecFlags } from './spec-flags.ts';
@@ -28,14 +28,14 @@ export function specOptions(cmd: Command): Command {
 }
 
 export const classOption = () =>
-  new Option('--classes <which>', "layers with histograms per predicted class: the last and as many earlier ones as the budget leaves room for (auto), none, all, or the last").choices(['auto', 'none', 'all', 'last']).default(DEFAULTS.classConditional);
+  new Option('--classes <which>', "layers with histograms per predicted class: the last and as many earlier ones as the budget leaves room for (auto), none, all, or the last").choices([...BUILD_CHOICES.classConditional]).default(DEFAULTS.classConditional);
 export const combineOption = () =>
-  new Option('--combine <how>', `combine the calibrated parts: truncated product of the q <= ${TPM_TAU} (tpm), Fisher, or their minimum q`).choices([...COMBINATIONS]).default(DEFAULTS.combine);
+  new Option('--combine <how>', `combine the calibrated parts: truncated product of the q <= ${TPM_TAU} (tpm), Fisher, or their minimum q`).choices([...BUILD_CHOICES.combine]).default(DEFAULTS.combine);
 export const logitsOption = () =>
-  new Option('--logits <part>', "add the model's energy (-logsumexp of its logits) as one more calibrated part, or not; auto: where the model's top class on the background stands a median halfway or more from chance (1/K) to certainty").choices(['auto', 'energy', 'none']).default(DEFAULTS.logits);
+  new Option('--logits <part>', "add the model's energy (-logsumexp of its logits) as one more calibrated part, or not; auto: where the model's top class on the background stands a median halfway or more from chance (1/K) to certainty").choices([...BUILD_CHOICES.logits]).default(DEFAULTS.logits);
 export const noGaussOption = () => new Option('--no-gauss', "leave out the Gaussian part (Mahalanobis distance of the first and last layers' channel means)");
 export const conditionalOption = () =>
-  new Option('--conditional <how>', 'scan class-conditional nodes mixed with the pooled ones, split from them, or added to an all-pooled scan').choices(['mixed', 'split', 'added']).default(DEFAULTS.conditional);
+  new Option('--conditional <how>', 'scan class-conditional nodes mixed with the pooled ones, split from them, or added to an all-pooled scan').choices([...BUILD_CHOICES.conditional]).default(DEFAULTS.conditional);
 
 /**
  * The model (read, not parsed: Detector.create parses it once) with a profile, or with the reduction

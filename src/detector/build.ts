@@ -25,7 +25,10 @@ export interface BuildOptions {
   logits: LogitPart;
   /** The Gaussian part (core/gauss.ts): Mahalanobis statistics of the first and last layers' channel means, per background prototype. */
   gauss: boolean;
-  /** Profile bytes in mind when no plan was made (explicit reductions): the Gaussian part must fit GAUSS_SHARE of it. */
+  /**
+   * Profile bytes. Detector.build plans its layers again by it where the detector planned them; with
+   * no plan (explicit reductions, a profile's layers) the Gaussian part must fit GAUSS_SHARE of it.
+   */
   budget: number;
   batchSize: number;
   /** The verdict's FPR the calibration must be able to reach (warned about, not enforced). */

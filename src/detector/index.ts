@@ -3,7 +3,7 @@
 // worker and the Node CLI both drive this object; neither has a copy of it.
 import { decodeProfile, fileBytes, layerReductions, preprocessingChanges, ProfileError, UsageError, type Profile } from '../core/index.ts';
 import { checkPixels } from '../model/preprocess.ts';
-import { buildDefaults, DEFAULTS, defaultPlan, settingProblem } from '../defaults.ts';
+import { buildDefaults, buildSettingProblems, DEFAULTS, defaultPlan, settingProblem } from '../defaults.ts';
 import type { PlanBudget } from '../model/plan.ts';
 import type { ImageResult, ModelSpec, RgbaImage } from '../types.ts';
 import { buildProfile, calibrate, type BuildOptions, type BuildResult } from './build.ts';
@@ -109,14 +109,18 @@ export class Detector {
    * Build a profile. With `plan`, the layers are first re-reduced by that budget (same session), e.g.
    * for the real background size; on success the detector keeps the new reductions and drops a
    * profile it held that no longer fits them (load the built one with useProfile). Layers the
-   * detector planned by itself are planned again for the images given, as `histoscan profile` plans.
+   * detector planned by itself are planned again for the images given, as `histoscan profile` plans,
+   * and for `budget` (bytes, as `--budget` in MB) where given. A detector made with a profile builds
+   * that profile's layers and reductions (a profile that can replace it); `budget` there bounds the
+   * Gaussian part only.
    */
   async build(background: ImageSource, calibration: ImageSource | null, options: Partial<BuildOptions> & { plan?: PlanBudget } = {}): Promise<BuildResult> {
     this.live();
+    refuseSettings('build', options, BUILD_OPTIONS);
     const opts = buildDefaults(options); // what the caller leaves out, as the CLI's defaults
     // A build without calibration images keeps the room its plan set aside for a table (eval calibrates after).
-    const sized = this.planned && !opts.edgesFrom && { ...this.planned, count: opts.planCount ?? background.count, calibration: calibration?.count ?? this.planned.calibration ?? 0 };
-    const plan = opts.plan ?? (sized && (sized.count !== this.planned!.count || sized.calibration !== (this.planned!.calibration ?? 0)) ? sized : undefined);
+    const sized = this.planned && !opts.edgesFrom && { ...this.planned, count: opts.planCount ?? background.count, calibration: calibration?.count ?? this.planned.calibration ?? 0, budget: options.budget ?? this.planned.budget };
+    const plan = opts.plan ?? (sized && (sized.count !== this.planned!.count || sized.calibration !== (this.planned!.calibration ?? 0) || sized.budget !== this.planned!.budget) ? sized : undefined);
     const f = plan ? this.extractor.withReductions({ plan }) : this.extractor;
     const result = await buildProfile(f, background, calibration, opts);
     if (f !== this.extractor) {
@@ -129,8 +133,9 @@ export class Detector {
   }
 
   /** A calibration table for `profile` from held-out known-good images; options as the CLI's (batch size, FPR, progress). */
-  calibrate(profile: Profile, images: ImageSource, opts: Partial<Parameters<typeof calibrate>[3]> = {}): Promise<BuildResult> {
+  async calibrate(profile: Profile, images: ImageSource, opts: Partial<Parameters<typeof calibrate>[3]> = {}): Promise<BuildResult> {
     this.live();
+    refuseSettings('calibrate', opts, CALIBRATE_OPTIONS);
     checkCompatible(profile, this.features);
     const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
     return calibrate(this.features, profile, images, { batchSize: DEFAULTS.batchSize, fpr: DEFAULTS.fpr, ...given });
@@ -149,6 +154,16 @@ export class Detector {
 
 /** What Detector.create takes from a caller (accept and acceptSpec are its own): tied to its type, so a new option cannot be missed here. */
 const CREATE_OPTIONS = Object.keys({ model: 1, profile: 1, layers: 1, reduction: 1, provider: 1, numThreads: 1, maxRunValues: 1, spec: 1, overrides: 1, beside: 1 } satisfies Record<Exclude<keyof Parameters<typeof Detector.create>[0], 'accept' | 'acceptSpec'>, 1>);
+
+/** What build and calibrate take (Detector.build: BuildOptions and a plan), tied to their types as CREATE_OPTIONS is. */
+const BUILD_OPTIONS = Object.keys({ bins: 1, strategy: 1, tail: 1, pointP: 1, aMax: 1, classConditional: 1, conditional: 1, combine: 1, logits: 1, gauss: 1, budget: 1, batchSize: 1, fpr: 1, edgesFrom: 1, planCount: 1, source: 1, modelName: 1, generator: 1, onProgress: 1, signal: 1, plan: 1 } satisfies Record<keyof BuildOptions | 'plan', 1>);
+const CALIBRATE_OPTIONS = Object.keys({ batchSize: 1, fpr: 1, onProgress: 1, signal: 1, inBackground: 1 } satisfies Record<keyof Parameters<typeof calibrate>[3], 1>);
+
+/** A build or calibration refused before it runs, where a setting is wrong (defaults.ts buildSettingProblems). */
+function refuseSettings(call: string, options: object, known: readonly string[]): void {
+  const problems = buildSettingProblems(options as Record<string, unknown>, known);
+  if (problems.length) throw new UsageError(`Detector.${call}: ${problems.join('; ')}.`);
+}
 
 /** Settings given to the API that it cannot use, refused in the element's words. */
 function refuse(o: { fpr?: unknown; scoring?: unknown; provider?: unknown }): void {
