@@ -136,6 +136,8 @@ test('npx histoscan runs the compiled CLI', () => {
   expect(out.results[0]).toMatchObject({ file: IMAGE, verdict: expect.stringMatching(/^(unusual|typical)$/) });
   // No TypeScript at run time: the installed package has no sources and no tsx.
   expect(failing(process.execPath, ['-e', "await import('tsx')"])).toMatch(/Cannot find (package|module) 'tsx'/);
+  // The CLI is a command, not a module: importing it would run it and end the importer's process.
+  expect(failing(process.execPath, ['-e', "await import('histoscan/cli')"])).toMatch(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
 });
 
 test('the element, installed and bundled by the installer, checks an image in a bare page', async ({ page }) => {

@@ -80,6 +80,23 @@ describe('the Node API', () => {
     await expect(d.check(img, 'x', { scoring: 'nope' as never })).rejects.toThrow('scoring must be one of bj, hc, ks, not "nope".');
     d.release();
     await expect(d.check(img, 'x')).rejects.toThrow(/This detector was released/);
+    expect(() => d.useProfile(hsp)).toThrow(/This detector was released/);
+    // Without a profile: a usage error (call order), not a profile that does not fit.
+    const bare = await Detector.create({ model });
+    await expect(bare.check(img, 'x')).rejects.toThrow(expect.objectContaining({ code: 'usage', message: expect.stringMatching(/^No profile loaded: load a \.hsp profile/) }));
+    bare.release();
+  });
+
+  it('release() lets the checks already made finish, on either runtime, then frees the session (a service drains)', async () => {
+    const img = await image();
+    for (const provider of ['auto', 'wasm'] as const) {
+      const d = await Detector.create({ model, profile: hsp, provider });
+      const alone = (await d.check(img, 'x')).score;
+      let released = false;
+      const all = Array.from({ length: 40 }, () => d.check(img, 'x').then((r) => (released || (d.release(), (released = true)), r.score)));
+      expect(await Promise.all(all)).toEqual(Array(40).fill(alone));
+      await expect(d.check(img, 'x')).rejects.toThrow(/This detector was released/);
+    }
   });
 
   it('builds with the defaults for what the options leave out, as the CLI does', async () => {

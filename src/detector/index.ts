@@ -18,6 +18,9 @@ export type { SkippedImage } from './build.ts';
 
 export class Detector {
   private released = false;
+  /** Calls that run the model now: after release() the session is freed when the last one ends. */
+  private runs = 0;
+  private freed = false;
   /** A build with a plan changed the layers this detector reads. */
   private replanned = false;
 
@@ -75,6 +78,7 @@ export class Detector {
 
   /** Use a profile (decoded, or the .hsp file's bytes): refused when built for another model or other layers. */
   useProfile(profile: Profile | Uint8Array | ArrayBuffer): void {
+    this.live();
     const p = profileOf(profile);
     // A profile of this model planned otherwise (another budget or background size, a page's build)
     // reads layers the session outputs already, reduced its own way: no second session needed.
@@ -88,17 +92,15 @@ export class Detector {
 
   /** Check one decoded image. `decodeMs` is the caller's decode time, reported with the rest. */
   async check(img: RgbaImage, file: string, opts: Partial<ScoreOptions> = {}, decodeMs = 0): Promise<ImageResult> {
-    const scorer = this.current;
-    if (!scorer) {
-      const why = this.replanned
-        ? 'its build planned the layers again (for the images given, or by build(…, { plan })), and the profile this detector held does not fit them; use the built one (useProfile(result.profile))'
-        : 'load a .hsp profile for this model, or build one from known-good images (in Node: Detector.create({ profile }) or useProfile)';
-      throw new ProfileError(`No profile loaded: ${why}.`, 'mismatch');
-    }
     this.live();
+    const scorer = this.current;
+    if (!scorer && this.replanned) {
+      throw new ProfileError('No profile loaded: its build planned the layers again (for the images given, or by build(…, { plan })), and the profile this detector held does not fit them; use the built one (useProfile(result.profile)).', 'mismatch');
+    }
+    if (!scorer) throw new UsageError('No profile loaded: load a .hsp profile for this model, or build one from known-good images (in Node: Detector.create({ profile }) or useProfile).');
     refuse(opts);
     checkPixels(img, file);
-    const { logits, nodes, errors, preprocessMs, inferenceMs } = await this.features.nodeValues([img]);
+    const { logits, nodes, errors, preprocessMs, inferenceMs } = await this.running(() => this.features.nodeValues([img]));
     if (errors.size) throw errors.get(0)!;
     const f = this.features;
     const { fpr, scoring, topNodes } = DEFAULTS;
@@ -122,7 +124,7 @@ export class Detector {
     const sized = this.planned && !opts.edgesFrom && { ...this.planned, count: opts.planCount ?? background.count, calibration: calibration?.count ?? this.planned.calibration ?? 0, budget: options.budget ?? this.planned.budget };
     const plan = opts.plan ?? (sized && (sized.count !== this.planned!.count || sized.calibration !== (this.planned!.calibration ?? 0) || sized.budget !== this.planned!.budget) ? sized : undefined);
     const f = plan ? this.extractor.withReductions({ plan }) : this.extractor;
-    const result = await buildProfile(f, background, calibration, opts);
+    const result = await this.running(() => buildProfile(f, background, calibration, opts));
     if (f !== this.extractor) {
       this.extractor = f;
       this.planned = plan!;
@@ -138,13 +140,33 @@ export class Detector {
     refuseSettings('calibrate', opts, CALIBRATE_OPTIONS);
     checkCompatible(profile, this.features);
     const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
-    return calibrate(this.features, profile, images, { batchSize: DEFAULTS.batchSize, fpr: DEFAULTS.fpr, ...given });
+    return this.running(() => calibrate(this.features, profile, images, { batchSize: DEFAULTS.batchSize, fpr: DEFAULTS.fpr, ...given }));
   }
 
-  /** Frees the model's session; the detector cannot check or build after it. */
+  /**
+   * Frees the model's session once the calls already made have finished (they finish as if it had
+   * not been called: a service can drain); a call made after it is refused.
+   */
   release(): void {
     this.released = true;
-    this.features.release();
+    this.freeWhenIdle();
+  }
+
+  private async running<T>(work: () => Promise<T>): Promise<T> {
+    this.runs++;
+    try {
+      return await work();
+    } finally {
+      this.runs--;
+      this.freeWhenIdle();
+    }
+  }
+
+  private freeWhenIdle(): void {
+    if (this.released && this.runs === 0 && !this.freed) {
+      this.freed = true;
+      this.features.release();
+    }
   }
 
   private live(): void {
