@@ -67,14 +67,18 @@ export function defaultPlan(given: Partial<PlanBudget> = {}): PlanBudget {
 
 export const PROVIDERS: readonly ProviderRequest[] = ['auto', 'webgpu', 'wasm', 'cpu'];
 
+const shown = (v: unknown) => (typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v));
+const integer = (v: unknown, least: number, most = Infinity) => typeof v === 'number' && Number.isInteger(v) && v >= least && v <= most;
+
 /**
  * What is wrong with a setting given at an edge, or '' where it can be used: one wording for the
  * element, which falls back to the default, and the Node API, which throws.
  */
 export const settingProblem = {
-  fpr: (v: unknown) => (typeof v === 'number' && v > 0 && v < 1 ? '' : `fpr must be a rate between 0 and 1, such as 0.05, not ${typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v)}`),
+  fpr: (v: unknown) => (typeof v === 'number' && v > 0 && v < 1 ? '' : `fpr must be a rate between 0 and 1, such as 0.05, not ${shown(v)}`),
   provider: (v: unknown) => (PROVIDERS.includes(v as ProviderRequest) ? '' : `provider must be one of ${PROVIDERS.join(', ')}, not "${String(v)}"`),
   scoring: (v: unknown) => ((SCORINGS as readonly unknown[]).includes(v) ? '' : `scoring must be one of ${SCORINGS.join(', ')}, not "${String(v)}"`),
+  topNodes: (v: unknown) => (integer(v, 0) ? '' : `topNodes must be a count of nodes (an integer of at least 0), not ${shown(v)}`),
 };
 
 /** The choices of each enumerated build setting: the CLI's flags offer them, the Node API checks against them. */
@@ -95,9 +99,6 @@ export const BUILD_CHOICES: {
   combine: COMBINATIONS,
   logits: ['auto', 'energy', 'none'],
 };
-
-const shown = (v: unknown) => (typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v));
-const integer = (v: unknown, least: number, most = Infinity) => typeof v === 'number' && Number.isInteger(v) && v >= least && v <= most;
 
 /**
  * What is wrong with the settings a caller gave a build or a calibration (Node API), one sentence

@@ -1,7 +1,7 @@
 // Node values of image sets, shared by `histoscan eval`, `npm run eval` and the tools: collected
 // through the model in batches, split into the evaluation's fixed dev and test halves, and sorted
 // per node into the background the empirical baselines hold.
-import { argmax, rng, type Background } from './core/index.ts';
+import { argmax, rng, toImageError, type Background } from './core/index.ts';
 import type { FeatureExtractor, ImageSource, SkippedImage } from './detector/index.ts';
 import type { Progress } from './types.ts';
 
@@ -20,7 +20,7 @@ export async function collectNodes(features: FeatureExtractor, name: string, src
   const chunks: Float32Array[] = [];
   const logits: Float32Array[] = [];
   const files: string[] = [];
-  const skip = new Map<number, string>();
+  const skip = new Map<number, Error>();
   let done = 0;
   await features.eachBatch(
     src,
@@ -37,7 +37,7 @@ export async function collectNodes(features: FeatureExtractor, name: string, src
     values.set(c, off);
     off += c.length;
   }
-  const skipped = [...skip].map(([i, error]) => ({ file: src.name(i), error }));
+  const skipped = [...skip].map(([i, e]) => toImageError(src.name(i), e));
   return { name, rows: files.length, nodes: features.nodes, values, logits, files, skipped };
 }
 

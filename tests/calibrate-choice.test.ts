@@ -27,7 +27,7 @@ describe('calibration chooses the witnesses on pseudo-anomalies', () => {
     const stages = new Set<string>();
     const r = await d.calibrate(profile, source, { batchSize: 8, fpr: 0.05, onProgress: (p) => stages.add(p.stage) });
     d.release();
-    expect(r.skipped).toEqual([{ file: 'broken.png', error: 'not an image' }]);
+    expect(r.skipped).toEqual([{ file: 'broken.png', error: 'not an image', code: 'error' }]);
     expect(r.profile.header.calibration!.count).toBe(31);
     expect([...stages]).toEqual(['calibration', 'pseudo-anomalies']);
     // 31 of the 32 images make each kind; the broken one's 6, and the blend that needs it beside another, drop out.

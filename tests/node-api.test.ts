@@ -61,6 +61,7 @@ describe('the Node API', () => {
     await expect(d.check({ width: 0, height: 0, data: new Uint8Array(0) }, 'empty.png')).rejects.toThrow('empty.png has no pixels (0x0).');
     await expect(d.check({ width: 4, height: 4, data: new Uint8Array(48) }, 'rgb.png')).rejects.toThrow(/rgb\.png has 48 bytes of data where 4x4 RGBA pixels need 64 \(RGB without alpha\?/);
     await expect(d.check({ width: 4, height: 4 } as never, 'nodata')).rejects.toThrow(/nodata is not decoded pixels/);
+    await expect(d.check({ width: 4, height: 4, data: new Uint8Array(80) }, 'long.png')).rejects.toThrow('long.png has 80 bytes of data where 4x4 RGBA pixels are 64.');
     // The detector still checks the next image.
     expect((await d.check(await image(), 'x')).verdict).toBeTruthy();
     d.release();
@@ -78,6 +79,7 @@ describe('the Node API', () => {
     await expect(d.check(img, 'x', { fpr: 5 })).rejects.toThrow('fpr must be a rate between 0 and 1, such as 0.05, not 5.');
     await expect(d.check(img, 'x', { fpr: '0.05' as never })).rejects.toThrow('fpr must be a rate between 0 and 1, such as 0.05, not the string "0.05".');
     await expect(d.check(img, 'x', { scoring: 'nope' as never })).rejects.toThrow('scoring must be one of bj, hc, ks, not "nope".');
+    await expect(d.check(img, 'x', { topNodes: -1 })).rejects.toThrow('topNodes must be a count of nodes (an integer of at least 0), not -1.');
     d.release();
     await expect(d.check(img, 'x')).rejects.toThrow(/This detector was released/);
     expect(() => d.useProfile(hsp)).toThrow(/This detector was released/);
@@ -112,6 +114,7 @@ describe('the Node API', () => {
     const odd = await d.build({ ...good, load: async (i) => (i % 5 ? good.load(i) : { width: 28, height: 28, data: new Uint8Array(10) }) }, null);
     expect(odd.profile.header.count).toBe(16);
     expect(odd.skipped.map((k) => k.error)).toEqual([0, 5, 10, 15].map((i) => expect.stringContaining(`${files[i]} has 10 bytes of data where 28x28 RGBA pixels need 3136`)));
+    expect(odd.skipped.map((k) => k.code)).toEqual(['usage', 'usage', 'usage', 'usage']); // as check() would give them
     // A signal set during a build stops it with the class histoscan/node exports.
     const signal = { aborted: false };
     const stopped = d.build(fileSource(listImages(['data/background']).slice(0, 200)), null, { batchSize: 8, signal, onProgress: (p) => void (p.done > 0 && (signal.aborted = true)) });

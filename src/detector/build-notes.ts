@@ -65,10 +65,10 @@ export function smallBackgroundWarning(count: number, partial: boolean): string[
 const ONE_CLASS_SHARE = 0.9;
 
 /** Why none of a set's images could be used: the first errors, each as it was. */
-export function noneReadMessage(count: number, what: 'background' | 'calibration', skip: Map<number, string>): string {
+export function noneReadMessage(count: number, what: 'background' | 'calibration', skip: Map<number, Error>): string {
   const needs = `${what === 'background' ? 'a profile needs' : 'a calibration needs'} known-good images that decode`;
   if (count === 0) return `No ${what} images were given; ${needs}.`;
-  const why = [...skip.values()].slice(0, 3).map((e) => e.replace(/\.$/, '')).join('; ');
+  const why = [...skip.values()].slice(0, 3).map((e) => e.message.replace(/\.$/, '')).join('; ');
   return `None of the ${count} ${what} images could be read (${why}${skip.size > 3 ? '; …' : ''}); ${needs}.`;
 }
 

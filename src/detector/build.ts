@@ -1,7 +1,7 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, UsageError, FOLLOWS, TIE_SE, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
-import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
+import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, FOLLOWS, TIE_SE, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
+import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, ImageError, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor } from './features.ts';
 import { pickImages, type ImageSource } from './holdout.ts';
 import { calibrationWarnings, chanceWarning, noneReadMessage, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
@@ -44,10 +44,8 @@ export interface BuildOptions {
   signal?: { aborted: boolean };
 }
 
-export interface SkippedImage {
-  file: string;
-  error: string;
-}
+/** An image a build or calibration left out: its file, the message, and the error's code as check() gives it. */
+export type SkippedImage = ImageError;
 
 export interface BuildResult {
   profile: Profile;
@@ -85,7 +83,7 @@ export async function calibrate(
   const scan = scanOf(profile);
   const pv = histogramPValueFn(profile);
   const collector = new CalibrationCollector(pv, scan);
-  const skip = new Map<number, string>();
+  const skip = new Map<number, Error>();
   const N = features.nodes;
   // A calibration image that is also in the background ranks as more typical than new images do,
   // and the verdict would flag more than its FPR: it is left out.
@@ -194,7 +192,7 @@ function classLayerCount(which: ClassLayers, f: FeatureExtractor): number {
   return which === 'auto' && f.plan ? f.plan.classLayers : 1;
 }
 
-const named = (src: ImageSource, skip: Map<number, string>): SkippedImage[] => [...skip].map(([i, error]) => ({ file: src.name(i), error }));
+const named = (src: ImageSource, skip: Map<number, Error>): SkippedImage[] => [...skip].map(([i, e]) => toImageError(src.name(i), e));
 
 /**
  * Build a profile from known-good images (two streaming passes, see ProfileBuilder), then
@@ -204,7 +202,7 @@ const named = (src: ImageSource, skip: Map<number, string>): SkippedImage[] => [
 export async function buildProfile(features: FeatureExtractor, background: ImageSource, calibration: ImageSource | null, opts: BuildOptions): Promise<BuildResult> {
   const classes = opts.edgesFrom ? undefined : lastLayersClasses(features.layers, classLayerCount(opts.classConditional, features), features.classes);
   const builder = new ProfileBuilder({ layers: features.layers, bins: opts.bins, strategy: opts.strategy, tail: opts.tail, edgesFrom: opts.edgesFrom, classes });
-  const skip = new Map<number, string>();
+  const skip = new Map<number, Error>();
   const passes = builder.needsEdgePass ? 2 : 1;
   // Within the plan's budget, as the plan reserved it (explicit reductions: opts.budget). Shards
   // built on shared edges read and group as the first profile did, so that they merge.

@@ -70,8 +70,8 @@ export interface NodeBatch {
 
 export interface BatchOptions {
   batchSize: number;
-  /** Index -> message of images that failed (to load, or with non-finite values); skipped on later passes too. */
-  skip?: Map<number, string>;
+  /** Index -> error of images that failed (to load, or with non-finite values); skipped on later passes too. */
+  skip?: Map<number, Error>;
   signal?: { aborted: boolean };
   onBatch?: (images: number) => void;
 }
@@ -236,7 +236,7 @@ export class FeatureExtractor {
    * source. `fn` gets the node values of the good images (row-major) and their indices.
    */
   async eachBatch(src: ImageSource, fn: (nodes: Float32Array, loaded: number[], logits: Float32Array[]) => void, opts: BatchOptions): Promise<void> {
-    const skip = opts.skip ?? new Map<number, string>();
+    const skip = opts.skip ?? new Map<number, Error>();
     // No more than one session run at a time: progress then moves per run, not per 32 images,
     // where a large model on a slow backend takes seconds per image.
     const step = Math.min(opts.batchSize, this.perRun);
@@ -252,7 +252,7 @@ export class FeatureExtractor {
           imgs.push(img);
           loaded.push(i);
         } catch (e) {
-          skip.set(i, (e as Error).message);
+          skip.set(i, e instanceof Error ? e : new Error(String(e)));
         }
       }
       if (imgs.length) {
@@ -260,7 +260,7 @@ export class FeatureExtractor {
         if (errors.size === 0) fn(nodes, loaded, logits);
         else {
           // Only the images with non-finite values drop out of the batch.
-          for (const [r, e] of errors) skip.set(loaded[r], e.message);
+          for (const [r, e] of errors) skip.set(loaded[r], e);
           const keep = loaded.map((_, r) => r).filter((r) => !errors.has(r));
           const N = this.nodes;
           const good = new Float32Array(keep.length * N);

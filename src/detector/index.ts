@@ -188,8 +188,8 @@ function refuseSettings(call: string, options: object, known: readonly string[])
 }
 
 /** Settings given to the API that it cannot use, refused in the element's words. */
-function refuse(o: { fpr?: unknown; scoring?: unknown; provider?: unknown }): void {
-  const problems = (['fpr', 'scoring', 'provider'] as const).map((k) => o[k] !== undefined && settingProblem[k](o[k])).filter(Boolean);
+function refuse(o: { fpr?: unknown; scoring?: unknown; provider?: unknown; topNodes?: unknown }): void {
+  const problems = (['fpr', 'scoring', 'provider', 'topNodes'] as const).map((k) => o[k] !== undefined && settingProblem[k](o[k])).filter(Boolean);
   if (problems.length) throw new UsageError(`${problems.join('; ')}.`);
 }
 

@@ -14,8 +14,8 @@ export function checkPixels(img: RgbaImage, name = 'image'): void {
       ? 'is not decoded pixels { width, height, data: Uint8Array of RGBA } (decode image files with decodeImage)'
       : !(Number.isInteger(w) && Number.isInteger(h) && w >= 1 && h >= 1)
         ? `has no pixels (${w}x${h})`
-        : data.length < w * h * 4
-          ? `has ${data.length} bytes of data where ${w}x${h} RGBA pixels need ${w * h * 4}${data.length === w * h * 3 ? ' (RGB without alpha? give 4 bytes per pixel)' : ''}`
+        : data.length !== w * h * 4
+          ? `has ${data.length} bytes of data where ${w}x${h} RGBA pixels ${data.length > w * h * 4 ? 'are' : 'need'} ${w * h * 4}${data.length === w * h * 3 ? ' (RGB without alpha? give 4 bytes per pixel)' : ''}`
           : '';
   if (problem) throw new UsageError(`${name} ${problem}.`);
 }

@@ -39,7 +39,7 @@ describe('a model that gives NaN for one image of a batch', () => {
     sliced.release();
 
     const seen: number[] = [];
-    const skip = new Map<number, string>();
+    const skip = new Map<number, Error>();
     await f.eachBatch(source([250, 10, 200, 5, 240]), (nodes, loaded) => seen.push(...loaded), { batchSize: 5, skip });
     expect(seen).toEqual([0, 2, 4]);
     expect([...skip.keys()]).toEqual([1, 3]);
