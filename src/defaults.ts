@@ -118,6 +118,7 @@ export function buildSettingProblems(o: Record<string, unknown>, known: readonly
   if (given('aMax') && !(typeof o.aMax === 'number' && o.aMax > 0 && o.aMax <= 1)) problems.push(`aMax must be a level in (0, 1], not ${shown(o.aMax)}`);
   if (given('budget') && !(typeof o.budget === 'number' && o.budget > 0 && Number.isFinite(o.budget))) problems.push(`budget must be a number of bytes above 0, such as 8e6, not ${shown(o.budget)}`);
   if (given('gauss') && typeof o.gauss !== 'boolean') problems.push(`gauss must be true or false, not ${shown(o.gauss)}`);
-  if (given('fpr') && settingProblem.fpr(o.fpr)) problems.push(settingProblem.fpr(o.fpr));
+  const fpr = given('fpr') && settingProblem.fpr(o.fpr);
+  if (fpr) problems.push(fpr);
   return problems;
 }
