@@ -121,7 +121,8 @@ export class QueueController implements ReactiveController {
         this.changed();
         const r = await Promise.race([inFlight[0].result, interrupted]);
         if (r === 'stopped' || gen !== this.generation) break;
-        this.finish(inFlight.shift()!.row, r);
+        const { row } = inFlight.shift()!;
+        if (row.state !== 'cancelled') this.finish(row, r); // a row cleared meanwhile wants no answer
       }
     } catch (e) {
       this.ready = false;
@@ -219,24 +220,38 @@ export class QueueController implements ReactiveController {
     return batchSummary(this.rows, this.batch.total);
   }
 
+  /**
+   * The rows waiting are cancelled; the images in flight still report, and the batch ends after them
+   * (the pump ends it), so its batch-done is the last event of the batch.
+   */
   cancel(): void {
     const wasRunning = this.batch.running;
+    this.dropQueue();
+    this.changed();
+    if (wasRunning && !this.pumping) this.endBatch();
+  }
+
+  private dropQueue(): void {
     for (const r of this.queue) r.state = 'cancelled';
-    this.batch = { ...this.batch, total: this.batch.total - this.queue.length, running: false };
+    this.batch = { ...this.batch, total: this.batch.total - this.queue.length };
     this.queue = [];
     this.client.cancel();
-    this.changed();
-    if (wasRunning) this.hooks.batchDone?.(this.summary());
   }
 
   /** Drop every row; with `keepWaiting`, only the finished ones (another model's), so the next model checks the rest. */
   clear(keepWaiting = false): void {
-    if (!keepWaiting) this.cancel();
+    if (!keepWaiting) {
+      this.dropQueue();
+      // The answers in flight are not wanted: the batch ends now, with them cancelled.
+      const inFlight = this.rows.filter((r) => r.state === 'running');
+      for (const r of inFlight) r.state = 'cancelled';
+      this.batch = { ...this.batch, total: this.batch.total - inFlight.length };
+      if (this.batch.running) this.endBatch();
+    }
     const kept = keepWaiting ? this.rows.filter(isWaiting) : [];
     for (const r of this.rows) {
       if (kept.includes(r)) continue;
       if (r.thumb) URL.revokeObjectURL(r.thumb);
-      if (r.state === 'running') r.state = 'cancelled'; // its answer, if any, is not wanted
     }
     this.rows = kept;
     this.limit = IN_FLIGHT;

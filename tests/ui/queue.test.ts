@@ -201,6 +201,46 @@ describe('QueueController', () => {
     expect(q.batch.total).toBe(2);
   });
 
+  it("cancel's batch-done comes after the images in flight report: it is the batch's last event", async () => {
+    const { client, events, q } = setup();
+    const order: string[] = [];
+    let open!: () => void;
+    client.gate = new Promise((r) => (open = r));
+    q.start();
+    q.add(blobs(['a.png', 'b.png', 'c.png', 'd.png']));
+    await settle();
+    q.cancel();
+    expect(events.done).toEqual([]); // a and b are still in flight
+    const push = events.results.push.bind(events.results);
+    events.results.push = (...f: string[]) => (order.push(...f), push(...f));
+    const pushDone = events.done.push.bind(events.done);
+    events.done.push = (...d: BatchSummary[]) => (order.push('batch-done'), pushDone(...d));
+    client.gate = null;
+    open();
+    await settle();
+    expect(order).toEqual(['a.png', 'b.png', 'batch-done']);
+    expect(events.done[0]).toMatchObject({ total: 2, done: 2, cancelled: 2 });
+  });
+
+  it('clear() mid-batch: the cleared images report nothing, the batch ends at once, and the next batch counts from 0', async () => {
+    const { client, events, q } = setup();
+    let open!: () => void;
+    client.gate = new Promise((r) => (open = r));
+    q.start();
+    q.add(blobs(['a.png', 'b.png', 'c.png', 'd.png']));
+    await settle();
+    q.clear();
+    expect(events.done).toEqual([expect.objectContaining({ total: 0, done: 0, cancelled: 4 })]);
+    client.gate = null;
+    open();
+    q.add(blobs(['e.png', 'f.png']));
+    await settle();
+    expect(events.results).toEqual(['e.png', 'f.png']);
+    expect(events.done).toHaveLength(2);
+    expect(events.done[1]).toMatchObject({ total: 2, done: 2 });
+    expect(q.batch).toMatchObject({ total: 2, done: 2, running: false });
+  });
+
   it('stop() while an image is in flight puts it back; start() on a new worker finishes the batch', async () => {
     const { client, q } = setup();
     client.hangOn = 'b.png';
