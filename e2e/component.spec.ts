@@ -79,6 +79,39 @@ test('an element removed after its model loaded and checked an image is collecte
   expect(count.result.value).toBe(0);
 });
 
+test('driven from code: state is current inside its events, non-files are refused in words, an unset model lets its worker go', async ({ page }) => {
+  await page.goto('/e2e/fixtures/embed.html');
+  await page.evaluate(() => {
+    const det = document.getElementById('det') as HTMLElement & { state: string };
+    const w = window as unknown as { seen: string[] };
+    w.seen = [];
+    for (const type of ['histoscan-ready', 'histoscan-batch-done'] as const) det.addEventListener(type, () => w.seen.push(`${type}:${det.state}:${det.getAttribute('state')}`));
+  });
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  const png = [...readFileSync('data/clean/00003.png')];
+  await page.evaluate((png) => {
+    const det = document.getElementById('det')! as HTMLElement & { addFiles(f: unknown[]): void };
+    det.addFiles([new File([new Uint8Array(png)], 'a.png'), { name: 'fake.png' }, 'str.png', new File([new Uint8Array(png)], 'b.png')]);
+  }, png);
+  await waitDone(page, 2);
+  await expect.poll(() => page.evaluate(() => (window as unknown as { seen: string[] }).seen)).toEqual(['histoscan-ready:ready:ready', 'histoscan-batch-done:ready:ready']);
+  const errors = (await events(page)).filter((e) => e.type === 'histoscan-error').map((e) => e.error);
+  expect(errors).toEqual([
+    'fake.png: addFiles takes File or Blob objects (from an input, a drop or fetch), not a plain object.',
+    'str.png: addFiles takes File or Blob objects (from an input, a drop or fetch), not string.',
+  ]);
+  // A cleared binding: the worker goes, images wait, and the next model checks them.
+  await page.evaluate(() => ((document.getElementById('det') as HTMLElement & { model: string | null }).model = null));
+  await expect(page.locator(el)).toHaveAttribute('state', 'loading');
+  await expect(page.locator(`${el} .notice`)).toContainText('No model is set: images wait until one is.');
+  expect(await page.evaluate(() => (document.getElementById('det') as HTMLElement & { client: { worker: unknown } }).client.worker)).toBeNull();
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00004.png']);
+  await page.waitForTimeout(500);
+  await expect(page.locator(`${el} tr.row[data-state="queued"]`)).toHaveCount(1);
+  await page.evaluate(() => ((document.getElementById('det') as HTMLElement & { model: string }).model = '/models/fashion-cnn.onnx'));
+  await waitDone(page, 3);
+});
+
 test('paste is taken only while the element has focus', async ({ page }) => {
   await openDemo(page);
   const bytes = readFileSync('data/clean/00005.png');

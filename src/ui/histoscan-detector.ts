@@ -195,8 +195,20 @@ export class HistoscanDetector extends LitElement {
     if (changed.has('status') && this.status.state === 'loading') this.profilePanel.forget();
     if (changed.has('fpr') && changed.get('fpr') !== undefined) this.queue.relabel(this.fpr);
     if (changed.has('scoring') && changed.get('scoring') !== undefined && this.scoring !== changed.get('scoring')) this.queue.recheck();
+    this.syncState();
+  }
+
+  /** Listeners of ready and batch-done read the state those events announce, not the one of the last render. */
+  override dispatchEvent(e: Event): boolean {
+    if (e.type === 'histoscan-ready' || e.type === 'histoscan-batch-done') this.syncState();
+    return super.dispatchEvent(e);
+  }
+
+  /** `state` from the status and the queue. */
+  private syncState(): void {
     const s = this.status.state;
     this.state = s === 'error' ? 'error' : s !== 'ready' ? 'loading' : this.queue.batch.running || this.profilePanel.busy ? 'busy' : 'ready';
+    if (this.hasUpdated) this.setAttribute('state', this.state);
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -221,7 +233,14 @@ export class HistoscanDetector extends LitElement {
   /** Queue files for checking; results appear as they come. */
   addFiles(files: File[] | Blob[], names?: string[]): void {
     const before = this.queue.rows.length;
-    if (this.queue.add([...files], names).length) this.rowWindow = windowAfterAdd(this.rowWindow, before);
+    // Plain JS may pass anything: what is no File or Blob is refused here, in words, and the rest is checked.
+    const given = [...files].map((f, i) => ({ f: f as unknown, name: names?.[i] }));
+    const blobs = given.filter(({ f }) => f instanceof Blob);
+    for (const { f, name } of given.filter(({ f }) => !(f instanceof Blob))) {
+      const file = name ?? (typeof f === 'string' ? f : String((f as { name?: unknown } | null)?.name ?? f));
+      emit(this, 'histoscan-error', { file, error: `${file}: addFiles takes File or Blob objects (from an input, a drop or fetch), not ${f === null ? 'null' : typeof f === 'object' ? 'a plain object' : typeof f}.`, code: 'usage' });
+    }
+    if (this.queue.add(blobs.map(({ f }) => f as Blob), names && blobs.map(({ name }) => name ?? '')).length) this.rowWindow = windowAfterAdd(this.rowWindow, before);
     // No model is running to check them: each gets the reason, rather than waiting unseen.
     if (this.status.state === 'error') this.queue.failWaiting(notStarted(this.status.message));
   }

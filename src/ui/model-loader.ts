@@ -45,6 +45,17 @@ export class ModelLoader implements ReactiveController {
   hostUpdated(): void {
     const h = this.host;
     if (h.model && this.attributes() !== this.startedWith && h.isConnected) void this.start();
+    // The model unset (a cleared binding): its worker goes, and images wait for the next one, as before the first.
+    else if (!h.model && this.startedWith && !this.inUse) this.unload();
+  }
+
+  private unload(): void {
+    const h = this.host;
+    this.startedWith = ''; // loadedFiles stays: the same files again keep the rows they made
+    this.queue.stop();
+    this.client.dispose();
+    h.status = { state: 'idle' };
+    h.notice = 'No model is set: images wait until one is.';
   }
 
   private attributes(): string {

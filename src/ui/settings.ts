@@ -22,24 +22,35 @@ export const numberOrText = { fromAttribute: (v: string | null): number | string
 /** How a refused value reads: a text quoted, a number as such. */
 const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
 
-/** For each changed setting that cannot be used: the value to use instead and the sentence for the user. */
+/** What each setting falls back to. */
+const FALLBACK: Settings = { fpr: DEFAULTS.fpr, provider: DEFAULTS.provider, scoring: DEFAULTS.scoring, budget: DEFAULTS.budgetMB, threads: 0 };
+
+/**
+ * For each changed setting that cannot be used: the value to use instead and the sentence for the
+ * user. An unset one (null, undefined: a framework's cleared binding) takes its default without a
+ * word, and a number given as its text (a template's property binding) is read as the number.
+ */
 export function refusedSettings(s: Settings, changed: (k: keyof Settings) => boolean): { fix: Partial<Settings>; errors: string[] } {
   const fix: Partial<Settings> = {};
   const errors: string[] = [];
+  const keys = (Object.keys(FALLBACK) as (keyof Settings)[]).filter(changed);
+  for (const k of keys) {
+    const v: unknown = s[k];
+    if (v === null || v === undefined) Object.assign(fix, { [k]: FALLBACK[k] });
+    else if ((k === 'fpr' || k === 'budget' || k === 'threads') && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) fix[k] = Number(v);
+  }
+  // Read through `s`, not spread: on the element the settings are accessors, which a spread does not copy.
+  const value = <K extends keyof Settings>(k: K): Settings[K] => (k in fix ? (fix[k] as Settings[K]) : s[k]);
+  const refuse = (k: keyof Settings, problem: string) => {
+    errors.push(`${problem}: using ${FALLBACK[k]}.`);
+    Object.assign(fix, { [k]: FALLBACK[k] });
+  };
   for (const k of ['fpr', 'provider', 'scoring'] as const) {
-    const problem = changed(k) && settingProblem[k](s[k]);
-    if (problem) {
-      errors.push(`${problem}: using ${DEFAULTS[k]}.`);
-      Object.assign(fix, { [k]: DEFAULTS[k] });
-    }
+    const problem = keys.includes(k) && settingProblem[k](value(k));
+    if (problem) refuse(k, problem);
   }
-  if (changed('budget') && !(s.budget > 0 && Number.isFinite(s.budget))) {
-    errors.push(`budget must be a positive number of MB, such as 8, not ${shown(s.budget)}: using ${DEFAULTS.budgetMB}.`);
-    fix.budget = DEFAULTS.budgetMB;
-  }
-  if (changed('threads') && !(Number.isInteger(s.threads) && s.threads >= 0)) {
-    errors.push(`threads must be a whole number, 0 for automatic, not ${shown(s.threads)}: using 0.`);
-    fix.threads = 0;
-  }
+  const [budget, threads] = [value('budget'), value('threads')];
+  if (keys.includes('budget') && !(budget > 0 && Number.isFinite(budget))) refuse('budget', `budget must be a positive number of MB, such as 8, not ${shown(budget)}`);
+  if (keys.includes('threads') && !(Number.isInteger(threads) && threads >= 0)) refuse('threads', `threads must be a whole number, 0 for automatic, not ${shown(threads)}`);
   return { fix, errors };
 }

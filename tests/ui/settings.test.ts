@@ -30,6 +30,30 @@ describe('refusedSettings', () => {
     ]);
   });
 
+  it("an unset setting takes its default without a word; a number as text (a template's property binding) is read as the number", () => {
+    const unset = refusedSettings({ fpr: null as never, provider: undefined as never, scoring: null as never, budget: undefined as never, threads: null as never }, all);
+    expect(unset).toEqual({ fix: { fpr: 0.05, provider: 'auto', scoring: 'hc', budget: 8, threads: 0 }, errors: [] });
+    expect(refusedSettings({ fpr: '0.1' as never, provider: 'auto', scoring: 'hc', budget: ' 4 ' as never, threads: '2' as never }, all)).toEqual({ fix: { fpr: 0.1, budget: 4, threads: 2 }, errors: [] });
+    expect(refusedSettings({ fpr: '2' as never, provider: 'auto', scoring: 'hc', budget: 8, threads: '1.5' as never }, all).errors).toEqual([
+      'fpr must be a rate between 0 and 1, such as 0.05, not 2: using 0.05.',
+      'threads must be a whole number, 0 for automatic, not 1.5: using 0.',
+    ]);
+  });
+
+  it('reads settings that are accessors (as on the element), not only own fields', () => {
+    class Element {
+      #fpr: unknown = '0.2';
+      get fpr() {
+        return this.#fpr as number;
+      }
+      provider = 'auto' as const;
+      scoring = 'hc' as const;
+      budget = 8;
+      threads = 0;
+    }
+    expect(refusedSettings(new Element(), all)).toEqual({ fix: { fpr: 0.2 }, errors: [] });
+  });
+
   it('checks only what changed', () => {
     expect(refusedSettings({ fpr: 2, provider: 'gpu' as never, scoring: 'hc', budget: 0, threads: 0 }, (k) => k === 'provider').fix).toEqual({ provider: 'auto' });
   });
