@@ -200,7 +200,10 @@ export class HistoscanDetector extends LitElement {
 
   /** Listeners of ready and batch-done read the state those events announce, not the one of the last render. */
   override dispatchEvent(e: Event): boolean {
-    if (e.type === 'histoscan-ready' || e.type === 'histoscan-batch-done') this.syncState();
+    if (e.type === 'histoscan-ready' || e.type === 'histoscan-batch-done') {
+      this.syncState();
+      this.setAttribute('state', this.state); // as the next render would reflect it
+    }
     return super.dispatchEvent(e);
   }
 
@@ -208,7 +211,6 @@ export class HistoscanDetector extends LitElement {
   private syncState(): void {
     const s = this.status.state;
     this.state = s === 'error' ? 'error' : s !== 'ready' ? 'loading' : this.queue.batch.running || this.profilePanel.busy ? 'busy' : 'ready';
-    if (this.hasUpdated) this.setAttribute('state', this.state);
   }
 
   protected override updated(changed: PropertyValues<this>): void {
