@@ -206,6 +206,16 @@ test('readable on a phone-sized viewport', async ({ page }) => {
   await expect(page.locator(`${el} #detail`)).toBeVisible();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(1);
+  // Long names that differ at the end: the cell cuts their start, so each row still reads apart ("h…53012.png").
+  const png = readFileSync('data/clean/00001.png');
+  await page.locator(`${el} #files`).setInputFiles(['153012', '153013'].map((n) => ({ name: `holiday-photos-IMG_20240812_${n}.png`, mimeType: 'image/png', buffer: png })));
+  await waitDone(page, 3);
+  for (const n of ['153012', '153013']) {
+    const name = page.locator(`${el} tr.row[data-name="holiday-photos-IMG_20240812_${n}.png"] button.open`);
+    await expect(name.locator('.tail')).toHaveText(`${n.slice(1)}.png`);
+    await expect(name.locator('.tail')).toBeInViewport();
+    expect(await name.locator('.head').evaluate((h) => h.scrollWidth > h.clientWidth)).toBe(true); // the start is what is cut
+  }
   await shot(page, 'phone');
 });
 

@@ -107,7 +107,10 @@ export const detectorStyles = css`
   .num { font-variant-numeric: tabular-nums; white-space: nowrap; }
   .name { max-width: 16rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
   /* The row's control reads as a link: the row, not a button, is what the eye scans. */
-  button.open { border: 0; background: none; padding: 0.1rem 0.2rem; color: inherit; text-align: left; max-width: 100%; overflow: hidden; text-overflow: ellipsis; text-decoration: underline dotted var(--histoscan-muted); text-underline-offset: 3px; }
+  button.open { border: 0; background: none; padding: 0.1rem 0.2rem; color: inherit; text-align: left; max-width: 100%; display: inline-flex; min-width: 0; text-decoration: underline dotted var(--histoscan-muted); text-underline-offset: 3px; }
+  button.open > span { text-decoration: inherit; }
+  button.open .head { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
+  button.open .tail { white-space: nowrap; flex: none; }
   button.open:hover { text-decoration: underline solid var(--histoscan-accent); }
   .calibrate { margin-top: 1.25rem; border-top: 1px solid var(--histoscan-rule); padding-top: 0.5rem; font-size: 0.9rem; }
   .calibrate .actions { justify-content: flex-start; }

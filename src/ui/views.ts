@@ -92,7 +92,7 @@ export function rowView(r: Row, c: RowContext) {
   else verdict = html`<span class="verdict" part="verdict">${r.state === 'running' ? 'checking…' : r.state}</span>`;
   return html`<tr class="row ${c.selected ? 'sel' : ''}" part="row" data-state=${r.state} data-name=${r.name} data-flagged=${s ? String(s.verdict === 'unusual') : ''} data-verdict=${s?.verdict ?? ''} data-q=${s ? String(s.q) : ''} @click=${c.open}>
     <td>${r.state === 'error' ? '' : html`<img src=${c.thumb()} alt="" loading="lazy" @load=${thinFit(36)} />`}</td>
-    <td class="name" title=${r.name}><button class="open" aria-current=${c.selected ? 'true' : 'false'} aria-label="Details of ${r.name} (row ${c.position})" @click=${(e: Event) => (e.stopPropagation(), c.open())}>${r.name}</button></td>
+    <td class="name" title=${r.name}><button class="open" aria-current=${c.selected ? 'true' : 'false'} aria-label="Details of ${r.name} (row ${c.position})" @click=${(e: Event) => (e.stopPropagation(), c.open())}>${nameParts(r.name)}</button></td>
     <td class="hide-sm">${s ? `${s.top} ${(100 * s.prob).toFixed(0)}%` : ''}</td>
     <td class="num hide-sm" data-score=${s ? String(s.score) : ''}>${s ? fmtScore(s.score) : ''}</td>
     <td class="num hide-sm">${s ? (Number.isFinite(s.q) ? fmtP(s.q) : '—') : ''}</td>
@@ -106,3 +106,12 @@ export const thinFit = (box: number) => (e: Event) => {
   const img = e.target as HTMLImageElement;
   img.classList.toggle('thin', tooThin(img.naturalWidth, img.naturalHeight, box));
 };
+
+/** Characters of a name kept whole at its end: cut where a cell is narrow, numbered files still differ ("fgsm-0…00014.png"). */
+const NAME_TAIL = 9;
+
+/** A file name as a part that may shrink to an ellipsis and an end that stays. */
+function nameParts(name: string) {
+  const cut = Math.max(0, name.length - NAME_TAIL);
+  return html`<span class="head">${name.slice(0, cut)}</span><span class="tail">${name.slice(cut)}</span>`;
+}
