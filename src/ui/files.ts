@@ -21,6 +21,21 @@ export function imagesOnly(all: File[]): { files: File[]; skipped: number } {
 
 export const skippedNote = (n: number, how: 'dropped' | 'chosen') => `Skipped ${n} non-image file${n > 1 ? 's' : ''} in the ${how} folder.`;
 
+/**
+ * What code handed addFiles, split into the Blobs to check (with their names, where given) and, for
+ * anything else (plain JS passes anything), the error to report under the name it can be known by.
+ */
+export function blobsOf(given: readonly unknown[], names?: readonly string[]): { blobs: Blob[]; names?: string[]; refused: { file: string; error: string }[] } {
+  const kept = given.flatMap((f, i) => (f instanceof Blob ? [{ f, name: names?.[i] ?? '' }] : []));
+  const refused = given.flatMap((f, i) => {
+    if (f instanceof Blob) return [];
+    const file = names?.[i] ?? (typeof f === 'string' ? f : String((f as { name?: unknown } | null)?.name ?? f));
+    const what = f === null ? 'null' : typeof f === 'object' ? 'a plain object' : typeof f;
+    return [{ file, error: `${file}: addFiles takes File or Blob objects (from an input, a drop or fetch), not ${what}.` }];
+  });
+  return { blobs: kept.map((k) => k.f), names: names && kept.map((k) => k.name), refused };
+}
+
 /** Files of a dropped folder tree (webkitGetAsEntry), in name order. */
 export async function entryFiles(entry: FileSystemEntry, out: File[] = []): Promise<File[]> {
   if (entry.isFile) {

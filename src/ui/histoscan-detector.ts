@@ -4,7 +4,7 @@ import type { ImageResult, ProviderRequest, ScoringName } from '../types.ts';
 import type { ModelInput } from '../worker/worker.ts';
 import { DetectorClient } from './client.ts';
 import { emit, type DetectorState } from './events.ts';
-import { pageUrl } from './files.ts';
+import { blobsOf, pageUrl } from './files.ts';
 import { FileIntake } from './intake.ts';
 import { ModelLoader, notStarted } from './model-loader.ts';
 import { thumbnail } from './thumbnails.ts';
@@ -235,14 +235,10 @@ export class HistoscanDetector extends LitElement {
   /** Queue files for checking; results appear as they come. */
   addFiles(files: File[] | Blob[], names?: string[]): void {
     const before = this.queue.rows.length;
-    // Plain JS may pass anything: what is no File or Blob is refused here, in words, and the rest is checked.
-    const given = [...files].map((f, i) => ({ f: f as unknown, name: names?.[i] }));
-    const blobs = given.filter(({ f }) => f instanceof Blob);
-    for (const { f, name } of given.filter(({ f }) => !(f instanceof Blob))) {
-      const file = name ?? (typeof f === 'string' ? f : String((f as { name?: unknown } | null)?.name ?? f));
-      emit(this, 'histoscan-error', { file, error: `${file}: addFiles takes File or Blob objects (from an input, a drop or fetch), not ${f === null ? 'null' : typeof f === 'object' ? 'a plain object' : typeof f}.`, code: 'usage' });
-    }
-    if (this.queue.add(blobs.map(({ f }) => f as Blob), names && blobs.map(({ name }) => name ?? '')).length) this.rowWindow = windowAfterAdd(this.rowWindow, before);
+    // What is no File or Blob is refused in words, and the rest is checked.
+    const { blobs, names: named, refused } = blobsOf([...files], names);
+    for (const r of refused) emit(this, 'histoscan-error', { ...r, code: 'usage' });
+    if (this.queue.add(blobs, named).length) this.rowWindow = windowAfterAdd(this.rowWindow, before);
     // No model is running to check them: each gets the reason, rather than waiting unseen.
     if (this.status.state === 'error') this.queue.failWaiting(notStarted(this.status.message));
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imagesOnly } from '../../src/ui/files.ts';
+import { blobsOf, imagesOnly } from '../../src/ui/files.ts';
 
 const file = (path: string, type = '') => {
   const f = new File([new Uint8Array(1)], path.split('/').pop()!, { type });
@@ -24,5 +24,21 @@ describe('imagesOnly', () => {
   it('keeps the order of files without a path (a dropped folder comes walked in order); a file typed image/* counts', () => {
     const loose = [new File([], 'z.png'), new File([], 'photo', { type: 'image/jpeg' }), new File([], 'a.png'), new File([], 'x.md')];
     expect(imagesOnly(loose).files.map((f) => f.name)).toEqual(['z.png', 'photo', 'a.png']);
+  });
+});
+
+describe('blobsOf', () => {
+  it('keeps the Blobs with their names and refuses the rest under the name they can be known by', () => {
+    const a = new File([new Uint8Array([1])], 'a.png');
+    const b = new Blob([new Uint8Array([2])]);
+    const r = blobsOf([a, { name: 'fake.png' }, 'str.png', null, b], ['one.png', undefined as never, undefined as never, undefined as never, 'two.png']);
+    expect(r.blobs).toEqual([a, b]);
+    expect(r.names).toEqual(['one.png', 'two.png']);
+    expect(r.refused.map((x) => x.error)).toEqual([
+      'fake.png: addFiles takes File or Blob objects (from an input, a drop or fetch), not a plain object.',
+      'str.png: addFiles takes File or Blob objects (from an input, a drop or fetch), not string.',
+      'null: addFiles takes File or Blob objects (from an input, a drop or fetch), not null.',
+    ]);
+    expect(blobsOf([a]).names).toBeUndefined();
   });
 });

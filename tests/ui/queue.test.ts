@@ -97,6 +97,21 @@ const settle = async () => {
   for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 0));
 };
 
+/** Four images sent while the worker holds its answers until `open()`: IN_FLIGHT of them in flight, the rest queued. */
+async function heldBatch() {
+  const ctx = setup();
+  let release!: () => void;
+  ctx.client.gate = new Promise((r) => (release = r));
+  ctx.q.start();
+  ctx.q.add(blobs(['a.png', 'b.png', 'c.png', 'd.png']));
+  await settle();
+  const open = () => {
+    ctx.client.gate = null;
+    release();
+  };
+  return { ...ctx, open };
+}
+
 describe('QueueController', () => {
   it('registers with its host and waits for start() before checking', async () => {
     const { host, client, q } = setup();
@@ -182,14 +197,8 @@ describe('QueueController', () => {
   });
 
   it('cancel marks the queued rest cancelled and tells the worker', async () => {
-    const { client, events, q } = setup();
-    let open!: () => void;
-    client.gate = new Promise((r) => (open = r));
-    q.start();
-    q.add(blobs(['a.png', 'b.png', 'c.png', 'd.png']));
-    await settle();
+    const { client, events, q, open } = await heldBatch();
     q.cancel();
-    client.gate = null;
     open();
     await settle();
     // The IN_FLIGHT images already sent finish; the rest is cancelled.
@@ -202,20 +211,14 @@ describe('QueueController', () => {
   });
 
   it("cancel's batch-done comes after the images in flight report: it is the batch's last event", async () => {
-    const { client, events, q } = setup();
+    const { events, q, open } = await heldBatch();
     const order: string[] = [];
-    let open!: () => void;
-    client.gate = new Promise((r) => (open = r));
-    q.start();
-    q.add(blobs(['a.png', 'b.png', 'c.png', 'd.png']));
-    await settle();
     q.cancel();
     expect(events.done).toEqual([]); // a and b are still in flight
     const push = events.results.push.bind(events.results);
     events.results.push = (...f: string[]) => (order.push(...f), push(...f));
     const pushDone = events.done.push.bind(events.done);
     events.done.push = (...d: BatchSummary[]) => (order.push('batch-done'), pushDone(...d));
-    client.gate = null;
     open();
     await settle();
     expect(order).toEqual(['a.png', 'b.png', 'batch-done']);
@@ -223,15 +226,9 @@ describe('QueueController', () => {
   });
 
   it('clear() mid-batch: the cleared images report nothing, the batch ends at once, and the next batch counts from 0', async () => {
-    const { client, events, q } = setup();
-    let open!: () => void;
-    client.gate = new Promise((r) => (open = r));
-    q.start();
-    q.add(blobs(['a.png', 'b.png', 'c.png', 'd.png']));
-    await settle();
+    const { events, q, open } = await heldBatch();
     q.clear();
     expect(events.done).toEqual([expect.objectContaining({ total: 0, done: 0, cancelled: 4 })]);
-    client.gate = null;
     open();
     q.add(blobs(['e.png', 'f.png']));
     await settle();
