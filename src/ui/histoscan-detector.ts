@@ -1,8 +1,8 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { DEFAULTS } from '../defaults.ts';
-import type { ImageResult, ProviderRequest, ScoringName } from '../types.ts';
-import type { ModelInput } from '../worker/worker.ts';
+import type { ProviderRequest, ScoringName } from '../types.ts';
 import { DetectorClient } from './client.ts';
+import { DetailView } from './detail.ts';
 import { emit, type DetectorState } from './events.ts';
 import { blobsOf, pageUrl } from './files.ts';
 import { FileIntake } from './intake.ts';
@@ -15,7 +15,6 @@ import { batchView, statusView, summaryText, summaryView, tableView, type Status
 import { ProfilePanel } from './profile-panel.ts';
 import { numberOrText, refusedSettings } from './settings.ts';
 import { SampleGallery } from './samples.ts';
-import './result-detail.ts';
 
 /**
  * <histoscan-detector>: drop images, see whether the model finds them unusual and why. Everything
@@ -81,9 +80,6 @@ export class HistoscanDetector extends LitElement {
     theme: { type: String, reflect: true },
     state: { type: String, reflect: true },
     status: { state: true },
-    selected: { state: true },
-    detail: { state: true },
-    detailInput: { state: true },
     localModel: { state: true },
     notice: { state: true },
     announcement: { state: true },
@@ -111,10 +107,6 @@ export class HistoscanDetector extends LitElement {
 
   // Internal reactive state (not attributes, left out of custom-elements.json): the controllers and the template's.
   status: Status = { state: 'idle' };
-  selected = -1;
-  detail: ImageResult | null = null;
-  /** The selected image as the model received it. */
-  detailInput: ModelInput | null = null;
   /** Name of a model loaded from disk, while it is in use. */
   localModel = '';
   notice = '';
@@ -128,7 +120,7 @@ export class HistoscanDetector extends LitElement {
     options: () => ({ fpr: this.fpr, scoring: this.scoring }),
     result: (r, row) => {
       emit(this, 'histoscan-result', r);
-      if (this.selected === row.id) this.detail = r;
+      this.details.arrived(r, row);
     },
     error: (e) => emit(this, 'histoscan-error', e),
     batchDone: (s) => {
@@ -152,6 +144,7 @@ export class HistoscanDetector extends LitElement {
     () => this.queue.recheck(),
   );
   readonly loader = new ModelLoader(this, this.client, this.queue);
+  readonly details = new DetailView(this, this.client, this.queue, () => ({ fpr: this.fpr, scoring: this.scoring }), (row) => this.thumb(row));
   readonly intake = new FileIntake(this, {
     add: (files) => this.addFiles(files),
     addUrl: (url) => this.gallery.addUrl(url),
@@ -252,44 +245,7 @@ export class HistoscanDetector extends LitElement {
     this.queue.clear(keepWaiting);
     this.rowWindow = FIRST_ROWS;
     this.notice = ''; // about what came in before (a folder's skipped files): not about the rows to come
-    this.selected = -1;
-    this.detail = null;
-  }
-
-  private async select(row: Row): Promise<void> {
-    this.selected = row.id;
-    this.detail = this.queue.result(row.id) ?? null;
-    this.detailInput = null;
-    void this.client.modelInput(row.file, row.name).then(
-      (m) => this.selected === row.id && (this.detailInput = m),
-      () => {},
-    );
-    if (!this.detail && row.state === 'done') {
-      // Details are kept for recent images only; recompute on demand (it is fast).
-      const r = await this.client.check(row.file, row.name, { fpr: this.fpr, scoring: this.scoring });
-      if (!('error' in r)) {
-        this.queue.remember(row.id, r);
-        if (this.selected === row.id) this.detail = r;
-      }
-    }
-    await this.updateComplete;
-    const detail = this.renderRoot.querySelector<HTMLElement & { updateComplete: Promise<boolean> }>('hs-result-detail');
-    detail?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
-    // Keyboard and screen-reader users land on what they opened, not on a row scrolled out of view.
-    await detail?.updateComplete;
-    detail?.shadowRoot?.querySelector<HTMLElement>('h2')?.focus({ preventScroll: true });
-  }
-
-  /** From the detail back to its row, which keyboard focus and the view return to. */
-  private backToRow(): void {
-    const open = this.renderRoot.querySelector<HTMLElement>('tr.row.sel button.open');
-    open?.scrollIntoView({ block: 'center', behavior: 'smooth' });
-    open?.focus({ preventScroll: true });
-  }
-
-  private selectedThumb(): string {
-    const row = this.queue.rows.find((r) => r.id === this.selected);
-    return row ? this.thumb(row) : '';
+    this.details.close();
   }
 
   private thumb(row: Row): string {
@@ -308,10 +264,10 @@ export class HistoscanDetector extends LitElement {
       ${tableView(
         this.queue.rows,
         this.rowWindow,
-        (r, position) => ({ fpr: this.fpr, position, selected: this.selected === r.id, thumb: () => this.thumb(r), open: () => this.select(r) }),
+        (r, position) => ({ fpr: this.fpr, position, selected: this.details.selected === r.id, thumb: () => this.thumb(r), open: () => this.details.open(r) }),
         (w) => (this.rowWindow = w),
       )}
-      ${this.detail ? html`<hs-result-detail part="detail" @back-to-row=${() => this.backToRow()} .result=${this.detail} .original=${this.selectedThumb()} .modelInput=${this.detailInput} .loadHistogram=${(n: number, cls: number) => this.client.histogram(n, cls)}></hs-result-detail>` : nothing}
+      ${this.details.render()}
       ${this.profilePanel.render(this.status.state === 'ready', this.localModel)}
     `;
   }
