@@ -1,6 +1,6 @@
 // Shared contracts between core, model, detector, worker, CLI and UI. Types only.
-import type { VerdictState } from './core/verdict.ts';
 export type { ImageError } from './core/errors.ts';
+export type { ImageResult, LayerPValues, NodeRef, PartEvidence, Timings } from './result-types.ts';
 
 /**
  * How a layer tensor becomes nodes: every value; the mean over a g×g grid of each channel (adaptive
@@ -188,91 +188,6 @@ export interface ProfileHeader {
   calibration?: CalibrationTable;
   createdAt?: string;
   generator?: string;
-}
-
-/** Per-layer p-values of one image, node order as in the profile. */
-export interface LayerPValues {
-  name: string;
-  shape: number[];
-  /** The layer's channel axis when not the first (a transformer's [tokens, features]: 1). */
-  channelAxis?: number;
-  /** Node values (after reduction). */
-  values: Float32Array;
-  pMin: Float32Array;
-  pMax: Float32Array;
-}
-
-export interface NodeRef {
-  /** Index into the flat node vector of all monitored layers. */
-  node: number;
-  layer: string;
-  /** Index within the layer. */
-  index: number;
-  value: number;
-  p: number;
-}
-
-export interface Timings {
-  decode: number;
-  preprocess: number;
-  inference: number;
-  pvalues: number;
-  scan: number;
-}
-
-/** One calibrated part of an image's score: a scan, the energy or the Gaussian part (core/score.ts partNames). */
-export interface PartEvidence {
-  /** 'upper', 'lower', 'upper:class', 'lower:class', 'energy', 'gauss', … */
-  name: string;
-  score: number;
-  /** Share of calibration images whose part scores at least as high (with this image: (k + 1) / (m + 1)); NaN without calibration. */
-  q: number;
-  /**
-   * The pooled upper-tail scan only: the share whose part scores at most as high, its quiet look (an image
-   * lighting up fewer nodes than clean ones; core/witnesses.ts combineParts); absent for other parts.
-   */
-  qBelow?: number;
-}
-
-/** What the detector returns for one image. */
-export interface ImageResult {
-  file: string;
-  width: number;
-  height: number;
-  /** Top classes of the model's own prediction, best first. */
-  top: { index: number; label: string; prob: number }[];
-  score: number;
-  alpha: number;
-  /** Calibrated p-value of the score against clean calibration inputs; NaN without calibration. */
-  q: number;
-  /** verdict === 'unusual'. */
-  flagged: boolean;
-  /** 'uncalibrated' when this profile cannot flag at `fpr` (see core/verdict.ts); never read it as typical. */
-  verdict: VerdictState;
-  verdictReason?: string;
-  /** Calibration images behind q (0: none), so a new FPR can be applied to q without the worker. */
-  calibrationCount: number;
-  fpr: number;
-  scoring: ScoringName;
-  layers: LayerPValues[];
-  /** Each calibrated part on its own: which evidence made the verdict. */
-  parts: PartEvidence[];
-  /**
-   * The joint look's q: the share of calibration images whose parts are as unusual together (core/combine.ts
-   * jointLook), one more witness of the verdict; absent where the verdict follows one part or is uncalibrated.
-   */
-  jointQ?: number;
-  /**
-   * 'gauss': the verdict follows the Gaussian part alone (CalibrationTable.gaussAlone); 'hedged': every
-   * part, weighed once more with the Gaussian part alone (CalibrationTable.hedged); absent: every part.
-   */
-  decidedBy?: 'gauss' | 'hedged';
-  /** Anomalous subset found by the scan: flat node indices, ascending. */
-  subset: Uint32Array;
-  /** Most anomalous nodes, smallest p first. */
-  topNodes: NodeRef[];
-  provider: Provider;
-  timings: Timings;
 }
 
 export interface GroupScanResult {

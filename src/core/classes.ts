@@ -2,7 +2,7 @@
 // class over the class-conditional node range, on the pooled edges.
 import type { LayerLayout, NodeHistogramData, ProfileHeader } from '../types.ts';
 import { locateNode } from './layout.ts';
-import type { Profile } from './profile.ts';
+import type { Profile } from './bins.ts';
 
 /**
  * Classes with fewer background images than this are scored against the pooled histograms: a

@@ -3,7 +3,7 @@ import { fileBytes, ProfileError } from './errors.ts';
 import { tailEntries } from './classes.ts';
 import { gaussNumbers } from './gauss.ts';
 import { validateHeader } from './hsp-header.ts';
-import { edgesPerNode, type Profile } from './profile.ts';
+import { edgesPerNode, type Profile } from './bins.ts';
 
 /**
  * .hsp — histoscan profile file, little-endian:

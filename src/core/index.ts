@@ -1,4 +1,5 @@
 export * from './errors.ts';
+export * from './bins.ts';
 export * from './profile.ts';
 export * from './merge.ts';
 export * from './classes.ts';

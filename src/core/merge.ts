@@ -4,7 +4,7 @@ import type { ProfileHeader, ScanHeader } from '../types.ts';
 import { ProfileError } from './errors.ts';
 import { gaussReads, mergeGauss } from './gauss.ts';
 import { profileDigest } from './hsp.ts';
-import type { Profile } from './profile.ts';
+import type { Profile } from './bins.ts';
 import { preprocessingChanges } from './spec-diff.ts';
 
 function sameEdges(a: Profile, b: Profile): boolean {

@@ -1,6 +1,6 @@
 import type { PointP, Tail } from '../types.ts';
 import { classBlock } from './classes.ts';
-import { binOf, type Profile } from './profile.ts';
+import { binOf, type Profile } from './bins.ts';
 
 /**
  * p-value ranges of observed node values against a background, one node per entry. One

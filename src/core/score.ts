@@ -9,7 +9,7 @@ import { energy } from './energy.ts';
 import { fitGauss, gaussFeaturizer, type GaussFit } from './gauss.ts';
 import { ActivationError } from './errors.ts';
 import { locateNode } from './layout.ts';
-import type { Profile } from './profile.ts';
+import type { Profile } from './bins.ts';
 import { histogramTails, pointPValues, type PValueRanges, type TailOut } from './pvalues.ts';
 import { scratch } from './scratch.ts';
 import { individualScan, SCORINGS, subsetAt, type IndividualScan } from './scan.ts';
