@@ -65,6 +65,10 @@ test('GIF, WebP, BMP, TIFF and AVIF (RLE, animated, CMYK, EXIF-turned too), 16-b
     'clean-cmyk.tif': 'data/clean/00002.png',
     'clean-exif6.png': 'data/clean/00002.png',
     'clean-555.bmp': `${dir}/clean-555.png`,
+    'clean-4bit-27.bmp': `${dir}/clean-16-27.png`,
+    'clean-os2.bmp': 'data/clean/00002.png',
+    'photo-40-os2.bmp': `${dir}/photo-40.png`,
+    'photo-40-irot1-imir0.avif': `${dir}/photo-40-irot1-imir0.png`,
     'photo-40-16bit.png': `${dir}/photo-40.png`, // 16-bit samples: their top 8 bits, as the browser shows them
   };
   const files = [...new Set([...Object.values(same), ...Object.keys(same).map((f) => `${dir}/${f}`), `${dir}/clean-lossy.webp`, `${dir}/clean-alpha.webp`])];

@@ -1,6 +1,7 @@
 // What the Node decoders' libraries leave out and browsers read: run-length-encoded BMPs (bmp-ts
-// reads their bytes as plain pixels) and the first frame of an animated WebP (libwebp's still-image
-// decoder refuses animations). Pure byte work; each fixture decodes to the PNG it was made from, in
+// reads their bytes as plain pixels), 4-bit BMPs (bmp-ts stops a row at an odd last pixel) and OS/2
+// BMPs (a 12-byte header, which bmp-ts refuses), and the first frame of an animated WebP (libwebp's
+// still-image decoder refuses animations). Pure byte work; each fixture decodes to the PNG it was made from, in
 // Node and in Chromium alike (tests/model/decode.test.ts, e2e/robustness.spec.ts).
 import type { RgbaImage } from '../types.ts';
 import { le } from './image-errors.ts';
@@ -48,6 +49,47 @@ export function decodeBmpRle(b: Uint8Array, rle: 1 | 2): RgbaImage {
       for (let k = 0; k < c; k++) put(pixel(i, k));
       const bytes = rle === 1 ? c : (c + 1) >> 1;
       i += bytes + (bytes & 1); // absolute runs are padded to 16 bits
+    }
+  }
+  return { width, height, data };
+}
+
+/**
+ * An uncompressed BMP that bmp-ts misreads or refuses — 4 bits per pixel, or an OS/2 header (12 bytes:
+ * 16-bit sizes, 3-byte palette entries) at 1, 4, 8 or 24 bits — else null (bmp-ts reads it).
+ */
+export function decodeBmpPlain(b: Uint8Array): RgbaImage | null {
+  if (b.length < 26) return null;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const header = v.getUint32(14, true);
+  const os2 = header === 12;
+  const bpp = v.getUint16(os2 ? 24 : 28, true);
+  if (!os2 && (bpp !== 4 || b.length < 34 || v.getUint32(30, true) !== 0)) return null;
+  if (![1, 4, 8, 24].includes(bpp)) throw new Error(`an OS/2 BMP of ${bpp} bits per pixel`);
+  const width = os2 ? v.getUint16(18, true) : v.getInt32(18, true);
+  const rawHeight = os2 ? v.getUint16(20, true) : v.getInt32(22, true);
+  const [height, topDown] = [Math.abs(rawHeight), rawHeight < 0];
+  if (width < 1 || height < 1) throw new Error(`it declares ${width}x${rawHeight} pixels`);
+  const entry = os2 ? 3 : 4;
+  const palette = 14 + header;
+  const colors = bpp === 24 ? 0 : Math.min(1 << bpp, (!os2 && v.getUint32(46, true)) || 1 << bpp);
+  const stride = Math.ceil((width * bpp) / 32) * 4;
+  const offset = v.getUint32(10, true);
+  const short = offset + stride * (height - 1) + Math.ceil((width * bpp) / 8) - b.length;
+  if (short > 0) throw new Error(`its pixel data ends ${short} bytes early`);
+  const data = new Uint8Array(4 * width * height);
+  for (let y = 0; y < height; y++) {
+    const row = offset + stride * (topDown ? y : height - 1 - y);
+    for (let x = 0; x < width; x++) {
+      const o = 4 * (y * width + x);
+      let p = row + 3 * x; // B, G, R
+      if (bpp !== 24) {
+        const bit = x * bpp;
+        const index = (b[row + (bit >> 3)] >> (8 - bpp - (bit & 7))) & ((1 << bpp) - 1);
+        p = index < colors ? palette + entry * index : -1;
+      }
+      if (p >= 0) [data[o], data[o + 1], data[o + 2]] = [b[p + 2], b[p + 1], b[p]];
+      data[o + 3] = 255;
     }
   }
   return { width, height, data };

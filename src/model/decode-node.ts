@@ -1,5 +1,5 @@
 // Node image decoding (CLI), after the shared header checks: pngjs and jpeg-js (turned by EXIF
-// orientation as browsers do), gifuct-js (the first frame, as a browser shows a GIF), bmp-ts, the
+// orientation as browsers do; AVIF by its rotation and mirror), gifuct-js (the first frame, as a browser shows a GIF), bmp-ts, the
 // WebP decoder of libwebp in WASM (@jsquash/webp), libavif's AVIF decoder in WASM (@jsquash/avif) and
 // UTIF for TIFF: the formats the page reads (decode-extra.ts: what bmp-ts and libwebp leave out).
 import { readFileSync } from 'node:fs';
@@ -12,10 +12,10 @@ import { decompressFrame, parseGIF, type Frame } from 'gifuct-js';
 import { PNG } from 'pngjs';
 import type { RgbaImage } from '../types.ts';
 import { fileBytes, ImageDecodeError } from '../core/errors.ts';
-import { bmpRle, decodeBmpRle, onCanvas, webpFirstFrame } from './decode-extra.ts';
+import { bmpRle, decodeBmpPlain, decodeBmpRle, onCanvas, webpFirstFrame } from './decode-extra.ts';
 import { checkImageBytes, formatName, MAX_PIXELS, jpegCoding, type RasterFormat } from './image-errors.ts';
 import { decodeTiff } from './decode-tiff.ts';
-import { jpegOrientation, orient, pngOrientation } from './orientation.ts';
+import { avifOrientations, jpegOrientation, orient, pngOrientation } from './orientation.ts';
 import { animated } from './frames.ts';
 
 
@@ -54,6 +54,8 @@ function bmpShortBy(bytes: Uint8Array): number {
 function fromBmp(bytes: Uint8Array): RgbaImage {
   const rle = bmpRle(bytes);
   if (rle) return decodeBmpRle(bytes, rle);
+  const plain = decodeBmpPlain(bytes);
+  if (plain) return plain;
   if (bytes.length >= 22 && new DataView(bytes.buffer, bytes.byteOffset).getInt32(18, true) < 0) throw new Error('it declares a negative width');
   const short = bmpShortBy(bytes);
   if (short) throw new Error(`its pixel data ends ${short} bytes early`);
@@ -113,7 +115,7 @@ const decoders: Record<Exclude<RasterFormat, 'tiff'>, (bytes: Uint8Array, maxPix
   gif: fromGif,
   bmp: fromBmp,
   webp: fromWebp,
-  avif,
+  avif: async (bytes) => avifOrientations(bytes).reduce(orient, await avif(bytes)),
 };
 
 /**

@@ -4,6 +4,7 @@
 import UTIF from 'utif2';
 import { ImageDecodeError } from '../core/errors.ts';
 import type { RgbaImage } from '../types.ts';
+import { halfValue } from './half.ts';
 import { checkSize } from './image-errors.ts';
 import { orient } from './orientation.ts';
 
@@ -68,7 +69,7 @@ function planes(ifd: UTIF.IFD, file: Uint8Array, width: number, height: number, 
 }
 
 /**
- * Gray (photometric 0 or 1) or RGB (2) samples of 8, 16 or 32 bits — unsigned, signed or float,
+ * Gray (photometric 0 or 1) or RGB (2) samples of 8, 16 or 32 bits — unsigned, signed or float (half or single),
  * interleaved or in planes — to RGBA, as scientific TIFFs hold them; null for what UTIF reads itself
  * (1- to 4-bit, palette, YCbCr). A sample beyond the colour is alpha where ExtraSamples says so
  * (premultiplied alpha is divided out). UTIF's toRGBA8 reads a 16-bit gray pixel of several samples
@@ -84,7 +85,7 @@ function samplesToRgba(ifd: UTIF.IFD, file: Uint8Array, width: number, height: n
   const spp = first(ifd.t277) ?? color;
   const compression = first(ifd.t259) ?? 1;
   // JPEG-compressed files come out of UTIF's decoder as it chooses: left to its own conversion.
-  const ours = photometric !== undefined && photometric <= 2 && [8, 16, 32].includes(bps) && bits.every((b) => b === bps) && [1, 2, 3].includes(format) && (format !== 3 || bps === 32) && spp >= color && ![6, 7, 34892].includes(compression);
+  const ours = photometric !== undefined && photometric <= 2 && [8, 16, 32].includes(bps) && bits.every((b) => b === bps) && [1, 2, 3].includes(format) && (format !== 3 || bps >= 16) && spp >= color && ![6, 7, 34892].includes(compression);
   if (!ours) return null;
   const size = bps / 8;
   const area = width * height;
@@ -94,9 +95,10 @@ function samplesToRgba(ifd: UTIF.IFD, file: Uint8Array, width: number, height: n
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   // UTIF turns interleaved 16-bit samples little-endian; planes are the file's own bytes.
   const little = bps === 16 && !planar ? true : (ifd as { isLE?: boolean }).isLE !== false;
+  const unit = (v: number) => Math.round(255 * Math.min(1, Math.max(0, v || 0)));
   const read: (at: number) => number =
     format === 3
-      ? (at) => Math.round(255 * Math.min(1, Math.max(0, view.getFloat32(at, little) || 0)))
+      ? bps === 16 ? (at) => unit(halfValue(view.getUint16(at, little))) : (at) => unit(view.getFloat32(at, little))
       : bps === 8
         ? format === 2 ? (at) => view.getInt8(at) + 128 : (at) => view.getUint8(at)
         : bps === 16
@@ -139,7 +141,14 @@ export function decodeTiff(bytes: Uint8Array, name: string, maxPixels: number): 
   if (offsets.length === 0 || offsets.some((o, i) => o + (counts[i] ?? 0) > bytes.length)) throw corrupt('truncated or corrupt');
   let data: Uint8Array;
   try {
-    UTIF.decodeImage(buffer, ifd);
+    // UTIF logs a line for each tiled image: on the CLI's stdout it would break --json.
+    const log = console.log;
+    console.log = () => {};
+    try {
+      UTIF.decodeImage(buffer, ifd);
+    } finally {
+      console.log = log;
+    }
     data = first(ifd.t262) === 5 ? cmykToRgba(ifd, width * height) : (samplesToRgba(ifd, bytes, width, height) ?? UTIF.toRGBA8(ifd));
   } catch (e) {
     // UTIF throws bare values too (a bit depth it does not read).

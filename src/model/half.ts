@@ -47,6 +47,9 @@ function halfTable(): Float32Array {
   return table;
 }
 
+/** One float16 bit pattern's value. */
+export const halfValue = (bits: number): number => halfTable()[bits & 0xffff];
+
 /** Float16 bits as float32 values. */
 export function fromHalf(bits: Uint16Array): Float32Array {
   const t = halfTable();

@@ -21,6 +21,7 @@ const OTHER: [test: (b: Uint8Array, ascii: string) => boolean, name: string][] =
   [(_, a) => a.startsWith('8BPS'), 'a Photoshop document'],
   [(b) => b[0] === 0 && b[1] === 0 && (b[2] === 1 || b[2] === 2) && b[3] === 0 && b[4] > 0 && b[5] === 0, 'an icon (ICO/CUR)'],
   [(_, a) => /^P[1-7]\s/.test(a), 'a Netpbm image (PBM/PGM/PPM/PAM)'],
+  [(_, a) => /^\/\* XPM \*\//.test(a), 'an XPM image (pixels written as C source)'],
 ];
 
 /** The little-endian unsigned integer of n bytes at i (bytes past the end read as 0). */
@@ -95,7 +96,8 @@ export function pngExif(b: Uint8Array): Uint8Array | null {
     const len = be(b, at, 4);
     const type = String.fromCharCode(b[at + 4], b[at + 5], b[at + 6], b[at + 7]);
     if (type === 'eXIf') return at + 8 + len <= b.length ? b.subarray(at + 8, at + 8 + len) : null;
-    if (type === 'IEND') return null;
+    // An eXIf chunk after the pixels is not read, as Chromium does not.
+    if (type === 'IDAT' || type === 'IEND') return null;
     at += 12 + len;
   }
   return null;
@@ -191,10 +193,36 @@ export const MAX_PIXELS = 64_000_000;
 export const WHOLE_READ_BYTES = 4 << 20;
 
 /**
- * A PNG ends with an IEND chunk, a JPEG with an EOI marker and a GIF with its 0x3B trailer; a WebP
- * (RIFF) and a BMP declare their file size in the header. A cut file fails these.
+ * Whether a JPEG's own structure reaches its end-of-image marker within `b`: its segments by their
+ * lengths, each scan's coded data up to the next marker (a 0xFF in it is stuffed or a restart). What
+ * follows the marker (a phone's motion-photo video, a trailer) is not the image's.
  */
-function looksComplete(format: string, head: Uint8Array, tail: Uint8Array, size: number): boolean {
+function jpegReachesEnd(b: Uint8Array): boolean {
+  for (let i = 2; i + 1 < b.length; ) {
+    if (b[i] !== 0xff) return false;
+    const m = b[i + 1];
+    if (m === 0xd9) return true;
+    if (m === 0xff || m === 0x01 || (m >= 0xd0 && m <= 0xd7)) {
+      i += m === 0xff ? 1 : 2; // fill byte, or a marker without a length
+      continue;
+    }
+    i += 2 + ((b[i + 2] ?? 0) << 8) + (b[i + 3] ?? 0);
+    if (m !== 0xda) continue;
+    for (i = b.indexOf(0xff, i); i >= 0 && i + 1 < b.length; i = b.indexOf(0xff, i + 1)) {
+      const next = b[i + 1];
+      if (next !== 0 && !(next >= 0xd0 && next <= 0xd7)) break;
+    }
+    if (i < 0) return false;
+  }
+  return false;
+}
+
+/**
+ * A PNG ends with an IEND chunk, a JPEG with an EOI marker and a GIF with its 0x3B trailer; a WebP
+ * (RIFF) and a BMP declare their file size in the header. A cut file fails these. A JPEG with data
+ * after its marker (more than the tail holds) needs the whole file: undefined where `head` is not it.
+ */
+function looksComplete(format: string, head: Uint8Array, tail: Uint8Array, size: number): boolean | undefined {
   if (format === 'png') return new TextDecoder('latin1').decode(tail).includes('IEND');
   if (format === 'webp') return head.length >= 8 && le(head, 4, 4) + 8 <= size;
   if (format === 'bmp') return head.length >= 6 && le(head, 2, 4) <= size; // some writers leave it 0
@@ -205,7 +233,7 @@ function looksComplete(format: string, head: Uint8Array, tail: Uint8Array, size:
     return end > 0 && tail[end - 1] === 0x3b;
   }
   for (let i = tail.length - 2; i >= 0; i--) if (tail[i] === 0xff && tail[i + 1] === 0xd9) return true;
-  return false;
+  return head.length === size ? jpegReachesEnd(head) : undefined;
 }
 
 /**
@@ -232,7 +260,8 @@ export function checkSize(name: string, width: number, height: number, maxPixels
 /**
  * Throws the right ImageDecodeError for bytes that must not be decoded; returns the sniffed info.
  * `bytes` is the file, or its start (64 KiB is plenty for the headers); `tail` its last TAIL_BYTES
- * bytes; `size` its length.
+ * bytes; `size` its length. `needsWhole`: only the whole file can tell (a JPEG with data after its
+ * end marker), so check it again with the whole file before decoding.
  */
 export function checkImageBytes(
   bytes: Uint8Array,
@@ -240,7 +269,7 @@ export function checkImageBytes(
   maxPixels: number,
   tail: Uint8Array = bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)),
   size = bytes.length,
-): SniffResult & { format: RasterFormat } {
+): SniffResult & { format: RasterFormat; needsWhole?: true } {
   if (bytes.length === 0) throw new ImageDecodeError(`${name}: the file is empty (0 bytes).`, 'empty');
   const info = sniffImage(bytes);
   const known = FORMATS.map(formatName).join(', ');
@@ -261,6 +290,7 @@ export function checkImageBytes(
     throw new ImageDecodeError(`${name}: the ${formatName(format)} header does not say its size; it is corrupt.`, 'corrupt');
   }
   if (info.width !== undefined && info.height !== undefined) checkSize(name, info.width, info.height, maxPixels);
-  if (!looksComplete(format, bytes, tail, size)) throw new ImageDecodeError(`${name}: the ${formatName(format)} is truncated or corrupt.`, 'corrupt');
-  return { ...info, format };
+  const complete = looksComplete(format, bytes, tail, size);
+  if (complete === false) throw new ImageDecodeError(`${name}: the ${formatName(format)} is truncated or corrupt.`, 'corrupt');
+  return { ...info, format, ...(complete === undefined && { needsWhole: true as const }) };
 }

@@ -1,5 +1,6 @@
-// EXIF orientation for the Node decoder (a JPEG's APP1, a PNG's eXIf chunk). Browsers apply it in
-// createImageBitmap, so without this a phone photo reaches the model turned one way on the page and another way in the CLI.
+// EXIF orientation for the Node decoder (a JPEG's APP1, a PNG's eXIf chunk), and an AVIF's rotation and
+// mirror properties. Browsers apply them in createImageBitmap, so without this a phone photo reaches the
+// model turned one way on the page and another way in the CLI.
 import exifReader from 'exif-reader';
 import type { RgbaImage } from '../types.ts';
 import { pngExif } from './image-errors.ts';
@@ -34,6 +35,54 @@ export const jpegOrientation = (bytes: Uint8Array): number => exifOrientation(jp
 
 /** EXIF orientation 1–8 of a PNG's eXIf chunk, which browsers apply too. */
 export const pngOrientation = (bytes: Uint8Array): number => exifOrientation(pngExif(bytes));
+
+/**
+ * An AVIF's primary image's rotation ('irot': a quarter turns counter-clockwise) and mirror ('imir': axis 0
+ * exchanges top and bottom, 1 left and right; ISO/IEC 23008-12:2022 6.5.10-12) as EXIF orientations to
+ * apply in turn, in the order the file associates them; [] where it has neither.
+ */
+export function avifOrientations(b: Uint8Array): number[] {
+  const u = (at: number, n: number) => (n === 1 ? b[at] : n === 2 ? (b[at] << 8) | b[at + 1] : ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0);
+  /** The boxes in [from, to): type, where its body starts, where it ends. */
+  const boxes = (from: number, to: number) => {
+    const out: { type: string; at: number; end: number }[] = [];
+    for (let i = from; i + 8 <= to; ) {
+      const size = u(i, 4);
+      if (size < 8 || i + size > to) break;
+      out.push({ type: String.fromCharCode(...b.subarray(i + 4, i + 8)), at: i + 8, end: i + size });
+      i += size;
+    }
+    return out;
+  };
+  const meta = boxes(0, b.length).find((x) => x.type === 'meta');
+  if (!meta) return [];
+  const inMeta = boxes(meta.at + 4, meta.end); // a full box: version and flags first
+  const pitm = inMeta.find((x) => x.type === 'pitm');
+  const iprp = inMeta.find((x) => x.type === 'iprp');
+  if (!pitm || !iprp) return [];
+  const primary = b[pitm.at] === 0 ? u(pitm.at + 4, 2) : u(pitm.at + 4, 4);
+  const inIprp = boxes(iprp.at, iprp.end);
+  const properties = boxes(inIprp.find((x) => x.type === 'ipco')?.at ?? 0, inIprp.find((x) => x.type === 'ipco')?.end ?? 0);
+  const ipma = inIprp.find((x) => x.type === 'ipma');
+  if (!ipma) return [];
+  const [version, wide] = [b[ipma.at], b[ipma.at + 3] & 1];
+  let i = ipma.at + 8;
+  for (let e = u(ipma.at + 4, 4); e > 0 && i < ipma.end; e--) {
+    const item = version < 1 ? u(i, 2) : u(i, 4);
+    i += version < 1 ? 2 : 4;
+    const n = b[i++];
+    const indices = Array.from({ length: n }, (_, k) => (wide ? u(i + 2 * k, 2) & 0x7fff : b[i + k] & 0x7f));
+    i += n * (wide ? 2 : 1);
+    if (item !== primary) continue;
+    return indices.flatMap((k) => {
+      const p = properties[k - 1];
+      if (p?.type === 'irot') return [[1, 8, 3, 6][b[p.at] & 3]];
+      if (p?.type === 'imir') return [b[p.at] & 1 ? 2 : 4];
+      return [];
+    }).filter((o) => o !== 1);
+  }
+  return [];
+}
 
 function exifOrientation(exif: Uint8Array | null): number {
   if (!exif) return 1;

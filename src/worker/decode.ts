@@ -19,6 +19,7 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   const head = await read(0, 65536);
   const tail = await read(Math.max(0, size - TAIL_BYTES), size);
   const info = checkImageBytes(head, name, maxPixels, tail, size);
+  if (info.needsWhole) checkImageBytes(await read(0, size), name, maxPixels);
   if (info.format === 'tiff') {
     // UTIF and its inflate are loaded with the first TIFF, not with every page.
     const { decodeTiff } = await import('../model/decode-tiff.ts');

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import jpeg from 'jpeg-js';
 import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { decodeImage } from '../../src/model/decode-node.ts';
+import { toHalf } from '../../src/model/half.ts';
 import { bombHeader, chunk, concat, ihdr, png, SIGNATURE } from '../fixtures/png-bytes.ts';
 import { ImageDecodeError } from '../../src/core/errors.ts';
 import { checkImageBytes, sniffImage } from '../../src/model/image-errors.ts';
@@ -137,6 +138,7 @@ describe('Node image decoding', () => {
       [bytes('8BPS\0\x01\0\0'), /this is a Photoshop document/],
       [bytes('\0\0\x01\0\x01\0\x10\x10'), /this is an icon \(ICO\/CUR\)/],
       [bytes('P6\n2 2\n255\n\x80\x81'), /this is a Netpbm image/],
+      [bytes('/* XPM */\nstatic char *icon[] = {'), /this is an XPM image/],
     ];
     for (const [b, message] of cases) {
       expect(sniffImage(b).format).toBe('other');
@@ -190,6 +192,12 @@ describe('Node image decoding', () => {
     for (const n of ['clean-rle8.bmp', 'clean-animated.webp', 'clean-cmyk.tif', 'clean-exif6.png']) expect(await pixels(n), n).toEqual(gray);
     expect(await pixels('clean-rle4.bmp')).toEqual(await pixels('clean-16.png'));
     expect(await pixels('clean-555.bmp')).toEqual(await pixels('clean-555.png')); // 5-bit fields scaled as browsers do
+    // What bmp-ts misreads or refuses: 4 bits per pixel at an odd width, the OS/2 header.
+    expect(await pixels('clean-4bit-27.bmp')).toEqual(await pixels('clean-16-27.png'));
+    expect(await pixels('clean-os2.bmp')).toEqual(gray);
+    expect(await pixels('photo-40-os2.bmp')).toEqual(photo);
+    // An AVIF's rotation and mirror (a quarter turn counter-clockwise, then top and bottom exchanged), applied as browsers do.
+    expect(await pixels('photo-40-irot1-imir0.avif')).toEqual(await pixels('photo-40-irot1-imir0.png'));
     // Lossy WebP, with and without alpha: the size from the header; the alpha kept.
     const alpha = await decodeImage(f('clean-alpha.webp'));
     expect([alpha.width, alpha.height, alpha.data[3]]).toEqual([33, 21, 200]);
@@ -209,6 +217,15 @@ describe('Node image decoding', () => {
     expect(rgba(await decodeImage(loop, 'loop.tif'))).toEqual(rgb);
     // A file whose only image is marked reduced-resolution (NewSubfileType 1) is still read.
     expect((await decodeImage(tiff(3, 2, rgb, false, [[254, 1]]), 'thumb.tif')).width).toBe(3);
+    // A tiled file (one 16x16 tile) is read, and nothing is written to the console: UTIF logs a line for
+    // each tiled image, which broke the CLI's --json output.
+    const tile = new Uint8Array(16 * 16 * 3);
+    for (let y = 0; y < 2; y++) tile.set(rgb.slice(9 * y, 9 * y + 9), 16 * 3 * y);
+    const tiled = tiffFile(tile, [[256, 4, [3]], [257, 4, [2]], [258, 3, [8, 8, 8]], [259, 3, [1]], [262, 3, [2]], [277, 3, [3]], [322, 3, [16]], [323, 3, [16]], [324, 4, [8]], [325, 4, [tile.length]]], false);
+    const log = vi.spyOn(console, 'log');
+    expect(rgba(await decodeImage(tiled, 'tiled.tif'))).toEqual(rgb);
+    expect(log).not.toHaveBeenCalled();
+    log.mockRestore();
   });
 
   it("TIFF as scientific writers store it: 16-bit gray with an alpha sample, planes, signed and float samples, premultiplied alpha, WhiteIsZero", async () => {
@@ -219,7 +236,7 @@ describe('Node image decoding', () => {
       const order = o.planar ? Array.from({ length: o.spp }, (_, s) => o.samples.map((px) => px[s])).flat() : o.samples.flat();
       const bytes = new Uint8Array(order.length * size);
       const v = new DataView(bytes.buffer);
-      order.forEach((x, i) => (o.format === 3 ? v.setFloat32(i * size, x, !big) : size === 1 ? v.setUint8(i, x & 255) : size === 2 ? v.setUint16(i * 2, x & 0xffff, !big) : v.setUint32(i * 4, x >>> 0, !big)));
+      order.forEach((x, i) => (o.format === 3 ? (size === 2 ? v.setUint16(i * 2, toHalf(Float32Array.of(x))[0], !big) : v.setFloat32(i * size, x, !big)) : size === 1 ? v.setUint8(i, x & 255) : size === 2 ? v.setUint16(i * 2, x & 0xffff, !big) : v.setUint32(i * 4, x >>> 0, !big)));
       const plane = bytes.length / o.spp;
       const tags: Entry[] = [[256, 4, [w]], [257, 4, [h]], [258, 3, Array(o.spp).fill(o.bits)], [259, 3, [1]], [262, 3, [o.photometric]], [277, 3, [o.spp]], [278, 4, [h]]];
       tags.push(o.planar ? [273, 4, Array.from({ length: o.spp }, (_, s) => 8 + s * plane)] : [273, 4, [8]], o.planar ? [279, 4, Array(o.spp).fill(plane)] : [279, 4, [bytes.length]]);
@@ -244,6 +261,8 @@ describe('Node image decoding', () => {
     // Signed 16-bit: offset to unsigned (-32768 black, 0 mid-gray); float 0..1, clamped; WhiteIsZero inverted.
     expect(await pixels(file({ bits: 16, spp: 1, photometric: 1, format: 2, samples: [[-32768], [-1], [0], [256], [32767], [-256]] }))).toEqual(rgba([0, 127, 128, 129, 255, 127]));
     expect(await pixels(file({ bits: 32, spp: 1, photometric: 1, format: 3, samples: [[0], [0.5], [1], [-3], [7], [0.25]] }))).toEqual(rgba([0, 128, 255, 0, 255, 64]));
+    // Half floats, as 16-bit float TIFFs store them (UTIF alone read them as integers: the wrong pixels, no error).
+    for (const big of [false, true]) expect(await pixels(file({ bits: 16, spp: 3, photometric: 2, format: 3, samples: rgb.map((p) => p.map((x) => x / 255)) }, big))).toEqual(rgb.map((p) => [...p, 255]));
     expect(await pixels(file({ bits: 8, spp: 1, photometric: 0, samples: [[0], [255], [100], [1], [2], [3]] }))).toEqual(rgba([255, 0, 155, 254, 253, 252]));
     // Premultiplied alpha is divided out.
     expect((await pixels(file({ bits: 8, spp: 4, photometric: 2, extra: 1, samples: rgb.map(([r, g, b]) => [r >> 1, g >> 1, b >> 1, 128]) })))[3]).toEqual([10, 20, 30, 128]);
@@ -314,6 +333,12 @@ describe('Node image decoding', () => {
     // A JPEG header declaring 60000x60000 is refused the same way; limits are configurable.
     expect(await code(jpegHeader(60000, 60000))).toBe('too-large');
     expect(await code(concat([jpg, new Uint8Array(300).fill(7)]))).toBe('ok'); // data appended after EOI (some cameras do)
+    // More than the tail the checks read (a phone's motion photo appends its video): the JPEG's own
+    // structure is walked to its end marker, so a cut one with data after it is still refused.
+    const video = concat([new Uint8Array([0, 0, 0, 24]), new TextEncoder().encode('ftypmp42'), new Uint8Array(200_000).fill(7)]);
+    expect(await code(concat([jpg, video]))).toBe('ok');
+    expect(await code(concat([jpg.subarray(0, jpg.length / 2), video]))).toBe('corrupt');
+    expect(checkImageBytes(concat([jpg, video]).subarray(0, 65536), 'x.jpg', 1e6, new Uint8Array(4096).fill(7), jpg.length + 200_032).needsWhole).toBe(true);
     await expect(decodeImage(png(8, 8, 2), 'small-limit.png', { maxPixels: 63 })).rejects.toThrow(/over the limit/);
     expect((await decodeImage(png(8, 8, 2), 'limit.png', { maxPixels: 64 })).width).toBe(8);
     expect(await code(bombHeader(0, 10))).toBe('too-small');

@@ -1,4 +1,5 @@
 // The Node decoder turns JPEGs by their EXIF orientation, as createImageBitmap does in browsers.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/model/decode-node.ts';
 import { jpegOrientation } from '../../src/model/orientation.ts';
@@ -79,5 +80,36 @@ describe('EXIF orientation in the Node decoder', () => {
     cut[2 + 4 + 6] = 0x00; // break the TIFF byte-order mark
     expect(jpegOrientation(cut)).toBe(1);
     expect((await decodeImage(cut, 'cut.jpg')).width).toBe(32);
+  });
+});
+
+describe('EXIF orientation of a PNG', () => {
+  /** The PNG's chunks: [type, whole chunk bytes]. */
+  const chunks = (b: Uint8Array) => {
+    const out: [string, Uint8Array][] = [];
+    for (let at = 8; at + 12 <= b.length; ) {
+      const len = new DataView(b.buffer, b.byteOffset).getUint32(at);
+      out.push([String.fromCharCode(...b.subarray(at + 4, at + 8)), b.subarray(at, at + 12 + len)]);
+      at += 12 + len;
+    }
+    return out;
+  };
+  const join = (parts: Uint8Array[]) => {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+    return out;
+  };
+
+  it('is read before the pixels only, as Chromium reads it: an eXIf chunk after IDAT leaves the image as stored', async () => {
+    const file = new Uint8Array(readFileSync('e2e/fixtures/formats/clean-exif6.png'));
+    const parts = chunks(file);
+    const exif = parts.find(([t]) => t === 'eXIf')![1];
+    const others = parts.filter(([t]) => t !== 'eXIf');
+    const signature = file.subarray(0, 8);
+    const stored = await decodeImage(join([signature, ...others.map(([, c]) => c)]), 'none.png');
+    const after = join([signature, ...others.slice(0, -1).map(([, c]) => c), exif, others.at(-1)![1]]);
+    expect(Array.from((await decodeImage(after, 'after.png')).data)).toEqual(Array.from(stored.data));
+    // Before IDAT it turns the image (the fixture is stored a quarter turn left).
+    expect(Array.from((await decodeImage(file, 'before.png')).data)).not.toEqual(Array.from(stored.data));
   });
 });
