@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decimal, int, LOG_EVERY_MS, progress, rate } from '../src/cli/progress.ts';
 
 describe('progress where stderr is no terminal', () => {
-  it('says nothing in a short run, and a line per LOG_EVERY_MS of a long one with its stage\'s time left', () => {
+  it('says nothing in a short run, and a line per LOG_EVERY_MS of a long one with its stage\'s pace and time left', () => {
     const lines: string[] = [];
     let t = 0;
     const bar = progress({ isTTY: false, write: (s: string) => (lines.push(s), true) } as never, () => t);
@@ -16,19 +16,36 @@ describe('progress where stderr is no terminal', () => {
       t += 1000;
       bar.update({ done, total: 100, stage: 'background' });
     }
-    expect(lines).toEqual(['background 30/100, about 1 min left\n']);
+    expect(lines).toEqual(['background 30/100, 1.00 images/s, about 1 min left\n']);
     // A count that runs on into the next stage is timed from that stage's first report; the last seconds are no "1 min".
     bar.update({ done: 100, total: 150, stage: 'counting' });
     for (let done = 101; done <= 140; done++) {
       t += 1000;
       bar.update({ done, total: 150, stage: 'counting' });
     }
-    expect(lines.at(-1)).toBe('counting 130/150, under a minute left\n');
+    expect(lines.at(-1)).toBe('counting 130/150, 1.00 images/s, under a minute left\n');
     // A new stage times its own pace; the last image of a stage has nothing left to time.
     t += LOG_EVERY_MS;
     bar.update({ done: 5, total: 5, stage: 'calibration' });
     expect(lines.at(-1)).toBe('calibration 5/5\n');
+    bar.update({ done: 0, total: 20, stage: 'clean' });
+    t += LOG_EVERY_MS;
+    bar.update({ done: 15, total: 20, stage: 'clean' });
+    expect(lines.at(-1)).toBe('clean 15/20, 0.500 images/s, under a minute left\n');
     bar.stop();
+  });
+});
+
+describe('progress on a terminal', () => {
+  it('draws a bar with the stage\'s pace in images per second', () => {
+    let out = '';
+    let t = 0;
+    const bar = progress({ isTTY: true, write: (s: string) => ((out += s), true), columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true, on: () => {}, removeListener: () => {} } as never, () => t);
+    bar.update({ done: 0, total: 40, stage: 'background' });
+    t += 2000;
+    bar.update({ done: 20, total: 40, stage: 'background' });
+    bar.stop();
+    expect(out).toContain('20/40 | 10.0 images/s');
   });
 });
 

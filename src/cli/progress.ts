@@ -23,41 +23,49 @@ export const LOG_EVERY_MS = 30_000;
 
 /**
  * A progress bar on stderr where it is a terminal; elsewhere a plain line every LOG_EVERY_MS of a
- * long run (none for a short one), with the time its stage has left at the pace so far.
+ * long run (none for a short one). Both say the stage's pace in images per second and, in the plain
+ * line, the time it has left at that pace.
  */
 export function progress(stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = process.stderr, now = () => performance.now()) {
+  // The pace since the stage's first report: a count that runs on across stages (a build's passes)
+  // and one that starts again at each (eval's sets) are timed alike.
+  let [stage, since, from] = ['', now(), 0];
+  const pace = (p: Progress) => {
+    const t = now();
+    if (p.stage !== stage) [stage, since, from] = [p.stage, t, p.done];
+    return { t, perMs: t > since && p.done > from ? (p.done - from) / (t - since) : NaN };
+  };
+  const rateText = (perMs: number) => (Number.isFinite(perMs) ? `${(perMs * 1000).toPrecision(3)} images/s` : '');
   if (!stream.isTTY) {
-    let [stage, since, from, last] = ['', now(), 0, now()];
+    let last = now();
     const noop = () => {};
     return {
       update(p: Progress) {
-        const t = now();
-        // The pace since the stage's first report: a count that runs on across stages (a build's passes)
-        // and one that starts again at each (eval's sets) are timed alike.
-        if (p.stage !== stage) [stage, since, from] = [p.stage, t, p.done];
+        const { t, perMs } = pace(p);
         if (t - last < LOG_EVERY_MS) return;
         last = t;
-        const left = p.done > from && p.done < p.total ? ((t - since) / (p.done - from)) * (p.total - p.done) : NaN;
+        const left = p.done < p.total ? (p.total - p.done) / perMs : NaN;
         const words = left < 60_000 ? 'under a minute left' : `about ${Math.round(left / 60_000)} min left`;
-        stream.write(`${p.stage} ${p.done}/${p.total}${Number.isFinite(left) ? `, ${words}` : ''}\n`);
+        stream.write(`${p.stage} ${p.done}/${p.total}${Number.isFinite(perMs) ? `, ${rateText(perMs)}` : ''}${Number.isFinite(left) ? `, ${words}` : ''}\n`);
       },
       clear: noop,
       stop: noop,
     };
   }
   const bar = new cliProgress.SingleBar(
-    { format: '{stage} {bar} {value}/{total} | {eta_formatted} left', stream: stream as NodeJS.WriteStream, hideCursor: true, etaBuffer: 50 },
+    { format: '{stage} {bar} {value}/{total} | {rate} | {eta_formatted} left', stream: stream as NodeJS.WriteStream, hideCursor: true, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
   return {
     update(p: Progress) {
+      const rate = rateText(pace(p).perMs) || '…';
       if (!started) {
-        bar.start(p.total, p.done, { stage: p.stage });
+        bar.start(p.total, p.done, { stage: p.stage, rate });
         started = true;
       }
       bar.setTotal(p.total);
-      bar.update(p.done, { stage: p.stage.padEnd(12) });
+      bar.update(p.done, { stage: p.stage.padEnd(12), rate });
     },
     /** Clears the bar's line on a terminal, so that a result written to stdout takes it (the next update draws the bar below). */
     clear() {

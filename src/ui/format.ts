@@ -35,6 +35,13 @@ export const fmtBin = (a: number, b: number): string => {
   return `[${x}, ${y})`;
 };
 
+/** An axis's tick values with as many digits as tell them apart (a node near an atom spans a narrow range). */
+export const fmtTicks = (ts: number[]): string[] => {
+  let out = ts.map(fmtValue);
+  for (let d = 3; new Set(out).size < new Set(ts).size && d <= 9; d++) out = ts.map((t) => String(+t.toPrecision(d)));
+  return out;
+};
+
 /** An activation value with three significant decimals (node descriptions). */
 export const fmtValue3 = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
 

@@ -1,6 +1,6 @@
 import { css, html, LitElement, svg } from 'lit';
 import type { NodeHistogramData as Hist } from '../types.ts';
-import { fmtBin, fmtP, fmtValue, layerLabel } from './format.ts';
+import { fmtBin, fmtP, fmtTicks, fmtValue, layerLabel } from './format.ts';
 
 /**
  * One node's background histogram with the observed value marked. Bars are as wide as their bins
@@ -67,6 +67,7 @@ export class NodeHistogram extends LitElement {
     const maxY = Math.max(...dens.map(yv), 1e-12);
     const ys = (d: number) => base - (yv(d) / maxY) * plotH;
     const ticks = Array.from({ length: 5 }, (_, i) => lo + (span * i) / 4);
+    const tickText = fmtTicks(ticks);
 
     const v = this.value;
     const has = Number.isFinite(v);
@@ -93,7 +94,7 @@ export class NodeHistogram extends LitElement {
         <path class="axis" d="M ${pad.l} ${pad.t - 4} V ${base} H ${W - pad.r}"></path>
         ${ticks.map(
           (t, i) => svg`<line class="axis" x1=${xs(t)} x2=${xs(t)} y1=${base} y2=${base + 4}></line>
-            <text x=${xs(t)} y=${base + 16} text-anchor=${i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}>${fmtValue(t)}</text>`,
+            <text x=${xs(t)} y=${base + 16} text-anchor=${i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}>${tickText[i]}</text>`,
         )}
         <text x=${pad.l - 6} y=${pad.t + plotH / 2} text-anchor="middle" transform="rotate(-90 ${pad.l - 6} ${pad.t + plotH / 2})">${this.logY ? 'log density' : 'density'}</text>
         ${has

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asHigh, fmtBin, fmtP, fmtScore, layerLabel, tooThin } from '../../src/ui/format.ts';
+import { asHigh, fmtBin, fmtP, fmtScore, fmtTicks, layerLabel, tooThin } from '../../src/ui/format.ts';
 
 describe('fmtScore', () => {
   it('shows one decimal, and a tie-break-only score as an exponent, never "0.0" for a positive score', () => {
@@ -40,6 +40,14 @@ describe('fmtBin', () => {
     expect(fmtBin(0.35712, 0.35718)).toBe('[0.3571, 0.3572)');
     expect(fmtBin(0.357121, 0.357124)).toBe('[0.357121, 0.357124)');
     expect(fmtBin(2, 2)).toBe('exactly 2.00');
+  });
+});
+
+describe('fmtTicks', () => {
+  it('gives ticks two decimals, and more where a narrow range would read as one value', () => {
+    expect(fmtTicks([0, 0.5, 1])).toEqual(['0', '0.50', '1.00']);
+    // A HardSwish node near its floor of -0.375 (the ticks all read "-0.37" before).
+    expect(fmtTicks([-0.375, -0.37475, -0.3745, -0.37425, -0.374])).toEqual(['-0.375', '-0.3748', '-0.3745', '-0.3743', '-0.374']);
   });
 });
 
