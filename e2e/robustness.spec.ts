@@ -22,13 +22,17 @@ test('bad inputs each get a clear message in their own row; every other image is
     { name: 'rgb-for-gray-model.png', buffer: Buffer.from(png(28, 28, 2)) },
     { name: 'alpha.png', buffer: Buffer.from(png(28, 28, 6)) },
     { name: 'photo.jpg', buffer: jpg },
+    // A phone's motion photo: a JPEG with its video after the end marker, past the 4 MB the page reads whole;
+    // and a cut JPEG with such a tail.
+    { name: 'motion.jpg', buffer: Buffer.concat([jpg, Buffer.from('\0\0\0\x18ftypmp42', 'latin1'), Buffer.alloc(5 << 20, 7)]) },
+    { name: 'cut-motion.jpg', buffer: Buffer.concat([jpg.subarray(0, Math.floor(jpg.length / 2)), Buffer.alloc(5 << 20, 7)]) },
     { name: 'good-2.png', buffer: readFileSync('data/clean/00001.png') },
   ];
   await page.locator(`${el} #files`).setInputFiles(files.map((f) => ({ ...f, mimeType: 'image/png' })));
   await waitDone(page, files.length);
   const state = async (name: string) => page.locator(`${el} tr.row[data-name="${name}"]`).getAttribute('data-state');
   const message = async (name: string) => page.locator(`${el} tr.row[data-name="${name}"] .verdict`).innerText();
-  for (const ok of ['good-1.png', 'good-2.png', 'tiny-1x1.png', 'rgb-for-gray-model.png', 'alpha.png', 'photo.jpg']) expect(await state(ok), ok).toBe('done');
+  for (const ok of ['good-1.png', 'good-2.png', 'tiny-1x1.png', 'rgb-for-gray-model.png', 'alpha.png', 'photo.jpg', 'motion.jpg']) expect(await state(ok), ok).toBe('done');
   expect(await message('empty.png')).toMatch(/empty/);
   // The row names the file once; the whole message, name first, is its title (and the error event's).
   expect(await message('empty.png')).toMatch(/^✕ the file is empty/);
@@ -36,6 +40,7 @@ test('bad inputs each get a clear message in their own row; every other image is
   expect(await message('notes.png')).toMatch(/text file/);
   expect(await message('cut.png')).toMatch(/truncated or corrupt/);
   expect(await message('cut.jpg')).toMatch(/truncated or corrupt/);
+  expect(await message('cut-motion.jpg')).toMatch(/truncated or corrupt/);
   expect(await message('script.svg')).toMatch(/SVG/);
   expect(await message('animated.gif')).toMatch(/GIF/);
   expect(await message('bomb.png')).toMatch(/20000x20000.*refused before decoding/);
