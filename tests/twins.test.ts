@@ -1,7 +1,7 @@
 // The same input in two sets (core/twins.ts): what `profile` leaves out of a calibration and `eval` warns about.
 import { describe, expect, it } from 'vitest';
 import { nodeKey, rowKeys } from '../src/core/index.ts';
-import { twinWarnings } from '../src/cli/eval.ts';
+import { parseEvalFlags, twinWarnings } from '../src/cli/eval.ts';
 import type { NodeSet } from '../src/node-sets.ts';
 
 const set = (name: string, rows: number[][]): NodeSet => ({
@@ -39,5 +39,17 @@ describe('twins', () => {
     ]);
     expect(twinWarnings(set('clean', [[20, 21]]), [attacked], bg, set('calibration', [[7, 8]]))).toEqual([]);
     expect(twinWarnings(clean, [], null, null)).toEqual([]);
+    // The same folder given as two anomalous sets: each image would be compared with itself.
+    const again = set('again', [[15, 16], [17, 18]]);
+    expect(twinWarnings(set('clean', [[20, 21]]), [attacked, again], null, null)).toEqual([also('2', 'again', 'attacked', 'again/0.png')]);
+  });
+
+  it("eval refuses an anomalous set named as one of its own sets, or given without a folder", () => {
+    const flags = (...anomalous: string[]) => ({ anomalous, methods: 'histogram' }) as Parameters<typeof parseEvalFlags>[0];
+    expect(() => parseEvalFlags(flags('clean=x'))).toThrow(/"clean" names one of eval's own sets/);
+    expect(() => parseEvalFlags(flags('calibration=x'))).toThrow(/"calibration" names one of eval's own sets/);
+    expect(() => parseEvalFlags(flags('x='))).toThrow(/--anomalous wants NAME=DIR, got "x="/);
+    expect(() => parseEvalFlags(flags('a=x', 'a=y'))).toThrow(/names "a" twice/);
+    expect(parseEvalFlags(flags('k=v=dir')).sets).toEqual([{ name: 'k', dir: 'v=dir' }]);
   });
 });

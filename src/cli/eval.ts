@@ -93,8 +93,11 @@ export function parseEvalFlags(flags: EvalFlags): { sets: { name: string; dir: s
   if (flags.anomalous.length === 0) throw new UsageError('give at least one --anomalous NAME=DIR');
   const sets = flags.anomalous.map((s) => {
     const i = s.indexOf('=');
-    if (i < 1) throw new UsageError(`--anomalous wants NAME=DIR, got "${s}"`);
-    return { name: s.slice(0, i), dir: s.slice(i + 1) };
+    if (i < 1 || i === s.length - 1) throw new UsageError(`--anomalous wants NAME=DIR, got "${s}" (the name ends at the first "=")`);
+    const name = s.slice(0, i);
+    // The report names these sets itself: an anomalous set of the same name would read as them.
+    if (['clean', 'background', 'calibration'].includes(name)) throw new UsageError(`--anomalous ${name}=…: "${name}" names one of eval's own sets; give the anomalous set another name`);
+    return { name, dir: s.slice(i + 1) };
   });
   const twice = sets.find((s, i) => sets.findIndex((t) => t.name === s.name) !== i);
   if (twice) throw new UsageError(`--anomalous names "${twice.name}" twice: each set needs its own name`);
@@ -112,7 +115,7 @@ export function parseEvalFlags(flags: EvalFlags): { sets: { name: string; dir: s
 function testImages(dir: string, split: Split): ImageSource {
   const files = listImageFiles([dir]);
   const keep = split === 'all' ? files : devTestSplit(files.length)[split].map((i) => files[i]);
-  if (keep.length === 0) throw new UsageError(`No image files in ${dir}${split === 'all' ? '' : ` (${split} half)`}`);
+  if (keep.length === 0) throw new UsageError(files.length ? `${dir} has ${files.length} image, too few for a ${split} half; give it more, or --split all` : `No image files in ${dir}`);
   return fileSource(keep);
 }
 
@@ -246,9 +249,9 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
 
 /**
  * Images that another set also holds (the same input to the model): a test image in the background
- * or the calibration looks more typical than a new one, an image in two test sets is compared with
- * itself, and a calibration image in the background ranks as more typical than new images. Either
- * way the figures are not those of new images.
+ * or the calibration looks more typical than a new one, an image in the clean set and an anomalous one,
+ * or in two anomalous ones (a folder given twice), is compared with itself, and a calibration image in
+ * the background ranks as more typical than new images. Either way the figures are not those of new images.
  */
 export function twinWarnings(clean: NodeSet, anomalous: NodeSet[], background: NodeSet | null, calibration: NodeSet | null): string[] {
   const fitted = [background, calibration].filter((s) => s !== null);
@@ -261,6 +264,7 @@ export function twinWarnings(clean: NodeSet, anomalous: NodeSet[], background: N
   };
   for (const a of [clean, ...anomalous]) for (const b of fitted) check(a, b);
   for (const a of anomalous) check(a, clean);
+  anomalous.forEach((a, i) => anomalous.slice(0, i).forEach((b) => check(a, b)));
   if (calibration && background) check(calibration, background);
   return out;
 }
