@@ -200,6 +200,27 @@ async function checkOwnModel(page: Page, model: string, run: (s: ort.InferenceSe
   return run(await ort.InferenceSession.create(bytes), toTensor(await decodeImage(readFileSync(image)), specFromModel(inspectModel(bytes))));
 }
 
+test('a model from disk with no profile: images wait for one, a build checks them, and the batch\'s cancel or clear leaves a build running', async ({ page }) => {
+  await openDemo(page);
+  await page.locator(`${el} #own-model`).setInputFiles(['tests/fixtures/models/rgb-opset11.onnx']);
+  await expect(page.locator(`${el} [data-no-profile]`)).toHaveText('no profile yet');
+  await expect(page.locator(el)).toContainText('No profile for this model yet');
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00002.png', 'data/clean/00003.png']);
+  await expect(rows(page)).toHaveCount(2);
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'queued'); // waiting, not failed with "No profile loaded"
+  const background = Array.from({ length: 80 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`);
+  await page.locator(`${el} #calib-files`).setInputFiles(background);
+  await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built', { timeout: 60_000 });
+  await waitDone(page, 2);
+  for (const r of await rows(page).all()) await expect(r).toHaveAttribute('data-state', 'done');
+  await expect(page.locator(el)).not.toContainText('No profile for this model yet');
+  // A second build: the batch's cancel and clear stop checks, not the build (they shared the worker's one signal).
+  await page.locator(`${el} #calib-files`).setInputFiles(background);
+  await expect(page.locator(`${el} [data-build-stage]`)).toBeVisible();
+  await page.locator(el).evaluate((d: HTMLElement & { cancel(): void; clear(): void }) => (d.cancel(), d.clear()));
+  await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built', { timeout: 60_000 });
+});
+
 /** The row's "Model says" cell for these probabilities. */
 const says = (probs: number[]) => {
   const best = probs.indexOf(Math.max(...probs));

@@ -235,7 +235,7 @@ export function evaluateMethods(
   scorers: Scorer[],
   clean: NodeSet,
   anomalous: NodeSet[],
-  opts: { scorings: ScoringName[]; limit?: (m: Scorer) => number | undefined; onProgress?: (p: Progress) => void; parts?: boolean; onScored?: (method: string, set: string, scored: ScoredSet) => void },
+  opts: { scorings: ScoringName[]; limit?: (m: Scorer) => number | undefined; onProgress?: (p: Progress) => void; parts?: boolean; onScored?: (method: string, set: NodeSet, scored: ScoredSet) => void },
 ): EvalRow[] {
   const rows: EvalRow[] = [];
   let done = 0;
@@ -243,11 +243,11 @@ export function evaluateMethods(
   for (const m of scorers) {
     const limit = opts.limit?.(m);
     const base = m.score(clean, opts.scorings, limit);
-    opts.onScored?.(m.name, clean.name, base);
+    opts.onScored?.(m.name, clean, base);
     opts.onProgress?.({ done: ++done, total, stage: `${m.name}: clean` });
     for (const set of anomalous) {
       const s = m.score(set, opts.scorings, limit);
-      opts.onScored?.(m.name, set.name, s);
+      opts.onScored?.(m.name, set, s);
       for (const scoring of opts.scorings) {
         rows.push({
           method: m.name,

@@ -161,6 +161,7 @@ describe('CLI end to end on the default model', () => {
     expect(page.match(/<svg /g)).toHaveLength(2);
     expect(page).toContain('ROC: clean vs pgd (dev half)');
     expect(page).toContain('ROC at low false-positive rates: clean vs pgd (dev half)');
+    expect(page).toMatch(/false-positive rate \(log scale; 0 drawn at 1\/\d+\)/); // where a rate of 0 sits on a log axis
     // Each method's curve in both plots, and the chance line in each (with its legend entry).
     expect(page.match(/<polyline /g)).toHaveLength(2 * peers.results.length + 2);
     expect(page.split('>chance</text>')).toHaveLength(3);

@@ -8,7 +8,7 @@ import { devTestSplit } from '../src/node-sets.ts';
 import type { ImageSource } from '../src/detector/index.ts';
 
 /** One line of a parts file (src/cli/eval-output.ts partsWriter); files written before the classes were recorded lack them. */
-export interface Line { method: string; set: string; parts: string[]; calibration: number[]; images: number[][]; classes?: number[]; calibrationClasses?: number[]; witnesses?: Witnesses; gaussAlone?: boolean }
+export interface Line { method: string; set: string; files?: string[]; parts: string[]; calibration: number[]; images: number[][]; classes?: number[]; calibrationClasses?: number[]; witnesses?: Witnesses; gaussAlone?: boolean }
 
 /** The histogram method's lines of a parts file: the clean set's first, then the anomalous sets'. */
 export function readParts(file: string): { clean: Line; sets: Line[]; scans: number; quiet: number } {

@@ -4,6 +4,7 @@ import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { calibrationNeeded, roc, type AucComparison } from '../core/index.ts';
 import type { EvalRow, ScoredSet } from '../evaluate.ts';
+import type { NodeSet } from '../node-sets.ts';
 import type { EvalResult, LostImage, Split } from './eval.ts';
 import { esc, PALETTE, plot, plotPage } from './plots.ts';
 
@@ -31,7 +32,7 @@ export function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fp
     const lost = curves.find(({ res }) => res.kind === 'histoscan')?.res;
     const body = [
       plot({ title: `ROC: clean vs ${set}${half}`, xLabel: 'false-positive rate', yLabel: 'true-positive rate', series: [...series, { ...chance, x: [0, 1], y: [0, 1] }], xRange: [0, 1], yRange: [0, 1] }),
-      plot({ title: `ROC at low false-positive rates: clean vs ${set}${half}`, xLabel: 'false-positive rate (log scale)', yLabel: 'true-positive rate', series: atLow, xLog: true, xRange: [Math.log10(floor), 0], yRange: [0, 1] }),
+      plot({ title: `ROC at low false-positive rates: clean vs ${set}${half}`, xLabel: `false-positive rate (log scale; 0 drawn at 1/${Math.round(1 / floor)})`, yLabel: 'true-positive rate', series: atLow, xLog: true, xRange: [Math.log10(floor), 0], yRange: [0, 1] }),
       ...(lost ? [lostFigure(lost)] : []),
     ].join('\n');
     // A set's plots and pictures on rows of their own.
@@ -87,12 +88,14 @@ function lostFigure(r: EvalResult): string {
  * (witnesses: all, joint, gauss, or all+gauss / joint+gauss where it weighs both), to study combination rules offline
  * (tools/witness-rules.ts).
  */
-export function partsWriter(file: string): (method: string, set: string, scored: ScoredSet) => void {
+export function partsWriter(file: string): (method: string, set: NodeSet, scored: ScoredSet) => void {
   writeFileSync(file, '');
   return (method, set, { parts }) => {
     if (!parts) return;
     const images = parts.scores[0]?.map((_, i) => parts.scores.map((p) => p[i])) ?? [];
-    appendFileSync(file, `${JSON.stringify({ method, set, parts: parts.names, calibration: parts.calibration ?? [], images, classes: parts.classes, calibrationClasses: parts.calibrationClasses, witnesses: parts.witnesses ?? 'all' })}\n`);
+    // `files` names each row of `images`, so the parts can be joined with other scores of the same images.
+    const line = { method, set: set.name, files: set.files.slice(0, images.length), parts: parts.names, calibration: parts.calibration ?? [], images, classes: parts.classes, calibrationClasses: parts.calibrationClasses, witnesses: parts.witnesses ?? 'all' };
+    appendFileSync(file, `${JSON.stringify(line)}\n`);
   };
 }
 

@@ -32,7 +32,9 @@ export function plot(opts: { title: string; xLabel: string; yLabel: string; seri
   const out: string[] = [];
   out.push(`<svg viewBox="0 0 ${W} ${total}" width="${W}" font-family="sans-serif" font-size="11" role="img" aria-label="${esc(opts.title)}">`);
   out.push(`<rect width="${W}" height="${total}" fill="white"/>`);
-  out.push(`<text x="${W / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${esc(opts.title)}</text>`);
+  // About 64 bold characters fit across the plot; a longer title (a long set name) is cut, whole in its tooltip.
+  const title = opts.title.length > 64 ? `${opts.title.slice(0, 63)}…` : opts.title;
+  out.push(`<text x="${W / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold"><title>${esc(opts.title)}</title>${esc(title)}</text>`);
   // A log axis ticks at whole powers of ten (0.001, 0.01, … or 1e4, 1e5, …) where the range holds two.
   const decades = Array.from({ length: Math.max(0, Math.floor(x1) - Math.ceil(x0) + 1) }, (_, i) => Math.ceil(x0) + i);
   const logLabel = (t: number) => (t < 0 ? String(Number((10 ** t).toPrecision(1))) : t <= 3 ? String(10 ** t) : `1e${t}`);
@@ -64,7 +66,7 @@ export function plot(opts: { title: string; xLabel: string; yLabel: string; seri
 export function plotPage(title: string, plots: string[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font-family:sans-serif;margin:1rem}main{display:flex;flex-wrap:wrap;gap:1rem}section{display:flex;flex-wrap:wrap;gap:1rem;flex-basis:100%}figure{margin:0;font-size:13px;max-width:520px}figure div{display:flex;gap:.5rem;align-items:flex-start;margin:.4rem 0}figure span{display:inline-flex;flex-direction:column;align-items:center;width:92px;overflow-wrap:anywhere;font-size:11px}figure img{width:84px;height:84px;object-fit:contain;image-rendering:pixelated;background:#eee}figure b{flex:none;width:6rem;overflow-wrap:anywhere}figure i{display:flex;width:84px;height:84px;align-items:center;justify-content:center;text-align:center;background:#eee;font-size:10px}</style></head>
+<style>body{font-family:sans-serif;margin:1rem}main{display:flex;flex-wrap:wrap;gap:1rem}section{display:flex;flex-wrap:wrap;gap:1rem;flex-basis:100%}figure{margin:0;font-size:13px;max-width:520px}figure div{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-start;margin:.4rem 0}figure span{display:inline-flex;flex-direction:column;align-items:center;min-width:92px;max-width:200px;overflow-wrap:anywhere;font-size:11px}figure img{height:84px;width:auto;min-width:84px;max-width:200px;object-fit:contain;image-rendering:pixelated;background:#eee}figure b{flex:none;width:6rem;overflow-wrap:anywhere}figure i{display:flex;width:84px;height:84px;align-items:center;justify-content:center;text-align:center;background:#eee;font-size:10px}</style></head>
 <body><h1>${esc(title)}</h1><main>
 ${plots.join('\n')}
 </main></body></html>

@@ -223,8 +223,9 @@ export class DetectorClient extends EventTarget {
     return this.guard((api) => api.histogram(node, cls));
   }
 
-  cancel(): void {
-    void this.live?.api.cancel();
+  /** Stops a profile build (checks are stopped by the queue, which sends no more). */
+  cancelBuild(): void {
+    void this.live?.api.cancelBuild();
   }
 
   dispose(): void {

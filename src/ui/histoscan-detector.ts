@@ -6,7 +6,7 @@ import { DetailView } from './detail.ts';
 import { emit, type DetectorState } from './events.ts';
 import { blobsOf, pageUrl } from './files.ts';
 import { FileIntake } from './intake.ts';
-import { ModelLoader, notStarted } from './model-loader.ts';
+import { ModelLoader, NO_PROFILE, notStarted } from './model-loader.ts';
 import { thumbnail } from './thumbnails.ts';
 import { QueueController } from './queue.ts';
 import { FIRST_ROWS, windowAfterAdd, type Row, type RowWindow } from './rows.ts';
@@ -141,7 +141,12 @@ export class HistoscanDetector extends LitElement {
     this,
     this.client,
     (files) => this.useLocalModel(files),
-    () => this.queue.recheck(),
+    () => {
+      // A profile is in use: images that waited for one are checked, and those checked with another again.
+      this.notice = this.notice.replace(NO_PROFILE, '').trim();
+      this.queue.start();
+      this.queue.recheck();
+    },
   );
   readonly loader = new ModelLoader(this, this.client, this.queue);
   readonly details = new DetailView(this, this.client, this.queue, () => ({ fpr: this.fpr, scoring: this.scoring }), (row) => this.thumb(row));

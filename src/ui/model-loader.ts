@@ -144,9 +144,14 @@ export class ModelLoader implements ReactiveController {
     h.status = { state: 'ready' };
     if (info.warning) h.notice = `${h.notice} ${info.warning[0].toUpperCase()}${info.warning.slice(1)}`.trim();
     if (announce) emit(h, 'histoscan-ready', info);
-    this.queue.start();
+    // Without a profile a check can only fail: images wait until one is built or loaded (ProfilePanel).
+    if (info.profileBytes) this.queue.start();
+    else h.notice = `${h.notice} ${NO_PROFILE}`.trim();
   }
 }
+
+/** What the element says while its model has no profile. */
+export const NO_PROFILE = 'No profile for this model yet: build one from known-good images below, or load a .hsp; images wait for it.';
 
 /** The error of an image that no model checked, since none started. */
 export const notStarted = (why = '') => `Not checked: the model did not start${why ? ` (${why.replace(/\.$/, '')})` : ''}.`;

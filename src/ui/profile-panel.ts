@@ -147,11 +147,13 @@ export class ProfilePanel {
         <input id="calib-files" type="file" tabindex="-1" multiple accept="image/*" aria-label="Known-good images" @change=${(e: Event) => this.buildFrom(inputFiles(e))} />
         <button @click=${() => this.pick('hsp')} ?disabled=${building} title=${wait}>Load a .hsp profile…</button>
         <input id="hsp" type="file" tabindex="-1" accept=".hsp" aria-label="Profile file" @change=${(e: Event) => this.loadProfile(inputFiles(e)[0])} />
-        ${building
-          ? html`${bd.total ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress>` : html`<progress aria-label="Profile build"></progress>`}<span data-build-stage>${bd.stage}${bd.total ? `: ${bd.done.toLocaleString('en')} of ${bd.total.toLocaleString('en')}` : ''}</span><button @click=${() => this.client.cancel()}>Cancel</button>`
-          : nothing}
-        ${bd.url ? html`<a class="button" href=${bd.url} download=${this.downloadName()} data-download>Download profile (.hsp)</a>` : nothing}
+        ${bd.url && !building ? html`<a class="button" href=${bd.url} download=${this.downloadName()} data-download>Download profile (.hsp)</a>` : nothing}
       </div>
+      ${building
+        ? html`<div class="build-progress">
+            ${bd.total ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress>` : html`<progress aria-label="Profile build"></progress>`}<span data-build-stage>${bd.stage}${bd.total ? `: ${bd.done.toLocaleString('en')} of ${bd.total.toLocaleString('en')}` : ''}</span><button @click=${() => this.client.cancelBuild()}>Cancel</button>
+          </div>`
+        : nothing}
       ${bd.message ? html`<p class=${bd.state === 'error' ? 'error' : ''} role="status" data-build>${bd.message}</p>` : nothing}
     </section>`;
   }

@@ -17,7 +17,6 @@ export interface CheckOptions {
 export interface QueueClient {
   check(file: Blob, name: string, opts: CheckOptions): Promise<ImageResult | ImageError>;
   restart(): Promise<unknown>;
-  cancel(): void;
 }
 
 export interface QueueHooks {
@@ -235,7 +234,6 @@ export class QueueController implements ReactiveController {
     for (const r of this.queue) r.state = 'cancelled';
     this.batch = { ...this.batch, total: this.batch.total - this.queue.length };
     this.queue = [];
-    this.client.cancel();
   }
 
   /** Drop every row; with `keepWaiting`, only the finished ones (another model's), so the next model checks the rest. */

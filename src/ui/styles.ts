@@ -114,6 +114,9 @@ export const detectorStyles = css`
   button.open:hover { text-decoration: underline solid var(--histoscan-accent); }
   .calibrate { margin-top: 1.25rem; border-top: 1px solid var(--histoscan-rule); padding-top: 0.5rem; font-size: 0.9rem; }
   .calibrate .actions { justify-content: flex-start; }
+  /* A row of its own, so the bar keeps its width beside the stage's words on a phone. */
+  .build-progress { display: flex; gap: 0.5rem; align-items: center; margin-top: 0.5rem; }
+  .build-progress progress { min-width: 6rem; }
   .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
   @media (max-width: 560px) { .hide-sm { display: none; } .name { max-width: 6rem; } td, th { padding: 0.25rem 0.2rem; } }
 `;

@@ -18,7 +18,9 @@ export function statusView(s: Status, info: InitInfo | null, restarts: number) {
   return html`<div class="status" part="status" role="status">
     <span class="chip provider" data-provider=${info.provider}>${info.provider === 'webgpu' ? 'WebGPU' : 'WASM'}</span>
     <span class="chip">model ${fmtMB(info.modelBytes)}</span>
-    <span class="chip">profile ${fmtMB(info.profileBytes)} · ${info.profileCount.toLocaleString('en')} images${info.calibrated ? '' : ' · not calibrated'}</span>
+    ${info.profileBytes
+      ? html`<span class="chip">profile ${fmtMB(info.profileBytes)} · ${info.profileCount.toLocaleString('en')} images${info.calibrated ? '' : ' · not calibrated'}</span>`
+      : html`<span class="chip" data-no-profile>no profile yet</span>`}
     <span class="chip">${info.nodes.toLocaleString('en')} nodes in ${info.layers.length} layers</span>
     ${info.note ? html`<span class="chip" data-note>${info.note}</span>` : nothing}
     ${restarts ? html`<span class="chip">worker restarted ${restarts}×</span>` : nothing}

@@ -210,7 +210,7 @@ const api = {
     return nodeHistogram(need().profile!, node, cls);
   },
 
-  cancel(): void {
+  cancelBuild(): void {
     signal.aborted = true;
   },
 
