@@ -116,7 +116,7 @@ function checkSpec(json: unknown, whole: boolean): Partial<ModelSpec> {
     const v = o[k];
     if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) return bad(`${k} must be a list of numbers`);
     const fits = v.length === 1 || (o.channels === undefined ? v.length === 3 : v.length === o.channels);
-    if (!fits) bad(`${k} must have ${o.channels === 1 ? '1 value' : `1 or ${(o.channels as number | undefined) ?? 3} values`}, not ${v.length}`);
+    if (!fits) bad(`${k} must have ${o.channels === 1 ? '1 value for a gray input (channels 1, as the spec or the model says)' : `1 or ${(o.channels as number | undefined) ?? 3} values`}, not ${v.length}`);
     return v as number[];
   };
   const mean = o.mean === undefined ? undefined : arr('mean');

@@ -67,7 +67,7 @@ describe('preprocessing', () => {
     expect(() => parseSpec({ inputName: 'x', height: 0, width: 2, channels: 3, layout: 'nchw', scale: 255 })).toThrow(/height/);
     expect(() => parseSpec({ inputName: 'x', height: 2, width: 2, channels: 2, layout: 'nchw', scale: 255 })).toThrow(/channels/);
     expect(parseSpec({ inputName: 'x', height: 2, width: 2, channels: 1, layout: 'nhwc', scale: 1 }).mean).toEqual([0]);
-    expect(() => parseSpec({ inputName: 'x', height: 2, width: 2, channels: 1, layout: 'nhwc', scale: 1, mean: [0, 0, 0] })).toThrow(/mean must have 1 value, not 3/);
+    expect(() => parseSpec({ inputName: 'x', height: 2, width: 2, channels: 1, layout: 'nhwc', scale: 1, mean: [0, 0, 0] })).toThrow(/mean must have 1 value for a gray input \(channels 1, as the spec or the model says\), not 3/);
     expect(() => parseSpec({ inputName: 'x', height: 2, width: 2, channels: 3, layout: 'chw', scale: 1 })).toThrow(/layout/);
     expect(() => parseSpec({ inputName: 'x', height: 2, width: 2, channels: 3, layout: 'nchw', scale: 1, std: [1, 0, 1] })).toThrow(/std must not be 0/);
     expect(() => parseSpec('nope')).toThrow(ModelError);
