@@ -146,7 +146,7 @@ test('a small set calibrates on the images the verdict needs to flag, and the pr
   await expect(rows(page).first()).toHaveAttribute('data-verdict', /typical|unusual/);
 });
 
-test('a build from files none of which decode says why and keeps the profile in use', async ({ page }) => {
+test('a build from files none of which decode says why and keeps the profile in use; what is not named as an image is left out of any build before its split', async ({ page }) => {
   await openDemo(page);
   const notes = [1, 2, 3].map((i) => ({ name: `notes-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(`not an image ${i}`) }));
   await page.locator(`${el} #calib-files`).setInputFiles(notes);
@@ -160,6 +160,11 @@ test('a build from files none of which decode says why and keeps the profile in 
   await expect(page.locator(`${el} [data-build]`)).toContainText(/Profile built from 24 images .*; 1 non-image file in the folder left out/, { timeout: 60_000 });
   await page.locator(`${el} #calib`).setInputFiles('tests/fixtures/models');
   await expect(page.locator(`${el} [data-build]`)).toContainText(/No images in the chosen folder \(\d+ other files\)/);
+  // Picked files are taken alike: what is not named as an image is left out before the split, so it cannot take a
+  // calibration image's place.
+  const picked = [...Array.from({ length: 40 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`), 'data/README.md', 'data/stats.json'];
+  await page.locator(`${el} #calib-files`).setInputFiles(picked);
+  await expect(page.locator(`${el} [data-build]`)).toContainText(/Profile built from 40 images \(.*, 19 to calibrate\).*; 2 non-image files left out/, { timeout: 60_000 });
 });
 
 test('the budget attribute bounds a profile built in the browser', async ({ page }) => {

@@ -54,17 +54,18 @@ export class ProfilePanel {
   }
 
   /** A folder's images (other files left out, and said so), in path order as the CLI reads a folder. */
-  private buildFromFolder(all: File[]): Promise<void> {
+  /** A folder's or a pick's files not named as images are left out before the split, as a folder drop leaves them (files.ts imagesOnly). */
+  private buildFromChosen(all: File[], where: 'folder' | 'files'): Promise<void> {
     const { files, skipped } = imagesOnly(all);
     if (!files.length && all.length) {
-      this.set({ state: 'error', message: `No images in the chosen folder (${counted(skipped, 'other file')}): a build needs known-good PNG, JPEG, WebP, AVIF, GIF, BMP or TIFF images.` });
+      this.set({ state: 'error', message: `No images ${where === 'folder' ? 'in the chosen folder' : 'among the chosen files'} (${counted(skipped, 'other file')}): a build needs known-good PNG, JPEG, WebP, AVIF, GIF, BMP or TIFF images.` });
       return Promise.resolve();
     }
-    return this.buildFrom(files, skipped);
+    return this.buildFrom(files, skipped, where);
   }
 
-  /** Build from `files`; `ignored`: other files of its folder, left out. */
-  async buildFrom(files: File[], ignored = 0): Promise<void> {
+  /** Build from `files`; `ignored`: other files of the folder or pick, left out. */
+  async buildFrom(files: File[], ignored = 0, where: 'folder' | 'files' = 'files'): Promise<void> {
     if (!files.length) return;
     // The worker says the total (every pass over the images) with its first progress: until then, no bar length.
     this.set({ state: 'running', done: 0, total: 0, stage: 'starting', message: undefined });
@@ -76,7 +77,7 @@ export class ProfilePanel {
       // Each error names its file; the first three, the count of the rest.
       const errors = r.skipped.slice(0, 3).map((s) => s.error.replace(/\.$/, ''));
       const more = r.skipped.length > 3 ? `; and ${r.skipped.length - 3} more` : '';
-      const skipped = (r.skipped.length ? `; ${counted(r.skipped.length, 'file')} skipped (${errors.join('; ')}${more})` : '') + (ignored ? `; ${counted(ignored, 'non-image file')} in the folder left out` : '');
+      const skipped = (r.skipped.length ? `; ${counted(r.skipped.length, 'file')} skipped (${errors.join('; ')}${more})` : '') + (ignored ? `; ${counted(ignored, 'non-image file')}${where === 'folder' ? ' in the folder' : ''} left out` : '');
       const used = r.calibrated ? ` (${r.count.toLocaleString('en')} for the histograms, ${r.calibrated.toLocaleString('en')} to calibrate)` : '';
       const built = `Profile built from ${counted(r.count + r.calibrated, 'image')}${used} on this device (${fmtMB(r.bytes.byteLength)})`;
       // The build's notes (e.g. the energy part left out) and warnings (too few calibration images for the FPR or for one part alone) where it has a calibration.
@@ -143,8 +144,8 @@ export class ProfilePanel {
       <div class="actions">
         <button @click=${() => this.pick('calib')} ?disabled=${building || !ready}>Build a profile from a folder…</button>
         <button @click=${() => this.pick('calib-files')} ?disabled=${building || !ready}>…or from images</button>
-        <input id="calib" type="file" tabindex="-1" webkitdirectory multiple aria-label="Folder of known-good images" @change=${(e: Event) => this.buildFromFolder(inputFiles(e))} />
-        <input id="calib-files" type="file" tabindex="-1" multiple accept="image/*" aria-label="Known-good images" @change=${(e: Event) => this.buildFrom(inputFiles(e))} />
+        <input id="calib" type="file" tabindex="-1" webkitdirectory multiple aria-label="Folder of known-good images" @change=${(e: Event) => this.buildFromChosen(inputFiles(e), 'folder')} />
+        <input id="calib-files" type="file" tabindex="-1" multiple accept="image/*" aria-label="Known-good images" @change=${(e: Event) => this.buildFromChosen(inputFiles(e), 'files')} />
         <button @click=${() => this.pick('hsp')} ?disabled=${building} title=${wait}>Load a .hsp profile…</button>
         <input id="hsp" type="file" tabindex="-1" accept=".hsp" aria-label="Profile file" @change=${(e: Event) => this.loadProfile(inputFiles(e)[0])} />
         ${bd.url && !building ? html`<a class="button" href=${bd.url} download=${this.downloadName()} data-download>Download profile (.hsp)</a>` : nothing}
