@@ -19,7 +19,7 @@ export function statusView(s: Status, info: InitInfo | null, restarts: number) {
     <span class="chip provider" data-provider=${info.provider}>${info.provider === 'webgpu' ? 'WebGPU' : 'WASM'}</span>
     <span class="chip">model ${fmtMB(info.modelBytes)}</span>
     ${info.profileBytes
-      ? html`<span class="chip">profile ${fmtMB(info.profileBytes)} · ${info.profileCount.toLocaleString('en')} images${info.calibrated ? '' : ' · not calibrated'}</span>`
+      ? html`<span class="chip">profile ${fmtMB(info.profileBytes)} · ${info.profileCount.toLocaleString('en')} images${info.calibrated ? ` + ${info.calibrated.toLocaleString('en')} to calibrate` : ' · not calibrated'}</span>`
       : html`<span class="chip" data-no-profile>no profile yet</span>`}
     <span class="chip">${info.nodes.toLocaleString('en')} nodes in ${info.layers.length} layers</span>
     ${info.note ? html`<span class="chip" data-note>${info.note}</span>` : nothing}
