@@ -113,6 +113,12 @@ describe('CLI end to end on the default model', () => {
     // --parts-out: per set, every image's part scores (those of `score`) and the 40 x 6 calibration table.
     const recorded = readFileSync(partsOut, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(recorded.map((l: { set: string }) => l.set)).toEqual(['clean', 'pgd']);
+    // Each row named by its file, in the order `score` gives them.
+    expect(recorded[1].files).toEqual(pgdScored.map((r) => (r as unknown as { file: string }).file));
+    // --json carries how it was made: the version and every option.
+    const report = JSON.parse(pa.stdout);
+    expect(report.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(report.options).toMatchObject({ model: MODEL, background: bg, calibration: cal, clean, anomalous: [`pgd=${pgd}`], methods: 'histogram', parts: true, partsOut });
     expect(recorded[0].calibration).toHaveLength(40 * recorded[0].parts.length);
     recorded[1].images.forEach((row: number[], i: number) => row.forEach((v, k) => expect(v).toBeCloseTo(pgdParts[i][k].score, 9)));
     // ... and the classes the model predicts, of the images and of the calibration images (Mondrian rules in tools/witness-rules.ts).

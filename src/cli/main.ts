@@ -246,7 +246,7 @@ layerOptions(
       .option('--parts-out <file>', 'write every image\'s calibrated part scores and the calibration table as JSON lines (one per method and set), to try other combination rules offline', outFile)
       .option('--plots <file>', 'write ROC curves of every method, one plot per anomalous set, and the images histoscan\'s AUC is lost on, as a self-contained HTML page', outFile)
       .option('--fpr <rate>', "the verdict's false-positive rate: what share of each set histoscan flags there (q <= rate)", rate, DEFAULTS.fpr)
-      .option('--json', 'print {"results": [...]} on stdout'),
+      .option('--json', 'print {"version", "options", "split", "results": [...]} on stdout'),
   ),
 ).action(async (opts) => {
   const known = evalImages(opts);
@@ -258,7 +258,8 @@ layerOptions(
   const { results, skipped } = await runEval(detector, opts, known, (p) => bar.update(p));
   bar.stop();
   for (const s of skipped) console.error(s);
-  if (opts.json) console.log(JSON.stringify({ split: opts.split, results }, null, 2));
+  // The version and every option beside the figures, so that a saved report says how to make it again.
+  if (opts.json) console.log(JSON.stringify({ version, options: opts, split: opts.split, results }, null, 2));
   else console.log(evalTable(results));
   detector.release();
   if (skipped.length) process.exitCode = EXIT.failed;
