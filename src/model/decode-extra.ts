@@ -55,6 +55,22 @@ export function decodeBmpRle(b: Uint8Array, rle: 1 | 2): RgbaImage {
 }
 
 /**
+ * How many bytes an uncompressed BMP's pixel rows lack (bmp-ts would read past the end and say so in its
+ * own words). Rows are padded to 4 bytes (the last row's padding may be missing); only BI_RGB and
+ * bitfields (0, 3, 6) store them as they are, and an OS/2 header (12 bytes) only BI_RGB.
+ */
+export function bmpShortBy(b: Uint8Array): number {
+  if (b.length < 26) return 0;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const header = v.getUint32(14, true);
+  const os2 = header === 12;
+  if (!os2 && (header < 40 || b.length < 34 || ![0, 3, 6].includes(v.getUint32(30, true)))) return 0;
+  const [w, h, bpp] = os2 ? [v.getUint16(18, true), v.getUint16(20, true), v.getUint16(24, true)] : [v.getInt32(18, true), v.getInt32(22, true), v.getUint16(28, true)];
+  const need = v.getUint32(10, true) + Math.ceil((w * bpp) / 32) * 4 * (Math.abs(h) - 1) + Math.ceil((w * bpp) / 8);
+  return Math.max(0, need - b.length);
+}
+
+/**
  * An uncompressed BMP that bmp-ts misreads or refuses — 4 bits per pixel, or an OS/2 header (12 bytes:
  * 16-bit sizes, 3-byte palette entries) at 1, 4, 8 or 24 bits — else null (bmp-ts reads it).
  */
@@ -75,8 +91,8 @@ export function decodeBmpPlain(b: Uint8Array): RgbaImage | null {
   const colors = bpp === 24 ? 0 : Math.min(1 << bpp, (!os2 && v.getUint32(46, true)) || 1 << bpp);
   const stride = Math.ceil((width * bpp) / 32) * 4;
   const offset = v.getUint32(10, true);
-  const short = offset + stride * (height - 1) + Math.ceil((width * bpp) / 8) - b.length;
-  if (short > 0) throw new Error(`its pixel data ends ${short} bytes early`);
+  const short = bmpShortBy(b);
+  if (short) throw new Error(`its pixel data ends ${short} bytes early`);
   const data = new Uint8Array(4 * width * height);
   for (let y = 0; y < height; y++) {
     const row = offset + stride * (topDown ? y : height - 1 - y);

@@ -12,7 +12,7 @@ import { decompressFrame, parseGIF, type Frame } from 'gifuct-js';
 import { PNG } from 'pngjs';
 import type { RgbaImage } from '../types.ts';
 import { fileBytes, ImageDecodeError } from '../core/errors.ts';
-import { bmpRle, decodeBmpPlain, decodeBmpRle, onCanvas, webpFirstFrame } from './decode-extra.ts';
+import { bmpRle, bmpShortBy, decodeBmpPlain, decodeBmpRle, onCanvas, webpFirstFrame } from './decode-extra.ts';
 import { checkImageBytes, formatName, MAX_PIXELS, jpegCoding, type RasterFormat } from './image-errors.ts';
 import { decodeTiff } from './decode-tiff.ts';
 import { avifOrientations, jpegOrientation, orient, pngOrientation } from './orientation.ts';
@@ -38,17 +38,6 @@ function wasmDecoder(file: string, init: (m: WebAssembly.Module) => unknown, dec
 const webp = wasmDecoder('@jsquash/webp/codec/dec/webp_dec.wasm', initWebp, decodeWebpWasm);
 // libavif's (dav1d's) decoder gives 8 bits per channel, as a browser shows an AVIF.
 const avif = wasmDecoder('@jsquash/avif/codec/dec/avif_dec.wasm', initAvif, (b) => decodeAvifWasm(b));
-
-/** How many bytes an uncompressed BMP's pixel rows lack (bmp-ts would read past the end and say so in its own words). */
-function bmpShortBy(bytes: Uint8Array): number {
-  if (bytes.length < 34) return 0;
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [offset, header, w, h, bpp, compression] = [v.getUint32(10, true), v.getUint32(14, true), v.getInt32(18, true), v.getInt32(22, true), v.getUint16(28, true), v.getUint32(30, true)];
-  // Rows are padded to 4 bytes (the last row's padding may be missing); only BI_RGB and bitfields (0, 3, 6) store them as they are.
-  if (header < 40 || ![0, 3, 6].includes(compression)) return 0;
-  const need = offset + Math.ceil((w * bpp) / 32) * 4 * (Math.abs(h) - 1) + Math.ceil((w * bpp) / 8);
-  return Math.max(0, need - bytes.length);
-}
 
 /** A BMP without alpha reads as transparent from bmp-ts (alpha 0 everywhere): opaque, as browsers show it. */
 function fromBmp(bytes: Uint8Array): RgbaImage {

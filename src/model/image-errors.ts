@@ -32,7 +32,7 @@ export function le(b: Uint8Array, i: number, n: number): number {
 }
 
 /** The big-endian unsigned integer of n bytes at i (bytes past the end read as 0). */
-function be(b: Uint8Array, i: number, n: number): number {
+export function be(b: Uint8Array, i: number, n: number): number {
   let v = 0;
   for (let k = 0; k < n; k++) v = v * 256 + (b[i + k] ?? 0);
   return v;

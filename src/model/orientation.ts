@@ -3,7 +3,7 @@
 // model turned one way on the page and another way in the CLI.
 import exifReader from 'exif-reader';
 import type { RgbaImage } from '../types.ts';
-import { pngExif } from './image-errors.ts';
+import { be, pngExif } from './image-errors.ts';
 
 /** The APP1 "Exif" payload of a JPEG (before the first scan), or null. */
 export function jpegExif(bytes: Uint8Array): Uint8Array | null {
@@ -42,12 +42,11 @@ export const pngOrientation = (bytes: Uint8Array): number => exifOrientation(png
  * apply in turn, in the order the file associates them; [] where it has neither.
  */
 export function avifOrientations(b: Uint8Array): number[] {
-  const u = (at: number, n: number) => (n === 1 ? b[at] : n === 2 ? (b[at] << 8) | b[at + 1] : ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0);
   /** The boxes in [from, to): type, where its body starts, where it ends. */
   const boxes = (from: number, to: number) => {
     const out: { type: string; at: number; end: number }[] = [];
     for (let i = from; i + 8 <= to; ) {
-      const size = u(i, 4);
+      const size = be(b, i, 4);
       if (size < 8 || i + size > to) break;
       out.push({ type: String.fromCharCode(...b.subarray(i + 4, i + 8)), at: i + 8, end: i + size });
       i += size;
@@ -60,18 +59,18 @@ export function avifOrientations(b: Uint8Array): number[] {
   const pitm = inMeta.find((x) => x.type === 'pitm');
   const iprp = inMeta.find((x) => x.type === 'iprp');
   if (!pitm || !iprp) return [];
-  const primary = b[pitm.at] === 0 ? u(pitm.at + 4, 2) : u(pitm.at + 4, 4);
+  const primary = be(b, pitm.at + 4, b[pitm.at] === 0 ? 2 : 4);
   const inIprp = boxes(iprp.at, iprp.end);
-  const properties = boxes(inIprp.find((x) => x.type === 'ipco')?.at ?? 0, inIprp.find((x) => x.type === 'ipco')?.end ?? 0);
-  const ipma = inIprp.find((x) => x.type === 'ipma');
-  if (!ipma) return [];
+  const [ipco, ipma] = [inIprp.find((x) => x.type === 'ipco'), inIprp.find((x) => x.type === 'ipma')];
+  if (!ipco || !ipma) return [];
+  const properties = boxes(ipco.at, ipco.end);
   const [version, wide] = [b[ipma.at], b[ipma.at + 3] & 1];
   let i = ipma.at + 8;
-  for (let e = u(ipma.at + 4, 4); e > 0 && i < ipma.end; e--) {
-    const item = version < 1 ? u(i, 2) : u(i, 4);
+  for (let e = be(b, ipma.at + 4, 4); e > 0 && i < ipma.end; e--) {
+    const item = be(b, i, version < 1 ? 2 : 4);
     i += version < 1 ? 2 : 4;
     const n = b[i++];
-    const indices = Array.from({ length: n }, (_, k) => (wide ? u(i + 2 * k, 2) & 0x7fff : b[i + k] & 0x7f));
+    const indices = Array.from({ length: n }, (_, k) => (wide ? be(b, i + 2 * k, 2) & 0x7fff : b[i + k] & 0x7f));
     i += n * (wide ? 2 : 1);
     if (item !== primary) continue;
     return indices.flatMap((k) => {

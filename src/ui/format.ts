@@ -26,20 +26,19 @@ export const fmtValue = (v: number): string => {
   return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
 };
 
-/** A bin [a, b) with as many digits as tell its edges apart (narrow tail bins round to one value at fmtValue's). */
-export const fmtBin = (a: number, b: number): string => {
-  // A bin of zero width holds one value (an atom such as ReLU's 0).
-  if (a === b) return `exactly ${fmtValue(a)}`;
-  let [x, y] = [fmtValue(a), fmtValue(b)];
-  for (let d = 3; x === y && d <= 9; d++) [x, y] = [String(+a.toPrecision(d)), String(+b.toPrecision(d))];
-  return `[${x}, ${y})`;
-};
-
-/** An axis's tick values with as many digits as tell them apart (a node near an atom spans a narrow range). */
+/** Values with as many digits as tell them apart (axis ticks on a narrow range, a narrow bin's edges), fmtValue's where those do. */
 export const fmtTicks = (ts: number[]): string[] => {
   let out = ts.map(fmtValue);
   for (let d = 3; new Set(out).size < new Set(ts).size && d <= 9; d++) out = ts.map((t) => String(+t.toPrecision(d)));
   return out;
+};
+
+/** A bin [a, b) with as many digits as tell its edges apart (narrow tail bins round to one value at fmtValue's). */
+export const fmtBin = (a: number, b: number): string => {
+  // A bin of zero width holds one value (an atom such as ReLU's 0).
+  if (a === b) return `exactly ${fmtValue(a)}`;
+  const [x, y] = fmtTicks([a, b]);
+  return `[${x}, ${y})`;
 };
 
 /** An activation value with three significant decimals (node descriptions). */

@@ -65,7 +65,7 @@ export class ProfilePanel {
   }
 
   /** Build from `files`; `ignored`: other files of the folder or pick, left out. */
-  async buildFrom(files: File[], ignored = 0, where: 'folder' | 'files' = 'files'): Promise<void> {
+  private async buildFrom(files: File[], ignored: number, where: 'folder' | 'files'): Promise<void> {
     if (!files.length) return;
     // The worker says the total (every pass over the images) with its first progress: until then, no bar length.
     this.set({ state: 'running', done: 0, total: 0, stage: 'starting', message: undefined });
