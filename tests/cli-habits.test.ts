@@ -183,6 +183,21 @@ describe('CLI habits', () => {
     expect(r.stderr).not.toMatch(/cannot flag/);
     const h = decodeProfile(readFileSync(out)).header;
     expect([h.count, h.calibration?.count]).toEqual([41, 19]);
+    // A file named as an image that is none, and a cut PNG, take no calibration place: the split is
+    // planned on the 60 that are images, and the two are reported as skipped (exit 2).
+    const mixed = join(dir, 'mixed');
+    mkdirSync(mixed);
+    for (const f of readdirSync(bg)) copyFileSync(join(bg, f), join(mixed, f));
+    writeFileSync(join(mixed, '00000-broken.png'), 'not an image at all');
+    const last = readdirSync(bg).sort().at(-1)!;
+    writeFileSync(join(mixed, 'zz-cut.png'), readFileSync(join(bg, last)).subarray(0, 200));
+    const m = cli(['profile', '--model', MODEL, '--images', mixed, '--out', join(dir, 'mixed.hsp')]);
+    expect(m.status, m.stderr).toBe(2);
+    expect(m.stderr).toMatch(/note: calibrating on 19 of the 60 readable images \(of 62\) in .*, the other 41 are the background/);
+    expect(m.stderr).toMatch(/skipped \S*mixed\/00000-broken\.png: this is a text file/);
+    expect(m.stderr).toMatch(/skipped \S*mixed\/zz-cut\.png: the PNG is truncated or corrupt/);
+    expect(m.stderr).not.toMatch(/cannot flag/);
+    expect([decodeProfile(readFileSync(join(dir, 'mixed.hsp'))).header.calibration?.count]).toEqual([19]);
     // At FPR 1% not even half would do (99 needed): every 5th, and the warning that it cannot flag.
     const strict = cli(['profile', '--model', MODEL, '--images', bg, '--fpr', '0.01', '--out', join(dir, 'strict.hsp')]);
     expect(strict.stderr).toMatch(/note: calibrating on 12 of the 60 images in .* \(every 5th\), the other 48 are the background/);

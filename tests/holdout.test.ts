@@ -1,7 +1,7 @@
 // One folder of known-good images split into background and calibration (detector/holdout.ts holdOut),
 // as `profile` without --calibration and the page's build both do it.
 import { describe, expect, it } from 'vitest';
-import { holdOut, type ImageSource } from '../src/detector/index.ts';
+import { holdOut, readable, type ImageSource } from '../src/detector/index.ts';
 import type { RgbaImage } from '../src/types.ts';
 
 const source = (names: string[]): ImageSource => ({
@@ -52,5 +52,34 @@ describe('holdOut of a small set', () => {
     // Enough by the share: the same split as without the floor.
     expect(namesOf(holdOut(source(names(100)), 0.2, 19).calibration)).toEqual(namesOf(holdOut(source(names(100)), 0.2).calibration));
     expect(holdOut(source(names(9)), 0.2, 19).calibration).toBeNull();
+  });
+});
+
+describe('readable', () => {
+  const names = Array.from({ length: 14 }, (_, i) => `img-${i}`);
+  const broken = new Set([0, 5, 11]);
+  const checked: ImageSource = {
+    ...source(names),
+    check: async (i) => {
+      if (broken.has(i)) throw new Error(`img-${i}: not an image`);
+    },
+  };
+
+  it('leaves out the images whose check fails, with why, before a split is planned on the rest', async () => {
+    const { images, refused } = await readable(checked);
+    expect(namesOf(images)).toEqual(names.filter((_, i) => !broken.has(i)));
+    expect(refused).toEqual([0, 5, 11].map((i) => ({ file: `img-${i}`, error: `img-${i}: not an image`, code: 'error' })));
+    expect((await images.load(4)).data[0]).toBe(6); // loads the image it names
+    // The split of what is left keeps the check: picked twice, it still names the right file.
+    const { calibration } = holdOut(images, 0.2);
+    expect(namesOf(calibration)).toEqual(['img-6', 'img-12']);
+    await expect(holdOut(checked, 0.5).calibration!.check!(2)).rejects.toThrow('img-5');
+  });
+
+  it('gives the source whole where nothing passes (the build says why each failed) or nothing is checked', async () => {
+    const none: ImageSource = { ...source(['a', 'b']), check: async () => Promise.reject(new Error('no')) };
+    expect(await readable(none)).toEqual({ images: none, refused: [] });
+    const plain = source(names);
+    expect((await readable(plain)).images).toBe(plain);
   });
 });

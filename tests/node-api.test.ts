@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CancelledError, defaultPlan, Detector, decodeImage, decodeProfile, encodeProfile, fileSource, holdOut, listImages, UsageError } from '../src/node.ts';
+import { CancelledError, defaultPlan, Detector, decodeImage, decodeProfile, encodeProfile, fileSource, holdOut, listImages, readable, UsageError } from '../src/node.ts';
 import { cli, MODEL, subset } from './fixtures/cli.ts';
 
 const model = readFileSync('public/models/fashion-cnn.onnx');
@@ -181,7 +181,10 @@ describe('the Node API', () => {
       expect(r.status, r.stderr).toBe(0);
       const fromCli = decodeProfile(readFileSync(out));
       const d = await Detector.create({ model, reduction: { plan: defaultPlan({ budget: 3e6 }) } });
-      const { background, calibration } = holdOut(fileSource(listImages([bg])), 0.2, 19);
+      // As README's example: what is no image is left out before the split (here nothing is).
+      const { images, refused } = await readable(fileSource(listImages([bg])));
+      expect(refused).toEqual([]);
+      const { background, calibration } = holdOut(images, 0.2, 19);
       const built = (await d.build(background, calibration)).profile;
       // Planned for 96 images (1-byte counts), not the 10,000 a detector plans for before it sees any:
       // within 3 MB, room for class histograms on the last 2 layers, not 1 (no class of 96 fills them here).

@@ -1,7 +1,7 @@
 // `histoscan eval`: histoscan's p-value methods and the peers (Mahalanobis, k-NN, MSP, energy) on
 // the same images, AUC per method and anomalous set, one table.
 import { writeFileSync } from 'node:fs';
-import { aucInterval, compareAuc, costliest, realisedFpr, rowKeys, scanOf, UsageError, type AucComparison } from '../core/index.ts';
+import { aucInterval, compareAuc, costliest, realisedFpr, rowKeys, scanOf, UsageError, type AucComparison, type ImageError } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { Detector, FeatureExtractor, ImageSource } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type EvalRow, type Scorer } from '../evaluate.ts';
@@ -129,6 +129,8 @@ export interface EvalImages {
   calibration: ImageSource | null;
   /** What was held out to calibrate, where nothing was named (io.ts heldOut). */
   note?: string;
+  /** Background files left out of that split: their header is no image's. */
+  refused?: ImageError[];
   clean: ImageSource;
   anomalous: { name: string; images: ImageSource }[];
 }
@@ -139,13 +141,13 @@ export interface EvalImages {
  * holdOut), none where only peers run, which need no calibration; the test halves of the clean and
  * anomalous folders. An empty folder, or a k-NN with fewer background images than k, stops here.
  */
-export function evalImages(flags: EvalFlags): EvalImages {
+export async function evalImages(flags: EvalFlags): Promise<EvalImages> {
   const { sets, wanted } = parseEvalFlags(flags);
   const given = fileSource(listImageFiles([flags.background]));
   if (given.count === 0) throw new UsageError(`No image files in ${flags.background}`);
   const calibration = flags.calibration ? fileSource(listImageFiles([flags.calibration])) : null;
   if (calibration?.count === 0) throw new UsageError(`No image files in ${flags.calibration}`);
-  const known = !scans(wanted) ? { background: given, calibration: null } : calibration ? { background: given, calibration } : heldOut(given, flags.background, '--calibration DIR names held-out images instead', flags.fpr);
+  const known = !scans(wanted) ? { background: given, calibration: null } : calibration ? { background: given, calibration } : await heldOut(given, flags.background, '--calibration DIR names held-out images instead', flags.fpr);
   if (wanted.includes('knn') && known.background.count < flags.k) {
     throw new UsageError(`the k-NN peer with k = ${flags.k} needs at least ${flags.k} background images, and there are ${known.background.count}: give more, or a smaller --k`);
   }
@@ -243,7 +245,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
     // The AUCs as the table gives them (DeLong's sums can differ in the last bits, and a rounding with them).
     if (best?.scores) res.versusBestPeer = { peer: best.method, ...compareAuc(mine.clean, mine.anomalous, best.scores.clean, best.scores.anomalous), a: rows[i].auc, b: best.auc };
   });
-  const skipped = [background, clean, ...anomalous, calibration].flatMap((set) => set?.skipped.map(skippedLine) ?? []);
+  const skipped = [{ skipped: known.refused ?? [] }, background, clean, ...anomalous, calibration].flatMap((set) => set?.skipped.map(skippedLine) ?? []);
   return { results, skipped };
 }
 

@@ -2,8 +2,8 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { basename, dirname, extname, join } from 'node:path';
-import { calibrationNeeded, decodeProfile, ImageDecodeError, isProfileBytes, ModelError, ProfileError, UsageError, type Profile } from '../core/index.ts';
-import { holdOut, type ImageSource } from '../detector/index.ts';
+import { calibrationNeeded, decodeProfile, ImageDecodeError, isProfileBytes, ModelError, ProfileError, UsageError, type ImageError, type Profile } from '../core/index.ts';
+import { holdOut, readable, type ImageSource } from '../detector/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { EXIT } from './exit.ts';
 import { decodeImage } from '../model/decode-node.ts';
@@ -117,31 +117,38 @@ function statOf(p: string): Stats | 'denied' | null {
   }
 }
 
+/** An image file's head and tail checked (image-errors.ts checkImageBytes), without reading it whole. */
+function checkHeadTail(path: string, size: number): void {
+  const fd = openSync(path, 'r');
+  try {
+    const at = (from: number, n: number) => {
+      const b = new Uint8Array(Math.min(n, size - from));
+      return b.subarray(0, readSync(fd, b, 0, b.length, from));
+    };
+    checkImageBytes(at(0, 65536), basename(path), MAX_PIXELS, at(Math.max(0, size - TAIL_BYTES), TAIL_BYTES), size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A failure to read an image file as the image error it is, naming the file. */
+function readError(path: string, e: unknown): ImageDecodeError {
+  if (e instanceof ImageDecodeError) return e;
+  return new ImageDecodeError(`${basename(path)}: the file could not be read (${denied(e) ? 'permission denied' : ((e as NodeJS.ErrnoException).code ?? (e as Error).message)}).`, 'corrupt');
+}
+
 /**
  * An image file's bytes. A large file's head and tail are checked first, as the page does, so a big
  * file that is no image (or over the pixel limit) is refused without reading it whole.
  */
 export function readImageFile(path: string): Uint8Array {
-  const name = basename(path);
   try {
     const size = statSync(path).size;
-    if (size > WHOLE_READ_BYTES) {
-      const fd = openSync(path, 'r');
-      try {
-        const at = (from: number, n: number) => {
-          const b = new Uint8Array(Math.min(n, size - from));
-          return b.subarray(0, readSync(fd, b, 0, b.length, from));
-        };
-        checkImageBytes(at(0, 65536), name, MAX_PIXELS, at(Math.max(0, size - TAIL_BYTES), TAIL_BYTES), size);
-      } finally {
-        closeSync(fd);
-      }
-    }
-    if (size > 2 ** 31 - 1) throw new ImageDecodeError(`${name}: the file is ${(size / 2 ** 30).toFixed(1)} GiB, more than the command line reads (2 GiB).`, 'too-large');
+    if (size > WHOLE_READ_BYTES) checkHeadTail(path, size);
+    if (size > 2 ** 31 - 1) throw new ImageDecodeError(`${basename(path)}: the file is ${(size / 2 ** 30).toFixed(1)} GiB, more than the command line reads (2 GiB).`, 'too-large');
     return new Uint8Array(readFileSync(path));
   } catch (e) {
-    if (e instanceof ImageDecodeError) throw e;
-    throw new ImageDecodeError(`${name}: the file could not be read (${denied(e) ? 'permission denied' : ((e as NodeJS.ErrnoException).code ?? (e as Error).message)}).`, 'corrupt');
+    throw readError(path, e);
   }
 }
 
@@ -150,22 +157,32 @@ export function fileSource(files: string[]): ImageSource {
     count: files.length,
     name: (i) => files[i],
     load: async (i) => decodeImage(readImageFile(files[i]), basename(files[i])),
+    check: async (i) => {
+      try {
+        checkHeadTail(files[i], statSync(files[i]).size);
+      } catch (e) {
+        throw readError(files[i], e);
+      }
+    },
   };
 }
 
 /**
  * Every 5th image of `dir` held out to calibrate (detector/holdout.ts holdOut), or the fewest that
  * can flag at `fpr` where that is more and half remain, and the note that says so, for the caller to
- * print once the model has opened (a model that does not is said first).
+ * print once the model has opened (a model that does not is said first). Files whose header is no
+ * image's are left out first (`refused`, with why), so none takes a calibration place.
  */
-export function heldOut(given: ImageSource, dir: string, alternatives: string, fpr: number): { background: ImageSource; calibration: ImageSource | null; note?: string } {
+export async function heldOut(all: ImageSource, dir: string, alternatives: string, fpr: number): Promise<{ background: ImageSource; calibration: ImageSource | null; note?: string; refused: ImageError[] }> {
+  const { images: given, refused } = await readable(all);
   const need = calibrationNeeded(fpr);
-  const split = holdOut(given, DEFAULTS.calibrationShare, need);
+  const split = { ...holdOut(given, DEFAULTS.calibrationShare, need), refused };
   const every = Math.round(1 / DEFAULTS.calibrationShare);
+  const of = refused.length ? `${given.count} readable images (of ${all.count})` : `${given.count} images`;
   // Under 10 images none is held out (holdOut): a profile that cannot flag, said with the reason.
-  if (!split.calibration) return { ...split, note: `all ${given.count} images in ${dir} are the background: under 10, none is held out to calibrate (every ${every}th is from 10 on); ${alternatives}.` };
+  if (!split.calibration) return { ...split, note: `all ${of} in ${dir} are the background: under 10, none is held out to calibrate (every ${every}th is from 10 on); ${alternatives}.` };
   const which = split.calibration.count > Math.floor(given.count * DEFAULTS.calibrationShare) ? `spread through them: the fewest that can flag at FPR ${fpr}, where every ${every}th would be too few` : `every ${every}th`;
-  return { ...split, note: `calibrating on ${split.calibration.count} of the ${given.count} images in ${dir} (${which}), the other ${split.background.count} are the background; ${alternatives}.` };
+  return { ...split, note: `calibrating on ${split.calibration.count} of the ${of} in ${dir} (${which}), the other ${split.background.count} are the background; ${alternatives}.` };
 }
 
 export function readModel(path: string): { bytes: Uint8Array; info: ModelInfo } {

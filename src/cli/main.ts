@@ -87,9 +87,9 @@ layerOptions(
   // Without a calibration folder, hold some of the images out (as the browser does); not for a
   // shard, whose calibration a merge drops (the merged profile is calibrated as a whole).
   const split = opts.calibration === undefined && !opts.shard && !edgesFrom;
-  const { background: images, calibration, note } = split
-    ? heldOut(given, opts.images, '--calibration DIR names held-out images instead, --no-calibration keeps them all as background', opts.fpr)
-    : { background: given, calibration: opts.calibration ? imagesOf(opts.calibration) : null };
+  const { background: images, calibration, note, refused } = split
+    ? await heldOut(given, opts.images, '--calibration DIR names held-out images instead, --no-calibration keeps them all as background', opts.fpr)
+    : { background: given, calibration: opts.calibration ? imagesOf(opts.calibration) : null, refused: [] };
   // Shards share the edges profile's layers and reductions; otherwise the flags choose (plan by default).
   // A shard's detector holds its edges profile: its layers and reductions, and the refusal of another
   // model's profile or other preprocessing, as scoring with it would say.
@@ -122,7 +122,7 @@ layerOptions(
   const bytes = encodeProfile(built.profile);
   writeAtomic(opts.out, bytes);
   const h = built.profile.header;
-  report(built);
+  report({ ...built, skipped: [...refused, ...built.skipped] });
   const reductions = layerReductions(h).join(', ');
   console.error(
     `wrote ${opts.out}: ${counted(h.nodes, 'node')} in ${counted(h.layers.length, 'layer')} (${reductions}), ${counted(h.count, 'background image')}, ${h.strategy} B=${h.bins}, ` +
@@ -130,7 +130,7 @@ layerOptions(
       `${h.calibration?.count ? `, calibrated on ${h.calibration.count}` : ', not calibrated'}; provider ${detector.features.provider}`,
   );
   detector.release();
-  if (built.skipped.length) process.exitCode = EXIT.failed;
+  if (built.skipped.length || refused.length) process.exitCode = EXIT.failed;
 });
 
 layerOptions(
@@ -249,7 +249,7 @@ layerOptions(
       .option('--json', 'print {"version", "options", "split", "results": [...]} on stdout'),
   ),
 ).action(async (opts) => {
-  const known = evalImages(opts);
+  const known = await evalImages(opts);
   const [bgCount, calCount] = [known.background.count, known.calibration?.count ?? 0];
   const detector = await openDetector(opts, undefined, choiceOf(opts, bgCount, calCount));
   enforceCap(detector.features, opts, bgCount, calCount);

@@ -1,5 +1,6 @@
 // Images as a random-access source (a profile build makes two passes without holding them), and one set
 // of known-good images split into background and calibration.
+import { toImageError, type ImageError } from '../core/errors.ts';
 import type { RgbaImage } from '../types.ts';
 
 /** Random access to images, so a profile build can make its two passes without holding them. */
@@ -7,6 +8,28 @@ export interface ImageSource {
   count: number;
   name(i: number): string;
   load(i: number): Promise<RgbaImage>;
+  /** Throws what `load` would for a file that is no image, a cut one or one over the pixel limit, from its header alone (`readable`). */
+  check?(i: number): Promise<void>;
+}
+
+/**
+ * `src` without the images whose header check fails, and why each failed. A split planned before
+ * decoding held such a file out to calibrate, and the verdict calibrated on fewer images than it
+ * needs to flag. Where none passes, `src` whole: the build then says why each failed.
+ */
+export async function readable(src: ImageSource): Promise<{ images: ImageSource; refused: ImageError[] }> {
+  if (!src.check) return { images: src, refused: [] };
+  const kept: number[] = [];
+  const refused: ImageError[] = [];
+  for (let i = 0; i < src.count; i++) {
+    try {
+      await src.check(i);
+      kept.push(i);
+    } catch (e) {
+      refused.push(toImageError(src.name(i), e));
+    }
+  }
+  return kept.length ? { images: pickImages(src, kept), refused } : { images: src, refused: [] };
 }
 
 /**
@@ -30,7 +53,12 @@ export function holdOut(src: ImageSource, share: number, atLeast = 0): { backgro
 }
 
 /** The images of `src` at the positions `at`, in that order. */
-export const pickImages = (src: ImageSource, at: number[]): ImageSource => ({ count: at.length, name: (i) => src.name(at[i]), load: (i) => src.load(at[i]) });
+export const pickImages = (src: ImageSource, at: number[]): ImageSource => ({
+  count: at.length,
+  name: (i) => src.name(at[i]),
+  load: (i) => src.load(at[i]),
+  ...(src.check && { check: (i: number) => src.check!(at[i]) }),
+});
 
 /** The fewest images of a set that holdOut calibrates on `atLeast` of: as many again stay for the histograms. */
 export const imagesToCalibrate = (atLeast: number): number => 2 * atLeast;

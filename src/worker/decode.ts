@@ -10,6 +10,12 @@ import { decode as decodePng, type DecodedPng } from 'fast-png';
 /** PNGs up to this many pixels are decoded in JS (pngInJs), larger ones by the browser. */
 const JS_PNG_PIXELS = 4_000_000;
 /** A file as a Blob, or the bytes of a small one (the page reads those and transfers them: see ui/client.ts). */
+/** The head and tail checks decodeBlob starts with, alone (holdout.ts readable): two small reads, no decode. */
+export async function checkBlob(file: Blob, name: string, maxPixels = MAX_PIXELS): Promise<void> {
+  const part = async (from: number, to: number) => new Uint8Array(await file.slice(from, to).arrayBuffer());
+  checkImageBytes(await part(0, 65536), name, maxPixels, await part(Math.max(0, file.size - TAIL_BYTES), file.size), file.size);
+}
+
 export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixels = MAX_PIXELS): Promise<RgbaImage> {
   // Each Blob read from a worker is a round trip to the browser process (~2 ms here, half of a
   // small image's decode), so a small file is read once and its head and tail are views on it.

@@ -3,11 +3,11 @@
 import * as Comlink from 'comlink';
 import { calibrationNeeded, decodeProfile, encodeProfile, nodeHistogram, ProfileError, toImageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
-import { Detector, holdOut, sameSpec, type ImageSource } from '../detector/index.ts';
+import { Detector, holdOut, readable, sameSpec, type ImageSource } from '../detector/index.ts';
 import { preprocessSteps, toTensor } from '../model/preprocess.ts';
 import { pixelRangeWarning, specSource } from '../model/spec.ts';
 import type { BinStrategy, ImageError, ImageResult, NodeHistogramData, Progress, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
-import { decodeBlob } from './decode.ts';
+import { checkBlob, decodeBlob } from './decode.ts';
 
 export interface InitOptions {
   model: string | ArrayBuffer;
@@ -128,8 +128,10 @@ const api = {
   ): Promise<{ bytes: ArrayBuffer; count: number; calibrated: number; skipped: { file: string; error: string }[]; warnings: string[] }> {
     const d = need();
     signal.aborted = false;
-    const all: ImageSource = { count: files.length, name: (i) => names[i], load: (i) => decodeBlob(files[i], names[i]) };
-    const { background, calibration } = holdOut(all, opts.calibrationShare ?? DEFAULTS.calibrationShare, calibrationNeeded(opts.fpr ?? DEFAULTS.fpr));
+    const all: ImageSource = { count: files.length, name: (i) => names[i], load: (i) => decodeBlob(files[i], names[i]), check: (i) => checkBlob(files[i], names[i]) };
+    // Files whose header is no image's take no calibration place (holdout.ts readable).
+    const { images, refused } = await readable(all);
+    const { background, calibration } = holdOut(images, opts.calibrationShare ?? DEFAULTS.calibrationShare, calibrationNeeded(opts.fpr ?? DEFAULTS.fpr));
     const settings = buildDefaults({ bins: opts.bins, strategy: opts.strategy, fpr: opts.fpr, source: `${background.count} images built in the browser`, onProgress, signal });
     // The same plan as the CLI's, for the background actually given (its size sets the count width),
     // within this build's budget where the page gives one.
@@ -140,7 +142,7 @@ const api = {
     const bytes = encodeProfile(profile);
     profileSize = bytes.byteLength;
     const buf = bytes.buffer as ArrayBuffer;
-    return Comlink.transfer({ bytes: buf, count: profile.header.count, calibrated: profile.header.calibration?.count ?? 0, skipped, warnings: [...notes, ...warnings] }, [buf]);
+    return Comlink.transfer({ bytes: buf, count: profile.header.count, calibrated: profile.header.calibration?.count ?? 0, skipped: [...refused, ...skipped], warnings: [...notes, ...warnings] }, [buf]);
   },
 
   async useProfile(bytes: ArrayBuffer): Promise<InitInfo> {
