@@ -110,6 +110,19 @@ test('driven from code: state is current inside its events, non-files are refuse
   await expect(page.locator(`${el} tr.row[data-state="queued"]`)).toHaveCount(1);
   await page.evaluate(() => ((document.getElementById('det') as HTMLElement & { model: string }).model = '/models/fashion-cnn.onnx'));
   await waitDone(page, 3);
+  // A model without a profile is ready too, and its detail says there is none (profileBytes 0); an image waits for one.
+  await page.evaluate(() => {
+    const det = document.getElementById('det') as HTMLElement & { profile: string };
+    const w = window as unknown as { profileBytes: number[] };
+    w.profileBytes = [];
+    det.addEventListener('histoscan-ready', (e) => w.profileBytes.push((e as CustomEvent<{ profileBytes: number }>).detail.profileBytes));
+    det.profile = '';
+  });
+  await expect.poll(() => page.evaluate(() => (window as unknown as { profileBytes: number[] }).profileBytes), { timeout: 60_000 }).toEqual([0]);
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00005.png']);
+  await page.waitForTimeout(500);
+  await expect(page.locator(`${el} tr.row[data-state="queued"]`)).toHaveCount(1);
+  await expect(page.locator(`${el} [data-no-profile]`)).toHaveText('no profile yet');
 });
 
 test('paste is taken only while the element has focus', async ({ page }) => {

@@ -30,7 +30,7 @@ import { SampleGallery } from './samples.ts';
  * @attr theme - 'light' or 'dark' forces a colour scheme; otherwise prefers-color-scheme decides.
  * @attr state - reflected, read-only: loading | ready | error | busy.
  *
- * @event histoscan-ready - the model and profile are loaded; detail: InitInfo.
+ * @event histoscan-ready - the model and its profile are loaded; detail: InitInfo (profileBytes 0: no profile yet, and images wait for one).
  * @event histoscan-result - one image was checked; detail: ImageResult.
  * @event histoscan-error - one image could not be checked (detail: ImageError), or start-up failed (file: null).
  * @event histoscan-batch-done - the queue ran empty or was cancelled; detail: BatchSummary.
