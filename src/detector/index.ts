@@ -204,7 +204,7 @@ function profileOf(p: Profile | Uint8Array | ArrayBuffer): Profile {
 function checkFingerprint(p: Profile, fp: string): void {
   if (p.header.fingerprint && p.header.fingerprint !== fp) {
     throw new ProfileError(
-      `This profile was built for another model (profile fingerprint ${p.header.fingerprint.slice(0, 12)}…, model ${fp.slice(0, 12)}…). Build a profile for this model with "histoscan profile".`,
+      `This profile was built for another model (profile fingerprint ${p.header.fingerprint.slice(0, 12)}…, model ${fp.slice(0, 12)}…). Build one for this model: on the command line with "histoscan profile", or in the page from known-good images (pick the model alone, then "Calibrate on your own images").`,
       'mismatch',
     );
   }
