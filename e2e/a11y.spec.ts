@@ -115,3 +115,76 @@ test('errors are announced once per batch in one live region, not as an alert pe
   await expect(live).toHaveText('Batch finished: 1 checked, 0 unusual, 2 could not be read.');
   await expect(page.locator(`${el} [data-state="error"]`)).toHaveCount(2);
 });
+
+test('focus stays with the user: Cancel becomes Clear under it, Clear and "Show more" hand it on, a build passes it to its Cancel and then its outcome', async ({ page }) => {
+  await openDemo(page);
+  // The element is a named region of the page (set by its ElementInternals, which the browser's own tree shows).
+  const cdp = await page.context().newCDPSession(page);
+  const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: { role?: { value: string }; name?: { value: string } }[] };
+  expect(nodes.filter((n) => n.role?.value === 'region' && n.name?.value === 'histoscan image check')).toHaveLength(1);
+  const focused = () => page.evaluate(() => {
+    let a: Element | null = document.activeElement;
+    while (a?.shadowRoot?.activeElement) a = a.shadowRoot.activeElement;
+    return a === document.body ? 'body' : `${a?.tagName.toLowerCase()}:${a?.textContent?.trim().slice(0, 40)}`;
+  });
+  await page.locator(`${el} #files`).setInputFiles(Array.from({ length: 60 }, (_, i) => `data/clean/${String(i).padStart(5, '0')}.png`));
+  const batch = page.locator(`${el} .batch button`);
+  await batch.focus();
+  await expect(batch).toHaveText('Cancel');
+  // The batch ends under the focused button: the same button now says Clear, and keeps focus.
+  await waitDone(page, 50);
+  await expect(batch).toHaveText('Clear', { timeout: 60_000 });
+  expect(await focused()).toBe('button:Clear');
+  // "Show 10 more rows" goes with the last rows it shows: focus is on the first of them.
+  await page.locator(`${el} button.more`).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.locator(`${el} button.more`)).toHaveCount(0);
+  expect(await focused()).toBe('button:00050.png');
+  // Clear takes the table away: focus goes to "Choose images".
+  await batch.focus();
+  await page.keyboard.press('Enter');
+  await expect(rows(page)).toHaveCount(0);
+  expect(await focused()).toBe('button:Choose images');
+  // An error row has no detail to open: its name is text, not a button that does nothing.
+  await page.locator(`${el} #files`).setInputFiles([{ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not an image') }]);
+  await waitDone(page, 1);
+  await expect(rows(page).first().locator('button.open')).toHaveCount(0);
+  await expect(rows(page).first()).toContainText('broken.png');
+  // A build started from the keyboard: its Cancel takes focus from the button it disabled, then its message.
+  await page.locator(`${el} .calibrate button`, { hasText: '…or from images' }).focus();
+  await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 40 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`));
+  await expect(page.locator(`${el} .build-progress`)).toBeVisible();
+  expect(await focused()).toBe('button:Cancel');
+  await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built from 40 images', { timeout: 60_000 });
+  expect(await focused()).toMatch(/^p:Profile built from 40 images/);
+});
+
+test('the detail view is no live region; the p-value map is a widget that takes keys; the shown node is pressed', async ({ page }) => {
+  await openDemo(page);
+  await page.locator(`${el} #files`).setInputFiles(['data/pgd-0.1/00000.png']);
+  await waitDone(page, 1);
+  await rows(page).first().locator('button.open').click();
+  await expect(page.locator(`${el} #detail`)).not.toHaveAttribute('aria-live', /./);
+  await expect(page.locator(`${el} #detail hs-pvalue-map canvas`).first()).toHaveAttribute('role', 'application');
+  const node = page.locator(`${el} .nodes button`).first();
+  await expect(node).toHaveAttribute('aria-pressed', 'false');
+  await node.click();
+  await expect(node).toHaveAttribute('aria-pressed', 'true');
+  // Its name is the text a voice user reads off the screen.
+  expect(await node.evaluate((b) => b.getAttribute('aria-label'))).toBeNull();
+});
+
+test('the model list takes a choice made by keys on Enter, not at each arrow key (which would clear the table)', async ({ page }) => {
+  await openDemo(page);
+  await page.locator(`${el} #own-model`).setInputFiles(['public/models/fashion-cnn.onnx', 'public/profiles/fashion-cnn.hsp', 'public/models/fashion-cnn.json']);
+  await expect(page.locator('#model-choice')).toHaveValue('own', { timeout: 60_000 });
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00001.png', 'data/clean/00002.png']);
+  await waitDone(page, 2);
+  await page.locator('#model-choice').focus();
+  await page.keyboard.press('Home');
+  await page.waitForTimeout(1000);
+  await expect(rows(page)).toHaveCount(2); // nothing taken yet
+  await page.keyboard.press('Enter');
+  await expect(page.locator(`${el} .notice`)).toContainText('were cleared', { timeout: 60_000 });
+  await expect(rows(page)).toHaveCount(0);
+});

@@ -79,6 +79,28 @@ test('an element removed after its model loaded and checked an image is collecte
   expect(count.result.value).toBe(0);
 });
 
+test('an element removed while its model loads ends that worker at once, not when the download would end', async ({ page, context }) => {
+  await openEmbed(page);
+  // The model's download never ends here: only dispose can end the worker that waits for it.
+  let asked = false;
+  await context.route('**/slow/fashion-cnn.onnx', () => void (asked = true));
+  await page.evaluate(() => {
+    const w = window as unknown as { terminated: number };
+    w.terminated = 0;
+    const end = Worker.prototype.terminate;
+    Worker.prototype.terminate = function (this: Worker) {
+      w.terminated++;
+      return end.call(this);
+    };
+    const det = document.createElement('histoscan-detector');
+    Object.assign(det, { profile: '/profiles/fashion-cnn.hsp', model: '/slow/fashion-cnn.onnx', id: 'slow' });
+    document.body.append(det);
+  });
+  await expect.poll(() => asked, { timeout: 30_000 }).toBe(true);
+  await page.evaluate(() => document.getElementById('slow')!.remove());
+  await expect.poll(() => page.evaluate(() => (window as unknown as { terminated: number }).terminated), { timeout: 5_000 }).toBe(1);
+});
+
 test('driven from code: state is current inside its events, non-files are refused in words, an unset model lets its worker go', async ({ page }) => {
   await page.goto('/e2e/fixtures/embed.html');
   await page.evaluate(() => {
@@ -260,3 +282,29 @@ for (const [n, reason] of [
     await expect(page.locator(`${el} #detail h2`)).not.toContainText(/typical/i);
   });
 }
+
+test("under a host page's strict CSP (no 'unsafe-inline' styles), the element checks an image and draws its detail as without one", async ({ page }) => {
+  const policy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; img-src 'self' blob:; style-src 'self'";
+  const violations: string[] = [];
+  page.on('console', (m) => /Content Security Policy/i.test(m.text()) && violations.push(m.text()));
+  await page.route('**/csp-host.html', (route) =>
+    route.fulfill({
+      contentType: 'text/html',
+      headers: { 'Content-Security-Policy': policy },
+      body: `<!doctype html><html lang="en"><head><title>strict host</title><script type="module" src="/dist-lib/histoscan.js"></script></head>
+        <body><histoscan-detector model="/models/fashion-cnn.onnx" profile="/profiles/fashion-cnn.hsp"></histoscan-detector></body></html>`,
+    }),
+  );
+  await page.goto('/csp-host.html');
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await page.locator(`${el} #files`).setInputFiles(['data/pgd-0.1/00000.png']);
+  await waitDone(page, 1);
+  await rows(page).first().locator('button.open').click();
+  // Each part's bar is as long as its q says (set through the CSSOM, which the policy allows), not full.
+  const widths = await page.locator(`${el} #detail .parts .bar > span`).evaluateAll((spans) => spans.map((s) => (s as HTMLElement).style.width));
+  expect(widths.length).toBeGreaterThan(1);
+  expect(widths.every((w) => /^\d+%$/.test(w))).toBe(true);
+  expect(new Set(widths).size).toBeGreaterThan(1);
+  expect(await page.locator(`${el} #detail hs-pvalue-map .bar`).first().evaluate((b) => (b as HTMLElement).style.background)).toContain('linear-gradient');
+  expect(violations).toEqual([]);
+});

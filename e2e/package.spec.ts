@@ -88,8 +88,11 @@ test('import in Node: the core API runs and its types resolve under tsc', () => 
   writeFileSync(
     join(work, 'check.ts'),
     `import { readFileSync } from 'node:fs';
-import type { ImageResult } from 'histoscan';
+import type { ImageResult, InitInfo } from 'histoscan';
 import { calibrationNeeded, decodeProfile, verdictOf } from 'histoscan/core';
+// The events are typed where a page listens for them as they bubble, and the ready detail has a name of its own.
+export const listen = () => document.addEventListener('histoscan-ready', (e) => { const info: InitInfo = e.detail; return info.provider; });
+export const listenAll = () => window.addEventListener('histoscan-result', (e) => e.detail.q);
 const profile = decodeProfile(new Uint8Array(readFileSync('node_modules/histoscan/public/profiles/fashion-cnn.hsp')));
 const verdict: ImageResult['verdict'] = verdictOf(0.001, 0.05, profile.header.calibration?.count ?? 0).state;
 console.log(JSON.stringify({ nodes: profile.header.nodes, need: calibrationNeeded(0.05), verdict }));

@@ -71,8 +71,20 @@ el.addEventListener('histoscan-profile', ({ detail: { source, name, info } }) =>
     ? `The profile in use was built in this browser: per-node histograms of ${images} you chose, not the images; nothing was uploaded.`
     : `The profile in use is ${name}, read in this browser: per-node histograms of ${images}, not the images.`;
 });
-choice.addEventListener('change', async () => {
-  if (choice.value === 'own') return;
+// Arrow keys on a closed select fire `change` in Chromium, and a new model clears the table: a choice
+// made by keys is taken on Enter or when focus leaves the list, not at each key (WCAG 3.2.2).
+let keyed = false;
+choice.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') void take();
+  else if (/^(Arrow|Home|End|Page)/.test(e.key)) keyed = true;
+});
+choice.addEventListener('pointerdown', () => (keyed = false));
+choice.addEventListener('change', () => keyed || void take());
+choice.addEventListener('blur', () => keyed && void take());
+
+async function take(): Promise<void> {
+  keyed = false;
+  if (choice.value === 'own' || choice.value === String(current)) return;
   const m = models[Number(choice.value)];
   note.textContent = '';
   // Only the bundled model ships; another is on this server when someone built it here.
@@ -88,7 +100,7 @@ choice.addEventListener('change', async () => {
   for (const key of ['model', 'spec', 'profile', 'samples'] as const) el.setAttribute(key, m[key]);
   // Also where the attributes already name it: a model picked from this device replaced it.
   el.restart();
-});
+}
 
 /** Whether the server has this file (a dev server answers a missing path with its index page, not a 404). */
 async function onServer(url: string): Promise<boolean> {

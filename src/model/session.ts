@@ -116,7 +116,10 @@ export class InstrumentedModel {
       choice = await createSession(instrumentModel(model, [logitsName, ...layers]), { ...opts, half: info.half });
     } catch (e) {
       if (e instanceof UsageError) throw e; // a provider this platform lacks, not the model
-      throw new ModelError(`onnxruntime could not load the model: ${(e as Error).message}`, 'runtime');
+      const message = (e as Error).message;
+      // The browser's words name 'unsafe-eval'; what WebAssembly needs is the narrower 'wasm-unsafe-eval'.
+      const csp = /Content Security Policy/i.test(message) ? "The page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to its script-src (README: the policy an embedding page needs). " : '';
+      throw new ModelError(`${csp}onnxruntime could not load the model: ${message}`, 'runtime');
     }
     return new InstrumentedModel(choice.session, choice.Tensor, info, layers, choice.provider, choice.note, input, outputName, logitsName, opts.probabilities);
   }

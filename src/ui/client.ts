@@ -60,6 +60,7 @@ class Live {
 
   /** The worker answered once (a ping or a call): it loaded. */
   private answered = false;
+  private ended = false;
 
   constructor(private readonly onDead: (live: Live) => void) {
     this.death.catch(() => {});
@@ -117,6 +118,9 @@ class Live {
 
   /** Ends the worker; a call still pending on it (a profile build) rejects with Replaced rather than wait forever. */
   terminate(): void {
+    // Once: a worker that dispose ended while loading is ended again by its start's failure.
+    if (this.ended) return;
+    this.ended = true;
     this.settle(new Replaced(), () => this.worker.terminate());
     // Comlink's FinalizationRegistry holds the worker strongly until the proxy is collected, and the
     // worker's listeners reach the proxy again: released by hand, or a removed element stays in memory.
@@ -132,6 +136,8 @@ export class DetectorClient extends EventTarget {
   private profileBytes: ArrayBuffer | null = null;
   /** Starts asked for so far: a start that a later one overtook gives way. */
   private starts = 0;
+  /** Workers still loading a model: dispose ends them too, not only once their load settles. */
+  private readonly loading = new Set<Live>();
   info: InitInfo | null = null;
   restarts = 0;
 
@@ -146,6 +152,7 @@ export class DetectorClient extends EventTarget {
   private async open(opts: InitOptions, profileBytes: ArrayBuffer | null): Promise<InitInfo> {
     const ticket = ++this.starts;
     const next = new Live((dead) => dead === this.live && this.dispatchEvent(new CustomEvent('worker-died')));
+    this.loading.add(next);
     try {
       let info = await next.longCall(() => next.api.init(opts));
       if (profileBytes) info = await next.guard(next.api.useProfile(profileBytes.slice(0)));
@@ -156,6 +163,8 @@ export class DetectorClient extends EventTarget {
     } catch (e) {
       next.terminate();
       throw ticket !== this.starts ? new Superseded() : e;
+    } finally {
+      this.loading.delete(next);
     }
   }
 
@@ -229,7 +238,8 @@ export class DetectorClient extends EventTarget {
   }
 
   dispose(): void {
-    this.starts++; // a start still loading gives way too
+    this.starts++; // a start still loading gives way too, and its worker ends now, not after its download
+    for (const l of this.loading) l.terminate();
     this.live?.terminate();
     this.live = null;
   }

@@ -8,6 +8,7 @@ import type { DetectorClient } from './client.ts';
 import type { QueueController } from './queue.ts';
 import type { Row } from './rows.ts';
 import './result-detail.ts';
+import { scrolling } from './motion.ts';
 
 type Host = ReactiveControllerHost & { renderRoot: ParentNode };
 
@@ -56,7 +57,7 @@ export class DetailView {
     }
     await this.host.updateComplete;
     const detail = this.host.renderRoot.querySelector<HTMLElement & { updateComplete: Promise<boolean> }>('hs-result-detail');
-    detail?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    detail?.scrollIntoView({ block: 'nearest', behavior: scrolling() });
     // Keyboard and screen-reader users land on what they opened, not on a row scrolled out of view.
     await detail?.updateComplete;
     detail?.shadowRoot?.querySelector<HTMLElement>('h2')?.focus({ preventScroll: true });
@@ -65,7 +66,7 @@ export class DetailView {
   /** From the detail back to its row, which keyboard focus and the view return to. */
   private backToRow(): void {
     const open = this.host.renderRoot.querySelector<HTMLElement>('tr.row.sel button.open');
-    open?.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    open?.scrollIntoView({ block: 'center', behavior: scrolling() });
     open?.focus({ preventScroll: true });
   }
 

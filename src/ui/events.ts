@@ -38,8 +38,13 @@ export interface HistoscanEventMap {
 }
 
 declare global {
+  // The events bubble and are composed: a listener on the document or the window hears them typed too.
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface HTMLElementEventMap extends HistoscanEventMap {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface DocumentEventMap extends HistoscanEventMap {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface WindowEventMap extends HistoscanEventMap {}
 }
 
 export function emit<K extends keyof HistoscanEventMap>(target: EventTarget, type: K, detail: HistoscanEventMap[K]['detail']): boolean {

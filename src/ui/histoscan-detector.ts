@@ -15,6 +15,7 @@ import { batchView, statusView, summaryText, summaryView, tableView, type Status
 import { ProfilePanel } from './profile-panel.ts';
 import { numberOrText, refusedSettings } from './settings.ts';
 import { SampleGallery } from './samples.ts';
+import { scrolling } from './motion.ts';
 
 /**
  * <histoscan-detector>: drop images, see whether the model finds them unusual and why. Everything
@@ -114,6 +115,9 @@ export class HistoscanDetector extends LitElement {
   announcement = '';
   /** The rows the table draws (rows.ts's RowWindow). */
   rowWindow: RowWindow = FIRST_ROWS;
+  /** Where focus goes if the control that has it leaves with the coming update (keepFocusOn). */
+  private refocus = '';
+  private hadFocus = false;
 
   readonly client = new DetectorClient();
   readonly queue = new QueueController(this, this.client, {
@@ -124,7 +128,12 @@ export class HistoscanDetector extends LitElement {
     },
     error: (e) => emit(this, 'histoscan-error', e),
     batchDone: (s) => {
-      this.announcement = summaryText(s, this.fpr);
+      // A live region says a change: the same words as the last batch's are said again after a blank.
+      const text = summaryText(s, this.fpr);
+      if (text === this.announcement) {
+        this.announcement = '';
+        void this.updateComplete.then(() => (this.announcement = text));
+      } else this.announcement = text;
       emit(this, 'histoscan-batch-done', s);
     },
     fatal: (e) => (this.status = { state: 'error', message: e.message }),
@@ -158,6 +167,10 @@ export class HistoscanDetector extends LitElement {
 
   constructor() {
     super();
+    // A landmark with a name of its own, which the host page's role or aria-label overrides.
+    const internals = this.attachInternals();
+    internals.role = 'region';
+    internals.ariaLabel = 'histoscan image check';
     this.client.addEventListener('worker-died', () => {
       this.notice = 'The detector worker stopped unexpectedly; it was restarted and the batch goes on.';
     });
@@ -194,6 +207,15 @@ export class HistoscanDetector extends LitElement {
     if (changed.has('fpr') && changed.get('fpr') !== undefined) this.queue.relabel(this.fpr);
     if (changed.has('scoring') && changed.get('scoring') !== undefined && this.scoring !== changed.get('scoring')) this.queue.recheck();
     this.syncState();
+    this.hadFocus = !!this.shadowRoot?.activeElement;
+  }
+
+  /**
+   * Focus `selector` if the control that has focus leaves the element (or is disabled) with the update
+   * this change makes: a keyboard user is not dropped to the top of the page (WCAG 2.4.3).
+   */
+  keepFocusOn(selector: string): void {
+    this.refocus = selector;
   }
 
   /** Listeners of ready and batch-done read the state those events announce, not the one of the last render. */
@@ -212,8 +234,12 @@ export class HistoscanDetector extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    // A control disabled under focus loses it at the browser's next focus fixup, after this update.
+    const at = this.shadowRoot?.activeElement as HTMLButtonElement | null | undefined;
+    if (this.refocus && this.hadFocus && (!at || at.disabled)) this.renderRoot.querySelector<HTMLElement>(this.refocus)?.focus();
+    this.refocus = '';
     // A notice from a button far down the element (a model from this device) is where the user looks.
-    if (changed.has('notice') && this.notice) this.renderRoot.querySelector('.notice')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    if (changed.has('notice') && this.notice) this.renderRoot.querySelector('.notice')?.scrollIntoView({ block: 'nearest', behavior: scrolling() });
     if (changed.has('samples') && (this.samples || changed.get('samples'))) void this.gallery.load(this.samples && pageUrl(this.samples));
   }
 
@@ -247,6 +273,8 @@ export class HistoscanDetector extends LitElement {
 
   /** Drop the rows and the detail view (`keepWaiting`: the rows not yet checked stay in the queue). */
   clear(keepWaiting = false): void {
+    this.keepFocusOn('.drop button.primary');
+    this.announcement = ''; // the next batch's words are said again, even where they are the same
     this.queue.clear(keepWaiting);
     this.rowWindow = FIRST_ROWS;
     this.notice = ''; // about what came in before (a folder's skipped files): not about the rows to come
@@ -270,7 +298,13 @@ export class HistoscanDetector extends LitElement {
         this.queue.rows,
         this.rowWindow,
         (r, position) => ({ fpr: this.fpr, position, selected: this.details.selected === r.id, thumb: () => this.thumb(r), open: () => this.details.open(r) }),
-        (w) => (this.rowWindow = w),
+        (w) => {
+          // The button that showed the rows may go with them: focus the first row it showed.
+          const was = this.rowWindow;
+          const row = w.start < was.start ? was.start - w.start : was.start + was.limit - w.start + 1;
+          this.keepFocusOn(`tr.row:nth-child(${row}) button.open`);
+          this.rowWindow = w;
+        },
       )}
       ${this.details.render()}
       ${this.profilePanel.render(this.status.state === 'ready', this.localModel)}

@@ -8,4 +8,6 @@ export { DetectorClient, WorkerDiedError } from './client.ts';
 export { QueueController } from './queue.ts';
 export type { Row, RowSummary } from './rows.ts';
 export type { BatchSummary, HistoscanEventMap, ProfileChange } from './events.ts';
+/** The detail of histoscan-ready (and ProfileChange.info): provider, sizes, layers, calibration. */
+export type { InitInfo } from '../worker/worker.ts';
 export type * from '../types.ts';

@@ -25,7 +25,7 @@ export class ProfilePanel {
   build: BuildState = { state: 'idle', done: 0, total: 0, stage: '' };
 
   constructor(
-    private readonly host: ReactiveControllerHost & HTMLElement & { renderRoot: ParentNode; budget: number; fpr: number; model: string; localModel: string },
+    private readonly host: ReactiveControllerHost & HTMLElement & { renderRoot: ParentNode; budget: number; fpr: number; model: string; localModel: string; keepFocusOn(selector: string): void },
     private readonly client: DetectorClient,
     private readonly onModelFiles: (files: File[]) => void,
     /** Another profile is in use: rows checked under the one before are checked again. */
@@ -49,6 +49,8 @@ export class ProfilePanel {
   }
 
   private set(p: Partial<BuildState>): void {
+    // The build's Cancel takes the focus of the button that started it (disabled meanwhile), and its outcome the Cancel's.
+    if (p.state && p.state !== this.build.state) this.host.keepFocusOn(p.state === 'running' ? '.build-progress button' : '[data-build]');
     this.build = { ...this.build, ...p };
     this.host.requestUpdate();
   }
@@ -132,14 +134,14 @@ export class ProfilePanel {
     const building = bd.state === 'running';
     const wait = building ? 'A profile is being built: wait for it, or cancel it.' : nothing;
     return html`<section class="calibrate" part="profile-panel">
-      <h3>Use your own model</h3>
+      <h2>Use your own model</h2>
       <p>Pick an ONNX image model with its .hsp profile (built with <code>histoscan profile</code>) and, if the model needs one, its spec .json. The files are read in this browser; nothing is uploaded.</p>
       <div class="actions">
         <button @click=${() => this.pick('own-model')} ?disabled=${building} title=${wait}>Use your own model…</button>
         <input id="own-model" type="file" tabindex="-1" multiple accept=".onnx,.hsp,.json" aria-label="Model (.onnx), profile (.hsp) and optional spec (.json)" @change=${(e: Event) => this.onModelFiles(inputFiles(e))} />
         ${localModel ? html`<span role="status" data-local-model>Using ${localModel} from this device.</span>` : nothing}
       </div>
-      <h3>Calibrate on your own images</h3>
+      <h2>Calibrate on your own images</h2>
       <p>Build a profile from known-good images in this browser (every fifth image calibrates the verdict, more in a small set: ${imagesFor(this.host.fpr)} images at least, to flag at FPR ${fmtRate(this.host.fpr)}), within ${this.host.budget} MB. It is used at once (unless it cannot flag and the profile in use can) and can be downloaded as .hsp; nothing is uploaded.</p>
       <div class="actions">
         <button @click=${() => this.pick('calib')} ?disabled=${building || !ready}>Build a profile from a folder…</button>
@@ -155,7 +157,7 @@ export class ProfilePanel {
             ${bd.total ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress>` : html`<progress aria-label="Profile build"></progress>`}<span data-build-stage>${bd.stage}${bd.total ? `: ${bd.done.toLocaleString('en')} of ${bd.total.toLocaleString('en')}` : ''}</span><button @click=${() => this.client.cancelBuild()}>Cancel</button>
           </div>`
         : nothing}
-      ${bd.message ? html`<p class=${bd.state === 'error' ? 'error' : ''} role="status" data-build>${bd.message}</p>` : nothing}
+      ${bd.message ? html`<p class=${bd.state === 'error' ? 'error' : ''} role="status" tabindex="-1" data-build>${bd.message}</p>` : nothing}
     </section>`;
   }
 }

@@ -55,6 +55,8 @@ export class PValueMap extends LitElement {
     .bar { display: inline-block; width: 90px; height: 10px; border-radius: 2px; }
     .swatch { display: inline-block; width: 9px; height: 9px; border: 2px solid ${unsafeCSS(SUBSET)}; border-radius: 1px; }
     .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }
+    /* The canvas keeps its colours in forced-colours mode: so does its key. */
+    @media (forced-colors: active) { .bar, .swatch { forced-color-adjust: none; } }
   `;
 
   /** A transformer's [tokens, features] layer per element: one row per token, not a tile per channel. */
@@ -234,7 +236,8 @@ export class PValueMap extends LitElement {
     return html`<figure>
       <canvas
         tabindex="0"
-        role="img"
+        role="application"
+        aria-roledescription="p-value map"
         aria-label="p-value map of layer ${layerLabel(l.name)}: ${n} nodes drawn as ${kind}, ${this.subset.size} in the anomalous subset. Brighter is a smaller p-value. Arrow keys move between nodes (Page Up/Down by ${this.geometry.tiled ? 'channel' : 'four rows'}), Enter shows a node's background histogram."
         @click=${this.onClick}
         @mousemove=${this.onMove}
@@ -245,7 +248,7 @@ export class PValueMap extends LitElement {
       <span class="sr" aria-live="polite">${this.status}</span>
       <figcaption>
         <span><strong title=${l.name}>${layerLabel(l.name)}</strong> · ${n.toLocaleString('en')} nodes ${reduced ? `(${reduced}) of ` : ''}[${l.shape.join('×')}] · ${this.subset.size.toLocaleString('en')} in subset</span>
-        <span class="legend" aria-hidden="true"><span>p = 1</span> <span class="bar" style="background: linear-gradient(90deg, ${stops})"></span> <span>≤ 10<sup>−${nMax}</sup></span>
+        <span class="legend" aria-hidden="true"><span>p = 1</span> <span class="bar" .style=${`background: linear-gradient(90deg, ${stops})`}></span> <span>≤ 10<sup>−${nMax}</sup></span>
           <span class="swatch"></span> subset</span>
       </figcaption>
     </figure>`;

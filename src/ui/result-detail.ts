@@ -8,6 +8,7 @@ import { buttonStyles, verdictStyles } from './styles.ts';
 import { verdictText } from './verdict-text.ts';
 import './node-histogram.ts';
 import './pvalue-map.ts';
+import { scrolling } from './motion.ts';
 
 /** A box of at most `box` px with the image's own shape, so the transparency pattern behind it shows through its transparent pixels only, not beside it. */
 const fitBox = (w: number, h: number, box: number) => (w >= h ? `height: ${Math.max(1, Math.round((box * h) / w))}px` : `width: ${Math.max(1, Math.round((box * w) / h))}px`);
@@ -69,6 +70,10 @@ export class ResultDetail extends LitElement {
       .maps > .hist { grid-column: 1 / -1; }
       .nodes { display: flex; flex-wrap: wrap; gap: 0.3rem; }
       .nodes button { font-size: 0.78rem; padding: 0.2rem 0.45rem; }
+      .nodes button[aria-pressed='true'] { border-color: var(--histoscan-accent, #2563eb); box-shadow: inset 0 0 0 1px var(--histoscan-accent, #2563eb); }
+      .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+      /* Forced colours drop backgrounds: the bars keep theirs, as the map keeps its colours. */
+      @media (forced-colors: active) { .parts .bar, .parts .bar > span { forced-color-adjust: none; } }
       .inputs { display: flex; gap: 1rem; align-items: flex-start; margin: 0.5rem 0 0.75rem; flex-wrap: wrap; }
       .inputs figure { margin: 0; font-size: 0.8rem; color: var(--histoscan-muted, #566070); max-width: 16rem; }
       .inputs img.thin { object-fit: cover; }
@@ -101,7 +106,7 @@ export class ResultDetail extends LitElement {
     this.hist = await this.loadHistogram(flat, d.top[0]?.index ?? -1);
     // On a model with many layers the histogram is far below the map that was clicked.
     await this.updateComplete;
-    this.renderRoot.querySelector('hs-node-histogram')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    this.renderRoot.querySelector('hs-node-histogram')?.scrollIntoView({ block: 'nearest', behavior: scrolling() });
   }
 
   protected override updated(): void {
@@ -120,7 +125,7 @@ export class ResultDetail extends LitElement {
     const thin = tooThin(d.width, d.height, 112);
     return html`<div class="inputs">
       ${this.original
-        ? html`<figure><img src=${this.original} class=${thin ? 'thin' : ''} style=${thin ? '' : fitBox(d.width, d.height, 112)} alt="The image as dropped" /><figcaption>As dropped: ${d.width}×${d.height}${thin ? ' (its middle: too thin to show whole)' : ''}</figcaption></figure>`
+        ? html`<figure><img src=${this.original} class=${thin ? 'thin' : ''} .style=${thin ? '' : fitBox(d.width, d.height, 112)} alt="The image as dropped" /><figcaption>As dropped: ${d.width}×${d.height}${thin ? ' (its middle: too thin to show whole)' : ''}</figcaption></figure>`
         : nothing}
       ${m
         ? html`<figure><canvas class="model-input" role="img" aria-label="The image as the model received it: ${m.width}×${m.height} pixels"></canvas><figcaption data-model-input>What the model received: ${m.width}×${m.height}${gray ? ' gray' : ''}${m.steps.length ? `: ${m.steps.join('; ')}` : ', as dropped'}</figcaption></figure>`
@@ -152,7 +157,7 @@ export class ResultDetail extends LitElement {
             const w = Math.min(1, -Math.log10(p.q) / floor);
             return html`<tr class=${p.q <= d.fpr ? 'strong' : ''} data-part=${p.name}>
               <td>${p.label}</td>
-              <td><div class="bar" role="img" aria-label="q ${fmtP(p.q)}"><span style="width: ${(100 * w).toFixed(0)}%"></span></div></td>
+              <td><div class="bar" role="img" aria-label="q ${fmtP(p.q)}"><span .style=${`width: ${(100 * w).toFixed(0)}%`}></span></div></td>
               <td>${fmtP(p.q)}</td>
             </tr>`;
           })}
@@ -183,7 +188,8 @@ export class ResultDetail extends LitElement {
     const v = verdictText(d.verdict, d.fpr);
     // Calibrated with several parts, the score is their combined statistic (core/combine.ts), not one scan's.
     const combined = Number.isFinite(d.q) && (d.parts?.length ?? 0) > 1;
-    return html`<section id="detail" aria-live="polite" @keydown=${(e: KeyboardEvent) => e.key === 'Escape' && this.back()}>
+    // Not a live region: opening a detail moves focus to its heading, which says the file and verdict; the maps say their nodes.
+    return html`<section id="detail" @keydown=${(e: KeyboardEvent) => e.key === 'Escape' && this.back()}>
       <div class="head">
         <h2 tabindex="-1">${d.file}: <span class="verdict ${v.cls}" data-verdict=${d.verdict}>${v.short}</span></h2>
         <button class="back" title="Back to this image's row (Esc)" @click=${() => this.back()}>Back to the list</button>
@@ -209,11 +215,14 @@ export class ResultDetail extends LitElement {
         )}
       </div>
       <h3>Most anomalous nodes</h3>
+      <p class="sr" id="node-hint">Shows the node's background histogram.</p>
       <div class="nodes">
         ${d.topNodes.map((n) => {
           const li = d.layers.findIndex((l) => l.name === n.layer);
           const where = li >= 0 && isTokenLayer(d.layers[li]) ? tokenPlace(d.layers[li], n.index) : `#${n.index}`;
-          return html`<button @click=${() => this.showNode(li, n.index)} aria-label="Show histogram of ${n.layer} node ${n.index}">${layerLabel(n.layer)} ${where} · p ${fmtP(n.p)}</button>`;
+          // Named by its own text (what a voice user says), the histogram it shows said after; pressed while shown.
+          const shown = hn?.layer === li && hn.index === n.index;
+          return html`<button @click=${() => this.showNode(li, n.index)} aria-pressed=${shown ? 'true' : 'false'} aria-describedby="node-hint">${layerLabel(n.layer)} ${where} · p ${fmtP(n.p)}</button>`;
         })}
       </div>
     </section>`;

@@ -62,7 +62,7 @@ export class SampleGallery implements ReactiveController {
 
   render() {
     if (!this.list.length) return nothing;
-    return html`<h3>Or try a sample (click or drag)</h3>
+    return html`<h2>Or try a sample (click or drag)</h2>
       <div class="gallery" part="gallery">
         ${this.list.map(
           (s) => html`<button draggable="true" data-sample=${s.file} title=${[s.kind, s.label].filter(Boolean).join(': ')} @click=${() => this.addUrl(this.url(s), s.file)} @dragstart=${(e: DragEvent) => e.dataTransfer?.setData('text/uri-list', this.url(s))}>

@@ -84,7 +84,8 @@ export const detectorStyles = css`
   .drop p { margin: 0.25rem 0 0.75rem; }
   .actions { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; justify-content: center; }
   input[type='file'] { display: none; }
-  h3 { font-size: 0.95rem; margin: 1rem 0 0.5rem; }
+  /* The element's sections are the page's second level (under its h1), drawn small: a guest, not the page's title. */
+  h2 { font-size: 0.95rem; margin: 1rem 0 0.5rem; }
   .gallery { display: flex; flex-wrap: wrap; gap: 0.4rem; }
   .gallery button { padding: 0.2rem; display: flex; flex-direction: column; align-items: center; font-size: 0.7rem; width: 72px; }
   .gallery img { width: 56px; height: 56px; image-rendering: pixelated; border-radius: 4px; }
@@ -100,8 +101,11 @@ export const detectorStyles = css`
   th { text-align: left; font-weight: 600; color: var(--histoscan-muted); border-bottom: 1px solid var(--histoscan-border); padding: 0.35rem; }
   td { border-bottom: 1px solid var(--histoscan-rule); padding: 0.3rem 0.35rem; vertical-align: middle; }
   tr.row { cursor: pointer; content-visibility: auto; contain-intrinsic-size: auto 44px; }
+  tr.row[data-state="error"] { cursor: default; }
   tr.row:hover, tr.row.sel { background: var(--histoscan-hover); }
   tr.row:focus-visible { outline: 3px solid var(--histoscan-accent); outline-offset: -3px; }
+  /* Forced colours drop the tint: the open row is outlined instead. */
+  @media (forced-colors: active) { tr.row.sel { outline: 2px solid Highlight; outline-offset: -2px; } }
   td img { width: 36px; height: 36px; image-rendering: pixelated; border-radius: 4px; object-fit: contain; background: var(--histoscan-chip); }
   td img.thin { object-fit: cover; }
   .num { font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -109,8 +113,9 @@ export const detectorStyles = css`
   /* The row's control reads as a link: the row, not a button, is what the eye scans. */
   button.open { border: 0; background: none; padding: 0.1rem 0.2rem; color: inherit; text-align: left; max-width: 100%; display: inline-flex; min-width: 0; text-decoration: underline dotted var(--histoscan-muted); text-underline-offset: 3px; }
   button.open > span { text-decoration: inherit; }
-  button.open .head { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
-  button.open .tail { white-space: nowrap; flex: none; }
+  button.open .head, .failed .head { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
+  button.open .tail, .failed .tail { white-space: nowrap; flex: none; }
+  .failed { display: inline-flex; max-width: 100%; min-width: 0; padding: 0.1rem 0.2rem; }
   button.open:hover { text-decoration: underline solid var(--histoscan-accent); }
   .calibrate { margin-top: 1.25rem; border-top: 1px solid var(--histoscan-rule); padding-top: 0.5rem; font-size: 0.9rem; }
   .calibrate .actions { justify-content: flex-start; }

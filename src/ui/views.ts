@@ -44,13 +44,13 @@ export function summaryText(s: BatchSummary, fpr: number): string {
   return `Batch finished: ${parts.join(', ')}. ${excessNote(s.unusual, s.unusual + s.typical, fpr) ?? ''}`.trim();
 }
 
-/** Progress of the batch since the last Clear, with Cancel while it runs and Clear after. */
+/** Progress of the batch since the last Clear, with Cancel while it runs and Clear after: one button, so focus stays on it as the batch ends. */
 export function batchView(b: { done: number; total: number; running: boolean }, cancel: () => void, clear: () => void) {
   if (!b.total) return nothing;
   return html`<div class="batch" part="progress">
     <progress max=${b.total} value=${b.done} aria-label="Images checked"></progress>
     <span class="num" data-progress>${b.done} / ${b.total}</span>
-    ${b.running ? html`<button @click=${cancel}>Cancel</button>` : html`<button @click=${clear}>Clear</button>`}
+    <button @click=${b.running ? cancel : clear}>${b.running ? 'Cancel' : 'Clear'}</button>
   </div>`;
 }
 
@@ -92,9 +92,13 @@ export function rowView(r: Row, c: RowContext) {
     verdict = html`<span class="verdict err" part="verdict" title=${r.error ?? nothing}>✕ ${own}</span>`;
   }
   else verdict = html`<span class="verdict" part="verdict">${r.state === 'running' ? 'checking…' : r.state}</span>`;
-  return html`<tr class="row ${c.selected ? 'sel' : ''}" part="row" data-state=${r.state} data-name=${r.name} data-flagged=${s ? String(s.verdict === 'unusual') : ''} data-verdict=${s?.verdict ?? ''} data-q=${s ? String(s.q) : ''} @click=${c.open}>
-    <td>${r.state === 'error' ? '' : html`<img src=${c.thumb()} alt="" loading="lazy" @load=${thinFit(36)} />`}</td>
-    <td class="name" title=${r.name}><button class="open" aria-current=${c.selected ? 'true' : 'false'} aria-label="Details of ${r.name} (row ${c.position})" @click=${(e: Event) => (e.stopPropagation(), c.open())}>${nameParts(r.name)}</button></td>
+  // A row that could not be read has no detail to open: its name is text, its error the verdict cell's.
+  const failed = r.state === 'error';
+  return html`<tr class="row ${c.selected ? 'sel' : ''}" part="row" data-state=${r.state} data-name=${r.name} data-flagged=${s ? String(s.verdict === 'unusual') : ''} data-verdict=${s?.verdict ?? ''} data-q=${s ? String(s.q) : ''} @click=${failed ? nothing : c.open}>
+    <td>${failed ? '' : html`<img src=${c.thumb()} alt="" loading="lazy" @load=${thinFit(36)} />`}</td>
+    <td class="name" title=${r.name}>${failed
+      ? html`<span class="failed">${nameParts(r.name)}</span>`
+      : html`<button class="open" aria-current=${c.selected ? 'true' : 'false'} aria-label="Details of ${r.name} (row ${c.position})" @click=${(e: Event) => (e.stopPropagation(), c.open())}>${nameParts(r.name)}</button>`}</td>
     <td class="hide-sm">${s ? `${s.top} ${(100 * s.prob).toFixed(0)}%` : ''}</td>
     <td class="num hide-sm" data-score=${s ? String(s.score) : ''}>${s ? fmtScore(s.score) : ''}</td>
     <td class="num hide-sm">${s ? (Number.isFinite(s.q) ? fmtP(s.q) : '—') : ''}</td>
