@@ -327,6 +327,23 @@ describe('CLI habits', () => {
     expect(now).toBeLessThan(was); // the shipped profile's table holds 2,000 images
   });
 
+  it('calibrate warns where the model puts nearly all calibration images in one class the background is not', () => {
+    // 30 images the model reads as trousers (it puts about a tenth of the background there).
+    const pool = subset(dir, 'calibration', 400, 1000);
+    // Text lines: file, verdict, score, q, top class.
+    const lines = cli(['score', '--model', MODEL, '--profile', PROFILE, pool]).stdout.trimEnd().split('\n').map((l) => l.split('\t'));
+    const trousers = lines.filter((l) => l[4].startsWith('Trouser ')).slice(0, 30);
+    expect(trousers).toHaveLength(30);
+    const one = join(dir, 'one-kind');
+    mkdirSync(one);
+    for (const [file] of trousers) copyFileSync(file, join(one, file.split('/').pop()!));
+    const r = cli(['calibrate', '--model', MODEL, '--profile', PROFILE, '--images', one, '--out', join(dir, 'one-kind.hsp')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: the model puts 30 of 30 calibration images \(100%\) in one class \(Trouser\), where it puts 1\d% of the background: the verdict's FPR holds for images like the calibration images/);
+    // A calibration of every kind says nothing of the sort.
+    expect(cli(['calibrate', '--model', MODEL, '--profile', PROFILE, '--images', subset(dir, 'calibration', 30, 1400), '--out', join(dir, 'mixed-kinds.hsp')]).stderr).not.toMatch(/in one class/);
+  });
+
   it('nothing to check or calibrate on is an input error (exit 1, nothing written); unreadable images are named and exit 2', () => {
     const empty = join(dir, 'empty');
     mkdirSync(empty, { recursive: true });

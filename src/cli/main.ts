@@ -211,9 +211,10 @@ specOptions(
   if (opts.group && full.length > 100) console.error(`note: scanning the ${counted(full.length, 'image')} as a group…`);
   const group = opts.group && full.length ? detector.scorer!.groupScan(full, opts.scoring, DEFAULTS.groupSeed) : null;
   const done = sink.end(group && { score: group.score, alpha: group.alpha, images: group.images.map((i) => full[i].file), nodes: group.nodes.length });
+  const calibrated = detector.scorer!.calibrated;
   detector.release();
   if (done.uncalibrated) console.error(`${opts.failOnFlagged ? 'histoscan: --fail-on-flagged cannot gate' : 'warning: no verdict'} at FPR ${opts.fpr}: ${done.uncalibrated}`);
-  const excess = excessNote(done.flagged, done.verdicts, opts.fpr);
+  const excess = excessNote(done.flagged, done.verdicts, opts.fpr, calibrated);
   if (excess) console.error(`note: ${excess}`);
   process.exitCode = batchStatus({ ...done, unread, failOnFlagged: opts.failOnFlagged });
 });

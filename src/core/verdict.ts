@@ -51,17 +51,44 @@ export function binomialTail(k: number, n: number, p: number): number {
   return Math.min(1, sum);
 }
 
+/**
+ * P(X >= x) for X ~ BetaBinomial(n, a, b) (integers a, b >= 1), summed from the pmf's ratio
+ * recursion in log space (O(n)). The number of n exchangeable test images flagged at q <= fpr by
+ * one draw of m calibration images is BetaBinomial(n, k, m + 1 - k) with k = floor(fpr (m + 1)):
+ * the rate that draw flags at is Beta(k, m + 1 - k), the binomial's p.
+ */
+export function betaBinomialTail(x: number, n: number, a: number, b: number): number {
+  if (x <= 0) return 1;
+  if (x > n) return 0;
+  // log pmf(0) = log B(a, n + b) / B(a, b) = sum over i < n of log((b + i) / (a + b + i)).
+  let log = 0;
+  for (let i = 0; i < n; i++) log += Math.log(b + i) - Math.log(a + b + i);
+  let below = 0;
+  for (let i = 0; i < x; i++) {
+    below += Math.exp(log);
+    log += Math.log(n - i) - Math.log(i + 1) + Math.log(i + a) - Math.log(n - i - 1 + b);
+  }
+  return Math.max(0, Math.min(1, 1 - below));
+}
+
 /** A batch's share of "unusual" verdicts is called out when this unlikely under the FPR. */
 export const EXCESS_LEVEL = 1e-3;
 
 /**
  * A sentence when a batch has far more "unusual" verdicts than the FPR allows for images like the
- * calibration set (binomial tail below EXCESS_LEVEL): the verdict's guarantee holds only for
- * images exchangeable with the calibration images, so either the batch differs from them, or the
- * profile was calibrated on another kind of image. Null otherwise. `checked` counts verdicts.
+ * calibration set (tail below EXCESS_LEVEL): the verdict's guarantee holds only for images
+ * exchangeable with the calibration images, so either the batch differs from them, or the profile
+ * was calibrated on another kind of image. Null otherwise. `checked` counts verdicts. With the
+ * number of calibration images (`calibrated`) the tail is the beta-binomial's, which counts the
+ * spread of that one draw's own rate (19 images: anywhere in 0.3%-15% at 5%, 90% of draws); without,
+ * the binomial's, as if the rate were the FPR exactly.
  */
-export function excessNote(unusual: number, checked: number, fpr: number): string | null {
-  if (checked === 0 || binomialTail(unusual, checked, fpr) >= EXCESS_LEVEL) return null;
+export function excessNote(unusual: number, checked: number, fpr: number, calibrated = 0): string | null {
+  if (checked === 0) return null;
+  const k = Math.floor(fpr * (calibrated + 1) + 1e-9);
+  const tail = calibrated && k ? betaBinomialTail(unusual, checked, k, calibrated + 1 - k) : binomialTail(unusual, checked, fpr);
+  if (tail >= EXCESS_LEVEL) return null;
   const pct = (x: number) => `${+(100 * x).toFixed(1)}%`;
-  return `${unusual} of ${checked} images (${pct(unusual / checked)}) are unusual, far more than the ${pct(fpr)} that images like the calibration set would give: either this batch differs from those images, or the profile was calibrated on another kind of image (calibrate on images from the source you check).`;
+  const spread = calibrated ? ` (even allowing for the spread of a calibration on ${calibrated} images)` : '';
+  return `${unusual} of ${checked} images (${pct(unusual / checked)}) are unusual, far more than the ${pct(fpr)} that images like the calibration set would give${spread}: either this batch differs from those images, or the profile was calibrated on another kind of image (calibrate on images from the source you check).`;
 }

@@ -4,7 +4,7 @@ import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, Calibra
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, ImageError, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor } from './features.ts';
 import { pickImages, type ImageSource } from './holdout.ts';
-import { calibrationWarnings, chanceWarning, noneReadMessage, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
+import { calibrationWarnings, chanceWarning, noneReadMessage, oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
 
 export interface BuildOptions {
   bins: number;
@@ -88,13 +88,20 @@ export async function calibrate(
   // A calibration image that is also in the background ranks as more typical than new images do,
   // and the verdict would flag more than its FPR: it is left out.
   const twins = new Set<number>();
+  const predicted = new Map<number, number>();
+  let outputs = 0;
   await features.eachBatch(
     images,
     (nodes, loaded, logits) => {
       for (let r = 0; r < loaded.length; r++) {
         const x = nodes.subarray(r * N, (r + 1) * N);
         if (opts.inBackground?.has(nodeKey(x))) twins.add(loaded[r]);
-        else collector.add(x, logits[r]);
+        else {
+          collector.add(x, logits[r]);
+          const c = argmax(logits[r]);
+          predicted.set(c, (predicted.get(c) ?? 0) + 1);
+          outputs = logits[r].length;
+        }
       }
     },
     { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
@@ -112,7 +119,8 @@ export async function calibrate(
   const overlap = twins.size
     ? [`${twins.size} of the ${images.count} calibration images ${twins.size === 1 ? 'is' : 'are'} also in the background (the same input to the model, e.g. ${images.name(Math.min(...twins))}): left out of the calibration, where they would rank as more typical than new images and the verdict would flag more than its FPR. Calibrate on images the background does not hold.`]
     : [];
-  return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...chance, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine, alone ? [] : table.parts)] };
+  const oneKind = oneClassCalibrationWarning(predicted, outputs, profile.header.classes?.counts, features.spec.classNames);
+  return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...oneKind, ...chance, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine, alone ? [] : table.parts)] };
 }
 
 /**

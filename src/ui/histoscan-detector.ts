@@ -129,7 +129,7 @@ export class HistoscanDetector extends LitElement {
     error: (e) => emit(this, 'histoscan-error', e),
     batchDone: (s) => {
       // A live region says a change: the same words as the last batch's are said again after a blank.
-      const text = summaryText(s, this.fpr);
+      const text = summaryText(s, this.fpr, this.client.info?.calibrated ?? 0);
       if (text === this.announcement) {
         this.announcement = '';
         void this.updateComplete.then(() => (this.announcement = text));
@@ -293,7 +293,7 @@ export class HistoscanDetector extends LitElement {
       <div class="notice" role="status">${this.notice}</div>
       <div class="sr" role="status" aria-live="polite" data-announce>${this.announcement}</div>
       ${batchView(this.queue.batch, () => this.cancel(), () => this.clear())}
-      ${this.queue.rows.length ? summaryView(this.queue.summary(), this.fpr) : nothing}
+      ${this.queue.rows.length ? summaryView(this.queue.summary(), this.fpr, this.client.info?.calibrated ?? 0) : nothing}
       ${tableView(
         this.queue.rows,
         this.rowWindow,

@@ -27,21 +27,22 @@ export function statusView(s: Status, info: InitInfo | null, restarts: number) {
   </div>`;
 }
 
-export function summaryView(s: BatchSummary, fpr: number) {
+/** `calibrated`: the profile's calibration images, whose own spread the batch's note allows for. */
+export function summaryView(s: BatchSummary, fpr: number, calibrated: number) {
   const n = (x: number) => x.toLocaleString('en');
-  const excess = excessNote(s.unusual, s.unusual + s.typical, fpr);
+  const excess = excessNote(s.unusual, s.unusual + s.typical, fpr, calibrated);
   return html`<p class="summary" data-summary data-done=${s.done} data-flagged=${s.unusual} data-uncalibrated=${s.uncalibrated} data-errors=${s.errors} data-cancelled=${s.cancelled}>
     ${n(s.done)} checked · <strong>${n(s.unusual)} unusual</strong>${s.uncalibrated ? html` · <span class="verdict uncal">${n(s.uncalibrated)} not calibrated</span>` : nothing}${s.errors ? html` · ${n(s.errors)} could not be read` : nothing}${s.cancelled ? html` · ${n(s.cancelled)} cancelled` : nothing}
   </p>${excess ? html`<p class="summary-note" part="summary-note" data-excess>${excess}</p>` : nothing}`;
 }
 
 /** The summary in words, for the live region at the end of a batch. */
-export function summaryText(s: BatchSummary, fpr: number): string {
+export function summaryText(s: BatchSummary, fpr: number, calibrated: number): string {
   const parts = [`${s.done} checked`, `${s.unusual} unusual`];
   if (s.uncalibrated) parts.push(`${s.uncalibrated} not calibrated`);
   if (s.errors) parts.push(`${s.errors} could not be read`);
   if (s.cancelled) parts.push(`${s.cancelled} cancelled`);
-  return `Batch finished: ${parts.join(', ')}. ${excessNote(s.unusual, s.unusual + s.typical, fpr) ?? ''}`.trim();
+  return `Batch finished: ${parts.join(', ')}. ${excessNote(s.unusual, s.unusual + s.typical, fpr, calibrated) ?? ''}`.trim();
 }
 
 /** Progress of the batch since the last Clear, with Cancel while it runs and Clear after: one button, so focus stays on it as the batch ends. */

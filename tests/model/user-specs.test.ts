@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildDefaults } from '../../src/defaults.ts';
-import { oneClassWarning, smallBackgroundWarning } from '../../src/detector/build-notes.ts';
+import { oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from '../../src/detector/build-notes.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { classOutput, inspectModel } from '../../src/model/onnx.ts';
 import { parseSpec, parseSpecFields, pixelRangeWarning, resolveSpec, specFromModel } from '../../src/model/spec.ts';
@@ -150,6 +150,18 @@ describe('a background the model puts in one class', () => {
     expect(oneClassWarning(counts(5, 5, 30), 10)).toEqual([]); // 75%
     expect(oneClassWarning(counts(0, 19), 10)).toEqual([]); // too few to say
     expect(oneClassWarning(counts(0, 40), 2)).toEqual([]); // two classes: a background of one kind is common
+  });
+});
+
+describe('a calibration set the model puts in one class', () => {
+  it('is named where the background is not of that class (or, without its counts, among three or more classes)', () => {
+    const counts = (...n: number[]) => new Map(n.map((c, i) => [i, c]));
+    expect(oneClassCalibrationWarning(counts(0, 28, 2), 3, [300, 100, 600], ['a', 'b', 'c'])[0]).toMatch(/^the model puts 28 of 30 calibration images \(93%\) in one class \(b\), where it puts 10% of the background: /);
+    expect(oneClassCalibrationWarning(counts(0, 28, 2), 3, [100, 600, 300])).toEqual([]); // the background's own kind
+    expect(oneClassCalibrationWarning(counts(0, 25, 5), 3, [300, 100, 600])).toEqual([]); // 83%
+    expect(oneClassCalibrationWarning(counts(0, 19), 3, [300, 100, 600])).toEqual([]); // too few to say
+    expect(oneClassCalibrationWarning(counts(30), 10)[0]).toMatch(/puts 30 of 30 calibration images \(100%\) in one class \(class 0\): the verdict/);
+    expect(oneClassCalibrationWarning(counts(30), 2)).toEqual([]); // two classes, no background counts: common
   });
 });
 
