@@ -175,6 +175,13 @@ test('a profile for another model is refused; a non-ONNX model or one without an
   await expect(page.locator(`${el} .status.error`)).toContainText(/Could not load the model from \S*\/e2e\/fixtures\/embed\.html: the server sent an HTML page instead/);
   await page.goto('/e2e/fixtures/embed.html?model=/tests/fixtures/models/no-image-input.onnx&profile=');
   await expect(page.locator(`${el} .status.error`)).toContainText('No image input');
+  // Rows checked before a model that then fails to start stay, and say which model checked them.
+  await openEmbed(page);
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00003.png']);
+  await waitDone(page, 1);
+  await page.evaluate(() => ((document.getElementById('det') as HTMLElement & { model: string }).model = '/e2e/fixtures/formats/clean.bmp'));
+  await expect(page.locator(`${el} .status.error`)).toContainText('not an ONNX model');
+  await expect(page.locator(`${el} .notice`)).toHaveText('The 1 row below was checked with the model before this one failed to start.');
 });
 
 test('the worker dies mid-batch: the component says so, restarts it, and the batch completes', async ({ page }) => {

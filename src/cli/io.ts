@@ -1,6 +1,7 @@
 // Node-side plumbing of the CLI: files, folders, atomic writes (the spec from flags and files: spec-flags.ts). No pipeline logic here.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+import { randomBytes } from 'node:crypto';
 import { basename, dirname, extname, join } from 'node:path';
 import { calibrationNeeded, decodeProfile, ImageDecodeError, isProfileBytes, ModelError, ProfileError, UsageError, type ImageError, type Profile } from '../core/index.ts';
 import { holdOut, readable, type ImageSource } from '../detector/index.ts';
@@ -243,7 +244,10 @@ export function naming(path: string | undefined, e: unknown): unknown {
   return e;
 }
 
-function readBytes(path: string, what: string): Uint8Array {
+/** A model's, profile's or spec's bytes. A pipe or a device is refused, as among images: it would be read for ever. */
+export function readBytes(path: string, what: string): Uint8Array {
+  const at = statOf(path);
+  if (at && at !== 'denied' && !at.isFile()) throw new UsageError(`The ${what} file ${path} is not a regular file (a pipe or a device would be read for ever).`);
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
@@ -262,14 +266,19 @@ export function outFile(path: string): string {
 
 /** Write via a temporary file and rename, so an interrupted run leaves no half-written file. */
 export function writeAtomic(path: string, bytes: Uint8Array | string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
+  // A name no one can guess, created only if nothing is there ('wx': never through a link someone
+  // placed at a predictable name, which would have written the profile into the file it points at).
+  const tmp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
+  let made = false;
   try {
-    writeFileSync(tmp, bytes);
+    writeFileSync(tmp, bytes, { flag: 'wx' });
+    made = true;
     renameSync(tmp, path);
+    made = false;
   } catch (e) {
     throw new UsageError(`Cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
   } finally {
-    if (existsSync(tmp)) rmSync(tmp);
+    if (made) rmSync(tmp, { force: true });
   }
 }
 

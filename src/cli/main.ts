@@ -18,8 +18,13 @@ import { profileCommands } from './profile-commands.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
 import { addExamples, markRequired, version } from './help.ts';
 import { counted, skippedLine } from '../core/words.ts';
-import { resultSink, scoreLine } from './output.ts';
+import { printableLines, resultSink, scoreLine } from './output.ts';
 import { int, progress, rate } from './progress.ts';
+
+// Notes, warnings and errors name files: their control characters are escaped on stderr as on stdout
+// (output.ts printable), so a file name cannot write to the terminal. The progress bar writes to the stream itself.
+const toStderr = console.error.bind(console);
+console.error = (...args: unknown[]) => toStderr(...args.map((a) => (typeof a === 'string' ? printableLines(a) : a)));
 
 // A reader that stops early (`histoscan score … | head`) closes the pipe: stop quietly, as Unix tools do.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -5,6 +5,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { preprocessingChanges, UsageError } from '../core/index.ts';
 import { isPreprocessorConfig, isSpecLike, parseSpec, specSource, type SpecSources } from '../model/spec.ts';
 import type { ModelSpec } from '../types.ts';
+import { readBytes } from './io.ts';
 
 export interface SpecFlags {
   spec?: string;
@@ -103,8 +104,9 @@ function specFile(path: string, named: boolean): Partial<ModelSpec> | undefined 
   if (named && !existsSync(path)) throw new UsageError(`No such spec file: ${path}`);
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(new TextDecoder().decode(readBytes(path, 'spec')));
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     if (!named) return undefined;
     throw new UsageError(`The spec file ${path} is not JSON: ${(e as Error).message}`);
   }

@@ -16,7 +16,8 @@ export function validateHeader(h: unknown, version: number): asserts h is Profil
   };
   if (!h || typeof h !== 'object' || Array.isArray(h)) bad('not an object');
   const o = h as Record<string, unknown>;
-  if (typeof o.fingerprint !== 'string') bad('missing model fingerprint');
+  // An empty fingerprint or digest would turn off the checks they exist for (another model's profile, a stale calibration).
+  if (typeof o.fingerprint !== 'string' || !o.fingerprint) bad('missing model fingerprint');
   if (o.logitsFrom !== undefined && (typeof o.logitsFrom !== 'string' || !o.logitsFrom)) bad('logitsFrom must name a tensor');
   const global = o.reduction as string;
   if (!(REDUCTIONS as string[]).includes(global) && global !== 'mixed') bad(`unknown reduction ${JSON.stringify(o.reduction)}`);
@@ -41,7 +42,7 @@ export function validateHeader(h: unknown, version: number): asserts h is Profil
   }
   if (sum !== o.nodes) bad(`layers hold ${sum} nodes but the header says ${String(o.nodes)}`);
   const scan = o.scan as Record<string, unknown> | undefined;
-  if (!scan || typeof scan.aMax !== 'number' || !['upper', 'lower', 'two', 'both'].includes(scan.tail as string) || !['mid', 'max'].includes(scan.pointP as string)) {
+  if (!scan || typeof scan.aMax !== 'number' || !(scan.aMax > 0 && scan.aMax <= 1) || !['upper', 'lower', 'two', 'both'].includes(scan.tail as string) || !['mid', 'max'].includes(scan.pointP as string)) {
     bad('scan settings missing or malformed');
   }
   if (scan && scan.conditional !== undefined && !['mixed', 'split', 'added'].includes(scan.conditional as string)) bad('class-conditional scan setting malformed');
@@ -56,6 +57,7 @@ export function validateHeader(h: unknown, version: number): asserts h is Profil
   if (scan && scan.logits !== undefined && scan.logits !== 'energy') bad('logit part malformed');
   if (o.gauss !== undefined) {
     const g = o.gauss as Record<string, unknown>;
+    if (!g || typeof g !== 'object' || Array.isArray(g)) bad('Gaussian part statistics malformed');
     const nums = (v: unknown, n: number) => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
     const d = g?.d as number;
     const classes = Array.isArray(g?.counts) ? g.counts.length : 0;
@@ -91,7 +93,7 @@ export function validateHeader(h: unknown, version: number): asserts h is Profil
         }
       }
     }
-    if (c.digest !== undefined && typeof c.digest !== 'string') bad('calibration digest malformed');
+    if (c.digest !== undefined && (typeof c.digest !== 'string' || !c.digest)) bad('calibration digest malformed');
     // The witness choices: absent, or a list of scorings on a table whose parts allow that choice.
     const choice = (v: unknown, allowed: boolean, what: string) => {
       if (v !== undefined && !(Array.isArray(v) && v.every((k) => SCORINGS.includes(k as ScoringName)) && allowed)) bad(`calibration ${what} malformed`);

@@ -48,7 +48,8 @@ export function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-const pad4 = (n: number) => (n + 3) & ~3;
+// In doubles, not 32-bit integers: a header claiming 2^30 more nodes wrapped back to the file's own size.
+const pad4 = (n: number) => Math.ceil(n / 4) * 4;
 
 export function countWidth(count: number): 1 | 2 | 4 {
   return count <= 0xff ? 1 : count <= 0xffff ? 2 : 4;

@@ -88,13 +88,23 @@ async function fromWebp(bytes: Uint8Array): Promise<RgbaImage> {
   return onCanvas(await webp(first.still), first.x, first.y, first.width, first.height);
 }
 
+/**
+ * The top 8 bits of 16-bit samples, in a loop: Uint8Array.from with a map function collects the
+ * samples as JS numbers first, which aborted the process (out of heap) on an 8000×8000 16-bit PNG.
+ */
+function topBytes(samples: Uint16Array): Uint8Array {
+  const out = new Uint8Array(samples.length);
+  for (let i = 0; i < samples.length; i++) out[i] = samples[i] >> 8;
+  return out;
+}
+
 const decoders: Record<Exclude<RasterFormat, 'tiff'>, (bytes: Uint8Array, maxPixels: number) => RgbaImage | Promise<RgbaImage>> = {
   png: (bytes) => {
     // Chunk checksums are not checked, as browsers do not: the pixels' own zlib stream has one.
     // 16-bit samples keep their top 8 bits, as browsers show them (pngjs would round).
     const deep = bytes[24] === 16; // IHDR's bit depth
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { checkCRC: false, skipRescale: deep });
-    const data = deep ? Uint8Array.from(png.data as unknown as Uint16Array, (v) => v >> 8) : new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength);
+    const data = deep ? topBytes(png.data as unknown as Uint16Array) : new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength);
     return orient({ width: png.width, height: png.height, data }, pngOrientation(bytes));
   },
   jpeg: (bytes, maxPixels) => {

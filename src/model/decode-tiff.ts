@@ -120,6 +120,41 @@ function samplesToRgba(ifd: UTIF.IFD, file: Uint8Array, width: number, height: n
   return out;
 }
 
+/**
+ * Why a file's strips or tiles cannot be what its size says, or null. UTIF inflates each whole, with
+ * no bound on its output, and decodes every one listed: a 1×1 image whose 1 MB strip inflated to
+ * 1 GB took 2.2 GB, and a thousand strips pointing at one such stream ran for minutes. So: no more
+ * chunks than the image has, none larger than its pixels could need in any compression (deflate
+ * stores data with 5 bytes a block more, LZW's 12-bit codes 1.5 times, a JPEG's tables a few kB;
+ * twice the raw size and 64 kB allowed), tiles no larger than the image allows, and no byte in two chunks.
+ */
+function chunkProblem(ifd: UTIF.IFD, width: number, height: number, offsets: number[], counts: number[], fileLength: number): string | null {
+  const spp = first(ifd.t277) ?? 1;
+  const bits = all(ifd.t258).reduce((a, b) => a + b, 0) || spp;
+  const planar = first(ifd.t284) === 2;
+  const tw = first(ifd.t322);
+  const th = first(ifd.t323);
+  const rowBits = planar ? bits / spp : bits;
+  let chunks: number;
+  let raw: number;
+  if (tw !== undefined && th !== undefined) {
+    if (tw < 1 || th < 1 || tw * th > Math.max(4 * width * height, 1 << 20)) return `tiles of ${tw}×${th} are far larger than its ${width}×${height} pixels`;
+    chunks = Math.ceil(width / tw) * Math.ceil(height / th);
+    raw = th * Math.ceil((tw * rowBits) / 8);
+  } else {
+    const rows = Math.max(1, Math.min(first(ifd.t278) ?? height, height));
+    chunks = Math.ceil(height / rows);
+    raw = rows * Math.ceil((width * rowBits) / 8);
+  }
+  if (planar) chunks *= spp;
+  if (offsets.length > chunks) return `${offsets.length} strips or tiles are more than its ${width}×${height} pixels have (${chunks})`;
+  const most = 2 * raw + 65536;
+  const big = counts.findIndex((c) => c > most);
+  if (big >= 0) return `strip or tile ${big} holds ${counts[big].toLocaleString('en')} bytes, more than its pixels could need (${raw.toLocaleString('en')})`;
+  if (counts.reduce((a, b) => a + b, 0) > fileLength) return 'strips or tiles overlap';
+  return null;
+}
+
 export function decodeTiff(bytes: Uint8Array, name: string, maxPixels: number): RgbaImage {
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   cutLoop(buffer);
@@ -139,6 +174,8 @@ export function decodeTiff(bytes: Uint8Array, name: string, maxPixels: number): 
   const offsets = all(ifd.t273 ?? ifd.t324);
   const counts = all(ifd.t279 ?? ifd.t325);
   if (offsets.length === 0 || offsets.some((o, i) => o + (counts[i] ?? 0) > bytes.length)) throw corrupt('truncated or corrupt');
+  const bomb = chunkProblem(ifd, width, height, offsets, counts, bytes.length);
+  if (bomb) throw new ImageDecodeError(`${name}: the TIFF's ${bomb}: it is corrupt, or built to exhaust memory, so it is not decoded.`, 'corrupt');
   let data: Uint8Array;
   try {
     // UTIF logs a line for each tiled image: on the CLI's stdout it would break --json.

@@ -1,7 +1,7 @@
 // An ONNX file's bytes to its protobuf (onnx-buf), refused with a reason a user can act on where it
 // is no model histoscan can read: empty, not ONNX, or with its weights in files beside it.
 import { fromBinary } from '@bufbuild/protobuf';
-import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+import { ModelProtoSchema, TensorProto_DataLocation, type GraphProto, type ModelProto, type SparseTensorProto, type TensorProto } from 'onnx-buf';
 import { ModelError } from '../core/errors.ts';
 
 /** Parse ONNX bytes once; inspect and instrument take the parsed model. */
@@ -18,8 +18,10 @@ export function parseModel(bytes: Uint8Array): ModelProto {
   }
   // Weights in files beside the model (large exports): one file is what a page can pick and a
   // profile's fingerprint can name, so ask for the model as one file instead of failing inside onnxruntime.
-  const tensors = [...model.graph.initializer, ...model.graph.node.flatMap((n) => n.attribute.flatMap((a) => (a.t ? [a.t] : [])))];
-  const files = [...new Set(tensors.flatMap((t) => t.externalData.filter((e) => e.key === 'location').map((e) => e.value)))];
+  // Every tensor counts, in subgraphs (If, Loop, Scan) too: onnxruntime reads a relative location from
+  // the working directory, so a model could otherwise read any file there into its outputs.
+  const external = tensorsOf(model.graph).filter((t) => t.dataLocation === TensorProto_DataLocation.EXTERNAL || t.externalData.length);
+  const files = [...new Set(external.map((t) => t.externalData.find((e) => e.key === 'location')?.value ?? '(no location)'))];
   if (files.length) {
     throw new ModelError(
       `This model keeps its weights in ${files.length === 1 ? 'another file' : 'other files'} (${files.join(', ')}); histoscan reads a model as one file. Save it as one: python3 -c "import onnx; onnx.save(onnx.load('model.onnx'), 'model-one-file.onnx')" (onnx.load reads the weights' files from beside the model).`,
@@ -27,4 +29,23 @@ export function parseModel(bytes: Uint8Array): ModelProto {
     );
   }
   return model;
+}
+
+/** Every tensor a graph holds: initializers (sparse ones too) and node attributes, in its subgraphs as well. */
+function tensorsOf(g: GraphProto): TensorProto[] {
+  const sparse = (s: SparseTensorProto) => [s.values, s.indices].filter((t): t is TensorProto => !!t);
+  return [
+    ...g.initializer,
+    ...g.sparseInitializer.flatMap(sparse),
+    ...g.node.flatMap((n) =>
+      n.attribute.flatMap((a) => [
+        ...(a.t ? [a.t] : []),
+        ...a.tensors,
+        ...(a.sparseTensor ? sparse(a.sparseTensor) : []),
+        ...a.sparseTensors.flatMap(sparse),
+        ...(a.g ? tensorsOf(a.g) : []),
+        ...a.graphs.flatMap(tensorsOf),
+      ]),
+    ),
+  ];
 }

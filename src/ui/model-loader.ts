@@ -132,6 +132,9 @@ export class ModelLoader implements ReactiveController {
       h.status = { state: 'error', message: error };
       h.localModel = '';
       this.queue.failWaiting(notStarted(error));
+      // Rows already checked stay, and must not read as this model's verdicts.
+      const checked = this.queue.rows.filter((r) => r.state === 'done').length;
+      if (checked) h.notice = `The ${counted(checked, 'row')} below ${checked === 1 ? 'was' : 'were'} checked with the model before this one failed to start.`;
       return error;
     }
   }

@@ -154,10 +154,10 @@ export class ProfilePanel {
       </div>
       ${building
         ? html`<div class="build-progress">
-            ${bd.total ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress>` : html`<progress aria-label="Profile build"></progress>`}<span data-build-stage>${bd.stage}${bd.total ? `: ${bd.done.toLocaleString('en')} of ${bd.total.toLocaleString('en')}` : ''}</span><button @click=${() => this.client.cancelBuild()}>Cancel</button>
+            ${bd.total ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress>` : html`<progress aria-label="Profile build"></progress>`}<span data-build-stage>${bd.stage}${bd.total ? `: ${bd.done.toLocaleString('en')} of ${bd.total.toLocaleString('en')}` : ''}</span><span class="sr" aria-live="polite">${bd.stage}</span><button @click=${() => this.client.cancelBuild()}>Cancel</button>
           </div>`
         : nothing}
-      ${bd.message ? html`<p class=${bd.state === 'error' ? 'error' : ''} role="status" tabindex="-1" data-build>${bd.message}</p>` : nothing}
+      <p class=${bd.state === 'error' ? 'error' : ''} role="status" tabindex="-1" data-build>${bd.message ?? ''}</p>
     </section>`;
   }
 }

@@ -123,5 +123,8 @@ export const detectorStyles = css`
   .build-progress { display: flex; gap: 0.5rem; align-items: center; margin-top: 0.5rem; }
   .build-progress progress { min-width: 6rem; }
   .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
-  @media (max-width: 560px) { .hide-sm { display: none; } .name { max-width: 6rem; } td, th { padding: 0.25rem 0.2rem; } }
+  /* At 320 px (400% zoom) the verdict wraps rather than being cut by the table's box (WCAG 1.4.10). */
+  @media (max-width: 560px) { .hide-sm { display: none; } .name { max-width: 6rem; } td, th { padding: 0.25rem 0.2rem; } .verdict { white-space: normal; } }
+  /* The build's message is a live region that is always there (one inserted with its words is often not read out). */
+  p[data-build]:empty { margin: 0; }
 `;

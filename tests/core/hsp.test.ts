@@ -11,7 +11,7 @@ import {
 } from '../../src/core/index.ts';
 import { rng } from '../../src/core/rng.ts';
 import { readFileSync } from 'node:fs';
-import { profileDigest } from '../../src/core/hsp.ts';
+import { payloadBytes, profileDigest } from '../../src/core/hsp.ts';
 import { layers1, reluRows } from './helpers.ts';
 
 const header = { fingerprint: 'abc123', reduction: 'element' as const, scan: { aMax: 0.5, tail: 'upper' as const, pointP: 'mid' as const } };
@@ -215,5 +215,22 @@ describe('.hsp profile file', () => {
     const h = sample('uniform');
     (h.header as { reduction: string }).reduction = 'median';
     expectProfileError(encodeProfile(h), 'header');
+  });
+
+  it('a header made to fool the size check, or to turn other checks off, is a ProfileError too (a probe fuzzed them)', () => {
+    const p = sample('tail');
+    const bytes = encodeProfile(p);
+    const { nodes, layers } = p.header;
+    const more = (n: number) => withJson(bytes, { nodes: nodes + n, layers: layers.map((l, i) => (i === 0 ? { ...l, nodes: l.nodes + n } : l)) });
+    // 2^30 more nodes add a multiple of 2^32 bytes: in 32-bit arithmetic the file's own size again, and then a RangeError.
+    expect(((payloadBytes(nodes + 2 ** 30, p.header.strategy, p.header.bins, p.header.count) - payloadBytes(nodes, p.header.strategy, p.header.bins, p.header.count)) % 2 ** 32)).toBe(0);
+    expectProfileError(more(2 ** 30), 'truncated');
+    expectProfileError(more(2 ** 32), 'truncated');
+    expectProfileError(more(1e300), 'truncated');
+    // A null Gaussian part, an empty fingerprint or calibration digest, an aMax outside (0, 1].
+    expectProfileError(withJson(bytes, { gauss: null }), 'header');
+    expectProfileError(withJson(bytes, { fingerprint: '' }), 'header');
+    expectProfileError(withJson(bytes, { scan: { ...p.header.scan, aMax: 0 } }), 'header');
+    expectProfileError(withJson(bytes, { scan: { ...p.header.scan, aMax: -1 } }), 'header');
   });
 });

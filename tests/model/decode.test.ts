@@ -228,6 +228,29 @@ describe('Node image decoding', () => {
     log.mockRestore();
   });
 
+  it('TIFF decompression bombs are refused from the directory: a strip larger than its pixels could need, more strips than the image has, strips that overlap, tiles far larger than the image', async () => {
+    // A 1x1 gray deflate TIFF whose strip holds 100 kB (a probe's 1 MB strip inflated to 1 GB and took 2.2 GB).
+    let x = 1;
+    const noise = Uint8Array.from({ length: 100_000 }, () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24);
+    const stream = new Uint8Array(deflateSync(noise));
+    const gray = (offsets: number[], counts: number[], extra: Entry[] = []) =>
+      tiffFile(stream, [[256, 4, [1]], [257, 4, [1]], [258, 3, [8]], [259, 3, [8]], [262, 3, [1]], [273, 4, offsets], [277, 3, [1]], [278, 4, [1]], [279, 4, counts], ...extra], false);
+    const refused = async (bytes: Uint8Array) => (await decodeImage(bytes, 'bomb.tif').then(() => '', (e: Error) => e.message));
+    expect(await refused(gray([8], [stream.length]))).toMatch(/^bomb\.tif: the TIFF's strip or tile 0 holds [\d,]+ bytes, more than its pixels could need \(1\): it is corrupt, or built to exhaust memory/);
+    // The same stream listed a thousand times (each a second of inflating): refused by its count, before any.
+    expect(await refused(gray(Array(1000).fill(8), Array(1000).fill(100)))).toMatch(/1000 strips or tiles are more than its 1×1 pixels have \(1\)/);
+    // Two rows in two strips that are the same bytes.
+    const two = tiffFile(new Uint8Array(200), [[256, 4, [100]], [257, 4, [2]], [258, 3, [8]], [259, 3, [1]], [262, 3, [1]], [273, 4, [8, 8]], [277, 3, [1]], [278, 4, [1]], [279, 4, [200, 200]]], false);
+    expect(await refused(two)).toMatch(/strips or tiles overlap/);
+    // A 1x1 image in one 40000x40000 tile (UTIF would allocate its buffer from the tile's size).
+    const tile = tiffFile(new Uint8Array(16), [[256, 4, [1]], [257, 4, [1]], [258, 3, [8]], [259, 3, [8]], [262, 3, [1]], [277, 3, [1]], [322, 4, [40000]], [323, 4, [40000]], [324, 4, [8]], [325, 4, [16]]], false);
+    expect(await refused(tile)).toMatch(/tiles of 40000×40000 are far larger than its 1×1 pixels/);
+    // A real deflate strip of the size its pixels need is read.
+    const ok = new Uint8Array(deflateSync(new Uint8Array([77])));
+    const small = tiffFile(ok, [[256, 4, [1]], [257, 4, [1]], [258, 3, [8]], [259, 3, [8]], [262, 3, [1]], [273, 4, [8]], [277, 3, [1]], [278, 4, [1]], [279, 4, [ok.length]]], false);
+    expect(Array.from((await decodeImage(small, 'ok.tif')).data)).toEqual([77, 77, 77, 255]);
+  });
+
   it("TIFF as scientific writers store it: 16-bit gray with an alpha sample, planes, signed and float samples, premultiplied alpha, WhiteIsZero", async () => {
     const [w, h] = [3, 2];
     // Each pixel's samples as stored, little-endian, interleaved unless planar.

@@ -8,6 +8,8 @@ import { createSession, ort } from '../../src/model/runtime.ts';
 import { InstrumentedModel } from '../../src/model/session.ts';
 import { specFromModel } from '../../src/model/spec.ts';
 import { rng } from '../../src/core/rng.ts';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { AttributeProtoSchema, GraphProtoSchema, ModelProtoSchema, SparseTensorProtoSchema, StringStringEntryProtoSchema, TensorProtoSchema, TensorProto_DataLocation } from 'onnx-buf';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(`tests/fixtures/models/${name}`));
 const models = ['constant-weights.onnx', 'resnetish-nhwc-rgb.onnx', 'rgb-opset11.onnx', 'gray-opset21.onnx', 'gray-rank3.onnx', 'gated-acts.onnx'];
@@ -186,6 +188,15 @@ describe('model instrumentation', () => {
     expect(code(() => inspectModel(fixture('external-data.onnx')))).toBe('external-data');
     expect(() => inspectModel(fixture('external-data.onnx'))).toThrow(/keeps its weights in another file \(external-data\.onnx\.data\); histoscan reads a model as one file\. Save it as one: python3 -c/);
     await expect(InstrumentedModel.create(fixture('external-data.onnx'))).rejects.toMatchObject({ code: 'external-data' });
+    // Also in a subgraph (an If's branch) or a sparse initializer: onnxruntime would read the file from the
+    // working directory into the model's outputs (a probe read package.json's first bytes that way).
+    const leak = (location: string) => create(TensorProtoSchema, { name: 'leak', dims: [16n], dataType: 1, dataLocation: TensorProto_DataLocation.EXTERNAL, externalData: [create(StringStringEntryProtoSchema, { key: 'location', value: location })] });
+    const inBranch = fromBinary(ModelProtoSchema, fixture('rgb-opset11.onnx'));
+    inBranch.graph!.node[0].attribute.push(create(AttributeProtoSchema, { name: 'then_branch', g: create(GraphProtoSchema, { initializer: [leak('package.json')] }) }));
+    expect(() => inspectModel(toBinary(ModelProtoSchema, inBranch))).toThrow(/keeps its weights in another file \(package\.json\)/);
+    const sparse = fromBinary(ModelProtoSchema, fixture('rgb-opset11.onnx'));
+    sparse.graph!.sparseInitializer.push(create(SparseTensorProtoSchema, { values: leak('secret.bin'), dims: [16n] }));
+    expect(code(() => inspectModel(toBinary(ModelProtoSchema, sparse)))).toBe('external-data');
     expect(code(() => specFromModel(inspectModel(fixture('no-image-input.onnx'))))).toBe('no-image-input');
     expect(code(() => inspectModel(fixture('no-image-input.onnx')))).toBe('no error');
     expect(code(() => resolveLayers(inspectModel(fixture('rgb-opset11.onnx')), ['nope']))).toBe('unknown-layer');
