@@ -10,7 +10,7 @@ import { ModelLoader, NO_PROFILE, notStarted } from './model-loader.ts';
 import { thumbnail } from './thumbnails.ts';
 import { QueueController } from './queue.ts';
 import { FIRST_ROWS, windowAfterAdd, type Row, type RowWindow } from './rows.ts';
-import { buttonStyles, detectorStyles, themeStyles, verdictStyles } from './styles.ts';
+import { buttonStyles, detectorStyles, srStyles, themeStyles, verdictStyles } from './styles.ts';
 import { batchView, statusView, summaryText, summaryView, tableView, type Status } from './views.ts';
 import { ProfilePanel } from './profile-panel.ts';
 import { numberOrText, refusedSettings } from './settings.ts';
@@ -87,7 +87,7 @@ export class HistoscanDetector extends LitElement {
     rowWindow: { state: true },
   };
 
-  static override styles = [themeStyles, buttonStyles, verdictStyles, detectorStyles];
+  static override styles = [themeStyles, buttonStyles, verdictStyles, srStyles, detectorStyles];
 
   model = '';
   profile = '';

@@ -4,6 +4,7 @@ import { cividis, cssColor } from './colormap.ts';
 import { emit } from './events.ts';
 import { fmtP, fmtValue3, isTokenLayer, layerLabel, tokenPlace } from './format.ts';
 import { cellOf, gridGeometry, nodeAt, poolGrid, reductionText, type Geometry } from './grid-geometry.ts';
+import { srStyles } from './styles.ts';
 
 /** Widest the map is drawn, in CSS pixels (it shrinks with its container: width 100%). */
 const MAX_WIDTH = 360;
@@ -42,7 +43,7 @@ export class PValueMap extends LitElement {
   private focused = false;
   private geometry: Geometry = { tiled: false, tileW: 1, tileH: 1, tilesPerRow: 1, gridW: 1, gridH: 1, scale: 1 };
 
-  static override styles = css`
+  static override styles = [srStyles, css`
     :host { display: block; }
     figure { margin: 0; }
     /* Square corners: a rounded one hid the first node where cells are a pixel or two. */
@@ -54,10 +55,9 @@ export class PValueMap extends LitElement {
     .legend { display: inline-flex; gap: 0.3rem; align-items: center; white-space: nowrap; }
     .bar { display: inline-block; width: 90px; height: 10px; border-radius: 2px; }
     .swatch { display: inline-block; width: 9px; height: 9px; border: 2px solid ${unsafeCSS(SUBSET)}; border-radius: 1px; }
-    .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }
     /* The canvas keeps its colours in forced-colours mode: so does its key. */
     @media (forced-colors: active) { .bar, .swatch { forced-color-adjust: none; } }
-  `;
+  `];
 
   /** A transformer's [tokens, features] layer per element: one row per token, not a tile per channel. */
   private get tokens(): boolean {

@@ -4,7 +4,7 @@ import type { ModelInput } from '../worker/worker.ts';
 import { emit } from './events.ts';
 import { evidenceLooks, partGroups } from '../core/witnesses.ts';
 import { asHigh, fmtP, tooThin, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, layerLabel, partLabel, tokenPlace } from './format.ts';
-import { buttonStyles, verdictStyles } from './styles.ts';
+import { buttonStyles, srStyles, verdictStyles } from './styles.ts';
 import { verdictText } from './verdict-text.ts';
 import './node-histogram.ts';
 import './pvalue-map.ts';
@@ -59,6 +59,7 @@ export class ResultDetail extends LitElement {
   static override styles = [
     buttonStyles,
     verdictStyles,
+    srStyles,
     css`
       :host { display: block; margin-top: 1rem; border: 1px solid var(--histoscan-border, #dbe1e8); border-radius: 12px; padding: 1rem; }
       h2 { margin: 0 0 0.25rem; font-size: 1.1rem; }
@@ -71,7 +72,6 @@ export class ResultDetail extends LitElement {
       .nodes { display: flex; flex-wrap: wrap; gap: 0.3rem; }
       .nodes button { font-size: 0.78rem; padding: 0.2rem 0.45rem; }
       .nodes button[aria-pressed='true'] { border-color: var(--histoscan-accent, #2563eb); box-shadow: inset 0 0 0 1px var(--histoscan-accent, #2563eb); }
-      .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
       /* Forced colours drop backgrounds: the bars keep theirs, as the map keeps its colours. */
       @media (forced-colors: active) { .parts .bar, .parts .bar > span { forced-color-adjust: none; } }
       .inputs { display: flex; gap: 1rem; align-items: flex-start; margin: 0.5rem 0 0.75rem; flex-wrap: wrap; }

@@ -72,6 +72,11 @@ export const verdictStyles = css`
   .reason { font-size: 0.85rem; color: var(--histoscan-uncalibrated); margin: 0.25rem 0; }
 `;
 
+/** Text for screen readers only (a live region, a hint), in every element that has some. */
+export const srStyles = css`
+  .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }
+`;
+
 export const detectorStyles = css`
   :host { display: block; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: var(--histoscan-fg); background: var(--histoscan-bg); }
   .status { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; font-size: 0.85rem; color: var(--histoscan-muted); margin-bottom: 0.75rem; }
@@ -122,7 +127,6 @@ export const detectorStyles = css`
   /* A row of its own, so the bar keeps its width beside the stage's words on a phone. */
   .build-progress { display: flex; gap: 0.5rem; align-items: center; margin-top: 0.5rem; }
   .build-progress progress { min-width: 6rem; }
-  .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
   /* At 320 px (400% zoom) the verdict wraps rather than being cut by the table's box (WCAG 1.4.10). */
   @media (max-width: 560px) { .hide-sm { display: none; } .name { max-width: 6rem; } td, th { padding: 0.25rem 0.2rem; } .verdict { white-space: normal; } }
   /* The build's message is a live region that is always there (one inserted with its words is often not read out). */
