@@ -5,6 +5,13 @@ import { bombHeader, png } from '../tests/fixtures/png-bytes.ts';
 import { nothingLeaves, expectStrictCsp } from './fixtures/privacy.ts';
 import { el, openDemo, openEmbed, rows, shot, waitDone } from './helpers.ts';
 
+/** A baseline JPEG stub whose frame header (declaring w x h) follows 2 x 40 kB of APP15 segments. */
+function lateSizeJpeg(w: number, h: number): Buffer {
+  const app = Buffer.concat([Buffer.from([0xff, 0xef, 0x9c, 0x40]), Buffer.alloc(40000 - 2)]); // its length field (0x9c40) counts itself
+  const sof = Buffer.from([0xff, 0xc0, 0, 11, 8, h >> 8, h & 255, w >> 8, w & 255, 1, 1, 0x11, 0]);
+  return Buffer.concat([Buffer.from([0xff, 0xd8]), app, app, sof, Buffer.from([0xff, 0xd9])]);
+}
+
 test('bad inputs each get a clear message in their own row; every other image is still checked', async ({ page }) => {
   await openDemo(page);
   const good = readFileSync('data/clean/00000.png');
@@ -26,6 +33,10 @@ test('bad inputs each get a clear message in their own row; every other image is
     // and a cut JPEG with such a tail.
     { name: 'motion.jpg', buffer: Buffer.concat([jpg, Buffer.from('\0\0\0\x18ftypmp42', 'latin1'), Buffer.alloc(5 << 20, 7)]) },
     { name: 'cut-motion.jpg', buffer: Buffer.concat([jpg.subarray(0, Math.floor(jpg.length / 2)), Buffer.alloc(5 << 20, 7)]) },
+    // Sizes the browser would decode past the pixel limit: a JPEG whose size comes after 64 KiB of APP segments,
+    // and a GIF whose first frame is far larger than its 1x1 screen.
+    { name: 'late-size.jpg', buffer: lateSizeJpeg(16000, 16000) },
+    { name: 'big-frame.gif', buffer: Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x80\x3e\x80\x3e\x00\x02\x02\x44\x01\x00;', 'latin1') },
     { name: 'good-2.png', buffer: readFileSync('data/clean/00001.png') },
   ];
   await page.locator(`${el} #files`).setInputFiles(files.map((f) => ({ ...f, mimeType: 'image/png' })));
@@ -44,6 +55,8 @@ test('bad inputs each get a clear message in their own row; every other image is
   expect(await message('script.svg')).toMatch(/SVG/);
   expect(await message('animated.gif')).toMatch(/GIF/);
   expect(await message('bomb.png')).toMatch(/20000x20000.*refused before decoding/);
+  expect(await message('late-size.jpg')).toMatch(/16000x16000 pixels is over the limit/);
+  expect(await message('big-frame.gif')).toMatch(/16000x16000 pixels is over the limit/);
   await shot(page, 'bad-inputs');
 });
 

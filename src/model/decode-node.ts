@@ -46,6 +46,13 @@ function fromBmp(bytes: Uint8Array): RgbaImage {
   const plain = decodeBmpPlain(bytes);
   if (plain) return plain;
   if (bytes.length >= 22 && new DataView(bytes.buffer, bytes.byteOffset).getInt32(18, true) < 0) throw new Error('it declares a negative width');
+  // What browsers do not read either (a PNG or JPEG inside, unknown compressions, 0 or 64 bits per pixel): bmp-ts
+  // gave a black image of them, scored without an error.
+  if (bytes.length >= 34) {
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const [bpp, compression] = [v.getUint16(28, true), v.getUint32(30, true)];
+    if (![1, 4, 8, 16, 24, 32].includes(bpp) || ![0, 3, 6].includes(compression)) throw new Error(`it is a BMP of ${bpp} bits per pixel and compression ${compression}, a kind not read here`);
+  }
   const short = bmpShortBy(bytes);
   if (short) throw new Error(`its pixel data ends ${short} bytes early`);
   const b = bmp.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)); // ABGR
@@ -108,7 +115,7 @@ const decoders: Record<Exclude<RasterFormat, 'tiff'>, (bytes: Uint8Array, maxPix
     return orient({ width: png.width, height: png.height, data }, pngOrientation(bytes));
   },
   jpeg: (bytes, maxPixels) => {
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
+    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 2048 }); // 64 MP at 4:4:4 needs about 1.2 GB
     return orient({ width: img.width, height: img.height, data: img.data }, jpegOrientation(bytes));
   },
   gif: fromGif,

@@ -3,7 +3,7 @@
 // and the CLI. A count from the first bytes only of a large file is a lower bound (`exact: false`).
 import type { RgbaImage } from '../types.ts';
 import { fourcc, isAnimatedWebp, riffChunks } from './decode-extra.ts';
-import { le } from './image-errors.ts';
+import { le, walkGif } from './image-errors.ts';
 
 export interface Frames {
   count: number;
@@ -13,28 +13,11 @@ export interface Frames {
 
 const be32 = (b: Uint8Array, at: number) => ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
 
-/** GIF: image descriptors (0x2C) between the header and the trailer, each with its sub-blocks skipped. */
+/** GIF: image descriptors (0x2C) between the header and the trailer (image-errors.ts walkGif). */
 function gifFrames(b: Uint8Array): Frames {
-  let at = 13 + (b[10] & 0x80 ? 3 << ((b[10] & 7) + 1) : 0); // header, screen descriptor, global colour table
   let count = 0;
-  const skipBlocks = () => {
-    while (at < b.length && b[at] !== 0) at += b[at] + 1;
-    at += 1;
-  };
-  while (at < b.length) {
-    const kind = b[at];
-    if (kind === 0x3b) return { count, exact: true };
-    if (kind === 0x21) {
-      at += 2; // extension introducer and label
-      skipBlocks();
-    } else if (kind === 0x2c) {
-      count++;
-      const packed = b[at + 9];
-      at += 10 + (packed & 0x80 ? 3 << ((packed & 7) + 1) : 0) + 1; // descriptor, local colour table, LZW code size
-      skipBlocks();
-    } else return { count, exact: true }; // not a block: a damaged file, counted as far as it reads
-  }
-  return { count, exact: false };
+  const ended = walkGif(b, () => void count++);
+  return { count, exact: ended !== 'short' };
 }
 
 /** APNG: the frame count its acTL chunk declares, which comes before the image data. */

@@ -24,8 +24,12 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   const read = async (from: number, to: number) => (whole ? whole.subarray(from, to) : new Uint8Array(await (file as Blob).slice(from, to).arrayBuffer()));
   const head = await read(0, 65536);
   const tail = await read(Math.max(0, size - TAIL_BYTES), size);
-  const info = checkImageBytes(head, name, maxPixels, tail, size);
-  if (info.needsWhole) checkImageBytes(await read(0, size), name, maxPixels);
+  let info = checkImageBytes(head, name, maxPixels, tail, size);
+  // A JPEG's size may come after 64 KiB (large APP segments first): the browser's decoder has no pixel
+  // limit of its own, so the size is read from the whole file, and a JPEG that never says it is refused.
+  const unsized = info.format === 'jpeg' && info.width === undefined;
+  if (info.needsWhole || unsized) info = { ...info, ...checkImageBytes(await read(0, size), name, maxPixels) };
+  if (unsized && info.width === undefined) throw new ImageDecodeError(`${name}: the JPEG header does not say its size; it is corrupt.`, 'corrupt');
   if (info.format === 'tiff') {
     // UTIF and its inflate are loaded with the first TIFF, not with every page.
     const { decodeTiff } = await import('../model/decode-tiff.ts');

@@ -146,6 +146,28 @@ describe('Node image decoding', () => {
     }
   });
 
+  it('a GIF frame far larger than its screen is over the limit from the header; BMPs of a kind browsers do not read are refused, not scored black', async () => {
+    const bigFrame = Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x80\x3e\x80\x3e\x00\x02\x02\x44\x01\x00;', 'latin1');
+    expect(() => checkImageBytes(new Uint8Array(bigFrame), 'big.gif', 64e6)).toThrow(/16000x16000 pixels is over the limit/);
+    // A 2x2 24-bit BMP whose header says compression 5 (a PNG inside) or 64 bits per pixel.
+    const bmp = (bpp: number, compression: number) => {
+      const b = new Uint8Array(54 + 16);
+      const v = new DataView(b.buffer);
+      b.set([0x42, 0x4d]);
+      v.setUint32(2, b.length, true);
+      v.setUint32(10, 54, true);
+      v.setUint32(14, 40, true);
+      v.setInt32(18, 2, true);
+      v.setInt32(22, 2, true);
+      v.setUint16(26, 1, true);
+      v.setUint16(28, bpp, true);
+      v.setUint32(30, compression, true);
+      return b;
+    };
+    expect((await decodeImage(bmp(24, 0), 'ok.bmp')).width).toBe(2);
+    for (const [bpp, c] of [[0, 5], [0, 4], [24, 9], [64, 0]]) await expect(decodeImage(bmp(bpp, c), 'odd.bmp')).rejects.toThrow(`a BMP of ${bpp} bits per pixel and compression ${c}, a kind not read here`);
+  });
+
   it('GIF, WebP (all three headers), BMP and TIFF: sizes from the header, cut files refused by the header checks', () => {
     const f = (n: string) => new Uint8Array(readFileSync(`e2e/fixtures/formats/${n}`));
     expect(sniffImage(f('clean.gif'))).toEqual({ format: 'gif', width: 28, height: 28 });
@@ -376,9 +398,9 @@ describe('Node image decoding', () => {
     const broken = f('photo-40.gif').slice();
     broken.fill(0x13, 100, 2000); // the frame's descriptor and data overwritten, trailer intact
     await expect(decodeImage(broken, 'broken.gif')).rejects.toThrow(/broken\.gif: the GIF is corrupt or truncated \(it holds no frame\)/);
-    // A 2x2 canvas whose first frame declares 60000x60000: refused before the frame is decoded.
+    // A 2x2 canvas whose first frame declares 60000x60000: refused from the header, as over the limit (the page too).
     const bigFrame = Uint8Array.from([...new TextEncoder().encode('GIF89a'), 2, 0, 2, 0, 0, 0, 0, 0x2c, 0, 0, 0, 0, 0x60, 0xea, 0x60, 0xea, 0, 2, 0, 0x3b]);
-    await expect(decodeImage(bigFrame, 'frame.gif')).rejects.toThrow(/frame\.gif: the GIF is corrupt or truncated \(its first frame declares 60000x60000 pixels\)/);
+    await expect(decodeImage(bigFrame, 'frame.gif')).rejects.toThrow(/frame\.gif: 60000x60000 pixels is over the limit/);
     const tif = tiff(3, 2, new Uint8Array(18), false);
     expect(await code(concat([tif.subarray(0, 8), tif.subarray(26)]))).toBe('corrupt'); // the strip cut out
     await expect(decodeImage(tiff(20000, 20000, new Uint8Array(18), true), 'bomb.tif')).rejects.toThrow(/bomb\.tif: 20000x20000 pixels is over the limit/);
