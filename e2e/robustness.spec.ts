@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { bombHeader, png } from '../tests/fixtures/png-bytes.ts';
+import { bombHeader, manyFrameWebp, png } from '../tests/fixtures/png-bytes.ts';
 import { nothingLeaves, expectStrictCsp } from './fixtures/privacy.ts';
 import { el, openDemo, openEmbed, rows, shot, waitDone } from './helpers.ts';
 
@@ -37,6 +37,7 @@ test('bad inputs each get a clear message in their own row; every other image is
     // and a GIF whose first frame is far larger than its 1x1 screen.
     { name: 'late-size.jpg', buffer: lateSizeJpeg(16000, 16000) },
     { name: 'big-frame.gif', buffer: Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x80\x3e\x80\x3e\x00\x02\x02\x44\x01\x00;', 'latin1') },
+    { name: 'many-frames.webp', buffer: Buffer.from(manyFrameWebp(10_001)) },
     { name: 'good-2.png', buffer: readFileSync('data/clean/00001.png') },
   ];
   await page.locator(`${el} #files`).setInputFiles(files.map((f) => ({ ...f, mimeType: 'image/png' })));
@@ -57,6 +58,7 @@ test('bad inputs each get a clear message in their own row; every other image is
   expect(await message('bomb.png')).toMatch(/20000x20000.*refused before decoding/);
   expect(await message('late-size.jpg')).toMatch(/16000x16000 pixels is over the limit/);
   expect(await message('big-frame.gif')).toMatch(/16000x16000 pixels is over the limit/);
+  expect(await message('many-frames.webp')).toMatch(/an animated WebP of 10,001 frames/);
   await shot(page, 'bad-inputs');
 });
 

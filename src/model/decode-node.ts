@@ -16,7 +16,7 @@ import { bmpRle, bmpShortBy, decodeBmpPlain, decodeBmpRle, onCanvas, webpFirstFr
 import { checkImageBytes, formatName, MAX_PIXELS, jpegCoding, type RasterFormat } from './image-errors.ts';
 import { decodeTiff } from './decode-tiff.ts';
 import { avifOrientations, jpegOrientation, orient, pngOrientation } from './orientation.ts';
-import { animated } from './frames.ts';
+import { animated, checkWebpFrames } from './frames.ts';
 
 
 export interface DecodeLimits {
@@ -135,6 +135,7 @@ export async function decodeImage(input: Uint8Array | ArrayBuffer, name = 'image
   const maxPixels = typeof limits === 'number' ? limits : (limits.maxPixels ?? MAX_PIXELS);
   const { format, frame } = checkImageBytes(bytes, name, maxPixels);
   if (format === 'tiff') return decodeTiff(bytes, name, maxPixels);
+  if (format === 'webp') checkWebpFrames(bytes, name);
   const coding = frame && jpegCoding(frame);
   if (coding) throw new ImageDecodeError(`${name}: this JPEG is ${coding}, which the command line's JPEG decoder does not read (the page does where the browser does); save it as a baseline JPEG or a PNG.`, 'unsupported');
   try {

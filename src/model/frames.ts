@@ -1,6 +1,7 @@
 // How many frames an animated image holds. histoscan checks the first frame (what a browser's still
 // decoder gives, and what the CLI decodes too) and says so; counted from the bytes alike in the page
 // and the CLI. A count from the first bytes only of a large file is a lower bound (`exact: false`).
+import { ImageDecodeError } from '../core/errors.ts';
 import type { RgbaImage } from '../types.ts';
 import { fourcc, isAnimatedWebp, riffChunks } from './decode-extra.ts';
 import { le, walkGif } from './image-errors.ts';
@@ -48,6 +49,22 @@ export function frameCount(b: Uint8Array): Frames {
   if (fourcc(b, 0) === '\x89PNG') return pngFrames(b);
   if (fourcc(b, 0) === 'RIFF' && fourcc(b, 8) === 'WEBP') return webpFrames(b);
   return { count: 1, exact: true };
+}
+
+/**
+ * Animated WebPs over this many frames are refused: a browser decodes every frame to give the first
+ * (100,000 frames of 2x2 took Chromium 105 s, and the page's batch waited behind it); histoscan checks
+ * the first frame only, the CLI and the page alike.
+ */
+export const MAX_WEBP_FRAMES = 10_000;
+
+/** Throws where `bytes` (the whole file) is an animated WebP of more than MAX_WEBP_FRAMES frames. */
+export function checkWebpFrames(bytes: Uint8Array, name: string): void {
+  if (!isAnimatedWebp(bytes)) return;
+  const { count } = webpFrames(bytes);
+  if (count > MAX_WEBP_FRAMES) {
+    throw new ImageDecodeError(`${name}: an animated WebP of ${count.toLocaleString('en')} frames, more than the ${MAX_WEBP_FRAMES.toLocaleString('en')} a browser decodes in reasonable time; histoscan checks the first frame: save that as a still image.`, 'too-large');
+  }
 }
 
 /** The decoded image, with its frames where the file holds more than one. */

@@ -3,7 +3,8 @@
 // decodes, after the same header checks as Node (size limits before any decoding).
 import { ImageDecodeError } from '../core/errors.ts';
 import { checkImageBytes, formatName, MAX_PIXELS, pngExif, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
-import { animated } from '../model/frames.ts';
+import { animated, checkWebpFrames } from '../model/frames.ts';
+import { isAnimatedWebp } from '../model/decode-extra.ts';
 import type { RgbaImage } from '../types.ts';
 import { decode as decodePng, type DecodedPng } from 'fast-png';
 
@@ -30,6 +31,8 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   const unsized = info.format === 'jpeg' && info.width === undefined;
   if (info.needsWhole || unsized) info = { ...info, ...checkImageBytes(await read(0, size), name, maxPixels) };
   if (unsized && info.width === undefined) throw new ImageDecodeError(`${name}: the JPEG header does not say its size; it is corrupt.`, 'corrupt');
+  // An animation's frames are counted through the whole file before the browser decodes them all.
+  if (info.format === 'webp' && isAnimatedWebp(head)) checkWebpFrames(whole ?? (await read(0, size)), name);
   if (info.format === 'tiff') {
     // UTIF and its inflate are loaded with the first TIFF, not with every page.
     const { decodeTiff } = await import('../model/decode-tiff.ts');

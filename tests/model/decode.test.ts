@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { decodeImage } from '../../src/model/decode-node.ts';
 import { toHalf } from '../../src/model/half.ts';
-import { bombHeader, chunk, concat, ihdr, png, SIGNATURE } from '../fixtures/png-bytes.ts';
+import { bombHeader, chunk, concat, ihdr, manyFrameWebp, png, SIGNATURE } from '../fixtures/png-bytes.ts';
 import { ImageDecodeError } from '../../src/core/errors.ts';
 import { checkImageBytes, sniffImage } from '../../src/model/image-errors.ts';
 
@@ -166,6 +166,9 @@ describe('Node image decoding', () => {
     };
     expect((await decodeImage(bmp(24, 0), 'ok.bmp')).width).toBe(2);
     for (const [bpp, c] of [[0, 5], [0, 4], [24, 9], [64, 0]]) await expect(decodeImage(bmp(bpp, c), 'odd.bmp')).rejects.toThrow(`a BMP of ${bpp} bits per pixel and compression ${c}, a kind not read here`);
+    // An animated WebP of more frames than a browser decodes in reasonable time: refused before any is decoded.
+    await expect(decodeImage(manyFrameWebp(10_001), 'many.webp')).rejects.toThrow(/many\.webp: an animated WebP of 10,001 frames, more than the 10,000/);
+    await expect(decodeImage(manyFrameWebp(10_001), 'many.webp')).rejects.toMatchObject({ code: 'too-large' });
   });
 
   it('GIF, WebP (all three headers), BMP and TIFF: sizes from the header, cut files refused by the header checks', () => {
