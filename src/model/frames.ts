@@ -4,7 +4,8 @@
 import { ImageDecodeError } from '../core/errors.ts';
 import type { RgbaImage } from '../types.ts';
 import { fourcc, isAnimatedWebp, riffChunks } from './decode-extra.ts';
-import { le, walkGif } from './image-errors.ts';
+import { walkGif } from './gif-blocks.ts';
+import { le } from './image-errors.ts';
 
 export interface Frames {
   count: number;
@@ -14,7 +15,7 @@ export interface Frames {
 
 const be32 = (b: Uint8Array, at: number) => ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
 
-/** GIF: image descriptors (0x2C) between the header and the trailer (image-errors.ts walkGif). */
+/** GIF: image descriptors (0x2C) between the header and the trailer (gif-blocks.ts walkGif). */
 function gifFrames(b: Uint8Array): Frames {
   let count = 0;
   const ended = walkGif(b, () => void count++);

@@ -2,6 +2,7 @@
 
 import { ImageDecodeError } from '../core/errors.ts';
 import { isProfileBytes } from '../core/hsp.ts';
+import { gifFirstFrame } from './gif-blocks.ts';
 
 export interface SniffResult {
   format: 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'tiff' | 'avif' | 'svg' | 'other' | 'text' | 'unknown';
@@ -25,42 +26,6 @@ const OTHER: [test: (b: Uint8Array, ascii: string) => boolean, name: string][] =
 ];
 
 /** The little-endian unsigned integer of n bytes at i (bytes past the end read as 0). */
-/**
- * Walks a GIF's blocks after its header, screen descriptor and global colour table: `image(at)` for
- * each image descriptor (0x2C; return true to stop there), extensions and sub-blocks skipped. Says
- * how the walk ended: at the trailer or a byte that starts no block ('end'), or where the bytes ran out ('short').
- */
-export function walkGif(b: Uint8Array, image: (at: number) => boolean | void): 'end' | 'short' | 'stopped' {
-  let at = 13 + (b[10] & 0x80 ? 3 << ((b[10] & 7) + 1) : 0);
-  const skipBlocks = () => {
-    while (at < b.length && b[at] !== 0) at += b[at] + 1;
-    at += 1;
-  };
-  while (at < b.length) {
-    const kind = b[at];
-    if (kind === 0x21) {
-      at += 2; // extension introducer and label
-      skipBlocks();
-    } else if (kind === 0x2c) {
-      if (image(at)) return 'stopped';
-      const packed = b[at + 9];
-      at += 10 + (packed & 0x80 ? 3 << ((packed & 7) + 1) : 0) + 1; // descriptor, local colour table, LZW code size
-      skipBlocks();
-    } else return 'end'; // the trailer (0x3B), or a damaged file read as far as it goes
-  }
-  return 'short';
-}
-
-/** The first frame's place and size from its image descriptor, where the bytes reach it. */
-export function gifFirstFrame(b: Uint8Array): { left: number; top: number; width: number; height: number } | null {
-  let frame: { left: number; top: number; width: number; height: number } | null = null;
-  walkGif(b, (at) => {
-    if (at + 9 <= b.length) frame = { left: le(b, at + 1, 2), top: le(b, at + 3, 2), width: le(b, at + 5, 2), height: le(b, at + 7, 2) };
-    return true;
-  });
-  return frame;
-}
-
 export function le(b: Uint8Array, i: number, n: number): number {
   let v = 0;
   for (let k = n - 1; k >= 0; k--) v = v * 256 + (b[i + k] ?? 0);

@@ -9,7 +9,8 @@ import { FileIntake } from './intake.ts';
 import { ModelLoader, NO_PROFILE, notStarted } from './model-loader.ts';
 import { thumbnail } from './thumbnails.ts';
 import { QueueController } from './queue.ts';
-import { FIRST_ROWS, windowAfterAdd, type Row, type RowWindow } from './rows.ts';
+import { FIRST_ROWS, firstShown, windowAfterAdd, type Row, type RowWindow } from './rows.ts';
+import { Announcer, FocusKeeper } from './a11y.ts';
 import { buttonStyles, detectorStyles, srStyles, themeStyles, verdictStyles } from './styles.ts';
 import { batchView, statusView, summaryText, summaryView, tableView, type Status } from './views.ts';
 import { ProfilePanel } from './profile-panel.ts';
@@ -83,7 +84,6 @@ export class HistoscanDetector extends LitElement {
     status: { state: true },
     localModel: { state: true },
     notice: { state: true },
-    announcement: { state: true },
     rowWindow: { state: true },
   };
 
@@ -112,13 +112,12 @@ export class HistoscanDetector extends LitElement {
   localModel = '';
   notice = '';
   /** Said once per batch by the live region (errors included), instead of an alert per row. */
-  announcement = '';
+  private readonly announcer = new Announcer(this);
   /** The rows the table draws (rows.ts's RowWindow). */
   rowWindow: RowWindow = FIRST_ROWS;
-  /** Where focus goes if the control that has it leaves with the coming update (keepFocusOn). */
-  private refocus = '';
-  private hadFocus = false;
 
+  /** Where focus goes when the control that has it leaves with an update (a11y.ts). */
+  readonly focusKeeper = new FocusKeeper(this);
   readonly client = new DetectorClient();
   readonly queue = new QueueController(this, this.client, {
     options: () => ({ fpr: this.fpr, scoring: this.scoring }),
@@ -128,12 +127,7 @@ export class HistoscanDetector extends LitElement {
     },
     error: (e) => emit(this, 'histoscan-error', e),
     batchDone: (s) => {
-      // A live region says a change: the same words as the last batch's are said again after a blank.
-      const text = summaryText(s, this.fpr, this.client.info?.calibrated ?? 0);
-      if (text === this.announcement) {
-        this.announcement = '';
-        void this.updateComplete.then(() => (this.announcement = text));
-      } else this.announcement = text;
+      this.announcer.say(summaryText(s, this.fpr, this.client.info?.calibrated ?? 0));
       emit(this, 'histoscan-batch-done', s);
     },
     fatal: (e) => (this.status = { state: 'error', message: e.message }),
@@ -168,9 +162,7 @@ export class HistoscanDetector extends LitElement {
   constructor() {
     super();
     // A landmark with a name of its own, which the host page's role or aria-label overrides.
-    const internals = this.attachInternals();
-    internals.role = 'region';
-    internals.ariaLabel = 'histoscan image check';
+    Object.assign(this.attachInternals(), { role: 'region', ariaLabel: 'histoscan image check' });
     this.client.addEventListener('worker-died', () => {
       this.notice = 'The detector worker stopped unexpectedly; it was restarted and the batch goes on.';
     });
@@ -207,15 +199,6 @@ export class HistoscanDetector extends LitElement {
     if (changed.has('fpr') && changed.get('fpr') !== undefined) this.queue.relabel(this.fpr);
     if (changed.has('scoring') && changed.get('scoring') !== undefined && this.scoring !== changed.get('scoring')) this.queue.recheck();
     this.syncState();
-    this.hadFocus = !!this.shadowRoot?.activeElement;
-  }
-
-  /**
-   * Focus `selector` if the control that has focus leaves the element (or is disabled) with the update
-   * this change makes: a keyboard user is not dropped to the top of the page (WCAG 2.4.3).
-   */
-  keepFocusOn(selector: string): void {
-    this.refocus = selector;
   }
 
   /** Listeners of ready and batch-done read the state those events announce, not the one of the last render. */
@@ -234,10 +217,6 @@ export class HistoscanDetector extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    // A control disabled under focus loses it at the browser's next focus fixup, after this update.
-    const at = this.shadowRoot?.activeElement as HTMLButtonElement | null | undefined;
-    if (this.refocus && this.hadFocus && (!at || at.disabled)) this.renderRoot.querySelector<HTMLElement>(this.refocus)?.focus();
-    this.refocus = '';
     // A notice from a button far down the element (a model from this device) is where the user looks.
     if (changed.has('notice') && this.notice) this.renderRoot.querySelector('.notice')?.scrollIntoView({ block: 'nearest', behavior: scrolling() });
     if (changed.has('samples') && (this.samples || changed.get('samples'))) void this.gallery.load(this.samples && pageUrl(this.samples));
@@ -273,8 +252,8 @@ export class HistoscanDetector extends LitElement {
 
   /** Drop the rows and the detail view (`keepWaiting`: the rows not yet checked stay in the queue). */
   clear(keepWaiting = false): void {
-    this.keepFocusOn('.drop button.primary');
-    this.announcement = ''; // the next batch's words are said again, even where they are the same
+    this.focusKeeper.keepOn('.drop button.primary');
+    this.announcer.clear(); // the batch's words are no longer news
     this.queue.clear(keepWaiting);
     this.rowWindow = FIRST_ROWS;
     this.notice = ''; // about what came in before (a folder's skipped files): not about the rows to come
@@ -291,7 +270,7 @@ export class HistoscanDetector extends LitElement {
       ${this.intake.render()}
       ${this.localModel ? nothing : this.gallery.render() /* the samples are the named model's, not one from this device */}
       <div class="notice" role="status">${this.notice}</div>
-      <div class="sr" role="status" aria-live="polite" data-announce>${this.announcement}</div>
+      <div class="sr" role="status" aria-live="polite" data-announce>${this.announcer.text}</div>
       ${batchView(this.queue.batch, () => this.cancel(), () => this.clear())}
       ${this.queue.rows.length ? summaryView(this.queue.summary(), this.fpr, this.client.info?.calibrated ?? 0) : nothing}
       ${tableView(
@@ -300,9 +279,7 @@ export class HistoscanDetector extends LitElement {
         (r, position) => ({ fpr: this.fpr, position, selected: this.details.selected === r.id, thumb: () => this.thumb(r), open: () => this.details.open(r) }),
         (w) => {
           // The button that showed the rows may go with them: focus the first row it showed.
-          const was = this.rowWindow;
-          const row = w.start < was.start ? was.start - w.start : was.start + was.limit - w.start + 1;
-          this.keepFocusOn(`tr.row:nth-child(${row}) button.open`);
+          this.focusKeeper.keepOn(`tr.row:nth-child(${firstShown(this.rowWindow, w)}) button.open`);
           this.rowWindow = w;
         },
       )}

@@ -2,6 +2,7 @@
 // .hsp file. A part with its own state and template, so the element only places it.
 import { html, nothing, type ReactiveControllerHost } from 'lit';
 import type { DetectorClient } from './client.ts';
+import type { FocusKeeper } from './a11y.ts';
 import { calibrationNeeded } from '../core/verdict.ts';
 import { imagesToCalibrate } from '../detector/holdout.ts';
 import { emit } from './events.ts';
@@ -25,7 +26,7 @@ export class ProfilePanel {
   build: BuildState = { state: 'idle', done: 0, total: 0, stage: '' };
 
   constructor(
-    private readonly host: ReactiveControllerHost & HTMLElement & { renderRoot: ParentNode; budget: number; fpr: number; model: string; localModel: string; keepFocusOn(selector: string): void },
+    private readonly host: ReactiveControllerHost & HTMLElement & { renderRoot: ParentNode; budget: number; fpr: number; model: string; localModel: string; focusKeeper: FocusKeeper },
     private readonly client: DetectorClient,
     private readonly onModelFiles: (files: File[]) => void,
     /** Another profile is in use: rows checked under the one before are checked again. */
@@ -50,7 +51,7 @@ export class ProfilePanel {
 
   private set(p: Partial<BuildState>): void {
     // The build's Cancel takes the focus of the button that started it (disabled meanwhile), and its outcome the Cancel's.
-    if (p.state && p.state !== this.build.state) this.host.keepFocusOn(p.state === 'running' ? '.build-progress button' : '[data-build]');
+    if (p.state && p.state !== this.build.state) this.host.focusKeeper.keepOn(p.state === 'running' ? '.build-progress button' : '[data-build]');
     this.build = { ...this.build, ...p };
     this.host.requestUpdate();
   }

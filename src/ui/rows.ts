@@ -88,6 +88,9 @@ export function earlierRows(w: RowWindow): RowWindow {
   return { start: w.start - n, limit: w.limit + n };
 }
 
+/** Where in the new window (from 1) the rows a "Show earlier/more rows" added begin: the last earlier one, or the first more. */
+export const firstShown = (was: RowWindow, now: RowWindow): number => (now.start < was.start ? was.start - now.start : was.start + was.limit - now.start + 1);
+
 export const LRU_SIZE = 12;
 
 /** The full results of the most recent rows (least recently used out): the detail view's, recomputed for older ones. */

@@ -1,6 +1,6 @@
 // The table's row window: which rows are drawn as images come in and the user asks for more or earlier ones.
 import { describe, expect, it } from 'vitest';
-import { earlierRows, FIRST_ROWS, moreRows, ROW_PAGE, windowAfterAdd, type RowWindow } from '../../src/ui/rows.ts';
+import { earlierRows, firstShown, FIRST_ROWS, moreRows, ROW_PAGE, windowAfterAdd, type RowWindow } from '../../src/ui/rows.ts';
 
 const drawn = (w: RowWindow, total: number) => Array.from({ length: total }, (_, i) => i).slice(w.start, w.start + w.limit);
 
@@ -24,5 +24,15 @@ describe('row window', () => {
     expect(w).toEqual({ start: 0, limit: 170 });
     expect(earlierRows(w)).toEqual(w);
     expect(drawn(moreRows(w), 400)).toEqual(drawn({ start: 0, limit: 220 }, 400));
+  });
+
+  it('names the row focus goes to when the button that showed rows goes: the first more row, or the last earlier one', () => {
+    const w: RowWindow = { start: 120, limit: ROW_PAGE };
+    // "more": rows 170.. join the window that starts at 120; row 170 is its 51st.
+    const more = moreRows(w);
+    expect(drawn(more, 400)[firstShown(w, more) - 1]).toBe(170);
+    // "earlier": rows 70..119 join in front; row 119, just above where the user was, is the 50th.
+    const earlier = earlierRows(w);
+    expect(drawn(earlier, 400)[firstShown(w, earlier) - 1]).toBe(119);
   });
 });
