@@ -465,58 +465,49 @@ describe('CLI habits', () => {
 
 describe('writing an output file', () => {
   it('never writes through a link placed where its temporary file would be', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'histoscan-out-'));
-    try {
-      const victim = join(dir, 'victim.txt');
-      writeFileSync(victim, 'keep me');
-      const out = join(dir, 'shared', 'out.hsp');
-      mkdirSync(join(dir, 'shared'));
-      // The name a temporary file of this process had (out.hsp.<pid>.tmp), taken by a link to another file.
-      symlinkSync(victim, `${out}.${process.pid}.tmp`);
-      writeAtomic(out, 'profile bytes');
-      expect(readFileSync(victim, 'utf8')).toBe('keep me');
-      expect(readFileSync(out, 'utf8')).toBe('profile bytes');
-      expect(readdirSync(join(dir, 'shared')).filter((f) => f !== `out.hsp.${process.pid}.tmp`)).toEqual(['out.hsp']); // no temporary file left
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const at = join(dir, 'out');
+    mkdirSync(at);
+    const victim = join(at, 'victim.txt');
+    writeFileSync(victim, 'keep me');
+    const out = join(at, 'shared', 'out.hsp');
+    mkdirSync(join(at, 'shared'));
+    // The name a temporary file of this process had (out.hsp.<pid>.tmp), taken by a link to another file.
+    symlinkSync(victim, `${out}.${process.pid}.tmp`);
+    writeAtomic(out, 'profile bytes');
+    expect(readFileSync(victim, 'utf8')).toBe('keep me');
+    expect(readFileSync(out, 'utf8')).toBe('profile bytes');
+    expect(readdirSync(join(at, 'shared')).filter((f) => f !== `out.hsp.${process.pid}.tmp`)).toEqual(['out.hsp']); // no temporary file left
   });
 });
 
 describe('a model, profile or spec that is a device or a pipe', () => {
   it('is refused at once, not read for ever', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'histoscan-dev-'));
-    try {
-      const fifo = join(dir, 'pipe.hsp');
-      spawnSync('mkfifo', [fifo]);
-      for (const [flag, path, what] of [['--model', '/dev/zero', 'model'], ['--profile', '/dev/zero', 'profile'], ['--profile', fifo, 'profile'], ['--spec', '/dev/zero', 'spec']]) {
-        const given: Record<string, string> = { '--model': MODEL, '--profile': PROFILE, [flag]: path };
-        const args = ['score', ...Object.entries(given).flat(), 'data/clean/00000.png'];
-        const r = spawnSync(process.execPath, ['bin/histoscan.js', ...args], { encoding: 'utf8', timeout: 30_000 });
-        expect(r.status, `${flag} ${path}: ${r.stderr}`).toBe(1);
-        expect(r.stderr).toContain(`The ${what} file ${path} is not a regular file (a pipe or a device would be read for ever).`);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    const at = join(dir, 'devices');
+    mkdirSync(at);
+    const fifo = join(at, 'pipe.hsp');
+    spawnSync('mkfifo', [fifo]);
+    for (const [flag, path, what] of [['--model', '/dev/zero', 'model'], ['--profile', '/dev/zero', 'profile'], ['--profile', fifo, 'profile'], ['--spec', '/dev/zero', 'spec']]) {
+      const given: Record<string, string> = { '--model': MODEL, '--profile': PROFILE, [flag]: path };
+      const args = ['score', ...Object.entries(given).flat(), 'data/clean/00000.png'];
+      const r = spawnSync(process.execPath, ['bin/histoscan.js', ...args], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, `${flag} ${path}: ${r.stderr}`).toBe(1);
+      expect(r.stderr).toContain(`The ${what} file ${path} is not a regular file (a pipe or a device would be read for ever).`);
     }
   });
 });
 
 describe('a large 16-bit PNG within the pixel limit', () => {
   it('is read sample by sample, not through an array of numbers that ran the process out of heap', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'histoscan-deep-'));
-    try {
-      // 2500×2500 RGBA at 16 bits (25 M samples), all zero: a small file. Mapped through Uint8Array.from, the
-      // samples became 25 M JS numbers (200 MB) on a heap held here to 128 MB, and V8 aborted the process.
-      const [w, h] = [2500, 2500];
-      const rows = Buffer.alloc(h * (1 + 8 * w));
-      const file = join(dir, 'deep.png');
-      writeFileSync(file, concat([SIGNATURE, ihdr(w, h, 16, 6), chunk('IDAT', deflateSync(rows)), chunk('IEND', new Uint8Array())]));
-      const r = spawnSync(process.execPath, ['bin/histoscan.js', 'score', '--model', MODEL, '--profile', PROFILE, file, 'data/clean/00000.png'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=128' } });
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/deep\.png\t(typical|unusual)\t/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const at = join(dir, 'deep');
+    mkdirSync(at);
+    // 2500×2500 RGBA at 16 bits (25 M samples), all zero: a small file. Mapped through Uint8Array.from, the
+    // samples became 25 M JS numbers (200 MB) on a heap held here to 128 MB, and V8 aborted the process.
+    const [w, h] = [2500, 2500];
+    const rows = Buffer.alloc(h * (1 + 8 * w));
+    const file = join(at, 'deep.png');
+    writeFileSync(file, concat([SIGNATURE, ihdr(w, h, 16, 6), chunk('IDAT', deflateSync(rows)), chunk('IEND', new Uint8Array())]));
+    const r = spawnSync(process.execPath, ['bin/histoscan.js', 'score', '--model', MODEL, '--profile', PROFILE, file, 'data/clean/00000.png'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=128' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/deep\.png\t(typical|unusual)\t/);
   });
 });

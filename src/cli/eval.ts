@@ -245,7 +245,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
     // The AUCs as the table gives them (DeLong's sums can differ in the last bits, and a rounding with them).
     if (best?.scores) res.versusBestPeer = { peer: best.method, ...compareAuc(mine.clean, mine.anomalous, best.scores.clean, best.scores.anomalous), a: rows[i].auc, b: best.auc };
   });
-  const skipped = [{ skipped: known.refused ?? [] }, background, clean, ...anomalous, calibration].flatMap((set) => set?.skipped.map(skippedLine) ?? []);
+  const skipped = [...(known.refused ?? []), ...[background, clean, ...anomalous, calibration].flatMap((set) => set?.skipped ?? [])].map(skippedLine);
   return { results, skipped };
 }
 

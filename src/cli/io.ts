@@ -8,7 +8,7 @@ import { holdOut, readable, type ImageSource } from '../detector/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { EXIT } from './exit.ts';
 import { decodeImage } from '../model/decode-node.ts';
-import { checkImageBytes, IMAGE_EXTENSIONS, MAX_PIXELS, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
+import { checkImageBytes, HEAD_BYTES, IMAGE_EXTENSIONS, MAX_PIXELS, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import { inspectModel, type ModelInfo } from '../model/onnx.ts';
 
 const IMAGE_EXT = new Set(IMAGE_EXTENSIONS.map((e) => `.${e}`));
@@ -126,7 +126,7 @@ function checkHeadTail(path: string, size: number): void {
       const b = new Uint8Array(Math.min(n, size - from));
       return b.subarray(0, readSync(fd, b, 0, b.length, from));
     };
-    checkImageBytes(at(0, 65536), basename(path), MAX_PIXELS, at(Math.max(0, size - TAIL_BYTES), TAIL_BYTES), size);
+    checkImageBytes(at(0, HEAD_BYTES), basename(path), MAX_PIXELS, at(Math.max(0, size - TAIL_BYTES), TAIL_BYTES), size);
   } finally {
     closeSync(fd);
   }

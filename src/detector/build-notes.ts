@@ -39,8 +39,7 @@ export function calibrationWarnings(count: number, fpr: number, groups: readonly
  * of three or more classes.
  */
 export function oneClassWarning(predicted: Map<number, number>, classes: number, names?: string[]): string[] {
-  const total = [...predicted.values()].reduce((a, b) => a + b, 0);
-  const [top, n] = [...predicted].reduce((a, b) => (b[1] > a[1] ? b : a), [0, 0]);
+  const { total, top, n } = topClass(predicted);
   if (classes < 3 || total < 20 || n < ONE_CLASS_SHARE * total) return [];
   return [
     `the model puts ${n} of ${total} background images (${((100 * n) / total).toFixed(0)}%) in one class (${names?.[top] ?? `class ${top}`}). If they are of several kinds, check how images are fed (--scale, --mean, --std, --bgr, --size, or the spec): a model fed otherwise than it was trained often calls everything one thing.`,
@@ -61,6 +60,12 @@ export function smallBackgroundWarning(count: number, partial: boolean): string[
   ];
 }
 
+/** Images counted per predicted class: how many in all, the class with the most, and its count. */
+function topClass(predicted: Map<number, number>): { total: number; top: number; n: number } {
+  const [top, n] = [...predicted].reduce((a, b) => (b[1] > a[1] ? b : a), [0, 0]);
+  return { total: [...predicted.values()].reduce((a, b) => a + b, 0), top, n };
+}
+
 /** The share of the background in one class above which oneClassWarning speaks. */
 const ONE_CLASS_SHARE = 0.9;
 
@@ -71,8 +76,7 @@ const ONE_CLASS_SHARE = 0.9;
  * images were flagged at 5%).
  */
 export function oneClassCalibrationWarning(predicted: Map<number, number>, classes: number, background?: readonly number[], names?: string[]): string[] {
-  const total = [...predicted.values()].reduce((a, b) => a + b, 0);
-  const [top, n] = [...predicted].reduce((a, b) => (b[1] > a[1] ? b : a), [0, 0]);
+  const { total, top, n } = topClass(predicted);
   const bgTotal = background?.reduce((a, b) => a + b, 0) ?? 0;
   const bgShare = bgTotal ? (background![top] ?? 0) / bgTotal : undefined;
   if (classes < 2 || total < 20 || n < ONE_CLASS_SHARE * total || (bgShare ?? 0) >= 0.5 || (bgShare === undefined && classes < 3)) return [];

@@ -6,10 +6,31 @@
 import type { RgbaImage } from '../types.ts';
 import { le } from './image-errors.ts';
 
+export interface BmpHeader {
+  /** The info header's size: 12 for OS/2's (16-bit sizes, 3-byte palette entries, no compression field), 40 or more for Windows'. */
+  size: number;
+  os2: boolean;
+  width: number;
+  /** Negative where rows run top-down. */
+  height: number;
+  bpp: number;
+  compression: number;
+}
+
+/** A BMP's info header, read once for every check and decoder here; null where the bytes end before it. */
+export function bmpHeader(b: Uint8Array): BmpHeader | null {
+  if (b.length < 26) return null;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const size = v.getUint32(14, true);
+  if (size === 12) return { size, os2: true, width: v.getUint16(18, true), height: v.getUint16(20, true), bpp: v.getUint16(24, true), compression: 0 };
+  if (b.length < 34) return null;
+  return { size, os2: false, width: v.getInt32(18, true), height: v.getInt32(22, true), bpp: v.getUint16(28, true), compression: v.getUint32(30, true) };
+}
+
 /** The BMP compression field: 1 RLE8, 2 RLE4; 0 where it is not run-length encoded. */
 export function bmpRle(b: Uint8Array): 0 | 1 | 2 {
-  const v = b.length >= 34 ? new DataView(b.buffer, b.byteOffset, b.byteLength) : null;
-  const c = v && v.getUint32(14, true) >= 40 ? v.getUint32(30, true) : 0;
+  const h = bmpHeader(b);
+  const c = h && h.size >= 40 ? h.compression : 0;
   return c === 1 || c === 2 ? c : 0;
 }
 
@@ -60,30 +81,26 @@ export function decodeBmpRle(b: Uint8Array, rle: 1 | 2): RgbaImage {
  * bitfields (0, 3, 6) store them as they are, and an OS/2 header (12 bytes) only BI_RGB.
  */
 export function bmpShortBy(b: Uint8Array): number {
-  if (b.length < 26) return 0;
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const header = v.getUint32(14, true);
-  const os2 = header === 12;
-  if (!os2 && (header < 40 || b.length < 34 || ![0, 3, 6].includes(v.getUint32(30, true)))) return 0;
-  const [w, h, bpp] = os2 ? [v.getUint16(18, true), v.getUint16(20, true), v.getUint16(24, true)] : [v.getInt32(18, true), v.getInt32(22, true), v.getUint16(28, true)];
-  const need = v.getUint32(10, true) + Math.ceil((w * bpp) / 32) * 4 * (Math.abs(h) - 1) + Math.ceil((w * bpp) / 8);
+  const h = bmpHeader(b);
+  if (!h || (!h.os2 && (h.size < 40 || !BMP_AS_STORED.includes(h.compression)))) return 0;
+  const { width: w, bpp } = h;
+  const need = le(b, 10, 4) + Math.ceil((w * bpp) / 32) * 4 * (Math.abs(h.height) - 1) + Math.ceil((w * bpp) / 8);
   return Math.max(0, need - b.length);
 }
+
+/** The compressions whose pixel rows are stored as they are: BI_RGB and bitfields (BI_BITFIELDS, BI_ALPHABITFIELDS). */
+export const BMP_AS_STORED = [0, 3, 6];
 
 /**
  * An uncompressed BMP that bmp-ts misreads or refuses — 4 bits per pixel, or an OS/2 header (12 bytes:
  * 16-bit sizes, 3-byte palette entries) at 1, 4, 8 or 24 bits — else null (bmp-ts reads it).
  */
 export function decodeBmpPlain(b: Uint8Array): RgbaImage | null {
-  if (b.length < 26) return null;
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const header = v.getUint32(14, true);
-  const os2 = header === 12;
-  const bpp = v.getUint16(os2 ? 24 : 28, true);
-  if (!os2 && (bpp !== 4 || b.length < 34 || v.getUint32(30, true) !== 0)) return null;
+  const h = bmpHeader(b);
+  if (!h || (!h.os2 && (h.bpp !== 4 || h.compression !== 0))) return null;
+  const { os2, bpp, width, size: header, height: rawHeight } = h;
   if (![1, 4, 8, 24].includes(bpp)) throw new Error(`an OS/2 BMP of ${bpp} bits per pixel`);
-  const width = os2 ? v.getUint16(18, true) : v.getInt32(18, true);
-  const rawHeight = os2 ? v.getUint16(20, true) : v.getInt32(22, true);
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const [height, topDown] = [Math.abs(rawHeight), rawHeight < 0];
   if (width < 1 || height < 1) throw new Error(`it declares ${width}x${rawHeight} pixels`);
   const entry = os2 ? 3 : 4;

@@ -12,7 +12,7 @@ import { decompressFrame, parseGIF, type Frame } from 'gifuct-js';
 import { PNG } from 'pngjs';
 import type { RgbaImage } from '../types.ts';
 import { fileBytes, ImageDecodeError } from '../core/errors.ts';
-import { bmpRle, bmpShortBy, decodeBmpPlain, decodeBmpRle, onCanvas, webpFirstFrame } from './decode-extra.ts';
+import { BMP_AS_STORED, bmpHeader, bmpRle, bmpShortBy, decodeBmpPlain, decodeBmpRle, onCanvas, webpFirstFrame } from './decode-extra.ts';
 import { checkImageBytes, formatName, MAX_PIXELS, jpegCoding, type RasterFormat } from './image-errors.ts';
 import { decodeTiff } from './decode-tiff.ts';
 import { avifOrientations, jpegOrientation, orient, pngOrientation } from './orientation.ts';
@@ -48,11 +48,8 @@ function fromBmp(bytes: Uint8Array): RgbaImage {
   if (bytes.length >= 22 && new DataView(bytes.buffer, bytes.byteOffset).getInt32(18, true) < 0) throw new Error('it declares a negative width');
   // What browsers do not read either (a PNG or JPEG inside, unknown compressions, 0 or 64 bits per pixel): bmp-ts
   // gave a black image of them, scored without an error.
-  if (bytes.length >= 34) {
-    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const [bpp, compression] = [v.getUint16(28, true), v.getUint32(30, true)];
-    if (![1, 4, 8, 16, 24, 32].includes(bpp) || ![0, 3, 6].includes(compression)) throw new Error(`it is a BMP of ${bpp} bits per pixel and compression ${compression}, a kind not read here`);
-  }
+  const h = bmpHeader(bytes);
+  if (h && (![1, 4, 8, 16, 24, 32].includes(h.bpp) || !BMP_AS_STORED.includes(h.compression))) throw new Error(`it is a BMP of ${h.bpp} bits per pixel and compression ${h.compression}, a kind not read here`);
   const short = bmpShortBy(bytes);
   if (short) throw new Error(`its pixel data ends ${short} bytes early`);
   const b = bmp.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)); // ABGR

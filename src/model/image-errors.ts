@@ -182,8 +182,8 @@ export function sniffImage(b: Uint8Array): SniffResult {
   return { format: 'unknown' };
 }
 
-/** How many trailing bytes `checkImageBytes` looks at for the end marker (some cameras append data after a JPEG's EOI). */
-export const TAIL_BYTES = 4096;
+/** The leading bytes `checkImageBytes` reads for the headers, and the trailing ones for the end marker (some cameras append data after a JPEG's EOI). */
+export const [HEAD_BYTES, TAIL_BYTES] = [65536, 4096];
 /**
  * Most pixels an image may have, checked from its header before any decoding: a 48–50 MP phone
  * photo (8000×6000, 8160×6120) fits, as a 256 MB RGBA buffer at most (model/preprocess.ts resizes it
@@ -260,7 +260,7 @@ export function checkSize(name: string, width: number, height: number, maxPixels
 
 /**
  * Throws the right ImageDecodeError for bytes that must not be decoded; returns the sniffed info.
- * `bytes` is the file, or its start (64 KiB is plenty for the headers); `tail` its last TAIL_BYTES
+ * `bytes` is the file, or its first HEAD_BYTES; `tail` its last TAIL_BYTES
  * bytes; `size` its length. `needsWhole`: only the whole file can tell (a JPEG with data after its
  * end marker), so check it again with the whole file before decoding.
  */

@@ -2,7 +2,7 @@
 // OffscreenCanvas (PNG, JPEG, GIF's first frame, WebP, BMP, AVIF) and UTIF for TIFF, which no browser
 // decodes, after the same header checks as Node (size limits before any decoding).
 import { ImageDecodeError } from '../core/errors.ts';
-import { checkImageBytes, formatName, MAX_PIXELS, pngExif, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
+import { checkImageBytes, formatName, HEAD_BYTES, MAX_PIXELS, pngExif, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import { animated, checkWebpFrames } from '../model/frames.ts';
 import { isAnimatedWebp } from '../model/decode-extra.ts';
 import type { RgbaImage } from '../types.ts';
@@ -10,20 +10,22 @@ import { decode as decodePng, type DecodedPng } from 'fast-png';
 
 /** PNGs up to this many pixels are decoded in JS (pngInJs), larger ones by the browser. */
 const JS_PNG_PIXELS = 4_000_000;
-/** A file as a Blob, or the bytes of a small one (the page reads those and transfers them: see ui/client.ts). */
+/** Bytes from..to of a Blob: each read is a round trip to the browser process. */
+const slice = async (file: Blob, from: number, to: number) => new Uint8Array(await file.slice(from, to).arrayBuffer());
+
 /** The head and tail checks decodeBlob starts with, alone (holdout.ts readable): two small reads, no decode. */
 export async function checkBlob(file: Blob, name: string, maxPixels = MAX_PIXELS): Promise<void> {
-  const part = async (from: number, to: number) => new Uint8Array(await file.slice(from, to).arrayBuffer());
-  checkImageBytes(await part(0, 65536), name, maxPixels, await part(Math.max(0, file.size - TAIL_BYTES), file.size), file.size);
+  checkImageBytes(await slice(file, 0, HEAD_BYTES), name, maxPixels, await slice(file, Math.max(0, file.size - TAIL_BYTES), file.size), file.size);
 }
 
+/** A file as a Blob, or the bytes of a small one (the page reads those and transfers them: see ui/client.ts). */
 export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixels = MAX_PIXELS): Promise<RgbaImage> {
   // Each Blob read from a worker is a round trip to the browser process (~2 ms here, half of a
   // small image's decode), so a small file is read once and its head and tail are views on it.
   const whole = file instanceof ArrayBuffer ? new Uint8Array(file) : file.size <= WHOLE_READ_BYTES ? new Uint8Array(await file.arrayBuffer()) : null;
   const size = whole ? whole.length : (file as Blob).size;
-  const read = async (from: number, to: number) => (whole ? whole.subarray(from, to) : new Uint8Array(await (file as Blob).slice(from, to).arrayBuffer()));
-  const head = await read(0, 65536);
+  const read = async (from: number, to: number) => (whole ? whole.subarray(from, to) : slice(file as Blob, from, to));
+  const head = await read(0, HEAD_BYTES);
   const tail = await read(Math.max(0, size - TAIL_BYTES), size);
   let info = checkImageBytes(head, name, maxPixels, tail, size);
   // A JPEG's size may come after 64 KiB (large APP segments first): the browser's decoder has no pixel
