@@ -147,10 +147,10 @@ test('driven from code: state is current inside its events, non-files are refuse
   await expect(page.locator(`${el} [data-no-profile]`)).toHaveText('no profile yet');
 });
 
-test('paste is taken only while the element has focus', async ({ page }) => {
-  await openDemo(page);
+test("an embedded element takes a paste only while it has focus; the demo page hands it a paste from anywhere", async ({ page }) => {
   const bytes = readFileSync('data/clean/00005.png');
-  await page.locator('#intro').click();
+  await openEmbed(page);
+  await page.locator('p').first().click();
   await paste(page, bytes, 'outside.png');
   await page.locator(`${el} .drop`).focus();
   await paste(page, bytes, 'inside.png');
@@ -158,6 +158,12 @@ test('paste is taken only while the element has focus', async ({ page }) => {
   // Both pastes were dispatched synchronously before the row appeared: the outside one was ignored.
   await expect(rows(page)).toHaveCount(1);
   await expect(rows(page).first()).toHaveAttribute('data-name', 'inside.png');
+  // The demo page is the element's: a paste with focus on its text is checked too.
+  await openDemo(page);
+  await page.locator('#intro').click();
+  await paste(page, bytes, 'outside.png');
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-name', 'outside.png');
 });
 
 test('changing fpr relabels finished rows from their stored q, without checking again', async ({ page }) => {

@@ -269,7 +269,7 @@ test('1,000 images at once: bounded queue, responsive page, bounded memory, ever
   const t0 = Date.now();
   await page.evaluate(() => {
     const zone = document.querySelector('histoscan-detector')!.shadowRoot!.querySelector('.drop')!;
-    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: (window as unknown as { dropped: DataTransfer }).dropped, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: (window as unknown as { dropped: DataTransfer }).dropped, bubbles: true, composed: true, cancelable: true }));
   });
   await expect(page.locator(`${el} [data-progress]`)).toHaveText('1000 / 1000', { timeout: 540_000 });
   const seconds = (Date.now() - t0) / 1000;

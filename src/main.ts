@@ -1,9 +1,19 @@
 // Demo page: the component with the bundled model, profile and samples, and a choice of model.
 import './ui/index.ts';
+import { editable } from './ui/intake.ts';
 
 const el = document.querySelector('histoscan-detector')!;
 el.addEventListener('histoscan-ready', () => {
   document.documentElement.dataset.ready = 'true';
+});
+// The page is the element's: a paste anywhere on it (focus outside a field) and a drop anywhere are the
+// element's too, so a file dropped beside it does not open in the tab and lose the results.
+document.addEventListener('paste', (e) => {
+  if (!e.composedPath().includes(el) && !editable(e.composedPath()[0])) el.intake.paste(e);
+});
+document.addEventListener('dragover', (e) => e.preventDefault());
+document.addEventListener('drop', (e) => {
+  if (!e.composedPath().includes(el)) void el.intake.drop(e);
 });
 // Colours: follow the system, or force one scheme on the page and the element alike.
 const theme = document.querySelector<HTMLSelectElement>('#theme');

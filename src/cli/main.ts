@@ -18,7 +18,8 @@ import { profileCommands } from './profile-commands.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
 import { addExamples, markRequired, version } from './help.ts';
 import { counted, skippedLine } from '../core/words.ts';
-import { printableLines, resultSink, scoreLine } from './output.ts';
+import { resultSink, scoreLine } from './output.ts';
+import { printableLines } from '../core/words.ts';
 import { int, progress, rate } from './progress.ts';
 
 // Notes, warnings and errors name files: their control characters are escaped on stderr as on stdout

@@ -2,7 +2,7 @@
 // CLI's contract with scripts, so each format has exactly one shape.
 import { evidenceLooks } from '../core/witnesses.ts';
 import type { ImageError, ImageResult, PartEvidence } from '../types.ts';
-import { counted, ownMessage } from '../core/words.ts';
+import { counted, ownMessage, printable } from '../core/words.ts';
 
 export type Format = 'text' | 'json' | 'jsonl';
 
@@ -67,10 +67,6 @@ export function verdictText(r: Pick<ScoreLine, 'verdict' | 'verdictReason'>): st
   return `not calibrated: ${r.verdictReason ?? 'the profile cannot flag at this FPR'}`;
 }
 
-/** A name or message with its control characters escaped (\n, \t, \u001b), so a line stays one line of tab-separated fields and no file name writes to the terminal. */
-export const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
-/** The same, keeping line breaks and tabs: for messages of several lines. */
-export const printableLines = (s: string) => s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 
 /** A score with three decimals, or an exponent where that would read 0.000 (a score of only its tie-break, core/combine.ts). */
 export const scoreText = (s: number): string => (s === 0 || !Number.isFinite(s) || Math.abs(s) >= 0.0005 ? s.toFixed(3) : s.toExponential(2));

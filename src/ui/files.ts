@@ -11,11 +11,20 @@ const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 // Hidden files and folders inside a folder are passed over, as the CLI does (macOS's "._x.jpg" is no image).
 const hidden = (name: string) => name.startsWith('.');
 
-/** The images of a folder and how many other files it held; a picked folder's in path order (a dropped one comes walked in order). */
-export function imagesOnly(all: File[]): { files: File[]; skipped: number } {
-  const shown = all.filter((f) => !(f.webkitRelativePath ?? '').split('/').slice(1).some(hidden));
-  const files = shown.filter((f) => IMAGE_NAME.test(f.name) || f.type.startsWith('image/'));
-  if (files.every((f) => f.webkitRelativePath)) files.sort((a, b) => byName(a.webkitRelativePath, b.webkitRelativePath));
+/** A file with the path it has in what was picked or dropped ("tree/cat/001.png"), which names its row. */
+export interface PathedFile {
+  file: File;
+  path: string;
+}
+
+/** A picked folder's files with their paths (<input webkitdirectory>); a file without one keeps its name. */
+export const withPaths = (all: File[]): PathedFile[] => all.map((file) => ({ file, path: file.webkitRelativePath || file.name }));
+
+/** The images of a folder and how many other files it held, in path order as the CLI lists a folder. */
+export function imagesOnly(all: PathedFile[]): { files: PathedFile[]; skipped: number } {
+  const shown = all.filter((f) => !f.path.split('/').slice(1).some(hidden));
+  const files = shown.filter(({ file }) => IMAGE_NAME.test(file.name) || file.type.startsWith('image/'));
+  files.sort((a, b) => byName(a.path, b.path));
   return { files, skipped: shown.length - files.length };
 }
 
@@ -36,35 +45,88 @@ export function blobsOf(given: readonly unknown[], names?: readonly string[]): {
   return { blobs: kept.map((k) => k.f), names: names && kept.map((k) => k.name), refused };
 }
 
-/** Files of a dropped folder tree (webkitGetAsEntry), in name order. */
-export async function entryFiles(entry: FileSystemEntry, out: File[] = []): Promise<File[]> {
-  if (entry.isFile) {
-    out.push(await new Promise<File>((res, rej) => (entry as FileSystemFileEntry).file(res, rej)));
-    return out;
+const fileOf = (entry: FileSystemEntry) => new Promise<File>((res, rej) => (entry as FileSystemFileEntry).file(res, rej));
+
+/** Files of a dropped folder tree (webkitGetAsEntry) with their paths in the drop; returns how many entries could not be read. */
+export async function entryFiles(entry: FileSystemEntry, out: PathedFile[]): Promise<number> {
+  try {
+    if (entry.isFile) {
+      out.push({ file: await fileOf(entry), path: entry.fullPath.replace(/^\//, '') });
+      return 0;
+    }
+    const reader = (entry as FileSystemDirectoryEntry).createReader();
+    const children: FileSystemEntry[] = [];
+    for (;;) {
+      const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
+      if (!batch.length) break;
+      children.push(...batch);
+    }
+    let unread = 0;
+    for (const c of children) if (!hidden(c.name)) unread += await entryFiles(c, out);
+    return unread;
+  } catch {
+    return 1; // moved, removed or not allowed since the drop: counted and said, the rest goes on
   }
-  const reader = (entry as FileSystemDirectoryEntry).createReader();
-  const children: FileSystemEntry[] = [];
-  for (;;) {
-    const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
-    if (!batch.length) break;
-    children.push(...batch);
-  }
-  children.sort((a, b) => byName(a.name, b.name));
-  for (const c of children) if (!hidden(c.name)) await entryFiles(c, out);
-  return out;
+}
+
+/** What a drop brought: the files to check with their row names, and what the note says of the rest. */
+export interface Dropped {
+  files: File[];
+  names: string[];
+  /** Non-image files inside dropped folders, left out. */
+  skipped: number;
+  /** Files or folders of the drop that could not be read. */
+  unreadable: number;
+  /** How many folders were dropped, and how many images they held. */
+  folders: number;
+  folderImages: number;
 }
 
 /**
- * The files of a drop: a folder is walked and filtered to images (`skipped` counts the rest);
- * plain files are kept as they are, so a bad one gets its own error row.
+ * The files of a drop: a folder is walked and filtered to images (`skipped` counts the rest), each
+ * named by its path in the drop; files dropped as they are are kept, so a bad one gets its own error row.
  */
-export async function droppedFiles(dt: DataTransfer): Promise<{ files: File[]; skipped: number }> {
+export async function droppedFiles(dt: DataTransfer): Promise<Dropped> {
   // Entries must be taken synchronously, before the first await ends the drop's data access.
   const entries = [...dt.items].map((it) => it.webkitGetAsEntry?.()).filter((x): x is FileSystemEntry => !!x);
-  if (!entries.some((en) => en.isDirectory)) return { files: [...dt.files], skipped: 0 };
-  const all: File[] = [];
-  for (const en of entries) await entryFiles(en, all);
-  return imagesOnly(all);
+  const folders = entries.filter((en) => en.isDirectory);
+  if (!folders.length) return { files: [...dt.files], names: [...dt.files].map((f) => f.name), skipped: 0, unreadable: 0, folders: 0, folderImages: 0 };
+  const loose: PathedFile[] = [];
+  const walked: PathedFile[] = [];
+  let unreadable = 0;
+  for (const en of entries) unreadable += await entryFiles(en, en.isDirectory ? walked : loose);
+  const { files, skipped } = imagesOnly(walked);
+  const kept = [...loose, ...files];
+  return { files: kept.map((f) => f.file), names: kept.map((f) => f.path), skipped, unreadable, folders: folders.length, folderImages: files.length };
+}
+
+/** What to say of a drop's folders, if anything: files left out, entries that could not be read, folders with no image. */
+export function dropNote(d: Dropped): string {
+  const words: string[] = [];
+  if (d.folders && !d.folderImages && !d.unreadable) words.push(`The dropped folder${d.folders > 1 ? 's hold' : ' holds'} no images.`);
+  if (d.skipped) words.push(skippedNote(d.skipped, 'dropped'));
+  if (d.unreadable) words.push(`${d.unreadable} file${d.unreadable > 1 ? 's or folders' : ' or folder'} of the drop could not be read (moved, removed or not allowed) and ${d.unreadable > 1 ? 'are' : 'is'} not checked.`);
+  return words.join(' ');
+}
+
+/**
+ * The links of a drop (text/uri-list: one per line, "#" lines are comments), split into those of this
+ * page's origin (a sample or a row's thumbnail dragged) and how many point elsewhere or do not parse.
+ * Read while the drop event runs: its data is gone after.
+ */
+export function droppedLinks(dt: DataTransfer, base: string): { own: string[]; other: number } {
+  const lines = dt.getData('text/uri-list').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const origin = new URL(base).origin;
+  const own: string[] = [];
+  for (const line of lines) {
+    try {
+      const u = new URL(line, base);
+      if (/^(https?|blob):$/.test(u.protocol) && u.origin === origin) own.push(u.href);
+    } catch {
+      // not a URL: counted with the links of other sites
+    }
+  }
+  return { own, other: lines.length - own.length };
 }
 
 /** Images on the clipboard; the browser names every pasted image "image.png", so give each its own name. */

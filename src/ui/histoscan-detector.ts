@@ -154,9 +154,10 @@ export class HistoscanDetector extends LitElement {
   readonly loader = new ModelLoader(this, this.client, this.queue);
   readonly details = new DetailView(this, this.client, this.queue, () => ({ fpr: this.fpr, scoring: this.scoring }), (row) => this.thumb(row));
   readonly intake = new FileIntake(this, {
-    add: (files) => this.addFiles(files),
-    addUrl: (url) => this.gallery.addUrl(url),
-    note: (text) => (this.notice = text),
+    add: (files, names) => this.addFiles(files, names),
+    // A row's own thumbnail dragged back is its file again (a blob: URL the page's CSP may not let it fetch).
+    // A row's own thumbnail dragged back is its file again (a blob: URL the page's CSP may not let it fetch).
+    addUrl: (url, row = this.queue.rows.find((r) => r.thumb === url)) => (row ? this.addFiles([row.file], [row.name]) : this.gallery.addUrl(url)),
   });
 
   constructor() {
@@ -256,7 +257,7 @@ export class HistoscanDetector extends LitElement {
     this.announcer.clear(); // the batch's words are no longer news
     this.queue.clear(keepWaiting);
     this.rowWindow = FIRST_ROWS;
-    this.notice = ''; // about what came in before (a folder's skipped files): not about the rows to come
+    this.notice = this.intake.said = ''; // about what came in before (a folder's skipped files): not about the rows to come
     this.details.close();
   }
 
@@ -268,10 +269,10 @@ export class HistoscanDetector extends LitElement {
     return html`
       ${statusView(this.status, this.client.info, this.client.restarts)}
       ${this.intake.render()}
-      ${this.localModel ? nothing : this.gallery.render() /* the samples are the named model's, not one from this device */}
-      <div class="notice" role="status">${this.notice}</div>
+      <div class="notice" role="status">${[this.notice, this.intake.said].filter(Boolean).join(' ')}</div>
       <div class="sr" role="status" aria-live="polite" data-announce>${this.announcer.text}</div>
       ${batchView(this.queue.batch, () => this.cancel(), () => this.clear())}
+      ${this.localModel ? nothing : this.gallery.render() /* the samples are the named model's, not one from this device */}
       ${this.queue.rows.length ? summaryView(this.queue.summary(), this.fpr, this.client.info?.calibrated ?? 0) : nothing}
       ${tableView(
         this.queue.rows,

@@ -6,7 +6,7 @@ import type { FocusKeeper } from './a11y.ts';
 import { calibrationNeeded } from '../core/verdict.ts';
 import { imagesToCalibrate } from '../detector/holdout.ts';
 import { emit } from './events.ts';
-import { imagesOnly, inputFiles } from './files.ts';
+import { imagesOnly, inputFiles, withPaths } from './files.ts';
 import { counted } from '../core/words.ts';
 import { fmtMB, fmtRate } from './format.ts';
 
@@ -56,15 +56,14 @@ export class ProfilePanel {
     this.host.requestUpdate();
   }
 
-  /** A folder's images (other files left out, and said so), in path order as the CLI reads a folder. */
   /** A folder's or a pick's files not named as images are left out before the split, as a folder drop leaves them (files.ts imagesOnly). */
   private buildFromChosen(all: File[], where: 'folder' | 'files'): Promise<void> {
-    const { files, skipped } = imagesOnly(all);
+    const { files, skipped } = imagesOnly(withPaths(all));
     if (!files.length && all.length) {
       this.set({ state: 'error', message: `No images ${where === 'folder' ? 'in the chosen folder' : 'among the chosen files'} (${counted(skipped, 'other file')}): a build needs known-good PNG, JPEG, WebP, AVIF, GIF, BMP or TIFF images.` });
       return Promise.resolve();
     }
-    return this.buildFrom(files, skipped, where);
+    return this.buildFrom(files.map((f) => f.file), skipped, where);
   }
 
   /** Build from `files`; `ignored`: other files of the folder or pick, left out. */

@@ -3,6 +3,7 @@ import type { ImageResult, LayerPValues, NodeHistogramData as Hist } from '../ty
 import type { ModelInput } from '../worker/worker.ts';
 import { emit } from './events.ts';
 import { evidenceLooks, partGroups } from '../core/witnesses.ts';
+import { printable } from '../core/words.ts';
 import { asHigh, fmtP, tooThin, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, layerLabel, partLabel, tokenPlace } from './format.ts';
 import { buttonStyles, srStyles, verdictStyles } from './styles.ts';
 import { verdictText } from './verdict-text.ts';
@@ -191,7 +192,7 @@ export class ResultDetail extends LitElement {
     // Not a live region: opening a detail moves focus to its heading, which says the file and verdict; the maps say their nodes.
     return html`<section id="detail" @keydown=${(e: KeyboardEvent) => e.key === 'Escape' && this.back()}>
       <div class="head">
-        <h2 tabindex="-1">${d.file}: <span class="verdict ${v.cls}" data-verdict=${d.verdict}>${v.short}</span></h2>
+        <h2 tabindex="-1"><bdi>${printable(d.file)}</bdi>: <span class="verdict ${v.cls}" data-verdict=${d.verdict}>${v.short}</span></h2>
         <button class="back" title="Back to this image's row (Esc)" @click=${() => this.back()}>Back to the list</button>
       </div>
       ${d.verdict === 'uncalibrated' ? html`<p class="reason" data-reason>${d.verdictReason}</p>` : nothing}

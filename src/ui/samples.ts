@@ -55,9 +55,14 @@ export class SampleGallery implements ReactiveController {
   }
 
   /** Queue the image at a same-origin URL (a sample clicked or dragged). */
-  async addUrl(url: string, name?: string): Promise<void> {
-    const blob = await (await fetch(url)).blob();
-    this.add(blob, name ?? url.split('/').pop() ?? 'sample');
+  async addUrl(url: string, name = url.split('/').pop() || 'sample'): Promise<void> {
+    try {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      this.add(await res.blob(), name);
+    } catch (e) {
+      this.fail(`${name} could not be fetched from this page's server (${(e as Error).message}); nothing was checked for it.`);
+    }
   }
 
   render() {

@@ -116,8 +116,8 @@ export const detectorStyles = css`
   .num { font-variant-numeric: tabular-nums; white-space: nowrap; }
   .name { max-width: 16rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
   /* The row's control reads as a link: the row, not a button, is what the eye scans. */
-  button.open { border: 0; background: none; padding: 0.1rem 0.2rem; color: inherit; text-align: left; max-width: 100%; display: inline-flex; min-width: 0; text-decoration: underline dotted var(--histoscan-muted); text-underline-offset: 3px; }
-  button.open > span { text-decoration: inherit; }
+  button.open { border: 0; background: none; padding: 0.1rem 0.2rem; color: inherit; text-align: left; max-width: 100%; display: inline-flex; align-items: baseline; min-width: 0; text-decoration: underline dotted var(--histoscan-muted); text-underline-offset: 3px; }
+  button.open > * { text-decoration: inherit; }
   button.open .head, .failed .head { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
   button.open .tail, .failed .tail { white-space: nowrap; flex: none; }
   .failed { display: inline-flex; max-width: 100%; min-width: 0; padding: 0.1rem 0.2rem; }

@@ -7,7 +7,7 @@ import { fmtMB, fmtP, fmtScore, tooThin } from './format.ts';
 import { earlierRows, moreRows, ROW_PAGE, type Row, type RowWindow } from './rows.ts';
 import { verdictText } from './verdict-text.ts';
 import { excessNote } from '../core/verdict.ts';
-import { counted, ownMessage } from '../core/words.ts';
+import { counted, ownMessage, printable } from '../core/words.ts';
 import type { InitInfo } from '../worker/worker.ts';
 
 export type Status = { state: 'idle' | 'loading' | 'ready' | 'error'; message?: string };
@@ -97,9 +97,9 @@ export function rowView(r: Row, c: RowContext) {
   const failed = r.state === 'error';
   return html`<tr class="row ${c.selected ? 'sel' : ''}" part="row" data-state=${r.state} data-name=${r.name} data-flagged=${s ? String(s.verdict === 'unusual') : ''} data-verdict=${s?.verdict ?? ''} data-q=${s ? String(s.q) : ''} @click=${failed ? nothing : c.open}>
     <td>${failed ? '' : html`<img src=${c.thumb()} alt="" loading="lazy" @load=${thinFit(36)} />`}</td>
-    <td class="name" title=${r.name}>${failed
+    <td class="name" title=${printable(r.name)}>${failed
       ? html`<span class="failed">${nameParts(r.name)}</span>`
-      : html`<button class="open" aria-current=${c.selected ? 'true' : 'false'} aria-label="Details of ${r.name} (row ${c.position})" @click=${(e: Event) => (e.stopPropagation(), c.open())}>${nameParts(r.name)}</button>`}</td>
+      : html`<button class="open" aria-current=${c.selected ? 'true' : 'false'} aria-label="Details of ${printable(r.name)} (row ${c.position})" @click=${(e: Event) => (e.stopPropagation(), c.open())}>${nameParts(r.name)}</button>`}</td>
     <td class="hide-sm">${s ? `${s.top} ${(100 * s.prob).toFixed(0)}%` : ''}</td>
     <td class="num hide-sm" data-score=${s ? String(s.score) : ''}>${s ? fmtScore(s.score) : ''}</td>
     <td class="num hide-sm">${s ? (Number.isFinite(s.q) ? fmtP(s.q) : '—') : ''}</td>
@@ -117,8 +117,18 @@ export const thinFit = (box: number) => (e: Event) => {
 /** Characters of a name kept whole at its end: cut where a cell is narrow, numbered files still differ ("fgsm-0…00014.png"). */
 const NAME_TAIL = 9;
 
-/** A file name as a part that may shrink to an ellipsis and an end that stays. */
-function nameParts(name: string) {
-  const cut = Math.max(0, name.length - NAME_TAIL);
-  return html`<span class="head">${name.slice(0, cut)}</span><span class="tail">${name.slice(cut)}</span>`;
+// Letters of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, NKo and their presentation forms).
+const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/;
+
+/**
+ * A file name (hidden characters escaped: core/words.ts printable) as a part that may shrink to an
+ * ellipsis and an end that stays, cut between whole characters (graphemes). A name with right-to-left letters is one
+ * isolated run: cut in two, each half would be ordered on its own and the words would read out of order.
+ */
+export function nameParts(name: string) {
+  // Whole characters as a reader sees them: an emoji of several code points, a letter and its accent.
+  const chars = Array.from(new Intl.Segmenter().segment(printable(name)), (g) => g.segment);
+  if (RTL.test(name)) return html`<bdi class="head" dir="auto">${chars.join('')}</bdi>`;
+  const cut = Math.max(0, chars.length - NAME_TAIL);
+  return html`<span class="head">${chars.slice(0, cut).join('')}</span><span class="tail">${chars.slice(cut).join('')}</span>`;
 }

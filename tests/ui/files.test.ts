@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blobsOf, imagesOnly } from '../../src/ui/files.ts';
+import { blobsOf, dropNote, droppedLinks, imagesOnly, withPaths, type Dropped } from '../../src/ui/files.ts';
 
 const file = (path: string, type = '') => {
   const f = new File([new Uint8Array(1)], path.split('/').pop()!, { type });
@@ -11,19 +11,25 @@ const file = (path: string, type = '') => {
 describe('imagesOnly', () => {
   it("keeps a picked folder's images in path order, as the CLI lists a folder, and counts the other files", () => {
     const all = ['bg/b/2.png', 'bg/a/10.png', 'bg/notes.txt', 'bg/a/9.png', 'bg/labels.json', 'bg/A/1.jpg'].map((p) => file(p));
-    const { files, skipped } = imagesOnly(all);
-    expect(files.map((f) => f.webkitRelativePath)).toEqual(['bg/A/1.jpg', 'bg/a/10.png', 'bg/a/9.png', 'bg/b/2.png']);
+    const { files, skipped } = imagesOnly(withPaths(all));
+    expect(files.map((f) => f.path)).toEqual(['bg/A/1.jpg', 'bg/a/10.png', 'bg/a/9.png', 'bg/b/2.png']);
     expect(skipped).toBe(2);
   });
 
   it('passes over hidden files and folders inside the folder, as the CLI does, without counting them', () => {
     const all = ['.bg/a.png', '.bg/._a.png', '.bg/.thumbs/t.png', '.bg/.DS_Store', '.bg/b.png'].map((p) => file(p));
-    expect(imagesOnly(all)).toEqual({ files: [all[0], all[4]], skipped: 0 });
+    expect(imagesOnly(withPaths(all)).files.map((f) => f.file)).toEqual([all[0], all[4]]);
+    expect(imagesOnly(withPaths(all)).skipped).toBe(0);
   });
 
-  it('keeps the order of files without a path (a dropped folder comes walked in order); a file typed image/* counts', () => {
-    const loose = [new File([], 'z.png'), new File([], 'photo', { type: 'image/jpeg' }), new File([], 'a.png'), new File([], 'x.md')];
-    expect(imagesOnly(loose).files.map((f) => f.name)).toEqual(['z.png', 'photo', 'a.png']);
+  it('names each file by its path in the folder (a dropped folder\'s entries), so same names in two subfolders differ; a file typed image/* counts', () => {
+    const walked = [
+      { file: new File([], '001.png'), path: 'tree/dog/001.png' },
+      { file: new File([], 'photo', { type: 'image/jpeg' }), path: 'tree/photo' },
+      { file: new File([], '001.png'), path: 'tree/cat/001.png' },
+      { file: new File([], 'x.md'), path: 'tree/x.md' },
+    ];
+    expect(imagesOnly(walked).files.map((f) => f.path)).toEqual(['tree/cat/001.png', 'tree/dog/001.png', 'tree/photo']);
   });
 });
 
@@ -40,5 +46,26 @@ describe('blobsOf', () => {
       'null: addFiles takes File or Blob objects (from an input, a drop or fetch), not null.',
     ]);
     expect(blobsOf([a]).names).toBeUndefined();
+  });
+});
+
+describe('what a drop says', () => {
+  const dropped = (d: Partial<Dropped>): Dropped => ({ files: [], names: [], skipped: 0, unreadable: 0, folders: 0, folderImages: 0, ...d });
+  it('says an empty folder holds no images, counts files left out and entries that could not be read, and says nothing of plain files', () => {
+    expect(dropNote(dropped({ folders: 1 }))).toBe('The dropped folder holds no images.');
+    expect(dropNote(dropped({ folders: 2, skipped: 1 }))).toBe('The dropped folders hold no images. Skipped 1 non-image file in the dropped folder.');
+    expect(dropNote(dropped({ folders: 1, folderImages: 3, unreadable: 2 }))).toBe('2 files or folders of the drop could not be read (moved, removed or not allowed) and are not checked.');
+    expect(dropNote(dropped({ files: [new File([], 'a.png')] }))).toBe('');
+  });
+
+  it("takes this page's links from a uri-list, line by line, and counts the rest (other sites, comments left out, text that is no URL)", () => {
+    const dt = (list: string) => ({ getData: (t: string) => (t === 'text/uri-list' ? list : '') }) as unknown as DataTransfer;
+    const base = 'http://localhost:5173/index.html';
+    expect(droppedLinks(dt('# a comment\r\nhttp://localhost:5173/samples/a.png\r\nhttps://elsewhere.test/b.png\r\nhttp://[broken\r\nblob:http://localhost:5173/0f3c'), base)).toEqual({
+      own: ['http://localhost:5173/samples/a.png', 'blob:http://localhost:5173/0f3c'],
+      other: 2,
+    });
+    expect(droppedLinks(dt(''), base)).toEqual({ own: [], other: 0 });
+    expect(droppedLinks(dt('javascript:alert(1)'), base)).toEqual({ own: [], other: 1 });
   });
 });
