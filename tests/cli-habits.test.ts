@@ -310,15 +310,15 @@ describe('CLI habits', () => {
     expect(other.stdout).toMatch(/histograms per predicted class \(4 classes\)/);
   });
 
-  it('a folder\'s .jfif images are checked, and a link to nothing is named, not passed over', () => {
+  it('a folder\'s .jfif images are checked, and an image that is a link to nothing is named and fails the run (2), not passed over', () => {
     const at = join(dir, 'names');
     mkdirSync(at, { recursive: true });
     copyFileSync('e2e/fixtures/photo.jpg', join(at, 'a.jfif'));
     symlinkSync(join(at, 'missing.png'), join(at, 'gone.png'));
     const r = cli(['score', '--model', MODEL, '--profile', PROFILE, '--json', at]);
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.status, r.stderr).toBe(2);
     expect((JSON.parse(r.stdout) as { results: { file: string }[] }).results.map((x) => x.file)).toEqual([join(at, 'a.jfif')]);
-    expect(r.stderr).toMatch(/left out 1 link to nothing: .*gone\.png/);
+    expect(r.stderr).toMatch(/left out 1 image that is a link to nothing: .*gone\.png/);
   });
 
   it('calibrate says the size it wrote beside the size it read (its table grows with the images)', () => {

@@ -220,9 +220,9 @@ describe('CLI end to end on the default model', () => {
     const m = cli(['merge', ...shards, '--out', merged]);
     expect(m.status, m.stderr).toBe(0);
     expect(m.stderr).not.toMatch(/warning/);
-    // A shard left out is said (a job that failed); shards cut another way would count images twice: refused.
+    // A shard left out is said, and fails the merge (a job that failed); shards cut another way would count images twice: refused.
     const some = cli(['merge', shards[0], shards[2], '--out', join(dir, 'some.hsp')]);
-    expect(some.status, some.stderr).toBe(0);
+    expect(some.status, some.stderr).toBe(2);
     expect(some.stderr).toMatch(/warning: no shard 1\/3 of \S+: the merged profile holds 2 of its 3 shards' images/);
     const other = join(dir, 'other-cut.hsp');
     expect(cli(['profile', '--model', MODEL, '--images', bg, '--edges-from', base, '--shard', '1/2', '--out', other]).status).toBe(0);

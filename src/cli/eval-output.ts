@@ -1,6 +1,7 @@
 // What `histoscan eval` writes: its table, the comparison with the best peer in words, the ROC page
 // (--plots) and the part scores (--parts-out). Functions of the results; the run is eval.ts's.
-import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { writeAtomic } from './io.ts';
 import { basename, extname } from 'node:path';
 import { calibrationNeeded, roc, type AucComparison } from '../core/index.ts';
 import type { EvalRow, ScoredSet } from '../evaluate.ts';
@@ -88,15 +89,17 @@ function lostFigure(r: EvalResult): string {
  * (witnesses: all, joint, gauss, or all+gauss / joint+gauss where it weighs both), to study combination rules offline
  * (tools/witness-rules.ts).
  */
-export function partsWriter(file: string): (method: string, set: NodeSet, scored: ScoredSet) => void {
-  writeFileSync(file, '');
-  return (method, set, { parts }) => {
+export function partsWriter(file: string): { add: (method: string, set: NodeSet, scored: ScoredSet) => void; write: () => void } {
+  // Written once the run ends (io.ts writeAtomic): a run cut short leaves the file of the last whole run.
+  const lines: string[] = [];
+  const add = (method: string, set: NodeSet, { parts }: ScoredSet) => {
     if (!parts) return;
     const images = parts.scores[0]?.map((_, i) => parts.scores.map((p) => p[i])) ?? [];
     // `files` names each row of `images`, so the parts can be joined with other scores of the same images.
     const line = { method, set: set.name, files: set.files.slice(0, images.length), parts: parts.names, calibration: parts.calibration ?? [], images, classes: parts.classes, calibrationClasses: parts.calibrationClasses, witnesses: parts.witnesses ?? 'all' };
-    appendFileSync(file, `${JSON.stringify(line)}\n`);
+    lines.push(`${JSON.stringify(line)}\n`);
   };
+  return { add, write: () => writeAtomic(file, lines.join('')) };
 }
 
 /** One table: a row per method, a column of AUCs per anomalous set. */

@@ -1,6 +1,5 @@
 // `histoscan eval`: histoscan's p-value methods and the peers (Mahalanobis, k-NN, MSP, energy) on
 // the same images, AUC per method and anomalous set, one table.
-import { writeFileSync } from 'node:fs';
 import { aucInterval, compareAuc, costliest, realisedFpr, rowKeys, scanOf, UsageError, type AucComparison, type ImageError } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { Detector, FeatureExtractor, ImageSource } from '../detector/index.ts';
@@ -8,7 +7,7 @@ import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScore
 import { backgroundOf, collectNodes, devTestSplit, type NodeSet } from '../node-sets.ts';
 import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
-import { fileSource, heldOut, listImageFiles } from './io.ts';
+import { fileSource, heldOut, listImageFiles, writeAtomic } from './io.ts';
 import { partsWriter, rocPage } from './eval-output.ts';
 import { counted, skippedLine } from '../core/words.ts';
 
@@ -203,12 +202,13 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
     peers.add(s.name);
     scorers.push(s);
   }
+  const partsOut = flags.partsOut ? partsWriter(flags.partsOut) : undefined;
   const rows = evaluateMethods(scorers, clean, anomalous, {
     scorings: [flags.scoring],
     limit: (m) => (m.name.startsWith('KDE') ? flags.kdeImages : undefined),
     onProgress,
     parts: flags.parts,
-    onScored: flags.partsOut ? partsWriter(flags.partsOut) : undefined,
+    onScored: partsOut?.add,
   });
   const results: EvalResult[] = rows.map((r) => {
     const limit = r.method.startsWith('KDE') ? flags.kdeImages : Infinity;
@@ -231,9 +231,10 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
     };
   });
   if (flags.plots) {
-    writeFileSync(flags.plots, rocPage(rows, results, flags.split, flags.fpr));
+    writeAtomic(flags.plots, rocPage(rows, results, flags.split, flags.fpr));
     console.error(`wrote ${flags.plots}: ROC curves of ${counted(new Set(rows.map((r) => r.set)).size, 'anomalous set')}, a page to open in a browser`);
   }
+  partsOut?.write();
   if (flags.partsOut) console.error(`wrote ${flags.partsOut}: the part scores of each set's images, one JSON line per method and set`);
   // Each histoscan method against the best peer of each set, paired on the same images.
   results.forEach((res, i) => {

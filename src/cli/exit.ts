@@ -11,6 +11,8 @@ export const EXIT = {
   failed: 2,
   /** With --fail-on-flagged: at least one image was flagged unusual. */
   flagged: 3,
+  /** The reader of stdout stopped early (`| head`): cut short, as a process ended by SIGPIPE (128 + 13). */
+  pipe: 141,
 } as const;
 
 export const EXIT_HELP = `Exit status:
@@ -18,9 +20,11 @@ export const EXIT_HELP = `Exit status:
   1  usage or input error (bad flags; missing or unreadable model, profile or folder;
      no image to check; --fail-on-flagged with a profile that cannot flag at the FPR)
   2  some images failed (the rest were checked and printed; profile: skipped images);
-     a folder inside could not be read, or held a pipe or device file (left out)
+     a folder inside could not be read, or held a pipe or device file, an image that is a
+     link to nothing or a name that is not UTF-8 (left out); merge: shards missing
   3  with --fail-on-flagged: at least one image was flagged unusual
-     (2 wins over 3: a batch with failures is not a complete check)`;
+     (2 wins over 3: a batch with failures is not a complete check)
+  130, 143  interrupted (Ctrl-C, SIGTERM); 141  the reader of the output stopped early (| head)`;
 
 /** Errors the CLI expects and explains in one line; anything else is a bug and keeps its stack under DEBUG=1. */
 export function isExpected(e: unknown): boolean {

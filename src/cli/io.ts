@@ -1,122 +1,16 @@
-// Node-side plumbing of the CLI: files, folders, atomic writes (the spec from flags and files: spec-flags.ts). No pipeline logic here.
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+// Node-side plumbing of the CLI: files, atomic writes (folders listed: list.ts; the spec from flags and files: spec-flags.ts). No pipeline logic here.
+import { denied, statOf } from './list.ts';
+export { listImageFiles, listImages, shard } from './list.ts';
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { calibrationNeeded, decodeProfile, ImageDecodeError, isProfileBytes, ModelError, ProfileError, UsageError, type ImageError, type Profile } from '../core/index.ts';
 import { holdOut, readable, type ImageSource } from '../detector/index.ts';
 import { DEFAULTS } from '../defaults.ts';
-import { EXIT } from './exit.ts';
 import { decodeImage } from '../model/decode-node.ts';
-import { checkImageBytes, HEAD_BYTES, IMAGE_EXTENSIONS, MAX_PIXELS, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
+import { checkImageBytes, HEAD_BYTES, MAX_PIXELS, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import { inspectModel, type ModelInfo } from '../model/onnx.ts';
-
-const IMAGE_EXT = new Set(IMAGE_EXTENSIONS.map((e) => `.${e}`));
-
-/**
- * Image files of the given paths: a file as given; a folder, the image files in it and in its
- * subfolders (a folder per class, as training sets are laid out), in sorted path order. Files a
- * folder holds that are not images by their name are left out and counted (`note`: on stderr by
- * default, so a user sees why they were not checked; a script may take the sentences itself).
- * `incomplete` marks a sentence about what could not be read, where images may be: the CLI fails
- * its run on it, a script decides for itself (this function never touches the process's exit code).
- */
-export function listImages(paths: string[], note: (sentence: string, incomplete: boolean) => void = (s) => console.error(`note: ${s}`)): string[] {
-  const out: string[] = [];
-  const left: string[] = [];
-  const broken: string[] = [];
-  const unreadable: string[] = [];
-  const special: string[] = [];
-  const twice: string[] = [];
-  // An image named twice (a folder and a file in it, or a link to it) is checked once.
-  const files = new Set<string>();
-  const add = (p: string) => {
-    const real = realpathSync(p);
-    if (files.has(real)) twice.push(p);
-    else {
-      files.add(real);
-      out.push(p);
-    }
-  };
-  const seen = new Set<string>();
-  const walk = (dir: string, top = false) => {
-    let names: string[];
-    try {
-      const real = realpathSync(dir);
-      if (seen.has(real)) return; // a link back up the tree
-      seen.add(real);
-      names = readdirSync(dir).sort();
-    } catch (e) {
-      // A folder given is the user's to fix; one found inside is left out, and said so, so the rest is still checked.
-      if (top) throw new UsageError(`Cannot read the folder ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      unreadable.push(dir);
-      return;
-    }
-    for (const n of names) {
-      const p = join(dir, n);
-      if (n.startsWith('.')) continue;
-      const st = statOf(p);
-      if (!st) broken.push(p); // a link to nothing
-      else if (st === 'denied') unreadable.push(p);
-      else if (st.isDirectory()) walk(p);
-      // A pipe or a device (a link to /dev/zero) would be read for ever.
-      else if (!st.isFile()) special.push(p);
-      else if (IMAGE_EXT.has(extname(n).toLowerCase())) add(p);
-      else left.push(p);
-    }
-  };
-  for (const p of paths) {
-    const st = statOf(p);
-    if (!st) throw new UsageError(`No such file or folder: ${p}`);
-    if (st === 'denied') throw new UsageError(`Cannot read ${p}: permission denied`);
-    if (st.isDirectory()) walk(p, true);
-    else if (!st.isFile()) special.push(p);
-    else add(p);
-  }
-  // What was left out, counted, with the first few named.
-  const leftOut = (list: string[], what: string, why: string, incomplete = false) => {
-    if (list.length) note(`left out ${list.length} ${what}${list.length > 1 ? 's' : ''} ${why}: ${list.slice(0, 3).join(', ')}${list.length > 3 ? ', …' : ''}`, incomplete);
-  };
-  leftOut(unreadable, 'folder', 'that could not be read', true);
-  leftOut(special, 'special file', '(pipes, sockets or devices, never read)', true);
-  leftOut(broken, 'link', 'to nothing');
-  leftOut(twice, 'image', 'named twice (checked once)');
-  leftOut(left, 'file', `not named as images (${[...IMAGE_EXT].join(' ')})`);
-  return out;
-}
-
-/**
- * The CLI's listImages: notes on stderr; where what could not be read may hold images, `unread`
- * (by default the run ends with status 2: a run that gates on its exit code must not pass).
- */
-export const listImageFiles = (paths: string[], unread: () => void = () => void (process.exitCode = EXIT.failed)): string[] =>
-  listImages(paths, (s, incomplete) => {
-    console.error(`note: ${s}`);
-    if (incomplete) unread();
-  });
-
-/** Every `step`-th file starting at `k` (0-based) for `--shard K/N`. */
-export function shard(files: string[], spec?: string): string[] {
-  if (!spec) return files;
-  const m = /^(\d+)\/(\d+)$/.exec(spec);
-  if (!m || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard wants K/N with 0 <= K < N, got "${spec}"`);
-  const [k, n] = [Number(m[1]), Number(m[2])];
-  return files.filter((_, i) => i % n === k);
-}
-
-const denied = (e: unknown) => ['EACCES', 'EPERM'].includes((e as NodeJS.ErrnoException).code ?? '');
-
-/** A path's stat: null where nothing is there (or a link to nothing), 'denied' where a folder on the way may not be searched. */
-function statOf(p: string): Stats | 'denied' | null {
-  try {
-    return statSync(p);
-  } catch (e) {
-    if (denied(e)) return 'denied';
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return null;
-    throw e;
-  }
-}
 
 /** An image file's head and tail checked (image-errors.ts checkImageBytes), without reading it whole. */
 function checkHeadTail(path: string, size: number): void {
@@ -247,6 +141,7 @@ export function naming(path: string | undefined, e: unknown): unknown {
 /** A model's, profile's or spec's bytes. A pipe or a device is refused, as among images: it would be read for ever. */
 export function readBytes(path: string, what: string): Uint8Array {
   const at = statOf(path);
+  if (at && at !== 'denied' && at.isDirectory()) throw new UsageError(`The ${what} file ${path} is a folder; give the file in it.`);
   if (at && at !== 'denied' && !at.isFile()) throw new UsageError(`The ${what} file ${path} is not a regular file (a pipe or a device would be read for ever).`);
   try {
     return new Uint8Array(readFileSync(path));
@@ -261,6 +156,11 @@ export function outFile(path: string): string {
   if (at && at !== 'denied' && at.isDirectory()) throw new InvalidArgumentError(`${path} is a folder; give a file name in it`);
   const dir = statOf(dirname(path));
   if (!dir || (dir !== 'denied' && !dir.isDirectory())) throw new InvalidArgumentError(`the folder ${dirname(path)} does not exist`);
+  try {
+    accessSync(dirname(path), constants.W_OK);
+  } catch (e) {
+    throw new InvalidArgumentError(`cannot write in the folder ${dirname(path)} (${(e as NodeJS.ErrnoException).code})`);
+  }
   return path;
 }
 

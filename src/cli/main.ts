@@ -20,18 +20,28 @@ import { addExamples, markRequired, version } from './help.ts';
 import { counted, skippedLine } from '../core/words.ts';
 import { resultSink, scoreLine } from './output.ts';
 import { printableLines } from '../core/words.ts';
-import { int, progress, rate } from './progress.ts';
+import { int, progress, rate, stopBars } from './progress.ts';
 
 // Notes, warnings and errors name files: their control characters are escaped on stderr as on stdout
 // (output.ts printable), so a file name cannot write to the terminal. The progress bar writes to the stream itself.
 const toStderr = console.error.bind(console);
 console.error = (...args: unknown[]) => toStderr(...args.map((a) => (typeof a === 'string' ? printableLines(a) : a)));
 
-// A reader that stops early (`histoscan score … | head`) closes the pipe: stop quietly, as Unix tools do.
+// A reader that stops early (`histoscan score … | head`) closes the pipe: stop quietly with the status
+// of a process ended by SIGPIPE, as Unix tools do, so that `set -o pipefail` sees the run was cut
+// short. Any other error of stdout (a full disk) is one line, not a stack.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code !== 'EPIPE') throw e;
-  process.exit(process.exitCode ?? 0);
+  stopBars();
+  if (e.code !== 'EPIPE') console.error(`histoscan: cannot write the output (${e.code ?? e.message}).`);
+  process.exit(e.code === 'EPIPE' ? EXIT.pipe : EXIT.usage);
 });
+// Ctrl-C or a job's end: the bar gives the terminal its cursor back; the status is the signal's.
+for (const [signal, n] of [['SIGINT', 2], ['SIGTERM', 15]] as const) {
+  process.on(signal, () => {
+    stopBars();
+    process.exit(128 + n);
+  });
+}
 
 const program = new Command('histoscan')
   .description('Detect unusual inputs to an ONNX image model from histograms of its activations, on your own machine.')
@@ -119,7 +129,7 @@ layerOptions(
     fpr: opts.fpr,
     edgesFrom,
     ...(opts.planCount ? { planCount: opts.planCount } : {}),
-    source: `${opts.images}${opts.shard ? ` shard ${opts.shard}` : ''}`,
+    source: given.source,
     modelName: basename(opts.model),
     budget: opts.budget * 1e6,
     onProgress: (p: Progress) => bar.update(p),
@@ -281,6 +291,7 @@ try {
 } catch (e) {
   // Nothing was checked: a usage or input error (exit 1). Unexpected errors keep their stack under DEBUG=1.
   const err = e as Error;
+  stopBars(); // first, so the message has its own line; a bar left drawing would keep the process alive
   console.error(`histoscan: ${err.message}${isExpected(e) || process.env.DEBUG ? '' : ' (DEBUG=1 shows where)'}`);
   if (process.env.DEBUG) console.error(err.stack);
   process.exitCode = EXIT.usage;

@@ -6,6 +6,7 @@ import { BUILD_CHOICES, DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { fileSource, listImageFiles, naming, readModelBytes, shard } from './io.ts';
 import { besideNote, specSources, type SpecFlags } from './spec-flags.ts';
+import { shardSource } from './shards.ts';
 import { counted, skippedLine } from '../core/words.ts';
 import { layersOf } from './plan.ts';
 import { pixelRangeWarning, RESIZES } from '../model/spec.ts';
@@ -67,11 +68,12 @@ export function report(r: BuildResult): void {
   for (const w of r.warnings) console.error(`warning: ${w}`);
 }
 
-export const imagesOf = (dir: string, shardSpec?: string): ImageSource => {
+/** A folder's images as a source (those of `--shard K/N`), and what a shard's profile names as its source. */
+export const imagesOf = (dir: string, shardSpec?: string): ImageSource & { source: string } => {
   const all = listImageFiles([dir]);
   const files = shard(all, shardSpec);
   if (all.length === 0) throw new UsageError(`No image files in ${dir}`);
   // A job array with more shards than images: say which, not that the folder is empty.
   if (files.length === 0) throw new UsageError(`--shard ${shardSpec} holds no image: ${dir} has ${counted(all.length, 'image')}, fewer than its shards.`);
-  return fileSource(files);
+  return Object.assign(fileSource(files), { source: shardSpec ? shardSource(dir, all, shardSpec) : dir });
 };

@@ -52,7 +52,9 @@ export function profileCommands(program: Command): void {
       const missing = shardCoverage(profiles.map((p) => p.header.source ?? ''), paths);
       writeAtomic(opts.out, encodeProfile(merged));
       console.error(`wrote ${opts.out}: ${counted(merged.header.count, 'background image')} from ${counted(paths.length, 'profile')}`);
+      // A job array one of whose shards failed must not merge as if complete: said, and status 2.
       if (missing) console.error(`warning: ${missing}`);
+      if (missing) process.exitCode = EXIT.failed;
       // A merge drops any shard's calibration: the merged background is another one.
       const out = shellWord(opts.out);
       console.error(`note: not calibrated${profiles.some((p) => p.header.calibration) ? " (a merge drops the shards' calibration)" : ''}: run \`histoscan calibrate --model M --profile ${out} --images HELD-OUT --out ${out}\` before scoring.`);

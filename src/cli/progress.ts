@@ -18,6 +18,15 @@ export const rate = (v: string) => {
   return n;
 };
 
+// Bars drawn on a terminal hide its cursor and re-arm a render timer until stopped: every exit stops
+// them (an error, a signal, a closed pipe), or the terminal is left without a cursor and the process never ends.
+const drawn = new Set<{ stop(): void }>();
+/** Stop every bar still drawn (its timer, and the cursor shown again). */
+export function stopBars(): void {
+  for (const bar of drawn) bar.stop();
+  drawn.clear();
+}
+
 /** How often a long run says where it is when stderr is no terminal (a log file, CI). */
 export const LOG_EVERY_MS = 30_000;
 
@@ -57,12 +66,13 @@ export function progress(stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = p
     cliProgress.Presets.shades_classic,
   );
   let started = false;
-  return {
+  const own = {
     update(p: Progress) {
       const rate = rateText(pace(p).perMs) || '…';
       if (!started) {
         bar.start(p.total, p.done, { stage: p.stage, rate });
         started = true;
+        drawn.add(own);
       }
       bar.setTotal(p.total);
       bar.update(p.done, { stage: p.stage.padEnd(12), rate });
@@ -73,7 +83,10 @@ export function progress(stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = p
     },
     stop() {
       if (started) bar.stop();
+      started = false;
+      drawn.delete(own);
     },
   };
+  return own;
 }
 

@@ -1,6 +1,8 @@
 // Shards of one background (`profile --edges-from E --shard K/N`, then `merge`): what a shard takes from its
 // edges profile, said before any work, and which shards a merge holds.
 import type { Command } from 'commander';
+import { createHash } from 'node:crypto';
+import { relative } from 'node:path';
 import { UsageError, type Profile } from '../core/index.ts';
 
 /** Flags a shard takes from its edges profile whatever they say (its layers, reductions and class layers). */
@@ -32,24 +34,36 @@ export function shardSettings(opts: Record<string, unknown>, cmd: Command, edges
 }
 
 /**
+ * A shard's source as its profile names it: the folder, a key of the whole list it was cut from (the
+ * images' paths within the folder), and K/N. The key is what a merge compares, so one folder named two
+ * ways ("data/bg/" here, "/srv/data/bg" on another job) is one list, and two folders of one name two.
+ */
+export function shardSource(dir: string, all: string[], spec: string): string {
+  const key = createHash('sha256').update(all.map((f) => relative(dir, f)).join('\n')).digest('hex').slice(0, 12);
+  return `${dir.replace(/(.)\/+$/, '$1')} [list ${key}] shard ${spec}`;
+}
+
+/**
  * The shards (`profile --shard K/N`, named in each profile's source) that a merge of these leaves out,
  * in words, or '' where every shard of each folder is there. Shards of one folder cut into another N
  * overlap (their images would count twice): refused.
  */
 export function shardCoverage(sources: string[], paths: string[]): string {
-  const folders = new Map<string, { n: number; path: string; ks: Set<number> }>();
+  const folders = new Map<string, { folder: string; n: number; path: string; ks: Set<number> }>();
   sources.forEach((source, i) => {
     // A merged profile's source joins its shards' with " + ".
     for (const part of source.split(' + ')) {
-      const m = /^(.*) shard (\d+)\/(\d+)$/.exec(part);
+      const m = /^(.*?)(?: \[list ([0-9a-f]+)\])? shard (\d+)\/(\d+)$/.exec(part);
       if (!m) continue;
-      const [folder, k, n] = [m[1], Number(m[2]), Number(m[3])];
-      const seen = folders.get(folder) ?? { n, path: paths[i], ks: new Set<number>() };
+      const [folder, k, n] = [m[1], Number(m[3]), Number(m[4])];
+      // Shards of 0.4.13 and before name the folder only, as it was typed.
+      const list = m[2] ?? folder.replace(/(.)\/+$/, '$1');
+      const seen = folders.get(list) ?? { folder, n, path: paths[i], ks: new Set<number>() };
       if (seen.n !== n) throw new UsageError(`${paths[i]} is shard ${k}/${n} of ${folder}, and ${seen.path} a shard of ${seen.n}: shards cut ${n} and ${seen.n} ways share images, which would count twice. Merge the shards of one --shard K/N.`);
       seen.ks.add(k);
-      folders.set(folder, seen);
+      folders.set(list, seen);
     }
   });
-  const gaps = [...folders].map(([folder, { n, ks }]) => [folder, n, Array.from({ length: n }, (_, k) => k).filter((k) => !ks.has(k))] as const).filter(([, , left]) => left.length);
+  const gaps = [...folders.values()].map(({ folder, n, ks }) => [folder, n, Array.from({ length: n }, (_, k) => k).filter((k) => !ks.has(k))] as const).filter(([, , left]) => left.length);
   return gaps.map(([folder, n, left]) => `no shard ${left.slice(0, 5).map((k) => `${k}/${n}`).join(', ')}${left.length > 5 ? ', …' : ''} of ${folder}: the merged profile holds ${n - left.length} of its ${n} shards' images (merge it again with the others once they are built).`).join(' ');
 }

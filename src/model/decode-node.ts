@@ -3,6 +3,7 @@
 // WebP decoder of libwebp in WASM (@jsquash/webp), libavif's AVIF decoder in WASM (@jsquash/avif) and
 // UTIF for TIFF: the formats the page reads (decode-extra.ts: what bmp-ts and libwebp leave out).
 import { readFileSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import decodeAvifWasm, { init as initAvif } from '@jsquash/avif/decode.js';
 import decodeWebpWasm, { init as initWebp } from '@jsquash/webp/decode.js';
@@ -15,6 +16,7 @@ import { fileBytes, ImageDecodeError } from '../core/errors.ts';
 import { BMP_AS_STORED, bmpHeader, bmpRle, bmpShortBy, decodeBmpPlain, decodeBmpRle, onCanvas, webpFirstFrame } from './decode-extra.ts';
 import { checkImageBytes, formatName, MAX_PIXELS, jpegCoding, type RasterFormat } from './image-errors.ts';
 import { decodeTiff } from './decode-tiff.ts';
+import { pngChunks } from './png-chunks.ts';
 import { avifOrientations, jpegOrientation, orient, pngOrientation } from './orientation.ts';
 import { animated, checkWebpFrames } from './frames.ts';
 
@@ -104,7 +106,10 @@ function topBytes(samples: Uint16Array): Uint8Array {
 
 const decoders: Record<Exclude<RasterFormat, 'tiff'>, (bytes: Uint8Array, maxPixels: number) => RgbaImage | Promise<RgbaImage>> = {
   png: (bytes) => {
-    // Chunk checksums are not checked, as browsers do not: the pixels' own zlib stream has one.
+    // Chunk checksums are not checked, as browsers do not: the pixels' own zlib stream has one, which
+    // Node's zlib checks first. pngjs's own inflate of it (non-interlaced) handed back uninitialised
+    // memory for a stream zlib refuses, now and then, as if it were pixels.
+    inflateSync(Buffer.concat([...pngChunks(bytes)].filter((c) => c.type === 'IDAT').map((c) => bytes.subarray(c.at, c.at + c.size))));
     // 16-bit samples keep their top 8 bits, as browsers show them (pngjs would round).
     const deep = bytes[24] === 16; // IHDR's bit depth
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { checkCRC: false, skipRescale: deep });

@@ -5,6 +5,7 @@ import { ImageDecodeError } from '../core/errors.ts';
 import type { RgbaImage } from '../types.ts';
 import { fourcc, isAnimatedWebp, riffChunks } from './decode-extra.ts';
 import { walkGif } from './gif-blocks.ts';
+import { pngChunks } from './png-chunks.ts';
 import { le } from './image-errors.ts';
 
 export interface Frames {
@@ -24,11 +25,9 @@ function gifFrames(b: Uint8Array): Frames {
 
 /** APNG: the frame count its acTL chunk declares, which comes before the image data. */
 function pngFrames(b: Uint8Array): Frames {
-  for (let at = 8; at + 12 <= b.length; ) {
-    const [size, type] = [be32(b, at), fourcc(b, at + 4)];
-    if (type === 'acTL') return { count: be32(b, at + 8), exact: true };
+  for (const { type, at } of pngChunks(b)) {
+    if (type === 'acTL') return { count: be32(b, at), exact: true };
     if (type === 'IDAT' || type === 'IEND') break;
-    at += 12 + size;
   }
   return { count: 1, exact: true };
 }

@@ -1,5 +1,6 @@
 // Image format sniffing and decode errors shared by the Node and browser decoders (DOM-free).
 
+import { pngChunks } from './png-chunks.ts';
 import { ImageDecodeError } from '../core/errors.ts';
 import { isProfileBytes } from '../core/hsp.ts';
 import { gifFirstFrame } from './gif-blocks.ts';
@@ -93,13 +94,10 @@ export function jpegCoding(frame: { marker: number; precision: number }): string
 
 /** The payload of a PNG's eXIf chunk (EXIF in TIFF layout), or null. */
 export function pngExif(b: Uint8Array): Uint8Array | null {
-  for (let at = 8; at + 12 <= b.length; ) {
-    const len = be(b, at, 4);
-    const type = String.fromCharCode(b[at + 4], b[at + 5], b[at + 6], b[at + 7]);
-    if (type === 'eXIf') return at + 8 + len <= b.length ? b.subarray(at + 8, at + 8 + len) : null;
+  for (const { type, at, size } of pngChunks(b)) {
+    if (type === 'eXIf') return at + size <= b.length ? b.subarray(at, at + size) : null;
     // An eXIf chunk after the pixels is not read, as Chromium does not.
     if (type === 'IDAT' || type === 'IEND') return null;
-    at += 12 + len;
   }
   return null;
 }

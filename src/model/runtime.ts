@@ -83,6 +83,8 @@ export async function createSession(model: Uint8Array, opts: { provider?: Provid
     if (want === 'webgpu') throw new UsageError(WEBGPU_NODE);
     const node = want === 'wasm' ? null : await nativeRuntime();
     if (node) {
+      // Its environment logs as it starts (a telemetry warning, in colour, where HOME cannot be written): only errors.
+      node.env.logLevel = 'error';
       const threads = opts.numThreads === undefined ? {} : { intraOpNumThreads: Math.max(1, Math.floor(opts.numThreads)) };
       // Log level fatal: a failed run reaches the user as one ModelError line, not also as onnxruntime's own log.
       // Its layout optimisations ('all') crash the process on some float16 graphs (1.30: a small ViT), so those stop short of them.

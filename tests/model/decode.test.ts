@@ -354,6 +354,16 @@ describe('Node image decoding', () => {
     expect(Array.from((await decodeImage(bad, 'x.png')).data)).toEqual(Array.from((await decodeImage(good, 'x.png')).data));
   });
 
+  it('a PNG whose pixel stream does not inflate is corrupt every time, never pixels of uninitialised memory', async () => {
+    // Bytes that are no zlib stream: pngjs's own inflate "decoded" this to random rows now and then.
+    const bad = concat([SIGNATURE, ihdr(28, 28, 8, 0), chunk('IDAT', new Uint8Array(64).fill(255)), chunk('IEND', new Uint8Array(0))]);
+    for (let i = 0; i < 20; i++) await expect(decodeImage(bad, 'x.png')).rejects.toThrow('x.png: the PNG is corrupt or truncated (incorrect header check).');
+    // A stream cut short in its middle too.
+    const whole = deflateSync(new Uint8Array(29 * 28).fill(0));
+    const cut = concat([SIGNATURE, ihdr(28, 28, 8, 0), chunk('IDAT', whole.subarray(0, whole.length - 6)), chunk('IEND', new Uint8Array(0))]);
+    await expect(decodeImage(cut, 'x.png')).rejects.toThrow(/x\.png: the PNG is corrupt or truncated/);
+  });
+
   it('a JPEG coded in a way the Node decoder does not read (arithmetic, lossless, hierarchical, 12-bit) is named as such', async () => {
     const j = new Uint8Array(jpeg.encode({ width: 9, height: 4, data: new Uint8Array(144).fill(30) }, 80).data);
     const sof = j.findIndex((b, i) => b === 0xff && j[i + 1] === 0xc0);
