@@ -1,3 +1,4 @@
+import { execSync } from 'node:child_process';
 import { expect, test, type Page } from '@playwright/test';
 import { el, rows, shot, waitDone } from './helpers.ts';
 
@@ -68,4 +69,27 @@ test('a half-precision model (float16 input, weights and output) runs on WebGPU 
   expect(Math.max(...b.map(Math.abs))).toBeLessThan(100);
   expect(Math.max(...b.map(Math.abs))).toBeGreaterThan(0);
   expect(Math.max(...a.map((v, k) => Math.abs(v - b[k])))).toBeLessThan(0.02);
+});
+
+test('a lost GPU device ends the worker, which starts again and checks the images after it, saying why', async ({ page }) => {
+  await page.goto('/e2e/fixtures/embed.html?provider=webgpu');
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00000.png']);
+  await waitDone(page, 1);
+  await expect(page.locator(`${el} [data-provider]`)).toHaveAttribute('data-provider', 'webgpu');
+  // A real loss: this browser's GPU process ends (as on a driver update or a crash). Before, every later
+  // check stayed "checking…" for ever: onnxruntime's runs on a lost device never settle.
+  const ps = execSync('ps -eo pid,ppid,args').toString().trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+  const parent = new Map(ps.map(([pid, ppid]) => [Number(pid), Number(ppid)]));
+  const ours = (pid: number) => {
+    for (let p = pid, i = 0; p && i < 12; p = parent.get(p) ?? 0, i++) if (p === process.pid) return true;
+    return false;
+  };
+  const gpu = ps.find((r) => r.includes('--type=gpu-process') && ours(Number(r[0])));
+  expect(gpu, 'the GPU process of this test browser').toBeDefined();
+  process.kill(Number(gpu![0]), 'SIGKILL');
+  await page.waitForTimeout(2000);
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00001.png', 'data/pgd-0.1/00000.png']);
+  await waitDone(page, 3);
+  await expect(page.locator(`${el} tr.row[data-state="done"]`)).toHaveCount(3);
+  await expect(page.locator(`${el} .notice`)).toContainText(/The detector worker stopped unexpectedly \(.*GPU device was lost.*\); it was restarted/);
 });

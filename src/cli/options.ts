@@ -58,6 +58,7 @@ export async function openDetector(opts: SpecFlags & { model: string; profile?: 
   if (note) console.error(`note: ${note}`);
   const sliver = pixelRangeWarning(detector.features.spec);
   if (sliver) console.error(`warning: ${sliver}`);
+  if (detector.scorer?.note) console.error(`note: ${detector.scorer.note}`);
   return detector;
 }
 

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { encodeProfile, mergeProfiles } from '../core/index.ts';
 import { counted } from '../core/words.ts';
-import { DEFAULTS } from '../defaults.ts';
+import { DEFAULTS, GENERATOR } from '../defaults.ts';
 import type { Progress } from '../types.ts';
 import { EXIT } from './exit.ts';
 import { outFile, readProfile, shellWord, writeAtomic } from './io.ts';
@@ -48,7 +48,7 @@ export function profileCommands(program: Command): void {
     .requiredOption('--out <file>', 'output .hsp', outFile)
     .action((paths: string[], opts) => {
       const profiles = paths.map(readProfile);
-      const merged = mergeProfiles(profiles);
+      const merged = mergeProfiles(profiles, GENERATOR);
       const missing = shardCoverage(profiles.map((p) => p.header.source ?? ''), paths);
       writeAtomic(opts.out, encodeProfile(merged));
       console.error(`wrote ${opts.out}: ${counted(merged.header.count, 'background image')} from ${counted(paths.length, 'profile')}`);

@@ -14,11 +14,15 @@ function sameEdges(a: Profile, b: Profile): boolean {
   return true;
 }
 
+/** Where two shards' writers differ, which ones: a shard of another version is the likely cause. */
+const shardHint = (p: Profile, first: Profile) =>
+  p.header.generator !== first.header.generator ? ` (written by ${p.header.generator ?? 'an unnamed writer'}, profile 1 by ${first.header.generator ?? 'an unnamed writer'})` : '';
+
 /**
  * Merge shard profiles built on the same edges: counts add and extremes take min/max, which
  * equals the profile built on the union. Different edges cannot merge exactly and are refused.
  */
-export function mergeProfiles(profiles: Profile[]): Profile {
+export function mergeProfiles(profiles: Profile[], generator?: string): Profile {
   if (profiles.length === 0) throw new ProfileError('Nothing to merge: give at least one profile.', 'merge');
   const [first] = profiles;
   const shards = profiles.map((p) => p.header.merged ?? [profileDigest(p)]);
@@ -53,12 +57,12 @@ export function mergeProfiles(profiles: Profile[]): Profile {
     const ca = p.header.classes;
     const cb = first.header.classes;
     if (Boolean(ca) !== Boolean(cb) || (ca && cb && (ca.from !== cb.from || ca.to !== cb.to || ca.counts.length !== cb.counts.length))) {
-      throw new ProfileError(`Profile ${i + 1} has other class-conditional nodes or classes; cannot merge.`, 'merge');
+      throw new ProfileError(`Profile ${i + 1} has other class-conditional nodes or classes than profile 1${shardHint(p, first)}; cannot merge. Shards merge where each was built with --edges-from the same profile.`, 'merge');
     }
     const ga = p.header.gauss;
     const gb = first.header.gauss;
     if (Boolean(ga) !== Boolean(gb) || (ga && gb && (ga.d !== gb.d || ga.groups !== gb.groups || ga.counts.length !== gb.counts.length || String(gaussReads(p.header.layers.length, ga)) !== String(gaussReads(p.header.layers.length, gb))))) {
-      throw new ProfileError(`Profile ${i + 1} has another Gaussian part than the first, or none where it has one; cannot merge.`, 'merge');
+      throw new ProfileError(`Profile ${i + 1} has another Gaussian part than the first, or none where it has one${shardHint(p, first)}; cannot merge. Shards merge where each was built with --edges-from the same profile.`, 'merge');
     }
     if (!sameEdges(p, first)) {
       throw new ProfileError(
@@ -80,7 +84,8 @@ export function mergeProfiles(profiles: Profile[]): Profile {
     }
     for (let i = 0; i < tails.length; i++) tails[i] += p.tails[i];
   }
-  const header: ProfileHeader = { ...first.header, count, calibration: undefined, merged: shards.flat() };
+  // The merged profile is this version's writing (`generator`), whoever wrote its shards.
+  const header: ProfileHeader = { ...first.header, count, calibration: undefined, merged: shards.flat(), ...(generator ? { generator } : {}) };
   delete header.calibration;
   if (first.header.classes) {
     const counts = first.header.classes.counts.map((_, c) => profiles.reduce((a, p) => a + p.header.classes!.counts[c], 0));

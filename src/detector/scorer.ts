@@ -26,6 +26,9 @@ export function topClasses(logits: Float32Array, names: string[] | undefined, ho
     .slice(0, k);
 }
 
+/** Profiles written by histoscan 0.1, which combined its parts before the witnesses of 0.2. */
+const FIRST_VERSION = /^histoscan 0\.1\./;
+
 export class Scorer {
   readonly layers: LayerLayout[];
   /** The profile's scan settings, its Gaussian part fitted once here rather than per image. */
@@ -34,6 +37,8 @@ export class Scorer {
   readonly partNames: string[];
   /** Why the profile's calibration cannot be used, when it cannot. */
   readonly calibrationProblem: string | undefined;
+  /** What a user upgrading should know about the profile (one written by histoscan 0.1), for the CLI's notes and the page's warning. */
+  readonly note: string | undefined;
   constructor(
     readonly profile: Profile,
     readonly pvalues: PValueFn = histogramPValueFn(profile),
@@ -42,10 +47,19 @@ export class Scorer {
     this.scan = scanOf(profile);
     this.partNames = partNames(this.scan, profile.header.nodes);
     const cal = profile.header.calibration;
+    const by = profile.header.generator ? ` (written by ${profile.header.generator})` : '';
     this.calibrationProblem =
       cal?.digest && cal.digest !== profileDigest(profile)
         ? 'The calibration table belongs to another profile (its histograms or scan settings differ): recalibrate with "histoscan calibrate".'
-        : undefined;
+        : cal && cal.parts.join() !== this.partNames.join()
+          ? `The calibration table's parts (${cal.parts.join(', ')}) are not the ones this version computes for the profile (${this.partNames.join(', ')})${by}: recalibrate with "histoscan calibrate".`
+          : !cal && FIRST_VERSION.test(profile.header.generator ?? '')
+            ? `The profile has no calibration this version can use${by}: histoscan 0.1's tables cannot be ranked without counting each image against itself. Recalibrate with "histoscan calibrate".`
+            : undefined;
+    // Valid at its FPR all the same: the calibration ranks the parts as this version combines them.
+    this.note = cal && !this.calibrationProblem && FIRST_VERSION.test(profile.header.generator ?? '')
+      ? `this profile was written by ${profile.header.generator}; since 0.2 its parts are combined otherwise, so verdicts can differ from those 0.1 gave (they hold the FPR all the same). Build it again with this version for what it adds since.`
+      : undefined;
     Object.freeze(this);
   }
 

@@ -71,6 +71,21 @@ function wasmThreads(requested?: number): number {
 /** Why 'webgpu' is refused under Node (the CLI's --provider refuses it in its own words). */
 const WEBGPU_NODE = "WebGPU is not available under Node; use provider 'auto' (onnxruntime-node's native CPU runtime where it installed, else WASM), 'cpu' or 'wasm', or the browser component for WebGPU.";
 
+/**
+ * A GPU device lost (a driver update, a laptop's switch of GPUs, the GPU process ending) leaves every
+ * later run pending for ever (onnxruntime-web 1.30): the worker ends with the reason as an uncaught
+ * error, and the page starts a fresh one, on a new device or on WASM, and checks the images again
+ * (ui/client.ts). Nothing here destroys the device: a worker that is done is terminated whole.
+ */
+function endOnDeviceLoss(device: unknown): void {
+  // A GPUDevice (onnxruntime's types leave it unknown without the WebGPU DOM types).
+  void (device as { lost?: Promise<{ reason: string; message: string }> } | undefined)?.lost?.then((info) => {
+    setTimeout(() => {
+      throw new Error(`the GPU device was lost (${info.message || info.reason})`);
+    });
+  });
+}
+
 /** `half`: the model computes in float16 somewhere (model/onnx.ts ModelInfo.half). */
 export async function createSession(model: Uint8Array, opts: { provider?: ProviderRequest; numThreads?: number; half?: boolean } = {}): Promise<SessionChoice> {
   const want = opts.provider ?? 'auto';
@@ -106,6 +121,7 @@ export async function createSession(model: Uint8Array, opts: { provider?: Provid
     } else if (adapter) {
       try {
         const session = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'] });
+        endOnDeviceLoss(await ort.env.webgpu.device);
         return { session, Tensor: ort.Tensor, provider: 'webgpu' };
       } catch (e) {
         note = `WebGPU failed (${(e as Error).message}): using WASM.`;

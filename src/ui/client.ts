@@ -62,9 +62,10 @@ class Live {
   private answered = false;
   private ended = false;
 
-  constructor(private readonly onDead: (live: Live) => void) {
+  /** `why`: what the worker said as it died (an uncaught error's message), where it said anything. */
+  constructor(private readonly onDead: (live: Live, why?: string) => void) {
     this.death.catch(() => {});
-    this.worker.addEventListener('error', (e) => this.markDead(this.answered ? null : e));
+    this.worker.addEventListener('error', (e) => this.markDead(e));
   }
 
   private probe(): void {
@@ -79,9 +80,11 @@ class Live {
     });
   }
 
-  /** `unloaded`: the error event of a worker that never answered. */
-  private markDead(unloaded: ErrorEvent | null = null): void {
-    if (this.end) this.settle(this.answered ? new WorkerDiedError() : notLoaded(unloaded), () => this.onDead(this));
+  /** `event`: the error event that ended it, if one did. */
+  private markDead(event: ErrorEvent | null = null): void {
+    const why = event?.message?.replace(/^Uncaught (\w*Error: )?/, '');
+    const error = !this.answered ? notLoaded(event) : why ? new WorkerDiedError(`The detector worker stopped (${why}); it was restarted.`) : new WorkerDiedError();
+    if (this.end) this.settle(error, () => this.onDead(this, why));
   }
 
   /** Once: stop watching, run `first`, then reject every pending call with `e`. */
@@ -151,7 +154,7 @@ export class DetectorClient extends EventTarget {
    */
   private async open(opts: InitOptions, profileBytes: ArrayBuffer | null): Promise<InitInfo> {
     const ticket = ++this.starts;
-    const next = new Live((dead) => dead === this.live && this.dispatchEvent(new CustomEvent('worker-died')));
+    const next = new Live((dead, why) => dead === this.live && this.dispatchEvent(new CustomEvent('worker-died', { detail: why })));
     this.loading.add(next);
     try {
       let info = await next.longCall(() => next.api.init(opts));

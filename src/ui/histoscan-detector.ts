@@ -94,6 +94,7 @@ export class HistoscanDetector extends LitElement {
   spec = '';
   fpr = DEFAULTS.fpr;
   scoring: ScoringName = DEFAULTS.scoring;
+  /** Where the model runs: 'auto' (WebGPU on a hardware adapter, else WASM), 'webgpu', 'wasm', or 'cpu' (WASM in a browser). */
   provider: ProviderRequest = 'auto';
   /** WASM threads (0 = automatic). */
   threads = 0;
@@ -164,8 +165,8 @@ export class HistoscanDetector extends LitElement {
     super();
     // A landmark with a name of its own, which the host page's role or aria-label overrides.
     Object.assign(this.attachInternals(), { role: 'region', ariaLabel: 'histoscan image check' });
-    this.client.addEventListener('worker-died', () => {
-      this.notice = 'The detector worker stopped unexpectedly; it was restarted and the batch goes on.';
+    this.client.addEventListener('worker-died', ({ detail }: Event & { detail?: string }) => {
+      this.notice = `The detector worker stopped unexpectedly${detail ? ` (${detail})` : ''}; it was restarted and the batch goes on.`;
     });
   }
 

@@ -232,7 +232,7 @@ function info(): InitInfo {
   return {
     provider: d.features.provider,
     note,
-    warning: pixelRangeWarning(d.features.spec),
+    warning: [pixelRangeWarning(d.features.spec), d.scorer?.note].filter(Boolean).join(' ') || undefined,
     modelBytes: modelSize,
     profileBytes: profileSize,
     nodes: d.features.nodes,
