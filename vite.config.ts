@@ -1,4 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { existsSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 
 // Cross-origin isolation lets onnxruntime-web use WASM threads; the CSP keeps every byte on this origin.
@@ -41,6 +43,26 @@ const productionHeaders: Plugin = {
 };
 
 /**
+ * Models built on this machine for the demo (public/models/extra: the photo model, whose weights' upstream states
+ * no licence) are served by the dev server but left out of a build that may be published; a host that may
+ * publish them copies the folder in itself.
+ */
+const leaveOutLocalModels = (): Plugin => {
+  let outDir = 'dist';
+  return {
+    name: 'histoscan:leave-out-local-models',
+    apply: 'build',
+    configResolved: (c) => void (outDir = resolve(c.root, c.build.outDir)),
+    closeBundle() {
+      const extra = join(outDir, 'models', 'extra');
+      if (!existsSync(extra)) return;
+      rmSync(extra, { recursive: true, force: true });
+      this.warn(`left out ${extra}: models built on this machine (public/models/extra) are not published with the demo; copy them in yourself where their licence allows`);
+    },
+  };
+};
+
+/**
  * In the unbundled build the worker must stay a plain `new Worker(new URL('../worker/worker.js',
  * import.meta.url), { type: 'module' })`: that is the pattern the installer's bundler recognises
  * to bundle the worker with the installer's own onnxruntime-web. Vite would otherwise rewrite it to
@@ -72,10 +94,11 @@ const versionOnly: Plugin = {
 };
 
 export default defineConfig(({ mode }) => ({
-  plugins: [versionOnly, ...(mode === 'esm' ? [keepWorkerUrl] : mode === 'lib' ? [] : [productionHeaders])],
+  plugins: [versionOnly, ...(mode === 'esm' ? [keepWorkerUrl] : mode === 'lib' ? [] : [productionHeaders, leaveOutLocalModels()])],
   publicDir: mode === 'lib' || mode === 'esm' ? false : 'public',
-  // Library assets (worker, .wasm) resolve next to histoscan.js wherever it is hosted.
-  base: mode === 'lib' || mode === 'esm' ? './' : '/',
+  // Assets (worker, .wasm, the demo's model and samples) resolve next to the page or histoscan.js wherever it is
+  // hosted: at a site's root or under a subpath (user.github.io/histoscan/).
+  base: './',
   server: { headers: securityHeaders, strictPort: true },
   preview: { headers: securityHeaders, strictPort: true },
   // Pre-bundling onnxruntime-web makes the dev server re-optimise and reload mid-session.

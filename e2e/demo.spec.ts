@@ -182,6 +182,19 @@ test('images added while no model runs each get the reason; those waiting when a
   await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
 });
 
+test('a download that fails halfway names its file, and "Try again" starts the model', async ({ page }) => {
+  let failures = 1;
+  await page.route('**/profiles/fashion-cnn.hsp', (route) => (failures-- > 0 ? route.abort('connectionreset') : route.continue()));
+  await page.goto('/e2e/fixtures/embed.html');
+  await expect(page.locator(el)).toHaveAttribute('state', 'error', { timeout: 60_000 });
+  await expect(page.locator(`${el} [part=status]`)).toContainText(/Could not start: Could not download the profile from \S+\/profiles\/fashion-cnn\.hsp \(.+\): check the connection, then try again\./);
+  await page.locator(`${el} [part=status] button.retry`).click();
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00002.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
+});
+
 /**
  * A fixture model from disk, a profile built in the page on 80 background images, one image checked;
  * then the model's own output on the same pixels (a PNG: the page decodes the file's own pixels), run here.

@@ -73,3 +73,22 @@ test('nothing leaves the device from the production build, with the CSP from the
   expect(outcome.img).toBe('refused');
   expect(outcome.violations).toEqual(expect.arrayContaining([expect.stringMatching(/^connect-src /), expect.stringMatching(/^img-src /)]));
 });
+
+test('the build works under a subpath, as a project page is hosted, and says so where its script does not load', async ({ page }) => {
+  test.setTimeout(300_000);
+  const sub = await preview('.', Number(process.env.E2E_PORT || 5174) + 3, 'dist', undefined, '/histoscan/');
+  try {
+    const missing: string[] = [];
+    page.on('response', (r) => r.status() >= 400 && missing.push(r.url()));
+    await page.goto(`${sub.url}/`);
+    await expect(page.locator('histoscan-detector')).toHaveAttribute('state', 'ready', { timeout: 120_000 });
+    await page.locator('histoscan-detector .gallery button').first().click();
+    await expect(page.locator('histoscan-detector tr.row[data-state="done"]')).toHaveCount(1, { timeout: 120_000 });
+    expect(missing).toEqual([]);
+  } finally {
+    sub.stop();
+  }
+  // Opened from disk, the module script is refused: the element's own words say what to do.
+  await page.goto(`file://${process.cwd()}/dist/index.html`);
+  await expect(page.getByText('The checker did not load. Opened as a file from disk?')).toBeVisible({ timeout: 10_000 });
+});

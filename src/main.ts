@@ -44,9 +44,9 @@ const models: DemoModel[] = [
   { name: 'Fashion-MNIST CNN (bundled)', model: el.getAttribute('model')!, spec: el.getAttribute('spec')!, profile: el.getAttribute('profile')!, samples: el.getAttribute('samples') ?? '', world: world.textContent!.trim(), about: about.textContent!.trim() },
   {
     name: 'Photo model: MobileNetV3, 80 COCO classes, 224×224',
-    model: '/models/extra/photo-model/model.onnx',
-    spec: '/models/extra/photo-model/model.json',
-    profile: '/models/extra/photo-model/profile.hsp',
+    model: 'models/extra/photo-model/model.onnx',
+    spec: 'models/extra/photo-model/model.json',
+    profile: 'models/extra/photo-model/profile.hsp',
     samples: '',
     world:
       'The photo model knows everyday photos: a MobileNetV3-Large CenterNet detector trained on COCO, read as an 80-class ' +

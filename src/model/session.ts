@@ -119,7 +119,10 @@ export class InstrumentedModel {
       const message = (e as Error).message;
       // The browser's words name 'unsafe-eval'; what WebAssembly needs is the narrower 'wasm-unsafe-eval'.
       const csp = /Content Security Policy/i.test(message) ? "The page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to its script-src (README: the policy an embedding page needs). " : '';
-      throw new ModelError(`${csp}onnxruntime could not load the model: ${message}`, 'runtime');
+      // "no available backend" (onnxruntime-web): its WebAssembly runtime did not load, not the model (a download
+      // that failed, a file the server does not have).
+      const runtime = !csp && /no available backend/i.test(message);
+      throw new ModelError(runtime ? `onnxruntime's WebAssembly runtime could not be loaded (check the connection and that the server has its .wasm file): ${message}` : `${csp}onnxruntime could not load the model: ${message}`, 'runtime');
     }
     return new InstrumentedModel(choice.session, choice.Tensor, info, layers, choice.provider, choice.note, input, outputName, logitsName, opts.probabilities);
   }

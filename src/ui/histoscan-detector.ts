@@ -268,7 +268,7 @@ export class HistoscanDetector extends LitElement {
 
   override render() {
     return html`
-      ${statusView(this.status, this.client.info, this.client.restarts)}
+      ${statusView(this.status, this.client.info, this.client.restarts, () => this.restart())}
       ${this.intake.render()}
       <div class="notice" role="status">${[this.notice, this.intake.said].filter(Boolean).join(' ')}</div>
       <div class="sr" role="status" aria-live="polite" data-announce>${this.announcer.text}</div>

@@ -12,8 +12,9 @@ import type { InitInfo } from '../worker/worker.ts';
 
 export type Status = { state: 'idle' | 'loading' | 'ready' | 'error'; message?: string };
 
-export function statusView(s: Status, info: InitInfo | null, restarts: number) {
-  if (s.state === 'error') return html`<div class="status error" part="status" role="alert">Could not start: ${s.message}</div>`;
+/** `retry`: start again from the same attributes (a download that failed halfway). */
+export function statusView(s: Status, info: InitInfo | null, restarts: number, retry: () => void) {
+  if (s.state === 'error') return html`<div class="status error" part="status" role="alert">Could not start: ${s.message} <button class="retry" @click=${retry}>Try again</button></div>`;
   if (s.state !== 'ready' || !info) return html`<div class="status" part="status" role="status">${s.message ?? 'Waiting for a model…'}</div>`;
   return html`<div class="status" part="status" role="status">
     <span class="chip provider" data-provider=${info.provider}>${info.provider === 'webgpu' ? 'WebGPU' : 'WASM'}</span>

@@ -40,11 +40,13 @@ export interface InitInfo {
 
 async function fetchBytes(src: string | ArrayBuffer, what: string): Promise<ArrayBuffer> {
   if (typeof src !== 'string') return src;
-  const res = await fetch(src);
+  // A connection that fails or ends halfway says which file, not only "Failed to fetch".
+  const failed = (e: unknown) => new Error(`Could not download the ${what} from ${src} (${(e as Error).message}): check the connection, then try again.`);
+  const res = await fetch(src).catch((e: unknown) => Promise.reject(failed(e)));
   if (!res.ok) throw new Error(`Could not load the ${what} from ${src} (HTTP ${res.status}).`);
   // Dev servers and single-page hosts answer a missing file with their index page, status 200.
   if (/^text\/html/i.test(res.headers.get('content-type') ?? '')) throw new Error(`Could not load the ${what} from ${src}: the server sent an HTML page instead (is the URL right? many servers answer a missing file with their index page).`);
-  return res.arrayBuffer();
+  return res.arrayBuffer().catch((e: unknown) => Promise.reject(failed(e)));
 }
 
 function parseJson(bytes: ArrayBuffer, src: string): unknown {
@@ -80,10 +82,15 @@ const api = {
   async init(opts: InitOptions): Promise<InitInfo> {
     detector?.release();
     detector = null;
-    const modelBuf = new Uint8Array(await fetchBytes(opts.model, 'model'));
-    const profileBuf = opts.profile ? await fetchBytes(opts.profile, 'profile') : null;
+    // The three downloads at once: on a slow connection one after another took their sum.
+    const [modelBytes, profileBuf, specBytes] = await Promise.all([
+      fetchBytes(opts.model, 'model'),
+      opts.profile ? fetchBytes(opts.profile, 'profile') : null,
+      typeof opts.spec === 'string' ? fetchBytes(opts.spec, 'model spec') : null,
+    ]);
+    const modelBuf = new Uint8Array(modelBytes);
     const profile = profileBuf ? decodeProfile(profileBuf) : undefined;
-    const json = typeof opts.spec === 'string' ? parseJson(await fetchBytes(opts.spec, 'model spec'), opts.spec) : opts.spec;
+    const json = typeof opts.spec === 'string' ? parseJson(specBytes!, opts.spec) : opts.spec;
     // Kept to reopen the model under a profile's own preprocessing (useProfile).
     const open = (profile?: Profile) =>
       Detector.create({
