@@ -160,6 +160,27 @@ test("a model from disk whose spec maps every pixel into a sliver of the input i
   await expect(page.locator(`${el} .notice`)).toContainText('give mean 0.5 and std 0.5');
 });
 
+test('a slow download shows how far it is, then the runtime starting', async ({ page }) => {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  // About 4 MB/s: the bundled model and profile (5.8 MB) take over a second.
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: 4e6, uploadThroughput: 4e6 });
+  const said: string[] = [];
+  await page.exposeFunction('sawStatus', (t: string) => said.push(t));
+  await page.addInitScript(() => {
+    const look = () => {
+      const s = document.querySelector('histoscan-detector')?.shadowRoot?.querySelector('[part=status]')?.textContent?.trim();
+      if (s) (window as unknown as { sawStatus(t: string): void }).sawStatus(s);
+      if (document.querySelector('histoscan-detector')?.getAttribute('state') !== 'ready') requestAnimationFrame(look);
+    };
+    requestAnimationFrame(look);
+  });
+  await page.goto('/e2e/fixtures/embed.html');
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 120_000 });
+  expect(said.some((t) => /^Downloading the model and profile: \d+% of 5\.\d MB…$/.test(t)), said.join(' | ')).toBe(true);
+  expect(said).toContain("Starting the model (onnxruntime's WebAssembly runtime downloads on a first visit)…");
+});
+
 test('images added while no model runs each get the reason; those waiting when another model starts are checked by it', async ({ page }) => {
   await page.goto('/e2e/fixtures/embed.html?profile=/profiles/missing.hsp');
   await expect(page.locator(el)).toHaveAttribute('state', 'error', { timeout: 60_000 });

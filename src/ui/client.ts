@@ -5,7 +5,7 @@ import * as Comlink from 'comlink';
 import { HistoscanError } from '../core/errors.ts';
 import { WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import type { ImageError, ImageResult, ScoringName } from '../types.ts';
-import type { DetectorWorkerApi, InitInfo, InitOptions } from '../worker/worker.ts';
+import type { DetectorWorkerApi, Download, InitInfo, InitOptions } from '../worker/worker.ts';
 
 export class WorkerDiedError extends HistoscanError<'worker-died'> {
   constructor(message = 'The detector worker stopped; it was restarted.') {
@@ -152,12 +152,12 @@ export class DetectorClient extends EventTarget {
    * A fresh worker running `opts` and then `profileBytes`, in use once it is ready; the worker in use
    * before keeps running until then, and stays where this one fails (nothing to load again).
    */
-  private async open(opts: InitOptions, profileBytes: ArrayBuffer | null): Promise<InitInfo> {
+  private async open(opts: InitOptions, profileBytes: ArrayBuffer | null, onDownload?: (d: Download) => void): Promise<InitInfo> {
     const ticket = ++this.starts;
     const next = new Live((dead, why) => dead === this.live && this.dispatchEvent(new CustomEvent('worker-died', { detail: why })));
     this.loading.add(next);
     try {
-      let info = await next.longCall(() => next.api.init(opts));
+      let info = await next.longCall(() => next.api.init(opts, onDownload && Comlink.proxy(onDownload)));
       if (profileBytes) info = await next.guard(next.api.useProfile(profileBytes.slice(0)));
       if (ticket !== this.starts) throw new Superseded();
       this.live?.terminate();
@@ -172,8 +172,8 @@ export class DetectorClient extends EventTarget {
   }
 
   /** Start on a model; where it fails, the model in use before (if any) still runs. */
-  start(opts: InitOptions): Promise<InitInfo> {
-    return this.open(opts, null);
+  start(opts: InitOptions, onDownload?: (d: Download) => void): Promise<InitInfo> {
+    return this.open(opts, null, onDownload);
   }
 
   /** Start a fresh worker after a death, restoring model and profile. */

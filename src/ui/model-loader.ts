@@ -2,7 +2,7 @@
 // picked on this device. Loading them, and clearing what another model left, is this controller's job.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ProviderRequest } from '../types.ts';
-import type { InitInfo, InitOptions } from '../worker/worker.ts';
+import type { Download, InitInfo, InitOptions } from '../worker/worker.ts';
 import { Superseded, type DetectorClient } from './client.ts';
 import { emit } from './events.ts';
 import { localModel, pageUrl } from './files.ts';
@@ -106,7 +106,9 @@ export class ModelLoader implements ReactiveController {
     h.notice = '';
     h.status = { state: 'loading', message: 'Loading the model and profile…' };
     try {
-      const info = await this.client.start({ ...opts, provider: h.provider, numThreads: h.threads || undefined });
+      const info = await this.client.start({ ...opts, provider: h.provider, numThreads: h.threads || undefined }, (d) => {
+        if (h.status.state === 'loading') h.status = { state: 'loading', message: downloadText(d) };
+      });
       // Results and the detail view of another model or profile would mix with this one's (its nodes,
       // its input size); images still waiting are checked by this one. The same files again (the
       // element moved in the page) keep everything.
@@ -154,6 +156,13 @@ export class ModelLoader implements ReactiveController {
 }
 
 /** What the element says while its model has no profile. */
+/** A start's downloads in words: how far they are, then the runtime that starts once they are in. */
+export function downloadText(d: Download): string {
+  return d.total && d.done < d.total
+    ? `Downloading the model and profile: ${Math.floor((100 * d.done) / d.total)}% of ${(d.total / 1e6).toFixed(1)} MB…`
+    : "Starting the model (onnxruntime's WebAssembly runtime downloads on a first visit)…";
+}
+
 export const NO_PROFILE = 'No profile for this model yet: build one from known-good images below, or load a .hsp; images wait for it.';
 
 /** The error of an image that no model checked, since none started. */

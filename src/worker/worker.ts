@@ -38,7 +38,17 @@ export interface InitInfo {
   profileCount: number;
 }
 
-async function fetchBytes(src: string | ArrayBuffer, what: string): Promise<ArrayBuffer> {
+/** Bytes downloaded so far of all a start's files, and their total where each server said its length. */
+export interface Download {
+  done: number;
+  total: number;
+}
+
+/**
+ * A file's bytes; `progress` hears how many of them have come (a model of tens of MB on a slow connection
+ * is a long wait that should show), from its stream where the server says its length.
+ */
+async function fetchBytes(src: string | ArrayBuffer, what: string, progress?: (got: number, size: number) => void): Promise<ArrayBuffer> {
   if (typeof src !== 'string') return src;
   // A connection that fails or ends halfway says which file, not only "Failed to fetch".
   const failed = (e: unknown) => new Error(`Could not download the ${what} from ${src} (${(e as Error).message}): check the connection, then try again.`);
@@ -46,7 +56,24 @@ async function fetchBytes(src: string | ArrayBuffer, what: string): Promise<Arra
   if (!res.ok) throw new Error(`Could not load the ${what} from ${src} (HTTP ${res.status}).`);
   // Dev servers and single-page hosts answer a missing file with their index page, status 200.
   if (/^text\/html/i.test(res.headers.get('content-type') ?? '')) throw new Error(`Could not load the ${what} from ${src}: the server sent an HTML page instead (is the URL right? many servers answer a missing file with their index page).`);
-  return res.arrayBuffer().catch((e: unknown) => Promise.reject(failed(e)));
+  const size = Number(res.headers.get('content-length')) || 0;
+  if (!progress || !size || !res.body || res.headers.get('content-encoding')) return res.arrayBuffer().catch((e: unknown) => Promise.reject(failed(e)));
+  const out = new Uint8Array(size);
+  let got = 0;
+  try {
+    for (const reader = res.body.getReader(); ; ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (got + value.length > size) throw new Error('the server sent more bytes than it said');
+      out.set(value, got);
+      got += value.length;
+      progress(got, size);
+    }
+  } catch (e) {
+    throw failed(e);
+  }
+  if (got !== size) throw failed(new Error(`${got} of ${size} bytes came`));
+  return out.buffer;
 }
 
 function parseJson(bytes: ArrayBuffer, src: string): unknown {
@@ -79,14 +106,25 @@ function oneAtATime<T>(f: () => Promise<T>): Promise<T> {
 }
 
 const api = {
-  async init(opts: InitOptions): Promise<InitInfo> {
+  /** `onDownload`: the bytes of the model, profile and spec downloaded so far, as they come. */
+  async init(opts: InitOptions, onDownload?: (d: Download) => void): Promise<InitInfo> {
     detector?.release();
     detector = null;
-    // The three downloads at once: on a slow connection one after another took their sum.
+    // The three downloads at once (one after another took their sum on a slow connection), counted together.
+    const sizes = [0, 0, 0];
+    const got = [0, 0, 0];
+    let said = -1; // the last tenth of the bytes said: a status line read out at each chunk would be noise
+    const heard = (i: number) => (n: number, size: number) => {
+      [got[i], sizes[i]] = [n, size];
+      const d = { done: got[0] + got[1] + got[2], total: sizes[0] + sizes[1] + sizes[2] };
+      const tenth = Math.floor((10 * d.done) / d.total);
+      if (tenth !== said) onDownload?.(d);
+      said = tenth;
+    };
     const [modelBytes, profileBuf, specBytes] = await Promise.all([
-      fetchBytes(opts.model, 'model'),
-      opts.profile ? fetchBytes(opts.profile, 'profile') : null,
-      typeof opts.spec === 'string' ? fetchBytes(opts.spec, 'model spec') : null,
+      fetchBytes(opts.model, 'model', heard(0)),
+      opts.profile ? fetchBytes(opts.profile, 'profile', heard(1)) : null,
+      typeof opts.spec === 'string' ? fetchBytes(opts.spec, 'model spec', heard(2)) : null,
     ]);
     const modelBuf = new Uint8Array(modelBytes);
     const profile = profileBuf ? decodeProfile(profileBuf) : undefined;
