@@ -5,8 +5,13 @@ import { IMAGE_EXTENSIONS } from '../model/image-errors.ts';
 // A folder may hold other files (manifests, notes): keep what looks like an image, and count the rest.
 const IMAGE_NAME = new RegExp(`\\.(${IMAGE_EXTENSIONS.join('|')})$`, 'i');
 
-// Names in the order the CLI lists a folder (sort() by UTF-16 code units), not the browser's pick order.
+// Names in the order the CLI lists a folder (sort() by UTF-16 code units, folder by folder), not the browser's pick order.
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const byPath = (a: string, b: string) => {
+  const [x, y] = [a.split('/'), b.split('/')];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return byName(x[i], y[i]);
+  return x.length - y.length;
+};
 
 // Hidden files and folders inside a folder are passed over, as the CLI does (macOS's "._x.jpg" is no image).
 const hidden = (name: string) => name.startsWith('.');
@@ -24,7 +29,7 @@ export const withPaths = (all: File[]): PathedFile[] => all.map((file) => ({ fil
 export function imagesOnly(all: PathedFile[]): { files: PathedFile[]; skipped: number } {
   const shown = all.filter((f) => !f.path.split('/').slice(1).some(hidden));
   const files = shown.filter(({ file }) => IMAGE_NAME.test(file.name) || file.type.startsWith('image/'));
-  files.sort((a, b) => byName(a.path, b.path));
+  files.sort((a, b) => byPath(a.path, b.path));
   return { files, skipped: shown.length - files.length };
 }
 

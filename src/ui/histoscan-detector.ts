@@ -157,7 +157,6 @@ export class HistoscanDetector extends LitElement {
   readonly intake = new FileIntake(this, {
     add: (files, names) => this.addFiles(files, names),
     // A row's own thumbnail dragged back is its file again (a blob: URL the page's CSP may not let it fetch).
-    // A row's own thumbnail dragged back is its file again (a blob: URL the page's CSP may not let it fetch).
     addUrl: (url, row = this.queue.rows.find((r) => r.thumb === url)) => (row ? this.addFiles([row.file], [row.name]) : this.gallery.addUrl(url)),
   });
 

@@ -4,7 +4,8 @@ import { html } from 'lit';
 import { dropNote, droppedFiles, droppedLinks, imagesOnly, inputFiles, pastedFiles, skippedNote, withPaths } from './files.ts';
 
 /** A field that takes pasted text (the profile panel's), where a paste without an image is no mistake. */
-export const editable = (t: EventTarget | undefined): boolean => t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || (t instanceof HTMLElement && t.isContentEditable);
+export const editable = (t: EventTarget | undefined): boolean =>
+  (t instanceof HTMLInputElement && /^(text|search|url|tel|email|password|number)$/.test(t.type)) || t instanceof HTMLTextAreaElement || (t instanceof HTMLElement && t.isContentEditable);
 
 export interface IntakeHooks {
   /** Queue these images (under these names: paths in a folder). */
