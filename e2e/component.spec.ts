@@ -145,6 +145,8 @@ test('driven from code: state is current inside its events, non-files are refuse
   await page.waitForTimeout(500);
   await expect(page.locator(`${el} tr.row[data-state="queued"]`)).toHaveCount(1);
   await expect(page.locator(`${el} [data-no-profile]`)).toHaveText('no profile yet');
+  // Waiting for a profile is no work under way: a page's spinner on "busy" would spin with nothing running.
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready');
 });
 
 test("an embedded element takes a paste only while it has focus; the demo page hands it a paste from anywhere", async ({ page }) => {

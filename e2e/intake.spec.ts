@@ -93,3 +93,32 @@ test("a row's thumbnail dragged back is checked again, and names show whole char
   await expect(rows(page).nth(3)).toHaveAttribute('data-name', names[0]);
   await expect(page.locator(`${el} .notice`)).toBeEmpty();
 });
+
+test("a row's thumbnail dragged onto another element on the page is checked there; a narrow column gets the compact table", async ({ page }) => {
+  await openDemo(page);
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00005.png']);
+  await waitDone(page, 1);
+  // A second element in a 300 px column of this wide page.
+  await page.evaluate(() => {
+    const box = Object.assign(document.createElement('div'), { style: 'width: 300px' });
+    const two = Object.assign(document.createElement('histoscan-detector'), { id: 'two' });
+    for (const [k, v] of Object.entries({ model: 'models/fashion-cnn.onnx', profile: 'profiles/fashion-cnn.hsp', spec: 'models/fashion-cnn.json' })) two.setAttribute(k, v);
+    box.append(two);
+    document.body.append(box);
+  });
+  const two = page.locator('#two');
+  await expect(two).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await page.evaluate((sel) => {
+    const thumb = document.querySelector(sel)!.shadowRoot!.querySelector('tr.row img') as HTMLImageElement;
+    const dt = new DataTransfer();
+    dt.setData('text/uri-list', thumb.src);
+    document.querySelector('#two')!.shadowRoot!.querySelector('.drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, composed: true, cancelable: true }));
+  }, el);
+  await expect(two.locator('tr.row[data-state="done"]')).toHaveCount(1, { timeout: 60_000 });
+  await expect(two.locator('tr.row')).toHaveAttribute('data-name', '00005.png');
+  // The element's own width decides: the verdict is within its 300 px, the columns it hides are not shown.
+  const [box, verdict] = [await two.boundingBox(), await two.locator('tr.row .verdict').boundingBox()];
+  expect(verdict!.x + verdict!.width).toBeLessThanOrEqual(box!.x + box!.width + 1);
+  await expect(two.locator('tr.row td.hide-sm').first()).toBeHidden();
+  await expect(page.locator(`${el} tr.row td.hide-sm`).first()).toBeVisible();
+});

@@ -7,7 +7,7 @@ import { emit, type DetectorState } from './events.ts';
 import { blobsOf, pageUrl } from './files.ts';
 import { FileIntake } from './intake.ts';
 import { ModelLoader, NO_PROFILE, notStarted } from './model-loader.ts';
-import { thumbnail } from './thumbnails.ts';
+import { rowOfThumb, thumbnail } from './thumbnails.ts';
 import { QueueController } from './queue.ts';
 import { FIRST_ROWS, firstShown, windowAfterAdd, type Row, type RowWindow } from './rows.ts';
 import { Announcer, FocusKeeper } from './a11y.ts';
@@ -156,8 +156,8 @@ export class HistoscanDetector extends LitElement {
   readonly details = new DetailView(this, this.client, this.queue, () => ({ fpr: this.fpr, scoring: this.scoring }), (row) => this.thumb(row));
   readonly intake = new FileIntake(this, {
     add: (files, names) => this.addFiles(files, names),
-    // A row's own thumbnail dragged back is its file again (a blob: URL the page's CSP may not let it fetch).
-    addUrl: (url, row = this.queue.rows.find((r) => r.thumb === url)) => (row ? this.addFiles([row.file], [row.name]) : this.gallery.addUrl(url)),
+    // A row's thumbnail (this element's or another's) dragged here is its file again (thumbnails.ts rowOfThumb).
+    addUrl: (url, row = rowOfThumb(url)) => (row ? this.addFiles([row.file], [row.name]) : this.gallery.addUrl(url)),
   });
 
   constructor() {
@@ -211,10 +211,10 @@ export class HistoscanDetector extends LitElement {
     return super.dispatchEvent(e);
   }
 
-  /** `state` from the status and the queue. */
+  /** `state` from the status and the queue (images that wait for a profile are no work under way). */
   private syncState(): void {
     const s = this.status.state;
-    this.state = s === 'error' ? 'error' : s !== 'ready' ? 'loading' : this.queue.batch.running || this.profilePanel.busy ? 'busy' : 'ready';
+    this.state = s === 'error' ? 'error' : s !== 'ready' ? 'loading' : (this.queue.batch.running && this.queue.checking) || this.profilePanel.busy ? 'busy' : 'ready';
   }
 
   protected override updated(changed: PropertyValues<this>): void {

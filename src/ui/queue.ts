@@ -2,6 +2,7 @@
 // the worker, IN_FLIGHT at a time (a bounded queue, whatever was dropped), a worker death is survived by one
 // restart and one retry, and a batch can be cancelled, re-run or failed as a whole. What a row holds and
 // shows is rows.ts's. No DOM: unit tests drive it with a fake host and a fake client.
+import { dropThumb } from './thumbnails.ts';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ImageError, ImageResult, ScoringName } from '../types.ts';
 import { WorkerDiedError } from './client.ts';
@@ -67,6 +68,11 @@ export class QueueController implements ReactiveController {
 
   hostDisconnected(): void {
     this.stop();
+  }
+
+  /** Whether checks run: not while images wait for a model or for its profile. */
+  get checking(): boolean {
+    return this.ready;
   }
 
   /** The worker is ready: start, or resume, checking. */
@@ -247,10 +253,7 @@ export class QueueController implements ReactiveController {
       if (this.batch.running) this.endBatch();
     }
     const kept = keepWaiting ? this.rows.filter(isWaiting) : [];
-    for (const r of this.rows) {
-      if (kept.includes(r)) continue;
-      if (r.thumb) URL.revokeObjectURL(r.thumb);
-    }
+    for (const r of this.rows) if (!kept.includes(r)) dropThumb(r);
     this.rows = kept;
     this.limit = IN_FLIGHT;
     this.results.clear();

@@ -89,7 +89,7 @@ export class ResultDetail extends LitElement {
       .parts .bar > span { display: block; height: 100%; background: var(--histoscan-bar, #5b7aa8); }
       .parts tr.strong td:first-child { font-weight: 600; }
       .parts tr.strong .bar > span { background: var(--histoscan-unusual, #b93c0a); }
-      @media (max-width: 560px) { .maps { grid-template-columns: 1fr; } }
+      @container (max-width: 560px) { .maps { grid-template-columns: 1fr; } }
     `,
   ];
 

@@ -61,7 +61,8 @@ export class SampleGallery implements ReactiveController {
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       this.add(await res.blob(), name);
     } catch (e) {
-      this.fail(`${name} could not be fetched from this page's server (${(e as Error).message}); nothing was checked for it.`);
+      // A blob: URL that no row holds: a thumbnail whose rows were cleared (a row's own is its file: thumbnails.ts).
+      this.fail(url.startsWith('blob:') ? 'That image is no longer on the page (its row was cleared): drop the file itself.' : `${name} could not be fetched from this page's server (${(e as Error).message}); nothing was checked for it.`);
     }
   }
 

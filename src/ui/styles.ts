@@ -78,7 +78,8 @@ export const srStyles = css`
 `;
 
 export const detectorStyles = css`
-  :host { display: block; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: var(--histoscan-fg); background: var(--histoscan-bg); }
+  /* A container: the compact layout follows the element's own width (a 300 px column on a wide page), not the viewport's. */
+  :host { display: block; container-type: inline-size; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: var(--histoscan-fg); background: var(--histoscan-bg); }
   .status { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; font-size: 0.85rem; color: var(--histoscan-muted); margin-bottom: 0.75rem; }
   .chip { background: var(--histoscan-chip); border-radius: 999px; padding: 0.15rem 0.6rem; }
   .chip.provider { font-weight: 600; color: var(--histoscan-fg); }
@@ -128,7 +129,7 @@ export const detectorStyles = css`
   .build-progress { display: flex; gap: 0.5rem; align-items: center; margin-top: 0.5rem; }
   .build-progress progress { min-width: 6rem; }
   /* At 320 px (400% zoom) the verdict wraps rather than being cut by the table's box (WCAG 1.4.10). */
-  @media (max-width: 560px) { .hide-sm { display: none; } .name { max-width: 6rem; } td, th { padding: 0.25rem 0.2rem; } .verdict { white-space: normal; } }
+  @container (max-width: 560px) { .hide-sm { display: none; } .name { max-width: 6rem; } td, th { padding: 0.25rem 0.2rem; } .verdict { white-space: normal; } }
   /* The build's message is a live region that is always there (one inserted with its words is often not read out). */
   p[data-build]:empty { margin: 0; }
 `;
