@@ -121,4 +121,12 @@ test("a row's thumbnail dragged onto another element on the page is checked ther
   expect(verdict!.x + verdict!.width).toBeLessThanOrEqual(box!.x + box!.width + 1);
   await expect(two.locator('tr.row td.hide-sm').first()).toBeHidden();
   await expect(page.locator(`${el} tr.row td.hide-sm`).first()).toBeVisible();
+  // As a flex item beside a page's own panel it keeps its width (size containment on the host made it 0 px wide).
+  await page.evaluate(() => {
+    const row = Object.assign(document.createElement('div'), { style: 'display: flex; gap: 1rem' });
+    const panel = Object.assign(document.createElement('div'), { style: 'width: 300px', textContent: 'a page of its own' });
+    document.body.append(row);
+    row.append(panel, document.querySelector('#two')!);
+  });
+  expect((await two.boundingBox())!.width).toBeGreaterThan(300);
 });

@@ -62,7 +62,8 @@ export class ResultDetail extends LitElement {
     verdictStyles,
     srStyles,
     css`
-      :host { display: block; margin-top: 1rem; border: 1px solid var(--histoscan-border, #dbe1e8); border-radius: 12px; padding: 1rem; }
+      /* A container for the maps' layout (the detector's own block child: never sized by its content). */
+      :host { display: block; container-type: inline-size; margin-top: 1rem; border: 1px solid var(--histoscan-border, #dbe1e8); border-radius: 12px; padding: 1rem; }
       h2 { margin: 0 0 0.25rem; font-size: 1.1rem; }
       .head { display: flex; gap: 0.75rem; align-items: baseline; justify-content: space-between; flex-wrap: wrap; }
       .head .back { font-size: 0.8rem; padding: 0.2rem 0.6rem; }

@@ -78,8 +78,7 @@ export const srStyles = css`
 `;
 
 export const detectorStyles = css`
-  /* A container: the compact layout follows the element's own width (a 300 px column on a wide page), not the viewport's. */
-  :host { display: block; container-type: inline-size; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: var(--histoscan-fg); background: var(--histoscan-bg); }
+  :host { display: block; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: var(--histoscan-fg); background: var(--histoscan-bg); }
   .status { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; font-size: 0.85rem; color: var(--histoscan-muted); margin-bottom: 0.75rem; }
   .chip { background: var(--histoscan-chip); border-radius: 999px; padding: 0.15rem 0.6rem; }
   .chip.provider { font-weight: 600; color: var(--histoscan-fg); }
@@ -99,7 +98,9 @@ export const detectorStyles = css`
   progress { flex: 1; height: 0.8rem; accent-color: var(--histoscan-accent); }
   .notice { background: var(--histoscan-notice-bg); border: 1px solid var(--histoscan-notice-border); border-radius: 8px; padding: 0.5rem 0.75rem; font-size: 0.85rem; margin: 0.5rem 0; }
   .notice:empty { display: none; }
-  .table { overflow-x: auto; }
+  /* A container: the compact table follows the element's own width (a 300 px column on a wide page), not the
+     viewport's. Not the host: its size containment would make it 0 px wide in a page's flex row. */
+  .table { overflow-x: auto; container-type: inline-size; }
   .summary { font-size: 0.88rem; margin: 0.25rem 0; }
   .summary-note { background: var(--histoscan-notice-bg); border: 1px solid var(--histoscan-notice-border); border-radius: 8px; padding: 0.5rem 0.75rem; font-size: 0.85rem; margin: 0.25rem 0 0.5rem; }
   button.more { margin-top: 0.5rem; }
