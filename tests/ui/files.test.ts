@@ -62,7 +62,7 @@ describe('what a drop says', () => {
   it("takes this page's links from a uri-list, line by line, and counts the rest (other sites, comments left out, text that is no URL)", () => {
     const dt = (list: string) => ({ getData: (t: string) => (t === 'text/uri-list' ? list : '') }) as unknown as DataTransfer;
     const base = 'http://localhost:5173/index.html';
-    expect(droppedLinks(dt('# a comment\r\nhttp://localhost:5173/samples/a.png\r\nhttps://elsewhere.test/b.png\r\nhttp://[broken\r\nblob:http://localhost:5173/0f3c'), base)).toEqual({
+    expect(droppedLinks(dt('# a comment\r\nhttp://localhost:5173/samples/a.png\r\nhttp://127.0.0.1:9/b.png\r\nhttp://[broken\r\nblob:http://localhost:5173/0f3c'), base)).toEqual({
       own: ['http://localhost:5173/samples/a.png', 'blob:http://localhost:5173/0f3c'],
       other: 2,
     });
