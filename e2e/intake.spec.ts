@@ -15,13 +15,13 @@ async function dropFromDisk(page: Page, paths: string[], selector: string): Prom
   for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, ...at });
 }
 
-/** A drop of text data (as dragged from another page) on the drop zone. */
-async function dropData(page: Page, data: Record<string, string>): Promise<void> {
+/** A drop of text data (as dragged from another page, or a thumbnail's address) on the drop zone of the element `host`. */
+async function dropData(page: Page, data: Record<string, string>, host = el): Promise<void> {
   await page.evaluate(([sel, d]) => {
     const dt = new DataTransfer();
     for (const [type, value] of Object.entries(d)) dt.setData(type, value);
     document.querySelector(sel)!.shadowRoot!.querySelector('.drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, composed: true, cancelable: true }));
-  }, [el, data] as const);
+  }, [host, data] as const);
 }
 
 test('a dropped folder names each image by its path in it, and an empty folder, text or an image of another site each say why nothing came', async ({ page }) => {
@@ -54,7 +54,7 @@ test('a dropped folder names each image by its path in it, and an empty folder, 
 
     await dropData(page, { 'text/plain': 'histoscan' });
     await expect(page.locator(`${el} .notice`)).toHaveText('Only image files and folders can be dropped here.');
-    await dropData(page, { 'text/uri-list': 'https://elsewhere.test/cat.png', 'text/html': '<img src="https://elsewhere.test/cat.png">' });
+    await dropData(page, { 'text/uri-list': 'http://127.0.0.1:9/cat.png', 'text/html': '<img src="http://127.0.0.1:9/cat.png">' });
     await expect(page.locator(`${el} .notice`)).toHaveText('Images from other sites are not fetched here: save the image, then drop the file.');
     await dropData(page, { 'text/uri-list': 'http://[broken' });
     await expect(page.locator(`${el} .notice`)).toHaveText('Images from other sites are not fetched here: save the image, then drop the file.');
@@ -83,12 +83,7 @@ test("a row's thumbnail dragged back is checked again, and names show whole char
     ['x\\u202egnp.exe.png', 'split'],
   ]);
   // The page's CSP allows no fetch of blob: URLs: the thumbnail's row gives its file instead.
-  await page.evaluate((sel) => {
-    const thumb = document.querySelector(sel)!.shadowRoot!.querySelector('tr.row img') as HTMLImageElement;
-    const dt = new DataTransfer();
-    dt.setData('text/uri-list', thumb.src);
-    document.querySelector(sel)!.shadowRoot!.querySelector('.drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, composed: true, cancelable: true }));
-  }, el);
+  await dropData(page, { 'text/uri-list': (await page.locator(`${el} tr.row img`).first().getAttribute('src'))! });
   await waitDone(page, 4);
   await expect(rows(page).nth(3)).toHaveAttribute('data-name', names[0]);
   await expect(page.locator(`${el} .notice`)).toBeEmpty();
@@ -108,12 +103,7 @@ test("a row's thumbnail dragged onto another element on the page is checked ther
   });
   const two = page.locator('#two');
   await expect(two).toHaveAttribute('state', 'ready', { timeout: 60_000 });
-  await page.evaluate((sel) => {
-    const thumb = document.querySelector(sel)!.shadowRoot!.querySelector('tr.row img') as HTMLImageElement;
-    const dt = new DataTransfer();
-    dt.setData('text/uri-list', thumb.src);
-    document.querySelector('#two')!.shadowRoot!.querySelector('.drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, composed: true, cancelable: true }));
-  }, el);
+  await dropData(page, { 'text/uri-list': (await page.locator(`${el} tr.row img`).first().getAttribute('src'))! }, '#two');
   await expect(two.locator('tr.row[data-state="done"]')).toHaveCount(1, { timeout: 60_000 });
   await expect(two.locator('tr.row')).toHaveAttribute('data-name', '00005.png');
   // The element's own width decides: the verdict is within its 300 px, the columns it hides are not shown.

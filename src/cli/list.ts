@@ -60,13 +60,14 @@ export function listImages(paths: string[], note: (sentence: string, incomplete:
       const p = join(dir, n);
       if (n.startsWith('.')) continue;
       const st = statOf(p);
+      const image = IMAGE_EXT.has(extname(n).toLowerCase());
       // A link to nothing named as an image (an annex's content never fetched) is an image not checked.
-      if (!st) (IMAGE_EXT.has(extname(n).toLowerCase()) ? brokenImages : broken).push(p);
+      if (!st) (image ? brokenImages : broken).push(p);
       else if (st === 'denied') unreadable.push(p);
       else if (st.isDirectory()) walk(p);
       // A pipe or a device (a link to /dev/zero) would be read for ever.
       else if (!st.isFile()) special.push(p);
-      else if (IMAGE_EXT.has(extname(n).toLowerCase())) add(p);
+      else if (image) add(p);
       else left.push(p);
     }
   };

@@ -33,6 +33,9 @@ export function shardSettings(opts: Record<string, unknown>, cmd: Command, edges
   return { settings, notes };
 }
 
+/** A folder as shards name it: without a trailing slash ("bg/" and "bg" are one folder). */
+const folderName = (dir: string) => dir.replace(/(.)\/+$/, '$1');
+
 /**
  * A shard's source as its profile names it: the folder, a key of the whole list it was cut from (the
  * images' paths within the folder), and K/N. The key is what a merge compares, so one folder named two
@@ -40,7 +43,7 @@ export function shardSettings(opts: Record<string, unknown>, cmd: Command, edges
  */
 export function shardSource(dir: string, all: string[], spec: string): string {
   const key = createHash('sha256').update(all.map((f) => relative(dir, f)).join('\n')).digest('hex').slice(0, 12);
-  return `${dir.replace(/(.)\/+$/, '$1')} [list ${key}] shard ${spec}`;
+  return `${folderName(dir)} [list ${key}] shard ${spec}`;
 }
 
 /**
@@ -57,7 +60,7 @@ export function shardCoverage(sources: string[], paths: string[]): string {
       if (!m) continue;
       const [folder, k, n] = [m[1], Number(m[3]), Number(m[4])];
       // Shards of 0.4.13 and before name the folder only, as it was typed.
-      const list = m[2] ?? folder.replace(/(.)\/+$/, '$1');
+      const list = m[2] ?? folderName(folder);
       const seen = folders.get(list) ?? { folder, n, path: paths[i], ks: new Set<number>() };
       if (seen.n !== n) throw new UsageError(`${paths[i]} is shard ${k}/${n} of ${folder}, and ${seen.path} a shard of ${seen.n}: shards cut ${n} and ${seen.n} ways share images, which would count twice. Merge the shards of one --shard K/N.`);
       seen.ks.add(k);

@@ -11,7 +11,6 @@ export const skippedLine = (k: { file: string; error: string }) => `skipped ${k.
 // Control characters (C0, DEL, C1) and the bidirectional controls that reorder the text around them
 // ("x\u202egnp.exe" reads as "xexe.png"): a name shows them as escapes, in the CLI and the page alike.
 const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-const HIDDEN_KEEP_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 const escaped = (c: string) => {
   const json = JSON.stringify(c).slice(1, -1);
   return json !== c ? json : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
@@ -19,4 +18,4 @@ const escaped = (c: string) => {
 /** A name or message with its hidden characters escaped (\n, \t, \u001b, \u202e), so a line stays one line of tab-separated fields, no file name writes to the terminal and none reads as another. */
 export const printable = (s: string) => s.replace(HIDDEN, escaped);
 /** The same, keeping line breaks and tabs: for messages of several lines. */
-export const printableLines = (s: string) => s.replace(HIDDEN_KEEP_LINES, escaped);
+export const printableLines = (s: string) => s.replace(HIDDEN, (c) => (c === '\n' || c === '\t' ? c : escaped(c)));

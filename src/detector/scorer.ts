@@ -48,16 +48,17 @@ export class Scorer {
     this.partNames = partNames(this.scan, profile.header.nodes);
     const cal = profile.header.calibration;
     const by = profile.header.generator ? ` (written by ${profile.header.generator})` : '';
+    const first = FIRST_VERSION.test(profile.header.generator ?? '');
     this.calibrationProblem =
       cal?.digest && cal.digest !== profileDigest(profile)
         ? 'The calibration table belongs to another profile (its histograms or scan settings differ): recalibrate with "histoscan calibrate".'
         : cal && cal.parts.join() !== this.partNames.join()
           ? `The calibration table's parts (${cal.parts.join(', ')}) are not the ones this version computes for the profile (${this.partNames.join(', ')})${by}: recalibrate with "histoscan calibrate".`
-          : !cal && FIRST_VERSION.test(profile.header.generator ?? '')
+          : !cal && first
             ? `The profile has no calibration this version can use${by}: histoscan 0.1's tables cannot be ranked without counting each image against itself. Recalibrate with "histoscan calibrate".`
             : undefined;
     // Valid at its FPR all the same: the calibration ranks the parts as this version combines them.
-    this.note = cal && !this.calibrationProblem && FIRST_VERSION.test(profile.header.generator ?? '')
+    this.note = cal && !this.calibrationProblem && first
       ? `this profile was written by ${profile.header.generator}; since 0.2 its parts are combined otherwise, so verdicts can differ from those 0.1 gave (they hold the FPR all the same). Build it again with this version for what it adds since.`
       : undefined;
     Object.freeze(this);
