@@ -82,6 +82,13 @@ test('the tarball holds the builds and no data, tests or sources', () => {
   const manifest = JSON.parse(readFileSync(join(work, 'node_modules/histoscan/custom-elements.json'), 'utf8'));
   const decl = manifest.modules.flatMap((m: { declarations?: { tagName?: string }[] }) => m.declarations ?? []).find((d: { tagName?: string }) => d.tagName === 'histoscan-detector');
   expect(decl.attributes.map((a: { name: string }) => a.name)).toEqual(expect.arrayContaining(['model', 'profile', 'fpr']));
+  // Typed as the d.ts types them, events with their detail; the element's controllers are not API.
+  expect(decl.attributes.find((a: { name: string }) => a.name === 'fpr').type.text).toBe('number');
+  expect(decl.events.find((e: { name: string }) => e.name === 'histoscan-result').type.text).toBe('CustomEvent<ImageResult>');
+  expect(decl.members.map((m: { name: string }) => m.name)).not.toContain('client');
+  const map = manifest.modules.flatMap((m: { declarations?: { tagName?: string }[] }) => m.declarations ?? []).find((d: { tagName?: string }) => d.tagName === 'hs-pvalue-map');
+  expect(map.attributes.map((a: { name: string }) => a.name)).toContain('n-max');
+  expect(map.events.map((e: { name: string }) => e.name)).toEqual(['node-select']);
 });
 
 test('import in Node: the core API runs and its types resolve under tsc', () => {
@@ -114,16 +121,23 @@ test('the Node API (histoscan/node) checks an image as the CLI does, with types 
     join(work, 'check-node.ts'),
     `import { readFileSync } from 'node:fs';
 import { HistoscanError as CoreError } from 'histoscan/core';
-import { decodeImage, decodeProfile, Detector, UsageError, type ImageResult } from 'histoscan/node';
+import { decodeImage, decodeProfile, Detector, UsageError, type ErrorCode, type ImageResult, type NodeRef, type ProfileHeader, type Progress, type Provider } from 'histoscan/node';
+import type { LayerLayout, ProfileHeader as CoreHeader } from 'histoscan/core';
+// Every type the API's signatures use can be named from the entry point that has them, without the DOM's types.
+const layers = (h: ProfileHeader | CoreHeader): LayerLayout[] => h.layers;
+const where = (n: NodeRef): string => n.layer;
+export const onProgress = (p: Progress): number => p.done;
+export const codeOf = (c: ErrorCode, p: Provider): string => c + p;
 const d = await Detector.create({ model: new Uint8Array(readFileSync('public/models/fashion-cnn.onnx')), profile: decodeProfile(new Uint8Array(readFileSync('public/profiles/fashion-cnn.hsp'))) });
 const r: ImageResult = await d.check(await decodeImage(new Uint8Array(readFileSync(process.argv[2])), 'x.png'), 'x.png');
+if (!layers(d.profile!.header).length || !r.topNodes.every((n) => where(n))) throw new Error('no layers');
 // What the Node API throws is an instance of histoscan/core's classes too (each entry point has its own copy).
 const thrown = await d.check({ width: 0, height: 0, data: new Uint8Array(0) }, 'empty').catch((e: unknown) => e);
 d.release();
 console.log(JSON.stringify({ verdict: r.verdict, score: r.score, core: thrown instanceof CoreError, node: thrown instanceof UsageError }));
 `,
   );
-  const tsconfig = { compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], strict: true, types: ['node'], outDir: 'out', skipLibCheck: false } };
+  const tsconfig = { compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022'], strict: true, types: ['node'], outDir: 'out', skipLibCheck: false } };
   writeFileSync(join(work, 'tsconfig.node.json'), JSON.stringify({ ...tsconfig, files: ['check-node.ts'] }));
   run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.node.json']);
   const api = JSON.parse(run(process.execPath, ['out/check-node.js', IMAGE]));

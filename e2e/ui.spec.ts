@@ -109,6 +109,10 @@ test('builds a profile in the browser, downloads it and reuses it', async ({ pag
   await expect(page.locator(`${el} [data-build]`)).toContainText('but not put in use: 7 calibration images cannot flag at FPR 5% (19 are needed: at least 38 images in all');
   await expect(page.locator(`${el} .chip`, { hasText: '10,000 images + 2,000 to calibrate' })).toBeVisible();
   await expect(page.locator('#model-about')).toContainText('10,000 training images');
+  // And it is the one that checks: a verdict at FPR 5%, not the build's "Not calibrated".
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00010.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-verdict', /typical|unusual/);
   // Said once, not again in the build's own warning.
   await expect(page.locator(`${el} [data-build]`)).not.toContainText('it needs at least 19 calibration images');
   // Too few to make pseudo-anomalies from: the verdict keeps every witness, and says so.

@@ -53,7 +53,14 @@ export interface ImageResult {
   height: number;
   /** Top classes of the model's own prediction, best first. */
   top: { index: number; label: string; prob: number }[];
+  /**
+   * The anomaly statistic the verdict ranks against the calibration images (larger: more unusual).
+   * Calibrated, it combines the parts' ranks among them (the profile's `combine`); without
+   * calibration, the sum of the parts' scan scores. Its scale is the profile's own: compare it
+   * within one profile, and decide by `q` and `verdict`.
+   */
   score: number;
+  /** The scan's α*: the p-value threshold of the most anomalous part's subset. */
   alpha: number;
   /** Calibrated p-value of the score against clean calibration inputs; NaN without calibration. */
   q: number;

@@ -41,8 +41,8 @@ describe('textLine names the evidence behind an unusual verdict', () => {
 describe('groupText', () => {
   it('names the images of the group subset (the first five) and counts in the singular where one', () => {
     const images = ['a.png', 'b.png', 'c.png', 'd.png', 'e.png', 'f.png'];
-    expect(groupText({ score: 84.556, alpha: 0.36, images, nodes: 283 })).toBe('group scan: score 84.556 at alpha 0.36: 6 images x 283 nodes (a.png, b.png, c.png, d.png, e.png, …)');
-    expect(groupText({ score: 1.5, alpha: 0.05, images: ['a.png'], nodes: 1 })).toBe('group scan: score 1.500 at alpha 0.050: 1 image x 1 node (a.png)');
+    expect(groupText({ score: 84.556, alpha: 0.36, images, nodes: 283, layers: [] })).toBe('group scan: score 84.556 at alpha 0.36: 6 images x 283 nodes (a.png, b.png, c.png, d.png, e.png, …)');
+    expect(groupText({ score: 1.5, alpha: 0.05, images: ['a.png'], nodes: 1, layers: [] })).toBe('group scan: score 1.500 at alpha 0.050: 1 image x 1 node (a.png)');
   });
 });
 

@@ -51,6 +51,10 @@ describe('CLI end to end on the default model', () => {
     const group = JSON.parse(g.stdout).group;
     expect(group.images.length).toBeGreaterThan(0);
     expect(group.images.filter((f: string) => f.includes('pgd')).length / group.images.length).toBeGreaterThan(0.5);
+    // Which nodes, by layer, as many as it counts, each within its layer.
+    const sizes = new Map(decodeProfile(new Uint8Array(readFileSync(hsp))).header.layers.map((l) => [l.name, l.nodes]));
+    expect(group.layers.reduce((n: number, l: { indices: number[] }) => n + l.indices.length, 0)).toBe(group.nodes);
+    for (const l of group.layers as { layer: string; indices: number[] }[]) expect(l.indices.every((i) => i >= 0 && i < sizes.get(l.layer)!)).toBe(true);
 
     const e = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram,empirical,kde', '--kde-background', '50', '--kde-images', '10', '--json']);
     expect(e.status, e.stderr).toBe(0);

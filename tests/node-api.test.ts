@@ -80,6 +80,8 @@ describe('the Node API', () => {
     await expect(d.check(img, 'x', { fpr: '0.05' as never })).rejects.toThrow('fpr must be a rate between 0 and 1, such as 0.05, not the string "0.05".');
     await expect(d.check(img, 'x', { scoring: 'nope' as never })).rejects.toThrow('scoring must be one of bj, hc, ks, not "nope".');
     await expect(d.check(img, 'x', { topNodes: -1 })).rejects.toThrow('topNodes must be a count of nodes (an integer of at least 0), not -1.');
+    // A misspelt option is refused as create() and build() refuse one, not scored with the default unsaid.
+    await expect(d.check(img, 'x', { FPR: 0.2 } as never)).rejects.toThrow('Detector.check takes no "FPR"; it takes fpr, scoring, topNodes.');
     d.release();
     await expect(d.check(img, 'x')).rejects.toThrow(/This detector was released/);
     expect(() => d.useProfile(hsp)).toThrow(/This detector was released/);

@@ -1,4 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProfile, encodeProfile, rng } from '../src/core/index.ts';
 import { Detector } from '../src/detector/index.ts';
@@ -54,5 +57,19 @@ describe('a profile holds per-node histograms, not inputs', () => {
       expect(checked).toBeGreaterThan(10);
     }
     d.release();
+  });
+});
+
+describe('the CLI keeps to the machine', () => {
+  it('writes nothing to HOME or the temp folder and sends no telemetry (onnxruntime-node keeps a device id and a queue of events unless told not to)', () => {
+    const home = mkdtempSync(join(tmpdir(), 'hs-home-'));
+    const tmp = mkdtempSync(join(tmpdir(), 'hs-tmp-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, TMPDIR: tmp };
+    delete env.ORT_DISABLE_TELEMETRY;
+    const r = spawnSync(process.execPath, ['bin/histoscan.js', 'score', '--model', 'public/models/fashion-cnn.onnx', '--profile', 'public/profiles/fashion-cnn.hsp', 'data/clean/00000.png'], { encoding: 'utf8', env });
+    expect(r.status, r.stderr).toBe(0);
+    const written = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+    expect(written(home)).toEqual([]);
+    expect(written(tmp).filter((f) => !/[\\/]tsx-\d/.test(f))).toEqual([]); // tsx's compile cache: a checkout's, not the package's
   });
 });

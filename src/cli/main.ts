@@ -1,7 +1,7 @@
 // histoscan command line: inspect | profile | activations | score | eval | calibrate | merge (the flags they share: options.ts).
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
-import { encodeProfile, excessNote, layerReductions, payloadBytes, SCORINGS, toImageError, UsageError, verdictOf } from '../core/index.ts';
+import { encodeProfile, excessNote, layerReductions, nodesByLayer, payloadBytes, SCORINGS, toImageError, UsageError, verdictOf } from '../core/index.ts';
 import { BUILD_CHOICES, DEFAULTS } from '../defaults.ts';
 import { PEER_FEATURES } from '../peers/index.ts';
 import { collectReadable, EVAL_METHODS, evalImages, runEval } from './eval.ts';
@@ -226,7 +226,7 @@ specOptions(
   // The group scan searches subsets of images and nodes at once: seconds to a minute on thousands, said first.
   if (opts.group && full.length > 100) console.error(`note: scanning the ${counted(full.length, 'image')} as a group…`);
   const group = opts.group && full.length ? detector.scorer!.groupScan(full, opts.scoring, DEFAULTS.groupSeed) : null;
-  const done = sink.end(group && { score: group.score, alpha: group.alpha, images: group.images.map((i) => full[i].file), nodes: group.nodes.length });
+  const done = sink.end(group && { score: group.score, alpha: group.alpha, images: group.images.map((i) => full[i].file), nodes: group.nodes.length, layers: nodesByLayer(detector.scorer!.profile.header.layers, group.nodes) });
   const calibrated = detector.scorer!.calibrated;
   detector.release();
   if (done.uncalibrated) console.error(`${opts.failOnFlagged ? 'histoscan: --fail-on-flagged cannot gate' : 'warning: no verdict'} at FPR ${opts.fpr}: ${done.uncalibrated}`);

@@ -37,7 +37,10 @@ export interface GroupLine {
   score: number;
   alpha: number;
   images: string[];
+  /** How many nodes the subset holds; `layers` names them. */
   nodes: number;
+  /** The subset's nodes, by layer: each layer's own node indices (as topNodes' `index`). */
+  layers: { layer: string; indices: number[] }[];
 }
 
 export function scoreLine(r: ImageResult): ScoreLine {

@@ -42,7 +42,7 @@ export const ROWS_PER_PROTOTYPE = 10;
 export const MIN_PROTOTYPE_ROWS = 5;
 
 /** What the features need of a layer: one image's shape, its channel axis, its nodes. */
-type Shaped = Pick<LayerLayout, 'shape' | 'nodes' | 'channelAxis'>;
+export type Shaped = Pick<LayerLayout, 'shape' | 'nodes' | 'channelAxis'>;
 
 /** Channels of a layer: its channel axis (per element, pooled or reduced per channel), else one feature per node. */
 const channels = (l: Shaped) => {

@@ -1,3 +1,5 @@
+// histoscan/core: the pure scoring modules, and every type their signatures use.
+export type * from '../types.ts';
 export * from './errors.ts';
 export * from './bins.ts';
 export * from './profile.ts';

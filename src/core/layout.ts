@@ -11,6 +11,21 @@ export function locateNode(layers: LayerLayout[], node: number): { layer: string
 }
 
 /** Start offset of each layer in the flat node vector. */
+/** Flat node indices as each layer's own, ascending, layers in profile order (those without a node left out). */
+export function nodesByLayer(layers: LayerLayout[], flat: readonly number[]): { layer: string; indices: number[] }[] {
+  const nodes = [...flat].sort((a, b) => a - b);
+  const out: { layer: string; indices: number[] }[] = [];
+  let offset = 0;
+  let i = 0;
+  for (const l of layers) {
+    const indices: number[] = [];
+    for (; i < nodes.length && nodes[i] < offset + l.nodes; i++) indices.push(nodes[i] - offset);
+    if (indices.length) out.push({ layer: l.name, indices });
+    offset += l.nodes;
+  }
+  return out;
+}
+
 export function layerOffsets(layers: LayerLayout[]): number[] {
   const out: number[] = [];
   let offset = 0;

@@ -173,7 +173,7 @@ export interface AucComparison {
   se: number;
   lo: number;
   hi: number;
-  /** Two-sided p-value of "equal AUCs". */
+  /** Two-sided p-value of "equal AUCs"; NaN (null in JSON) where `se` is, with fewer than two images on a side. */
   p: number;
 }
 
@@ -185,7 +185,8 @@ export interface AucComparison {
  */
 export function compareAuc(negA: ArrayLike<number>, posA: ArrayLike<number>, negB: ArrayLike<number>, posB: ArrayLike<number>): AucComparison {
   const { a, b, diff, se } = compareMeanAuc(negA, negB, [{ a: posA, b: posB }]);
-  const p = se > 0 ? 2 * normalTail(Math.abs(diff) / se) : diff === 0 ? 1 : 0;
+  // NaN where the error cannot be computed (one image on a side): no test, not a certain difference.
+  const p = !(se >= 0) ? NaN : se > 0 ? 2 * normalTail(Math.abs(diff) / se) : diff === 0 ? 1 : 0;
   return { a, b, diff, se, lo: diff - Z95 * se, hi: diff + Z95 * se, p: Math.min(1, p) };
 }
 

@@ -98,6 +98,8 @@ export class Detector {
       throw new ProfileError('No profile loaded: its build planned the layers again (for the images given, or by build(…, { plan })), and the profile this detector held does not fit them; use the built one (useProfile(result.profile)).', 'mismatch');
     }
     if (!scorer) throw new UsageError('No profile loaded: load a .hsp profile for this model, or build one from known-good images (in Node: Detector.create({ profile }) or useProfile).');
+    const foreign = Object.keys(opts).filter((k) => !SCORE_OPTIONS.includes(k));
+    if (foreign.length) throw new UsageError(`Detector.check takes no ${foreign.map((k) => `"${k}"`).join(', ')}; it takes ${SCORE_OPTIONS.join(', ')}.`);
     refuse(opts);
     checkPixels(img, file);
     const { logits, nodes, errors, preprocessMs, inferenceMs } = await this.running(() => this.features.nodeValues([img]));

@@ -28,6 +28,10 @@ function nativeRuntime(): Promise<typeof ort | null> {
   // A specifier bundlers do not follow, nor fold into a literal (which an app's dev server would then
   // try to resolve, and fail on where the optional package did not install): browser builds never see it.
   const name = ['onnxruntime', 'node'].join('-');
+  // Its native runtime sends usage telemetry (the model's graph and producer names, a device id kept
+  // in HOME) unless told not to: nothing leaves the machine, as the README promises. A user's own
+  // setting of the variable is theirs.
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
   native ??= import(/* @vite-ignore */ name).then(
     (m: { default?: typeof ort } & typeof ort) => m.default ?? m,
     () => null,

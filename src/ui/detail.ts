@@ -37,8 +37,9 @@ export class DetailView {
     if (this.selected === row.id) this.set({ result: r });
   }
 
+  /** Nothing of the image kept: its result and the model's view of it. */
   close(): void {
-    this.set({ selected: -1, result: null });
+    this.set({ selected: -1, result: null, modelInput: null });
   }
 
   async open(row: Row): Promise<void> {

@@ -7,7 +7,7 @@ import { emit, type DetectorState } from './events.ts';
 import { blobsOf, pageUrl } from './files.ts';
 import { FileIntake } from './intake.ts';
 import { ModelLoader, NO_PROFILE, notStarted } from './model-loader.ts';
-import { rowOfThumb, thumbnail } from './thumbnails.ts';
+import { dropThumb, rowOfThumb, thumbnail } from './thumbnails.ts';
 import { QueueController } from './queue.ts';
 import { FIRST_ROWS, firstShown, windowAfterAdd, type Row, type RowWindow } from './rows.ts';
 import { Announcer, FocusKeeper } from './a11y.ts';
@@ -32,11 +32,11 @@ import { scrolling } from './motion.ts';
  * @attr theme - 'light' or 'dark' forces a colour scheme; otherwise prefers-color-scheme decides.
  * @attr state - reflected, read-only: loading | ready | error | busy.
  *
- * @event histoscan-ready - the model and its profile are loaded; detail: InitInfo (profileBytes 0: no profile yet, and images wait for one).
- * @event histoscan-result - one image was checked; detail: ImageResult.
- * @event histoscan-error - one image could not be checked (detail: ImageError), or start-up failed (file: null).
- * @event histoscan-batch-done - the queue ran empty or was cancelled; detail: BatchSummary.
- * @event histoscan-profile - a profile built in the element or loaded from a .hsp file is in use; detail: ProfileChange.
+ * @event {CustomEvent<InitInfo>} histoscan-ready - the model and its profile are loaded; detail: InitInfo (profileBytes 0: no profile yet, and images wait for one).
+ * @event {CustomEvent<ImageResult>} histoscan-result - one image was checked; detail: ImageResult.
+ * @event {CustomEvent<ImageError>} histoscan-error - one image could not be checked (detail: ImageError), or start-up failed (file: null).
+ * @event {CustomEvent<BatchSummary>} histoscan-batch-done - the queue ran empty or was cancelled; detail: BatchSummary.
+ * @event {CustomEvent<ProfileChange>} histoscan-profile - a profile built in the element or loaded from a .hsp file is in use; detail: ProfileChange.
  *
  * @csspart status - the line of chips about model, profile and provider.
  * @csspart drop-zone - the area that takes dropped and pasted images.
@@ -92,14 +92,14 @@ export class HistoscanDetector extends LitElement {
   model = '';
   profile = '';
   spec = '';
-  fpr = DEFAULTS.fpr;
+  fpr: number = DEFAULTS.fpr;
   scoring: ScoringName = DEFAULTS.scoring;
   /** Where the model runs: 'auto' (WebGPU on a hardware adapter, else WASM), 'webgpu', 'wasm', or 'cpu' (WASM in a browser). */
   provider: ProviderRequest = 'auto';
   /** WASM threads (0 = automatic). */
-  threads = 0;
+  threads: number = 0;
   /** Byte budget of a profile built on this page, in MB: the plan reduces layers to fit it (model/plan.ts). */
-  budget = DEFAULTS.budgetMB;
+  budget: number = DEFAULTS.budgetMB;
   samples = '';
   /** Reflected for styling and tests; set by the element. */
   state: DetectorState = 'loading';
@@ -117,10 +117,10 @@ export class HistoscanDetector extends LitElement {
   /** The rows the table draws (rows.ts's RowWindow). */
   rowWindow: RowWindow = FIRST_ROWS;
 
-  /** Where focus goes when the control that has it leaves with an update (a11y.ts). */
+  /** Where focus goes when the control that has it leaves with an update (a11y.ts). @internal */
   readonly focusKeeper = new FocusKeeper(this);
-  readonly client = new DetectorClient();
-  readonly queue = new QueueController(this, this.client, {
+  /** @internal */ readonly client = new DetectorClient();
+  /** @internal */ readonly queue = new QueueController(this, this.client, {
     options: () => ({ fpr: this.fpr, scoring: this.scoring }),
     result: (r, row) => {
       emit(this, 'histoscan-result', r);
@@ -133,7 +133,7 @@ export class HistoscanDetector extends LitElement {
     },
     fatal: (e) => (this.status = { state: 'error', message: e.message }),
   });
-  readonly gallery = new SampleGallery(
+  /** @internal */ readonly gallery = new SampleGallery(
     this,
     (blob, name) => this.addFiles([blob], [name]),
     (error) => {
@@ -141,7 +141,7 @@ export class HistoscanDetector extends LitElement {
       emit(this, 'histoscan-error', { file: null, error });
     },
   );
-  readonly profilePanel = new ProfilePanel(
+  /** @internal */ readonly profilePanel = new ProfilePanel(
     this,
     this.client,
     (files) => this.useLocalModel(files),
@@ -152,8 +152,8 @@ export class HistoscanDetector extends LitElement {
       this.queue.recheck();
     },
   );
-  readonly loader = new ModelLoader(this, this.client, this.queue);
-  readonly details = new DetailView(this, this.client, this.queue, () => ({ fpr: this.fpr, scoring: this.scoring }), (row) => this.thumb(row));
+  /** @internal */ readonly loader = new ModelLoader(this, this.client, this.queue);
+  /** @internal */ readonly details = new DetailView(this, this.client, this.queue, () => ({ fpr: this.fpr, scoring: this.scoring }), (row) => this.thumb(row));
   readonly intake = new FileIntake(this, {
     add: (files, names) => this.addFiles(files, names),
     // A row's thumbnail (this element's or another's) dragged here is its file again (thumbnails.ts rowOfThumb).
@@ -185,6 +185,8 @@ export class HistoscanDetector extends LitElement {
       if (this.isConnected) return;
       this.client.dispose();
       this.profilePanel.forgetDownload();
+      for (const row of this.queue.rows) dropThumb(row); // no image of it reachable by URL (a re-insert draws them again)
+      this.details.close();
       this.status = { state: 'idle' };
     });
   }
@@ -202,7 +204,7 @@ export class HistoscanDetector extends LitElement {
     this.syncState();
   }
 
-  /** Listeners of ready and batch-done read the state those events announce, not the one of the last render. */
+  /** Listeners of ready and batch-done read the state those events announce, not the one of the last render. @internal */
   override dispatchEvent(e: Event): boolean {
     if (e.type === 'histoscan-ready' || e.type === 'histoscan-batch-done') {
       this.syncState();
@@ -228,10 +230,7 @@ export class HistoscanDetector extends LitElement {
     return this.loader.useLocal(files);
   }
 
-  /**
-   * Load the model, profile and spec the attributes name again, e.g. after a model picked from this
-   * device (setting an attribute to the value it has changes nothing).
-   */
+  /** Load the model, profile and spec the attributes name again, e.g. after a model from this device (an attribute set to its value changes nothing). */
   restart(): void {
     this.loader.restart();
   }

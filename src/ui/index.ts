@@ -6,8 +6,9 @@ export { PValueMap } from './pvalue-map.ts';
 export { NodeHistogram } from './node-histogram.ts';
 export { DetectorClient, WorkerDiedError } from './client.ts';
 export { QueueController } from './queue.ts';
-export type { Row, RowSummary } from './rows.ts';
+export type { Row, RowState, RowSummary } from './rows.ts';
+export type { FileIntake } from './intake.ts';
 export type { BatchSummary, HistoscanEventMap, ProfileChange } from './events.ts';
 /** The detail of histoscan-ready (and ProfileChange.info): provider, sizes, layers, calibration. */
-export type { InitInfo } from '../worker/worker.ts';
+export type { Download, InitInfo, InitOptions, ModelInput } from '../worker/worker.ts';
 export type * from '../types.ts';

@@ -19,14 +19,16 @@ const MIN_MARK = 3;
  * Per-node p-value map of one layer: each node a cell coloured by -log10 p (cividis, p = 1 darkest,
  * p <= 10^-nMax brightest), nodes of the anomalous subset marked in red. Per-element layers
  * ([C, H, W] with one node per element) draw one H x W tile per channel; other layers a grid of
- * square cells. Click, or arrow keys + Enter, selects a node: fires `node-select` with
- * { index, layer } (index within the layer), bubbling and composed.
+ * square cells. Click, or arrow keys + Enter, selects a node.
+ *
+ * @attr n-max - -log10 p at the top of the colour scale (default 4).
+ * @event {CustomEvent<{ index: number; layer?: string }>} node-select - a node was selected; detail: its index within the layer and the layer's name (bubbles, composed).
  */
 export class PValueMap extends LitElement {
   static override properties = {
     layer: { attribute: false },
     subset: { attribute: false },
-    nMax: { type: Number },
+    nMax: { type: Number, attribute: 'n-max' },
     selected: { type: Number },
     status: { state: true },
   };

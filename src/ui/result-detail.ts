@@ -36,6 +36,8 @@ function verdictHint(d: ImageResult, scans: number, quiet: boolean, joint: boole
  * <hs-result-detail>: why one image got its verdict. One p-value map per monitored layer with the
  * anomalous subset outlined, the most anomalous nodes, and the background histogram of a chosen node
  * (fetched through `loadHistogram`, which takes the node's flat index and the predicted class).
+ *
+ * @event {CustomEvent<null>} back-to-row - the user asked to go back to the image's row in the table.
  */
 export class ResultDetail extends LitElement {
   static override properties = {

@@ -14,11 +14,13 @@ const byUrl = new Map<string, Pick<Row, 'file' | 'name'>>();
 export const rowOfThumb = (url: string) => byUrl.get(url);
 const made = (row: Row, url: string) => (byUrl.set(url, { file: row.file, name: row.name }), (row.thumb = url));
 
-/** The row's thumbnail let go (its rows cleared). */
+/** The row's thumbnail let go (its rows cleared, its element removed): the image is not reachable by its URL any more; a later render makes another. */
 export function dropThumb(row: Row): void {
+  making.delete(row);
   if (!row.thumb) return;
   URL.revokeObjectURL(row.thumb);
   byUrl.delete(row.thumb);
+  row.thumb = '';
 }
 
 export function thumbnail(row: Row, client: DetectorClient, arrived: () => void): string {
@@ -28,6 +30,8 @@ export function thumbnail(row: Row, client: DetectorClient, arrived: () => void)
   making.add(row);
   void client.preview(row.file, row.name, 256).then(
     (png) => {
+      // Dropped while the worker drew it: no URL for a row that is gone.
+      if (!making.delete(row)) return;
       made(row, URL.createObjectURL(png));
       arrived();
     },

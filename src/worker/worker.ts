@@ -6,7 +6,7 @@ import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
 import { Detector, holdOut, readable, sameSpec, type ImageSource } from '../detector/index.ts';
 import { preprocessSteps, toTensor } from '../model/preprocess.ts';
 import { pixelRangeWarning, specSource } from '../model/spec.ts';
-import type { BinStrategy, ImageError, ImageResult, NodeHistogramData, Progress, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
+import type { BinStrategy, ImageError, ImageResult, NodeHistogramData, Progress, Provider, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
 import { checkBlob, decodeBlob } from './decode.ts';
 
 export interface InitOptions {
@@ -24,7 +24,7 @@ export interface InitOptions {
 }
 
 export interface InitInfo {
-  provider: string;
+  provider: Provider;
   note?: string;
   /** What the user should check in the preprocessing (model/spec.ts pixelRangeWarning). */
   warning?: string;
@@ -182,8 +182,11 @@ const api = {
     // within this build's budget where the page gives one.
     const planBudget = opts.budgetMB ? opts.budgetMB * 1e6 : budget;
     const plan = planBudget === null ? undefined : defaultPlan({ budget: planBudget, bins: settings.bins, strategy: settings.strategy, count: background.count, calibration: calibration?.count ?? 0 });
+    const inUse = d.profile;
     const { profile, skipped, notes, warnings } = await d.build(background, calibration, { ...settings, plan });
-    d.useProfile(profile);
+    // The page decides whether the built profile is used (useProfile below); until then the one in use
+    // stays, on the layers it reads (a build's plan may have read others).
+    if (inUse) d.useProfile(inUse);
     const bytes = encodeProfile(profile);
     profileSize = bytes.byteLength;
     const buf = bytes.buffer as ArrayBuffer;

@@ -107,6 +107,13 @@ describe('AUC intervals and paired comparison (DeLong)', () => {
     expect(() => compareAuc([1, 2], [3], [1], [3])).toThrow(/same images/);
   });
 
+  it('one image on a side gives no test (p NaN, null in JSON), not a certain difference', () => {
+    const c = compareAuc([1], [2], [2], [1]);
+    expect(c.diff).toBe(1);
+    expect([c.se, c.p]).toEqual([NaN, NaN]);
+    expect(JSON.parse(JSON.stringify(c)).p).toBeNull();
+  });
+
   it('its 95% intervals cover the true AUC and a true difference of 0 about 95% of the time', () => {
     const z = normal(rng(12));
     const trials = 400;

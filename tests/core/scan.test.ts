@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { alphaGrid, groupScan, individualScan, radixSortPositive, scoring, subsetAt } from '../../src/core/scan.ts';
 import { rng } from '../../src/core/rng.ts';
-import type { ScoringName } from '../../src/types.ts';
+import { nodesByLayer } from '../../src/core/layout.ts';
+import type { LayerLayout, ScoringName } from '../../src/types.ts';
 
 const names: ScoringName[] = ['bj', 'hc', 'ks'];
 
@@ -169,5 +170,16 @@ describe('radix sort of p-values', () => {
       const v = Float32Array.from({ length: n }, () => (r() < 0.1 ? 0 : r() < 0.1 ? 1e-40 : r() < 0.2 ? 0.25 : r()));
       expect(Array.from(radixSortPositive(v.slice()))).toEqual(Array.from(v.slice().sort()));
     }
+  });
+});
+
+describe("a subset's nodes by layer", () => {
+  it('are each layer its own indices, in any order given, layers without a node left out', () => {
+    const layers = [{ name: 'a', nodes: 3 }, { name: 'b', nodes: 2 }, { name: 'c', nodes: 4 }] as LayerLayout[];
+    expect(nodesByLayer(layers, [8, 0, 2, 5])).toEqual([
+      { layer: 'a', indices: [0, 2] },
+      { layer: 'c', indices: [0, 3] },
+    ]);
+    expect(nodesByLayer(layers, [])).toEqual([]);
   });
 });
