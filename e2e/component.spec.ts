@@ -33,6 +33,8 @@ test('moved in the DOM mid-batch, the element keeps its worker and finishes the 
   await waitDone(page, 30);
   await expect(page.locator(`${el} tr.row[data-state="done"]`)).toHaveCount(30);
   await expect(page.locator(el)).toHaveAttribute('state', 'ready');
+  const thumbs = await page.locator(`${el} tr.row img`).evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).src).filter((s) => s.startsWith('blob:')));
+  expect(thumbs.length).toBeGreaterThan(0);
   // Removed and re-inserted later: the old worker was disposed, a new one answers.
   await page.evaluate(async () => {
     const det = document.querySelector('histoscan-detector')!;
@@ -41,8 +43,13 @@ test('moved in the DOM mid-batch, the element keeps its worker and finishes the 
     await new Promise((r) => setTimeout(r, 0));
   });
   expect(await page.evaluate(() => (window as unknown as { kept: { client: { worker: unknown } } }).kept.client.worker)).toBeNull();
+  // Nor can the page read its images back by their thumbnails' URLs.
+  expect(await page.evaluate((urls) => Promise.all(urls.map((u) => fetch(u).then(() => 'read', () => 'gone'))), thumbs)).toEqual(thumbs.map(() => 'gone'));
   await page.evaluate(() => document.querySelector('.card')!.append((window as unknown as { kept: Element }).kept));
   await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  // Back in the page, its rows draw their thumbnails again.
+  await expect(page.locator(`${el} tr.row img[src^="blob:"]`).first()).toBeVisible();
+  expect(thumbs).not.toContain(await page.locator(`${el} tr.row img[src^="blob:"]`).first().getAttribute('src'));
   await page.locator(`${el} #files`).setInputFiles(['data/pgd-0.1/00004.png']);
   await waitDone(page, 31);
 });

@@ -261,7 +261,8 @@ export class HistoscanDetector extends LitElement {
   }
 
   private thumb(row: Row): string {
-    return thumbnail(row, this.client, () => this.requestUpdate());
+    // Out of the page, its images get no URL (disconnectedCallback let theirs go).
+    return this.isConnected ? thumbnail(row, this.client, () => this.requestUpdate()) : '';
   }
 
   override render() {
