@@ -1,6 +1,6 @@
 // The CLI in shell pipelines, on terminals and under signals, as scripts and CI jobs run it: the real CLI on real images.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,21 @@ describe('the CLI in pipelines and on terminals', () => {
       child.kill(signal);
       const code = await new Promise((res) => child.on('exit', (c) => res(c)));
       expect(code).toBe(status);
+    }
+  });
+
+  it('Ctrl-C and SIGTERM end a profile build on WASM too, and write no profile (its runs and file reads never waited, so the signal went unseen until the end)', async () => {
+    for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      const out = join(dir, `cut-${signal}.hsp`);
+      const args = ['bin/histoscan.js', 'profile', '--model', MODEL, '--images', 'data/background', '--provider', 'wasm', '--out', out];
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      // Sent once the build has said its split: it is under way (it takes about 40 s whole).
+      let said = '';
+      await new Promise<void>((res) => child.stderr.on('data', (d) => (said += d) && said.includes('note: calibrating on') && res()));
+      child.kill(signal);
+      const code = await new Promise((res) => child.on('exit', (c) => res(c)));
+      expect(code).toBe(status);
+      expect(existsSync(out)).toBe(false);
     }
   });
 

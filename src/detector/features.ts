@@ -40,6 +40,14 @@ export const MAX_RUN_VALUES = 2 ** 26;
 /** A layer reduced one way (throws where the reduction does not apply to its shape). */
 const laidOut = (l: LayerShape, reduction: Reduction): LayerLayout => ({ name: l.name, shape: [...l.shape], ...axisField(l.channelAxis), reduction, nodes: layerNodeCount(l.shape, reduction, l.channelAxis) });
 
+
+/**
+ * Under Node, one turn of the event loop before each run: its file reads and onnxruntime-web's WASM
+ * runs never wait, so without it Ctrl-C (the CLI's handler) went unseen until a build or a
+ * calibration ended. A browser's worker waits on every Blob read anyway.
+ */
+const turn = (): Promise<void> | void => (typeof setImmediate === 'function' ? new Promise((r) => setImmediate(r)) : undefined);
+
 /** The monitored layers under a reduction choice, and the budget plan behind them when there is one. */
 function layout(shapes: readonly LayerShape[], choice: ReductionChoice, classes: number): { layers: LayerLayout[]; plan: Plan | null } {
   if (typeof choice === 'object' && 'plan' in choice) {
@@ -186,6 +194,7 @@ export class FeatureExtractor {
 
   /** Logits and node values of a batch of images; an image with non-finite values is named in `errors`. */
   async nodeValues(images: RgbaImage[]): Promise<NodeBatch> {
+    await turn();
     // In slices of perRun: a model exported with a fixed batch size (often 1), or one whose
     // activations for the whole batch would not fit MAX_RUN_VALUES.
     const step = this.perRun;
