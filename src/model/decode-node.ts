@@ -8,7 +8,6 @@ import { createRequire } from 'node:module';
 import decodeAvifWasm, { init as initAvif } from '@jsquash/avif/decode.js';
 import decodeWebpWasm, { init as initWebp } from '@jsquash/webp/decode.js';
 import * as bmp from 'bmp-ts';
-import jpeg from 'jpeg-js';
 import { decompressFrame, parseGIF, type Frame } from 'gifuct-js';
 import { PNG } from 'pngjs';
 import type { RgbaImage } from '../types.ts';
@@ -17,7 +16,8 @@ import { BMP_AS_STORED, bmpHeader, bmpRle, bmpShortBy, decodeBmpPlain, decodeBmp
 import { checkImageBytes, formatName, MAX_PIXELS, jpegCoding, type RasterFormat } from './image-errors.ts';
 import { decodeTiff } from './decode-tiff.ts';
 import { pngChunks } from './png-chunks.ts';
-import { avifOrientations, jpegOrientation, orient, pngOrientation } from './orientation.ts';
+import { avifOrientations, orient, pngOrientation } from './orientation.ts';
+import { decodeJpeg } from './decode-jpeg.ts';
 import { animated, checkWebpFrames } from './frames.ts';
 
 
@@ -116,10 +116,7 @@ const decoders: Record<Exclude<RasterFormat, 'tiff'>, (bytes: Uint8Array, maxPix
     const data = deep ? topBytes(png.data as unknown as Uint16Array) : new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength);
     return orient({ width: png.width, height: png.height, data }, pngOrientation(bytes));
   },
-  jpeg: (bytes, maxPixels) => {
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 2048 }); // 64 MP at 4:4:4 needs about 1.2 GB
-    return orient({ width: img.width, height: img.height, data: img.data }, jpegOrientation(bytes));
-  },
+  jpeg: decodeJpeg,
   gif: fromGif,
   bmp: fromBmp,
   webp: fromWebp,

@@ -1,7 +1,7 @@
-// EXIF orientation for the Node decoder (a JPEG's APP1, a PNG's eXIf chunk), and an AVIF's rotation and
-// mirror properties. Browsers apply them in createImageBitmap, so without this a phone photo reaches the
-// model turned one way on the page and another way in the CLI.
-import exifReader from 'exif-reader';
+// EXIF orientation (a JPEG's APP1, a PNG's eXIf chunk), and an AVIF's rotation and mirror properties,
+// for the decoders of the CLI and of the page's JS path. Browsers apply them in createImageBitmap, so
+// without this a phone photo reaches the model turned one way on the page and another way in the CLI.
+// IFD0's Orientation is read here, not by an EXIF library: the page reads it too, without Node's Buffer.
 import type { RgbaImage } from '../types.ts';
 import { be, pngExif } from './image-errors.ts';
 
@@ -85,12 +85,24 @@ export function avifOrientations(b: Uint8Array): number[] {
 
 function exifOrientation(exif: Uint8Array | null): number {
   if (!exif) return 1;
-  try {
-    const o = exifReader(Buffer.from(exif.buffer, exif.byteOffset, exif.byteLength)).Image?.Orientation;
-    return typeof o === 'number' && Number.isInteger(o) && o >= 1 && o <= 8 ? o : 1;
-  } catch {
-    return 1;
+  // A JPEG's APP1 payload starts "Exif\0\0"; a PNG's eXIf chunk is the TIFF layout itself.
+  const t = String.fromCharCode(...exif.subarray(0, 6)) === 'Exif\0\0' ? exif.subarray(6) : exif;
+  if (t.length < 8) return 1;
+  const le = t[0] === 0x49 && t[1] === 0x49; // "II"; "MM" is big-endian
+  if (!le && !(t[0] === 0x4d && t[1] === 0x4d)) return 1;
+  const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
+  if (v.getUint16(2, le) !== 42) return 1;
+  const ifd = v.getUint32(4, le);
+  if (ifd + 2 > t.length) return 1;
+  for (let e = 0, n = v.getUint16(ifd, le); e < n; e++) {
+    const at = ifd + 2 + 12 * e;
+    if (at + 12 > t.length) return 1;
+    if (v.getUint16(at, le) !== 0x0112) continue;
+    // A SHORT, left-justified in the entry's 4-byte value field.
+    const o = v.getUint16(at + 2, le) === 3 ? v.getUint16(at + 8, le) : 0;
+    return o >= 1 && o <= 8 ? o : 1;
   }
+  return 1;
 }
 
 /**

@@ -1,15 +1,21 @@
 // Browser (worker) image decoding: the browser's own decoders via createImageBitmap and an
-// OffscreenCanvas (PNG, JPEG, GIF's first frame, WebP, BMP, AVIF) and UTIF for TIFF, which no browser
-// decodes, after the same header checks as Node (size limits before any decoding).
+// OffscreenCanvas (GIF's first frame, WebP, BMP, AVIF, large PNGs and JPEGs), the CLI's own for small
+// PNGs and JPEGs, and UTIF for TIFF, which no browser decodes, after the same header checks as Node
+// (size limits before any decoding).
 import { ImageDecodeError } from '../core/errors.ts';
 import { checkImageBytes, formatName, HEAD_BYTES, MAX_PIXELS, pngExif, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import { animated, checkWebpFrames } from '../model/frames.ts';
 import { isAnimatedWebp } from '../model/decode-extra.ts';
+import { decodeJpeg } from '../model/decode-jpeg.ts';
 import type { RgbaImage } from '../types.ts';
 import { decode as decodePng, type DecodedPng } from 'fast-png';
 
-/** PNGs up to this many pixels are decoded in JS (pngInJs), larger ones by the browser. */
-const JS_PNG_PIXELS = 4_000_000;
+/**
+ * PNGs and JPEGs up to this many pixels are decoded in JS (pngInJs, decodeJpeg), larger ones by the
+ * browser: a JPEG then gets the CLI's pixels; a larger one, shrunk many times over to the model's
+ * input, averages the decoders' chroma differences away.
+ */
+const JS_PIXELS = 4_000_000;
 /** Bytes from..to of a Blob: each read is a round trip to the browser process. */
 const slice = async (file: Blob, from: number, to: number) => new Uint8Array(await file.slice(from, to).arrayBuffer());
 
@@ -40,8 +46,8 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
     const { decodeTiff } = await import('../model/decode-tiff.ts');
     return decodeTiff(whole ?? new Uint8Array(await (file as Blob).arrayBuffer()), name, maxPixels);
   }
-  const small = (info.width ?? Infinity) * (info.height ?? Infinity) <= JS_PNG_PIXELS;
-  const js = whole && info.format === 'png' && small ? pngInJs(whole) : null;
+  const small = (info.width ?? Infinity) * (info.height ?? Infinity) <= JS_PIXELS;
+  const js = whole && small ? (info.format === 'png' ? pngInJs(whole) : info.format === 'jpeg' ? jpegInJs(whole) : null) : null;
   if (js) return animated(js, whole!);
   let bitmap: ImageBitmap;
   try {
@@ -58,6 +64,15 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   bitmap.close();
   const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
   return animated({ width: canvas.width, height: canvas.height, data }, whole ?? head);
+}
+
+/** A JPEG as the CLI decodes it, or null for the browser to decode (and word the error of) a JPEG jpeg-js cannot read. */
+function jpegInJs(bytes: Uint8Array): RgbaImage | null {
+  try {
+    return decodeJpeg(bytes, JS_PIXELS);
+  } catch {
+    return null;
+  }
 }
 
 /**
