@@ -78,7 +78,7 @@ el.addEventListener('histoscan-ready', () => {
 el.addEventListener('histoscan-profile', ({ detail: { source, name, info } }) => {
   const images = `${info.profileCount.toLocaleString('en')} images` + (info.calibrated ? ` (and ${info.calibrated.toLocaleString('en')} to calibrate)` : '');
   about.textContent = source === 'built'
-    ? `The profile in use was built in this browser: per-node histograms of ${images} you chose, not the images; nothing was uploaded.`
+    ? `The profile in use was built in this browser: per-node histograms of ${images} you chose, ${info.profileCount < 100 ? 'which from so few keep much of the images (share it as you would share them)' : 'not the images'}; nothing was uploaded.`
     : `The profile in use is ${name}, read in this browser: per-node histograms of ${images}, not the images.`;
 });
 // Arrow keys on a closed select fire `change` in Chromium, and a new model clears the table: a choice

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildProfile, encodeProfile, rng } from '../src/core/index.ts';
+import { buildProfile, decodeProfile, encodeProfile, rng } from '../src/core/index.ts';
 import { Detector } from '../src/detector/index.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
 import { parseSpec } from '../src/model/spec.ts';
@@ -71,5 +71,20 @@ describe('the CLI keeps to the machine', () => {
     const written = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
     expect(written(home)).toEqual([]);
     expect(written(tmp).filter((f) => !/[\\/]tsx-\d/.test(f))).toEqual([]); // tsx's compile cache: a checkout's, not the package's
+  });
+});
+
+describe('a profile of a few private images', () => {
+  it('names no folder, and its build says it keeps much of the images', () => {
+    const folder = join(mkdtempSync(join(tmpdir(), 'hs-private-')), 'PATIENT_JANE_DOE_MRN1234');
+    mkdirSync(folder);
+    for (const f of readdirSync('data/background').filter((f) => f.endsWith('.png')).slice(0, 12)) copyFileSync(join('data/background', f), join(folder, f));
+    const out = join(folder, '..', 'p.hsp');
+    const r = spawnSync(process.execPath, ['bin/histoscan.js', 'profile', '--model', 'public/models/fashion-cnn.onnx', '--images', folder, '--no-calibration', '--out', out], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('warning: this profile keeps much of its 12 background images: every activation value of them, node by node, as its histograms\' bin edges');
+    const bytes = new Uint8Array(readFileSync(out));
+    expect(Buffer.from(bytes).includes('PATIENT')).toBe(false);
+    expect(decodeProfile(bytes).header.source).toBe('12 images');
   });
 });

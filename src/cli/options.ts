@@ -6,7 +6,7 @@ import { BUILD_CHOICES, DEFAULTS } from '../defaults.ts';
 import { Detector, type BuildResult, type ImageSource, type ReductionChoice } from '../detector/index.ts';
 import { fileSource, listImageFiles, naming, readModelBytes, shard } from './io.ts';
 import { besideNote, specSources, type SpecFlags } from './spec-flags.ts';
-import { shardSource } from './shards.ts';
+import { shardSource, sourceOf } from './shards.ts';
 import { counted, skippedLine } from '../core/words.ts';
 import { layersOf } from './plan.ts';
 import { pixelRangeWarning, RESIZES } from '../model/spec.ts';
@@ -76,5 +76,5 @@ export const imagesOf = (dir: string, shardSpec?: string): ImageSource & { sourc
   if (all.length === 0) throw new UsageError(`No image files in ${dir}`);
   // A job array with more shards than images: say which, not that the folder is empty.
   if (files.length === 0) throw new UsageError(`--shard ${shardSpec} holds no image: ${dir} has ${counted(all.length, 'image')}, fewer than its shards.`);
-  return Object.assign(fileSource(files), { source: shardSpec ? shardSource(dir, all, shardSpec) : dir });
+  return Object.assign(fileSource(files), { source: shardSpec ? shardSource(dir, all, shardSpec) : sourceOf(all) });
 };

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { createHash } from 'node:crypto';
 import { relative } from 'node:path';
 import { UsageError, type Profile } from '../core/index.ts';
+import { counted } from '../core/words.ts';
 
 /** Flags a shard takes from its edges profile whatever they say (its layers, reductions and class layers). */
 const IGNORED = ['layers', 'reduce', 'classes', 'budget', 'force'];
@@ -37,13 +38,20 @@ export function shardSettings(opts: Record<string, unknown>, cmd: Command, edges
 const folderName = (dir: string) => dir.replace(/(.)\/+$/, '$1');
 
 /**
- * A shard's source as its profile names it: the folder, a key of the whole list it was cut from (the
- * images' paths within the folder), and K/N. The key is what a merge compares, so one folder named two
- * ways ("data/bg/" here, "/srv/data/bg" on another job) is one list, and two folders of one name two.
+ * What a profile says of the images it was built from: how many, not the folder's path or name, which
+ * often name a patient, a study or a user, and would travel with every copy of the profile.
+ */
+export const sourceOf = (all: readonly string[]): string => counted(all.length, 'image');
+
+/**
+ * A shard's source as its profile names it: the images of the whole list, a key of that list (the
+ * images' paths within the folder: a hash, which names no file), and K/N. The key is what a merge
+ * compares, so one folder named two ways ("data/bg/" here, "/srv/data/bg" on another job) is one
+ * list, and two folders of one name two.
  */
 export function shardSource(dir: string, all: string[], spec: string): string {
   const key = createHash('sha256').update(all.map((f) => relative(dir, f)).join('\n')).digest('hex').slice(0, 12);
-  return `${folderName(dir)} [list ${key}] shard ${spec}`;
+  return `${sourceOf(all)} [list ${key}] shard ${spec}`;
 }
 
 /**

@@ -60,6 +60,20 @@ export function smallBackgroundWarning(count: number, partial: boolean): string[
   ];
 }
 
+/**
+ * A profile of few images keeps much of them: its bin edges are values of those images, node by node
+ * (every value where n ≤ B + 1; one image's profile is its activations), and with the model an image
+ * can be largely rebuilt from its first layers' (a probe rebuilt one from a profile of it: r = 0.93).
+ * Said under SMALL_BACKGROUND, shards too: they are shared to be merged.
+ */
+export function fewImagesWarning(count: number, bins: number): string[] {
+  if (count >= SMALL_BACKGROUND) return [];
+  const kept = count <= bins + 1 ? `every activation value of ${count === 1 ? 'it' : 'them'}, node by node` : `up to ${bins + 1} of each node's ${count} values`;
+  return [
+    `this profile keeps much of its ${counted(count, 'background image')}: ${kept}, as its histograms' bin edges, from which an image can be largely rebuilt with the model. Share it as you would share the images themselves.`,
+  ];
+}
+
 /** Images counted per predicted class: how many in all, the class with the most, and its count. */
 function topClass(predicted: Map<number, number>): { total: number; top: number; n: number } {
   const [top, n] = [...predicted].reduce((a, b) => (b[1] > a[1] ? b : a), [0, 0]);

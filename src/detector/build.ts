@@ -4,7 +4,7 @@ import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, Calibra
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, ImageError, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor } from './features.ts';
 import { pickImages, type ImageSource } from './holdout.ts';
-import { calibrationWarnings, chanceWarning, noneReadMessage, oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
+import { calibrationWarnings, chanceWarning, fewImagesWarning, noneReadMessage, oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
 
 export interface BuildOptions {
   bins: number;
@@ -287,7 +287,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const profile: Profile = gauss ? { ...pooled, header: { ...pooled.header, gauss: gauss.finish() } } : pooled;
   const skipped = named(background, skip);
   const part = !!opts.edgesFrom || (opts.planCount ?? 0) > background.count; // a shard, or the edges of shards to come
-  const fed = [...smallBackgroundWarning(built.header.count, part), ...oneClassWarning(predicted, outputs, features.spec.classNames)];
+  const fed = [...smallBackgroundWarning(built.header.count, part), ...fewImagesWarning(built.header.count, built.header.bins), ...oneClassWarning(predicted, outputs, features.spec.classNames)];
   // A shard is calibrated after the merge (`calibrate` on the merged profile), which `merge` says.
   if (!calibration || calibration.count === 0) return { profile, skipped, notes, warnings: [...fed, ...(part ? [] : calibrationWarnings(0, opts.fpr))] };
   const cal = await calibrate(features, profile, calibration, { ...opts, inBackground }, progress);
