@@ -176,6 +176,20 @@ test('a build from files none of which decode says why and keeps the profile in 
   await expect(page.locator(`${el} [data-build]`)).toContainText(/Profile built from 40 images \(.*, 19 to calibrate\).*; 2 non-image files left out/, { timeout: 60_000 });
 });
 
+test('a build says its pace and time left, and a cancelled one keeps the profile in use without an error', async ({ page }) => {
+  await openDemo(page);
+  await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 600 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`));
+  const stage = page.locator(`${el} [data-build-stage]`);
+  await expect(stage).toContainText(/ of [\d,]+ image passes, [\d.]+ images\/s, (under a minute|about \d+ min) left/, { timeout: 60_000 });
+  await page.locator(`${el} .build-progress button`, { hasText: 'Cancel' }).click();
+  const build = page.locator(`${el} [data-build]`);
+  await expect(build).toContainText(/^Build cancelled after [\d,]+ of [\d,]+ image passes; the profile in use stays\.$/);
+  await expect(build).not.toHaveClass(/error/);
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00010.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-verdict', /typical|unusual/);
+});
+
 test('the budget attribute bounds a profile built in the browser', async ({ page }) => {
   await openDemo(page);
   await page.locator(el).evaluate((d) => d.setAttribute('budget', '0.25'));

@@ -1,6 +1,7 @@
 // Small pieces the CLI's commands share: a progress bar on stderr and numeric flag parsers.
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError } from 'commander';
+import { leftText, pacer, rateText } from '../core/pace.ts';
 import type { Progress } from '../types.ts';
 
 /** A flag's number as written in decimal ("8", "0.5", "1e4"); NaN for what Number() would also take: "0x10", "0b1", "". */
@@ -36,26 +37,16 @@ export const LOG_EVERY_MS = 30_000;
  * line, the time it has left at that pace.
  */
 export function progress(stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = process.stderr, now = () => performance.now()) {
-  // The pace since the stage's first report: a count that runs on across stages (a build's passes)
-  // and one that starts again at each (eval's sets) are timed alike.
-  let [stage, since, from] = ['', now(), 0];
-  const pace = (p: Progress) => {
-    const t = now();
-    if (p.stage !== stage) [stage, since, from] = [p.stage, t, p.done];
-    return { t, perMs: t > since && p.done > from ? (p.done - from) / (t - since) : NaN };
-  };
-  const rateText = (perMs: number) => (Number.isFinite(perMs) ? `${(perMs * 1000).toPrecision(3)} images/s` : '');
+  const pace = pacer(now);
   if (!stream.isTTY) {
     let last = now();
     const noop = () => {};
     return {
       update(p: Progress) {
-        const { t, perMs } = pace(p);
+        const { t, perMs, leftMs } = pace(p);
         if (t - last < LOG_EVERY_MS) return;
         last = t;
-        const left = p.done < p.total ? (p.total - p.done) / perMs : NaN;
-        const words = left < 60_000 ? 'under a minute left' : `about ${Math.round(left / 60_000)} min left`;
-        stream.write(`${p.stage} ${p.done}/${p.total}${Number.isFinite(perMs) ? `, ${rateText(perMs)}` : ''}${Number.isFinite(left) ? `, ${words}` : ''}\n`);
+        stream.write(`${[`${p.stage} ${p.done}/${p.total}`, rateText(perMs), leftText(leftMs)].filter(Boolean).join(', ')}\n`);
       },
       clear: noop,
       stop: noop,

@@ -8,6 +8,7 @@ import { imagesToCalibrate } from '../detector/holdout.ts';
 import { emit } from './events.ts';
 import { imagesOnly, inputFiles, withPaths } from './files.ts';
 import { counted } from '../core/words.ts';
+import { leftText, pacer, rateText } from '../core/pace.ts';
 import { fmtMB, fmtRate } from './format.ts';
 
 interface BuildState {
@@ -15,6 +16,8 @@ interface BuildState {
   done: number;
   total: number;
   stage: string;
+  /** Images per second and the time left, once there is a pace. */
+  pace?: string;
   message?: string;
   url?: string;
 }
@@ -70,10 +73,17 @@ export class ProfilePanel {
   private async buildFrom(files: File[], ignored: number, where: 'folder' | 'files'): Promise<void> {
     if (!files.length) return;
     // The worker says the total (every pass over the images) with its first progress: until then, no bar length.
-    this.set({ state: 'running', done: 0, total: 0, stage: 'starting', message: undefined });
+    this.set({ state: 'running', done: 0, total: 0, stage: 'starting', pace: undefined, message: undefined });
+    const pace = pacer();
+    // Leaving the page would lose the build under way: the browser asks first.
+    const stay = (e: BeforeUnloadEvent) => e.preventDefault();
+    addEventListener('beforeunload', stay);
     try {
       const fpr = this.host.fpr;
-      const r = await this.client.buildProfile(files, { budgetMB: this.host.budget, fpr }, (p) => this.set(p));
+      const r = await this.client.buildProfile(files, { budgetMB: this.host.budget, fpr }, (p) => {
+        const { perMs, leftMs } = pace(p);
+        this.set({ ...p, pace: [rateText(perMs), leftText(leftMs)].filter(Boolean).join(', ') });
+      });
       if (this.build.url) URL.revokeObjectURL(this.build.url);
       const url = URL.createObjectURL(new Blob([r.bytes], { type: 'application/octet-stream' }));
       // Each error names its file; the first three, the count of the rest.
@@ -99,7 +109,11 @@ export class ProfilePanel {
       const cal = r.calibrated ? sentences(r.warnings) : ' It has no calibration (fewer than 10 images), so it cannot flag: verdicts read "Not calibrated".';
       this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `${built} and in use now${skipped}.${cal}` });
     } catch (e) {
-      this.set({ state: 'error', message: (e as Error).message });
+      // Cancelled by the user: no error, and the profile in use goes on checking.
+      if ((e as Error).name === 'CancelledError') this.set({ state: 'done', message: `Build cancelled after ${this.build.done.toLocaleString('en')} of ${this.build.total.toLocaleString('en')} image passes; the profile in use stays.` });
+      else this.set({ state: 'error', message: (e as Error).message });
+    } finally {
+      removeEventListener('beforeunload', stay);
     }
   }
 
@@ -154,7 +168,7 @@ export class ProfilePanel {
       </div>
       ${building
         ? html`<div class="build-progress">
-            ${bd.total ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress>` : html`<progress aria-label="Profile build"></progress>`}<span data-build-stage>${bd.stage}${bd.total ? `: ${bd.done.toLocaleString('en')} of ${bd.total.toLocaleString('en')}` : ''}</span><span class="sr" aria-live="polite">${bd.stage}</span><button @click=${() => this.client.cancelBuild()}>Cancel</button>
+            ${bd.total ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress>` : html`<progress aria-label="Profile build"></progress>`}<span data-build-stage>${bd.stage}${bd.total ? `: ${bd.done.toLocaleString('en')} of ${bd.total.toLocaleString('en')} image passes` : ''}${bd.pace ? `, ${bd.pace}` : ''}</span><span class="sr" aria-live="polite">${bd.stage}</span><button @click=${() => this.client.cancelBuild()}>Cancel</button>
           </div>`
         : nothing}
       <p class=${bd.state === 'error' ? 'error' : ''} role="status" tabindex="-1" data-build>${bd.message ?? ''}</p>
