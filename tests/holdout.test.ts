@@ -1,7 +1,7 @@
 // One folder of known-good images split into background and calibration (detector/holdout.ts holdOut),
 // as `profile` without --calibration and the page's build both do it.
 import { describe, expect, it } from 'vitest';
-import { holdOut, readable, type ImageSource } from '../src/detector/index.ts';
+import { holdOut, holdOutDecoded, readable, type ImageSource } from '../src/detector/index.ts';
 import type { RgbaImage } from '../src/types.ts';
 
 const source = (names: string[]): ImageSource => ({
@@ -81,5 +81,22 @@ describe('readable', () => {
     expect(await readable(none)).toEqual({ images: none, refused: [] });
     const plain = source(names);
     expect((await readable(plain)).images).toBe(plain);
+  });
+});
+
+describe('holdOutDecoded', () => {
+  it('gives a calibration place whose image does not decode to the next background image that does, so the verdict calibrates on as many as planned', async () => {
+    const names = Array.from({ length: 23 }, (_, i) => `img-${i}`);
+    // img-9 passes its header check and fails to decode (a right header over a corrupt stream); so does img-10, the first stand-in.
+    const corrupt = new Set([9, 10]);
+    const src: ImageSource = { ...source(names), check: async () => {}, load: async (i) => (corrupt.has(i) ? Promise.reject(new Error(`img-${i}: corrupt`)) : source(names).load(i)) };
+    const { background, calibration, refused, readable: n } = await holdOutDecoded(src, 0.2);
+    expect(namesOf(calibration)).toEqual(['img-4', 'img-11', 'img-14', 'img-19']);
+    expect(refused.map((r) => r.file)).toEqual(['img-9', 'img-10']);
+    expect(namesOf(background)).toEqual(names.filter((_, i) => ![4, 9, 10, 11, 14, 19].includes(i)));
+    expect(n).toBe(23);
+    // Without a failure: holdOut's split.
+    const whole = await holdOutDecoded(source(names), 0.2);
+    expect([namesOf(whole.calibration), namesOf(whole.background)]).toEqual([namesOf(holdOut(source(names), 0.2).calibration), namesOf(holdOut(source(names), 0.2).background)]);
   });
 });

@@ -6,7 +6,7 @@ import { InvalidArgumentError } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { calibrationNeeded, decodeProfile, ImageDecodeError, isProfileBytes, ModelError, ProfileError, UsageError, type ImageError, type Profile } from '../core/index.ts';
-import { holdOut, readable, type ImageSource } from '../detector/index.ts';
+import { holdOutDecoded, type ImageSource } from '../detector/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import { checkImageBytes, HEAD_BYTES, MAX_PIXELS, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
@@ -65,18 +65,16 @@ export function fileSource(files: string[]): ImageSource {
 /**
  * Every 5th image of `dir` held out to calibrate (detector/holdout.ts holdOut), or the fewest that
  * can flag at `fpr` where that is more and half remain, and the note that says so, for the caller to
- * print once the model has opened (a model that does not is said first). Files whose header is no
- * image's are left out first (`refused`, with why), so none takes a calibration place.
+ * print once the model has opened (a model that does not is said first). Files that are no image or
+ * do not decode take no calibration place (`refused`, with why: holdOutDecoded).
  */
 export async function heldOut(all: ImageSource, dir: string, alternatives: string, fpr: number): Promise<{ background: ImageSource; calibration: ImageSource | null; note?: string; refused: ImageError[] }> {
-  const { images: given, refused } = await readable(all);
-  const need = calibrationNeeded(fpr);
-  const split = { ...holdOut(given, DEFAULTS.calibrationShare, need), refused };
+  const split = await holdOutDecoded(all, DEFAULTS.calibrationShare, calibrationNeeded(fpr));
   const every = Math.round(1 / DEFAULTS.calibrationShare);
-  const of = refused.length ? `${given.count} readable images (of ${all.count})` : `${given.count} images`;
+  const of = split.refused.length ? `${split.readable} readable images (of ${all.count})` : `${split.readable} images`;
   // Under 10 images none is held out (holdOut): a profile that cannot flag, said with the reason.
   if (!split.calibration) return { ...split, note: `all ${of} in ${dir} are the background: under 10, none is held out to calibrate (every ${every}th is from 10 on); ${alternatives}.` };
-  const which = split.calibration.count > Math.floor(given.count * DEFAULTS.calibrationShare) ? `spread through them: the fewest that can flag at FPR ${fpr}, where every ${every}th would be too few` : `every ${every}th`;
+  const which = split.calibration.count > Math.floor(split.readable * DEFAULTS.calibrationShare) ? `spread through them: the fewest that can flag at FPR ${fpr}, where every ${every}th would be too few` : `every ${every}th`;
   return { ...split, note: `calibrating on ${split.calibration.count} of the ${of} in ${dir} (${which}), the other ${split.background.count} are the background; ${alternatives}.` };
 }
 

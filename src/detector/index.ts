@@ -8,11 +8,11 @@ import type { PlanBudget } from '../model/plan.ts';
 import type { ImageResult, ModelSpec, RgbaImage } from '../types.ts';
 import { buildProfile, calibrate, type BuildOptions, type BuildResult } from './build.ts';
 import { FeatureExtractor, type FeatureOptions, type ReductionChoice } from './features.ts';
-import { holdOut, readable, type ImageSource } from './holdout.ts';
+import { holdOut, holdOutDecoded, readable, type ImageSource } from './holdout.ts';
 import { Scorer, SCORE_OPTIONS, type ScoreOptions } from './scorer.ts';
 import { counted } from '../core/words.ts';
 
-export { FeatureExtractor, Scorer, buildProfile, calibrate, holdOut, readable };
+export { FeatureExtractor, Scorer, buildProfile, calibrate, holdOut, holdOutDecoded, readable };
 export type { BuildOptions, BuildResult, FeatureOptions, ImageSource, ReductionChoice, ScoreOptions };
 export type { SkippedImage } from './build.ts';
 

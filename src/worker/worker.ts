@@ -3,7 +3,7 @@
 import * as Comlink from 'comlink';
 import { calibrationNeeded, decodeProfile, encodeProfile, nodeHistogram, ProfileError, toImageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
-import { Detector, holdOut, readable, sameSpec, type ImageSource } from '../detector/index.ts';
+import { Detector, holdOutDecoded, sameSpec, type ImageSource } from '../detector/index.ts';
 import { preprocessSteps, toTensor } from '../model/preprocess.ts';
 import { pixelRangeWarning, specSource } from '../model/spec.ts';
 import type { BinStrategy, ImageError, ImageResult, NodeHistogramData, Progress, Provider, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
@@ -174,9 +174,8 @@ const api = {
     const d = need();
     signal.aborted = false;
     const all: ImageSource = { count: files.length, name: (i) => names[i], load: (i) => decodeBlob(files[i], names[i]), check: (i) => checkBlob(files[i], names[i]) };
-    // Files whose header is no image's take no calibration place (holdout.ts readable).
-    const { images, refused } = await readable(all);
-    const { background, calibration } = holdOut(images, opts.calibrationShare ?? DEFAULTS.calibrationShare, calibrationNeeded(opts.fpr ?? DEFAULTS.fpr));
+    // Files that are no image, or do not decode, take no calibration place (holdout.ts holdOutDecoded).
+    const { background, calibration, refused } = await holdOutDecoded(all, opts.calibrationShare ?? DEFAULTS.calibrationShare, calibrationNeeded(opts.fpr ?? DEFAULTS.fpr));
     const settings = buildDefaults({ bins: opts.bins, strategy: opts.strategy, fpr: opts.fpr, source: `${background.count} images built in the browser`, onProgress, signal });
     // The same plan as the CLI's, for the background actually given (its size sets the count width),
     // within this build's budget where the page gives one.
