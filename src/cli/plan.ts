@@ -102,5 +102,7 @@ export function formatPlan(plan: Plan, budget: PlanBudget, heading: string): str
   ];
   for (const d of plan.dropped) out.push(`  dropped ${d.name} [${d.shape.join('x')}]`);
   for (const n of plan.notes) out.push(`  note: ${n}`);
+  // The table is the histograms alone: the file is what a user downloads and a page fetches.
+  if (plan.file) out.push(`  profile file: about ${count(plan.file)} bytes (${fmtBytes(plan.file)}) with the notes' parts; a build says the bytes it wrote`);
   return out.join('\n');
 }

@@ -42,7 +42,7 @@ export function oneClassWarning(predicted: Map<number, number>, classes: number,
   const { total, top, n } = topClass(predicted);
   if (classes < 3 || total < 20 || n < ONE_CLASS_SHARE * total) return [];
   return [
-    `the model puts ${n} of ${total} background images (${((100 * n) / total).toFixed(0)}%) in one class (${names?.[top] ?? `class ${top}`}). If they are of several kinds, check how images are fed (--scale, --mean, --std, --bgr, --size, or the spec): a model fed otherwise than it was trained often calls everything one thing.`,
+    `the model puts ${n} of ${total} background images (${((100 * n) / total).toFixed(0)}%) in one class (${names?.[top] ?? `class ${top}`}). If they are of several kinds, check how images are fed (scale, mean, std, channel order and size: the model's spec, or the command line's --scale, --mean, --std, --bgr and --size): a model fed otherwise than it was trained often calls everything one thing.`,
   ];
 }
 

@@ -71,6 +71,8 @@ export interface Plan {
   classLayers: number;
   /** What the Gaussian part reads (core/gauss.ts gaussChoice; planProfile with `gauss`), else null. */
   gauss: GaussChoice | null;
+  /** planProfile: the whole file's bytes, about (the table, class histograms, Gaussian part, header and calibration). */
+  file?: number;
 }
 
 /** The planner's ladder, finest first. channel-max is never chosen, only asked for. */
@@ -271,7 +273,7 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
   }
   const table = o.calibration ? `the calibration table of ${o.calibration.toLocaleString('en')} images` : `no calibration table: ${CALIBRATION_BYTES} bytes more per calibration image, which \`profile\` plans for`;
   notes.push(`about ${header.toLocaleString('en')} bytes of header and calibration (settings, layer list; ${table}).`);
-  return { ...plan, budget: o.budget, notes, classLayers, gauss: g };
+  return { ...plan, budget: o.budget, notes, classLayers, gauss: g, file: plan.bytes + (which === 'all' ? 0 : extra) + gauss + header };
 }
 
 export function fmtBytes(b: number): string {

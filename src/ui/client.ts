@@ -209,7 +209,7 @@ export class DetectorClient extends EventTarget {
   }
 
   /** A profile built in the worker from these images; not yet in use (useProfile). */
-  async buildProfile(files: File[], opts: { bins?: number; strategy?: 'uniform' | 'tail'; budgetMB?: number; fpr?: number }, onProgress: (p: { done: number; total: number; stage: string }) => void) {
+  async buildProfile(files: File[], opts: { bins?: number; strategy?: 'uniform' | 'tail'; budgetMB?: number; fpr?: number; modelName?: string }, onProgress: (p: { done: number; total: number; stage: string }) => void) {
     const live = this.running();
     return live.longCall(() => live.api.buildProfile(files, files.map((f) => f.webkitRelativePath || f.name), opts, Comlink.proxy(onProgress)));
   }

@@ -46,10 +46,14 @@ export class ProfilePanel {
     this.set({ url: undefined });
   }
 
+  /** The model's file name, as a CLI build records it (the profile's modelName). */
+  private modelFile(): string {
+    return this.host.localModel.split(' + ')[0] || new URL(this.host.model || '.', location.href).pathname.split('/').pop() || '';
+  }
+
   /** The built profile's file name: after the model it is for, and not the name of the profile it came with. */
   private downloadName(): string {
-    const model = (this.host.localModel.split(' + ')[0] || new URL(this.host.model || '.', location.href).pathname.split('/').pop() || '').replace(/\.onnx$/i, '');
-    return `${model || 'profile'}-built.hsp`;
+    return `${this.modelFile().replace(/\.onnx$/i, '') || 'profile'}-built.hsp`;
   }
 
   private set(p: Partial<BuildState>): void {
@@ -80,7 +84,7 @@ export class ProfilePanel {
     addEventListener('beforeunload', stay);
     try {
       const fpr = this.host.fpr;
-      const r = await this.client.buildProfile(files, { budgetMB: this.host.budget, fpr }, (p) => {
+      const r = await this.client.buildProfile(files, { budgetMB: this.host.budget, fpr, modelName: this.modelFile() || undefined }, (p) => {
         const { perMs, leftMs } = pace(p);
         this.set({ ...p, pace: [rateText(perMs), leftText(leftMs)].filter(Boolean).join(', ') });
       });

@@ -146,7 +146,7 @@ describe('a profile used with other preprocessing than its own', () => {
 describe('a background the model puts in one class', () => {
   it('is named with a hint to check how images are fed, from 90% of 20 or more images in one of three or more classes', () => {
     const counts = (...n: number[]) => new Map(n.map((c, i) => [i, c]));
-    expect(oneClassWarning(counts(1, 1, 38), 10, ['a', 'b', 'c'])[0]).toMatch(/puts 38 of 40 background images \(95%\) in one class \(c\)\. If they are of several kinds, check how images are fed \(--scale/);
+    expect(oneClassWarning(counts(1, 1, 38), 10, ['a', 'b', 'c'])[0]).toMatch(/puts 38 of 40 background images \(95%\) in one class \(c\)\. If they are of several kinds, check how images are fed \(scale, mean, std, channel order and size: the model.s spec, or the command line.s --scale/);
     expect(oneClassWarning(counts(5, 5, 30), 10)).toEqual([]); // 75%
     expect(oneClassWarning(counts(0, 19), 10)).toEqual([]); // too few to say
     expect(oneClassWarning(counts(0, 40), 2)).toEqual([]); // two classes: a background of one kind is common
