@@ -245,7 +245,7 @@ describe('CLI end to end on the default model', () => {
     expect(foreign.stderr).toMatch(/edges\.hsp: This profile was built for another model/);
     const mixed = cli(['merge', ...shards, other, '--out', join(dir, 'mixed.hsp')]);
     expect(mixed.status).toBe(1);
-    expect(mixed.stderr).toMatch(/other-cut\.hsp is shard 1\/2 of \S+, and \S+shard0\.hsp a shard of 3: shards cut 2 and 3 ways share images/);
+    expect(mixed.stderr).toMatch(/other-cut\.hsp is shard 1\/2 of \d+ images, and \S+shard0\.hsp a shard of 3: shards cut 2 and 3 ways share images/);
     const a = decodeProfile(readFileSync(merged));
     const b = decodeProfile(readFileSync(whole));
     expect(a.header.count).toBe(90);
