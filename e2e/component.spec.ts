@@ -284,6 +284,12 @@ for (const [n, reason] of [
     await openDemo(page);
     await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: n }, (_, i) => `data/calibration/${String(400 + i).padStart(5, '0')}.png`));
     await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built', { timeout: 60_000 });
+    // The bundled profile, which can flag, stays in use; the built one is used where the user loads it.
+    await expect(page.locator(`${el} [data-build]`)).toContainText('but not put in use');
+    const download = page.waitForEvent('download');
+    await page.locator(`${el} [data-download]`).click();
+    await page.locator(`${el} #hsp`).setInputFiles((await (await download).path())!);
+    await expect(page.locator(`${el} [data-build]`)).toContainText('Using profile');
     await page.locator(`${el} #files`).setInputFiles(['data/clean/00007.png', 'data/background/00001.png']);
     await waitDone(page, 2);
     await expect(page.locator(`${el} tr.row[data-verdict="uncalibrated"]`)).toHaveCount(2);
