@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeProfile, layerReductions, payloadBytes } from '../src/core/index.ts';
-import { cli, MODEL, subset as copySet } from './fixtures/cli.ts';
+import { cli, MODEL, PROFILE, subset as copySet } from './fixtures/cli.ts';
 import { readWitnessNote, witnessNoteAgrees } from './fixtures/witness-note.ts';
 
 const LAYERS = '/relu1/Relu_output_0,/relu2/Relu_output_0,/relu3/Relu_output_0';
@@ -36,6 +36,22 @@ describe('the byte budget on the command line (default model)', () => {
     expect(t.stdout).toContain('profile file: about 95,886 bytes (95.9 kB)');
     const last = cli(['inspect', '--model', MODEL, '--budget', '0.1', '--plan-count', '60', '--classes', 'last']);
     expect(last.stdout).toMatch(/for the last layer \("\/relu3\/Relu_output_0"\): 20,480 bytes more/);
+  });
+
+  it('inspect --profile says what a profile holds: writer, model, images, calibration, layers and parts; --json the same as data', () => {
+    const t = cli(['inspect', '--profile', PROFILE]);
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/^profile \S+fashion-cnn\.hsp: [\d,]+ bytes \([\d.]+ MB\), written by histoscan [\d.]+ on \d{4}-\d\d-\d\d for fashion-cnn\.onnx\n/);
+    expect(t.stdout).toContain('background 10,000 images');
+    expect(t.stdout).toContain('calibrated on 2,000 images');
+    expect(t.stdout).toMatch(/\/relu1\/Relu_output_0 {2}16x28x28 {2}element {2}12,544 nodes/);
+    const j = JSON.parse(cli(['inspect', '--profile', PROFILE, '--json']).stdout).profile;
+    expect([j.background, j.calibration, j.histograms.nodes, j.layers.length]).toEqual([10_000, 2_000, 18_944, 3]);
+    // With the model, one JSON document holds both.
+    const both = JSON.parse(cli(['inspect', '--model', MODEL, '--profile', PROFILE, '--json']).stdout);
+    expect([both.profile.modelName, both.plan.nodes]).toEqual(['fashion-cnn.onnx', 18_944]);
+    const none = cli(['inspect']);
+    expect([none.status, none.stderr]).toEqual([1, 'histoscan: inspect needs --model (the model and its plan) or --profile (what a profile holds), or both.\n']);
   });
 
   it('profile with a small --budget gets coarser reductions that fit, and scores', () => {

@@ -7,13 +7,19 @@ import type { ModelSpec } from '../types.ts';
 import { fmtBytes, type Plan } from '../model/plan.ts';
 import { pixelRangeWarning, resolveSpec } from '../model/spec.ts';
 import { EXIT } from './exit.ts';
+import { printProfile, profileOf } from './profile-info.ts';
+import { UsageError } from '../core/errors.ts';
 import { readModel, readModelBytes } from './io.ts';
 import { assumedPreprocessing, specSources, type SpecFlags } from './spec-flags.ts';
 import { budgetOf, choiceOf, formatPlan, layersOf, planOf, type BudgetFlags } from './plan.ts';
 
-export type InspectFlags = SpecFlags & BudgetFlags & { model: string; planCount: number; provider?: string; json?: boolean };
+export type InspectFlags = SpecFlags & BudgetFlags & { model?: string; profile?: string; planCount: number; provider?: string; json?: boolean };
 
 export async function runInspect(opts: InspectFlags): Promise<void> {
+  if (!opts.model && !opts.profile) throw new UsageError('inspect needs --model (the model and its plan) or --profile (what a profile holds), or both.');
+  // With --json and a model, the profile joins the model's document.
+  const profile = opts.profile && (opts.json && opts.model ? { profile: profileOf(opts.profile) } : printProfile(opts.profile, !!opts.json));
+  if (!opts.model) return;
   const budget = budgetOf(opts, opts.planCount);
   let info: ModelInfo;
   let spec: unknown;
@@ -46,7 +52,7 @@ export async function runInspect(opts: InspectFlags): Promise<void> {
   // What the graph says is printed either way; a model that cannot be profiled as given is an input error.
   if ('error' in plan) process.exitCode = EXIT.usage;
   if (opts.json) {
-    console.log(JSON.stringify({ ...info, spec, plan }, null, 2));
+    console.log(JSON.stringify({ ...info, spec, plan, ...profile }, null, 2));
     return;
   }
   console.log(`opset ${info.opset}`);

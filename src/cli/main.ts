@@ -54,8 +54,9 @@ layerOptions(
   specOptions(
     program
       .command('inspect')
-      .description("the model's input, its inferred preprocessing, the layers histoscan can monitor, and the byte-budget plan a profile gets")
-      .requiredOption('--model <file>', 'ONNX model')
+      .description("the model's input, its inferred preprocessing, the layers histoscan can monitor, and the byte-budget plan a profile gets; or what a profile holds")
+      .option('--model <file>', 'ONNX model')
+      .option('--profile <hsp>', 'a profile to describe: its writer, model, images, layers and parts (with --model, the model after it)')
       .option('--plan-count <n>', 'background images the plan assumes (1, 2 or 4 bytes per count)', int, DEFAULTS.planCount)
       .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
       .addOption(new Option('--strategy <s>', 'bin edges').choices([...BUILD_CHOICES.strategy]).default(DEFAULTS.strategy))
