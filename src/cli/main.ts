@@ -1,13 +1,13 @@
 // histoscan command line: inspect | profile | activations | score | eval | calibrate | merge (the flags they share: options.ts).
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
-import { encodeProfile, excessNote, layerReductions, nodesByLayer, payloadBytes, SCORINGS, toImageError, UsageError, verdictOf } from '../core/index.ts';
+import { encodeProfile, excessNote, layerReductions, payloadBytes, SCORINGS, toImageError, UsageError, verdictOf } from '../core/index.ts';
 import { BUILD_CHOICES, DEFAULTS } from '../defaults.ts';
 import { PEER_FEATURES } from '../peers/index.ts';
 import { collectReadable, EVAL_METHODS, evalImages, runEval } from './eval.ts';
 import { evalTable } from './eval-output.ts';
 import { decodeImage } from '../model/decode-node.ts';
-import type { ImageResult, Progress } from '../types.ts';
+import type { Progress } from '../types.ts';
 import { heldOut, listImageFiles, npy, outFile, readImageFile, readProfile, writeAtomic } from './io.ts';
 import { assumedPreprocessing, specSources } from './spec-flags.ts';
 import { classOption, combineOption, conditionalOption, imagesOf, logitsOption, noGaussOption, openDetector, report, specOptions } from './options.ts';
@@ -18,7 +18,7 @@ import { profileCommands } from './profile-commands.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
 import { addExamples, markRequired, version } from './help.ts';
 import { counted, skippedLine } from '../core/words.ts';
-import { resultSink, scoreLine } from './output.ts';
+import { groupCollector, resultSink, scoreLine } from './output.ts';
 import { printableLines } from '../core/words.ts';
 import { int, progress, rate, stopBars } from './progress.ts';
 
@@ -207,7 +207,7 @@ specOptions(
     bar.clear();
     process.stdout.write(s);
   });
-  const full: ImageResult[] = [];
+  const group = opts.group ? groupCollector(detector.scorer!, files.length) : null;
   const animations: string[] = [];
   for (const [i, file] of files.entries()) {
     try {
@@ -216,7 +216,7 @@ specOptions(
       if (img.frames) animations.push(`${basename(file)} (${img.frames.count} frames)`);
       const r = await detector.check(img, file, { scoring: opts.scoring, fpr: opts.fpr, topNodes: DEFAULTS.topNodes }, performance.now() - t0);
       sink.add(scoreLine(r));
-      if (opts.group) full.push(r);
+      group?.add(r);
     } catch (e) {
       sink.add(toImageError(file, e));
     }
@@ -225,9 +225,8 @@ specOptions(
   bar.stop();
   if (animations.length) console.error(`note: an animation is checked on its first frame: ${animations.slice(0, 3).join(', ')}${animations.length > 3 ? `, and ${animations.length - 3} more` : ''}.`);
   // The group scan searches subsets of images and nodes at once: seconds to a minute on thousands, said first.
-  if (opts.group && full.length > 100) console.error(`note: scanning the ${counted(full.length, 'image')} as a group…`);
-  const group = opts.group && full.length ? detector.scorer!.groupScan(full, opts.scoring, DEFAULTS.groupSeed) : null;
-  const done = sink.end(group && { score: group.score, alpha: group.alpha, images: group.images.map((i) => full[i].file), nodes: group.nodes.length, layers: nodesByLayer(detector.scorer!.profile.header.layers, group.nodes) });
+  if (group && group.count > 100) console.error(`note: scanning the ${counted(group.count, 'image')} as a group…`);
+  const done = sink.end(group?.line(opts.scoring, DEFAULTS.groupSeed));
   const calibrated = detector.scorer!.calibrated;
   detector.release();
   if (done.uncalibrated) console.error(`${opts.failOnFlagged ? 'histoscan: --fail-on-flagged cannot gate' : 'warning: no verdict'} at FPR ${opts.fpr}: ${done.uncalibrated}`);

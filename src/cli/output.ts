@@ -1,7 +1,9 @@
 // How `score` prints its results: text, one JSON document, or NDJSON. The shapes here are the
 // CLI's contract with scripts, so each format has exactly one shape.
 import { evidenceLooks } from '../core/witnesses.ts';
-import type { ImageError, ImageResult, PartEvidence } from '../types.ts';
+import type { ImageError, ImageResult, PartEvidence, ScoringName } from '../types.ts';
+import type { Scorer } from '../detector/index.ts';
+import { nodesByLayer } from '../core/layout.ts';
 import { counted, ownMessage, printable } from '../core/words.ts';
 
 export type Format = 'text' | 'json' | 'jsonl';
@@ -41,6 +43,32 @@ export interface GroupLine {
   nodes: number;
   /** The subset's nodes, by layer: each layer's own node indices (as topNodes' `index`). */
   layers: { layer: string; indices: number[] }[];
+}
+
+/**
+ * The group scan's inputs as images are checked (capacity: how many may come): each one's point
+ * p-values, 4 bytes a node, not its result, which holds three values a node (322 kB an image on the
+ * default model: 4,000 images took 1.5 GB).
+ */
+export function groupCollector(scorer: Scorer, capacity: number) {
+  const N = scorer.profile.header.nodes;
+  const rows = new Float32Array(capacity * N);
+  const files: string[] = [];
+  return {
+    get count() {
+      return files.length;
+    },
+    add(r: ImageResult): void {
+      scorer.groupRow(r, rows.subarray(files.length * N, (files.length + 1) * N));
+      files.push(r.file);
+    },
+    /** The subset of images and nodes most anomalous together, or null without an image. */
+    line(scoring: ScoringName, seed: number): GroupLine | null {
+      if (!files.length) return null;
+      const g = scorer.groupScan(rows.subarray(0, files.length * N), scoring, seed);
+      return { score: g.score, alpha: g.alpha, images: g.images.map((i) => files[i]), nodes: g.nodes.length, layers: nodesByLayer(scorer.profile.header.layers, g.nodes) };
+    },
+  };
 }
 
 export function scoreLine(r: ImageResult): ScoreLine {

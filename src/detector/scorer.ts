@@ -116,16 +116,19 @@ export class Scorer {
   }
 
   /** Group scan over a batch of results (images x nodes), on the point p-values of their shown ranges. */
-  groupScan(results: ImageResult[], scoring: ScoringName, seed: number): GroupScanResult {
+  /** What the group scan reads of one result, written into `row` (one per node): its point p-values. A caller keeps these, 4 bytes a node, not the results. */
+  groupRow(r: ImageResult, row = new Float32Array(this.profile.header.nodes)): Float32Array {
+    let off = 0;
+    for (const l of r.layers) {
+      row.set(pointPValues({ pMin: l.pMin, pMax: l.pMax }, this.profile.header.scan.pointP), off);
+      off += l.pMin.length;
+    }
+    return row;
+  }
+
+  /** The group scan of images' rows (groupRow), one after another in `P`. */
+  groupScan(P: Float32Array, scoring: ScoringName, seed: number): GroupScanResult {
     const N = this.profile.header.nodes;
-    const P = new Float32Array(results.length * N);
-    results.forEach((r, i) => {
-      let off = i * N;
-      for (const l of r.layers) {
-        P.set(pointPValues({ pMin: l.pMin, pMax: l.pMax }, this.profile.header.scan.pointP), off);
-        off += l.pMin.length;
-      }
-    });
-    return groupScan(P, results.length, N, { scoring, aMax: this.profile.header.scan.aMax, seed });
+    return groupScan(P, P.length / N, N, { scoring, aMax: this.profile.header.scan.aMax, seed });
   }
 }
