@@ -115,6 +115,20 @@ export const thinFit = (box: number) => (e: Event) => {
   img.classList.toggle('thin', tooThin(img.naturalWidth, img.naturalHeight, box));
 };
 
+/** Names cut into graphemes, kept for the rows' redraws (each result redraws the window's rows). */
+const segmented = new Map<string, string[]>();
+const segmenter = new Intl.Segmenter();
+
+/** Whole characters as a reader sees them (an emoji of several code points, a letter and its accent), hidden ones escaped. */
+function graphemes(name: string): string[] {
+  let chars = segmented.get(name);
+  if (!chars) {
+    if (segmented.size >= 1000) segmented.clear();
+    segmented.set(name, (chars = Array.from(segmenter.segment(printable(name)), (g) => g.segment)));
+  }
+  return chars;
+}
+
 /** Characters of a name kept whole at its end: cut where a cell is narrow, numbered files still differ ("fgsm-0…00014.png"). */
 const NAME_TAIL = 9;
 
@@ -127,8 +141,7 @@ const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/;
  * isolated run: cut in two, each half would be ordered on its own and the words would read out of order.
  */
 export function nameParts(name: string) {
-  // Whole characters as a reader sees them: an emoji of several code points, a letter and its accent.
-  const chars = Array.from(new Intl.Segmenter().segment(printable(name)), (g) => g.segment);
+  const chars = graphemes(name);
   if (RTL.test(name)) return html`<bdi class="head" dir="auto">${chars.join('')}</bdi>`;
   const cut = Math.max(0, chars.length - NAME_TAIL);
   return html`<span class="head">${chars.slice(0, cut).join('')}</span><span class="tail">${chars.slice(cut).join('')}</span>`;

@@ -1,6 +1,6 @@
 // The table's row window: which rows are drawn as images come in and the user asks for more or earlier ones.
 import { describe, expect, it } from 'vitest';
-import { earlierRows, firstShown, FIRST_ROWS, moreRows, ROW_PAGE, windowAfterAdd, type RowWindow } from '../../src/ui/rows.ts';
+import { earlierRows, firstShown, FIRST_ROWS, MAX_ROWS, moreRows, ROW_PAGE, windowAfterAdd, type RowWindow } from '../../src/ui/rows.ts';
 
 const drawn = (w: RowWindow, total: number) => Array.from({ length: total }, (_, i) => i).slice(w.start, w.start + w.limit);
 
@@ -23,7 +23,15 @@ describe('row window', () => {
     w = earlierRows(earlierRows(w));
     expect(w).toEqual({ start: 0, limit: 170 });
     expect(earlierRows(w)).toEqual(w);
-    expect(drawn(moreRows(w), 400)).toEqual(drawn({ start: 0, limit: 220 }, 400));
+    // At most MAX_ROWS drawn: the window slides, and the rows it leaves come back with "earlier".
+    w = moreRows(w);
+    expect(w).toEqual({ start: 20, limit: MAX_ROWS });
+    expect(drawn(w, 400)).toEqual(drawn({ start: 20, limit: 200 }, 400));
+    expect(earlierRows(w)).toEqual({ start: 0, limit: MAX_ROWS });
+    // "Show more" while rows are below the window (the button's condition): the last of 3,000 rows drawn, 200 at most.
+    while (w.start + w.limit < 3000) w = moreRows(w);
+    expect(drawn(w, 3000).at(-1)).toBe(2999);
+    expect(w.limit).toBe(MAX_ROWS);
   });
 
   it('names the row focus goes to when the button that showed rows goes: the first more row, or the last earlier one', () => {
