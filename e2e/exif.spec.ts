@@ -50,3 +50,30 @@ test("a colour JPEG with chroma at half resolution (4:2:0, as cameras write them
   const cli = cliScore('e2e/fixtures/photo.jpg');
   expect(Math.abs(browser - cli)).toBeLessThan(1e-6 * Math.max(1, cli));
 });
+
+test('a JPEG of up to 4 MP gets the CLI\'s pixels even over 4 MiB, and a stream the CLI refuses is refused in the page too', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'histoscan-jpeg-'));
+  // 2000×2000 of noise at quality 100: 4 MP, and more bytes than the worker reads whole by default.
+  const w = 2000;
+  const data = new Uint8Array(4 * w * w);
+  for (let i = 0, s = 7; i < data.length; i++) data[i] = i % 4 === 3 ? 255 : (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
+  const big = encodeJpeg({ width: w, height: w, data });
+  expect(big.length).toBeGreaterThan(4 << 20);
+  const bigFile = join(dir, 'big.jpg');
+  writeFileSync(bigFile, big);
+  // A scan cut short and closed with an end marker: browsers show its first rows; jpeg-js refuses it.
+  const photo = encodeJpeg(enlarge(readPng('data/clean/00000.png'), 4));
+  const cut = join(dir, 'cut-scan.jpg');
+  writeFileSync(cut, Buffer.concat([photo.subarray(0, Math.floor(photo.length * 0.6)), Buffer.from([0xff, 0xd9])]));
+  await page.goto('/e2e/fixtures/embed.html');
+  const events = () => page.evaluate(() => (window as unknown as { events: { type: string; file: string | null; score: number | null; error?: string }[] }).events);
+  await expect.poll(async () => (await events()).map((e) => e.type), { timeout: 60_000 }).toContain('histoscan-ready');
+  await page.locator(`${el} #files`).setInputFiles([bigFile, cut]);
+  await expect.poll(async () => (await events()).filter((e) => e.type === 'histoscan-result' || (e.type === 'histoscan-error' && e.file)).length, { timeout: 120_000 }).toBe(2);
+  const all = await events();
+  const score = all.find((e) => e.type === 'histoscan-result' && e.file === 'big.jpg')!.score!;
+  const cli = cliScore(bigFile);
+  expect(Math.abs(score - cli)).toBeLessThan(1e-6 * Math.max(1, cli));
+  expect(all.find((e) => e.type === 'histoscan-error' && e.file === 'cut-scan.jpg')?.error).toMatch(/^cut-scan\.jpg: the JPEG is corrupt or truncated/);
+  expect(() => cliScore(cut)).toThrow();
+});

@@ -1,9 +1,10 @@
 // The CLI in shell pipelines, on terminals and under signals, as scripts and CI jobs run it: the real CLI on real images.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeProfile } from '../src/core/index.ts';
 import { progress, stopBars } from '../src/cli/progress.ts';
 import { shardCoverage, shardSource } from '../src/cli/shards.ts';
 import { cli, MODEL, PROFILE, subset } from './fixtures/cli.ts';
@@ -115,6 +116,23 @@ describe('what a folder holds that cannot be read', () => {
     const w = spawnSync(asUser[0], asUser[1], { encoding: 'utf8' });
     expect(w.status).toBe(1);
     expect(w.stderr).toContain(`cannot write in the folder ${ro} (EACCES)`);
+  });
+});
+
+describe('a folder with a file that does not decode', () => {
+  it('calibrates on as many images as planned: the file gives its calibration place to a background image, and the note counts what was split', () => {
+    const at = join(dir, 'with-corrupt');
+    mkdirSync(at);
+    for (const [i, f] of ['00000', '00001', '00002', '00003', ...Array.from({ length: 90 }, (_, k) => String(4 + k).padStart(5, '0'))].entries()) copyFileSync(`data/background/${f}.png`, join(at, `${String(i).padStart(5, '0')}.png`));
+    // Fifth in name order, a calibration place: its head is right and its pixels do not inflate.
+    writeFileSync(join(at, '00003b.png'), concat([SIGNATURE, ihdr(28, 28, 8, 0), chunk('IDAT', new Uint8Array(64).fill(255)), chunk('IEND', new Uint8Array(0))]));
+    const out = join(dir, 'with-corrupt.hsp');
+    const r = cli(['profile', '--model', MODEL, '--images', at, '--out', out]);
+    expect(r.status).toBe(2); // the file is named, and the run says it was not whole
+    expect(r.stderr).toContain('calibrating on 19 of the 94 readable images (of 95)');
+    expect(r.stderr).toContain('the other 75 are the background');
+    expect(r.stderr).toContain('00003b.png');
+    expect(decodeProfile(new Uint8Array(readFileSync(out))).header.calibration?.count).toBe(19);
   });
 });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProfile, decodeProfile, encodeProfile, rng } from '../src/core/index.ts';
 import { Detector } from '../src/detector/index.ts';
+import { fewImagesWarning } from '../src/detector/build-notes.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
 import { parseSpec } from '../src/model/spec.ts';
 
@@ -86,5 +87,12 @@ describe('a profile of a few private images', () => {
     const bytes = new Uint8Array(readFileSync(out));
     expect(Buffer.from(bytes).includes('PATIENT')).toBe(false);
     expect(decodeProfile(bytes).header.source).toBe('12 images');
+  });
+
+  it('says what its bins keep: tail edges are the images\' values, uniform ones each node\'s lowest and highest; from 100 images, nothing', () => {
+    expect(fewImagesWarning(40, 16, 'tail')[0]).toContain("up to 17 of each node's 40 values");
+    expect(fewImagesWarning(40, 16, 'uniform')[0]).toContain("each node's lowest and highest value");
+    expect(fewImagesWarning(2, 16, 'uniform')[0]).toContain('every activation value of them');
+    expect(fewImagesWarning(100, 16, 'tail')).toEqual([]);
   });
 });

@@ -71,10 +71,12 @@ export function fileSource(files: string[]): ImageSource {
 export async function heldOut(all: ImageSource, dir: string, alternatives: string, fpr: number): Promise<{ background: ImageSource; calibration: ImageSource | null; note?: string; refused: ImageError[] }> {
   const split = await holdOutDecoded(all, DEFAULTS.calibrationShare, calibrationNeeded(fpr));
   const every = Math.round(1 / DEFAULTS.calibrationShare);
-  const of = split.refused.length ? `${split.readable} readable images (of ${all.count})` : `${split.readable} images`;
+  // What was split: the images that passed their header check, less any calibration image that then did not decode.
+  const used = split.background.count + (split.calibration?.count ?? 0);
+  const of = split.refused.length ? `${used} readable images (of ${all.count})` : `${used} images`;
   // Under 10 images none is held out (holdOut): a profile that cannot flag, said with the reason.
   if (!split.calibration) return { ...split, note: `all ${of} in ${dir} are the background: under 10, none is held out to calibrate (every ${every}th is from 10 on); ${alternatives}.` };
-  const which = split.calibration.count > Math.floor(split.readable * DEFAULTS.calibrationShare) ? `spread through them: the fewest that can flag at FPR ${fpr}, where every ${every}th would be too few` : `every ${every}th`;
+  const which = split.calibration.count > Math.floor(used * DEFAULTS.calibrationShare) ? `spread through them: the fewest that can flag at FPR ${fpr}, where every ${every}th would be too few` : `every ${every}th`;
   return { ...split, note: `calibrating on ${split.calibration.count} of the ${of} in ${dir} (${which}), the other ${split.background.count} are the background; ${alternatives}.` };
 }
 

@@ -10,7 +10,6 @@ export function locateNode(layers: LayerLayout[], node: number): { layer: string
   return { layer: '(unknown)', index: node };
 }
 
-/** Start offset of each layer in the flat node vector. */
 /** Flat node indices as each layer's own, ascending, layers in profile order (those without a node left out). */
 export function nodesByLayer(layers: LayerLayout[], flat: readonly number[]): { layer: string; indices: number[] }[] {
   const nodes = [...flat].sort((a, b) => a - b);
@@ -26,6 +25,7 @@ export function nodesByLayer(layers: LayerLayout[], flat: readonly number[]): { 
   return out;
 }
 
+/** Start offset of each layer in the flat node vector. */
 export function layerOffsets(layers: LayerLayout[]): number[] {
   const out: number[] = [];
   let offset = 0;

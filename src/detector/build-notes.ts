@@ -1,7 +1,7 @@
 // What a build tells its user, beyond the profile: whether the calibration set can reach the verdict's
 // FPR, whether the model seems fed otherwise than it was trained, and why no image could be used.
 import { calibrationNeeded, SURROGATE_KINDS, TPM_TAU } from '../core/index.ts';
-import type { Combination } from '../types.ts';
+import type { BinStrategy, Combination } from '../types.ts';
 import { counted } from '../core/words.ts';
 
 /**
@@ -66,9 +66,11 @@ export function smallBackgroundWarning(count: number, partial: boolean): string[
  * can be largely rebuilt from its first layers' (a probe rebuilt one from a profile of it: r = 0.93).
  * Said under SMALL_BACKGROUND, shards too: they are shared to be merged.
  */
-export function fewImagesWarning(count: number, bins: number): string[] {
+export function fewImagesWarning(count: number, bins: number, strategy: BinStrategy): string[] {
   if (count >= SMALL_BACKGROUND) return [];
-  const kept = count <= bins + 1 ? `every activation value of ${count === 1 ? 'it' : 'them'}, node by node` : `up to ${bins + 1} of each node's ${count} values`;
+  // Tail bins' edges are the images' values; uniform bins keep each node's lowest and highest.
+  const every = count <= (strategy === 'tail' ? bins + 1 : 2);
+  const kept = every ? `every activation value of ${count === 1 ? 'it' : 'them'}, node by node` : strategy === 'tail' ? `up to ${bins + 1} of each node's ${count} values` : `each node's lowest and highest value`;
   return [
     `this profile keeps much of its ${counted(count, 'background image')}: ${kept}, as its histograms' bin edges, from which an image can be largely rebuilt with the model. Share it as you would share the images themselves.`,
   ];

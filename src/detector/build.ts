@@ -287,7 +287,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const profile: Profile = gauss ? { ...pooled, header: { ...pooled.header, gauss: gauss.finish() } } : pooled;
   const skipped = named(background, skip);
   const part = !!opts.edgesFrom || (opts.planCount ?? 0) > background.count; // a shard, or the edges of shards to come
-  const fed = [...smallBackgroundWarning(built.header.count, part), ...fewImagesWarning(built.header.count, built.header.bins), ...oneClassWarning(predicted, outputs, features.spec.classNames)];
+  const fed = [...smallBackgroundWarning(built.header.count, part), ...fewImagesWarning(built.header.count, built.header.bins, built.header.strategy), ...oneClassWarning(predicted, outputs, features.spec.classNames)];
   // A shard is calibrated after the merge (`calibrate` on the merged profile), which `merge` says.
   if (!calibration || calibration.count === 0) return { profile, skipped, notes, warnings: [...fed, ...(part ? [] : calibrationWarnings(0, opts.fpr))] };
   const cal = await calibrate(features, profile, calibration, { ...opts, inBackground }, progress);

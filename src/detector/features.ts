@@ -10,6 +10,7 @@ import { resolveSpec, type SpecSources } from '../model/spec.ts';
 import { channelAxisOf, layerNodeCount, reduceLayer } from '../model/reduce.ts';
 import { InstrumentedModel } from '../model/session.ts';
 import { batchAxesOf, imageValues, needsTwo, notPerImage } from './image-axis.ts';
+import { turn } from './holdout.ts';
 import type { LayerLayout, ModelSpec, ProviderRequest, Reduction, RgbaImage } from '../types.ts';
 import type { ImageSource } from './holdout.ts';
 
@@ -40,13 +41,6 @@ export const MAX_RUN_VALUES = 2 ** 26;
 /** A layer reduced one way (throws where the reduction does not apply to its shape). */
 const laidOut = (l: LayerShape, reduction: Reduction): LayerLayout => ({ name: l.name, shape: [...l.shape], ...axisField(l.channelAxis), reduction, nodes: layerNodeCount(l.shape, reduction, l.channelAxis) });
 
-
-/**
- * Under Node, one turn of the event loop before each run: its file reads and onnxruntime-web's WASM
- * runs never wait, so without it Ctrl-C (the CLI's handler) went unseen until a build or a
- * calibration ended. A browser's worker waits on every Blob read anyway.
- */
-const turn = (): Promise<void> | void => (typeof setImmediate === 'function' ? new Promise((r) => setImmediate(r)) : undefined);
 
 /** The monitored layers under a reduction choice, and the budget plan behind them when there is one. */
 function layout(shapes: readonly LayerShape[], choice: ReductionChoice, classes: number): { layers: LayerLayout[]; plan: Plan | null } {
@@ -256,6 +250,7 @@ export class FeatureExtractor {
       for (let i = start; i < Math.min(src.count, start + step); i++) {
         if (skip.has(i)) continue;
         try {
+          await turn(); // a large photo's decode takes a third of a second
           const img = await src.load(i);
           checkPixels(img, src.name(i)); // pixels a caller's source made wrong: that image is skipped, named
           imgs.push(img);

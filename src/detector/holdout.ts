@@ -3,6 +3,13 @@
 import { toImageError, type ImageError } from '../core/errors.ts';
 import type { RgbaImage } from '../types.ts';
 
+/**
+ * Under Node, one turn of the event loop (before each image's decode and each run): its file reads,
+ * decoders and onnxruntime-web's WASM runs never wait, so without it Ctrl-C (the CLI's handler) went
+ * unseen until a build or a calibration ended. A browser's worker waits on every Blob read anyway.
+ */
+export const turn = (): Promise<void> | void => (typeof setImmediate === 'function' ? new Promise((r) => setImmediate(r)) : undefined);
+
 /** Random access to images, so a profile build can make its two passes without holding them. */
 export interface ImageSource {
   count: number;
@@ -68,11 +75,16 @@ export async function holdOutDecoded(src: ImageSource, share: number, atLeast = 
   const { images, refused } = await readable(src);
   const { background, calibration } = splitPositions(images.count, share, atLeast);
   const spare = new Set(background);
-  const decodes = (i: number) =>
-    images.load(i).then(
-      () => true,
-      (e: unknown) => (refused.push(toImageError(images.name(i), e)), false),
-    );
+  const decodes = async (i: number): Promise<boolean> => {
+    await turn();
+    try {
+      await images.load(i);
+      return true;
+    } catch (e) {
+      refused.push(toImageError(images.name(i), e));
+      return false;
+    }
+  };
   const kept: number[] = [];
   // At most as many stand-ins as calibration images: a set of many files that do not decode is the build's to report.
   let standIns = calibration.length;

@@ -22,7 +22,7 @@ export function jpegExif(bytes: Uint8Array): Uint8Array | null {
     const len = (bytes[i + 2] << 8) | bytes[i + 3];
     if (len < 2 || i + 2 + len > bytes.length) return null;
     const start = i + 4;
-    if (marker === 0xe1 && len >= 8 && String.fromCharCode(...bytes.subarray(start, start + 6)) === 'Exif\0\0') {
+    if (marker === 0xe1 && len >= 8 && String.fromCharCode(...bytes.subarray(start, start + 5)) === 'Exif\0') {
       return bytes.subarray(start, i + 2 + len);
     }
     i += 2 + len;
@@ -85,8 +85,8 @@ export function avifOrientations(b: Uint8Array): number[] {
 
 function exifOrientation(exif: Uint8Array | null): number {
   if (!exif) return 1;
-  // A JPEG's APP1 payload starts "Exif\0\0"; a PNG's eXIf chunk is the TIFF layout itself.
-  const t = String.fromCharCode(...exif.subarray(0, 6)) === 'Exif\0\0' ? exif.subarray(6) : exif;
+  // A JPEG's APP1 payload starts "Exif\0" and a pad byte (browsers take any); a PNG's eXIf chunk is the TIFF layout itself.
+  const t = String.fromCharCode(...exif.subarray(0, 5)) === 'Exif\0' ? exif.subarray(6) : exif;
   if (t.length < 8) return 1;
   const le = t[0] === 0x49 && t[1] === 0x49; // "II"; "MM" is big-endian
   if (!le && !(t[0] === 0x4d && t[1] === 0x4d)) return 1;
@@ -98,8 +98,8 @@ function exifOrientation(exif: Uint8Array | null): number {
     const at = ifd + 2 + 12 * e;
     if (at + 12 > t.length) return 1;
     if (v.getUint16(at, le) !== 0x0112) continue;
-    // A SHORT, left-justified in the entry's 4-byte value field.
-    const o = v.getUint16(at + 2, le) === 3 ? v.getUint16(at + 8, le) : 0;
+    // One SHORT, left-justified in the entry's 4-byte value field (Chromium reads no other form).
+    const o = v.getUint16(at + 2, le) === 3 && v.getUint32(at + 4, le) === 1 ? v.getUint16(at + 8, le) : 0;
     return o >= 1 && o <= 8 ? o : 1;
   }
   return 1;

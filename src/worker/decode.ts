@@ -3,7 +3,7 @@
 // PNGs and JPEGs, and UTIF for TIFF, which no browser decodes, after the same header checks as Node
 // (size limits before any decoding).
 import { ImageDecodeError } from '../core/errors.ts';
-import { checkImageBytes, formatName, HEAD_BYTES, MAX_PIXELS, pngExif, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
+import { checkImageBytes, formatName, HEAD_BYTES, jpegCoding, MAX_PIXELS, pngExif, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import { animated, checkWebpFrames } from '../model/frames.ts';
 import { isAnimatedWebp } from '../model/decode-extra.ts';
 import { decodeJpeg } from '../model/decode-jpeg.ts';
@@ -12,8 +12,9 @@ import { decode as decodePng, type DecodedPng } from 'fast-png';
 
 /**
  * PNGs and JPEGs up to this many pixels are decoded in JS (pngInJs, decodeJpeg), larger ones by the
- * browser: a JPEG then gets the CLI's pixels; a larger one, shrunk many times over to the model's
- * input, averages the decoders' chroma differences away.
+ * browser: a JPEG then gets the CLI's pixels, and is refused where the CLI refuses it; a larger one,
+ * shrunk many times over to the model's input, averages the decoders' chroma differences away. JPEGs
+ * the CLI does not read (arithmetic-coded, lossless, 12-bit) go to the browser, which may.
  */
 const JS_PIXELS = 4_000_000;
 /** Bytes from..to of a Blob: each read is a round trip to the browser process. */
@@ -47,7 +48,12 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
     return decodeTiff(whole ?? new Uint8Array(await (file as Blob).arrayBuffer()), name, maxPixels);
   }
   const small = (info.width ?? Infinity) * (info.height ?? Infinity) <= JS_PIXELS;
-  const js = whole && small ? (info.format === 'png' ? pngInJs(whole) : info.format === 'jpeg' ? jpegInJs(whole) : null) : null;
+  if (small && info.format === 'jpeg' && !(info.frame && jpegCoding(info.frame))) {
+    // The CLI's decoder, however large the file (a 4 MP photo at high quality passes 4 MiB), and its verdict on a broken stream.
+    const bytes = whole ?? (await read(0, size));
+    return animated(jpegInJs(bytes, name), bytes);
+  }
+  const js = whole && small && info.format === 'png' ? pngInJs(whole) : null;
   if (js) return animated(js, whole!);
   let bitmap: ImageBitmap;
   try {
@@ -66,12 +72,12 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   return animated({ width: canvas.width, height: canvas.height, data }, whole ?? head);
 }
 
-/** A JPEG as the CLI decodes it, or null for the browser to decode (and word the error of) a JPEG jpeg-js cannot read. */
-function jpegInJs(bytes: Uint8Array): RgbaImage | null {
+/** A JPEG as the CLI decodes it, refused in the CLI's words where jpeg-js cannot read it (a browser would show a cut stream's first rows). */
+function jpegInJs(bytes: Uint8Array, name: string): RgbaImage {
   try {
     return decodeJpeg(bytes, JS_PIXELS);
-  } catch {
-    return null;
+  } catch (e) {
+    throw new ImageDecodeError(`${name}: the JPEG is corrupt or truncated (${(e as Error).message}).`, 'corrupt');
   }
 }
 

@@ -81,6 +81,18 @@ describe('EXIF orientation in the Node decoder', () => {
     expect(jpegOrientation(cut)).toBe(1);
     expect((await decodeImage(cut, 'cut.jpg')).width).toBe(32);
   });
+
+  it("reads it where Chromium does: one SHORT, after an APP1 'Exif\\0' with any pad byte", () => {
+    const six = withOrientation(plain, 6);
+    // The entry's count (IFD0 at TIFF offset 8: SOI, APP1 head and "Exif\0\0" come first) raised to 2: not read.
+    const entry = 2 + 4 + 6 + 8 + 2;
+    const two = six.slice();
+    two[entry + 7] = 2; // big-endian count, low byte
+    expect([jpegOrientation(six), jpegOrientation(two)]).toEqual([6, 1]);
+    const pad = six.slice();
+    pad[2 + 4 + 5] = 0xff;
+    expect(jpegOrientation(pad)).toBe(6);
+  });
 });
 
 describe('EXIF orientation of a PNG', () => {
