@@ -10,13 +10,16 @@ import { decodeJpeg } from '../model/decode-jpeg.ts';
 import type { RgbaImage } from '../types.ts';
 import { decode as decodePng, type DecodedPng } from 'fast-png';
 
-/**
- * PNGs and JPEGs up to this many pixels are decoded in JS (pngInJs, decodeJpeg), larger ones by the
- * browser: a JPEG then gets the CLI's pixels, and is refused where the CLI refuses it; a larger one,
- * shrunk many times over to the model's input, averages the decoders' chroma differences away. JPEGs
- * the CLI does not read (arithmetic-coded, lossless, 12-bit) go to the browser, which may.
- */
+/** PNGs up to this many pixels are decoded in JS (pngInJs), larger ones by the browser. */
 const JS_PIXELS = 4_000_000;
+/**
+ * JPEGs up to this many pixels are decoded in JS, as the CLI decodes them (decodeJpeg), so they get
+ * the CLI's pixels and are refused where it refuses them; larger ones by the browser, many times
+ * faster (jpeg-js takes about 0.1 s a megapixel), where shrinking to the model's input averages most
+ * of the decoders' chroma differences away. JPEGs the CLI does not read (arithmetic-coded, lossless,
+ * 12-bit) go to the browser, which may.
+ */
+const JS_JPEG_PIXELS = 1_000_000;
 /** Bytes from..to of a Blob: each read is a round trip to the browser process. */
 const slice = async (file: Blob, from: number, to: number) => new Uint8Array(await file.slice(from, to).arrayBuffer());
 
@@ -47,13 +50,13 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
     const { decodeTiff } = await import('../model/decode-tiff.ts');
     return decodeTiff(whole ?? new Uint8Array(await (file as Blob).arrayBuffer()), name, maxPixels);
   }
-  const small = (info.width ?? Infinity) * (info.height ?? Infinity) <= JS_PIXELS;
-  if (small && info.format === 'jpeg' && !(info.frame && jpegCoding(info.frame))) {
-    // The CLI's decoder, however large the file (a 4 MP photo at high quality passes 4 MiB), and its verdict on a broken stream.
+  const pixels = (info.width ?? Infinity) * (info.height ?? Infinity);
+  if (pixels <= JS_JPEG_PIXELS && info.format === 'jpeg' && !(info.frame && jpegCoding(info.frame))) {
+    // The CLI's decoder, however large the file, and its verdict on a broken stream.
     const bytes = whole ?? (await read(0, size));
     return animated(jpegInJs(bytes, name), bytes);
   }
-  const js = whole && small && info.format === 'png' ? pngInJs(whole) : null;
+  const js = whole && pixels <= JS_PIXELS && info.format === 'png' ? pngInJs(whole) : null;
   if (js) return animated(js, whole!);
   let bitmap: ImageBitmap;
   try {
@@ -75,7 +78,7 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
 /** A JPEG as the CLI decodes it, refused in the CLI's words where jpeg-js cannot read it (a browser would show a cut stream's first rows). */
 function jpegInJs(bytes: Uint8Array, name: string): RgbaImage {
   try {
-    return decodeJpeg(bytes, JS_PIXELS);
+    return decodeJpeg(bytes, JS_JPEG_PIXELS);
   } catch (e) {
     throw new ImageDecodeError(`${name}: the JPEG is corrupt or truncated (${(e as Error).message}).`, 'corrupt');
   }
