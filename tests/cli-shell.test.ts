@@ -142,7 +142,7 @@ describe('shards', () => {
     const here = shardSource('data/bg/', files.map((f) => `data/bg/${f}`), '0/2');
     const there = shardSource('/srv/data/bg', files.map((f) => `/srv/data/bg/${f}`), '1/3');
     // It names how many images, not the folder (a path or a name that travels with the profile).
-    expect(here).toMatch(/^2 images \[list [0-9a-f]{12}\] shard 0\/2$/);
+    expect(here).toMatch(/^a folder of 2 images \[list [0-9a-f]{12}\] shard 0\/2$/);
     // One list cut 2 and 3 ways is refused, however its folder was named.
     expect(() => shardCoverage([here, there], ['s0.hsp', 't1.hsp'])).toThrow(/shards cut 3 and 2 ways share images/);
     const both = shardSource('/srv/data/bg', files.map((f) => `/srv/data/bg/${f}`), '1/2');

@@ -227,7 +227,7 @@ describe('CLI end to end on the default model', () => {
     // A shard left out is said, and fails the merge (a job that failed); shards cut another way would count images twice: refused.
     const some = cli(['merge', shards[0], shards[2], '--out', join(dir, 'some.hsp')]);
     expect(some.status, some.stderr).toBe(2);
-    expect(some.stderr).toMatch(/warning: no shard 1\/3 of \d+ images: the merged profile holds 2 of its 3 shards' images/);
+    expect(some.stderr).toMatch(/warning: no shard 1\/3 of a folder of \d+ images: the merged profile holds 2 of its 3 shards' images/);
     const other = join(dir, 'other-cut.hsp');
     expect(cli(['profile', '--model', MODEL, '--images', bg, '--edges-from', base, '--shard', '1/2', '--out', other]).status).toBe(0);
     // A shard scans as its edges profile: a flag left out follows it, one given otherwise is refused before the run,
@@ -245,7 +245,7 @@ describe('CLI end to end on the default model', () => {
     expect(foreign.stderr).toMatch(/edges\.hsp: This profile was built for another model/);
     const mixed = cli(['merge', ...shards, other, '--out', join(dir, 'mixed.hsp')]);
     expect(mixed.status).toBe(1);
-    expect(mixed.stderr).toMatch(/other-cut\.hsp is shard 1\/2 of \d+ images, and \S+shard0\.hsp a shard of 3: shards cut 2 and 3 ways share images/);
+    expect(mixed.stderr).toMatch(/other-cut\.hsp is shard 1\/2 of a folder of \d+ images, and \S+shard0\.hsp a shard of 3: shards cut 2 and 3 ways share images/);
     const a = decodeProfile(readFileSync(merged));
     const b = decodeProfile(readFileSync(whole));
     expect(a.header.count).toBe(90);

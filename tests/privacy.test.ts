@@ -86,7 +86,7 @@ describe('a profile of a few private images', () => {
     expect(r.stderr).toContain('warning: this profile keeps much of its 12 background images: every activation value of them, node by node, as its histograms\' bin edges');
     const bytes = new Uint8Array(readFileSync(out));
     expect(Buffer.from(bytes).includes('PATIENT')).toBe(false);
-    expect(decodeProfile(bytes).header.source).toBe('12 images');
+    expect(decodeProfile(bytes).header.source).toBe('a folder of 12 images');
   });
 
   it('says what its bins keep: tail edges are the images\' values, uniform ones each node\'s lowest and highest; from 100 images, nothing', () => {

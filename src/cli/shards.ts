@@ -41,7 +41,7 @@ const folderName = (dir: string) => dir.replace(/(.)\/+$/, '$1');
  * What a profile says of the images it was built from: how many, not the folder's path or name, which
  * often name a patient, a study or a user, and would travel with every copy of the profile.
  */
-export const sourceOf = (all: readonly string[]): string => counted(all.length, 'image');
+export const sourceOf = (all: readonly string[]): string => `a folder of ${counted(all.length, 'image')}`;
 
 /**
  * A shard's source as its profile names it: the images of the whole list, a key of that list (the
