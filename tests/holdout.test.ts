@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { holdOut, holdOutDecoded, readable, type ImageSource } from '../src/detector/index.ts';
 import type { RgbaImage } from '../src/types.ts';
+import { CancelledError } from '../src/core/errors.ts';
 
 const source = (names: string[]): ImageSource => ({
   count: names.length,
@@ -98,5 +99,13 @@ describe('holdOutDecoded', () => {
     // Without a failure: holdOut's split.
     const whole = await holdOutDecoded(source(names), 0.2);
     expect([namesOf(whole.calibration), namesOf(whole.background)]).toEqual([namesOf(holdOut(source(names), 0.2).calibration), namesOf(holdOut(source(names), 0.2).background)]);
+  });
+
+  it('stops at a cancel between decodes', async () => {
+    const signal = { aborted: false };
+    let loads = 0;
+    const src: ImageSource = { ...source(Array.from({ length: 50 }, (_, i) => `img-${i}`)), load: async (i) => (++loads === 3 && (signal.aborted = true), source(['x']).load(i)) };
+    await expect(holdOutDecoded(src, 0.2, 0, signal)).rejects.toThrow(CancelledError);
+    expect(loads).toBe(3);
   });
 });

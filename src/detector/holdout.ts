@@ -1,6 +1,6 @@
 // Images as a random-access source (a profile build makes two passes without holding them), and one set
 // of known-good images split into background and calibration.
-import { toImageError, type ImageError } from '../core/errors.ts';
+import { CancelledError, toImageError, type ImageError } from '../core/errors.ts';
 import type { RgbaImage } from '../types.ts';
 
 /**
@@ -69,14 +69,16 @@ function splitPositions(n: number, share: number, atLeast: number): { background
  * one whose pixels do not decode (a right header over a corrupt stream) gives its place to the next
  * background image that does, so the verdict calibrates on as many images as planned (94 good
  * images and one such file calibrated on 18, one too few to flag at FPR 5%). `refused`: what was left
- * out, and why; `readable`: how many images passed their header check.
+ * out, and why; `readable`: how many images passed their header check. `signal`: a cancel, seen
+ * between decodes.
  */
-export async function holdOutDecoded(src: ImageSource, share: number, atLeast = 0): Promise<{ background: ImageSource; calibration: ImageSource | null; refused: ImageError[]; readable: number }> {
+export async function holdOutDecoded(src: ImageSource, share: number, atLeast = 0, signal?: { aborted: boolean }): Promise<{ background: ImageSource; calibration: ImageSource | null; refused: ImageError[]; readable: number }> {
   const { images, refused } = await readable(src);
   const { background, calibration } = splitPositions(images.count, share, atLeast);
   const spare = new Set(background);
   const decodes = async (i: number): Promise<boolean> => {
     await turn();
+    if (signal?.aborted) throw new CancelledError(); // the page's Cancel, before the build proper starts
     try {
       await images.load(i);
       return true;

@@ -114,7 +114,10 @@ export class ProfilePanel {
       this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `${built} and in use now${skipped}.${cal}` });
     } catch (e) {
       // Cancelled by the user: no error, and the profile in use goes on checking.
-      if ((e as Error).name === 'CancelledError') this.set({ state: 'done', message: `Build cancelled after ${this.build.done.toLocaleString('en')} of ${this.build.total.toLocaleString('en')} image passes; the profile in use stays.` });
+      if ((e as Error).name === 'CancelledError') {
+        const after = this.build.total ? ` after ${this.build.done.toLocaleString('en')} of ${this.build.total.toLocaleString('en')} image passes` : '';
+        this.set({ state: 'done', message: `Build cancelled${after}; the profile in use stays.` });
+      }
       else this.set({ state: 'error', message: (e as Error).message });
     } finally {
       removeEventListener('beforeunload', stay);

@@ -175,7 +175,7 @@ const api = {
     signal.aborted = false;
     const all: ImageSource = { count: files.length, name: (i) => names[i], load: (i) => decodeBlob(files[i], names[i]), check: (i) => checkBlob(files[i], names[i]) };
     // Files that are no image, or do not decode, take no calibration place (holdout.ts holdOutDecoded).
-    const { background, calibration, refused } = await holdOutDecoded(all, opts.calibrationShare ?? DEFAULTS.calibrationShare, calibrationNeeded(opts.fpr ?? DEFAULTS.fpr));
+    const { background, calibration, refused } = await holdOutDecoded(all, opts.calibrationShare ?? DEFAULTS.calibrationShare, calibrationNeeded(opts.fpr ?? DEFAULTS.fpr), signal);
     const settings = buildDefaults({ bins: opts.bins, strategy: opts.strategy, fpr: opts.fpr, source: `${background.count} images built in the browser`, modelName: opts.modelName, onProgress, signal });
     // The same plan as the CLI's, for the background actually given (its size sets the count width),
     // within this build's budget where the page gives one.
