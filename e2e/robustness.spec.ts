@@ -210,6 +210,21 @@ test('the worker dies mid-batch: the component says so, restarts it, and the bat
   await expect(page.locator(`${el} .chip`, { hasText: 'worker restarted 1×' })).toBeVisible();
 });
 
+test('a worker that fails with an uncaught error (a lost GPU device) is ended, not left running beside the new one', async ({ page }) => {
+  await openDemo(page);
+  const first = page.workers().find((w) => w.url().includes('worker'))!;
+  const closed = new Promise<boolean>((res) => first.on('close', () => res(true)));
+  // An uncaught error does not end a worker by itself: the page must, once it has started another.
+  await first.evaluate(() => setTimeout(() => {
+    throw new Error('boom');
+  }));
+  await expect(page.locator(`${el} .notice`)).toContainText('worker stopped unexpectedly (boom)');
+  // The next image starts another worker and is checked there.
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00010.png']);
+  await waitDone(page, 1);
+  expect(await Promise.race([closed, new Promise<boolean>((res) => setTimeout(() => res(false), 10_000))])).toBe(true);
+});
+
 test("a worker whose code does not load says so, not that it stopped and restarted", async ({ page }) => {
   // As an app's dev server that cannot resolve a module the worker imports answers: a server error.
   await page.route('**/src/model/runtime.ts*', (route) => route.fulfill({ status: 500, body: 'Failed to resolve import' }));

@@ -90,14 +90,13 @@ class Live {
     if (!this.endedWith) this.settle(error, () => this.onDead(this, why));
   }
 
-  /** Once: stop watching, run `first`, then reject every pending call with `e`. */
+  /** Stop watching, run `first` (a worker that died is still terminated), then reject every pending call with the first end's error. */
   private settle(e: Error, first: () => void): void {
-    if (this.endedWith) return;
-    this.endedWith = e;
+    this.endedWith ??= e;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
     first();
-    for (const reject of this.waiting) reject(e);
+    for (const reject of this.waiting) reject(this.endedWith);
     this.waiting.clear();
   }
 
