@@ -17,9 +17,8 @@ import { shardSettings } from './shards.ts';
 import { profileCommands } from './profile-commands.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
 import { addExamples, markRequired, version } from './help.ts';
-import { counted, skippedLine } from '../core/words.ts';
+import { counted, printableLines, skippedLine } from '../core/words.ts';
 import { groupCollector, resultSink, scoreLine } from './output.ts';
-import { printableLines } from '../core/words.ts';
 import { int, progress, rate, stopBars } from './progress.ts';
 
 // Notes, warnings and errors name files: their control characters are escaped on stderr as on stdout

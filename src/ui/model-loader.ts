@@ -155,7 +155,6 @@ export class ModelLoader implements ReactiveController {
   }
 }
 
-/** What the element says while its model has no profile. */
 /** A start's downloads in words: how far they are, then the runtime that starts once they are in. */
 export function downloadText(d: Download): string {
   return d.total && d.done < d.total
@@ -163,6 +162,7 @@ export function downloadText(d: Download): string {
     : "Starting the model (onnxruntime's WebAssembly runtime downloads on a first visit)…";
 }
 
+/** What the element says while its model has no profile. */
 export const NO_PROFILE = 'No profile for this model yet: build one from known-good images below, or load a .hsp; images wait for it.';
 
 /** The error of an image that no model checked, since none started. */

@@ -187,7 +187,6 @@ const api = {
     // stays, on the layers it reads (a build's plan may have read others).
     if (inUse) d.useProfile(inUse);
     const bytes = encodeProfile(profile);
-    profileSize = bytes.byteLength;
     const buf = bytes.buffer as ArrayBuffer;
     return Comlink.transfer({ bytes: buf, count: profile.header.count, calibrated: profile.header.calibration?.count ?? 0, skipped: [...refused, ...skipped], warnings: [...notes, ...warnings] }, [buf]);
   },
