@@ -83,6 +83,31 @@ const keepWorkerUrl: Plugin = {
   },
 };
 
+/**
+ * Vite wraps each dynamic import in its preload helper even with `modulePreload: false`; in the worker (no
+ * `window`) the helper's error path turned a TIFF decoder that failed to load into "window is not defined", and
+ * its `import.meta.resolve` made webpack warn. The unbundled build has nothing to preload: plain `import()`.
+ */
+const plainDynamicImports: Plugin = {
+  name: 'histoscan:plain-dynamic-imports',
+  generateBundle: {
+    order: 'post', // after vite's own pass has filled in the preload lists
+    handler(_, bundle) {
+      for (const [name, chunk] of Object.entries(bundle)) {
+        if (chunk.type !== 'chunk' || !chunk.code.includes('__vitePreload')) continue;
+        if (name.includes('preload-helper')) {
+          delete bundle[name]; // the helper itself, imported by nothing once unwrapped
+          continue;
+        }
+        chunk.code = chunk.code
+          .replace(/import \{ __vitePreload \} from "[^"]+";\n/, '')
+          .replace(/__vitePreload\((async \(\) => \{[\s\S]*?\}), \[\], import\.meta\.url\)/g, '($1)()');
+        if (chunk.code.includes('__vitePreload')) this.error(`${chunk.fileName}: a preload wrapper this plugin does not know how to unwrap`);
+      }
+    },
+  },
+};
+
 /** src/defaults.ts reads the version from package.json: browsers get that field, not the scripts and devDependencies. */
 const versionOnly: Plugin = {
   name: 'histoscan:version-only',
@@ -94,7 +119,7 @@ const versionOnly: Plugin = {
 };
 
 export default defineConfig(({ mode }) => ({
-  plugins: [versionOnly, ...(mode === 'esm' ? [keepWorkerUrl] : mode === 'lib' ? [] : [productionHeaders, leaveOutLocalModels()])],
+  plugins: [versionOnly, ...(mode === 'esm' ? [keepWorkerUrl, plainDynamicImports] : mode === 'lib' ? [] : [productionHeaders, leaveOutLocalModels()])],
   publicDir: mode === 'lib' || mode === 'esm' ? false : 'public',
   // Assets (worker, .wasm, the demo's model and samples) resolve next to the page or histoscan.js wherever it is
   // hosted: at a site's root or under a subpath (user.github.io/histoscan/).
@@ -104,7 +129,7 @@ export default defineConfig(({ mode }) => ({
   // Pre-bundling onnxruntime-web makes the dev server re-optimise and reload mid-session.
   // Listing the rest up front keeps the dev server from discovering them later and reloading, which
   // wipes the page mid-test (seen with utif2, imported with the first TIFF a worker decodes).
-  optimizeDeps: { exclude: ['onnxruntime-web'], include: ['lit', 'lit/directives/repeat.js', 'comlink', 'fast-png', 'utif2', 'exif-reader', '@bufbuild/protobuf', 'onnx-buf'] },
+  optimizeDeps: { exclude: ['onnxruntime-web'], include: ['lit', 'lit/directives/repeat.js', 'comlink', 'fast-png', 'utif2', '@bufbuild/protobuf', 'onnx-buf'] },
   worker: { format: 'es', plugins: () => [versionOnly] },
   build:
     mode === 'esm'

@@ -79,6 +79,9 @@ test('the tarball holds the builds and no data, tests or sources', () => {
   const element = readFileSync(join(work, 'node_modules/histoscan/dist-esm/ui/histoscan-detector.js'), 'utf8');
   expect(element).toMatch(/from "lit"/);
   expect(readFileSync(join(work, 'node_modules/histoscan/dist-esm/worker/worker.js'), 'utf8')).toMatch(/from "comlink"/);
+  // Dynamic imports are plain: Vite's preload helper read `window` in the worker, so a decoder that failed to load said "window is not defined".
+  expect(files.filter((f) => f.includes('preload-helper'))).toEqual([]);
+  expect(readFileSync(join(work, 'node_modules/histoscan/dist-esm/worker/decode.js'), 'utf8')).toMatch(/await import\("\.\.\/model\/decode-tiff\.js"\)/);
   const manifest = JSON.parse(readFileSync(join(work, 'node_modules/histoscan/custom-elements.json'), 'utf8'));
   const decl = manifest.modules.flatMap((m: { declarations?: { tagName?: string }[] }) => m.declarations ?? []).find((d: { tagName?: string }) => d.tagName === 'histoscan-detector');
   expect(decl.attributes.map((a: { name: string }) => a.name)).toEqual(expect.arrayContaining(['model', 'profile', 'fpr']));
@@ -170,6 +173,28 @@ test('the element, installed and bundled by the installer, checks an image in a 
   await page.locator('histoscan-detector #files').setInputFiles([TIFF]);
   await expect.poll(async () => (await events()).filter((e) => e.type === 'histoscan-result' || e.type === 'histoscan-error').length).toBe(2);
   expect((await events()).at(-1)).toMatchObject({ type: 'histoscan-result', file: 'clean.tif' });
+});
+
+test('bundled by esbuild as README says (the worker as its own entry, onnxruntime\'s .wasm beside it), the element checks an image', async ({ page }) => {
+  // esbuild and Rollup leave `new Worker(new URL(…))` to the page: README's two steps build and place what it names.
+  const out = join(work, 'esb');
+  const esbuild = join(repo, 'node_modules/.bin/esbuild');
+  run(esbuild, ['main.js', '--bundle', '--format=esm', '--outdir=esb']);
+  run(esbuild, ['histoscan/worker', '--bundle', '--format=esm', '--outfile=esb/worker/worker.js']);
+  cpSync(join(work, 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm'), join(out, 'worker/ort-wasm-simd-threaded.jsep.wasm'));
+  cpSync(join(work, 'public'), out, { recursive: true });
+  cpSync(join(work, 'index.html'), join(out, 'index.html'));
+  const server = await preview(work, Number(process.env.E2E_PORT || 5174) + 3, 'esb');
+  try {
+    await page.goto(`${server.url}/`);
+    const events = () => page.evaluate(() => (window as unknown as { events: { type: string; file: string | null; error: string | null }[] }).events);
+    await expect.poll(async () => (await events()).map((e) => e.type), { timeout: 60_000 }).toContain('histoscan-ready');
+    await page.locator('histoscan-detector #files').setInputFiles([IMAGE, TIFF]);
+    await expect.poll(async () => (await events()).filter((e) => e.type === 'histoscan-result').map((e) => e.file).sort()).toEqual(['00002.png', 'clean.tif']);
+    expect((await events()).filter((e) => e.type === 'histoscan-error')).toEqual([]);
+  } finally {
+    server.stop();
+  }
 });
 
 test("the element in the installer's vite dev server, where the optional native runtime did not install", async ({ page }) => {

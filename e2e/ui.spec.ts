@@ -262,9 +262,14 @@ test('a strip too thin to show whole (10000×3) shows its middle in the row and 
   await shot(page, 'thin-strip');
 });
 
-test('the library build (dist-lib/histoscan.js) works from a bare page with one module script', async ({ page }) => {
+test('the library build (dist-lib/histoscan.js) works from a bare page with one module script; a second copy of histoscan says it is not in use', async ({ page }) => {
+  const warnings: string[] = [];
+  page.on('console', (m) => void (m.type() === 'warning' && warnings.push(m.text())));
   await page.goto('/e2e/fixtures/embed.html?lib');
   await expect.poll(() => page.evaluate(() => (window as unknown as { events: { type: string }[] }).events.map((e) => e.type)), { timeout: 60_000 }).toContain('histoscan-ready');
+  // The package's modules beside the bundle (an app that loads both): no error, the bundle's element stays, and the page hears why.
+  await page.evaluate((url) => import(/* @vite-ignore */ url), '/src/ui/index.ts');
+  await expect.poll(() => warnings.filter((w) => w.includes('<histoscan-detector> is already defined by another copy of histoscan'))).toHaveLength(1);
   await page.locator(`${el} #files`).setInputFiles(['data/pgd-0.1/00002.png']);
   await expect.poll(() => page.evaluate(() => (window as unknown as { events: { type: string }[] }).events.map((e) => e.type))).toContain('histoscan-result');
 });

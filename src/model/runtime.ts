@@ -32,7 +32,7 @@ function nativeRuntime(): Promise<typeof ort | null> {
   // in HOME) unless told not to: nothing leaves the machine, as the README promises. A user's own
   // setting of the variable is theirs.
   process.env.ORT_DISABLE_TELEMETRY ??= '1';
-  native ??= import(/* @vite-ignore */ name).then(
+  native ??= import(/* @vite-ignore */ /* webpackIgnore: true */ name).then(
     (m: { default?: typeof ort } & typeof ort) => m.default ?? m,
     () => null,
   );

@@ -1,5 +1,6 @@
 // The events the elements fire, typed for listeners (addEventListener('histoscan-result', e => e.detail.q)),
-// and the one helper that fires them: bubbling and composed, so a host page hears them through shadow roots.
+// and the one helper that fires them: bubbling and composed, so a host page hears them through shadow roots;
+// and how the elements are defined.
 import type { ImageError, ImageResult } from '../types.ts';
 import type { InitInfo } from '../worker/worker.ts';
 
@@ -53,3 +54,14 @@ export function emit<K extends keyof HistoscanEventMap>(target: EventTarget, typ
 
 /** The element's reflected `state` attribute. */
 export type DetectorState = 'loading' | 'ready' | 'error' | 'busy';
+
+/**
+ * Defines a custom element once. A second copy of histoscan on the page (the drop-in bundle beside the package,
+ * or two versions) finds its tags taken: the first copy's elements stay, and the page is told, since its
+ * `instanceof` checks against this copy's class will fail.
+ */
+export function defineOnce(tag: string, element: CustomElementConstructor): void {
+  const defined = customElements.get(tag);
+  if (!defined) customElements.define(tag, element);
+  else if (defined !== element) console.warn(`histoscan: <${tag}> is already defined by another copy of histoscan loaded on this page; that copy's element is the one in use.`);
+}

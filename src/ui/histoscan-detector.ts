@@ -3,7 +3,7 @@ import { DEFAULTS } from '../defaults.ts';
 import type { ProviderRequest, ScoringName } from '../types.ts';
 import { DetectorClient } from './client.ts';
 import { DetailView } from './detail.ts';
-import { emit, type DetectorState } from './events.ts';
+import { defineOnce, type DetectorState, emit } from './events.ts';
 import { blobsOf, pageUrl } from './files.ts';
 import { FileIntake } from './intake.ts';
 import { ModelLoader, NO_PROFILE, notStarted } from './model-loader.ts';
@@ -67,6 +67,7 @@ import { scrolling } from './motion.ts';
  * @cssproperty --histoscan-notice-border - border of notices.
  * @cssproperty --histoscan-bar - bars of a node's background histogram.
  * @cssproperty --histoscan-mark - the observed value marked on that histogram.
+ * @tagname histoscan-detector
  */
 export class HistoscanDetector extends LitElement {
   static override properties = {
@@ -290,7 +291,7 @@ export class HistoscanDetector extends LitElement {
   }
 }
 
-if (!customElements.get('histoscan-detector')) customElements.define('histoscan-detector', HistoscanDetector);
+defineOnce('histoscan-detector', HistoscanDetector);
 
 declare global {
   interface HTMLElementTagNameMap {

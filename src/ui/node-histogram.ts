@@ -1,6 +1,7 @@
 import { css, html, LitElement, svg } from 'lit';
 import type { NodeHistogramData as Hist } from '../types.ts';
 import { fmtBin, fmtP, fmtTicks, fmtValue, layerLabel } from './format.ts';
+import { defineOnce } from './events.ts';
 
 /**
  * One node's background histogram with the observed value marked. Bars are as wide as their bins
@@ -8,6 +9,7 @@ import { fmtBin, fmtP, fmtTicks, fmtValue, layerLabel } from './format.ts';
  * (count / bin width); hovering a bar shows its range and count. The observed value is a red line
  * labelled with its p-value range; beyond the background range it sits at the edge with an arrow.
  * Where the node's p-value came from the predicted class's histogram, that is the one drawn.
+ * @tagname hs-node-histogram
  */
 export class NodeHistogram extends LitElement {
   static override properties = {
@@ -108,4 +110,4 @@ export class NodeHistogram extends LitElement {
   }
 }
 
-if (!customElements.get('hs-node-histogram')) customElements.define('hs-node-histogram', NodeHistogram);
+defineOnce('hs-node-histogram', NodeHistogram);

@@ -1,7 +1,7 @@
 import { css, html, LitElement, unsafeCSS, type PropertyValues } from 'lit';
 import type { LayerPValues } from '../types.ts';
 import { cividis, cssColor } from './colormap.ts';
-import { emit } from './events.ts';
+import { defineOnce, emit } from './events.ts';
 import { fmtP, fmtValue3, isTokenLayer, layerLabel, tokenPlace } from './format.ts';
 import { cellOf, gridGeometry, nodeAt, poolGrid, reductionText, type Geometry } from './grid-geometry.ts';
 import { srStyles } from './styles.ts';
@@ -23,6 +23,7 @@ const MIN_MARK = 3;
  *
  * @attr n-max - -log10 p at the top of the colour scale (default 4).
  * @event {CustomEvent<{ index: number; layer?: string }>} node-select - a node was selected; detail: its index within the layer and the layer's name (bubbles, composed).
+ * @tagname hs-pvalue-map
  */
 export class PValueMap extends LitElement {
   static override properties = {
@@ -257,4 +258,4 @@ export class PValueMap extends LitElement {
   }
 }
 
-if (!customElements.get('hs-pvalue-map')) customElements.define('hs-pvalue-map', PValueMap);
+defineOnce('hs-pvalue-map', PValueMap);

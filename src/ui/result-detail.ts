@@ -1,7 +1,7 @@
 import { css, html, LitElement, nothing } from 'lit';
 import type { ImageResult, LayerPValues, NodeHistogramData as Hist } from '../types.ts';
 import type { ModelInput } from '../worker/worker.ts';
-import { emit } from './events.ts';
+import { defineOnce, emit } from './events.ts';
 import { evidenceLooks, partGroups } from '../core/witnesses.ts';
 import { printable } from '../core/words.ts';
 import { asHigh, fmtP, tooThin, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, layerLabel, partLabel, tokenPlace } from './format.ts';
@@ -38,6 +38,7 @@ function verdictHint(d: ImageResult, scans: number, quiet: boolean, joint: boole
  * (fetched through `loadHistogram`, which takes the node's flat index and the predicted class).
  *
  * @event {CustomEvent<null>} back-to-row - the user asked to go back to the image's row in the table.
+ * @tagname hs-result-detail
  */
 export class ResultDetail extends LitElement {
   static override properties = {
@@ -241,7 +242,7 @@ export class ResultDetail extends LitElement {
   }
 }
 
-if (!customElements.get('hs-result-detail')) customElements.define('hs-result-detail', ResultDetail);
+defineOnce('hs-result-detail', ResultDetail);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -6,7 +6,7 @@
 #   same:   on the background itself (`profile` now leaves such images out; `calibrate` cannot tell, so it builds this row),
 # and the share of 1,000 clean test images each flags at FPR 5%.
 #
-#   bash tools/calibration-split/run.sh        (about 4 minutes on 2 cores)
+#   bash tools/calibration-split/run.sh        (about 2 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=.cache/calibration-split
