@@ -10,7 +10,8 @@ import type { Activation } from '../model/session.ts';
  */
 export function notPerImage(a: Activation, batchAxis: number): string {
   const see = '; choose another layer ("histoscan inspect" lists the candidates).';
-  if (!a.type.startsWith('float')) return `Layer "${a.name}" holds ${a.type} values [${a.dims.join(', ')}], not activations${see}`;
+  // 8-bit integers are a statically quantized graph's activations (model/onnx.ts); int64 and int32, shape arithmetic.
+  if (!a.type.startsWith('float') && a.type !== 'uint8' && a.type !== 'int8') return `Layer "${a.name}" holds ${a.type} values [${a.dims.join(', ')}], not activations${see}`;
   if (batchAxis < 0) {
     return `Layer "${a.name}" is [${a.dims.join(', ')}] for one image and no axis of it counts images (as where attention heads are folded into the batch axis), so its values cannot be told apart by image${see}`;
   }

@@ -170,7 +170,7 @@ export class InstrumentedModel {
     } catch (e) {
       // A symbolic input size filled in by the spec is the usual cause: say which size was fed.
       const fixed = this.input.shape.slice(1).every((d) => typeof d === 'number');
-      const hint = fixed ? '' : ` (fed an input of [${this.feedDims(dims).join(', ')}]: is that the size this model takes? Give it with --size or a spec)`;
+      const hint = fixed ? '' : ` (fed an input of [${this.feedDims(dims).join(', ')}]: is that the shape this model takes? Give it with --size, --channels and --layout or a spec)`;
       throw new ModelError(`Inference failed${hint}: ${(e as Error).message}`, 'runtime');
     }
     try {

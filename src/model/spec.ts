@@ -39,7 +39,8 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
     const how = flags
       ? `. Give ${!Array.isArray(flags) ? 'the input size and layout' : flags.length > 1 ? 'them' : 'it'} in a spec (${fields}; a Hugging Face export's preprocessor_config.json serves as one; in the page, pick the spec .json with the model), or on the command line with ${and(open.map((f) => `--${f}`))}.`
       : '.';
-    throw new ModelError(`No image input: ${why}${how}`, 'no-image-input');
+    // An input that a size or layout would complete is there: only its shape is open.
+    throw new ModelError(`${Array.isArray(flags) ? "The image input's shape is open" : 'No image input'}: ${why}${how}`, 'no-image-input');
   };
   // float32 (0: undeclared) or float16, or uint8 pixels as such (exports that fold the scaling into the graph)
   const takesPixels = (t: number) => t === 0 || isFloat(t) || t === UINT8;

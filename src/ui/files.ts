@@ -163,6 +163,8 @@ export async function localModel(files: File[]): Promise<{ options: { model: Arr
     if (list.length > 1) return { error: `Choose one ${what}: ${list.map((f) => f.name).join(', ')} were picked.` };
   }
   const [model, profile, spec] = [models[0], profiles[0], specs[0]];
+  // Picked but not read (an external-data weights file, a README): said, so nothing seems used that is not.
+  const unused = files.filter((f) => f !== model && f !== profile && f !== spec && f !== config).map((f) => f.name);
   const json = async (f: File): Promise<Record<string, unknown>> => {
     try {
       return JSON.parse(await f.text()) as Record<string, unknown>;
@@ -175,7 +177,10 @@ export async function localModel(files: File[]): Promise<{ options: { model: Arr
     return {
       options: { model: await model.arrayBuffer(), profile: profile ? await profile.arrayBuffer() : null, spec: spec ? { ...(await json(spec)), ...labels } : null },
       names: [model, profile, spec, spec && config].filter((f): f is File => !!f).map((f) => f.name).join(' + '),
-      note: profile ? '' : `No profile was picked for ${model.name}: build one below from known-good images, or pick the model again with its .hsp.`,
+      note: [
+        profile ? '' : `No profile was picked for ${model.name}: build one below from known-good images, or pick the model again with its .hsp.`,
+        unused.length ? `Not used: ${unused.join(', ')} (a model is read as one .onnx file, with its .hsp profile and a spec .json).` : '',
+      ].filter(Boolean).join(' '),
     };
   } catch (e) {
     return { error: (e as Error).message };

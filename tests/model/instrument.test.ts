@@ -150,7 +150,7 @@ describe('model instrumentation', () => {
     expect(s('gray-rank3.onnx')).toEqual([1, 8, 8, 'nchw']);
     // A text-line model of any width: the fixed side is kept, and the open one asked for.
     const line = { ...inspectModel(fixture('rgb-opset11.onnx')), inputs: [{ name: 'x', elemType: 1, shape: ['N', 3, 48, 'W'] }] };
-    expect(() => specFromModel(line)).toThrow(/shape \[N, 3, 48, W\]; its width \(its height is 48: e\.g\. --size 48x320, or the width it was trained on\) is not fixed\. Give it in a spec \("height" and "width"; .*\), or on the command line with --size\./);
+    expect(() => specFromModel(line)).toThrow(/^The image input's shape is open: input .*shape \[N, 3, 48, W\]; its width \(its height is 48: e\.g\. --size 48x320, or the width it was trained on\) is not fixed\. Give it in a spec \("height" and "width"; .*\), or on the command line with --size\./);
     expect(specFromModel(line, { width: 192 })).toMatchObject({ channels: 3, height: 48, width: 192, layout: 'nchw' });
     // Nothing fixed but the rank: what a size leaves open is named, and only that is asked for.
     const open = { ...line, inputs: [{ name: 'x', elemType: 1, shape: ['b', 'c', 'h', 'w'] }] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blobsOf, dropNote, droppedLinks, imagesOnly, withPaths, type Dropped } from '../../src/ui/files.ts';
+import { blobsOf, dropNote, droppedLinks, imagesOnly, localModel, withPaths, type Dropped } from '../../src/ui/files.ts';
 
 const file = (path: string, type = '') => {
   const f = new File([new Uint8Array(1)], path.split('/').pop()!, { type });
@@ -68,5 +68,15 @@ describe('what a drop says', () => {
     });
     expect(droppedLinks(dt(''), base)).toEqual({ own: [], other: 0 });
     expect(droppedLinks(dt('javascript:alert(1)'), base)).toEqual({ own: [], other: 1 });
+  });
+});
+
+describe('localModel', () => {
+  it('says which picked files it does not read (a weights file beside the model), beside the missing profile', async () => {
+    const r = await localModel([file('m.onnx'), file('m.onnx.data'), file('notes.txt')]);
+    expect('note' in r && r.note).toBe(
+      'No profile was picked for m.onnx: build one below from known-good images, or pick the model again with its .hsp. Not used: m.onnx.data, notes.txt (a model is read as one .onnx file, with its .hsp profile and a spec .json).',
+    );
+    expect(await localModel([file('m.onnx'), file('m.hsp')])).toMatchObject({ names: 'm.onnx + m.hsp', note: '' });
   });
 });

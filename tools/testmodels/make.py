@@ -68,6 +68,12 @@ Writes tests/fixtures/models/:
   tokens-first-gated.onnx  tokens-first.onnx's encoder pooled by a gate per token ([tokens, N, 1], a Sigmoid) into one
                            token ([1, N, features]) closed by a ReLU, as attention pooling heads have it: tensors with
                            more than one axis of size 1 for one image; opset 13 (and -fixed: its batch fixed to 1)
+  conv-qdq.onnx            onnx.helper graph, statically quantized in QDQ form as onnxruntime's quantize_static writes it:
+                           Conv -> QuantizeLinear (uint8, zero point 0: the ReLU folded in) -> DequantizeLinear, twice
+                           (the second scaled to 6: a ReLU6), GlobalAveragePool -> Flatten -> Gemm, int8 weights, on
+                           gray [N,1,8,8], opset 13
+  conv-qop.onnx            the same network in QOperator form: QLinearConv twice (uint8 activations), then
+                           DequantizeLinear -> GlobalAveragePool -> Flatten -> Gemm
   two-inputs.onnx          onnx.helper graph with three inputs, the image second, as PaddleDetection exports take an
                            image with its size and scale factor (im_shape, image, scale_factor), which enter the output;
                            Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm on RGB NCHW [N,3,8,8], opset 13
@@ -439,6 +445,55 @@ def dense_q8():
     quantize_matmuls(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), 'dense-q8.onnx')
 
 
+def static_q8():
+    """Conv(1->4) -> ReLU -> Conv(4->6) -> ReLU6 -> GlobalAveragePool -> Flatten -> Gemm(6->3) with seeded weights,
+    quantized statically (int8 weights per tensor, uint8 activations with zero point 0, so the ReLUs fold into the
+    quantization) in QDQ form and in QOperator form, with the same weights and scales."""
+    r = np.random.RandomState(29)
+    w1, b1 = r.randn(4, 1, 3, 3).astype(np.float32) * 0.5, r.randn(4).astype(np.float32) * 0.1
+    w2, b2 = r.randn(6, 4, 3, 3).astype(np.float32) * 0.3, r.randn(6).astype(np.float32) * 0.1
+    w3, b3 = r.randn(3, 6).astype(np.float32) * 0.5, r.randn(3).astype(np.float32) * 0.1
+    s_in, s1, s2 = np.float32(1 / 255), np.float32(4 / 255), np.float32(6 / 255)
+    q = lambda w: (np.clip(np.round(w / (np.abs(w).max() / 127)), -127, 127).astype(np.int8), np.float32(np.abs(w).max() / 127))
+    (w1q, w1s), (w2q, w2s) = q(w1), q(w2)
+    u0, i0 = np.array(0, np.uint8), np.array(0, np.int8)
+    t = numpy_helper.from_array
+    common = [t(np.array(s_in), 's_in'), t(u0, 'zp_in'), t(np.array(s1), 's1'), t(np.array(s2), 's2'), t(u0, 'zp'),
+              t(w1q, 'w1q'), t(np.array(w1s), 'w1s'), t(w2q, 'w2q'), t(np.array(w2s), 'w2s'), t(i0, 'zw'),
+              t(w3, 'w3'), t(b3, 'b3')]
+    n = helper.make_node
+    conv = dict(pads=[1, 1, 1, 1], kernel_shape=[3, 3])
+    head = [n('GlobalAveragePool', ['a2'], ['g'], name='pool'), n('Flatten', ['g'], ['f'], name='flatten'),
+            n('Gemm', ['f', 'w3', 'b3'], ['y'], transB=1, name='fc')]
+    io = ([helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 1, 8, 8])], [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 3])])
+    qdq = [
+        n('QuantizeLinear', ['x', 's_in', 'zp_in'], ['xq'], name='x_q'), n('DequantizeLinear', ['xq', 's_in', 'zp_in'], ['xd'], name='x_dq'),
+        n('DequantizeLinear', ['w1q', 'w1s', 'zw'], ['w1'], name='w1_dq'),
+        n('Conv', ['xd', 'w1', 'b1'], ['c1'], name='conv1', **conv),
+        n('QuantizeLinear', ['c1', 's1', 'zp'], ['c1q'], name='c1_q'), n('DequantizeLinear', ['c1q', 's1', 'zp'], ['a1'], name='c1_dq'),
+        n('DequantizeLinear', ['w2q', 'w2s', 'zw'], ['w2'], name='w2_dq'),
+        n('Conv', ['a1', 'w2', 'b2'], ['c2'], name='conv2', **conv),
+        n('QuantizeLinear', ['c2', 's2', 'zp'], ['c2q'], name='c2_q'), n('DequantizeLinear', ['c2q', 's2', 'zp'], ['a2'], name='c2_dq'),
+        *head,
+    ]
+    m = helper.make_model(helper.make_graph(qdq, 'conv_qdq', *io, initializer=common + [t(b1, 'b1'), t(b2, 'b2')]),
+                          opset_imports=[helper.make_opsetid('', 13)], ir_version=7)
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(OUT, 'conv-qdq.onnx'))
+    bias = lambda b, s_x, s_w: t(np.round(b / (s_x * s_w)).astype(np.int32), 'b1q' if s_x == s_in else 'b2q')
+    qop = [
+        n('QuantizeLinear', ['x', 's_in', 'zp_in'], ['xq'], name='x_q'),
+        n('QLinearConv', ['xq', 's_in', 'zp_in', 'w1q', 'w1s', 'zw', 's1', 'zp', 'b1q'], ['a1q'], name='conv1', **conv),
+        n('QLinearConv', ['a1q', 's1', 'zp', 'w2q', 'w2s', 'zw', 's2', 'zp', 'b2q'], ['a2q'], name='conv2', **conv),
+        n('DequantizeLinear', ['a2q', 's2', 'zp'], ['a2'], name='a2_dq'),
+        *head,
+    ]
+    m = helper.make_model(helper.make_graph(qop, 'conv_qop', *io, initializer=common + [bias(b1, s_in, w1s), bias(b2, s1, w2s)]),
+                          opset_imports=[helper.make_opsetid('', 13)], ir_version=7)
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(OUT, 'conv-qop.onnx'))
+
+
 def half_precision(src, dst, keep_io=False):
     """Every float tensor of src in float16 (weights, Constant nodes, Casts to float); without keep_io the input and
     output too, with every intermediate type declared; with keep_io float32 input and output behind Casts and no
@@ -525,5 +580,6 @@ elif __name__ == '__main__':
     fixed_batch('tokens-first.onnx', 'tokens-first-fixed.onnx', 1)
     export(TokensFirstGated(), (1, 1, 12, 12), 'tokens-first-gated.onnx', 13)
     fixed_batch('tokens-first-gated.onnx', 'tokens-first-gated-fixed.onnx', 1)
+    static_q8()
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
