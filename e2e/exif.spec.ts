@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { encodeJpeg, enlarge, readPng, rotateCcw, withOrientation } from '../tests/fixtures/exif-jpeg.ts';
-import { el } from './helpers.ts';
+import { el, rows, shot } from './helpers.ts';
 
 const cliScore = (file: string): number =>
   JSON.parse(
@@ -75,4 +75,26 @@ test('a JPEG of up to 1 MP gets the CLI\'s pixels, and a stream the CLI refuses 
   expect(Math.abs(score - cli)).toBeLessThan(1e-6 * Math.max(1, cli));
   expect(all.find((e) => e.type === 'histoscan-error' && e.file === 'cut-scan.jpg')?.error).toMatch(/^cut-scan\.jpg: the JPEG is corrupt or truncated/);
   expect(() => cliScore(cut)).toThrow();
+});
+
+test("an unusual JPEG's detail says its compression alone may be why; an unusual PNG's does not", async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'histoscan-coding-'));
+  const attacked = join(dir, 'attacked.jpg');
+  writeFileSync(attacked, encodeJpeg(readPng('data/pgd-0.1/00002.png'), 90));
+  await page.goto('/e2e/fixtures/embed.html');
+  const events = () => page.evaluate(() => (window as unknown as { events: { type: string; file: string | null }[] }).events);
+  await expect.poll(async () => (await events()).map((e) => e.type), { timeout: 60_000 }).toContain('histoscan-ready');
+  await page.locator(`${el} #files`).setInputFiles([attacked, 'data/pgd-0.1/00002.png']);
+  await expect.poll(async () => (await events()).filter((e) => e.type === 'histoscan-result').length, { timeout: 60_000 }).toBe(2);
+  await rows(page).nth(0).click();
+  await expect(page.locator(`${el} #detail [data-verdict]`)).toHaveAttribute('data-verdict', 'unusual');
+  // The bundled profile (0.3.0) does not say how its background was coded: the note is conditional.
+  await expect(page.locator(`${el} #detail [data-coding]`)).toHaveText(
+    "This image is a JPEG: where the profile's background images were not compressed alike, compression alone can make a clean image unusual.",
+  );
+  await shot(page, 'coding-note');
+  await page.locator(`${el} #detail button.back`).click();
+  await rows(page).nth(1).click();
+  await expect(page.locator(`${el} #detail [data-verdict]`)).toHaveAttribute('data-verdict', 'unusual');
+  await expect(page.locator(`${el} #detail [data-coding]`)).toHaveCount(0);
 });

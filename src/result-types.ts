@@ -86,6 +86,8 @@ export interface ImageResult {
    * part, weighed once more with the Gaussian part alone (CalibrationTable.hedged); absent: every part.
    */
   decidedBy?: 'gauss' | 'hedged';
+  /** Why this image may be unusual whatever it shows: its file's lossy compression, which the profile's background did not share (core/verdict.ts codingNote). */
+  codingNote?: string;
   /** Anomalous subset found by the scan: flat node indices, ascending. */
   subset: Uint32Array;
   /** Most anomalous nodes, smallest p first. */

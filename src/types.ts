@@ -54,6 +54,8 @@ export interface RgbaImage {
   data: Uint8Array | Uint8ClampedArray;
   /** An animation's frames (model/frames.ts): the pixels are its first frame. Absent for a still image. */
   frames?: { count: number; exact: boolean };
+  /** The lossy compression its file went through ('JPEG', 'lossy WebP', 'AVIF'; model/image-errors.ts lossyCoding); false: a losslessly coded file; absent: not known (pixels given). */
+  lossy?: string | false;
 }
 
 /** A monitored layer and where its nodes sit in the flat node vector. */
@@ -170,6 +172,8 @@ export interface ProfileHeader {
   nodes: number;
   /** Number of background inputs. */
   count: number;
+  /** How many of them came from lossy-coded files (JPEG, lossy WebP, AVIF); absent where not known for every one (before 0.4.16, or pixels given). */
+  lossy?: number;
   /** Where the background came from (a path, a list digest), for provenance. */
   source?: string;
   /** A merged profile's shards (core/hsp.ts profileDigest of each): merging one of them again with it is refused. */

@@ -17,7 +17,7 @@ import { shardSettings } from './shards.ts';
 import { profileCommands } from './profile-commands.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
 import { addExamples, markRequired, version } from './help.ts';
-import { counted, printableLines, skippedLine } from '../core/words.ts';
+import { counted, printableLines, skippedLine, someOf } from '../core/words.ts';
 import { groupCollector, resultSink, scoreLine } from './output.ts';
 import { int, progress, rate, stopBars } from './progress.ts';
 
@@ -208,12 +208,14 @@ specOptions(
   });
   const group = opts.group ? groupCollector(detector.scorer!, files.length) : null;
   const animations: string[] = [];
+  const coded = new Map<string, string>(); // unusual images whose lossy coding may be why, with the note saying so
   for (const [i, file] of files.entries()) {
     try {
       const t0 = performance.now();
       const img = await decodeImage(readImageFile(file), basename(file));
       if (img.frames) animations.push(`${basename(file)} (${img.frames.count} frames)`);
       const r = await detector.check(img, file, { scoring: opts.scoring, fpr: opts.fpr, topNodes: DEFAULTS.topNodes }, performance.now() - t0);
+      if (r.flagged && r.codingNote) coded.set(basename(file), r.codingNote);
       sink.add(scoreLine(r));
       group?.add(r);
     } catch (e) {
@@ -222,7 +224,8 @@ specOptions(
     bar.update({ done: i + 1, total: files.length, stage: 'scoring' });
   }
   bar.stop();
-  if (animations.length) console.error(`note: an animation is checked on its first frame: ${animations.slice(0, 3).join(', ')}${animations.length > 3 ? `, and ${animations.length - 3} more` : ''}.`);
+  if (animations.length) console.error(`note: an animation is checked on its first frame: ${someOf(animations)}.`);
+  if (coded.size) console.error(`note: unusual and lossy-coded: ${someOf([...coded.keys()])}; each ${[...coded.values()][0]}`);
   // The group scan searches subsets of images and nodes at once: seconds to a minute on thousands, said first.
   if (group && group.count > 100) console.error(`note: scanning the ${counted(group.count, 'image')} as a group…`);
   const done = sink.end(group?.line(opts.scoring, DEFAULTS.groupSeed));

@@ -33,6 +33,8 @@ export interface ScoreLine {
   jointQ?: number;
   /** 'gauss': the verdict follows the Gaussian part alone (the profile's calibration chose it); 'hedged': every part, weighed with the Gaussian part alone; absent: every part. */
   decidedBy?: 'gauss' | 'hedged';
+  /** Why the image may be unusual whatever it shows: its lossy coding, which the profile's background did not share. */
+  codingNote?: string;
 }
 
 export interface GroupLine {
@@ -88,6 +90,7 @@ export function scoreLine(r: ImageResult): ScoreLine {
     parts: r.parts,
     ...(r.jointQ === undefined ? {} : { jointQ: r.jointQ }),
     ...(r.decidedBy ? { decidedBy: r.decidedBy } : {}),
+    ...(r.codingNote ? { codingNote: r.codingNote } : {}),
   };
 }
 

@@ -16,6 +16,8 @@ export function profileSummary(p: Profile, bytes: number) {
     modelName: h.modelName,
     source: h.source,
     background: h.count,
+    /** Background images from lossy-coded files (JPEG, lossy WebP, AVIF); null where the profile does not say. */
+    lossy: h.lossy ?? null,
     calibration: h.calibration?.count ?? 0,
     histograms: { strategy: h.strategy, bins: h.bins, nodes: h.nodes },
     layers: h.layers.map((l, i) => ({ name: l.name, shape: l.shape, reduction: rs[i], nodes: l.nodes })),
@@ -36,7 +38,8 @@ export function printProfile(path: string, json: boolean): void {
   if (json) return console.log(JSON.stringify({ profile: s }, null, 2));
   const when = s.createdAt ? ` on ${s.createdAt.slice(0, 10)}` : '';
   console.log(`profile ${path}: ${s.bytes.toLocaleString('en')} bytes (${fmtBytes(s.bytes)}), written by ${s.generator ?? 'an unknown version'}${when}${s.modelName ? ` for ${s.modelName}` : ''}`);
-  console.log(`  background ${counted(s.background, 'image')}${s.source ? ` (${s.source})` : ''}${s.merged ? `, merged from ${s.merged} shards` : ''}; ${s.calibration ? `calibrated on ${counted(s.calibration, 'image')}` : 'no calibration: it cannot flag'}`);
+  const coding = s.lossy === null ? '' : s.lossy ? `, ${s.lossy.toLocaleString('en')} of them lossy-coded` : ', all losslessly coded';
+  console.log(`  background ${counted(s.background, 'image')}${s.source ? ` (${s.source})` : ''}${coding}${s.merged ? `, merged from ${s.merged} shards` : ''}; ${s.calibration ? `calibrated on ${counted(s.calibration, 'image')}` : 'no calibration: it cannot flag'}`);
   console.log(`  ${s.histograms.strategy} B=${s.histograms.bins}, ${s.histograms.nodes.toLocaleString('en')} nodes${s.parts.length ? `; parts ${s.parts.join(', ')}` : ''}${s.classLayers ? `; per predicted class for the last ${counted(s.classLayers, 'layer')}` : ''}${s.gauss ? `; Gaussian part of ${s.gauss.d} features` : ''}`);
   for (const l of s.layers) console.log(`  ${l.name}  ${l.shape.join('x')}  ${l.reduction}  ${l.nodes.toLocaleString('en')} nodes`);
 }

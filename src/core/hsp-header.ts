@@ -25,6 +25,7 @@ export function validateHeader(h: unknown, version: number): asserts h is Profil
   if (!isInt(o.bins, 1) || (o.bins as number) > 65535) bad('bin count must be an integer in [1, 65535]');
   if (!isInt(o.nodes, 1)) bad('node count must be a positive integer');
   if (!isInt(o.count, 1)) bad('background size must be a positive integer');
+  if (o.lossy !== undefined && !(isInt(o.lossy, 0) && (o.lossy as number) <= (o.count as number))) bad('lossy must count background images');
   if (!Array.isArray(o.layers) || o.layers.length === 0) bad('no monitored layers');
   if (o.merged !== undefined && !(Array.isArray(o.merged) && o.merged.every((d) => typeof d === 'string'))) bad('merged must list shard digests');
   let sum = 0;

@@ -92,6 +92,9 @@ export function mergeProfiles(profiles: Profile[], generator?: string): Profile 
     header.classes = { ...first.header.classes, counts };
   }
   if (first.header.gauss) header.gauss = mergeGauss(profiles.map((p) => p.header.gauss!));
+  // Known for the whole only where every shard knows it.
+  delete header.lossy;
+  if (profiles.every((p) => p.header.lossy !== undefined)) header.lossy = profiles.reduce((a, p) => a + p.header.lossy!, 0);
   const sources = profiles.map((p) => p.header.source).filter(Boolean);
   if (sources.length) header.source = sources.join(' + ');
   return { header, lo, hi, edges: first.edges.slice(), tails };

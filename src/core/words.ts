@@ -1,5 +1,7 @@
 // Counts in sentences, one way for the page, the CLI and the build's notes: "1 image", "18,944 nodes".
 export const counted = (n: number, noun: string): string => `${n.toLocaleString('en')} ${noun}${n === 1 ? '' : 's'}`;
+/** The first three of some names, and how many more. */
+export const someOf = (names: string[]): string => `${names.slice(0, 3).join(', ')}${names.length > 3 ? `, and ${names.length - 3} more` : ''}`;
 /** An error message without the file name it starts with, for a line or row that names the file already. */
 export function ownMessage(error: string, file: string): string {
   const name = file.split(/[\\/]/).pop()!;

@@ -245,9 +245,14 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const predicted = new Map<number, number>();
   const inBackground = new Set<string>();
   let outputs = 0;
+  // How many background images were lossy-coded, where every image's coding is known (decoded from its file).
+  let [lossy, coded, counted] = [0, 0, 0];
   await features.eachBatch(
     background,
-    (n, loaded, logits) => {
+    (n, loaded, logits, imgs) => {
+      lossy += imgs.filter((img) => img.lossy).length;
+      coded += imgs.filter((img) => img.lossy !== undefined).length;
+      counted += imgs.length;
       if (calibration) for (const k of rowKeys(n, features.nodes)) inBackground.add(k);
       const labels = logits.map(argmax);
       for (const c of labels) predicted.set(c, (predicted.get(c) ?? 0) + 1);
@@ -274,6 +279,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
     ...(features.model.logitsName !== features.model.outputName ? { logitsFrom: features.model.logitsName } : {}),
     reduction: features.reduction,
     source: opts.source,
+    ...(coded === counted ? { lossy } : {}),
     scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP, conditional: opts.conditional, combine: opts.combine, ...(withEnergy ? { logits: 'energy' as const } : {}) },
     createdAt: new Date().toISOString(),
     generator: opts.generator,

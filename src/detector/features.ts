@@ -238,7 +238,7 @@ export class FeatureExtractor {
    * are recorded in `skip` (index -> message) and left out, also on later passes over the same
    * source. `fn` gets the node values of the good images (row-major) and their indices.
    */
-  async eachBatch(src: ImageSource, fn: (nodes: Float32Array, loaded: number[], logits: Float32Array[]) => void, opts: BatchOptions): Promise<void> {
+  async eachBatch(src: ImageSource, fn: (nodes: Float32Array, loaded: number[], logits: Float32Array[], imgs: RgbaImage[]) => void, opts: BatchOptions): Promise<void> {
     const skip = opts.skip ?? new Map<number, Error>();
     // No more than one session run at a time: progress then moves per run, not per 32 images,
     // where a large model on a slow backend takes seconds per image.
@@ -261,7 +261,7 @@ export class FeatureExtractor {
       }
       if (imgs.length) {
         const { nodes, logits, errors } = await this.nodeValues(imgs);
-        if (errors.size === 0) fn(nodes, loaded, logits);
+        if (errors.size === 0) fn(nodes, loaded, logits, imgs);
         else {
           // Only the images with non-finite values drop out of the batch.
           for (const [r, e] of errors) skip.set(loaded[r], e);
@@ -269,7 +269,7 @@ export class FeatureExtractor {
           const N = this.nodes;
           const good = new Float32Array(keep.length * N);
           keep.forEach((r, k) => good.set(nodes.subarray(r * N, (r + 1) * N), k * N));
-          if (keep.length) fn(good, keep.map((r) => loaded[r]), keep.map((r) => logits[r]));
+          if (keep.length) fn(good, keep.map((r) => loaded[r]), keep.map((r) => logits[r]), keep.map((r) => imgs[r]));
         }
       }
       opts.onBatch?.(Math.min(step, src.count - start));

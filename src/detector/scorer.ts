@@ -1,8 +1,8 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
-import { axisField, beyondRange, groupScan, histogramPValueFn, layerOffsets, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
+import { axisField, beyondRange, codingNote, groupScan, histogramPValueFn, layerOffsets, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
 import type { ClassProbabilities } from '../model/session.ts';
-import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, ScoringName, Timings } from '../types.ts';
+import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, RgbaImage, ScoringName, Timings } from '../types.ts';
 
 export interface ScoreOptions {
   fpr: number;
@@ -74,7 +74,7 @@ export class Scorer {
   }
 
   /** The full result of one image from its logits and node values. */
-  result(file: string, img: { width: number; height: number }, logits: Float32Array, values: Float32Array, opts: ScoreOptions, timings: Omit<Timings, 'pvalues' | 'scan'>, classNames?: string[], provider = 'wasm' as ImageResult['provider'], probabilities: ClassProbabilities = 'softmax'): ImageResult {
+  result(file: string, img: Pick<RgbaImage, 'width' | 'height' | 'lossy'>, logits: Float32Array, values: Float32Array, opts: ScoreOptions, timings: Omit<Timings, 'pvalues' | 'scan'>, classNames?: string[], provider = 'wasm' as ImageResult['provider'], probabilities: ClassProbabilities = 'softmax'): ImageResult {
     const s = this.score(values, opts.scoring, logits);
     const calibrationCount = this.calibrated;
     const verdict = verdictOf(s.q, opts.fpr, calibrationCount, this.calibrationProblem);
@@ -89,6 +89,7 @@ export class Scorer {
     }));
     const beyond = beyondRange(values, this.profile.lo, this.profile.hi);
     const topNodes: NodeRef[] = leastP(s.point, opts.topNodes, s.subset.length ? s.subset : undefined, beyond).map((node) => ({ node, ...locateNode(this.layers, node), value: values[node], p: s.point[node] }));
+    const coding = codingNote(img.lossy, this.profile.header);
     const parts = s.parts.map((score, c) => ({ name: this.partNames[c], score, q: s.partQ[c], ...(c === s.quiet.part ? { qBelow: s.quiet.q } : {}) }));
     return {
       file,
@@ -108,6 +109,7 @@ export class Scorer {
       parts,
       ...(Number.isFinite(s.jointQ) ? { jointQ: s.jointQ } : {}),
       ...(s.used === 'gauss' ? { decidedBy: 'gauss' as const } : weighsGauss(s.used) ? { decidedBy: 'hedged' as const } : {}),
+      ...(coding ? { codingNote: coding } : {}),
       subset: s.subset,
       topNodes,
       provider,

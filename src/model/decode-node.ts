@@ -13,7 +13,7 @@ import { PNG } from 'pngjs';
 import type { RgbaImage } from '../types.ts';
 import { fileBytes, ImageDecodeError } from '../core/errors.ts';
 import { BMP_AS_STORED, bmpHeader, bmpRle, bmpShortBy, decodeBmpPlain, decodeBmpRle, onCanvas, webpFirstFrame } from './decode-extra.ts';
-import { checkImageBytes, formatName, MAX_PIXELS, jpegCoding, type RasterFormat } from './image-errors.ts';
+import { checkImageBytes, formatName, MAX_PIXELS, jpegCoding, lossyCoding, type RasterFormat } from './image-errors.ts';
 import { decodeTiff } from './decode-tiff.ts';
 import { pngChunks } from './png-chunks.ts';
 import { avifOrientations, orient, pngOrientation } from './orientation.ts';
@@ -132,13 +132,14 @@ const decoders: Record<Exclude<RasterFormat, 'tiff'>, (bytes: Uint8Array, maxPix
 export async function decodeImage(input: Uint8Array | ArrayBuffer, name = 'image', limits: DecodeLimits | number = { maxPixels: MAX_PIXELS }): Promise<RgbaImage> {
   const bytes = fileBytes(input, 'image', 'image');
   const maxPixels = typeof limits === 'number' ? limits : (limits.maxPixels ?? MAX_PIXELS);
-  const { format, frame } = checkImageBytes(bytes, name, maxPixels);
-  if (format === 'tiff') return decodeTiff(bytes, name, maxPixels);
+  const sniffed = checkImageBytes(bytes, name, maxPixels);
+  const { format, frame } = sniffed;
+  if (format === 'tiff') return { ...decodeTiff(bytes, name, maxPixels), lossy: false };
   if (format === 'webp') checkWebpFrames(bytes, name);
   const coding = frame && jpegCoding(frame);
   if (coding) throw new ImageDecodeError(`${name}: this JPEG is ${coding}, which the command line's JPEG decoder does not read (the page does where the browser does); save it as a baseline JPEG or a PNG.`, 'unsupported');
   try {
-    return animated(await decoders[format](bytes, maxPixels), bytes);
+    return { ...animated(await decoders[format](bytes, maxPixels), bytes), lossy: lossyCoding(sniffed, bytes) };
   } catch (e) {
     throw new ImageDecodeError(`${name}: the ${formatName(format)} is corrupt or truncated (${(e as Error).message}).`, 'corrupt');
   }

@@ -92,6 +92,24 @@ export function jpegCoding(frame: { marker: number; precision: number }): string
   return undefined;
 }
 
+/**
+ * The lossy compression an image's pixels went through, in words ('JPEG', 'lossy WebP'); false for a lossless
+ * file; undefined where the header does not say (AVIF codes either way in its AV1 stream; a WebP whose image
+ * chunk lies past the bytes read). Compression alone moves a model's activations (core/verdict.ts codingNote).
+ */
+export function lossyCoding(s: SniffResult, b: Uint8Array): string | false | undefined {
+  if (s.format === 'jpeg') return s.frame && jpegCoding(s.frame) === 'lossless' ? false : 'JPEG';
+  if (s.format === 'avif') return undefined;
+  if (s.format !== 'webp') return false;
+  // A lossy WebP's pixels are a VP8 stream, a lossless one's VP8L; an extended file (VP8X) holds one after its other chunks.
+  for (let at = 12; at + 8 <= b.length; at += 8 + le(b, at + 4, 4) + (le(b, at + 4, 4) & 1)) {
+    const type = String.fromCharCode(...b.subarray(at, at + 4));
+    if (type === 'VP8 ') return 'lossy WebP';
+    if (type === 'VP8L') return false;
+  }
+  return undefined;
+}
+
 /** The payload of a PNG's eXIf chunk (EXIF in TIFF layout), or null. */
 export function pngExif(b: Uint8Array): Uint8Array | null {
   for (const { type, at, size } of pngChunks(b)) {

@@ -200,6 +200,7 @@ export class ResultDetail extends LitElement {
         <button class="back" title="Back to this image's row (Esc)" @click=${() => this.back()}>Back to the list</button>
       </div>
       ${d.verdict === 'uncalibrated' ? html`<p class="reason" data-reason>${d.verdictReason}</p>` : nothing}
+      ${d.verdict === 'unusual' && d.codingNote ? html`<p class="reason" data-coding>This image is ${d.codingNote}</p>` : nothing}
       ${this.renderInputs(d)}
       <div>
         The model says <strong>${d.top[0]?.label}</strong> (${(100 * (d.top[0]?.prob ?? NaN)).toFixed(1)}%).

@@ -3,7 +3,7 @@
 // PNGs and JPEGs, and UTIF for TIFF, which no browser decodes, after the same header checks as Node
 // (size limits before any decoding).
 import { ImageDecodeError } from '../core/errors.ts';
-import { checkImageBytes, formatName, HEAD_BYTES, jpegCoding, MAX_PIXELS, pngExif, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
+import { checkImageBytes, formatName, HEAD_BYTES, jpegCoding, lossyCoding, MAX_PIXELS, pngExif, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import { animated, checkWebpFrames } from '../model/frames.ts';
 import { isAnimatedWebp } from '../model/decode-extra.ts';
 import { decodeJpeg } from '../model/decode-jpeg.ts';
@@ -48,16 +48,16 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   if (info.format === 'tiff') {
     // UTIF and its inflate are loaded with the first TIFF, not with every page.
     const { decodeTiff } = await import('../model/decode-tiff.ts');
-    return decodeTiff(whole ?? new Uint8Array(await (file as Blob).arrayBuffer()), name, maxPixels);
+    return { ...decodeTiff(whole ?? new Uint8Array(await (file as Blob).arrayBuffer()), name, maxPixels), lossy: false };
   }
   const pixels = (info.width ?? Infinity) * (info.height ?? Infinity);
   if (pixels <= JS_JPEG_PIXELS && info.format === 'jpeg' && !(info.frame && jpegCoding(info.frame))) {
     // The CLI's decoder, however large the file, and its verdict on a broken stream.
     const bytes = whole ?? (await read(0, size));
-    return animated(jpegInJs(bytes, name), bytes);
+    return { ...animated(jpegInJs(bytes, name), bytes), lossy: 'JPEG' };
   }
   const js = whole && pixels <= JS_PIXELS && info.format === 'png' ? pngInJs(whole) : null;
-  if (js) return animated(js, whole!);
+  if (js) return { ...animated(js, whole!), lossy: false };
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(file instanceof Blob ? file : new Blob([file]), { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
@@ -72,7 +72,7 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
   const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-  return animated({ width: canvas.width, height: canvas.height, data }, whole ?? head);
+  return { ...animated({ width: canvas.width, height: canvas.height, data }, whole ?? head), lossy: lossyCoding(info, head) };
 }
 
 /** A JPEG as the CLI decodes it, refused in the CLI's words where jpeg-js cannot read it (a browser would show a cut stream's first rows). */
