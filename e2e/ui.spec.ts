@@ -125,8 +125,8 @@ test('builds a profile in the browser, downloads it and reuses it', async ({ pag
   const profile = decodeProfile(readFileSync(file!));
   expect(profile.header.count).toBe(29);
   expect(profile.header.calibration?.count).toBe(7);
-  // As a CLI build records them: the model's file, and how many images (no names).
-  expect([profile.header.modelName, profile.header.source]).toEqual(['fashion-cnn.onnx', '29 images built in the browser']);
+  // As a CLI build records them: the model's file, how many images (no names), and how many were lossy-coded (PNGs: none).
+  expect([profile.header.modelName, profile.header.source, profile.header.lossy]).toEqual(['fashion-cnn.onnx', '29 images built in the browser', 0]);
   await shot(page, 'profile-built');
   await page.reload();
   await expect(page.locator('html')).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
