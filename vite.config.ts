@@ -101,7 +101,8 @@ const plainDynamicImports: Plugin = {
         }
         chunk.code = chunk.code
           .replace(/import \{ __vitePreload \} from "[^"]+";\n/, '')
-          .replace(/__vitePreload\((async \(\) => \{[\s\S]*?\}), \[\], import\.meta\.url\)/g, '($1)()');
+          // Its first argument is the importing function, whatever its body: called as it is.
+          .replace(/__vitePreload\(([\s\S]*?), \[\], import\.meta\.url\)/g, '($1)()');
         if (chunk.code.includes('__vitePreload')) this.error(`${chunk.fileName}: a preload wrapper this plugin does not know how to unwrap`);
       }
     },

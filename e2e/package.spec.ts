@@ -82,6 +82,9 @@ test('the tarball holds the builds and no data, tests or sources', () => {
   // Dynamic imports are plain: Vite's preload helper read `window` in the worker, so a decoder that failed to load said "window is not defined".
   expect(files.filter((f) => f.includes('preload-helper'))).toEqual([]);
   expect(readFileSync(join(work, 'node_modules/histoscan/dist-esm/worker/decode.js'), 'utf8')).toMatch(/await import\("\.\.\/model\/decode-tiff\.js"\)/);
+  // histoscan/bundle is the prebuilt file for a <script> only: Node (server-side rendering) gets the modules, which import there.
+  const resolved = run(process.execPath, ['--input-type=module', '-e', "await import('histoscan/bundle'); console.log(import.meta.resolve('histoscan/bundle'))"]).trim();
+  expect(resolved).toMatch(/node_modules\/histoscan\/dist-esm\/ui\/index\.js$/);
   const manifest = JSON.parse(readFileSync(join(work, 'node_modules/histoscan/custom-elements.json'), 'utf8'));
   const decl = manifest.modules.flatMap((m: { declarations?: { tagName?: string }[] }) => m.declarations ?? []).find((d: { tagName?: string }) => d.tagName === 'histoscan-detector');
   expect(decl.attributes.map((a: { name: string }) => a.name)).toEqual(expect.arrayContaining(['model', 'profile', 'fpr']));
@@ -179,11 +182,11 @@ test('bundled by esbuild as README says (the worker as its own entry, onnxruntim
   // esbuild and Rollup leave `new Worker(new URL(…))` to the page: README's two steps build and place what it names.
   const out = join(work, 'esb');
   const esbuild = join(repo, 'node_modules/.bin/esbuild');
-  run(esbuild, ['main.js', '--bundle', '--format=esm', '--outdir=esb']);
+  run(esbuild, ['main.js', '--bundle', '--format=esm', '--outdir=esb/app']);
   run(esbuild, ['histoscan/worker', '--bundle', '--format=esm', '--outfile=esb/worker/worker.js']);
   cpSync(join(work, 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm'), join(out, 'worker/ort-wasm-simd-threaded.jsep.wasm'));
   cpSync(join(work, 'public'), out, { recursive: true });
-  cpSync(join(work, 'index.html'), join(out, 'index.html'));
+  writeFileSync(join(out, 'index.html'), readFileSync(join(work, 'index.html'), 'utf8').replace('./main.js', './app/main.js'));
   const server = await preview(work, Number(process.env.E2E_PORT || 5174) + 3, 'esb');
   try {
     await page.goto(`${server.url}/`);

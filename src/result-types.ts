@@ -86,7 +86,10 @@ export interface ImageResult {
    * part, weighed once more with the Gaussian part alone (CalibrationTable.hedged); absent: every part.
    */
   decidedBy?: 'gauss' | 'hedged';
-  /** Why this image may be unusual whatever it shows: its file's lossy compression, which the profile's background did not share (core/verdict.ts codingNote). */
+  /**
+   * Set on a lossy-coded image checked against a background of few or no such images, whatever its verdict: why
+   * it may be unusual whatever it shows (core/verdict.ts codingNote). The CLI and the page say it with an unusual verdict.
+   */
   codingNote?: string;
   /** Anomalous subset found by the scan: flat node indices, ascending. */
   subset: Uint32Array;

@@ -54,7 +54,7 @@ export interface RgbaImage {
   data: Uint8Array | Uint8ClampedArray;
   /** An animation's frames (model/frames.ts): the pixels are its first frame. Absent for a still image. */
   frames?: { count: number; exact: boolean };
-  /** The lossy compression its file went through ('JPEG', 'lossy WebP', 'AVIF'; model/image-errors.ts lossyCoding); false: a losslessly coded file; absent: not known (pixels given). */
+  /** The lossy compression its file went through ('JPEG', 'lossy WebP', 'JPEG-compressed TIFF'; model/image-errors.ts lossyCoding); false: a losslessly coded file; absent: not known (pixels given, or an AVIF, which codes either way). */
   lossy?: string | false;
 }
 
@@ -172,7 +172,7 @@ export interface ProfileHeader {
   nodes: number;
   /** Number of background inputs. */
   count: number;
-  /** How many of them came from lossy-coded files (JPEG, lossy WebP, AVIF); absent where not known for every one (before 0.4.16, or pixels given). */
+  /** How many of them came from lossy-coded files (JPEG, lossy WebP, JPEG-compressed TIFF); absent where not known for every one (before 0.4.16, pixels given, AVIFs). */
   lossy?: number;
   /** Where the background came from (a path, a list digest), for provenance. */
   source?: string;

@@ -208,14 +208,14 @@ specOptions(
   });
   const group = opts.group ? groupCollector(detector.scorer!, files.length) : null;
   const animations: string[] = [];
-  const coded = new Map<string, string>(); // unusual images whose lossy coding may be why, with the note saying so
+  const coded = new Map<string, string[]>(); // unusual images whose lossy coding may be why, by the note saying so
   for (const [i, file] of files.entries()) {
     try {
       const t0 = performance.now();
       const img = await decodeImage(readImageFile(file), basename(file));
       if (img.frames) animations.push(`${basename(file)} (${img.frames.count} frames)`);
       const r = await detector.check(img, file, { scoring: opts.scoring, fpr: opts.fpr, topNodes: DEFAULTS.topNodes }, performance.now() - t0);
-      if (r.flagged && r.codingNote) coded.set(basename(file), r.codingNote);
+      if (r.flagged && r.codingNote) coded.set(r.codingNote, coded.get(r.codingNote) ?? []).get(r.codingNote)!.push(file);
       sink.add(scoreLine(r));
       group?.add(r);
     } catch (e) {
@@ -225,7 +225,7 @@ specOptions(
   }
   bar.stop();
   if (animations.length) console.error(`note: an animation is checked on its first frame: ${someOf(animations)}.`);
-  if (coded.size) console.error(`note: unusual and lossy-coded: ${someOf([...coded.keys()])}; each ${[...coded.values()][0]}`);
+  for (const [note, some] of coded) console.error(`note: unusual and lossy-coded: ${someOf(some)}; each ${note}`);
   // The group scan searches subsets of images and nodes at once: seconds to a minute on thousands, said first.
   if (group && group.count > 100) console.error(`note: scanning the ${counted(group.count, 'image')} as a group…`);
   const done = sink.end(group?.line(opts.scoring, DEFAULTS.groupSeed));

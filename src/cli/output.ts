@@ -33,7 +33,7 @@ export interface ScoreLine {
   jointQ?: number;
   /** 'gauss': the verdict follows the Gaussian part alone (the profile's calibration chose it); 'hedged': every part, weighed with the Gaussian part alone; absent: every part. */
   decidedBy?: 'gauss' | 'hedged';
-  /** Why the image may be unusual whatever it shows: its lossy coding, which the profile's background did not share. */
+  /** On a lossy-coded image checked against a background of few or no such images: why it may be unusual whatever it shows. */
   codingNote?: string;
 }
 

@@ -16,7 +16,7 @@ export function profileSummary(p: Profile, bytes: number) {
     modelName: h.modelName,
     source: h.source,
     background: h.count,
-    /** Background images from lossy-coded files (JPEG, lossy WebP, AVIF); null where the profile does not say. */
+    /** Background images from lossy-coded files (JPEG, lossy WebP, JPEG-compressed TIFF); null where the profile does not say. */
     lossy: h.lossy ?? null,
     calibration: h.calibration?.count ?? 0,
     histograms: { strategy: h.strategy, bins: h.bins, nodes: h.nodes },

@@ -95,9 +95,9 @@ export function excessNote(unusual: number, checked: number, fpr: number, calibr
 
 /**
  * Why a lossy-coded image may be unusual whatever it shows: compression moves a model's activations (on the
- * default model, JPEG copies of clean images were flagged 18–61% of the time at FPR 5%, its accuracy unchanged).
+ * default model, JPEG copies of clean images were flagged 16.5–61.6% of the time at FPR 5%, its accuracy unchanged).
  * Said where the profile's background was all, or nearly all, losslessly coded, or does not say (`lossy` absent);
- * `lossy`: the image's coding (RgbaImage.lossy).
+ * `lossy`: the image's coding (RgbaImage.lossy); said whatever its verdict (the CLI and the page show it with an unusual one).
  */
 export function codingNote(lossy: string | false | undefined, background: { count: number; lossy?: number }): string | undefined {
   if (!lossy) return undefined;
@@ -105,6 +105,6 @@ export function codingNote(lossy: string | false | undefined, background: { coun
   if (background.lossy === undefined) return `${a} ${lossy}: where the profile's background images were not compressed alike, compression alone can make a clean image unusual.`;
   if (background.lossy >= 0.1 * background.count) return undefined;
   const n = background.count.toLocaleString('en');
-  const few = background.lossy === 0 ? `all ${n} of the profile's background images were losslessly coded` : `only ${background.lossy} of the profile's ${n} background images were lossy-coded`;
+  const few = background.lossy === 0 ? `all ${n} of the profile's background images were losslessly coded` : `only ${background.lossy.toLocaleString('en')} of the profile's ${n} background images were lossy-coded`;
   return `${a} ${lossy}, where ${few}: compression alone can make a clean image unusual. Build the profile from images coded as the ones you check (some of them saved as ${lossy} too).`;
 }

@@ -134,7 +134,7 @@ export async function decodeImage(input: Uint8Array | ArrayBuffer, name = 'image
   const maxPixels = typeof limits === 'number' ? limits : (limits.maxPixels ?? MAX_PIXELS);
   const sniffed = checkImageBytes(bytes, name, maxPixels);
   const { format, frame } = sniffed;
-  if (format === 'tiff') return { ...decodeTiff(bytes, name, maxPixels), lossy: false };
+  if (format === 'tiff') return decodeTiff(bytes, name, maxPixels);
   if (format === 'webp') checkWebpFrames(bytes, name);
   const coding = frame && jpegCoding(frame);
   if (coding) throw new ImageDecodeError(`${name}: this JPEG is ${coding}, which the command line's JPEG decoder does not read (the page does where the browser does); save it as a baseline JPEG or a PNG.`, 'unsupported');

@@ -193,5 +193,6 @@ export function decodeTiff(bytes: Uint8Array, name: string, maxPixels: number): 
     throw corrupt(`corrupt or of a kind not read here${why ? ` (${why})` : ''}`);
   }
   if (data.length !== 4 * width * height) throw corrupt('of a kind not read here (its samples did not give RGBA pixels)');
-  return orient({ width, height, data }, first(ifd.t274) ?? 1);
+  // Compression 6, 7 and 34892 are JPEG's.
+  return { ...orient({ width, height, data }, first(ifd.t274) ?? 1), lossy: [6, 7, 34892].includes(first(ifd.t259) ?? 1) && 'JPEG-compressed TIFF' };
 }

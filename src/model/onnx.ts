@@ -1,6 +1,7 @@
 // Reading ONNX models with the protobuf definitions of onnx-buf: what a graph takes and gives, which
 // tensors can be monitored, where its logits and features lie. (Changing a graph: instrument.ts.)
 import type { ModelProto, ValueInfoProto } from 'onnx-buf';
+import { foldedActivations } from './quantized.ts';
 import { parseModel } from './parse.ts';
 
 export interface TensorInfo {
@@ -95,10 +96,7 @@ const LINEAR = new Map<string, 'first' | 'last'>([
 // Ops between a linear op and its activation that keep the "block" together (bias Add of MatMul,
 // folded or unfolded BatchNorm, residual Add, scaling Mul; a quantized op's Cast and rescaling).
 const PASS = new Set(['BatchNormalization', 'Add', 'Identity', 'Mul', 'Div', 'InstanceNormalization', 'LayerNormalization', 'Cast', 'QuantizeLinear', 'DequantizeLinear']);
-// Statically quantized linear ops that write integers, and the index of their output's zero point.
-const QLINEAR_ZERO = new Map([['QLinearConv', 7], ['QLinearMatMul', 7]]);
-// The lowest value of each integer type a zero point may have (uint8, int8, uint16, int16).
-const LOWEST: Record<number, number> = { 2: 0, 3: -128, 4: 0, 5: -32768 };
+
 // Below opset 20 a GELU exports as x·½(1 + erf(x/√2)): the activation is the last Add/Mul after the Erf.
 const GELU_TAIL = new Set(['Add', 'Mul']);
 // Gates that a SiLU or a HardSwish below opset 14 multiplies by its input, through a constant scaling (/6).
@@ -110,6 +108,8 @@ const DENSE = new Set(['Gemm', 'MatMul', 'MatMulInteger', 'QLinearMatMul']);
 const QUANTIZE = new Set(['DynamicQuantizeLinear', 'QuantizeLinear']);
 // Ops that only reshape a tensor: a Softmax followed by these still closes the model.
 const RESHAPE = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);
+// Reshapes, and a quantization and its dequantization: the same values again, but for rounding.
+const REQUANTIZE = new Set([...RESHAPE, 'QuantizeLinear', 'DequantizeLinear']);
 // Ops whose output is values of their first input, moved or picked (Gather only at fixed indices).
 const MOVE = new Set([...RESHAPE, 'Transpose', 'Slice', 'Gather']);
 
@@ -224,33 +224,7 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     }
     return t;
   };
-  // Static quantization folds a ReLU or ReLU6 into the quantization of the linear op's output: a zero point at
-  // its type's lowest value clamps at 0 from below. In QDQ form (Conv -> QuantizeLinear -> DequantizeLinear) the
-  // dequantized tensor is the activation, once per QuantizeLinear; in QOperator form QLinearConv's integers are,
-  // which differ from it by a positive scale and an offset alone (the same p-values, the same standardised means).
-  const weights = new Map(g.initializer.map((t) => [t.name, t]));
-  const clampsAtZero = (zero: string | undefined): boolean => {
-    if (!zero) return true; // no zero point: uint8 with 0
-    const t = weights.get(zero);
-    const low = t ? LOWEST[t.dataType] : undefined;
-    if (!t || low === undefined) return false;
-    const raw = t.rawData;
-    // Packed bytes (8-bit types; 16-bit ones are left alone), or one int32 a value.
-    const values: number[] = !raw.length ? t.int32Data : t.dataType === 2 ? Array.from(raw) : t.dataType === 3 ? Array.from(new Int8Array(raw.buffer, raw.byteOffset, raw.length)) : [];
-    return values.length > 0 && values.every((v) => v === low);
-  };
-  const quantized = new Set<string>();
-  const dequantizedOnce = new Set<string>();
-  for (const n of g.node) {
-    const out = n.output[0];
-    if (!isCandidate.has(out)) continue;
-    const q = n.opType === 'DequantizeLinear' ? producer.get(n.input[0]) : undefined;
-    if (q?.opType === 'QuantizeLinear' && fromLinear(q.inputs[0]) && clampsAtZero(q.inputs[2]) && !dequantizedOnce.has(n.input[0])) {
-      dequantizedOnce.add(n.input[0]);
-      quantized.add(out);
-    }
-    if (QLINEAR_ZERO.has(n.opType) && clampsAtZero(n.input[QLINEAR_ZERO.get(n.opType)!])) quantized.add(out);
-  }
+  const quantized = foldedActivations(g, producer, (t) => isCandidate.has(t), fromLinear, ACTIVATIONS);
   // Float activations (a quantized graph's other integer tensors are not node values), and the quantized ones above.
   const activations = candidates.filter(
     (c) => ((ACTIVATIONS.has(c.opType) || c.opType === 'Erf') && isFloat(c.elemType ?? FLOAT)) || quantized.has(c.name),
@@ -261,7 +235,8 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     .filter((t) => isCandidate.has(t));
   if (auto.length === 0) auto = candidates.filter((c) => c.opType === 'Conv').map((c) => c.name);
   // A reshape of a monitored activation (Relu -> Flatten -> Gemm) holds its values again, which the scan would count twice.
-  if (penultimate && !upstream(penultimate, RESHAPE).some((t) => auto.includes(t))) auto.push(penultimate);
+  // So does one quantized again on its way (Relu -> Flatten -> QuantizeLinear -> DequantizeLinear -> Gemm).
+  if (penultimate && !upstream(penultimate, REQUANTIZE).some((t) => auto.includes(t))) auto.push(penultimate);
   const order = new Map(candidates.map((c, i) => [c.name, i]));
   const autoLayers = [...new Set(auto)].sort((a, b) => order.get(a)! - order.get(b)!);
 

@@ -63,5 +63,9 @@ export type DetectorState = 'loading' | 'ready' | 'error' | 'busy';
 export function defineOnce(tag: string, element: CustomElementConstructor): void {
   const defined = customElements.get(tag);
   if (!defined) customElements.define(tag, element);
-  else if (defined !== element) console.warn(`histoscan: <${tag}> is already defined by another copy of histoscan loaded on this page; that copy's element is the one in use.`);
+  else if (defined !== element && !warned) {
+    warned = true; // once for this copy, not for each of its tags
+    console.warn(`histoscan: its elements (<${tag}>, …) are already defined by another copy of histoscan loaded on this page; that copy's are the ones in use.`);
+  }
 }
+let warned = false;

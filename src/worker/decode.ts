@@ -48,7 +48,7 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   if (info.format === 'tiff') {
     // UTIF and its inflate are loaded with the first TIFF, not with every page.
     const { decodeTiff } = await import('../model/decode-tiff.ts');
-    return { ...decodeTiff(whole ?? new Uint8Array(await (file as Blob).arrayBuffer()), name, maxPixels), lossy: false };
+    return decodeTiff(whole ?? new Uint8Array(await (file as Blob).arrayBuffer()), name, maxPixels);
   }
   const pixels = (info.width ?? Infinity) * (info.height ?? Infinity);
   if (pixels <= JS_JPEG_PIXELS && info.format === 'jpeg' && !(info.frame && jpegCoding(info.frame))) {
@@ -72,7 +72,7 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
   const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-  return { ...animated({ width: canvas.width, height: canvas.height, data }, whole ?? head), lossy: lossyCoding(info, head) };
+  return { ...animated({ width: canvas.width, height: canvas.height, data }, whole ?? head), lossy: lossyCoding(info, whole ?? head) };
 }
 
 /** A JPEG as the CLI decodes it, refused in the CLI's words where jpeg-js cannot read it (a browser would show a cut stream's first rows). */

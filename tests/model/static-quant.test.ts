@@ -3,11 +3,14 @@
 // tensor in QDQ form, QLinearConv's uint8 output in QOperator form (the same values up to the scale),
 // never the conv output before the folded ReLU.
 import { readFileSync } from 'node:fs';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { AttributeProtoSchema, ModelProtoSchema, NodeProtoSchema, TensorProtoSchema, type ModelProto, type NodeProto } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../src/core/rng.ts';
 import { buildDefaults } from '../../src/defaults.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { inspectModel } from '../../src/model/onnx.ts';
+import { parseModel } from '../../src/model/parse.ts';
 import { InstrumentedModel } from '../../src/model/session.ts';
 import { noiseImages } from './noise-images.ts';
 
@@ -26,6 +29,55 @@ describe('statically quantized models', () => {
   it('auto monitors the activations the quantization folded in, as in the float network', () => {
     expect(inspectModel(QDQ).autoLayers).toEqual(['a1', 'a2', 'f']);
     expect(inspectModel(QOP).autoLayers).toEqual(['a1q', 'a2q', 'f']);
+  });
+
+  it('reads zero points as exporters write them: int8 at -128 clamps, int8 0 and uint8 128 do not; a Constant node holds one as an initializer does', () => {
+    const qdq = (edit: (m: ModelProto) => void) => {
+      const m = parseModel(QDQ);
+      edit(m);
+      return inspectModel(toBinary(ModelProtoSchema, m)).autoLayers;
+    };
+    const zeroPoint = (m: ModelProto, dataType: number, value: number) => {
+      const t = m.graph!.initializer.find((i) => i.name === 'zp')!;
+      [t.dataType, t.rawData] = [dataType, new Uint8Array(Int8Array.of(value).buffer)];
+    };
+    expect(qdq((m) => zeroPoint(m, 3, -128))).toEqual(['a1', 'a2', 'f']);
+    // No clamp folded in: the conv outputs, as `auto` takes a graph without activations.
+    expect(qdq((m) => zeroPoint(m, 3, 0))).toEqual(['c1', 'c2', 'f']);
+    expect(qdq((m) => zeroPoint(m, 2, -128))).toEqual(['c1', 'c2', 'f']); // uint8 128
+    expect(
+      qdq((m) => {
+        const g = m.graph!;
+        const t = g.initializer.splice(g.initializer.findIndex((i) => i.name === 'zp'), 1)[0];
+        g.node.unshift(create(NodeProtoSchema, { opType: 'Constant', output: ['zp'], attribute: [create(AttributeProtoSchema, { name: 'value', type: 4, t: create(TensorProtoSchema, { ...t, name: 'zp_v' }) })] }));
+      }),
+    ).toEqual(['a1', 'a2', 'f']);
+  });
+
+  it('monitors nothing twice: a ReLU kept after the dequantization is the activation; head features quantized again are the last activation', () => {
+    const edited = (edit: (nodes: NodeProto[]) => void) => {
+      const m = parseModel(QDQ);
+      edit(m.graph!.node);
+      return inspectModel(toBinary(ModelProtoSchema, m)).autoLayers;
+    };
+    const node = (opType: string, input: string[], output: string[]) => create(NodeProtoSchema, { opType, input, output, name: output[0] });
+    // conv2 reads the first activation through a ReLU of its own: the ReLU is monitored, not also the tensor before it.
+    expect(
+      edited((nodes) => {
+        nodes.splice(nodes.findIndex((n) => n.name === 'conv2'), 0, node('Relu', ['a1'], ['a1r']));
+        nodes.find((n) => n.name === 'conv2')!.input[0] = 'a1r';
+      }),
+    ).toEqual(['a1r', 'a2', 'f']);
+    // No pooling: the head reads the second activation flattened and quantized again, the same values.
+    expect(
+      edited((nodes) => {
+        nodes.splice(nodes.findIndex((n) => n.name === 'pool'), 1);
+        nodes.find((n) => n.name === 'flatten')!.input[0] = 'a2';
+        const fc = nodes.findIndex((n) => n.name === 'fc');
+        nodes.splice(fc, 0, node('QuantizeLinear', ['f', 's2', 'zp'], ['fq']), node('DequantizeLinear', ['fq', 's2', 'zp'], ['fd']));
+        nodes.find((n) => n.name === 'fc')!.input[0] = 'fd';
+      }),
+    ).toEqual(['a1', 'a2']);
   });
 
   it('QDQ and QOperator monitor the same activations: clamped at 0 (ReLU) and at 6 (ReLU6), one scale apart', async () => {
