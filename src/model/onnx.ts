@@ -94,9 +94,9 @@ const LINEAR = new Map<string, 'first' | 'last'>([
   ['Gemm', 'last'], ['MatMul', 'last'], ['MatMulInteger', 'last'], ['QLinearMatMul', 'last'],
 ]);
 // Ops between a linear op and its activation that keep the "block" together (bias Add of MatMul,
-// folded or unfolded BatchNorm, residual Add, scaling Mul; a quantized op's Cast and rescaling).
+// folded or unfolded BatchNorm, residual Add, scaling Mul; a quantized op's Cast and rescaling, a
+// quantization and its dequantization).
 const PASS = new Set(['BatchNormalization', 'Add', 'Identity', 'Mul', 'Div', 'InstanceNormalization', 'LayerNormalization', 'Cast', 'QuantizeLinear', 'DequantizeLinear']);
-
 // Below opset 20 a GELU exports as x·½(1 + erf(x/√2)): the activation is the last Add/Mul after the Erf.
 const GELU_TAIL = new Set(['Add', 'Mul']);
 // Gates that a SiLU or a HardSwish below opset 14 multiplies by its input, through a constant scaling (/6).
@@ -224,13 +224,12 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     }
     return t;
   };
-  const quantized = foldedActivations(g, producer, (t) => isCandidate.has(t), fromLinear, ACTIVATIONS);
-  // Float activations (a quantized graph's other integer tensors are not node values), and the quantized ones above.
-  const activations = candidates.filter(
-    (c) => ((ACTIVATIONS.has(c.opType) || c.opType === 'Erf') && isFloat(c.elemType ?? FLOAT)) || quantized.has(c.name),
-  );
+  // Float activations (a quantized graph's other integer tensors are not node values), and those a static
+  // quantization folded into its quantized tensors (model/quantized.ts).
+  const folded = foldedActivations(g, producer, (t) => isCandidate.has(t), fromLinear, ACTIVATIONS);
+  const activations = candidates.filter((c) => ((ACTIVATIONS.has(c.opType) || c.opType === 'Erf') && isFloat(c.elemType ?? FLOAT)) || folded.has(c.name));
   let auto = activations
-    .filter((c) => quantized.has(c.name) || fromLinear(producer.get(c.name)!.inputs[0] ?? ''))
+    .filter((c) => folded.has(c.name) || fromLinear(producer.get(c.name)!.inputs[0] ?? ''))
     .map((c) => (c.opType === 'Erf' ? geluOf(c.name) : GATES.has(c.opType) ? gatedOf(c.name) : c.name))
     .filter((t) => isCandidate.has(t));
   if (auto.length === 0) auto = candidates.filter((c) => c.opType === 'Conv').map((c) => c.name);

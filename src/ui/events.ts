@@ -55,6 +55,8 @@ export function emit<K extends keyof HistoscanEventMap>(target: EventTarget, typ
 /** The element's reflected `state` attribute. */
 export type DetectorState = 'loading' | 'ready' | 'error' | 'busy';
 
+/** Whether this copy has said that another one defined its elements. */
+let warned = false;
 /**
  * Defines a custom element once. A second copy of histoscan on the page (the drop-in bundle beside the package,
  * or two versions) finds its tags taken: the first copy's elements stay, and the page is told, since its
@@ -68,4 +70,3 @@ export function defineOnce(tag: string, element: CustomElementConstructor): void
     console.warn(`histoscan: its elements (<${tag}>, …) are already defined by another copy of histoscan loaded on this page; that copy's are the ones in use.`);
   }
 }
-let warned = false;

@@ -164,7 +164,7 @@ export async function localModel(files: File[]): Promise<{ options: { model: Arr
   }
   const [model, profile, spec] = [models[0], profiles[0], specs[0]];
   // Picked but not read (an external-data weights file, a README): said, so nothing seems used that is not.
-  const unused = files.filter((f) => f !== model && f !== profile && f !== spec && f !== config).map((f) => f.name);
+  const unused = files.filter((f) => f !== model && f !== profile && f !== spec && !(spec && f === config)).map((f) => f.name);
   const json = async (f: File): Promise<Record<string, unknown>> => {
     try {
       return JSON.parse(await f.text()) as Record<string, unknown>;
