@@ -1,12 +1,14 @@
 // Clean images coded otherwise than the profile's background: the share flagged at FPR 5%, and the model's
 // accuracy, of the same clean test images as they are, as JPEG copies (jpeg-js) at three qualities, 5% brighter
-// and shifted by one pixel (README's table under "Like includes how the images were coded"). With --mixed, the
-// same against a profile built and calibrated on a mix: a quarter each as they are and as JPEG q95, q75, q50.
+// and shifted by one pixel (README's table under "Like includes how the images were coded"), and what the profile
+// detects: AUC of FGSM .05 and PGD .05 against the clean images as they are, on their test halves. With --mixed, the same against a
+// profile built and calibrated on a mix: a quarter each as they are and as JPEG q95, q75, q50.
 //
 //   npx tsx tools/coding-shift.ts [--mixed]   (the bundled model and profile, data/clean; about 1 minute, 10 more with --mixed)
 import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
-import { decodeProfile, type Profile } from '../src/core/index.ts';
+import { auc, decodeProfile, type Profile } from '../src/core/index.ts';
+import { devTestSplit } from '../src/node-sets.ts';
 import { Detector, decodeImage, fileSource, listImages, type ImageSource } from '../src/node.ts';
 import type { RgbaImage } from '../src/types.ts';
 
@@ -38,15 +40,23 @@ const pct = (k: number, n: number) => `${((100 * k) / n).toFixed(1)}%`;
 
 async function table(profile: Profile, title: string): Promise<void> {
   const d = await Detector.create({ model, profile });
+  const scores = async (list: string[], transform: Transform = async (img) => img) => {
+    const out = [];
+    for (const f of list) out.push(await d.check(await transform(await decodeImage(readFileSync(f), f)), f, { fpr: 0.05 }));
+    return out;
+  };
   console.log(`\n${title} (${files.length} clean test images, FPR 5%)\n\n| the clean images | flagged | accuracy |\n|---|---:|---:|`);
+  let clean: number[] = [];
   for (const [name, transform] of TRANSFORMS) {
-    let [flagged, right] = [0, 0];
-    for (const [i, f] of files.entries()) {
-      const r = await d.check(await transform(await decodeImage(readFileSync(f), f)), f, { fpr: 0.05 });
-      flagged += +r.flagged;
-      right += +(r.top[0].index === labels[i]);
-    }
-    console.log(`| ${name} | ${pct(flagged, files.length)} | ${pct(right, files.length)} |`);
+    const rs = await scores(files, transform);
+    if (!clean.length) clean = rs.map((r) => r.score);
+    console.log(`| ${name} | ${pct(rs.filter((r) => r.flagged).length, files.length)} | ${pct(rs.filter((r, i) => r.top[0].index === labels[i]).length, files.length)} |`);
+  }
+  for (const set of ['fgsm-0.05', 'pgd-0.05']) {
+    const all = listImages([`data/${set}`]);
+    const test = devTestSplit(all.length).test.map((i) => all[i]);
+    const cleanTest = devTestSplit(clean.length).test.map((i) => clean[i]);
+    console.log(`AUC ${set} against the clean images as they are (test halves, as eval splits them): ${auc(cleanTest, (await scores(test)).map((r) => r.score)).toFixed(3)}`);
   }
   d.release();
 }
