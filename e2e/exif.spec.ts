@@ -86,6 +86,8 @@ test("an unusual JPEG's detail says its compression alone may be why; an unusual
   await expect.poll(async () => (await events()).map((e) => e.type), { timeout: 60_000 }).toContain('histoscan-ready');
   await page.locator(`${el} #files`).setInputFiles([attacked, 'data/pgd-0.1/00002.png']);
   await expect.poll(async () => (await events()).filter((e) => e.type === 'histoscan-result').length, { timeout: 60_000 }).toBe(2);
+  // The batch says it too, for the rows a user may not open.
+  await expect(page.locator(`${el} [data-summary] ~ [data-coding]`)).toContainText('1 of the 2 unusual images are lossy-coded (JPEG or lossy WebP)');
   await rows(page).nth(0).click();
   await expect(page.locator(`${el} #detail [data-verdict]`)).toHaveAttribute('data-verdict', 'unusual');
   // The bundled profile (0.3.0) does not say how its background was coded: the note is conditional.

@@ -14,6 +14,8 @@ export interface BatchSummary {
   uncalibrated: number;
   errors: number;
   cancelled: number;
+  /** Unusual images whose lossy coding may be why (ImageResult.codingNote): a JPEG checked against a background of PNGs. */
+  lossyUnusual: number;
 }
 
 /** A profile put in use from the element's own panel. */

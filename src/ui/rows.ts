@@ -17,6 +17,8 @@ export interface RowSummary {
   calibrationCount: number;
   provider: string;
   ms: number;
+  /** ImageResult.codingNote: why a lossy-coded image may be unusual whatever it shows. */
+  codingNote?: string;
 }
 
 export interface Row {
@@ -45,6 +47,7 @@ export function rowSummary(r: ImageResult): RowSummary {
     calibrationCount: r.calibrationCount,
     provider: r.provider,
     ms: t.decode + t.preprocess + t.inference + t.pvalues + t.scan,
+    ...(r.codingNote ? { codingNote: r.codingNote } : {}),
   };
 }
 
@@ -57,11 +60,12 @@ export function relabelSummary(s: RowSummary, fpr: number): void {
 
 /** The counts of the rows since the last Clear, of `total` images added. */
 export function batchSummary(rows: readonly Row[], total: number): BatchSummary {
-  const s: BatchSummary = { total, done: 0, unusual: 0, typical: 0, uncalibrated: 0, errors: 0, cancelled: 0 };
+  const s: BatchSummary = { total, done: 0, unusual: 0, typical: 0, uncalibrated: 0, errors: 0, cancelled: 0, lossyUnusual: 0 };
   for (const r of rows) {
     if (r.state === 'done' && r.summary) {
       s.done++;
       s[r.summary.verdict === 'uncalibrated' ? 'uncalibrated' : r.summary.verdict]++;
+      if (r.summary.verdict === 'unusual' && r.summary.codingNote) s.lossyUnusual++;
     } else if (r.state === 'error') s.errors++;
     else if (r.state === 'cancelled') s.cancelled++;
   }

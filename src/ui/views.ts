@@ -28,13 +28,18 @@ export function statusView(s: Status, info: InitInfo | null, restarts: number, r
   </div>`;
 }
 
+/** Why some unusual images may be so whatever they show: their lossy coding. */
+const codingText = (s: BatchSummary): string | null =>
+  s.lossyUnusual ? `${s.lossyUnusual.toLocaleString('en')} of the ${s.unusual.toLocaleString('en')} unusual images are lossy-coded (JPEG or lossy WebP), where the profile's background was not, or may not have been: compression alone may be why (each one's detail says more).` : null;
+
 /** `calibrated`: the profile's calibration images, whose own spread the batch's note allows for. */
 export function summaryView(s: BatchSummary, fpr: number, calibrated: number) {
   const n = (x: number) => x.toLocaleString('en');
   const excess = excessNote(s.unusual, s.unusual + s.typical, fpr, calibrated);
+  const coding = codingText(s);
   return html`<p class="summary" data-summary data-done=${s.done} data-flagged=${s.unusual} data-uncalibrated=${s.uncalibrated} data-errors=${s.errors} data-cancelled=${s.cancelled}>
     ${n(s.done)} checked · <strong>${n(s.unusual)} unusual</strong>${s.uncalibrated ? html` · <span class="verdict uncal">${n(s.uncalibrated)} not calibrated</span>` : nothing}${s.errors ? html` · ${n(s.errors)} could not be read` : nothing}${s.cancelled ? html` · ${n(s.cancelled)} cancelled` : nothing}
-  </p>${excess ? html`<p class="summary-note" part="summary-note" data-excess>${excess}</p>` : nothing}`;
+  </p>${excess ? html`<p class="summary-note" part="summary-note" data-excess>${excess}</p>` : nothing}${coding ? html`<p class="summary-note" part="summary-note" data-coding>${coding}</p>` : nothing}`;
 }
 
 /** The summary in words, for the live region at the end of a batch. */
@@ -43,7 +48,7 @@ export function summaryText(s: BatchSummary, fpr: number, calibrated: number): s
   if (s.uncalibrated) parts.push(`${s.uncalibrated} not calibrated`);
   if (s.errors) parts.push(`${s.errors} could not be read`);
   if (s.cancelled) parts.push(`${s.cancelled} cancelled`);
-  return `Batch finished: ${parts.join(', ')}. ${excessNote(s.unusual, s.unusual + s.typical, fpr, calibrated) ?? ''}`.trim();
+  return [`Batch finished: ${parts.join(', ')}.`, excessNote(s.unusual, s.unusual + s.typical, fpr, calibrated), codingText(s)].filter(Boolean).join(' ');
 }
 
 /** Progress of the batch since the last Clear, with Cancel while it runs and Clear after: one button, so focus stays on it as the batch ends. */

@@ -23,7 +23,7 @@ class FakeHost implements ReactiveControllerHost {
   }
 }
 
-/** q by name: "flag-*" 0.01, "bad-*" an ImageError, others 0.5; calibration of 100 images. */
+/** q by name: "flag-*" 0.01, "bad-*" an ImageError, others 0.5; calibration of 100 images; a ".jpg" carries a coding note. */
 function result(name: string, opts: CheckOptions): ImageResult | ImageError {
   if (name.startsWith('bad')) return { file: name, error: 'not an image', code: 'corrupt' };
   const q = name.startsWith('flag') ? 0.01 : name.startsWith('edge') ? 0.03 : 0.5;
@@ -32,6 +32,7 @@ function result(name: string, opts: CheckOptions): ImageResult | ImageError {
     file: name, width: 28, height: 28, top: [{ index: 0, label: 'shirt', prob: 0.9 }], score: 10, alpha: 0.1, q, flagged: verdict === 'unusual',
     verdict, calibrationCount: 100, fpr: opts.fpr, scoring: opts.scoring, layers: [], parts: [], subset: new Uint32Array(0), topNodes: [], provider: 'wasm',
     timings: { decode: 1, preprocess: 1, inference: 1, pvalues: 1, scan: 1 },
+    ...(name.endsWith('.jpg') ? { codingNote: 'a JPEG: compression alone can make a clean image unusual.' } : {}),
   };
 }
 
@@ -135,6 +136,14 @@ describe('QueueController', () => {
     expect(events.done).toHaveLength(1);
     expect(events.done[0]).toMatchObject({ total: 4, done: 3, unusual: 1, typical: 2, errors: 1, cancelled: 0 });
     expect(q.batch).toEqual({ done: 4, total: 4, running: false });
+  });
+
+  it('counts the unusual images whose lossy coding may be why, not the typical ones', async () => {
+    const { events, q } = setup();
+    q.start();
+    q.add(blobs(['flag-a.jpg', 'b.jpg', 'flag-c.png']));
+    await settle();
+    expect(events.done[0]).toMatchObject({ done: 3, unusual: 2, typical: 1, lossyUnusual: 1 });
   });
 
   it('survives a worker death: one restart, the image is retried and the batch goes on', async () => {
