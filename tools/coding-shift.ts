@@ -62,7 +62,8 @@ async function table(profile: Profile, title: string): Promise<void> {
 }
 
 /** Image i of `src` as it is or as a JPEG copy at q95, q75 or q50, by i mod 4. */
-const mixed = (src: ImageSource): ImageSource => ({ ...src, load: async (i) => [async (img: RgbaImage) => img, asJpeg(95), asJpeg(75), asJpeg(50)][i % 4](await src.load(i)) });
+const MIX: Transform[] = [async (img) => img, asJpeg(95), asJpeg(75), asJpeg(50)];
+const mixed = (src: ImageSource): ImageSource => ({ ...src, load: async (i) => MIX[i % 4](await src.load(i)) });
 
 await table(decodeProfile(new Uint8Array(readFileSync('public/profiles/fashion-cnn.hsp'))), 'the bundled profile (built from PNGs)');
 if (process.argv.includes('--mixed')) {

@@ -1,7 +1,7 @@
 // Small pieces the CLI's commands share: a progress bar on stderr and numeric flag parsers.
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError } from 'commander';
-import { leftText, pacer, rateText } from '../core/pace.ts';
+import { pacer, paceText, rateText } from '../core/pace.ts';
 import type { Progress } from '../types.ts';
 
 /** A flag's number as written in decimal ("8", "0.5", "1e4"); NaN for what Number() would also take: "0x10", "0b1", "". */
@@ -43,10 +43,10 @@ export function progress(stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = p
     const noop = () => {};
     return {
       update(p: Progress) {
-        const { t, perMs, leftMs } = pace(p);
-        if (t - last < LOG_EVERY_MS) return;
-        last = t;
-        stream.write(`${[`${p.stage} ${p.done}/${p.total}`, rateText(perMs), leftText(leftMs)].filter(Boolean).join(', ')}\n`);
+        const at = pace(p);
+        if (at.t - last < LOG_EVERY_MS) return;
+        last = at.t;
+        stream.write(`${[`${p.stage} ${p.done}/${p.total}`, paceText(at)].filter(Boolean).join(', ')}\n`);
       },
       clear: noop,
       stop: noop,

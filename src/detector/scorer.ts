@@ -117,7 +117,6 @@ export class Scorer {
     };
   }
 
-  /** Group scan over a batch of results (images x nodes), on the point p-values of their shown ranges. */
   /** What the group scan reads of one result, written into `row` (one per node): its point p-values. A caller keeps these, 4 bytes a node, not the results. */
   groupRow(r: ImageResult, row = new Float32Array(this.profile.header.nodes)): Float32Array {
     let off = 0;

@@ -8,7 +8,7 @@ import { imagesToCalibrate } from '../detector/holdout.ts';
 import { emit } from './events.ts';
 import { imagesOnly, inputFiles, withPaths } from './files.ts';
 import { counted } from '../core/words.ts';
-import { leftText, pacer, rateText } from '../core/pace.ts';
+import { pacer, paceText } from '../core/pace.ts';
 import { fmtMB, fmtRate } from './format.ts';
 
 interface BuildState {
@@ -85,8 +85,7 @@ export class ProfilePanel {
     try {
       const fpr = this.host.fpr;
       const r = await this.client.buildProfile(files, { budgetMB: this.host.budget, fpr, modelName: this.modelFile() || undefined }, (p) => {
-        const { perMs, leftMs } = pace(p);
-        this.set({ ...p, pace: [rateText(perMs), leftText(leftMs)].filter(Boolean).join(', ') });
+        this.set({ ...p, pace: paceText(pace(p)) });
       });
       if (this.build.url) URL.revokeObjectURL(this.build.url);
       const url = URL.createObjectURL(new Blob([r.bytes], { type: 'application/octet-stream' }));
@@ -117,8 +116,7 @@ export class ProfilePanel {
       if ((e as Error).name === 'CancelledError') {
         const after = this.build.total ? ` after ${this.build.done.toLocaleString('en')} of ${this.build.total.toLocaleString('en')} image passes` : '';
         this.set({ state: 'done', message: `Build cancelled${after}; the profile in use stays.` });
-      }
-      else this.set({ state: 'error', message: (e as Error).message });
+      } else this.set({ state: 'error', message: (e as Error).message });
     } finally {
       removeEventListener('beforeunload', stay);
     }

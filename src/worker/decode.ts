@@ -54,10 +54,10 @@ export async function decodeBlob(file: Blob | ArrayBuffer, name: string, maxPixe
   if (pixels <= JS_JPEG_PIXELS && info.format === 'jpeg' && !(info.frame && jpegCoding(info.frame))) {
     // The CLI's decoder, however large the file, and its verdict on a broken stream.
     const bytes = whole ?? (await read(0, size));
-    return { ...animated(jpegInJs(bytes, name), bytes), lossy: 'JPEG' };
+    return { ...animated(jpegInJs(bytes, name), bytes), lossy: lossyCoding(info, bytes) };
   }
   const js = whole && pixels <= JS_PIXELS && info.format === 'png' ? pngInJs(whole) : null;
-  if (js) return { ...animated(js, whole!), lossy: false };
+  if (js) return { ...animated(js, whole!), lossy: lossyCoding(info, whole!) };
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(file instanceof Blob ? file : new Blob([file]), { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });

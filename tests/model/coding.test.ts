@@ -4,11 +4,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { codingNote, mergeProfiles } from '../../src/core/index.ts';
 import { Detector, decodeImage, fileSource, listImages } from '../../src/node.ts';
 import { lossyCoding, sniffImage } from '../../src/model/image-errors.ts';
+import { encodeJpeg, readPng } from '../fixtures/exif-jpeg.ts';
 
 const F = 'e2e/fixtures/formats';
 const coding = (file: string) => {
@@ -17,13 +17,10 @@ const coding = (file: string) => {
 };
 
 /** JPEG copies (quality 75) of the first `n` clean PNGs, in a folder of their own. */
-async function jpegCopies(n: number): Promise<string[]> {
+function jpegCopies(n: number): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'histoscan-jpeg-'));
   const files = listImages(['data/clean']).slice(0, n);
-  for (const [i, f] of files.entries()) {
-    const img = await decodeImage(readFileSync(f), f);
-    writeFileSync(join(dir, `${i}.jpg`), jpeg.encode({ width: img.width, height: img.height, data: Buffer.from(img.data) }, 75).data);
-  }
+  for (const [i, f] of files.entries()) writeFileSync(join(dir, `${i}.jpg`), encodeJpeg(readPng(f), 75));
   return listImages([dir]);
 }
 
@@ -55,7 +52,7 @@ describe('lossy coding', () => {
   });
 
   it('a profile counts its lossy-coded background images (known only where every image came from a file); merged shards add them up', async () => {
-    const jpegs = await jpegCopies(30);
+    const jpegs = jpegCopies(30);
     const d = await Detector.create({ model: readFileSync('public/models/fashion-cnn.onnx'), provider: 'wasm' });
     const png = (await d.build(fileSource(listImages(['data/background']).slice(0, 30)), null)).profile;
     const jpg = (await d.build(fileSource(jpegs), null, { edgesFrom: png })).profile;
