@@ -117,8 +117,7 @@ export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
   const out = new Float32Array(C * H * W);
   for (let c = 0; c < C; c++) {
     const p = ch === rh ? across[c] : resizeAxis(across[c], rw, ch, rh, false);
-    const mean = spec.mean[c] ?? spec.mean[0] ?? 0;
-    const std = spec.std[c] ?? spec.std[0] ?? 1;
+    const [mean, std] = channelNorm(spec, c);
     for (let y = 0; y < rh; y++) {
       for (let x = 0; x < rw; x++) {
         const v = (p[y * rw + x] / spec.scale - mean) / std;
@@ -129,6 +128,30 @@ export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
     }
   }
   return out;
+}
+
+/** Mean and std of tensor channel c: a spec may give one for every channel. */
+export function channelNorm(spec: ModelSpec, c: number): [mean: number, std: number] {
+  return [spec.mean[c] ?? spec.mean[0] ?? 0, spec.std[c] ?? spec.std[0] ?? 1];
+}
+
+/**
+ * One image's tensor back to 8-bit RGBA (toTensor's normalisation undone, BGR and gray to RGB), for
+ * the page's "what the model received".
+ */
+export function fromTensor(x: Float32Array, spec: ModelSpec): RgbaImage & { data: Uint8ClampedArray } {
+  const n = spec.width * spec.height;
+  const data = new Uint8ClampedArray(n * 4);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < 3; c++) {
+      const ch = spec.channels === 1 ? 0 : spec.bgr ? 2 - c : c;
+      const v = spec.layout === 'nchw' ? x[ch * n + i] : x[i * spec.channels + ch];
+      const [mean, std] = channelNorm(spec, ch);
+      data[i * 4 + c] = (v * std + mean) * spec.scale;
+    }
+    data[i * 4 + 3] = 255;
+  }
+  return { width: spec.width, height: spec.height, data };
 }
 
 /** Input tensor dims of a batch of images under a spec. */

@@ -3,7 +3,7 @@
 // model's input fixes. (Pixels to tensor under a spec: preprocess.ts.)
 import { ModelError } from '../core/errors.ts';
 import { classOutput, isFloat, perImageVector, UINT8, type ModelInfo } from './onnx.ts';
-import { inputDims } from './preprocess.ts';
+import { channelNorm, inputDims } from './preprocess.ts';
 import type { ModelSpec } from '../types.ts';
 
 /** [channels, height, width, layout] when `shape` is a float image batch with static size, else null. */
@@ -272,7 +272,7 @@ const SLIVER = 0.05;
  */
 export function pixelRangeWarning(spec: ModelSpec): string | undefined {
   const ends = Array.from({ length: spec.channels }, (_, c) => {
-    const [m, s] = [spec.mean[c] ?? spec.mean[0] ?? 0, spec.std[c] ?? spec.std[0] ?? 1];
+    const [m, s] = channelNorm(spec, c);
     return [(0 / spec.scale - m) / s, (255 / spec.scale - m) / s];
   });
   const [lo, hi] = ends.reduce((a, b) => (Math.abs(b[1] - b[0]) < Math.abs(a[1] - a[0]) ? b : a));

@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import { calibrationNeeded, decodeProfile, encodeProfile, nodeHistogram, ProfileError, toImageError, type Profile } from '../core/index.ts';
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
 import { Detector, holdOutDecoded, sameSpec, type ImageSource } from '../detector/index.ts';
-import { preprocessSteps, toTensor } from '../model/preprocess.ts';
+import { fromTensor, preprocessSteps, toTensor } from '../model/preprocess.ts';
 import { pixelRangeWarning, specSource } from '../model/spec.ts';
 import type { BinStrategy, ImageError, ImageResult, NodeHistogramData, Progress, Provider, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
 import { checkBlob, decodeBlob } from './decode.ts';
@@ -224,19 +224,8 @@ const api = {
   async modelInput(file: Blob, name: string): Promise<ModelInput> {
     const s = need().features.spec;
     const img = await decodeBlob(file, name);
-    const x = toTensor(img, s);
-    const n = s.width * s.height;
-    const data = new Uint8ClampedArray(n * 4);
-    for (let i = 0; i < n; i++) {
-      for (let c = 0; c < 3; c++) {
-        const ch = s.channels === 1 ? 0 : s.bgr ? 2 - c : c;
-        const v = s.layout === 'nchw' ? x[ch * n + i] : x[i * s.channels + ch];
-        // toTensor computes (pixel / scale - mean) / std; invert it.
-        data[i * 4 + c] = (v * (s.std[ch] ?? s.std[0] ?? 1) + (s.mean[ch] ?? s.mean[0] ?? 0)) * s.scale;
-      }
-      data[i * 4 + 3] = 255;
-    }
-    return Comlink.transfer({ width: s.width, height: s.height, data, steps: preprocessSteps(img, s) }, [data.buffer]);
+    const shown = fromTensor(toTensor(img, s), s);
+    return Comlink.transfer({ ...shown, steps: preprocessSteps(img, s) }, [shown.data.buffer]);
   },
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { preprocessSteps, toTensor } from '../../src/model/preprocess.ts';
+import { fromTensor, preprocessSteps, toTensor } from '../../src/model/preprocess.ts';
 import { parseSpec } from '../../src/model/spec.ts';
 import { layerNodeCount, reduceLayer } from '../../src/model/reduce.ts';
 import { ModelError } from '../../src/core/errors.ts';
@@ -240,6 +240,22 @@ describe('reduction', () => {
       const vals = Array.from({ length: 12 }, (_, k) => data[k * 6 + c]);
       expect(mean[c]).toBeCloseTo(vals.reduce((a, b) => a + b, 0) / 12, 5);
       expect(max[c]).toBe(Math.max(...vals));
+    }
+  });
+});
+
+describe('fromTensor: the tensor back to RGBA, as the page shows what the model received', () => {
+  it('undoes toTensor at the input size, in NCHW and NHWC, RGB and BGR; a gray input shows gray', () => {
+    const img = image(2, 2, (x, y) => [10 + 60 * x, 200 - 90 * y, 30 * x + 40 * y, 255]);
+    for (const o of [{}, { layout: 'nhwc' as const }, { bgr: true }, { scale: 127.5, mean: [0.5, 0.4, 0.3], std: [0.2, 0.25, 0.3] }]) {
+      const s = spec(o);
+      expect(fromTensor(toTensor(img, s), s)).toEqual({ width: 2, height: 2, data: new Uint8ClampedArray(img.data) });
+    }
+    const gray = spec({ channels: 1 });
+    const shown = fromTensor(toTensor(img, gray), gray).data;
+    for (let i = 0; i < 4; i++) {
+      const [r, g, b] = img.data.subarray(i * 4, i * 4 + 3);
+      expect([...shown.subarray(i * 4, i * 4 + 4)]).toEqual([0, 0, 0, 255].map((v, k) => (k < 3 ? Math.round(0.299 * r + 0.587 * g + 0.114 * b) : v)));
     }
   });
 });
