@@ -3,7 +3,7 @@
 import { axisField, countWidth, edgesPerNode, gaussBytes, gaussChoice, gaussDim, MIN_CLASS_COUNT, payloadBytes, UsageError, type GaussChoice } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
 import { counted } from '../core/words.ts';
-import { layerNodeCount } from './reduce.ts';
+import { elementCount, layerNodeCount } from './reduce.ts';
 
 /** What a profile will cost per node: its bins, and the background size n that sets the count width. */
 export interface PlanBudget {
@@ -188,7 +188,7 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
 export function planProfile(layers: readonly LayerShape[], o: PlanBudget, classes: number): Plan {
   // A layer with as many values as a monitored layer it only moves or picks from holds that layer's
   // values again (a pooled token taken out of its size-1 axis), which a scan would count twice.
-  const size = (l: LayerShape) => l.shape.reduce((a, b) => a * b, 1);
+  const size = (l: LayerShape) => elementCount(l.shape);
   const again = layers.find((l) => l.copyOf?.some((n) => layers.some((k) => k.name === n && size(k) === size(l))));
   if (again) {
     const rest = planProfile(layers.filter((l) => l !== again), o, classes);

@@ -2,7 +2,8 @@
 import { REDUCTIONS } from '../core/layout.ts';
 import type { Reduction } from '../types.ts';
 
-const product = (dims: readonly number[], from = 0, to = dims.length) => {
+/** How many values a tensor of these dims holds (of axes from .. to - 1 only, where given). */
+export const elementCount = (dims: readonly number[], from = 0, to = dims.length) => {
   let p = 1;
   for (let i = from; i < to; i++) p *= dims[i];
   return p;
@@ -32,13 +33,13 @@ export function poolGrid(how: Reduction): number {
  * 2×96 map pooled to 4×4 would repeat each row: the same value twice, which the scan would count
  * as two nodes of evidence).
  */
-function gridOf(dims: readonly number[], g: number, channelAxis: number): [rows: number, cols: number, ya: number, xa: number] {
+export function gridOf(dims: readonly number[], g: number, channelAxis: number): [rows: number, cols: number, ya: number, xa: number] {
   const [ya, xa] = [0, 1, 2].filter((a) => a !== channelAxis);
   return [Math.min(g, dims[ya]), Math.min(g, dims[xa]), ya, xa];
 }
 
 function check(data: Float32Array, dims: readonly number[], channelAxis: number, how: Reduction): void {
-  if (data.length !== product(dims)) throw new RangeError(`Layer data has ${data.length} values but shape [${dims.join(', ')}] needs ${product(dims)}.`);
+  if (data.length !== elementCount(dims)) throw new RangeError(`Layer data has ${data.length} values but shape [${dims.join(', ')}] needs ${elementCount(dims)}.`);
   if (dims.length > 1 && !validAxis(dims, channelAxis)) {
     throw new RangeError(`Channel axis ${channelAxis} is outside shape [${dims.join(', ')}].`);
   }
@@ -63,8 +64,8 @@ export function reduceLayer(data: Float32Array, dims: readonly number[], how: Re
   if (how === 'element' || dims.length <= 1) return data.slice();
   if (poolGrid(how)) return poolLayer(data, dims, poolGrid(how), channelAxis);
   const channels = dims[channelAxis];
-  const outer = product(dims, 0, channelAxis);
-  const inner = product(dims, channelAxis + 1);
+  const outer = elementCount(dims, 0, channelAxis);
+  const inner = elementCount(dims, channelAxis + 1);
   const out = new Float32Array(channels);
   if (how === 'channel-max') {
     out.fill(-Infinity);
@@ -126,7 +127,7 @@ function poolLayer(data: Float32Array, dims: readonly number[], g: number, chann
 export function layerNodeCount(dims: readonly number[], how: Reduction, channelAxis = 0): number {
   // The API takes plain strings from JavaScript too: a misspelt one must not fall through to a reduction it did not ask for.
   if (!REDUCTIONS.includes(how)) throw new RangeError(`Unknown reduction ${JSON.stringify(how)} (one of ${REDUCTIONS.join(', ')}).`);
-  if (how === 'element' || dims.length <= 1) return product(dims);
+  if (how === 'element' || dims.length <= 1) return elementCount(dims);
   if (!validAxis(dims, channelAxis)) {
     throw new RangeError(`Channel axis ${channelAxis} is outside shape [${dims.join(', ')}].`);
   }

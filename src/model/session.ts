@@ -4,7 +4,7 @@ import { createSession, ort } from './runtime.ts';
 import type { ModelProto } from 'onnx-buf';
 import { ModelError, UsageError } from '../core/errors.ts';
 import { fromHalf, toHalf } from './half.ts';
-import { channelAxisOf, reduceLayer } from './reduce.ts';
+import { channelAxisOf, elementCount, reduceLayer } from './reduce.ts';
 import { classOutput, FLOAT16, inspectModel, perImageVector, UINT8, type IoInfo, type ModelInfo } from './onnx.ts';
 import { parseModel } from './parse.ts';
 import { instrumentModel, resolveLayers } from './instrument.ts';
@@ -35,7 +35,7 @@ export function classScores(t: { dims: number[]; data: Float32Array }, features?
   if (perImageVector(t.dims)) return t;
   const per = t.dims.slice(1);
   const n = t.dims[0];
-  const size = per.reduce((a, b) => a * b, 1);
+  const size = elementCount(per);
   const axis = channelAxisOf(per, features);
   const data = new Float32Array(n * per[axis]);
   for (let i = 0; i < n; i++) data.set(reduceLayer(t.data.subarray(i * size, (i + 1) * size), per, 'channel-mean', axis), i * per[axis]);
@@ -142,7 +142,7 @@ export class InstrumentedModel {
 
   /** Run a batch; returns the logits and each monitored layer's tensor (batch first). */
   async run(input: Float32Array, dims: number[]): Promise<RunResult> {
-    const size = dims.reduce((a, b) => a * b, 1);
+    const size = elementCount(dims);
     if (size !== input.length) throw new RangeError(`Input has ${input.length} values but dims [${dims.join(', ')}] need ${size}.`);
     // A batch fixed above the images given (an export for batches of 8): blank images fill it, and their rows are dropped.
     const fixed = this.input.shape[0];

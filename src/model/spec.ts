@@ -4,6 +4,7 @@
 import { ModelError } from '../core/errors.ts';
 import { classOutput, isFloat, perImageVector, UINT8, type ModelInfo } from './onnx.ts';
 import { channelNorm, inputDims } from './preprocess.ts';
+import { elementCount } from './reduce.ts';
 import type { ModelSpec } from '../types.ts';
 
 /** [channels, height, width, layout] when `shape` is a float image batch with static size, else null. */
@@ -239,7 +240,7 @@ function checkClassNames(info: ModelInfo, spec: ModelSpec): void {
   if (!names || !output || !perImageVector(output.shape)) return;
   const per = output.shape.slice(1);
   if (!per.every((d) => typeof d === 'number')) return;
-  const k = (per as number[]).reduce((a, b) => a * b, 1);
+  const k = elementCount(per as number[]);
   if (names.length === k) return;
   throw new ModelError(
     `The spec names ${names.length} class${names.length === 1 ? '' : 'es'} ("classNames"), but the model's output "${output.name}" [${output.shape.join(', ')}] gives ${k} per image. Give one name per class, in the output's order, or leave "classNames" out.`,

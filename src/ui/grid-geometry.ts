@@ -1,5 +1,6 @@
 // Where each node of a layer sits on the p-value map: pure geometry, so the drawing, the pointer and
 // the keyboard agree on it (and tests check that they do).
+import { elementCount, gridOf } from '../model/reduce.ts';
 
 export interface Geometry {
   /** One tile per channel (per-element layer) or one grid of cells (per-channel / dense layer). */
@@ -20,11 +21,10 @@ export interface Geometry {
  * one cell apart in rows of about a 1.6 aspect ratio; other layers one grid of square cells.
  */
 export function gridGeometry(shape: readonly number[], n: number, maxWidth: number, maxCell: number): Geometry {
-  const pooled = poolGrid(shape, n);
-  const product = shape.reduce((a, b) => a * b, 1);
+  const pooled = pooledGrid(shape, n);
   const h = pooled?.[0] ?? (shape.length >= 2 ? shape[shape.length - 2] : 1);
   const w = pooled?.[1] ?? (shape.length >= 2 ? shape[shape.length - 1] : 1);
-  if ((product === n || pooled) && n > 0 && h * w > 1) {
+  if ((elementCount(shape) === n || pooled) && n > 0 && h * w > 1) {
     const c = n / (h * w);
     const tilesPerRow = Math.max(1, Math.min(c, Math.ceil(Math.sqrt((c * 1.6 * h) / w))));
     const rows = Math.ceil(c / tilesPerRow);
@@ -38,25 +38,25 @@ export function gridGeometry(shape: readonly number[], n: number, maxWidth: numb
 }
 
 /**
- * Rows and columns of the grid per channel of a [C, H, W] layer pooled to g × g (g = 4 or 2; an
- * axis shorter than g keeps its length: model/reduce.ts), else null.
+ * Rows and columns of the grid per channel of a [C, H, W] layer pooled to g × g (g = 4 or 2) as
+ * model/reduce.ts pools it, where n nodes say it was; else null.
  */
-export function poolGrid(shape: readonly number[], n: number): [rows: number, cols: number] | null {
-  if (shape.length < 3 || n >= shape.reduce((a, b) => a * b, 1)) return null;
-  const [c, h, w] = shape.slice(-3);
+export function pooledGrid(shape: readonly number[], n: number): [rows: number, cols: number] | null {
+  if (shape.length < 3 || n >= elementCount(shape)) return null;
+  const dims = shape.slice(-3);
   for (const g of [4, 2]) {
-    const [rows, cols] = [Math.min(g, h), Math.min(g, w)];
-    if (rows * cols > 1 && c * rows * cols === n) return [rows, cols];
+    const [rows, cols] = gridOf(dims, g, 0);
+    if (rows * cols > 1 && dims[0] * rows * cols === n) return [rows, cols];
   }
   return null;
 }
 
 /** How a layer's nodes stand for its tensor, for a caption: '' where one node is one element. */
 export function reductionText(shape: readonly number[], n: number): string {
-  const g = poolGrid(shape, n);
+  const g = pooledGrid(shape, n);
   if (g) return `${g[0]}×${g[1]} means per channel`;
   const c = shape.length >= 3 ? shape[shape.length - 3] : 0;
-  if (!c || n % c || shape.reduce((a, b) => a * b, 1) <= n) return '';
+  if (!c || n % c || elementCount(shape) <= n) return '';
   return n === c ? 'one value per channel' : `${n / c} means per channel`;
 }
 

@@ -3,7 +3,7 @@ import type { LayerPValues } from '../types.ts';
 import { cividis, cssColor } from './colormap.ts';
 import { defineOnce, emit } from './events.ts';
 import { fmtP, fmtValue3, isTokenLayer, layerLabel, tokenPlace } from './format.ts';
-import { cellOf, gridGeometry, nodeAt, poolGrid, reductionText, type Geometry } from './grid-geometry.ts';
+import { cellOf, gridGeometry, nodeAt, pooledGrid, reductionText, type Geometry } from './grid-geometry.ts';
 import { srStyles } from './styles.ts';
 
 /** Widest the map is drawn, in CSS pixels (it shrinks with its container: width 100%). */
@@ -79,7 +79,7 @@ export class PValueMap extends LitElement {
     else if (g.tiled) {
       const per = g.tileW * g.tileH;
       const r = i % per;
-      const cell = poolGrid(l.shape, l.pMin.length) ? ` of its ${g.tileH}×${g.tileW} grid` : '';
+      const cell = pooledGrid(l.shape, l.pMin.length) ? ` of its ${g.tileH}×${g.tileW} grid` : '';
       where = ` (channel ${Math.floor(i / per)}, row ${Math.floor(r / g.tileW)}, column ${r % g.tileW}${cell})`;
     } else if (reductionText(l.shape, l.pMin.length)) where = ` (channel ${i})`;
     const sub = this.subset.has(i) ? ', in the anomalous subset' : '';
