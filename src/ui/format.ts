@@ -44,7 +44,6 @@ export const fmtBin = (a: number, b: number): string => {
 /** An activation value with three significant decimals (node descriptions). */
 export const fmtValue3 = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
 
-/** "1 row", "1,204 rows". */
 /** An FPR as the verdicts say it: 0.05 as 5%. */
 export const fmtRate = (r: number): string => `${+(r * 100).toFixed(2)}%`;
 /** Bytes as megabytes, two decimals below 1 MB; kilobytes below 10 kB (a small model is not "0.00 MB"). */
