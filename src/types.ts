@@ -54,7 +54,7 @@ export interface RgbaImage {
   data: Uint8Array | Uint8ClampedArray;
   /** An animation's frames (model/frames.ts): the pixels are its first frame. Absent for a still image. */
   frames?: { count: number; exact: boolean };
-  /** The lossy compression its file went through ('JPEG', 'lossy WebP', 'JPEG-compressed TIFF'; model/image-errors.ts lossyCoding); false: a losslessly coded file; absent: not known (pixels given, or an AVIF, which codes either way). */
+  /** The lossy compression its file went through ('JPEG', 'lossy WebP', 'JPEG-compressed TIFF'; model/sniff.ts lossyCoding); false: a losslessly coded file; absent: not known (pixels given, or an AVIF, which codes either way). */
   lossy?: string | false;
 }
 

@@ -4,7 +4,7 @@
 // still-image decoder refuses animations). Pure byte work; each fixture decodes to the PNG it was made from, in
 // Node and in Chromium alike (tests/model/decode.test.ts, e2e/robustness.spec.ts).
 import type { RgbaImage } from '../types.ts';
-import { le } from './image-errors.ts';
+import { le } from './sniff.ts';
 
 export interface BmpHeader {
   /** The info header's size: 12 for OS/2's (16-bit sizes, 3-byte palette entries, no compression field), 40 or more for Windows'. */

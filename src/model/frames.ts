@@ -6,7 +6,7 @@ import type { RgbaImage } from '../types.ts';
 import { fourcc, isAnimatedWebp, riffChunks } from './decode-extra.ts';
 import { walkGif } from './gif-blocks.ts';
 import { pngChunks } from './png-chunks.ts';
-import { le } from './image-errors.ts';
+import { le } from './sniff.ts';
 
 export interface Frames {
   count: number;

@@ -3,7 +3,7 @@
 // without this a phone photo reaches the model turned one way on the page and another way in the CLI.
 // IFD0's Orientation is read here, not by an EXIF library: the page reads it too, without Node's Buffer.
 import type { RgbaImage } from '../types.ts';
-import { be, pngExif } from './image-errors.ts';
+import { be, pngExif } from './sniff.ts';
 
 /** The APP1 "Exif" payload of a JPEG (before the first scan), or null. */
 export function jpegExif(bytes: Uint8Array): Uint8Array | null {

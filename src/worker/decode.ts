@@ -3,7 +3,8 @@
 // PNGs and JPEGs, and UTIF for TIFF, which no browser decodes, after the same header checks as Node
 // (size limits before any decoding).
 import { ImageDecodeError } from '../core/errors.ts';
-import { checkImageBytes, formatName, HEAD_BYTES, jpegCoding, lossyCoding, MAX_PIXELS, pngExif, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
+import { checkImageBytes, formatName, HEAD_BYTES, MAX_PIXELS, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
+import { jpegCoding, lossyCoding, pngExif } from '../model/sniff.ts';
 import { animated, checkWebpFrames } from '../model/frames.ts';
 import { isAnimatedWebp } from '../model/decode-extra.ts';
 import { decodeJpeg } from '../model/decode-jpeg.ts';

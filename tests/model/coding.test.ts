@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { codingNote, mergeProfiles } from '../../src/core/index.ts';
 import { Detector, decodeImage, fileSource, listImages } from '../../src/node.ts';
-import { lossyCoding, sniffImage } from '../../src/model/image-errors.ts';
+import { lossyCoding, sniffImage } from '../../src/model/sniff.ts';
 import { encodeJpeg, readPng } from '../fixtures/exif-jpeg.ts';
 
 const F = 'e2e/fixtures/formats';

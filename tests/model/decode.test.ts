@@ -6,7 +6,8 @@ import { decodeImage } from '../../src/model/decode-node.ts';
 import { toHalf } from '../../src/model/half.ts';
 import { bombHeader, chunk, concat, ihdr, manyFrameWebp, png, SIGNATURE } from '../fixtures/png-bytes.ts';
 import { ImageDecodeError } from '../../src/core/errors.ts';
-import { checkImageBytes, sniffImage } from '../../src/model/image-errors.ts';
+import { checkImageBytes } from '../../src/model/image-errors.ts';
+import { sniffImage } from '../../src/model/sniff.ts';
 
 async function code(bytes: Uint8Array): Promise<string> {
   try {
