@@ -6,7 +6,7 @@ import { listImages } from '../src/cli/io.ts';
 import { decodeImage } from '../src/model/decode-node.ts';
 import type { RgbaImage } from '../src/types.ts';
 import { readWitnessNote, witnessNoteAgrees } from './fixtures/witness-note.ts';
-import { chanceWarning } from '../src/detector/build-notes.ts';
+import { chanceWarning, witnessNote } from '../src/detector/build-notes.ts';
 
 const model = new Uint8Array(readFileSync('public/models/fashion-cnn.onnx'));
 const profile = decodeProfile(readFileSync('public/profiles/fashion-cnn.hsp'));
@@ -51,5 +51,16 @@ describe('a profile that tells its pseudo-anomalies apart no better than chance'
     const r = await d.calibrate(profile, { count: files.length, name: (i) => files[i], load: (i) => decodeImage(readFileSync(files[i])) }, { batchSize: 20, fpr: 0.05 });
     d.release();
     expect(r.warnings.join('\n')).not.toMatch(/hardly better than chance/);
+  });
+});
+
+describe('witnessNote: the build\'s note on the witnesses, as the tests read it back', () => {
+  it('gives its figures and choice, whichever side leads', () => {
+    for (const c of [
+      { all: 0.912, joint: 0.9, gauss: 0.8, diff: 0.112, se: 0.02, chosen: 'all' as const },
+      { all: 0.7, joint: 0.75, gauss: 0.81, diff: -0.06, se: 0.04, chosen: 'gauss' as const },
+    ]) {
+      expect(readWitnessNote(witnessNote(42, c))).toEqual({ count: 42, all: c.all, joint: c.joint, gauss: c.gauss, diff: c.diff, se: c.se, follows: c.chosen });
+    }
   });
 });

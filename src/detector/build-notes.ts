@@ -1,6 +1,6 @@
 // What a build tells its user, beyond the profile: whether the calibration set can reach the verdict's
 // FPR, whether the model seems fed otherwise than it was trained, and why no image could be used.
-import { calibrationNeeded, SURROGATE_KINDS, TPM_TAU } from '../core/index.ts';
+import { calibrationNeeded, FOLLOWS, SURROGATE_KINDS, TIE_SE, TPM_TAU, type WitnessChoice } from '../core/index.ts';
 import type { BinStrategy, Combination } from '../types.ts';
 import { counted } from '../core/words.ts';
 
@@ -120,3 +120,15 @@ export function chanceWarning(bestMeanAuc: number): string[] {
     `the pseudo-anomalies (${SURROGATE_KINDS.join(', ')} of the calibration images) are told from clean images hardly better than chance (mean AUC ${bestMeanAuc.toFixed(3)} at best): the monitored activations may say little about these images, or the model may be fed otherwise than it was trained (check its preprocessing); try \`histoscan eval\` on images you know are unusual.`,
   ];
 }
+
+/** How `made` pseudo-anomalies chose the witnesses the verdict follows (one scoring's choice: the build reports HC's). */
+export function witnessNote(made: number, c: WitnessChoice): string {
+  return `${made} pseudo-anomalies made from the calibration images (${SURROGATE_KINDS.join(', ')}) are told from them with mean AUC ${c.all.toFixed(3)} by all witnesses together, ${c.joint.toFixed(3)} with their joint look and ${c.gauss.toFixed(3)} by the Gaussian part alone; ${witnessGap(c)}: the verdict follows ${FOLLOWS[c.chosen]}.`;
+}
+
+/** The better of all and joint against the Gaussian part, in standard errors (core/surrogates.ts TIE_SE). */
+const witnessGap = (c: WitnessChoice) => {
+  const z = c.se > 0 ? Math.abs(c.diff) / c.se : c.diff === 0 ? 0 : Infinity;
+  const lead = c.diff >= 0 ? `the better of the first two leads it by ${c.diff.toFixed(3)}` : `it leads the better of the first two by ${(-c.diff).toFixed(3)}`;
+  return `${lead} ± ${c.se.toFixed(3)}, ${z.toFixed(1)} standard errors (within ${TIE_SE} the verdict weighs both)`;
+};

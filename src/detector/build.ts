@@ -1,10 +1,10 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_KINDS, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, FOLLOWS, TIE_SE, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
+import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, ImageError, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor } from './features.ts';
 import { pickImages, type ImageSource } from './holdout.ts';
-import { calibrationWarnings, chanceWarning, fewImagesWarning, noneReadMessage, oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
+import { calibrationWarnings, chanceWarning, witnessNote, fewImagesWarning, noneReadMessage, oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
 
 export interface BuildOptions {
   bins: number;
@@ -166,17 +166,10 @@ async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan:
   const where = (test: (w: Witnesses) => boolean) => choices.filter(([, c]) => test(c.chosen)).map(([f]) => f);
   const [alone, joint, hedged] = [where((w) => w === 'gauss'), where(addsJoint), where(weighsGauss)];
   const hc = choices.find(([f]) => f === 'hc')?.[1];
-  const notes = hc ? [`${kinds.length} pseudo-anomalies made from the calibration images (${SURROGATE_KINDS.join(', ')}) are told from them with mean AUC ${hc.all.toFixed(3)} by all witnesses together, ${hc.joint.toFixed(3)} with their joint look and ${hc.gauss.toFixed(3)} by the Gaussian part alone; ${witnessGap(hc)}: the verdict follows ${FOLLOWS[hc.chosen]}.`] : [];
+  const notes = hc ? [witnessNote(kinds.length, hc)] : [];
   const chance = hc ? chanceWarning(Math.max(hc.all, hc.joint, hc.gauss)) : [];
   return { table: { ...table, ...(alone.length ? { gaussAlone: alone } : {}), ...(joint.length ? { joint } : {}), ...(hedged.length ? { hedged } : {}) }, notes, chance };
 }
-
-/** The better of all and joint against the Gaussian part, in standard errors (core/surrogates.ts TIE_SE). */
-const witnessGap = (c: WitnessChoice) => {
-  const z = c.se > 0 ? Math.abs(c.diff) / c.se : c.diff === 0 ? 0 : Infinity;
-  const lead = c.diff >= 0 ? `the better of the first two leads it by ${c.diff.toFixed(3)}` : `it leads the better of the first two by ${(-c.diff).toFixed(3)}`;
-  return `${lead} ± ${c.se.toFixed(3)}, ${z.toFixed(1)} standard errors (within ${TIE_SE} the verdict weighs both)`;
-};
 
 /** The pseudo-anomalies' verdict for one scoring: every witness together (as scoring combines them), with their joint look, or the Gaussian part (the last column) alone. */
 function witnessChoice(table: CalibrationTable, anomalies: number[], scoring: ScoringName, scan: ScanSettings, scans: number, quiet: number, kinds: SurrogateKind[]): WitnessChoice {
