@@ -65,7 +65,7 @@ export function defaultPlan(given: Partial<PlanBudget> = {}): PlanBudget {
   return { budget: DEFAULTS.budgetMB * 1e6, bins: DEFAULTS.bins, strategy: DEFAULTS.strategy, count: DEFAULTS.planCount, classLayers: DEFAULTS.classConditional, gauss: DEFAULTS.gauss, ...set };
 }
 
-export const PROVIDERS: readonly ProviderRequest[] = ['auto', 'webgpu', 'wasm', 'cpu'];
+const PROVIDERS: readonly ProviderRequest[] = ['auto', 'webgpu', 'wasm', 'cpu'];
 
 const shown = (v: unknown) => (typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v));
 const integer = (v: unknown, least: number, most = Infinity) => typeof v === 'number' && Number.isInteger(v) && v >= least && v <= most;

@@ -103,7 +103,7 @@ export function verdictText(r: Pick<ScoreLine, 'verdict' | 'verdictReason'>): st
 
 
 /** A score with three decimals, or an exponent where that would read 0.000 (a score of only its tie-break, core/combine.ts). */
-export const scoreText = (s: number): string => (s === 0 || !Number.isFinite(s) || Math.abs(s) >= 0.0005 ? s.toFixed(3) : s.toExponential(2));
+const scoreText = (s: number): string => (s === 0 || !Number.isFinite(s) || Math.abs(s) >= 0.0005 ? s.toFixed(3) : s.toExponential(2));
 
 export function textLine(r: ScoreLine | ImageError): string {
   if ('error' in r) return `${printable(r.file)}\tERROR\t${printable(ownMessage(r.error, r.file))}`;

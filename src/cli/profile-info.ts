@@ -6,7 +6,7 @@ import { fmtBytes } from '../model/plan.ts';
 import { readProfile } from './io.ts';
 
 /** The header's facts a user asks of a profile (its arrays and the calibration scores left out). */
-export function profileSummary(p: Profile, bytes: number) {
+function profileSummary(p: Profile, bytes: number) {
   const h = p.header;
   const rs = layerReductions(h);
   return {

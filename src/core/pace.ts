@@ -20,7 +20,7 @@ export function pacer(now = () => performance.now()): (p: Progress) => { t: numb
 export const rateText = (perMs: number): string => (Number.isFinite(perMs) ? `${(perMs * 1000).toPrecision(3)} images/s` : '');
 
 /** "under a minute left", "about 3 min left", or '' where it is not known. */
-export const leftText = (ms: number): string => (!Number.isFinite(ms) ? '' : ms < 60_000 ? 'under a minute left' : `about ${Math.round(ms / 60_000)} min left`);
+const leftText = (ms: number): string => (!Number.isFinite(ms) ? '' : ms < 60_000 ? 'under a minute left' : `about ${Math.round(ms / 60_000)} min left`);
 
 /** Both, as far as they are known: "12.3 images/s, about 3 min left". */
 export const paceText = ({ perMs, leftMs }: { perMs: number; leftMs: number }): string => [rateText(perMs), leftText(leftMs)].filter(Boolean).join(', ');

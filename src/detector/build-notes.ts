@@ -50,7 +50,7 @@ export function oneClassWarning(predicted: Map<number, number>, classes: number,
  * Below this many background images a build warns: p-values cannot go below 1/(n + 1), about 1%,
  * so one node far out counts no more than one a little out (the bundled profile has 10,000).
  */
-export const SMALL_BACKGROUND = 100;
+const SMALL_BACKGROUND = 100;
 
 /** A background too small for the p-values to say much; a shard (`partial`) is one part of a larger one. */
 export function smallBackgroundWarning(count: number, partial: boolean): string[] {
@@ -111,7 +111,7 @@ export function noneReadMessage(count: number, what: 'background' | 'calibration
 }
 
 /** Below this mean AUC on the pseudo-anomalies, a build warns that its profile tells little apart. */
-export const CHANCE_AUC = 0.6;
+const CHANCE_AUC = 0.6;
 
 /** Made-up anomalies told from clean images hardly better than a coin: the profile will not see much either. */
 export function chanceWarning(bestMeanAuc: number): string[] {

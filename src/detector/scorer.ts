@@ -15,7 +15,7 @@ export interface ScoreOptions {
 export const SCORE_OPTIONS = Object.keys({ fpr: 1, scoring: 1, topNodes: 1 } satisfies Record<keyof ScoreOptions, 1>);
 
 /** Top classes of the model's own prediction, best first, with the probabilities the model gives them (session.ts classProbabilities). */
-export function topClasses(logits: Float32Array, names: string[] | undefined, how: ClassProbabilities = 'softmax', k = 3) {
+function topClasses(logits: Float32Array, names: string[] | undefined, how: ClassProbabilities = 'softmax', k = 3) {
   let max = -Infinity;
   for (const v of logits) max = Math.max(max, v);
   const exp = Array.from(logits, (v) => Math.exp(v - max));

@@ -56,7 +56,7 @@ export function frameCount(b: Uint8Array): Frames {
  * (100,000 frames of 2x2 took Chromium 105 s, and the page's batch waited behind it); histoscan checks
  * the first frame only, the CLI and the page alike.
  */
-export const MAX_WEBP_FRAMES = 10_000;
+const MAX_WEBP_FRAMES = 10_000;
 
 /** Throws where `bytes` (the whole file) is an animated WebP of more than MAX_WEBP_FRAMES frames. */
 export function checkWebpFrames(bytes: Uint8Array, name: string): void {

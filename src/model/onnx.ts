@@ -58,7 +58,7 @@ export interface ModelInfo {
 }
 
 /** ONNX TensorProto element types: float32 and float16 (read as node values), uint8 (an image input fed the pixels themselves). */
-export const FLOAT = 1;
+const FLOAT = 1;
 export const FLOAT16 = 10;
 export const UINT8 = 2;
 /** A float element type: what is read as node values and logits, and fed an image as floats. */

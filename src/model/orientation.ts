@@ -6,7 +6,7 @@ import type { RgbaImage } from '../types.ts';
 import { be, pngExif } from './sniff.ts';
 
 /** The APP1 "Exif" payload of a JPEG (before the first scan), or null. */
-export function jpegExif(bytes: Uint8Array): Uint8Array | null {
+function jpegExif(bytes: Uint8Array): Uint8Array | null {
   let i = 2; // after SOI
   while (i + 4 <= bytes.length && bytes[i] === 0xff) {
     const marker = bytes[i + 1];

@@ -27,13 +27,13 @@ export interface PlanBudget {
 }
 
 /** File bytes per calibration image: one float64 per part (6 with every part; up to 8 planned for) and scoring (3). */
-export const CALIBRATION_BYTES = 8 * 8 * 3;
+const CALIBRATION_BYTES = 8 * 8 * 3;
 
 /** How a budget too small is raised, wherever a plan is made. */
 const RAISE = 'Raise the budget (--budget in the CLI, the budget attribute of <histoscan-detector>).';
 
 /** Beside the histograms and the Gaussian statistics: the JSON header (settings, the layer list) and the calibration table. */
-export function headerBytes(layers: readonly Pick<LayerShape, 'name'>[], calibration = 0): number {
+function headerBytes(layers: readonly Pick<LayerShape, 'name'>[], calibration = 0): number {
   return 2_000 + layers.reduce((a, l) => a + 90 + l.name.length, 0) + calibration * CALIBRATION_BYTES;
 }
 
@@ -76,7 +76,7 @@ export interface Plan {
 }
 
 /** The planner's ladder, finest first. channel-max is never chosen, only asked for. */
-export const LADDER: readonly Reduction[] = ['element', 'pool4', 'pool2', 'channel-mean'];
+const LADDER: readonly Reduction[] = ['element', 'pool4', 'pool2', 'channel-mean'];
 
 /** Bytes one node's histograms take: lo/hi and edges as float32, tail counts at the count width. */
 export function bytesPerNode(o: Pick<PlanBudget, 'bins' | 'strategy' | 'count' | 'classBlocks'>): number {

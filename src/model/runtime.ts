@@ -39,7 +39,7 @@ function nativeRuntime(): Promise<typeof ort | null> {
   return native;
 }
 
-export const isNode =
+const isNode =
   typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined' && typeof (globalThis as { importScripts?: unknown }).importScripts === 'undefined';
 
 type GpuAdapter = { features: ReadonlySet<string>; isFallbackAdapter?: boolean; info?: { isFallbackAdapter?: boolean; architecture?: string } };

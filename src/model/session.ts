@@ -31,7 +31,7 @@ export interface RunResult {
  * the image holds most of, and one vector per image for the class column, the class histograms
  * and the energy.
  */
-export function classScores(t: { dims: number[]; data: Float32Array }, features?: 'first' | 'last'): { dims: number[]; data: Float32Array } {
+function classScores(t: { dims: number[]; data: Float32Array }, features?: 'first' | 'last'): { dims: number[]; data: Float32Array } {
   if (perImageVector(t.dims)) return t;
   const per = t.dims.slice(1);
   const n = t.dims[0];

@@ -53,7 +53,7 @@ export function blobsOf(given: readonly unknown[], names?: readonly string[]): {
 const fileOf = (entry: FileSystemEntry) => new Promise<File>((res, rej) => (entry as FileSystemFileEntry).file(res, rej));
 
 /** Files of a dropped folder tree (webkitGetAsEntry) with their paths in the drop; returns how many entries could not be read. */
-export async function entryFiles(entry: FileSystemEntry, out: PathedFile[]): Promise<number> {
+async function entryFiles(entry: FileSystemEntry, out: PathedFile[]): Promise<number> {
   try {
     if (entry.isFile) {
       out.push({ file: await fileOf(entry), path: entry.fullPath.replace(/^\//, '') });

@@ -156,7 +156,7 @@ export class ModelLoader implements ReactiveController {
 }
 
 /** A start's downloads in words: how far they are, then the runtime that starts once they are in. */
-export function downloadText(d: Download): string {
+function downloadText(d: Download): string {
   return d.total && d.done < d.total
     ? `Downloading the model and profile: ${Math.floor((100 * d.done) / d.total)}% of ${(d.total / 1e6).toFixed(1)} MB…`
     : "Starting the model (onnxruntime's WebAssembly runtime downloads on a first visit)…";

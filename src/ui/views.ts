@@ -87,7 +87,7 @@ export interface RowContext {
  * One result row. The name is a button (Enter/Space open the detail view: a real control, not a
  * focusable row); a click anywhere on the row does the same for the mouse.
  */
-export function rowView(r: Row, c: RowContext) {
+function rowView(r: Row, c: RowContext) {
   const s = r.summary;
   let verdict;
   if (r.state === 'done' && s) {
@@ -115,7 +115,7 @@ export function rowView(r: Row, c: RowContext) {
 }
 
 /** An image too thin to show whole in its box (a 10000×3 strip) is shown cropped to fill it (class "thin"), not as an invisible line. */
-export const thinFit = (box: number) => (e: Event) => {
+const thinFit = (box: number) => (e: Event) => {
   const img = e.target as HTMLImageElement;
   img.classList.toggle('thin', tooThin(img.naturalWidth, img.naturalHeight, box));
 };
@@ -145,7 +145,7 @@ const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/;
  * ellipsis and an end that stays, cut between whole characters (graphemes). A name with right-to-left letters is one
  * isolated run: cut in two, each half would be ordered on its own and the words would read out of order.
  */
-export function nameParts(name: string) {
+function nameParts(name: string) {
   const chars = graphemes(name);
   if (RTL.test(name)) return html`<bdi class="head" dir="auto">${chars.join('')}</bdi>`;
   const cut = Math.max(0, chars.length - NAME_TAIL);
