@@ -32,7 +32,7 @@ const numbers = (s: string, flag: string) => {
 /**
  * Where the preprocessing spec can come from on the command line: single flags, a --spec file,
  * a `<model>.json` beside the model. The profile's own spec and the model's input shape are
- * the pipeline's fallbacks (model/preprocess.ts resolveSpec).
+ * the pipeline's fallbacks (model/spec.ts resolveSpec).
  */
 export function specSources(flags: SpecFlags, modelPath: string): SpecSources {
   const o: Partial<ModelSpec> = {};

@@ -222,7 +222,7 @@ export interface SpecSources {
  * shape says; the user's spec and single overrides on top. (Where a profile is used, fields that
  * differ from its own are refused later: detector/index.ts checkCompatible.) A spec beside the model
  * gives a profile only its class names: the profile keeps the preprocessing it was built with,
- * flags included, and the CLI says where the file beside differs (cli/io.ts besideNote).
+ * flags included, and the CLI says where the file beside differs (cli/spec-flags.ts besideNote).
  */
 export function resolveSpec(info: ModelInfo, s: SpecSources): ModelSpec {
   const overrides = Object.fromEntries(Object.entries(s.overrides ?? {}).filter(([, v]) => v !== undefined)) as Partial<ModelSpec>;

@@ -12,7 +12,7 @@ import { checkBlob, decodeBlob } from './decode.ts';
 export interface InitOptions {
   model: string | ArrayBuffer;
   profile?: string | ArrayBuffer | null;
-  /** A spec or a Hugging Face preprocessor_config.json: its URL, or its parsed JSON (model/preprocess.ts specSource). */
+  /** A spec or a Hugging Face preprocessor_config.json: its URL, or its parsed JSON (model/spec.ts specSource). */
   spec?: string | object | null;
   provider?: ProviderRequest;
   /** Every layer one way; default: the byte-budget plan, also for profiles built here. */
