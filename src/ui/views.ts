@@ -97,8 +97,7 @@ function rowView(r: Row, c: RowContext) {
     // The row names the file already; the error event keeps the whole message.
     const own = r.error && ownMessage(r.error, r.name);
     verdict = html`<span class="verdict err" part="verdict" title=${r.error ?? nothing}>✕ ${own}</span>`;
-  }
-  else verdict = html`<span class="verdict" part="verdict">${r.state === 'running' ? 'checking…' : r.state}</span>`;
+  } else verdict = html`<span class="verdict" part="verdict">${r.state === 'running' ? 'checking…' : r.state}</span>`;
   // A row that could not be read has no detail to open: its name is text, its error the verdict cell's.
   const failed = r.state === 'error';
   return html`<tr class="row ${c.selected ? 'sel' : ''}" part="row" data-state=${r.state} data-name=${r.name} data-flagged=${s ? String(s.verdict === 'unusual') : ''} data-verdict=${s?.verdict ?? ''} data-q=${s ? String(s.q) : ''} @click=${failed ? nothing : c.open}>
