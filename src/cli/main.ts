@@ -10,7 +10,7 @@ import { decodeImage } from '../model/decode-node.ts';
 import type { Progress } from '../types.ts';
 import { heldOut, listImageFiles, npy, outFile, readImageFile, readProfile, writeAtomic } from './io.ts';
 import { assumedPreprocessing, specSources } from './spec-flags.ts';
-import { classOption, combineOption, conditionalOption, imagesOf, logitsOption, noGaussOption, openDetector, report, specOptions } from './options.ts';
+import { binsOption, classOption, combineOption, conditionalOption, imagesOf, logitsOption, noGaussOption, openDetector, report, specOptions, strategyOption } from './options.ts';
 import { choiceOf, enforceCap, layerOptions, providerOption } from './plan.ts';
 import { runInspect } from './inspect.ts';
 import { shardSettings } from './shards.ts';
@@ -57,8 +57,8 @@ layerOptions(
       .option('--model <file>', 'ONNX model')
       .option('--profile <hsp>', 'a profile to describe: its writer, model, images, layers and parts (with --model, the model after it)')
       .option('--plan-count <n>', 'background images the plan assumes (1, 2 or 4 bytes per count)', int, DEFAULTS.planCount)
-      .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
-      .addOption(new Option('--strategy <s>', 'bin edges').choices([...BUILD_CHOICES.strategy]).default(DEFAULTS.strategy))
+      .addOption(binsOption())
+      .addOption(strategyOption())
       .addOption(classOption())
       .option('--json', 'machine-readable output'),
   ),
@@ -74,8 +74,8 @@ layerOptions(
       .option('--calibration <dir>', 'held-out known-good images for the verdict calibration table (default: every 5th image of --images, in a small set the fewest that can flag at --fpr, unless --shard or --edges-from)')
       .option('--no-calibration', 'no calibration table: every image of --images is background (calibrate later with `calibrate`)')
       .option('--fpr <rate>', 'the verdict FPR the calibration set must be able to reach (warns when it is too small)', rate, DEFAULTS.fpr)
-      .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
-      .addOption(new Option('--strategy <s>', 'bin edges').choices([...BUILD_CHOICES.strategy]).default(DEFAULTS.strategy))
+      .addOption(binsOption())
+      .addOption(strategyOption())
       .addOption(new Option('--tail <t>', "which tail is surprising ('both': upper and lower scans, combined)").choices([...BUILD_CHOICES.tail]).default(DEFAULTS.tail))
       .addOption(classOption())
       .addOption(conditionalOption())
@@ -248,8 +248,8 @@ layerOptions(
       .requiredOption('--clean <dir>', 'clean test images (label 0)')
       .option('--anomalous <NAME=DIR...>', 'anomalous test sets (label 1)', (v: string, acc: string[]) => [...acc, v], [] as string[])
       .option('--methods <list>', `any of ${EVAL_METHODS.join(',')}`, 'histogram,empirical,mahalanobis,knn,msp,energy')
-      .option('--bins <n>', 'bins per node', int, DEFAULTS.bins)
-      .addOption(new Option('--strategy <s>', 'bin edges').choices([...BUILD_CHOICES.strategy]).default(DEFAULTS.strategy))
+      .addOption(binsOption())
+      .addOption(strategyOption())
       .addOption(classOption())
       .addOption(conditionalOption())
       .addOption(combineOption())

@@ -9,6 +9,7 @@ import { besideNote, specSources, type SpecFlags } from './spec-flags.ts';
 import { shardSource, sourceOf } from './shards.ts';
 import { counted, skippedLine } from '../core/words.ts';
 import { layersOf } from './plan.ts';
+import { int } from './progress.ts';
 import { pixelRangeWarning, RESIZES } from '../model/spec.ts';
 
 export function specOptions(cmd: Command): Command {
@@ -28,6 +29,8 @@ export function specOptions(cmd: Command): Command {
     .option('--output <name>', "the output that holds the class scores (default: a Softmax's, else one named like logits, probabilities or scores, else the first per-image vector)");
 }
 
+export const binsOption = () => new Option('--bins <n>', 'bins per node').argParser(int).default(DEFAULTS.bins);
+export const strategyOption = () => new Option('--strategy <s>', 'bin edges').choices([...BUILD_CHOICES.strategy]).default(DEFAULTS.strategy);
 export const classOption = () =>
   new Option('--classes <which>', "layers with histograms per predicted class: the last and as many earlier ones as the budget leaves room for (auto), none, all, or the last").choices([...BUILD_CHOICES.classConditional]).default(DEFAULTS.classConditional);
 export const combineOption = () =>
