@@ -1,7 +1,7 @@
 // histoscan command line: inspect | profile | activations | score | eval | calibrate | merge (the flags they share: options.ts).
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
-import { encodeProfile, excessNote, layerReductions, payloadBytes, SCORINGS, toImageError, UsageError, verdictOf } from '../core/index.ts';
+import { encodeProfile, excessNote, layerOffsets, layerReductions, payloadBytes, SCORINGS, toImageError, UsageError, verdictOf } from '../core/index.ts';
 import { BUILD_CHOICES, DEFAULTS } from '../defaults.ts';
 import { PEER_FEATURES } from '../peers/index.ts';
 import { collectReadable, EVAL_METHODS, evalImages, runEval } from './eval.ts';
@@ -168,8 +168,8 @@ layerOptions(
   const set = await collectReadable(f, opts.images, images, (p) => bar.update(p));
   bar.stop();
   writeAtomic(opts.out, npy(set.values, [set.rows, set.nodes]));
-  let offset = 0;
-  const layers = f.layers.map((l) => ({ ...l, offset: (offset += l.nodes) - l.nodes }));
+  const offsets = layerOffsets(f.layers);
+  const layers = f.layers.map((l, i) => ({ ...l, offset: offsets[i] }));
   writeAtomic(opts.out.replace(/\.npy$/, '') + '.json', JSON.stringify({ files: set.files, layers, reduction: f.reduction, plan: f.plan, skipped: set.skipped }, null, 2));
   for (const k of set.skipped) console.error(skippedLine(k));
   console.error(`wrote ${opts.out}: ${set.rows} x ${set.nodes}`);

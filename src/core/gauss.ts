@@ -6,6 +6,7 @@
 // image in feature space (MNIST digits on the default model, out-of-domain photos).
 import type { GaussStats, LayerLayout } from '../types.ts';
 import { cholesky, floorDeadScales, nearestMean, oasShrink } from './linalg.ts';
+import { layerOffsets } from './layout.ts';
 import { rng } from './rng.ts';
 import { FeatureSample, Prototypes } from './prototypes.ts';
 
@@ -122,8 +123,7 @@ export function gaussChoice(layers: readonly Shaped[], budget: number, count: nu
  * or one per channel; a layer without channels gives its nodes).
  */
 export function gaussFeatures(x: Float32Array, layers: readonly Shaped[], g: GaussRead = {}, out: Float64Array = new Float64Array(gaussDim(layers, g))): Float64Array {
-  let end = 0;
-  const starts = layers.map((l) => (end += l.nodes) - l.nodes);
+  const starts = layerOffsets(layers);
   let o = 0;
   for (const i of gaussReads(layers.length, g)) {
     const l = layers[i];

@@ -26,7 +26,7 @@ export function nodesByLayer(layers: LayerLayout[], flat: readonly number[]): { 
 }
 
 /** Start offset of each layer in the flat node vector. */
-export function layerOffsets(layers: LayerLayout[]): number[] {
+export function layerOffsets(layers: readonly Pick<LayerLayout, 'nodes'>[]): number[] {
   const out: number[] = [];
   let offset = 0;
   for (const l of layers) {

@@ -2,6 +2,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import type { ImageResult, LayerPValues, NodeHistogramData as Hist } from '../types.ts';
 import type { ModelInput } from '../worker/worker.ts';
 import { defineOnce, emit } from './events.ts';
+import { layerOffsets } from '../core/layout.ts';
 import { evidenceLooks, partGroups } from '../core/witnesses.ts';
 import { printable } from '../core/words.ts';
 import { asHigh, fmtP, tooThin, fmtScore, isScanPart, TINY_SCORE, isTokenLayer, layerLabel, partLabel, tokenPlace } from './format.ts';
@@ -180,12 +181,8 @@ export class ResultDetail extends LitElement {
       this.histNode = null;
     }
     this.shownFor = d;
-    const offsets: number[] = [];
-    let off = 0;
-    for (const l of d.layers) {
-      offsets.push(off);
-      off += l.pMin.length;
-    }
+    const offsets = layerOffsets(d.layers.map((l) => ({ nodes: l.pMin.length })));
+    const total = d.layers.reduce((a, l) => a + l.pMin.length, 0);
     const subsets = d.layers.map((l, i) => new Set(Array.from(d.subset).filter((n) => n >= offsets[i] && n < offsets[i] + l.pMin.length).map((n) => n - offsets[i])));
     const nMax = Math.max(2, Math.ceil(-Math.log10(Math.min(...d.topNodes.map((n) => n.p), 0.01))));
     const hn = this.histNode;
@@ -210,7 +207,7 @@ export class ResultDetail extends LitElement {
           ? html`Anomaly score ${fmtScore(d.score)}, the parts' q below combined${d.score < TINY_SCORE ? ' (no witness reaches q 0.02 on its own; their q together order it)' : ''};`
           : html`Scan score ${fmtScore(d.score)} (${d.scoring.toUpperCase()}) at α = ${d.alpha.toPrecision(2)};`}
         ${Number.isFinite(d.q) ? html`${asHigh(d.q, d.calibrationCount)}.` : 'the profile has no calibration table.'}
-        ${d.subset.length.toLocaleString('en')} of ${off.toLocaleString('en')} nodes form the anomalous subset (marked in red)${combined ? html`, which the most unusual scan (${d.scoring.toUpperCase()}, α = ${d.alpha.toPrecision(2)}) picked` : nothing}.
+        ${d.subset.length.toLocaleString('en')} of ${total.toLocaleString('en')} nodes form the anomalous subset (marked in red)${combined ? html`, which the most unusual scan (${d.scoring.toUpperCase()}, α = ${d.alpha.toPrecision(2)}) picked` : nothing}.
       </div>
       ${this.renderParts(d)}
       <p class="hint">Click a node in a map (or a button below) to see its background histogram.</p>
