@@ -101,7 +101,6 @@ export function verdictText(r: Pick<ScoreLine, 'verdict' | 'verdictReason'>): st
   return `not calibrated: ${r.verdictReason ?? 'the profile cannot flag at this FPR'}`;
 }
 
-
 /** A score with three decimals, or an exponent where that would read 0.000 (a score of only its tie-break, core/combine.ts). */
 const scoreText = (s: number): string => (s === 0 || !Number.isFinite(s) || Math.abs(s) >= 0.0005 ? s.toFixed(3) : s.toExponential(2));
 

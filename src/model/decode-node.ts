@@ -21,7 +21,6 @@ import { avifOrientations, orient, pngOrientation } from './orientation.ts';
 import { decodeJpeg } from './decode-jpeg.ts';
 import { animated, checkWebpFrames } from './frames.ts';
 
-
 export interface DecodeLimits {
   /** Width x height above which an image is refused from its header, before decoding. */
   maxPixels: number;
