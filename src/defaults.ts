@@ -1,5 +1,6 @@
 import pkg from '../package.json' with { type: 'json' };
 import { COMBINATIONS } from './core/combine.ts';
+import { defined } from './core/defined.ts';
 import { SCORINGS } from './core/scan.ts';
 import type { PlanBudget } from './model/plan.ts';
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, PointP, ProviderRequest, ScanTail, ScoringName } from './types.ts';
@@ -55,14 +56,12 @@ export const GENERATOR = `histoscan ${pkg.version}`;
 /** Build options with every default filled in; `given` wins where it says something. */
 export function buildDefaults<T extends object>(given: T) {
   const { bins, strategy, tail, pointP, aMax, classConditional, conditional, combine, logits, gauss, batchSize, fpr } = DEFAULTS;
-  const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as T;
-  return { bins, strategy, tail, pointP, aMax, classConditional, conditional, combine, logits, gauss, budget: DEFAULTS.budgetMB * 1e6, batchSize, fpr, generator: GENERATOR, ...set };
+  return { bins, strategy, tail, pointP, aMax, classConditional, conditional, combine, logits, gauss, budget: DEFAULTS.budgetMB * 1e6, batchSize, fpr, generator: GENERATOR, ...defined(given) };
 }
 
 /** The default byte-budget plan's settings; `given` wins where it says something. */
 export function defaultPlan(given: Partial<PlanBudget> = {}): PlanBudget {
-  const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<PlanBudget>;
-  return { budget: DEFAULTS.budgetMB * 1e6, bins: DEFAULTS.bins, strategy: DEFAULTS.strategy, count: DEFAULTS.planCount, classLayers: DEFAULTS.classConditional, gauss: DEFAULTS.gauss, ...set };
+  return { budget: DEFAULTS.budgetMB * 1e6, bins: DEFAULTS.bins, strategy: DEFAULTS.strategy, count: DEFAULTS.planCount, classLayers: DEFAULTS.classConditional, gauss: DEFAULTS.gauss, ...defined(given) };
 }
 
 const PROVIDERS: readonly ProviderRequest[] = ['auto', 'webgpu', 'wasm', 'cpu'];

@@ -11,6 +11,7 @@ import { FeatureExtractor, type FeatureOptions, type ReductionChoice } from './f
 import { holdOut, holdOutDecoded, readable, type ImageSource } from './holdout.ts';
 import { Scorer, SCORE_OPTIONS, type ScoreOptions } from './scorer.ts';
 import { counted } from '../core/words.ts';
+import { defined } from '../core/defined.ts';
 
 export { FeatureExtractor, Scorer, buildProfile, calibrate, holdOut, holdOutDecoded, readable };
 export type { BuildOptions, BuildResult, FeatureOptions, ImageSource, ReductionChoice, ScoreOptions };
@@ -141,8 +142,7 @@ export class Detector {
     this.live();
     refuseSettings('calibrate', opts, CALIBRATE_OPTIONS);
     checkCompatible(profile, this.features);
-    const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
-    return this.running(() => calibrate(this.features, profile, images, { batchSize: DEFAULTS.batchSize, fpr: DEFAULTS.fpr, ...given }));
+    return this.running(() => calibrate(this.features, profile, images, { batchSize: DEFAULTS.batchSize, fpr: DEFAULTS.fpr, ...defined(opts) }));
   }
 
   /**

@@ -1,6 +1,7 @@
 // Where a model's spec comes from and whether it holds: the model's input shape, a spec file whole or
 // in part, a Hugging Face preprocessor_config.json, the profile's own spec; checked against what the
 // model's input fixes. (Pixels to tensor under a spec: preprocess.ts.)
+import { defined } from '../core/defined.ts';
 import { ModelError } from '../core/errors.ts';
 import { classOutput, isFloat, perImageVector, UINT8, type ModelInfo } from './onnx.ts';
 import { channelNorm, inputDims } from './preprocess.ts';
@@ -56,7 +57,7 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
   const guess = imageShape(shape) ?? {};
   const explicit = overrides.height && overrides.width && overrides.channels && overrides.layout;
   if (!explicit && shape.length !== 4 && shape.length !== 3) fail(`${desc}, not a batch of images (rank 4 or 3)`);
-  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<ModelSpec>;
+  const given = defined(overrides);
   const spec = { inputName: input.name, scale: input.elemType === UINT8 ? 1 : 255, mean: [0], std: [1], resize: 'stretch' as const, ...guess, ...given };
   // A fixed channel axis of another count (RGBA, two-channel): no flag can make it an image histoscan feeds.
   const channelLike = shape.length === 4 && [shape[1], shape[3]].every((d) => typeof d === 'number' && d !== 1 && d !== 3);
@@ -225,7 +226,7 @@ export interface SpecSources {
  * flags included, and the CLI says where the file beside differs (cli/spec-flags.ts besideNote).
  */
 export function resolveSpec(info: ModelInfo, s: SpecSources): ModelSpec {
-  const overrides = Object.fromEntries(Object.entries(s.overrides ?? {}).filter(([, v]) => v !== undefined)) as Partial<ModelSpec>;
+  const overrides = defined(s.overrides ?? {});
   const labels = s.beside?.classNames ? { classNames: s.beside.classNames } : {};
   const spec = s.profileSpec ? parseSpec({ ...s.profileSpec, ...labels, ...s.spec, ...overrides }) : specFromModel(info, { ...(s.spec ?? s.beside), ...overrides });
   checkFixedSize(info, spec);
