@@ -96,7 +96,7 @@ export class HistoscanDetector extends LitElement {
   fpr: number = DEFAULTS.fpr;
   scoring: ScoringName = DEFAULTS.scoring;
   /** Where the model runs: 'auto' (WebGPU on a hardware adapter, else WASM), 'webgpu', 'wasm', or 'cpu' (WASM in a browser). */
-  provider: ProviderRequest = 'auto';
+  provider: ProviderRequest = DEFAULTS.provider;
   /** WASM threads (0 = automatic). */
   threads: number = 0;
   /** Byte budget of a profile built on this page, in MB: the plan reduces layers to fit it (model/plan.ts). */
@@ -137,10 +137,7 @@ export class HistoscanDetector extends LitElement {
   /** @internal */ readonly gallery = new SampleGallery(
     this,
     (blob, name) => this.addFiles([blob], [name]),
-    (error) => {
-      this.notice = error;
-      emit(this, 'histoscan-error', { file: null, error });
-    },
+    (error) => this.showError(error),
   );
   /** @internal */ readonly profilePanel = new ProfilePanel(
     this,
@@ -195,10 +192,7 @@ export class HistoscanDetector extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     const { fix, errors } = refusedSettings(this, (k) => changed.has(k));
     Object.assign(this, fix);
-    for (const error of errors) {
-      this.notice = error;
-      emit(this, 'histoscan-error', { file: null, error });
-    }
+    for (const error of errors) this.showError(error);
     if (changed.has('status') && this.status.state === 'loading') this.profilePanel.forget();
     if (changed.has('fpr') && changed.get('fpr') !== undefined) this.queue.relabel(this.fpr);
     if (changed.has('scoring') && changed.get('scoring') !== undefined && this.scoring !== changed.get('scoring')) this.queue.recheck();
@@ -259,6 +253,12 @@ export class HistoscanDetector extends LitElement {
     this.rowWindow = FIRST_ROWS;
     this.notice = this.intake.said = ''; // about what came in before (a folder's skipped files): not about the rows to come
     this.details.close();
+  }
+
+  /** An error of no one image (a setting refused, a sample that did not load): the notice says it, and the error event. */
+  private showError(error: string): void {
+    this.notice = error;
+    emit(this, 'histoscan-error', { file: null, error });
   }
 
   private thumb(row: Row): string {
