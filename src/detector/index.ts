@@ -124,8 +124,10 @@ export class Detector {
     refuseSettings('build', options, BUILD_OPTIONS);
     const opts = buildDefaults(options); // what the caller leaves out, as the CLI's defaults
     // A build without calibration images keeps the room its plan set aside for a table (eval calibrates after).
-    const sized = this.planned && !opts.edgesFrom && { ...this.planned, count: opts.planCount ?? background.count, calibration: calibration?.count ?? this.planned.calibration ?? 0, budget: options.budget ?? this.planned.budget };
-    const plan = opts.plan ?? (sized && (sized.count !== this.planned!.count || sized.calibration !== (this.planned!.calibration ?? 0) || sized.budget !== this.planned!.budget) ? sized : undefined);
+    // Priced for the bins, classes and Gaussian part this build writes, as the CLI's plan is (cli/plan.ts choiceOf).
+    const was = this.planned && { ...this.planned, calibration: this.planned.calibration ?? 0 };
+    const sized = was && !opts.edgesFrom && { ...was, bins: opts.bins, strategy: opts.strategy, classLayers: opts.classConditional, gauss: opts.gauss, count: opts.planCount ?? background.count, calibration: calibration?.count ?? was.calibration, budget: options.budget ?? was.budget };
+    const plan = opts.plan ?? (sized && (Object.keys(sized) as (keyof PlanBudget)[]).some((k) => sized[k] !== was![k]) ? sized : undefined);
     const f = plan ? this.extractor.withReductions({ plan }) : this.extractor;
     const result = await this.running(() => buildProfile(f, background, calibration, opts));
     if (f !== this.extractor) {

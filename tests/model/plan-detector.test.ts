@@ -62,6 +62,14 @@ describe('per-layer reductions through the detector (default model)', () => {
     d.release();
   });
 
+  it('plans a build again for the bins, classes and Gaussian part it writes, so its profile keeps to the budget as the CLI\'s does', async () => {
+    const d = await Detector.create({ model: MODEL, spec, provider: 'wasm' });
+    const built = await d.build(images(0, 30), null, { ...settings, bins: 255, budget: 200_000 });
+    expect(built.profile.header.bins).toBe(255);
+    expect(encodeProfile(built.profile).length).toBeLessThanOrEqual(200_000);
+    d.release();
+  });
+
   it('pools a map smaller than its grid without repeated rows, and names a profile made before that as one to rebuild', async () => {
     const gated = new Uint8Array(readFileSync('tests/fixtures/models/gated-acts.onnx'));
     const d = await Detector.create({ model: gated, provider: 'wasm', reduction: 'pool4' });
