@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { REDUCTIONS, UsageError } from '../core/index.ts';
 import { DEFAULTS, defaultPlan } from '../defaults.ts';
+import { counted } from '../core/words.ts';
 import type { FeatureExtractor, ReductionChoice } from '../detector/index.ts';
 import { bytesPerNode, costPlan, fmtBytes, type Plan, type PlanBudget } from '../model/plan.ts';
 import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
@@ -76,7 +77,7 @@ export function enforceCap(f: FeatureExtractor, flags: BudgetFlags, count: numbe
   for (const n of plan.notes) console.error(`plan: ${n}`);
   if (f.plan) return;
   const cap = DEFAULTS.capFactor * budget.budget;
-  const what = `${plan.nodes.toLocaleString('en')} nodes in ${plan.layers.length} layer${plan.layers.length === 1 ? '' : 's'} would take ${plan.bytes.toLocaleString('en')} bytes of histograms (${fmtBytes(plan.bytes)})`;
+  const what = `${plan.nodes.toLocaleString('en')} nodes in ${counted(plan.layers.length, 'layer')} would take ${plan.bytes.toLocaleString('en')} bytes of histograms (${fmtBytes(plan.bytes)})`;
   if (plan.bytes > cap && !flags.force) {
     throw new UsageError(
       `${what}, over the hard cap of ${fmtBytes(cap)} (${DEFAULTS.capFactor} x --budget ${fmtBytes(budget.budget)}). ` +

@@ -161,7 +161,7 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
   const plan = costPlan(kept, reductions, o, layers.slice(0, drop).map((l) => ({ name: l.name, shape: [...l.shape] })));
   if (drop) {
     plan.notes.push(
-      `Even channel means of every layer exceed the budget of ${fmtBytes(o.budget)}: left out the ${drop} earliest layer${drop > 1 ? 's' : ''} (${plan.dropped.map((l) => `"${l.name}"`).join(', ')}).`,
+      `Even channel means of every layer exceed the budget of ${fmtBytes(o.budget)}: left out the ${counted(drop, 'earliest layer')} (${plan.dropped.map((l) => `"${l.name}"`).join(', ')}).`,
     );
   }
   const coarse = plan.layers.filter((l) => l.reduction !== 'element' && l.shape.length > 1);

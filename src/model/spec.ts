@@ -3,6 +3,7 @@
 // model's input fixes. (Pixels to tensor under a spec: preprocess.ts.)
 import { defined } from '../core/defined.ts';
 import { ModelError } from '../core/errors.ts';
+import { counted } from '../core/words.ts';
 import { classOutput, isFloat, perImageVector, UINT8, type ModelInfo } from './onnx.ts';
 import { channelNorm, inputDims } from './preprocess.ts';
 import { elementCount } from './reduce.ts';
@@ -259,7 +260,7 @@ function checkFixedSize(info: ModelInfo, spec: ModelSpec): void {
   const has = input.shape.slice(1);
   if (fed.length !== has.length || has.every((d, i) => typeof d !== 'number' || d < 1 || d === fed[i])) return;
   throw new ModelError(
-    `The model's input "${input.name}" is fixed at [${input.shape.join(', ')}], but the spec feeds [N, ${fed.join(', ')}] (${spec.height}×${spec.width}, ${spec.channels} channel${spec.channels > 1 ? 's' : ''}, ${spec.layout}). Drop what disagrees with the model: the spec's "height", "width", "channels" or "layout", or the command line's --size, --channels or --layout.`,
+    `The model's input "${input.name}" is fixed at [${input.shape.join(', ')}], but the spec feeds [N, ${fed.join(', ')}] (${spec.height}×${spec.width}, ${counted(spec.channels, 'channel')}, ${spec.layout}). Drop what disagrees with the model: the spec's "height", "width", "channels" or "layout", or the command line's --size, --channels or --layout.`,
     'bad-spec',
   );
 }
