@@ -106,7 +106,7 @@ export async function calibrate(
     },
     { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
   );
-  if (images.count > 0 && skip.size === images.count) throw new UsageError(noneReadMessage(images.count, 'calibration', skip));
+  if (skip.size === images.count) throw new UsageError(noneReadMessage(images.count, 'calibration', skip));
   const kept = twins.size ? pickImages(images, [...Array(images.count).keys()].filter((i) => !twins.has(i))) : images;
   const scans = partsOf(scan, N);
   const { table, notes, chance } = await chooseWitnessesOn(features, pv, scan, scans, collector.finish(N, profileDigest(profile)), kept, opts, progress);
