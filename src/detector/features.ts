@@ -7,7 +7,7 @@ import { fingerprint } from '../model/instrument.ts';
 import { planProfile, type LayerShape, type Plan, type PlanBudget } from '../model/plan.ts';
 import { checkPixels, inputDims, toTensor } from '../model/preprocess.ts';
 import { resolveSpec, type SpecSources } from '../model/spec.ts';
-import { channelAxisOf, layerNodeCount, reduceLayer } from '../model/reduce.ts';
+import { channelAxisOf, elementCount, layerNodeCount, reduceLayer } from '../model/reduce.ts';
 import { InstrumentedModel } from '../model/session.ts';
 import { batchAxesOf, imageValues, needsTwo, notPerImage } from './image-axis.ts';
 import { turn } from './holdout.ts';
@@ -167,7 +167,7 @@ export class FeatureExtractor {
     });
     try {
       const { layers, plan } = layout(shapes, opts.reduction, out.logits.length);
-      const values = shapes.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), out.logits.length);
+      const values = shapes.reduce((a, l) => a + elementCount(l.shape), out.logits.length);
       const perRun = Math.max(1, Math.min(fixed ?? Infinity, Math.floor((opts.maxRunValues ?? MAX_RUN_VALUES) / values)));
       return new FeatureExtractor(model, spec, shapes, batchAxes, layers, plan, fp, out.logits.length, perRun);
     } catch (e) {

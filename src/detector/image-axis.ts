@@ -1,6 +1,7 @@
 // Which axis of a monitored tensor counts images, read from the model's first runs, and one image's
 // values along it: most layers are batch-first, a tokens-first transformer's are not, and attention
 // scores with the heads folded into the batch axis cannot be told apart by image at all.
+import { elementCount } from '../model/reduce.ts';
 import type { Activation } from '../model/session.ts';
 
 /**
@@ -19,7 +20,7 @@ export function notPerImage(a: Activation, batchAxis: number): string {
 }
 
 /** The axes of size 1 in a layer's run on one image, where its values fill its dims (none otherwise). */
-const onesOf = (a: Activation): number[] => (a.dims.reduce((x, y) => x * y, 1) !== a.data.length ? [] : a.dims.flatMap((d, k) => (d === 1 ? [k] : [])));
+const onesOf = (a: Activation): number[] => (elementCount(a.dims) !== a.data.length ? [] : a.dims.flatMap((d, k) => (d === 1 ? [k] : [])));
 
 /**
  * The axis of each layer that counts images, or -1 where none does. With the batch fixed to 1 every
@@ -53,7 +54,7 @@ export function imageValues(data: Float32Array, dims: readonly number[], axis: n
   const n = dims[axis];
   const per = data.length / n;
   if (axis === 0) return data.subarray(i * per, (i + 1) * per);
-  const inner = dims.slice(axis + 1).reduce((x, y) => x * y, 1);
+  const inner = elementCount(dims, axis + 1);
   const outer = per / inner;
   const out = new Float32Array(per);
   for (let o = 0; o < outer; o++) out.set(data.subarray((o * n + i) * inner, (o * n + i + 1) * inner), o * inner);
