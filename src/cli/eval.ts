@@ -136,7 +136,7 @@ export interface EvalImages {
 
 /**
  * The images of an evaluation: the known-good ones every method learns from, and the calibration's:
- * --calibration, or else every 5th background image (or the fewest that can flag) held out, as `profile` does (detector/features.ts
+ * --calibration, or else every 5th background image (or the fewest that can flag) held out, as `profile` does (detector/holdout.ts
  * holdOut), none where only peers run, which need no calibration; the test halves of the clean and
  * anomalous folders. An empty folder, or a k-NN with fewer background images than k, stops here.
  */
