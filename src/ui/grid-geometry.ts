@@ -14,14 +14,22 @@ export interface Geometry {
   gridH: number;
   /** CSS pixels per cell. */
   scale: number;
+  /** Channels of a per-element [H, W, C] layer, whose nodes run channel-fastest; absent where nodes run channel by channel. */
+  channelsLast?: number;
+}
+
+/** The [C, H, W] view of a layer: a channels-last rank-3 layer (a MatMul's [H, W, C], model/reduce.ts channelAxisOf) reordered. */
+function chw(shape: readonly number[], channelAxis: number): readonly number[] {
+  return shape.length === 3 && channelAxis === 2 ? [shape[2], shape[0], shape[1]] : shape;
 }
 
 /**
- * Per-element layers ([…, C, H, W] with one node per element) get one H x W tile per channel, tiles
+ * Per-element layers ([…, C, H, W], or [H, W, C] with the channel axis last, one node per element) get one H x W tile per channel, tiles
  * one cell apart in rows of about a 1.6 aspect ratio; other layers one grid of square cells.
  */
-export function gridGeometry(shape: readonly number[], n: number, maxWidth: number, maxCell: number): Geometry {
-  const pooled = pooledGrid(shape, n);
+export function gridGeometry(given: readonly number[], n: number, maxWidth: number, maxCell: number, channelAxis = 0): Geometry {
+  const shape = chw(given, channelAxis);
+  const pooled = pooledGrid(given, n, channelAxis);
   const h = pooled?.[0] ?? (shape.length >= 2 ? shape[shape.length - 2] : 1);
   const w = pooled?.[1] ?? (shape.length >= 2 ? shape[shape.length - 1] : 1);
   if ((elementCount(shape) === n || pooled) && n > 0 && h * w > 1) {
@@ -30,7 +38,9 @@ export function gridGeometry(shape: readonly number[], n: number, maxWidth: numb
     const rows = Math.ceil(c / tilesPerRow);
     const gridW = tilesPerRow * (w + 1) - 1;
     const gridH = rows * (h + 1) - 1;
-    return { tiled: true, tileW: w, tileH: h, tilesPerRow, gridW, gridH, scale: fit(maxWidth / gridW, maxCell) };
+    // Pooled nodes are channel by channel whatever the axis (reduce.ts poolLayer); a per-element [H, W, C] layer's are not.
+    const channelsLast = shape !== given && !pooled ? { channelsLast: c } : {};
+    return { tiled: true, tileW: w, tileH: h, tilesPerRow, gridW, gridH, scale: fit(maxWidth / gridW, maxCell), ...channelsLast };
   }
   const cols = Math.max(1, Math.min(n, Math.ceil(Math.sqrt(n * 4))));
   const rows = Math.max(1, Math.ceil(n / cols));
@@ -41,9 +51,9 @@ export function gridGeometry(shape: readonly number[], n: number, maxWidth: numb
  * Rows and columns of the grid per channel of a [C, H, W] layer pooled to g × g (g = 4 or 2) as
  * model/reduce.ts pools it, where n nodes say it was; else null.
  */
-export function pooledGrid(shape: readonly number[], n: number): [rows: number, cols: number] | null {
+export function pooledGrid(shape: readonly number[], n: number, channelAxis = 0): [rows: number, cols: number] | null {
   if (shape.length < 3 || n >= elementCount(shape)) return null;
-  const dims = shape.slice(-3);
+  const dims = chw(shape, channelAxis).slice(-3);
   for (const g of [4, 2]) {
     const [rows, cols] = gridOf(dims, g, 0);
     if (rows * cols > 1 && dims[0] * rows * cols === n) return [rows, cols];
@@ -52,17 +62,34 @@ export function pooledGrid(shape: readonly number[], n: number): [rows: number, 
 }
 
 /** How a layer's nodes stand for its tensor, for a caption: '' where one node is one element. */
-export function reductionText(shape: readonly number[], n: number): string {
-  const g = pooledGrid(shape, n);
+export function reductionText(shape: readonly number[], n: number, channelAxis = 0): string {
+  const g = pooledGrid(shape, n, channelAxis);
   if (g) return `${g[0]}×${g[1]} means per channel`;
-  const c = shape.length >= 3 ? shape[shape.length - 3] : 0;
+  // A transformer's [tokens, features] read per feature (channel-mean or -max over the tokens).
+  if (shape.length === 2 && channelAxis === 1) return n === shape[1] && n < shape[0] * shape[1] ? `one value per feature over ${shape[0]} tokens` : '';
+  const c = shape.length >= 3 ? chw(shape, channelAxis)[shape.length - 3] : 0;
   if (!c || n % c || elementCount(shape) <= n) return '';
   return n === c ? 'one value per channel' : `${n / c} means per channel`;
 }
 
+/** Where node i is drawn, as an index in channel-by-channel order (the same index but for a per-element [H, W, C] layer). */
+export function drawnIndex(g: Geometry, i: number): number {
+  const c = g.channelsLast;
+  return c ? (i % c) * g.tileW * g.tileH + Math.floor(i / c) : i;
+}
+
+/** The node drawn at index j in channel-by-channel order (drawnIndex's inverse). */
+export function nodeOfDrawn(g: Geometry, j: number): number {
+  const c = g.channelsLast;
+  if (!c) return j;
+  const per = g.tileW * g.tileH;
+  return (j % per) * c + Math.floor(j / per);
+}
+
 /** Grid cell (x, y) of node i. */
-export function cellOf(g: Geometry, i: number): [number, number] {
-  if (!g.tiled) return [i % g.tileW, Math.floor(i / g.tileW)];
+export function cellOf(g: Geometry, node: number): [number, number] {
+  if (!g.tiled) return [node % g.tileW, Math.floor(node / g.tileW)];
+  const i = drawnIndex(g, node);
   const per = g.tileW * g.tileH;
   const tile = Math.floor(i / per);
   const r = i % per;
@@ -82,7 +109,7 @@ export function nodeAt(g: Geometry, n: number, gx: number, gy: number): number {
   const cy = Math.floor(gy - ty * (g.tileH + 1));
   if (cx >= g.tileW || cy >= g.tileH || tx >= g.tilesPerRow) return -1;
   const i = (ty * g.tilesPerRow + tx) * g.tileW * g.tileH + cy * g.tileW + cx;
-  return i < n ? i : -1;
+  return i < n ? nodeOfDrawn(g, i) : -1;
 }
 
 /** Cell size: whole CSS pixels when a cell is at least one pixel wide, capped at `max`. */

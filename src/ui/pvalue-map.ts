@@ -3,7 +3,7 @@ import type { LayerPValues } from '../types.ts';
 import { cividis, cssColor } from './colormap.ts';
 import { defineOnce, emit } from './events.ts';
 import { fmtP, fmtValue3, isTokenLayer, layerLabel, tokenPlace } from './format.ts';
-import { cellOf, gridGeometry, nodeAt, pooledGrid, reductionText, type Geometry } from './grid-geometry.ts';
+import { cellOf, drawnIndex, gridGeometry, nodeAt, nodeOfDrawn, pooledGrid, reductionText, type Geometry } from './grid-geometry.ts';
 import { srStyles } from './styles.ts';
 
 /** Widest the map is drawn, in CSS pixels (it shrinks with its container: width 100%). */
@@ -78,10 +78,11 @@ export class PValueMap extends LitElement {
     if (this.tokens) where = ` (${tokenPlace(l, i)})`;
     else if (g.tiled) {
       const per = g.tileW * g.tileH;
-      const r = i % per;
-      const cell = pooledGrid(l.shape, l.pMin.length) ? ` of its ${g.tileH}×${g.tileW} grid` : '';
-      where = ` (channel ${Math.floor(i / per)}, row ${Math.floor(r / g.tileW)}, column ${r % g.tileW}${cell})`;
-    } else if (reductionText(l.shape, l.pMin.length)) where = ` (channel ${i})`;
+      const j = drawnIndex(g, i);
+      const r = j % per;
+      const cell = pooledGrid(l.shape, l.pMin.length, l.channelAxis) ? ` of its ${g.tileH}×${g.tileW} grid` : '';
+      where = ` (channel ${Math.floor(j / per)}, row ${Math.floor(r / g.tileW)}, column ${r % g.tileW}${cell})`;
+    } else if (reductionText(l.shape, l.pMin.length, l.channelAxis)) where = ` (${l.channelAxis === 1 && l.shape.length === 2 ? 'feature' : 'channel'} ${i})`;
     const sub = this.subset.has(i) ? ', in the anomalous subset' : '';
     return `Node ${i}${where}: value ${fmtValue3(l.values[i])}, p ∈ [${fmtP(l.pMin[i])}, ${fmtP(l.pMax[i])}]${sub}`;
   }
@@ -89,7 +90,7 @@ export class PValueMap extends LitElement {
   protected override willUpdate(changed: PropertyValues): void {
     if (changed.has('layer')) this.cursor = 0;
     if (changed.has('selected') && this.selected >= 0) this.cursor = this.selected;
-    if (this.layer && (changed.has('layer') || changed.has('nMax'))) this.geometry = gridGeometry(this.layer.shape, this.count, MAX_WIDTH, MAX_CELL);
+    if (this.layer && (changed.has('layer') || changed.has('nMax'))) this.geometry = gridGeometry(this.layer.shape, this.count, MAX_WIDTH, MAX_CELL, this.layer.channelAxis);
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -208,7 +209,8 @@ export class PValueMap extends LitElement {
     };
     if (e.key in step) {
       e.preventDefault();
-      this.cursor = Math.min(n - 1, Math.max(0, this.cursor + step[e.key]));
+      // Steps are in drawn order, so an arrow moves to the cell beside it on any layout.
+      this.cursor = nodeOfDrawn(g, Math.min(n - 1, Math.max(0, drawnIndex(g, this.cursor) + step[e.key])));
       this.status = this.describe(this.cursor);
       this.draw();
     } else if (e.key === 'Enter' || e.key === ' ') {
@@ -230,7 +232,7 @@ export class PValueMap extends LitElement {
     const n = l.pMin.length;
     const nMax = this.nMax > 0 ? this.nMax : 1;
     const stops = Array.from({ length: 9 }, (_, i) => cssColor(i / 8)).join(',');
-    const reduced = reductionText(l.shape, n);
+    const reduced = reductionText(l.shape, n, l.channelAxis);
     const kind = this.tokens
       ? `one ${this.geometry.tileH}×${this.geometry.tileW} grid of tokens by features`
       : this.geometry.tiled
