@@ -264,7 +264,10 @@ export function pointPValues(r: PValueRanges, mode: PointP, out: Float32Array = 
  * among nodes at the same p, the one an image pushes farthest out is the more anomalous.
  */
 export function beyondRange(values: ArrayLike<number>, lo: ArrayLike<number>, hi: ArrayLike<number>): Float32Array {
-  return Float32Array.from(values, (v, i) => Math.max(0, lo[i] - v, v - hi[i]) / Math.max(hi[i] - lo[i], 1e-12));
+  // A plain loop: Float32Array.from with a map function took 11 ms a result on 79,268 nodes, more than the p-values.
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < out.length; i++) out[i] = Math.max(0, lo[i] - values[i], values[i] - hi[i]) / Math.max(hi[i] - lo[i], 1e-12);
+  return out;
 }
 
 /**

@@ -15,15 +15,24 @@ export interface ScoreOptions {
 export const SCORE_OPTIONS = Object.keys({ fpr: 1, scoring: 1, topNodes: 1 } satisfies Record<keyof ScoreOptions, 1>);
 
 /** Top classes of the model's own prediction, best first, with the probabilities the model gives them (session.ts classProbabilities). */
-function topClasses(logits: Float32Array, names: string[] | undefined, how: ClassProbabilities = 'softmax', k = 3) {
+export function topClasses(logits: Float32Array, names: string[] | undefined, how: ClassProbabilities = 'softmax', k = 3) {
+  if (k <= 0) return [];
   let max = -Infinity;
   for (const v of logits) max = Math.max(max, v);
-  const exp = Array.from(logits, (v) => Math.exp(v - max));
-  const sum = exp.reduce((a, b) => a + b, 0);
-  const prob = (v: number, i: number) => (how === 'as-is' ? Math.min(1, Math.max(0, v)) : how === 'sigmoid' ? 1 / (1 + Math.exp(-v)) : exp[i] / sum);
-  return Array.from(logits, (v, index) => ({ index, label: names?.[index] ?? String(index), prob: prob(v, index) }))
-    .sort((a, b) => b.prob - a.prob)
-    .slice(0, k);
+  let sum = 0;
+  if (how === 'softmax') for (const v of logits) sum += Math.exp(v - max);
+  const prob = (v: number) => (how === 'as-is' ? Math.min(1, Math.max(0, v)) : how === 'sigmoid' ? 1 / (1 + Math.exp(-v)) : Math.exp(v - max) / sum);
+  // The k best in one pass, ties to the lower index (a stable sort's order): an output of 40 positions × 6,625
+  // classes read as its mean is one vector, but a full sort of an object per class took 5 ms a result.
+  const best: { index: number; prob: number }[] = [];
+  for (let i = 0; i < logits.length; i++) {
+    const p = prob(logits[i]);
+    if (best.length === k && !(p > best[k - 1].prob)) continue;
+    let j = best.length < k ? best.push({ index: i, prob: p }) - 1 : k - 1;
+    for (; j > 0 && p > best[j - 1].prob; j--) best[j] = best[j - 1];
+    best[j] = { index: i, prob: p };
+  }
+  return best.map(({ index, prob }) => ({ index, label: names?.[index] ?? String(index), prob }));
 }
 
 /** Profiles written by histoscan 0.1, which combined its parts before the witnesses of 0.2. */
