@@ -41,6 +41,19 @@ export const fmtBin = (a: number, b: number): string => {
   return `[${x}, ${y})`;
 };
 
+/**
+ * Every bin of a histogram as fmtBin says it, each edge with the digits that tell it from both its
+ * neighbours: an edge shared by two bins reads the same in both ("[0.14, 0.16)" then "[0.155, 0.162)"
+ * read as overlapping where each bin took its own digits).
+ */
+export const fmtBins = (edges: readonly number[]): string[] => {
+  const text = edges.map((e, k) => {
+    const near = k > 0 ? [edges[k - 1], e] : [e];
+    return fmtTicks(k + 1 < edges.length ? [...near, edges[k + 1]] : near)[near.length - 1];
+  });
+  return edges.slice(0, -1).map((a, k) => (a === edges[k + 1] ? `exactly ${fmtValue(a)}` : `[${text[k]}, ${text[k + 1]})`));
+};
+
 /** An activation value with three significant decimals (node descriptions). */
 export const fmtValue3 = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
 

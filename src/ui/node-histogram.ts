@@ -1,7 +1,8 @@
 import { css, html, LitElement, svg } from 'lit';
 import type { NodeHistogramData as Hist } from '../types.ts';
-import { fmtBin, fmtP, fmtTicks, fmtValue, layerLabel } from './format.ts';
+import { fmtBins, fmtP, fmtTicks, fmtValue, layerLabel } from './format.ts';
 import { defineOnce } from './events.ts';
+import { counted } from '../core/words.ts';
 
 /**
  * One node's background histogram with the observed value marked. Bars are as wide as their bins
@@ -86,12 +87,13 @@ export class NodeHistogram extends LitElement {
       (has ? `; this image: ${fmtValue(v)}, ${above || below ? `${where}, ${pText}` : pText}.` : '.');
     const ay = pad.t - 10;
 
+    const bins = fmtBins(h.edges);
     return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label=${label}>
         ${h.counts.map((c, k) => {
           const x0 = xs(h.edges[k]);
           const x1 = Math.max(x0 + 1, xs(h.edges[k + 1]));
           const y = c > 0 ? Math.min(base - 1, ys(dens[k])) : base;
-          return svg`<rect class="bar" x=${x0} y=${y} width=${Math.max(1, x1 - x0 - 0.5)} height=${base - y}><title>${fmtBin(h.edges[k], h.edges[k + 1])}: ${c.toLocaleString('en')} images</title></rect>`;
+          return svg`<rect class="bar" x=${x0} y=${y} width=${Math.max(1, x1 - x0 - 0.5)} height=${base - y}><title>${bins[k]}: ${counted(c, 'image')}</title></rect>`;
         })}
         <path class="axis" d="M ${pad.l} ${pad.t - 4} V ${base} H ${W - pad.r}"></path>
         ${ticks.map(
