@@ -33,18 +33,11 @@ export const fmtTicks = (ts: number[]): string[] => {
   return out;
 };
 
-/** A bin [a, b) with as many digits as tell its edges apart (narrow tail bins round to one value at fmtValue's). */
-export const fmtBin = (a: number, b: number): string => {
-  // A bin of zero width holds one value (an atom such as ReLU's 0).
-  if (a === b) return `exactly ${fmtValue(a)}`;
-  const [x, y] = fmtTicks([a, b]);
-  return `[${x}, ${y})`;
-};
-
 /**
- * Every bin of a histogram as fmtBin says it, each edge with the digits that tell it from both its
- * neighbours: an edge shared by two bins reads the same in both ("[0.14, 0.16)" then "[0.155, 0.162)"
- * read as overlapping where each bin took its own digits).
+ * Every bin [a, b) of a histogram, each edge with the digits that tell it from both its neighbours: an
+ * edge shared by two bins reads the same in both ("[0.14, 0.16)" then "[0.155, 0.162)" read as
+ * overlapping where each bin took its own digits); a bin of zero width holds one value (an atom such
+ * as ReLU's 0).
  */
 export const fmtBins = (edges: readonly number[]): string[] => {
   const text = edges.map((e, k) => {

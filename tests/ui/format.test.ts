@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asHigh, fmtBin, fmtBins, fmtP, fmtScore, fmtTicks, layerLabel, tooThin } from '../../src/ui/format.ts';
+import { asHigh, fmtBins, fmtP, fmtScore, fmtTicks, layerLabel, tooThin } from '../../src/ui/format.ts';
 
 describe('fmtScore', () => {
   it('shows one decimal, and a tie-break-only score as an exponent, never "0.0" for a positive score', () => {
@@ -33,16 +33,6 @@ describe('layerLabel', () => {
   });
 });
 
-describe('fmtBin', () => {
-  it('gives a bin its usual two decimals, and more where its edges would read as one value', () => {
-    expect(fmtBin(0.1, 0.25)).toBe('[0.10, 0.25)');
-    expect(fmtBin(0.3571, 0.3589)).toBe('[0.357, 0.359)');
-    expect(fmtBin(0.35712, 0.35718)).toBe('[0.3571, 0.3572)');
-    expect(fmtBin(0.357121, 0.357124)).toBe('[0.357121, 0.357124)');
-    expect(fmtBin(2, 2)).toBe('exactly 2.00');
-  });
-});
-
 describe('fmtBins', () => {
   it('says an edge two bins share the same way in both, so neighbours never read as overlapping', () => {
     // A node of the photo model: bins of the tail strategy, narrow ones beside wide ones.
@@ -53,11 +43,10 @@ describe('fmtBins', () => {
       if (bins[k].startsWith('exactly') || bins[k + 1].startsWith('exactly')) continue;
       expect(bins[k].slice(1, -1).split(', ')[1], `${bins[k]} then ${bins[k + 1]}`).toBe(bins[k + 1].slice(1, -1).split(', ')[0]);
     }
-    // Each bin alone (fmtBin, as the histogram's bars said them) read as overlapping.
-    expect([fmtBin(0.14, 0.1554), fmtBin(0.1554, 0.1618)]).toEqual(['[0.14, 0.16)', '[0.155, 0.162)']);
+    // Each bin alone with its own digits read "[0.14, 0.16)" then "[0.155, 0.162)".
     expect(bins.slice(4, 6)).toEqual(['[0.14, 0.155)', '[0.155, 0.162)']);
     expect(bins[9]).toBe('exactly 0.93');
-    // Each bin's edges still read as two values, as fmtBin's do.
+    // Each bin's edges still read as two values, however narrow.
     for (const b of bins) if (!b.startsWith('exactly')) expect(new Set(b.slice(1, -1).split(', ')).size).toBe(2);
   });
 });
