@@ -182,7 +182,7 @@ test('a build says its pace and time left, and a cancelled one keeps the profile
   await openDemo(page);
   await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 600 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`));
   const stage = page.locator(`${el} [data-build-stage]`);
-  await expect(stage).toContainText(/ of [\d,]+ image passes, [\d.]+ images\/s, (under a minute|about \d+ min) left/, { timeout: 60_000 });
+  await expect(stage).toContainText(/ of [\d,]+ image passes, [\d.]+ passes\/s, (under a minute|about \d+ min) left/, { timeout: 60_000 });
   await page.locator(`${el} .build-progress button`, { hasText: 'Cancel' }).click();
   const build = page.locator(`${el} [data-build]`);
   await expect(build).toContainText(/^Build cancelled after [\d,]+ of [\d,]+ image passes; the profile in use stays\.$/);

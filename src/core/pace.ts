@@ -16,11 +16,11 @@ export function pacer(now = () => performance.now()): (p: Progress) => { t: numb
   };
 }
 
-/** "12.3 images/s", or '' without a pace. */
-export const rateText = (perMs: number): string => (Number.isFinite(perMs) ? `${(perMs * 1000).toPrecision(3)} images/s` : '');
+/** "12.3 images/s", or '' without a pace; `unit` is what the count counts (the page's build counts image passes). */
+export const rateText = (perMs: number, unit = 'images'): string => (Number.isFinite(perMs) ? `${(perMs * 1000).toPrecision(3)} ${unit}/s` : '');
 
 /** "under a minute left", "about 3 min left", or '' where it is not known. */
 const leftText = (ms: number): string => (!Number.isFinite(ms) ? '' : ms < 60_000 ? 'under a minute left' : `about ${Math.round(ms / 60_000)} min left`);
 
 /** Both, as far as they are known: "12.3 images/s, about 3 min left". */
-export const paceText = ({ perMs, leftMs }: { perMs: number; leftMs: number }): string => [rateText(perMs), leftText(leftMs)].filter(Boolean).join(', ');
+export const paceText = ({ perMs, leftMs }: { perMs: number; leftMs: number }, unit?: string): string => [rateText(perMs, unit), leftText(leftMs)].filter(Boolean).join(', ');
