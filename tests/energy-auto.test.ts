@@ -115,6 +115,10 @@ describe('histoscan profile --logits auto (the default)', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/the energy part is left out: the model has a single output, no classes for energy to weigh/);
     expect(header(out).scan.logits).toBeUndefined();
+    // Every image is class 0: class histograms would be the pooled ones again (60 images would fill them).
+    expect(header(out).classes).toBeUndefined();
+    expect(r.stderr).toMatch(/no histograms per predicted class: the model has a single output/);
+    expect(r.stderr).not.toMatch(/\(1 classes\)/);
     const s = cli(['score', '--model', SINGLE, '--profile', out, '--json', cal]);
     expect(s.status, s.stderr).toBe(0);
   });

@@ -188,7 +188,7 @@ function witnessChoice(table: CalibrationTable, anomalies: number[], scoring: Sc
 
 /** How many of the last layers get histograms per class: for 'auto', the plan's count where there is a plan (0 where it had no room). */
 function classLayerCount(which: ClassLayers, f: FeatureExtractor): number {
-  if (which === 'none' || f.classes === 0) return 0;
+  if (which === 'none' || f.classes < 2) return 0; // one output: every image is class 0, its histograms the pooled ones
   if (which === 'all') return f.layers.length;
   return which === 'auto' && f.plan ? f.plan.classLayers : 1;
 }

@@ -216,12 +216,14 @@ export function planProfile(layers: readonly LayerShape[], o: PlanBudget, classe
 
 function planChosen(layers: readonly LayerShape[], o: PlanBudget, classes: number): Plan {
   const which = classes > 0 ? (o.classLayers ?? 'none') : 'none';
-  if (which !== 'auto') return planWith(layers, o, classes, which);
   const pooledOnly = (why: string) => {
     const plan = planWith(layers, o, classes, 'none');
     plan.notes.push(why);
     return plan;
   };
+  // One output (a binary score, a detector's map) predicts class 0 for every image: its class histograms would be the pooled ones again.
+  if (classes === 1 && which !== 'none') return pooledOnly('no histograms per predicted class: the model has a single output, so every image is of its one class and the pooled histograms are its histograms.');
+  if (which !== 'auto') return planWith(layers, o, classes, which);
   // No class can reach the count its histograms need: every image would fall back to the pooled ones.
   if (o.count < MIN_CLASS_COUNT) return pooledOnly(`no histograms per predicted class: a class needs ${MIN_CLASS_COUNT} background images, and there are ${o.count}.`);
   try {

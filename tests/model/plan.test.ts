@@ -146,6 +146,12 @@ describe('byte-budget planner', () => {
     expect(auto.notes.join(' ')).toMatch(/for the last 2 layers \("relu2", "relu3"\): 2,048,000 bytes more/);
     // A model without classes (no logits) gets none, whatever was asked.
     expect(planProfile(FASHION, { ...o, classLayers: 'auto' }, 0).classLayers).toBe(0);
+    // Nor one with a single output (a binary score, a detector's map): every image is its class 0.
+    for (const which of ['auto', 'last', 'all'] as const) {
+      const one = planProfile(FASHION, { ...o, classLayers: which }, 1);
+      expect(one.classLayers).toBe(0);
+      expect(one.notes.join(' ')).toMatch(/no histograms per predicted class: the model has a single output/);
+    }
     // Nor does a background smaller than one class needs (each class would fall back to the pooled histograms).
     const few = planProfile(FASHION, { ...o, count: 49, classLayers: 'auto' }, 10);
     expect(few.classLayers).toBe(0);
