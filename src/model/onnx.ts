@@ -216,7 +216,8 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
   const gatedOf = (t: string): string => {
     const input = producer.get(t)!.inputs[0];
     const shifted = producer.get(input);
-    const x = new Set([input, ...(shifted?.opType === 'Add' ? shifted.inputs.filter(isData) : [])]);
+    // x + 3 (HardSwish), or βx (Paddle2ONNX writes Swish as x·σ(x·β), with β = 1 as a Mul).
+    const x = new Set([input, unscaled(input), ...(shifted?.opType === 'Add' ? shifted.inputs.filter(isData) : [])]);
     for (let hop = 0, u = t; hop < 3 && consumers.get(u) === 1 && GATE_TAIL.has(sole.get(u)!.opType); hop++) {
       const next = sole.get(u)!;
       if (next.opType === 'Mul' && next.inputs.some((i) => i !== u && x.has(unscaled(i)))) return next.output;

@@ -117,6 +117,12 @@ describe('model instrumentation', () => {
     // Paddle2ONNX's HardSwish (x · relu6(x + 3), then / 6): the product before the division.
     expect(gated.autoLayers).toEqual(['/Mul_output_0', '/Mul_1_output_0', '/Mul_3_output_0', '/Mul_4_output_0', '/Relu_output_0', '/HardSigmoid_1_output_0', '/ReduceMean_1_output_0']);
     expect(gated.autoLayers.slice(0, 4).map((l) => gated.featureAxis[l])).toEqual(['first', 'first', 'first', 'first']);
+    // Paddle2ONNX's Swish, x · σ(x · β) with β = 1 a Mul: the product (swish_0), not the gate; the Transpose the head
+    // reads holds its values again (the planner leaves it out).
+    const paddle = inspectModel(fixture('paddle-ctc.onnx'));
+    expect(paddle.autoLayers).toEqual(['swish_0.tmp_0', 'transpose_0.tmp_0']);
+    expect(paddle.featureAxis['swish_0.tmp_0']).toBe('first');
+    expect(paddle.copyOf['transpose_0.tmp_0']).toEqual(['squeeze_0.tmp_0', 'swish_0.tmp_0']);
     // Mish below opset 18 (x · tanh(softplus(x))): the product, not the softplus inside it.
     expect(inspectModel(fixture('mish-acts.onnx')).autoLayers).toEqual(['/Mul_output_0', '/ReduceMean_output_0']);
     // Spatial means (GlobalAveragePool, or ReduceMean over the spatial axes of NCHW or NHWC, through reshapes): the

@@ -51,6 +51,10 @@ Writes tests/fixtures/models/:
                            Clip(x + 3, 0, 6)) and Paddle2ONNX's (x times Clip(x + 3, 0, 6), then / 6), and a
                            squeeze-and-excitation gate that scales another tensor;
                            RGB NCHW [N,3,12,12], opset 13
+  paddle-ctc.onnx          onnx.helper graph as Paddle2ONNX writes a text recogniser (opset 9, dim_param names):
+                           Conv -> BatchNormalization -> Swish as x·σ(x·β) with β = 1 a Mul -> Squeeze -> Transpose
+                           -> MatMul -> Add -> Softmax(axis 2): per-position class scores [N, T, 5] (T = W) on
+                           RGB NCHW [N,3,8,W], W open
   dense-q8.onnx            onnx.helper graph, quantized the same way: Flatten -> MatMul -> Add -> Relu -> MatMul -> Add
                            on gray [N,1,4,4]; its head reads the Relu through DynamicQuantizeLinear
   rgb-fp16.onnx            rgb-opset11.onnx in half precision, input and output too (a float16 image input), with
@@ -527,6 +531,30 @@ def half_precision(src, dst, keep_io=False):
     onnx.save(m, os.path.join(OUT, dst))
 
 
+def paddle_ctc():
+    r = np.random.RandomState(59)
+    inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in
+             [('w1', r.randn(4, 3, 8, 3) * 0.3), ('bn_s', 1 + r.rand(4)), ('bn_b', r.randn(4) * 0.1), ('bn_m', r.randn(4) * 0.1),
+              ('bn_v', 0.5 + r.rand(4)), ('w2', r.randn(4, 5)), ('b2', r.randn(5) * 0.1)]]
+    nodes = [helper.make_node('Conv', ['x', 'w1'], ['conv2d_0.tmp_0'], pads=[0, 1, 0, 1], name='p2o.Conv.0'),
+             helper.make_node('BatchNormalization', ['conv2d_0.tmp_0', 'bn_s', 'bn_b', 'bn_m', 'bn_v'], ['batch_norm_0.tmp_2'], name='p2o.BatchNormalization.0'),
+             const('p2o.helper.constant.0', np.array(1.0)),
+             helper.make_node('Mul', ['batch_norm_0.tmp_2', 'p2o.helper.constant.0'], ['p2o.Mul.1'], name='p2o.Mul.0'),
+             helper.make_node('Sigmoid', ['p2o.Mul.1'], ['p2o.Sigmoid.1'], name='p2o.Sigmoid.0'),
+             helper.make_node('Mul', ['batch_norm_0.tmp_2', 'p2o.Sigmoid.1'], ['swish_0.tmp_0'], name='p2o.Mul.2'),
+             helper.make_node('Squeeze', ['swish_0.tmp_0'], ['squeeze_0.tmp_0'], axes=[2], name='p2o.Squeeze.0'),
+             helper.make_node('Transpose', ['squeeze_0.tmp_0'], ['transpose_0.tmp_0'], perm=[0, 2, 1], name='p2o.Transpose.0'),
+             helper.make_node('MatMul', ['transpose_0.tmp_0', 'w2'], ['p2o.MatMul.1'], name='p2o.MatMul.0'),
+             helper.make_node('Add', ['p2o.MatMul.1', 'b2'], ['p2o.Add.1'], name='p2o.Add.0'),
+             helper.make_node('Softmax', ['p2o.Add.1'], ['softmax_0.tmp_0'], axis=2, name='p2o.Softmax.0')]
+    dyn = lambda k: 'p2o.DynamicDimension.%d' % k
+    g = helper.make_graph(nodes, 'paddle_ctc', [helper.make_tensor_value_info('x', TensorProto.FLOAT, [dyn(0), 3, 8, dyn(1)])],
+                          [helper.make_tensor_value_info('softmax_0.tmp_0', TensorProto.FLOAT, [dyn(2), dyn(3), 5])], initializer=inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 9)], ir_version=6, producer_name='PaddlePaddle')
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(OUT, 'paddle-ctc.onnx'))
+
+
 if __name__ == '__main__' and sys.argv[1:2] == ['--half']:
     # Any model in half precision, e.g. the default model for an end-to-end check:
     #   /usr/bin/python3 tools/testmodels/make.py --half public/models/fashion-cnn.onnx /tmp/fashion-fp16.onnx [--keep-io]
@@ -581,5 +609,6 @@ elif __name__ == '__main__':
     export(TokensFirstGated(), (1, 1, 12, 12), 'tokens-first-gated.onnx', 13)
     fixed_batch('tokens-first-gated.onnx', 'tokens-first-gated-fixed.onnx', 1)
     static_q8()
+    paddle_ctc()
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
