@@ -36,11 +36,13 @@ export function calibrationWarnings(count: number, fpr: number, groups: readonly
 /**
  * A model fed otherwise than it was trained (pixels in [0, 1] where it wants [0, 255], RGB for BGR)
  * often calls everything one thing: say so where it puts nearly all of a varied background in one
- * of three or more classes.
+ * of three or more classes. Not where the classes are a map's means (`map`: a text recogniser's
+ * per-position scores, led by the CTC blank in every image; a segmentation map's background), whose
+ * top class is the same for well-fed images too.
  */
-export function oneClassWarning(predicted: Map<number, number>, classes: number, names?: string[]): string[] {
+export function oneClassWarning(predicted: Map<number, number>, classes: number, names?: string[], map = false): string[] {
   const { total, top, n } = topClass(predicted);
-  if (classes < 3 || total < 20 || n < ONE_CLASS_SHARE * total) return [];
+  if (map || classes < 3 || total < 20 || n < ONE_CLASS_SHARE * total) return [];
   return [
     `the model puts ${n} of ${total} background images (${((100 * n) / total).toFixed(0)}%) in one class (${names?.[top] ?? `class ${top}`}). If they are of several kinds, check how images are fed (scale, mean, std, channel order and size: the model's spec, or the command line's --scale, --mean, --std, --bgr and --size): a model fed otherwise than it was trained often calls everything one thing.`,
   ];
@@ -91,11 +93,12 @@ const ONE_CLASS_SHARE = 0.9;
  * kind of image only (a probe calibrated the default model on 200 trousers, and 75.6% of clean test
  * images were flagged at 5%).
  */
-export function oneClassCalibrationWarning(predicted: Map<number, number>, classes: number, background?: readonly number[], names?: string[]): string[] {
+export function oneClassCalibrationWarning(predicted: Map<number, number>, classes: number, background?: readonly number[], names?: string[], map = false): string[] {
   const { total, top, n } = topClass(predicted);
   const bgTotal = background?.reduce((a, b) => a + b, 0) ?? 0;
   const bgShare = bgTotal ? (background![top] ?? 0) / bgTotal : undefined;
-  if (classes < 2 || total < 20 || n < ONE_CLASS_SHARE * total || (bgShare ?? 0) >= 0.5 || (bgShare === undefined && classes < 3)) return [];
+  // A map's means (see oneClassWarning) tell no kind of image.
+  if (map || classes < 2 || total < 20 || n < ONE_CLASS_SHARE * total || (bgShare ?? 0) >= 0.5 || (bgShare === undefined && classes < 3)) return [];
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
   return [
     `the model puts ${n} of ${total} calibration images (${pct(n / total)}) in one class (${names?.[top] ?? `class ${top}`})${bgShare === undefined ? '' : `, where it puts ${pct(bgShare)} of the background`}: the verdict's FPR holds for images like the calibration images, so on images of other kinds it may flag far more. Calibrate on held-out images of every kind you will check.`,

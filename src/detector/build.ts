@@ -119,7 +119,7 @@ export async function calibrate(
   const overlap = twins.size
     ? [`${twins.size} of the ${images.count} calibration images ${twins.size === 1 ? 'is' : 'are'} also in the background (the same input to the model, e.g. ${images.name(Math.min(...twins))}): left out of the calibration, where they would rank as more typical than new images and the verdict would flag more than its FPR. Calibrate on images the background does not hold.`]
     : [];
-  const oneKind = oneClassCalibrationWarning(predicted, outputs, profile.header.classes?.counts, features.spec.classNames);
+  const oneKind = oneClassCalibrationWarning(predicted, outputs, profile.header.classes?.counts, features.spec.classNames, features.model.classMap);
   return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...oneKind, ...chance, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine, alone ? [] : table.parts)] };
 }
 
@@ -286,7 +286,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const profile: Profile = gauss ? { ...pooled, header: { ...pooled.header, gauss: gauss.finish() } } : pooled;
   const skipped = named(background, skip);
   const part = !!opts.edgesFrom || (opts.planCount ?? 0) > background.count; // a shard, or the edges of shards to come
-  const fed = [...smallBackgroundWarning(built.header.count, part), ...fewImagesWarning(built.header.count, built.header.bins, built.header.strategy), ...oneClassWarning(predicted, outputs, features.spec.classNames)];
+  const fed = [...smallBackgroundWarning(built.header.count, part), ...fewImagesWarning(built.header.count, built.header.bins, built.header.strategy), ...oneClassWarning(predicted, outputs, features.spec.classNames, features.model.classMap)];
   // A shard is calibrated after the merge (`calibrate` on the merged profile), which `merge` says.
   if (!calibration || calibration.count === 0) return { profile, skipped, notes, warnings: [...fed, ...(part ? [] : calibrationWarnings(0, opts.fpr))] };
   const cal = await calibrate(features, profile, calibration, { ...opts, inBackground }, progress);

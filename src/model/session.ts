@@ -76,7 +76,14 @@ export class InstrumentedModel {
   ) {
     const o = info.outputs.find((x) => x.name === outputName);
     this.classProbabilities = info.sigmoidOutputs.includes(outputName) ? 'as-is' : (probabilities ?? (o?.shape.slice(1).every((d) => d === 1) ? 'sigmoid' : 'softmax'));
+    this.classMap = !!o?.shape.length && !perImageVector(o.shape);
   }
+
+  /**
+   * The class scores are a map's means over its positions (classScores: per-token [N, T, C], a
+   * segmentation map [N, C, H, W]), whose top class is often the same for every image (a CTC blank, the background).
+   */
+  readonly classMap: boolean;
 
   /**
    * How the class scores become the probabilities shown: a softmax over logits; as they are where a

@@ -7,6 +7,7 @@ import { buildDefaults } from '../../src/defaults.ts';
 import { oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from '../../src/detector/build-notes.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { classOutput, inspectModel } from '../../src/model/onnx.ts';
+import { InstrumentedModel } from '../../src/model/session.ts';
 import { parseSpec, parseSpecFields, pixelRangeWarning, resolveSpec, specFromModel } from '../../src/model/spec.ts';
 import { ort } from '../../src/model/runtime.ts';
 import { noiseImage, noiseImages } from './noise-images.ts';
@@ -150,6 +151,17 @@ describe('a background the model puts in one class', () => {
     expect(oneClassWarning(counts(5, 5, 30), 10)).toEqual([]); // 75%
     expect(oneClassWarning(counts(0, 19), 10)).toEqual([]); // too few to say
     expect(oneClassWarning(counts(0, 40), 2)).toEqual([]); // two classes: a background of one kind is common
+  });
+
+  it("is not named where the classes are a map's means (a text recogniser's CTC blank, a segmentation background), the same class for well-fed images", async () => {
+    const counts = (...n: number[]) => new Map(n.map((c, i) => [i, c]));
+    expect(oneClassWarning(counts(40), 6625, undefined, true)).toEqual([]);
+    expect(oneClassCalibrationWarning(counts(30), 6625, undefined, undefined, true)).toEqual([]);
+    for (const [file, map] of [['paddle-ctc.onnx', true], ['segmentation-map.onnx', true], ['rgb-opset11.onnx', false], ['single-logit.onnx', false]] as const) {
+      const m = await InstrumentedModel.create(model(file), { provider: 'wasm' });
+      expect(m.classMap, file).toBe(map);
+      m.release();
+    }
   });
 });
 
