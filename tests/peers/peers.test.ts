@@ -21,6 +21,13 @@ describe('msp and energy', () => {
     expect(msp([1000, 1000])).toBeCloseTo(0.5, 12);
     expect(msp([1000, -1000])).toBe(0);
   });
+  it('rank a single output (a binary score) by its sigmoid, not by a softmax of 1 for every image', () => {
+    expect(msp([0])).toBeCloseTo(0.5, 12);
+    expect(msp([2])).toBeCloseTo(1 - 1 / (1 + Math.exp(-2)), 12);
+    expect(msp([-2])).toBeCloseTo(msp([2]), 12);
+    expect(msp([0.5])).toBeGreaterThan(msp([3]));
+    expect(msp([1000])).toBe(0);
+  });
 });
 
 describe('Cholesky', () => {
