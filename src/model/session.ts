@@ -177,7 +177,10 @@ export class InstrumentedModel {
     } catch (e) {
       // A symbolic input size filled in by the spec is the usual cause: say which size was fed.
       const fixed = this.input.shape.slice(1).every((d) => typeof d === 'number');
-      const hint = fixed ? '' : ` (fed an input of [${this.feedDims(dims).join(', ')}]: is that the shape this model takes? Give it with --size, --channels and --layout or a spec)`;
+      // Detectors with a feature pyramid (PP-OCR's, YOLO's) add maps that a size their downsampling does not divide leaves unequal.
+      const open = this.feedDims(dims).filter((d, i) => i > 0 && typeof this.input.shape[i] !== 'number' && d > 4 && d % 32);
+      const strides = open.length ? `; a convolutional model whose size is open often takes only sides that its downsampling divides (multiples of 32 for many detectors), which ${open.join(' and ')} ${open.length > 1 ? 'are' : 'is'} not` : '';
+      const hint = fixed ? '' : ` (fed an input of [${this.feedDims(dims).join(', ')}]: is that the shape this model takes? Give it with --size, --channels and --layout or a spec${strides})`;
       throw new ModelError(`Inference failed${hint}: ${(e as Error).message}`, 'runtime');
     }
     try {

@@ -197,3 +197,15 @@ describe('pixelRangeWarning', () => {
     expect(pixelRangeWarning(spec({ mean: [0.485, 0.456, 104], std: [0.229, 0.224, 57] }))).toMatch(/to \[-1\.825, -1\.807\]/);
   });
 });
+
+describe('an open size that the model cannot take', () => {
+  it("fails naming the size fed and the multiples that a feature pyramid's downsampling needs", async () => {
+    const fpn = model('open-fpn.onnx'); // downsamples by 4, then adds an upsampled map to the half-size one
+    await expect(Detector.create({ model: fpn, provider: 'wasm', spec: { height: 42, width: 42 } })).rejects.toThrow(
+      /fed an input of \[1, 3, 42, 42\]: is that the shape this model takes\? Give it with --size, --channels and --layout or a spec; a convolutional model whose size is open often takes only sides that its downsampling divides \(multiples of 32 for many detectors\), which 42 and 42 are not\)/,
+    );
+    const ok = await Detector.create({ model: fpn, provider: 'wasm', spec: { height: 32, width: 64 } });
+    expect(ok.features.spec).toMatchObject({ height: 32, width: 64 });
+    ok.release();
+  });
+});

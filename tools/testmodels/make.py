@@ -55,6 +55,9 @@ Writes tests/fixtures/models/:
                            Conv -> BatchNormalization -> Swish as x·σ(x·β) with β = 1 a Mul -> Squeeze -> Transpose
                            -> MatMul -> Add -> Softmax(axis 2): per-position class scores [N, T, 5] (T = W) on
                            RGB NCHW [N,3,8,W], W open
+  open-fpn.onnx            onnx.helper graph with an open size and a feature pyramid's top-down add, as text
+                           detectors have (opset 11): Conv/2 -> Relu -> Conv/2 -> Relu -> Resize x2 -> Add -> Conv 1x1
+                           -> Sigmoid map [N,1,H/2,W/2]; a side its downsampling (4) does not divide fails in the Add
   dense-q8.onnx            onnx.helper graph, quantized the same way: Flatten -> MatMul -> Add -> Relu -> MatMul -> Add
                            on gray [N,1,4,4]; its head reads the Relu through DynamicQuantizeLinear
   rgb-fp16.onnx            rgb-opset11.onnx in half precision, input and output too (a float16 image input), with
@@ -555,6 +558,26 @@ def paddle_ctc():
     onnx.save(m, os.path.join(OUT, 'paddle-ctc.onnx'))
 
 
+def open_fpn():
+    r = np.random.RandomState(61)
+    inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in
+             [('w1', r.randn(4, 3, 3, 3) * 0.3), ('w2', r.randn(4, 4, 3, 3) * 0.3), ('w3', r.randn(1, 4, 1, 1)),
+              ('roi', np.zeros(0)), ('scales', np.array([1, 1, 2, 2]))]]
+    nodes = [helper.make_node('Conv', ['x', 'w1'], ['c1'], strides=[2, 2], pads=[1, 1, 1, 1], name='conv1'),
+             helper.make_node('Relu', ['c1'], ['r1'], name='relu1'),
+             helper.make_node('Conv', ['r1', 'w2'], ['c2'], strides=[2, 2], pads=[1, 1, 1, 1], name='conv2'),
+             helper.make_node('Relu', ['c2'], ['r2'], name='relu2'),
+             helper.make_node('Resize', ['r2', 'roi', 'scales'], ['u2'], mode='nearest', name='up'),
+             helper.make_node('Add', ['r1', 'u2'], ['a'], name='add'),
+             helper.make_node('Conv', ['a', 'w3'], ['c3'], name='head'),
+             helper.make_node('Sigmoid', ['c3'], ['y'], name='sigmoid')]
+    g = helper.make_graph(nodes, 'open_fpn', [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 3, 'H', 'W'])],
+                          [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 1, 'H2', 'W2'])], initializer=inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 11)], ir_version=6)
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(OUT, 'open-fpn.onnx'))
+
+
 if __name__ == '__main__' and sys.argv[1:2] == ['--half']:
     # Any model in half precision, e.g. the default model for an end-to-end check:
     #   /usr/bin/python3 tools/testmodels/make.py --half public/models/fashion-cnn.onnx /tmp/fashion-fp16.onnx [--keep-io]
@@ -610,5 +633,6 @@ elif __name__ == '__main__':
     fixed_batch('tokens-first-gated.onnx', 'tokens-first-gated-fixed.onnx', 1)
     static_q8()
     paddle_ctc()
+    open_fpn()
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
