@@ -71,6 +71,27 @@ export function betaBinomialTail(x: number, n: number, a: number, b: number): nu
   return Math.max(0, Math.min(1, 1 - below));
 }
 
+/**
+ * The range in which one calibration on m images puts the profile's own false-positive rate, `level`
+ * of such draws (0.9: the 5% and 95% quantiles of Beta(k, m + 1 - k), k = floor(fpr (m + 1)); its CDF
+ * at x is P(Binomial(m, x) >= k)), by bisection. Null where m cannot flag at `fpr`.
+ */
+export function calibrationSpread(m: number, fpr: number, level = 0.9): { lo: number; hi: number } | null {
+  const k = Math.floor(fpr * (m + 1) + 1e-9);
+  if (k < 1 || m < 1) return null;
+  const quantile = (p: number) => {
+    let lo = 0;
+    let hi = 1;
+    for (let i = 0; i < 60; i++) {
+      const mid = (lo + hi) / 2;
+      if (binomialTail(k, m, mid) < p) lo = mid;
+      else hi = mid;
+    }
+    return (lo + hi) / 2;
+  };
+  return { lo: quantile((1 - level) / 2), hi: quantile((1 + level) / 2) };
+}
+
 /** A batch's share of "unusual" verdicts is called out when this unlikely under the FPR. */
 export const EXCESS_LEVEL = 1e-3;
 

@@ -1,6 +1,6 @@
 // What a build tells its user, beyond the profile: whether the calibration set can reach the verdict's
 // FPR, whether the model seems fed otherwise than it was trained, and why no image could be used.
-import { calibrationNeeded, FOLLOWS, SURROGATE_KINDS, TIE_SE, TPM_TAU, type WitnessChoice } from '../core/index.ts';
+import { calibrationNeeded, calibrationSpread, FOLLOWS, SURROGATE_KINDS, TIE_SE, TPM_TAU, type WitnessChoice } from '../core/index.ts';
 import type { BinStrategy, Combination } from '../types.ts';
 import { counted } from '../core/words.ts';
 
@@ -31,6 +31,25 @@ export function calibrationWarnings(count: number, fpr: number, groups: readonly
     return [`with ${count} calibration images and ${parts} calibrated parts${which}, an image out in only one part usually cannot reach q <= ${fpr} unless it is farther out than the calibration images that top the other parts: it ranks with them (q about ${(ties / (count + 1)).toPrecision(2)})${below}; calibrate on at least ${single} images for that.`];
   }
   return [];
+}
+
+/** Calibration images at which one profile's own rate is quoted as steady (README: 3.5%-6.7% at 5%). */
+const STEADY_CALIBRATION = 500;
+
+/**
+ * Where one profile's own false-positive rate may be twice the FPR (5% of calibration draws flag at
+ * more; at 5% under about 60 images): the verdict holds its FPR on average over draws, not for this
+ * draw, and nothing else the build says tells a user with a small set that known-good images may be
+ * flagged at 10-15%.
+ */
+export function fprSpreadWarning(count: number, fpr: number): string[] {
+  const spread = calibrationSpread(count, fpr);
+  const steady = calibrationSpread(STEADY_CALIBRATION, fpr);
+  if (!spread || !steady || spread.hi <= 2 * fpr) return [];
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  return [
+    `with ${count} calibration images this profile's own false-positive rate depends on which images calibrated it: 90% of calibrations on ${count} known-good images flag new known-good images at between ${pct(spread.lo)} and ${pct(spread.hi)} at FPR ${fpr} (${fpr} on average over calibrations, not for this one); ${STEADY_CALIBRATION} calibration images bring that range to ${pct(steady.lo)}-${pct(steady.hi)}. Calibrate on more held-out known-good images for a rate near the FPR.`,
+  ];
 }
 
 /**

@@ -4,7 +4,7 @@ import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, Calibra
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, ImageError, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor } from './features.ts';
 import { pickImages, type ImageSource } from './holdout.ts';
-import { calibrationWarnings, chanceWarning, witnessNote, fewImagesWarning, noneReadMessage, oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
+import { calibrationWarnings, chanceWarning, witnessNote, fewImagesWarning, fprSpreadWarning, noneReadMessage, oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
 
 export interface BuildOptions {
   bins: number;
@@ -120,7 +120,7 @@ export async function calibrate(
     ? [`${twins.size} of the ${images.count} calibration images ${twins.size === 1 ? 'is' : 'are'} also in the background (the same input to the model, e.g. ${images.name(Math.min(...twins))}): left out of the calibration, where they would rank as more typical than new images and the verdict would flag more than its FPR. Calibrate on images the background does not hold.`]
     : [];
   const oneKind = oneClassCalibrationWarning(predicted, outputs, profile.header.classes?.counts, features.spec.classNames, features.model.classMap);
-  return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...oneKind, ...chance, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine, alone ? [] : table.parts)] };
+  return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...oneKind, ...chance, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine, alone ? [] : table.parts), ...fprSpreadWarning(collector.count, opts.fpr)] };
 }
 
 /**

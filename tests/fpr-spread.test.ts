@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { calibrationSpread } from '../src/core/verdict.ts';
+import { fprSpreadWarning } from '../src/detector/build-notes.ts';
+import { Detector, fileSource, listImages } from '../src/node.ts';
+
+describe("one calibration's own false-positive rate", () => {
+  it('calibrationSpread gives the 90% range of Beta(k, m + 1 - k) that README tabulates', () => {
+    const table: [number, number, number][] = [[19, 0.3, 14.6], [60, 1.4, 10.1], [200, 2.7, 7.7], [500, 3.5, 6.7], [1000, 3.9, 6.2], [2000, 4.2, 5.8]];
+    for (const [m, lo, hi] of table) {
+      const s = calibrationSpread(m, 0.05)!;
+      expect(+(100 * s.lo).toFixed(1)).toBe(lo);
+      expect(+(100 * s.hi).toFixed(1)).toBe(hi);
+    }
+    expect(calibrationSpread(18, 0.05)).toBeNull(); // cannot flag at 5%
+  });
+
+  it('a build warns where one calibration may flag at twice the FPR, and says the range', () => {
+    expect(fprSpreadWarning(19, 0.05)[0]).toMatch(/with 19 calibration images .* between 0\.3% and 14\.6% at FPR 0\.05 .* 500 calibration images bring that range to 3\.5%-6\.7%/);
+    expect(fprSpreadWarning(60, 0.05)).toHaveLength(1); // 10.1% > 10%
+    expect(fprSpreadWarning(100, 0.05)).toEqual([]); // 8.9%
+    expect(fprSpreadWarning(18, 0.05)).toEqual([]); // cannot flag: the build says that instead
+    expect(fprSpreadWarning(99, 0.01)).toHaveLength(1);
+  });
+
+  it('a profile calibrated on 19 images says so in its warnings (Node API, as the CLI and the page build)', async () => {
+    const d = await Detector.create({ model: readFileSync('public/models/fashion-cnn.onnx') });
+    const files = listImages(['data/background'], () => {});
+    const built = await d.build(fileSource(files.slice(0, 40)), fileSource(files.slice(40, 59)));
+    d.release();
+    expect(built.warnings.join('\n')).toMatch(/with 19 calibration images this profile's own false-positive rate depends on which images calibrated it/);
+  }, 120_000);
+});
