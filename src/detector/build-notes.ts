@@ -52,6 +52,22 @@ export function fprSpreadWarning(count: number, fpr: number): string[] {
   ];
 }
 
+/** Calibration images that are the background's own (the same input to the model): left out. */
+export function twinWarning(twins: number, count: number, example: string): string[] {
+  if (!twins) return [];
+  return [`${twins} of the ${count} calibration images ${twins === 1 ? 'is' : 'are'} also in the background (the same input to the model, e.g. ${example}): left out of the calibration, where they would rank as more typical than new images and the verdict would flag more than its FPR. Calibrate on images the background does not hold.`];
+}
+
+/**
+ * Calibration images that are near-copies of background images (core/twins.ts BackgroundIndex: the same
+ * picture coded or stored otherwise). Kept, since nearness is judged, not exact; said where they are
+ * a tenth or more of the calibration, as few move the rate little.
+ */
+export function nearCopyWarning(near: number, count: number, example: string): string[] {
+  if (!near || near < 0.1 * count) return [];
+  return [`${near} of the ${count} calibration images (e.g. ${example}) are near-copies of background images (another coding, palette or bit depth of the same picture, as sample folders often hold): they rank as more typical than new images, so the verdict will flag new known-good images at well above its FPR. Calibrate on pictures the background does not hold (put every version of a picture on one side).`];
+}
+
 /**
  * A model fed otherwise than it was trained (pixels in [0, 1] where it wants [0, 255], RGB for BGR)
  * often calls everything one thing: say so where it puts nearly all of a varied background in one

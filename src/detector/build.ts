@@ -1,10 +1,10 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, rowKeys, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
+import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, BackgroundIndex, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, ImageError, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor } from './features.ts';
 import { pickImages, type ImageSource } from './holdout.ts';
-import { calibrationWarnings, chanceWarning, witnessNote, fewImagesWarning, fprSpreadWarning, noneReadMessage, oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
+import { calibrationWarnings, chanceWarning, witnessNote, fewImagesWarning, fprSpreadWarning, nearCopyWarning, noneReadMessage, twinWarning, oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
 
 export interface BuildOptions {
   bins: number;
@@ -75,8 +75,8 @@ export async function calibrate(
   features: FeatureExtractor,
   profile: Profile,
   images: ImageSource,
-  /** inBackground: nodeKey of every background image, where the build has them. */
-  opts: Passes & { fpr: number; inBackground?: ReadonlySet<string> },
+  /** inBackground: nodeKey of every background image, and its near-copies (core/twins.ts BackgroundIndex), where the build has them. */
+  opts: Passes & { fpr: number; inBackground?: { has(key: string): boolean; near?(x: Float32Array): number } },
   progress = tracker(calibrationImages(!!profile.header.gauss, images.count), opts),
 ): Promise<BuildResult> {
   if (images.count === 0) throw new UsageError(noneReadMessage(0, 'calibration', new Map()));
@@ -88,6 +88,7 @@ export async function calibrate(
   // A calibration image that is also in the background ranks as more typical than new images do,
   // and the verdict would flag more than its FPR: it is left out.
   const twins = new Set<number>();
+  const nearCopies: number[] = []; // another coding of a background image: kept, and warned about
   const predicted = new Map<number, number>();
   let outputs = 0;
   await features.eachBatch(
@@ -97,6 +98,7 @@ export async function calibrate(
         const x = nodes.subarray(r * N, (r + 1) * N);
         if (opts.inBackground?.has(nodeKey(x))) twins.add(loaded[r]);
         else {
+          if ((opts.inBackground?.near?.(x) ?? -1) >= 0) nearCopies.push(loaded[r]);
           collector.add(x, logits[r]);
           const c = argmax(logits[r]);
           predicted.set(c, (predicted.get(c) ?? 0) + 1);
@@ -116,9 +118,7 @@ export async function calibrate(
   // single parts: tests/calibration-size.test.ts).
   const alone = (Object.keys(table.scores) as ScoringName[]).every((f) => witnessesOf(table, f) === 'gauss');
   const groups = alone ? [1] : partGroups(scans.length, table.parts.length, quietScan(scans) >= 0);
-  const overlap = twins.size
-    ? [`${twins.size} of the ${images.count} calibration images ${twins.size === 1 ? 'is' : 'are'} also in the background (the same input to the model, e.g. ${images.name(Math.min(...twins))}): left out of the calibration, where they would rank as more typical than new images and the verdict would flag more than its FPR. Calibrate on images the background does not hold.`]
-    : [];
+  const overlap = [...twinWarning(twins.size, images.count, twins.size ? images.name(Math.min(...twins)) : ''), ...nearCopyWarning(nearCopies.length, collector.count, nearCopies.length ? images.name(nearCopies[0]) : '')];
   const oneKind = oneClassCalibrationWarning(predicted, outputs, profile.header.classes?.counts, features.spec.classNames, features.model.classMap);
   return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...oneKind, ...chance, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine, alone ? [] : table.parts), ...fprSpreadWarning(collector.count, opts.fpr)] };
 }
@@ -236,7 +236,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const gauss = choice ? new GaussAccumulator(features.layers, groups, choice) : null;
   const confidences: number[] = [];
   const predicted = new Map<number, number>();
-  const inBackground = new Set<string>();
+  const inBackground = new BackgroundIndex(features.nodes);
   let outputs = 0;
   // How many background images were lossy-coded, where every image's coding is known (decoded from its file).
   let [lossy, coded, counted] = [0, 0, 0];
@@ -246,7 +246,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
       lossy += imgs.filter((img) => img.lossy).length;
       coded += imgs.filter((img) => img.lossy !== undefined).length;
       counted += imgs.length;
-      if (calibration) for (const k of rowKeys(n, features.nodes)) inBackground.add(k);
+      if (calibration) inBackground.add(n, features.nodes);
       const labels = logits.map(argmax);
       for (const c of labels) predicted.set(c, (predicted.get(c) ?? 0) + 1);
       builder.add(n, loaded.length, labels);

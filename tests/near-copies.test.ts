@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BackgroundIndex } from '../src/core/twins.ts';
+import { rng } from '../src/core/rng.ts';
+import { decodeImage, Detector, fileSource, listImages, type ImageSource } from '../src/node.ts';
+
+describe('calibration images that are near-copies of background images', () => {
+  it('BackgroundIndex finds a row a little moved, not a new one, and the exact twin by its key', () => {
+    const r = rng(3);
+    const nodes = 500;
+    const bg = Float32Array.from({ length: 50 * nodes }, () => r());
+    const index = new BackgroundIndex(nodes);
+    index.add(bg, nodes);
+    const row = (i: number) => bg.slice(i * nodes, (i + 1) * nodes);
+    const moved = row(7).map((v) => v + 0.005 * (r() - 0.5));
+    expect(index.near(moved)).toBe(7);
+    expect(index.near(Float32Array.from({ length: nodes }, () => r()))).toBe(-1);
+  });
+
+  it('a build whose calibration images are another coding of its background images says so; one of other images does not', async () => {
+    const d = await Detector.create({ model: readFileSync('public/models/fashion-cnn.onnx') });
+    const files = listImages(['data/background'], () => {}).slice(0, 59);
+    const background = fileSource(files.slice(0, 40));
+    // Each of 19 background images with its brightest pixel one level down: another file of the same
+    // picture, not the same input (a level up on every pixel lifts the black ground, which this model sees).
+    const copies: ImageSource = {
+      count: 19,
+      name: (i) => `copy-of-${files[i * 2]}`,
+      load: async (i) => {
+        const img = await decodeImage(readFileSync(files[i * 2]), files[i * 2]);
+        const data = Uint8Array.from(img.data);
+        const top = data.reduce((b, v, j) => (j % 4 < 3 && v > data[b] ? j - (j % 4) : b), 0);
+        for (let c = 0; c < 3; c++) data[top + c] -= 1;
+        return { ...img, data };
+      },
+    };
+    const near = await d.build(background, copies);
+    const other = await d.build(background, fileSource(listImages(['data/calibration'], () => {}).slice(0, 19)));
+    d.release();
+    expect(near.warnings.join('\n')).toMatch(/19 of the 19 calibration images \(e\.g\. copy-of-.*\) are near-copies of background images .* Calibrate on pictures the background does not hold/);
+    expect(other.warnings.join('\n')).not.toMatch(/near-copies/);
+  }, 120_000);
+});
