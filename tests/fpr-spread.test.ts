@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { calibrationSpread } from '../src/core/verdict.ts';
 import { fprSpreadWarning } from '../src/detector/build-notes.ts';
 import { Detector, fileSource, listImages } from '../src/node.ts';
+import { evalTable } from '../src/cli/eval-output.ts';
+import type { EvalResult } from '../src/cli/eval.ts';
 
 describe("one calibration's own false-positive rate", () => {
   it('calibrationSpread gives the 90% range of Beta(k, m + 1 - k) that README tabulates', () => {
@@ -30,4 +32,22 @@ describe("one calibration's own false-positive rate", () => {
     d.release();
     expect(built.warnings.join('\n')).toMatch(/with 19 calibration images this profile's own false-positive rate depends on which images calibrated it/);
   }, 120_000);
+});
+
+describe("eval's realised FPR beside the spread of one small calibration", () => {
+  const row = (calibrated: number) =>
+    ({
+      method: 'histogram',
+      kind: 'histoscan',
+      set: 'noise',
+      auc: 1,
+      bytes: 1e6,
+      scanMsPerImage: 1,
+      atVerdict: { clean: { level: 0.05, rate: 0.12, lo: 0.064, hi: 0.213, n: 75 }, anomalous: { level: 0.05, rate: 1, lo: 0.8, hi: 1, n: 20 }, calibrated },
+    }) as unknown as EvalResult;
+
+  it('gives the range of a calibration on 19 images beside the Wilson interval, and nothing from about 60 up', () => {
+    expect(evalTable([row(19)])).toContain('clean 12.0% [6.4%, 21.3%] of 75 (a calibration on 19 images flags at 0.3%-14.6% in 90% of draws); noise 100.0%');
+    expect(evalTable([row(100)])).toContain('clean 12.0% [6.4%, 21.3%] of 75; noise 100.0%');
+  });
 });

@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { writeAtomic } from './io.ts';
 import { basename, extname } from 'node:path';
-import { calibrationNeeded, roc, type AucComparison } from '../core/index.ts';
+import { calibrationNeeded, calibrationSpread, roc, type AucComparison } from '../core/index.ts';
 import type { EvalRow, ScoredSet } from '../evaluate.ts';
 import type { NodeSet } from '../node-sets.ts';
 import type { EvalResult, LostImage, Split } from './eval.ts';
@@ -102,6 +102,16 @@ export function partsWriter(file: string): { add: (method: string, set: NodeSet,
   return { add, write: () => writeAtomic(file, lines.join('')) };
 }
 
+/**
+ * Where one calibration of so few images may flag at twice the FPR (build-notes.ts fprSpreadWarning),
+ * the range its own rate falls in: the Wilson interval counts the clean images only, and a rate
+ * outside it is not yet a broken verdict (a probe: 12.0% [6.4%, 21.3%] of 75 at 5%, calibrated on 19).
+ */
+function drawSpread(calibrated: number, fpr: number): string {
+  const s = calibrationSpread(calibrated, fpr);
+  return s && s.hi > 2 * fpr ? ` (a calibration on ${calibrated} images flags at ${pct(s.lo)}-${pct(s.hi)} in 90% of draws)` : '';
+}
+
 /** One table: a row per method, a column of AUCs per anomalous set. */
 export function evalTable(results: EvalResult[]): string {
   const sets = [...new Set(results.map((r) => r.set))];
@@ -125,7 +135,7 @@ export function evalTable(results: EvalResult[]): string {
       const need = calibrationNeeded(at);
       // Nothing flagged because nothing can be: say so rather than print 0% for every set.
       if (calibrated < need) lines.push(`  ${m.padEnd(w)}  cannot flag at this FPR: ${calibrated} calibration images, at least ${need} are needed (give more with --calibration)`);
-      else lines.push(`  ${m.padEnd(w)}  clean ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] of ${c.n}; ${rs.map((r) => `${r.set} ${pct(r.atVerdict!.anomalous.rate)}`).join(', ')}`);
+      else lines.push(`  ${m.padEnd(w)}  clean ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] of ${c.n}${drawSpread(calibrated, at)}; ${rs.map((r) => `${r.set} ${pct(r.atVerdict!.anomalous.rate)}`).join(', ')}`);
     }
   }
   const lost = results.filter((r) => r.kind === 'histoscan' && r.lostOn);
