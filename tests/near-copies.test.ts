@@ -41,3 +41,25 @@ describe('calibration images that are near-copies of background images', () => {
     expect(other.warnings.join('\n')).not.toMatch(/near-copies/);
   }, 120_000);
 });
+
+describe('eval and near-copies', () => {
+  it('warns where a tenth or more of the clean images are near-copies of background images, not where they are new', async () => {
+    const { twinWarnings } = await import('../src/cli/eval.ts');
+    const r = rng(9);
+    const nodes = 50;
+    const rows = (n: number, f: (i: number) => number[]) => Array.from({ length: n }, (_, i) => f(i));
+    const bgRows = rows(40, () => Array.from({ length: nodes }, () => r()));
+    const set = (name: string, rs: number[][]) => ({ name, rows: rs.length, nodes, values: Float32Array.from(rs.flat()), logits: rs.map(() => new Float32Array(2)), files: rs.map((_, i) => `${name}/${i}.png`), skipped: [] });
+    const bg = set('background', bgRows);
+    const fresh = rows(5, () => Array.from({ length: nodes }, () => r()));
+    const copies = rows(5, (i) => bgRows[i].map((v) => v + 0.002 * (r() - 0.5)));
+    expect(twinWarnings(set('clean', [...copies, ...fresh]), [], bg, null)).toEqual([
+      '5 of the 10 clean images are near-copies of background images (another coding, palette or bit depth of the same picture, e.g. clean/0.png): they rank as more typical than new pictures, so the realised FPR and the AUCs read better than they are. Keep every version of a picture in one folder.',
+    ]);
+    expect(twinWarnings(set('clean', [...fresh, ...fresh]), [], bg, null)).toEqual([]);
+    // Calibration images that are other codings of background pictures: the verdict's FPR is what suffers.
+    expect(twinWarnings(set('clean', fresh), [], bg, set('calibration', copies))).toEqual([
+      '5 of the 5 calibration images are near-copies of background images (another coding, palette or bit depth of the same picture, e.g. calibration/0.png): they rank as more typical than new pictures, so the verdict flags new known-good images at well above its FPR. Keep every version of a picture in one folder.',
+    ]);
+  });
+});
