@@ -4,6 +4,14 @@ import { BackgroundIndex } from '../src/core/twins.ts';
 import { rng } from '../src/core/rng.ts';
 import { decodeImage, Detector, fileSource, listImages, type ImageSource } from '../src/node.ts';
 
+/** The picture with its brightest pixel one level down: another file of it, not the same input (a level up on every pixel lifts the black ground, which this model sees). */
+function tweak<T extends { data: Uint8Array | Uint8ClampedArray }>(img: T): T {
+  const data = Uint8Array.from(img.data);
+  const top = data.reduce((b, v, j) => (j % 4 < 3 && v > data[b] ? j - (j % 4) : b), 0);
+  for (let c = 0; c < 3; c++) data[top + c] -= 1;
+  return { ...img, data };
+}
+
 describe('calibration images that are near-copies of background images', () => {
   it('BackgroundIndex finds a row a little moved, not a new one, and the exact twin by its key', () => {
     const r = rng(3);
@@ -17,26 +25,29 @@ describe('calibration images that are near-copies of background images', () => {
     expect(index.near(Float32Array.from({ length: nodes }, () => r()))).toBe(-1);
   });
 
-  it('a build whose calibration images are another coding of its background images says so; one of other images does not', async () => {
+  it('a build whose calibration images are another coding of its background images, or that holds a picture twice, says so; one of other images does not', async () => {
     const d = await Detector.create({ model: readFileSync('public/models/fashion-cnn.onnx') });
     const files = listImages(['data/background'], () => {}).slice(0, 59);
     const background = fileSource(files.slice(0, 40));
-    // Each of 19 background images with its brightest pixel one level down: another file of the same
-    // picture, not the same input (a level up on every pixel lifts the black ground, which this model sees).
+    // Each of 19 background images, tweaked: another file of the same picture.
     const copies: ImageSource = {
       count: 19,
       name: (i) => `copy-of-${files[i * 2]}`,
-      load: async (i) => {
-        const img = await decodeImage(readFileSync(files[i * 2]), files[i * 2]);
-        const data = Uint8Array.from(img.data);
-        const top = data.reduce((b, v, j) => (j % 4 < 3 && v > data[b] ? j - (j % 4) : b), 0);
-        for (let c = 0; c < 3; c++) data[top + c] -= 1;
-        return { ...img, data };
-      },
+      load: async (i) => tweak(await decodeImage(readFileSync(files[i * 2]), files[i * 2])),
     };
     const near = await d.build(background, copies);
-    const other = await d.build(background, fileSource(listImages(['data/calibration'], () => {}).slice(0, 19)));
+    const calFiles = listImages(['data/calibration'], () => {}).slice(0, 19);
+    const other = await d.build(background, fileSource(calFiles));
+    // 10 pictures twice among the calibration images: the first 10 of `other`, then each again a level off.
+    const twice: ImageSource = {
+      count: 20,
+      name: (i) => (i < 10 ? calFiles[i] : `again-${calFiles[i - 10]}`),
+      load: async (i) => (i < 10 ? decodeImage(readFileSync(calFiles[i]), calFiles[i]) : tweak(await decodeImage(readFileSync(calFiles[i - 10]), calFiles[i - 10]))),
+    };
+    const repeated = await d.build(background, twice);
     d.release();
+    expect(repeated.warnings.join('\n')).toMatch(/10 of the 20 calibration images \(e\.g\. again-.*\) repeat the picture of another calibration image .* Keep one version of each picture among the calibration images/);
+    expect(other.warnings.join('\n')).not.toMatch(/repeat the picture/);
     expect(near.warnings.join('\n')).toMatch(/19 of the 19 calibration images \(e\.g\. copy-of-.*\) are near-copies of background images .* Calibrate on pictures the background does not hold/);
     expect(other.warnings.join('\n')).not.toMatch(/near-copies/);
   }, 120_000);

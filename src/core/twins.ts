@@ -66,6 +66,30 @@ export class BackgroundIndex {
     return -1;
   }
 
+  /**
+   * Rows that are a near-copy (or the same input) of an earlier row, judged on this set's own spread:
+   * a calibration holding one picture twice ranks each copy against its twin in the bag, as a new image
+   * never is (a probe: 10 pictures in two codings flagged 37.3% of new photos at FPR 5%, 20 pictures 17.3%).
+   */
+  repeats(): number[] {
+    const f = this.fit();
+    if (!f) return [];
+    const d = this.idx.length;
+    const z = this.rows.map((row) => Float64Array.from(row, (v, i) => (v - f.mean[i]) * f.inv[i]));
+    const out: number[] = [];
+    for (let a = 1; a < z.length; a++) {
+      for (let b = 0; b < a; b++) {
+        let s = 0;
+        for (let i = 0; i < d && s <= f.limit; i++) s += (z[a][i] - z[b][i]) ** 2;
+        if (s <= f.limit) {
+          out.push(a);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
   /** Standardisation, and the squared-sum limit from the median distance of (up to 2,000) background pairs. */
   private fit() {
     const n = this.rows.length;

@@ -68,6 +68,12 @@ export function nearCopyWarning(near: number, count: number, example: string): s
   return [`${near} of the ${count} calibration images (e.g. ${example}) are near-copies of background images (another coding, palette or bit depth of the same picture, as sample folders often hold): they rank as more typical than new images, so the verdict will flag new known-good images at well above its FPR. Calibrate on pictures the background does not hold (put every version of a picture on one side).`];
 }
 
+/** Calibration images that repeat another calibration image's picture (BackgroundIndex.repeats): kept, and said where a tenth or more. */
+export function repeatWarning(repeats: number, count: number, example: string): string[] {
+  if (!repeats || repeats < 0.1 * count) return [];
+  return [`${repeats} of the ${count} calibration images (e.g. ${example}) repeat the picture of another calibration image (the same input, or another coding, palette or bit depth of it): each copy is ranked against its twin, as a new image never is, so the verdict will flag new known-good images at well above its FPR. Keep one version of each picture among the calibration images.`];
+}
+
 /**
  * A model fed otherwise than it was trained (pixels in [0, 1] where it wants [0, 255], RGB for BGR)
  * often calls everything one thing: say so where it puts nearly all of a varied background in one

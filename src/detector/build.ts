@@ -4,7 +4,7 @@ import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, Calibra
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, ImageError, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor } from './features.ts';
 import { pickImages, type ImageSource } from './holdout.ts';
-import { calibrationWarnings, chanceWarning, witnessNote, fewImagesWarning, fprSpreadWarning, nearCopyWarning, noneReadMessage, twinWarning, oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
+import { calibrationWarnings, chanceWarning, witnessNote, fewImagesWarning, fprSpreadWarning, nearCopyWarning, noneReadMessage, repeatWarning, twinWarning, oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
 
 export interface BuildOptions {
   bins: number;
@@ -88,7 +88,8 @@ export async function calibrate(
   // A calibration image that is also in the background ranks as more typical than new images do,
   // and the verdict would flag more than its FPR: it is left out.
   const twins = new Set<number>();
-  const nearCopies: number[] = []; // another coding of a background image: kept, and warned about
+  // Near-copies of a background image, and repeats of a calibration picture (in `order`): kept, and warned about.
+  const [nearCopies, order, inCalibration] = [[] as number[], [] as number[], new BackgroundIndex(N)];
   const predicted = new Map<number, number>();
   let outputs = 0;
   await features.eachBatch(
@@ -99,6 +100,8 @@ export async function calibrate(
         if (opts.inBackground?.has(nodeKey(x))) twins.add(loaded[r]);
         else {
           if ((opts.inBackground?.near?.(x) ?? -1) >= 0) nearCopies.push(loaded[r]);
+          inCalibration.add(x, N);
+          order.push(loaded[r]);
           collector.add(x, logits[r]);
           const c = argmax(logits[r]);
           predicted.set(c, (predicted.get(c) ?? 0) + 1);
@@ -118,7 +121,8 @@ export async function calibrate(
   // single parts: tests/calibration-size.test.ts).
   const alone = (Object.keys(table.scores) as ScoringName[]).every((f) => witnessesOf(table, f) === 'gauss');
   const groups = alone ? [1] : partGroups(scans.length, table.parts.length, quietScan(scans) >= 0);
-  const overlap = [...twinWarning(twins.size, images.count, twins.size ? images.name(Math.min(...twins)) : ''), ...nearCopyWarning(nearCopies.length, collector.count, nearCopies.length ? images.name(nearCopies[0]) : '')];
+  const repeats = inCalibration.repeats().map((i) => order[i]);
+  const overlap = [...twinWarning(twins.size, images.count, twins.size ? images.name(Math.min(...twins)) : ''), ...nearCopyWarning(nearCopies.length, collector.count, nearCopies.length ? images.name(nearCopies[0]) : ''), ...repeatWarning(repeats.length, collector.count, repeats.length ? images.name(repeats[0]) : '')];
   const oneKind = oneClassCalibrationWarning(predicted, outputs, profile.header.classes?.counts, features.spec.classNames, features.model.classMap);
   return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...oneKind, ...chance, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine, alone ? [] : table.parts), ...fprSpreadWarning(collector.count, opts.fpr)] };
 }
