@@ -281,11 +281,11 @@ export async function buildProfile(features: FeatureExtractor, background: Image
     createdAt: new Date().toISOString(),
     generator: opts.generator,
   });
-  // Class histograms that no class fills are pooled ones again, in other bytes: left out where no
-  // shard is to add to them.
-  const most = Math.max(0, ...predicted.values());
-  const unfilled = built.header.classes && most < MIN_CLASS_COUNT && !opts.edgesFrom && (opts.planCount ?? 0) <= background.count;
-  if (unfilled) notes.push(`no histograms per predicted class: no class has the ${MIN_CLASS_COUNT} background images its histograms need (the most: ${most}), so every image is scored against the pooled histograms; ${((built.tails.length - built.header.nodes * built.header.bins) * countWidth(built.header.count)).toLocaleString('en')} bytes saved.`);
+  // Class histograms that no class fills, or that one class fills with every image (a map's means led by a CTC blank), are
+  // pooled ones again, in other bytes: left out where no shard is to add to them.
+  const [most, all] = [Math.max(0, ...predicted.values()), [...predicted.values()].reduce((a, b) => a + b, 0)];
+  const unfilled = built.header.classes && (most < MIN_CLASS_COUNT || most === all) && !opts.edgesFrom && (opts.planCount ?? 0) <= background.count;
+  if (unfilled) notes.push(`no histograms per predicted class: ${most < MIN_CLASS_COUNT ? `no class has the ${MIN_CLASS_COUNT} background images its histograms need (the most: ${most})` : `the model puts every background image in one class, whose histograms are the pooled ones`}, so every image is scored against the pooled histograms; ${((built.tails.length - built.header.nodes * built.header.bins) * countWidth(built.header.count)).toLocaleString('en')} bytes saved.`);
   const pooled = unfilled ? withoutClasses(built) : built;
   const profile: Profile = gauss ? { ...pooled, header: { ...pooled.header, gauss: gauss.finish() } } : pooled;
   const skipped = named(background, skip);
