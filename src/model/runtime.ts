@@ -7,7 +7,8 @@
 //   package ships the CPU binaries; ONNXRUNTIME_NODE_INSTALL=skip keeps its install script from
 //   fetching CUDA libraries), 1.8x faster for a photo-model profile build here; else, or when WASM
 //   is asked for, onnxruntime-web's WASM backend with one thread, so that the CLI runs one model at
-//   a time and stays predictable. Both give the same numbers within 1e-4 (tests/model/native.test.ts).
+//   a time and stays predictable. Both give the same numbers within 1e-4 (tests/model/native.test.ts),
+//   relative to a value's size where values are large (a probe: 4.2e-4 on nodes of about 90).
 // - Browser / worker: WebGPU when the device exposes an adapter (asked first, because ORT's WebGPU
 //   backend fails late and opaquely without one), else WASM — multi-threaded (up to 4) only when
 //   the page is cross-origin isolated, since threads need SharedArrayBuffer.
