@@ -61,6 +61,11 @@ export function pooledGrid(shape: readonly number[], n: number, channelAxis = 0)
   return null;
 }
 
+/** Whether node i is channel i's: its mean or max, or the one element of a [C, 1, 1] map (a squeeze-and-excitation gate). */
+export function perChannel(shape: readonly number[], n: number, channelAxis = 0): boolean {
+  return shape.length >= 3 && n === chw(shape, channelAxis)[shape.length - 3];
+}
+
 /** How a layer's nodes stand for its tensor, for a caption: '' where one node is one element. */
 export function reductionText(shape: readonly number[], n: number, channelAxis = 0): string {
   const g = pooledGrid(shape, n, channelAxis);

@@ -3,7 +3,7 @@ import type { LayerPValues } from '../types.ts';
 import { cividis, cssColor } from './colormap.ts';
 import { defineOnce, emit } from './events.ts';
 import { fmtP, fmtValue3, isTokenLayer, layerLabel, tokenPlace } from './format.ts';
-import { cellOf, drawnIndex, gridGeometry, nodeAt, nodeOfDrawn, pooledGrid, reductionText, type Geometry } from './grid-geometry.ts';
+import { cellOf, drawnIndex, gridGeometry, nodeAt, nodeOfDrawn, perChannel, pooledGrid, reductionText, type Geometry } from './grid-geometry.ts';
 import { srStyles } from './styles.ts';
 
 /** Widest the map is drawn, in CSS pixels (it shrinks with its container: width 100%). */
@@ -82,7 +82,7 @@ export class PValueMap extends LitElement {
       const r = j % per;
       const cell = pooledGrid(l.shape, l.pMin.length, l.channelAxis) ? ` of its ${g.tileH}×${g.tileW} grid` : '';
       where = ` (channel ${Math.floor(j / per)}, row ${Math.floor(r / g.tileW)}, column ${r % g.tileW}${cell})`;
-    } else if (reductionText(l.shape, l.pMin.length, l.channelAxis)) where = ` (${l.channelAxis === 1 && l.shape.length === 2 ? 'feature' : 'channel'} ${i})`;
+    } else if (perChannel(l.shape, l.pMin.length, l.channelAxis) || reductionText(l.shape, l.pMin.length, l.channelAxis)) where = ` (${l.channelAxis === 1 && l.shape.length === 2 ? 'feature' : 'channel'} ${i})`;
     const sub = this.subset.has(i) ? ', in the anomalous subset' : '';
     return `Node ${i}${where}: value ${fmtValue3(l.values[i])}, p ∈ [${fmtP(l.pMin[i])}, ${fmtP(l.pMax[i])}]${sub}`;
   }

@@ -191,6 +191,7 @@ export class ResultDetail extends LitElement {
     // Calibrated with several parts, the score is their combined statistic (core/combine.ts), not one scan's.
     const combined = Number.isFinite(d.q) && (d.parts?.length ?? 0) > 1;
     // Not a live region: opening a detail moves focus to its heading, which says the file and verdict; the maps say their nodes.
+    // The most anomalous nodes come before the maps: below the 40 or 50 maps of a large model they were thousands of pixels down.
     return html`<section id="detail" @keydown=${(e: KeyboardEvent) => e.key === 'Escape' && this.back()}>
       <div class="head">
         <h2 tabindex="-1"><bdi>${printable(d.file)}</bdi>: <span class="verdict ${v.cls}" data-verdict=${d.verdict}>${v.short}</span></h2>
@@ -210,13 +211,6 @@ export class ResultDetail extends LitElement {
         ${d.subset.length.toLocaleString('en')} of ${total.toLocaleString('en')} nodes form the anomalous subset (marked in red)${combined ? html`, which the most unusual scan (${d.scoring.toUpperCase()}, α = ${d.alpha.toPrecision(2)}) picked` : nothing}.
       </div>
       ${this.renderParts(d)}
-      <p class="hint">Click a node in a map (or a button below) to see its background histogram.</p>
-      <div class="maps">
-        ${d.layers.map(
-          (l, i) => html`<hs-pvalue-map .layer=${l} .subset=${subsets[i]} .nMax=${nMax} .selected=${hn?.layer === i ? hn.index : -1} @node-select=${(e: CustomEvent<{ index: number }>) => this.showNode(i, e.detail.index)}></hs-pvalue-map>
-            ${this.hist && hn?.layer === i && layer ? this.renderHistogram(layer, hn.index) : nothing}`,
-        )}
-      </div>
       <h3>Most anomalous nodes</h3>
       <p class="sr" id="node-hint">Shows the node's background histogram.</p>
       <div class="nodes">
@@ -227,6 +221,13 @@ export class ResultDetail extends LitElement {
           const shown = hn?.layer === li && hn.index === n.index;
           return html`<button @click=${() => this.showNode(li, n.index)} aria-pressed=${shown ? 'true' : 'false'} aria-describedby="node-hint">${layerLabel(n.layer)} ${where} · p ${fmtP(n.p)}</button>`;
         })}
+      </div>
+      <p class="hint">Click one of them, or a node in a map below, to see its background histogram.</p>
+      <div class="maps">
+        ${d.layers.map(
+          (l, i) => html`<hs-pvalue-map .layer=${l} .subset=${subsets[i]} .nMax=${nMax} .selected=${hn?.layer === i ? hn.index : -1} @node-select=${(e: CustomEvent<{ index: number }>) => this.showNode(i, e.detail.index)}></hs-pvalue-map>
+            ${this.hist && hn?.layer === i && layer ? this.renderHistogram(layer, hn.index) : nothing}`,
+        )}
       </div>
     </section>`;
   }

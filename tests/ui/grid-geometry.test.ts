@@ -1,7 +1,7 @@
 // The p-value map's geometry: every node has one cell, and that cell (anywhere inside it) gives the node back.
 import { describe, expect, it } from 'vitest';
 import { layerNodeCount } from '../../src/model/reduce.ts';
-import { cellOf, gridGeometry, nodeAt, reductionText } from '../../src/ui/grid-geometry.ts';
+import { cellOf, gridGeometry, nodeAt, perChannel, reductionText } from '../../src/ui/grid-geometry.ts';
 
 describe('p-value map geometry', () => {
   const cases: [string, number[], number, number?][] = [
@@ -70,5 +70,15 @@ describe('p-value map geometry', () => {
     // A [tokens, features] layer read per feature says so.
     expect(reductionText([40, 240], 240, 1)).toBe('one value per feature over 40 tokens');
     expect(reductionText([40, 240], 240)).toBe('');
+  });
+
+  it("says which nodes are a channel's: a mean or max per channel, a [C, 1, 1] gate's elements; not a map's elements", () => {
+    expect(perChannel([32, 1, 1], 32)).toBe(true); // per element, yet one node a channel (its caption says nothing)
+    expect(reductionText([32, 1, 1], 32)).toBe('');
+    expect(perChannel([64, 8, 8], 64)).toBe(true);
+    expect(perChannel([7, 7, 96], 96, 2)).toBe(true);
+    expect(perChannel([64, 8, 8], 64 * 64)).toBe(false);
+    expect(perChannel([16, 112, 112], 256)).toBe(false);
+    expect(perChannel([40, 240], 240, 1)).toBe(false); // a transformer's features: reductionText says so
   });
 });
