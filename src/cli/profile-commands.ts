@@ -57,6 +57,8 @@ export function profileCommands(program: Command): void {
       if (missing) process.exitCode = EXIT.failed;
       // A merge drops any shard's calibration: the merged background is another one.
       const out = shellWord(opts.out);
-      console.error(`note: not calibrated${profiles.some((p) => p.header.calibration) ? " (a merge drops the shards' calibration)" : ''}: run \`histoscan calibrate --model M --profile ${out} --images HELD-OUT --out ${out}\` before scoring.`);
+      // The model's file name as the shards recorded it (not its folder: a profile keeps no path).
+      const model = merged.header.modelName ? shellWord(merged.header.modelName) : 'MODEL.onnx';
+      console.error(`note: not calibrated${profiles.some((p) => p.header.calibration) ? " (a merge drops the shards' calibration)" : ''}: run \`histoscan calibrate --model ${model} --profile ${out} --images HELD-OUT --out ${out}\` before scoring.`);
     });
 }

@@ -2,8 +2,8 @@
 // logit part of a histoscan score (ScanHeader.logits).
 import type { LogitPart } from '../types.ts';
 
-/** The largest logit m and Σ exp(z − m): shifted by the max, so no exp overflows. */
-function shifted(logits: ArrayLike<number>): [number, number] {
+/** The largest logit m and Σ exp(z − m): shifted by the max, so no exp overflows (the softmax of z is exp(z − m) / Σ). */
+export function softmaxTerms(logits: ArrayLike<number>): [number, number] {
   let m = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i] > m) m = logits[i];
   let s = 0;
@@ -13,12 +13,12 @@ function shifted(logits: ArrayLike<number>): [number, number] {
 
 /** E(x) = −logsumexp(logits). In-distribution inputs get low energy, so E is the anomaly score. */
 export function energy(logits: ArrayLike<number>): number {
-  const [m, s] = shifted(logits);
+  const [m, s] = softmaxTerms(logits);
   return -(m + Math.log(s));
 }
 
 /** The top class's softmax probability, exp(0) / Σ exp(z − max): the model's confidence in one image. */
-export const topProbability = (logits: ArrayLike<number>): number => 1 / shifted(logits)[1];
+export const topProbability = (logits: ArrayLike<number>): number => 1 / softmaxTerms(logits)[1];
 
 /**
  * How sure the model is of one image: how far its top-class probability stands from chance (1/K for K

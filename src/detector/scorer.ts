@@ -1,6 +1,6 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
-import { axisField, beyondRange, codingNote, groupScan, histogramPValueFn, layerOffsets, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
+import { axisField, beyondRange, codingNote, groupScan, histogramPValueFn, layerOffsets, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, softmaxTerms, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
 import type { ClassProbabilities } from '../model/session.ts';
 import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, RgbaImage, ScoringName, Timings } from '../types.ts';
 
@@ -17,10 +17,7 @@ export const SCORE_OPTIONS = Object.keys({ fpr: 1, scoring: 1, topNodes: 1 } sat
 /** Top classes of the model's own prediction, best first, with the probabilities the model gives them (session.ts classProbabilities). */
 export function topClasses(logits: Float32Array, names: string[] | undefined, how: ClassProbabilities = 'softmax', k = 3) {
   if (k <= 0) return [];
-  let max = -Infinity;
-  for (const v of logits) max = Math.max(max, v);
-  let sum = 0;
-  if (how === 'softmax') for (const v of logits) sum += Math.exp(v - max);
+  const [max, sum] = how === 'softmax' ? softmaxTerms(logits) : [0, 1];
   const prob = (v: number) => (how === 'as-is' ? Math.min(1, Math.max(0, v)) : how === 'sigmoid' ? 1 / (1 + Math.exp(-v)) : Math.exp(v - max) / sum);
   // The k best in one pass, ties to the lower index (a stable sort's order): an output of 40 positions × 6,625
   // classes read as its mean is one vector, but a full sort of an object per class took 5 ms a result.
