@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { writeAtomic } from './io.ts';
 import { basename, extname } from 'node:path';
-import { calibrationNeeded, calibrationSpread, roc, type AucComparison } from '../core/index.ts';
+import { calibrationNeeded, roc, wideSpread, type AucComparison } from '../core/index.ts';
 import type { EvalRow, ScoredSet } from '../evaluate.ts';
 import type { NodeSet } from '../node-sets.ts';
 import type { EvalResult, LostImage, Split } from './eval.ts';
@@ -108,8 +108,8 @@ export function partsWriter(file: string): { add: (method: string, set: NodeSet,
  * outside it is not yet a broken verdict (a probe: 12.0% [6.4%, 21.3%] of 75 at 5%, calibrated on 19).
  */
 function drawSpread(calibrated: number, fpr: number): string {
-  const s = calibrationSpread(calibrated, fpr);
-  return s && s.hi > 2 * fpr ? ` (a calibration on ${calibrated} images flags at ${pct(s.lo)}-${pct(s.hi)} in 90% of draws)` : '';
+  const s = wideSpread(calibrated, fpr);
+  return s ? ` (a calibration on ${calibrated} images flags at ${pct(s.lo)}-${pct(s.hi)} in 90% of draws)` : '';
 }
 
 /** One table: a row per method, a column of AUCs per anomalous set. */

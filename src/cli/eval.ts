@@ -1,6 +1,6 @@
 // `histoscan eval`: histoscan's p-value methods and the peers (Mahalanobis, k-NN, MSP, energy) on
 // the same images, AUC per method and anomalous set, one table.
-import { aucInterval, BackgroundIndex, compareAuc, costliest, realisedFpr, rowKeys, scanOf, UsageError, type AucComparison, type ImageError } from '../core/index.ts';
+import { aucInterval, BackgroundIndex, compareAuc, costliest, NEAR_COPIES_SAID, realisedFpr, rowKeys, scanOf, UsageError, type AucComparison, type ImageError } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { Detector, FeatureExtractor, ImageSource } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type EvalRow, type Scorer } from '../evaluate.ts';
@@ -274,9 +274,9 @@ export function twinWarnings(clean: NodeSet, anomalous: NodeSet[], background: N
   const nearCopies = (a: NodeSet, b: NodeSet, so: string) => {
     const index = new BackgroundIndex(b.nodes);
     index.add(b.values, b.nodes);
-    const exact = new Set(keys.get(b) ?? rowKeys(b.values, b.nodes));
-    const near = rowKeys(a.values, a.nodes).flatMap((k, r) => (!exact.has(k) && index.near(a.values.subarray(r * a.nodes, (r + 1) * a.nodes)) >= 0 ? [r] : []));
-    if (near.length && near.length >= 0.1 * a.rows) out.push(`${near.length} of the ${a.rows} ${a.name} images are near-copies of ${b.name} images (another coding, palette or bit depth of the same picture, e.g. ${a.files[near[0]]}): they rank as more typical than new pictures, so ${so}. Keep every version of a picture in one folder.`);
+    // Exact twins are said above.
+    const near = keys.get(a)!.flatMap((k, r) => (!index.has(k) && index.near(a.values.subarray(r * a.nodes, (r + 1) * a.nodes)) >= 0 ? [r] : []));
+    if (near.length && near.length >= NEAR_COPIES_SAID * a.rows) out.push(`${near.length} of the ${a.rows} ${a.name} images are near-copies of ${b.name} images (another coding, palette or bit depth of the same picture, e.g. ${a.files[near[0]]}): they rank as more typical than new pictures, so ${so}. Keep every version of a picture in one folder.`);
   };
   for (const b of fitted) nearCopies(clean, b, 'the realised FPR and the AUCs read better than they are');
   if (calibration && background) nearCopies(calibration, background, 'the verdict flags new known-good images at well above its FPR');

@@ -20,6 +20,8 @@ const NEAR_DIMS = 64;
  * images at 0.15 or more.
  */
 export const NEAR_SHARE = 0.1;
+/** Near-copies are said where they are this share of a set or more: a few move a rate little, and nearness is judged, not exact. */
+export const NEAR_COPIES_SAID = 0.1;
 
 /**
  * The background as the exact-twin check sees it (`has`: nodeKey of every image) and, for near-copies
@@ -31,7 +33,7 @@ export class BackgroundIndex {
   private readonly keys = new Set<string>();
   private readonly rows: Float32Array[] = [];
   private readonly idx: number[];
-  private fitted?: { mean: Float64Array; inv: Float64Array; limit: number };
+  private fitted?: { mean: Float64Array; inv: Float64Array; z: Float64Array[]; limit: number };
   constructor(nodes: number) {
     const d = Math.min(NEAR_DIMS, nodes);
     this.idx = Array.from({ length: d }, (_, i) => Math.round(d > 1 ? (i * (nodes - 1)) / (d - 1) : 0));
@@ -55,15 +57,8 @@ export class BackgroundIndex {
   near(x: Float32Array): number {
     const f = this.fit();
     if (!f) return -1;
-    const d = this.idx.length;
-    const z = Float64Array.from(this.idx, (j, i) => (x[j] - f.mean[i]) * f.inv[i]);
-    for (let r = 0; r < this.rows.length; r++) {
-      const row = this.rows[r];
-      let s = 0;
-      for (let i = 0; i < d && s <= f.limit; i++) s += ((row[i] - f.mean[i]) * f.inv[i] - z[i]) ** 2;
-      if (s <= f.limit) return r;
-    }
-    return -1;
+    const z = this.standardised(Float32Array.from(this.idx, (j) => x[j]), f);
+    return f.z.findIndex((row) => within(row, z, f.limit));
   }
 
   /**
@@ -74,23 +69,14 @@ export class BackgroundIndex {
   repeats(): number[] {
     const f = this.fit();
     if (!f) return [];
-    const d = this.idx.length;
-    const z = this.rows.map((row) => Float64Array.from(row, (v, i) => (v - f.mean[i]) * f.inv[i]));
-    const out: number[] = [];
-    for (let a = 1; a < z.length; a++) {
-      for (let b = 0; b < a; b++) {
-        let s = 0;
-        for (let i = 0; i < d && s <= f.limit; i++) s += (z[a][i] - z[b][i]) ** 2;
-        if (s <= f.limit) {
-          out.push(a);
-          break;
-        }
-      }
-    }
-    return out;
+    return f.z.flatMap((row, a) => (f.z.some((earlier, b) => b < a && within(row, earlier, f.limit)) ? [a] : []));
   }
 
-  /** Standardisation, and the squared-sum limit from the median distance of (up to 2,000) background pairs. */
+  private standardised(row: Float32Array, f: { mean: Float64Array; inv: Float64Array }): Float64Array {
+    return Float64Array.from(row, (v, i) => (v - f.mean[i]) * f.inv[i]);
+  }
+
+  /** Standardisation (each row standardised once), and the squared-sum limit from the median distance of (up to 2,000) background pairs. */
   private fit() {
     const n = this.rows.length;
     const d = this.idx.length;
@@ -100,18 +86,26 @@ export class BackgroundIndex {
     for (const row of this.rows) for (let i = 0; i < d; i++) mean[i] += row[i] / n;
     for (const row of this.rows) for (let i = 0; i < d; i++) inv[i] += (row[i] - mean[i]) ** 2 / n;
     for (let i = 0; i < d; i++) inv[i] = inv[i] > 0 ? 1 / Math.sqrt(inv[i]) : 0; // a constant node says nothing
+    const z = this.rows.map((row) => this.standardised(row, { mean, inv }));
     const pairs = Math.min(2000, (n * (n - 1)) / 2);
     const sums: number[] = [];
     for (let p = 0; p < pairs; p++) {
       const a = p % n;
       const b = (a + 1 + ((p * 7919) % (n - 1))) % n; // spread, never a itself
-      let s = 0;
-      for (let i = 0; i < d; i++) s += ((this.rows[a][i] - this.rows[b][i]) * inv[i]) ** 2;
-      sums.push(s);
+      sums.push(squaredDistance(z[a], z[b], Infinity));
     }
     sums.sort((x, y) => x - y);
     const median = sums[Math.floor(sums.length / 2)];
-    this.fitted = { mean, inv, limit: NEAR_SHARE ** 2 * median };
+    this.fitted = { mean, inv, z, limit: NEAR_SHARE ** 2 * median };
     return this.fitted;
   }
 }
+
+/** The squared distance of two standardised rows, stopped once past `limit` (a row far off is known early). */
+function squaredDistance(a: Float64Array, b: Float64Array, limit: number): number {
+  let s = 0;
+  for (let i = 0; i < a.length && s <= limit; i++) s += (a[i] - b[i]) ** 2;
+  return s;
+}
+
+const within = (a: Float64Array, b: Float64Array, limit: number): boolean => squaredDistance(a, b, limit) <= limit;

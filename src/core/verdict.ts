@@ -92,6 +92,12 @@ export function calibrationSpread(m: number, fpr: number, level = 0.9): { lo: nu
   return { lo: quantile((1 - level) / 2), hi: quantile((1 + level) / 2) };
 }
 
+/** calibrationSpread where 5% of calibrations on m images flag at twice the FPR or more (at 5%, under about 60): the spread a build and `eval` say. */
+export function wideSpread(m: number, fpr: number): { lo: number; hi: number } | null {
+  const s = calibrationSpread(m, fpr);
+  return s && s.hi > 2 * fpr ? s : null;
+}
+
 /** A batch's share of "unusual" verdicts is called out when this unlikely under the FPR. */
 export const EXCESS_LEVEL = 1e-3;
 

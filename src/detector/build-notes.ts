@@ -1,6 +1,6 @@
 // What a build tells its user, beyond the profile: whether the calibration set can reach the verdict's
 // FPR, whether the model seems fed otherwise than it was trained, and why no image could be used.
-import { calibrationNeeded, calibrationSpread, FOLLOWS, SURROGATE_KINDS, TIE_SE, TPM_TAU, type WitnessChoice } from '../core/index.ts';
+import { calibrationNeeded, calibrationSpread, FOLLOWS, NEAR_COPIES_SAID, SURROGATE_KINDS, TIE_SE, TPM_TAU, wideSpread, type WitnessChoice } from '../core/index.ts';
 import type { BinStrategy, Combination } from '../types.ts';
 import { counted } from '../core/words.ts';
 
@@ -43,9 +43,9 @@ const STEADY_CALIBRATION = 500;
  * flagged at 10-15%.
  */
 export function fprSpreadWarning(count: number, fpr: number): string[] {
-  const spread = calibrationSpread(count, fpr);
+  const spread = wideSpread(count, fpr);
   const steady = calibrationSpread(STEADY_CALIBRATION, fpr);
-  if (!spread || !steady || spread.hi <= 2 * fpr) return [];
+  if (!spread || !steady) return [];
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   return [
     `with ${count} calibration images this profile's own false-positive rate depends on which images calibrated it: 90% of calibrations on ${count} known-good images flag new known-good images at between ${pct(spread.lo)} and ${pct(spread.hi)} at FPR ${fpr} (${fpr} on average over calibrations, not for this one); ${STEADY_CALIBRATION} calibration images bring that range to ${pct(steady.lo)}-${pct(steady.hi)}. Calibrate on more held-out known-good images for a rate near the FPR.`,
@@ -64,13 +64,13 @@ export function twinWarning(twins: number, count: number, example: string): stri
  * a tenth or more of the calibration, as few move the rate little.
  */
 export function nearCopyWarning(near: number, count: number, example: string): string[] {
-  if (!near || near < 0.1 * count) return [];
+  if (!near || near < NEAR_COPIES_SAID * count) return [];
   return [`${near} of the ${count} calibration images (e.g. ${example}) are near-copies of background images (another coding, palette or bit depth of the same picture, as sample folders often hold): they rank as more typical than new images, so the verdict will flag new known-good images at well above its FPR. Calibrate on pictures the background does not hold (put every version of a picture on one side).`];
 }
 
 /** Calibration images that repeat another calibration image's picture (BackgroundIndex.repeats): kept, and said where a tenth or more. */
 export function repeatWarning(repeats: number, count: number, example: string): string[] {
-  if (!repeats || repeats < 0.1 * count) return [];
+  if (!repeats || repeats < NEAR_COPIES_SAID * count) return [];
   return [`${repeats} of the ${count} calibration images (e.g. ${example}) repeat the picture of another calibration image (the same input, or another coding, palette or bit depth of it): each copy is ranked against its twin, as a new image never is, so the verdict will flag new known-good images at well above its FPR. Keep one version of each picture among the calibration images.`];
 }
 
