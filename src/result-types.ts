@@ -1,6 +1,6 @@
 // What one image's check returns (the detector's result and its parts). Types only; src/types.ts re-exports them.
 import type { VerdictState } from './core/verdict.ts';
-import type { Provider, ScoringName } from './types.ts';
+import type { Provider, Reduction, ScoringName } from './types.ts';
 
 /** Per-layer p-values of one image, node order as in the profile. */
 export interface LayerPValues {
@@ -8,6 +8,8 @@ export interface LayerPValues {
   shape: number[];
   /** The layer's channel axis when not the first (a transformer's [tokens, features]: 1). */
   channelAxis?: number;
+  /** How the layer became nodes (per element, pooled to a grid, a mean or max per channel): the map draws and names them by it. */
+  reduction: Reduction;
   /** Node values (after reduction). */
   values: Float32Array;
   pMin: Float32Array;

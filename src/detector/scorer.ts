@@ -1,6 +1,6 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
-import { axisField, beyondRange, codingNote, groupScan, histogramPValueFn, layerOffsets, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, softmaxTerms, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
+import { axisField, beyondRange, codingNote, groupScan, histogramPValueFn, layerOffsets, layerReductions, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, softmaxTerms, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
 import type { ClassProbabilities } from '../model/session.ts';
 import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, RgbaImage, ScoringName, Timings } from '../types.ts';
 
@@ -85,10 +85,12 @@ export class Scorer {
     const calibrationCount = this.calibrated;
     const verdict = verdictOf(s.q, opts.fpr, calibrationCount, this.calibrationProblem);
     const offsets = layerOffsets(this.layers);
+    const reductions = layerReductions(this.profile.header);
     const layers = this.layers.map((l, i) => ({
       name: l.name,
       shape: l.shape,
       ...axisField(l.channelAxis),
+      reduction: reductions[i],
       values: values.slice(offsets[i], offsets[i] + l.nodes),
       pMin: s.ranges.pMin.slice(offsets[i], offsets[i] + l.nodes),
       pMax: s.ranges.pMax.slice(offsets[i], offsets[i] + l.nodes),

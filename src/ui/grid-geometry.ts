@@ -1,6 +1,7 @@
 // Where each node of a layer sits on the p-value map: pure geometry, so the drawing, the pointer and
 // the keyboard agree on it (and tests check that they do).
-import { elementCount, gridOf } from '../model/reduce.ts';
+import { elementCount, gridOf, poolGrid } from '../model/reduce.ts';
+import type { LayerPValues } from '../result-types.ts';
 
 export interface Geometry {
   /** One tile per channel (per-element layer) or one grid of cells (per-channel / dense layer). */
@@ -23,23 +24,26 @@ function chw(shape: readonly number[], channelAxis: number): readonly number[] {
   return shape.length === 3 && channelAxis === 2 ? [shape[2], shape[0], shape[1]] : shape;
 }
 
+/** A layer as the map reads it: its tensor's shape, how it became nodes, where its channels are. */
+export type MapLayer = Pick<LayerPValues, 'shape' | 'reduction' | 'channelAxis'>;
+
 /**
- * Per-element layers ([…, C, H, W], or [H, W, C] with the channel axis last, one node per element) get one H x W tile per channel, tiles
- * one cell apart in rows of about a 1.6 aspect ratio; other layers one grid of square cells.
+ * Per-element layers ([…, C, H, W], or [H, W, C] with the channel axis last, one node per element) and pooled
+ * ones get one tile per channel, tiles one cell apart in rows of about a 1.6 aspect ratio; other layers one grid of square cells.
  */
-export function gridGeometry(given: readonly number[], n: number, maxWidth: number, maxCell: number, channelAxis = 0): Geometry {
-  const shape = chw(given, channelAxis);
-  const pooled = pooledGrid(given, n, channelAxis);
+export function gridGeometry(l: MapLayer, n: number, maxWidth: number, maxCell: number): Geometry {
+  const shape = chw(l.shape, l.channelAxis ?? 0);
+  const pooled = pooledGrid(l);
   const h = pooled?.[0] ?? (shape.length >= 2 ? shape[shape.length - 2] : 1);
   const w = pooled?.[1] ?? (shape.length >= 2 ? shape[shape.length - 1] : 1);
-  if ((elementCount(shape) === n || pooled) && n > 0 && h * w > 1) {
+  if ((pooled || (l.reduction === 'element' && elementCount(shape) === n)) && n > 0 && h * w > 1) {
     const c = n / (h * w);
     const tilesPerRow = Math.max(1, Math.min(c, Math.ceil(Math.sqrt((c * 1.6 * h) / w))));
     const rows = Math.ceil(c / tilesPerRow);
     const gridW = tilesPerRow * (w + 1) - 1;
     const gridH = rows * (h + 1) - 1;
     // Pooled nodes are channel by channel whatever the axis (reduce.ts poolLayer); a per-element [H, W, C] layer's are not.
-    const channelsLast = shape !== given && !pooled ? { channelsLast: c } : {};
+    const channelsLast = shape !== l.shape && !pooled ? { channelsLast: c } : {};
     return { tiled: true, tileW: w, tileH: h, tilesPerRow, gridW, gridH, scale: fit(maxWidth / gridW, maxCell), ...channelsLast };
   }
   const cols = Math.max(1, Math.min(n, Math.ceil(Math.sqrt(n * 4))));
@@ -47,34 +51,31 @@ export function gridGeometry(given: readonly number[], n: number, maxWidth: numb
   return { tiled: false, tileW: cols, tileH: rows, tilesPerRow: 1, gridW: cols, gridH: rows, scale: fit(maxWidth / cols, maxCell) };
 }
 
-/**
- * Rows and columns of the grid per channel of a [C, H, W] layer pooled to g × g (g = 4 or 2) as
- * model/reduce.ts pools it, where n nodes say it was; else null.
- */
-export function pooledGrid(shape: readonly number[], n: number, channelAxis = 0): [rows: number, cols: number] | null {
-  if (shape.length < 3 || n >= elementCount(shape)) return null;
-  const dims = chw(shape, channelAxis).slice(-3);
-  for (const g of [4, 2]) {
-    const [rows, cols] = gridOf(dims, g, 0);
-    if (rows * cols > 1 && dims[0] * rows * cols === n) return [rows, cols];
-  }
-  return null;
+/** Rows and columns of the grid per channel of a pooled [C, H, W] layer (model/reduce.ts gridOf), null where it is not pooled to more than one cell. */
+export function pooledGrid(l: MapLayer): [rows: number, cols: number] | null {
+  const g = poolGrid(l.reduction);
+  if (!g || l.shape.length !== 3) return null;
+  const [rows, cols] = gridOf(l.shape, g, l.channelAxis ?? 0);
+  return rows * cols > 1 ? [rows, cols] : null;
 }
 
-/** Whether node i is channel i's: its mean or max, or the one element of a [C, 1, 1] map (a squeeze-and-excitation gate). */
-export function perChannel(shape: readonly number[], n: number, channelAxis = 0): boolean {
-  return shape.length >= 3 && n === chw(shape, channelAxis)[shape.length - 3];
+/** Whether the layer's channels are all its tensor holds besides them ([C, 1, 1], a squeeze-and-excitation gate). */
+const onlyChannels = (l: MapLayer) => elementCount(l.shape) === l.shape[l.channelAxis ?? 0];
+
+/** Whether node i is channel i's (feature i's in a [tokens, features] layer): its mean or max, or the one element of a [C, 1, 1] map. */
+export function perChannel(l: MapLayer): boolean {
+  if (l.shape.length < 2) return false;
+  return l.reduction === 'channel-mean' || l.reduction === 'channel-max' || ((l.reduction === 'element' || !!poolGrid(l.reduction)) && onlyChannels(l));
 }
 
 /** How a layer's nodes stand for its tensor, for a caption: '' where one node is one element. */
-export function reductionText(shape: readonly number[], n: number, channelAxis = 0): string {
-  const g = pooledGrid(shape, n, channelAxis);
+export function reductionText(l: MapLayer): string {
+  const g = pooledGrid(l);
   if (g) return `${g[0]}×${g[1]} means per channel`;
-  // A transformer's [tokens, features] read per feature (channel-mean or -max over the tokens).
-  if (shape.length === 2 && channelAxis === 1) return n === shape[1] && n < shape[0] * shape[1] ? `one value per feature over ${shape[0]} tokens` : '';
-  const c = shape.length >= 3 ? chw(shape, channelAxis)[shape.length - 3] : 0;
-  if (!c || n % c || elementCount(shape) <= n) return '';
-  return n === c ? 'one value per channel' : `${n / c} means per channel`;
+  if (l.shape.length < 2 || onlyChannels(l) || (l.reduction !== 'channel-mean' && l.reduction !== 'channel-max')) return '';
+  const what = l.reduction === 'channel-mean' ? 'mean' : 'maximum';
+  // A transformer's [tokens, features] read per feature over the tokens.
+  return l.shape.length === 2 && l.channelAxis === 1 ? `one ${what} per feature over ${l.shape[0]} tokens` : `one ${what} per channel`;
 }
 
 /** Where node i is drawn, as an index in channel-by-channel order (the same index but for a per-element [H, W, C] layer). */

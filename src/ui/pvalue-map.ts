@@ -80,9 +80,9 @@ export class PValueMap extends LitElement {
       const per = g.tileW * g.tileH;
       const j = drawnIndex(g, i);
       const r = j % per;
-      const cell = pooledGrid(l.shape, l.pMin.length, l.channelAxis) ? ` of its ${g.tileH}×${g.tileW} grid` : '';
+      const cell = pooledGrid(l) ? ` of its ${g.tileH}×${g.tileW} grid` : '';
       where = ` (channel ${Math.floor(j / per)}, row ${Math.floor(r / g.tileW)}, column ${r % g.tileW}${cell})`;
-    } else if (perChannel(l.shape, l.pMin.length, l.channelAxis) || reductionText(l.shape, l.pMin.length, l.channelAxis)) where = ` (${l.channelAxis === 1 && l.shape.length === 2 ? 'feature' : 'channel'} ${i})`;
+    } else if (perChannel(l)) where = ` (${l.channelAxis === 1 && l.shape.length === 2 ? 'feature' : 'channel'} ${i})`;
     const sub = this.subset.has(i) ? ', in the anomalous subset' : '';
     return `Node ${i}${where}: value ${fmtValue3(l.values[i])}, p ∈ [${fmtP(l.pMin[i])}, ${fmtP(l.pMax[i])}]${sub}`;
   }
@@ -90,7 +90,7 @@ export class PValueMap extends LitElement {
   protected override willUpdate(changed: PropertyValues): void {
     if (changed.has('layer')) this.cursor = 0;
     if (changed.has('selected') && this.selected >= 0) this.cursor = this.selected;
-    if (this.layer && (changed.has('layer') || changed.has('nMax'))) this.geometry = gridGeometry(this.layer.shape, this.count, MAX_WIDTH, MAX_CELL, this.layer.channelAxis);
+    if (this.layer && (changed.has('layer') || changed.has('nMax'))) this.geometry = gridGeometry(this.layer, this.count, MAX_WIDTH, MAX_CELL);
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -232,7 +232,7 @@ export class PValueMap extends LitElement {
     const n = l.pMin.length;
     const nMax = this.nMax > 0 ? this.nMax : 1;
     const stops = Array.from({ length: 9 }, (_, i) => cssColor(i / 8)).join(',');
-    const reduced = reductionText(l.shape, n, l.channelAxis);
+    const reduced = reductionText(l);
     const kind = this.tokens
       ? `one ${this.geometry.tileH}×${this.geometry.tileW} grid of tokens by features`
       : this.geometry.tiled
