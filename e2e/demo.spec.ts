@@ -177,7 +177,7 @@ test('a slow download shows how far it is, then the runtime starting', async ({ 
   });
   await page.goto('/e2e/fixtures/embed.html');
   await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 120_000 });
-  expect(said.some((t) => /^Downloading the model and profile: \d+% of 5\.\d MB…$/.test(t)), said.join(' | ')).toBe(true);
+  expect(said.some((t) => /^Downloading the model and profile: \d+% of 5\.\d\d MB…$/.test(t)), said.join(' | ')).toBe(true);
   expect(said).toContain("Starting the model (onnxruntime's WebAssembly runtime downloads on a first visit)…");
 });
 

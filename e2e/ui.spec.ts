@@ -203,7 +203,7 @@ test('the budget attribute bounds a profile built in the browser', async ({ page
   const bytes = readFileSync((await (await download).path())!);
   // The whole file fits, as the CLI's plan makes it fit: the 28x28 layer is pooled, not per element.
   expect(bytes.byteLength).toBeLessThanOrEqual(250_000);
-  await expect(page.locator(`${el} [data-build]`)).toContainText(`(${(bytes.byteLength / 1e6).toFixed(2)} MB)`);
+  await expect(page.locator(`${el} [data-build]`)).toContainText(`(${(bytes.byteLength / 1e3).toFixed(1)} kB)`);
   const { header } = decodeProfile(bytes);
   expect(header.layers[0].reduction).not.toBe('element');
   expect(header.calibration?.count).toBe(19);

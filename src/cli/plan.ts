@@ -3,9 +3,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { REDUCTIONS, UsageError } from '../core/index.ts';
 import { DEFAULTS, defaultPlan } from '../defaults.ts';
-import { counted } from '../core/words.ts';
+import { counted, fmtBytes } from '../core/words.ts';
 import type { FeatureExtractor, ReductionChoice } from '../detector/index.ts';
-import { bytesPerNode, costPlan, fmtBytes, type Plan, type PlanBudget } from '../model/plan.ts';
+import { bytesPerNode, costPlan, type Plan, type PlanBudget } from '../model/plan.ts';
 import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
 import { decimal } from './progress.ts';
 

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { layerOffsets, layerReductions, type Profile } from '../core/index.ts';
 import { counted } from '../core/words.ts';
-import { fmtBytes } from '../model/plan.ts';
+import { fmtBytes } from '../core/words.ts';
 import { readProfile } from './io.ts';
 
 /** The header's facts a user asks of a profile (its arrays and the calibration scores left out). */

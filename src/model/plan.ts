@@ -2,7 +2,7 @@
 // Pure: layer shapes and profile settings in, a plan out. No ONNX, no DOM.
 import { axisField, countWidth, edgesPerNode, gaussBytes, gaussChoice, gaussDim, MIN_CLASS_COUNT, payloadBytes, UsageError, type GaussChoice } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
-import { counted } from '../core/words.ts';
+import { counted, fmtBytes } from '../core/words.ts';
 import { elementCount, layerNodeCount } from './reduce.ts';
 
 /** What a profile will cost per node: its bins, and the background size n that sets the count width. */
@@ -276,8 +276,4 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
   const table = o.calibration ? `the calibration table of ${o.calibration.toLocaleString('en')} images` : `no calibration table: ${CALIBRATION_BYTES} bytes more per calibration image, which \`profile\` plans for`;
   notes.push(`about ${header.toLocaleString('en')} bytes of header and calibration (settings, layer list; ${table}).`);
   return { ...plan, budget: o.budget, notes, classLayers, gauss: g, file: plan.bytes + (which === 'all' ? 0 : extra) + gauss + header };
-}
-
-export function fmtBytes(b: number): string {
-  return b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : b >= 1e3 ? `${(b / 1e3).toFixed(1)} kB` : `${b} B`;
 }

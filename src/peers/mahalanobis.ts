@@ -2,6 +2,7 @@
 // covariance, classes being the model's own predictions on the background; an image scores its
 // squared distance to the nearest class mean.
 import { cholesky, floorDeadScales, nearestMean, shrinkToIdentity } from '../core/linalg.ts';
+import { fmtBytes } from '../core/words.ts';
 
 /** Feature rows, row-major [rows, d]. */
 export type FeatureRows = Float32Array | Float64Array;
@@ -81,7 +82,7 @@ export const MAX_MAHALANOBIS_DIM = 4096;
 
 export function fitMahalanobis(feats: FeatureRows, rows: number, d: number, labels: ArrayLike<number>, opts: MahalanobisOptions = {}): Mahalanobis {
   if (d > MAX_MAHALANOBIS_DIM) {
-    throw new RangeError(`Mahalanobis on ${d} features would hold a ${d}x${d} covariance (${((d * d * 8) / 1e6).toFixed(0)} MB); at most ${MAX_MAHALANOBIS_DIM} features: use penultimate features.`);
+    throw new RangeError(`Mahalanobis on ${d} features would hold a ${d}x${d} covariance (${fmtBytes(d * d * 8)}); at most ${MAX_MAHALANOBIS_DIM} features: use penultimate features.`);
   }
   if (rows < 2) throw new RangeError('Mahalanobis needs at least 2 background rows.');
   if (labels.length !== rows) throw new RangeError(`${labels.length} labels for ${rows} rows.`);

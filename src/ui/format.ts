@@ -52,8 +52,6 @@ export const fmtValue3 = (v: number): string => (Math.abs(v) >= 1000 || (Math.ab
 
 /** An FPR as the verdicts say it: 0.05 as 5%. */
 export const fmtRate = (r: number): string => `${+(r * 100).toFixed(2)}%`;
-/** Bytes as megabytes, two decimals below 1 MB; kilobytes below 10 kB (a small model is not "0.00 MB"). */
-export const fmtMB = (b: number): string => (b < 1e4 ? `${(b / 1e3).toFixed(1)} kB` : `${(b / 1e6).toFixed(b < 1e6 ? 2 : 1)} MB`);
 
 /** A layer's name as the views show it: an exporter's tensor name without its leading "/" and "_output_0". */
 export const layerLabel = (name: string): string => name.replace(/^\//, '').replace(/_output_0$/, '') || name;

@@ -6,7 +6,7 @@ import type { Download, InitInfo, InitOptions } from '../worker/worker.ts';
 import { Superseded, type DetectorClient } from './client.ts';
 import { emit } from './events.ts';
 import { localModel, pageUrl } from './files.ts';
-import { counted } from '../core/words.ts';
+import { counted, fmtBytes } from '../core/words.ts';
 import type { QueueController } from './queue.ts';
 import { isWaiting } from './rows.ts';
 import type { Status } from './views.ts';
@@ -158,7 +158,7 @@ export class ModelLoader implements ReactiveController {
 /** A start's downloads in words: how far they are, then the runtime that starts once they are in. */
 function downloadText(d: Download): string {
   return d.total && d.done < d.total
-    ? `Downloading the model and profile: ${Math.floor((100 * d.done) / d.total)}% of ${(d.total / 1e6).toFixed(1)} MB…`
+    ? `Downloading the model and profile: ${Math.floor((100 * d.done) / d.total)}% of ${fmtBytes(d.total)}…`
     : "Starting the model (onnxruntime's WebAssembly runtime downloads on a first visit)…";
 }
 

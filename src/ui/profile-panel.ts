@@ -7,9 +7,9 @@ import { calibrationNeeded } from '../core/verdict.ts';
 import { imagesToCalibrate } from '../detector/holdout.ts';
 import { emit } from './events.ts';
 import { imagesOnly, inputFiles, withPaths } from './files.ts';
-import { counted } from '../core/words.ts';
+import { counted, fmtBytes } from '../core/words.ts';
 import { pacer, paceText } from '../core/pace.ts';
-import { fmtMB, fmtRate } from './format.ts';
+import { fmtRate } from './format.ts';
 
 interface BuildState {
   state: 'idle' | 'running' | 'done' | 'error';
@@ -95,7 +95,7 @@ export class ProfilePanel {
       const more = r.skipped.length > 3 ? `; and ${r.skipped.length - 3} more` : '';
       const skipped = (r.skipped.length ? `; ${counted(r.skipped.length, 'file')} skipped (${errors.join('; ')}${more})` : '') + (ignored ? `; ${counted(ignored, 'non-image file')}${where === 'folder' ? ' in the folder' : ''} left out` : '');
       const used = r.calibrated ? ` (${r.count.toLocaleString('en')} for the histograms, ${r.calibrated.toLocaleString('en')} to calibrate)` : '';
-      const built = `Profile built from ${counted(r.count + r.calibrated, 'image')}${used} on this device (${fmtMB(r.bytes.byteLength)})`;
+      const built = `Profile built from ${counted(r.count + r.calibrated, 'image')}${used} on this device (${fmtBytes(r.bytes.byteLength)})`;
       // The build's notes (e.g. the energy part left out) and warnings (too few calibration images for the FPR or for one part alone) where it has a calibration.
       const sentences = (ws: string[]) => ws.map((w) => ` ${w[0].toUpperCase()}${w.slice(1)}`).join('');
       // A profile that cannot flag does not replace one that can: the user keeps a working verdict.

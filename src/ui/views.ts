@@ -3,11 +3,11 @@
 import { html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { BatchSummary } from './events.ts';
-import { fmtMB, fmtP, fmtScore, tooThin } from './format.ts';
+import { fmtP, fmtScore, tooThin } from './format.ts';
 import { earlierRows, moreRows, ROW_PAGE, type Row, type RowWindow } from './rows.ts';
 import { verdictText } from './verdict-text.ts';
 import { excessNote } from '../core/verdict.ts';
-import { counted, ownMessage, printable } from '../core/words.ts';
+import { counted, fmtBytes, ownMessage, printable } from '../core/words.ts';
 import type { InitInfo } from '../worker/worker.ts';
 
 export type Status = { state: 'idle' | 'loading' | 'ready' | 'error'; message?: string };
@@ -18,9 +18,9 @@ export function statusView(s: Status, info: InitInfo | null, restarts: number, r
   if (s.state !== 'ready' || !info) return html`<div class="status" part="status" role="status">${s.message ?? 'Waiting for a model…'}</div>`;
   return html`<div class="status" part="status" role="status">
     <span class="chip provider" data-provider=${info.provider}>${info.provider === 'webgpu' ? 'WebGPU' : 'WASM'}</span>
-    <span class="chip">model ${fmtMB(info.modelBytes)}</span>
+    <span class="chip">model ${fmtBytes(info.modelBytes)}</span>
     ${info.profileBytes
-      ? html`<span class="chip">profile ${fmtMB(info.profileBytes)} · ${info.profileCount.toLocaleString('en')} images${info.calibrated ? ` + ${info.calibrated.toLocaleString('en')} to calibrate` : ' · not calibrated'}</span>`
+      ? html`<span class="chip">profile ${fmtBytes(info.profileBytes)} · ${info.profileCount.toLocaleString('en')} images${info.calibrated ? ` + ${info.calibrated.toLocaleString('en')} to calibrate` : ' · not calibrated'}</span>`
       : html`<span class="chip" data-no-profile>no profile yet</span>`}
     <span class="chip">${info.nodes.toLocaleString('en')} nodes in ${info.layers.length} layers</span>
     ${info.note ? html`<span class="chip" data-note>${info.note}</span>` : nothing}

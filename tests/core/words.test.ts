@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ownMessage, printable, printableLines } from '../../src/core/words.ts';
+import { fmtBytes, ownMessage, printable, printableLines } from '../../src/core/words.ts';
 
 describe('printable', () => {
   it('escapes control characters and the bidirectional controls that make a name read as another', () => {
@@ -15,5 +15,11 @@ describe('printable', () => {
 
   it('ownMessage drops the file name a message starts with', () => {
     expect(ownMessage('a.png: not an image', 'dir/a.png')).toBe('not an image');
+  });
+});
+
+describe('fmtBytes', () => {
+  it('says bytes one way everywhere, three or four figures, never "0.00 MB"', () => {
+    expect([812, 1000, 95_886, 400_000, 1_000_000, 5_843_210, 12_345_678, 562_300_000].map(fmtBytes)).toEqual(['812 B', '1.0 kB', '95.9 kB', '400.0 kB', '1.00 MB', '5.84 MB', '12.3 MB', '562.3 MB']);
   });
 });
