@@ -109,7 +109,11 @@ describe('the Node API', () => {
     const built = await d.build(fileSource(listImages(['data/background']).slice(0, 30)), null);
     expect([built.profile.header.count, built.profile.header.bins, built.profile.header.strategy]).toEqual([30, 16, 'tail']);
     d.useProfile(built.profile);
-    expect((await d.check(await image(), first)).verdict).toBe('uncalibrated');
+    const r = await d.check(await image(), first);
+    expect(r.verdict).toBe('uncalibrated');
+    // Each layer says how it became nodes, as the profile planned it (the map draws it so).
+    expect(r.layers.map((l) => l.reduction)).toEqual(built.profile.header.layers.map((l) => l.reduction));
+    expect(new Set(r.layers.map((l) => l.reduction)).size).toBeGreaterThan(1);
     // A source whose images come out wrong for some (pixels of another size) skips those, named, and builds from the rest.
     const files = listImages(['data/background']).slice(0, 20);
     const good = fileSource(files);

@@ -107,7 +107,9 @@ export class Detector {
     if (errors.size) throw errors.get(0)!;
     const f = this.features;
     const { fpr, scoring, topNodes } = DEFAULTS;
-    return scorer.result(file, img, logits[0], nodes, { fpr, scoring, topNodes, ...opts }, { decode: decodeMs, preprocess: preprocessMs, inference: inferenceMs }, f.spec.classNames, f.provider, f.model.classProbabilities);
+    const timings = { decode: decodeMs, preprocess: preprocessMs, inference: inferenceMs };
+    const run = { file, img, logits: logits[0], values: nodes, timings, classNames: f.spec.classNames, provider: f.provider, probabilities: f.model.classProbabilities };
+    return scorer.result(run, { fpr, scoring, topNodes, ...opts });
   }
 
   /**

@@ -35,6 +35,19 @@ export function topClasses(logits: Float32Array, names: string[] | undefined, ho
 /** Profiles written by histoscan 0.1, which combined its parts before the witnesses of 0.2. */
 const FIRST_VERSION = /^histoscan 0\.1\./;
 
+/** One image as the model ran it: what a result is made of besides the profile and the options. */
+export interface ImageRun {
+  file: string;
+  img: Pick<RgbaImage, 'width' | 'height' | 'lossy'>;
+  logits: Float32Array;
+  /** Its node values, in the profile's layer order. */
+  values: Float32Array;
+  timings: Omit<Timings, 'pvalues' | 'scan'>;
+  classNames?: string[];
+  provider: ImageResult['provider'];
+  probabilities: ClassProbabilities;
+}
+
 export class Scorer {
   readonly layers: LayerLayout[];
   /** The profile's scan settings, its Gaussian part fitted once here rather than per image. */
@@ -80,7 +93,8 @@ export class Scorer {
   }
 
   /** The full result of one image from its logits and node values. */
-  result(file: string, img: Pick<RgbaImage, 'width' | 'height' | 'lossy'>, logits: Float32Array, values: Float32Array, opts: ScoreOptions, timings: Omit<Timings, 'pvalues' | 'scan'>, classNames?: string[], provider = 'wasm' as ImageResult['provider'], probabilities: ClassProbabilities = 'softmax'): ImageResult {
+  result(image: ImageRun, opts: ScoreOptions): ImageResult {
+    const { file, img, logits, values, timings, classNames, provider, probabilities } = image;
     const s = this.score(values, opts.scoring, logits);
     const calibrationCount = this.calibrated;
     const verdict = verdictOf(s.q, opts.fpr, calibrationCount, this.calibrationProblem);
