@@ -10,7 +10,11 @@ export function parseModel(bytes: Uint8Array): ModelProto {
   let model: ModelProto;
   try {
     model = fromBinary(ModelProtoSchema, bytes);
-  } catch {
+  } catch (e) {
+    // An ONNX file opens with its IR version (field 1, a varint: byte 0x08); one that runs out inside a field was cut short.
+    if (bytes[0] === 0x08 && /premature EOF/.test(String(e))) {
+      throw new ModelError(`This ONNX model ends early: its ${bytes.length.toLocaleString('en')} bytes stop inside the model (a download or copy that did not finish?). Download or copy it again.`, 'not-onnx');
+    }
     throw new ModelError('This file is not an ONNX model (it does not parse as an ONNX protobuf).', 'not-onnx');
   }
   if (!model.graph || model.graph.node.length === 0 || model.graph.output.length === 0) {

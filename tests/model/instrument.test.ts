@@ -190,6 +190,10 @@ describe('model instrumentation', () => {
     expect(code(() => inspectModel(Uint8Array.from({ length: 5000 }, () => Math.floor(r() * 256))))).toBe('not-onnx');
     expect(code(() => inspectModel(new Uint8Array(0)))).toBe('not-onnx');
     expect(() => inspectModel(new Uint8Array(0))).toThrow('The model file is empty (0 bytes)');
+    // A model cut short (a download that did not finish) is not called "not an ONNX model".
+    const whole = fixture('rgb-opset11.onnx');
+    for (const n of [10, whole.length >> 1, whole.length - 1]) expect(() => inspectModel(whole.subarray(0, n))).toThrow(`This ONNX model ends early: its ${n.toLocaleString('en')} bytes stop inside the model`);
+    expect(() => inspectModel(new Uint8Array(readFileSync('README.md')))).toThrow('This file is not an ONNX model (it does not parse');
     // Weights saved beside the model: named, with how to make one file, before onnxruntime sees it.
     expect(code(() => inspectModel(fixture('external-data.onnx')))).toBe('external-data');
     expect(() => inspectModel(fixture('external-data.onnx'))).toThrow(/keeps its weights in another file \(external-data\.onnx\.data\); histoscan reads a model as one file\. Save it as one: python3 -c/);
