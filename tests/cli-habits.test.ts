@@ -257,12 +257,12 @@ describe('CLI habits', () => {
       return cli(['inspect', '--model', model]);
     };
     // Nothing beside it: what was assumed is said, with the flags that change it.
-    expect(cli(['inspect', '--model', model]).stdout).toMatch(/preprocessing assumed from the input alone: pixels to \[0, 1\], no mean or std, RGB, stretched to 12x12; if the model was trained otherwise, give --mean\/--std/);
+    expect(cli(['inspect', '--model', model]).stdout).toMatch(/preprocessing assumed from the input alone: pixels to \[0, 1\], no mean or std, RGB, stretched to 12x12 \(HxW, as --size\); if the model was trained otherwise, give --mean\/--std/);
     const partial = spec({ mean: [0.5], std: [0.5] });
     expect(partial.status, partial.stderr).toBe(0);
     expect(partial.stdout).not.toMatch(/preprocessing assumed/);
     // The pixel values given, the resize not: the stretch is said; a spec that names it is quiet.
-    expect(partial.stdout).toMatch(/no resize was given: images are stretched to 12x12, whatever their aspect ratio; .*give --resize center-crop\|pad/);
+    expect(partial.stdout).toMatch(/no resize was given: images are stretched to 12x12 \(HxW, as --size\), whatever their aspect ratio; .*give --resize center-crop\|pad/);
     expect(spec({ mean: [0.5], std: [0.5], resize: 'stretch' }).stdout).not.toMatch(/no resize was given/);
     expect(partial.stdout).toMatch(/spec +\{"inputName":"input","height":12,"width":12,"channels":3,"layout":"nchw","scale":255,"mean":\[0.5\],"std":\[0.5\]/);
     expect(partial.stderr).not.toMatch(/maps pixels/);

@@ -89,11 +89,11 @@ export function assumedPreprocessing(src: SpecSources, spec: ModelSpec): string 
   const given = o.resize ?? src.spec?.resize ?? src.beside?.resize;
   if (src.spec || src.beside || o.scale !== undefined || o.mean || o.std || o.bgr) {
     // The pixel values were given, the resize was not: a photo's aspect ratio is lost without a word.
-    return given || spec.resize !== 'stretch' ? undefined : `no resize was given: images are stretched to ${spec.height}x${spec.width}, whatever their aspect ratio; if the model was trained on centre crops or padded text lines, give --resize center-crop|pad (or "resize" in the spec); --resize stretch says this is meant.`;
+    return given || spec.resize !== 'stretch' ? undefined : `no resize was given: images are stretched to ${spec.height}x${spec.width} (HxW, as --size), whatever their aspect ratio; if the model was trained on centre crops or padded text lines, give --resize center-crop|pad (or "resize" in the spec); --resize stretch says this is meant.`;
   }
   if (given) return undefined;
   const pixels = spec.scale === 1 ? 'pixels as they are (0 to 255)' : `pixels to [0, ${+(255 / spec.scale).toPrecision(3)}]`;
-  return `preprocessing assumed from the input alone: ${pixels}, no mean or std, ${spec.channels === 3 ? 'RGB' : 'gray'}, stretched to ${spec.height}x${spec.width}; if the model was trained otherwise, give --mean/--std (--scale, --bgr, --resize center-crop|pad) or --spec.`;
+  return `preprocessing assumed from the input alone: ${pixels}, no mean or std, ${spec.channels === 3 ? 'RGB' : 'gray'}, stretched to ${spec.height}x${spec.width} (HxW, as --size); if the model was trained otherwise, give --mean/--std (--scale, --bgr, --resize center-crop|pad) or --spec.`;
 }
 
 /**

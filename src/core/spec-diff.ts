@@ -9,7 +9,7 @@ export function preprocessingChanges(was: ModelSpec | undefined, now: ModelSpec 
   // A one-value mean or std stands for every channel.
   const perChannel = (v: number[], s: ModelSpec) => (v.length === 1 ? Array<number>(s.channels).fill(v[0]) : v).join(', ');
   const show = (s: ModelSpec): Record<string, string> => ({
-    size: `${s.height}×${s.width}`,
+    size: `${s.height}×${s.width} (H×W)`,
     channels: String(s.channels),
     layout: s.layout,
     scale: String(s.scale),
