@@ -56,6 +56,11 @@ export interface ImageResult {
   /** Top classes of the model's own prediction, best first. */
   top: { index: number; label: string; prob: number }[];
   /**
+   * The classes are ranked by an output's mean over its positions (a text recogniser's tokens, a segmentation
+   * map's pixels), not by one prediction: its first is often the same for every image (a CTC blank, the background).
+   */
+  topOfMean?: true;
+  /**
    * The anomaly statistic the verdict ranks against the calibration images (larger: more unusual).
    * Calibrated, it combines the parts' ranks among them (the profile's `combine`); without
    * calibration, the sum of the parts' scan scores. Its scale is the profile's own: compare it

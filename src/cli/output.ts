@@ -22,10 +22,12 @@ export interface ScoreLine {
   verdictReason?: string;
   calibrationCount: number;
   fpr: number;
-  /** The model's first class and its probability, as text ("Sneaker 97.3%"); `classes` has them as fields. */
+  /** The model's first class and its probability, as text ("Sneaker 97.3%", "mean: 0 99.8%" with topOfMean); `classes` has them as fields. */
   top: string;
   /** The model's three likeliest classes: index, label and probability. */
   classes: { index: number; label: string; prob: number }[];
+  /** The classes are ranked by an output's mean over its positions, not one prediction (ImageResult.topOfMean). */
+  topOfMean?: true;
   topNodes: { layer: string; index: number; value: number; p: number }[];
   /** Each calibrated part's own score and q (null in JSON without calibration): which evidence made the verdict. */
   parts: PartEvidence[];
@@ -84,8 +86,9 @@ export function scoreLine(r: ImageResult): ScoreLine {
     ...(r.verdictReason ? { verdictReason: r.verdictReason } : {}),
     calibrationCount: r.calibrationCount,
     fpr: r.fpr,
-    top: `${r.top[0].label} ${(100 * r.top[0].prob).toFixed(1)}%`,
+    top: `${r.topOfMean ? 'mean: ' : ''}${r.top[0].label} ${(100 * r.top[0].prob).toFixed(1)}%`,
     classes: r.top.map(({ index, label, prob }) => ({ index, label, prob })),
+    ...(r.topOfMean ? { topOfMean: r.topOfMean } : {}),
     topNodes: r.topNodes.map((n) => ({ layer: n.layer, index: n.index, value: n.value, p: n.p })),
     parts: r.parts,
     ...(r.jointQ === undefined ? {} : { jointQ: r.jointQ }),

@@ -108,7 +108,7 @@ export class Detector {
     const f = this.features;
     const { fpr, scoring, topNodes } = DEFAULTS;
     const timings = { decode: decodeMs, preprocess: preprocessMs, inference: inferenceMs };
-    const run = { file, img, logits: logits[0], values: nodes, timings, classNames: f.spec.classNames, provider: f.provider, probabilities: f.model.classProbabilities };
+    const run = { file, img, logits: logits[0], values: nodes, timings, classNames: f.spec.classNames, provider: f.provider, probabilities: f.model.classProbabilities, classMap: f.model.classMap };
     return scorer.result(run, { fpr, scoring, topNodes, ...opts });
   }
 

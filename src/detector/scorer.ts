@@ -46,6 +46,8 @@ export interface ImageRun {
   classNames?: string[];
   provider: ImageResult['provider'];
   probabilities: ClassProbabilities;
+  /** The logits are a map's means over its positions (InstrumentedModel.classMap). */
+  classMap: boolean;
 }
 
 export class Scorer {
@@ -94,7 +96,7 @@ export class Scorer {
 
   /** The full result of one image from its logits and node values. */
   result(image: ImageRun, opts: ScoreOptions): ImageResult {
-    const { file, img, logits, values, timings, classNames, provider, probabilities } = image;
+    const { file, img, logits, values, timings, classNames, provider, probabilities, classMap } = image;
     const s = this.score(values, opts.scoring, logits);
     const calibrationCount = this.calibrated;
     const verdict = verdictOf(s.q, opts.fpr, calibrationCount, this.calibrationProblem);
@@ -118,6 +120,7 @@ export class Scorer {
       width: img.width,
       height: img.height,
       top: topClasses(logits, classNames, probabilities),
+      ...(classMap ? { topOfMean: true as const } : {}),
       score: s.score,
       alpha: s.alpha,
       q: s.q,

@@ -201,7 +201,7 @@ export class ResultDetail extends LitElement {
       ${d.verdict === 'unusual' && d.codingNote ? html`<p class="reason" data-coding>This image is ${d.codingNote}</p>` : nothing}
       ${this.renderInputs(d)}
       <div>
-        The model says <strong>${d.top[0]?.label}</strong> (${(100 * (d.top[0]?.prob ?? NaN)).toFixed(1)}%).
+        ${d.topOfMean ? 'Averaged over its positions, the model\'s output ranks' : 'The model says'} <strong>${d.top[0]?.label}</strong>${d.topOfMean ? ' first' : ''} (${(100 * (d.top[0]?.prob ?? NaN)).toFixed(1)}%).
         ${d.decidedBy === 'gauss'
           ? html`Anomaly score ${fmtScore(d.score)}, the distance to known-good images in feature space (the part this profile's verdict follows);`
           : combined

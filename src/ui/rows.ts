@@ -38,7 +38,7 @@ export const isWaiting = (r: Row): boolean => r.state === 'queued' || r.state ==
 export function rowSummary(r: ImageResult): RowSummary {
   const t = r.timings;
   return {
-    top: r.top[0]?.label ?? '',
+    top: `${r.topOfMean ? 'mean: ' : ''}${r.top[0]?.label ?? ''}`,
     prob: r.top[0]?.prob ?? NaN,
     score: r.score,
     q: r.q,

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildDefaults } from '../../src/defaults.ts';
 import { oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from '../../src/detector/build-notes.ts';
+import { scoreLine } from '../../src/cli/output.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { classOutput, inspectModel } from '../../src/model/onnx.ts';
 import { InstrumentedModel } from '../../src/model/session.ts';
@@ -61,6 +62,18 @@ describe('a map of class scores (a segmentation output)', () => {
     const means = [0, 1, 2].map((c) => map.subarray(64 * c, 64 * (c + 1)).reduce((a, b) => a + b, 0) / 64);
     Array.from(logits[0]).forEach((v, c) => expect(v).toBeCloseTo(means[c], 5));
     d.release();
+  });
+
+  it('ranks its classes by those means, and a result says so rather than name one class the model predicts', async () => {
+    for (const [file, ofMean] of [['segmentation-map.onnx', true], ['rgb-opset11.onnx', false]] as const) {
+      const d = await Detector.create({ model: model(file), provider: 'wasm' });
+      const { profile } = await d.build(noiseImages(11, 30, 8), null, buildDefaults({ bins: 8, batchSize: 16 }));
+      d.useProfile(profile);
+      const r = await d.check(noiseImage(7, 8), 'x');
+      expect(r.topOfMean, file).toBe(ofMean || undefined);
+      expect(scoreLine(r).top.startsWith('mean: '), file).toBe(ofMean);
+      d.release();
+    }
   });
 });
 
