@@ -12,7 +12,6 @@ import {
   argmax,
   auc,
   buildProfile,
-  compareAuc,
   gaussStats,
   keepsEnergy,
   medianConfidence,
@@ -28,6 +27,7 @@ import {
   roc,
   scanOf,
   TPM_TAU,
+  versusPeers,
   type ScanSettings,
   type Profile,
   type WitnessFields,
@@ -37,7 +37,7 @@ import { Detector } from '../src/detector/index.ts';
 import { fisherScorer, empiricalMethod, histogramMethod, kdeMethod, productScorer, scoreSet, type PValueMethod } from '../src/evaluate.ts';
 import { backgroundOf, collectNodes, devTestSplit, SPLIT_SEED, type NodeSet } from '../src/node-sets.ts';
 import { fileSource, listImages } from '../src/cli/io.ts';
-import { versusText } from '../src/cli/eval-output.ts';
+import { levelPct, versusText } from '../src/cli/eval-output.ts';
 import { parseSpec } from '../src/model/spec.ts';
 import { reduceLayer } from '../src/model/reduce.ts';
 import type { BinStrategy, LayerLayout, PointP, ScoringName, Tail } from '../src/types.ts';
@@ -371,21 +371,21 @@ const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 const sizes = (h: Half) => ({ clean: devTestSplit(clean.rows)[h].length, anomalous: devTestSplit(anomalous[0].rows)[h].length });
 
 /**
- * The default against the peer of the highest AUC on each task, paired on the same images
- * (compareAuc): whether "at least the best peer" is more than noise, either way. Picking the peer
- * on the same half favours the peer.
+ * The default against every peer on each task, paired on the same images (core/versus.ts): whether
+ * "at least the best peer" is more than noise, either way, Bonferroni-corrected for the peers compared
+ * (the best peer is picked on the same half, which alone would favour the peer).
  */
 function versusBestPeer(h: Half) {
   const d = scores.get(DEFAULT_ID)!;
   return TASKS.map((task, ti) => {
-    const best = peerResults.filter((r) => r.task === task && r.half === h).reduce((a, b) => (b.auc > a.auc ? b : a));
-    const p = scores.get(best.name)!;
     const [nc, na] = [clean.rows, anomalous[ti].rows];
-    return { task, peer: best.name, ...compareAuc(half(d.clean, nc, h), half(d.tasks[ti], na, h), half(p.clean, nc, h), half(p.tasks[ti], na, h)) };
+    const on = (clean: number[], set: number[]) => ({ auc: aucOn(h, clean, set, ti), clean: half(clean, nc, h), anomalous: half(set, na, h) });
+    const peers = peerSpecs.map(([name]) => ({ name, ...on(scores.get(name)!.clean, scores.get(name)!.tasks[ti]) }));
+    return { task, ...versusPeers(on(d.clean, d.tasks[ti]), peers)! };
   });
 }
 const versus = { dev: versusBestPeer('dev'), test: versusBestPeer('test') };
-const VERSUS_NOTE = 'The peer is the one of the highest AUC on that set and half (chosen on the same images, which favours the peer). "no difference shown": the 95% interval of Δ holds 0.';
+const VERSUS_NOTE = `Against each of the ${peerSpecs.length} peers on the same images; the line gives the peer of the highest AUC on that set and half. Δ's interval is at 1 − 0.05/${peerSpecs.length} and p is multiplied by ${peerSpecs.length} (Bonferroni over the peers, since the best is picked on the same images): "behind" = behind at least one peer, "ahead" = ahead of every peer, "no difference shown" = neither.`;
 
 function tables(h: Half, L: string[], level: string): void {
   const { clean: nc, anomalous: na } = sizes(h);
@@ -407,7 +407,7 @@ function tables(h: Half, L: string[], level: string): void {
     L.push(`| peer: ${name} | ${mb(rs[0].bytes)} | | | | ${TASKS.map((t) => f3(rs.find((r) => r.task === t)?.auc)).join(' | ')} |`);
   }
   L.push('', `${level} The default against the best peer of each set, ${h} half (paired DeLong test on the same images)`, '', VERSUS_NOTE, '');
-  L.push('| set | default vs the best peer: AUCs, Δ = default − peer [95% interval], p |', '|---|---|');
+  L.push(`| set | default vs the best peer: AUCs, Δ = default − peer [${levelPct(1 - 0.05 / peerSpecs.length)} interval], p × ${peerSpecs.length} |`, '|---|---|');
   for (const v of versus[h]) L.push(`| ${v.task} | ${versusText(v)} |`);
   L.push('', `${level} Realised false-positive rate on the ${nc} clean images of the ${h} half (share with q <= FPR; Wilson 95% interval)`, '');
   L.push("A verdict that holds its rate has the nominal FPR inside or above the interval. Calibration: the calibration set, scored by the product's own code (core/score.ts).", '');

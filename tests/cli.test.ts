@@ -163,6 +163,14 @@ describe('CLI end to end on the default model', () => {
     expect(v.hi).toBeGreaterThanOrEqual(v.diff);
     expect(v.p).toBeGreaterThanOrEqual(0);
     expect(v.p).toBeLessThanOrEqual(1);
+    // ... against each of the 4 peers, Bonferroni over them: the interval at 1 − 0.05/4 and p times 4.
+    expect(v.peers).toBe(4);
+    expect(v.level).toBeCloseTo(0.9875, 12);
+    expect(v.against.map((c: { peer: string }) => c.peer)).toEqual(others.map((r: { method: string }) => r.method));
+    expect(v.adjusted.p).toBeCloseTo(Math.min(1, 4 * v.p), 12);
+    expect(v.adjusted.lo).toBeLessThan(v.lo);
+    expect(v.adjusted.hi).toBeGreaterThan(v.hi);
+    expect(['ahead', 'behind', 'no difference shown']).toContain(v.shows);
     expect(mine.aucSe).toBeGreaterThanOrEqual(0);
     // --plots: the set's ROC plot, and again on a log scale of false-positive rates (with the chance line), a curve per
     // method, each legend naming the method with the AUC the table gives.

@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { writeAtomic } from './io.ts';
 import { basename, extname } from 'node:path';
-import { calibrationNeeded, roc, wideSpread, type AucComparison } from '../core/index.ts';
+import { calibrationNeeded, roc, wideSpread, type Adjusted, type VersusPeers } from '../core/index.ts';
 import type { EvalRow, ScoredSet } from '../evaluate.ts';
 import type { NodeSet } from '../node-sets.ts';
 import type { EvalResult, LostImage, Split } from './eval.ts';
@@ -153,7 +153,7 @@ export function evalTable(results: EvalResult[]): string {
   }
   const versus = results.filter((r) => r.versusBestPeer);
   if (versus.length) {
-    lines.push('', 'histoscan against the best peer of each set (paired DeLong test on the same images; Δ = histoscan − peer, 95% interval):');
+    lines.push('', versusHeader(versus.map((r) => r.versusBestPeer!)));
     const sw = Math.max(...versus.map((r) => r.set.length));
     for (const r of versus) lines.push(`  ${r.method.padEnd(w)}  ${r.set.padEnd(sw)}  ${versusText(r.versusBestPeer!)}`);
   }
@@ -162,11 +162,22 @@ export function evalTable(results: EvalResult[]): string {
 
 const signed = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(3)}`;
 
-/** One comparison in words: the AUCs, Δ with its interval and p, and what it shows. */
-export function versusText(v: AucComparison & { peer: string }): string {
+/** A level as a percentage without trailing zeros: 95%, 98.75%, 99.17%. */
+export const levelPct = (level: number) => `${Number((100 * level).toFixed(2))}%`;
+
+/** The line above the comparisons: the test, the correction for the m peers compared, what each word claims. */
+export function versusHeader(vs: readonly VersusPeers[]): string {
+  const levels = [...new Map(vs.map((v) => [v.peers, `${levelPct(v.level)} for m = ${v.peers}`]))].sort(([a], [b]) => a - b).map(([, s]) => s).join(', ');
+  return `histoscan against the best peer of each set (paired DeLong test on the same images, against each of the set's m peers; Δ = histoscan − peer with its interval at 1 − 0.05/m (${levels}) and p times m, Bonferroni: "behind" = behind at least one peer, "ahead" = ahead of every peer):`;
+}
+
+/** One comparison in words: the AUCs, Δ with its interval and p corrected for the peers compared, and what it shows. */
+export function versusText(v: VersusPeers): string {
   // DeLong's variance needs two or more images on each side.
   if (!Number.isFinite(v.lo) || !Number.isFinite(v.hi)) return `${v.a.toFixed(3)} vs ${v.b.toFixed(3)} ${v.peer}: too few images to compare (two or more per side)`;
-  const shows = v.lo > 0 ? 'ahead' : v.hi < 0 ? 'behind' : 'no difference shown';
-  const p = v.p < 0.001 ? 'p < 0.001' : `p ${v.p.toFixed(3)}`;
-  return `${v.a.toFixed(3)} vs ${v.b.toFixed(3)} ${v.peer}: Δ ${signed(v.diff)} [${signed(v.lo)}, ${signed(v.hi)}], ${p}, ${shows}`;
+  const delta = (c: Adjusted) => `Δ ${signed(c.diff)} [${signed(c.lo)}, ${signed(c.hi)}], ${c.p < 0.001 ? 'p < 0.001' : `p ${c.p.toFixed(3)}`}`;
+  // Another peer decides it: histoscan is behind that one, or not shown ahead of it.
+  const d = v.decidedBy;
+  const by = d ? ` (${v.shows === 'behind' ? 'behind' : 'not shown ahead of'} ${d.peer}: ${delta(d)})` : '';
+  return `${v.a.toFixed(3)} vs ${v.b.toFixed(3)} ${v.peer}: ${delta(v.adjusted)}, ${v.shows}${by}`;
 }

@@ -1,9 +1,9 @@
 // `histoscan eval`: histoscan's p-value methods and the peers (Mahalanobis, k-NN, MSP, energy) on
 // the same images, AUC per method and anomalous set, one table.
-import { aucInterval, BackgroundIndex, compareAuc, costliest, NEAR_COPIES_SAID, realisedFpr, rowKeys, scanOf, UsageError, type AucComparison, type ImageError } from '../core/index.ts';
+import { aucInterval, BackgroundIndex, costliest, NEAR_COPIES_SAID, realisedFpr, rowKeys, scanOf, UsageError, versusPeers, type ImageError, type VersusPeers } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { Detector, FeatureExtractor, ImageSource } from '../detector/index.ts';
-import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type EvalRow, type Scorer } from '../evaluate.ts';
+import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
 import { backgroundOf, collectNodes, devTestSplit, type NodeSet } from '../node-sets.ts';
 import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
@@ -58,9 +58,10 @@ export interface EvalResult {
   aucSe: number;
   /**
    * histoscan's rows where peers ran on the same images: the paired DeLong comparison with the peer
-   * of the highest AUC on this set (diff = this row's AUC − the peer's, its 95% interval and p).
+   * of the highest AUC on this set (diff = this row's AUC − the peer's, its 95% interval and p), and
+   * over all the peers compared, Bonferroni-corrected (`adjusted`, `shows`: core/versus.ts).
    */
-  versusBestPeer?: AucComparison & { peer: string };
+  versusBestPeer?: VersusPeers;
   /** histoscan's calibrated rows: the share flagged by the verdict (q <= fpr) of the clean images (its realised FPR) and of this set. */
   atVerdict?: { clean: FlaggedRate; anomalous: FlaggedRate; /** Calibration images behind q: fewer than calibrationNeeded(fpr) cannot flag at all. */ calibrated: number };
   /**
@@ -236,15 +237,13 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   }
   partsOut?.write();
   if (flags.partsOut) console.error(`wrote ${flags.partsOut}: the part scores of each set's images, one JSON line per method and set`);
-  // Each histoscan method against the best peer of each set, paired on the same images.
+  // Each histoscan method against every peer of each set, paired on the same images (core/versus.ts: corrected for the peers compared).
   results.forEach((res, i) => {
     const mine = rows[i].scores;
     if (res.kind !== 'histoscan' || !mine) return;
-    const best = rows
-      .filter((r, j) => results[j].kind === 'peer' && r.set === res.set && r.scores?.clean.length === mine.clean.length && r.scores.anomalous.length === mine.anomalous.length)
-      .reduce<EvalRow | null>((b, r) => (b && b.auc >= r.auc ? b : r), null);
-    // The AUCs as the table gives them (DeLong's sums can differ in the last bits, and a rounding with them).
-    if (best?.scores) res.versusBestPeer = { peer: best.method, ...compareAuc(mine.clean, mine.anomalous, best.scores.clean, best.scores.anomalous), a: rows[i].auc, b: best.auc };
+    const peerRows = rows.filter((r, j) => results[j].kind === 'peer' && r.set === res.set && r.scores?.clean.length === mine.clean.length && r.scores.anomalous.length === mine.anomalous.length);
+    const v = versusPeers({ auc: rows[i].auc, ...mine }, peerRows.map((r) => ({ name: r.method, auc: r.auc, ...r.scores! })));
+    if (v) res.versusBestPeer = v;
   });
   const skipped = [...(known.refused ?? []), ...[background, clean, ...anomalous, calibration].flatMap((set) => set?.skipped ?? [])].map(skippedLine);
   return { results, skipped };

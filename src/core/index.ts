@@ -9,6 +9,7 @@ export * from './hsp.ts';
 export * from './pvalues.ts';
 export * from './scan.ts';
 export * from './metrics.ts';
+export * from './versus.ts';
 export * from './layout.ts';
 export { rng } from './rng.ts';
 export * from './verdict.ts';

@@ -1,3 +1,5 @@
+import { normalQuantileOfLog } from './normal.ts';
+
 /** ROC curve and AUC for scores where larger means "more anomalous". */
 export interface Roc {
   fpr: number[];
@@ -148,6 +150,9 @@ export function normalTail(z: number): number {
 }
 
 const Z95 = 1.959964;
+
+/** The normal z of a two-sided interval at `level` (1.959964 at 95%). */
+export const zOfLevel = (level: number): number => (level === 0.95 ? Z95 : -normalQuantileOfLog(Math.log((1 - level) / 2)));
 
 /** An AUC with its DeLong standard error and 95% interval (clipped to [0, 1]). */
 export interface AucInterval {
