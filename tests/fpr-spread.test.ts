@@ -51,3 +51,26 @@ describe("eval's realised FPR beside the spread of one small calibration", () =>
     expect(evalTable([row(100)])).toContain('clean 12.0% [6.4%, 21.3%] of 75; noise 100.0%');
   });
 });
+
+describe("eval's clean images flagged far beyond the FPR", () => {
+  const row = (rate: number, n: number, calibrated: number) =>
+    ({
+      method: 'histogram',
+      kind: 'histoscan',
+      set: 'rot90',
+      auc: 0.9,
+      bytes: 1e6,
+      scanMsPerImage: 1,
+      atVerdict: { clean: { level: 0.05, rate, lo: 0, hi: 1, n }, anomalous: { level: 0.05, rate: 1, lo: 0.8, hi: 1, n: 20 }, calibrated },
+    }) as unknown as EvalResult;
+
+  it('warns where even the spread of its calibration cannot explain the rate (a probe: 107 of 400 at 5%, calibrated on 40 training images)', () => {
+    expect(evalTable([row(107 / 400, 400, 40)])).toMatch(/warning: far more clean images flagged than the FPR allows \(even for a calibration on 40 images\): the clean images differ from the calibration images/);
+  });
+
+  it('says nothing of a rate the spread of a small calibration allows', () => {
+    expect(evalTable([row(0.12, 75, 19)])).not.toMatch(/far more clean images/);
+    expect(evalTable([row(0.058, 400, 19)])).not.toMatch(/far more clean images/);
+    expect(evalTable([row(0.03, 200, 200)])).not.toMatch(/far more clean images/);
+  });
+});

@@ -101,6 +101,14 @@ export function wideSpread(m: number, fpr: number): { lo: number; hi: number } |
 /** A batch's share of "unusual" verdicts is called out when this unlikely under the FPR. */
 export const EXCESS_LEVEL = 1e-3;
 
+/** Whether `unusual` of `checked` verdicts is far more than the FPR allows (excessNote's test; `eval`'s clean images take it too). */
+export function excessive(unusual: number, checked: number, fpr: number, calibrated = 0): boolean {
+  if (checked === 0) return false;
+  const k = Math.floor(fpr * (calibrated + 1) + 1e-9);
+  const tail = calibrated && k ? betaBinomialTail(unusual, checked, k, calibrated + 1 - k) : binomialTail(unusual, checked, fpr);
+  return tail < EXCESS_LEVEL;
+}
+
 /**
  * A sentence when a batch has far more "unusual" verdicts than the FPR allows for images like the
  * calibration set (tail below EXCESS_LEVEL): the verdict's guarantee holds only for images
@@ -111,10 +119,7 @@ export const EXCESS_LEVEL = 1e-3;
  * the binomial's, as if the rate were the FPR exactly.
  */
 export function excessNote(unusual: number, checked: number, fpr: number, calibrated = 0): string | null {
-  if (checked === 0) return null;
-  const k = Math.floor(fpr * (calibrated + 1) + 1e-9);
-  const tail = calibrated && k ? betaBinomialTail(unusual, checked, k, calibrated + 1 - k) : binomialTail(unusual, checked, fpr);
-  if (tail >= EXCESS_LEVEL) return null;
+  if (!excessive(unusual, checked, fpr, calibrated)) return null;
   const pct = (x: number) => `${+(100 * x).toFixed(1)}%`;
   const spread = calibrated ? ` (even allowing for the spread of a calibration on ${calibrated} images)` : '';
   return `${unusual} of ${checked} images (${pct(unusual / checked)}) are unusual, far more than the ${pct(fpr)} that images like the calibration set would give${spread}: either this batch differs from those images, or the profile was calibrated on another kind of image (calibrate on images from the source you check).`;
