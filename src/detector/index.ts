@@ -210,7 +210,8 @@ function profileOf(p: Profile | Uint8Array | ArrayBuffer): Profile {
 function checkFingerprint(p: Profile, fp: string): void {
   if (p.header.fingerprint && p.header.fingerprint !== fp) {
     throw new ProfileError(
-      `This profile was built for another model (profile fingerprint ${p.header.fingerprint.slice(0, 12)}…, model ${fp.slice(0, 12)}…). Build one for this model: on the command line with "histoscan profile", or in the page from known-good images (pick the model alone, then "Calibrate on your own images").`,
+      // Its file's name (where the profile records one): the same network exported again or retrained is another model too.
+      `This profile was built for another model${p.header.modelName ? `, ${p.header.modelName}` : ''} (profile fingerprint ${p.header.fingerprint.slice(0, 12)}…, model ${fp.slice(0, 12)}…): a profile holds for the model file it was built from, and the same network exported again (another opset) or retrained is another model. Build one for this model: on the command line with "histoscan profile", or in the page from known-good images (pick the model alone, then "Calibrate on your own images").`,
       'mismatch',
     );
   }
