@@ -312,6 +312,8 @@ describe('CLI end to end on the default model', () => {
     copyFileSync(MODEL, join(hf, 'onnx', 'model.onnx'));
     expect(cli(['inspect', '--model', hf]).stderr).toContain(`${hf} is a folder; give the model file in it: ${join(hf, 'onnx', 'model.onnx')}.`);
     expect(cli(['inspect', '--model', hsp]).stderr).toContain(`${hsp} is a histoscan profile, not a model: give it as --profile`);
+    // And the model given as the profile (a probe read only "does not start with the HSPF signature").
+    expect(cli(['score', '--model', MODEL, '--profile', MODEL, mixed]).stderr).toContain(`${MODEL} is an ONNX model, not a histoscan profile: give it as --model, and the .hsp file as --profile.`);
     // Each names the profile file it read.
     expect(cli(['score', '--model', MODEL, '--profile', bad, mixed]).stderr).toContain(`histoscan: ${bad}: Profile file is truncated`);
     expect(cli(['score', '--model', 'tests/fixtures/models/rgb-opset11.onnx', '--profile', hsp, mixed]).stderr).toContain(`histoscan: ${hsp}: This profile was built for another model`);

@@ -11,6 +11,7 @@ import { DEFAULTS } from '../defaults.ts';
 import { decodeImage } from '../model/decode-node.ts';
 import { checkImageBytes, HEAD_BYTES, MAX_PIXELS, TAIL_BYTES, WHOLE_READ_BYTES } from '../model/image-errors.ts';
 import { inspectModel, type ModelInfo } from '../model/onnx.ts';
+import { parseModel } from '../model/parse.ts';
 
 /** An image file's head and tail checked (image-errors.ts checkImageBytes), without reading it whole. */
 function checkHeadTail(path: string, size: number): void {
@@ -124,7 +125,19 @@ export function readProfile(path: string): Profile {
   try {
     return decodeProfile(bytes);
   } catch (e) {
+    // The model given as the profile (as readModelBytes says of the profile given as the model), not only "no HSPF signature".
+    if (e instanceof ProfileError && e.code === 'magic' && isModelBytes(bytes)) throw new UsageError(`${path} is an ONNX model, not a histoscan profile: give it as --model, and the .hsp file as --profile.`);
     throw naming(path, e);
+  }
+}
+
+/** Bytes that parse as an ONNX model (weights beside it too: still a model, not a profile). */
+function isModelBytes(bytes: Uint8Array): boolean {
+  try {
+    parseModel(bytes);
+    return true;
+  } catch (e) {
+    return e instanceof ModelError && e.code !== 'not-onnx';
   }
 }
 
