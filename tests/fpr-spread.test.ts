@@ -4,7 +4,7 @@ import { calibrationSpread } from '../src/core/verdict.ts';
 import { fprSpreadWarning } from '../src/detector/build-notes.ts';
 import { Detector, fileSource, listImages } from '../src/node.ts';
 import { evalTable } from '../src/cli/eval-output.ts';
-import type { EvalResult } from '../src/cli/eval.ts';
+import { atVerdictOf, type EvalResult } from '../src/cli/eval.ts';
 
 describe("one calibration's own false-positive rate", () => {
   it('calibrationSpread gives the 90% range of Beta(k, m + 1 - k) that README tabulates', () => {
@@ -53,24 +53,19 @@ describe("eval's realised FPR beside the spread of one small calibration", () =>
 });
 
 describe("eval's clean images flagged far beyond the FPR", () => {
-  const row = (rate: number, n: number, calibrated: number) =>
-    ({
-      method: 'histogram',
-      kind: 'histoscan',
-      set: 'rot90',
-      auc: 0.9,
-      bytes: 1e6,
-      scanMsPerImage: 1,
-      atVerdict: { clean: { level: 0.05, rate, lo: 0, hi: 1, n }, anomalous: { level: 0.05, rate: 1, lo: 0.8, hi: 1, n: 20 }, calibrated },
-    }) as unknown as EvalResult;
+  // q of n clean images, k of them at or below 5%; the anomalous images all flagged.
+  const q = (k: number, n: number) => ({ clean: Array.from({ length: n }, (_, i) => (i < k ? 0.01 : 0.5)), anomalous: [0.01, 0.01] });
+  const row = (k: number, n: number, calibrated: number) =>
+    ({ method: 'histogram', kind: 'histoscan', set: 'rot90', auc: 0.9, bytes: 1e6, scanMsPerImage: 1, atVerdict: atVerdictOf(q(k, n), 0.05, calibrated) }) as unknown as EvalResult;
 
   it('warns where even the spread of its calibration cannot explain the rate (a probe: 107 of 400 at 5%, calibrated on 40 training images)', () => {
-    expect(evalTable([row(107 / 400, 400, 40)])).toMatch(/warning: far more clean images flagged than the FPR allows \(even for a calibration on 40 images\): the clean images differ from the calibration images/);
+    expect(row(107, 400, 40).atVerdict!.cleanExcess).toBe(true); // in --json too
+    expect(evalTable([row(107, 400, 40)])).toMatch(/warning: far more clean images flagged than the FPR allows \(even for a calibration on 40 images\): the clean images differ from the calibration images/);
   });
 
   it('says nothing of a rate the spread of a small calibration allows', () => {
-    expect(evalTable([row(0.12, 75, 19)])).not.toMatch(/far more clean images/);
-    expect(evalTable([row(0.058, 400, 19)])).not.toMatch(/far more clean images/);
-    expect(evalTable([row(0.03, 200, 200)])).not.toMatch(/far more clean images/);
+    expect(evalTable([row(9, 75, 19)])).not.toMatch(/far more clean images/);
+    expect(evalTable([row(23, 400, 19)])).not.toMatch(/far more clean images/);
+    expect(evalTable([row(6, 200, 200)])).not.toMatch(/far more clean images/);
   });
 });

@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { writeAtomic } from './io.ts';
 import { basename, extname } from 'node:path';
-import { calibrationNeeded, excessive, roc, wideSpread, type Adjusted, type VersusPeers } from '../core/index.ts';
+import { calibrationNeeded, roc, wideSpread, type Adjusted, type VersusPeers } from '../core/index.ts';
 import type { EvalRow, ScoredSet } from '../evaluate.ts';
 import type { NodeSet } from '../node-sets.ts';
 import type { EvalResult, LostImage, Split } from './eval.ts';
@@ -117,7 +117,7 @@ function drawSpread(calibrated: number, fpr: number): string {
  * calibration images (a probe: background and calibration drawn from the model's training lines, clean lines it never
  * saw, 26.8% flagged at 5% without a word; 40 unseen lines calibrating the same background, 3.5%).
  */
-function cleanExcess(calibrated: number): string {
+function excessLine(calibrated: number): string {
   return `warning: far more clean images flagged than the FPR allows (even for a calibration on ${calibrated} images): the clean images differ from the calibration images (images the model was trained on calibrate it as more typical than new ones); calibrate on held-out images like the ones checked (--calibration).`;
 }
 
@@ -140,13 +140,13 @@ export function evalTable(results: EvalResult[]): string {
     lines.push('', `At the verdict's FPR ${pct(at)} (q <= ${at}): the share each calibrated method flags (Wilson 95% interval for the clean images, its realised FPR):`);
     for (const m of [...new Set(verdicts.map((r) => r.method))]) {
       const rs = verdicts.filter((r) => r.method === m);
-      const { clean: c, calibrated } = rs[0].atVerdict!;
+      const { clean: c, calibrated, cleanExcess } = rs[0].atVerdict!;
       const need = calibrationNeeded(at);
       // Nothing flagged because nothing can be: say so rather than print 0% for every set.
       if (calibrated < need) lines.push(`  ${m.padEnd(w)}  cannot flag at this FPR: ${calibrated} calibration images, at least ${need} are needed (give more with --calibration)`);
       else {
         lines.push(`  ${m.padEnd(w)}  clean ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] of ${c.n}${drawSpread(calibrated, at)}; ${rs.map((r) => `${r.set} ${pct(r.atVerdict!.anomalous.rate)}`).join(', ')}`);
-        if (excessive(Math.round(c.rate * c.n), c.n, at, calibrated)) lines.push(`  ${' '.repeat(w)}  ${cleanExcess(calibrated)}`);
+        if (cleanExcess) lines.push(`  ${' '.repeat(w)}  ${excessLine(calibrated)}`);
       }
     }
   }

@@ -1,6 +1,6 @@
 // `histoscan eval`: histoscan's p-value methods and the peers (Mahalanobis, k-NN, MSP, energy) on
 // the same images, AUC per method and anomalous set, one table.
-import { aucInterval, BackgroundIndex, costliest, NEAR_COPIES_SAID, realisedFpr, rowKeys, scanOf, UsageError, versusPeers, type ImageError, type VersusPeers } from '../core/index.ts';
+import { aucInterval, BackgroundIndex, costliest, excessive, NEAR_COPIES_SAID, realisedFpr, rowKeys, scanOf, UsageError, versusPeers, type ImageError, type VersusPeers } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { Detector, FeatureExtractor, ImageSource } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
@@ -48,6 +48,21 @@ export interface EvalFlags {
 /** A share of images flagged at the verdict, with its Wilson 95% interval (core/metrics.ts realisedFpr). */
 export type FlaggedRate = ReturnType<typeof realisedFpr>;
 
+export interface AtVerdict {
+  clean: FlaggedRate;
+  anomalous: FlaggedRate;
+  /** Calibration images behind q: fewer than calibrationNeeded(fpr) cannot flag at all. */
+  calibrated: number;
+  /** The clean images flagged far beyond what even this calibration's spread allows (core/verdict.ts excessive): they are not like the calibration images. */
+  cleanExcess: boolean;
+}
+
+/** The shares a calibrated method's verdict flags at `fpr`, from the q of the clean and the anomalous images. */
+export function atVerdictOf(q: { clean: ArrayLike<number>; anomalous: ArrayLike<number> }, fpr: number, calibrated: number): AtVerdict {
+  const clean = realisedFpr(q.clean, fpr);
+  return { clean, anomalous: realisedFpr(q.anomalous, fpr), calibrated, cleanExcess: excessive(Math.round(clean.rate * clean.n), clean.n, fpr, calibrated) };
+}
+
 export interface EvalResult {
   method: string;
   /** part: one of histoscan's calibrated parts scored alone (--parts). */
@@ -63,7 +78,7 @@ export interface EvalResult {
    */
   versusBestPeer?: VersusPeers;
   /** histoscan's calibrated rows: the share flagged by the verdict (q <= fpr) of the clean images (its realised FPR) and of this set. */
-  atVerdict?: { clean: FlaggedRate; anomalous: FlaggedRate; /** Calibration images behind q: fewer than calibrationNeeded(fpr) cannot flag at all. */ calibrated: number };
+  atVerdict?: AtVerdict;
   /**
    * Where the AUC is lost (not for a part's row): the clean images that outrank the largest share of
    * this set (a clean image that is itself unusual costs every anomalous image it passes) and the
@@ -228,7 +243,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
       scanMsPerImage: r.scanMsPerImage,
       images: { clean: Math.min(clean.rows, limit), anomalous: Math.min(n, limit) },
       ...(lost ? { lostOn: { clean: named(clean.files, lost.negatives), anomalous: named(set.files, lost.positives) } } : {}),
-      ...(r.q ? { atVerdict: { clean: realisedFpr(r.q.clean, flags.fpr), anomalous: realisedFpr(r.q.anomalous, flags.fpr), calibrated: calibration?.rows ?? 0 } } : {}),
+      ...(r.q ? { atVerdict: atVerdictOf(r.q, flags.fpr, calibration?.rows ?? 0) } : {}),
     };
   });
   if (flags.plots) {
