@@ -166,8 +166,11 @@ export function planReductions(layers: readonly LayerShape[], o: PlanBudget): Pl
   }
   const coarse = plan.layers.filter((l) => l.reduction !== 'element' && l.shape.length > 1);
   // What per element would have cost: why a plan far under its budget still coarsened them.
+  // The others' bytes too: coarsened layers whose per-element cost is under the budget puzzled a reader without them.
   const whole = coarse.reduce((a, l) => a + count(l, 'element') * per, 0);
-  if (coarse.length) plan.notes.push(`${coarse.length} of ${plan.layers.length} layers reduced below per-element nodes to fit ${fmtBytes(o.budget)} (per element, they alone would take ${fmtBytes(whole)}).`);
+  const rest = plan.layers.length - coarse.length;
+  const beside = rest ? `, beside the ${fmtBytes(plan.layers.filter((l) => !coarse.includes(l)).reduce((a, l) => a + l.bytes, 0))} of the other ${rest === 1 ? 'layer' : `${rest} layers`}` : '';
+  if (coarse.length) plan.notes.push(`${coarse.length} of ${plan.layers.length} layers reduced below per-element nodes to fit ${fmtBytes(o.budget)} (per element they would take ${fmtBytes(whole)}${beside}).`);
   return plan;
 }
 
