@@ -38,6 +38,20 @@ describe('calibration chooses the witnesses on pseudo-anomalies', () => {
   });
 });
 
+describe('a calibration reads each image at most twice', () => {
+  it('once for the table, once more for the pseudo-anomalies made from it (their kinds, or a blend beside it)', async () => {
+    const files = listImages(['data/calibration']).slice(0, 40);
+    const loads = new Array<number>(files.length).fill(0);
+    const d = await Detector.create({ model, profile });
+    const r = await d.calibrate(profile, { count: files.length, name: (i) => files[i], load: (i) => (loads[i]++, decodeImage(readFileSync(files[i]))) }, { batchSize: 20, fpr: 0.05 });
+    d.release();
+    expect(readWitnessNote(r.notes[0])!.count).toBe(39 * 6);
+    // Kind by kind, each of 39 images was decoded 7 times (once per kind, once as a blend's second), and once for the table.
+    expect(Math.max(...loads)).toBeLessThanOrEqual(2);
+    expect(loads.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(2 * files.length);
+  });
+});
+
 describe('a profile that tells its pseudo-anomalies apart no better than chance', () => {
   it('is warned about below a mean AUC of 0.6, saying what to check', () => {
     expect(chanceWarning(0.506).join('\n')).toMatch(/pseudo-anomalies \(jigsaw, .*\) are told from clean images hardly better than chance \(mean AUC 0\.506 at best\).*check its preprocessing/);

@@ -135,6 +135,49 @@ export function surrogate(kind: SurrogateKind, a: RgbaImage, b: RgbaImage, seed:
   }
 }
 
+/** Images by index, as a build reads them (detector/holdout.ts ImageSource). */
+interface Images {
+  count: number;
+  name(i: number): string;
+  load(i: number): Promise<RgbaImage>;
+}
+
+/**
+ * The pseudo-anomalies of calibration images as images to read, image by image: the kinds made from
+ * one image follow each other, so it is decoded once for them all, not once per kind (six times, and
+ * once more as a blend's second image: 100 large photos cost 700 decodes). Each keeps surrogateSource's
+ * index, its seed and its name, so the order changes no pseudo-anomaly. `kind(p)`: the p-th one's kind.
+ */
+export function surrogateImages(images: Images, width: number, height: number): Images & { kind(p: number): SurrogateKind } {
+  const kinds = SURROGATE_KINDS.length;
+  const n = surrogateCount(images.count) / kinds;
+  const source = (p: number) => {
+    const i = (p % kinds) * n + Math.floor(p / kinds);
+    return { i, ...surrogateSource(i, images.count) };
+  };
+  // The last two images read, at about the model's size: the one the kinds are made from and the blend's second.
+  const recent = new Map<number, Promise<RgbaImage>>();
+  const near = (i: number): Promise<RgbaImage> => {
+    let got = recent.get(i);
+    if (!got) {
+      got = images.load(i).then((a) => nearSize(a, width, height));
+      recent.set(i, got);
+      if (recent.size > 2) recent.delete(recent.keys().next().value!);
+    }
+    return got;
+  };
+  return {
+    count: n * kinds,
+    kind: (p) => source(p).kind,
+    name: (p) => `${source(p).kind} of ${images.name(source(p).image)}`,
+    load: async (p) => {
+      const s = source(p);
+      const a = await near(s.image);
+      return surrogate(s.kind, a, s.kind === 'mix' ? await near(s.other) : a, s.i);
+    },
+  };
+}
+
 /** The three options the pseudo-anomalies are scored by: every witness, with their joint look, the Gaussian part alone. */
 export type WitnessOption = 'all' | 'joint' | 'gauss';
 

@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, BackgroundIndex, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
+import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, surrogateCount, surrogateImages, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, BackgroundIndex, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, ImageError, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor } from './features.ts';
 import { pickImages, type ImageSource } from './holdout.ts';
@@ -138,19 +138,7 @@ async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan:
   const made = surrogateCount(images.count);
   if (!made) return { table, chance: [], notes: [`with ${table.count} calibration images (fewer than ${MIN_SURROGATE_IMAGES + 1}) no pseudo-anomalies are made to choose the witnesses: the verdict follows all of them.`] };
   const N = features.nodes;
-  const near = async (i: number) => nearSize(await images.load(i), features.spec.width, features.spec.height);
-  const source: ImageSource = {
-    count: made,
-    name: (i) => {
-      const s = surrogateSource(i, images.count);
-      return `${s.kind} of ${images.name(s.image)}`;
-    },
-    load: async (i) => {
-      const s = surrogateSource(i, images.count);
-      const a = await near(s.image);
-      return surrogate(s.kind, a, s.kind === 'mix' ? await near(s.other) : a, i);
-    },
-  };
+  const source = surrogateImages(images, features.spec.width, features.spec.height);
   // Their part scores, as a second table of the same columns, and each one's kind.
   const anomalies = new CalibrationCollector(pv, scan);
   const kinds: SurrogateKind[] = [];
@@ -159,7 +147,7 @@ async function chooseWitnessesOn(features: FeatureExtractor, pv: PValueFn, scan:
     (nodes, loaded, logits) => {
       for (let r = 0; r < loaded.length; r++) {
         anomalies.add(nodes.subarray(r * N, (r + 1) * N), logits[r]);
-        kinds.push(surrogateSource(loaded[r], images.count).kind);
+        kinds.push(source.kind(loaded[r]));
       }
     },
     // A calibration image that cannot be read was reported as one; a pseudo-anomaly made from it is left out.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseWitnesses, TIE_SE, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateSource, SURROGATE_IMAGES, SURROGATE_KINDS } from '../../src/core/surrogates.ts';
+import { chooseWitnesses, TIE_SE, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateImages, surrogateSource, SURROGATE_IMAGES, SURROGATE_KINDS } from '../../src/core/surrogates.ts';
 import { combine, partColumn } from '../../src/core/combine.ts';
 import { combinedOf } from '../../src/core/witnesses.ts';
 import { rng } from '../../src/core/rng.ts';
@@ -83,6 +83,26 @@ describe('pseudo-anomalies made from known-good images', () => {
       expect(of.map((s) => s.image)).toEqual(Array.from({ length: 100 }, (_, j) => 20 * j));
       expect(of.every((s) => s.other === s.image + 1)).toBe(true);
     }
+  });
+
+  it('are read image by image: each calibration image is decoded once for its kinds, and they are the same pseudo-anomalies', async () => {
+    const count = 30;
+    const images = Array.from({ length: count }, (_, i) => image(40, 30, 100 + i));
+    const loads = new Array<number>(count).fill(0);
+    const source = surrogateImages({ count, name: (i) => `img${i}`, load: async (i) => (loads[i]++, images[i]) }, 12, 10);
+    expect(source.count).toBe(surrogateCount(count));
+    const made = [];
+    for (let p = 0; p < source.count; p++) made.push({ name: source.name(p), kind: source.kind(p), image: await source.load(p) });
+    // The kind-major order read each source image six times and once more as a blend's second.
+    expect(Math.max(...loads)).toBe(1);
+    // The same pseudo-anomalies as surrogateSource's, each with its own index's seed.
+    const expected = Array.from({ length: source.count }, (_, i) => {
+      const s = surrogateSource(i, count);
+      const near = (j: number) => nearSize(images[j], 12, 10);
+      return { name: `${s.kind} of img${s.image}`, kind: s.kind, image: surrogate(s.kind, near(s.image), near(s.other), i) };
+    });
+    const key = (m: { name: string }) => m.name;
+    expect([...made].sort((x, y) => key(x).localeCompare(key(y)))).toEqual([...expected].sort((x, y) => key(x).localeCompare(key(y))));
   });
 });
 
