@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { thumbnail } from '../src/cli/eval-output.ts';
-import { groupText, textLine, type ScoreLine } from '../src/cli/output.ts';
+import { groupText, resultSink, textLine, type GroupLine, type ScoreLine } from '../src/cli/output.ts';
 
 const line = (over: Partial<ScoreLine>): ScoreLine => ({
   file: 'a.png', score: 9, alpha: 0.1, q: 0.001, flagged: true, verdict: 'unusual', calibrationCount: 2000, fpr: 0.05, top: 'Shirt 91%', classes: [{ index: 6, label: 'Shirt', prob: 0.91 }], topNodes: [],
@@ -56,5 +56,28 @@ describe('thumbnail (the ROC page carries the images an AUC is lost on)', () => 
       { why: 'over 1 MB: not carried' },
       { why: 'unreadable' },
     ]);
+  });
+});
+
+describe('score --json is written as results come', () => {
+  const results = [
+    line({}),
+    { file: 'bad "name"\n.png', error: 'not an image', code: 'corrupt' as const },
+    line({ file: 'b.png', q: NaN, verdict: 'uncalibrated', verdictReason: 'no calibration', flagged: false, topNodes: [{ layer: 'conv', index: 3, value: 1.5, p: 0.01 }], classes: [] }),
+  ];
+  const group: GroupLine = { score: 3.2, alpha: 0.05, images: ['a.png', 'b.png'], nodes: 2, layers: [{ layer: 'conv', indices: [3, 7] }, { layer: 'fc', indices: [] }] };
+
+  it('each result before the batch ends, the same bytes as the whole document at the end', () => {
+    for (const [given, g] of [[results, group], [results, null], [results.slice(0, 1), null], [[], group], [[], null]] as const) {
+      let out = '';
+      const sink = resultSink('json', (s) => void (out += s));
+      for (const r of given) {
+        const before = out.length;
+        sink.add(r);
+        expect(out.length).toBeGreaterThan(before);
+      }
+      sink.end(g);
+      expect(out).toBe(`${JSON.stringify(g ? { results: given, group: g } : { results: given }, null, 2)}\n`);
+    }
   });
 });
