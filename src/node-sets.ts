@@ -17,28 +17,37 @@ export interface NodeSet {
 }
 
 export async function collectNodes(features: FeatureExtractor, name: string, src: ImageSource, batchSize: number, onProgress?: (p: Progress) => void): Promise<NodeSet> {
+  const rows = nodeRows(name, src);
+  const skip = new Map<number, Error>();
+  let done = 0;
+  await features.eachBatch(src, rows.add, { batchSize, skip, onBatch: (n) => onProgress?.({ done: (done += n), total: src.count, stage: name }) });
+  return rows.finish(features.nodes, [...skip].map(([i, e]) => toImageError(src.name(i), e)));
+}
+
+/**
+ * A node set gathered batch by batch, from whatever pass reads the images: collectNodes's own, or a
+ * build's counting pass (Detector.build's onRows), which then needs no pass of its own.
+ */
+export function nodeRows(name: string, src: ImageSource) {
   const chunks: Float32Array[] = [];
   const logits: Float32Array[] = [];
   const files: string[] = [];
-  const skip = new Map<number, Error>();
-  let done = 0;
-  await features.eachBatch(
-    src,
-    (nodes, loaded, l) => {
+  return {
+    add(nodes: Float32Array, loaded: number[], l: Float32Array[]): void {
       chunks.push(nodes);
       logits.push(...l);
       files.push(...loaded.map((i) => src.name(i)));
     },
-    { batchSize, skip, onBatch: (n) => onProgress?.({ done: (done += n), total: src.count, stage: name }) },
-  );
-  const values = new Float32Array(files.length * features.nodes);
-  let off = 0;
-  for (const c of chunks) {
-    values.set(c, off);
-    off += c.length;
-  }
-  const skipped = [...skip].map(([i, e]) => toImageError(src.name(i), e));
-  return { name, rows: files.length, nodes: features.nodes, values, logits, files, skipped };
+    finish(nodes: number, skipped: SkippedImage[]): NodeSet {
+      const values = new Float32Array(files.length * nodes);
+      let off = 0;
+      for (const c of chunks) {
+        values.set(c, off);
+        off += c.length;
+      }
+      return { name, rows: files.length, nodes, values, logits, files, skipped };
+    },
+  };
 }
 
 /** Seed of the evaluation's dev/test split (the data's own seed, data/README.md). */

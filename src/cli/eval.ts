@@ -4,7 +4,7 @@ import { aucInterval, BackgroundIndex, costliest, excessive, NEAR_COPIES_SAID, r
 import { DEFAULTS } from '../defaults.ts';
 import type { Detector, FeatureExtractor, ImageSource } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
-import { backgroundOf, collectNodes, devTestSplit, type NodeSet } from '../node-sets.ts';
+import { backgroundOf, collectNodes, devTestSplit, nodeRows, type NodeSet } from '../node-sets.ts';
 import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
 import { fileSource, heldOut, listImageFiles, writeAtomic } from './io.ts';
@@ -187,13 +187,15 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   const collect = (name: string, src: ImageSource) => collectReadable(f, name, src, onProgress);
   const bgSource = known.background;
   const settings = { bins: flags.bins, strategy: flags.strategy, classConditional: flags.classes, conditional: flags.conditional, combine: flags.combine, logits: flags.logits, gauss: flags.gauss, budget: flags.budget * 1e6, onProgress };
-  const built = scanWanted ? await detector.build(bgSource, null, settings) : null;
+  // The methods that fit on the background's node values take them from the build's counting pass (a third read of every image otherwise).
+  const needsBackground = wanted.some((m) => ['empirical', 'kde', 'mahalanobis', 'knn'].includes(m));
+  const fromBuild = scanWanted && needsBackground ? nodeRows('background', bgSource) : null;
+  const built = scanWanted ? await detector.build(bgSource, null, { ...settings, ...(fromBuild && { onRows: fromBuild.add }) }) : null;
   for (const n of built?.notes ?? []) console.error(`note: ${n}`);
   const scan = built && scanOf(built.profile);
   if (scan?.tail === 'both' && !known.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR (or at least 10 background images, every 5th of which calibrates)');
-  // Node values of the background: what the empirical and KDE methods and the feature-space peers fit on.
-  const needsBackground = wanted.some((m) => ['empirical', 'kde', 'mahalanobis', 'knn'].includes(m));
-  const background = needsBackground ? await collect('background', bgSource) : null;
+  // Node values of the background: what the empirical and KDE methods and the feature-space peers fit on (read here where the build replanned its layers).
+  const background = !needsBackground ? null : fromBuild && detector.features === f ? fromBuild.finish(f.nodes, built!.skipped) : await collect('background', bgSource);
   const clean = await collect('clean', known.clean);
   const anomalous: NodeSet[] = [];
   for (const s of known.anomalous) anomalous.push(await collect(s.name, s.images));

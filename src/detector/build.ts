@@ -40,6 +40,8 @@ export interface BuildOptions {
   modelName?: string;
   generator: string;
   onProgress?: (p: Progress) => void;
+  /** The counting pass's node values of each batch of background images (row-major), their positions in the source, and logits: for a caller that needs them too (eval's peers) instead of a pass of its own. */
+  onRows?: (nodes: Float32Array, loaded: number[], logits: Float32Array[]) => void;
   /** Checked between batches: set it to stop (cancellation). */
   signal?: { aborted: boolean };
 }
@@ -243,6 +245,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
       for (const c of labels) predicted.set(c, (predicted.get(c) ?? 0) + 1);
       builder.add(n, loaded.length, labels);
       gauss?.add(n, loaded.length, labels);
+      opts.onRows?.(n, loaded, logits);
       confidences.push(...logits.map(confidenceAboveChance));
       outputs = logits[0]?.length ?? outputs;
     },
