@@ -12,7 +12,7 @@ test('a channels-last layer is drawn one tile per channel, with the right node u
     // Node (y, x, c) sits at (y·W + x)·C + c; channel 3 alone has small p-values.
     const n = H * W * C;
     const p = Float32Array.from({ length: n }, (_, i) => (i % C === 3 ? 1e-4 : 1));
-    map.layer = { name: 'gelu', shape: [H, W, C], channelAxis: 2, values: new Float32Array(n), pMin: p, pMax: p };
+    map.layer = { name: 'gelu', shape: [H, W, C], channelAxis: 2, reduction: 'element', values: new Float32Array(n), pMin: p, pMax: p };
     await map.updateComplete;
     const canvas = map.shadowRoot!.querySelector('canvas')!;
     // Bright cells (the top of the cividis scale is yellow: red channel high), read in grid cells.
