@@ -64,25 +64,7 @@ def train(data, epochs=25):
     y = torch.tensor([label for _, label in data])
     perm = torch.randperm(len(data))
     xv, yv, x, y = x[perm[:300]], y[perm[:300]], x[perm[300:]], y[perm[300:]]
-    model = net()
-    opt = torch.optim.AdamW(model.parameters(), 3e-3, weight_decay=1e-4)
-    steps = len(x) // 64
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=epochs * steps)
-    for ep in range(epochs):
-        model.train()
-        p = torch.randperm(len(x))
-        for b in range(steps):
-            idx = p[b * 64:(b + 1) * 64]
-            loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-        model.eval()
-        with torch.no_grad():
-            acc = (model(xv).argmax(1) == yv).float().mean().item()
-        print(f'epoch {ep + 1}: validation accuracy {acc:.3f} ({time.time() - t0:.0f} s)', flush=True)
-    return model
+    return tl.fit(net(), x, y, xv, yv, epochs, t0)
 
 
 def save(name, images):

@@ -211,21 +211,14 @@ class Net(nn.Module):
         return self.head(self.pool(self.features(x)))
 
 
-def train():
-    rng, t0 = random.Random(1234), time.time()
-    data = [line(rng) for _ in range(6000)]
-    x = torch.tensor(np.stack([tensor(img) for img, _ in data]))
-    y = torch.tensor([label for _, label in data])
-    vrng = random.Random(999)
-    val = [line(vrng) for _ in range(500)]
-    xv, yv = torch.tensor(np.stack([tensor(img) for img, _ in val])), torch.tensor([label for _, label in val])
-    net, epochs = Net(), 30
+def fit(net, x, y, xv, yv, epochs, t0):
+    """AdamW with a one-cycle rate over batches of 64, the validation accuracy said after each epoch (the orientation model's build takes it too)."""
     opt = torch.optim.AdamW(net.parameters(), 3e-3, weight_decay=1e-4)
-    steps = len(data) // 64
+    steps = len(x) // 64
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=epochs * steps)
     for ep in range(epochs):
         net.train()
-        perm = torch.randperm(len(data))
+        perm = torch.randperm(len(x))
         for b in range(steps):
             idx = perm[b * 64:(b + 1) * 64]
             loss = nn.functional.cross_entropy(net(x[idx]), y[idx])
@@ -238,6 +231,17 @@ def train():
             acc = (net(xv).argmax(1) == yv).float().mean().item()
         print(f'epoch {ep + 1}: validation accuracy {acc:.3f} ({time.time() - t0:.0f} s)', flush=True)
     return net
+
+
+def train():
+    rng, t0 = random.Random(1234), time.time()
+    data = [line(rng) for _ in range(6000)]
+    x = torch.tensor(np.stack([tensor(img) for img, _ in data]))
+    y = torch.tensor([label for _, label in data])
+    vrng = random.Random(999)
+    val = [line(vrng) for _ in range(500)]
+    xv, yv = torch.tensor(np.stack([tensor(img) for img, _ in val])), torch.tensor([label for _, label in val])
+    return fit(Net(), x, y, xv, yv, 30, t0)
 
 
 def save(name, images):
