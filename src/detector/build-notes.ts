@@ -90,6 +90,20 @@ export function oneClassWarning(predicted: Map<number, number>, classes: number,
 }
 
 /**
+ * A two-class model that puts (nearly) all its background in one class: images it puts in the other are
+ * measured against the first class's images only. A note, not a warning: a binary model's known-good input
+ * is often one kind (a probe's orientation model, profiled on upright lines, flagged most upside-down ones).
+ */
+export function otherClassNote(predicted: Map<number, number>, classes: number, names?: string[], map = false): string[] {
+  const { total, top, n } = topClass(predicted);
+  if (map || classes !== 2 || total < 20 || n < ONE_CLASS_SHARE * total) return [];
+  const name = (c: number) => names?.[c] ?? `class ${c}`;
+  return [
+    `the model puts ${n} of ${total} background images in one of its two classes (${name(top)}): images it puts in the other (${name(1 - top)}) are measured against images of ${name(top)}, and often read as unusual; if they are known-good inputs too, put some in the background.`,
+  ];
+}
+
+/**
  * Below this many background images a build warns: p-values cannot go below 1/(n + 1), about 1%,
  * so one node far out counts no more than one a little out (the bundled profile has 10,000).
  */

@@ -4,7 +4,7 @@ import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, Calibra
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, ImageError, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import type { FeatureExtractor } from './features.ts';
 import { pickImages, type ImageSource } from './holdout.ts';
-import { calibrationWarnings, chanceWarning, witnessNote, fewImagesWarning, fprSpreadWarning, nearCopyWarning, noneReadMessage, repeatWarning, twinWarning, oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from './build-notes.ts';
+import { calibrationWarnings, chanceWarning, witnessNote, fewImagesWarning, fprSpreadWarning, nearCopyWarning, noneReadMessage, repeatWarning, twinWarning, oneClassCalibrationWarning, oneClassWarning, otherClassNote, smallBackgroundWarning } from './build-notes.ts';
 
 export interface BuildOptions {
   bins: number;
@@ -280,6 +280,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const pooled = unfilled ? withoutClasses(built) : built;
   const profile: Profile = gauss ? { ...pooled, header: { ...pooled.header, gauss: gauss.finish() } } : pooled;
   const skipped = named(background, skip);
+  notes.push(...otherClassNote(predicted, outputs, features.spec.classNames, features.model.classMap));
   const part = !!opts.edgesFrom || (opts.planCount ?? 0) > background.count; // a shard, or the edges of shards to come
   const fed = [...smallBackgroundWarning(built.header.count, part), ...fewImagesWarning(built.header.count, built.header.bins, built.header.strategy), ...oneClassWarning(predicted, outputs, features.spec.classNames, features.model.classMap)];
   // A shard is calibrated after the merge (`calibrate` on the merged profile), which `merge` says.

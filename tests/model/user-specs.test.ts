@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildDefaults } from '../../src/defaults.ts';
-import { oneClassCalibrationWarning, oneClassWarning, smallBackgroundWarning } from '../../src/detector/build-notes.ts';
+import { oneClassCalibrationWarning, oneClassWarning, otherClassNote, smallBackgroundWarning } from '../../src/detector/build-notes.ts';
 import { scoreLine } from '../../src/cli/output.ts';
 import { Detector } from '../../src/detector/index.ts';
 import { classOutput, inspectModel } from '../../src/model/onnx.ts';
@@ -164,6 +164,14 @@ describe('a background the model puts in one class', () => {
     expect(oneClassWarning(counts(5, 5, 30), 10)).toEqual([]); // 75%
     expect(oneClassWarning(counts(0, 19), 10)).toEqual([]); // too few to say
     expect(oneClassWarning(counts(0, 40), 2)).toEqual([]); // two classes: a background of one kind is common
+    // ... and a note says what that means for the other class's images.
+    expect(otherClassNote(counts(1, 39), 2, ['upright', 'upside-down'])).toEqual([
+      'the model puts 39 of 40 background images in one of its two classes (upside-down): images it puts in the other (upright) are measured against images of upside-down, and often read as unusual; if they are known-good inputs too, put some in the background.',
+    ]);
+    expect(otherClassNote(counts(10, 30), 2)).toEqual([]); // 75%
+    expect(otherClassNote(counts(0, 19), 2)).toEqual([]); // too few to say
+    expect(otherClassNote(counts(0, 40), 3)).toEqual([]); // three classes: oneClassWarning speaks
+    expect(otherClassNote(counts(40), 2, undefined, true)).toEqual([]); // a map's means
   });
 
   it("is not named where the classes are a map's means (a text recogniser's CTC blank, a segmentation background), the same class for well-fed images", async () => {
