@@ -71,13 +71,16 @@ export function betaBinomialTail(x: number, n: number, a: number, b: number): nu
   return Math.max(0, Math.min(1, 1 - below));
 }
 
+/** The rank k = floor(fpr (m + 1)) at which m calibration scores put q at the FPR: one draw's own rate is Beta(k, m + 1 - k). */
+const flaggingRank = (m: number, fpr: number): number => Math.floor(fpr * (m + 1) + 1e-9);
+
 /**
  * The range in which one calibration on m images puts the profile's own false-positive rate, `level`
  * of such draws (0.9: the 5% and 95% quantiles of Beta(k, m + 1 - k), k = floor(fpr (m + 1)); its CDF
  * at x is P(Binomial(m, x) >= k)), by bisection. Null where m cannot flag at `fpr`.
  */
 export function calibrationSpread(m: number, fpr: number, level = 0.9): { lo: number; hi: number } | null {
-  const k = Math.floor(fpr * (m + 1) + 1e-9);
+  const k = flaggingRank(m, fpr);
   if (k < 1 || m < 1) return null;
   const quantile = (p: number) => {
     let lo = 0;
@@ -104,7 +107,7 @@ export const EXCESS_LEVEL = 1e-3;
 /** Whether `unusual` of `checked` verdicts is far more than the FPR allows (excessNote's test; `eval`'s clean images take it too). */
 export function excessive(unusual: number, checked: number, fpr: number, calibrated = 0): boolean {
   if (checked === 0) return false;
-  const k = Math.floor(fpr * (calibrated + 1) + 1e-9);
+  const k = flaggingRank(calibrated, fpr);
   const tail = calibrated && k ? betaBinomialTail(unusual, checked, k, calibrated + 1 - k) : binomialTail(unusual, checked, fpr);
   return tail < EXCESS_LEVEL;
 }
