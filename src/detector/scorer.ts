@@ -2,7 +2,7 @@
 // values into the result users see; holds no model and changes no state.
 import { axisField, beyondRange, codingNote, groupScan, histogramPValueFn, layerOffsets, layerReductions, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, softmaxTerms, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
 import type { ClassProbabilities } from '../model/session.ts';
-import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, RgbaImage, ScoringName, Timings } from '../types.ts';
+import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, Reduction, RgbaImage, ScoringName, Timings } from '../types.ts';
 
 export interface ScoreOptions {
   fpr: number;
@@ -52,6 +52,9 @@ export interface ImageRun {
 
 export class Scorer {
   readonly layers: LayerLayout[];
+  /** Where each layer's nodes start, and how each became nodes: the profile's, so worked out once, not per result. */
+  private readonly offsets: number[];
+  private readonly reductions: Reduction[];
   /** The profile's scan settings, its Gaussian part fitted once here rather than per image. */
   readonly scan: ScanSettings;
   /** Names of the calibrated parts, in calibration-row order. */
@@ -65,6 +68,8 @@ export class Scorer {
     readonly pvalues: PValueFn = histogramPValueFn(profile),
   ) {
     this.layers = profile.header.layers;
+    this.offsets = layerOffsets(this.layers);
+    this.reductions = layerReductions(profile.header);
     this.scan = scanOf(profile);
     this.partNames = partNames(this.scan, profile.header.nodes);
     const cal = profile.header.calibration;
@@ -100,8 +105,7 @@ export class Scorer {
     const s = this.score(values, opts.scoring, logits);
     const calibrationCount = this.calibrated;
     const verdict = verdictOf(s.q, opts.fpr, calibrationCount, this.calibrationProblem);
-    const offsets = layerOffsets(this.layers);
-    const reductions = layerReductions(this.profile.header);
+    const { offsets, reductions } = this;
     const layers = this.layers.map((l, i) => ({
       name: l.name,
       shape: l.shape,
