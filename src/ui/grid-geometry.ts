@@ -65,7 +65,7 @@ const onlyChannels = (l: MapLayer) => elementCount(l.shape) === l.shape[l.channe
 /** Whether node i is channel i's (feature i's in a [tokens, features] layer): its mean or max, or the one element of a [C, 1, 1] map. */
 export function perChannel(l: MapLayer): boolean {
   if (l.shape.length < 2) return false;
-  return l.reduction === 'channel-mean' || l.reduction === 'channel-max' || ((l.reduction === 'element' || !!poolGrid(l.reduction)) && onlyChannels(l));
+  return l.reduction === 'channel-mean' || l.reduction === 'channel-max' || onlyChannels(l);
 }
 
 /** How a layer's nodes stand for its tensor, for a caption: '' where one node is one element. */
