@@ -4,7 +4,7 @@ import { evidenceLooks } from '../core/witnesses.ts';
 import type { ImageError, ImageResult, PartEvidence, ScoringName } from '../types.ts';
 import type { Scorer } from '../detector/index.ts';
 import { nodesByLayer } from '../core/layout.ts';
-import { counted, ownMessage, printable } from '../core/words.ts';
+import { counted, ownMessage, printable, topLabel } from '../core/words.ts';
 
 export type Format = 'text' | 'json' | 'jsonl';
 
@@ -86,7 +86,7 @@ export function scoreLine(r: ImageResult): ScoreLine {
     ...(r.verdictReason ? { verdictReason: r.verdictReason } : {}),
     calibrationCount: r.calibrationCount,
     fpr: r.fpr,
-    top: `${r.topOfMean ? 'mean: ' : ''}${r.top[0].label} ${(100 * r.top[0].prob).toFixed(1)}%`,
+    top: `${topLabel(r)} ${(100 * r.top[0].prob).toFixed(1)}%`,
     classes: r.top.map(({ index, label, prob }) => ({ index, label, prob })),
     ...(r.topOfMean ? { topOfMean: r.topOfMean } : {}),
     topNodes: r.topNodes.map((n) => ({ layer: n.layer, index: n.index, value: n.value, p: n.p })),

@@ -3,6 +3,8 @@ export const counted = (n: number, noun: string): string => `${n.toLocaleString(
 /** Bytes in words, one way for the page, the CLI and the plan: "812 B", "95.9 kB", "5.84 MB", "562.3 MB". */
 export const fmtBytes = (b: number): string =>
   b >= 1e6 ? `${(b / 1e6).toFixed(b < 1e7 ? 2 : 1)} MB` : b >= 1e3 ? `${(b / 1e3).toFixed(1)} kB` : `${b} B`;
+/** A result's first class as the CLI and the page name it: "mean: " before it where the classes are an output's positional mean (ImageResult.topOfMean). */
+export const topLabel = (r: { top: readonly { label: string }[]; topOfMean?: true }): string => `${r.topOfMean ? 'mean: ' : ''}${r.top[0]?.label ?? ''}`;
 /** The first three of some names, and how many more. */
 export const someOf = (names: string[]): string => `${names.slice(0, 3).join(', ')}${names.length > 3 ? `, and ${names.length - 3} more` : ''}`;
 /** An error message without the file name it starts with, for a line or row that names the file already. */

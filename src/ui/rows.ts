@@ -1,6 +1,7 @@
 // The rows of the component's table: what a row holds and shows of its result, the batch's counts,
 // and the few full results kept for the detail view. Pure, apart from the cache's own map.
 import { verdictOf, type VerdictState } from '../core/verdict.ts';
+import { topLabel } from '../core/words.ts';
 import type { ImageResult } from '../types.ts';
 import type { BatchSummary } from './events.ts';
 
@@ -38,7 +39,7 @@ export const isWaiting = (r: Row): boolean => r.state === 'queued' || r.state ==
 export function rowSummary(r: ImageResult): RowSummary {
   const t = r.timings;
   return {
-    top: `${r.topOfMean ? 'mean: ' : ''}${r.top[0]?.label ?? ''}`,
+    top: topLabel(r),
     prob: r.top[0]?.prob ?? NaN,
     score: r.score,
     q: r.q,
