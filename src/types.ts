@@ -70,6 +70,12 @@ export interface LayerLayout {
   nodes: number;
 }
 
+/** A calibration table's own check (core/recheck.ts): made-up images' part scores per scoring (null: not finite), and the version that scored them. */
+export interface CalibrationCheck {
+  by?: string;
+  scores: Partial<Record<ScoringName, (number | null)[]>>;
+}
+
 export interface CalibrationTable {
   /** Held-out clean images behind the table. */
   count: number;
@@ -96,6 +102,8 @@ export interface CalibrationTable {
    * tell which of the two speaks better; absent: the one chosen, as in profiles made before.
    */
   hedged?: ScoringName[];
+  /** Part scores of made-up images, scored when the table was (core/recheck.ts): a later version that scores them otherwise says so. */
+  check?: CalibrationCheck;
 }
 
 export type ConditionalScan = 'mixed' | 'split' | 'added';

@@ -22,3 +22,4 @@ export * from './prototypes.ts';
 export * from './surrogates.ts';
 export * from './twins.ts';
 export * from './spec-diff.ts';
+export * from './recheck.ts';

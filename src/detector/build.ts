@@ -1,7 +1,8 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { addsJoint, argmax, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, surrogateCount, surrogateImages, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, BackgroundIndex, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
+import { addsJoint, argmax, makeCheck, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, surrogateCount, surrogateImages, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, BackgroundIndex, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, ImageError, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
+import { GENERATOR } from '../defaults.ts';
 import type { FeatureExtractor } from './features.ts';
 import { pickImages, type ImageSource } from './holdout.ts';
 import { calibrationWarnings, chanceWarning, witnessNote, fewImagesWarning, fprSpreadWarning, nearCopyWarning, noneReadMessage, repeatWarning, twinWarning, oneClassCalibrationWarning, oneClassWarning, otherClassNote, smallBackgroundWarning } from './build-notes.ts';
@@ -117,7 +118,8 @@ export async function calibrate(
   const kept = twins.size ? pickImages(images, [...Array(images.count).keys()].filter((i) => !twins.has(i))) : images;
   const scans = partsOf(scan, N);
   const { table, notes, chance } = await chooseWitnessesOn(features, pv, scan, scans, collector.finish(N, profileDigest(profile)), kept, opts, progress);
-  const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: table } };
+  const check = makeCheck(profile, pv, scan, Object.keys(table.scores) as ScoringName[], GENERATOR);
+  const calibrated: Profile = { ...profile, header: { ...profile.header, calibration: { ...table, check } } };
   // The witnesses the verdict follows (under every scoring the table holds): the Gaussian part alone is
   // one. The joint look adds no tie of its own (the calibration images that top it are those that top
   // single parts: tests/calibration-size.test.ts).

@@ -1,6 +1,6 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
-import { axisField, beyondRange, codingNote, groupScan, histogramPValueFn, layerOffsets, layerReductions, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, softmaxTerms, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
+import { axisField, beyondRange, checkDrift, codingNote, groupScan, histogramPValueFn, layerOffsets, layerReductions, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, softmaxTerms, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
 import type { ClassProbabilities } from '../model/session.ts';
 import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, Reduction, RgbaImage, ScoringName, Timings } from '../types.ts';
 
@@ -84,9 +84,12 @@ export class Scorer {
             ? `The profile has no calibration this version can use${by}: histoscan 0.1's tables cannot be ranked without counting each image against itself. Recalibrate with "histoscan calibrate".`
             : undefined;
     // Valid at its FPR all the same: the calibration ranks the parts as this version combines them.
+    const drift = cal && !this.calibrationProblem ? checkDrift(profile, this.pvalues, this.scan) : undefined;
     this.note = cal && !this.calibrationProblem && first
       ? `this profile was written by ${profile.header.generator}; since 0.2 its parts are combined otherwise, so verdicts can differ from those 0.1 gave (they hold the FPR all the same). Build it again with this version for what it adds since.`
-      : undefined;
+      : drift
+        ? `this profile's calibration table was scored by ${cal!.check!.by ?? 'another version'}, and this version scores its ${drift.part} part otherwise (${Number.isFinite(drift.by) ? `by ${(100 * drift.by).toPrecision(2)}%` : 'to or from a non-finite score'} on the table's own check): new images are ranked against scores of another kind, so the verdict may flag more or fewer than its FPR. Recalibrate with "histoscan calibrate".`
+        : undefined;
     Object.freeze(this);
   }
 

@@ -29,12 +29,15 @@ export interface PlanBudget {
 /** File bytes per calibration image: one float64 per part (6 with every part; up to 8 planned for) and scoring (3). */
 const CALIBRATION_BYTES = 8 * 8 * 3;
 
+/** The table's own check (core/recheck.ts): 3 made-up images' part scores, up to 24 JSON characters each. */
+const CHECK_BYTES = 3 * 8 * 3 * 24;
+
 /** How a budget too small is raised, wherever a plan is made. */
 const RAISE = 'Raise the budget (--budget in the CLI, the budget attribute of <histoscan-detector>).';
 
 /** Beside the histograms and the Gaussian statistics: the JSON header (settings, the layer list) and the calibration table. */
 function headerBytes(layers: readonly Pick<LayerShape, 'name'>[], calibration = 0): number {
-  return 2_000 + layers.reduce((a, l) => a + 90 + l.name.length, 0) + calibration * CALIBRATION_BYTES;
+  return 2_000 + layers.reduce((a, l) => a + 90 + l.name.length, 0) + (calibration ? CHECK_BYTES + calibration * CALIBRATION_BYTES : 0);
 }
 
 export interface LayerShape {
