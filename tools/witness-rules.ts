@@ -40,6 +40,17 @@ const withModelLooks = (looks: number[][]) => {
   const groups = [s + 1, ...looks.map((l) => l.length)];
   return rule(idx, 'tpm', groups, groups.map((): Combination => 'min')); // a lone part's rule is never used
 };
+/** The shipped rule with these scans ranked from below as its quiet looks (in the scans' witness), with the joint look at every part or not. */
+const quietLooks = (below: number[], joint: boolean) => {
+  const idx = [...scans, ...below.map((c) => -c - 1), ...others];
+  const groups = [s + below.length, ...others.map(() => 1)];
+  const m = clean.calibration.length / k;
+  const rows: number[] = [];
+  const look = (row: (c: number) => number) => idx.map((c) => (c < 0 ? -row(-c - 1) : row(c)));
+  for (let i = 0; i < m; i++) rows.push(...look((c) => clean.calibration[i * k + c]));
+  const at = joint ? idx.flatMap((c, i) => (c < 0 ? [] : [i])) : undefined;
+  return (p: number[]) => combine(look((c) => p[c]), rows, 'tpm', groups, witnessRules('tpm', groups), at).score;
+};
 const E = named('energy');
 const G = named('gauss');
 const all = [...scans, ...others];
@@ -60,6 +71,15 @@ const candidates: Rule[] = [
   ['Tippett across [scans by TPM] [model-level by Fisher]', rule(all, 'min', [s, model], ['tpm', 'fisher'])],
   ['Fisher across [scans by TPM] [model-level by Fisher]', rule(all, 'fisher', [s, model], ['tpm', 'fisher'])],
   ['every part its own witness (TPM)', rule(all, 'tpm')],
+  ...(named('upper:class') >= 0
+    ? ([
+        ['quiet [upper], joint (equals "... their joint look")', quietLooks([named('upper')], true)],
+        ['quiet [upper, upper:class], joint', quietLooks([named('upper'), named('upper:class')], true)],
+        ['quiet [upper, upper:class]', quietLooks([named('upper'), named('upper:class')], false)],
+        ['quiet [upper:class], joint', quietLooks([named('upper:class')], true)],
+        ['quiet [upper, upper:class, lower:class], joint', quietLooks([named('upper'), named('upper:class'), named('lower:class')], true)],
+      ] as Rule[])
+    : []),
   ...others.map((c): Rule => [`${clean.parts[c]} alone`, (p) => p[c]]),
   ['the scans alone (TPM)', rule(scans, 'tpm')],
   ...(E >= 0 && G >= 0
