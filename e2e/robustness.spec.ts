@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { bombHeader, manyFrameWebp, png } from '../tests/fixtures/png-bytes.ts';
+import { decodeProfile, encodeProfile } from '../src/core/hsp.ts';
 import { nothingLeaves, expectStrictCsp } from './fixtures/privacy.ts';
 import { el, openDemo, openEmbed, rows, shot, waitDone } from './helpers.ts';
 
@@ -298,4 +299,21 @@ test('1,000 images at once: bounded queue, responsive page, bounded memory, ever
   // Frames kept coming with fresh progress all through the batch (not one frozen stretch).
   expect(await page.evaluate(() => (window as unknown as { painted: Set<string> }).painted.size)).toBeGreaterThan(20);
   expect(heapAfter - heapBefore).toBeLessThan(150e6);
+});
+
+test("a profile whose calibration table this version scores otherwise says so, and still gives verdicts", async ({ page }) => {
+  // The bundled profile with its table's check moved as a changed scan would move it (its upper:class score 3% up).
+  const p = decodeProfile(readFileSync('public/profiles/fashion-cnn.hsp'));
+  const c = p.header.calibration!;
+  const hc = [...c.check!.scores.hc!];
+  const at = c.parts.indexOf('upper:class');
+  hc[at] = hc[at]! * 1.03;
+  const stale = encodeProfile({ ...p, header: { ...p.header, calibration: { ...c, check: { ...c.check!, scores: { ...c.check!.scores, hc } } } } });
+  await page.route((url) => url.pathname === '/stale.hsp', (route) => route.fulfill({ body: Buffer.from(stale), contentType: 'application/octet-stream' }));
+  await page.goto('/e2e/fixtures/embed.html?profile=/stale.hsp');
+  await expect(page.locator(`${el} .notice`)).toContainText(/scored by histoscan [\d.]+, and this version scores its upper:class part otherwise \(by 2\.9% on the table's own check\).*Recalibrate/, { timeout: 60_000 });
+  await page.locator(`${el} #files`).setInputFiles(['data/pgd-0.05/00001.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
+  await expect(rows(page).first()).toHaveAttribute('data-verdict', 'unusual');
 });
