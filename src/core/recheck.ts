@@ -54,6 +54,10 @@ export function makeCheck(p: Profile, pv: PValueFn, scan: ScanSettings, scorings
 /** Relative difference a score may show between JavaScript engines' last bits; a changed part moves far more. */
 const CHECK_TOLERANCE = 1e-6;
 
+/** Relative change from a to b: 0 for two non-finite scores (null), Infinity where only one is, or b is missing. */
+const moved = (a: number | null, b: number | null | undefined): number =>
+  a === null || b == null ? (a === b ? 0 : Infinity) : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-9);
+
 /**
  * Where this version scores the check's images otherwise than the table's check says: the part that
  * moved most and by how much (relative); undefined where all agree or the table has no check.
@@ -67,8 +71,7 @@ export function checkDrift(p: Profile, pv: PValueFn, scan: ScanSettings): { part
   for (const [f, was] of Object.entries(check.scores)) {
     const is = now[f as ScoringName]!;
     was.forEach((a, i) => {
-      const b = is[i];
-      const by = a === null || b === null ? (a === b ? 0 : Infinity) : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-9);
+      const by = moved(a, is[i]);
       if (by > CHECK_TOLERANCE && by > (worst?.by ?? 0)) worst = { part: table.parts[i % table.parts.length], by };
     });
   }

@@ -22,11 +22,11 @@ async function recalibrated(): Promise<Profile> {
 let made: Promise<Profile> | undefined;
 const calibrated = () => (made ??= recalibrated());
 
-/** The profile with one number of its table's check moved by a factor. */
-function moved(p: Profile, index: number, factor: number): Profile {
+/** The profile with one number of its table's check moved by a factor (null: stored as not finite). */
+function moved(p: Profile, index: number, factor: number | null): Profile {
   const c = p.header.calibration!;
   const hc = [...c.check!.scores.hc!];
-  hc[index] = hc[index]! * factor;
+  hc[index] = factor === null ? null : hc[index]! * factor;
   return { ...p, header: { ...p.header, calibration: { ...c, check: { ...c.check!, scores: { ...c.check!.scores, hc } } } } };
 }
 
@@ -50,6 +50,7 @@ describe("a calibration table's own check", () => {
     const s = new Scorer(moved(p, parts.indexOf('upper:class'), 1.012));
     expect(s.note).toMatch(new RegExp(`scored by ${GENERATOR.replace('.', '\\.')}, and this version scores its upper:class part otherwise \\(by 1\\.2% on the table's own check\\).*Recalibrate with "histoscan calibrate"`));
     expect(s.calibrated).toBe(30);
+    expect(new Scorer(moved(p, parts.indexOf('gauss'), null)).note).toMatch(/scores its gauss part otherwise \(to or from a non-finite score on the table's own check\)/);
     // A last-bit difference between engines is not a change of scoring.
     expect(new Scorer(moved(p, 0, 1 + 1e-9)).note).toBeUndefined();
   });
