@@ -16,18 +16,19 @@ const model = k - s;
 const scans = [...Array(s).keys()];
 const others = Array.from({ length: model }, (_, i) => s + i);
 
-/** A rule on a subset of the parts (`idx`; an index -c - 1 stands for part c looked at from below, as minus its score): their own calibration columns, groups and rules. */
-function rule(idx: number[], how: Combination, groups?: number[], within?: Combination[]): (p: number[]) => number {
+/** A rule on a subset of the parts (`idx`; an index -c - 1 stands for part c looked at from below, as minus its score): their own calibration columns, groups and rules; `joint`: with the joint look at the parts looked at from above. */
+function rule(idx: number[], how: Combination, groups?: number[], within?: Combination[], joint = false): (p: number[]) => number {
   const m = clean.calibration.length / k;
   const rows: number[] = [];
   const look = (row: (c: number) => number) => idx.map((c) => (c < 0 ? -row(-c - 1) : row(c)));
   for (let i = 0; i < m; i++) rows.push(...look((c) => clean.calibration[i * k + c]));
-  return (p) => combine(look((c) => p[c]), rows, how, groups, within).score;
+  const at = joint ? idx.flatMap((c, i) => (c < 0 ? [] : [i])) : undefined;
+  return (p) => combine(look((c) => p[c]), rows, how, groups, within, at).score;
 }
-/** The shipped rule with these scans also ranked from below, each one more look in the scans' witness. */
-const fromBelow = (below: number[]) => {
+/** The shipped rule with these scans also ranked from below, each one more look in the scans' witness; with the joint look or not. */
+const fromBelow = (below: number[], joint = false) => {
   const groups = [s + below.length, ...others.map(() => 1)];
-  return rule([...scans, ...below.map((c) => -c - 1), ...others], 'tpm', groups, witnessRules('tpm', groups));
+  return rule([...scans, ...below.map((c) => -c - 1), ...others], 'tpm', groups, witnessRules('tpm', groups), joint);
 };
 const named = (name: string) => clean.parts.indexOf(name);
 /** Every witness together (combineParts, as `score` runs it where the calibration did not choose the Gaussian part alone), with their joint look or not, weighed with the Gaussian part or not, against a calibration table. */
@@ -39,17 +40,6 @@ const withModelLooks = (looks: number[][]) => {
   const idx = [...scans, -named('upper') - 1, ...looks.flat()];
   const groups = [s + 1, ...looks.map((l) => l.length)];
   return rule(idx, 'tpm', groups, groups.map((): Combination => 'min')); // a lone part's rule is never used
-};
-/** The shipped rule with these scans ranked from below as its quiet looks (in the scans' witness), with the joint look at every part or not. */
-const quietLooks = (below: number[], joint: boolean) => {
-  const idx = [...scans, ...below.map((c) => -c - 1), ...others];
-  const groups = [s + below.length, ...others.map(() => 1)];
-  const m = clean.calibration.length / k;
-  const rows: number[] = [];
-  const look = (row: (c: number) => number) => idx.map((c) => (c < 0 ? -row(-c - 1) : row(c)));
-  for (let i = 0; i < m; i++) rows.push(...look((c) => clean.calibration[i * k + c]));
-  const at = joint ? idx.flatMap((c, i) => (c < 0 ? [] : [i])) : undefined;
-  return (p: number[]) => combine(look((c) => p[c]), rows, 'tpm', groups, witnessRules('tpm', groups), at).score;
 };
 const E = named('energy');
 const G = named('gauss');
@@ -73,11 +63,11 @@ const candidates: Rule[] = [
   ['every part its own witness (TPM)', rule(all, 'tpm')],
   ...(named('upper:class') >= 0
     ? ([
-        ['quiet [upper], joint (equals "... their joint look")', quietLooks([named('upper')], true)],
-        ['quiet [upper, upper:class], joint', quietLooks([named('upper'), named('upper:class')], true)],
-        ['quiet [upper, upper:class]', quietLooks([named('upper'), named('upper:class')], false)],
-        ['quiet [upper:class], joint', quietLooks([named('upper:class')], true)],
-        ['quiet [upper, upper:class, lower:class], joint', quietLooks([named('upper'), named('upper:class'), named('lower:class')], true)],
+        ['quiet [upper], joint (equals "... their joint look")', fromBelow([named('upper')], true)],
+        ['quiet [upper, upper:class], joint', fromBelow([named('upper'), named('upper:class')], true)],
+        ['quiet [upper, upper:class]', fromBelow([named('upper'), named('upper:class')])],
+        ['quiet [upper:class], joint', fromBelow([named('upper:class')], true)],
+        ['quiet [upper, upper:class, lower:class], joint', fromBelow([named('upper'), named('upper:class'), named('lower:class')], true)],
       ] as Rule[])
     : []),
   ...others.map((c): Rule => [`${clean.parts[c]} alone`, (p) => p[c]]),

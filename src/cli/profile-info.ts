@@ -1,6 +1,7 @@
 // `histoscan inspect --profile X.hsp`: what a profile holds, from its header, before it is used or shared.
 import { statSync } from 'node:fs';
-import { checkDrift, histogramPValueFn, layerOffsets, layerReductions, scanOf, type Profile } from '../core/index.ts';
+import { driftText, layerOffsets, layerReductions, type Profile } from '../core/index.ts';
+import { Scorer } from '../detector/scorer.ts';
 import { counted } from '../core/words.ts';
 import { fmtBytes } from '../core/words.ts';
 import { readProfile } from './io.ts';
@@ -10,7 +11,8 @@ function profileSummary(p: Profile, bytes: number) {
   const h = p.header;
   const rs = layerReductions(h);
   const check = h.calibration?.check;
-  const drift = check && checkDrift(p, histogramPValueFn(p), scanOf(p));
+  // The scorer's reading: a table it cannot use (another profile's, other parts) is not compared with its check.
+  const { drift, calibrationProblem } = new Scorer(p);
   return {
     bytes,
     generator: h.generator,
@@ -22,7 +24,9 @@ function profileSummary(p: Profile, bytes: number) {
     lossy: h.lossy ?? null,
     calibration: h.calibration?.count ?? 0,
     /** The table's own check (core/recheck.ts): who scored it, and whether this version scores alike (else the part that moved most, by its relative change); null for a table without one (before 0.4.19). */
-    check: check ? { scoredBy: check.by ?? null, agrees: !drift, ...(drift ? { part: drift.part, moved: drift.by } : {}) } : null,
+    /** Why this version cannot use the table, where it cannot (another profile's, other parts). */
+    calibrationProblem: calibrationProblem ?? null,
+    check: check && !calibrationProblem ? { scoredBy: check.by ?? null, agrees: !drift, ...(drift ? { part: drift.part, moved: drift.by } : {}) } : null,
     histograms: { strategy: h.strategy, bins: h.bins, nodes: h.nodes },
     layers: h.layers.map((l, i) => ({ name: l.name, shape: l.shape, reduction: rs[i], nodes: l.nodes })),
     // Layers whose nodes have histograms per predicted class too.
@@ -38,12 +42,12 @@ function profileSummary(p: Profile, bytes: number) {
 export const profileOf = (path: string) => profileSummary(readProfile(path), statSync(path).size);
 
 /** What the table's check says, after "calibrated on N images". */
-function checkText(c: ReturnType<typeof profileSummary>['check']): string {
+function checkText({ check: c, calibrationProblem }: ReturnType<typeof profileSummary>): string {
   const by = c?.scoredBy ?? 'its writer';
+  if (calibrationProblem) return `, which this version cannot use: ${calibrationProblem}`;
   if (!c) return ' (its table carries no check of its scoring: written before 0.4.19)';
   if (c.agrees) return ` (checked: this version scores its parts as ${by} did)`;
-  const moved = Number.isFinite(c.moved) ? `${(100 * c.moved!).toPrecision(2)}% ` : '';
-  return ` (checked: this version scores its ${c.part} part ${moved}otherwise than ${by} did; recalibrate with "histoscan calibrate")`;
+  return ` (checked: this version scores its ${c.part} part otherwise than ${by} did, ${driftText(c.moved!)}; recalibrate with "histoscan calibrate")`;
 }
 
 export function printProfile(path: string, json: boolean): void {
@@ -52,7 +56,7 @@ export function printProfile(path: string, json: boolean): void {
   const when = s.createdAt ? ` on ${s.createdAt.slice(0, 10)}` : '';
   console.log(`profile ${path}: ${s.bytes.toLocaleString('en')} bytes (${fmtBytes(s.bytes)}), written by ${s.generator ?? 'an unknown version'}${when}${s.modelName ? ` for ${s.modelName}` : ''}`);
   const coding = s.lossy === null ? '' : s.lossy ? `, ${s.lossy.toLocaleString('en')} of them lossy-coded` : ', all losslessly coded';
-  console.log(`  background ${counted(s.background, 'image')}${s.source ? ` (${s.source})` : ''}${coding}${s.merged ? `, merged from ${s.merged} shards` : ''}; ${s.calibration ? `calibrated on ${counted(s.calibration, 'image')}${checkText(s.check)}` : 'no calibration: it cannot flag'}`);
+  console.log(`  background ${counted(s.background, 'image')}${s.source ? ` (${s.source})` : ''}${coding}${s.merged ? `, merged from ${s.merged} shards` : ''}; ${s.calibration ? `calibrated on ${counted(s.calibration, 'image')}${checkText(s)}` : 'no calibration: it cannot flag'}`);
   console.log(`  ${s.histograms.strategy} B=${s.histograms.bins}, ${s.histograms.nodes.toLocaleString('en')} nodes${s.parts.length ? `; parts ${s.parts.join(', ')}` : ''}${s.classLayers ? `; per predicted class for the last ${counted(s.classLayers, 'layer')}` : ''}${s.gauss ? `; Gaussian part of ${s.gauss.d} features` : ''}`);
   for (const l of s.layers) console.log(`  ${l.name}  ${l.shape.join('x')}  ${l.reduction}  ${l.nodes.toLocaleString('en')} nodes`);
 }

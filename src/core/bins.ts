@@ -24,6 +24,12 @@ export function edgesPerNode(strategy: BinStrategy, bins: number): number {
   return strategy === 'uniform' ? 2 : bins + 1;
 }
 
+/** Edge k (0..B) of node j's bins: uniform bins' from the node's two stored ends, tail bins' as stored. */
+export function binEdge(p: Pick<Profile, 'header' | 'edges'>, j: number, k: number): number {
+  const { strategy, bins } = p.header;
+  return strategy === 'uniform' ? p.edges[2 * j] + ((p.edges[2 * j + 1] - p.edges[2 * j]) * k) / bins : p.edges[j * (bins + 1) + k];
+}
+
 /**
  * Bin of x for node j: the largest k in [0, B-1] with e_k <= x, clamped to the end bins.
  * Used both to count background values and to look up observed ones, so the two always agree.

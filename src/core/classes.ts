@@ -2,7 +2,7 @@
 // class over the class-conditional node range, on the pooled edges.
 import type { LayerLayout, NodeHistogramData, ProfileHeader } from '../types.ts';
 import { locateNode } from './layout.ts';
-import type { Profile } from './bins.ts';
+import { binEdge, type Profile } from './bins.ts';
 
 /**
  * Classes with fewer background images than this are scored against the pooled histograms: a
@@ -45,12 +45,9 @@ export function withoutClasses(p: Profile): Profile {
  */
 export function nodeHistogram(p: Profile, node: number, cls = -1): NodeHistogramData {
   const h = p.header;
-  const { bins, strategy } = h;
+  const { bins } = h;
   const { layer, index } = locateNode(h.layers, node);
-  const edges =
-    strategy === 'uniform'
-      ? Array.from({ length: bins + 1 }, (_, k) => p.edges[2 * node] + ((p.edges[2 * node + 1] - p.edges[2 * node]) * k) / bins)
-      : Array.from(p.edges.subarray(node * (bins + 1), (node + 1) * (bins + 1)));
+  const edges = Array.from({ length: bins + 1 }, (_, k) => binEdge(p, node, k));
   const block = h.classes && node >= h.classes.from && node < h.classes.to ? classBlock(h, cls) : null;
   const start = block ? block.offset + (node - h.classes!.from) * bins : node * bins;
   // Tails are stored as counts at or above each bin; a bin's own count is the difference.

@@ -103,7 +103,7 @@ export function validateHeader(h: unknown, version: number): asserts h is Profil
     choice(c.joint, parts.length > 1, 'joint look');
     choice(c.hedged, parts.includes('gauss'), 'hedge');
     const k = c.check as { by?: unknown; scores?: Record<string, unknown> } | undefined;
-    const checked = (f: string, v: unknown) => SCORINGS.includes(f as ScoringName) && Array.isArray(v) && v.length % parts.length === 0 && v.every((x) => x === null || typeof x === 'number');
+    const checked = (f: string, v: unknown) => SCORINGS.includes(f as ScoringName) && Array.isArray(v) && v.length > 0 && v.length % parts.length === 0 && v.every((x) => x === null || typeof x === 'number');
     if (k !== undefined && !(k && typeof k === 'object' && (k.by === undefined || typeof k.by === 'string') && k.scores && typeof k.scores === 'object' && Object.entries(k.scores).every(([f, v]) => checked(f, v)))) {
       bad('calibration check malformed');
     }

@@ -3,29 +3,31 @@
 // score otherwise (a changed scan, tail rule or Gaussian part), new images are ranked against a table
 // that another scoring made, and the verdict can flag more or fewer than its FPR without a sign.
 import type { CalibrationCheck, ScoringName } from '../types.ts';
-import type { Profile } from './bins.ts';
+import { binEdge, type Profile } from './bins.ts';
 import { rng } from './rng.ts';
 import { CalibrationCollector, type PValueFn, type ScanSettings } from './score.ts';
 
 export type { CalibrationCheck };
 
-/** Made-up images a check scores: enough to reach every part, few enough to cost a few images' scoring. */
+/**
+ * Made-up images a check scores: enough to reach every part, few enough to cost a few images' scoring.
+ * Frozen, with the seed and checkImages' drawing: a change to any of them would make every stored
+ * check differ from what this code scores, and say so of every profile written before it.
+ */
 const CHECK_IMAGES = 3;
 const CHECK_SEED = 20261205;
 
 /**
  * Node values and logits of the check's images, a function of the profile alone. Each node's value is
- * drawn by the pooled histogram's counts: the lower edge of its bin half the time (the atoms, ReLU's
- * zeros, where tie rules act), a point inside it otherwise. Image i's logits put it in the i-th
- * largest class, so the class-conditional histograms are read too.
+ * drawn by the pooled histogram's counts: at its bin's lower edge half the time (where atoms sit,
+ * ReLU's zeros, and tie rules act), a point inside the bin otherwise. Image i's logits put it in the
+ * i-th largest class (in turn), so the class-conditional histograms are read too.
  */
 export function checkImages(p: Profile): { x: Float32Array; logits: Float32Array }[] {
-  const { nodes, bins: B, strategy, classes } = p.header;
+  const { nodes, bins: B, classes } = p.header;
   const next = rng(CHECK_SEED);
   const K = Math.max(2, classes?.counts.length ?? p.header.spec?.classNames?.length ?? 2);
   const bySize = [...Array(K).keys()].sort((a, b) => (classes?.counts[b] ?? 0) - (classes?.counts[a] ?? 0));
-  const edge = (j: number, k: number) =>
-    strategy === 'uniform' ? p.edges[2 * j] + ((p.edges[2 * j + 1] - p.edges[2 * j]) * k) / B : p.edges[j * (B + 1) + k];
   return Array.from({ length: CHECK_IMAGES }, (_, i) => {
     const x = new Float32Array(nodes);
     for (let j = 0; j < nodes; j++) {
@@ -33,7 +35,8 @@ export function checkImages(p: Profile): { x: Float32Array; logits: Float32Array
       const t = j * B;
       let k = 0;
       for (let u = next() * p.tails[t]; k < B - 1 && u >= p.tails[t + k] - p.tails[t + k + 1]; k++) u -= p.tails[t + k] - p.tails[t + k + 1];
-      x[j] = next() < 0.5 ? edge(j, k) : edge(j, k) + next() * (edge(j, k + 1) - edge(j, k));
+      const [e, f] = [binEdge(p, j, k), binEdge(p, j, k + 1)];
+      x[j] = next() < 0.5 ? e : e + next() * (f - e);
     }
     const logits = Float32Array.from({ length: K }, () => 2 * next() - 1);
     logits[bySize[i % K]] += 4;
@@ -54,9 +57,9 @@ export function makeCheck(p: Profile, pv: PValueFn, scan: ScanSettings, scorings
 /** Relative difference a score may show between JavaScript engines' last bits; a changed part moves far more. */
 const CHECK_TOLERANCE = 1e-6;
 
-/** Relative change from a to b: 0 for two non-finite scores (null), Infinity where only one is, or b is missing. */
+/** Change from the stored a to this version's b, relative to a: 0 for two non-finite scores (null), Infinity where only one is, or b is missing. */
 const moved = (a: number | null, b: number | null | undefined): number =>
-  a === null || b == null ? (a === b ? 0 : Infinity) : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-9);
+  a === null || b == null ? (a === b ? 0 : Infinity) : Math.abs(a - b) / Math.max(Math.abs(a), 1e-9);
 
 /**
  * Where this version scores the check's images otherwise than the table's check says: the part that
@@ -77,3 +80,6 @@ export function checkDrift(p: Profile, pv: PValueFn, scan: ScanSettings): { part
   }
   return worst;
 }
+
+/** How far a part moved, for the words users read ("by 3.0%"). */
+export const driftText = (by: number): string => (Number.isFinite(by) ? `by ${(100 * by).toPrecision(2)}%` : 'to or from a non-finite score');

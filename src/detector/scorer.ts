@@ -1,6 +1,6 @@
 // An immutable scorer: one profile, one p-value method, and the core scoring module. Turns node
 // values into the result users see; holds no model and changes no state.
-import { axisField, beyondRange, checkDrift, codingNote, groupScan, histogramPValueFn, layerOffsets, layerReductions, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, softmaxTerms, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
+import { axisField, beyondRange, checkDrift, codingNote, driftText, groupScan, histogramPValueFn, layerOffsets, layerReductions, leastP, locateNode, partNames, pointPValues, profileDigest, scanOf, scoreImage, softmaxTerms, verdictOf, weighsGauss, type Profile, type PValueFn, type ScanSettings } from '../core/index.ts';
 import type { ClassProbabilities } from '../model/session.ts';
 import type { GroupScanResult, ImageResult, LayerLayout, NodeRef, Reduction, RgbaImage, ScoringName, Timings } from '../types.ts';
 
@@ -61,8 +61,10 @@ export class Scorer {
   readonly partNames: string[];
   /** Why the profile's calibration cannot be used, when it cannot. */
   readonly calibrationProblem: string | undefined;
-  /** What a user upgrading should know about the profile (one written by histoscan 0.1), for the CLI's notes and the page's warning. */
+  /** What a user upgrading should know about the profile (one written by histoscan 0.1, or a table this version scores otherwise), for the CLI's notes and the page's warning. */
   readonly note: string | undefined;
+  /** Where this version scores the table's own check otherwise (core/recheck.ts): the part that moved most, and how far; undefined where it agrees, or the table has no check or cannot be used. */
+  readonly drift: { part: string; by: number } | undefined;
   constructor(
     readonly profile: Profile,
     readonly pvalues: PValueFn = histogramPValueFn(profile),
@@ -84,11 +86,11 @@ export class Scorer {
             ? `The profile has no calibration this version can use${by}: histoscan 0.1's tables cannot be ranked without counting each image against itself. Recalibrate with "histoscan calibrate".`
             : undefined;
     // Valid at its FPR all the same: the calibration ranks the parts as this version combines them.
-    const drift = cal && !this.calibrationProblem ? checkDrift(profile, this.pvalues, this.scan) : undefined;
+    const drift = (this.drift = cal && !this.calibrationProblem ? checkDrift(profile, this.pvalues, this.scan) : undefined);
     this.note = cal && !this.calibrationProblem && first
       ? `this profile was written by ${profile.header.generator}; since 0.2 its parts are combined otherwise, so verdicts can differ from those 0.1 gave (they hold the FPR all the same). Build it again with this version for what it adds since.`
       : drift
-        ? `this profile's calibration table was scored by ${cal!.check!.by ?? 'another version'}, and this version scores its ${drift.part} part otherwise (${Number.isFinite(drift.by) ? `by ${(100 * drift.by).toPrecision(2)}%` : 'to or from a non-finite score'} on the table's own check): new images are ranked against scores of another kind, so the verdict may flag more or fewer than its FPR. Recalibrate with "histoscan calibrate".`
+        ? `this profile's calibration table was scored by ${cal!.check!.by ?? 'another version'}, and this version scores its ${drift.part} part otherwise (${driftText(drift.by)} on the table's own check): new images are ranked against scores of another kind, so the verdict may flag more or fewer than its FPR. Recalibrate with "histoscan calibrate".`
         : undefined;
     Object.freeze(this);
   }

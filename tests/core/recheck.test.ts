@@ -5,6 +5,7 @@ import { Detector } from '../../src/detector/index.ts';
 import { Scorer } from '../../src/detector/scorer.ts';
 import { GENERATOR } from '../../src/defaults.ts';
 import { listImages } from '../../src/cli/io.ts';
+import { fileSource } from '../../src/node.ts';
 import { decodeImage } from '../../src/model/decode-node.ts';
 
 const model = new Uint8Array(readFileSync('public/models/fashion-cnn.onnx'));
@@ -76,11 +77,27 @@ describe("a calibration table's own check", () => {
     expect(new Set(a.map((img) => img.logits.indexOf(Math.max(...img.logits)))).size).toBe(3);
   });
 
+  it("checks out on a profile of uniform bins too (edges from each node's two ends), and its images stay in range", async () => {
+    const d = await Detector.create({ model });
+    const files = listImages(['data/background'], () => {});
+    const built = await d.build(fileSource(files.slice(0, 60)), fileSource(files.slice(60, 90)), { strategy: 'uniform', bins: 8 });
+    d.release();
+    const p = built.profile;
+    expect(p.header.strategy).toBe('uniform');
+    expect(new Scorer(p).drift).toBeUndefined();
+    expect(new Scorer(moved(p, 0, 1.5)).drift).toMatchObject({ part: p.header.calibration!.parts[0], by: expect.closeTo(1 / 3, 9) });
+    for (const { x } of checkImages(p)) {
+      for (let j = 0; j < x.length; j++) if (!(x[j] >= p.lo[j] - 1e-6 * Math.abs(p.lo[j]) && x[j] <= p.hi[j] + 1e-6 * Math.abs(p.hi[j]))) throw new Error(`node ${j}: ${x[j]} outside [${p.lo[j]}, ${p.hi[j]}]`);
+    }
+  }, 120_000);
+
   it('survives the .hsp round trip to the last bit, and a malformed one is refused', async () => {
     const p = await calibrated();
     expect(decodeProfile(encodeProfile(p)).header.calibration!.check).toEqual(p.header.calibration!.check);
     const c = p.header.calibration!;
-    const bad = { ...p, header: { ...p.header, calibration: { ...c, check: { scores: { hc: [1, 2] } } } } };
-    expect(() => decodeProfile(encodeProfile(bad))).toThrowError(/calibration check malformed/);
+    for (const hc of [[1, 2], [], ['1']]) {
+      const bad = { ...p, header: { ...p.header, calibration: { ...c, check: { scores: { hc } } } } } as Profile;
+      expect(() => decodeProfile(encodeProfile(bad))).toThrowError(/calibration check malformed/);
+    }
   });
 });
