@@ -1,12 +1,15 @@
 // Core benchmark: p-value time per test vector and bytes held, histogram vs empirical vs KDE,
 // side by side in one run on ReLU-like synthetic activations. `npm run bench:core [-- --quick]`.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import {
   allocRanges,
   bruteEmpiricalPValues,
+  checkDrift,
   combineParts,
+  decodeProfile,
   edgesPerNode,
+  histogramPValueFn,
   histogramPValues,
   individualScan,
   kdePValues,
@@ -14,12 +17,14 @@ import {
   pointPValues,
   rng,
   ProfileBuilder,
+  scanOf,
   silvermanBandwidths,
   sortedEmpiricalPValues,
   type Background,
   type Profile,
 } from '../src/core/index.ts';
 import { progress } from '../src/cli/progress.ts';
+import { Scorer } from '../src/detector/scorer.ts';
 import type { BinStrategy } from '../src/types.ts';
 import { generator } from './synthetic.ts';
 
@@ -167,6 +172,22 @@ for (const m of quick ? [500, 2000] : [500, 2000, 10000]) {
   combineRows.push({ m, all: time(false), joint: time(true), hedged: time(false, true) });
 }
 
+// Loading the bundled profile: decoding it, then the scorer (with its table's check, core/recheck.ts), beside the check alone.
+const hsp = readFileSync('public/profiles/fashion-cnn.hsp');
+const loads: { decode: number; scorer: number; check: number }[] = [];
+for (let i = 0; i < 6; i++) {
+  const t0 = performance.now();
+  const p = decodeProfile(hsp);
+  const t1 = performance.now();
+  new Scorer(p);
+  const t2 = performance.now();
+  checkDrift(p, histogramPValueFn(p), scanOf(p));
+  loads.push({ decode: t1 - t0, scorer: t2 - t1, check: performance.now() - t2 });
+}
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+const loadRow = (k: 'decode' | 'scorer' | 'check') => ({ first: loads[0][k], warm: median(loads.slice(1).map((l) => l[k])) });
+const load = { decode: loadRow('decode'), scorer: loadRow('scorer'), check: loadRow('check') };
+
 const fmt = (ms: number | null) => (ms === null ? 'n/a' : ms < 1 ? ms.toFixed(3) : ms < 100 ? ms.toFixed(2) : ms.toFixed(0));
 const lines: string[] = [];
 lines.push('| nodes | background n | method | ms / test vector | bytes held | vs raw | speed-up vs sorted empirical | speed-up vs KDE |');
@@ -185,10 +206,14 @@ lines.push('', '| nodes | individual scan ms (Berk-Jones, a_max 0.5) |', '|---:|
 for (const s of scanRows) lines.push(`| ${s.nodes} | ${s.ms.toFixed(3)} |`);
 lines.push('', '| calibration rows m | combine ms / image, every witness | with their joint look | ratio | weighed with the Gaussian part | ratio |', '|---:|---:|---:|---:|---:|---:|');
 for (const c of combineRows) lines.push(`| ${c.m} | ${c.all.toFixed(3)} | ${c.joint.toFixed(3)} | ${(c.joint / c.all).toFixed(2)}x | ${c.hedged.toFixed(3)} | ${(c.hedged / c.all).toFixed(2)}x |`);
+lines.push('', '| loading the bundled profile (4.99 MB) | first ms | warm ms (median of 5) |', '|---|---:|---:|');
+lines.push(`| decode (.hsp → arrays) | ${load.decode.first.toFixed(1)} | ${load.decode.warm.toFixed(1)} |`);
+lines.push(`| scorer, with its table's check | ${load.scorer.first.toFixed(1)} | ${load.scorer.warm.toFixed(1)} |`);
+lines.push(`| the check alone | ${load.check.first.toFixed(1)} | ${load.check.warm.toFixed(1)} (${((100 * load.check.warm) / (load.decode.warm + load.scorer.warm)).toFixed(0)}% of decode + scorer) |`);
 const table = lines.join('\n');
 console.log(`\n${table}\n`);
 console.log(`bytes per node: uniform B: 8 + 8 + w*B; tail B: 8 + 4(B+1) + w*B (w = 1, 2 or 4 bytes per count); e.g. edgesPerNode(tail, 32) = ${edgesPerNode('tail', 32)}`);
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/core.json', JSON.stringify({ date: new Date().toISOString(), quick, rows, scan: scanRows, combine: combineRows }, null, 2));
+writeFileSync('bench/results/core.json', JSON.stringify({ date: new Date().toISOString(), quick, rows, scan: scanRows, combine: combineRows, load }, null, 2));
 writeFileSync('bench/results/core.md', table + '\n');
 console.log('wrote bench/results/core.json and bench/results/core.md');
