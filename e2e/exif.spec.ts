@@ -90,9 +90,9 @@ test("an unusual JPEG's detail says its compression alone may be why; an unusual
   await expect(page.locator(`${el} [data-summary] ~ [data-coding]`)).toContainText('1 of the 2 unusual images are lossy-coded (JPEG or lossy WebP)');
   await rows(page).nth(0).click();
   await expect(page.locator(`${el} #detail [data-verdict]`)).toHaveAttribute('data-verdict', 'unusual');
-  // The bundled profile (0.3.0) does not say how its background was coded: the note is conditional.
+  // The bundled profile records that all its background images were losslessly coded (an older profile's note is conditional: tests/model/coding.test.ts).
   await expect(page.locator(`${el} #detail [data-coding]`)).toHaveText(
-    "This image is a JPEG: where the profile's background images were not compressed alike, compression alone can make a clean image unusual.",
+    "This image is a JPEG, where all 10,000 of the profile's background images were losslessly coded: compression alone can make a clean image unusual. Build the profile from images coded as the ones you check (some of them saved as JPEG too).",
   );
   await shot(page, 'coding-note');
   await page.locator(`${el} #detail button.back`).click();
