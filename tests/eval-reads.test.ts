@@ -24,11 +24,12 @@ const flags = (methods: string): EvalFlags => ({
 
 async function evaluate(methods: string) {
   const background = counted(first('data/background', 60));
-  const known: EvalImages = { wanted: methods.split(','), background, calibration: first('data/calibration', 25), clean: first('data/clean', 20), anomalous: [{ name: 'pgd', images: first('data/pgd-0.1', 20) }] };
+  const calibration = counted(first('data/calibration', 25));
+  const known: EvalImages = { wanted: methods.split(','), background, calibration, clean: first('data/clean', 20), anomalous: [{ name: 'pgd', images: first('data/pgd-0.1', 20) }] };
   const d = await Detector.create({ model, reduction: 'channel-mean' });
   const { results } = await runEval(d, flags(methods), known, () => {});
   d.release();
-  return { reads: background.reads, auc: (m: string) => results.find((r) => r.method.startsWith(m))!.auc };
+  return { reads: background.reads, calibrationReads: calibration.reads, auc: (m: string) => results.find((r) => r.method.startsWith(m))!.auc };
 }
 
 describe('eval reads the background twice, as the build does', () => {
@@ -39,5 +40,13 @@ describe('eval reads the background twice, as the build does', () => {
     const alone = await evaluate('mahalanobis');
     expect(new Set(alone.reads)).toEqual(new Set([1]));
     expect(both.auc('mahalanobis')).toBe(alone.auc('mahalanobis'));
+  });
+
+  it("the other methods' calibration tables take the histogram calibration's node values: each calibration image read twice (table, pseudo-anomalies), not three times", async () => {
+    const both = await evaluate('histogram,empirical');
+    expect(Math.max(...both.calibrationReads)).toBe(2);
+    const alone = await evaluate('empirical');
+    expect(new Set(alone.calibrationReads)).toEqual(new Set([1]));
+    expect(both.auc('empirical')).toEqual(alone.auc('empirical'));
   });
 });

@@ -200,9 +200,11 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   const anomalous: NodeSet[] = [];
   for (const s of known.anomalous) anomalous.push(await collect(s.name, s.images));
   const calSource = scanWanted ? known.calibration : null;
-  const calibration = calSource ? await collect('calibration', calSource) : null;
-  // The witnesses the histogram's verdict follows, chosen as the product's calibration chooses them (on pseudo-anomalies made from the calibration images).
-  const calibrated = calSource && wanted.includes('histogram') ? await detector.calibrate(built!.profile, calSource, { batchSize: DEFAULTS.batchSize, fpr: flags.fpr, onProgress }) : null;
+  // The witnesses the histogram's verdict follows, chosen as the product's calibration chooses them (on pseudo-anomalies made from the calibration images);
+  // the other methods' tables take the calibration images' node values from its table's pass (a third read of every image otherwise).
+  const fromCal = calSource && wanted.includes('histogram') ? nodeRows('calibration', calSource) : null;
+  const calibrated = fromCal ? await detector.calibrate(built!.profile, calSource!, { batchSize: DEFAULTS.batchSize, fpr: flags.fpr, onProgress, onRows: fromCal.add }) : null;
+  const calibration = !calSource ? null : calibrated && detector.features === f ? fromCal!.finish(f.nodes, calibrated.skipped) : await collect('calibration', calSource);
   for (const n of calibrated?.notes ?? []) console.error(`note: ${n}`);
   for (const w of calibrated?.warnings ?? []) console.error(`warning: ${w}`);
   for (const w of twinWarnings(clean, anomalous, background, calibration)) console.error(`warning: ${w}`);

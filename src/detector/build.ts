@@ -79,7 +79,8 @@ export async function calibrate(
   profile: Profile,
   images: ImageSource,
   /** inBackground: nodeKey of every background image, and its near-copies (core/twins.ts BackgroundIndex), where the build has them. */
-  opts: Passes & { fpr: number; inBackground?: { has(key: string): boolean; near?(x: Float32Array): number } },
+  /** onRows: every image's node values as the table's pass reads them (eval's other methods calibrate on them, with no pass of their own). */
+  opts: Passes & Pick<BuildOptions, 'onRows'> & { fpr: number; inBackground?: { has(key: string): boolean; near?(x: Float32Array): number } },
   progress = tracker(calibrationImages(!!profile.header.gauss, images.count), opts),
 ): Promise<BuildResult> {
   if (images.count === 0) throw new UsageError(noneReadMessage(0, 'calibration', new Map()));
@@ -98,6 +99,7 @@ export async function calibrate(
   await features.eachBatch(
     images,
     (nodes, loaded, logits) => {
+      opts.onRows?.(nodes, loaded, logits);
       for (let r = 0; r < loaded.length; r++) {
         const x = nodes.subarray(r * N, (r + 1) * N);
         if (opts.inBackground?.has(nodeKey(x))) twins.add(loaded[r]);

@@ -185,7 +185,7 @@ const CREATE_OPTIONS = Object.keys({ model: 1, profile: 1, layers: 1, reduction:
 
 /** What build and calibrate take (Detector.build: BuildOptions and a plan), tied to their types as CREATE_OPTIONS is. */
 const BUILD_OPTIONS = Object.keys({ bins: 1, strategy: 1, tail: 1, pointP: 1, aMax: 1, classConditional: 1, conditional: 1, combine: 1, logits: 1, gauss: 1, budget: 1, batchSize: 1, fpr: 1, edgesFrom: 1, planCount: 1, source: 1, modelName: 1, generator: 1, onProgress: 1, onRows: 1, signal: 1, plan: 1 } satisfies Record<keyof BuildOptions | 'plan', 1>);
-const CALIBRATE_OPTIONS = Object.keys({ batchSize: 1, fpr: 1, onProgress: 1, signal: 1, inBackground: 1 } satisfies Record<keyof Parameters<typeof calibrate>[3], 1>);
+const CALIBRATE_OPTIONS = Object.keys({ batchSize: 1, fpr: 1, onProgress: 1, onRows: 1, signal: 1, inBackground: 1 } satisfies Record<keyof Parameters<typeof calibrate>[3], 1>);
 
 /** A build or calibration refused before it runs, where a setting is wrong (defaults.ts buildSettingProblems). */
 function refuseSettings(call: string, options: object, known: readonly string[]): void {
