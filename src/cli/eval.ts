@@ -2,7 +2,7 @@
 // the same images, AUC per method and anomalous set, one table.
 import { aucInterval, BackgroundIndex, costliest, excessive, NEAR_COPIES_SAID, realisedFpr, rowKeys, scanOf, UsageError, versusPeers, type ImageError, type VersusPeers } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
-import type { Detector, FeatureExtractor, ImageSource } from '../detector/index.ts';
+import type { Detector, FeatureExtractor, ImageSource, SkippedImage } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
 import { backgroundOf, collectNodes, devTestSplit, nodeRows, type NodeSet } from '../node-sets.ts';
 import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
@@ -71,11 +71,7 @@ export interface EvalResult {
   auc: number;
   /** DeLong standard error of the AUC (NaN for a part's row). */
   aucSe: number;
-  /**
-   * histoscan's rows where peers ran on the same images: the paired DeLong comparison with the peer
-   * of the highest AUC on this set (diff = this row's AUC − the peer's, its 95% interval and p), and
-   * over all the peers compared, Bonferroni-corrected (`adjusted`, `shows`: core/versus.ts).
-   */
+  /** histoscan's rows where peers ran on the same images: DeLong's paired comparison with the best peer (95%), and with all of them, Bonferroni-corrected (core/versus.ts). */
   versusBestPeer?: VersusPeers;
   /** histoscan's calibrated rows: the share flagged by the verdict (q <= fpr) of the clean images (its realised FPR) and of this set. */
   atVerdict?: AtVerdict;
@@ -185,26 +181,27 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   const f = detector.features;
   const scanWanted = scans(wanted);
   const collect = (name: string, src: ImageSource) => collectReadable(f, name, src, onProgress);
+  // A set's node values from a pass that read them anyway (build's counting, calibration's table), else a pass of their own (also where the build replanned).
+  const gathered = (rows: ReturnType<typeof nodeRows> | null, pass: { skipped: SkippedImage[] } | null, name: string, src: ImageSource) =>
+    rows && pass && detector.features === f ? rows.finish(f.nodes, pass.skipped) : collect(name, src);
   const bgSource = known.background;
   const settings = { bins: flags.bins, strategy: flags.strategy, classConditional: flags.classes, conditional: flags.conditional, combine: flags.combine, logits: flags.logits, gauss: flags.gauss, budget: flags.budget * 1e6, onProgress };
-  // The methods that fit on the background's node values take them from the build's counting pass (a third read of every image otherwise).
+  // The methods that fit on the background's node values (empirical, KDE, the feature-space peers) take them from the build's counting pass.
   const needsBackground = wanted.some((m) => ['empirical', 'kde', 'mahalanobis', 'knn'].includes(m));
   const fromBuild = scanWanted && needsBackground ? nodeRows('background', bgSource) : null;
   const built = scanWanted ? await detector.build(bgSource, null, { ...settings, ...(fromBuild && { onRows: fromBuild.add }) }) : null;
   for (const n of built?.notes ?? []) console.error(`note: ${n}`);
   const scan = built && scanOf(built.profile);
   if (scan?.tail === 'both' && !known.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR (or at least 10 background images, every 5th of which calibrates)');
-  // Node values of the background: what the empirical and KDE methods and the feature-space peers fit on (read here where the build replanned its layers).
-  const background = !needsBackground ? null : fromBuild && detector.features === f ? fromBuild.finish(f.nodes, built!.skipped) : await collect('background', bgSource);
+  const background = needsBackground ? await gathered(fromBuild, built, 'background', bgSource) : null;
   const clean = await collect('clean', known.clean);
   const anomalous: NodeSet[] = [];
   for (const s of known.anomalous) anomalous.push(await collect(s.name, s.images));
   const calSource = scanWanted ? known.calibration : null;
-  // The witnesses the histogram's verdict follows, chosen as the product's calibration chooses them (on pseudo-anomalies made from the calibration images);
-  // the other methods' tables take the calibration images' node values from its table's pass (a third read of every image otherwise).
+  // The histogram's witnesses, chosen as the product's calibration chooses them; its table's pass gives the other methods the calibration's node values.
   const fromCal = calSource && wanted.includes('histogram') ? nodeRows('calibration', calSource) : null;
   const calibrated = fromCal ? await detector.calibrate(built!.profile, calSource!, { batchSize: DEFAULTS.batchSize, fpr: flags.fpr, onProgress, onRows: fromCal.add }) : null;
-  const calibration = !calSource ? null : calibrated && detector.features === f ? fromCal!.finish(f.nodes, calibrated.skipped) : await collect('calibration', calSource);
+  const calibration = calSource ? await gathered(fromCal, calibrated, 'calibration', calSource) : null;
   for (const n of calibrated?.notes ?? []) console.error(`note: ${n}`);
   for (const w of calibrated?.warnings ?? []) console.error(`warning: ${w}`);
   for (const w of twinWarnings(clean, anomalous, background, calibration)) console.error(`warning: ${w}`);

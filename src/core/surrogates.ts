@@ -169,7 +169,10 @@ export function surrogateImages(images: Images, width: number, height: number): 
   return {
     count: n * kinds,
     kind: (p) => source(p).kind,
-    name: (p) => `${source(p).kind} of ${images.name(source(p).image)}`,
+    name: (p) => {
+      const s = source(p);
+      return `${s.kind} of ${images.name(s.image)}`;
+    },
     load: async (p) => {
       const s = source(p);
       const a = await near(s.image);

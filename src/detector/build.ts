@@ -78,8 +78,10 @@ export async function calibrate(
   features: FeatureExtractor,
   profile: Profile,
   images: ImageSource,
-  /** inBackground: nodeKey of every background image, and its near-copies (core/twins.ts BackgroundIndex), where the build has them. */
-  /** onRows: every image's node values as the table's pass reads them (eval's other methods calibrate on them, with no pass of their own). */
+  /**
+   * inBackground: nodeKey of every background image, and its near-copies (core/twins.ts BackgroundIndex), where the build has them.
+   * onRows: every image's node values as the table's pass reads them (eval's other methods calibrate on them, with no pass of their own).
+   */
   opts: Passes & Pick<BuildOptions, 'onRows'> & { fpr: number; inBackground?: { has(key: string): boolean; near?(x: Float32Array): number } },
   progress = tracker(calibrationImages(!!profile.header.gauss, images.count), opts),
 ): Promise<BuildResult> {
