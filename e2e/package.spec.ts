@@ -74,6 +74,8 @@ test('the tarball holds the builds and no data, tests or sources', () => {
   expect(files).toContain('package/dist-cli/node.d.ts');
   expect(files).toContain('package/dist-lib/histoscan.js');
   expect(files).toContain('package/custom-elements.json');
+  // README's links to the guides resolve in node_modules/histoscan too.
+  for (const guide of ['embedding', 'cli', 'method', 'evaluation', 'decisions']) expect(files).toContain(`package/docs/${guide}.md`);
   expect(files.filter((f) => /^package\/(data|tests|e2e|src|tools|eval|bench)\//.test(f))).toEqual([]);
   // Lit, comlink and onnxruntime-web are the installer's to resolve in the unbundled build.
   const element = readFileSync(join(work, 'node_modules/histoscan/dist-esm/ui/histoscan-detector.js'), 'utf8');
@@ -178,8 +180,8 @@ test('the element, installed and bundled by the installer, checks an image in a 
   expect((await events()).at(-1)).toMatchObject({ type: 'histoscan-result', file: 'clean.tif' });
 });
 
-test('bundled by esbuild as README says (the worker as its own entry, onnxruntime\'s .wasm beside it), the element checks an image', async ({ page }) => {
-  // esbuild and Rollup leave `new Worker(new URL(…))` to the page: README's two steps build and place what it names.
+test('bundled by esbuild as docs/embedding.md says (the worker as its own entry, onnxruntime\'s .wasm beside it), the element checks an image', async ({ page }) => {
+  // esbuild and Rollup leave `new Worker(new URL(…))` to the page: docs/embedding.md's steps build and place what it names.
   const out = join(work, 'esb');
   const esbuild = join(repo, 'node_modules/.bin/esbuild');
   run(esbuild, ['main.js', '--bundle', '--format=esm', '--outdir=esb/app']);

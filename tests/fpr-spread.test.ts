@@ -43,7 +43,7 @@ describe("eval's realised FPR beside the spread of one small calibration", () =>
       auc: 1,
       bytes: 1e6,
       scanMsPerImage: 1,
-      atVerdict: { clean: { level: 0.05, rate: 0.12, lo: 0.064, hi: 0.213, n: 75 }, anomalous: { level: 0.05, rate: 1, lo: 0.8, hi: 1, n: 20 }, calibrated },
+      atVerdict: { clean: { level: 0.05, rate: 0.12, lo: 0.064, hi: 0.213, n: 75, flagged: 9 }, anomalous: { level: 0.05, rate: 1, lo: 0.8, hi: 1, n: 20, flagged: 20 }, calibrated },
     }) as unknown as EvalResult;
 
   it('gives the range of a calibration on 19 images beside the Wilson interval, and nothing from about 60 up', () => {
@@ -60,6 +60,7 @@ describe("eval's clean images flagged far beyond the FPR", () => {
 
   it('warns where even the spread of its calibration cannot explain the rate (a probe: 107 of 400 at 5%, calibrated on 40 training images)', () => {
     expect(row(107, 400, 40).atVerdict!.cleanExcess).toBe(true); // in --json too
+    expect(row(107, 400, 40).atVerdict!.clean).toMatchObject({ flagged: 107, n: 400, rate: 107 / 400 });
     expect(evalTable([row(107, 400, 40)])).toMatch(/warning: far more clean images flagged than the FPR allows \(even for a calibration on 40 images\): the clean images differ from the calibration images/);
   });
 

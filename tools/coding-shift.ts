@@ -1,6 +1,6 @@
 // Clean images coded otherwise than the profile's background: the share flagged at FPR 5%, and the model's
 // accuracy, of the same clean test images as they are, as JPEG copies (jpeg-js) at three qualities, 5% brighter
-// and shifted by one pixel (README's table under "Like includes how the images were coded"), and what the profile
+// and shifted by one pixel (docs/cli.md's table under "Like includes how the images were coded"), and what the profile
 // detects: AUC of FGSM .05 and PGD .05 against the clean images as they are, on their test halves. With --mixed, the same against a
 // profile built and calibrated on a mix: a quarter each as they are and as JPEG q95, q75, q50.
 //

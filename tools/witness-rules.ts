@@ -1,5 +1,5 @@
 // Combination rules tried on recorded part scores: AUC per anomalous set and the mean, for the rule
-// histoscan ships and the others README and src/defaults.ts compare it with. Each rule runs
+// histoscan ships and the others docs/decisions.md and src/defaults.ts compare it with. Each rule runs
 // core/combine.ts itself on the calibration table the parts were ranked against, so the shipped
 // rule's row equals `histoscan eval`'s histogram row.
 //

@@ -60,7 +60,7 @@ export interface AtVerdict {
 /** The shares a calibrated method's verdict flags at `fpr`, from the q of the clean and the anomalous images. */
 export function atVerdictOf(q: { clean: ArrayLike<number>; anomalous: ArrayLike<number> }, fpr: number, calibrated: number): AtVerdict {
   const clean = realisedFpr(q.clean, fpr);
-  return { clean, anomalous: realisedFpr(q.anomalous, fpr), calibrated, cleanExcess: excessive(Math.round(clean.rate * clean.n), clean.n, fpr, calibrated) };
+  return { clean, anomalous: realisedFpr(q.anomalous, fpr), calibrated, cleanExcess: excessive(clean.flagged, clean.n, fpr, calibrated) };
 }
 
 export interface EvalResult {

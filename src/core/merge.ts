@@ -1,5 +1,5 @@
 // Merging shard profiles built on shared edges: counts add and extremes take min/max, which equals
-// the profile built on the union (the scale-out recipe in README).
+// the profile built on the union (the scale-out recipe in docs/cli.md).
 import type { ProfileHeader, ScanHeader } from '../types.ts';
 import { ProfileError } from './errors.ts';
 import { gaussReads, mergeGauss } from './gauss.ts';

@@ -51,9 +51,9 @@ export function auc(negatives: ArrayLike<number>, positives: ArrayLike<number>):
 
 /**
  * Share of clean images flagged at a nominal FPR (q <= level), with the Wilson 95% interval:
- * a verdict that holds its rate has `level` inside or above the interval.
+ * a verdict that holds its rate has `level` inside or above the interval. `flagged`: how many.
  */
-export function realisedFpr(q: ArrayLike<number>, level: number): { level: number; rate: number; lo: number; hi: number; n: number } {
+export function realisedFpr(q: ArrayLike<number>, level: number): { level: number; rate: number; lo: number; hi: number; n: number; flagged: number } {
   const n = q.length;
   let k = 0;
   for (let i = 0; i < n; i++) if (q[i] <= level) k++;
@@ -62,7 +62,7 @@ export function realisedFpr(q: ArrayLike<number>, level: number): { level: numbe
   const d = 1 + (z * z) / n;
   const c = (p + (z * z) / (2 * n)) / d;
   const h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
-  return { level, rate: p, lo: Math.max(0, c - h), hi: Math.min(1, c + h), n };
+  return { level, rate: p, lo: Math.max(0, c - h), hi: Math.min(1, c + h), n, flagged: k };
 }
 
 /** Midranks (1-based, ties share their mean rank) of `v`, in its own order. */

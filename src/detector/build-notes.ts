@@ -33,7 +33,7 @@ export function calibrationWarnings(count: number, fpr: number, groups: readonly
   return [];
 }
 
-/** Calibration images at which one profile's own rate is quoted as steady (README: 3.5%-6.7% at 5%). */
+/** Calibration images at which one profile's own rate is quoted as steady (docs/cli.md: 3.5%-6.7% at 5%). */
 const STEADY_CALIBRATION = 500;
 
 /**

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # histoscan and its peers on the text-line model (after tools/textline-model/build.py): one half of every set.
 #
-#   bash tools/textline-model/eval.sh test                 # the README's table (test halves)
+#   bash tools/textline-model/eval.sh test                 # docs/evaluation.md's table (test halves)
 #   bash tools/textline-model/eval.sh dev --parts-out P    # the dev halves; extra flags go to eval
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # histoscan and its peers on the ViT (after tools/vit-model/build.py): one half of every test folder.
 #
-#   bash tools/vit-model/eval.sh test                 # the README's table (test halves)
+#   bash tools/vit-model/eval.sh test                 # docs/evaluation.md's table (test halves)
 #   bash tools/vit-model/eval.sh dev --layers A,B     # a variant on the dev halves; extra flags go to eval
 set -euo pipefail
 cd "$(dirname "$0")/../.."
