@@ -20,6 +20,11 @@ test('checks dropped files and shows the verdict with the WASM fallback', async 
   await expect(page.locator(`${el} #detail hs-pvalue-map`)).toHaveCount(3);
   await page.locator(`${el} .nodes button`).first().click();
   await expect(page.locator(`${el} hs-node-histogram`)).toBeVisible();
+  // Every bar is seen: an atom's bin (this node's class holds all its images in one narrow bin) is a spike right of the axis, not a hairline under it.
+  const bars = await page.locator(`${el} hs-node-histogram rect.bar`).evaluateAll((rs) => rs.map((r) => ({ x: Number(r.getAttribute('x')), w: Number(r.getAttribute('width')), h: Number(r.getAttribute('height')) })));
+  const tallest = bars.reduce((a, b) => (b.h > a.h ? b : a));
+  expect(tallest.w).toBeGreaterThanOrEqual(3);
+  for (const b of bars.filter((b) => b.h > 0)) expect(b.w >= 2.5 && (b.w > 3 || b.x > 40), JSON.stringify(b)).toBe(true);
   await shot(page, 'detail');
   // The last layer's p-values are read from the predicted class's histograms: the one drawn says so.
   const maps = page.locator(`${el} #detail hs-pvalue-map canvas`);

@@ -108,7 +108,7 @@ test('builds a profile in the browser, downloads it and reuses it', async ({ pag
   // 7 calibration images (every 5th: half, 18, would not do either) cannot flag at 5%: the bundled profile, which can, stays in use.
   await expect(page.locator(`${el} [data-build]`)).toContainText('but not put in use: 7 calibration images cannot flag at FPR 5% (19 are needed: at least 38 images in all');
   await expect(page.locator(`${el} .chip`, { hasText: '10,000 images + 2,000 to calibrate' })).toBeVisible();
-  await expect(page.locator('#model-about')).toContainText('10,000 training images');
+  await expect(page.locator('#model-about')).toContainText('10,000 Fashion-MNIST images it was not trained on');
   // And it is the one that checks: a verdict at FPR 5%, not the build's "Not calibrated".
   await page.locator(`${el} #files`).setInputFiles(['data/clean/00010.png']);
   await waitDone(page, 1);

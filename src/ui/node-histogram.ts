@@ -12,6 +12,9 @@ import { counted } from '../core/words.ts';
  * Where the node's p-value came from the predicted class's histogram, that is the one drawn.
  * @tagname hs-node-histogram
  */
+/** The narrowest bar drawn, in viewBox units (440 across). */
+const SPIKE = 3;
+
 export class NodeHistogram extends LitElement {
   static override properties = {
     hist: { attribute: false },
@@ -91,9 +94,12 @@ export class NodeHistogram extends LitElement {
     return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label=${label}>
         ${h.counts.map((c, k) => {
           const x0 = xs(h.edges[k]);
-          const x1 = Math.max(x0 + 1, xs(h.edges[k + 1]));
+          const x1 = xs(h.edges[k + 1]);
+          // A bin narrower than a spike (an atom: a ReLU's 0, a constant border's value) is drawn SPIKE wide about its
+          // middle and right of the axis: at 1 px it hid under the axis or read as a hairline, though it often holds most images.
+          const [x, w] = x1 - x0 < SPIKE ? [Math.max(pad.l + 1, (x0 + x1 - SPIKE) / 2), SPIKE] : [x0, x1 - x0 - 0.5];
           const y = c > 0 ? Math.min(base - 1, ys(dens[k])) : base;
-          return svg`<rect class="bar" x=${x0} y=${y} width=${Math.max(1, x1 - x0 - 0.5)} height=${base - y}><title>${bins[k]}: ${counted(c, 'image')}</title></rect>`;
+          return svg`<rect class="bar" x=${x} y=${y} width=${w} height=${base - y}><title>${bins[k]}: ${counted(c, 'image')}</title></rect>`;
         })}
         <path class="axis" d="M ${pad.l} ${pad.t - 4} V ${base} H ${W - pad.r}"></path>
         ${ticks.map(
