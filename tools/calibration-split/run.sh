@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# How the calibration split moves the verdict's false-positive rate (docs/cli.md, "Verdicts"): 1,000 background images of
+# How the calibration split moves the verdict's false-positive rate (docs/cli.md, "The verdict and its calibration"): 1,000 background images of
 # data/ named by the class the model gives them (as folders sorted by class list them), then profiles calibrated
 #   spread: on every 5th image (what `profile` without --calibration and the page's build do),
 #   last:   on the last 200 by name (what the page's build did before 0.4.2),
