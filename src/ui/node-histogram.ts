@@ -4,6 +4,9 @@ import { fmtBins, fmtP, fmtTicks, fmtValue, layerLabel } from './format.ts';
 import { defineOnce } from './events.ts';
 import { counted } from '../core/words.ts';
 
+/** The narrowest bar drawn, in viewBox units (440 across). */
+const SPIKE = 3;
+
 /**
  * One node's background histogram with the observed value marked. Bars are as wide as their bins
  * in value space (tail bins can be much wider than the rest), so their height is a density
@@ -12,9 +15,6 @@ import { counted } from '../core/words.ts';
  * Where the node's p-value came from the predicted class's histogram, that is the one drawn.
  * @tagname hs-node-histogram
  */
-/** The narrowest bar drawn, in viewBox units (440 across). */
-const SPIKE = 3;
-
 export class NodeHistogram extends LitElement {
   static override properties = {
     hist: { attribute: false },
