@@ -5,7 +5,7 @@ import { DEFAULTS } from '../defaults.ts';
 import type { Detector, FeatureExtractor, ImageSource, SkippedImage } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
 import { backgroundOf, collectNodes, devTestSplit, nodeRows, type NodeSet } from '../node-sets.ts';
-import { fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
+import { checkPeers, fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } from '../peers/index.ts';
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
 import { fileSource, heldOut, listImageFiles, writeAtomic } from './io.ts';
 import { partsWriter, rocPage } from './eval-output.ts';
@@ -138,7 +138,7 @@ export interface EvalImages {
   wanted: string[];
   background: ImageSource;
   calibration: ImageSource | null;
-  /** What was held out to calibrate, where nothing was named (io.ts heldOut). */
+  /** What was held out of the background folder to calibrate, where nothing was named (io.ts heldOut): the peers learn from those images too. */
   note?: string;
   /** Background files left out of that split: their header is no image's. */
   refused?: ImageError[];
@@ -180,6 +180,7 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   const { wanted } = known;
   const f = detector.features;
   const scanWanted = scans(wanted);
+  checkPeers(wanted, f.layers, { features: flags.peerFeatures });
   const collect = (name: string, src: ImageSource) => collectReadable(f, name, src, onProgress);
   // A set's node values from a pass that read them anyway (build's counting, calibration's table), else a pass of their own (also where the build replanned).
   const gathered = (rows: ReturnType<typeof nodeRows> | null, pass: { skipped: SkippedImage[] } | null, name: string, src: ImageSource) =>
@@ -212,13 +213,13 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   if (wanted.includes('kde')) methods.push(kdeMethod(backgroundOf(background!, flags.kdeBackground)));
   const choice = calibrated?.profile.header.calibration;
   const scorers: Scorer[] = methods.map((m) => productScorer(m, scan!, calibration, m.name, m.name === 'histogram' ? choice : undefined));
-  const peers = new Set<string>();
+  // The peers calibrate nothing: they learn from every image of the background folder, also those held out to calibrate histoscan.
+  const learnFrom = [background, known.note ? calibration : null].filter((s) => s !== null);
   for (const name of PEER_NAMES.filter((p) => wanted.includes(p))) {
     onProgress({ done: 0, total: 1, stage: `fit ${name}` });
-    const s = peerScorer(fitPeer(name as PeerName, background ?? { rows: 0, values: new Float32Array(0), logits: [] }, f.layers, { features: flags.peerFeatures, k: flags.k }));
-    peers.add(s.name);
-    scorers.push(s);
+    scorers.push(peerScorer(fitPeer(name as PeerName, learnFrom, f.layers, { features: flags.peerFeatures, k: flags.k })));
   }
+  const peers = new Set(scorers.slice(methods.length).map((s) => s.name));
   const partsOut = flags.partsOut ? partsWriter(flags.partsOut) : undefined;
   const rows = evaluateMethods(scorers, clean, anomalous, {
     scorings: [flags.scoring],

@@ -143,6 +143,31 @@ interface Images {
 }
 
 /**
+ * `images` as the calibration pass reads them, keeping the ones its pseudo-anomalies are made from at
+ * about the model's size (nearSize), so that surrogateImages takes those copies instead of decoding each
+ * image a second time (a large JPEG takes a second or more; 200 copies at a 224×224 model's size take
+ * about 40 MB). A copy is what nearSize would make of the decoded image, so no pseudo-anomaly changes.
+ */
+export function keepingNear<T extends Images>(images: T, width: number, height: number): T {
+  const wanted = new Set<number>();
+  for (let p = 0; p < surrogateCount(images.count); p++) {
+    const s = surrogateSource(p, images.count);
+    wanted.add(s.image).add(s.other);
+  }
+  const near = new Map<number, RgbaImage>();
+  return {
+    ...images,
+    load: async (i: number) => {
+      const kept = near.get(i);
+      if (kept) return kept;
+      const a = await images.load(i);
+      if (wanted.has(i)) near.set(i, nearSize(a, width, height));
+      return a;
+    },
+  };
+}
+
+/**
  * The pseudo-anomalies of calibration images as images to read, image by image: the kinds made from
  * one image follow each other, so it is decoded once for them all, not once per kind (six times, and
  * once more as a blend's second image: 100 large photos cost 700 decodes). Each keeps surrogateSource's

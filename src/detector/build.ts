@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { addsJoint, argmax, makeCheck, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, surrogateCount, surrogateImages, ENERGY_MIN_CONFIDENCE, FeatureSample, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, BackgroundIndex, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
+import { addsJoint, argmax, makeCheck, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, surrogateCount, surrogateImages, ENERGY_MIN_CONFIDENCE, FeatureSample, keepingNear, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, BackgroundIndex, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, ImageError, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import { GENERATOR } from '../defaults.ts';
 import type { FeatureExtractor } from './features.ts';
@@ -98,8 +98,10 @@ export async function calibrate(
   const [nearCopies, order, inCalibration] = [[] as number[], [] as number[], new BackgroundIndex(N)];
   const predicted = new Map<number, number>();
   let outputs = 0;
+  // The images the pseudo-anomalies are made from are kept from this pass at about the model's size, not decoded again.
+  const source = scan.gauss ? keepingNear(images, features.spec.width, features.spec.height) : images;
   await features.eachBatch(
-    images,
+    source,
     (nodes, loaded, logits) => {
       opts.onRows?.(nodes, loaded, logits);
       for (let r = 0; r < loaded.length; r++) {
@@ -119,7 +121,7 @@ export async function calibrate(
     { batchSize: opts.batchSize, skip, signal: opts.signal, onBatch: progress('calibration') },
   );
   if (skip.size === images.count) throw new UsageError(noneReadMessage(images.count, 'calibration', skip));
-  const kept = twins.size ? pickImages(images, [...Array(images.count).keys()].filter((i) => !twins.has(i))) : images;
+  const kept = twins.size ? pickImages(source, [...Array(images.count).keys()].filter((i) => !twins.has(i))) : source;
   const scans = partsOf(scan, N);
   const { table, notes, chance } = await chooseWitnessesOn(features, pv, scan, scans, collector.finish(N, profileDigest(profile)), kept, opts, progress);
   const check = makeCheck(profile, pv, scan, Object.keys(table.scores) as ScoringName[], GENERATOR);

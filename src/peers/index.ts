@@ -4,7 +4,7 @@
 import { energy } from '../core/energy.ts';
 import { peerFeatures, type FeatureLayer, type PeerFeatures } from './features.ts';
 import { fitKnn } from './knn.ts';
-import { fitMahalanobis } from './mahalanobis.ts';
+import { checkMahalanobisDim, fitMahalanobis } from './mahalanobis.ts';
 import { msp } from './msp.ts';
 
 export { energy } from '../core/energy.ts';
@@ -45,13 +45,30 @@ const argmax = (l: ArrayLike<number>) => {
   return best;
 };
 
-/** Fits one peer on the background; the layers say how node values map to features. */
-export function fitPeer(name: PeerName, background: PeerInput, layers: readonly FeatureLayer[], opts: PeerOptions = {}): Peer {
+/** Refuses, before any image is read, a peer that could not be fitted on these layers' features (Mahalanobis on too many). */
+export function checkPeers(names: readonly string[], layers: readonly FeatureLayer[], opts: PeerOptions = {}): void {
+  if (names.includes('mahalanobis')) checkMahalanobisDim(peerFeatures(new Float32Array(layers.reduce((n, l) => n + l.nodes, 0)), 1, layers, opts.features).d);
+}
+
+const joined = (arrays: Float32Array[]): Float32Array => {
+  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+  arrays.reduce((at, a) => (out.set(a, at), at + a.length), 0);
+  return out;
+};
+
+/**
+ * Fits one peer on the background (or on several sets of known-good images, as one: their features
+ * are joined, not their node values); the layers say how node values map to features.
+ */
+export function fitPeer(name: PeerName, known: PeerInput | readonly PeerInput[], layers: readonly FeatureLayer[], opts: PeerOptions = {}): Peer {
   if (name === 'msp') return { name: 'max softmax probability', bytes: 0, score: (set) => set.logits.map(msp) };
   if (name === 'energy') return { name: 'energy (T=1)', bytes: 0, score: (set) => set.logits.map(energy) };
   const features = opts.features ?? 'penultimate';
   const feats = (set: PeerInput) => peerFeatures(set.values, set.rows, layers, features);
-  const bg = feats(background);
+  const sets: readonly PeerInput[] = Array.isArray(known) ? known : [known];
+  const parts = sets.map(feats);
+  const bg = parts.length === 1 ? parts[0] : { d: parts[0].d, values: joined(parts.map((f) => f.values)) };
+  const background = { rows: sets.reduce((n, s) => n + s.rows, 0), logits: sets.flatMap((s) => s.logits) };
   const rowsOf = (set: PeerInput) => {
     const f = feats(set);
     return Array.from({ length: set.rows }, (_, r) => f.values.subarray(r * f.d, (r + 1) * f.d));

@@ -80,10 +80,15 @@ export function ledoitWolf(centred: FeatureRows, rows: number, d: number): { cov
 /** Largest feature dimension fitted: the covariance is d×d float64 and its fit O(n·d²). */
 export const MAX_MAHALANOBIS_DIM = 4096;
 
-export function fitMahalanobis(feats: FeatureRows, rows: number, d: number, labels: ArrayLike<number>, opts: MahalanobisOptions = {}): Mahalanobis {
+/** Refuses a feature dimension whose covariance would not fit (fitMahalanobis; `histoscan eval` asks before its build). */
+export function checkMahalanobisDim(d: number): void {
   if (d > MAX_MAHALANOBIS_DIM) {
-    throw new RangeError(`Mahalanobis on ${d} features would hold a ${d}x${d} covariance (${fmtBytes(d * d * 8)}); at most ${MAX_MAHALANOBIS_DIM} features: use penultimate features.`);
+    throw new RangeError(`Mahalanobis on ${d} features would hold a ${d}x${d} covariance (${fmtBytes(d * d * 8)}); at most ${MAX_MAHALANOBIS_DIM} features: use the penultimate layer's features (--peer-features penultimate).`);
   }
+}
+
+export function fitMahalanobis(feats: FeatureRows, rows: number, d: number, labels: ArrayLike<number>, opts: MahalanobisOptions = {}): Mahalanobis {
+  checkMahalanobisDim(d);
   if (rows < 2) throw new RangeError('Mahalanobis needs at least 2 background rows.');
   if (labels.length !== rows) throw new RangeError(`${labels.length} labels for ${rows} rows.`);
   const sums = new Map<number, { n: number; sum: Float64Array }>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseWitnesses, TIE_SE, MIN_SURROGATE_IMAGES, nearSize, surrogate, surrogateCount, surrogateImages, surrogateSource, SURROGATE_IMAGES, SURROGATE_KINDS } from '../../src/core/surrogates.ts';
+import { chooseWitnesses, TIE_SE, MIN_SURROGATE_IMAGES, keepingNear, nearSize, surrogate, surrogateCount, surrogateImages, surrogateSource, SURROGATE_IMAGES, SURROGATE_KINDS } from '../../src/core/surrogates.ts';
 import { combine, partColumn } from '../../src/core/combine.ts';
 import { combinedOf } from '../../src/core/witnesses.ts';
 import { rng } from '../../src/core/rng.ts';
@@ -103,6 +103,23 @@ describe('pseudo-anomalies made from known-good images', () => {
     });
     const key = (m: { name: string }) => m.name;
     expect([...made].sort((x, y) => key(x).localeCompare(key(y)))).toEqual([...expected].sort((x, y) => key(x).localeCompare(key(y))));
+  });
+
+  it('are made from the copies the calibration pass kept (keepingNear): no image is decoded again, and they are the same pseudo-anomalies', async () => {
+    const count = 30;
+    const images = Array.from({ length: count }, (_, i) => image(40, 30, 100 + i));
+    const loads = new Array<number>(count).fill(0);
+    const read = { count, name: (i: number) => `img${i}`, load: async (i: number) => (loads[i]++, images[i]) };
+    const kept = keepingNear(read, 12, 10);
+    // The calibration pass: every image read whole, once.
+    for (let i = 0; i < count; i++) expect(await kept.load(i)).toBe(images[i]);
+    const make = async (src: typeof read) => {
+      const source = surrogateImages(src, 12, 10);
+      return Promise.all(Array.from({ length: source.count }, (_, p) => source.load(p)));
+    };
+    const fromKept = await make(kept);
+    expect(new Set(loads)).toEqual(new Set([1]));
+    expect(fromKept).toEqual(await make(read));
   });
 });
 

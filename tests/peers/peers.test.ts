@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../src/core/rng.ts';
-import { cholesky, energy, fitKnn, fitMahalanobis, fitPeer, forwardSolve, ledoitWolf, MIN_SHRINKAGE, msp, peerFeatures } from '../../src/peers/index.ts';
+import { checkPeers, cholesky, energy, fitKnn, fitMahalanobis, fitPeer, forwardSolve, ledoitWolf, MIN_SHRINKAGE, msp, peerFeatures } from '../../src/peers/index.ts';
 
 const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 const randomRows = (n: number, d: number, seed: number) => {
@@ -195,5 +195,24 @@ describe('peer features and fitPeer', () => {
     expect(m.score(probe(0))[0]).toBeLessThan(m.score(probe(10))[0]);
     expect(m.score(probe(20))[0]).toBeLessThan(m.score(probe(10))[0]);
     expect(fitPeer('msp', set, layers).score(set)).toHaveLength(rows);
+  });
+
+  it('fits on several sets as on their rows in one set (eval\'s background and the images it held out to calibrate)', () => {
+    const r = rng(4);
+    const make = (rows: number) => ({ rows, values: Float32Array.from({ length: rows * 11 }, () => gauss(r)), logits: Array.from({ length: rows }, (_, i) => (i % 3 ? [1, 0] : [0, 1])) });
+    const [a, b, probe] = [make(30), make(12), make(5)];
+    const whole = { rows: 42, values: Float32Array.from([...a.values, ...b.values]), logits: [...a.logits, ...b.logits] };
+    for (const name of ['mahalanobis', 'knn'] as const) {
+      for (const features of ['penultimate', 'channel-means'] as const) {
+        expect(fitPeer(name, [a, b], layers, { features, k: 3 }).score(probe)).toEqual(fitPeer(name, whole, layers, { features, k: 3 }).score(probe));
+      }
+    }
+  });
+
+  it('refuses Mahalanobis on too many features before any image is read (checkPeers), naming the flag that helps', () => {
+    const wide = [{ shape: [5000, 2, 2], nodes: 5000 }];
+    expect(() => checkPeers(['histogram', 'mahalanobis'], wide, { features: 'channel-means' })).toThrow(/5000 features .* \(--peer-features penultimate\)/);
+    expect(() => checkPeers(['histogram', 'knn'], wide, { features: 'channel-means' })).not.toThrow();
+    expect(() => checkPeers(['mahalanobis'], layers)).not.toThrow();
   });
 });
