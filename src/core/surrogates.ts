@@ -145,8 +145,9 @@ interface Images {
 /**
  * `images` as the calibration pass reads them, keeping the ones its pseudo-anomalies are made from at
  * about the model's size (nearSize), so that surrogateImages takes those copies instead of decoding each
- * image a second time (a large JPEG takes a second or more; 200 copies at a 224×224 model's size take
- * about 40 MB). A copy is what nearSize would make of the decoded image, so no pseudo-anomaly changes.
+ * image a second time (a large JPEG takes a second or more). At most 200 copies, each under twice the
+ * model's input on a side: at 224×224 about 40 MB of images that come at its size, under 160 MB of any.
+ * A copy is what nearSize would make of the decoded image, so no pseudo-anomaly changes.
  */
 export function keepingNear<T extends Images>(images: T, width: number, height: number): T {
   const wanted = new Set<number>();
