@@ -1,6 +1,6 @@
 // The npm package as a user gets it: `npm pack` (prepack builds it), installed offline into an empty
-// project, then used four ways: the core and the Node API imported in Node with types checked by tsc,
-// `npx histoscan`, and the element in a bare page built by the installer's vite.
+// project, then used as installers do: the core and the Node API imported in Node with types checked by tsc,
+// `npx histoscan`, and the element in a bare page built by the installer's vite, esbuild or webpack.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +34,7 @@ test.beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'histoscan-consumer-'));
   run('npm', ['pack', '--pack-destination', work, '--no-audit', '--no-fund'], repo);
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
-  writeConsumerProject(work, tarball, ['vite', 'typescript', '@types/node'], repo);
+  writeConsumerProject(work, tarball, ['vite', 'webpack', 'webpack-cli', 'typescript', '@types/node'], repo);
   // Offline: only the tarball and what `npm ci` of this repository left in npm's cache.
   run('npm', ['ci', '--offline', '--no-audit', '--no-fund']);
 
@@ -190,6 +190,26 @@ test('bundled by esbuild as docs/embedding.md says (the worker as its own entry,
   cpSync(join(work, 'public'), out, { recursive: true });
   writeFileSync(join(out, 'index.html'), readFileSync(join(work, 'index.html'), 'utf8').replace('./main.js', './app/main.js'));
   const server = await preview(work, Number(process.env.E2E_PORT || 5174) + 3, 'esb');
+  try {
+    await page.goto(`${server.url}/`);
+    const events = () => page.evaluate(() => (window as unknown as { events: { type: string; file: string | null; error: string | null }[] }).events);
+    await expect.poll(async () => (await events()).map((e) => e.type), { timeout: 60_000 }).toContain('histoscan-ready');
+    await page.locator('histoscan-detector #files').setInputFiles([IMAGE, TIFF]);
+    await expect.poll(async () => (await events()).filter((e) => e.type === 'histoscan-result').map((e) => e.file).sort()).toEqual(['00002.png', 'clean.tif']);
+    expect((await events()).filter((e) => e.type === 'histoscan-error')).toEqual([]);
+  } finally {
+    server.stop();
+  }
+});
+
+test('bundled by webpack 5 with no configuration, as README says, the element checks an image', async ({ page }) => {
+  // webpack builds `new Worker(new URL(…))` into a worker file of its own and emits onnxruntime's .wasm under a hashed name.
+  const out = join(work, 'wp');
+  run(process.execPath, ['node_modules/webpack-cli/bin/cli.js', '--mode', 'production', '--entry', './main.js', '--output-path', out]);
+  expect(readdirSync(out).filter((f) => f.endsWith('.wasm'))).toHaveLength(1);
+  cpSync(join(work, 'public'), out, { recursive: true });
+  writeFileSync(join(out, 'index.html'), readFileSync(join(work, 'index.html'), 'utf8'));
+  const server = await preview(work, Number(process.env.E2E_PORT || 5174) + 3, 'wp');
   try {
     await page.goto(`${server.url}/`);
     const events = () => page.evaluate(() => (window as unknown as { events: { type: string; file: string | null; error: string | null }[] }).events);
