@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { writeConsumerProject } from './fixtures/consumer-project.ts';
 import { dev, preview, type Served } from './fixtures/serve.ts';
 
@@ -180,6 +180,21 @@ test('the element, installed and bundled by the installer, checks an image in a 
   expect((await events()).at(-1)).toMatchObject({ type: 'histoscan-result', file: 'clean.tif' });
 });
 
+/** The page a bundler built into `dir` (of the consumer project), served: the element gets ready and checks a PNG and a TIFF, with no error. */
+async function checksPngAndTiff(page: Page, dir: string): Promise<void> {
+  const server = await preview(work, Number(process.env.E2E_PORT || 5174) + 3, dir);
+  try {
+    await page.goto(`${server.url}/`);
+    const events = () => page.evaluate(() => (window as unknown as { events: { type: string; file: string | null; error: string | null }[] }).events);
+    await expect.poll(async () => (await events()).map((e) => e.type), { timeout: 60_000 }).toContain('histoscan-ready');
+    await page.locator('histoscan-detector #files').setInputFiles([IMAGE, TIFF]);
+    await expect.poll(async () => (await events()).filter((e) => e.type === 'histoscan-result').map((e) => e.file).sort()).toEqual(['00002.png', 'clean.tif']);
+    expect((await events()).filter((e) => e.type === 'histoscan-error')).toEqual([]);
+  } finally {
+    server.stop();
+  }
+}
+
 test('bundled by esbuild as docs/embedding.md says (the worker as its own entry, onnxruntime\'s .wasm beside it), the element checks an image', async ({ page }) => {
   // esbuild and Rollup leave `new Worker(new URL(…))` to the page: docs/embedding.md's steps build and place what it names.
   const out = join(work, 'esb');
@@ -189,17 +204,7 @@ test('bundled by esbuild as docs/embedding.md says (the worker as its own entry,
   cpSync(join(work, 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm'), join(out, 'worker/ort-wasm-simd-threaded.jsep.wasm'));
   cpSync(join(work, 'public'), out, { recursive: true });
   writeFileSync(join(out, 'index.html'), readFileSync(join(work, 'index.html'), 'utf8').replace('./main.js', './app/main.js'));
-  const server = await preview(work, Number(process.env.E2E_PORT || 5174) + 3, 'esb');
-  try {
-    await page.goto(`${server.url}/`);
-    const events = () => page.evaluate(() => (window as unknown as { events: { type: string; file: string | null; error: string | null }[] }).events);
-    await expect.poll(async () => (await events()).map((e) => e.type), { timeout: 60_000 }).toContain('histoscan-ready');
-    await page.locator('histoscan-detector #files').setInputFiles([IMAGE, TIFF]);
-    await expect.poll(async () => (await events()).filter((e) => e.type === 'histoscan-result').map((e) => e.file).sort()).toEqual(['00002.png', 'clean.tif']);
-    expect((await events()).filter((e) => e.type === 'histoscan-error')).toEqual([]);
-  } finally {
-    server.stop();
-  }
+  await checksPngAndTiff(page, 'esb');
 });
 
 test('bundled by webpack 5 with no configuration, as README says, the element checks an image', async ({ page }) => {
@@ -209,17 +214,7 @@ test('bundled by webpack 5 with no configuration, as README says, the element ch
   expect(readdirSync(out).filter((f) => f.endsWith('.wasm'))).toHaveLength(1);
   cpSync(join(work, 'public'), out, { recursive: true });
   writeFileSync(join(out, 'index.html'), readFileSync(join(work, 'index.html'), 'utf8'));
-  const server = await preview(work, Number(process.env.E2E_PORT || 5174) + 3, 'wp');
-  try {
-    await page.goto(`${server.url}/`);
-    const events = () => page.evaluate(() => (window as unknown as { events: { type: string; file: string | null; error: string | null }[] }).events);
-    await expect.poll(async () => (await events()).map((e) => e.type), { timeout: 60_000 }).toContain('histoscan-ready');
-    await page.locator('histoscan-detector #files').setInputFiles([IMAGE, TIFF]);
-    await expect.poll(async () => (await events()).filter((e) => e.type === 'histoscan-result').map((e) => e.file).sort()).toEqual(['00002.png', 'clean.tif']);
-    expect((await events()).filter((e) => e.type === 'histoscan-error')).toEqual([]);
-  } finally {
-    server.stop();
-  }
+  await checksPngAndTiff(page, 'wp');
 });
 
 test("the element in the installer's vite dev server, where the optional native runtime did not install", async ({ page }) => {
