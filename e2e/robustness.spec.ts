@@ -200,6 +200,19 @@ test('a profile for another model is refused; a non-ONNX model or one without an
   await expect(page.locator(`${el} .notice`)).toHaveText('The 1 row below was checked with the model before this one failed to start.');
 });
 
+test("onnxruntime's .wasm missing on the server: the start fails with what to check, and a second try once it is there starts", async ({ page }) => {
+  // The runtime now loads while the model and profile download: its failure must still be the start's, in its own words.
+  await page.route('**/*.wasm', (route) => route.fulfill({ status: 404, body: 'not found' }));
+  await page.goto('/e2e/fixtures/embed.html');
+  await expect(page.locator(`${el} .status.error`)).toContainText("onnxruntime's WebAssembly runtime could not be loaded (check the connection and that the server has its .wasm file)");
+  await page.unroute('**/*.wasm');
+  await page.locator(`${el} .status.error button.retry`).click();
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00003.png']);
+  await waitDone(page, 1);
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
+});
+
 test('the worker dies mid-batch: the component says so, restarts it, and the batch completes', async ({ page }) => {
   await openDemo(page);
   const files = Array.from({ length: 40 }, (_, i) => `data/calibration/${String(i).padStart(5, '0')}.png`);

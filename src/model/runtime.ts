@@ -12,7 +12,9 @@
 // - Browser / worker: WebGPU when the device exposes an adapter (asked first, because ORT's WebGPU
 //   backend fails late and opaquely without one), else WASM — multi-threaded (up to 4) only when
 //   the page is cross-origin isolated, since threads need SharedArrayBuffer.
+import { create, toBinary } from '@bufbuild/protobuf';
 import * as ort from 'onnxruntime-web';
+import { ModelProtoSchema } from 'onnx-buf';
 import { UsageError } from '../core/errors.ts';
 import type { Provider, ProviderRequest } from '../types.ts';
 
@@ -91,6 +93,63 @@ function endOnDeviceLoss(device: unknown): void {
   });
 }
 
+/** A model of one Identity node: creating a session of it is what makes onnxruntime-web load its WebAssembly. */
+const IDENTITY = (() => {
+  const io = (name: string) => ({ name, type: { value: { case: 'tensorType' as const, value: { elemType: 1, shape: { dim: [{ value: { case: 'dimValue' as const, value: 1n } }] } } } } });
+  return toBinary(ModelProtoSchema, create(ModelProtoSchema, { irVersion: 8n, opsetImport: [{ domain: '', version: 13n }], graph: { name: 'runtime', node: [{ opType: 'Identity', input: ['x'], output: ['y'] }], input: [io('x')], output: [io('y')] } }));
+})();
+
+/**
+ * Counts the bytes of the .wasm that onnxruntime-web fetches itself (its URL is its bundler's to
+ * choose): its largest download on a first visit, 28 MB, is otherwise a long silent wait. A response
+ * whose length the server does not say, or says compressed, passes uncounted.
+ */
+function countingWasm(onBytes: (got: number, size: number) => void): () => void {
+  const plain = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    const res = await plain(input, init);
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const size = Number(res.headers.get('content-length')) || 0;
+    if (!/\.wasm([?#]|$)/.test(url) || !res.body || !size || res.headers.get('content-encoding')) return res;
+    let got = 0;
+    const counted = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, out) {
+        got += chunk.byteLength;
+        onBytes(got, size);
+        out.enqueue(chunk);
+      },
+    });
+    return new Response(res.body.pipeThrough(counted), { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
+  return () => {
+    globalThis.fetch = plain;
+  };
+}
+
+let started: Promise<void> | undefined;
+
+/**
+ * In a browser, loads onnxruntime-web's WebAssembly now (once per worker), so that its download and
+ * compile go on while the model and profile download, not after them; `onBytes` hears its download.
+ * createSession waits for it, and fails with its error where it failed. Nothing under Node.
+ */
+export function startRuntime(numThreads?: number, onBytes?: (got: number, size: number) => void): Promise<void> {
+  if (isNode) return Promise.resolve();
+  started ??= (async () => {
+    // Read by ORT when its WASM module first initialises, as createSession sets it.
+    ort.env.wasm.numThreads = wasmThreads(numThreads);
+    const restore = onBytes ? countingWasm(onBytes) : () => {};
+    try {
+      await (await ort.InferenceSession.create(IDENTITY, { executionProviders: ['wasm'] })).release();
+    } finally {
+      restore();
+    }
+  })();
+  // Heard by createSession; a start that fails before it gets there must not be an unhandled rejection.
+  started.catch(() => {});
+  return started;
+}
+
 /** `half`: the model computes in float16 somewhere (model/onnx.ts ModelInfo.half). */
 export async function createSession(model: Uint8Array, opts: { provider?: ProviderRequest; numThreads?: number; half?: boolean } = {}): Promise<SessionChoice> {
   const want = opts.provider ?? 'auto';
@@ -113,7 +172,11 @@ export async function createSession(model: Uint8Array, opts: { provider?: Provid
       return { session, Tensor: node.Tensor, provider: 'cpu' };
     }
     if (want === 'cpu') note = 'onnxruntime-node is not installed: using WASM.';
-  } else if (want === 'auto' || want === 'webgpu') {
+  } else {
+    // Its WASM runtime loads once; two sessions created while it loads would both start it (onnxruntime-web refuses that).
+    await startRuntime(opts.numThreads);
+  }
+  if (!isNode && (want === 'auto' || want === 'webgpu')) {
     // 'cpu' in a browser is WASM: its only CPU runtime.
     const adapter = await webGpuAdapter();
     // Without float16 shaders onnxruntime's WebGPU backend runs a float16 graph to zeros, silently (1.30, SwiftShader).

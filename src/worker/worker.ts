@@ -5,6 +5,7 @@ import { calibrationNeeded, decodeProfile, encodeProfile, nodeHistogram, Profile
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
 import { Detector, holdOutDecoded, sameSpec, type ImageSource } from '../detector/index.ts';
 import { fromTensor, preprocessSteps, toTensor } from '../model/preprocess.ts';
+import { startRuntime } from '../model/runtime.ts';
 import { pixelRangeWarning, specSource } from '../model/spec.ts';
 import type { BinStrategy, ImageError, ImageResult, NodeHistogramData, Progress, Provider, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
 import { checkBlob, decodeBlob } from './decode.ts';
@@ -42,7 +43,11 @@ export interface InitInfo {
 export interface Download {
   done: number;
   total: number;
+  /** Whether onnxruntime's WebAssembly is among them (a first visit, its length said uncompressed). */
+  runtime: boolean;
 }
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /**
  * A file's bytes; `progress` hears how many of them have come (a model of tens of MB on a slow connection
@@ -110,17 +115,19 @@ const api = {
   async init(opts: InitOptions, onDownload?: (d: Download) => void): Promise<InitInfo> {
     detector?.release();
     detector = null;
-    // The three downloads at once (one after another took their sum on a slow connection), counted together.
-    const sizes = [0, 0, 0];
-    const got = [0, 0, 0];
+    // The downloads at once (one after another took their sum on a slow connection), counted together:
+    // the model, profile and spec, and onnxruntime's WebAssembly where this worker has not loaded it yet.
+    const sizes = [0, 0, 0, 0];
+    const got = [0, 0, 0, 0];
     let said = -1; // the last tenth of the bytes said: a status line read out at each chunk would be noise
     const heard = (i: number) => (n: number, size: number) => {
       [got[i], sizes[i]] = [n, size];
-      const d = { done: got[0] + got[1] + got[2], total: sizes[0] + sizes[1] + sizes[2] };
+      const d = { done: sum(got), total: sum(sizes), runtime: sizes[3] > 0 };
       const tenth = Math.floor((10 * d.done) / d.total);
       if (tenth !== said) onDownload?.(d);
       said = tenth;
     };
+    void startRuntime(opts.numThreads, heard(3));
     const [modelBytes, profileBuf, specBytes] = await Promise.all([
       fetchBytes(opts.model, 'model', heard(0)),
       opts.profile ? fetchBytes(opts.profile, 'profile', heard(1)) : null,
