@@ -200,6 +200,8 @@ describe('CLI end to end on the default model', () => {
     const table = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `pgd=${pgd}`, '--methods', 'histogram', '--split', 'dev', '--fpr', '0.1']);
     expect(table.stderr).toMatch(/note: calibrating on \d+ of the \d+ images in .* \(every 5th\)/);
     expect(table.stdout).toMatch(/At the verdict's FPR 10\.0% \(q <= 0\.1\)/);
+    // The half and its counts lead the table: a folder that was a dev half already shows halved again.
+    expect(table.stdout.split('\n')[0]).toBe('Images scored (the dev half of each folder; --split all scores them whole): clean 15; pgd 15.');
     expect(table.stdout).toMatch(/histogram {2}clean [\d.]+% \[[\d.]+%, [\d.]+%\] of 15; pgd [\d.]+%/);
     // Where nothing is lost (every PGD image above every clean one), it says so.
     expect(table.stdout).toContain('histogram  pgd  nothing: every pgd image ranks above every clean image');

@@ -43,6 +43,7 @@ describe("eval's realised FPR beside the spread of one small calibration", () =>
       auc: 1,
       bytes: 1e6,
       scanMsPerImage: 1,
+      images: { clean: 75, anomalous: 20 },
       atVerdict: { clean: { level: 0.05, rate: 0.12, lo: 0.064, hi: 0.213, n: 75, flagged: 9 }, anomalous: { level: 0.05, rate: 1, lo: 0.8, hi: 1, n: 20, flagged: 20 }, calibrated },
     }) as unknown as EvalResult;
 
@@ -56,7 +57,7 @@ describe("eval's clean images flagged far beyond the FPR", () => {
   // q of n clean images, k of them at or below 5%; the anomalous images all flagged.
   const q = (k: number, n: number) => ({ clean: Array.from({ length: n }, (_, i) => (i < k ? 0.01 : 0.5)), anomalous: [0.01, 0.01] });
   const row = (k: number, n: number, calibrated: number) =>
-    ({ method: 'histogram', kind: 'histoscan', set: 'rot90', auc: 0.9, bytes: 1e6, scanMsPerImage: 1, atVerdict: atVerdictOf(q(k, n), 0.05, calibrated) }) as unknown as EvalResult;
+    ({ method: 'histogram', kind: 'histoscan', set: 'rot90', auc: 0.9, bytes: 1e6, scanMsPerImage: 1, images: { clean: n, anomalous: 2 }, atVerdict: atVerdictOf(q(k, n), 0.05, calibrated) }) as unknown as EvalResult;
 
   it('warns where even the spread of its calibration cannot explain the rate (a probe: 107 of 400 at 5%, calibrated on 40 training images)', () => {
     expect(row(107, 400, 40).atVerdict!.cleanExcess).toBe(true); // in --json too

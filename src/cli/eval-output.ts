@@ -122,12 +122,15 @@ function excessLine(calibrated: number): string {
 }
 
 /** One table: a row per method, a column of AUCs per anomalous set. */
-export function evalTable(results: EvalResult[]): string {
+export function evalTable(results: EvalResult[], split: Split = 'all'): string {
   const sets = [...new Set(results.map((r) => r.set))];
   const methods = [...new Set(results.map((r) => r.method))];
   const w = Math.max(6, ...methods.map((m) => m.length));
   const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
-  const lines = [`${'method'.padEnd(w)}  ${'kind'.padEnd(9)}  ${'bytes'.padStart(10)}  ${'ms/image'.padStart(8)}  ${sets.map((s) => s.padStart(Math.max(6, s.length))).join('  ')}`];
+  // How many images each AUC stands on, and which half: a folder that was a dev half already is halved again, which shows here.
+  const most = (s: string, side: 'clean' | 'anomalous') => Math.max(...results.filter((r) => r.set === s).map((r) => r.images[side]));
+  const scored = `Images scored${split === 'all' ? '' : ` (the ${split} half of each folder; --split all scores them whole)`}: clean ${most(sets[0], 'clean')}; ${sets.map((s) => `${s} ${most(s, 'anomalous')}`).join(', ')}.`;
+  const lines = [scored, '', `${'method'.padEnd(w)}  ${'kind'.padEnd(9)}  ${'bytes'.padStart(10)}  ${'ms/image'.padStart(8)}  ${sets.map((s) => s.padStart(Math.max(6, s.length))).join('  ')}`];
   for (const m of methods) {
     const rs = results.filter((r) => r.method === m);
     const ms = rs.reduce((a, r) => a + (r.pvalueMsPerImage ?? 0) + r.scanMsPerImage, 0) / rs.length;

@@ -279,7 +279,7 @@ layerOptions(
   for (const s of skipped) console.error(s);
   // The version and every option beside the figures, so that a saved report says how to make it again.
   if (opts.json) console.log(JSON.stringify({ version, options: opts, split: opts.split, results }, null, 2));
-  else console.log(evalTable(results));
+  else console.log(evalTable(results, opts.split));
   detector.release();
   if (skipped.length) process.exitCode = EXIT.failed;
 });

@@ -122,8 +122,11 @@ describe('the comparison in words', () => {
 
   it("eval's table ends with the header and a line per histoscan row and set", () => {
     const v = correctForPeers([cmp('energy', 0.746, -0.065, 0.03, 0.0303), cmp('knn', 0.6, 0.08, 0.03, 0.0077)])!;
-    const row = { method: 'histogram', kind: 'histoscan', set: 'script', auc: 0.681, bytes: 1e6, scanMsPerImage: 1, versusBestPeer: v } as unknown as EvalResult;
+    const row = { method: 'histogram', kind: 'histoscan', set: 'script', auc: 0.681, bytes: 1e6, scanMsPerImage: 1, images: { clean: 250, anomalous: 125 }, versusBestPeer: v } as unknown as EvalResult;
     const lines = evalTable([row]).split('\n');
+    expect(lines[0]).toBe('Images scored: clean 250; script 125.');
+    // The half scored is said where it is one, with how to score the folders whole.
+    expect(evalTable([row], 'dev').split('\n')[0]).toBe('Images scored (the dev half of each folder; --split all scores them whole): clean 250; script 125.');
     expect(lines.at(-2)).toBe(versusHeader([v]));
     expect(lines.at(-2)).toContain('(97.5% for m = 2)');
     expect(lines.at(-1)).toBe(`  histogram  script  ${versusText(v)}`);
