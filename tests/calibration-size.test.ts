@@ -66,4 +66,13 @@ describe('how many calibration images a verdict of several parts needs', () => {
     expect(calibrationWarnings(60, 0.05, [1], 'tpm')).toEqual([]);
     expect(calibrationWarnings(10, 0.05, flat, 'tpm')[0]).toMatch(/cannot flag at FPR 0.05: it needs at least 19/);
   });
+
+  it('a profile that cannot flag says, in numbers, what would let it', () => {
+    // 7 images reach q = 1/8 at best; `profile` holds 19 out of a folder of 38.
+    expect(calibrationWarnings(7, 0.05)).toEqual([
+      'this profile cannot flag at FPR 0.05: it needs at least 19 calibration images (more for a steadier verdict), it has 7. Calibrate it on 19 or more held-out known-good images (`profile` holds them out of a folder of 38 or more), or use an FPR of at least 0.125, the smallest 7 images can flag at.',
+    ]);
+    // With none, no FPR can flag.
+    expect(calibrationWarnings(0, 0.01)[0]).toMatch(/it has 0\. Calibrate it on 99 or more held-out known-good images \(`profile` holds them out of a folder of 198 or more\)\.$/);
+  });
 });

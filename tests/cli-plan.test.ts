@@ -43,10 +43,11 @@ describe('the byte budget on the command line (default model)', () => {
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/^profile \S+fashion-cnn\.hsp: [\d,]+ bytes \([\d.]+ MB\), written by histoscan [\d.]+ on \d{4}-\d\d-\d\d for fashion-cnn\.onnx\n/);
     expect(t.stdout).toContain('background 10,000 images');
-    expect(t.stdout).toMatch(/calibrated on 2,000 images \(checked: this version scores its parts as histoscan [\d.]+ did\)/);
+    expect(t.stdout).toMatch(/calibrated on 2,000 images \(checked: this version scores its parts as histoscan [\d.]+ did\), so it can flag at FPR 0\.0005 or more/);
     expect(t.stdout).toMatch(/\/relu1\/Relu_output_0 {2}16x28x28 {2}element {2}12,544 nodes/);
     const j = JSON.parse(cli(['inspect', '--profile', PROFILE, '--json']).stdout).profile;
     expect([j.background, j.calibration, j.histograms.nodes, j.layers.length]).toEqual([10_000, 2_000, 18_944, 3]);
+    expect(j.flagsFrom).toBe(1 / 2001);
     expect(j.check).toMatchObject({ scoredBy: expect.stringMatching(/^histoscan /), agrees: true });
     // With the model, one JSON document holds both.
     const both = JSON.parse(cli(['inspect', '--model', MODEL, '--profile', PROFILE, '--json']).stdout);

@@ -44,7 +44,7 @@ describe("eval's realised FPR beside the spread of one small calibration", () =>
       bytes: 1e6,
       scanMsPerImage: 1,
       images: { clean: 75, anomalous: 20 },
-      atVerdict: { clean: { level: 0.05, rate: 0.12, lo: 0.064, hi: 0.213, n: 75, flagged: 9 }, anomalous: { level: 0.05, rate: 1, lo: 0.8, hi: 1, n: 20, flagged: 20 }, calibrated },
+      atVerdict: { clean: { level: 0.05, rate: 0.12, lo: 0.064, hi: 0.213, n: 75, flagged: 9 }, anomalous: { level: 0.05, rate: 1, lo: 0.8, hi: 1, n: 20, flagged: 20 }, calibrated, canFlag: calibrated >= 19 },
     }) as unknown as EvalResult;
 
   it('gives the range of a calibration on 19 images beside the Wilson interval, and nothing from about 60 up', () => {

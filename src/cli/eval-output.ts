@@ -22,7 +22,7 @@ export function rocPage(rows: EvalRow[], results: EvalResult[], split: Split, fp
       const color = PALETTE[k % PALETTE.length];
       const v = res.atVerdict;
       // A verdict that cannot flag at this FPR has no operating point to mark.
-      const verdict = v && v.calibrated >= calibrationNeeded(fpr) ? [{ name: `${r.method}: the verdict at q ≤ ${fpr} (FPR ${v.clean.rate.toFixed(3)}, TPR ${v.anomalous.rate.toFixed(3)})`, x: [v.clean.rate], y: [v.anomalous.rate], points: true, color }] : [];
+      const verdict = v?.canFlag ? [{ name: `${r.method}: the verdict at q ≤ ${fpr} (FPR ${v.clean.rate.toFixed(3)}, TPR ${v.anomalous.rate.toFixed(3)})`, x: [v.clean.rate], y: [v.anomalous.rate], points: true, color }] : [];
       return [{ name: `${r.method} (AUC ${r.auc.toFixed(3)})`, x: c.fpr, y: c.tpr, color }, ...verdict];
     });
     // The same curves on a log scale of false-positive rates, where a verdict's operating point lies (down to one clean image in all).
@@ -143,10 +143,9 @@ export function evalTable(results: EvalResult[], split: Split = 'all'): string {
     lines.push('', `At the verdict's FPR ${pct(at)} (q <= ${at}): the share each calibrated method flags (Wilson 95% interval for the clean images, its realised FPR):`);
     for (const m of [...new Set(verdicts.map((r) => r.method))]) {
       const rs = verdicts.filter((r) => r.method === m);
-      const { clean: c, calibrated, cleanExcess } = rs[0].atVerdict!;
-      const need = calibrationNeeded(at);
+      const { clean: c, calibrated, canFlag, cleanExcess } = rs[0].atVerdict!;
       // Nothing flagged because nothing can be: say so rather than print 0% for every set.
-      if (calibrated < need) lines.push(`  ${m.padEnd(w)}  cannot flag at this FPR: ${calibrated} calibration images, at least ${need} are needed (give more with --calibration)`);
+      if (!canFlag) lines.push(`  ${m.padEnd(w)}  cannot flag at this FPR: ${calibrated} calibration images, at least ${calibrationNeeded(at)} are needed (give more with --calibration)`);
       else {
         lines.push(`  ${m.padEnd(w)}  clean ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] of ${c.n}${drawSpread(calibrated, at)}; ${rs.map((r) => `${r.set} ${pct(r.atVerdict!.anomalous.rate)}`).join(', ')}`);
         if (cleanExcess) lines.push(`  ${' '.repeat(w)}  ${excessLine(calibrated)}`);

@@ -1,6 +1,6 @@
 // `histoscan eval`: histoscan's p-value methods and the peers (Mahalanobis, k-NN, MSP, energy) on
 // the same images, AUC per method and anomalous set, one table.
-import { aucInterval, BackgroundIndex, costliest, excessive, NEAR_COPIES_SAID, realisedFpr, rowKeys, scanOf, UsageError, versusPeers, type ImageError, type VersusPeers } from '../core/index.ts';
+import { aucInterval, BackgroundIndex, calibrationNeeded, costliest, excessive, NEAR_COPIES_SAID, realisedFpr, rowKeys, scanOf, UsageError, versusPeers, type ImageError, type VersusPeers } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { Detector, FeatureExtractor, ImageSource, SkippedImage } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
@@ -45,14 +45,14 @@ export interface EvalFlags {
   fpr: number;
 }
 
-/** A share of images flagged at the verdict, with its Wilson 95% interval (core/metrics.ts realisedFpr). */
-export type FlaggedRate = ReturnType<typeof realisedFpr>;
+export type FlaggedRate = ReturnType<typeof realisedFpr>; // a share flagged at the verdict, with its Wilson 95% interval
 
 export interface AtVerdict {
   clean: FlaggedRate;
   anomalous: FlaggedRate;
-  /** Calibration images behind q: fewer than calibrationNeeded(fpr) cannot flag at all. */
+  /** Calibration images behind q; canFlag: at least calibrationNeeded(fpr) of them (else nothing is flagged, by construction: the shares measure nothing). */
   calibrated: number;
+  canFlag: boolean;
   /** The clean images flagged far beyond what even this calibration's spread allows (core/verdict.ts excessive): they are not like the calibration images. */
   cleanExcess: boolean;
 }
@@ -60,7 +60,7 @@ export interface AtVerdict {
 /** The shares a calibrated method's verdict flags at `fpr`, from the q of the clean and the anomalous images. */
 export function atVerdictOf(q: { clean: ArrayLike<number>; anomalous: ArrayLike<number> }, fpr: number, calibrated: number): AtVerdict {
   const clean = realisedFpr(q.clean, fpr);
-  return { clean, anomalous: realisedFpr(q.anomalous, fpr), calibrated, cleanExcess: excessive(clean.flagged, clean.n, fpr, calibrated) };
+  return { clean, anomalous: realisedFpr(q.anomalous, fpr), calibrated, canFlag: calibrated >= calibrationNeeded(fpr), cleanExcess: excessive(clean.flagged, clean.n, fpr, calibrated) };
 }
 
 export interface EvalResult {

@@ -23,6 +23,8 @@ function profileSummary(p: Profile, bytes: number) {
     /** Background images from lossy-coded files (JPEG, lossy WebP, JPEG-compressed TIFF); null where the profile does not say. */
     lossy: h.lossy ?? null,
     calibration: h.calibration?.count ?? 0,
+    /** The smallest FPR its verdict can flag at (q reaches 1/(m + 1) with m calibration images); null without a table it can use. */
+    flagsFrom: h.calibration?.count && !calibrationProblem ? 1 / (h.calibration.count + 1) : null,
     /** The table's own check (core/recheck.ts): who scored it, and whether this version scores alike (else the part that moved most, by its relative change); null for a table without one (before 0.4.19). */
     /** Why this version cannot use the table, where it cannot (another profile's, other parts). */
     calibrationProblem: calibrationProblem ?? null,
@@ -56,7 +58,7 @@ export function printProfile(path: string, json: boolean): void {
   const when = s.createdAt ? ` on ${s.createdAt.slice(0, 10)}` : '';
   console.log(`profile ${path}: ${s.bytes.toLocaleString('en')} bytes (${fmtBytes(s.bytes)}), written by ${s.generator ?? 'an unknown version'}${when}${s.modelName ? ` for ${s.modelName}` : ''}`);
   const coding = s.lossy === null ? '' : s.lossy ? `, ${s.lossy.toLocaleString('en')} of them lossy-coded` : ', all losslessly coded';
-  console.log(`  background ${counted(s.background, 'image')}${s.source ? ` (${s.source})` : ''}${coding}${s.merged ? `, merged from ${s.merged} shards` : ''}; ${s.calibration ? `calibrated on ${counted(s.calibration, 'image')}${checkText(s)}` : 'no calibration: it cannot flag'}`);
+  console.log(`  background ${counted(s.background, 'image')}${s.source ? ` (${s.source})` : ''}${coding}${s.merged ? `, merged from ${s.merged} shards` : ''}; ${s.calibration ? `calibrated on ${counted(s.calibration, 'image')}${checkText(s)}${s.flagsFrom ? `, so it can flag at FPR ${Math.ceil(1e4 * s.flagsFrom) / 1e4} or more` : ''}` : 'no calibration: it cannot flag'}`);
   console.log(`  ${s.histograms.strategy} B=${s.histograms.bins}, ${s.histograms.nodes.toLocaleString('en')} nodes${s.parts.length ? `; parts ${s.parts.join(', ')}` : ''}${s.classLayers ? `; per predicted class for the last ${counted(s.classLayers, 'layer')}` : ''}${s.gauss ? `; Gaussian part of ${s.gauss.d} features` : ''}`);
   for (const l of s.layers) console.log(`  ${l.name}  ${l.shape.join('x')}  ${l.reduction}  ${l.nodes.toLocaleString('en')} nodes`);
 }

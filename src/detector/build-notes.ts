@@ -1,17 +1,20 @@
 // What a build tells its user, beyond the profile: whether the calibration set can reach the verdict's
 // FPR, whether the model seems fed otherwise than it was trained, and why no image could be used.
-import { calibrationNeeded, calibrationSpread, FOLLOWS, NEAR_COPIES_SAID, SURROGATE_KINDS, TIE_SE, TPM_TAU, wideSpread, type WitnessChoice } from '../core/index.ts';
-import type { BinStrategy, Combination } from '../types.ts';
+import { calibrationNeeded, calibrationSpread, combinedOf, FOLLOWS, NEAR_COPIES_SAID, quietScan, SURROGATE_KINDS, TIE_SE, TPM_TAU, wideSpread, witnessesOf, type Part, type ScanSettings, type WitnessChoice } from '../core/index.ts';
+import type { BinStrategy, CalibrationTable, Combination, ScoringName } from '../types.ts';
 import { counted } from '../core/words.ts';
+import { imagesToCalibrate } from './holdout.ts';
 
 /**
  * What the build should tell its user about the calibration set's size. `groups`: the combination's
  * witnesses (core/witnesses.ts partGroups), e.g. [5, 1, 1] for four scans and the quiet look, then the energy and the Gaussian part.
  */
-export function calibrationWarnings(count: number, fpr: number, groups: readonly number[] = [1], combine: Combination = 'fisher', names: readonly string[] = []): string[] {
+export function calibrationWarnings(count: number, fpr: number, groups: readonly number[] = [1], combine: Combination = 'fisher', names: readonly string[] = [], farthestOf?: () => Farthest | undefined): string[] {
   const need = calibrationNeeded(fpr);
   if (count < need) {
-    return [`this profile cannot flag at FPR ${fpr}: it needs at least ${need} calibration images (more for a steadier verdict), it has ${count}; calibrate it with more held-out known-good images, or use a larger FPR.`];
+    // What to give, in numbers: `profile` holds `need` out of a folder of imagesToCalibrate(need); with m images q reaches 1/(m + 1).
+    const fewer = count ? `, or use an FPR of at least ${Math.ceil(1000 / (count + 1)) / 1000}, the smallest ${count} images can flag at` : '';
+    return [`this profile cannot flag at FPR ${fpr}: it needs at least ${need} calibration images (more for a steadier verdict), it has ${count}. Calibrate it on ${need} or more held-out known-good images (\`profile\` holds them out of a folder of ${imagesToCalibrate(need)} or more)${fewer}.`];
   }
   // Under min q or TPM an image out in one part of a group of s, no farther than the calibration
   // images that top the group's other parts are in theirs (the tail beyond the calibration scores
@@ -28,9 +31,41 @@ export function calibrationWarnings(count: number, fpr: number, groups: readonly
     const below = count < lift ? ', and below those a little out in several witnesses' : '';
     // Named, so that the count can be checked against the detail view's rows (the quiet look is the upper scan read from below).
     const which = names.length ? ` (${names.join(', ')}${parts > names.length ? ', and the upper scan\'s quiet look' : ''})` : '';
-    return [`with ${count} calibration images and ${parts} calibrated parts${which}, an image out in only one part usually cannot reach q <= ${fpr} unless it is farther out than the calibration images that top the other parts: it ranks with them (q about ${(ties / (count + 1)).toPrecision(2)})${below}; calibrate on at least ${single} images for that.`];
+    // The image that sets the bar, named: one that is no known-good image (a probe's folder held one) can stop the verdict flagging anything.
+    const farthest = farthestOf?.();
+    const bar = farthest ? ` The calibration image farthest out sets that bar: ${farthest.file}${farthest.tops.length ? ` (it tops the others in ${farthest.tops.join(', ')})` : ''}. If it is not a known-good image of the kind to be checked, take it out; if it is, keep it (taking it out raises the FPR) and calibrate on more images.` : '';
+    return [`with ${count} calibration images and ${parts} calibrated parts${which}, an image out in only one part usually cannot reach q <= ${fpr} unless it is farther out than the calibration images that top the other parts: it ranks with them (q about ${(ties / (count + 1)).toPrecision(2)})${below}; calibrate on at least ${single} images for that.${bar}`];
   }
   return [];
+}
+
+/** The calibration image farthest out (farthestOut), and the parts in which it tops every other one. */
+export interface Farthest {
+  file: string;
+  tops: string[];
+}
+
+/**
+ * The calibration image farthest out: each one's combined score against the others, as a new image's
+ * would be against them all (the witnesses the table chose, its first scoring), the largest. With
+ * fewer calibration images than the FPR needs to let one of them pass, a new image must top it to be
+ * flagged. `name`: a calibration row's file.
+ */
+export function farthestOut(table: CalibrationTable, scan: ScanSettings, scans: readonly Part[], name: (row: number) => string): Farthest | undefined {
+  const f = Object.keys(table.scores)[0] as ScoringName | undefined;
+  const rows = f && table.scores[f];
+  const k = table.parts.length;
+  if (!rows || table.count < 2) return undefined;
+  const row = (i: number) => rows.slice(i * k, (i + 1) * k);
+  let [best, most] = [-1, -Infinity];
+  for (let i = 0; i < table.count; i++) {
+    const others = [...rows.slice(0, i * k), ...rows.slice((i + 1) * k)];
+    const score = combinedOf(scan, row(i).slice(0, scans.length), row(i), others, quietScan(scans), witnessesOf(table, f)).score;
+    if (score > most) [best, most] = [i, score];
+  }
+  const p = row(best);
+  const tops = table.parts.filter((_, c) => Array.from({ length: table.count }, (_, j) => j).every((j) => j === best || rows[j * k + c] < p[c]));
+  return { file: name(best), tops };
 }
 
 /** Calibration images at which one profile's own rate is quoted as steady (docs/cli.md: 3.5%-6.7% at 5%). */

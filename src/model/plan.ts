@@ -271,7 +271,7 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
     const names = plan.layers.slice(-classLayers).map((l) => `"${l.name}"`);
     const every = classLayers === plan.layers.length && classLayers > 1;
     const what = classLayers === 1 ? `the last layer (${names[0]})` : `${every ? 'all' : 'the last'} ${classLayers} layers (${names.join(', ')})`;
-    notes.push(`histograms per predicted class (${classes} classes) for ${what}: ${(which === 'all' ? plan.nodes * perClass : extra).toLocaleString('en')} bytes${which === 'all' ? ', in the table' : ' more'}, where a class gets ${MIN_CLASS_COUNT} background images (a class with fewer is scored on the pooled histograms).`);
+    notes.push(`histograms per predicted class (${classes} classes) for ${what}: ${(which === 'all' ? plan.nodes * perClass : extra).toLocaleString('en')} bytes${which === 'all' ? ', in the table' : ' more'}, used where a class gets the ${MIN_CLASS_COUNT} background images its histograms need (a class with fewer is scored on the pooled histograms; where none does, the build leaves them out${o.count < classes * MIN_CLASS_COUNT ? `, as it may with ${o.count.toLocaleString('en')} images in ${classes} classes` : ''}).`);
   }
   if (g) {
     const raw = gaussDim(plan.layers, g);

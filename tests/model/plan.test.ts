@@ -164,7 +164,9 @@ describe('byte-budget planner', () => {
     const coarse = planReductions(FASHION, at(1e5, 60));
     expect(coarse.notes.join(' ')).toMatch(/^2 of 3 layers reduced below per-element nodes to fit 100\.0 kB \(per element they would take 1\.73 MB, beside the [\d.]+ kB of the other layer\)\.$/);
     // Every layer is "all 3", not "the last 3"; and the note says what a class needs to get its own.
-    expect(all.notes.join(' ')).toMatch(/histograms per predicted class \(10 classes\) for all 3 layers \(.*\): .* where a class gets 50 background images \(a class with fewer is scored on the pooled histograms\)/);
+    expect(all.notes.join(' ')).toMatch(/histograms per predicted class \(10 classes\) for all 3 layers \(.*\): .* used where a class gets the 50 background images its histograms need \(a class with fewer is scored on the pooled histograms; where none does, the build leaves them out\)\./);
+    // Where the images cannot give every class 50, the plan says the build may leave them out (a probe: a plan for 100 images read as a promise the build broke).
+    expect(planProfile(FASHION, { ...at(8 * MB, 100), classLayers: 'all' }, 10).notes.join(' ')).toContain('where none does, the build leaves them out, as it may with 100 images in 10 classes).');
     expect(all.bytes).toBe(payloadBytes(all.nodes, 'tail', 16, 10_000) + all.nodes * perClass);
     expect(all.bytes + gauss).toBeLessThanOrEqual(8 * MB);
   });
