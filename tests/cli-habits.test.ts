@@ -149,7 +149,8 @@ describe('CLI habits', () => {
     for (const [hsp, reason] of cases) {
       const j = cli(['score', '--model', MODEL, '--profile', hsp, '--json', CLEAN, ...PGD]);
       expect(j.status, j.stderr).toBe(0);
-      expect(j.stderr).toMatch(/warning: no verdict at FPR 0\.05/);
+      // A reason continued after a colon starts in lower case.
+      expect(j.stderr).toMatch(/warning: no verdict at FPR 0\.05: (the profile has no calibration|10 calibration images)/);
       const { results } = JSON.parse(j.stdout);
       expect(results).toHaveLength(3);
       for (const r of results) {
@@ -205,6 +206,8 @@ describe('CLI habits', () => {
     const strict = cli(['profile', '--model', MODEL, '--images', bg, '--fpr', '0.01', '--out', join(dir, 'strict.hsp')]);
     expect(strict.stderr).toMatch(/note: calibrating on 12 of the 60 images in .* \(every 5th\), the other 48 are the background/);
     expect(strict.stderr).toMatch(/this profile cannot flag at FPR 0.01: it needs at least 99 calibration images/);
+    // The FPR is each reader's flag, not the profile's: the build says what to score with.
+    expect(strict.stderr).toMatch(/, calibrated on 12 \(score with --fpr 0\.01\); provider/);
     // Under 10 images none is held out, and the note says why the profile will not flag.
     const few = cli(['profile', '--model', MODEL, '--images', subset(dir, 'background', 4, 700), '--out', join(dir, 'few.hsp')]);
     expect(few.stderr).toMatch(/note: all 4 images in .* are the background: under 10, none is held out to calibrate/);

@@ -16,36 +16,47 @@ describe('progress where stderr is no terminal', () => {
       t += 1000;
       bar.update({ done, total: 100, stage: 'background' });
     }
-    expect(lines).toEqual(['background 30/100, 1.00 images/s, about 1 min left\n']);
+    expect(lines).toEqual(['background 30/100 images, 1.00 images/s, about 1 min left\n']);
     // A count that runs on into the next stage is timed from that stage's first report; the last seconds are no "1 min".
     bar.update({ done: 100, total: 150, stage: 'counting' });
     for (let done = 101; done <= 140; done++) {
       t += 1000;
       bar.update({ done, total: 150, stage: 'counting' });
     }
-    expect(lines.at(-1)).toBe('counting 130/150, 1.00 images/s, under a minute left\n');
+    expect(lines.at(-1)).toBe('counting 130/150 images, 1.00 images/s, under a minute left\n');
     // A new stage times its own pace; the last image of a stage has nothing left to time.
     t += LOG_EVERY_MS;
     bar.update({ done: 5, total: 5, stage: 'calibration' });
-    expect(lines.at(-1)).toBe('calibration 5/5\n');
+    expect(lines.at(-1)).toBe('calibration 5/5 images\n');
     bar.update({ done: 0, total: 20, stage: 'clean' });
     t += LOG_EVERY_MS;
     bar.update({ done: 15, total: 20, stage: 'clean' });
-    expect(lines.at(-1)).toBe('clean 15/20, 0.500 images/s, under a minute left\n');
+    expect(lines.at(-1)).toBe('clean 15/20 images, 0.500 images/s, under a minute left\n');
     bar.stop();
   });
 });
 
 describe('progress on a terminal', () => {
-  it('draws a bar with the stage\'s pace in images per second', () => {
+  it('draws a bar with the stage\'s pace and the time left, in what it counts', () => {
     let out = '';
     let t = 0;
     const bar = progress({ isTTY: true, write: (s: string) => ((out += s), true), columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true, on: () => {}, removeListener: () => {} } as never, () => t);
     bar.update({ done: 0, total: 40, stage: 'background' });
+    // Before any pace, no time left is made up (cli-progress's own ETA printed "INF").
+    expect(out).toContain('0/40 images | …');
     t += 2000;
     bar.update({ done: 20, total: 40, stage: 'background' });
     bar.stop();
-    expect(out).toContain('20/40 | 10.0 images/s');
+    expect(out).toContain('20/40 images | 10.0 images/s, under a minute left');
+    expect(out).not.toMatch(/INF|NaN/);
+    // A build counts image passes (two over the background, then the calibration's), and says so.
+    let passes = '';
+    const build = progress({ isTTY: true, write: (s: string) => ((passes += s), true), columns: 140, cursorTo: () => true, clearLine: () => true, moveCursor: () => true, on: () => {}, removeListener: () => {} } as never, () => t, 'image passes');
+    build.update({ done: 0, total: 61, stage: 'bin edges' });
+    t += 1000;
+    build.update({ done: 10, total: 61, stage: 'bin edges' });
+    build.stop();
+    expect(passes).toContain('10/61 image passes | 10.0 image passes/s, under a minute left');
   });
 });
 

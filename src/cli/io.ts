@@ -76,7 +76,9 @@ export async function heldOut(all: ImageSource, dir: string, alternatives: strin
   const used = split.background.count + (split.calibration?.count ?? 0);
   const of = split.refused.length ? `${used} readable images (of ${all.count})` : `${used} images`;
   // Under 10 images none is held out (holdOut): a profile that cannot flag, said with the reason.
-  if (!split.calibration) return { ...split, note: `all ${of} in ${dir} are the background: under 10, none is held out to calibrate (every ${every}th is from 10 on); ${alternatives}.` };
+  // (Keeping them all as background, the other choice `alternatives` may name, is what happens anyway.)
+  const whole = used === 1 ? `the one ${of.replace('1 images', 'image')} in ${dir} is` : `all ${of} in ${dir} are`;
+  if (!split.calibration) return { ...split, note: `${whole} the background: under 10, none is held out to calibrate (every ${every}th is from 10 on); --calibration DIR names held-out images to calibrate on.` };
   const which = split.calibration.count > Math.floor(used * DEFAULTS.calibrationShare) ? `spread through them: the fewest that can flag at FPR ${fpr}, where every ${every}th would be too few` : `every ${every}th`;
   return { ...split, note: `calibrating on ${split.calibration.count} of the ${of} in ${dir} (${which}), the other ${split.background.count} are the background; ${alternatives}.` };
 }

@@ -17,7 +17,7 @@ import { shardSettings } from './shards.ts';
 import { profileCommands } from './profile-commands.ts';
 import { batchStatus, EXIT, EXIT_HELP, isExpected } from './exit.ts';
 import { addExamples, markRequired, version } from './help.ts';
-import { counted, printableLines, skippedLine, someOf } from '../core/words.ts';
+import { afterColon, counted, printableLines, skippedLine, someOf } from '../core/words.ts';
 import { groupCollector, resultSink, scoreLine } from './output.ts';
 import { int, progress, rate, stopBars } from './progress.ts';
 
@@ -115,7 +115,7 @@ layerOptions(
   for (const n of shard ? shard.notes : []) console.error(`note: ${n}`);
   const assumed = assumedPreprocessing(specSources(opts, opts.model), detector.features.spec);
   if (assumed) console.error(`note: ${assumed}`);
-  const bar = progress();
+  const bar = progress(process.stderr, undefined, 'image passes'); // two passes over the background, then the calibration's
   const built = await detector.build(images, calibration, {
     bins: opts.bins,
     strategy: opts.strategy,
@@ -143,7 +143,7 @@ layerOptions(
   console.error(
     `wrote ${opts.out}: ${counted(h.nodes, 'node')} in ${counted(h.layers.length, 'layer')} (${reductions}), ${counted(h.count, 'background image')}, ${h.strategy} B=${h.bins}, ` +
       `${bytes.length.toLocaleString('en')} bytes (${(payloadBytes(h.nodes, h.strategy, h.bins, h.count) / h.nodes).toFixed(1)} B/node; budget ${(opts.budget * 1e6).toLocaleString('en')})` +
-      `${h.calibration?.count ? `, calibrated on ${h.calibration.count}` : ', not calibrated'}; provider ${detector.features.provider}`,
+      `${h.calibration?.count ? `, calibrated on ${h.calibration.count}${opts.fpr !== DEFAULTS.fpr ? ` (score with --fpr ${opts.fpr})` : ''}` : ', not calibrated'}; provider ${detector.features.provider}`,
   );
   detector.release();
   if (built.skipped.length || refused.length) process.exitCode = EXIT.failed;
@@ -231,7 +231,7 @@ specOptions(
   const done = sink.end(group?.line(opts.scoring, DEFAULTS.groupSeed));
   const calibrated = detector.scorer!.calibrated;
   detector.release();
-  if (done.uncalibrated) console.error(`${opts.failOnFlagged ? 'histoscan: --fail-on-flagged cannot gate' : 'warning: no verdict'} at FPR ${opts.fpr}: ${done.uncalibrated}`);
+  if (done.uncalibrated) console.error(`${opts.failOnFlagged ? 'histoscan: --fail-on-flagged cannot gate' : 'warning: no verdict'} at FPR ${opts.fpr}: ${afterColon(done.uncalibrated)}`);
   const excess = excessNote(done.flagged, done.verdicts, opts.fpr, calibrated);
   if (excess) console.error(`note: ${excess}`);
   process.exitCode = batchStatus({ ...done, unread, failOnFlagged: opts.failOnFlagged });

@@ -4,7 +4,7 @@ import { evidenceLooks } from '../core/witnesses.ts';
 import type { ImageError, ImageResult, PartEvidence, ScoringName } from '../types.ts';
 import type { Scorer } from '../detector/index.ts';
 import { nodesByLayer } from '../core/layout.ts';
-import { counted, ownMessage, printable, topLabel } from '../core/words.ts';
+import { afterColon, counted, ownMessage, printable, topLabel } from '../core/words.ts';
 
 export type Format = 'text' | 'json' | 'jsonl';
 
@@ -101,7 +101,7 @@ export function scoreLine(r: ImageResult): ScoreLine {
 export function verdictText(r: Pick<ScoreLine, 'verdict' | 'verdictReason'>): string {
   if (r.verdict === 'unusual') return 'unusual';
   if (r.verdict === 'typical') return 'typical';
-  return `not calibrated: ${r.verdictReason ?? 'the profile cannot flag at this FPR'}`;
+  return `not calibrated: ${afterColon(r.verdictReason ?? 'the profile cannot flag at this FPR')}`;
 }
 
 /** A score with three decimals, or an exponent where that would read 0.000 (a score of only its tie-break, core/combine.ts). */

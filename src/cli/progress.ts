@@ -1,7 +1,7 @@
 // Small pieces the CLI's commands share: a progress bar on stderr and numeric flag parsers.
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError } from 'commander';
-import { pacer, paceText, rateText } from '../core/pace.ts';
+import { pacer, paceText } from '../core/pace.ts';
 import type { Progress } from '../types.ts';
 
 /** A flag's number as written in decimal ("8", "0.5", "1e4"); NaN for what Number() would also take: "0x10", "0b1", "". */
@@ -36,7 +36,7 @@ export const LOG_EVERY_MS = 30_000;
  * long run (none for a short one). Both say the stage's pace in images per second and, in the plain
  * line, the time it has left at that pace.
  */
-export function progress(stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = process.stderr, now = () => performance.now()) {
+export function progress(stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = process.stderr, now = () => performance.now(), unit = 'images') {
   const pace = pacer(now);
   if (!stream.isTTY) {
     let last = now();
@@ -46,27 +46,28 @@ export function progress(stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = p
         const at = pace(p);
         if (at.t - last < LOG_EVERY_MS) return;
         last = at.t;
-        stream.write(`${[`${p.stage} ${p.done}/${p.total}`, paceText(at)].filter(Boolean).join(', ')}\n`);
+        stream.write(`${[`${p.stage} ${p.done}/${p.total} ${unit}`, paceText(at, unit)].filter(Boolean).join(', ')}\n`);
       },
       clear: noop,
       stop: noop,
     };
   }
   const bar = new cliProgress.SingleBar(
-    { format: '{stage} {bar} {value}/{total} | {rate} | {eta_formatted} left', stream: stream as NodeJS.WriteStream, hideCursor: true, etaBuffer: 50 },
+    // The pace and the time left in the plain line's words (cli-progress's own ETA printed "INF" until the first image).
+    { format: `{stage} {bar} {value}/{total} ${unit} | {pace}`, stream: stream as NodeJS.WriteStream, hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
   const own = {
     update(p: Progress) {
-      const rate = rateText(pace(p).perMs) || '…';
+      const at = paceText(pace(p), unit) || '…';
       if (!started) {
-        bar.start(p.total, p.done, { stage: p.stage, rate });
+        bar.start(p.total, p.done, { stage: p.stage, pace: at });
         started = true;
         drawn.add(own);
       }
       bar.setTotal(p.total);
-      bar.update(p.done, { stage: p.stage.padEnd(12), rate });
+      bar.update(p.done, { stage: p.stage.padEnd(12), pace: at });
     },
     /** Clears the bar's line on a terminal, so that a result written to stdout takes it (the next update draws the bar below). */
     clear() {

@@ -5,6 +5,8 @@ export const fmtBytes = (b: number): string =>
   b >= 1e6 ? `${(b / 1e6).toFixed(b < 1e7 ? 2 : 1)} MB` : b >= 1e3 ? `${(b / 1e3).toFixed(1)} kB` : `${b} B`;
 /** A result's first class as the CLI and the page name it: "mean: " before it where the classes are an output's positional mean (ImageResult.topOfMean). */
 export const topLabel = (r: { top: readonly { label: string }[]; topOfMean?: true }): string => `${r.topOfMean ? 'mean: ' : ''}${r.top[0]?.label ?? ''}`;
+/** A sentence continued after a colon: "The profile …" as "the profile …" (an acronym's capitals kept). */
+export const afterColon = (s: string): string => s.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase());
 /** The first three of some names, and how many more. */
 export const someOf = (names: string[]): string => `${names.slice(0, 3).join(', ')}${names.length > 3 ? `, and ${names.length - 3} more` : ''}`;
 /** An error message without the file name it starts with, for a line or row that names the file already. */

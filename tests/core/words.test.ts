@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fmtBytes, ownMessage, printable, printableLines } from '../../src/core/words.ts';
+import { afterColon, fmtBytes, ownMessage, printable, printableLines } from '../../src/core/words.ts';
 
 describe('printable', () => {
   it('escapes control characters and the bidirectional controls that make a name read as another', () => {
@@ -21,5 +21,13 @@ describe('printable', () => {
 describe('fmtBytes', () => {
   it('says bytes one way everywhere, three or four figures, never "0.00 MB"', () => {
     expect([812, 1000, 95_886, 400_000, 1_000_000, 5_843_210, 12_345_678, 562_300_000].map(fmtBytes)).toEqual(['812 B', '1.0 kB', '95.9 kB', '400.0 kB', '1.00 MB', '5.84 MB', '12.3 MB', '562.3 MB']);
+  });
+});
+
+describe('afterColon', () => {
+  it('continues a sentence in lower case, keeping an acronym and a number as they are', () => {
+    expect(afterColon('The profile has no calibration.')).toBe('the profile has no calibration.');
+    expect(afterColon('ONNX said no.')).toBe('ONNX said no.');
+    expect(afterColon('4 calibration images cannot flag.')).toBe('4 calibration images cannot flag.');
   });
 });
