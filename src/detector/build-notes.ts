@@ -64,7 +64,10 @@ export function farthestOut(table: CalibrationTable, scan: ScanSettings, scans: 
     if (score > most) [best, most] = [i, score];
   }
   const p = row(best);
-  const tops = table.parts.filter((_, c) => Array.from({ length: table.count }, (_, j) => j).every((j) => j === best || rows[j * k + c] < p[c]));
+  const tops = table.parts.filter((_, c) => {
+    for (let j = 0; j < table.count; j++) if (j !== best && rows[j * k + c] >= p[c]) return false;
+    return true;
+  });
   return { file: name(best), tops };
 }
 
