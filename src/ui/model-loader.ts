@@ -155,13 +155,10 @@ export class ModelLoader implements ReactiveController {
   }
 }
 
-/** A start's downloads in words: how far they are, then the runtime that starts once they are in. */
+/** A start's downloads in words: how far they are where their servers said their lengths, then the model starting. */
 function downloadText(d: Download): string {
-  return d.total && d.done < d.total
-    ? `Downloading the model${d.runtime ? ', profile and runtime' : ' and profile'}: ${Math.floor((100 * d.done) / d.total)}% of ${fmtBytes(d.total)}…`
-    : d.runtime
-      ? 'Starting the model…'
-      : "Starting the model (onnxruntime's WebAssembly runtime downloads on a first visit)…";
+  if (!d.waiting) return 'Starting the model…';
+  return `Downloading the model, profile and runtime${d.total && d.done < d.total ? `: ${Math.floor((100 * d.done) / d.total)}% of ${fmtBytes(d.total)}` : ''}…`;
 }
 
 /** What the element says while its model has no profile. */

@@ -39,12 +39,12 @@ export interface InitInfo {
   profileCount: number;
 }
 
-/** Bytes downloaded so far of all a start's files, and their total where each server said its length. */
+/** Bytes downloaded so far of all a start's files (onnxruntime's .wasm among them), and their total where each server said its length. */
 export interface Download {
   done: number;
   total: number;
-  /** Whether onnxruntime's WebAssembly is among them (a first visit, its length said uncompressed). */
-  runtime: boolean;
+  /** Whether any download, counted or not, is still coming, or the runtime still starting. */
+  waiting: boolean;
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -111,27 +111,40 @@ function oneAtATime<T>(f: () => Promise<T>): Promise<T> {
 }
 
 const api = {
-  /** `onDownload`: the bytes of the model, profile and spec downloaded so far, as they come. */
+  /** `onDownload`: the bytes of the model, profile, spec and runtime downloaded so far, as they come. */
   async init(opts: InitOptions, onDownload?: (d: Download) => void): Promise<InitInfo> {
     detector?.release();
     detector = null;
     // The downloads at once (one after another took their sum on a slow connection), counted together:
-    // the model, profile and spec, and onnxruntime's WebAssembly where this worker has not loaded it yet.
+    // the model, profile and spec, and onnxruntime's WebAssembly, until each has come and the runtime started.
     const sizes = [0, 0, 0, 0];
     const got = [0, 0, 0, 0];
-    let said = -1; // the last tenth of the bytes said: a status line read out at each chunk would be noise
+    let waiting = 0;
+    let said = ''; // the last tenth of the bytes said, and whether any is still coming: a status line read out at each chunk would be noise
+    const tell = () => {
+      const d = { done: sum(got), total: sum(sizes), waiting: waiting > 0 };
+      const now = `${Math.floor((10 * d.done) / d.total)} ${d.waiting}`;
+      if (now !== said) onDownload?.(d);
+      said = now;
+    };
     const heard = (i: number) => (n: number, size: number) => {
       [got[i], sizes[i]] = [n, size];
-      const d = { done: sum(got), total: sum(sizes), runtime: sizes[3] > 0 };
-      const tenth = Math.floor((10 * d.done) / d.total);
-      if (tenth !== said) onDownload?.(d);
-      said = tenth;
+      tell();
     };
-    void startRuntime(opts.numThreads, heard(3));
+    // A file served compressed, or a runtime this worker loaded before, has no count: it is waited for all the same.
+    const awaited = <T>(p: Promise<T>): Promise<T> => {
+      waiting++;
+      return p.finally(() => {
+        waiting--;
+        tell();
+      });
+    };
+    // Its failure is createSession's to report, in the start's words.
+    void awaited(startRuntime(opts.numThreads, heard(3))).catch(() => {});
     const [modelBytes, profileBuf, specBytes] = await Promise.all([
-      fetchBytes(opts.model, 'model', heard(0)),
-      opts.profile ? fetchBytes(opts.profile, 'profile', heard(1)) : null,
-      typeof opts.spec === 'string' ? fetchBytes(opts.spec, 'model spec', heard(2)) : null,
+      awaited(fetchBytes(opts.model, 'model', heard(0))),
+      opts.profile ? awaited(fetchBytes(opts.profile, 'profile', heard(1))) : null,
+      typeof opts.spec === 'string' ? awaited(fetchBytes(opts.spec, 'model spec', heard(2))) : null,
     ]);
     const modelBuf = new Uint8Array(modelBytes);
     const profile = profileBuf ? decodeProfile(profileBuf) : undefined;
