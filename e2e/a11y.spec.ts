@@ -156,7 +156,7 @@ test('focus stays with the user: Cancel becomes Clear under it, Clear and "Show 
   await expect(page.locator(`${el} .build-progress`)).toBeVisible();
   expect(await focused()).toBe('button:Cancel');
   await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built from 40 images', { timeout: 60_000 });
-  expect(await focused()).toMatch(/^p:Profile built from 40 images/);
+  expect(await focused()).toMatch(/^div:Profile built from 40 images/);
 });
 
 test('the detail view is no live region; the p-value map is a widget that takes keys; the shown node is pressed', async ({ page }) => {

@@ -91,6 +91,9 @@ test('a build in the browser with enough calibration images chooses the witnesse
   const build = page.locator(`${el} [data-build]`);
   await expect(build).toContainText('Profile built from 110 images (88 for the histograms, 22 to calibrate)', { timeout: 120_000 });
   await expect(build).toContainText(/126 pseudo-anomalies made from the calibration images/);
+  // What the build says beyond its outcome is a list, a point each, and names the calibration image that sets a small calibration's bar.
+  await expect(build.locator('li').filter({ hasText: /pseudo-anomalies made/ })).toHaveCount(1);
+  await expect(build.locator('li').filter({ hasText: /^With 22 calibration images and \d calibrated parts .* The calibration image farthest out sets that bar: \S+\.png/ })).toHaveCount(1);
   await expect(page.locator('#model-about')).toContainText('built in this browser: per-node histograms of 88 images (and 22 to calibrate) you chose');
   const said = readWitnessNote((await build.textContent())!);
   expect(said).not.toBeNull();

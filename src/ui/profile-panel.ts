@@ -19,6 +19,8 @@ interface BuildState {
   /** Images per second and the time left, once there is a pace. */
   pace?: string;
   message?: string;
+  /** What the build says beyond its outcome (its notes and warnings), each a point of its own under the message: run together they read as a wall of text. */
+  points?: string[];
   url?: string;
 }
 
@@ -59,7 +61,8 @@ export class ProfilePanel {
   private set(p: Partial<BuildState>): void {
     // The build's Cancel takes the focus of the button that started it (disabled meanwhile), and its outcome the Cancel's.
     if (p.state && p.state !== this.build.state) this.host.focusKeeper.keepOn(p.state === 'running' ? '.build-progress button' : '[data-build]');
-    this.build = { ...this.build, ...p };
+    // A new message brings its own points, or none.
+    this.build = { ...this.build, ...('message' in p ? { points: undefined } : {}), ...p };
     this.host.requestUpdate();
   }
 
@@ -97,21 +100,21 @@ export class ProfilePanel {
       const used = r.calibrated ? ` (${r.count.toLocaleString('en')} for the histograms, ${r.calibrated.toLocaleString('en')} to calibrate)` : '';
       const built = `Profile built from ${counted(r.count + r.calibrated, 'image')}${used} on this device (${fmtBytes(r.bytes.byteLength)})`;
       // The build's notes (e.g. the energy part left out) and warnings (too few calibration images for the FPR or for one part alone) where it has a calibration.
-      const sentences = (ws: string[]) => ws.map((w) => ` ${w[0].toUpperCase()}${w.slice(1)}`).join('');
+      const sentences = (ws: string[]) => ws.map((w) => `${w[0].toUpperCase()}${w.slice(1)}`);
       // A profile that cannot flag does not replace one that can: the user keeps a working verdict.
       const need = calibrationNeeded(fpr);
       if (r.calibrated < need && (this.client.info?.calibrated ?? 0) >= need) {
         // The build's own "cannot flag" warning would say it twice.
-        const rest = sentences(r.warnings.filter((w) => !w.startsWith('this profile cannot flag')));
-        const message = `${built}${skipped}, but not put in use: ${r.calibrated} calibration images cannot flag at FPR ${fmtRate(fpr)} (${need} are needed: at least ${imagesFor(fpr)} images in all, as half at most calibrate), so the profile in use stays. Download it, or build again from more images.${rest}`;
-        this.set({ state: 'done', done: this.build.total, stage: 'done', url, message });
+        const points = sentences(r.warnings.filter((w) => !w.startsWith('this profile cannot flag')));
+        const message = `${built}${skipped}, but not put in use: ${r.calibrated} calibration images cannot flag at FPR ${fmtRate(fpr)} (${need} are needed: at least ${imagesFor(fpr)} images in all, as half at most calibrate), so the profile in use stays. Download it, or build again from more images.`;
+        this.set({ state: 'done', done: this.build.total, stage: 'done', url, message, points });
         return;
       }
       const info = await this.client.useProfile(r.bytes);
       this.onProfile();
       emit(this.host, 'histoscan-profile', { source: 'built', name: this.downloadName(), info });
-      const cal = r.calibrated ? sentences(r.warnings) : ' It has no calibration (fewer than 10 images), so it cannot flag: verdicts read "Not calibrated".';
-      this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `${built} and in use now${skipped}.${cal}` });
+      const cal = r.calibrated ? '' : ' It has no calibration (fewer than 10 images), so it cannot flag: verdicts read "Not calibrated".';
+      this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `${built} and in use now${skipped}.${cal}`, points: r.calibrated ? sentences(r.warnings) : [] });
     } catch (e) {
       // Cancelled by the user: no error, and the profile in use goes on checking.
       if ((e as Error).name === 'CancelledError') {
@@ -177,7 +180,7 @@ export class ProfilePanel {
             ${bd.total ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress>` : html`<progress aria-label="Profile build"></progress>`}<span data-build-stage>${bd.stage}${bd.total ? `: ${bd.done.toLocaleString('en')} of ${bd.total.toLocaleString('en')} image passes` : ''}${bd.pace ? `, ${bd.pace}` : ''}</span><span class="sr" aria-live="polite">${bd.stage}</span><button @click=${() => this.client.cancelBuild()}>Cancel</button>
           </div>`
         : nothing}
-      <p class=${bd.state === 'error' ? 'error' : ''} role="status" tabindex="-1" data-build>${bd.message ?? ''}</p>
+      <div class=${bd.state === 'error' ? 'error' : ''} role="status" tabindex="-1" data-build>${bd.message ? html`<p>${bd.message}</p>` : nothing}${bd.points?.length ? html`<ul>${bd.points.map((w) => html`<li>${w}</li>`)}</ul>` : nothing}</div>
     </section>`;
   }
 }

@@ -132,5 +132,6 @@ export const detectorStyles = css`
   /* At 320 px (400% zoom) the verdict wraps rather than being cut by the table's box (WCAG 1.4.10). */
   @container (max-width: 560px) { .hide-sm { display: none; } .name { max-width: 6rem; } td, th { padding: 0.25rem 0.2rem; } .verdict { white-space: normal; } }
   /* The build's message is a live region that is always there (one inserted with its words is often not read out). */
-  p[data-build]:empty { margin: 0; }
+  [data-build] > p, [data-build] > ul { margin: 0.5rem 0; }
+  [data-build] li { margin: 0.25rem 0; }
 `;
