@@ -10,7 +10,8 @@
 //
 //   npx tsx tools/crossfit-trial.ts MODEL KNOWN_GOOD_DIR clean=DIR[:dev|test] NAME=DIR[:dev|test] ...
 // Prints, for the hold-out and for cross-fitting: calibration images, each set's AUC and the share
-// flagged at FPR 5%, and the clean images' realised FPR.
+// flagged at FPR 5%, and the clean images' realised FPR. FOLDS=5 sets K; USE=3 keeps the rows of the
+// first 3 folds only (how the ranking moves as folds are added: docs/decisions.md "Version 0.4.21").
 import { auc, type Profile, realisedFpr } from '../src/core/index.ts';
 import { Detector, holdOut, Scorer, type ImageSource } from '../src/detector/index.ts';
 import { pickImages } from '../src/detector/holdout.ts';
