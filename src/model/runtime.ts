@@ -93,11 +93,11 @@ function endOnDeviceLoss(device: unknown): void {
   });
 }
 
-/** A model of one Identity node: creating a session of it is what makes onnxruntime-web load its WebAssembly. */
-const IDENTITY = (() => {
+/** A model of one Identity node: creating a session of it is what makes onnxruntime-web load its WebAssembly (made when a browser's runtime starts, not as the module loads). */
+function identityModel(): Uint8Array {
   const io = (name: string) => ({ name, type: { value: { case: 'tensorType' as const, value: { elemType: 1, shape: { dim: [{ value: { case: 'dimValue' as const, value: 1n } }] } } } } });
   return toBinary(ModelProtoSchema, create(ModelProtoSchema, { irVersion: 8n, opsetImport: [{ domain: '', version: 13n }], graph: { name: 'runtime', node: [{ opType: 'Identity', input: ['x'], output: ['y'] }], input: [io('x')], output: [io('y')] } }));
-})();
+}
 
 /**
  * Counts the bytes of the .wasm that onnxruntime-web fetches itself (its URL is its bundler's to
@@ -140,7 +140,7 @@ export function startRuntime(numThreads?: number, onBytes?: (got: number, size: 
     ort.env.wasm.numThreads = wasmThreads(numThreads);
     const restore = onBytes ? countingWasm(onBytes) : () => {};
     try {
-      await (await ort.InferenceSession.create(IDENTITY, { executionProviders: ['wasm'] })).release();
+      await (await ort.InferenceSession.create(identityModel(), { executionProviders: ['wasm'] })).release();
     } finally {
       restore();
     }
