@@ -165,16 +165,7 @@ test('a slow download shows how far it is, the runtime among it, then the model 
   await cdp.send('Network.enable');
   // About 4 MB/s: the bundled model and profile (5.8 MB) with onnxruntime's .wasm (28.3 MB) take about 8 s.
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: 4e6, uploadThroughput: 4e6 });
-  const said: string[] = [];
-  await page.exposeFunction('sawStatus', (t: string) => said.push(t));
-  await page.addInitScript(() => {
-    const look = () => {
-      const s = document.querySelector('histoscan-detector')?.shadowRoot?.querySelector('[part=status]')?.textContent?.trim();
-      if (s) (window as unknown as { sawStatus(t: string): void }).sawStatus(s);
-      if (document.querySelector('histoscan-detector')?.getAttribute('state') !== 'ready') requestAnimationFrame(look);
-    };
-    requestAnimationFrame(look);
-  });
+  const said = await watchStatus(page);
   await page.goto('/e2e/fixtures/embed.html');
   await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 120_000 });
   expect(said.some((t) => /^Downloading the model, profile and runtime: \d+% of 3\d\.\d MB…$/.test(t)), [...new Set(said)].join(' | ')).toBe(true);
@@ -364,3 +355,18 @@ test('the photo model, where tools/photo-model/demo.sh put it on this server: a 
   }
   await shot(page, 'photo-model');
 });
+
+/** Every status line the element shows until it is ready (read each frame from the next page load on). */
+async function watchStatus(page: Page): Promise<string[]> {
+  const said: string[] = [];
+  await page.exposeFunction('sawStatus', (t: string) => said.push(t));
+  await page.addInitScript(() => {
+    const look = () => {
+      const s = document.querySelector('histoscan-detector')?.shadowRoot?.querySelector('[part=status]')?.textContent?.trim();
+      if (s) (window as unknown as { sawStatus(t: string): void }).sawStatus(s);
+      if (document.querySelector('histoscan-detector')?.getAttribute('state') !== 'ready') requestAnimationFrame(look);
+    };
+    requestAnimationFrame(look);
+  });
+  return said;
+}

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { expectStrictCsp, nothingLeaves } from './fixtures/privacy.ts';
-import { preview, type Served } from './fixtures/serve.ts';
+import { compressing, preview, type Served } from './fixtures/serve.ts';
 import { securityHeaders } from '../vite.config.ts';
 
 let served: Served | undefined;
@@ -91,4 +91,39 @@ test('the build works under a subpath, as a project page is hosted, and says so 
   // Opened from disk, the module script is refused: the element's own words say what to do.
   await page.goto(`file://${process.cwd()}/dist/index.html`);
   await expect(page.getByText('The checker did not load. Opened as a file from disk?')).toBeVisible({ timeout: 10_000 });
+});
+
+test('a host that compresses every file, the .wasm among them, as docs/embedding.md advises: the page starts, saying the bytes so far, and checks', async ({ page }) => {
+  test.setTimeout(300_000);
+  const host = await compressing('dist', securityHeaders);
+  try {
+    // About 4 MB/s: the compressed downloads (9.3 MB) take about 2.5 s, the line read each frame.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: 4e6, uploadThroughput: 4e6 });
+    const said: string[] = [];
+    await page.exposeFunction('sawStatus', (t: string) => said.push(t));
+    await page.addInitScript(() => {
+      const look = () => {
+        const s = document.querySelector('histoscan-detector')?.shadowRoot?.querySelector('[part=status]')?.textContent?.trim();
+        if (s) (window as unknown as { sawStatus(t: string): void }).sawStatus(s);
+        if (document.querySelector('histoscan-detector')?.getAttribute('state') !== 'ready') requestAnimationFrame(look);
+      };
+      requestAnimationFrame(look);
+    });
+    const sizes: number[] = [];
+    page.context().on('response', (r) => r.url().endsWith('.wasm') && sizes.push(Number(r.headers()['content-length'])));
+    await page.goto(`${host.url}/`);
+    await expect(page.locator('histoscan-detector')).toHaveAttribute('state', 'ready', { timeout: 120_000 });
+    // The .wasm came compressed (28.3 MB as it is): no share of a length that is not the file's.
+    expect(sizes.length).toBe(1);
+    expect(sizes[0]).toBeLessThan(10e6);
+    const lines = [...new Set(said)].join(' | ');
+    expect(said.some((t) => /^Downloading the model, profile and runtime: \d+(\.\d)? MB so far…$/.test(t)), lines).toBe(true);
+    expect(said.some((t) => t.includes('%')), lines).toBe(false);
+    await page.locator('histoscan-detector .gallery button').first().click();
+    await expect(page.locator('histoscan-detector tr.row[data-state="done"]')).toHaveCount(1, { timeout: 120_000 });
+  } finally {
+    host.stop();
+  }
 });

@@ -78,6 +78,8 @@ export const settingProblem = {
   provider: (v: unknown) => (PROVIDERS.includes(v as ProviderRequest) ? '' : `provider must be one of ${PROVIDERS.join(', ')}, not "${String(v)}"`),
   scoring: (v: unknown) => ((SCORINGS as readonly unknown[]).includes(v) ? '' : `scoring must be one of ${SCORINGS.join(', ')}, not "${String(v)}"`),
   topNodes: (v: unknown) => (integer(v, 0) ? '' : `topNodes must be a count of nodes (an integer of at least 0), not ${shown(v)}`),
+  numThreads: (v: unknown) => (integer(v, 1) ? '' : `numThreads must be a count of threads (an integer of at least 1), not ${shown(v)}`),
+  maxRunValues: (v: unknown) => (integer(v, 1) ? '' : `maxRunValues must be a count of activation values (an integer of at least 1), not ${shown(v)}`),
 };
 
 /** The choices of each enumerated build setting: the CLI's flags offer them, the Node API checks against them. */

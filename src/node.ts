@@ -4,7 +4,7 @@
 //
 //   const d = await Detector.create({ model: readFileSync('m.onnx'), profile: readFileSync('m.hsp') });
 //   const r = await d.check(await decodeImage(readFileSync('x.jpg'), 'x.jpg'), 'x.jpg');  // r.verdict, r.q, r.score
-export { Detector, holdOut, readable } from './detector/index.ts';
+export { Detector, holdOut, holdOutDecoded, readable } from './detector/index.ts';
 export type { BuildOptions, BuildResult, FeatureOptions, ImageSource, ReductionChoice, Scorer, ScoreOptions, SkippedImage } from './detector/index.ts';
 export type { DecodeLimits } from './model/decode-node.ts';
 export type { SpecFlags } from './cli/spec-flags.ts';

@@ -39,6 +39,27 @@ describe('the CLI in pipelines and on terminals', () => {
     expect(r.stdout).toContain('histoscan: ');
   });
 
+  it("results printed under the bar on a terminal keep the terminal's wrapping, and nothing is written back over them", () => {
+    const some = subset(dir, 'ood-mnist', 6);
+    // `script` gives the CLI a terminal (stdout and stderr both), as a user's shell does.
+    const r = spawnSync('script', ['-qec', [process.execPath, ...score(some)].join(' '), '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(0);
+    const out = r.stdout;
+    const results = [...out.matchAll(/0000\d\.png\t(unusual|typical)/g)].map((m) => m.index);
+    expect(results).toHaveLength(6);
+    for (const at of results) {
+      const before = out.slice(0, at);
+      // Line wrapping is on (the bar turns it off while drawn: a long line was cut at the terminal's edge).
+      const off = before.lastIndexOf('\x1b[?7l');
+      expect(off === -1 || off < before.lastIndexOf('\x1b[?7h')).toBe(true);
+      // No cursor put back to a place saved before this line (it sent later lines over the results).
+      const after = out.slice(at);
+      const save = after.indexOf('\x1b7');
+      const restore = after.indexOf('\x1b8');
+      expect(restore === -1 || (save !== -1 && save < restore)).toBe(true);
+    }
+  });
+
   it('stopBars stops a bar still drawn and shows the cursor again', () => {
     let out = '';
     const stream = { isTTY: true, columns: 80, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;

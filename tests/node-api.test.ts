@@ -1,10 +1,11 @@
 // The Node API (`histoscan/node`) at its edges: what callers' own code passes in, right or wrong.
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CancelledError, defaultPlan, Detector, decodeImage, decodeProfile, encodeProfile, fileSource, holdOut, listImages, readable, UsageError } from '../src/node.ts';
+import { CancelledError, defaultPlan, Detector, decodeImage, decodeProfile, encodeProfile, fileSource, holdOut, holdOutDecoded, listImages, readable, UsageError } from '../src/node.ts';
+import { chunk, concat, ihdr, SIGNATURE } from './fixtures/png-bytes.ts';
 import { cli, MODEL, subset } from './fixtures/cli.ts';
 
 const model = readFileSync('public/models/fashion-cnn.onnx');
@@ -74,6 +75,14 @@ describe('the Node API', () => {
     // Plain JS may pass check()'s options to create(), where they would be dropped unsaid.
     await expect(Detector.create({ model, fpr: 0.5, scoring: 'ks' } as never)).rejects.toThrow(/^Detector\.create takes no "fpr", "scoring" \(fpr and scoring are check\(\)'s: detector\.check\(image, name, \{ fpr \}\)\); it takes model, profile, /);
     await expect(Detector.create({ model, fpr: 0.5 } as never)).rejects.toBeInstanceOf(UsageError);
+    // A spec file's path, a misspelt field, layers or counts of the wrong kind: refused, not dropped for the model's own.
+    await expect(Detector.create({ model, spec: 'spec.json' as never })).rejects.toThrow(/^The spec must be a spec's fields as an object .*not the string "spec\.json": specSources\(\{ spec: "spec\.json" \}, 'model\.onnx'\) reads a spec file\.$/);
+    await expect(Detector.create({ model, beside: 'm.json' as never })).rejects.toThrow(/^The beside must be/);
+    await expect(Detector.create({ model, spec: { hieght: 32 } as never })).rejects.toThrow(/^Invalid model spec: no field "hieght"/);
+    await expect(Detector.create({ model, spec: 42 as never })).rejects.toThrow('Invalid model spec: not a JSON object.');
+    await expect(Detector.create({ model, layers: 'all' as never })).rejects.toThrow('layers must be "auto" or a list of tensor names (see "histoscan inspect"), not "all".');
+    await expect(Detector.create({ model, numThreads: -1 })).rejects.toThrow('numThreads must be a count of threads (an integer of at least 1), not -1.');
+    await expect(Detector.create({ model, maxRunValues: 0 })).rejects.toThrow('maxRunValues must be a count of activation values (an integer of at least 1), not 0.');
     const d = await Detector.create({ model, profile: hsp });
     const img = await image();
     await expect(d.check(img, 'x', { fpr: 5 })).rejects.toThrow('fpr must be a rate between 0 and 1, such as 0.05, not 5.');
@@ -89,6 +98,34 @@ describe('the Node API', () => {
     const bare = await Detector.create({ model });
     await expect(bare.check(img, 'x')).rejects.toThrow(expect.objectContaining({ code: 'usage', message: expect.stringMatching(/^No profile loaded: load a \.hsp profile/) }));
     bare.release();
+  });
+
+  it('an option given as undefined, or no options as null, keeps its default (a setting read from an unset variable)', async () => {
+    const d = await Detector.create({ model, profile: hsp });
+    const digit = await decodeImage(readFileSync('data/ood-mnist/00001.png'), '00001.png');
+    const pick = (r: Awaited<ReturnType<Detector['check']>>) => [r.verdict, r.fpr, r.q, r.score, r.flagged, r.topNodes.length];
+    const plain = pick(await d.check(digit, 'x'));
+    expect(plain.slice(0, 2)).toEqual(['unusual', 0.05]);
+    const unset = process.env.HISTOSCAN_UNSET_FPR;
+    expect(pick(await d.check(digit, 'x', { fpr: unset ? Number(unset) : undefined, scoring: undefined, topNodes: undefined }))).toEqual(plain);
+    expect(pick(await d.check(digit, 'x', null as never))).toEqual(plain);
+    d.release();
+  });
+
+  it("docs/embedding.md's split calibrates on the images planned where a file's pixels do not decode, as `histoscan profile` does", async () => {
+    const d = mkdtempSync(join(tmpdir(), 'hs-split-'));
+    try {
+      listImages(['data/background']).slice(0, 94).forEach((f, i) => copyFileSync(f, join(d, `${String(i).padStart(5, '0')}.png`)));
+      // Fifth in name order, a calibration place: its head is right and its pixels do not inflate.
+      writeFileSync(join(d, '00003b.png'), concat([SIGNATURE, ihdr(28, 28, 8, 0), chunk('IDAT', new Uint8Array(64).fill(255)), chunk('IEND', new Uint8Array(0))]));
+      const src = fileSource(listImages([d]));
+      const { background, calibration, refused } = await holdOutDecoded(src, 0.2, 19);
+      expect([background.count, calibration?.count, refused.map((r) => r.file)]).toEqual([75, 19, [join(d, '00003b.png')]]);
+      // readable and holdOut alone see a right head, and calibrate on the file too: 18 images that decode.
+      expect(holdOut((await readable(src)).images, 0.2, 19).calibration?.count).toBe(19);
+    } finally {
+      rmSync(d, { recursive: true });
+    }
   });
 
   it('release() lets the checks already made finish, on either runtime, then frees the session (a service drains)', async () => {

@@ -54,7 +54,8 @@ export function progress(stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = p
   }
   const bar = new cliProgress.SingleBar(
     // The pace and the time left in the plain line's words (cli-progress's own ETA printed "INF" until the first image).
-    { format: `{stage} {bar} {value}/{total} ${unit} | {pace}`, stream: stream as NodeJS.WriteStream, hideCursor: true },
+    // Cleared when it stops: a bar stopped to let a result line through leaves no copy of itself above it.
+    { format: `{stage} {bar} {value}/{total} ${unit} | {pace}`, stream: stream as NodeJS.WriteStream, hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
@@ -69,9 +70,16 @@ export function progress(stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = p
       bar.setTotal(p.total);
       bar.update(p.done, { stage: p.stage.padEnd(12), pace: at });
     },
-    /** Clears the bar's line on a terminal, so that a result written to stdout takes it (the next update draws the bar below). */
+    /**
+     * Stops the bar (its line cleared) so that a result written to stdout takes its place; the next
+     * update draws it again below. Drawn, it turns the terminal's line wrapping off and, stopped,
+     * puts the cursor back where it started: a long result line printed under it was cut short, and
+     * the lines after it were written over the results.
+     */
     clear() {
-      if (started) stream.write('\r\x1b[K');
+      if (!started) return;
+      bar.stop();
+      started = false;
     },
     stop() {
       if (started) bar.stop();

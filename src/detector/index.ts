@@ -43,7 +43,7 @@ export class Detector {
    * decoded or as the .hsp file's bytes.
    */
   static async create(opts: Partial<Omit<FeatureOptions, 'profileSpec' | 'model'>> & { model: Uint8Array | ArrayBuffer; profile?: Profile | Uint8Array | ArrayBuffer }): Promise<Detector> {
-    refuse({ provider: opts.provider });
+    refuse({ provider: opts.provider, numThreads: opts.numThreads, maxRunValues: opts.maxRunValues });
     // Plain JS passes anything: an option create() does not take would be dropped without a word.
     const foreign = Object.keys(opts).filter((k) => !CREATE_OPTIONS.includes(k));
     if (foreign.length) {
@@ -99,9 +99,11 @@ export class Detector {
       throw new ProfileError('No profile loaded: its build planned the layers again (for the images given, or by build(…, { plan })), and the profile this detector held does not fit them; use the built one (useProfile(result.profile)).', 'mismatch');
     }
     if (!scorer) throw new UsageError('No profile loaded: load a .hsp profile for this model, or build one from known-good images (in Node: Detector.create({ profile }) or useProfile).');
-    const foreign = Object.keys(opts).filter((k) => !SCORE_OPTIONS.includes(k));
+    // An option given as undefined (or no options, as null) leaves its default standing, as the other methods' do.
+    const given = defined(opts ?? {});
+    const foreign = Object.keys(given).filter((k) => !SCORE_OPTIONS.includes(k));
     if (foreign.length) throw new UsageError(`Detector.check takes no ${foreign.map((k) => `"${k}"`).join(', ')}; it takes ${SCORE_OPTIONS.join(', ')}.`);
-    refuse(opts);
+    refuse(given);
     checkPixels(img, file);
     const { logits, nodes, errors, preprocessMs, inferenceMs } = await this.running(() => this.features.nodeValues([img]));
     if (errors.size) throw errors.get(0)!;
@@ -109,7 +111,7 @@ export class Detector {
     const { fpr, scoring, topNodes } = DEFAULTS;
     const timings = { decode: decodeMs, preprocess: preprocessMs, inference: inferenceMs };
     const run = { file, img, logits: logits[0], values: nodes, timings, classNames: f.spec.classNames, provider: f.provider, probabilities: f.model.classProbabilities, classMap: f.model.classMap };
-    return scorer.result(run, { fpr, scoring, topNodes, ...opts });
+    return scorer.result(run, { fpr, scoring, topNodes, ...given });
   }
 
   /**
@@ -194,8 +196,8 @@ function refuseSettings(call: string, options: object, known: readonly string[])
 }
 
 /** Settings given to the API that it cannot use, refused in the element's words. */
-function refuse(o: { fpr?: unknown; scoring?: unknown; provider?: unknown; topNodes?: unknown }): void {
-  const problems = (['fpr', 'scoring', 'provider', 'topNodes'] as const).map((k) => o[k] !== undefined && settingProblem[k](o[k])).filter(Boolean);
+function refuse(o: Partial<Record<keyof typeof settingProblem, unknown>>): void {
+  const problems = (Object.keys(settingProblem) as (keyof typeof settingProblem)[]).map((k) => o[k] !== undefined && settingProblem[k](o[k])).filter(Boolean);
   if (problems.length) throw new UsageError(`${problems.join('; ')}.`);
 }
 

@@ -2,7 +2,7 @@
 // appended to its outputs; and the fingerprint a profile records of the model's bytes.
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TypeProto_TensorSchema, TypeProtoSchema, ValueInfoProtoSchema, type ModelProto } from 'onnx-buf';
-import { ModelError } from '../core/errors.ts';
+import { ModelError, UsageError } from '../core/errors.ts';
 import { elemOf, type ModelInfo } from './onnx.ts';
 import { parseModel } from './parse.ts';
 
@@ -12,6 +12,7 @@ export function resolveLayers(info: ModelInfo, choice: 'auto' | string[]): strin
     if (info.autoLayers.length === 0) throw new ModelError('Found no layers to monitor automatically; name them with --layers (see "histoscan inspect").', 'unknown-layer');
     return info.autoLayers;
   }
+  if (!Array.isArray(choice)) throw new UsageError(`layers must be "auto" or a list of tensor names (see "histoscan inspect"), not ${JSON.stringify(choice)}.`);
   const names = new Set(info.candidates.map((c) => c.name));
   for (const l of choice) {
     if (!names.has(l)) {

@@ -101,22 +101,25 @@ function identityModel(): Uint8Array {
 
 /**
  * Counts the bytes of the .wasm that onnxruntime-web fetches itself (its URL is its bundler's to
- * choose): its largest download on a first visit, 28 MB, is otherwise a long silent wait. A response
- * whose length the server does not say, or says compressed, passes uncounted.
+ * choose): its largest download on a first visit, 28 MB, is otherwise a long silent wait. Its size is
+ * 0 where the server does not say its length, or says it compressed (the stream gives more), until it has all come.
  */
 function countingWasm(onBytes: (got: number, size: number) => void): () => void {
   const plain = globalThis.fetch;
   globalThis.fetch = async (input, init) => {
     const res = await plain(input, init);
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    const size = Number(res.headers.get('content-length')) || 0;
-    if (!/\.wasm([?#]|$)/.test(url) || !res.body || !size || res.headers.get('content-encoding')) return res;
+    if (!/\.wasm([?#]|$)/.test(url) || !res.body) return res;
+    const size = res.headers.get('content-encoding') ? 0 : Number(res.headers.get('content-length')) || 0;
     let got = 0;
     const counted = new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, out) {
         got += chunk.byteLength;
         onBytes(got, size);
         out.enqueue(chunk);
+      },
+      flush() {
+        if (!size) onBytes(got, got); // all of it came: its size is known now
       },
     });
     return new Response(res.body.pipeThrough(counted), { status: res.status, statusText: res.statusText, headers: res.headers });

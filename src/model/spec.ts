@@ -226,13 +226,27 @@ export interface SpecSources {
  * gives a profile only its class names: the profile keeps the preprocessing it was built with,
  * flags included, and the CLI says where the file beside differs (cli/spec-flags.ts besideNote).
  */
-export function resolveSpec(info: ModelInfo, s: SpecSources): ModelSpec {
-  const overrides = defined(s.overrides ?? {});
+export function resolveSpec(info: ModelInfo, sources: SpecSources): ModelSpec {
+  const s = { ...sources, spec: given('spec', sources.spec), beside: given('beside', sources.beside) };
+  const overrides = given('overrides', defined(sources.overrides ?? {}));
   const labels = s.beside?.classNames ? { classNames: s.beside.classNames } : {};
   const spec = s.profileSpec ? parseSpec({ ...s.profileSpec, ...labels, ...s.spec, ...overrides }) : specFromModel(info, { ...(s.spec ?? s.beside), ...overrides });
   checkFixedSize(info, spec);
   checkClassNames(info, spec);
   return spec;
+}
+
+/**
+ * A spec part as a caller passed it (the Node API takes objects, as JSON.parse gives them), its fields
+ * checked: a misspelt field or a file's path would otherwise leave the model's own preprocessing unsaid.
+ */
+function given<T>(what: keyof SpecSources, part: T): T {
+  if (part === undefined) return part;
+  if (typeof part === 'string') {
+    throw new ModelError(`The ${what} must be a spec's fields as an object (such as { "mean": [0.5], "std": [0.5] }), not the string ${JSON.stringify(part)}: specSources({ spec: ${JSON.stringify(part)} }, 'model.onnx') reads a spec file.`, 'bad-spec');
+  }
+  parseSpecFields(part);
+  return part;
 }
 
 /** Class names that do not match the class output's length would label every result wrongly. */

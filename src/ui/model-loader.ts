@@ -155,10 +155,11 @@ export class ModelLoader implements ReactiveController {
   }
 }
 
-/** A start's downloads in words: how far they are where their servers said their lengths, then the model starting. */
-function downloadText(d: Download): string {
+/** A start's downloads in words: how far they are (a share where every server said its length, else the bytes so far), then the model starting. */
+export function downloadText(d: Download): string {
   if (!d.waiting) return 'Starting the model…';
-  return `Downloading the model, profile and runtime${d.total && d.done < d.total ? `: ${Math.floor((100 * d.done) / d.total)}% of ${fmtBytes(d.total)}` : ''}…`;
+  const far = !d.total ? d.done && `: ${fmtBytes(d.done)} so far` : d.done < d.total && `: ${Math.floor((100 * d.done) / d.total)}% of ${fmtBytes(d.total)}`;
+  return `Downloading the model, profile and runtime${far || ''}…`;
 }
 
 /** What the element says while its model has no profile. */

@@ -39,9 +39,10 @@ export interface InitInfo {
   profileCount: number;
 }
 
-/** Bytes downloaded so far of all a start's files (onnxruntime's .wasm among them), and their total where each server said its length. */
+/** Bytes downloaded so far of all a start's files (onnxruntime's .wasm among them), and their total. */
 export interface Download {
   done: number;
+  /** 0 while a file still coming has no length its server said (or said it compressed): `done` is then what came so far. */
   total: number;
   /** Whether any download, counted or not, is still coming, or the runtime still starting. */
   waiting: boolean;
@@ -51,7 +52,8 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /**
  * A file's bytes; `progress` hears how many of them have come (a model of tens of MB on a slow connection
- * is a long wait that should show), from its stream where the server says its length.
+ * is a long wait that should show), with the file's size where the server says it (else 0: the length of
+ * a compressed response is not the length of what its stream gives, until all of it has come).
  */
 async function fetchBytes(src: string | ArrayBuffer, what: string, progress?: (got: number, size: number) => void): Promise<ArrayBuffer> {
   if (typeof src !== 'string') return src;
@@ -61,23 +63,26 @@ async function fetchBytes(src: string | ArrayBuffer, what: string, progress?: (g
   if (!res.ok) throw new Error(`Could not load the ${what} from ${src} (HTTP ${res.status}).`);
   // Dev servers and single-page hosts answer a missing file with their index page, status 200.
   if (/^text\/html/i.test(res.headers.get('content-type') ?? '')) throw new Error(`Could not load the ${what} from ${src}: the server sent an HTML page instead (is the URL right? many servers answer a missing file with their index page).`);
-  const size = Number(res.headers.get('content-length')) || 0;
-  if (!progress || !size || !res.body || res.headers.get('content-encoding')) return res.arrayBuffer().catch((e: unknown) => Promise.reject(failed(e)));
-  const out = new Uint8Array(size);
+  if (!progress || !res.body) return res.arrayBuffer().catch((e: unknown) => Promise.reject(failed(e)));
+  const size = res.headers.get('content-encoding') ? 0 : Number(res.headers.get('content-length')) || 0;
+  const parts: Uint8Array[] = [];
   let got = 0;
   try {
     for (const reader = res.body.getReader(); ; ) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (got + value.length > size) throw new Error('the server sent more bytes than it said');
-      out.set(value, got);
+      if (size && got + value.length > size) throw new Error('the server sent more bytes than it said');
+      parts.push(value);
       got += value.length;
       progress(got, size);
     }
   } catch (e) {
     throw failed(e);
   }
-  if (got !== size) throw failed(new Error(`${got} of ${size} bytes came`));
+  if (size && got !== size) throw failed(new Error(`${got} of ${size} bytes came`));
+  if (!size) progress(got, got); // all of it came: its size is known now
+  const out = new Uint8Array(got);
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
   return out.buffer;
 }
 
@@ -117,13 +122,14 @@ const api = {
     detector = null;
     // The downloads at once (one after another took their sum on a slow connection), counted together:
     // the model, profile and spec, and onnxruntime's WebAssembly, until each has come and the runtime started.
-    const sizes = [0, 0, 0, 0];
+    // sizes[i]: NaN until file i is heard of, 0 while its length is unknown (not said, or said compressed).
+    const sizes = [NaN, NaN, NaN, NaN];
     const got = [0, 0, 0, 0];
     let waiting = 0;
-    let said = ''; // the last tenth of the bytes said, and whether any is still coming: a status line read out at each chunk would be noise
+    let said = ''; // the last tenth (or, with no total, MB) said, and whether any is still coming: a status line read out at each chunk would be noise
     const tell = () => {
-      const d = { done: sum(got), total: sum(sizes), waiting: waiting > 0 };
-      const now = `${Math.floor((10 * d.done) / d.total)} ${d.waiting}`;
+      const d = { done: sum(got), total: sizes.includes(0) ? 0 : sum(sizes.filter((s) => s > 0)), waiting: waiting > 0 };
+      const now = `${d.total ? Math.floor((10 * d.done) / d.total) : `${Math.floor(d.done / 1e6)} MB`} ${d.waiting}`;
       if (now !== said) onDownload?.(d);
       said = now;
     };
@@ -131,7 +137,7 @@ const api = {
       [got[i], sizes[i]] = [n, size];
       tell();
     };
-    // A file served compressed, or a runtime this worker loaded before, has no count: it is waited for all the same.
+    // A runtime this worker loaded before has no count: it is waited for all the same.
     const awaited = <T>(p: Promise<T>): Promise<T> => {
       waiting++;
       return p.finally(() => {
