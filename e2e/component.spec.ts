@@ -131,7 +131,7 @@ test('driven from code: state is current inside its events, non-files are refuse
   ]);
   // A cleared binding: the worker goes, images wait, and the next model checks them.
   await page.evaluate(() => ((document.getElementById('det') as HTMLElement & { model: string | null }).model = null));
-  await expect(page.locator(el)).toHaveAttribute('state', 'loading');
+  await expect(page.locator(el)).toHaveAttribute('state', 'idle');
   await expect(page.locator(`${el} .notice`)).toContainText('No model is set: images wait until one is.');
   expect(await page.evaluate(() => (document.getElementById('det') as HTMLElement & { client: { worker: unknown } }).client.worker)).toBeNull();
   await page.locator(`${el} #files`).setInputFiles(['data/clean/00004.png']);

@@ -70,9 +70,9 @@ describe('how many calibration images a verdict of several parts needs', () => {
   it('a profile that cannot flag says, in numbers, what would let it', () => {
     // 7 images reach q = 1/8 at best; `profile` holds 19 out of a folder of 38.
     expect(calibrationWarnings(7, 0.05)).toEqual([
-      'this profile cannot flag at FPR 0.05: it needs at least 19 calibration images (more for a steadier verdict), it has 7. Calibrate it on 19 or more held-out known-good images (`profile` holds them out of a folder of 38 or more), or use an FPR of at least 0.125, the smallest 7 images can flag at.',
+      'this profile cannot flag at FPR 0.05: it needs at least 19 calibration images (more for a steadier verdict), it has 7. Calibrate it on 19 or more held-out known-good images (a build holds them out of 38 or more images given), or use an FPR of at least 0.125, the smallest 7 images can flag at.',
     ]);
     // With none, no FPR can flag.
-    expect(calibrationWarnings(0, 0.01)[0]).toMatch(/it has 0\. Calibrate it on 99 or more held-out known-good images \(`profile` holds them out of a folder of 198 or more\)\.$/);
+    expect(calibrationWarnings(0, 0.01)[0]).toMatch(/it has 0\. Calibrate it on 99 or more held-out known-good images \(a build holds them out of 198 or more images given\)\.$/);
   });
 });

@@ -45,7 +45,10 @@ describe('the byte budget on the command line (default model)', () => {
     expect(t.stdout).toContain('background 10,000 images');
     expect(t.stdout).toMatch(/calibrated on 2,000 images \(checked: this version scores its parts as histoscan [\d.]+ did\), so it can flag at FPR 0\.0005 or more/);
     expect(t.stdout).toMatch(/\/relu1\/Relu_output_0 {2}16x28x28 {2}element {2}12,544 nodes/);
+    // The preprocessing it holds a model to (score refuses other preprocessing).
+    expect(t.stdout).toMatch(/\n {2}preprocessing \{"inputName":"input",.*"height":28,"width":28,"channels":1,.*"scale":255,.*\}, 10 class names\n/);
     const j = JSON.parse(cli(['inspect', '--profile', PROFILE, '--json']).stdout).profile;
+    expect(j.spec).toMatchObject({ height: 28, width: 28, channels: 1, classNames: expect.arrayContaining(['Sandal']) });
     expect([j.background, j.calibration, j.histograms.nodes, j.layers.length]).toEqual([10_000, 2_000, 18_944, 3]);
     expect(j.flagsFrom).toBe(1 / 2001);
     expect(j.check).toMatchObject({ scoredBy: expect.stringMatching(/^histoscan /), agrees: true });

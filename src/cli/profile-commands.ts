@@ -1,5 +1,5 @@
 // The commands on profiles already built: `calibrate` (a verdict table on held-out images) and `merge` (shards on shared edges).
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { encodeProfile, mergeProfiles } from '../core/index.ts';
 import { counted } from '../core/words.ts';
@@ -57,8 +57,10 @@ export function profileCommands(program: Command): void {
       if (missing) process.exitCode = EXIT.failed;
       // A merge drops any shard's calibration: the merged background is another one.
       const out = shellWord(opts.out);
-      // The model's file name as the shards recorded it (not its folder: a profile keeps no path).
-      const model = merged.header.modelName ? shellWord(merged.header.modelName) : 'MODEL.onnx';
-      console.error(`note: not calibrated${profiles.some((p) => p.header.calibration) ? " (a merge drops the shards' calibration)" : ''}: run \`histoscan calibrate --model ${model} --profile ${out} --images HELD-OUT --out ${out}\` before scoring.`);
+      // The model's file name as the shards recorded it: a profile keeps no folder, so one not here is named in DIR.
+      const name = merged.header.modelName;
+      const model = !name ? 'MODEL.onnx' : existsSync(name) ? shellWord(name) : `DIR/${shellWord(name)}`;
+      const dir = name && !existsSync(name) ? ' (DIR: the folder that holds the model)' : '';
+      console.error(`note: not calibrated${profiles.some((p) => p.header.calibration) ? " (a merge drops the shards' calibration)" : ''}: run \`histoscan calibrate --model ${model} --profile ${out} --images HELD-OUT --out ${out}\`${dir} before scoring.`);
     });
 }

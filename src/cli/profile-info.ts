@@ -29,6 +29,8 @@ function profileSummary(p: Profile, bytes: number) {
     /** Why this version cannot use the table, where it cannot (another profile's, other parts). */
     calibrationProblem: calibrationProblem ?? null,
     check: check && !calibrationProblem ? { scoredBy: check.by ?? null, agrees: !drift, ...(drift ? { part: drift.part, moved: drift.by } : {}) } : null,
+    /** The preprocessing the profile was built with, which `score` holds a model to. */
+    spec: h.spec ?? null,
     histograms: { strategy: h.strategy, bins: h.bins, nodes: h.nodes },
     layers: h.layers.map((l, i) => ({ name: l.name, shape: l.shape, reduction: rs[i], nodes: l.nodes })),
     // Layers whose nodes have histograms per predicted class too.
@@ -60,5 +62,10 @@ export function printProfile(path: string, json: boolean): void {
   const coding = s.lossy === null ? '' : s.lossy ? `, ${s.lossy.toLocaleString('en')} of them lossy-coded` : ', all losslessly coded';
   console.log(`  background ${counted(s.background, 'image')}${s.source ? ` (${s.source})` : ''}${coding}${s.merged ? `, merged from ${s.merged} shards` : ''}; ${s.calibration ? `calibrated on ${counted(s.calibration, 'image')}${checkText(s)}${s.flagsFrom ? `, so it can flag at FPR ${Math.ceil(1e4 * s.flagsFrom) / 1e4} or more` : ''}` : 'no calibration: it cannot flag'}`);
   console.log(`  ${s.histograms.strategy} B=${s.histograms.bins}, ${s.histograms.nodes.toLocaleString('en')} nodes${s.parts.length ? `; parts ${s.parts.join(', ')}` : ''}${s.classLayers ? `; per predicted class for the last ${counted(s.classLayers, 'layer')}` : ''}${s.gauss ? `; Gaussian part of ${s.gauss.d} features` : ''}`);
+  if (s.spec) {
+    // Class names by their count: a thousand of them would bury the line.
+    const { classNames, ...rest } = s.spec;
+    console.log(`  preprocessing ${JSON.stringify(rest)}${classNames ? `, ${counted(classNames.length, 'class name')}` : ''}`);
+  }
   for (const l of s.layers) console.log(`  ${l.name}  ${l.shape.join('x')}  ${l.reduction}  ${l.nodes.toLocaleString('en')} nodes`);
 }

@@ -12,9 +12,9 @@ import { imagesToCalibrate } from './holdout.ts';
 export function calibrationWarnings(count: number, fpr: number, groups: readonly number[] = [1], combine: Combination = 'fisher', names: readonly string[] = [], farthestOf?: () => Farthest | undefined): string[] {
   const need = calibrationNeeded(fpr);
   if (count < need) {
-    // What to give, in numbers: `profile` holds `need` out of a folder of imagesToCalibrate(need); with m images q reaches 1/(m + 1).
+    // What to give, in numbers (plain words: the page shows them too): a build holds `need` out of imagesToCalibrate(need) images; with m images q reaches 1/(m + 1).
     const fewer = count ? `, or use an FPR of at least ${Math.ceil(1000 / (count + 1)) / 1000}, the smallest ${count} images can flag at` : '';
-    return [`this profile cannot flag at FPR ${fpr}: it needs at least ${need} calibration images (more for a steadier verdict), it has ${count}. Calibrate it on ${need} or more held-out known-good images (\`profile\` holds them out of a folder of ${imagesToCalibrate(need)} or more)${fewer}.`];
+    return [`this profile cannot flag at FPR ${fpr}: it needs at least ${need} calibration images (more for a steadier verdict), it has ${count}. Calibrate it on ${need} or more held-out known-good images (a build holds them out of ${imagesToCalibrate(need)} or more images given)${fewer}.`];
   }
   // Under min q or TPM an image out in one part of a group of s, no farther than the calibration
   // images that top the group's other parts are in theirs (the tail beyond the calibration scores
@@ -213,7 +213,7 @@ const CHANCE_AUC = 0.6;
 export function chanceWarning(bestMeanAuc: number): string[] {
   if (!(bestMeanAuc < CHANCE_AUC)) return [];
   return [
-    `the pseudo-anomalies (${SURROGATE_KINDS.join(', ')} of the calibration images) are told from clean images hardly better than chance (mean AUC ${bestMeanAuc.toFixed(3)} at best): the monitored activations may say little about these images, or the model may be fed otherwise than it was trained (check its preprocessing); try \`histoscan eval\` on images you know are unusual.`,
+    `the pseudo-anomalies (${SURROGATE_KINDS.join(', ')} of the calibration images) are told from clean images hardly better than chance (mean AUC ${bestMeanAuc.toFixed(3)} at best): the monitored activations may say little about these images, or the model may be fed otherwise than it was trained (check its preprocessing); try histoscan eval (the command line) on images you know are unusual.`,
   ];
 }
 

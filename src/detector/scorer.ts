@@ -29,7 +29,8 @@ export function topClasses(logits: Float32Array, names: string[] | undefined, ho
     for (; j > 0 && p > best[j - 1].prob; j--) best[j] = best[j - 1];
     best[j] = { index: i, prob: p };
   }
-  return best.map(({ index, prob }) => ({ index, label: names?.[index] ?? String(index), prob }));
+  // "class 9", not "9": a bare number beside a percentage reads as a score.
+  return best.map(({ index, prob }) => ({ index, label: names?.[index] ?? `class ${index}`, prob }));
 }
 
 /** Profiles written by histoscan 0.1, which combined its parts before the witnesses of 0.2. */

@@ -249,9 +249,12 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
   const priced = which === 'all' ? { ...o, classBlocks: classes } : o;
   const header = headerBytes(layers, o.calibration);
   let plan = planReductions(layers, priced);
-  const reserve = lastBytes(plan) + gaussOf(gaussIn(plan)) + header;
+  const [classBytes, gaussAt] = [lastBytes(plan), gaussOf(gaussIn(plan))];
+  const reserve = classBytes + gaussAt + header;
   if (plan.bytes + reserve > o.budget) {
-    if (reserve >= o.budget) throw new UsageError(`A budget of ${fmtBytes(o.budget)} holds no pooled histograms beside ${fmtBytes(reserve)} of class histograms, Gaussian statistics and header. ${RAISE}`);
+    // Only what this plan holds beside them is named (a set too small for class histograms has none).
+    const beside = [classBytes && 'class histograms', gaussAt && 'Gaussian statistics', 'header'].filter(Boolean).join(', ').replace(/, (?=[^,]*$)/, ' and ');
+    if (reserve >= o.budget) throw new UsageError(`A budget of ${fmtBytes(o.budget)} holds no pooled histograms beside ${fmtBytes(reserve)} of ${beside}. ${RAISE}`);
     plan = planReductions(layers, { ...priced, budget: o.budget - reserve });
   }
   const g = gaussIn(plan);
@@ -279,7 +282,7 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
     const read = `${raw} channel means of ${g.first ? `the first ${g.first} and ${last}` : last}`;
     notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${g.d < raw ? `${read}, projected to ${g.d}` : read}; ${counted(g.prototypes, 'prototype')}).`);
   }
-  const table = o.calibration ? `the calibration table of ${o.calibration.toLocaleString('en')} images` : `no calibration table: ${CALIBRATION_BYTES} bytes more per calibration image, which \`profile\` plans for`;
+  const table = o.calibration ? `the calibration table of ${o.calibration.toLocaleString('en')} images` : `no calibration table: ${CALIBRATION_BYTES} bytes more per calibration image, which a build that holds images out to calibrate plans for`;
   notes.push(`about ${header.toLocaleString('en')} bytes of header and calibration (settings, layer list; ${table}).`);
   return { ...plan, budget: o.budget, notes, classLayers, gauss: g, file: plan.bytes + (which === 'all' ? 0 : extra) + gauss + header };
 }

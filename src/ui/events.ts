@@ -55,7 +55,8 @@ export function emit<K extends keyof HistoscanEventMap>(target: EventTarget, typ
 }
 
 /** The element's reflected `state` attribute. */
-export type DetectorState = 'loading' | 'ready' | 'error' | 'busy';
+/** `idle`: no model is set (images wait for one); `loading`: one is starting. */
+export type DetectorState = 'idle' | 'loading' | 'ready' | 'error' | 'busy';
 
 /** Whether this copy has said that another one defined its elements. */
 let warned = false;

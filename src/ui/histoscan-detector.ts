@@ -211,7 +211,8 @@ export class HistoscanDetector extends LitElement {
   /** `state` from the status and the queue (images that wait for a profile are no work under way). */
   private syncState(): void {
     const s = this.status.state;
-    this.state = s === 'error' ? 'error' : s !== 'ready' ? 'loading' : (this.queue.batch.running && this.queue.checking) || this.profilePanel.busy ? 'busy' : 'ready';
+    // No model named: nothing is loading (a page that draws `loading` as a spinner would spin for ever).
+    this.state = s === 'error' ? 'error' : s === 'idle' && !this.model ? 'idle' : s !== 'ready' ? 'loading' : (this.queue.batch.running && this.queue.checking) || this.profilePanel.busy ? 'busy' : 'ready';
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -248,8 +249,8 @@ export class HistoscanDetector extends LitElement {
   /** Drop the rows and the detail view (`keepWaiting`: the rows not yet checked stay in the queue). */
   clear(keepWaiting = false): void {
     this.focusKeeper.keepOn('.drop button.primary');
-    this.announcer.clear(); // the batch's words are no longer news
     this.queue.clear(keepWaiting);
+    this.announcer.clear(); // the batch's words, and those of a batch the Clear ended, are no longer news
     this.rowWindow = FIRST_ROWS;
     this.notice = this.intake.said = ''; // about what came in before (a folder's skipped files): not about the rows to come
     this.details.close();

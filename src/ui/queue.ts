@@ -244,13 +244,12 @@ export class QueueController implements ReactiveController {
 
   /** Drop every row; with `keepWaiting`, only the finished ones (another model's), so the next model checks the rest. */
   clear(keepWaiting = false): void {
+    // The images of a running batch that the Clear cancels: what its batch-done counts, and nothing else.
+    const cancelled = !keepWaiting && this.batch.running ? this.rows.filter(isWaiting).length : -1;
     if (!keepWaiting) {
       this.dropQueue();
-      // The answers in flight are not wanted: the batch ends now, with them cancelled.
-      const inFlight = this.rows.filter((r) => r.state === 'running');
-      for (const r of inFlight) r.state = 'cancelled';
-      this.batch = { ...this.batch, total: this.batch.total - inFlight.length };
-      if (this.batch.running) this.endBatch();
+      // The answers in flight are not wanted: they are cancelled, and report nothing.
+      for (const r of this.rows) if (r.state === 'running') r.state = 'cancelled';
     }
     const kept = keepWaiting ? this.rows.filter(isWaiting) : [];
     for (const r of this.rows) if (!kept.includes(r)) dropThumb(r);
@@ -259,6 +258,8 @@ export class QueueController implements ReactiveController {
     this.results.clear();
     this.batch = { done: 0, total: kept.length, running: kept.length > 0 };
     this.changed();
+    // The batch ends now (its listeners wait for its batch-done); the rows it had checked are cleared.
+    if (cancelled >= 0) this.hooks.batchDone?.({ ...this.summary(), cancelled });
   }
 
   /** No model will check the rows waiting (it did not start): each becomes an error row saying why. */

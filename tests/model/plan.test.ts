@@ -131,6 +131,14 @@ describe('byte-budget planner', () => {
     expect(() => planReductions(layers, at(50 * per))).toThrow(/holds no layer/);
   });
 
+  it('a budget too small for any pooled histogram names only what the plan holds beside them', () => {
+    const small = [{ name: 'a', shape: [8, 16, 16] }, { name: 'fc', shape: [4] }];
+    const plan = (count: number, classLayers: 'auto' | 'last') => () => planProfile(small, { ...at(1000, count), gauss: true, classLayers }, 10);
+    // 21 images: too few for class histograms, so the room goes to the Gaussian part and the header alone.
+    expect(plan(21, 'auto')).toThrow(/^A budget of 1\.0 kB holds no pooled histograms beside [\d.]+ kB of Gaussian statistics and header\. Raise/);
+    expect(plan(10_000, 'last')).toThrow(/beside [\d.]+ kB of class histograms, Gaussian statistics and header\. Raise/);
+  });
+
   it('class histograms: none, last, all, or auto (the last, then earlier layers while they fit what the pooled plan left)', () => {
     const o = { ...at(8 * MB), gauss: true };
     const perClass = 10 * 16 * 2; // 10 classes x 16 bins x 2-byte counts per node

@@ -232,7 +232,7 @@ describe('QueueController', () => {
   it('clear() mid-batch: the cleared images report nothing, the batch ends at once, and the next batch counts from 0', async () => {
     const { events, q, open } = await heldBatch();
     q.clear();
-    expect(events.done).toEqual([expect.objectContaining({ total: 0, done: 0, cancelled: 4 })]);
+    expect(events.done).toEqual([{ total: 0, done: 0, unusual: 0, typical: 0, uncalibrated: 0, errors: 0, cancelled: 4, lossyUnusual: 0 }]);
     open();
     q.add(blobs(['e.png', 'f.png']));
     await settle();
@@ -240,6 +240,19 @@ describe('QueueController', () => {
     expect(events.done).toHaveLength(2);
     expect(events.done[1]).toMatchObject({ total: 2, done: 2 });
     expect(q.batch).toMatchObject({ total: 2, done: 2, running: false });
+  });
+
+  it("clear() of a batch after finished ones: its batch-done counts the images it cancelled, not the cleared rows' verdicts", async () => {
+    const { client, events, q } = setup();
+    q.start();
+    q.add(blobs(['a.png', 'b.png']));
+    await settle();
+    expect(events.done).toEqual([expect.objectContaining({ total: 2, done: 2, cancelled: 0 })]);
+    client.gate = new Promise(() => {});
+    q.add(blobs(['c.png', 'd.png', 'e.png']));
+    await settle();
+    q.clear();
+    expect(events.done[1]).toEqual({ total: 0, done: 0, unusual: 0, typical: 0, uncalibrated: 0, errors: 0, cancelled: 3, lossyUnusual: 0 });
   });
 
   it('stop() while an image is in flight puts it back; start() on a new worker finishes the batch', async () => {
