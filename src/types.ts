@@ -36,6 +36,12 @@ export interface ModelSpec {
   /** Channel order BGR instead of RGB. */
   bgr?: boolean;
   resize: 'stretch' | 'center-crop' | 'pad';
+  /**
+   * Under 'center-crop', the share of the largest centred region (with the input's aspect ratio) that
+   * is kept: 0.875 feeds its middle 87.5%, as an image processor that resizes the short side to 256
+   * and crops 224 does. 1 when absent.
+   */
+  crop?: number;
   /** What transparent pixels are laid over: black when absent (MNIST-style data), white for logos, scans, text lines. */
   matte?: 'black' | 'white';
   classNames?: string[];

@@ -25,6 +25,7 @@ export function specOptions(cmd: Command): Command {
     .addOption(new Option('--matte <color>', 'what transparent pixels are laid over (default black, as MNIST-style data; white for logos, scans and text drawn on white)').choices(['black', 'white']))
     .addOption(new Option('--resize <how>', 'meet the input size by stretching, centre-cropping to its aspect ratio, or as text-line models are fed: the height filled, the width by the aspect ratio, zeros to the right (pad)').choices([...RESIZES]))
     .option('--center-crop', 'the same as --resize center-crop')
+    .option('--crop <share>', 'centre-crop keeping this share of the centred region, e.g. 0.875 (resize 256, crop 224)')
     .option('--input <name>', 'input tensor name')
     .option('--output <name>', "the output that holds the class scores (default: a Softmax's, else one named like logits, probabilities or scores, else the first per-image vector)");
 }

@@ -19,6 +19,7 @@ export interface SpecFlags {
   matte?: 'black' | 'white';
   centerCrop?: boolean;
   resize?: ModelSpec['resize'];
+  crop?: string;
   input?: string;
   output?: string;
 }
@@ -57,7 +58,8 @@ export function specSources(flags: SpecFlags, modelPath: string): SpecSources {
   if (flags.matte) o.matte = flags.matte;
   if (flags.centerCrop && flags.resize && flags.resize !== 'center-crop') throw new UsageError(`--center-crop and --resize ${flags.resize} disagree`);
   if (flags.resize) o.resize = flags.resize;
-  else if (flags.centerCrop) o.resize = 'center-crop';
+  else if (flags.centerCrop || flags.crop) o.resize = 'center-crop'; // a share to keep is of a centre crop
+  if (flags.crop) o.crop = numbers(flags.crop, '--crop')[0];
   if (flags.input) o.inputName = flags.input;
   if (flags.output) o.outputName = flags.output;
   const named = flags.spec ? { spec: specFile(flags.spec, true) } : {};

@@ -16,7 +16,7 @@ export function preprocessingChanges(was: ModelSpec | undefined, now: ModelSpec 
     mean: perChannel(s.mean, s),
     std: perChannel(s.std, s),
     'channel order': s.bgr ? 'BGR' : 'RGB',
-    resize: s.resize,
+    resize: s.resize === 'center-crop' && s.crop ? `center-crop of the middle ${s.crop}` : s.resize,
     'transparent pixels over': s.matte ?? 'black',
   });
   const [a, b] = [show(was), show(now)];

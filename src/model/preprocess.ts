@@ -63,7 +63,7 @@ function resizeAxis(src: Float32Array, w: number, h: number, dw: number, horizon
  *   resizing (so it matches PIL's convert('L')).
  * - Channels 3: RGB, or BGR when spec.bgr.
  * - Resize to spec.height x spec.width: 'stretch'; 'center-crop' (the largest centred region
- *   with the target aspect ratio, then resize); or 'pad', as OCR text-line models are fed: the
+ *   with the target aspect ratio, or the middle spec.crop of it, then resize); or 'pad', as OCR text-line models are fed: the
  *   image's height to the input's, its width by its aspect ratio (rounded up), at the left, the rest
  *   of the row filled with the tensor value 0; a line wider than that is squeezed to the input's
  *   width. Sampling is separable: bilinear (pixel-centre
@@ -79,13 +79,12 @@ export function toTensor(img: RgbaImage, spec: ModelSpec): Float32Array {
   let ch = h;
   if (spec.resize === 'center-crop') {
     const target = spec.width / spec.height;
-    if (w / h > target) {
-      cw = Math.max(1, Math.round(h * target));
-      x0 = Math.floor((w - cw) / 2);
-    } else {
-      ch = Math.max(1, Math.round(w / target));
-      y0 = Math.floor((h - ch) / 2);
-    }
+    if (w / h > target) cw = Math.max(1, Math.round(h * target));
+    else ch = Math.max(1, Math.round(w / target));
+    // The share of that region kept (an image processor's 256-then-224 keeps its middle 0.875).
+    const share = spec.crop ?? 1;
+    [cw, ch] = [Math.max(1, Math.round(cw * share)), Math.max(1, Math.round(ch * share))];
+    [x0, y0] = [Math.floor((w - cw) / 2), Math.floor((h - ch) / 2)];
   }
   const H = spec.height;
   const W = spec.width;
@@ -170,8 +169,11 @@ export function preprocessSteps(img: RgbaImage, spec: ModelSpec): string[] {
   const from = `${w}×${h}`;
   const steps: string[] = [];
   if (img.frames) steps.push(`the first of ${img.frames.count}${img.frames.exact ? '' : ' or more'} frames`);
-  if (w !== W || h !== H) {
-    const grow = w < W && h < H ? `enlarged from ${from}` : `resized from ${from}`;
+  const share = spec.resize === 'center-crop' && spec.crop ? spec.crop : 1;
+  const grow = w * share < W && h * share < H ? `enlarged from ${from}` : `resized from ${from}`;
+  // A crop that keeps a share is said even where the image has the input's size: it is cut all the same.
+  if (share < 1) steps.push(`centre-cropped to the middle ${+(100 * share).toFixed(1)}% in the input's shape and ${grow}`);
+  else if (w !== W || h !== H) {
     const sameRatio = Math.abs(w / h - W / H) < 0.01;
     if (spec.resize === 'pad') {
       const rows = h === H ? from : `${h < H ? 'enlarged' : 'resized'} from ${from} to ${H} rows high`;

@@ -75,7 +75,7 @@ export function specFromModel(info: ModelInfo, overrides: Partial<ModelSpec> = {
 /** How an image meets the input's size (`preprocess.ts toTensor`). */
 export const RESIZES: readonly ModelSpec['resize'][] = ['stretch', 'center-crop', 'pad'];
 /** The fields a spec may give. */
-const SPEC_FIELDS = ['inputName', 'outputName', 'height', 'width', 'channels', 'layout', 'scale', 'mean', 'std', 'bgr', 'resize', 'matte', 'classNames', 'probabilities'];
+const SPEC_FIELDS = ['inputName', 'outputName', 'height', 'width', 'channels', 'layout', 'scale', 'mean', 'std', 'bgr', 'resize', 'crop', 'matte', 'classNames', 'probabilities'];
 
 /** Whether JSON gives any field of a spec (a file that merely shares a model's name gives none). */
 export function isSpecLike(json: unknown): boolean {
@@ -127,6 +127,8 @@ function checkSpec(json: unknown, whole: boolean): Partial<ModelSpec> {
   const std = o.std === undefined ? undefined : arr('std');
   if (std?.some((s) => s === 0)) bad('std must not be 0');
   if (o.resize !== undefined && !RESIZES.includes(o.resize as ModelSpec['resize'])) bad(`resize must be ${RESIZES.map((r) => `"${r}"`).join(', ')}, not ${JSON.stringify(o.resize)}`);
+  if (o.crop !== undefined && (typeof o.crop !== 'number' || !(o.crop > 0 && o.crop <= 1))) bad(`crop (the share of the centred region kept) must be a number in (0, 1], such as 0.875, not ${JSON.stringify(o.crop)}`);
+  if (o.crop !== undefined && o.crop !== 1 && o.resize !== undefined && o.resize !== 'center-crop') bad(`crop applies to resize "center-crop", and this spec resizes by "${String(o.resize)}"`);
   if (o.bgr !== undefined && typeof o.bgr !== 'boolean') bad('bgr must be true or false');
   if (o.bgr === true && o.channels === 1) bad('bgr (channel order) applies to 3 channels, and this spec feeds 1 (gray): leave it out');
   if (o.matte !== undefined && o.matte !== 'black' && o.matte !== 'white') bad(`matte (what transparent pixels are laid over) must be "black" or "white", not ${JSON.stringify(o.matte)}`);
@@ -143,6 +145,7 @@ function checkSpec(json: unknown, whole: boolean): Partial<ModelSpec> {
     ...given('scale', o.scale),
     ...(whole ? { mean: mean ?? [0], std: std ?? [1], resize: (o.resize ?? 'stretch') as ModelSpec['resize'] } : { ...given('mean', mean), ...given('std', std), ...given('resize', o.resize) }),
     ...(o.bgr ? { bgr: true } : {}),
+    ...(typeof o.crop === 'number' && o.crop < 1 ? { crop: o.crop } : {}),
     ...given('matte', o.matte),
     ...(Array.isArray(o.classNames) ? { classNames: (o.classNames as unknown[]).map(String) } : {}),
     ...given('probabilities', o.probabilities),
@@ -159,8 +162,8 @@ export function isPreprocessorConfig(json: unknown): json is Record<string, unkn
 }
 
 /**
- * What a preprocessor_config.json says about the input: its size (the crop when it centre-crops),
- * scaling (1 / rescale_factor) and normalisation. Input name, channels and layout come from the model.
+ * What a preprocessor_config.json says about the input: its size (the crop when it centre-crops, and
+ * the share of the resized image that crop keeps), scaling (1 / rescale_factor) and normalisation. Input name, channels and layout come from the model.
  */
 export function fromPreprocessorConfig(o: Record<string, unknown>): Partial<ModelSpec> {
   const bad = (why: string): never => {
@@ -176,7 +179,12 @@ export function fromPreprocessorConfig(o: Record<string, unknown>): Partial<Mode
     return undefined;
   };
   const crop = o.do_center_crop === true ? side(o.crop_size) : undefined;
-  const size = crop ?? side(o.size) ?? bad('it gives no size (size.height and size.width, size.shortest_edge, or crop_size)');
+  const resized = side(o.size);
+  // ConvNeXt's crop_pct: a short side under 384 is resized to size / crop_pct, then size is cropped from its middle.
+  const pct = !crop && typeof o.crop_pct === 'number' && o.crop_pct > 0 && o.crop_pct < 1 && resized && resized.height < 384 ? o.crop_pct : undefined;
+  const size = crop ?? resized ?? bad('it gives no size (size.height and size.width, size.shortest_edge, or crop_size)');
+  // A crop from a larger resize (256 then 224) keeps that share of the centred region, not all of it.
+  const share = pct ?? (crop && resized && resized.height > crop.height ? crop.height / resized.height : undefined);
   const list = (v: unknown, d: number) => (Array.isArray(v) ? v.map(Number) : typeof v === 'number' ? [v] : [d]);
   const normalise = o.do_normalize !== false;
   return {
@@ -184,7 +192,8 @@ export function fromPreprocessorConfig(o: Record<string, unknown>): Partial<Mode
     scale: o.do_rescale === false ? 1 : 1 / Number(o.rescale_factor ?? 1 / 255),
     mean: normalise ? list(o.image_mean, 0) : [0],
     std: normalise ? list(o.image_std, 1) : [1],
-    resize: crop ? 'center-crop' : 'stretch',
+    resize: crop || pct ? 'center-crop' : 'stretch',
+    ...(share ? { crop: share } : {}),
   };
 }
 

@@ -63,6 +63,19 @@ describe('preprocessing', () => {
     expect(Array.from(stretch).some((v) => v < 1)).toBe(true);
   });
 
+  it('a centre crop that keeps a share feeds what stretching that middle region alone feeds', () => {
+    const r = rng(5);
+    const img = image(48, 30, () => [Math.floor(r() * 256), Math.floor(r() * 256), Math.floor(r() * 256), 255]);
+    // The centred square is 30x30 at x = 9; its middle 0.6 is 18x18 at (15, 6).
+    const middle = image(18, 18, (x, y) => [...img.data.subarray(((y + 6) * 48 + x + 15) * 4, ((y + 6) * 48 + x + 15) * 4 + 4)] as [number, number, number, number]);
+    expect(toTensor(img, spec({ height: 7, width: 7, resize: 'center-crop', crop: 0.6 }))).toEqual(toTensor(middle, spec({ height: 7, width: 7 })));
+    expect(preprocessSteps(img, spec({ height: 7, width: 7, resize: 'center-crop', crop: 0.6 }))).toEqual(["centre-cropped to the middle 60% in the input's shape and resized from 48×30"]);
+    // Said, and checked: a share in (0, 1], of a centre crop only; a profile built without it does not fit.
+    expect(() => parseSpec({ ...spec({ resize: 'center-crop' }), crop: 0 })).toThrow(/crop \(the share of the centred region kept\) must be a number in \(0, 1\]/);
+    expect(() => parseSpec({ ...spec({ resize: 'pad' }), crop: 0.875 })).toThrow('Invalid model spec: crop applies to resize "center-crop", and this spec resizes by "pad".');
+    expect(preprocessingChanges(spec({ resize: 'center-crop' }), spec({ resize: 'center-crop', crop: 0.875 }))).toEqual(['resize center-crop in the profile, center-crop of the middle 0.875 now']);
+  });
+
   it('validates spec files', () => {
     expect(() => parseSpec({ inputName: 'x', height: 0, width: 2, channels: 3, layout: 'nchw', scale: 255 })).toThrow(/height/);
     expect(() => parseSpec({ inputName: 'x', height: 2, width: 2, channels: 2, layout: 'nchw', scale: 255 })).toThrow(/channels/);
@@ -131,6 +144,7 @@ function planesFirst(img: RgbaImage, sp: ModelSpec): Float32Array {
     const target = sp.width / sp.height;
     if (w / h > target) [cw, x0] = [Math.max(1, Math.round(h * target)), 0];
     else [ch, y0] = [Math.max(1, Math.round(w / target)), 0];
+    [cw, ch] = [Math.max(1, Math.round(cw * (sp.crop ?? 1))), Math.max(1, Math.round(ch * (sp.crop ?? 1)))];
     x0 = Math.floor((w - cw) / 2);
     y0 = Math.floor((h - ch) / 2);
   }
@@ -200,6 +214,7 @@ describe('toTensor equals the planes-first formulation, bit for bit', () => {
         layout: r() < 0.5 ? 'nchw' : 'nhwc',
         bgr: r() < 0.3,
         resize: resizes[trial % 3],
+        ...(trial % 6 === 1 ? { crop: 0.3 + 0.7 * r() } : {}),
         mean: [0.485, 0.456, 0.406],
         std: [0.229, 0.224, 0.225],
       });

@@ -136,9 +136,15 @@ describe('a Hugging Face export with a symbolic height and width', () => {
   });
 
   it('reads the size forms image processors use, and says when there is none', () => {
+    // Resized to 256, then 224 cropped: the middle 0.875 of the centred square.
     expect(fromPreprocessorConfig({ size: { shortest_edge: 256 }, do_center_crop: true, crop_size: { height: 224, width: 224 }, image_mean: [0.485, 0.456, 0.406], image_std: [0.229, 0.224, 0.225] })).toEqual({
-      height: 224, width: 224, scale: 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: 'center-crop',
+      height: 224, width: 224, scale: 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: 'center-crop', crop: 0.875,
     });
+    expect(fromPreprocessorConfig({ size: { shortest_edge: 224 }, do_center_crop: true, crop_size: 224 })).toMatchObject({ height: 224, resize: 'center-crop' });
+    expect(fromPreprocessorConfig({ size: { shortest_edge: 224 }, do_center_crop: true, crop_size: 224 }).crop).toBeUndefined();
+    // ConvNeXt's crop_pct: under 384 the short side goes to size / crop_pct and size is cropped; from 384 the image is warped.
+    expect(fromPreprocessorConfig({ size: { shortest_edge: 224 }, crop_pct: 0.875 })).toMatchObject({ height: 224, width: 224, resize: 'center-crop', crop: 0.875 });
+    expect(fromPreprocessorConfig({ size: { shortest_edge: 384 }, crop_pct: 0.875 })).toMatchObject({ height: 384, width: 384, resize: 'stretch' });
     expect(fromPreprocessorConfig({ size: 384, do_rescale: false, do_normalize: false, image_mean: [0.5] })).toEqual({ height: 384, width: 384, scale: 1, mean: [0], std: [1], resize: 'stretch' });
     expect(() => fromPreprocessorConfig({ image_processor_type: 'X', image_mean: [0.5] })).toThrow(/gives no size/);
     // Class names from a config.json's id2label (merged into the config), every index or none.
