@@ -65,25 +65,31 @@ async function fetchBytes(src: string | ArrayBuffer, what: string, progress?: (g
   if (/^text\/html/i.test(res.headers.get('content-type') ?? '')) throw new Error(`Could not load the ${what} from ${src}: the server sent an HTML page instead (is the URL right? many servers answer a missing file with their index page).`);
   if (!progress || !res.body) return res.arrayBuffer().catch((e: unknown) => Promise.reject(failed(e)));
   const size = res.headers.get('content-encoding') ? 0 : Number(res.headers.get('content-length')) || 0;
+  // Into one buffer of the size said (a model of hundreds of MB is not held twice); else chunks, joined at the end.
+  const out = size ? new Uint8Array(size) : null;
   const parts: Uint8Array[] = [];
   let got = 0;
   try {
     for (const reader = res.body.getReader(); ; ) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (size && got + value.length > size) throw new Error('the server sent more bytes than it said');
-      parts.push(value);
+      if (out && got + value.length > size) throw new Error('the server sent more bytes than it said');
+      if (out) out.set(value, got);
+      else parts.push(value);
       got += value.length;
       progress(got, size);
     }
   } catch (e) {
     throw failed(e);
   }
-  if (size && got !== size) throw failed(new Error(`${got} of ${size} bytes came`));
-  if (!size) progress(got, got); // all of it came: its size is known now
-  const out = new Uint8Array(got);
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
-  return out.buffer;
+  if (out) {
+    if (got !== size) throw failed(new Error(`${got} of ${size} bytes came`));
+    return out.buffer;
+  }
+  progress(got, got); // all of it came: its size is known now
+  const joined = new Uint8Array(got);
+  parts.reduce((at, p) => (joined.set(p, at), at + p.length), 0);
+  return joined.buffer;
 }
 
 function parseJson(bytes: ArrayBuffer, src: string): unknown {
