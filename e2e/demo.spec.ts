@@ -9,7 +9,7 @@ import { inspectModel } from '../src/model/onnx.ts';
 import { toTensor } from '../src/model/preprocess.ts';
 import { specFromModel } from '../src/model/spec.ts';
 import { ort } from '../src/model/runtime.ts';
-import { el, openDemo, rows, shot, waitDone } from './helpers.ts';
+import { el, openDemo, rows, shot, waitDone, watchStatus } from './helpers.ts';
 
 test('the page says what the default model knows', async ({ page }) => {
   await openDemo(page);
@@ -355,18 +355,3 @@ test('the photo model, where tools/photo-model/demo.sh put it on this server: a 
   }
   await shot(page, 'photo-model');
 });
-
-/** Every status line the element shows until it is ready (read each frame from the next page load on). */
-async function watchStatus(page: Page): Promise<string[]> {
-  const said: string[] = [];
-  await page.exposeFunction('sawStatus', (t: string) => said.push(t));
-  await page.addInitScript(() => {
-    const look = () => {
-      const s = document.querySelector('histoscan-detector')?.shadowRoot?.querySelector('[part=status]')?.textContent?.trim();
-      if (s) (window as unknown as { sawStatus(t: string): void }).sawStatus(s);
-      if (document.querySelector('histoscan-detector')?.getAttribute('state') !== 'ready') requestAnimationFrame(look);
-    };
-    requestAnimationFrame(look);
-  });
-  return said;
-}

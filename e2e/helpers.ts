@@ -39,3 +39,18 @@ export async function paste(page: Page, bytes: Buffer, name: string): Promise<vo
     { b: [...bytes], name },
   );
 }
+
+/** Every status line the element shows until it is ready (read each frame from the next page load on). */
+export async function watchStatus(page: Page): Promise<string[]> {
+  const said: string[] = [];
+  await page.exposeFunction('sawStatus', (t: string) => said.push(t));
+  await page.addInitScript(() => {
+    const look = () => {
+      const s = document.querySelector('histoscan-detector')?.shadowRoot?.querySelector('[part=status]')?.textContent?.trim();
+      if (s) (window as unknown as { sawStatus(t: string): void }).sawStatus(s);
+      if (document.querySelector('histoscan-detector')?.getAttribute('state') !== 'ready') requestAnimationFrame(look);
+    };
+    requestAnimationFrame(look);
+  });
+  return said;
+}

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { expectStrictCsp, nothingLeaves } from './fixtures/privacy.ts';
 import { compressing, preview, type Served } from './fixtures/serve.ts';
+import { watchStatus } from './helpers.ts';
 import { securityHeaders } from '../vite.config.ts';
 
 let served: Served | undefined;
@@ -101,16 +102,7 @@ test('a host that compresses every file, the .wasm among them, as docs/embedding
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: 4e6, uploadThroughput: 4e6 });
-    const said: string[] = [];
-    await page.exposeFunction('sawStatus', (t: string) => said.push(t));
-    await page.addInitScript(() => {
-      const look = () => {
-        const s = document.querySelector('histoscan-detector')?.shadowRoot?.querySelector('[part=status]')?.textContent?.trim();
-        if (s) (window as unknown as { sawStatus(t: string): void }).sawStatus(s);
-        if (document.querySelector('histoscan-detector')?.getAttribute('state') !== 'ready') requestAnimationFrame(look);
-      };
-      requestAnimationFrame(look);
-    });
+    const said = await watchStatus(page);
     const sizes: number[] = [];
     page.context().on('response', (r) => r.url().endsWith('.wasm') && sizes.push(Number(r.headers()['content-length'])));
     await page.goto(`${host.url}/`);
