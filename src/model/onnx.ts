@@ -237,8 +237,6 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
   // A reshape of a monitored activation (Relu -> Flatten -> Gemm) holds its values again, which the scan would count twice.
   // So does one quantized again on its way (Relu -> Flatten -> QuantizeLinear -> DequantizeLinear -> Gemm).
   if (penultimate && !upstream(penultimate, REQUANTIZE).some((t) => auto.includes(t))) auto.push(penultimate);
-  const order = new Map(candidates.map((c, i) => [c.name, i]));
-  const autoLayers = [...new Set(auto)].sort((a, b) => order.get(a)! - order.get(b)!);
 
   // Probabilities lose the logits' scale (energy) and squash confident classes together.
   const beforeSoftmax: Record<string, string> = {};
@@ -250,6 +248,10 @@ export function inspectModel(input: Uint8Array | ModelProto): ModelInfo {
     if (logits && isCandidate.has(logits)) beforeSoftmax[o] = logits;
     if (p?.opType === 'Sigmoid') sigmoidOutputs.push(o);
   }
+  // A closing Sigmoid reshaped into its output (a binary head squeezed to [N]) is the output, not a layer before it.
+  const closing = new Set(sigmoidOutputs.flatMap((o) => upstream(o, RESHAPE)));
+  const order = new Map(candidates.map((c, i) => [c.name, i]));
+  const autoLayers = [...new Set(auto)].filter((t) => !closing.has(t)).sort((a, b) => order.get(a)! - order.get(b)!);
 
   const featureAxis: Record<string, 'first' | 'last'> = {};
   const blockOps = new Set([...PASS, ...ACTIVATIONS, 'Erf']);

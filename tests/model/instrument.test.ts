@@ -9,7 +9,7 @@ import { InstrumentedModel } from '../../src/model/session.ts';
 import { specFromModel } from '../../src/model/spec.ts';
 import { rng } from '../../src/core/rng.ts';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { AttributeProtoSchema, GraphProtoSchema, ModelProtoSchema, SparseTensorProtoSchema, StringStringEntryProtoSchema, TensorProtoSchema, TensorProto_DataLocation } from 'onnx-buf';
+import { AttributeProtoSchema, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, SparseTensorProtoSchema, StringStringEntryProtoSchema, TensorProtoSchema, TensorProto_DataLocation } from 'onnx-buf';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(`tests/fixtures/models/${name}`));
 const models = ['constant-weights.onnx', 'resnetish-nhwc-rgb.onnx', 'rgb-opset11.onnx', 'gray-opset21.onnx', 'gray-rank3.onnx', 'gated-acts.onnx'];
@@ -123,6 +123,16 @@ describe('model instrumentation', () => {
     expect(paddle.autoLayers).toEqual(['swish_0.tmp_0', 'transpose_0.tmp_0']);
     expect(paddle.featureAxis['swish_0.tmp_0']).toBe('first');
     expect(paddle.copyOf['transpose_0.tmp_0']).toEqual(['squeeze_0.tmp_0', 'swish_0.tmp_0']);
+    // A closing Sigmoid reshaped into the output (a binary head squeezed to [N]) is the output, not a layer before it.
+    const multi = fromBinary(ModelProtoSchema, fixture('multi-label.onnx'));
+    const sigmoid = multi.graph!.node.find((n) => n.opType === 'Sigmoid')!;
+    const [out] = sigmoid.output;
+    sigmoid.output = ['p'];
+    multi.graph!.node.push(create(NodeProtoSchema, { opType: 'Flatten', input: ['p'], output: [out], name: 'flatten' }));
+    const [before, after] = [inspectModel(fixture('multi-label.onnx')), inspectModel(toBinary(ModelProtoSchema, multi))];
+    expect(after.candidates.some((c) => c.name === 'p')).toBe(true);
+    expect(after.autoLayers).toEqual(before.autoLayers);
+    expect(after.sigmoidOutputs).toEqual([out]);
     // Mish below opset 18 (x · tanh(softplus(x))): the product, not the softplus inside it.
     expect(inspectModel(fixture('mish-acts.onnx')).autoLayers).toEqual(['/Mul_output_0', '/ReduceMean_output_0']);
     // Spatial means (GlobalAveragePool, or ReduceMean over the spatial axes of NCHW or NHWC, through reshapes): the
