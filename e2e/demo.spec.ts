@@ -246,10 +246,10 @@ test('a model from disk with no profile: images wait for one, a build checks the
   await expect(page.locator(`${el} [data-build]`)).toContainText('Profile built', { timeout: 60_000 });
 });
 
-/** The row's "Model says" cell for these probabilities. */
+/** The row's "Model says" cell for these probabilities (a model without class names: "class 3", not a bare number beside a percentage). */
 const says = (probs: number[]) => {
   const best = probs.indexOf(Math.max(...probs));
-  return `${best} ${(100 * probs[best]).toFixed(0)}%`;
+  return `class ${best} ${(100 * probs[best]).toFixed(0)}%`;
 };
 
 test('a model from disk that closes with a Softmax (NHWC, ReLU6, 5 classes): a profile built in the page, and rows show the model\'s own confidence', async ({ page }) => {
