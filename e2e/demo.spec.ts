@@ -145,7 +145,8 @@ test('"Use your own model" loads an .onnx with its .hsp and spec from disk and c
   await expect(page.locator(el)).toHaveAttribute('state', 'ready');
   await expect(notice).not.toContainText('another model');
   await page.locator(`${el} #own-model`).setInputFiles(['public/models/fashion-cnn.onnx']);
-  await expect(notice).toContainText('No profile was picked for fashion-cnn.onnx: build one below');
+  // Said once: what to do, and what was picked.
+  await expect(notice).toContainText('No profile for this model yet: build one from known-good images below, or load a .hsp; images wait for it. No .hsp profile was picked with fashion-cnn.onnx.');
   await shot(page, 'own-model-no-profile');
 });
 

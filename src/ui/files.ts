@@ -178,7 +178,8 @@ export async function localModel(files: File[]): Promise<{ options: { model: Arr
       options: { model: await model.arrayBuffer(), profile: profile ? await profile.arrayBuffer() : null, spec: spec ? { ...(await json(spec)), ...labels } : null },
       names: [model, profile, spec, spec && config].filter((f): f is File => !!f).map((f) => f.name).join(' + '),
       note: [
-        profile ? '' : `No profile was picked for ${model.name}: build one below from known-good images, or pick the model again with its .hsp.`,
+        // What to do then is the element's own note once the model is ready (NO_PROFILE): said once.
+        profile ? '' : `No .hsp profile was picked with ${model.name}.`,
         unused.length ? `Not used: ${unused.join(', ')} (a model is read as one .onnx file, with its .hsp profile and a spec .json).` : '',
       ].filter(Boolean).join(' '),
     };

@@ -75,7 +75,7 @@ describe('localModel', () => {
   it('says which picked files it does not read (a weights file beside the model), beside the missing profile', async () => {
     const r = await localModel([file('m.onnx'), file('m.onnx.data'), file('notes.txt')]);
     expect('note' in r && r.note).toBe(
-      'No profile was picked for m.onnx: build one below from known-good images, or pick the model again with its .hsp. Not used: m.onnx.data, notes.txt (a model is read as one .onnx file, with its .hsp profile and a spec .json).',
+      'No .hsp profile was picked with m.onnx. Not used: m.onnx.data, notes.txt (a model is read as one .onnx file, with its .hsp profile and a spec .json).',
     );
     expect(await localModel([file('m.onnx'), file('m.hsp')])).toMatchObject({ names: 'm.onnx + m.hsp', note: '' });
   });
