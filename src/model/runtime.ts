@@ -99,6 +99,9 @@ function identityModel(): Uint8Array {
   return toBinary(ModelProtoSchema, create(ModelProtoSchema, { irVersion: 8n, opsetImport: [{ domain: '', version: 13n }], graph: { name: 'runtime', node: [{ opType: 'Identity', input: ['x'], output: ['y'] }], input: [io('x')], output: [io('y')] } }));
 }
 
+/** A response's length as its body will give it: 0 where the server does not say it, or says it compressed (the body gives more). */
+export const bodyLength = (res: Response): number => (res.headers.get('content-encoding') ? 0 : Number(res.headers.get('content-length')) || 0);
+
 /**
  * Counts the bytes of the .wasm that onnxruntime-web fetches itself (its URL is its bundler's to
  * choose): its largest download on a first visit, 28 MB, is otherwise a long silent wait. Its size is
@@ -110,7 +113,7 @@ function countingWasm(onBytes: (got: number, size: number) => void): () => void 
     const res = await plain(input, init);
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (!/\.wasm([?#]|$)/.test(url) || !res.body) return res;
-    const size = res.headers.get('content-encoding') ? 0 : Number(res.headers.get('content-length')) || 0;
+    const size = bodyLength(res);
     let got = 0;
     const counted = new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, out) {

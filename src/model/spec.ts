@@ -236,8 +236,8 @@ export interface SpecSources {
  * flags included, and the CLI says where the file beside differs (cli/spec-flags.ts besideNote).
  */
 export function resolveSpec(info: ModelInfo, sources: SpecSources): ModelSpec {
-  const s = { ...sources, spec: given('spec', sources.spec), beside: given('beside', sources.beside) };
-  const overrides = given('overrides', defined(sources.overrides ?? {}));
+  const s = { ...sources, spec: checkedPart('spec', sources.spec), beside: checkedPart('beside', sources.beside) };
+  const overrides = checkedPart('overrides', defined(sources.overrides ?? {}));
   const labels = s.beside?.classNames ? { classNames: s.beside.classNames } : {};
   const spec = s.profileSpec ? parseSpec({ ...s.profileSpec, ...labels, ...s.spec, ...overrides }) : specFromModel(info, { ...(s.spec ?? s.beside), ...overrides });
   checkFixedSize(info, spec);
@@ -249,7 +249,7 @@ export function resolveSpec(info: ModelInfo, sources: SpecSources): ModelSpec {
  * A spec part as a caller passed it (the Node API takes objects, as JSON.parse gives them), its fields
  * checked: a misspelt field or a file's path would otherwise leave the model's own preprocessing unsaid.
  */
-function given<T>(what: keyof SpecSources, part: T): T {
+function checkedPart<T>(what: keyof SpecSources, part: T): T {
   if (part === undefined) return part;
   if (typeof part === 'string') {
     throw new ModelError(`The ${what} must be a spec's fields as an object (such as { "mean": [0.5], "std": [0.5] }), not the string ${JSON.stringify(part)}: specSources({ spec: ${JSON.stringify(part)} }, 'model.onnx') reads a spec file.`, 'bad-spec');

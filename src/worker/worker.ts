@@ -5,7 +5,7 @@ import { calibrationNeeded, decodeProfile, encodeProfile, nodeHistogram, Profile
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
 import { Detector, holdOutDecoded, sameSpec, type ImageSource } from '../detector/index.ts';
 import { fromTensor, preprocessSteps, toTensor } from '../model/preprocess.ts';
-import { startRuntime } from '../model/runtime.ts';
+import { bodyLength, startRuntime } from '../model/runtime.ts';
 import { pixelRangeWarning, specSource } from '../model/spec.ts';
 import type { BinStrategy, ImageError, ImageResult, NodeHistogramData, Progress, Provider, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
 import { checkBlob, decodeBlob } from './decode.ts';
@@ -64,7 +64,7 @@ async function fetchBytes(src: string | ArrayBuffer, what: string, progress?: (g
   // Dev servers and single-page hosts answer a missing file with their index page, status 200.
   if (/^text\/html/i.test(res.headers.get('content-type') ?? '')) throw new Error(`Could not load the ${what} from ${src}: the server sent an HTML page instead (is the URL right? many servers answer a missing file with their index page).`);
   if (!progress || !res.body) return res.arrayBuffer().catch((e: unknown) => Promise.reject(failed(e)));
-  const size = res.headers.get('content-encoding') ? 0 : Number(res.headers.get('content-length')) || 0;
+  const size = bodyLength(res);
   // Into one buffer of the size said (a model of hundreds of MB is not held twice); else chunks, joined at the end.
   const out = size ? new Uint8Array(size) : null;
   const parts: Uint8Array[] = [];
