@@ -119,9 +119,15 @@ console.log(JSON.stringify({ nodes: profile.header.nodes, need: calibrationNeede
   expect(JSON.parse(run(process.execPath, ['out/check.js']))).toEqual({ nodes: 18944, need: 19, verdict: 'unusual' });
 
   // The types are real, not `any`: a wrong use fails to compile.
-  writeFileSync(join(work, 'wrong.ts'), `import { verdictOf } from 'histoscan/core';\nconst n: number = verdictOf(0.5, 0.05, 100);\nconsole.log(n);\n`);
+  // The element's state is its own to set.
+  writeFileSync(
+    join(work, 'wrong.ts'),
+    `import { verdictOf } from 'histoscan/core';\nimport type { HistoscanDetector } from 'histoscan';\nconst n: number = verdictOf(0.5, 0.05, 100);\nconsole.log(n);\nexport const set = (el: HistoscanDetector) => { el.state = 'ready'; };\n`,
+  );
   writeFileSync(join(work, 'tsconfig.wrong.json'), JSON.stringify({ ...tsconfig, files: ['wrong.ts'] }));
-  expect(failing(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.wrong.json'])).toMatch(/wrong\.ts.*not assignable to type 'number'/);
+  const wrong = failing(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.wrong.json']);
+  expect(wrong).toMatch(/wrong\.ts.*not assignable to type 'number'/);
+  expect(wrong).toMatch(/wrong\.ts.*Cannot assign to 'state' because it is a read-only property/);
 });
 
 test('the Node API (histoscan/node) checks an image as the CLI does, with types checked by tsc', () => {

@@ -30,7 +30,7 @@ import { scrolling } from './motion.ts';
  * @attr scoring - the subset scan's statistic (hc, bj or ks); changing it checks finished rows again.
  * @attr budget - byte budget in MB (10^6 bytes) of a profile built on this page ("Calibrate on your own images"); default 8.
  * @attr theme - 'light' or 'dark' forces a colour scheme; otherwise prefers-color-scheme decides.
- * @attr state - reflected, read-only: loading | ready | error | busy.
+ * @attr state - reflected, read-only: idle (no model named) | loading | ready | busy | error.
  *
  * @event {CustomEvent<InitInfo>} histoscan-ready - the model and its profile are loaded; detail: InitInfo (profileBytes 0: no profile yet, and images wait for one).
  * @event {CustomEvent<ImageResult>} histoscan-result - one image was checked; detail: ImageResult.
@@ -81,7 +81,7 @@ export class HistoscanDetector extends LitElement {
     budget: { converter: numberOrText },
     samples: { type: String },
     theme: { type: String, reflect: true },
-    state: { type: String, reflect: true },
+    current: { attribute: 'state', reflect: true },
     status: { state: true },
     localModel: { state: true },
     notice: { state: true },
@@ -102,8 +102,11 @@ export class HistoscanDetector extends LitElement {
   /** Byte budget of a profile built on this page, in MB: the plan reduces layers to fit it (model/plan.ts). */
   budget: number = DEFAULTS.budgetMB;
   samples = '';
-  /** Reflected for styling and tests; set by the element. */
-  state: DetectorState = 'loading';
+  /** What the element is doing, reflected as the `state` attribute for styling and tests; only the element sets it. */
+  get state(): DetectorState {
+    return this.current;
+  }
+  private current: DetectorState = 'loading';
 
   /** 'light' or 'dark' forces a colour scheme (reflected, for the styles); unset, prefers-color-scheme decides. */
   theme?: 'light' | 'dark';
@@ -203,7 +206,7 @@ export class HistoscanDetector extends LitElement {
   override dispatchEvent(e: Event): boolean {
     if (e.type === 'histoscan-ready' || e.type === 'histoscan-batch-done') {
       this.syncState();
-      this.setAttribute('state', this.state); // as the next render would reflect it
+      this.setAttribute('state', this.current); // as the next render would reflect it
     }
     return super.dispatchEvent(e);
   }
@@ -212,7 +215,7 @@ export class HistoscanDetector extends LitElement {
   private syncState(): void {
     const s = this.status.state;
     // No model named: nothing is loading (a page that draws `loading` as a spinner would spin for ever).
-    this.state = s === 'error' ? 'error' : s === 'idle' && !this.model ? 'idle' : s !== 'ready' ? 'loading' : (this.queue.batch.running && this.queue.checking) || this.profilePanel.busy ? 'busy' : 'ready';
+    this.current = s === 'error' ? 'error' : s === 'idle' && !this.model ? 'idle' : s !== 'ready' ? 'loading' : (this.queue.batch.running && this.queue.checking) || this.profilePanel.busy ? 'busy' : 'ready';
   }
 
   protected override updated(changed: PropertyValues<this>): void {
