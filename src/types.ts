@@ -192,6 +192,12 @@ export interface ProfileHeader {
   source?: string;
   /** A merged profile's shards (core/hsp.ts profileDigest of each): merging one of them again with it is refused. */
   merged?: string[];
+  /**
+   * core/twins.ts pixelKey of each background image (encodeKeys: sorted u32, base64), so that calibrating
+   * the profile later leaves the background's own images out. Absent for more than MAX_PIXEL_KEYS images,
+   * before 0.4.23, and in a merge of shards not all of which keep them.
+   */
+  pixelKeys?: string;
   strategy: BinStrategy;
   bins: number;
   /** Scan settings the calibration table was computed with. */

@@ -226,6 +226,12 @@ describe('CLI habits', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: 10 of the 30 calibration images are also in the background \(the same input to the model, e\.g\. .*again-/);
     expect(decodeProfile(readFileSync(out)).header.calibration?.count).toBe(20);
+    // Calibrated again later, with no background at hand: the profile's keys of its images' pixels find the same 10.
+    const again = join(dir, 'twins-again.hsp');
+    const c = cli(['calibrate', '--model', MODEL, '--profile', out, '--images', cal, '--out', again]);
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stderr).toMatch(/warning: 10 of the 30 calibration images are also in the background \(the same input to the model, e\.g\. .*again-/);
+    expect(decodeProfile(readFileSync(again)).header.calibration?.count).toBe(20);
   });
 
   it('profile from a folder none of whose images decode exits 1 and says why, writing nothing', () => {

@@ -1,6 +1,7 @@
 // The same input in two sets (core/twins.ts): what `profile` leaves out of a calibration and `eval` warns about.
 import { describe, expect, it } from 'vitest';
-import { nodeKey, rowKeys } from '../src/core/index.ts';
+import { buildProfile, decodeKeys, decodeProfile, encodeKeys, encodeProfile, mergeProfiles, MAX_PIXEL_KEYS, nodeKey, pixelKey, ProfileError, rowKeys } from '../src/core/index.ts';
+import { layers1, reluRows } from './core/helpers.ts';
 import { parseEvalFlags, twinWarnings } from '../src/cli/eval.ts';
 import type { NodeSet } from '../src/node-sets.ts';
 
@@ -23,6 +24,46 @@ describe('twins', () => {
     expect(nodeKey(y)).not.toBe(nodeKey(x));
     expect(nodeKey(x.slice().reverse())).not.toBe(nodeKey(x));
     expect(rowKeys(Float32Array.from([...x, ...y]), 1000)).toEqual([nodeKey(x), nodeKey(y)]);
+  });
+
+  it("a profile keeps a key of each background image's pixels: equal pixels and size, equal keys", () => {
+    const img = (width: number, height: number, f: (i: number) => number) => ({ width, height, data: Uint8ClampedArray.from({ length: width * height * 4 }, (_, i) => f(i)) });
+    const a = img(28, 28, (i) => (i * 7) % 251);
+    expect(pixelKey(img(28, 28, (i) => (i * 7) % 251))).toBe(pixelKey(a));
+    const b = img(28, 28, (i) => (i === 1000 ? 0 : (i * 7) % 251));
+    expect(pixelKey(b)).not.toBe(pixelKey(a));
+    expect(pixelKey({ ...a, width: 14, height: 56 })).not.toBe(pixelKey(a)); // the same bytes at another size
+    // A large image is keyed on 64 KB of its pixels, evenly spread; a change at one of them is seen.
+    const big = img(4000, 3000, (i) => (i * 13) % 253);
+    const step = Math.floor(big.data.length / 65536);
+    const changed = { ...big, data: big.data.slice() };
+    changed.data[step * 1234] ^= 1;
+    expect(pixelKey(changed)).not.toBe(pixelKey(big));
+
+    // Kept sorted, each once, in base64; what is no such text is null.
+    expect([...decodeKeys(encodeKeys([5, 0xffffffff, 5, 1]))!]).toEqual([1, 5, 0xffffffff]);
+    expect([...decodeKeys(encodeKeys([]))!]).toEqual([]);
+    expect(decodeKeys('not base64!')).toBeNull();
+    expect(decodeKeys(btoa('abc'))).toBeNull(); // not whole keys
+
+    // In the header: checked, and merged shards keep the union where every one keeps keys.
+    const nodes = 6;
+    const rows = reluRows(60, nodes, 3);
+    const header = { fingerprint: 'f', reduction: 'element' as const, scan: { aMax: 0.5, tail: 'upper' as const, pointP: 'mid' as const } };
+    const built = (from: number, keys?: number[]) => {
+      const p = buildProfile(rows.subarray(from * nodes, (from + 20) * nodes), 20, { layers: layers1(nodes), bins: 4, strategy: 'uniform' }, header);
+      return { ...p, header: { ...p.header, ...(keys ? { pixelKeys: encodeKeys(keys) } : {}) } };
+    };
+    const one = built(0, [1, 2]);
+    expect(decodeProfile(encodeProfile(one)).header.pixelKeys).toBe(encodeKeys([1, 2]));
+    const many = built(0, Array.from({ length: 21 }, (_, i) => i));
+    expect(() => decodeProfile(encodeProfile(many))).toThrow(ProfileError);
+    expect(() => decodeProfile(encodeProfile({ ...one, header: { ...one.header, pixelKeys: '%%' } }))).toThrow(/pixelKeys must key background images/);
+    const edges = built(0);
+    const shard = (from: number, keys?: number[]) => ({ ...built(from, keys), edges: edges.edges, lo: edges.lo, hi: edges.hi });
+    expect(decodeKeys(mergeProfiles([shard(0, [1, 2]), shard(20, [3, 2])]).header.pixelKeys!)).toEqual(Uint32Array.from([1, 2, 3]));
+    expect(mergeProfiles([shard(0, [1, 2]), shard(20)]).header.pixelKeys).toBeUndefined();
+    expect(MAX_PIXEL_KEYS).toBeGreaterThanOrEqual(10_000);
   });
 
   it('eval warns about test images that the background, the calibration or the clean set also hold, and calibration images the background holds', () => {

@@ -6,6 +6,7 @@ import { REDUCTIONS } from './layout.ts';
 import { gaussDim, type GaussRead } from './gauss.ts';
 import { SCORINGS } from './scan.ts';
 import { COMBINATIONS } from './combine.ts';
+import { decodeKeys } from './twins.ts';
 
 const isInt = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
 
@@ -26,6 +27,7 @@ export function validateHeader(h: unknown, version: number): asserts h is Profil
   if (!isInt(o.nodes, 1)) bad('node count must be a positive integer');
   if (!isInt(o.count, 1)) bad('background size must be a positive integer');
   if (o.lossy !== undefined && !(isInt(o.lossy, 0) && (o.lossy as number) <= (o.count as number))) bad('lossy must count background images');
+  if (o.pixelKeys !== undefined && !(typeof o.pixelKeys === 'string' && (decodeKeys(o.pixelKeys)?.length ?? Infinity) <= (o.count as number))) bad('pixelKeys must key background images');
   if (!Array.isArray(o.layers) || o.layers.length === 0) bad('no monitored layers');
   if (o.merged !== undefined && !(Array.isArray(o.merged) && o.merged.every((d) => typeof d === 'string'))) bad('merged must list shard digests');
   let sum = 0;

@@ -2,6 +2,7 @@
 // images, and a test image that either holds lifts an evaluation. Keyed by node values, so a copy
 // under another name, or another file the model sees alike, is caught in Node and in the browser.
 import { crc32 } from './hsp.ts';
+import type { RgbaImage } from '../types.ts';
 
 /** An image as the model sees it, by its node values: equal keys, the same input (the CRC and the sum together rule out chance). */
 export const nodeKey = (x: Float32Array): string => `${crc32(new Uint8Array(x.buffer, x.byteOffset, x.byteLength))}:${x.reduce((a, v) => a + v, 0)}`;
@@ -9,6 +10,50 @@ export const nodeKey = (x: Float32Array): string => `${crc32(new Uint8Array(x.bu
 /** The keys of every row of `values` ([rows, nodes]). */
 export function rowKeys(values: Float32Array, nodes: number): string[] {
   return Array.from({ length: nodes ? values.length / nodes : 0 }, (_, r) => nodeKey(values.subarray(r * nodes, (r + 1) * nodes)));
+}
+
+/** Bytes of an image's pixels its key reads at most, evenly spread: a 12-megapixel photo costs no more to key than a small one. */
+const KEY_BYTES = 1 << 16;
+/**
+ * Background images whose keys a profile keeps (4 bytes each, base64 in the header: about 5.3): beyond
+ * this, a shard's or a large build's keys would take a megabyte of the budget, and the profile keeps none.
+ */
+export const MAX_PIXEL_KEYS = 50_000;
+
+/**
+ * An image by its decoded size and pixels (up to KEY_BYTES of them): what a profile keeps of each
+ * background image, so that calibrating it later can leave the background's own images out. Pixels,
+ * not node values: they are the same in Node and in the browser, on every execution provider.
+ */
+export function pixelKey(img: Pick<RgbaImage, 'width' | 'height' | 'data'>): number {
+  const d = img.data;
+  const step = Math.max(1, Math.floor(d.length / KEY_BYTES));
+  const picked = step === 1 ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : Uint8Array.from({ length: Math.ceil(d.length / step) }, (_, i) => d[i * step]);
+  return (crc32(picked) ^ Math.imul(img.width, 0x9e3779b1) ^ img.height) >>> 0;
+}
+
+/** Keys as a profile header keeps them: sorted, each once, 4 bytes little-endian, base64. */
+export function encodeKeys(keys: Iterable<number>): string {
+  const sorted = Uint32Array.from(new Set(keys)).sort();
+  const view = new DataView(new ArrayBuffer(sorted.length * 4));
+  sorted.forEach((k, i) => view.setUint32(i * 4, k, true));
+  const bytes = new Uint8Array(view.buffer);
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+/** The keys of encodeKeys' text, or null where it is not such a text. */
+export function decodeKeys(text: string): Uint32Array | null {
+  let raw: string;
+  try {
+    raw = atob(text);
+  } catch {
+    return null;
+  }
+  if (raw.length % 4) return null;
+  const view = new DataView(Uint8Array.from(raw, (c) => c.charCodeAt(0)).buffer);
+  return Uint32Array.from({ length: raw.length / 4 }, (_, i) => view.getUint32(i * 4, true));
 }
 
 /** Nodes a near-copy is judged on: a stride through all of them, so every layer has a say. */

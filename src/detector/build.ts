@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { addsJoint, argmax, makeCheck, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, surrogateCount, surrogateImages, ENERGY_MIN_CONFIDENCE, FeatureSample, keepingNear, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, BackgroundIndex, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
+import { addsJoint, argmax, makeCheck, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, surrogateCount, surrogateImages, ENERGY_MIN_CONFIDENCE, FeatureSample, keepingNear, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, pixelKey, decodeKeys, encodeKeys, MAX_PIXEL_KEYS, BackgroundIndex, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, ImageError, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import { GENERATOR } from '../defaults.ts';
 import type { FeatureExtractor } from './features.ts';
@@ -94,6 +94,7 @@ export async function calibrate(
   // A calibration image that is also in the background ranks as more typical than new images do,
   // and the verdict would flag more than its FPR: it is left out.
   const twins = new Set<number>();
+  const background = profile.header.pixelKeys ? new Set(decodeKeys(profile.header.pixelKeys)) : null; // a profile built earlier
   // Near-copies of a background image, and repeats of a calibration picture (in `order`): kept, and warned about.
   const [nearCopies, order, inCalibration] = [[] as number[], [] as number[], new BackgroundIndex(N)];
   const predicted = new Map<number, number>();
@@ -102,11 +103,11 @@ export async function calibrate(
   const source = scan.gauss ? keepingNear(images, features.spec.width, features.spec.height) : images;
   await features.eachBatch(
     source,
-    (nodes, loaded, logits) => {
+    (nodes, loaded, logits, imgs) => {
       opts.onRows?.(nodes, loaded, logits);
       for (let r = 0; r < loaded.length; r++) {
         const x = nodes.subarray(r * N, (r + 1) * N);
-        if (opts.inBackground?.has(nodeKey(x))) twins.add(loaded[r]);
+        if (opts.inBackground?.has(nodeKey(x)) || background?.has(pixelKey(imgs[r]))) twins.add(loaded[r]);
         else {
           if ((opts.inBackground?.near?.(x) ?? -1) >= 0) nearCopies.push(loaded[r]);
           inCalibration.add(x, N);
@@ -240,14 +241,14 @@ export async function buildProfile(features: FeatureExtractor, background: Image
   const predicted = new Map<number, number>();
   const inBackground = new BackgroundIndex(features.nodes);
   let outputs = 0;
-  // How many background images were lossy-coded, where every image's coding is known (decoded from its file).
-  let [lossy, coded, counted] = [0, 0, 0];
+  // How many background images were lossy-coded, where every image's coding is known (decoded from its file); each image read, by its pixels.
+  let [lossy, coded, keys] = [0, 0, [] as number[]];
   await features.eachBatch(
     background,
     (n, loaded, logits, imgs) => {
       lossy += imgs.filter((img) => img.lossy).length;
       coded += imgs.filter((img) => img.lossy !== undefined).length;
-      counted += imgs.length;
+      keys.push(...imgs.map(pixelKey));
       if (calibration) inBackground.add(n, features.nodes);
       const labels = logits.map(argmax);
       for (const c of labels) predicted.set(c, (predicted.get(c) ?? 0) + 1);
@@ -275,7 +276,8 @@ export async function buildProfile(features: FeatureExtractor, background: Image
     ...(features.model.logitsName !== features.model.outputName ? { logitsFrom: features.model.logitsName } : {}),
     reduction: features.reduction,
     source: opts.source,
-    ...(coded === counted ? { lossy } : {}),
+    ...(coded === keys.length ? { lossy } : {}),
+    ...(keys.length <= MAX_PIXEL_KEYS ? { pixelKeys: encodeKeys(keys) } : {}),
     scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP, conditional: opts.conditional, combine: opts.combine, ...(withEnergy ? { logits: 'energy' as const } : {}) },
     createdAt: new Date().toISOString(),
     generator: opts.generator,
