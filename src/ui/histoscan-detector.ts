@@ -131,8 +131,8 @@ export class HistoscanDetector extends LitElement {
       this.details.arrived(r, row);
     },
     error: (e) => emit(this, 'histoscan-error', e),
-    batchDone: (s) => {
-      this.announcer.say(summaryText(s, this.fpr, this.client.info?.calibrated ?? 0));
+    batchDone: (s, cleared) => {
+      if (!cleared) this.announcer.say(summaryText(s, this.fpr, this.client.info?.calibrated ?? 0)); // not over an empty table
       emit(this, 'histoscan-batch-done', s);
     },
     fatal: (e) => (this.status = { state: 'error', message: e.message }),

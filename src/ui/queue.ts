@@ -25,7 +25,8 @@ export interface QueueHooks {
   options(): CheckOptions;
   result?(r: ImageResult, row: Row): void;
   error?(e: ImageError, row: Row): void;
-  batchDone?(s: BatchSummary): void;
+  /** The batch ended: its queue ran empty, was cancelled, or was cleared (`cleared`: its rows are gone). */
+  batchDone?(s: BatchSummary, cleared?: boolean): void;
   /** The queue stopped on an unexpected error (not a bad image: those become error rows). */
   fatal?(e: Error): void;
 }
@@ -244,13 +245,16 @@ export class QueueController implements ReactiveController {
 
   /** Drop every row; with `keepWaiting`, only the finished ones (another model's), so the next model checks the rest. */
   clear(keepWaiting = false): void {
-    // The images of a running batch that the Clear cancels: what its batch-done counts, and nothing else.
-    const cancelled = !keepWaiting && this.batch.running ? this.rows.filter(isWaiting).length : -1;
+    const ending = !keepWaiting && this.batch.running;
     if (!keepWaiting) {
       this.dropQueue();
       // The answers in flight are not wanted: they are cancelled, and report nothing.
-      for (const r of this.rows) if (r.state === 'running') r.state = 'cancelled';
+      const flying = this.rows.filter((r) => r.state === 'running');
+      for (const r of flying) r.state = 'cancelled';
+      this.batch = { ...this.batch, total: this.batch.total - flying.length };
     }
+    // A running batch ends here, counted as a Cancel counts it (the rows since the last Clear, those waiting cancelled), before its rows go.
+    const summary = ending ? this.summary() : null;
     const kept = keepWaiting ? this.rows.filter(isWaiting) : [];
     for (const r of this.rows) if (!kept.includes(r)) dropThumb(r);
     this.rows = kept;
@@ -258,8 +262,7 @@ export class QueueController implements ReactiveController {
     this.results.clear();
     this.batch = { done: 0, total: kept.length, running: kept.length > 0 };
     this.changed();
-    // The batch ends now (its listeners wait for its batch-done); the rows it had checked are cleared.
-    if (cancelled >= 0) this.hooks.batchDone?.({ ...this.summary(), cancelled });
+    if (summary) this.hooks.batchDone?.(summary, true);
   }
 
   /** No model will check the rows waiting (it did not start): each becomes an error row saying why. */

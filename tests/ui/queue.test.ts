@@ -242,7 +242,7 @@ describe('QueueController', () => {
     expect(q.batch).toMatchObject({ total: 2, done: 2, running: false });
   });
 
-  it("clear() of a batch after finished ones: its batch-done counts the images it cancelled, not the cleared rows' verdicts", async () => {
+  it('clear() of a running batch: its batch-done counts the rows since the last Clear as Cancel does, those waiting or in flight cancelled', async () => {
     const { client, events, q } = setup();
     q.start();
     q.add(blobs(['a.png', 'b.png']));
@@ -252,7 +252,8 @@ describe('QueueController', () => {
     q.add(blobs(['c.png', 'd.png', 'e.png']));
     await settle();
     q.clear();
-    expect(events.done[1]).toEqual({ total: 0, done: 0, unusual: 0, typical: 0, uncalibrated: 0, errors: 0, cancelled: 3, lossyUnusual: 0 });
+    expect(events.done[1]).toEqual({ ...events.done[0], total: 2, done: 2, cancelled: 3 });
+    expect(events.done[1].typical + events.done[1].unusual).toBe(2);
   });
 
   it('stop() while an image is in flight puts it back; start() on a new worker finishes the batch', async () => {
