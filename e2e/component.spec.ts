@@ -156,6 +156,27 @@ test('driven from code: state is current inside its events, non-files are refuse
   await expect(page.locator(el)).toHaveAttribute('state', 'ready');
 });
 
+test('another model loading: the rows checked with the one before say so until it is ready, then go', async ({ page, context }) => {
+  await openEmbed(page);
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00003.png']);
+  await waitDone(page, 1);
+  // Another profile (the same file at another address), held until let through.
+  let release = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  await context.route('**/held/fashion-cnn.hsp', async (route) => {
+    await held;
+    await route.fulfill({ body: readFileSync('public/profiles/fashion-cnn.hsp'), contentType: 'application/octet-stream' });
+  });
+  await page.evaluate(() => ((document.getElementById('det') as HTMLElement & { profile: string }).profile = '/held/fashion-cnn.hsp'));
+  await expect(page.locator(el)).toHaveAttribute('state', 'loading');
+  await expect(page.locator(`${el} .notice`)).toHaveText('The 1 row below was checked with the model before this one, and is cleared once it is ready.');
+  await expect(rows(page)).toHaveCount(1);
+  release();
+  await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
+  await expect(rows(page)).toHaveCount(0);
+  await expect(page.locator(`${el} .notice`)).toHaveText('The 1 row checked with the model before was cleared.');
+});
+
 test("an embedded element takes a paste only while it has focus; the demo page hands it a paste from anywhere", async ({ page }) => {
   const bytes = readFileSync('data/clean/00005.png');
   await openEmbed(page);

@@ -97,7 +97,7 @@ test('"Use your own model" loads an .onnx with its .hsp and spec from disk and c
   await expect(page.locator(`${el} .gallery`)).toHaveCount(0);
   // The rows of the model before are gone with it, and the page says so.
   await expect(rows(page)).toHaveCount(0);
-  await expect(page.locator(`${el} .notice`)).toContainText('The 1 row of the model before was cleared.');
+  await expect(page.locator(`${el} .notice`)).toContainText('The 1 row checked with the model before was cleared.');
   await page.locator(`${el} #files`).setInputFiles(['data/pgd-0.1/00003.png']);
   await waitDone(page, 1);
   // The same model and profile from disk give the same score.

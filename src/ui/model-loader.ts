@@ -103,22 +103,23 @@ export class ModelLoader implements ReactiveController {
   private async startWith(opts: Pick<InitOptions, 'model' | 'profile' | 'spec'>, local = '', keepBefore = false): Promise<string | null | undefined> {
     const h = this.host;
     this.queue.stop();
-    h.notice = '';
+    // Results and the detail view of another model or profile would mix with this one's (its nodes,
+    // its input size); images still waiting are checked by this one. The same files again (the
+    // element moved in the page) keep everything.
+    const files = local ? null : JSON.stringify([opts.model, opts.profile, opts.spec]);
+    const checked = () => this.queue.rows.filter((r) => r.state === 'done' || r.state === 'error').length;
+    const before = files === null || files !== this.loadedFiles ? checked() : 0;
+    // Said while the model loads, for the rows stay until it is ready (and where it fails to start).
+    h.notice = before ? `The ${counted(before, 'row')} below ${before === 1 ? 'was' : 'were'} checked with the model before this one, and ${before === 1 ? 'is' : 'are'} cleared once it is ready.` : '';
     h.status = { state: 'loading', message: 'Loading the model and profile…' };
     try {
       const info = await this.client.start({ ...opts, provider: h.provider, numThreads: h.threads || undefined }, (d) => {
         if (h.status.state === 'loading') h.status = { state: 'loading', message: downloadText(d) };
       });
-      // Results and the detail view of another model or profile would mix with this one's (its nodes,
-      // its input size); images still waiting are checked by this one. The same files again (the
-      // element moved in the page) keep everything.
-      const files = local ? null : JSON.stringify([opts.model, opts.profile, opts.spec]);
       if (files === null || files !== this.loadedFiles) {
-        const rows = this.queue.rows;
-        const waiting = rows.filter(isWaiting).length;
-        const gone = rows.length - waiting;
+        const [waiting, gone] = [this.queue.rows.filter(isWaiting).length, checked()];
         h.clear(true);
-        if (gone) h.notice = `The ${counted(gone, 'row')} of the model before ${gone === 1 ? 'was' : 'were'} cleared${waiting ? `; ${counted(waiting, 'image')} waiting ${waiting === 1 ? 'is' : 'are'} checked with this one` : ''}.`;
+        h.notice = gone ? `The ${counted(gone, 'row')} checked with the model before ${gone === 1 ? 'was' : 'were'} cleared${waiting ? `; ${counted(waiting, 'image')} waiting ${waiting === 1 ? 'is' : 'are'} checked with this one` : ''}.` : '';
       }
       this.ready(info, local, files);
       return null;
