@@ -297,9 +297,9 @@ test('state attribute: loading, ready, busy during a batch, error for a bad mode
   await expect(page.locator(el)).toHaveAttribute('state', 'error', { timeout: 60_000 });
 });
 
-for (const [n, reason] of [
-  [8, /no calibration/],
-  [30, /6 calibration images cannot flag at FPR 0.05: at least 19 are needed/],
+for (const [n, reason, loaded] of [
+  [8, /no calibration/, 'it has no calibration'],
+  [30, /6 calibration images cannot flag at FPR 0.05: at least 19 are needed/, '6 calibration images, where 19 are needed'],
 ] as const) {
   test(`a profile built from ${n} images cannot flag: rows say "Not calibrated", never "Typical"`, async ({ page }) => {
     await openDemo(page);
@@ -308,9 +308,11 @@ for (const [n, reason] of [
     // The bundled profile, which can flag, stays in use; the built one is used where the user loads it.
     await expect(page.locator(`${el} [data-build]`)).toContainText('but not put in use');
     const download = page.waitForEvent('download');
+    await expect(page.locator(`${el} [data-download]`)).toHaveText(`Download the profile built from ${n} images (.hsp)`);
     await page.locator(`${el} [data-download]`).click();
     await page.locator(`${el} #hsp`).setInputFiles((await (await download).path())!);
-    await expect(page.locator(`${el} [data-build]`)).toContainText('Using profile');
+    // Loaded by the user's own choice, it is used, and says at once that it cannot flag.
+    await expect(page.locator(`${el} [data-build]`)).toContainText(`. It cannot flag at FPR 5%: ${loaded}, so verdicts read "Not calibrated".`);
     await page.locator(`${el} #files`).setInputFiles(['data/clean/00007.png', 'data/background/00001.png']);
     await waitDone(page, 2);
     await expect(page.locator(`${el} tr.row[data-verdict="uncalibrated"]`)).toHaveCount(2);

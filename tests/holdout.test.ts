@@ -2,6 +2,7 @@
 // as `profile` without --calibration and the page's build both do it.
 import { describe, expect, it } from 'vitest';
 import { holdOut, holdOutDecoded, readable, type ImageSource } from '../src/detector/index.ts';
+import { imagesGiven } from '../src/detector/holdout.ts';
 import type { RgbaImage } from '../src/types.ts';
 import { CancelledError } from '../src/core/errors.ts';
 
@@ -65,6 +66,16 @@ describe('readable', () => {
       if (broken.has(i)) throw new Error(`img-${i}: not an image`);
     },
   };
+
+  it('imagesGiven: the fewest images a build holds a calibration of that size out of', () => {
+    const calibrating = (n: number) => holdOut(source(Array.from({ length: n }, (_, i) => `${i}.png`)), 0.2, 19).calibration?.count ?? 0;
+    for (const count of [1, 12, 19, 20, 179, 299]) {
+      const n = imagesGiven(count, 0.2, 19);
+      expect(calibrating(n), `${count}`).toBeGreaterThanOrEqual(count);
+      expect(calibrating(n - 1), `${count}`).toBeLessThan(count);
+    }
+    expect([imagesGiven(19, 0.2, 19), imagesGiven(179, 0.2, 19), imagesGiven(299, 0.2, 19)]).toEqual([38, 895, 1495]);
+  });
 
   it('leaves out the images whose check fails, with why, before a split is planned on the rest', async () => {
     const { images, refused } = await readable(checked);

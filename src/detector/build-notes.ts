@@ -3,7 +3,8 @@
 import { calibrationNeeded, calibrationSpread, combinedOf, FOLLOWS, NEAR_COPIES_SAID, quietScan, SURROGATE_KINDS, TIE_SE, TPM_TAU, wideSpread, witnessesOf, type Part, type ScanSettings, type WitnessChoice } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, Combination, ScoringName } from '../types.ts';
 import { counted } from '../core/words.ts';
-import { imagesToCalibrate } from './holdout.ts';
+import { imagesGiven, imagesToCalibrate } from './holdout.ts';
+import { DEFAULTS } from '../defaults.ts';
 
 /**
  * What the build should tell its user about the calibration set's size. `groups`: the combination's
@@ -34,7 +35,7 @@ export function calibrationWarnings(count: number, fpr: number, groups: readonly
     // The image that sets the bar, named: one that is no known-good image (a probe's folder held one) can stop the verdict flagging anything.
     const farthest = farthestOf?.();
     const bar = farthest ? ` The calibration image farthest out sets that bar: ${farthest.file}${farthest.tops.length ? ` (it tops the others in ${farthest.tops.join(', ')})` : ''}. If it is not a known-good image of the kind to be checked, take it out; if it is, keep it (taking it out raises the FPR) and calibrate on more images.` : '';
-    return [`with ${count} calibration images and ${parts} calibrated parts${which}, an image out in only one part usually cannot reach q <= ${fpr} unless it is farther out than the calibration images that top the other parts: it ranks with them (q about ${(ties / (count + 1)).toPrecision(2)})${below}; calibrate on at least ${single} images for that.${bar}`];
+    return [`with ${count} calibration images and ${parts} calibrated parts${which}, an image out in only one part usually cannot reach q <= ${fpr} unless it is farther out than the calibration images that top the other parts: it ranks with them (q about ${(ties / (count + 1)).toPrecision(2)})${below}; calibrate on at least ${single} images for that (a build holds them out of ${imagesGiven(single, DEFAULTS.calibrationShare, need).toLocaleString('en')} or more images given).${bar}`];
   }
   return [];
 }

@@ -38,6 +38,9 @@ export interface FeatureOptions extends SpecSources {
  */
 export const MAX_RUN_VALUES = 2 ** 26;
 
+/** About how long one run of eachBatch takes, in ms: how often a long pass reports progress and can stop. */
+const RUN_MS = 500;
+
 /** A layer reduced one way (throws where the reduction does not apply to its shape). */
 const laidOut = (l: LayerShape, reduction: Reduction): LayerLayout => ({ name: l.name, shape: [...l.shape], ...axisField(l.channelAxis), reduction, nodes: layerNodeCount(l.shape, reduction, l.channelAxis) });
 
@@ -239,14 +242,19 @@ export class FeatureExtractor {
    */
   async eachBatch(src: ImageSource, fn: (nodes: Float32Array, loaded: number[], logits: Float32Array[], imgs: RgbaImage[]) => void, opts: BatchOptions): Promise<void> {
     const skip = opts.skip ?? new Map<number, Error>();
-    // No more than one session run at a time: progress then moves per run, not per 32 images,
-    // where a large model on a slow backend takes seconds per image.
-    const step = Math.min(opts.batchSize, this.perRun);
-    for (let start = 0; start < src.count; start += step) {
+    // Runs of at most batchSize images, and of what one session run holds (perRun), and of as many as
+    // take about RUN_MS from the first image's pace on: progress moves, and a cancel stops, about every
+    // half second on a large model on a slow backend (seconds per image) as on a small one. How images
+    // are grouped in runs does not change their values (checked bit for bit on two models, both runtimes).
+    const most = Math.min(opts.batchSize, this.perRun);
+    let step = 1;
+    for (let start = 0; start < src.count; ) {
       if (opts.signal?.aborted) throw new CancelledError();
+      const t0 = performance.now();
+      const end = Math.min(src.count, start + step);
       const imgs: RgbaImage[] = [];
       const loaded: number[] = [];
-      for (let i = start; i < Math.min(src.count, start + step); i++) {
+      for (let i = start; i < end; i++) {
         if (skip.has(i)) continue;
         try {
           await turn(); // a large photo's decode takes a third of a second
@@ -271,7 +279,9 @@ export class FeatureExtractor {
           if (keep.length) fn(good, keep.map((r) => loaded[r]), keep.map((r) => logits[r]), keep.map((r) => imgs[r]));
         }
       }
-      opts.onBatch?.(Math.min(step, src.count - start));
+      opts.onBatch?.(end - start);
+      step = Math.max(1, Math.min(most, Math.floor((RUN_MS * (end - start)) / Math.max(1, performance.now() - t0))));
+      start = end;
     }
   }
 

@@ -112,3 +112,10 @@ export const pickImages = (src: ImageSource, at: number[]): ImageSource => ({
 
 /** The fewest images of a set that holdOut calibrates on `atLeast` of: as many again stay for the histograms. */
 export const imagesToCalibrate = (atLeast: number): number => 2 * atLeast;
+
+/** The fewest images of a set that holdOut, at `share` and `atLeast`, calibrates on `count` or more of (what to give for a calibration that large). */
+export function imagesGiven(count: number, share: number, atLeast: number): number {
+  let n = Math.max(10, Math.floor(count / share) - 2);
+  while (splitPositions(n, share, atLeast).calibration.length < count) n++;
+  return count <= atLeast ? Math.min(n, Math.max(10, imagesToCalibrate(atLeast))) : n;
+}

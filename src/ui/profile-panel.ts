@@ -22,6 +22,8 @@ interface BuildState {
   /** What the build says beyond its outcome (its notes and warnings), each a point of its own under the message: run together they read as a wall of text. */
   points?: string[];
   url?: string;
+  /** What the download link offers: the build it came from, in words (a later build that was cancelled or refused leaves it). */
+  offers?: string;
 }
 
 /** Images a page build needs to flag at this FPR (detector/holdout.ts holdOut). */
@@ -45,7 +47,7 @@ export class ProfilePanel {
   /** The element was removed: the built profile's download link lets go of its bytes. */
   forgetDownload(): void {
     if (this.build.url) URL.revokeObjectURL(this.build.url);
-    this.set({ url: undefined });
+    this.set({ url: undefined, offers: undefined });
   }
 
   /** The model's file name, as a CLI build records it (the profile's modelName). */
@@ -55,7 +57,10 @@ export class ProfilePanel {
 
   /** The built profile's file name: after the model it is for, and not the name of the profile it came with. */
   private downloadName(): string {
-    return `${this.modelFile().replace(/\.onnx$/i, '') || 'profile'}-built.hsp`;
+    const stem = this.modelFile().replace(/\.onnx$/i, '');
+    // A model named model.onnx is known by its folder (models/extra/photo-model/model.onnx).
+    const folder = !this.host.localModel && stem === 'model' ? new URL(this.host.model || '.', location.href).pathname.split('/').at(-2) : '';
+    return `${folder || stem || 'profile'}-built.hsp`;
   }
 
   private set(p: Partial<BuildState>): void {
@@ -89,16 +94,19 @@ export class ProfilePanel {
       const fpr = this.host.fpr;
       const r = await this.client.buildProfile(files, { budgetMB: this.host.budget, fpr, modelName: this.modelFile() || undefined }, (p) => {
         // Its count is of passes (each image is read in more than one stage): a rate of images would read 2–3 times too fast.
-        this.set({ ...p, pace: paceText(pace(p), 'passes') });
+        const pacing = paceText(pace(p), 'passes');
+        this.set(this.build.stage === 'cancelling' ? { done: p.done } : { ...p, pace: pacing });
       });
       if (this.build.url) URL.revokeObjectURL(this.build.url);
       const url = URL.createObjectURL(new Blob([r.bytes], { type: 'application/octet-stream' }));
-      // Each error names its file; the first three, the count of the rest.
-      const errors = r.skipped.slice(0, 3).map((s) => s.error.replace(/\.$/, ''));
-      const more = r.skipped.length > 3 ? `; and ${r.skipped.length - 3} more` : '';
+      // Each error names its file; past four, the first three and the count of the rest.
+      const shown = r.skipped.length > 4 ? 3 : 4;
+      const errors = r.skipped.slice(0, shown).map((s) => s.error.replace(/\.$/, ''));
+      const more = r.skipped.length > shown ? `; and ${r.skipped.length - shown} more` : '';
       const skipped = (r.skipped.length ? `; ${counted(r.skipped.length, 'file')} skipped (${errors.join('; ')}${more})` : '') + (ignored ? `; ${counted(ignored, 'non-image file')}${where === 'folder' ? ' in the folder' : ''} left out` : '');
       const used = r.calibrated ? ` (${r.count.toLocaleString('en')} for the histograms, ${r.calibrated.toLocaleString('en')} to calibrate)` : '';
       const built = `Profile built from ${counted(r.count + r.calibrated, 'image')}${used} on this device (${fmtBytes(r.bytes.byteLength)})`;
+      const offers = `Download the profile built from ${counted(r.count + r.calibrated, 'image')} (.hsp)`;
       // The build's notes (e.g. the energy part left out) and warnings (too few calibration images for the FPR or for one part alone) where it has a calibration.
       const sentences = (ws: string[]) => ws.map((w) => `${w[0].toUpperCase()}${w.slice(1)}`);
       // A profile that cannot flag does not replace one that can: the user keeps a working verdict.
@@ -107,14 +115,16 @@ export class ProfilePanel {
         // The build's own "cannot flag" warning would say it twice.
         const points = sentences(r.warnings.filter((w) => !w.startsWith('this profile cannot flag')));
         const message = `${built}${skipped}, but not put in use: ${r.calibrated} calibration images cannot flag at FPR ${fmtRate(fpr)} (${need} are needed: at least ${imagesFor(fpr)} images in all, as half at most calibrate), so the profile in use stays. Download it, or build again from more images.`;
-        this.set({ state: 'done', done: this.build.total, stage: 'done', url, message, points });
+        this.set({ state: 'done', done: this.build.total, stage: 'done', url, offers, message, points });
         return;
       }
       const info = await this.client.useProfile(r.bytes);
       this.onProfile();
       emit(this.host, 'histoscan-profile', { source: 'built', name: this.downloadName(), info });
       const cal = r.calibrated ? '' : ' It has no calibration (fewer than 10 images), so it cannot flag: verdicts read "Not calibrated".';
-      this.set({ state: 'done', done: this.build.total, stage: 'done', url, message: `${built} and in use now${skipped}.${cal}`, points: r.calibrated ? sentences(r.warnings) : [] });
+      // Without a calibration the message says it cannot flag; the build's other points stand.
+      const points = sentences(r.calibrated ? r.warnings : r.warnings.filter((w) => !w.startsWith('this profile cannot flag')));
+      this.set({ state: 'done', done: this.build.total, stage: 'done', url, offers, message: `${built} and in use now${skipped}.${cal}`, points });
     } catch (e) {
       // Cancelled by the user: no error, and the profile in use goes on checking.
       if ((e as Error).name === 'CancelledError') {
@@ -126,13 +136,21 @@ export class ProfilePanel {
     }
   }
 
+  /** Stops the build after the images being read (about half a second: detector/features.ts RUN_MS), said at once. */
+  private cancel(): void {
+    this.client.cancelBuild();
+    this.set({ stage: 'cancelling', pace: undefined });
+  }
+
   async loadProfile(file: File | undefined): Promise<void> {
     if (!file) return;
     try {
       const info = await this.client.useProfile(await file.arrayBuffer());
       this.onProfile();
       emit(this.host, 'histoscan-profile', { source: 'file', name: file.name, info });
-      this.set({ state: 'done', done: 0, total: 0, stage: '', message: `Using profile ${file.name}.` });
+      const need = calibrationNeeded(this.host.fpr);
+      const cannot = info.calibrated < need ? ` It cannot flag at FPR ${fmtRate(this.host.fpr)}: ${info.calibrated ? `${counted(info.calibrated, 'calibration image')}, where ${need} are needed` : 'it has no calibration'}, so verdicts read "Not calibrated". Calibrate it (histoscan calibrate), or build one here.` : '';
+      this.set({ state: 'done', done: 0, total: 0, stage: '', message: `Using profile ${file.name}.${cannot}` });
     } catch (e) {
       const error = `${file.name}: ${(e as Error).message}`;
       this.set({ state: 'error', done: 0, total: 0, stage: '', message: error });
@@ -144,7 +162,7 @@ export class ProfilePanel {
   forget(): void {
     if (this.busy) return;
     if (this.build.url) URL.revokeObjectURL(this.build.url);
-    this.set({ state: 'idle', done: 0, total: 0, stage: '', message: undefined, url: undefined });
+    this.set({ state: 'idle', done: 0, total: 0, stage: '', message: undefined, url: undefined, offers: undefined });
   }
 
   private pick(id: string): void {
@@ -173,11 +191,11 @@ export class ProfilePanel {
         <input id="calib-files" type="file" tabindex="-1" multiple accept="image/*" aria-label="Known-good images" @change=${(e: Event) => this.buildFromChosen(inputFiles(e), 'files')} />
         <button @click=${() => this.pick('hsp')} ?disabled=${building} title=${wait}>Load a .hsp profile…</button>
         <input id="hsp" type="file" tabindex="-1" accept=".hsp" aria-label="Profile file" @change=${(e: Event) => this.loadProfile(inputFiles(e)[0])} />
-        ${bd.url && !building ? html`<a class="button" href=${bd.url} download=${this.downloadName()} data-download>Download profile (.hsp)</a>` : nothing}
+        ${bd.url && !building ? html`<a class="button" href=${bd.url} download=${this.downloadName()} data-download>${bd.offers ?? 'Download profile (.hsp)'}</a>` : nothing}
       </div>
       ${building
         ? html`<div class="build-progress">
-            ${bd.total ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress>` : html`<progress aria-label="Profile build"></progress>`}<span data-build-stage>${bd.stage}${bd.total ? `: ${bd.done.toLocaleString('en')} of ${bd.total.toLocaleString('en')} image passes` : ''}${bd.pace ? `, ${bd.pace}` : ''}</span><span class="sr" aria-live="polite">${bd.stage}</span><button @click=${() => this.client.cancelBuild()}>Cancel</button>
+            ${bd.total ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress>` : html`<progress aria-label="Profile build"></progress>`}<span data-build-stage>${bd.stage}${bd.total ? `: ${bd.done.toLocaleString('en')} of ${bd.total.toLocaleString('en')} image passes` : ''}${bd.pace ? `, ${bd.pace}` : ''}</span><span class="sr" aria-live="polite">${bd.stage}</span><button @click=${() => this.cancel()} ?disabled=${bd.stage === 'cancelling'}>Cancel</button>
           </div>`
         : nothing}
       <div class=${bd.state === 'error' ? 'error' : ''} role="status" tabindex="-1" data-build>${bd.message ? html`<p>${bd.message}</p>` : nothing}${bd.points?.length ? html`<ul>${bd.points.map((w) => html`<li>${w}</li>`)}</ul>` : nothing}</div>

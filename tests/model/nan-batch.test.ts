@@ -38,6 +38,18 @@ describe('a model that gives NaN for one image of a batch', () => {
     expect(kept).toEqual([0, 2]);
     sliced.release();
 
+    // Runs sized by the pace of the first image: a slow source (150 ms an image) moves in steps of at most 3 (about 500 ms), a fast one in large runs.
+    const slow: number[] = [];
+    const slowSource: ImageSource = { ...source(Array(8).fill(250)), load: (i) => new Promise((r) => setTimeout(() => r(gray(250 - i)), 150)) };
+    await f.eachBatch(slowSource, () => {}, { batchSize: 32, onBatch: (n) => slow.push(n) });
+    expect(slow[0]).toBe(1);
+    expect(Math.max(...slow)).toBeLessThanOrEqual(3);
+    expect(slow.reduce((a, b) => a + b, 0)).toBe(8);
+    const fast: number[] = [];
+    await f.eachBatch(source(Array(40).fill(250)), () => {}, { batchSize: 32, onBatch: (n) => fast.push(n) });
+    expect(fast[0]).toBe(1);
+    expect(fast.length).toBeLessThan(10);
+
     const seen: number[] = [];
     const skip = new Map<number, Error>();
     await f.eachBatch(source([250, 10, 200, 5, 240]), (nodes, loaded) => seen.push(...loaded), { batchSize: 5, skip });
