@@ -184,6 +184,31 @@ test('a build from files none of which decode says why and keeps the profile in 
   await expect(page.locator(`${el} [data-build]`)).toContainText(/Profile built from 40 images \(.*, 19 to calibrate\).*; 2 non-image files left out/, { timeout: 60_000 });
 });
 
+test('the table shows only the unusual rows on request, and exports every row as CSV', async ({ page }) => {
+  await openDemo(page);
+  const files = [...[0, 1, 2, 3, 4, 5].map((i) => `data/clean/0000${i}.png`), ...[0, 1, 2, 3].map((i) => `data/pgd-0.1/0000${i}.png`)];
+  await page.locator(`${el} #files`).setInputFiles(files);
+  await waitDone(page, files.length);
+  const flagged = Number(await page.locator(`${el} [data-summary]`).getAttribute('data-flagged'));
+  expect(flagged).toBeGreaterThanOrEqual(4);
+  const only = page.locator(`${el} [data-only-unusual]`);
+  await expect(only).toHaveText(`Only the unusual (${flagged})`);
+  await only.click();
+  await expect(only).toHaveAttribute('aria-pressed', 'true');
+  await expect(rows(page)).toHaveCount(flagged);
+  await expect(page.locator(`${el} tr.row[data-verdict="unusual"]`)).toHaveCount(flagged);
+  await shot(page, 'only-unusual');
+  await only.click();
+  await expect(rows(page)).toHaveCount(files.length);
+  const download = page.waitForEvent('download');
+  await page.locator(`${el} [data-export]`).click();
+  const csv = readFileSync((await (await download).path())!, 'utf8').trim().split('\r\n');
+  expect((await download).suggestedFilename()).toBe('histoscan-results.csv');
+  expect(csv[0]).toBe('file,state,verdict,q,score,model says,probability,reason,provider,ms');
+  expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(files.map((f) => f.split('/').pop()));
+  expect(csv.filter((l) => l.split(',')[2] === 'unusual')).toHaveLength(flagged);
+});
+
 test('a build says its pace and time left, and a cancelled one keeps the profile in use without an error', async ({ page }) => {
   await openDemo(page);
   await page.locator(`${el} #calib-files`).setInputFiles(Array.from({ length: 600 }, (_, i) => `data/background/${String(i).padStart(5, '0')}.png`));

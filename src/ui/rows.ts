@@ -80,13 +80,18 @@ export function batchSummary(rows: readonly Row[], total: number): BatchSummary 
 export interface RowWindow {
   start: number;
   limit: number;
+  /** Only the rows whose verdict is unusual (the window's start and limit count those). */
+  unusualOnly?: boolean;
 }
+
+/** The rows the window is over: all, or the unusual ones. */
+export const windowRows = (rows: readonly Row[], w: RowWindow): readonly Row[] => (w.unusualOnly ? rows.filter((r) => r.summary?.verdict === 'unusual') : rows);
 
 export const ROW_PAGE = 50;
 export const FIRST_ROWS: RowWindow = { start: 0, limit: ROW_PAGE };
 
 /** The window after rows were added to `before` rows. */
-export const windowAfterAdd = (w: RowWindow, before: number): RowWindow => (before >= w.start + w.limit ? { start: before, limit: ROW_PAGE } : w);
+export const windowAfterAdd = (w: RowWindow, before: number): RowWindow => (!w.unusualOnly && before >= w.start + w.limit ? { start: before, limit: ROW_PAGE } : w);
 /**
  * The most rows drawn at once: every result redraws the window, and one of 3,000 rows (60 "Show more")
  * made a batch 11 times slower (a render of 124 ms per frame). Beyond it the window slides: rows
@@ -95,15 +100,32 @@ export const windowAfterAdd = (w: RowWindow, before: number): RowWindow => (befo
 export const MAX_ROWS = 4 * ROW_PAGE;
 export function moreRows(w: RowWindow): RowWindow {
   const limit = w.limit + ROW_PAGE;
-  return limit > MAX_ROWS ? { start: w.start + limit - MAX_ROWS, limit: MAX_ROWS } : { start: w.start, limit };
+  return limit > MAX_ROWS ? { ...w, start: w.start + limit - MAX_ROWS, limit: MAX_ROWS } : { ...w, limit };
 }
 export function earlierRows(w: RowWindow): RowWindow {
   const n = Math.min(ROW_PAGE, w.start);
-  return { start: w.start - n, limit: Math.min(MAX_ROWS, w.limit + n) };
+  return { ...w, start: w.start - n, limit: Math.min(MAX_ROWS, w.limit + n) };
 }
 
 /** Where in the new window (from 1) the rows a "Show earlier/more rows" added begin: the last earlier one, or the first more. */
 export const firstShown = (was: RowWindow, now: RowWindow): number => (now.start < was.start ? was.start - now.start : was.start + was.limit - now.start + 1);
+
+/** A CSV cell: quoted where it must be; text a spreadsheet would run as a formula (a file named "=1+1.png") starts with a quote mark. */
+function cell(v: string | number | undefined): string {
+  if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return '';
+  const s = typeof v === 'number' ? String(v) : /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The table's rows as CSV, one line per image in the table's order: what a user keeps or sorts in a spreadsheet. */
+export function resultsCsv(rows: readonly Row[]): string {
+  const head = ['file', 'state', 'verdict', 'q', 'score', 'model says', 'probability', 'reason', 'provider', 'ms'];
+  const lines = rows.map((r) => {
+    const s = r.summary;
+    return [r.name, r.state, s?.verdict, s?.q, s?.score, s?.top, s?.prob, r.error ?? s?.reason ?? s?.codingNote, s?.provider, s && Math.round(s.ms)].map(cell).join(',');
+  });
+  return [head.join(','), ...lines].join('\r\n') + '\r\n';
+}
 
 export const LRU_SIZE = 12;
 

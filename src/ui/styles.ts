@@ -104,6 +104,10 @@ export const detectorStyles = css`
   .summary { font-size: 0.88rem; margin: 0.25rem 0; }
   .summary-note { background: var(--histoscan-notice-bg); border: 1px solid var(--histoscan-notice-border); border-radius: 8px; padding: 0.5rem 0.75rem; font-size: 0.85rem; margin: 0.25rem 0 0.5rem; }
   button.more { margin-top: 0.5rem; }
+  .table-tools { display: flex; flex-wrap: wrap; gap: 0.5rem; margin: 0.25rem 0; font-size: 0.85rem; }
+  .table-tools button { padding: 0.2rem 0.6rem; }
+  .table-tools button[aria-pressed='true'] { background: var(--histoscan-hover); border-color: var(--histoscan-accent); }
+  .none-unusual { font-size: 0.85rem; color: var(--histoscan-muted); }
   table { width: 100%; border-collapse: collapse; font-size: 0.88rem; }
   th { text-align: left; font-weight: 600; color: var(--histoscan-muted); border-bottom: 1px solid var(--histoscan-border); padding: 0.35rem; }
   td { border-bottom: 1px solid var(--histoscan-rule); padding: 0.3rem 0.35rem; vertical-align: middle; }

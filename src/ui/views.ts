@@ -4,7 +4,7 @@ import { html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { BatchSummary } from './events.ts';
 import { fmtP, fmtScore, tooThin } from './format.ts';
-import { earlierRows, moreRows, ROW_PAGE, type Row, type RowWindow } from './rows.ts';
+import { earlierRows, FIRST_ROWS, moreRows, resultsCsv, ROW_PAGE, windowRows, type Row, type RowWindow } from './rows.ts';
 import { verdictText } from './verdict-text.ts';
 import { excessNote } from '../core/verdict.ts';
 import { counted, fmtBytes, ownMessage, printable } from '../core/words.ts';
@@ -62,15 +62,22 @@ export function batchView(b: { done: number; total: number; running: boolean }, 
 }
 
 /** The rows of the window, with buttons for the rows before and after it (rows.ts's RowWindow). */
-export function tableView(rows: Row[], win: RowWindow, context: (r: Row, position: number) => RowContext, show: (w: RowWindow) => void) {
-  if (!rows.length) return nothing;
+export function tableView(all: readonly Row[], win: RowWindow, context: (r: Row, position: number) => RowContext, show: (w: RowWindow) => void) {
+  if (!all.length) return nothing;
+  const rows = windowRows(all, win);
   const { start } = win;
   const end = start + win.limit;
-  return html`${start > 0 ? html`<button class="more" @click=${() => show(earlierRows(win))}>Show earlier rows (${start.toLocaleString('en')} not shown)</button>` : nothing}
-    <div class="table"><table part="table">
+  const unusual = win.unusualOnly ? rows.length : all.filter((r) => r.summary?.verdict === 'unusual').length;
+  return html`<div class="table-tools">
+      <button aria-pressed=${win.unusualOnly ? 'true' : 'false'} data-only-unusual @click=${() => show({ ...FIRST_ROWS, unusualOnly: !win.unusualOnly })}>Only the unusual (${unusual.toLocaleString('en')})</button>
+      <button data-export @click=${() => downloadCsv(all)}>Export all ${counted(all.length, 'row')} (CSV)</button>
+    </div>
+    ${win.unusualOnly && !rows.length ? html`<p class="none-unusual" data-none-unusual>No image is unusual so far.</p>` : nothing}
+    ${start > 0 ? html`<button class="more" @click=${() => show(earlierRows(win))}>Show earlier rows (${start.toLocaleString('en')} not shown)</button>` : nothing}
+    ${rows.length ? html`<div class="table"><table part="table">
       <thead><tr><th><span class="sr">Thumbnail</span></th><th>Image</th><th class="hide-sm">Model says</th><th class="hide-sm" title="Anomaly score: the calibrated parts' q combined; larger is more unusual">Score</th><th class="hide-sm" title="The share of clean calibration images that score at least as high; unusual where it is at most the FPR">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
       <tbody>${repeat(rows.slice(start, end), (r) => r.id, (r, i) => rowView(r, context(r, start + i + 1)))}</tbody>
-    </table></div>
+    </table></div>` : nothing}
     ${rows.length > end ? html`<button class="more" @click=${() => show(moreRows(win))}>Show ${counted(Math.min(ROW_PAGE, rows.length - end), 'more row')}${rows.length - end > ROW_PAGE ? ` (${(rows.length - end).toLocaleString('en')} not shown)` : ''}</button>` : nothing}`;
 }
 
@@ -111,6 +118,13 @@ function rowView(r: Row, c: RowContext) {
     <td>${verdict}</td>
     <td class="num hide-sm">${s ? `${s.provider} · ${s.ms.toFixed(0)} ms` : ''}</td>
   </tr>`;
+}
+
+/** The rows as a CSV file the browser saves (made here: nothing leaves the device). */
+function downloadCsv(rows: readonly Row[]): void {
+  const url = URL.createObjectURL(new Blob([resultsCsv(rows)], { type: 'text/csv' }));
+  Object.assign(document.createElement('a'), { href: url, download: 'histoscan-results.csv' }).click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** An image too thin to show whole in its box (a 10000×3 strip) is shown cropped to fill it (class "thin"), not as an invisible line. */
