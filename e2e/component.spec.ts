@@ -269,6 +269,14 @@ test('a samples manifest it cannot use, or a budget or threads it cannot, is sai
   await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
   await page.evaluate(() => document.querySelector('histoscan-detector')!.clear());
   await expect(page.locator(`${el} .notice`)).toBeEmpty();
+  // Samples unset (the demo's choice of a model without them): the gallery goes in the same update, not in one after it.
+  const warnings: string[] = [];
+  page.on('console', (m) => void (m.type() === 'warning' && warnings.push(m.text())));
+  await page.evaluate(() => document.querySelector('histoscan-detector')!.setAttribute('samples', '/samples/manifest.json'));
+  await expect(page.locator(`${el} .gallery`)).toBeVisible();
+  await page.evaluate(() => document.querySelector('histoscan-detector')!.removeAttribute('samples'));
+  await expect(page.locator(`${el} .gallery`)).toHaveCount(0);
+  expect(warnings.filter((w) => w.includes('scheduled an update'))).toEqual([]);
 });
 
 test('state attribute: loading, ready, busy during a batch, error for a bad model; one batch-done event', async ({ page }) => {

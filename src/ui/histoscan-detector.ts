@@ -197,6 +197,8 @@ export class HistoscanDetector extends LitElement {
     Object.assign(this, fix);
     for (const error of errors) this.showError(error);
     if (changed.has('status') && this.status.state === 'loading') this.profilePanel.forget();
+    // Before the render (an emptied gallery redraws in this update, not in another after it).
+    if (changed.has('samples') && (this.samples || changed.get('samples'))) void this.gallery.load(this.samples && pageUrl(this.samples));
     if (changed.has('fpr') && changed.get('fpr') !== undefined) this.queue.relabel(this.fpr);
     if (changed.has('scoring') && changed.get('scoring') !== undefined && this.scoring !== changed.get('scoring')) this.queue.recheck();
     this.syncState();
@@ -221,7 +223,6 @@ export class HistoscanDetector extends LitElement {
   protected override updated(changed: PropertyValues<this>): void {
     // A notice from a button far down the element (a model from this device) is where the user looks.
     if (changed.has('notice') && this.notice) this.renderRoot.querySelector('.notice')?.scrollIntoView({ block: 'nearest', behavior: scrolling() });
-    if (changed.has('samples') && (this.samples || changed.get('samples'))) void this.gallery.load(this.samples && pageUrl(this.samples));
   }
 
   /** Use a model from this device: an .onnx file with its .hsp profile and, optionally, a spec .json (nothing is uploaded). */
