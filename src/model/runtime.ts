@@ -100,6 +100,14 @@ function identityModel(): Uint8Array {
 }
 
 /** A response's length as its body will give it: 0 where the server does not say it, or says it compressed (the body gives more). */
+/**
+ * How long a download may go without a byte before it is given up. A connection that stalls would
+ * otherwise leave the start waiting for ever, and the browser's cache entry for the URL held, so that
+ * "Try again" waited behind it (a probe: 3.5 minutes at "95% of 34.1 MB…"). A slow connection that
+ * keeps sending is never cut.
+ */
+export const STALL_MS = 30_000;
+
 export const bodyLength = (res: Response): number => (res.headers.get('content-encoding') ? 0 : Number(res.headers.get('content-length')) || 0);
 
 /**
@@ -115,13 +123,22 @@ function countingWasm(onBytes: (got: number, size: number) => void): () => void 
     if (!/\.wasm([?#]|$)/.test(url) || !res.body) return res;
     const size = bodyLength(res);
     let got = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // A stalled download fails (and its source is cancelled), as the worker's own downloads do (worker/download.ts).
+    const waitMore = (out: TransformStreamDefaultController<Uint8Array>) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => out.error(new Error(`no data came for ${STALL_MS / 1000} s from ${url}`)), STALL_MS);
+    };
     const counted = new TransformStream<Uint8Array, Uint8Array>({
+      start: waitMore,
       transform(chunk, out) {
+        waitMore(out);
         got += chunk.byteLength;
         onBytes(got, size);
         out.enqueue(chunk);
       },
       flush() {
+        clearTimeout(timer);
         if (!size) onBytes(got, got); // all of it came: its size is known now
       },
     });

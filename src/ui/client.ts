@@ -74,7 +74,7 @@ class Live {
   private probe(): void {
     if (this.busy) this.lastPong = performance.now();
     else if (performance.now() - this.lastPong > (this.pending ? BUSY_DEAD_AFTER_MS : DEAD_AFTER_MS)) {
-      this.markDead();
+      this.markDead(null, `it did not answer for ${(this.pending ? BUSY_DEAD_AFTER_MS : DEAD_AFTER_MS) / 1000} s: stuck, or out of memory`);
       return;
     }
     void this.api.ping().then(() => {
@@ -83,9 +83,9 @@ class Live {
     });
   }
 
-  /** `event`: the error event that ended it, if one did. */
-  private markDead(event: ErrorEvent | null = null): void {
-    const why = event?.message?.replace(/^Uncaught (\w*Error: )?/, '');
+  /** `event`: the error event that ended it, if one did; `silent`: why it was ended without one. */
+  private markDead(event: ErrorEvent | null = null, silent?: string): void {
+    const why = event?.message?.replace(/^Uncaught (\w*Error: )?/, '') || silent;
     const error = !this.answered ? notLoaded(event) : why ? new WorkerDiedError(`The detector worker stopped (${why}); it was restarted.`) : new WorkerDiedError();
     if (!this.endedWith) this.settle(error, () => this.onDead(this, why));
   }
@@ -167,6 +167,9 @@ export class DetectorClient extends EventTarget {
    */
   private async open(opts: InitOptions, profileBytes: ArrayBuffer | null, onDownload?: (d: Download) => void): Promise<InitInfo> {
     const ticket = ++this.starts;
+    // A start still loading has been overtaken: ended now, not when its downloads end (one that stalls
+    // holds the browser's cache entry of its URL, and this start may want the same file).
+    for (const l of this.loading) l.terminate();
     const next = new Live((dead, why) => dead === this.live && this.dispatchEvent(new CustomEvent('worker-died', { detail: why })));
     this.loading.add(next);
     try {

@@ -148,18 +148,24 @@ export class QueueController implements ReactiveController {
 
   private restarting: Promise<unknown> | null = null;
 
+  /** One restart for every check a death failed at once. */
+  private restart(): Promise<unknown> {
+    return (this.restarting ??= this.client.restart().finally(() => (this.restarting = null)));
+  }
+
   private async checkWithRetry(row: Row): Promise<ImageResult | ImageError> {
     const opts = this.hooks.options();
     try {
       return await this.client.check(row.file, row.name, opts);
     } catch (e) {
       if (!(e instanceof WorkerDiedError)) throw e;
-      // A death fails every check in flight: they share one restart, and are retried one by one.
+      // A death fails every check in flight: they share one restart, and are retried one by one, each on
+      // a live worker (a retry that dies again restarts it for the next: an image in flight beside the one
+      // that kills it is not blamed with it).
       this.limit = 1;
-      this.restarting ??= this.client.restart().finally(() => (this.restarting = null));
-      await this.restarting;
+      await this.restart();
       const again = this.retries.then(() => this.client.check(row.file, row.name, opts));
-      this.retries = again.catch(() => {});
+      this.retries = again.catch((e2: unknown) => (e2 instanceof WorkerDiedError ? this.restart() : undefined)).catch(() => {});
       return again.catch((e2: Error) => ({ file: row.name, error: `The worker died twice on this image, checked alone: ${e2.message}`, code: 'worker-died' }));
     }
   }

@@ -1,6 +1,7 @@
 // Templates of <histoscan-detector>'s status line, batch bar, summary line and results table:
 // functions of their data, so the element file keeps only behaviour.
 import { html, nothing } from 'lit';
+import { guard } from 'lit/directives/guard.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { BatchSummary } from './events.ts';
 import { fmtP, fmtScore, tooThin } from './format.ts';
@@ -76,7 +77,7 @@ export function tableView(all: readonly Row[], win: RowWindow, context: (r: Row,
     ${start > 0 ? html`<button class="more" @click=${() => show(earlierRows(win))}>Show earlier rows (${start.toLocaleString('en')} not shown)</button>` : nothing}
     ${rows.length ? html`<div class="table"><table part="table">
       <thead><tr><th><span class="sr">Thumbnail</span></th><th>Image</th><th class="hide-sm">Model says</th><th class="hide-sm" title="Anomaly score: the calibrated parts' q combined; larger is more unusual">Score</th><th class="hide-sm" title="The share of clean calibration images that score at least as high; unusual where it is at most the FPR">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
-      <tbody>${repeat(rows.slice(start, end), (r) => r.id, (r, i) => rowView(r, context(r, start + i + 1)))}</tbody>
+      <tbody>${repeat(rows.slice(start, end), (r) => r.id, (r, i) => shownRow(r, context(r, start + i + 1)))}</tbody>
     </table></div>` : nothing}
     ${rows.length > end ? html`<button class="more" @click=${() => show(moreRows(win))}>Show ${counted(Math.min(ROW_PAGE, rows.length - end), 'more row')}${rows.length - end > ROW_PAGE ? ` (${(rows.length - end).toLocaleString('en')} not shown)` : ''}</button>` : nothing}`;
 }
@@ -89,6 +90,12 @@ export interface RowContext {
   thumb: () => string;
   open: () => void;
 }
+
+/**
+ * A row drawn again only where what it shows changed: each result redraws the window's rows (up to 200),
+ * and most of them are as they were. An FPR change relabels summaries in place, so the FPR is one of the keys.
+ */
+const shownRow = (r: Row, c: RowContext) => guard([r.state, r.summary, r.error, r.thumb, c.selected, c.fpr, c.position], () => rowView(r, c));
 
 /**
  * One result row. The name is a button (Enter/Space open the detail view: a real control, not a

@@ -5,7 +5,8 @@ import { calibrationNeeded, decodeProfile, encodeProfile, nodeHistogram, Profile
 import { buildDefaults, DEFAULTS, defaultPlan } from '../defaults.ts';
 import { Detector, holdOutDecoded, sameSpec, type ImageSource } from '../detector/index.ts';
 import { fromTensor, preprocessSteps, toTensor } from '../model/preprocess.ts';
-import { bodyLength, startRuntime } from '../model/runtime.ts';
+import { startRuntime } from '../model/runtime.ts';
+import { fetchBytes } from './download.ts';
 import { pixelRangeWarning, specSource } from '../model/spec.ts';
 import type { BinStrategy, ImageError, ImageResult, NodeHistogramData, Progress, Provider, ProviderRequest, Reduction, RgbaImage, ScoringName } from '../types.ts';
 import { checkBlob, decodeBlob } from './decode.ts';
@@ -49,48 +50,6 @@ export interface Download {
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-
-/**
- * A file's bytes; `progress` hears how many of them have come (a model of tens of MB on a slow connection
- * is a long wait that should show), with the file's size where the server says it (else 0: the length of
- * a compressed response is not the length of what its stream gives, until all of it has come).
- */
-async function fetchBytes(src: string | ArrayBuffer, what: string, progress?: (got: number, size: number) => void): Promise<ArrayBuffer> {
-  if (typeof src !== 'string') return src;
-  // A connection that fails or ends halfway says which file, not only "Failed to fetch".
-  const failed = (e: unknown) => new Error(`Could not download the ${what} from ${src} (${(e as Error).message}): check the connection, then try again.`);
-  const res = await fetch(src).catch((e: unknown) => Promise.reject(failed(e)));
-  if (!res.ok) throw new Error(`Could not load the ${what} from ${src} (HTTP ${res.status}).`);
-  // Dev servers and single-page hosts answer a missing file with their index page, status 200.
-  if (/^text\/html/i.test(res.headers.get('content-type') ?? '')) throw new Error(`Could not load the ${what} from ${src}: the server sent an HTML page instead (is the URL right? many servers answer a missing file with their index page).`);
-  if (!progress || !res.body) return res.arrayBuffer().catch((e: unknown) => Promise.reject(failed(e)));
-  const size = bodyLength(res);
-  // Into one buffer of the size said (a model of hundreds of MB is not held twice); else chunks, joined at the end.
-  const out = size ? new Uint8Array(size) : null;
-  const parts: Uint8Array[] = [];
-  let got = 0;
-  try {
-    for (const reader = res.body.getReader(); ; ) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (out && got + value.length > size) throw new Error('the server sent more bytes than it said');
-      if (out) out.set(value, got);
-      else parts.push(value);
-      got += value.length;
-      progress(got, size);
-    }
-  } catch (e) {
-    throw failed(e);
-  }
-  if (out) {
-    if (got !== size) throw failed(new Error(`${got} of ${size} bytes came`));
-    return out.buffer;
-  }
-  progress(got, got); // all of it came: its size is known now
-  const joined = new Uint8Array(got);
-  parts.reduce((at, p) => (joined.set(p, at), at + p.length), 0);
-  return joined.buffer;
-}
 
 function parseJson(bytes: ArrayBuffer, src: string): unknown {
   try {

@@ -47,10 +47,13 @@ class FakeClient implements QueueClient {
   /** A name whose check never answers (a disposed worker). */
   hangOn = '';
   gate: Promise<void> | null = null;
+  /** A dead worker stays dead until restarted: a check sent to it fails at once, as a real one's does. */
+  dead = false;
   /** Calls in flight: a death fails them all, as it does in a real worker. */
   private pending = new Set<(e: Error) => void>();
   async check(_file: Blob, name: string, opts: CheckOptions) {
     this.calls.push(name);
+    if (this.dead) throw new WorkerDiedError();
     let fail!: (e: Error) => void;
     const died = new Promise<never>((_, rej) => (fail = rej));
     this.pending.add(fail);
@@ -65,12 +68,14 @@ class FakeClient implements QueueClient {
     if (name === this.hangOn) return new Promise<never>(() => {});
     if (this.dieOn.has(name) || (this.dieTogether.has(name) && this.pending.size > 1)) {
       if (!this.dieAlways) this.dieOn.delete(name);
+      this.dead = true;
       for (const fail of this.pending) fail(new WorkerDiedError());
     }
     return result(name, opts);
   }
   async restart() {
     this.restarts++;
+    this.dead = false;
   }
 }
 
@@ -199,6 +204,23 @@ describe('QueueController', () => {
     await settle();
     expect(q.rows.map((r) => r.state)).toEqual(['done', 'error', 'done']);
     expect(q.rows[1].error).toMatch(/died twice/);
+  });
+
+  it('an image in flight beside one that kills the worker twice is retried on a live worker, not blamed with it', async () => {
+    const { client, q } = setup();
+    let open!: () => void;
+    client.gate = new Promise((r) => (open = r));
+    client.dieOn.add('killer.png');
+    client.dieAlways = true;
+    q.start();
+    q.add(blobs(['killer.png', 'beside.png', 'after.png']));
+    await settle();
+    client.gate = null;
+    open();
+    await settle();
+    expect(q.rows.map((r) => [r.name, r.state])).toEqual([['killer.png', 'error'], ['beside.png', 'done'], ['after.png', 'done']]);
+    expect(q.rows[0].error).toMatch(/died twice/);
+    expect(client.restarts).toBe(2);
   });
 
   it('cancel marks the queued rest cancelled (a profile build in the worker is not the batch\'s to cancel)', async () => {
