@@ -112,7 +112,7 @@ test('errors are announced once per batch in one live region, not as an alert pe
   await expect(page.locator(`${el} [role="alert"]`)).toHaveCount(0);
   const live = page.locator(`${el} [aria-live]`).filter({ hasText: 'Batch finished' });
   await expect(live).toHaveCount(1);
-  await expect(live).toHaveText('Batch finished: 1 checked, 0 unusual, 2 could not be read.');
+  await expect(live).toHaveText('Batch finished: 1 checked, 0 unusual, 2 could not be checked.');
   await expect(page.locator(`${el} [data-state="error"]`)).toHaveCount(2);
 });
 

@@ -43,6 +43,8 @@ test('moved in the DOM mid-batch, the element keeps its worker and finishes the 
     await new Promise((r) => setTimeout(r, 0));
   });
   expect(await page.evaluate(() => (window as unknown as { kept: { client: { worker: unknown } } }).kept.client.worker)).toBeNull();
+  // Out of the page nothing loads: its state says so (a spinner drawn on "loading" would spin for ever).
+  await expect.poll(() => page.evaluate(() => (window as unknown as { kept: Element }).kept.getAttribute('state'))).toBe('idle');
   // Nor can the page read its images back by their thumbnails' URLs.
   expect(await page.evaluate((urls) => Promise.all(urls.map((u) => fetch(u).then(() => 'read', () => 'gone'))), thumbs)).toEqual(thumbs.map(() => 'gone'));
   await page.evaluate(() => document.querySelector('.card')!.append((window as unknown as { kept: Element }).kept));

@@ -201,11 +201,17 @@ test('a download that fails halfway names its file, and "Try again" starts the m
   await page.goto('/e2e/fixtures/embed.html');
   await expect(page.locator(el)).toHaveAttribute('state', 'error', { timeout: 60_000 });
   await expect(page.locator(`${el} [part=status]`)).toContainText(/Could not start: Could not download the profile from \S+\/profiles\/fashion-cnn\.hsp \(.+\): check the connection, then try again\./);
+  // An image given meanwhile says it was not checked, and the model that then starts checks it.
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00001.png']);
+  await expect(rows(page).first()).toHaveAttribute('data-state', 'error');
+  await expect(rows(page).first()).toContainText('Not checked: the model did not start');
   await page.locator(`${el} [part=status] button.retry`).click();
   await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
-  await page.locator(`${el} #files`).setInputFiles(['data/clean/00002.png']);
-  await waitDone(page, 1);
   await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
+  await expect(page.locator(`${el} .notice`)).not.toContainText('model before');
+  await page.locator(`${el} #files`).setInputFiles(['data/clean/00002.png']);
+  await waitDone(page, 2);
+  await expect(rows(page).nth(1)).toHaveAttribute('data-state', 'done');
 });
 
 /**

@@ -30,7 +30,7 @@ import { scrolling } from './motion.ts';
  * @attr scoring - the subset scan's statistic (hc, bj or ks); changing it checks finished rows again.
  * @attr budget - byte budget in MB (10^6 bytes) of a profile built on this page ("Calibrate on your own images"); default 8.
  * @attr theme - 'light' or 'dark' forces a colour scheme; otherwise prefers-color-scheme decides.
- * @attr state - reflected, read-only: idle (no model named) | loading | ready | busy | error.
+ * @attr state - reflected, read-only: idle (no model named, or out of the page) | loading | ready | busy | error.
  *
  * @event {CustomEvent<InitInfo>} histoscan-ready - the model and its profile are loaded; detail: InitInfo (profileBytes 0: no profile yet, and images wait for one).
  * @event {CustomEvent<ImageResult>} histoscan-result - one image was checked; detail: ImageResult.
@@ -216,8 +216,8 @@ export class HistoscanDetector extends LitElement {
   /** `state` from the status and the queue (images that wait for a profile are no work under way). */
   private syncState(): void {
     const s = this.status.state;
-    // No model named: nothing is loading (a page that draws `loading` as a spinner would spin for ever).
-    this.current = s === 'error' ? 'error' : s === 'idle' && !this.model ? 'idle' : s !== 'ready' ? 'loading' : (this.queue.batch.running && this.queue.checking) || this.profilePanel.busy ? 'busy' : 'ready';
+    // No model named, or the element out of the page: nothing is loading (a page that draws `loading` as a spinner would spin for ever).
+    this.current = s === 'error' ? 'error' : s === 'idle' && (!this.model || !this.isConnected) ? 'idle' : s !== 'ready' ? 'loading' : (this.queue.batch.running && this.queue.checking) || this.profilePanel.busy ? 'busy' : 'ready';
   }
 
   protected override updated(changed: PropertyValues<this>): void {

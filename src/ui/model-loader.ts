@@ -46,12 +46,13 @@ export class ModelLoader implements ReactiveController {
     const h = this.host;
     if (h.model && this.attributes() !== this.startedWith && h.isConnected) void this.start();
     // The model unset (a cleared binding): its worker goes, and images wait for the next one, as before the first.
-    else if (!h.model && this.startedWith && !this.inUse) this.unload();
+    else if (!h.model && this.startedWith && !this.inUse) void this.unload();
   }
 
-  private unload(): void {
+  private async unload(): Promise<void> {
     const h = this.host;
     this.startedWith = ''; // loadedFiles stays: the same files again keep the rows they made
+    await Promise.resolve(); // out of the update that asked for it, as start() is
     this.queue.stop();
     this.client.dispose();
     h.status = { state: 'idle' };
@@ -107,7 +108,7 @@ export class ModelLoader implements ReactiveController {
     // its input size); images still waiting are checked by this one. The same files again (the
     // element moved in the page) keep everything.
     const files = local ? null : JSON.stringify([opts.model, opts.profile, opts.spec]);
-    const checked = () => this.queue.rows.filter((r) => r.state === 'done' || r.state === 'error').length;
+    const checked = () => this.queue.rows.filter((r) => r.state === 'done' || (r.state === 'error' && r.code !== 'no-model')).length;
     const before = files === null || files !== this.loadedFiles ? checked() : 0;
     // Said while the model loads, for the rows stay until it is ready (and where it fails to start).
     h.notice = before ? `The ${counted(before, 'row')} below ${before === 1 ? 'was' : 'were'} checked with the model before this one, and ${before === 1 ? 'is' : 'are'} cleared once it is ready.` : '';
@@ -116,6 +117,7 @@ export class ModelLoader implements ReactiveController {
       const info = await this.client.start({ ...opts, provider: h.provider, numThreads: h.threads || undefined }, (d) => {
         if (h.status.state === 'loading') h.status = { state: 'loading', message: downloadText(d) };
       });
+      this.queue.requeueUnstarted(); // images a failed start could not check are this one's to check
       if (files === null || files !== this.loadedFiles) {
         const [waiting, gone] = [this.queue.rows.filter(isWaiting).length, checked()];
         h.clear(true);

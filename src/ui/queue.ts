@@ -175,6 +175,7 @@ export class QueueController implements ReactiveController {
     if (isError(r)) {
       row.state = 'error';
       row.error = r.error;
+      row.code = r.code;
       this.changed();
       this.hooks.error?.(r, row);
       return;
@@ -269,6 +270,16 @@ export class QueueController implements ReactiveController {
     this.batch = { done: 0, total: kept.length, running: kept.length > 0 };
     this.changed();
     if (summary) this.hooks.batchDone?.(summary, true);
+  }
+
+  /** A model started: the images that no model checked (it did not start) wait for this one. */
+  requeueUnstarted(): void {
+    const again = this.rows.filter((r) => r.state === 'error' && r.code === 'no-model');
+    if (!again.length) return;
+    for (const r of again) [r.state, r.error, r.code] = ['queued', undefined, undefined];
+    this.queue.push(...again);
+    this.batch = { ...this.batch, done: this.batch.done - again.length, running: true };
+    this.changed();
   }
 
   /** No model will check the rows waiting (it did not start): each becomes an error row saying why. */

@@ -31,6 +31,8 @@ export interface Row {
   state: RowState;
   summary?: RowSummary;
   error?: string;
+  /** ImageError.code of an error row ('no-model': no model started to check it, and the next that starts does). */
+  code?: string;
 }
 
 /** A row not yet checked: queued, or sent to the worker and not answered. */

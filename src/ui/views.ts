@@ -39,7 +39,7 @@ export function summaryView(s: BatchSummary, fpr: number, calibrated: number) {
   const excess = excessNote(s.unusual, s.unusual + s.typical, fpr, calibrated);
   const coding = codingText(s);
   return html`<p class="summary" data-summary data-done=${s.done} data-flagged=${s.unusual} data-uncalibrated=${s.uncalibrated} data-errors=${s.errors} data-cancelled=${s.cancelled}>
-    ${n(s.done)} checked · <strong>${n(s.unusual)} unusual</strong>${s.uncalibrated ? html` · <span class="verdict uncal">${n(s.uncalibrated)} not calibrated</span>` : nothing}${s.errors ? html` · ${n(s.errors)} could not be read` : nothing}${s.cancelled ? html` · ${n(s.cancelled)} cancelled` : nothing}
+    ${n(s.done)} checked · <strong>${n(s.unusual)} unusual</strong>${s.uncalibrated ? html` · <span class="verdict uncal">${n(s.uncalibrated)} not calibrated</span>` : nothing}${s.errors ? html` · ${n(s.errors)} could not be checked` : nothing}${s.cancelled ? html` · ${n(s.cancelled)} cancelled` : nothing}
   </p>${excess ? html`<p class="summary-note" part="summary-note" data-excess>${excess}</p>` : nothing}${coding ? html`<p class="summary-note" part="summary-note" data-coding>${coding}</p>` : nothing}`;
 }
 
@@ -47,7 +47,7 @@ export function summaryView(s: BatchSummary, fpr: number, calibrated: number) {
 export function summaryText(s: BatchSummary, fpr: number, calibrated: number): string {
   const parts = [`${s.done} checked`, `${s.unusual} unusual`];
   if (s.uncalibrated) parts.push(`${s.uncalibrated} not calibrated`);
-  if (s.errors) parts.push(`${s.errors} could not be read`);
+  if (s.errors) parts.push(`${s.errors} could not be checked`);
   if (s.cancelled) parts.push(`${s.cancelled} cancelled`);
   return [`Batch finished: ${parts.join(', ')}.`, excessNote(s.unusual, s.unusual + s.typical, fpr, calibrated), codingText(s)].filter(Boolean).join(' ');
 }
@@ -93,9 +93,10 @@ export interface RowContext {
 
 /**
  * A row drawn again only where what it shows changed: each result redraws the window's rows (up to 200),
- * and most of them are as they were. An FPR change relabels summaries in place, so the FPR is one of the keys.
+ * and most of them are as they were. An FPR change relabels summaries in place, so the FPR is one of the keys;
+ * the thumbnail is asked for each time (its URL goes while the element is out of the page, and comes back in it).
  */
-const shownRow = (r: Row, c: RowContext) => guard([r.state, r.summary, r.error, r.thumb, c.selected, c.fpr, c.position], () => rowView(r, c));
+const shownRow = (r: Row, c: RowContext) => guard([r.state, r.summary, r.error, r.state === 'error' ? '' : c.thumb(), c.selected, c.fpr, c.position], () => rowView(r, c));
 
 /**
  * One result row. The name is a button (Enter/Space open the detail view: a real control, not a
@@ -112,7 +113,7 @@ function rowView(r: Row, c: RowContext) {
     const own = r.error && ownMessage(r.error, r.name);
     verdict = html`<span class="verdict err" part="verdict" title=${r.error ?? nothing}>✕ ${own}</span>`;
   } else verdict = html`<span class="verdict" part="verdict">${r.state === 'running' ? 'checking…' : r.state}</span>`;
-  // A row that could not be read has no detail to open: its name is text, its error the verdict cell's.
+  // A row that could not be checked has no detail to open: its name is text, its error the verdict cell's.
   const failed = r.state === 'error';
   return html`<tr class="row ${c.selected ? 'sel' : ''}" part="row" data-state=${r.state} data-name=${r.name} data-flagged=${s ? String(s.verdict === 'unusual') : ''} data-verdict=${s?.verdict ?? ''} data-q=${s ? String(s.q) : ''} @click=${failed ? nothing : c.open}>
     <td>${failed ? '' : html`<img src=${c.thumb()} alt="" loading="lazy" @load=${thinFit(36)} />`}</td>

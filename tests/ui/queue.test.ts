@@ -223,6 +223,19 @@ describe('QueueController', () => {
     expect(client.restarts).toBe(2);
   });
 
+  it('images no model could check (it did not start) are checked by the next model that starts', async () => {
+    const { events, q } = setup();
+    q.add(blobs(['a.png', 'b.png']));
+    q.failWaiting('Not checked: the model did not start (HTTP 404).');
+    expect(q.rows.map((r) => [r.state, r.code])).toEqual([['error', 'no-model'], ['error', 'no-model']]);
+    expect(events.done).toEqual([expect.objectContaining({ total: 2, errors: 2 })]);
+    q.requeueUnstarted();
+    q.start();
+    await settle();
+    expect(q.rows.map((r) => [r.state, r.error])).toEqual([['done', undefined], ['done', undefined]]);
+    expect(events.done[1]).toMatchObject({ total: 2, done: 2, errors: 0 });
+  });
+
   it('cancel marks the queued rest cancelled (a profile build in the worker is not the batch\'s to cancel)', async () => {
     const { client, events, q, open } = await heldBatch();
     q.cancel();
