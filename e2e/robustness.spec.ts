@@ -185,7 +185,10 @@ test('a profile for another model is refused; a non-ONNX model or one without an
   await page.goto('/e2e/fixtures/embed.html?model=/tests/fixtures/models/rgb-opset11.onnx');
   await expect(page.locator(`${el} .status.error`)).toContainText('built for another model');
   await page.goto('/e2e/fixtures/embed.html?model=/e2e/fixtures/formats/clean.bmp');
-  await expect(page.locator(`${el} .status.error`)).toContainText('not an ONNX model');
+  // Named by its URL: of a start's files, which one is no model.
+  await expect(page.locator(`${el} .status.error`)).toContainText(/The model at \S*\/e2e\/fixtures\/formats\/clean\.bmp: this file is not an ONNX model/);
+  await page.goto('/e2e/fixtures/embed.html?profile=/e2e/fixtures/formats/clean.bmp');
+  await expect(page.locator(`${el} .status.error`)).toContainText(/The profile at \S*\/e2e\/fixtures\/formats\/clean\.bmp: not a histoscan profile/i);
   // A server that answers a wrong URL with a page, as dev servers do: the URL is named, not the bytes.
   await page.goto('/e2e/fixtures/embed.html?model=/e2e/fixtures/embed.html');
   await expect(page.locator(`${el} .status.error`)).toContainText(/Could not load the model from \S*\/e2e\/fixtures\/embed\.html: the server sent an HTML page instead/);

@@ -51,6 +51,15 @@ export interface Download {
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
+/**
+ * An error about a downloaded file, named by its URL: a server's error page served as the file ("This file is
+ * not an ONNX model") says what the bytes are not, not which of a start's files they were.
+ */
+function fromUrl(e: unknown, src: unknown, what: string): unknown {
+  if (typeof src === 'string' && e instanceof Error) e.message = `The ${what} at ${src}: ${e.message[0].toLowerCase()}${e.message.slice(1)}`;
+  return e;
+}
+
 function parseJson(bytes: ArrayBuffer, src: string): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
@@ -118,7 +127,12 @@ const api = {
       typeof opts.spec === 'string' ? awaited(fetchBytes(opts.spec, 'model spec', heard(2))) : null,
     ]);
     const modelBuf = new Uint8Array(modelBytes);
-    const profile = profileBuf ? decodeProfile(profileBuf) : undefined;
+    let profile: Profile | undefined;
+    try {
+      profile = profileBuf ? decodeProfile(profileBuf) : undefined;
+    } catch (e) {
+      throw fromUrl(e, opts.profile, 'profile');
+    }
     const json = typeof opts.spec === 'string' ? parseJson(specBytes!, opts.spec) : opts.spec;
     // Kept to reopen the model under a profile's own preprocessing (useProfile).
     const open = (profile?: Profile) =>
@@ -132,7 +146,12 @@ const api = {
         numThreads: opts.numThreads,
       });
     reopen = { open, ownSpec: !!json };
-    detector = await open(profile);
+    try {
+      detector = await open(profile);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      throw code === 'not-onnx' ? fromUrl(e, opts.model, 'model') : code === 'bad-spec' ? fromUrl(e, opts.spec, 'model spec') : e;
+    }
     budget = opts.reduction ? null : (opts.budgetMB ?? DEFAULTS.budgetMB) * 1e6;
     modelSize = modelBuf.byteLength;
     profileSize = profileBuf?.byteLength ?? 0;
