@@ -232,6 +232,13 @@ describe('CLI habits', () => {
     expect(c.status, c.stderr).toBe(0);
     expect(c.stderr).toMatch(/warning: 10 of the 30 calibration images are also in the background \(the same input to the model, e\.g\. .*again-/);
     expect(decodeProfile(readFileSync(again)).header.calibration?.count).toBe(20);
+    // Only the background's own images: nothing to calibrate on, and the calibrated profile is not overwritten.
+    const before = readFileSync(again);
+    const none = cli(['calibrate', '--model', MODEL, '--profile', again, '--images', bg, '--out', again]);
+    expect(none.status).not.toBe(0);
+    expect(none.stderr).toMatch(/warning: 40 of the 40 calibration images are also in the background/);
+    expect(none.stderr).toMatch(/No image calibrated the profile \(see above\): \S+ was not written, and keeps its calibration\./);
+    expect(readFileSync(again).equals(before)).toBe(true);
   });
 
   it('profile from a folder none of whose images decode exits 1 and says why, writing nothing', () => {

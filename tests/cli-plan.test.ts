@@ -51,6 +51,9 @@ describe('the byte budget on the command line (default model)', () => {
     expect(j.spec).toMatchObject({ height: 28, width: 28, channels: 1, classNames: expect.arrayContaining(['Sandal']) });
     expect([j.background, j.calibration, j.histograms.nodes, j.layers.length]).toEqual([10_000, 2_000, 18_944, 3]);
     expect(j.flagsFrom).toBe(1 / 2001);
+    // The bundled profile is older than the background's keys: calibrate cannot tell its images from new ones, and says so.
+    expect(j.backgroundKeys).toBe(false);
+    expect(t.stdout).toContain('not keyed (calibrate cannot tell them from new images)');
     expect(j.check).toMatchObject({ scoredBy: expect.stringMatching(/^histoscan /), agrees: true });
     // With the model, one JSON document holds both.
     const both = JSON.parse(cli(['inspect', '--model', MODEL, '--profile', PROFILE, '--json']).stdout);

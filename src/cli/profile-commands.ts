@@ -1,7 +1,7 @@
 // The commands on profiles already built: `calibrate` (a verdict table on held-out images) and `merge` (shards on shared edges).
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { encodeProfile, mergeProfiles } from '../core/index.ts';
+import { encodeProfile, mergeProfiles, UsageError } from '../core/index.ts';
 import { counted } from '../core/words.ts';
 import { DEFAULTS, GENERATOR } from '../defaults.ts';
 import type { Progress } from '../types.ts';
@@ -30,9 +30,11 @@ export function profileCommands(program: Command): void {
     const bar = progress();
     const result = await detector.calibrate(profile, imagesOf(opts.images), { batchSize: DEFAULTS.batchSize, fpr: opts.fpr, onProgress: (p: Progress) => bar.update(p) });
     bar.stop();
+    report(result);
+    // No image left to calibrate on (each one the background's, or unreadable): nothing is written, so a table that could flag is not replaced by none.
+    if (!result.profile.header.calibration!.count) throw new UsageError(`No image calibrated the profile (see above): ${opts.out} was not written${opts.profile === opts.out ? ', and keeps its calibration' : ''}.`);
     const [bytes, before] = [encodeProfile(result.profile), statSync(opts.profile).size];
     writeAtomic(opts.out, bytes);
-    report(result);
     console.error(`wrote ${opts.out}: calibrated on ${result.profile.header.calibration!.count} images, ${bytes.length.toLocaleString('en')} bytes (was ${before.toLocaleString('en')})`);
     // The table grows with the images (a few hundred bytes each); a page downloads the profile whole.
     const budget = DEFAULTS.budgetMB * 1e6;

@@ -22,6 +22,8 @@ function profileSummary(p: Profile, bytes: number) {
     background: h.count,
     /** Background images from lossy-coded files (JPEG, lossy WebP, JPEG-compressed TIFF); null where the profile does not say. */
     lossy: h.lossy ?? null,
+    /** Whether it keeps a key of each background image's pixels, so that `calibrate` leaves those images out (from 0.4.23, up to 50,000 images). */
+    backgroundKeys: h.pixelKeys !== undefined,
     calibration: h.calibration?.count ?? 0,
     /** The smallest FPR its verdict can flag at (q reaches 1/(m + 1) with m calibration images); null without a table it can use. */
     flagsFrom: h.calibration?.count && !calibrationProblem ? 1 / (h.calibration.count + 1) : null,
@@ -60,7 +62,8 @@ export function printProfile(path: string, json: boolean): void {
   const when = s.createdAt ? ` on ${s.createdAt.slice(0, 10)}` : '';
   console.log(`profile ${path}: ${s.bytes.toLocaleString('en')} bytes (${fmtBytes(s.bytes)}), written by ${s.generator ?? 'an unknown version'}${when}${s.modelName ? ` for ${s.modelName}` : ''}`);
   const coding = s.lossy === null ? '' : s.lossy ? `, ${s.lossy.toLocaleString('en')} of them lossy-coded` : ', all losslessly coded';
-  console.log(`  background ${counted(s.background, 'image')}${s.source ? ` (${s.source})` : ''}${coding}${s.merged ? `, merged from ${s.merged} shards` : ''}; ${s.calibration ? `calibrated on ${counted(s.calibration, 'image')}${checkText(s)}${s.flagsFrom ? `, so it can flag at FPR ${Math.ceil(1e4 * s.flagsFrom) / 1e4} or more` : ''}` : 'no calibration: it cannot flag'}`);
+  const keys = s.backgroundKeys ? ', keyed (calibrate leaves them out)' : ', not keyed (calibrate cannot tell them from new images)';
+  console.log(`  background ${counted(s.background, 'image')}${s.source ? ` (${s.source})` : ''}${coding}${keys}${s.merged ? `, merged from ${s.merged} shards` : ''}; ${s.calibration ? `calibrated on ${counted(s.calibration, 'image')}${checkText(s)}${s.flagsFrom ? `, so it can flag at FPR ${Math.ceil(1e4 * s.flagsFrom) / 1e4} or more` : ''}` : 'no calibration: it cannot flag'}`);
   console.log(`  ${s.histograms.strategy} B=${s.histograms.bins}, ${s.histograms.nodes.toLocaleString('en')} nodes${s.parts.length ? `; parts ${s.parts.join(', ')}` : ''}${s.classLayers ? `; per predicted class for the last ${counted(s.classLayers, 'layer')}` : ''}${s.gauss ? `; Gaussian part of ${s.gauss.d} features` : ''}`);
   if (s.spec) {
     // Class names by their count: a thousand of them would bury the line.

@@ -42,6 +42,7 @@ import { scrolling } from './motion.ts';
  * @csspart drop-zone - the area that takes dropped and pasted images.
  * @csspart gallery - the sample images.
  * @csspart progress - the batch progress bar with its buttons.
+ * @csspart table-tools - the table's buttons: only the unusual rows, export as CSV.
  * @csspart table - the results table.
  * @csspart row - one result row.
  * @csspart verdict - the verdict in a row.
@@ -283,7 +284,8 @@ export class HistoscanDetector extends LitElement {
       ${tableView(
         this.queue.rows,
         this.rowWindow,
-        (r, position) => ({ fpr: this.fpr, position, selected: this.details.selected === r.id, thumb: () => this.thumb(r), open: () => this.details.open(r) }),
+        this.fpr,
+        (r, position) => ({ position, selected: this.details.selected === r.id, thumb: () => this.thumb(r), open: () => this.details.open(r) }),
         (w) => {
           // The button that showed the rows may go with them: focus the first row it showed.
           this.focusKeeper.keepOn(`tr.row:nth-child(${firstShown(this.rowWindow, w)}) button.open`);

@@ -195,7 +195,7 @@ export class ProfilePanel {
       </div>
       ${building
         ? html`<div class="build-progress">
-            ${bd.total ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress>` : html`<progress aria-label="Profile build"></progress>`}<span data-build-stage>${bd.stage}${bd.total ? `: ${bd.done.toLocaleString('en')} of ${bd.total.toLocaleString('en')} image passes` : ''}${bd.pace ? `, ${bd.pace}` : ''}</span><span class="sr" aria-live="polite">${bd.stage}</span><button @click=${() => this.cancel()} ?disabled=${bd.stage === 'cancelling'}>Cancel</button>
+            ${bd.total ? html`<progress max=${bd.total} value=${bd.done} aria-label="Profile build"></progress>` : html`<progress aria-label="Profile build"></progress>`}<span data-build-stage>${bd.stage}${bd.total ? `: ${bd.done.toLocaleString('en')} of ${bd.total.toLocaleString('en')} image passes` : ''}${bd.pace ? `, ${bd.pace}` : ''}</span><span class="sr" aria-live="polite">${bd.stage}</span><button @click=${() => this.cancel()}>Cancel</button>
           </div>`
         : nothing}
       <div class=${bd.state === 'error' ? 'error' : ''} role="status" tabindex="-1" data-build>${bd.message ? html`<p>${bd.message}</p>` : nothing}${bd.points?.length ? html`<ul>${bd.points.map((w) => html`<li>${w}</li>`)}</ul>` : nothing}</div>

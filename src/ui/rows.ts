@@ -115,16 +115,16 @@ export const firstShown = (was: RowWindow, now: RowWindow): number => (now.start
 /** A CSV cell: quoted where it must be; text a spreadsheet would run as a formula (a file named "=1+1.png") starts with a quote mark. */
 function cell(v: string | number | undefined): string {
   if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return '';
-  const s = typeof v === 'number' ? String(v) : /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  const s = typeof v === 'number' ? String(v) : /^\s*[=+\-@]|^[\t\r]/.test(v) ? `'${v}` : v;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** The table's rows as CSV, one line per image in the table's order: what a user keeps or sorts in a spreadsheet. */
-export function resultsCsv(rows: readonly Row[]): string {
-  const head = ['file', 'state', 'verdict', 'q', 'score', 'model says', 'probability', 'reason', 'provider', 'ms'];
+/** The table's rows as CSV, one line per image in the table's order: what a user keeps or sorts in a spreadsheet (the verdicts are at `fpr`). */
+export function resultsCsv(rows: readonly Row[], fpr: number): string {
+  const head = ['file', 'state', 'verdict', 'fpr', 'q', 'score', 'model says', 'probability', 'reason', 'provider', 'ms'];
   const lines = rows.map((r) => {
     const s = r.summary;
-    return [r.name, r.state, s?.verdict, s?.q, s?.score, s?.top, s?.prob, r.error ?? s?.reason ?? s?.codingNote, s?.provider, s && Math.round(s.ms)].map(cell).join(',');
+    return [r.name, r.state, s?.verdict, s && fpr, s?.q, s?.score, s?.top, s?.prob, r.error ?? s?.reason ?? s?.codingNote, s?.provider, s && Math.round(s.ms)].map(cell).join(',');
   });
   return [head.join(','), ...lines].join('\r\n') + '\r\n';
 }

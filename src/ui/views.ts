@@ -63,21 +63,21 @@ export function batchView(b: { done: number; total: number; running: boolean }, 
 }
 
 /** The rows of the window, with buttons for the rows before and after it (rows.ts's RowWindow). */
-export function tableView(all: readonly Row[], win: RowWindow, context: (r: Row, position: number) => RowContext, show: (w: RowWindow) => void) {
+export function tableView(all: readonly Row[], win: RowWindow, fpr: number, context: (r: Row, position: number) => Omit<RowContext, 'fpr'>, show: (w: RowWindow) => void) {
   if (!all.length) return nothing;
   const rows = windowRows(all, win);
   const { start } = win;
   const end = start + win.limit;
   const unusual = win.unusualOnly ? rows.length : all.filter((r) => r.summary?.verdict === 'unusual').length;
-  return html`<div class="table-tools">
+  return html`<div class="table-tools" part="table-tools">
       <button aria-pressed=${win.unusualOnly ? 'true' : 'false'} data-only-unusual @click=${() => show({ ...FIRST_ROWS, unusualOnly: !win.unusualOnly })}>Only the unusual (${unusual.toLocaleString('en')})</button>
-      <button data-export @click=${() => downloadCsv(all)}>Export all ${counted(all.length, 'row')} (CSV)</button>
+      <button data-export @click=${() => downloadCsv(all, fpr)}>Export all ${counted(all.length, 'row')} (CSV)</button>
     </div>
     ${win.unusualOnly && !rows.length ? html`<p class="none-unusual" data-none-unusual>No image is unusual so far.</p>` : nothing}
     ${start > 0 ? html`<button class="more" @click=${() => show(earlierRows(win))}>Show earlier rows (${start.toLocaleString('en')} not shown)</button>` : nothing}
     ${rows.length ? html`<div class="table"><table part="table">
       <thead><tr><th><span class="sr">Thumbnail</span></th><th>Image</th><th class="hide-sm">Model says</th><th class="hide-sm" title="Anomaly score: the calibrated parts' q combined; larger is more unusual">Score</th><th class="hide-sm" title="The share of clean calibration images that score at least as high; unusual where it is at most the FPR">q</th><th>Verdict</th><th class="hide-sm">Provider · time</th></tr></thead>
-      <tbody>${repeat(rows.slice(start, end), (r) => r.id, (r, i) => shownRow(r, context(r, start + i + 1)))}</tbody>
+      <tbody>${repeat(rows.slice(start, end), (r) => r.id, (r, i) => shownRow(r, { ...context(r, start + i + 1), fpr }))}</tbody>
     </table></div>` : nothing}
     ${rows.length > end ? html`<button class="more" @click=${() => show(moreRows(win))}>Show ${counted(Math.min(ROW_PAGE, rows.length - end), 'more row')}${rows.length - end > ROW_PAGE ? ` (${(rows.length - end).toLocaleString('en')} not shown)` : ''}</button>` : nothing}`;
 }
@@ -128,9 +128,9 @@ function rowView(r: Row, c: RowContext) {
   </tr>`;
 }
 
-/** The rows as a CSV file the browser saves (made here: nothing leaves the device). */
-function downloadCsv(rows: readonly Row[]): void {
-  const url = URL.createObjectURL(new Blob([resultsCsv(rows)], { type: 'text/csv' }));
+/** The rows as a CSV file the browser saves (made here: nothing leaves the device); a byte-order mark, so a spreadsheet reads its names as UTF-8. */
+function downloadCsv(rows: readonly Row[], fpr: number): void {
+  const url = URL.createObjectURL(new Blob(['\uFEFF', resultsCsv(rows, fpr)], { type: 'text/csv;charset=utf-8' }));
   Object.assign(document.createElement('a'), { href: url, download: 'histoscan-results.csv' }).click();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

@@ -63,13 +63,15 @@ describe('row window', () => {
       { ...base, id: 3, name: 'c.png', state: 'done', summary: { top: 'Bag', prob: 0.5, score: 0.1, q: NaN, verdict: 'uncalibrated', reason: 'no calibration', calibrationCount: 0, provider: 'webgpu', ms: 3 } },
       { ...base, id: 4, name: 'd.png', state: 'cancelled' },
     ];
-    expect(resultsCsv(rows).split('\r\n')).toEqual([
-      'file,state,verdict,q,score,model says,probability,reason,provider,ms',
-      '"a, ""b"".png",done,unusual,0.004,2.5,Sandal,0.98,,wasm,12',
-      "'=HYPERLINK(1).png,error,,,,,,\"this is a text file, not an image\",,",
-      'c.png,done,uncalibrated,,0.1,Bag,0.5,no calibration,webgpu,3',
-      'd.png,cancelled,,,,,,,,',
+    expect(resultsCsv(rows, 0.05).split('\r\n')).toEqual([
+      'file,state,verdict,fpr,q,score,model says,probability,reason,provider,ms',
+      '"a, ""b"".png",done,unusual,0.05,0.004,2.5,Sandal,0.98,,wasm,12',
+      "'=HYPERLINK(1).png,error,,,,,,,\"this is a text file, not an image\",,",
+      'c.png,done,uncalibrated,0.05,,0.1,Bag,0.5,no calibration,webgpu,3',
+      'd.png,cancelled,,,,,,,,,',
       '',
     ]);
+    // A formula behind spaces is one too.
+    expect(resultsCsv([{ ...rows[3], name: ' =1+1.png' }], 0.05).split('\r\n')[1]).toBe("' =1+1.png,cancelled,,,,,,,,,");
   });
 });
