@@ -99,7 +99,6 @@ function identityModel(): Uint8Array {
   return toBinary(ModelProtoSchema, create(ModelProtoSchema, { irVersion: 8n, opsetImport: [{ domain: '', version: 13n }], graph: { name: 'runtime', node: [{ opType: 'Identity', input: ['x'], output: ['y'] }], input: [io('x')], output: [io('y')] } }));
 }
 
-/** A response's length as its body will give it: 0 where the server does not say it, or says it compressed (the body gives more). */
 /**
  * How long a download may go without a byte before it is given up. A connection that stalls would
  * otherwise leave the start waiting for ever, and the browser's cache entry for the URL held, so that
@@ -108,6 +107,7 @@ function identityModel(): Uint8Array {
  */
 export const STALL_MS = 30_000;
 
+/** A response's length as its body will give it: 0 where the server does not say it, or says it compressed (the body gives more). */
 export const bodyLength = (res: Response): number => (res.headers.get('content-encoding') ? 0 : Number(res.headers.get('content-length')) || 0);
 
 /**
