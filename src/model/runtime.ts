@@ -120,7 +120,11 @@ function countingWasm(onBytes: (got: number, size: number) => void): () => void 
   globalThis.fetch = async (input, init) => {
     const res = await plain(input, init);
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (!/\.wasm([?#]|$)/.test(url) || !res.body) return res;
+    if (!/\.wasm([?#]|$)/.test(url)) return res;
+    // Said where the start fails (model/session.ts): onnxruntime's own words name neither the file nor the answer.
+    if (!res.ok) wasmProblem = `${url} answered HTTP ${res.status}`;
+    else if (/^text\/html/i.test(res.headers.get('content-type') ?? '')) wasmProblem = `${url} answered with an HTML page, not the .wasm file`;
+    if (!res.body) return res;
     const size = bodyLength(res);
     let got = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -150,6 +154,10 @@ function countingWasm(onBytes: (got: number, size: number) => void): () => void 
 }
 
 let started: Promise<void> | undefined;
+let wasmProblem = '';
+
+/** What the server answered for onnxruntime's .wasm where that was no file (its URL and status), else ''. */
+export const wasmFetchProblem = (): string => wasmProblem;
 
 /**
  * In a browser, loads onnxruntime-web's WebAssembly now (once per worker), so that its download and

@@ -1,6 +1,6 @@
 // An onnxruntime session on the instrumented model: one run gives the logits (before a closing
 // Softmax) and the monitored layers' tensors, and nothing else is fetched.
-import { createSession, ort } from './runtime.ts';
+import { createSession, ort, wasmFetchProblem } from './runtime.ts';
 import type { ModelProto } from 'onnx-buf';
 import { ModelError, UsageError } from '../core/errors.ts';
 import { fromHalf, toHalf } from './half.ts';
@@ -129,7 +129,8 @@ export class InstrumentedModel {
       // "no available backend" (onnxruntime-web): its WebAssembly runtime did not load, not the model (a download
       // that failed, a file the server does not have).
       const runtime = !csp && /no available backend/i.test(message);
-      throw new ModelError(runtime ? `onnxruntime's WebAssembly runtime could not be loaded (check the connection and that the server has its .wasm file): ${message}` : `${csp}onnxruntime could not load the model: ${message}`, 'runtime');
+      const why = wasmFetchProblem() || 'check the connection and that the server has its .wasm file';
+      throw new ModelError(runtime ? `onnxruntime's WebAssembly runtime could not be loaded (${why}): ${message}` : `${csp}onnxruntime could not load the model: ${message}`, 'runtime');
     }
     return new InstrumentedModel(choice.session, choice.Tensor, info, layers, choice.provider, choice.note, input, outputName, logitsName, opts.probabilities);
   }
