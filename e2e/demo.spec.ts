@@ -180,12 +180,13 @@ test('images added while no model runs each get the reason; those waiting when a
   await waitDone(page, 1);
   await expect(rows(page).first()).toHaveAttribute('data-state', 'error');
   await expect(rows(page).first()).toContainText('Not checked: the model did not start (Could not load the profile from');
-  // A profile that exists: the model starts; the error row of the model before goes, a new image is checked.
+  // A profile that exists: the model starts and checks the image no model could, then a new one.
   await page.evaluate(() => (document.querySelector('histoscan-detector')!.profile = '/profiles/fashion-cnn.hsp'));
   await expect(page.locator(el)).toHaveAttribute('state', 'ready', { timeout: 60_000 });
   await page.locator(`${el} #files`).setInputFiles(['data/clean/00002.png']);
-  await waitDone(page, 1);
-  await expect(rows(page).first()).toHaveAttribute('data-state', 'done');
+  await waitDone(page, 2);
+  await expect(page.locator(`${el} tr.row[data-state="done"]`)).toHaveCount(2);
+  await expect(rows(page).first()).toHaveAttribute('data-name', '00001.png');
   // Images added while another model loads wait for it.
   await page.evaluate(() => (document.querySelector('histoscan-detector')!.model = '/models/fashion-cnn.onnx?again'));
   await page.locator(`${el} #files`).setInputFiles(['data/clean/00003.png']);
