@@ -107,8 +107,18 @@ function identityModel(): Uint8Array {
  */
 export const STALL_MS = 30_000;
 
+/** Calls `stalled` once `ms` pass without a poke (each chunk of a download pokes it); `stop` when it has all come. */
+export function stallWatch(stalled: () => void, ms = STALL_MS): { poke(): void; stop(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stop = () => clearTimeout(timer);
+  return { poke: () => (stop(), (timer = setTimeout(stalled, ms))), stop };
+}
+
 /** A response's length as its body will give it: 0 where the server does not say it, or says it compressed (the body gives more). */
 export const bodyLength = (res: Response): number => (res.headers.get('content-encoding') ? 0 : Number(res.headers.get('content-length')) || 0);
+
+/** A page where a file was asked for: dev servers and single-page hosts answer a missing file with their index page, status 200. */
+export const isHtml = (res: Response): boolean => /^text\/html/i.test(res.headers.get('content-type') ?? '');
 
 /**
  * Counts the bytes of the .wasm that onnxruntime-web fetches itself (its URL is its bundler's to
@@ -123,26 +133,26 @@ function countingWasm(onBytes: (got: number, size: number) => void): () => void 
     if (!/\.wasm([?#]|$)/.test(url)) return res;
     // Said where the start fails (model/session.ts): onnxruntime's own words name neither the file nor the answer.
     if (!res.ok) wasmProblem = `${url} answered HTTP ${res.status}`;
-    else if (/^text\/html/i.test(res.headers.get('content-type') ?? '')) wasmProblem = `${url} answered with an HTML page, not the .wasm file`;
+    else if (isHtml(res)) wasmProblem = `${url} answered with an HTML page, not the .wasm file`;
     if (!res.body) return res;
     const size = bodyLength(res);
     let got = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     // A stalled download fails (and its source is cancelled), as the worker's own downloads do (worker/download.ts).
-    const waitMore = (out: TransformStreamDefaultController<Uint8Array>) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => out.error(new Error(`no data came for ${STALL_MS / 1000} s from ${url}`)), STALL_MS);
-    };
+    let stream: TransformStreamDefaultController<Uint8Array> | undefined;
+    const watch = stallWatch(() => stream?.error(new Error(`no data came for ${STALL_MS / 1000} s from ${url}`)));
     const counted = new TransformStream<Uint8Array, Uint8Array>({
-      start: waitMore,
+      start(out) {
+        stream = out;
+        watch.poke();
+      },
       transform(chunk, out) {
-        waitMore(out);
+        watch.poke();
         got += chunk.byteLength;
         onBytes(got, size);
         out.enqueue(chunk);
       },
       flush() {
-        clearTimeout(timer);
+        watch.stop();
         if (!size) onBytes(got, got); // all of it came: its size is known now
       },
     });

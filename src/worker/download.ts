@@ -1,6 +1,6 @@
 // The worker's downloads of a model, profile or spec: counted as they come, and given up where the
 // connection stalls. No DOM: Node's fetch runs it too (tests/download-stall.test.ts).
-import { bodyLength, STALL_MS } from '../model/runtime.ts';
+import { bodyLength, isHtml, STALL_MS, stallWatch } from '../model/runtime.ts';
 
 /**
  * A file's bytes; `progress` hears how many of them have come (a model of tens of MB on a slow connection
@@ -10,19 +10,14 @@ import { bodyLength, STALL_MS } from '../model/runtime.ts';
 export async function fetchBytes(src: string | ArrayBuffer, what: string, progress?: (got: number, size: number) => void, stallMs = STALL_MS): Promise<ArrayBuffer> {
   if (typeof src !== 'string') return src;
   const abort = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const waitMore = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => abort.abort(new Error(`no data came for ${stallMs / 1000} s`)), stallMs);
-  };
+  const watch = stallWatch(() => abort.abort(new Error(`no data came for ${stallMs / 1000} s`)), stallMs);
   // A connection that fails, stalls or ends halfway says which file, not only "Failed to fetch".
   const failed = (e: unknown) => new Error(`Could not download the ${what} from ${src} (${((abort.signal.aborted ? abort.signal.reason : e) as Error).message}): check the connection, then try again.`);
-  waitMore();
+  watch.poke();
   try {
     const res = await fetch(src, { signal: abort.signal }).catch((e: unknown) => Promise.reject(failed(e)));
     if (!res.ok) throw new Error(`Could not load the ${what} from ${src} (HTTP ${res.status}).`);
-    // Dev servers and single-page hosts answer a missing file with their index page, status 200.
-    if (/^text\/html/i.test(res.headers.get('content-type') ?? '')) throw new Error(`Could not load the ${what} from ${src}: the server sent an HTML page instead (is the URL right? many servers answer a missing file with their index page).`);
+    if (isHtml(res)) throw new Error(`Could not load the ${what} from ${src}: the server sent an HTML page instead (is the URL right? many servers answer a missing file with their index page).`);
     if (!res.body) return await res.arrayBuffer().catch((e: unknown) => Promise.reject(failed(e)));
     const size = bodyLength(res);
     // Into one buffer of the size said (a model of hundreds of MB is not held twice); else chunks, joined at the end.
@@ -31,7 +26,7 @@ export async function fetchBytes(src: string | ArrayBuffer, what: string, progre
     let got = 0;
     try {
       for (const reader = res.body.getReader(); ; ) {
-        waitMore();
+        watch.poke();
         const { done, value } = await reader.read();
         if (done) break;
         if (out && got + value.length > size) throw new Error('the server sent more bytes than it said');
@@ -52,6 +47,6 @@ export async function fetchBytes(src: string | ArrayBuffer, what: string, progre
     parts.reduce((at, p) => (joined.set(p, at), at + p.length), 0);
     return joined.buffer;
   } finally {
-    clearTimeout(timer);
+    watch.stop();
   }
 }
