@@ -273,6 +273,7 @@ export class HistoscanDetector extends LitElement {
   }
 
   override render() {
+    const summary = this.queue.summary();
     return html`
       ${statusView(this.status, this.client.info, this.client.restarts, () => this.restart())}
       ${this.intake.render()}
@@ -280,11 +281,11 @@ export class HistoscanDetector extends LitElement {
       <div class="sr" role="status" aria-live="polite" data-announce>${this.announcer.text}</div>
       ${batchView(this.queue.batch, () => this.cancel(), () => this.clear())}
       ${this.localModel ? nothing : this.gallery.render() /* the samples are the named model's, not one from this device */}
-      ${this.queue.rows.length ? summaryView(this.queue.summary(), this.fpr, this.client.info?.calibrated ?? 0) : nothing}
+      ${this.queue.rows.length ? summaryView(summary, this.fpr, this.client.info?.calibrated ?? 0) : nothing}
       ${tableView(
         this.queue.rows,
         this.rowWindow,
-        this.fpr,
+        { fpr: this.fpr, unusual: summary.unusual },
         (r, position) => ({ position, selected: this.details.selected === r.id, thumb: () => this.thumb(r), open: () => this.details.open(r) }),
         (w) => {
           // The button that showed the rows may go with them: focus the first row it showed.

@@ -62,13 +62,15 @@ export function batchView(b: { done: number; total: number; running: boolean }, 
   </div>`;
 }
 
-/** The rows of the window, with buttons for the rows before and after it (rows.ts's RowWindow). */
-export function tableView(all: readonly Row[], win: RowWindow, fpr: number, context: (r: Row, position: number) => Omit<RowContext, 'fpr'>, show: (w: RowWindow) => void) {
+/**
+ * The rows of the window, with buttons for the rows before and after it (rows.ts's RowWindow), and for the
+ * unusual rows alone (`unusual`: their count, the summary's) and the CSV of all (their verdicts at `fpr`).
+ */
+export function tableView(all: readonly Row[], win: RowWindow, { fpr, unusual }: { fpr: number; unusual: number }, context: (r: Row, position: number) => Omit<RowContext, 'fpr'>, show: (w: RowWindow) => void) {
   if (!all.length) return nothing;
   const rows = windowRows(all, win);
   const { start } = win;
   const end = start + win.limit;
-  const unusual = win.unusualOnly ? rows.length : all.filter((r) => r.summary?.verdict === 'unusual').length;
   return html`<div class="table-tools" part="table-tools">
       <button aria-pressed=${win.unusualOnly ? 'true' : 'false'} data-only-unusual @click=${() => show({ ...FIRST_ROWS, unusualOnly: !win.unusualOnly })}>Only the unusual (${unusual.toLocaleString('en')})</button>
       <button data-export @click=${() => downloadCsv(all, fpr)}>Export all ${counted(all.length, 'row')} (CSV)</button>
