@@ -1,6 +1,6 @@
 // The same input in two sets (core/twins.ts): what `profile` leaves out of a calibration and `eval` warns about.
 import { describe, expect, it } from 'vitest';
-import { buildProfile, decodeKeys, decodeProfile, encodeKeys, encodeProfile, mergeProfiles, MAX_PIXEL_KEYS, nodeKey, pixelKey, ProfileError, rowKeys } from '../src/core/index.ts';
+import { buildProfile, decodeKeys, decodeProfile, encodeKeys, encodeProfile, keysField, keysFieldBytes, mergeProfiles, MAX_PIXEL_KEYS, nodeKey, pixelKey, ProfileError, rowKeys } from '../src/core/index.ts';
 import { layers1, reluRows } from './core/helpers.ts';
 import { parseEvalFlags, twinWarnings } from '../src/cli/eval.ts';
 import type { NodeSet } from '../src/node-sets.ts';
@@ -64,6 +64,15 @@ describe('twins', () => {
     expect(decodeKeys(mergeProfiles([shard(0, [1, 2]), shard(20, [3, 2])]).header.pixelKeys!)).toEqual(Uint32Array.from([1, 2, 3]));
     expect(mergeProfiles([shard(0, [1, 2]), shard(20)]).header.pixelKeys).toBeUndefined();
     expect(MAX_PIXEL_KEYS).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('the plan counts the key field as many bytes as it takes, and neither beyond the cap', () => {
+    for (const n of [0, 1, 2, 3, 4, 10, 1_000, MAX_PIXEL_KEYS]) {
+      const keys = Array.from({ length: n }, (_, i) => i * 7919);
+      expect(keysField(keys, n).pixelKeys!.length).toBe(keysFieldBytes(n));
+    }
+    expect(keysField([1], MAX_PIXEL_KEYS + 1)).toEqual({});
+    expect(keysFieldBytes(MAX_PIXEL_KEYS + 1)).toBe(0);
   });
 
   it('eval warns about test images that the background, the calibration or the clean set also hold, and calibration images the background holds', () => {

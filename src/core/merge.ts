@@ -6,7 +6,7 @@ import { gaussReads, mergeGauss } from './gauss.ts';
 import { profileDigest } from './hsp.ts';
 import type { Profile } from './bins.ts';
 import { preprocessingChanges } from './spec-diff.ts';
-import { decodeKeys, encodeKeys, MAX_PIXEL_KEYS } from './twins.ts';
+import { decodeKeys, keysField } from './twins.ts';
 
 function sameEdges(a: Profile, b: Profile): boolean {
   if (a.header.strategy !== b.header.strategy || a.header.bins !== b.header.bins) return false;
@@ -97,8 +97,7 @@ export function mergeProfiles(profiles: Profile[], generator?: string): Profile 
   delete header.lossy;
   if (profiles.every((p) => p.header.lossy !== undefined)) header.lossy = profiles.reduce((a, p) => a + p.header.lossy!, 0);
   delete header.pixelKeys;
-  const keys = profiles.every((p) => p.header.pixelKeys !== undefined) ? profiles.flatMap((p) => [...decodeKeys(p.header.pixelKeys!)!]) : [];
-  if (keys.length && count <= MAX_PIXEL_KEYS) header.pixelKeys = encodeKeys(keys);
+  if (profiles.every((p) => p.header.pixelKeys !== undefined)) Object.assign(header, keysField(profiles.flatMap((p) => [...decodeKeys(p.header.pixelKeys!)!]), count));
   const sources = profiles.map((p) => p.header.source).filter(Boolean);
   if (sources.length) header.source = sources.join(' + ');
   return { header, lo, hi, edges: first.edges.slice(), tails };

@@ -43,6 +43,15 @@ export function encodeKeys(keys: Iterable<number>): string {
   return btoa(text);
 }
 
+/**
+ * The header field that keys a background of `images` images: none beyond MAX_PIXEL_KEYS. Where
+ * images repeat, `keys` holds fewer than `images`; the cap is on images, as the plan counts it.
+ */
+export const keysField = (keys: Iterable<number>, images: number): { pixelKeys?: string } => (images <= MAX_PIXEL_KEYS ? { pixelKeys: encodeKeys(keys) } : {});
+
+/** The header bytes keysField takes for `images` distinct images: base64 of 4 bytes each. */
+export const keysFieldBytes = (images: number): number => (images <= MAX_PIXEL_KEYS ? 4 * Math.ceil((4 * images) / 3) : 0);
+
 /** The keys of encodeKeys' text, or null where it is not such a text. */
 export function decodeKeys(text: string): Uint32Array | null {
   let raw: string;

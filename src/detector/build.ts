@@ -1,6 +1,6 @@
 // Profile building and calibration as functions of a feature extractor and image sources: two
 // streaming passes over the background, then the calibration table from held-out clean images.
-import { addsJoint, argmax, makeCheck, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, surrogateCount, surrogateImages, ENERGY_MIN_CONFIDENCE, FeatureSample, keepingNear, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, pixelKey, decodeKeys, encodeKeys, MAX_PIXEL_KEYS, BackgroundIndex, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
+import { addsJoint, argmax, makeCheck, countWidth, MIN_CLASS_COUNT, withoutClasses, CalibrationCollector, chooseWitnesses, combinedOf, MIN_SURROGATE_IMAGES, surrogateCount, surrogateImages, ENERGY_MIN_CONFIDENCE, FeatureSample, keepingNear, keepsEnergy, medianConfidence, confidenceAboveChance, lastLayersClasses, GaussAccumulator, gaussChoice, gaussFeaturizer, Prototypes, histogramPValueFn, nodeKey, pixelKey, decodeKeys, keysField, BackgroundIndex, partGroups, partsOf, witnessesOf, profileDigest, quietScan, ProfileBuilder, scanOf, toImageError, UsageError, type Combination, type Part, type Profile, type PValueFn, type ScanSettings, type SurrogateKind, type WitnessChoice, type WitnessOption, type Witnesses, weighsGauss } from '../core/index.ts';
 import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, ImageError, LogitPart, PointP, Progress, ScanTail, ScoringName } from '../types.ts';
 import { GENERATOR } from '../defaults.ts';
 import type { FeatureExtractor } from './features.ts';
@@ -277,7 +277,7 @@ export async function buildProfile(features: FeatureExtractor, background: Image
     reduction: features.reduction,
     source: opts.source,
     ...(coded === keys.length ? { lossy } : {}),
-    ...(keys.length <= MAX_PIXEL_KEYS ? { pixelKeys: encodeKeys(keys) } : {}),
+    ...keysField(keys, keys.length),
     scan: { aMax: opts.aMax, tail: opts.tail, pointP: opts.pointP, conditional: opts.conditional, combine: opts.combine, ...(withEnergy ? { logits: 'energy' as const } : {}) },
     createdAt: new Date().toISOString(),
     generator: opts.generator,

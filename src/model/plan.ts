@@ -1,6 +1,6 @@
 // The byte budget of a profile: how each monitored layer becomes nodes so that the histograms fit.
 // Pure: layer shapes and profile settings in, a plan out. No ONNX, no DOM.
-import { axisField, countWidth, edgesPerNode, gaussBytes, gaussChoice, gaussDim, MAX_PIXEL_KEYS, MIN_CLASS_COUNT, payloadBytes, UsageError, type GaussChoice } from '../core/index.ts';
+import { axisField, countWidth, edgesPerNode, gaussBytes, gaussChoice, gaussDim, keysFieldBytes, MIN_CLASS_COUNT, payloadBytes, UsageError, type GaussChoice } from '../core/index.ts';
 import type { BinStrategy, ClassLayers, Reduction } from '../types.ts';
 import { counted, fmtBytes } from '../core/words.ts';
 import { elementCount, layerNodeCount } from './reduce.ts';
@@ -35,12 +35,9 @@ const CHECK_BYTES = 3 * 8 * 3 * 24;
 /** How a budget too small is raised, wherever a plan is made. */
 const RAISE = 'Raise the budget (--budget in the CLI, the budget attribute of <histoscan-detector>).';
 
-/** The background images' pixel keys (core/twins.ts): 4 bytes each, in base64. */
-const keyBytes = (count: number) => (count <= MAX_PIXEL_KEYS ? Math.ceil(count / 3) * 4 : 0);
-
 /** Beside the histograms and the Gaussian statistics: the JSON header (settings, the layer list, the background's keys) and the calibration table. */
 function headerBytes(layers: readonly Pick<LayerShape, 'name'>[], count: number, calibration = 0): number {
-  return 2_000 + layers.reduce((a, l) => a + 90 + l.name.length, 0) + keyBytes(count) + (calibration ? CHECK_BYTES + calibration * CALIBRATION_BYTES : 0);
+  return 2_000 + layers.reduce((a, l) => a + 90 + l.name.length, 0) + keysFieldBytes(count) + (calibration ? CHECK_BYTES + calibration * CALIBRATION_BYTES : 0);
 }
 
 export interface LayerShape {
@@ -286,6 +283,6 @@ function planWith(layers: readonly LayerShape[], o: PlanBudget, classes: number,
     notes.push(`about ${gauss.toLocaleString('en')} bytes more for the Gaussian part (${g.d < raw ? `${read}, projected to ${g.d}` : read}; ${counted(g.prototypes, 'prototype')}).`);
   }
   const table = o.calibration ? `the calibration table of ${o.calibration.toLocaleString('en')} images` : `no calibration table: ${CALIBRATION_BYTES} bytes more per calibration image, which a build that holds images out to calibrate plans for`;
-  notes.push(`about ${header.toLocaleString('en')} bytes of header and calibration (settings, layer list${keyBytes(o.count) ? ', a 4-byte key of each background image' : ''}; ${table}).`);
+  notes.push(`about ${header.toLocaleString('en')} bytes of header and calibration (settings, layer list${keysFieldBytes(o.count) ? ', a 4-byte key of each background image' : ''}; ${table}).`);
   return { ...plan, budget: o.budget, notes, classLayers, gauss: g, file: plan.bytes + (which === 'all' ? 0 : extra) + gauss + header };
 }
