@@ -112,6 +112,20 @@ test('an element removed while its model loads ends that worker at once, not whe
 
 test('driven from code: state is current inside its events, non-files are refused in words, an unset model lets its worker go', async ({ page }) => {
   await page.goto('/e2e/fixtures/embed.html');
+  // Before its first update: idle out of the page and with no model, loading once in the page with one.
+  expect(
+    await page.evaluate(async () => {
+      await customElements.whenDefined('histoscan-detector');
+      const det = document.createElement('histoscan-detector');
+      const before = det.state;
+      det.model = '/models/fashion-cnn.onnx';
+      const named = det.state;
+      document.body.append(det);
+      const placed = det.state;
+      det.remove();
+      return [before, named, placed];
+    }),
+  ).toEqual(['idle', 'idle', 'loading']);
   await page.evaluate(() => {
     const det = document.getElementById('det') as HTMLElement & { state: string };
     const w = window as unknown as { seen: string[] };
@@ -123,8 +137,12 @@ test('driven from code: state is current inside its events, non-files are refuse
   await page.evaluate((png) => {
     const det = document.getElementById('det')! as HTMLElement & { addFiles(f: unknown[]): void };
     det.addFiles([new File([new Uint8Array(png)], 'a.png'), { name: 'fake.png' }, 'str.png', new File([new Uint8Array(png)], 'b.png')]);
+    // An input's FileList as it comes.
+    const list = new DataTransfer();
+    list.items.add(new File([new Uint8Array(png)], 'c.png'));
+    det.addFiles(list.files as unknown as unknown[]);
   }, png);
-  await waitDone(page, 2);
+  await waitDone(page, 3);
   await expect.poll(() => page.evaluate(() => (window as unknown as { seen: string[] }).seen)).toEqual(['histoscan-ready:ready:ready', 'histoscan-batch-done:ready:ready']);
   const errors = (await events(page)).filter((e) => e.type === 'histoscan-error').map((e) => e.error);
   expect(errors).toEqual([
@@ -140,7 +158,7 @@ test('driven from code: state is current inside its events, non-files are refuse
   await page.waitForTimeout(500);
   await expect(page.locator(`${el} tr.row[data-state="queued"]`)).toHaveCount(1);
   await page.evaluate(() => ((document.getElementById('det') as HTMLElement & { model: string }).model = '/models/fashion-cnn.onnx'));
-  await waitDone(page, 3);
+  await waitDone(page, 4);
   // A model without a profile is ready too, and its detail says there is none (profileBytes 0); an image waits for one.
   await page.evaluate(() => {
     const det = document.getElementById('det') as HTMLElement & { profile: string };
@@ -204,9 +222,19 @@ test('changing fpr relabels finished rows from their stored q, without checking 
   await waitDone(page, 3);
   const results = (await events(page)).filter((e) => e.type === 'histoscan-result').length;
   const qs = await rows(page).evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-q'))));
+  await page.evaluate(() => {
+    const w = window as unknown as { relabels: unknown[] };
+    w.relabels = [];
+    document.querySelector('histoscan-detector')!.addEventListener('histoscan-relabel', (e) => w.relabels.push(e.detail));
+  });
   // An FPR above every q flags every row; one below the smallest attainable q says "not calibrated".
-  await page.evaluate((f) => (document.querySelector('histoscan-detector')!.fpr = f), Math.min(0.5, Math.max(...qs) + 1e-6));
+  const high = Math.min(0.5, Math.max(...qs) + 1e-6);
+  await page.evaluate((f) => (document.querySelector('histoscan-detector')!.fpr = f), high);
   await expect(page.locator(`${el} tr.row[data-verdict="unusual"]`)).toHaveCount(3);
+  // An app that keeps the verdicts hears the new ones' counts (histoscan-result is not sent again).
+  expect(await page.evaluate(() => (window as unknown as { relabels: unknown[] }).relabels)).toEqual([
+    { fpr: high, summary: { total: 3, done: 3, unusual: 3, typical: 0, uncalibrated: 0, errors: 0, cancelled: 0, lossyUnusual: 0 } },
+  ]);
   await expect(rows(page).first().locator('.verdict')).toContainText('Unusual at FPR');
   await page.evaluate(() => (document.querySelector('histoscan-detector')!.fpr = 1e-6));
   await expect(page.locator(`${el} tr.row[data-verdict="uncalibrated"]`)).toHaveCount(3);
@@ -215,6 +243,7 @@ test('changing fpr relabels finished rows from their stored q, without checking 
   const flagged = await rows(page).evaluateAll((rs) => rs.map((r) => r.getAttribute('data-verdict')));
   expect(flagged).toEqual(qs.map((q) => (q <= 0.05 ? 'unusual' : 'typical')));
   expect((await events(page)).filter((e) => e.type === 'histoscan-result').length).toBe(results);
+  expect(await page.evaluate(() => (window as unknown as { relabels: { fpr: number }[] }).relabels.map((r) => r.fpr))).toEqual([high, 1e-6, 0.05]);
 });
 
 test('changing scoring checks the finished rows again under it', async ({ page }) => {

@@ -34,7 +34,7 @@ test.beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'histoscan-consumer-'));
   run('npm', ['pack', '--pack-destination', work, '--no-audit', '--no-fund'], repo);
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
-  writeConsumerProject(work, tarball, ['vite', 'webpack', 'webpack-cli', 'typescript', '@types/node'], repo);
+  writeConsumerProject(work, tarball, ['vite', 'webpack', 'webpack-cli', 'typescript', '@types/node', '@types/react'], repo);
   // Offline: only the tarball and what `npm ci` of this repository left in npm's cache.
   run('npm', ['ci', '--offline', '--no-audit', '--no-fund']);
 
@@ -74,6 +74,7 @@ test('the tarball holds the builds and no data, tests or sources', () => {
   expect(files).toContain('package/dist-cli/node.d.ts');
   expect(files).toContain('package/dist-lib/histoscan.js');
   expect(files).toContain('package/custom-elements.json');
+  expect(files).toContain('package/types/react.d.ts');
   // README's links to the guides resolve in node_modules/histoscan too.
   for (const guide of ['embedding', 'cli', 'method', 'evaluation', 'decisions']) expect(files).toContain(`package/docs/${guide}.md`);
   expect(files.filter((f) => /^package\/(data|tests|e2e|src|tools|eval|bench)\//.test(f))).toEqual([]);
@@ -94,6 +95,10 @@ test('the tarball holds the builds and no data, tests or sources', () => {
   expect(decl.attributes.find((a: { name: string }) => a.name === 'fpr').type.text).toBe('number');
   expect(decl.events.find((e: { name: string }) => e.name === 'histoscan-result').type.text).toBe('CustomEvent<ImageResult>');
   expect(decl.members.map((m: { name: string }) => m.name)).not.toContain('client');
+  // The reflected state is an attribute and a read-only property, with no field behind it for wrapper generators.
+  expect(decl.attributes.find((a: { name: string }) => a.name === 'state')).toMatchObject({ type: { text: 'DetectorState' } });
+  expect(decl.attributes.find((a: { name: string }) => a.name === 'state').fieldName).toBeUndefined();
+  expect(decl.members.map((m: { name: string }) => m.name)).not.toContain('current');
   const map = manifest.modules.flatMap((m: { declarations?: { tagName?: string }[] }) => m.declarations ?? []).find((d: { tagName?: string }) => d.tagName === 'hs-pvalue-map');
   expect(map.attributes.map((a: { name: string }) => a.name)).toContain('n-max');
   expect(map.events.map((e: { name: string }) => e.name)).toEqual(['node-select']);
@@ -128,6 +133,22 @@ console.log(JSON.stringify({ nodes: profile.header.nodes, need: calibrationNeede
   const wrong = failing(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.wrong.json']);
   expect(wrong).toMatch(/wrong\.ts.*not assignable to type 'number'/);
   expect(wrong).toMatch(/wrong\.ts.*Cannot assign to 'state' because it is a read-only property/);
+});
+
+test("React's JSX knows the element with histoscan/react: its settings and events typed, a wrong one refused", () => {
+  const tsx = (body: string) => `import type {} from 'histoscan/react';\nexport const App = () => ${body};\n`;
+  writeFileSync(
+    join(work, 'app.tsx'),
+    tsx(`<histoscan-detector model="/models/m.onnx" profile="/profiles/m.hsp" fpr={0.01} onhistoscan-result={(e) => e.detail.q.toFixed(3)} onhistoscan-batch-done={(e) => e.detail.unusual} onhistoscan-relabel={(e) => e.detail.summary.unusual} />`),
+  );
+  writeFileSync(join(work, 'wrong.tsx'), tsx(`<histoscan-detector fpr="high" onhistoscan-result={(e) => e.detail.nope} />`));
+  const tsconfig = (file: string) => ({ compilerOptions: { module: 'esnext', moduleResolution: 'bundler', target: 'es2022', lib: ['es2022', 'dom', 'dom.iterable'], jsx: 'react-jsx', strict: true, noEmit: true, types: [], skipLibCheck: false }, files: [file] });
+  writeFileSync(join(work, 'tsconfig.jsx.json'), JSON.stringify(tsconfig('app.tsx')));
+  run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.jsx.json']);
+  writeFileSync(join(work, 'tsconfig.jsx-wrong.json'), JSON.stringify(tsconfig('wrong.tsx')));
+  const wrong = failing(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.jsx-wrong.json']);
+  expect(wrong).toMatch(/wrong\.tsx.*'string' is not assignable to type 'number'/);
+  expect(wrong).toMatch(/wrong\.tsx.*Property 'nope' does not exist on type 'ImageResult'/);
 });
 
 test('the Node API (histoscan/node) checks an image as the CLI does, with types checked by tsc', () => {

@@ -6,7 +6,9 @@ import type { InitInfo } from '../worker/worker.ts';
 
 /** Counts of the batch that just ended (all images since the last Clear). */
 export interface BatchSummary {
+  /** Images added since the last Clear, less those cancelled (`cancelled` counts them). */
   total: number;
+  /** Of `total`, those that ended: checked (`unusual`, `typical`, `uncalibrated`) or failed (`errors`). */
   done: number;
   unusual: number;
   typical: number;
@@ -16,6 +18,12 @@ export interface BatchSummary {
   cancelled: number;
   /** Unusual images whose lossy coding may be why (ImageResult.codingNote): a JPEG checked against a background of PNGs. */
   lossyUnusual: number;
+}
+
+/** The counts at a new FPR, of the rows since the last Clear. */
+export interface Relabel {
+  fpr: number;
+  summary: BatchSummary;
 }
 
 /** A profile put in use from the element's own panel. */
@@ -32,6 +40,8 @@ export interface HistoscanEventMap {
   /** A per-image error, or `file: null` when the model or profile could not be loaded. */
   'histoscan-error': CustomEvent<ImageError | { file: null; error: string }>;
   'histoscan-batch-done': CustomEvent<BatchSummary>;
+  /** A new `fpr` relabelled the finished rows from their q (each result's verdict at it: `verdictOf(q, fpr, calibrationCount)` of histoscan/core). */
+  'histoscan-relabel': CustomEvent<Relabel>;
   /** Another profile is in use for the same model: built in the page from known-good images, or loaded from a .hsp file. */
   'histoscan-profile': CustomEvent<ProfileChange>;
   /** From <hs-pvalue-map>: a node was chosen (index within the layer). */

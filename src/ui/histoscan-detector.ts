@@ -30,12 +30,13 @@ import { scrolling } from './motion.ts';
  * @attr scoring - the subset scan's statistic (hc, bj or ks); changing it checks finished rows again.
  * @attr budget - byte budget in MB (10^6 bytes) of a profile built on this page ("Calibrate on your own images"); default 8.
  * @attr theme - 'light' or 'dark' forces a colour scheme; otherwise prefers-color-scheme decides.
- * @attr state - reflected, read-only: idle (no model named, or out of the page) | loading | ready | busy | error.
+ * @attr {DetectorState} state - reflected, read-only: idle (no model named, or out of the page) | loading | ready | busy | error.
  *
  * @event {CustomEvent<InitInfo>} histoscan-ready - the model and its profile are loaded; detail: InitInfo (profileBytes 0: no profile yet, and images wait for one).
  * @event {CustomEvent<ImageResult>} histoscan-result - one image was checked; detail: ImageResult.
- * @event {CustomEvent<ImageError>} histoscan-error - one image could not be checked (detail: ImageError), or start-up failed (file: null).
+ * @event {CustomEvent<ImageError | { file: null; error: string }>} histoscan-error - one image could not be checked (detail: ImageError), or start-up failed or a setting was refused (file: null).
  * @event {CustomEvent<BatchSummary>} histoscan-batch-done - the queue ran empty or was cancelled; detail: BatchSummary.
+ * @event {CustomEvent<Relabel>} histoscan-relabel - a new fpr relabelled the finished rows from their q; detail: the fpr and the new counts (each result's verdict at it: verdictOf(q, fpr, calibrationCount) of histoscan/core).
  * @event {CustomEvent<ProfileChange>} histoscan-profile - a profile built in the element or loaded from a .hsp file is in use; detail: ProfileChange.
  *
  * @csspart status - the line of chips about model, profile and provider.
@@ -82,7 +83,6 @@ export class HistoscanDetector extends LitElement {
     budget: { converter: numberOrText },
     samples: { type: String },
     theme: { type: String, reflect: true },
-    current: { attribute: 'state', reflect: true },
     status: { state: true },
     localModel: { state: true },
     notice: { state: true },
@@ -105,9 +105,13 @@ export class HistoscanDetector extends LitElement {
   samples = '';
   /** What the element is doing, reflected as the `state` attribute for styling and tests; only the element sets it. */
   get state(): DetectorState {
-    return this.current;
+    const s = this.status.state;
+    // No model named, or the element out of the page: nothing is loading (a page that draws `loading` as a spinner would spin for ever).
+    if (s === 'error' || (s === 'idle' && (!this.model || !this.isConnected))) return s;
+    if (s !== 'ready') return 'loading';
+    // Images that wait for a profile are no work under way.
+    return (this.queue.batch.running && this.queue.checking) || this.profilePanel.busy ? 'busy' : 'ready';
   }
-  private current: DetectorState = 'loading';
 
   /** 'light' or 'dark' forces a colour scheme (reflected, for the styles); unset, prefers-color-scheme decides. */
   theme?: 'light' | 'dark';
@@ -200,28 +204,26 @@ export class HistoscanDetector extends LitElement {
     if (changed.has('status') && this.status.state === 'loading') this.profilePanel.forget();
     // Before the render (an emptied gallery redraws in this update, not in another after it).
     if (changed.has('samples') && (this.samples || changed.get('samples'))) void this.gallery.load(this.samples && pageUrl(this.samples));
-    if (changed.has('fpr') && changed.get('fpr') !== undefined) this.queue.relabel(this.fpr);
+    if (changed.has('fpr') && changed.get('fpr') !== undefined) {
+      this.queue.relabel(this.fpr);
+      emit(this, 'histoscan-relabel', { fpr: this.fpr, summary: this.queue.summary() });
+    }
     if (changed.has('scoring') && changed.get('scoring') !== undefined && this.scoring !== changed.get('scoring')) this.queue.recheck();
-    this.syncState();
   }
 
-  /** Listeners of ready and batch-done read the state those events announce, not the one of the last render. @internal */
+  /** Listeners of ready and batch-done find the attribute saying what the event announces, not the last render. @internal */
   override dispatchEvent(e: Event): boolean {
-    if (e.type === 'histoscan-ready' || e.type === 'histoscan-batch-done') {
-      this.syncState();
-      this.setAttribute('state', this.current); // as the next render would reflect it
-    }
+    if (e.type === 'histoscan-ready' || e.type === 'histoscan-batch-done') this.reflectState();
     return super.dispatchEvent(e);
   }
 
-  /** `state` from the status and the queue (images that wait for a profile are no work under way). */
-  private syncState(): void {
-    const s = this.status.state;
-    // No model named, or the element out of the page: nothing is loading (a page that draws `loading` as a spinner would spin for ever).
-    this.current = s === 'error' ? 'error' : s === 'idle' && (!this.model || !this.isConnected) ? 'idle' : s !== 'ready' ? 'loading' : (this.queue.batch.running && this.queue.checking) || this.profilePanel.busy ? 'busy' : 'ready';
+  /** The `state` attribute, set by hand: a reflected Lit property would put a field of its own in the manifest. */
+  private reflectState(): void {
+    if (this.getAttribute('state') !== this.state) this.setAttribute('state', this.state);
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    this.reflectState();
     // A notice from a button far down the element (a model from this device) is where the user looks.
     if (changed.has('notice') && this.notice) this.renderRoot.querySelector('.notice')?.scrollIntoView({ block: 'nearest', behavior: scrolling() });
   }
@@ -237,10 +239,10 @@ export class HistoscanDetector extends LitElement {
   }
 
   /** Queue files for checking; results appear as they come. */
-  addFiles(files: File[] | Blob[], names?: string[]): void {
+  addFiles(files: Iterable<Blob> | ArrayLike<Blob>, names?: string[]): void {
     const before = this.queue.rows.length;
     // What is no File or Blob is refused in words, and the rest is checked.
-    const { blobs, names: named, refused } = blobsOf([...files], names);
+    const { blobs, names: named, refused } = blobsOf(Array.from(files), names);
     for (const r of refused) emit(this, 'histoscan-error', { ...r, code: 'usage' });
     if (this.queue.add(blobs, named).length) this.rowWindow = windowAfterAdd(this.rowWindow, before);
     // No model is running to check them: each gets the reason, rather than waiting unseen.
