@@ -190,7 +190,13 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   // The methods that fit on the background's node values (empirical, KDE, the feature-space peers) take them from the build's counting pass.
   const needsBackground = wanted.some((m) => ['empirical', 'kde', 'mahalanobis', 'knn'].includes(m));
   const fromBuild = scanWanted && needsBackground ? nodeRows('background', bgSource) : null;
-  const built = scanWanted ? await detector.build(bgSource, null, { ...settings, ...(fromBuild && { onRows: fromBuild.add }) }) : null;
+  // The twin checks see the background in any case: its keys and strided nodes, not its node values.
+  const bgIndex = scanWanted ? new BackgroundIndex(f.nodes) : null;
+  const onRows = (n: Float32Array, loaded: number[], logits: Float32Array[]) => {
+    fromBuild?.add(n, loaded, logits);
+    bgIndex?.add(n, f.nodes);
+  };
+  const built = scanWanted ? await detector.build(bgSource, null, { ...settings, onRows }) : null;
   for (const n of built?.notes ?? []) console.error(`note: ${n}`);
   const scan = built && scanOf(built.profile);
   if (scan?.tail === 'both' && !known.calibration) throw new UsageError('the default scan combines both tails and calibrates each: give --calibration DIR (or at least 10 background images, every 5th of which calibrates)');
@@ -205,7 +211,9 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   const calibration = calSource ? await gathered(fromCal, calibrated, 'calibration', calSource) : null;
   for (const n of calibrated?.notes ?? []) console.error(`note: ${n}`);
   for (const w of calibrated?.warnings ?? []) console.error(`warning: ${w}`);
-  for (const w of twinWarnings(clean, anomalous, background, calibration)) console.error(`warning: ${w}`);
+  // Where the build replanned, its rows are of other nodes: the background's own pass (the peers') is the one to check against.
+  const bgFitted = bgIndex && detector.features === f ? { name: 'background', index: bgIndex } : background;
+  for (const w of twinWarnings(clean, anomalous, bgFitted, calibration)) console.error(`warning: ${w}`);
 
   const methods: PValueMethod[] = [];
   if (wanted.includes('histogram')) methods.push(histogramMethod(built!.profile, 'histogram'));
@@ -266,35 +274,47 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   return { results, skipped };
 }
 
+/** A set the methods fit on, as the twin checks see it: its name, and its images' keys and strided nodes. */
+export interface Fitted {
+  name: string;
+  index: BackgroundIndex;
+}
+
+export function fittedOf(s: NodeSet): Fitted {
+  const index = new BackgroundIndex(s.nodes);
+  index.add(s.values, s.nodes);
+  return { name: s.name, index };
+}
+
 /**
  * Images that another set also holds (the same input to the model): a test image in the background
  * or the calibration looks more typical than a new one, an image in the clean set and an anomalous one,
  * or in two anomalous ones (a folder given twice), is compared with itself, and a calibration image in
  * the background ranks as more typical than new images. Either way the figures are not those of new images.
  */
-export function twinWarnings(clean: NodeSet, anomalous: NodeSet[], background: NodeSet | null, calibration: NodeSet | null): string[] {
-  const fitted = [background, calibration].filter((s) => s !== null);
-  const keys = new Map([clean, ...anomalous, ...fitted].map((s) => [s, rowKeys(s.values, s.nodes)]));
+export function twinWarnings(clean: NodeSet, anomalous: NodeSet[], background: NodeSet | Fitted | null, calibration: NodeSet | null): string[] {
+  const keys = new Map([clean, ...anomalous, ...(calibration ? [calibration] : [])].map((s) => [s, rowKeys(s.values, s.nodes)]));
+  const indexed = new Map<NodeSet, Fitted>();
+  const asFitted = (s: NodeSet | Fitted): Fitted => ('index' in s ? s : (indexed.get(s) ?? indexed.set(s, fittedOf(s)).get(s)!));
+  const bg = background && asFitted(background);
+  const fitted = [bg, calibration && asFitted(calibration)].filter((s) => s !== null);
   const out: string[] = [];
-  const check = (a: NodeSet, b: NodeSet) => {
-    const theirs = new Set(keys.get(b));
-    const twins = keys.get(a)!.flatMap((k, r) => (theirs.has(k) ? [r] : []));
+  const check = (a: NodeSet, b: Fitted) => {
+    const twins = keys.get(a)!.flatMap((k, r) => (b.index.has(k) ? [r] : []));
     if (twins.length) out.push(`${twins.length} of the ${a.rows} ${a.name} images are also among the ${b.name} images (the same input to the model, e.g. ${a.files[twins[0]]}): the figures they enter are not those of new images.`);
   };
   for (const a of [clean, ...anomalous]) for (const b of fitted) check(a, b);
-  for (const a of anomalous) check(a, clean);
-  anomalous.forEach((a, i) => anomalous.slice(0, i).forEach((b) => check(a, b)));
-  if (calibration && background) check(calibration, background);
+  for (const a of anomalous) check(a, asFitted(clean));
+  anomalous.forEach((a, i) => anomalous.slice(0, i).forEach((b) => check(a, asFitted(b))));
+  if (calibration && bg) check(calibration, bg);
   // Another coding of a fitted set's picture (core/twins.ts BackgroundIndex) ranks as more typical
   // than a new picture: among the clean images the FPR and AUCs read better, among the calibration worse.
-  const nearCopies = (a: NodeSet, b: NodeSet, so: string) => {
-    const index = new BackgroundIndex(b.nodes);
-    index.add(b.values, b.nodes);
+  const nearCopies = (a: NodeSet, b: Fitted, so: string) => {
     // Exact twins are said above.
-    const near = keys.get(a)!.flatMap((k, r) => (!index.has(k) && index.near(a.values.subarray(r * a.nodes, (r + 1) * a.nodes)) >= 0 ? [r] : []));
+    const near = keys.get(a)!.flatMap((k, r) => (!b.index.has(k) && b.index.near(a.values.subarray(r * a.nodes, (r + 1) * a.nodes)) >= 0 ? [r] : []));
     if (near.length && near.length >= NEAR_COPIES_SAID * a.rows) out.push(`${near.length} of the ${a.rows} ${a.name} images are near-copies of ${b.name} images (another coding, palette or bit depth of the same picture, e.g. ${a.files[near[0]]}): they rank as more typical than new pictures, so ${so}. Keep every version of a picture in one folder.`);
   };
   for (const b of fitted) nearCopies(clean, b, 'the realised FPR and the AUCs read better than they are');
-  if (calibration && background) nearCopies(calibration, background, 'the verdict flags new known-good images at well above its FPR');
+  if (calibration && bg) nearCopies(calibration, bg, 'the verdict flags new known-good images at well above its FPR');
   return out;
 }

@@ -5,7 +5,7 @@ import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, Image
 import { GENERATOR } from '../defaults.ts';
 import type { FeatureExtractor } from './features.ts';
 import { pickImages, type ImageSource } from './holdout.ts';
-import { calibrationWarnings, chanceWarning, farthestOut, witnessNote, fewImagesWarning, fprSpreadWarning, nearCopyWarning, noneReadMessage, repeatWarning, twinWarning, oneClassCalibrationWarning, oneClassWarning, otherClassNote, smallBackgroundWarning } from './build-notes.ts';
+import { calibrationWarnings, chanceWarning, farthestOut, witnessNote, fewImagesWarning, fprSpreadWarning, nearCopyWarning, noneReadMessage, repeatWarning, twinWarning, unkeyedWarning, oneClassCalibrationWarning, oneClassWarning, otherClassNote, smallBackgroundWarning } from './build-notes.ts';
 
 export interface BuildOptions {
   bins: number;
@@ -133,7 +133,7 @@ export async function calibrate(
   const alone = (Object.keys(table.scores) as ScoringName[]).every((f) => witnessesOf(table, f) === 'gauss');
   const groups = alone ? [1] : partGroups(scans.length, table.parts.length, quietScan(scans) >= 0);
   const repeats = inCalibration.repeats().map((i) => order[i]);
-  const overlap = [...twinWarning(twins.size, images.count, twins.size ? images.name(Math.min(...twins)) : ''), ...nearCopyWarning(nearCopies.length, collector.count, nearCopies.length ? images.name(nearCopies[0]) : ''), ...repeatWarning(repeats.length, collector.count, repeats.length ? images.name(repeats[0]) : '')];
+  const overlap = [...unkeyedWarning(!!background || !!opts.inBackground), ...twinWarning(twins.size, images.count, twins.size ? images.name(Math.min(...twins)) : ''), ...nearCopyWarning(nearCopies.length, collector.count, nearCopies.length ? images.name(nearCopies[0]) : ''), ...repeatWarning(repeats.length, collector.count, repeats.length ? images.name(repeats[0]) : '')];
   const oneKind = oneClassCalibrationWarning(predicted, outputs, profile.header.classes?.counts, features.spec.classNames, features.model.classMap);
   return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...oneKind, ...chance, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine, alone ? [] : table.parts, () => farthestOut(table, scan, scans, (i) => images.name(order[i]))), ...fprSpreadWarning(collector.count, opts.fpr)] };
 }
