@@ -2,6 +2,7 @@
 // covariance, classes being the model's own predictions on the background; an image scores its
 // squared distance to the nearest class mean.
 import { cholesky, floorDeadScales, nearestMean, shrinkToIdentity } from '../core/linalg.ts';
+import { UsageError } from '../core/errors.ts';
 import { fmtBytes } from '../core/words.ts';
 
 /** Feature rows, row-major [rows, d]. */
@@ -83,7 +84,7 @@ export const MAX_MAHALANOBIS_DIM = 4096;
 /** Refuses a feature dimension whose covariance would not fit (fitMahalanobis; `histoscan eval` asks before its build). */
 export function checkMahalanobisDim(d: number): void {
   if (d > MAX_MAHALANOBIS_DIM) {
-    throw new RangeError(`Mahalanobis on ${d} features would hold a ${d}x${d} covariance (${fmtBytes(d * d * 8)}); at most ${MAX_MAHALANOBIS_DIM} features: use the penultimate layer's features (--peer-features penultimate).`);
+    throw new UsageError(`Mahalanobis on ${d} features would hold a ${d}x${d} covariance (${fmtBytes(d * d * 8)}); at most ${MAX_MAHALANOBIS_DIM} features: use the penultimate layer's features (--peer-features penultimate).`);
   }
 }
 

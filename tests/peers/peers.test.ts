@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/core/errors.ts';
 import { rng } from '../../src/core/rng.ts';
 import { checkPeers, cholesky, energy, fitKnn, fitMahalanobis, fitPeer, forwardSolve, ledoitWolf, MIN_SHRINKAGE, msp, peerFeatures } from '../../src/peers/index.ts';
 
@@ -212,6 +213,8 @@ describe('peer features and fitPeer', () => {
   it('refuses Mahalanobis on too many features before any image is read (checkPeers), naming the flag that helps', () => {
     const wide = [{ shape: [5000, 2, 2], nodes: 5000 }];
     expect(() => checkPeers(['histogram', 'mahalanobis'], wide, { features: 'channel-means' })).toThrow(/5000 features .* \(--peer-features penultimate\)/);
+    // A usage error: the CLI says it without pointing to a stack (no "DEBUG=1 shows where").
+    expect(() => checkPeers(['mahalanobis'], wide, { features: 'channel-means' })).toThrow(UsageError);
     expect(() => checkPeers(['histogram', 'knn'], wide, { features: 'channel-means' })).not.toThrow();
     expect(() => checkPeers(['mahalanobis'], layers)).not.toThrow();
   });
