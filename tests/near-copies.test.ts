@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BackgroundIndex } from '../src/core/twins.ts';
+import { groupedWarning } from '../src/detector/build-notes.ts';
 import { rng } from '../src/core/rng.ts';
 import { decodeImage, Detector, fileSource, listImages, type ImageSource } from '../src/node.ts';
 
@@ -10,6 +11,11 @@ function tweak<T extends { data: Uint8Array | Uint8ClampedArray }>(img: T): T {
   const top = data.reduce((b, v, j) => (j % 4 < 3 && v > data[b] ? j - (j % 4) : b), 0);
   for (let c = 0; c < 3; c++) data[top + c] -= 1;
   return { ...img, data };
+}
+
+/** The picture at another exposure: every colour value times `gain`. */
+function exposed<T extends { data: Uint8Array | Uint8ClampedArray }>(img: T, gain: number): T {
+  return { ...img, data: Uint8ClampedArray.from(img.data, (v, j) => (j % 4 < 3 ? v * gain : v)) };
 }
 
 describe('calibration images that are near-copies of background images', () => {
@@ -23,6 +29,31 @@ describe('calibration images that are near-copies of background images', () => {
     const moved = row(7).map((v) => v + 0.005 * (r() - 0.5));
     expect(index.near(moved)).toBe(7);
     expect(index.near(Float32Array.from({ length: nodes }, () => r()))).toBe(-1);
+  });
+
+  it('calibration images in groups apart from the background are nearer one another (and said); drawn alike, about half are', () => {
+    const r = rng(11);
+    const nodes = 64;
+    const normal = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    const draw = (rows: number, at: (i: number) => number[] = () => Array(nodes).fill(0), spread = 1) =>
+      Float32Array.from({ length: rows * nodes }, (_, j) => at(Math.floor(j / nodes))[j % nodes] + spread * normal());
+    const index = (values: Float32Array) => {
+      const ix = new BackgroundIndex(nodes);
+      ix.add(values, nodes);
+      return ix;
+    };
+    const background = index(draw(400));
+    const alike = [1, 2, 3].map(() => background.nearerWithin(index(draw(200)))!);
+    for (const share of alike) expect(Math.abs(share - 0.5)).toBeLessThan(0.12);
+    expect(alike.flatMap((share) => groupedWarning(share, 200))).toEqual([]);
+    // 20 scenes of 10 views each: a scene's views are nearer one another than new scenes are.
+    const scenes = Array.from({ length: 20 }, () => Array.from({ length: nodes }, normal));
+    const grouped = background.nearerWithin(index(draw(200, (i) => scenes[Math.floor(i / 10)], 0.4)))!;
+    expect(grouped).toBeGreaterThan(0.9);
+    expect(groupedWarning(grouped, 200)[0]).toMatch(/^\d+ of the 200 calibration images are nearer another calibration image than any of as many background images/);
+    // A few images cannot show it: the bar rises to three standard deviations.
+    expect(groupedWarning(0.75, 12)).toEqual([]);
+    expect(background.nearerWithin(index(draw(2)))).toBeNull();
   });
 
   it('a build whose calibration images are another coding of its background images, or that holds a picture twice, says so; one of other images does not', async () => {
@@ -45,7 +76,17 @@ describe('calibration images that are near-copies of background images', () => {
       load: async (i) => (i < 10 ? decodeImage(readFileSync(calFiles[i]), calFiles[i]) : tweak(await decodeImage(readFileSync(calFiles[i - 10]), calFiles[i - 10]))),
     };
     const repeated = await d.build(background, twice);
+    // 8 pictures, each at four exposures: shots of a few scenes.
+    const exposures = [0.5, 0.7, 1.4, 2];
+    const views: ImageSource = {
+      count: 32,
+      name: (i) => `shot-${i % 4}-${calFiles[Math.floor(i / 4)]}`,
+      load: async (i) => exposed(await decodeImage(readFileSync(calFiles[Math.floor(i / 4)]), 'x.png'), exposures[i % 4]),
+    };
+    const grouped = await d.build(background, views);
     d.release();
+    expect(grouped.warnings.join('\n')).toMatch(/of the 32 calibration images are nearer another calibration image than any of as many background images .* Calibrate on images of many scenes/);
+    expect([other, near, repeated].map((b) => b.warnings.join('\n'))).not.toContainEqual(expect.stringMatching(/nearer another calibration image/));
     expect(repeated.warnings.join('\n')).toMatch(/10 of the 20 calibration images \(e\.g\. again-.*\) repeat the picture of another calibration image .* Keep one version of each picture among the calibration images/);
     expect(other.warnings.join('\n')).not.toMatch(/repeat the picture/);
     expect(near.warnings.join('\n')).toMatch(/19 of the 19 calibration images \(e\.g\. copy-of-.*\) are near-copies of background images .* Calibrate on pictures the background does not hold/);

@@ -126,6 +126,30 @@ export class BackgroundIndex {
     return f.z.flatMap((row, a) => (f.z.some((earlier, b) => b < a && within(row, earlier, f.limit)) ? [a] : []));
   }
 
+  /**
+   * Of the rows of `sample` (another set, e.g. the calibration), the share whose nearest other row of the
+   * sample is nearer than their nearest of as many rows of this index, spread through it; both on this
+   * index's standardisation. Drawn alike, the two sets are exchangeable and the share is near 1/2; a
+   * sample of a few scenes (crops, frames, shots of one subject) finds its siblings first. Null where
+   * either set has fewer than 3 rows.
+   */
+  nearerWithin(sample: BackgroundIndex): number | null {
+    const f = this.fit();
+    const m = sample.rows.length;
+    const k = Math.min(m - 1, this.rows.length);
+    if (!f || m < 3 || k < 2) return null;
+    const zs = sample.rows.map((row) => this.standardised(row, f));
+    const ref = Array.from({ length: k }, (_, i) => f.z[Math.floor((i * f.z.length) / k)]);
+    const nearest = (z: Float64Array, among: readonly Float64Array[]) => among.reduce((best, r) => Math.min(best, squaredDistance(z, r, best)), Infinity);
+    let nearer = 0;
+    zs.forEach((z, i) => {
+      // As many rows of the sample as of this index: the k after it, in a ring.
+      const others = Array.from({ length: k }, (_, j) => zs[(i + 1 + j) % m]);
+      if (nearest(z, others) < nearest(z, ref)) nearer++;
+    });
+    return nearer / m;
+  }
+
   private standardised(row: Float32Array, f: { mean: Float64Array; inv: Float64Array }): Float64Array {
     return Float64Array.from(row, (v, i) => (v - f.mean[i]) * f.inv[i]);
   }

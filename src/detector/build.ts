@@ -5,7 +5,7 @@ import type { BinStrategy, CalibrationTable, ClassLayers, ConditionalScan, Image
 import { GENERATOR } from '../defaults.ts';
 import type { FeatureExtractor } from './features.ts';
 import { pickImages, type ImageSource } from './holdout.ts';
-import { calibrationWarnings, chanceWarning, farthestOut, witnessNote, fewImagesWarning, fprSpreadWarning, nearCopyWarning, noneReadMessage, repeatWarning, twinWarning, unkeyedWarning, oneClassCalibrationWarning, oneClassWarning, otherClassNote, smallBackgroundWarning } from './build-notes.ts';
+import { calibrationWarnings, chanceWarning, farthestOut, witnessNote, fewImagesWarning, fprSpreadWarning, nearCopyWarning, noneReadMessage, repeatWarning, groupedWarning, twinWarning, unkeyedWarning, oneClassCalibrationWarning, oneClassWarning, otherClassNote, smallBackgroundWarning } from './build-notes.ts';
 
 export interface BuildOptions {
   bins: number;
@@ -82,7 +82,7 @@ export async function calibrate(
    * inBackground: nodeKey of every background image, and its near-copies (core/twins.ts BackgroundIndex), where the build has them.
    * onRows: every image's node values as the table's pass reads them (eval's other methods calibrate on them, with no pass of their own).
    */
-  opts: Passes & Pick<BuildOptions, 'onRows'> & { fpr: number; inBackground?: { has(key: string): boolean; near?(x: Float32Array): number } },
+  opts: Passes & Pick<BuildOptions, 'onRows'> & { fpr: number; inBackground?: { has(key: string): boolean; near?(x: Float32Array): number; nearerWithin?(sample: BackgroundIndex): number | null } },
   progress = tracker(calibrationImages(!!profile.header.gauss, images.count), opts),
 ): Promise<BuildResult> {
   if (images.count === 0) throw new UsageError(noneReadMessage(0, 'calibration', new Map()));
@@ -133,7 +133,9 @@ export async function calibrate(
   const alone = (Object.keys(table.scores) as ScoringName[]).every((f) => witnessesOf(table, f) === 'gauss');
   const groups = alone ? [1] : partGroups(scans.length, table.parts.length, quietScan(scans) >= 0);
   const repeats = inCalibration.repeats().map((i) => order[i]);
-  const overlap = [...unkeyedWarning(!!background || !!opts.inBackground), ...twinWarning(twins.size, images.count, twins.size ? images.name(Math.min(...twins)) : ''), ...nearCopyWarning(nearCopies.length, collector.count, nearCopies.length ? images.name(nearCopies[0]) : ''), ...repeatWarning(repeats.length, collector.count, repeats.length ? images.name(repeats[0]) : '')];
+  // Pictures repeated are groups too: said once, as repeats.
+  const repeated = repeatWarning(repeats.length, collector.count, repeats.length ? images.name(repeats[0]) : '');
+  const overlap = [...unkeyedWarning(!!background || !!opts.inBackground), ...twinWarning(twins.size, images.count, twins.size ? images.name(Math.min(...twins)) : ''), ...nearCopyWarning(nearCopies.length, collector.count, nearCopies.length ? images.name(nearCopies[0]) : ''), ...repeated, ...(repeated.length ? [] : groupedWarning(opts.inBackground?.nearerWithin?.(inCalibration) ?? null, collector.count))];
   const oneKind = oneClassCalibrationWarning(predicted, outputs, profile.header.classes?.counts, features.spec.classNames, features.model.classMap);
   return { profile: calibrated, skipped: named(images, skip), notes, warnings: [...overlap, ...oneKind, ...chance, ...calibrationWarnings(collector.count, opts.fpr, groups, profile.header.scan.combine, alone ? [] : table.parts, () => farthestOut(table, scan, scans, (i) => images.name(order[i]))), ...fprSpreadWarning(collector.count, opts.fpr)] };
 }
