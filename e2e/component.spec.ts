@@ -243,6 +243,10 @@ test('changing fpr relabels finished rows from their stored q, without checking 
   const flagged = await rows(page).evaluateAll((rs) => rs.map((r) => r.getAttribute('data-verdict')));
   expect(flagged).toEqual(qs.map((q) => (q <= 0.05 ? 'unusual' : 'typical')));
   expect((await events(page)).filter((e) => e.type === 'histoscan-result').length).toBe(results);
+  // A refused value falls back to the FPR in use, and a number's text is that number: neither relabels.
+  await page.evaluate(() => (document.querySelector('histoscan-detector')!.fpr = 5));
+  await page.evaluate(() => ((document.querySelector('histoscan-detector') as unknown as { fpr: string }).fpr = '0.05'));
+  await page.evaluate(() => new Promise(requestAnimationFrame));
   expect(await page.evaluate(() => (window as unknown as { relabels: { fpr: number }[] }).relabels.map((r) => r.fpr))).toEqual([high, 1e-6, 0.05]);
 });
 

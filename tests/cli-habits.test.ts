@@ -475,6 +475,13 @@ describe('CLI habits', () => {
     const r = cli(['eval', '--model', MODEL, '--background', bg, '--clean', clean, '--anomalous', `x=${subset(dir, 'pgd-0.05', 6, 900)}`, '--methods', 'histogram,msp', '--split', 'all']);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/warning: 1 of the 7 clean images are also among the background images \(the same input to the model, e\.g\. .*copy-of-background\.png\)/);
+    // A calibration image the background holds: left out and said as \`profile\` says it, once.
+    const cal = subset(dir, 'calibration', 20, 900);
+    copyFileSync(join(bg, readdirSync(bg).sort()[5]), join(cal, 'also-background.png'));
+    const c = cli(['eval', '--model', MODEL, '--background', bg, '--calibration', cal, '--clean', clean, '--anomalous', `x=${subset(dir, 'pgd-0.05', 6, 900)}`, '--methods', 'histogram,msp', '--split', 'all']);
+    expect(c.status).toBe(0);
+    expect(c.stderr.match(/also-background\.png/g)).toHaveLength(1);
+    expect(c.stderr).toMatch(/warning: 1 of the 21 calibration images is also in the background \(the same input to the model, e\.g\. .*also-background\.png\): left out of the calibration/);
   });
   it('eval with a set none of whose images decode says so, as a build does, instead of an AUC of NaN', () => {
     const bad = join(dir, 'all-bad');

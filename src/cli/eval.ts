@@ -207,13 +207,15 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   const calSource = scanWanted ? known.calibration : null;
   // The histogram's witnesses, chosen as the product's calibration chooses them; its table's pass gives the other methods the calibration's node values.
   const fromCal = calSource && wanted.includes('histogram') ? nodeRows('calibration', calSource) : null;
-  const calibrated = fromCal ? await detector.calibrate(built!.profile, calSource!, { batchSize: DEFAULTS.batchSize, fpr: flags.fpr, onProgress, onRows: fromCal.add }) : null;
+  // The background as the build read it, where its nodes are still these: the calibration's checks against it run as `profile`'s do.
+  const inBackground = bgIndex && detector.features === f ? bgIndex : undefined;
+  const calibrated = fromCal ? await detector.calibrate(built!.profile, calSource!, { batchSize: DEFAULTS.batchSize, fpr: flags.fpr, onProgress, onRows: fromCal.add, ...(inBackground && { inBackground }) }) : null;
   const calibration = calSource ? await gathered(fromCal, calibrated, 'calibration', calSource) : null;
   for (const n of calibrated?.notes ?? []) console.error(`note: ${n}`);
   for (const w of calibrated?.warnings ?? []) console.error(`warning: ${w}`);
   // Where the build replanned, its rows are of other nodes: the background's own pass (the peers') is the one to check against.
-  const bgFitted = bgIndex && detector.features === f ? { name: 'background', index: bgIndex } : background;
-  for (const w of twinWarnings(clean, anomalous, bgFitted, calibration)) console.error(`warning: ${w}`);
+  const bgFitted = inBackground ? { name: 'background', index: inBackground } : background;
+  for (const w of twinWarnings(clean, anomalous, bgFitted, calibration, !!(calibrated && inBackground))) console.error(`warning: ${w}`);
 
   const methods: PValueMethod[] = [];
   if (wanted.includes('histogram')) methods.push(histogramMethod(built!.profile, 'histogram'));
@@ -291,8 +293,9 @@ export function fittedOf(s: NodeSet): Fitted {
  * or the calibration looks more typical than a new one, an image in the clean set and an anomalous one,
  * or in two anomalous ones (a folder given twice), is compared with itself, and a calibration image in
  * the background ranks as more typical than new images. Either way the figures are not those of new images.
+ * `calibrationChecked`: the calibration said its own overlap with the background (the build's checks), not again here.
  */
-export function twinWarnings(clean: NodeSet, anomalous: NodeSet[], background: NodeSet | Fitted | null, calibration: NodeSet | null): string[] {
+export function twinWarnings(clean: NodeSet, anomalous: NodeSet[], background: NodeSet | Fitted | null, calibration: NodeSet | null, calibrationChecked = false): string[] {
   const keys = new Map([clean, ...anomalous, ...(calibration ? [calibration] : [])].map((s) => [s, rowKeys(s.values, s.nodes)]));
   const indexed = new Map<NodeSet, Fitted>();
   const asFitted = (s: NodeSet | Fitted): Fitted => ('index' in s ? s : (indexed.get(s) ?? indexed.set(s, fittedOf(s)).get(s)!));
@@ -306,7 +309,7 @@ export function twinWarnings(clean: NodeSet, anomalous: NodeSet[], background: N
   for (const a of [clean, ...anomalous]) for (const b of fitted) check(a, b);
   for (const a of anomalous) check(a, asFitted(clean));
   anomalous.forEach((a, i) => anomalous.slice(0, i).forEach((b) => check(a, asFitted(b))));
-  if (calibration && bg) check(calibration, bg);
+  if (calibration && bg && !calibrationChecked) check(calibration, bg);
   // Another coding of a fitted set's picture (core/twins.ts BackgroundIndex) ranks as more typical
   // than a new picture: among the clean images the FPR and AUCs read better, among the calibration worse.
   const nearCopies = (a: NodeSet, b: Fitted, so: string) => {
@@ -315,6 +318,6 @@ export function twinWarnings(clean: NodeSet, anomalous: NodeSet[], background: N
     if (near.length && near.length >= NEAR_COPIES_SAID * a.rows) out.push(`${near.length} of the ${a.rows} ${a.name} images are near-copies of ${b.name} images (another coding, palette or bit depth of the same picture, e.g. ${a.files[near[0]]}): they rank as more typical than new pictures, so ${so}. Keep every version of a picture in one folder.`);
   };
   for (const b of fitted) nearCopies(clean, b, 'the realised FPR and the AUCs read better than they are');
-  if (calibration && bg) nearCopies(calibration, bg, 'the verdict flags new known-good images at well above its FPR');
+  if (calibration && bg && !calibrationChecked) nearCopies(calibration, bg, 'the verdict flags new known-good images at well above its FPR');
   return out;
 }

@@ -77,6 +77,9 @@ export const NEAR_SHARE = 0.1;
 /** Near-copies are said where they are this share of a set or more: a few move a rate little, and nearness is judged, not exact. */
 export const NEAR_COPIES_SAID = 0.1;
 
+/** Rows of a sample nearerWithin reads at most. */
+const NEARER_ROWS = 1000;
+
 /**
  * The background as the exact-twin check sees it (`has`: nodeKey of every image) and, for near-copies
  * (`near`), each image's NEAR_DIMS strided nodes, standardised by the background's own spread. A
@@ -130,24 +133,26 @@ export class BackgroundIndex {
    * Of the rows of `sample` (another set, e.g. the calibration), the share whose nearest other row of the
    * sample is nearer than their nearest of as many rows of this index, spread through it; both on this
    * index's standardisation. Drawn alike, the two sets are exchangeable and the share is near 1/2; a
-   * sample of a few scenes (crops, frames, shots of one subject) finds its siblings first. Null where
-   * either set has fewer than 3 rows.
+   * sample of a few scenes (crops, frames, shots of one subject) finds its siblings first. `compared`:
+   * the rows of each set a row was compared with. Null where either set has fewer than 3 rows.
    */
-  nearerWithin(sample: BackgroundIndex): number | null {
+  nearerWithin(sample: BackgroundIndex): { share: number; compared: number } | null {
     const f = this.fit();
-    const m = sample.rows.length;
+    // Its cost grows with the square of the rows: up to NEARER_ROWS of them, spread through the sample.
+    const m = Math.min(sample.rows.length, NEARER_ROWS);
     const k = Math.min(m - 1, this.rows.length);
     if (!f || m < 3 || k < 2) return null;
-    const zs = sample.rows.map((row) => this.standardised(row, f));
-    const ref = Array.from({ length: k }, (_, i) => f.z[Math.floor((i * f.z.length) / k)]);
+    const spread = <T>(rows: readonly T[], n: number, from = 0) => Array.from({ length: n }, (_, j) => rows[(from + Math.floor((j * rows.length) / n)) % rows.length]);
+    const zs = spread(sample.rows, m).map((row) => this.standardised(row, f));
+    const ref = spread(f.z, k);
     const nearest = (z: Float64Array, among: readonly Float64Array[]) => among.reduce((best, r) => Math.min(best, squaredDistance(z, r, best)), Infinity);
     let nearer = 0;
     zs.forEach((z, i) => {
-      // As many rows of the sample as of this index: the k after it, in a ring.
-      const others = Array.from({ length: k }, (_, j) => zs[(i + 1 + j) % m]);
+      // As many rows of the sample as of this index, spread through the others (not the next in folder order).
+      const others = spread(zs.slice(i + 1).concat(zs.slice(0, i)), k);
       if (nearest(z, others) < nearest(z, ref)) nearer++;
     });
-    return nearer / m;
+    return { share: nearer / m, compared: k };
   }
 
   private standardised(row: Float32Array, f: { mean: Float64Array; inv: Float64Array }): Float64Array {

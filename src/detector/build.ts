@@ -82,7 +82,7 @@ export async function calibrate(
    * inBackground: nodeKey of every background image, and its near-copies (core/twins.ts BackgroundIndex), where the build has them.
    * onRows: every image's node values as the table's pass reads them (eval's other methods calibrate on them, with no pass of their own).
    */
-  opts: Passes & Pick<BuildOptions, 'onRows'> & { fpr: number; inBackground?: { has(key: string): boolean; near?(x: Float32Array): number; nearerWithin?(sample: BackgroundIndex): number | null } },
+  opts: Passes & Pick<BuildOptions, 'onRows'> & { fpr: number; inBackground?: { has(key: string): boolean; near?(x: Float32Array): number; nearerWithin?(sample: BackgroundIndex): { share: number; compared: number } | null } },
   progress = tracker(calibrationImages(!!profile.header.gauss, images.count), opts),
 ): Promise<BuildResult> {
   if (images.count === 0) throw new UsageError(noneReadMessage(0, 'calibration', new Map()));

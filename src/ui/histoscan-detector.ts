@@ -204,7 +204,8 @@ export class HistoscanDetector extends LitElement {
     if (changed.has('status') && this.status.state === 'loading') this.profilePanel.forget();
     // Before the render (an emptied gallery redraws in this update, not in another after it).
     if (changed.has('samples') && (this.samples || changed.get('samples'))) void this.gallery.load(this.samples && pageUrl(this.samples));
-    if (changed.has('fpr') && changed.get('fpr') !== undefined) {
+    // A value refused falls back, and a number's text is the number: no new FPR, no relabelling.
+    if (changed.has('fpr') && changed.get('fpr') !== undefined && Number(changed.get('fpr')) !== this.fpr) {
       this.queue.relabel(this.fpr);
       emit(this, 'histoscan-relabel', { fpr: this.fpr, summary: this.queue.summary() });
     }
