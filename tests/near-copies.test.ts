@@ -106,7 +106,7 @@ describe('calibration images that are near-copies of background images', () => {
 
 describe('eval and near-copies', () => {
   it('warns where a tenth or more of the clean images are near-copies of background images, not where they are new', async () => {
-    const { twinWarnings } = await import('../src/cli/eval.ts');
+    const { twinWarnings } = await import('../src/cli/eval-twins.ts');
     const r = rng(9);
     const nodes = 50;
     const rows = (n: number, f: (i: number) => number[]) => Array.from({ length: n }, (_, i) => f(i));

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildProfile, decodeKeys, decodeProfile, encodeKeys, encodeProfile, keysField, keysFieldBytes, mergeProfiles, MAX_PIXEL_KEYS, nodeKey, pixelKey, ProfileError, rowKeys } from '../src/core/index.ts';
 import { layers1, reluRows } from './core/helpers.ts';
-import { parseEvalFlags, twinWarnings } from '../src/cli/eval.ts';
+import { parseEvalFlags } from '../src/cli/eval.ts';
+import { twinWarnings } from '../src/cli/eval-twins.ts';
 import type { NodeSet } from '../src/node-sets.ts';
 
 const set = (name: string, rows: number[][]): NodeSet => ({

@@ -1,6 +1,6 @@
 // `histoscan eval`: histoscan's p-value methods and the peers (Mahalanobis, k-NN, MSP, energy) on
 // the same images, AUC per method and anomalous set, one table.
-import { aucInterval, BackgroundIndex, calibrationNeeded, costliest, excessive, NEAR_COPIES_SAID, realisedFpr, rowKeys, scanOf, UsageError, versusPeers, type ImageError, type VersusPeers } from '../core/index.ts';
+import { aucInterval, BackgroundIndex, calibrationNeeded, costliest, excessive, realisedFpr, scanOf, UsageError, versusPeers, type ImageError, type VersusPeers } from '../core/index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { Detector, FeatureExtractor, ImageSource, SkippedImage } from '../detector/index.ts';
 import { empiricalMethod, evaluateMethods, histogramMethod, kdeMethod, peerScorer, productScorer, type PValueMethod, type Scorer } from '../evaluate.ts';
@@ -9,6 +9,7 @@ import { checkPeers, fitPeer, PEER_NAMES, type PeerFeatures, type PeerName } fro
 import type { BinStrategy, ClassLayers, Combination, ConditionalScan, LogitPart, Progress, ScoringName } from '../types.ts';
 import { fileSource, heldOut, listImageFiles, writeAtomic } from './io.ts';
 import { partsWriter, rocPage } from './eval-output.ts';
+import { twinWarnings } from './eval-twins.ts';
 import { counted, skippedLine } from '../core/words.ts';
 
 const SCAN_METHODS = ['histogram', 'empirical', 'kde'] as const;
@@ -274,50 +275,4 @@ export async function runEval(detector: Detector, flags: EvalFlags, known: EvalI
   });
   const skipped = [...(known.refused ?? []), ...[background, clean, ...anomalous, calibration].flatMap((set) => set?.skipped ?? [])].map(skippedLine);
   return { results, skipped };
-}
-
-/** A set the methods fit on, as the twin checks see it: its name, and its images' keys and strided nodes. */
-export interface Fitted {
-  name: string;
-  index: BackgroundIndex;
-}
-
-export function fittedOf(s: NodeSet): Fitted {
-  const index = new BackgroundIndex(s.nodes);
-  index.add(s.values, s.nodes);
-  return { name: s.name, index };
-}
-
-/**
- * Images that another set also holds (the same input to the model): a test image in the background
- * or the calibration looks more typical than a new one, an image in the clean set and an anomalous one,
- * or in two anomalous ones (a folder given twice), is compared with itself, and a calibration image in
- * the background ranks as more typical than new images. Either way the figures are not those of new images.
- * `calibrationChecked`: the calibration said its own overlap with the background (the build's checks), not again here.
- */
-export function twinWarnings(clean: NodeSet, anomalous: NodeSet[], background: NodeSet | Fitted | null, calibration: NodeSet | null, calibrationChecked = false): string[] {
-  const keys = new Map([clean, ...anomalous, ...(calibration ? [calibration] : [])].map((s) => [s, rowKeys(s.values, s.nodes)]));
-  const indexed = new Map<NodeSet, Fitted>();
-  const asFitted = (s: NodeSet | Fitted): Fitted => ('index' in s ? s : (indexed.get(s) ?? indexed.set(s, fittedOf(s)).get(s)!));
-  const bg = background && asFitted(background);
-  const fitted = [bg, calibration && asFitted(calibration)].filter((s) => s !== null);
-  const out: string[] = [];
-  const check = (a: NodeSet, b: Fitted) => {
-    const twins = keys.get(a)!.flatMap((k, r) => (b.index.has(k) ? [r] : []));
-    if (twins.length) out.push(`${twins.length} of the ${a.rows} ${a.name} images are also among the ${b.name} images (the same input to the model, e.g. ${a.files[twins[0]]}): the figures they enter are not those of new images.`);
-  };
-  for (const a of [clean, ...anomalous]) for (const b of fitted) check(a, b);
-  for (const a of anomalous) check(a, asFitted(clean));
-  anomalous.forEach((a, i) => anomalous.slice(0, i).forEach((b) => check(a, asFitted(b))));
-  if (calibration && bg && !calibrationChecked) check(calibration, bg);
-  // Another coding of a fitted set's picture (core/twins.ts BackgroundIndex) ranks as more typical
-  // than a new picture: among the clean images the FPR and AUCs read better, among the calibration worse.
-  const nearCopies = (a: NodeSet, b: Fitted, so: string) => {
-    // Exact twins are said above.
-    const near = keys.get(a)!.flatMap((k, r) => (!b.index.has(k) && b.index.near(a.values.subarray(r * a.nodes, (r + 1) * a.nodes)) >= 0 ? [r] : []));
-    if (near.length && near.length >= NEAR_COPIES_SAID * a.rows) out.push(`${near.length} of the ${a.rows} ${a.name} images are near-copies of ${b.name} images (another coding, palette or bit depth of the same picture, e.g. ${a.files[near[0]]}): they rank as more typical than new pictures, so ${so}. Keep every version of a picture in one folder.`);
-  };
-  for (const b of fitted) nearCopies(clean, b, 'the realised FPR and the AUCs read better than they are');
-  if (calibration && bg && !calibrationChecked) nearCopies(calibration, bg, 'the verdict flags new known-good images at well above its FPR');
-  return out;
 }
