@@ -142,15 +142,19 @@ export class BackgroundIndex {
     const m = Math.min(sample.rows.length, NEARER_ROWS);
     const k = Math.min(m - 1, this.rows.length);
     if (!f || m < 3 || k < 2) return null;
-    const spread = <T>(rows: readonly T[], n: number, from = 0) => Array.from({ length: n }, (_, j) => rows[(from + Math.floor((j * rows.length) / n)) % rows.length]);
+    const spread = <T>(rows: readonly T[], n: number) => Array.from({ length: n }, (_, j) => rows[Math.floor((j * rows.length) / n)]);
     const zs = spread(sample.rows, m).map((row) => this.standardised(row, f));
     const ref = spread(f.z, k);
-    const nearest = (z: Float64Array, among: readonly Float64Array[]) => among.reduce((best, r) => Math.min(best, squaredDistance(z, r, best)), Infinity);
+    const nearest = (z: Float64Array, among: (j: number) => Float64Array) => {
+      let best = Infinity;
+      for (let j = 0; j < k; j++) best = Math.min(best, squaredDistance(z, among(j), best));
+      return best;
+    };
     let nearer = 0;
     zs.forEach((z, i) => {
-      // As many rows of the sample as of this index, spread through the others (not the next in folder order).
-      const others = spread(zs.slice(i + 1).concat(zs.slice(0, i)), k);
-      if (nearest(z, others) < nearest(z, ref)) nearer++;
+      // As many rows of the sample as of this index, spread through the m - 1 others after it in a ring (not the next in folder order).
+      const other = (j: number) => zs[(i + 1 + Math.floor((j * (m - 1)) / k)) % m];
+      if (nearest(z, other) < nearest(z, (j) => ref[j])) nearer++;
     });
     return { share: nearer / m, compared: k };
   }
